@@ -1,0 +1,2 @@
+// Placeholder: replaced by the Docker engine setup.
+export default async function globalSetup(): Promise<void> {}

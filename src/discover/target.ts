@@ -1,0 +1,18 @@
+import type { Budget, IncreaseLimit } from '../report/types.js';
+
+/** One image to build (or, with `image`, to measure as given), with its resolved settings. */
+export interface Target {
+  /** Display name, unique in a run, stable between the base branch and the PR. */
+  name: string;
+  /** Repo-relative POSIX path of the Dockerfile; null for an image given by reference only. */
+  dockerfile: string | null;
+  /** Repo-relative POSIX path of the build context ('.' for the root). */
+  context: string | null;
+  /** Image reference from the `images` input: measured instead of built on the PR side. */
+  image: string | null;
+  target: string | null;
+  buildArgs: Record<string, string>;
+  platform: string | null;
+  budget: Budget | null;
+  maxIncrease: IncreaseLimit | null;
+}

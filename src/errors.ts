@@ -1,0 +1,7 @@
+/** A problem the user can fix (bad input, bad config file): reported as a one-line message, never a stack trace. */
+export class UserError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UserError';
+  }
+}
