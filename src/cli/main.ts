@@ -1,0 +1,137 @@
+import { isAbsolute, join, relative, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { createDockerEngine } from '../build/engine.js';
+import { repoRoot } from '../compare/git.js';
+import { loadConfig } from '../config/load.js';
+import { UserError } from '../errors.js';
+import { exec } from '../exec.js';
+import { gateMessage } from '../gate/rules.js';
+import { readInputs } from '../inputs.js';
+import { messageOf } from '../measure/measure.js';
+import { runPipeline } from '../pipeline.js';
+import { renderTerminal } from '../report/terminal.js';
+import { formatBytes } from '../units.js';
+
+export const USAGE = `Usage: footprint [folder] [options]
+
+Builds every Dockerfile in the folder, measures each image and prints a table.
+Exits with 1 when an image is over its budget or fails to build, 2 on bad usage.
+
+Options:
+  --config FILE          config file (default: FOLDER/.github/footprint.yml if it exists)
+  --budget SIZE          default budget per image: 250MB, 1.2GB, 300MiB (bare number = MB)
+  --max-increase LIMIT   allowed growth against --base-ref: 10%, 25MB or "10%, 5MB"
+  --base-ref REF         compare with the same images built from this git ref
+  --dockerfiles GLOBS    comma-separated globs (default: Dockerfile, Dockerfile.*, Dockerfile-*, *.Dockerfile anywhere)
+  --image NAME=REF       measure an image that is already built instead of building (repeatable)
+  --build-arg KEY=VALUE  build argument for every build (repeatable)
+  --target STAGE         build stage for every build
+  --platform PLATFORM    platform for every build
+  --json                 print the report as JSON instead of the table
+  --no-color             no colours in the table
+  -h, --help             this help`;
+
+export interface CliIo {
+  cwd: string;
+  stdout: NodeJS.WritableStream & { isTTY?: boolean };
+  stderr: NodeJS.WritableStream;
+  env: NodeJS.ProcessEnv;
+}
+
+/** The local command: the action's pipeline with a terminal table instead of a PR comment. Returns the exit code. */
+export async function runCli(argv: string[], io: CliIo): Promise<number> {
+  let args;
+  try {
+    args = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        config: { type: 'string' },
+        budget: { type: 'string' },
+        'max-increase': { type: 'string' },
+        'base-ref': { type: 'string' },
+        dockerfiles: { type: 'string' },
+        image: { type: 'string', multiple: true },
+        'build-arg': { type: 'string', multiple: true },
+        target: { type: 'string' },
+        platform: { type: 'string' },
+        json: { type: 'boolean', default: false },
+        'no-color': { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false }
+      }
+    });
+  } catch (error) {
+    io.stderr.write(`footprint: ${messageOf(error)}\n\n${USAGE}\n`);
+    return 2;
+  }
+  if (args.values.help) {
+    io.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  if (args.positionals.length > 1) {
+    io.stderr.write(`footprint: expected at most one folder, got ${args.positionals.length}\n\n${USAGE}\n`);
+    return 2;
+  }
+  const { values } = args;
+  const root = resolve(io.cwd, args.positionals[0] ?? '.');
+  try {
+    const given: Record<string, string | undefined> = {
+      dockerfiles: values.dockerfiles,
+      config: values.config,
+      budget: values.budget,
+      'max-increase': values['max-increase'],
+      'base-ref': values['base-ref'] ?? '',
+      comment: 'never',
+      'fail-on': 'budget',
+      images: values.image?.join('\n'),
+      'build-args': values['build-arg']?.join('\n'),
+      target: values.target,
+      platform: values.platform,
+      'github-token': ''
+    };
+    const inputs = readInputs((name) => given[name], { name: 'local', payload: {} });
+    const configPath = values.config
+      ? resolve(io.cwd, values.config)
+      : join(root, inputs.config.path);
+    const config = await loadConfig(configPath, {
+      required: inputs.config.required,
+      displayPath: isAbsolute(inputs.config.path) ? inputs.config.path : relative(io.cwd, configPath) || configPath
+    });
+    const repo = inputs.baseRef ? await repoRoot(exec, root) : root;
+    const engine = await createDockerEngine({ exec });
+    const progress = (line: string) => io.stderr.write(`${line}\n`);
+    const report = await runPipeline(
+      { repo, root, inputs, config, runId: `cli-${process.pid}` },
+      {
+        engine,
+        exec,
+        log: { info: progress, warning: (message) => progress(`warning: ${message}`) },
+        hooks: {
+          onStart: ({ side, target, index, total }) =>
+            progress(`[${side === 'head' ? 'build' : 'base'} ${index}/${total}] ${target.name} …`),
+          onDone: ({ side, measurement, seconds }) =>
+            progress(
+              `[${side === 'head' ? 'build' : 'base'}] ${measurement.target.name}: ${
+                measurement.size ? formatBytes(measurement.size.bytes) : `failed (${measurement.error?.message})`
+              } in ${seconds.toFixed(1)} s`
+            )
+        }
+      }
+    );
+    if (values.json) {
+      io.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+    } else {
+      const color = !values['no-color'] && Boolean(io.stdout.isTTY) && !io.env.NO_COLOR;
+      io.stdout.write(`${renderTerminal(report, { color })}\n`);
+    }
+    const failure = gateMessage(report.images);
+    if (failure) {
+      if (!values.json) io.stderr.write(`\n${failure}\n`);
+      return 1;
+    }
+    return 0;
+  } catch (error) {
+    io.stderr.write(`footprint: ${error instanceof UserError ? error.message : `unexpected error: ${messageOf(error)}`}\n`);
+    return 2;
+  }
+}

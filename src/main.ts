@@ -1,0 +1,138 @@
+import * as core from '@actions/core';
+import { readFileSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
+import { createDockerEngine } from './build/engine.js';
+import { loadConfig } from './config/load.js';
+import { UserError } from './errors.js';
+import { exec } from './exec.js';
+import { gateMessage } from './gate/rules.js';
+import { actionInputReader, readInputs, type Inputs } from './inputs.js';
+import { messageOf } from './measure/measure.js';
+import { runPipeline } from './pipeline.js';
+import { upsertComment } from './report/comment.js';
+import { createOctokit } from './report/github.js';
+import { renderMarkdown } from './report/markdown.js';
+import { annotate, writeJobSummary } from './report/summary.js';
+import type { Report } from './report/types.js';
+
+interface GitHubEvent {
+  name: string;
+  payload: Record<string, any>;
+}
+
+/** The workflow event, read from the files and variables the runner provides. */
+export function readEvent(env: NodeJS.ProcessEnv = process.env): GitHubEvent {
+  const name = env.GITHUB_EVENT_NAME ?? '';
+  const path = env.GITHUB_EVENT_PATH;
+  if (!path) return { name, payload: {} };
+  try {
+    return { name, payload: JSON.parse(readFileSync(path, 'utf8')) as Record<string, any> };
+  } catch (error) {
+    throw new UserError(`GITHUB_EVENT_PATH ${path} could not be read as JSON: ${messageOf(error)}`);
+  }
+}
+
+/** The action's entry point: the one place that sets the step's outcome. */
+export async function run(): Promise<void> {
+  try {
+    const event = readEvent();
+    const inputs = readInputs(actionInputReader(), event);
+    const workspace = process.env.GITHUB_WORKSPACE || process.cwd();
+    const report = await measure(inputs, workspace);
+    const failure = await publish(report, inputs, event);
+    if (failure && inputs.failOn === 'budget') core.setFailed(failure);
+  } catch (error) {
+    if (error instanceof UserError) {
+      core.setFailed(error.message);
+    } else {
+      core.debug(error instanceof Error ? (error.stack ?? error.message) : String(error));
+      core.setFailed(`footprint stopped on an unexpected error: ${messageOf(error)}`);
+    }
+  }
+}
+
+async function measure(inputs: Inputs, workspace: string): Promise<Report> {
+  const configPath = isAbsolute(inputs.config.path) ? inputs.config.path : resolve(workspace, inputs.config.path);
+  const config = await loadConfig(configPath, { required: inputs.config.required, displayPath: inputs.config.path });
+  const engine = await createDockerEngine({ exec });
+  core.info(`Building with ${engine.builder}.`);
+  return runPipeline(
+    {
+      repo: workspace,
+      root: workspace,
+      inputs,
+      config,
+      runId: `${process.env.GITHUB_RUN_ID ?? process.pid}-${process.env.GITHUB_RUN_ATTEMPT ?? '1'}`
+    },
+    {
+      engine,
+      exec,
+      log: core,
+      hooks: {
+        onStart: ({ side, target, index, total }) =>
+          core.startGroup(`${side === 'head' ? 'PR' : 'Base'} ${index}/${total}: ${target.name}`),
+        onLine: ({ line }) => core.info(line),
+        onDone: ({ measurement, seconds }) => {
+          core.endGroup();
+          const outcome = measurement.error ? `failed: ${measurement.error.message}` : `${measurement.size?.bytes} bytes`;
+          core.info(`${measurement.target.name}: ${outcome} (${seconds.toFixed(1)} s)`);
+        }
+      }
+    }
+  );
+}
+
+/** Outputs, job summary, annotations and the PR comment. Returns the gate's failure message, if any. */
+async function publish(report: Report, inputs: Inputs, event: GitHubEvent): Promise<string | null> {
+  const pr = pullRequest(event);
+  const body = renderMarkdown(report, { key: inputs.commentKey, footer: footer(pr?.headSha ?? null) });
+  core.setOutput('report', JSON.stringify(report));
+  core.setOutput('comment-body', body);
+  core.setOutput('over-budget', String(report.overBudget));
+  await writeJobSummary(body);
+  annotate(report, core);
+
+  let commentUrl = '';
+  if (pr && inputs.comment !== 'never') {
+    const [owner, repo] = (process.env.GITHUB_REPOSITORY ?? '/').split('/');
+    const octokit = createOctokit(inputs.githubToken, { log: core });
+    const changed = report.images.some((image) => image.status !== 'ok' && image.status !== 'unchanged');
+    const result = await upsertComment({
+      octokit,
+      owner: owner as string,
+      repo: repo as string,
+      issueNumber: pr.number,
+      key: inputs.commentKey,
+      body,
+      mode: inputs.comment,
+      changed,
+      log: core
+    });
+    if (result.action === 'created' || result.action === 'updated') {
+      core.info(`PR comment ${result.action}: ${result.url}`);
+      commentUrl = result.url ?? '';
+    } else if (result.action === 'forbidden' || result.message) {
+      core.warning(result.message);
+    }
+  } else if (!pr) {
+    core.info('Not a pull request event: the report is in the job summary and the outputs.');
+  }
+  core.setOutput('comment-url', commentUrl);
+  return gateMessage(report.images);
+}
+
+function pullRequest(event: GitHubEvent): { number: number; headSha: string | null } | null {
+  const pr = event.payload.pull_request;
+  if (!pr || typeof pr.number !== 'number') return null;
+  return { number: pr.number, headSha: typeof pr.head?.sha === 'string' ? pr.head.sha : null };
+}
+
+function footer(headSha: string | null): string {
+  const { GITHUB_SERVER_URL: server, GITHUB_REPOSITORY: repository, GITHUB_RUN_ID: runId } = process.env;
+  const parts: string[] = [];
+  if (headSha && /^[0-9a-f]{7,64}$/i.test(headSha)) parts.push(`Commit ${headSha.slice(0, 7)}`);
+  if (server && repository && runId && /^\d+$/.test(runId)) {
+    parts.push(`[workflow run](${encodeURI(`${server}/${repository}/actions/runs/${runId}`)})`);
+  }
+  return parts.length ? `<sub>${parts.join(' · ')} · measured by footprint</sub>` : '<sub>measured by footprint</sub>';
+}

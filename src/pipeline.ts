@@ -1,0 +1,142 @@
+import { join, relative } from 'node:path';
+import type { Engine } from './build/engine.js';
+import { checkoutBase, type BaseCheckout } from './compare/git.js';
+import { compareImages, type ComparedImage } from './compare/compare.js';
+import type { Config } from './config/load.js';
+import { planTargets } from './discover/plan.js';
+import type { Target } from './discover/target.js';
+import type { Exec } from './exec.js';
+import { judge, totals } from './gate/rules.js';
+import type { Inputs } from './inputs.js';
+import { measureTargets, messageOf, type MeasureHooks } from './measure/measure.js';
+import type { Measurement } from './measure/measurement.js';
+import type { ImageReport, Report } from './report/types.js';
+
+export type PipelineInputs = Pick<
+  Inputs,
+  'dockerfiles' | 'budget' | 'maxIncrease' | 'baseRef' | 'images' | 'buildArgs' | 'target' | 'platform'
+>;
+
+export interface PipelineOptions {
+  /** The git repository's top folder (where the base branch is checked out from). */
+  repo: string;
+  /** The folder Dockerfiles are discovered in and paths are relative to (the repo or a folder inside it). */
+  root: string;
+  inputs: PipelineInputs;
+  config: Config;
+  /** Makes the action's image tags unique to this run. */
+  runId: string;
+}
+
+export interface PipelineEffects {
+  engine: Engine;
+  exec: Exec;
+  hooks?: MeasureHooks;
+  log: { info(message: string): void; warning(message: string): void };
+}
+
+/** plan → build → measure (PR side, then base side) → compare → judge: the report every renderer shows. */
+export async function runPipeline(options: PipelineOptions, effects: PipelineEffects): Promise<Report> {
+  const { inputs, config } = options;
+  const defaults = {
+    budget: inputs.budget,
+    maxIncrease: inputs.maxIncrease,
+    buildArgs: inputs.buildArgs,
+    target: inputs.target,
+    platform: inputs.platform
+  };
+  const headTargets = await planTargets({
+    root: options.root,
+    globs: inputs.dockerfiles,
+    config,
+    defaults,
+    images: inputs.images,
+    side: 'head'
+  });
+  if (headTargets.length === 0) effects.log.warning(`No Dockerfiles matched ${inputs.dockerfiles.join(', ')}.`);
+  const head = await measureTargets({
+    engine: effects.engine,
+    targets: headTargets,
+    root: options.root,
+    side: 'head',
+    runId: options.runId,
+    hooks: effects.hooks
+  });
+
+  let base: Measurement[] | null = null;
+  let baseInfo: Report['base'] = null;
+  let baseError: string | null = null;
+  if (inputs.baseRef) {
+    let checkout: BaseCheckout | null = null;
+    try {
+      checkout = await checkoutBase({ exec: effects.exec, repo: options.repo, ref: inputs.baseRef, log: effects.log.info });
+      baseInfo = { ref: inputs.baseRef, sha: checkout.sha };
+      const baseRoot = join(checkout.dir, relative(options.repo, options.root));
+      const baseTargets = (
+        await planTargets({ root: baseRoot, globs: inputs.dockerfiles, config, defaults, images: inputs.images, side: 'base' })
+      )
+        // The base side is always built from its Dockerfile: an image given by reference is the PR's.
+        .filter((target) => target.dockerfile !== null)
+        .map((target): Target => ({ ...target, image: null }));
+      base = await measureTargets({
+        engine: effects.engine,
+        targets: baseTargets,
+        root: baseRoot,
+        side: 'base',
+        runId: options.runId,
+        hooks: effects.hooks
+      });
+    } catch (error) {
+      baseError = `The base branch (${inputs.baseRef}) could not be compared: ${messageOf(error)}`;
+      effects.log.warning(baseError);
+      base = null;
+    } finally {
+      await checkout?.dispose();
+    }
+  }
+
+  const images = compareImages(head, base).map(toImageReport);
+  return {
+    version: 1,
+    sizeMetric: 'uncompressed bytes, as `docker images` shows them',
+    base: baseError ? null : baseInfo,
+    baseError,
+    images,
+    totals: totals(images),
+    overBudget: images.some((image) => ['failed', 'over-budget', 'over-increase'].includes(image.status))
+  };
+}
+
+function toImageReport(compared: ComparedImage): ImageReport {
+  const measured = compared.head ?? compared.base;
+  const target = (measured as Measurement).target;
+  const head = compared.head;
+  const budget = head ? target.budget : null;
+  const maxIncrease = head ? target.maxIncrease : null;
+  const base = compared.base?.size ? { bytes: compared.base.size.bytes, compressedBytes: compared.base.size.compressedBytes } : null;
+  const verdict = judge({
+    comparison: compared.comparison,
+    size: head?.size ?? null,
+    base,
+    delta: compared.delta,
+    budget,
+    maxIncrease,
+    error: head?.error ?? null
+  });
+  return {
+    name: compared.name,
+    dockerfile: target.dockerfile,
+    context: target.context,
+    image: target.image,
+    status: verdict.status,
+    comparison: compared.comparison,
+    size: head?.size ?? null,
+    base,
+    delta: compared.delta,
+    budget,
+    maxIncrease,
+    reasons: verdict.reasons,
+    error: head?.error ?? null,
+    baseError: compared.base?.error ?? null
+  };
+}
