@@ -1,3 +1,4 @@
+import { realpath } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createDockerEngine } from '../build/engine.js';
@@ -73,8 +74,12 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     return 2;
   }
   const { values } = args;
-  const root = resolve(io.cwd, args.positionals[0] ?? '.');
+  const folder = resolve(io.cwd, args.positionals[0] ?? '.');
   try {
+    // Git reports the repository's real path; resolve symlinks so the two compare.
+    const root = await realpath(folder).catch(() => {
+      throw new UserError(`${folder} does not exist`);
+    });
     const given: Record<string, string | undefined> = {
       dockerfiles: values.dockerfiles,
       config: values.config,
