@@ -6,7 +6,7 @@ import type { Config } from './config/load.js';
 import { planTargets } from './discover/plan.js';
 import type { Target } from './discover/target.js';
 import type { Exec } from './exec.js';
-import { judge, totals } from './gate/rules.js';
+import { isFailing, judge, totals } from './gate/rules.js';
 import type { Inputs } from './inputs.js';
 import { measureTargets, messageOf, type MeasureHooks } from './measure/measure.js';
 import type { Measurement } from './measure/measurement.js';
@@ -103,7 +103,7 @@ export async function runPipeline(options: PipelineOptions, effects: PipelineEff
     baseError,
     images,
     totals: totals(images),
-    overBudget: images.some((image) => ['failed', 'over-budget', 'over-increase'].includes(image.status))
+    overBudget: images.some((image) => isFailing(image.status))
   };
 }
 
@@ -111,11 +111,13 @@ function toImageReport(compared: ComparedImage): ImageReport {
   const measured = compared.head ?? compared.base;
   const target = (measured as Measurement).target;
   const head = compared.head;
+  // An image given only by reference has no Dockerfile to build on the base branch: nothing to compare.
+  const comparison = compared.comparison === 'new' && target.image && !target.dockerfile ? 'not-compared' : compared.comparison;
   const budget = head ? target.budget : null;
   const maxIncrease = head ? target.maxIncrease : null;
   const base = compared.base?.size ? { bytes: compared.base.size.bytes, compressedBytes: compared.base.size.compressedBytes } : null;
   const verdict = judge({
-    comparison: compared.comparison,
+    comparison,
     size: head?.size ?? null,
     base,
     delta: compared.delta,
@@ -129,7 +131,7 @@ function toImageReport(compared: ComparedImage): ImageReport {
     context: target.context,
     image: target.image,
     status: verdict.status,
-    comparison: compared.comparison,
+    comparison,
     size: head?.size ?? null,
     base,
     delta: compared.delta,

@@ -1,0 +1,289 @@
+import { describe, expect, test } from '@jest/globals';
+import {
+  computeDelta,
+  exceedsIncrease,
+  gateMessage,
+  isFailing,
+  judge,
+  totals,
+  type JudgeInput
+} from '../../src/gate/rules.js';
+import type { Budget, ImageReport, ImageStatus, IncreaseLimit } from '../../src/report/types.js';
+
+const MB = 1e6;
+const budget = (mb: number): Budget => ({ bytes: mb * MB, metric: 'uncompressed', source: `${mb}MB` });
+const limit = (source: string, percent: number | null, bytes: number | null): IncreaseLimit => ({ percent, bytes, source });
+const size = (bytes: number) => ({ bytes: Math.round(bytes), compressedBytes: null, dockerBytes: Math.round(bytes) });
+
+describe('computeDelta', () => {
+  test.each<[number, number, number, number | null]>([
+    [230 * MB, 200 * MB, 30 * MB, 15],
+    [150 * MB, 200 * MB, -50 * MB, -25],
+    [200 * MB, 200 * MB, 0, 0],
+    [5 * MB, 0, 5 * MB, null],
+    [0, 0, 0, null]
+  ])('head %d, base %d', (head, base, bytes, percent) => {
+    expect(computeDelta(head, base)).toEqual({ bytes, percent });
+  });
+});
+
+describe('exceedsIncrease', () => {
+  const base = 100 * MB;
+  test.each<[string, number, number, IncreaseLimit, boolean]>([
+    ['percent only, above', 11 * MB, base, limit('10%', 10, null), true],
+    ['percent only, exactly at it', 10 * MB, base, limit('10%', 10, null), false],
+    ['percent only, below', 9 * MB, base, limit('10%', 10, null), false],
+    ['size only, above', 26 * MB, base, limit('25MB', null, 25 * MB), true],
+    ['size only, exactly at it', 25 * MB, base, limit('25MB', null, 25 * MB), false],
+    ['both: above both', 20 * MB, base, limit('10%, 5MB', 10, 5 * MB), true],
+    ['both: above the percent only (a small image growing a little)', 2 * MB, 10 * MB, limit('10%, 5MB', 10, 5 * MB), false],
+    ['both: above the size only (a big image growing a little)', 6 * MB, 1000 * MB, limit('10%, 5MB', 10, 5 * MB), false],
+    ['both: below both', 1 * MB, base, limit('10%, 5MB', 10, 5 * MB), false],
+    ['shrinking never exceeds', -50 * MB, base, limit('0%', 0, null), false],
+    ['no growth never exceeds', 0, base, limit('0%, 0MB', 0, 0), false],
+    ['zero allowed: any growth exceeds', 1, base, limit('0%', 0, null), true],
+    ['an empty base grows infinitely in percent', 1 * MB, 0, limit('10%', 10, null), true],
+    ['an empty base, under the size limit', 1 * MB, 0, limit('10%, 5MB', 10, 5 * MB), false],
+    ['no limits at all', 100 * MB, base, limit('', null, null), false]
+  ])('%s', (_label, delta, baseBytes, increaseLimit, expected) => {
+    expect(exceedsIncrease(delta, baseBytes, increaseLimit)).toBe(expected);
+  });
+});
+
+function input(overrides: Partial<JudgeInput>): JudgeInput {
+  return {
+    comparison: 'changed',
+    size: size(200 * MB),
+    base: { bytes: 200 * MB },
+    delta: { bytes: 0, percent: 0 },
+    budget: null,
+    maxIncrease: null,
+    error: null,
+    ...overrides
+  };
+}
+
+describe('judge', () => {
+  test.each<[string, Partial<JudgeInput>, ImageStatus, string[]]>([
+    ['within everything', { delta: { bytes: 1 * MB, percent: 0.5 }, budget: budget(250) }, 'ok', []],
+    ['exactly at the budget', { size: size(250 * MB), budget: budget(250), delta: { bytes: 50 * MB, percent: 25 } }, 'ok', []],
+    [
+      'over budget',
+      { size: size(262.3 * MB), budget: budget(250), delta: { bytes: 2 * MB, percent: 0.8 } },
+      'over-budget',
+      ['12.3 MB over its 250.0 MB budget (262.3 MB)']
+    ],
+    [
+      'over the increase limit',
+      {
+        size: size(230 * MB),
+        delta: { bytes: 30 * MB, percent: 15 },
+        maxIncrease: limit('10%, 5MB', 10, 5 * MB)
+      },
+      'over-increase',
+      ['grew 30.0 MB (+15.0%) against the base branch, more than the allowed 10%, 5MB']
+    ],
+    [
+      'over both: over-budget first, both reasons',
+      {
+        size: size(262.3 * MB),
+        base: { bytes: 200 * MB },
+        delta: { bytes: 62.3 * MB, percent: 31.15 },
+        budget: budget(250),
+        maxIncrease: limit('10%', 10, null)
+      },
+      'over-budget',
+      [
+        '12.3 MB over its 250.0 MB budget (262.3 MB)',
+        'grew 62.3 MB (+31.1%) against the base branch, more than the allowed 10%'
+      ]
+    ],
+    [
+      'growth under one of two limits is fine',
+      { size: size(203 * MB), delta: { bytes: 3 * MB, percent: 1.5 }, maxIncrease: limit('1%, 5MB', 1, 5 * MB) },
+      'ok',
+      []
+    ],
+    [
+      'failed to build',
+      { size: null, delta: null, budget: budget(1), error: { message: 'docker build exited with code 1\nstep 3/4' } },
+      'failed',
+      ['failed to build: docker build exited with code 1']
+    ],
+    ['no size and no error', { size: null, delta: null }, 'failed', ['failed to build: no size was measured']],
+    [
+      'new, within budget',
+      { comparison: 'new', base: null, delta: null, budget: budget(250) },
+      'new',
+      ['new image: not on the base branch']
+    ],
+    [
+      'new and over budget',
+      { comparison: 'new', base: null, delta: null, size: size(300 * MB), budget: budget(250) },
+      'over-budget',
+      ['50.0 MB over its 250.0 MB budget (300.0 MB)', 'new image: not on the base branch']
+    ],
+    [
+      'new with an increase limit: nothing to grow from',
+      { comparison: 'new', base: null, delta: null, maxIncrease: limit('0%', 0, null) },
+      'new',
+      ['new image: not on the base branch']
+    ],
+    [
+      'removed: never a failure, whatever the limits',
+      { comparison: 'removed', size: null, delta: null, budget: budget(1), maxIncrease: limit('0%', 0, null) },
+      'removed',
+      ['removed: gone from the PR']
+    ],
+    ['unchanged', { comparison: 'unchanged', delta: { bytes: 0, percent: 0 } }, 'unchanged', []],
+    [
+      'unchanged but over budget',
+      { comparison: 'unchanged', size: size(300 * MB), delta: { bytes: 0, percent: 0 }, budget: budget(250) },
+      'over-budget',
+      ['50.0 MB over its 250.0 MB budget (300.0 MB)']
+    ],
+    ['shrunk', { size: size(150 * MB), delta: { bytes: -50 * MB, percent: -25 }, maxIncrease: limit('0%', 0, null) }, 'ok', []],
+    [
+      'the base failed: no delta, not compared',
+      { comparison: 'base-failed', base: null, delta: null, maxIncrease: limit('0%', 0, null) },
+      'ok',
+      ['not compared: the image failed to build on the base branch']
+    ],
+    ['comparison off', { comparison: 'not-compared', base: null, delta: null }, 'ok', []],
+    [
+      'growth from an empty base',
+      { size: size(10 * MB), base: { bytes: 0 }, delta: { bytes: 10 * MB, percent: null }, maxIncrease: limit('5MB', null, 5 * MB) },
+      'over-increase',
+      ['grew 10.0 MB against the base branch, more than the allowed 5MB']
+    ],
+    [
+      'a compressed budget applies to compressed bytes',
+      {
+        size: { bytes: 300 * MB, compressedBytes: 110 * MB, dockerBytes: 300 * MB },
+        budget: { bytes: 100 * MB, metric: 'compressed', source: '100MB' }
+      },
+      'over-budget',
+      ['10.0 MB over its 100.0 MB compressed budget (110.0 MB)']
+    ]
+  ])('%s', (_label, overrides, status, reasons) => {
+    expect(judge(input(overrides))).toEqual({ status, reasons });
+  });
+});
+
+describe('isFailing', () => {
+  test.each<[ImageStatus, boolean]>([
+    ['failed', true],
+    ['over-budget', true],
+    ['over-increase', true],
+    ['new', false],
+    ['removed', false],
+    ['unchanged', false],
+    ['ok', false]
+  ])('%s', (status, failing) => {
+    expect(isFailing(status)).toBe(failing);
+  });
+});
+
+function report(name: string, overrides: Partial<ImageReport>): ImageReport {
+  return {
+    name,
+    dockerfile: null,
+    context: null,
+    image: null,
+    status: 'ok',
+    comparison: 'changed',
+    size: size(100 * MB),
+    base: { bytes: 100 * MB, compressedBytes: null },
+    delta: { bytes: 0, percent: 0 },
+    budget: null,
+    maxIncrease: null,
+    reasons: [],
+    error: null,
+    baseError: null,
+    ...overrides
+  };
+}
+
+const overBudget = report('api', {
+  dockerfile: 'svc/api/Dockerfile',
+  status: 'over-budget',
+  size: size(262.3 * MB),
+  base: { bytes: 260 * MB, compressedBytes: null },
+  delta: { bytes: 2_300_000, percent: 0.88 },
+  budget: budget(250)
+});
+const overIncrease = report('web', {
+  dockerfile: 'svc/web/Dockerfile',
+  status: 'over-increase',
+  size: size(230 * MB),
+  base: { bytes: 200 * MB, compressedBytes: null },
+  delta: { bytes: 30 * MB, percent: 15 },
+  maxIncrease: limit('10%, 5MB', 10, 5 * MB)
+});
+const failed = report('worker', {
+  dockerfile: 'worker/Dockerfile',
+  status: 'failed',
+  size: null,
+  delta: null,
+  error: { message: 'docker build exited with code 1: RUN make\nmore', logTail: '...' }
+});
+const ok = report('Dockerfile', { dockerfile: 'Dockerfile' });
+const removed = report('old', { status: 'removed', comparison: 'removed', size: null, delta: null });
+const byRef = report('cache', { image: 'redis:7', status: 'new', comparison: 'new', base: null, delta: null });
+
+describe('gateMessage', () => {
+  test('null when nothing fails', () => {
+    expect(gateMessage([ok, removed, byRef])).toBeNull();
+    expect(gateMessage([])).toBeNull();
+  });
+
+  test('one line per failing image, in report order', () => {
+    expect(gateMessage([overBudget, ok, overIncrease, removed, failed])).toBe(
+      [
+        'footprint: 3 of 5 images fail their size limits:',
+        '- api (svc/api/Dockerfile): 262.3 MB, budget 250.0 MB, over by 12.3 MB',
+        '- web (svc/web/Dockerfile): 230.0 MB, grew +30.0 MB (+15.0%), allowed 10%, 5MB',
+        '- worker (worker/Dockerfile): failed to build: docker build exited with code 1: RUN make'
+      ].join('\n')
+    );
+  });
+
+  test('one failing image of one; a name that is its path is not repeated', () => {
+    const own = { ...overBudget, name: 'svc/api/Dockerfile' };
+    expect(gateMessage([own])).toBe(
+      'footprint: 1 of 1 image fails its size limits:\n- svc/api/Dockerfile: 262.3 MB, budget 250.0 MB, over by 12.3 MB'
+    );
+  });
+
+  test('over budget and over the increase at once', () => {
+    const both = { ...overBudget, maxIncrease: limit('0.5%', 0.5, null) };
+    expect(gateMessage([both, ok])).toBe(
+      [
+        'footprint: 1 of 2 images fails its size limits:',
+        '- api (svc/api/Dockerfile): 262.3 MB, budget 250.0 MB, over by 12.3 MB, grew +2.3 MB (+0.9%), allowed 0.5%'
+      ].join('\n')
+    );
+  });
+
+  test('an image given by reference shows the reference', () => {
+    const tooBig = { ...byRef, status: 'over-budget' as const, size: size(120 * MB), budget: budget(100) };
+    expect(gateMessage([tooBig])).toBe(
+      'footprint: 1 of 1 image fails its size limits:\n- cache (redis:7): 120.0 MB, budget 100.0 MB, over by 20.0 MB'
+    );
+  });
+});
+
+describe('totals', () => {
+  test('sums PR sizes, and base and change over images measured on both sides', () => {
+    expect(totals([overBudget, overIncrease, failed, ok, removed, byRef])).toEqual({
+      bytes: 692_300_000,
+      baseBytes: 560_000_000,
+      deltaBytes: 32_300_000
+    });
+  });
+
+  test('no comparison: base and change are null', () => {
+    expect(totals([byRef, failed])).toEqual({ bytes: 100 * MB, baseBytes: null, deltaBytes: null });
+    expect(totals([])).toEqual({ bytes: 0, baseBytes: null, deltaBytes: null });
+  });
+});

@@ -1,0 +1,217 @@
+import { readFile } from 'node:fs/promises';
+import { posix } from 'node:path';
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
+import { UserError } from '../errors.js';
+import type { Budget, IncreaseLimit } from '../report/types.js';
+import { parseBudget, parseIncrease } from '../units.js';
+import { configSchema } from './schema.js';
+
+export interface ImageConfig {
+  /** The key under `images`: the image's display name. */
+  name: string;
+  /** Repo-relative POSIX path, normalised (`./a/Dockerfile` → `a/Dockerfile`). */
+  dockerfile: string | null;
+  context: string | null;
+  target: string | null;
+  buildArgs: Record<string, string>;
+  platform: string | null;
+  budget: Budget | null;
+  maxIncrease: IncreaseLimit | null;
+  skip: boolean;
+}
+
+export interface Config {
+  /** The config file as the user knows it (the display path), or null when there is none. */
+  file: string | null;
+  budget: Budget | null;
+  maxIncrease: IncreaseLimit | null;
+  images: ImageConfig[];
+}
+
+/** The file as written, after schema validation. */
+interface RawImage {
+  dockerfile?: string;
+  context?: string;
+  target?: string;
+  'build-args'?: Record<string, string | number | boolean>;
+  platform?: string;
+  budget?: string | number;
+  'max-increase'?: string | number;
+  skip?: boolean;
+}
+
+interface RawConfig {
+  budget?: string | number;
+  'max-increase'?: string | number;
+  images?: Record<string, RawImage>;
+}
+
+/** Compiled on first use. `verbose` keeps the parent schema on errors, to list the keys allowed there. */
+let compiled: ValidateFunction | undefined;
+function schemaValidator(): ValidateFunction {
+  compiled ??= new Ajv({ allErrors: false, verbose: true, allowUnionTypes: true }).compile(configSchema);
+  return compiled;
+}
+
+/**
+ * Reads and validates the config file. A missing file is an error only when the
+ * user named it; otherwise there is simply no config.
+ */
+export async function loadConfig(file: string, options: { required: boolean; displayPath: string }): Promise<Config> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' && !options.required) return emptyConfig(null);
+    if (code === 'ENOENT') throw new UserError(`config: ${options.displayPath} does not exist`);
+    if (code === 'EISDIR') throw new UserError(`config: ${options.displayPath} is a folder, not a file`);
+    throw new UserError(`config: cannot read ${options.displayPath} (${code ?? String(error)})`);
+  }
+  return parseConfig(text, options.displayPath);
+}
+
+/** Parses the text of a config file; every problem is a UserError naming the file, line and key. */
+export function parseConfig(text: string, displayPath: string): Config {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false });
+  const syntaxError = doc.errors[0];
+  if (syntaxError) {
+    const { line, col } = lineCounter.linePos(syntaxError.pos[0]);
+    throw new UserError(`${displayPath}:${line}:${col}: ${shortYamlMessage(syntaxError.message)}`);
+  }
+  let value: unknown;
+  try {
+    value = doc.toJS();
+  } catch (error) {
+    // e.g. too many aliases: the document is valid YAML but not usable data.
+    throw new UserError(`${displayPath}: ${(error as Error).message}`);
+  }
+  if (value === null || value === undefined) return emptyConfig(displayPath);
+
+  const lineOf = (path: readonly string[]): number => lineCounter.linePos(offsetOf(doc, path)).line;
+  const validate = schemaValidator();
+  if (!validate(value)) {
+    throw new UserError(describeSchemaError(validate.errors![0]!, displayPath, lineOf));
+  }
+  return toConfig(value as RawConfig, displayPath, lineOf);
+}
+
+function emptyConfig(file: string | null): Config {
+  return { file, budget: null, maxIncrease: null, images: [] };
+}
+
+/** yaml's message without the position it repeats (we print our own) or advice meant for programmers. */
+function shortYamlMessage(message: string): string {
+  const short = message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '').trim();
+  if (short.startsWith('Source contains multiple documents')) {
+    return 'the file must hold a single YAML document (found a second "---")';
+  }
+  return short;
+}
+
+function toConfig(raw: RawConfig, file: string, lineOf: (path: readonly string[]) => number): Config {
+  const where = (path: readonly string[]) => `${file}:${lineOf(path)}: ${path.join('.')}`;
+  const budget = (value: string | number | undefined, path: string[]) =>
+    value === undefined ? null : parseBudget(value, where(path));
+  const increase = (value: string | number | undefined, path: string[]) =>
+    value === undefined ? null : parseIncrease(value, where(path));
+  const repoPath = (value: string | undefined, path: string[]) =>
+    value === undefined ? null : repoRelativePath(value, where(path));
+
+  const images = Object.entries(raw.images ?? {}).map(([name, image]): ImageConfig => {
+    const at = (key: string) => ['images', name, key];
+    return {
+      name,
+      dockerfile: repoPath(image.dockerfile, at('dockerfile')),
+      context: repoPath(image.context, at('context')),
+      target: image.target ?? null,
+      buildArgs: Object.fromEntries(Object.entries(image['build-args'] ?? {}).map(([key, v]) => [key, String(v)])),
+      platform: image.platform ?? null,
+      budget: budget(image.budget, at('budget')),
+      maxIncrease: increase(image['max-increase'], at('max-increase')),
+      skip: image.skip ?? false
+    };
+  });
+  return {
+    file,
+    budget: budget(raw.budget, ['budget']),
+    maxIncrease: increase(raw['max-increase'], ['max-increase']),
+    images
+  };
+}
+
+/** Normalises a repo-relative path; absolute paths and paths leaving the repository are errors. */
+function repoRelativePath(value: string, what: string): string {
+  const normal = posix.normalize(value.trim()).replace(/(.)\/+$/, '$1');
+  if (posix.isAbsolute(normal) || normal === '..' || normal.startsWith('../')) {
+    throw new UserError(`${what}: "${value}" must be a path inside the repository, relative to its root`);
+  }
+  return normal;
+}
+
+/** One line per schema error: `file:line: dotted.key: what was expected`. */
+function describeSchemaError(
+  error: ErrorObject,
+  file: string,
+  lineOf: (path: readonly string[]) => number
+): string {
+  const path = error.instancePath
+    .split('/')
+    .slice(1)
+    .map((segment) => segment.replace(/~1/g, '/').replace(/~0/g, '~'));
+  const at = (linePath: readonly string[], message: string) => `${file}:${lineOf(linePath)}: ${message}`;
+  const about = (keyPath: readonly string[], message: string) =>
+    keyPath.length > 0 ? `${keyPath.join('.')}: ${message}` : message;
+
+  // An error about a key itself (propertyNames) rather than its value.
+  if (error.propertyName !== undefined) {
+    const problem = error.keyword === 'minLength' ? 'must not be empty' : (error.message ?? 'is not valid');
+    return at(path, about(path, `the key "${error.propertyName}" is not valid: a key ${problem}`));
+  }
+
+  switch (error.keyword) {
+    case 'additionalProperties': {
+      // Point at the unknown key's own line, and list the keys that would be accepted there.
+      const key = String(error.params.additionalProperty);
+      const known = Object.keys((error.parentSchema as { properties?: object }).properties ?? {});
+      return at([...path, key], about(path, `unknown key "${key}" (expected one of ${known.join(', ')})`));
+    }
+    case 'type': {
+      const types = ([] as string[]).concat(error.params.type as string | string[]);
+      return at(path, about(path, `must be ${types.join(' or ')}`));
+    }
+    case 'minLength':
+      return at(path, about(path, 'must not be empty'));
+    default:
+      return at(path, about(path, error.message ?? 'is not valid'));
+  }
+}
+
+/**
+ * Source offset of the node at `path` (for a key that is the map entry's key),
+ * falling back to the nearest ancestor that exists, then to the start.
+ */
+function offsetOf(doc: Document, path: readonly string[]): number {
+  let node: unknown = doc.contents;
+  let offset = rangeStart(node) ?? 0;
+  for (const segment of path) {
+    if (isMap(node)) {
+      const pair = node.items.find((item) => String(isScalar(item.key) ? item.key.value : item.key) === segment);
+      if (!pair) break;
+      offset = rangeStart(pair.key) ?? offset;
+      node = pair.value;
+    } else if (isSeq(node)) {
+      node = node.items[Number(segment)];
+      offset = rangeStart(node) ?? offset;
+    } else {
+      break;
+    }
+  }
+  return offset;
+}
+
+function rangeStart(node: unknown): number | undefined {
+  return (node as { range?: [number, number, number] } | null)?.range?.[0];
+}

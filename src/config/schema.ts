@@ -1,0 +1,90 @@
+/**
+ * JSON Schema of `.github/footprint.yml`. Editors use the generated
+ * schema/footprint.schema.json for completion and help; `loadConfig` validates
+ * with it. Plain data only (no imports, no types beyond `as const`):
+ * scripts/write-schema.mjs imports this file directly under Node 24.
+ */
+
+const sizeDescription =
+  'A number with a unit: 250MB, 1.2GB, 300MiB or 900kB. kB/MB/GB/TB are powers of 1000 as `docker images` prints them, KiB/MiB/GiB/TiB powers of 1024; a bare number means MB.';
+
+const increaseDescription =
+  'against the same image built from the base branch: a percentage (10%), a size (25MB) or both ("10%, 5MB"). With both, the image fails only when it grows by more than both, so a small image does not fail on a few kB.';
+
+export const configSchema = {
+  $schema: 'http://json-schema.org/draft-07/schema#',
+  $id: 'https://github.com/footprint-action/footprint/schema/footprint.schema.json',
+  title: 'footprint configuration',
+  description:
+    'Size budgets for the Docker images of this repository (.github/footprint.yml). Images not listed here are still built and measured when a Dockerfile matches the `dockerfiles` input.',
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    budget: {
+      description: `Default size budget for every image (uncompressed, as \`docker images\` shows). ${sizeDescription}`,
+      type: ['string', 'number'],
+      examples: ['250MB', '1.2GB', 500]
+    },
+    'max-increase': {
+      description: `Default growth allowed for every image ${increaseDescription}`,
+      type: ['string', 'number'],
+      examples: ['10%', '25MB', '10%, 5MB']
+    },
+    images: {
+      description:
+        'Images by display name. A name used in the PR comment; with `dockerfile` it names that Dockerfile, without it the entry applies to the image of the `images` input or to the discovered Dockerfile whose repository path equals the name.',
+      type: 'object',
+      propertyNames: { minLength: 1 },
+      additionalProperties: { $ref: '#/definitions/image' }
+    }
+  },
+  definitions: {
+    image: {
+      description: 'Settings of one image; each one overrides the top-level value and the action input of the same name.',
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        dockerfile: {
+          description: 'Path of the Dockerfile, relative to the repository root (for example svc/api/Dockerfile).',
+          type: 'string',
+          minLength: 1
+        },
+        context: {
+          description: "Build context, relative to the repository root. Defaults to the Dockerfile's folder.",
+          type: 'string',
+          minLength: 1
+        },
+        target: {
+          description: 'Build stage to stop at (docker build --target).',
+          type: 'string',
+          minLength: 1
+        },
+        'build-args': {
+          description: 'Build arguments (docker build --build-arg KEY=VALUE); merged with the `build-args` input, these win.',
+          type: 'object',
+          propertyNames: { minLength: 1 },
+          additionalProperties: { type: ['string', 'number', 'boolean'] }
+        },
+        platform: {
+          description: 'Platform to build for (docker build --platform), for example linux/amd64.',
+          type: 'string',
+          minLength: 1
+        },
+        budget: {
+          description: `Size budget of this image (uncompressed, as \`docker images\` shows). ${sizeDescription}`,
+          type: ['string', 'number'],
+          examples: ['250MB', '1.2GB', 500]
+        },
+        'max-increase': {
+          description: `Growth allowed for this image ${increaseDescription}`,
+          type: ['string', 'number'],
+          examples: ['10%', '25MB', '10%, 5MB']
+        },
+        skip: {
+          description: 'Leave this image out: it is neither built nor measured.',
+          type: 'boolean'
+        }
+      }
+    }
+  }
+} as const;

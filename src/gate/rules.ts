@@ -1,0 +1,153 @@
+import type { Budget, Comparison, ImageReport, ImageStatus, IncreaseLimit, Report, SizeFigures } from '../report/types.js';
+import { formatBytes, formatDelta, formatPercent } from '../units.js';
+
+export interface Delta {
+  bytes: number;
+  /** Percentage points (15 = +15%); null when the base image has no bytes. */
+  percent: number | null;
+}
+
+export interface JudgeInput {
+  comparison: Comparison;
+  size: SizeFigures | null;
+  base: { bytes: number } | null;
+  delta: Delta | null;
+  budget: Budget | null;
+  maxIncrease: IncreaseLimit | null;
+  error: { message: string } | null;
+}
+
+export interface Verdict {
+  status: ImageStatus;
+  reasons: string[];
+}
+
+/** Change from the base branch's image to the PR's. */
+export function computeDelta(headBytes: number, baseBytes: number): Delta {
+  const bytes = headBytes - baseBytes;
+  return { bytes, percent: baseBytes === 0 ? null : (bytes / baseBytes) * 100 };
+}
+
+/**
+ * Whether growth breaks the limit. With both a percentage and a size, only growth
+ * beyond both fails, so a small image does not fail on a few kB and a large one
+ * not on a fraction of a percent. Shrinking never does.
+ */
+export function exceedsIncrease(deltaBytes: number, baseBytes: number, limit: IncreaseLimit): boolean {
+  if (deltaBytes <= 0) return false;
+  // Compare without dividing: an exact 10% stays 10%, and an empty base grows by "infinitely" many percent.
+  const overPercent = limit.percent === null ? null : deltaBytes * 100 > limit.percent * baseBytes;
+  const overBytes = limit.bytes === null ? null : deltaBytes > limit.bytes;
+  if (overPercent === null && overBytes === null) return false;
+  return (overPercent ?? true) && (overBytes ?? true);
+}
+
+/** The figure a budget applies to, or null when it was not measured. */
+function budgetedBytes(size: SizeFigures, budget: Budget): number | null {
+  return budget.metric === 'compressed' ? size.compressedBytes : size.bytes;
+}
+
+function budgetLabel(budget: Budget): string {
+  return `${formatBytes(budget.bytes)}${budget.metric === 'compressed' ? ' compressed' : ''}`;
+}
+
+function growth(delta: Delta): string {
+  return `${formatDelta(delta.bytes)} (${formatPercent(delta.percent)})`;
+}
+
+/** First line only: build errors can carry a whole log. */
+function firstLine(message: string): string {
+  return message.split('\n', 1)[0]!.trim();
+}
+
+/** Status and reasons of one image. Priority: failed > over-budget > over-increase > new/removed > unchanged > ok. */
+export function judge(input: JudgeInput): Verdict {
+  // Nothing of the PR's to judge: a removed image never fails the job.
+  if (input.comparison === 'removed') return { status: 'removed', reasons: ['removed: gone from the PR'] };
+  if (input.error !== null || input.size === null) {
+    const message = input.error ? firstLine(input.error.message) : 'no size was measured';
+    return { status: 'failed', reasons: [`failed to build: ${message}`] };
+  }
+  const size = input.size;
+  const reasons: string[] = [];
+  let status: ImageStatus | null = null;
+
+  const measured = input.budget ? budgetedBytes(size, input.budget) : null;
+  if (input.budget && measured !== null && measured > input.budget.bytes) {
+    status = 'over-budget';
+    reasons.push(
+      `${formatBytes(measured - input.budget.bytes)} over its ${budgetLabel(input.budget)} budget (${formatBytes(measured)})`
+    );
+  }
+  if (input.maxIncrease && input.delta && input.base && exceedsIncrease(input.delta.bytes, input.base.bytes, input.maxIncrease)) {
+    status ??= 'over-increase';
+    const percent = input.delta.percent === null ? '' : ` (${formatPercent(input.delta.percent)})`;
+    reasons.push(
+      `grew ${formatBytes(input.delta.bytes)}${percent} against the base branch, more than the allowed ${input.maxIncrease.source}`
+    );
+  }
+  if (input.comparison === 'new') {
+    reasons.push('new image: not on the base branch');
+    status ??= 'new';
+  } else if (input.comparison === 'base-failed') {
+    reasons.push('not compared: the image failed to build on the base branch');
+  }
+  if (status === null && input.delta !== null && input.delta.bytes === 0) status = 'unchanged';
+  return { status: status ?? 'ok', reasons };
+}
+
+const FAILING: ReadonlySet<ImageStatus> = new Set<ImageStatus>(['failed', 'over-budget', 'over-increase']);
+
+/** Statuses that fail the job (with `fail-on: budget`). */
+export function isFailing(status: ImageStatus): boolean {
+  return FAILING.has(status);
+}
+
+/** `api (svc/api/Dockerfile)`: the name, with what it was made from when that says more. */
+function imageLabel(image: ImageReport): string {
+  const source = image.dockerfile ?? image.image;
+  return source && source !== image.name ? `${image.name} (${source})` : image.name;
+}
+
+function failureDetail(image: ImageReport): string {
+  if (image.status === 'failed' || image.size === null) {
+    return `failed to build: ${image.error ? firstLine(image.error.message) : 'no size was measured'}`;
+  }
+  const parts = [formatBytes(image.size.bytes)];
+  const measured = image.budget ? budgetedBytes(image.size, image.budget) : null;
+  if (image.budget && measured !== null && measured > image.budget.bytes) {
+    parts.push(`budget ${budgetLabel(image.budget)}`, `over by ${formatBytes(measured - image.budget.bytes)}`);
+  }
+  if (image.maxIncrease && image.delta && image.base && exceedsIncrease(image.delta.bytes, image.base.bytes, image.maxIncrease)) {
+    parts.push(`grew ${growth(image.delta)}`, `allowed ${image.maxIncrease.source}`);
+  }
+  return parts.join(', ');
+}
+
+/** The job's failure message, one line per offending image; null when every image is within its limits. */
+export function gateMessage(images: ImageReport[]): string | null {
+  const failing = images.filter((image) => isFailing(image.status));
+  if (failing.length === 0) return null;
+  const count = images.length === 1 ? '1 image' : `${images.length} images`;
+  const verb = failing.length === 1 ? 'fails its size limits' : 'fail their size limits';
+  return [
+    `footprint: ${failing.length} of ${count} ${verb}:`,
+    ...failing.map((image) => `- ${imageLabel(image)}: ${failureDetail(image)}`)
+  ].join('\n');
+}
+
+/** Sums for the report: all measured PR images, and base/delta over those measured on both sides. */
+export function totals(images: ImageReport[]): Report['totals'] {
+  let bytes = 0;
+  let baseBytes: number | null = null;
+  let deltaBytes: number | null = null;
+  for (const image of images) {
+    if (image.size === null) continue;
+    bytes += image.size.bytes;
+    if (image.base !== null) {
+      baseBytes = (baseBytes ?? 0) + image.base.bytes;
+      deltaBytes = (deltaBytes ?? 0) + (image.size.bytes - image.base.bytes);
+    }
+  }
+  return { bytes, baseBytes, deltaBytes };
+}

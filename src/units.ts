@@ -1,0 +1,126 @@
+import { UserError } from './errors.js';
+import type { Budget, IncreaseLimit } from './report/types.js';
+
+/**
+ * Bytes per unit. Decimal units are powers of 1000, as `docker images` prints
+ * them; binary units powers of 1024. Keys are lower case: letters match in any case.
+ */
+const UNIT_BYTES: Record<string, number> = {
+  b: 1,
+  kb: 1e3,
+  mb: 1e6,
+  gb: 1e9,
+  tb: 1e12,
+  kib: 1024,
+  mib: 1024 ** 2,
+  gib: 1024 ** 3,
+  tib: 1024 ** 4
+};
+
+/** A bare number is megabytes: budgets are usually written in MB. */
+const DEFAULT_UNIT = 'mb';
+
+const SIZE_PATTERN = /^(\d+(?:\.\d+)?|\.\d+)\s*([a-z]*)$/i;
+
+/** Bytes of a size text, or null when it is not one. */
+function bytesOf(text: string): number | null {
+  const match = SIZE_PATTERN.exec(text.trim());
+  const multiplier = match ? UNIT_BYTES[(match[2] || DEFAULT_UNIT).toLowerCase()] : undefined;
+  return match && multiplier !== undefined ? Math.round(Number(match[1]) * multiplier) : null;
+}
+
+function notASize(text: string, what: string): UserError {
+  return new UserError(
+    `${what}: "${text}" is not a size; expected a number with a unit such as 250MB, 1.2GB, 300MiB or 900kB (a bare number means MB)`
+  );
+}
+
+/** Parses `250MB`, `1.2GB`, `300MiB`, `1.5 GiB`, `512B` or a bare number (MB) into whole bytes. */
+export function parseSize(text: string | number, what: string): number {
+  if (typeof text === 'number') {
+    if (!Number.isFinite(text) || text < 0) throw notASize(String(text), what);
+    return Math.round(text * UNIT_BYTES[DEFAULT_UNIT]!);
+  }
+  const bytes = bytesOf(text);
+  if (bytes === null) throw notASize(text.trim(), what);
+  return bytes;
+}
+
+/** A size budget on uncompressed bytes, keeping the text the user wrote for messages. */
+export function parseBudget(text: string | number, what: string): Budget {
+  return { bytes: parseSize(text, what), metric: 'uncompressed', source: String(text).trim() };
+}
+
+const PERCENT_PATTERN = /^(\d+(?:\.\d+)?|\.\d+)\s*%$/;
+
+function notAnIncrease(text: string, what: string, why: string): UserError {
+  return new UserError(
+    `${what}: "${text}" ${why}; expected a percentage, a size or both separated by a comma, such as 10%, 25MB or "10%, 5MB"`
+  );
+}
+
+/** Parses `10%`, `25MB`, `10%, 5MB` or `5MB, 10%`: at most one percentage and one size. */
+export function parseIncrease(text: string | number, what: string): IncreaseLimit {
+  const source = String(text).trim();
+  if (typeof text === 'number') return { percent: null, bytes: parseSize(text, what), source };
+  const parts = source.split(',').map((part) => part.trim());
+  if (parts.length > 2 || parts.some((part) => part === '')) {
+    throw notAnIncrease(source, what, 'is not an increase limit');
+  }
+  // With two parts, name the one that is wrong; with one, the whole text is.
+  const invalid = (part: string, kind: string) =>
+    notAnIncrease(source, what, parts.length === 1 ? 'is not an increase limit' : `has "${part}", which is not ${kind}`);
+  let percent: number | null = null;
+  let bytes: number | null = null;
+  for (const part of parts) {
+    if (part.endsWith('%')) {
+      const match = PERCENT_PATTERN.exec(part);
+      if (!match) throw invalid(part, 'a percentage');
+      if (percent !== null) throw notAnIncrease(source, what, 'has more than one percentage');
+      percent = Number(match[1]);
+    } else {
+      if (bytes !== null) throw notAnIncrease(source, what, 'has more than one size');
+      bytes = bytesOf(part);
+      if (bytes === null) throw invalid(part, 'a size');
+    }
+  }
+  return { percent, bytes, source };
+}
+
+const DISPLAY_UNITS: readonly [string, number][] = [
+  ['kB', 1e3],
+  ['MB', 1e6],
+  ['GB', 1e9],
+  ['TB', 1e12]
+];
+
+/** Decimal units like `docker images`: `512 B`, `900.0 kB`, `16.1 MB`, `1.2 GB`. */
+export function formatBytes(bytes: number): string {
+  const magnitude = Math.abs(Math.round(bytes));
+  const sign = bytes < 0 && magnitude > 0 ? '-' : '';
+  if (magnitude < 1000) return `${sign}${magnitude} B`;
+  // Choose the unit after rounding, so 999,960 bytes reads `1.0 MB`, not `1000.0 kB`.
+  let chosen = DISPLAY_UNITS[DISPLAY_UNITS.length - 1]!;
+  for (const unit of DISPLAY_UNITS) {
+    if (Math.round((magnitude / unit[1]) * 10) / 10 < 1000) {
+      chosen = unit;
+      break;
+    }
+  }
+  return `${sign}${(magnitude / chosen[1]).toFixed(1)} ${chosen[0]}`;
+}
+
+/** A signed change: `+1.2 MB`, `-3.4 MB`, `0 B`. */
+export function formatDelta(bytes: number): string {
+  const rounded = Math.round(bytes);
+  if (rounded === 0) return '0 B';
+  return `${rounded > 0 ? '+' : '-'}${formatBytes(Math.abs(rounded))}`;
+}
+
+/** A signed percentage with one decimal: `+3.4%`, `-12.0%`, `0.0%`; null (no base to compare with) is `n/a`. */
+export function formatPercent(percent: number | null): string {
+  if (percent === null || !Number.isFinite(percent)) return 'n/a';
+  const text = Math.abs(percent).toFixed(1);
+  if (Number(text) === 0) return '0.0%';
+  return `${percent > 0 ? '+' : '-'}${text}%`;
+}
