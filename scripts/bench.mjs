@@ -7,7 +7,6 @@ import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSy
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ensureBaseImages, ensureEngine, TEST_BASE, TEST_FAT_BASE } from './test-engine.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const cli = join(root, 'dist', 'cli', 'index.js');
@@ -16,9 +15,12 @@ if (!existsSync(cli)) {
   process.exit(1);
 }
 
-const engine = await ensureEngine({ log: (line) => console.error(line) });
+// The test suite's own engine setup (Node 24 loads the TypeScript directly): starts a daemon
+// when none runs and makes the local base images, so the benchmark needs no registry.
+const { default: setUpEngine, TEST_BASE, TEST_FAT_BASE } = await import('../__tests__/support/global-setup.ts');
+const { default: tearDownEngine } = await import('../__tests__/support/global-teardown.ts');
+await setUpEngine();
 try {
-  await ensureBaseImages({ log: (line) => console.error(line) });
   const work = mkdtempSync(join(tmpdir(), 'footprint-bench-'));
   try {
     // Five services like examples/: "Debian-sized" and "alpine-sized" bases, a build stage and a scratch-like final stage.
@@ -89,5 +91,5 @@ try {
     rmSync(work, { recursive: true, force: true });
   }
 } finally {
-  await engine.stop();
+  await tearDownEngine();
 }

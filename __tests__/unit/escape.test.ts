@@ -1,0 +1,122 @@
+import { describe, expect, it } from '@jest/globals';
+import { codeBlock, escapeHtml, escapeMarkdown } from '../../src/report/escape.js';
+
+describe('escapeMarkdown', () => {
+  it.each([
+    ['plain text stays as is', 'web', 'web'],
+    ['an HTML tag becomes entities', '<img src=x onerror=alert(1)>', '&lt;img src=x onerror=alert\\(1\\)&gt;'],
+    ['a closing details tag cannot close ours', '</details>', '&lt;/details&gt;'],
+    ['a link is not a link', '[x](javascript:alert(1))', '\\[x\\]\\(javascript:alert\\(1\\)\\)'],
+    ['an image is not an image', '![x](http://e.test/a.png)', '\\!\\[x\\]\\(http://e.test/a.png\\)'],
+    ['bold is not bold', '**bold**', '\\*\\*bold\\*\\*'],
+    ['underscores in names are literal', 'my_service_name', 'my\\_service\\_name'],
+    ['a mention does not notify', '@octocat', '@&#8203;octocat'],
+    ['a team mention does not notify', '@org/team', '@&#8203;org/team'],
+    ['an issue reference does not link', 'fixes #12', 'fixes #&#8203;12'],
+    ['a pipe cannot split a table cell', 'a|b', 'a\\|b'],
+    ['backticks do not start code', 'run `rm -rf /`', 'run \\`rm -rf /\\`'],
+    ['the comment marker cannot be forged', '<!-- footprint:default -->', '&lt;\\!-- footprint:default --&gt;'],
+    ['newlines collapse to spaces', 'line one\nline two\r\nline three\rfour', 'line one line two line three four'],
+    ['tabs and control characters become spaces', 'a\tb\u0007c', 'a b c'],
+    ['terminal colours are dropped', '\u001b[31mred\u001b[0m', 'red'],
+    ['ampersands and quotes are entities', 'a & b "c"', 'a &amp; b &quot;c&quot;'],
+    ['an existing entity is shown, not decoded', '&lt;', '&amp;lt;'],
+    ['backslashes are literal', 'C:\\path', 'C:\\\\path'],
+    ['a leading dash is not a list', '- item', '\\- item'],
+    ['a leading plus is not a list', '+ item', '\\+ item'],
+    ['a leading number is not an ordered list', '1. item', '1\\. item'],
+    ['a leading hash is not a heading', '# title', '#&#8203; title'],
+    ['a quote is not a block quote', '> quoted', '&gt; quoted'],
+    ['strikethrough is literal', '~~gone~~', '\\~\\~gone\\~\\~'],
+    ['dashes and dots inside a path stay readable', 'services/api-gw/Dockerfile.prod', 'services/api-gw/Dockerfile.prod']
+  ])('%s', (_, input, expected) => {
+    expect(escapeMarkdown(input)).toBe(expected);
+  });
+
+  it.each([
+    '<img src=x onerror=alert(1)>',
+    '</details><script>alert(1)</script>',
+    '[x](javascript:alert(1)) @octocat #1 a|b `c` <!-- footprint:default -->\n- item',
+    '@@@|||<<<>>>```'
+  ])('leaves no raw HTML, line break, unescaped pipe, live mention or marker in %j', (input) => {
+    const escaped = escapeMarkdown(input);
+    expect(escaped).not.toMatch(/[<>\n\r]/);
+    expect(escaped).not.toMatch(/(^|[^\\])\|/);
+    expect(escaped).not.toMatch(/(^|[^\\])`/);
+    expect(escaped).not.toMatch(/@(?!&#8203;)/);
+    expect(escaped).not.toMatch(/#(?!&#8203;|8203;)/);
+    expect(escaped).not.toContain('<!--');
+  });
+
+  it('cuts very long text to maxLength characters, ending in an ellipsis', () => {
+    const escaped = escapeMarkdown('a'.repeat(10_000), { maxLength: 200 });
+    expect(escaped).toBe(`${'a'.repeat(199)}…`);
+  });
+
+  it('cuts before escaping, so an entity or escape is never split', () => {
+    const escaped = escapeMarkdown('<'.repeat(50), { maxLength: 10 });
+    expect(escaped).toBe(`${'&lt;'.repeat(9)}…`);
+  });
+
+  it('does not split a character outside the basic plane', () => {
+    expect(escapeMarkdown('🐳'.repeat(10), { maxLength: 4 })).toBe('🐳🐳🐳…');
+  });
+
+  it('keeps long text whole without maxLength', () => {
+    expect(escapeMarkdown('x'.repeat(100_000))).toHaveLength(100_000);
+  });
+});
+
+describe('escapeHtml', () => {
+  it.each([
+    ['tags become entities', '<b>x</b>', '&lt;b&gt;x&lt;/b&gt;'],
+    ['a closing summary tag cannot close ours', '</summary></details>', '&lt;/summary&gt;&lt;/details&gt;'],
+    ['Markdown punctuation is left alone (HTML does not parse it)', 'my_service *x*', 'my_service *x*'],
+    ['quotes are entities', `"a" 'b'`, '&quot;a&quot; &#39;b&#39;'],
+    ['a mention does not notify', '@octocat', '@&#8203;octocat'],
+    ['an issue reference does not link', '#42', '#&#8203;42'],
+    ['newlines collapse', 'a\nb', 'a b']
+  ])('%s', (_, input, expected) => {
+    expect(escapeHtml(input)).toBe(expected);
+  });
+});
+
+/** Where a fenced block opened by `fence` closes, following CommonMark: up to 3 spaces, a run at least as long, then only spaces. */
+function closingLine(lines: string[], fence: string): number {
+  return lines.findIndex((line, index) => {
+    if (index === 0) return false;
+    const match = /^ {0,3}(`+)[ \t]*$/.exec(line);
+    return match !== null && match[1]!.length >= fence.length;
+  });
+}
+
+describe('codeBlock', () => {
+  it.each([
+    ['a plain log', 'Step 1/2 : FROM alpine\nStep 2/2 : RUN make', 3],
+    ['a log with a three-backtick fence inside', 'before\n```\nrm -rf /\n```\nafter', 4],
+    ['a log with an indented fence inside', 'a\n   ````\nb', 5],
+    ['a log with a long backtick run', `x ${'`'.repeat(8)} y`, 9],
+    ['a log trying to close details and forge the marker', '</details>\n<!-- footprint:x -->\n@octocat #1', 3],
+    ['an empty log', '', 3]
+  ])('%s: the fence is longer than any backtick run and only the last line closes it', (_, log, fenceLength) => {
+    const block = codeBlock(log, 'text');
+    const lines = block.split('\n');
+    const fence = '`'.repeat(fenceLength);
+    expect(lines[0]).toBe(`${fence}text`);
+    expect(closingLine(lines, fence)).toBe(lines.length - 1);
+    expect(lines[lines.length - 1]).toBe(fence);
+  });
+
+  it('keeps the log verbatim between the fences (GitHub renders no HTML or mention inside)', () => {
+    const log = '</details>\n<!-- footprint:x -->\n@octocat';
+    expect(codeBlock(log)).toBe(`\`\`\`\n${log}\n\`\`\``);
+  });
+
+  it('normalises line endings, drops terminal colours and trailing newlines', () => {
+    expect(codeBlock('\u001b[1ma\u001b[0m\r\nb\rc\n\n')).toBe('```\na\nb\nc\n```');
+  });
+
+  it('keeps only word characters in the language', () => {
+    expect(codeBlock('x', 'te`xt\n').split('\n')[0]).toBe('```text');
+  });
+});

@@ -1,0 +1,83 @@
+import { describe, expect, test } from '@jest/globals';
+import { lastErrorLine, logLines, logTail, stripAnsi } from '../../src/build/log.js';
+
+const ESC = '\u001b';
+
+describe('stripAnsi', () => {
+  test.each([
+    ['colours', `${ESC}[91m5+0 records in${ESC}[0m`, '5+0 records in'],
+    ['cursor moves', `${ESC}[2K${ESC}[1Aline`, 'line'],
+    ['a link (OSC 8)', `${ESC}]8;;https://example.com${ESC}\\docs${ESC}]8;;${ESC}\\`, 'docs'],
+    ['a title ended by BEL', `${ESC}]0;title\u0007text`, 'text'],
+    ['plain text', 'no escapes [here]', 'no escapes [here]']
+  ])('removes %s', (_what, input, expected) => {
+    expect(stripAnsi(input)).toBe(expected);
+  });
+});
+
+describe('logLines', () => {
+  test('keeps the last state of a line redrawn with carriage returns', () => {
+    expect(logLines('downloading 10%\rdownloading 50%\rdownloading 100%\r\nnext')).toEqual(['downloading 100%', 'next']);
+  });
+});
+
+describe('logTail', () => {
+  const numbered = (count: number) => Array.from({ length: count }, (_, index) => `line ${index + 1}`).join('\n');
+
+  test.each([
+    ['a short log whole', 'a\nb\nc', 30, 4000, 'a\nb\nc'],
+    ['the last lines of a long one', numbered(40), 3, 4000, 'line 38\nline 39\nline 40'],
+    ['without trailing blank lines', 'a\nb\n\n\n', 30, 4000, 'a\nb'],
+    ['without leading blank lines in the tail', 'a\n\nb\nc', 2, 4000, 'b\nc'],
+    ['Windows line ends', 'a\r\nb\r\n', 30, 4000, 'a\nb'],
+    ['dropping older lines to fit the character budget', 'aaaa\nbbbb\ncccc', 30, 9, 'bbbb\ncccc'],
+    ['an empty log as empty', '', 30, 4000, '']
+  ])('returns %s', (_what, log, maxLines, maxChars, expected) => {
+    expect(logTail(log, maxLines, maxChars)).toBe(expected);
+  });
+
+  test('strips escapes and caps each line', () => {
+    const tail = logTail(`${ESC}[91m${'x'.repeat(1000)}${ESC}[0m\nshort`);
+    const [long, short] = tail.split('\n');
+    expect(long).toBe(`${'x'.repeat(399)}…`);
+    expect(short).toBe('short');
+  });
+
+  test('keeps the last line even when it alone is longer than the budget', () => {
+    expect(logTail('first\n' + 'y'.repeat(50), 30, 10)).toBe(`${'y'.repeat(9)}…`);
+  });
+
+  test('stays within the defaults for a huge log', () => {
+    const tail = logTail(Array.from({ length: 500 }, (_, index) => `${index} ${'z'.repeat(300)}`).join('\n'));
+    expect(tail.length).toBeLessThanOrEqual(4000);
+    expect(tail.split('\n').length).toBeLessThanOrEqual(30);
+    expect(tail.endsWith(`499 ${'z'.repeat(300)}`)).toBe(true);
+  });
+});
+
+describe('lastErrorLine', () => {
+  test.each([
+    [
+      'the classic builder',
+      "Step 2/2 : RUN exit 3\n ---> Running in 1a2b\nThe command '/bin/sh -c exit 3' returned a non-zero code: 3",
+      "The command '/bin/sh -c exit 3' returned a non-zero code: 3"
+    ],
+    [
+      'BuildKit',
+      '#5 ERROR: process "/bin/sh -c exit 3" did not complete successfully: exit code: 3\n------\n > [2/2] RUN exit 3:\n------\nERROR: failed to solve: process "/bin/sh -c exit 3" did not complete successfully: exit code: 3\n',
+      'ERROR: failed to solve: process "/bin/sh -c exit 3" did not complete successfully: exit code: 3'
+    ],
+    [
+      'a coloured line',
+      `${ESC}[31merror: could not find package foo${ESC}[0m\nsome trailing note`,
+      'error: could not find package foo'
+    ],
+    ['nothing when no line looks like an error', 'Step 1/1 : FROM busybox\nSuccessfully built 1234', null]
+  ])('finds the cause in output of %s', (_what, log, expected) => {
+    expect(lastErrorLine(log)).toBe(expected);
+  });
+
+  test('caps a long line', () => {
+    expect(lastErrorLine(`error: ${'q'.repeat(1000)}`, 20)).toBe(`error: ${'q'.repeat(12)}…`);
+  });
+});

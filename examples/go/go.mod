@@ -1,0 +1,3 @@
+module example.com/footprint-go
+
+go 1.22

@@ -1,0 +1,110 @@
+import type { GitHubLog, Octokit } from './github.js';
+import { commentMarker } from './markdown.js';
+
+export type CommentMode = 'always' | 'on-change' | 'never';
+
+export interface UpsertOptions {
+  octokit: Octokit;
+  owner: string;
+  repo: string;
+  issueNumber: number;
+  /** One comment per pull request and key. */
+  key: string;
+  /** The whole comment, starting with `commentMarker(key)`. */
+  body: string;
+  /** `on-change` posts a new comment only when `changed`; an existing one is always kept current. */
+  mode: CommentMode;
+  changed: boolean;
+  log: GitHubLog;
+}
+
+export interface UpsertResult {
+  action: 'created' | 'updated' | 'skipped' | 'forbidden';
+  url: string | null;
+  /** What happened, in words; for skipped and forbidden, what the caller should warn about. */
+  message: string;
+}
+
+const FORK_HINT =
+  'Pull requests from forks get a read-only GITHUB_TOKEN, so the report is in the job summary instead. ' +
+  'To comment on them, use the workflow_run recipe in the README ("Comments on pull requests from forks").';
+
+/**
+ * Ours when the body starts with the marker, on a line of its own or followed by
+ * nothing: a comment that only quotes it (or a build log that prints one) is not.
+ */
+export function isOurComment(body: string | undefined, key: string): boolean {
+  const marker = commentMarker(key);
+  return body !== undefined && body.startsWith(marker) && /^(\r?\n|$)/.test(body.slice(marker.length));
+}
+
+/** The first comment carrying the key's marker, looking through every page of the conversation. */
+export async function findComment(
+  octokit: Octokit,
+  where: { owner: string; repo: string; issueNumber: number; key: string }
+): Promise<{ id: number; url: string } | null> {
+  const pages = octokit.paginate.iterator(octokit.rest.issues.listComments, {
+    owner: where.owner,
+    repo: where.repo,
+    issue_number: where.issueNumber,
+    per_page: 100
+  });
+  for await (const page of pages) {
+    const found = page.data.find((comment) => isOurComment(comment.body, where.key));
+    if (found) return { id: found.id, url: found.html_url };
+  }
+  return null;
+}
+
+interface HttpFailure {
+  status: number;
+  message: string;
+  response?: { headers?: Record<string, string | number | undefined> };
+}
+
+function httpFailure(error: unknown): HttpFailure | null {
+  if (typeof error !== 'object' || error === null || typeof (error as { status?: unknown }).status !== 'number') return null;
+  return error as HttpFailure;
+}
+
+/** 404, or a 403 that is about permissions rather than a rate limit. */
+function isForbidden(failure: HttpFailure): boolean {
+  if (failure.status === 404) return true;
+  const rateLimited = failure.response?.headers?.['x-ratelimit-remaining'] === '0' || /rate limit/i.test(failure.message);
+  return failure.status === 403 && !rateLimited;
+}
+
+/**
+ * Keeps one comment per pull request and key up to date: updates the one found
+ * by its marker, or creates it. Never throws: a read-only token gives
+ * `forbidden`, any other failure `skipped`, each with a message to show.
+ */
+export async function upsertComment(options: UpsertOptions): Promise<UpsertResult> {
+  const { octokit, owner, repo, issueNumber, key, body, log } = options;
+  if (options.mode === 'never') return { action: 'skipped', url: null, message: 'PR comment turned off (comment: never).' };
+  try {
+    const existing = await findComment(octokit, { owner, repo, issueNumber, key });
+    if (existing) {
+      const { data } = await octokit.rest.issues.updateComment({ owner, repo, comment_id: existing.id, body });
+      log.info(`Updated the PR comment ${data.html_url}`);
+      return { action: 'updated', url: data.html_url, message: `Updated the PR comment ${data.html_url}` };
+    }
+    if (options.mode === 'on-change' && !options.changed) {
+      return { action: 'skipped', url: null, message: 'No size changes, so no PR comment (comment: on-change).' };
+    }
+    const { data } = await octokit.rest.issues.createComment({ owner, repo, issue_number: issueNumber, body });
+    log.info(`Created the PR comment ${data.html_url}`);
+    return { action: 'created', url: data.html_url, message: `Created the PR comment ${data.html_url}` };
+  } catch (error) {
+    const failure = httpFailure(error);
+    if (failure && isForbidden(failure)) {
+      return {
+        action: 'forbidden',
+        url: null,
+        message: `Could not write the PR comment on ${owner}/${repo}#${issueNumber}: the token is not allowed to (HTTP ${failure.status}: ${failure.message}). ${FORK_HINT}`
+      };
+    }
+    const why = failure ? `HTTP ${failure.status}: ${failure.message}` : error instanceof Error ? error.message : String(error);
+    return { action: 'skipped', url: null, message: `Could not write the PR comment on ${owner}/${repo}#${issueNumber}: ${why}` };
+  }
+}
