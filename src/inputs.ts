@@ -54,7 +54,11 @@ export function readInputs(getInput: InputReader, event: WorkflowEvent): Inputs 
 
   return {
     dockerfiles: dockerfiles.length > 0 ? dockerfiles : [...DEFAULT_DOCKERFILE_GLOBS],
-    config: configPath ? { path: configPath, required: true } : { path: DEFAULT_CONFIG_PATH, required: false },
+    // The runner always passes action.yml's default, so the default path is optional however it arrives.
+    config:
+      configPath && configPath !== DEFAULT_CONFIG_PATH
+        ? { path: configPath, required: true }
+        : { path: DEFAULT_CONFIG_PATH, required: false },
     budget: text('budget') ? parseBudget(text('budget'), 'input budget') : null,
     maxIncrease: text('max-increase') ? parseIncrease(text('max-increase'), 'input max-increase') : null,
     baseRef: readBaseRef(getInput('base-ref'), event),

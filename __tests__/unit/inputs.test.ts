@@ -67,6 +67,10 @@ describe('readInputs: values', () => {
     expect(read({ config: 'ci/footprint.yaml' }).config).toEqual({ path: 'ci/footprint.yaml', required: true });
   });
 
+  test('the default config path stays optional when the runner passes it as the default', () => {
+    expect(read({ config: '.github/footprint.yml' }).config).toEqual({ path: '.github/footprint.yml', required: false });
+  });
+
   test('budget and max-increase are parsed', () => {
     const inputs = read({ budget: '250MB', 'max-increase': '10%, 5MB' });
     expect(inputs.budget).toEqual({ bytes: 250_000_000, metric: 'uncompressed', source: '250MB' });
