@@ -16,14 +16,19 @@ const TOKEN = 'ghs_test_token';
 
 let fake: FakeGitHub;
 let warnings: string[];
+/** Set by the tests that break the contract on purpose. */
+let violationsExpected: boolean;
 
 beforeEach(async () => {
   fake = await startFakeGitHub({ owner: OWNER, repo: REPO, issueNumber: ISSUE, token: TOKEN });
   warnings = [];
+  violationsExpected = false;
 });
 
 afterEach(async () => {
   await fake.close();
+  // Every request Octokit sent, and every answer, matched GitHub's OpenAPI description.
+  if (!violationsExpected) expect(fake.errors).toEqual([]);
 });
 
 function upsert(options: { key?: string; body?: string; mode?: CommentMode; changed?: boolean; token?: string; owner?: string } = {}) {
@@ -161,6 +166,22 @@ describe('upsertComment against the fake GitHub API', () => {
     expect(fake.comments).toHaveLength(1);
   });
 
+  it('does not post twice when creating the comment meets a server error', async () => {
+    fake.failNext(1, 502, {}, undefined, { method: 'POST' });
+    const result = await upsert();
+    expect(result.action).toBe('created');
+    expect(calls()).toEqual([list, create, list, create]);
+    expect(fake.comments).toHaveLength(1);
+  });
+
+  it('updates instead of posting again when GitHub created the comment but the answer was lost', async () => {
+    fake.failNext(1, 502, {}, undefined, { method: 'POST', afterHandling: true });
+    const result = await upsert({ body: 'sizes' });
+    expect(result.action).toBe('updated');
+    expect(calls()).toEqual([list, create, list, update(fake.comments[0]!.id)]);
+    expect(fake.comments.map((comment) => comment.body)).toEqual([`${commentMarker('default')}\nsizes`]);
+  });
+
   it("answers 'skipped' once server errors outlast the retries", async () => {
     fake.failNext(10, 502);
     const result = await upsert();
@@ -200,6 +221,7 @@ describe('upsertComment against the fake GitHub API', () => {
 
 describe('the fake GitHub API', () => {
   it('records a request that breaks the OpenAPI description and answers 422', async () => {
+    violationsExpected = true;
     const octokit = createOctokit(TOKEN, { baseUrl: fake.url, log: { info: () => {}, warning: () => {} } });
     const request = octokit.request('POST /repos/{owner}/{repo}/issues/{issue_number}/comments', {
       owner: OWNER,
@@ -212,11 +234,24 @@ describe('the fake GitHub API', () => {
   });
 
   it('records an operation that GitHub does not have', async () => {
+    violationsExpected = true;
     const octokit = createOctokit(TOKEN, { baseUrl: fake.url, log: { info: () => {}, warning: () => {} } });
     await expect(octokit.request('GET /repos/{owner}/{repo}/no-such-thing', { owner: OWNER, repo: REPO })).rejects.toMatchObject({
       status: 404
     });
     expect(fake.errors).toEqual([expect.stringContaining('no such operation')]);
+  });
+
+  it('records query parameters that GitHub does not take or cannot read', async () => {
+    violationsExpected = true;
+    const response = await fetch(`${fake.url}/repos/${OWNER}/${REPO}/issues/${ISSUE}/comments?per_page=many&sort=asc`, {
+      headers: { authorization: `token ${TOKEN}` }
+    });
+    expect(response.status).toBe(200);
+    expect(fake.errors).toEqual([
+      expect.stringContaining('query parameter "sort" is not in the OpenAPI description'),
+      expect.stringContaining('data/per_page must be integer')
+    ]);
   });
 
   it('pages like GitHub, with Link headers', async () => {

@@ -35,8 +35,17 @@ export interface FakeGitHub {
   errors: string[];
   /** Adds `count` comments by another user before whatever the test does. */
   seed(count: number, body?: (index: number) => string): void;
-  /** Answers the next `times` requests with `status` (and headers and message) instead of handling them. */
-  failNext(times: number, status: number, headers?: Record<string, string>, message?: string): void;
+  /**
+   * Answers the next `times` requests (of `only.method`, if given) with `status`, headers and message instead of
+   * handling them; with `only.afterHandling`, handles them first, as when GitHub does the work and the answer is lost.
+   */
+  failNext(
+    times: number,
+    status: number,
+    headers?: Record<string, string>,
+    message?: string,
+    only?: { method?: string; afterHandling?: boolean }
+  ): void;
   /** Answers comment writes with 403 "Resource not accessible by integration", as for a fork's token. */
   forbidWrites(on: boolean): void;
   close(): Promise<void>;
@@ -168,7 +177,14 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
   const errors: string[] = [];
   const created = new Map<number, string>();
   const updated = new Map<number, string>();
-  const failures: { status: number; headers: Record<string, string>; message: string | undefined }[] = [];
+  interface Failure {
+    status: number;
+    headers: Record<string, string>;
+    message: string | undefined;
+    method: string | undefined;
+    afterHandling: boolean;
+  }
+  const failures: Failure[] = [];
   let writesForbidden = false;
   let nextId = 1000;
   let url = '';
@@ -304,11 +320,14 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
     if (authorization !== `token ${options.token}` && authorization !== `Bearer ${options.token}`) {
       return error(401, 'Bad credentials');
     }
-    const failure = failures.shift();
-    if (failure) {
-      const fallback = failure.status >= 500 ? 'Server Error' : failure.status === 429 || failure.status === 403 ? 'API rate limit exceeded' : 'Error';
-      return { ...error(failure.status, failure.message ?? fallback), headers: failure.headers };
-    }
+    const failureIndex = failures.findIndex((candidate) => candidate.method === undefined || candidate.method === method);
+    const failure = failureIndex >= 0 ? failures.splice(failureIndex, 1)[0]! : null;
+    const failed = (): Answer => {
+      const status = failure!.status;
+      const fallback = status >= 500 ? 'Server Error' : status === 429 || status === 403 ? 'API rate limit exceeded' : 'Error';
+      return { ...error(status, failure!.message ?? fallback), headers: failure!.headers };
+    };
+    if (failure && !failure.afterHandling) return failed();
 
     let body: Json;
     const requestBody = deref(spec, route.operation.requestBody);
@@ -332,7 +351,7 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
     }
     const answer = handle(route.operation.operationId, params, target.searchParams, body);
     checkResponse(route, answer, label);
-    return answer;
+    return failure ? failed() : answer;
   }
 
   const server = createServer((request: IncomingMessage, response: ServerResponse) => {
@@ -374,8 +393,9 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
     seed(count, body = (index) => `Comment ${index + 1} from a reviewer`) {
       for (let index = 0; index < count; index++) addComment(body(index), OTHER_LOGIN);
     },
-    failNext(times, status, headers = {}, message) {
-      for (let index = 0; index < times; index++) failures.push({ status, headers, message });
+    failNext(times, status, headers = {}, message, only = {}) {
+      const method = only.method?.toLowerCase();
+      for (let index = 0; index < times; index++) failures.push({ status, headers, message, method, afterHandling: only.afterHandling ?? false });
     },
     forbidWrites(on) {
       writesForbidden = on;

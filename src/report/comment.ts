@@ -75,26 +75,48 @@ function isForbidden(failure: HttpFailure): boolean {
 }
 
 /**
+ * Posts the comment. A server error is not retried blindly: GitHub may have
+ * created the comment and lost only the answer, so look for it first and post
+ * again only when it is not there.
+ */
+async function createComment(options: UpsertOptions): Promise<{ action: 'created' | 'updated'; url: string }> {
+  const { octokit, owner, repo, issueNumber, key, body } = options;
+  try {
+    const { data } = await octokit.rest.issues.createComment({ owner, repo, issue_number: issueNumber, body, request: { retries: 0 } });
+    return { action: 'created', url: data.html_url };
+  } catch (error) {
+    const failure = httpFailure(error);
+    if (!failure || failure.status < 500) throw error;
+    const existing = await findComment(octokit, { owner, repo, issueNumber, key });
+    if (existing) return updateComment(options, existing.id);
+    const { data } = await octokit.rest.issues.createComment({ owner, repo, issue_number: issueNumber, body });
+    return { action: 'created', url: data.html_url };
+  }
+}
+
+async function updateComment(options: UpsertOptions, id: number): Promise<{ action: 'updated'; url: string }> {
+  const { octokit, owner, repo, body } = options;
+  const { data } = await octokit.rest.issues.updateComment({ owner, repo, comment_id: id, body });
+  return { action: 'updated', url: data.html_url };
+}
+
+/**
  * Keeps one comment per pull request and key up to date: updates the one found
  * by its marker, or creates it. Never throws: a read-only token gives
  * `forbidden`, any other failure `skipped`, each with a message to show.
  */
 export async function upsertComment(options: UpsertOptions): Promise<UpsertResult> {
-  const { octokit, owner, repo, issueNumber, key, body, log } = options;
+  const { octokit, owner, repo, issueNumber, key, log } = options;
   if (options.mode === 'never') return { action: 'skipped', url: null, message: 'PR comment turned off (comment: never).' };
   try {
     const existing = await findComment(octokit, { owner, repo, issueNumber, key });
-    if (existing) {
-      const { data } = await octokit.rest.issues.updateComment({ owner, repo, comment_id: existing.id, body });
-      log.info(`Updated the PR comment ${data.html_url}`);
-      return { action: 'updated', url: data.html_url, message: `Updated the PR comment ${data.html_url}` };
-    }
-    if (options.mode === 'on-change' && !options.changed) {
+    if (!existing && options.mode === 'on-change' && !options.changed) {
       return { action: 'skipped', url: null, message: 'No size changes, so no PR comment (comment: on-change).' };
     }
-    const { data } = await octokit.rest.issues.createComment({ owner, repo, issue_number: issueNumber, body });
-    log.info(`Created the PR comment ${data.html_url}`);
-    return { action: 'created', url: data.html_url, message: `Created the PR comment ${data.html_url}` };
+    const done = existing ? await updateComment(options, existing.id) : await createComment(options);
+    const message = `${done.action === 'created' ? 'Created' : 'Updated'} the PR comment ${done.url}`;
+    log.info(message);
+    return { ...done, message };
   } catch (error) {
     const failure = httpFailure(error);
     if (failure && isForbidden(failure)) {

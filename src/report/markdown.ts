@@ -248,7 +248,7 @@ function render(report: Report, options: MarkdownOptions, plan: Plan): string {
   return `${lines.join('\n')}\n`;
 }
 
-/** The largest count in [0, high] for which `fits` holds, given that it holds for 0 or for nothing. */
+/** The largest count in [0, high] for which `fits` holds (which only shrinks as the count grows); 0 when none does. */
 function largestFitting(high: number, fits: (count: number) => boolean): number {
   let low = 0;
   while (low < high) {
@@ -274,8 +274,8 @@ export function renderMarkdown(report: Report, options: MarkdownOptions): string
   const fits = (plan: Plan) => attempt(plan).length <= maxChars;
 
   const full: Plan = { logs, failingRows, passingRows, listUnchanged: true };
-  // Each stage keeps what the one before gave up: first fewer build logs, then
-  // no unchanged table and fewer passing rows, then fewer failing rows.
+  // Each stage gives up more than the one before: first build logs (last ones
+  // first), then the unchanged table and passing rows, then failing rows.
   const stages: Array<() => Plan> = [
     () => ({ ...full, logs: largestFitting(logs, (count) => fits({ ...full, logs: count })) }),
     () => {
