@@ -59028,23 +59028,23 @@ function codeBlock(text, language = '') {
 
 
 
+
 /*
  * The plain-text pieces (order, change, budget, verdict) are shared with the
  * terminal table, so the PR comment and the CLI always say the same thing.
  */
 const DEFAULT_MAX_CHARS = 65536;
-const markdown_FAILING = new Set(['failed', 'over-budget', 'over-increase']);
 /** Longest repository text shown in a cell or a bullet; the report output has it in full. */
 const MAX_NAME = 200;
 const MAX_REASON = 1000;
-function markdown_isFailing(image) {
-    return markdown_FAILING.has(image.status);
+function isFailingImage(image) {
+    return isFailing(image.status);
 }
 /** Failing images first, then the rest, then the unchanged ones; report order within each group. */
 function displayGroups(images) {
     return {
-        failing: images.filter(markdown_isFailing),
-        passing: images.filter((image) => !markdown_isFailing(image) && image.status !== 'unchanged'),
+        failing: images.filter(isFailingImage),
+        passing: images.filter((image) => !isFailingImage(image) && image.status !== 'unchanged'),
         unchanged: images.filter((image) => image.status === 'unchanged')
     };
 }
@@ -59293,7 +59293,7 @@ function renderMarkdown(report, options) {
 ;// CONCATENATED MODULE: ./src/report/comment.ts
 
 const FORK_HINT = 'Pull requests from forks get a read-only GITHUB_TOKEN, so the report is in the job summary instead. ' +
-    'To comment on them, use the workflow_run recipe in the README ("Comments on pull requests from forks").';
+    'To comment on them, use the workflow_run recipe in the README ("PRs from forks").';
 /**
  * Ours when the body starts with the marker, on a line of its own or followed by
  * nothing: a comment that only quotes it (or a build log that prints one) is not.
@@ -59359,10 +59359,10 @@ async function updateComment(options, id) {
 /**
  * Keeps one comment per pull request and key up to date: updates the one found
  * by its marker, or creates it. Never throws: a read-only token gives
- * `forbidden`, any other failure `skipped`, each with a message to show.
+ * `forbidden`, any other failure `failed`, each with a message to show.
  */
 async function upsertComment(options) {
-    const { octokit, owner, repo, issueNumber, key, log } = options;
+    const { octokit, owner, repo, issueNumber, key } = options;
     if (options.mode === 'never')
         return { action: 'skipped', url: null, message: 'PR comment turned off (comment: never).' };
     try {
@@ -59371,9 +59371,7 @@ async function upsertComment(options) {
             return { action: 'skipped', url: null, message: 'No size changes, so no PR comment (comment: on-change).' };
         }
         const done = existing ? await updateComment(options, existing.id) : await createComment(options);
-        const message = `${done.action === 'created' ? 'Created' : 'Updated'} the PR comment ${done.url}`;
-        log.info(message);
-        return { ...done, message };
+        return { ...done, message: `${done.action === 'created' ? 'Created' : 'Updated'} the PR comment ${done.url}` };
     }
     catch (error) {
         const failure = httpFailure(error);
@@ -59385,7 +59383,7 @@ async function upsertComment(options) {
             };
         }
         const why = failure ? `HTTP ${failure.status}: ${failure.message}` : error instanceof Error ? error.message : String(error);
-        return { action: 'skipped', url: null, message: `Could not write the PR comment on ${owner}/${repo}#${issueNumber}: ${why}` };
+        return { action: 'failed', url: null, message: `Could not write the PR comment on ${owner}/${repo}#${issueNumber}: ${why}` };
     }
 }
 
@@ -64790,7 +64788,7 @@ function annotationMessage(image) {
 }
 /** An error annotation on the Dockerfile of each failing image; none for the others. */
 function annotate(report, log) {
-    for (const image of report.images.filter(markdown_isFailing)) {
+    for (const image of report.images.filter(isFailingImage)) {
         const { title, message } = annotationMessage(image);
         log.error(message, image.dockerfile ? { title, file: image.dockerfile, startLine: 1 } : { title });
     }
@@ -64894,16 +64892,13 @@ async function publish(report, inputs, event) {
             key: inputs.commentKey,
             body,
             mode: inputs.comment,
-            changed,
-            log: core_namespaceObject
+            changed
         });
-        if (result.action === 'created' || result.action === 'updated') {
-            info(`PR comment ${result.action}: ${result.url}`);
-            commentUrl = result.url ?? '';
-        }
-        else if (result.action === 'forbidden' || result.message) {
+        if (result.action === 'forbidden' || result.action === 'failed')
             warning(result.message);
-        }
+        else
+            info(result.message);
+        commentUrl = result.url ?? '';
     }
     else if (!pr) {
         info('Not a pull request event: the report is in the job summary and the outputs.');

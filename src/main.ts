@@ -105,15 +105,11 @@ async function publish(report: Report, inputs: Inputs, event: GitHubEvent): Prom
       key: inputs.commentKey,
       body,
       mode: inputs.comment,
-      changed,
-      log: core
+      changed
     });
-    if (result.action === 'created' || result.action === 'updated') {
-      core.info(`PR comment ${result.action}: ${result.url}`);
-      commentUrl = result.url ?? '';
-    } else if (result.action === 'forbidden' || result.message) {
-      core.warning(result.message);
-    }
+    if (result.action === 'forbidden' || result.action === 'failed') core.warning(result.message);
+    else core.info(result.message);
+    commentUrl = result.url ?? '';
   } else if (!pr) {
     core.info('Not a pull request event: the report is in the job summary and the outputs.');
   }

@@ -42,8 +42,7 @@ function upsert(options: { key?: string; body?: string; mode?: CommentMode; chan
     key,
     body: `${commentMarker(key)}\n${options.body ?? 'report'}`,
     mode: options.mode ?? 'always',
-    changed: options.changed ?? true,
-    log
+    changed: options.changed ?? true
   });
 }
 
@@ -151,9 +150,9 @@ describe('upsertComment against the fake GitHub API', () => {
     expect(result.message).toContain('HTTP 404');
   });
 
-  it("answers 'skipped' with the reason for a bad token", async () => {
+  it("answers 'failed' with the reason for a bad token", async () => {
     const result = await upsert({ token: 'wrong' });
-    expect(result.action).toBe('skipped');
+    expect(result.action).toBe('failed');
     expect(result.message).toContain('HTTP 401: Bad credentials');
     expect(fake.requests).toHaveLength(1);
   });
@@ -182,10 +181,10 @@ describe('upsertComment against the fake GitHub API', () => {
     expect(fake.comments.map((comment) => comment.body)).toEqual([`${commentMarker('default')}\nsizes`]);
   });
 
-  it("answers 'skipped' once server errors outlast the retries", async () => {
+  it("answers 'failed' once server errors outlast the retries", async () => {
     fake.failNext(10, 502);
     const result = await upsert();
-    expect(result.action).toBe('skipped');
+    expect(result.action).toBe('failed');
     expect(result.message).toContain('HTTP 502');
     expect(calls()).toEqual([list, list, list]);
   });
@@ -208,10 +207,10 @@ describe('upsertComment against the fake GitHub API', () => {
     expect(warnings[0]).toContain('retrying in 1 s');
   });
 
-  it("gives up after two rate-limit retries and answers 'skipped', not 'forbidden'", async () => {
+  it("gives up after two rate-limit retries and answers 'failed', not 'forbidden'", async () => {
     fake.failNext(3, 403, { 'retry-after': '1' }, 'You have exceeded a secondary rate limit.');
     const result = await upsert();
-    expect(result.action).toBe('skipped');
+    expect(result.action).toBe('failed');
     expect(result.message).toContain('secondary rate limit');
     expect(calls()).toEqual([list, list, list]);
     expect(warnings).toHaveLength(3);

@@ -25301,23 +25301,23 @@ function escape_codeBlock(text, language = '') {
 
 
 
+
 /*
  * The plain-text pieces (order, change, budget, verdict) are shared with the
  * terminal table, so the PR comment and the CLI always say the same thing.
  */
 const DEFAULT_MAX_CHARS = 65536;
-const markdown_FAILING = new Set(['failed', 'over-budget', 'over-increase']);
 /** Longest repository text shown in a cell or a bullet; the report output has it in full. */
 const MAX_NAME = 200;
 const MAX_REASON = 1000;
-function markdown_isFailing(image) {
-    return markdown_FAILING.has(image.status);
+function isFailingImage(image) {
+    return isFailing(image.status);
 }
 /** Failing images first, then the rest, then the unchanged ones; report order within each group. */
 function displayGroups(images) {
     return {
-        failing: images.filter(markdown_isFailing),
-        passing: images.filter((image) => !markdown_isFailing(image) && image.status !== 'unchanged'),
+        failing: images.filter(isFailingImage),
+        passing: images.filter((image) => !isFailingImage(image) && image.status !== 'unchanged'),
         unchanged: images.filter((image) => image.status === 'unchanged')
     };
 }
@@ -25681,7 +25681,7 @@ function renderTerminal(report, options) {
         const rule = widths.map((width) => '─'.repeat(width)).join('  ');
         lines.push('', line(header), rule, ...rows.map(line), rule, line(totals));
     }
-    const failing = images.filter(markdown_isFailing);
+    const failing = images.filter(isFailingImage);
     if (failing.length > 0) {
         lines.push('');
         for (const image of failing) {

@@ -1,4 +1,4 @@
-import type { GitHubLog, Octokit } from './github.js';
+import type { Octokit } from './github.js';
 import { commentMarker } from './markdown.js';
 
 export type CommentMode = 'always' | 'on-change' | 'never';
@@ -15,19 +15,19 @@ export interface UpsertOptions {
   /** `on-change` posts a new comment only when `changed`; an existing one is always kept current. */
   mode: CommentMode;
   changed: boolean;
-  log: GitHubLog;
 }
 
 export interface UpsertResult {
-  action: 'created' | 'updated' | 'skipped' | 'forbidden';
+  /** skipped: by choice (comment: never / on-change); forbidden: read-only token; failed: any other error. */
+  action: 'created' | 'updated' | 'skipped' | 'forbidden' | 'failed';
   url: string | null;
-  /** What happened, in words; for skipped and forbidden, what the caller should warn about. */
+  /** What happened, in words; for forbidden and failed, what the caller should warn about. */
   message: string;
 }
 
 const FORK_HINT =
   'Pull requests from forks get a read-only GITHUB_TOKEN, so the report is in the job summary instead. ' +
-  'To comment on them, use the workflow_run recipe in the README ("Comments on pull requests from forks").';
+  'To comment on them, use the workflow_run recipe in the README ("PRs from forks").';
 
 /**
  * Ours when the body starts with the marker, on a line of its own or followed by
@@ -103,10 +103,10 @@ async function updateComment(options: UpsertOptions, id: number): Promise<{ acti
 /**
  * Keeps one comment per pull request and key up to date: updates the one found
  * by its marker, or creates it. Never throws: a read-only token gives
- * `forbidden`, any other failure `skipped`, each with a message to show.
+ * `forbidden`, any other failure `failed`, each with a message to show.
  */
 export async function upsertComment(options: UpsertOptions): Promise<UpsertResult> {
-  const { octokit, owner, repo, issueNumber, key, log } = options;
+  const { octokit, owner, repo, issueNumber, key } = options;
   if (options.mode === 'never') return { action: 'skipped', url: null, message: 'PR comment turned off (comment: never).' };
   try {
     const existing = await findComment(octokit, { owner, repo, issueNumber, key });
@@ -114,9 +114,7 @@ export async function upsertComment(options: UpsertOptions): Promise<UpsertResul
       return { action: 'skipped', url: null, message: 'No size changes, so no PR comment (comment: on-change).' };
     }
     const done = existing ? await updateComment(options, existing.id) : await createComment(options);
-    const message = `${done.action === 'created' ? 'Created' : 'Updated'} the PR comment ${done.url}`;
-    log.info(message);
-    return { ...done, message };
+    return { ...done, message: `${done.action === 'created' ? 'Created' : 'Updated'} the PR comment ${done.url}` };
   } catch (error) {
     const failure = httpFailure(error);
     if (failure && isForbidden(failure)) {
@@ -127,6 +125,6 @@ export async function upsertComment(options: UpsertOptions): Promise<UpsertResul
       };
     }
     const why = failure ? `HTTP ${failure.status}: ${failure.message}` : error instanceof Error ? error.message : String(error);
-    return { action: 'skipped', url: null, message: `Could not write the PR comment on ${owner}/${repo}#${issueNumber}: ${why}` };
+    return { action: 'failed', url: null, message: `Could not write the PR comment on ${owner}/${repo}#${issueNumber}: ${why}` };
   }
 }

@@ -1,5 +1,6 @@
 import { UserError } from '../errors.js';
 import { formatBytes, formatDelta, formatPercent } from '../units.js';
+import { isFailing } from '../gate/rules.js';
 import { codeBlock, escapeHtml, escapeMarkdown } from './escape.js';
 import type { ImageReport, ImageStatus, Report } from './types.js';
 
@@ -10,14 +11,12 @@ import type { ImageReport, ImageStatus, Report } from './types.js';
 
 export const DEFAULT_MAX_CHARS = 65536;
 
-const FAILING: ReadonlySet<ImageStatus> = new Set(['failed', 'over-budget', 'over-increase']);
-
 /** Longest repository text shown in a cell or a bullet; the report output has it in full. */
 const MAX_NAME = 200;
 const MAX_REASON = 1000;
 
-export function isFailing(image: ImageReport): boolean {
-  return FAILING.has(image.status);
+export function isFailingImage(image: ImageReport): boolean {
+  return isFailing(image.status);
 }
 
 /** Failing images first, then the rest, then the unchanged ones; report order within each group. */
@@ -27,8 +26,8 @@ export function displayGroups(images: readonly ImageReport[]): {
   unchanged: ImageReport[];
 } {
   return {
-    failing: images.filter(isFailing),
-    passing: images.filter((image) => !isFailing(image) && image.status !== 'unchanged'),
+    failing: images.filter(isFailingImage),
+    passing: images.filter((image) => !isFailingImage(image) && image.status !== 'unchanged'),
     unchanged: images.filter((image) => image.status === 'unchanged')
   };
 }

@@ -1,6 +1,6 @@
 import * as actionsCore from '@actions/core';
 import { formatBytes, formatDelta, formatPercent } from '../units.js';
-import { budgetedBytes, isFailing } from './markdown.js';
+import { budgetedBytes, isFailingImage } from './markdown.js';
 import type { ImageReport, Report } from './types.js';
 
 /** The part of @actions/core the job summary needs. */
@@ -45,7 +45,7 @@ export function annotationMessage(image: ImageReport): { title: string; message:
 
 /** An error annotation on the Dockerfile of each failing image; none for the others. */
 export function annotate(report: Report, log: AnnotationLog): void {
-  for (const image of report.images.filter(isFailing)) {
+  for (const image of report.images.filter(isFailingImage)) {
     const { title, message } = annotationMessage(image);
     log.error(message, image.dockerfile ? { title, file: image.dockerfile, startLine: 1 } : { title });
   }

@@ -1,6 +1,6 @@
 import { stripVTControlCharacters } from 'node:util';
 import { formatBytes, formatDelta } from '../units.js';
-import { budgetText, changeText, displayGroups, isFailing, verdict } from './markdown.js';
+import { budgetText, changeText, displayGroups, isFailingImage, verdict } from './markdown.js';
 import type { ImageReport, ImageStatus, Report } from './types.js';
 
 /** The CLI's view of a report: the comment's columns and order as an aligned plain-text table. */
@@ -143,7 +143,7 @@ export function renderTerminal(report: Report, options: TerminalOptions): string
     lines.push('', line(header), rule, ...rows.map(line), rule, line(totals));
   }
 
-  const failing = images.filter(isFailing);
+  const failing = images.filter(isFailingImage);
   if (failing.length > 0) {
     lines.push('');
     for (const image of failing) {
