@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { UserError } from '../../src/errors.js';
-import { budgetText, changeText, commentMarker, renderMarkdown, verdict } from '../../src/report/markdown.js';
+import { baseLabel, budgetText, changeText, commentMarker, renderMarkdown, verdict } from '../../src/report/markdown.js';
 import type { Report } from '../../src/report/types.js';
 import {
   allOkReport,
@@ -29,6 +29,23 @@ function mainTableNames(markdown: string): string[] {
     .map((cells) => cells[0]!.replace(/<br>.*$/, ''))
     .filter((name) => name !== ':---');
 }
+
+describe('baseLabel', () => {
+  const sha = '965756e2ec386cc58e2bb886ed20b5177ba2e281';
+  it.each([
+    [sha, '965756e'],
+    ['965756e', '965756e'],
+    ['main', 'main (965756e)'],
+    ['origin/release-1.2', 'origin/release-1.2 (965756e)'],
+    ['abcdef0', 'abcdef0 (965756e)']
+  ])('ref %p shows as %p', (ref, label) => {
+    expect(baseLabel({ ref, sha }, (text) => text)).toBe(label);
+  });
+
+  it('escapes the ref with the given function', () => {
+    expect(baseLabel({ ref: '<b>x</b>', sha }, (text) => text.replace(/</g, '&lt;'))).toBe('&lt;b>x&lt;/b> (965756e)');
+  });
+});
 
 describe('commentMarker', () => {
   it('is a hidden HTML comment naming the key', () => {

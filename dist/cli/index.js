@@ -25444,12 +25444,18 @@ function unchangedTable(images) {
         '</details>'
     ];
 }
+/** `main (abc1234)`, or just `abc1234` when the ref is the SHA itself; `escape` makes the ref safe for the output. */
+function baseLabel(base, escape) {
+    const short = /^[0-9a-f]{7,64}$/i.test(base.sha) ? base.sha.slice(0, 7) : escape(base.sha);
+    const refIsSha = /^[0-9a-f]{7,64}$/i.test(base.ref) && base.sha.toLowerCase().startsWith(base.ref.toLowerCase());
+    return refIsSha ? short : `${escape(base.ref)} (${short})`;
+}
 function summaryLine(report) {
     const { ok, text } = verdict(report);
     const parts = [`${ok ? '✅' : '❌'} **${text}**`, `total ${formatBytes(report.totals.bytes)}`];
     if (report.totals.deltaBytes !== null && report.base) {
-        const sha = /^[0-9a-f]{7,64}$/i.test(report.base.sha) ? report.base.sha.slice(0, 7) : escapeMarkdown(report.base.sha);
-        parts.push(`${formatDelta(report.totals.deltaBytes)} vs base ${escapeMarkdown(report.base.ref, { maxLength: MAX_NAME })} (${sha})`);
+        const label = baseLabel(report.base, (text) => escapeMarkdown(text, { maxLength: MAX_NAME }));
+        parts.push(`${formatDelta(report.totals.deltaBytes)} vs base ${label}`);
     }
     return parts.join(' · ');
 }
@@ -25655,7 +25661,7 @@ function renderTerminal(report, options) {
     const lines = [];
     let summary = `${text} · total ${units_formatBytes(report.totals.bytes)}`;
     if (report.totals.deltaBytes !== null && report.base) {
-        summary += ` · ${units_formatDelta(report.totals.deltaBytes)} vs base ${plain(report.base.ref)} (${plain(report.base.sha).slice(0, 7)})`;
+        summary += ` · ${units_formatDelta(report.totals.deltaBytes)} vs base ${baseLabel(report.base, plain)}`;
     }
     lines.push(paint(summary, ok ? 'green' : 'red'));
     if (report.baseError)

@@ -1,6 +1,6 @@
 import { stripVTControlCharacters } from 'node:util';
 import { formatBytes, formatDelta } from '../units.js';
-import { budgetText, changeText, displayGroups, isFailingImage, verdict } from './markdown.js';
+import { baseLabel, budgetText, changeText, displayGroups, isFailingImage, verdict } from './markdown.js';
 import type { ImageReport, ImageStatus, Report } from './types.js';
 
 /** The CLI's view of a report: the comment's columns and order as an aligned plain-text table. */
@@ -115,7 +115,7 @@ export function renderTerminal(report: Report, options: TerminalOptions): string
   const lines: string[] = [];
   let summary = `${text} · total ${formatBytes(report.totals.bytes)}`;
   if (report.totals.deltaBytes !== null && report.base) {
-    summary += ` · ${formatDelta(report.totals.deltaBytes)} vs base ${plain(report.base.ref)} (${plain(report.base.sha).slice(0, 7)})`;
+    summary += ` · ${formatDelta(report.totals.deltaBytes)} vs base ${baseLabel(report.base, plain)}`;
   }
   lines.push(paint(summary, ok ? 'green' : 'red'));
   if (report.baseError) lines.push(paint(plain(report.baseError), 'yellow'));

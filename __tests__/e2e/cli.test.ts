@@ -1,0 +1,101 @@
+/**
+ * The bundled CLI (dist/cli/index.js) run as a user runs it: real builds on the real
+ * engine, the table on stdout, a progress line per build on stderr, and the exit code.
+ */
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { execa } from 'execa';
+import { existsSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { TEST_BASE, makeBuildDir } from '../support/engine.js';
+import { createRepoPair, type RepoPair } from '../support/git-fixture.js';
+import { PROJECT_ROOT } from '../support/run-action.js';
+import type { Report } from '../../src/report/types.js';
+
+const CLI = join(PROJECT_ROOT, 'dist', 'cli', 'index.js');
+
+function dockerfile(megabytes: number): string {
+  return `FROM ${TEST_BASE}\nRUN head -c ${megabytes * 1_000_000} /dev/urandom > /payload.bin\n`;
+}
+
+async function footprint(args: string[], cwd = PROJECT_ROOT) {
+  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run package\` first`);
+  const result = await execa(process.execPath, [CLI, ...args], { cwd, reject: false, env: { NO_COLOR: '1' } });
+  return { exitCode: result.exitCode, stdout: String(result.stdout), stderr: String(result.stderr) };
+}
+
+describe('footprint CLI', () => {
+  let folder: string;
+
+  beforeAll(async () => {
+    folder = await makeBuildDir({
+      'small/Dockerfile': dockerfile(1),
+      'big/Dockerfile': dockerfile(6),
+      '.github/footprint.yml': 'images:\n  big:\n    dockerfile: big/Dockerfile\n    budget: 5MB\n',
+      'empty.yml': ''
+    });
+  });
+
+  afterAll(async () => {
+    await rm(folder, { recursive: true, force: true });
+  });
+
+  test('prints the table and a progress line per build, and exits 1 over budget', async () => {
+    const run = await footprint([folder]);
+    expect(run.exitCode).toBe(1);
+    expect(run.stderr).toMatch(/\[build 1\/2\] big …/);
+    expect(run.stderr).toMatch(/\[build 2\/2\] small\/Dockerfile …/);
+    const lines = run.stdout.split('\n');
+    const big = lines.find((line) => line.startsWith('big ')) as string;
+    expect(big).toMatch(/OVER BUDGET/);
+    expect(lines.indexOf(big)).toBeLessThan(lines.findIndex((line) => line.startsWith('small/Dockerfile')));
+    expect(run.stderr).toMatch(/big \(big\/Dockerfile\): .* budget 5\.0 MB, over by/);
+    expect(run.stdout).not.toMatch(/\u001b\[/); // NO_COLOR and not a terminal
+  });
+
+  test('--json prints the report and exits 0 when everything fits', async () => {
+    const run = await footprint([folder, '--json', '--budget', '1GB', '--config', join(folder, 'none.yml')]);
+    expect(run.stderr).toMatch(/none\.yml does not exist/);
+    expect(run.exitCode).toBe(2);
+
+    // Images named in a config are always measured, so leave the config out to pick one Dockerfile.
+    const config = join(folder, 'empty.yml');
+    const ok = await footprint([folder, '--json', '--budget', '1GB', '--dockerfiles', 'small/Dockerfile', '--config', config]);
+    expect(ok.exitCode).toBe(0);
+    const report = JSON.parse(ok.stdout) as Report;
+    expect(report.images).toHaveLength(1);
+    expect(report.images[0]).toMatchObject({ name: 'small/Dockerfile', status: 'ok', comparison: 'not-compared' });
+    expect(report.images[0]?.size?.bytes).toBeGreaterThan(1_000_000);
+  });
+
+  test('bad usage exits 2 with a message and the usage', async () => {
+    const run = await footprint(['--budget', 'lots', folder]);
+    expect(run.exitCode).toBe(2);
+    expect(run.stderr).toMatch(/budget.*"lots" is not a size/);
+    const unknown = await footprint(['--frobnicate']);
+    expect(unknown.exitCode).toBe(2);
+    expect(unknown.stderr).toMatch(/Usage: footprint/);
+  });
+});
+
+describe('footprint CLI with --base-ref in a shallow clone', () => {
+  let repo: RepoPair;
+
+  beforeAll(async () => {
+    repo = await createRepoPair({ base: { 'app/Dockerfile': dockerfile(3) }, head: { 'app/Dockerfile': dockerfile(1) } });
+  });
+
+  afterAll(async () => {
+    await repo?.cleanup();
+  });
+
+  test('fetches the base branch and shows the change', async () => {
+    const run = await footprint([repo.checkout, '--json', '--base-ref', 'main']);
+    expect(run.exitCode).toBe(0);
+    const report = JSON.parse(run.stdout) as Report;
+    expect(report.base?.sha).toBe(repo.baseSha);
+    expect(report.images[0]).toMatchObject({ name: 'app/Dockerfile', comparison: 'changed' });
+    expect(report.images[0]?.delta?.bytes).toBeLessThan(-1_900_000);
+    expect(run.stderr).toMatch(/\[base 1\/1\] app\/Dockerfile …/);
+  });
+});
