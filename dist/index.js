@@ -64886,7 +64886,10 @@ async function publish(report, inputs, event) {
     await writeJobSummary(body);
     annotate(report, core_namespaceObject);
     let commentUrl = '';
-    if (pr && inputs.comment !== 'never') {
+    if (pr && inputs.comment !== 'never' && !inputs.githubToken) {
+        warning('No github-token: the PR comment is skipped; the report is in the job summary and the outputs.');
+    }
+    else if (pr && inputs.comment !== 'never') {
         const [owner, repo] = (process.env.GITHUB_REPOSITORY ?? '/').split('/');
         const octokit = createOctokit(inputs.githubToken, { log: core_namespaceObject });
         const changed = report.images.some((image) => image.status !== 'ok' && image.status !== 'unchanged');

@@ -93,7 +93,9 @@ async function publish(report: Report, inputs: Inputs, event: GitHubEvent): Prom
   annotate(report, core);
 
   let commentUrl = '';
-  if (pr && inputs.comment !== 'never') {
+  if (pr && inputs.comment !== 'never' && !inputs.githubToken) {
+    core.warning('No github-token: the PR comment is skipped; the report is in the job summary and the outputs.');
+  } else if (pr && inputs.comment !== 'never') {
     const [owner, repo] = (process.env.GITHUB_REPOSITORY ?? '/').split('/');
     const octokit = createOctokit(inputs.githubToken, { log: core });
     const changed = report.images.some((image) => image.status !== 'ok' && image.status !== 'unchanged');

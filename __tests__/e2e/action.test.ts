@@ -207,6 +207,21 @@ describe('a fork PR whose token cannot write', () => {
     expect(run.outputs['over-budget']).toBe('false');
     expect(reportOf(run).images[0]?.delta?.bytes).toBeGreaterThan(900_000);
   });
+
+  test('with no token at all, skips the comment with a warning and still passes', async () => {
+    const tokenless = await runAction({
+      workspace: repo.checkout,
+      eventName: 'pull_request',
+      payload: await pullRequestPayload(repo.baseSha, repo.headSha),
+      apiUrl: github.url,
+      token: '',
+      inputs: { budget: '500MB', 'base-ref': '' }
+    });
+    expect(tokenless.exitCode).toBe(0);
+    expect(tokenless.stdout).toMatch(/::warning::No github-token/);
+    expect(reportOf(tokenless).images[0]?.comparison).toBe('not-compared');
+    expect(tokenless.summary).toContain('Dockerfile');
+  });
 });
 
 describe('inputs and config the action cannot use', () => {
