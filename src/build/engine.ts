@@ -1,0 +1,179 @@
+/**
+ * The Docker engine effect: build an image, read its id and size, remove our
+ * tags. Every command runs through the exec wrapper with a clean environment,
+ * so tokens in the action's environment never reach a build.
+ */
+import { createHash } from 'node:crypto';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Exec, ExecResult } from '../exec.js';
+import { lastErrorLine } from './log.js';
+
+export type Builder = 'buildx' | 'docker build';
+
+export interface BuildRequest {
+  /** Absolute path of the Dockerfile. */
+  dockerfile: string;
+  /** Absolute path of the build context. */
+  context: string;
+  tag: string;
+  target: string | null;
+  buildArgs: Record<string, string>;
+  platform: string | null;
+  /** Receives each line of build output as it arrives. */
+  onLine?: (line: string) => void;
+}
+
+export type BuildResult = { ok: true; imageId: string; log: string } | { ok: false; message: string; log: string };
+
+export interface Engine {
+  readonly builder: Builder;
+  build(request: BuildRequest): Promise<BuildResult>;
+  /** Image id and `docker image inspect .Size` (what `docker images` shows). Throws Error with a clear message when the image is missing. */
+  inspect(ref: string): Promise<{ id: string; bytes: number }>;
+  /** Removes the action's own tags (and with them their dangling parents); best effort, never throws. */
+  remove(refs: string[]): Promise<void>;
+}
+
+/**
+ * The arguments of one build. Flag values are joined with `=` so a value that
+ * starts with `-` (a target, a build arg) can never be read as another flag.
+ */
+export function dockerBuildArgs(request: BuildRequest, builder: Builder, iidfile: string): string[] {
+  const options = [
+    '--iidfile',
+    iidfile,
+    '-f',
+    request.dockerfile,
+    '-t',
+    request.tag,
+    ...(request.target === null ? [] : [`--target=${request.target}`]),
+    ...Object.entries(request.buildArgs).map(([key, value]) => `--build-arg=${key}=${value}`),
+    ...(request.platform === null ? [] : [`--platform=${request.platform}`])
+  ];
+  // buildx may build in a container: --load brings the image into `docker images`.
+  // The classic command takes its progress style from BUILDKIT_PROGRESS instead,
+  // since the legacy builder rejects --progress.
+  return builder === 'buildx'
+    ? ['buildx', 'build', '--load', '--progress=plain', ...options, request.context]
+    : ['build', ...options, request.context];
+}
+
+const TAG_REPOSITORY = 'footprint-local';
+const MAX_SLUG_CHARS = 80;
+const MAX_RUN_ID_CHARS = 100;
+
+function shortHash(text: string): string {
+  return createHash('sha256').update(text).digest('hex').slice(0, 8);
+}
+
+/** A docker path component (lowercase letters and digits joined by single dashes) that reads like the name. */
+function slugOf(name: string): string {
+  const slug = name
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .slice(0, MAX_SLUG_CHARS)
+    .replace(/^-+|-+$/g, '');
+  return slug === '' ? 'image' : slug;
+}
+
+/**
+ * The tag an image of `name` is built under, e.g.
+ * `footprint-local/svc-api-dockerfile-1a2b3c4d:1234-head`. Valid for any display
+ * name; when the readable part had to change the name (case, `/`, spaces,
+ * length), a hash of the name keeps tags of different names apart.
+ */
+export function imageTag(name: string, side: 'head' | 'base', runId: string): string {
+  const slug = slugOf(name);
+  const repository = slug === name ? slug : `${slug}-${shortHash(name)}`;
+  const run = runId.replace(/[^A-Za-z0-9_.-]+/g, '-').replace(/^[.-]+/, '').slice(0, MAX_RUN_ID_CHARS) || 'run';
+  return `${TAG_REPOSITORY}/${repository}:${run}-${side}`;
+}
+
+function notStarted(result: ExecResult): boolean {
+  return result.failure !== null && result.exitCode === -1;
+}
+
+/** Why a build cannot even start, in the user's terms, or null. */
+async function missingInput(request: BuildRequest): Promise<string | null> {
+  const dockerfile = await stat(request.dockerfile).catch(() => null);
+  if (dockerfile === null) return `Dockerfile not found: ${request.dockerfile}`;
+  if (!dockerfile.isFile()) return `Dockerfile is not a file: ${request.dockerfile}`;
+  const context = await stat(request.context).catch(() => null);
+  if (context === null) return `build context not found: ${request.context}`;
+  if (!context.isDirectory()) return `build context is not a directory: ${request.context}`;
+  return null;
+}
+
+async function readImageId(iidfile: string): Promise<string | null> {
+  const id = (await readFile(iidfile, 'utf8').catch(() => '')).trim();
+  return /^sha256:[0-9a-f]{64}$/.test(id) ? id : null;
+}
+
+export async function createDockerEngine(options: { exec: Exec; docker?: string }): Promise<Engine> {
+  const { exec } = options;
+  const docker = options.docker ?? 'docker';
+  const run = (args: string[], extra: { env?: Record<string, string>; onLine?: (line: string) => void } = {}) =>
+    exec(docker, args, { cleanEnv: true, ...extra });
+
+  const builder: Builder = (await run(['buildx', 'version'])).exitCode === 0 ? 'buildx' : 'docker build';
+  const command = builder === 'buildx' ? 'docker buildx build' : 'docker build';
+
+  async function build(request: BuildRequest): Promise<BuildResult> {
+    const problem = await missingInput(request);
+    if (problem !== null) return { ok: false, message: problem, log: '' };
+    const directory = await mkdtemp(join(tmpdir(), 'footprint-iid-'));
+    try {
+      const iidfile = join(directory, 'iid');
+      const result = await run(dockerBuildArgs(request, builder, iidfile), {
+        env: builder === 'docker build' ? { BUILDKIT_PROGRESS: 'plain' } : {},
+        ...(request.onLine ? { onLine: request.onLine } : {})
+      });
+      const log = result.all;
+      if (notStarted(result)) {
+        return { ok: false, message: `could not start \`${docker}\` (is Docker installed and on PATH?): ${result.failure}`, log };
+      }
+      if (result.failure !== null) return { ok: false, message: `${command} did not finish: ${result.failure}`, log };
+      if (result.exitCode !== 0) {
+        const cause = lastErrorLine(log);
+        return { ok: false, message: `${command} exited with code ${result.exitCode}${cause ? `: ${cause}` : ''}`, log };
+      }
+      const imageId = await readImageId(iidfile);
+      if (imageId === null) return { ok: false, message: `${command} succeeded but wrote no image id`, log };
+      return { ok: true, imageId, log };
+    } finally {
+      await rm(directory, { recursive: true, force: true });
+    }
+  }
+
+  async function inspect(ref: string): Promise<{ id: string; bytes: number }> {
+    const result = await run(['image', 'inspect', '--format', '{{json .}}', '--', ref]);
+    if (notStarted(result)) throw new Error(`could not start \`${docker}\` to inspect image ${ref}: ${result.failure}`);
+    if (result.exitCode !== 0) {
+      if (/no such (image|object)/i.test(result.all)) throw new Error(`image ${ref} not found in the local Docker engine`);
+      throw new Error(`docker image inspect ${ref} failed: ${lastErrorLine(result.all) ?? `exit code ${result.exitCode}`}`);
+    }
+    let details: { Id?: unknown; Size?: unknown };
+    try {
+      details = JSON.parse(result.stdout) as { Id?: unknown; Size?: unknown };
+    } catch {
+      throw new Error(`docker image inspect ${ref} printed something other than JSON`);
+    }
+    if (typeof details.Id !== 'string' || typeof details.Size !== 'number') {
+      throw new Error(`docker image inspect ${ref} did not report an image id and size`);
+    }
+    return { id: details.Id, bytes: details.Size };
+  }
+
+  async function remove(refs: string[]): Promise<void> {
+    const unique = [...new Set(refs)];
+    if (unique.length === 0) return;
+    // No -f: untagging never removes an image that another tag or a container still uses.
+    await run(['image', 'rm', '--', ...unique]).catch(() => undefined);
+  }
+
+  return { builder, build, inspect, remove };
+}
