@@ -5,3 +5,8 @@ export class UserError extends Error {
     this.name = 'UserError';
   }
 }
+
+/** The message of anything thrown, for one-line reports. */
+export function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

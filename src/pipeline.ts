@@ -8,7 +8,8 @@ import type { Target } from './discover/target.js';
 import type { Exec } from './exec.js';
 import { isFailing, judge, totals } from './gate/rules.js';
 import type { Inputs } from './inputs.js';
-import { measureTargets, messageOf, type MeasureHooks } from './measure/measure.js';
+import { messageOf } from './errors.js';
+import { measureTargets, type MeasureHooks } from './measure/measure.js';
 import type { Measurement } from './measure/measurement.js';
 import type { ImageReport, Report } from './report/types.js';
 
@@ -108,37 +109,29 @@ export async function runPipeline(options: PipelineOptions, effects: PipelineEff
 }
 
 function toImageReport(compared: ComparedImage): ImageReport {
-  const measured = compared.head ?? compared.base;
-  const target = (measured as Measurement).target;
-  const head = compared.head;
+  const { head, base: baseSide } = compared;
+  const target = ((head ?? baseSide) as Measurement).target;
   // An image given only by reference has no Dockerfile to build on the base branch: nothing to compare.
   const comparison = compared.comparison === 'new' && target.image && !target.dockerfile ? 'not-compared' : compared.comparison;
-  const budget = head ? target.budget : null;
-  const maxIncrease = head ? target.maxIncrease : null;
-  const base = compared.base?.size ? { bytes: compared.base.size.bytes, compressedBytes: compared.base.size.compressedBytes } : null;
-  const verdict = judge({
+  const measured = {
     comparison,
     size: head?.size ?? null,
-    base,
+    base: baseSide?.size ? { bytes: baseSide.size.bytes, compressedBytes: baseSide.size.compressedBytes } : null,
     delta: compared.delta,
-    budget,
-    maxIncrease,
+    // Limits belong to the PR's image: a removed image has none.
+    budget: head ? target.budget : null,
+    maxIncrease: head ? target.maxIncrease : null,
     error: head?.error ?? null
-  });
+  };
+  const verdict = judge(measured);
   return {
     name: compared.name,
     dockerfile: target.dockerfile,
     context: target.context,
     image: target.image,
     status: verdict.status,
-    comparison,
-    size: head?.size ?? null,
-    base,
-    delta: compared.delta,
-    budget,
-    maxIncrease,
+    ...measured,
     reasons: verdict.reasons,
-    error: head?.error ?? null,
-    baseError: compared.base?.error ?? null
+    baseError: baseSide?.error ?? null
   };
 }

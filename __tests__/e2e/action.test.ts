@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { execa } from 'execa';
 import { createRepoPair, type RepoPair } from '../support/git-fixture.js';
-import { TEST_BASE } from '../support/engine.js';
+import { TEST_BASE, imageExists, makeBuildDir } from '../support/engine.js';
 import { startFakeGitHub, type FakeGitHub } from '../support/fake-github.js';
 import { pullRequestPayload, pushPayload, runAction, type ActionRun } from '../support/run-action.js';
 import type { Report } from '../../src/report/types.js';
@@ -288,5 +288,41 @@ describe('a push event', () => {
     expect(run.stdout).toMatch(/::error::.*app\/Dockerfile.*grew/s);
     expect(run.summary).toContain('app/Dockerfile');
     expect(run.outputs['comment-url']).toBe('');
+  });
+});
+
+describe('images an earlier step built', () => {
+  const PREBUILT = 'footprint-e2e/prebuilt:1';
+  let repo: RepoPair;
+
+  beforeAll(async () => {
+    repo = await createRepoPair({ base: { 'app/Dockerfile': dockerfile(1) }, head: { 'app/Dockerfile': dockerfile(2) } });
+    const context = await makeBuildDir({ Dockerfile: dockerfile(4) });
+    await execa('docker', ['build', '-q', '-t', PREBUILT, context]);
+  });
+
+  afterAll(async () => {
+    await execa('docker', ['image', 'rm', PREBUILT], { reject: false });
+    await repo?.cleanup();
+  });
+
+  test('are measured as given, compared with the base built from the Dockerfile of that name, and kept', async () => {
+    const run = await runAction({
+      workspace: repo.checkout,
+      eventName: 'push',
+      payload: await pushPayload(repo.baseSha, repo.headSha),
+      inputs: { images: `app/Dockerfile=${PREBUILT}\nsidecar=${PREBUILT}` }
+    });
+    expect(run.exitCode).toBe(0);
+    const report = reportOf(run);
+    const app = byName(report, 'app/Dockerfile');
+    expect(app).toMatchObject({ image: PREBUILT, dockerfile: 'app/Dockerfile', comparison: 'changed' });
+    expect(app.size?.bytes).toBe(await imageBytes(PREBUILT));
+    expect(app.delta?.bytes).toBeGreaterThan(2_900_000); // 4 MB given vs 1 MB on the base branch
+    expect(byName(report, 'sidecar')).toMatchObject({ image: PREBUILT, dockerfile: null, comparison: 'not-compared', status: 'ok' });
+    const prGroup = /::group::PR \d\/\d: app\/Dockerfile\n([\s\S]*?)::endgroup::/.exec(run.stdout)?.[1];
+    expect(prGroup).toBeDefined();
+    expect(prGroup).not.toMatch(/Step \d/); // inspected, not built, on the PR side
+    expect(await imageExists(PREBUILT)).toBe(true);
   });
 });

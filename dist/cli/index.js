@@ -13238,6 +13238,10 @@ class errors_UserError extends Error {
         this.name = 'UserError';
     }
 }
+/** The message of anything thrown, for one-line reports. */
+function messageOf(error) {
+    return error instanceof Error ? error.message : String(error);
+}
 
 ;// CONCATENATED MODULE: ./src/compare/git.ts
 
@@ -24872,74 +24876,6 @@ function readBuildArgs(value) {
     return args;
 }
 
-;// CONCATENATED MODULE: ./src/measure/measure.ts
-
-
-
-/**
- * Builds (or, for an image given by reference, only inspects) each target in turn,
- * measures it and removes the action's own tag again. One target failing never
- * stops the others: its failure is recorded in its measurement.
- */
-async function measureTargets(options) {
-    const { engine, targets, root, side, runId, hooks = {} } = options;
-    const measurements = [];
-    for (const [i, target] of targets.entries()) {
-        hooks.onStart?.({ side, target, index: i + 1, total: targets.length });
-        const started = performance.now();
-        const measurement = await measureOne(engine, target, root, side, runId, (line) => hooks.onLine?.({ side, target, line }));
-        measurements.push(measurement);
-        hooks.onDone?.({ side, target, measurement, seconds: (performance.now() - started) / 1000 });
-    }
-    return measurements;
-}
-async function measureOne(engine, target, root, side, runId, onLine) {
-    if (target.image)
-        return inspectGiven(engine, target);
-    if (!target.dockerfile || target.context === null) {
-        return failed(target, 'no Dockerfile to build and no image given', '');
-    }
-    const tag = imageTag(target.name, side, runId);
-    const result = await engine.build({
-        dockerfile: (0,external_node_path_namespaceObject.resolve)(root, target.dockerfile),
-        context: (0,external_node_path_namespaceObject.resolve)(root, target.context),
-        tag,
-        target: target.target,
-        buildArgs: target.buildArgs,
-        platform: target.platform,
-        onLine
-    });
-    if (!result.ok) {
-        await engine.remove([tag]);
-        return failed(target, result.message, logTail(result.log));
-    }
-    try {
-        const { bytes } = await engine.inspect(result.imageId);
-        return { target, size: { bytes, compressedBytes: null, dockerBytes: bytes }, error: null };
-    }
-    catch (error) {
-        return failed(target, `built, but could not be measured: ${messageOf(error)}`, logTail(result.log));
-    }
-    finally {
-        await engine.remove([tag]);
-    }
-}
-async function inspectGiven(engine, target) {
-    try {
-        const { bytes } = await engine.inspect(target.image);
-        return { target, size: { bytes, compressedBytes: null, dockerBytes: bytes }, error: null };
-    }
-    catch (error) {
-        return failed(target, `image ${target.image} could not be read: ${messageOf(error)}`, '');
-    }
-}
-function failed(target, message, logTail) {
-    return { target, size: null, error: { message, logTail } };
-}
-function messageOf(error) {
-    return error instanceof Error ? error.message : String(error);
-}
-
 ;// CONCATENATED MODULE: ./src/compare/compare.ts
 function sizeDelta(head, base) {
     if (!head.size || !base.size)
@@ -25118,7 +25054,74 @@ function assertUniqueNames(targets) {
     }
 }
 
+;// CONCATENATED MODULE: ./src/measure/measure.ts
+
+
+
+
+/**
+ * Builds (or, for an image given by reference, only inspects) each target in turn,
+ * measures it and removes the action's own tag again. One target failing never
+ * stops the others: its failure is recorded in its measurement.
+ */
+async function measureTargets(options) {
+    const { engine, targets, root, side, runId, hooks = {} } = options;
+    const measurements = [];
+    for (const [i, target] of targets.entries()) {
+        hooks.onStart?.({ side, target, index: i + 1, total: targets.length });
+        const started = performance.now();
+        const measurement = await measureOne(engine, target, root, side, runId, (line) => hooks.onLine?.({ side, target, line }));
+        measurements.push(measurement);
+        hooks.onDone?.({ side, target, measurement, seconds: (performance.now() - started) / 1000 });
+    }
+    return measurements;
+}
+async function measureOne(engine, target, root, side, runId, onLine) {
+    if (target.image)
+        return inspectGiven(engine, target);
+    if (!target.dockerfile || target.context === null) {
+        return failed(target, 'no Dockerfile to build and no image given', '');
+    }
+    const tag = imageTag(target.name, side, runId);
+    const result = await engine.build({
+        dockerfile: (0,external_node_path_namespaceObject.resolve)(root, target.dockerfile),
+        context: (0,external_node_path_namespaceObject.resolve)(root, target.context),
+        tag,
+        target: target.target,
+        buildArgs: target.buildArgs,
+        platform: target.platform,
+        onLine
+    });
+    if (!result.ok) {
+        await engine.remove([tag]);
+        return failed(target, result.message, logTail(result.log));
+    }
+    try {
+        const { bytes } = await engine.inspect(result.imageId);
+        return { target, size: { bytes, compressedBytes: null, dockerBytes: bytes }, error: null };
+    }
+    catch (error) {
+        return failed(target, `built, but could not be measured: ${messageOf(error)}`, logTail(result.log));
+    }
+    finally {
+        await engine.remove([tag]);
+    }
+}
+async function inspectGiven(engine, target) {
+    try {
+        const { bytes } = await engine.inspect(target.image);
+        return { target, size: { bytes, compressedBytes: null, dockerBytes: bytes }, error: null };
+    }
+    catch (error) {
+        return failed(target, `image ${target.image} could not be read: ${messageOf(error)}`, '');
+    }
+}
+function failed(target, message, logTail) {
+    return { target, size: null, error: { message, logTail } };
+}
+
 ;// CONCATENATED MODULE: ./src/pipeline.ts
+
 
 
 
@@ -25196,38 +25199,30 @@ async function runPipeline(options, effects) {
     };
 }
 function toImageReport(compared) {
-    const measured = compared.head ?? compared.base;
-    const target = measured.target;
-    const head = compared.head;
+    const { head, base: baseSide } = compared;
+    const target = (head ?? baseSide).target;
     // An image given only by reference has no Dockerfile to build on the base branch: nothing to compare.
     const comparison = compared.comparison === 'new' && target.image && !target.dockerfile ? 'not-compared' : compared.comparison;
-    const budget = head ? target.budget : null;
-    const maxIncrease = head ? target.maxIncrease : null;
-    const base = compared.base?.size ? { bytes: compared.base.size.bytes, compressedBytes: compared.base.size.compressedBytes } : null;
-    const verdict = judge({
+    const measured = {
         comparison,
         size: head?.size ?? null,
-        base,
+        base: baseSide?.size ? { bytes: baseSide.size.bytes, compressedBytes: baseSide.size.compressedBytes } : null,
         delta: compared.delta,
-        budget,
-        maxIncrease,
+        // Limits belong to the PR's image: a removed image has none.
+        budget: head ? target.budget : null,
+        maxIncrease: head ? target.maxIncrease : null,
         error: head?.error ?? null
-    });
+    };
+    const verdict = judge(measured);
     return {
         name: compared.name,
         dockerfile: target.dockerfile,
         context: target.context,
         image: target.image,
         status: verdict.status,
-        comparison,
-        size: head?.size ?? null,
-        base,
-        delta: compared.delta,
-        budget,
-        maxIncrease,
+        ...measured,
         reasons: verdict.reasons,
-        error: head?.error ?? null,
-        baseError: compared.base?.error ?? null
+        baseError: baseSide?.error ?? null
     };
 }
 
@@ -25709,7 +25704,6 @@ function renderTerminal(report, options) {
 }
 
 ;// CONCATENATED MODULE: ./src/cli/main.ts
-
 
 
 

@@ -3,6 +3,7 @@ import type { Engine } from '../build/engine.js';
 import { imageTag } from '../build/engine.js';
 import { logTail } from '../build/log.js';
 import type { Target } from '../discover/target.js';
+import { messageOf } from '../errors.js';
 import type { Measurement } from './measurement.js';
 
 export type Side = 'head' | 'base';
@@ -90,8 +91,4 @@ async function inspectGiven(engine: Engine, target: Target): Promise<Measurement
 
 function failed(target: Target, message: string, logTail: string): Measurement {
   return { target, size: null, error: { message, logTail } };
-}
-
-export function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
