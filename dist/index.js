@@ -58361,6 +58361,13 @@ function totals(images) {
     }
     return { bytes, baseBytes, deltaBytes };
 }
+/**
+ * Whether the PR changes anything a reviewer should hear about (for `comment: on-change`):
+ * an image that changed size, is new or removed, could not be compared, or fails its limits.
+ */
+function hasChanges(images) {
+    return images.some((image) => image.comparison !== 'unchanged' || isFailing(image.status));
+}
 
 ;// CONCATENATED MODULE: ./src/inputs.ts
 
@@ -64886,7 +64893,6 @@ async function publish(report, inputs, event) {
     else if (pr && inputs.comment !== 'never') {
         const [owner, repo] = (process.env.GITHUB_REPOSITORY ?? '/').split('/');
         const octokit = createOctokit(inputs.githubToken, { log: core_namespaceObject });
-        const changed = report.images.some((image) => image.status !== 'ok' && image.status !== 'unchanged');
         const result = await upsertComment({
             octokit,
             owner: owner,
@@ -64895,7 +64901,7 @@ async function publish(report, inputs, event) {
             key: inputs.commentKey,
             body,
             mode: inputs.comment,
-            changed
+            changed: hasChanges(report.images)
         });
         if (result.action === 'forbidden' || result.action === 'failed')
             warning(result.message);

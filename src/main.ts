@@ -5,7 +5,7 @@ import { createDockerEngine } from './build/engine.js';
 import { loadConfig } from './config/load.js';
 import { messageOf, UserError } from './errors.js';
 import { exec } from './exec.js';
-import { gateMessage } from './gate/rules.js';
+import { gateMessage, hasChanges } from './gate/rules.js';
 import { actionInputReader, readInputs, type Inputs } from './inputs.js';
 import { runPipeline } from './pipeline.js';
 import { upsertComment } from './report/comment.js';
@@ -97,7 +97,6 @@ async function publish(report: Report, inputs: Inputs, event: GitHubEvent): Prom
   } else if (pr && inputs.comment !== 'never') {
     const [owner, repo] = (process.env.GITHUB_REPOSITORY ?? '/').split('/');
     const octokit = createOctokit(inputs.githubToken, { log: core });
-    const changed = report.images.some((image) => image.status !== 'ok' && image.status !== 'unchanged');
     const result = await upsertComment({
       octokit,
       owner: owner as string,
@@ -106,7 +105,7 @@ async function publish(report: Report, inputs: Inputs, event: GitHubEvent): Prom
       key: inputs.commentKey,
       body,
       mode: inputs.comment,
-      changed
+      changed: hasChanges(report.images)
     });
     if (result.action === 'forbidden' || result.action === 'failed') core.warning(result.message);
     else core.info(result.message);

@@ -3,6 +3,7 @@ import {
   computeDelta,
   exceedsIncrease,
   gateMessage,
+  hasChanges,
   isFailing,
   judge,
   totals,
@@ -285,5 +286,23 @@ describe('totals', () => {
   test('no comparison: base and change are null', () => {
     expect(totals([byRef, failed])).toEqual({ bytes: 100 * MB, baseBytes: null, deltaBytes: null });
     expect(totals([])).toEqual({ bytes: 0, baseBytes: null, deltaBytes: null });
+  });
+});
+
+describe('hasChanges', () => {
+  const unchanged = report('same', { status: 'unchanged', comparison: 'unchanged' });
+  const grewWithinLimits = report('grew', { comparison: 'changed', delta: { bytes: 1000, percent: 0.001 } });
+  const notCompared = report('alone', { comparison: 'not-compared', base: null, delta: null });
+  test.each<[string, ImageReport[], boolean]>([
+    ['no images', [], false],
+    ['only unchanged images', [unchanged, unchanged], false],
+    ['an image within its limits that changed size', [unchanged, grewWithinLimits], true],
+    ['a new image', [unchanged, byRef], true],
+    ['a removed image', [removed], true],
+    ['an image with no comparison', [notCompared], true],
+    ['a failing image', [unchanged, failed], true],
+    ['an unchanged image over its budget', [report('fat', { status: 'over-budget', comparison: 'unchanged' })], true]
+  ])('%s → %p', (_, images, expected) => {
+    expect(hasChanges(images)).toBe(expected);
   });
 });

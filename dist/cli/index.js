@@ -24731,6 +24731,13 @@ function totals(images) {
     }
     return { bytes, baseBytes, deltaBytes };
 }
+/**
+ * Whether the PR changes anything a reviewer should hear about (for `comment: on-change`):
+ * an image that changed size, is new or removed, could not be compared, or fails its limits.
+ */
+function hasChanges(images) {
+    return images.some((image) => image.comparison !== 'unchanged' || isFailing(image.status));
+}
 
 ;// CONCATENATED MODULE: ./src/inputs.ts
 

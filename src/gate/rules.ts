@@ -151,3 +151,11 @@ export function totals(images: ImageReport[]): Report['totals'] {
   }
   return { bytes, baseBytes, deltaBytes };
 }
+
+/**
+ * Whether the PR changes anything a reviewer should hear about (for `comment: on-change`):
+ * an image that changed size, is new or removed, could not be compared, or fails its limits.
+ */
+export function hasChanges(images: readonly ImageReport[]): boolean {
+  return images.some((image) => image.comparison !== 'unchanged' || isFailing(image.status));
+}
