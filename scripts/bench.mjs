@@ -1,7 +1,9 @@
 #!/usr/bin/env node
-// `npm run bench`: runs the bundled CLI over five examples/-like images built from local
-// bases and prints the total wall time, the time spent inside `docker build`, and the
-// action's own overhead (everything else). Goal: overhead < 2 s + 5% of build time.
+// `npm run bench:overhead`: runs the bundled CLI over five examples/-like images built from
+// local bases and prints the total wall time, the time spent inside `docker build`, the time
+// spent streaming `docker save` into the layer analysis, and the action's own overhead
+// (everything else). Goal: overhead < 2 s + 5% of build time. The layer analysis has its own
+// benchmark (`npm run bench:anatomy`), against `docker save` alone.
 import { spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -70,15 +72,18 @@ try {
       const buildMs = calls.filter((c) => c.command.startsWith('build') || c.command === 'buildx build').reduce((s, c) => s + c.ms, 0);
       // The shim's own start-up per docker call is the benchmark's cost, not footprint's.
       const shimMs = calls.reduce((s, c) => s + c.shimMs, 0);
-      const overheadMs = totalMs - buildMs - shimMs;
+      // `docker save` streams straight into the analysis: its wall time is the analysis's.
+      const saveMs = calls.filter((c) => c.command.startsWith('save')).reduce((s, c) => s + c.ms, 0);
+      const overheadMs = totalMs - buildMs - saveMs - shimMs;
       const goalMs = 2000 + 0.05 * buildMs;
-      results.push({ run, images: report.images.length, totalMs, buildMs, shimMs, overheadMs, goalMs, dockerCalls: calls.length });
+      results.push({ run, images: report.images.length, totalMs, buildMs, saveMs, shimMs, overheadMs, goalMs, dockerCalls: calls.length });
     }
-    console.log('run  images  total     docker build  overhead  goal (2 s + 5%)  docker calls  (timing shim)');
+    console.log('run  images  total     docker build  save+analysis  overhead  goal (2 s + 5%)  docker calls  (timing shim)');
     for (const r of results) {
       console.log(
         `${String(r.run).padEnd(5)}${String(r.images).padEnd(8)}${(r.totalMs / 1000).toFixed(2).padStart(6)} s  ` +
-          `${(r.buildMs / 1000).toFixed(2).padStart(9)} s  ${(r.overheadMs / 1000).toFixed(2).padStart(6)} s  ` +
+          `${(r.buildMs / 1000).toFixed(2).padStart(9)} s  ${(r.saveMs / 1000).toFixed(2).padStart(11)} s  ` +
+          `${(r.overheadMs / 1000).toFixed(2).padStart(6)} s  ` +
           `${(r.goalMs / 1000).toFixed(2).padStart(12)} s  ${String(r.dockerCalls).padStart(12)}  ${(r.shimMs / 1000).toFixed(2).padStart(10)} s`
       );
     }

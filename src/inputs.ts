@@ -1,6 +1,6 @@
 import { UserError } from './errors.js';
-import type { Budget, IncreaseLimit } from './report/types.js';
-import { parseBudget, parseIncrease } from './units.js';
+import type { Budget, BudgetMetric, IncreaseLimit, WasteLimit } from './report/types.js';
+import { parseBudget, parseIncrease, parseMetric, parseWasteLimit } from './units.js';
 
 export type CommentMode = 'always' | 'on-change' | 'never';
 export type FailOn = 'budget' | 'never';
@@ -13,6 +13,11 @@ export interface Inputs {
   config: { path: string; required: boolean };
   budget: Budget | null;
   maxIncrease: IncreaseLimit | null;
+  maxWasted: WasteLimit | null;
+  /** Which size budgets apply to, unless the config says otherwise; null = the default (uncompressed). */
+  metric: BudgetMetric | null;
+  /** Estimate the gzip size of layers that arrive uncompressed (on unless turned off). */
+  compressedSize: boolean;
   /** Ref or SHA of the base branch to compare with; null = no comparison. */
   baseRef: string | null;
   comment: CommentMode;
@@ -61,6 +66,9 @@ export function readInputs(getInput: InputReader, event: WorkflowEvent): Inputs 
         : { path: DEFAULT_CONFIG_PATH, required: false },
     budget: text('budget') ? parseBudget(text('budget'), 'input budget') : null,
     maxIncrease: text('max-increase') ? parseIncrease(text('max-increase'), 'input max-increase') : null,
+    maxWasted: text('max-wasted') ? parseWasteLimit(text('max-wasted'), 'input max-wasted') : null,
+    metric: text('metric') ? parseMetric(text('metric'), 'input metric') : null,
+    compressedSize: oneOf('compressed-size', text('compressed-size').toLowerCase(), ['true', 'false'], 'true') === 'true',
     baseRef: readBaseRef(getInput('base-ref'), event),
     comment: oneOf('comment', text('comment'), COMMENT_MODES, DEFAULT_COMMENT_MODE),
     commentKey: readCommentKey(text('comment-key')),
@@ -159,8 +167,10 @@ function readImages(value: string): { name: string; ref: string }[] {
   for (const line of lines(value)) {
     const [name, ref] = splitAssignment('images', line, 'name=image-ref (one image a line)');
     if (!ref) throw new UserError(`input images: "${line}" has no image reference after "="`);
-    // The reference reaches docker as an argument: it must not read as an option.
-    if (ref.startsWith('-') || /\s/.test(ref)) {
+    // A daemon reference reaches docker as an argument: it must not read as an option.
+    // An archive path (oci-archive:PATH, docker-archive:PATH) is only opened as a file.
+    const archive = /^(oci|docker)-archive:./.test(ref);
+    if (!archive && (ref.startsWith('-') || /\s/.test(ref))) {
       throw new UserError(`input images: "${ref}" is not an image reference (such as ghcr.io/org/app:1.2 or app@sha256:...)`);
     }
     if (images.some((image) => image.name === name)) {

@@ -14,6 +14,9 @@ import { renderMarkdown } from './report/markdown.js';
 import { annotate, writeJobSummary } from './report/summary.js';
 import type { Report } from './report/types.js';
 
+/** GitHub's limit for one step's job summary is 1 MiB; stay under it in characters with room for multi-byte text. */
+const SUMMARY_MAX_CHARS = 500_000;
+
 interface GitHubEvent {
   name: string;
   payload: Record<string, any>;
@@ -84,11 +87,13 @@ async function measure(inputs: Inputs, workspace: string): Promise<Report> {
 /** Outputs, job summary, annotations and the PR comment. Returns the gate's failure message, if any. */
 async function publish(report: Report, inputs: Inputs, event: GitHubEvent): Promise<string | null> {
   const pr = pullRequest(event);
-  const body = renderMarkdown(report, { key: inputs.commentKey, footer: footer(pr?.headSha ?? null) });
+  const rendering = { key: inputs.commentKey, footer: footer(pr?.headSha ?? null) };
+  const body = renderMarkdown(report, rendering);
   core.setOutput('report', JSON.stringify(report));
   core.setOutput('comment-body', body);
   core.setOutput('over-budget', String(report.overBudget));
-  await writeJobSummary(body);
+  // The job summary may be far longer than a comment (GitHub allows 1 MiB per step).
+  await writeJobSummary(renderMarkdown(report, { ...rendering, maxChars: SUMMARY_MAX_CHARS }));
   annotate(report, core);
 
   let commentUrl = '';

@@ -9,13 +9,23 @@ import type { Exec } from './exec.js';
 import { isFailing, judge, totals } from './gate/rules.js';
 import type { Inputs } from './inputs.js';
 import { messageOf } from './errors.js';
-import { measureTargets, type MeasureHooks } from './measure/measure.js';
+import { measureTargets, type ImageReader, type MeasureHooks } from './measure/measure.js';
 import type { Measurement } from './measure/measurement.js';
 import type { ImageReport, Report } from './report/types.js';
 
 export type PipelineInputs = Pick<
   Inputs,
-  'dockerfiles' | 'budget' | 'maxIncrease' | 'baseRef' | 'images' | 'buildArgs' | 'target' | 'platform'
+  | 'dockerfiles'
+  | 'budget'
+  | 'maxIncrease'
+  | 'maxWasted'
+  | 'metric'
+  | 'compressedSize'
+  | 'baseRef'
+  | 'images'
+  | 'buildArgs'
+  | 'target'
+  | 'platform'
 >;
 
 export interface PipelineOptions {
@@ -32,6 +42,7 @@ export interface PipelineOptions {
 export interface PipelineEffects {
   engine: Engine;
   exec: Exec;
+  readImage?: ImageReader;
   hooks?: MeasureHooks;
   log: { info(message: string): void; warning(message: string): void };
 }
@@ -42,6 +53,8 @@ export async function runPipeline(options: PipelineOptions, effects: PipelineEff
   const defaults = {
     budget: inputs.budget,
     maxIncrease: inputs.maxIncrease,
+    maxWasted: inputs.maxWasted,
+    metric: inputs.metric,
     buildArgs: inputs.buildArgs,
     target: inputs.target,
     platform: inputs.platform
@@ -55,14 +68,15 @@ export async function runPipeline(options: PipelineOptions, effects: PipelineEff
     side: 'head'
   });
   if (headTargets.length === 0) effects.log.warning(`No Dockerfiles matched ${inputs.dockerfiles.join(', ')}.`);
-  const head = await measureTargets({
+  const measureOptions = {
     engine: effects.engine,
-    targets: headTargets,
-    root: options.root,
-    side: 'head',
     runId: options.runId,
-    hooks: effects.hooks
-  });
+    // A compressed budget needs the compressed size, whatever the input says.
+    estimateCompressed: inputs.compressedSize || headTargets.some((target) => target.budget?.metric === 'compressed'),
+    ...(effects.readImage ? { readImage: effects.readImage } : {}),
+    ...(effects.hooks ? { hooks: effects.hooks } : {})
+  };
+  const head = await measureTargets({ ...measureOptions, targets: headTargets, root: options.root, side: 'head' });
 
   let base: Measurement[] | null = null;
   let baseInfo: Report['base'] = null;
@@ -79,14 +93,7 @@ export async function runPipeline(options: PipelineOptions, effects: PipelineEff
         // The base side is always built from its Dockerfile: an image given by reference is the PR's.
         .filter((target) => target.dockerfile !== null)
         .map((target): Target => ({ ...target, image: null }));
-      base = await measureTargets({
-        engine: effects.engine,
-        targets: baseTargets,
-        root: baseRoot,
-        side: 'base',
-        runId: options.runId,
-        hooks: effects.hooks
-      });
+      base = await measureTargets({ ...measureOptions, targets: baseTargets, root: baseRoot, side: 'base' });
     } catch (error) {
       baseError = `The base branch (${inputs.baseRef}) could not be compared: ${messageOf(error)}`;
       effects.log.warning(baseError);
@@ -99,7 +106,7 @@ export async function runPipeline(options: PipelineOptions, effects: PipelineEff
   const images = compareImages(head, base).map(toImageReport);
   return {
     version: 1,
-    sizeMetric: 'uncompressed bytes, as `docker images` shows them',
+    sizeMetric: 'uncompressed bytes: regular files in all layers',
     base: baseError ? null : baseInfo,
     baseError,
     images,
@@ -121,9 +128,12 @@ function toImageReport(compared: ComparedImage): ImageReport {
     // Limits belong to the PR's image: a removed image has none.
     budget: head ? target.budget : null,
     maxIncrease: head ? target.maxIncrease : null,
+    maxWasted: head ? target.maxWasted : null,
+    wasted: head?.anatomy?.wasted ?? null,
     error: head?.error ?? null
   };
   const verdict = judge(measured);
+  const reasons = head?.analysisError ? [...verdict.reasons, `layers not analysed: ${head.analysisError}`] : verdict.reasons;
   return {
     name: compared.name,
     dockerfile: target.dockerfile,
@@ -131,7 +141,9 @@ function toImageReport(compared: ComparedImage): ImageReport {
     image: target.image,
     status: verdict.status,
     ...measured,
-    reasons: verdict.reasons,
+    layers: head?.anatomy?.layers ?? null,
+    caches: head?.anatomy?.caches ?? null,
+    reasons,
     baseError: baseSide?.error ?? null
   };
 }

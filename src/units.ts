@@ -1,5 +1,5 @@
 import { UserError } from './errors.js';
-import type { Budget, IncreaseLimit } from './report/types.js';
+import type { Budget, BudgetMetric, IncreaseLimit, WasteLimit } from './report/types.js';
 
 /**
  * Bytes per unit. Decimal units are powers of 1000, as `docker images` prints
@@ -51,6 +51,13 @@ export function parseBudget(text: string | number, what: string): Budget {
   return { bytes: parseSize(text, what), metric: 'uncompressed', source: String(text).trim() };
 }
 
+/** `uncompressed` or `compressed`: which size a budget applies to. */
+export function parseMetric(text: string, what: string): BudgetMetric {
+  const metric = text.trim().toLowerCase();
+  if (metric === 'uncompressed' || metric === 'compressed') return metric;
+  throw new UserError(`${what}: "${text}" is not one of uncompressed, compressed`);
+}
+
 const PERCENT_PATTERN = /^(\d+(?:\.\d+)?|\.\d+)\s*%$/;
 
 function notAnIncrease(text: string, what: string, why: string): UserError {
@@ -61,15 +68,24 @@ function notAnIncrease(text: string, what: string, why: string): UserError {
 
 /** Parses `10%`, `25MB`, `10%, 5MB` or `5MB, 10%`: at most one percentage and one size. */
 export function parseIncrease(text: string | number, what: string): IncreaseLimit {
+  return parseTwoLimits(text, what, 'an increase limit');
+}
+
+/** Parses a `max-wasted` limit, written like max-increase: `20MB`, `10%` or `20MB, 10%` (percent of the image). */
+export function parseWasteLimit(text: string | number, what: string): WasteLimit {
+  return parseTwoLimits(text, what, 'a waste limit');
+}
+
+function parseTwoLimits(text: string | number, what: string, noun: string): IncreaseLimit {
   const source = String(text).trim();
   if (typeof text === 'number') return { percent: null, bytes: parseSize(text, what), source };
   const parts = source.split(',').map((part) => part.trim());
   if (parts.length > 2 || parts.some((part) => part === '')) {
-    throw notAnIncrease(source, what, 'is not an increase limit');
+    throw notAnIncrease(source, what, `is not ${noun}`);
   }
   // With two parts, name the one that is wrong; with one, the whole text is.
   const invalid = (part: string, kind: string) =>
-    notAnIncrease(source, what, parts.length === 1 ? 'is not an increase limit' : `has "${part}", which is not ${kind}`);
+    notAnIncrease(source, what, parts.length === 1 ? `is not ${noun}` : `has "${part}", which is not ${kind}`);
   let percent: number | null = null;
   let bytes: number | null = null;
   for (const part of parts) {

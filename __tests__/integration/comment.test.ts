@@ -299,13 +299,16 @@ describe('job summary and annotations', () => {
     expect(existsSync(join(folder, 'summary.md'))).toBe(false);
   });
 
-  it('annotates the Dockerfile of each failing image with the figures, and nothing else', () => {
+  it('annotates the Dockerfile of each failing image with the figures, on its largest layer when known', () => {
     const annotations: { message: string; properties: object }[] = [];
-    annotate(mixedReport, { error: (message, properties) => annotations.push({ message, properties }) });
+    annotate(mixedReport, {
+      error: (message, properties) => annotations.push({ message, properties }),
+      warning: () => undefined
+    });
     expect(annotations).toEqual([
       {
         message: 'api is 275.0 MB, 25.0 MB over its budget of 250.0 MB (250MB).',
-        properties: { title: 'api is over budget', file: 'api/Dockerfile', startLine: 1 }
+        properties: { title: 'api is over budget', file: 'api/Dockerfile', startLine: 12 }
       },
       {
         message: 'docker build exited with code 1',
@@ -313,7 +316,7 @@ describe('job summary and annotations', () => {
       },
       {
         message: 'batch grew by +30.0 MB (+30.0%) against the base branch. The limit is 10%.',
-        properties: { title: 'batch grew more than allowed', file: 'batch/Dockerfile', startLine: 1 }
+        properties: { title: 'batch grew more than allowed', file: 'batch/Dockerfile', startLine: 4 }
       }
     ]);
   });

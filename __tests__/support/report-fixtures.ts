@@ -1,9 +1,75 @@
-import type { ImageReport, Report } from '../../src/report/types.js';
+import { isFailing, totals } from '../../src/gate/rules.js';
+import type { ImageReport, LayerReport, LeftoverCache, Report, Waste, WastedPath } from '../../src/report/types.js';
 
 const MB = 1e6;
 
-/** An image that is within its 250 MB budget and grew 1.2 MB; override what a test is about. */
+/**
+ * The anatomy of a 100 MB image (40 MB compressed): a base image of two layers,
+ * then `RUN apt-get update && apt-get install …` at line 4 that leaves its
+ * package lists behind, a build tree unpacked to /tmp/build at line 7, the app
+ * copied at line 8 (replacing a tool line 7 installed), and `RUN rm -rf /tmp/build`
+ * at line 9, which hides the build tree of line 7 but cannot take it out of the image.
+ */
+export function sampleLayers(): LayerReport[] {
+  return [
+    { index: 0, fromBase: true, instruction: 'ADD file:4f1c9a0e2b7d in /', line: null, bytes: 28 * MB, compressedBytes: 11 * MB, files: 1480 },
+    { index: 1, fromBase: true, instruction: 'RUN set -eux; apt-get update; rm -rf /var/lib/apt/lists/*', line: null, bytes: 2 * MB, compressedBytes: 1 * MB, files: 35 },
+    {
+      index: 2,
+      fromBase: false,
+      instruction: 'RUN apt-get update && apt-get install -y --no-install-recommends curl ca-certificates build-essential',
+      line: 4,
+      bytes: 45 * MB,
+      compressedBytes: 17 * MB,
+      files: 2100
+    },
+    {
+      index: 3,
+      fromBase: false,
+      instruction: 'RUN mkdir -p /tmp/build && curl -fsSL https://example.test/toolchain.tar.gz | tar -xz -C /tmp/build',
+      line: 7,
+      bytes: 20 * MB,
+      compressedBytes: 9 * MB,
+      files: 310
+    },
+    { index: 4, fromBase: false, instruction: 'COPY . /app', line: 8, bytes: 5 * MB, compressedBytes: 2 * MB, files: 64 },
+    { index: 5, fromBase: false, instruction: 'RUN rm -rf /tmp/build', line: 9, bytes: 0, compressedBytes: 0, files: 0 }
+  ];
+}
+
+function wastedPath(path: string, bytes: number, overrides: Partial<WastedPath> = {}): WastedPath {
+  return { path, files: 1, bytes, addedAtLine: 7, removedAtLine: 9, addedInLayer: 3, removedInLayer: 5, inBase: false, ...overrides };
+}
+
+/** The build tree of line 7, deleted as a whole at line 9; a tool it installed, replaced by the `COPY` at line 8; a base-image leftover. */
+export function sampleWaste(): Waste {
+  return {
+    bytes: 20 * MB,
+    baseBytes: 0.12 * MB,
+    paths: [
+      wastedPath('/tmp/build', 19.5 * MB, { files: 309 }),
+      wastedPath('/usr/local/bin/tool', 0.5 * MB, { removedAtLine: 8, removedInLayer: 4 }),
+      wastedPath('/var/cache/debconf/templates.dat', 0.12 * MB, {
+        addedAtLine: null,
+        removedAtLine: null,
+        addedInLayer: 0,
+        removedInLayer: 1,
+        inBase: true
+      })
+    ]
+  };
+}
+
+export function sampleCaches(): LeftoverCache[] {
+  return [{ path: '/var/lib/apt/lists', kind: 'apt', bytes: 18.4 * MB, files: 42, line: 4, fromBase: false }];
+}
+
+/**
+ * An image that is within its 250 MB budget and grew 1.2 MB, with the sample
+ * anatomy; an image without a size has no anatomy. Override what a test is about.
+ */
 export function imageReport(overrides: Partial<ImageReport> & { name: string }): ImageReport {
+  const measured = overrides.size !== null;
   return {
     dockerfile: `${overrides.name}/Dockerfile`,
     context: overrides.name,
@@ -15,6 +81,10 @@ export function imageReport(overrides: Partial<ImageReport> & { name: string }):
     delta: { bytes: 1.2 * MB, percent: (1.2 / 98.8) * 100 },
     budget: { bytes: 250 * MB, metric: 'uncompressed', source: '250MB' },
     maxIncrease: null,
+    maxWasted: null,
+    layers: measured ? sampleLayers() : null,
+    wasted: measured ? sampleWaste() : null,
+    caches: measured ? sampleCaches() : null,
     reasons: [],
     error: null,
     baseError: null,
@@ -22,19 +92,21 @@ export function imageReport(overrides: Partial<ImageReport> & { name: string }):
   };
 }
 
+/** An image with only the layers given: no waste, no caches. */
+export function bareImage(overrides: Partial<ImageReport> & { name: string }): ImageReport {
+  return imageReport({ wasted: { bytes: 0, baseBytes: 0, paths: [] }, caches: [], ...overrides });
+}
+
 /** Totals and the over-budget flag as the pipeline computes them. */
 export function reportOf(images: ImageReport[], overrides: Partial<Report> = {}): Report {
-  const bytes = images.reduce((sum, image) => sum + (image.size?.bytes ?? 0), 0);
-  const baseBytes = images.reduce((sum, image) => sum + (image.base?.bytes ?? 0), 0);
-  const compared = images.some((image) => image.base !== null);
   return {
     version: 1,
-    sizeMetric: 'uncompressed bytes, as `docker images` shows them',
+    sizeMetric: 'uncompressed bytes: regular files in all layers',
     base: { ref: 'main', sha: '0123456789abcdef0123456789abcdef01234567' },
     baseError: null,
     images,
-    totals: { bytes, baseBytes: compared ? baseBytes : null, deltaBytes: compared ? bytes - baseBytes : null },
-    overBudget: images.some((image) => ['failed', 'over-budget', 'over-increase'].includes(image.status)),
+    totals: totals(images),
+    overBudget: images.some((image) => isFailing(image.status)),
     ...overrides
   };
 }
@@ -48,7 +120,13 @@ export const mixedImages: ImageReport[] = [
     size: { bytes: 275 * MB, compressedBytes: 110 * MB, dockerBytes: 275 * MB },
     base: { bytes: 240 * MB, compressedBytes: 100 * MB },
     delta: { bytes: 35 * MB, percent: (35 / 240) * 100 },
-    reasons: ['275.0 MB is 25.0 MB over the 250MB budget']
+    reasons: ['275.0 MB is 25.0 MB over the 250MB budget'],
+    layers: [
+      ...sampleLayers().slice(0, 3),
+      { index: 3, fromBase: false, instruction: 'RUN pip install -r requirements.txt', line: 12, bytes: 200 * MB, compressedBytes: 81 * MB, files: 9100 }
+    ],
+    wasted: { bytes: 0, baseBytes: 0.12 * MB, paths: sampleWaste().paths.filter((path) => path.inBase) },
+    caches: [{ path: '/root/.cache/pip', kind: 'pip', bytes: 60 * MB, files: 830, line: 12, fromBase: false }]
   }),
   imageReport({
     name: 'docs',
@@ -56,7 +134,13 @@ export const mixedImages: ImageReport[] = [
     comparison: 'unchanged',
     size: { bytes: 20 * MB, compressedBytes: 8 * MB, dockerBytes: 20 * MB },
     base: { bytes: 20 * MB, compressedBytes: 8 * MB },
-    delta: { bytes: 0, percent: 0 }
+    delta: { bytes: 0, percent: 0 },
+    layers: [
+      { index: 0, fromBase: true, instruction: 'ADD file:9e0b7c in /', line: null, bytes: 18 * MB, compressedBytes: 7.2 * MB, files: 900 },
+      { index: 1, fromBase: false, instruction: 'COPY site/ /usr/share/nginx/html', line: 3, bytes: 2 * MB, compressedBytes: 0.8 * MB, files: 120 }
+    ],
+    wasted: { bytes: 0, baseBytes: 0, paths: [] },
+    caches: []
   }),
   imageReport({
     name: 'worker',
@@ -83,6 +167,10 @@ export const mixedImages: ImageReport[] = [
     base: { bytes: 100 * MB, compressedBytes: 40 * MB },
     delta: { bytes: 30 * MB, percent: 30 },
     maxIncrease: { percent: 10, bytes: null, source: '10%' },
+    layers: [
+      ...sampleLayers(),
+      { index: 6, fromBase: false, instruction: 'COPY data/ /data', line: 11, bytes: 30 * MB, compressedBytes: 12 * MB, files: 12 }
+    ],
     reasons: ['grew 30.0 MB (+30.0%), more than the 10% allowed']
   })
 ];

@@ -29,6 +29,8 @@ export interface RunActionOptions {
   apiUrl?: string;
   token?: string;
   repository?: string;
+  /** Extra environment variables for the action's process. */
+  env?: Record<string, string>;
 }
 
 interface ActionYaml {
@@ -97,7 +99,8 @@ export async function runAction(options: RunActionOptions): Promise<ActionRun> {
         GITHUB_RUN_ATTEMPT: '1',
         GITHUB_OUTPUT: outputPath,
         GITHUB_STEP_SUMMARY: summaryPath,
-        RUNNER_TEMP: dir
+        RUNNER_TEMP: dir,
+        ...options.env
       }
     });
     return {

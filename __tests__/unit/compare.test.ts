@@ -13,15 +13,16 @@ function target(name: string): Target {
     buildArgs: {},
     platform: null,
     budget: null,
-    maxIncrease: null
+    maxIncrease: null,
+    maxWasted: null
   };
 }
 
 /** A measured image of `bytes`, or a failed one when bytes is null. */
 function measured(name: string, bytes: number | null): Measurement {
   return bytes === null
-    ? { target: target(name), size: null, error: { message: `build of ${name} failed`, logTail: 'exit 1' } }
-    : { target: target(name), size: { bytes, compressedBytes: null, dockerBytes: bytes }, error: null };
+    ? { target: target(name), size: null, anatomy: null, analysisError: null, error: { message: `build of ${name} failed`, logTail: 'exit 1' } }
+    : { target: target(name), size: { bytes, compressedBytes: null, dockerBytes: bytes }, anatomy: null, analysisError: null, error: null };
 }
 
 /** The parts of a result that matter, without repeating whole measurements. */

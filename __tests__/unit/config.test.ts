@@ -6,7 +6,7 @@ import { loadConfig, parseConfig, type Config } from '../../src/config/load.js';
 import { UserError } from '../../src/errors.js';
 
 const FILE = '.github/footprint.yml';
-const IMAGE_KEYS = 'dockerfile, context, target, build-args, platform, budget, max-increase, skip';
+const IMAGE_KEYS = 'dockerfile, context, target, build-args, platform, budget, max-increase, max-wasted, metric, skip';
 const SIZE_HINT = 'expected a number with a unit such as 250MB, 1.2GB, 300MiB or 900kB (a bare number means MB)';
 
 function yaml(...lines: string[]): string {
@@ -30,6 +30,8 @@ describe('parseConfig: valid files', () => {
         '# yaml-language-server: $schema=../schema/footprint.schema.json',
         'budget: 500MB',
         'max-increase: 10%, 5MB',
+        'max-wasted: 20MB, 10%',
+        'metric: compressed',
         'images:',
         '  api:',
         '    dockerfile: ./svc/api/Dockerfile',
@@ -42,6 +44,8 @@ describe('parseConfig: valid files', () => {
         '    platform: linux/amd64',
         '    budget: 1.2GB',
         '    max-increase: 25MB',
+        '    max-wasted: 5%',
+        '    metric: uncompressed',
         '  worker:',
         '    skip: true',
         '  svc/web/Dockerfile:',
@@ -53,6 +57,8 @@ describe('parseConfig: valid files', () => {
       file: FILE,
       budget: { bytes: 500_000_000, metric: 'uncompressed', source: '500MB' },
       maxIncrease: { percent: 10, bytes: 5_000_000, source: '10%, 5MB' },
+      maxWasted: { percent: 10, bytes: 20_000_000, source: '20MB, 10%' },
+      metric: 'compressed',
       images: [
         {
           name: 'api',
@@ -63,6 +69,8 @@ describe('parseConfig: valid files', () => {
           platform: 'linux/amd64',
           budget: { bytes: 1_200_000_000, metric: 'uncompressed', source: '1.2GB' },
           maxIncrease: { percent: null, bytes: 25_000_000, source: '25MB' },
+          maxWasted: { percent: 5, bytes: null, source: '5%' },
+          metric: 'uncompressed',
           skip: false
         },
         {
@@ -74,6 +82,8 @@ describe('parseConfig: valid files', () => {
           platform: null,
           budget: null,
           maxIncrease: null,
+          maxWasted: null,
+          metric: null,
           skip: true
         },
         {
@@ -85,6 +95,8 @@ describe('parseConfig: valid files', () => {
           platform: null,
           budget: { bytes: 80_000_000, metric: 'uncompressed', source: '80' },
           maxIncrease: null,
+          maxWasted: null,
+          metric: null,
           skip: false
         }
       ]
@@ -96,7 +108,7 @@ describe('parseConfig: valid files', () => {
     ['only comments', '# nothing yet\n'],
     ['an explicit null document', '~\n']
   ])('%s is an empty config', (_label, text) => {
-    expect(parseConfig(text, FILE)).toEqual({ file: FILE, budget: null, maxIncrease: null, images: [] });
+    expect(parseConfig(text, FILE)).toEqual({ file: FILE, budget: null, maxIncrease: null, maxWasted: null, metric: null, images: [] });
   });
 
   test('images in file order', () => {
@@ -148,7 +160,7 @@ describe('parseConfig: errors name the file, line and key', () => {
     [
       'unknown top-level key',
       yaml('budget: 1GB', '', 'budgets: 2GB'),
-      `${FILE}:3: unknown key "budgets" (expected one of budget, max-increase, images)`
+      `${FILE}:3: unknown key "budgets" (expected one of budget, max-increase, max-wasted, metric, images)`
     ],
     [
       'wrong type for a size',
@@ -167,6 +179,16 @@ describe('parseConfig: errors name the file, line and key', () => {
     ['empty dockerfile', yaml('images:', '  api:', '    dockerfile: ""'), `${FILE}:3: images.api.dockerfile: must not be empty`],
     ['top level a list', yaml('- api'), `${FILE}:1: must be object`],
     [
+      'an unknown metric',
+      yaml('budget: 1GB', 'metric: gzip'),
+      `${FILE}:2: metric: must be one of uncompressed, compressed`
+    ],
+    [
+      'an unknown image metric',
+      yaml('images:', '  api:', '    metric: zstd'),
+      `${FILE}:3: images.api.metric: must be one of uncompressed, compressed`
+    ],
+    [
       'an empty image name',
       yaml('budget: 1GB', 'images:', '  "": {}'),
       `${FILE}:2: images: the key "" is not valid: a key must not be empty`
@@ -181,6 +203,11 @@ describe('parseConfig: errors name the file, line and key', () => {
       'a name with a slash in the path',
       yaml('images:', '  svc/api/Dockerfile:', '    buget: 1MB'),
       `${FILE}:3: images.svc/api/Dockerfile: unknown key "buget" (expected one of ${IMAGE_KEYS})`
+    ],
+    [
+      'a bad waste limit',
+      yaml('max-wasted: lots'),
+      `${FILE}:1: max-wasted: "lots" is not a waste limit; expected a percentage, a size or both separated by a comma, such as 10%, 25MB or "10%, 5MB"`
     ],
     [
       'a bad size',
@@ -228,7 +255,7 @@ describe('loadConfig', () => {
 
   test('a missing file that was not asked for is an empty config', async () => {
     const config = await loadConfig(join(dir, 'missing.yml'), { required: false, displayPath: FILE });
-    expect(config).toEqual({ file: null, budget: null, maxIncrease: null, images: [] });
+    expect(config).toEqual({ file: null, budget: null, maxIncrease: null, maxWasted: null, metric: null, images: [] });
   });
 
   test.each([

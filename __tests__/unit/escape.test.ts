@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { codeBlock, escapeHtml, escapeMarkdown } from '../../src/report/escape.js';
+import { codeBlock, codeSpan, escapeHtml, escapeMarkdown, oneLine, visibleControls } from '../../src/report/escape.js';
 
 describe('escapeMarkdown', () => {
   it.each([
@@ -118,5 +118,61 @@ describe('codeBlock', () => {
 
   it('keeps only word characters in the language', () => {
     expect(codeBlock('x', 'te`xt\n').split('\n')[0]).toBe('```text');
+  });
+});
+
+describe('visibleControls', () => {
+  it.each([
+    ['plain text stays as is', '/usr/lib/x.so', '/usr/lib/x.so'],
+    ['a newline becomes a picture', 'a\nb', 'a␊b'],
+    ['tab, carriage return and escape become pictures', '\t\r\u001b[31m', '␉␍␛[31m'],
+    ['NUL and DEL become pictures', '\u0000\u007f', '␀␡'],
+    ['C1 controls become a replacement character', 'a\u0085b\u009bc', 'a�b�c'],
+    ['bidirectional overrides cannot reorder the text', 'evil\u202egnp.exe', 'evil�gnp.exe'],
+    ['spaces, quotes and non-ASCII stay', ' "it\'s" café 日本 ', ' "it\'s" café 日本 ']
+  ])('%s', (_, input, expected) => {
+    expect(visibleControls(input)).toBe(expected);
+  });
+});
+
+describe('oneLine', () => {
+  it.each([
+    ['line continuations and indentation collapse', 'RUN apt-get update \\\n    && apt-get install -y curl', 'RUN apt-get update \\ && apt-get install -y curl'],
+    ['tabs and colours go', '\tRUN\u001b[1m make\u001b[0m\t', 'RUN make'],
+    ['a heredoc reads as one line', 'RUN <<EOF\nset -e\nmake\nEOF', 'RUN <<EOF set -e make EOF']
+  ])('%s', (_, input, expected) => {
+    expect(oneLine(input)).toBe(expected);
+  });
+});
+
+describe('codeSpan', () => {
+  it.each([
+    ['plain text', 'RUN make', {}, '`RUN make`'],
+    ['a backtick inside takes a longer fence', 'echo `date` now', {}, '``echo `date` now``'],
+    ['a backtick at the end is padded away from the fence', 'echo `date`', {}, '`` echo `date` ``'],
+    ['a double backtick run takes a triple fence', 'a``b', {}, '```a``b```'],
+    ['a backtick at the start is padded away from the fence', '`x', {}, '`` `x ``'],
+    ['spaces at both ends are padded so they stay', ' x ', {}, '`  x  `'],
+    ['a space at one end needs no padding', ' x', {}, '` x`'],
+    ['only spaces stay as they are', '   ', {}, '`   `'],
+    ['HTML and mentions are literal inside', '</details> @octocat #1', {}, '`</details> @octocat #1`'],
+    ['the marker is broken with a zero-width space', '<!-- footprint:default -->', {}, '`<\u200b!-- footprint:default -->`'],
+    ['a newline shows as a picture', 'a\nb', {}, '`a␊b`'],
+    ['a pipe is escaped in a table', 'a|b', { inTable: true }, '`a\\|b`'],
+    ['a pipe is left alone outside a table', 'a|b', {}, '`a|b`'],
+    ['a backslash before a pipe keeps its own', 'a\\|b', { inTable: true }, '`a\\\\|b`'],
+    ['long text is cut', 'abcdefghij', { maxLength: 5 }, '`abcd…`'],
+    ['empty text gives nothing', '', {}, '']
+  ])('%s', (_, input, options, expected) => {
+    expect(codeSpan(input, options)).toBe(expected);
+  });
+
+  it.each(['`', '``', 'a`', '`a`', '```a````b', ' ` ', '|`|'])('no backtick run inside %j is as long as the fence', (input) => {
+    const span = codeSpan(input, { inTable: true });
+    const fence = /^`+/.exec(span)![0];
+    expect(span.endsWith(fence)).toBe(true);
+    const inner = span.slice(fence.length, -fence.length);
+    for (const run of inner.match(/`+/g) ?? []) expect(run.length).not.toBe(fence.length);
+    expect(inner).not.toMatch(/(^|[^\\])\|/);
   });
 });

@@ -7,7 +7,7 @@ import { planTargets } from '../../src/discover/plan.js';
 import { DEFAULT_DOCKERFILE_GLOBS } from '../../src/inputs.js';
 
 const examples = resolve(import.meta.dirname, '..', '..', 'examples');
-const noDefaults = { budget: null, maxIncrease: null, buildArgs: {}, target: null, platform: null };
+const noDefaults = { budget: null, maxIncrease: null, maxWasted: null, metric: null, buildArgs: {}, target: null, platform: null };
 
 describe('examples/', () => {
   test('the example config is valid and names every example Dockerfile', async () => {

@@ -29,6 +29,9 @@ describe('readInputs: defaults', () => {
       config: { path: '.github/footprint.yml', required: false },
       budget: null,
       maxIncrease: null,
+      maxWasted: null,
+      metric: null,
+      compressedSize: true,
       baseRef: null,
       comment: 'always',
       commentKey: 'default',
@@ -69,6 +72,18 @@ describe('readInputs: values', () => {
 
   test('the default config path stays optional when the runner passes it as the default', () => {
     expect(read({ config: '.github/footprint.yml' }).config).toEqual({ path: '.github/footprint.yml', required: false });
+  });
+
+  test('max-wasted, metric and compressed-size are parsed', () => {
+    const inputs = read({ 'max-wasted': '20MB, 10%', metric: 'Compressed', 'compressed-size': 'FALSE' });
+    expect(inputs.maxWasted).toEqual({ percent: 10, bytes: 20_000_000, source: '20MB, 10%' });
+    expect(inputs.metric).toBe('compressed');
+    expect(inputs.compressedSize).toBe(false);
+  });
+
+  test('archive image references may hold spaces; daemon references may not', () => {
+    expect(read({ images: 'app=oci-archive:build/my image.tar' }).images).toEqual([{ name: 'app', ref: 'oci-archive:build/my image.tar' }]);
+    expect(() => read({ images: 'app=my image' })).toThrow(/not an image reference/);
   });
 
   test('budget and max-increase are parsed', () => {
@@ -148,6 +163,9 @@ describe('readInputs: errors name the input', () => {
     [{ comment: 'sometimes' }, 'input comment: "sometimes" is not one of always, on-change, never'],
     [{ comment: 'Always' }, 'input comment: "Always" is not one of always, on-change, never'],
     [{ 'fail-on': 'increase' }, 'input fail-on: "increase" is not one of budget, never'],
+    [{ metric: 'gzip' }, 'input metric: "gzip" is not one of uncompressed, compressed'],
+    [{ 'compressed-size': 'yes' }, 'input compressed-size: "yes" is not one of true, false'],
+    [{ 'max-wasted': 'much' }, 'input max-wasted: "much" is not a waste limit; expected a percentage, a size or both separated by a comma, such as 10%, 25MB or "10%, 5MB"'],
     [
       { 'comment-key': 'my key' },
       'input comment-key: "my key" is not a valid key; use only letters, digits, ".", "_" and "-"'

@@ -1,24 +1,47 @@
 import { describe, expect, it } from '@jest/globals';
 import { UserError } from '../../src/errors.js';
-import { baseLabel, budgetText, changeText, commentMarker, renderMarkdown, verdict } from '../../src/report/markdown.js';
-import type { Report } from '../../src/report/types.js';
+import {
+  baseLabel,
+  budgetText,
+  changeText,
+  commentMarker,
+  compressedText,
+  isOverWasteLimit,
+  originText,
+  renderMarkdown,
+  verdict,
+  wastedText,
+  wasteWhere
+} from '../../src/report/markdown.js';
+import { annotate, commonFolder, imageWarnings, type AnnotationProperties } from '../../src/report/summary.js';
+import type { ImageReport, LayerReport, Report, WastedPath } from '../../src/report/types.js';
 import {
   allOkReport,
+  bareImage,
   hugeLogReport,
   imageReport,
   manyImagesReport,
   mixedReport,
-  reportOf
+  reportOf,
+  sampleWaste
 } from '../support/report-fixtures.js';
 
 const MB = 1e6;
 
-/** The table rows of a rendering, split into cells on the pipes that are not escaped. */
+/** A table line split into cells on the pipes that are not escaped (GitHub's rule, code spans included). */
+function cellsOf(line: string): string[] {
+  return line
+    .split(/(?<!\\)\|/)
+    .slice(1, -1)
+    .map((cell) => cell.trim());
+}
+
+/** The table rows of a rendering, split into cells. */
 function tableRows(markdown: string): string[][] {
   return markdown
     .split('\n')
     .filter((line) => line.startsWith('| '))
-    .map((line) => line.split(/(?<!\\)\|/).slice(1, -1).map((cell) => cell.trim()));
+    .map(cellsOf);
 }
 
 /** The first cell of the main table's rows, without the dockerfile line. */
@@ -28,6 +51,46 @@ function mainTableNames(markdown: string): string[] {
     .slice(1)
     .map((cells) => cells[0]!.replace(/<br>.*$/, ''))
     .filter((name) => name !== ':---');
+}
+
+/** The anatomy block of one image, from its `<details>` line to its `</details>`; null when there is none. */
+function anatomyBlock(markdown: string, name: string): string | null {
+  const start = markdown.indexOf(`<details><summary>🔎 ${name} — `);
+  if (start < 0) return null;
+  return markdown.slice(start, markdown.indexOf('\n</details>', start) + '\n</details>'.length);
+}
+
+/** Names of the images with an anatomy block, in order. */
+function blockNames(markdown: string): string[] {
+  return [...markdown.matchAll(/<details><summary>🔎 (.*?) — /g)].map((match) => match[1]!);
+}
+
+/**
+ * What GitHub shows for a table cell that is one code span: `\|` is a pipe, the
+ * fence is the opening backtick run, one space is dropped from each end when
+ * both ends have one.
+ */
+function codeSpanText(cell: string): string {
+  const text = cell.replace(/\\\|/g, '|');
+  const fence = /^`+/.exec(text)![0];
+  expect(text.endsWith(fence)).toBe(true);
+  const inner = text.slice(fence.length, text.length - fence.length);
+  // No backtick run inside may be as long as the fence, or it would close it early.
+  for (const run of inner.match(/`+/g) ?? []) expect(run.length).not.toBe(fence.length);
+  return inner.startsWith(' ') && inner.endsWith(' ') && inner.trim() !== '' ? inner.slice(1, -1) : inner;
+}
+
+/** Text outside code spans and fenced blocks, where HTML, mentions and Markdown are live. */
+function liveText(markdown: string): string {
+  return markdown.replace(/\n(`{3,})text\n[\s\S]*?\n\1\n/g, '\n').replace(/(`+)(?!`)[\s\S]*?(?<!`)\1(?!`)/g, '');
+}
+
+function layer(index: number, bytes: number, overrides: Partial<LayerReport> = {}): LayerReport {
+  return { index, fromBase: false, instruction: `RUN step ${index}`, line: index + 1, bytes, compressedBytes: bytes / 2, files: 10, ...overrides };
+}
+
+function wasted(path: string, bytes: number, overrides: Partial<WastedPath> = {}): WastedPath {
+  return { path, files: 1, bytes, addedAtLine: 7, removedAtLine: 9, addedInLayer: 3, removedInLayer: 5, inBase: false, ...overrides };
 }
 
 describe('baseLabel', () => {
@@ -66,7 +129,7 @@ describe('renderMarkdown', () => {
     expect(lines[1]).toBe('### footprint — image sizes');
     expect(lines[3]).toBe(
       '❌ **3 of 7 images fail the size check (1 over budget, 1 grew more than allowed, 1 failed to build)** · ' +
-        'total 625.0 MB · +17.4 MB vs base main (0123456)'
+        'total 625.0 MB · 250.0 MB compressed · 60.0 MB wasted · +66.2 MB vs base main (0123456)'
     );
   });
 
@@ -75,48 +138,52 @@ describe('renderMarkdown', () => {
     expect(body).toContain('<details><summary>1 unchanged image</summary>');
     const folded = body.slice(body.indexOf('<summary>1 unchanged image'));
     expect(tableRows(folded.slice(0, folded.indexOf('</details>')))).toEqual([
-      ['Image', 'Size', 'Budget'],
-      [':---', '---:', '---:'],
-      ['docs<br><sub>docs/Dockerfile</sub>', '20.0 MB', '250.0 MB (8%)']
+      ['Image', 'Size', 'Compressed', 'Wasted', 'Budget'],
+      [':---', '---:', '---:', '---:', '---:'],
+      ['docs<br><sub>docs/Dockerfile</sub>', '20.0 MB', '8.0 MB', '0 B', '250.0 MB (8%)']
     ]);
   });
 
   it('fills every column of the main table, ending with the totals', () => {
     const rows = tableRows(body.split('<details>')[0]!);
-    expect(rows[0]).toEqual(['Image', 'Size', 'Change vs base', 'Budget', 'Status']);
+    expect(rows[0]).toEqual(['Image', 'Size', 'Compressed', 'Wasted', 'Change vs base', 'Budget', 'Status']);
     expect(rows.slice(2)).toEqual([
-      ['api<br><sub>api/Dockerfile</sub>', '275.0 MB', '+35.0 MB (+14.6%)', '250.0 MB (111%)', '❌ **over budget**'],
-      ['worker<br><sub>worker/Dockerfile</sub>', '—', '—', '250.0 MB', '💥 **failed**'],
-      ['batch<br><sub>batch/Dockerfile</sub>', '130.0 MB', '+30.0 MB (+30.0%)', '250.0 MB (52%)', '❌ **over increase**'],
-      ['web<br><sub>web/Dockerfile</sub>', '100.0 MB', '+1.2 MB (+1.2%)', '250.0 MB (40%)', '✅ ok'],
-      ['cron<br><sub>cron/Dockerfile</sub>', '100.0 MB', 'new', '250.0 MB (40%)', '🆕 new'],
-      ['legacy<br><sub>legacy/Dockerfile</sub>', '—', 'removed', '—', '🗑️ removed'],
-      ['**Total** (7 images)', '**625.0 MB**', '**+17.4 MB**', '', '']
+      ['api<br><sub>api/Dockerfile</sub>', '275.0 MB', '110.0 MB', '0 B', '+35.0 MB (+14.6%)', '250.0 MB (111%)', '❌ **over budget**'],
+      ['worker<br><sub>worker/Dockerfile</sub>', '—', '—', '—', '—', '250.0 MB', '💥 **failed**'],
+      ['batch<br><sub>batch/Dockerfile</sub>', '130.0 MB', '52.0 MB', '20.0 MB', '+30.0 MB (+30.0%)', '250.0 MB (52%)', '❌ **over increase**'],
+      ['web<br><sub>web/Dockerfile</sub>', '100.0 MB', '40.0 MB', '20.0 MB', '+1.2 MB (+1.2%)', '250.0 MB (40%)', '✅ ok'],
+      ['cron<br><sub>cron/Dockerfile</sub>', '100.0 MB', '40.0 MB', '20.0 MB', 'new', '250.0 MB (40%)', '🆕 new'],
+      ['legacy<br><sub>legacy/Dockerfile</sub>', '—', '—', '—', 'removed', '—', '🗑️ removed'],
+      ['**Total** (7 images)', '**625.0 MB**', '**250.0 MB**', '**60.0 MB**', '**+66.2 MB**', '', '']
     ]);
   });
 
-  it('gives the reasons of each failing image, the build log of the failed one, then the size note and the footer', () => {
-    const tail = body.slice(body.lastIndexOf('</details>\n\n- ') + '</details>\n\n'.length);
-    expect(tail).toBe(
-      [
-        '- **api**: 275\\.0 MB is 25.0 MB over the 250MB budget',
-        '- **worker**: the image could not be built: docker build exited with code 1',
-        '- **batch**: grew 30.0 MB \\(+30.0%\\), more than the 10% allowed',
-        '',
-        '<details><summary>Build log: worker</summary>',
-        '',
-        '```text',
-        'Step 3/5 : RUN make',
-        'make: *** No rule to make target. Stop.',
-        '```',
-        '',
-        '</details>',
-        '',
-        '<sub>Sizes are uncompressed bytes, as `docker images` shows them.</sub>',
-        '',
-        '<sub>Commit abc1234 · measured by footprint</sub>',
-        ''
-      ].join('\n')
+  it('gives the reasons, the build log, the anatomy blocks (failing images first), the size note and the footer, in that order', () => {
+    const reasons = [
+      '- **api**: 275\\.0 MB is 25.0 MB over the 250MB budget',
+      '- **worker**: the image could not be built: docker build exited with code 1',
+      '- **batch**: grew 30.0 MB \\(+30.0%\\), more than the 10% allowed'
+    ].join('\n');
+    const log = [
+      '<details><summary>Build log: worker</summary>',
+      '',
+      '```text',
+      'Step 3/5 : RUN make',
+      'make: *** No rule to make target. Stop.',
+      '```',
+      '',
+      '</details>'
+    ].join('\n');
+    const order = [reasons, log, '🔎 api', '🔎 batch', '🔎 web', '🔎 cron', '<sub>Sizes are', '<sub>Commit abc1234'].map((part) =>
+      body.indexOf(part)
+    );
+    expect(order.every((index) => index > 0)).toBe(true);
+    expect([...order].sort((a, b) => a - b)).toEqual(order);
+    expect(blockNames(body)).toEqual(['api', 'batch', 'web', 'cron']);
+    expect(body.endsWith('<sub>Commit abc1234 · measured by footprint</sub>\n')).toBe(true);
+    expect(body).toContain(
+      '\n<sub>Sizes are uncompressed bytes: regular files in all layers. Compressed is the gzip size a registry stores and ' +
+        '`docker pull` transfers; wasted is what a layer ships but a later layer deletes or replaces.</sub>\n'
     );
   });
 
@@ -158,8 +225,16 @@ describe('renderMarkdown', () => {
 
   it('says so when there is nothing to measure, without a table', () => {
     const markdown = renderMarkdown(reportOf([]), { key: 'default' });
-    expect(markdown).toContain('✅ **No images to measure** · total 0 B');
+    expect(markdown).toContain('✅ **No images to measure** · total 0 B\n');
     expect(tableRows(markdown)).toEqual([]);
+  });
+
+  it('says when budgets apply to the compressed size', () => {
+    const report = reportOf([imageReport({ name: 'web', budget: { bytes: 80 * MB, metric: 'compressed', source: '80MB' } })]);
+    const markdown = renderMarkdown(report, { key: 'default' });
+    expect(tableRows(markdown)[2]![5]).toBe('80.0 MB (gz, 50%)');
+    expect(markdown).toContain(' Budgets marked gz apply to the compressed size.</sub>');
+    expect(body).not.toContain('Budgets marked gz');
   });
 
   describe('escaping repository text', () => {
@@ -177,8 +252,8 @@ describe('renderMarkdown', () => {
     ]);
     const markdown = renderMarkdown(report, { key: 'default' });
 
-    it('keeps every table row at five cells', () => {
-      for (const cells of tableRows(markdown)) expect(cells).toHaveLength(5);
+    it('keeps every table row at seven cells', () => {
+      for (const cells of tableRows(markdown)) expect(cells).toHaveLength(7);
     });
 
     it('lets no HTML, link, mention or reference through outside the build log', () => {
@@ -240,25 +315,331 @@ describe('renderMarkdown', () => {
     });
 
     const size = (bytes: number, compressedBytes: number | null = null) => ({ bytes, compressedBytes, dockerBytes: bytes });
+    const gz = (mb: number) => ({ bytes: mb * MB, metric: 'compressed' as const, source: `${mb}MB` });
     it.each<[string, Parameters<typeof imageReport>[0], string]>([
       ['within', { name: 'a', size: size(97 * MB) }, '250.0 MB (38%)'],
       ['just under never reads 100%', { name: 'a', size: size(249.9 * MB) }, '250.0 MB (99%)'],
       ['just over never reads 100%', { name: 'a', size: size(250.1 * MB) }, '250.0 MB (101%)'],
-      [
-        'a compressed budget uses the compressed size',
-        { name: 'a', size: size(500 * MB, 100 * MB), budget: { bytes: 200 * MB, metric: 'compressed', source: '200MB' } },
-        '200.0 MB compressed (50%)'
-      ],
+      ['a compressed budget uses the compressed size, marked gz', { name: 'a', size: size(500 * MB, 100 * MB), budget: gz(200) }, '200.0 MB (gz, 50%)'],
+      ['a compressed budget over it', { name: 'a', size: size(500 * MB, 201 * MB), budget: gz(200) }, '200.0 MB (gz, 101%)'],
+      ['a compressed budget without a compressed size', { name: 'a', size: size(500 * MB), budget: gz(200) }, '200.0 MB (gz)'],
       ['no size', { name: 'a', size: null }, '250.0 MB'],
       ['no budget', { name: 'a', budget: null }, '—']
     ])('budget %s', (_, overrides, expected) => {
       expect(budgetText(imageReport(overrides))).toBe(expected);
     });
+
+    it.each<[string, Parameters<typeof imageReport>[0], string]>([
+      ['measured', { name: 'a' }, '40.0 MB'],
+      ['not measured', { name: 'a', size: size(100 * MB) }, '—'],
+      ['no image', { name: 'a', size: null }, '—']
+    ])('compressed when %s', (_, overrides, expected) => {
+      expect(compressedText(imageReport(overrides))).toBe(expected);
+    });
+
+    it.each<[string, Parameters<typeof imageReport>[0], string]>([
+      ['some', { name: 'a' }, '20.0 MB'],
+      ['none', { name: 'a', wasted: { bytes: 0, baseBytes: 5 * MB, paths: [] } }, '0 B'],
+      ['no anatomy', { name: 'a', wasted: null }, '—']
+    ])('wasted when %s', (_, overrides, expected) => {
+      expect(wastedText(imageReport(overrides))).toBe(expected);
+    });
+
+    const limit = (source: string, bytes: number | null, percent: number | null) => ({ maxWasted: { bytes, percent, source } });
+    it.each<[string, Partial<ImageReport>, boolean]>([
+      ['no limit', {}, false],
+      ['bytes only, over', limit('10MB', 10 * MB, null), true],
+      ['bytes only, exactly at it', limit('20MB', 20 * MB, null), false],
+      ['percent only, over (20 MB of 100 MB)', limit('10%', null, 10), true],
+      ['percent only, under', limit('25%', null, 25), false],
+      ['both, over both', limit('10MB, 10%', 10 * MB, 10), true],
+      ['both, over the size only', limit('10MB, 25%', 10 * MB, 25), false],
+      ['both, over the percentage only', limit('30MB, 10%', 30 * MB, 10), false],
+      ['base waste never counts', { ...limit('1MB', MB, null), wasted: { bytes: 0, baseBytes: 50 * MB, paths: [] } }, false],
+      ['no anatomy', { ...limit('1MB', MB, null), wasted: null }, false]
+    ])('max-wasted: %s', (_, overrides, expected) => {
+      expect(isOverWasteLimit(imageReport({ name: 'a', ...overrides }))).toBe(expected);
+    });
+
+    it.each<[string, Partial<ImageReport>, boolean | null, number | null, string | null]>([
+      ['a Dockerfile line', {}, false, 12, 'a/Dockerfile:12'],
+      ['a base layer', {}, true, null, 'base'],
+      ['a base layer with a line', {}, true, 3, 'base'],
+      ['an image given by reference', { dockerfile: null }, false, 12, 'line 12'],
+      ['an unknown line', {}, false, null, null],
+      ['nothing known', {}, null, null, null]
+    ])('origin of %s', (_, overrides, fromBase, line, expected) => {
+      expect(originText(imageReport({ name: 'a', ...overrides }), fromBase, line)).toBe(expected);
+    });
+
+    it.each<[string, Partial<WastedPath>, string]>([
+      ['lines known', {}, 'added at line 7, removed at line 9'],
+      ['the adding line unknown', { addedAtLine: null }, 'added in layer 3, removed at line 9'],
+      ['the removing line unknown', { removedAtLine: null }, 'added at line 7, removed in layer 5'],
+      ['a base copy removed in the base', { inBase: true, addedAtLine: null, removedAtLine: null, addedInLayer: 0, removedInLayer: 1 }, 'in the base image (layer 0), removed in layer 1'],
+      ['a base copy removed by the Dockerfile', { inBase: true, addedAtLine: null, addedInLayer: 1 }, 'in the base image (layer 1), removed at line 9']
+    ])('where a wasted copy is, with %s', (_, overrides, expected) => {
+      expect(wasteWhere(wasted('/x', MB, overrides))).toBe(expected);
+    });
+  });
+
+  describe('the anatomy block', () => {
+    it('shows the largest layers, the waste with its largest copies and the leftover caches of an image', () => {
+      const markdown = renderMarkdown(reportOf([imageReport({ name: 'web' })]), { key: 'default' });
+      expect(anatomyBlock(markdown, 'web')).toBe(
+        [
+          '<details><summary>🔎 web — layers, waste and caches</summary>',
+          '',
+          '**6 layers**, 4 from the Dockerfile and 2 from the base image, largest first',
+          '',
+          '| Layer | Instruction | Size | Compressed | Files |',
+          '| :--- | :--- | ---: | ---: | ---: |',
+          '| web/Dockerfile:4 | `RUN apt-get update && apt-get install -y --no-install-recommends curl ca-certif…` | 45.0 MB | 17.0 MB | 2,100 |',
+          '| base | `ADD file:4f1c9a0e2b7d in /` | 28.0 MB | 11.0 MB | 1,480 |',
+          '| web/Dockerfile:7 | `RUN mkdir -p /tmp/build && curl -fsSL https://example.test/toolchain.tar.gz \\| t…` | 20.0 MB | 9.0 MB | 310 |',
+          '| web/Dockerfile:8 | `COPY . /app` | 5.0 MB | 2.0 MB | 64 |',
+          '| base | `RUN set -eux; apt-get update; rm -rf /var/lib/apt/lists/*` | 2.0 MB | 1.0 MB | 35 |',
+          '| web/Dockerfile:9 | `RUN rm -rf /tmp/build` | 0 B | 0 B | 0 |',
+          '',
+          "**Wasted: 20.0 MB (20.0% of the image)** in the Dockerfile's layers, shipped but deleted or replaced by a later layer; " +
+            "120.0 kB more inside the base image, not the Dockerfile's doing",
+          '',
+          '| Path | Size | Files | Where |',
+          '| :--- | ---: | ---: | :--- |',
+          '| `/tmp/build` | 19.5 MB | 309 | added at line 7, removed at line 9 |',
+          '| `/usr/local/bin/tool` | 500.0 kB | 1 | added at line 7, removed at line 8 |',
+          '| `/var/cache/debconf/templates.dat` | 120.0 kB | 1 | in the base image (layer 0), removed in layer 1 |',
+          '',
+          '**Leftover caches: 18.4 MB** in the final image',
+          '',
+          '| Cache | Kind | Size | Files | Left by |',
+          '| :--- | :--- | ---: | ---: | :--- |',
+          '| `/var/lib/apt/lists` | apt | 18.4 MB | 42 | web/Dockerfile:4 |',
+          '',
+          '</details>'
+        ].join('\n')
+      );
+    });
+
+    it.each<[string, ImageReport, string | null, string[]]>([
+      ['layers only', bareImage({ name: 'a' }), 'layers', ['**6 layers**']],
+      [
+        'waste inside the base image only',
+        imageReport({ name: 'a', wasted: { bytes: 0, baseBytes: 0.12 * MB, paths: sampleWaste().paths.filter((path) => path.inBase) }, caches: [] }),
+        'layers and waste',
+        ["**Wasted inside the base image: 120.0 kB**, not the Dockerfile's doing"]
+      ],
+      ['caches without layers', imageReport({ name: 'a', layers: [], wasted: null }), 'caches', ['**Leftover caches: 18.4 MB**']],
+      ['waste without paths', bareImage({ name: 'a', layers: [], wasted: { bytes: 3 * MB, baseBytes: 0, paths: [] } }), 'waste', ['**Wasted: 3.0 MB (3.0% of the image)**']],
+      [
+        'waste over max-wasted',
+        imageReport({ name: 'a', status: 'over-budget', maxWasted: { bytes: 10 * MB, percent: null, source: '10MB' } }),
+        'layers, waste and caches',
+        ["in the Dockerfile's layers, shipped but deleted or replaced by a later layer, more than max-wasted 10MB;"]
+      ],
+      [
+        'waste within max-wasted',
+        imageReport({ name: 'a', maxWasted: { bytes: 30 * MB, percent: null, source: '30MB' } }),
+        'layers, waste and caches',
+        ['a later layer, within max-wasted 30MB;']
+      ],
+      ['nothing at all', bareImage({ name: 'a', layers: [] }), null, []],
+      ['a failed build', imageReport({ name: 'a', status: 'failed', size: null, delta: null }), null, []],
+      ['an unchanged image', imageReport({ name: 'a', status: 'unchanged', comparison: 'unchanged' }), null, []],
+      ['a removed image', imageReport({ name: 'a', status: 'removed', comparison: 'removed', size: null }), null, []]
+    ])('%s', (_, image, sections, texts) => {
+      const markdown = renderMarkdown(reportOf([image]), { key: 'default' });
+      const block = anatomyBlock(markdown, 'a');
+      if (sections === null) {
+        expect(block).toBeNull();
+        return;
+      }
+      expect(block!.split('\n')[0]).toBe(`<details><summary>🔎 a — ${sections}</summary>`);
+      for (const text of texts) expect(block).toContain(text);
+      expect(block!.includes('**Wasted')).toBe(sections.includes('waste'));
+      expect(block!.includes('**Leftover caches')).toBe(sections.includes('caches'));
+      expect(block!.includes('| Layer |')).toBe(sections.includes('layers'));
+    });
+
+    it('marks waste over max-wasted in the Wasted column', () => {
+      const report = reportOf([imageReport({ name: 'a', status: 'over-budget', maxWasted: { bytes: 10 * MB, percent: null, source: '10MB' } })]);
+      expect(tableRows(renderMarkdown(report, { key: 'default' }))[2]![3]).toBe('20.0 MB ❌');
+    });
+
+    it('shows the 8 largest of many layers, largest first, with the line or base of each', () => {
+      const layers = Array.from({ length: 50 }, (_, index) => layer(index, (index % 10) * MB + index, { fromBase: index < 5 }));
+      const markdown = renderMarkdown(reportOf([bareImage({ name: 'a', layers })]), { key: 'default' });
+      const block = anatomyBlock(markdown, 'a')!;
+      expect(block).toContain('**The 8 largest of 50 layers**, 45 from the Dockerfile and 5 from the base image, largest first');
+      expect(tableRows(block).slice(2).map((cells) => cells[0])).toEqual(
+        [49, 39, 29, 19, 9, 48, 38, 28].map((index) => `a/Dockerfile:${index + 1}`)
+      );
+      expect(markdown).not.toContain('Truncated');
+    });
+
+    it('gives unknown origins and instructions a dash', () => {
+      const layers = [layer(0, MB, { fromBase: null, line: null, instruction: null, compressedBytes: null }), layer(1, 0, { instruction: '   ' })];
+      const block = anatomyBlock(renderMarkdown(reportOf([bareImage({ name: 'a', layers })]), { key: 'default' }), 'a')!;
+      expect(tableRows(block).slice(2)).toEqual([
+        ['—', '—', '1.0 MB', '—', '10'],
+        ['a/Dockerfile:2', '—', '0 B', '0 B', '10']
+      ]);
+    });
+
+    it('lists the Dockerfile’s wasted copies before the base image’s, largest first', () => {
+      const paths = [
+        wasted('/base-big', 9 * MB, { inBase: true }),
+        wasted('/small', 1 * MB),
+        wasted('/big', 5 * MB),
+        wasted('/base-small', 2 * MB, { inBase: true })
+      ];
+      const image = imageReport({ name: 'a', wasted: { bytes: 6 * MB, baseBytes: 11 * MB, paths } });
+      const block = anatomyBlock(renderMarkdown(reportOf([image]), { key: 'default' }), 'a')!;
+      const rows = tableRows(block.slice(block.indexOf('| Path |')));
+      expect(rows.slice(2, 6).map((cells) => cells[0])).toEqual(['`/big`', '`/small`', '`/base-big`', '`/base-small`']);
+    });
+  });
+
+  describe('escaping repository text in the anatomy', () => {
+    const hostile = [
+      '</details>',
+      'a|b',
+      'x`y``z',
+      '`edge`',
+      '@octocat #1 <img src=x onerror=alert(1)> [x](javascript:alert(1))',
+      'two\nlines',
+      '<!-- footprint:default -->',
+      ' both ends back\\|slash '
+    ];
+    const image = imageReport({
+      name: '</summary></details>@octocat',
+      dockerfile: 'evil|<b>@me</b>/Dockerfile',
+      layers: hostile.map((instruction, index) => layer(index, (100 - index) * MB, { instruction })),
+      wasted: { bytes: 66 * MB, baseBytes: 0, paths: hostile.map((path, index) => wasted(path, (11 - index) * MB)) },
+      caches: hostile.map((path, index) => ({ path, kind: 'tmp' as const, bytes: (11 - index) * MB, files: 1, line: index + 1, fromBase: false }))
+    });
+    const markdown = renderMarkdown(reportOf([image]), { key: 'default' });
+    const block = markdown.slice(markdown.indexOf('<details><summary>🔎'));
+    const bodyRows = (heading: string) => {
+      const section = block.slice(block.indexOf(heading));
+      return section.split('\n').filter((line) => line.startsWith('| ')).slice(2, 10);
+    };
+
+    it('keeps every table row at its number of cells', () => {
+      const widths = new Set(['| Layer |', '| Path |', '| Cache |']);
+      for (const heading of widths) {
+        const count = cellsOf(block.slice(block.indexOf(heading)).split('\n')[0]!).length;
+        for (const line of bodyRows(heading)) expect(cellsOf(line)).toHaveLength(count);
+      }
+    });
+
+    it.each([
+      ['| Layer |', 1],
+      ['| Path |', 0],
+      ['| Cache |', 0]
+    ])('shows each text under %s exactly, in a code span that nothing closes early', (heading, column) => {
+      const shown = bodyRows(heading).map((line) => codeSpanText(cellsOf(line)[column]!));
+      const expected = hostile.map((text) => (column === 1 ? text.replace(/\s+/g, ' ').trim() : text.replace(/\n/g, '␊')));
+      // The marker is broken by an invisible zero-width space; everything else shows as written.
+      expect(shown.map((text) => text.replace('<\u200b!--', '<!--'))).toEqual(expected);
+    });
+
+    it('lets no HTML, mention, link or second marker through, and closes every block it opens', () => {
+      const live = liveText(markdown);
+      expect(live).not.toMatch(/<(img|script|b|a )[\s>]/i);
+      expect(live).not.toMatch(/@(?!&#8203;)/);
+      expect(live.match(/<details>/g)).toHaveLength(1);
+      expect(live.match(/<\/details>/g)).toHaveLength(1);
+      expect(live.match(/<\/summary>/g)).toHaveLength(1);
+      expect(markdown.indexOf('<!-- footprint:default -->')).toBe(0);
+      expect(markdown.lastIndexOf('<!-- footprint:default -->')).toBe(0);
+      expect(block.split('\n')[0]).toBe(
+        '<details><summary>🔎 &lt;/summary&gt;&lt;/details&gt;@&#8203;octocat — layers, waste and caches</summary>'
+      );
+    });
+
+    it('shows a newline in a path as a picture, keeping the row on one line', () => {
+      expect(block).toContain('| `two␊lines` |');
+    });
+
+    it('escapes the Dockerfile path in the Layer column', () => {
+      expect(cellsOf(bodyRows('| Layer |')[0]!)[0]).toBe('evil\\|&lt;b&gt;@&#8203;me&lt;/b&gt;/Dockerfile:1');
+    });
   });
 
   describe('staying under the comment limit', () => {
-    const note = (count: string) =>
-      `⚠️ Truncated: ${count} not shown (the comment limit is 65,536 characters); see the job summary or the report output.`;
+    const limitText = 'the comment limit is 65,536 characters';
+    const note = (cuts: string) => `⚠️ Truncated (${limitText}): ${cuts}. The \`report\` output has everything.`;
+
+    /** `count` images with 50 layers and 1,000 wasted paths each; every `failEvery`-th one is over budget. */
+    function bigAnatomyReport(count: number, failEvery: number): Report {
+      const layers = Array.from({ length: 50 }, (_, index) =>
+        layer(index, (50 - index) * MB, { instruction: `RUN ./build-step-${index}.sh --with-a-long-argument-list and more words` })
+      );
+      const paths = Array.from({ length: 1000 }, (_, index) => wasted(`/var/tmp/build/output/artifact-${index}.bin`, (1000 - index) * 100));
+      const caches = [{ path: '/root/.cache/pip', kind: 'pip' as const, bytes: 30 * MB, files: 500, line: 12, fromBase: false }];
+      const bytes = layers.reduce((sum, item) => sum + item.bytes, 0);
+      const anatomy = {
+        size: { bytes, compressedBytes: bytes / 2, dockerBytes: bytes },
+        layers,
+        wasted: { bytes: paths.reduce((sum, path) => sum + path.bytes, 0), baseBytes: MB, paths },
+        caches
+      };
+      return reportOf(
+        Array.from({ length: count }, (_, index) => {
+          const name = `service-${String(index).padStart(4, '0')}`;
+          return index % failEvery === 0
+            ? imageReport({ name, ...anatomy, status: 'over-budget', reasons: [`${name} is 50.0 MB over the 250MB budget`] })
+            : imageReport({ name, ...anatomy });
+        })
+      );
+    }
+
+    it('with 300 images of 50 layers and 1,000 wasted paths each, drops anatomy before any row', () => {
+      const report = bigAnatomyReport(300, 10);
+      const markdown = renderMarkdown(report, { key: 'default' });
+      expect(markdown.length).toBeLessThanOrEqual(65536);
+      expect(markdown.startsWith('<!-- footprint:default -->\n')).toBe(true);
+      const failing = report.images.filter((image) => image.status === 'over-budget').map((image) => image.name);
+      const names = mainTableNames(markdown);
+      expect(names).toHaveLength(301);
+      expect(names.slice(0, failing.length)).toEqual(failing);
+      const blocks = blockNames(markdown);
+      expect(blocks).toEqual(failing.slice(0, blocks.length));
+      expect(markdown).toContain(
+        note(
+          `the layer anatomy of ${300 - blocks.length} images not shown, ${30 - blocks.length} of them failing; ` +
+            'the anatomy blocks show only the largest layer, wasted path and cache of each image'
+        )
+      );
+      for (const name of failing) expect(markdown).toContain(`- **${name}**: ${name} is 50.0 MB over the 250MB budget`);
+    });
+
+    it('first shows fewer rows per anatomy block, the same number in each', () => {
+      const markdown = renderMarkdown(bigAnatomyReport(30, 4), { key: 'default' });
+      expect(markdown.length).toBeLessThanOrEqual(65536);
+      expect(blockNames(markdown)).toHaveLength(30);
+      const detail = Number(/show only the (\d+) largest/.exec(markdown)![1]);
+      expect(detail).toBeGreaterThan(1);
+      expect(detail).toBeLessThan(8);
+      expect(markdown).toContain(note(`the anatomy blocks show only the ${detail} largest layers, wasted paths and caches of each image`));
+      for (const name of blockNames(markdown)) {
+        const block = anatomyBlock(markdown, name)!;
+        expect(block).toContain(`**The ${detail} largest of 50 layers**`);
+        expect(tableRows(block.slice(block.indexOf('| Path |'), block.indexOf('**Leftover')))).toHaveLength(2 + detail);
+      }
+    });
+
+    it('then drops the blocks of passing images, keeping those of failing ones', () => {
+      const markdown = renderMarkdown(bigAnatomyReport(100, 20), { key: 'default' });
+      expect(markdown.length).toBeLessThanOrEqual(65536);
+      const blocks = blockNames(markdown);
+      expect(blocks.slice(0, 6)).toEqual(['service-0000', 'service-0020', 'service-0040', 'service-0060', 'service-0080', 'service-0001']);
+      expect(blocks.length).toBeLessThan(100);
+      expect(blocks.length).toBeGreaterThan(10);
+      expect(mainTableNames(markdown)).toHaveLength(101);
+      expect(markdown).toContain(note(`the layer anatomy of ${100 - blocks.length} images not shown; the anatomy blocks show only the largest layer, wasted path and cache of each image`));
+    });
 
     it('with 2,000 images keeps the marker, every failing row and as many others as fit', () => {
       const report = manyImagesReport(2000);
@@ -271,8 +652,11 @@ describe('renderMarkdown', () => {
       expect(names.at(-1)).toBe('**Total** (2,000 images)');
       const listed = names.length - 1;
       expect(listed).toBeGreaterThan(failing.length);
-      expect(markdown).toContain(note(`${(2000 - listed).toLocaleString('en-US')} images`));
+      expect(markdown).toContain(
+        note(`${(2000 - listed).toLocaleString('en-US')} images not shown; the layer anatomy of ${listed.toLocaleString('en-US')} images not shown, 20 of them failing`)
+      );
       expect(markdown).not.toContain('unchanged image');
+      expect(blockNames(markdown)).toEqual([]);
     });
 
     it('drops only the build logs that do not fit, last first', () => {
@@ -281,7 +665,7 @@ describe('renderMarkdown', () => {
       expect(markdown).toContain('Build log: broken-0');
       expect(markdown).toContain('Build log: broken-1');
       expect(markdown).not.toContain('Build log: broken-2');
-      expect(markdown).toContain(note('1 build log'));
+      expect(markdown).toContain(note('1 build log not shown; the layer anatomy of 1 image not shown'));
       expect(mainTableNames(markdown)).toEqual(['broken-0', 'broken-1', 'broken-2', 'web', '**Total** (4 images)']);
     });
 
@@ -289,7 +673,7 @@ describe('renderMarkdown', () => {
       const markdown = renderMarkdown(hugeLogReport(2, 1_000_000), { key: 'default' });
       expect(markdown.length).toBeLessThanOrEqual(65536);
       expect(markdown).not.toContain('Build log:');
-      expect(markdown).toContain(note('2 build logs'));
+      expect(markdown).toContain(note('2 build logs not shown; the layer anatomy of 1 image not shown'));
       expect(mainTableNames(markdown)).toEqual(['broken-0', 'broken-1', 'web', '**Total** (3 images)']);
     });
 
@@ -302,7 +686,8 @@ describe('renderMarkdown', () => {
       expect(names.slice(0, shown).every((name) => Number(name.slice(-4)) % 2 === 0)).toBe(true);
       expect(shown).toBeGreaterThan(5);
       expect(markdown).toContain(
-        `⚠️ Truncated: ${400 - shown} images not shown, ${200 - shown} of them failing (the comment limit is 6,000 characters)`
+        `⚠️ Truncated (the comment limit is 6,000 characters): ${400 - shown} images not shown, ${200 - shown} of them failing; ` +
+          `the layer anatomy of ${shown} images not shown, ${shown} of them failing.`
       );
     });
 
@@ -318,5 +703,130 @@ describe('renderMarkdown', () => {
     it('leaves a body that fits untouched', () => {
       expect(renderMarkdown(mixedReport, { key: 'default' })).not.toContain('Truncated');
     });
+  });
+});
+
+describe('annotations', () => {
+  type Annotation = { level: 'error' | 'warning'; message: string; properties: AnnotationProperties };
+  function annotations(report: Report): Annotation[] {
+    const found: Annotation[] = [];
+    annotate(report, {
+      error: (message, properties) => found.push({ level: 'error', message, properties }),
+      warning: (message, properties) => found.push({ level: 'warning', message, properties })
+    });
+    return found;
+  }
+
+  it('puts an error on the largest Dockerfile layer of each failing image, then warnings on the lines that left waste or caches', () => {
+    expect(annotations(mixedReport)).toEqual([
+      {
+        level: 'error',
+        message: 'api is 275.0 MB, 25.0 MB over its budget of 250.0 MB (250MB).',
+        properties: { title: 'api is over budget', file: 'api/Dockerfile', startLine: 12 }
+      },
+      {
+        level: 'error',
+        message: 'docker build exited with code 1',
+        properties: { title: 'worker failed to build', file: 'worker/Dockerfile', startLine: 1 }
+      },
+      {
+        level: 'error',
+        message: 'batch grew by +30.0 MB (+30.0%) against the base branch. The limit is 10%.',
+        properties: { title: 'batch grew more than allowed', file: 'batch/Dockerfile', startLine: 4 }
+      },
+      {
+        level: 'warning',
+        message: '60.0 MB of pip cache left in the image (/root/.cache/pip)',
+        properties: { title: 'api: leftover cache', file: 'api/Dockerfile', startLine: 12 }
+      },
+      ...['batch', 'web', 'cron'].flatMap((name) => [
+        {
+          level: 'warning',
+          message: '19.5 MB shipped but deleted or replaced at line 9 (/tmp/build)',
+          properties: { title: `${name}: wasted bytes`, file: `${name}/Dockerfile`, startLine: 7 }
+        },
+        {
+          level: 'warning',
+          message: '18.4 MB of apt cache left in the image (/var/lib/apt/lists)',
+          properties: { title: `${name}: leftover cache`, file: `${name}/Dockerfile`, startLine: 4 }
+        }
+      ])
+    ]);
+  });
+
+  it.each<[string, Partial<ImageReport>, string]>([
+    [
+      'over max-wasted only',
+      { maxWasted: { bytes: 10 * MB, percent: null, source: '10MB' } },
+      'a wastes 20.0 MB (20.0% of the image): bytes shipped in one layer and deleted or replaced in a later one. The limit is 10MB.'
+    ],
+    [
+      'over its compressed budget and max-wasted',
+      { budget: { bytes: 30 * MB, metric: 'compressed', source: '30MB' }, maxWasted: { bytes: null, percent: 10, source: '10%' } },
+      'a is 40.0 MB compressed, 10.0 MB over its budget of 30.0 MB (30MB). a wastes 20.0 MB (20.0% of the image): ' +
+        'bytes shipped in one layer and deleted or replaced in a later one. The limit is 10%.'
+    ]
+  ])('says why an image is over budget: %s', (_, overrides, message) => {
+    const [error] = annotations(reportOf([imageReport({ name: 'a', status: 'over-budget', ...overrides })]));
+    expect(error).toEqual({ level: 'error', message, properties: { title: 'a is over budget', file: 'a/Dockerfile', startLine: 4 } });
+  });
+
+  it.each<[string, Partial<ImageReport>, number[]]>([
+    ['an image whose layers have no lines', { layers: [layer(0, MB, { line: null })] }, [1]],
+    ['an image with only base layers', { layers: [layer(0, MB, { fromBase: true, line: 3 })] }, [1]],
+    ['an image with no anatomy', { layers: null, wasted: null, caches: null }, [1]]
+  ])('puts the error on line 1 for %s', (_, overrides, lines) => {
+    const found = annotations(reportOf([imageReport({ name: 'a', status: 'over-budget', wasted: null, caches: [], ...overrides })]));
+    expect(found.map((annotation) => annotation.properties.startLine)).toEqual(lines);
+  });
+
+  it('warns only from 1 MB on, only on the Dockerfile’s own lines, at most 10 per image, largest first', () => {
+    const paths = [
+      ...Array.from({ length: 14 }, (_, index) => wasted(`/w/${index}`, (20 + index) * MB, { addedAtLine: 20 + index, removedAtLine: 40 })),
+      wasted('/small', 0.9 * MB, { addedAtLine: 3 }),
+      wasted('/base', 50 * MB, { inBase: true, addedAtLine: null })
+    ];
+    const caches = [
+      { path: '/tmp', kind: 'tmp' as const, bytes: 25.5 * MB, files: 3, line: 5, fromBase: false },
+      { path: '/var/cache/apk', kind: 'apk' as const, bytes: 90 * MB, files: 3, line: null, fromBase: true }
+    ];
+    const warnings = imageWarnings(imageReport({ name: 'a', wasted: { bytes: 400 * MB, baseBytes: 50 * MB, paths }, caches }));
+    const waste = (line: number) => [line, `${line}.0 MB shipped but deleted or replaced at line 40 (/w/${line - 20})`];
+    expect(warnings.map((warning) => [warning.line, warning.message])).toEqual([
+      ...[33, 32, 31, 30, 29, 28, 27, 26].map(waste),
+      [5, '25.5 MB of tmp cache left in the image (/tmp)'],
+      waste(25)
+    ]);
+  });
+
+  it('sums the wasted copies of one pair of lines, naming the folder they share', () => {
+    const paths = [wasted('/opt/sdk/bin/tool', 3 * MB), wasted('/opt/sdk/lib/x.so', 2 * MB), wasted('/opt/other', 4 * MB, { removedAtLine: 11 })];
+    expect(imageWarnings(bareImage({ name: 'a', wasted: { bytes: 9 * MB, baseBytes: 0, paths } })).map((warning) => warning.message)).toEqual([
+      '5.0 MB shipped but deleted or replaced at line 9 (/opt/sdk)',
+      '4.0 MB shipped but deleted or replaced at line 11 (/opt/other)'
+    ]);
+  });
+
+  it('shows control characters in paths as pictures', () => {
+    const image = bareImage({ name: 'a', caches: [{ path: '/tmp/a\nb', kind: 'tmp', bytes: 2 * MB, files: 1, line: 3, fromBase: false }] });
+    expect(imageWarnings(image)[0]!.message).toBe('2.0 MB of tmp cache left in the image (/tmp/a␊b)');
+  });
+
+  it.each<[string[], string]>([
+    [['/tmp/build/a', '/tmp/build/b/c'], '/tmp/build'],
+    [['/tmp/build/a'], '/tmp/build/a'],
+    [['/a', '/b'], '/'],
+    [['/tmp/x', '/tmp/x'], '/tmp/x'],
+    [['/tmp/build', '/tmp/build/a'], '/tmp']
+  ])('the folder shared by %j is %j', (paths, folder) => {
+    expect(commonFolder(paths)).toBe(folder);
+  });
+
+  it('warns for neither unchanged images nor images without a Dockerfile', () => {
+    const report = reportOf([
+      imageReport({ name: 'same', status: 'unchanged', comparison: 'unchanged' }),
+      imageReport({ name: 'ref', dockerfile: null, image: 'ghcr.io/acme/ref:1' })
+    ]);
+    expect(annotations(report)).toEqual([]);
   });
 });

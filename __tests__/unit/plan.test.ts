@@ -7,7 +7,7 @@ import type { Target } from '../../src/discover/target.js';
 import { findDockerfiles, planTargets, type PlanDefaults, type PlanOptions } from '../../src/discover/plan.js';
 import { UserError } from '../../src/errors.js';
 import { DEFAULT_DOCKERFILE_GLOBS } from '../../src/inputs.js';
-import type { Budget, IncreaseLimit } from '../../src/report/types.js';
+import type { Budget, IncreaseLimit, WasteLimit } from '../../src/report/types.js';
 
 const FILES = [
   'Dockerfile',
@@ -27,7 +27,17 @@ const FILES = [
 const budget = (mb: number): Budget => ({ bytes: mb * 1e6, metric: 'uncompressed', source: `${mb}MB` });
 const increase = (source: string, percent: number | null, bytes: number | null): IncreaseLimit => ({ percent, bytes, source });
 
-const NO_DEFAULTS: PlanDefaults = { budget: null, maxIncrease: null, buildArgs: {}, target: null, platform: null };
+const NO_DEFAULTS: PlanDefaults = {
+  budget: null,
+  maxIncrease: null,
+  maxWasted: null,
+  metric: null,
+  buildArgs: {},
+  target: null,
+  platform: null
+};
+const waste = (source: string, bytes: number | null, percent: number | null): WasteLimit => ({ bytes, percent, source });
+const compressed = (limit: Budget): Budget => ({ ...limit, metric: 'compressed' });
 
 function entry(name: string, settings: Partial<ImageConfig> = {}): ImageConfig {
   return {
@@ -39,18 +49,31 @@ function entry(name: string, settings: Partial<ImageConfig> = {}): ImageConfig {
     platform: null,
     budget: null,
     maxIncrease: null,
+    maxWasted: null,
+    metric: null,
     skip: false,
     ...settings
   };
 }
 
 function config(images: ImageConfig[], top: Partial<Config> = {}): Config {
-  return { file: '.github/footprint.yml', budget: null, maxIncrease: null, images, ...top };
+  return { file: '.github/footprint.yml', budget: null, maxIncrease: null, maxWasted: null, metric: null, images, ...top };
 }
 
 /** A target for a Dockerfile with no settings. */
 function plain(name: string, dockerfile: string | null, context: string | null, image: string | null = null): Target {
-  return { name, dockerfile, context, image, target: null, buildArgs: {}, platform: null, budget: null, maxIncrease: null };
+  return {
+    name,
+    dockerfile,
+    context,
+    image,
+    target: null,
+    buildArgs: {},
+    platform: null,
+    budget: null,
+    maxIncrease: null,
+    maxWasted: null
+  };
 }
 
 let root: string;
@@ -223,6 +246,8 @@ describe('planTargets: precedence (image config > config top level > inputs)', (
   const defaults: PlanDefaults = {
     budget: budget(300),
     maxIncrease: increase('20%', 20, null),
+    maxWasted: waste('30MB', 30e6, null),
+    metric: null,
     buildArgs: { FROM_INPUT: '1', SHARED: 'input' },
     target: 'input-stage',
     platform: 'linux/amd64'
@@ -268,6 +293,25 @@ describe('planTargets: precedence (image config > config top level > inputs)', (
       }
     ],
     [
+      'max-wasted: image config > config top level > inputs',
+      config([entry('Dockerfile', { maxWasted: waste('5%', null, 5) })], { maxWasted: waste('10MB', 10e6, null) }),
+      { maxWasted: waste('5%', null, 5) }
+    ],
+    ['max-wasted from the inputs', config([]), { maxWasted: waste('30MB', 30e6, null) }],
+    [
+      'the metric applies to a budget from another level',
+      config([entry('Dockerfile', { metric: 'compressed' })], { budget: budget(200) }),
+      { budget: compressed(budget(200)) }
+    ],
+    [
+      'a top-level metric applies to every budget, an image metric wins',
+      config([entry('Dockerfile', { budget: budget(50), metric: 'uncompressed' })], {
+        metric: 'compressed',
+        budget: budget(200)
+      }),
+      { budget: budget(50) }
+    ],
+    [
       'image config without a budget takes the top level one',
       config([entry('Dockerfile', { target: 'slim' })], { budget: budget(200) }),
       { budget: budget(200), maxIncrease: increase('20%', 20, null), target: 'slim', platform: 'linux/amd64' }
@@ -275,6 +319,26 @@ describe('planTargets: precedence (image config > config top level > inputs)', (
   ])('%s', async (_label, cfg, expected) => {
     const [target] = await plan({ globs: ['Dockerfile'], config: cfg, defaults });
     expect(target).toMatchObject(expected);
+  });
+
+  test('the metric input applies where the config names none', async () => {
+    const [target] = await plan({ globs: ['Dockerfile'], config: config([]), defaults: { ...defaults, metric: 'compressed' } });
+    expect(target?.budget).toEqual(compressed(budget(300)));
+    const [configured] = await plan({
+      globs: ['Dockerfile'],
+      config: config([], { metric: 'uncompressed' }),
+      defaults: { ...defaults, metric: 'compressed' }
+    });
+    expect(configured?.budget).toEqual(budget(300));
+  });
+
+  test('a top-level compressed metric reaches images with no metric of their own', async () => {
+    const targets = await plan({
+      globs: ['Dockerfile', 'svc/api/Dockerfile'],
+      config: config([entry('svc/api/Dockerfile')], { metric: 'compressed', budget: budget(200) }),
+      defaults
+    });
+    expect(targets.map((target) => target.budget)).toEqual([compressed(budget(200)), compressed(budget(200))]);
   });
 
   test('images-input-only and discovered targets get the config top level and inputs', async () => {

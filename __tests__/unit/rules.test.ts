@@ -2,6 +2,7 @@ import { describe, expect, test } from '@jest/globals';
 import {
   computeDelta,
   exceedsIncrease,
+  exceedsWaste,
   gateMessage,
   hasChanges,
   isFailing,
@@ -9,7 +10,7 @@ import {
   totals,
   type JudgeInput
 } from '../../src/gate/rules.js';
-import type { Budget, ImageReport, ImageStatus, IncreaseLimit } from '../../src/report/types.js';
+import type { Budget, ImageReport, ImageStatus, IncreaseLimit, WasteLimit } from '../../src/report/types.js';
 
 const MB = 1e6;
 const budget = (mb: number): Budget => ({ bytes: mb * MB, metric: 'uncompressed', source: `${mb}MB` });
@@ -59,10 +60,29 @@ function input(overrides: Partial<JudgeInput>): JudgeInput {
     delta: { bytes: 0, percent: 0 },
     budget: null,
     maxIncrease: null,
+    wasted: null,
+    maxWasted: null,
     error: null,
     ...overrides
   };
 }
+
+const wasteLimit = (source: string, bytes: number | null, percent: number | null): WasteLimit => ({ bytes, percent, source });
+
+describe('exceedsWaste', () => {
+  test.each<[string, number, number, WasteLimit, boolean]>([
+    ['size: above', 21 * MB, 200 * MB, wasteLimit('20MB', 20 * MB, null), true],
+    ['size: exactly at it', 20 * MB, 200 * MB, wasteLimit('20MB', 20 * MB, null), false],
+    ['percent: above', 21 * MB, 200 * MB, wasteLimit('10%', null, 10), true],
+    ['percent: exactly at it', 20 * MB, 200 * MB, wasteLimit('10%', null, 10), false],
+    ['both: above both', 30 * MB, 200 * MB, wasteLimit('20MB, 10%', 20 * MB, 10), true],
+    ['both: above the size only (a big image)', 30 * MB, 1000 * MB, wasteLimit('20MB, 10%', 20 * MB, 10), false],
+    ['both: above the percent only (a small image)', 2 * MB, 10 * MB, wasteLimit('20MB, 10%', 20 * MB, 10), false],
+    ['no waste never exceeds', 0, 200 * MB, wasteLimit('0MB', 0, null), false]
+  ])('%s', (_label, wasted, imageBytes, limit, expected) => {
+    expect(exceedsWaste(wasted, imageBytes, limit)).toBe(expected);
+  });
+});
 
 describe('judge', () => {
   test.each<[string, Partial<JudgeInput>, ImageStatus, string[]]>([
@@ -165,6 +185,29 @@ describe('judge', () => {
       },
       'over-budget',
       ['10.0 MB over its 100.0 MB compressed budget (110.0 MB)']
+    ],
+    [
+      'a compressed budget with no compressed size is not checked, and says so',
+      { budget: { bytes: 1 * MB, metric: 'compressed', source: '1MB' } },
+      'unchanged',
+      ['budget not checked: the compressed size was not measured']
+    ],
+    [
+      'more waste than max-wasted is over budget',
+      { wasted: { bytes: 25 * MB }, maxWasted: wasteLimit('20MB', 20 * MB, null) },
+      'over-budget',
+      ['wastes 25.0 MB (12.5% of the image) in files a later layer deletes or replaces, more than the allowed 20MB']
+    ],
+    ['waste within max-wasted', { wasted: { bytes: 15 * MB }, maxWasted: wasteLimit('20MB', 20 * MB, null) }, 'unchanged', []],
+    ['waste with no max-wasted is never a failure', { wasted: { bytes: 150 * MB } }, 'unchanged', []],
+    [
+      'over budget and over max-wasted: both reasons',
+      { size: size(262.3 * MB), budget: budget(250), wasted: { bytes: 30 * MB }, maxWasted: wasteLimit('10%', null, 10) },
+      'over-budget',
+      [
+        '12.3 MB over its 250.0 MB budget (262.3 MB)',
+        'wastes 30.0 MB (11.4% of the image) in files a later layer deletes or replaces, more than the allowed 10%'
+      ]
     ]
   ])('%s', (_label, overrides, status, reasons) => {
     expect(judge(input(overrides))).toEqual({ status, reasons });
@@ -198,6 +241,10 @@ function report(name: string, overrides: Partial<ImageReport>): ImageReport {
     delta: { bytes: 0, percent: 0 },
     budget: null,
     maxIncrease: null,
+    maxWasted: null,
+    layers: null,
+    wasted: null,
+    caches: null,
     reasons: [],
     error: null,
     baseError: null,
@@ -279,13 +326,31 @@ describe('totals', () => {
     expect(totals([overBudget, overIncrease, failed, ok, removed, byRef])).toEqual({
       bytes: 692_300_000,
       baseBytes: 560_000_000,
-      deltaBytes: 32_300_000
+      deltaBytes: 32_300_000,
+      compressedBytes: null,
+      wastedBytes: 0
     });
   });
 
   test('no comparison: base and change are null', () => {
-    expect(totals([byRef, failed])).toEqual({ bytes: 100 * MB, baseBytes: null, deltaBytes: null });
-    expect(totals([])).toEqual({ bytes: 0, baseBytes: null, deltaBytes: null });
+    expect(totals([byRef, failed])).toEqual({ bytes: 100 * MB, baseBytes: null, deltaBytes: null, compressedBytes: null, wastedBytes: 0 });
+    expect(totals([])).toEqual({ bytes: 0, baseBytes: null, deltaBytes: null, compressedBytes: null, wastedBytes: 0 });
+  });
+
+  test('compressed bytes add up when every measured image has them; wasted bytes always add up', () => {
+    const withAnatomy = (name: string, compressed: number | null, wasted: number) =>
+      report(name, {
+        size: { bytes: 100 * MB, compressedBytes: compressed, dockerBytes: 100 * MB },
+        wasted: { bytes: wasted, baseBytes: 0, paths: [] }
+      });
+    expect(totals([withAnatomy('a', 40 * MB, 5 * MB), withAnatomy('b', 30 * MB, 0), failed])).toMatchObject({
+      compressedBytes: 70 * MB,
+      wastedBytes: 5 * MB
+    });
+    expect(totals([withAnatomy('a', 40 * MB, 5 * MB), withAnatomy('b', null, 1 * MB)])).toMatchObject({
+      compressedBytes: null,
+      wastedBytes: 6 * MB
+    });
   });
 });
 
@@ -302,7 +367,7 @@ describe('hasChanges', () => {
     ['an image with no comparison', [notCompared], true],
     ['a failing image', [unchanged, failed], true],
     ['an unchanged image over its budget', [report('fat', { status: 'over-budget', comparison: 'unchanged' })], true]
-  ])('%s → %p', (_, images, expected) => {
+  ])('%s', (_, images, expected) => {
     expect(hasChanges(images)).toBe(expected);
   });
 });

@@ -1,7 +1,10 @@
 import { describe, expect, it } from '@jest/globals';
 import { stripVTControlCharacters } from 'node:util';
 import { displayWidth, renderTerminal } from '../../src/report/terminal.js';
-import { imageReport, mixedReport, reportOf } from '../support/report-fixtures.js';
+import type { ImageReport } from '../../src/report/types.js';
+import { bareImage, imageReport, mixedReport, reportOf } from '../support/report-fixtures.js';
+
+const MB = 1e6;
 
 const ESC = '\u001b';
 
@@ -39,28 +42,66 @@ describe('displayWidth', () => {
 describe('renderTerminal', () => {
   const text = renderTerminal(mixedReport, { color: false });
 
-  it('prints the verdict, an aligned table in the comment order, the reasons and the size note', () => {
+  it('prints the verdict, an aligned table in the comment order, the reasons, the anatomy of notable images and the size note', () => {
     expect(text).toBe(
       [
-        '3 of 7 images fail the size check (1 over budget, 1 grew more than allowed, 1 failed to build) · total 625.0 MB · +17.4 MB vs base main (0123456)',
+        '3 of 7 images fail the size check (1 over budget, 1 grew more than allowed, 1 failed to build) · total 625.0 MB · ' +
+          '250.0 MB compressed · 60.0 MB wasted · +66.2 MB vs base main (0123456)',
         '',
-        'IMAGE                           SIZE     CHANGE VS BASE           BUDGET  STATUS',
-        '──────────────────────────  ────────  ─────────────────  ───────────────  ─────────────',
-        'api (api/Dockerfile)        275.0 MB  +35.0 MB (+14.6%)  250.0 MB (111%)  OVER BUDGET',
-        'worker (worker/Dockerfile)         —                  —         250.0 MB  FAILED',
-        'batch (batch/Dockerfile)    130.0 MB  +30.0 MB (+30.0%)   250.0 MB (52%)  OVER INCREASE',
-        'web (web/Dockerfile)        100.0 MB    +1.2 MB (+1.2%)   250.0 MB (40%)  ok',
-        'cron (cron/Dockerfile)      100.0 MB                new   250.0 MB (40%)  new',
-        'legacy (legacy/Dockerfile)         —            removed                —  removed',
-        'docs (docs/Dockerfile)       20.0 MB                0 B    250.0 MB (8%)  unchanged',
-        '──────────────────────────  ────────  ─────────────────  ───────────────  ─────────────',
-        'Total (7 images)            625.0 MB           +17.4 MB',
+        'IMAGE                           SIZE  COMPRESSED   WASTED     CHANGE VS BASE           BUDGET  STATUS',
+        '──────────────────────────  ────────  ──────────  ───────  ─────────────────  ───────────────  ─────────────',
+        'api (api/Dockerfile)        275.0 MB    110.0 MB      0 B  +35.0 MB (+14.6%)  250.0 MB (111%)  OVER BUDGET',
+        'worker (worker/Dockerfile)         —           —        —                  —         250.0 MB  FAILED',
+        'batch (batch/Dockerfile)    130.0 MB     52.0 MB  20.0 MB  +30.0 MB (+30.0%)   250.0 MB (52%)  OVER INCREASE',
+        'web (web/Dockerfile)        100.0 MB     40.0 MB  20.0 MB    +1.2 MB (+1.2%)   250.0 MB (40%)  ok',
+        'cron (cron/Dockerfile)      100.0 MB     40.0 MB  20.0 MB                new   250.0 MB (40%)  new',
+        'legacy (legacy/Dockerfile)         —           —        —            removed                —  removed',
+        'docs (docs/Dockerfile)       20.0 MB      8.0 MB      0 B                0 B    250.0 MB (8%)  unchanged',
+        '──────────────────────────  ────────  ──────────  ───────  ─────────────────  ───────────────  ─────────────',
+        'Total (7 images)            625.0 MB    250.0 MB  60.0 MB           +66.2 MB',
         '',
         'api: 275.0 MB is 25.0 MB over the 250MB budget',
         'worker: the image could not be built: docker build exited with code 1',
         'batch: grew 30.0 MB (+30.0%), more than the 10% allowed',
         '',
-        'Sizes are uncompressed bytes, as `docker images` shows them.'
+        'api (api/Dockerfile)',
+        '  largest layers (3 of 4)',
+        '    200.0 MB  api/Dockerfile:12  RUN pip install -r requirements.txt',
+        '     45.0 MB  api/Dockerfile:4   RUN apt-get update && apt-get install -y --no-install-recommends curl…',
+        '     28.0 MB  base               ADD file:4f1c9a0e2b7d in /',
+        '  wasted 120.0 kB inside the base image',
+        '    120.0 kB  /var/cache/debconf/templates.dat  in the base image (layer 0), removed in layer 1',
+        '  leftover caches 60.0 MB',
+        '     60.0 MB  /root/.cache/pip  pip, left by api/Dockerfile:12',
+        '',
+        'batch (batch/Dockerfile)',
+        '  largest layers (3 of 7)',
+        '     45.0 MB  batch/Dockerfile:4   RUN apt-get update && apt-get install -y --no-install-recommends curl…',
+        '     30.0 MB  batch/Dockerfile:11  COPY data/ /data',
+        '     28.0 MB  base                 ADD file:4f1c9a0e2b7d in /',
+        "  wasted 20.0 MB (15.4% of the image) in the Dockerfile's layers; 120.0 kB inside the base image",
+        '     19.5 MB  /tmp/build                        added at line 7, removed at line 9 (309 files)',
+        '    500.0 kB  /usr/local/bin/tool               added at line 7, removed at line 8',
+        '    120.0 kB  /var/cache/debconf/templates.dat  in the base image (layer 0), removed in layer 1',
+        '  leftover caches 18.4 MB',
+        '     18.4 MB  /var/lib/apt/lists  apt, left by batch/Dockerfile:4',
+        '',
+        ...['web', 'cron'].flatMap((name) => [
+          `${name} (${name}/Dockerfile)`,
+          '  largest layers (3 of 6)',
+          `     45.0 MB  ${name}/Dockerfile:4  RUN apt-get update && apt-get install -y --no-install-recommends curl…`,
+          `     28.0 MB  base${' '.repeat(name.length + 11)}ADD file:4f1c9a0e2b7d in /`,
+          `     20.0 MB  ${name}/Dockerfile:7  RUN mkdir -p /tmp/build && curl -fsSL https://example.test/toolchain.…`,
+          "  wasted 20.0 MB (20.0% of the image) in the Dockerfile's layers; 120.0 kB inside the base image",
+          '     19.5 MB  /tmp/build                        added at line 7, removed at line 9 (309 files)',
+          '    500.0 kB  /usr/local/bin/tool               added at line 7, removed at line 8',
+          '    120.0 kB  /var/cache/debconf/templates.dat  in the base image (layer 0), removed in layer 1',
+          '  leftover caches 18.4 MB',
+          `     18.4 MB  /var/lib/apt/lists  apt, left by ${name}/Dockerfile:4`,
+          ''
+        ]),
+        'Sizes are uncompressed bytes: regular files in all layers. Compressed is the gzip size a registry stores and ' +
+          '`docker pull` transfers; wasted is what a layer ships but a later layer deletes or replaces.'
       ].join('\n')
     );
   });
@@ -100,7 +141,8 @@ describe('renderTerminal', () => {
     expect(plain).not.toContain('\r');
     expect(plain.split('\n').filter((line) => line.startsWith('evil'))).toEqual([
       expect.stringMatching(/^evil name +100\.0 MB/),
-      'evil name: bad red'
+      'evil name: bad red',
+      'evil name'
     ]);
   });
 
@@ -116,7 +158,62 @@ describe('renderTerminal', () => {
 
   it('prints the verdict alone when there are no images', () => {
     expect(renderTerminal(reportOf([]), { color: false })).toBe(
-      'No images to measure · total 0 B\n\nSizes are uncompressed bytes, as `docker images` shows them.'
+      'No images to measure · total 0 B\n\nSizes are uncompressed bytes: regular files in all layers. Compressed is the gzip size ' +
+        'a registry stores and `docker pull` transfers; wasted is what a layer ships but a later layer deletes or replaces.'
     );
+  });
+});
+
+describe('the anatomy under the table', () => {
+  /** The names heading an anatomy, in order. */
+  function anatomyNames(text: string): string[] {
+    const lines = text.split('\n');
+    return lines.filter((line, index) => lines[index + 1]?.startsWith('  ') && !line.startsWith(' ')).map((line) => line.replace(/ \(.*$/, ''));
+  }
+
+  const lowWaste = { bytes: 0.5 * MB, baseBytes: 30 * MB, paths: [] };
+  const smallCache = [{ path: '/tmp', kind: 'tmp' as const, bytes: 0.9 * MB, files: 3, line: 2, fromBase: false }];
+  it.each<[string, boolean, ImageReport]>([
+    ['an image with 20 MB wasted', true, bareImage({ name: 'a', wasted: { bytes: 20 * MB, baseBytes: 0, paths: [] } })],
+    ['an image with 18 MB of caches', true, imageReport({ name: 'a', wasted: lowWaste })],
+    ['an unchanged image with notable waste', true, imageReport({ name: 'a', status: 'unchanged', comparison: 'unchanged' })],
+    ['a failing image with little of either', true, bareImage({ name: 'a', status: 'over-budget', wasted: lowWaste, caches: smallCache })],
+    ['a passing image with little of either', false, bareImage({ name: 'a', wasted: lowWaste, caches: smallCache })],
+    ['a passing image with only base waste', false, bareImage({ name: 'a', wasted: { bytes: 0, baseBytes: 50 * MB, paths: [] } })],
+    ['a failed build', false, imageReport({ name: 'a', status: 'failed', size: null })]
+  ])('%s: shown %p', (_, shown, image) => {
+    expect(anatomyNames(renderTerminal(reportOf([image]), { color: false }))).toEqual(shown ? ['a'] : []);
+  });
+
+  it('shows paths with control characters as pictures and instructions on one line, with nothing to drive the terminal', () => {
+    const image = imageReport({
+      name: 'a',
+      dockerfile: null,
+      layers: [{ index: 0, fromBase: false, instruction: 'RUN a \\\n\t&& b \u001b[2J', line: 3, bytes: MB, compressedBytes: null, files: 1 }],
+      wasted: {
+        bytes: 5 * MB,
+        baseBytes: 0,
+        paths: [{ path: '/tmp/evil\n\u001b]0;x\u0007name', files: 1, bytes: 5 * MB, addedAtLine: 3, removedAtLine: 4, addedInLayer: 0, removedInLayer: 1, inBase: false }]
+      },
+      caches: []
+    });
+    const output = renderTerminal(reportOf([image]), { color: false });
+    expect(output).not.toContain('\u001b');
+    expect(output).not.toContain('\u0007');
+    expect(output).toContain('\n    1.0 MB  line 3  RUN a \\ && b\n');
+    expect(output).toContain('\n    5.0 MB  /tmp/evil␊␛]0;x␇name  added at line 3, removed at line 4\n');
+  });
+
+  it('shows the max-wasted limit, in red in the table when the waste is over it', () => {
+    const image = imageReport({ name: 'a', status: 'over-budget', maxWasted: { bytes: 10 * MB, percent: null, source: '10MB' } });
+    const colored = renderTerminal(reportOf([image]), { color: true });
+    expect(colored).toContain('\u001b[31m20.0 MB\u001b[0m');
+    expect(stripVTControlCharacters(colored)).toContain("  wasted 20.0 MB (20.0% of the image) in the Dockerfile's layers, more than max-wasted 10MB; 120.0 kB inside the base image\n");
+  });
+
+  it('shows the compressed total as a dash when an image has no compressed size', () => {
+    const report = reportOf([imageReport({ name: 'a', size: { bytes: 100 * MB, compressedBytes: null, dockerBytes: null } })]);
+    const totals = renderTerminal(report, { color: false }).split('\n').find((line) => line.startsWith('Total ('))!;
+    expect(totals.split(/ {2,}/)).toEqual(['Total (1 image)', '100.0 MB', '—', '20.0 MB', '+1.2 MB']);
   });
 });

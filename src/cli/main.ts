@@ -21,9 +21,13 @@ Options:
   --config FILE          config file (default: FOLDER/.github/footprint.yml if it exists)
   --budget SIZE          default budget per image: 250MB, 1.2GB, 300MiB (bare number = MB)
   --max-increase LIMIT   allowed growth against --base-ref: 10%, 25MB or "10%, 5MB"
+  --max-wasted LIMIT     allowed bytes in files a later layer deletes or replaces: 20MB, 10% or "20MB, 10%"
+  --metric METRIC        what budgets apply to: uncompressed (default) or compressed
+  --no-compressed-size   skip the gzip estimate for layers that arrive uncompressed (faster)
   --base-ref REF         compare with the same images built from this git ref
   --dockerfiles GLOBS    comma-separated globs (default: Dockerfile, Dockerfile.*, Dockerfile-*, *.Dockerfile anywhere)
-  --image NAME=REF       measure an image that is already built instead of building (repeatable)
+  --image NAME=REF       measure an image that is already built instead of building (repeatable);
+                         REF may be oci-archive:PATH or docker-archive:PATH (no Docker needed)
   --build-arg KEY=VALUE  build argument for every build (repeatable)
   --target STAGE         build stage for every build
   --platform PLATFORM    platform for every build
@@ -49,6 +53,9 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         config: { type: 'string' },
         budget: { type: 'string' },
         'max-increase': { type: 'string' },
+        'max-wasted': { type: 'string' },
+        metric: { type: 'string' },
+        'no-compressed-size': { type: 'boolean', default: false },
         'base-ref': { type: 'string' },
         dockerfiles: { type: 'string' },
         image: { type: 'string', multiple: true },
@@ -84,6 +91,9 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       config: values.config,
       budget: values.budget,
       'max-increase': values['max-increase'],
+      'max-wasted': values['max-wasted'],
+      metric: values.metric,
+      'compressed-size': values['no-compressed-size'] ? 'false' : 'true',
       'base-ref': values['base-ref'] ?? '',
       comment: 'never',
       'fail-on': 'budget',

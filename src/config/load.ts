@@ -3,8 +3,8 @@ import { posix } from 'node:path';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
 import { UserError } from '../errors.js';
-import type { Budget, IncreaseLimit } from '../report/types.js';
-import { parseBudget, parseIncrease } from '../units.js';
+import type { Budget, BudgetMetric, IncreaseLimit, WasteLimit } from '../report/types.js';
+import { parseBudget, parseIncrease, parseWasteLimit } from '../units.js';
 import { configSchema } from './schema.js';
 
 export interface ImageConfig {
@@ -18,6 +18,8 @@ export interface ImageConfig {
   platform: string | null;
   budget: Budget | null;
   maxIncrease: IncreaseLimit | null;
+  maxWasted: WasteLimit | null;
+  metric: BudgetMetric | null;
   skip: boolean;
 }
 
@@ -26,6 +28,8 @@ export interface Config {
   file: string | null;
   budget: Budget | null;
   maxIncrease: IncreaseLimit | null;
+  maxWasted: WasteLimit | null;
+  metric: BudgetMetric | null;
   images: ImageConfig[];
 }
 
@@ -38,12 +42,16 @@ interface RawImage {
   platform?: string;
   budget?: string | number;
   'max-increase'?: string | number;
+  'max-wasted'?: string | number;
+  metric?: BudgetMetric;
   skip?: boolean;
 }
 
 interface RawConfig {
   budget?: string | number;
   'max-increase'?: string | number;
+  'max-wasted'?: string | number;
+  metric?: BudgetMetric;
   images?: Record<string, RawImage>;
 }
 
@@ -99,7 +107,7 @@ export function parseConfig(text: string, displayPath: string): Config {
 }
 
 function emptyConfig(file: string | null): Config {
-  return { file, budget: null, maxIncrease: null, images: [] };
+  return { file, budget: null, maxIncrease: null, maxWasted: null, metric: null, images: [] };
 }
 
 /** yaml's message without the position it repeats (we print our own) or advice meant for programmers. */
@@ -117,6 +125,8 @@ function toConfig(raw: RawConfig, file: string, lineOf: (path: readonly string[]
     value === undefined ? null : parseBudget(value, where(path));
   const increase = (value: string | number | undefined, path: string[]) =>
     value === undefined ? null : parseIncrease(value, where(path));
+  const wasted = (value: string | number | undefined, path: string[]) =>
+    value === undefined ? null : parseWasteLimit(value, where(path));
   const repoPath = (value: string | undefined, path: string[]) =>
     value === undefined ? null : repoRelativePath(value, where(path));
 
@@ -131,6 +141,8 @@ function toConfig(raw: RawConfig, file: string, lineOf: (path: readonly string[]
       platform: image.platform ?? null,
       budget: budget(image.budget, at('budget')),
       maxIncrease: increase(image['max-increase'], at('max-increase')),
+      maxWasted: wasted(image['max-wasted'], at('max-wasted')),
+      metric: image.metric ?? null,
       skip: image.skip ?? false
     };
   });
@@ -138,6 +150,8 @@ function toConfig(raw: RawConfig, file: string, lineOf: (path: readonly string[]
     file,
     budget: budget(raw.budget, ['budget']),
     maxIncrease: increase(raw['max-increase'], ['max-increase']),
+    maxWasted: wasted(raw['max-wasted'], ['max-wasted']),
+    metric: raw.metric ?? null,
     images
   };
 }
@@ -181,6 +195,10 @@ function describeSchemaError(
     case 'type': {
       const types = ([] as string[]).concat(error.params.type as string | string[]);
       return at(path, about(path, `must be ${types.join(' or ')}`));
+    }
+    case 'enum': {
+      const allowed = (error.params.allowedValues as unknown[]).map(String);
+      return at(path, about(path, `must be one of ${allowed.join(', ')}`));
     }
     case 'minLength':
       return at(path, about(path, 'must not be empty'));

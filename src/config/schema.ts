@@ -8,6 +8,12 @@
 const sizeDescription =
   'A number with a unit: 250MB, 1.2GB, 300MiB or 900kB. kB/MB/GB/TB are powers of 1000 as `docker images` prints them, KiB/MiB/GiB/TiB powers of 1024; a bare number means MB.';
 
+const wastedDescription =
+  'Bytes an image may ship in files that a later layer deletes or replaces (shipped, but invisible): a size (20MB), a percentage of the image (10%) or both ("20MB, 10%"). With both, the image fails only when its waste exceeds both. Waste inside the base image does not count.';
+
+const metricDescription =
+  'Which size the budget applies to: uncompressed (the sum of the files in all layers, default) or compressed (the gzip-compressed layers a registry stores and `docker pull` transfers).';
+
 const increaseDescription =
   'against the same image built from the base branch: a percentage (10%), a size (25MB) or both ("10%, 5MB"). With both, the image fails only when it grows by more than both, so a small image does not fail on a few kB.';
 
@@ -21,7 +27,7 @@ export const configSchema = {
   additionalProperties: false,
   properties: {
     budget: {
-      description: `Default size budget for every image (uncompressed, as \`docker images\` shows). ${sizeDescription}`,
+      description: `Default size budget for every image (uncompressed unless \`metric\` says compressed). ${sizeDescription}`,
       type: ['string', 'number'],
       examples: ['250MB', '1.2GB', 500]
     },
@@ -29,6 +35,15 @@ export const configSchema = {
       description: `Default growth allowed for every image ${increaseDescription}`,
       type: ['string', 'number'],
       examples: ['10%', '25MB', '10%, 5MB']
+    },
+    'max-wasted': {
+      description: `Default for every image. ${wastedDescription}`,
+      type: ['string', 'number'],
+      examples: ['20MB', '10%', '20MB, 10%']
+    },
+    metric: {
+      description: `Default for every image. ${metricDescription}`,
+      enum: ['uncompressed', 'compressed']
     },
     images: {
       description:
@@ -71,7 +86,7 @@ export const configSchema = {
           minLength: 1
         },
         budget: {
-          description: `Size budget of this image (uncompressed, as \`docker images\` shows). ${sizeDescription}`,
+          description: `Size budget of this image (uncompressed unless \`metric\` says compressed). ${sizeDescription}`,
           type: ['string', 'number'],
           examples: ['250MB', '1.2GB', 500]
         },
@@ -79,6 +94,15 @@ export const configSchema = {
           description: `Growth allowed for this image ${increaseDescription}`,
           type: ['string', 'number'],
           examples: ['10%', '25MB', '10%, 5MB']
+        },
+        'max-wasted': {
+          description: wastedDescription,
+          type: ['string', 'number'],
+          examples: ['20MB', '10%', '20MB, 10%']
+        },
+        metric: {
+          description: metricDescription,
+          enum: ['uncompressed', 'compressed']
         },
         skip: {
           description: 'Leave this image out: it is neither built nor measured.',

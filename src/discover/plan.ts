@@ -3,12 +3,14 @@ import { join, posix } from 'node:path';
 import fg from 'fast-glob';
 import type { Config, ImageConfig } from '../config/load.js';
 import { UserError } from '../errors.js';
-import type { Budget, IncreaseLimit } from '../report/types.js';
+import type { Budget, BudgetMetric, IncreaseLimit, WasteLimit } from '../report/types.js';
 import type { Target } from './target.js';
 
 export interface PlanDefaults {
   budget: Budget | null;
   maxIncrease: IncreaseLimit | null;
+  maxWasted: WasteLimit | null;
+  metric: BudgetMetric | null;
   buildArgs: Record<string, string>;
   target: string | null;
   platform: string | null;
@@ -128,6 +130,10 @@ async function isFile(path: string): Promise<boolean> {
 function resolveSettings(config: Config, defaults: PlanDefaults) {
   const budget = config.budget ?? defaults.budget;
   const maxIncrease = config.maxIncrease ?? defaults.maxIncrease;
+  const maxWasted = config.maxWasted ?? defaults.maxWasted;
+  const metric = config.metric ?? defaults.metric ?? 'uncompressed';
+  // The metric is a setting of its own: a top-level budget can apply to an image's compressed size.
+  const measuredBy = (limit: Budget | null, by: BudgetMetric): Budget | null => (limit ? { ...limit, metric: by } : null);
   const contextOf = (dockerfile: string | null) => (dockerfile === null ? null : posix.dirname(dockerfile));
   const base = (name: string, dockerfile: string | null, image: string | null): Target => ({
     name,
@@ -137,8 +143,9 @@ function resolveSettings(config: Config, defaults: PlanDefaults) {
     target: defaults.target,
     buildArgs: { ...defaults.buildArgs },
     platform: defaults.platform,
-    budget,
-    maxIncrease
+    budget: measuredBy(budget, metric),
+    maxIncrease,
+    maxWasted
   });
   return {
     forEntry(entry: ImageConfig, dockerfile: string | null, image: string | null): Target {
@@ -149,8 +156,9 @@ function resolveSettings(config: Config, defaults: PlanDefaults) {
         target: entry.target ?? target.target,
         buildArgs: { ...target.buildArgs, ...entry.buildArgs },
         platform: entry.platform ?? target.platform,
-        budget: entry.budget ?? target.budget,
-        maxIncrease: entry.maxIncrease ?? target.maxIncrease
+        budget: measuredBy(entry.budget ?? budget, entry.metric ?? metric),
+        maxIncrease: entry.maxIncrease ?? target.maxIncrease,
+        maxWasted: entry.maxWasted ?? target.maxWasted
       };
     },
     forDiscovered: (dockerfile: string): Target => base(dockerfile, dockerfile, null),

@@ -1,4 +1,4 @@
-import type { Budget, IncreaseLimit } from '../report/types.js';
+import type { Budget, IncreaseLimit, WasteLimit } from '../report/types.js';
 
 /** One image to build (or, with `image`, to measure as given), with its resolved settings. */
 export interface Target {
@@ -13,6 +13,8 @@ export interface Target {
   target: string | null;
   buildArgs: Record<string, string>;
   platform: string | null;
+  /** The budget, with the metric (uncompressed or compressed) it applies to. */
   budget: Budget | null;
   maxIncrease: IncreaseLimit | null;
+  maxWasted: WasteLimit | null;
 }

@@ -1,4 +1,13 @@
-import type { Budget, Comparison, ImageReport, ImageStatus, IncreaseLimit, Report, SizeFigures } from '../report/types.js';
+import type {
+  Budget,
+  Comparison,
+  ImageReport,
+  ImageStatus,
+  IncreaseLimit,
+  Report,
+  SizeFigures,
+  WasteLimit
+} from '../report/types.js';
 import { formatBytes, formatDelta, formatPercent } from '../units.js';
 
 export interface Delta {
@@ -14,6 +23,9 @@ export interface JudgeInput {
   delta: Delta | null;
   budget: Budget | null;
   maxIncrease: IncreaseLimit | null;
+  /** Avoidable bytes in the Dockerfile's own layers (the anatomy's `wasted.bytes`); null when not analysed. */
+  wasted: { bytes: number } | null;
+  maxWasted: WasteLimit | null;
   error: { message: string } | null;
 }
 
@@ -40,6 +52,22 @@ export function exceedsIncrease(deltaBytes: number, baseBytes: number, limit: In
   const overBytes = limit.bytes === null ? null : deltaBytes > limit.bytes;
   if (overPercent === null && overBytes === null) return false;
   return (overPercent ?? true) && (overBytes ?? true);
+}
+
+/**
+ * Whether wasted bytes break the limit: a size, a percentage of the image's uncompressed
+ * size, or both — with both, only waste beyond both fails (the same rule as max-increase).
+ */
+export function exceedsWaste(wastedBytes: number, imageBytes: number, limit: WasteLimit): boolean {
+  if (wastedBytes <= 0) return false;
+  const overPercent = limit.percent === null ? null : wastedBytes * 100 > limit.percent * imageBytes;
+  const overBytes = limit.bytes === null ? null : wastedBytes > limit.bytes;
+  if (overPercent === null && overBytes === null) return false;
+  return (overPercent ?? true) && (overBytes ?? true);
+}
+
+function wastedShare(wastedBytes: number, imageBytes: number): string {
+  return imageBytes > 0 ? ` (${((wastedBytes / imageBytes) * 100).toFixed(1)}% of the image)` : '';
 }
 
 /** The figure a budget applies to, or null when it was not measured. */
@@ -77,6 +105,15 @@ export function judge(input: JudgeInput): Verdict {
     status = 'over-budget';
     reasons.push(
       `${formatBytes(measured - input.budget.bytes)} over its ${budgetLabel(input.budget)} budget (${formatBytes(measured)})`
+    );
+  }
+  if (input.budget && measured === null) {
+    reasons.push(`budget not checked: the ${input.budget.metric} size was not measured`);
+  }
+  if (input.maxWasted && input.wasted && exceedsWaste(input.wasted.bytes, size.bytes, input.maxWasted)) {
+    status = 'over-budget';
+    reasons.push(
+      `wastes ${formatBytes(input.wasted.bytes)}${wastedShare(input.wasted.bytes, size.bytes)} in files a later layer deletes or replaces, more than the allowed ${input.maxWasted.source}`
     );
   }
   if (input.maxIncrease && input.delta && input.base && exceedsIncrease(input.delta.bytes, input.base.bytes, input.maxIncrease)) {
@@ -118,6 +155,9 @@ function failureDetail(image: ImageReport): string {
   if (image.budget && measured !== null && measured > image.budget.bytes) {
     parts.push(`budget ${budgetLabel(image.budget)}`, `over by ${formatBytes(measured - image.budget.bytes)}`);
   }
+  if (image.maxWasted && image.wasted && exceedsWaste(image.wasted.bytes, image.size.bytes, image.maxWasted)) {
+    parts.push(`wastes ${formatBytes(image.wasted.bytes)}`, `allowed ${image.maxWasted.source}`);
+  }
   if (image.maxIncrease && image.delta && image.base && exceedsIncrease(image.delta.bytes, image.base.bytes, image.maxIncrease)) {
     parts.push(`grew ${growth(image.delta)}`, `allowed ${image.maxIncrease.source}`);
   }
@@ -136,20 +176,28 @@ export function gateMessage(images: ImageReport[]): string | null {
   ].join('\n');
 }
 
-/** Sums for the report: all measured PR images, and base/delta over those measured on both sides. */
+/**
+ * Sums for the report: all measured PR images, base/delta over those measured on both
+ * sides, compressed bytes (null unless every measured image has them) and wasted bytes.
+ */
 export function totals(images: ImageReport[]): Report['totals'] {
   let bytes = 0;
   let baseBytes: number | null = null;
   let deltaBytes: number | null = null;
+  let compressedBytes: number | null = 0;
+  let wastedBytes = 0;
   for (const image of images) {
     if (image.size === null) continue;
     bytes += image.size.bytes;
+    compressedBytes = compressedBytes === null || image.size.compressedBytes === null ? null : compressedBytes + image.size.compressedBytes;
+    wastedBytes += image.wasted?.bytes ?? 0;
     if (image.base !== null) {
       baseBytes = (baseBytes ?? 0) + image.base.bytes;
       deltaBytes = (deltaBytes ?? 0) + (image.size.bytes - image.base.bytes);
     }
   }
-  return { bytes, baseBytes, deltaBytes };
+  if (!images.some((image) => image.size !== null)) compressedBytes = null;
+  return { bytes, baseBytes, deltaBytes, compressedBytes, wastedBytes };
 }
 
 /**

@@ -1,4 +1,9 @@
+import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
+import { analyseImage } from '../analyse/anatomy.js';
+import { layerOrigins } from '../analyse/history.js';
+import type { ImageArchive } from '../analyse/model.js';
+import { parseImageSource, readImage, type ImageSource } from '../analyse/source.js';
 import type { Engine } from '../build/engine.js';
 import { imageTag } from '../build/engine.js';
 import { logTail } from '../build/log.js';
@@ -16,43 +21,43 @@ export interface MeasureHooks {
   onDone?: (event: { side: Side; target: Target; measurement: Measurement; seconds: number }) => void;
 }
 
-/**
- * Builds (or, for an image given by reference, only inspects) each target in turn,
- * measures it and removes the action's own tag again. One target failing never
- * stops the others: its failure is recorded in its measurement.
- */
-export async function measureTargets(options: {
+/** Streams an image and returns its layer tables (the effect behind the anatomy; tests may pass their own). */
+export type ImageReader = (source: ImageSource, options: { estimateCompressed: boolean }) => Promise<ImageArchive>;
+
+export interface MeasureOptions {
   engine: Engine;
   targets: Target[];
   /** Folder the targets' repo-relative paths are relative to. */
   root: string;
   side: Side;
   runId: string;
+  /** Estimate the gzip size of layers that arrive uncompressed. */
+  estimateCompressed: boolean;
+  readImage?: ImageReader;
   hooks?: MeasureHooks;
-}): Promise<Measurement[]> {
-  const { engine, targets, root, side, runId, hooks = {} } = options;
+}
+
+/**
+ * Builds (or, for an image given by reference, only reads) each target in turn,
+ * measures and analyses it, and removes the action's own tag again. One target
+ * failing never stops the others: its failure is recorded in its measurement.
+ */
+export async function measureTargets(options: MeasureOptions): Promise<Measurement[]> {
+  const { targets, side, hooks = {} } = options;
   const measurements: Measurement[] = [];
   for (const [i, target] of targets.entries()) {
     hooks.onStart?.({ side, target, index: i + 1, total: targets.length });
     const started = performance.now();
-    const measurement = await measureOne(engine, target, root, side, runId, (line) =>
-      hooks.onLine?.({ side, target, line })
-    );
+    const measurement = await measureOne(options, target, (line) => hooks.onLine?.({ side, target, line }));
     measurements.push(measurement);
     hooks.onDone?.({ side, target, measurement, seconds: (performance.now() - started) / 1000 });
   }
   return measurements;
 }
 
-async function measureOne(
-  engine: Engine,
-  target: Target,
-  root: string,
-  side: Side,
-  runId: string,
-  onLine: (line: string) => void
-): Promise<Measurement> {
-  if (target.image) return inspectGiven(engine, target);
+async function measureOne(options: MeasureOptions, target: Target, onLine: (line: string) => void): Promise<Measurement> {
+  const { engine, root, side, runId } = options;
+  if (target.image) return measureGiven(options, target);
   if (!target.dockerfile || target.context === null) {
     return failed(target, 'no Dockerfile to build and no image given', '');
   }
@@ -66,29 +71,69 @@ async function measureOne(
     platform: target.platform,
     onLine
   });
-  if (!result.ok) {
-    await engine.remove([tag]);
-    return failed(target, result.message, logTail(result.log));
-  }
   try {
-    const { bytes } = await engine.inspect(result.imageId);
-    return { target, size: { bytes, compressedBytes: null, dockerBytes: bytes }, error: null };
-  } catch (error) {
-    return failed(target, `built, but could not be measured: ${messageOf(error)}`, logTail(result.log));
+    if (!result.ok) return failed(target, result.message, logTail(result.log));
+    let dockerBytes: number;
+    try {
+      dockerBytes = (await engine.inspect(tag)).bytes;
+    } catch (error) {
+      return failed(target, `built, but could not be measured: ${messageOf(error)}`, logTail(result.log));
+    }
+    return await analyse(options, target, { kind: 'daemon', ref: tag }, dockerBytes);
   } finally {
     await engine.remove([tag]);
   }
 }
 
-async function inspectGiven(engine: Engine, target: Target): Promise<Measurement> {
+/** An image an earlier step built: read from the daemon or from an archive file, never built or removed. */
+async function measureGiven(options: MeasureOptions, target: Target): Promise<Measurement> {
+  const source = parseImageSource(target.image as string);
+  if (source.kind !== 'daemon') {
+    // An archive has no docker figure, and the anatomy is the only measurement there is.
+    const measurement = await analyse(options, target, source, null);
+    return measurement.anatomy ? measurement : failed(target, `image ${target.image} could not be read: ${measurement.analysisError}`, '');
+  }
   try {
-    const { bytes } = await engine.inspect(target.image as string);
-    return { target, size: { bytes, compressedBytes: null, dockerBytes: bytes }, error: null };
+    const { bytes } = await options.engine.inspect(source.ref);
+    return await analyse(options, target, source, bytes);
   } catch (error) {
     return failed(target, `image ${target.image} could not be read: ${messageOf(error)}`, '');
   }
 }
 
+/**
+ * Reads the image layer by layer and works out its anatomy. When the image cannot be
+ * read that way but docker measured it, the docker figure still stands, with the reason.
+ */
+async function analyse(options: MeasureOptions, target: Target, source: ImageSource, dockerBytes: number | null): Promise<Measurement> {
+  const read = options.readImage ?? readImage;
+  try {
+    const archive = await read(source, { estimateCompressed: options.estimateCompressed });
+    const dockerfile = await dockerfileText(options.root, target);
+    const anatomy = analyseImage(archive, layerOrigins(archive.config, archive.layers.length, dockerfile));
+    return {
+      target,
+      size: { bytes: anatomy.bytes, compressedBytes: anatomy.compressedBytes, dockerBytes },
+      anatomy,
+      analysisError: null,
+      error: null
+    };
+  } catch (error) {
+    const size = dockerBytes === null ? null : { bytes: dockerBytes, compressedBytes: null, dockerBytes };
+    return { target, size, anatomy: null, analysisError: messageOf(error), error: null };
+  }
+}
+
+/** The Dockerfile the image was built from, for matching layers to lines; null when there is none to read. */
+async function dockerfileText(root: string, target: Target): Promise<{ text: string; target: string | null } | null> {
+  if (!target.dockerfile) return null;
+  try {
+    return { text: await readFile(resolve(root, target.dockerfile), 'utf8'), target: target.target };
+  } catch {
+    return null;
+  }
+}
+
 function failed(target: Target, message: string, logTail: string): Measurement {
-  return { target, size: null, error: { message, logTail } };
+  return { target, size: null, anatomy: null, analysisError: null, error: { message, logTail } };
 }

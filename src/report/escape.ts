@@ -31,6 +31,24 @@ function inlineReplacement(char: string): string {
   return ENTITIES[char] ?? `\\${char}`;
 }
 
+/**
+ * Every byte of a path stays visible: C0 controls become their Unicode control
+ * pictures (a newline reads `␊`), DEL `␡`, C1 controls and the bidirectional
+ * overrides that could reorder the text around them `�`. Nothing else changes.
+ */
+export function visibleControls(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, (char) => {
+    const code = char.charCodeAt(0);
+    if (code < 0x20) return String.fromCharCode(0x2400 + code);
+    return code === 0x7f ? '\u2421' : '\ufffd';
+  });
+}
+
+/** An instruction on one line: whitespace runs (line continuations, heredocs, tabs) become one space. */
+export function oneLine(text: string): string {
+  return stripVTControlCharacters(text).replace(/\s+/g, ' ').trim();
+}
+
 export interface EscapeOptions {
   /** Longest text kept, in characters, before escaping; longer text ends in `…`. */
   maxLength?: number;
@@ -72,4 +90,30 @@ export function codeBlock(text: string, language = ''): string {
   // The info string may not contain backticks; the language is ours, but be strict anyway.
   const info = language.replace(/[^\w+-]/g, '');
   return `${fence}${info}\n${body}\n${fence}`;
+}
+
+export interface CodeSpanOptions extends EscapeOptions {
+  /** In a table cell, where `|` would end the cell even inside a code span; GitHub reads `\\|` there as a plain `|`. */
+  inTable?: boolean;
+}
+
+/**
+ * Untrusted text as an inline code span, shown exactly (control characters as
+ * pictures): GitHub renders neither HTML, links nor mentions inside one, so the
+ * only ways out are a backtick run as long as the fence, which the fence
+ * outgrows, and, in a table, a `|`, which is escaped. The comment's marker is
+ * broken with a zero-width space so the body never carries a second copy.
+ * Empty text gives an empty string.
+ */
+export function codeSpan(text: string, options: CodeSpanOptions = {}): string {
+  let body = shorten(visibleControls(text), options.maxLength ?? Number.POSITIVE_INFINITY).replace(/<!--/g, '<\u200b!--');
+  if (body === '') return '';
+  if (options.inTable) body = body.replace(/\|/g, '\\|');
+  let longestRun = 0;
+  for (const match of body.matchAll(/`+/g)) longestRun = Math.max(longestRun, match[0].length);
+  const fence = '`'.repeat(longestRun + 1);
+  // A code span drops one space from each end when both ends have one, and a
+  // backtick at either end would join the fence: pad both ends with a space then.
+  const pad = body.trim() !== '' && (/^`|`$/.test(body) || (body.startsWith(' ') && body.endsWith(' ')));
+  return pad ? `${fence} ${body} ${fence}` : `${fence}${body}${fence}`;
 }

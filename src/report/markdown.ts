@@ -1,12 +1,13 @@
 import { UserError } from '../errors.js';
 import { formatBytes, formatDelta, formatPercent } from '../units.js';
-import { isFailing } from '../gate/rules.js';
-import { codeBlock, escapeHtml, escapeMarkdown } from './escape.js';
-import type { ImageReport, ImageStatus, Report } from './types.js';
+import { exceedsWaste, isFailing } from '../gate/rules.js';
+import { codeBlock, codeSpan, escapeHtml, escapeMarkdown, oneLine } from './escape.js';
+import type { ImageReport, ImageStatus, LayerReport, LeftoverCache, Report, Waste, WastedPath } from './types.js';
 
 /*
- * The plain-text pieces (order, change, budget, verdict) are shared with the
- * terminal table, so the PR comment and the CLI always say the same thing.
+ * The plain-text pieces (order, change, budget, verdict, anatomy) are shared
+ * with the terminal table and the annotations, so the PR comment, the CLI and
+ * the annotations always say the same thing.
  */
 
 export const DEFAULT_MAX_CHARS = 65536;
@@ -14,6 +15,10 @@ export const DEFAULT_MAX_CHARS = 65536;
 /** Longest repository text shown in a cell or a bullet; the report output has it in full. */
 const MAX_NAME = 200;
 const MAX_REASON = 1000;
+const MAX_INSTRUCTION = 80;
+const MAX_PATH = 120;
+/** Most rows per section (layers, wasted paths, caches) in an image's anatomy block. */
+const MAX_DETAIL = 8;
 
 export function isFailingImage(image: ImageReport): boolean {
   return isFailing(image.status);
@@ -55,15 +60,122 @@ export function budgetUsePercent(image: ImageReport): number | null {
   return used > image.budget.bytes ? Math.ceil(percent) : Math.floor(percent);
 }
 
-/** `250.0 MB (97%)`, `250.0 MB compressed (97%)`, or `—` without a budget. */
+/** `250.0 MB (97%)`; a budget on the compressed size is marked gz: `80.0 MB (gz, 97%)`; `—` without a budget. */
 export function budgetText(image: ImageReport): string {
   if (!image.budget) return '—';
-  const limit = `${formatBytes(image.budget.bytes)}${image.budget.metric === 'compressed' ? ' compressed' : ''}`;
+  const notes = image.budget.metric === 'compressed' ? ['gz'] : [];
   const percent = budgetUsePercent(image);
-  return percent === null ? limit : `${limit} (${percent}%)`;
+  if (percent !== null) notes.push(`${percent}%`);
+  const limit = formatBytes(image.budget.bytes);
+  return notes.length ? `${limit} (${notes.join(', ')})` : limit;
 }
 
-function plural(count: number, word: string): string {
+/** Whether the figure the budget applies to is over it. */
+export function isOverBudget(image: ImageReport): boolean {
+  const used = budgetedBytes(image);
+  return used !== null && image.budget !== null && used > image.budget.bytes;
+}
+
+/**
+ * Whether the image wastes more than `max-wasted` allows: with a size and a
+ * percentage (of the uncompressed size) both set, only waste beyond both does.
+ * Waste inside the base image never counts.
+ */
+export function isOverWasteLimit(image: ImageReport): boolean {
+  return Boolean(image.maxWasted && image.wasted && image.size && exceedsWaste(image.wasted.bytes, image.size.bytes, image.maxWasted));
+}
+
+/** The compressed size, or `—` when it was not measured. */
+export function compressedText(image: ImageReport): string {
+  return image.size?.compressedBytes == null ? '—' : formatBytes(image.size.compressedBytes);
+}
+
+/** Bytes wasted in the Dockerfile's own layers, or `—` without an anatomy. */
+export function wastedText(image: ImageReport): string {
+  return image.wasted ? formatBytes(image.wasted.bytes) : '—';
+}
+
+/** `20.0 MB (20.0% of the image)`. */
+export function wastedShare(wasted: number, image: ImageReport): string {
+  const total = image.size?.bytes ?? 0;
+  return total > 0 ? `${formatBytes(wasted)} (${((wasted / total) * 100).toFixed(1)}% of the image)` : formatBytes(wasted);
+}
+
+/** What an image's anatomy shows, sorted once: the renderings only slice it. */
+export interface Anatomy {
+  /** Largest first; bottom first among equals. */
+  layers: LayerReport[];
+  /** Layers the Dockerfile added. */
+  ownLayers: number;
+  wasted: Waste | null;
+  /** The Dockerfile's own wasted copies first, then the base image's; largest first within each. */
+  paths: WastedPath[];
+  /** Largest first. */
+  caches: LeftoverCache[];
+  cacheBytes: number;
+}
+
+/** Sorted anatomies, kept while the image's layers, waste and caches are the same arrays. */
+const anatomies = new WeakMap<ImageReport, { from: readonly unknown[]; anatomy: Anatomy }>();
+
+function bySize<T extends { bytes: number }>(items: readonly T[], tie: (item: T) => number): T[] {
+  return [...items].sort((a, b) => b.bytes - a.bytes || tie(a) - tie(b));
+}
+
+/** The image's anatomy sorted for display: largest layers, wasted copies and caches first. */
+export function anatomyOf(image: ImageReport): Anatomy {
+  const from = [image.layers, image.wasted, image.caches];
+  const known = anatomies.get(image);
+  if (known && known.from.every((part, index) => part === from[index])) return known.anatomy;
+  const layers = bySize(image.layers ?? [], (layer) => layer.index);
+  const paths = image.wasted?.paths ?? [];
+  const caches = bySize(image.caches ?? [], () => 0);
+  const anatomy: Anatomy = {
+    layers,
+    ownLayers: layers.filter((layer) => layer.fromBase === false).length,
+    wasted: image.wasted,
+    paths: [false, true].flatMap((inBase) => bySize(paths.filter((path) => path.inBase === inBase), (path) => path.addedInLayer)),
+    caches,
+    cacheBytes: caches.reduce((sum, cache) => sum + cache.bytes, 0)
+  };
+  anatomies.set(image, { from, anatomy });
+  return anatomy;
+}
+
+/** Whether the anatomy has any waste to speak of, the base image's included. */
+export function hasWaste(anatomy: Anatomy): boolean {
+  return anatomy.wasted !== null && (anatomy.wasted.bytes > 0 || anatomy.wasted.baseBytes > 0);
+}
+
+function hasAnatomy(image: ImageReport): boolean {
+  const anatomy = anatomyOf(image);
+  return anatomy.layers.length > 0 || hasWaste(anatomy) || anatomy.caches.length > 0;
+}
+
+/** The Dockerfile line of the image's largest own layer, or null when no own layer has a known line. */
+export function largestOwnLayerLine(image: ImageReport): number | null {
+  return anatomyOf(image).layers.find((layer) => layer.fromBase === false && layer.line !== null)?.line ?? null;
+}
+
+/**
+ * Where bytes came from: `svc/Dockerfile:12`, `line 12` for an image without a
+ * Dockerfile, `base` for the base image, null when unknown. Repository text: escape it.
+ */
+export function originText(image: ImageReport, fromBase: boolean | null, line: number | null): string | null {
+  if (fromBase === true) return 'base';
+  if (line === null) return null;
+  return image.dockerfile ? `${image.dockerfile}:${line}` : `line ${line}`;
+}
+
+/** `added at line 7, removed at line 9`; layers stand in for unknown lines. Only figures: safe as it is. */
+export function wasteWhere(path: WastedPath): string {
+  const removed = path.removedAtLine === null ? `removed in layer ${path.removedInLayer}` : `removed at line ${path.removedAtLine}`;
+  if (path.inBase) return `in the base image (layer ${path.addedInLayer}), ${removed}`;
+  const added = path.addedAtLine === null ? `added in layer ${path.addedInLayer}` : `added at line ${path.addedAtLine}`;
+  return `${added}, ${removed}`;
+}
+
+export function plural(count: number, word: string): string {
   return `${count.toLocaleString('en-US')} ${word}${count === 1 ? '' : 's'}`;
 }
 
@@ -113,6 +225,11 @@ export interface MarkdownOptions {
 
 /** What a rendering includes; shrunk step by step until the body fits. */
 interface Plan {
+  /** Rows per section (layers, wasted paths, caches) in the anatomy blocks, 1 to MAX_DETAIL. */
+  detail: number;
+  /** How many anatomy blocks of failing images to show, then of passing ones. */
+  failingBlocks: number;
+  passingBlocks: number;
   /** How many build logs to show, from the first failed image on. */
   logs: number;
   /** How many failing rows to show. */
@@ -144,23 +261,33 @@ function row(cells: string[]): string {
   return `| ${cells.join(' | ')} |`;
 }
 
-function mainTable(report: Report, rows: ImageReport[]): string[] {
-  const { deltaBytes, bytes } = report.totals;
+function wastedCell(image: ImageReport): string {
+  return isOverWasteLimit(image) ? `${wastedText(image)} ❌` : wastedText(image);
+}
+
+function mainRow(image: ImageReport): string {
+  return row([
+    imageCell(image),
+    image.size ? formatBytes(image.size.bytes) : '—',
+    compressedText(image),
+    wastedCell(image),
+    changeText(image),
+    budgetText(image),
+    STATUS[image.status]
+  ]);
+}
+
+function mainTable(report: Report, rows: ImageReport[], memo: Memo): string[] {
+  const { deltaBytes, bytes, compressedBytes, wastedBytes } = report.totals;
   return [
-    row(['Image', 'Size', 'Change vs base', 'Budget', 'Status']),
-    row([':---', '---:', '---:', '---:', ':---']),
-    ...rows.map((image) =>
-      row([
-        imageCell(image),
-        image.size ? formatBytes(image.size.bytes) : '—',
-        changeText(image),
-        budgetText(image),
-        STATUS[image.status]
-      ])
-    ),
+    row(['Image', 'Size', 'Compressed', 'Wasted', 'Change vs base', 'Budget', 'Status']),
+    row([':---', '---:', '---:', '---:', '---:', '---:', ':---']),
+    ...rows.map((image) => memo.row(image)),
     row([
       `**Total** (${plural(report.images.length, 'image')})`,
       `**${formatBytes(bytes)}**`,
+      compressedBytes === null ? '—' : `**${formatBytes(compressedBytes)}**`,
+      `**${formatBytes(wastedBytes)}**`,
       deltaBytes === null ? '—' : `**${formatDelta(deltaBytes)}**`,
       '',
       ''
@@ -172,9 +299,17 @@ function unchangedTable(images: ImageReport[]): string[] {
   return [
     `<details><summary>${plural(images.length, 'unchanged image')}</summary>`,
     '',
-    row(['Image', 'Size', 'Budget']),
-    row([':---', '---:', '---:']),
-    ...images.map((image) => row([imageCell(image), image.size ? formatBytes(image.size.bytes) : '—', budgetText(image)])),
+    row(['Image', 'Size', 'Compressed', 'Wasted', 'Budget']),
+    row([':---', '---:', '---:', '---:', '---:']),
+    ...images.map((image) =>
+      row([
+        imageCell(image),
+        image.size ? formatBytes(image.size.bytes) : '—',
+        compressedText(image),
+        wastedCell(image),
+        budgetText(image)
+      ])
+    ),
     '',
     '</details>'
   ];
@@ -189,10 +324,13 @@ export function baseLabel(base: NonNullable<Report['base']>, escape: (text: stri
 
 function summaryLine(report: Report): string {
   const { ok, text } = verdict(report);
-  const parts = [`${ok ? '✅' : '❌'} **${text}**`, `total ${formatBytes(report.totals.bytes)}`];
-  if (report.totals.deltaBytes !== null && report.base) {
+  const { bytes, compressedBytes, wastedBytes, deltaBytes } = report.totals;
+  const parts = [`${ok ? '✅' : '❌'} **${text}**`, `total ${formatBytes(bytes)}`];
+  if (compressedBytes !== null && report.images.length > 0) parts.push(`${formatBytes(compressedBytes)} compressed`);
+  if (wastedBytes > 0) parts.push(`${formatBytes(wastedBytes)} wasted`);
+  if (deltaBytes !== null && report.base) {
     const label = baseLabel(report.base, (text) => escapeMarkdown(text, { maxLength: MAX_NAME }));
-    parts.push(`${formatDelta(report.totals.deltaBytes)} vs base ${label}`);
+    parts.push(`${formatDelta(deltaBytes)} vs base ${label}`);
   }
   return parts.join(' · ');
 }
@@ -222,36 +360,207 @@ function baseNote(image: ImageReport): string {
   return `- **${escapeMarkdown(image.name, { maxLength: MAX_NAME })}**: the base branch's build failed, so there is no change to show${why}`;
 }
 
-function render(report: Report, options: MarkdownOptions, plan: Plan): string {
+/** `a`, `a and b`, `a, b and c`. */
+function listText(items: string[]): string {
+  return items.length <= 1 ? (items[0] ?? '') : `${items.slice(0, -1).join(', ')} and ${items.at(-1)}`;
+}
+
+function originCell(image: ImageReport, fromBase: boolean | null, line: number | null): string {
+  const origin = originText(image, fromBase, line);
+  return origin === null ? '—' : escapeMarkdown(origin, { maxLength: MAX_NAME });
+}
+
+function layerSection(image: ImageReport, anatomy: Anatomy, detail: number): string[] {
+  const shown = anatomy.layers.slice(0, detail);
+  const total = anatomy.layers.length;
+  const base = anatomy.layers.filter((layer) => layer.fromBase === true).length;
+  const largest = shown.length === 1 ? 'The largest' : `The ${shown.length.toLocaleString('en-US')} largest`;
+  const heading = shown.length < total ? `**${largest} of ${plural(total, 'layer')}**` : `**${plural(total, 'layer')}**`;
+  const split =
+    anatomy.ownLayers + base > 0
+      ? `, ${anatomy.ownLayers.toLocaleString('en-US')} from the Dockerfile and ${base.toLocaleString('en-US')} from the base image`
+      : '';
+  return [
+    `${heading}${split}, largest first`,
+    '',
+    row(['Layer', 'Instruction', 'Size', 'Compressed', 'Files']),
+    row([':---', ':---', '---:', '---:', '---:']),
+    ...shown.map((layer) =>
+      row([
+        originCell(image, layer.fromBase, layer.line),
+        (layer.instruction && codeSpan(oneLine(layer.instruction), { maxLength: MAX_INSTRUCTION, inTable: true })) || '—',
+        formatBytes(layer.bytes),
+        layer.compressedBytes === null ? '—' : formatBytes(layer.compressedBytes),
+        layer.files.toLocaleString('en-US')
+      ])
+    )
+  ];
+}
+
+function wasteSection(image: ImageReport, anatomy: Anatomy, detail: number): string[] {
+  const wasted = anatomy.wasted!;
+  const limit = image.maxWasted
+    ? `, ${isOverWasteLimit(image) ? 'more than' : 'within'} max-wasted ${escapeMarkdown(image.maxWasted.source, { maxLength: MAX_NAME })}`
+    : '';
+  const base = `${formatBytes(wasted.baseBytes)} more inside the base image, not the Dockerfile's doing`;
+  const heading =
+    wasted.bytes > 0 || wasted.baseBytes === 0
+      ? `**Wasted: ${wastedShare(wasted.bytes, image)}** in the Dockerfile's layers, ` +
+        `shipped but deleted or replaced by a later layer${limit}${wasted.baseBytes > 0 ? `; ${base}` : ''}`
+      : `**Wasted inside the base image: ${formatBytes(wasted.baseBytes)}**, not the Dockerfile's doing${limit}`;
+  const shown = anatomy.paths.slice(0, detail);
+  if (shown.length === 0) return [heading];
+  return [
+    heading,
+    '',
+    row(['Path', 'Size', 'Files', 'Where']),
+    row([':---', '---:', '---:', ':---']),
+    ...shown.map((path) =>
+      row([
+        codeSpan(path.path, { maxLength: MAX_PATH, inTable: true }) || '—',
+        formatBytes(path.bytes),
+        path.files.toLocaleString('en-US'),
+        wasteWhere(path)
+      ])
+    )
+  ];
+}
+
+function cacheSection(image: ImageReport, anatomy: Anatomy, detail: number): string[] {
+  const shown = anatomy.caches.slice(0, detail);
+  const total = anatomy.caches.length;
+  const cut = shown.length < total ? ` (the ${shown.length.toLocaleString('en-US')} largest of ${total.toLocaleString('en-US')} shown)` : '';
+  return [
+    `**Leftover caches: ${formatBytes(anatomy.cacheBytes)}** in the final image${cut}`,
+    '',
+    row(['Cache', 'Kind', 'Size', 'Files', 'Left by']),
+    row([':---', ':---', '---:', '---:', ':---']),
+    ...shown.map((cache) =>
+      row([
+        codeSpan(cache.path, { maxLength: MAX_PATH, inTable: true }) || '—',
+        escapeMarkdown(cache.kind, { maxLength: MAX_NAME }),
+        formatBytes(cache.bytes),
+        cache.files.toLocaleString('en-US'),
+        originCell(image, cache.fromBase, cache.line)
+      ])
+    )
+  ];
+}
+
+/** A folded block with the image's largest layers, its wasted bytes and its leftover caches; only the sections with something. */
+function anatomyBlock(image: ImageReport, detail: number): string[] {
+  const anatomy = anatomyOf(image);
+  const sections: Array<[string, string[]]> = [];
+  if (anatomy.layers.length > 0) sections.push(['layers', layerSection(image, anatomy, detail)]);
+  if (hasWaste(anatomy)) sections.push(['waste', wasteSection(image, anatomy, detail)]);
+  if (anatomy.caches.length > 0) sections.push(['caches', cacheSection(image, anatomy, detail)]);
+  const title = `🔎 ${escapeHtml(image.name, { maxLength: MAX_NAME })} — ${listText(sections.map(([name]) => name))}`;
+  return [`<details><summary>${title}</summary>`, '', ...sections.flatMap(([, lines]) => [...lines, '']), '</details>'];
+}
+
+/** What stays the same while the plan shrinks, rendered once: groups, verdict, rows, build logs, blocks per detail. */
+class Memo {
+  readonly groups: ReturnType<typeof displayGroups>;
+  readonly summary: string;
+  private readonly rows = new Map<ImageReport, string>();
+  private readonly logs = new Map<ImageReport, string>();
+  private readonly blocks = new Map<ImageReport, Map<number, string>>();
+
+  constructor(report: Report) {
+    this.groups = displayGroups(report.images);
+    this.summary = summaryLine(report);
+  }
+
+  row(image: ImageReport): string {
+    let text = this.rows.get(image);
+    if (text === undefined) this.rows.set(image, (text = mainRow(image)));
+    return text;
+  }
+
+  log(image: ImageReport): string {
+    let text = this.logs.get(image);
+    if (text === undefined) this.logs.set(image, (text = buildLog(image).join('\n')));
+    return text;
+  }
+
+  block(image: ImageReport, detail: number): string {
+    let byDetail = this.blocks.get(image);
+    if (byDetail === undefined) this.blocks.set(image, (byDetail = new Map()));
+    let text = byDetail.get(detail);
+    if (text === undefined) byDetail.set(detail, (text = anatomyBlock(image, detail).join('\n')));
+    return text;
+  }
+}
+
+/**
+ * The body for a plan; null as soon as it is sure to pass `stopAt` characters,
+ * so a plan with hundreds of anatomy blocks is rejected without building them all.
+ */
+function render(report: Report, options: MarkdownOptions, plan: Plan, memo: Memo, stopAt = Number.POSITIVE_INFINITY): string | null {
   const maxChars = options.maxChars ?? DEFAULT_MAX_CHARS;
-  const groups = displayGroups(report.images);
+  const groups = memo.groups;
   const failingShown = groups.failing.slice(0, plan.failingRows);
-  const listed = [...failingShown, ...groups.passing.slice(0, plan.passingRows)];
+  const passingShown = groups.passing.slice(0, plan.passingRows);
+  const listed = [...failingShown, ...passingShown];
   const shown = listed.length + (plan.listUnchanged ? groups.unchanged.length : 0);
   const hidden = report.images.length - shown;
   const hiddenFailing = groups.failing.length - failingShown.length;
   const withLogs = failingShown.filter(hasBuildLog);
   const logsHidden = withLogs.length - Math.min(plan.logs, withLogs.length);
-  const limit = `the comment limit is ${maxChars.toLocaleString('en-US')} characters`;
+  const failingAnatomy = failingShown.filter(hasAnatomy);
+  const passingAnatomy = passingShown.filter(hasAnatomy);
+  const blocks = [...failingAnatomy.slice(0, plan.failingBlocks), ...passingAnatomy.slice(0, plan.passingBlocks)];
+  const blocksHidden = failingAnatomy.length + passingAnatomy.length - blocks.length;
+  const failingBlocksHidden = failingAnatomy.length - Math.min(plan.failingBlocks, failingAnatomy.length);
 
   const lines: string[] = [commentMarker(options.key), `### ${options.title ? escapeMarkdown(options.title) : 'footprint — image sizes'}`, ''];
-  lines.push(summaryLine(report), '');
+  lines.push(memo.summary, '');
   if (report.baseError) lines.push(`⚠️ ${escapeMarkdown(report.baseError, { maxLength: MAX_REASON })}`, '');
-  if (report.images.length > 0) lines.push(...mainTable(report, listed), '');
+  if (report.images.length > 0) lines.push(...mainTable(report, listed, memo), '');
   if (plan.listUnchanged && groups.unchanged.length > 0) lines.push(...unchangedTable(groups.unchanged), '');
-  if (hidden > 0) {
-    const failingNote = hiddenFailing > 0 ? `, ${hiddenFailing.toLocaleString('en-US')} of them failing` : '';
-    lines.push(`⚠️ Truncated: ${plural(hidden, 'image')} not shown${failingNote} (${limit}); see the job summary or the report output.`, '');
-  } else if (logsHidden > 0) {
-    lines.push(`⚠️ Truncated: ${plural(logsHidden, 'build log')} not shown (${limit}); see the job summary or the report output.`, '');
+
+  const cuts: string[] = [];
+  const ofThem = (count: number) => (count > 0 ? `, ${count.toLocaleString('en-US')} of them failing` : '');
+  if (hidden > 0) cuts.push(`${plural(hidden, 'image')} not shown${ofThem(hiddenFailing)}`);
+  if (logsHidden > 0) cuts.push(`${plural(logsHidden, 'build log')} not shown`);
+  if (blocksHidden > 0) cuts.push(`the layer anatomy of ${plural(blocksHidden, 'image')} not shown${ofThem(failingBlocksHidden)}`);
+  const detailCut = plan.detail < MAX_DETAIL && blocks.some((image) => {
+    const anatomy = anatomyOf(image);
+    return Math.max(anatomy.layers.length, anatomy.paths.length, anatomy.caches.length) > plan.detail;
+  });
+  if (detailCut) {
+    cuts.push(
+      plan.detail === 1
+        ? 'the anatomy blocks show only the largest layer, wasted path and cache of each image'
+        : `the anatomy blocks show only the ${plan.detail.toLocaleString('en-US')} largest layers, wasted paths and caches of each image`
+    );
   }
+  if (cuts.length > 0) {
+    const limit = `the comment limit is ${maxChars.toLocaleString('en-US')} characters`;
+    lines.push(`⚠️ Truncated (${limit}): ${cuts.join('; ')}. The \`report\` output has everything.`, '');
+  }
+
   if (failingShown.length > 0) lines.push(...failingShown.map(reasonBullet), '');
-  for (const image of withLogs.slice(0, plan.logs)) lines.push(...buildLog(image), '');
+  let size = lines.reduce((sum, line) => sum + line.length + 1, 0);
+  const parts = [...withLogs.slice(0, plan.logs).map((image) => memo.log(image)), ...blocks.map((image) => memo.block(image, plan.detail))];
+  for (const part of parts) {
+    size += part.length + 2;
+    if (size > stopAt) return null;
+    lines.push(part, '');
+  }
   const baseFailed = listed.filter((image) => image.comparison === 'base-failed' || image.baseError);
   if (baseFailed.length > 0) lines.push(...baseFailed.map(baseNote), '');
-  lines.push(`<sub>Sizes are ${report.sizeMetric}.</sub>`);
+  lines.push(footnote(report));
   if (options.footer) lines.push('', options.footer);
   return `${lines.join('\n')}\n`;
+}
+
+function footnote(report: Report): string {
+  const gz = report.images.some((image) => image.budget?.metric === 'compressed') ? ' Budgets marked gz apply to the compressed size.' : '';
+  return (
+    `<sub>Sizes are ${report.sizeMetric}. Compressed is the gzip size a registry stores and \`docker pull\` transfers; ` +
+    `wasted is what a layer ships but a later layer deletes or replaces.${gz}</sub>`
+  );
 }
 
 /** The largest count in [0, high] for which `fits` holds (which only shrinks as the count grows); 0 when none does. */
@@ -267,29 +576,39 @@ function largestFitting(high: number, fits: (count: number) => boolean): number 
 
 /**
  * The PR comment and job summary: hidden marker, verdict, a table with failing
- * images first, reasons and build logs. When the body would pass `maxChars`, it
- * drops build logs, then passing rows, then failing rows, and says so.
+ * images first, reasons, build logs and a folded anatomy block per image. When
+ * the body would pass `maxChars`, it gives up, in order: rows of the anatomy
+ * blocks, the blocks of passing images, those of failing images, build logs,
+ * passing rows, failing rows; and says what it left out.
  */
 export function renderMarkdown(report: Report, options: MarkdownOptions): string {
   const maxChars = options.maxChars ?? DEFAULT_MAX_CHARS;
   const groups = displayGroups(report.images);
   const failingRows = groups.failing.length;
   const passingRows = groups.passing.length;
+  const failingBlocks = groups.failing.filter(hasAnatomy).length;
+  const passingBlocks = groups.passing.filter(hasAnatomy).length;
   const logs = groups.failing.filter(hasBuildLog).length;
-  const attempt = (plan: Plan) => render(report, options, plan);
-  const fits = (plan: Plan) => attempt(plan).length <= maxChars;
+  const memo = new Memo(report);
+  const attempt = (plan: Plan) => render(report, options, plan, memo)!;
+  const fits = (plan: Plan) => (render(report, options, plan, memo, maxChars)?.length ?? Number.POSITIVE_INFINITY) <= maxChars;
 
-  const full: Plan = { logs, failingRows, passingRows, listUnchanged: true };
-  // Each stage gives up more than the one before: first build logs (last ones
-  // first), then the unchanged table and passing rows, then failing rows.
+  const full: Plan = { detail: MAX_DETAIL, failingBlocks, passingBlocks, logs, failingRows, passingRows, listUnchanged: true };
+  const terse: Plan = { ...full, detail: 1 };
+  const noBlocks: Plan = { ...terse, failingBlocks: 0, passingBlocks: 0 };
+  const bare: Plan = { ...noBlocks, logs: 0, listUnchanged: false };
+  // Each stage gives up more than the one before.
   const stages: Array<() => Plan> = [
-    () => ({ ...full, logs: largestFitting(logs, (count) => fits({ ...full, logs: count })) }),
+    () => ({ ...full, detail: 1 + largestFitting(MAX_DETAIL - 1, (count) => fits({ ...full, detail: 1 + count })) }),
+    () => ({ ...terse, passingBlocks: largestFitting(passingBlocks, (count) => fits({ ...terse, passingBlocks: count })) }),
     () => {
-      const plan = { ...full, logs: 0, listUnchanged: false };
-      return { ...plan, passingRows: largestFitting(passingRows, (count) => fits({ ...plan, passingRows: count })) };
+      const plan = { ...terse, passingBlocks: 0 };
+      return { ...plan, failingBlocks: largestFitting(failingBlocks, (count) => fits({ ...plan, failingBlocks: count })) };
     },
+    () => ({ ...noBlocks, logs: largestFitting(logs, (count) => fits({ ...noBlocks, logs: count })) }),
+    () => ({ ...bare, passingRows: largestFitting(passingRows, (count) => fits({ ...bare, passingRows: count })) }),
     () => {
-      const plan = { ...full, logs: 0, listUnchanged: false, passingRows: 0 };
+      const plan = { ...bare, passingRows: 0 };
       return { ...plan, failingRows: largestFitting(failingRows, (count) => fits({ ...plan, failingRows: count })) };
     }
   ];

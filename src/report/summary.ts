@@ -1,6 +1,15 @@
 import * as actionsCore from '@actions/core';
 import { formatBytes, formatDelta, formatPercent } from '../units.js';
-import { budgetedBytes, isFailingImage } from './markdown.js';
+import { visibleControls } from './escape.js';
+import {
+  anatomyOf,
+  budgetedBytes,
+  displayGroups,
+  isOverBudget,
+  isOverWasteLimit,
+  largestOwnLayerLine,
+  wastedShare
+} from './markdown.js';
 import type { ImageReport, Report } from './types.js';
 
 /** The part of @actions/core the job summary needs. */
@@ -15,9 +24,22 @@ export async function writeJobSummary(markdown: string, core: SummaryWriter = ac
   return true;
 }
 
-export interface AnnotationLog {
-  error(message: string, properties: { title: string; file?: string; startLine?: number }): void;
+export interface AnnotationProperties {
+  title: string;
+  file?: string;
+  startLine?: number;
 }
+
+/** The part of @actions/core the annotations need. */
+export interface AnnotationLog {
+  error(message: string, properties: AnnotationProperties): void;
+  warning(message: string, properties: AnnotationProperties): void;
+}
+
+/** Waste or caches from this size on get a warning on the line that left them. */
+const WARN_BYTES = 1e6;
+/** Most warnings per image: GitHub shows only a few per step anyway, so the largest go first. */
+const MAX_WARNINGS = 10;
 
 /** What went wrong with a failing image, in one sentence with the figures. */
 export function annotationMessage(image: ImageReport): { title: string; message: string } {
@@ -25,15 +47,23 @@ export function annotationMessage(image: ImageReport): { title: string; message:
   if (image.status === 'failed') {
     return { title: `${image.name} failed to build`, message: image.error?.message ?? (reasons || 'The image could not be built.') };
   }
-  if (image.status === 'over-budget' && image.budget) {
+  if (image.status === 'over-budget') {
+    const parts: string[] = [];
     const used = budgetedBytes(image);
-    const metric = image.budget.metric === 'compressed' ? ' compressed' : '';
-    const message =
-      used === null
-        ? reasons
-        : `${image.name} is ${formatBytes(used)}${metric}, ${formatBytes(used - image.budget.bytes)} over its budget of ` +
-          `${formatBytes(image.budget.bytes)} (${image.budget.source}).`;
-    return { title: `${image.name} is over budget`, message: message || reasons };
+    if (image.budget && used !== null && isOverBudget(image)) {
+      const metric = image.budget.metric === 'compressed' ? ' compressed' : '';
+      parts.push(
+        `${image.name} is ${formatBytes(used)}${metric}, ${formatBytes(used - image.budget.bytes)} over its budget of ` +
+          `${formatBytes(image.budget.bytes)} (${image.budget.source}).`
+      );
+    }
+    if (image.maxWasted && image.wasted && isOverWasteLimit(image)) {
+      parts.push(
+        `${image.name} wastes ${wastedShare(image.wasted.bytes, image)}: bytes shipped in one layer and deleted or replaced ` +
+          `in a later one. The limit is ${image.maxWasted.source}.`
+      );
+    }
+    return { title: `${image.name} is over budget`, message: parts.join(' ') || reasons || 'over budget' };
   }
   if (image.status === 'over-increase' && image.delta) {
     const limit = image.maxIncrease ? ` The limit is ${image.maxIncrease.source}.` : '';
@@ -43,10 +73,85 @@ export function annotationMessage(image: ImageReport): { title: string; message:
   return { title: `${image.name}: ${image.status}`, message: reasons || image.status };
 }
 
-/** An error annotation on the Dockerfile of each failing image; none for the others. */
+export interface Warning {
+  line: number;
+  bytes: number;
+  title: string;
+  message: string;
+}
+
+/** The deepest folder all paths share (`/tmp/build`), or the path itself when there is one. */
+export function commonFolder(paths: readonly string[]): string {
+  const unique = [...new Set(paths)];
+  if (unique.length === 1) return unique[0]!;
+  const split = unique.map((path) => path.split('/'));
+  const shared: string[] = [];
+  for (let index = 0; index < Math.min(...split.map((parts) => parts.length - 1)); index++) {
+    const part = split[0]![index]!;
+    if (!split.every((parts) => parts[index] === part)) break;
+    shared.push(part);
+  }
+  const folder = shared.join('/');
+  return folder === '' ? '/' : folder;
+}
+
+/**
+ * Warnings for one image, largest first and at most MAX_WARNINGS: one per pair
+ * of lines that added and removed wasted copies (naming the folder they share),
+ * and one per leftover cache, each on the line that added the bytes, from 1 MB on.
+ * Only the Dockerfile's own lines: the base image's bytes are not its doing.
+ */
+export function imageWarnings(image: ImageReport): Warning[] {
+  const anatomy = anatomyOf(image);
+  const groups = new Map<string, { added: number; removed: number | null; bytes: number; paths: string[] }>();
+  for (const path of anatomy.paths) {
+    if (path.inBase || path.addedAtLine === null) continue;
+    const key = `${path.addedAtLine}:${path.removedAtLine}`;
+    const group = groups.get(key) ?? { added: path.addedAtLine, removed: path.removedAtLine, bytes: 0, paths: [] };
+    group.bytes += path.bytes;
+    group.paths.push(path.path);
+    groups.set(key, group);
+  }
+  const warnings: Warning[] = [];
+  for (const group of groups.values()) {
+    const where = group.removed === null ? 'by a later layer' : `at line ${group.removed}`;
+    warnings.push({
+      line: group.added,
+      bytes: group.bytes,
+      title: `${image.name}: wasted bytes`,
+      message: `${formatBytes(group.bytes)} shipped but deleted or replaced ${where} (${visibleControls(commonFolder(group.paths))})`
+    });
+  }
+  for (const cache of anatomy.caches) {
+    if (cache.fromBase === true || cache.line === null) continue;
+    warnings.push({
+      line: cache.line,
+      bytes: cache.bytes,
+      title: `${image.name}: leftover cache`,
+      message: `${formatBytes(cache.bytes)} of ${cache.kind} cache left in the image (${visibleControls(cache.path)})`
+    });
+  }
+  return warnings
+    .filter((warning) => warning.bytes >= WARN_BYTES)
+    .sort((a, b) => b.bytes - a.bytes || a.line - b.line)
+    .slice(0, MAX_WARNINGS);
+}
+
+/**
+ * An error annotation on the Dockerfile of each failing image, on the line of
+ * its largest own layer when known; and warnings on the lines that left wasted
+ * copies or caches, for the images the PR changed, failing ones first.
+ */
 export function annotate(report: Report, log: AnnotationLog): void {
-  for (const image of report.images.filter(isFailingImage)) {
+  const { failing, passing } = displayGroups(report.images);
+  for (const image of failing) {
     const { title, message } = annotationMessage(image);
-    log.error(message, image.dockerfile ? { title, file: image.dockerfile, startLine: 1 } : { title });
+    log.error(message, image.dockerfile ? { title, file: image.dockerfile, startLine: largestOwnLayerLine(image) ?? 1 } : { title });
+  }
+  for (const image of [...failing, ...passing]) {
+    if (!image.dockerfile) continue;
+    for (const warning of imageWarnings(image)) {
+      log.warning(warning.message, { title: warning.title, file: image.dockerfile, startLine: warning.line });
+    }
   }
 }

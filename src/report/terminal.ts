@@ -1,6 +1,21 @@
 import { stripVTControlCharacters } from 'node:util';
 import { formatBytes, formatDelta } from '../units.js';
-import { baseLabel, budgetText, changeText, displayGroups, isFailingImage, verdict } from './markdown.js';
+import { oneLine, visibleControls } from './escape.js';
+import {
+  anatomyOf,
+  baseLabel,
+  budgetText,
+  changeText,
+  compressedText,
+  displayGroups,
+  isFailingImage,
+  isOverWasteLimit,
+  originText,
+  verdict,
+  wastedShare,
+  wastedText,
+  wasteWhere
+} from './markdown.js';
 import type { ImageReport, ImageStatus, Report } from './types.js';
 
 /** The CLI's view of a report: the comment's columns and order as an aligned plain-text table. */
@@ -84,6 +99,8 @@ interface Cell {
 const COLUMNS: { title: string; align: Align }[] = [
   { title: 'IMAGE', align: 'left' },
   { title: 'SIZE', align: 'right' },
+  { title: 'COMPRESSED', align: 'right' },
+  { title: 'WASTED', align: 'right' },
   { title: 'CHANGE VS BASE', align: 'right' },
   { title: 'BUDGET', align: 'right' },
   { title: 'STATUS', align: 'left' }
@@ -96,10 +113,95 @@ function imageCells(image: ImageReport): Cell[] {
   return [
     { text: name },
     { text: image.size ? formatBytes(image.size.bytes) : '—' },
+    { text: compressedText(image) },
+    isOverWasteLimit(image) ? { text: wastedText(image), style: 'red' } : { text: wastedText(image) },
     { text: changeText(image) },
     { text: budgetText(image) },
     { text: status.label, style: status.style }
   ];
+}
+
+/** Rows per section of an image's anatomy under the table. */
+const TOP = 3;
+/** Waste or caches from this size on earn an image its anatomy under the table. */
+const NOTABLE_BYTES = 1e6;
+const MAX_INSTRUCTION = 70;
+const MAX_PATH = 90;
+
+function cut(text: string, maxLength: number): string {
+  const points = Array.from(text);
+  return points.length <= maxLength ? text : `${points.slice(0, maxLength - 1).join('')}…`;
+}
+
+/** Whether an image gets its anatomy under the table: failing ones with an anatomy, and any with notable waste or caches. */
+function showsAnatomy(image: ImageReport): boolean {
+  const anatomy = anatomyOf(image);
+  const notable = (anatomy.wasted?.bytes ?? 0) >= NOTABLE_BYTES || anatomy.cacheBytes >= NOTABLE_BYTES;
+  const any = anatomy.layers.length > 0 || anatomy.wasted !== null || anatomy.caches.length > 0;
+  return notable || (any && isFailingImage(image));
+}
+
+/**
+ * A short anatomy: the largest layers, the wasted bytes with the largest copies,
+ * the leftover caches. Figures right-aligned in one column, locations in another.
+ */
+function anatomyLines(image: ImageReport, paint: (text: string, style?: Style) => string): string[] {
+  const anatomy = anatomyOf(image);
+  const origin = (fromBase: boolean | null, line: number | null) => plain(originText(image, fromBase, line) ?? '—');
+  type Row = [bytes: string, where: string, what: string];
+  const sections: Array<{ title: string; style?: Style; rows: Row[] }> = [];
+  if (anatomy.layers.length > 0) {
+    const shown = anatomy.layers.slice(0, TOP);
+    sections.push({
+      title: shown.length < anatomy.layers.length ? `largest layers (${shown.length} of ${anatomy.layers.length})` : 'layers',
+      rows: shown.map((layer) => [
+        formatBytes(layer.bytes),
+        origin(layer.fromBase, layer.line),
+        layer.instruction === null ? '' : cut(plain(oneLine(layer.instruction)), MAX_INSTRUCTION)
+      ])
+    });
+  }
+  const wasted = anatomy.wasted;
+  if (wasted && (wasted.bytes > 0 || wasted.baseBytes > 0)) {
+    const limit = image.maxWasted ? `, ${isOverWasteLimit(image) ? 'more than' : 'within'} max-wasted ${plain(image.maxWasted.source)}` : '';
+    const base = `${formatBytes(wasted.baseBytes)} inside the base image`;
+    sections.push({
+      title:
+        wasted.bytes > 0 || wasted.baseBytes === 0
+          ? `wasted ${wastedShare(wasted.bytes, image)} in the Dockerfile's layers${limit}${wasted.baseBytes > 0 ? `; ${base}` : ''}`
+          : `wasted ${base}${limit}`,
+      style: wasted.bytes >= NOTABLE_BYTES ? 'yellow' : undefined,
+      rows: anatomy.paths.slice(0, TOP).map((path) => [
+        formatBytes(path.bytes),
+        cut(plain(visibleControls(path.path)), MAX_PATH),
+        `${wasteWhere(path)}${path.files > 1 ? ` (${path.files.toLocaleString('en-US')} files)` : ''}`
+      ])
+    });
+  }
+  if (anatomy.caches.length > 0) {
+    sections.push({
+      title: `leftover caches ${formatBytes(anatomy.cacheBytes)}`,
+      style: anatomy.cacheBytes >= NOTABLE_BYTES ? 'yellow' : undefined,
+      rows: anatomy.caches.slice(0, TOP).map((cache) => {
+        const by = originText(image, cache.fromBase, cache.line);
+        const what = `${plain(cache.kind)}${by ? `, left by ${plain(by)}` : ''}`;
+        return [formatBytes(cache.bytes), cut(plain(visibleControls(cache.path)), MAX_PATH), what];
+      })
+    });
+  }
+  const rows = sections.flatMap((section) => section.rows);
+  const bytesWidth = Math.max(0, ...rows.map((row) => displayWidth(row[0])));
+  const source = image.dockerfile ?? image.image;
+  const name = source && source !== image.name ? `${plain(image.name)} (${plain(source)})` : plain(image.name);
+  const lines = [paint(name, isFailingImage(image) ? 'red' : 'bold')];
+  for (const section of sections) {
+    lines.push(`  ${paint(section.title, section.style)}`);
+    const whereWidth = Math.max(0, ...section.rows.map((row) => displayWidth(row[1])));
+    for (const [bytes, where, what] of section.rows) {
+      lines.push(`    ${pad(bytes, bytesWidth, 'right')}  ${what ? `${pad(where, whereWidth, 'left')}  ${what}` : where}`.trimEnd());
+    }
+  }
+  return lines;
 }
 
 /**
@@ -114,6 +216,8 @@ export function renderTerminal(report: Report, options: TerminalOptions): string
 
   const lines: string[] = [];
   let summary = `${text} · total ${formatBytes(report.totals.bytes)}`;
+  if (report.totals.compressedBytes !== null && images.length > 0) summary += ` · ${formatBytes(report.totals.compressedBytes)} compressed`;
+  if (report.totals.wastedBytes > 0) summary += ` · ${formatBytes(report.totals.wastedBytes)} wasted`;
   if (report.totals.deltaBytes !== null && report.base) {
     summary += ` · ${formatDelta(report.totals.deltaBytes)} vs base ${baseLabel(report.base, plain)}`;
   }
@@ -126,6 +230,8 @@ export function renderTerminal(report: Report, options: TerminalOptions): string
     const totals: Cell[] = [
       { text: `Total (${images.length} image${images.length === 1 ? '' : 's'})`, style: 'bold' },
       { text: formatBytes(report.totals.bytes), style: 'bold' },
+      { text: report.totals.compressedBytes === null ? '—' : formatBytes(report.totals.compressedBytes), style: 'bold' },
+      { text: formatBytes(report.totals.wastedBytes), style: 'bold' },
       { text: report.totals.deltaBytes === null ? '—' : formatDelta(report.totals.deltaBytes), style: 'bold' },
       { text: '' },
       { text: '' }
@@ -151,6 +257,7 @@ export function renderTerminal(report: Report, options: TerminalOptions): string
       for (const reason of reasons) lines.push(`${paint(plain(image.name), 'red')}: ${plain(reason)}`);
     }
   }
+  for (const image of images.filter(showsAnatomy)) lines.push('', ...anatomyLines(image, paint));
   const baseFailed = images.filter((image) => image.comparison === 'base-failed' || image.baseError);
   if (baseFailed.length > 0) {
     lines.push('');
@@ -159,6 +266,13 @@ export function renderTerminal(report: Report, options: TerminalOptions): string
       lines.push(paint(`${plain(image.name)}: the base branch's build failed, so there is no change to show${why}`, 'yellow'));
     }
   }
-  lines.push('', paint(`Sizes are ${report.sizeMetric}.`, 'dim'));
+  lines.push(
+    '',
+    paint(
+      `Sizes are ${report.sizeMetric}. Compressed is the gzip size a registry stores and \`docker pull\` transfers; ` +
+        'wasted is what a layer ships but a later layer deletes or replaces.',
+      'dim'
+    )
+  );
   return lines.join('\n');
 }

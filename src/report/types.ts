@@ -8,7 +8,7 @@
 /** Outcome of one image, most severe first when several apply. */
 export type ImageStatus =
   | 'failed' // the PR's image could not be built or read
-  | 'over-budget' // bigger than its budget
+  | 'over-budget' // bigger than its budget, or more wasted bytes than `max-wasted` allows
   | 'over-increase' // grew more than `max-increase` allows against the base branch
   | 'new' // no image of this name on the base branch
   | 'removed' // on the base branch, gone in the PR
@@ -45,12 +45,75 @@ export interface IncreaseLimit {
 }
 
 export interface SizeFigures {
-  /** Uncompressed bytes: what the budget applies to. */
+  /** Uncompressed bytes: the sum of regular-file sizes in the image's layers (base included). */
   bytes: number;
-  /** gzip-compressed bytes as a registry stores them; null until measured. */
+  /** gzip-compressed bytes as a registry stores them and `docker pull` transfers; null when not measured. */
   compressedBytes: number | null;
-  /** What `docker images` / `docker image inspect .Size` reported. */
+  /** What `docker images` / `docker image inspect .Size` reported; null for an image read from an archive. */
   dockerBytes: number | null;
+}
+
+/** A limit on wasted bytes; with both set, an image fails only when its waste exceeds both. */
+export interface WasteLimit {
+  bytes: number | null;
+  /** Percent of the image's uncompressed size. */
+  percent: number | null;
+  source: string;
+}
+
+/** One layer of the image, bottom (0) to top. */
+export interface LayerReport {
+  index: number;
+  /** True for layers of the base image (`FROM`), false for the Dockerfile's own; null when unknown. */
+  fromBase: boolean | null;
+  /** The instruction that made it, e.g. `RUN pip install -r requirements.txt` (shortened); null when unknown. */
+  instruction: string | null;
+  /** 1-based line of that instruction in the Dockerfile; null when unknown. */
+  line: number | null;
+  /** Uncompressed bytes (regular files in the layer). */
+  bytes: number;
+  compressedBytes: number | null;
+  /** Entries in the layer that are not directories or whiteouts. */
+  files: number;
+}
+
+/** A path whose bytes ship in a layer but are hidden by a later one (deleted or replaced). */
+export interface WastedPath {
+  /** Path inside the image, for display (`/var/cache/apt/archives/x.deb`); a folder when `files` > 1. */
+  path: string;
+  /** How many files the row stands for: a folder deleted as a whole is one row. */
+  files: number;
+  bytes: number;
+  /** Dockerfile lines that added and that removed or replaced it; null when unknown or in the base image. */
+  addedAtLine: number | null;
+  removedAtLine: number | null;
+  addedInLayer: number;
+  removedInLayer: number;
+  /** True when the copy that is wasted sits in a base-image layer. */
+  inBase: boolean;
+}
+
+export interface Waste {
+  /** Avoidable bytes in the Dockerfile's own layers. */
+  bytes: number;
+  /** Bytes wasted inside the base image's layers (not the Dockerfile's doing). */
+  baseBytes: number;
+  /** The largest wasted paths, largest first (at most a few dozen). */
+  paths: WastedPath[];
+}
+
+export type CacheKind = 'apk' | 'apt' | 'yum' | 'dnf' | 'pip' | 'npm' | 'yarn' | 'pnpm' | 'go' | 'cargo' | 'maven' | 'gradle' | 'tmp';
+
+/** Bytes left in the final filesystem under a well-known package-manager or build cache. */
+export interface LeftoverCache {
+  /** The cache folder, for display (`/var/cache/apk`, `/root/.cache/pip`). */
+  path: string;
+  kind: CacheKind;
+  bytes: number;
+  files: number;
+  /** Dockerfile line of the layer that left most of these bytes; null when unknown or from the base image. */
+  line: number | null;
+  fromBase: boolean | null;
 }
 
 export interface ImageReport {
@@ -69,7 +132,12 @@ export interface ImageReport {
   delta: { bytes: number; percent: number | null } | null;
   budget: Budget | null;
   maxIncrease: IncreaseLimit | null;
-  /** Why the status is what it is, in words (one line each). */
+  maxWasted: WasteLimit | null;
+  /** Layer anatomy of the PR's image; null when the image could not be read. */
+  layers: LayerReport[] | null;
+  wasted: Waste | null;
+  caches: LeftoverCache[] | null;
+  /** Why this status, in words (one line each). */
   reasons: string[];
   /** Set when the PR's image failed to build or be measured. */
   error: { message: string; logTail: string } | null;
@@ -81,13 +149,20 @@ export interface Report {
   /** Bumped when the shape changes incompatibly. */
   version: 1;
   /** Which figure `size.bytes` is. */
-  sizeMetric: 'uncompressed bytes, as `docker images` shows them';
+  sizeMetric: 'uncompressed bytes: regular files in all layers';
   /** The base branch commit compared with, when comparison ran. */
   base: { ref: string; sha: string } | null;
   /** Why there is no comparison although one was asked for. */
   baseError: string | null;
   images: ImageReport[];
-  totals: { bytes: number; baseBytes: number | null; deltaBytes: number | null };
+  totals: {
+    bytes: number;
+    baseBytes: number | null;
+    deltaBytes: number | null;
+    /** null when any measured image has no compressed figure. */
+    compressedBytes: number | null;
+    wastedBytes: number;
+  };
   /** True when any image is failed, over budget or over its increase limit. */
   overBudget: boolean;
 }

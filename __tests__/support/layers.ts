@@ -1,0 +1,65 @@
+/**
+ * Builders of synthetic layer tables for the pure analysis:
+ * `image(layer([file('a', 10), whiteout('a'), opaque('dir'), hardlink('b', 'a'), dir('x')]))`.
+ * Paths are written as text (UTF-8) and stored in the binary form the reader hands over.
+ */
+import type { ImageArchive, ImageConfigJson, LayerContents, LayerEntry } from '../../src/analyse/model.js';
+import { binaryPath, normalisePath, OPAQUE_WHITEOUT, WHITEOUT_PREFIX } from '../../src/analyse/paths.js';
+
+function entryPath(text: string): string {
+  return binaryPath(normalisePath(text));
+}
+
+function child(folder: string, name: string): string {
+  const parent = normalisePath(folder);
+  return parent === '' ? name : `${parent}/${name}`;
+}
+
+/** A regular file of `bytes` bytes. */
+export function file(path: string, bytes: number): LayerEntry {
+  return { path: entryPath(path), kind: 'file', bytes, linkTarget: null };
+}
+
+export function dir(path: string): LayerEntry {
+  return { path: entryPath(path), kind: 'directory', bytes: 0, linkTarget: null };
+}
+
+export function symlink(path: string): LayerEntry {
+  return { path: entryPath(path), kind: 'symlink', bytes: 0, linkTarget: null };
+}
+
+/** A hard link at `path` to the file at `target` (an earlier entry). */
+export function hardlink(path: string, target: string): LayerEntry {
+  return { path: entryPath(path), kind: 'hardlink', bytes: 0, linkTarget: entryPath(target) };
+}
+
+/** `.wh.NAME` next to `path`: deletes `path` from the layers below. */
+export function whiteout(path: string): LayerEntry {
+  const normal = normalisePath(path);
+  const slash = normal.lastIndexOf('/');
+  const folder = slash === -1 ? '' : normal.slice(0, slash);
+  return file(child(folder, WHITEOUT_PREFIX + normal.slice(slash + 1)), 0);
+}
+
+/** `DIR/.wh..wh..opq`: hides what the layers below put in `dir`. */
+export function opaque(folder: string): LayerEntry {
+  return file(child(folder, OPAQUE_WHITEOUT), 0);
+}
+
+/** A layer of these entries; fileBytes is the sum of regular-file sizes. */
+export function layer(entries: LayerEntry[], options: { compressedBytes?: number | null } = {}): LayerContents {
+  const fileBytes = entries.reduce((sum, entry) => sum + (entry.kind === 'file' ? entry.bytes : 0), 0);
+  return {
+    entries,
+    fileBytes,
+    storedBytes: fileBytes,
+    compression: 'none',
+    compressedBytes: options.compressedBytes === undefined ? null : options.compressedBytes,
+    compressedMeasured: false
+  };
+}
+
+/** An image of these layers, bottom first. */
+export function image(layers: LayerContents[], config: ImageConfigJson = {}): ImageArchive {
+  return { layout: 'docker', config, layers };
+}

@@ -1,0 +1,328 @@
+/**
+ * Layer anatomy: from the layer tables of an image (model.ts) and the origin of
+ * each layer (history.ts), the per-layer table, the wasted bytes and the
+ * leftover caches. Pure: no I/O.
+ *
+ * The layers are overlaid bottom to top as the OCI image spec says. In layer L,
+ * `D/.wh.NAME` deletes `D/NAME` (and all below it) from the layers under L, and
+ * `D/.wh..wh..opq` hides everything the layers under L put in `D`; then L's own
+ * entries are added, each replacing what lower layers had at its path (a file
+ * where a folder was hides the folder's subtree, and the other way round). The
+ * filesystem is held as a tree of folders with child maps, so a deletion costs
+ * what the deleted folder contains, and memory grows with the number of entries.
+ *
+ * Wasted bytes are the copies that ship but cannot be seen: a regular file's copy
+ * in layer i is wasted when a later layer deletes or replaces it. Only that
+ * avoidable copy counts, never the visible one that replaced it. Hard links share
+ * one copy: it is wasted only once no link to it is visible any more.
+ *
+ * Wasted paths are grouped per removal: all files a single deletion or replacement
+ * of a folder took away (a whiteout of the folder, an opaque whiteout of it, or an
+ * entry of another kind at its path) that were added by the same layer make one
+ * row (`/tmp/build` with `files: 3201`), with their summed bytes. A removal that takes a
+ * single file is shown as that file's path. Files deleted one by one (a whiteout
+ * each) stay one row each.
+ */
+import type { LayerReport, LeftoverCache, Waste, WastedPath } from '../report/types.js';
+import { CACHE_MIN_BYTES, cacheOf } from './caches.js';
+import type { LayerOrigin } from './history.js';
+import type { ImageArchive, LayerEntry } from './model.js';
+import { displayPath, isWhiteout, whiteoutTarget } from './paths.js';
+
+export interface Anatomy {
+  /** Uncompressed bytes: the sum of every layer's regular-file bytes (what docker counts). */
+  bytes: number;
+  /** Sum of the layers' gzip-compressed bytes; null when any layer has none. */
+  compressedBytes: number | null;
+  layers: LayerReport[];
+  wasted: Waste;
+  caches: LeftoverCache[];
+}
+
+export interface AnatomyOptions {
+  /** How many wasted paths to keep, largest first (default 20). */
+  topPaths?: number;
+}
+
+export const DEFAULT_TOP_PATHS = 20;
+
+const UNKNOWN_ORIGIN: LayerOrigin = { fromBase: null, instruction: null, line: null };
+
+/** One copy of a regular file's content, shared by its hard links. */
+interface Inode {
+  bytes: number;
+  /** Layer whose tar holds the bytes. */
+  layer: number;
+  /** Visible paths naming it. */
+  links: number;
+}
+
+interface TreeNode {
+  name: string;
+  parent: TreeNode | null;
+  /** Set for a folder. */
+  children: Map<string, TreeNode> | null;
+  /** Set for a regular file or a hard link to one. */
+  inode: Inode | null;
+}
+
+/** One deletion or replacement: what every copy it wastes is grouped under. */
+interface Removal {
+  /** Layer that deleted or replaced. */
+  layer: number;
+  /** The path removed (a file, or a folder whose contents went). */
+  root: string;
+}
+
+interface WasteGroup {
+  root: string;
+  /** The first wasted file's path: the row's name when the group holds one file. */
+  path: string;
+  files: number;
+  bytes: number;
+  addedInLayer: number;
+  removedInLayer: number;
+}
+
+function joinPath(parent: string, name: string): string {
+  return parent === '' ? name : `${parent}/${name}`;
+}
+
+function newFolder(name: string, parent: TreeNode | null): TreeNode {
+  return { name, parent, children: new Map(), inode: null };
+}
+
+/** The overlaid filesystem and the copies it wasted on the way. */
+class Overlay {
+  readonly root = newFolder('', null);
+  readonly groups = new Map<string, WasteGroup>();
+
+  /** The node at a normalised path, or null. */
+  lookup(path: string): TreeNode | null {
+    if (path === '') return this.root;
+    let node: TreeNode = this.root;
+    for (const name of path.split('/')) {
+      const child = node.children?.get(name);
+      if (child === undefined) return null;
+      node = child;
+    }
+    return node;
+  }
+
+  /** Applies a layer's whiteouts to what the layers below it built. */
+  applyWhiteouts(entries: LayerEntry[], layer: number): void {
+    for (const entry of entries) {
+      const target = whiteoutTarget(entry.path);
+      if (target === null) continue;
+      if (target.kind === 'file') {
+        const node = this.lookup(target.path);
+        if (node !== null && node !== this.root) this.detach(node, target.path, { layer, root: target.path });
+      } else {
+        const folder = this.lookup(target.dir);
+        if (folder?.children == null) continue;
+        const removal = { layer, root: target.dir };
+        for (const child of folder.children.values()) this.release(child, joinPath(target.dir, child.name), removal);
+        folder.children.clear();
+      }
+    }
+  }
+
+  /** Adds a layer's own entries (whiteouts excluded), replacing lower ones at the same paths. */
+  addEntries(entries: LayerEntry[], layer: number): void {
+    for (const entry of entries) {
+      if (entry.path === '' || isWhiteout(entry.path)) continue;
+      const names = entry.path.split('/');
+      const name = names.pop()!;
+      let parent = this.root;
+      for (let depth = 0; depth < names.length; depth++) {
+        const folderName = names[depth]!;
+        let child = parent.children!.get(folderName);
+        if (child?.children == null) {
+          // Missing, or a non-folder in the way: this layer makes it a folder.
+          if (child !== undefined) {
+            const path = names.slice(0, depth + 1).join('/');
+            this.release(child, path, { layer, root: path });
+          }
+          child = newFolder(folderName, parent);
+          parent.children!.set(folderName, child);
+        }
+        parent = child;
+      }
+      const existing = parent.children!.get(name);
+      if (entry.kind === 'directory') {
+        if (existing?.children != null) continue; // folders merge
+        if (existing !== undefined) this.release(existing, entry.path, { layer, root: entry.path });
+        parent.children!.set(name, newFolder(name, parent));
+        continue;
+      }
+      let inode: Inode | null = null;
+      if (entry.kind === 'file') inode = { bytes: entry.bytes, layer, links: 0 };
+      else if (entry.kind === 'hardlink' && entry.linkTarget !== null) {
+        const target = this.lookup(entry.linkTarget);
+        if (target !== null && target === existing) continue; // a link to itself changes nothing
+        inode = target?.inode ?? null;
+      }
+      if (inode !== null) inode.links++;
+      if (existing !== undefined) this.release(existing, entry.path, { layer, root: entry.path });
+      parent.children!.set(name, { name, parent, children: null, inode });
+    }
+  }
+
+  /** Removes a node from its folder and releases everything below it. */
+  private detach(node: TreeNode, path: string, removal: Removal): void {
+    node.parent?.children?.delete(node.name);
+    this.release(node, path, removal);
+  }
+
+  /** Drops the links of a node and its subtree; a copy whose last link goes is wasted. */
+  private release(node: TreeNode, path: string, removal: Removal): void {
+    const stack: Array<[TreeNode, string]> = [[node, path]];
+    while (stack.length > 0) {
+      const [current, currentPath] = stack.pop()!;
+      if (current.children !== null) {
+        for (const child of current.children.values()) stack.push([child, joinPath(currentPath, child.name)]);
+        continue;
+      }
+      const inode = current.inode;
+      if (inode === null) continue;
+      inode.links--;
+      if (inode.links === 0 && inode.bytes > 0) this.waste(inode, currentPath, removal);
+    }
+  }
+
+  private waste(inode: Inode, path: string, removal: Removal): void {
+    const key = `${removal.root}\u0000${inode.layer}\u0000${removal.layer}`;
+    const group = this.groups.get(key);
+    if (group === undefined) {
+      this.groups.set(key, { root: removal.root, path, files: 1, bytes: inode.bytes, addedInLayer: inode.layer, removedInLayer: removal.layer });
+    } else {
+      group.files++;
+      group.bytes += inode.bytes;
+    }
+  }
+}
+
+function originOf(origins: LayerOrigin[], layer: number): LayerOrigin {
+  return origins[layer] ?? UNKNOWN_ORIGIN;
+}
+
+function wasteOf(groups: Iterable<WasteGroup>, origins: LayerOrigin[], topPaths: number): Waste {
+  let bytes = 0;
+  let baseBytes = 0;
+  const paths: WastedPath[] = [];
+  for (const group of groups) {
+    const inBase = originOf(origins, group.addedInLayer).fromBase === true;
+    if (inBase) baseBytes += group.bytes;
+    else bytes += group.bytes;
+    paths.push({
+      path: displayPath(group.files === 1 ? group.path : group.root),
+      files: group.files,
+      bytes: group.bytes,
+      addedAtLine: originOf(origins, group.addedInLayer).line,
+      removedAtLine: originOf(origins, group.removedInLayer).line,
+      addedInLayer: group.addedInLayer,
+      removedInLayer: group.removedInLayer,
+      inBase
+    });
+  }
+  paths.sort((a, b) => b.bytes - a.bytes || (a.path < b.path ? -1 : a.path > b.path ? 1 : a.addedInLayer - b.addedInLayer));
+  return { bytes, baseBytes, paths: paths.slice(0, topPaths) };
+}
+
+interface CacheTally {
+  kind: LeftoverCache['kind'];
+  bytes: number;
+  files: number;
+  inodes: Set<Inode>;
+  bytesByLayer: Map<number, number>;
+}
+
+/** The visible files under well-known caches, one tally per cache folder. */
+function cachesOf(root: TreeNode, origins: LayerOrigin[]): LeftoverCache[] {
+  const tallies = new Map<string, CacheTally>();
+  const count = (tally: CacheTally, node: TreeNode): void => {
+    const stack = [node];
+    while (stack.length > 0) {
+      const current = stack.pop()!;
+      if (current.children !== null) {
+        for (const child of current.children.values()) stack.push(child);
+        continue;
+      }
+      const inode = current.inode;
+      if (inode === null) continue;
+      tally.files++;
+      if (tally.inodes.has(inode)) continue;
+      tally.inodes.add(inode);
+      tally.bytes += inode.bytes;
+      tally.bytesByLayer.set(inode.layer, (tally.bytesByLayer.get(inode.layer) ?? 0) + inode.bytes);
+    }
+  };
+  // Walk the folders outside caches; a folder that is a cache is tallied whole.
+  const folders: Array<[TreeNode, string]> = [[root, '']];
+  while (folders.length > 0) {
+    const [folder, path] = folders.pop()!;
+    for (const child of folder.children!.values()) {
+      if (child.children === null) continue;
+      const childPath = joinPath(path, child.name);
+      const cache = cacheOf(childPath);
+      if (cache === null) {
+        folders.push([child, childPath]);
+        continue;
+      }
+      let tally = tallies.get(cache.root);
+      if (tally === undefined) {
+        tally = { kind: cache.kind, bytes: 0, files: 0, inodes: new Set(), bytesByLayer: new Map() };
+        tallies.set(cache.root, tally);
+      }
+      count(tally, child);
+    }
+  }
+  const caches: LeftoverCache[] = [];
+  for (const [path, tally] of tallies) {
+    if (tally.bytes < CACHE_MIN_BYTES) continue;
+    let topLayer = -1;
+    let topBytes = -1;
+    for (const [layer, bytes] of [...tally.bytesByLayer].sort((a, b) => a[0] - b[0])) {
+      if (bytes > topBytes) [topLayer, topBytes] = [layer, bytes];
+    }
+    const origin = originOf(origins, topLayer);
+    caches.push({ path, kind: tally.kind, bytes: tally.bytes, files: tally.files, line: origin.line, fromBase: origin.fromBase });
+  }
+  return caches.sort((a, b) => b.bytes - a.bytes || (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
+
+/**
+ * The anatomy of an image: its layers with their origins, the bytes wasted in
+ * them, and the caches left in its final filesystem. `origins` has one entry per
+ * layer (layerOrigins in history.ts); missing entries count as unknown.
+ */
+export function analyseImage(archive: ImageArchive, origins: LayerOrigin[], options: AnatomyOptions = {}): Anatomy {
+  const topPaths = options.topPaths ?? DEFAULT_TOP_PATHS;
+  const overlay = new Overlay();
+  const layers: LayerReport[] = [];
+  let bytes = 0;
+  let compressedBytes: number | null = 0;
+  for (const [index, layer] of archive.layers.entries()) {
+    overlay.applyWhiteouts(layer.entries, index);
+    overlay.addEntries(layer.entries, index);
+    bytes += layer.fileBytes;
+    compressedBytes = compressedBytes === null || layer.compressedBytes === null ? null : compressedBytes + layer.compressedBytes;
+    const origin = originOf(origins, index);
+    layers.push({
+      index,
+      fromBase: origin.fromBase,
+      instruction: origin.instruction,
+      line: origin.line,
+      bytes: layer.fileBytes,
+      compressedBytes: layer.compressedBytes,
+      files: layer.entries.reduce((files, entry) => (entry.kind === 'directory' || isWhiteout(entry.path) ? files : files + 1), 0)
+    });
+  }
+  return {
+    bytes,
+    compressedBytes,
+    layers,
+    wasted: wasteOf(overlay.groups.values(), origins, topPaths),
+    caches: cachesOf(overlay.root, origins)
+  };
+}
