@@ -68361,32 +68361,28 @@ function computeDelta(headBytes, baseBytes) {
     return { bytes, percent: baseBytes === 0 ? null : (bytes / baseBytes) * 100 };
 }
 /**
- * Whether growth breaks the limit. With both a percentage and a size, only growth
- * beyond both fails, so a small image does not fail on a few kB and a large one
- * not on a fraction of a percent. Shrinking never does.
+ * The two-limit rule shared by max-increase and max-wasted: `amount` breaks a limit of a
+ * percentage (of `whole`) and/or a size; with both, only an amount beyond both does, so a
+ * small image does not fail on a few kB and a large one not on a fraction of a percent.
+ * Nothing (or less) never breaks it.
  */
-function exceedsIncrease(deltaBytes, baseBytes, limit) {
-    if (deltaBytes <= 0)
+function exceedsLimits(amount, whole, limit) {
+    if (amount <= 0)
         return false;
-    // Compare without dividing: an exact 10% stays 10%, and an empty base grows by "infinitely" many percent.
-    const overPercent = limit.percent === null ? null : deltaBytes * 100 > limit.percent * baseBytes;
-    const overBytes = limit.bytes === null ? null : deltaBytes > limit.bytes;
+    // Compare without dividing: an exact 10% stays 10%, and an empty whole grows by "infinitely" many percent.
+    const overPercent = limit.percent === null ? null : amount * 100 > limit.percent * whole;
+    const overBytes = limit.bytes === null ? null : amount > limit.bytes;
     if (overPercent === null && overBytes === null)
         return false;
     return (overPercent ?? true) && (overBytes ?? true);
 }
-/**
- * Whether wasted bytes break the limit: a size, a percentage of the image's uncompressed
- * size, or both — with both, only waste beyond both fails (the same rule as max-increase).
- */
+/** Whether growth against the base branch breaks `max-increase` (percent of the base image). */
+function exceedsIncrease(deltaBytes, baseBytes, limit) {
+    return exceedsLimits(deltaBytes, baseBytes, limit);
+}
+/** Whether wasted bytes break `max-wasted` (percent of the image's uncompressed size). */
 function exceedsWaste(wastedBytes, imageBytes, limit) {
-    if (wastedBytes <= 0)
-        return false;
-    const overPercent = limit.percent === null ? null : wastedBytes * 100 > limit.percent * imageBytes;
-    const overBytes = limit.bytes === null ? null : wastedBytes > limit.bytes;
-    if (overPercent === null && overBytes === null)
-        return false;
-    return (overPercent ?? true) && (overBytes ?? true);
+    return exceedsLimits(wastedBytes, imageBytes, limit);
 }
 function wastedShare(wastedBytes, imageBytes) {
     return imageBytes > 0 ? ` (${((wastedBytes / imageBytes) * 100).toFixed(1)}% of the image)` : '';

@@ -78,6 +78,7 @@ async function imageExists(ref: string): Promise<boolean> {
 export default async function globalSetup(): Promise<void> {
   await withLock(async () => {
     await ensureEngine();
+    await ensureTools();
     if (!(await imageExists(TEST_BASE))) await makeBusyboxImage();
     if (!(await imageExists(TEST_FAT_BASE))) await makeFatImage();
   });
@@ -148,6 +149,21 @@ async function ensureEngine(): Promise<void> {
     if ('version' in (await probeEngine())) return;
   }
   await startDockerd();
+}
+
+/** skopeo (OCI archives) and docker-registry (a real registry on loopback): installed where we may, else named. */
+async function ensureTools(): Promise<void> {
+  const missing = [
+    ['skopeo', 'skopeo'],
+    ['docker-registry', 'docker-registry']
+  ].filter(([command]) => findExecutable(command as string) === null);
+  if (missing.length === 0) return;
+  const packages = missing.map(([, pkg]) => pkg as string);
+  if (process.platform === 'linux' && process.getuid?.() === 0 && findExecutable('apt-get') !== null) {
+    await aptInstall(packages);
+    return;
+  }
+  throw new Error(`The integration tests need ${packages.join(' and ')} (Debian packages of the same names); install them and rerun.`);
 }
 
 function findExecutable(name: string): string | null {

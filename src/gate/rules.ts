@@ -41,29 +41,28 @@ export function computeDelta(headBytes: number, baseBytes: number): Delta {
 }
 
 /**
- * Whether growth breaks the limit. With both a percentage and a size, only growth
- * beyond both fails, so a small image does not fail on a few kB and a large one
- * not on a fraction of a percent. Shrinking never does.
+ * The two-limit rule shared by max-increase and max-wasted: `amount` breaks a limit of a
+ * percentage (of `whole`) and/or a size; with both, only an amount beyond both does, so a
+ * small image does not fail on a few kB and a large one not on a fraction of a percent.
+ * Nothing (or less) never breaks it.
  */
-export function exceedsIncrease(deltaBytes: number, baseBytes: number, limit: IncreaseLimit): boolean {
-  if (deltaBytes <= 0) return false;
-  // Compare without dividing: an exact 10% stays 10%, and an empty base grows by "infinitely" many percent.
-  const overPercent = limit.percent === null ? null : deltaBytes * 100 > limit.percent * baseBytes;
-  const overBytes = limit.bytes === null ? null : deltaBytes > limit.bytes;
+function exceedsLimits(amount: number, whole: number, limit: { percent: number | null; bytes: number | null }): boolean {
+  if (amount <= 0) return false;
+  // Compare without dividing: an exact 10% stays 10%, and an empty whole grows by "infinitely" many percent.
+  const overPercent = limit.percent === null ? null : amount * 100 > limit.percent * whole;
+  const overBytes = limit.bytes === null ? null : amount > limit.bytes;
   if (overPercent === null && overBytes === null) return false;
   return (overPercent ?? true) && (overBytes ?? true);
 }
 
-/**
- * Whether wasted bytes break the limit: a size, a percentage of the image's uncompressed
- * size, or both — with both, only waste beyond both fails (the same rule as max-increase).
- */
+/** Whether growth against the base branch breaks `max-increase` (percent of the base image). */
+export function exceedsIncrease(deltaBytes: number, baseBytes: number, limit: IncreaseLimit): boolean {
+  return exceedsLimits(deltaBytes, baseBytes, limit);
+}
+
+/** Whether wasted bytes break `max-wasted` (percent of the image's uncompressed size). */
 export function exceedsWaste(wastedBytes: number, imageBytes: number, limit: WasteLimit): boolean {
-  if (wastedBytes <= 0) return false;
-  const overPercent = limit.percent === null ? null : wastedBytes * 100 > limit.percent * imageBytes;
-  const overBytes = limit.bytes === null ? null : wastedBytes > limit.bytes;
-  if (overPercent === null && overBytes === null) return false;
-  return (overPercent ?? true) && (overBytes ?? true);
+  return exceedsLimits(wastedBytes, imageBytes, limit);
 }
 
 function wastedShare(wastedBytes: number, imageBytes: number): string {
