@@ -70995,6 +70995,7 @@ function toImageReport(compared) {
         ...measured,
         layers: head?.anatomy?.layers ?? null,
         caches: head?.anatomy?.caches ?? null,
+        findings: [],
         reasons,
         baseError: baseSide?.error ?? null
     };

@@ -143,6 +143,7 @@ function toImageReport(compared: ComparedImage): ImageReport {
     ...measured,
     layers: head?.anatomy?.layers ?? null,
     caches: head?.anatomy?.caches ?? null,
+    findings: [],
     reasons,
     baseError: baseSide?.error ?? null
   };

@@ -85,6 +85,7 @@ export function imageReport(overrides: Partial<ImageReport> & { name: string }):
     layers: measured ? sampleLayers() : null,
     wasted: measured ? sampleWaste() : null,
     caches: measured ? sampleCaches() : null,
+    findings: [],
     reasons: [],
     error: null,
     baseError: null,

@@ -245,6 +245,7 @@ function report(name: string, overrides: Partial<ImageReport>): ImageReport {
     layers: null,
     wasted: null,
     caches: null,
+    findings: [],
     reasons: [],
     error: null,
     baseError: null,

@@ -116,6 +116,28 @@ export interface LeftoverCache {
   fromBase: boolean | null;
 }
 
+/**
+ * A piece of advice on one image: a size rule that fired on a Dockerfile line, or a
+ * smaller base image. Ordered by savings in the report (measured first).
+ */
+export interface Finding {
+  /** Stable id, e.g. `apt-lists-left`, `apk-no-cache`, `base-slim`; usable in `ignore:` and inline comments. */
+  rule: string;
+  /** 1-based Dockerfile line the advice is about; null when it is about the image as a whole. */
+  line: number | null;
+  severity: 'warning' | 'notice';
+  /** One line: what is wrong and why it costs bytes. */
+  message: string;
+  /** How to fix it: a sentence, and for base images and multi-stage builds a short Dockerfile sketch. */
+  fix: string;
+  /** What the fix would save; null when unknown. */
+  savingsBytes: number | null;
+  /** Which figure `savingsBytes` is: compressed for base images (as the registry stores them), uncompressed for layers. */
+  savingsMetric: 'compressed' | 'uncompressed' | null;
+  /** True when the bytes were measured (in this image's layers or in the registry), false when estimated or unknown. */
+  measured: boolean;
+}
+
 export interface ImageReport {
   /** Display name: the config's key, or the Dockerfile's repo-relative path. */
   name: string;
@@ -137,6 +159,8 @@ export interface ImageReport {
   layers: LayerReport[] | null;
   wasted: Waste | null;
   caches: LeftoverCache[] | null;
+  /** Advice with numbers, largest measured savings first; empty when there is nothing to say. */
+  findings: Finding[];
   /** Why this status, in words (one line each). */
   reasons: string[];
   /** Set when the PR's image failed to build or be measured. */
