@@ -8,6 +8,7 @@ import { exec } from './exec.js';
 import { gateMessage, hasChanges } from './gate/rules.js';
 import { actionInputReader, readInputs, type Inputs } from './inputs.js';
 import { runPipeline } from './pipeline.js';
+import { createRegistryClient } from './registry/client.js';
 import { upsertComment } from './report/comment.js';
 import { createOctokit } from './report/github.js';
 import { renderMarkdown } from './report/markdown.js';
@@ -69,6 +70,7 @@ async function measure(inputs: Inputs, workspace: string): Promise<Report> {
     {
       engine,
       exec,
+      registry: createRegistryClient({ log: core.debug }),
       log: core,
       hooks: {
         onStart: ({ side, target, index, total }) =>

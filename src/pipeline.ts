@@ -6,6 +6,8 @@ import type { Config } from './config/load.js';
 import { planTargets } from './discover/plan.js';
 import type { Target } from './discover/target.js';
 import type { Exec } from './exec.js';
+import { adviseImage, type Advice } from './advise/advise.js';
+import type { RegistryClient } from './registry/client.js';
 import { isFailing, judge, totals } from './gate/rules.js';
 import type { Inputs } from './inputs.js';
 import { messageOf } from './errors.js';
@@ -42,6 +44,8 @@ export interface PipelineOptions {
 export interface PipelineEffects {
   engine: Engine;
   exec: Exec;
+  /** Asked about smaller base images; never given the GitHub token. */
+  registry: RegistryClient;
   readImage?: ImageReader;
   hooks?: MeasureHooks;
   log: { info(message: string): void; warning(message: string): void };
@@ -103,7 +107,16 @@ export async function runPipeline(options: PipelineOptions, effects: PipelineEff
     }
   }
 
-  const images = compareImages(head, base).map(toImageReport);
+  const advice = new Map<string, Advice>();
+  for (const measurement of head) {
+    if (measurement.error || !measurement.size) continue;
+    const { target, anatomy } = measurement;
+    const result = await adviseImage({ root: options.root, target, anatomy, registry: effects.registry });
+    for (const problem of result.problems) effects.log.warning(problem);
+    advice.set(target.name, result);
+  }
+
+  const images = compareImages(head, base).map((compared) => toImageReport(compared, advice.get(compared.name)));
   return {
     version: 1,
     sizeMetric: 'uncompressed bytes: regular files in all layers',
@@ -115,7 +128,7 @@ export async function runPipeline(options: PipelineOptions, effects: PipelineEff
   };
 }
 
-function toImageReport(compared: ComparedImage): ImageReport {
+function toImageReport(compared: ComparedImage, advice: Advice | undefined): ImageReport {
   const { head, base: baseSide } = compared;
   const target = ((head ?? baseSide) as Measurement).target;
   // An image given only by reference has no Dockerfile to build on the base branch: nothing to compare.
@@ -133,7 +146,11 @@ function toImageReport(compared: ComparedImage): ImageReport {
     error: head?.error ?? null
   };
   const verdict = judge(measured);
-  const reasons = head?.analysisError ? [...verdict.reasons, `layers not analysed: ${head.analysisError}`] : verdict.reasons;
+  const reasons = [
+    ...verdict.reasons,
+    ...(head?.analysisError ? [`layers not analysed: ${head.analysisError}`] : []),
+    ...(advice?.problems ?? [])
+  ];
   return {
     name: compared.name,
     dockerfile: target.dockerfile,
@@ -143,7 +160,7 @@ function toImageReport(compared: ComparedImage): ImageReport {
     ...measured,
     layers: head?.anatomy?.layers ?? null,
     caches: head?.anatomy?.caches ?? null,
-    findings: [],
+    findings: advice?.findings ?? [],
     reasons,
     baseError: baseSide?.error ?? null
   };

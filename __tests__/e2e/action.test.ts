@@ -9,6 +9,9 @@ import { execa } from 'execa';
 import { createRepoPair, type RepoPair } from '../support/git-fixture.js';
 import { TEST_BASE, imageExists, makeBuildDir } from '../support/engine.js';
 import { startFakeGitHub, type FakeGitHub } from '../support/fake-github.js';
+import { startRegistry, type LocalRegistry } from '../support/registry.js';
+import { pushTestImages, removeLocalTags, type PushedImages } from '../support/token-registry.js';
+import { fetchManifest } from '../../src/registry/manifest.js';
 import { pullRequestPayload, pushPayload, runAction, type ActionRun } from '../support/run-action.js';
 import type { Report } from '../../src/report/types.js';
 
@@ -434,5 +437,73 @@ describe('an image given as an OCI archive, with no Docker daemon at all', () =>
     expect(app.wasted?.bytes).toBeGreaterThanOrEqual(2_000_000);
     expect(app.layers?.length).toBeGreaterThanOrEqual(3);
     expect(run.exitCode).toBe(0);
+  });
+});
+
+describe('advice with numbers: a smaller base measured in the registry, a cache measured in the image', () => {
+  let registry: LocalRegistry;
+  let pushed: PushedImages;
+  let repo: RepoPair;
+  let github: FakeGitHub;
+  let run: ActionRun;
+
+  beforeAll(async () => {
+    registry = await startRegistry();
+    pushed = await pushTestImages(registry.address);
+    repo = await createRepoPair({
+      base: {},
+      head: {
+        'api/Dockerfile': [
+          `FROM ${pushed.large}`,
+          'COPY app.py /app/app.py',
+          'RUN mkdir -p /root/.cache/pip && head -c 3000000 /dev/urandom > /root/.cache/pip/flask.whl && (pip install flask || true)',
+          ''
+        ].join('\n'),
+        'api/app.py': 'print("ok")\n',
+        'api/.dockerignore': '.git\n'
+      }
+    });
+    github = await startFakeGitHub({ owner: OWNER, repo: REPO, issueNumber: PR_NUMBER, token: TOKEN });
+    run = await runAction({
+      workspace: repo.checkout,
+      eventName: 'pull_request',
+      payload: await pullRequestPayload(repo.baseSha, repo.headSha),
+      apiUrl: github.url,
+      token: TOKEN,
+      inputs: { 'base-ref': '', platform: 'linux/amd64' }
+    });
+  });
+
+  afterAll(async () => {
+    await github?.close();
+    await repo?.cleanup();
+    await removeLocalTags(pushed?.localTags ?? []);
+    await registry?.stop();
+  });
+
+  const layerSum = async (tag: string) =>
+    (await fetchManifest(registry.address, 'library/python', tag)).layers.reduce((sum, layer) => sum + layer.size, 0);
+
+  test('the report holds the findings, largest measured saving first, savings equal to the registry to the byte', async () => {
+    const api = byName(reportOf(run), 'api/Dockerfile');
+    const rules = api.findings.map((finding) => finding.rule);
+    expect(rules.slice(0, 2)).toEqual(['base-alpine', 'base-slim']);
+    const large = await layerSum('3.12');
+    expect(api.findings[0]).toMatchObject({ line: 1, measured: true, savingsMetric: 'compressed', savingsBytes: large - (await layerSum('3.12-alpine')) });
+    expect(api.findings[1]?.savingsBytes).toBe(large - (await layerSum('3.12-slim')));
+    const pip = api.findings.find((finding) => finding.rule === 'pip-no-cache-dir');
+    expect(pip).toMatchObject({ line: 3, measured: true, savingsMetric: 'uncompressed' });
+    expect(pip?.savingsBytes).toBeGreaterThanOrEqual(3_000_000);
+    expect(run.exitCode).toBe(0);
+  });
+
+  test('the comment says how to shrink it, and the lines get annotations', () => {
+    const body = github.comments[0]?.body ?? '';
+    expect(body).toMatch(/how to shrink it/i);
+    expect(body).toContain(`${registry.address}/library/python:3.12-alpine`);
+    expect(body).toContain('--no-cache-dir');
+    expect(run.stdout).toMatch(/::(notice|warning) [^\n]*file=api\/Dockerfile,line=1[^\n]*::/);
+    expect(run.stdout).toMatch(/::warning [^\n]*file=api\/Dockerfile,line=3[^\n]*::/);
+    expect(github.errors).toEqual([]);
   });
 });

@@ -303,7 +303,8 @@ describe('job summary and annotations', () => {
     const annotations: { message: string; properties: object }[] = [];
     annotate(mixedReport, {
       error: (message, properties) => annotations.push({ message, properties }),
-      warning: () => undefined
+      warning: () => undefined,
+      notice: () => undefined
     });
     expect(annotations).toEqual([
       {

@@ -1,5 +1,5 @@
 import { isFailing, totals } from '../../src/gate/rules.js';
-import type { ImageReport, LayerReport, LeftoverCache, Report, Waste, WastedPath } from '../../src/report/types.js';
+import type { Finding, ImageReport, LayerReport, LeftoverCache, Report, Waste, WastedPath } from '../../src/report/types.js';
 
 const MB = 1e6;
 
@@ -64,6 +64,63 @@ export function sampleCaches(): LeftoverCache[] {
   return [{ path: '/var/lib/apt/lists', kind: 'apt', bytes: 18.4 * MB, files: 42, line: 4, fromBase: false }];
 }
 
+/** A finding with the fields a test is not about filled in. */
+export function finding(overrides: Partial<Finding> & { rule: string }): Finding {
+  return {
+    line: null,
+    severity: 'warning',
+    message: `${overrides.rule} fired`,
+    fix: 'Fix it.',
+    savingsBytes: null,
+    savingsMetric: null,
+    measured: false,
+    ...overrides
+  };
+}
+
+/**
+ * Advice on the sample image, in the producer's order (measured savings first):
+ * a slim base measured in the registry, the apt lists that line 4 leaves
+ * (measured in the image's layers: the sample's leftover cache), and two `RUN`s
+ * worth joining, with no figure.
+ */
+export function sampleFindings(): Finding[] {
+  return [
+    finding({
+      rule: 'base-slim',
+      line: 1,
+      severity: 'notice',
+      message: 'python:3.12 → python:3.12-slim: the slim variant of the same version leaves out compilers, headers and docs',
+      fix:
+        'Build in python:3.12 and run in python:3.12-slim:\n' +
+        'FROM python:3.12 AS build\n' +
+        'RUN pip install --no-cache-dir --prefix=/install -r requirements.txt\n' +
+        'FROM python:3.12-slim\n' +
+        'COPY --from=build /install /usr/local',
+      savingsBytes: 612 * MB,
+      savingsMetric: 'compressed',
+      measured: true
+    }),
+    finding({
+      rule: 'apt-lists-left',
+      line: 4,
+      severity: 'warning',
+      message: '`apt-get update` leaves the package lists in /var/lib/apt/lists, which ship in the layer',
+      fix: 'End the same RUN with `rm -rf /var/lib/apt/lists/*`.',
+      savingsBytes: 18.4 * MB,
+      savingsMetric: 'uncompressed',
+      measured: true
+    }),
+    finding({
+      rule: 'join-runs',
+      line: 7,
+      severity: 'notice',
+      message: 'The RUNs at lines 7 and 9 could be one: the files line 7 makes and line 9 deletes would never reach a layer',
+      fix: 'Join them with `&&` into one RUN.'
+    })
+  ];
+}
+
 /**
  * An image that is within its 250 MB budget and grew 1.2 MB, with the sample
  * anatomy; an image without a size has no anatomy. Override what a test is about.
@@ -114,7 +171,7 @@ export function reportOf(images: ImageReport[], overrides: Partial<Report> = {})
 
 /** One image of every status, in an order that is not the display order. */
 export const mixedImages: ImageReport[] = [
-  imageReport({ name: 'web' }),
+  imageReport({ name: 'web', findings: sampleFindings() }),
   imageReport({
     name: 'api',
     status: 'over-budget',
@@ -127,7 +184,18 @@ export const mixedImages: ImageReport[] = [
       { index: 3, fromBase: false, instruction: 'RUN pip install -r requirements.txt', line: 12, bytes: 200 * MB, compressedBytes: 81 * MB, files: 9100 }
     ],
     wasted: { bytes: 0, baseBytes: 0.12 * MB, paths: sampleWaste().paths.filter((path) => path.inBase) },
-    caches: [{ path: '/root/.cache/pip', kind: 'pip', bytes: 60 * MB, files: 830, line: 12, fromBase: false }]
+    caches: [{ path: '/root/.cache/pip', kind: 'pip', bytes: 60 * MB, files: 830, line: 12, fromBase: false }],
+    findings: [
+      finding({
+        rule: 'pip-no-cache-dir',
+        line: 12,
+        message: '`pip install` without `--no-cache-dir` keeps the downloaded wheels in /root/.cache/pip',
+        fix: 'Add `--no-cache-dir` to `pip install`.',
+        savingsBytes: 60 * MB,
+        savingsMetric: 'uncompressed',
+        measured: true
+      })
+    ]
   }),
   imageReport({
     name: 'docs',

@@ -14,7 +14,8 @@ function target(name: string): Target {
     platform: null,
     budget: null,
     maxIncrease: null,
-    maxWasted: null
+    maxWasted: null,
+    ignore: []
   };
 }
 

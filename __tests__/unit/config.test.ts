@@ -6,7 +6,7 @@ import { loadConfig, parseConfig, type Config } from '../../src/config/load.js';
 import { UserError } from '../../src/errors.js';
 
 const FILE = '.github/footprint.yml';
-const IMAGE_KEYS = 'dockerfile, context, target, build-args, platform, budget, max-increase, max-wasted, metric, skip';
+const IMAGE_KEYS = 'dockerfile, context, target, build-args, platform, budget, max-increase, max-wasted, metric, ignore, skip';
 const SIZE_HINT = 'expected a number with a unit such as 250MB, 1.2GB, 300MiB or 900kB (a bare number means MB)';
 
 function yaml(...lines: string[]): string {
@@ -32,6 +32,7 @@ describe('parseConfig: valid files', () => {
         'max-increase: 10%, 5MB',
         'max-wasted: 20MB, 10%',
         'metric: compressed',
+        'ignore: [join-runs]',
         'images:',
         '  api:',
         '    dockerfile: ./svc/api/Dockerfile',
@@ -46,6 +47,8 @@ describe('parseConfig: valid files', () => {
         '    max-increase: 25MB',
         '    max-wasted: 5%',
         '    metric: uncompressed',
+        '    ignore:',
+        '      - pip-no-cache-dir',
         '  worker:',
         '    skip: true',
         '  svc/web/Dockerfile:',
@@ -59,6 +62,7 @@ describe('parseConfig: valid files', () => {
       maxIncrease: { percent: 10, bytes: 5_000_000, source: '10%, 5MB' },
       maxWasted: { percent: 10, bytes: 20_000_000, source: '20MB, 10%' },
       metric: 'compressed',
+      ignore: ['join-runs'],
       images: [
         {
           name: 'api',
@@ -71,6 +75,7 @@ describe('parseConfig: valid files', () => {
           maxIncrease: { percent: null, bytes: 25_000_000, source: '25MB' },
           maxWasted: { percent: 5, bytes: null, source: '5%' },
           metric: 'uncompressed',
+          ignore: ['pip-no-cache-dir'],
           skip: false
         },
         {
@@ -84,6 +89,7 @@ describe('parseConfig: valid files', () => {
           maxIncrease: null,
           maxWasted: null,
           metric: null,
+          ignore: [],
           skip: true
         },
         {
@@ -97,6 +103,7 @@ describe('parseConfig: valid files', () => {
           maxIncrease: null,
           maxWasted: null,
           metric: null,
+          ignore: [],
           skip: false
         }
       ]
@@ -108,7 +115,7 @@ describe('parseConfig: valid files', () => {
     ['only comments', '# nothing yet\n'],
     ['an explicit null document', '~\n']
   ])('%s is an empty config', (_label, text) => {
-    expect(parseConfig(text, FILE)).toEqual({ file: FILE, budget: null, maxIncrease: null, maxWasted: null, metric: null, images: [] });
+    expect(parseConfig(text, FILE)).toEqual({ file: FILE, budget: null, maxIncrease: null, maxWasted: null, metric: null, ignore: [], images: [] });
   });
 
   test('images in file order', () => {
@@ -160,7 +167,7 @@ describe('parseConfig: errors name the file, line and key', () => {
     [
       'unknown top-level key',
       yaml('budget: 1GB', '', 'budgets: 2GB'),
-      `${FILE}:3: unknown key "budgets" (expected one of budget, max-increase, max-wasted, metric, images)`
+      `${FILE}:3: unknown key "budgets" (expected one of budget, max-increase, max-wasted, metric, ignore, images)`
     ],
     [
       'wrong type for a size',
@@ -178,6 +185,8 @@ describe('parseConfig: errors name the file, line and key', () => {
     ],
     ['empty dockerfile', yaml('images:', '  api:', '    dockerfile: ""'), `${FILE}:3: images.api.dockerfile: must not be empty`],
     ['top level a list', yaml('- api'), `${FILE}:1: must be object`],
+    ['ignore not a list', yaml('ignore: join-runs'), `${FILE}:1: ignore: must be array`],
+    ['ignore with a rule twice', yaml('ignore: [a, a]'), `${FILE}:1: ignore: lists an item more than once`],
     [
       'an unknown metric',
       yaml('budget: 1GB', 'metric: gzip'),
@@ -255,7 +264,7 @@ describe('loadConfig', () => {
 
   test('a missing file that was not asked for is an empty config', async () => {
     const config = await loadConfig(join(dir, 'missing.yml'), { required: false, displayPath: FILE });
-    expect(config).toEqual({ file: null, budget: null, maxIncrease: null, maxWasted: null, metric: null, images: [] });
+    expect(config).toEqual({ file: null, budget: null, maxIncrease: null, maxWasted: null, metric: null, ignore: [], images: [] });
   });
 
   test.each([

@@ -1,28 +1,34 @@
 import { describe, expect, it } from '@jest/globals';
 import { UserError } from '../../src/errors.js';
 import {
+  adviceOf,
   baseLabel,
   budgetText,
   changeText,
   commentMarker,
   compressedText,
   isOverWasteLimit,
+  measuredSavings,
   originText,
   renderMarkdown,
+  savingsText,
+  splitFix,
   verdict,
   wastedText,
   wasteWhere
 } from '../../src/report/markdown.js';
-import { annotate, commonFolder, imageWarnings, type AnnotationProperties } from '../../src/report/summary.js';
-import type { ImageReport, LayerReport, Report, WastedPath } from '../../src/report/types.js';
+import { adviceAnnotations, annotate, commonFolder, imageWarnings, warningsBesideAdvice, type AnnotationProperties } from '../../src/report/summary.js';
+import type { Finding, ImageReport, LayerReport, Report, WastedPath } from '../../src/report/types.js';
 import {
   allOkReport,
   bareImage,
+  finding,
   hugeLogReport,
   imageReport,
   manyImagesReport,
   mixedReport,
   reportOf,
+  sampleFindings,
   sampleWaste
 } from '../support/report-fixtures.js';
 
@@ -707,17 +713,43 @@ describe('renderMarkdown', () => {
 });
 
 describe('annotations', () => {
-  type Annotation = { level: 'error' | 'warning'; message: string; properties: AnnotationProperties };
+  type Annotation = { level: 'error' | 'warning' | 'notice'; message: string; properties: AnnotationProperties };
   function annotations(report: Report): Annotation[] {
     const found: Annotation[] = [];
     annotate(report, {
       error: (message, properties) => found.push({ level: 'error', message, properties }),
-      warning: (message, properties) => found.push({ level: 'warning', message, properties })
+      warning: (message, properties) => found.push({ level: 'warning', message, properties }),
+      notice: (message, properties) => found.push({ level: 'notice', message, properties })
     });
     return found;
   }
 
-  it('puts an error on the largest Dockerfile layer of each failing image, then warnings on the lines that left waste or caches', () => {
+  /** The sample advice on web: a notice on the FROM line, a warning on line 4 (where the apt cache warning is dropped), a notice on line 7. */
+  const webAdvice: Annotation[] = [
+    {
+      level: 'notice',
+      message:
+        'python:3.12 → python:3.12-slim: the slim variant of the same version leaves out compilers, headers and docs. ' +
+        'Build in python:3.12 and run in python:3.12-slim. (−612.0 MB compressed, measured)',
+      properties: { title: 'web: base-slim', file: 'web/Dockerfile', startLine: 1 }
+    },
+    {
+      level: 'warning',
+      message:
+        '`apt-get update` leaves the package lists in /var/lib/apt/lists, which ship in the layer. ' +
+        'End the same RUN with `rm -rf /var/lib/apt/lists/*`. (−18.4 MB, measured in this image)',
+      properties: { title: 'web: apt-lists-left', file: 'web/Dockerfile', startLine: 4 }
+    },
+    {
+      level: 'notice',
+      message:
+        'The RUNs at lines 7 and 9 could be one: the files line 7 makes and line 9 deletes would never reach a layer. ' +
+        'Join them with `&&` into one RUN.',
+      properties: { title: 'web: join-runs', file: 'web/Dockerfile', startLine: 7 }
+    }
+  ];
+
+  it('puts an error on the largest Dockerfile layer of each failing image, then the advice and warnings on the lines that left waste or caches', () => {
     expect(annotations(mixedReport)).toEqual([
       {
         level: 'error',
@@ -736,10 +768,13 @@ describe('annotations', () => {
       },
       {
         level: 'warning',
-        message: '60.0 MB of pip cache left in the image (/root/.cache/pip)',
-        properties: { title: 'api: leftover cache', file: 'api/Dockerfile', startLine: 12 }
+        message:
+          '`pip install` without `--no-cache-dir` keeps the downloaded wheels in /root/.cache/pip. ' +
+          'Add `--no-cache-dir` to `pip install`. (−60.0 MB, measured in this image)',
+        properties: { title: 'api: pip-no-cache-dir', file: 'api/Dockerfile', startLine: 12 }
       },
       ...['batch', 'web', 'cron'].flatMap((name) => [
+        ...(name === 'web' ? webAdvice : []),
         {
           level: 'warning',
           message: '19.5 MB shipped but deleted or replaced at line 9 (/tmp/build)',
@@ -750,7 +785,7 @@ describe('annotations', () => {
           message: '18.4 MB of apt cache left in the image (/var/lib/apt/lists)',
           properties: { title: `${name}: leftover cache`, file: `${name}/Dockerfile`, startLine: 4 }
         }
-      ])
+      ]).filter((annotation) => annotation.properties.title !== 'web: leftover cache')
     ]);
   });
 
@@ -828,5 +863,371 @@ describe('annotations', () => {
       imageReport({ name: 'ref', dockerfile: null, image: 'ghcr.io/acme/ref:1' })
     ]);
     expect(annotations(report)).toEqual([]);
+  });
+});
+
+/** `count` findings on lines 1…count, measured savings falling, each with a long message and a Dockerfile sketch. */
+function manyFindings(count: number): Finding[] {
+  return Array.from({ length: count }, (_, index) =>
+    finding({
+      rule: `rule-${index}`,
+      line: index + 1,
+      message: `Finding ${index}: ${'the layer keeps bytes it does not need at run time and they ship in every pull; '.repeat(4)}`,
+      fix: `Do it in one stage, then copy the result:\n${Array.from({ length: 8 }, (_, step) => `RUN step-${step} --with a few arguments for the sketch`).join('\n')}`,
+      savingsBytes: (count - index) * MB,
+      savingsMetric: 'uncompressed',
+      measured: true
+    })
+  );
+}
+
+/** The "How to shrink it" section of an image's block, up to the next section or the end of the block. */
+function adviceSectionOf(markdown: string, name: string): string | null {
+  const block = anatomyBlock(markdown, name);
+  if (block === null || !block.includes('**How to shrink it**')) return null;
+  const start = block.indexOf('**How to shrink it**');
+  const end = block.slice(start).search(/\n\n\*\*(\d|The |Wasted|Leftover)/);
+  return end < 0 ? block.slice(start, block.lastIndexOf('\n\n</details>')) : block.slice(start, start + end);
+}
+
+/** The list items of a section: one per finding. */
+function adviceItems(section: string): string[] {
+  return section.split('\n').filter((line) => line.startsWith('- **'));
+}
+
+describe('advice', () => {
+  it.each<[string, Partial<Finding>, string]>([
+    ['measured in a registry', { savingsBytes: 612 * MB, savingsMetric: 'compressed', measured: true }, '−612.0 MB compressed, measured'],
+    ['measured in the image', { savingsBytes: 18.4 * MB, savingsMetric: 'uncompressed', measured: true }, '−18.4 MB, measured in this image'],
+    ['measured, metric not given', { savingsBytes: 2 * MB, savingsMetric: null, measured: true }, '−2.0 MB, measured in this image'],
+    ['estimated, compressed', { savingsBytes: 5 * MB, savingsMetric: 'compressed', measured: false }, 'about −5.0 MB compressed, estimated'],
+    ['estimated', { savingsBytes: 900, savingsMetric: 'uncompressed', measured: false }, 'about −900 B, estimated'],
+    ['unknown', { savingsBytes: null, savingsMetric: null, measured: false }, 'saving unknown']
+  ])('the saving %s reads %p', (_, overrides, text) => {
+    expect(savingsText(finding({ rule: 'r', ...overrides }))).toBe(text);
+  });
+
+  it.each<[string, string, { text: string; sketch: string | null }]>([
+    ['a sentence', 'Add `--no-cache-dir`.', { text: 'Add `--no-cache-dir`.', sketch: null }],
+    ['a sentence and a sketch', 'Use a slim base:\nFROM python:3.12-slim\nCOPY . /app', { text: 'Use a slim base:', sketch: 'FROM python:3.12-slim\nCOPY . /app' }],
+    ['blank lines around the sketch, CRLF', 'Use it:\r\n\r\nFROM a\r\n  RUN b\r\n\r\n', { text: 'Use it:', sketch: 'FROM a\n  RUN b' }],
+    ['an empty fix', '', { text: '', sketch: null }]
+  ])('splits a fix: %s', (_, fix, parts) => {
+    expect(splitFix(fix)).toEqual(parts);
+  });
+
+  it.each<[string, Partial<Finding>[], { compressed: number; uncompressed: number }]>([
+    ['nothing', [], { compressed: 0, uncompressed: 0 }],
+    [
+      'alternatives for one FROM count once, the largest',
+      [
+        { line: 1, savingsBytes: 600 * MB, savingsMetric: 'compressed', measured: true },
+        { line: 1, savingsBytes: 640 * MB, savingsMetric: 'compressed', measured: true }
+      ],
+      { compressed: 640 * MB, uncompressed: 0 }
+    ],
+    [
+      'different lines add up, each metric apart',
+      [
+        { line: 1, savingsBytes: 600 * MB, savingsMetric: 'compressed', measured: true },
+        { line: 4, savingsBytes: 18 * MB, savingsMetric: 'uncompressed', measured: true },
+        { line: 12, savingsBytes: 60 * MB, savingsMetric: 'uncompressed', measured: true }
+      ],
+      { compressed: 600 * MB, uncompressed: 78 * MB }
+    ],
+    [
+      'estimates and unknowns do not count',
+      [
+        { line: 2, savingsBytes: 9 * MB, savingsMetric: 'uncompressed', measured: false },
+        { line: 3, savingsBytes: null, measured: false }
+      ],
+      { compressed: 0, uncompressed: 0 }
+    ]
+  ])('measured savings: %s', (_, findings, total) => {
+    expect(measuredSavings(findings.map((overrides, index) => finding({ rule: `r${index}`, ...overrides })))).toEqual(total);
+  });
+
+  it('orders findings for display: measured savings largest first, then estimated ones, then those without a figure', () => {
+    const findings = [
+      finding({ rule: 'unknown-a' }),
+      finding({ rule: 'estimated-small', savingsBytes: 1 * MB }),
+      finding({ rule: 'measured-small', savingsBytes: 2 * MB, measured: true }),
+      finding({ rule: 'estimated-big', savingsBytes: 900 * MB }),
+      finding({ rule: 'unknown-b' }),
+      finding({ rule: 'measured-big', savingsBytes: 600 * MB, savingsMetric: 'compressed', measured: true })
+    ];
+    const image = imageReport({ name: 'a', findings });
+    expect(adviceOf(image).map((item) => item.rule)).toEqual([
+      'measured-big',
+      'measured-small',
+      'estimated-big',
+      'estimated-small',
+      'unknown-a',
+      'unknown-b'
+    ]);
+    expect(image.findings.map((item) => item.rule)[0]).toBe('unknown-a');
+  });
+
+  describe('in the comment', () => {
+    const markdown = renderMarkdown(mixedReport, { key: 'default' });
+
+    it('opens the block of an image with advice with "How to shrink it": savings, line, rule, message, fix and sketch', () => {
+      expect(anatomyBlock(markdown, 'web')!.split('\n')[0]).toBe('<details><summary>🔎 web — how to shrink it, layers, waste and caches</summary>');
+      expect(adviceSectionOf(markdown, 'web')).toBe(
+        [
+          '**How to shrink it** — could save about 612.0 MB compressed and 18.4 MB uncompressed, measured',
+          '',
+          '- **−612.0 MB compressed, measured** · web/Dockerfile:1 · `base-slim`<br>python:3.12 → python:3.12-slim: the slim variant of the ' +
+            'same version leaves out compilers, headers and docs<br>**Fix:** Build in python:3.12 and run in python:3.12-slim:',
+          '  ```dockerfile',
+          '  FROM python:3.12 AS build',
+          '  RUN pip install --no-cache-dir --prefix=/install -r requirements.txt',
+          '  FROM python:3.12-slim',
+          '  COPY --from=build /install /usr/local',
+          '  ```',
+          '- **−18.4 MB, measured in this image** · web/Dockerfile:4 · `apt-lists-left`<br>\\`apt-get update\\` leaves the package lists in ' +
+            '/var/lib/apt/lists, which ship in the layer<br>**Fix:** End the same RUN with \\`rm -rf /var/lib/apt/lists/\\*\\`.',
+          '- **saving unknown** · web/Dockerfile:7 · `join-runs`<br>The RUNs at lines 7 and 9 could be one: the files line 7 makes and line 9 ' +
+            'deletes would never reach a layer<br>**Fix:** Join them with \\`&amp;&amp;\\` into one RUN.'
+        ].join('\n')
+      );
+      expect(adviceSectionOf(markdown, 'batch')).toBeNull();
+    });
+
+    it('says under the table what the measured advice adds up to', () => {
+      const lines = markdown.split('\n');
+      const total = lines.findIndex((line) => line.startsWith('| **Total**'));
+      expect(lines.slice(total + 1, total + 3)).toEqual([
+        '',
+        '💡 Advice below could save about 612.0 MB compressed and 78.4 MB uncompressed (measured) across 2 images.'
+      ]);
+    });
+
+    it.each<[string, Finding[], string | null]>([
+      ['no advice', [], null],
+      ['advice without figures', [finding({ rule: 'join-runs', line: 3 })], null],
+      ['estimates only', [finding({ rule: 'x', line: 3, savingsBytes: 5 * MB })], null],
+      [
+        'a saving measured in the image',
+        [finding({ rule: 'x', line: 3, savingsBytes: 5 * MB, savingsMetric: 'uncompressed', measured: true })],
+        '💡 Advice below could save about 5.0 MB (measured) across 1 image.'
+      ]
+    ])('the savings line with %s', (_, findings, line) => {
+      const body = renderMarkdown(reportOf([imageReport({ name: 'a', findings })]), { key: 'default' });
+      const found = body.split('\n').find((text) => text.startsWith('💡')) ?? null;
+      expect(found).toBe(line);
+    });
+
+    it('counts no advice of unchanged images, which are folded away', () => {
+      const advice = [finding({ rule: 'x', line: 3, savingsBytes: 5 * MB, savingsMetric: 'uncompressed', measured: true })];
+      const report = reportOf([imageReport({ name: 'same', status: 'unchanged', comparison: 'unchanged', findings: advice })]);
+      const body = renderMarkdown(report, { key: 'default' });
+      expect(body).not.toContain('💡');
+      expect(body).not.toContain('How to shrink it');
+    });
+
+    it.each<[string, ImageReport, string | null]>([
+      ['advice without an anatomy', bareImage({ name: 'a', layers: [], findings: sampleFindings() }), 'how to shrink it'],
+      [
+        'a failed build with advice',
+        imageReport({ name: 'a', status: 'failed', size: null, delta: null, findings: sampleFindings() }),
+        'how to shrink it'
+      ],
+      ['an anatomy without advice', bareImage({ name: 'a' }), 'layers'],
+      ['an unchanged image with advice', imageReport({ name: 'a', status: 'unchanged', comparison: 'unchanged', findings: sampleFindings() }), null]
+    ])('the block title for %s', (_, image, title) => {
+      const block = anatomyBlock(renderMarkdown(reportOf([image]), { key: 'default' }), 'a');
+      expect(block?.split('\n')[0] ?? null).toBe(title === null ? null : `<details><summary>🔎 a — ${title}</summary>`);
+    });
+
+    it.each<[string, Partial<ImageReport>, Partial<Finding>, string]>([
+      ['a Dockerfile line', {}, { line: 3 }, ' · a/Dockerfile:3 · '],
+      ['the whole image', {}, { line: null }, ' · the whole image · '],
+      ['an image given by reference', { dockerfile: null, image: 'ghcr.io/acme/a:1' }, { line: 3 }, ' · line 3 · ']
+    ])('names where the advice applies: %s', (_, overrides, at, where) => {
+      const image = bareImage({ name: 'a', ...overrides, findings: [finding({ rule: 'x', ...at })] });
+      expect(adviceItems(adviceSectionOf(renderMarkdown(reportOf([image]), { key: 'default' }), 'a')!)[0]).toContain(where);
+    });
+
+    it('shows the first 10 of many, saying so, and cuts a very long sketch with a note', () => {
+      const findings = manyFindings(12);
+      findings[0] = { ...findings[0]!, fix: `Use a builder:\n${Array.from({ length: 40 }, (_, index) => `RUN s${index}`).join('\n')}` };
+      const section = adviceSectionOf(renderMarkdown(reportOf([bareImage({ name: 'a', findings })]), { key: 'default' }), 'a')!;
+      expect(section.split('\n')[0]).toBe('**How to shrink it** — could save about 78.0 MB, measured (the first 10 of 12 shown)');
+      expect(adviceItems(section)).toHaveLength(10);
+      expect(section).toContain('\n  RUN s29\n  # … 10 more lines in the report output\n  ```\n');
+      expect(section).not.toContain('RUN s30');
+    });
+  });
+
+  describe('escaping repository and registry text in the advice', () => {
+    const hostile = '</details></summary> `tick` ``two`` @octocat #12 <img src=x> a|b <!-- footprint:default --> [x](javascript:alert(1))';
+    const sketch = ['FROM python:3.12-slim', '```', '</details>', '@octocat', '<!-- footprint:default -->', 'RUN a | b'].join('\n');
+    const image = bareImage({
+      name: 'a',
+      layers: [],
+      findings: [
+        finding({ rule: 'base-slim', line: 1, message: hostile, fix: `${hostile}\n${sketch}`, savingsBytes: 9 * MB, measured: true }),
+        finding({ rule: 'evil`rule|<b>', line: 2, message: `two\nlines ${hostile}`, fix: hostile })
+      ]
+    });
+    const markdown = renderMarkdown(reportOf([image]), { key: 'default' });
+    const section = adviceSectionOf(markdown, 'a')!;
+    /** The markdown with the Dockerfile sketches taken out. */
+    const outsideSketches = markdown.replace(/\n {2}(`{3,})dockerfile\n[\s\S]*?\n {2}\1\n/g, '\n');
+
+    it('keeps one list item per finding, each on one line, and the sketch exactly, in a fence nothing closes early', () => {
+      expect(adviceItems(section)).toHaveLength(2);
+      const fence = /\n {2}(`{3,})dockerfile\n/.exec(section)![1]!;
+      expect(fence.length).toBe(4);
+      const start = section.indexOf(`  ${fence}dockerfile\n`) + fence.length + '  dockerfile\n'.length;
+      const end = section.indexOf(`\n  ${fence}\n`, start);
+      expect(section.slice(start, end).split('\n').map((line) => line.slice(2))).toEqual(sketch.split('\n'));
+    });
+
+    it('lets no HTML, mention, link or second marker through outside the sketch', () => {
+      const live = liveText(outsideSketches);
+      expect(live).not.toMatch(/<(img|script|b|a )[\s>]/i);
+      expect(live).not.toMatch(/@(?!&#8203;)/);
+      expect(live).not.toMatch(/(^|[^\\])\[x(^|[^\\])\]/);
+      expect(live.match(/<details>/g)).toHaveLength(1);
+      expect(live.match(/<\/details>/g)).toHaveLength(1);
+      expect(live.match(/<\/summary>/g)).toHaveLength(1);
+      expect(outsideSketches.indexOf('<!-- footprint:default -->')).toBe(0);
+      expect(outsideSketches.lastIndexOf('<!-- footprint:default -->')).toBe(0);
+      expect(markdown.startsWith('<!-- footprint:default -->\n')).toBe(true);
+    });
+
+    it('escapes the pipe, the backticks and the rule id', () => {
+      const [first, second] = adviceItems(section);
+      expect(first).toContain('a\\|b');
+      expect(first).toContain('\\`tick\\` \\`\\`two\\`\\`');
+      expect(second).toContain(' · ``evil`rule|<b>``<br>');
+      expect(second).toContain('<br>two lines &lt;/details&gt;');
+    });
+  });
+
+  describe('staying under the comment limit', () => {
+    const limitText = 'the comment limit is 65,536 characters';
+
+    it('first shows fewer pieces of advice per image, the same number in each, keeping every block whole otherwise', () => {
+      const images = Array.from({ length: 7 }, (_, index) =>
+        imageReport({ name: `svc-${index}`, status: index === 0 ? 'over-budget' : 'ok', findings: manyFindings(20) })
+      );
+      const markdown = renderMarkdown(reportOf(images), { key: 'default' });
+      expect(markdown.length).toBeLessThanOrEqual(65536);
+      const shown = Number(/the advice shows only the first (\d+) tips for each image/.exec(markdown)![1]);
+      expect(shown).toBeGreaterThan(1);
+      expect(shown).toBeLessThan(10);
+      expect(markdown).toContain(`⚠️ Truncated (${limitText}): the advice shows only the first ${shown} tips for each image.`);
+      expect(blockNames(markdown)).toHaveLength(7);
+      for (const image of images) {
+        const section = adviceSectionOf(markdown, image.name)!;
+        expect(adviceItems(section)).toHaveLength(shown);
+        expect(section.split('\n')[0]).toContain(`(the first ${shown} of 20 shown)`);
+        expect(anatomyBlock(markdown, image.name)).toContain('**6 layers**');
+      }
+    });
+
+    it('then drops the advice of passing images, keeping that of failing ones, before any anatomy', () => {
+      const images = Array.from({ length: 100 }, (_, index) =>
+        bareImage({
+          name: `svc-${String(index).padStart(3, '0')}`,
+          layers: [],
+          status: index % 10 === 0 ? 'over-budget' : 'ok',
+          findings: manyFindings(20)
+        })
+      );
+      const markdown = renderMarkdown(reportOf(images), { key: 'default' });
+      expect(markdown.length).toBeLessThanOrEqual(65536);
+      const advised = blockNames(markdown);
+      const failing = images.filter((image) => image.status === 'over-budget').map((image) => image.name);
+      expect(advised.slice(0, 10)).toEqual(failing);
+      expect(advised.length).toBeGreaterThan(10);
+      expect(advised.length).toBeLessThan(100);
+      for (const name of advised) expect(adviceItems(adviceSectionOf(markdown, name)!)).toHaveLength(1);
+      expect(markdown).toContain(
+        `⚠️ Truncated (${limitText}): the advice for ${100 - advised.length} images not shown; the advice shows only the first tip for each image.`
+      );
+      expect(mainTableNames(markdown)).toHaveLength(101);
+    });
+
+    it('with 300 images of 20 pieces of advice each, stays under the limit and keeps the marker and every failing row', () => {
+      const report = reportOf(
+        Array.from({ length: 300 }, (_, index) => {
+          const name = `service-${String(index).padStart(4, '0')}`;
+          return index % 10 === 0
+            ? imageReport({ name, status: 'over-budget', reasons: [`${name} is 50.0 MB over the 250MB budget`], findings: manyFindings(20) })
+            : imageReport({ name, findings: manyFindings(20) });
+        })
+      );
+      const markdown = renderMarkdown(report, { key: 'default' });
+      expect(markdown.length).toBeLessThanOrEqual(65536);
+      expect(markdown.startsWith('<!-- footprint:default -->\n')).toBe(true);
+      const failing = report.images.filter((image) => image.status === 'over-budget').map((image) => image.name);
+      const names = mainTableNames(markdown);
+      expect(names.slice(0, failing.length)).toEqual(failing);
+      for (const name of failing) expect(markdown).toContain(`- **${name}**: ${name} is 50.0 MB over the 250MB budget`);
+      const blocks = blockNames(markdown);
+      expect(blocks).toEqual(failing.slice(0, blocks.length));
+      const advised = blocks.filter((name) => adviceSectionOf(markdown, name) !== null);
+      expect(markdown).toMatch(/⚠️ Truncated \(the comment limit is 65,536 characters\): [^\n]*the advice for [\d,]+ images not shown/);
+      expect(markdown).toContain(`the advice for ${(names.length - 1 - advised.length).toLocaleString('en-US')} images not shown`);
+      expect(markdown).toContain('💡 Advice below could save about');
+    });
+  });
+
+  describe('annotations', () => {
+    const measured = (rule: string, line: number, mb: number): Finding =>
+      finding({ rule, line, savingsBytes: mb * MB, savingsMetric: 'uncompressed', measured: true });
+
+    it('gives each finding with a line one annotation of its severity on that line, once per rule and line', () => {
+      const image = bareImage({
+        name: 'a',
+        findings: [
+          measured('apk-no-cache', 3, 5),
+          measured('apk-no-cache', 3, 5),
+          finding({ rule: 'apk-virtual', line: 3, severity: 'notice' }),
+          finding({ rule: 'copy-all', line: null })
+        ]
+      });
+      expect(adviceAnnotations(image)).toEqual([
+        { level: 'warning', line: 3, title: 'a: apk-no-cache', message: 'apk-no-cache fired. Fix it. (−5.0 MB, measured in this image)' },
+        { level: 'notice', line: 3, title: 'a: apk-virtual', message: 'apk-virtual fired. Fix it.' }
+      ]);
+    });
+
+    it('annotates at most 10 findings per image, largest measured savings first', () => {
+      const image = bareImage({ name: 'a', findings: Array.from({ length: 15 }, (_, index) => measured(`r${index}`, index + 1, index + 1)) });
+      expect(adviceAnnotations(image).map((annotation) => annotation.line)).toEqual([15, 14, 13, 12, 11, 10, 9, 8, 7, 6]);
+    });
+
+    it('gives the sentence of a fix with a sketch, and shows control characters as pictures', () => {
+      const image = bareImage({
+        name: 'a',
+        findings: [finding({ rule: 'multi-stage', line: 1, message: 'go\u0007 toolchain', fix: 'Build in a stage:\nFROM golang AS build\nFROM scratch' })]
+      });
+      expect(adviceAnnotations(image)[0]!.message).toBe('go␇ toolchain. Build in a stage.');
+    });
+
+    it.each<[string, Finding[], number[]]>([
+      ['a finding measured in the image on the line drops its waste and cache warnings', [measured('apt-lists-left', 4, 18.4), measured('x', 7, 19.5)], []],
+      ['a finding without a figure keeps them', [finding({ rule: 'join-runs', line: 7 }), finding({ rule: 'apt-no-recommends', line: 4 })], [7, 4]],
+      ['a base image saving keeps them', [finding({ rule: 'base-slim', line: 4, savingsBytes: 600 * MB, savingsMetric: 'compressed', measured: true })], [7, 4]],
+      ['a finding on another line keeps them', [measured('pip-no-cache-dir', 12, 60)], [7, 4]]
+    ])('%s', (_, findings, lines) => {
+      const image = imageReport({ name: 'a', findings });
+      expect(warningsBesideAdvice(image).map((warning) => warning.line)).toEqual(lines);
+    });
+
+    it('annotates advice neither for unchanged images nor for images without a Dockerfile', () => {
+      const report = reportOf([
+        imageReport({ name: 'same', status: 'unchanged', comparison: 'unchanged', findings: sampleFindings() }),
+        imageReport({ name: 'ref', dockerfile: null, image: 'ghcr.io/acme/ref:1', findings: sampleFindings() })
+      ]);
+      const calls: string[] = [];
+      annotate(report, { error: () => calls.push('error'), warning: () => calls.push('warning'), notice: () => calls.push('notice') });
+      expect(calls).toEqual([]);
+    });
   });
 });

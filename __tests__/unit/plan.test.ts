@@ -51,13 +51,14 @@ function entry(name: string, settings: Partial<ImageConfig> = {}): ImageConfig {
     maxIncrease: null,
     maxWasted: null,
     metric: null,
+    ignore: [],
     skip: false,
     ...settings
   };
 }
 
 function config(images: ImageConfig[], top: Partial<Config> = {}): Config {
-  return { file: '.github/footprint.yml', budget: null, maxIncrease: null, maxWasted: null, metric: null, images, ...top };
+  return { file: '.github/footprint.yml', budget: null, maxIncrease: null, maxWasted: null, metric: null, ignore: [], images, ...top };
 }
 
 /** A target for a Dockerfile with no settings. */
@@ -72,7 +73,8 @@ function plain(name: string, dockerfile: string | null, context: string | null, 
     platform: null,
     budget: null,
     maxIncrease: null,
-    maxWasted: null
+    maxWasted: null,
+    ignore: []
   };
 }
 
@@ -298,6 +300,11 @@ describe('planTargets: precedence (image config > config top level > inputs)', (
       { maxWasted: waste('5%', null, 5) }
     ],
     ['max-wasted from the inputs', config([]), { maxWasted: waste('30MB', 30e6, null) }],
+    [
+      'ignore: the image adds to the top-level list',
+      config([entry('Dockerfile', { ignore: ['pip-no-cache-dir', 'join-runs'] })], { ignore: ['join-runs'] }),
+      { ignore: ['join-runs', 'pip-no-cache-dir'] }
+    ],
     [
       'the metric applies to a budget from another level',
       config([entry('Dockerfile', { metric: 'compressed' })], { budget: budget(200) }),

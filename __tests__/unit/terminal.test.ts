@@ -1,8 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
 import { stripVTControlCharacters } from 'node:util';
-import { displayWidth, renderTerminal } from '../../src/report/terminal.js';
-import type { ImageReport } from '../../src/report/types.js';
-import { bareImage, imageReport, mixedReport, reportOf } from '../support/report-fixtures.js';
+import { displayWidth, renderTerminal, savingsCell } from '../../src/report/terminal.js';
+import type { Finding, ImageReport } from '../../src/report/types.js';
+import { bareImage, finding, imageReport, mixedReport, reportOf, sampleFindings } from '../support/report-fixtures.js';
 
 const MB = 1e6;
 
@@ -39,6 +39,21 @@ describe('displayWidth', () => {
   });
 });
 
+/** The sample advice under web's anatomy: measured savings first, the fix under each, the sketch under its fix. */
+const webAdvice = [
+  '  how to shrink it: could save about 612.0 MB compressed and 18.4 MB uncompressed, measured [gz: compressed, in the registry; ?: not known]',
+  '    -612.0 MB gz  web/Dockerfile:1  python:3.12 → python:3.12-slim: the slim variant of the same version leaves out compilers, headers and docs',
+  '                                    Build in python:3.12 and run in python:3.12-slim:',
+  '                                      FROM python:3.12 AS build',
+  '                                      RUN pip install --no-cache-dir --prefix=/install -r requirements.txt',
+  '                                      FROM python:3.12-slim',
+  '                                      COPY --from=build /install /usr/local',
+  '        -18.4 MB  web/Dockerfile:4  `apt-get update` leaves the package lists in /var/lib/apt/lists, which ship in the layer',
+  '                                    End the same RUN with `rm -rf /var/lib/apt/lists/*`.',
+  '               ?  web/Dockerfile:7  The RUNs at lines 7 and 9 could be one: the files line 7 makes and line 9 deletes would never reach a layer',
+  '                                    Join them with `&&` into one RUN.'
+];
+
 describe('renderTerminal', () => {
   const text = renderTerminal(mixedReport, { color: false });
 
@@ -73,6 +88,9 @@ describe('renderTerminal', () => {
         '    120.0 kB  /var/cache/debconf/templates.dat  in the base image (layer 0), removed in layer 1',
         '  leftover caches 60.0 MB',
         '     60.0 MB  /root/.cache/pip  pip, left by api/Dockerfile:12',
+        '  how to shrink it: could save about 60.0 MB, measured',
+        '    -60.0 MB  api/Dockerfile:12  `pip install` without `--no-cache-dir` keeps the downloaded wheels in /root/.cache/pip',
+        '                                 Add `--no-cache-dir` to `pip install`.',
         '',
         'batch (batch/Dockerfile)',
         '  largest layers (3 of 7)',
@@ -98,6 +116,7 @@ describe('renderTerminal', () => {
           '    120.0 kB  /var/cache/debconf/templates.dat  in the base image (layer 0), removed in layer 1',
           '  leftover caches 18.4 MB',
           `     18.4 MB  /var/lib/apt/lists  apt, left by ${name}/Dockerfile:4`,
+          ...(name === 'web' ? webAdvice : []),
           ''
         ]),
         'Sizes are uncompressed bytes: regular files in all layers. Compressed is the gzip size a registry stores and ' +
@@ -215,5 +234,57 @@ describe('the anatomy under the table', () => {
     const report = reportOf([imageReport({ name: 'a', size: { bytes: 100 * MB, compressedBytes: null, dockerBytes: null } })]);
     const totals = renderTerminal(report, { color: false }).split('\n').find((line) => line.startsWith('Total ('))!;
     expect(totals.split(/ {2,}/)).toEqual(['Total (1 image)', '100.0 MB', '—', '20.0 MB', '+1.2 MB']);
+  });
+});
+
+describe('the advice under the table', () => {
+  it.each<[string, Partial<Finding>, string]>([
+    ['measured in a registry', { savingsBytes: 612 * MB, savingsMetric: 'compressed', measured: true }, '-612.0 MB gz'],
+    ['measured in the image', { savingsBytes: 18.4 * MB, savingsMetric: 'uncompressed', measured: true }, '-18.4 MB'],
+    ['estimated', { savingsBytes: 5 * MB, savingsMetric: 'uncompressed', measured: false }, '~-5.0 MB'],
+    ['estimated, compressed', { savingsBytes: 5 * MB, savingsMetric: 'compressed', measured: false }, '~-5.0 MB gz'],
+    ['unknown', {}, '?']
+  ])('the saving %s reads %p', (_, overrides, cell) => {
+    expect(savingsCell(finding({ rule: 'r', ...overrides }))).toBe(cell);
+  });
+
+  it('shows the advice of an image without a notable anatomy on its own, under its name', () => {
+    const image = bareImage({ name: 'a', dockerfile: null, wasted: { bytes: 0, baseBytes: 0, paths: [] }, findings: [sampleFindings()[2]!] });
+    const output = renderTerminal(reportOf([image]), { color: false });
+    expect(output).toContain(
+      [
+        '',
+        'a',
+        '  how to shrink it [?: not known]',
+        '    ?  line 7  The RUNs at lines 7 and 9 could be one: the files line 7 makes and line 9 deletes would never reach a layer',
+        '               Join them with `&&` into one RUN.',
+        ''
+      ].join('\n')
+    );
+    expect(output).not.toContain('largest layers');
+  });
+
+  it('shows the top 5 of many, largest measured savings first, saying how many there are', () => {
+    const findings = Array.from({ length: 8 }, (_, index) =>
+      finding({ rule: `r${index}`, line: index + 1, savingsBytes: (index + 1) * MB, savingsMetric: 'uncompressed', measured: index > 0 })
+    );
+    const lines = renderTerminal(reportOf([bareImage({ name: 'a', findings })]), { color: false }).split('\n');
+    const title = lines.findIndex((line) => line.startsWith('  how to shrink it'));
+    expect(lines[title]).toBe('  how to shrink it (5 of 8): could save about 35.0 MB, measured');
+    expect(lines.slice(title + 1, title + 11).filter((_, index) => index % 2 === 0)).toEqual(
+      [8, 7, 6, 5, 4].map((line) => `    -${line}.0 MB  a/Dockerfile:${line}  r${line - 1} fired`)
+    );
+    expect(lines[title + 11]).toBe('');
+  });
+
+  it('cannot be driven by control characters in messages, fixes or sketches', () => {
+    const hostile = `evil${ESC}[2J${ESC}]0;title\u0007\r\nname`;
+    const image = bareImage({ name: 'a', findings: [finding({ rule: 'r', line: 1, message: hostile, fix: `Fix ${ESC}[2Jit\u0007\nFROM x${ESC}[31m\n\tRUN y\r` })] });
+    const output = renderTerminal(reportOf([image]), { color: false });
+    expect(output).not.toContain(ESC);
+    expect(output).not.toContain('\r');
+    expect(output).not.toContain('\u0007');
+    expect(output).toContain('a/Dockerfile:1  evil name\n');
+    expect(output).toContain('  evil name\n                       Fix it\n                         FROM x\n                          RUN y\n');
   });
 });

@@ -23055,7 +23055,7 @@ var __spreadArray = (this && this.__spreadArray) || function (to, from, pack) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _cli_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1493);
+/* harmony import */ var _cli_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2677);
 
 process.exitCode = await (0,_cli_main_js__WEBPACK_IMPORTED_MODULE_0__/* .runCli */ .a)(process.argv.slice(2), {
     cwd: process.cwd(),
@@ -23069,7 +23069,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 1493:
+/***/ 2677:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -23558,6 +23558,7 @@ function formatPercent(percent) {
 const sizeDescription = 'A number with a unit: 250MB, 1.2GB, 300MiB or 900kB. kB/MB/GB/TB are powers of 1000 as `docker images` prints them, KiB/MiB/GiB/TiB powers of 1024; a bare number means MB.';
 const wastedDescription = 'Bytes an image may ship in files that a later layer deletes or replaces (shipped, but invisible): a size (20MB), a percentage of the image (10%) or both ("20MB, 10%"). With both, the image fails only when its waste exceeds both. Waste inside the base image does not count.';
 const metricDescription = 'Which size the budget applies to: uncompressed (the sum of the files in all layers, default) or compressed (the gzip-compressed layers a registry stores and `docker pull` transfers).';
+const ignoreDescription = 'Advice rules to switch off, by id (for example apt-lists-left, pip-no-cache-dir, base-alpine). A single line can also be silenced with a `# footprint-ignore: rule-id` comment right above it.';
 const increaseDescription = 'against the same image built from the base branch: a percentage (10%), a size (25MB) or both ("10%, 5MB"). With both, the image fails only when it grows by more than both, so a small image does not fail on a few kB.';
 const configSchema = {
     $schema: 'http://json-schema.org/draft-07/schema#',
@@ -23585,6 +23586,12 @@ const configSchema = {
         metric: {
             description: `Default for every image. ${metricDescription}`,
             enum: ['uncompressed', 'compressed']
+        },
+        ignore: {
+            description: `For every image. ${ignoreDescription}`,
+            type: 'array',
+            items: { type: 'string', minLength: 1 },
+            uniqueItems: true
         },
         images: {
             description: 'Images by display name. A name used in the PR comment; with `dockerfile` it names that Dockerfile, without it the entry applies to the image of the `images` input or to the discovered Dockerfile whose repository path equals the name.',
@@ -23643,6 +23650,12 @@ const configSchema = {
                 metric: {
                     description: metricDescription,
                     enum: ['uncompressed', 'compressed']
+                },
+                ignore: {
+                    description: `For this image, on top of the top-level list. ${ignoreDescription}`,
+                    type: 'array',
+                    items: { type: 'string', minLength: 1 },
+                    uniqueItems: true
                 },
                 skip: {
                     description: 'Leave this image out: it is neither built nor measured.',
@@ -23715,7 +23728,7 @@ function parseConfig(text, displayPath) {
     return toConfig(value, displayPath, lineOf);
 }
 function emptyConfig(file) {
-    return { file, budget: null, maxIncrease: null, maxWasted: null, metric: null, images: [] };
+    return { file, budget: null, maxIncrease: null, maxWasted: null, metric: null, ignore: [], images: [] };
 }
 /** yaml's message without the position it repeats (we print our own) or advice meant for programmers. */
 function shortYamlMessage(message) {
@@ -23744,6 +23757,7 @@ function toConfig(raw, file, lineOf) {
             maxIncrease: increase(image['max-increase'], at('max-increase')),
             maxWasted: wasted(image['max-wasted'], at('max-wasted')),
             metric: image.metric ?? null,
+            ignore: image.ignore ?? [],
             skip: image.skip ?? false
         };
     });
@@ -23753,6 +23767,7 @@ function toConfig(raw, file, lineOf) {
         maxIncrease: increase(raw['max-increase'], ['max-increase']),
         maxWasted: wasted(raw['max-wasted'], ['max-wasted']),
         metric: raw.metric ?? null,
+        ignore: raw.ignore ?? [],
         images
     };
 }
@@ -23794,6 +23809,8 @@ function describeSchemaError(error, file, lineOf) {
         }
         case 'minLength':
             return at(path, about(path, 'must not be empty'));
+        case 'uniqueItems':
+            return at(path, about(path, 'lists an item more than once'));
         default:
             return at(path, about(path, error.message ?? 'is not valid'));
     }
@@ -35187,7 +35204,8 @@ function resolveSettings(config, defaults) {
         platform: defaults.platform,
         budget: measuredBy(budget, metric),
         maxIncrease,
-        maxWasted
+        maxWasted,
+        ignore: [...config.ignore]
     });
     return {
         forEntry(entry, dockerfile, image) {
@@ -35200,7 +35218,8 @@ function resolveSettings(config, defaults) {
                 platform: entry.platform ?? target.platform,
                 budget: measuredBy(entry.budget ?? budget, entry.metric ?? metric),
                 maxIncrease: entry.maxIncrease ?? target.maxIncrease,
-                maxWasted: entry.maxWasted ?? target.maxWasted
+                maxWasted: entry.maxWasted ?? target.maxWasted,
+                ignore: [...new Set([...target.ignore, ...entry.ignore])]
             };
         },
         forDiscovered: (dockerfile) => base(dockerfile, dockerfile, null),
@@ -35214,6 +35233,1779 @@ function assertUniqueNames(targets) {
             throw new Error(`planTargets: two targets are named "${target.name}"`);
         seen.add(target.name);
     }
+}
+
+// EXTERNAL MODULE: ./node_modules/dockerfile-ast/lib/main.js
+var main = __nccwpck_require__(8390);
+;// CONCATENATED MODULE: ./src/advise/dockerfile.ts
+/**
+ * A Dockerfile as the advice rules see it: its stages, each with the base it
+ * starts from (build ARGs resolved) and its instructions (flags, mounts, heredoc
+ * bodies, inline `# footprint-ignore:` comments). Parsing is dockerfile-ast's
+ * (continuations, the escape directive, heredocs); this module adds stage
+ * resolution and reports problems with their line instead of throwing. Pure.
+ */
+
+
+const KEYWORDS = new Set([
+    'ADD', 'ARG', 'CMD', 'COPY', 'ENTRYPOINT', 'ENV', 'EXPOSE', 'FROM', 'HEALTHCHECK', 'LABEL',
+    'MAINTAINER', 'ONBUILD', 'RUN', 'SHELL', 'STOPSIGNAL', 'USER', 'VOLUME', 'WORKDIR'
+]);
+/** Arguments BuildKit defines for every FROM without an ARG: left as written when unset. */
+const AUTOMATIC_ARGS = new Set([
+    'TARGETPLATFORM', 'TARGETOS', 'TARGETARCH', 'TARGETVARIANT',
+    'BUILDPLATFORM', 'BUILDOS', 'BUILDARCH', 'BUILDVARIANT'
+]);
+const IGNORE_COMMENT = /^#\s*footprint-ignore\s*:\s*(.*)$/i;
+/** `${NAME}`, `${NAME:-word}`, `${NAME-word}`, `${NAME:+word}`, `${NAME+word}`, `$NAME`. */
+const VARIABLE = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-+])([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)/g;
+/**
+ * Substitutes variables from `values` (undefined: not declared; null: declared
+ * without a value). Returns the text and the names that had no value.
+ */
+function substitute(text, values, escape = '\\') {
+    const missing = [];
+    let out = '';
+    let last = 0;
+    for (const match of text.matchAll(VARIABLE)) {
+        const at = match.index;
+        if (at > 0 && text[at - 1] === escape) {
+            out += text.slice(last, at - 1) + match[0];
+            last = at + match[0].length;
+            continue;
+        }
+        const name = match[1] ?? match[4];
+        const operator = match[2];
+        const word = match[3] ?? '';
+        const value = values.get(name);
+        const set = value !== undefined && value !== null;
+        let replacement;
+        if (operator === ':-')
+            replacement = set && value !== '' ? value : word;
+        else if (operator === '-')
+            replacement = set ? value : word;
+        else if (operator === ':+')
+            replacement = set && value !== '' ? word : '';
+        else if (operator === '+')
+            replacement = set ? word : '';
+        else if (set)
+            replacement = value;
+        else if (AUTOMATIC_ARGS.has(name))
+            replacement = match[0];
+        else {
+            missing.push(name);
+            replacement = '';
+        }
+        out += text.slice(last, at) + replacement;
+        last = at + match[0].length;
+    }
+    return { text: out + text.slice(last), missing };
+}
+/** The text inside a range of `lines` (0-based, end exclusive). */
+function sliceLines(lines, range) {
+    if (range.start.line === range.end.line)
+        return (lines[range.start.line] ?? '').slice(range.start.character, range.end.character);
+    const parts = [(lines[range.start.line] ?? '').slice(range.start.character)];
+    for (let line = range.start.line + 1; line < range.end.line; line++)
+        parts.push(lines[line] ?? '');
+    parts.push((lines[range.end.line] ?? '').slice(0, range.end.character));
+    return parts.join('\n');
+}
+/** Rule ids named by `# footprint-ignore:` comments in the comment block right above 0-based `line`. */
+function ignoredAbove(lines, line) {
+    const ids = [];
+    for (let at = line - 1; at >= 0; at--) {
+        const text = (lines[at] ?? '').trim();
+        if (!text.startsWith('#'))
+            break;
+        const match = IGNORE_COMMENT.exec(text);
+        if (match !== null)
+            ids.push(...match[1].split(/[\s,]+/).filter((id) => id !== ''));
+    }
+    return ids;
+}
+function mountOf(value) {
+    let type = 'bind';
+    let target = null;
+    for (const option of value.split(',')) {
+        const equals = option.indexOf('=');
+        const key = (equals === -1 ? option : option.slice(0, equals)).trim().toLowerCase();
+        const optionValue = equals === -1 ? '' : option.slice(equals + 1).trim();
+        if (key === 'type')
+            type = optionValue.toLowerCase();
+        else if (key === 'target' || key === 'dst' || key === 'destination')
+            target = optionValue;
+    }
+    return { type, target };
+}
+function instructionOf(node, lines) {
+    const keyword = node.getKeyword().toUpperCase();
+    const range = node.getRange();
+    const flags = {};
+    const mounts = [];
+    const withFlags = node;
+    for (const flag of withFlags.getFlags?.() ?? []) {
+        const name = flag.getName();
+        const value = flag.getValue();
+        flags[name] = value ?? true;
+        if (name === 'mount' && value !== null)
+            mounts.push(mountOf(value));
+    }
+    const heredocs = [];
+    const withHeredocs = node;
+    if (typeof withHeredocs.getHeredocs === 'function' && ['RUN', 'COPY', 'ADD'].includes(keyword)) {
+        for (const heredoc of withHeredocs.getHeredocs.call(node)) {
+            const content = heredoc.getContentRange();
+            heredocs.push(content === null ? '' : sliceLines(lines, content));
+        }
+    }
+    return {
+        keyword,
+        line: range.start.line + 1,
+        endLine: range.end.line + 1,
+        args: node.getArgumentsContent() ?? '',
+        flags,
+        mounts,
+        heredocs,
+        ignored: ignoredAbove(lines, range.start.line)
+    };
+}
+/** A `COPY --from` value that can only mean a stage (a number, or a bare name), not an image to pull. */
+function looksLikeStage(value) {
+    return /^\d+$/.test(value) || !/[:/@.]/.test(value);
+}
+function parseDockerfile(text, options = {}) {
+    const problems = [];
+    const stages = [];
+    const lines = text.split(/\r\n|\r|\n/);
+    let nodes;
+    let escape = '\\';
+    try {
+        const parsed = main.DockerfileParser.parse(text);
+        nodes = parsed.getInstructions();
+        escape = parsed.getEscapeCharacter();
+    }
+    catch (error) {
+        return { stages, final: null, problems: [{ line: 1, message: `the Dockerfile could not be parsed: ${messageOf(error)}` }] };
+    }
+    const args = new Map();
+    const buildArgs = options.buildArgs ?? {};
+    for (const node of nodes) {
+        const instruction = instructionOf(node, lines);
+        const { keyword, line } = instruction;
+        if (!KEYWORDS.has(keyword)) {
+            problems.push({ line, message: `unknown instruction "${node.getInstruction()}" (a missing line continuation?)` });
+            continue;
+        }
+        if (keyword === 'FROM') {
+            stages.push(stageOf(instruction, node, stages, args, escape, problems));
+            continue;
+        }
+        const stage = stages.at(-1);
+        if (stage === undefined) {
+            if (keyword === 'ARG') {
+                for (const argument of node.getArguments()) {
+                    const raw = argument.getValue();
+                    const equals = raw.indexOf('=');
+                    const name = equals === -1 ? raw : raw.slice(0, equals);
+                    const fallback = equals === -1 ? null : unquote(raw.slice(equals + 1));
+                    args.set(name, Object.hasOwn(buildArgs, name) ? buildArgs[name] : fallback);
+                }
+            }
+            else {
+                problems.push({ line, message: `${keyword} before the first FROM (only ARG may come before it)` });
+            }
+            continue;
+        }
+        if (keyword === 'COPY' || keyword === 'ADD')
+            checkCopyFrom(instruction, stage, stages, problems);
+        stage.instructions.push(instruction);
+    }
+    if (stages.length === 0) {
+        problems.push({ line: 1, message: 'no FROM instruction: the Dockerfile names no base image' });
+        return { stages, final: null, problems };
+    }
+    let final = stages.at(-1);
+    const target = options.target?.trim().toLowerCase();
+    if (target) {
+        const named = stages.find((stage) => stage.name === target);
+        if (named === undefined) {
+            problems.push({ line: final.from.line, message: `no stage named "${options.target}" (the build target); advising on the last stage` });
+        }
+        else {
+            final = named;
+        }
+    }
+    return { stages, final, problems };
+}
+function unquote(text) {
+    const match = /^(["'])(.*)\1$/s.exec(text);
+    return match === null ? text : match[2];
+}
+function stageOf(instruction, node, stages, args, escape, problems) {
+    const { line } = instruction;
+    const words = node.getArguments().map((argument) => argument.getValue());
+    const raw = words[0] ?? '';
+    let name = null;
+    if (words.length >= 3 && words[1].toUpperCase() === 'AS')
+        name = words[2].toLowerCase();
+    else if (words.length > 1)
+        problems.push({ line, message: `FROM takes an image and an optional "AS name", not "${instruction.args}"` });
+    if (raw === '')
+        problems.push({ line, message: 'FROM without an image' });
+    const resolved = substitute(raw, args, escape);
+    for (const missing of resolved.missing) {
+        problems.push({
+            line,
+            message: args.has(missing)
+                ? `FROM uses ARG ${missing}, which has no default and no build arg`
+                : `FROM uses $${missing}, which no ARG before the first FROM declares`
+        });
+    }
+    const image = resolved.text;
+    const platformFlag = instruction.flags['platform'];
+    const platform = typeof platformFlag === 'string' ? substitute(platformFlag, args, escape).text : null;
+    const earlier = stages.findIndex((stage) => stage.name !== null && stage.name === image.toLowerCase());
+    if (name !== null && stages.some((stage) => stage.name === name)) {
+        problems.push({ line, message: `stage name "${name}" is used twice` });
+    }
+    return {
+        index: stages.length,
+        name,
+        from: { image, raw, platform, line, stage: earlier === -1 ? null : earlier },
+        instructions: []
+    };
+}
+function checkCopyFrom(instruction, stage, stages, problems) {
+    const from = instruction.flags['from'];
+    if (typeof from !== 'string' || from === '')
+        return;
+    const earlier = stages.slice(0, stage.index);
+    if (/^\d+$/.test(from)) {
+        if (Number(from) >= stage.index) {
+            problems.push({ line: instruction.line, message: `${instruction.keyword} --from=${from} names no earlier stage` });
+        }
+        return;
+    }
+    const name = from.toLowerCase();
+    if (earlier.some((candidate) => candidate.name === name) || name.includes('$'))
+        return;
+    if (stage.name === name) {
+        problems.push({ line: instruction.line, message: `${instruction.keyword} --from=${from} names its own stage` });
+    }
+    else if (looksLikeStage(name)) {
+        problems.push({
+            line: instruction.line,
+            message: `${instruction.keyword} --from=${from} names no earlier stage (Docker would pull an image called "${from}")`
+        });
+    }
+}
+/** The stages whose layers make the final image: the final one and the stages its FROM names, base first. */
+function finalChain(dockerfile) {
+    const chain = [];
+    let stage = dockerfile.final;
+    while (stage !== null && !chain.includes(stage)) {
+        chain.unshift(stage);
+        stage = stage.from.stage === null ? null : (dockerfile.stages[stage.from.stage] ?? null);
+    }
+    return chain;
+}
+
+;// CONCATENATED MODULE: ./src/advise/rules.ts
+
+
+const RULES = [
+    { id: 'apt-lists-left', summary: 'apt-get update/install in a RUN that does not also remove /var/lib/apt/lists/* (hadolint DL3009)' },
+    { id: 'apt-no-install-recommends', summary: 'apt-get install without --no-install-recommends pulls in recommended packages (DL3015)' },
+    { id: 'apk-no-cache', summary: 'apk add/update without --no-cache leaves the package index in /var/cache/apk (DL3019)' },
+    { id: 'yum-cache-left', summary: 'yum/dnf/microdnf install without "clean all" in the same RUN leaves the package cache' },
+    { id: 'build-deps-kept', summary: 'build tools (gcc, make, *-dev, ...) installed and not removed in the same RUN ship in the image' },
+    { id: 'pip-no-cache-dir', summary: 'pip install without --no-cache-dir (or PIP_NO_CACHE_DIR) leaves the wheel cache in ~/.cache/pip (DL3042)' },
+    { id: 'delete-in-later-run', summary: 'a RUN deletes or rewrites what an earlier instruction created: the bytes still ship in the earlier layer' },
+    { id: 'join-runs', summary: 'consecutive RUNs where a later one cleans up what an earlier one created: joined, the bytes never reach a layer' },
+    { id: 'add-remote-archive', summary: 'ADD of a remote URL ships the download as its own layer; fetch, unpack and delete in one RUN' },
+    { id: 'copy-all-without-dockerignore', summary: 'COPY . with no .dockerignore copies the whole build context (.git, caches, local builds) into the image' }
+];
+const WRAPPERS = new Set(['sudo', 'env', 'exec', 'command', 'nohup', 'time', 'then', 'do', 'else', 'if', 'while', 'until', '!', '{', '}']);
+/** Splits a shell script into the words of each simple command. */
+function splitCommands(script) {
+    const commands = [];
+    let words = [];
+    let word = '';
+    let inWord = false;
+    const endWord = () => {
+        if (inWord)
+            words.push(word);
+        word = '';
+        inWord = false;
+    };
+    const endCommand = () => {
+        endWord();
+        if (words.length > 0)
+            commands.push(words);
+        words = [];
+    };
+    for (let at = 0; at < script.length; at++) {
+        const char = script[at];
+        if (char === '\\') {
+            const next = script[at + 1];
+            if (next !== undefined && next !== '\n') {
+                word += next;
+                inWord = true;
+            }
+            at++;
+        }
+        else if (char === "'") {
+            const close = script.indexOf("'", at + 1);
+            const end = close === -1 ? script.length : close;
+            word += script.slice(at + 1, end);
+            inWord = true;
+            at = end;
+        }
+        else if (char === '"') {
+            let next = at + 1;
+            for (; next < script.length && script[next] !== '"'; next++) {
+                if (script[next] === '\\' && next + 1 < script.length)
+                    next++;
+                word += script[next];
+            }
+            inWord = true;
+            at = next;
+        }
+        else if (char === '#' && !inWord) {
+            const newline = script.indexOf('\n', at);
+            at = newline === -1 ? script.length : newline - 1;
+        }
+        else if (char === ' ' || char === '\t' || char === '\r') {
+            endWord();
+        }
+        else if ('\n;|&()'.includes(char)) {
+            if (char === '&' && (script[at - 1] === '>' || script[at + 1] === '>')) {
+                word += char; // `2>&1`, `&>`: a redirection
+                inWord = true;
+            }
+            else {
+                endCommand();
+            }
+        }
+        else {
+            word += char;
+            inWord = true;
+        }
+    }
+    endCommand();
+    return commands;
+}
+function parseCommands(script) {
+    const out = [];
+    for (const words of splitCommands(script)) {
+        const env = {};
+        let at = 0;
+        for (; at < words.length; at++) {
+            const word = words[at];
+            const assignment = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/s.exec(word);
+            if (assignment !== null)
+                env[assignment[1]] = assignment[2];
+            else if (!WRAPPERS.has(word) && !(word.startsWith('-') && at > 0 && WRAPPERS.has(words[at - 1])))
+                break;
+        }
+        if (at < words.length)
+            out.push({ words: words.slice(at), env });
+    }
+    return out;
+}
+function programOf(command) {
+    const first = command.words[0] ?? '';
+    return first.slice(first.lastIndexOf('/') + 1);
+}
+/** The subcommand (first word that is not an option or an option's value) and what follows it. */
+function subcommand(words, valued) {
+    const options = [];
+    for (let at = 1; at < words.length; at++) {
+        const word = words[at];
+        if (word.startsWith('-')) {
+            options.push(word);
+            if (valued.has(word) && at + 1 < words.length)
+                options.push(words[++at]);
+            continue;
+        }
+        return { name: word, rest: words.slice(at + 1), options };
+    }
+    return { name: null, rest: [], options };
+}
+/** Operands of a command's words: not options, not values of `valued` options, not redirections. */
+function operands(words, valued) {
+    const out = [];
+    const options = [];
+    const values = new Map();
+    let onlyOperands = false;
+    for (let at = 0; at < words.length; at++) {
+        const word = words[at];
+        if (onlyOperands)
+            out.push(word);
+        else if (word === '--')
+            onlyOperands = true;
+        else if (/^\d*[<>]/.test(word)) {
+            if (/^\d*[<>]{1,2}&?$/.test(word))
+                at++;
+        }
+        else if (word.startsWith('-') && word.length > 1) {
+            options.push(word);
+            const equals = word.indexOf('=');
+            if (equals !== -1)
+                values.set(word.slice(0, equals), word.slice(equals + 1));
+            else if (valued.has(word) && at + 1 < words.length)
+                values.set(word, words[++at]);
+        }
+        else
+            out.push(word);
+    }
+    return { operands: out, options, values };
+}
+// ---------------------------------------------------------------------------
+// Paths
+const HOME = '/root';
+const APT_LISTS = '/var/lib/apt/lists';
+const APK_CACHE = '/var/cache/apk';
+const PIP_CACHE = `${HOME}/.cache/pip`;
+const YUM_CACHES = ['/var/cache/yum', '/var/cache/dnf'];
+function normalise(path, workdir) {
+    let out = path.replace(/^~(?=\/|$)/, HOME).replace(/^\$HOME(?=\/|$)/, HOME).replace(/^\$\{HOME\}(?=\/|$)/, HOME);
+    if (!out.startsWith('/'))
+        out = `${workdir.replace(/\/+$/, '')}/${out}`;
+    const parts = [];
+    for (const part of out.split('/')) {
+        if (part === '' || part === '.')
+            continue;
+        if (part === '..')
+            parts.pop();
+        else
+            parts.push(part);
+    }
+    return `/${parts.join('/')}`;
+}
+function globRegex(pattern) {
+    const body = pattern.replace(/[.+^${}()|\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]').replace(/\[!/g, '[^');
+    return new RegExp(`^${body}(?:/.*)?$`);
+}
+/** True when deleting `pattern` (a path, maybe with globs) takes `path` or a part of it. */
+function covers(pattern, path) {
+    const trimmed = pattern.replace(/(?:\/\*)+$/, '').replace(/\/+$/, '') || '/';
+    if (!/[*?[]/.test(trimmed))
+        return trimmed === '/' || path === trimmed || path.startsWith(`${trimmed}/`);
+    return globRegex(trimmed).test(path);
+}
+function coversAny(patterns, path) {
+    return patterns.some((pattern) => covers(pattern, path));
+}
+/** True when the two paths (either maybe with globs) share files. */
+function overlaps(a, b) {
+    return covers(a, b) || covers(b, a);
+}
+// ---------------------------------------------------------------------------
+// What a RUN does
+const APT_VALUED = new Set(['-o', '-t', '-c', '--option', '--target-release', '--config-file']);
+const APK_VALUED = new Set(['-t', '--virtual', '-X', '--repository', '-p', '--root', '--arch', '--keys-dir', '--cache-dir', '--repositories-file']);
+const YUM_VALUED = new Set(['-c', '--config', '--installroot', '--releasever', '--enablerepo', '--disablerepo', '-x', '--exclude', '--setopt']);
+const PIP_VALUED = new Set(['-r', '--requirement', '-c', '--constraint', '-e', '--editable', '-t', '--target', '-i', '--index-url', '--extra-index-url', '-f', '--find-links', '--prefix', '--root', '--cache-dir', '--platform', '--python-version', '--implementation', '--abi', '--trusted-host', '--src', '--upgrade-strategy', '--progress-bar', '--no-binary', '--only-binary', '--log', '--proxy', '--timeout', '--retries']);
+const OUTPUT_VALUED = new Set(['-o', '-O', '--output', '--output-document', '-C', '--directory', '-d', '--target-directory', '-f', '--file']);
+const BUILD_TOOLS = new Set([
+    'gcc', 'g++', 'gcc-c++', 'make', 'cmake', 'build-base', 'build-essential', 'musl-dev', 'libc-dev', 'libc6-dev', 'linux-headers',
+    'clang', 'llvm', 'autoconf', 'automake', 'libtool', 'pkgconf', 'pkg-config', 'cargo', 'rust', 'go', 'g++-multilib'
+]);
+function isBuildTool(pkg) {
+    const name = pkg.replace(/[=<>~].*$/, '').replace(/:.*$/, '');
+    return BUILD_TOOLS.has(name) || /-(?:dev|devel)$/.test(name) || /^(?:gcc|g\+\+|clang|python\d?(?:\.\d+)?-dev)-?\d/.test(name);
+}
+/** The shell commands of a RUN: shell form, exec form (`["sh", "-c", ...]` too) and heredoc scripts. */
+function commandsOfRun(instruction) {
+    const args = instruction.args.trim();
+    if (args.startsWith('[')) {
+        try {
+            const words = JSON.parse(args);
+            if (Array.isArray(words) && words.every((word) => typeof word === 'string')) {
+                const list = words;
+                if (list.length >= 3 && /(?:^|\/)(?:ba|da|a|z)?sh$/.test(list[0]) && list[1] === '-c')
+                    return parseCommands(list[2]);
+                return [{ words: list, env: {} }];
+            }
+        }
+        catch {
+            // not JSON: the shell form
+        }
+    }
+    if (instruction.heredocs.length === 0)
+        return parseCommands(args);
+    const firstLine = (args.split('\n')[0] ?? '').replace(/<<-?(["']?)[A-Za-z0-9_.-]+\1/g, '').trim();
+    const head = parseCommands(firstLine);
+    const shellStdin = head.length === 0 || (head.length === 1 && /^(?:ba|da|a|z)?sh$/.test(programOf(head[0])));
+    return shellStdin ? [...head.filter((command) => !/^(?:ba|da|a|z)?sh$/.test(programOf(command))), ...instruction.heredocs.flatMap(parseCommands)] : head;
+}
+function factsOf(commands, workdir) {
+    const facts = {
+        installs: [],
+        aptUpdate: false,
+        apkUpdate: false,
+        pipInstalls: [],
+        removed: [],
+        rewritten: [],
+        removedPackages: new Set(),
+        autoremove: false,
+        created: [],
+        text: commands.map((command) => command.words.join(' ')).join('\n')
+    };
+    let aptMarkAuto = false;
+    const path = (word) => normalise(word, workdir);
+    for (const command of commands) {
+        const program = programOf(command);
+        const { words } = command;
+        if (program === 'apt-get' || program === 'apt' || program === 'aptitude') {
+            const sub = subcommand(words, APT_VALUED);
+            const all = [...sub.options, ...sub.rest];
+            if (sub.name === 'update')
+                facts.aptUpdate = true;
+            else if (sub.name === 'install') {
+                const { operands: packages } = operands(sub.rest, APT_VALUED);
+                const noRecommends = all.includes('--no-install-recommends') || all.some((word) => /APT::Install-Recommends=(?:false|0|no)/i.test(word));
+                facts.installs.push({ manager: 'apt', tool: program, packages, clean: noRecommends, virtual: null });
+            }
+            else if (sub.name === 'purge' || sub.name === 'remove' || sub.name === 'autoremove') {
+                for (const pkg of operands(sub.rest, APT_VALUED).operands)
+                    facts.removedPackages.add(pkg);
+                if (sub.name === 'autoremove' || all.includes('--auto-remove') || all.includes('--autoremove'))
+                    facts.autoremove ||= aptMarkAuto || sub.name === 'autoremove';
+            }
+            else if (sub.name === 'clean' || sub.name === 'distclean') {
+                facts.removed.push('/var/cache/apt/archives');
+                if (sub.name === 'distclean')
+                    facts.removed.push('/var/lib/apt/lists');
+            }
+        }
+        else if (program === 'apt-mark' && words.includes('auto')) {
+            aptMarkAuto = true;
+        }
+        else if (program === 'apk') {
+            const sub = subcommand(words, APK_VALUED);
+            const { operands: packages, options, values } = operands(sub.rest, APK_VALUED);
+            const noCache = [...sub.options, ...options].includes('--no-cache');
+            if (sub.name === 'add') {
+                const virtual = values.get('--virtual') ?? values.get('-t') ?? null;
+                facts.installs.push({ manager: 'apk', tool: 'apk', packages, clean: noCache, virtual });
+            }
+            else if (sub.name === 'update' && !noCache)
+                facts.apkUpdate = true;
+            else if (sub.name === 'del')
+                for (const pkg of packages)
+                    facts.removedPackages.add(pkg);
+            else if (sub.name === 'cache' && packages[0] === 'clean')
+                facts.removed.push('/var/cache/apk');
+        }
+        else if (['yum', 'dnf', 'microdnf', 'tdnf'].includes(program)) {
+            const sub = subcommand(words, YUM_VALUED);
+            const { operands: rest } = operands(sub.rest, YUM_VALUED);
+            if (sub.name === 'install' || sub.name === 'groupinstall' || sub.name === 'reinstall') {
+                facts.installs.push({ manager: 'yum', tool: program, packages: rest, clean: false, virtual: null });
+            }
+            else if (sub.name === 'remove' || sub.name === 'erase' || sub.name === 'autoremove') {
+                for (const pkg of rest)
+                    facts.removedPackages.add(pkg);
+            }
+            else if (sub.name === 'clean' && (rest.includes('all') || rest.includes('packages'))) {
+                facts.removed.push('/var/cache/yum', '/var/cache/dnf', '/var/cache/libdnf5');
+            }
+        }
+        else if (/^pip(?:\d+(?:\.\d+)*)?$/.test(program) || (/^python(?:\d+(?:\.\d+)*)?$/.test(program) && words[1] === '-m' && /^pip\d*$/.test(words[2] ?? ''))) {
+            const pipWords = program.startsWith('python') ? words.slice(2) : words;
+            const sub = subcommand(pipWords, PIP_VALUED);
+            if (sub.name === 'install') {
+                const noCacheDir = [...sub.options, ...sub.rest].some((word) => word === '--no-cache-dir' || word.startsWith('--no-cache-dir='));
+                facts.pipInstalls.push({ noCacheDir, env: command.env });
+            }
+            else if (sub.name === 'cache' && sub.rest[0] === 'purge')
+                facts.removed.push(`${HOME}/.cache/pip`);
+        }
+        else if (program === 'rm') {
+            for (const target of operands(words.slice(1), new Set()).operands)
+                facts.removed.push(path(target));
+        }
+        else if (program === 'chown' || program === 'chmod' || program === 'chgrp') {
+            const targets = operands(words.slice(1), new Set(['--reference'])).operands.slice(1);
+            for (const target of targets)
+                facts.rewritten.push(path(target));
+        }
+        if (program !== 'rm')
+            facts.created.push(...createdBy(command, program, path));
+    }
+    for (const install of facts.installs) {
+        if (install.manager === 'apt')
+            facts.created.push(APT_LISTS);
+        if (install.manager === 'apk' && !install.clean)
+            facts.created.push('/var/cache/apk');
+        if (install.manager === 'yum')
+            facts.created.push(`/var/cache/${install.tool === 'yum' ? 'yum' : 'dnf'}`);
+    }
+    if (facts.aptUpdate)
+        facts.created.push(APT_LISTS);
+    if (facts.apkUpdate)
+        facts.created.push('/var/cache/apk');
+    if (facts.pipInstalls.some((pip) => !pip.noCacheDir))
+        facts.created.push(`${HOME}/.cache/pip`);
+    // What this RUN deleted itself is not left for a later one.
+    facts.created = [...new Set(facts.created)].filter((created) => !coversAny(facts.removed, created));
+    return facts;
+}
+/** Paths a command writes, from its words: absolute paths, output options, mkdir/touch/cp/mv/tar/clone targets. */
+function createdBy(command, program, path) {
+    const out = [];
+    const { words } = command;
+    for (let at = 1; at < words.length; at++) {
+        const word = words[at];
+        const redirect = /^\d*>>?(.+)$/.exec(word);
+        if (redirect !== null) {
+            if (!redirect[1].startsWith('&'))
+                out.push(path(redirect[1]));
+            continue;
+        }
+        if (/^\d*>>?$/.test(word) && at + 1 < words.length) {
+            out.push(path(words[++at]));
+            continue;
+        }
+        if (OUTPUT_VALUED.has(word) && at + 1 < words.length && !words[at + 1].startsWith('-')) {
+            out.push(path(words[++at]));
+            continue;
+        }
+        const equals = /^--[a-z-]+=(.+)$/.exec(word);
+        const value = equals === null ? word : equals[1];
+        if (value.startsWith('/') || value.startsWith('~/'))
+            out.push(path(value));
+    }
+    const operandWords = operands(words.slice(1), OUTPUT_VALUED).operands;
+    if ((program === 'mkdir' || program === 'touch') && operandWords.length > 0)
+        out.push(...operandWords.map(path));
+    if ((program === 'cp' || program === 'mv' || program === 'ln') && operandWords.length > 1)
+        out.push(path(operandWords.at(-1)));
+    if (program === 'git' && operandWords[0] === 'clone' && operandWords.length > 2)
+        out.push(path(operandWords.at(-1)));
+    return out.filter((created) => !/^\/(?:dev|proc|sys)(?:\/|$)/.test(created) && created !== '/');
+}
+/** Splits ENV's `A=1 B="2 3"` (or legacy `A 1`) into pairs. */
+function envPairs(args) {
+    const words = splitCommands(args.replace(/\n/g, ' '))[0] ?? [];
+    if (words.length >= 2 && !words[0].includes('='))
+        return [[words[0], words.slice(1).join(' ')]];
+    return words.flatMap((word) => {
+        const equals = word.indexOf('=');
+        return equals > 0 ? [[word.slice(0, equals), word.slice(equals + 1)]] : [];
+    });
+}
+/** Source and destination words of a COPY/ADD (JSON form too; heredoc markers dropped). */
+function copyWords(instruction) {
+    const args = instruction.args.split('\n')[0].trim();
+    let words;
+    try {
+        const parsed = args.startsWith('[') ? JSON.parse(args) : null;
+        words = Array.isArray(parsed) ? parsed.map(String) : args.split(/\s+/);
+    }
+    catch {
+        words = args.split(/\s+/);
+    }
+    words = words.filter((word) => word !== '' && !/^<<-?/.test(word));
+    if (words.length === 0)
+        return { sources: [], dest: null };
+    return { sources: words.slice(0, -1), dest: words.at(-1) };
+}
+function stepsOf(dockerfile) {
+    const steps = [];
+    let workdir = '/';
+    let env = {};
+    let block = 0;
+    for (const stage of finalChain(dockerfile)) {
+        block++;
+        for (const instruction of stage.instructions) {
+            const { keyword } = instruction;
+            if (keyword !== 'RUN')
+                block++;
+            if (keyword === 'WORKDIR')
+                workdir = normalise(instruction.args.trim(), workdir);
+            if (keyword === 'ENV')
+                env = { ...env, ...Object.fromEntries(envPairs(instruction.args)) };
+            if (keyword === 'ARG') {
+                for (const [name, value] of envPairs(instruction.args.includes('=') ? instruction.args : ''))
+                    env = { ...env, [name]: value };
+            }
+            let facts = null;
+            let created = [];
+            if (keyword === 'RUN') {
+                facts = factsOf(commandsOfRun(instruction), workdir);
+                created = facts.created;
+            }
+            else if (keyword === 'COPY' || keyword === 'ADD') {
+                const { sources, dest } = copyWords(instruction);
+                if (dest !== null) {
+                    const into = normalise(dest, workdir);
+                    const intoFolder = dest.endsWith('/') || sources.length > 1;
+                    created = sources.map((source) => {
+                        const name = source.replace(/\/+$/, '').split('/').at(-1) ?? '';
+                        if (!intoFolder || name === '' || name === '.' || source.endsWith('/') || /^https?:/.test(source))
+                            return into;
+                        return `${into}/${name}`;
+                    });
+                    if (created.length === 0)
+                        created = [into];
+                    // Copied into the root folder: too broad to say what a later deletion takes from it.
+                    created = created.filter((path) => path !== '/');
+                }
+            }
+            steps.push({ instruction, block, workdir, env, facts, created });
+        }
+    }
+    return steps;
+}
+function finding(rule, line, severity, message, fix, measured) {
+    const known = measured.bytes !== null && measured.bytes > 0;
+    return {
+        rule,
+        line,
+        severity: known ? 'warning' : severity,
+        message,
+        fix,
+        savingsBytes: known ? measured.bytes : null,
+        savingsMetric: known ? 'uncompressed' : null,
+        measured: known
+    };
+}
+function cacheMounted(instruction, folders) {
+    return instruction.mounts.some((mount) => (mount.type === 'cache' || mount.type === 'tmpfs') && mount.target !== null && folders.some((folder) => covers(normalise(mount.target, '/'), folder)));
+}
+function pipCacheOff(env) {
+    const value = env['PIP_NO_CACHE_DIR'];
+    return value !== undefined && !['', '0', 'false', 'no', 'off'].includes(value.toLowerCase());
+}
+function bytesPhrase(bytes, what) {
+    return bytes !== null && bytes > 0 ? `${units_formatBytes(bytes)} of ${what}` : what;
+}
+function removalSnippet(install, tools) {
+    const list = tools.join(' ');
+    if (install.manager === 'apk') {
+        return `RUN apk add --no-cache --virtual .build-deps ${list} \\\n    && <build> \\\n    && apk del .build-deps`;
+    }
+    if (install.manager === 'apt') {
+        return `RUN apt-get update && apt-get install -y --no-install-recommends ${list} \\\n    && <build> \\\n    && apt-get purge -y --auto-remove ${list} && rm -rf /var/lib/apt/lists/*`;
+    }
+    return `RUN ${install.tool} install -y ${list} \\\n    && <build> \\\n    && ${install.tool} remove -y ${list} && ${install.tool} clean all`;
+}
+function checkRules(input) {
+    const { anatomy } = input;
+    const steps = stepsOf(input.dockerfile);
+    const findings = [];
+    const off = (rule, instruction) => input.ignore.includes(rule) || instruction.ignored.includes(rule) || instruction.ignored.includes('all');
+    const add = (found, instruction) => {
+        if (!off(found.rule, instruction))
+            findings.push(found);
+    };
+    const cacheBytes = (kinds, line) => {
+        if (anatomy === null)
+            return null;
+        const bytes = anatomy.caches
+            .filter((cache) => kinds.includes(cache.kind) && cache.line === line && cache.fromBase !== true)
+            .reduce((sum, cache) => sum + cache.bytes, 0);
+        return bytes > 0 ? bytes : null;
+    };
+    const recommendsConfigured = (before) => steps.some((step) => step.instruction.line < before && /Install-Recommends\W+(?:false|0|no)\b/i.test(step.facts?.text ?? step.instruction.args));
+    const aptUpdatedBefore = (before) => steps.some((step) => step.instruction.line < before && step.facts?.aptUpdate === true);
+    for (const step of steps) {
+        const { instruction, facts } = step;
+        const { line } = instruction;
+        if (facts !== null) {
+            const apt = facts.installs.filter((install) => install.manager === 'apt');
+            // apt-lists-left
+            if ((facts.aptUpdate || (apt.length > 0 && !aptUpdatedBefore(line))) && !coversAny(facts.removed, APT_LISTS) && !cacheMounted(instruction, [APT_LISTS])) {
+                const bytes = cacheBytes(['apt'], line);
+                add(finding('apt-lists-left', line, 'warning', `This RUN leaves ${bytesPhrase(bytes, 'apt package lists')} in its layer (/var/lib/apt/lists).`, 'End the same RUN with `&& rm -rf /var/lib/apt/lists/*` (after apt-get install), or use `RUN --mount=type=cache,target=/var/lib/apt`.', { bytes }), instruction);
+            }
+            // apt-no-install-recommends
+            const recommending = apt.filter((install) => !install.clean && install.packages.length > 0);
+            if (recommending.length > 0 && !recommendsConfigured(line)) {
+                add(finding('apt-no-install-recommends', line, 'notice', `\`${recommending[0].tool} install\` without --no-install-recommends also installs every recommended package.`, `Add \`--no-install-recommends\`: \`${recommending[0].tool} install -y --no-install-recommends ${recommending[0].packages.slice(0, 4).join(' ')}\`, and name any recommended package you do need.`, { bytes: null }), instruction);
+            }
+            // apk-no-cache
+            const apkCaching = facts.installs.some((install) => install.manager === 'apk' && !install.clean) || facts.apkUpdate;
+            if (apkCaching && !coversAny(facts.removed, APK_CACHE) && !cacheMounted(instruction, [APK_CACHE, '/etc/apk/cache'])) {
+                const bytes = cacheBytes(['apk'], line);
+                add(finding('apk-no-cache', line, 'warning', `\`apk ${facts.apkUpdate ? 'update' : 'add'}\` without --no-cache leaves ${bytesPhrase(bytes, 'the package index')} in /var/cache/apk.`, 'Use `apk add --no-cache ...` (it fetches the index without storing it) and drop a separate `apk update`.', { bytes }), instruction);
+            }
+            // yum-cache-left
+            const yum = facts.installs.find((install) => install.manager === 'yum');
+            if (yum !== undefined && !YUM_CACHES.some((cache) => coversAny(facts.removed, cache)) && !cacheMounted(instruction, YUM_CACHES)) {
+                const bytes = cacheBytes(['yum', 'dnf'], line);
+                add(finding('yum-cache-left', line, 'warning', `\`${yum.tool} install\` without \`${yum.tool} clean all\` in the same RUN leaves ${bytesPhrase(bytes, 'its package cache')} in /var/cache.`, `End the same RUN with \`&& ${yum.tool} clean all && rm -rf /var/cache/${yum.tool === 'yum' ? 'yum' : 'dnf'}\`.`, { bytes }), instruction);
+            }
+            // build-deps-kept
+            for (const install of facts.installs) {
+                const kept = install.packages.filter((pkg) => isBuildTool(pkg) &&
+                    !facts.removedPackages.has(pkg) &&
+                    !(install.virtual !== null && facts.removedPackages.has(install.virtual)) &&
+                    !(install.manager === 'apt' && facts.autoremove));
+                if (kept.length === 0)
+                    continue;
+                const group = install.manager === 'apk' ? 'in a `--virtual` group and `apk del` the group' : `and remove them with \`${install.manager === 'apt' ? 'apt-get purge -y --auto-remove' : `${install.tool} remove -y`}\``;
+                add(finding('build-deps-kept', line, 'warning', `Build tools ${kept.slice(0, 5).join(', ')}${kept.length > 5 ? ` and ${kept.length - 5} more` : ''} are installed and never removed: they ship in the image.`, `Install them ${group} in the same RUN that builds, or build in an earlier stage and COPY --from it:\n${removalSnippet(install, kept)}`, { bytes: null }), instruction);
+                break;
+            }
+            // pip-no-cache-dir
+            const pipCaching = facts.pipInstalls.some((pip) => !pip.noCacheDir && !pipCacheOff(pip.env));
+            if (pipCaching && !pipCacheOff(step.env) && !coversAny(facts.removed, PIP_CACHE) && !cacheMounted(instruction, [PIP_CACHE])) {
+                const bytes = cacheBytes(['pip'], line);
+                add(finding('pip-no-cache-dir', line, 'warning', `\`pip install\` without --no-cache-dir leaves ${bytesPhrase(bytes, 'downloaded wheels')} in ~/.cache/pip.`, 'Use `pip install --no-cache-dir ...`, or set `ENV PIP_NO_CACHE_DIR=1` before it.', { bytes }), instruction);
+            }
+        }
+        // add-remote-archive
+        if (instruction.keyword === 'ADD') {
+            const remote = copyWords(instruction).sources.find((source) => /^https?:\/\//i.test(source));
+            if (remote !== undefined) {
+                const archive = /\.(?:tar|tgz|tar\.gz|tar\.xz|txz|tar\.bz2|tbz2?|tar\.zst|zip|gz|xz|bz2|zst)(?:[?#].*)?$/i.test(remote);
+                const name = remote.replace(/[?#].*$/, '').split('/').at(-1) || 'download';
+                add(finding('add-remote-archive', line, archive ? 'warning' : 'notice', `ADD ${remote} ships the downloaded ${archive ? 'archive' : 'file'} as a layer of its own${archive ? ': unpacking it later ships the bytes twice' : ''}.`, `Download, unpack and delete in one RUN:\nRUN curl -fsSL ${remote} -o /tmp/${name} \\\n    && tar -xf /tmp/${name} -C /opt \\\n    && rm /tmp/${name}`, { bytes: null }), instruction);
+            }
+        }
+        // copy-all-without-dockerignore
+        if ((instruction.keyword === 'COPY' || instruction.keyword === 'ADD') && instruction.flags['from'] === undefined && !input.hasDockerignore) {
+            const { sources } = copyWords(instruction);
+            if (sources.some((source) => source === '.' || source === './')) {
+                add(finding('copy-all-without-dockerignore', line, 'notice', `\`${instruction.keyword} ${instruction.args.split('\n')[0]}\` copies the whole build context and it has no .dockerignore: .git, local builds and caches ship too.`, 'Add a .dockerignore next to the build context listing what the image does not need (.git, node_modules, build output, tests), or copy only what it needs.', { bytes: null }), instruction);
+            }
+        }
+    }
+    const anatomyKnowsLines = anatomy !== null && anatomy.layers.some((layer) => layer.line !== null);
+    if (anatomyKnowsLines)
+        findings.push(...measuredDeletions(steps, anatomy.wasted, off));
+    else
+        findings.push(...guessedDeletions(steps, off));
+    return findings.sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
+}
+/** `lines 5 and 7`, `line 5`. */
+function linesPhrase(lines) {
+    const sorted = [...new Set(lines)].sort((a, b) => a - b);
+    if (sorted.length === 1)
+        return `line ${sorted[0]}`;
+    return `lines ${sorted.slice(0, -1).join(', ')} and ${sorted.at(-1)}`;
+}
+function sumBytes(creators) {
+    if (creators.some((creator) => creator.bytes === null))
+        return null;
+    return creators.reduce((sum, creator) => sum + creator.bytes, 0);
+}
+function deletionFindings(deletions, off) {
+    const findings = [];
+    for (const { remover, creators, paths } of deletions) {
+        const consecutive = creators.filter((creator) => creator.step.facts !== null && creator.step.block === remover.block);
+        const earlier = creators.filter((creator) => !consecutive.includes(creator));
+        const shown = paths.slice(0, 3).join(', ') + (paths.length > 3 ? ', ...' : '');
+        const rewrites = remover.facts.rewritten.length > 0;
+        const verb = !rewrites ? 'deletes' : remover.facts.removed.length > 0 ? 'deletes or rewrites' : 'rewrites';
+        const line = remover.instruction.line;
+        const of = (bytes) => (bytes === null ? '' : `${units_formatBytes(bytes)} of `);
+        if (consecutive.length > 0 && !off('join-runs', remover.instruction)) {
+            const bytes = sumBytes(consecutive);
+            const lines = consecutive.map((creator) => creator.step.instruction.line);
+            findings.push(finding('join-runs', line, 'notice', `This RUN ${verb} ${of(bytes)}what the RUN${lines.length > 1 ? 's' : ''} on ${linesPhrase(lines)} just created (${shown}): in separate layers the bytes still ship.`, `Join the RUNs on ${linesPhrase([...lines, line])} into one RUN (\`... && ...\`), so the files never reach a layer.`, { bytes }));
+        }
+        if (earlier.length > 0 && !off('delete-in-later-run', remover.instruction)) {
+            const bytes = sumBytes(earlier);
+            const from = linesPhrase(earlier.map((creator) => creator.step.instruction.line));
+            const copied = earlier.some((creator) => creator.step.facts === null);
+            const onlyCopied = earlier.every((creator) => creator.step.facts === null);
+            const fix = rewrites && copied
+                ? 'Set owner and mode while copying (`COPY --chown=user:group --chmod=755 ...`) instead of changing the files in a later RUN, which copies every one of them into a new layer.'
+                : onlyCopied
+                    ? `Keep it out of the image at ${from} instead: a .dockerignore entry, a narrower COPY, or a build stage; deleting in a later RUN does not shrink the image.`
+                    : `Delete in the same RUN that creates it (${from})${copied ? ', or keep copied files out with .dockerignore or a build stage' : ''}; deleting in a later RUN does not shrink the image.`;
+            findings.push(finding('delete-in-later-run', line, 'warning', `This RUN ${verb} ${of(bytes)}what ${from} created (${shown}): the bytes still ship in the earlier layer.`, fix, { bytes }));
+        }
+    }
+    return findings;
+}
+/** Deletions the anatomy measured: wasted paths added at one Dockerfile line and removed by a later RUN. */
+function measuredDeletions(steps, wasted, off) {
+    const byLine = new Map(steps.map((step) => [step.instruction.line, step]));
+    const groups = new Map();
+    for (const path of wasted.paths) {
+        if (path.inBase || path.addedAtLine === null || path.removedAtLine === null)
+            continue;
+        const remover = byLine.get(path.removedAtLine);
+        if (remover?.facts == null || !byLine.has(path.addedAtLine) || path.addedAtLine >= path.removedAtLine)
+            continue;
+        const perCreator = groups.get(path.removedAtLine) ?? new Map();
+        const group = perCreator.get(path.addedAtLine) ?? { bytes: 0, paths: [] };
+        group.bytes += path.bytes;
+        group.paths.push(path.path);
+        perCreator.set(path.addedAtLine, group);
+        groups.set(path.removedAtLine, perCreator);
+    }
+    const deletions = [...groups].map(([removedAt, perCreator]) => ({
+        remover: byLine.get(removedAt),
+        creators: [...perCreator].map(([line, group]) => ({ step: byLine.get(line), bytes: group.bytes })),
+        paths: [...perCreator.values()].flatMap((group) => group.paths)
+    }));
+    return deletionFindings(deletions, off);
+}
+/** Deletions read from the text alone: rm (or chown/chmod) paths that an earlier instruction of the shipped stages created. */
+function guessedDeletions(steps, off) {
+    const deletions = [];
+    steps.forEach((remover, at) => {
+        if (remover.facts === null)
+            return;
+        const targets = [...remover.facts.removed, ...remover.facts.rewritten];
+        const creators = [];
+        const paths = [];
+        for (const creator of steps.slice(0, at)) {
+            const hits = targets.filter((target) => creator.created.some((created) => overlaps(target, created)));
+            if (hits.length === 0)
+                continue;
+            creators.push({ step: creator, bytes: null });
+            for (const hit of hits)
+                if (!paths.includes(hit))
+                    paths.push(hit);
+        }
+        if (creators.length > 0)
+            deletions.push({ remover, creators, paths });
+    });
+    return deletionFindings(deletions, off);
+}
+
+;// CONCATENATED MODULE: ./src/registry/reference.ts
+/**
+ * Image references and platforms, parsed the way Docker parses them
+ * (distribution/reference): `python:3.12` is `registry-1.docker.io` /
+ * `library/python` / tag `3.12`; `ghcr.io/owner/app@sha256:...` names its own
+ * registry. Pure functions, no I/O.
+ */
+
+/** The registry host Docker Hub's API is served from. */
+const DOCKER_HUB_REGISTRY = 'registry-1.docker.io';
+/** Names that all mean Docker Hub in a reference. */
+const DOCKER_HUB_NAMES = new Set(['docker.io', 'index.docker.io', 'registry-1.docker.io']);
+const DEFAULT_TAG = 'latest';
+const MAX_NAME_LENGTH = 255;
+// distribution/reference's grammar.
+const DOMAIN_COMPONENT = '(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])';
+const DOMAIN = new RegExp(`^(?:${DOMAIN_COMPONENT}(?:\\.${DOMAIN_COMPONENT})*|\\[[0-9a-fA-F:.]+\\])(?::[0-9]{1,5})?$`);
+const PATH_COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
+const TAG = /^[\w][\w.-]{0,127}$/;
+const DIGEST = /^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]{32,}$/;
+const SHA256 = /^sha256:[a-f0-9]{64}$/;
+/** Parses an image reference; throws a UserError naming the reference when it is not valid. */
+function parseReference(ref) {
+    const text = ref.trim();
+    const invalid = (why) => new errors_UserError(`Image reference "${ref}" is not valid: ${why}.`);
+    if (text === '')
+        throw invalid('it is empty');
+    let rest = text;
+    let digest = null;
+    const at = rest.indexOf('@');
+    if (at >= 0) {
+        digest = rest.slice(at + 1);
+        rest = rest.slice(0, at);
+        if (!DIGEST.test(digest))
+            throw invalid(`"${digest}" is not a digest (algorithm:hex, such as sha256:...)`);
+        if (digest.startsWith('sha256:') && !SHA256.test(digest))
+            throw invalid('a sha256 digest has 64 lowercase hex digits');
+    }
+    let tag = null;
+    const colon = rest.lastIndexOf(':');
+    if (colon > rest.lastIndexOf('/')) {
+        tag = rest.slice(colon + 1);
+        rest = rest.slice(0, colon);
+        if (!TAG.test(tag))
+            throw invalid(`"${tag}" is not a tag (letters, digits, _ . -, at most 128, not starting with . or -)`);
+    }
+    // Docker's rule: the first component is a registry when it has a dot or a
+    // colon, is `localhost`, or has an uppercase letter; otherwise Docker Hub.
+    let registry;
+    let path;
+    const slash = rest.indexOf('/');
+    const first = slash >= 0 ? rest.slice(0, slash) : '';
+    if (slash >= 0 && (/[.:]/.test(first) || first === 'localhost' || first !== first.toLowerCase())) {
+        if (!DOMAIN.test(first))
+            throw invalid(`"${first}" is not a registry host with an optional port`);
+        registry = DOCKER_HUB_NAMES.has(first.toLowerCase()) ? DOCKER_HUB_REGISTRY : first;
+        path = rest.slice(slash + 1);
+    }
+    else {
+        registry = DOCKER_HUB_REGISTRY;
+        path = rest;
+    }
+    if (path === '')
+        throw invalid('it has no repository name');
+    if (path !== path.toLowerCase())
+        throw invalid('repository names must be lowercase');
+    for (const component of path.split('/')) {
+        if (!PATH_COMPONENT.test(component))
+            throw invalid(`"${component}" is not a repository name part (lowercase letters, digits, separated by . _ __ or -)`);
+    }
+    const repository = registry === DOCKER_HUB_REGISTRY && !path.includes('/') ? `library/${path}` : path;
+    if (repository.length > MAX_NAME_LENGTH)
+        throw invalid(`the repository name is longer than ${MAX_NAME_LENGTH} characters`);
+    if (tag === null && digest === null)
+        tag = DEFAULT_TAG;
+    return { registry, repository, tag, digest, display: familiar(registry, repository, tag, digest) };
+}
+/** Like parseReference, but null instead of an error (for references that may hold unresolved `$VAR`s). */
+function tryParseReference(ref) {
+    try {
+        return parseReference(ref);
+    }
+    catch {
+        return null;
+    }
+}
+/** The same repository with another tag, in familiar form (any digest is dropped): `withTag('python:3.12', '3.12-slim')` → `python:3.12-slim`. */
+function withTag(ref, tag) {
+    const parsed = typeof ref === 'string' ? parseReference(ref) : ref;
+    if (!TAG.test(tag))
+        throw new errors_UserError(`"${tag}" is not a valid image tag (for ${parsed.display}).`);
+    return familiar(parsed.registry, parsed.repository, tag, null);
+}
+/** Whether a registry host (with or without port) is on the loopback interface: localhost, 127.0.0.0/8, ::1. Docker speaks plain HTTP to those. */
+function isLoopback(host) {
+    const hostname = stripPort(host.trim()).toLowerCase();
+    if (hostname === 'localhost' || hostname === '::1' || hostname === '0:0:0:0:0:0:0:1')
+        return true;
+    return /^127(?:\.(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/.test(hostname);
+}
+function stripPort(host) {
+    const bracketed = /^\[([^\]]+)\](?::\d+)?$/.exec(host);
+    if (bracketed)
+        return bracketed[1];
+    // A bare IPv6 address has several colons and no port.
+    if ((host.match(/:/g) ?? []).length > 1)
+        return host;
+    return host.replace(/:\d+$/, '');
+}
+function familiar(registry, repository, tag, digest) {
+    let name;
+    if (registry === DOCKER_HUB_REGISTRY)
+        name = repository.startsWith('library/') ? repository.slice('library/'.length) : repository;
+    else
+        name = `${registry}/${repository}`;
+    return `${name}${tag !== null ? `:${tag}` : ''}${digest !== null ? `@${digest}` : ''}`;
+}
+const ARCH_ALIASES = { x86_64: 'amd64', 'x86-64': 'amd64', aarch64: 'arm64', armhf: 'arm', armel: 'arm', i686: '386', i386: '386' };
+const DEFAULT_VARIANT = { arm64: 'v8', arm: 'v7' };
+/** Parses `os/arch[/variant]` (`linux/amd64`, `linux/arm64/v8`) into its normalised parts; throws a UserError when malformed. */
+function parsePlatform(platform) {
+    const parts = platform.trim().toLowerCase().split('/');
+    if (parts.length < 2 || parts.length > 3 || parts.some((part) => !/^[a-z0-9._-]+$/.test(part))) {
+        throw new errors_UserError(`Platform "${platform}" is not of the form os/architecture[/variant], such as linux/amd64 or linux/arm64/v8.`);
+    }
+    return normalisePlatform(parts[0], parts[1], parts[2] ?? null);
+}
+/** The platform with Docker's aliases and default variants applied. */
+function normalisePlatform(os, architecture, variant) {
+    const arch = ARCH_ALIASES[architecture.toLowerCase()] ?? architecture.toLowerCase();
+    const wanted = variant !== null && variant !== '' ? variant.toLowerCase() : (DEFAULT_VARIANT[arch] ?? null);
+    return { os: os.toLowerCase(), architecture: arch, variant: wanted };
+}
+/** Whether an image index entry's platform serves the wanted one (same OS and architecture; same variant where either names one). */
+function platformMatches(wanted, entry) {
+    if (typeof entry.os !== 'string' || typeof entry.architecture !== 'string')
+        return false;
+    const have = normalisePlatform(entry.os, entry.architecture, typeof entry.variant === 'string' ? entry.variant : null);
+    return have.os === wanted.os && have.architecture === wanted.architecture && (have.variant ?? '') === (wanted.variant ?? '');
+}
+
+;// CONCATENATED MODULE: ./src/advise/bases.ts
+/**
+ * Smaller base images for a Dockerfile's final stage: the `-slim`, `-alpine` and
+ * `-jre` variants of the same version of a language image, `-slim` for Debian,
+ * Alpine for a Debian or Ubuntu stage that installs only a few packages, and a
+ * multi-stage build onto `scratch`, distroless or a runtime image when the final
+ * stage still carries a compiler toolchain. Pure: whether a suggested tag exists
+ * and what it saves is asked of a registry elsewhere (suggest.ts).
+ *
+ * Images are recognised by the last part of their repository (`python`,
+ * `library/python`, `127.0.0.1:5000/library/python`, `mirror.example/python`),
+ * and a suggestion keeps the registry and repository of the current base and
+ * changes only the tag; images proposed for a runtime stage keep the registry
+ * and namespace too (`127.0.0.1:5000/library/eclipse-temurin:21-jre`), except
+ * distroless, which lives on gcr.io.
+ */
+
+
+
+/** Most packages an `apt-get install` may name for Alpine to be worth suggesting instead of Debian or Ubuntu. */
+const FEW_PACKAGES = 3;
+/** The Alpine tag suggested for a Debian or Ubuntu stage: the current 3.x release. */
+const ALPINE_TAG = '3';
+const MUSL = 'Alpine uses musl libc instead of glibc: binaries built for glibc do not run on it';
+const LANGUAGES = {
+    python: {
+        name: 'Python',
+        slim: 'before-distro',
+        alpine: true,
+        installers: ['pip', 'pip3', 'pipenv', 'poetry', 'uv'],
+        alpineCaveat: 'Python packages with C extensions (numpy, pandas, psycopg2, cryptography, …) often have no musl wheels and compile from source on Alpine, which needs build tools and can make the image bigger and the build much slower'
+    },
+    pypy: { name: 'PyPy', slim: 'before-distro', alpine: false, installers: ['pip', 'pip3', 'pypy3'] },
+    node: {
+        name: 'Node.js',
+        slim: 'after-distro',
+        alpine: true,
+        installers: ['npm', 'yarn', 'pnpm', 'npx'],
+        alpineCaveat: 'native modules (node-gyp, prebuilt binaries for glibc) must be compiled against musl on Alpine, which needs python3, make and g++ at build time'
+    },
+    ruby: {
+        name: 'Ruby',
+        slim: 'before-distro',
+        alpine: true,
+        installers: ['gem', 'bundle', 'bundler'],
+        alpineCaveat: 'gems with native extensions compile against musl on Alpine and need build-base at build time'
+    },
+    php: { name: 'PHP', slim: null, alpine: true, installers: ['pecl', 'docker-php-ext-install'], alpineCaveat: `${MUSL}; PHP extensions are built with apk packages` },
+    perl: { name: 'Perl', slim: 'before-distro', alpine: false, installers: ['cpanm', 'cpan'] },
+    elixir: { name: 'Elixir', slim: 'before-distro', alpine: true, installers: ['mix'] },
+    erlang: { name: 'Erlang', slim: 'before-distro', alpine: true, installers: ['rebar3'] },
+    haskell: { name: 'Haskell', slim: 'before-distro', alpine: false, installers: ['cabal', 'stack'] },
+    amazoncorretto: { name: 'Java', slim: null, alpine: true },
+    'eclipse-temurin': { name: 'Java', slim: null, alpine: true, jre: 'temurin' },
+    openjdk: { name: 'Java', slim: 'before-distro', alpine: false, jre: 'openjdk' },
+    golang: { name: 'Go', slim: null, alpine: true, toolchain: 'go' },
+    rust: { name: 'Rust', slim: 'before-distro', alpine: true, toolchain: 'rust', installers: ['cargo'] },
+    gcc: { name: 'C/C++', slim: null, alpine: false, toolchain: 'c' },
+    maven: { name: 'Java', slim: null, alpine: false, toolchain: 'maven' },
+    gradle: { name: 'Java', slim: null, alpine: false, toolchain: 'gradle' }
+};
+const DISTROS = new Set([
+    'trixie', 'bookworm', 'bullseye', 'buster', 'stretch', 'jessie',
+    'noble', 'jammy', 'focal', 'bionic', 'xenial', 'ubi8', 'ubi9', 'centos7', 'al2', 'al2023'
+]);
+/** Tag parts that pick a flavour of the same version: JDK or JRE, PHP's SAPIs. */
+const FLAVOURS = new Set(['jdk', 'jre', 'cli', 'fpm', 'apache', 'zts']);
+const ALPINE_TOKEN = /^alpine(?:\d+(?:\.\d+)*)?$/;
+function tagParts(tag) {
+    const parts = { version: [], flavour: [], slim: false, alpine: false, distro: [], windows: false };
+    let inVersion = true;
+    for (const token of tag.toLowerCase().split('-')) {
+        if (token === '')
+            continue;
+        if (token === 'latest') {
+            inVersion = false;
+        }
+        else if (token === 'slim') {
+            parts.slim = true;
+            inVersion = false;
+        }
+        else if (ALPINE_TOKEN.test(token)) {
+            parts.alpine = true;
+            inVersion = false;
+        }
+        else if (token.startsWith('windowsservercore') || token.startsWith('nanoserver')) {
+            parts.windows = true;
+            inVersion = false;
+        }
+        else if (FLAVOURS.has(token)) {
+            parts.flavour.push(token);
+            inVersion = false;
+        }
+        else if (DISTROS.has(token) || !inVersion) {
+            parts.distro.push(token);
+            inVersion = false;
+        }
+        else {
+            parts.version.push(token);
+        }
+    }
+    return parts;
+}
+function joinTag(...parts) {
+    return parts.flat().join('-');
+}
+/** The language family of a repository (`library/python` → python), by its last path part; `dotnet/sdk` is .NET's SDK. */
+function familyOf(ref) {
+    const parts = ref.repository.split('/');
+    const last = parts.at(-1);
+    if (last === 'sdk' && parts.at(-2) === 'dotnet') {
+        return { key: 'dotnet', family: { name: '.NET', slim: null, alpine: false, toolchain: 'dotnet' } };
+    }
+    const family = LANGUAGES[last];
+    return family === undefined ? null : { key: last, family };
+}
+/** The same registry and namespace with another repository name: `127.0.0.1:5000/library/maven` → `127.0.0.1:5000/library/eclipse-temurin:21-jre`. */
+function siblingImage(ref, name, tag) {
+    const slash = ref.repository.lastIndexOf('/');
+    const repository = slash === -1 ? name : `${ref.repository.slice(0, slash)}/${name}`;
+    return withTag(`${ref.registry}/${repository}`, tag);
+}
+const bases_WRAPPERS = new Set(['sudo', 'env', 'exec', 'command', 'nohup', 'time']);
+function bases_parseCommands(script) {
+    return splitCommands(script)
+        .map((words) => {
+        let at = 0;
+        while (at < words.length && (/^[A-Za-z_][A-Za-z0-9_]*=/.test(words[at]) || bases_WRAPPERS.has(words[at])))
+            at++;
+        return { words: words.slice(at) };
+    })
+        .filter((command) => command.words.length > 0);
+}
+/** A command's program without its folder (`/usr/bin/apt-get` → `apt-get`). */
+function bases_programOf(command) {
+    const first = command.words[0] ?? '';
+    return first.slice(first.lastIndexOf('/') + 1);
+}
+function instructionsOf(stages) {
+    return stages.flatMap((stage) => stage.instructions);
+}
+/** RUN scripts of some stages (heredoc bodies included). */
+function scriptsOf(stages) {
+    return stages.flatMap((stage) => stage.instructions.filter((instruction) => instruction.keyword === 'RUN').flatMap((instruction) => [instruction.args, ...instruction.heredocs]));
+}
+const REDIRECT = /^\d*(?:>>?|<|>&|&>)(.*)$/;
+/** Packages named after `install` by apt-get / apt / aptitude in some RUN scripts, flags and redirections left out; null when one names them through a variable. */
+function aptPackages(scripts) {
+    const packages = [];
+    for (const command of scripts.flatMap((script) => bases_parseCommands(script))) {
+        if (!['apt-get', 'apt', 'aptitude'].includes(bases_programOf(command)))
+            continue;
+        const install = command.words.indexOf('install');
+        if (install === -1)
+            continue;
+        const words = command.words.slice(install + 1);
+        for (let at = 0; at < words.length; at++) {
+            const word = words[at];
+            const redirect = REDIRECT.exec(word);
+            if (redirect !== null) {
+                if (redirect[1] === '')
+                    at++;
+                continue;
+            }
+            if (word.startsWith('-'))
+                continue;
+            if (word.includes('$'))
+                return null;
+            packages.push(word);
+        }
+    }
+    return packages;
+}
+function installsWith(commands, programs) {
+    if (programs === undefined)
+        return false;
+    return commands.some((command) => programs.includes(bases_programOf(command)));
+}
+/**
+ * Smaller bases for `stage` (the final stage), following `FROM <earlier stage>`
+ * to the image it starts from. Nothing for a base pinned by digest, for
+ * `scratch`, for Windows images, or for images this table does not know.
+ */
+function baseCandidates(stage, context) {
+    const chain = finalChain({ stages: [...context.stages], final: stage, problems: [] });
+    const root = chain[0] ?? stage;
+    if (root.from.stage !== null)
+        return [];
+    const image = root.from.image.trim();
+    if (image === '' || image.toLowerCase() === 'scratch' || image.includes('$'))
+        return [];
+    const ref = tryParseReference(image);
+    if (ref === null || ref.digest !== null || ref.tag === null)
+        return [];
+    const parts = tagParts(ref.tag);
+    if (parts.windows)
+        return [];
+    const scripts = scriptsOf(chain);
+    const commands = scripts.flatMap((script) => bases_parseCommands(script));
+    const instructions = instructionsOf(chain);
+    const last = ref.repository.split('/').at(-1);
+    if (last === 'debian' || last === 'ubuntu')
+        return distroCandidates(ref, last, parts, scripts);
+    const found = familyOf(ref);
+    if (found === null)
+        return [];
+    const { family } = found;
+    const candidates = family.jre ? jreCandidates(ref, family.jre, parts) : variantCandidates(ref, family, parts, commands);
+    if (family.toolchain) {
+        const multi = toolchainCandidate(ref, family.toolchain, parts, commands, instructions);
+        if (multi !== null)
+            candidates.push(multi);
+    }
+    return candidates;
+}
+function slimCaveat(family, commands) {
+    return installsWith(commands, family.installers)
+        ? 'slim has no compilers or -dev libraries: packages that build native code on install need them added (and removed again) in the same RUN'
+        : null;
+}
+function variantCandidates(ref, family, parts, commands) {
+    if (parts.alpine)
+        return [];
+    const prefix = [...parts.version, ...parts.flavour];
+    const out = [];
+    if (!parts.slim && family.slim !== null) {
+        const tag = family.slim === 'before-distro' ? joinTag(prefix, ['slim'], parts.distro) : joinTag(prefix, parts.distro, ['slim']);
+        out.push({
+            rule: 'base-slim',
+            image: withTag(ref, tag),
+            why: `the slim variant is the same ${family.name} without the compilers, headers and tools of the full image`,
+            caveat: slimCaveat(family, commands),
+            sketch: null,
+            needsLookup: true
+        });
+    }
+    if (family.alpine) {
+        out.push({
+            rule: 'base-alpine',
+            image: withTag(ref, joinTag(prefix, ['alpine'])),
+            why: `the alpine variant is the same ${family.name} on Alpine Linux, the smallest variant`,
+            caveat: family.alpineCaveat ?? MUSL,
+            sketch: null,
+            needsLookup: true
+        });
+    }
+    return out;
+}
+const JRE_WHY = 'a JRE is enough to run the application; the JDK’s compiler and tools are only needed to build it';
+const JRE_CAVEAT = 'the JRE has no javac, jlink or jcmd: keep the JDK in a build stage if the image compiles or inspects Java at run time';
+function jreCandidates(ref, kind, parts) {
+    const isJre = parts.flavour.includes('jre');
+    const out = [];
+    const push = (rule, tag, why, caveat) => out.push({ rule, image: withTag(ref, tag), why, caveat, sketch: null, needsLookup: true });
+    if (kind === 'temurin') {
+        if (parts.alpine) {
+            if (!isJre)
+                push('base-jre', joinTag(parts.version, ['jre', 'alpine']), JRE_WHY, JRE_CAVEAT);
+            return out;
+        }
+        if (!isJre)
+            push('base-jre', joinTag(parts.version, ['jre'], parts.distro), JRE_WHY, JRE_CAVEAT);
+        push('base-alpine', joinTag(parts.version, ['jre', 'alpine']), `the JRE on Alpine Linux is the smallest runtime of the same Java version`, isJre ? MUSL : `${MUSL}; ${JRE_CAVEAT}`);
+        return out;
+    }
+    // openjdk: `17-jdk-slim-bullseye`, `11-jre-slim`.
+    if (parts.alpine)
+        return out;
+    if (!isJre && !parts.slim)
+        push('base-jre', joinTag(parts.version, ['jre'], parts.distro), JRE_WHY, JRE_CAVEAT);
+    if (!(isJre && parts.slim))
+        push('base-jre', joinTag(parts.version, ['jre', 'slim'], parts.distro), `${JRE_WHY}; slim also drops most of Debian`, JRE_CAVEAT);
+    if (!parts.slim && !isJre) {
+        push('base-slim', joinTag(parts.version, parts.flavour, ['slim'], parts.distro), 'the slim variant is the same JDK on a minimal Debian', null);
+    }
+    return out;
+}
+function distroCandidates(ref, name, parts, scripts) {
+    const out = [];
+    if (name === 'debian' && !parts.slim) {
+        const tag = ref.tag === 'latest' ? 'stable-slim' : `${ref.tag}-slim`;
+        out.push({
+            rule: 'base-slim',
+            image: withTag(ref, tag),
+            why: 'debian’s slim variant is the same release without documentation, man pages and locales',
+            caveat: null,
+            sketch: null,
+            needsLookup: true
+        });
+    }
+    const packages = aptPackages(scripts);
+    if (packages !== null && packages.length <= FEW_PACKAGES) {
+        const listed = packages.length === 0 ? 'installs no packages' : `installs only ${packages.join(', ')}`;
+        out.push({
+            rule: 'base-alpine',
+            image: siblingImage(ref, 'alpine', ALPINE_TAG),
+            why: `the image ${listed}; Alpine Linux provides a base of a few MB (install them with apk add --no-cache)`,
+            caveat: `${MUSL}, and package names differ from ${name === 'debian' ? 'Debian' : 'Ubuntu'}'s`,
+            sketch: null,
+            needsLookup: true
+        });
+    }
+    return out;
+}
+const CGO_OFF = /\bCGO_ENABLED(?:\s*=\s*|\s+)["']?0\b/;
+const CGO_ON = /\bCGO_ENABLED(?:\s*=\s*|\s+)["']?1\b/;
+function instructionText(instruction) {
+    return [instruction.args, ...instruction.heredocs].join('\n');
+}
+/** Whether what the stage builds is a static binary that runs on `scratch`. */
+function isStatic(toolchain, parts, commands, instructions) {
+    const text = instructions
+        .filter((instruction) => ['RUN', 'ENV', 'ARG'].includes(instruction.keyword))
+        .map(instructionText)
+        .join('\n');
+    if (toolchain === 'go') {
+        if (CGO_OFF.test(text))
+            return true;
+        if (/-extldflags[= ]+["']?[^"'\n]*-static/.test(text))
+            return true;
+        // Without a C compiler (golang:*-alpine has none) cgo is off by default.
+        const addsCompiler = commands.some((command) => bases_programOf(command) === 'apk' && command.words.some((word) => ['gcc', 'build-base', 'clang'].includes(word)));
+        return parts.alpine && !addsCompiler && !CGO_ON.test(text);
+    }
+    if (toolchain === 'rust')
+        return parts.alpine || /-unknown-linux-musl\b/.test(text);
+    if (toolchain === 'c')
+        return commands.some((command) => command.words.includes('-static') || command.words.includes('-static-pie'));
+    return false;
+}
+/** `-o path` of the first `go build`, else null. */
+function goOutput(commands) {
+    for (const command of commands) {
+        if (bases_programOf(command) !== 'go' || command.words[1] !== 'build')
+            continue;
+        const words = command.words;
+        for (let at = 2; at < words.length; at++) {
+            const word = words[at];
+            if (word === '-o' && words[at + 1] !== undefined)
+                return words[at + 1];
+            if (word.startsWith('-o='))
+                return word.slice(3);
+        }
+    }
+    return null;
+}
+/** The Java version in a maven or gradle tag: `3.9-eclipse-temurin-21` → 21, `8.7-jdk17-alpine` → 17. */
+function javaVersion(tag) {
+    const match = /(?:temurin|openjdk|corretto|jdk|sapmachine|graalvm|zulu|semeru|liberica)-?(\d+)/.exec(tag);
+    return match === null ? null : match[1];
+}
+/** The .NET version of an SDK tag: `8.0`, `8.0-alpine` → 8.0. */
+function dotnetVersion(parts) {
+    const version = parts.version[0];
+    if (version === undefined)
+        return null;
+    const match = /^(\d+\.\d+)/.exec(version);
+    return match === null ? null : match[1];
+}
+const DISTROLESS_STATIC = 'gcr.io/distroless/static-debian12';
+const DISTROLESS_BASE = 'gcr.io/distroless/base-debian12';
+const DISTROLESS_CC = 'gcr.io/distroless/cc-debian12';
+function toolchainCandidate(ref, toolchain, parts, commands, instructions) {
+    const base = ref.display;
+    const staticBinary = isStatic(toolchain, parts, commands, instructions);
+    const scratchCaveat = `scratch has no shell, CA certificates, time zones or users: copy in what the program needs (or use ${DISTROLESS_STATIC}, which has them)`;
+    const distrolessCaveat = 'distroless images have no shell or package manager: use the exec form of CMD/ENTRYPOINT, and the :debug tag to look inside';
+    const runtime = (image) => image === 'scratch'
+        ? { rule: 'base-scratch', needsLookup: false, caveat: scratchCaveat }
+        : { rule: 'base-distroless', needsLookup: true, caveat: distrolessCaveat };
+    switch (toolchain) {
+        case 'go': {
+            const output = goOutput(commands) ?? '/out/app';
+            const image = staticBinary ? 'scratch' : DISTROLESS_BASE;
+            const cgo = staticBinary ? 'CGO_ENABLED=0 ' : '';
+            return {
+                ...runtime(image),
+                image,
+                why: staticBinary
+                    ? `the final image carries the Go toolchain of ${base}, which only compiling needs; the binary is static (CGO_ENABLED=0), so it runs on scratch`
+                    : `the final image carries the Go toolchain of ${base}, which only compiling needs; build in one stage and run the binary on distroless (with CGO_ENABLED=0 it is static and runs on scratch)`,
+                sketch: [
+                    `FROM ${base} AS build`,
+                    'WORKDIR /src',
+                    'COPY . .',
+                    `RUN ${cgo}go build -o ${output} .`,
+                    '',
+                    `FROM ${image}`,
+                    `COPY --from=build ${output} ${output}`,
+                    `ENTRYPOINT ["${output}"]`
+                ].join('\n')
+            };
+        }
+        case 'rust': {
+            const image = staticBinary ? 'scratch' : DISTROLESS_CC;
+            return {
+                ...runtime(image),
+                image,
+                why: staticBinary
+                    ? `the final image carries the Rust toolchain of ${base}, which only compiling needs; a musl binary is static, so it runs on scratch`
+                    : `the final image carries the Rust toolchain of ${base}, which only compiling needs; build in one stage and run the binary on distroless/cc (libc and libgcc only)`,
+                sketch: [
+                    `FROM ${base} AS build`,
+                    'WORKDIR /src',
+                    'COPY . .',
+                    'RUN cargo build --release',
+                    '',
+                    `FROM ${image}`,
+                    '# the binary is named after the package in Cargo.toml',
+                    'COPY --from=build /src/target/release/app /app',
+                    'ENTRYPOINT ["/app"]'
+                ].join('\n')
+            };
+        }
+        case 'c': {
+            const image = staticBinary ? 'scratch' : DISTROLESS_CC;
+            return {
+                ...runtime(image),
+                image,
+                why: staticBinary
+                    ? `the final image carries the compilers of ${base}, which only building needs; a binary linked with -static runs on scratch`
+                    : `the final image carries the compilers of ${base}, which only building needs; run the program on distroless/cc (libc and libstdc++ only), or link it with -static for scratch`,
+                sketch: [
+                    `FROM ${base} AS build`,
+                    'WORKDIR /src',
+                    'COPY . .',
+                    `RUN make${staticBinary ? ' LDFLAGS=-static' : ''}`,
+                    '',
+                    `FROM ${image}`,
+                    'COPY --from=build /src/app /app',
+                    'ENTRYPOINT ["/app"]'
+                ].join('\n')
+            };
+        }
+        case 'maven':
+        case 'gradle': {
+            const version = javaVersion(ref.tag ?? '');
+            const image = siblingImage(ref, 'eclipse-temurin', `${version ?? '21'}-jre`);
+            const build = toolchain === 'maven' ? 'RUN mvn -B package -DskipTests' : 'RUN gradle build -x test';
+            const jar = toolchain === 'maven' ? '/src/target/*.jar' : '/src/build/libs/*.jar';
+            return {
+                rule: 'multi-stage',
+                image,
+                why: `the final image carries ${toolchain === 'maven' ? 'Maven' : 'Gradle'}, a JDK and the dependency cache of ${base}, which only building needs; run the jar on a JRE`,
+                caveat: version === null ? `pick the JRE of the Java version you build with; ${JRE_CAVEAT}` : JRE_CAVEAT,
+                sketch: [
+                    `FROM ${base} AS build`,
+                    'WORKDIR /src',
+                    'COPY . .',
+                    build,
+                    '',
+                    `FROM ${image}`,
+                    `COPY --from=build ${jar} /app/app.jar`,
+                    'ENTRYPOINT ["java", "-jar", "/app/app.jar"]'
+                ].join('\n'),
+                needsLookup: true
+            };
+        }
+        case 'dotnet': {
+            const version = dotnetVersion(parts);
+            if (version === null)
+                return null;
+            const image = siblingImage(ref, 'aspnet', version);
+            return {
+                rule: 'multi-stage',
+                image,
+                why: `the final image carries the .NET SDK of ${base}, which only building needs; run the published app on the ASP.NET Core runtime (or dotnet/runtime for console apps)`,
+                caveat: null,
+                sketch: [
+                    `FROM ${base} AS build`,
+                    'WORKDIR /src',
+                    'COPY . .',
+                    'RUN dotnet publish -c Release -o /out',
+                    '',
+                    `FROM ${image}`,
+                    'WORKDIR /app',
+                    'COPY --from=build /out .',
+                    'ENTRYPOINT ["dotnet", "App.dll"]'
+                ].join('\n'),
+                needsLookup: true
+            };
+        }
+    }
+}
+
+;// CONCATENATED MODULE: ./src/advise/suggest.ts
+
+
+
+
+/** Registry lookups in flight at once. */
+const LOOKUP_CONCURRENCY = 4;
+/** A measured saving above this share of the current base's compressed bytes makes the finding a warning. */
+const WARNING_SHARE = 0.5;
+const MINUS = '\u2212';
+/** Runs `task` over `items` with at most `limit` at once, results in the items' order. */
+async function mapConcurrent(items, limit, task) {
+    const results = new Array(items.length);
+    let next = 0;
+    const worker = async () => {
+        while (next < items.length) {
+            const at = next++;
+            results[at] = await task(items[at]);
+        }
+    };
+    await Promise.all(Array.from({ length: Math.min(Math.max(1, limit), items.length) }, worker));
+    return results;
+}
+/** A `FROM --platform` value that names a platform (not `$BUILDPLATFORM`), else null. */
+function stagePlatform(stage) {
+    const platform = stage.from.platform?.trim() ?? '';
+    return /^[a-z0-9._-]+\/[a-z0-9._-]+(?:\/[a-z0-9._-]+)?$/i.test(platform) ? platform : null;
+}
+/** The FROM line with another image, keeping `--platform` and `AS name`. */
+function fromLine(stage, image) {
+    const platform = stage.from.platform ? `--platform=${stage.from.platform} ` : '';
+    return `FROM ${platform}${image}${stage.name === null ? '' : ` AS ${stage.name}`}`;
+}
+function sentence(text) {
+    const trimmed = text.trim();
+    return /[.!?]$/.test(trimmed) ? trimmed : `${trimmed}.`;
+}
+function capitalised(text) {
+    return text.charAt(0).toUpperCase() + text.slice(1);
+}
+/** The fix: a sentence (with the caveat), and for multi-stage suggestions the sketch on the lines after it. */
+function fixOf(root, candidate) {
+    const caveat = candidate.caveat === null ? '' : ` Caveat: ${sentence(candidate.caveat)}`;
+    if (candidate.sketch === null) {
+        return `Change line ${root.from.line} to \`${fromLine(root, candidate.image)}\`.${caveat}`;
+    }
+    return `Build in one stage and copy only the result into a final stage on ${candidate.image}, as sketched below.${caveat}\n${candidate.sketch}`;
+}
+function findingOf(root, current, currentSize, candidate, lookup) {
+    if (lookup.exists === false)
+        return null;
+    const target = candidate.sketch === null ? candidate.image : `a multi-stage build on ${candidate.image}`;
+    const head = `${current} \u2192 ${target}`;
+    const why = sentence(capitalised(candidate.why));
+    const base = {
+        rule: candidate.rule,
+        line: root.from.line,
+        fix: fixOf(root, candidate)
+    };
+    const unmeasured = (what) => ({
+        ...base,
+        severity: 'notice',
+        message: `${head}: ${what}. ${why}`,
+        savingsBytes: null,
+        savingsMetric: null,
+        measured: false
+    });
+    if (lookup.exists === undefined) {
+        // scratch: nothing to look up; at most the whole current base goes.
+        if (currentSize === null)
+            return unmeasured(`no saving measured (${current} could not be measured in the registry)`);
+        return unmeasured(`up to ${MINUS}${units_formatBytes(currentSize)} compressed, all of ${current} as measured in the registry, less the copied build output`);
+    }
+    if (lookup.exists === null)
+        return unmeasured('the registry could not be reached, so the saving is not measured');
+    if (currentSize === null || lookup.size === null)
+        return unmeasured('the saving could not be measured in the registry');
+    const savings = currentSize - lookup.size;
+    if (savings <= 0)
+        return null;
+    const output = candidate.sketch === null ? '' : ', plus the copied build output';
+    return {
+        ...base,
+        severity: currentSize > 0 && savings / currentSize > WARNING_SHARE ? 'warning' : 'notice',
+        message: `${head}: ${MINUS}${units_formatBytes(savings)} compressed, measured in the registry (${units_formatBytes(currentSize)} \u2192 ${units_formatBytes(lookup.size)}${output}). ${why}`,
+        savingsBytes: savings,
+        savingsMetric: 'compressed',
+        measured: true
+    };
+}
+/** Measured savings first, largest first; then the rest in the order the candidates came. */
+function bySavings(findings) {
+    const rank = (finding) => (finding.measured && finding.savingsBytes !== null ? finding.savingsBytes : -1);
+    return findings
+        .map((finding, index) => ({ finding, index }))
+        .sort((a, b) => rank(b.finding) - rank(a.finding) || a.index - b.index)
+        .map(({ finding }) => finding);
+}
+/**
+ * Smaller bases for the final stage's image, each with its compressed saving as
+ * the registry's manifests state it, largest first. The finding's line is the
+ * FROM that names the image (following `FROM <earlier stage>`).
+ */
+async function suggestBases(options) {
+    const { dockerfile, registry } = options;
+    if (dockerfile.final === null)
+        return [];
+    const root = finalChain(dockerfile)[0];
+    if (root === undefined || root.from.stage !== null)
+        return [];
+    const ignored = new Set(options.ignore);
+    const seen = new Set();
+    const candidates = baseCandidates(dockerfile.final, dockerfile).filter((candidate) => {
+        if (ignored.has(candidate.rule) || seen.has(candidate.image))
+            return false;
+        seen.add(candidate.image);
+        return true;
+    });
+    if (candidates.length === 0)
+        return [];
+    const platform = stagePlatform(root) ?? options.platform;
+    const image = root.from.image.trim();
+    const current = tryParseReference(image)?.display ?? image;
+    // The current base's size and every candidate's lookup share one pool.
+    const tasks = [
+        () => registry.compressedSize(image, platform),
+        ...candidates.map((candidate) => async () => {
+            if (!candidate.needsLookup)
+                return { exists: undefined, size: null };
+            const exists = await registry.exists(candidate.image, platform);
+            return { exists, size: exists === true ? await registry.compressedSize(candidate.image, platform) : null };
+        })
+    ];
+    const [currentSize, ...lookups] = await mapConcurrent(tasks, LOOKUP_CONCURRENCY, (task) => task());
+    const findings = [];
+    candidates.forEach((candidate, at) => {
+        const finding = findingOf(root, current, currentSize, candidate, lookups[at]);
+        if (finding !== null)
+            findings.push(finding);
+    });
+    return bySavings(findings);
+}
+
+;// CONCATENATED MODULE: ./src/advise/advise.ts
+/**
+ * The advise stage: for one measured image, the size rules on its Dockerfile's lines
+ * (with the bytes its anatomy measured) and smaller base images (with the savings a
+ * registry reports), largest measured saving first.
+ */
+
+
+
+
+
+
+/** The platform registries are asked about: the build's, else this machine's Linux equivalent. */
+function lookupPlatform(target) {
+    return target.platform ?? `linux/${process.arch === 'arm64' ? 'arm64' : 'amd64'}`;
+}
+/** Measured savings first, largest first; then the rest in the order they were found. */
+function byMeasuredSavings(findings) {
+    const rank = (finding) => (finding.measured && finding.savingsBytes !== null ? finding.savingsBytes : -1);
+    return findings
+        .map((finding, index) => ({ finding, index }))
+        .sort((a, b) => rank(b.finding) - rank(a.finding) || a.index - b.index)
+        .map(({ finding }) => finding);
+}
+async function adviseImage(options) {
+    const { root, target } = options;
+    if (!target.dockerfile || target.context === null)
+        return { findings: [], problems: [] };
+    const path = (0,external_node_path_namespaceObject.resolve)(root, target.dockerfile);
+    let text;
+    try {
+        text = await (0,promises_namespaceObject.readFile)(path, 'utf8');
+    }
+    catch (error) {
+        return { findings: [], problems: [`${target.dockerfile}: could not be read for advice: ${messageOf(error)}`] };
+    }
+    const dockerfile = parseDockerfile(text, { buildArgs: target.buildArgs, target: target.target });
+    const problems = dockerfile.problems.map((problem) => `${target.dockerfile}:${problem.line}: ${problem.message}`);
+    const rules = checkRules({
+        dockerfile,
+        anatomy: options.anatomy,
+        hasDockerignore: await hasDockerignore((0,external_node_path_namespaceObject.resolve)(root, target.context), path),
+        ignore: target.ignore
+    });
+    const bases = await suggestBases({
+        dockerfile,
+        registry: options.registry,
+        platform: lookupPlatform(target),
+        ignore: target.ignore
+    });
+    return { findings: byMeasuredSavings([...rules, ...bases]), problems };
+}
+/** `.dockerignore` in the context, or BuildKit's `<Dockerfile>.dockerignore` beside the Dockerfile. */
+async function hasDockerignore(context, dockerfile) {
+    for (const candidate of [(0,external_node_path_namespaceObject.join)(context, '.dockerignore'), (0,external_node_path_namespaceObject.join)((0,external_node_path_namespaceObject.dirname)(dockerfile), `${(0,external_node_path_namespaceObject.basename)(dockerfile)}.dockerignore`)]) {
+        try {
+            await (0,promises_namespaceObject.access)(candidate);
+            return true;
+        }
+        catch {
+            // not there
+        }
+    }
+    return false;
 }
 
 ;// CONCATENATED MODULE: ./src/analyse/paths.ts
@@ -35689,8 +37481,6 @@ function analyseImage(archive, origins, options = {}) {
     };
 }
 
-// EXTERNAL MODULE: ./node_modules/dockerfile-ast/lib/main.js
-var main = __nccwpck_require__(8390);
 ;// CONCATENATED MODULE: ./src/analyse/history.ts
 /**
  * Which Dockerfile line made each layer: the image config's `history` read
@@ -35713,7 +37503,7 @@ const BUILDKIT_SUFFIX = '# buildkit';
 const CLASSIC_NOP = /^[^#]*?\s#\(nop\)\s+/;
 const DEFAULT_SHELL = '/bin/sh -c ';
 const LAYER_KEYWORDS = new Set(['RUN', 'COPY', 'ADD', 'WORKDIR']);
-const KEYWORDS = new Set([
+const history_KEYWORDS = new Set([
     'ADD', 'ARG', 'CMD', 'COPY', 'ENTRYPOINT', 'ENV', 'EXPOSE', 'FROM', 'HEALTHCHECK', 'LABEL',
     'MAINTAINER', 'ONBUILD', 'RUN', 'SHELL', 'STOPSIGNAL', 'USER', 'VOLUME', 'WORKDIR'
 ]);
@@ -35749,7 +37539,7 @@ function parseCreatedBy(createdBy) {
     if (text.endsWith(BUILDKIT_SUFFIX))
         text = text.slice(0, -BUILDKIT_SUFFIX.length).trim();
     const keyword = /^([A-Z]+)(?:\s|$)/.exec(text)?.[1];
-    if (keyword !== undefined && KEYWORDS.has(keyword)) {
+    if (keyword !== undefined && history_KEYWORDS.has(keyword)) {
         // BuildKit: the instruction as written, a RUN's build args and shell spelled out.
         let body = text.slice(keyword.length).trim();
         if (keyword === 'RUN') {
@@ -35782,7 +37572,7 @@ function parseCreatedBy(createdBy) {
  * spellings of a RUN, `COPY file:ab12… in /app` for the classic builder's COPY,
  * whitespace collapsed; '' when the entry says nothing (an imported layer).
  */
-function instructionOf(createdBy) {
+function history_instructionOf(createdBy) {
     const { keyword, body } = parseCreatedBy(createdBy);
     return collapse(keyword === null ? body : `${keyword} ${body}`);
 }
@@ -35901,7 +37691,7 @@ function parseStages(text) {
  * The layer-making steps of the target stage (the last one when target is null),
  * preceded by those of the stages it is built FROM; null when the target is not found.
  */
-function stepsOf(stages, target) {
+function history_stepsOf(stages, target) {
     let index = target === null ? stages.length - 1 : stages.findIndex((stage) => stage.name?.toLowerCase() === target.toLowerCase());
     if (index < 0)
         return null;
@@ -35996,7 +37786,7 @@ function layerOrigins(config, layerCount, dockerfile) {
         return origins;
     let steps;
     try {
-        steps = stepsOf(parseStages(dockerfile.text), dockerfile.target);
+        steps = history_stepsOf(parseStages(dockerfile.text), dockerfile.target);
     }
     catch {
         steps = null;
@@ -36782,7 +38572,7 @@ function describeArchiveError(error, seen) {
     return message;
 }
 const INDEX_TYPES = new Set(['application/vnd.oci.image.index.v1+json', 'application/vnd.docker.distribution.manifest.list.v2+json']);
-const DIGEST = /^([a-z0-9]+(?:[+._-][a-z0-9]+)*):([a-zA-Z0-9=_-]+)$/;
+const read_archive_DIGEST = /^([a-z0-9]+(?:[+._-][a-z0-9]+)*):([a-zA-Z0-9=_-]+)$/;
 const MAX_INDEX_DEPTH = 4;
 class Resolver {
     contents;
@@ -36828,7 +38618,7 @@ class Resolver {
     }
 }
 function blobPath(digest, what) {
-    const match = DIGEST.exec(digest ?? '');
+    const match = read_archive_DIGEST.exec(digest ?? '');
     if (match === null)
         throw new Error(`${what} has an invalid digest ${JSON.stringify(digest ?? null)}`);
     return `blobs/${match[1]}/${match[2]}`;
@@ -36839,7 +38629,7 @@ function isAttestation(descriptor) {
 /** Picks the image among an index's manifests: the only one, else linux/amd64, else the first whose blob is present. */
 function pickManifest(manifests, where, resolver) {
     const images = manifests.filter((descriptor) => !isAttestation(descriptor));
-    const present = images.filter((descriptor) => DIGEST.test(descriptor.digest ?? '') && resolver.has(blobPath(descriptor.digest, where)));
+    const present = images.filter((descriptor) => read_archive_DIGEST.test(descriptor.digest ?? '') && resolver.has(blobPath(descriptor.digest, where)));
     if (images.length === 0)
         throw new Error(`${where} lists no image manifest`);
     if (images.length === 1)
@@ -37174,6 +38964,7 @@ function failed(target, message, logTail) {
 
 
 
+
 /** plan → build → measure (PR side, then base side) → compare → judge: the report every renderer shows. */
 async function runPipeline(options, effects) {
     const { inputs, config } = options;
@@ -37229,7 +39020,17 @@ async function runPipeline(options, effects) {
             await checkout?.dispose();
         }
     }
-    const images = compareImages(head, base).map(toImageReport);
+    const advice = new Map();
+    for (const measurement of head) {
+        if (measurement.error || !measurement.size)
+            continue;
+        const { target, anatomy } = measurement;
+        const result = await adviseImage({ root: options.root, target, anatomy, registry: effects.registry });
+        for (const problem of result.problems)
+            effects.log.warning(problem);
+        advice.set(target.name, result);
+    }
+    const images = compareImages(head, base).map((compared) => toImageReport(compared, advice.get(compared.name)));
     return {
         version: 1,
         sizeMetric: 'uncompressed bytes: regular files in all layers',
@@ -37240,7 +39041,7 @@ async function runPipeline(options, effects) {
         overBudget: images.some((image) => isFailing(image.status))
     };
 }
-function toImageReport(compared) {
+function toImageReport(compared, advice) {
     const { head, base: baseSide } = compared;
     const target = (head ?? baseSide).target;
     // An image given only by reference has no Dockerfile to build on the base branch: nothing to compare.
@@ -37258,7 +39059,11 @@ function toImageReport(compared) {
         error: head?.error ?? null
     };
     const verdict = judge(measured);
-    const reasons = head?.analysisError ? [...verdict.reasons, `layers not analysed: ${head.analysisError}`] : verdict.reasons;
+    const reasons = [
+        ...verdict.reasons,
+        ...(head?.analysisError ? [`layers not analysed: ${head.analysisError}`] : []),
+        ...(advice?.problems ?? [])
+    ];
     return {
         name: compared.name,
         dockerfile: target.dockerfile,
@@ -37268,10 +39073,346 @@ function toImageReport(compared) {
         ...measured,
         layers: head?.anatomy?.layers ?? null,
         caches: head?.anatomy?.caches ?? null,
-        findings: [],
+        findings: advice?.findings ?? [],
         reasons,
         baseError: baseSide?.error ?? null
     };
+}
+
+;// CONCATENATED MODULE: ./src/registry/client.ts
+/**
+ * Asks container registries, through the Registry HTTP API v2, whether an
+ * image tag exists for a platform and how many compressed bytes it takes.
+ *
+ * - Manifest lists and OCI image indexes are resolved to the wanted platform.
+ * - Anonymous bearer tokens: a 401 with `WWW-Authenticate: Bearer realm=...`
+ *   makes the client fetch a token from the realm (no credentials) and retry;
+ *   tokens are cached per realm, service and scope for the run.
+ * - The only `Authorization` header ever sent is such a token, and only to
+ *   the registry that asked for it. Nothing is read from the environment, so
+ *   no GitHub token can reach a registry.
+ * - Plain HTTP for loopback registries (localhost, 127.0.0.0/8, ::1), as
+ *   Docker does; HTTPS for every other.
+ * - Answers are cached for the run; every request has a short timeout; no
+ *   method throws: what cannot be asked is null, with the reason logged.
+ */
+
+
+const DEFAULT_TIMEOUT_MS = 5_000;
+const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
+const MAX_TOKEN_BYTES = 64 * 1024;
+const DOCKER_MANIFEST_V2 = 'application/vnd.docker.distribution.manifest.v2+json';
+const DOCKER_MANIFEST_LIST = 'application/vnd.docker.distribution.manifest.list.v2+json';
+const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
+const OCI_INDEX = 'application/vnd.oci.image.index.v1+json';
+const ACCEPT = [OCI_INDEX, DOCKER_MANIFEST_LIST, DOCKER_MANIFEST_V2, OCI_MANIFEST].join(', ');
+const client_INDEX_TYPES = new Set([OCI_INDEX, DOCKER_MANIFEST_LIST]);
+const IMAGE_TYPES = new Set([DOCKER_MANIFEST_V2, OCI_MANIFEST]);
+/** Parses a `WWW-Authenticate` header's Bearer challenge (`Bearer realm="...",service="...",scope="..."`); null for any other scheme. */
+function parseBearerChallenge(header) {
+    if (header === null)
+        return null;
+    const match = /^\s*bearer\s+(.*)$/is.exec(header);
+    if (!match)
+        return null;
+    const params = new Map();
+    const param = /([A-Za-z][\w-]*)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,"]+))\s*(?:,|$)/g;
+    for (const found of match[1].matchAll(param)) {
+        params.set(found[1].toLowerCase(), found[2] !== undefined ? found[2].replace(/\\(.)/g, '$1') : found[3]);
+    }
+    const realm = params.get('realm');
+    if (realm === undefined || realm === '')
+        return null;
+    return { realm, service: params.get('service') ?? null, scope: params.get('scope') ?? null, error: params.get('error') ?? null };
+}
+/** The index entry for the platform from a manifest list / OCI index body, or null when it lists none for it. */
+function selectPlatform(index, platform) {
+    const manifests = index?.manifests;
+    if (!Array.isArray(manifests))
+        return null;
+    for (const entry of manifests) {
+        if (typeof entry !== 'object' || entry === null || typeof entry.digest !== 'string')
+            continue;
+        const entryPlatform = entry.platform;
+        if (entryPlatform && platformMatches(platform, entryPlatform)) {
+            return { digest: entry.digest, mediaType: typeof entry.mediaType === 'string' ? entry.mediaType : null };
+        }
+    }
+    return null;
+}
+/**
+ * The compressed size of a single-platform image manifest: the sum of
+ * `layers[].size`, the bytes `docker pull` downloads for its layers. The config
+ * blob is NOT counted (a few KB), as in Docker Hub's "compressed size".
+ * Null when the body is no image manifest.
+ */
+function layerBytes(manifest) {
+    const layers = manifest?.layers;
+    if (!Array.isArray(layers))
+        return null;
+    let total = 0;
+    for (const layer of layers) {
+        if (typeof layer?.size !== 'number' || !Number.isSafeInteger(layer.size) || layer.size < 0)
+            return null;
+        total += layer.size;
+    }
+    return total;
+}
+function createRegistryClient(options = {}) {
+    const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    const doFetch = options.fetch ?? globalThis.fetch;
+    const log = options.log ?? (() => { });
+    /** Tokens by realm + service + scope. */
+    const tokens = new Map();
+    /** The bearer challenge each registry answered with, by registry. */
+    const challenges = new Map();
+    /** Manifest GETs and HEADs by method + URL. */
+    const requests = new Map();
+    /** Answers by question + reference + platform. */
+    const answers = new Map();
+    function baseUrl(registry) {
+        return `${isLoopback(registry) ? 'http' : 'https'}://${registry}`;
+    }
+    function tokenKey(challenge, scope) {
+        return `${challenge.realm}\n${challenge.service ?? ''}\n${scope}`;
+    }
+    async function fetchToken(challenge, scope, where) {
+        let url;
+        try {
+            url = new URL(challenge.realm);
+        }
+        catch {
+            log(`Registry ${where} named a token realm that is not a URL: ${challenge.realm}`);
+            return null;
+        }
+        if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopback(url.host))) {
+            log(`Registry ${where} named a token realm that is neither HTTPS nor on loopback: ${challenge.realm}`);
+            return null;
+        }
+        if (challenge.service !== null)
+            url.searchParams.set('service', challenge.service);
+        url.searchParams.set('scope', scope);
+        try {
+            const response = await doFetch(url, { headers: { Accept: 'application/json' }, signal: AbortSignal.timeout(timeoutMs) });
+            const text = await response.text();
+            if (!response.ok) {
+                log(`The token service of ${where} answered HTTP ${response.status}.`);
+                return null;
+            }
+            if (text.length > MAX_TOKEN_BYTES) {
+                log(`The token service of ${where} sent more than ${MAX_TOKEN_BYTES} bytes.`);
+                return null;
+            }
+            const body = JSON.parse(text);
+            const token = typeof body.token === 'string' && body.token !== '' ? body.token : body.access_token;
+            if (typeof token !== 'string' || token === '') {
+                log(`The token service of ${where} sent no token.`);
+                return null;
+            }
+            return token;
+        }
+        catch (error) {
+            log(`Could not get a token for ${where} from ${url.origin}: ${why(error, timeoutMs)}`);
+            return null;
+        }
+    }
+    /** A token for the challenge and scope, fetched once per run (and again after the registry refused it). */
+    function tokenFor(challenge, scope, registry) {
+        const key = tokenKey(challenge, scope);
+        let pending = tokens.get(key);
+        if (pending === undefined) {
+            pending = fetchToken(challenge, scope, registry);
+            tokens.set(key, pending);
+            // A failed fetch is not kept: the next look-up may try again.
+            void pending.then((token) => {
+                if (token === null && tokens.get(key) === pending)
+                    tokens.delete(key);
+            });
+        }
+        return pending;
+    }
+    /** One manifest request, with the bearer-token dance when the registry asks for it. Never throws. */
+    async function request(method, image, reference) {
+        const where = `${image.registry}/${image.repository}${reference.includes(':') ? '@' : ':'}${reference}`;
+        const url = `${baseUrl(image.registry)}/v2/${image.repository}/manifests/${reference}`;
+        const scope = `repository:${image.repository}:pull`;
+        // A registry that asked for a token once gets one up front from then on.
+        let challenge = challenges.get(image.registry) ?? null;
+        let refreshed = false;
+        for (;;) {
+            const token = challenge !== null ? await tokenFor(challenge, scope, image.registry) : null;
+            if (challenge !== null && token === null)
+                return { kind: 'failed' };
+            let response;
+            let text;
+            try {
+                const headers = { Accept: ACCEPT };
+                if (token !== null)
+                    headers.Authorization = `Bearer ${token}`;
+                response = await doFetch(url, { method, headers, redirect: 'follow', signal: AbortSignal.timeout(timeoutMs) });
+                if (method === 'GET' && Number(response.headers.get('content-length') ?? 0) > MAX_MANIFEST_BYTES) {
+                    await response.body?.cancel();
+                    log(`The manifest of ${where} is larger than ${MAX_MANIFEST_BYTES} bytes.`);
+                    return { kind: 'failed' };
+                }
+                text = await response.text();
+            }
+            catch (error) {
+                log(`Could not ask registry ${image.registry} for ${where}: ${why(error, timeoutMs)}`);
+                return { kind: 'failed' };
+            }
+            if (response.status === 401) {
+                const asked = parseBearerChallenge(response.headers.get('www-authenticate'));
+                if (asked === null) {
+                    log(`Registry ${image.registry} refuses ${where} to anonymous clients (HTTP 401, no bearer challenge).`);
+                    return { kind: 'missing' };
+                }
+                if (token !== null) {
+                    if (refreshed || asked.error === 'insufficient_scope') {
+                        log(`Registry ${image.registry} refuses ${where} even with an anonymous token (HTTP 401): private, or no such repository.`);
+                        return { kind: 'missing' };
+                    }
+                    // The token was refused (expired, say): drop it and fetch a fresh one, once.
+                    refreshed = true;
+                    const key = tokenKey(asked, scope);
+                    tokens.delete(key);
+                    if (challenge !== null)
+                        tokens.delete(tokenKey(challenge, scope));
+                }
+                challenge = asked;
+                challenges.set(image.registry, asked);
+                continue;
+            }
+            if (response.status === 404)
+                return { kind: 'missing' };
+            if (response.status === 403) {
+                log(`Registry ${image.registry} denies ${where} (HTTP 403).`);
+                return { kind: 'missing' };
+            }
+            if (!response.ok) {
+                log(`Registry ${image.registry} answered HTTP ${response.status} for ${where}.`);
+                return { kind: 'failed' };
+            }
+            const headerType = response.headers.get('content-type')?.split(';')[0]?.trim() ?? '';
+            if (method === 'HEAD')
+                return { kind: 'found', mediaType: headerType, body: null };
+            if (Buffer.byteLength(text) > MAX_MANIFEST_BYTES) {
+                log(`The manifest of ${where} is larger than ${MAX_MANIFEST_BYTES} bytes.`);
+                return { kind: 'failed' };
+            }
+            let body;
+            try {
+                body = JSON.parse(text);
+            }
+            catch {
+                log(`The manifest of ${where} is not JSON.`);
+                return { kind: 'failed' };
+            }
+            const bodyType = body?.mediaType;
+            return { kind: 'found', mediaType: typeof bodyType === 'string' ? bodyType : headerType, body };
+        }
+    }
+    function cachedRequest(method, image, reference) {
+        const key = `${method} ${image.registry}/${image.repository}/${reference}`;
+        let pending = requests.get(key);
+        if (pending === undefined) {
+            pending = request(method, image, reference);
+            requests.set(key, pending);
+        }
+        return pending;
+    }
+    /** The GET of a manifest when one was already made or is under way, else null. */
+    function earlierGet(image, reference) {
+        return requests.get(`GET ${image.registry}/${image.repository}/${reference}`) ?? null;
+    }
+    function isIndex(found) {
+        if (client_INDEX_TYPES.has(found.mediaType))
+            return true;
+        return found.body !== null && Array.isArray(found.body.manifests);
+    }
+    function parse(ref, platform) {
+        try {
+            return { image: parseReference(ref), platform: parsePlatform(platform) };
+        }
+        catch (error) {
+            log(messageOf(error));
+            return null;
+        }
+    }
+    async function askExists(ref, platformText) {
+        const parsed = parse(ref, platformText);
+        if (parsed === null)
+            return null;
+        const { image, platform } = parsed;
+        const reference = image.digest ?? image.tag;
+        // HEAD is enough unless the tag is an index, whose platforms only a GET shows.
+        const first = await (earlierGet(image, reference) ?? cachedRequest('HEAD', image, reference));
+        if (first.kind !== 'found')
+            return first.kind === 'missing' ? false : null;
+        if (!isIndex(first) && (first.body !== null || IMAGE_TYPES.has(first.mediaType)))
+            return true;
+        const full = first.body !== null ? first : await cachedRequest('GET', image, reference);
+        if (full.kind !== 'found')
+            return full.kind === 'missing' ? false : null;
+        if (!isIndex(full))
+            return true;
+        const entry = selectPlatform(full.body, platform);
+        if (entry === null)
+            log(`${image.display} has no image for ${platformText}.`);
+        return entry !== null;
+    }
+    async function askSize(ref, platformText) {
+        const parsed = parse(ref, platformText);
+        if (parsed === null)
+            return null;
+        const { image, platform } = parsed;
+        let found = await cachedRequest('GET', image, image.digest ?? image.tag);
+        if (found.kind === 'missing')
+            log(`Registry ${image.registry} has no ${image.display}.`);
+        if (found.kind !== 'found')
+            return null;
+        if (isIndex(found)) {
+            const entry = selectPlatform(found.body, platform);
+            if (entry === null) {
+                log(`${image.display} has no image for ${platformText}.`);
+                return null;
+            }
+            found = await cachedRequest('GET', image, entry.digest);
+            if (found.kind !== 'found')
+                return null;
+            if (isIndex(found)) {
+                log(`The ${platformText} entry of ${image.display} is itself an index.`);
+                return null;
+            }
+        }
+        const bytes = layerBytes(found.body);
+        if (bytes === null)
+            log(`The manifest of ${image.display} lists no valid layers.`);
+        return bytes;
+    }
+    function cachedAnswer(question, ref, platform, ask) {
+        const key = `${question}\n${ref}\n${platform}`;
+        let pending = answers.get(key);
+        if (pending === undefined) {
+            pending = ask().catch((error) => {
+                log(`Registry look-up of ${ref} failed: ${messageOf(error)}`);
+                return null;
+            });
+            answers.set(key, pending);
+        }
+        return pending;
+    }
+    return {
+        exists: (ref, platform) => cachedAnswer('exists', ref, platform, () => askExists(ref, platform)),
+        compressedSize: (ref, platform) => cachedAnswer('size', ref, platform, () => askSize(ref, platform))
+    };
+}
+function why(error, timeoutMs) {
+    const name = error?.name;
+    if (name === 'TimeoutError' || name === 'AbortError')
+        return `no answer within ${timeoutMs / 1000} s`;
+    const cause = error.cause;
+    return cause?.code ?? cause?.message ?? messageOf(error);
 }
 
 ;// CONCATENATED MODULE: ./src/report/escape.ts
@@ -37398,6 +39539,11 @@ const MAX_INSTRUCTION = 80;
 const MAX_PATH = 120;
 /** Most rows per section (layers, wasted paths, caches) in an image's anatomy block. */
 const MAX_DETAIL = 8;
+/** Most pieces of advice per image in the comment; the report output has them all. */
+const MAX_ADVICE = 10;
+const MAX_MESSAGE = 400;
+/** Longest Dockerfile sketch shown in the comment, in lines. */
+const MAX_SKETCH_LINES = 30;
 function isFailingImage(image) {
     return isFailing(image.status);
 }
@@ -37505,6 +39651,13 @@ function hasAnatomy(image) {
     const anatomy = anatomyOf(image);
     return anatomy.layers.length > 0 || hasWaste(anatomy) || anatomy.caches.length > 0;
 }
+function hasAdvice(image) {
+    return adviceOf(image).length > 0;
+}
+/** Whether an image gets a folded block: an anatomy, advice, or both. */
+function hasBlock(image) {
+    return hasAnatomy(image) || hasAdvice(image);
+}
 /** The Dockerfile line of the image's largest own layer, or null when no own layer has a known line. */
 function largestOwnLayerLine(image) {
     return anatomyOf(image).layers.find((layer) => layer.fromBase === false && layer.line !== null)?.line ?? null;
@@ -37527,6 +39680,82 @@ function wasteWhere(path) {
         return `in the base image (layer ${path.addedInLayer}), ${removed}`;
     const added = path.addedAtLine === null ? `added in layer ${path.addedInLayer}` : `added at line ${path.addedAtLine}`;
     return `${added}, ${removed}`;
+}
+/** An image's findings in display order: measured savings first, largest first; then estimated ones; then those without a figure. */
+const advices = new WeakMap();
+function adviceRank(finding) {
+    if (finding.savingsBytes === null)
+        return 2;
+    return finding.measured ? 0 : 1;
+}
+/** The image's findings sorted for display (the producer's order kept among equals). */
+function adviceOf(image) {
+    const from = image.findings ?? [];
+    const known = advices.get(image);
+    if (known && known.from === from)
+        return known.findings;
+    const findings = [...from].sort((a, b) => adviceRank(a) - adviceRank(b) || (b.savingsBytes ?? 0) - (a.savingsBytes ?? 0));
+    advices.set(image, { from, findings });
+    return findings;
+}
+/**
+ * What a finding would save, in words: `−612.0 MB compressed, measured` (in a
+ * registry), `−18.4 MB, measured in this image`, `about −5.0 MB, estimated`, or
+ * `saving unknown`. `minus` is the sign: `−` for the comment, `-` for a terminal.
+ */
+function savingsText(finding, minus = '\u2212') {
+    if (finding.savingsBytes === null)
+        return 'saving unknown';
+    const bytes = `${minus}${formatBytes(Math.abs(finding.savingsBytes))}`;
+    const compressed = finding.savingsMetric === 'compressed' ? ' compressed' : '';
+    if (!finding.measured)
+        return `about ${bytes}${compressed}, estimated`;
+    return compressed ? `${bytes}${compressed}, measured` : `${bytes}, measured in this image`;
+}
+/**
+ * A fix is a sentence on its first line and, for base images and multi-stage
+ * builds, a Dockerfile sketch on the lines after it.
+ */
+function splitFix(fix) {
+    const lines = fix.replace(/\r\n?/g, '\n').split('\n');
+    const text = escape_oneLine(lines[0] ?? '');
+    const rest = lines.slice(1);
+    while (rest.length > 0 && rest[0].trim() === '')
+        rest.shift();
+    while (rest.length > 0 && rest.at(-1).trim() === '')
+        rest.pop();
+    return { text, sketch: rest.length > 0 ? rest.join('\n') : null };
+}
+/**
+ * Measured savings of some findings. Findings on the same line with the same
+ * metric are alternatives or overlap (`-slim` or `-alpine` for one `FROM`), so
+ * only the largest of them counts.
+ */
+function measuredSavings(findings) {
+    const largest = new Map();
+    for (const finding of findings) {
+        if (!finding.measured || finding.savingsBytes === null || finding.savingsBytes <= 0)
+            continue;
+        const metric = finding.savingsMetric === 'compressed' ? 'compressed' : 'uncompressed';
+        const key = `${finding.line}:${metric}`;
+        const known = largest.get(key);
+        if (!known || known.bytes < finding.savingsBytes)
+            largest.set(key, { metric, bytes: finding.savingsBytes });
+    }
+    const total = { compressed: 0, uncompressed: 0 };
+    for (const { metric, bytes } of largest.values())
+        total[metric] += bytes;
+    return total;
+}
+/** `612.0 MB compressed and 18.4 MB uncompressed`, `612.0 MB compressed`, `18.4 MB`; null when nothing was measured. */
+function savingsTotalText(total) {
+    const compressed = total.compressed > 0 ? `${units_formatBytes(total.compressed)} compressed` : null;
+    if (total.uncompressed <= 0)
+        return compressed;
+    return compressed ? `${compressed} and ${units_formatBytes(total.uncompressed)} uncompressed` : units_formatBytes(total.uncompressed);
+}
+function addTotals(a, b) {
+    return { compressed: a.compressed + b.compressed, uncompressed: a.uncompressed + b.uncompressed };
 }
 function plural(count, word) {
     return `${count.toLocaleString('en-US')} ${word}${count === 1 ? '' : 's'}`;
@@ -37639,6 +39868,14 @@ function baseLabel(base, escape) {
     const refIsSha = /^[0-9a-f]{7,64}$/i.test(base.ref) && base.sha.toLowerCase().startsWith(base.ref.toLowerCase());
     return refIsSha ? short : `${escape(base.ref)} (${short})`;
 }
+/** The measured savings the advice of these images adds up to, as one line; null when nothing was measured. */
+function savingsLine(images) {
+    const savings = images.map((image) => measuredSavings(adviceOf(image))).filter((total) => total.compressed + total.uncompressed > 0);
+    const total = savingsTotalText(savings.reduce(addTotals, { compressed: 0, uncompressed: 0 }));
+    if (total === null)
+        return null;
+    return `💡 Advice below could save about ${total} (measured) across ${plural(savings.length, 'image')}.`;
+}
 function summaryLine(report) {
     const { ok, text } = verdict(report);
     const { bytes, compressedBytes, wastedBytes, deltaBytes } = report.totals;
@@ -37749,16 +39986,53 @@ function cacheSection(image, anatomy, detail) {
         ]))
     ];
 }
-/** A folded block with the image's largest layers, its wasted bytes and its leftover caches; only the sections with something. */
-function anatomyBlock(image, detail) {
+/** A fenced Dockerfile sketch, indented to sit in a list item; very long sketches are cut, saying so. */
+function sketchBlock(sketch) {
+    const lines = sketch.split('\n');
+    const kept = lines.length > MAX_SKETCH_LINES ? [...lines.slice(0, MAX_SKETCH_LINES), `# … ${plural(lines.length - MAX_SKETCH_LINES, 'more line')} in the report output`] : lines;
+    return codeBlock(kept.join('\n'), 'dockerfile')
+        .split('\n')
+        .map((line) => `  ${line}`);
+}
+/** One piece of advice as a list item: savings, where, rule, message, fix and any sketch. */
+function adviceItem(image, finding) {
+    const origin = originText(image, false, finding.line);
+    const where = origin === null ? 'the whole image' : escapeMarkdown(origin, { maxLength: MAX_NAME });
+    const rule = codeSpan(finding.rule, { maxLength: MAX_NAME });
+    const { text, sketch } = splitFix(finding.fix);
+    const message = escapeMarkdown(finding.message, { maxLength: MAX_MESSAGE });
+    const fix = text ? `<br>**Fix:** ${escapeMarkdown(text, { maxLength: MAX_MESSAGE })}` : '';
+    const head = `- **${savingsText(finding)}** · ${where}${rule ? ` · ${rule}` : ''}<br>${message}${fix}`;
+    return sketch === null ? [head] : [head, ...sketchBlock(sketch)];
+}
+/** "How to shrink it": the image's advice, measured savings first, at most `count` of it. */
+function adviceSection(image, count) {
+    const findings = adviceOf(image);
+    const shown = findings.slice(0, count);
+    const total = savingsTotalText(measuredSavings(findings));
+    const could = total === null ? '' : ` — could save about ${total}, measured`;
+    const cut = shown.length < findings.length
+        ? ` (the ${shown.length === 1 ? 'first' : `first ${shown.length.toLocaleString('en-US')}`} of ${findings.length.toLocaleString('en-US')} shown)`
+        : '';
+    return [`**How to shrink it**${could}${cut}`, '', ...shown.flatMap((finding) => adviceItem(image, finding))];
+}
+/**
+ * A folded block with the image's advice, largest layers, wasted bytes and
+ * leftover caches; only the sections with something, and advice only when `advice` > 0.
+ */
+function anatomyBlock(image, detail, advice) {
     const anatomy = anatomyOf(image);
     const sections = [];
+    if (advice > 0 && adviceOf(image).length > 0)
+        sections.push(['how to shrink it', adviceSection(image, advice)]);
     if (anatomy.layers.length > 0)
         sections.push(['layers', layerSection(image, anatomy, detail)]);
     if (hasWaste(anatomy))
         sections.push(['waste', wasteSection(image, anatomy, detail)]);
     if (anatomy.caches.length > 0)
         sections.push(['caches', cacheSection(image, anatomy, detail)]);
+    if (sections.length === 0)
+        return [];
     const title = `🔎 ${escapeHtml(image.name, { maxLength: MAX_NAME })} — ${listText(sections.map(([name]) => name))}`;
     return [`<details><summary>${title}</summary>`, '', ...sections.flatMap(([, lines]) => [...lines, '']), '</details>'];
 }
@@ -37766,12 +40040,15 @@ function anatomyBlock(image, detail) {
 class Memo {
     groups;
     summary;
+    /** `💡 Advice below could save about …`, or null without measured savings. */
+    savings;
     rows = new Map();
     logs = new Map();
     blocks = new Map();
     constructor(report) {
         this.groups = displayGroups(report.images);
         this.summary = summaryLine(report);
+        this.savings = savingsLine([...this.groups.failing, ...this.groups.passing]);
     }
     row(image) {
         let text = this.rows.get(image);
@@ -37785,13 +40062,14 @@ class Memo {
             this.logs.set(image, (text = buildLog(image).join('\n')));
         return text;
     }
-    block(image, detail) {
-        let byDetail = this.blocks.get(image);
-        if (byDetail === undefined)
-            this.blocks.set(image, (byDetail = new Map()));
-        let text = byDetail.get(detail);
+    block(image, detail, advice) {
+        let byPlan = this.blocks.get(image);
+        if (byPlan === undefined)
+            this.blocks.set(image, (byPlan = new Map()));
+        const key = `${detail}:${advice}`;
+        let text = byPlan.get(key);
         if (text === undefined)
-            byDetail.set(detail, (text = anatomyBlock(image, detail).join('\n')));
+            byPlan.set(key, (text = anatomyBlock(image, detail, advice).join('\n')));
         return text;
     }
 }
@@ -37810,17 +40088,25 @@ function render(report, options, plan, memo, stopAt = Number.POSITIVE_INFINITY) 
     const hiddenFailing = groups.failing.length - failingShown.length;
     const withLogs = failingShown.filter(hasBuildLog);
     const logsHidden = withLogs.length - Math.min(plan.logs, withLogs.length);
-    const failingAnatomy = failingShown.filter(hasAnatomy);
-    const passingAnatomy = passingShown.filter(hasAnatomy);
-    const blocks = [...failingAnatomy.slice(0, plan.failingBlocks), ...passingAnatomy.slice(0, plan.passingBlocks)];
-    const blocksHidden = failingAnatomy.length + passingAnatomy.length - blocks.length;
-    const failingBlocksHidden = failingAnatomy.length - Math.min(plan.failingBlocks, failingAnatomy.length);
+    const failingWithBlock = failingShown.filter(hasBlock);
+    const passingWithBlock = passingShown.filter(hasBlock);
+    const blocks = [...failingWithBlock.slice(0, plan.failingBlocks), ...passingWithBlock.slice(0, plan.passingBlocks)];
+    const inBlock = new Set(blocks);
+    const anatomyHidden = [...failingWithBlock, ...passingWithBlock].filter((image) => !inBlock.has(image) && hasAnatomy(image));
+    const failingAnatomyHidden = anatomyHidden.filter(isFailingImage).length;
+    // Advice shows for every failing image with a block, and for the first `passingAdvice` passing images with advice.
+    const passingAdvised = new Set(passingShown.filter(hasAdvice).slice(0, plan.passingAdvice));
+    const advised = (image) => hasAdvice(image) && inBlock.has(image) && (isFailingImage(image) || passingAdvised.has(image));
+    const adviceHidden = listed.filter((image) => hasAdvice(image) && !advised(image));
+    const failingAdviceHidden = adviceHidden.filter(isFailingImage).length;
     const lines = [commentMarker(options.key), `### ${options.title ? escapeMarkdown(options.title) : 'footprint — image sizes'}`, ''];
     lines.push(memo.summary, '');
     if (report.baseError)
         lines.push(`⚠️ ${escapeMarkdown(report.baseError, { maxLength: MAX_REASON })}`, '');
     if (report.images.length > 0)
         lines.push(...mainTable(report, listed, memo), '');
+    if (memo.savings !== null)
+        lines.push(memo.savings, '');
     if (plan.listUnchanged && groups.unchanged.length > 0)
         lines.push(...unchangedTable(groups.unchanged), '');
     const cuts = [];
@@ -37829,8 +40115,16 @@ function render(report, options, plan, memo, stopAt = Number.POSITIVE_INFINITY) 
         cuts.push(`${plural(hidden, 'image')} not shown${ofThem(hiddenFailing)}`);
     if (logsHidden > 0)
         cuts.push(`${plural(logsHidden, 'build log')} not shown`);
-    if (blocksHidden > 0)
-        cuts.push(`the layer anatomy of ${plural(blocksHidden, 'image')} not shown${ofThem(failingBlocksHidden)}`);
+    if (adviceHidden.length > 0)
+        cuts.push(`the advice for ${plural(adviceHidden.length, 'image')} not shown${ofThem(failingAdviceHidden)}`);
+    const adviceCut = plan.advice < MAX_ADVICE && blocks.some((image) => advised(image) && adviceOf(image).length > plan.advice);
+    if (adviceCut) {
+        cuts.push(plan.advice === 1
+            ? 'the advice shows only the first tip for each image'
+            : `the advice shows only the first ${plan.advice.toLocaleString('en-US')} tips for each image`);
+    }
+    if (anatomyHidden.length > 0)
+        cuts.push(`the layer anatomy of ${plural(anatomyHidden.length, 'image')} not shown${ofThem(failingAnatomyHidden)}`);
     const detailCut = plan.detail < MAX_DETAIL && blocks.some((image) => {
         const anatomy = anatomyOf(image);
         return Math.max(anatomy.layers.length, anatomy.paths.length, anatomy.caches.length) > plan.detail;
@@ -37847,8 +40141,13 @@ function render(report, options, plan, memo, stopAt = Number.POSITIVE_INFINITY) 
     if (failingShown.length > 0)
         lines.push(...failingShown.map(reasonBullet), '');
     let size = lines.reduce((sum, line) => sum + line.length + 1, 0);
-    const parts = [...withLogs.slice(0, plan.logs).map((image) => memo.log(image)), ...blocks.map((image) => memo.block(image, plan.detail))];
+    const parts = [
+        ...withLogs.slice(0, plan.logs).map((image) => memo.log(image)),
+        ...blocks.map((image) => memo.block(image, plan.detail, advised(image) ? plan.advice : 0))
+    ];
     for (const part of parts) {
+        if (part === '')
+            continue;
         size += part.length + 2;
         if (size > stopAt)
             return null;
@@ -37881,29 +40180,46 @@ function largestFitting(high, fits) {
 }
 /**
  * The PR comment and job summary: hidden marker, verdict, a table with failing
- * images first, reasons, build logs and a folded anatomy block per image. When
- * the body would pass `maxChars`, it gives up, in order: rows of the anatomy
- * blocks, the blocks of passing images, those of failing images, build logs,
- * passing rows, failing rows; and says what it left out.
+ * images first, the measured savings the advice adds up to, reasons, build logs
+ * and a folded block per image with its advice ("How to shrink it") and its
+ * anatomy. When the body would pass `maxChars`, it gives up, in order: pieces
+ * of advice per image (down to one), the advice of passing images, rows of the
+ * anatomy blocks, the blocks of passing images, those of failing images, build
+ * logs, passing rows, failing rows; and says what it left out.
  */
 function renderMarkdown(report, options) {
     const maxChars = options.maxChars ?? DEFAULT_MAX_CHARS;
     const groups = displayGroups(report.images);
     const failingRows = groups.failing.length;
     const passingRows = groups.passing.length;
-    const failingBlocks = groups.failing.filter(hasAnatomy).length;
-    const passingBlocks = groups.passing.filter(hasAnatomy).length;
+    const failingBlocks = groups.failing.filter(hasBlock).length;
+    const passingBlocks = groups.passing.filter(hasBlock).length;
+    const passingAdvice = groups.passing.filter(hasAdvice).length;
     const logs = groups.failing.filter(hasBuildLog).length;
     const memo = new Memo(report);
     const attempt = (plan) => render(report, options, plan, memo);
     const fits = (plan) => (render(report, options, plan, memo, maxChars)?.length ?? Number.POSITIVE_INFINITY) <= maxChars;
-    const full = { detail: MAX_DETAIL, failingBlocks, passingBlocks, logs, failingRows, passingRows, listUnchanged: true };
-    const terse = { ...full, detail: 1 };
+    const full = {
+        advice: MAX_ADVICE,
+        passingAdvice,
+        detail: MAX_DETAIL,
+        failingBlocks,
+        passingBlocks,
+        logs,
+        failingRows,
+        passingRows,
+        listUnchanged: true
+    };
+    const brief = { ...full, advice: 1 };
+    const noAdvice = { ...brief, passingAdvice: 0 };
+    const terse = { ...noAdvice, detail: 1 };
     const noBlocks = { ...terse, failingBlocks: 0, passingBlocks: 0 };
     const bare = { ...noBlocks, logs: 0, listUnchanged: false };
     // Each stage gives up more than the one before.
     const stages = [
-        () => ({ ...full, detail: 1 + largestFitting(MAX_DETAIL - 1, (count) => fits({ ...full, detail: 1 + count })) }),
+        () => ({ ...full, advice: 1 + largestFitting(MAX_ADVICE - 1, (count) => fits({ ...full, advice: 1 + count })) }),
+        () => ({ ...brief, passingAdvice: largestFitting(passingAdvice, (count) => fits({ ...brief, passingAdvice: count })) }),
+        () => ({ ...noAdvice, detail: 1 + largestFitting(MAX_DETAIL - 1, (count) => fits({ ...noAdvice, detail: 1 + count })) }),
         () => ({ ...terse, passingBlocks: largestFitting(passingBlocks, (count) => fits({ ...terse, passingBlocks: count })) }),
         () => {
             const plan = { ...terse, passingBlocks: 0 };
@@ -38019,6 +40335,11 @@ const TOP = 3;
 const NOTABLE_BYTES = 1e6;
 const terminal_MAX_INSTRUCTION = 70;
 const terminal_MAX_PATH = 90;
+/** Pieces of advice shown per image, largest measured savings first. */
+const TOP_ADVICE = 5;
+const terminal_MAX_MESSAGE = 200;
+/** Lines of a Dockerfile sketch shown under a fix. */
+const terminal_MAX_SKETCH_LINES = 12;
 function cut(text, maxLength) {
     const points = Array.from(text);
     return points.length <= maxLength ? text : `${points.slice(0, maxLength - 1).join('')}…`;
@@ -38031,14 +40352,15 @@ function showsAnatomy(image) {
     return notable || (any && isFailingImage(image));
 }
 /**
- * A short anatomy: the largest layers, the wasted bytes with the largest copies,
- * the leftover caches. Figures right-aligned in one column, locations in another.
+ * Under the image's name: a short anatomy when `withAnatomy` (the largest
+ * layers, the wasted bytes with the largest copies, the leftover caches; figures
+ * right-aligned in one column, locations in another), then its advice.
  */
-function anatomyLines(image, paint) {
+function anatomyLines(image, paint, withAnatomy) {
     const anatomy = anatomyOf(image);
     const origin = (fromBase, line) => plain(originText(image, fromBase, line) ?? '—');
     const sections = [];
-    if (anatomy.layers.length > 0) {
+    if (withAnatomy && anatomy.layers.length > 0) {
         const shown = anatomy.layers.slice(0, TOP);
         sections.push({
             title: shown.length < anatomy.layers.length ? `largest layers (${shown.length} of ${anatomy.layers.length})` : 'layers',
@@ -38050,7 +40372,7 @@ function anatomyLines(image, paint) {
         });
     }
     const wasted = anatomy.wasted;
-    if (wasted && (wasted.bytes > 0 || wasted.baseBytes > 0)) {
+    if (withAnatomy && wasted && (wasted.bytes > 0 || wasted.baseBytes > 0)) {
         const limit = image.maxWasted ? `, ${isOverWasteLimit(image) ? 'more than' : 'within'} max-wasted ${plain(image.maxWasted.source)}` : '';
         const base = `${units_formatBytes(wasted.baseBytes)} inside the base image`;
         sections.push({
@@ -38065,7 +40387,7 @@ function anatomyLines(image, paint) {
             ])
         });
     }
-    if (anatomy.caches.length > 0) {
+    if (withAnatomy && anatomy.caches.length > 0) {
         sections.push({
             title: `leftover caches ${units_formatBytes(anatomy.cacheBytes)}`,
             style: anatomy.cacheBytes >= NOTABLE_BYTES ? 'yellow' : undefined,
@@ -38088,6 +40410,54 @@ function anatomyLines(image, paint) {
             lines.push(`    ${pad(bytes, bytesWidth, 'right')}  ${what ? `${pad(where, whereWidth, 'left')}  ${what}` : where}`.trimEnd());
         }
     }
+    return [...lines, ...adviceLines(image, paint)];
+}
+/** `-612.0 MB gz` (compressed, measured in a registry), `-18.4 MB` (measured in the image), `~-5.0 MB` (estimated), `?` (unknown). */
+function savingsCell(finding) {
+    if (finding.savingsBytes === null)
+        return '?';
+    const bytes = `-${units_formatBytes(Math.abs(finding.savingsBytes))}${finding.savingsMetric === 'compressed' ? ' gz' : ''}`;
+    return finding.measured ? bytes : `~${bytes}`;
+}
+/**
+ * "How to shrink it": the top pieces of advice, each as savings, line and
+ * message, with the fix on the next line and any Dockerfile sketch under it.
+ */
+function adviceLines(image, paint) {
+    const findings = adviceOf(image);
+    if (findings.length === 0)
+        return [];
+    const shown = findings.slice(0, TOP_ADVICE);
+    const total = savingsTotalText(measuredSavings(findings));
+    const legend = [
+        shown.some((finding) => finding.savingsMetric === 'compressed' && finding.savingsBytes !== null) ? 'gz: compressed, in the registry' : '',
+        shown.some((finding) => !finding.measured && finding.savingsBytes !== null) ? '~: estimated' : '',
+        shown.some((finding) => finding.savingsBytes === null) ? '?: not known' : ''
+    ].filter(Boolean);
+    const title = `how to shrink it${shown.length < findings.length ? ` (${shown.length} of ${findings.length})` : ''}` +
+        (total === null ? '' : `: could save about ${total}, measured`) +
+        (legend.length > 0 ? ` [${legend.join('; ')}]` : '');
+    const cells = shown.map(savingsCell);
+    const wheres = shown.map((finding) => plain(originText(image, false, finding.line) ?? 'whole image'));
+    const cellWidth = Math.max(...cells.map(displayWidth));
+    const whereWidth = Math.max(...wheres.map(displayWidth));
+    const indent = ' '.repeat(4 + cellWidth + 2 + whereWidth + 2);
+    const lines = [`  ${paint(title, total === null ? undefined : 'yellow')}`];
+    shown.forEach((finding, index) => {
+        const message = cut(plain(escape_oneLine(finding.message)).trim(), terminal_MAX_MESSAGE);
+        lines.push(`    ${pad(cells[index], cellWidth, 'right')}  ${pad(wheres[index], whereWidth, 'left')}  ${message}`.trimEnd());
+        const { text, sketch } = splitFix(finding.fix);
+        const fix = cut(plain(text).trim(), terminal_MAX_MESSAGE);
+        if (fix)
+            lines.push(`${indent}${paint(fix, 'cyan')}`);
+        if (sketch !== null) {
+            const sketchLines = sketch.split('\n');
+            const kept = sketchLines.slice(0, terminal_MAX_SKETCH_LINES).map((line) => `${indent}  ${plain(line)}`.trimEnd());
+            if (sketchLines.length > terminal_MAX_SKETCH_LINES)
+                kept.push(`${indent}  …`);
+            lines.push(...kept.map((line) => paint(line, 'dim')));
+        }
+    });
     return lines;
 }
 /**
@@ -38143,8 +40513,11 @@ function renderTerminal(report, options) {
                 lines.push(`${paint(plain(image.name), 'red')}: ${plain(reason)}`);
         }
     }
-    for (const image of images.filter(showsAnatomy))
-        lines.push('', ...anatomyLines(image, paint));
+    for (const image of images) {
+        const withAnatomy = showsAnatomy(image);
+        if (withAnatomy || adviceOf(image).length > 0)
+            lines.push('', ...anatomyLines(image, paint, withAnatomy));
+    }
     const baseFailed = images.filter((image) => image.comparison === 'base-failed' || image.baseError);
     if (baseFailed.length > 0) {
         lines.push('');
@@ -38159,6 +40532,7 @@ function renderTerminal(report, options) {
 }
 
 ;// CONCATENATED MODULE: ./src/cli/main.ts
+
 
 
 
@@ -38270,6 +40644,7 @@ async function runCli(argv, io) {
         const report = await runPipeline({ repo, root, inputs, config, runId: `cli-${process.pid}` }, {
             engine,
             exec: exec,
+            registry: createRegistryClient(),
             log: { info: progress, warning: (message) => progress(`warning: ${message}`) },
             hooks: {
                 onStart: ({ side, target, index, total }) => progress(`[${side === 'head' ? 'build' : 'base'} ${index}/${total}] ${target.name} …`),

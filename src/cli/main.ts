@@ -9,6 +9,7 @@ import { exec } from '../exec.js';
 import { gateMessage } from '../gate/rules.js';
 import { readInputs } from '../inputs.js';
 import { runPipeline } from '../pipeline.js';
+import { createRegistryClient } from '../registry/client.js';
 import { renderTerminal } from '../report/terminal.js';
 import { formatBytes } from '../units.js';
 
@@ -119,6 +120,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       {
         engine,
         exec,
+        registry: createRegistryClient(),
         log: { info: progress, warning: (message) => progress(`warning: ${message}`) },
         hooks: {
           onStart: ({ side, target, index, total }) =>

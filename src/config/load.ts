@@ -20,6 +20,8 @@ export interface ImageConfig {
   maxIncrease: IncreaseLimit | null;
   maxWasted: WasteLimit | null;
   metric: BudgetMetric | null;
+  /** Advice rule ids switched off for this image (added to the top-level list). */
+  ignore: string[];
   skip: boolean;
 }
 
@@ -30,6 +32,7 @@ export interface Config {
   maxIncrease: IncreaseLimit | null;
   maxWasted: WasteLimit | null;
   metric: BudgetMetric | null;
+  ignore: string[];
   images: ImageConfig[];
 }
 
@@ -44,6 +47,7 @@ interface RawImage {
   'max-increase'?: string | number;
   'max-wasted'?: string | number;
   metric?: BudgetMetric;
+  ignore?: string[];
   skip?: boolean;
 }
 
@@ -52,6 +56,7 @@ interface RawConfig {
   'max-increase'?: string | number;
   'max-wasted'?: string | number;
   metric?: BudgetMetric;
+  ignore?: string[];
   images?: Record<string, RawImage>;
 }
 
@@ -107,7 +112,7 @@ export function parseConfig(text: string, displayPath: string): Config {
 }
 
 function emptyConfig(file: string | null): Config {
-  return { file, budget: null, maxIncrease: null, maxWasted: null, metric: null, images: [] };
+  return { file, budget: null, maxIncrease: null, maxWasted: null, metric: null, ignore: [], images: [] };
 }
 
 /** yaml's message without the position it repeats (we print our own) or advice meant for programmers. */
@@ -143,6 +148,7 @@ function toConfig(raw: RawConfig, file: string, lineOf: (path: readonly string[]
       maxIncrease: increase(image['max-increase'], at('max-increase')),
       maxWasted: wasted(image['max-wasted'], at('max-wasted')),
       metric: image.metric ?? null,
+      ignore: image.ignore ?? [],
       skip: image.skip ?? false
     };
   });
@@ -152,6 +158,7 @@ function toConfig(raw: RawConfig, file: string, lineOf: (path: readonly string[]
     maxIncrease: increase(raw['max-increase'], ['max-increase']),
     maxWasted: wasted(raw['max-wasted'], ['max-wasted']),
     metric: raw.metric ?? null,
+    ignore: raw.ignore ?? [],
     images
   };
 }
@@ -202,6 +209,8 @@ function describeSchemaError(
     }
     case 'minLength':
       return at(path, about(path, 'must not be empty'));
+    case 'uniqueItems':
+      return at(path, about(path, 'lists an item more than once'));
     default:
       return at(path, about(path, error.message ?? 'is not valid'));
   }

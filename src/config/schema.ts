@@ -14,6 +14,9 @@ const wastedDescription =
 const metricDescription =
   'Which size the budget applies to: uncompressed (the sum of the files in all layers, default) or compressed (the gzip-compressed layers a registry stores and `docker pull` transfers).';
 
+const ignoreDescription =
+  'Advice rules to switch off, by id (for example apt-lists-left, pip-no-cache-dir, base-alpine). A single line can also be silenced with a `# footprint-ignore: rule-id` comment right above it.';
+
 const increaseDescription =
   'against the same image built from the base branch: a percentage (10%), a size (25MB) or both ("10%, 5MB"). With both, the image fails only when it grows by more than both, so a small image does not fail on a few kB.';
 
@@ -44,6 +47,12 @@ export const configSchema = {
     metric: {
       description: `Default for every image. ${metricDescription}`,
       enum: ['uncompressed', 'compressed']
+    },
+    ignore: {
+      description: `For every image. ${ignoreDescription}`,
+      type: 'array',
+      items: { type: 'string', minLength: 1 },
+      uniqueItems: true
     },
     images: {
       description:
@@ -103,6 +112,12 @@ export const configSchema = {
         metric: {
           description: metricDescription,
           enum: ['uncompressed', 'compressed']
+        },
+        ignore: {
+          description: `For this image, on top of the top-level list. ${ignoreDescription}`,
+          type: 'array',
+          items: { type: 'string', minLength: 1 },
+          uniqueItems: true
         },
         skip: {
           description: 'Leave this image out: it is neither built nor measured.',

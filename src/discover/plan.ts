@@ -145,7 +145,8 @@ function resolveSettings(config: Config, defaults: PlanDefaults) {
     platform: defaults.platform,
     budget: measuredBy(budget, metric),
     maxIncrease,
-    maxWasted
+    maxWasted,
+    ignore: [...config.ignore]
   });
   return {
     forEntry(entry: ImageConfig, dockerfile: string | null, image: string | null): Target {
@@ -158,7 +159,8 @@ function resolveSettings(config: Config, defaults: PlanDefaults) {
         platform: entry.platform ?? target.platform,
         budget: measuredBy(entry.budget ?? budget, entry.metric ?? metric),
         maxIncrease: entry.maxIncrease ?? target.maxIncrease,
-        maxWasted: entry.maxWasted ?? target.maxWasted
+        maxWasted: entry.maxWasted ?? target.maxWasted,
+        ignore: [...new Set([...target.ignore, ...entry.ignore])]
       };
     },
     forDiscovered: (dockerfile: string): Target => base(dockerfile, dockerfile, null),

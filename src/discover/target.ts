@@ -17,4 +17,6 @@ export interface Target {
   budget: Budget | null;
   maxIncrease: IncreaseLimit | null;
   maxWasted: WasteLimit | null;
+  /** Advice rule ids switched off for this image (the config's top level and the image's own). */
+  ignore: string[];
 }

@@ -2,7 +2,7 @@ import { UserError } from '../errors.js';
 import { formatBytes, formatDelta, formatPercent } from '../units.js';
 import { exceedsWaste, isFailing } from '../gate/rules.js';
 import { codeBlock, codeSpan, escapeHtml, escapeMarkdown, oneLine } from './escape.js';
-import type { ImageReport, ImageStatus, LayerReport, LeftoverCache, Report, Waste, WastedPath } from './types.js';
+import type { Finding, ImageReport, ImageStatus, LayerReport, LeftoverCache, Report, Waste, WastedPath } from './types.js';
 
 /*
  * The plain-text pieces (order, change, budget, verdict, anatomy) are shared
@@ -19,6 +19,11 @@ const MAX_INSTRUCTION = 80;
 const MAX_PATH = 120;
 /** Most rows per section (layers, wasted paths, caches) in an image's anatomy block. */
 const MAX_DETAIL = 8;
+/** Most pieces of advice per image in the comment; the report output has them all. */
+const MAX_ADVICE = 10;
+const MAX_MESSAGE = 400;
+/** Longest Dockerfile sketch shown in the comment, in lines. */
+const MAX_SKETCH_LINES = 30;
 
 export function isFailingImage(image: ImageReport): boolean {
   return isFailing(image.status);
@@ -152,6 +157,15 @@ function hasAnatomy(image: ImageReport): boolean {
   return anatomy.layers.length > 0 || hasWaste(anatomy) || anatomy.caches.length > 0;
 }
 
+function hasAdvice(image: ImageReport): boolean {
+  return adviceOf(image).length > 0;
+}
+
+/** Whether an image gets a folded block: an anatomy, advice, or both. */
+function hasBlock(image: ImageReport): boolean {
+  return hasAnatomy(image) || hasAdvice(image);
+}
+
 /** The Dockerfile line of the image's largest own layer, or null when no own layer has a known line. */
 export function largestOwnLayerLine(image: ImageReport): number | null {
   return anatomyOf(image).layers.find((layer) => layer.fromBase === false && layer.line !== null)?.line ?? null;
@@ -173,6 +187,85 @@ export function wasteWhere(path: WastedPath): string {
   if (path.inBase) return `in the base image (layer ${path.addedInLayer}), ${removed}`;
   const added = path.addedAtLine === null ? `added in layer ${path.addedInLayer}` : `added at line ${path.addedAtLine}`;
   return `${added}, ${removed}`;
+}
+
+/** An image's findings in display order: measured savings first, largest first; then estimated ones; then those without a figure. */
+const advices = new WeakMap<ImageReport, { from: readonly Finding[]; findings: Finding[] }>();
+
+function adviceRank(finding: Finding): number {
+  if (finding.savingsBytes === null) return 2;
+  return finding.measured ? 0 : 1;
+}
+
+/** The image's findings sorted for display (the producer's order kept among equals). */
+export function adviceOf(image: ImageReport): Finding[] {
+  const from = image.findings ?? [];
+  const known = advices.get(image);
+  if (known && known.from === from) return known.findings;
+  const findings = [...from].sort((a, b) => adviceRank(a) - adviceRank(b) || (b.savingsBytes ?? 0) - (a.savingsBytes ?? 0));
+  advices.set(image, { from, findings });
+  return findings;
+}
+
+/**
+ * What a finding would save, in words: `−612.0 MB compressed, measured` (in a
+ * registry), `−18.4 MB, measured in this image`, `about −5.0 MB, estimated`, or
+ * `saving unknown`. `minus` is the sign: `−` for the comment, `-` for a terminal.
+ */
+export function savingsText(finding: Finding, minus = '\u2212'): string {
+  if (finding.savingsBytes === null) return 'saving unknown';
+  const bytes = `${minus}${formatBytes(Math.abs(finding.savingsBytes))}`;
+  const compressed = finding.savingsMetric === 'compressed' ? ' compressed' : '';
+  if (!finding.measured) return `about ${bytes}${compressed}, estimated`;
+  return compressed ? `${bytes}${compressed}, measured` : `${bytes}, measured in this image`;
+}
+
+/**
+ * A fix is a sentence on its first line and, for base images and multi-stage
+ * builds, a Dockerfile sketch on the lines after it.
+ */
+export function splitFix(fix: string): { text: string; sketch: string | null } {
+  const lines = fix.replace(/\r\n?/g, '\n').split('\n');
+  const text = oneLine(lines[0] ?? '');
+  const rest = lines.slice(1);
+  while (rest.length > 0 && rest[0]!.trim() === '') rest.shift();
+  while (rest.length > 0 && rest.at(-1)!.trim() === '') rest.pop();
+  return { text, sketch: rest.length > 0 ? rest.join('\n') : null };
+}
+
+export interface SavingsTotal {
+  compressed: number;
+  uncompressed: number;
+}
+
+/**
+ * Measured savings of some findings. Findings on the same line with the same
+ * metric are alternatives or overlap (`-slim` or `-alpine` for one `FROM`), so
+ * only the largest of them counts.
+ */
+export function measuredSavings(findings: readonly Finding[]): SavingsTotal {
+  const largest = new Map<string, { metric: 'compressed' | 'uncompressed'; bytes: number }>();
+  for (const finding of findings) {
+    if (!finding.measured || finding.savingsBytes === null || finding.savingsBytes <= 0) continue;
+    const metric = finding.savingsMetric === 'compressed' ? 'compressed' : 'uncompressed';
+    const key = `${finding.line}:${metric}`;
+    const known = largest.get(key);
+    if (!known || known.bytes < finding.savingsBytes) largest.set(key, { metric, bytes: finding.savingsBytes });
+  }
+  const total: SavingsTotal = { compressed: 0, uncompressed: 0 };
+  for (const { metric, bytes } of largest.values()) total[metric] += bytes;
+  return total;
+}
+
+/** `612.0 MB compressed and 18.4 MB uncompressed`, `612.0 MB compressed`, `18.4 MB`; null when nothing was measured. */
+export function savingsTotalText(total: SavingsTotal): string | null {
+  const compressed = total.compressed > 0 ? `${formatBytes(total.compressed)} compressed` : null;
+  if (total.uncompressed <= 0) return compressed;
+  return compressed ? `${compressed} and ${formatBytes(total.uncompressed)} uncompressed` : formatBytes(total.uncompressed);
+}
+
+function addTotals(a: SavingsTotal, b: SavingsTotal): SavingsTotal {
+  return { compressed: a.compressed + b.compressed, uncompressed: a.uncompressed + b.uncompressed };
 }
 
 export function plural(count: number, word: string): string {
@@ -225,6 +318,10 @@ export interface MarkdownOptions {
 
 /** What a rendering includes; shrunk step by step until the body fits. */
 interface Plan {
+  /** Pieces of advice per image, 1 to MAX_ADVICE. */
+  advice: number;
+  /** How many passing images with advice show it, from the first on; failing images always do while their block shows. */
+  passingAdvice: number;
   /** Rows per section (layers, wasted paths, caches) in the anatomy blocks, 1 to MAX_DETAIL. */
   detail: number;
   /** How many anatomy blocks of failing images to show, then of passing ones. */
@@ -320,6 +417,14 @@ export function baseLabel(base: NonNullable<Report['base']>, escape: (text: stri
   const short = /^[0-9a-f]{7,64}$/i.test(base.sha) ? base.sha.slice(0, 7) : escape(base.sha);
   const refIsSha = /^[0-9a-f]{7,64}$/i.test(base.ref) && base.sha.toLowerCase().startsWith(base.ref.toLowerCase());
   return refIsSha ? short : `${escape(base.ref)} (${short})`;
+}
+
+/** The measured savings the advice of these images adds up to, as one line; null when nothing was measured. */
+function savingsLine(images: readonly ImageReport[]): string | null {
+  const savings = images.map((image) => measuredSavings(adviceOf(image))).filter((total) => total.compressed + total.uncompressed > 0);
+  const total = savingsTotalText(savings.reduce(addTotals, { compressed: 0, uncompressed: 0 }));
+  if (total === null) return null;
+  return `💡 Advice below could save about ${total} (measured) across ${plural(savings.length, 'image')}.`;
 }
 
 function summaryLine(report: Report): string {
@@ -447,13 +552,52 @@ function cacheSection(image: ImageReport, anatomy: Anatomy, detail: number): str
   ];
 }
 
-/** A folded block with the image's largest layers, its wasted bytes and its leftover caches; only the sections with something. */
-function anatomyBlock(image: ImageReport, detail: number): string[] {
+/** A fenced Dockerfile sketch, indented to sit in a list item; very long sketches are cut, saying so. */
+function sketchBlock(sketch: string): string[] {
+  const lines = sketch.split('\n');
+  const kept = lines.length > MAX_SKETCH_LINES ? [...lines.slice(0, MAX_SKETCH_LINES), `# … ${plural(lines.length - MAX_SKETCH_LINES, 'more line')} in the report output`] : lines;
+  return codeBlock(kept.join('\n'), 'dockerfile')
+    .split('\n')
+    .map((line) => `  ${line}`);
+}
+
+/** One piece of advice as a list item: savings, where, rule, message, fix and any sketch. */
+function adviceItem(image: ImageReport, finding: Finding): string[] {
+  const origin = originText(image, false, finding.line);
+  const where = origin === null ? 'the whole image' : escapeMarkdown(origin, { maxLength: MAX_NAME });
+  const rule = codeSpan(finding.rule, { maxLength: MAX_NAME });
+  const { text, sketch } = splitFix(finding.fix);
+  const message = escapeMarkdown(finding.message, { maxLength: MAX_MESSAGE });
+  const fix = text ? `<br>**Fix:** ${escapeMarkdown(text, { maxLength: MAX_MESSAGE })}` : '';
+  const head = `- **${savingsText(finding)}** · ${where}${rule ? ` · ${rule}` : ''}<br>${message}${fix}`;
+  return sketch === null ? [head] : [head, ...sketchBlock(sketch)];
+}
+
+/** "How to shrink it": the image's advice, measured savings first, at most `count` of it. */
+function adviceSection(image: ImageReport, count: number): string[] {
+  const findings = adviceOf(image);
+  const shown = findings.slice(0, count);
+  const total = savingsTotalText(measuredSavings(findings));
+  const could = total === null ? '' : ` — could save about ${total}, measured`;
+  const cut =
+    shown.length < findings.length
+      ? ` (the ${shown.length === 1 ? 'first' : `first ${shown.length.toLocaleString('en-US')}`} of ${findings.length.toLocaleString('en-US')} shown)`
+      : '';
+  return [`**How to shrink it**${could}${cut}`, '', ...shown.flatMap((finding) => adviceItem(image, finding))];
+}
+
+/**
+ * A folded block with the image's advice, largest layers, wasted bytes and
+ * leftover caches; only the sections with something, and advice only when `advice` > 0.
+ */
+function anatomyBlock(image: ImageReport, detail: number, advice: number): string[] {
   const anatomy = anatomyOf(image);
   const sections: Array<[string, string[]]> = [];
+  if (advice > 0 && adviceOf(image).length > 0) sections.push(['how to shrink it', adviceSection(image, advice)]);
   if (anatomy.layers.length > 0) sections.push(['layers', layerSection(image, anatomy, detail)]);
   if (hasWaste(anatomy)) sections.push(['waste', wasteSection(image, anatomy, detail)]);
   if (anatomy.caches.length > 0) sections.push(['caches', cacheSection(image, anatomy, detail)]);
+  if (sections.length === 0) return [];
   const title = `🔎 ${escapeHtml(image.name, { maxLength: MAX_NAME })} — ${listText(sections.map(([name]) => name))}`;
   return [`<details><summary>${title}</summary>`, '', ...sections.flatMap(([, lines]) => [...lines, '']), '</details>'];
 }
@@ -462,13 +606,16 @@ function anatomyBlock(image: ImageReport, detail: number): string[] {
 class Memo {
   readonly groups: ReturnType<typeof displayGroups>;
   readonly summary: string;
+  /** `💡 Advice below could save about …`, or null without measured savings. */
+  readonly savings: string | null;
   private readonly rows = new Map<ImageReport, string>();
   private readonly logs = new Map<ImageReport, string>();
-  private readonly blocks = new Map<ImageReport, Map<number, string>>();
+  private readonly blocks = new Map<ImageReport, Map<string, string>>();
 
   constructor(report: Report) {
     this.groups = displayGroups(report.images);
     this.summary = summaryLine(report);
+    this.savings = savingsLine([...this.groups.failing, ...this.groups.passing]);
   }
 
   row(image: ImageReport): string {
@@ -483,11 +630,12 @@ class Memo {
     return text;
   }
 
-  block(image: ImageReport, detail: number): string {
-    let byDetail = this.blocks.get(image);
-    if (byDetail === undefined) this.blocks.set(image, (byDetail = new Map()));
-    let text = byDetail.get(detail);
-    if (text === undefined) byDetail.set(detail, (text = anatomyBlock(image, detail).join('\n')));
+  block(image: ImageReport, detail: number, advice: number): string {
+    let byPlan = this.blocks.get(image);
+    if (byPlan === undefined) this.blocks.set(image, (byPlan = new Map()));
+    const key = `${detail}:${advice}`;
+    let text = byPlan.get(key);
+    if (text === undefined) byPlan.set(key, (text = anatomyBlock(image, detail, advice).join('\n')));
     return text;
   }
 }
@@ -507,23 +655,39 @@ function render(report: Report, options: MarkdownOptions, plan: Plan, memo: Memo
   const hiddenFailing = groups.failing.length - failingShown.length;
   const withLogs = failingShown.filter(hasBuildLog);
   const logsHidden = withLogs.length - Math.min(plan.logs, withLogs.length);
-  const failingAnatomy = failingShown.filter(hasAnatomy);
-  const passingAnatomy = passingShown.filter(hasAnatomy);
-  const blocks = [...failingAnatomy.slice(0, plan.failingBlocks), ...passingAnatomy.slice(0, plan.passingBlocks)];
-  const blocksHidden = failingAnatomy.length + passingAnatomy.length - blocks.length;
-  const failingBlocksHidden = failingAnatomy.length - Math.min(plan.failingBlocks, failingAnatomy.length);
+  const failingWithBlock = failingShown.filter(hasBlock);
+  const passingWithBlock = passingShown.filter(hasBlock);
+  const blocks = [...failingWithBlock.slice(0, plan.failingBlocks), ...passingWithBlock.slice(0, plan.passingBlocks)];
+  const inBlock = new Set(blocks);
+  const anatomyHidden = [...failingWithBlock, ...passingWithBlock].filter((image) => !inBlock.has(image) && hasAnatomy(image));
+  const failingAnatomyHidden = anatomyHidden.filter(isFailingImage).length;
+  // Advice shows for every failing image with a block, and for the first `passingAdvice` passing images with advice.
+  const passingAdvised = new Set(passingShown.filter(hasAdvice).slice(0, plan.passingAdvice));
+  const advised = (image: ImageReport) => hasAdvice(image) && inBlock.has(image) && (isFailingImage(image) || passingAdvised.has(image));
+  const adviceHidden = listed.filter((image) => hasAdvice(image) && !advised(image));
+  const failingAdviceHidden = adviceHidden.filter(isFailingImage).length;
 
   const lines: string[] = [commentMarker(options.key), `### ${options.title ? escapeMarkdown(options.title) : 'footprint — image sizes'}`, ''];
   lines.push(memo.summary, '');
   if (report.baseError) lines.push(`⚠️ ${escapeMarkdown(report.baseError, { maxLength: MAX_REASON })}`, '');
   if (report.images.length > 0) lines.push(...mainTable(report, listed, memo), '');
+  if (memo.savings !== null) lines.push(memo.savings, '');
   if (plan.listUnchanged && groups.unchanged.length > 0) lines.push(...unchangedTable(groups.unchanged), '');
 
   const cuts: string[] = [];
   const ofThem = (count: number) => (count > 0 ? `, ${count.toLocaleString('en-US')} of them failing` : '');
   if (hidden > 0) cuts.push(`${plural(hidden, 'image')} not shown${ofThem(hiddenFailing)}`);
   if (logsHidden > 0) cuts.push(`${plural(logsHidden, 'build log')} not shown`);
-  if (blocksHidden > 0) cuts.push(`the layer anatomy of ${plural(blocksHidden, 'image')} not shown${ofThem(failingBlocksHidden)}`);
+  if (adviceHidden.length > 0) cuts.push(`the advice for ${plural(adviceHidden.length, 'image')} not shown${ofThem(failingAdviceHidden)}`);
+  const adviceCut = plan.advice < MAX_ADVICE && blocks.some((image) => advised(image) && adviceOf(image).length > plan.advice);
+  if (adviceCut) {
+    cuts.push(
+      plan.advice === 1
+        ? 'the advice shows only the first tip for each image'
+        : `the advice shows only the first ${plan.advice.toLocaleString('en-US')} tips for each image`
+    );
+  }
+  if (anatomyHidden.length > 0) cuts.push(`the layer anatomy of ${plural(anatomyHidden.length, 'image')} not shown${ofThem(failingAnatomyHidden)}`);
   const detailCut = plan.detail < MAX_DETAIL && blocks.some((image) => {
     const anatomy = anatomyOf(image);
     return Math.max(anatomy.layers.length, anatomy.paths.length, anatomy.caches.length) > plan.detail;
@@ -542,8 +706,12 @@ function render(report: Report, options: MarkdownOptions, plan: Plan, memo: Memo
 
   if (failingShown.length > 0) lines.push(...failingShown.map(reasonBullet), '');
   let size = lines.reduce((sum, line) => sum + line.length + 1, 0);
-  const parts = [...withLogs.slice(0, plan.logs).map((image) => memo.log(image)), ...blocks.map((image) => memo.block(image, plan.detail))];
+  const parts = [
+    ...withLogs.slice(0, plan.logs).map((image) => memo.log(image)),
+    ...blocks.map((image) => memo.block(image, plan.detail, advised(image) ? plan.advice : 0))
+  ];
   for (const part of parts) {
+    if (part === '') continue;
     size += part.length + 2;
     if (size > stopAt) return null;
     lines.push(part, '');
@@ -576,30 +744,47 @@ function largestFitting(high: number, fits: (count: number) => boolean): number 
 
 /**
  * The PR comment and job summary: hidden marker, verdict, a table with failing
- * images first, reasons, build logs and a folded anatomy block per image. When
- * the body would pass `maxChars`, it gives up, in order: rows of the anatomy
- * blocks, the blocks of passing images, those of failing images, build logs,
- * passing rows, failing rows; and says what it left out.
+ * images first, the measured savings the advice adds up to, reasons, build logs
+ * and a folded block per image with its advice ("How to shrink it") and its
+ * anatomy. When the body would pass `maxChars`, it gives up, in order: pieces
+ * of advice per image (down to one), the advice of passing images, rows of the
+ * anatomy blocks, the blocks of passing images, those of failing images, build
+ * logs, passing rows, failing rows; and says what it left out.
  */
 export function renderMarkdown(report: Report, options: MarkdownOptions): string {
   const maxChars = options.maxChars ?? DEFAULT_MAX_CHARS;
   const groups = displayGroups(report.images);
   const failingRows = groups.failing.length;
   const passingRows = groups.passing.length;
-  const failingBlocks = groups.failing.filter(hasAnatomy).length;
-  const passingBlocks = groups.passing.filter(hasAnatomy).length;
+  const failingBlocks = groups.failing.filter(hasBlock).length;
+  const passingBlocks = groups.passing.filter(hasBlock).length;
+  const passingAdvice = groups.passing.filter(hasAdvice).length;
   const logs = groups.failing.filter(hasBuildLog).length;
   const memo = new Memo(report);
   const attempt = (plan: Plan) => render(report, options, plan, memo)!;
   const fits = (plan: Plan) => (render(report, options, plan, memo, maxChars)?.length ?? Number.POSITIVE_INFINITY) <= maxChars;
 
-  const full: Plan = { detail: MAX_DETAIL, failingBlocks, passingBlocks, logs, failingRows, passingRows, listUnchanged: true };
-  const terse: Plan = { ...full, detail: 1 };
+  const full: Plan = {
+    advice: MAX_ADVICE,
+    passingAdvice,
+    detail: MAX_DETAIL,
+    failingBlocks,
+    passingBlocks,
+    logs,
+    failingRows,
+    passingRows,
+    listUnchanged: true
+  };
+  const brief: Plan = { ...full, advice: 1 };
+  const noAdvice: Plan = { ...brief, passingAdvice: 0 };
+  const terse: Plan = { ...noAdvice, detail: 1 };
   const noBlocks: Plan = { ...terse, failingBlocks: 0, passingBlocks: 0 };
   const bare: Plan = { ...noBlocks, logs: 0, listUnchanged: false };
   // Each stage gives up more than the one before.
   const stages: Array<() => Plan> = [
-    () => ({ ...full, detail: 1 + largestFitting(MAX_DETAIL - 1, (count) => fits({ ...full, detail: 1 + count })) }),
+    () => ({ ...full, advice: 1 + largestFitting(MAX_ADVICE - 1, (count) => fits({ ...full, advice: 1 + count })) }),
+    () => ({ ...brief, passingAdvice: largestFitting(passingAdvice, (count) => fits({ ...brief, passingAdvice: count })) }),
+    () => ({ ...noAdvice, detail: 1 + largestFitting(MAX_DETAIL - 1, (count) => fits({ ...noAdvice, detail: 1 + count })) }),
     () => ({ ...terse, passingBlocks: largestFitting(passingBlocks, (count) => fits({ ...terse, passingBlocks: count })) }),
     () => {
       const plan = { ...terse, passingBlocks: 0 };

@@ -1,16 +1,19 @@
 import * as actionsCore from '@actions/core';
 import { formatBytes, formatDelta, formatPercent } from '../units.js';
-import { visibleControls } from './escape.js';
+import { oneLine, visibleControls } from './escape.js';
 import {
+  adviceOf,
   anatomyOf,
   budgetedBytes,
   displayGroups,
   isOverBudget,
   isOverWasteLimit,
   largestOwnLayerLine,
+  savingsText,
+  splitFix,
   wastedShare
 } from './markdown.js';
-import type { ImageReport, Report } from './types.js';
+import type { Finding, ImageReport, Report } from './types.js';
 
 /** The part of @actions/core the job summary needs. */
 export interface SummaryWriter {
@@ -34,12 +37,15 @@ export interface AnnotationProperties {
 export interface AnnotationLog {
   error(message: string, properties: AnnotationProperties): void;
   warning(message: string, properties: AnnotationProperties): void;
+  notice(message: string, properties: AnnotationProperties): void;
 }
 
 /** Waste or caches from this size on get a warning on the line that left them. */
 const WARN_BYTES = 1e6;
 /** Most warnings per image: GitHub shows only a few per step anyway, so the largest go first. */
 const MAX_WARNINGS = 10;
+/** Most annotations of advice per image, largest measured savings first. */
+const MAX_ADVICE_ANNOTATIONS = 10;
 
 /** What went wrong with a failing image, in one sentence with the figures. */
 export function annotationMessage(image: ImageReport): { title: string; message: string } {
@@ -137,10 +143,59 @@ export function imageWarnings(image: ImageReport): Warning[] {
     .slice(0, MAX_WARNINGS);
 }
 
+export interface AdviceAnnotation {
+  level: 'warning' | 'notice';
+  line: number;
+  title: string;
+  message: string;
+}
+
+/** The message of a finding's annotation: what is wrong, the fix (its sentence, without a sketch) and the saving when known. */
+export function adviceMessage(finding: Finding): string {
+  const sentence = (text: string) => (text === '' || /[.!?]$/.test(text) ? text : `${text.replace(/[:;,]$/, '')}.`);
+  const message = sentence(oneLine(finding.message));
+  const fix = sentence(splitFix(finding.fix).text);
+  const saving = finding.savingsBytes === null ? '' : ` (${savingsText(finding)})`;
+  return visibleControls([message, fix].filter(Boolean).join(' ') + saving);
+}
+
+/**
+ * Annotations of an image's advice, on the Dockerfile lines it is about: at most
+ * MAX_ADVICE_ANNOTATIONS, largest measured savings first, one per rule and line.
+ */
+export function adviceAnnotations(image: ImageReport): AdviceAnnotation[] {
+  const seen = new Set<string>();
+  const annotations: AdviceAnnotation[] = [];
+  for (const finding of adviceOf(image)) {
+    if (finding.line === null) continue;
+    const key = `${finding.rule}\n${finding.line}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    annotations.push({ level: finding.severity, line: finding.line, title: `${image.name}: ${finding.rule}`, message: adviceMessage(finding) });
+    if (annotations.length === MAX_ADVICE_ANNOTATIONS) break;
+  }
+  return annotations;
+}
+
+/**
+ * The anatomy's warnings that the advice does not already make: a finding
+ * measured in this image's layers states those bytes and how to get rid of
+ * them, so a waste or cache warning on its line would say the same thing twice.
+ */
+export function warningsBesideAdvice(image: ImageReport): Warning[] {
+  const measuredLines = new Set(
+    adviceOf(image)
+      .filter((finding) => finding.measured && finding.savingsMetric === 'uncompressed' && finding.line !== null)
+      .map((finding) => finding.line)
+  );
+  return imageWarnings(image).filter((warning) => !measuredLines.has(warning.line));
+}
+
 /**
  * An error annotation on the Dockerfile of each failing image, on the line of
- * its largest own layer when known; and warnings on the lines that left wasted
- * copies or caches, for the images the PR changed, failing ones first.
+ * its largest own layer when known; then, for the images the PR changed
+ * (failing ones first), the advice on its lines (`warning` or `notice` as the
+ * finding says) and warnings on the lines that left wasted copies or caches.
  */
 export function annotate(report: Report, log: AnnotationLog): void {
   const { failing, passing } = displayGroups(report.images);
@@ -150,7 +205,10 @@ export function annotate(report: Report, log: AnnotationLog): void {
   }
   for (const image of [...failing, ...passing]) {
     if (!image.dockerfile) continue;
-    for (const warning of imageWarnings(image)) {
+    for (const advice of adviceAnnotations(image)) {
+      log[advice.level](advice.message, { title: advice.title, file: image.dockerfile, startLine: advice.line });
+    }
+    for (const warning of warningsBesideAdvice(image)) {
       log.warning(warning.message, { title: warning.title, file: image.dockerfile, startLine: warning.line });
     }
   }

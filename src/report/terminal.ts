@@ -2,6 +2,7 @@ import { stripVTControlCharacters } from 'node:util';
 import { formatBytes, formatDelta } from '../units.js';
 import { oneLine, visibleControls } from './escape.js';
 import {
+  adviceOf,
   anatomyOf,
   baseLabel,
   budgetText,
@@ -10,13 +11,16 @@ import {
   displayGroups,
   isFailingImage,
   isOverWasteLimit,
+  measuredSavings,
   originText,
+  savingsTotalText,
+  splitFix,
   verdict,
   wastedShare,
   wastedText,
   wasteWhere
 } from './markdown.js';
-import type { ImageReport, ImageStatus, Report } from './types.js';
+import type { Finding, ImageReport, ImageStatus, Report } from './types.js';
 
 /** The CLI's view of a report: the comment's columns and order as an aligned plain-text table. */
 
@@ -127,6 +131,11 @@ const TOP = 3;
 const NOTABLE_BYTES = 1e6;
 const MAX_INSTRUCTION = 70;
 const MAX_PATH = 90;
+/** Pieces of advice shown per image, largest measured savings first. */
+const TOP_ADVICE = 5;
+const MAX_MESSAGE = 200;
+/** Lines of a Dockerfile sketch shown under a fix. */
+const MAX_SKETCH_LINES = 12;
 
 function cut(text: string, maxLength: number): string {
   const points = Array.from(text);
@@ -142,15 +151,16 @@ function showsAnatomy(image: ImageReport): boolean {
 }
 
 /**
- * A short anatomy: the largest layers, the wasted bytes with the largest copies,
- * the leftover caches. Figures right-aligned in one column, locations in another.
+ * Under the image's name: a short anatomy when `withAnatomy` (the largest
+ * layers, the wasted bytes with the largest copies, the leftover caches; figures
+ * right-aligned in one column, locations in another), then its advice.
  */
-function anatomyLines(image: ImageReport, paint: (text: string, style?: Style) => string): string[] {
+function anatomyLines(image: ImageReport, paint: (text: string, style?: Style) => string, withAnatomy: boolean): string[] {
   const anatomy = anatomyOf(image);
   const origin = (fromBase: boolean | null, line: number | null) => plain(originText(image, fromBase, line) ?? '—');
   type Row = [bytes: string, where: string, what: string];
   const sections: Array<{ title: string; style?: Style; rows: Row[] }> = [];
-  if (anatomy.layers.length > 0) {
+  if (withAnatomy && anatomy.layers.length > 0) {
     const shown = anatomy.layers.slice(0, TOP);
     sections.push({
       title: shown.length < anatomy.layers.length ? `largest layers (${shown.length} of ${anatomy.layers.length})` : 'layers',
@@ -162,7 +172,7 @@ function anatomyLines(image: ImageReport, paint: (text: string, style?: Style) =
     });
   }
   const wasted = anatomy.wasted;
-  if (wasted && (wasted.bytes > 0 || wasted.baseBytes > 0)) {
+  if (withAnatomy && wasted && (wasted.bytes > 0 || wasted.baseBytes > 0)) {
     const limit = image.maxWasted ? `, ${isOverWasteLimit(image) ? 'more than' : 'within'} max-wasted ${plain(image.maxWasted.source)}` : '';
     const base = `${formatBytes(wasted.baseBytes)} inside the base image`;
     sections.push({
@@ -178,7 +188,7 @@ function anatomyLines(image: ImageReport, paint: (text: string, style?: Style) =
       ])
     });
   }
-  if (anatomy.caches.length > 0) {
+  if (withAnatomy && anatomy.caches.length > 0) {
     sections.push({
       title: `leftover caches ${formatBytes(anatomy.cacheBytes)}`,
       style: anatomy.cacheBytes >= NOTABLE_BYTES ? 'yellow' : undefined,
@@ -201,6 +211,53 @@ function anatomyLines(image: ImageReport, paint: (text: string, style?: Style) =
       lines.push(`    ${pad(bytes, bytesWidth, 'right')}  ${what ? `${pad(where, whereWidth, 'left')}  ${what}` : where}`.trimEnd());
     }
   }
+  return [...lines, ...adviceLines(image, paint)];
+}
+
+/** `-612.0 MB gz` (compressed, measured in a registry), `-18.4 MB` (measured in the image), `~-5.0 MB` (estimated), `?` (unknown). */
+export function savingsCell(finding: Finding): string {
+  if (finding.savingsBytes === null) return '?';
+  const bytes = `-${formatBytes(Math.abs(finding.savingsBytes))}${finding.savingsMetric === 'compressed' ? ' gz' : ''}`;
+  return finding.measured ? bytes : `~${bytes}`;
+}
+
+/**
+ * "How to shrink it": the top pieces of advice, each as savings, line and
+ * message, with the fix on the next line and any Dockerfile sketch under it.
+ */
+function adviceLines(image: ImageReport, paint: (text: string, style?: Style) => string): string[] {
+  const findings = adviceOf(image);
+  if (findings.length === 0) return [];
+  const shown = findings.slice(0, TOP_ADVICE);
+  const total = savingsTotalText(measuredSavings(findings));
+  const legend = [
+    shown.some((finding) => finding.savingsMetric === 'compressed' && finding.savingsBytes !== null) ? 'gz: compressed, in the registry' : '',
+    shown.some((finding) => !finding.measured && finding.savingsBytes !== null) ? '~: estimated' : '',
+    shown.some((finding) => finding.savingsBytes === null) ? '?: not known' : ''
+  ].filter(Boolean);
+  const title =
+    `how to shrink it${shown.length < findings.length ? ` (${shown.length} of ${findings.length})` : ''}` +
+    (total === null ? '' : `: could save about ${total}, measured`) +
+    (legend.length > 0 ? ` [${legend.join('; ')}]` : '');
+  const cells = shown.map(savingsCell);
+  const wheres = shown.map((finding) => plain(originText(image, false, finding.line) ?? 'whole image'));
+  const cellWidth = Math.max(...cells.map(displayWidth));
+  const whereWidth = Math.max(...wheres.map(displayWidth));
+  const indent = ' '.repeat(4 + cellWidth + 2 + whereWidth + 2);
+  const lines = [`  ${paint(title, total === null ? undefined : 'yellow')}`];
+  shown.forEach((finding, index) => {
+    const message = cut(plain(oneLine(finding.message)).trim(), MAX_MESSAGE);
+    lines.push(`    ${pad(cells[index]!, cellWidth, 'right')}  ${pad(wheres[index]!, whereWidth, 'left')}  ${message}`.trimEnd());
+    const { text, sketch } = splitFix(finding.fix);
+    const fix = cut(plain(text).trim(), MAX_MESSAGE);
+    if (fix) lines.push(`${indent}${paint(fix, 'cyan')}`);
+    if (sketch !== null) {
+      const sketchLines = sketch.split('\n');
+      const kept = sketchLines.slice(0, MAX_SKETCH_LINES).map((line) => `${indent}  ${plain(line)}`.trimEnd());
+      if (sketchLines.length > MAX_SKETCH_LINES) kept.push(`${indent}  …`);
+      lines.push(...kept.map((line) => paint(line, 'dim')));
+    }
+  });
   return lines;
 }
 
@@ -257,7 +314,10 @@ export function renderTerminal(report: Report, options: TerminalOptions): string
       for (const reason of reasons) lines.push(`${paint(plain(image.name), 'red')}: ${plain(reason)}`);
     }
   }
-  for (const image of images.filter(showsAnatomy)) lines.push('', ...anatomyLines(image, paint));
+  for (const image of images) {
+    const withAnatomy = showsAnatomy(image);
+    if (withAnatomy || adviceOf(image).length > 0) lines.push('', ...anatomyLines(image, paint, withAnatomy));
+  }
   const baseFailed = images.filter((image) => image.comparison === 'base-failed' || image.baseError);
   if (baseFailed.length > 0) {
     lines.push('');

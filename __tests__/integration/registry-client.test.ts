@@ -1,0 +1,249 @@
+/**
+ * The registry client against real registries on 127.0.0.1: Debian's
+ * `docker-registry` holding images pushed under base-image-like names, the same
+ * behind a front that demands an anonymous bearer token, and one that never
+ * answers. Sizes are checked to the byte against the manifests the registry
+ * returns.
+ */
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { createRegistryClient } from '../../src/registry/client.js';
+import { fetchManifest } from '../../src/registry/manifest.js';
+import { startRegistry, type LocalRegistry } from '../support/registry.js';
+import {
+  pushTestImages,
+  removeLocalTags,
+  startSilentRegistry,
+  startTokenRegistry,
+  type PushedImages,
+  type RecordedRequest,
+  type SilentRegistry,
+  type TokenRegistry
+} from '../support/token-registry.js';
+
+const AMD64 = 'linux/amd64';
+const ARM64 = 'linux/arm64';
+const GITHUB_SECRET = `ghs_${'s3cr3t'.repeat(6)}`;
+
+let registry: LocalRegistry;
+let images: PushedImages;
+/** Demands a bearer token, then proxies to `registry`. */
+let guarded: TokenRegistry;
+/** Only records and proxies to `registry`. */
+let recorder: TokenRegistry;
+let silent: SilentRegistry;
+const savedEnv = { ...process.env };
+
+/** The same repository and tag at another registry address. */
+function at(address: string, ref: string): string {
+  return ref.replace(/^[^/]+/, address);
+}
+
+/** Sum of layer sizes in the manifest the registry itself returns. */
+async function manifestLayerBytes(repository: string, reference: string): Promise<number> {
+  const manifest = await fetchManifest(registry.address, repository, reference);
+  return manifest.layers.reduce((sum, layer) => sum + layer.size, 0);
+}
+
+function manifestRequests(requests: readonly RecordedRequest[]): RecordedRequest[] {
+  return requests.filter((request) => request.url.includes('/manifests/'));
+}
+
+beforeAll(async () => {
+  registry = await startRegistry();
+  images = await pushTestImages(registry.address);
+  guarded = await startTokenRegistry(registry.address);
+  recorder = await startTokenRegistry(registry.address, { requireToken: false });
+  silent = await startSilentRegistry();
+  // A client must never pick these up and hand them to a registry.
+  process.env.GITHUB_TOKEN = GITHUB_SECRET;
+  process.env['INPUT_GITHUB-TOKEN'] = GITHUB_SECRET;
+  process.env.ACTIONS_RUNTIME_TOKEN = GITHUB_SECRET;
+});
+
+afterAll(async () => {
+  process.env = savedEnv;
+  await silent?.stop();
+  await recorder?.stop();
+  await guarded?.stop();
+  await registry?.stop();
+  if (images) await removeLocalTags(images.localTags);
+});
+
+describe('a plain registry', () => {
+  test('exists(): true for pushed tags, false for a missing tag or repository', async () => {
+    const client = createRegistryClient();
+    expect(await client.exists(images.large, AMD64)).toBe(true);
+    expect(await client.exists(images.medium, AMD64)).toBe(true);
+    expect(await client.exists(images.small, ARM64)).toBe(true);
+    expect(await client.exists(`${registry.address}/library/python:3.99-alpine`, AMD64)).toBe(false);
+    expect(await client.exists(`${registry.address}/library/nosuchimage:1`, AMD64)).toBe(false);
+  });
+
+  test('compressedSize() equals the sum of layer sizes in the registry manifest, to the byte', async () => {
+    const client = createRegistryClient();
+    const expected = {
+      large: await manifestLayerBytes('library/python', '3.12'),
+      medium: await manifestLayerBytes('library/python', '3.12-slim'),
+      small: await manifestLayerBytes('library/python', '3.12-alpine')
+    };
+    const measured = {
+      large: await client.compressedSize(images.large, AMD64),
+      medium: await client.compressedSize(images.medium, AMD64),
+      small: await client.compressedSize(images.small, AMD64)
+    };
+    expect(measured).toEqual(expected);
+    // The names stand for sizes: about 44 MB, 8 MB and 2 MB compressed.
+    expect(expected.large).toBeGreaterThan(40_000_000);
+    expect(expected.medium).toBeGreaterThan(expected.small + 5_000_000);
+    expect(expected.small).toBeGreaterThan(500_000);
+    // The saving a suggestion of python:3.12 → python:3.12-alpine states.
+    expect(measured.large! - measured.small!).toBe(expected.large - expected.small);
+    expect(await client.compressedSize(`${registry.address}/library/python:3.99`, AMD64)).toBeNull();
+  });
+
+  test('a digest reference is looked up by its digest', async () => {
+    const manifest = await fetchManifest(registry.address, 'library/python', '3.12-alpine');
+    const client = createRegistryClient();
+    const ref = `${registry.address}/library/python@${manifest.digest}`;
+    expect(await client.exists(ref, AMD64)).toBe(true);
+    expect(await client.compressedSize(ref, AMD64)).toBe(manifest.layers.reduce((sum, layer) => sum + layer.size, 0));
+  });
+});
+
+describe('a multi-platform OCI index', () => {
+  test('is resolved to linux/amd64 and linux/arm64, which differ in size', async () => {
+    const client = createRegistryClient();
+    const amd64 = await manifestLayerBytes('library/node', images.multiDigests.amd64);
+    const arm64 = await manifestLayerBytes('library/node', images.multiDigests.arm64);
+    expect(amd64).not.toBe(arm64);
+    expect(await client.compressedSize(images.multi, AMD64)).toBe(amd64);
+    expect(await client.compressedSize(images.multi, ARM64)).toBe(arm64);
+    expect(await client.compressedSize(images.multi, 'linux/arm64/v8')).toBe(arm64);
+    expect(await client.exists(images.multi, 'linux/arm64/v8')).toBe(true);
+    expect(await client.exists(images.multi, AMD64)).toBe(true);
+  });
+
+  test('a platform the index does not list: exists false, no size', async () => {
+    const logs: string[] = [];
+    const client = createRegistryClient({ log: (message) => logs.push(message) });
+    expect(await client.exists(images.multi, 'linux/s390x')).toBe(false);
+    expect(await client.compressedSize(images.multi, 'linux/arm/v7')).toBeNull();
+    expect(logs.join('\n')).toContain('has no image for linux/s390x');
+  });
+});
+
+describe('a registry that demands a bearer token', () => {
+  test('an anonymous token is fetched once per repository and reused; no other Authorization is ever sent', async () => {
+    const client = createRegistryClient();
+    const before = guarded.requests.length;
+    const large = at(guarded.address, images.large);
+    const small = at(guarded.address, images.small);
+    expect(await client.exists(large, AMD64)).toBe(true);
+    expect(await client.compressedSize(large, AMD64)).toBe(await manifestLayerBytes('library/python', '3.12'));
+    expect(await client.compressedSize(small, AMD64)).toBe(await manifestLayerBytes('library/python', '3.12-alpine'));
+    expect(await client.exists(at(guarded.address, `${registry.address}/library/python:3.99`), AMD64)).toBe(false);
+    expect(await client.compressedSize(at(guarded.address, images.multi), ARM64)).toBe(
+      await manifestLayerBytes('library/node', images.multiDigests.arm64)
+    );
+
+    const seen = guarded.requests.slice(before);
+    const tokenRequests = seen.filter((request) => request.url.startsWith('/token'));
+    // One token for library/python, one for library/node.
+    expect(tokenRequests.map((request) => new URL(request.url, 'http://x').searchParams.get('scope'))).toEqual([
+      'repository:library/python:pull',
+      'repository:library/node:pull'
+    ]);
+    expect(tokenRequests.every((request) => new URL(request.url, 'http://x').searchParams.get('service') === guarded.service)).toBe(true);
+    // Only the first request met a 401: from then on the token went up front.
+    const unauthorised = manifestRequests(seen).filter((request) => request.headers.authorization === undefined);
+    expect(unauthorised).toHaveLength(1);
+
+    for (const request of seen) {
+      const authorization = request.headers.authorization;
+      if (request.url.startsWith('/token')) expect(authorization).toBeUndefined();
+      else if (authorization !== undefined) expect(guarded.issued.map((token) => `Bearer ${token}`)).toContain(authorization);
+      expect(JSON.stringify(request.headers)).not.toContain(GITHUB_SECRET);
+      expect(request.url).not.toContain(GITHUB_SECRET);
+    }
+  });
+
+  test('a refused token is replaced by a fresh one, once', async () => {
+    const client = createRegistryClient();
+    const ref = at(guarded.address, images.medium);
+    expect(await client.exists(at(guarded.address, images.large), AMD64)).toBe(true);
+    const issued = guarded.issued.length;
+    guarded.revokeTokens();
+    expect(await client.compressedSize(ref, AMD64)).toBe(await manifestLayerBytes('library/python', '3.12-slim'));
+    expect(guarded.issued.length).toBe(issued + 1);
+  });
+
+  test('a token service that does not answer: null, and why', async () => {
+    const logs: string[] = [];
+    const client = createRegistryClient({ log: (message) => logs.push(message), timeoutMs: 300 });
+    const mute = await startTokenRegistry(registry.address, { realm: `http://${silent.address}/token` });
+    try {
+      expect(await client.exists(at(mute.address, images.large), AMD64)).toBeNull();
+      expect(await client.compressedSize(at(mute.address, images.large), AMD64)).toBeNull();
+    } finally {
+      await mute.stop();
+    }
+    expect(logs.join('\n')).toContain(`Could not get a token for ${mute.address} from http://${silent.address}: no answer within 0.3 s`);
+  });
+});
+
+describe('a registry that does not answer', () => {
+  test('exists() and compressedSize() are null within the timeout, and say why', async () => {
+    const logs: string[] = [];
+    const timeoutMs = 300;
+    const client = createRegistryClient({ timeoutMs, log: (message) => logs.push(message) });
+    const ref = `${silent.address}/library/python:3.12`;
+    const started = Date.now();
+    expect(await client.exists(ref, AMD64)).toBeNull();
+    expect(await client.compressedSize(ref, AMD64)).toBeNull();
+    // Two requests of 300 ms each, with a wide margin for a loaded machine.
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(silent.connections()).toBeGreaterThanOrEqual(1);
+    expect(logs.join('\n')).toContain('no answer within 0.3 s');
+  });
+
+  test('a port nobody listens on: null', async () => {
+    const logs: string[] = [];
+    const client = createRegistryClient({ timeoutMs: 1000, log: (message) => logs.push(message) });
+    const closed = await startSilentRegistry();
+    await closed.stop();
+    expect(await client.compressedSize(`${closed.address}/library/python:3.12`, AMD64)).toBeNull();
+    expect(logs.join('\n')).toContain('ECONNREFUSED');
+  });
+});
+
+describe('caching within a run', () => {
+  test('the same question twice makes one request; exists() uses HEAD for a single-platform tag', async () => {
+    const client = createRegistryClient();
+    const large = at(recorder.address, images.large);
+    const multi = at(recorder.address, images.multi);
+    let start = recorder.requests.length;
+    expect(await client.exists(large, AMD64)).toBe(true);
+    expect(await client.exists(large, AMD64)).toBe(true);
+    expect(manifestRequests(recorder.requests.slice(start)).map((request) => request.method)).toEqual(['HEAD']);
+
+    start = recorder.requests.length;
+    const size = await client.compressedSize(large, AMD64);
+    expect(await client.compressedSize(large, AMD64)).toBe(size);
+    expect(manifestRequests(recorder.requests.slice(start)).map((request) => request.method)).toEqual(['GET']);
+
+    // An index: a GET for the index, one for the platform's manifest; the second platform reuses the index.
+    start = recorder.requests.length;
+    const [first, again] = await Promise.all([client.compressedSize(multi, ARM64), client.compressedSize(multi, ARM64)]);
+    expect(again).toBe(first);
+    expect(await client.exists(multi, ARM64)).toBe(true);
+    expect(await client.compressedSize(multi, AMD64)).not.toBe(first);
+    const urls = manifestRequests(recorder.requests.slice(start)).map((request) => `${request.method} ${request.url}`);
+    expect(urls).toEqual([
+      'GET /v2/library/node/manifests/22',
+      `GET /v2/library/node/manifests/${images.multiDigests.arm64}`,
+      `GET /v2/library/node/manifests/${images.multiDigests.amd64}`
+    ]);
+    // No Authorization to a registry that asked for none.
+    expect(recorder.requests.every((request) => request.headers.authorization === undefined)).toBe(true);
+  });
+});
