@@ -69199,7 +69199,7 @@ function stageOf(instruction, node, stages, args, escape, problems) {
     return {
         index: stages.length,
         name,
-        from: { image, raw, platform, line, stage: earlier === -1 ? null : earlier },
+        from: { image, raw, platform, line, stage: earlier === -1 ? null : earlier, ignored: instruction.ignored },
         instructions: []
     };
 }
@@ -70636,7 +70636,10 @@ async function suggestBases(options) {
     const root = finalChain(dockerfile)[0];
     if (root === undefined || root.from.stage !== null)
         return [];
-    const ignored = new Set(options.ignore);
+    // The config's list, and a `# footprint-ignore:` comment above the FROM that names the image.
+    const ignored = new Set([...options.ignore, ...root.from.ignored]);
+    if (ignored.has('all'))
+        return [];
     const seen = new Set();
     const candidates = baseCandidates(dockerfile.final, dockerfile).filter((candidate) => {
         if (ignored.has(candidate.rule) || seen.has(candidate.image))

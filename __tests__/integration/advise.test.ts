@@ -102,6 +102,13 @@ describe('smaller base images, measured in the registry', () => {
     expect(`${alpine?.message} ${alpine?.fix}`).toMatch(/musl|C extensions/i);
   });
 
+  test('a comment above the FROM switches base advice off, one rule or all', async () => {
+    const one = await advise(`# footprint-ignore: base-alpine\nFROM ${pushed.large}\n`);
+    expect(one.findings.map((finding) => finding.rule)).toEqual(['base-slim']);
+    const all = await advise(`# footprint-ignore: all\nFROM ${pushed.large}\n`);
+    expect(all.findings).toEqual([]);
+  });
+
   test('a tag that does not exist in the registry is never suggested', async () => {
     // node:22 exists (as an index) but no node:22-slim or node:22-alpine was pushed.
     const { findings } = await advise(`FROM ${pushed.multi}\n`);

@@ -26,9 +26,14 @@ describe('parseDockerfile: stages and FROM', () => {
     expect(parsed.final).toBe(parsed.stages.at(-1));
   });
 
+  test('a footprint-ignore comment above FROM is kept for base-image advice', () => {
+    const parsed = parseDockerfile('# footprint-ignore: base-slim, base-alpine\nFROM python:3.12\n');
+    expect(parsed.final?.from.ignored).toEqual(['base-slim', 'base-alpine']);
+  });
+
   test('raw keeps the text as written and lines are 1-based', () => {
     const parsed = parseDockerfile('# comment\nARG V=1\n\nFROM alpine:${V}\n');
-    expect(parsed.final?.from).toEqual({ image: 'alpine:1', raw: 'alpine:${V}', platform: null, line: 4, stage: null });
+    expect(parsed.final?.from).toEqual({ image: 'alpine:1', raw: 'alpine:${V}', platform: null, line: 4, stage: null, ignored: [] });
   });
 
   test('target picks the final stage; the chain follows FROM <stage>', () => {

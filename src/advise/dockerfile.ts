@@ -47,6 +47,8 @@ export interface Stage {
     line: number;
     /** Index of the earlier stage the FROM names; null for an image. */
     stage: number | null;
+    /** Rule ids a `# footprint-ignore:` comment right above the FROM switches off (base-image advice). */
+    ignored: string[];
   };
   /** The stage's instructions after its FROM. */
   instructions: Instruction[];
@@ -304,7 +306,7 @@ function stageOf(
   return {
     index: stages.length,
     name,
-    from: { image, raw, platform, line, stage: earlier === -1 ? null : earlier },
+    from: { image, raw, platform, line, stage: earlier === -1 ? null : earlier, ignored: instruction.ignored },
     instructions: []
   };
 }

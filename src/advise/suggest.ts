@@ -139,7 +139,9 @@ export async function suggestBases(options: SuggestOptions): Promise<Finding[]> 
   if (dockerfile.final === null) return [];
   const root = finalChain(dockerfile)[0];
   if (root === undefined || root.from.stage !== null) return [];
-  const ignored = new Set(options.ignore);
+  // The config's list, and a `# footprint-ignore:` comment above the FROM that names the image.
+  const ignored = new Set([...options.ignore, ...root.from.ignored]);
+  if (ignored.has('all')) return [];
   const seen = new Set<string>();
   const candidates = baseCandidates(dockerfile.final, dockerfile).filter((candidate) => {
     if (ignored.has(candidate.rule) || seen.has(candidate.image)) return false;
