@@ -36436,22 +36436,6 @@ function siblingImage(ref, name, tag) {
     const repository = slash === -1 ? name : `${ref.repository.slice(0, slash)}/${name}`;
     return withTag(`${ref.registry}/${repository}`, tag);
 }
-const bases_WRAPPERS = new Set(['sudo', 'env', 'exec', 'command', 'nohup', 'time']);
-function bases_parseCommands(script) {
-    return splitCommands(script)
-        .map((words) => {
-        let at = 0;
-        while (at < words.length && (/^[A-Za-z_][A-Za-z0-9_]*=/.test(words[at]) || bases_WRAPPERS.has(words[at])))
-            at++;
-        return { words: words.slice(at) };
-    })
-        .filter((command) => command.words.length > 0);
-}
-/** A command's program without its folder (`/usr/bin/apt-get` → `apt-get`). */
-function bases_programOf(command) {
-    const first = command.words[0] ?? '';
-    return first.slice(first.lastIndexOf('/') + 1);
-}
 function instructionsOf(stages) {
     return stages.flatMap((stage) => stage.instructions);
 }
@@ -36463,8 +36447,8 @@ const REDIRECT = /^\d*(?:>>?|<|>&|&>)(.*)$/;
 /** Packages named after `install` by apt-get / apt / aptitude in some RUN scripts, flags and redirections left out; null when one names them through a variable. */
 function aptPackages(scripts) {
     const packages = [];
-    for (const command of scripts.flatMap((script) => bases_parseCommands(script))) {
-        if (!['apt-get', 'apt', 'aptitude'].includes(bases_programOf(command)))
+    for (const command of scripts.flatMap((script) => parseCommands(script))) {
+        if (!['apt-get', 'apt', 'aptitude'].includes(programOf(command)))
             continue;
         const install = command.words.indexOf('install');
         if (install === -1)
@@ -36490,7 +36474,7 @@ function aptPackages(scripts) {
 function installsWith(commands, programs) {
     if (programs === undefined)
         return false;
-    return commands.some((command) => programs.includes(bases_programOf(command)));
+    return commands.some((command) => programs.includes(programOf(command)));
 }
 /**
  * Smaller bases for `stage` (the final stage), following `FROM <earlier stage>`
@@ -36512,7 +36496,7 @@ function baseCandidates(stage, context) {
     if (parts.windows)
         return [];
     const scripts = scriptsOf(chain);
-    const commands = scripts.flatMap((script) => bases_parseCommands(script));
+    const commands = scripts.flatMap((script) => parseCommands(script));
     const instructions = instructionsOf(chain);
     const last = ref.repository.split('/').at(-1);
     if (last === 'debian' || last === 'ubuntu')
@@ -36635,7 +36619,7 @@ function isStatic(toolchain, parts, commands, instructions) {
         if (/-extldflags[= ]+["']?[^"'\n]*-static/.test(text))
             return true;
         // Without a C compiler (golang:*-alpine has none) cgo is off by default.
-        const addsCompiler = commands.some((command) => bases_programOf(command) === 'apk' && command.words.some((word) => ['gcc', 'build-base', 'clang'].includes(word)));
+        const addsCompiler = commands.some((command) => programOf(command) === 'apk' && command.words.some((word) => ['gcc', 'build-base', 'clang'].includes(word)));
         return parts.alpine && !addsCompiler && !CGO_ON.test(text);
     }
     if (toolchain === 'rust')
@@ -36647,7 +36631,7 @@ function isStatic(toolchain, parts, commands, instructions) {
 /** `-o path` of the first `go build`, else null. */
 function goOutput(commands) {
     for (const command of commands) {
-        if (bases_programOf(command) !== 'go' || command.words[1] !== 'build')
+        if (programOf(command) !== 'go' || command.words[1] !== 'build')
             continue;
         const words = command.words;
         for (let at = 2; at < words.length; at++) {

@@ -14,7 +14,7 @@
  * distroless, which lives on gcr.io.
  */
 import { finalChain, type Instruction, type Stage } from './dockerfile.js';
-import { splitCommands } from './rules.js';
+import { parseCommands, programOf, type ShellCommand } from './rules.js';
 import { tryParseReference, withTag, type ImageReference } from '../registry/reference.js';
 
 export type BaseRule = 'base-slim' | 'base-alpine' | 'base-jre' | 'base-distroless' | 'base-scratch' | 'multi-stage';
@@ -169,28 +169,6 @@ export function siblingImage(ref: ImageReference, name: string, tag: string): st
   return withTag(`${ref.registry}/${repository}`, tag);
 }
 
-/** A simple command of a RUN: its words from the program on (leading `NAME=value` and `sudo`/`env` taken off). */
-interface ShellCommand {
-  words: string[];
-}
-
-const WRAPPERS = new Set(['sudo', 'env', 'exec', 'command', 'nohup', 'time']);
-
-function parseCommands(script: string): ShellCommand[] {
-  return splitCommands(script)
-    .map((words) => {
-      let at = 0;
-      while (at < words.length && (/^[A-Za-z_][A-Za-z0-9_]*=/.test(words[at]!) || WRAPPERS.has(words[at]!))) at++;
-      return { words: words.slice(at) };
-    })
-    .filter((command) => command.words.length > 0);
-}
-
-/** A command's program without its folder (`/usr/bin/apt-get` → `apt-get`). */
-function programOf(command: ShellCommand): string {
-  const first = command.words[0] ?? '';
-  return first.slice(first.lastIndexOf('/') + 1);
-}
 
 
 function instructionsOf(stages: readonly Stage[]): Instruction[] {

@@ -42,7 +42,7 @@ export const RULES: ReadonlyArray<{ id: string; summary: string }> = [
 // `|`, `&`, newlines and parentheses; words unquoted; leading `NAME=value`
 // assignments and wrappers (`sudo`, `env`, `exec`, ...) taken off the front.
 
-interface ShellCommand {
+export interface ShellCommand {
   words: string[];
   env: Record<string, string>;
 }
@@ -109,7 +109,7 @@ export function splitCommands(script: string): string[][] {
   return commands;
 }
 
-function parseCommands(script: string): ShellCommand[] {
+export function parseCommands(script: string): ShellCommand[] {
   const out: ShellCommand[] = [];
   for (const words of splitCommands(script)) {
     const env: Record<string, string> = {};
@@ -125,7 +125,7 @@ function parseCommands(script: string): ShellCommand[] {
   return out;
 }
 
-function programOf(command: ShellCommand): string {
+export function programOf(command: ShellCommand): string {
   const first = command.words[0] ?? '';
   return first.slice(first.lastIndexOf('/') + 1);
 }
