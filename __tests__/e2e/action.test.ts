@@ -6,6 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { execa } from 'execa';
+import { rm } from 'node:fs/promises';
 import { createRepoPair, type RepoPair } from '../support/git-fixture.js';
 import { TEST_BASE, imageExists, makeBuildDir } from '../support/engine.js';
 import { startFakeGitHub, type FakeGitHub } from '../support/fake-github.js';
@@ -299,15 +300,17 @@ describe('a push event', () => {
 describe('images an earlier step built', () => {
   const PREBUILT = 'footprint-e2e/prebuilt:1';
   let repo: RepoPair;
+  let context: string;
 
   beforeAll(async () => {
     repo = await createRepoPair({ base: { 'app/Dockerfile': dockerfile(1) }, head: { 'app/Dockerfile': dockerfile(2) } });
-    const context = await makeBuildDir({ Dockerfile: dockerfile(4) });
+    context = await makeBuildDir({ Dockerfile: dockerfile(4) });
     await execa('docker', ['build', '-q', '-t', PREBUILT, context]);
   });
 
   afterAll(async () => {
     await execa('docker', ['image', 'rm', PREBUILT], { reject: false });
+    await rm(context, { recursive: true, force: true });
     await repo?.cleanup();
   });
 
@@ -405,11 +408,12 @@ describe('layer anatomy in the report, the comment and the gate', () => {
 describe('an image given as an OCI archive, with no Docker daemon at all', () => {
   const SOURCE = 'footprint-e2e/oci-source:1';
   let repo: RepoPair;
+  let context: string;
   let archive: string;
 
   beforeAll(async () => {
     repo = await createRepoPair({ base: {}, head: { 'README.md': 'no Dockerfiles here\n' } });
-    const context = await makeBuildDir({ Dockerfile: `${dockerfile(2)}RUN rm /payload.bin\n` });
+    context = await makeBuildDir({ Dockerfile: `${dockerfile(2)}RUN rm /payload.bin\n` });
     await execa('docker', ['build', '-q', '-t', SOURCE, context]);
     archive = `${context}/image.oci.tar`;
     await execa('skopeo', ['copy', '--quiet', `docker-daemon:${SOURCE}`, `oci-archive:${archive}`]);
@@ -417,6 +421,7 @@ describe('an image given as an OCI archive, with no Docker daemon at all', () =>
   });
 
   afterAll(async () => {
+    await rm(context, { recursive: true, force: true });
     await repo?.cleanup();
   });
 
