@@ -53794,7 +53794,7 @@ var __spreadArray = (this && this.__spreadArray) || function (to, from, pack) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(495);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8483);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -53803,7 +53803,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 495:
+/***/ 8483:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -68964,7 +68964,7 @@ function assertUniqueNames(targets) {
 
 // EXTERNAL MODULE: ./node_modules/dockerfile-ast/lib/main.js
 var main = __nccwpck_require__(8390);
-;// CONCATENATED MODULE: ./src/advise/dockerfile.ts
+;// CONCATENATED MODULE: ./src/dockerfile/parse.ts
 /**
  * A Dockerfile as the advice rules see it: its stages, each with the base it
  * starts from (build ARGs resolved) and its instructions (flags, mounts, heredoc
@@ -69094,7 +69094,9 @@ function instructionOf(node, lines) {
         flags,
         mounts,
         heredocs,
-        ignored: ignoredAbove(lines, range.start.line)
+        ignored: ignoredAbove(lines, range.start.line),
+        text: node.getTextContent(),
+        rawArgs: node.getRawArgumentsContent() ?? ''
     };
 }
 /** A `COPY --from` value that can only mean a stage (a number, or a bare name), not an image to pull. */
@@ -69113,7 +69115,7 @@ function parseDockerfile(text, options = {}) {
         escape = parsed.getEscapeCharacter();
     }
     catch (error) {
-        return { stages, final: null, problems: [{ line: 1, message: `the Dockerfile could not be parsed: ${messageOf(error)}` }] };
+        return { stages, final: null, problems: [{ line: 1, message: `the Dockerfile could not be parsed: ${messageOf(error)}` }], escape };
     }
     const args = new Map();
     const buildArgs = options.buildArgs ?? {};
@@ -69150,7 +69152,7 @@ function parseDockerfile(text, options = {}) {
     }
     if (stages.length === 0) {
         problems.push({ line: 1, message: 'no FROM instruction: the Dockerfile names no base image' });
-        return { stages, final: null, problems };
+        return { stages, final: null, problems, escape };
     }
     let final = stages.at(-1);
     const target = options.target?.trim().toLowerCase();
@@ -69163,7 +69165,7 @@ function parseDockerfile(text, options = {}) {
             final = named;
         }
     }
-    return { stages, final, problems };
+    return { stages, final, problems, escape };
 }
 function unquote(text) {
     const match = /^(["'])(.*)\1$/s.exec(text);
@@ -70209,7 +70211,7 @@ function installsWith(commands, programs) {
  * `scratch`, for Windows images, or for images this table does not know.
  */
 function baseCandidates(stage, context) {
-    const chain = finalChain({ stages: [...context.stages], final: stage, problems: [] });
+    const chain = finalChain({ stages: [...context.stages], final: stage });
     const root = chain[0] ?? stage;
     if (root.from.stage !== null)
         return [];
@@ -71343,13 +71345,11 @@ function parseJsonList(text) {
     }
 }
 function stepOf(instruction, escape) {
-    const keyword = instruction.getKeyword();
-    const line = instruction.getRange().start.line + 1;
-    const text = instruction.getTextContent();
-    const afterKeyword = text.slice(instruction.getInstruction().length);
+    const { keyword, line } = instruction;
+    // The text starts with the keyword as written; its case does not change its length.
+    const afterKeyword = instruction.text.trimStart().slice(keyword.length);
     const whole = logicalLines(afterKeyword, escape);
-    const raw = instruction.getRawArgumentsContent() ?? '';
-    const args = logicalLines(raw, escape);
+    const args = logicalLines(instruction.rawArgs, escape);
     const first = args[0] ?? '';
     const heredoc = args.length > 1 && /<<-?["']?[A-Za-z0-9_.-]/.test(first);
     const simpleHeredoc = heredoc && HEREDOC_MARKER.test(first.trim());
@@ -71370,56 +71370,17 @@ function stepOf(instruction, escape) {
     }
     return step;
 }
-function expandInitialArgs(text, args) {
-    return text.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)/g, (whole, braced, bare) => {
-        const value = args.get((braced ?? bare));
-        return value ?? whole;
-    });
-}
-function parseStages(text) {
-    const dockerfile = main.DockerfileParser.parse(text);
-    const escape = dockerfile.getEscapeCharacter();
-    const initialArgs = new Map();
-    for (const arg of dockerfile.getInitialARGs()) {
-        for (const property of arg.getProperties()) {
-            const value = property.getValue();
-            if (value !== null)
-                initialArgs.set(property.getName(), value);
-        }
-    }
-    const stages = [];
-    for (const instruction of dockerfile.getInstructions()) {
-        const keyword = instruction.getKeyword();
-        if (keyword === 'FROM') {
-            const from = instruction;
-            stages.push({ name: from.getBuildStage(), from: expandInitialArgs(from.getImage() ?? '', initialArgs), steps: [] });
-            continue;
-        }
-        const stage = stages.at(-1);
-        if (stage !== undefined && LAYER_KEYWORDS.has(keyword))
-            stage.steps.push(stepOf(instruction, escape));
-    }
-    return stages;
-}
 /**
  * The layer-making steps of the target stage (the last one when target is null),
  * preceded by those of the stages it is built FROM; null when the target is not found.
  */
-function history_stepsOf(stages, target) {
-    let index = target === null ? stages.length - 1 : stages.findIndex((stage) => stage.name?.toLowerCase() === target.toLowerCase());
-    if (index < 0)
+function history_stepsOf(text, target) {
+    const dockerfile = parseDockerfile(text, { target });
+    if (dockerfile.final === null)
         return null;
-    const chain = [];
-    for (;;) {
-        const stage = stages[index];
-        chain.unshift(stage.steps);
-        const from = stage.from.toLowerCase();
-        const parent = stages.findIndex((candidate, at) => at < index && candidate.name?.toLowerCase() === from);
-        if (parent === -1)
-            break;
-        index = parent;
-    }
-    return chain.flat();
+    if (target !== null && !dockerfile.stages.some((stage) => stage.name === target.toLowerCase()))
+        return null;
+    return finalChain(dockerfile).flatMap((stage) => stage.instructions.filter((instruction) => LAYER_KEYWORDS.has(instruction.keyword)).map((instruction) => stepOf(instruction, dockerfile.escape)));
 }
 // ---------------------------------------------------------------------------
 // Matching
@@ -71500,7 +71461,7 @@ function layerOrigins(config, layerCount, dockerfile) {
         return origins;
     let steps;
     try {
-        steps = history_stepsOf(parseStages(dockerfile.text), dockerfile.target);
+        steps = history_stepsOf(dockerfile.text, dockerfile.target);
     }
     catch {
         steps = null;

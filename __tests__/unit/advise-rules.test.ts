@@ -1,7 +1,7 @@
 import { describe, expect, test } from '@jest/globals';
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { parseDockerfile } from '../../src/advise/dockerfile.js';
+import { parseDockerfile } from '../../src/dockerfile/parse.js';
 import { RULES, checkRules, splitCommands, type RuleInput } from '../../src/advise/rules.js';
 import type { LayerReport, LeftoverCache, WastedPath } from '../../src/report/types.js';
 

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from '@jest/globals';
 import { aptPackages, baseCandidates, javaVersion, siblingImage, tagParts, type BaseCandidate } from '../../src/advise/bases.js';
-import { parseDockerfile } from '../../src/advise/dockerfile.js';
+import { parseDockerfile } from '../../src/dockerfile/parse.js';
 import { parseReference } from '../../src/registry/reference.js';
 
 const DIGEST = `sha256:${'a'.repeat(64)}`;

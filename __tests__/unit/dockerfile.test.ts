@@ -1,5 +1,5 @@
 import { describe, expect, test } from '@jest/globals';
-import { finalChain, parseDockerfile, substitute } from '../../src/advise/dockerfile.js';
+import { finalChain, parseDockerfile, substitute } from '../../src/dockerfile/parse.js';
 
 describe('parseDockerfile: stages and FROM', () => {
   test.each<[string, string, { buildArgs?: Record<string, string>; target?: string | null }, Array<[string | null, string, string | null, number | null]>]>([

@@ -1,5 +1,5 @@
 import { describe, expect, test } from '@jest/globals';
-import { parseDockerfile } from '../../src/advise/dockerfile.js';
+import { parseDockerfile } from '../../src/dockerfile/parse.js';
 import { LOOKUP_CONCURRENCY, mapConcurrent, suggestBases } from '../../src/advise/suggest.js';
 import type { RegistryClient } from '../../src/registry/client.js';
 import type { Finding } from '../../src/report/types.js';

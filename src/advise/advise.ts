@@ -10,7 +10,7 @@ import type { Target } from '../discover/target.js';
 import { messageOf } from '../errors.js';
 import type { RegistryClient } from '../registry/client.js';
 import type { Finding } from '../report/types.js';
-import { parseDockerfile } from './dockerfile.js';
+import { parseDockerfile } from '../dockerfile/parse.js';
 import { checkRules } from './rules.js';
 import { suggestBases } from './suggest.js';
 

@@ -13,7 +13,7 @@
  * and namespace too (`127.0.0.1:5000/library/eclipse-temurin:21-jre`), except
  * distroless, which lives on gcr.io.
  */
-import { finalChain, type Instruction, type Stage } from './dockerfile.js';
+import { finalChain, type Instruction, type Stage } from '../dockerfile/parse.js';
 import { parseCommands, programOf, type ShellCommand } from './rules.js';
 import { tryParseReference, withTag, type ImageReference } from '../registry/reference.js';
 
@@ -218,7 +218,7 @@ function installsWith(commands: readonly ShellCommand[], programs: readonly stri
  * `scratch`, for Windows images, or for images this table does not know.
  */
 export function baseCandidates(stage: Stage, context: { stages: readonly Stage[] }): BaseCandidate[] {
-  const chain = finalChain({ stages: [...context.stages], final: stage, problems: [] });
+  const chain = finalChain({ stages: [...context.stages], final: stage });
   const root = chain[0] ?? stage;
   if (root.from.stage !== null) return [];
   const image = root.from.image.trim();

@@ -12,7 +12,7 @@
  */
 import type { Finding, LayerReport, LeftoverCache, Waste } from '../report/types.js';
 import { formatBytes } from '../units.js';
-import { finalChain, type Instruction, type ParsedDockerfile } from './dockerfile.js';
+import { finalChain, type Instruction, type ParsedDockerfile } from '../dockerfile/parse.js';
 
 export interface RuleInput {
   dockerfile: ParsedDockerfile;

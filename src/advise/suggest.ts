@@ -11,7 +11,7 @@ import { tryParseReference } from '../registry/reference.js';
 import type { Finding } from '../report/types.js';
 import { formatBytes } from '../units.js';
 import { baseCandidates, type BaseCandidate } from './bases.js';
-import { finalChain, type ParsedDockerfile, type Stage } from './dockerfile.js';
+import { finalChain, type ParsedDockerfile, type Stage } from '../dockerfile/parse.js';
 
 /** Registry lookups in flight at once. */
 export const LOOKUP_CONCURRENCY = 4;

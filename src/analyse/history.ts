@@ -11,7 +11,7 @@
  * does not match, matching stops: the layers from there down are unknown
  * rather than guessed.
  */
-import { DockerfileParser, type Instruction } from 'dockerfile-ast';
+import { finalChain, parseDockerfile, type Instruction } from '../dockerfile/parse.js';
 import type { ImageConfigJson } from './model.js';
 
 export interface LayerOrigin {
@@ -183,13 +183,11 @@ function parseJsonList(text: string): string[] | null {
 }
 
 function stepOf(instruction: Instruction, escape: string): DockerfileStep {
-  const keyword = instruction.getKeyword();
-  const line = instruction.getRange().start.line + 1;
-  const text = instruction.getTextContent();
-  const afterKeyword = text.slice(instruction.getInstruction().length);
+  const { keyword, line } = instruction;
+  // The text starts with the keyword as written; its case does not change its length.
+  const afterKeyword = instruction.text.trimStart().slice(keyword.length);
   const whole = logicalLines(afterKeyword, escape);
-  const raw = instruction.getRawArgumentsContent() ?? '';
-  const args = logicalLines(raw, escape);
+  const args = logicalLines(instruction.rawArgs, escape);
   const first = args[0] ?? '';
   const heredoc = args.length > 1 && /<<-?["']?[A-Za-z0-9_.-]/.test(first);
   const simpleHeredoc = heredoc && HEREDOC_MARKER.test(first.trim());
@@ -209,61 +207,17 @@ function stepOf(instruction: Instruction, escape: string): DockerfileStep {
   return step;
 }
 
-interface Stage {
-  name: string | null;
-  /** The FROM image reference, variables from ARGs before the first FROM expanded. */
-  from: string;
-  steps: DockerfileStep[];
-}
-
-function expandInitialArgs(text: string, args: Map<string, string>): string {
-  return text.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)/g, (whole, braced?: string, bare?: string) => {
-    const value = args.get((braced ?? bare)!);
-    return value ?? whole;
-  });
-}
-
-function parseStages(text: string): Stage[] {
-  const dockerfile = DockerfileParser.parse(text);
-  const escape = dockerfile.getEscapeCharacter();
-  const initialArgs = new Map<string, string>();
-  for (const arg of dockerfile.getInitialARGs()) {
-    for (const property of arg.getProperties()) {
-      const value = property.getValue();
-      if (value !== null) initialArgs.set(property.getName(), value);
-    }
-  }
-  const stages: Stage[] = [];
-  for (const instruction of dockerfile.getInstructions()) {
-    const keyword = instruction.getKeyword();
-    if (keyword === 'FROM') {
-      const from = instruction as unknown as { getImage(): string | null; getBuildStage(): string | null };
-      stages.push({ name: from.getBuildStage(), from: expandInitialArgs(from.getImage() ?? '', initialArgs), steps: [] });
-      continue;
-    }
-    const stage = stages.at(-1);
-    if (stage !== undefined && LAYER_KEYWORDS.has(keyword)) stage.steps.push(stepOf(instruction, escape));
-  }
-  return stages;
-}
-
 /**
  * The layer-making steps of the target stage (the last one when target is null),
  * preceded by those of the stages it is built FROM; null when the target is not found.
  */
-function stepsOf(stages: Stage[], target: string | null): DockerfileStep[] | null {
-  let index = target === null ? stages.length - 1 : stages.findIndex((stage) => stage.name?.toLowerCase() === target.toLowerCase());
-  if (index < 0) return null;
-  const chain: DockerfileStep[][] = [];
-  for (;;) {
-    const stage = stages[index]!;
-    chain.unshift(stage.steps);
-    const from = stage.from.toLowerCase();
-    const parent = stages.findIndex((candidate, at) => at < index && candidate.name?.toLowerCase() === from);
-    if (parent === -1) break;
-    index = parent;
-  }
-  return chain.flat();
+function stepsOf(text: string, target: string | null): DockerfileStep[] | null {
+  const dockerfile = parseDockerfile(text, { target });
+  if (dockerfile.final === null) return null;
+  if (target !== null && !dockerfile.stages.some((stage) => stage.name === target.toLowerCase())) return null;
+  return finalChain(dockerfile).flatMap((stage) =>
+    stage.instructions.filter((instruction) => LAYER_KEYWORDS.has(instruction.keyword)).map((instruction) => stepOf(instruction, dockerfile.escape))
+  );
 }
 
 // ---------------------------------------------------------------------------
@@ -358,7 +312,7 @@ export function layerOrigins(
 
   let steps: DockerfileStep[] | null;
   try {
-    steps = stepsOf(parseStages(dockerfile.text), dockerfile.target);
+    steps = stepsOf(dockerfile.text, dockerfile.target);
   } catch {
     steps = null;
   }

@@ -31,6 +31,10 @@ export interface Instruction {
   heredocs: string[];
   /** Rule ids from `# footprint-ignore: id1, id2` comments on the lines right above. */
   ignored: string[];
+  /** The instruction as written, keyword and flags included, continuations and heredoc bodies kept. */
+  text: string;
+  /** The arguments as written (flags excluded), continuations and heredoc bodies kept. */
+  rawArgs: string;
 }
 
 export interface Stage {
@@ -64,6 +68,8 @@ export interface ParsedDockerfile {
   /** The stage that is built: the `target` one, else the last; null when there is none. */
   final: Stage | null;
   problems: DockerfileProblem[];
+  /** The escape character (`\\` unless a `# escape=` directive says otherwise). */
+  escape: string;
 }
 
 export interface ParseOptions {
@@ -195,7 +201,9 @@ function instructionOf(node: AstInstruction, lines: string[]): Instruction {
     flags,
     mounts,
     heredocs,
-    ignored: ignoredAbove(lines, range.start.line)
+    ignored: ignoredAbove(lines, range.start.line),
+    text: node.getTextContent(),
+    rawArgs: node.getRawArgumentsContent() ?? ''
   };
 }
 
@@ -215,7 +223,7 @@ export function parseDockerfile(text: string, options: ParseOptions = {}): Parse
     nodes = parsed.getInstructions();
     escape = parsed.getEscapeCharacter();
   } catch (error) {
-    return { stages, final: null, problems: [{ line: 1, message: `the Dockerfile could not be parsed: ${messageOf(error)}` }] };
+    return { stages, final: null, problems: [{ line: 1, message: `the Dockerfile could not be parsed: ${messageOf(error)}` }], escape };
   }
 
   const args = new Map<string, string | null>();
@@ -252,7 +260,7 @@ export function parseDockerfile(text: string, options: ParseOptions = {}): Parse
 
   if (stages.length === 0) {
     problems.push({ line: 1, message: 'no FROM instruction: the Dockerfile names no base image' });
-    return { stages, final: null, problems };
+    return { stages, final: null, problems, escape };
   }
   let final = stages.at(-1)!;
   const target = options.target?.trim().toLowerCase();
@@ -264,7 +272,7 @@ export function parseDockerfile(text: string, options: ParseOptions = {}): Parse
       final = named;
     }
   }
-  return { stages, final, problems };
+  return { stages, final, problems, escape };
 }
 
 function unquote(text: string): string {
@@ -334,7 +342,7 @@ function checkCopyFrom(instruction: Instruction, stage: Stage, stages: Stage[], 
 }
 
 /** The stages whose layers make the final image: the final one and the stages its FROM names, base first. */
-export function finalChain(dockerfile: ParsedDockerfile): Stage[] {
+export function finalChain(dockerfile: Pick<ParsedDockerfile, 'stages' | 'final'>): Stage[] {
   const chain: Stage[] = [];
   let stage = dockerfile.final;
   while (stage !== null && !chain.includes(stage)) {
