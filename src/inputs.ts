@@ -1,5 +1,5 @@
 import { UserError } from './errors.js';
-import type { Budget, BudgetMetric, IncreaseLimit, WasteLimit } from './report/types.js';
+import type { Budget, BudgetMetric, IncreaseLimit, WasteLimit } from './model/report.js';
 import { parseBudget, parseIncrease, parseMetric, parseWasteLimit } from './units.js';
 
 export type CommentMode = 'always' | 'on-change' | 'never';

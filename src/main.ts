@@ -13,7 +13,7 @@ import { upsertComment } from './report/comment.js';
 import { createOctokit } from './report/github.js';
 import { renderMarkdown } from './report/markdown.js';
 import { annotate, writeJobSummary } from './report/summary.js';
-import type { Report } from './report/types.js';
+import type { Report } from './model/report.js';
 
 /** GitHub's limit for one step's job summary is 1 MiB; stay under it in characters with room for multi-byte text. */
 const SUMMARY_MAX_CHARS = 500_000;

@@ -13,7 +13,7 @@ import type { Inputs } from './inputs.js';
 import { messageOf } from './errors.js';
 import { measureTargets, type ImageReader, type MeasureHooks } from './measure/measure.js';
 import type { Measurement } from './measure/measurement.js';
-import type { ImageReport, Report } from './report/types.js';
+import type { ImageReport, Report } from './model/report.js';
 
 export type PipelineInputs = Pick<
   Inputs,

@@ -1,5 +1,5 @@
 import { UserError } from './errors.js';
-import type { Budget, BudgetMetric, IncreaseLimit, WasteLimit } from './report/types.js';
+import type { Budget, BudgetMetric, IncreaseLimit, WasteLimit } from './model/report.js';
 
 /**
  * Bytes per unit. Decimal units are powers of 1000, as `docker images` prints

@@ -14,7 +14,7 @@ import { startRegistry, type LocalRegistry } from '../support/registry.js';
 import { pushTestImages, removeLocalTags, type PushedImages } from '../support/token-registry.js';
 import { fetchManifest } from '../../src/registry/manifest.js';
 import { pullRequestPayload, pushPayload, runAction, type ActionRun } from '../support/run-action.js';
-import type { Report } from '../../src/report/types.js';
+import type { Report } from '../../src/model/report.js';
 
 const OWNER = 'Codertocat';
 const REPO = 'Hello-World';

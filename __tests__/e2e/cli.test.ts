@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { TEST_BASE, makeBuildDir } from '../support/engine.js';
 import { createRepoPair, type RepoPair } from '../support/git-fixture.js';
 import { PROJECT_ROOT } from '../support/run-action.js';
-import type { Report } from '../../src/report/types.js';
+import type { Report } from '../../src/model/report.js';
 
 const CLI = join(PROJECT_ROOT, 'dist', 'cli', 'index.js');
 

@@ -10,7 +10,7 @@ import { adviseImage } from '../../src/advise/advise.js';
 import type { Target } from '../../src/discover/target.js';
 import { createRegistryClient } from '../../src/registry/client.js';
 import { fetchManifest } from '../../src/registry/manifest.js';
-import type { Finding } from '../../src/report/types.js';
+import type { Finding } from '../../src/model/report.js';
 import { makeBuildDir } from '../support/engine.js';
 import { startRegistry, type LocalRegistry } from '../support/registry.js';
 import {

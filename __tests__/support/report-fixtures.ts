@@ -1,5 +1,5 @@
 import { isFailing, totals } from '../../src/gate/rules.js';
-import type { Finding, ImageReport, LayerReport, LeftoverCache, Report, Waste, WastedPath } from '../../src/report/types.js';
+import type { Finding, ImageReport, LayerReport, LeftoverCache, Report, Waste, WastedPath } from '../../src/model/report.js';
 
 const MB = 1e6;
 

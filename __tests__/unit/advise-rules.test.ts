@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseDockerfile } from '../../src/dockerfile/parse.js';
 import { RULES, checkRules, splitCommands, type RuleInput } from '../../src/advise/rules.js';
-import type { LayerReport, LeftoverCache, WastedPath } from '../../src/report/types.js';
+import type { LayerReport, LeftoverCache, WastedPath } from '../../src/model/report.js';
 
 const root = resolve(import.meta.dirname, '..', '..');
 const fixtures = join(root, '__tests__', 'fixtures', 'dockerfiles');

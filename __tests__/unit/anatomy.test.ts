@@ -2,7 +2,7 @@ import { describe, expect, test } from '@jest/globals';
 import { analyseImage } from '../../src/analyse/anatomy.js';
 import type { LayerOrigin } from '../../src/analyse/history.js';
 import type { LayerContents, LayerEntry } from '../../src/analyse/model.js';
-import type { WastedPath } from '../../src/report/types.js';
+import type { WastedPath } from '../../src/model/report.js';
 import { dir, file, hardlink, image, layer, opaque, symlink, whiteout } from '../support/layers.js';
 
 /** Every layer the Dockerfile's own, layer i made by line i + 1. */

@@ -18,7 +18,7 @@ import {
   wasteWhere
 } from '../../src/report/markdown.js';
 import { adviceAnnotations, annotate, commonFolder, imageWarnings, warningsBesideAdvice, type AnnotationProperties } from '../../src/report/summary.js';
-import type { Finding, ImageReport, LayerReport, Report, WastedPath } from '../../src/report/types.js';
+import type { Finding, ImageReport, LayerReport, Report, WastedPath } from '../../src/model/report.js';
 import {
   allOkReport,
   bareImage,

@@ -7,7 +7,7 @@ import type { Target } from '../../src/discover/target.js';
 import { findDockerfiles, planTargets, type PlanDefaults, type PlanOptions } from '../../src/discover/plan.js';
 import { UserError } from '../../src/errors.js';
 import { DEFAULT_DOCKERFILE_GLOBS } from '../../src/inputs.js';
-import type { Budget, IncreaseLimit, WasteLimit } from '../../src/report/types.js';
+import type { Budget, IncreaseLimit, WasteLimit } from '../../src/model/report.js';
 
 const FILES = [
   'Dockerfile',

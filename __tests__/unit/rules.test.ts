@@ -10,7 +10,7 @@ import {
   totals,
   type JudgeInput
 } from '../../src/gate/rules.js';
-import type { Budget, ImageReport, ImageStatus, IncreaseLimit, WasteLimit } from '../../src/report/types.js';
+import type { Budget, ImageReport, ImageStatus, IncreaseLimit, WasteLimit } from '../../src/model/report.js';
 
 const MB = 1e6;
 const budget = (mb: number): Budget => ({ bytes: mb * MB, metric: 'uncompressed', source: `${mb}MB` });

@@ -2,7 +2,7 @@ import { describe, expect, test } from '@jest/globals';
 import { parseDockerfile } from '../../src/dockerfile/parse.js';
 import { LOOKUP_CONCURRENCY, mapConcurrent, suggestBases } from '../../src/advise/suggest.js';
 import type { RegistryClient } from '../../src/registry/client.js';
-import type { Finding } from '../../src/report/types.js';
+import type { Finding } from '../../src/model/report.js';
 
 const MB = 1e6;
 const MINUS = '\u2212';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { stripVTControlCharacters } from 'node:util';
 import { displayWidth, renderTerminal, savingsCell } from '../../src/report/terminal.js';
-import type { Finding, ImageReport } from '../../src/report/types.js';
+import type { Finding, ImageReport } from '../../src/model/report.js';
 import { bareImage, finding, imageReport, mixedReport, reportOf, sampleFindings } from '../support/report-fixtures.js';
 
 const MB = 1e6;

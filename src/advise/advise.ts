@@ -9,7 +9,7 @@ import type { Anatomy } from '../analyse/anatomy.js';
 import type { Target } from '../discover/target.js';
 import { messageOf } from '../errors.js';
 import type { RegistryClient } from '../registry/client.js';
-import type { Finding } from '../report/types.js';
+import type { Finding } from '../model/report.js';
 import { parseDockerfile } from '../dockerfile/parse.js';
 import { checkRules } from './rules.js';
 import { suggestBases } from './suggest.js';

@@ -10,7 +10,7 @@
  * and a cache rule by a `RUN --mount=type=cache` (or tmpfs) on that cache's
  * folder, which keeps the cache out of the layer.
  */
-import type { Finding, LayerReport, LeftoverCache, Waste } from '../report/types.js';
+import type { Finding, LayerReport, LeftoverCache, Waste } from '../model/report.js';
 import { formatBytes } from '../units.js';
 import { finalChain, type Instruction, type ParsedDockerfile } from '../dockerfile/parse.js';
 

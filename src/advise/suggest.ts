@@ -8,7 +8,7 @@
  */
 import type { RegistryClient } from '../registry/client.js';
 import { tryParseReference } from '../registry/reference.js';
-import type { Finding } from '../report/types.js';
+import type { Finding } from '../model/report.js';
 import { formatBytes } from '../units.js';
 import { baseCandidates, type BaseCandidate } from './bases.js';
 import { finalChain, type ParsedDockerfile, type Stage } from '../dockerfile/parse.js';

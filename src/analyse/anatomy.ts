@@ -23,7 +23,7 @@
  * single file is shown as that file's path. Files deleted one by one (a whiteout
  * each) stay one row each.
  */
-import type { LayerReport, LeftoverCache, Waste, WastedPath } from '../report/types.js';
+import type { LayerReport, LeftoverCache, Waste, WastedPath } from '../model/report.js';
 import { CACHE_MIN_BYTES, cacheOf } from './caches.js';
 import type { LayerOrigin } from './history.js';
 import type { ImageArchive, LayerEntry } from './model.js';

@@ -3,7 +3,7 @@
  * never needs at run time. Paths are the normalised (binary) form layer entries
  * use; a leading `/` is accepted too.
  */
-import type { CacheKind } from '../report/types.js';
+import type { CacheKind } from '../model/report.js';
 import { displayPath } from './paths.js';
 
 /**

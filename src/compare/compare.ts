@@ -1,4 +1,4 @@
-import type { Comparison } from '../report/types.js';
+import type { Comparison } from '../model/report.js';
 import type { Measurement } from '../measure/measurement.js';
 
 /** One image name seen on either side, with how the PR's image compares with the base branch's. */

@@ -3,7 +3,7 @@ import { posix } from 'node:path';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
 import { UserError } from '../errors.js';
-import type { Budget, BudgetMetric, IncreaseLimit, WasteLimit } from '../report/types.js';
+import type { Budget, BudgetMetric, IncreaseLimit, WasteLimit } from '../model/report.js';
 import { parseBudget, parseIncrease, parseWasteLimit } from '../units.js';
 import { configSchema } from './schema.js';
 

@@ -3,7 +3,7 @@ import { join, posix } from 'node:path';
 import fg from 'fast-glob';
 import type { Config, ImageConfig } from '../config/load.js';
 import { UserError } from '../errors.js';
-import type { Budget, BudgetMetric, IncreaseLimit, WasteLimit } from '../report/types.js';
+import type { Budget, BudgetMetric, IncreaseLimit, WasteLimit } from '../model/report.js';
 import type { Target } from './target.js';
 
 export interface PlanDefaults {

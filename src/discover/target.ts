@@ -1,4 +1,4 @@
-import type { Budget, IncreaseLimit, WasteLimit } from '../report/types.js';
+import type { Budget, IncreaseLimit, WasteLimit } from '../model/report.js';
 
 /** One image to build (or, with `image`, to measure as given), with its resolved settings. */
 export interface Target {

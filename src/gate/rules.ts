@@ -7,7 +7,7 @@ import type {
   Report,
   SizeFigures,
   WasteLimit
-} from '../report/types.js';
+} from '../model/report.js';
 import { formatBytes, formatDelta, formatPercent } from '../units.js';
 
 export interface Delta {

@@ -1,6 +1,6 @@
 import type { Anatomy } from '../analyse/anatomy.js';
 import type { Target } from '../discover/target.js';
-import type { SizeFigures } from '../report/types.js';
+import type { SizeFigures } from '../model/report.js';
 
 /** What build + measure + analyse produced for one target on one side (the PR or the base branch). */
 export interface Measurement {

@@ -2,7 +2,7 @@ import { UserError } from '../errors.js';
 import { formatBytes, formatDelta, formatPercent } from '../units.js';
 import { exceedsWaste, isFailing } from '../gate/rules.js';
 import { codeBlock, codeSpan, escapeHtml, escapeMarkdown, oneLine } from './escape.js';
-import type { Finding, ImageReport, ImageStatus, LayerReport, LeftoverCache, Report, Waste, WastedPath } from './types.js';
+import type { Finding, ImageReport, ImageStatus, LayerReport, LeftoverCache, Report, Waste, WastedPath } from '../model/report.js';
 
 /*
  * The plain-text pieces (order, change, budget, verdict, anatomy) are shared

@@ -13,7 +13,7 @@ import {
   splitFix,
   wastedShare
 } from './markdown.js';
-import type { Finding, ImageReport, Report } from './types.js';
+import type { Finding, ImageReport, Report } from '../model/report.js';
 
 /** The part of @actions/core the job summary needs. */
 export interface SummaryWriter {

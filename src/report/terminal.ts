@@ -20,7 +20,7 @@ import {
   wastedText,
   wasteWhere
 } from './markdown.js';
-import type { Finding, ImageReport, ImageStatus, Report } from './types.js';
+import type { Finding, ImageReport, ImageStatus, Report } from '../model/report.js';
 
 /** The CLI's view of a report: the comment's columns and order as an aligned plain-text table. */
 
