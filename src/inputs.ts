@@ -1,33 +1,18 @@
 import { UserError } from './errors.js';
-import type { Budget, BudgetMetric, IncreaseLimit, WasteLimit } from './model/report.js';
-import { parseBudget, parseIncrease, parseMetric, parseWasteLimit } from './units.js';
+import { COMMENT_MODES, type CommentMode } from './github/comment.js';
+import { isCommentKey } from './github/marker.js';
+import { parseBaseRef, parseBuildArgs, parseImages, parseSettings } from './input-parsers.js';
+import type { PipelineInputs } from './pipeline.js';
 
-export type CommentMode = 'always' | 'on-change' | 'never';
 export type FailOn = 'budget' | 'never';
 
-/** The action's inputs, typed and validated. */
-export interface Inputs {
-  /** Globs of Dockerfiles to build, relative to the repository root. */
-  dockerfiles: string[];
+/** The action's inputs, typed and validated: what the pipeline needs, and what only the action does. */
+export interface Inputs extends PipelineInputs {
   /** `required` when the user named a file: then a missing file is an error. */
   config: { path: string; required: boolean };
-  budget: Budget | null;
-  maxIncrease: IncreaseLimit | null;
-  maxWasted: WasteLimit | null;
-  /** Which size budgets apply to, unless the config says otherwise; null = the default (uncompressed). */
-  metric: BudgetMetric | null;
-  /** Estimate the gzip size of layers that arrive uncompressed (on unless turned off). */
-  compressedSize: boolean;
-  /** Ref or SHA of the base branch to compare with; null = no comparison. */
-  baseRef: string | null;
   comment: CommentMode;
   commentKey: string;
   failOn: FailOn;
-  /** Images given by reference (`name=image-ref`): measured, not built. */
-  images: { name: string; ref: string }[];
-  buildArgs: Record<string, string>;
-  target: string | null;
-  platform: string | null;
   githubToken: string;
 }
 
@@ -41,14 +26,13 @@ export interface WorkflowEvent {
 export type InputReader = (name: string) => string | undefined;
 
 export const DEFAULT_DOCKERFILE_GLOBS = ['**/Dockerfile', '**/Dockerfile.*', '**/Dockerfile-*', '**/*.Dockerfile'];
+/** Where the config file is looked for, relative to the repository root, when no other path is given. */
 export const DEFAULT_CONFIG_PATH = '.github/footprint.yml';
 export const DEFAULT_COMMENT_MODE: CommentMode = 'always';
 export const DEFAULT_COMMENT_KEY = 'default';
 export const DEFAULT_FAIL_ON: FailOn = 'budget';
 
-const COMMENT_MODES: readonly CommentMode[] = ['always', 'on-change', 'never'];
 const FAIL_ON: readonly FailOn[] = ['budget', 'never'];
-const ALL_ZERO_SHA = /^0+$/;
 
 /** Reads and validates every input once; a bad value is a UserError naming the input. */
 export function readInputs(getInput: InputReader, event: WorkflowEvent): Inputs {
@@ -64,19 +48,17 @@ export function readInputs(getInput: InputReader, event: WorkflowEvent): Inputs 
       configPath && configPath !== DEFAULT_CONFIG_PATH
         ? { path: configPath, required: true }
         : { path: DEFAULT_CONFIG_PATH, required: false },
-    budget: text('budget') ? parseBudget(text('budget'), 'input budget') : null,
-    maxIncrease: text('max-increase') ? parseIncrease(text('max-increase'), 'input max-increase') : null,
-    maxWasted: text('max-wasted') ? parseWasteLimit(text('max-wasted'), 'input max-wasted') : null,
-    metric: text('metric') ? parseMetric(text('metric'), 'input metric') : null,
+    settings: parseSettings(text, (name) => `input ${name}`, {
+      buildArgs: parseBuildArgs(lines(text('build-args')), 'input build-args'),
+      target: optional('target'),
+      platform: optional('platform')
+    }),
     compressedSize: oneOf('compressed-size', text('compressed-size').toLowerCase(), ['true', 'false'], 'true') === 'true',
     baseRef: readBaseRef(getInput('base-ref'), event),
     comment: oneOf('comment', text('comment'), COMMENT_MODES, DEFAULT_COMMENT_MODE),
     commentKey: readCommentKey(text('comment-key')),
     failOn: oneOf('fail-on', text('fail-on'), FAIL_ON, DEFAULT_FAIL_ON),
-    images: readImages(text('images')),
-    buildArgs: readBuildArgs(text('build-args')),
-    target: optional('target'),
-    platform: optional('platform'),
+    images: parseImages(lines(text('images')), 'input images'),
     githubToken: text('github-token')
   };
 }
@@ -115,7 +97,7 @@ function oneOf<T extends string>(name: string, value: string, allowed: readonly 
 
 function readCommentKey(value: string): string {
   if (value === '') return DEFAULT_COMMENT_KEY;
-  if (!/^[A-Za-z0-9._-]+$/.test(value)) {
+  if (!isCommentKey(value)) {
     throw new UserError(`input comment-key: "${value}" is not a valid key; use only letters, digits, ".", "_" and "-"`);
   }
   return value;
@@ -127,13 +109,7 @@ function readCommentKey(value: string): string {
  * (a push that created the branch has nothing before it).
  */
 function readBaseRef(value: string | undefined, event: WorkflowEvent): string | null {
-  const ref = value === undefined ? baseOfEvent(event) : value.trim();
-  if (!ref || ALL_ZERO_SHA.test(ref)) return null;
-  // The ref reaches git as an argument: refuse anything that could read as an option or a range.
-  if (ref.startsWith('-') || ref.includes('..') || !/^[\w./@{}^~+-]+$/.test(ref)) {
-    throw new UserError(`input base-ref: "${ref}" is not a branch, tag or commit SHA`);
-  }
-  return ref;
+  return parseBaseRef(value === undefined ? (baseOfEvent(event) ?? '') : value, 'input base-ref');
 }
 
 function baseOfEvent(event: WorkflowEvent): string | null {
@@ -151,45 +127,4 @@ function baseOfEvent(event: WorkflowEvent): string | null {
 
 function stringOrNull(value: unknown): string | null {
   return typeof value === 'string' && value !== '' ? value : null;
-}
-
-/** Splits `KEY=VALUE` on the first `=`; the key must not be empty, the value may be. */
-function splitAssignment(input: string, line: string, shape: string): [string, string] {
-  const at = line.indexOf('=');
-  const key = at > 0 ? line.slice(0, at).trim() : '';
-  const value = at > 0 ? line.slice(at + 1).trim() : '';
-  if (!key) throw new UserError(`input ${input}: "${line}" is not ${shape}`);
-  return [key, value];
-}
-
-function readImages(value: string): { name: string; ref: string }[] {
-  const images: { name: string; ref: string }[] = [];
-  for (const line of lines(value)) {
-    const [name, ref] = splitAssignment('images', line, 'name=image-ref (one image a line)');
-    if (!ref) throw new UserError(`input images: "${line}" has no image reference after "="`);
-    // A daemon reference reaches docker as an argument: it must not read as an option.
-    // An archive path (oci-archive:PATH, docker-archive:PATH) is only opened as a file.
-    const archive = /^(oci|docker)-archive:./.test(ref);
-    if (!archive && (ref.startsWith('-') || /\s/.test(ref))) {
-      throw new UserError(`input images: "${ref}" is not an image reference (such as ghcr.io/org/app:1.2 or app@sha256:...)`);
-    }
-    if (images.some((image) => image.name === name)) {
-      throw new UserError(`input images: the name "${name}" is given more than once; names must be unique`);
-    }
-    images.push({ name, ref });
-  }
-  return images;
-}
-
-function readBuildArgs(value: string): Record<string, string> {
-  const args: Record<string, string> = {};
-  for (const line of lines(value)) {
-    const [key, argValue] = splitAssignment('build-args', line, 'KEY=VALUE (one build argument a line)');
-    if (/\s/.test(key)) throw new UserError(`input build-args: "${key}" is not a build argument name (no spaces)`);
-    if (Object.hasOwn(args, key)) {
-      throw new UserError(`input build-args: "${key}" is given more than once`);
-    }
-    args[key] = argValue;
-  }
-  return args;
 }

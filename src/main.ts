@@ -5,14 +5,16 @@ import { createDockerEngine } from './build/engine.js';
 import { loadConfig } from './config/load.js';
 import { messageOf, UserError } from './errors.js';
 import { exec } from './exec.js';
-import { gateMessage, hasChanges } from './gate/rules.js';
+import { hasChanges } from './gate/verdict.js';
+import { upsertComment } from './github/comment.js';
+import { writeJobSummary } from './github/job-summary.js';
+import { createOctokit } from './github/octokit.js';
 import { actionInputReader, readInputs, type Inputs } from './inputs.js';
 import { runPipeline } from './pipeline.js';
 import { createRegistryClient } from './registry/client.js';
-import { upsertComment } from './report/comment.js';
-import { createOctokit } from './report/github.js';
+import { annotate } from './report/annotations.js';
+import { failMessage } from './report/fail-message.js';
 import { renderMarkdown } from './report/markdown.js';
-import { annotate, writeJobSummary } from './report/summary.js';
 import type { Report } from './model/report.js';
 
 /** GitHub's limit for one step's job summary is 1 MiB; stay under it in characters with room for multi-byte text. */
@@ -121,7 +123,7 @@ async function publish(report: Report, inputs: Inputs, event: GitHubEvent): Prom
     core.info('Not a pull request event: the report is in the job summary and the outputs.');
   }
   core.setOutput('comment-url', commentUrl);
-  return gateMessage(report.images);
+  return failMessage(report.images);
 }
 
 function pullRequest(event: GitHubEvent): { number: number; headSha: string | null } | null {

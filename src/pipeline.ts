@@ -8,27 +8,28 @@ import type { Target } from './discover/target.js';
 import type { Exec } from './exec.js';
 import { adviseImage, type Advice } from './advise/advise.js';
 import type { RegistryClient } from './registry/client.js';
-import { isFailing, judge, totals } from './gate/rules.js';
-import type { Inputs } from './inputs.js';
+import { judge, totals } from './gate/verdict.js';
+import { limitsOf } from './limits/index.js';
+import type { GivenImage } from './input-parsers.js';
 import { messageOf } from './errors.js';
 import { measureTargets, type ImageReader, type MeasureHooks } from './measure/measure.js';
 import type { Measurement } from './measure/measurement.js';
-import type { ImageReport, Report } from './model/report.js';
+import { isFailing, type ImageReport, type Report } from './model/report.js';
+import type { Settings } from './model/settings.js';
 
-export type PipelineInputs = Pick<
-  Inputs,
-  | 'dockerfiles'
-  | 'budget'
-  | 'maxIncrease'
-  | 'maxWasted'
-  | 'metric'
-  | 'compressedSize'
-  | 'baseRef'
-  | 'images'
-  | 'buildArgs'
-  | 'target'
-  | 'platform'
->;
+/** What a run measures and with which settings: the action's inputs and the CLI's options both give this. */
+export interface PipelineInputs {
+  /** Globs of Dockerfiles to build, relative to the root. */
+  dockerfiles: string[];
+  /** The least specific level of settings: the config file's top level and its image entries override them. */
+  settings: Settings;
+  /** Estimate the gzip size of layers that arrive uncompressed (a compressed budget turns it on anyway). */
+  compressedSize: boolean;
+  /** Ref or SHA of the base branch to compare with; null = no comparison. */
+  baseRef: string | null;
+  /** Images given by reference: measured, not built. */
+  images: GivenImage[];
+}
 
 export interface PipelineOptions {
   /** The git repository's top folder (where the base branch is checked out from). */
@@ -54,15 +55,7 @@ export interface PipelineEffects {
 /** plan → build → measure (PR side, then base side) → compare → judge: the report every renderer shows. */
 export async function runPipeline(options: PipelineOptions, effects: PipelineEffects): Promise<Report> {
   const { inputs, config } = options;
-  const defaults = {
-    budget: inputs.budget,
-    maxIncrease: inputs.maxIncrease,
-    maxWasted: inputs.maxWasted,
-    metric: inputs.metric,
-    buildArgs: inputs.buildArgs,
-    target: inputs.target,
-    platform: inputs.platform
-  };
+  const defaults = inputs.settings;
   const headTargets = await planTargets({
     root: options.root,
     globs: inputs.dockerfiles,
@@ -133,19 +126,17 @@ function toImageReport(compared: ComparedImage, advice: Advice | undefined): Ima
   const target = ((head ?? baseSide) as Measurement).target;
   // An image given only by reference has no Dockerfile to build on the base branch: nothing to compare.
   const comparison = compared.comparison === 'new' && target.image && !target.dockerfile ? 'not-compared' : compared.comparison;
+  // Limits belong to the PR's image: a removed image has none.
+  const limits = limitsOf(head ? target : null);
   const measured = {
     comparison,
     size: head?.size ?? null,
     base: baseSide?.size ? { bytes: baseSide.size.bytes, compressedBytes: baseSide.size.compressedBytes } : null,
     delta: compared.delta,
-    // Limits belong to the PR's image: a removed image has none.
-    budget: head ? target.budget : null,
-    maxIncrease: head ? target.maxIncrease : null,
-    maxWasted: head ? target.maxWasted : null,
     wasted: head?.anatomy?.wasted ?? null,
     error: head?.error ?? null
   };
-  const verdict = judge(measured);
+  const verdict = judge({ ...measured, limits });
   const reasons = [
     ...verdict.reasons,
     ...(head?.analysisError ? [`layers not analysed: ${head.analysisError}`] : []),
@@ -158,9 +149,11 @@ function toImageReport(compared: ComparedImage, advice: Advice | undefined): Ima
     image: target.image,
     status: verdict.status,
     ...measured,
+    ...limits,
     layers: head?.anatomy?.layers ?? null,
     caches: head?.anatomy?.caches ?? null,
     findings: advice?.findings ?? [],
+    breaches: verdict.breaches,
     reasons,
     baseError: baseSide?.error ?? null
   };

@@ -1,5 +1,5 @@
 import { UserError } from './errors.js';
-import type { Budget, BudgetMetric, IncreaseLimit, WasteLimit } from './model/report.js';
+import type { BudgetMetric } from './model/limits.js';
 
 /**
  * Bytes per unit. Decimal units are powers of 1000, as `docker images` prints
@@ -23,7 +23,7 @@ const DEFAULT_UNIT = 'mb';
 const SIZE_PATTERN = /^(\d+(?:\.\d+)?|\.\d+)\s*([a-z]*)$/i;
 
 /** Bytes of a size text, or null when it is not one. */
-function bytesOf(text: string): number | null {
+export function sizeOf(text: string): number | null {
   const match = SIZE_PATTERN.exec(text.trim());
   const multiplier = match ? UNIT_BYTES[(match[2] || DEFAULT_UNIT).toLowerCase()] : undefined;
   return match && multiplier !== undefined ? Math.round(Number(match[1]) * multiplier) : null;
@@ -41,14 +41,9 @@ export function parseSize(text: string | number, what: string): number {
     if (!Number.isFinite(text) || text < 0) throw notASize(String(text), what);
     return Math.round(text * UNIT_BYTES[DEFAULT_UNIT]!);
   }
-  const bytes = bytesOf(text);
+  const bytes = sizeOf(text);
   if (bytes === null) throw notASize(text.trim(), what);
   return bytes;
-}
-
-/** A size budget on uncompressed bytes, keeping the text the user wrote for messages. */
-export function parseBudget(text: string | number, what: string): Budget {
-  return { bytes: parseSize(text, what), metric: 'uncompressed', source: String(text).trim() };
 }
 
 /** `uncompressed` or `compressed`: which size a budget applies to. */
@@ -56,51 +51,6 @@ export function parseMetric(text: string, what: string): BudgetMetric {
   const metric = text.trim().toLowerCase();
   if (metric === 'uncompressed' || metric === 'compressed') return metric;
   throw new UserError(`${what}: "${text}" is not one of uncompressed, compressed`);
-}
-
-const PERCENT_PATTERN = /^(\d+(?:\.\d+)?|\.\d+)\s*%$/;
-
-function notAnIncrease(text: string, what: string, why: string): UserError {
-  return new UserError(
-    `${what}: "${text}" ${why}; expected a percentage, a size or both separated by a comma, such as 10%, 25MB or "10%, 5MB"`
-  );
-}
-
-/** Parses `10%`, `25MB`, `10%, 5MB` or `5MB, 10%`: at most one percentage and one size. */
-export function parseIncrease(text: string | number, what: string): IncreaseLimit {
-  return parseTwoLimits(text, what, 'an increase limit');
-}
-
-/** Parses a `max-wasted` limit, written like max-increase: `20MB`, `10%` or `20MB, 10%` (percent of the image). */
-export function parseWasteLimit(text: string | number, what: string): WasteLimit {
-  return parseTwoLimits(text, what, 'a waste limit');
-}
-
-function parseTwoLimits(text: string | number, what: string, noun: string): IncreaseLimit {
-  const source = String(text).trim();
-  if (typeof text === 'number') return { percent: null, bytes: parseSize(text, what), source };
-  const parts = source.split(',').map((part) => part.trim());
-  if (parts.length > 2 || parts.some((part) => part === '')) {
-    throw notAnIncrease(source, what, `is not ${noun}`);
-  }
-  // With two parts, name the one that is wrong; with one, the whole text is.
-  const invalid = (part: string, kind: string) =>
-    notAnIncrease(source, what, parts.length === 1 ? `is not ${noun}` : `has "${part}", which is not ${kind}`);
-  let percent: number | null = null;
-  let bytes: number | null = null;
-  for (const part of parts) {
-    if (part.endsWith('%')) {
-      const match = PERCENT_PATTERN.exec(part);
-      if (!match) throw invalid(part, 'a percentage');
-      if (percent !== null) throw notAnIncrease(source, what, 'has more than one percentage');
-      percent = Number(match[1]);
-    } else {
-      if (bytes !== null) throw notAnIncrease(source, what, 'has more than one size');
-      bytes = bytesOf(part);
-      if (bytes === null) throw invalid(part, 'a size');
-    }
-  }
-  return { percent, bytes, source };
 }
 
 const DISPLAY_UNITS: readonly [string, number][] = [

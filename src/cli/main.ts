@@ -6,23 +6,26 @@ import { repoRoot } from '../compare/git.js';
 import { loadConfig } from '../config/load.js';
 import { messageOf, UserError } from '../errors.js';
 import { exec } from '../exec.js';
-import { gateMessage } from '../gate/rules.js';
-import { readInputs } from '../inputs.js';
-import { runPipeline } from '../pipeline.js';
+import { DEFAULT_CONFIG_PATH, DEFAULT_DOCKERFILE_GLOBS } from '../inputs.js';
+import { parseBaseRef, parseBuildArgs, parseImages, parseSettings } from '../input-parsers.js';
+import { LIMIT_KEYS, LIMITS } from '../limits/index.js';
+import { runPipeline, type PipelineInputs } from '../pipeline.js';
+import { failMessage } from '../report/fail-message.js';
 import { createRegistryClient } from '../registry/client.js';
 import { renderTerminal } from '../report/terminal.js';
 import { formatBytes } from '../units.js';
 
+/** One `--name VALUE` line of the usage per limit, from the limits' own help. */
+const LIMIT_USAGE = LIMIT_KEYS.map((key) => `  ${`--${LIMITS[key].name} LIMIT`.padEnd(23)}${LIMITS[key].help}`).join('\n');
+
 export const USAGE = `Usage: footprint [folder] [options]
 
 Builds every Dockerfile in the folder, measures each image and prints a table.
-Exits with 1 when an image is over its budget or fails to build, 2 on bad usage.
+Exits with 1 when an image is over its limits or fails to build, 2 on bad usage.
 
 Options:
-  --config FILE          config file (default: FOLDER/.github/footprint.yml if it exists)
-  --budget SIZE          default budget per image: 250MB, 1.2GB, 300MiB (bare number = MB)
-  --max-increase LIMIT   allowed growth against --base-ref: 10%, 25MB or "10%, 5MB"
-  --max-wasted LIMIT     allowed bytes in files a later layer deletes or replaces: 20MB, 10% or "20MB, 10%"
+  --config FILE          config file (default: FOLDER/${DEFAULT_CONFIG_PATH} if it exists)
+${LIMIT_USAGE}
   --metric METRIC        what budgets apply to: uncompressed (default) or compressed
   --no-compressed-size   skip the gzip estimate for layers that arrive uncompressed (faster)
   --base-ref REF         compare with the same images built from this git ref
@@ -35,6 +38,8 @@ Options:
   --json                 print the report as JSON instead of the table
   --no-color             no colours in the table
   -h, --help             this help`;
+
+const LIMIT_OPTIONS = Object.fromEntries(LIMIT_KEYS.map((key) => [LIMITS[key].name, { type: 'string' as const }]));
 
 export interface CliIo {
   cwd: string;
@@ -52,9 +57,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       allowPositionals: true,
       options: {
         config: { type: 'string' },
-        budget: { type: 'string' },
-        'max-increase': { type: 'string' },
-        'max-wasted': { type: 'string' },
+        ...LIMIT_OPTIONS,
         metric: { type: 'string' },
         'no-compressed-size': { type: 'boolean', default: false },
         'base-ref': { type: 'string' },
@@ -87,30 +90,22 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     const root = await realpath(folder).catch(() => {
       throw new UserError(`${folder} does not exist`);
     });
-    const given: Record<string, string | undefined> = {
-      dockerfiles: values.dockerfiles,
-      config: values.config,
-      budget: values.budget,
-      'max-increase': values['max-increase'],
-      'max-wasted': values['max-wasted'],
-      metric: values.metric,
-      'compressed-size': values['no-compressed-size'] ? 'false' : 'true',
-      'base-ref': values['base-ref'] ?? '',
-      comment: 'never',
-      'fail-on': 'budget',
-      images: values.image?.join('\n'),
-      'build-args': values['build-arg']?.join('\n'),
-      target: values.target,
-      platform: values.platform,
-      'github-token': ''
+    const option = (name: string) => values[name as keyof typeof values] as string | undefined;
+    const inputs: PipelineInputs = {
+      dockerfiles: dockerfileGlobs(values.dockerfiles ?? ''),
+      settings: parseSettings(option, (name) => `--${name}`, {
+        buildArgs: parseBuildArgs(values['build-arg'] ?? [], '--build-arg'),
+        target: values.target || null,
+        platform: values.platform || null
+      }),
+      compressedSize: !values['no-compressed-size'],
+      baseRef: parseBaseRef(values['base-ref'] ?? '', '--base-ref'),
+      images: parseImages(values.image ?? [], '--image')
     };
-    const inputs = readInputs((name) => given[name], { name: 'local', payload: {} });
-    const configPath = values.config
-      ? resolve(io.cwd, values.config)
-      : join(root, inputs.config.path);
+    const configPath = values.config ? resolve(io.cwd, values.config) : join(root, DEFAULT_CONFIG_PATH);
     const config = await loadConfig(configPath, {
-      required: inputs.config.required,
-      displayPath: isAbsolute(inputs.config.path) ? inputs.config.path : relative(io.cwd, configPath) || configPath
+      required: Boolean(values.config),
+      displayPath: values.config && isAbsolute(values.config) ? values.config : relative(io.cwd, configPath) || configPath
     });
     const repo = inputs.baseRef ? await repoRoot(exec, root) : root;
     const engine = await createDockerEngine({ exec });
@@ -140,7 +135,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       const color = !values['no-color'] && Boolean(io.stdout.isTTY) && !io.env.NO_COLOR;
       io.stdout.write(`${renderTerminal(report, { color })}\n`);
     }
-    const failure = gateMessage(report.images);
+    const failure = failMessage(report.images);
     if (failure) {
       if (!values.json) io.stderr.write(`\n${failure}\n`);
       return 1;
@@ -150,4 +145,13 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     io.stderr.write(`footprint: ${error instanceof UserError ? error.message : `unexpected error: ${messageOf(error)}`}\n`);
     return 2;
   }
+}
+
+/** `a,b, c` → the globs, trimmed, empties dropped; none given means the default globs. */
+function dockerfileGlobs(value: string): string[] {
+  const globs = value
+    .split(',')
+    .map((glob) => glob.trim())
+    .filter((glob) => glob !== '');
+  return globs.length > 0 ? globs : [...DEFAULT_DOCKERFILE_GLOBS];
 }

@@ -3,38 +3,33 @@ import { posix } from 'node:path';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
 import { UserError } from '../errors.js';
-import type { Budget, BudgetMetric, IncreaseLimit, WasteLimit } from '../model/report.js';
-import { parseBudget, parseIncrease, parseWasteLimit } from '../units.js';
+import { noLimits, parseLimits } from '../limits/index.js';
+import type { BudgetMetric } from '../model/limits.js';
+import type { LimitSettings, Settings } from '../model/settings.js';
 import { configSchema } from './schema.js';
 
-export interface ImageConfig {
+/** One entry under `images`: where its Dockerfile is, and the settings that override the levels above. */
+export interface ImageConfig extends Settings {
   /** The key under `images`: the image's display name. */
   name: string;
   /** Repo-relative POSIX path, normalised (`./a/Dockerfile` → `a/Dockerfile`). */
   dockerfile: string | null;
   context: string | null;
-  target: string | null;
-  buildArgs: Record<string, string>;
-  platform: string | null;
-  budget: Budget | null;
-  maxIncrease: IncreaseLimit | null;
-  maxWasted: WasteLimit | null;
-  metric: BudgetMetric | null;
   /** Advice rule ids switched off for this image (added to the top-level list). */
   ignore: string[];
   skip: boolean;
 }
 
-export interface Config {
+/** The config file: limits for every image, and entries per image. */
+export interface Config extends LimitSettings {
   /** The config file as the user knows it (the display path), or null when there is none. */
   file: string | null;
-  budget: Budget | null;
-  maxIncrease: IncreaseLimit | null;
-  maxWasted: WasteLimit | null;
-  metric: BudgetMetric | null;
   ignore: string[];
   images: ImageConfig[];
 }
+
+/** Limit values as written: the schema allows a size text or a bare number (MB). */
+type RawLimits = Record<string, string | number | undefined>;
 
 /** The file as written, after schema validation. */
 interface RawImage {
@@ -43,18 +38,12 @@ interface RawImage {
   target?: string;
   'build-args'?: Record<string, string | number | boolean>;
   platform?: string;
-  budget?: string | number;
-  'max-increase'?: string | number;
-  'max-wasted'?: string | number;
   metric?: BudgetMetric;
   ignore?: string[];
   skip?: boolean;
 }
 
 interface RawConfig {
-  budget?: string | number;
-  'max-increase'?: string | number;
-  'max-wasted'?: string | number;
   metric?: BudgetMetric;
   ignore?: string[];
   images?: Record<string, RawImage>;
@@ -112,7 +101,7 @@ export function parseConfig(text: string, displayPath: string): Config {
 }
 
 function emptyConfig(file: string | null): Config {
-  return { file, budget: null, maxIncrease: null, maxWasted: null, metric: null, ignore: [], images: [] };
+  return { file, ...noLimits(), metric: null, ignore: [], images: [] };
 }
 
 /** yaml's message without the position it repeats (we print our own) or advice meant for programmers. */
@@ -126,12 +115,12 @@ function shortYamlMessage(message: string): string {
 
 function toConfig(raw: RawConfig, file: string, lineOf: (path: readonly string[]) => number): Config {
   const where = (path: readonly string[]) => `${file}:${lineOf(path)}: ${path.join('.')}`;
-  const budget = (value: string | number | undefined, path: string[]) =>
-    value === undefined ? null : parseBudget(value, where(path));
-  const increase = (value: string | number | undefined, path: string[]) =>
-    value === undefined ? null : parseIncrease(value, where(path));
-  const wasted = (value: string | number | undefined, path: string[]) =>
-    value === undefined ? null : parseWasteLimit(value, where(path));
+  // Every limit by its key, through the one registry: `file:line: images.api.max-increase: …` on a bad value.
+  const limits = (raw: object, path: string[]) =>
+    parseLimits(
+      (name) => (raw as RawLimits)[name],
+      (name) => where([...path, name])
+    );
   const repoPath = (value: string | undefined, path: string[]) =>
     value === undefined ? null : repoRelativePath(value, where(path));
 
@@ -144,9 +133,7 @@ function toConfig(raw: RawConfig, file: string, lineOf: (path: readonly string[]
       target: image.target ?? null,
       buildArgs: Object.fromEntries(Object.entries(image['build-args'] ?? {}).map(([key, v]) => [key, String(v)])),
       platform: image.platform ?? null,
-      budget: budget(image.budget, at('budget')),
-      maxIncrease: increase(image['max-increase'], at('max-increase')),
-      maxWasted: wasted(image['max-wasted'], at('max-wasted')),
+      ...limits(image, ['images', name]),
       metric: image.metric ?? null,
       ignore: image.ignore ?? [],
       skip: image.skip ?? false
@@ -154,9 +141,7 @@ function toConfig(raw: RawConfig, file: string, lineOf: (path: readonly string[]
   });
   return {
     file,
-    budget: budget(raw.budget, ['budget']),
-    maxIncrease: increase(raw['max-increase'], ['max-increase']),
-    maxWasted: wasted(raw['max-wasted'], ['max-wasted']),
+    ...limits(raw, []),
     metric: raw.metric ?? null,
     ignore: raw.ignore ?? [],
     images

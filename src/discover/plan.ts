@@ -3,18 +3,10 @@ import { join, posix } from 'node:path';
 import fg from 'fast-glob';
 import type { Config, ImageConfig } from '../config/load.js';
 import { UserError } from '../errors.js';
-import type { Budget, BudgetMetric, IncreaseLimit, WasteLimit } from '../model/report.js';
+import type { GivenImage } from '../input-parsers.js';
+import { resolveLimits } from '../limits/index.js';
+import type { Settings } from '../model/settings.js';
 import type { Target } from './target.js';
-
-export interface PlanDefaults {
-  budget: Budget | null;
-  maxIncrease: IncreaseLimit | null;
-  maxWasted: WasteLimit | null;
-  metric: BudgetMetric | null;
-  buildArgs: Record<string, string>;
-  target: string | null;
-  platform: string | null;
-}
 
 export interface PlanOptions {
   /** Absolute path of the checkout to plan for. */
@@ -22,10 +14,10 @@ export interface PlanOptions {
   /** Dockerfile globs, relative to `root`. */
   globs: string[];
   config: Config;
-  /** Settings from the action inputs: the least specific level. */
-  defaults: PlanDefaults;
+  /** Settings from the action inputs or CLI options: the least specific level. */
+  defaults: Settings;
   /** Images given by reference through the `images` input. */
-  images: { name: string; ref: string }[];
+  images: GivenImage[];
   /** The PR's checkout ('head') or the base branch's ('base'), where images new in the PR are missing. */
   side: 'head' | 'base';
 }
@@ -127,13 +119,7 @@ async function isFile(path: string): Promise<boolean> {
 }
 
 /** The precedence rules in one place: image config > config top level > action inputs. */
-function resolveSettings(config: Config, defaults: PlanDefaults) {
-  const budget = config.budget ?? defaults.budget;
-  const maxIncrease = config.maxIncrease ?? defaults.maxIncrease;
-  const maxWasted = config.maxWasted ?? defaults.maxWasted;
-  const metric = config.metric ?? defaults.metric ?? 'uncompressed';
-  // The metric is a setting of its own: a top-level budget can apply to an image's compressed size.
-  const measuredBy = (limit: Budget | null, by: BudgetMetric): Budget | null => (limit ? { ...limit, metric: by } : null);
+function resolveSettings(config: Config, defaults: Settings) {
   const contextOf = (dockerfile: string | null) => (dockerfile === null ? null : posix.dirname(dockerfile));
   const base = (name: string, dockerfile: string | null, image: string | null): Target => ({
     name,
@@ -143,9 +129,7 @@ function resolveSettings(config: Config, defaults: PlanDefaults) {
     target: defaults.target,
     buildArgs: { ...defaults.buildArgs },
     platform: defaults.platform,
-    budget: measuredBy(budget, metric),
-    maxIncrease,
-    maxWasted,
+    ...resolveLimits([config, defaults]),
     ignore: [...config.ignore]
   });
   return {
@@ -157,9 +141,7 @@ function resolveSettings(config: Config, defaults: PlanDefaults) {
         target: entry.target ?? target.target,
         buildArgs: { ...target.buildArgs, ...entry.buildArgs },
         platform: entry.platform ?? target.platform,
-        budget: measuredBy(entry.budget ?? budget, entry.metric ?? metric),
-        maxIncrease: entry.maxIncrease ?? target.maxIncrease,
-        maxWasted: entry.maxWasted ?? target.maxWasted,
+        ...resolveLimits([entry, config, defaults]),
         ignore: [...new Set([...target.ignore, ...entry.ignore])]
       };
     },

@@ -1,7 +1,7 @@
-import type { Budget, IncreaseLimit, WasteLimit } from '../model/report.js';
+import type { ResolvedSettings } from '../model/settings.js';
 
 /** One image to build (or, with `image`, to measure as given), with its resolved settings. */
-export interface Target {
+export interface Target extends ResolvedSettings {
   /** Display name, unique in a run, stable between the base branch and the PR. */
   name: string;
   /** Repo-relative POSIX path of the Dockerfile; null for an image given by reference only. */
@@ -10,13 +10,6 @@ export interface Target {
   context: string | null;
   /** Image reference from the `images` input: measured instead of built on the PR side. */
   image: string | null;
-  target: string | null;
-  buildArgs: Record<string, string>;
-  platform: string | null;
-  /** The budget, with the metric (uncompressed or compressed) it applies to. */
-  budget: Budget | null;
-  maxIncrease: IncreaseLimit | null;
-  maxWasted: WasteLimit | null;
   /** Advice rule ids switched off for this image (the config's top level and the image's own). */
   ignore: string[];
 }

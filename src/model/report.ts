@@ -4,6 +4,8 @@
  * renderings of the same `Report`. The README documents this shape; keep the two
  * in step.
  */
+import type { ImageLimits } from '../limits/index.js';
+import type { Breach, BudgetMetric } from './limits.js';
 
 /** Outcome of one image, most severe first when several apply. */
 export type ImageStatus =
@@ -24,26 +26,6 @@ export type Comparison =
   | 'base-failed' // the base branch's image failed to build: no delta
   | 'not-compared'; // comparison disabled or unavailable
 
-export type BudgetMetric = 'uncompressed' | 'compressed';
-
-/** A size limit. */
-export interface Budget {
-  bytes: number;
-  metric: BudgetMetric;
-  /** The text the user wrote (`250MB`), for messages. */
-  source: string;
-}
-
-/**
- * Growth allowed against the base branch. With both limits set, growth fails only
- * when it exceeds both, so a tiny image does not fail on a few kB.
- */
-export interface IncreaseLimit {
-  percent: number | null;
-  bytes: number | null;
-  source: string;
-}
-
 export interface SizeFigures {
   /** Uncompressed bytes: the sum of regular-file sizes in the image's layers (base included). */
   bytes: number;
@@ -51,14 +33,6 @@ export interface SizeFigures {
   compressedBytes: number | null;
   /** What `docker images` / `docker image inspect .Size` reported; null for an image read from an archive. */
   dockerBytes: number | null;
-}
-
-/** A limit on wasted bytes; with both set, an image fails only when its waste exceeds both. */
-export interface WasteLimit {
-  bytes: number | null;
-  /** Percent of the image's uncompressed size. */
-  percent: number | null;
-  source: string;
 }
 
 /** One layer of the image, bottom (0) to top. */
@@ -138,7 +112,8 @@ export interface Finding {
   measured: boolean;
 }
 
-export interface ImageReport {
+/** One image's record. Its limits (`budget`, `maxIncrease`, `maxWasted`) are those of the PR's image; a removed image has none. */
+export interface ImageReport extends ImageLimits {
   /** Display name: the config's key, or the Dockerfile's repo-relative path. */
   name: string;
   /** Repo-relative POSIX path of the Dockerfile, or null for an image given by reference. */
@@ -152,16 +127,15 @@ export interface ImageReport {
   size: SizeFigures | null;
   base: { bytes: number; compressedBytes: number | null } | null;
   delta: { bytes: number; percent: number | null } | null;
-  budget: Budget | null;
-  maxIncrease: IncreaseLimit | null;
-  maxWasted: WasteLimit | null;
   /** Layer anatomy of the PR's image; null when the image could not be read. */
   layers: LayerReport[] | null;
   wasted: Waste | null;
   caches: LeftoverCache[] | null;
   /** Advice with numbers, largest measured savings first; empty when there is nothing to say. */
   findings: Finding[];
-  /** Why this status, in words (one line each). */
+  /** The limits the PR's image broke, with the figures (a failed build is one); empty when it is within them. */
+  breaches: Breach[];
+  /** Why this status, in words (one line each): the breaches, then notes (new image, a limit that could not be checked, …). */
   reasons: string[];
   /** Set when the PR's image failed to build or be measured. */
   error: { message: string; logTail: string } | null;
@@ -189,4 +163,16 @@ export interface Report {
   };
   /** True when any image is failed, over budget or over its increase limit. */
   overBudget: boolean;
+}
+
+const FAILING: ReadonlySet<ImageStatus> = new Set<ImageStatus>(['failed', 'over-budget', 'over-increase']);
+
+/** Statuses that fail the job (with `fail-on: budget`). */
+export function isFailing(status: ImageStatus): boolean {
+  return FAILING.has(status);
+}
+
+/** The size a metric names: uncompressed bytes, or the compressed bytes (null when not measured). */
+export function sizeIn(size: SizeFigures, metric: BudgetMetric): number | null {
+  return metric === 'compressed' ? size.compressedBytes : size.bytes;
 }

@@ -1,14 +1,38 @@
-import { UserError } from '../errors.js';
-import { formatBytes, formatDelta, formatPercent } from '../units.js';
-import { exceedsWaste, isFailing } from '../gate/rules.js';
-import { codeBlock, codeSpan, escapeHtml, escapeMarkdown, oneLine } from './escape.js';
-import type { Finding, ImageReport, ImageStatus, LayerReport, LeftoverCache, Report, Waste, WastedPath } from '../model/report.js';
-
-/*
- * The plain-text pieces (order, change, budget, verdict, anatomy) are shared
- * with the terminal table and the annotations, so the PR comment, the CLI and
- * the annotations always say the same thing.
+/**
+ * The PR comment and the job summary: Markdown laid out from the shared view
+ * (./view.ts), shrunk step by step to fit GitHub's limit.
  */
+import { commentMarker } from '../github/marker.js';
+import type { Finding, ImageReport, ImageStatus, Report } from '../model/report.js';
+import { formatBytes, formatDelta } from '../units.js';
+import { codeBlock, codeSpan, escapeHtml, escapeMarkdown, oneLine } from './escape.js';
+import {
+  anatomyOf,
+  BASE_FAILED_NOTE,
+  baseFailedImages,
+  budgetText,
+  changeText,
+  compressedText,
+  displayGroups,
+  hasWaste,
+  isFailingImage,
+  isOverWasteLimit,
+  measuredSavings,
+  originText,
+  plural,
+  reasonsOf,
+  savingsText,
+  savingsTotalText,
+  sizesNote,
+  splitFix,
+  summaryFigures,
+  verdict,
+  wastedShare,
+  wastedText,
+  wasteWhere,
+  type Anatomy,
+  type SavingsTotal
+} from './view.js';
 
 export const DEFAULT_MAX_CHARS = 65536;
 
@@ -25,285 +49,18 @@ const MAX_MESSAGE = 400;
 /** Longest Dockerfile sketch shown in the comment, in lines. */
 const MAX_SKETCH_LINES = 30;
 
-export function isFailingImage(image: ImageReport): boolean {
-  return isFailing(image.status);
-}
-
-/** Failing images first, then the rest, then the unchanged ones; report order within each group. */
-export function displayGroups(images: readonly ImageReport[]): {
-  failing: ImageReport[];
-  passing: ImageReport[];
-  unchanged: ImageReport[];
-} {
-  return {
-    failing: images.filter(isFailingImage),
-    passing: images.filter((image) => !isFailingImage(image) && image.status !== 'unchanged'),
-    unchanged: images.filter((image) => image.status === 'unchanged')
-  };
-}
-
-/** `+1.2 MB (+3.4%)`, `new`, `removed`, or `—` when there is nothing to compare with. */
-export function changeText(image: ImageReport): string {
-  if (image.comparison === 'new') return 'new';
-  if (image.comparison === 'removed') return 'removed';
-  if (!image.delta) return '—';
-  if (image.delta.bytes === 0) return formatDelta(0);
-  return `${formatDelta(image.delta.bytes)} (${formatPercent(image.delta.percent)})`;
-}
-
-/** The figure the budget applies to: uncompressed bytes, or compressed bytes for a compressed budget. */
-export function budgetedBytes(image: ImageReport): number | null {
-  if (!image.budget || !image.size) return null;
-  return image.budget.metric === 'compressed' ? image.size.compressedBytes : image.size.bytes;
-}
-
-/** How much of the budget is used, in whole percent; never shows 100% for an image that is over. */
-export function budgetUsePercent(image: ImageReport): number | null {
-  const used = budgetedBytes(image);
-  if (used === null || !image.budget || image.budget.bytes <= 0) return null;
-  const percent = (used / image.budget.bytes) * 100;
-  return used > image.budget.bytes ? Math.ceil(percent) : Math.floor(percent);
-}
-
-/** `250.0 MB (97%)`; a budget on the compressed size is marked gz: `80.0 MB (gz, 97%)`; `—` without a budget. */
-export function budgetText(image: ImageReport): string {
-  if (!image.budget) return '—';
-  const notes = image.budget.metric === 'compressed' ? ['gz'] : [];
-  const percent = budgetUsePercent(image);
-  if (percent !== null) notes.push(`${percent}%`);
-  const limit = formatBytes(image.budget.bytes);
-  return notes.length ? `${limit} (${notes.join(', ')})` : limit;
-}
-
-/** Whether the figure the budget applies to is over it. */
-export function isOverBudget(image: ImageReport): boolean {
-  const used = budgetedBytes(image);
-  return used !== null && image.budget !== null && used > image.budget.bytes;
-}
-
-/**
- * Whether the image wastes more than `max-wasted` allows: with a size and a
- * percentage (of the uncompressed size) both set, only waste beyond both does.
- * Waste inside the base image never counts.
- */
-export function isOverWasteLimit(image: ImageReport): boolean {
-  return Boolean(image.maxWasted && image.wasted && image.size && exceedsWaste(image.wasted.bytes, image.size.bytes, image.maxWasted));
-}
-
-/** The compressed size, or `—` when it was not measured. */
-export function compressedText(image: ImageReport): string {
-  return image.size?.compressedBytes == null ? '—' : formatBytes(image.size.compressedBytes);
-}
-
-/** Bytes wasted in the Dockerfile's own layers, or `—` without an anatomy. */
-export function wastedText(image: ImageReport): string {
-  return image.wasted ? formatBytes(image.wasted.bytes) : '—';
-}
-
-/** `20.0 MB (20.0% of the image)`. */
-export function wastedShare(wasted: number, image: ImageReport): string {
-  const total = image.size?.bytes ?? 0;
-  return total > 0 ? `${formatBytes(wasted)} (${((wasted / total) * 100).toFixed(1)}% of the image)` : formatBytes(wasted);
-}
-
-/** What an image's anatomy shows, sorted once: the renderings only slice it. */
-export interface Anatomy {
-  /** Largest first; bottom first among equals. */
-  layers: LayerReport[];
-  /** Layers the Dockerfile added. */
-  ownLayers: number;
-  wasted: Waste | null;
-  /** The Dockerfile's own wasted copies first, then the base image's; largest first within each. */
-  paths: WastedPath[];
-  /** Largest first. */
-  caches: LeftoverCache[];
-  cacheBytes: number;
-}
-
-/** Sorted anatomies, kept while the image's layers, waste and caches are the same arrays. */
-const anatomies = new WeakMap<ImageReport, { from: readonly unknown[]; anatomy: Anatomy }>();
-
-function bySize<T extends { bytes: number }>(items: readonly T[], tie: (item: T) => number): T[] {
-  return [...items].sort((a, b) => b.bytes - a.bytes || tie(a) - tie(b));
-}
-
-/** The image's anatomy sorted for display: largest layers, wasted copies and caches first. */
-export function anatomyOf(image: ImageReport): Anatomy {
-  const from = [image.layers, image.wasted, image.caches];
-  const known = anatomies.get(image);
-  if (known && known.from.every((part, index) => part === from[index])) return known.anatomy;
-  const layers = bySize(image.layers ?? [], (layer) => layer.index);
-  const paths = image.wasted?.paths ?? [];
-  const caches = bySize(image.caches ?? [], () => 0);
-  const anatomy: Anatomy = {
-    layers,
-    ownLayers: layers.filter((layer) => layer.fromBase === false).length,
-    wasted: image.wasted,
-    paths: [false, true].flatMap((inBase) => bySize(paths.filter((path) => path.inBase === inBase), (path) => path.addedInLayer)),
-    caches,
-    cacheBytes: caches.reduce((sum, cache) => sum + cache.bytes, 0)
-  };
-  anatomies.set(image, { from, anatomy });
-  return anatomy;
-}
-
-/** Whether the anatomy has any waste to speak of, the base image's included. */
-export function hasWaste(anatomy: Anatomy): boolean {
-  return anatomy.wasted !== null && (anatomy.wasted.bytes > 0 || anatomy.wasted.baseBytes > 0);
-}
-
 function hasAnatomy(image: ImageReport): boolean {
   const anatomy = anatomyOf(image);
   return anatomy.layers.length > 0 || hasWaste(anatomy) || anatomy.caches.length > 0;
 }
 
 function hasAdvice(image: ImageReport): boolean {
-  return adviceOf(image).length > 0;
+  return image.findings.length > 0;
 }
 
 /** Whether an image gets a folded block: an anatomy, advice, or both. */
 function hasBlock(image: ImageReport): boolean {
   return hasAnatomy(image) || hasAdvice(image);
-}
-
-/** The Dockerfile line of the image's largest own layer, or null when no own layer has a known line. */
-export function largestOwnLayerLine(image: ImageReport): number | null {
-  return anatomyOf(image).layers.find((layer) => layer.fromBase === false && layer.line !== null)?.line ?? null;
-}
-
-/**
- * Where bytes came from: `svc/Dockerfile:12`, `line 12` for an image without a
- * Dockerfile, `base` for the base image, null when unknown. Repository text: escape it.
- */
-export function originText(image: ImageReport, fromBase: boolean | null, line: number | null): string | null {
-  if (fromBase === true) return 'base';
-  if (line === null) return null;
-  return image.dockerfile ? `${image.dockerfile}:${line}` : `line ${line}`;
-}
-
-/** `added at line 7, removed at line 9`; layers stand in for unknown lines. Only figures: safe as it is. */
-export function wasteWhere(path: WastedPath): string {
-  const removed = path.removedAtLine === null ? `removed in layer ${path.removedInLayer}` : `removed at line ${path.removedAtLine}`;
-  if (path.inBase) return `in the base image (layer ${path.addedInLayer}), ${removed}`;
-  const added = path.addedAtLine === null ? `added in layer ${path.addedInLayer}` : `added at line ${path.addedAtLine}`;
-  return `${added}, ${removed}`;
-}
-
-/** An image's findings in display order: measured savings first, largest first; then estimated ones; then those without a figure. */
-const advices = new WeakMap<ImageReport, { from: readonly Finding[]; findings: Finding[] }>();
-
-function adviceRank(finding: Finding): number {
-  if (finding.savingsBytes === null) return 2;
-  return finding.measured ? 0 : 1;
-}
-
-/** The image's findings sorted for display (the producer's order kept among equals). */
-export function adviceOf(image: ImageReport): Finding[] {
-  const from = image.findings ?? [];
-  const known = advices.get(image);
-  if (known && known.from === from) return known.findings;
-  const findings = [...from].sort((a, b) => adviceRank(a) - adviceRank(b) || (b.savingsBytes ?? 0) - (a.savingsBytes ?? 0));
-  advices.set(image, { from, findings });
-  return findings;
-}
-
-/**
- * What a finding would save, in words: `−612.0 MB compressed, measured` (in a
- * registry), `−18.4 MB, measured in this image`, `about −5.0 MB, estimated`, or
- * `saving unknown`. `minus` is the sign: `−` for the comment, `-` for a terminal.
- */
-export function savingsText(finding: Finding, minus = '\u2212'): string {
-  if (finding.savingsBytes === null) return 'saving unknown';
-  const bytes = `${minus}${formatBytes(Math.abs(finding.savingsBytes))}`;
-  const compressed = finding.savingsMetric === 'compressed' ? ' compressed' : '';
-  if (!finding.measured) return `about ${bytes}${compressed}, estimated`;
-  return compressed ? `${bytes}${compressed}, measured` : `${bytes}, measured in this image`;
-}
-
-/**
- * A fix is a sentence on its first line and, for base images and multi-stage
- * builds, a Dockerfile sketch on the lines after it.
- */
-export function splitFix(fix: string): { text: string; sketch: string | null } {
-  const lines = fix.replace(/\r\n?/g, '\n').split('\n');
-  const text = oneLine(lines[0] ?? '');
-  const rest = lines.slice(1);
-  while (rest.length > 0 && rest[0]!.trim() === '') rest.shift();
-  while (rest.length > 0 && rest.at(-1)!.trim() === '') rest.pop();
-  return { text, sketch: rest.length > 0 ? rest.join('\n') : null };
-}
-
-export interface SavingsTotal {
-  compressed: number;
-  uncompressed: number;
-}
-
-/**
- * Measured savings of some findings. Findings on the same line with the same
- * metric are alternatives or overlap (`-slim` or `-alpine` for one `FROM`), so
- * only the largest of them counts.
- */
-export function measuredSavings(findings: readonly Finding[]): SavingsTotal {
-  const largest = new Map<string, { metric: 'compressed' | 'uncompressed'; bytes: number }>();
-  for (const finding of findings) {
-    if (!finding.measured || finding.savingsBytes === null || finding.savingsBytes <= 0) continue;
-    const metric = finding.savingsMetric === 'compressed' ? 'compressed' : 'uncompressed';
-    const key = `${finding.line}:${metric}`;
-    const known = largest.get(key);
-    if (!known || known.bytes < finding.savingsBytes) largest.set(key, { metric, bytes: finding.savingsBytes });
-  }
-  const total: SavingsTotal = { compressed: 0, uncompressed: 0 };
-  for (const { metric, bytes } of largest.values()) total[metric] += bytes;
-  return total;
-}
-
-/** `612.0 MB compressed and 18.4 MB uncompressed`, `612.0 MB compressed`, `18.4 MB`; null when nothing was measured. */
-export function savingsTotalText(total: SavingsTotal): string | null {
-  const compressed = total.compressed > 0 ? `${formatBytes(total.compressed)} compressed` : null;
-  if (total.uncompressed <= 0) return compressed;
-  return compressed ? `${compressed} and ${formatBytes(total.uncompressed)} uncompressed` : formatBytes(total.uncompressed);
-}
-
-function addTotals(a: SavingsTotal, b: SavingsTotal): SavingsTotal {
-  return { compressed: a.compressed + b.compressed, uncompressed: a.uncompressed + b.uncompressed };
-}
-
-export function plural(count: number, word: string): string {
-  return `${count.toLocaleString('en-US')} ${word}${count === 1 ? '' : 's'}`;
-}
-
-/** The one-line verdict: `2 of 5 images over budget`, `All 5 images within budget`, ... */
-export function verdict(report: Report): { ok: boolean; text: string } {
-  const images = report.images;
-  const count = (status: ImageStatus) => images.filter((image) => image.status === status).length;
-  const overBudget = count('over-budget');
-  const overIncrease = count('over-increase');
-  const failed = count('failed');
-  const failing = overBudget + overIncrease + failed;
-  const of = `${failing.toLocaleString('en-US')} of ${plural(images.length, 'image')}`;
-  if (failing > 0 && failing === overBudget) return { ok: false, text: `${of} over budget` };
-  if (failing > 0 && failing === failed) return { ok: false, text: `${of} failed to build` };
-  if (failing > 0) {
-    const parts = [
-      overBudget ? `${overBudget.toLocaleString('en-US')} over budget` : '',
-      overIncrease ? `${overIncrease.toLocaleString('en-US')} grew more than allowed` : '',
-      failed ? `${failed.toLocaleString('en-US')} failed to build` : ''
-    ].filter(Boolean);
-    return { ok: false, text: `${of} fail the size check (${parts.join(', ')})` };
-  }
-  if (images.length === 0) return { ok: true, text: 'No images to measure' };
-  if (!images.some((image) => image.budget || image.maxIncrease)) {
-    return { ok: true, text: `${plural(images.length, 'image')} measured, no budget set` };
-  }
-  return { ok: true, text: images.length === 1 ? '1 image within budget' : `All ${plural(images.length, 'image')} within budget` };
-}
-
-/** The marker that finds this report's comment again; keys are checked so it can never be broken out of. */
-export function commentMarker(key: string): string {
-  if (!/^[A-Za-z0-9._-]+$/.test(key)) {
-    throw new UserError(`comment key "${key}" is not valid; use only letters, digits, ".", "_" and "-"`);
-  }
-  return `<!-- footprint:${key} -->`;
 }
 
 export interface MarkdownOptions {
@@ -412,16 +169,13 @@ function unchangedTable(images: ImageReport[]): string[] {
   ];
 }
 
-/** `main (abc1234)`, or just `abc1234` when the ref is the SHA itself; `escape` makes the ref safe for the output. */
-export function baseLabel(base: NonNullable<Report['base']>, escape: (text: string) => string): string {
-  const short = /^[0-9a-f]{7,64}$/i.test(base.sha) ? base.sha.slice(0, 7) : escape(base.sha);
-  const refIsSha = /^[0-9a-f]{7,64}$/i.test(base.ref) && base.sha.toLowerCase().startsWith(base.ref.toLowerCase());
-  return refIsSha ? short : `${escape(base.ref)} (${short})`;
+function addTotals(a: SavingsTotal, b: SavingsTotal): SavingsTotal {
+  return { compressed: a.compressed + b.compressed, uncompressed: a.uncompressed + b.uncompressed };
 }
 
 /** The measured savings the advice of these images adds up to, as one line; null when nothing was measured. */
 function savingsLine(images: readonly ImageReport[]): string | null {
-  const savings = images.map((image) => measuredSavings(adviceOf(image))).filter((total) => total.compressed + total.uncompressed > 0);
+  const savings = images.map((image) => measuredSavings(image.findings)).filter((total) => total.compressed + total.uncompressed > 0);
   const total = savingsTotalText(savings.reduce(addTotals, { compressed: 0, uncompressed: 0 }));
   if (total === null) return null;
   return `💡 Advice below could save about ${total} (measured) across ${plural(savings.length, 'image')}.`;
@@ -429,20 +183,12 @@ function savingsLine(images: readonly ImageReport[]): string | null {
 
 function summaryLine(report: Report): string {
   const { ok, text } = verdict(report);
-  const { bytes, compressedBytes, wastedBytes, deltaBytes } = report.totals;
-  const parts = [`${ok ? '✅' : '❌'} **${text}**`, `total ${formatBytes(bytes)}`];
-  if (compressedBytes !== null && report.images.length > 0) parts.push(`${formatBytes(compressedBytes)} compressed`);
-  if (wastedBytes > 0) parts.push(`${formatBytes(wastedBytes)} wasted`);
-  if (deltaBytes !== null && report.base) {
-    const label = baseLabel(report.base, (text) => escapeMarkdown(text, { maxLength: MAX_NAME }));
-    parts.push(`${formatDelta(deltaBytes)} vs base ${label}`);
-  }
-  return parts.join(' · ');
+  const figures = summaryFigures(report, (ref) => escapeMarkdown(ref, { maxLength: MAX_NAME }));
+  return [`${ok ? '✅' : '❌'} **${text}**`, ...figures].join(' · ');
 }
 
 function reasonBullet(image: ImageReport): string {
-  const reasons = image.reasons.length ? image.reasons : image.error ? [image.error.message] : [];
-  const text = reasons.map((reason) => escapeMarkdown(reason, { maxLength: MAX_REASON })).join('; ');
+  const text = reasonsOf(image).map((reason) => escapeMarkdown(reason, { maxLength: MAX_REASON })).join('; ');
   return `- **${escapeMarkdown(image.name, { maxLength: MAX_NAME })}**: ${text || STATUS[image.status]}`;
 }
 
@@ -462,7 +208,7 @@ function buildLog(image: ImageReport): string[] {
 
 function baseNote(image: ImageReport): string {
   const why = image.baseError ? `: ${escapeMarkdown(image.baseError.message, { maxLength: MAX_REASON })}` : '';
-  return `- **${escapeMarkdown(image.name, { maxLength: MAX_NAME })}**: the base branch's build failed, so there is no change to show${why}`;
+  return `- **${escapeMarkdown(image.name, { maxLength: MAX_NAME })}**: ${BASE_FAILED_NOTE}${why}`;
 }
 
 /** `a`, `a and b`, `a, b and c`. */
@@ -575,7 +321,7 @@ function adviceItem(image: ImageReport, finding: Finding): string[] {
 
 /** "How to shrink it": the image's advice, measured savings first, at most `count` of it. */
 function adviceSection(image: ImageReport, count: number): string[] {
-  const findings = adviceOf(image);
+  const findings = image.findings;
   const shown = findings.slice(0, count);
   const total = savingsTotalText(measuredSavings(findings));
   const could = total === null ? '' : ` — could save about ${total}, measured`;
@@ -593,7 +339,7 @@ function adviceSection(image: ImageReport, count: number): string[] {
 function anatomyBlock(image: ImageReport, detail: number, advice: number): string[] {
   const anatomy = anatomyOf(image);
   const sections: Array<[string, string[]]> = [];
-  if (advice > 0 && adviceOf(image).length > 0) sections.push(['how to shrink it', adviceSection(image, advice)]);
+  if (advice > 0 && image.findings.length > 0) sections.push(['how to shrink it', adviceSection(image, advice)]);
   if (anatomy.layers.length > 0) sections.push(['layers', layerSection(image, anatomy, detail)]);
   if (hasWaste(anatomy)) sections.push(['waste', wasteSection(image, anatomy, detail)]);
   if (anatomy.caches.length > 0) sections.push(['caches', cacheSection(image, anatomy, detail)]);
@@ -679,7 +425,7 @@ function render(report: Report, options: MarkdownOptions, plan: Plan, memo: Memo
   if (hidden > 0) cuts.push(`${plural(hidden, 'image')} not shown${ofThem(hiddenFailing)}`);
   if (logsHidden > 0) cuts.push(`${plural(logsHidden, 'build log')} not shown`);
   if (adviceHidden.length > 0) cuts.push(`the advice for ${plural(adviceHidden.length, 'image')} not shown${ofThem(failingAdviceHidden)}`);
-  const adviceCut = plan.advice < MAX_ADVICE && blocks.some((image) => advised(image) && adviceOf(image).length > plan.advice);
+  const adviceCut = plan.advice < MAX_ADVICE && blocks.some((image) => advised(image) && image.findings.length > plan.advice);
   if (adviceCut) {
     cuts.push(
       plan.advice === 1
@@ -716,7 +462,7 @@ function render(report: Report, options: MarkdownOptions, plan: Plan, memo: Memo
     if (size > stopAt) return null;
     lines.push(part, '');
   }
-  const baseFailed = listed.filter((image) => image.comparison === 'base-failed' || image.baseError);
+  const baseFailed = baseFailedImages(listed);
   if (baseFailed.length > 0) lines.push(...baseFailed.map(baseNote), '');
   lines.push(footnote(report));
   if (options.footer) lines.push('', options.footer);
@@ -725,10 +471,7 @@ function render(report: Report, options: MarkdownOptions, plan: Plan, memo: Memo
 
 function footnote(report: Report): string {
   const gz = report.images.some((image) => image.budget?.metric === 'compressed') ? ' Budgets marked gz apply to the compressed size.' : '';
-  return (
-    `<sub>Sizes are ${report.sizeMetric}. Compressed is the gzip size a registry stores and \`docker pull\` transfers; ` +
-    `wasted is what a layer ships but a later layer deletes or replaces.${gz}</sub>`
-  );
+  return `<sub>${sizesNote(report)}${gz}</sub>`;
 }
 
 /** The largest count in [0, high] for which `fits` holds (which only shrinks as the count grows); 0 when none does. */

@@ -2,9 +2,9 @@ import { stripVTControlCharacters } from 'node:util';
 import { formatBytes, formatDelta } from '../units.js';
 import { oneLine, visibleControls } from './escape.js';
 import {
-  adviceOf,
   anatomyOf,
-  baseLabel,
+  BASE_FAILED_NOTE,
+  baseFailedImages,
   budgetText,
   changeText,
   compressedText,
@@ -13,13 +13,16 @@ import {
   isOverWasteLimit,
   measuredSavings,
   originText,
+  reasonsOf,
   savingsTotalText,
+  sizesNote,
   splitFix,
+  summaryFigures,
   verdict,
   wastedShare,
   wastedText,
   wasteWhere
-} from './markdown.js';
+} from './view.js';
 import type { Finding, ImageReport, ImageStatus, Report } from '../model/report.js';
 
 /** The CLI's view of a report: the comment's columns and order as an aligned plain-text table. */
@@ -226,7 +229,7 @@ export function savingsCell(finding: Finding): string {
  * message, with the fix on the next line and any Dockerfile sketch under it.
  */
 function adviceLines(image: ImageReport, paint: (text: string, style?: Style) => string): string[] {
-  const findings = adviceOf(image);
+  const findings = image.findings;
   if (findings.length === 0) return [];
   const shown = findings.slice(0, TOP_ADVICE);
   const total = savingsTotalText(measuredSavings(findings));
@@ -272,12 +275,7 @@ export function renderTerminal(report: Report, options: TerminalOptions): string
   const { ok, text } = verdict(report);
 
   const lines: string[] = [];
-  let summary = `${text} · total ${formatBytes(report.totals.bytes)}`;
-  if (report.totals.compressedBytes !== null && images.length > 0) summary += ` · ${formatBytes(report.totals.compressedBytes)} compressed`;
-  if (report.totals.wastedBytes > 0) summary += ` · ${formatBytes(report.totals.wastedBytes)} wasted`;
-  if (report.totals.deltaBytes !== null && report.base) {
-    summary += ` · ${formatDelta(report.totals.deltaBytes)} vs base ${baseLabel(report.base, plain)}`;
-  }
+  const summary = [text, ...summaryFigures(report, plain)].join(' · ');
   lines.push(paint(summary, ok ? 'green' : 'red'));
   if (report.baseError) lines.push(paint(plain(report.baseError), 'yellow'));
 
@@ -310,29 +308,22 @@ export function renderTerminal(report: Report, options: TerminalOptions): string
   if (failing.length > 0) {
     lines.push('');
     for (const image of failing) {
-      const reasons = image.reasons.length ? image.reasons : image.error ? [image.error.message] : [STATUS[image.status].label];
-      for (const reason of reasons) lines.push(`${paint(plain(image.name), 'red')}: ${plain(reason)}`);
+      const reasons = reasonsOf(image);
+      for (const reason of reasons.length ? reasons : [STATUS[image.status].label]) lines.push(`${paint(plain(image.name), 'red')}: ${plain(reason)}`);
     }
   }
   for (const image of images) {
     const withAnatomy = showsAnatomy(image);
-    if (withAnatomy || adviceOf(image).length > 0) lines.push('', ...anatomyLines(image, paint, withAnatomy));
+    if (withAnatomy || image.findings.length > 0) lines.push('', ...anatomyLines(image, paint, withAnatomy));
   }
-  const baseFailed = images.filter((image) => image.comparison === 'base-failed' || image.baseError);
+  const baseFailed = baseFailedImages(images);
   if (baseFailed.length > 0) {
     lines.push('');
     for (const image of baseFailed) {
       const why = image.baseError ? `: ${plain(image.baseError.message)}` : '';
-      lines.push(paint(`${plain(image.name)}: the base branch's build failed, so there is no change to show${why}`, 'yellow'));
+      lines.push(paint(`${plain(image.name)}: ${BASE_FAILED_NOTE}${why}`, 'yellow'));
     }
   }
-  lines.push(
-    '',
-    paint(
-      `Sizes are ${report.sizeMetric}. Compressed is the gzip size a registry stores and \`docker pull\` transfers; ` +
-        'wasted is what a layer ships but a later layer deletes or replaces.',
-      'dim'
-    )
-  );
+  lines.push('', paint(sizesNote(report), 'dim'));
   return lines.join('\n');
 }

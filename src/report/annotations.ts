@@ -1,31 +1,12 @@
-import * as actionsCore from '@actions/core';
-import { formatBytes, formatDelta, formatPercent } from '../units.js';
-import { oneLine, visibleControls } from './escape.js';
-import {
-  adviceOf,
-  anatomyOf,
-  budgetedBytes,
-  displayGroups,
-  isOverBudget,
-  isOverWasteLimit,
-  largestOwnLayerLine,
-  savingsText,
-  splitFix,
-  wastedShare
-} from './markdown.js';
+/**
+ * Annotations on the Dockerfiles' lines: an error for each failing image, the
+ * advice where it applies, and warnings where bytes were wasted or caches left.
+ */
+import { explainBreach } from '../limits/index.js';
 import type { Finding, ImageReport, Report } from '../model/report.js';
-
-/** The part of @actions/core the job summary needs. */
-export interface SummaryWriter {
-  summary: { addRaw(text: string, addEOL?: boolean): { write(): Promise<unknown> } };
-}
-
-/** Appends the report to the job summary; false (and nothing written) outside a workflow step. */
-export async function writeJobSummary(markdown: string, core: SummaryWriter = actionsCore): Promise<boolean> {
-  if (!process.env.GITHUB_STEP_SUMMARY) return false;
-  await core.summary.addRaw(markdown, true).write();
-  return true;
-}
+import { formatBytes } from '../units.js';
+import { oneLine, visibleControls } from './escape.js';
+import { anatomyOf, displayGroups, largestOwnLayerLine, limitBreaches, savingsText, splitFix } from './view.js';
 
 export interface AnnotationProperties {
   title: string;
@@ -47,36 +28,21 @@ const MAX_WARNINGS = 10;
 /** Most annotations of advice per image, largest measured savings first. */
 const MAX_ADVICE_ANNOTATIONS = 10;
 
-/** What went wrong with a failing image, in one sentence with the figures. */
+const TITLES: Partial<Record<ImageReport['status'], string>> = {
+  failed: 'failed to build',
+  'over-budget': 'is over budget',
+  'over-increase': 'grew more than allowed'
+};
+
+/** What went wrong with a failing image: a sentence per broken limit, with the figures. */
 export function annotationMessage(image: ImageReport): { title: string; message: string } {
   const reasons = image.reasons.join(' ');
+  const title = TITLES[image.status] ? `${image.name} ${TITLES[image.status]}` : `${image.name}: ${image.status}`;
   if (image.status === 'failed') {
-    return { title: `${image.name} failed to build`, message: image.error?.message ?? (reasons || 'The image could not be built.') };
+    return { title, message: image.error?.message ?? (reasons || 'The image could not be built.') };
   }
-  if (image.status === 'over-budget') {
-    const parts: string[] = [];
-    const used = budgetedBytes(image);
-    if (image.budget && used !== null && isOverBudget(image)) {
-      const metric = image.budget.metric === 'compressed' ? ' compressed' : '';
-      parts.push(
-        `${image.name} is ${formatBytes(used)}${metric}, ${formatBytes(used - image.budget.bytes)} over its budget of ` +
-          `${formatBytes(image.budget.bytes)} (${image.budget.source}).`
-      );
-    }
-    if (image.maxWasted && image.wasted && isOverWasteLimit(image)) {
-      parts.push(
-        `${image.name} wastes ${wastedShare(image.wasted.bytes, image)}: bytes shipped in one layer and deleted or replaced ` +
-          `in a later one. The limit is ${image.maxWasted.source}.`
-      );
-    }
-    return { title: `${image.name} is over budget`, message: parts.join(' ') || reasons || 'over budget' };
-  }
-  if (image.status === 'over-increase' && image.delta) {
-    const limit = image.maxIncrease ? ` The limit is ${image.maxIncrease.source}.` : '';
-    const message = `${image.name} grew by ${formatDelta(image.delta.bytes)} (${formatPercent(image.delta.percent)}) against the base branch.${limit}`;
-    return { title: `${image.name} grew more than allowed`, message };
-  }
-  return { title: `${image.name}: ${image.status}`, message: reasons || image.status };
+  const sentences = limitBreaches(image).map((breach) => `${image.name} ${explainBreach(breach).sentence}`);
+  return { title, message: sentences.join(' ') || reasons || image.status };
 }
 
 export interface Warning {
@@ -166,7 +132,7 @@ export function adviceMessage(finding: Finding): string {
 export function adviceAnnotations(image: ImageReport): AdviceAnnotation[] {
   const seen = new Set<string>();
   const annotations: AdviceAnnotation[] = [];
-  for (const finding of adviceOf(image)) {
+  for (const finding of image.findings) {
     if (finding.line === null) continue;
     const key = `${finding.rule}\n${finding.line}`;
     if (seen.has(key)) continue;
@@ -184,7 +150,7 @@ export function adviceAnnotations(image: ImageReport): AdviceAnnotation[] {
  */
 export function warningsBesideAdvice(image: ImageReport): Warning[] {
   const measuredLines = new Set(
-    adviceOf(image)
+    image.findings
       .filter((finding) => finding.measured && finding.savingsMetric === 'uncompressed' && finding.line !== null)
       .map((finding) => finding.line)
   );

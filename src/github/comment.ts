@@ -1,7 +1,9 @@
-import type { Octokit } from './github.js';
-import { commentMarker } from './markdown.js';
+import type { Octokit } from './octokit.js';
+import { commentMarker } from './marker.js';
 
+/** When to write the PR comment: every run, only when something changed (an existing one is always kept current), or never. */
 export type CommentMode = 'always' | 'on-change' | 'never';
+export const COMMENT_MODES: readonly CommentMode[] = ['always', 'on-change', 'never'];
 
 export interface UpsertOptions {
   octokit: Octokit;
