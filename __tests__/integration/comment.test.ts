@@ -2,10 +2,11 @@ import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { upsertComment, type CommentMode } from '../../src/report/comment.js';
-import { createOctokit } from '../../src/report/github.js';
-import { commentMarker } from '../../src/report/markdown.js';
-import { annotate, writeJobSummary } from '../../src/report/summary.js';
+import { upsertComment, type CommentMode } from '../../src/github/comment.js';
+import { createOctokit } from '../../src/github/octokit.js';
+import { commentMarker } from '../../src/github/marker.js';
+import { writeJobSummary } from '../../src/github/job-summary.js';
+import { annotate } from '../../src/report/annotations.js';
 import { startFakeGitHub, type FakeGitHub } from '../support/fake-github.js';
 import { mixedReport } from '../support/report-fixtures.js';
 

@@ -1,5 +1,7 @@
-import { isFailing, totals } from '../../src/gate/rules.js';
-import type { Finding, ImageReport, LayerReport, LeftoverCache, Report, Waste, WastedPath } from '../../src/model/report.js';
+import { orderFindings } from '../../src/advise/advise.js';
+import { judge, totals } from '../../src/gate/verdict.js';
+import { limitsOf } from '../../src/limits/index.js';
+import { isFailing, type Finding, type ImageReport, type LayerReport, type LeftoverCache, type Report, type Waste, type WastedPath } from '../../src/model/report.js';
 
 const MB = 1e6;
 
@@ -124,8 +126,16 @@ export function sampleFindings(): Finding[] {
 /**
  * An image that is within its 250 MB budget and grew 1.2 MB, with the sample
  * anatomy; an image without a size has no anatomy. Override what a test is about.
+ * Status and reasons are as given; the breaches are the gate's for the figures
+ * and limits (unless given), and the findings are in the advise stage's order.
  */
 export function imageReport(overrides: Partial<ImageReport> & { name: string }): ImageReport {
+  const image = rawImageReport(overrides);
+  const breaches = overrides.breaches ?? judge({ ...image, limits: limitsOf(image.comparison === 'removed' ? null : image) }).breaches;
+  return { ...image, findings: orderFindings(image.findings), breaches };
+}
+
+function rawImageReport(overrides: Partial<ImageReport> & { name: string }): ImageReport {
   const measured = overrides.size !== null;
   return {
     dockerfile: `${overrides.name}/Dockerfile`,
@@ -143,6 +153,7 @@ export function imageReport(overrides: Partial<ImageReport> & { name: string }):
     wasted: measured ? sampleWaste() : null,
     caches: measured ? sampleCaches() : null,
     findings: [],
+    breaches: [],
     reasons: [],
     error: null,
     baseError: null,

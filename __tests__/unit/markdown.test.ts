@@ -1,23 +1,23 @@
 import { describe, expect, it } from '@jest/globals';
 import { UserError } from '../../src/errors.js';
+import { orderFindings } from '../../src/advise/advise.js';
+import { commentMarker } from '../../src/github/marker.js';
+import { renderMarkdown } from '../../src/report/markdown.js';
 import {
-  adviceOf,
   baseLabel,
   budgetText,
   changeText,
-  commentMarker,
   compressedText,
   isOverWasteLimit,
   measuredSavings,
   originText,
-  renderMarkdown,
   savingsText,
   splitFix,
   verdict,
   wastedText,
   wasteWhere
-} from '../../src/report/markdown.js';
-import { adviceAnnotations, annotate, commonFolder, imageWarnings, warningsBesideAdvice, type AnnotationProperties } from '../../src/report/summary.js';
+} from '../../src/report/view.js';
+import { adviceAnnotations, annotate, commonFolder, imageWarnings, warningsBesideAdvice, type AnnotationProperties } from '../../src/report/annotations.js';
 import type { Finding, ImageReport, LayerReport, Report, WastedPath } from '../../src/model/report.js';
 import {
   allOkReport,
@@ -947,7 +947,7 @@ describe('advice', () => {
     expect(measuredSavings(findings.map((overrides, index) => finding({ rule: `r${index}`, ...overrides })))).toEqual(total);
   });
 
-  it('orders findings for display: measured savings largest first, then estimated ones, then those without a figure', () => {
+  it('orders findings once, as the advise stage keeps them: measured savings largest first, then estimated ones, then those without a figure', () => {
     const findings = [
       finding({ rule: 'unknown-a' }),
       finding({ rule: 'estimated-small', savingsBytes: 1 * MB }),
@@ -956,8 +956,7 @@ describe('advice', () => {
       finding({ rule: 'unknown-b' }),
       finding({ rule: 'measured-big', savingsBytes: 600 * MB, savingsMetric: 'compressed', measured: true })
     ];
-    const image = imageReport({ name: 'a', findings });
-    expect(adviceOf(image).map((item) => item.rule)).toEqual([
+    expect(orderFindings(findings).map((item) => item.rule)).toEqual([
       'measured-big',
       'measured-small',
       'estimated-big',
@@ -965,7 +964,7 @@ describe('advice', () => {
       'unknown-a',
       'unknown-b'
     ]);
-    expect(image.findings.map((item) => item.rule)[0]).toBe('unknown-a');
+    expect(findings.map((item) => item.rule)[0]).toBe('unknown-a');
   });
 
   describe('in the comment', () => {

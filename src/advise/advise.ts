@@ -3,15 +3,14 @@
  * (with the bytes its anatomy measured) and smaller base images (with the savings a
  * registry reports), largest measured saving first.
  */
-import { access, readFile } from 'node:fs/promises';
+import { access } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Anatomy } from '../analyse/anatomy.js';
 import type { Target } from '../discover/target.js';
-import { messageOf } from '../errors.js';
 import type { RegistryClient } from '../registry/client.js';
 import type { Finding } from '../model/report.js';
-import { parseDockerfile } from '../dockerfile/parse.js';
-import { checkRules } from './rules.js';
+import type { ParsedDockerfile } from '../dockerfile/parse.js';
+import { checkRules } from './rules/index.js';
 import { suggestBases } from './suggest.js';
 
 export interface Advice {
@@ -25,32 +24,39 @@ export function lookupPlatform(target: Target): string {
   return target.platform ?? `linux/${process.arch === 'arm64' ? 'arm64' : 'amd64'}`;
 }
 
-/** Measured savings first, largest first; then the rest in the order they were found. */
-export function byMeasuredSavings(findings: Finding[]): Finding[] {
-  const rank = (finding: Finding) => (finding.measured && finding.savingsBytes !== null ? finding.savingsBytes : -1);
-  return findings
-    .map((finding, index) => ({ finding, index }))
-    .sort((a, b) => rank(b.finding) - rank(a.finding) || a.index - b.index)
-    .map(({ finding }) => finding);
+/** Measured savings first; then estimated ones; then those without a figure. */
+function savingsRank(finding: Finding): number {
+  if (finding.savingsBytes === null) return 2;
+  return finding.measured ? 0 : 1;
+}
+
+/**
+ * The one order of an image's advice, as the report keeps it and every rendering
+ * shows it: measured savings first, then estimated, then unknown; largest first
+ * within each, and the order they were found among equals.
+ */
+export function orderFindings(findings: readonly Finding[]): Finding[] {
+  return [...findings].sort((a, b) => savingsRank(a) - savingsRank(b) || (b.savingsBytes ?? 0) - (a.savingsBytes ?? 0));
 }
 
 export async function adviseImage(options: {
   /** Folder the target's repo-relative paths are relative to. */
   root: string;
   target: Target;
+  /** The target's Dockerfile as the measure stage parsed it, with the build's args and target. */
+  dockerfile: ParsedDockerfile | null;
+  /** Why the Dockerfile could not be read, when it could not. */
+  dockerfileError: string | null;
   anatomy: Anatomy | null;
   registry: RegistryClient;
 }): Promise<Advice> {
-  const { root, target } = options;
+  const { root, target, dockerfile } = options;
   if (!target.dockerfile || target.context === null) return { findings: [], problems: [] };
-  const path = resolve(root, target.dockerfile);
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    return { findings: [], problems: [`${target.dockerfile}: could not be read for advice: ${messageOf(error)}`] };
+  if (dockerfile === null) {
+    const why = options.dockerfileError ?? 'it was not read';
+    return { findings: [], problems: [`${target.dockerfile}: could not be read for advice: ${why}`] };
   }
-  const dockerfile = parseDockerfile(text, { buildArgs: target.buildArgs, target: target.target });
+  const path = resolve(root, target.dockerfile);
   const problems = dockerfile.problems.map((problem) => `${target.dockerfile}:${problem.line}: ${problem.message}`);
   const rules = checkRules({
     dockerfile,
@@ -64,7 +70,7 @@ export async function adviseImage(options: {
     platform: lookupPlatform(target),
     ignore: target.ignore
   });
-  return { findings: byMeasuredSavings([...rules, ...bases]), problems };
+  return { findings: orderFindings([...rules, ...bases]), problems };
 }
 
 /** `.dockerignore` in the context, or BuildKit's `<Dockerfile>.dockerignore` beside the Dockerfile. */

@@ -1,59 +1,20 @@
 import { describe, expect, test } from '@jest/globals';
-import {
-  computeDelta,
-  exceedsIncrease,
-  exceedsWaste,
-  gateMessage,
-  hasChanges,
-  isFailing,
-  judge,
-  totals,
-  type JudgeInput
-} from '../../src/gate/rules.js';
-import type { Budget, ImageReport, ImageStatus, IncreaseLimit, WasteLimit } from '../../src/model/report.js';
+import { hasChanges, judge, totals, type JudgeInput } from '../../src/gate/verdict.js';
+import { limitsOf, type ImageLimits } from '../../src/limits/index.js';
+import type { Budget, ShareLimit } from '../../src/model/limits.js';
+import { isFailing, type ImageReport, type ImageStatus } from '../../src/model/report.js';
+import { failMessage } from '../../src/report/fail-message.js';
 
 const MB = 1e6;
 const budget = (mb: number): Budget => ({ bytes: mb * MB, metric: 'uncompressed', source: `${mb}MB` });
-const limit = (source: string, percent: number | null, bytes: number | null): IncreaseLimit => ({ percent, bytes, source });
+const limit = (source: string, percent: number | null, bytes: number | null): ShareLimit => ({ percent, bytes, source });
 const size = (bytes: number) => ({ bytes: Math.round(bytes), compressedBytes: null, dockerBytes: Math.round(bytes) });
 
-describe('computeDelta', () => {
-  test.each<[number, number, number, number | null]>([
-    [230 * MB, 200 * MB, 30 * MB, 15],
-    [150 * MB, 200 * MB, -50 * MB, -25],
-    [200 * MB, 200 * MB, 0, 0],
-    [5 * MB, 0, 5 * MB, null],
-    [0, 0, 0, null]
-  ])('head %d, base %d', (head, base, bytes, percent) => {
-    expect(computeDelta(head, base)).toEqual({ bytes, percent });
-  });
-});
+type Facts = Omit<JudgeInput, 'limits'> & ImageLimits;
 
-describe('exceedsIncrease', () => {
-  const base = 100 * MB;
-  test.each<[string, number, number, IncreaseLimit, boolean]>([
-    ['percent only, above', 11 * MB, base, limit('10%', 10, null), true],
-    ['percent only, exactly at it', 10 * MB, base, limit('10%', 10, null), false],
-    ['percent only, below', 9 * MB, base, limit('10%', 10, null), false],
-    ['size only, above', 26 * MB, base, limit('25MB', null, 25 * MB), true],
-    ['size only, exactly at it', 25 * MB, base, limit('25MB', null, 25 * MB), false],
-    ['both: above both', 20 * MB, base, limit('10%, 5MB', 10, 5 * MB), true],
-    ['both: above the percent only (a small image growing a little)', 2 * MB, 10 * MB, limit('10%, 5MB', 10, 5 * MB), false],
-    ['both: above the size only (a big image growing a little)', 6 * MB, 1000 * MB, limit('10%, 5MB', 10, 5 * MB), false],
-    ['both: below both', 1 * MB, base, limit('10%, 5MB', 10, 5 * MB), false],
-    ['shrinking never exceeds', -50 * MB, base, limit('0%', 0, null), false],
-    ['no growth never exceeds', 0, base, limit('0%, 0MB', 0, 0), false],
-    ['zero allowed: any growth exceeds', 1, base, limit('0%', 0, null), true],
-    ['an empty base grows infinitely in percent', 1 * MB, 0, limit('10%', 10, null), true],
-    ['an empty base, under the size limit', 1 * MB, 0, limit('10%, 5MB', 10, 5 * MB), false],
-    ['no limits at all', 100 * MB, base, limit('', null, null), false]
-  ])('%s', (_label, delta, baseBytes, increaseLimit, expected) => {
-    expect(exceedsIncrease(delta, baseBytes, increaseLimit)).toBe(expected);
-  });
-});
-
-function input(overrides: Partial<JudgeInput>): JudgeInput {
-  return {
+/** The gate's input from flat figures and limits, as a test writes them. */
+function input(overrides: Partial<Facts>): JudgeInput {
+  const facts: Facts = {
     comparison: 'changed',
     size: size(200 * MB),
     base: { bytes: 200 * MB },
@@ -65,27 +26,13 @@ function input(overrides: Partial<JudgeInput>): JudgeInput {
     error: null,
     ...overrides
   };
+  return { ...facts, limits: limitsOf(facts) };
 }
 
-const wasteLimit = (source: string, bytes: number | null, percent: number | null): WasteLimit => ({ bytes, percent, source });
-
-describe('exceedsWaste', () => {
-  test.each<[string, number, number, WasteLimit, boolean]>([
-    ['size: above', 21 * MB, 200 * MB, wasteLimit('20MB', 20 * MB, null), true],
-    ['size: exactly at it', 20 * MB, 200 * MB, wasteLimit('20MB', 20 * MB, null), false],
-    ['percent: above', 21 * MB, 200 * MB, wasteLimit('10%', null, 10), true],
-    ['percent: exactly at it', 20 * MB, 200 * MB, wasteLimit('10%', null, 10), false],
-    ['both: above both', 30 * MB, 200 * MB, wasteLimit('20MB, 10%', 20 * MB, 10), true],
-    ['both: above the size only (a big image)', 30 * MB, 1000 * MB, wasteLimit('20MB, 10%', 20 * MB, 10), false],
-    ['both: above the percent only (a small image)', 2 * MB, 10 * MB, wasteLimit('20MB, 10%', 20 * MB, 10), false],
-    ['no waste never exceeds', 0, 200 * MB, wasteLimit('0MB', 0, null), false]
-  ])('%s', (_label, wasted, imageBytes, limit, expected) => {
-    expect(exceedsWaste(wasted, imageBytes, limit)).toBe(expected);
-  });
-});
+const wasteLimit = (source: string, bytes: number | null, percent: number | null): ShareLimit => ({ bytes, percent, source });
 
 describe('judge', () => {
-  test.each<[string, Partial<JudgeInput>, ImageStatus, string[]]>([
+  test.each<[string, Partial<Facts>, ImageStatus, string[]]>([
     ['within everything', { delta: { bytes: 1 * MB, percent: 0.5 }, budget: budget(250) }, 'ok', []],
     ['exactly at the budget', { size: size(250 * MB), budget: budget(250), delta: { bytes: 50 * MB, percent: 25 } }, 'ok', []],
     [
@@ -210,7 +157,7 @@ describe('judge', () => {
       ]
     ]
   ])('%s', (_label, overrides, status, reasons) => {
-    expect(judge(input(overrides))).toEqual({ status, reasons });
+    expect(judge(input(overrides))).toMatchObject({ status, reasons });
   });
 });
 
@@ -246,6 +193,7 @@ function report(name: string, overrides: Partial<ImageReport>): ImageReport {
     wasted: null,
     caches: null,
     findings: [],
+    breaches: [],
     reasons: [],
     error: null,
     baseError: null,
@@ -253,7 +201,13 @@ function report(name: string, overrides: Partial<ImageReport>): ImageReport {
   };
 }
 
-const overBudget = report('api', {
+/** A report row with the breaches the gate finds for its figures and limits. */
+function judged(name: string, overrides: Partial<ImageReport>): ImageReport {
+  const image = report(name, overrides);
+  return { ...image, breaches: judge({ ...image, limits: limitsOf(image) }).breaches };
+}
+
+const overBudget = judged('api', {
   dockerfile: 'svc/api/Dockerfile',
   status: 'over-budget',
   size: size(262.3 * MB),
@@ -261,7 +215,7 @@ const overBudget = report('api', {
   delta: { bytes: 2_300_000, percent: 0.88 },
   budget: budget(250)
 });
-const overIncrease = report('web', {
+const overIncrease = judged('web', {
   dockerfile: 'svc/web/Dockerfile',
   status: 'over-increase',
   size: size(230 * MB),
@@ -269,7 +223,7 @@ const overIncrease = report('web', {
   delta: { bytes: 30 * MB, percent: 15 },
   maxIncrease: limit('10%, 5MB', 10, 5 * MB)
 });
-const failed = report('worker', {
+const failed = judged('worker', {
   dockerfile: 'worker/Dockerfile',
   status: 'failed',
   size: null,
@@ -280,14 +234,14 @@ const ok = report('Dockerfile', { dockerfile: 'Dockerfile' });
 const removed = report('old', { status: 'removed', comparison: 'removed', size: null, delta: null });
 const byRef = report('cache', { image: 'redis:7', status: 'new', comparison: 'new', base: null, delta: null });
 
-describe('gateMessage', () => {
+describe('failMessage', () => {
   test('null when nothing fails', () => {
-    expect(gateMessage([ok, removed, byRef])).toBeNull();
-    expect(gateMessage([])).toBeNull();
+    expect(failMessage([ok, removed, byRef])).toBeNull();
+    expect(failMessage([])).toBeNull();
   });
 
   test('one line per failing image, in report order', () => {
-    expect(gateMessage([overBudget, ok, overIncrease, removed, failed])).toBe(
+    expect(failMessage([overBudget, ok, overIncrease, removed, failed])).toBe(
       [
         'footprint: 3 of 5 images fail their size limits:',
         '- api (svc/api/Dockerfile): 262.3 MB, budget 250.0 MB, over by 12.3 MB',
@@ -299,14 +253,14 @@ describe('gateMessage', () => {
 
   test('one failing image of one; a name that is its path is not repeated', () => {
     const own = { ...overBudget, name: 'svc/api/Dockerfile' };
-    expect(gateMessage([own])).toBe(
+    expect(failMessage([own])).toBe(
       'footprint: 1 of 1 image fails its size limits:\n- svc/api/Dockerfile: 262.3 MB, budget 250.0 MB, over by 12.3 MB'
     );
   });
 
   test('over budget and over the increase at once', () => {
-    const both = { ...overBudget, maxIncrease: limit('0.5%', 0.5, null) };
-    expect(gateMessage([both, ok])).toBe(
+    const both = judged('api', { ...overBudget, maxIncrease: limit('0.5%', 0.5, null) });
+    expect(failMessage([both, ok])).toBe(
       [
         'footprint: 1 of 2 images fails its size limits:',
         '- api (svc/api/Dockerfile): 262.3 MB, budget 250.0 MB, over by 12.3 MB, grew +2.3 MB (+0.9%), allowed 0.5%'
@@ -315,8 +269,8 @@ describe('gateMessage', () => {
   });
 
   test('an image given by reference shows the reference', () => {
-    const tooBig = { ...byRef, status: 'over-budget' as const, size: size(120 * MB), budget: budget(100) };
-    expect(gateMessage([tooBig])).toBe(
+    const tooBig = judged('cache', { ...byRef, status: 'over-budget', size: size(120 * MB), budget: budget(100) });
+    expect(failMessage([tooBig])).toBe(
       'footprint: 1 of 1 image fails its size limits:\n- cache (redis:7): 120.0 MB, budget 100.0 MB, over by 20.0 MB'
     );
   });
@@ -365,10 +319,60 @@ describe('hasChanges', () => {
     ['an image within its limits that changed size', [unchanged, grewWithinLimits], true],
     ['a new image', [unchanged, byRef], true],
     ['a removed image', [removed], true],
-    ['an image with no comparison', [notCompared], true],
+    ['an image with no comparison', [notCompared], false],
+    ['an image whose base build failed', [report('broken-base', { comparison: 'base-failed', delta: null })], false],
     ['a failing image', [unchanged, failed], true],
     ['an unchanged image over its budget', [report('fat', { status: 'over-budget', comparison: 'unchanged' })], true]
   ])('%s', (_, images, expected) => {
     expect(hasChanges(images)).toBe(expected);
+  });
+});
+
+describe('breaches: one verdict that every rendering reads', () => {
+  test('each broken limit with its metric, measured and allowed figures and excess', () => {
+    const verdict = judge(
+      input({
+        size: size(262.3 * MB),
+        base: { bytes: 200 * MB },
+        delta: { bytes: 62.3 * MB, percent: 31.15 },
+        budget: budget(250),
+        maxIncrease: limit('10%, 5MB', 10, 5 * MB),
+        wasted: { bytes: 30 * MB },
+        maxWasted: wasteLimit('10%', null, 10)
+      })
+    );
+    expect(verdict.breaches).toEqual([
+      { limit: 'budget', metric: 'uncompressed', measured: 262_300_000, allowed: 250 * MB, over: 12_300_000, percent: null, source: '250MB' },
+      {
+        limit: 'max-wasted',
+        metric: 'uncompressed',
+        measured: 30 * MB,
+        allowed: 26_230_000,
+        over: 3_770_000,
+        percent: (30 / 262.3) * 100,
+        source: '10%'
+      },
+      // With a percentage and a size, the larger of the two is what is allowed.
+      { limit: 'max-increase', metric: 'uncompressed', measured: 62.3 * MB, allowed: 20 * MB, over: 42.3 * MB, percent: 31.15, source: '10%, 5MB' }
+    ]);
+  });
+
+  test('a failed build is a breach of its own', () => {
+    expect(judge(input({ size: null, error: { message: 'exit 1\nlog' } })).breaches).toEqual([{ limit: 'build', message: 'exit 1' }]);
+  });
+
+  test('a compressed budget: the fail line states the compressed size, not the uncompressed one', () => {
+    const image = judged('api', {
+      dockerfile: 'svc/api/Dockerfile',
+      status: 'over-budget',
+      size: { bytes: 1_100_000_000, compressedBytes: 384_200_000, dockerBytes: 1_100_000_000 },
+      budget: { bytes: 300 * MB, metric: 'compressed', source: '300MB' }
+    });
+    expect(image.breaches).toEqual([
+      { limit: 'budget', metric: 'compressed', measured: 384_200_000, allowed: 300 * MB, over: 84_200_000, percent: null, source: '300MB' }
+    ]);
+    expect(failMessage([image])).toBe(
+      'footprint: 1 of 1 image fails its size limits:\n- api (svc/api/Dockerfile): 384.2 MB compressed, budget 300.0 MB compressed, over by 84.2 MB'
+    );
   });
 });
