@@ -58,7 +58,7 @@ describe('parseConfig: valid files', () => {
     );
     expect(config).toEqual({
       file: FILE,
-      budget: { bytes: 500_000_000, metric: 'uncompressed', source: '500MB' },
+      budget: { bytes: 500_000_000, source: '500MB' },
       maxIncrease: { percent: 10, bytes: 5_000_000, source: '10%, 5MB' },
       maxWasted: { percent: 10, bytes: 20_000_000, source: '20MB, 10%' },
       metric: 'compressed',
@@ -71,7 +71,7 @@ describe('parseConfig: valid files', () => {
           target: 'runtime',
           buildArgs: { VERSION: '1.2', DEBUG: 'false', NAME: 'api' },
           platform: 'linux/amd64',
-          budget: { bytes: 1_200_000_000, metric: 'uncompressed', source: '1.2GB' },
+          budget: { bytes: 1_200_000_000, source: '1.2GB' },
           maxIncrease: { percent: null, bytes: 25_000_000, source: '25MB' },
           maxWasted: { percent: 5, bytes: null, source: '5%' },
           metric: 'uncompressed',
@@ -99,7 +99,7 @@ describe('parseConfig: valid files', () => {
           target: null,
           buildArgs: {},
           platform: null,
-          budget: { bytes: 80_000_000, metric: 'uncompressed', source: '80' },
+          budget: { bytes: 80_000_000, source: '80' },
           maxIncrease: null,
           maxWasted: null,
           metric: null,
@@ -259,7 +259,7 @@ describe('loadConfig', () => {
   test('reads a file', async () => {
     const config = await loadConfig(join(dir, 'footprint.yml'), { required: true, displayPath: 'ci/footprint.yml' });
     expect(config.file).toBe('ci/footprint.yml');
-    expect(config.budget).toEqual({ bytes: 100_000_000, metric: 'uncompressed', source: '100MB' });
+    expect(config.budget).toEqual({ bytes: 100_000_000, source: '100MB' });
   });
 
   test('a missing file that was not asked for is an empty config', async () => {

@@ -27,19 +27,21 @@ describe('readInputs: defaults', () => {
     expect(read({})).toEqual({
       dockerfiles: DEFAULT_DOCKERFILE_GLOBS,
       config: { path: '.github/footprint.yml', required: false },
-      budget: null,
-      maxIncrease: null,
-      maxWasted: null,
-      metric: null,
+      settings: {
+        budget: null,
+        maxIncrease: null,
+        maxWasted: null,
+        metric: null,
+        buildArgs: {},
+        target: null,
+        platform: null
+      },
       compressedSize: true,
       baseRef: null,
       comment: 'always',
       commentKey: 'default',
       failOn: 'budget',
       images: [],
-      buildArgs: {},
-      target: null,
-      platform: null,
       githubToken: ''
     } satisfies Inputs);
   });
@@ -48,11 +50,11 @@ describe('readInputs: defaults', () => {
     const inputs = read({ dockerfiles: ' ', config: '', budget: '', comment: '', 'comment-key': '', 'fail-on': '', target: '' });
     expect(inputs.dockerfiles).toEqual(DEFAULT_DOCKERFILE_GLOBS);
     expect(inputs.config).toEqual({ path: '.github/footprint.yml', required: false });
-    expect(inputs.budget).toBeNull();
+    expect(inputs.settings.budget).toBeNull();
     expect(inputs.comment).toBe('always');
     expect(inputs.commentKey).toBe('default');
     expect(inputs.failOn).toBe('budget');
-    expect(inputs.target).toBeNull();
+    expect(inputs.settings.target).toBeNull();
   });
 });
 
@@ -76,8 +78,8 @@ describe('readInputs: values', () => {
 
   test('max-wasted, metric and compressed-size are parsed', () => {
     const inputs = read({ 'max-wasted': '20MB, 10%', metric: 'Compressed', 'compressed-size': 'FALSE' });
-    expect(inputs.maxWasted).toEqual({ percent: 10, bytes: 20_000_000, source: '20MB, 10%' });
-    expect(inputs.metric).toBe('compressed');
+    expect(inputs.settings.maxWasted).toEqual({ percent: 10, bytes: 20_000_000, source: '20MB, 10%' });
+    expect(inputs.settings.metric).toBe('compressed');
     expect(inputs.compressedSize).toBe(false);
   });
 
@@ -88,8 +90,8 @@ describe('readInputs: values', () => {
 
   test('budget and max-increase are parsed', () => {
     const inputs = read({ budget: '250MB', 'max-increase': '10%, 5MB' });
-    expect(inputs.budget).toEqual({ bytes: 250_000_000, metric: 'uncompressed', source: '250MB' });
-    expect(inputs.maxIncrease).toEqual({ percent: 10, bytes: 5_000_000, source: '10%, 5MB' });
+    expect(inputs.settings.budget).toEqual({ bytes: 250_000_000, source: '250MB' });
+    expect(inputs.settings.maxIncrease).toEqual({ percent: 10, bytes: 5_000_000, source: '10%, 5MB' });
   });
 
   test.each(['always', 'on-change', 'never'] as const)('comment %s', (mode) => {
@@ -113,7 +115,7 @@ describe('readInputs: values', () => {
   });
 
   test('build-args: KEY=VALUE lines, values may be empty or hold "="', () => {
-    expect(read({ 'build-args': 'VERSION=1.2\nEMPTY=\nQUERY=a=b\n' }).buildArgs).toEqual({
+    expect(read({ 'build-args': 'VERSION=1.2\nEMPTY=\nQUERY=a=b\n' }).settings.buildArgs).toEqual({
       VERSION: '1.2',
       EMPTY: '',
       QUERY: 'a=b'
@@ -122,7 +124,7 @@ describe('readInputs: values', () => {
 
   test('target, platform and token', () => {
     const inputs = read({ target: 'runtime', platform: 'linux/arm64', 'github-token': 'ghs_secret' });
-    expect([inputs.target, inputs.platform, inputs.githubToken]).toEqual(['runtime', 'linux/arm64', 'ghs_secret']);
+    expect([inputs.settings.target, inputs.settings.platform, inputs.githubToken]).toEqual(['runtime', 'linux/arm64', 'ghs_secret']);
   });
 });
 

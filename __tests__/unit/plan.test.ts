@@ -4,10 +4,11 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Config, ImageConfig } from '../../src/config/load.js';
 import type { Target } from '../../src/discover/target.js';
-import { findDockerfiles, planTargets, type PlanDefaults, type PlanOptions } from '../../src/discover/plan.js';
+import { findDockerfiles, planTargets, type PlanOptions } from '../../src/discover/plan.js';
 import { UserError } from '../../src/errors.js';
 import { DEFAULT_DOCKERFILE_GLOBS } from '../../src/inputs.js';
-import type { Budget, IncreaseLimit, WasteLimit } from '../../src/model/report.js';
+import type { Budget, ShareLimit, SizeLimit } from '../../src/model/limits.js';
+import type { Settings } from '../../src/model/settings.js';
 
 const FILES = [
   'Dockerfile',
@@ -24,10 +25,13 @@ const FILES = [
   'odd/custom.docker'
 ];
 
-const budget = (mb: number): Budget => ({ bytes: mb * 1e6, metric: 'uncompressed', source: `${mb}MB` });
-const increase = (source: string, percent: number | null, bytes: number | null): IncreaseLimit => ({ percent, bytes, source });
+/** A budget as written (in the config or an input): no metric yet. */
+const size = (mb: number): SizeLimit => ({ bytes: mb * 1e6, source: `${mb}MB` });
+/** A budget as a target has it, once its metric is resolved. */
+const budget = (mb: number): Budget => ({ ...size(mb), metric: 'uncompressed' });
+const increase = (source: string, percent: number | null, bytes: number | null): ShareLimit => ({ percent, bytes, source });
 
-const NO_DEFAULTS: PlanDefaults = {
+const NO_DEFAULTS: Settings = {
   budget: null,
   maxIncrease: null,
   maxWasted: null,
@@ -36,7 +40,7 @@ const NO_DEFAULTS: PlanDefaults = {
   target: null,
   platform: null
 };
-const waste = (source: string, bytes: number | null, percent: number | null): WasteLimit => ({ bytes, percent, source });
+const waste = (source: string, bytes: number | null, percent: number | null): ShareLimit => ({ bytes, percent, source });
 const compressed = (limit: Budget): Budget => ({ ...limit, metric: 'compressed' });
 
 function entry(name: string, settings: Partial<ImageConfig> = {}): ImageConfig {
@@ -179,7 +183,7 @@ describe('planTargets: naming and order', () => {
   test('a config entry without dockerfile applies to the discovered Dockerfile of that path', async () => {
     const targets = await plan({
       globs: ['svc/api/Dockerfile*'],
-      config: config([entry('svc/api/Dockerfile.dev', { budget: budget(50) })])
+      config: config([entry('svc/api/Dockerfile.dev', { budget: size(50) })])
     });
     expect(targets).toEqual([
       { ...plain('svc/api/Dockerfile.dev', 'svc/api/Dockerfile.dev', 'svc/api'), budget: budget(50) },
@@ -190,7 +194,7 @@ describe('planTargets: naming and order', () => {
   test('a config entry without dockerfile applies to the images-input image of that name', async () => {
     const targets = await plan({
       globs: ['Dockerfile'],
-      config: config([entry('cache', { budget: budget(100) })]),
+      config: config([entry('cache', { budget: size(100) })]),
       images: [{ name: 'cache', ref: 'redis:7' }]
     });
     expect(targets).toEqual([{ ...plain('cache', null, null, 'redis:7'), budget: budget(100) }, plain('Dockerfile', 'Dockerfile', '.')]);
@@ -245,8 +249,8 @@ describe('planTargets: skip', () => {
 });
 
 describe('planTargets: precedence (image config > config top level > inputs)', () => {
-  const defaults: PlanDefaults = {
-    budget: budget(300),
+  const defaults: Settings = {
+    budget: size(300),
     maxIncrease: increase('20%', 20, null),
     maxWasted: waste('30MB', 30e6, null),
     metric: null,
@@ -269,7 +273,7 @@ describe('planTargets: precedence (image config > config top level > inputs)', (
     ],
     [
       'config top level over inputs',
-      config([], { budget: budget(200), maxIncrease: increase('5MB', null, 5e6) }),
+      config([], { budget: size(200), maxIncrease: increase('5MB', null, 5e6) }),
       { budget: budget(200), maxIncrease: increase('5MB', null, 5e6) }
     ],
     [
@@ -277,14 +281,14 @@ describe('planTargets: precedence (image config > config top level > inputs)', (
       config(
         [
           entry('Dockerfile', {
-            budget: budget(100),
+            budget: size(100),
             maxIncrease: increase('1%', 1, null),
             buildArgs: { SHARED: 'image', OWN: 'x' },
             target: 'slim',
             platform: 'linux/arm64'
           })
         ],
-        { budget: budget(200), maxIncrease: increase('5MB', null, 5e6) }
+        { budget: size(200), maxIncrease: increase('5MB', null, 5e6) }
       ),
       {
         budget: budget(100),
@@ -307,20 +311,20 @@ describe('planTargets: precedence (image config > config top level > inputs)', (
     ],
     [
       'the metric applies to a budget from another level',
-      config([entry('Dockerfile', { metric: 'compressed' })], { budget: budget(200) }),
+      config([entry('Dockerfile', { metric: 'compressed' })], { budget: size(200) }),
       { budget: compressed(budget(200)) }
     ],
     [
       'a top-level metric applies to every budget, an image metric wins',
-      config([entry('Dockerfile', { budget: budget(50), metric: 'uncompressed' })], {
+      config([entry('Dockerfile', { budget: size(50), metric: 'uncompressed' })], {
         metric: 'compressed',
-        budget: budget(200)
+        budget: size(200)
       }),
       { budget: budget(50) }
     ],
     [
       'image config without a budget takes the top level one',
-      config([entry('Dockerfile', { target: 'slim' })], { budget: budget(200) }),
+      config([entry('Dockerfile', { target: 'slim' })], { budget: size(200) }),
       { budget: budget(200), maxIncrease: increase('20%', 20, null), target: 'slim', platform: 'linux/amd64' }
     ]
   ])('%s', async (_label, cfg, expected) => {
@@ -342,7 +346,7 @@ describe('planTargets: precedence (image config > config top level > inputs)', (
   test('a top-level compressed metric reaches images with no metric of their own', async () => {
     const targets = await plan({
       globs: ['Dockerfile', 'svc/api/Dockerfile'],
-      config: config([entry('svc/api/Dockerfile')], { metric: 'compressed', budget: budget(200) }),
+      config: config([entry('svc/api/Dockerfile')], { metric: 'compressed', budget: size(200) }),
       defaults
     });
     expect(targets.map((target) => target.budget)).toEqual([compressed(budget(200)), compressed(budget(200))]);
@@ -351,7 +355,7 @@ describe('planTargets: precedence (image config > config top level > inputs)', (
   test('images-input-only and discovered targets get the config top level and inputs', async () => {
     const targets = await plan({
       globs: ['Dockerfile'],
-      config: config([], { budget: budget(200) }),
+      config: config([], { budget: size(200) }),
       defaults,
       images: [{ name: 'cache', ref: 'redis:7' }]
     });
@@ -390,7 +394,7 @@ describe('planTargets: missing Dockerfiles and config mistakes', () => {
   });
 
   test('a config entry that matches nothing is an error on the PR side', async () => {
-    const cfg = config([entry('svc/new/Dockerfile', { budget: budget(10) })]);
+    const cfg = config([entry('svc/new/Dockerfile', { budget: size(10) })]);
     await expect(plan({ config: cfg })).rejects.toThrow(
       new UserError(
         '.github/footprint.yml: images.svc/new/Dockerfile: has no dockerfile, and there is neither an image "svc/new/Dockerfile" in the images input nor a Dockerfile at that path matched by the dockerfiles input'

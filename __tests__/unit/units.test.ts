@@ -1,16 +1,8 @@
 import { describe, expect, test } from '@jest/globals';
 import { UserError } from '../../src/errors.js';
-import {
-  formatBytes,
-  formatDelta,
-  formatPercent,
-  parseBudget,
-  parseIncrease,
-  parseSize
-} from '../../src/units.js';
+import { formatBytes, formatDelta, formatPercent, parseSize } from '../../src/units.js';
 
 const SIZE_HINT = 'expected a number with a unit such as 250MB, 1.2GB, 300MiB or 900kB (a bare number means MB)';
-const INCREASE_HINT = 'expected a percentage, a size or both separated by a comma, such as 10%, 25MB or "10%, 5MB"';
 
 describe('parseSize', () => {
   test.each<[string | number, number]>([
@@ -57,60 +49,6 @@ describe('parseSize', () => {
     const parse = () => parseSize(text, 'input budget');
     expect(parse).toThrow(UserError);
     expect(parse).toThrow(`input budget: "${shown}" is not a size; ${SIZE_HINT}`);
-  });
-});
-
-describe('parseBudget', () => {
-  test.each<[string | number, number, string]>([
-    ['250MB', 250_000_000, '250MB'],
-    [' 1.2 GB ', 1_200_000_000, '1.2 GB'],
-    [80, 80_000_000, '80']
-  ])('%p', (text, bytes, source) => {
-    expect(parseBudget(text, 'budget')).toEqual({ bytes, metric: 'uncompressed', source });
-  });
-
-  test('names what was wrong', () => {
-    expect(() => parseBudget('big', 'images.api.budget')).toThrow(`images.api.budget: "big" is not a size; ${SIZE_HINT}`);
-  });
-});
-
-describe('parseIncrease', () => {
-  test.each<[string | number, number | null, number | null, string]>([
-    ['10%', 10, null, '10%'],
-    ['2.5 %', 2.5, null, '2.5 %'],
-    ['25MB', null, 25_000_000, '25MB'],
-    ['10%, 5MB', 10, 5_000_000, '10%, 5MB'],
-    ['5MB, 10%', 10, 5_000_000, '5MB, 10%'],
-    ['5MB,10%', 10, 5_000_000, '5MB,10%'],
-    ['0%', 0, null, '0%'],
-    ['1MiB', null, 1024 ** 2, '1MiB'],
-    [' 10% ', 10, null, '10%'],
-    [25, null, 25_000_000, '25']
-  ])('%p', (text, percent, bytes, source) => {
-    expect(parseIncrease(text, 'max-increase')).toEqual({ percent, bytes, source });
-  });
-
-  test.each<[string | number, string]>([
-    ['abc', 'input max-increase: "abc" is not an increase limit'],
-    ['', 'input max-increase: "" is not an increase limit'],
-    ['10%,', 'input max-increase: "10%," is not an increase limit'],
-    ['10%, 5MB, 1GB', 'input max-increase: "10%, 5MB, 1GB" is not an increase limit'],
-    ['-10%', 'input max-increase: "-10%" is not an increase limit'],
-    ['ten%', 'input max-increase: "ten%" is not an increase limit'],
-    ['10%, 20%', 'input max-increase: "10%, 20%" has more than one percentage'],
-    ['5MB, 6MB', 'input max-increase: "5MB, 6MB" has more than one size'],
-    ['10%, lots', 'input max-increase: "10%, lots" has "lots", which is not a size'],
-    ['5MB, x%', 'input max-increase: "5MB, x%" has "x%", which is not a percentage']
-  ])('%p is rejected', (text, start) => {
-    const parse = () => parseIncrease(text, 'input max-increase');
-    expect(parse).toThrow(UserError);
-    expect(parse).toThrow(`${start}; ${INCREASE_HINT}`);
-  });
-
-  test('a negative number from YAML is not a size', () => {
-    expect(() => parseIncrease(-5, 'images.api.max-increase')).toThrow(
-      `images.api.max-increase: "-5" is not a size; ${SIZE_HINT}`
-    );
   });
 });
 

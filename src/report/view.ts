@@ -4,6 +4,7 @@
  * verdict line, the anatomy and the advice as shown, and the notes under the
  * table. Plain text: each renderer escapes and lays it out its own way.
  */
+import { LIMIT_KEYS } from '../limits/index.js';
 import { isBuildBreach, type LimitBreach } from '../model/limits.js';
 import { isFailing, sizeIn, type Finding, type ImageReport, type ImageStatus, type LayerReport, type LeftoverCache, type Report, type Waste, type WastedPath } from '../model/report.js';
 import { formatBytes, formatDelta, formatPercent } from '../units.js';
@@ -244,7 +245,7 @@ export function verdict(report: Report): { ok: boolean; text: string } {
     return { ok: false, text: `${of} fail the size check (${parts.join(', ')})` };
   }
   if (images.length === 0) return { ok: true, text: 'No images to measure' };
-  if (!images.some((image) => image.budget || image.maxIncrease)) {
+  if (!images.some((image) => LIMIT_KEYS.some((key) => image[key] !== null))) {
     return { ok: true, text: `${plural(images.length, 'image')} measured, no budget set` };
   }
   return { ok: true, text: images.length === 1 ? '1 image within budget' : `All ${plural(images.length, 'image')} within budget` };
