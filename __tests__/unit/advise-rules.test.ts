@@ -2,7 +2,8 @@ import { describe, expect, test } from '@jest/globals';
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseDockerfile } from '../../src/dockerfile/parse.js';
-import { RULES, checkRules, splitCommands, type RuleInput } from '../../src/advise/rules.js';
+import { RULES, checkRules, type RuleInput } from '../../src/advise/rules/index.js';
+import { splitCommands } from '../../src/advise/shell.js';
 import type { LayerReport, LeftoverCache, WastedPath } from '../../src/model/report.js';
 
 const root = resolve(import.meta.dirname, '..', '..');
@@ -75,7 +76,7 @@ describe('rules on the test Dockerfiles', () => {
     expect(new Set(names).size).toBe(names.length);
     expect(names).toEqual([
       'apt-lists-left', 'apt-no-install-recommends', 'apk-no-cache', 'yum-cache-left', 'build-deps-kept',
-      'pip-no-cache-dir', 'delete-in-later-run', 'join-runs', 'add-remote-archive', 'copy-all-without-dockerignore'
+      'pip-no-cache-dir', 'join-runs', 'delete-in-later-run', 'add-remote-archive', 'copy-all-without-dockerignore'
     ]);
   });
 });

@@ -3,8 +3,9 @@
  * `-jre` variants of the same version of a language image, `-slim` for Debian,
  * Alpine for a Debian or Ubuntu stage that installs only a few packages, and a
  * multi-stage build onto `scratch`, distroless or a runtime image when the final
- * stage still carries a compiler toolchain. Pure: whether a suggested tag exists
- * and what it saves is asked of a registry elsewhere (suggest.ts).
+ * stage still carries a compiler toolchain (toolchains.ts). Pure: whether a
+ * suggested tag exists and what it saves is asked of a registry elsewhere
+ * (suggest.ts).
  *
  * Images are recognised by the last part of their repository (`python`,
  * `library/python`, `127.0.0.1:5000/library/python`, `mirror.example/python`),
@@ -14,24 +15,14 @@
  * distroless, which lives on gcr.io.
  */
 import { finalChain, type Instruction, type Stage } from '../dockerfile/parse.js';
-import { parseCommands, programOf, type ShellCommand } from './rules.js';
+import { parseCommands, programOf, type ShellCommand } from './shell.js';
 import { tryParseReference, withTag, type ImageReference } from '../registry/reference.js';
+import { JRE_CAVEAT, type BaseCandidate, type BaseRule } from './base-candidate.js';
+import { joinTag, siblingImage, tagParts, type TagParts } from './image-tags.js';
+import { toolchainCandidate, type Toolchain } from './toolchains.js';
 
-export type BaseRule = 'base-slim' | 'base-alpine' | 'base-jre' | 'base-distroless' | 'base-scratch' | 'multi-stage';
-
-export interface BaseCandidate {
-  rule: BaseRule;
-  /** The suggested base image reference (`python:3.12-slim`, `scratch`, `gcr.io/distroless/static-debian12`). */
-  image: string;
-  /** One sentence: why it is smaller. */
-  why: string;
-  /** What may break with it; null when nothing in particular. */
-  caveat: string | null;
-  /** A short Dockerfile for multi-stage suggestions; null for a plain change of the FROM line. */
-  sketch: string | null;
-  /** False for `scratch`, which always exists and has no bytes; true when the registry must be asked. */
-  needsLookup: boolean;
-}
+export { BASE_RULES, type BaseCandidate, type BaseRule } from './base-candidate.js';
+export { javaVersion, siblingImage, tagParts, type TagParts } from './image-tags.js';
 
 /** Most packages an `apt-get install` may name for Alpine to be worth suggesting instead of Debian or Ubuntu. */
 export const FEW_PACKAGES = 3;
@@ -40,7 +31,6 @@ export const FEW_PACKAGES = 3;
 export const ALPINE_TAG = '3';
 
 type SlimPosition = 'before-distro' | 'after-distro';
-type Toolchain = 'go' | 'rust' | 'c' | 'maven' | 'gradle' | 'dotnet';
 
 interface Family {
   /** Where `slim` goes in the tag: `3.12-slim-bookworm` (before) or `20-bookworm-slim` (after); null: no slim variants. */
@@ -98,59 +88,6 @@ const LANGUAGES: Record<string, Family> = {
   gradle: { name: 'Java', slim: null, alpine: false, toolchain: 'gradle' }
 };
 
-const DISTROS = new Set([
-  'trixie', 'bookworm', 'bullseye', 'buster', 'stretch', 'jessie',
-  'noble', 'jammy', 'focal', 'bionic', 'xenial', 'ubi8', 'ubi9', 'centos7', 'al2', 'al2023'
-]);
-/** Tag parts that pick a flavour of the same version: JDK or JRE, PHP's SAPIs. */
-const FLAVOURS = new Set(['jdk', 'jre', 'cli', 'fpm', 'apache', 'zts']);
-const ALPINE_TOKEN = /^alpine(?:\d+(?:\.\d+)*)?$/;
-
-/** A tag taken apart: `3.12-slim-bookworm` → version 3.12, slim, distro bookworm. */
-export interface TagParts {
-  /** The leading version parts (`3.12`, `20`, `lts`, `1.16.2-otp-26`); empty for `latest` or a tag that starts with a flavour. */
-  version: string[];
-  flavour: string[];
-  slim: boolean;
-  alpine: boolean;
-  /** Distribution parts and what follows them (`bookworm`, `ubi9-minimal`). */
-  distro: string[];
-  windows: boolean;
-}
-
-export function tagParts(tag: string): TagParts {
-  const parts: TagParts = { version: [], flavour: [], slim: false, alpine: false, distro: [], windows: false };
-  let inVersion = true;
-  for (const token of tag.toLowerCase().split('-')) {
-    if (token === '') continue;
-    if (token === 'latest') {
-      inVersion = false;
-    } else if (token === 'slim') {
-      parts.slim = true;
-      inVersion = false;
-    } else if (ALPINE_TOKEN.test(token)) {
-      parts.alpine = true;
-      inVersion = false;
-    } else if (token.startsWith('windowsservercore') || token.startsWith('nanoserver')) {
-      parts.windows = true;
-      inVersion = false;
-    } else if (FLAVOURS.has(token)) {
-      parts.flavour.push(token);
-      inVersion = false;
-    } else if (DISTROS.has(token) || !inVersion) {
-      parts.distro.push(token);
-      inVersion = false;
-    } else {
-      parts.version.push(token);
-    }
-  }
-  return parts;
-}
-
-function joinTag(...parts: string[][]): string {
-  return parts.flat().join('-');
-}
-
 /** The language family of a repository (`library/python` → python), by its last path part; `dotnet/sdk` is .NET's SDK. */
 function familyOf(ref: ImageReference): { key: string; family: Family } | null {
   const parts = ref.repository.split('/');
@@ -161,15 +98,6 @@ function familyOf(ref: ImageReference): { key: string; family: Family } | null {
   const family = LANGUAGES[last];
   return family === undefined ? null : { key: last, family };
 }
-
-/** The same registry and namespace with another repository name: `127.0.0.1:5000/library/maven` → `127.0.0.1:5000/library/eclipse-temurin:21-jre`. */
-export function siblingImage(ref: ImageReference, name: string, tag: string): string {
-  const slash = ref.repository.lastIndexOf('/');
-  const repository = slash === -1 ? name : `${ref.repository.slice(0, slash)}/${name}`;
-  return withTag(`${ref.registry}/${repository}`, tag);
-}
-
-
 
 function instructionsOf(stages: readonly Stage[]): Instruction[] {
   return stages.flatMap((stage) => stage.instructions);
@@ -280,7 +208,6 @@ function variantCandidates(ref: ImageReference, family: Family, parts: TagParts,
 }
 
 const JRE_WHY = 'a JRE is enough to run the application; the JDK’s compiler and tools are only needed to build it';
-const JRE_CAVEAT = 'the JRE has no javac, jlink or jcmd: keep the JDK in a build stage if the image compiles or inspects Java at run time';
 
 function jreCandidates(ref: ImageReference, kind: 'temurin' | 'openjdk', parts: TagParts): BaseCandidate[] {
   const isJre = parts.flavour.includes('jre');
@@ -332,193 +259,4 @@ function distroCandidates(ref: ImageReference, name: 'debian' | 'ubuntu', parts:
     });
   }
   return out;
-}
-
-const CGO_OFF = /\bCGO_ENABLED(?:\s*=\s*|\s+)["']?0\b/;
-const CGO_ON = /\bCGO_ENABLED(?:\s*=\s*|\s+)["']?1\b/;
-
-function instructionText(instruction: Instruction): string {
-  return [instruction.args, ...instruction.heredocs].join('\n');
-}
-
-/** Whether what the stage builds is a static binary that runs on `scratch`. */
-function isStatic(toolchain: Toolchain, parts: TagParts, commands: readonly ShellCommand[], instructions: readonly Instruction[]): boolean {
-  const text = instructions
-    .filter((instruction) => ['RUN', 'ENV', 'ARG'].includes(instruction.keyword))
-    .map(instructionText)
-    .join('\n');
-  if (toolchain === 'go') {
-    if (CGO_OFF.test(text)) return true;
-    if (/-extldflags[= ]+["']?[^"'\n]*-static/.test(text)) return true;
-    // Without a C compiler (golang:*-alpine has none) cgo is off by default.
-    const addsCompiler = commands.some(
-      (command) => programOf(command) === 'apk' && command.words.some((word) => ['gcc', 'build-base', 'clang'].includes(word))
-    );
-    return parts.alpine && !addsCompiler && !CGO_ON.test(text);
-  }
-  if (toolchain === 'rust') return parts.alpine || /-unknown-linux-musl\b/.test(text);
-  if (toolchain === 'c') return commands.some((command) => command.words.includes('-static') || command.words.includes('-static-pie'));
-  return false;
-}
-
-/** `-o path` of the first `go build`, else null. */
-function goOutput(commands: readonly ShellCommand[]): string | null {
-  for (const command of commands) {
-    if (programOf(command) !== 'go' || command.words[1] !== 'build') continue;
-    const words = command.words;
-    for (let at = 2; at < words.length; at++) {
-      const word = words[at]!;
-      if (word === '-o' && words[at + 1] !== undefined) return words[at + 1]!;
-      if (word.startsWith('-o=')) return word.slice(3);
-    }
-  }
-  return null;
-}
-
-/** The Java version in a maven or gradle tag: `3.9-eclipse-temurin-21` → 21, `8.7-jdk17-alpine` → 17. */
-export function javaVersion(tag: string): string | null {
-  const match = /(?:temurin|openjdk|corretto|jdk|sapmachine|graalvm|zulu|semeru|liberica)-?(\d+)/.exec(tag);
-  return match === null ? null : match[1]!;
-}
-
-/** The .NET version of an SDK tag: `8.0`, `8.0-alpine` → 8.0. */
-function dotnetVersion(parts: TagParts): string | null {
-  const version = parts.version[0];
-  if (version === undefined) return null;
-  const match = /^(\d+\.\d+)/.exec(version);
-  return match === null ? null : match[1]!;
-}
-
-const DISTROLESS_STATIC = 'gcr.io/distroless/static-debian12';
-const DISTROLESS_BASE = 'gcr.io/distroless/base-debian12';
-const DISTROLESS_CC = 'gcr.io/distroless/cc-debian12';
-
-function toolchainCandidate(
-  ref: ImageReference,
-  toolchain: Toolchain,
-  parts: TagParts,
-  commands: readonly ShellCommand[],
-  instructions: readonly Instruction[]
-): BaseCandidate | null {
-  const base = ref.display;
-  const staticBinary = isStatic(toolchain, parts, commands, instructions);
-  const scratchCaveat = `scratch has no shell, CA certificates, time zones or users: copy in what the program needs (or use ${DISTROLESS_STATIC}, which has them)`;
-  const distrolessCaveat = 'distroless images have no shell or package manager: use the exec form of CMD/ENTRYPOINT, and the :debug tag to look inside';
-  const runtime = (image: string): { rule: BaseRule; needsLookup: boolean; caveat: string } =>
-    image === 'scratch'
-      ? { rule: 'base-scratch', needsLookup: false, caveat: scratchCaveat }
-      : { rule: 'base-distroless', needsLookup: true, caveat: distrolessCaveat };
-
-  switch (toolchain) {
-    case 'go': {
-      const output = goOutput(commands) ?? '/out/app';
-      const image = staticBinary ? 'scratch' : DISTROLESS_BASE;
-      const cgo = staticBinary ? 'CGO_ENABLED=0 ' : '';
-      return {
-        ...runtime(image),
-        image,
-        why: staticBinary
-          ? `the final image carries the Go toolchain of ${base}, which only compiling needs; the binary is static (CGO_ENABLED=0), so it runs on scratch`
-          : `the final image carries the Go toolchain of ${base}, which only compiling needs; build in one stage and run the binary on distroless (with CGO_ENABLED=0 it is static and runs on scratch)`,
-        sketch: [
-          `FROM ${base} AS build`,
-          'WORKDIR /src',
-          'COPY . .',
-          `RUN ${cgo}go build -o ${output} .`,
-          '',
-          `FROM ${image}`,
-          `COPY --from=build ${output} ${output}`,
-          `ENTRYPOINT ["${output}"]`
-        ].join('\n')
-      };
-    }
-    case 'rust': {
-      const image = staticBinary ? 'scratch' : DISTROLESS_CC;
-      return {
-        ...runtime(image),
-        image,
-        why: staticBinary
-          ? `the final image carries the Rust toolchain of ${base}, which only compiling needs; a musl binary is static, so it runs on scratch`
-          : `the final image carries the Rust toolchain of ${base}, which only compiling needs; build in one stage and run the binary on distroless/cc (libc and libgcc only)`,
-        sketch: [
-          `FROM ${base} AS build`,
-          'WORKDIR /src',
-          'COPY . .',
-          'RUN cargo build --release',
-          '',
-          `FROM ${image}`,
-          '# the binary is named after the package in Cargo.toml',
-          'COPY --from=build /src/target/release/app /app',
-          'ENTRYPOINT ["/app"]'
-        ].join('\n')
-      };
-    }
-    case 'c': {
-      const image = staticBinary ? 'scratch' : DISTROLESS_CC;
-      return {
-        ...runtime(image),
-        image,
-        why: staticBinary
-          ? `the final image carries the compilers of ${base}, which only building needs; a binary linked with -static runs on scratch`
-          : `the final image carries the compilers of ${base}, which only building needs; run the program on distroless/cc (libc and libstdc++ only), or link it with -static for scratch`,
-        sketch: [
-          `FROM ${base} AS build`,
-          'WORKDIR /src',
-          'COPY . .',
-          `RUN make${staticBinary ? ' LDFLAGS=-static' : ''}`,
-          '',
-          `FROM ${image}`,
-          'COPY --from=build /src/app /app',
-          'ENTRYPOINT ["/app"]'
-        ].join('\n')
-      };
-    }
-    case 'maven':
-    case 'gradle': {
-      const version = javaVersion(ref.tag ?? '');
-      const image = siblingImage(ref, 'eclipse-temurin', `${version ?? '21'}-jre`);
-      const build = toolchain === 'maven' ? 'RUN mvn -B package -DskipTests' : 'RUN gradle build -x test';
-      const jar = toolchain === 'maven' ? '/src/target/*.jar' : '/src/build/libs/*.jar';
-      return {
-        rule: 'multi-stage',
-        image,
-        why: `the final image carries ${toolchain === 'maven' ? 'Maven' : 'Gradle'}, a JDK and the dependency cache of ${base}, which only building needs; run the jar on a JRE`,
-        caveat: version === null ? `pick the JRE of the Java version you build with; ${JRE_CAVEAT}` : JRE_CAVEAT,
-        sketch: [
-          `FROM ${base} AS build`,
-          'WORKDIR /src',
-          'COPY . .',
-          build,
-          '',
-          `FROM ${image}`,
-          `COPY --from=build ${jar} /app/app.jar`,
-          'ENTRYPOINT ["java", "-jar", "/app/app.jar"]'
-        ].join('\n'),
-        needsLookup: true
-      };
-    }
-    case 'dotnet': {
-      const version = dotnetVersion(parts);
-      if (version === null) return null;
-      const image = siblingImage(ref, 'aspnet', version);
-      return {
-        rule: 'multi-stage',
-        image,
-        why: `the final image carries the .NET SDK of ${base}, which only building needs; run the published app on the ASP.NET Core runtime (or dotnet/runtime for console apps)`,
-        caveat: null,
-        sketch: [
-          `FROM ${base} AS build`,
-          'WORKDIR /src',
-          'COPY . .',
-          'RUN dotnet publish -c Release -o /out',
-          '',
-          `FROM ${image}`,
-          'WORKDIR /app',
-          'COPY --from=build /out .',
-          'ENTRYPOINT ["dotnet", "App.dll"]'
-        ].join('\n'),
-        needsLookup: true
-      };
-    }
-  }
 }
