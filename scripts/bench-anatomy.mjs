@@ -5,7 +5,7 @@
 // 2.0 with it on; peak RSS of the analysing process under 200 MB.
 //
 // Node cannot import the TypeScript sources directly (they import `.js` paths), so the
-// analysis entry (src/analyse/bench-entry.ts) is bundled with ncc into a temp folder first.
+// analysis entry (scripts/bench/anatomy-entry.ts) is bundled with ncc into a temp folder first.
 // Environment: BENCH_RUNS (default 3) runs of each measurement, the median counts;
 // BENCH_REBUILD=1 rebuilds the image.
 import { spawn, spawnSync } from 'node:child_process';
@@ -136,7 +136,7 @@ try {
   mkdirSync(bundleDir);
   // Type checking is `npm run build`'s job: transpile only, so the benchmark measures the code as it is.
   const ncc = join(root, 'node_modules/@vercel/ncc/dist/ncc/cli.js');
-  const entry = join(root, 'src/analyse/bench-entry.ts');
+  const entry = join(root, 'scripts/bench/anatomy-entry.ts');
   run(process.execPath, [ncc, 'build', entry, '-o', bundleDir, '--quiet', '--transpile-only', '--target', 'es2022'], {
     cwd: root,
     stdio: ['ignore', 'ignore', 'pipe']

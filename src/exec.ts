@@ -1,4 +1,5 @@
-import { execa } from 'execa';
+import type { Readable } from 'node:stream';
+import { execa, type Result } from 'execa';
 
 export interface ExecOptions {
   cwd?: string;
@@ -29,7 +30,7 @@ export type Exec = (file: string, args: readonly string[], options?: ExecOptions
 const SAFE_ENV = /^(PATH|HOME|USER|LANG|LC_[A-Z]+|TMPDIR|TZ|DOCKER_[A-Z_]+|BUILDKIT_[A-Z_]+|BUILDX_[A-Z_]+|XDG_[A-Z_]+|SSH_AUTH_SOCK|HTTPS?_PROXY|NO_PROXY|https?_proxy|no_proxy|GIT_[A-Z_]+)$/;
 
 /** Drops everything that could carry a secret (GITHUB_TOKEN, INPUT_GITHUB-TOKEN, ACTIONS_RUNTIME_TOKEN, ...). */
-export function safeEnvironment(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
+function safeEnvironment(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [key, value] of Object.entries(env)) {
     if (value !== undefined && SAFE_ENV.test(key) && !/TOKEN|SECRET|PASSWORD/i.test(key)) out[key] = value;
@@ -37,11 +38,36 @@ export function safeEnvironment(env: NodeJS.ProcessEnv = process.env): Record<st
   return out;
 }
 
+/** What a streamed command left once it exited: its exit code, its stderr, and why it did not run to the end. */
+export type StreamExit = Pick<ExecResult, 'exitCode' | 'stderr' | 'failure'>;
+
+/** A command whose stdout is read as it writes, never buffered (`docker save`). */
+export interface StreamingCommand {
+  stdout: Readable;
+  /** Stops the command: a reader that gives up early must, or the command blocks on a full pipe. */
+  kill(): void;
+  /** Settles when the command has exited; never rejects. */
+  exited: Promise<StreamExit>;
+}
+
+/** Starts a command with an argument array, stdin closed and stdout streamed; stderr is kept for the exit. */
+export type ExecStream = (file: string, args: readonly string[], options?: Pick<ExecOptions, 'cwd' | 'env' | 'cleanEnv'>) => StreamingCommand;
+
+/** The child's environment: with `cleanEnv` only the safe variables, else the inherited ones; `env` on top. */
+function environment(options: Pick<ExecOptions, 'env' | 'cleanEnv'>): { env: ExecOptions['env']; extendEnv: boolean } {
+  return { env: options.cleanEnv ? { ...safeEnvironment(), ...options.env } : options.env, extendEnv: !options.cleanEnv };
+}
+
+/** Why a command did not run to its own exit (not found, timed out, killed); null when it did. */
+function failureOf(result: Result): string | null {
+  const notStarted = result.failed && result.exitCode === undefined;
+  return notStarted || result.timedOut || result.isTerminated ? (result.shortMessage ?? 'command failed') : null;
+}
+
 export const exec: Exec = async (file, args, options = {}) => {
   const subprocess = execa(file, [...args], {
     cwd: options.cwd,
-    env: options.cleanEnv ? { ...safeEnvironment(), ...options.env } : options.env,
-    extendEnv: !options.cleanEnv,
+    ...environment(options),
     input: options.input,
     stdin: options.input === undefined ? 'ignore' : 'pipe',
     reject: false,
@@ -65,12 +91,30 @@ export const exec: Exec = async (file, args, options = {}) => {
     });
   }
   const result = await subprocess;
-  const notStarted = result.failed && result.exitCode === undefined;
   return {
     exitCode: result.exitCode ?? -1,
     stdout: String(result.stdout ?? ''),
     stderr: String(result.stderr ?? ''),
     all: String(result.all ?? ''),
-    failure: notStarted || result.timedOut || result.isTerminated ? (result.shortMessage ?? "command failed") : null
+    failure: failureOf(result)
+  };
+};
+
+export const execStream: ExecStream = (file, args, options = {}) => {
+  const subprocess = execa(file, [...args], {
+    cwd: options.cwd,
+    ...environment(options),
+    stdin: 'ignore',
+    stdout: 'pipe',
+    stderr: 'pipe',
+    buffer: { stdout: false, stderr: true },
+    reject: false
+  });
+  return {
+    stdout: subprocess.stdout,
+    kill: () => {
+      subprocess.kill();
+    },
+    exited: subprocess.then((result) => ({ exitCode: result.exitCode ?? -1, stderr: String(result.stderr ?? ''), failure: failureOf(result) }))
   };
 };

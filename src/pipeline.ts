@@ -103,8 +103,8 @@ export async function runPipeline(options: PipelineOptions, effects: PipelineEff
   const advice = new Map<string, Advice>();
   for (const measurement of head) {
     if (measurement.error || !measurement.size) continue;
-    const { target, anatomy } = measurement;
-    const result = await adviseImage({ root: options.root, target, anatomy, registry: effects.registry });
+    const { target, anatomy, dockerfile, dockerfileError } = measurement;
+    const result = await adviseImage({ root: options.root, target, dockerfile, dockerfileError, anatomy, registry: effects.registry });
     for (const problem of result.problems) effects.log.warning(problem);
     advice.set(target.name, result);
   }

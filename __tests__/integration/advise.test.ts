@@ -8,8 +8,9 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { rm } from 'node:fs/promises';
 import { adviseImage } from '../../src/advise/advise.js';
 import type { Target } from '../../src/discover/target.js';
+import { parseDockerfile } from '../../src/dockerfile/parse.js';
 import { createRegistryClient } from '../../src/registry/client.js';
-import { fetchManifest } from '../../src/registry/manifest.js';
+import { fetchManifest } from '../support/manifest.js';
 import type { Finding } from '../../src/model/report.js';
 import { makeBuildDir } from '../support/engine.js';
 import { startRegistry, type LocalRegistry } from '../support/registry.js';
@@ -66,7 +67,17 @@ function target(dockerfile: string, overrides: Partial<Target> = {}): Target {
 async function advise(dockerfileText: string, overrides: Partial<Target> = {}, files: Record<string, string> = {}) {
   const root = await makeBuildDir({ Dockerfile: dockerfileText, ...files });
   folders.push(root);
-  return adviseImage({ root, target: target('Dockerfile', overrides), anatomy: null, registry: createRegistryClient({ timeoutMs: 1500 }) });
+  const image = target('Dockerfile', overrides);
+  // As the measure stage parses it: with the build's args and target.
+  const dockerfile = parseDockerfile(dockerfileText, { buildArgs: image.buildArgs, target: image.target });
+  return adviseImage({
+    root,
+    target: image,
+    dockerfile,
+    dockerfileError: null,
+    anatomy: null,
+    registry: createRegistryClient({ timeoutMs: 1500 })
+  });
 }
 
 const byRule = (findings: Finding[], rule: string) => findings.find((finding) => finding.rule === rule);

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { analyseImage, type Anatomy } from '../../src/analyse/anatomy.js';
 import { layerOrigins } from '../../src/analyse/history.js';
 import { readImage, type ImageSource } from '../../src/analyse/source.js';
+import { parseDockerfile } from '../../src/dockerfile/parse.js';
 import { TEST_BASE, dockerJson, makeBuildDir } from '../support/engine.js';
 
 const MiB = 1024 * 1024;
@@ -31,7 +32,7 @@ RUN rm "/odd/q'uo\\"te" /hl-a
 
 async function anatomyOf(source: ImageSource, dockerfile: string): Promise<Anatomy> {
   const archive = await readImage(source, { estimateCompressed: true });
-  return analyseImage(archive, layerOrigins(archive.config, archive.layers.length, { text: dockerfile, target: null }));
+  return analyseImage(archive, layerOrigins(archive.config, archive.layers.length, parseDockerfile(dockerfile)));
 }
 
 /** What must not depend on how the image was read: everything but the compressed figures. */

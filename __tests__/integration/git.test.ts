@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { exec, type Exec, type ExecOptions } from '../../src/exec.js';
 import { UserError } from '../../src/errors.js';
-import { checkoutBase, isNullSha, repoRoot } from '../../src/compare/git.js';
+import { checkoutBase, repoRoot } from '../../src/compare/git.js';
 import { createRepoPair, git, type RepoPair } from '../support/git-fixture.js';
 
 const BASE_FILES = {
@@ -221,18 +221,5 @@ describe('repoRoot', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
-  });
-});
-
-describe('isNullSha', () => {
-  it.each([
-    ['0000000000000000000000000000000000000000', true],
-    ['000000000000000000000000000000000000000', false],
-    ['00000000000000000000000000000000000000000', false],
-    ['0000000000000000000000000000000000000001', false],
-    ['main', false],
-    ['', false]
-  ])('%p → %p', (ref, expected) => {
-    expect(isNullSha(ref)).toBe(expected);
   });
 });

@@ -9,10 +9,11 @@ import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ImageArchive, LayerEntry } from '../../src/analyse/model.js';
-import { binaryPath, displayPath } from '../../src/analyse/paths.js';
+import { displayPath } from '../../src/analyse/paths.js';
 import { readImage } from '../../src/analyse/source.js';
 import { exec } from '../../src/exec.js';
 import { TEST_BASE, dockerJson, makeBuildDir } from '../support/engine.js';
+import { binaryPath } from '../support/layers.js';
 
 const MiB = 1024 * 1024;
 const IMAGE = `footprint-test/read-archive:${process.pid}`;

@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { createRegistryClient } from '../../src/registry/client.js';
-import { fetchManifest } from '../../src/registry/manifest.js';
+import { fetchManifest } from '../support/manifest.js';
 import { startRegistry, type LocalRegistry } from '../support/registry.js';
 import {
   pushTestImages,

@@ -12,14 +12,8 @@ import { gzipSizeEstimator } from '../../src/analyse/compress.js';
 import { readImage } from '../../src/analyse/source.js';
 import { UserError } from '../../src/errors.js';
 import { exec } from '../../src/exec.js';
-import {
-  DOCKER_MANIFEST_V2,
-  OCI_MANIFEST_V1,
-  fetchManifest,
-  isLoopbackHost,
-  manifestUrl,
-  parseManifest
-} from '../../src/registry/manifest.js';
+import { DOCKER_MANIFEST_V2, OCI_MANIFEST } from '../../src/oci.js';
+import { fetchManifest, isLoopbackHost, manifestUrl, parseManifest } from '../support/manifest.js';
 import { TEST_BASE, TEST_FAT_BASE, makeBuildDir } from '../support/engine.js';
 import { startRegistry, type LocalRegistry } from '../support/registry.js';
 
@@ -192,7 +186,7 @@ describe('fetchManifest', () => {
     if (copied.exitCode !== 0) throw new Error(`skopeo copy failed (${copied.failure ?? `exit code ${copied.exitCode}`}): ${copied.all}`);
     const oci = await fetchManifest(registry.address, pushed.repository, 'oci');
     const docker = await fetchManifest(registry.address, pushed.repository, pushed.tag);
-    expect(oci.mediaType).toBe(OCI_MANIFEST_V1);
+    expect(oci.mediaType).toBe(OCI_MANIFEST);
     expect(oci.layers).toHaveLength(docker.layers.length);
     expect(oci.layers.every((layer) => layer.mediaType === 'application/vnd.oci.image.layer.v1.tar+gzip')).toBe(true);
   });
@@ -263,8 +257,8 @@ describe('parseManifest', () => {
 
   test('takes the media type from the body, else from Content-Type', () => {
     const body = { schemaVersion: 2, config, layers: [layer] };
-    expect(parseManifest(JSON.stringify({ ...body, mediaType: OCI_MANIFEST_V1 }), null, 'x')).toEqual({
-      mediaType: OCI_MANIFEST_V1,
+    expect(parseManifest(JSON.stringify({ ...body, mediaType: OCI_MANIFEST }), null, 'x')).toEqual({
+      mediaType: OCI_MANIFEST,
       config: { digest: config.digest, size: 56 },
       layers: [layer]
     });

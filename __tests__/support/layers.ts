@@ -4,7 +4,12 @@
  * Paths are written as text (UTF-8) and stored in the binary form the reader hands over.
  */
 import type { ImageArchive, ImageConfigJson, LayerContents, LayerEntry } from '../../src/analyse/model.js';
-import { binaryPath, normalisePath, OPAQUE_WHITEOUT, WHITEOUT_PREFIX } from '../../src/analyse/paths.js';
+import { normalisePath, OPAQUE_WHITEOUT, WHITEOUT_PREFIX } from '../../src/analyse/paths.js';
+
+/** A path given as text (UTF-8), in the binary form layer entries use (one char per byte). */
+export function binaryPath(text: string): string {
+  return Buffer.from(text, 'utf8').toString('latin1');
+}
 
 function entryPath(text: string): string {
   return binaryPath(normalisePath(text));

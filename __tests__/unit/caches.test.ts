@@ -2,9 +2,8 @@ import { describe, expect, test } from '@jest/globals';
 import { analyseImage } from '../../src/analyse/anatomy.js';
 import { CACHE_MIN_BYTES, cacheOf } from '../../src/analyse/caches.js';
 import type { LayerOrigin } from '../../src/analyse/history.js';
-import { binaryPath } from '../../src/analyse/paths.js';
 import type { CacheKind, LeftoverCache } from '../../src/model/report.js';
-import { dir, file, hardlink, image, layer, symlink, whiteout } from '../support/layers.js';
+import { binaryPath, dir, file, hardlink, image, layer, symlink, whiteout } from '../support/layers.js';
 
 describe('cacheOf', () => {
   test.each<[string, CacheKind, string]>([

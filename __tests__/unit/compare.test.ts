@@ -21,9 +21,10 @@ function target(name: string): Target {
 
 /** A measured image of `bytes`, or a failed one when bytes is null. */
 function measured(name: string, bytes: number | null): Measurement {
+  const common = { target: target(name), dockerfile: null, dockerfileError: null, anatomy: null, analysisError: null };
   return bytes === null
-    ? { target: target(name), size: null, anatomy: null, analysisError: null, error: { message: `build of ${name} failed`, logTail: 'exit 1' } }
-    : { target: target(name), size: { bytes, compressedBytes: null, dockerBytes: bytes }, anatomy: null, analysisError: null, error: null };
+    ? { ...common, size: null, error: { message: `build of ${name} failed`, logTail: 'exit 1' } }
+    : { ...common, size: { bytes, compressedBytes: null, dockerBytes: bytes }, error: null };
 }
 
 /** The parts of a result that matter, without repeating whole measurements. */

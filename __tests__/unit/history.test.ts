@@ -1,6 +1,7 @@
 import { describe, expect, test } from '@jest/globals';
 import { INSTRUCTION_MAX_CHARS, instructionOf, layerOrigins, type LayerOrigin } from '../../src/analyse/history.js';
 import type { ImageConfigJson } from '../../src/analyse/model.js';
+import { parseDockerfile } from '../../src/dockerfile/parse.js';
 
 type HistoryEntry = NonNullable<ImageConfigJson['history']>[number];
 
@@ -346,7 +347,7 @@ describe('layerOrigins', () => {
       [base('ADD rootfs /'), own(2, 'RUN ["/app/setup.sh", "--fast"]')]
     ]
   ])('%s', (_name, config, dockerfile, target, origins) => {
-    expect(layerOrigins(config, layers(config), { text: dockerfile, target })).toEqual(origins);
+    expect(layerOrigins(config, layers(config), parseDockerfile(dockerfile, { target }))).toEqual(origins);
   });
 
   test('without a Dockerfile every layer has its history instruction and nothing more', () => {
@@ -368,21 +369,33 @@ describe('layerOrigins', () => {
     ['fewer layers than history entries: aligned from the top', 1, [own(3, 'COPY a /a')]]
   ])('%s', (_name, count, origins) => {
     const config = history('RUN /bin/sh -c apk add x # buildkit', 'COPY a /a # buildkit');
-    expect(layerOrigins(config, count, { text: 'FROM alpine\nRUN apk add x\nCOPY a /a\n', target: null })).toEqual(origins);
+    expect(layerOrigins(config, count, parseDockerfile('FROM alpine\nRUN apk add x\nCOPY a /a\n'))).toEqual(origins);
   });
 
   test('no history at all: all unknown', () => {
-    expect(layerOrigins({}, 2, { text: 'FROM alpine\nRUN make\n', target: null })).toEqual([unknown(null), unknown(null)]);
+    expect(layerOrigins({}, 2, parseDockerfile('FROM alpine\nRUN make\n'))).toEqual([unknown(null), unknown(null)]);
   });
 
   test('long instructions are shortened', () => {
     const command = `echo ${'x'.repeat(300)}`;
-    const [, origin] = layerOrigins(history('ADD rootfs / # buildkit', `RUN /bin/sh -c ${command} # buildkit`), 2, {
-      text: `FROM alpine\nRUN ${command}\n`,
-      target: null
-    });
+    const [, origin] = layerOrigins(
+      history('ADD rootfs / # buildkit', `RUN /bin/sh -c ${command} # buildkit`),
+      2,
+      parseDockerfile(`FROM alpine\nRUN ${command}\n`)
+    );
     expect(origin!.instruction).toHaveLength(INSTRUCTION_MAX_CHARS);
     expect(origin!.instruction!.endsWith('…')).toBe(true);
     expect(origin!.line).toBe(2);
+  });
+  test("the build's args pick the stage a FROM names", () => {
+    const dockerfile = 'ARG FROM_STAGE=runtime\nFROM alpine AS build\nRUN make\nFROM alpine AS runtime\nCOPY x /x\nFROM ${FROM_STAGE}\nRUN echo hi\n';
+    const config = history('ADD rootfs / # buildkit', 'RUN /bin/sh -c make # buildkit', 'RUN /bin/sh -c echo hi # buildkit');
+    expect(layerOrigins(config, 3, parseDockerfile(dockerfile, { buildArgs: { FROM_STAGE: 'build' } }))).toEqual([
+      base('ADD rootfs /'),
+      own(3, 'RUN make'),
+      own(7, 'RUN echo hi')
+    ]);
+    // Without them the default stage is the wrong one: nothing is guessed.
+    expect(layerOrigins(config, 3, parseDockerfile(dockerfile))[1]).toEqual(unknown('RUN make'));
   });
 });

@@ -1,7 +1,6 @@
 import { describe, expect, test } from '@jest/globals';
 import {
   baseName,
-  binaryPath,
   displayPath,
   isWhiteout,
   normalisePath,
@@ -9,6 +8,7 @@ import {
   whiteoutTarget,
   type WhiteoutTarget
 } from '../../src/analyse/paths.js';
+import { binaryPath } from '../support/layers.js';
 
 /** Bytes written as a binary path, the form layer entries hold. */
 function raw(...bytes: number[]): string {

@@ -7,18 +7,10 @@ import { gzipSync } from 'node:zlib';
 import { execa } from 'execa';
 import { gzipSizeEstimator, type SizeEstimator } from '../../src/analyse/compress.js';
 import type { LayerEntry } from '../../src/analyse/model.js';
-import { binaryPath } from '../../src/analyse/paths.js';
-import {
-  LayerTarScanner,
-  parsePaxRecords,
-  readImageArchive,
-  sniffFormat,
-  toLayerEntry,
-  type ReadOptions,
-  type StreamFormat,
-  type TarHeader
-} from '../../src/analyse/read-archive.js';
+import { readImageArchive, sniffFormat, type ReadOptions, type StreamFormat } from '../../src/analyse/read-archive.js';
+import { LayerTarScanner, parsePaxRecords, toLayerEntry, type TarHeader } from '../../src/analyse/tar-scanner.js';
 import { UserError } from '../../src/errors.js';
+import type { ExecStream, StreamExit } from '../../src/exec.js';
 import { parseImageSource, readImage, type ImageSource } from '../../src/analyse/source.js';
 import {
   TAR_END,
@@ -39,6 +31,7 @@ import {
   type ArchiveFile,
   type Compression
 } from '../support/archives.js';
+import { binaryPath } from '../support/layers.js';
 
 const OFF: ReadOptions = { estimateCompressed: false };
 
@@ -722,5 +715,47 @@ describe('readImage from archive files', () => {
     } finally {
       await rm(folder, { recursive: true, force: true });
     }
+  });
+});
+
+describe('readImage from the daemon, with a stand-in for docker save', () => {
+  /** An ExecStream that "runs" docker save: writes `output`, then exits as told; records what it was asked. */
+  function fakeDocker(output: Buffer, exit: StreamExit) {
+    const calls: Array<{ file: string; args: readonly string[]; cleanEnv: boolean | undefined }> = [];
+    let killed = false;
+    const execStream: ExecStream = (file, args, options) => {
+      calls.push({ file, args, cleanEnv: options?.cleanEnv });
+      const stdout = chunked(output);
+      return {
+        stdout,
+        kill: () => {
+          killed = true;
+          stdout.destroy();
+        },
+        exited: new Promise((resolve) => setImmediate(() => resolve(exit)))
+      };
+    };
+    return { execStream, calls, wasKilled: () => killed };
+  }
+
+  test('reads what docker save writes, with a token-free environment', async () => {
+    const docker = fakeDocker(await legacyArchive([await sampleLayer()]), { exitCode: 0, stderr: '', failure: null });
+    const archive = await readImage({ kind: 'daemon', ref: 'app:1' }, { ...OFF, execStream: docker.execStream });
+    expect(archive.layers[0]?.entries).toEqual(SAMPLE_ENTRIES);
+    expect(docker.calls).toEqual([{ file: 'docker', args: ['save', '--', 'app:1'], cleanEnv: true }]);
+  });
+
+  test("docker's own message wins when it fails", async () => {
+    const docker = fakeDocker(Buffer.alloc(0), { exitCode: 1, stderr: 'Error response from daemon: No such image: app:1\n', failure: null });
+    await expect(readImage({ kind: 'daemon', ref: 'app:1' }, { ...OFF, execStream: docker.execStream })).rejects.toThrow(
+      'docker save app:1 failed (exit code 1): Error response from daemon: No such image: app:1'
+    );
+  });
+
+  test('a docker that cannot be started', async () => {
+    const docker = fakeDocker(Buffer.alloc(0), { exitCode: -1, stderr: '', failure: 'Command failed with ENOENT: docker save -- app:1' });
+    await expect(readImage({ kind: 'daemon', ref: 'app:1' }, { ...OFF, execStream: docker.execStream })).rejects.toThrow(
+      'docker save app:1 could not run: Command failed with ENOENT'
+    );
   });
 });

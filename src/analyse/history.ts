@@ -1,6 +1,6 @@
 /**
  * Which Dockerfile line made each layer: the image config's `history` read
- * against the parsed Dockerfile. Pure: text in, one `LayerOrigin` per layer out.
+ * against the parsed Dockerfile. Pure: config and Dockerfile in, one `LayerOrigin` per layer out.
  *
  * Matching runs from the top of the image down. The final stage's layer-making
  * instructions (RUN, COPY, ADD, WORKDIR; a final stage `FROM <earlier stage>`
@@ -11,7 +11,8 @@
  * does not match, matching stops: the layers from there down are unknown
  * rather than guessed.
  */
-import { finalChain, parseDockerfile, type Instruction } from '../dockerfile/parse.js';
+import { KEYWORDS, LAYER_KEYWORDS } from '../dockerfile/keywords.js';
+import { finalChain, type Instruction, type ParsedDockerfile } from '../dockerfile/parse.js';
 import type { ImageConfigJson } from './model.js';
 
 export interface LayerOrigin {
@@ -30,11 +31,6 @@ const BUILDKIT_SUFFIX = '# buildkit';
 /** The classic builder's metadata and COPY/ADD entries: `<shell> #(nop) INSTR …` (the shell is SHELL's, `/bin/sh -c` by default). */
 const CLASSIC_NOP = /^[^#]*?\s#\(nop\)\s+/;
 const DEFAULT_SHELL = '/bin/sh -c ';
-const LAYER_KEYWORDS = new Set(['RUN', 'COPY', 'ADD', 'WORKDIR']);
-const KEYWORDS = new Set([
-  'ADD', 'ARG', 'CMD', 'COPY', 'ENTRYPOINT', 'ENV', 'EXPOSE', 'FROM', 'HEALTHCHECK', 'LABEL',
-  'MAINTAINER', 'ONBUILD', 'RUN', 'SHELL', 'STOPSIGNAL', 'USER', 'VOLUME', 'WORKDIR'
-]);
 /** A command run through a shell other than `/bin/sh -c` (SHELL instruction, Windows). */
 const SHELL_RUN = /^(?:\S*\/)?(?:sh|bash|dash|ash|zsh|ksh)\s+(?:\S+\s+)*?-c\s|^cmd\s+\/S\s+\/C\s|^(?:powershell|pwsh)\s+(?:\S+\s+)*?-Command\s/i;
 /** A heredoc opener: `<<EOF`, `<<-EOF`, `<<"EOF"`, `<<'EOF'`. */
@@ -208,13 +204,11 @@ function stepOf(instruction: Instruction, escape: string): DockerfileStep {
 }
 
 /**
- * The layer-making steps of the target stage (the last one when target is null),
- * preceded by those of the stages it is built FROM; null when the target is not found.
+ * The layer-making steps of the built stage, preceded by those of the stages it
+ * is built FROM; null when it is not known which stage was built.
  */
-function stepsOf(text: string, target: string | null): DockerfileStep[] | null {
-  const dockerfile = parseDockerfile(text, { target });
-  if (dockerfile.final === null) return null;
-  if (target !== null && !dockerfile.stages.some((stage) => stage.name === target.toLowerCase())) return null;
+function stepsOf(dockerfile: ParsedDockerfile): DockerfileStep[] | null {
+  if (dockerfile.final === null || dockerfile.targetMissing) return null;
   return finalChain(dockerfile).flatMap((stage) =>
     stage.instructions.filter((instruction) => LAYER_KEYWORDS.has(instruction.keyword)).map((instruction) => stepOf(instruction, dockerfile.escape))
   );
@@ -293,14 +287,11 @@ function historyLayers(config: ImageConfigJson, layerCount: number): HistoryLaye
 
 /**
  * One origin per layer (bottom to top): which Dockerfile line made it and whether
- * it belongs to the base image. With no Dockerfile (an image given by reference),
+ * it belongs to the base image. `dockerfile` is the one the image was built from,
+ * parsed with the build's args and target. With none (an image given by reference),
  * every layer has its history instruction and nothing else is known.
  */
-export function layerOrigins(
-  config: ImageConfigJson,
-  layerCount: number,
-  dockerfile: { text: string; target: string | null } | null
-): LayerOrigin[] {
+export function layerOrigins(config: ImageConfigJson, layerCount: number, dockerfile: ParsedDockerfile | null): LayerOrigin[] {
   const entries = historyLayers(config, layerCount);
   const origins: LayerOrigin[] = Array.from({ length: layerCount }, () => ({ fromBase: null, instruction: null, line: null }));
   for (const entry of entries) {
@@ -308,14 +299,7 @@ export function layerOrigins(
     const text = collapse(entry.parsed.keyword === null ? entry.parsed.body : `${entry.parsed.keyword} ${entry.parsed.body}`);
     origins[entry.layer] = { fromBase: null, instruction: text === '' ? null : shorten(text), line: null };
   }
-  if (dockerfile === null) return origins;
-
-  let steps: DockerfileStep[] | null;
-  try {
-    steps = stepsOf(dockerfile.text, dockerfile.target);
-  } catch {
-    steps = null;
-  }
+  const steps = dockerfile === null ? null : stepsOf(dockerfile);
   if (steps === null) return origins;
 
   let next = steps.length - 1;

@@ -142,8 +142,3 @@ export function displayPath(path: string): string {
   }
   return out;
 }
-
-/** A path given as text (UTF-8), in the binary form layer entries use: for tests and lookups by name. */
-export function binaryPath(text: string): string {
-  return Buffer.from(text, 'utf8').toString('latin1');
-}

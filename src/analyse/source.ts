@@ -7,9 +7,8 @@
  */
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { execa } from 'execa';
 import { UserError, messageOf } from '../errors.js';
-import { safeEnvironment } from '../exec.js';
+import { execStream, type ExecStream } from '../exec.js';
 import type { ImageArchive } from './model.js';
 import { readImageArchive, type ReadOptions } from './read-archive.js';
 
@@ -38,14 +37,16 @@ export function parseImageSource(ref: string): ImageSource {
   return { kind: 'daemon', ref };
 }
 
-/** How a source is written back as a reference, for messages. */
-export function describeSource(source: ImageSource): string {
-  return source.kind === 'daemon' ? source.ref : `${source.kind}:${source.path}`;
+export interface ReadImageOptions extends ReadOptions {
+  /** The docker command; default `docker` on PATH. */
+  docker?: string;
+  /** Runs `docker save`; default the real one (tests may pass their own). */
+  execStream?: ExecStream;
 }
 
 /** Reads the image from its source, streaming: the image is never written to disk or held in memory. */
-export async function readImage(source: ImageSource, options: ReadOptions & { docker?: string }): Promise<ImageArchive> {
-  if (source.kind === 'daemon') return readFromDaemon(source.ref, options.docker ?? 'docker', options);
+export async function readImage(source: ImageSource, options: ReadImageOptions): Promise<ImageArchive> {
+  if (source.kind === 'daemon') return readFromDaemon(source.ref, options);
   return readFromFile(source, options);
 }
 
@@ -80,16 +81,9 @@ function lastLines(text: string, count: number): string {
  * less); when the reader fails first, docker is stopped and the reader's error
  * is reported.
  */
-async function readFromDaemon(ref: string, docker: string, options: ReadOptions): Promise<ImageArchive> {
-  const child = execa(docker, ['save', '--', ref], {
-    env: safeEnvironment(),
-    extendEnv: false,
-    stdin: 'ignore',
-    stdout: 'pipe',
-    stderr: 'pipe',
-    buffer: { stdout: false, stderr: true },
-    reject: false
-  });
+async function readFromDaemon(ref: string, options: ReadImageOptions): Promise<ImageArchive> {
+  // A clean environment: no token of the action's reaches docker.
+  const child = (options.execStream ?? execStream)(options.docker ?? 'docker', ['save', '--', ref], { cleanEnv: true });
   let archive: ImageArchive | null = null;
   let readError: unknown = null;
   let stoppedByUs = false;
@@ -103,14 +97,13 @@ async function readFromDaemon(ref: string, docker: string, options: ReadOptions)
       child.kill();
     }
   }
-  const result = await child;
+  const exit = await child.exited;
   const command = `docker save ${ref}`;
-  if (result.exitCode === undefined && result.failed && !stoppedByUs) {
-    throw new Error(`${command} could not run: ${result.shortMessage ?? messageOf(result)}`);
-  }
-  if (result.exitCode !== 0 && !stoppedByUs) {
-    const stderr = lastLines(String(result.stderr ?? ''), STDERR_LINES);
-    throw new Error(`${command} failed (exit code ${result.exitCode ?? 'none'}): ${stderr || 'no message'}`);
+  // Not started, or ended by a signal: it never reached an exit code of its own.
+  if (exit.failure !== null && exit.exitCode === -1 && !stoppedByUs) throw new Error(`${command} could not run: ${exit.failure}`);
+  if (exit.exitCode !== 0 && !stoppedByUs) {
+    const stderr = lastLines(exit.stderr, STDERR_LINES);
+    throw new Error(`${command} failed (exit code ${exit.exitCode === -1 ? 'none' : exit.exitCode}): ${stderr || 'no message'}`);
   }
   if (readError !== null) throw new Error(`${command}: ${messageOf(readError)}`);
   if (archive === null) throw new Error(`${command}: no image was read`);

@@ -8,6 +8,7 @@ import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Exec, ExecResult } from '../exec.js';
+import { SHA256_DIGEST } from '../oci.js';
 import { lastErrorLine } from './log.js';
 
 export type Builder = 'buildx' | 'docker build';
@@ -110,7 +111,7 @@ async function missingInput(request: BuildRequest): Promise<string | null> {
 
 async function readImageId(iidfile: string): Promise<string | null> {
   const id = (await readFile(iidfile, 'utf8').catch(() => '')).trim();
-  return /^sha256:[0-9a-f]{64}$/.test(id) ? id : null;
+  return SHA256_DIGEST.test(id) ? id : null;
 }
 
 export async function createDockerEngine(options: { exec: Exec; docker?: string }): Promise<Engine> {

@@ -16,13 +16,6 @@ export interface BaseCheckout {
   dispose(): Promise<void>;
 }
 
-const NULL_SHA = /^0{40}$/;
-
-/** A push that creates a branch reports `before` as 40 zeros: there is no base to compare with. */
-export function isNullSha(ref: string): boolean {
-  return NULL_SHA.test(ref);
-}
-
 // Credentials that actions/checkout configured live in .git/config, so a clean
 // environment still fetches; no prompt may ever wait for a terminal.
 const GIT_ENV = { GIT_TERMINAL_PROMPT: '0' };

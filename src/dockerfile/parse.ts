@@ -7,6 +7,7 @@
  */
 import { DockerfileParser, type Instruction as AstInstruction } from 'dockerfile-ast';
 import { messageOf } from '../errors.js';
+import { KEYWORDS } from './keywords.js';
 
 export interface Mount {
   /** `cache`, `tmpfs`, `bind` (the default), `secret`, `ssh`. */
@@ -67,6 +68,8 @@ export interface ParsedDockerfile {
   stages: Stage[];
   /** The stage that is built: the `target` one, else the last; null when there is none. */
   final: Stage | null;
+  /** True when the build target names no stage: `final` is then the last stage, a guess. */
+  targetMissing: boolean;
   problems: DockerfileProblem[];
   /** The escape character (`\\` unless a `# escape=` directive says otherwise). */
   escape: string;
@@ -78,11 +81,6 @@ export interface ParseOptions {
   /** The stage to build (`--target`); the last one when null. */
   target?: string | null;
 }
-
-const KEYWORDS = new Set([
-  'ADD', 'ARG', 'CMD', 'COPY', 'ENTRYPOINT', 'ENV', 'EXPOSE', 'FROM', 'HEALTHCHECK', 'LABEL',
-  'MAINTAINER', 'ONBUILD', 'RUN', 'SHELL', 'STOPSIGNAL', 'USER', 'VOLUME', 'WORKDIR'
-]);
 
 /** Arguments BuildKit defines for every FROM without an ARG: left as written when unset. */
 const AUTOMATIC_ARGS = new Set([
@@ -223,7 +221,13 @@ export function parseDockerfile(text: string, options: ParseOptions = {}): Parse
     nodes = parsed.getInstructions();
     escape = parsed.getEscapeCharacter();
   } catch (error) {
-    return { stages, final: null, problems: [{ line: 1, message: `the Dockerfile could not be parsed: ${messageOf(error)}` }], escape };
+    return {
+      stages,
+      final: null,
+      targetMissing: false,
+      problems: [{ line: 1, message: `the Dockerfile could not be parsed: ${messageOf(error)}` }],
+      escape
+    };
   }
 
   const args = new Map<string, string | null>();
@@ -260,19 +264,21 @@ export function parseDockerfile(text: string, options: ParseOptions = {}): Parse
 
   if (stages.length === 0) {
     problems.push({ line: 1, message: 'no FROM instruction: the Dockerfile names no base image' });
-    return { stages, final: null, problems, escape };
+    return { stages, final: null, targetMissing: false, problems, escape };
   }
   let final = stages.at(-1)!;
+  let targetMissing = false;
   const target = options.target?.trim().toLowerCase();
   if (target) {
     const named = stages.find((stage) => stage.name === target);
     if (named === undefined) {
+      targetMissing = true;
       problems.push({ line: final.from.line, message: `no stage named "${options.target}" (the build target); advising on the last stage` });
     } else {
       final = named;
     }
   }
-  return { stages, final, problems, escape };
+  return { stages, final, targetMissing, problems, escape };
 }
 
 function unquote(text: string): string {

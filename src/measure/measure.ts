@@ -8,6 +8,7 @@ import type { Engine } from '../build/engine.js';
 import { imageTag } from '../build/engine.js';
 import { logTail } from '../build/log.js';
 import type { Target } from '../discover/target.js';
+import { parseDockerfile, type ParsedDockerfile } from '../dockerfile/parse.js';
 import { messageOf } from '../errors.js';
 import type { Measurement } from './measurement.js';
 
@@ -37,6 +38,9 @@ export interface MeasureOptions {
   hooks?: MeasureHooks;
 }
 
+/** A measurement without the Dockerfile, which is read once per target before anything else. */
+type Measured = Omit<Measurement, 'dockerfile' | 'dockerfileError'>;
+
 /**
  * Builds (or, for an image given by reference, only reads) each target in turn,
  * measures and analyses it, and removes the action's own tag again. One target
@@ -48,16 +52,23 @@ export async function measureTargets(options: MeasureOptions): Promise<Measureme
   for (const [i, target] of targets.entries()) {
     hooks.onStart?.({ side, target, index: i + 1, total: targets.length });
     const started = performance.now();
-    const measurement = await measureOne(options, target, (line) => hooks.onLine?.({ side, target, line }));
+    const dockerfile = await readDockerfile(options.root, target);
+    const measured = await measureOne(options, target, dockerfile.dockerfile, (line) => hooks.onLine?.({ side, target, line }));
+    const measurement: Measurement = { ...measured, ...dockerfile };
     measurements.push(measurement);
     hooks.onDone?.({ side, target, measurement, seconds: (performance.now() - started) / 1000 });
   }
   return measurements;
 }
 
-async function measureOne(options: MeasureOptions, target: Target, onLine: (line: string) => void): Promise<Measurement> {
+async function measureOne(
+  options: MeasureOptions,
+  target: Target,
+  dockerfile: ParsedDockerfile | null,
+  onLine: (line: string) => void
+): Promise<Measured> {
   const { engine, root, side, runId } = options;
-  if (target.image) return measureGiven(options, target);
+  if (target.image) return measureGiven(options, target, dockerfile);
   if (!target.dockerfile || target.context === null) {
     return failed(target, 'no Dockerfile to build and no image given', '');
   }
@@ -79,23 +90,23 @@ async function measureOne(options: MeasureOptions, target: Target, onLine: (line
     } catch (error) {
       return failed(target, `built, but could not be measured: ${messageOf(error)}`, logTail(result.log));
     }
-    return await analyse(options, target, { kind: 'daemon', ref: tag }, dockerBytes);
+    return await analyse(options, target, dockerfile, { kind: 'daemon', ref: tag }, dockerBytes);
   } finally {
     await engine.remove([tag]);
   }
 }
 
 /** An image an earlier step built: read from the daemon or from an archive file, never built or removed. */
-async function measureGiven(options: MeasureOptions, target: Target): Promise<Measurement> {
+async function measureGiven(options: MeasureOptions, target: Target, dockerfile: ParsedDockerfile | null): Promise<Measured> {
   const source = parseImageSource(target.image as string);
   if (source.kind !== 'daemon') {
     // An archive has no docker figure, and the anatomy is the only measurement there is.
-    const measurement = await analyse(options, target, source, null);
+    const measurement = await analyse(options, target, dockerfile, source, null);
     return measurement.anatomy ? measurement : failed(target, `image ${target.image} could not be read: ${measurement.analysisError}`, '');
   }
   try {
     const { bytes } = await options.engine.inspect(source.ref);
-    return await analyse(options, target, source, bytes);
+    return await analyse(options, target, dockerfile, source, bytes);
   } catch (error) {
     return failed(target, `image ${target.image} could not be read: ${messageOf(error)}`, '');
   }
@@ -105,11 +116,16 @@ async function measureGiven(options: MeasureOptions, target: Target): Promise<Me
  * Reads the image layer by layer and works out its anatomy. When the image cannot be
  * read that way but docker measured it, the docker figure still stands, with the reason.
  */
-async function analyse(options: MeasureOptions, target: Target, source: ImageSource, dockerBytes: number | null): Promise<Measurement> {
+async function analyse(
+  options: MeasureOptions,
+  target: Target,
+  dockerfile: ParsedDockerfile | null,
+  source: ImageSource,
+  dockerBytes: number | null
+): Promise<Measured> {
   const read = options.readImage ?? readImage;
   try {
     const archive = await read(source, { estimateCompressed: options.estimateCompressed });
-    const dockerfile = await dockerfileText(options.root, target);
     const anatomy = analyseImage(archive, layerOrigins(archive.config, archive.layers.length, dockerfile));
     return {
       target,
@@ -124,16 +140,21 @@ async function analyse(options: MeasureOptions, target: Target, source: ImageSou
   }
 }
 
-/** The Dockerfile the image was built from, for matching layers to lines; null when there is none to read. */
-async function dockerfileText(root: string, target: Target): Promise<{ text: string; target: string | null } | null> {
-  if (!target.dockerfile) return null;
+/**
+ * The target's Dockerfile, parsed with the build's args and target, for matching layers
+ * to lines and for the advice. Read here because the base side's checkout is removed after.
+ */
+async function readDockerfile(root: string, target: Target): Promise<Pick<Measurement, 'dockerfile' | 'dockerfileError'>> {
+  if (!target.dockerfile) return { dockerfile: null, dockerfileError: null };
+  let text: string;
   try {
-    return { text: await readFile(resolve(root, target.dockerfile), 'utf8'), target: target.target };
-  } catch {
-    return null;
+    text = await readFile(resolve(root, target.dockerfile), 'utf8');
+  } catch (error) {
+    return { dockerfile: null, dockerfileError: messageOf(error) };
   }
+  return { dockerfile: parseDockerfile(text, { buildArgs: target.buildArgs, target: target.target }), dockerfileError: null };
 }
 
-function failed(target: Target, message: string, logTail: string): Measurement {
+function failed(target: Target, message: string, logTail: string): Measured {
   return { target, size: null, anatomy: null, analysisError: null, error: { message, logTail } };
 }

@@ -1,10 +1,18 @@
 import type { Anatomy } from '../analyse/anatomy.js';
 import type { Target } from '../discover/target.js';
+import type { ParsedDockerfile } from '../dockerfile/parse.js';
 import type { SizeFigures } from '../model/report.js';
 
 /** What build + measure + analyse produced for one target on one side (the PR or the base branch). */
 export interface Measurement {
   target: Target;
+  /**
+   * The target's Dockerfile, read and parsed once with the build's args and target: the
+   * history matcher and the advice both use it. Null when there is none or it could not be read.
+   */
+  dockerfile: ParsedDockerfile | null;
+  /** Why the Dockerfile could not be read; null when it was read, or there is none. */
+  dockerfileError: string | null;
   /** Null when the build or the measurement failed. */
   size: SizeFigures | null;
   /** Layers, waste and caches; null when the image could not be read layer by layer. */

@@ -15,6 +15,7 @@
  *   method throws: what cannot be asked is null, with the reason logged.
  */
 import { messageOf } from '../errors.js';
+import { DOCKER_MANIFEST_LIST, DOCKER_MANIFEST_V2, IMAGE_MEDIA_TYPES, INDEX_MEDIA_TYPES, OCI_INDEX, OCI_MANIFEST } from '../oci.js';
 import { isLoopback, parsePlatform, parseReference, platformMatches, type ImageReference, type Platform } from './reference.js';
 
 export interface RegistryClient {
@@ -37,13 +38,7 @@ const DEFAULT_TIMEOUT_MS = 5_000;
 const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
 const MAX_TOKEN_BYTES = 64 * 1024;
 
-const DOCKER_MANIFEST_V2 = 'application/vnd.docker.distribution.manifest.v2+json';
-const DOCKER_MANIFEST_LIST = 'application/vnd.docker.distribution.manifest.list.v2+json';
-const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
-const OCI_INDEX = 'application/vnd.oci.image.index.v1+json';
 const ACCEPT = [OCI_INDEX, DOCKER_MANIFEST_LIST, DOCKER_MANIFEST_V2, OCI_MANIFEST].join(', ');
-const INDEX_TYPES = new Set([OCI_INDEX, DOCKER_MANIFEST_LIST]);
-const IMAGE_TYPES = new Set([DOCKER_MANIFEST_V2, OCI_MANIFEST]);
 
 export interface BearerChallenge {
   realm: string;
@@ -271,7 +266,7 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
   }
 
   function isIndex(found: { mediaType: string; body: unknown | null }): boolean {
-    if (INDEX_TYPES.has(found.mediaType)) return true;
+    if (INDEX_MEDIA_TYPES.has(found.mediaType)) return true;
     return found.body !== null && Array.isArray((found.body as { manifests?: unknown }).manifests);
   }
 
@@ -292,7 +287,7 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
     // HEAD is enough unless the tag is an index, whose platforms only a GET shows.
     const first = await (earlierGet(image, reference) ?? cachedRequest('HEAD', image, reference));
     if (first.kind !== 'found') return first.kind === 'missing' ? false : null;
-    if (!isIndex(first) && (first.body !== null || IMAGE_TYPES.has(first.mediaType))) return true;
+    if (!isIndex(first) && (first.body !== null || IMAGE_MEDIA_TYPES.has(first.mediaType))) return true;
     const full = first.body !== null ? first : await cachedRequest('GET', image, reference);
     if (full.kind !== 'found') return full.kind === 'missing' ? false : null;
     if (!isIndex(full)) return true;

@@ -5,6 +5,7 @@
  * registry. Pure functions, no I/O.
  */
 import { UserError } from '../errors.js';
+import { DIGEST, SHA256_DIGEST } from '../oci.js';
 
 export interface ImageReference {
   /** The registry's host (and port) to speak the HTTP API to: `registry-1.docker.io` for Docker Hub. */
@@ -31,8 +32,8 @@ const DOMAIN_COMPONENT = '(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])';
 const DOMAIN = new RegExp(`^(?:${DOMAIN_COMPONENT}(?:\\.${DOMAIN_COMPONENT})*|\\[[0-9a-fA-F:.]+\\])(?::[0-9]{1,5})?$`);
 const PATH_COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
 const TAG = /^[\w][\w.-]{0,127}$/;
-const DIGEST = /^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]{32,}$/;
-const SHA256 = /^sha256:[a-f0-9]{64}$/;
+/** distribution/reference wants more of a digest than the image spec: at least 32 encoded characters. */
+const MIN_DIGEST_ENCODED = 32;
 
 /** Parses an image reference; throws a UserError naming the reference when it is not valid. */
 export function parseReference(ref: string): ImageReference {
@@ -46,8 +47,9 @@ export function parseReference(ref: string): ImageReference {
   if (at >= 0) {
     digest = rest.slice(at + 1);
     rest = rest.slice(0, at);
-    if (!DIGEST.test(digest)) throw invalid(`"${digest}" is not a digest (algorithm:hex, such as sha256:...)`);
-    if (digest.startsWith('sha256:') && !SHA256.test(digest)) throw invalid('a sha256 digest has 64 lowercase hex digits');
+    const encoded = DIGEST.exec(digest)?.[2];
+    if (encoded === undefined || encoded.length < MIN_DIGEST_ENCODED) throw invalid(`"${digest}" is not a digest (algorithm:hex, such as sha256:...)`);
+    if (digest.startsWith('sha256:') && !SHA256_DIGEST.test(digest)) throw invalid('a sha256 digest has 64 lowercase hex digits');
   }
 
   let tag: string | null = null;

@@ -10,13 +10,13 @@
  * uncompressed bytes, estimated gzip bytes (null with --no-compress), and the
  * process's peak resident set size.
  */
-import { messageOf } from '../errors.js';
-import { readImage } from './source.js';
+import { readImage } from '../../src/analyse/source.js';
+import { messageOf } from '../../src/errors.js';
 
 async function main(args: string[]): Promise<void> {
   const ref = args.find((arg) => !arg.startsWith('--'));
   const unknown = args.filter((arg) => arg.startsWith('--') && arg !== '--no-compress');
-  if (ref === undefined || unknown.length > 0) throw new Error('usage: bench-entry IMAGE [--no-compress]');
+  if (ref === undefined || unknown.length > 0) throw new Error('usage: anatomy-entry IMAGE [--no-compress]');
   const estimateCompressed = !args.includes('--no-compress');
 
   const started = performance.now();

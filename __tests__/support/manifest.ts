@@ -1,20 +1,17 @@
 /**
- * Reads one image manifest from a registry through the Registry HTTP API v2
- * (the OCI distribution spec): the layer blobs' digests and sizes, i.e. what
- * the registry stores and `docker pull` transfers.
+ * The tests' own manifest reader, an oracle for the registry client: reads one
+ * image manifest from a registry through the Registry HTTP API v2 (the OCI
+ * distribution spec): the layer blobs' digests and sizes, i.e. what the
+ * registry stores and `docker pull` transfers.
  *
  * Talks plain HTTP to loopback registries (localhost, 127.0.0.0/8, ::1), as
  * Docker does, and HTTPS to every other. Sends no credentials of any kind.
  */
-import { UserError } from '../errors.js';
-
-export const DOCKER_MANIFEST_V2 = 'application/vnd.docker.distribution.manifest.v2+json';
-export const OCI_MANIFEST_V1 = 'application/vnd.oci.image.manifest.v1+json';
-const DOCKER_MANIFEST_LIST = 'application/vnd.docker.distribution.manifest.list.v2+json';
-const OCI_INDEX_V1 = 'application/vnd.oci.image.index.v1+json';
+import { UserError } from '../../src/errors.js';
+import { DIGEST, DOCKER_MANIFEST_LIST, DOCKER_MANIFEST_V2, OCI_INDEX, OCI_MANIFEST } from '../../src/oci.js';
 
 /** The manifest types this reader understands, sent as `Accept` by default. */
-export const MANIFEST_MEDIA_TYPES: readonly string[] = [DOCKER_MANIFEST_V2, OCI_MANIFEST_V1];
+const MANIFEST_MEDIA_TYPES: readonly string[] = [DOCKER_MANIFEST_V2, OCI_MANIFEST];
 
 /** The registry's own limit on a manifest's size (distribution: 4 MiB). */
 const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
@@ -45,7 +42,6 @@ const REGISTRY = /^(?:\[[0-9a-fA-F:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9]
 // The distribution spec's grammar for repository names, tags and digests.
 const REPOSITORY = /^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*)*$/;
 const TAG = /^[\w][\w.-]{0,127}$/;
-const DIGEST = /^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/;
 
 /** Whether a registry host is on the loopback interface, where Docker uses plain HTTP. */
 export function isLoopbackHost(hostname: string): boolean {
@@ -81,7 +77,7 @@ export function parseManifest(text: string, contentType: string | null, where: s
   const manifest = body as Record<string, unknown>;
   const headerType = contentType?.split(';')[0]?.trim() || null;
   const mediaType = typeof manifest.mediaType === 'string' ? manifest.mediaType : headerType;
-  if (mediaType === DOCKER_MANIFEST_LIST || mediaType === OCI_INDEX_V1 || Array.isArray(manifest.manifests)) {
+  if (mediaType === DOCKER_MANIFEST_LIST || mediaType === OCI_INDEX || Array.isArray(manifest.manifests)) {
     throw new Error(`${where} is a multi-platform image index (${mediaType ?? 'no media type'}); ask for one platform's manifest by its digest.`);
   }
   if (manifest.schemaVersion !== 2) {
@@ -90,7 +86,7 @@ export function parseManifest(text: string, contentType: string | null, where: s
   const config = descriptor(manifest.config, `the config of ${where}`);
   if (!Array.isArray(manifest.layers)) throw new Error(`The manifest of ${where} has no layers list.`);
   const layers = manifest.layers.map((layer, index) => descriptor(layer, `layer ${index} of ${where}`));
-  return { mediaType: mediaType ?? OCI_MANIFEST_V1, config: { digest: config.digest, size: config.size }, layers };
+  return { mediaType: mediaType ?? OCI_MANIFEST, config: { digest: config.digest, size: config.size }, layers };
 }
 
 function descriptor(value: unknown, what: string): Descriptor {
@@ -122,10 +118,12 @@ export async function fetchManifest(
   } catch (error) {
     const name = (error as Error).name;
     if (name === 'TimeoutError' || name === 'AbortError') {
-      throw new Error(`Registry ${registry} did not answer within ${timeoutMs / 1000} s for the manifest of ${where}.`);
+      throw new Error(`Registry ${registry} did not answer within ${timeoutMs / 1000} s for the manifest of ${where}.`, { cause: error });
     }
     const cause = (error as { cause?: { message?: string } }).cause?.message;
-    throw new Error(`Could not reach registry ${registry} (${url.protocol.slice(0, -1)}) for the manifest of ${where}: ${cause ?? (error as Error).message}`);
+    throw new Error(`Could not reach registry ${registry} (${url.protocol.slice(0, -1)}) for the manifest of ${where}: ${cause ?? (error as Error).message}`, {
+      cause: error
+    });
   }
   if (response.status === 401 || response.status === 403) {
     throw new Error(`Registry ${registry} refused the manifest of ${where} without credentials (HTTP ${response.status}); authentication is not supported yet.`);

@@ -1,0 +1,255 @@
+/**
+ * Layer tars, header by header: a push parser that reads each entry's header
+ * and skips its content, and the layer-table record of a header. Used rather
+ * than tar-stream because Docker writes names that are not valid UTF-8 as raw
+ * bytes in PAX records, which tar-stream decodes as UTF-8 (losing the bytes),
+ * and because a scanner that only reads headers keeps up with `docker save`.
+ */
+import type { EntryKind, LayerEntry } from './model.js';
+import { normalisePath } from './paths.js';
+
+export const TAR_BLOCK = 512;
+/** PAX and GNU long-name records are a few hundred bytes; refuse absurd ones rather than buffer them. */
+const MAX_META_BYTES = 1024 * 1024;
+
+/** One header of a layer tar, names as binary strings (one char per byte). */
+export interface TarHeader {
+  name: string;
+  /** Target of a hard link or symlink; '' for other entries. */
+  linkname: string;
+  /** The typeflag character ('0', '5', ...); '0' for the old NUL flag. */
+  typeflag: string;
+  size: number;
+}
+
+const HEADER_ONLY_TYPES = new Set(['1', '2', '3', '4', '5', '6']);
+
+function entryKind(header: TarHeader): EntryKind {
+  switch (header.typeflag) {
+    case '0':
+    case '7':
+    case 'S':
+      return header.name.endsWith('/') ? 'directory' : 'file';
+    case '1':
+      return 'hardlink';
+    case '2':
+      return 'symlink';
+    case '5':
+      return 'directory';
+    default:
+      return 'other';
+  }
+}
+
+/** The layer-table record of a tar header. */
+export function toLayerEntry(header: TarHeader): LayerEntry {
+  const kind = entryKind(header);
+  return {
+    path: normalisePath(header.name),
+    kind,
+    // A symlink's target is stored in the filesystem too, and Docker's own size counts it.
+    bytes: kind === 'file' ? header.size : kind === 'symlink' ? header.linkname.length : 0,
+    linkTarget: kind === 'hardlink' ? normalisePath(header.linkname) : null
+  };
+}
+
+function readString(block: Buffer, offset: number, length: number): string {
+  const end = block.indexOf(0, offset);
+  return block.toString('latin1', offset, end === -1 || end > offset + length ? offset + length : end);
+}
+
+/** A numeric header field: octal text, or GNU's base-256 form for big values. */
+function readNumber(block: Buffer, offset: number, length: number): number {
+  const first = block[offset]!;
+  if (first & 0x80) {
+    if (first === 0xff) throw new Error('negative number in tar header');
+    let value = first & 0x7f;
+    for (let index = 1; index < length; index++) value = value * 256 + block[offset + index]!;
+    return value;
+  }
+  const text = readString(block, offset, length).trim();
+  if (text === '') return 0;
+  if (!/^[0-7]+$/.test(text)) throw new Error(`bad number "${text}" in tar header`);
+  return parseInt(text, 8);
+}
+
+function checksumMatches(block: Buffer): boolean {
+  let stored: number;
+  try {
+    stored = readNumber(block, 148, 8);
+  } catch {
+    return false;
+  }
+  let unsigned = 0;
+  let signed = 0;
+  for (let index = 0; index < TAR_BLOCK; index++) {
+    const byte = index >= 148 && index < 156 ? 0x20 : block[index]!;
+    unsigned += byte;
+    signed += byte > 127 ? byte - 256 : byte;
+  }
+  return stored === unsigned || stored === signed;
+}
+
+/** Parses PAX extended header records (`LEN key=value\n`); values stay binary strings. */
+export function parsePaxRecords(data: Buffer): Map<string, string> {
+  const records = new Map<string, string>();
+  let at = 0;
+  while (at < data.length) {
+    const space = data.indexOf(0x20, at);
+    if (space === -1) break;
+    const length = Number(data.toString('latin1', at, space));
+    if (!Number.isInteger(length) || length <= space - at + 1 || at + length > data.length) {
+      if (data.subarray(at).every((byte) => byte === 0)) break;
+      throw new Error('malformed PAX header record');
+    }
+    const record = data.subarray(space + 1, at + length - 1);
+    const equals = record.indexOf(0x3d);
+    if (equals === -1) throw new Error('malformed PAX header record');
+    records.set(record.toString('latin1', 0, equals), record.toString('latin1', equals + 1));
+    at += length;
+  }
+  return records;
+}
+
+/**
+ * A push parser for a layer tar: feed it bytes as they arrive, it calls back with
+ * each entry's header and skips the entry's content without holding it. Follows
+ * what Go's archive/tar (which writes Docker's layers) reads: ustar and GNU
+ * headers, PAX `path`/`linkpath`/`size` records (local and global), GNU long
+ * names and long link names, base-256 sizes; content is skipped for every type
+ * but header-only ones. The first zero block ends the archive; bytes after it
+ * are ignored.
+ */
+export class LayerTarScanner {
+  private readonly header = Buffer.alloc(TAR_BLOCK);
+  private headerFill = 0;
+  /** Bytes of entry content (and padding) still to skip. */
+  private skip = 0;
+  /** A PAX or GNU long-name record being collected, and what it is. */
+  private meta: { type: string; data: Buffer; fill: number } | null = null;
+  private pax = new Map<string, string>();
+  private globalPax = new Map<string, string>();
+  private longName: string | null = null;
+  private longLink: string | null = null;
+  /** Padding after the record being collected, skipped once it is complete. */
+  private metaPadding = 0;
+  private ended = false;
+  private headers = 0;
+  /** Bytes fed so far (for messages). */
+  private offset = 0;
+
+  private readonly onEntry: (header: TarHeader) => void;
+
+  constructor(onEntry: (header: TarHeader) => void) {
+    this.onEntry = onEntry;
+  }
+
+  feed(chunk: Buffer): void {
+    const base = this.offset;
+    let at = 0;
+    while (at < chunk.length && !this.ended) {
+      if (this.skip > 0) {
+        const taken = Math.min(this.skip, chunk.length - at);
+        this.skip -= taken;
+        at += taken;
+        continue;
+      }
+      if (this.meta !== null) {
+        const meta = this.meta;
+        const taken = Math.min(meta.data.length - meta.fill, chunk.length - at);
+        chunk.copy(meta.data, meta.fill, at, at + taken);
+        meta.fill += taken;
+        at += taken;
+        if (meta.fill === meta.data.length) this.finishMeta(meta.type, meta.data);
+        continue;
+      }
+      if (this.headerFill === 0 && chunk.length - at >= TAR_BLOCK) {
+        this.onBlock(chunk.subarray(at, at + TAR_BLOCK), base + at);
+        at += TAR_BLOCK;
+        continue;
+      }
+      const taken = Math.min(TAR_BLOCK - this.headerFill, chunk.length - at);
+      chunk.copy(this.header, this.headerFill, at, at + taken);
+      this.headerFill += taken;
+      at += taken;
+      if (this.headerFill === TAR_BLOCK) {
+        this.headerFill = 0;
+        this.onBlock(this.header, base + at - TAR_BLOCK);
+      }
+    }
+    this.offset = base + chunk.length;
+  }
+
+  /** Call when the stream ends; throws when it ended inside an entry. */
+  end(): void {
+    if (this.ended) return;
+    if (this.skip > 0 || this.meta !== null || this.headerFill > 0) {
+      throw new Error(`the tar stream is truncated (it ends inside an entry, after ${this.offset} bytes)`);
+    }
+    if (this.headers === 0 && this.offset === 0) throw new Error('the tar stream is empty');
+  }
+
+  private onBlock(block: Buffer, offset: number): void {
+    if (block.every((byte) => byte === 0)) {
+      this.ended = true;
+      return;
+    }
+    if (!checksumMatches(block)) throw new Error(`invalid tar header at byte ${offset} (bad checksum): not a tar stream, or a corrupt one`);
+    this.headers++;
+    const typeflag = block[156] === 0 ? '0' : String.fromCharCode(block[156]!);
+    let size: number;
+    try {
+      size = readNumber(block, 124, 12);
+    } catch (error) {
+      throw new Error(`invalid tar header at byte ${offset} (${(error as Error).message})`);
+    }
+    const padded = size + ((TAR_BLOCK - (size % TAR_BLOCK)) % TAR_BLOCK);
+    if (typeflag === 'x' || typeflag === 'g' || typeflag === 'L' || typeflag === 'K') {
+      if (size > MAX_META_BYTES) throw new Error(`tar header record of ${size} bytes at byte ${offset} is too large`);
+      this.skip = 0;
+      this.meta = { type: typeflag, data: Buffer.alloc(size), fill: 0 };
+      this.metaPadding = padded - size;
+      if (size === 0) this.finishMeta(typeflag, this.meta.data);
+      return;
+    }
+    let name = readString(block, 0, 100);
+    let linkname = readString(block, 157, 100);
+    const magic = block.toString('latin1', 257, 263);
+    if (magic === 'ustar\0' && block[345] !== 0) name = `${readString(block, 345, 155)}/${name}`;
+    let entrySize = size;
+    const pax = this.pax.size > 0 || this.globalPax.size > 0 ? new Map([...this.globalPax, ...this.pax]) : null;
+    if (this.longName !== null) name = this.longName;
+    if (this.longLink !== null) linkname = this.longLink;
+    if (pax !== null) {
+      name = pax.get('path') ?? name;
+      linkname = pax.get('linkpath') ?? linkname;
+      const paxSize = pax.get('size');
+      if (paxSize !== undefined) {
+        if (!/^\d+$/.test(paxSize)) throw new Error(`bad PAX size "${paxSize}" in tar header at byte ${offset}`);
+        entrySize = Number(paxSize);
+      }
+    }
+    this.pax = new Map();
+    this.longName = null;
+    this.longLink = null;
+    const content = HEADER_ONLY_TYPES.has(typeflag) ? 0 : entrySize;
+    this.skip = content + ((TAR_BLOCK - (content % TAR_BLOCK)) % TAR_BLOCK);
+    this.onEntry({ name, linkname, typeflag, size: entrySize });
+  }
+
+  private finishMeta(type: string, data: Buffer): void {
+    this.meta = null;
+    this.skip = this.metaPadding;
+    this.metaPadding = 0;
+    if (type === 'L' || type === 'K') {
+      const end = data.indexOf(0);
+      const value = data.toString('latin1', 0, end === -1 ? data.length : end);
+      if (type === 'L') this.longName = value;
+      else this.longLink = value;
+      return;
+    }
+    const records = parsePaxRecords(data);
+    if (type === 'g') this.globalPax = new Map([...this.globalPax, ...records]);
+    else this.pax = records;
+  }
+}
