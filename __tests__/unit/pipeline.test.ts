@@ -1,0 +1,425 @@
+/**
+ * runPipeline from source, with every effect faked: no Docker, no registry, no git.
+ * The fake engine "builds" a Dockerfile into an image whose size its `# test-bytes:`
+ * comment gives (see __tests__/support/fake-effects.ts).
+ */
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseConfig, type Config } from '../../src/config/load.js';
+import type { Exec } from '../../src/exec.js';
+import type { GivenImage } from '../../src/input-parsers.js';
+import { LIMITS, noLimits } from '../../src/limits/index.js';
+import type { LimitBreach } from '../../src/model/limits.js';
+import type { ImageReport, Report } from '../../src/model/report.js';
+import type { Settings } from '../../src/model/settings.js';
+import { runPipeline, type PipelineInputs } from '../../src/pipeline.js';
+import {
+  COMPRESSION_RATIO,
+  failingDockerfile,
+  failingExec,
+  fakeEngine,
+  fakeReader,
+  fakeRegistry,
+  gitExec,
+  recordingLog,
+  sizedDockerfile,
+  writeTree,
+  type FakeEngine,
+  type FakeRegistry
+} from '../support/fake-effects.js';
+
+const MB = 1e6;
+const RUN_ID = '77-1';
+
+/** The PR's tree. */
+const HEAD_FILES: Record<string, string> = {
+  'small/Dockerfile': sizedDockerfile(50 * MB),
+  'big/Dockerfile': sizedDockerfile(300 * MB),
+  'broken/Dockerfile': failingDockerfile('RUN make: exit code 2'),
+  // Line 3: a COPY --from that names no earlier stage, a problem of the Dockerfile itself.
+  'odd/Dockerfile': sizedDockerfile(10 * MB, ['FROM alpine:3.20', 'COPY --from=5 /x /x']),
+  'py/Dockerfile': sizedDockerfile(120 * MB, ['FROM python:3.12', 'COPY app.py /app/']),
+  'multi/Dockerfile': sizedDockerfile(20 * MB, [
+    'ARG A',
+    'ARG B',
+    'FROM alpine:3.20 AS build',
+    'RUN echo build',
+    'FROM alpine:3.20 AS runtime',
+    'RUN echo runtime'
+  ])
+};
+
+/** The base branch's tree: `small` was smaller, `big` is new in the PR, `gone` was removed by it. */
+const BASE_FILES: Record<string, string> = {
+  'small/Dockerfile': sizedDockerfile(40 * MB),
+  'gone/Dockerfile': sizedDockerfile(5 * MB)
+};
+
+let repo: string;
+let baseTree: string;
+
+beforeAll(async () => {
+  repo = await mkdtemp(join(tmpdir(), 'footprint-pipeline-'));
+  baseTree = await mkdtemp(join(tmpdir(), 'footprint-pipeline-base-'));
+  await writeTree(repo, HEAD_FILES);
+  await writeTree(baseTree, BASE_FILES);
+});
+
+afterAll(async () => {
+  await rm(repo, { recursive: true, force: true });
+  await rm(baseTree, { recursive: true, force: true });
+});
+
+function settings(overrides: Partial<Settings> = {}): Settings {
+  return { ...noLimits(), metric: null, buildArgs: {}, target: null, platform: null, ...overrides };
+}
+
+function budget(text: string) {
+  return LIMITS.budget.parse(text, 'budget');
+}
+
+function inputs(overrides: Partial<PipelineInputs> = {}): PipelineInputs {
+  return { dockerfiles: ['**/Dockerfile'], settings: settings(), compressedSize: false, baseRef: null, images: [], ...overrides };
+}
+
+const NO_CONFIG: Config = parseConfig('', '.github/footprint.yml');
+
+interface Run {
+  report: Report;
+  engine: FakeEngine;
+  reads: ReturnType<typeof fakeReader>['calls'];
+  registry: FakeRegistry;
+  warnings: string[];
+  infos: string[];
+}
+
+async function run(
+  pipelineInputs: PipelineInputs,
+  options: { config?: Config; exec?: Exec; given?: Record<string, number>; registrySizes?: Record<string, number> } = {}
+): Promise<Run> {
+  const engine = fakeEngine(options.given);
+  const reader = fakeReader(engine);
+  const registry = fakeRegistry(options.registrySizes);
+  const log = recordingLog();
+  const report = await runPipeline(
+    { repo, root: repo, inputs: pipelineInputs, config: options.config ?? NO_CONFIG, runId: RUN_ID },
+    { engine, exec: options.exec ?? failingExec().exec, registry, readImage: reader.read, log: log.log }
+  );
+  return { report, engine, reads: reader.calls, registry, warnings: log.warning, infos: log.info };
+}
+
+function imageNamed(report: Report, name: string): ImageReport {
+  const found = report.images.find((image) => image.name === name);
+  if (!found) throw new Error(`no image ${name} in the report: ${report.images.map((image) => image.name).join(', ')}`);
+  return found;
+}
+
+describe('runPipeline: one report per image', () => {
+  test('an image over its budget is over-budget, with a breach naming the budget and its figures', async () => {
+    const { report } = await run(inputs({ dockerfiles: ['small/Dockerfile', 'big/Dockerfile'], settings: settings({ budget: budget('250MB') }) }));
+
+    expect(report.images.map((image) => [image.name, image.status])).toEqual([
+      ['big/Dockerfile', 'over-budget'],
+      ['small/Dockerfile', 'ok']
+    ]);
+    const big = imageNamed(report, 'big/Dockerfile');
+    const breach: LimitBreach = {
+      limit: 'budget',
+      metric: 'uncompressed',
+      measured: 300 * MB,
+      allowed: 250 * MB,
+      over: 50 * MB,
+      percent: null,
+      source: '250MB'
+    };
+    expect(big.breaches).toEqual([breach]);
+    expect(big.reasons[0]).toMatch(/50(\.0)? MB over its 250(\.0)? MB budget \(300(\.0)? MB\)/);
+    expect(big.size).toEqual({ bytes: 300 * MB, compressedBytes: null, dockerBytes: 300 * MB });
+    expect(big.budget).toEqual({ bytes: 250 * MB, source: '250MB', metric: 'uncompressed' });
+    expect(big.dockerfile).toBe('big/Dockerfile');
+    expect(big.context).toBe('big');
+    expect(big.layers).toHaveLength(1);
+
+    const small = imageNamed(report, 'small/Dockerfile');
+    expect(small.breaches).toEqual([]);
+    expect(small.comparison).toBe('not-compared');
+    expect(small.size?.bytes).toBe(50 * MB);
+
+    expect(report.totals).toEqual({ bytes: 350 * MB, baseBytes: null, deltaBytes: null, compressedBytes: null, wastedBytes: 0 });
+    expect(report.overBudget).toBe(true);
+    expect(report.base).toBeNull();
+    expect(report.baseError).toBeNull();
+  });
+
+  test('within every budget: nothing is failing and overBudget is false', async () => {
+    const { report } = await run(inputs({ dockerfiles: ['small/Dockerfile'], settings: settings({ budget: budget('250MB') }) }));
+    expect(report.images).toHaveLength(1);
+    expect(report.images[0]!.status).toBe('ok');
+    expect(report.overBudget).toBe(false);
+    expect(report.totals.bytes).toBe(50 * MB);
+  });
+
+  test('a failed build is "failed" with a build breach, and the other images are still measured', async () => {
+    const { report, engine } = await run(inputs({ dockerfiles: ['broken/Dockerfile', 'small/Dockerfile'] }));
+
+    const broken = imageNamed(report, 'broken/Dockerfile');
+    expect(broken.status).toBe('failed');
+    expect(broken.size).toBeNull();
+    expect(broken.layers).toBeNull();
+    expect(broken.breaches).toEqual([{ limit: 'build', message: 'docker buildx build exited with code 1: RUN make: exit code 2' }]);
+    expect(broken.reasons).toEqual(['failed to build: docker buildx build exited with code 1: RUN make: exit code 2']);
+    expect(broken.error?.message).toContain('RUN make: exit code 2');
+    expect(broken.error?.logTail).toContain('#5 ERROR');
+
+    const small = imageNamed(report, 'small/Dockerfile');
+    expect(small.status).toBe('ok');
+    expect(small.size?.bytes).toBe(50 * MB);
+
+    expect(engine.builds).toHaveLength(2);
+    expect(report.overBudget).toBe(true);
+    expect(report.totals.bytes).toBe(50 * MB);
+  });
+
+  test('each image is built under its own tag, measured, and its tag removed before the next build', async () => {
+    const { engine } = await run(inputs({ dockerfiles: ['broken/Dockerfile', 'small/Dockerfile'] }));
+    const broken = `footprint-local/broken-dockerfile-`;
+    const tags = engine.builds.map((build) => build.tag);
+    expect(tags).toHaveLength(2);
+    expect(tags[0]).toMatch(new RegExp(`^${broken}[0-9a-f]{8}:${RUN_ID}-head$`));
+    expect(tags[1]).toMatch(new RegExp(`^footprint-local/small-dockerfile-[0-9a-f]{8}:${RUN_ID}-head$`));
+    expect(engine.events).toEqual([
+      `build ${tags[0]}`,
+      `remove ${tags[0]}`, // a failed build's tag is removed too
+      `build ${tags[1]}`,
+      `inspect ${tags[1]}`,
+      `read ${tags[1]}`,
+      `remove ${tags[1]}`
+    ]);
+    expect(engine.images.size).toBe(0);
+    // Absolute paths reach the engine.
+    expect(engine.builds[1]).toMatchObject({ dockerfile: join(repo, 'small/Dockerfile'), context: join(repo, 'small') });
+  });
+
+  test('no Dockerfile matched: a warning, and an empty report', async () => {
+    const { report, warnings, engine } = await run(inputs({ dockerfiles: ['nothing/**/Dockerfile'] }));
+    expect(warnings).toEqual(['No Dockerfiles matched nothing/**/Dockerfile.']);
+    expect(report.images).toEqual([]);
+    expect(report.overBudget).toBe(false);
+    expect(engine.builds).toEqual([]);
+  });
+});
+
+describe('runPipeline: settings', () => {
+  test('build args, target and platform: the image entry overrides the inputs, which apply to the rest', async () => {
+    const config = parseConfig(
+      [
+        'images:',
+        '  multi:',
+        '    dockerfile: multi/Dockerfile',
+        '    target: runtime',
+        '    platform: linux/amd64',
+        '    build-args:',
+        '      B: from-config',
+        ''
+      ].join('\n'),
+      '.github/footprint.yml'
+    );
+    const { engine, report } = await run(
+      inputs({
+        dockerfiles: ['multi/Dockerfile', 'small/Dockerfile'],
+        settings: settings({ buildArgs: { A: 'from-input', B: 'from-input' }, target: 'build', platform: 'linux/arm64' })
+      }),
+      { config }
+    );
+
+    expect(report.images.map((image) => image.name)).toEqual(['multi', 'small/Dockerfile']);
+    const byDockerfile = new Map(engine.builds.map((build) => [build.dockerfile, build]));
+    expect(byDockerfile.get(join(repo, 'multi/Dockerfile'))).toMatchObject({
+      buildArgs: { A: 'from-input', B: 'from-config' },
+      target: 'runtime',
+      platform: 'linux/amd64'
+    });
+    expect(byDockerfile.get(join(repo, 'small/Dockerfile'))).toMatchObject({
+      buildArgs: { A: 'from-input', B: 'from-input' },
+      target: 'build',
+      platform: 'linux/arm64'
+    });
+  });
+
+  test('budgets: the image entry over the config top level over the inputs', async () => {
+    const config = parseConfig(
+      ['budget: 100MB', 'images:', '  big:', '    dockerfile: big/Dockerfile', '    budget: 400MB', ''].join('\n'),
+      '.github/footprint.yml'
+    );
+    const { report } = await run(
+      inputs({ dockerfiles: ['big/Dockerfile', 'small/Dockerfile', 'py/Dockerfile'], settings: settings({ budget: budget('10MB') }) }),
+      { config }
+    );
+    expect(imageNamed(report, 'big').budget?.source).toBe('400MB');
+    expect(imageNamed(report, 'big').status).toBe('ok');
+    expect(imageNamed(report, 'small/Dockerfile').budget?.source).toBe('100MB');
+    expect(imageNamed(report, 'small/Dockerfile').status).toBe('ok');
+    expect(imageNamed(report, 'py/Dockerfile').budget?.source).toBe('100MB');
+    expect(imageNamed(report, 'py/Dockerfile').status).toBe('over-budget');
+  });
+
+  test('a compressed budget makes the pipeline estimate the compressed size, and is judged on it', async () => {
+    const config = parseConfig(
+      ['images:', '  big:', '    dockerfile: big/Dockerfile', '    metric: compressed', '    budget: 50MB', ''].join('\n'),
+      '.github/footprint.yml'
+    );
+    const { report, reads } = await run(inputs({ dockerfiles: ['big/Dockerfile'], compressedSize: false }), { config });
+
+    expect(reads.map((call) => call.options.estimateCompressed)).toEqual([true]);
+    const big = imageNamed(report, 'big');
+    const compressed = 300 * MB * COMPRESSION_RATIO;
+    expect(big.size).toEqual({ bytes: 300 * MB, compressedBytes: compressed, dockerBytes: 300 * MB });
+    expect(big.status).toBe('over-budget');
+    expect(big.breaches).toEqual([
+      { limit: 'budget', metric: 'compressed', measured: compressed, allowed: 50 * MB, over: compressed - 50 * MB, percent: null, source: '50MB' }
+    ]);
+    expect(report.totals.compressedBytes).toBe(compressed);
+  });
+
+  test('without a compressed budget, the compressed-size input alone decides whether to estimate', async () => {
+    const off = await run(inputs({ dockerfiles: ['small/Dockerfile'], compressedSize: false, settings: settings({ budget: budget('250MB') }) }));
+    expect(off.reads.map((call) => call.options.estimateCompressed)).toEqual([false]);
+    expect(off.report.images[0]!.size?.compressedBytes).toBeNull();
+
+    const on = await run(inputs({ dockerfiles: ['small/Dockerfile'], compressedSize: true }));
+    expect(on.reads.map((call) => call.options.estimateCompressed)).toEqual([true]);
+    expect(on.report.images[0]!.size?.compressedBytes).toBe(50 * MB * COMPRESSION_RATIO);
+  });
+
+  test('a metric given in the inputs applies to the budget of every image', async () => {
+    const { report } = await run(inputs({ dockerfiles: ['small/Dockerfile'], settings: settings({ budget: budget('10MB'), metric: 'compressed' }) }));
+    const small = imageNamed(report, 'small/Dockerfile');
+    expect(small.budget).toEqual({ bytes: 10 * MB, source: '10MB', metric: 'compressed' });
+    expect(small.breaches).toMatchObject([{ limit: 'budget', metric: 'compressed', measured: 50 * MB * COMPRESSION_RATIO }]);
+  });
+});
+
+describe('runPipeline: images given by reference', () => {
+  const given: GivenImage = { name: 'worker', ref: 'registry.example/team/worker:1.0' };
+
+  test('are measured from the engine, never built nor removed', async () => {
+    const { report, engine, reads } = await run(
+      inputs({ dockerfiles: ['small/Dockerfile'], images: [given], settings: settings({ budget: budget('250MB') }) }),
+      { given: { [given.ref]: 260 * MB } }
+    );
+
+    expect(engine.builds.map((build) => build.dockerfile)).toEqual([join(repo, 'small/Dockerfile')]);
+    expect(engine.inspected).toContain(given.ref);
+    expect(engine.removed.flat()).not.toContain(given.ref);
+    expect(engine.images.has(given.ref)).toBe(true);
+    expect(reads.map((call) => call.source)).toContainEqual({ kind: 'daemon', ref: given.ref });
+
+    const worker = imageNamed(report, 'worker');
+    expect(worker).toMatchObject({ image: given.ref, dockerfile: null, context: null, status: 'over-budget' });
+    expect(worker.size).toEqual({ bytes: 260 * MB, compressedBytes: null, dockerBytes: 260 * MB });
+    expect(worker.breaches).toMatchObject([{ limit: 'budget', measured: 260 * MB, allowed: 250 * MB }]);
+    expect(report.totals.bytes).toBe(310 * MB);
+  });
+
+  test('one the engine does not have is "failed" naming the reference', async () => {
+    const { report } = await run(inputs({ dockerfiles: [], images: [given] }));
+    const worker = imageNamed(report, 'worker');
+    expect(worker.status).toBe('failed');
+    expect(worker.error?.message).toBe(`image ${given.ref} could not be read: image ${given.ref} not found in the local Docker engine`);
+  });
+});
+
+describe('runPipeline: advice', () => {
+  test('Dockerfile problems surface as warnings and reasons; smaller bases are asked of the registry', async () => {
+    const { report, warnings, registry } = await run(inputs({ dockerfiles: ['odd/Dockerfile', 'py/Dockerfile'] }), {
+      registrySizes: { 'python:3.12': 400 * MB, 'python:3.12-slim': 50 * MB }
+    });
+
+    const problem = 'odd/Dockerfile:3: COPY --from=5 names no earlier stage';
+    expect(warnings).toEqual([problem]);
+    expect(imageNamed(report, 'odd/Dockerfile').reasons).toContain(problem);
+
+    // Asked for the platform the build defaults to (no platform setting: this machine's Linux).
+    expect(registry.calls).toContain(`compressedSize python:3.12 linux/${process.arch === 'arm64' ? 'arm64' : 'amd64'}`);
+    const slim = imageNamed(report, 'py/Dockerfile').findings.find((finding) => finding.rule === 'base-slim');
+    expect(slim).toMatchObject({ line: 2, savingsBytes: 350 * MB, savingsMetric: 'compressed', measured: true });
+  });
+
+  test('a failed image gets no advice', async () => {
+    const { report, registry } = await run(inputs({ dockerfiles: ['broken/Dockerfile'] }));
+    expect(imageNamed(report, 'broken/Dockerfile').findings).toEqual([]);
+    expect(registry.calls).toEqual([]);
+  });
+});
+
+describe('runPipeline: the base branch', () => {
+  test('could not be compared (git fails): baseError set and warned, PR images still measured', async () => {
+    const git = failingExec();
+    const { report, warnings, engine } = await run(
+      inputs({ dockerfiles: ['small/Dockerfile', 'big/Dockerfile'], baseRef: 'main', settings: settings({ budget: budget('250MB') }) }),
+      { exec: git.exec }
+    );
+
+    expect(report.baseError).toMatch(/^The base branch \(main\) could not be compared: base-ref "main": not found in the repository or on origin/);
+    expect(report.base).toBeNull();
+    expect(warnings).toContain(report.baseError);
+    expect(report.images.map((image) => [image.name, image.status, image.comparison])).toEqual([
+      ['big/Dockerfile', 'over-budget', 'not-compared'],
+      ['small/Dockerfile', 'ok', 'not-compared']
+    ]);
+    expect(report.overBudget).toBe(true);
+    // Only the PR side was built.
+    expect(engine.builds.every((build) => build.tag.endsWith('-head'))).toBe(true);
+    // git ran in the repository, with a clean environment (no tokens).
+    expect(git.calls.length).toBeGreaterThan(0);
+    for (const call of git.calls) {
+      expect(call.file).toBe('git');
+      expect(call.options).toMatchObject({ cwd: repo, cleanEnv: true });
+    }
+  });
+
+  test('compared through a worktree: deltas, new and removed images, base tags and worktree removed', async () => {
+    const sha = 'c0ffee'.padEnd(40, '0');
+    const git = gitExec({ ref: 'main', sha, baseTree });
+    const given: GivenImage = { name: 'worker', ref: 'registry.example/team/worker:1.0' };
+    const { report, engine } = await run(
+      inputs({
+        dockerfiles: ['small/Dockerfile', 'big/Dockerfile', 'gone/Dockerfile'],
+        baseRef: 'main',
+        images: [given],
+        settings: settings({ maxIncrease: LIMITS.maxIncrease.parse('10%', 'max-increase') })
+      }),
+      { exec: git.exec, given: { [given.ref]: 1 * MB } }
+    );
+
+    expect(report.base).toEqual({ ref: 'main', sha });
+    expect(report.baseError).toBeNull();
+    expect(report.images.map((image) => [image.name, image.comparison, image.status])).toEqual([
+      ['big/Dockerfile', 'new', 'new'],
+      ['small/Dockerfile', 'changed', 'over-increase'],
+      // Given by reference only: nothing to build on the base branch.
+      ['worker', 'not-compared', 'ok'],
+      ['gone/Dockerfile', 'removed', 'removed']
+    ]);
+    const small = imageNamed(report, 'small/Dockerfile');
+    expect(small.base).toEqual({ bytes: 40 * MB, compressedBytes: null });
+    expect(small.delta).toEqual({ bytes: 10 * MB, percent: 25 });
+    expect(small.breaches).toMatchObject([{ limit: 'max-increase', measured: 10 * MB, allowed: 4 * MB }]);
+    expect(imageNamed(report, 'gone/Dockerfile').size).toBeNull();
+
+    expect(report.totals).toMatchObject({ bytes: 351 * MB, baseBytes: 40 * MB, deltaBytes: 10 * MB });
+    expect(report.overBudget).toBe(true);
+
+    // The base side was built from the worktree, under base tags, and every tag was removed.
+    const baseBuilds = engine.builds.filter((build) => build.tag.endsWith('-base'));
+    expect(baseBuilds.map((build) => build.dockerfile)).toEqual([
+      join(git.worktrees[0]!, 'gone/Dockerfile'),
+      join(git.worktrees[0]!, 'small/Dockerfile')
+    ]);
+    const built = engine.builds.map((build) => build.tag);
+    expect(engine.removed.flat().sort()).toEqual([...built].sort());
+    expect(git.removedWorktrees).toEqual(git.worktrees);
+  });
+});
