@@ -55,7 +55,9 @@ function dockerfile(base) {
 function run(file, args, options = {}) {
   const result = spawnSync(file, args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, ...options });
   if (result.status !== 0) {
-    throw new Error(`${file} ${args.join(' ')} failed (${result.error?.message ?? `exit code ${result.status}`}):\n${(result.stderr ?? '').slice(-3000)}`);
+    throw new Error(
+      `${file} ${args.join(' ')} failed (${result.error?.message ?? `exit code ${result.status}`}):\n${(result.stderr ?? '').slice(-3000)}`
+    );
   }
   return result.stdout;
 }
@@ -166,15 +168,33 @@ try {
 
   const rows = [
     ['docker save > /dev/null', seconds(saveMs), '', ''],
-    ['analysis, compression estimate off', seconds(offMs), `ratio ${ratioOff.toFixed(2)}`, `goal <= ${GOALS.ratioOff}: ${ratioOff <= GOALS.ratioOff ? 'met' : 'NOT met'}`],
-    ['analysis, compression estimate on', seconds(onMs), `ratio ${ratioOn.toFixed(2)}`, `goal <= ${GOALS.ratioOn}: ${ratioOn <= GOALS.ratioOn ? 'met' : 'NOT met'}`],
+    [
+      'analysis, compression estimate off',
+      seconds(offMs),
+      `ratio ${ratioOff.toFixed(2)}`,
+      `goal <= ${GOALS.ratioOff}: ${ratioOff <= GOALS.ratioOff ? 'met' : 'NOT met'}`
+    ],
+    [
+      'analysis, compression estimate on',
+      seconds(onMs),
+      `ratio ${ratioOn.toFixed(2)}`,
+      `goal <= ${GOALS.ratioOn}: ${ratioOn <= GOALS.ratioOn ? 'met' : 'NOT met'}`
+    ],
     ['peak RSS of the analysis', `${rssMb.toFixed(0)} MB`, '', `goal < ${GOALS.rssMb} MB: ${rssMb < GOALS.rssMb ? 'met' : 'NOT met'}`]
   ];
   const widths = [0, 1, 2].map((column) => Math.max(...rows.map((row) => row[column].length)));
   console.log('');
-  for (const row of rows) console.log(row.map((cell, column) => (column < 3 ? cell.padEnd(widths[column]) : cell)).join('   ').trimEnd());
+  for (const row of rows)
+    console.log(
+      row
+        .map((cell, column) => (column < 3 ? cell.padEnd(widths[column]) : cell))
+        .join('   ')
+        .trimEnd()
+    );
   console.log(`\nCompressed (estimated gzip, as docker push would upload): ${compressed === null ? 'n/a' : mb(compressed)}.`);
-  console.log(`Runs (s): save ${save.map((ms) => (ms / 1000).toFixed(2)).join(' ')}; off ${off.map((r) => (r.ms / 1000).toFixed(2)).join(' ')}; on ${on.map((r) => (r.ms / 1000).toFixed(2)).join(' ')}.`);
+  console.log(
+    `Runs (s): save ${save.map((ms) => (ms / 1000).toFixed(2)).join(' ')}; off ${off.map((r) => (r.ms / 1000).toFixed(2)).join(' ')}; on ${on.map((r) => (r.ms / 1000).toFixed(2)).join(' ')}.`
+  );
   const met = ratioOff <= GOALS.ratioOff && ratioOn <= GOALS.ratioOn && rssMb < GOALS.rssMb;
   console.log(`\n${met ? 'All goals met.' : 'Some goals NOT met.'}`);
   process.exitCode = met ? 0 : 1;

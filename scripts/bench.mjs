@@ -68,7 +68,10 @@ try {
         throw new Error(`footprint exited with ${result.status}`);
       }
       const report = JSON.parse(result.stdout);
-      const calls = readFileSync(log, 'utf8').trim().split('\n').map((line) => JSON.parse(line));
+      const calls = readFileSync(log, 'utf8')
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line));
       const buildMs = calls.filter((c) => c.command.startsWith('build') || c.command === 'buildx build').reduce((s, c) => s + c.ms, 0);
       // The shim's own start-up per docker call is the benchmark's cost, not footprint's.
       const shimMs = calls.reduce((s, c) => s + c.shimMs, 0);
@@ -89,7 +92,9 @@ try {
     }
     const worst = results.reduce((a, b) => (b.overheadMs - b.goalMs > a.overheadMs - a.goalMs ? b : a));
     const met = worst.overheadMs <= worst.goalMs;
-    console.log(`\nOverhead goal ${met ? 'met' : 'NOT met'} in every run (worst: ${(worst.overheadMs / 1000).toFixed(2)} s against ${(worst.goalMs / 1000).toFixed(2)} s).`);
+    console.log(
+      `\nOverhead goal ${met ? 'met' : 'NOT met'} in every run (worst: ${(worst.overheadMs / 1000).toFixed(2)} s against ${(worst.goalMs / 1000).toFixed(2)} s).`
+    );
     process.exitCode = met ? 0 : 1;
   } finally {
     rmSync(work, { recursive: true, force: true });

@@ -6,13 +6,15 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { execa } from 'execa';
-import { rm } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createRepoPair, type RepoPair } from '../support/git-fixture.js';
 import { TEST_BASE, imageExists, makeBuildDir } from '../support/engine.js';
 import { startFakeGitHub, type FakeGitHub } from '../support/fake-github.js';
 import { startRegistry, type LocalRegistry } from '../support/registry.js';
 import { pushTestImages, removeLocalTags, type PushedImages } from '../support/token-registry.js';
-import { fetchManifest } from '../../src/registry/manifest.js';
+import { fetchManifest } from '../support/manifest.js';
 import { pullRequestPayload, pushPayload, runAction, type ActionRun } from '../support/run-action.js';
 import type { Report } from '../../src/model/report.js';
 
@@ -169,13 +171,103 @@ describe('a pull request with growing, shrinking, new, removed, broken and oddly
     expect(first.stdout).toMatch(/::error [^\n]*file=svc\/grow\/Dockerfile[^\n]*::grow is/);
   });
 
-  test('never passes the token to builds or git, and removes its images and worktree', async () => {
+  test('sends the token with every API request, and removes its images and worktree', async () => {
     const { stdout: tags } = await execa('docker', ['images', '--format', '{{.Repository}}:{{.Tag}}']);
     // This run's tags (GITHUB_RUN_ID 4242, attempt 1) are all gone again.
     expect(tags).not.toMatch(/^footprint-local\/.*:4242-1-/m);
     const { stdout: worktrees } = await execa('git', ['worktree', 'list', '--porcelain'], { cwd: repo.checkout });
     expect(worktrees.match(/^worktree /gm)).toHaveLength(1);
     for (const request of github.requests) expect(request.headers.authorization).toMatch(new RegExp(TOKEN));
+  });
+});
+
+describe('the token', () => {
+  // Each RUN prints its environment between two markers into the build log, which the action
+  // shows in its own output; the nonce keeps the steps out of the build cache, so they run.
+  const nonce = `${process.pid}-${Date.now()}`;
+  const envDockerfile = (side: string) =>
+    `FROM ${TEST_BASE}\nRUN printf 'env-begin-%s\\n' ${nonce}-${side} && env && printf 'env-end-%s\\n' ${nonce}-${side}\n`;
+  let repo: RepoPair;
+  let github: FakeGitHub;
+  let standIns: string;
+  let calls: Array<{ command: string; text: string }>;
+  let run: ActionRun;
+
+  beforeAll(async () => {
+    // `git` and `docker` stand-ins first on the action's PATH: each call writes its arguments
+    // and its environment to a file of its own, then runs the real command in its place.
+    standIns = await mkdtemp(join(tmpdir(), 'footprint-stand-ins-'));
+    const log = join(standIns, 'calls');
+    await mkdir(log);
+    for (const command of ['git', 'docker']) {
+      const real = (await execa('sh', ['-c', `command -v ${command}`])).stdout.trim();
+      const script = [
+        '#!/bin/sh',
+        `call="$(mktemp '${log}/${command}.XXXXXX')"`,
+        `{ printf '%s\\n' "$@"; echo '--- environment'; env; } > "$call"`,
+        `exec '${real}' "$@"`,
+        ''
+      ].join('\n');
+      await writeFile(join(standIns, command), script);
+      await chmod(join(standIns, command), 0o755);
+    }
+
+    repo = await createRepoPair({ base: { Dockerfile: envDockerfile('base') }, head: { Dockerfile: envDockerfile('head') } });
+    github = await startFakeGitHub({ owner: OWNER, repo: REPO, issueNumber: PR_NUMBER, token: TOKEN });
+    run = await runAction({
+      workspace: repo.checkout,
+      eventName: 'pull_request',
+      payload: await pullRequestPayload(repo.baseSha, repo.headSha),
+      apiUrl: github.url,
+      token: TOKEN,
+      inputs: { budget: '500MB' },
+      // Where workflows often put it too, and the runner's own token.
+      env: { PATH: `${standIns}:${process.env.PATH ?? ''}`, GITHUB_TOKEN: TOKEN, ACTIONS_RUNTIME_TOKEN: TOKEN }
+    });
+    calls = await Promise.all(
+      (await readdir(log)).map(async (name) => ({ command: name.split('.')[0] as string, text: await readFile(join(log, name), 'utf8') }))
+    );
+  });
+
+  afterAll(async () => {
+    await github?.close();
+    await repo?.cleanup();
+    if (standIns) await rm(standIns, { recursive: true, force: true });
+  });
+
+  test('never passes the token to builds or git', () => {
+    if (run.exitCode !== 0) console.log(run.stdout, run.stderr);
+    expect(run.exitCode).toBe(0);
+    // The token did its job: the comment was posted with it.
+    expect(github.comments).toHaveLength(1);
+    for (const request of github.requests) expect(String(request.headers.authorization)).toContain(TOKEN);
+
+    // git checked out the base branch and docker built both sides, all through the stand-ins,
+    // and not one of those calls had the token in its arguments or its environment.
+    const gitCalls = calls.filter((call) => call.command === 'git');
+    const dockerCalls = calls.filter((call) => call.command === 'docker');
+    expect(gitCalls.some((call) => call.text.startsWith('worktree\nadd\n'))).toBe(true);
+    expect(dockerCalls.filter((call) => /^(buildx\n)?build\n/.test(call.text))).toHaveLength(2);
+    for (const call of calls) {
+      expect(call.text).toContain('--- environment\n');
+      expect(call.text).toMatch(/^PATH=/m);
+      expect(call.text).not.toContain(TOKEN);
+    }
+
+    // Inside the builds: both RUN steps printed their environment, without the token.
+    for (const side of ['base', 'head']) {
+      const begin = run.stdout.indexOf(`env-begin-${nonce}-${side}`);
+      const end = run.stdout.indexOf(`env-end-${nonce}-${side}`);
+      expect(begin).toBeGreaterThanOrEqual(0);
+      expect(end).toBeGreaterThan(begin);
+      expect(run.stdout.slice(begin, end)).toMatch(/PATH=\/usr\/local\/sbin/);
+    }
+
+    // Nor anywhere else the action writes (an `::add-mask::` command, should it ever send one, is
+    // how the runner learns to hide the token, so it does not count).
+    const stdout = run.stdout.replace(/^::add-mask::.*$/gm, '');
+    const everything = [stdout, run.stderr, run.summary, ...Object.values(run.outputs), ...github.comments.map((comment) => comment.body)];
+    for (const text of everything) expect(text).not.toContain(TOKEN);
   });
 });
 

@@ -207,9 +207,14 @@ describe('secrets', () => {
   });
 });
 
+// The docker CLI of Debian's docker.io package (the global setup installs it where no engine is
+// installed): it builds with BuildKit under DOCKER_BUILDKIT=1 without the buildx plugin. Where it
+// is missing this test fails and says so; it is never skipped.
 const buildKitDocker = '/usr/bin/docker';
 describe('BuildKit through the docker build command', () => {
-  (existsSync(buildKitDocker) ? test : test.skip)(`DOCKER_BUILDKIT=1 ${buildKitDocker} builds with BuildKit and reports the image id`, async () => {
+  test(`DOCKER_BUILDKIT=1 ${buildKitDocker} builds with BuildKit and reports the image id`, async () => {
+    if (!existsSync(buildKitDocker))
+      throw new Error(`${buildKitDocker} is missing: install Debian's docker.io package, whose CLI builds with BuildKit on its own.`);
     const folder = await buildDir({
       Dockerfile: [`FROM ${TEST_BASE} AS app`, 'ARG FILE=small.bin', 'COPY ${FILE} /payload', 'FROM app AS extra', 'COPY small.bin /extra', ''].join('\n'),
       'small.bin': 's'.repeat(100),

@@ -121,9 +121,10 @@ export async function fetchManifest(
       throw new Error(`Registry ${registry} did not answer within ${timeoutMs / 1000} s for the manifest of ${where}.`, { cause: error });
     }
     const cause = (error as { cause?: { message?: string } }).cause?.message;
-    throw new Error(`Could not reach registry ${registry} (${url.protocol.slice(0, -1)}) for the manifest of ${where}: ${cause ?? (error as Error).message}`, {
-      cause: error
-    });
+    throw new Error(
+      `Could not reach registry ${registry} (${url.protocol.slice(0, -1)}) for the manifest of ${where}: ${cause ?? (error as Error).message}`,
+      { cause: error }
+    );
   }
   if (response.status === 401 || response.status === 403) {
     throw new Error(`Registry ${registry} refused the manifest of ${where} without credentials (HTTP ${response.status}); authentication is not supported yet.`);

@@ -82,7 +82,7 @@ export async function startTokenRegistry(
 
     if (path === '/token') {
       const query = new URL(url, 'http://x').searchParams;
-      if (query.get('service') !== SERVICE || !/^repository:[a-z0-9._\/-]+:pull$/.test(query.get('scope') ?? '')) {
+      if (query.get('service') !== SERVICE || !/^repository:[a-z0-9._/-]+:pull$/.test(query.get('scope') ?? '')) {
         res.writeHead(400, { 'content-type': 'application/json' }).end('{"errors":[{"code":"DENIED","message":"bad service or scope"}]}');
         return;
       }
