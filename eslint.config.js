@@ -24,12 +24,6 @@ export default defineConfig(
       globals: { ...globals.node }
     },
     rules: {
-      // The code writes `list[i]!` and `record[key]!` as if tsconfig had `noUncheckedIndexedAccess`
-      // (with that flag tsc reports only 4 errors, 1 of them in src/). Without the flag this rule
-      // calls every one of those ~160 assertions unnecessary, and `--fix` would strip them all.
-      // Turn it back on together with `noUncheckedIndexedAccess`: then it only reports real
-      // redundant casts (7 today).
-      '@typescript-eslint/no-unnecessary-type-assertion': 'off',
       // Same convention as tsc's noUnusedLocals/noUnusedParameters: a leading underscore means
       // "unused on purpose" (`for await (const _chunk of entry)` drains a stream), and rest
       // siblings may drop properties (`const { compressedBytes: _, ...layer } = x`).

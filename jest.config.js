@@ -28,9 +28,9 @@ export default {
   // text-summary prints four lines to stdout (also under --json --outputFile, as .ci/run runs it);
   // lcov writes coverage/lcov-report/index.html and coverage/lcov.info for a closer look.
   coverageReporters: ['text-summary', 'lcov'],
-  // Below what the unit tests alone reach, so both `npm test` and the unit project pass;
-  // raise them as coverage grows, never lower them to make a change pass.
+  // A little below what the whole suite reaches (statements and lines 94.8%, branches 92.3%,
+  // functions 97.2%); raise them as coverage grows, never lower them to make a change pass.
   coverageThreshold: {
-    global: { statements: 87, branches: 88, functions: 92, lines: 87 }
+    global: { statements: 92, branches: 90, functions: 95, lines: 92 }
   }
 };

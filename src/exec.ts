@@ -27,7 +27,8 @@ export interface ExecResult {
 export type Exec = (file: string, args: readonly string[], options?: ExecOptions) => Promise<ExecResult>;
 
 /** Environment variables a child may see when `cleanEnv` is set: enough for docker and git, no tokens. */
-const SAFE_ENV = /^(PATH|HOME|USER|LANG|LC_[A-Z]+|TMPDIR|TZ|DOCKER_[A-Z_]+|BUILDKIT_[A-Z_]+|BUILDX_[A-Z_]+|XDG_[A-Z_]+|SSH_AUTH_SOCK|HTTPS?_PROXY|NO_PROXY|https?_proxy|no_proxy|GIT_[A-Z_]+)$/;
+const SAFE_ENV =
+  /^(PATH|HOME|USER|LANG|LC_[A-Z]+|TMPDIR|TZ|DOCKER_[A-Z_]+|BUILDKIT_[A-Z_]+|BUILDX_[A-Z_]+|XDG_[A-Z_]+|SSH_AUTH_SOCK|HTTPS?_PROXY|NO_PROXY|https?_proxy|no_proxy|GIT_[A-Z_]+)$/;
 
 /** Drops everything that could carry a secret (GITHUB_TOKEN, INPUT_GITHUB-TOKEN, ACTIONS_RUNTIME_TOKEN, ...). */
 function safeEnvironment(env: NodeJS.ProcessEnv = process.env): Record<string, string> {

@@ -16,10 +16,20 @@ export interface Inputs extends PipelineInputs {
   githubToken: string;
 }
 
-/** The event that started the workflow, as @actions/github's context has it. */
+/** The event that started the workflow: its name and its payload, untrusted JSON. */
 export interface WorkflowEvent {
   name: string;
-  payload: any;
+  payload: unknown;
+}
+
+/** The value at `path` in an event payload, or undefined where the payload has no such field. */
+export function payloadField(payload: unknown, ...path: string[]): unknown {
+  let value = payload;
+  for (const key of path) {
+    if (typeof value !== 'object' || value === null) return undefined;
+    value = (value as Record<string, unknown>)[key];
+  }
+  return value;
 }
 
 /** Returns the trimmed value of an input, or undefined when it was not provided at all. */
@@ -44,10 +54,7 @@ export function readInputs(getInput: InputReader, event: WorkflowEvent): Inputs 
   return {
     dockerfiles: dockerfiles.length > 0 ? dockerfiles : [...DEFAULT_DOCKERFILE_GLOBS],
     // The runner always passes action.yml's default, so the default path is optional however it arrives.
-    config:
-      configPath && configPath !== DEFAULT_CONFIG_PATH
-        ? { path: configPath, required: true }
-        : { path: DEFAULT_CONFIG_PATH, required: false },
+    config: configPath && configPath !== DEFAULT_CONFIG_PATH ? { path: configPath, required: true } : { path: DEFAULT_CONFIG_PATH, required: false },
     settings: parseSettings(text, (name) => `input ${name}`, {
       buildArgs: parseBuildArgs(lines(text('build-args')), 'input build-args'),
       target: optional('target'),
@@ -113,13 +120,12 @@ function readBaseRef(value: string | undefined, event: WorkflowEvent): string | 
 }
 
 function baseOfEvent(event: WorkflowEvent): string | null {
-  const payload = event.payload ?? {};
   switch (event.name) {
     case 'pull_request':
     case 'pull_request_target':
-      return stringOrNull(payload.pull_request?.base?.sha);
+      return stringOrNull(payloadField(event.payload, 'pull_request', 'base', 'sha'));
     case 'push':
-      return stringOrNull(payload.before);
+      return stringOrNull(payloadField(event.payload, 'before'));
     default:
       return null;
   }

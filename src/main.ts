@@ -9,7 +9,7 @@ import { hasChanges } from './gate/verdict.js';
 import { upsertComment } from './github/comment.js';
 import { writeJobSummary } from './github/job-summary.js';
 import { createOctokit } from './github/octokit.js';
-import { actionInputReader, readInputs, type Inputs } from './inputs.js';
+import { actionInputReader, payloadField, readInputs, type Inputs, type WorkflowEvent } from './inputs.js';
 import { runPipeline } from './pipeline.js';
 import { createRegistryClient } from './registry/client.js';
 import { annotate } from './report/annotations.js';
@@ -20,18 +20,13 @@ import type { Report } from './model/report.js';
 /** GitHub's limit for one step's job summary is 1 MiB; stay under it in characters with room for multi-byte text. */
 const SUMMARY_MAX_CHARS = 500_000;
 
-interface GitHubEvent {
-  name: string;
-  payload: Record<string, any>;
-}
-
 /** The workflow event, read from the files and variables the runner provides. */
-export function readEvent(env: NodeJS.ProcessEnv = process.env): GitHubEvent {
+export function readEvent(env: NodeJS.ProcessEnv = process.env): WorkflowEvent {
   const name = env.GITHUB_EVENT_NAME ?? '';
   const path = env.GITHUB_EVENT_PATH;
   if (!path) return { name, payload: {} };
   try {
-    return { name, payload: JSON.parse(readFileSync(path, 'utf8')) as Record<string, any> };
+    return { name, payload: JSON.parse(readFileSync(path, 'utf8')) as unknown };
   } catch (error) {
     throw new UserError(`GITHUB_EVENT_PATH ${path} could not be read as JSON: ${messageOf(error)}`);
   }
@@ -75,8 +70,7 @@ async function measure(inputs: Inputs, workspace: string): Promise<Report> {
       registry: createRegistryClient({ log: core.debug }),
       log: core,
       hooks: {
-        onStart: ({ side, target, index, total }) =>
-          core.startGroup(`${side === 'head' ? 'PR' : 'Base'} ${index}/${total}: ${target.name}`),
+        onStart: ({ side, target, index, total }) => core.startGroup(`${side === 'head' ? 'PR' : 'Base'} ${index}/${total}: ${target.name}`),
         onLine: ({ line }) => core.info(line),
         onDone: ({ measurement, seconds }) => {
           core.endGroup();
@@ -89,7 +83,7 @@ async function measure(inputs: Inputs, workspace: string): Promise<Report> {
 }
 
 /** Outputs, job summary, annotations and the PR comment. Returns the gate's failure message, if any. */
-async function publish(report: Report, inputs: Inputs, event: GitHubEvent): Promise<string | null> {
+async function publish(report: Report, inputs: Inputs, event: WorkflowEvent): Promise<string | null> {
   const pr = pullRequest(event);
   const rendering = { key: inputs.commentKey, footer: footer(pr?.headSha ?? null) };
   const body = renderMarkdown(report, rendering);
@@ -126,10 +120,11 @@ async function publish(report: Report, inputs: Inputs, event: GitHubEvent): Prom
   return failMessage(report.images);
 }
 
-function pullRequest(event: GitHubEvent): { number: number; headSha: string | null } | null {
-  const pr = event.payload.pull_request;
-  if (!pr || typeof pr.number !== 'number') return null;
-  return { number: pr.number, headSha: typeof pr.head?.sha === 'string' ? pr.head.sha : null };
+function pullRequest(event: WorkflowEvent): { number: number; headSha: string | null } | null {
+  const number = payloadField(event.payload, 'pull_request', 'number');
+  const headSha = payloadField(event.payload, 'pull_request', 'head', 'sha');
+  if (typeof number !== 'number') return null;
+  return { number, headSha: typeof headSha === 'string' ? headSha : null };
 }
 
 function footer(headSha: string | null): string {

@@ -81,12 +81,10 @@ export async function runPipeline(options: PipelineOptions, effects: PipelineEff
   if (inputs.baseRef) {
     let checkout: BaseCheckout | null = null;
     try {
-      checkout = await checkoutBase({ exec: effects.exec, repo: options.repo, ref: inputs.baseRef, log: effects.log.info });
+      checkout = await checkoutBase({ exec: effects.exec, repo: options.repo, ref: inputs.baseRef, log: (message) => effects.log.info(message) });
       baseInfo = { ref: inputs.baseRef, sha: checkout.sha };
       const baseRoot = join(checkout.dir, relative(options.repo, options.root));
-      const baseTargets = (
-        await planTargets({ root: baseRoot, globs: inputs.dockerfiles, config, defaults, images: inputs.images, side: 'base' })
-      )
+      const baseTargets = (await planTargets({ root: baseRoot, globs: inputs.dockerfiles, config, defaults, images: inputs.images, side: 'base' }))
         // The base side is always built from its Dockerfile: an image given by reference is the PR's.
         .filter((target) => target.dockerfile !== null)
         .map((target): Target => ({ ...target, image: null }));
@@ -137,11 +135,7 @@ function toImageReport(compared: ComparedImage, advice: Advice | undefined): Ima
     error: head?.error ?? null
   };
   const verdict = judge({ ...measured, limits });
-  const reasons = [
-    ...verdict.reasons,
-    ...(head?.analysisError ? [`layers not analysed: ${head.analysisError}`] : []),
-    ...(advice?.problems ?? [])
-  ];
+  const reasons = [...verdict.reasons, ...(head?.analysisError ? [`layers not analysed: ${head.analysisError}`] : []), ...(advice?.problems ?? [])];
   return {
     name: compared.name,
     dockerfile: target.dockerfile,

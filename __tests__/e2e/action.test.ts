@@ -586,7 +586,12 @@ describe('advice with numbers: a smaller base measured in the registry, a cache 
     const rules = api.findings.map((finding) => finding.rule);
     expect(rules.slice(0, 2)).toEqual(['base-alpine', 'base-slim']);
     const large = await layerSum('3.12');
-    expect(api.findings[0]).toMatchObject({ line: 1, measured: true, savingsMetric: 'compressed', savingsBytes: large - (await layerSum('3.12-alpine')) });
+    expect(api.findings[0]).toMatchObject({
+      line: 1,
+      measured: true,
+      savingsMetric: 'compressed',
+      savingsBytes: large - (await layerSum('3.12-alpine'))
+    });
     expect(api.findings[1]?.savingsBytes).toBe(large - (await layerSum('3.12-slim')));
     const pip = api.findings.find((finding) => finding.rule === 'pip-no-cache-dir');
     expect(pip).toMatchObject({ line: 3, measured: true, savingsMetric: 'uncompressed' });

@@ -99,7 +99,11 @@ afterAll(async () => {
 
 describe('smaller base images, measured in the registry', () => {
   test('python:3.12 → -slim and -alpine, with savings equal to the manifests to the byte', async () => {
-    const { findings, problems } = await advise(`FROM ${pushed.large}\nCOPY app.py /app/\nCMD ["python", "/app/app.py"]\n`, {}, { 'app.py': 'print(1)\n', '.dockerignore': '.git\n' });
+    const { findings, problems } = await advise(
+      `FROM ${pushed.large}\nCOPY app.py /app/\nCMD ["python", "/app/app.py"]\n`,
+      {},
+      { 'app.py': 'print(1)\n', '.dockerignore': '.git\n' }
+    );
     expect(problems).toEqual([]);
     const large = await layerBytes(registry.address, 'library/python', '3.12');
     const slim = byRule(findings, 'base-slim');
@@ -188,4 +192,3 @@ describe('the build platform picks the entry of a multi-platform index', () => {
     expect(amd64).not.toBe(arm64);
   });
 });
-

@@ -86,7 +86,7 @@ describe('an image built by the classic builder, read from docker save', () => {
     expect(byPath.get('/big.bin')).toMatchObject({ bytes: 20 * MiB, addedAtLine: 2, removedAtLine: 3, inBase: false });
     expect(byPath.get('/app/config.txt')).toMatchObject({ bytes: 'from run\n'.length, addedAtLine: 4, removedAtLine: 5 });
     expect(byPath.get('/data/a')).toMatchObject({ bytes: 3000, addedAtLine: 4, removedAtLine: 6 });
-    expect(byPath.get("/odd/q'uo\"te")).toMatchObject({ bytes: 5000, addedAtLine: 8, removedAtLine: 9 });
+    expect(byPath.get('/odd/q\'uo"te')).toMatchObject({ bytes: 5000, addedAtLine: 8, removedAtLine: 9 });
     // /hl-a is deleted, but /hl-b still links to its bytes: not waste.
     expect(byPath.has('/hl-a')).toBe(false);
     // Only the avoidable copies: /app/config.txt's final copy (from the COPY) is not counted.

@@ -80,7 +80,9 @@ describe('upsertComment against the fake GitHub API', () => {
     expect(fake.comments).toHaveLength(151);
     expect(fake.comments.filter((comment) => comment.body.startsWith(commentMarker('default')))).toHaveLength(1);
     expect(ours.body).toBe(`${commentMarker('default')}\nsecond`);
-    const pages = fake.requests.filter((request) => request.method === 'GET').map((request) => new URL(request.path, fake.url).searchParams.get('page'));
+    const pages = fake.requests
+      .filter((request) => request.method === 'GET')
+      .map((request) => new URL(request.path, fake.url).searchParams.get('page'));
     expect(pages).toEqual([null, '2', null, '2']);
     expect(fake.errors).toEqual([]);
   });
@@ -99,10 +101,7 @@ describe('upsertComment against the fake GitHub API', () => {
     await upsert({ key: 'a', body: 'a 1' });
     await upsert({ key: 'ab', body: 'ab 2' });
     await upsert({ key: 'a', body: 'a 2' });
-    expect(fake.comments.map((comment) => comment.body)).toEqual([
-      `${commentMarker('ab')}\nab 2`,
-      `${commentMarker('a')}\na 2`
-    ]);
+    expect(fake.comments.map((comment) => comment.body)).toEqual([`${commentMarker('ab')}\nab 2`, `${commentMarker('a')}\na 2`]);
     expect(fake.errors).toEqual([]);
   });
 

@@ -164,7 +164,7 @@ describe('remove', () => {
     expect(sharedBuild).toMatchObject({ ok: true, imageId: built.imageId });
 
     // The classic builder keeps each step as an untagged parent image; BuildKit does not.
-    const [{ Parent: parent }] = await dockerJson<Array<{ Parent: string }>>(['image', 'inspect', built.imageId]);
+    const [{ Parent: parent }] = (await dockerJson<Array<{ Parent: string }>>(['image', 'inspect', built.imageId])) as [{ Parent: string }];
 
     // The image keeps another tag: only our tag goes.
     await engine.remove([tag]);
@@ -216,7 +216,9 @@ describe('BuildKit through the docker build command', () => {
     if (!existsSync(buildKitDocker))
       throw new Error(`${buildKitDocker} is missing: install Debian's docker.io package, whose CLI builds with BuildKit on its own.`);
     const folder = await buildDir({
-      Dockerfile: [`FROM ${TEST_BASE} AS app`, 'ARG FILE=small.bin', 'COPY ${FILE} /payload', 'FROM app AS extra', 'COPY small.bin /extra', ''].join('\n'),
+      Dockerfile: [`FROM ${TEST_BASE} AS app`, 'ARG FILE=small.bin', 'COPY ${FILE} /payload', 'FROM app AS extra', 'COPY small.bin /extra', ''].join(
+        '\n'
+      ),
       'small.bin': 's'.repeat(100),
       'large.bin': 'L'.repeat(200 * 1024)
     });

@@ -188,7 +188,7 @@ describe('BaseCheckout.dispose', () => {
       // A non-empty target directory makes the real `git worktree add` fail.
       const obstructingExec: Exec = async (file, args, options) => {
         if (args[0] === 'worktree' && args[1] === 'add') {
-          worktreeDir = args[3];
+          worktreeDir = args[3]!;
           await writeFile(join(worktreeDir, 'in-the-way'), '');
         }
         return exec(file, args, options);
@@ -215,9 +215,7 @@ describe('repoRoot', () => {
   it('gives a UserError outside a repository', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'footprint-norepo-'));
     try {
-      await expect(repoRoot(exec, dir)).rejects.toThrow(
-        new RegExp(`^"${dir}" is not inside a git repository \\(git: fatal: not a git repository`)
-      );
+      await expect(repoRoot(exec, dir)).rejects.toThrow(new RegExp(`^"${dir}" is not inside a git repository \\(git: fatal: not a git repository`));
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -41,7 +41,8 @@ function entry(path: string, kind: LayerEntry['kind'], bytes = 0, linkTarget: st
 
 async function run(file: string, args: string[], env?: Record<string, string>): Promise<string> {
   const result = await exec(file, args, { env });
-  if (result.exitCode !== 0) throw new Error(`${file} ${args.join(' ')} failed (${result.failure ?? `exit code ${result.exitCode}`}):\n${result.all}`);
+  if (result.exitCode !== 0)
+    throw new Error(`${file} ${args.join(' ')} failed (${result.failure ?? `exit code ${result.exitCode}`}):\n${result.all}`);
   return result.stdout;
 }
 
@@ -164,7 +165,9 @@ describe('archive files', () => {
       expect(archive.layers.map((layer) => layer.compressedBytes)).toEqual(saved.layers.map(() => null));
     } else {
       // Compressed layers are measured, not estimated: their blob sizes in the manifest.
-      expect(archive.layers.map((layer) => [layer.compressedBytes, layer.compressedMeasured])).toEqual(manifest.layers.map((layer) => [layer.size, true]));
+      expect(archive.layers.map((layer) => [layer.compressedBytes, layer.compressedMeasured])).toEqual(
+        manifest.layers.map((layer) => [layer.size, true])
+      );
     }
   });
 });

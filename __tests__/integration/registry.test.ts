@@ -48,7 +48,8 @@ const folders: string[] = [];
 
 async function docker(args: string[]): Promise<string> {
   const result = await exec('docker', args, { env: { BUILDKIT_PROGRESS: 'plain' } });
-  if (result.exitCode !== 0) throw new Error(`docker ${args.join(' ')} failed (${result.failure ?? `exit code ${result.exitCode}`}):\n${result.all.slice(-3000)}`);
+  if (result.exitCode !== 0)
+    throw new Error(`docker ${args.join(' ')} failed (${result.failure ?? `exit code ${result.exitCode}`}):\n${result.all.slice(-3000)}`);
   return result.stdout;
 }
 
@@ -79,9 +80,9 @@ async function push(image: string, name: string, tag = '1'): Promise<{ repositor
 async function estimateLayers(image: string): Promise<Array<{ path: string; bytes: number; estimated: number }>> {
   const save = execa('docker', ['save', image], { buffer: false, stdin: 'ignore', stderr: 'pipe', reject: false });
   const archive = extract();
-  save.stdout!.pipe(archive);
+  save.stdout.pipe(archive);
   let stderr = '';
-  save.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  save.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const sizes = new Map<string, { bytes: number; estimated: number }>();
   let manifest: Array<{ Layers: string[] }> | null = null;
   for await (const entry of archive) {
@@ -146,11 +147,14 @@ describe('compressed size against a real registry', () => {
       const total = percentOff(estimatedTotal, registryTotal);
       process.stdout.write(
         `${name}: estimated ${estimatedTotal} B, registry ${registryTotal} B, ${total.toFixed(3)}%\n` +
-          rows.map((row) => `  layer ${row.layer}: ${row.uncompressed} B -> estimated ${row.estimated}, registry ${row.registry} (${row.percent}%)`).join('\n') +
+          rows
+            .map((row) => `  layer ${row.layer}: ${row.uncompressed} B -> estimated ${row.estimated}, registry ${row.registry} (${row.percent}%)`)
+            .join('\n') +
           '\n'
       );
       expect(Math.abs(total)).toBeLessThan(2);
-      for (const row of rows.filter((r) => r.uncompressed > MB)) expect({ ...row, within: Math.abs(row.percent) < 2 }).toMatchObject({ within: true });
+      for (const row of rows.filter((r) => r.uncompressed > MB))
+        expect({ ...row, within: Math.abs(row.percent) < 2 }).toMatchObject({ within: true });
 
       // footprint's own reader, which runs the same estimate on the layers as they stream past.
       const read = await readImage({ kind: 'daemon', ref: image }, { estimateCompressed: true });
@@ -271,12 +275,20 @@ describe('parseManifest', () => {
     [
       'an index',
       { schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests: [] },
-      'r/x:1 is a multi-platform image index (application/vnd.oci.image.index.v1+json); ask for one platform\'s manifest by its digest.'
+      "r/x:1 is a multi-platform image index (application/vnd.oci.image.index.v1+json); ask for one platform's manifest by its digest."
     ],
     ['schema 1', { schemaVersion: 1, fsLayers: [] }, 'The manifest of r/x:1 has schemaVersion 1; only version 2 is supported.'],
     ['no layers', { schemaVersion: 2, config }, 'The manifest of r/x:1 has no layers list.'],
-    ['a layer without size', { schemaVersion: 2, config, layers: [{ ...layer, size: '12' }] }, 'The descriptor of layer 0 of r/x:1 has no valid size.'],
-    ['a bad digest', { schemaVersion: 2, config: { ...config, digest: 'nope' }, layers: [] }, 'The descriptor of the config of r/x:1 has no valid digest.']
+    [
+      'a layer without size',
+      { schemaVersion: 2, config, layers: [{ ...layer, size: '12' }] },
+      'The descriptor of layer 0 of r/x:1 has no valid size.'
+    ],
+    [
+      'a bad digest',
+      { schemaVersion: 2, config: { ...config, digest: 'nope' }, layers: [] },
+      'The descriptor of the config of r/x:1 has no valid digest.'
+    ]
   ])('refuses %s', (_label, body, message) => {
     expect(() => parseManifest(typeof body === 'string' ? body : JSON.stringify(body), null, 'r/x:1')).toThrow(message);
   });

@@ -23,8 +23,10 @@ export async function packTar(items: TarItem[]): Promise<Buffer> {
   for (const { content, ...header } of items) {
     const body = typeof content === 'string' ? Buffer.from(content) : content;
     await new Promise<void>((resolve, reject) => {
-      packer.entry({ mtime: new Date(0), mode: header.type === 'directory' ? 0o755 : 0o644, ...header, size: body?.length ?? 0 }, body ?? Buffer.alloc(0), (error) =>
-        error ? reject(error) : resolve()
+      packer.entry(
+        { mtime: new Date(0), mode: header.type === 'directory' ? 0o755 : 0o644, ...header, size: body?.length ?? 0 },
+        body ?? Buffer.alloc(0),
+        (error) => (error ? reject(error) : resolve())
       );
     });
   }

@@ -90,7 +90,7 @@ let contract: Contract | null = null;
 function loadContract(): Contract {
   if (contract) return contract;
   const require = createRequire(import.meta.url);
-  const spec = JSON.parse(readFileSync(require.resolve('@octokit/openapi/generated/api.github.com.json'), 'utf8')) as Json;
+  const spec = JSON.parse(readFileSync(require.resolve('@octokit/openapi/generated/api.github.com.json'), 'utf8'));
   const routes: Route[] = [];
   for (const [template, item] of Object.entries<Json>(spec.paths)) {
     const names: string[] = [];
@@ -285,7 +285,8 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
       const list = declared.filter((parameter) => parameter.in === where);
       const values = where === 'path' ? params : Object.fromEntries(query.entries());
       for (const name of Object.keys(values)) {
-        if (!list.some((parameter) => parameter.name === name)) errors.push(`${label}: ${where} parameter "${name}" is not in the OpenAPI description`);
+        if (!list.some((parameter) => parameter.name === name))
+          errors.push(`${label}: ${where} parameter "${name}" is not in the OpenAPI description`);
       }
       const schema = {
         type: 'object',

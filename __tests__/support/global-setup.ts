@@ -98,7 +98,10 @@ async function lockIsStale(): Promise<boolean> {
   const holder = Number(await readFile(join(LOCK, 'holder'), 'utf8').catch(() => ''));
   if (holder > 0) return !isRunning(holder);
   // The holder has just made the folder and not yet written its pid, or died in between.
-  const age = await stat(LOCK).then((info) => Date.now() - info.mtimeMs, () => 0);
+  const age = await stat(LOCK).then(
+    (info) => Date.now() - info.mtimeMs,
+    () => 0
+  );
   return age > UNCLAIMED_LOCK_MS;
 }
 
@@ -189,7 +192,9 @@ async function aptInstall(packages: string[]): Promise<void> {
   for (const args of [['update'], ['install', '-y', '--no-install-recommends', ...packages]]) {
     const result = await run('apt-get', args, { env, timeoutMs: 15 * 60_000 });
     if (result.exitCode !== 0) {
-      throw new Error(`Test setup: \`apt-get ${args.join(' ')}\` failed (${result.failure ?? `exit code ${result.exitCode}`}):\n${tail(result.all, 15)}`);
+      throw new Error(
+        `Test setup: \`apt-get ${args.join(' ')}\` failed (${result.failure ?? `exit code ${result.exitCode}`}):\n${tail(result.all, 15)}`
+      );
     }
   }
 }
@@ -286,7 +291,10 @@ async function importBusybox(busybox: string): Promise<void> {
     await chmod(join(root, 'bin', 'busybox'), 0o755);
     const list = await run(busybox, ['--list']);
     if (list.exitCode !== 0) throw new Error(`Test setup: \`${busybox} --list\` failed: ${list.all}`);
-    const applets = list.stdout.split('\n').map((name) => name.trim()).filter((name) => /^[\w.[-]+$/.test(name) && name !== 'busybox');
+    const applets = list.stdout
+      .split('\n')
+      .map((name) => name.trim())
+      .filter((name) => /^[\w.[-]+$/.test(name) && name !== 'busybox');
     for (const applet of applets) await symlink('busybox', join(root, 'bin', applet));
     await writeFile(join(root, 'etc', 'passwd'), 'root:x:0:0:root:/root:/bin/sh\n');
     await writeFile(join(root, 'etc', 'group'), 'root:x:0:\n');

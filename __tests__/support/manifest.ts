@@ -127,10 +127,13 @@ export async function fetchManifest(
     );
   }
   if (response.status === 401 || response.status === 403) {
-    throw new Error(`Registry ${registry} refused the manifest of ${where} without credentials (HTTP ${response.status}); authentication is not supported yet.`);
+    throw new Error(
+      `Registry ${registry} refused the manifest of ${where} without credentials (HTTP ${response.status}); authentication is not supported yet.`
+    );
   }
   if (response.status === 404) throw new Error(`Registry ${registry} has no manifest ${where} (HTTP 404).`);
-  if (!response.ok) throw new Error(`Registry ${registry} answered HTTP ${response.status} for the manifest of ${where}: ${text.slice(0, 200).trim()}`);
+  if (!response.ok)
+    throw new Error(`Registry ${registry} answered HTTP ${response.status} for the manifest of ${where}: ${text.slice(0, 200).trim()}`);
   if (Buffer.byteLength(text) > MAX_MANIFEST_BYTES) throw new Error(`The manifest of ${where} is larger than ${MAX_MANIFEST_BYTES} bytes.`);
   return { ...parseManifest(text, response.headers.get('content-type'), where), digest: response.headers.get('docker-content-digest') };
 }

@@ -43,7 +43,8 @@ async function ensureRegistryBinary(): Promise<string> {
     const env = { DEBIAN_FRONTEND: 'noninteractive' };
     for (const args of [['update'], ['install', '-y', '--no-install-recommends', 'docker-registry']]) {
       const result = await exec('apt-get', args, { env, timeoutMs: 15 * 60_000 });
-      if (result.exitCode !== 0) throw new Error(`Installing docker-registry: \`apt-get ${args.join(' ')}\` failed:\n${result.all.split('\n').slice(-10).join('\n')}`);
+      if (result.exitCode !== 0)
+        throw new Error(`Installing docker-registry: \`apt-get ${args.join(' ')}\` failed:\n${result.all.split('\n').slice(-10).join('\n')}`);
     }
     const installed = findExecutable('docker-registry');
     if (installed !== null) return installed;
@@ -117,10 +118,7 @@ export async function startRegistry(): Promise<LocalRegistry> {
     if (exited === null && child.pid !== undefined) {
       child.kill('SIGTERM');
       const timer = new AbortController();
-      const stopped = await Promise.race([
-        exit.then(() => true),
-        sleep(STOP_WAIT_MS, false, { signal: timer.signal }).catch(() => false)
-      ]);
+      const stopped = await Promise.race([exit.then(() => true), sleep(STOP_WAIT_MS, false, { signal: timer.signal }).catch(() => false)]);
       timer.abort();
       if (!stopped) {
         child.kill('SIGKILL');

@@ -1,7 +1,16 @@
 import { orderFindings } from '../../src/advise/advise.js';
 import { judge, totals } from '../../src/gate/verdict.js';
 import { limitsOf } from '../../src/limits/index.js';
-import { isFailing, type Finding, type ImageReport, type LayerReport, type LeftoverCache, type Report, type Waste, type WastedPath } from '../../src/model/report.js';
+import {
+  isFailing,
+  type Finding,
+  type ImageReport,
+  type LayerReport,
+  type LeftoverCache,
+  type Report,
+  type Waste,
+  type WastedPath
+} from '../../src/model/report.js';
 
 const MB = 1e6;
 
@@ -15,7 +24,15 @@ const MB = 1e6;
 export function sampleLayers(): LayerReport[] {
   return [
     { index: 0, fromBase: true, instruction: 'ADD file:4f1c9a0e2b7d in /', line: null, bytes: 28 * MB, compressedBytes: 11 * MB, files: 1480 },
-    { index: 1, fromBase: true, instruction: 'RUN set -eux; apt-get update; rm -rf /var/lib/apt/lists/*', line: null, bytes: 2 * MB, compressedBytes: 1 * MB, files: 35 },
+    {
+      index: 1,
+      fromBase: true,
+      instruction: 'RUN set -eux; apt-get update; rm -rf /var/lib/apt/lists/*',
+      line: null,
+      bytes: 2 * MB,
+      compressedBytes: 1 * MB,
+      files: 35
+    },
     {
       index: 2,
       fromBase: false,
@@ -192,7 +209,15 @@ export const mixedImages: ImageReport[] = [
     reasons: ['275.0 MB is 25.0 MB over the 250MB budget'],
     layers: [
       ...sampleLayers().slice(0, 3),
-      { index: 3, fromBase: false, instruction: 'RUN pip install -r requirements.txt', line: 12, bytes: 200 * MB, compressedBytes: 81 * MB, files: 9100 }
+      {
+        index: 3,
+        fromBase: false,
+        instruction: 'RUN pip install -r requirements.txt',
+        line: 12,
+        bytes: 200 * MB,
+        compressedBytes: 81 * MB,
+        files: 9100
+      }
     ],
     wasted: { bytes: 0, baseBytes: 0.12 * MB, paths: sampleWaste().paths.filter((path) => path.inBase) },
     caches: [{ path: '/root/.cache/pip', kind: 'pip', bytes: 60 * MB, files: 830, line: 12, fromBase: false }],

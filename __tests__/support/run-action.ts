@@ -78,9 +78,7 @@ export async function runAction(options: RunActionOptions): Promise<ActionRun> {
     await writeFile(outputPath, '');
     await writeFile(summaryPath, '');
     // Start from the machine's environment without anything GitHub-specific the test itself may run under.
-    const base = Object.fromEntries(
-      Object.entries(process.env).filter(([key]) => !/^(GITHUB_|INPUT_|RUNNER_|ACTIONS_)/.test(key))
-    );
+    const base = Object.fromEntries(Object.entries(process.env).filter(([key]) => !/^(GITHUB_|INPUT_|RUNNER_|ACTIONS_)/.test(key)));
     const result = await execa(process.execPath, [ACTION_ENTRY], {
       cwd: options.workspace,
       reject: false,

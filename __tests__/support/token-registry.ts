@@ -171,7 +171,8 @@ export async function startSilentRegistry(): Promise<SilentRegistry> {
 
 async function docker(args: string[]): Promise<string> {
   const result = await exec('docker', args, { timeoutMs: 10 * 60_000 });
-  if (result.exitCode !== 0) throw new Error(`docker ${args.join(' ')} failed (${result.failure ?? `exit code ${result.exitCode}`}):\n${result.all.slice(-3000)}`);
+  if (result.exitCode !== 0)
+    throw new Error(`docker ${args.join(' ')} failed (${result.failure ?? `exit code ${result.exitCode}`}):\n${result.all.slice(-3000)}`);
   return result.stdout;
 }
 

@@ -33,15 +33,36 @@ describe('rules on the test Dockerfiles', () => {
     ['yum-cache-left.microdnf.Dockerfile', {}, [['yum-cache-left', 2]]],
     ['build-deps-kept.apk.Dockerfile', {}, [['build-deps-kept', 2]]],
     ['build-deps-kept.apt.Dockerfile', {}, [['build-deps-kept', 2]]],
-    ['pip-no-cache-dir.Dockerfile', {}, [['pip-no-cache-dir', 4], ['pip-no-cache-dir', 5]]],
+    [
+      'pip-no-cache-dir.Dockerfile',
+      {},
+      [
+        ['pip-no-cache-dir', 4],
+        ['pip-no-cache-dir', 5]
+      ]
+    ],
     ['pip-no-cache-dir.env.Dockerfile', {}, []],
     ['pip-no-cache-dir.mount.Dockerfile', {}, []],
     ['delete-in-later-run.Dockerfile', {}, [['delete-in-later-run', 5]]],
     ['delete-in-later-run.chown.Dockerfile', {}, [['delete-in-later-run', 3]]],
-    ['join-runs.Dockerfile', {}, [['apt-lists-left', 2], ['join-runs', 3]]],
+    [
+      'join-runs.Dockerfile',
+      {},
+      [
+        ['apt-lists-left', 2],
+        ['join-runs', 3]
+      ]
+    ],
     ['join-runs.Dockerfile', { ignore: ['join-runs', 'apt-lists-left'] }, []],
     ['join-runs.download.Dockerfile', {}, [['join-runs', 4]]],
-    ['add-remote-archive.Dockerfile', {}, [['add-remote-archive', 2], ['delete-in-later-run', 3]]],
+    [
+      'add-remote-archive.Dockerfile',
+      {},
+      [
+        ['add-remote-archive', 2],
+        ['delete-in-later-run', 3]
+      ]
+    ],
     ['copy-all-without-dockerignore.Dockerfile', { hasDockerignore: false }, [['copy-all-without-dockerignore', 3]]],
     ['copy-all-without-dockerignore.Dockerfile', { hasDockerignore: true }, []],
     ['chain.Dockerfile', {}, [['apt-lists-left', 2]]],
@@ -75,8 +96,16 @@ describe('rules on the test Dockerfiles', () => {
     const names = RULES.map((rule) => rule.id);
     expect(new Set(names).size).toBe(names.length);
     expect(names).toEqual([
-      'apt-lists-left', 'apt-no-install-recommends', 'apk-no-cache', 'yum-cache-left', 'build-deps-kept',
-      'pip-no-cache-dir', 'join-runs', 'delete-in-later-run', 'add-remote-archive', 'copy-all-without-dockerignore'
+      'apt-lists-left',
+      'apt-no-install-recommends',
+      'apk-no-cache',
+      'yum-cache-left',
+      'build-deps-kept',
+      'pip-no-cache-dir',
+      'join-runs',
+      'delete-in-later-run',
+      'add-remote-archive',
+      'copy-all-without-dockerignore'
     ]);
   });
 });
@@ -115,11 +144,23 @@ describe('rule details', () => {
   });
 
   test.each<[string, string, Array<[string, number]>]>([
-    ['inline ignore of several rules', 'FROM ubuntu\n# footprint-ignore: apt-lists-left, apt-no-install-recommends\nRUN apt-get update && apt-get install -y curl\n', []],
+    [
+      'inline ignore of several rules',
+      'FROM ubuntu\n# footprint-ignore: apt-lists-left, apt-no-install-recommends\nRUN apt-get update && apt-get install -y curl\n',
+      []
+    ],
     ['inline ignore of all', 'FROM ubuntu\n# footprint-ignore: all\nRUN apt-get update && apt-get install -y curl\n', []],
-    ['an ignore comment applies to the next instruction only', 'FROM alpine\n# footprint-ignore: apk-no-cache\nRUN apk add a\nRUN apk add b\n', [['apk-no-cache', 4]]],
+    [
+      'an ignore comment applies to the next instruction only',
+      'FROM alpine\n# footprint-ignore: apk-no-cache\nRUN apk add a\nRUN apk add b\n',
+      [['apk-no-cache', 4]]
+    ],
     ['a blank line breaks the comment block', 'FROM alpine\n# footprint-ignore: apk-no-cache\n\nRUN apk add a\n', [['apk-no-cache', 4]]],
-    ['cache mount on /var/cache/apt only still leaves the lists', 'FROM debian\nRUN --mount=type=cache,target=/var/cache/apt apt-get update && apt-get install -y --no-install-recommends x\n', [['apt-lists-left', 2]]],
+    [
+      'cache mount on /var/cache/apt only still leaves the lists',
+      'FROM debian\nRUN --mount=type=cache,target=/var/cache/apt apt-get update && apt-get install -y --no-install-recommends x\n',
+      [['apt-lists-left', 2]]
+    ],
     ['pip cache mount on ~/.cache', 'FROM python\nRUN --mount=type=cache,target=/root/.cache pip install x\n', []],
     ['PIP_NO_CACHE_DIR on the command', 'FROM python\nRUN PIP_NO_CACHE_DIR=1 pip install x\n', []],
     ['rm -rf ~/.cache in the same RUN', 'FROM python\nRUN pip install x && rm -rf ~/.cache\n', []],
@@ -128,8 +169,16 @@ describe('rule details', () => {
     ['pip in a heredoc', 'FROM python\nRUN <<EOF\npip install x\nEOF\n', [['pip-no-cache-dir', 2]]],
     ['a python heredoc is not shell', 'FROM python\nRUN python3 <<EOF\nimport os; os.system("pip install x")\nEOF\n', []],
     ['apk cache removed by rm', 'FROM alpine\nRUN apk add curl && rm -rf /var/cache/apk/*\n', []],
-    ['install recommends switched off in apt.conf', 'FROM debian\nRUN echo \'APT::Install-Recommends "false";\' > /etc/apt/apt.conf.d/no-rec\nRUN apt-get update && apt-get install -y curl && rm -rf /var/lib/apt/lists/*\n', []],
-    ['apt install after an earlier update is not flagged twice', 'FROM debian\nRUN apt-get update\nRUN apt-get install -y --no-install-recommends curl\n', [['apt-lists-left', 2]]],
+    [
+      'install recommends switched off in apt.conf',
+      'FROM debian\nRUN echo \'APT::Install-Recommends "false";\' > /etc/apt/apt.conf.d/no-rec\nRUN apt-get update && apt-get install -y curl && rm -rf /var/lib/apt/lists/*\n',
+      []
+    ],
+    [
+      'apt install after an earlier update is not flagged twice',
+      'FROM debian\nRUN apt-get update\nRUN apt-get install -y --no-install-recommends curl\n',
+      [['apt-lists-left', 2]]
+    ],
     ['plain consecutive RUNs are fine', 'FROM alpine\nRUN echo one > /one\nRUN echo two > /two\n', []],
     ['build tools in a build stage that is only copied from', 'FROM alpine AS build\nRUN apk add gcc\nFROM alpine\nCOPY --from=build /x /x\n', []],
     ['ADD of a local archive is fine', 'FROM alpine\nADD app.tar.gz /opt/\n', []],
@@ -161,13 +210,31 @@ describe('splitCommands', () => {
 
 describe('measured bytes from the anatomy', () => {
   const layer = (index: number, line: number | null, bytes = 1000): LayerReport => ({
-    index, fromBase: line === null, instruction: null, line, bytes, compressedBytes: null, files: 1
+    index,
+    fromBase: line === null,
+    instruction: null,
+    line,
+    bytes,
+    compressedBytes: null,
+    files: 1
   });
   const cache = (kind: LeftoverCache['kind'], line: number | null, bytes: number, path = '/x'): LeftoverCache => ({
-    path, kind, bytes, files: 10, line, fromBase: line === null ? true : false
+    path,
+    kind,
+    bytes,
+    files: 10,
+    line,
+    fromBase: line === null ? true : false
   });
   const waste = (path: string, bytes: number, addedAtLine: number | null, removedAtLine: number | null, inBase = false): WastedPath => ({
-    path, files: 1, bytes, addedAtLine, removedAtLine, addedInLayer: 1, removedInLayer: 2, inBase
+    path,
+    files: 1,
+    bytes,
+    addedAtLine,
+    removedAtLine,
+    addedInLayer: 1,
+    removedInLayer: 2,
+    inBase
   });
   const anatomy = (lines: number[], caches: LeftoverCache[], paths: WastedPath[] = []) => ({
     layers: [layer(0, null), ...lines.map((line, at) => layer(at + 1, line))],
@@ -182,17 +249,15 @@ describe('measured bytes from the anatomy', () => {
       anatomy([2], [cache('apt', 2, 18_400_000, '/var/lib/apt/lists'), cache('apt', 2, 600, '/var/cache/apt'), cache('apt', null, 5000)]),
       [['apt-lists-left', 2, 18_400_600]]
     ],
-    [
-      'apk index',
-      'FROM alpine\nRUN apk add curl\n',
-      anatomy([2], [cache('apk', 2, 2_345_678, '/var/cache/apk')]),
-      [['apk-no-cache', 2, 2_345_678]]
-    ],
+    ['apk index', 'FROM alpine\nRUN apk add curl\n', anatomy([2], [cache('apk', 2, 2_345_678, '/var/cache/apk')]), [['apk-no-cache', 2, 2_345_678]]],
     [
       'pip cache of the right line only',
       'FROM python\nRUN pip install a\nRUN pip install b\n',
       anatomy([2, 3], [cache('pip', 2, 50_000_000), cache('pip', 3, 7_000)]),
-      [['pip-no-cache-dir', 2, 50_000_000], ['pip-no-cache-dir', 3, 7_000]]
+      [
+        ['pip-no-cache-dir', 2, 50_000_000],
+        ['pip-no-cache-dir', 3, 7_000]
+      ]
     ],
     [
       'dnf cache for a dnf install',
@@ -200,17 +265,19 @@ describe('measured bytes from the anatomy', () => {
       anatomy([2], [cache('dnf', 2, 90_000_000), cache('pip', 2, 1_000_000)]),
       [['yum-cache-left', 2, 90_000_000]]
     ],
-    [
-      'no cache measured at the line: no number',
-      'FROM alpine\nRUN apk add curl\n',
-      anatomy([2], []),
-      [['apk-no-cache', 2, null]]
-    ],
+    ['no cache measured at the line: no number', 'FROM alpine\nRUN apk add curl\n', anatomy([2], []), [['apk-no-cache', 2, null]]],
     [
       'wasted bytes between consecutive RUNs: join-runs',
       'FROM debian\nRUN apt-get update && apt-get install -y --no-install-recommends curl\nRUN rm -rf /var/lib/apt/lists/*\n',
-      anatomy([2, 3], [], [waste('/var/lib/apt/lists', 18_000_000, 2, 3), waste('/var/lib/apt/lists/lock', 20, 2, 3), waste('/usr/lib/x', 999, null, 3, true)]),
-      [['apt-lists-left', 2, null], ['join-runs', 3, 18_000_020]]
+      anatomy(
+        [2, 3],
+        [],
+        [waste('/var/lib/apt/lists', 18_000_000, 2, 3), waste('/var/lib/apt/lists/lock', 20, 2, 3), waste('/usr/lib/x', 999, null, 3, true)]
+      ),
+      [
+        ['apt-lists-left', 2, null],
+        ['join-runs', 3, 18_000_020]
+      ]
     ],
     [
       'wasted bytes from a COPY: delete-in-later-run',
@@ -222,14 +289,12 @@ describe('measured bytes from the anatomy', () => {
       'one remover, a consecutive and an earlier creator',
       'FROM alpine\nCOPY big.bin /big.bin\nRUN wget -O /tmp/x.tgz https://e.com/x.tgz\nRUN rm /tmp/x.tgz /big.bin\n',
       anatomy([2, 3, 4], [], [waste('/big.bin', 5_000_000, 2, 4), waste('/tmp/x.tgz', 3_000_000, 3, 4)]),
-      [['join-runs', 4, 3_000_000], ['delete-in-later-run', 4, 5_000_000]]
+      [
+        ['join-runs', 4, 3_000_000],
+        ['delete-in-later-run', 4, 5_000_000]
+      ]
     ],
-    [
-      'the anatomy measured no waste: no guess either',
-      'FROM alpine\nCOPY src/ /app/\nENV A=1\nRUN rm -rf /app/tests\n',
-      anatomy([2, 4], []),
-      []
-    ]
+    ['the anatomy measured no waste: no guess either', 'FROM alpine\nCOPY src/ /app/\nENV A=1\nRUN rm -rf /app/tests\n', anatomy([2, 4], []), []]
   ])('%s', (_name, text, measured, expected) => {
     const findings = checkRules({ dockerfile: parseDockerfile(text), anatomy: measured, hasDockerignore: true, ignore: [] });
     expect(findings.map((found) => [found.rule, found.line, found.savingsBytes])).toEqual(expected);

@@ -22,13 +22,8 @@ function own(path: string, bytes: number, added: number, removed: number, files 
 describe('wasted bytes', () => {
   test.each<[string, LayerEntry[][], number, WastedPath[]]>([
     ['a file deleted by a later layer', [[file('big', 100)], [whiteout('big')]], 100, [own('/big', 100, 0, 1)]],
-    [
-      'a file created and deleted in one layer is not in its tar: nothing wasted',
-      [[file('keep', 5)], [file('other', 7)]],
-      0,
-      []
-    ],
-    ['a whiteout does not hide its own layer\'s entry', [[file('a', 10)], [file('a', 20), whiteout('a')]], 10, [own('/a', 10, 0, 1)]],
+    ['a file created and deleted in one layer is not in its tar: nothing wasted', [[file('keep', 5)], [file('other', 7)]], 0, []],
+    ["a whiteout does not hide its own layer's entry", [[file('a', 10)], [file('a', 20), whiteout('a')]], 10, [own('/a', 10, 0, 1)]],
     ['an overwrite wastes only the lower copy', [[file('a', 100)], [], [file('a', 30)]], 100, [own('/a', 100, 0, 2)]],
     [
       'written three times: the two lower copies',
@@ -37,7 +32,7 @@ describe('wasted bytes', () => {
       [own('/a', 200, 1, 2), own('/a', 100, 0, 1)]
     ],
     [
-      'an opaque folder hides the lower contents, not its own layer\'s',
+      "an opaque folder hides the lower contents, not its own layer's",
       [
         [dir('d'), file('d/x', 10), file('d/sub/y', 20)],
         [dir('d'), file('d/z', 5), opaque('d')]
@@ -45,12 +40,7 @@ describe('wasted bytes', () => {
       30,
       [own('/d', 30, 0, 1, 2)]
     ],
-    [
-      'a folder replaced by a file',
-      [[dir('d'), file('d/a', 10), dir('d/sub'), file('d/sub/b', 20)], [file('d', 5)]],
-      30,
-      [own('/d', 30, 0, 1, 2)]
-    ],
+    ['a folder replaced by a file', [[dir('d'), file('d/a', 10), dir('d/sub'), file('d/sub/b', 20)], [file('d', 5)]], 30, [own('/d', 30, 0, 1, 2)]],
     ['a file replaced by a folder', [[file('d', 10)], [dir('d'), file('d/x', 1)]], 10, [own('/d', 10, 0, 1)]],
     ['a file replaced by a folder with no entry of its own', [[file('d', 10)], [file('d/x', 1)]], 10, [own('/d', 10, 0, 1)]],
     [
@@ -71,18 +61,44 @@ describe('wasted bytes', () => {
       120,
       [own('/w', 100, 1, 2, 2), own('/w', 20, 0, 2, 2)]
     ],
-    ['the same folder deleted twice: two removals', [[file('c/a', 10)], [whiteout('c')], [file('c/a', 10)], [whiteout('c')]], 20, [own('/c/a', 10, 0, 1), own('/c/a', 10, 2, 3)]],
+    [
+      'the same folder deleted twice: two removals',
+      [[file('c/a', 10)], [whiteout('c')], [file('c/a', 10)], [whiteout('c')]],
+      20,
+      [own('/c/a', 10, 0, 1), own('/c/a', 10, 2, 3)]
+    ],
     ['a hard link keeps a deleted file alive', [[file('a', 100), hardlink('b', 'a')], [whiteout('a')]], 0, []],
-    ['once the last link goes, the copy is wasted', [[file('a', 100), hardlink('b', 'a')], [whiteout('a')], [whiteout('b')]], 100, [own('/b', 100, 0, 2)]],
-    ['hard links in a deleted folder waste the copy once', [[file('d/a', 100), hardlink('d/b', 'd/a'), hardlink('d/c', 'd/a')], [whiteout('d')]], 100, [own('/d/a', 100, 0, 1)]],
+    [
+      'once the last link goes, the copy is wasted',
+      [[file('a', 100), hardlink('b', 'a')], [whiteout('a')], [whiteout('b')]],
+      100,
+      [own('/b', 100, 0, 2)]
+    ],
+    [
+      'hard links in a deleted folder waste the copy once',
+      [[file('d/a', 100), hardlink('d/b', 'd/a'), hardlink('d/c', 'd/a')], [whiteout('d')]],
+      100,
+      [own('/d/a', 100, 0, 1)]
+    ],
     ['a file replaced by a hard link to another file', [[file('a', 100), file('b', 7)], [hardlink('a', 'b')]], 100, [own('/a', 100, 0, 1)]],
-    ['symlinks, folders and empty files waste nothing', [[symlink('s'), dir('e'), file('zero', 0)], [whiteout('s'), whiteout('e'), whiteout('zero')]], 0, []],
+    [
+      'symlinks, folders and empty files waste nothing',
+      [
+        [symlink('s'), dir('e'), file('zero', 0)],
+        [whiteout('s'), whiteout('e'), whiteout('zero')]
+      ],
+      0,
+      []
+    ],
     ['a whiteout of a path never there', [[file('a', 1)], [whiteout('nothing'), whiteout('a/b'), opaque('nowhere')]], 0, []],
     ['an opaque root hides every lower file', [[file('a', 1), file('b/c', 2)], [opaque('')]], 3, [own('/', 3, 0, 1, 2)]],
     ['a path twice in one tar: the first copy ships unseen', [[file('a', 10), file('a', 20)]], 10, [own('/a', 10, 0, 0)]],
     [
       'odd names are shown escaped',
-      [[file('dir with space/"quoted"\nnew line', 40), file('caf\u00e9', 30)], [whiteout('dir with space/"quoted"\nnew line'), whiteout('caf\u00e9')]],
+      [
+        [file('dir with space/"quoted"\nnew line', 40), file('caf\u00e9', 30)],
+        [whiteout('dir with space/"quoted"\nnew line'), whiteout('caf\u00e9')]
+      ],
       70,
       [own('/dir with space/"quoted"\\nnew line', 40, 0, 1), own('/caf\u00e9', 30, 0, 1)]
     ]
@@ -126,7 +142,7 @@ describe('wasted bytes', () => {
     });
   });
 
-  test('waste whose adding layer is of unknown origin counts as the image\'s own', () => {
+  test("waste whose adding layer is of unknown origin counts as the image's own", () => {
     const unknown: LayerOrigin = { fromBase: null, instruction: null, line: null };
     const anatomy = analyse([layer([file('a', 10)]), layer([whiteout('a')])], [unknown, unknown]);
     expect(anatomy.wasted).toEqual({
@@ -148,7 +164,7 @@ describe('wasted bytes', () => {
     expect(anatomy.wasted.paths).toEqual([own('/tmp/build', 500_000, 0, 1, 50_000), own('/single/29', 1029, 0, 1), own('/single/28', 1028, 0, 1)]);
   });
 
-  test('visible bytes plus wasted bytes make the image\'s bytes', () => {
+  test("visible bytes plus wasted bytes make the image's bytes", () => {
     const layers = [
       layer([file('a', 100), file('d/b', 50), hardlink('d/l', 'd/b'), file('e/f', 7)]),
       layer([file('a', 10), whiteout('d'), opaque('e'), file('e/g', 3)]),

@@ -31,8 +31,7 @@ const files: Source[] = sources(src).map((file) => {
   return { path, text, imports };
 });
 
-const importers = (predicate: (module: string) => boolean) =>
-  files.filter((file) => file.imports.some(predicate)).map((file) => file.path);
+const importers = (predicate: (module: string) => boolean) => files.filter((file) => file.imports.some(predicate)).map((file) => file.path);
 
 describe('architecture', () => {
   test('the sources were found', () => {

@@ -60,7 +60,10 @@ describe('baseCandidates: one FROM line', () => {
     ['FROM eclipse-temurin:21-jdk-alpine', ['base-jre eclipse-temurin:21-jre-alpine']],
     ['FROM eclipse-temurin:21-jre-alpine', []],
     ['FROM openjdk:17', ['base-jre openjdk:17-jre', 'base-jre openjdk:17-jre-slim', 'base-slim openjdk:17-slim']],
-    ['FROM openjdk:17-jdk-bullseye', ['base-jre openjdk:17-jre-bullseye', 'base-jre openjdk:17-jre-slim-bullseye', 'base-slim openjdk:17-jdk-slim-bullseye']],
+    [
+      'FROM openjdk:17-jdk-bullseye',
+      ['base-jre openjdk:17-jre-bullseye', 'base-jre openjdk:17-jre-slim-bullseye', 'base-slim openjdk:17-jdk-slim-bullseye']
+    ],
     ['FROM openjdk:17-jdk-slim', ['base-jre openjdk:17-jre-slim']],
     ['FROM openjdk:11-jre', ['base-jre openjdk:11-jre-slim']],
     ['FROM openjdk:11-jre-slim', []],
@@ -92,11 +95,7 @@ describe('baseCandidates: what the Dockerfile does', () => {
       'FROM python:3.12 AS base\nRUN pip install flask\nFROM base\nCMD ["python"]\n',
       ['base-slim python:3.12-slim', 'base-alpine python:3.12-alpine']
     ],
-    [
-      'a chain of two stages',
-      'FROM node:20 AS deps\nFROM deps AS build\nFROM build\n',
-      ['base-slim node:20-slim', 'base-alpine node:20-alpine']
-    ],
+    ['a chain of two stages', 'FROM node:20 AS deps\nFROM deps AS build\nFROM build\n', ['base-slim node:20-slim', 'base-alpine node:20-alpine']],
     [
       'multi-stage with a clean final stage',
       'FROM golang:1.22 AS build\nRUN CGO_ENABLED=0 go build -o /app .\nFROM scratch\nCOPY --from=build /app /app\n',
@@ -122,13 +121,37 @@ describe('baseCandidates: what the Dockerfile does', () => {
       'FROM golang:1.22\nENV CGO_ENABLED=0\nRUN go build -o /app .\n',
       ['base-alpine golang:1.22-alpine', 'base-scratch scratch']
     ],
-    ['Go toolchain, CGO_ENABLED 0 (legacy ENV)', 'FROM golang:1.22\nENV CGO_ENABLED 0\nRUN go build .\n', ['base-alpine golang:1.22-alpine', 'base-scratch scratch']],
-    ['Go toolchain, CGO_ENABLED=0 on the RUN', 'FROM golang:1.22\nRUN CGO_ENABLED=0 go build -o /app .\n', ['base-alpine golang:1.22-alpine', 'base-scratch scratch']],
-    ['Go toolchain, CGO_ENABLED=1', 'FROM golang:1.22\nRUN CGO_ENABLED=1 go build -o /app .\n', ['base-alpine golang:1.22-alpine', 'base-distroless gcr.io/distroless/base-debian12']],
+    [
+      'Go toolchain, CGO_ENABLED 0 (legacy ENV)',
+      'FROM golang:1.22\nENV CGO_ENABLED 0\nRUN go build .\n',
+      ['base-alpine golang:1.22-alpine', 'base-scratch scratch']
+    ],
+    [
+      'Go toolchain, CGO_ENABLED=0 on the RUN',
+      'FROM golang:1.22\nRUN CGO_ENABLED=0 go build -o /app .\n',
+      ['base-alpine golang:1.22-alpine', 'base-scratch scratch']
+    ],
+    [
+      'Go toolchain, CGO_ENABLED=1',
+      'FROM golang:1.22\nRUN CGO_ENABLED=1 go build -o /app .\n',
+      ['base-alpine golang:1.22-alpine', 'base-distroless gcr.io/distroless/base-debian12']
+    ],
     ['Go on alpine without a C compiler is static', 'FROM golang:1.22-alpine\nRUN go build -o /app .\n', ['base-scratch scratch']],
-    ['Go on alpine with gcc is not', 'FROM golang:1.22-alpine\nRUN apk add --no-cache gcc musl-dev && go build -o /app .\n', ['base-distroless gcr.io/distroless/base-debian12']],
-    ['Go toolchain through FROM <stage>', 'FROM golang:1.22 AS build\nRUN CGO_ENABLED=0 go build -o /app .\nFROM build\nCMD ["/app"]\n', ['base-alpine golang:1.22-alpine', 'base-scratch scratch']],
-    ['Rust toolchain', 'FROM rust:1.77\nRUN cargo build --release\n', ['base-slim rust:1.77-slim', 'base-alpine rust:1.77-alpine', 'base-distroless gcr.io/distroless/cc-debian12']],
+    [
+      'Go on alpine with gcc is not',
+      'FROM golang:1.22-alpine\nRUN apk add --no-cache gcc musl-dev && go build -o /app .\n',
+      ['base-distroless gcr.io/distroless/base-debian12']
+    ],
+    [
+      'Go toolchain through FROM <stage>',
+      'FROM golang:1.22 AS build\nRUN CGO_ENABLED=0 go build -o /app .\nFROM build\nCMD ["/app"]\n',
+      ['base-alpine golang:1.22-alpine', 'base-scratch scratch']
+    ],
+    [
+      'Rust toolchain',
+      'FROM rust:1.77\nRUN cargo build --release\n',
+      ['base-slim rust:1.77-slim', 'base-alpine rust:1.77-alpine', 'base-distroless gcr.io/distroless/cc-debian12']
+    ],
     [
       'Rust with a musl target',
       'FROM rust:1.77\nRUN rustup target add x86_64-unknown-linux-musl && cargo build --release --target x86_64-unknown-linux-musl\n',
@@ -139,10 +162,18 @@ describe('baseCandidates: what the Dockerfile does', () => {
     ['gcc -static', 'FROM gcc:13\nRUN gcc -O2 -static -o /app main.c\n', ['base-scratch scratch']],
     ['maven', 'FROM maven:3.9-eclipse-temurin-21\nRUN mvn -B package\n', ['multi-stage eclipse-temurin:21-jre']],
     ['gradle', 'FROM gradle:8.7-jdk17\nRUN gradle build\n', ['multi-stage eclipse-temurin:17-jre']],
-    ['maven from a mirror', 'FROM 127.0.0.1:5000/library/maven:3.9-eclipse-temurin-17\n', ['multi-stage 127.0.0.1:5000/library/eclipse-temurin:17-jre']],
+    [
+      'maven from a mirror',
+      'FROM 127.0.0.1:5000/library/maven:3.9-eclipse-temurin-17\n',
+      ['multi-stage 127.0.0.1:5000/library/eclipse-temurin:17-jre']
+    ],
     ['maven without a Java version', 'FROM maven:3.9\n', ['multi-stage eclipse-temurin:21-jre']],
     ['.NET SDK', 'FROM mcr.microsoft.com/dotnet/sdk:8.0\nRUN dotnet publish -o /out\n', ['multi-stage mcr.microsoft.com/dotnet/aspnet:8.0']],
-    ['debian with 2 packages', 'FROM debian:12\nRUN apt-get update && apt-get install -y --no-install-recommends curl ca-certificates\n', ['base-slim debian:12-slim', 'base-alpine alpine:3']],
+    [
+      'debian with 2 packages',
+      'FROM debian:12\nRUN apt-get update && apt-get install -y --no-install-recommends curl ca-certificates\n',
+      ['base-slim debian:12-slim', 'base-alpine alpine:3']
+    ],
     [
       'debian with 5 packages: no alpine',
       'FROM debian:12\nRUN apt-get update && apt-get install -y curl git make gcc libc6-dev\n',
@@ -153,7 +184,11 @@ describe('baseCandidates: what the Dockerfile does', () => {
       'FROM ubuntu:22.04\nRUN apt-get update && apt-get install -y curl git\nRUN apt-get install -y make jq\n',
       []
     ],
-    ['ubuntu with one package', 'FROM ubuntu:22.04\nRUN apt-get update \\\n && apt-get install -y --no-install-recommends curl\n', ['base-alpine alpine:3']],
+    [
+      'ubuntu with one package',
+      'FROM ubuntu:22.04\nRUN apt-get update \\\n && apt-get install -y --no-install-recommends curl\n',
+      ['base-alpine alpine:3']
+    ],
     ['ubuntu installing $PACKAGES: unknown, no alpine', 'FROM ubuntu:22.04\nARG PACKAGES="a b"\nRUN apt-get install -y $PACKAGES\n', []],
     ['heredoc RUN counts too', 'FROM ubuntu:22.04\nRUN <<EOF\napt-get update\napt-get install -y a b c d\nEOF\n', []]
   ])('%s', (_name, text, expected) => {
@@ -162,7 +197,10 @@ describe('baseCandidates: what the Dockerfile does', () => {
 
   test('the --target stage is the one advised on', () => {
     const text = 'FROM golang:1.22 AS build\nRUN go build -o /app .\nFROM alpine:3.19 AS run\nCOPY --from=build /app /app\n';
-    expect(summary(candidates(text, { target: 'build' }))).toEqual(['base-alpine golang:1.22-alpine', 'base-distroless gcr.io/distroless/base-debian12']);
+    expect(summary(candidates(text, { target: 'build' }))).toEqual([
+      'base-alpine golang:1.22-alpine',
+      'base-distroless gcr.io/distroless/base-debian12'
+    ]);
     expect(summary(candidates(text))).toEqual([]);
   });
 

@@ -91,7 +91,7 @@ describe('leftover caches', () => {
     ]);
   });
 
-  test('caches the base image left are flagged as the base\'s', () => {
+  test("caches the base image left are flagged as the base's", () => {
     const caches = cachesOf([layer([file('var/lib/apt/lists/debian_InRelease', 40_000)]), layer([file('var/lib/apt/lists/extra', 100)])]);
     expect(caches).toEqual([{ path: '/var/lib/apt/lists', kind: 'apt', bytes: 40_100, files: 2, line: null, fromBase: true }]);
   });

@@ -98,7 +98,7 @@ describe('compareImages: one image on each side', () => {
 
   it('keeps fractional percentages exact', () => {
     const [result] = compareImages([measured('app', 101)], [measured('app', 300)]);
-    expect(result.delta).toEqual({ bytes: -199, percent: (-199 / 300) * 100 });
+    expect(result!.delta).toEqual({ bytes: -199, percent: (-199 / 300) * 100 });
   });
 });
 
@@ -136,13 +136,7 @@ describe('compareImages: no comparison', () => {
 describe('compareImages: pairing and order', () => {
   it('pairs by name, keeps the PR order and appends removed images in base order', () => {
     const head = [measured('web', 200), measured('api', 100), measured('worker', 5), measured('cli', null)];
-    const base = [
-      measured('gone-1', 7),
-      measured('api', 100),
-      measured('cli', 40),
-      measured('gone-2', 8),
-      measured('web', 150)
-    ];
+    const base = [measured('gone-1', 7), measured('api', 100), measured('cli', 40), measured('gone-2', 8), measured('web', 150)];
     expect(summary(compareImages(head, base))).toEqual([
       { name: 'web', comparison: 'changed', delta: { bytes: 50, percent: (50 / 150) * 100 }, head: 200, base: 150 },
       { name: 'api', comparison: 'unchanged', delta: { bytes: 0, percent: 0 }, head: 100, base: 100 },

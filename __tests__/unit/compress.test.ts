@@ -208,7 +208,11 @@ describe('isIncompressible', () => {
     ['random bytes with 40 KB of text inside', () => randomWith(fileBytes(domTypes, 40_000)), false],
     ['random bytes with 20 KB of zeros inside', () => randomWith(Buffer.alloc(20_000)), false],
     ['random bytes with 12 KB of text inside', () => randomWith(fileBytes(domTypes, 12_000)), false],
-    ['random files in a tar, a header every 4 KiB', () => Buffer.concat(Array.from({ length: 200 }, () => [Buffer.alloc(512), randomBytes(3584)]).flat()), false],
+    [
+      'random files in a tar, a header every 4 KiB',
+      () => Buffer.concat(Array.from({ length: 200 }, () => [Buffer.alloc(512), randomBytes(3584)]).flat()),
+      false
+    ],
     ['shorter than a window', () => randomBytes(16 * 1024 - 1), false],
     ['empty', () => Buffer.alloc(0), false]
   ])('%s: %p', (_label, make, expected) => {
@@ -219,9 +223,11 @@ describe('isIncompressible', () => {
     for (let index = 0; index < 200; index++) expect(isIncompressible(randomBytes(256 * 1024))).toBe(true);
   });
 
-  test.each([16_384, 16_385, 100_000, MiB, MiB + 1, 8 * MiB])('stored deflate of %d bytes is what zlib writes for random bytes, within a block header', (length) => {
-    const actual = deflateRawSync(randomBytes(length), { level: DOCKER_PUSH_GZIP_LEVEL }).length;
-    expect(Math.abs(storedDeflateBytes(length) - actual)).toBeLessThanOrEqual(5);
-  });
+  test.each([16_384, 16_385, 100_000, MiB, MiB + 1, 8 * MiB])(
+    'stored deflate of %d bytes is what zlib writes for random bytes, within a block header',
+    (length) => {
+      const actual = deflateRawSync(randomBytes(length), { level: DOCKER_PUSH_GZIP_LEVEL }).length;
+      expect(Math.abs(storedDeflateBytes(length) - actual)).toBeLessThanOrEqual(5);
+    }
+  );
 });
-

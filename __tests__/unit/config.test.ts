@@ -138,11 +138,7 @@ describe('parseConfig: valid files', () => {
 
 describe('parseConfig: errors name the file, line and key', () => {
   test.each([
-    [
-      'YAML syntax error',
-      yaml('budget: 500MB', 'images:', '  api:', '    budget: [1, 2', '  web: {}'),
-      /^\.github\/footprint\.yml:5:\d+: /
-    ],
+    ['YAML syntax error', yaml('budget: 500MB', 'images:', '  api:', '    budget: [1, 2', '  web: {}'), /^\.github\/footprint\.yml:5:\d+: /],
     ['bad indentation', yaml('images:', '  api:', '     budget: 1MB', '    dockerfile: x'), /^\.github\/footprint\.yml:4:\d+: /],
     ['duplicate key', yaml('images:', '  api: {}', '  api: {}'), /^\.github\/footprint\.yml:3:3: Map keys must be unique/],
     ['tab indentation', 'images:\n\tapi: {}\n', /^\.github\/footprint\.yml:2:1: /],
@@ -187,21 +183,13 @@ describe('parseConfig: errors name the file, line and key', () => {
     ['top level a list', yaml('- api'), `${FILE}:1: must be object`],
     ['ignore not a list', yaml('ignore: join-runs'), `${FILE}:1: ignore: must be array`],
     ['ignore with a rule twice', yaml('ignore: [a, a]'), `${FILE}:1: ignore: lists an item more than once`],
-    [
-      'an unknown metric',
-      yaml('budget: 1GB', 'metric: gzip'),
-      `${FILE}:2: metric: must be one of uncompressed, compressed`
-    ],
+    ['an unknown metric', yaml('budget: 1GB', 'metric: gzip'), `${FILE}:2: metric: must be one of uncompressed, compressed`],
     [
       'an unknown image metric',
       yaml('images:', '  api:', '    metric: zstd'),
       `${FILE}:3: images.api.metric: must be one of uncompressed, compressed`
     ],
-    [
-      'an empty image name',
-      yaml('budget: 1GB', 'images:', '  "": {}'),
-      `${FILE}:2: images: the key "" is not valid: a key must not be empty`
-    ],
+    ['an empty image name', yaml('budget: 1GB', 'images:', '  "": {}'), `${FILE}:2: images: the key "" is not valid: a key must not be empty`],
     [
       'an empty build-arg name',
       yaml('images:', '  api:', '    build-args:', '      "": 1'),
@@ -273,14 +261,10 @@ describe('loadConfig', () => {
   ])('%s when required', async (name, message) => {
     const load = loadConfig(join(dir, name), { required: true, displayPath: 'ci/footprint.yml' });
     await expect(load).rejects.toThrow(UserError);
-    await expect(loadConfig(join(dir, name), { required: true, displayPath: 'ci/footprint.yml' })).rejects.toThrow(
-      message
-    );
+    await expect(loadConfig(join(dir, name), { required: true, displayPath: 'ci/footprint.yml' })).rejects.toThrow(message);
   });
 
   test('syntax errors name the display path', async () => {
-    await expect(loadConfig(join(dir, 'broken.yml'), { required: false, displayPath: FILE })).rejects.toThrow(
-      /^\.github\/footprint\.yml:\d+:\d+: /
-    );
+    await expect(loadConfig(join(dir, 'broken.yml'), { required: false, displayPath: FILE })).rejects.toThrow(/^\.github\/footprint\.yml:\d+:\d+: /);
   });
 });

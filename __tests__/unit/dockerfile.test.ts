@@ -2,22 +2,39 @@ import { describe, expect, test } from '@jest/globals';
 import { finalChain, parseDockerfile, substitute } from '../../src/dockerfile/parse.js';
 
 describe('parseDockerfile: stages and FROM', () => {
-  test.each<[string, string, { buildArgs?: Record<string, string>; target?: string | null }, Array<[string | null, string, string | null, number | null]>]>([
+  test.each<
+    [string, string, { buildArgs?: Record<string, string>; target?: string | null }, Array<[string | null, string, string | null, number | null]>]
+  >([
     ['a plain image', 'FROM python:3.12\n', {}, [[null, 'python:3.12', null, null]]],
     ['ARG default in FROM', 'ARG PY_VERSION=3.11\nFROM python:${PY_VERSION}-slim\n', {}, [[null, 'python:3.11-slim', null, null]]],
-    ['build arg overrides the default', 'ARG PY_VERSION=3.11\nFROM python:${PY_VERSION}-slim\n', { buildArgs: { PY_VERSION: '3.13' } }, [[null, 'python:3.13-slim', null, null]]],
+    [
+      'build arg overrides the default',
+      'ARG PY_VERSION=3.11\nFROM python:${PY_VERSION}-slim\n',
+      { buildArgs: { PY_VERSION: '3.13' } },
+      [[null, 'python:3.13-slim', null, null]]
+    ],
     ['$NAME form and a quoted default', 'ARG BASE="alpine:3.20"\nFROM $BASE\n', {}, [[null, 'alpine:3.20', null, null]]],
     ['${NAME:-default} without a value', 'ARG TAG\nFROM node:${TAG:-20}-alpine\n', {}, [[null, 'node:20-alpine', null, null]]],
     ['a build arg for an undeclared ARG is not used', 'FROM alpine:${X:-3.19}\n', { buildArgs: { X: '3.20' } }, [[null, 'alpine:3.19', null, null]]],
-    ['AS names, lower-cased, and stage references', 'FROM golang:1.22 AS Build\nFROM build AS test\nFROM scratch\n', {}, [
-      ['build', 'golang:1.22', null, null],
-      ['test', 'build', null, 0],
-      [null, 'scratch', null, null]
-    ]],
-    ['--platform with an automatic ARG kept', 'FROM --platform=$BUILDPLATFORM golang:1.22 AS build\nFROM --platform=linux/arm64 alpine\n', {}, [
-      ['build', 'golang:1.22', '$BUILDPLATFORM', null],
-      [null, 'alpine', 'linux/arm64', null]
-    ]],
+    [
+      'AS names, lower-cased, and stage references',
+      'FROM golang:1.22 AS Build\nFROM build AS test\nFROM scratch\n',
+      {},
+      [
+        ['build', 'golang:1.22', null, null],
+        ['test', 'build', null, 0],
+        [null, 'scratch', null, null]
+      ]
+    ],
+    [
+      '--platform with an automatic ARG kept',
+      'FROM --platform=$BUILDPLATFORM golang:1.22 AS build\nFROM --platform=linux/arm64 alpine\n',
+      {},
+      [
+        ['build', 'golang:1.22', '$BUILDPLATFORM', null],
+        [null, 'alpine', 'linux/arm64', null]
+      ]
+    ],
     ['--platform from an ARG', 'ARG P=linux/amd64\nFROM --platform=${P} alpine\n', {}, [[null, 'alpine', 'linux/amd64', null]]]
   ])('%s', (_name, text, options, expected) => {
     const parsed = parseDockerfile(text, options);
@@ -99,12 +116,25 @@ describe('parseDockerfile: instructions', () => {
 
 describe('parseDockerfile: problems', () => {
   test.each<[string, string, { buildArgs?: Record<string, string>; target?: string | null }, Array<[number, RegExp]>]>([
-    ['no FROM', 'RUN echo hi\n', {}, [[1, /RUN before the first FROM/], [1, /no FROM instruction/]]],
+    [
+      'no FROM',
+      'RUN echo hi\n',
+      {},
+      [
+        [1, /RUN before the first FROM/],
+        [1, /no FROM instruction/]
+      ]
+    ],
     ['an empty file', '', {}, [[1, /no FROM instruction/]]],
     ['an ARG without value in FROM', 'ARG BASE\nFROM $BASE\n', {}, [[2, /ARG BASE, which has no default and no build arg/]]],
     ['an undeclared variable in FROM', 'FROM python:${VERSION}\n', {}, [[1, /\$VERSION, which no ARG before the first FROM declares/]]],
     ['a stage ARG is not seen by FROM', 'FROM alpine\nARG TAG=1\nFROM alpine:$TAG\n', {}, [[3, /\$TAG/]]],
-    ['COPY --from an unknown stage', 'FROM alpine AS build\nFROM alpine\nCOPY --from=biuld /x /y\n', {}, [[3, /--from=biuld names no earlier stage/]]],
+    [
+      'COPY --from an unknown stage',
+      'FROM alpine AS build\nFROM alpine\nCOPY --from=biuld /x /y\n',
+      {},
+      [[3, /--from=biuld names no earlier stage/]]
+    ],
     ['COPY --from a later stage index', 'FROM alpine\nCOPY --from=1 /x /y\nFROM alpine\n', {}, [[2, /--from=1 names no earlier stage/]]],
     ['an unknown instruction', 'FROM debian\nRUN apt-get update &&\n    apt-get install x\n', {}, [[3, /unknown instruction "apt-get"/]]],
     ['FROM with junk after the image', 'FROM alpine latest\n', {}, [[1, /FROM takes an image/]]],
@@ -127,7 +157,11 @@ describe('parseDockerfile: problems', () => {
 });
 
 describe('substitute', () => {
-  const values = new Map<string, string | null>([['A', 'a'], ['E', ''], ['N', null]]);
+  const values = new Map<string, string | null>([
+    ['A', 'a'],
+    ['E', ''],
+    ['N', null]
+  ]);
   test.each<[string, string, string[]]>([
     ['$A-${A}', 'a-a', []],
     ['${E:-x}|${E-x}|${N:-y}|${U-z}', 'x||y|z', []],

@@ -154,7 +154,11 @@ describe('createDockerEngine with a scripted docker', () => {
       { exitCode: -1, failure: 'Command failed with ENOENT: docker build' },
       'could not start `docker` (is Docker installed and on PATH?): Command failed with ENOENT: docker build'
     ],
-    ['a timeout', { exitCode: 143, failure: 'Command timed out after 5 milliseconds' }, 'docker build did not finish: Command timed out after 5 milliseconds'],
+    [
+      'a timeout',
+      { exitCode: 143, failure: 'Command timed out after 5 milliseconds' },
+      'docker build did not finish: Command timed out after 5 milliseconds'
+    ],
     ['a success without an image id', { exitCode: 0, imageId: 'garbage' }, 'docker build succeeded but wrote no image id']
   ])('reports %s as a failed build', async (_what, reply, message) => {
     const { exec } = scriptedDocker((args) => noBuildx(args) ?? reply);
@@ -190,7 +194,11 @@ describe('createDockerEngine with a scripted docker', () => {
     ['another failure without words', { exitCode: 125, all: '' }, 'docker image inspect a:b failed: exit code 125'],
     ['output that is not JSON', { stdout: 'not json' }, 'docker image inspect a:b printed something other than JSON'],
     ['JSON without a size', { stdout: '{"Id":"sha256:1"}' }, 'docker image inspect a:b did not report an image id and size'],
-    ['docker that cannot be started', { exitCode: -1, failure: 'spawn docker ENOENT' }, 'could not start `docker` to inspect image a:b: spawn docker ENOENT']
+    [
+      'docker that cannot be started',
+      { exitCode: -1, failure: 'spawn docker ENOENT' },
+      'could not start `docker` to inspect image a:b: spawn docker ENOENT'
+    ]
   ])('inspect throws a clear error for %s', async (_what, reply, message) => {
     const { exec } = scriptedDocker((args) => (args[0] === 'image' ? reply : {}));
     const engine = await createDockerEngine({ exec });

@@ -137,7 +137,11 @@ describe('visibleControls', () => {
 
 describe('oneLine', () => {
   it.each([
-    ['line continuations and indentation collapse', 'RUN apt-get update \\\n    && apt-get install -y curl', 'RUN apt-get update \\ && apt-get install -y curl'],
+    [
+      'line continuations and indentation collapse',
+      'RUN apt-get update \\\n    && apt-get install -y curl',
+      'RUN apt-get update \\ && apt-get install -y curl'
+    ],
     ['tabs and colours go', '\tRUN\u001b[1m make\u001b[0m\t', 'RUN make'],
     ['a heredoc reads as one line', 'RUN <<EOF\nset -e\nmake\nEOF', 'RUN <<EOF set -e make EOF']
   ])('%s', (_, input, expected) => {

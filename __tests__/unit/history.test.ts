@@ -8,14 +8,26 @@ type HistoryEntry = NonNullable<ImageConfigJson['history']>[number];
 describe('instructionOf', () => {
   test.each<[string, string]>([
     // The classic builder (Docker 20.10), as `docker image inspect` shows it.
-    ['/bin/sh -c #(nop) COPY file:4b32bb1051280adbea274290f05a337c79ea99473f16a57d29aa3f8ef8390e3f in /app/ ', 'COPY file:4b32bb1051280adbea274290f05a337c79ea99473f16a57d29aa3f8ef8390e3f in /app/'],
-    ['/bin/sh -c #(nop) COPY dir:3ada17e5616166a114aa8044fa7002f3f5399a0567852b51a37c23478d018770 in /app/dir ', 'COPY dir:3ada17e5616166a114aa8044fa7002f3f5399a0567852b51a37c23478d018770 in /app/dir'],
-    ['/bin/sh -c #(nop) ADD file:4b32bb1051280adbea274290f05a337c79ea99473f16a57d29aa3f8ef8390e3f in /opt/ ', 'ADD file:4b32bb1051280adbea274290f05a337c79ea99473f16a57d29aa3f8ef8390e3f in /opt/'],
+    [
+      '/bin/sh -c #(nop) COPY file:4b32bb1051280adbea274290f05a337c79ea99473f16a57d29aa3f8ef8390e3f in /app/ ',
+      'COPY file:4b32bb1051280adbea274290f05a337c79ea99473f16a57d29aa3f8ef8390e3f in /app/'
+    ],
+    [
+      '/bin/sh -c #(nop) COPY dir:3ada17e5616166a114aa8044fa7002f3f5399a0567852b51a37c23478d018770 in /app/dir ',
+      'COPY dir:3ada17e5616166a114aa8044fa7002f3f5399a0567852b51a37c23478d018770 in /app/dir'
+    ],
+    [
+      '/bin/sh -c #(nop) ADD file:4b32bb1051280adbea274290f05a337c79ea99473f16a57d29aa3f8ef8390e3f in /opt/ ',
+      'ADD file:4b32bb1051280adbea274290f05a337c79ea99473f16a57d29aa3f8ef8390e3f in /opt/'
+    ],
     ['/bin/sh -c #(nop)  CMD ["sh"]', 'CMD ["sh"]'],
     ['/bin/sh -c #(nop)  ARG V', 'ARG V'],
     ['/bin/sh -c #(nop)  ENV X=1', 'ENV X=1'],
     ['/bin/sh -c #(nop) WORKDIR /app', 'WORKDIR /app'],
-    ['/bin/sh -c mkdir -p /usr/lib && dd if=/dev/urandom of=/usr/lib/fat.bin bs=1M count=40 iflag=fullblock 2>/dev/null', 'RUN mkdir -p /usr/lib && dd if=/dev/urandom of=/usr/lib/fat.bin bs=1M count=40 iflag=fullblock 2>/dev/null'],
+    [
+      '/bin/sh -c mkdir -p /usr/lib && dd if=/dev/urandom of=/usr/lib/fat.bin bs=1M count=40 iflag=fullblock 2>/dev/null',
+      'RUN mkdir -p /usr/lib && dd if=/dev/urandom of=/usr/lib/fat.bin bs=1M count=40 iflag=fullblock 2>/dev/null'
+    ],
     ['|1 V=3 /bin/sh -c dd if=/dev/zero of=/big bs=1k count=10 &&     echo   done $X', 'RUN dd if=/dev/zero of=/big bs=1k count=10 && echo done $X'],
     ['|1 V=3 /bin/sh -c rm /big', 'RUN rm /big'],
     ['|1 V=3 sh -c echo hi > /x', 'RUN sh -c echo hi > /x'],
@@ -25,7 +37,10 @@ describe('instructionOf', () => {
     ['/bin/sh -c echo a     && echo   b > /ab', 'RUN echo a && echo b > /ab'],
     // After `SHELL ["/bin/sh", "-e", "-c"]` the classic builder spells every entry with that shell.
     ['/bin/sh -e -c #(nop)  SHELL [/bin/sh -e -c]', 'SHELL [/bin/sh -e -c]'],
-    ['/bin/sh -e -c #(nop) COPY dir:e30d0c358ff38f151f5145b379a2ab441af35300dbbba3db52681e91da063fe7 in . ', 'COPY dir:e30d0c358ff38f151f5145b379a2ab441af35300dbbba3db52681e91da063fe7 in .'],
+    [
+      '/bin/sh -e -c #(nop) COPY dir:e30d0c358ff38f151f5145b379a2ab441af35300dbbba3db52681e91da063fe7 in . ',
+      'COPY dir:e30d0c358ff38f151f5145b379a2ab441af35300dbbba3db52681e91da063fe7 in .'
+    ],
     ['/bin/sh -e -c echo shell > /s', 'RUN /bin/sh -e -c echo shell > /s'],
     ['/bin/bash -o pipefail -c curl -fsS x | sh', 'RUN /bin/bash -o pipefail -c curl -fsS x | sh'],
     ['cmd /S /C #(nop)  CMD ["cmd"]', 'CMD ["cmd"]'],
@@ -271,7 +286,10 @@ describe('layerOrigins', () => {
     ],
     [
       'line continuations and comments inside them',
-      history('/bin/sh -c #(nop) ADD file:aa in / ', '/bin/sh -c apt-get update     && apt-get install -y         curl     && rm -rf /var/lib/apt/lists/*'),
+      history(
+        '/bin/sh -c #(nop) ADD file:aa in / ',
+        '/bin/sh -c apt-get update     && apt-get install -y         curl     && rm -rf /var/lib/apt/lists/*'
+      ),
       'FROM debian\nRUN apt-get update \\\n    # refresh the lists\n\n    && apt-get install -y \\\n        curl \\\n    && rm -rf /var/lib/apt/lists/*\n',
       null,
       [base('ADD file:aa in /'), own(2, 'RUN apt-get update && apt-get install -y curl && rm -rf /var/lib/apt/lists/*')]
@@ -316,7 +334,9 @@ describe('layerOrigins', () => {
       CLASSIC_HISTORY,
       'FROM alpine\nRUN apk add python3\nCOPY . /srv\n',
       null,
-      CLASSIC_ORIGINS.map((_origin, index) => unknown(index === 0 ? null : instructionOf(CLASSIC_HISTORY.history!.filter((entry) => entry.empty_layer !== true)[index]!.created_by!)))
+      CLASSIC_ORIGINS.map((_origin, index) =>
+        unknown(index === 0 ? null : instructionOf(CLASSIC_HISTORY.history!.filter((entry) => entry.empty_layer !== true)[index]!.created_by!))
+      )
     ],
     [
       'a COPY to another folder does not match',

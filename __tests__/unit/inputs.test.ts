@@ -1,12 +1,6 @@
 import { describe, expect, test } from '@jest/globals';
 import { UserError } from '../../src/errors.js';
-import {
-  actionInputReader,
-  DEFAULT_DOCKERFILE_GLOBS,
-  readInputs,
-  type Inputs,
-  type WorkflowEvent
-} from '../../src/inputs.js';
+import { actionInputReader, DEFAULT_DOCKERFILE_GLOBS, readInputs, type Inputs, type WorkflowEvent } from '../../src/inputs.js';
 
 const BASE_SHA = 'a'.repeat(40);
 const BEFORE_SHA = 'b'.repeat(40);
@@ -167,26 +161,17 @@ describe('readInputs: errors name the input', () => {
     [{ 'fail-on': 'increase' }, 'input fail-on: "increase" is not one of budget, never'],
     [{ metric: 'gzip' }, 'input metric: "gzip" is not one of uncompressed, compressed'],
     [{ 'compressed-size': 'yes' }, 'input compressed-size: "yes" is not one of true, false'],
-    [{ 'max-wasted': 'much' }, 'input max-wasted: "much" is not a waste limit; expected a percentage, a size or both separated by a comma, such as 10%, 25MB or "10%, 5MB"'],
     [
-      { 'comment-key': 'my key' },
-      'input comment-key: "my key" is not a valid key; use only letters, digits, ".", "_" and "-"'
+      { 'max-wasted': 'much' },
+      'input max-wasted: "much" is not a waste limit; expected a percentage, a size or both separated by a comma, such as 10%, 25MB or "10%, 5MB"'
     ],
-    [
-      { 'comment-key': 'x-->' },
-      'input comment-key: "x-->" is not a valid key; use only letters, digits, ".", "_" and "-"'
-    ],
+    [{ 'comment-key': 'my key' }, 'input comment-key: "my key" is not a valid key; use only letters, digits, ".", "_" and "-"'],
+    [{ 'comment-key': 'x-->' }, 'input comment-key: "x-->" is not a valid key; use only letters, digits, ".", "_" and "-"'],
     [{ images: 'api' }, 'input images: "api" is not name=image-ref (one image a line)'],
     [{ images: '=ghcr.io/x' }, 'input images: "=ghcr.io/x" is not name=image-ref (one image a line)'],
     [{ images: 'api=' }, 'input images: "api=" has no image reference after "="'],
-    [
-      { images: 'api=a:1\napi=b:2' },
-      'input images: the name "api" is given more than once; names must be unique'
-    ],
-    [
-      { images: 'api=--output=/tmp/x' },
-      'input images: "--output=/tmp/x" is not an image reference (such as ghcr.io/org/app:1.2 or app@sha256:...)'
-    ],
+    [{ images: 'api=a:1\napi=b:2' }, 'input images: the name "api" is given more than once; names must be unique'],
+    [{ images: 'api=--output=/tmp/x' }, 'input images: "--output=/tmp/x" is not an image reference (such as ghcr.io/org/app:1.2 or app@sha256:...)'],
     [{ 'build-args': 'NOVALUE' }, 'input build-args: "NOVALUE" is not KEY=VALUE (one build argument a line)'],
     [{ 'build-args': 'A=1\nA=2' }, 'input build-args: "A" is given more than once'],
     [{ 'build-args': 'MY ARG=1' }, 'input build-args: "MY ARG" is not a build argument name (no spaces)'],

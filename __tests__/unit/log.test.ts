@@ -67,11 +67,7 @@ describe('lastErrorLine', () => {
       '#5 ERROR: process "/bin/sh -c exit 3" did not complete successfully: exit code: 3\n------\n > [2/2] RUN exit 3:\n------\nERROR: failed to solve: process "/bin/sh -c exit 3" did not complete successfully: exit code: 3\n',
       'ERROR: failed to solve: process "/bin/sh -c exit 3" did not complete successfully: exit code: 3'
     ],
-    [
-      'a coloured line',
-      `${ESC}[31merror: could not find package foo${ESC}[0m\nsome trailing note`,
-      'error: could not find package foo'
-    ],
+    ['a coloured line', `${ESC}[31merror: could not find package foo${ESC}[0m\nsome trailing note`, 'error: could not find package foo'],
     ['nothing when no line looks like an error', 'Step 1/1 : FROM busybox\nSuccessfully built 1234', null]
   ])('finds the cause in output of %s', (_what, log, expected) => {
     expect(lastErrorLine(log)).toBe(expected);

@@ -80,12 +80,12 @@ const actualRegistry = await import('../../src/registry/client.js');
 
 jest.unstable_mockModule('@actions/core', () => fakeCore);
 jest.unstable_mockModule('../../src/build/engine.js', () => ({ ...actualEngine, createDockerEngine }));
+const exec: Exec = (file, args, options) => execImpl(file, args, options);
 jest.unstable_mockModule('../../src/exec.js', () => ({
-  exec: ((file, args, options) => execImpl(file, args, options)) as Exec,
+  exec,
   execStream: () => {
     throw new Error('execStream must not run in unit tests');
-  },
-  safeEnvironment: () => ({})
+  }
 }));
 jest.unstable_mockModule('../../src/analyse/source.js', () => ({
   ...actualSource,

@@ -17,7 +17,14 @@ import {
   wastedText,
   wasteWhere
 } from '../../src/report/view.js';
-import { adviceAnnotations, annotate, commonFolder, imageWarnings, warningsBesideAdvice, type AnnotationProperties } from '../../src/report/annotations.js';
+import {
+  adviceAnnotations,
+  annotate,
+  commonFolder,
+  imageWarnings,
+  warningsBesideAdvice,
+  type AnnotationProperties
+} from '../../src/report/annotations.js';
 import type { Finding, ImageReport, LayerReport, Report, WastedPath } from '../../src/model/report.js';
 import {
   allOkReport,
@@ -224,9 +231,7 @@ describe('renderMarkdown', () => {
     );
     const markdown = renderMarkdown(report, { key: 'default' });
     expect(markdown).toContain('\n⚠️ The base branch \\(main\\) could not be compared: git fetch failed\n');
-    expect(markdown).toContain(
-      "\n- **web**: the base branch's build failed, so there is no change to show: RUN exited with 2 &lt;see log&gt;\n"
-    );
+    expect(markdown).toContain("\n- **web**: the base branch's build failed, so there is no change to show: RUN exited with 2 &lt;see log&gt;\n");
   });
 
   it('says so when there is nothing to measure, without a table', () => {
@@ -326,7 +331,11 @@ describe('renderMarkdown', () => {
       ['within', { name: 'a', size: size(97 * MB) }, '250.0 MB (38%)'],
       ['just under never reads 100%', { name: 'a', size: size(249.9 * MB) }, '250.0 MB (99%)'],
       ['just over never reads 100%', { name: 'a', size: size(250.1 * MB) }, '250.0 MB (101%)'],
-      ['a compressed budget uses the compressed size, marked gz', { name: 'a', size: size(500 * MB, 100 * MB), budget: gz(200) }, '200.0 MB (gz, 50%)'],
+      [
+        'a compressed budget uses the compressed size, marked gz',
+        { name: 'a', size: size(500 * MB, 100 * MB), budget: gz(200) },
+        '200.0 MB (gz, 50%)'
+      ],
       ['a compressed budget over it', { name: 'a', size: size(500 * MB, 201 * MB), budget: gz(200) }, '200.0 MB (gz, 101%)'],
       ['a compressed budget without a compressed size', { name: 'a', size: size(500 * MB), budget: gz(200) }, '200.0 MB (gz)'],
       ['no size', { name: 'a', size: null }, '250.0 MB'],
@@ -382,8 +391,16 @@ describe('renderMarkdown', () => {
       ['lines known', {}, 'added at line 7, removed at line 9'],
       ['the adding line unknown', { addedAtLine: null }, 'added in layer 3, removed at line 9'],
       ['the removing line unknown', { removedAtLine: null }, 'added at line 7, removed in layer 5'],
-      ['a base copy removed in the base', { inBase: true, addedAtLine: null, removedAtLine: null, addedInLayer: 0, removedInLayer: 1 }, 'in the base image (layer 0), removed in layer 1'],
-      ['a base copy removed by the Dockerfile', { inBase: true, addedAtLine: null, addedInLayer: 1 }, 'in the base image (layer 1), removed at line 9']
+      [
+        'a base copy removed in the base',
+        { inBase: true, addedAtLine: null, removedAtLine: null, addedInLayer: 0, removedInLayer: 1 },
+        'in the base image (layer 0), removed in layer 1'
+      ],
+      [
+        'a base copy removed by the Dockerfile',
+        { inBase: true, addedAtLine: null, addedInLayer: 1 },
+        'in the base image (layer 1), removed at line 9'
+      ]
     ])('where a wasted copy is, with %s', (_, overrides, expected) => {
       expect(wasteWhere(wasted('/x', MB, overrides))).toBe(expected);
     });
@@ -436,7 +453,12 @@ describe('renderMarkdown', () => {
         ["**Wasted inside the base image: 120.0 kB**, not the Dockerfile's doing"]
       ],
       ['caches without layers', imageReport({ name: 'a', layers: [], wasted: null }), 'caches', ['**Leftover caches: 18.4 MB**']],
-      ['waste without paths', bareImage({ name: 'a', layers: [], wasted: { bytes: 3 * MB, baseBytes: 0, paths: [] } }), 'waste', ['**Wasted: 3.0 MB (3.0% of the image)**']],
+      [
+        'waste without paths',
+        bareImage({ name: 'a', layers: [], wasted: { bytes: 3 * MB, baseBytes: 0, paths: [] } }),
+        'waste',
+        ['**Wasted: 3.0 MB (3.0% of the image)**']
+      ],
       [
         'waste over max-wasted',
         imageReport({ name: 'a', status: 'over-budget', maxWasted: { bytes: 10 * MB, percent: null, source: '10MB' } }),
@@ -477,9 +499,11 @@ describe('renderMarkdown', () => {
       const markdown = renderMarkdown(reportOf([bareImage({ name: 'a', layers })]), { key: 'default' });
       const block = anatomyBlock(markdown, 'a')!;
       expect(block).toContain('**The 8 largest of 50 layers**, 45 from the Dockerfile and 5 from the base image, largest first');
-      expect(tableRows(block).slice(2).map((cells) => cells[0])).toEqual(
-        [49, 39, 29, 19, 9, 48, 38, 28].map((index) => `a/Dockerfile:${index + 1}`)
-      );
+      expect(
+        tableRows(block)
+          .slice(2)
+          .map((cells) => cells[0])
+      ).toEqual([49, 39, 29, 19, 9, 48, 38, 28].map((index) => `a/Dockerfile:${index + 1}`));
       expect(markdown).not.toContain('Truncated');
     });
 
@@ -528,7 +552,10 @@ describe('renderMarkdown', () => {
     const block = markdown.slice(markdown.indexOf('<details><summary>🔎'));
     const bodyRows = (heading: string) => {
       const section = block.slice(block.indexOf(heading));
-      return section.split('\n').filter((line) => line.startsWith('| ')).slice(2, 10);
+      return section
+        .split('\n')
+        .filter((line) => line.startsWith('| '))
+        .slice(2, 10);
     };
 
     it('keeps every table row at its number of cells', () => {
@@ -559,9 +586,7 @@ describe('renderMarkdown', () => {
       expect(live.match(/<\/summary>/g)).toHaveLength(1);
       expect(markdown.indexOf('<!-- footprint:default -->')).toBe(0);
       expect(markdown.lastIndexOf('<!-- footprint:default -->')).toBe(0);
-      expect(block.split('\n')[0]).toBe(
-        '<details><summary>🔎 &lt;/summary&gt;&lt;/details&gt;@&#8203;octocat — layers, waste and caches</summary>'
-      );
+      expect(block.split('\n')[0]).toBe('<details><summary>🔎 &lt;/summary&gt;&lt;/details&gt;@&#8203;octocat — layers, waste and caches</summary>');
     });
 
     it('shows a newline in a path as a picture, keeping the row on one line', () => {
@@ -644,7 +669,11 @@ describe('renderMarkdown', () => {
       expect(blocks.length).toBeLessThan(100);
       expect(blocks.length).toBeGreaterThan(10);
       expect(mainTableNames(markdown)).toHaveLength(101);
-      expect(markdown).toContain(note(`the layer anatomy of ${100 - blocks.length} images not shown; the anatomy blocks show only the largest layer, wasted path and cache of each image`));
+      expect(markdown).toContain(
+        note(
+          `the layer anatomy of ${100 - blocks.length} images not shown; the anatomy blocks show only the largest layer, wasted path and cache of each image`
+        )
+      );
     });
 
     it('with 2,000 images keeps the marker, every failing row and as many others as fit', () => {
@@ -659,7 +688,9 @@ describe('renderMarkdown', () => {
       const listed = names.length - 1;
       expect(listed).toBeGreaterThan(failing.length);
       expect(markdown).toContain(
-        note(`${(2000 - listed).toLocaleString('en-US')} images not shown; the layer anatomy of ${listed.toLocaleString('en-US')} images not shown, 20 of them failing`)
+        note(
+          `${(2000 - listed).toLocaleString('en-US')} images not shown; the layer anatomy of ${listed.toLocaleString('en-US')} images not shown, 20 of them failing`
+        )
       );
       expect(markdown).not.toContain('unchanged image');
       expect(blockNames(markdown)).toEqual([]);
@@ -700,10 +731,7 @@ describe('renderMarkdown', () => {
     it('keeps the marker and the verdict even when the footer alone is too long', () => {
       const markdown = renderMarkdown(mixedReport, { key: 'default', maxChars: 1000, footer: 'x'.repeat(5000) });
       expect(markdown.length).toBeLessThanOrEqual(1000);
-      expect(markdown.split('\n').slice(0, 2)).toEqual([
-        '<!-- footprint:default -->',
-        expect.stringContaining('3 of 7 images fail the size check')
-      ]);
+      expect(markdown.split('\n').slice(0, 2)).toEqual(['<!-- footprint:default -->', expect.stringContaining('3 of 7 images fail the size check')]);
     });
 
     it('leaves a body that fits untouched', () => {
@@ -773,19 +801,21 @@ describe('annotations', () => {
           'Add `--no-cache-dir` to `pip install`. (−60.0 MB, measured in this image)',
         properties: { title: 'api: pip-no-cache-dir', file: 'api/Dockerfile', startLine: 12 }
       },
-      ...['batch', 'web', 'cron'].flatMap((name) => [
-        ...(name === 'web' ? webAdvice : []),
-        {
-          level: 'warning',
-          message: '19.5 MB shipped but deleted or replaced at line 9 (/tmp/build)',
-          properties: { title: `${name}: wasted bytes`, file: `${name}/Dockerfile`, startLine: 7 }
-        },
-        {
-          level: 'warning',
-          message: '18.4 MB of apt cache left in the image (/var/lib/apt/lists)',
-          properties: { title: `${name}: leftover cache`, file: `${name}/Dockerfile`, startLine: 4 }
-        }
-      ]).filter((annotation) => annotation.properties.title !== 'web: leftover cache')
+      ...['batch', 'web', 'cron']
+        .flatMap((name) => [
+          ...(name === 'web' ? webAdvice : []),
+          {
+            level: 'warning',
+            message: '19.5 MB shipped but deleted or replaced at line 9 (/tmp/build)',
+            properties: { title: `${name}: wasted bytes`, file: `${name}/Dockerfile`, startLine: 7 }
+          },
+          {
+            level: 'warning',
+            message: '18.4 MB of apt cache left in the image (/var/lib/apt/lists)',
+            properties: { title: `${name}: leftover cache`, file: `${name}/Dockerfile`, startLine: 4 }
+          }
+        ])
+        .filter((annotation) => annotation.properties.title !== 'web: leftover cache')
     ]);
   });
 
@@ -909,7 +939,11 @@ describe('advice', () => {
 
   it.each<[string, string, { text: string; sketch: string | null }]>([
     ['a sentence', 'Add `--no-cache-dir`.', { text: 'Add `--no-cache-dir`.', sketch: null }],
-    ['a sentence and a sketch', 'Use a slim base:\nFROM python:3.12-slim\nCOPY . /app', { text: 'Use a slim base:', sketch: 'FROM python:3.12-slim\nCOPY . /app' }],
+    [
+      'a sentence and a sketch',
+      'Use a slim base:\nFROM python:3.12-slim\nCOPY . /app',
+      { text: 'Use a slim base:', sketch: 'FROM python:3.12-slim\nCOPY . /app' }
+    ],
     ['blank lines around the sketch, CRLF', 'Use it:\r\n\r\nFROM a\r\n  RUN b\r\n\r\n', { text: 'Use it:', sketch: 'FROM a\n  RUN b' }],
     ['an empty fix', '', { text: '', sketch: null }]
   ])('splits a fix: %s', (_, fix, parts) => {
@@ -1081,7 +1115,12 @@ describe('advice', () => {
       expect(fence.length).toBe(4);
       const start = section.indexOf(`  ${fence}dockerfile\n`) + fence.length + '  dockerfile\n'.length;
       const end = section.indexOf(`\n  ${fence}\n`, start);
-      expect(section.slice(start, end).split('\n').map((line) => line.slice(2))).toEqual(sketch.split('\n'));
+      expect(
+        section
+          .slice(start, end)
+          .split('\n')
+          .map((line) => line.slice(2))
+      ).toEqual(sketch.split('\n'));
     });
 
     it('lets no HTML, mention, link or second marker through outside the sketch', () => {
@@ -1204,15 +1243,25 @@ describe('advice', () => {
     it('gives the sentence of a fix with a sketch, and shows control characters as pictures', () => {
       const image = bareImage({
         name: 'a',
-        findings: [finding({ rule: 'multi-stage', line: 1, message: 'go\u0007 toolchain', fix: 'Build in a stage:\nFROM golang AS build\nFROM scratch' })]
+        findings: [
+          finding({ rule: 'multi-stage', line: 1, message: 'go\u0007 toolchain', fix: 'Build in a stage:\nFROM golang AS build\nFROM scratch' })
+        ]
       });
       expect(adviceAnnotations(image)[0]!.message).toBe('go␇ toolchain. Build in a stage.');
     });
 
     it.each<[string, Finding[], number[]]>([
-      ['a finding measured in the image on the line drops its waste and cache warnings', [measured('apt-lists-left', 4, 18.4), measured('x', 7, 19.5)], []],
+      [
+        'a finding measured in the image on the line drops its waste and cache warnings',
+        [measured('apt-lists-left', 4, 18.4), measured('x', 7, 19.5)],
+        []
+      ],
       ['a finding without a figure keeps them', [finding({ rule: 'join-runs', line: 7 }), finding({ rule: 'apt-no-recommends', line: 4 })], [7, 4]],
-      ['a base image saving keeps them', [finding({ rule: 'base-slim', line: 4, savingsBytes: 600 * MB, savingsMetric: 'compressed', measured: true })], [7, 4]],
+      [
+        'a base image saving keeps them',
+        [finding({ rule: 'base-slim', line: 4, savingsBytes: 600 * MB, savingsMetric: 'compressed', measured: true })],
+        [7, 4]
+      ],
       ['a finding on another line keeps them', [measured('pip-no-cache-dir', 12, 60)], [7, 4]]
     ])('%s', (_, findings, lines) => {
       const image = imageReport({ name: 'a', findings });

@@ -1,13 +1,5 @@
 import { describe, expect, test } from '@jest/globals';
-import {
-  baseName,
-  displayPath,
-  isWhiteout,
-  normalisePath,
-  parentPath,
-  whiteoutTarget,
-  type WhiteoutTarget
-} from '../../src/analyse/paths.js';
+import { baseName, displayPath, isWhiteout, normalisePath, parentPath, whiteoutTarget, type WhiteoutTarget } from '../../src/analyse/paths.js';
 import { binaryPath } from '../support/layers.js';
 
 /** Bytes written as a binary path, the form layer entries hold. */

@@ -128,23 +128,26 @@ describe('findDockerfiles', () => {
 
   test.each([
     [['svc/**/Dockerfile*'], ['svc/api/Dockerfile', 'svc/api/Dockerfile.dev', 'svc/web/Dockerfile-alpine']],
-    [['odd/*.docker', 'Dockerfile'], ['Dockerfile', 'odd/custom.docker']],
-    [['**/Dockerfile', '!svc/**'], ['.devcontainer/Dockerfile', 'Dockerfile']],
+    [
+      ['odd/*.docker', 'Dockerfile'],
+      ['Dockerfile', 'odd/custom.docker']
+    ],
+    [
+      ['**/Dockerfile', '!svc/**'],
+      ['.devcontainer/Dockerfile', 'Dockerfile']
+    ],
     [['nothing/**'], []]
   ])('globs %p', async (globs, found) => {
     expect(await findDockerfiles(root, globs)).toEqual(found);
   });
 
-  test.each(['/etc/**/Dockerfile', '../**/Dockerfile', 'svc/../../Dockerfile', '!../x', 'C:\\repo\\Dockerfile'])(
-    'rejects %p',
-    async (glob) => {
-      const find = findDockerfiles(root, ['Dockerfile', glob]);
-      await expect(find).rejects.toThrow(UserError);
-      await expect(findDockerfiles(root, [glob])).rejects.toThrow(
-        `input dockerfiles: "${glob}" must be a pattern relative to the repository root, without ".." segments`
-      );
-    }
-  );
+  test.each(['/etc/**/Dockerfile', '../**/Dockerfile', 'svc/../../Dockerfile', '!../x', 'C:\\repo\\Dockerfile'])('rejects %p', async (glob) => {
+    const find = findDockerfiles(root, ['Dockerfile', glob]);
+    await expect(find).rejects.toThrow(UserError);
+    await expect(findDockerfiles(root, [glob])).rejects.toThrow(
+      `input dockerfiles: "${glob}" must be a pattern relative to the repository root, without ".." segments`
+    );
+  });
 });
 
 describe('planTargets: naming and order', () => {
@@ -200,7 +203,7 @@ describe('planTargets: naming and order', () => {
     expect(targets).toEqual([{ ...plain('cache', null, null, 'redis:7'), budget: budget(100) }, plain('Dockerfile', 'Dockerfile', '.')]);
   });
 
-  test('an images-input name that is a discovered path measures that Dockerfile\'s image', async () => {
+  test("an images-input name that is a discovered path measures that Dockerfile's image", async () => {
     const targets = await plan({ globs: ['Dockerfile', 'svc/api/Dockerfile'], images: [{ name: 'svc/api/Dockerfile', ref: 'api:pr' }] });
     expect(targets).toEqual([plain('Dockerfile', 'Dockerfile', '.'), plain('svc/api/Dockerfile', 'svc/api/Dockerfile', 'svc/api', 'api:pr')]);
   });
@@ -400,9 +403,7 @@ describe('planTargets: missing Dockerfiles and config mistakes', () => {
         '.github/footprint.yml: images.svc/new/Dockerfile: has no dockerfile, and there is neither an image "svc/new/Dockerfile" in the images input nor a Dockerfile at that path matched by the dockerfiles input'
       )
     );
-    expect((await plan({ config: cfg, globs: ['Dockerfile'], side: 'base' })).map((target) => target.name)).toEqual([
-      'Dockerfile'
-    ]);
+    expect((await plan({ config: cfg, globs: ['Dockerfile'], side: 'base' })).map((target) => target.name)).toEqual(['Dockerfile']);
   });
 
   test('a config name that is the path of another, unclaimed Dockerfile is an error', async () => {
@@ -413,10 +414,7 @@ describe('planTargets: missing Dockerfiles and config mistakes', () => {
   });
 
   test('that name is fine when another entry claims that Dockerfile', async () => {
-    const cfg = config([
-      entry('Dockerfile', { dockerfile: 'svc/api/Dockerfile' }),
-      entry('root', { dockerfile: 'Dockerfile' })
-    ]);
+    const cfg = config([entry('Dockerfile', { dockerfile: 'svc/api/Dockerfile' }), entry('root', { dockerfile: 'Dockerfile' })]);
     const targets = await plan({ globs: ['Dockerfile', 'svc/api/Dockerfile'], config: cfg });
     expect(targets.map((target) => [target.name, target.dockerfile])).toEqual([
       ['Dockerfile', 'svc/api/Dockerfile'],

@@ -226,7 +226,8 @@ describe('LayerTarScanner', () => {
       const folder = await mkdtemp(join(tmpdir(), 'footprint-scan-'));
       try {
         const root = Buffer.from(join(folder, 'root'));
-        const at = (...parts: Array<string | Buffer>): Buffer => Buffer.concat([root, ...parts.flatMap((part) => [Buffer.from('/'), Buffer.from(part)])]);
+        const at = (...parts: Array<string | Buffer>): Buffer =>
+          Buffer.concat([root, ...parts.flatMap((part) => [Buffer.from('/'), Buffer.from(part)])]);
         await mkdir(at('d'), { recursive: true });
         await writeFile(at('d', 'with space'), 'a');
         await writeFile(at('d', 'q\'uo"te'), 'bb');
@@ -405,7 +406,10 @@ describe('readImageArchive: OCI image layout', () => {
     ]);
     const archive = await read(tar, { estimateCompressed: false }, 333);
     expect(archive.layout).toBe('oci');
-    expect(archive.layers.map((layer) => layer.entries)).toEqual([SAMPLE_ENTRIES, SAMPLE_ENTRIES.map((item) => (item.path === 'app/main.txt' ? { ...item, bytes: 'hello b\n'.length * 100 } : item))]);
+    expect(archive.layers.map((layer) => layer.entries)).toEqual([
+      SAMPLE_ENTRIES,
+      SAMPLE_ENTRIES.map((item) => (item.path === 'app/main.txt' ? { ...item, bytes: 'hello b\n'.length * 100 } : item))
+    ]);
     expect(archive.layers.map((layer) => layer.compression)).toEqual([compression, compression]);
     expect(archive.layers.map((layer) => layer.storedBytes)).toEqual(image.layers.map((layer) => layer.size));
     const measured = compression !== 'none';
@@ -437,7 +441,10 @@ describe('readImageArchive: OCI image layout', () => {
     const tar = await archiveTar([
       ...blobFiles(arm64, attestation, amd64),
       { name: nested.path, content: nested.data },
-      { name: 'index.json', content: indexJson([{ mediaType: 'application/vnd.oci.image.index.v1+json', digest: nested.digest, size: nested.size }]) },
+      {
+        name: 'index.json',
+        content: indexJson([{ mediaType: 'application/vnd.oci.image.index.v1+json', digest: nested.digest, size: nested.size }])
+      },
       { name: 'oci-layout', content: '{"imageLayoutVersion": "1.0.0"}' }
     ]);
     const archive = await read(tar);
@@ -481,7 +488,10 @@ describe('readImageArchive: OCI image layout', () => {
     const image = ociImage([layer], 'none');
     const tar = await archiveTar([
       ...blobFiles(image),
-      { name: 'index.json', content: indexJson([{ mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: `sha256:${'0'.repeat(64)}`, size: 1 }]) },
+      {
+        name: 'index.json',
+        content: indexJson([{ mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: `sha256:${'0'.repeat(64)}`, size: 1 }])
+      },
       { name: 'manifest.json', content: JSON.stringify([{ Config: image.config.path, Layers: [image.layers[0]!.path] }]) }
     ]);
     const archive = await read(tar);
@@ -547,10 +557,25 @@ describe('readImageArchive: errors', () => {
   });
 
   test.each<[string, Compression, (layer: Buffer) => Buffer, RegExp]>([
-    ['a cut-off gzip layer', 'gzip', (data) => data.subarray(0, data.length >> 1), /: the gzip data is corrupt or truncated \(unexpected end of file\)$/],
-    ['a cut-off zstd layer', 'zstd', (data) => data.subarray(0, data.length >> 1), /: the tar stream is truncated|: the zstd data is corrupt or truncated/],
+    [
+      'a cut-off gzip layer',
+      'gzip',
+      (data) => data.subarray(0, data.length >> 1),
+      /: the gzip data is corrupt or truncated \(unexpected end of file\)$/
+    ],
+    [
+      'a cut-off zstd layer',
+      'zstd',
+      (data) => data.subarray(0, data.length >> 1),
+      /: the tar stream is truncated|: the zstd data is corrupt or truncated/
+    ],
     ['gzip around something that is not a tar', 'gzip', () => gzipSync(Buffer.alloc(4096, 0x78)), /: invalid tar header at byte 0 \(bad checksum\)/],
-    ['zstd around something that is not a tar', 'zstd', () => compress(Buffer.alloc(4096, 0x78), 'zstd'), /: invalid tar header at byte 0 \(bad checksum\)/]
+    [
+      'zstd around something that is not a tar',
+      'zstd',
+      () => compress(Buffer.alloc(4096, 0x78), 'zstd'),
+      /: invalid tar header at byte 0 \(bad checksum\)/
+    ]
   ])('%s', async (_label, compression, spoil, message) => {
     const layer = await packTar([{ name: 'noise.bin', content: Buffer.from(Array.from({ length: 200_000 }, (_, index) => (index * 7919) % 251)) }]);
     const image = ociImage([layer], compression);
@@ -651,7 +676,10 @@ describe('readImageArchive: memory', () => {
 
   test('the real estimator works through a layer with backpressure', async () => {
     const layer = await packTar([{ name: 'data.bin', content: Buffer.alloc(3 * 1024 * 1024, 0x62) }]);
-    const archive = await read(await legacyArchive([layer]), { estimateCompressed: true, estimator: () => gzipSizeEstimator({ chunkBytes: 256 * 1024 }) });
+    const archive = await read(await legacyArchive([layer]), {
+      estimateCompressed: true,
+      estimator: () => gzipSizeEstimator({ chunkBytes: 256 * 1024 })
+    });
     expect(archive.layers[0]!.compressedBytes).toBeGreaterThan(0);
     expect(archive.layers[0]!.compressedBytes).toBeLessThan(64 * 1024);
   });

@@ -1,14 +1,7 @@
 import { describe, expect, test } from '@jest/globals';
 import { layerBytes, parseBearerChallenge, selectPlatform } from '../../src/registry/client.js';
 import { UserError } from '../../src/errors.js';
-import {
-  isLoopback,
-  parsePlatform,
-  parseReference,
-  platformMatches,
-  tryParseReference,
-  withTag
-} from '../../src/registry/reference.js';
+import { isLoopback, parsePlatform, parseReference, platformMatches, tryParseReference, withTag } from '../../src/registry/reference.js';
 
 const HUB = 'registry-1.docker.io';
 const DIGEST = `sha256:${'a1'.repeat(32)}`;
@@ -24,7 +17,14 @@ describe('parseReference', () => {
     ['bitnami/redis:7.2', HUB, 'bitnami/redis', '7.2', null, 'bitnami/redis:7.2'],
     ['eclipse-temurin:21-jre', HUB, 'library/eclipse-temurin', '21-jre', null, 'eclipse-temurin:21-jre'],
     ['gcr.io/distroless/static', 'gcr.io', 'distroless/static', 'latest', null, 'gcr.io/distroless/static:latest'],
-    ['gcr.io/distroless/static-debian12:nonroot', 'gcr.io', 'distroless/static-debian12', 'nonroot', null, 'gcr.io/distroless/static-debian12:nonroot'],
+    [
+      'gcr.io/distroless/static-debian12:nonroot',
+      'gcr.io',
+      'distroless/static-debian12',
+      'nonroot',
+      null,
+      'gcr.io/distroless/static-debian12:nonroot'
+    ],
     ['ghcr.io/owner/app/sub:v1.2.3', 'ghcr.io', 'owner/app/sub', 'v1.2.3', null, 'ghcr.io/owner/app/sub:v1.2.3'],
     ['127.0.0.1:5000/library/python:3.12', '127.0.0.1:5000', 'library/python', '3.12', null, '127.0.0.1:5000/library/python:3.12'],
     ['localhost/app', 'localhost', 'app', 'latest', null, 'localhost/app:latest'],
@@ -172,8 +172,18 @@ describe('selectPlatform and layerBytes', () => {
     mediaType: 'application/vnd.oci.image.index.v1+json',
     manifests: [
       { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: 'sha256:amd', size: 1, platform: { os: 'linux', architecture: 'amd64' } },
-      { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: 'sha256:arm7', size: 1, platform: { os: 'linux', architecture: 'arm', variant: 'v7' } },
-      { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: 'sha256:arm64', size: 1, platform: { os: 'linux', architecture: 'arm64', variant: 'v8' } },
+      {
+        mediaType: 'application/vnd.oci.image.manifest.v1+json',
+        digest: 'sha256:arm7',
+        size: 1,
+        platform: { os: 'linux', architecture: 'arm', variant: 'v7' }
+      },
+      {
+        mediaType: 'application/vnd.oci.image.manifest.v1+json',
+        digest: 'sha256:arm64',
+        size: 1,
+        platform: { os: 'linux', architecture: 'arm64', variant: 'v8' }
+      },
       { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: 'sha256:att', size: 1, platform: { os: 'unknown', architecture: 'unknown' } }
     ]
   };

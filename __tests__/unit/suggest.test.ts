@@ -142,11 +142,7 @@ describe('suggestBases', () => {
     expect(findings[0]!.fix).toBe('Change line 1 to `FROM --platform=linux/arm64 127.0.0.1:5000/library/python:3.12-slim AS app`.');
     expect(new Set(calls.map((call) => call.platform))).toEqual(new Set(['linux/arm64']));
     expect(new Set(calls.map((call) => call.ref))).toEqual(
-      new Set([
-        '127.0.0.1:5000/library/python:3.12',
-        '127.0.0.1:5000/library/python:3.12-slim',
-        '127.0.0.1:5000/library/python:3.12-alpine'
-      ])
+      new Set(['127.0.0.1:5000/library/python:3.12', '127.0.0.1:5000/library/python:3.12-slim', '127.0.0.1:5000/library/python:3.12-alpine'])
     );
   });
 
@@ -160,7 +156,11 @@ describe('suggestBases', () => {
     const { client } = memoryRegistry({ 'node:20': 380 * MB, 'node:20-slim': 70 * MB });
     const findings = await suggest('# app\nFROM node:20 AS deps\nRUN npm ci\n\nFROM deps\nCMD ["node"]\n', client);
     expect(findings.map((finding) => [finding.rule, finding.line, finding.fix])).toEqual([
-      ['base-slim', 2, 'Change line 2 to `FROM node:20-slim AS deps`. Caveat: slim has no compilers or -dev libraries: packages that build native code on install need them added (and removed again) in the same RUN.']
+      [
+        'base-slim',
+        2,
+        'Change line 2 to `FROM node:20-slim AS deps`. Caveat: slim has no compilers or -dev libraries: packages that build native code on install need them added (and removed again) in the same RUN.'
+      ]
     ]);
   });
 
@@ -178,7 +178,9 @@ describe('suggestBases', () => {
         'The final image carries the Go toolchain of golang:1.22, which only compiling needs; the binary is static (CGO_ENABLED=0), so it runs on scratch.'
     );
     const [first, ...sketch] = scratch.fix.split('\n');
-    expect(first).toMatch(/^Build in one stage and copy only the result into a final stage on scratch, as sketched below\. Caveat: scratch has no shell/);
+    expect(first).toMatch(
+      /^Build in one stage and copy only the result into a final stage on scratch, as sketched below\. Caveat: scratch has no shell/
+    );
     expect(sketch).toEqual([
       'FROM golang:1.22 AS build',
       'WORKDIR /src',
@@ -193,17 +195,16 @@ describe('suggestBases', () => {
   });
 
   test('distroless measured in its registry; unreachable gcr.io keeps it without a number', async () => {
-    const { client } = memoryRegistry(
-      { 'golang:1.22': 280 * MB, 'gcr.io/distroless/base-debian12': 20 * MB },
-      ['golang:1.22-alpine']
-    );
+    const { client } = memoryRegistry({ 'golang:1.22': 280 * MB, 'gcr.io/distroless/base-debian12': 20 * MB }, ['golang:1.22-alpine']);
     const findings = await suggest('FROM golang:1.22\nRUN go build -o /app .\n', client);
     expect(summary(findings)).toEqual([
       ['base-distroless', 260 * MB, 'warning'],
       ['base-alpine', null, 'notice']
     ]);
     expect(findings[0]!.message).toMatch(
-      new RegExp(`^golang:1\\.22 ${ARROW} a multi-stage build on gcr\\.io/distroless/base-debian12: ${MINUS}260\\.0 MB compressed, measured in the registry \\(280\\.0 MB ${ARROW} 20\\.0 MB, plus the copied build output\\)`)
+      new RegExp(
+        `^golang:1\\.22 ${ARROW} a multi-stage build on gcr\\.io/distroless/base-debian12: ${MINUS}260\\.0 MB compressed, measured in the registry \\(280\\.0 MB ${ARROW} 20\\.0 MB, plus the copied build output\\)`
+      )
     );
     const unreachable = memoryRegistry({}, ['golang:1.22', 'golang:1.22-alpine', 'gcr.io/distroless/base-debian12']);
     expect(summary(await suggest('FROM golang:1.22\nRUN go build -o /app .\n', unreachable.client))).toEqual([
@@ -229,7 +230,10 @@ describe('suggestBases', () => {
 
   test('debian to alpine and slim, on the FROM line of the final stage', async () => {
     const { client } = memoryRegistry({ 'debian:12': 49 * MB, 'debian:12-slim': 28 * MB, 'alpine:3': 3_623_807 });
-    const findings = await suggest('FROM debian:12\nRUN apt-get update && apt-get install -y --no-install-recommends curl && rm -rf /var/lib/apt/lists/*\n', client);
+    const findings = await suggest(
+      'FROM debian:12\nRUN apt-get update && apt-get install -y --no-install-recommends curl && rm -rf /var/lib/apt/lists/*\n',
+      client
+    );
     expect(summary(findings)).toEqual([
       ['base-alpine', 49 * MB - 3_623_807, 'warning'],
       ['base-slim', 21 * MB, 'notice']

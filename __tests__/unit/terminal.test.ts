@@ -165,7 +165,7 @@ describe('renderTerminal', () => {
     ]);
   });
 
-  it("notes images whose base build failed and a base branch that could not be compared", () => {
+  it('notes images whose base build failed and a base branch that could not be compared', () => {
     const report = reportOf(
       [imageReport({ name: 'web', comparison: 'base-failed', delta: null, baseError: { message: 'RUN exited with 2', logTail: '' } })],
       { baseError: 'The base branch (main) could not be compared: git fetch failed' }
@@ -212,7 +212,18 @@ describe('the anatomy under the table', () => {
       wasted: {
         bytes: 5 * MB,
         baseBytes: 0,
-        paths: [{ path: '/tmp/evil\n\u001b]0;x\u0007name', files: 1, bytes: 5 * MB, addedAtLine: 3, removedAtLine: 4, addedInLayer: 0, removedInLayer: 1, inBase: false }]
+        paths: [
+          {
+            path: '/tmp/evil\n\u001b]0;x\u0007name',
+            files: 1,
+            bytes: 5 * MB,
+            addedAtLine: 3,
+            removedAtLine: 4,
+            addedInLayer: 0,
+            removedInLayer: 1,
+            inBase: false
+          }
+        ]
       },
       caches: []
     });
@@ -227,12 +238,16 @@ describe('the anatomy under the table', () => {
     const image = imageReport({ name: 'a', status: 'over-budget', maxWasted: { bytes: 10 * MB, percent: null, source: '10MB' } });
     const colored = renderTerminal(reportOf([image]), { color: true });
     expect(colored).toContain('\u001b[31m20.0 MB\u001b[0m');
-    expect(stripVTControlCharacters(colored)).toContain("  wasted 20.0 MB (20.0% of the image) in the Dockerfile's layers, more than max-wasted 10MB; 120.0 kB inside the base image\n");
+    expect(stripVTControlCharacters(colored)).toContain(
+      "  wasted 20.0 MB (20.0% of the image) in the Dockerfile's layers, more than max-wasted 10MB; 120.0 kB inside the base image\n"
+    );
   });
 
   it('shows the compressed total as a dash when an image has no compressed size', () => {
     const report = reportOf([imageReport({ name: 'a', size: { bytes: 100 * MB, compressedBytes: null, dockerBytes: null } })]);
-    const totals = renderTerminal(report, { color: false }).split('\n').find((line) => line.startsWith('Total ('))!;
+    const totals = renderTerminal(report, { color: false })
+      .split('\n')
+      .find((line) => line.startsWith('Total ('))!;
     expect(totals.split(/ {2,}/)).toEqual(['Total (1 image)', '100.0 MB', '—', '20.0 MB', '+1.2 MB']);
   });
 });
@@ -279,7 +294,10 @@ describe('the advice under the table', () => {
 
   it('cannot be driven by control characters in messages, fixes or sketches', () => {
     const hostile = `evil${ESC}[2J${ESC}]0;title\u0007\r\nname`;
-    const image = bareImage({ name: 'a', findings: [finding({ rule: 'r', line: 1, message: hostile, fix: `Fix ${ESC}[2Jit\u0007\nFROM x${ESC}[31m\n\tRUN y\r` })] });
+    const image = bareImage({
+      name: 'a',
+      findings: [finding({ rule: 'r', line: 1, message: hostile, fix: `Fix ${ESC}[2Jit\u0007\nFROM x${ESC}[31m\n\tRUN y\r` })]
+    });
     const output = renderTerminal(reportOf([image]), { color: false });
     expect(output).not.toContain(ESC);
     expect(output).not.toContain('\r');

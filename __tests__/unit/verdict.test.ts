@@ -61,10 +61,7 @@ describe('judge', () => {
         maxIncrease: limit('10%', 10, null)
       },
       'over-budget',
-      [
-        '12.3 MB over its 250.0 MB budget (262.3 MB)',
-        'grew 62.3 MB (+31.1%) against the base branch, more than the allowed 10%'
-      ]
+      ['12.3 MB over its 250.0 MB budget (262.3 MB)', 'grew 62.3 MB (+31.1%) against the base branch, more than the allowed 10%']
     ],
     [
       'growth under one of two limits is fine',
@@ -79,12 +76,7 @@ describe('judge', () => {
       ['failed to build: docker build exited with code 1']
     ],
     ['no size and no error', { size: null, delta: null }, 'failed', ['failed to build: no size was measured']],
-    [
-      'new, within budget',
-      { comparison: 'new', base: null, delta: null, budget: budget(250) },
-      'new',
-      ['new image: not on the base branch']
-    ],
+    ['new, within budget', { comparison: 'new', base: null, delta: null, budget: budget(250) }, 'new', ['new image: not on the base branch']],
     [
       'new and over budget',
       { comparison: 'new', base: null, delta: null, size: size(300 * MB), budget: budget(250) },

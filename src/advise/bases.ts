@@ -64,7 +64,8 @@ const LANGUAGES: Record<string, Family> = {
     slim: 'after-distro',
     alpine: true,
     installers: ['npm', 'yarn', 'pnpm', 'npx'],
-    alpineCaveat: 'native modules (node-gyp, prebuilt binaries for glibc) must be compiled against musl on Alpine, which needs python3, make and g++ at build time'
+    alpineCaveat:
+      'native modules (node-gyp, prebuilt binaries for glibc) must be compiled against musl on Alpine, which needs python3, make and g++ at build time'
   },
   ruby: {
     name: 'Ruby',
@@ -73,7 +74,13 @@ const LANGUAGES: Record<string, Family> = {
     installers: ['gem', 'bundle', 'bundler'],
     alpineCaveat: 'gems with native extensions compile against musl on Alpine and need build-base at build time'
   },
-  php: { name: 'PHP', slim: null, alpine: true, installers: ['pecl', 'docker-php-ext-install'], alpineCaveat: `${MUSL}; PHP extensions are built with apk packages` },
+  php: {
+    name: 'PHP',
+    slim: null,
+    alpine: true,
+    installers: ['pecl', 'docker-php-ext-install'],
+    alpineCaveat: `${MUSL}; PHP extensions are built with apk packages`
+  },
   perl: { name: 'Perl', slim: 'before-distro', alpine: false, installers: ['cpanm', 'cpan'] },
   elixir: { name: 'Elixir', slim: 'before-distro', alpine: true, installers: ['mix'] },
   erlang: { name: 'Erlang', slim: 'before-distro', alpine: true, installers: ['rebar3'] },
@@ -220,13 +227,19 @@ function jreCandidates(ref: ImageReference, kind: 'temurin' | 'openjdk', parts: 
       return out;
     }
     if (!isJre) push('base-jre', joinTag(parts.version, ['jre'], parts.distro), JRE_WHY, JRE_CAVEAT);
-    push('base-alpine', joinTag(parts.version, ['jre', 'alpine']), `the JRE on Alpine Linux is the smallest runtime of the same Java version`, isJre ? MUSL : `${MUSL}; ${JRE_CAVEAT}`);
+    push(
+      'base-alpine',
+      joinTag(parts.version, ['jre', 'alpine']),
+      `the JRE on Alpine Linux is the smallest runtime of the same Java version`,
+      isJre ? MUSL : `${MUSL}; ${JRE_CAVEAT}`
+    );
     return out;
   }
   // openjdk: `17-jdk-slim-bullseye`, `11-jre-slim`.
   if (parts.alpine) return out;
   if (!isJre && !parts.slim) push('base-jre', joinTag(parts.version, ['jre'], parts.distro), JRE_WHY, JRE_CAVEAT);
-  if (!(isJre && parts.slim)) push('base-jre', joinTag(parts.version, ['jre', 'slim'], parts.distro), `${JRE_WHY}; slim also drops most of Debian`, JRE_CAVEAT);
+  if (!(isJre && parts.slim))
+    push('base-jre', joinTag(parts.version, ['jre', 'slim'], parts.distro), `${JRE_WHY}; slim also drops most of Debian`, JRE_CAVEAT);
   if (!parts.slim && !isJre) {
     push('base-slim', joinTag(parts.version, parts.flavour, ['slim'], parts.distro), 'the slim variant is the same JDK on a minimal Debian', null);
   }

@@ -6,8 +6,22 @@
 import { withTag, type ImageReference } from '../registry/reference.js';
 
 const DISTROS = new Set([
-  'trixie', 'bookworm', 'bullseye', 'buster', 'stretch', 'jessie',
-  'noble', 'jammy', 'focal', 'bionic', 'xenial', 'ubi8', 'ubi9', 'centos7', 'al2', 'al2023'
+  'trixie',
+  'bookworm',
+  'bullseye',
+  'buster',
+  'stretch',
+  'jessie',
+  'noble',
+  'jammy',
+  'focal',
+  'bionic',
+  'xenial',
+  'ubi8',
+  'ubi9',
+  'centos7',
+  'al2',
+  'al2023'
 ]);
 /** Tag parts that pick a flavour of the same version: JDK or JRE, PHP's SAPIs. */
 const FLAVOURS = new Set(['jdk', 'jre', 'cli', 'fpm', 'apache', 'zts']);

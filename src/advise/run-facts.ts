@@ -20,7 +20,10 @@ export const YUM_CACHES = ['/var/cache/yum', '/var/cache/dnf'];
 
 /** An absolute path without `.`, `..` or doubled slashes; relative paths start at `workdir`. */
 export function normalise(path: string, workdir: string): string {
-  let out = path.replace(/^~(?=\/|$)/, HOME).replace(/^\$HOME(?=\/|$)/, HOME).replace(/^\$\{HOME\}(?=\/|$)/, HOME);
+  let out = path
+    .replace(/^~(?=\/|$)/, HOME)
+    .replace(/^\$HOME(?=\/|$)/, HOME)
+    .replace(/^\$\{HOME\}(?=\/|$)/, HOME);
   if (!out.startsWith('/')) out = `${workdir.replace(/\/+$/, '')}/${out}`;
   const parts: string[] = [];
   for (const part of out.split('/')) {
@@ -32,7 +35,11 @@ export function normalise(path: string, workdir: string): string {
 }
 
 function globRegex(pattern: string): RegExp {
-  const body = pattern.replace(/[.+^${}()|\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]').replace(/\[!/g, '[^');
+  const body = pattern
+    .replace(/[.+^${}()|\\]/g, '\\$&')
+    .replace(/\*/g, '[^/]*')
+    .replace(/\?/g, '[^/]')
+    .replace(/\[!/g, '[^');
   return new RegExp(`^${body}(?:/.*)?$`);
 }
 
@@ -58,7 +65,38 @@ export function overlaps(a: string, b: string): boolean {
 const APT_VALUED = new Set(['-o', '-t', '-c', '--option', '--target-release', '--config-file']);
 const APK_VALUED = new Set(['-t', '--virtual', '-X', '--repository', '-p', '--root', '--arch', '--keys-dir', '--cache-dir', '--repositories-file']);
 const YUM_VALUED = new Set(['-c', '--config', '--installroot', '--releasever', '--enablerepo', '--disablerepo', '-x', '--exclude', '--setopt']);
-const PIP_VALUED = new Set(['-r', '--requirement', '-c', '--constraint', '-e', '--editable', '-t', '--target', '-i', '--index-url', '--extra-index-url', '-f', '--find-links', '--prefix', '--root', '--cache-dir', '--platform', '--python-version', '--implementation', '--abi', '--trusted-host', '--src', '--upgrade-strategy', '--progress-bar', '--no-binary', '--only-binary', '--log', '--proxy', '--timeout', '--retries']);
+const PIP_VALUED = new Set([
+  '-r',
+  '--requirement',
+  '-c',
+  '--constraint',
+  '-e',
+  '--editable',
+  '-t',
+  '--target',
+  '-i',
+  '--index-url',
+  '--extra-index-url',
+  '-f',
+  '--find-links',
+  '--prefix',
+  '--root',
+  '--cache-dir',
+  '--platform',
+  '--python-version',
+  '--implementation',
+  '--abi',
+  '--trusted-host',
+  '--src',
+  '--upgrade-strategy',
+  '--progress-bar',
+  '--no-binary',
+  '--only-binary',
+  '--log',
+  '--proxy',
+  '--timeout',
+  '--retries'
+]);
 const OUTPUT_VALUED = new Set(['-o', '-O', '--output', '--output-document', '-C', '--directory', '-d', '--target-directory', '-f', '--file']);
 
 export interface Install {
@@ -96,7 +134,7 @@ function commandsOfRun(instruction: Instruction): ShellCommand[] {
     try {
       const words: unknown = JSON.parse(args);
       if (Array.isArray(words) && words.every((word) => typeof word === 'string')) {
-        const list = words as string[];
+        const list = words;
         if (list.length >= 3 && /(?:^|\/)(?:ba|da|a|z)?sh$/.test(list[0]!) && list[1] === '-c') return parseCommands(list[2]!);
         return [{ words: list, env: {} }];
       }
@@ -108,7 +146,9 @@ function commandsOfRun(instruction: Instruction): ShellCommand[] {
   const firstLine = (args.split('\n')[0] ?? '').replace(/<<-?(["']?)[A-Za-z0-9_.-]+\1/g, '').trim();
   const head = parseCommands(firstLine);
   const shellStdin = head.length === 0 || (head.length === 1 && /^(?:ba|da|a|z)?sh$/.test(programOf(head[0]!)));
-  return shellStdin ? [...head.filter((command) => !/^(?:ba|da|a|z)?sh$/.test(programOf(command))), ...instruction.heredocs.flatMap(parseCommands)] : head;
+  return shellStdin
+    ? [...head.filter((command) => !/^(?:ba|da|a|z)?sh$/.test(programOf(command))), ...instruction.heredocs.flatMap(parseCommands)]
+    : head;
 }
 
 /** What one RUN does, from its shell commands; relative paths are taken from `workdir`. */
@@ -140,7 +180,8 @@ export function factsOf(commands: ShellCommand[], workdir: string): RunFacts {
         facts.installs.push({ manager: 'apt', tool: program, packages, clean: noRecommends, virtual: null });
       } else if (sub.name === 'purge' || sub.name === 'remove' || sub.name === 'autoremove') {
         for (const pkg of operands(sub.rest, APT_VALUED).operands) facts.removedPackages.add(pkg);
-        if (sub.name === 'autoremove' || all.includes('--auto-remove') || all.includes('--autoremove')) facts.autoremove ||= aptMarkAuto || sub.name === 'autoremove';
+        if (sub.name === 'autoremove' || all.includes('--auto-remove') || all.includes('--autoremove'))
+          facts.autoremove ||= aptMarkAuto || sub.name === 'autoremove';
       } else if (sub.name === 'clean' || sub.name === 'distclean') {
         facts.removed.push('/var/cache/apt/archives');
         if (sub.name === 'distclean') facts.removed.push(APT_LISTS);
@@ -167,7 +208,10 @@ export function factsOf(commands: ShellCommand[], workdir: string): RunFacts {
       } else if (sub.name === 'clean' && (rest.includes('all') || rest.includes('packages'))) {
         facts.removed.push('/var/cache/yum', '/var/cache/dnf', '/var/cache/libdnf5');
       }
-    } else if (/^pip(?:\d+(?:\.\d+)*)?$/.test(program) || (/^python(?:\d+(?:\.\d+)*)?$/.test(program) && words[1] === '-m' && /^pip\d*$/.test(words[2] ?? ''))) {
+    } else if (
+      /^pip(?:\d+(?:\.\d+)*)?$/.test(program) ||
+      (/^python(?:\d+(?:\.\d+)*)?$/.test(program) && words[1] === '-m' && /^pip\d*$/.test(words[2] ?? ''))
+    ) {
       const pipWords = program.startsWith('python') ? words.slice(2) : words;
       const sub = subcommand(pipWords, PIP_VALUED);
       if (sub.name === 'install') {
@@ -314,6 +358,9 @@ export function stepsOf(dockerfile: ParsedDockerfile): Step[] {
 /** True when a `RUN --mount=type=cache` (or tmpfs) keeps one of these folders out of the layer. */
 export function cacheMounted(instruction: Instruction, folders: readonly string[]): boolean {
   return instruction.mounts.some(
-    (mount) => (mount.type === 'cache' || mount.type === 'tmpfs') && mount.target !== null && folders.some((folder) => covers(normalise(mount.target!, '/'), folder))
+    (mount) =>
+      (mount.type === 'cache' || mount.type === 'tmpfs') &&
+      mount.target !== null &&
+      folders.some((folder) => covers(normalise(mount.target!, '/'), folder))
   );
 }

@@ -103,7 +103,9 @@ function findingOf(root: Stage, current: string, currentSize: number | null, can
   if (lookup.exists === undefined) {
     // scratch: nothing to look up; at most the whole current base goes.
     if (currentSize === null) return unmeasured(`no saving measured (${current} could not be measured in the registry)`);
-    return unmeasured(`up to ${MINUS}${formatBytes(currentSize)} compressed, all of ${current} as measured in the registry, less the copied build output`);
+    return unmeasured(
+      `up to ${MINUS}${formatBytes(currentSize)} compressed, all of ${current} as measured in the registry, less the copied build output`
+    );
   }
   if (lookup.exists === null) return unmeasured('the registry could not be reached, so the saving is not measured');
   if (currentSize === null || lookup.size === null) return unmeasured('the saving could not be measured in the registry');

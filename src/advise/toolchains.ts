@@ -59,7 +59,8 @@ const DISTROLESS_BASE = 'gcr.io/distroless/base-debian12';
 const DISTROLESS_CC = 'gcr.io/distroless/cc-debian12';
 
 const SCRATCH_CAVEAT = `scratch has no shell, CA certificates, time zones or users: copy in what the program needs (or use ${DISTROLESS_STATIC}, which has them)`;
-const DISTROLESS_CAVEAT = 'distroless images have no shell or package manager: use the exec form of CMD/ENTRYPOINT, and the :debug tag to look inside';
+const DISTROLESS_CAVEAT =
+  'distroless images have no shell or package manager: use the exec form of CMD/ENTRYPOINT, and the :debug tag to look inside';
 
 /** A compiled program: on scratch when the binary is static, else on a distroless image with the libraries it links. */
 interface NativeRuntime {

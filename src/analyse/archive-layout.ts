@@ -92,7 +92,7 @@ class Resolver {
     try {
       return JSON.parse(file.data.toString('utf8')) as T;
     } catch (error) {
-      throw new Error(`${what} ${path} is not valid JSON: ${(error as Error).message}`);
+      throw new Error(`${what} ${path} is not valid JSON: ${(error as Error).message}`, { cause: error });
     }
   }
 

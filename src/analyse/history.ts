@@ -172,7 +172,7 @@ function lastArgument(args: string): string | null {
 function parseJsonList(text: string): string[] | null {
   try {
     const value: unknown = JSON.parse(text);
-    return Array.isArray(value) && value.every((item) => typeof item === 'string') ? (value as string[]) : null;
+    return Array.isArray(value) && value.every((item) => typeof item === 'string') ? value : null;
   } catch {
     return null;
   }

@@ -100,8 +100,8 @@ async function readArchiveFile(entry: AsyncIterable<Buffer>, name: string, size:
     return await readLayer(chunks, format, options);
   } catch (error) {
     const message = (error as Error).message;
-    if (/^Unexpected end of data/.test(message)) throw new Error(`the image archive is truncated (it ends inside ${name})`);
-    throw new Error(`layer ${name}: ${message}`);
+    if (/^Unexpected end of data/.test(message)) throw new Error(`the image archive is truncated (it ends inside ${name})`, { cause: error });
+    throw new Error(`layer ${name}: ${message}`, { cause: error });
   }
 }
 
@@ -195,7 +195,7 @@ async function* archiveBytes(source: AsyncIterable<Buffer>): AsyncGenerator<Buff
   try {
     for await (const chunk of decompressor) yield chunk as Buffer;
   } catch (error) {
-    throw new Error(describeDecompressError(error, format));
+    throw new Error(describeDecompressError(error, format), { cause: error });
   } finally {
     input.destroy();
   }
@@ -257,7 +257,7 @@ async function collect(stream: NodeJS.ReadableStream | Readable, options: ReadOp
     // Nothing more is read: release the source (a pipe from docker, a file) rather than wait for it.
     if (typeof (stream as Readable).destroy === 'function') (stream as Readable).destroy();
     await pumping;
-    throw new Error(describeArchiveError(error, seen));
+    throw new Error(describeArchiveError(error, seen), { cause: error });
   }
   await pumping;
   return contents;

@@ -62,7 +62,7 @@ async function readFromFile(source: Exclude<ImageSource, { kind: 'daemon' }>, op
   try {
     return await readImageArchive(createReadStream(path), options);
   } catch (error) {
-    throw new Error(`${path}: ${messageOf(error)}`);
+    throw new Error(`${path}: ${messageOf(error)}`, { cause: error });
   }
 }
 

@@ -201,7 +201,7 @@ export class LayerTarScanner {
     try {
       size = readNumber(block, 124, 12);
     } catch (error) {
-      throw new Error(`invalid tar header at byte ${offset} (${(error as Error).message})`);
+      throw new Error(`invalid tar header at byte ${offset} (${(error as Error).message})`, { cause: error });
     }
     const padded = size + ((TAR_BLOCK - (size % TAR_BLOCK)) % TAR_BLOCK);
     if (typeflag === 'x' || typeflag === 'g' || typeflag === 'L' || typeflag === 'K') {

@@ -56,7 +56,7 @@ const ERROR_LINE =
 export function lastErrorLine(log: string, maxChars = 300): string | null {
   const lines = logLines(log);
   for (let index = lines.length - 1; index >= 0; index--) {
-    const line = lines[index].trim();
+    const line = lines[index]!.trim();
     if (line !== '' && ERROR_LINE.test(line)) return capLine(line, maxChars);
   }
   return null;

@@ -118,8 +118,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         registry: createRegistryClient(),
         log: { info: progress, warning: (message) => progress(`warning: ${message}`) },
         hooks: {
-          onStart: ({ side, target, index, total }) =>
-            progress(`[${side === 'head' ? 'build' : 'base'} ${index}/${total}] ${target.name} …`),
+          onStart: ({ side, target, index, total }) => progress(`[${side === 'head' ? 'build' : 'base'} ${index}/${total}] ${target.name} …`),
           onDone: ({ side, measurement, seconds }) =>
             progress(
               `[${side === 'head' ? 'build' : 'base'}] ${measurement.target.name}: ${

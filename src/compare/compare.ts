@@ -43,9 +43,7 @@ export function compareImages(head: Measurement[], base: Measurement[] | null): 
 
   const compared: ComparedImage[] = head.map((m) => {
     const match = baseByName.get(m.target.name);
-    return match
-      ? comparePair(m, match)
-      : { name: m.target.name, head: m, base: null, comparison: 'new', delta: null };
+    return match ? comparePair(m, match) : { name: m.target.name, head: m, base: null, comparison: 'new', delta: null };
   });
   const headNames = new Set(head.map((m) => m.target.name));
   for (const [name, m] of baseByName) {

@@ -81,12 +81,7 @@ async function removeWorktree(exec: Exec, repo: string, dir: string): Promise<vo
 }
 
 /** Checks out `ref` (a branch, tag or SHA) in a temporary worktree of `repo`. */
-export async function checkoutBase(options: {
-  exec: Exec;
-  repo: string;
-  ref: string;
-  log?: (msg: string) => void;
-}): Promise<BaseCheckout> {
+export async function checkoutBase(options: { exec: Exec; repo: string; ref: string; log?: (msg: string) => void }): Promise<BaseCheckout> {
   const { exec, repo, ref } = options;
   const log = options.log ?? (() => undefined);
   // A leading dash would reach git as an option.

@@ -97,7 +97,7 @@ export function parseConfig(text: string, displayPath: string): Config {
   if (!validate(value)) {
     throw new UserError(describeSchemaError(validate.errors![0]!, displayPath, lineOf));
   }
-  return toConfig(value as RawConfig, displayPath, lineOf);
+  return toConfig(value, displayPath, lineOf);
 }
 
 function emptyConfig(file: string | null): Config {
@@ -106,7 +106,10 @@ function emptyConfig(file: string | null): Config {
 
 /** yaml's message without the position it repeats (we print our own) or advice meant for programmers. */
 function shortYamlMessage(message: string): string {
-  const short = message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '').trim();
+  const short = message
+    .split('\n')[0]!
+    .replace(/ at line \d+, column \d+:?$/, '')
+    .trim();
   if (short.startsWith('Source contains multiple documents')) {
     return 'the file must hold a single YAML document (found a second "---")';
   }
@@ -121,8 +124,7 @@ function toConfig(raw: RawConfig, file: string, lineOf: (path: readonly string[]
       (name) => (raw as RawLimits)[name],
       (name) => where([...path, name])
     );
-  const repoPath = (value: string | undefined, path: string[]) =>
-    value === undefined ? null : repoRelativePath(value, where(path));
+  const repoPath = (value: string | undefined, path: string[]) => (value === undefined ? null : repoRelativePath(value, where(path)));
 
   const images = Object.entries(raw.images ?? {}).map(([name, image]): ImageConfig => {
     const at = (key: string) => ['images', name, key];
@@ -158,18 +160,13 @@ function repoRelativePath(value: string, what: string): string {
 }
 
 /** One line per schema error: `file:line: dotted.key: what was expected`. */
-function describeSchemaError(
-  error: ErrorObject,
-  file: string,
-  lineOf: (path: readonly string[]) => number
-): string {
+function describeSchemaError(error: ErrorObject, file: string, lineOf: (path: readonly string[]) => number): string {
   const path = error.instancePath
     .split('/')
     .slice(1)
     .map((segment) => segment.replace(/~1/g, '/').replace(/~0/g, '~'));
   const at = (linePath: readonly string[], message: string) => `${file}:${lineOf(linePath)}: ${message}`;
-  const about = (keyPath: readonly string[], message: string) =>
-    keyPath.length > 0 ? `${keyPath.join('.')}: ${message}` : message;
+  const about = (keyPath: readonly string[], message: string) => (keyPath.length > 0 ? `${keyPath.join('.')}: ${message}` : message);
 
   // An error about a key itself (propertyNames) rather than its value.
   if (error.propertyName !== undefined) {

@@ -38,8 +38,7 @@ export async function planTargets(options: PlanOptions): Promise<Target[]> {
   const configFile = options.config.file ?? 'config';
 
   // A Dockerfile that a config entry names (by `dockerfile`, or by its own name) is that entry's, skipped or not.
-  const dockerfileOf = (entry: ImageConfig) =>
-    entry.dockerfile ?? (discoveredSet.has(entry.name) ? entry.name : null);
+  const dockerfileOf = (entry: ImageConfig) => entry.dockerfile ?? (discoveredSet.has(entry.name) ? entry.name : null);
   const claimed = new Set(options.config.images.map(dockerfileOf).filter((path) => path !== null));
   const configNames = new Set(options.config.images.map((image) => image.name));
   const targets: Target[] = [];
@@ -52,9 +51,7 @@ export async function planTargets(options: PlanOptions): Promise<Target[]> {
     if (entry.dockerfile !== null) {
       if (!(await isFile(join(options.root, entry.dockerfile)))) {
         if (options.side === 'base') continue; // the image is new in the PR
-        throw new UserError(
-          `${configFile}: images.${entry.name}.dockerfile: ${entry.dockerfile} does not exist in the repository`
-        );
+        throw new UserError(`${configFile}: images.${entry.name}.dockerfile: ${entry.dockerfile} does not exist in the repository`);
       }
       if (discoveredSet.has(entry.name) && !claimed.has(entry.name) && !imageRefs.has(entry.name)) {
         // That Dockerfile would be listed under its path, which is this entry's name.
@@ -104,9 +101,7 @@ export async function findDockerfiles(root: string, globs: string[]): Promise<st
 function checkGlob(glob: string): void {
   const pattern = glob.startsWith('!') ? glob.slice(1) : glob;
   if (posix.isAbsolute(pattern) || /^[A-Za-z]:[\\/]/.test(pattern) || pattern.split(/[\\/]/).includes('..')) {
-    throw new UserError(
-      `input dockerfiles: "${glob}" must be a pattern relative to the repository root, without ".." segments`
-    );
+    throw new UserError(`input dockerfiles: "${glob}" must be a pattern relative to the repository root, without ".." segments`);
   }
 }
 

@@ -84,8 +84,14 @@ export interface ParseOptions {
 
 /** Arguments BuildKit defines for every FROM without an ARG: left as written when unset. */
 const AUTOMATIC_ARGS = new Set([
-  'TARGETPLATFORM', 'TARGETOS', 'TARGETARCH', 'TARGETVARIANT',
-  'BUILDPLATFORM', 'BUILDOS', 'BUILDARCH', 'BUILDVARIANT'
+  'TARGETPLATFORM',
+  'TARGETOS',
+  'TARGETARCH',
+  'TARGETVARIANT',
+  'BUILDPLATFORM',
+  'BUILDOS',
+  'BUILDARCH',
+  'BUILDVARIANT'
 ]);
 
 const IGNORE_COMMENT = /^#\s*footprint-ignore\s*:\s*(.*)$/i;
@@ -97,11 +103,7 @@ const VARIABLE = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-+])([^}]*))?\}|\$([A-Za-z_
  * Substitutes variables from `values` (undefined: not declared; null: declared
  * without a value). Returns the text and the names that had no value.
  */
-export function substitute(
-  text: string,
-  values: ReadonlyMap<string, string | null>,
-  escape = '\\'
-): { text: string; missing: string[] } {
+export function substitute(text: string, values: ReadonlyMap<string, string | null>, escape = '\\'): { text: string; missing: string[] } {
   const missing: string[] = [];
   let out = '';
   let last = 0;
@@ -135,10 +137,7 @@ export function substitute(
 }
 
 /** The text inside a range of `lines` (0-based, end exclusive). */
-function sliceLines(
-  lines: string[],
-  range: { start: { line: number; character: number }; end: { line: number; character: number } }
-): string {
+function sliceLines(lines: string[], range: { start: { line: number; character: number }; end: { line: number; character: number } }): string {
   if (range.start.line === range.end.line) return (lines[range.start.line] ?? '').slice(range.start.character, range.end.character);
   const parts = [(lines[range.start.line] ?? '').slice(range.start.character)];
   for (let line = range.start.line + 1; line < range.end.line; line++) parts.push(lines[line] ?? '');

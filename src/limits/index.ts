@@ -26,7 +26,7 @@ export const LIMIT_KEYS = Object.keys(LIMITS) as LimitKey[];
 
 /** The registry without its per-limit types, for code that treats every limit alike. */
 function definition(key: LimitKey): LimitDefinition<unknown, unknown> {
-  return LIMITS[key] as LimitDefinition<unknown, unknown>;
+  return LIMITS[key];
 }
 
 /** The limit's key as users write it: `max-increase`. */
@@ -38,15 +38,12 @@ export function limitName(key: LimitKey): string {
  * Parses every limit that `valueOf` has a value for (undefined = not given), by
  * the limit's name (`max-increase`); `what` names the place in messages (`input max-increase`).
  */
-export function parseLimits(
-  valueOf: (name: string) => string | number | undefined,
-  what: (name: string) => string
-): LimitValues {
+export function parseLimits(valueOf: (name: string) => string | number | undefined, what: (name: string) => string): LimitValues {
   const values = {} as Record<LimitKey, unknown>;
   for (const key of LIMIT_KEYS) {
-    const { name, parse } = definition(key);
-    const value = valueOf(name);
-    values[key] = value === undefined ? null : parse(value, what(name));
+    const limit = definition(key);
+    const value = valueOf(limit.name);
+    values[key] = value === undefined ? null : limit.parse(value, what(limit.name));
   }
   return values as LimitValues;
 }

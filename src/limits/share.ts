@@ -5,9 +5,7 @@ import { parseSize, sizeOf } from '../units.js';
 const PERCENT_PATTERN = /^(\d+(?:\.\d+)?|\.\d+)\s*%$/;
 
 function notAShare(text: string, what: string, why: string): UserError {
-  return new UserError(
-    `${what}: "${text}" ${why}; expected a percentage, a size or both separated by a comma, such as 10%, 25MB or "10%, 5MB"`
-  );
+  return new UserError(`${what}: "${text}" ${why}; expected a percentage, a size or both separated by a comma, such as 10%, 25MB or "10%, 5MB"`);
 }
 
 /** Parses `10%`, `25MB`, `10%, 5MB` or `5MB, 10%`: at most one percentage and one size. `noun` names the limit in messages. */

@@ -95,10 +95,7 @@ export function layerBytes(manifest: unknown): number | null {
 }
 
 /** What one manifest request found. */
-type Fetched =
-  | { kind: 'found'; mediaType: string; body: unknown | null /* null for HEAD */ }
-  | { kind: 'missing' }
-  | { kind: 'failed' };
+type Fetched = { kind: 'found'; mediaType: string; body: unknown /* null for HEAD */ } | { kind: 'missing' } | { kind: 'failed' };
 
 export function createRegistryClient(options: RegistryClientOptions = {}): RegistryClient {
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
@@ -265,7 +262,7 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
     return requests.get(`GET ${image.registry}/${image.repository}/${reference}`) ?? null;
   }
 
-  function isIndex(found: { mediaType: string; body: unknown | null }): boolean {
+  function isIndex(found: { mediaType: string; body: unknown }): boolean {
     if (INDEX_MEDIA_TYPES.has(found.mediaType)) return true;
     return found.body !== null && Array.isArray((found.body as { manifests?: unknown }).manifests);
   }

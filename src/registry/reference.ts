@@ -48,7 +48,8 @@ export function parseReference(ref: string): ImageReference {
     digest = rest.slice(at + 1);
     rest = rest.slice(0, at);
     const encoded = DIGEST.exec(digest)?.[2];
-    if (encoded === undefined || encoded.length < MIN_DIGEST_ENCODED) throw invalid(`"${digest}" is not a digest (algorithm:hex, such as sha256:...)`);
+    if (encoded === undefined || encoded.length < MIN_DIGEST_ENCODED)
+      throw invalid(`"${digest}" is not a digest (algorithm:hex, such as sha256:...)`);
     if (digest.startsWith('sha256:') && !SHA256_DIGEST.test(digest)) throw invalid('a sha256 digest has 64 lowercase hex digits');
   }
 
@@ -77,7 +78,8 @@ export function parseReference(ref: string): ImageReference {
   if (path === '') throw invalid('it has no repository name');
   if (path !== path.toLowerCase()) throw invalid('repository names must be lowercase');
   for (const component of path.split('/')) {
-    if (!PATH_COMPONENT.test(component)) throw invalid(`"${component}" is not a repository name part (lowercase letters, digits, separated by . _ __ or -)`);
+    if (!PATH_COMPONENT.test(component))
+      throw invalid(`"${component}" is not a repository name part (lowercase letters, digits, separated by . _ __ or -)`);
   }
   const repository = registry === DOCKER_HUB_REGISTRY && !path.includes('/') ? `library/${path}` : path;
   if (repository.length > MAX_NAME_LENGTH) throw invalid(`the repository name is longer than ${MAX_NAME_LENGTH} characters`);
@@ -131,7 +133,15 @@ export interface Platform {
   variant: string | null;
 }
 
-const ARCH_ALIASES: Record<string, string> = { x86_64: 'amd64', 'x86-64': 'amd64', aarch64: 'arm64', armhf: 'arm', armel: 'arm', i686: '386', i386: '386' };
+const ARCH_ALIASES: Record<string, string> = {
+  x86_64: 'amd64',
+  'x86-64': 'amd64',
+  aarch64: 'arm64',
+  armhf: 'arm',
+  armel: 'arm',
+  i686: '386',
+  i386: '386'
+};
 const DEFAULT_VARIANT: Record<string, string> = { arm64: 'v8', arm: 'v7' };
 
 /** Parses `os/arch[/variant]` (`linux/amd64`, `linux/arm64/v8`) into its normalised parts; throws a UserError when malformed. */

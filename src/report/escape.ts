@@ -18,10 +18,13 @@ function shorten(text: string, maxLength: number): string {
 
 /** One line: newlines and other control characters become spaces, terminal colour codes go. */
 function singleLine(text: string): string {
-  return stripVTControlCharacters(text)
-    .replace(/\r\n|[\r\n\u2028\u2029]/g, ' ')
-    .replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, ' ')
-    .replace(/\t/g, ' ');
+  return (
+    stripVTControlCharacters(text)
+      .replace(/\r\n|[\r\n\u2028\u2029]/g, ' ')
+      // eslint-disable-next-line no-control-regex -- control characters are what this removes
+      .replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, ' ')
+      .replace(/\t/g, ' ')
+  );
 }
 
 const ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
@@ -37,6 +40,7 @@ function inlineReplacement(char: string): string {
  * overrides that could reorder the text around them `�`. Nothing else changes.
  */
 export function visibleControls(text: string): string {
+  // eslint-disable-next-line no-control-regex -- control characters are what this makes visible
   return text.replace(/[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, (char) => {
     const code = char.charCodeAt(0);
     if (code < 0x20) return String.fromCharCode(0x2400 + code);

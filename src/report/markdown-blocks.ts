@@ -140,7 +140,10 @@ function cacheSection(image: ImageReport, anatomy: Anatomy, detail: number): str
 /** A fenced Dockerfile sketch, indented to sit in a list item; very long sketches are cut, saying so. */
 function sketchBlock(sketch: string): string[] {
   const lines = sketch.split('\n');
-  const kept = lines.length > MAX_SKETCH_LINES ? [...lines.slice(0, MAX_SKETCH_LINES), `# … ${plural(lines.length - MAX_SKETCH_LINES, 'more line')} in the report output`] : lines;
+  const kept =
+    lines.length > MAX_SKETCH_LINES
+      ? [...lines.slice(0, MAX_SKETCH_LINES), `# … ${plural(lines.length - MAX_SKETCH_LINES, 'more line')} in the report output`]
+      : lines;
   return codeBlock(kept.join('\n'), 'dockerfile')
     .split('\n')
     .map((line) => `  ${line}`);
@@ -186,4 +189,3 @@ export function anatomyBlock(image: ImageReport, detail: number, advice: number)
   const title = `🔎 ${escapeHtml(image.name, { maxLength: MAX_NAME })} — ${listText(sections.map(([name]) => name))}`;
   return [`<details><summary>${title}</summary>`, '', ...sections.flatMap(([, lines]) => [...lines, '']), '</details>'];
 }
-

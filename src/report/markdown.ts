@@ -121,13 +121,7 @@ function unchangedTable(images: ImageReport[]): string[] {
     row(['Image', 'Size', 'Compressed', 'Wasted', 'Budget']),
     row([':---', '---:', '---:', '---:', '---:']),
     ...images.map((image) =>
-      row([
-        imageCell(image),
-        image.size ? formatBytes(image.size.bytes) : '—',
-        compressedText(image),
-        wastedCell(image),
-        budgetText(image)
-      ])
+      row([imageCell(image), image.size ? formatBytes(image.size.bytes) : '—', compressedText(image), wastedCell(image), budgetText(image)])
     ),
     '',
     '</details>'
@@ -153,7 +147,9 @@ function summaryLine(report: Report): string {
 }
 
 function reasonBullet(image: ImageReport): string {
-  const text = reasonsOf(image).map((reason) => escapeMarkdown(reason, { maxLength: MAX_REASON })).join('; ');
+  const text = reasonsOf(image)
+    .map((reason) => escapeMarkdown(reason, { maxLength: MAX_REASON }))
+    .join('; ');
   return `- **${escapeMarkdown(image.name, { maxLength: MAX_NAME })}**: ${text || STATUS[image.status]}`;
 }
 
@@ -206,7 +202,7 @@ class Memo {
 
   block(image: ImageReport, detail: number, advice: number): string {
     let byPlan = this.blocks.get(image);
-    if (byPlan === undefined) this.blocks.set(image, (byPlan = new Map()));
+    if (byPlan === undefined) this.blocks.set(image, (byPlan = new Map<string, string>()));
     const key = `${detail}:${advice}`;
     let text = byPlan.get(key);
     if (text === undefined) byPlan.set(key, (text = anatomyBlock(image, detail, advice).join('\n')));
@@ -262,10 +258,12 @@ function render(report: Report, options: MarkdownOptions, plan: Plan, memo: Memo
     );
   }
   if (anatomyHidden.length > 0) cuts.push(`the layer anatomy of ${plural(anatomyHidden.length, 'image')} not shown${ofThem(failingAnatomyHidden)}`);
-  const detailCut = plan.detail < MAX_DETAIL && blocks.some((image) => {
-    const anatomy = anatomyOf(image);
-    return Math.max(anatomy.layers.length, anatomy.paths.length, anatomy.caches.length) > plan.detail;
-  });
+  const detailCut =
+    plan.detail < MAX_DETAIL &&
+    blocks.some((image) => {
+      const anatomy = anatomyOf(image);
+      return Math.max(anatomy.layers.length, anatomy.paths.length, anatomy.caches.length) > plan.detail;
+    });
   if (detailCut) {
     cuts.push(
       plan.detail === 1

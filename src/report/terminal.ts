@@ -56,6 +56,7 @@ const STATUS: Record<ImageStatus, { label: string; style: Style }> = {
 
 /** Repository text on one line without control characters, so a name cannot move the cursor or recolour the terminal. */
 function plain(text: string): string {
+  // eslint-disable-next-line no-control-regex -- control characters are what this removes
   return stripVTControlCharacters(text).replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ');
 }
 
@@ -184,11 +185,13 @@ function anatomyLines(image: ImageReport, paint: (text: string, style?: Style) =
           ? `wasted ${wastedShare(wasted.bytes, image)} in the Dockerfile's layers${limit}${wasted.baseBytes > 0 ? `; ${base}` : ''}`
           : `wasted ${base}${limit}`,
       style: wasted.bytes >= NOTABLE_BYTES ? 'yellow' : undefined,
-      rows: anatomy.paths.slice(0, TOP).map((path) => [
-        formatBytes(path.bytes),
-        cut(plain(visibleControls(path.path)), MAX_PATH),
-        `${wasteWhere(path)}${path.files > 1 ? ` (${path.files.toLocaleString('en-US')} files)` : ''}`
-      ])
+      rows: anatomy.paths
+        .slice(0, TOP)
+        .map((path) => [
+          formatBytes(path.bytes),
+          cut(plain(visibleControls(path.path)), MAX_PATH),
+          `${wasteWhere(path)}${path.files > 1 ? ` (${path.files.toLocaleString('en-US')} files)` : ''}`
+        ])
     });
   }
   if (withAnatomy && anatomy.caches.length > 0) {
@@ -309,7 +312,8 @@ export function renderTerminal(report: Report, options: TerminalOptions): string
     lines.push('');
     for (const image of failing) {
       const reasons = reasonsOf(image);
-      for (const reason of reasons.length ? reasons : [STATUS[image.status].label]) lines.push(`${paint(plain(image.name), 'red')}: ${plain(reason)}`);
+      for (const reason of reasons.length ? reasons : [STATUS[image.status].label])
+        lines.push(`${paint(plain(image.name), 'red')}: ${plain(reason)}`);
     }
   }
   for (const image of images) {

@@ -6,7 +6,18 @@
  */
 import { LIMIT_KEYS } from '../limits/index.js';
 import { isBuildBreach, type LimitBreach } from '../model/limits.js';
-import { isFailing, sizeIn, type Finding, type ImageReport, type ImageStatus, type LayerReport, type LeftoverCache, type Report, type Waste, type WastedPath } from '../model/report.js';
+import {
+  isFailing,
+  sizeIn,
+  type Finding,
+  type ImageReport,
+  type ImageStatus,
+  type LayerReport,
+  type LeftoverCache,
+  type Report,
+  type Waste,
+  type WastedPath
+} from '../model/report.js';
 import { formatBytes, formatDelta, formatPercent } from '../units.js';
 import { oneLine } from './escape.js';
 
@@ -128,7 +139,12 @@ export function anatomyOf(image: ImageReport): Anatomy {
     layers,
     ownLayers: layers.filter((layer) => layer.fromBase === false).length,
     wasted: image.wasted,
-    paths: [false, true].flatMap((inBase) => bySize(paths.filter((path) => path.inBase === inBase), (path) => path.addedInLayer)),
+    paths: [false, true].flatMap((inBase) =>
+      bySize(
+        paths.filter((path) => path.inBase === inBase),
+        (path) => path.addedInLayer
+      )
+    ),
     caches,
     cacheBytes: caches.reduce((sum, cache) => sum + cache.bytes, 0)
   };
@@ -257,7 +273,6 @@ export function baseLabel(base: NonNullable<Report['base']>, escape: (text: stri
   const refIsSha = /^[0-9a-f]{7,64}$/i.test(base.ref) && base.sha.toLowerCase().startsWith(base.ref.toLowerCase());
   return refIsSha ? short : `${escape(base.ref)} (${short})`;
 }
-
 
 /**
  * The figures after the verdict: `total 625.0 MB`, `410.0 MB compressed`,

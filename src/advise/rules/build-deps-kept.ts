@@ -2,8 +2,28 @@ import type { Install } from '../run-facts.js';
 import { eachRun, type Rule } from './rule.js';
 
 const BUILD_TOOLS = new Set([
-  'gcc', 'g++', 'gcc-c++', 'make', 'cmake', 'build-base', 'build-essential', 'musl-dev', 'libc-dev', 'libc6-dev', 'linux-headers',
-  'clang', 'llvm', 'autoconf', 'automake', 'libtool', 'pkgconf', 'pkg-config', 'cargo', 'rust', 'go', 'g++-multilib'
+  'gcc',
+  'g++',
+  'gcc-c++',
+  'make',
+  'cmake',
+  'build-base',
+  'build-essential',
+  'musl-dev',
+  'libc-dev',
+  'libc6-dev',
+  'linux-headers',
+  'clang',
+  'llvm',
+  'autoconf',
+  'automake',
+  'libtool',
+  'pkgconf',
+  'pkg-config',
+  'cargo',
+  'rust',
+  'go',
+  'g++-multilib'
 ]);
 
 /** A compiler, build system or `-dev` package; versions (`gcc=4:12.2`, `gcc-12`) and architectures (`:amd64`) ignored. */
