@@ -53794,7 +53794,7 @@ var __spreadArray = (this && this.__spreadArray) || function (to, from, pack) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8483);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2207);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -53803,7 +53803,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 8483:
+/***/ 2207:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -56817,6 +56817,25 @@ var external_node_crypto_ = __nccwpck_require__(7598);
 const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
 ;// CONCATENATED MODULE: external "node:os"
 const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
+;// CONCATENATED MODULE: ./src/oci.ts
+/**
+ * The image format's constants, shared by the archive reader and the registry
+ * client: the media types of Docker's and the OCI's manifests and indexes, and
+ * the digest grammar of the OCI image spec.
+ */
+const DOCKER_MANIFEST_V2 = 'application/vnd.docker.distribution.manifest.v2+json';
+const DOCKER_MANIFEST_LIST = 'application/vnd.docker.distribution.manifest.list.v2+json';
+const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
+const OCI_INDEX = 'application/vnd.oci.image.index.v1+json';
+/** Media types of a list of per-platform manifests. */
+const INDEX_MEDIA_TYPES = new Set([OCI_INDEX, DOCKER_MANIFEST_LIST]);
+/** Media types of one platform's image manifest. */
+const IMAGE_MEDIA_TYPES = new Set([DOCKER_MANIFEST_V2, OCI_MANIFEST]);
+/** A digest, `algorithm:encoded`, with both parts captured (the OCI image spec's grammar). */
+const DIGEST = /^([a-z0-9]+(?:[+._-][a-z0-9]+)*):([a-zA-Z0-9=_-]+)$/;
+/** A sha256 digest as registries and Docker write it: 64 lowercase hex digits. */
+const SHA256_DIGEST = /^sha256:[a-f0-9]{64}$/;
+
 ;// CONCATENATED MODULE: ./src/build/log.ts
 /** Reading build output: the part of a long log worth showing, and the line that says what went wrong. */
 /** Longest single line kept in a tail; BuildKit can print whole scripts on one line. */
@@ -56882,6 +56901,7 @@ function lastErrorLine(log, maxChars = 300) {
  * tags. Every command runs through the exec wrapper with a clean environment,
  * so tokens in the action's environment never reach a build.
  */
+
 
 
 
@@ -56958,7 +56978,7 @@ async function missingInput(request) {
 }
 async function readImageId(iidfile) {
     const id = (await (0,promises_namespaceObject.readFile)(iidfile, 'utf8').catch(() => '')).trim();
-    return /^sha256:[0-9a-f]{64}$/.test(id) ? id : null;
+    return SHA256_DIGEST.test(id) ? id : null;
 }
 async function createDockerEngine(options) {
     const { exec } = options;
@@ -57044,6 +57064,17 @@ function messageOf(error) {
     return error instanceof Error ? error.message : String(error);
 }
 
+;// CONCATENATED MODULE: ./src/model/report.ts
+const FAILING = new Set(['failed', 'over-budget', 'over-increase']);
+/** Statuses that fail the job (with `fail-on: budget`). */
+function isFailing(status) {
+    return FAILING.has(status);
+}
+/** The size a metric names: uncompressed bytes, or the compressed bytes (null when not measured). */
+function sizeIn(size, metric) {
+    return metric === 'compressed' ? size.compressedBytes : size.bytes;
+}
+
 ;// CONCATENATED MODULE: ./src/units.ts
 
 /**
@@ -57065,7 +57096,7 @@ const UNIT_BYTES = {
 const DEFAULT_UNIT = 'mb';
 const SIZE_PATTERN = /^(\d+(?:\.\d+)?|\.\d+)\s*([a-z]*)$/i;
 /** Bytes of a size text, or null when it is not one. */
-function bytesOf(text) {
+function sizeOf(text) {
     const match = SIZE_PATTERN.exec(text.trim());
     const multiplier = match ? UNIT_BYTES[(match[2] || DEFAULT_UNIT).toLowerCase()] : undefined;
     return match && multiplier !== undefined ? Math.round(Number(match[1]) * multiplier) : null;
@@ -57080,14 +57111,10 @@ function parseSize(text, what) {
             throw notASize(String(text), what);
         return Math.round(text * UNIT_BYTES[DEFAULT_UNIT]);
     }
-    const bytes = bytesOf(text);
+    const bytes = sizeOf(text);
     if (bytes === null)
         throw notASize(text.trim(), what);
     return bytes;
-}
-/** A size budget on uncompressed bytes, keeping the text the user wrote for messages. */
-function parseBudget(text, what) {
-    return { bytes: parseSize(text, what), metric: 'uncompressed', source: String(text).trim() };
 }
 /** `uncompressed` or `compressed`: which size a budget applies to. */
 function parseMetric(text, what) {
@@ -57095,49 +57122,6 @@ function parseMetric(text, what) {
     if (metric === 'uncompressed' || metric === 'compressed')
         return metric;
     throw new errors_UserError(`${what}: "${text}" is not one of uncompressed, compressed`);
-}
-const PERCENT_PATTERN = /^(\d+(?:\.\d+)?|\.\d+)\s*%$/;
-function notAnIncrease(text, what, why) {
-    return new errors_UserError(`${what}: "${text}" ${why}; expected a percentage, a size or both separated by a comma, such as 10%, 25MB or "10%, 5MB"`);
-}
-/** Parses `10%`, `25MB`, `10%, 5MB` or `5MB, 10%`: at most one percentage and one size. */
-function parseIncrease(text, what) {
-    return parseTwoLimits(text, what, 'an increase limit');
-}
-/** Parses a `max-wasted` limit, written like max-increase: `20MB`, `10%` or `20MB, 10%` (percent of the image). */
-function parseWasteLimit(text, what) {
-    return parseTwoLimits(text, what, 'a waste limit');
-}
-function parseTwoLimits(text, what, noun) {
-    const source = String(text).trim();
-    if (typeof text === 'number')
-        return { percent: null, bytes: parseSize(text, what), source };
-    const parts = source.split(',').map((part) => part.trim());
-    if (parts.length > 2 || parts.some((part) => part === '')) {
-        throw notAnIncrease(source, what, `is not ${noun}`);
-    }
-    // With two parts, name the one that is wrong; with one, the whole text is.
-    const invalid = (part, kind) => notAnIncrease(source, what, parts.length === 1 ? `is not ${noun}` : `has "${part}", which is not ${kind}`);
-    let percent = null;
-    let bytes = null;
-    for (const part of parts) {
-        if (part.endsWith('%')) {
-            const match = PERCENT_PATTERN.exec(part);
-            if (!match)
-                throw invalid(part, 'a percentage');
-            if (percent !== null)
-                throw notAnIncrease(source, what, 'has more than one percentage');
-            percent = Number(match[1]);
-        }
-        else {
-            if (bytes !== null)
-                throw notAnIncrease(source, what, 'has more than one size');
-            bytes = bytesOf(part);
-            if (bytes === null)
-                throw invalid(part, 'a size');
-        }
-    }
-    return { percent, bytes, source };
 }
 const DISPLAY_UNITS = [
     ['kB', 1e3],
@@ -57176,6 +57160,253 @@ function formatPercent(percent) {
     if (Number(text) === 0)
         return '0.0%';
     return `${percent > 0 ? '+' : '-'}${text}%`;
+}
+
+;// CONCATENATED MODULE: ./src/limits/budget.ts
+
+
+const compressedMark = (metric) => (metric === 'compressed' ? ' compressed' : '');
+/** `budget`: the most the image may weigh, uncompressed or compressed as its `metric` says. */
+const budget = {
+    name: 'budget',
+    help: 'default budget per image: 250MB, 1.2GB, 300MiB (bare number = MB)',
+    parse: (text, what) => ({ bytes: parseSize(text, what), source: String(text).trim() }),
+    // The metric is a setting of its own: a top-level budget can apply to an image's compressed size.
+    resolve: (value, metric) => (value === null ? null : { ...value, metric }),
+    check(limit, image) {
+        const measured = sizeIn(image.size, limit.metric);
+        if (measured === null)
+            return { unchecked: `budget not checked: the ${limit.metric} size was not measured` };
+        if (measured <= limit.bytes)
+            return null;
+        const over = measured - limit.bytes;
+        return { limit: 'budget', metric: limit.metric, measured, allowed: limit.bytes, over, percent: null, source: limit.source };
+    },
+    status: 'over-budget',
+    explain: ({ metric, measured, allowed, over, source }) => ({
+        reason: `${formatBytes(over)} over its ${formatBytes(allowed)}${compressedMark(metric)} budget (${formatBytes(measured)})`,
+        detail: `budget ${formatBytes(allowed)}${compressedMark(metric)}, over by ${formatBytes(over)}`,
+        sentence: `is ${formatBytes(measured)}${compressedMark(metric)}, ${formatBytes(over)} over its budget of ${formatBytes(allowed)} (${source}).`
+    })
+};
+
+;// CONCATENATED MODULE: ./src/limits/share.ts
+
+
+const PERCENT_PATTERN = /^(\d+(?:\.\d+)?|\.\d+)\s*%$/;
+function notAShare(text, what, why) {
+    return new errors_UserError(`${what}: "${text}" ${why}; expected a percentage, a size or both separated by a comma, such as 10%, 25MB or "10%, 5MB"`);
+}
+/** Parses `10%`, `25MB`, `10%, 5MB` or `5MB, 10%`: at most one percentage and one size. `noun` names the limit in messages. */
+function parseShareLimit(text, what, noun) {
+    const source = String(text).trim();
+    if (typeof text === 'number')
+        return { percent: null, bytes: parseSize(text, what), source };
+    const parts = source.split(',').map((part) => part.trim());
+    if (parts.length > 2 || parts.some((part) => part === '')) {
+        throw notAShare(source, what, `is not ${noun}`);
+    }
+    // With two parts, name the one that is wrong; with one, the whole text is.
+    const invalid = (part, kind) => notAShare(source, what, parts.length === 1 ? `is not ${noun}` : `has "${part}", which is not ${kind}`);
+    let percent = null;
+    let bytes = null;
+    for (const part of parts) {
+        if (part.endsWith('%')) {
+            const match = PERCENT_PATTERN.exec(part);
+            if (!match)
+                throw invalid(part, 'a percentage');
+            if (percent !== null)
+                throw notAShare(source, what, 'has more than one percentage');
+            percent = Number(match[1]);
+        }
+        else {
+            if (bytes !== null)
+                throw notAShare(source, what, 'has more than one size');
+            bytes = sizeOf(part);
+            if (bytes === null)
+                throw invalid(part, 'a size');
+        }
+    }
+    return { percent, bytes, source };
+}
+/**
+ * Whether `amount` breaks a share limit of `whole`: with a percentage and a size,
+ * only an amount beyond both does. Nothing (or less) never breaks it.
+ */
+function exceedsShare(amount, whole, limit) {
+    if (amount <= 0)
+        return false;
+    // Compare without dividing: an exact 10% stays 10%, and an empty whole grows by "infinitely" many percent.
+    const overPercent = limit.percent === null ? null : amount * 100 > limit.percent * whole;
+    const overBytes = limit.bytes === null ? null : amount > limit.bytes;
+    if (overPercent === null && overBytes === null)
+        return false;
+    return (overPercent ?? true) && (overBytes ?? true);
+}
+/** The most a share limit allows of `whole`: the larger of its percentage and its size when it has both. */
+function allowedShare(whole, limit) {
+    const byPercent = limit.percent === null ? null : (limit.percent * whole) / 100;
+    if (byPercent === null)
+        return limit.bytes ?? 0;
+    return limit.bytes === null ? byPercent : Math.max(byPercent, limit.bytes);
+}
+/** `amount` as a percentage of `whole`; null when the whole is empty. */
+function shareOf(amount, whole) {
+    return whole > 0 ? (amount / whole) * 100 : null;
+}
+
+;// CONCATENATED MODULE: ./src/limits/max-increase.ts
+
+
+/** `max-increase`: how much the image may grow against the same image on the base branch (percent of the base image). */
+const maxIncrease = {
+    name: 'max-increase',
+    help: 'allowed growth against --base-ref: 10%, 25MB or "10%, 5MB"',
+    parse: (text, what) => parseShareLimit(text, what, 'an increase limit'),
+    resolve: (value) => value,
+    check(limit, image) {
+        // A new image, or one not compared, has nothing to grow from.
+        if (!image.delta || !image.base || !exceedsShare(image.delta.bytes, image.base.bytes, limit))
+            return null;
+        const allowed = allowedShare(image.base.bytes, limit);
+        const measured = image.delta.bytes;
+        return {
+            limit: 'max-increase',
+            metric: 'uncompressed',
+            measured,
+            allowed,
+            over: measured - allowed,
+            percent: image.delta.percent,
+            source: limit.source
+        };
+    },
+    status: 'over-increase',
+    explain: ({ measured, percent, source }) => ({
+        reason: `grew ${formatBytes(measured)}${percent === null ? '' : ` (${formatPercent(percent)})`} against the base branch, more than the allowed ${source}`,
+        detail: `grew ${formatDelta(measured)} (${formatPercent(percent)}), allowed ${source}`,
+        sentence: `grew by ${formatDelta(measured)} (${formatPercent(percent)}) against the base branch. The limit is ${source}.`
+    })
+};
+
+;// CONCATENATED MODULE: ./src/limits/max-wasted.ts
+
+
+/** `20.0 MB (20.0% of the image)`. */
+function wastedShare(bytes, percent) {
+    return percent === null ? formatBytes(bytes) : `${formatBytes(bytes)} (${percent.toFixed(1)}% of the image)`;
+}
+/**
+ * `max-wasted`: how many bytes the image may ship in files a later layer deletes
+ * or replaces (percent of the image). Waste inside the base image never counts.
+ */
+const maxWasted = {
+    name: 'max-wasted',
+    help: 'allowed bytes in files a later layer deletes or replaces: 20MB, 10% or "20MB, 10%"',
+    parse: (text, what) => parseShareLimit(text, what, 'a waste limit'),
+    resolve: (value) => value,
+    check(limit, image) {
+        if (!image.wasted || !exceedsShare(image.wasted.bytes, image.size.bytes, limit))
+            return null;
+        const allowed = allowedShare(image.size.bytes, limit);
+        const measured = image.wasted.bytes;
+        return {
+            limit: 'max-wasted',
+            metric: 'uncompressed',
+            measured,
+            allowed,
+            over: measured - allowed,
+            percent: shareOf(measured, image.size.bytes),
+            source: limit.source
+        };
+    },
+    status: 'over-budget',
+    explain: ({ measured, percent, source }) => ({
+        reason: `wastes ${wastedShare(measured, percent)} in files a later layer deletes or replaces, more than the allowed ${source}`,
+        detail: `wastes ${formatBytes(measured)}, allowed ${source}`,
+        sentence: `wastes ${wastedShare(measured, percent)}: bytes shipped in one layer and deleted or replaced in a later one. The limit is ${source}.`
+    })
+};
+
+;// CONCATENATED MODULE: ./src/limits/index.ts
+
+
+
+/** Every limit, in the order their breaches are listed. */
+const LIMITS = { budget: budget, maxWasted: maxWasted, maxIncrease: maxIncrease };
+const LIMIT_KEYS = Object.keys(LIMITS);
+/** The registry without its per-limit types, for code that treats every limit alike. */
+function definition(key) {
+    return LIMITS[key];
+}
+/** The limit's key as users write it: `max-increase`. */
+function limitName(key) {
+    return LIMITS[key].name;
+}
+/**
+ * Parses every limit that `valueOf` has a value for (undefined = not given), by
+ * the limit's name (`max-increase`); `what` names the place in messages (`input max-increase`).
+ */
+function parseLimits(valueOf, what) {
+    const values = {};
+    for (const key of LIMIT_KEYS) {
+        const limit = definition(key);
+        const value = valueOf(limit.name);
+        values[key] = value === undefined ? null : limit.parse(value, what(limit.name));
+    }
+    return values;
+}
+/** No limit given at this level. */
+function noLimits() {
+    return parseLimits(() => undefined, String);
+}
+/**
+ * The limits of one image from levels of settings, most specific first (image
+ * entry, config top level, action inputs): each limit from the first level that
+ * gives it, the budget measured by the first metric given (uncompressed by default).
+ */
+function resolveLimits(levels) {
+    const metric = levels.find((level) => level.metric !== null)?.metric ?? 'uncompressed';
+    const limits = {};
+    for (const key of LIMIT_KEYS) {
+        const value = levels.find((level) => level[key] !== null)?.[key] ?? null;
+        limits[key] = definition(key).resolve(value, metric);
+    }
+    return limits;
+}
+/** Checks the image against every limit set for it. */
+function checkLimits(limits, image) {
+    const verdict = { breaches: [], unchecked: [] };
+    for (const key of LIMIT_KEYS) {
+        const limit = limits[key];
+        if (limit === null)
+            continue;
+        const result = definition(key).check(limit, image);
+        if (result === null)
+            continue;
+        if ('unchecked' in result)
+            verdict.unchecked.push(result.unchecked);
+        else
+            verdict.breaches.push(result);
+    }
+    return verdict;
+}
+function definitionOf(breach) {
+    const key = LIMIT_KEYS.find((candidate) => LIMITS[candidate].name === breach.limit);
+    if (key === undefined)
+        throw new Error(`no limit is named "${breach.limit}"`);
+    return definition(key);
+}
+/** The status a breach gives its image: `over-budget` or `over-increase`. */
+function breachStatus(breach) {
+    return definitionOf(breach).status;
+}
+/** A breach in words: a reason line, the fail message's figures and an annotation's sentence. */
+function explainBreach(breach) {
+    return definitionOf(breach).explain(breach);
+}
+/** Just the limits of a target's settings; all null for none (a removed image has no limits). */
+function limitsOf(settings) {
+    return Object.fromEntries(LIMIT_KEYS.map((key) => [key, settings?.[key] ?? null]));
 }
 
 ;// CONCATENATED MODULE: ./src/config/schema.ts
@@ -57358,11 +57589,14 @@ function parseConfig(text, displayPath) {
     return toConfig(value, displayPath, lineOf);
 }
 function emptyConfig(file) {
-    return { file, budget: null, maxIncrease: null, maxWasted: null, metric: null, ignore: [], images: [] };
+    return { file, ...noLimits(), metric: null, ignore: [], images: [] };
 }
 /** yaml's message without the position it repeats (we print our own) or advice meant for programmers. */
 function shortYamlMessage(message) {
-    const short = message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '').trim();
+    const short = message
+        .split('\n')[0]
+        .replace(/ at line \d+, column \d+:?$/, '')
+        .trim();
     if (short.startsWith('Source contains multiple documents')) {
         return 'the file must hold a single YAML document (found a second "---")';
     }
@@ -57370,10 +57604,9 @@ function shortYamlMessage(message) {
 }
 function toConfig(raw, file, lineOf) {
     const where = (path) => `${file}:${lineOf(path)}: ${path.join('.')}`;
-    const budget = (value, path) => value === undefined ? null : parseBudget(value, where(path));
-    const increase = (value, path) => value === undefined ? null : parseIncrease(value, where(path));
-    const wasted = (value, path) => value === undefined ? null : parseWasteLimit(value, where(path));
-    const repoPath = (value, path) => value === undefined ? null : repoRelativePath(value, where(path));
+    // Every limit by its key, through the one registry: `file:line: images.api.max-increase: …` on a bad value.
+    const limits = (raw, path) => parseLimits((name) => raw[name], (name) => where([...path, name]));
+    const repoPath = (value, path) => (value === undefined ? null : repoRelativePath(value, where(path)));
     const images = Object.entries(raw.images ?? {}).map(([name, image]) => {
         const at = (key) => ['images', name, key];
         return {
@@ -57383,9 +57616,7 @@ function toConfig(raw, file, lineOf) {
             target: image.target ?? null,
             buildArgs: Object.fromEntries(Object.entries(image['build-args'] ?? {}).map(([key, v]) => [key, String(v)])),
             platform: image.platform ?? null,
-            budget: budget(image.budget, at('budget')),
-            maxIncrease: increase(image['max-increase'], at('max-increase')),
-            maxWasted: wasted(image['max-wasted'], at('max-wasted')),
+            ...limits(image, ['images', name]),
             metric: image.metric ?? null,
             ignore: image.ignore ?? [],
             skip: image.skip ?? false
@@ -57393,9 +57624,7 @@ function toConfig(raw, file, lineOf) {
     });
     return {
         file,
-        budget: budget(raw.budget, ['budget']),
-        maxIncrease: increase(raw['max-increase'], ['max-increase']),
-        maxWasted: wasted(raw['max-wasted'], ['max-wasted']),
+        ...limits(raw, []),
         metric: raw.metric ?? null,
         ignore: raw.ignore ?? [],
         images
@@ -57416,7 +57645,7 @@ function describeSchemaError(error, file, lineOf) {
         .slice(1)
         .map((segment) => segment.replace(/~1/g, '/').replace(/~0/g, '~'));
     const at = (linePath, message) => `${file}:${lineOf(linePath)}: ${message}`;
-    const about = (keyPath, message) => keyPath.length > 0 ? `${keyPath.join('.')}: ${message}` : message;
+    const about = (keyPath, message) => (keyPath.length > 0 ? `${keyPath.join('.')}: ${message}` : message);
     // An error about a key itself (propertyNames) rather than its value.
     if (error.propertyName !== undefined) {
         const problem = error.keyword === 'minLength' ? 'must not be empty' : (error.message ?? 'is not valid');
@@ -68330,11 +68559,19 @@ function safeEnvironment(env = process.env) {
     }
     return out;
 }
+/** The child's environment: with `cleanEnv` only the safe variables, else the inherited ones; `env` on top. */
+function environment(options) {
+    return { env: options.cleanEnv ? { ...safeEnvironment(), ...options.env } : options.env, extendEnv: !options.cleanEnv };
+}
+/** Why a command did not run to its own exit (not found, timed out, killed); null when it did. */
+function failureOf(result) {
+    const notStarted = result.failed && result.exitCode === undefined;
+    return notStarted || result.timedOut || result.isTerminated ? (result.shortMessage ?? 'command failed') : null;
+}
 const exec_exec = async (file, args, options = {}) => {
     const subprocess = execa(file, [...args], {
         cwd: options.cwd,
-        env: options.cleanEnv ? { ...safeEnvironment(), ...options.env } : options.env,
-        extendEnv: !options.cleanEnv,
+        ...environment(options),
         input: options.input,
         stdin: options.input === undefined ? 'ignore' : 'pipe',
         reject: false,
@@ -68360,93 +68597,62 @@ const exec_exec = async (file, args, options = {}) => {
         });
     }
     const result = await subprocess;
-    const notStarted = result.failed && result.exitCode === undefined;
     return {
         exitCode: result.exitCode ?? -1,
         stdout: String(result.stdout ?? ''),
         stderr: String(result.stderr ?? ''),
         all: String(result.all ?? ''),
-        failure: notStarted || result.timedOut || result.isTerminated ? (result.shortMessage ?? "command failed") : null
+        failure: failureOf(result)
+    };
+};
+const execStream = (file, args, options = {}) => {
+    const subprocess = execa(file, [...args], {
+        cwd: options.cwd,
+        ...environment(options),
+        stdin: 'ignore',
+        stdout: 'pipe',
+        stderr: 'pipe',
+        buffer: { stdout: false, stderr: true },
+        reject: false
+    });
+    return {
+        stdout: subprocess.stdout,
+        kill: () => {
+            subprocess.kill();
+        },
+        exited: subprocess.then((result) => ({ exitCode: result.exitCode ?? -1, stderr: String(result.stderr ?? ''), failure: failureOf(result) }))
     };
 };
 
-;// CONCATENATED MODULE: ./src/gate/rules.ts
-
-/** Change from the base branch's image to the PR's. */
-function computeDelta(headBytes, baseBytes) {
-    const bytes = headBytes - baseBytes;
-    return { bytes, percent: baseBytes === 0 ? null : (bytes / baseBytes) * 100 };
-}
+;// CONCATENATED MODULE: ./src/gate/verdict.ts
 /**
- * The two-limit rule shared by max-increase and max-wasted: `amount` breaks a limit of a
- * percentage (of `whole`) and/or a size; with both, only an amount beyond both does, so a
- * small image does not fail on a few kB and a large one not on a fraction of a percent.
- * Nothing (or less) never breaks it.
+ * The gate: one verdict per image, with the limits it broke as structured
+ * breaches. Renderers and the fail message read those; none checks a limit again.
  */
-function exceedsLimits(amount, whole, limit) {
-    if (amount <= 0)
-        return false;
-    // Compare without dividing: an exact 10% stays 10%, and an empty whole grows by "infinitely" many percent.
-    const overPercent = limit.percent === null ? null : amount * 100 > limit.percent * whole;
-    const overBytes = limit.bytes === null ? null : amount > limit.bytes;
-    if (overPercent === null && overBytes === null)
-        return false;
-    return (overPercent ?? true) && (overBytes ?? true);
-}
-/** Whether growth against the base branch breaks `max-increase` (percent of the base image). */
-function exceedsIncrease(deltaBytes, baseBytes, limit) {
-    return exceedsLimits(deltaBytes, baseBytes, limit);
-}
-/** Whether wasted bytes break `max-wasted` (percent of the image's uncompressed size). */
-function exceedsWaste(wastedBytes, imageBytes, limit) {
-    return exceedsLimits(wastedBytes, imageBytes, limit);
-}
-function wastedShare(wastedBytes, imageBytes) {
-    return imageBytes > 0 ? ` (${((wastedBytes / imageBytes) * 100).toFixed(1)}% of the image)` : '';
-}
-/** The figure a budget applies to, or null when it was not measured. */
-function budgetedBytes(size, budget) {
-    return budget.metric === 'compressed' ? size.compressedBytes : size.bytes;
-}
-function budgetLabel(budget) {
-    return `${formatBytes(budget.bytes)}${budget.metric === 'compressed' ? ' compressed' : ''}`;
-}
-function growth(delta) {
-    return `${formatDelta(delta.bytes)} (${formatPercent(delta.percent)})`;
-}
+
+
 /** First line only: build errors can carry a whole log. */
 function firstLine(message) {
     return message.split('\n', 1)[0].trim();
 }
-/** Status and reasons of one image. Priority: failed > over-budget > over-increase > new/removed > unchanged > ok. */
+/** Status, breaches and reasons of one image. Priority: failed > over-budget > over-increase > new/removed > unchanged > ok. */
 function judge(input) {
     // Nothing of the PR's to judge: a removed image never fails the job.
     if (input.comparison === 'removed')
-        return { status: 'removed', reasons: ['removed: gone from the PR'] };
+        return { status: 'removed', breaches: [], reasons: ['removed: gone from the PR'] };
     if (input.error !== null || input.size === null) {
         const message = input.error ? firstLine(input.error.message) : 'no size was measured';
-        return { status: 'failed', reasons: [`failed to build: ${message}`] };
+        return { status: 'failed', breaches: [{ limit: 'build', message }], reasons: [`failed to build: ${message}`] };
     }
-    const size = input.size;
-    const reasons = [];
-    let status = null;
-    const measured = input.budget ? budgetedBytes(size, input.budget) : null;
-    if (input.budget && measured !== null && measured > input.budget.bytes) {
-        status = 'over-budget';
-        reasons.push(`${formatBytes(measured - input.budget.bytes)} over its ${budgetLabel(input.budget)} budget (${formatBytes(measured)})`);
-    }
-    if (input.budget && measured === null) {
-        reasons.push(`budget not checked: the ${input.budget.metric} size was not measured`);
-    }
-    if (input.maxWasted && input.wasted && exceedsWaste(input.wasted.bytes, size.bytes, input.maxWasted)) {
-        status = 'over-budget';
-        reasons.push(`wastes ${formatBytes(input.wasted.bytes)}${wastedShare(input.wasted.bytes, size.bytes)} in files a later layer deletes or replaces, more than the allowed ${input.maxWasted.source}`);
-    }
-    if (input.maxIncrease && input.delta && input.base && exceedsIncrease(input.delta.bytes, input.base.bytes, input.maxIncrease)) {
-        status ??= 'over-increase';
-        const percent = input.delta.percent === null ? '' : ` (${formatPercent(input.delta.percent)})`;
-        reasons.push(`grew ${formatBytes(input.delta.bytes)}${percent} against the base branch, more than the allowed ${input.maxIncrease.source}`);
-    }
+    const { breaches, unchecked } = checkLimits(input.limits, {
+        size: input.size,
+        base: input.base,
+        delta: input.delta,
+        wasted: input.wasted
+    });
+    const statuses = new Set(breaches.map(breachStatus));
+    const reasons = [...breaches.map((breach) => explainBreach(breach).reason), ...unchecked];
+    let status = statuses.has('over-budget') ? 'over-budget' : statuses.has('over-increase') ? 'over-increase' : null;
     if (input.comparison === 'new') {
         reasons.push('new image: not on the base branch');
         status ??= 'new';
@@ -68456,46 +68662,7 @@ function judge(input) {
     }
     if (status === null && input.delta !== null && input.delta.bytes === 0)
         status = 'unchanged';
-    return { status: status ?? 'ok', reasons };
-}
-const FAILING = new Set(['failed', 'over-budget', 'over-increase']);
-/** Statuses that fail the job (with `fail-on: budget`). */
-function isFailing(status) {
-    return FAILING.has(status);
-}
-/** `api (svc/api/Dockerfile)`: the name, with what it was made from when that says more. */
-function imageLabel(image) {
-    const source = image.dockerfile ?? image.image;
-    return source && source !== image.name ? `${image.name} (${source})` : image.name;
-}
-function failureDetail(image) {
-    if (image.status === 'failed' || image.size === null) {
-        return `failed to build: ${image.error ? firstLine(image.error.message) : 'no size was measured'}`;
-    }
-    const parts = [formatBytes(image.size.bytes)];
-    const measured = image.budget ? budgetedBytes(image.size, image.budget) : null;
-    if (image.budget && measured !== null && measured > image.budget.bytes) {
-        parts.push(`budget ${budgetLabel(image.budget)}`, `over by ${formatBytes(measured - image.budget.bytes)}`);
-    }
-    if (image.maxWasted && image.wasted && exceedsWaste(image.wasted.bytes, image.size.bytes, image.maxWasted)) {
-        parts.push(`wastes ${formatBytes(image.wasted.bytes)}`, `allowed ${image.maxWasted.source}`);
-    }
-    if (image.maxIncrease && image.delta && image.base && exceedsIncrease(image.delta.bytes, image.base.bytes, image.maxIncrease)) {
-        parts.push(`grew ${growth(image.delta)}`, `allowed ${image.maxIncrease.source}`);
-    }
-    return parts.join(', ');
-}
-/** The job's failure message, one line per offending image; null when every image is within its limits. */
-function gateMessage(images) {
-    const failing = images.filter((image) => isFailing(image.status));
-    if (failing.length === 0)
-        return null;
-    const count = images.length === 1 ? '1 image' : `${images.length} images`;
-    const verb = failing.length === 1 ? 'fails its size limits' : 'fail their size limits';
-    return [
-        `footprint: ${failing.length} of ${count} ${verb}:`,
-        ...failing.map((image) => `- ${imageLabel(image)}: ${failureDetail(image)}`)
-    ].join('\n');
+    return { status: status ?? 'ok', breaches, reasons };
 }
 /**
  * Sums for the report: all measured PR images, base/delta over those measured on both
@@ -68524,5403 +68691,31 @@ function totals(images) {
 }
 /**
  * Whether the PR changes anything a reviewer should hear about (for `comment: on-change`):
- * an image that changed size, is new or removed, could not be compared, or fails its limits.
+ * an image that changed size, is new or removed, or fails its limits. An image that
+ * was not compared (no base branch, or its build failed there) shows no change.
  */
 function hasChanges(images) {
-    return images.some((image) => image.comparison !== 'unchanged' || isFailing(image.status));
+    return images.some((image) => image.comparison === 'changed' || image.comparison === 'new' || image.comparison === 'removed' || isFailing(image.status));
 }
 
-;// CONCATENATED MODULE: ./src/inputs.ts
+;// CONCATENATED MODULE: ./src/github/marker.ts
 
-
-const DEFAULT_DOCKERFILE_GLOBS = ['**/Dockerfile', '**/Dockerfile.*', '**/Dockerfile-*', '**/*.Dockerfile'];
-const DEFAULT_CONFIG_PATH = '.github/footprint.yml';
-const DEFAULT_COMMENT_MODE = 'always';
-const DEFAULT_COMMENT_KEY = 'default';
-const DEFAULT_FAIL_ON = 'budget';
-const COMMENT_MODES = ['always', 'on-change', 'never'];
-const FAIL_ON = ['budget', 'never'];
-const ALL_ZERO_SHA = /^0+$/;
-/** Reads and validates every input once; a bad value is a UserError naming the input. */
-function readInputs(getInput, event) {
-    const text = (name) => getInput(name)?.trim() ?? '';
-    const optional = (name) => text(name) || null;
-    const dockerfiles = splitList(text('dockerfiles'));
-    const configPath = text('config');
-    return {
-        dockerfiles: dockerfiles.length > 0 ? dockerfiles : [...DEFAULT_DOCKERFILE_GLOBS],
-        // The runner always passes action.yml's default, so the default path is optional however it arrives.
-        config: configPath && configPath !== DEFAULT_CONFIG_PATH
-            ? { path: configPath, required: true }
-            : { path: DEFAULT_CONFIG_PATH, required: false },
-        budget: text('budget') ? parseBudget(text('budget'), 'input budget') : null,
-        maxIncrease: text('max-increase') ? parseIncrease(text('max-increase'), 'input max-increase') : null,
-        maxWasted: text('max-wasted') ? parseWasteLimit(text('max-wasted'), 'input max-wasted') : null,
-        metric: text('metric') ? parseMetric(text('metric'), 'input metric') : null,
-        compressedSize: oneOf('compressed-size', text('compressed-size').toLowerCase(), ['true', 'false'], 'true') === 'true',
-        baseRef: readBaseRef(getInput('base-ref'), event),
-        comment: oneOf('comment', text('comment'), COMMENT_MODES, DEFAULT_COMMENT_MODE),
-        commentKey: readCommentKey(text('comment-key')),
-        failOn: oneOf('fail-on', text('fail-on'), FAIL_ON, DEFAULT_FAIL_ON),
-        images: readImages(text('images')),
-        buildArgs: readBuildArgs(text('build-args')),
-        target: optional('target'),
-        platform: optional('platform'),
-        githubToken: text('github-token')
-    };
-}
-/**
- * Reads inputs the way @actions/core does (`INPUT_` + name upper-cased, spaces to
- * underscores, hyphens kept), but tells "not provided" (undefined) from "empty".
- */
-function actionInputReader(env = process.env) {
-    return (name) => {
-        const value = env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`];
-        return value === undefined ? undefined : value.trim();
-    };
-}
-/** Splits on newlines and commas, trimmed, empties dropped. */
-function splitList(value) {
-    return value
-        .split(/[\n,]/)
-        .map((item) => item.trim())
-        .filter((item) => item !== '');
-}
-function lines(value) {
-    return value
-        .split('\n')
-        .map((line) => line.trim())
-        .filter((line) => line !== '');
-}
-function oneOf(name, value, allowed, fallback) {
-    if (value === '')
-        return fallback;
-    if (allowed.includes(value))
-        return value;
-    throw new errors_UserError(`input ${name}: "${value}" is not one of ${allowed.join(', ')}`);
-}
-function readCommentKey(value) {
-    if (value === '')
-        return DEFAULT_COMMENT_KEY;
-    if (!/^[A-Za-z0-9._-]+$/.test(value)) {
-        throw new errors_UserError(`input comment-key: "${value}" is not a valid key; use only letters, digits, ".", "_" and "-"`);
-    }
-    return value;
-}
-/**
- * Not provided: the base of the event (the PR's base commit, or the commit before
- * a push). An explicit empty value turns comparison off; so does an all-zero SHA
- * (a push that created the branch has nothing before it).
- */
-function readBaseRef(value, event) {
-    const ref = value === undefined ? baseOfEvent(event) : value.trim();
-    if (!ref || ALL_ZERO_SHA.test(ref))
-        return null;
-    // The ref reaches git as an argument: refuse anything that could read as an option or a range.
-    if (ref.startsWith('-') || ref.includes('..') || !/^[\w./@{}^~+-]+$/.test(ref)) {
-        throw new errors_UserError(`input base-ref: "${ref}" is not a branch, tag or commit SHA`);
-    }
-    return ref;
-}
-function baseOfEvent(event) {
-    const payload = event.payload ?? {};
-    switch (event.name) {
-        case 'pull_request':
-        case 'pull_request_target':
-            return stringOrNull(payload.pull_request?.base?.sha);
-        case 'push':
-            return stringOrNull(payload.before);
-        default:
-            return null;
-    }
-}
-function stringOrNull(value) {
-    return typeof value === 'string' && value !== '' ? value : null;
-}
-/** Splits `KEY=VALUE` on the first `=`; the key must not be empty, the value may be. */
-function splitAssignment(input, line, shape) {
-    const at = line.indexOf('=');
-    const key = at > 0 ? line.slice(0, at).trim() : '';
-    const value = at > 0 ? line.slice(at + 1).trim() : '';
-    if (!key)
-        throw new errors_UserError(`input ${input}: "${line}" is not ${shape}`);
-    return [key, value];
-}
-function readImages(value) {
-    const images = [];
-    for (const line of lines(value)) {
-        const [name, ref] = splitAssignment('images', line, 'name=image-ref (one image a line)');
-        if (!ref)
-            throw new errors_UserError(`input images: "${line}" has no image reference after "="`);
-        // A daemon reference reaches docker as an argument: it must not read as an option.
-        // An archive path (oci-archive:PATH, docker-archive:PATH) is only opened as a file.
-        const archive = /^(oci|docker)-archive:./.test(ref);
-        if (!archive && (ref.startsWith('-') || /\s/.test(ref))) {
-            throw new errors_UserError(`input images: "${ref}" is not an image reference (such as ghcr.io/org/app:1.2 or app@sha256:...)`);
-        }
-        if (images.some((image) => image.name === name)) {
-            throw new errors_UserError(`input images: the name "${name}" is given more than once; names must be unique`);
-        }
-        images.push({ name, ref });
-    }
-    return images;
-}
-function readBuildArgs(value) {
-    const args = {};
-    for (const line of lines(value)) {
-        const [key, argValue] = splitAssignment('build-args', line, 'KEY=VALUE (one build argument a line)');
-        if (/\s/.test(key))
-            throw new errors_UserError(`input build-args: "${key}" is not a build argument name (no spaces)`);
-        if (Object.hasOwn(args, key)) {
-            throw new errors_UserError(`input build-args: "${key}" is given more than once`);
-        }
-        args[key] = argValue;
-    }
-    return args;
-}
-
-;// CONCATENATED MODULE: ./src/compare/git.ts
-
-
-
-
-const NULL_SHA = /^0{40}$/;
-/** A push that creates a branch reports `before` as 40 zeros: there is no base to compare with. */
-function isNullSha(ref) {
-    return NULL_SHA.test(ref);
-}
-// Credentials that actions/checkout configured live in .git/config, so a clean
-// environment still fetches; no prompt may ever wait for a terminal.
-const GIT_ENV = { GIT_TERMINAL_PROMPT: '0' };
-// Fetching one commit of a large monorepo can take a while, but never forever.
-const FETCH_TIMEOUT_MS = 15 * 60 * 1000;
-function git(exec, cwd, args, timeoutMs) {
-    return exec('git', args, { cwd, cleanEnv: true, env: GIT_ENV, timeoutMs });
-}
-function lastLine(result) {
-    const lines = `${result.stderr}\n${result.failure ?? ''}`
-        .split(/\r?\n/)
-        .map((line) => line.trim())
-        .filter(Boolean);
-    return lines.at(-1) ?? `exit code ${result.exitCode}`;
-}
-/** The top directory of the git repository that holds `cwd`. */
-async function repoRoot(exec, cwd) {
-    const result = await git(exec, cwd, ['rev-parse', '--show-toplevel']);
-    if (result.exitCode !== 0 || result.failure) {
-        throw new UserError(`"${cwd}" is not inside a git repository (git: ${lastLine(result)})`);
-    }
-    return result.stdout.trim();
-}
-async function resolveCommit(exec, repo, rev) {
-    const result = await git(exec, repo, ['rev-parse', '--verify', '--quiet', `${rev}^{commit}`]);
-    return result.exitCode === 0 ? result.stdout.trim() : null;
-}
-/**
- * Finds the commit `ref` names: locally, as `origin/REF`, or else by fetching just
- * that one commit from origin (a shallow clone, as actions/checkout makes, lacks it).
- */
-async function findBaseCommit(exec, repo, ref, log) {
-    for (const candidate of [ref, `origin/${ref}`]) {
-        const sha = await resolveCommit(exec, repo, candidate);
-        if (sha)
-            return sha;
-    }
-    log(`base-ref "${ref}" is not in the clone; fetching it from origin`);
-    // --depth=1 keeps a shallow clone shallow without pulling its history; in a
-    // complete clone it would make the repository shallow, so fetch normally there.
-    const shallow = await git(exec, repo, ['rev-parse', '--is-shallow-repository']);
-    const depth = shallow.stdout.trim() === 'true' ? ['--depth=1'] : [];
-    const fetch = await git(exec, repo, ['fetch', '--no-tags', ...depth, 'origin', ref], FETCH_TIMEOUT_MS);
-    const sha = fetch.exitCode === 0 && !fetch.failure ? await resolveCommit(exec, repo, 'FETCH_HEAD') : null;
-    if (!sha) {
-        throw new errors_UserError(`base-ref "${ref}": not found in the repository or on origin (git: ${lastLine(fetch)})`);
-    }
-    return sha;
-}
-async function removeWorktree(exec, repo, dir) {
-    try {
-        await git(exec, repo, ['worktree', 'remove', '--force', dir]);
-        await git(exec, repo, ['worktree', 'prune']);
-    }
-    catch {
-        // Cleanup must not hide the outcome of the run.
-    }
-    await (0,promises_namespaceObject.rm)(dir, { recursive: true, force: true }).catch(() => undefined);
-}
-/** Checks out `ref` (a branch, tag or SHA) in a temporary worktree of `repo`. */
-async function checkoutBase(options) {
-    const { exec, repo, ref } = options;
-    const log = options.log ?? (() => undefined);
-    // A leading dash would reach git as an option.
-    if (!ref.trim() || ref.startsWith('-')) {
-        throw new errors_UserError(`base-ref "${ref}": expected a branch, tag or commit SHA`);
-    }
-    const sha = await findBaseCommit(exec, repo, ref, log);
-    const dir = await (0,promises_namespaceObject.mkdtemp)((0,external_node_path_namespaceObject.join)((0,external_node_os_namespaceObject.tmpdir)(), 'footprint-base-'));
-    let disposal = null;
-    const dispose = () => (disposal ??= removeWorktree(exec, repo, dir));
-    let added;
-    try {
-        added = await git(exec, repo, ['worktree', 'add', '--detach', dir, sha]);
-    }
-    catch (error) {
-        await dispose();
-        throw error;
-    }
-    if (added.exitCode !== 0 || added.failure) {
-        await dispose();
-        throw new errors_UserError(`base-ref "${ref}": could not check out ${sha} in a worktree (git: ${lastLine(added)})`);
-    }
-    log(`base-ref "${ref}" is ${sha}, checked out in ${dir}`);
-    return { ref, sha, dir, dispose };
-}
-
-;// CONCATENATED MODULE: ./src/compare/compare.ts
-function sizeDelta(head, base) {
-    if (!head.size || !base.size)
-        return null;
-    const bytes = head.size.bytes - base.size.bytes;
-    // Growth from nothing has no meaningful percentage.
-    const percent = base.size.bytes === 0 ? null : (bytes / base.size.bytes) * 100;
-    return { bytes, percent };
-}
-function comparePair(head, base) {
-    const name = head.target.name;
-    if (!base.size)
-        return { name, head, base, comparison: 'base-failed', delta: null };
-    const delta = sizeDelta(head, base);
-    // A PR image that failed cannot be called unchanged: its size is unknown.
-    const comparison = delta && delta.bytes === 0 ? 'unchanged' : 'changed';
-    return { name, head, base, comparison, delta };
-}
-/**
- * Pairs the PR's images with the base branch's by name. `base` is null when no
- * comparison ran. PR order is kept; images only on the base branch follow, in its order.
- */
-function compareImages(head, base) {
-    if (base === null) {
-        return head.map((m) => ({ name: m.target.name, head: m, base: null, comparison: 'not-compared', delta: null }));
-    }
-    const baseByName = new Map();
-    for (const m of base)
-        if (!baseByName.has(m.target.name))
-            baseByName.set(m.target.name, m);
-    const compared = head.map((m) => {
-        const match = baseByName.get(m.target.name);
-        return match
-            ? comparePair(m, match)
-            : { name: m.target.name, head: m, base: null, comparison: 'new', delta: null };
-    });
-    const headNames = new Set(head.map((m) => m.target.name));
-    for (const [name, m] of baseByName) {
-        if (!headNames.has(name))
-            compared.push({ name, head: null, base: m, comparison: 'removed', delta: null });
-    }
-    return compared;
-}
-
-// EXTERNAL MODULE: ./node_modules/fast-glob/out/index.js
-var out = __nccwpck_require__(5648);
-var out_default = /*#__PURE__*/__nccwpck_require__.n(out);
-;// CONCATENATED MODULE: ./src/discover/plan.ts
-
-
-
-
-/** Folders never searched: dependencies and git internals hold Dockerfiles that are not the repository's own. */
-const IGNORED = ['**/node_modules/**', '**/.git/**', '**/*.dockerignore'];
-/**
- * Lists the images to build: config entries (in file order), then Dockerfiles
- * found by the globs that no entry names, then images given by reference only.
- * Settings: image config > config top level > action inputs.
- */
-async function planTargets(options) {
-    const discovered = await findDockerfiles(options.root, options.globs);
-    const discoveredSet = new Set(discovered);
-    const imageRefs = new Map(options.images.map((image) => [image.name, image.ref]));
-    const settings = resolveSettings(options.config, options.defaults);
-    const configFile = options.config.file ?? 'config';
-    // A Dockerfile that a config entry names (by `dockerfile`, or by its own name) is that entry's, skipped or not.
-    const dockerfileOf = (entry) => entry.dockerfile ?? (discoveredSet.has(entry.name) ? entry.name : null);
-    const claimed = new Set(options.config.images.map(dockerfileOf).filter((path) => path !== null));
-    const configNames = new Set(options.config.images.map((image) => image.name));
-    const targets = [];
-    for (const entry of options.config.images) {
-        if (entry.skip)
-            continue;
-        const ref = imageRefs.get(entry.name) ?? null;
-        const dockerfile = dockerfileOf(entry);
-        if (entry.dockerfile !== null) {
-            if (!(await isFile((0,external_node_path_namespaceObject.join)(options.root, entry.dockerfile)))) {
-                if (options.side === 'base')
-                    continue; // the image is new in the PR
-                throw new errors_UserError(`${configFile}: images.${entry.name}.dockerfile: ${entry.dockerfile} does not exist in the repository`);
-            }
-            if (discoveredSet.has(entry.name) && !claimed.has(entry.name) && !imageRefs.has(entry.name)) {
-                // That Dockerfile would be listed under its path, which is this entry's name.
-                throw new errors_UserError(`${configFile}: images.${entry.name}: the name is the path of another Dockerfile (${entry.name}); give this image another name`);
-            }
-        }
-        else if (dockerfile === null && ref === null) {
-            if (options.side === 'base')
-                continue; // the Dockerfile it names may be new in the PR
-            throw new errors_UserError(`${configFile}: images.${entry.name}: has no dockerfile, and there is neither an image "${entry.name}" in the images input nor a Dockerfile at that path matched by the dockerfiles input`);
-        }
-        targets.push(settings.forEntry(entry, dockerfile, ref));
-    }
-    for (const dockerfile of discovered) {
-        if (claimed.has(dockerfile) || imageRefs.has(dockerfile))
-            continue;
-        targets.push(settings.forDiscovered(dockerfile));
-    }
-    for (const image of options.images) {
-        if (configNames.has(image.name))
-            continue;
-        const dockerfile = discoveredSet.has(image.name) ? image.name : null;
-        targets.push(settings.forImage(image.name, dockerfile, image.ref));
-    }
-    assertUniqueNames(targets);
-    return targets;
-}
-/** Repo-relative POSIX paths of the Dockerfiles the globs match, sorted. */
-async function findDockerfiles(root, globs) {
-    for (const glob of globs)
-        checkGlob(glob);
-    const found = await out_default()(globs, {
-        cwd: root,
-        dot: true,
-        onlyFiles: true,
-        followSymbolicLinks: false,
-        ignore: IGNORED,
-        unique: true
-    });
-    return found.sort();
-}
-/** A glob must stay inside the repository: no absolute paths, no `..`. */
-function checkGlob(glob) {
-    const pattern = glob.startsWith('!') ? glob.slice(1) : glob;
-    if (external_node_path_namespaceObject.posix.isAbsolute(pattern) || /^[A-Za-z]:[\\/]/.test(pattern) || pattern.split(/[\\/]/).includes('..')) {
-        throw new errors_UserError(`input dockerfiles: "${glob}" must be a pattern relative to the repository root, without ".." segments`);
-    }
-}
-async function isFile(path) {
-    try {
-        return (await (0,promises_namespaceObject.stat)(path)).isFile();
-    }
-    catch {
-        return false;
-    }
-}
-/** The precedence rules in one place: image config > config top level > action inputs. */
-function resolveSettings(config, defaults) {
-    const budget = config.budget ?? defaults.budget;
-    const maxIncrease = config.maxIncrease ?? defaults.maxIncrease;
-    const maxWasted = config.maxWasted ?? defaults.maxWasted;
-    const metric = config.metric ?? defaults.metric ?? 'uncompressed';
-    // The metric is a setting of its own: a top-level budget can apply to an image's compressed size.
-    const measuredBy = (limit, by) => (limit ? { ...limit, metric: by } : null);
-    const contextOf = (dockerfile) => (dockerfile === null ? null : external_node_path_namespaceObject.posix.dirname(dockerfile));
-    const base = (name, dockerfile, image) => ({
-        name,
-        dockerfile,
-        context: contextOf(dockerfile),
-        image,
-        target: defaults.target,
-        buildArgs: { ...defaults.buildArgs },
-        platform: defaults.platform,
-        budget: measuredBy(budget, metric),
-        maxIncrease,
-        maxWasted,
-        ignore: [...config.ignore]
-    });
-    return {
-        forEntry(entry, dockerfile, image) {
-            const target = base(entry.name, dockerfile, image);
-            return {
-                ...target,
-                context: dockerfile === null ? null : (entry.context ?? target.context),
-                target: entry.target ?? target.target,
-                buildArgs: { ...target.buildArgs, ...entry.buildArgs },
-                platform: entry.platform ?? target.platform,
-                budget: measuredBy(entry.budget ?? budget, entry.metric ?? metric),
-                maxIncrease: entry.maxIncrease ?? target.maxIncrease,
-                maxWasted: entry.maxWasted ?? target.maxWasted,
-                ignore: [...new Set([...target.ignore, ...entry.ignore])]
-            };
-        },
-        forDiscovered: (dockerfile) => base(dockerfile, dockerfile, null),
-        forImage: (name, dockerfile, image) => base(name, dockerfile, image)
-    };
-}
-function assertUniqueNames(targets) {
-    const seen = new Set();
-    for (const target of targets) {
-        if (seen.has(target.name))
-            throw new Error(`planTargets: two targets are named "${target.name}"`);
-        seen.add(target.name);
-    }
-}
-
-// EXTERNAL MODULE: ./node_modules/dockerfile-ast/lib/main.js
-var main = __nccwpck_require__(8390);
-;// CONCATENATED MODULE: ./src/dockerfile/parse.ts
-/**
- * A Dockerfile as the advice rules see it: its stages, each with the base it
- * starts from (build ARGs resolved) and its instructions (flags, mounts, heredoc
- * bodies, inline `# footprint-ignore:` comments). Parsing is dockerfile-ast's
- * (continuations, the escape directive, heredocs); this module adds stage
- * resolution and reports problems with their line instead of throwing. Pure.
- */
-
-
-const KEYWORDS = new Set([
-    'ADD', 'ARG', 'CMD', 'COPY', 'ENTRYPOINT', 'ENV', 'EXPOSE', 'FROM', 'HEALTHCHECK', 'LABEL',
-    'MAINTAINER', 'ONBUILD', 'RUN', 'SHELL', 'STOPSIGNAL', 'USER', 'VOLUME', 'WORKDIR'
-]);
-/** Arguments BuildKit defines for every FROM without an ARG: left as written when unset. */
-const AUTOMATIC_ARGS = new Set([
-    'TARGETPLATFORM', 'TARGETOS', 'TARGETARCH', 'TARGETVARIANT',
-    'BUILDPLATFORM', 'BUILDOS', 'BUILDARCH', 'BUILDVARIANT'
-]);
-const IGNORE_COMMENT = /^#\s*footprint-ignore\s*:\s*(.*)$/i;
-/** `${NAME}`, `${NAME:-word}`, `${NAME-word}`, `${NAME:+word}`, `${NAME+word}`, `$NAME`. */
-const VARIABLE = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-+])([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)/g;
-/**
- * Substitutes variables from `values` (undefined: not declared; null: declared
- * without a value). Returns the text and the names that had no value.
- */
-function substitute(text, values, escape = '\\') {
-    const missing = [];
-    let out = '';
-    let last = 0;
-    for (const match of text.matchAll(VARIABLE)) {
-        const at = match.index;
-        if (at > 0 && text[at - 1] === escape) {
-            out += text.slice(last, at - 1) + match[0];
-            last = at + match[0].length;
-            continue;
-        }
-        const name = match[1] ?? match[4];
-        const operator = match[2];
-        const word = match[3] ?? '';
-        const value = values.get(name);
-        const set = value !== undefined && value !== null;
-        let replacement;
-        if (operator === ':-')
-            replacement = set && value !== '' ? value : word;
-        else if (operator === '-')
-            replacement = set ? value : word;
-        else if (operator === ':+')
-            replacement = set && value !== '' ? word : '';
-        else if (operator === '+')
-            replacement = set ? word : '';
-        else if (set)
-            replacement = value;
-        else if (AUTOMATIC_ARGS.has(name))
-            replacement = match[0];
-        else {
-            missing.push(name);
-            replacement = '';
-        }
-        out += text.slice(last, at) + replacement;
-        last = at + match[0].length;
-    }
-    return { text: out + text.slice(last), missing };
-}
-/** The text inside a range of `lines` (0-based, end exclusive). */
-function sliceLines(lines, range) {
-    if (range.start.line === range.end.line)
-        return (lines[range.start.line] ?? '').slice(range.start.character, range.end.character);
-    const parts = [(lines[range.start.line] ?? '').slice(range.start.character)];
-    for (let line = range.start.line + 1; line < range.end.line; line++)
-        parts.push(lines[line] ?? '');
-    parts.push((lines[range.end.line] ?? '').slice(0, range.end.character));
-    return parts.join('\n');
-}
-/** Rule ids named by `# footprint-ignore:` comments in the comment block right above 0-based `line`. */
-function ignoredAbove(lines, line) {
-    const ids = [];
-    for (let at = line - 1; at >= 0; at--) {
-        const text = (lines[at] ?? '').trim();
-        if (!text.startsWith('#'))
-            break;
-        const match = IGNORE_COMMENT.exec(text);
-        if (match !== null)
-            ids.push(...match[1].split(/[\s,]+/).filter((id) => id !== ''));
-    }
-    return ids;
-}
-function mountOf(value) {
-    let type = 'bind';
-    let target = null;
-    for (const option of value.split(',')) {
-        const equals = option.indexOf('=');
-        const key = (equals === -1 ? option : option.slice(0, equals)).trim().toLowerCase();
-        const optionValue = equals === -1 ? '' : option.slice(equals + 1).trim();
-        if (key === 'type')
-            type = optionValue.toLowerCase();
-        else if (key === 'target' || key === 'dst' || key === 'destination')
-            target = optionValue;
-    }
-    return { type, target };
-}
-function instructionOf(node, lines) {
-    const keyword = node.getKeyword().toUpperCase();
-    const range = node.getRange();
-    const flags = {};
-    const mounts = [];
-    const withFlags = node;
-    for (const flag of withFlags.getFlags?.() ?? []) {
-        const name = flag.getName();
-        const value = flag.getValue();
-        flags[name] = value ?? true;
-        if (name === 'mount' && value !== null)
-            mounts.push(mountOf(value));
-    }
-    const heredocs = [];
-    const withHeredocs = node;
-    if (typeof withHeredocs.getHeredocs === 'function' && ['RUN', 'COPY', 'ADD'].includes(keyword)) {
-        for (const heredoc of withHeredocs.getHeredocs.call(node)) {
-            const content = heredoc.getContentRange();
-            heredocs.push(content === null ? '' : sliceLines(lines, content));
-        }
-    }
-    return {
-        keyword,
-        line: range.start.line + 1,
-        endLine: range.end.line + 1,
-        args: node.getArgumentsContent() ?? '',
-        flags,
-        mounts,
-        heredocs,
-        ignored: ignoredAbove(lines, range.start.line),
-        text: node.getTextContent(),
-        rawArgs: node.getRawArgumentsContent() ?? ''
-    };
-}
-/** A `COPY --from` value that can only mean a stage (a number, or a bare name), not an image to pull. */
-function looksLikeStage(value) {
-    return /^\d+$/.test(value) || !/[:/@.]/.test(value);
-}
-function parseDockerfile(text, options = {}) {
-    const problems = [];
-    const stages = [];
-    const lines = text.split(/\r\n|\r|\n/);
-    let nodes;
-    let escape = '\\';
-    try {
-        const parsed = main.DockerfileParser.parse(text);
-        nodes = parsed.getInstructions();
-        escape = parsed.getEscapeCharacter();
-    }
-    catch (error) {
-        return { stages, final: null, problems: [{ line: 1, message: `the Dockerfile could not be parsed: ${messageOf(error)}` }], escape };
-    }
-    const args = new Map();
-    const buildArgs = options.buildArgs ?? {};
-    for (const node of nodes) {
-        const instruction = instructionOf(node, lines);
-        const { keyword, line } = instruction;
-        if (!KEYWORDS.has(keyword)) {
-            problems.push({ line, message: `unknown instruction "${node.getInstruction()}" (a missing line continuation?)` });
-            continue;
-        }
-        if (keyword === 'FROM') {
-            stages.push(stageOf(instruction, node, stages, args, escape, problems));
-            continue;
-        }
-        const stage = stages.at(-1);
-        if (stage === undefined) {
-            if (keyword === 'ARG') {
-                for (const argument of node.getArguments()) {
-                    const raw = argument.getValue();
-                    const equals = raw.indexOf('=');
-                    const name = equals === -1 ? raw : raw.slice(0, equals);
-                    const fallback = equals === -1 ? null : unquote(raw.slice(equals + 1));
-                    args.set(name, Object.hasOwn(buildArgs, name) ? buildArgs[name] : fallback);
-                }
-            }
-            else {
-                problems.push({ line, message: `${keyword} before the first FROM (only ARG may come before it)` });
-            }
-            continue;
-        }
-        if (keyword === 'COPY' || keyword === 'ADD')
-            checkCopyFrom(instruction, stage, stages, problems);
-        stage.instructions.push(instruction);
-    }
-    if (stages.length === 0) {
-        problems.push({ line: 1, message: 'no FROM instruction: the Dockerfile names no base image' });
-        return { stages, final: null, problems, escape };
-    }
-    let final = stages.at(-1);
-    const target = options.target?.trim().toLowerCase();
-    if (target) {
-        const named = stages.find((stage) => stage.name === target);
-        if (named === undefined) {
-            problems.push({ line: final.from.line, message: `no stage named "${options.target}" (the build target); advising on the last stage` });
-        }
-        else {
-            final = named;
-        }
-    }
-    return { stages, final, problems, escape };
-}
-function unquote(text) {
-    const match = /^(["'])(.*)\1$/s.exec(text);
-    return match === null ? text : match[2];
-}
-function stageOf(instruction, node, stages, args, escape, problems) {
-    const { line } = instruction;
-    const words = node.getArguments().map((argument) => argument.getValue());
-    const raw = words[0] ?? '';
-    let name = null;
-    if (words.length >= 3 && words[1].toUpperCase() === 'AS')
-        name = words[2].toLowerCase();
-    else if (words.length > 1)
-        problems.push({ line, message: `FROM takes an image and an optional "AS name", not "${instruction.args}"` });
-    if (raw === '')
-        problems.push({ line, message: 'FROM without an image' });
-    const resolved = substitute(raw, args, escape);
-    for (const missing of resolved.missing) {
-        problems.push({
-            line,
-            message: args.has(missing)
-                ? `FROM uses ARG ${missing}, which has no default and no build arg`
-                : `FROM uses $${missing}, which no ARG before the first FROM declares`
-        });
-    }
-    const image = resolved.text;
-    const platformFlag = instruction.flags['platform'];
-    const platform = typeof platformFlag === 'string' ? substitute(platformFlag, args, escape).text : null;
-    const earlier = stages.findIndex((stage) => stage.name !== null && stage.name === image.toLowerCase());
-    if (name !== null && stages.some((stage) => stage.name === name)) {
-        problems.push({ line, message: `stage name "${name}" is used twice` });
-    }
-    return {
-        index: stages.length,
-        name,
-        from: { image, raw, platform, line, stage: earlier === -1 ? null : earlier, ignored: instruction.ignored },
-        instructions: []
-    };
-}
-function checkCopyFrom(instruction, stage, stages, problems) {
-    const from = instruction.flags['from'];
-    if (typeof from !== 'string' || from === '')
-        return;
-    const earlier = stages.slice(0, stage.index);
-    if (/^\d+$/.test(from)) {
-        if (Number(from) >= stage.index) {
-            problems.push({ line: instruction.line, message: `${instruction.keyword} --from=${from} names no earlier stage` });
-        }
-        return;
-    }
-    const name = from.toLowerCase();
-    if (earlier.some((candidate) => candidate.name === name) || name.includes('$'))
-        return;
-    if (stage.name === name) {
-        problems.push({ line: instruction.line, message: `${instruction.keyword} --from=${from} names its own stage` });
-    }
-    else if (looksLikeStage(name)) {
-        problems.push({
-            line: instruction.line,
-            message: `${instruction.keyword} --from=${from} names no earlier stage (Docker would pull an image called "${from}")`
-        });
-    }
-}
-/** The stages whose layers make the final image: the final one and the stages its FROM names, base first. */
-function finalChain(dockerfile) {
-    const chain = [];
-    let stage = dockerfile.final;
-    while (stage !== null && !chain.includes(stage)) {
-        chain.unshift(stage);
-        stage = stage.from.stage === null ? null : (dockerfile.stages[stage.from.stage] ?? null);
-    }
-    return chain;
-}
-
-;// CONCATENATED MODULE: ./src/advise/rules.ts
-
-
-const RULES = [
-    { id: 'apt-lists-left', summary: 'apt-get update/install in a RUN that does not also remove /var/lib/apt/lists/* (hadolint DL3009)' },
-    { id: 'apt-no-install-recommends', summary: 'apt-get install without --no-install-recommends pulls in recommended packages (DL3015)' },
-    { id: 'apk-no-cache', summary: 'apk add/update without --no-cache leaves the package index in /var/cache/apk (DL3019)' },
-    { id: 'yum-cache-left', summary: 'yum/dnf/microdnf install without "clean all" in the same RUN leaves the package cache' },
-    { id: 'build-deps-kept', summary: 'build tools (gcc, make, *-dev, ...) installed and not removed in the same RUN ship in the image' },
-    { id: 'pip-no-cache-dir', summary: 'pip install without --no-cache-dir (or PIP_NO_CACHE_DIR) leaves the wheel cache in ~/.cache/pip (DL3042)' },
-    { id: 'delete-in-later-run', summary: 'a RUN deletes or rewrites what an earlier instruction created: the bytes still ship in the earlier layer' },
-    { id: 'join-runs', summary: 'consecutive RUNs where a later one cleans up what an earlier one created: joined, the bytes never reach a layer' },
-    { id: 'add-remote-archive', summary: 'ADD of a remote URL ships the download as its own layer; fetch, unpack and delete in one RUN' },
-    { id: 'copy-all-without-dockerignore', summary: 'COPY . with no .dockerignore copies the whole build context (.git, caches, local builds) into the image' }
-];
-const WRAPPERS = new Set(['sudo', 'env', 'exec', 'command', 'nohup', 'time', 'then', 'do', 'else', 'if', 'while', 'until', '!', '{', '}']);
-/** Splits a shell script into the words of each simple command. */
-function splitCommands(script) {
-    const commands = [];
-    let words = [];
-    let word = '';
-    let inWord = false;
-    const endWord = () => {
-        if (inWord)
-            words.push(word);
-        word = '';
-        inWord = false;
-    };
-    const endCommand = () => {
-        endWord();
-        if (words.length > 0)
-            commands.push(words);
-        words = [];
-    };
-    for (let at = 0; at < script.length; at++) {
-        const char = script[at];
-        if (char === '\\') {
-            const next = script[at + 1];
-            if (next !== undefined && next !== '\n') {
-                word += next;
-                inWord = true;
-            }
-            at++;
-        }
-        else if (char === "'") {
-            const close = script.indexOf("'", at + 1);
-            const end = close === -1 ? script.length : close;
-            word += script.slice(at + 1, end);
-            inWord = true;
-            at = end;
-        }
-        else if (char === '"') {
-            let next = at + 1;
-            for (; next < script.length && script[next] !== '"'; next++) {
-                if (script[next] === '\\' && next + 1 < script.length)
-                    next++;
-                word += script[next];
-            }
-            inWord = true;
-            at = next;
-        }
-        else if (char === '#' && !inWord) {
-            const newline = script.indexOf('\n', at);
-            at = newline === -1 ? script.length : newline - 1;
-        }
-        else if (char === ' ' || char === '\t' || char === '\r') {
-            endWord();
-        }
-        else if ('\n;|&()'.includes(char)) {
-            if (char === '&' && (script[at - 1] === '>' || script[at + 1] === '>')) {
-                word += char; // `2>&1`, `&>`: a redirection
-                inWord = true;
-            }
-            else {
-                endCommand();
-            }
-        }
-        else {
-            word += char;
-            inWord = true;
-        }
-    }
-    endCommand();
-    return commands;
-}
-function parseCommands(script) {
-    const out = [];
-    for (const words of splitCommands(script)) {
-        const env = {};
-        let at = 0;
-        for (; at < words.length; at++) {
-            const word = words[at];
-            const assignment = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/s.exec(word);
-            if (assignment !== null)
-                env[assignment[1]] = assignment[2];
-            else if (!WRAPPERS.has(word) && !(word.startsWith('-') && at > 0 && WRAPPERS.has(words[at - 1])))
-                break;
-        }
-        if (at < words.length)
-            out.push({ words: words.slice(at), env });
-    }
-    return out;
-}
-function programOf(command) {
-    const first = command.words[0] ?? '';
-    return first.slice(first.lastIndexOf('/') + 1);
-}
-/** The subcommand (first word that is not an option or an option's value) and what follows it. */
-function subcommand(words, valued) {
-    const options = [];
-    for (let at = 1; at < words.length; at++) {
-        const word = words[at];
-        if (word.startsWith('-')) {
-            options.push(word);
-            if (valued.has(word) && at + 1 < words.length)
-                options.push(words[++at]);
-            continue;
-        }
-        return { name: word, rest: words.slice(at + 1), options };
-    }
-    return { name: null, rest: [], options };
-}
-/** Operands of a command's words: not options, not values of `valued` options, not redirections. */
-function operands(words, valued) {
-    const out = [];
-    const options = [];
-    const values = new Map();
-    let onlyOperands = false;
-    for (let at = 0; at < words.length; at++) {
-        const word = words[at];
-        if (onlyOperands)
-            out.push(word);
-        else if (word === '--')
-            onlyOperands = true;
-        else if (/^\d*[<>]/.test(word)) {
-            if (/^\d*[<>]{1,2}&?$/.test(word))
-                at++;
-        }
-        else if (word.startsWith('-') && word.length > 1) {
-            options.push(word);
-            const equals = word.indexOf('=');
-            if (equals !== -1)
-                values.set(word.slice(0, equals), word.slice(equals + 1));
-            else if (valued.has(word) && at + 1 < words.length)
-                values.set(word, words[++at]);
-        }
-        else
-            out.push(word);
-    }
-    return { operands: out, options, values };
-}
-// ---------------------------------------------------------------------------
-// Paths
-const HOME = '/root';
-const APT_LISTS = '/var/lib/apt/lists';
-const APK_CACHE = '/var/cache/apk';
-const PIP_CACHE = `${HOME}/.cache/pip`;
-const YUM_CACHES = ['/var/cache/yum', '/var/cache/dnf'];
-function normalise(path, workdir) {
-    let out = path.replace(/^~(?=\/|$)/, HOME).replace(/^\$HOME(?=\/|$)/, HOME).replace(/^\$\{HOME\}(?=\/|$)/, HOME);
-    if (!out.startsWith('/'))
-        out = `${workdir.replace(/\/+$/, '')}/${out}`;
-    const parts = [];
-    for (const part of out.split('/')) {
-        if (part === '' || part === '.')
-            continue;
-        if (part === '..')
-            parts.pop();
-        else
-            parts.push(part);
-    }
-    return `/${parts.join('/')}`;
-}
-function globRegex(pattern) {
-    const body = pattern.replace(/[.+^${}()|\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]').replace(/\[!/g, '[^');
-    return new RegExp(`^${body}(?:/.*)?$`);
-}
-/** True when deleting `pattern` (a path, maybe with globs) takes `path` or a part of it. */
-function covers(pattern, path) {
-    const trimmed = pattern.replace(/(?:\/\*)+$/, '').replace(/\/+$/, '') || '/';
-    if (!/[*?[]/.test(trimmed))
-        return trimmed === '/' || path === trimmed || path.startsWith(`${trimmed}/`);
-    return globRegex(trimmed).test(path);
-}
-function coversAny(patterns, path) {
-    return patterns.some((pattern) => covers(pattern, path));
-}
-/** True when the two paths (either maybe with globs) share files. */
-function overlaps(a, b) {
-    return covers(a, b) || covers(b, a);
-}
-// ---------------------------------------------------------------------------
-// What a RUN does
-const APT_VALUED = new Set(['-o', '-t', '-c', '--option', '--target-release', '--config-file']);
-const APK_VALUED = new Set(['-t', '--virtual', '-X', '--repository', '-p', '--root', '--arch', '--keys-dir', '--cache-dir', '--repositories-file']);
-const YUM_VALUED = new Set(['-c', '--config', '--installroot', '--releasever', '--enablerepo', '--disablerepo', '-x', '--exclude', '--setopt']);
-const PIP_VALUED = new Set(['-r', '--requirement', '-c', '--constraint', '-e', '--editable', '-t', '--target', '-i', '--index-url', '--extra-index-url', '-f', '--find-links', '--prefix', '--root', '--cache-dir', '--platform', '--python-version', '--implementation', '--abi', '--trusted-host', '--src', '--upgrade-strategy', '--progress-bar', '--no-binary', '--only-binary', '--log', '--proxy', '--timeout', '--retries']);
-const OUTPUT_VALUED = new Set(['-o', '-O', '--output', '--output-document', '-C', '--directory', '-d', '--target-directory', '-f', '--file']);
-const BUILD_TOOLS = new Set([
-    'gcc', 'g++', 'gcc-c++', 'make', 'cmake', 'build-base', 'build-essential', 'musl-dev', 'libc-dev', 'libc6-dev', 'linux-headers',
-    'clang', 'llvm', 'autoconf', 'automake', 'libtool', 'pkgconf', 'pkg-config', 'cargo', 'rust', 'go', 'g++-multilib'
-]);
-function isBuildTool(pkg) {
-    const name = pkg.replace(/[=<>~].*$/, '').replace(/:.*$/, '');
-    return BUILD_TOOLS.has(name) || /-(?:dev|devel)$/.test(name) || /^(?:gcc|g\+\+|clang|python\d?(?:\.\d+)?-dev)-?\d/.test(name);
-}
-/** The shell commands of a RUN: shell form, exec form (`["sh", "-c", ...]` too) and heredoc scripts. */
-function commandsOfRun(instruction) {
-    const args = instruction.args.trim();
-    if (args.startsWith('[')) {
-        try {
-            const words = JSON.parse(args);
-            if (Array.isArray(words) && words.every((word) => typeof word === 'string')) {
-                const list = words;
-                if (list.length >= 3 && /(?:^|\/)(?:ba|da|a|z)?sh$/.test(list[0]) && list[1] === '-c')
-                    return parseCommands(list[2]);
-                return [{ words: list, env: {} }];
-            }
-        }
-        catch {
-            // not JSON: the shell form
-        }
-    }
-    if (instruction.heredocs.length === 0)
-        return parseCommands(args);
-    const firstLine = (args.split('\n')[0] ?? '').replace(/<<-?(["']?)[A-Za-z0-9_.-]+\1/g, '').trim();
-    const head = parseCommands(firstLine);
-    const shellStdin = head.length === 0 || (head.length === 1 && /^(?:ba|da|a|z)?sh$/.test(programOf(head[0])));
-    return shellStdin ? [...head.filter((command) => !/^(?:ba|da|a|z)?sh$/.test(programOf(command))), ...instruction.heredocs.flatMap(parseCommands)] : head;
-}
-function factsOf(commands, workdir) {
-    const facts = {
-        installs: [],
-        aptUpdate: false,
-        apkUpdate: false,
-        pipInstalls: [],
-        removed: [],
-        rewritten: [],
-        removedPackages: new Set(),
-        autoremove: false,
-        created: [],
-        text: commands.map((command) => command.words.join(' ')).join('\n')
-    };
-    let aptMarkAuto = false;
-    const path = (word) => normalise(word, workdir);
-    for (const command of commands) {
-        const program = programOf(command);
-        const { words } = command;
-        if (program === 'apt-get' || program === 'apt' || program === 'aptitude') {
-            const sub = subcommand(words, APT_VALUED);
-            const all = [...sub.options, ...sub.rest];
-            if (sub.name === 'update')
-                facts.aptUpdate = true;
-            else if (sub.name === 'install') {
-                const { operands: packages } = operands(sub.rest, APT_VALUED);
-                const noRecommends = all.includes('--no-install-recommends') || all.some((word) => /APT::Install-Recommends=(?:false|0|no)/i.test(word));
-                facts.installs.push({ manager: 'apt', tool: program, packages, clean: noRecommends, virtual: null });
-            }
-            else if (sub.name === 'purge' || sub.name === 'remove' || sub.name === 'autoremove') {
-                for (const pkg of operands(sub.rest, APT_VALUED).operands)
-                    facts.removedPackages.add(pkg);
-                if (sub.name === 'autoremove' || all.includes('--auto-remove') || all.includes('--autoremove'))
-                    facts.autoremove ||= aptMarkAuto || sub.name === 'autoremove';
-            }
-            else if (sub.name === 'clean' || sub.name === 'distclean') {
-                facts.removed.push('/var/cache/apt/archives');
-                if (sub.name === 'distclean')
-                    facts.removed.push('/var/lib/apt/lists');
-            }
-        }
-        else if (program === 'apt-mark' && words.includes('auto')) {
-            aptMarkAuto = true;
-        }
-        else if (program === 'apk') {
-            const sub = subcommand(words, APK_VALUED);
-            const { operands: packages, options, values } = operands(sub.rest, APK_VALUED);
-            const noCache = [...sub.options, ...options].includes('--no-cache');
-            if (sub.name === 'add') {
-                const virtual = values.get('--virtual') ?? values.get('-t') ?? null;
-                facts.installs.push({ manager: 'apk', tool: 'apk', packages, clean: noCache, virtual });
-            }
-            else if (sub.name === 'update' && !noCache)
-                facts.apkUpdate = true;
-            else if (sub.name === 'del')
-                for (const pkg of packages)
-                    facts.removedPackages.add(pkg);
-            else if (sub.name === 'cache' && packages[0] === 'clean')
-                facts.removed.push('/var/cache/apk');
-        }
-        else if (['yum', 'dnf', 'microdnf', 'tdnf'].includes(program)) {
-            const sub = subcommand(words, YUM_VALUED);
-            const { operands: rest } = operands(sub.rest, YUM_VALUED);
-            if (sub.name === 'install' || sub.name === 'groupinstall' || sub.name === 'reinstall') {
-                facts.installs.push({ manager: 'yum', tool: program, packages: rest, clean: false, virtual: null });
-            }
-            else if (sub.name === 'remove' || sub.name === 'erase' || sub.name === 'autoremove') {
-                for (const pkg of rest)
-                    facts.removedPackages.add(pkg);
-            }
-            else if (sub.name === 'clean' && (rest.includes('all') || rest.includes('packages'))) {
-                facts.removed.push('/var/cache/yum', '/var/cache/dnf', '/var/cache/libdnf5');
-            }
-        }
-        else if (/^pip(?:\d+(?:\.\d+)*)?$/.test(program) || (/^python(?:\d+(?:\.\d+)*)?$/.test(program) && words[1] === '-m' && /^pip\d*$/.test(words[2] ?? ''))) {
-            const pipWords = program.startsWith('python') ? words.slice(2) : words;
-            const sub = subcommand(pipWords, PIP_VALUED);
-            if (sub.name === 'install') {
-                const noCacheDir = [...sub.options, ...sub.rest].some((word) => word === '--no-cache-dir' || word.startsWith('--no-cache-dir='));
-                facts.pipInstalls.push({ noCacheDir, env: command.env });
-            }
-            else if (sub.name === 'cache' && sub.rest[0] === 'purge')
-                facts.removed.push(`${HOME}/.cache/pip`);
-        }
-        else if (program === 'rm') {
-            for (const target of operands(words.slice(1), new Set()).operands)
-                facts.removed.push(path(target));
-        }
-        else if (program === 'chown' || program === 'chmod' || program === 'chgrp') {
-            const targets = operands(words.slice(1), new Set(['--reference'])).operands.slice(1);
-            for (const target of targets)
-                facts.rewritten.push(path(target));
-        }
-        if (program !== 'rm')
-            facts.created.push(...createdBy(command, program, path));
-    }
-    for (const install of facts.installs) {
-        if (install.manager === 'apt')
-            facts.created.push(APT_LISTS);
-        if (install.manager === 'apk' && !install.clean)
-            facts.created.push('/var/cache/apk');
-        if (install.manager === 'yum')
-            facts.created.push(`/var/cache/${install.tool === 'yum' ? 'yum' : 'dnf'}`);
-    }
-    if (facts.aptUpdate)
-        facts.created.push(APT_LISTS);
-    if (facts.apkUpdate)
-        facts.created.push('/var/cache/apk');
-    if (facts.pipInstalls.some((pip) => !pip.noCacheDir))
-        facts.created.push(`${HOME}/.cache/pip`);
-    // What this RUN deleted itself is not left for a later one.
-    facts.created = [...new Set(facts.created)].filter((created) => !coversAny(facts.removed, created));
-    return facts;
-}
-/** Paths a command writes, from its words: absolute paths, output options, mkdir/touch/cp/mv/tar/clone targets. */
-function createdBy(command, program, path) {
-    const out = [];
-    const { words } = command;
-    for (let at = 1; at < words.length; at++) {
-        const word = words[at];
-        const redirect = /^\d*>>?(.+)$/.exec(word);
-        if (redirect !== null) {
-            if (!redirect[1].startsWith('&'))
-                out.push(path(redirect[1]));
-            continue;
-        }
-        if (/^\d*>>?$/.test(word) && at + 1 < words.length) {
-            out.push(path(words[++at]));
-            continue;
-        }
-        if (OUTPUT_VALUED.has(word) && at + 1 < words.length && !words[at + 1].startsWith('-')) {
-            out.push(path(words[++at]));
-            continue;
-        }
-        const equals = /^--[a-z-]+=(.+)$/.exec(word);
-        const value = equals === null ? word : equals[1];
-        if (value.startsWith('/') || value.startsWith('~/'))
-            out.push(path(value));
-    }
-    const operandWords = operands(words.slice(1), OUTPUT_VALUED).operands;
-    if ((program === 'mkdir' || program === 'touch') && operandWords.length > 0)
-        out.push(...operandWords.map(path));
-    if ((program === 'cp' || program === 'mv' || program === 'ln') && operandWords.length > 1)
-        out.push(path(operandWords.at(-1)));
-    if (program === 'git' && operandWords[0] === 'clone' && operandWords.length > 2)
-        out.push(path(operandWords.at(-1)));
-    return out.filter((created) => !/^\/(?:dev|proc|sys)(?:\/|$)/.test(created) && created !== '/');
-}
-/** Splits ENV's `A=1 B="2 3"` (or legacy `A 1`) into pairs. */
-function envPairs(args) {
-    const words = splitCommands(args.replace(/\n/g, ' '))[0] ?? [];
-    if (words.length >= 2 && !words[0].includes('='))
-        return [[words[0], words.slice(1).join(' ')]];
-    return words.flatMap((word) => {
-        const equals = word.indexOf('=');
-        return equals > 0 ? [[word.slice(0, equals), word.slice(equals + 1)]] : [];
-    });
-}
-/** Source and destination words of a COPY/ADD (JSON form too; heredoc markers dropped). */
-function copyWords(instruction) {
-    const args = instruction.args.split('\n')[0].trim();
-    let words;
-    try {
-        const parsed = args.startsWith('[') ? JSON.parse(args) : null;
-        words = Array.isArray(parsed) ? parsed.map(String) : args.split(/\s+/);
-    }
-    catch {
-        words = args.split(/\s+/);
-    }
-    words = words.filter((word) => word !== '' && !/^<<-?/.test(word));
-    if (words.length === 0)
-        return { sources: [], dest: null };
-    return { sources: words.slice(0, -1), dest: words.at(-1) };
-}
-function stepsOf(dockerfile) {
-    const steps = [];
-    let workdir = '/';
-    let env = {};
-    let block = 0;
-    for (const stage of finalChain(dockerfile)) {
-        block++;
-        for (const instruction of stage.instructions) {
-            const { keyword } = instruction;
-            if (keyword !== 'RUN')
-                block++;
-            if (keyword === 'WORKDIR')
-                workdir = normalise(instruction.args.trim(), workdir);
-            if (keyword === 'ENV')
-                env = { ...env, ...Object.fromEntries(envPairs(instruction.args)) };
-            if (keyword === 'ARG') {
-                for (const [name, value] of envPairs(instruction.args.includes('=') ? instruction.args : ''))
-                    env = { ...env, [name]: value };
-            }
-            let facts = null;
-            let created = [];
-            if (keyword === 'RUN') {
-                facts = factsOf(commandsOfRun(instruction), workdir);
-                created = facts.created;
-            }
-            else if (keyword === 'COPY' || keyword === 'ADD') {
-                const { sources, dest } = copyWords(instruction);
-                if (dest !== null) {
-                    const into = normalise(dest, workdir);
-                    const intoFolder = dest.endsWith('/') || sources.length > 1;
-                    created = sources.map((source) => {
-                        const name = source.replace(/\/+$/, '').split('/').at(-1) ?? '';
-                        if (!intoFolder || name === '' || name === '.' || source.endsWith('/') || /^https?:/.test(source))
-                            return into;
-                        return `${into}/${name}`;
-                    });
-                    if (created.length === 0)
-                        created = [into];
-                    // Copied into the root folder: too broad to say what a later deletion takes from it.
-                    created = created.filter((path) => path !== '/');
-                }
-            }
-            steps.push({ instruction, block, workdir, env, facts, created });
-        }
-    }
-    return steps;
-}
-function finding(rule, line, severity, message, fix, measured) {
-    const known = measured.bytes !== null && measured.bytes > 0;
-    return {
-        rule,
-        line,
-        severity: known ? 'warning' : severity,
-        message,
-        fix,
-        savingsBytes: known ? measured.bytes : null,
-        savingsMetric: known ? 'uncompressed' : null,
-        measured: known
-    };
-}
-function cacheMounted(instruction, folders) {
-    return instruction.mounts.some((mount) => (mount.type === 'cache' || mount.type === 'tmpfs') && mount.target !== null && folders.some((folder) => covers(normalise(mount.target, '/'), folder)));
-}
-function pipCacheOff(env) {
-    const value = env['PIP_NO_CACHE_DIR'];
-    return value !== undefined && !['', '0', 'false', 'no', 'off'].includes(value.toLowerCase());
-}
-function bytesPhrase(bytes, what) {
-    return bytes !== null && bytes > 0 ? `${formatBytes(bytes)} of ${what}` : what;
-}
-function removalSnippet(install, tools) {
-    const list = tools.join(' ');
-    if (install.manager === 'apk') {
-        return `RUN apk add --no-cache --virtual .build-deps ${list} \\\n    && <build> \\\n    && apk del .build-deps`;
-    }
-    if (install.manager === 'apt') {
-        return `RUN apt-get update && apt-get install -y --no-install-recommends ${list} \\\n    && <build> \\\n    && apt-get purge -y --auto-remove ${list} && rm -rf /var/lib/apt/lists/*`;
-    }
-    return `RUN ${install.tool} install -y ${list} \\\n    && <build> \\\n    && ${install.tool} remove -y ${list} && ${install.tool} clean all`;
-}
-function checkRules(input) {
-    const { anatomy } = input;
-    const steps = stepsOf(input.dockerfile);
-    const findings = [];
-    const off = (rule, instruction) => input.ignore.includes(rule) || instruction.ignored.includes(rule) || instruction.ignored.includes('all');
-    const add = (found, instruction) => {
-        if (!off(found.rule, instruction))
-            findings.push(found);
-    };
-    const cacheBytes = (kinds, line) => {
-        if (anatomy === null)
-            return null;
-        const bytes = anatomy.caches
-            .filter((cache) => kinds.includes(cache.kind) && cache.line === line && cache.fromBase !== true)
-            .reduce((sum, cache) => sum + cache.bytes, 0);
-        return bytes > 0 ? bytes : null;
-    };
-    const recommendsConfigured = (before) => steps.some((step) => step.instruction.line < before && /Install-Recommends\W+(?:false|0|no)\b/i.test(step.facts?.text ?? step.instruction.args));
-    const aptUpdatedBefore = (before) => steps.some((step) => step.instruction.line < before && step.facts?.aptUpdate === true);
-    for (const step of steps) {
-        const { instruction, facts } = step;
-        const { line } = instruction;
-        if (facts !== null) {
-            const apt = facts.installs.filter((install) => install.manager === 'apt');
-            // apt-lists-left
-            if ((facts.aptUpdate || (apt.length > 0 && !aptUpdatedBefore(line))) && !coversAny(facts.removed, APT_LISTS) && !cacheMounted(instruction, [APT_LISTS])) {
-                const bytes = cacheBytes(['apt'], line);
-                add(finding('apt-lists-left', line, 'warning', `This RUN leaves ${bytesPhrase(bytes, 'apt package lists')} in its layer (/var/lib/apt/lists).`, 'End the same RUN with `&& rm -rf /var/lib/apt/lists/*` (after apt-get install), or use `RUN --mount=type=cache,target=/var/lib/apt`.', { bytes }), instruction);
-            }
-            // apt-no-install-recommends
-            const recommending = apt.filter((install) => !install.clean && install.packages.length > 0);
-            if (recommending.length > 0 && !recommendsConfigured(line)) {
-                add(finding('apt-no-install-recommends', line, 'notice', `\`${recommending[0].tool} install\` without --no-install-recommends also installs every recommended package.`, `Add \`--no-install-recommends\`: \`${recommending[0].tool} install -y --no-install-recommends ${recommending[0].packages.slice(0, 4).join(' ')}\`, and name any recommended package you do need.`, { bytes: null }), instruction);
-            }
-            // apk-no-cache
-            const apkCaching = facts.installs.some((install) => install.manager === 'apk' && !install.clean) || facts.apkUpdate;
-            if (apkCaching && !coversAny(facts.removed, APK_CACHE) && !cacheMounted(instruction, [APK_CACHE, '/etc/apk/cache'])) {
-                const bytes = cacheBytes(['apk'], line);
-                add(finding('apk-no-cache', line, 'warning', `\`apk ${facts.apkUpdate ? 'update' : 'add'}\` without --no-cache leaves ${bytesPhrase(bytes, 'the package index')} in /var/cache/apk.`, 'Use `apk add --no-cache ...` (it fetches the index without storing it) and drop a separate `apk update`.', { bytes }), instruction);
-            }
-            // yum-cache-left
-            const yum = facts.installs.find((install) => install.manager === 'yum');
-            if (yum !== undefined && !YUM_CACHES.some((cache) => coversAny(facts.removed, cache)) && !cacheMounted(instruction, YUM_CACHES)) {
-                const bytes = cacheBytes(['yum', 'dnf'], line);
-                add(finding('yum-cache-left', line, 'warning', `\`${yum.tool} install\` without \`${yum.tool} clean all\` in the same RUN leaves ${bytesPhrase(bytes, 'its package cache')} in /var/cache.`, `End the same RUN with \`&& ${yum.tool} clean all && rm -rf /var/cache/${yum.tool === 'yum' ? 'yum' : 'dnf'}\`.`, { bytes }), instruction);
-            }
-            // build-deps-kept
-            for (const install of facts.installs) {
-                const kept = install.packages.filter((pkg) => isBuildTool(pkg) &&
-                    !facts.removedPackages.has(pkg) &&
-                    !(install.virtual !== null && facts.removedPackages.has(install.virtual)) &&
-                    !(install.manager === 'apt' && facts.autoremove));
-                if (kept.length === 0)
-                    continue;
-                const group = install.manager === 'apk' ? 'in a `--virtual` group and `apk del` the group' : `and remove them with \`${install.manager === 'apt' ? 'apt-get purge -y --auto-remove' : `${install.tool} remove -y`}\``;
-                add(finding('build-deps-kept', line, 'warning', `Build tools ${kept.slice(0, 5).join(', ')}${kept.length > 5 ? ` and ${kept.length - 5} more` : ''} are installed and never removed: they ship in the image.`, `Install them ${group} in the same RUN that builds, or build in an earlier stage and COPY --from it:\n${removalSnippet(install, kept)}`, { bytes: null }), instruction);
-                break;
-            }
-            // pip-no-cache-dir
-            const pipCaching = facts.pipInstalls.some((pip) => !pip.noCacheDir && !pipCacheOff(pip.env));
-            if (pipCaching && !pipCacheOff(step.env) && !coversAny(facts.removed, PIP_CACHE) && !cacheMounted(instruction, [PIP_CACHE])) {
-                const bytes = cacheBytes(['pip'], line);
-                add(finding('pip-no-cache-dir', line, 'warning', `\`pip install\` without --no-cache-dir leaves ${bytesPhrase(bytes, 'downloaded wheels')} in ~/.cache/pip.`, 'Use `pip install --no-cache-dir ...`, or set `ENV PIP_NO_CACHE_DIR=1` before it.', { bytes }), instruction);
-            }
-        }
-        // add-remote-archive
-        if (instruction.keyword === 'ADD') {
-            const remote = copyWords(instruction).sources.find((source) => /^https?:\/\//i.test(source));
-            if (remote !== undefined) {
-                const archive = /\.(?:tar|tgz|tar\.gz|tar\.xz|txz|tar\.bz2|tbz2?|tar\.zst|zip|gz|xz|bz2|zst)(?:[?#].*)?$/i.test(remote);
-                const name = remote.replace(/[?#].*$/, '').split('/').at(-1) || 'download';
-                add(finding('add-remote-archive', line, archive ? 'warning' : 'notice', `ADD ${remote} ships the downloaded ${archive ? 'archive' : 'file'} as a layer of its own${archive ? ': unpacking it later ships the bytes twice' : ''}.`, `Download, unpack and delete in one RUN:\nRUN curl -fsSL ${remote} -o /tmp/${name} \\\n    && tar -xf /tmp/${name} -C /opt \\\n    && rm /tmp/${name}`, { bytes: null }), instruction);
-            }
-        }
-        // copy-all-without-dockerignore
-        if ((instruction.keyword === 'COPY' || instruction.keyword === 'ADD') && instruction.flags['from'] === undefined && !input.hasDockerignore) {
-            const { sources } = copyWords(instruction);
-            if (sources.some((source) => source === '.' || source === './')) {
-                add(finding('copy-all-without-dockerignore', line, 'notice', `\`${instruction.keyword} ${instruction.args.split('\n')[0]}\` copies the whole build context and it has no .dockerignore: .git, local builds and caches ship too.`, 'Add a .dockerignore next to the build context listing what the image does not need (.git, node_modules, build output, tests), or copy only what it needs.', { bytes: null }), instruction);
-            }
-        }
-    }
-    const anatomyKnowsLines = anatomy !== null && anatomy.layers.some((layer) => layer.line !== null);
-    if (anatomyKnowsLines)
-        findings.push(...measuredDeletions(steps, anatomy.wasted, off));
-    else
-        findings.push(...guessedDeletions(steps, off));
-    return findings.sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
-}
-/** `lines 5 and 7`, `line 5`. */
-function linesPhrase(lines) {
-    const sorted = [...new Set(lines)].sort((a, b) => a - b);
-    if (sorted.length === 1)
-        return `line ${sorted[0]}`;
-    return `lines ${sorted.slice(0, -1).join(', ')} and ${sorted.at(-1)}`;
-}
-function sumBytes(creators) {
-    if (creators.some((creator) => creator.bytes === null))
-        return null;
-    return creators.reduce((sum, creator) => sum + creator.bytes, 0);
-}
-function deletionFindings(deletions, off) {
-    const findings = [];
-    for (const { remover, creators, paths } of deletions) {
-        const consecutive = creators.filter((creator) => creator.step.facts !== null && creator.step.block === remover.block);
-        const earlier = creators.filter((creator) => !consecutive.includes(creator));
-        const shown = paths.slice(0, 3).join(', ') + (paths.length > 3 ? ', ...' : '');
-        const rewrites = remover.facts.rewritten.length > 0;
-        const verb = !rewrites ? 'deletes' : remover.facts.removed.length > 0 ? 'deletes or rewrites' : 'rewrites';
-        const line = remover.instruction.line;
-        const of = (bytes) => (bytes === null ? '' : `${formatBytes(bytes)} of `);
-        if (consecutive.length > 0 && !off('join-runs', remover.instruction)) {
-            const bytes = sumBytes(consecutive);
-            const lines = consecutive.map((creator) => creator.step.instruction.line);
-            findings.push(finding('join-runs', line, 'notice', `This RUN ${verb} ${of(bytes)}what the RUN${lines.length > 1 ? 's' : ''} on ${linesPhrase(lines)} just created (${shown}): in separate layers the bytes still ship.`, `Join the RUNs on ${linesPhrase([...lines, line])} into one RUN (\`... && ...\`), so the files never reach a layer.`, { bytes }));
-        }
-        if (earlier.length > 0 && !off('delete-in-later-run', remover.instruction)) {
-            const bytes = sumBytes(earlier);
-            const from = linesPhrase(earlier.map((creator) => creator.step.instruction.line));
-            const copied = earlier.some((creator) => creator.step.facts === null);
-            const onlyCopied = earlier.every((creator) => creator.step.facts === null);
-            const fix = rewrites && copied
-                ? 'Set owner and mode while copying (`COPY --chown=user:group --chmod=755 ...`) instead of changing the files in a later RUN, which copies every one of them into a new layer.'
-                : onlyCopied
-                    ? `Keep it out of the image at ${from} instead: a .dockerignore entry, a narrower COPY, or a build stage; deleting in a later RUN does not shrink the image.`
-                    : `Delete in the same RUN that creates it (${from})${copied ? ', or keep copied files out with .dockerignore or a build stage' : ''}; deleting in a later RUN does not shrink the image.`;
-            findings.push(finding('delete-in-later-run', line, 'warning', `This RUN ${verb} ${of(bytes)}what ${from} created (${shown}): the bytes still ship in the earlier layer.`, fix, { bytes }));
-        }
-    }
-    return findings;
-}
-/** Deletions the anatomy measured: wasted paths added at one Dockerfile line and removed by a later RUN. */
-function measuredDeletions(steps, wasted, off) {
-    const byLine = new Map(steps.map((step) => [step.instruction.line, step]));
-    const groups = new Map();
-    for (const path of wasted.paths) {
-        if (path.inBase || path.addedAtLine === null || path.removedAtLine === null)
-            continue;
-        const remover = byLine.get(path.removedAtLine);
-        if (remover?.facts == null || !byLine.has(path.addedAtLine) || path.addedAtLine >= path.removedAtLine)
-            continue;
-        const perCreator = groups.get(path.removedAtLine) ?? new Map();
-        const group = perCreator.get(path.addedAtLine) ?? { bytes: 0, paths: [] };
-        group.bytes += path.bytes;
-        group.paths.push(path.path);
-        perCreator.set(path.addedAtLine, group);
-        groups.set(path.removedAtLine, perCreator);
-    }
-    const deletions = [...groups].map(([removedAt, perCreator]) => ({
-        remover: byLine.get(removedAt),
-        creators: [...perCreator].map(([line, group]) => ({ step: byLine.get(line), bytes: group.bytes })),
-        paths: [...perCreator.values()].flatMap((group) => group.paths)
-    }));
-    return deletionFindings(deletions, off);
-}
-/** Deletions read from the text alone: rm (or chown/chmod) paths that an earlier instruction of the shipped stages created. */
-function guessedDeletions(steps, off) {
-    const deletions = [];
-    steps.forEach((remover, at) => {
-        if (remover.facts === null)
-            return;
-        const targets = [...remover.facts.removed, ...remover.facts.rewritten];
-        const creators = [];
-        const paths = [];
-        for (const creator of steps.slice(0, at)) {
-            const hits = targets.filter((target) => creator.created.some((created) => overlaps(target, created)));
-            if (hits.length === 0)
-                continue;
-            creators.push({ step: creator, bytes: null });
-            for (const hit of hits)
-                if (!paths.includes(hit))
-                    paths.push(hit);
-        }
-        if (creators.length > 0)
-            deletions.push({ remover, creators, paths });
-    });
-    return deletionFindings(deletions, off);
-}
-
-;// CONCATENATED MODULE: ./src/registry/reference.ts
-/**
- * Image references and platforms, parsed the way Docker parses them
- * (distribution/reference): `python:3.12` is `registry-1.docker.io` /
- * `library/python` / tag `3.12`; `ghcr.io/owner/app@sha256:...` names its own
- * registry. Pure functions, no I/O.
- */
-
-/** The registry host Docker Hub's API is served from. */
-const DOCKER_HUB_REGISTRY = 'registry-1.docker.io';
-/** Names that all mean Docker Hub in a reference. */
-const DOCKER_HUB_NAMES = new Set(['docker.io', 'index.docker.io', 'registry-1.docker.io']);
-const DEFAULT_TAG = 'latest';
-const MAX_NAME_LENGTH = 255;
-// distribution/reference's grammar.
-const DOMAIN_COMPONENT = '(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])';
-const DOMAIN = new RegExp(`^(?:${DOMAIN_COMPONENT}(?:\\.${DOMAIN_COMPONENT})*|\\[[0-9a-fA-F:.]+\\])(?::[0-9]{1,5})?$`);
-const PATH_COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
-const TAG = /^[\w][\w.-]{0,127}$/;
-const DIGEST = /^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]{32,}$/;
-const SHA256 = /^sha256:[a-f0-9]{64}$/;
-/** Parses an image reference; throws a UserError naming the reference when it is not valid. */
-function parseReference(ref) {
-    const text = ref.trim();
-    const invalid = (why) => new errors_UserError(`Image reference "${ref}" is not valid: ${why}.`);
-    if (text === '')
-        throw invalid('it is empty');
-    let rest = text;
-    let digest = null;
-    const at = rest.indexOf('@');
-    if (at >= 0) {
-        digest = rest.slice(at + 1);
-        rest = rest.slice(0, at);
-        if (!DIGEST.test(digest))
-            throw invalid(`"${digest}" is not a digest (algorithm:hex, such as sha256:...)`);
-        if (digest.startsWith('sha256:') && !SHA256.test(digest))
-            throw invalid('a sha256 digest has 64 lowercase hex digits');
-    }
-    let tag = null;
-    const colon = rest.lastIndexOf(':');
-    if (colon > rest.lastIndexOf('/')) {
-        tag = rest.slice(colon + 1);
-        rest = rest.slice(0, colon);
-        if (!TAG.test(tag))
-            throw invalid(`"${tag}" is not a tag (letters, digits, _ . -, at most 128, not starting with . or -)`);
-    }
-    // Docker's rule: the first component is a registry when it has a dot or a
-    // colon, is `localhost`, or has an uppercase letter; otherwise Docker Hub.
-    let registry;
-    let path;
-    const slash = rest.indexOf('/');
-    const first = slash >= 0 ? rest.slice(0, slash) : '';
-    if (slash >= 0 && (/[.:]/.test(first) || first === 'localhost' || first !== first.toLowerCase())) {
-        if (!DOMAIN.test(first))
-            throw invalid(`"${first}" is not a registry host with an optional port`);
-        registry = DOCKER_HUB_NAMES.has(first.toLowerCase()) ? DOCKER_HUB_REGISTRY : first;
-        path = rest.slice(slash + 1);
-    }
-    else {
-        registry = DOCKER_HUB_REGISTRY;
-        path = rest;
-    }
-    if (path === '')
-        throw invalid('it has no repository name');
-    if (path !== path.toLowerCase())
-        throw invalid('repository names must be lowercase');
-    for (const component of path.split('/')) {
-        if (!PATH_COMPONENT.test(component))
-            throw invalid(`"${component}" is not a repository name part (lowercase letters, digits, separated by . _ __ or -)`);
-    }
-    const repository = registry === DOCKER_HUB_REGISTRY && !path.includes('/') ? `library/${path}` : path;
-    if (repository.length > MAX_NAME_LENGTH)
-        throw invalid(`the repository name is longer than ${MAX_NAME_LENGTH} characters`);
-    if (tag === null && digest === null)
-        tag = DEFAULT_TAG;
-    return { registry, repository, tag, digest, display: familiar(registry, repository, tag, digest) };
-}
-/** Like parseReference, but null instead of an error (for references that may hold unresolved `$VAR`s). */
-function tryParseReference(ref) {
-    try {
-        return parseReference(ref);
-    }
-    catch {
-        return null;
-    }
-}
-/** The same repository with another tag, in familiar form (any digest is dropped): `withTag('python:3.12', '3.12-slim')` → `python:3.12-slim`. */
-function withTag(ref, tag) {
-    const parsed = typeof ref === 'string' ? parseReference(ref) : ref;
-    if (!TAG.test(tag))
-        throw new errors_UserError(`"${tag}" is not a valid image tag (for ${parsed.display}).`);
-    return familiar(parsed.registry, parsed.repository, tag, null);
-}
-/** Whether a registry host (with or without port) is on the loopback interface: localhost, 127.0.0.0/8, ::1. Docker speaks plain HTTP to those. */
-function isLoopback(host) {
-    const hostname = stripPort(host.trim()).toLowerCase();
-    if (hostname === 'localhost' || hostname === '::1' || hostname === '0:0:0:0:0:0:0:1')
-        return true;
-    return /^127(?:\.(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/.test(hostname);
-}
-function stripPort(host) {
-    const bracketed = /^\[([^\]]+)\](?::\d+)?$/.exec(host);
-    if (bracketed)
-        return bracketed[1];
-    // A bare IPv6 address has several colons and no port.
-    if ((host.match(/:/g) ?? []).length > 1)
-        return host;
-    return host.replace(/:\d+$/, '');
-}
-function familiar(registry, repository, tag, digest) {
-    let name;
-    if (registry === DOCKER_HUB_REGISTRY)
-        name = repository.startsWith('library/') ? repository.slice('library/'.length) : repository;
-    else
-        name = `${registry}/${repository}`;
-    return `${name}${tag !== null ? `:${tag}` : ''}${digest !== null ? `@${digest}` : ''}`;
-}
-const ARCH_ALIASES = { x86_64: 'amd64', 'x86-64': 'amd64', aarch64: 'arm64', armhf: 'arm', armel: 'arm', i686: '386', i386: '386' };
-const DEFAULT_VARIANT = { arm64: 'v8', arm: 'v7' };
-/** Parses `os/arch[/variant]` (`linux/amd64`, `linux/arm64/v8`) into its normalised parts; throws a UserError when malformed. */
-function parsePlatform(platform) {
-    const parts = platform.trim().toLowerCase().split('/');
-    if (parts.length < 2 || parts.length > 3 || parts.some((part) => !/^[a-z0-9._-]+$/.test(part))) {
-        throw new errors_UserError(`Platform "${platform}" is not of the form os/architecture[/variant], such as linux/amd64 or linux/arm64/v8.`);
-    }
-    return normalisePlatform(parts[0], parts[1], parts[2] ?? null);
-}
-/** The platform with Docker's aliases and default variants applied. */
-function normalisePlatform(os, architecture, variant) {
-    const arch = ARCH_ALIASES[architecture.toLowerCase()] ?? architecture.toLowerCase();
-    const wanted = variant !== null && variant !== '' ? variant.toLowerCase() : (DEFAULT_VARIANT[arch] ?? null);
-    return { os: os.toLowerCase(), architecture: arch, variant: wanted };
-}
-/** Whether an image index entry's platform serves the wanted one (same OS and architecture; same variant where either names one). */
-function platformMatches(wanted, entry) {
-    if (typeof entry.os !== 'string' || typeof entry.architecture !== 'string')
-        return false;
-    const have = normalisePlatform(entry.os, entry.architecture, typeof entry.variant === 'string' ? entry.variant : null);
-    return have.os === wanted.os && have.architecture === wanted.architecture && (have.variant ?? '') === (wanted.variant ?? '');
-}
-
-;// CONCATENATED MODULE: ./src/advise/bases.ts
-/**
- * Smaller base images for a Dockerfile's final stage: the `-slim`, `-alpine` and
- * `-jre` variants of the same version of a language image, `-slim` for Debian,
- * Alpine for a Debian or Ubuntu stage that installs only a few packages, and a
- * multi-stage build onto `scratch`, distroless or a runtime image when the final
- * stage still carries a compiler toolchain. Pure: whether a suggested tag exists
- * and what it saves is asked of a registry elsewhere (suggest.ts).
- *
- * Images are recognised by the last part of their repository (`python`,
- * `library/python`, `127.0.0.1:5000/library/python`, `mirror.example/python`),
- * and a suggestion keeps the registry and repository of the current base and
- * changes only the tag; images proposed for a runtime stage keep the registry
- * and namespace too (`127.0.0.1:5000/library/eclipse-temurin:21-jre`), except
- * distroless, which lives on gcr.io.
- */
-
-
-
-/** Most packages an `apt-get install` may name for Alpine to be worth suggesting instead of Debian or Ubuntu. */
-const FEW_PACKAGES = 3;
-/** The Alpine tag suggested for a Debian or Ubuntu stage: the current 3.x release. */
-const ALPINE_TAG = '3';
-const MUSL = 'Alpine uses musl libc instead of glibc: binaries built for glibc do not run on it';
-const LANGUAGES = {
-    python: {
-        name: 'Python',
-        slim: 'before-distro',
-        alpine: true,
-        installers: ['pip', 'pip3', 'pipenv', 'poetry', 'uv'],
-        alpineCaveat: 'Python packages with C extensions (numpy, pandas, psycopg2, cryptography, …) often have no musl wheels and compile from source on Alpine, which needs build tools and can make the image bigger and the build much slower'
-    },
-    pypy: { name: 'PyPy', slim: 'before-distro', alpine: false, installers: ['pip', 'pip3', 'pypy3'] },
-    node: {
-        name: 'Node.js',
-        slim: 'after-distro',
-        alpine: true,
-        installers: ['npm', 'yarn', 'pnpm', 'npx'],
-        alpineCaveat: 'native modules (node-gyp, prebuilt binaries for glibc) must be compiled against musl on Alpine, which needs python3, make and g++ at build time'
-    },
-    ruby: {
-        name: 'Ruby',
-        slim: 'before-distro',
-        alpine: true,
-        installers: ['gem', 'bundle', 'bundler'],
-        alpineCaveat: 'gems with native extensions compile against musl on Alpine and need build-base at build time'
-    },
-    php: { name: 'PHP', slim: null, alpine: true, installers: ['pecl', 'docker-php-ext-install'], alpineCaveat: `${MUSL}; PHP extensions are built with apk packages` },
-    perl: { name: 'Perl', slim: 'before-distro', alpine: false, installers: ['cpanm', 'cpan'] },
-    elixir: { name: 'Elixir', slim: 'before-distro', alpine: true, installers: ['mix'] },
-    erlang: { name: 'Erlang', slim: 'before-distro', alpine: true, installers: ['rebar3'] },
-    haskell: { name: 'Haskell', slim: 'before-distro', alpine: false, installers: ['cabal', 'stack'] },
-    amazoncorretto: { name: 'Java', slim: null, alpine: true },
-    'eclipse-temurin': { name: 'Java', slim: null, alpine: true, jre: 'temurin' },
-    openjdk: { name: 'Java', slim: 'before-distro', alpine: false, jre: 'openjdk' },
-    golang: { name: 'Go', slim: null, alpine: true, toolchain: 'go' },
-    rust: { name: 'Rust', slim: 'before-distro', alpine: true, toolchain: 'rust', installers: ['cargo'] },
-    gcc: { name: 'C/C++', slim: null, alpine: false, toolchain: 'c' },
-    maven: { name: 'Java', slim: null, alpine: false, toolchain: 'maven' },
-    gradle: { name: 'Java', slim: null, alpine: false, toolchain: 'gradle' }
-};
-const DISTROS = new Set([
-    'trixie', 'bookworm', 'bullseye', 'buster', 'stretch', 'jessie',
-    'noble', 'jammy', 'focal', 'bionic', 'xenial', 'ubi8', 'ubi9', 'centos7', 'al2', 'al2023'
-]);
-/** Tag parts that pick a flavour of the same version: JDK or JRE, PHP's SAPIs. */
-const FLAVOURS = new Set(['jdk', 'jre', 'cli', 'fpm', 'apache', 'zts']);
-const ALPINE_TOKEN = /^alpine(?:\d+(?:\.\d+)*)?$/;
-function tagParts(tag) {
-    const parts = { version: [], flavour: [], slim: false, alpine: false, distro: [], windows: false };
-    let inVersion = true;
-    for (const token of tag.toLowerCase().split('-')) {
-        if (token === '')
-            continue;
-        if (token === 'latest') {
-            inVersion = false;
-        }
-        else if (token === 'slim') {
-            parts.slim = true;
-            inVersion = false;
-        }
-        else if (ALPINE_TOKEN.test(token)) {
-            parts.alpine = true;
-            inVersion = false;
-        }
-        else if (token.startsWith('windowsservercore') || token.startsWith('nanoserver')) {
-            parts.windows = true;
-            inVersion = false;
-        }
-        else if (FLAVOURS.has(token)) {
-            parts.flavour.push(token);
-            inVersion = false;
-        }
-        else if (DISTROS.has(token) || !inVersion) {
-            parts.distro.push(token);
-            inVersion = false;
-        }
-        else {
-            parts.version.push(token);
-        }
-    }
-    return parts;
-}
-function joinTag(...parts) {
-    return parts.flat().join('-');
-}
-/** The language family of a repository (`library/python` → python), by its last path part; `dotnet/sdk` is .NET's SDK. */
-function familyOf(ref) {
-    const parts = ref.repository.split('/');
-    const last = parts.at(-1);
-    if (last === 'sdk' && parts.at(-2) === 'dotnet') {
-        return { key: 'dotnet', family: { name: '.NET', slim: null, alpine: false, toolchain: 'dotnet' } };
-    }
-    const family = LANGUAGES[last];
-    return family === undefined ? null : { key: last, family };
-}
-/** The same registry and namespace with another repository name: `127.0.0.1:5000/library/maven` → `127.0.0.1:5000/library/eclipse-temurin:21-jre`. */
-function siblingImage(ref, name, tag) {
-    const slash = ref.repository.lastIndexOf('/');
-    const repository = slash === -1 ? name : `${ref.repository.slice(0, slash)}/${name}`;
-    return withTag(`${ref.registry}/${repository}`, tag);
-}
-function instructionsOf(stages) {
-    return stages.flatMap((stage) => stage.instructions);
-}
-/** RUN scripts of some stages (heredoc bodies included). */
-function scriptsOf(stages) {
-    return stages.flatMap((stage) => stage.instructions.filter((instruction) => instruction.keyword === 'RUN').flatMap((instruction) => [instruction.args, ...instruction.heredocs]));
-}
-const REDIRECT = /^\d*(?:>>?|<|>&|&>)(.*)$/;
-/** Packages named after `install` by apt-get / apt / aptitude in some RUN scripts, flags and redirections left out; null when one names them through a variable. */
-function aptPackages(scripts) {
-    const packages = [];
-    for (const command of scripts.flatMap((script) => parseCommands(script))) {
-        if (!['apt-get', 'apt', 'aptitude'].includes(programOf(command)))
-            continue;
-        const install = command.words.indexOf('install');
-        if (install === -1)
-            continue;
-        const words = command.words.slice(install + 1);
-        for (let at = 0; at < words.length; at++) {
-            const word = words[at];
-            const redirect = REDIRECT.exec(word);
-            if (redirect !== null) {
-                if (redirect[1] === '')
-                    at++;
-                continue;
-            }
-            if (word.startsWith('-'))
-                continue;
-            if (word.includes('$'))
-                return null;
-            packages.push(word);
-        }
-    }
-    return packages;
-}
-function installsWith(commands, programs) {
-    if (programs === undefined)
-        return false;
-    return commands.some((command) => programs.includes(programOf(command)));
-}
-/**
- * Smaller bases for `stage` (the final stage), following `FROM <earlier stage>`
- * to the image it starts from. Nothing for a base pinned by digest, for
- * `scratch`, for Windows images, or for images this table does not know.
- */
-function baseCandidates(stage, context) {
-    const chain = finalChain({ stages: [...context.stages], final: stage });
-    const root = chain[0] ?? stage;
-    if (root.from.stage !== null)
-        return [];
-    const image = root.from.image.trim();
-    if (image === '' || image.toLowerCase() === 'scratch' || image.includes('$'))
-        return [];
-    const ref = tryParseReference(image);
-    if (ref === null || ref.digest !== null || ref.tag === null)
-        return [];
-    const parts = tagParts(ref.tag);
-    if (parts.windows)
-        return [];
-    const scripts = scriptsOf(chain);
-    const commands = scripts.flatMap((script) => parseCommands(script));
-    const instructions = instructionsOf(chain);
-    const last = ref.repository.split('/').at(-1);
-    if (last === 'debian' || last === 'ubuntu')
-        return distroCandidates(ref, last, parts, scripts);
-    const found = familyOf(ref);
-    if (found === null)
-        return [];
-    const { family } = found;
-    const candidates = family.jre ? jreCandidates(ref, family.jre, parts) : variantCandidates(ref, family, parts, commands);
-    if (family.toolchain) {
-        const multi = toolchainCandidate(ref, family.toolchain, parts, commands, instructions);
-        if (multi !== null)
-            candidates.push(multi);
-    }
-    return candidates;
-}
-function slimCaveat(family, commands) {
-    return installsWith(commands, family.installers)
-        ? 'slim has no compilers or -dev libraries: packages that build native code on install need them added (and removed again) in the same RUN'
-        : null;
-}
-function variantCandidates(ref, family, parts, commands) {
-    if (parts.alpine)
-        return [];
-    const prefix = [...parts.version, ...parts.flavour];
-    const out = [];
-    if (!parts.slim && family.slim !== null) {
-        const tag = family.slim === 'before-distro' ? joinTag(prefix, ['slim'], parts.distro) : joinTag(prefix, parts.distro, ['slim']);
-        out.push({
-            rule: 'base-slim',
-            image: withTag(ref, tag),
-            why: `the slim variant is the same ${family.name} without the compilers, headers and tools of the full image`,
-            caveat: slimCaveat(family, commands),
-            sketch: null,
-            needsLookup: true
-        });
-    }
-    if (family.alpine) {
-        out.push({
-            rule: 'base-alpine',
-            image: withTag(ref, joinTag(prefix, ['alpine'])),
-            why: `the alpine variant is the same ${family.name} on Alpine Linux, the smallest variant`,
-            caveat: family.alpineCaveat ?? MUSL,
-            sketch: null,
-            needsLookup: true
-        });
-    }
-    return out;
-}
-const JRE_WHY = 'a JRE is enough to run the application; the JDK’s compiler and tools are only needed to build it';
-const JRE_CAVEAT = 'the JRE has no javac, jlink or jcmd: keep the JDK in a build stage if the image compiles or inspects Java at run time';
-function jreCandidates(ref, kind, parts) {
-    const isJre = parts.flavour.includes('jre');
-    const out = [];
-    const push = (rule, tag, why, caveat) => out.push({ rule, image: withTag(ref, tag), why, caveat, sketch: null, needsLookup: true });
-    if (kind === 'temurin') {
-        if (parts.alpine) {
-            if (!isJre)
-                push('base-jre', joinTag(parts.version, ['jre', 'alpine']), JRE_WHY, JRE_CAVEAT);
-            return out;
-        }
-        if (!isJre)
-            push('base-jre', joinTag(parts.version, ['jre'], parts.distro), JRE_WHY, JRE_CAVEAT);
-        push('base-alpine', joinTag(parts.version, ['jre', 'alpine']), `the JRE on Alpine Linux is the smallest runtime of the same Java version`, isJre ? MUSL : `${MUSL}; ${JRE_CAVEAT}`);
-        return out;
-    }
-    // openjdk: `17-jdk-slim-bullseye`, `11-jre-slim`.
-    if (parts.alpine)
-        return out;
-    if (!isJre && !parts.slim)
-        push('base-jre', joinTag(parts.version, ['jre'], parts.distro), JRE_WHY, JRE_CAVEAT);
-    if (!(isJre && parts.slim))
-        push('base-jre', joinTag(parts.version, ['jre', 'slim'], parts.distro), `${JRE_WHY}; slim also drops most of Debian`, JRE_CAVEAT);
-    if (!parts.slim && !isJre) {
-        push('base-slim', joinTag(parts.version, parts.flavour, ['slim'], parts.distro), 'the slim variant is the same JDK on a minimal Debian', null);
-    }
-    return out;
-}
-function distroCandidates(ref, name, parts, scripts) {
-    const out = [];
-    if (name === 'debian' && !parts.slim) {
-        const tag = ref.tag === 'latest' ? 'stable-slim' : `${ref.tag}-slim`;
-        out.push({
-            rule: 'base-slim',
-            image: withTag(ref, tag),
-            why: 'debian’s slim variant is the same release without documentation, man pages and locales',
-            caveat: null,
-            sketch: null,
-            needsLookup: true
-        });
-    }
-    const packages = aptPackages(scripts);
-    if (packages !== null && packages.length <= FEW_PACKAGES) {
-        const listed = packages.length === 0 ? 'installs no packages' : `installs only ${packages.join(', ')}`;
-        out.push({
-            rule: 'base-alpine',
-            image: siblingImage(ref, 'alpine', ALPINE_TAG),
-            why: `the image ${listed}; Alpine Linux provides a base of a few MB (install them with apk add --no-cache)`,
-            caveat: `${MUSL}, and package names differ from ${name === 'debian' ? 'Debian' : 'Ubuntu'}'s`,
-            sketch: null,
-            needsLookup: true
-        });
-    }
-    return out;
-}
-const CGO_OFF = /\bCGO_ENABLED(?:\s*=\s*|\s+)["']?0\b/;
-const CGO_ON = /\bCGO_ENABLED(?:\s*=\s*|\s+)["']?1\b/;
-function instructionText(instruction) {
-    return [instruction.args, ...instruction.heredocs].join('\n');
-}
-/** Whether what the stage builds is a static binary that runs on `scratch`. */
-function isStatic(toolchain, parts, commands, instructions) {
-    const text = instructions
-        .filter((instruction) => ['RUN', 'ENV', 'ARG'].includes(instruction.keyword))
-        .map(instructionText)
-        .join('\n');
-    if (toolchain === 'go') {
-        if (CGO_OFF.test(text))
-            return true;
-        if (/-extldflags[= ]+["']?[^"'\n]*-static/.test(text))
-            return true;
-        // Without a C compiler (golang:*-alpine has none) cgo is off by default.
-        const addsCompiler = commands.some((command) => programOf(command) === 'apk' && command.words.some((word) => ['gcc', 'build-base', 'clang'].includes(word)));
-        return parts.alpine && !addsCompiler && !CGO_ON.test(text);
-    }
-    if (toolchain === 'rust')
-        return parts.alpine || /-unknown-linux-musl\b/.test(text);
-    if (toolchain === 'c')
-        return commands.some((command) => command.words.includes('-static') || command.words.includes('-static-pie'));
-    return false;
-}
-/** `-o path` of the first `go build`, else null. */
-function goOutput(commands) {
-    for (const command of commands) {
-        if (programOf(command) !== 'go' || command.words[1] !== 'build')
-            continue;
-        const words = command.words;
-        for (let at = 2; at < words.length; at++) {
-            const word = words[at];
-            if (word === '-o' && words[at + 1] !== undefined)
-                return words[at + 1];
-            if (word.startsWith('-o='))
-                return word.slice(3);
-        }
-    }
-    return null;
-}
-/** The Java version in a maven or gradle tag: `3.9-eclipse-temurin-21` → 21, `8.7-jdk17-alpine` → 17. */
-function javaVersion(tag) {
-    const match = /(?:temurin|openjdk|corretto|jdk|sapmachine|graalvm|zulu|semeru|liberica)-?(\d+)/.exec(tag);
-    return match === null ? null : match[1];
-}
-/** The .NET version of an SDK tag: `8.0`, `8.0-alpine` → 8.0. */
-function dotnetVersion(parts) {
-    const version = parts.version[0];
-    if (version === undefined)
-        return null;
-    const match = /^(\d+\.\d+)/.exec(version);
-    return match === null ? null : match[1];
-}
-const DISTROLESS_STATIC = 'gcr.io/distroless/static-debian12';
-const DISTROLESS_BASE = 'gcr.io/distroless/base-debian12';
-const DISTROLESS_CC = 'gcr.io/distroless/cc-debian12';
-function toolchainCandidate(ref, toolchain, parts, commands, instructions) {
-    const base = ref.display;
-    const staticBinary = isStatic(toolchain, parts, commands, instructions);
-    const scratchCaveat = `scratch has no shell, CA certificates, time zones or users: copy in what the program needs (or use ${DISTROLESS_STATIC}, which has them)`;
-    const distrolessCaveat = 'distroless images have no shell or package manager: use the exec form of CMD/ENTRYPOINT, and the :debug tag to look inside';
-    const runtime = (image) => image === 'scratch'
-        ? { rule: 'base-scratch', needsLookup: false, caveat: scratchCaveat }
-        : { rule: 'base-distroless', needsLookup: true, caveat: distrolessCaveat };
-    switch (toolchain) {
-        case 'go': {
-            const output = goOutput(commands) ?? '/out/app';
-            const image = staticBinary ? 'scratch' : DISTROLESS_BASE;
-            const cgo = staticBinary ? 'CGO_ENABLED=0 ' : '';
-            return {
-                ...runtime(image),
-                image,
-                why: staticBinary
-                    ? `the final image carries the Go toolchain of ${base}, which only compiling needs; the binary is static (CGO_ENABLED=0), so it runs on scratch`
-                    : `the final image carries the Go toolchain of ${base}, which only compiling needs; build in one stage and run the binary on distroless (with CGO_ENABLED=0 it is static and runs on scratch)`,
-                sketch: [
-                    `FROM ${base} AS build`,
-                    'WORKDIR /src',
-                    'COPY . .',
-                    `RUN ${cgo}go build -o ${output} .`,
-                    '',
-                    `FROM ${image}`,
-                    `COPY --from=build ${output} ${output}`,
-                    `ENTRYPOINT ["${output}"]`
-                ].join('\n')
-            };
-        }
-        case 'rust': {
-            const image = staticBinary ? 'scratch' : DISTROLESS_CC;
-            return {
-                ...runtime(image),
-                image,
-                why: staticBinary
-                    ? `the final image carries the Rust toolchain of ${base}, which only compiling needs; a musl binary is static, so it runs on scratch`
-                    : `the final image carries the Rust toolchain of ${base}, which only compiling needs; build in one stage and run the binary on distroless/cc (libc and libgcc only)`,
-                sketch: [
-                    `FROM ${base} AS build`,
-                    'WORKDIR /src',
-                    'COPY . .',
-                    'RUN cargo build --release',
-                    '',
-                    `FROM ${image}`,
-                    '# the binary is named after the package in Cargo.toml',
-                    'COPY --from=build /src/target/release/app /app',
-                    'ENTRYPOINT ["/app"]'
-                ].join('\n')
-            };
-        }
-        case 'c': {
-            const image = staticBinary ? 'scratch' : DISTROLESS_CC;
-            return {
-                ...runtime(image),
-                image,
-                why: staticBinary
-                    ? `the final image carries the compilers of ${base}, which only building needs; a binary linked with -static runs on scratch`
-                    : `the final image carries the compilers of ${base}, which only building needs; run the program on distroless/cc (libc and libstdc++ only), or link it with -static for scratch`,
-                sketch: [
-                    `FROM ${base} AS build`,
-                    'WORKDIR /src',
-                    'COPY . .',
-                    `RUN make${staticBinary ? ' LDFLAGS=-static' : ''}`,
-                    '',
-                    `FROM ${image}`,
-                    'COPY --from=build /src/app /app',
-                    'ENTRYPOINT ["/app"]'
-                ].join('\n')
-            };
-        }
-        case 'maven':
-        case 'gradle': {
-            const version = javaVersion(ref.tag ?? '');
-            const image = siblingImage(ref, 'eclipse-temurin', `${version ?? '21'}-jre`);
-            const build = toolchain === 'maven' ? 'RUN mvn -B package -DskipTests' : 'RUN gradle build -x test';
-            const jar = toolchain === 'maven' ? '/src/target/*.jar' : '/src/build/libs/*.jar';
-            return {
-                rule: 'multi-stage',
-                image,
-                why: `the final image carries ${toolchain === 'maven' ? 'Maven' : 'Gradle'}, a JDK and the dependency cache of ${base}, which only building needs; run the jar on a JRE`,
-                caveat: version === null ? `pick the JRE of the Java version you build with; ${JRE_CAVEAT}` : JRE_CAVEAT,
-                sketch: [
-                    `FROM ${base} AS build`,
-                    'WORKDIR /src',
-                    'COPY . .',
-                    build,
-                    '',
-                    `FROM ${image}`,
-                    `COPY --from=build ${jar} /app/app.jar`,
-                    'ENTRYPOINT ["java", "-jar", "/app/app.jar"]'
-                ].join('\n'),
-                needsLookup: true
-            };
-        }
-        case 'dotnet': {
-            const version = dotnetVersion(parts);
-            if (version === null)
-                return null;
-            const image = siblingImage(ref, 'aspnet', version);
-            return {
-                rule: 'multi-stage',
-                image,
-                why: `the final image carries the .NET SDK of ${base}, which only building needs; run the published app on the ASP.NET Core runtime (or dotnet/runtime for console apps)`,
-                caveat: null,
-                sketch: [
-                    `FROM ${base} AS build`,
-                    'WORKDIR /src',
-                    'COPY . .',
-                    'RUN dotnet publish -c Release -o /out',
-                    '',
-                    `FROM ${image}`,
-                    'WORKDIR /app',
-                    'COPY --from=build /out .',
-                    'ENTRYPOINT ["dotnet", "App.dll"]'
-                ].join('\n'),
-                needsLookup: true
-            };
-        }
-    }
-}
-
-;// CONCATENATED MODULE: ./src/advise/suggest.ts
-
-
-
-
-/** Registry lookups in flight at once. */
-const LOOKUP_CONCURRENCY = 4;
-/** A measured saving above this share of the current base's compressed bytes makes the finding a warning. */
-const WARNING_SHARE = 0.5;
-const MINUS = '\u2212';
-/** Runs `task` over `items` with at most `limit` at once, results in the items' order. */
-async function mapConcurrent(items, limit, task) {
-    const results = new Array(items.length);
-    let next = 0;
-    const worker = async () => {
-        while (next < items.length) {
-            const at = next++;
-            results[at] = await task(items[at]);
-        }
-    };
-    await Promise.all(Array.from({ length: Math.min(Math.max(1, limit), items.length) }, worker));
-    return results;
-}
-/** A `FROM --platform` value that names a platform (not `$BUILDPLATFORM`), else null. */
-function stagePlatform(stage) {
-    const platform = stage.from.platform?.trim() ?? '';
-    return /^[a-z0-9._-]+\/[a-z0-9._-]+(?:\/[a-z0-9._-]+)?$/i.test(platform) ? platform : null;
-}
-/** The FROM line with another image, keeping `--platform` and `AS name`. */
-function fromLine(stage, image) {
-    const platform = stage.from.platform ? `--platform=${stage.from.platform} ` : '';
-    return `FROM ${platform}${image}${stage.name === null ? '' : ` AS ${stage.name}`}`;
-}
-function sentence(text) {
-    const trimmed = text.trim();
-    return /[.!?]$/.test(trimmed) ? trimmed : `${trimmed}.`;
-}
-function capitalised(text) {
-    return text.charAt(0).toUpperCase() + text.slice(1);
-}
-/** The fix: a sentence (with the caveat), and for multi-stage suggestions the sketch on the lines after it. */
-function fixOf(root, candidate) {
-    const caveat = candidate.caveat === null ? '' : ` Caveat: ${sentence(candidate.caveat)}`;
-    if (candidate.sketch === null) {
-        return `Change line ${root.from.line} to \`${fromLine(root, candidate.image)}\`.${caveat}`;
-    }
-    return `Build in one stage and copy only the result into a final stage on ${candidate.image}, as sketched below.${caveat}\n${candidate.sketch}`;
-}
-function findingOf(root, current, currentSize, candidate, lookup) {
-    if (lookup.exists === false)
-        return null;
-    const target = candidate.sketch === null ? candidate.image : `a multi-stage build on ${candidate.image}`;
-    const head = `${current} \u2192 ${target}`;
-    const why = sentence(capitalised(candidate.why));
-    const base = {
-        rule: candidate.rule,
-        line: root.from.line,
-        fix: fixOf(root, candidate)
-    };
-    const unmeasured = (what) => ({
-        ...base,
-        severity: 'notice',
-        message: `${head}: ${what}. ${why}`,
-        savingsBytes: null,
-        savingsMetric: null,
-        measured: false
-    });
-    if (lookup.exists === undefined) {
-        // scratch: nothing to look up; at most the whole current base goes.
-        if (currentSize === null)
-            return unmeasured(`no saving measured (${current} could not be measured in the registry)`);
-        return unmeasured(`up to ${MINUS}${formatBytes(currentSize)} compressed, all of ${current} as measured in the registry, less the copied build output`);
-    }
-    if (lookup.exists === null)
-        return unmeasured('the registry could not be reached, so the saving is not measured');
-    if (currentSize === null || lookup.size === null)
-        return unmeasured('the saving could not be measured in the registry');
-    const savings = currentSize - lookup.size;
-    if (savings <= 0)
-        return null;
-    const output = candidate.sketch === null ? '' : ', plus the copied build output';
-    return {
-        ...base,
-        severity: currentSize > 0 && savings / currentSize > WARNING_SHARE ? 'warning' : 'notice',
-        message: `${head}: ${MINUS}${formatBytes(savings)} compressed, measured in the registry (${formatBytes(currentSize)} \u2192 ${formatBytes(lookup.size)}${output}). ${why}`,
-        savingsBytes: savings,
-        savingsMetric: 'compressed',
-        measured: true
-    };
-}
-/** Measured savings first, largest first; then the rest in the order the candidates came. */
-function bySavings(findings) {
-    const rank = (finding) => (finding.measured && finding.savingsBytes !== null ? finding.savingsBytes : -1);
-    return findings
-        .map((finding, index) => ({ finding, index }))
-        .sort((a, b) => rank(b.finding) - rank(a.finding) || a.index - b.index)
-        .map(({ finding }) => finding);
-}
-/**
- * Smaller bases for the final stage's image, each with its compressed saving as
- * the registry's manifests state it, largest first. The finding's line is the
- * FROM that names the image (following `FROM <earlier stage>`).
- */
-async function suggestBases(options) {
-    const { dockerfile, registry } = options;
-    if (dockerfile.final === null)
-        return [];
-    const root = finalChain(dockerfile)[0];
-    if (root === undefined || root.from.stage !== null)
-        return [];
-    // The config's list, and a `# footprint-ignore:` comment above the FROM that names the image.
-    const ignored = new Set([...options.ignore, ...root.from.ignored]);
-    if (ignored.has('all'))
-        return [];
-    const seen = new Set();
-    const candidates = baseCandidates(dockerfile.final, dockerfile).filter((candidate) => {
-        if (ignored.has(candidate.rule) || seen.has(candidate.image))
-            return false;
-        seen.add(candidate.image);
-        return true;
-    });
-    if (candidates.length === 0)
-        return [];
-    const platform = stagePlatform(root) ?? options.platform;
-    const image = root.from.image.trim();
-    const current = tryParseReference(image)?.display ?? image;
-    // The current base's size and every candidate's lookup share one pool.
-    const tasks = [
-        () => registry.compressedSize(image, platform),
-        ...candidates.map((candidate) => async () => {
-            if (!candidate.needsLookup)
-                return { exists: undefined, size: null };
-            const exists = await registry.exists(candidate.image, platform);
-            return { exists, size: exists === true ? await registry.compressedSize(candidate.image, platform) : null };
-        })
-    ];
-    const [currentSize, ...lookups] = await mapConcurrent(tasks, LOOKUP_CONCURRENCY, (task) => task());
-    const findings = [];
-    candidates.forEach((candidate, at) => {
-        const finding = findingOf(root, current, currentSize, candidate, lookups[at]);
-        if (finding !== null)
-            findings.push(finding);
-    });
-    return bySavings(findings);
-}
-
-;// CONCATENATED MODULE: ./src/advise/advise.ts
-/**
- * The advise stage: for one measured image, the size rules on its Dockerfile's lines
- * (with the bytes its anatomy measured) and smaller base images (with the savings a
- * registry reports), largest measured saving first.
- */
-
-
-
-
-
-
-/** The platform registries are asked about: the build's, else this machine's Linux equivalent. */
-function lookupPlatform(target) {
-    return target.platform ?? `linux/${process.arch === 'arm64' ? 'arm64' : 'amd64'}`;
-}
-/** Measured savings first, largest first; then the rest in the order they were found. */
-function byMeasuredSavings(findings) {
-    const rank = (finding) => (finding.measured && finding.savingsBytes !== null ? finding.savingsBytes : -1);
-    return findings
-        .map((finding, index) => ({ finding, index }))
-        .sort((a, b) => rank(b.finding) - rank(a.finding) || a.index - b.index)
-        .map(({ finding }) => finding);
-}
-async function adviseImage(options) {
-    const { root, target } = options;
-    if (!target.dockerfile || target.context === null)
-        return { findings: [], problems: [] };
-    const path = (0,external_node_path_namespaceObject.resolve)(root, target.dockerfile);
-    let text;
-    try {
-        text = await (0,promises_namespaceObject.readFile)(path, 'utf8');
-    }
-    catch (error) {
-        return { findings: [], problems: [`${target.dockerfile}: could not be read for advice: ${messageOf(error)}`] };
-    }
-    const dockerfile = parseDockerfile(text, { buildArgs: target.buildArgs, target: target.target });
-    const problems = dockerfile.problems.map((problem) => `${target.dockerfile}:${problem.line}: ${problem.message}`);
-    const rules = checkRules({
-        dockerfile,
-        anatomy: options.anatomy,
-        hasDockerignore: await hasDockerignore((0,external_node_path_namespaceObject.resolve)(root, target.context), path),
-        ignore: target.ignore
-    });
-    const bases = await suggestBases({
-        dockerfile,
-        registry: options.registry,
-        platform: lookupPlatform(target),
-        ignore: target.ignore
-    });
-    return { findings: byMeasuredSavings([...rules, ...bases]), problems };
-}
-/** `.dockerignore` in the context, or BuildKit's `<Dockerfile>.dockerignore` beside the Dockerfile. */
-async function hasDockerignore(context, dockerfile) {
-    for (const candidate of [(0,external_node_path_namespaceObject.join)(context, '.dockerignore'), (0,external_node_path_namespaceObject.join)((0,external_node_path_namespaceObject.dirname)(dockerfile), `${(0,external_node_path_namespaceObject.basename)(dockerfile)}.dockerignore`)]) {
-        try {
-            await (0,promises_namespaceObject.access)(candidate);
-            return true;
-        }
-        catch {
-            // not there
-        }
-    }
-    return false;
-}
-
-;// CONCATENATED MODULE: ./src/analyse/paths.ts
-/**
- * Paths inside an image. A layer's tar names are bytes, not text: they are held
- * as "binary" (latin1) strings, one char per byte, so a name that is not valid
- * UTF-8 keeps its identity. These helpers normalise such paths, show them to a
- * person, and read the OCI whiteout convention.
- */
-/** Prefix of a whiteout file: `.wh.NAME` deletes `NAME` from the layers below. */
-const WHITEOUT_PREFIX = '.wh.';
-/** A directory's opaque marker: hides everything the layers below put in that directory. */
-const OPAQUE_WHITEOUT = '.wh..wh..opq';
-/**
- * The path as the image's filesystem knows it: no leading `./` or `/`, no
- * trailing `/`, no empty segments. The root is ''. Nothing else is resolved
- * (`..` and `.` inside a path stay as they are).
- */
-function normalisePath(raw) {
-    let path = raw;
-    for (;;) {
-        const before = path;
-        path = path.replace(/^\/+/, '');
-        if (path.startsWith('./'))
-            path = path.slice(2);
-        if (path === before)
-            break;
-    }
-    if (path === '.')
-        return '';
-    path = path.replace(/\/{2,}/g, '/').replace(/\/+$/, '');
-    return path;
-}
-/** The base name: what follows the last `/`. */
-function baseName(path) {
-    return path.slice(path.lastIndexOf('/') + 1);
-}
-/** The parent folder of a normalised path; '' for a top-level entry. */
-function parentPath(path) {
-    const slash = path.lastIndexOf('/');
-    return slash === -1 ? '' : path.slice(0, slash);
-}
-/** Whether the (normalised) path is a whiteout entry (`.wh.NAME` or `.wh..wh..opq`). */
-function isWhiteout(path) {
-    return baseName(path).startsWith(WHITEOUT_PREFIX);
-}
-/**
- * What a whiteout hides: `dir/.wh.NAME` hides `dir/NAME`, `dir/.wh..wh..opq`
- * hides the lower contents of `dir` ('' is the root). Null for a path that is
- * no whiteout, and for the other names the OCI spec reserves (`.wh..wh.*`,
- * e.g. aufs's `.wh..wh.plnk`), which hide nothing.
- */
-function whiteoutTarget(path) {
-    const name = baseName(path);
-    if (!name.startsWith(WHITEOUT_PREFIX))
-        return null;
-    const dir = parentPath(path);
-    if (name === OPAQUE_WHITEOUT)
-        return { kind: 'opaque', dir };
-    if (name.startsWith(WHITEOUT_PREFIX + WHITEOUT_PREFIX))
-        return null;
-    const hidden = name.slice(WHITEOUT_PREFIX.length);
-    if (hidden === '')
-        return null;
-    return { kind: 'file', path: dir === '' ? hidden : `${dir}/${hidden}` };
-}
-/** Code points shown escaped even though they are valid text: C1 controls, line separators, bidi controls. */
-function isInvisible(codePoint) {
-    return ((codePoint >= 0x80 && codePoint <= 0x9f) ||
-        codePoint === 0x2028 ||
-        codePoint === 0x2029 ||
-        (codePoint >= 0x202a && codePoint <= 0x202e) ||
-        (codePoint >= 0x2066 && codePoint <= 0x2069) ||
-        codePoint === 0x200e ||
-        codePoint === 0x200f ||
-        codePoint === 0xfeff);
-}
-const SHORT_ESCAPES = { 0x09: '\\t', 0x0a: '\\n', 0x0d: '\\r', 0x5c: '\\\\' };
-function hexByte(byte) {
-    return `\\x${byte.toString(16).padStart(2, '0')}`;
-}
-/**
- * Length of the valid UTF-8 sequence starting at `at`, or 0 when the byte there
- * does not start one (overlong forms, surrogates and code points past U+10FFFF
- * are invalid, as in the WHATWG decoder).
- */
-function utf8SequenceLength(bytes, at) {
-    const first = bytes[at];
-    if (first < 0x80)
-        return 1;
-    let length;
-    let lower = 0x80;
-    let upper = 0xbf;
-    if (first >= 0xc2 && first <= 0xdf)
-        length = 2;
-    else if (first >= 0xe0 && first <= 0xef) {
-        length = 3;
-        if (first === 0xe0)
-            lower = 0xa0;
-        if (first === 0xed)
-            upper = 0x9f;
-    }
-    else if (first >= 0xf0 && first <= 0xf4) {
-        length = 4;
-        if (first === 0xf0)
-            lower = 0x90;
-        if (first === 0xf4)
-            upper = 0x8f;
-    }
-    else
-        return 0;
-    if (at + length > bytes.length)
-        return 0;
-    for (let index = 1; index < length; index++) {
-        const byte = bytes[at + index];
-        if (byte < (index === 1 ? lower : 0x80) || byte > (index === 1 ? upper : 0xbf))
-            return 0;
-    }
-    return length;
-}
-/**
- * The path for a person to read: `/` followed by the name decoded as UTF-8.
- * Bytes that are not valid UTF-8 show as `\xNN`; control characters as `\n`,
- * `\t`, `\r` or `\xNN`; a backslash as `\\`; invisible or direction-changing
- * characters as `\u{NNNN}`. Distinct paths therefore always look distinct.
- */
-function displayPath(path) {
-    const bytes = Buffer.from(path, 'latin1');
-    let out = '/';
-    let at = 0;
-    while (at < bytes.length) {
-        const length = utf8SequenceLength(bytes, at);
-        if (length === 0) {
-            out += hexByte(bytes[at]);
-            at += 1;
-            continue;
-        }
-        if (length === 1) {
-            const byte = bytes[at];
-            out += SHORT_ESCAPES[byte] ?? (byte < 0x20 || byte === 0x7f ? hexByte(byte) : String.fromCharCode(byte));
-            at += 1;
-            continue;
-        }
-        const text = bytes.toString('utf8', at, at + length);
-        const codePoint = text.codePointAt(0);
-        out += isInvisible(codePoint) ? `\\u{${codePoint.toString(16).padStart(4, '0')}}` : text;
-        at += length;
-    }
-    return out;
-}
-/** A path given as text (UTF-8), in the binary form layer entries use: for tests and lookups by name. */
-function binaryPath(text) {
-    return Buffer.from(text, 'utf8').toString('latin1');
-}
-
-;// CONCATENATED MODULE: ./src/analyse/caches.ts
-
-/**
- * The cache folders. `~` stands for a home folder: `root` or `home/<any user>`;
- * `*` for any one folder name.
- */
-const CACHE_FOLDERS = [
-    { kind: 'apk', pattern: 'var/cache/apk' },
-    { kind: 'apt', pattern: 'var/lib/apt/lists' },
-    { kind: 'apt', pattern: 'var/cache/apt' },
-    { kind: 'yum', pattern: 'var/cache/yum' },
-    { kind: 'dnf', pattern: 'var/cache/dnf' },
-    { kind: 'pip', pattern: '~/.cache/pip' },
-    { kind: 'npm', pattern: '~/.npm' },
-    { kind: 'yarn', pattern: 'usr/local/share/.cache/yarn' },
-    { kind: 'yarn', pattern: '~/.cache/yarn' },
-    { kind: 'yarn', pattern: '~/.yarn/berry/cache' },
-    { kind: 'pnpm', pattern: '~/.local/share/pnpm/store' },
-    { kind: 'pnpm', pattern: '~/.pnpm-store' },
-    { kind: 'pnpm', pattern: '~/.cache/pnpm' },
-    { kind: 'go', pattern: '~/.cache/go-build' },
-    { kind: 'go', pattern: 'go/pkg/mod' },
-    { kind: 'go', pattern: '~/go/pkg/mod' },
-    { kind: 'cargo', pattern: 'usr/local/cargo/registry' },
-    { kind: 'cargo', pattern: 'usr/local/cargo/git' },
-    { kind: 'cargo', pattern: '~/.cargo/registry' },
-    { kind: 'cargo', pattern: '~/.cargo/git' },
-    { kind: 'maven', pattern: '~/.m2/repository' },
-    { kind: 'gradle', pattern: '~/.gradle/caches' },
-    { kind: 'tmp', pattern: 'tmp' },
-    { kind: 'tmp', pattern: 'var/tmp' }
-];
-/** Below this many bytes in total a cache folder is not reported (an empty apt lock, a stray pid file in /tmp). */
-const CACHE_MIN_BYTES = 1024;
-/** The patterns as folder-name lists, `~` spelled out as `root` and `home/*`. */
-const PATTERNS = CACHE_FOLDERS.flatMap(({ kind, pattern }) => {
-    const segments = pattern.split('/');
-    if (segments[0] !== '~')
-        return [{ kind, segments }];
-    const rest = segments.slice(1);
-    return [
-        { kind, segments: ['root', ...rest] },
-        { kind, segments: ['home', '*', ...rest] }
-    ];
-});
-const FIRST_SEGMENTS = new Set(PATTERNS.map((pattern) => pattern.segments[0]));
-/**
- * The cache a path lies in (or is): its kind and the cache folder for display
- * (`/home/app/.cache/pip`); null for a path outside every known cache.
- */
-function cacheOf(path) {
-    const trimmed = path.replace(/^\/+/, '');
-    const slash = trimmed.indexOf('/');
-    if (!FIRST_SEGMENTS.has(slash === -1 ? trimmed : trimmed.slice(0, slash)))
-        return null;
-    const segments = trimmed.split('/');
-    for (const pattern of PATTERNS) {
-        if (segments.length < pattern.segments.length)
-            continue;
-        if (pattern.segments.every((segment, at) => segment === '*' || segment === segments[at])) {
-            return { kind: pattern.kind, root: displayPath(segments.slice(0, pattern.segments.length).join('/')) };
-        }
-    }
-    return null;
-}
-
-;// CONCATENATED MODULE: ./src/analyse/anatomy.ts
-
-
-const DEFAULT_TOP_PATHS = 20;
-const UNKNOWN_ORIGIN = { fromBase: null, instruction: null, line: null };
-function joinPath(parent, name) {
-    return parent === '' ? name : `${parent}/${name}`;
-}
-function newFolder(name, parent) {
-    return { name, parent, children: new Map(), inode: null };
-}
-/** The overlaid filesystem and the copies it wasted on the way. */
-class Overlay {
-    root = newFolder('', null);
-    groups = new Map();
-    /** The node at a normalised path, or null. */
-    lookup(path) {
-        if (path === '')
-            return this.root;
-        let node = this.root;
-        for (const name of path.split('/')) {
-            const child = node.children?.get(name);
-            if (child === undefined)
-                return null;
-            node = child;
-        }
-        return node;
-    }
-    /** Applies a layer's whiteouts to what the layers below it built. */
-    applyWhiteouts(entries, layer) {
-        for (const entry of entries) {
-            const target = whiteoutTarget(entry.path);
-            if (target === null)
-                continue;
-            if (target.kind === 'file') {
-                const node = this.lookup(target.path);
-                if (node !== null && node !== this.root)
-                    this.detach(node, target.path, { layer, root: target.path });
-            }
-            else {
-                const folder = this.lookup(target.dir);
-                if (folder?.children == null)
-                    continue;
-                const removal = { layer, root: target.dir };
-                for (const child of folder.children.values())
-                    this.release(child, joinPath(target.dir, child.name), removal);
-                folder.children.clear();
-            }
-        }
-    }
-    /** Adds a layer's own entries (whiteouts excluded), replacing lower ones at the same paths. */
-    addEntries(entries, layer) {
-        for (const entry of entries) {
-            if (entry.path === '' || isWhiteout(entry.path))
-                continue;
-            const names = entry.path.split('/');
-            const name = names.pop();
-            let parent = this.root;
-            for (let depth = 0; depth < names.length; depth++) {
-                const folderName = names[depth];
-                let child = parent.children.get(folderName);
-                if (child?.children == null) {
-                    // Missing, or a non-folder in the way: this layer makes it a folder.
-                    if (child !== undefined) {
-                        const path = names.slice(0, depth + 1).join('/');
-                        this.release(child, path, { layer, root: path });
-                    }
-                    child = newFolder(folderName, parent);
-                    parent.children.set(folderName, child);
-                }
-                parent = child;
-            }
-            const existing = parent.children.get(name);
-            if (entry.kind === 'directory') {
-                if (existing?.children != null)
-                    continue; // folders merge
-                if (existing !== undefined)
-                    this.release(existing, entry.path, { layer, root: entry.path });
-                parent.children.set(name, newFolder(name, parent));
-                continue;
-            }
-            let inode = null;
-            if (entry.kind === 'file')
-                inode = { bytes: entry.bytes, layer, links: 0 };
-            else if (entry.kind === 'hardlink' && entry.linkTarget !== null) {
-                const target = this.lookup(entry.linkTarget);
-                if (target !== null && target === existing)
-                    continue; // a link to itself changes nothing
-                inode = target?.inode ?? null;
-            }
-            if (inode !== null)
-                inode.links++;
-            if (existing !== undefined)
-                this.release(existing, entry.path, { layer, root: entry.path });
-            parent.children.set(name, { name, parent, children: null, inode });
-        }
-    }
-    /** Removes a node from its folder and releases everything below it. */
-    detach(node, path, removal) {
-        node.parent?.children?.delete(node.name);
-        this.release(node, path, removal);
-    }
-    /** Drops the links of a node and its subtree; a copy whose last link goes is wasted. */
-    release(node, path, removal) {
-        const stack = [[node, path]];
-        while (stack.length > 0) {
-            const [current, currentPath] = stack.pop();
-            if (current.children !== null) {
-                for (const child of current.children.values())
-                    stack.push([child, joinPath(currentPath, child.name)]);
-                continue;
-            }
-            const inode = current.inode;
-            if (inode === null)
-                continue;
-            inode.links--;
-            if (inode.links === 0 && inode.bytes > 0)
-                this.waste(inode, currentPath, removal);
-        }
-    }
-    waste(inode, path, removal) {
-        const key = `${removal.root}\u0000${inode.layer}\u0000${removal.layer}`;
-        const group = this.groups.get(key);
-        if (group === undefined) {
-            this.groups.set(key, { root: removal.root, path, files: 1, bytes: inode.bytes, addedInLayer: inode.layer, removedInLayer: removal.layer });
-        }
-        else {
-            group.files++;
-            group.bytes += inode.bytes;
-        }
-    }
-}
-function originOf(origins, layer) {
-    return origins[layer] ?? UNKNOWN_ORIGIN;
-}
-function wasteOf(groups, origins, topPaths) {
-    let bytes = 0;
-    let baseBytes = 0;
-    const paths = [];
-    for (const group of groups) {
-        const inBase = originOf(origins, group.addedInLayer).fromBase === true;
-        if (inBase)
-            baseBytes += group.bytes;
-        else
-            bytes += group.bytes;
-        paths.push({
-            path: displayPath(group.files === 1 ? group.path : group.root),
-            files: group.files,
-            bytes: group.bytes,
-            addedAtLine: originOf(origins, group.addedInLayer).line,
-            removedAtLine: originOf(origins, group.removedInLayer).line,
-            addedInLayer: group.addedInLayer,
-            removedInLayer: group.removedInLayer,
-            inBase
-        });
-    }
-    paths.sort((a, b) => b.bytes - a.bytes || (a.path < b.path ? -1 : a.path > b.path ? 1 : a.addedInLayer - b.addedInLayer));
-    return { bytes, baseBytes, paths: paths.slice(0, topPaths) };
-}
-/** The visible files under well-known caches, one tally per cache folder. */
-function cachesOf(root, origins) {
-    const tallies = new Map();
-    const count = (tally, node) => {
-        const stack = [node];
-        while (stack.length > 0) {
-            const current = stack.pop();
-            if (current.children !== null) {
-                for (const child of current.children.values())
-                    stack.push(child);
-                continue;
-            }
-            const inode = current.inode;
-            if (inode === null)
-                continue;
-            tally.files++;
-            if (tally.inodes.has(inode))
-                continue;
-            tally.inodes.add(inode);
-            tally.bytes += inode.bytes;
-            tally.bytesByLayer.set(inode.layer, (tally.bytesByLayer.get(inode.layer) ?? 0) + inode.bytes);
-        }
-    };
-    // Walk the folders outside caches; a folder that is a cache is tallied whole.
-    const folders = [[root, '']];
-    while (folders.length > 0) {
-        const [folder, path] = folders.pop();
-        for (const child of folder.children.values()) {
-            if (child.children === null)
-                continue;
-            const childPath = joinPath(path, child.name);
-            const cache = cacheOf(childPath);
-            if (cache === null) {
-                folders.push([child, childPath]);
-                continue;
-            }
-            let tally = tallies.get(cache.root);
-            if (tally === undefined) {
-                tally = { kind: cache.kind, bytes: 0, files: 0, inodes: new Set(), bytesByLayer: new Map() };
-                tallies.set(cache.root, tally);
-            }
-            count(tally, child);
-        }
-    }
-    const caches = [];
-    for (const [path, tally] of tallies) {
-        if (tally.bytes < CACHE_MIN_BYTES)
-            continue;
-        let topLayer = -1;
-        let topBytes = -1;
-        for (const [layer, bytes] of [...tally.bytesByLayer].sort((a, b) => a[0] - b[0])) {
-            if (bytes > topBytes)
-                [topLayer, topBytes] = [layer, bytes];
-        }
-        const origin = originOf(origins, topLayer);
-        caches.push({ path, kind: tally.kind, bytes: tally.bytes, files: tally.files, line: origin.line, fromBase: origin.fromBase });
-    }
-    return caches.sort((a, b) => b.bytes - a.bytes || (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-}
-/**
- * The anatomy of an image: its layers with their origins, the bytes wasted in
- * them, and the caches left in its final filesystem. `origins` has one entry per
- * layer (layerOrigins in history.ts); missing entries count as unknown.
- */
-function analyseImage(archive, origins, options = {}) {
-    const topPaths = options.topPaths ?? DEFAULT_TOP_PATHS;
-    const overlay = new Overlay();
-    const layers = [];
-    let bytes = 0;
-    let compressedBytes = 0;
-    for (const [index, layer] of archive.layers.entries()) {
-        overlay.applyWhiteouts(layer.entries, index);
-        overlay.addEntries(layer.entries, index);
-        bytes += layer.fileBytes;
-        compressedBytes = compressedBytes === null || layer.compressedBytes === null ? null : compressedBytes + layer.compressedBytes;
-        const origin = originOf(origins, index);
-        layers.push({
-            index,
-            fromBase: origin.fromBase,
-            instruction: origin.instruction,
-            line: origin.line,
-            bytes: layer.fileBytes,
-            compressedBytes: layer.compressedBytes,
-            files: layer.entries.reduce((files, entry) => (entry.kind === 'directory' || isWhiteout(entry.path) ? files : files + 1), 0)
-        });
-    }
-    return {
-        bytes,
-        compressedBytes,
-        layers,
-        wasted: wasteOf(overlay.groups.values(), origins, topPaths),
-        caches: cachesOf(overlay.root, origins)
-    };
-}
-
-;// CONCATENATED MODULE: ./src/analyse/history.ts
-/**
- * Which Dockerfile line made each layer: the image config's `history` read
- * against the parsed Dockerfile. Pure: text in, one `LayerOrigin` per layer out.
- *
- * Matching runs from the top of the image down. The final stage's layer-making
- * instructions (RUN, COPY, ADD, WORKDIR; a final stage `FROM <earlier stage>`
- * brings that stage's ones in front) are paired with the history entries, last
- * with last. RUN compares command text, COPY/ADD the keyword and destination,
- * WORKDIR the folder; a WORKDIR without a history entry is skipped. Once every
- * instruction is paired, the layers below are the base image's. When a pair
- * does not match, matching stops: the layers from there down are unknown
- * rather than guessed.
- */
-
-/** Longest instruction text kept for the report. */
-const INSTRUCTION_MAX_CHARS = 120;
-const BUILDKIT_SUFFIX = '# buildkit';
-/** The classic builder's metadata and COPY/ADD entries: `<shell> #(nop) INSTR …` (the shell is SHELL's, `/bin/sh -c` by default). */
-const CLASSIC_NOP = /^[^#]*?\s#\(nop\)\s+/;
-const DEFAULT_SHELL = '/bin/sh -c ';
-const LAYER_KEYWORDS = new Set(['RUN', 'COPY', 'ADD', 'WORKDIR']);
-const history_KEYWORDS = new Set([
-    'ADD', 'ARG', 'CMD', 'COPY', 'ENTRYPOINT', 'ENV', 'EXPOSE', 'FROM', 'HEALTHCHECK', 'LABEL',
-    'MAINTAINER', 'ONBUILD', 'RUN', 'SHELL', 'STOPSIGNAL', 'USER', 'VOLUME', 'WORKDIR'
-]);
-/** A command run through a shell other than `/bin/sh -c` (SHELL instruction, Windows). */
-const SHELL_RUN = /^(?:\S*\/)?(?:sh|bash|dash|ash|zsh|ksh)\s+(?:\S+\s+)*?-c\s|^cmd\s+\/S\s+\/C\s|^(?:powershell|pwsh)\s+(?:\S+\s+)*?-Command\s/i;
-/** A heredoc opener: `<<EOF`, `<<-EOF`, `<<"EOF"`, `<<'EOF'`. */
-const HEREDOC_MARKER = /^<<-?(["']?)[A-Za-z0-9_.-]+\1$/;
-/** Collapses runs of whitespace (newlines included) into one space. */
-function collapse(text) {
-    return text.replace(/\s+/g, ' ').trim();
-}
-/** Shortens text for the report, ending a cut with `…`. */
-function shorten(text) {
-    return text.length <= INSTRUCTION_MAX_CHARS ? text : `${text.slice(0, INSTRUCTION_MAX_CHARS - 1).trimEnd()}…`;
-}
-/** Removes the `|N K=V …` prefix both builders put before a RUN's command when build args are set. */
-function stripBuildArgs(text) {
-    const match = /^\|(\d+)\s+/.exec(text);
-    if (match === null)
-        return text;
-    const rest = text.slice(match[0].length);
-    const assignments = new RegExp(`^(?:\\S+\\s+){${Number(match[1])}}`).exec(rest);
-    const afterTokens = assignments === null ? rest : rest.slice(assignments[0].length);
-    if (afterTokens.startsWith(DEFAULT_SHELL) || SHELL_RUN.test(afterTokens))
-        return afterTokens;
-    // A value with spaces (written unquoted): the default shell ends the prefix.
-    const shell = rest.indexOf(DEFAULT_SHELL);
-    return shell === -1 ? afterTokens : rest.slice(shell);
-}
-/** Reads a history `created_by` as the classic builder or BuildKit writes it. */
-function parseCreatedBy(createdBy) {
-    let text = createdBy.trim();
-    if (text.endsWith(BUILDKIT_SUFFIX))
-        text = text.slice(0, -BUILDKIT_SUFFIX.length).trim();
-    const keyword = /^([A-Z]+)(?:\s|$)/.exec(text)?.[1];
-    if (keyword !== undefined && history_KEYWORDS.has(keyword)) {
-        // BuildKit: the instruction as written, a RUN's build args and shell spelled out.
-        let body = text.slice(keyword.length).trim();
-        if (keyword === 'RUN') {
-            body = stripBuildArgs(body);
-            if (body.startsWith(DEFAULT_SHELL))
-                body = body.slice(DEFAULT_SHELL.length);
-        }
-        return { keyword, body };
-    }
-    // Classic builder (and buildah, kaniko): `/bin/sh -c #(nop) INSTR …` for metadata
-    // and COPY/ADD, the command line for RUN (build args first when set).
-    const withoutArgs = stripBuildArgs(text);
-    const nop = CLASSIC_NOP.exec(withoutArgs);
-    if (nop !== null) {
-        const instruction = withoutArgs.slice(nop[0].length).trim();
-        const nopKeyword = /^([A-Z]+)(?:\s|$)/.exec(instruction)?.[1];
-        if (nopKeyword !== undefined)
-            return { keyword: nopKeyword, body: instruction.slice(nopKeyword.length).trim() };
-        return { keyword: null, body: instruction };
-    }
-    if (withoutArgs.startsWith(DEFAULT_SHELL))
-        return { keyword: 'RUN', body: withoutArgs.slice(DEFAULT_SHELL.length) };
-    if (withoutArgs !== text || SHELL_RUN.test(withoutArgs))
-        return { keyword: 'RUN', body: withoutArgs };
-    // An exec-form RUN, or a layer another tool made: the text says which.
-    return { keyword: null, body: withoutArgs };
-}
-/**
- * A history `created_by` as an instruction: `RUN apk add x` for both builders'
- * spellings of a RUN, `COPY file:ab12… in /app` for the classic builder's COPY,
- * whitespace collapsed; '' when the entry says nothing (an imported layer).
- */
-function history_instructionOf(createdBy) {
-    const { keyword, body } = parseCreatedBy(createdBy);
-    return collapse(keyword === null ? body : `${keyword} ${body}`);
-}
-/**
- * The logical lines of an instruction's text: the first one with its escaped
- * newlines joined and, as Docker's parser does, comment and blank lines inside
- * the continuation dropped; the physical lines after it (heredoc bodies) as they are.
- */
-function logicalLines(text, escape) {
-    const physical = text.split(/\r?\n/);
-    let first = '';
-    let at = 0;
-    for (; at < physical.length; at++) {
-        const raw = physical[at];
-        if (at > 0 && /^\s*(#.*)?$/.test(raw))
-            continue;
-        const stripped = raw.replace(/[ \t]+$/, '');
-        const continued = stripped.endsWith(escape);
-        first += continued ? stripped.slice(0, -escape.length) : raw;
-        if (!continued) {
-            at++;
-            break;
-        }
-    }
-    return [first, ...physical.slice(at)];
-}
-/** A path as compared: trailing slashes dropped (the root stays `/`). */
-function trimSlashes(text) {
-    return text.replace(/([^\s/])\/+$/, '$1');
-}
-function normaliseTarget(target) {
-    if (target.includes('$') || !target.startsWith('/'))
-        return null;
-    return trimSlashes(target);
-}
-/** The last word of an argument list, honouring JSON form. */
-function lastArgument(args) {
-    const trimmed = args.trim();
-    if (trimmed.startsWith('[')) {
-        const list = parseJsonList(trimmed);
-        if (list !== null)
-            return list.at(-1) ?? null;
-    }
-    const words = trimmed.split(/\s+/).filter((word) => word !== '');
-    return words.at(-1) ?? null;
-}
-function parseJsonList(text) {
-    try {
-        const value = JSON.parse(text);
-        return Array.isArray(value) && value.every((item) => typeof item === 'string') ? value : null;
-    }
-    catch {
-        return null;
-    }
-}
-function stepOf(instruction, escape) {
-    const { keyword, line } = instruction;
-    // The text starts with the keyword as written; its case does not change its length.
-    const afterKeyword = instruction.text.trimStart().slice(keyword.length);
-    const whole = logicalLines(afterKeyword, escape);
-    const args = logicalLines(instruction.rawArgs, escape);
-    const first = args[0] ?? '';
-    const heredoc = args.length > 1 && /<<-?["']?[A-Za-z0-9_.-]/.test(first);
-    const simpleHeredoc = heredoc && HEREDOC_MARKER.test(first.trim());
-    let display = collapse(`${keyword} ${whole[0] ?? ''}`);
-    if (simpleHeredoc)
-        display = `${display} ${collapse(args[1] ?? '')} …`;
-    const step = { keyword, line, display: shorten(display), command: null, execCommand: null, heredoc, target: null };
-    if (keyword === 'RUN') {
-        const exec = first.trim().startsWith('[') ? parseJsonList(first.trim()) : null;
-        if (exec !== null)
-            step.execCommand = collapse(exec.join(' '));
-        else
-            step.command = collapse(simpleHeredoc ? (args[1] ?? '') : first);
-    }
-    else if (keyword === 'COPY' || keyword === 'ADD' || keyword === 'WORKDIR') {
-        const target = keyword === 'WORKDIR' ? first.trim() : lastArgument(first);
-        step.target = target === null ? null : normaliseTarget(target);
-    }
-    return step;
-}
-/**
- * The layer-making steps of the target stage (the last one when target is null),
- * preceded by those of the stages it is built FROM; null when the target is not found.
- */
-function history_stepsOf(text, target) {
-    const dockerfile = parseDockerfile(text, { target });
-    if (dockerfile.final === null)
-        return null;
-    if (target !== null && !dockerfile.stages.some((stage) => stage.name === target.toLowerCase()))
-        return null;
-    return finalChain(dockerfile).flatMap((stage) => stage.instructions.filter((instruction) => LAYER_KEYWORDS.has(instruction.keyword)).map((instruction) => stepOf(instruction, dockerfile.escape)));
-}
-// ---------------------------------------------------------------------------
-// Matching
-function history_firstLine(text) {
-    return collapse(text.split('\n', 1)[0] ?? '');
-}
-/** The history's command equals the Dockerfile's, or is it run through a named shell. */
-function sameCommand(history, dockerfile) {
-    if (history === dockerfile)
-        return true;
-    if (dockerfile === '' || !history.endsWith(` ${dockerfile}`))
-        return false;
-    const prefix = history.slice(0, history.length - dockerfile.length - 1);
-    return /(?:^|\s)(?:-c|\/C|-Command)$/i.test(prefix);
-}
-function sameTarget(history, target) {
-    if (target === null)
-        return true;
-    const text = trimSlashes(history);
-    return text === target || text.endsWith(` ${target}`);
-}
-function matches(entry, step) {
-    // An entry naming no keyword may be a RUN in exec form or under another SHELL.
-    if (entry.keyword !== step.keyword && !(entry.keyword === null && step.keyword === 'RUN'))
-        return false;
-    switch (step.keyword) {
-        case 'RUN': {
-            if (step.execCommand !== null)
-                return sameCommand(collapse(entry.body), step.execCommand);
-            if (step.heredoc) {
-                // BuildKit runs a heredoc that starts with a shebang from a file.
-                return entry.body.startsWith('/dev/pipes/') || sameCommand(history_firstLine(entry.body), step.command ?? '');
-            }
-            return sameCommand(collapse(entry.body), step.command ?? '');
-        }
-        case 'COPY':
-        case 'ADD':
-            return step.heredoc || sameTarget(collapse(entry.body), step.target);
-        case 'WORKDIR':
-            return sameTarget(collapse(entry.body), step.target);
-        default:
-            return false;
-    }
-}
-/**
- * The history entries with the layer each made. Entries with `empty_layer` make
- * none; the rest map 1:1, in order, to the layers, aligned from the top when the
- * counts disagree (surplus entries at the bottom get no layer).
- */
-function historyLayers(config, layerCount) {
-    const history = config.history ?? [];
-    const layered = history.filter((entry) => entry.empty_layer !== true).length;
-    let layer = layerCount - layered;
-    return history.map((entry, index) => {
-        const parsed = parseCreatedBy(entry.created_by ?? '');
-        if (entry.empty_layer === true)
-            return { entry: index, parsed, empty: true, layer: null };
-        const own = layer >= 0 ? layer : null;
-        layer += 1;
-        return { entry: index, parsed, empty: false, layer: own };
-    });
-}
-/**
- * One origin per layer (bottom to top): which Dockerfile line made it and whether
- * it belongs to the base image. With no Dockerfile (an image given by reference),
- * every layer has its history instruction and nothing else is known.
- */
-function layerOrigins(config, layerCount, dockerfile) {
-    const entries = historyLayers(config, layerCount);
-    const origins = Array.from({ length: layerCount }, () => ({ fromBase: null, instruction: null, line: null }));
-    for (const entry of entries) {
-        if (entry.layer === null)
-            continue;
-        const text = collapse(entry.parsed.keyword === null ? entry.parsed.body : `${entry.parsed.keyword} ${entry.parsed.body}`);
-        origins[entry.layer] = { fromBase: null, instruction: text === '' ? null : shorten(text), line: null };
-    }
-    if (dockerfile === null)
-        return origins;
-    let steps;
-    try {
-        steps = history_stepsOf(dockerfile.text, dockerfile.target);
-    }
-    catch {
-        steps = null;
-    }
-    if (steps === null)
-        return origins;
-    let next = steps.length - 1;
-    let lowest = entries.length; // lowest history entry paired with the Dockerfile
-    let complete = true;
-    for (let at = entries.length - 1; at >= 0 && next >= 0; at--) {
-        const entry = entries[at];
-        const layerMaking = entry.parsed.keyword !== null && LAYER_KEYWORDS.has(entry.parsed.keyword);
-        if (entry.empty && !layerMaking)
-            continue; // ENV, CMD, LABEL…: no layer, no step
-        while (next >= 0 && !matches(entry.parsed, steps[next]) && steps[next].keyword === 'WORKDIR')
-            next--;
-        if (next < 0)
-            break;
-        const step = steps[next];
-        if (!matches(entry.parsed, step)) {
-            complete = false;
-            break;
-        }
-        next--;
-        lowest = at;
-        if (entry.layer !== null)
-            origins[entry.layer] = { fromBase: false, instruction: step.display, line: step.line };
-    }
-    while (next >= 0 && steps[next].keyword === 'WORKDIR')
-        next--;
-    if (next >= 0)
-        complete = false;
-    if (!complete)
-        return origins;
-    // Everything below the lowest paired entry is the base image's.
-    const firstOwnLayer = entries.slice(lowest).find((entry) => entry.layer !== null)?.layer ?? layerCount;
-    for (let layer = 0; layer < Math.min(firstOwnLayer, layerCount); layer++)
-        origins[layer] = { ...origins[layer], fromBase: true, line: null };
-    return origins;
-}
-
-// EXTERNAL MODULE: external "node:zlib"
-var external_node_zlib_ = __nccwpck_require__(8522);
-// EXTERNAL MODULE: ./node_modules/tar-stream/index.js
-var tar_stream = __nccwpck_require__(6118);
-;// CONCATENATED MODULE: ./src/analyse/compress.ts
-/**
- * Estimates, while an uncompressed layer tar streams past, how many bytes the
- * layer takes gzip-compressed: what `docker push` uploads and a registry stores.
- *
- * Docker compresses a layer on push with Go's `gzip.NewWriter`, i.e. flate's
- * DefaultCompression, which is level 6 (moby distribution/push_v2.go `compress`).
- * zlib at level 6 uses the same match parameters but is not the same code: against
- * a real registry its sizes come out equal on stored (random) data, within 0.3% on
- * text, and about 1% smaller on machine code.
- *
- * To use every core without holding the layer, the stream is cut into fixed-size
- * chunks that are deflated independently on libuv's thread pool, at most
- * `concurrency` at a time. As pigz does, each chunk is primed with the last 32 KiB
- * of the chunk before it as its dictionary, so matches across a chunk boundary are
- * found as a single stream would find them; the sum of the chunks' raw deflate
- * sizes plus gzip's header and trailer is then within a few bytes per chunk of a
- * single-stream gzip.
- *
- * Incompressible chunks (random bytes, and what is compressed already: archives,
- * wheels, images) are not deflated at all: deflate
- * stores such data verbatim with a 5-byte header per block, so their size is known
- * without the work, which is where most of the CPU time would go (deflate runs
- * slowest on data it cannot shrink). A chunk counts as incompressible only when
- * every ~16 KiB window of it has the byte entropy of random data (see
- * `isIncompressible`); anything else is deflated for real.
- */
-
-
-/** Go's flate.DefaultCompression, which `docker push` compresses layers with. */
-const DOCKER_PUSH_GZIP_LEVEL = 6;
-/** gzip's 10-byte header (no file name, as Go writes it) and 8-byte trailer (CRC-32, length). */
-const GZIP_FRAMING_BYTES = 18;
-/** deflate's window: how far back a match may reach. */
-const WINDOW_BYTES = 32 * 1024;
-const DEFAULT_CHUNK_BYTES = 1024 * 1024;
-/** zlib (like Go's flate) closes a block every 16K symbols; an incompressible one is stored with a 5-byte header. */
-const STORED_BLOCK_BYTES = 16 * 1024;
-const STORED_BLOCK_HEADER_BYTES = 5;
-/** Bytes per window of the incompressibility check, and the stride of the bytes it samples (odd, so it sees every byte lane of 2-, 4- and 8-byte records). */
-const ENTROPY_WINDOW_BYTES = 16 * 1024;
-const ENTROPY_STRIDE = 3;
-/** How far below the entropy random data shows over a window a window may be and still count as random, in bits per byte. */
-const ENTROPY_MARGIN_BITS = 0.03;
-/** Raw deflate size of `length` bytes that deflate cannot shrink: the bytes, stored, plus one header per block. */
-function storedDeflateBytes(length) {
-    return length + STORED_BLOCK_HEADER_BYTES * Math.max(1, Math.ceil(length / STORED_BLOCK_BYTES));
-}
-const counts = new Uint32Array(256);
-/** Order-0 entropy, in bits per byte, of every `stride`-th byte of `bytes[start, end)`. */
-function sampledEntropy(bytes, start, end, stride) {
-    counts.fill(0);
-    let samples = 0;
-    for (let index = start; index < end; index += stride) {
-        counts[bytes[index]]++;
-        samples++;
-    }
-    let sum = 0;
-    for (let value = 0; value < 256; value++) {
-        const count = counts[value];
-        if (count > 1)
-            sum += count * Math.log2(count);
-    }
-    return { bits: Math.log2(samples) - sum / samples, samples };
-}
-/**
- * Whether deflate would store `bytes` rather than shrink them: true when every
- * window of about 16 KiB has the byte entropy of random data (8 bits per byte, less
- * the shortfall a sample of that size shows, less a small margin). Text, code,
- * tables of numbers, tar headers and runs of zeros all fall well below. The one
- * kind of data it cannot see is random bytes repeated within deflate's 32 KiB
- * window; layers rarely hold that.
- */
-function isIncompressible(bytes) {
-    const windows = Math.floor(bytes.length / ENTROPY_WINDOW_BYTES);
-    if (windows === 0)
-        return false;
-    for (let window = 0; window < windows; window++) {
-        const start = Math.floor((window * bytes.length) / windows);
-        const end = Math.floor(((window + 1) * bytes.length) / windows);
-        const { bits, samples } = sampledEntropy(bytes, start, end, ENTROPY_STRIDE);
-        // The plug-in estimate of a uniform source's entropy falls short of 8 bits by about 255 / (2 n ln 2).
-        const randomBits = 8 - 255 / (2 * samples * Math.LN2);
-        if (bits < randomBits - ENTROPY_MARGIN_BITS)
-            return false;
-    }
-    return true;
-}
-/**
- * A gzip size estimator. Memory: at most `concurrency + 1` chunks (one filling,
- * the rest being deflated), whatever the stream's length.
- */
-function gzipSizeEstimator(options = {}) {
-    const level = options.level ?? DOCKER_PUSH_GZIP_LEVEL;
-    if (!Number.isInteger(level) || level < 0 || level > 9)
-        throw new RangeError(`gzip level must be an integer from 0 to 9, not ${level}`);
-    const chunkBytes = Math.floor(options.chunkBytes ?? DEFAULT_CHUNK_BYTES);
-    if (!(chunkBytes >= 1))
-        throw new RangeError(`chunkBytes must be at least 1, not ${options.chunkBytes}`);
-    const concurrency = Math.max(1, Math.floor(options.concurrency ?? (0,external_node_os_namespaceObject.availableParallelism)()));
-    const skipIncompressible = (options.skipIncompressible ?? true) && level > 0;
-    let filling = null;
-    let filled = 0;
-    /** The last bytes (up to a window) of everything dispatched so far: the next chunk's dictionary. */
-    let history = null;
-    let dispatched = 0;
-    let inFlight = 0;
-    let total = GZIP_FRAMING_BYTES;
-    let failure = null;
-    let finished = false;
-    const spare = [];
-    const slotWaiters = [];
-    /** Updates run one after the other even when a caller does not await them. */
-    let queue = Promise.resolve();
-    function release() {
-        slotWaiters.shift()?.();
-    }
-    async function waitForSlot() {
-        while (inFlight >= concurrency)
-            await new Promise((resolve) => slotWaiters.push(resolve));
-    }
-    function recycle(backing) {
-        if (backing.length === chunkBytes && spare.length < concurrency)
-            spare.push(backing);
-    }
-    /** Counts one chunk: stored if it looks random, else deflated on the thread pool once a slot is free. */
-    async function submit(backing, length) {
-        const input = backing.subarray(0, length);
-        dispatched++;
-        if (skipIncompressible && isIncompressible(input)) {
-            total += storedDeflateBytes(length);
-            history = nextHistory(history, input);
-            recycle(backing);
-            return;
-        }
-        await waitForSlot();
-        // One output buffer with room for stored blocks, so zlib makes one pass on the pool.
-        const zlibOptions = { level, chunkSize: Math.max(64, length + (length >>> 6) + 1024) };
-        if (history !== null && history.length > 0 && level > 0)
-            zlibOptions.dictionary = history;
-        history = nextHistory(history, input);
-        inFlight++;
-        (0,external_node_zlib_.deflateRaw)(input, zlibOptions, (error, output) => {
-            inFlight--;
-            if (error)
-                failure ??= error;
-            else
-                total += output.length;
-            recycle(backing);
-            release();
-        });
-    }
-    async function accept(chunk) {
-        let offset = 0;
-        while (offset < chunk.length) {
-            if (failure)
-                throw failure;
-            if (filling === null) {
-                filling = spare.pop() ?? Buffer.allocUnsafeSlow(chunkBytes);
-                filled = 0;
-            }
-            const copied = chunk.copy(filling, filled, offset);
-            filled += copied;
-            offset += copied;
-            if (filled === chunkBytes) {
-                await submit(filling, filled);
-                filling = null;
-                filled = 0;
-            }
-        }
-    }
-    return {
-        update(chunk) {
-            if (finished)
-                return Promise.reject(new Error('gzip size estimator: update() after finish()'));
-            queue = queue.then(() => accept(chunk));
-            return queue;
-        },
-        async finish() {
-            if (finished)
-                throw new Error('gzip size estimator: finish() called twice');
-            finished = true;
-            await queue;
-            // An empty stream still has deflate's empty final block.
-            if (filled > 0 || dispatched === 0) {
-                await submit(filling ?? Buffer.alloc(0), filled);
-                filling = null;
-            }
-            while (inFlight > 0)
-                await new Promise((resolve) => slotWaiters.push(resolve));
-            if (failure)
-                throw failure;
-            return total;
-        }
-    };
-}
-/** The last window of `previous` followed by `input`: what a single stream could still match against. */
-function nextHistory(previous, input) {
-    if (input.length >= WINDOW_BYTES)
-        return Buffer.from(input.subarray(input.length - WINDOW_BYTES));
-    const keep = previous === null ? 0 : Math.min(previous.length, WINDOW_BYTES - input.length);
-    const joined = Buffer.allocUnsafe(keep + input.length);
-    if (previous !== null)
-        previous.copy(joined, 0, previous.length - keep);
-    input.copy(joined, keep);
-    return joined;
-}
-
-;// CONCATENATED MODULE: ./src/analyse/read-archive.ts
-/**
- * Reads an image archive as it streams past — `docker save` output, an OCI
- * layout tar (`oci-archive:`) or a `docker save -o` file — and turns it into an
- * `ImageArchive`: the image config and, per layer, the table of its entries.
- * The image is never stored: layer bytes are decompressed, parsed and dropped
- * chunk by chunk, with backpressure all the way to the source, so memory grows
- * with the number of files, not with image bytes.
- *
- * Layouts: Docker's legacy one (`manifest.json`, `<id>/layer.tar`, configs as
- * `<id>.json`; Docker up to 24) and the OCI image layout (`oci-layout`,
- * `index.json`, `blobs/<alg>/<hex>`; Docker 25+, skopeo, buildx). In both, the
- * file that gives the layer order may arrive last, so every layer is analysed
- * as it arrives and keyed by its archive path; the order is applied at the end.
- *
- * Layer tars are parsed by `LayerTarScanner` below rather than by tar-stream:
- * Docker writes names that are not valid UTF-8 as raw bytes in PAX records,
- * which tar-stream decodes as UTF-8 (losing the bytes), and a scanner that only
- * reads headers and skips content keeps up with `docker save`.
- */
-
-
-
-
-
-const TAR_BLOCK = 512;
-/** JSON files of an image archive (configs, manifests, indexes) are small; anything bigger is not one. */
-const MAX_JSON_BYTES = 16 * 1024 * 1024;
-/** PAX and GNU long-name records are a few hundred bytes; refuse absurd ones rather than buffer them. */
-const MAX_META_BYTES = 1024 * 1024;
-/** Bytes looked at to tell a layer (tar, gzip, zstd) from a JSON file. */
-const SNIFF_BYTES = TAR_BLOCK;
-const MAX_LINK_HOPS = 16;
-/** What the first bytes of a stream say it is: a compressed or plain tar, a JSON document, or something else. */
-function sniffFormat(head) {
-    if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b)
-        return 'gzip';
-    if (head.length >= 4 && head.readUInt32LE(0) === 0xfd2fb528)
-        return 'zstd';
-    if (head.length >= 262 && head.toString('latin1', 257, 262) === 'ustar')
-        return 'none';
-    // An empty layer is just the end-of-archive blocks: zeros.
-    if (head.length >= TAR_BLOCK && head.subarray(0, TAR_BLOCK).every((byte) => byte === 0))
-        return 'none';
-    const first = head.toString('latin1').trimStart()[0];
-    if (first === '{' || first === '[')
-        return 'json';
-    return 'unknown';
-}
-const HEADER_ONLY_TYPES = new Set(['1', '2', '3', '4', '5', '6']);
-function entryKind(header) {
-    switch (header.typeflag) {
-        case '0':
-        case '7':
-        case 'S':
-            return header.name.endsWith('/') ? 'directory' : 'file';
-        case '1':
-            return 'hardlink';
-        case '2':
-            return 'symlink';
-        case '5':
-            return 'directory';
-        default:
-            return 'other';
-    }
-}
-/** The layer-table record of a tar header. */
-function toLayerEntry(header) {
-    const kind = entryKind(header);
-    return {
-        path: normalisePath(header.name),
-        kind,
-        // A symlink's target is stored in the filesystem too, and Docker's own size counts it.
-        bytes: kind === 'file' ? header.size : kind === 'symlink' ? header.linkname.length : 0,
-        linkTarget: kind === 'hardlink' ? normalisePath(header.linkname) : null
-    };
-}
-function readString(block, offset, length) {
-    const end = block.indexOf(0, offset);
-    return block.toString('latin1', offset, end === -1 || end > offset + length ? offset + length : end);
-}
-/** A numeric header field: octal text, or GNU's base-256 form for big values. */
-function readNumber(block, offset, length) {
-    const first = block[offset];
-    if (first & 0x80) {
-        if (first === 0xff)
-            throw new Error('negative number in tar header');
-        let value = first & 0x7f;
-        for (let index = 1; index < length; index++)
-            value = value * 256 + block[offset + index];
-        return value;
-    }
-    const text = readString(block, offset, length).trim();
-    if (text === '')
-        return 0;
-    if (!/^[0-7]+$/.test(text))
-        throw new Error(`bad number "${text}" in tar header`);
-    return parseInt(text, 8);
-}
-function checksumMatches(block) {
-    let stored;
-    try {
-        stored = readNumber(block, 148, 8);
-    }
-    catch {
-        return false;
-    }
-    let unsigned = 0;
-    let signed = 0;
-    for (let index = 0; index < TAR_BLOCK; index++) {
-        const byte = index >= 148 && index < 156 ? 0x20 : block[index];
-        unsigned += byte;
-        signed += byte > 127 ? byte - 256 : byte;
-    }
-    return stored === unsigned || stored === signed;
-}
-/** Parses PAX extended header records (`LEN key=value\n`); values stay binary strings. */
-function parsePaxRecords(data) {
-    const records = new Map();
-    let at = 0;
-    while (at < data.length) {
-        const space = data.indexOf(0x20, at);
-        if (space === -1)
-            break;
-        const length = Number(data.toString('latin1', at, space));
-        if (!Number.isInteger(length) || length <= space - at + 1 || at + length > data.length) {
-            if (data.subarray(at).every((byte) => byte === 0))
-                break;
-            throw new Error('malformed PAX header record');
-        }
-        const record = data.subarray(space + 1, at + length - 1);
-        const equals = record.indexOf(0x3d);
-        if (equals === -1)
-            throw new Error('malformed PAX header record');
-        records.set(record.toString('latin1', 0, equals), record.toString('latin1', equals + 1));
-        at += length;
-    }
-    return records;
-}
-/**
- * A push parser for a layer tar: feed it bytes as they arrive, it calls back with
- * each entry's header and skips the entry's content without holding it. Follows
- * what Go's archive/tar (which writes Docker's layers) reads: ustar and GNU
- * headers, PAX `path`/`linkpath`/`size` records (local and global), GNU long
- * names and long link names, base-256 sizes; content is skipped for every type
- * but header-only ones. The first zero block ends the archive; bytes after it
- * are ignored.
- */
-class LayerTarScanner {
-    header = Buffer.alloc(TAR_BLOCK);
-    headerFill = 0;
-    /** Bytes of entry content (and padding) still to skip. */
-    skip = 0;
-    /** A PAX or GNU long-name record being collected, and what it is. */
-    meta = null;
-    pax = new Map();
-    globalPax = new Map();
-    longName = null;
-    longLink = null;
-    /** Padding after the record being collected, skipped once it is complete. */
-    metaPadding = 0;
-    ended = false;
-    headers = 0;
-    /** Bytes fed so far (for messages). */
-    offset = 0;
-    onEntry;
-    constructor(onEntry) {
-        this.onEntry = onEntry;
-    }
-    feed(chunk) {
-        const base = this.offset;
-        let at = 0;
-        while (at < chunk.length && !this.ended) {
-            if (this.skip > 0) {
-                const taken = Math.min(this.skip, chunk.length - at);
-                this.skip -= taken;
-                at += taken;
-                continue;
-            }
-            if (this.meta !== null) {
-                const meta = this.meta;
-                const taken = Math.min(meta.data.length - meta.fill, chunk.length - at);
-                chunk.copy(meta.data, meta.fill, at, at + taken);
-                meta.fill += taken;
-                at += taken;
-                if (meta.fill === meta.data.length)
-                    this.finishMeta(meta.type, meta.data);
-                continue;
-            }
-            if (this.headerFill === 0 && chunk.length - at >= TAR_BLOCK) {
-                this.onBlock(chunk.subarray(at, at + TAR_BLOCK), base + at);
-                at += TAR_BLOCK;
-                continue;
-            }
-            const taken = Math.min(TAR_BLOCK - this.headerFill, chunk.length - at);
-            chunk.copy(this.header, this.headerFill, at, at + taken);
-            this.headerFill += taken;
-            at += taken;
-            if (this.headerFill === TAR_BLOCK) {
-                this.headerFill = 0;
-                this.onBlock(this.header, base + at - TAR_BLOCK);
-            }
-        }
-        this.offset = base + chunk.length;
-    }
-    /** Call when the stream ends; throws when it ended inside an entry. */
-    end() {
-        if (this.ended)
-            return;
-        if (this.skip > 0 || this.meta !== null || this.headerFill > 0) {
-            throw new Error(`the tar stream is truncated (it ends inside an entry, after ${this.offset} bytes)`);
-        }
-        if (this.headers === 0 && this.offset === 0)
-            throw new Error('the tar stream is empty');
-    }
-    onBlock(block, offset) {
-        if (block.every((byte) => byte === 0)) {
-            this.ended = true;
-            return;
-        }
-        if (!checksumMatches(block))
-            throw new Error(`invalid tar header at byte ${offset} (bad checksum): not a tar stream, or a corrupt one`);
-        this.headers++;
-        const typeflag = block[156] === 0 ? '0' : String.fromCharCode(block[156]);
-        let size;
-        try {
-            size = readNumber(block, 124, 12);
-        }
-        catch (error) {
-            throw new Error(`invalid tar header at byte ${offset} (${error.message})`);
-        }
-        const padded = size + ((TAR_BLOCK - (size % TAR_BLOCK)) % TAR_BLOCK);
-        if (typeflag === 'x' || typeflag === 'g' || typeflag === 'L' || typeflag === 'K') {
-            if (size > MAX_META_BYTES)
-                throw new Error(`tar header record of ${size} bytes at byte ${offset} is too large`);
-            this.skip = 0;
-            this.meta = { type: typeflag, data: Buffer.alloc(size), fill: 0 };
-            this.metaPadding = padded - size;
-            if (size === 0)
-                this.finishMeta(typeflag, this.meta.data);
-            return;
-        }
-        let name = readString(block, 0, 100);
-        let linkname = readString(block, 157, 100);
-        const magic = block.toString('latin1', 257, 263);
-        if (magic === 'ustar\0' && block[345] !== 0)
-            name = `${readString(block, 345, 155)}/${name}`;
-        let entrySize = size;
-        const pax = this.pax.size > 0 || this.globalPax.size > 0 ? new Map([...this.globalPax, ...this.pax]) : null;
-        if (this.longName !== null)
-            name = this.longName;
-        if (this.longLink !== null)
-            linkname = this.longLink;
-        if (pax !== null) {
-            name = pax.get('path') ?? name;
-            linkname = pax.get('linkpath') ?? linkname;
-            const paxSize = pax.get('size');
-            if (paxSize !== undefined) {
-                if (!/^\d+$/.test(paxSize))
-                    throw new Error(`bad PAX size "${paxSize}" in tar header at byte ${offset}`);
-                entrySize = Number(paxSize);
-            }
-        }
-        this.pax = new Map();
-        this.longName = null;
-        this.longLink = null;
-        const content = HEADER_ONLY_TYPES.has(typeflag) ? 0 : entrySize;
-        this.skip = content + ((TAR_BLOCK - (content % TAR_BLOCK)) % TAR_BLOCK);
-        this.onEntry({ name, linkname, typeflag, size: entrySize });
-    }
-    finishMeta(type, data) {
-        this.meta = null;
-        this.skip = this.metaPadding;
-        this.metaPadding = 0;
-        if (type === 'L' || type === 'K') {
-            const end = data.indexOf(0);
-            const value = data.toString('latin1', 0, end === -1 ? data.length : end);
-            if (type === 'L')
-                this.longName = value;
-            else
-                this.longLink = value;
-            return;
-        }
-        const records = parsePaxRecords(data);
-        if (type === 'g')
-            this.globalPax = new Map([...this.globalPax, ...records]);
-        else
-            this.pax = records;
-    }
-}
-/** Reads the first `want` bytes of an entry (fewer when it is shorter), keeping the iterator for the rest. */
-async function readHead(iterator, want) {
-    const chunks = [];
-    let length = 0;
-    while (length < want) {
-        const next = await iterator.next();
-        if (next.done)
-            return { head: Buffer.concat(chunks), done: true };
-        chunks.push(next.value);
-        length += next.value.length;
-    }
-    return { head: Buffer.concat(chunks), done: false };
-}
-/** The head read by `readHead`, then the rest; stopping early stops the underlying iterator too. */
-async function* remaining(head, done, iterator) {
-    let finished = done;
-    try {
-        if (head.length > 0)
-            yield head;
-        while (!finished) {
-            const next = await iterator.next();
-            if (next.done)
-                finished = true;
-            else
-                yield next.value;
-        }
-    }
-    finally {
-        if (!finished)
-            await iterator.return?.();
-    }
-}
-async function readArchiveFile(entry, name, size, options) {
-    const iterator = entry[Symbol.asyncIterator]();
-    const { head, done } = await readHead(iterator, Math.min(SNIFF_BYTES, size));
-    const format = sniffFormat(head);
-    const chunks = remaining(head, done, iterator);
-    if (format === 'json' && size <= MAX_JSON_BYTES) {
-        const parts = [];
-        for await (const chunk of chunks)
-            parts.push(chunk);
-        return { kind: 'json', data: Buffer.concat(parts) };
-    }
-    if (format === 'json' || format === 'unknown') {
-        let bytes = 0;
-        for await (const chunk of chunks)
-            bytes += chunk.length;
-        return { kind: 'other', format, bytes };
-    }
-    try {
-        return await readLayer(chunks, format, options);
-    }
-    catch (error) {
-        const message = error.message;
-        if (/^Unexpected end of data/.test(message))
-            throw new Error(`the image archive is truncated (it ends inside ${name})`);
-        throw new Error(`layer ${name}: ${message}`);
-    }
-}
-async function readLayer(chunks, compression, options) {
-    const entries = [];
-    let fileBytes = 0;
-    let storedBytes = 0;
-    const scanner = new LayerTarScanner((header) => {
-        const entry = toLayerEntry(header);
-        fileBytes += entry.bytes;
-        entries.push(entry);
-    });
-    let compressedPending = null;
-    if (compression === 'none') {
-        const estimator = options.estimateCompressed ? (options.estimator ?? (() => gzipSizeEstimator()))() : null;
-        for await (const chunk of chunks) {
-            storedBytes += chunk.length;
-            scanner.feed(chunk);
-            if (estimator !== null)
-                await estimator.update(chunk);
-        }
-        scanner.end();
-        if (estimator !== null) {
-            // The next layer may start streaming while this one's last chunks are compressed.
-            compressedPending = estimator.finish();
-            compressedPending.catch(() => undefined);
-        }
-    }
-    else {
-        const decompressor = compression === 'gzip' ? (0,external_node_zlib_.createGunzip)() : (0,external_node_zlib_.createZstdDecompress)();
-        let failure = null;
-        decompressor.on('error', (error) => (failure ??= error));
-        decompressor.on('data', (chunk) => {
-            try {
-                scanner.feed(chunk);
-            }
-            catch (error) {
-                decompressor.destroy(error);
-            }
-        });
-        const ended = new Promise((resolve) => decompressor.once('end', resolve).once('close', resolve));
-        for await (const chunk of chunks) {
-            if (failure !== null)
-                break;
-            storedBytes += chunk.length;
-            if (!decompressor.write(chunk)) {
-                await new Promise((resolve) => decompressor.once('drain', resolve).once('close', resolve));
-            }
-        }
-        if (failure === null)
-            decompressor.end();
-        await ended;
-        if (failure !== null)
-            throw new Error(describeDecompressError(failure, compression));
-        scanner.end();
-    }
-    const measured = compression !== 'none';
-    const layer = {
-        entries,
-        fileBytes,
-        storedBytes,
-        compression,
-        compressedBytes: measured ? storedBytes : null,
-        compressedMeasured: measured
-    };
-    return { kind: 'layer', layer, compressedPending };
-}
-function describeDecompressError(error, compression) {
-    const message = error.message;
-    const code = error.code ?? '';
-    if (code.startsWith('Z_') || code.startsWith('ERR_ZSTD') || code.startsWith('ZSTD')) {
-        return `the ${compression} data is corrupt or truncated (${message})`;
-    }
-    return message;
-}
-function joinArchivePath(dir, target) {
-    const parts = target.startsWith('/') ? [] : dir.split('/').filter(Boolean);
-    for (const part of target.split('/')) {
-        if (part === '' || part === '.')
-            continue;
-        if (part === '..')
-            parts.pop();
-        else
-            parts.push(part);
-    }
-    return parts.join('/');
-}
-/** The archive's bytes, decompressed when the whole archive is gzip or zstd (`docker save | gzip`). */
-async function* archiveBytes(source) {
-    const iterator = source[Symbol.asyncIterator]();
-    const { head, done } = await readHead(iterator, 4);
-    const format = sniffFormat(head);
-    const all = remaining(head, done, iterator);
-    if (format !== 'gzip' && format !== 'zstd') {
-        yield* all;
-        return;
-    }
-    const decompressor = format === 'gzip' ? (0,external_node_zlib_.createGunzip)() : (0,external_node_zlib_.createZstdDecompress)();
-    const input = external_node_stream_.Readable.from(all, { objectMode: false });
-    input.on('error', (error) => decompressor.destroy(error));
-    input.pipe(decompressor);
-    try {
-        for await (const chunk of decompressor)
-            yield chunk;
-    }
-    catch (error) {
-        throw new Error(describeDecompressError(error, format));
-    }
-    finally {
-        input.destroy();
-    }
-}
-/** Writes the source into the tar parser, waiting whenever the parser is full. */
-async function pump(source, extractor) {
-    try {
-        for await (const chunk of source) {
-            if (extractor.destroyed)
-                return;
-            if (!extractor.write(chunk)) {
-                await new Promise((resolve) => {
-                    const done = () => {
-                        extractor.off('drain', done);
-                        extractor.off('close', done);
-                        resolve();
-                    };
-                    extractor.on('drain', done);
-                    extractor.on('close', done);
-                });
-            }
-        }
-        if (!extractor.destroyed)
-            extractor.end(undefined);
-    }
-    catch (error) {
-        extractor.destroy(error);
-    }
-}
-async function drain(entry) {
-    for await (const _chunk of entry) {
-        // discard
-    }
-}
-async function collect(stream, options) {
-    const contents = { files: new Map(), links: new Map() };
-    const extractor = (0,tar_stream.extract)();
-    const pumping = pump(archiveBytes(stream), extractor);
-    let seen = 0;
-    try {
-        for await (const entry of extractor) {
-            seen++;
-            const header = entry.header;
-            const content = entry;
-            const name = joinArchivePath('', header.name);
-            if (header.type === 'file' || header.type === 'contiguous-file') {
-                contents.files.set(name, await readArchiveFile(content, name, header.size ?? 0, options));
-                continue;
-            }
-            if (header.type === 'symlink' && header.linkname)
-                contents.links.set(name, joinArchivePath(parentPath(name), header.linkname));
-            if (header.type === 'link' && header.linkname)
-                contents.links.set(name, joinArchivePath('', header.linkname));
-            await drain(content);
-        }
-    }
-    catch (error) {
-        extractor.destroy(null);
-        // Nothing more is read: release the source (a pipe from docker, a file) rather than wait for it.
-        if (typeof stream.destroy === 'function')
-            stream.destroy();
-        await pumping;
-        throw new Error(describeArchiveError(error, seen));
-    }
-    await pumping;
-    return contents;
-}
-function describeArchiveError(error, seen) {
-    const message = error.message;
-    if (/^Unexpected end of data/.test(message)) {
-        return seen === 0 ? 'not an image archive: not a tar stream' : 'the image archive is truncated (unexpected end of data)';
-    }
-    if (/^Invalid tar header/.test(message)) {
-        return seen === 0 ? 'not an image archive: not a tar stream' : `the image archive is corrupt: ${message}`;
-    }
-    return message;
-}
-const INDEX_TYPES = new Set(['application/vnd.oci.image.index.v1+json', 'application/vnd.docker.distribution.manifest.list.v2+json']);
-const read_archive_DIGEST = /^([a-z0-9]+(?:[+._-][a-z0-9]+)*):([a-zA-Z0-9=_-]+)$/;
-const MAX_INDEX_DEPTH = 4;
-class Resolver {
-    contents;
-    constructor(contents) {
-        this.contents = contents;
-    }
-    resolve(path) {
-        let current = path;
-        for (let hop = 0; hop < MAX_LINK_HOPS; hop++) {
-            const target = this.contents.links.get(current);
-            if (target === undefined)
-                return current;
-            current = target;
-        }
-        throw new Error(`${path}: too many links in the image archive`);
-    }
-    file(path) {
-        return this.contents.files.get(this.resolve(joinArchivePath('', path)));
-    }
-    has(path) {
-        return this.file(path) !== undefined;
-    }
-    json(path, what) {
-        const file = this.file(path);
-        if (file === undefined)
-            throw new Error(`${what} ${path} is missing from the image archive`);
-        if (file.kind !== 'json')
-            throw new Error(`${what} ${path} is not a JSON document`);
-        try {
-            return JSON.parse(file.data.toString('utf8'));
-        }
-        catch (error) {
-            throw new Error(`${what} ${path} is not valid JSON: ${error.message}`);
-        }
-    }
-    layer(path) {
-        const file = this.file(path);
-        if (file === undefined)
-            throw new Error(`layer ${path} is missing from the image archive`);
-        if (file.kind !== 'layer')
-            throw new Error(`layer ${path} is not a tar, gzip or zstd stream`);
-        return file;
-    }
-}
-function blobPath(digest, what) {
-    const match = read_archive_DIGEST.exec(digest ?? '');
-    if (match === null)
-        throw new Error(`${what} has an invalid digest ${JSON.stringify(digest ?? null)}`);
-    return `blobs/${match[1]}/${match[2]}`;
-}
-function isAttestation(descriptor) {
-    return descriptor.annotations?.['vnd.docker.reference.type'] === 'attestation-manifest' || descriptor.platform?.os === 'unknown';
-}
-/** Picks the image among an index's manifests: the only one, else linux/amd64, else the first whose blob is present. */
-function pickManifest(manifests, where, resolver) {
-    const images = manifests.filter((descriptor) => !isAttestation(descriptor));
-    const present = images.filter((descriptor) => read_archive_DIGEST.test(descriptor.digest ?? '') && resolver.has(blobPath(descriptor.digest, where)));
-    if (images.length === 0)
-        throw new Error(`${where} lists no image manifest`);
-    if (images.length === 1)
-        return images[0];
-    const candidates = present.length > 0 ? present : images;
-    return (candidates.find((descriptor) => descriptor.platform?.os === 'linux' && descriptor.platform.architecture === 'amd64') ??
-        candidates[0]);
-}
-function readOci(resolver) {
-    let document = resolver.json('index.json', 'index');
-    let where = 'index.json';
-    for (let depth = 0; !Array.isArray(document.layers); depth++) {
-        if (!Array.isArray(document.manifests))
-            throw new Error(`${where} is neither an image index nor an image manifest`);
-        if (depth >= MAX_INDEX_DEPTH)
-            throw new Error(`${where}: image indexes nest too deeply`);
-        const chosen = pickManifest(document.manifests, where, resolver);
-        const path = blobPath(chosen.digest, `a manifest in ${where}`);
-        document = resolver.json(path, INDEX_TYPES.has(chosen.mediaType ?? '') ? 'image index' : 'image manifest');
-        where = path;
-    }
-    if (document.config === undefined)
-        throw new Error(`image manifest ${where} has no config`);
-    const config = resolver.json(blobPath(document.config.digest, `the config in ${where}`), 'image config');
-    const layers = document.layers.map((descriptor, index) => blobPath(descriptor.digest, `layer ${index} in ${where}`));
-    return { config, layers };
-}
-function readLegacy(resolver) {
-    const manifest = resolver.json('manifest.json', 'manifest');
-    if (!Array.isArray(manifest) || manifest.length === 0)
-        throw new Error('manifest.json lists no image');
-    const item = manifest[0];
-    if (typeof item.Config !== 'string' || !Array.isArray(item.Layers))
-        throw new Error('manifest.json: the image has no Config or Layers');
-    const config = resolver.json(item.Config, 'image config');
-    return { config, layers: item.Layers.map(String) };
-}
-async function assemble(contents) {
-    const resolver = new Resolver(contents);
-    const hasIndex = resolver.has('index.json');
-    const hasManifest = resolver.has('manifest.json');
-    if (!hasIndex && !hasManifest) {
-        throw new Error(contents.files.size === 0 ? 'not an image archive: it is empty' : 'not an image archive: no manifest.json or index.json');
-    }
-    let layout;
-    let image;
-    if (hasIndex) {
-        try {
-            image = readOci(resolver);
-            layout = 'oci';
-        }
-        catch (error) {
-            // Docker 25+ writes both; an index that does not lead to a whole image may still have a usable manifest.json.
-            if (!hasManifest)
-                throw error;
-            image = readLegacy(resolver);
-            layout = 'docker';
-        }
-    }
-    else {
-        image = readLegacy(resolver);
-        layout = 'docker';
-    }
-    const diffIds = image.config.rootfs?.diff_ids;
-    if (Array.isArray(diffIds) && diffIds.length !== image.layers.length) {
-        throw new Error(`the image archive is inconsistent: the manifest lists ${image.layers.length} layers, the config's rootfs ${diffIds.length}`);
-    }
-    const found = image.layers.map((path) => resolver.layer(path));
-    const layers = [];
-    for (const { layer, compressedPending } of found) {
-        const compressedBytes = compressedPending === null ? layer.compressedBytes : await compressedPending;
-        layers.push({ ...layer, compressedBytes });
-    }
-    return { layout, config: image.config, layers };
-}
-/**
- * Reads an image archive from a stream (docker save output, an OCI layout tar,
- * optionally gzip- or zstd-compressed as a whole) without storing it.
- * Throws an Error with a one-line message when the stream is not a readable image.
- */
-async function readImageArchive(stream, options) {
-    const contents = await collect(stream, options);
-    try {
-        return await assemble(contents);
-    }
-    finally {
-        // Estimates of layers the manifest did not use still run; let them finish quietly.
-        for (const file of contents.files.values())
-            if (file.kind === 'layer')
-                file.compressedPending?.catch(() => undefined);
-    }
-}
-
-;// CONCATENATED MODULE: ./src/analyse/source.ts
-/**
- * Where an image's bytes come from: the local daemon (`docker save REF`, read
- * from its stdout as it writes) or an archive file — `oci-archive:PATH` (an OCI
- * layout tar, as `docker buildx build -o type=oci,dest=PATH` and skopeo write) or
- * `docker-archive:PATH` (what `docker save -o PATH` writes). Either kind of file
- * may hold either layout; the reader tells them apart by their contents.
- */
-
-
-
-
-
-
-const ARCHIVE_KINDS = ['oci-archive', 'docker-archive'];
-/** Lines of docker's stderr quoted in an error. */
-const STDERR_LINES = 3;
-/**
- * Reads an image reference as the `images` input gives it. `oci-archive:PATH`
- * and `docker-archive:PATH` name archive files; everything after the prefix is
- * the path, colons included (skopeo's `PATH:REFERENCE` suffix, which picks one
- * image out of a many-image archive, is not supported). Anything else is an
- * image on the local daemon.
- */
-function parseImageSource(ref) {
-    for (const kind of ARCHIVE_KINDS) {
-        const prefix = `${kind}:`;
-        if (!ref.startsWith(prefix))
-            continue;
-        const path = ref.slice(prefix.length);
-        if (path.trim() === '')
-            throw new errors_UserError(`Image "${ref}": give the archive's path after "${prefix}".`);
-        return { kind, path };
-    }
-    if (ref.trim() === '')
-        throw new errors_UserError('Image reference is empty.');
-    return { kind: 'daemon', ref };
-}
-/** How a source is written back as a reference, for messages. */
-function describeSource(source) {
-    return source.kind === 'daemon' ? source.ref : `${source.kind}:${source.path}`;
-}
-/** Reads the image from its source, streaming: the image is never written to disk or held in memory. */
-async function readImage(source, options) {
-    if (source.kind === 'daemon')
-        return readFromDaemon(source.ref, options.docker ?? 'docker', options);
-    return readFromFile(source, options);
-}
-/** Errors name the archive's path, which callers put beside the reference the user gave. */
-async function readFromFile(source, options) {
-    const { path } = source;
-    const info = await (0,promises_namespaceObject.stat)(path).catch((error) => {
-        if (error.code !== 'ENOENT')
-            throw new errors_UserError(`${path}: cannot read the image archive: ${error.message}`);
-        const hint = path.lastIndexOf(':') > 0 ? ' (a ":reference" after the path is not supported: give the path of an archive holding one image)' : '';
-        throw new errors_UserError(`${path}: no such image archive${hint}.`);
-    });
-    if (info.isDirectory())
-        throw new errors_UserError(`${path} is a directory; give ${source.kind}: the archive file (a tar).`);
-    try {
-        return await readImageArchive((0,external_node_fs_namespaceObject.createReadStream)(path), options);
-    }
-    catch (error) {
-        throw new Error(`${path}: ${messageOf(error)}`);
-    }
-}
-function lastLines(text, count) {
-    return text
-        .trim()
-        .split(/\r?\n/)
-        .filter((line) => line.trim() !== '')
-        .slice(-count)
-        .join(' ');
-}
-/**
- * `docker save REF` piped into the reader. When docker fails, its own message is
- * the error (an unknown image makes the archive look empty, which would say
- * less); when the reader fails first, docker is stopped and the reader's error
- * is reported.
- */
-async function readFromDaemon(ref, docker, options) {
-    const child = execa(docker, ['save', '--', ref], {
-        env: safeEnvironment(),
-        extendEnv: false,
-        stdin: 'ignore',
-        stdout: 'pipe',
-        stderr: 'pipe',
-        buffer: { stdout: false, stderr: true },
-        reject: false
-    });
-    let archive = null;
-    let readError = null;
-    let stoppedByUs = false;
-    try {
-        archive = await readImageArchive(child.stdout, options);
-    }
-    catch (error) {
-        readError = error;
-        // The reader stops early on a bad archive: docker would block on a full pipe.
-        if (!child.stdout.readableEnded) {
-            stoppedByUs = true;
-            child.kill();
-        }
-    }
-    const result = await child;
-    const command = `docker save ${ref}`;
-    if (result.exitCode === undefined && result.failed && !stoppedByUs) {
-        throw new Error(`${command} could not run: ${result.shortMessage ?? messageOf(result)}`);
-    }
-    if (result.exitCode !== 0 && !stoppedByUs) {
-        const stderr = lastLines(String(result.stderr ?? ''), STDERR_LINES);
-        throw new Error(`${command} failed (exit code ${result.exitCode ?? 'none'}): ${stderr || 'no message'}`);
-    }
-    if (readError !== null)
-        throw new Error(`${command}: ${messageOf(readError)}`);
-    if (archive === null)
-        throw new Error(`${command}: no image was read`);
-    return archive;
-}
-
-;// CONCATENATED MODULE: ./src/measure/measure.ts
-
-
-
-
-
-
-
-
-/**
- * Builds (or, for an image given by reference, only reads) each target in turn,
- * measures and analyses it, and removes the action's own tag again. One target
- * failing never stops the others: its failure is recorded in its measurement.
- */
-async function measureTargets(options) {
-    const { targets, side, hooks = {} } = options;
-    const measurements = [];
-    for (const [i, target] of targets.entries()) {
-        hooks.onStart?.({ side, target, index: i + 1, total: targets.length });
-        const started = performance.now();
-        const measurement = await measureOne(options, target, (line) => hooks.onLine?.({ side, target, line }));
-        measurements.push(measurement);
-        hooks.onDone?.({ side, target, measurement, seconds: (performance.now() - started) / 1000 });
-    }
-    return measurements;
-}
-async function measureOne(options, target, onLine) {
-    const { engine, root, side, runId } = options;
-    if (target.image)
-        return measureGiven(options, target);
-    if (!target.dockerfile || target.context === null) {
-        return failed(target, 'no Dockerfile to build and no image given', '');
-    }
-    const tag = imageTag(target.name, side, runId);
-    const result = await engine.build({
-        dockerfile: (0,external_node_path_namespaceObject.resolve)(root, target.dockerfile),
-        context: (0,external_node_path_namespaceObject.resolve)(root, target.context),
-        tag,
-        target: target.target,
-        buildArgs: target.buildArgs,
-        platform: target.platform,
-        onLine
-    });
-    try {
-        if (!result.ok)
-            return failed(target, result.message, logTail(result.log));
-        let dockerBytes;
-        try {
-            dockerBytes = (await engine.inspect(tag)).bytes;
-        }
-        catch (error) {
-            return failed(target, `built, but could not be measured: ${messageOf(error)}`, logTail(result.log));
-        }
-        return await analyse(options, target, { kind: 'daemon', ref: tag }, dockerBytes);
-    }
-    finally {
-        await engine.remove([tag]);
-    }
-}
-/** An image an earlier step built: read from the daemon or from an archive file, never built or removed. */
-async function measureGiven(options, target) {
-    const source = parseImageSource(target.image);
-    if (source.kind !== 'daemon') {
-        // An archive has no docker figure, and the anatomy is the only measurement there is.
-        const measurement = await analyse(options, target, source, null);
-        return measurement.anatomy ? measurement : failed(target, `image ${target.image} could not be read: ${measurement.analysisError}`, '');
-    }
-    try {
-        const { bytes } = await options.engine.inspect(source.ref);
-        return await analyse(options, target, source, bytes);
-    }
-    catch (error) {
-        return failed(target, `image ${target.image} could not be read: ${messageOf(error)}`, '');
-    }
-}
-/**
- * Reads the image layer by layer and works out its anatomy. When the image cannot be
- * read that way but docker measured it, the docker figure still stands, with the reason.
- */
-async function analyse(options, target, source, dockerBytes) {
-    const read = options.readImage ?? readImage;
-    try {
-        const archive = await read(source, { estimateCompressed: options.estimateCompressed });
-        const dockerfile = await dockerfileText(options.root, target);
-        const anatomy = analyseImage(archive, layerOrigins(archive.config, archive.layers.length, dockerfile));
-        return {
-            target,
-            size: { bytes: anatomy.bytes, compressedBytes: anatomy.compressedBytes, dockerBytes },
-            anatomy,
-            analysisError: null,
-            error: null
-        };
-    }
-    catch (error) {
-        const size = dockerBytes === null ? null : { bytes: dockerBytes, compressedBytes: null, dockerBytes };
-        return { target, size, anatomy: null, analysisError: messageOf(error), error: null };
-    }
-}
-/** The Dockerfile the image was built from, for matching layers to lines; null when there is none to read. */
-async function dockerfileText(root, target) {
-    if (!target.dockerfile)
-        return null;
-    try {
-        return { text: await (0,promises_namespaceObject.readFile)((0,external_node_path_namespaceObject.resolve)(root, target.dockerfile), 'utf8'), target: target.target };
-    }
-    catch {
-        return null;
-    }
-}
-function failed(target, message, logTail) {
-    return { target, size: null, anatomy: null, analysisError: null, error: { message, logTail } };
-}
-
-;// CONCATENATED MODULE: ./src/pipeline.ts
-
-
-
-
-
-
-
-
-/** plan → build → measure (PR side, then base side) → compare → judge: the report every renderer shows. */
-async function runPipeline(options, effects) {
-    const { inputs, config } = options;
-    const defaults = {
-        budget: inputs.budget,
-        maxIncrease: inputs.maxIncrease,
-        maxWasted: inputs.maxWasted,
-        metric: inputs.metric,
-        buildArgs: inputs.buildArgs,
-        target: inputs.target,
-        platform: inputs.platform
-    };
-    const headTargets = await planTargets({
-        root: options.root,
-        globs: inputs.dockerfiles,
-        config,
-        defaults,
-        images: inputs.images,
-        side: 'head'
-    });
-    if (headTargets.length === 0)
-        effects.log.warning(`No Dockerfiles matched ${inputs.dockerfiles.join(', ')}.`);
-    const measureOptions = {
-        engine: effects.engine,
-        runId: options.runId,
-        // A compressed budget needs the compressed size, whatever the input says.
-        estimateCompressed: inputs.compressedSize || headTargets.some((target) => target.budget?.metric === 'compressed'),
-        ...(effects.readImage ? { readImage: effects.readImage } : {}),
-        ...(effects.hooks ? { hooks: effects.hooks } : {})
-    };
-    const head = await measureTargets({ ...measureOptions, targets: headTargets, root: options.root, side: 'head' });
-    let base = null;
-    let baseInfo = null;
-    let baseError = null;
-    if (inputs.baseRef) {
-        let checkout = null;
-        try {
-            checkout = await checkoutBase({ exec: effects.exec, repo: options.repo, ref: inputs.baseRef, log: effects.log.info });
-            baseInfo = { ref: inputs.baseRef, sha: checkout.sha };
-            const baseRoot = (0,external_node_path_namespaceObject.join)(checkout.dir, (0,external_node_path_namespaceObject.relative)(options.repo, options.root));
-            const baseTargets = (await planTargets({ root: baseRoot, globs: inputs.dockerfiles, config, defaults, images: inputs.images, side: 'base' }))
-                // The base side is always built from its Dockerfile: an image given by reference is the PR's.
-                .filter((target) => target.dockerfile !== null)
-                .map((target) => ({ ...target, image: null }));
-            base = await measureTargets({ ...measureOptions, targets: baseTargets, root: baseRoot, side: 'base' });
-        }
-        catch (error) {
-            baseError = `The base branch (${inputs.baseRef}) could not be compared: ${messageOf(error)}`;
-            effects.log.warning(baseError);
-            base = null;
-        }
-        finally {
-            await checkout?.dispose();
-        }
-    }
-    const advice = new Map();
-    for (const measurement of head) {
-        if (measurement.error || !measurement.size)
-            continue;
-        const { target, anatomy } = measurement;
-        const result = await adviseImage({ root: options.root, target, anatomy, registry: effects.registry });
-        for (const problem of result.problems)
-            effects.log.warning(problem);
-        advice.set(target.name, result);
-    }
-    const images = compareImages(head, base).map((compared) => toImageReport(compared, advice.get(compared.name)));
-    return {
-        version: 1,
-        sizeMetric: 'uncompressed bytes: regular files in all layers',
-        base: baseError ? null : baseInfo,
-        baseError,
-        images,
-        totals: totals(images),
-        overBudget: images.some((image) => isFailing(image.status))
-    };
-}
-function toImageReport(compared, advice) {
-    const { head, base: baseSide } = compared;
-    const target = (head ?? baseSide).target;
-    // An image given only by reference has no Dockerfile to build on the base branch: nothing to compare.
-    const comparison = compared.comparison === 'new' && target.image && !target.dockerfile ? 'not-compared' : compared.comparison;
-    const measured = {
-        comparison,
-        size: head?.size ?? null,
-        base: baseSide?.size ? { bytes: baseSide.size.bytes, compressedBytes: baseSide.size.compressedBytes } : null,
-        delta: compared.delta,
-        // Limits belong to the PR's image: a removed image has none.
-        budget: head ? target.budget : null,
-        maxIncrease: head ? target.maxIncrease : null,
-        maxWasted: head ? target.maxWasted : null,
-        wasted: head?.anatomy?.wasted ?? null,
-        error: head?.error ?? null
-    };
-    const verdict = judge(measured);
-    const reasons = [
-        ...verdict.reasons,
-        ...(head?.analysisError ? [`layers not analysed: ${head.analysisError}`] : []),
-        ...(advice?.problems ?? [])
-    ];
-    return {
-        name: compared.name,
-        dockerfile: target.dockerfile,
-        context: target.context,
-        image: target.image,
-        status: verdict.status,
-        ...measured,
-        layers: head?.anatomy?.layers ?? null,
-        caches: head?.anatomy?.caches ?? null,
-        findings: advice?.findings ?? [],
-        reasons,
-        baseError: baseSide?.error ?? null
-    };
-}
-
-;// CONCATENATED MODULE: ./src/registry/client.ts
-/**
- * Asks container registries, through the Registry HTTP API v2, whether an
- * image tag exists for a platform and how many compressed bytes it takes.
- *
- * - Manifest lists and OCI image indexes are resolved to the wanted platform.
- * - Anonymous bearer tokens: a 401 with `WWW-Authenticate: Bearer realm=...`
- *   makes the client fetch a token from the realm (no credentials) and retry;
- *   tokens are cached per realm, service and scope for the run.
- * - The only `Authorization` header ever sent is such a token, and only to
- *   the registry that asked for it. Nothing is read from the environment, so
- *   no GitHub token can reach a registry.
- * - Plain HTTP for loopback registries (localhost, 127.0.0.0/8, ::1), as
- *   Docker does; HTTPS for every other.
- * - Answers are cached for the run; every request has a short timeout; no
- *   method throws: what cannot be asked is null, with the reason logged.
- */
-
-
-const DEFAULT_TIMEOUT_MS = 5_000;
-const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
-const MAX_TOKEN_BYTES = 64 * 1024;
-const DOCKER_MANIFEST_V2 = 'application/vnd.docker.distribution.manifest.v2+json';
-const DOCKER_MANIFEST_LIST = 'application/vnd.docker.distribution.manifest.list.v2+json';
-const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
-const OCI_INDEX = 'application/vnd.oci.image.index.v1+json';
-const ACCEPT = [OCI_INDEX, DOCKER_MANIFEST_LIST, DOCKER_MANIFEST_V2, OCI_MANIFEST].join(', ');
-const client_INDEX_TYPES = new Set([OCI_INDEX, DOCKER_MANIFEST_LIST]);
-const IMAGE_TYPES = new Set([DOCKER_MANIFEST_V2, OCI_MANIFEST]);
-/** Parses a `WWW-Authenticate` header's Bearer challenge (`Bearer realm="...",service="...",scope="..."`); null for any other scheme. */
-function parseBearerChallenge(header) {
-    if (header === null)
-        return null;
-    const match = /^\s*bearer\s+(.*)$/is.exec(header);
-    if (!match)
-        return null;
-    const params = new Map();
-    const param = /([A-Za-z][\w-]*)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,"]+))\s*(?:,|$)/g;
-    for (const found of match[1].matchAll(param)) {
-        params.set(found[1].toLowerCase(), found[2] !== undefined ? found[2].replace(/\\(.)/g, '$1') : found[3]);
-    }
-    const realm = params.get('realm');
-    if (realm === undefined || realm === '')
-        return null;
-    return { realm, service: params.get('service') ?? null, scope: params.get('scope') ?? null, error: params.get('error') ?? null };
-}
-/** The index entry for the platform from a manifest list / OCI index body, or null when it lists none for it. */
-function selectPlatform(index, platform) {
-    const manifests = index?.manifests;
-    if (!Array.isArray(manifests))
-        return null;
-    for (const entry of manifests) {
-        if (typeof entry !== 'object' || entry === null || typeof entry.digest !== 'string')
-            continue;
-        const entryPlatform = entry.platform;
-        if (entryPlatform && platformMatches(platform, entryPlatform)) {
-            return { digest: entry.digest, mediaType: typeof entry.mediaType === 'string' ? entry.mediaType : null };
-        }
-    }
-    return null;
-}
-/**
- * The compressed size of a single-platform image manifest: the sum of
- * `layers[].size`, the bytes `docker pull` downloads for its layers. The config
- * blob is NOT counted (a few KB), as in Docker Hub's "compressed size".
- * Null when the body is no image manifest.
- */
-function layerBytes(manifest) {
-    const layers = manifest?.layers;
-    if (!Array.isArray(layers))
-        return null;
-    let total = 0;
-    for (const layer of layers) {
-        if (typeof layer?.size !== 'number' || !Number.isSafeInteger(layer.size) || layer.size < 0)
-            return null;
-        total += layer.size;
-    }
-    return total;
-}
-function createRegistryClient(options = {}) {
-    const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-    const doFetch = options.fetch ?? globalThis.fetch;
-    const log = options.log ?? (() => { });
-    /** Tokens by realm + service + scope. */
-    const tokens = new Map();
-    /** The bearer challenge each registry answered with, by registry. */
-    const challenges = new Map();
-    /** Manifest GETs and HEADs by method + URL. */
-    const requests = new Map();
-    /** Answers by question + reference + platform. */
-    const answers = new Map();
-    function baseUrl(registry) {
-        return `${isLoopback(registry) ? 'http' : 'https'}://${registry}`;
-    }
-    function tokenKey(challenge, scope) {
-        return `${challenge.realm}\n${challenge.service ?? ''}\n${scope}`;
-    }
-    async function fetchToken(challenge, scope, where) {
-        let url;
-        try {
-            url = new URL(challenge.realm);
-        }
-        catch {
-            log(`Registry ${where} named a token realm that is not a URL: ${challenge.realm}`);
-            return null;
-        }
-        if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopback(url.host))) {
-            log(`Registry ${where} named a token realm that is neither HTTPS nor on loopback: ${challenge.realm}`);
-            return null;
-        }
-        if (challenge.service !== null)
-            url.searchParams.set('service', challenge.service);
-        url.searchParams.set('scope', scope);
-        try {
-            const response = await doFetch(url, { headers: { Accept: 'application/json' }, signal: AbortSignal.timeout(timeoutMs) });
-            const text = await response.text();
-            if (!response.ok) {
-                log(`The token service of ${where} answered HTTP ${response.status}.`);
-                return null;
-            }
-            if (text.length > MAX_TOKEN_BYTES) {
-                log(`The token service of ${where} sent more than ${MAX_TOKEN_BYTES} bytes.`);
-                return null;
-            }
-            const body = JSON.parse(text);
-            const token = typeof body.token === 'string' && body.token !== '' ? body.token : body.access_token;
-            if (typeof token !== 'string' || token === '') {
-                log(`The token service of ${where} sent no token.`);
-                return null;
-            }
-            return token;
-        }
-        catch (error) {
-            log(`Could not get a token for ${where} from ${url.origin}: ${why(error, timeoutMs)}`);
-            return null;
-        }
-    }
-    /** A token for the challenge and scope, fetched once per run (and again after the registry refused it). */
-    function tokenFor(challenge, scope, registry) {
-        const key = tokenKey(challenge, scope);
-        let pending = tokens.get(key);
-        if (pending === undefined) {
-            pending = fetchToken(challenge, scope, registry);
-            tokens.set(key, pending);
-            // A failed fetch is not kept: the next look-up may try again.
-            void pending.then((token) => {
-                if (token === null && tokens.get(key) === pending)
-                    tokens.delete(key);
-            });
-        }
-        return pending;
-    }
-    /** One manifest request, with the bearer-token dance when the registry asks for it. Never throws. */
-    async function request(method, image, reference) {
-        const where = `${image.registry}/${image.repository}${reference.includes(':') ? '@' : ':'}${reference}`;
-        const url = `${baseUrl(image.registry)}/v2/${image.repository}/manifests/${reference}`;
-        const scope = `repository:${image.repository}:pull`;
-        // A registry that asked for a token once gets one up front from then on.
-        let challenge = challenges.get(image.registry) ?? null;
-        let refreshed = false;
-        for (;;) {
-            const token = challenge !== null ? await tokenFor(challenge, scope, image.registry) : null;
-            if (challenge !== null && token === null)
-                return { kind: 'failed' };
-            let response;
-            let text;
-            try {
-                const headers = { Accept: ACCEPT };
-                if (token !== null)
-                    headers.Authorization = `Bearer ${token}`;
-                response = await doFetch(url, { method, headers, redirect: 'follow', signal: AbortSignal.timeout(timeoutMs) });
-                if (method === 'GET' && Number(response.headers.get('content-length') ?? 0) > MAX_MANIFEST_BYTES) {
-                    await response.body?.cancel();
-                    log(`The manifest of ${where} is larger than ${MAX_MANIFEST_BYTES} bytes.`);
-                    return { kind: 'failed' };
-                }
-                text = await response.text();
-            }
-            catch (error) {
-                log(`Could not ask registry ${image.registry} for ${where}: ${why(error, timeoutMs)}`);
-                return { kind: 'failed' };
-            }
-            if (response.status === 401) {
-                const asked = parseBearerChallenge(response.headers.get('www-authenticate'));
-                if (asked === null) {
-                    log(`Registry ${image.registry} refuses ${where} to anonymous clients (HTTP 401, no bearer challenge).`);
-                    return { kind: 'missing' };
-                }
-                if (token !== null) {
-                    if (refreshed || asked.error === 'insufficient_scope') {
-                        log(`Registry ${image.registry} refuses ${where} even with an anonymous token (HTTP 401): private, or no such repository.`);
-                        return { kind: 'missing' };
-                    }
-                    // The token was refused (expired, say): drop it and fetch a fresh one, once.
-                    refreshed = true;
-                    const key = tokenKey(asked, scope);
-                    tokens.delete(key);
-                    if (challenge !== null)
-                        tokens.delete(tokenKey(challenge, scope));
-                }
-                challenge = asked;
-                challenges.set(image.registry, asked);
-                continue;
-            }
-            if (response.status === 404)
-                return { kind: 'missing' };
-            if (response.status === 403) {
-                log(`Registry ${image.registry} denies ${where} (HTTP 403).`);
-                return { kind: 'missing' };
-            }
-            if (!response.ok) {
-                log(`Registry ${image.registry} answered HTTP ${response.status} for ${where}.`);
-                return { kind: 'failed' };
-            }
-            const headerType = response.headers.get('content-type')?.split(';')[0]?.trim() ?? '';
-            if (method === 'HEAD')
-                return { kind: 'found', mediaType: headerType, body: null };
-            if (Buffer.byteLength(text) > MAX_MANIFEST_BYTES) {
-                log(`The manifest of ${where} is larger than ${MAX_MANIFEST_BYTES} bytes.`);
-                return { kind: 'failed' };
-            }
-            let body;
-            try {
-                body = JSON.parse(text);
-            }
-            catch {
-                log(`The manifest of ${where} is not JSON.`);
-                return { kind: 'failed' };
-            }
-            const bodyType = body?.mediaType;
-            return { kind: 'found', mediaType: typeof bodyType === 'string' ? bodyType : headerType, body };
-        }
-    }
-    function cachedRequest(method, image, reference) {
-        const key = `${method} ${image.registry}/${image.repository}/${reference}`;
-        let pending = requests.get(key);
-        if (pending === undefined) {
-            pending = request(method, image, reference);
-            requests.set(key, pending);
-        }
-        return pending;
-    }
-    /** The GET of a manifest when one was already made or is under way, else null. */
-    function earlierGet(image, reference) {
-        return requests.get(`GET ${image.registry}/${image.repository}/${reference}`) ?? null;
-    }
-    function isIndex(found) {
-        if (client_INDEX_TYPES.has(found.mediaType))
-            return true;
-        return found.body !== null && Array.isArray(found.body.manifests);
-    }
-    function parse(ref, platform) {
-        try {
-            return { image: parseReference(ref), platform: parsePlatform(platform) };
-        }
-        catch (error) {
-            log(messageOf(error));
-            return null;
-        }
-    }
-    async function askExists(ref, platformText) {
-        const parsed = parse(ref, platformText);
-        if (parsed === null)
-            return null;
-        const { image, platform } = parsed;
-        const reference = image.digest ?? image.tag;
-        // HEAD is enough unless the tag is an index, whose platforms only a GET shows.
-        const first = await (earlierGet(image, reference) ?? cachedRequest('HEAD', image, reference));
-        if (first.kind !== 'found')
-            return first.kind === 'missing' ? false : null;
-        if (!isIndex(first) && (first.body !== null || IMAGE_TYPES.has(first.mediaType)))
-            return true;
-        const full = first.body !== null ? first : await cachedRequest('GET', image, reference);
-        if (full.kind !== 'found')
-            return full.kind === 'missing' ? false : null;
-        if (!isIndex(full))
-            return true;
-        const entry = selectPlatform(full.body, platform);
-        if (entry === null)
-            log(`${image.display} has no image for ${platformText}.`);
-        return entry !== null;
-    }
-    async function askSize(ref, platformText) {
-        const parsed = parse(ref, platformText);
-        if (parsed === null)
-            return null;
-        const { image, platform } = parsed;
-        let found = await cachedRequest('GET', image, image.digest ?? image.tag);
-        if (found.kind === 'missing')
-            log(`Registry ${image.registry} has no ${image.display}.`);
-        if (found.kind !== 'found')
-            return null;
-        if (isIndex(found)) {
-            const entry = selectPlatform(found.body, platform);
-            if (entry === null) {
-                log(`${image.display} has no image for ${platformText}.`);
-                return null;
-            }
-            found = await cachedRequest('GET', image, entry.digest);
-            if (found.kind !== 'found')
-                return null;
-            if (isIndex(found)) {
-                log(`The ${platformText} entry of ${image.display} is itself an index.`);
-                return null;
-            }
-        }
-        const bytes = layerBytes(found.body);
-        if (bytes === null)
-            log(`The manifest of ${image.display} lists no valid layers.`);
-        return bytes;
-    }
-    function cachedAnswer(question, ref, platform, ask) {
-        const key = `${question}\n${ref}\n${platform}`;
-        let pending = answers.get(key);
-        if (pending === undefined) {
-            pending = ask().catch((error) => {
-                log(`Registry look-up of ${ref} failed: ${messageOf(error)}`);
-                return null;
-            });
-            answers.set(key, pending);
-        }
-        return pending;
-    }
-    return {
-        exists: (ref, platform) => cachedAnswer('exists', ref, platform, () => askExists(ref, platform)),
-        compressedSize: (ref, platform) => cachedAnswer('size', ref, platform, () => askSize(ref, platform))
-    };
-}
-function why(error, timeoutMs) {
-    const name = error?.name;
-    if (name === 'TimeoutError' || name === 'AbortError')
-        return `no answer within ${timeoutMs / 1000} s`;
-    const cause = error.cause;
-    return cause?.code ?? cause?.message ?? messageOf(error);
-}
-
-;// CONCATENATED MODULE: ./src/report/escape.ts
-
-/**
- * Everything that comes from the repository (image names, paths, refs, error
- * messages, build output) is untrusted text: it must show as written and never
- * become a link, an image, a mention, HTML, or a copy of the comment's marker.
- */
-/** A zero-width space as an HTML entity: breaks `@name` and `#123` so GitHub neither notifies nor links. */
-const ZERO_WIDTH = '&#8203;';
-/** Cuts to `maxLength` code points (never inside a surrogate pair) and marks the cut with `…`. */
-function escape_shorten(text, maxLength) {
-    if (text.length <= maxLength)
-        return text;
-    const points = Array.from(text);
-    return points.length <= maxLength ? text : `${points.slice(0, Math.max(0, maxLength - 1)).join('')}…`;
-}
-/** One line: newlines and other control characters become spaces, terminal colour codes go. */
-function singleLine(text) {
-    return (0,external_node_util_.stripVTControlCharacters)(text)
-        .replace(/\r\n|[\r\n\u2028\u2029]/g, ' ')
-        .replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, ' ')
-        .replace(/\t/g, ' ');
-}
-const ENTITIES = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-function inlineReplacement(char) {
-    if (char === '@' || char === '#')
-        return `${char}${ZERO_WIDTH}`;
-    return ENTITIES[char] ?? `\\${char}`;
-}
-/**
- * Every byte of a path stays visible: C0 controls become their Unicode control
- * pictures (a newline reads `␊`), DEL `␡`, C1 controls and the bidirectional
- * overrides that could reorder the text around them `�`. Nothing else changes.
- */
-function visibleControls(text) {
-    return text.replace(/[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, (char) => {
-        const code = char.charCodeAt(0);
-        if (code < 0x20)
-            return String.fromCharCode(0x2400 + code);
-        return code === 0x7f ? '\u2421' : '\ufffd';
-    });
-}
-/** An instruction on one line: whitespace runs (line continuations, heredocs, tabs) become one space. */
-function oneLine(text) {
-    return (0,external_node_util_.stripVTControlCharacters)(text).replace(/\s+/g, ' ').trim();
-}
-/**
- * Untrusted text for inline Markdown (a table cell, a bullet, bold text): one
- * line, HTML entities for `& < > "`, backslashes before Markdown punctuation, and
- * `@`/`#` broken so they neither mention nor link.
- */
-function escapeMarkdown(text, options = {}) {
-    const line = escape_shorten(singleLine(text), options.maxLength ?? Number.POSITIVE_INFINITY);
-    // One pass, character by character, so the `&` and `#` of an entity added for
-    // one character are never escaped again for another.
-    const escaped = line.replace(/[\\`*_{}[\]()!|~&<>"@#]/g, inlineReplacement);
-    // `+`, `-`, `=` and `1.` only start a list or heading at the start of a line.
-    return escaped.replace(/^(\s*)([+\-=])/, '$1\\$2').replace(/^(\s*\d+)([.)])/, '$1\\$2');
-}
-/**
- * Untrusted text inside raw HTML such as `<summary>`, where Markdown is not
- * parsed (backslashes would show) but GitHub still links mentions and references.
- */
-function escapeHtml(text, options = {}) {
-    const line = escape_shorten(singleLine(text), options.maxLength ?? Number.POSITIVE_INFINITY);
-    return line.replace(/[&<>"'@#]/g, (char) => ENTITIES[char] ?? `${char}${ZERO_WIDTH}`);
-}
-/**
- * A fenced code block for build logs. GitHub renders neither HTML nor mentions
- * inside one, so the only way out is a closing fence: the fence is one backtick
- * longer than the longest backtick run in the text, which no line can close.
- */
-function codeBlock(text, language = '') {
-    const body = (0,external_node_util_.stripVTControlCharacters)(text).replace(/\r\n?/g, '\n').replace(/\n+$/, '');
-    let longestRun = 0;
-    for (const match of body.matchAll(/`+/g))
-        longestRun = Math.max(longestRun, match[0].length);
-    const fence = '`'.repeat(Math.max(3, longestRun + 1));
-    // The info string may not contain backticks; the language is ours, but be strict anyway.
-    const info = language.replace(/[^\w+-]/g, '');
-    return `${fence}${info}\n${body}\n${fence}`;
-}
-/**
- * Untrusted text as an inline code span, shown exactly (control characters as
- * pictures): GitHub renders neither HTML, links nor mentions inside one, so the
- * only ways out are a backtick run as long as the fence, which the fence
- * outgrows, and, in a table, a `|`, which is escaped. The comment's marker is
- * broken with a zero-width space so the body never carries a second copy.
- * Empty text gives an empty string.
- */
-function codeSpan(text, options = {}) {
-    let body = escape_shorten(visibleControls(text), options.maxLength ?? Number.POSITIVE_INFINITY).replace(/<!--/g, '<\u200b!--');
-    if (body === '')
-        return '';
-    if (options.inTable)
-        body = body.replace(/\|/g, '\\|');
-    let longestRun = 0;
-    for (const match of body.matchAll(/`+/g))
-        longestRun = Math.max(longestRun, match[0].length);
-    const fence = '`'.repeat(longestRun + 1);
-    // A code span drops one space from each end when both ends have one, and a
-    // backtick at either end would join the fence: pad both ends with a space then.
-    const pad = body.trim() !== '' && (/^`|`$/.test(body) || (body.startsWith(' ') && body.endsWith(' ')));
-    return pad ? `${fence} ${body} ${fence}` : `${fence}${body}${fence}`;
-}
-
-;// CONCATENATED MODULE: ./src/report/markdown.ts
-
-
-
-
-/*
- * The plain-text pieces (order, change, budget, verdict, anatomy) are shared
- * with the terminal table and the annotations, so the PR comment, the CLI and
- * the annotations always say the same thing.
- */
-const DEFAULT_MAX_CHARS = 65536;
-/** Longest repository text shown in a cell or a bullet; the report output has it in full. */
-const MAX_NAME = 200;
-const MAX_REASON = 1000;
-const MAX_INSTRUCTION = 80;
-const MAX_PATH = 120;
-/** Most rows per section (layers, wasted paths, caches) in an image's anatomy block. */
-const MAX_DETAIL = 8;
-/** Most pieces of advice per image in the comment; the report output has them all. */
-const MAX_ADVICE = 10;
-const MAX_MESSAGE = 400;
-/** Longest Dockerfile sketch shown in the comment, in lines. */
-const MAX_SKETCH_LINES = 30;
-function isFailingImage(image) {
-    return isFailing(image.status);
-}
-/** Failing images first, then the rest, then the unchanged ones; report order within each group. */
-function displayGroups(images) {
-    return {
-        failing: images.filter(isFailingImage),
-        passing: images.filter((image) => !isFailingImage(image) && image.status !== 'unchanged'),
-        unchanged: images.filter((image) => image.status === 'unchanged')
-    };
-}
-/** `+1.2 MB (+3.4%)`, `new`, `removed`, or `—` when there is nothing to compare with. */
-function changeText(image) {
-    if (image.comparison === 'new')
-        return 'new';
-    if (image.comparison === 'removed')
-        return 'removed';
-    if (!image.delta)
-        return '—';
-    if (image.delta.bytes === 0)
-        return formatDelta(0);
-    return `${formatDelta(image.delta.bytes)} (${formatPercent(image.delta.percent)})`;
-}
-/** The figure the budget applies to: uncompressed bytes, or compressed bytes for a compressed budget. */
-function markdown_budgetedBytes(image) {
-    if (!image.budget || !image.size)
-        return null;
-    return image.budget.metric === 'compressed' ? image.size.compressedBytes : image.size.bytes;
-}
-/** How much of the budget is used, in whole percent; never shows 100% for an image that is over. */
-function budgetUsePercent(image) {
-    const used = markdown_budgetedBytes(image);
-    if (used === null || !image.budget || image.budget.bytes <= 0)
-        return null;
-    const percent = (used / image.budget.bytes) * 100;
-    return used > image.budget.bytes ? Math.ceil(percent) : Math.floor(percent);
-}
-/** `250.0 MB (97%)`; a budget on the compressed size is marked gz: `80.0 MB (gz, 97%)`; `—` without a budget. */
-function budgetText(image) {
-    if (!image.budget)
-        return '—';
-    const notes = image.budget.metric === 'compressed' ? ['gz'] : [];
-    const percent = budgetUsePercent(image);
-    if (percent !== null)
-        notes.push(`${percent}%`);
-    const limit = formatBytes(image.budget.bytes);
-    return notes.length ? `${limit} (${notes.join(', ')})` : limit;
-}
-/** Whether the figure the budget applies to is over it. */
-function isOverBudget(image) {
-    const used = markdown_budgetedBytes(image);
-    return used !== null && image.budget !== null && used > image.budget.bytes;
-}
-/**
- * Whether the image wastes more than `max-wasted` allows: with a size and a
- * percentage (of the uncompressed size) both set, only waste beyond both does.
- * Waste inside the base image never counts.
- */
-function isOverWasteLimit(image) {
-    return Boolean(image.maxWasted && image.wasted && image.size && exceedsWaste(image.wasted.bytes, image.size.bytes, image.maxWasted));
-}
-/** The compressed size, or `—` when it was not measured. */
-function compressedText(image) {
-    return image.size?.compressedBytes == null ? '—' : formatBytes(image.size.compressedBytes);
-}
-/** Bytes wasted in the Dockerfile's own layers, or `—` without an anatomy. */
-function wastedText(image) {
-    return image.wasted ? formatBytes(image.wasted.bytes) : '—';
-}
-/** `20.0 MB (20.0% of the image)`. */
-function markdown_wastedShare(wasted, image) {
-    const total = image.size?.bytes ?? 0;
-    return total > 0 ? `${formatBytes(wasted)} (${((wasted / total) * 100).toFixed(1)}% of the image)` : formatBytes(wasted);
-}
-/** Sorted anatomies, kept while the image's layers, waste and caches are the same arrays. */
-const anatomies = new WeakMap();
-function bySize(items, tie) {
-    return [...items].sort((a, b) => b.bytes - a.bytes || tie(a) - tie(b));
-}
-/** The image's anatomy sorted for display: largest layers, wasted copies and caches first. */
-function anatomyOf(image) {
-    const from = [image.layers, image.wasted, image.caches];
-    const known = anatomies.get(image);
-    if (known && known.from.every((part, index) => part === from[index]))
-        return known.anatomy;
-    const layers = bySize(image.layers ?? [], (layer) => layer.index);
-    const paths = image.wasted?.paths ?? [];
-    const caches = bySize(image.caches ?? [], () => 0);
-    const anatomy = {
-        layers,
-        ownLayers: layers.filter((layer) => layer.fromBase === false).length,
-        wasted: image.wasted,
-        paths: [false, true].flatMap((inBase) => bySize(paths.filter((path) => path.inBase === inBase), (path) => path.addedInLayer)),
-        caches,
-        cacheBytes: caches.reduce((sum, cache) => sum + cache.bytes, 0)
-    };
-    anatomies.set(image, { from, anatomy });
-    return anatomy;
-}
-/** Whether the anatomy has any waste to speak of, the base image's included. */
-function hasWaste(anatomy) {
-    return anatomy.wasted !== null && (anatomy.wasted.bytes > 0 || anatomy.wasted.baseBytes > 0);
-}
-function hasAnatomy(image) {
-    const anatomy = anatomyOf(image);
-    return anatomy.layers.length > 0 || hasWaste(anatomy) || anatomy.caches.length > 0;
-}
-function hasAdvice(image) {
-    return adviceOf(image).length > 0;
-}
-/** Whether an image gets a folded block: an anatomy, advice, or both. */
-function hasBlock(image) {
-    return hasAnatomy(image) || hasAdvice(image);
-}
-/** The Dockerfile line of the image's largest own layer, or null when no own layer has a known line. */
-function largestOwnLayerLine(image) {
-    return anatomyOf(image).layers.find((layer) => layer.fromBase === false && layer.line !== null)?.line ?? null;
-}
-/**
- * Where bytes came from: `svc/Dockerfile:12`, `line 12` for an image without a
- * Dockerfile, `base` for the base image, null when unknown. Repository text: escape it.
- */
-function originText(image, fromBase, line) {
-    if (fromBase === true)
-        return 'base';
-    if (line === null)
-        return null;
-    return image.dockerfile ? `${image.dockerfile}:${line}` : `line ${line}`;
-}
-/** `added at line 7, removed at line 9`; layers stand in for unknown lines. Only figures: safe as it is. */
-function wasteWhere(path) {
-    const removed = path.removedAtLine === null ? `removed in layer ${path.removedInLayer}` : `removed at line ${path.removedAtLine}`;
-    if (path.inBase)
-        return `in the base image (layer ${path.addedInLayer}), ${removed}`;
-    const added = path.addedAtLine === null ? `added in layer ${path.addedInLayer}` : `added at line ${path.addedAtLine}`;
-    return `${added}, ${removed}`;
-}
-/** An image's findings in display order: measured savings first, largest first; then estimated ones; then those without a figure. */
-const advices = new WeakMap();
-function adviceRank(finding) {
-    if (finding.savingsBytes === null)
-        return 2;
-    return finding.measured ? 0 : 1;
-}
-/** The image's findings sorted for display (the producer's order kept among equals). */
-function adviceOf(image) {
-    const from = image.findings ?? [];
-    const known = advices.get(image);
-    if (known && known.from === from)
-        return known.findings;
-    const findings = [...from].sort((a, b) => adviceRank(a) - adviceRank(b) || (b.savingsBytes ?? 0) - (a.savingsBytes ?? 0));
-    advices.set(image, { from, findings });
-    return findings;
-}
-/**
- * What a finding would save, in words: `−612.0 MB compressed, measured` (in a
- * registry), `−18.4 MB, measured in this image`, `about −5.0 MB, estimated`, or
- * `saving unknown`. `minus` is the sign: `−` for the comment, `-` for a terminal.
- */
-function savingsText(finding, minus = '\u2212') {
-    if (finding.savingsBytes === null)
-        return 'saving unknown';
-    const bytes = `${minus}${formatBytes(Math.abs(finding.savingsBytes))}`;
-    const compressed = finding.savingsMetric === 'compressed' ? ' compressed' : '';
-    if (!finding.measured)
-        return `about ${bytes}${compressed}, estimated`;
-    return compressed ? `${bytes}${compressed}, measured` : `${bytes}, measured in this image`;
-}
-/**
- * A fix is a sentence on its first line and, for base images and multi-stage
- * builds, a Dockerfile sketch on the lines after it.
- */
-function splitFix(fix) {
-    const lines = fix.replace(/\r\n?/g, '\n').split('\n');
-    const text = oneLine(lines[0] ?? '');
-    const rest = lines.slice(1);
-    while (rest.length > 0 && rest[0].trim() === '')
-        rest.shift();
-    while (rest.length > 0 && rest.at(-1).trim() === '')
-        rest.pop();
-    return { text, sketch: rest.length > 0 ? rest.join('\n') : null };
-}
-/**
- * Measured savings of some findings. Findings on the same line with the same
- * metric are alternatives or overlap (`-slim` or `-alpine` for one `FROM`), so
- * only the largest of them counts.
- */
-function measuredSavings(findings) {
-    const largest = new Map();
-    for (const finding of findings) {
-        if (!finding.measured || finding.savingsBytes === null || finding.savingsBytes <= 0)
-            continue;
-        const metric = finding.savingsMetric === 'compressed' ? 'compressed' : 'uncompressed';
-        const key = `${finding.line}:${metric}`;
-        const known = largest.get(key);
-        if (!known || known.bytes < finding.savingsBytes)
-            largest.set(key, { metric, bytes: finding.savingsBytes });
-    }
-    const total = { compressed: 0, uncompressed: 0 };
-    for (const { metric, bytes } of largest.values())
-        total[metric] += bytes;
-    return total;
-}
-/** `612.0 MB compressed and 18.4 MB uncompressed`, `612.0 MB compressed`, `18.4 MB`; null when nothing was measured. */
-function savingsTotalText(total) {
-    const compressed = total.compressed > 0 ? `${formatBytes(total.compressed)} compressed` : null;
-    if (total.uncompressed <= 0)
-        return compressed;
-    return compressed ? `${compressed} and ${formatBytes(total.uncompressed)} uncompressed` : formatBytes(total.uncompressed);
-}
-function addTotals(a, b) {
-    return { compressed: a.compressed + b.compressed, uncompressed: a.uncompressed + b.uncompressed };
-}
-function plural(count, word) {
-    return `${count.toLocaleString('en-US')} ${word}${count === 1 ? '' : 's'}`;
-}
-/** The one-line verdict: `2 of 5 images over budget`, `All 5 images within budget`, ... */
-function verdict(report) {
-    const images = report.images;
-    const count = (status) => images.filter((image) => image.status === status).length;
-    const overBudget = count('over-budget');
-    const overIncrease = count('over-increase');
-    const failed = count('failed');
-    const failing = overBudget + overIncrease + failed;
-    const of = `${failing.toLocaleString('en-US')} of ${plural(images.length, 'image')}`;
-    if (failing > 0 && failing === overBudget)
-        return { ok: false, text: `${of} over budget` };
-    if (failing > 0 && failing === failed)
-        return { ok: false, text: `${of} failed to build` };
-    if (failing > 0) {
-        const parts = [
-            overBudget ? `${overBudget.toLocaleString('en-US')} over budget` : '',
-            overIncrease ? `${overIncrease.toLocaleString('en-US')} grew more than allowed` : '',
-            failed ? `${failed.toLocaleString('en-US')} failed to build` : ''
-        ].filter(Boolean);
-        return { ok: false, text: `${of} fail the size check (${parts.join(', ')})` };
-    }
-    if (images.length === 0)
-        return { ok: true, text: 'No images to measure' };
-    if (!images.some((image) => image.budget || image.maxIncrease)) {
-        return { ok: true, text: `${plural(images.length, 'image')} measured, no budget set` };
-    }
-    return { ok: true, text: images.length === 1 ? '1 image within budget' : `All ${plural(images.length, 'image')} within budget` };
+/** What a comment key may hold: it sits inside an HTML comment, so nothing that could close it. */
+const COMMENT_KEY = /^[A-Za-z0-9._-]+$/;
+function isCommentKey(key) {
+    return COMMENT_KEY.test(key);
 }
 /** The marker that finds this report's comment again; keys are checked so it can never be broken out of. */
 function commentMarker(key) {
-    if (!/^[A-Za-z0-9._-]+$/.test(key)) {
+    if (!isCommentKey(key)) {
         throw new errors_UserError(`comment key "${key}" is not valid; use only letters, digits, ".", "_" and "-"`);
     }
     return `<!-- footprint:${key} -->`;
 }
-const STATUS = {
-    failed: '💥 **failed**',
-    'over-budget': '❌ **over budget**',
-    'over-increase': '❌ **over increase**',
-    new: '🆕 new',
-    removed: '🗑️ removed',
-    unchanged: '➖ unchanged',
-    ok: '✅ ok'
-};
-function imageCell(image) {
-    const name = escapeMarkdown(image.name, { maxLength: MAX_NAME });
-    const source = image.dockerfile ?? image.image;
-    if (!source || source === image.name)
-        return name;
-    return `${name}<br><sub>${escapeMarkdown(source, { maxLength: MAX_NAME })}</sub>`;
-}
-function row(cells) {
-    return `| ${cells.join(' | ')} |`;
-}
-function wastedCell(image) {
-    return isOverWasteLimit(image) ? `${wastedText(image)} ❌` : wastedText(image);
-}
-function mainRow(image) {
-    return row([
-        imageCell(image),
-        image.size ? formatBytes(image.size.bytes) : '—',
-        compressedText(image),
-        wastedCell(image),
-        changeText(image),
-        budgetText(image),
-        STATUS[image.status]
-    ]);
-}
-function mainTable(report, rows, memo) {
-    const { deltaBytes, bytes, compressedBytes, wastedBytes } = report.totals;
-    return [
-        row(['Image', 'Size', 'Compressed', 'Wasted', 'Change vs base', 'Budget', 'Status']),
-        row([':---', '---:', '---:', '---:', '---:', '---:', ':---']),
-        ...rows.map((image) => memo.row(image)),
-        row([
-            `**Total** (${plural(report.images.length, 'image')})`,
-            `**${formatBytes(bytes)}**`,
-            compressedBytes === null ? '—' : `**${formatBytes(compressedBytes)}**`,
-            `**${formatBytes(wastedBytes)}**`,
-            deltaBytes === null ? '—' : `**${formatDelta(deltaBytes)}**`,
-            '',
-            ''
-        ])
-    ];
-}
-function unchangedTable(images) {
-    return [
-        `<details><summary>${plural(images.length, 'unchanged image')}</summary>`,
-        '',
-        row(['Image', 'Size', 'Compressed', 'Wasted', 'Budget']),
-        row([':---', '---:', '---:', '---:', '---:']),
-        ...images.map((image) => row([
-            imageCell(image),
-            image.size ? formatBytes(image.size.bytes) : '—',
-            compressedText(image),
-            wastedCell(image),
-            budgetText(image)
-        ])),
-        '',
-        '</details>'
-    ];
-}
-/** `main (abc1234)`, or just `abc1234` when the ref is the SHA itself; `escape` makes the ref safe for the output. */
-function baseLabel(base, escape) {
-    const short = /^[0-9a-f]{7,64}$/i.test(base.sha) ? base.sha.slice(0, 7) : escape(base.sha);
-    const refIsSha = /^[0-9a-f]{7,64}$/i.test(base.ref) && base.sha.toLowerCase().startsWith(base.ref.toLowerCase());
-    return refIsSha ? short : `${escape(base.ref)} (${short})`;
-}
-/** The measured savings the advice of these images adds up to, as one line; null when nothing was measured. */
-function savingsLine(images) {
-    const savings = images.map((image) => measuredSavings(adviceOf(image))).filter((total) => total.compressed + total.uncompressed > 0);
-    const total = savingsTotalText(savings.reduce(addTotals, { compressed: 0, uncompressed: 0 }));
-    if (total === null)
-        return null;
-    return `💡 Advice below could save about ${total} (measured) across ${plural(savings.length, 'image')}.`;
-}
-function summaryLine(report) {
-    const { ok, text } = verdict(report);
-    const { bytes, compressedBytes, wastedBytes, deltaBytes } = report.totals;
-    const parts = [`${ok ? '✅' : '❌'} **${text}**`, `total ${formatBytes(bytes)}`];
-    if (compressedBytes !== null && report.images.length > 0)
-        parts.push(`${formatBytes(compressedBytes)} compressed`);
-    if (wastedBytes > 0)
-        parts.push(`${formatBytes(wastedBytes)} wasted`);
-    if (deltaBytes !== null && report.base) {
-        const label = baseLabel(report.base, (text) => escapeMarkdown(text, { maxLength: MAX_NAME }));
-        parts.push(`${formatDelta(deltaBytes)} vs base ${label}`);
-    }
-    return parts.join(' · ');
-}
-function reasonBullet(image) {
-    const reasons = image.reasons.length ? image.reasons : image.error ? [image.error.message] : [];
-    const text = reasons.map((reason) => escapeMarkdown(reason, { maxLength: MAX_REASON })).join('; ');
-    return `- **${escapeMarkdown(image.name, { maxLength: MAX_NAME })}**: ${text || STATUS[image.status]}`;
-}
-function hasBuildLog(image) {
-    return image.status === 'failed' && Boolean(image.error?.logTail.trim());
-}
-function buildLog(image) {
-    return [
-        `<details><summary>Build log: ${escapeHtml(image.name, { maxLength: MAX_NAME })}</summary>`,
-        '',
-        codeBlock(image.error?.logTail ?? '', 'text'),
-        '',
-        '</details>'
-    ];
-}
-function baseNote(image) {
-    const why = image.baseError ? `: ${escapeMarkdown(image.baseError.message, { maxLength: MAX_REASON })}` : '';
-    return `- **${escapeMarkdown(image.name, { maxLength: MAX_NAME })}**: the base branch's build failed, so there is no change to show${why}`;
-}
-/** `a`, `a and b`, `a, b and c`. */
-function listText(items) {
-    return items.length <= 1 ? (items[0] ?? '') : `${items.slice(0, -1).join(', ')} and ${items.at(-1)}`;
-}
-function originCell(image, fromBase, line) {
-    const origin = originText(image, fromBase, line);
-    return origin === null ? '—' : escapeMarkdown(origin, { maxLength: MAX_NAME });
-}
-function layerSection(image, anatomy, detail) {
-    const shown = anatomy.layers.slice(0, detail);
-    const total = anatomy.layers.length;
-    const base = anatomy.layers.filter((layer) => layer.fromBase === true).length;
-    const largest = shown.length === 1 ? 'The largest' : `The ${shown.length.toLocaleString('en-US')} largest`;
-    const heading = shown.length < total ? `**${largest} of ${plural(total, 'layer')}**` : `**${plural(total, 'layer')}**`;
-    const split = anatomy.ownLayers + base > 0
-        ? `, ${anatomy.ownLayers.toLocaleString('en-US')} from the Dockerfile and ${base.toLocaleString('en-US')} from the base image`
-        : '';
-    return [
-        `${heading}${split}, largest first`,
-        '',
-        row(['Layer', 'Instruction', 'Size', 'Compressed', 'Files']),
-        row([':---', ':---', '---:', '---:', '---:']),
-        ...shown.map((layer) => row([
-            originCell(image, layer.fromBase, layer.line),
-            (layer.instruction && codeSpan(oneLine(layer.instruction), { maxLength: MAX_INSTRUCTION, inTable: true })) || '—',
-            formatBytes(layer.bytes),
-            layer.compressedBytes === null ? '—' : formatBytes(layer.compressedBytes),
-            layer.files.toLocaleString('en-US')
-        ]))
-    ];
-}
-function wasteSection(image, anatomy, detail) {
-    const wasted = anatomy.wasted;
-    const limit = image.maxWasted
-        ? `, ${isOverWasteLimit(image) ? 'more than' : 'within'} max-wasted ${escapeMarkdown(image.maxWasted.source, { maxLength: MAX_NAME })}`
-        : '';
-    const base = `${formatBytes(wasted.baseBytes)} more inside the base image, not the Dockerfile's doing`;
-    const heading = wasted.bytes > 0 || wasted.baseBytes === 0
-        ? `**Wasted: ${markdown_wastedShare(wasted.bytes, image)}** in the Dockerfile's layers, ` +
-            `shipped but deleted or replaced by a later layer${limit}${wasted.baseBytes > 0 ? `; ${base}` : ''}`
-        : `**Wasted inside the base image: ${formatBytes(wasted.baseBytes)}**, not the Dockerfile's doing${limit}`;
-    const shown = anatomy.paths.slice(0, detail);
-    if (shown.length === 0)
-        return [heading];
-    return [
-        heading,
-        '',
-        row(['Path', 'Size', 'Files', 'Where']),
-        row([':---', '---:', '---:', ':---']),
-        ...shown.map((path) => row([
-            codeSpan(path.path, { maxLength: MAX_PATH, inTable: true }) || '—',
-            formatBytes(path.bytes),
-            path.files.toLocaleString('en-US'),
-            wasteWhere(path)
-        ]))
-    ];
-}
-function cacheSection(image, anatomy, detail) {
-    const shown = anatomy.caches.slice(0, detail);
-    const total = anatomy.caches.length;
-    const cut = shown.length < total ? ` (the ${shown.length.toLocaleString('en-US')} largest of ${total.toLocaleString('en-US')} shown)` : '';
-    return [
-        `**Leftover caches: ${formatBytes(anatomy.cacheBytes)}** in the final image${cut}`,
-        '',
-        row(['Cache', 'Kind', 'Size', 'Files', 'Left by']),
-        row([':---', ':---', '---:', '---:', ':---']),
-        ...shown.map((cache) => row([
-            codeSpan(cache.path, { maxLength: MAX_PATH, inTable: true }) || '—',
-            escapeMarkdown(cache.kind, { maxLength: MAX_NAME }),
-            formatBytes(cache.bytes),
-            cache.files.toLocaleString('en-US'),
-            originCell(image, cache.fromBase, cache.line)
-        ]))
-    ];
-}
-/** A fenced Dockerfile sketch, indented to sit in a list item; very long sketches are cut, saying so. */
-function sketchBlock(sketch) {
-    const lines = sketch.split('\n');
-    const kept = lines.length > MAX_SKETCH_LINES ? [...lines.slice(0, MAX_SKETCH_LINES), `# … ${plural(lines.length - MAX_SKETCH_LINES, 'more line')} in the report output`] : lines;
-    return codeBlock(kept.join('\n'), 'dockerfile')
-        .split('\n')
-        .map((line) => `  ${line}`);
-}
-/** One piece of advice as a list item: savings, where, rule, message, fix and any sketch. */
-function adviceItem(image, finding) {
-    const origin = originText(image, false, finding.line);
-    const where = origin === null ? 'the whole image' : escapeMarkdown(origin, { maxLength: MAX_NAME });
-    const rule = codeSpan(finding.rule, { maxLength: MAX_NAME });
-    const { text, sketch } = splitFix(finding.fix);
-    const message = escapeMarkdown(finding.message, { maxLength: MAX_MESSAGE });
-    const fix = text ? `<br>**Fix:** ${escapeMarkdown(text, { maxLength: MAX_MESSAGE })}` : '';
-    const head = `- **${savingsText(finding)}** · ${where}${rule ? ` · ${rule}` : ''}<br>${message}${fix}`;
-    return sketch === null ? [head] : [head, ...sketchBlock(sketch)];
-}
-/** "How to shrink it": the image's advice, measured savings first, at most `count` of it. */
-function adviceSection(image, count) {
-    const findings = adviceOf(image);
-    const shown = findings.slice(0, count);
-    const total = savingsTotalText(measuredSavings(findings));
-    const could = total === null ? '' : ` — could save about ${total}, measured`;
-    const cut = shown.length < findings.length
-        ? ` (the ${shown.length === 1 ? 'first' : `first ${shown.length.toLocaleString('en-US')}`} of ${findings.length.toLocaleString('en-US')} shown)`
-        : '';
-    return [`**How to shrink it**${could}${cut}`, '', ...shown.flatMap((finding) => adviceItem(image, finding))];
-}
-/**
- * A folded block with the image's advice, largest layers, wasted bytes and
- * leftover caches; only the sections with something, and advice only when `advice` > 0.
- */
-function anatomyBlock(image, detail, advice) {
-    const anatomy = anatomyOf(image);
-    const sections = [];
-    if (advice > 0 && adviceOf(image).length > 0)
-        sections.push(['how to shrink it', adviceSection(image, advice)]);
-    if (anatomy.layers.length > 0)
-        sections.push(['layers', layerSection(image, anatomy, detail)]);
-    if (hasWaste(anatomy))
-        sections.push(['waste', wasteSection(image, anatomy, detail)]);
-    if (anatomy.caches.length > 0)
-        sections.push(['caches', cacheSection(image, anatomy, detail)]);
-    if (sections.length === 0)
-        return [];
-    const title = `🔎 ${escapeHtml(image.name, { maxLength: MAX_NAME })} — ${listText(sections.map(([name]) => name))}`;
-    return [`<details><summary>${title}</summary>`, '', ...sections.flatMap(([, lines]) => [...lines, '']), '</details>'];
-}
-/** What stays the same while the plan shrinks, rendered once: groups, verdict, rows, build logs, blocks per detail. */
-class Memo {
-    groups;
-    summary;
-    /** `💡 Advice below could save about …`, or null without measured savings. */
-    savings;
-    rows = new Map();
-    logs = new Map();
-    blocks = new Map();
-    constructor(report) {
-        this.groups = displayGroups(report.images);
-        this.summary = summaryLine(report);
-        this.savings = savingsLine([...this.groups.failing, ...this.groups.passing]);
-    }
-    row(image) {
-        let text = this.rows.get(image);
-        if (text === undefined)
-            this.rows.set(image, (text = mainRow(image)));
-        return text;
-    }
-    log(image) {
-        let text = this.logs.get(image);
-        if (text === undefined)
-            this.logs.set(image, (text = buildLog(image).join('\n')));
-        return text;
-    }
-    block(image, detail, advice) {
-        let byPlan = this.blocks.get(image);
-        if (byPlan === undefined)
-            this.blocks.set(image, (byPlan = new Map()));
-        const key = `${detail}:${advice}`;
-        let text = byPlan.get(key);
-        if (text === undefined)
-            byPlan.set(key, (text = anatomyBlock(image, detail, advice).join('\n')));
-        return text;
-    }
-}
-/**
- * The body for a plan; null as soon as it is sure to pass `stopAt` characters,
- * so a plan with hundreds of anatomy blocks is rejected without building them all.
- */
-function render(report, options, plan, memo, stopAt = Number.POSITIVE_INFINITY) {
-    const maxChars = options.maxChars ?? DEFAULT_MAX_CHARS;
-    const groups = memo.groups;
-    const failingShown = groups.failing.slice(0, plan.failingRows);
-    const passingShown = groups.passing.slice(0, plan.passingRows);
-    const listed = [...failingShown, ...passingShown];
-    const shown = listed.length + (plan.listUnchanged ? groups.unchanged.length : 0);
-    const hidden = report.images.length - shown;
-    const hiddenFailing = groups.failing.length - failingShown.length;
-    const withLogs = failingShown.filter(hasBuildLog);
-    const logsHidden = withLogs.length - Math.min(plan.logs, withLogs.length);
-    const failingWithBlock = failingShown.filter(hasBlock);
-    const passingWithBlock = passingShown.filter(hasBlock);
-    const blocks = [...failingWithBlock.slice(0, plan.failingBlocks), ...passingWithBlock.slice(0, plan.passingBlocks)];
-    const inBlock = new Set(blocks);
-    const anatomyHidden = [...failingWithBlock, ...passingWithBlock].filter((image) => !inBlock.has(image) && hasAnatomy(image));
-    const failingAnatomyHidden = anatomyHidden.filter(isFailingImage).length;
-    // Advice shows for every failing image with a block, and for the first `passingAdvice` passing images with advice.
-    const passingAdvised = new Set(passingShown.filter(hasAdvice).slice(0, plan.passingAdvice));
-    const advised = (image) => hasAdvice(image) && inBlock.has(image) && (isFailingImage(image) || passingAdvised.has(image));
-    const adviceHidden = listed.filter((image) => hasAdvice(image) && !advised(image));
-    const failingAdviceHidden = adviceHidden.filter(isFailingImage).length;
-    const lines = [commentMarker(options.key), `### ${options.title ? escapeMarkdown(options.title) : 'footprint — image sizes'}`, ''];
-    lines.push(memo.summary, '');
-    if (report.baseError)
-        lines.push(`⚠️ ${escapeMarkdown(report.baseError, { maxLength: MAX_REASON })}`, '');
-    if (report.images.length > 0)
-        lines.push(...mainTable(report, listed, memo), '');
-    if (memo.savings !== null)
-        lines.push(memo.savings, '');
-    if (plan.listUnchanged && groups.unchanged.length > 0)
-        lines.push(...unchangedTable(groups.unchanged), '');
-    const cuts = [];
-    const ofThem = (count) => (count > 0 ? `, ${count.toLocaleString('en-US')} of them failing` : '');
-    if (hidden > 0)
-        cuts.push(`${plural(hidden, 'image')} not shown${ofThem(hiddenFailing)}`);
-    if (logsHidden > 0)
-        cuts.push(`${plural(logsHidden, 'build log')} not shown`);
-    if (adviceHidden.length > 0)
-        cuts.push(`the advice for ${plural(adviceHidden.length, 'image')} not shown${ofThem(failingAdviceHidden)}`);
-    const adviceCut = plan.advice < MAX_ADVICE && blocks.some((image) => advised(image) && adviceOf(image).length > plan.advice);
-    if (adviceCut) {
-        cuts.push(plan.advice === 1
-            ? 'the advice shows only the first tip for each image'
-            : `the advice shows only the first ${plan.advice.toLocaleString('en-US')} tips for each image`);
-    }
-    if (anatomyHidden.length > 0)
-        cuts.push(`the layer anatomy of ${plural(anatomyHidden.length, 'image')} not shown${ofThem(failingAnatomyHidden)}`);
-    const detailCut = plan.detail < MAX_DETAIL && blocks.some((image) => {
-        const anatomy = anatomyOf(image);
-        return Math.max(anatomy.layers.length, anatomy.paths.length, anatomy.caches.length) > plan.detail;
-    });
-    if (detailCut) {
-        cuts.push(plan.detail === 1
-            ? 'the anatomy blocks show only the largest layer, wasted path and cache of each image'
-            : `the anatomy blocks show only the ${plan.detail.toLocaleString('en-US')} largest layers, wasted paths and caches of each image`);
-    }
-    if (cuts.length > 0) {
-        const limit = `the comment limit is ${maxChars.toLocaleString('en-US')} characters`;
-        lines.push(`⚠️ Truncated (${limit}): ${cuts.join('; ')}. The \`report\` output has everything.`, '');
-    }
-    if (failingShown.length > 0)
-        lines.push(...failingShown.map(reasonBullet), '');
-    let size = lines.reduce((sum, line) => sum + line.length + 1, 0);
-    const parts = [
-        ...withLogs.slice(0, plan.logs).map((image) => memo.log(image)),
-        ...blocks.map((image) => memo.block(image, plan.detail, advised(image) ? plan.advice : 0))
-    ];
-    for (const part of parts) {
-        if (part === '')
-            continue;
-        size += part.length + 2;
-        if (size > stopAt)
-            return null;
-        lines.push(part, '');
-    }
-    const baseFailed = listed.filter((image) => image.comparison === 'base-failed' || image.baseError);
-    if (baseFailed.length > 0)
-        lines.push(...baseFailed.map(baseNote), '');
-    lines.push(footnote(report));
-    if (options.footer)
-        lines.push('', options.footer);
-    return `${lines.join('\n')}\n`;
-}
-function footnote(report) {
-    const gz = report.images.some((image) => image.budget?.metric === 'compressed') ? ' Budgets marked gz apply to the compressed size.' : '';
-    return (`<sub>Sizes are ${report.sizeMetric}. Compressed is the gzip size a registry stores and \`docker pull\` transfers; ` +
-        `wasted is what a layer ships but a later layer deletes or replaces.${gz}</sub>`);
-}
-/** The largest count in [0, high] for which `fits` holds (which only shrinks as the count grows); 0 when none does. */
-function largestFitting(high, fits) {
-    let low = 0;
-    while (low < high) {
-        const middle = Math.ceil((low + high) / 2);
-        if (fits(middle))
-            low = middle;
-        else
-            high = middle - 1;
-    }
-    return low;
-}
-/**
- * The PR comment and job summary: hidden marker, verdict, a table with failing
- * images first, the measured savings the advice adds up to, reasons, build logs
- * and a folded block per image with its advice ("How to shrink it") and its
- * anatomy. When the body would pass `maxChars`, it gives up, in order: pieces
- * of advice per image (down to one), the advice of passing images, rows of the
- * anatomy blocks, the blocks of passing images, those of failing images, build
- * logs, passing rows, failing rows; and says what it left out.
- */
-function renderMarkdown(report, options) {
-    const maxChars = options.maxChars ?? DEFAULT_MAX_CHARS;
-    const groups = displayGroups(report.images);
-    const failingRows = groups.failing.length;
-    const passingRows = groups.passing.length;
-    const failingBlocks = groups.failing.filter(hasBlock).length;
-    const passingBlocks = groups.passing.filter(hasBlock).length;
-    const passingAdvice = groups.passing.filter(hasAdvice).length;
-    const logs = groups.failing.filter(hasBuildLog).length;
-    const memo = new Memo(report);
-    const attempt = (plan) => render(report, options, plan, memo);
-    const fits = (plan) => (render(report, options, plan, memo, maxChars)?.length ?? Number.POSITIVE_INFINITY) <= maxChars;
-    const full = {
-        advice: MAX_ADVICE,
-        passingAdvice,
-        detail: MAX_DETAIL,
-        failingBlocks,
-        passingBlocks,
-        logs,
-        failingRows,
-        passingRows,
-        listUnchanged: true
-    };
-    const brief = { ...full, advice: 1 };
-    const noAdvice = { ...brief, passingAdvice: 0 };
-    const terse = { ...noAdvice, detail: 1 };
-    const noBlocks = { ...terse, failingBlocks: 0, passingBlocks: 0 };
-    const bare = { ...noBlocks, logs: 0, listUnchanged: false };
-    // Each stage gives up more than the one before.
-    const stages = [
-        () => ({ ...full, advice: 1 + largestFitting(MAX_ADVICE - 1, (count) => fits({ ...full, advice: 1 + count })) }),
-        () => ({ ...brief, passingAdvice: largestFitting(passingAdvice, (count) => fits({ ...brief, passingAdvice: count })) }),
-        () => ({ ...noAdvice, detail: 1 + largestFitting(MAX_DETAIL - 1, (count) => fits({ ...noAdvice, detail: 1 + count })) }),
-        () => ({ ...terse, passingBlocks: largestFitting(passingBlocks, (count) => fits({ ...terse, passingBlocks: count })) }),
-        () => {
-            const plan = { ...terse, passingBlocks: 0 };
-            return { ...plan, failingBlocks: largestFitting(failingBlocks, (count) => fits({ ...plan, failingBlocks: count })) };
-        },
-        () => ({ ...noBlocks, logs: largestFitting(logs, (count) => fits({ ...noBlocks, logs: count })) }),
-        () => ({ ...bare, passingRows: largestFitting(passingRows, (count) => fits({ ...bare, passingRows: count })) }),
-        () => {
-            const plan = { ...bare, passingRows: 0 };
-            return { ...plan, failingRows: largestFitting(failingRows, (count) => fits({ ...plan, failingRows: count })) };
-        }
-    ];
-    if (fits(full))
-        return attempt(full);
-    for (const stage of stages) {
-        const plan = stage();
-        if (fits(plan))
-            return attempt(plan);
-    }
-    // Only a huge title or footer gets here: keep the marker and the verdict.
-    const notice = `⚠️ Truncated (the comment limit is ${maxChars.toLocaleString('en-US')} characters).`;
-    return `${commentMarker(options.key)}\n${summaryLine(report)}\n${notice}\n`.slice(0, maxChars);
-}
 
-;// CONCATENATED MODULE: ./src/report/comment.ts
+;// CONCATENATED MODULE: ./src/github/comment.ts
 
+const COMMENT_MODES = ['always', 'on-change', 'never'];
 const FORK_HINT = 'Pull requests from forks get a read-only GITHUB_TOKEN, so the report is in the job summary instead. ' +
     'To comment on them, use the workflow_run recipe in the README ("PRs from forks").';
 /**
@@ -74014,6 +68809,16 @@ async function upsertComment(options) {
         const why = failure ? `HTTP ${failure.status}: ${failure.message}` : error instanceof Error ? error.message : String(error);
         return { action: 'failed', url: null, message: `Could not write the PR comment on ${owner}/${repo}#${issueNumber}: ${why}` };
     }
+}
+
+;// CONCATENATED MODULE: ./src/github/job-summary.ts
+
+/** Appends the report to the job summary; false (and nothing written) outside a workflow step. */
+async function writeJobSummary(markdown, core = core_namespaceObject) {
+    if (!process.env.GITHUB_STEP_SUMMARY)
+        return false;
+    await core.summary.addRaw(markdown, true).write();
+    return true;
 }
 
 ;// CONCATENATED MODULE: ./node_modules/@actions/github/lib/context.js
@@ -79341,7 +74146,7 @@ throttling.VERSION = plugin_throttling_dist_bundle_VERSION;
 throttling.triggersNotification = triggersNotification;
 
 
-;// CONCATENATED MODULE: ./src/report/github.ts
+;// CONCATENATED MODULE: ./src/github/octokit.ts
 
 
 
@@ -79382,50 +74187,5358 @@ function createOctokit(token, options) {
     }, retry, throttling);
 }
 
-;// CONCATENATED MODULE: ./src/report/summary.ts
+;// CONCATENATED MODULE: ./src/input-parsers.ts
+/**
+ * Parsers for what users write in the action's inputs and the CLI's options
+ * alike; `what` names the input or option in messages (`input build-args`, `--build-arg`).
+ */
+
+
+
+const ALL_ZERO_SHA = /^0+$/;
+/**
+ * The limits, metric and build settings given at the least specific level; `valueOf`
+ * gives a setting's text by its input name (`max-increase`), undefined or '' when not given.
+ */
+function parseSettings(valueOf, what, build) {
+    const given = (name) => valueOf(name) || undefined;
+    const metric = given('metric');
+    return {
+        ...parseLimits(given, what),
+        metric: metric === undefined ? null : parseMetric(metric, what('metric')),
+        ...build
+    };
+}
+/** Splits `KEY=VALUE` on the first `=`; the key must not be empty, the value may be. */
+function splitAssignment(what, line, shape) {
+    const at = line.indexOf('=');
+    const key = at > 0 ? line.slice(0, at).trim() : '';
+    const value = at > 0 ? line.slice(at + 1).trim() : '';
+    if (!key)
+        throw new errors_UserError(`${what}: "${line}" is not ${shape}`);
+    return [key, value];
+}
+/** `name=image-ref` lines: names unique, references that cannot read as options. */
+function parseImages(lines, what) {
+    const images = [];
+    for (const line of lines) {
+        const [name, ref] = splitAssignment(what, line, 'name=image-ref (one image a line)');
+        if (!ref)
+            throw new errors_UserError(`${what}: "${line}" has no image reference after "="`);
+        // A daemon reference reaches docker as an argument: it must not read as an option.
+        // An archive path (oci-archive:PATH, docker-archive:PATH) is only opened as a file.
+        const archive = /^(oci|docker)-archive:./.test(ref);
+        if (!archive && (ref.startsWith('-') || /\s/.test(ref))) {
+            throw new errors_UserError(`${what}: "${ref}" is not an image reference (such as ghcr.io/org/app:1.2 or app@sha256:...)`);
+        }
+        if (images.some((image) => image.name === name)) {
+            throw new errors_UserError(`${what}: the name "${name}" is given more than once; names must be unique`);
+        }
+        images.push({ name, ref });
+    }
+    return images;
+}
+/** `KEY=VALUE` lines: one build argument each, keys unique. */
+function parseBuildArgs(lines, what) {
+    const args = {};
+    for (const line of lines) {
+        const [key, argValue] = splitAssignment(what, line, 'KEY=VALUE (one build argument a line)');
+        if (/\s/.test(key))
+            throw new errors_UserError(`${what}: "${key}" is not a build argument name (no spaces)`);
+        if (Object.hasOwn(args, key)) {
+            throw new errors_UserError(`${what}: "${key}" is given more than once`);
+        }
+        args[key] = argValue;
+    }
+    return args;
+}
+/**
+ * A base branch, tag or SHA to compare with; null for none (empty, or an all-zero
+ * SHA: a push that created the branch has nothing before it).
+ */
+function parseBaseRef(value, what) {
+    const ref = value.trim();
+    if (!ref || ALL_ZERO_SHA.test(ref))
+        return null;
+    // The ref reaches git as an argument: refuse anything that could read as an option or a range.
+    if (ref.startsWith('-') || ref.includes('..') || !/^[\w./@{}^~+-]+$/.test(ref)) {
+        throw new errors_UserError(`${what}: "${ref}" is not a branch, tag or commit SHA`);
+    }
+    return ref;
+}
+
+;// CONCATENATED MODULE: ./src/inputs.ts
 
 
 
 
-/** Appends the report to the job summary; false (and nothing written) outside a workflow step. */
-async function writeJobSummary(markdown, core = core_namespaceObject) {
-    if (!process.env.GITHUB_STEP_SUMMARY)
+/** The value at `path` in an event payload, or undefined where the payload has no such field. */
+function payloadField(payload, ...path) {
+    let value = payload;
+    for (const key of path) {
+        if (typeof value !== 'object' || value === null)
+            return undefined;
+        value = value[key];
+    }
+    return value;
+}
+const DEFAULT_DOCKERFILE_GLOBS = ['**/Dockerfile', '**/Dockerfile.*', '**/Dockerfile-*', '**/*.Dockerfile'];
+/** Where the config file is looked for, relative to the repository root, when no other path is given. */
+const DEFAULT_CONFIG_PATH = '.github/footprint.yml';
+const DEFAULT_COMMENT_MODE = 'always';
+const DEFAULT_COMMENT_KEY = 'default';
+const DEFAULT_FAIL_ON = 'budget';
+const FAIL_ON = ['budget', 'never'];
+/** Reads and validates every input once; a bad value is a UserError naming the input. */
+function readInputs(getInput, event) {
+    const text = (name) => getInput(name)?.trim() ?? '';
+    const optional = (name) => text(name) || null;
+    const dockerfiles = splitList(text('dockerfiles'));
+    const configPath = text('config');
+    return {
+        dockerfiles: dockerfiles.length > 0 ? dockerfiles : [...DEFAULT_DOCKERFILE_GLOBS],
+        // The runner always passes action.yml's default, so the default path is optional however it arrives.
+        config: configPath && configPath !== DEFAULT_CONFIG_PATH ? { path: configPath, required: true } : { path: DEFAULT_CONFIG_PATH, required: false },
+        settings: parseSettings(text, (name) => `input ${name}`, {
+            buildArgs: parseBuildArgs(lines(text('build-args')), 'input build-args'),
+            target: optional('target'),
+            platform: optional('platform')
+        }),
+        compressedSize: oneOf('compressed-size', text('compressed-size').toLowerCase(), ['true', 'false'], 'true') === 'true',
+        baseRef: readBaseRef(getInput('base-ref'), event),
+        comment: oneOf('comment', text('comment'), COMMENT_MODES, DEFAULT_COMMENT_MODE),
+        commentKey: readCommentKey(text('comment-key')),
+        failOn: oneOf('fail-on', text('fail-on'), FAIL_ON, DEFAULT_FAIL_ON),
+        images: parseImages(lines(text('images')), 'input images'),
+        githubToken: text('github-token')
+    };
+}
+/**
+ * Reads inputs the way @actions/core does (`INPUT_` + name upper-cased, spaces to
+ * underscores, hyphens kept), but tells "not provided" (undefined) from "empty".
+ */
+function actionInputReader(env = process.env) {
+    return (name) => {
+        const value = env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`];
+        return value === undefined ? undefined : value.trim();
+    };
+}
+/** Splits on newlines and commas, trimmed, empties dropped. */
+function splitList(value) {
+    return value
+        .split(/[\n,]/)
+        .map((item) => item.trim())
+        .filter((item) => item !== '');
+}
+function lines(value) {
+    return value
+        .split('\n')
+        .map((line) => line.trim())
+        .filter((line) => line !== '');
+}
+function oneOf(name, value, allowed, fallback) {
+    if (value === '')
+        return fallback;
+    if (allowed.includes(value))
+        return value;
+    throw new errors_UserError(`input ${name}: "${value}" is not one of ${allowed.join(', ')}`);
+}
+function readCommentKey(value) {
+    if (value === '')
+        return DEFAULT_COMMENT_KEY;
+    if (!isCommentKey(value)) {
+        throw new errors_UserError(`input comment-key: "${value}" is not a valid key; use only letters, digits, ".", "_" and "-"`);
+    }
+    return value;
+}
+/**
+ * Not provided: the base of the event (the PR's base commit, or the commit before
+ * a push). An explicit empty value turns comparison off; so does an all-zero SHA
+ * (a push that created the branch has nothing before it).
+ */
+function readBaseRef(value, event) {
+    return parseBaseRef(value === undefined ? (baseOfEvent(event) ?? '') : value, 'input base-ref');
+}
+function baseOfEvent(event) {
+    switch (event.name) {
+        case 'pull_request':
+        case 'pull_request_target':
+            return stringOrNull(payloadField(event.payload, 'pull_request', 'base', 'sha'));
+        case 'push':
+            return stringOrNull(payloadField(event.payload, 'before'));
+        default:
+            return null;
+    }
+}
+function stringOrNull(value) {
+    return typeof value === 'string' && value !== '' ? value : null;
+}
+
+;// CONCATENATED MODULE: ./src/compare/git.ts
+
+
+
+
+// Credentials that actions/checkout configured live in .git/config, so a clean
+// environment still fetches; no prompt may ever wait for a terminal.
+const GIT_ENV = { GIT_TERMINAL_PROMPT: '0' };
+// Fetching one commit of a large monorepo can take a while, but never forever.
+const FETCH_TIMEOUT_MS = 15 * 60 * 1000;
+function git(exec, cwd, args, timeoutMs) {
+    return exec('git', args, { cwd, cleanEnv: true, env: GIT_ENV, timeoutMs });
+}
+function lastLine(result) {
+    const lines = `${result.stderr}\n${result.failure ?? ''}`
+        .split(/\r?\n/)
+        .map((line) => line.trim())
+        .filter(Boolean);
+    return lines.at(-1) ?? `exit code ${result.exitCode}`;
+}
+/** The top directory of the git repository that holds `cwd`. */
+async function repoRoot(exec, cwd) {
+    const result = await git(exec, cwd, ['rev-parse', '--show-toplevel']);
+    if (result.exitCode !== 0 || result.failure) {
+        throw new UserError(`"${cwd}" is not inside a git repository (git: ${lastLine(result)})`);
+    }
+    return result.stdout.trim();
+}
+async function resolveCommit(exec, repo, rev) {
+    const result = await git(exec, repo, ['rev-parse', '--verify', '--quiet', `${rev}^{commit}`]);
+    return result.exitCode === 0 ? result.stdout.trim() : null;
+}
+/**
+ * Finds the commit `ref` names: locally, as `origin/REF`, or else by fetching just
+ * that one commit from origin (a shallow clone, as actions/checkout makes, lacks it).
+ */
+async function findBaseCommit(exec, repo, ref, log) {
+    for (const candidate of [ref, `origin/${ref}`]) {
+        const sha = await resolveCommit(exec, repo, candidate);
+        if (sha)
+            return sha;
+    }
+    log(`base-ref "${ref}" is not in the clone; fetching it from origin`);
+    // --depth=1 keeps a shallow clone shallow without pulling its history; in a
+    // complete clone it would make the repository shallow, so fetch normally there.
+    const shallow = await git(exec, repo, ['rev-parse', '--is-shallow-repository']);
+    const depth = shallow.stdout.trim() === 'true' ? ['--depth=1'] : [];
+    const fetch = await git(exec, repo, ['fetch', '--no-tags', ...depth, 'origin', ref], FETCH_TIMEOUT_MS);
+    const sha = fetch.exitCode === 0 && !fetch.failure ? await resolveCommit(exec, repo, 'FETCH_HEAD') : null;
+    if (!sha) {
+        throw new errors_UserError(`base-ref "${ref}": not found in the repository or on origin (git: ${lastLine(fetch)})`);
+    }
+    return sha;
+}
+async function removeWorktree(exec, repo, dir) {
+    try {
+        await git(exec, repo, ['worktree', 'remove', '--force', dir]);
+        await git(exec, repo, ['worktree', 'prune']);
+    }
+    catch {
+        // Cleanup must not hide the outcome of the run.
+    }
+    await (0,promises_namespaceObject.rm)(dir, { recursive: true, force: true }).catch(() => undefined);
+}
+/** Checks out `ref` (a branch, tag or SHA) in a temporary worktree of `repo`. */
+async function checkoutBase(options) {
+    const { exec, repo, ref } = options;
+    const log = options.log ?? (() => undefined);
+    // A leading dash would reach git as an option.
+    if (!ref.trim() || ref.startsWith('-')) {
+        throw new errors_UserError(`base-ref "${ref}": expected a branch, tag or commit SHA`);
+    }
+    const sha = await findBaseCommit(exec, repo, ref, log);
+    const dir = await (0,promises_namespaceObject.mkdtemp)((0,external_node_path_namespaceObject.join)((0,external_node_os_namespaceObject.tmpdir)(), 'footprint-base-'));
+    let disposal = null;
+    const dispose = () => (disposal ??= removeWorktree(exec, repo, dir));
+    let added;
+    try {
+        added = await git(exec, repo, ['worktree', 'add', '--detach', dir, sha]);
+    }
+    catch (error) {
+        await dispose();
+        throw error;
+    }
+    if (added.exitCode !== 0 || added.failure) {
+        await dispose();
+        throw new errors_UserError(`base-ref "${ref}": could not check out ${sha} in a worktree (git: ${lastLine(added)})`);
+    }
+    log(`base-ref "${ref}" is ${sha}, checked out in ${dir}`);
+    return { ref, sha, dir, dispose };
+}
+
+;// CONCATENATED MODULE: ./src/compare/compare.ts
+function sizeDelta(head, base) {
+    if (!head.size || !base.size)
+        return null;
+    const bytes = head.size.bytes - base.size.bytes;
+    // Growth from nothing has no meaningful percentage.
+    const percent = base.size.bytes === 0 ? null : (bytes / base.size.bytes) * 100;
+    return { bytes, percent };
+}
+function comparePair(head, base) {
+    const name = head.target.name;
+    if (!base.size)
+        return { name, head, base, comparison: 'base-failed', delta: null };
+    const delta = sizeDelta(head, base);
+    // A PR image that failed cannot be called unchanged: its size is unknown.
+    const comparison = delta && delta.bytes === 0 ? 'unchanged' : 'changed';
+    return { name, head, base, comparison, delta };
+}
+/**
+ * Pairs the PR's images with the base branch's by name. `base` is null when no
+ * comparison ran. PR order is kept; images only on the base branch follow, in its order.
+ */
+function compareImages(head, base) {
+    if (base === null) {
+        return head.map((m) => ({ name: m.target.name, head: m, base: null, comparison: 'not-compared', delta: null }));
+    }
+    const baseByName = new Map();
+    for (const m of base)
+        if (!baseByName.has(m.target.name))
+            baseByName.set(m.target.name, m);
+    const compared = head.map((m) => {
+        const match = baseByName.get(m.target.name);
+        return match ? comparePair(m, match) : { name: m.target.name, head: m, base: null, comparison: 'new', delta: null };
+    });
+    const headNames = new Set(head.map((m) => m.target.name));
+    for (const [name, m] of baseByName) {
+        if (!headNames.has(name))
+            compared.push({ name, head: null, base: m, comparison: 'removed', delta: null });
+    }
+    return compared;
+}
+
+// EXTERNAL MODULE: ./node_modules/fast-glob/out/index.js
+var out = __nccwpck_require__(5648);
+var out_default = /*#__PURE__*/__nccwpck_require__.n(out);
+;// CONCATENATED MODULE: ./src/discover/plan.ts
+
+
+
+
+
+/** Folders never searched: dependencies and git internals hold Dockerfiles that are not the repository's own. */
+const IGNORED = ['**/node_modules/**', '**/.git/**', '**/*.dockerignore'];
+/**
+ * Lists the images to build: config entries (in file order), then Dockerfiles
+ * found by the globs that no entry names, then images given by reference only.
+ * Settings: image config > config top level > action inputs.
+ */
+async function planTargets(options) {
+    const discovered = await findDockerfiles(options.root, options.globs);
+    const discoveredSet = new Set(discovered);
+    const imageRefs = new Map(options.images.map((image) => [image.name, image.ref]));
+    const settings = resolveSettings(options.config, options.defaults);
+    const configFile = options.config.file ?? 'config';
+    // A Dockerfile that a config entry names (by `dockerfile`, or by its own name) is that entry's, skipped or not.
+    const dockerfileOf = (entry) => entry.dockerfile ?? (discoveredSet.has(entry.name) ? entry.name : null);
+    const claimed = new Set(options.config.images.map(dockerfileOf).filter((path) => path !== null));
+    const configNames = new Set(options.config.images.map((image) => image.name));
+    const targets = [];
+    for (const entry of options.config.images) {
+        if (entry.skip)
+            continue;
+        const ref = imageRefs.get(entry.name) ?? null;
+        const dockerfile = dockerfileOf(entry);
+        if (entry.dockerfile !== null) {
+            if (!(await isFile((0,external_node_path_namespaceObject.join)(options.root, entry.dockerfile)))) {
+                if (options.side === 'base')
+                    continue; // the image is new in the PR
+                throw new errors_UserError(`${configFile}: images.${entry.name}.dockerfile: ${entry.dockerfile} does not exist in the repository`);
+            }
+            if (discoveredSet.has(entry.name) && !claimed.has(entry.name) && !imageRefs.has(entry.name)) {
+                // That Dockerfile would be listed under its path, which is this entry's name.
+                throw new errors_UserError(`${configFile}: images.${entry.name}: the name is the path of another Dockerfile (${entry.name}); give this image another name`);
+            }
+        }
+        else if (dockerfile === null && ref === null) {
+            if (options.side === 'base')
+                continue; // the Dockerfile it names may be new in the PR
+            throw new errors_UserError(`${configFile}: images.${entry.name}: has no dockerfile, and there is neither an image "${entry.name}" in the images input nor a Dockerfile at that path matched by the dockerfiles input`);
+        }
+        targets.push(settings.forEntry(entry, dockerfile, ref));
+    }
+    for (const dockerfile of discovered) {
+        if (claimed.has(dockerfile) || imageRefs.has(dockerfile))
+            continue;
+        targets.push(settings.forDiscovered(dockerfile));
+    }
+    for (const image of options.images) {
+        if (configNames.has(image.name))
+            continue;
+        const dockerfile = discoveredSet.has(image.name) ? image.name : null;
+        targets.push(settings.forImage(image.name, dockerfile, image.ref));
+    }
+    assertUniqueNames(targets);
+    return targets;
+}
+/** Repo-relative POSIX paths of the Dockerfiles the globs match, sorted. */
+async function findDockerfiles(root, globs) {
+    for (const glob of globs)
+        checkGlob(glob);
+    const found = await out_default()(globs, {
+        cwd: root,
+        dot: true,
+        onlyFiles: true,
+        followSymbolicLinks: false,
+        ignore: IGNORED,
+        unique: true
+    });
+    return found.sort();
+}
+/** A glob must stay inside the repository: no absolute paths, no `..`. */
+function checkGlob(glob) {
+    const pattern = glob.startsWith('!') ? glob.slice(1) : glob;
+    if (external_node_path_namespaceObject.posix.isAbsolute(pattern) || /^[A-Za-z]:[\\/]/.test(pattern) || pattern.split(/[\\/]/).includes('..')) {
+        throw new errors_UserError(`input dockerfiles: "${glob}" must be a pattern relative to the repository root, without ".." segments`);
+    }
+}
+async function isFile(path) {
+    try {
+        return (await (0,promises_namespaceObject.stat)(path)).isFile();
+    }
+    catch {
         return false;
-    await core.summary.addRaw(markdown, true).write();
+    }
+}
+/** The precedence rules in one place: image config > config top level > action inputs. */
+function resolveSettings(config, defaults) {
+    const contextOf = (dockerfile) => (dockerfile === null ? null : external_node_path_namespaceObject.posix.dirname(dockerfile));
+    const base = (name, dockerfile, image) => ({
+        name,
+        dockerfile,
+        context: contextOf(dockerfile),
+        image,
+        target: defaults.target,
+        buildArgs: { ...defaults.buildArgs },
+        platform: defaults.platform,
+        ...resolveLimits([config, defaults]),
+        ignore: [...config.ignore]
+    });
+    return {
+        forEntry(entry, dockerfile, image) {
+            const target = base(entry.name, dockerfile, image);
+            return {
+                ...target,
+                context: dockerfile === null ? null : (entry.context ?? target.context),
+                target: entry.target ?? target.target,
+                buildArgs: { ...target.buildArgs, ...entry.buildArgs },
+                platform: entry.platform ?? target.platform,
+                ...resolveLimits([entry, config, defaults]),
+                ignore: [...new Set([...target.ignore, ...entry.ignore])]
+            };
+        },
+        forDiscovered: (dockerfile) => base(dockerfile, dockerfile, null),
+        forImage: (name, dockerfile, image) => base(name, dockerfile, image)
+    };
+}
+function assertUniqueNames(targets) {
+    const seen = new Set();
+    for (const target of targets) {
+        if (seen.has(target.name))
+            throw new Error(`planTargets: two targets are named "${target.name}"`);
+        seen.add(target.name);
+    }
+}
+
+// EXTERNAL MODULE: ./node_modules/dockerfile-ast/lib/main.js
+var main = __nccwpck_require__(8390);
+;// CONCATENATED MODULE: ./src/dockerfile/keywords.ts
+/** Every Dockerfile instruction, upper-case: the parser's and the history matcher's one list. */
+const KEYWORDS = new Set([
+    'ADD',
+    'ARG',
+    'CMD',
+    'COPY',
+    'ENTRYPOINT',
+    'ENV',
+    'EXPOSE',
+    'FROM',
+    'HEALTHCHECK',
+    'LABEL',
+    'MAINTAINER',
+    'ONBUILD',
+    'RUN',
+    'SHELL',
+    'STOPSIGNAL',
+    'USER',
+    'VOLUME',
+    'WORKDIR'
+]);
+/** The instructions that can make a filesystem layer (WORKDIR does when its folder is new). */
+const LAYER_KEYWORDS = new Set(['RUN', 'COPY', 'ADD', 'WORKDIR']);
+
+;// CONCATENATED MODULE: ./src/dockerfile/parse.ts
+/**
+ * A Dockerfile as the advice rules see it: its stages, each with the base it
+ * starts from (build ARGs resolved) and its instructions (flags, mounts, heredoc
+ * bodies, inline `# footprint-ignore:` comments). Parsing is dockerfile-ast's
+ * (continuations, the escape directive, heredocs); this module adds stage
+ * resolution and reports problems with their line instead of throwing. Pure.
+ */
+
+
+
+/** Arguments BuildKit defines for every FROM without an ARG: left as written when unset. */
+const AUTOMATIC_ARGS = new Set([
+    'TARGETPLATFORM',
+    'TARGETOS',
+    'TARGETARCH',
+    'TARGETVARIANT',
+    'BUILDPLATFORM',
+    'BUILDOS',
+    'BUILDARCH',
+    'BUILDVARIANT'
+]);
+const IGNORE_COMMENT = /^#\s*footprint-ignore\s*:\s*(.*)$/i;
+/** `${NAME}`, `${NAME:-word}`, `${NAME-word}`, `${NAME:+word}`, `${NAME+word}`, `$NAME`. */
+const VARIABLE = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-+])([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)/g;
+/**
+ * Substitutes variables from `values` (undefined: not declared; null: declared
+ * without a value). Returns the text and the names that had no value.
+ */
+function substitute(text, values, escape = '\\') {
+    const missing = [];
+    let out = '';
+    let last = 0;
+    for (const match of text.matchAll(VARIABLE)) {
+        const at = match.index;
+        if (at > 0 && text[at - 1] === escape) {
+            out += text.slice(last, at - 1) + match[0];
+            last = at + match[0].length;
+            continue;
+        }
+        const name = match[1] ?? match[4];
+        const operator = match[2];
+        const word = match[3] ?? '';
+        const value = values.get(name);
+        const set = value !== undefined && value !== null;
+        let replacement;
+        if (operator === ':-')
+            replacement = set && value !== '' ? value : word;
+        else if (operator === '-')
+            replacement = set ? value : word;
+        else if (operator === ':+')
+            replacement = set && value !== '' ? word : '';
+        else if (operator === '+')
+            replacement = set ? word : '';
+        else if (set)
+            replacement = value;
+        else if (AUTOMATIC_ARGS.has(name))
+            replacement = match[0];
+        else {
+            missing.push(name);
+            replacement = '';
+        }
+        out += text.slice(last, at) + replacement;
+        last = at + match[0].length;
+    }
+    return { text: out + text.slice(last), missing };
+}
+/** The text inside a range of `lines` (0-based, end exclusive). */
+function sliceLines(lines, range) {
+    if (range.start.line === range.end.line)
+        return (lines[range.start.line] ?? '').slice(range.start.character, range.end.character);
+    const parts = [(lines[range.start.line] ?? '').slice(range.start.character)];
+    for (let line = range.start.line + 1; line < range.end.line; line++)
+        parts.push(lines[line] ?? '');
+    parts.push((lines[range.end.line] ?? '').slice(0, range.end.character));
+    return parts.join('\n');
+}
+/** Rule ids named by `# footprint-ignore:` comments in the comment block right above 0-based `line`. */
+function ignoredAbove(lines, line) {
+    const ids = [];
+    for (let at = line - 1; at >= 0; at--) {
+        const text = (lines[at] ?? '').trim();
+        if (!text.startsWith('#'))
+            break;
+        const match = IGNORE_COMMENT.exec(text);
+        if (match !== null)
+            ids.push(...match[1].split(/[\s,]+/).filter((id) => id !== ''));
+    }
+    return ids;
+}
+function mountOf(value) {
+    let type = 'bind';
+    let target = null;
+    for (const option of value.split(',')) {
+        const equals = option.indexOf('=');
+        const key = (equals === -1 ? option : option.slice(0, equals)).trim().toLowerCase();
+        const optionValue = equals === -1 ? '' : option.slice(equals + 1).trim();
+        if (key === 'type')
+            type = optionValue.toLowerCase();
+        else if (key === 'target' || key === 'dst' || key === 'destination')
+            target = optionValue;
+    }
+    return { type, target };
+}
+function instructionOf(node, lines) {
+    const keyword = node.getKeyword().toUpperCase();
+    const range = node.getRange();
+    const flags = {};
+    const mounts = [];
+    const withFlags = node;
+    for (const flag of withFlags.getFlags?.() ?? []) {
+        const name = flag.getName();
+        const value = flag.getValue();
+        flags[name] = value ?? true;
+        if (name === 'mount' && value !== null)
+            mounts.push(mountOf(value));
+    }
+    const heredocs = [];
+    const withHeredocs = node;
+    if (typeof withHeredocs.getHeredocs === 'function' && ['RUN', 'COPY', 'ADD'].includes(keyword)) {
+        for (const heredoc of withHeredocs.getHeredocs.call(node)) {
+            const content = heredoc.getContentRange();
+            heredocs.push(content === null ? '' : sliceLines(lines, content));
+        }
+    }
+    return {
+        keyword,
+        line: range.start.line + 1,
+        endLine: range.end.line + 1,
+        args: node.getArgumentsContent() ?? '',
+        flags,
+        mounts,
+        heredocs,
+        ignored: ignoredAbove(lines, range.start.line),
+        text: node.getTextContent(),
+        rawArgs: node.getRawArgumentsContent() ?? ''
+    };
+}
+/** A `COPY --from` value that can only mean a stage (a number, or a bare name), not an image to pull. */
+function looksLikeStage(value) {
+    return /^\d+$/.test(value) || !/[:/@.]/.test(value);
+}
+function parseDockerfile(text, options = {}) {
+    const problems = [];
+    const stages = [];
+    const lines = text.split(/\r\n|\r|\n/);
+    let nodes;
+    let escape = '\\';
+    try {
+        const parsed = main.DockerfileParser.parse(text);
+        nodes = parsed.getInstructions();
+        escape = parsed.getEscapeCharacter();
+    }
+    catch (error) {
+        return {
+            stages,
+            final: null,
+            targetMissing: false,
+            problems: [{ line: 1, message: `the Dockerfile could not be parsed: ${messageOf(error)}` }],
+            escape
+        };
+    }
+    const args = new Map();
+    const buildArgs = options.buildArgs ?? {};
+    for (const node of nodes) {
+        const instruction = instructionOf(node, lines);
+        const { keyword, line } = instruction;
+        if (!KEYWORDS.has(keyword)) {
+            problems.push({ line, message: `unknown instruction "${node.getInstruction()}" (a missing line continuation?)` });
+            continue;
+        }
+        if (keyword === 'FROM') {
+            stages.push(stageOf(instruction, node, stages, args, escape, problems));
+            continue;
+        }
+        const stage = stages.at(-1);
+        if (stage === undefined) {
+            if (keyword === 'ARG') {
+                for (const argument of node.getArguments()) {
+                    const raw = argument.getValue();
+                    const equals = raw.indexOf('=');
+                    const name = equals === -1 ? raw : raw.slice(0, equals);
+                    const fallback = equals === -1 ? null : unquote(raw.slice(equals + 1));
+                    args.set(name, Object.hasOwn(buildArgs, name) ? buildArgs[name] : fallback);
+                }
+            }
+            else {
+                problems.push({ line, message: `${keyword} before the first FROM (only ARG may come before it)` });
+            }
+            continue;
+        }
+        if (keyword === 'COPY' || keyword === 'ADD')
+            checkCopyFrom(instruction, stage, stages, problems);
+        stage.instructions.push(instruction);
+    }
+    if (stages.length === 0) {
+        problems.push({ line: 1, message: 'no FROM instruction: the Dockerfile names no base image' });
+        return { stages, final: null, targetMissing: false, problems, escape };
+    }
+    let final = stages.at(-1);
+    let targetMissing = false;
+    const target = options.target?.trim().toLowerCase();
+    if (target) {
+        const named = stages.find((stage) => stage.name === target);
+        if (named === undefined) {
+            targetMissing = true;
+            problems.push({ line: final.from.line, message: `no stage named "${options.target}" (the build target); advising on the last stage` });
+        }
+        else {
+            final = named;
+        }
+    }
+    return { stages, final, targetMissing, problems, escape };
+}
+function unquote(text) {
+    const match = /^(["'])(.*)\1$/s.exec(text);
+    return match === null ? text : match[2];
+}
+function stageOf(instruction, node, stages, args, escape, problems) {
+    const { line } = instruction;
+    const words = node.getArguments().map((argument) => argument.getValue());
+    const raw = words[0] ?? '';
+    let name = null;
+    if (words.length >= 3 && words[1].toUpperCase() === 'AS')
+        name = words[2].toLowerCase();
+    else if (words.length > 1)
+        problems.push({ line, message: `FROM takes an image and an optional "AS name", not "${instruction.args}"` });
+    if (raw === '')
+        problems.push({ line, message: 'FROM without an image' });
+    const resolved = substitute(raw, args, escape);
+    for (const missing of resolved.missing) {
+        problems.push({
+            line,
+            message: args.has(missing)
+                ? `FROM uses ARG ${missing}, which has no default and no build arg`
+                : `FROM uses $${missing}, which no ARG before the first FROM declares`
+        });
+    }
+    const image = resolved.text;
+    const platformFlag = instruction.flags['platform'];
+    const platform = typeof platformFlag === 'string' ? substitute(platformFlag, args, escape).text : null;
+    const earlier = stages.findIndex((stage) => stage.name !== null && stage.name === image.toLowerCase());
+    if (name !== null && stages.some((stage) => stage.name === name)) {
+        problems.push({ line, message: `stage name "${name}" is used twice` });
+    }
+    return {
+        index: stages.length,
+        name,
+        from: { image, raw, platform, line, stage: earlier === -1 ? null : earlier, ignored: instruction.ignored },
+        instructions: []
+    };
+}
+function checkCopyFrom(instruction, stage, stages, problems) {
+    const from = instruction.flags['from'];
+    if (typeof from !== 'string' || from === '')
+        return;
+    const earlier = stages.slice(0, stage.index);
+    if (/^\d+$/.test(from)) {
+        if (Number(from) >= stage.index) {
+            problems.push({ line: instruction.line, message: `${instruction.keyword} --from=${from} names no earlier stage` });
+        }
+        return;
+    }
+    const name = from.toLowerCase();
+    if (earlier.some((candidate) => candidate.name === name) || name.includes('$'))
+        return;
+    if (stage.name === name) {
+        problems.push({ line: instruction.line, message: `${instruction.keyword} --from=${from} names its own stage` });
+    }
+    else if (looksLikeStage(name)) {
+        problems.push({
+            line: instruction.line,
+            message: `${instruction.keyword} --from=${from} names no earlier stage (Docker would pull an image called "${from}")`
+        });
+    }
+}
+/** The stages whose layers make the final image: the final one and the stages its FROM names, base first. */
+function finalChain(dockerfile) {
+    const chain = [];
+    let stage = dockerfile.final;
+    while (stage !== null && !chain.includes(stage)) {
+        chain.unshift(stage);
+        stage = stage.from.stage === null ? null : (dockerfile.stages[stage.from.stage] ?? null);
+    }
+    return chain;
+}
+
+;// CONCATENATED MODULE: ./src/advise/shell.ts
+/**
+ * Just enough shell to read a RUN: simple commands split at `&&`, `||`, `;`,
+ * `|`, `&`, newlines and parentheses; words unquoted; leading `NAME=value`
+ * assignments and wrappers (`sudo`, `env`, `exec`, ...) taken off the front.
+ * Used by the size rules (through run-facts.ts) and by the base advice.
+ */
+const WRAPPERS = new Set(['sudo', 'env', 'exec', 'command', 'nohup', 'time', 'then', 'do', 'else', 'if', 'while', 'until', '!', '{', '}']);
+/** Splits a shell script into the words of each simple command. */
+function splitCommands(script) {
+    const commands = [];
+    let words = [];
+    let word = '';
+    let inWord = false;
+    const endWord = () => {
+        if (inWord)
+            words.push(word);
+        word = '';
+        inWord = false;
+    };
+    const endCommand = () => {
+        endWord();
+        if (words.length > 0)
+            commands.push(words);
+        words = [];
+    };
+    for (let at = 0; at < script.length; at++) {
+        const char = script[at];
+        if (char === '\\') {
+            const next = script[at + 1];
+            if (next !== undefined && next !== '\n') {
+                word += next;
+                inWord = true;
+            }
+            at++;
+        }
+        else if (char === "'") {
+            const close = script.indexOf("'", at + 1);
+            const end = close === -1 ? script.length : close;
+            word += script.slice(at + 1, end);
+            inWord = true;
+            at = end;
+        }
+        else if (char === '"') {
+            let next = at + 1;
+            for (; next < script.length && script[next] !== '"'; next++) {
+                if (script[next] === '\\' && next + 1 < script.length)
+                    next++;
+                word += script[next];
+            }
+            inWord = true;
+            at = next;
+        }
+        else if (char === '#' && !inWord) {
+            const newline = script.indexOf('\n', at);
+            at = newline === -1 ? script.length : newline - 1;
+        }
+        else if (char === ' ' || char === '\t' || char === '\r') {
+            endWord();
+        }
+        else if ('\n;|&()'.includes(char)) {
+            if (char === '&' && (script[at - 1] === '>' || script[at + 1] === '>')) {
+                word += char; // `2>&1`, `&>`: a redirection
+                inWord = true;
+            }
+            else {
+                endCommand();
+            }
+        }
+        else {
+            word += char;
+            inWord = true;
+        }
+    }
+    endCommand();
+    return commands;
+}
+/** The simple commands of a script, each without its leading `NAME=value` assignments (kept in `env`) and wrappers. */
+function parseCommands(script) {
+    const out = [];
+    for (const words of splitCommands(script)) {
+        const env = {};
+        let at = 0;
+        for (; at < words.length; at++) {
+            const word = words[at];
+            const assignment = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/s.exec(word);
+            if (assignment !== null)
+                env[assignment[1]] = assignment[2];
+            else if (!WRAPPERS.has(word) && !(word.startsWith('-') && at > 0 && WRAPPERS.has(words[at - 1])))
+                break;
+        }
+        if (at < words.length)
+            out.push({ words: words.slice(at), env });
+    }
+    return out;
+}
+/** The program a command runs, without its folder: `/usr/bin/apt-get` → `apt-get`. */
+function programOf(command) {
+    const first = command.words[0] ?? '';
+    return first.slice(first.lastIndexOf('/') + 1);
+}
+/** The subcommand (first word that is not an option or an option's value) and what follows it. */
+function subcommand(words, valued) {
+    const options = [];
+    for (let at = 1; at < words.length; at++) {
+        const word = words[at];
+        if (word.startsWith('-')) {
+            options.push(word);
+            if (valued.has(word) && at + 1 < words.length)
+                options.push(words[++at]);
+            continue;
+        }
+        return { name: word, rest: words.slice(at + 1), options };
+    }
+    return { name: null, rest: [], options };
+}
+/** Operands of a command's words: not options, not values of `valued` options, not redirections. */
+function operands(words, valued) {
+    const out = [];
+    const options = [];
+    const values = new Map();
+    let onlyOperands = false;
+    for (let at = 0; at < words.length; at++) {
+        const word = words[at];
+        if (onlyOperands)
+            out.push(word);
+        else if (word === '--')
+            onlyOperands = true;
+        else if (/^\d*[<>]/.test(word)) {
+            if (/^\d*[<>]{1,2}&?$/.test(word))
+                at++;
+        }
+        else if (word.startsWith('-') && word.length > 1) {
+            options.push(word);
+            const equals = word.indexOf('=');
+            if (equals !== -1)
+                values.set(word.slice(0, equals), word.slice(equals + 1));
+            else if (valued.has(word) && at + 1 < words.length)
+                values.set(word, words[++at]);
+        }
+        else
+            out.push(word);
+    }
+    return { operands: out, options, values };
+}
+
+;// CONCATENATED MODULE: ./src/advise/run-facts.ts
+/**
+ * What the instructions of the shipped stages do to the file system, as far as
+ * their words tell: for each RUN the packages it installs and removes, the
+ * caches it fills, the paths it deletes, rewrites and creates; for COPY/ADD the
+ * paths it writes. The size rules read these facts; nothing here judges them.
+ * Pure: a parsed Dockerfile in, steps out.
+ */
+
+
+// ---------------------------------------------------------------------------
+// Paths
+/** `~` and `$HOME` are read as root's home: USER is not followed. */
+const HOME = '/root';
+const APT_LISTS = '/var/lib/apt/lists';
+const APK_CACHE = '/var/cache/apk';
+const PIP_CACHE = `${HOME}/.cache/pip`;
+const YUM_CACHES = ['/var/cache/yum', '/var/cache/dnf'];
+/** An absolute path without `.`, `..` or doubled slashes; relative paths start at `workdir`. */
+function normalise(path, workdir) {
+    let out = path
+        .replace(/^~(?=\/|$)/, HOME)
+        .replace(/^\$HOME(?=\/|$)/, HOME)
+        .replace(/^\$\{HOME\}(?=\/|$)/, HOME);
+    if (!out.startsWith('/'))
+        out = `${workdir.replace(/\/+$/, '')}/${out}`;
+    const parts = [];
+    for (const part of out.split('/')) {
+        if (part === '' || part === '.')
+            continue;
+        if (part === '..')
+            parts.pop();
+        else
+            parts.push(part);
+    }
+    return `/${parts.join('/')}`;
+}
+function globRegex(pattern) {
+    const body = pattern
+        .replace(/[.+^${}()|\\]/g, '\\$&')
+        .replace(/\*/g, '[^/]*')
+        .replace(/\?/g, '[^/]')
+        .replace(/\[!/g, '[^');
+    return new RegExp(`^${body}(?:/.*)?$`);
+}
+/** True when deleting `pattern` (a path, maybe with globs) takes `path` or a part of it. */
+function covers(pattern, path) {
+    const trimmed = pattern.replace(/(?:\/\*)+$/, '').replace(/\/+$/, '') || '/';
+    if (!/[*?[]/.test(trimmed))
+        return trimmed === '/' || path === trimmed || path.startsWith(`${trimmed}/`);
+    return globRegex(trimmed).test(path);
+}
+function coversAny(patterns, path) {
+    return patterns.some((pattern) => covers(pattern, path));
+}
+/** True when the two paths (either maybe with globs) share files. */
+function overlaps(a, b) {
+    return covers(a, b) || covers(b, a);
+}
+// ---------------------------------------------------------------------------
+// What a RUN does
+const APT_VALUED = new Set(['-o', '-t', '-c', '--option', '--target-release', '--config-file']);
+const APK_VALUED = new Set(['-t', '--virtual', '-X', '--repository', '-p', '--root', '--arch', '--keys-dir', '--cache-dir', '--repositories-file']);
+const YUM_VALUED = new Set(['-c', '--config', '--installroot', '--releasever', '--enablerepo', '--disablerepo', '-x', '--exclude', '--setopt']);
+const PIP_VALUED = new Set([
+    '-r',
+    '--requirement',
+    '-c',
+    '--constraint',
+    '-e',
+    '--editable',
+    '-t',
+    '--target',
+    '-i',
+    '--index-url',
+    '--extra-index-url',
+    '-f',
+    '--find-links',
+    '--prefix',
+    '--root',
+    '--cache-dir',
+    '--platform',
+    '--python-version',
+    '--implementation',
+    '--abi',
+    '--trusted-host',
+    '--src',
+    '--upgrade-strategy',
+    '--progress-bar',
+    '--no-binary',
+    '--only-binary',
+    '--log',
+    '--proxy',
+    '--timeout',
+    '--retries'
+]);
+const OUTPUT_VALUED = new Set(['-o', '-O', '--output', '--output-document', '-C', '--directory', '-d', '--target-directory', '-f', '--file']);
+/** The shell commands of a RUN: shell form, exec form (`["sh", "-c", ...]` too) and heredoc scripts. */
+function commandsOfRun(instruction) {
+    const args = instruction.args.trim();
+    if (args.startsWith('[')) {
+        try {
+            const words = JSON.parse(args);
+            if (Array.isArray(words) && words.every((word) => typeof word === 'string')) {
+                const list = words;
+                if (list.length >= 3 && /(?:^|\/)(?:ba|da|a|z)?sh$/.test(list[0]) && list[1] === '-c')
+                    return parseCommands(list[2]);
+                return [{ words: list, env: {} }];
+            }
+        }
+        catch {
+            // not JSON: the shell form
+        }
+    }
+    if (instruction.heredocs.length === 0)
+        return parseCommands(args);
+    const firstLine = (args.split('\n')[0] ?? '').replace(/<<-?(["']?)[A-Za-z0-9_.-]+\1/g, '').trim();
+    const head = parseCommands(firstLine);
+    const shellStdin = head.length === 0 || (head.length === 1 && /^(?:ba|da|a|z)?sh$/.test(programOf(head[0])));
+    return shellStdin
+        ? [...head.filter((command) => !/^(?:ba|da|a|z)?sh$/.test(programOf(command))), ...instruction.heredocs.flatMap(parseCommands)]
+        : head;
+}
+/** What one RUN does, from its shell commands; relative paths are taken from `workdir`. */
+function factsOf(commands, workdir) {
+    const facts = {
+        installs: [],
+        aptUpdate: false,
+        apkUpdate: false,
+        pipInstalls: [],
+        removed: [],
+        rewritten: [],
+        removedPackages: new Set(),
+        autoremove: false,
+        created: [],
+        text: commands.map((command) => command.words.join(' ')).join('\n')
+    };
+    let aptMarkAuto = false;
+    const path = (word) => normalise(word, workdir);
+    for (const command of commands) {
+        const program = programOf(command);
+        const { words } = command;
+        if (program === 'apt-get' || program === 'apt' || program === 'aptitude') {
+            const sub = subcommand(words, APT_VALUED);
+            const all = [...sub.options, ...sub.rest];
+            if (sub.name === 'update')
+                facts.aptUpdate = true;
+            else if (sub.name === 'install') {
+                const { operands: packages } = operands(sub.rest, APT_VALUED);
+                const noRecommends = all.includes('--no-install-recommends') || all.some((word) => /APT::Install-Recommends=(?:false|0|no)/i.test(word));
+                facts.installs.push({ manager: 'apt', tool: program, packages, clean: noRecommends, virtual: null });
+            }
+            else if (sub.name === 'purge' || sub.name === 'remove' || sub.name === 'autoremove') {
+                for (const pkg of operands(sub.rest, APT_VALUED).operands)
+                    facts.removedPackages.add(pkg);
+                if (sub.name === 'autoremove' || all.includes('--auto-remove') || all.includes('--autoremove'))
+                    facts.autoremove ||= aptMarkAuto || sub.name === 'autoremove';
+            }
+            else if (sub.name === 'clean' || sub.name === 'distclean') {
+                facts.removed.push('/var/cache/apt/archives');
+                if (sub.name === 'distclean')
+                    facts.removed.push(APT_LISTS);
+            }
+        }
+        else if (program === 'apt-mark' && words.includes('auto')) {
+            aptMarkAuto = true;
+        }
+        else if (program === 'apk') {
+            const sub = subcommand(words, APK_VALUED);
+            const { operands: packages, options, values } = operands(sub.rest, APK_VALUED);
+            const noCache = [...sub.options, ...options].includes('--no-cache');
+            if (sub.name === 'add') {
+                const virtual = values.get('--virtual') ?? values.get('-t') ?? null;
+                facts.installs.push({ manager: 'apk', tool: 'apk', packages, clean: noCache, virtual });
+            }
+            else if (sub.name === 'update' && !noCache)
+                facts.apkUpdate = true;
+            else if (sub.name === 'del')
+                for (const pkg of packages)
+                    facts.removedPackages.add(pkg);
+            else if (sub.name === 'cache' && packages[0] === 'clean')
+                facts.removed.push(APK_CACHE);
+        }
+        else if (['yum', 'dnf', 'microdnf', 'tdnf'].includes(program)) {
+            const sub = subcommand(words, YUM_VALUED);
+            const { operands: rest } = operands(sub.rest, YUM_VALUED);
+            if (sub.name === 'install' || sub.name === 'groupinstall' || sub.name === 'reinstall') {
+                facts.installs.push({ manager: 'yum', tool: program, packages: rest, clean: false, virtual: null });
+            }
+            else if (sub.name === 'remove' || sub.name === 'erase' || sub.name === 'autoremove') {
+                for (const pkg of rest)
+                    facts.removedPackages.add(pkg);
+            }
+            else if (sub.name === 'clean' && (rest.includes('all') || rest.includes('packages'))) {
+                facts.removed.push('/var/cache/yum', '/var/cache/dnf', '/var/cache/libdnf5');
+            }
+        }
+        else if (/^pip(?:\d+(?:\.\d+)*)?$/.test(program) ||
+            (/^python(?:\d+(?:\.\d+)*)?$/.test(program) && words[1] === '-m' && /^pip\d*$/.test(words[2] ?? ''))) {
+            const pipWords = program.startsWith('python') ? words.slice(2) : words;
+            const sub = subcommand(pipWords, PIP_VALUED);
+            if (sub.name === 'install') {
+                const noCacheDir = [...sub.options, ...sub.rest].some((word) => word === '--no-cache-dir' || word.startsWith('--no-cache-dir='));
+                facts.pipInstalls.push({ noCacheDir, env: command.env });
+            }
+            else if (sub.name === 'cache' && sub.rest[0] === 'purge')
+                facts.removed.push(PIP_CACHE);
+        }
+        else if (program === 'rm') {
+            for (const target of operands(words.slice(1), new Set()).operands)
+                facts.removed.push(path(target));
+        }
+        else if (program === 'chown' || program === 'chmod' || program === 'chgrp') {
+            const targets = operands(words.slice(1), new Set(['--reference'])).operands.slice(1);
+            for (const target of targets)
+                facts.rewritten.push(path(target));
+        }
+        if (program !== 'rm')
+            facts.created.push(...createdBy(command, program, path));
+    }
+    for (const install of facts.installs) {
+        if (install.manager === 'apt')
+            facts.created.push(APT_LISTS);
+        if (install.manager === 'apk' && !install.clean)
+            facts.created.push(APK_CACHE);
+        if (install.manager === 'yum')
+            facts.created.push(`/var/cache/${install.tool === 'yum' ? 'yum' : 'dnf'}`);
+    }
+    if (facts.aptUpdate)
+        facts.created.push(APT_LISTS);
+    if (facts.apkUpdate)
+        facts.created.push(APK_CACHE);
+    if (facts.pipInstalls.some((pip) => !pip.noCacheDir))
+        facts.created.push(PIP_CACHE);
+    // What this RUN deleted itself is not left for a later one.
+    facts.created = [...new Set(facts.created)].filter((created) => !coversAny(facts.removed, created));
+    return facts;
+}
+/** Paths a command writes, from its words: absolute paths, output options, mkdir/touch/cp/mv/tar/clone targets. */
+function createdBy(command, program, path) {
+    const out = [];
+    const { words } = command;
+    for (let at = 1; at < words.length; at++) {
+        const word = words[at];
+        const redirect = /^\d*>>?(.+)$/.exec(word);
+        if (redirect !== null) {
+            if (!redirect[1].startsWith('&'))
+                out.push(path(redirect[1]));
+            continue;
+        }
+        if (/^\d*>>?$/.test(word) && at + 1 < words.length) {
+            out.push(path(words[++at]));
+            continue;
+        }
+        if (OUTPUT_VALUED.has(word) && at + 1 < words.length && !words[at + 1].startsWith('-')) {
+            out.push(path(words[++at]));
+            continue;
+        }
+        const equals = /^--[a-z-]+=(.+)$/.exec(word);
+        const value = equals === null ? word : equals[1];
+        if (value.startsWith('/') || value.startsWith('~/'))
+            out.push(path(value));
+    }
+    const operandWords = operands(words.slice(1), OUTPUT_VALUED).operands;
+    if ((program === 'mkdir' || program === 'touch') && operandWords.length > 0)
+        out.push(...operandWords.map(path));
+    if ((program === 'cp' || program === 'mv' || program === 'ln') && operandWords.length > 1)
+        out.push(path(operandWords.at(-1)));
+    if (program === 'git' && operandWords[0] === 'clone' && operandWords.length > 2)
+        out.push(path(operandWords.at(-1)));
+    return out.filter((created) => !/^\/(?:dev|proc|sys)(?:\/|$)/.test(created) && created !== '/');
+}
+/** Splits ENV's `A=1 B="2 3"` (or legacy `A 1`) into pairs. */
+function envPairs(args) {
+    const words = splitCommands(args.replace(/\n/g, ' '))[0] ?? [];
+    if (words.length >= 2 && !words[0].includes('='))
+        return [[words[0], words.slice(1).join(' ')]];
+    return words.flatMap((word) => {
+        const equals = word.indexOf('=');
+        return equals > 0 ? [[word.slice(0, equals), word.slice(equals + 1)]] : [];
+    });
+}
+/** Source and destination words of a COPY/ADD (JSON form too; heredoc markers dropped). */
+function copyWords(instruction) {
+    const args = instruction.args.split('\n')[0].trim();
+    let words;
+    try {
+        const parsed = args.startsWith('[') ? JSON.parse(args) : null;
+        words = Array.isArray(parsed) ? parsed.map(String) : args.split(/\s+/);
+    }
+    catch {
+        words = args.split(/\s+/);
+    }
+    words = words.filter((word) => word !== '' && !/^<<-?/.test(word));
+    if (words.length === 0)
+        return { sources: [], dest: null };
+    return { sources: words.slice(0, -1), dest: words.at(-1) };
+}
+/** The instructions of the final stage and the stages its FROM chain names, in order, with what each does. */
+function stepsOf(dockerfile) {
+    const steps = [];
+    let workdir = '/';
+    let env = {};
+    let block = 0;
+    for (const stage of finalChain(dockerfile)) {
+        block++;
+        for (const instruction of stage.instructions) {
+            const { keyword } = instruction;
+            if (keyword !== 'RUN')
+                block++;
+            if (keyword === 'WORKDIR')
+                workdir = normalise(instruction.args.trim(), workdir);
+            if (keyword === 'ENV')
+                env = { ...env, ...Object.fromEntries(envPairs(instruction.args)) };
+            if (keyword === 'ARG') {
+                for (const [name, value] of envPairs(instruction.args.includes('=') ? instruction.args : ''))
+                    env = { ...env, [name]: value };
+            }
+            let facts = null;
+            let created = [];
+            if (keyword === 'RUN') {
+                facts = factsOf(commandsOfRun(instruction), workdir);
+                created = facts.created;
+            }
+            else if (keyword === 'COPY' || keyword === 'ADD') {
+                const { sources, dest } = copyWords(instruction);
+                if (dest !== null) {
+                    const into = normalise(dest, workdir);
+                    const intoFolder = dest.endsWith('/') || sources.length > 1;
+                    created = sources.map((source) => {
+                        const name = source.replace(/\/+$/, '').split('/').at(-1) ?? '';
+                        if (!intoFolder || name === '' || name === '.' || source.endsWith('/') || /^https?:/.test(source))
+                            return into;
+                        return `${into}/${name}`;
+                    });
+                    if (created.length === 0)
+                        created = [into];
+                    // Copied into the root folder: too broad to say what a later deletion takes from it.
+                    created = created.filter((path) => path !== '/');
+                }
+            }
+            steps.push({ instruction, block, workdir, env, facts, created });
+        }
+    }
+    return steps;
+}
+// ---------------------------------------------------------------------------
+// Cache mounts
+/** True when a `RUN --mount=type=cache` (or tmpfs) keeps one of these folders out of the layer. */
+function cacheMounted(instruction, folders) {
+    return instruction.mounts.some((mount) => (mount.type === 'cache' || mount.type === 'tmpfs') &&
+        mount.target !== null &&
+        folders.some((folder) => covers(normalise(mount.target, '/'), folder)));
+}
+
+;// CONCATENATED MODULE: ./src/advise/rules/rule.ts
+
+/** At most one hit per instruction of the shipped stages. */
+function eachStep(context, check) {
+    return context.steps.flatMap((step) => check(step) ?? []);
+}
+/** At most one hit per RUN of the shipped stages. */
+function eachRun(context, check) {
+    return eachStep(context, (step) => (step.facts === null ? null : check(step, step.facts)));
+}
+/** Bytes of the caches of these kinds the anatomy found left by `line` (not by the base image); null when none or not measured. */
+function cacheBytes(context, kinds, line) {
+    if (context.anatomy === null)
+        return null;
+    const bytes = context.anatomy.caches
+        .filter((cache) => kinds.includes(cache.kind) && cache.line === line && cache.fromBase !== true)
+        .reduce((sum, cache) => sum + cache.bytes, 0);
+    return bytes > 0 ? bytes : null;
+}
+/** `18.4 MB of apt package lists` when measured, else `apt package lists`. */
+function bytesPhrase(bytes, what) {
+    return bytes !== null && bytes > 0 ? `${formatBytes(bytes)} of ${what}` : what;
+}
+
+;// CONCATENATED MODULE: ./src/advise/rules/add-remote-archive.ts
+
+
+const ARCHIVE = /\.(?:tar|tgz|tar\.gz|tar\.xz|txz|tar\.bz2|tbz2?|tar\.zst|zip|gz|xz|bz2|zst)(?:[?#].*)?$/i;
+const addRemoteArchive = {
+    id: 'add-remote-archive',
+    summary: 'ADD of a remote URL ships the download as its own layer; fetch, unpack and delete in one RUN',
+    check: (context) => eachStep(context, ({ instruction }) => {
+        if (instruction.keyword !== 'ADD')
+            return null;
+        const remote = copyWords(instruction).sources.find((source) => /^https?:\/\//i.test(source));
+        if (remote === undefined)
+            return null;
+        const archive = ARCHIVE.test(remote);
+        const url = remote.replace(/[?#].*$/, '');
+        const name = url.slice(url.lastIndexOf('/') + 1) || 'download';
+        return {
+            instruction,
+            severity: archive ? 'warning' : 'notice',
+            message: `ADD ${remote} ships the downloaded ${archive ? 'archive' : 'file'} as a layer of its own${archive ? ': unpacking it later ships the bytes twice' : ''}.`,
+            fix: `Download, unpack and delete in one RUN:\nRUN curl -fsSL ${remote} -o /tmp/${name} \\\n    && tar -xf /tmp/${name} -C /opt \\\n    && rm /tmp/${name}`,
+            bytes: null
+        };
+    })
+};
+
+;// CONCATENATED MODULE: ./src/advise/rules/apk-no-cache.ts
+
+
+const apkNoCache = {
+    id: 'apk-no-cache',
+    summary: 'apk add/update without --no-cache leaves the package index in /var/cache/apk (DL3019)',
+    check: (context) => eachRun(context, ({ instruction }, facts) => {
+        const caching = facts.installs.some((install) => install.manager === 'apk' && !install.clean) || facts.apkUpdate;
+        if (!caching || coversAny(facts.removed, APK_CACHE) || cacheMounted(instruction, [APK_CACHE, '/etc/apk/cache']))
+            return null;
+        const bytes = cacheBytes(context, ['apk'], instruction.line);
+        return {
+            instruction,
+            severity: 'warning',
+            message: `\`apk ${facts.apkUpdate ? 'update' : 'add'}\` without --no-cache leaves ${bytesPhrase(bytes, 'the package index')} in /var/cache/apk.`,
+            fix: 'Use `apk add --no-cache ...` (it fetches the index without storing it) and drop a separate `apk update`.',
+            bytes
+        };
+    })
+};
+
+;// CONCATENATED MODULE: ./src/advise/rules/apt-lists-left.ts
+
+
+/** An install after an earlier RUN's `apt-get update` reads lists that RUN left: that RUN gets the finding. */
+function aptUpdatedBefore(steps, line) {
+    return steps.some((step) => step.instruction.line < line && step.facts?.aptUpdate === true);
+}
+const aptListsLeft = {
+    id: 'apt-lists-left',
+    summary: 'apt-get update/install in a RUN that does not also remove /var/lib/apt/lists/* (hadolint DL3009)',
+    check: (context) => eachRun(context, ({ instruction }, facts) => {
+        const installs = facts.installs.some((install) => install.manager === 'apt');
+        const fetchesLists = facts.aptUpdate || (installs && !aptUpdatedBefore(context.steps, instruction.line));
+        if (!fetchesLists || coversAny(facts.removed, APT_LISTS) || cacheMounted(instruction, [APT_LISTS]))
+            return null;
+        const bytes = cacheBytes(context, ['apt'], instruction.line);
+        return {
+            instruction,
+            severity: 'warning',
+            message: `This RUN leaves ${bytesPhrase(bytes, 'apt package lists')} in its layer (/var/lib/apt/lists).`,
+            fix: 'End the same RUN with `&& rm -rf /var/lib/apt/lists/*` (after apt-get install), or use `RUN --mount=type=cache,target=/var/lib/apt`.',
+            bytes
+        };
+    })
+};
+
+;// CONCATENATED MODULE: ./src/advise/rules/apt-no-install-recommends.ts
+
+/** An earlier RUN that switched recommends off for apt (`APT::Install-Recommends "false"` in apt.conf.d). */
+function recommendsConfigured(steps, line) {
+    return steps.some((step) => step.instruction.line < line && /Install-Recommends\W+(?:false|0|no)\b/i.test(step.facts?.text ?? step.instruction.args));
+}
+const aptNoInstallRecommends = {
+    id: 'apt-no-install-recommends',
+    summary: 'apt-get install without --no-install-recommends pulls in recommended packages (DL3015)',
+    check: (context) => eachRun(context, ({ instruction }, facts) => {
+        const recommending = facts.installs.filter((install) => install.manager === 'apt' && !install.clean && install.packages.length > 0);
+        const first = recommending[0];
+        if (first === undefined || recommendsConfigured(context.steps, instruction.line))
+            return null;
+        return {
+            instruction,
+            severity: 'notice',
+            message: `\`${first.tool} install\` without --no-install-recommends also installs every recommended package.`,
+            fix: `Add \`--no-install-recommends\`: \`${first.tool} install -y --no-install-recommends ${first.packages.slice(0, 4).join(' ')}\`, and name any recommended package you do need.`,
+            bytes: null
+        };
+    })
+};
+
+;// CONCATENATED MODULE: ./src/advise/rules/build-deps-kept.ts
+
+const BUILD_TOOLS = new Set([
+    'gcc',
+    'g++',
+    'gcc-c++',
+    'make',
+    'cmake',
+    'build-base',
+    'build-essential',
+    'musl-dev',
+    'libc-dev',
+    'libc6-dev',
+    'linux-headers',
+    'clang',
+    'llvm',
+    'autoconf',
+    'automake',
+    'libtool',
+    'pkgconf',
+    'pkg-config',
+    'cargo',
+    'rust',
+    'go',
+    'g++-multilib'
+]);
+/** A compiler, build system or `-dev` package; versions (`gcc=4:12.2`, `gcc-12`) and architectures (`:amd64`) ignored. */
+function isBuildTool(pkg) {
+    const name = pkg.replace(/[=<>~].*$/, '').replace(/:.*$/, '');
+    return BUILD_TOOLS.has(name) || /-(?:dev|devel)$/.test(name) || /^(?:gcc|g\+\+|clang|python\d?(?:\.\d+)?-dev)-?\d/.test(name);
+}
+/** The same RUN with the tools installed, used and removed again. */
+function removalSnippet(install, tools) {
+    const list = tools.join(' ');
+    if (install.manager === 'apk') {
+        return `RUN apk add --no-cache --virtual .build-deps ${list} \\\n    && <build> \\\n    && apk del .build-deps`;
+    }
+    if (install.manager === 'apt') {
+        return `RUN apt-get update && apt-get install -y --no-install-recommends ${list} \\\n    && <build> \\\n    && apt-get purge -y --auto-remove ${list} && rm -rf /var/lib/apt/lists/*`;
+    }
+    return `RUN ${install.tool} install -y ${list} \\\n    && <build> \\\n    && ${install.tool} remove -y ${list} && ${install.tool} clean all`;
+}
+const buildDepsKept = {
+    id: 'build-deps-kept',
+    summary: 'build tools (gcc, make, *-dev, ...) installed and not removed in the same RUN ship in the image',
+    check: (context) => eachRun(context, ({ instruction }, facts) => {
+        // The first install that keeps a tool is the one named; one finding per RUN.
+        for (const install of facts.installs) {
+            const kept = install.packages.filter((pkg) => isBuildTool(pkg) &&
+                !facts.removedPackages.has(pkg) &&
+                !(install.virtual !== null && facts.removedPackages.has(install.virtual)) &&
+                !(install.manager === 'apt' && facts.autoremove));
+            if (kept.length === 0)
+                continue;
+            const group = install.manager === 'apk'
+                ? 'in a `--virtual` group and `apk del` the group'
+                : `and remove them with \`${install.manager === 'apt' ? 'apt-get purge -y --auto-remove' : `${install.tool} remove -y`}\``;
+            return {
+                instruction,
+                severity: 'warning',
+                message: `Build tools ${kept.slice(0, 5).join(', ')}${kept.length > 5 ? ` and ${kept.length - 5} more` : ''} are installed and never removed: they ship in the image.`,
+                fix: `Install them ${group} in the same RUN that builds, or build in an earlier stage and COPY --from it:\n${removalSnippet(install, kept)}`,
+                bytes: null
+            };
+        }
+        return null;
+    })
+};
+
+;// CONCATENATED MODULE: ./src/advise/rules/copy-all-without-dockerignore.ts
+
+
+const copyAllWithoutDockerignore = {
+    id: 'copy-all-without-dockerignore',
+    summary: 'COPY . with no .dockerignore copies the whole build context (.git, caches, local builds) into the image',
+    check: (context) => eachStep(context, ({ instruction }) => {
+        // COPY --from copies from a stage or image, not from the build context.
+        const fromContext = (instruction.keyword === 'COPY' || instruction.keyword === 'ADD') && instruction.flags['from'] === undefined;
+        if (!fromContext || context.hasDockerignore)
+            return null;
+        if (!copyWords(instruction).sources.some((source) => source === '.' || source === './'))
+            return null;
+        return {
+            instruction,
+            severity: 'notice',
+            message: `\`${instruction.keyword} ${instruction.args.split('\n')[0]}\` copies the whole build context and it has no .dockerignore: .git, local builds and caches ship too.`,
+            fix: 'Add a .dockerignore next to the build context listing what the image does not need (.git, node_modules, build output, tests), or copy only what it needs.',
+            bytes: null
+        };
+    })
+};
+
+;// CONCATENATED MODULE: ./src/advise/rules/deletions.ts
+
+
+/** `lines 5 and 7`, `line 5`. */
+function linesPhrase(lines) {
+    const sorted = [...new Set(lines)].sort((a, b) => a - b);
+    if (sorted.length === 1)
+        return `line ${sorted[0]}`;
+    return `lines ${sorted.slice(0, -1).join(', ')} and ${sorted.at(-1)}`;
+}
+/** The bytes of all creators; null when any was not measured. */
+function sumBytes(creators) {
+    if (creators.some((creator) => creator.bytes === null))
+        return null;
+    return creators.reduce((sum, creator) => sum + creator.bytes, 0);
+}
+/** `12.0 MB of ` when measured, else nothing. */
+function bytesOf(bytes) {
+    return bytes === null ? '' : `${formatBytes(bytes)} of `;
+}
+function deletion(remover, creators, paths) {
+    const consecutive = creators.filter((creator) => creator.step.facts !== null && creator.step.block === remover.block);
+    const rewrites = remover.facts.rewritten.length > 0;
+    return {
+        remover,
+        consecutive,
+        earlier: creators.filter((creator) => !consecutive.includes(creator)),
+        shown: paths.slice(0, 3).join(', ') + (paths.length > 3 ? ', ...' : ''),
+        rewrites,
+        verb: !rewrites ? 'deletes' : remover.facts.removed.length > 0 ? 'deletes or rewrites' : 'rewrites'
+    };
+}
+/** Deletions the anatomy measured: wasted paths added at one Dockerfile line and removed by a later RUN. */
+function measuredDeletions(steps, wasted) {
+    const byLine = new Map(steps.map((step) => [step.instruction.line, step]));
+    const groups = new Map();
+    for (const path of wasted.paths) {
+        if (path.inBase || path.addedAtLine === null || path.removedAtLine === null)
+            continue;
+        const remover = byLine.get(path.removedAtLine);
+        if (remover?.facts == null || !byLine.has(path.addedAtLine) || path.addedAtLine >= path.removedAtLine)
+            continue;
+        const perCreator = groups.get(path.removedAtLine) ?? new Map();
+        const group = perCreator.get(path.addedAtLine) ?? { bytes: 0, paths: [] };
+        group.bytes += path.bytes;
+        group.paths.push(path.path);
+        perCreator.set(path.addedAtLine, group);
+        groups.set(path.removedAtLine, perCreator);
+    }
+    return [...groups].map(([removedAt, perCreator]) => deletion(byLine.get(removedAt), [...perCreator].map(([line, group]) => ({ step: byLine.get(line), bytes: group.bytes })), [...perCreator.values()].flatMap((group) => group.paths)));
+}
+/** Deletions read from the text alone: rm (or chown/chmod) paths that an earlier instruction of the shipped stages created. */
+function guessedDeletions(steps) {
+    const deletions = [];
+    steps.forEach((remover, at) => {
+        if (remover.facts === null)
+            return;
+        const targets = [...remover.facts.removed, ...remover.facts.rewritten];
+        const creators = [];
+        const paths = [];
+        for (const creator of steps.slice(0, at)) {
+            const hits = targets.filter((target) => creator.created.some((created) => overlaps(target, created)));
+            if (hits.length === 0)
+                continue;
+            creators.push({ step: creator, bytes: null });
+            for (const hit of hits)
+                if (!paths.includes(hit))
+                    paths.push(hit);
+        }
+        if (creators.length > 0)
+            deletions.push(deletion(remover, creators, paths));
+    });
+    return deletions;
+}
+// Both rules read the same analysis: made once per checkRules call.
+const analysed = new WeakMap();
+/** The RUNs that delete or rewrite what an earlier instruction created, in the order of the anatomy's paths or of the steps. */
+function deletionsOf(context) {
+    let deletions = analysed.get(context);
+    if (deletions === undefined) {
+        const { anatomy, steps } = context;
+        // Without lines in the anatomy its paths cannot be placed: guess from the words.
+        const anatomyKnowsLines = anatomy !== null && anatomy.layers.some((layer) => layer.line !== null);
+        deletions = anatomyKnowsLines ? measuredDeletions(steps, anatomy.wasted) : guessedDeletions(steps);
+        analysed.set(context, deletions);
+    }
+    return deletions;
+}
+
+;// CONCATENATED MODULE: ./src/advise/rules/delete-in-later-run.ts
+
+const deleteInLaterRun = {
+    id: 'delete-in-later-run',
+    summary: 'a RUN deletes or rewrites what an earlier instruction created: the bytes still ship in the earlier layer',
+    check: (context) => deletionsOf(context).flatMap(({ remover, earlier, shown, rewrites, verb }) => {
+        if (earlier.length === 0)
+            return [];
+        const bytes = sumBytes(earlier);
+        const from = linesPhrase(earlier.map((creator) => creator.step.instruction.line));
+        // COPY/ADD creators have no RUN facts.
+        const copied = earlier.some((creator) => creator.step.facts === null);
+        const onlyCopied = earlier.every((creator) => creator.step.facts === null);
+        const fix = rewrites && copied
+            ? 'Set owner and mode while copying (`COPY --chown=user:group --chmod=755 ...`) instead of changing the files in a later RUN, which copies every one of them into a new layer.'
+            : onlyCopied
+                ? `Keep it out of the image at ${from} instead: a .dockerignore entry, a narrower COPY, or a build stage; deleting in a later RUN does not shrink the image.`
+                : `Delete in the same RUN that creates it (${from})${copied ? ', or keep copied files out with .dockerignore or a build stage' : ''}; deleting in a later RUN does not shrink the image.`;
+        return [
+            {
+                instruction: remover.instruction,
+                severity: 'warning',
+                message: `This RUN ${verb} ${bytesOf(bytes)}what ${from} created (${shown}): the bytes still ship in the earlier layer.`,
+                fix,
+                bytes
+            }
+        ];
+    })
+};
+
+;// CONCATENATED MODULE: ./src/advise/rules/join-runs.ts
+
+const joinRuns = {
+    id: 'join-runs',
+    summary: 'consecutive RUNs where a later one cleans up what an earlier one created: joined, the bytes never reach a layer',
+    check: (context) => deletionsOf(context).flatMap(({ remover, consecutive, shown, verb }) => {
+        if (consecutive.length === 0)
+            return [];
+        const bytes = sumBytes(consecutive);
+        const lines = consecutive.map((creator) => creator.step.instruction.line);
+        return [
+            {
+                instruction: remover.instruction,
+                severity: 'notice',
+                message: `This RUN ${verb} ${bytesOf(bytes)}what the RUN${lines.length > 1 ? 's' : ''} on ${linesPhrase(lines)} just created (${shown}): in separate layers the bytes still ship.`,
+                fix: `Join the RUNs on ${linesPhrase([...lines, remover.instruction.line])} into one RUN (\`... && ...\`), so the files never reach a layer.`,
+                bytes
+            }
+        ];
+    })
+};
+
+;// CONCATENATED MODULE: ./src/advise/rules/pip-no-cache-dir.ts
+
+
+/** PIP_NO_CACHE_DIR set to anything but an empty or false value switches pip's cache off. */
+function pipCacheOff(env) {
+    const value = env['PIP_NO_CACHE_DIR'];
+    return value !== undefined && !['', '0', 'false', 'no', 'off'].includes(value.toLowerCase());
+}
+const pipNoCacheDir = {
+    id: 'pip-no-cache-dir',
+    summary: 'pip install without --no-cache-dir (or PIP_NO_CACHE_DIR) leaves the wheel cache in ~/.cache/pip (DL3042)',
+    check: (context) => eachRun(context, ({ instruction, env }, facts) => {
+        const caching = facts.pipInstalls.some((pip) => !pip.noCacheDir && !pipCacheOff(pip.env));
+        if (!caching || pipCacheOff(env) || coversAny(facts.removed, PIP_CACHE) || cacheMounted(instruction, [PIP_CACHE]))
+            return null;
+        const bytes = cacheBytes(context, ['pip'], instruction.line);
+        return {
+            instruction,
+            severity: 'warning',
+            message: `\`pip install\` without --no-cache-dir leaves ${bytesPhrase(bytes, 'downloaded wheels')} in ~/.cache/pip.`,
+            fix: 'Use `pip install --no-cache-dir ...`, or set `ENV PIP_NO_CACHE_DIR=1` before it.',
+            bytes
+        };
+    })
+};
+
+;// CONCATENATED MODULE: ./src/advise/rules/yum-cache-left.ts
+
+
+const yumCacheLeft = {
+    id: 'yum-cache-left',
+    summary: 'yum/dnf/microdnf install without "clean all" in the same RUN leaves the package cache',
+    check: (context) => eachRun(context, ({ instruction }, facts) => {
+        const yum = facts.installs.find((install) => install.manager === 'yum');
+        if (yum === undefined || YUM_CACHES.some((cache) => coversAny(facts.removed, cache)) || cacheMounted(instruction, YUM_CACHES))
+            return null;
+        const bytes = cacheBytes(context, ['yum', 'dnf'], instruction.line);
+        return {
+            instruction,
+            severity: 'warning',
+            message: `\`${yum.tool} install\` without \`${yum.tool} clean all\` in the same RUN leaves ${bytesPhrase(bytes, 'its package cache')} in /var/cache.`,
+            fix: `End the same RUN with \`&& ${yum.tool} clean all && rm -rf /var/cache/${yum.tool === 'yum' ? 'yum' : 'dnf'}\`.`,
+            bytes
+        };
+    })
+};
+
+;// CONCATENATED MODULE: ./src/advise/rules/index.ts
+
+
+
+
+
+
+
+
+
+
+
+/** Every size rule, in the order the README's table lists them. */
+const RULES = [
+    aptListsLeft,
+    aptNoInstallRecommends,
+    apkNoCache,
+    yumCacheLeft,
+    buildDepsKept,
+    pipNoCacheDir,
+    joinRuns,
+    deleteInLaterRun,
+    addRemoteArchive,
+    copyAllWithoutDockerignore
+];
+/** A measured saving makes the finding a warning, whatever the rule says without one. */
+function findingOf(rule, hit) {
+    const known = hit.bytes !== null && hit.bytes > 0;
+    return {
+        rule,
+        line: hit.instruction.line,
+        severity: known ? 'warning' : hit.severity,
+        message: hit.message,
+        fix: hit.fix,
+        savingsBytes: known ? hit.bytes : null,
+        savingsMetric: known ? 'uncompressed' : null,
+        measured: known
+    };
+}
+/** Every rule's findings that are not ignored, in the order of the lines; on one line, in registry order. */
+function checkRules(input) {
+    const context = { ...input, steps: stepsOf(input.dockerfile) };
+    const findings = [];
+    for (const rule of RULES) {
+        if (input.ignore.includes(rule.id))
+            continue;
+        for (const hit of rule.check(context)) {
+            const { ignored } = hit.instruction;
+            if (!ignored.includes(rule.id) && !ignored.includes('all'))
+                findings.push(findingOf(rule.id, hit));
+        }
+    }
+    return findings.sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
+}
+
+;// CONCATENATED MODULE: ./src/registry/reference.ts
+/**
+ * Image references and platforms, parsed the way Docker parses them
+ * (distribution/reference): `python:3.12` is `registry-1.docker.io` /
+ * `library/python` / tag `3.12`; `ghcr.io/owner/app@sha256:...` names its own
+ * registry. Pure functions, no I/O.
+ */
+
+
+/** The registry host Docker Hub's API is served from. */
+const DOCKER_HUB_REGISTRY = 'registry-1.docker.io';
+/** Names that all mean Docker Hub in a reference. */
+const DOCKER_HUB_NAMES = new Set(['docker.io', 'index.docker.io', 'registry-1.docker.io']);
+const DEFAULT_TAG = 'latest';
+const MAX_NAME_LENGTH = 255;
+// distribution/reference's grammar.
+const DOMAIN_COMPONENT = '(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])';
+const DOMAIN = new RegExp(`^(?:${DOMAIN_COMPONENT}(?:\\.${DOMAIN_COMPONENT})*|\\[[0-9a-fA-F:.]+\\])(?::[0-9]{1,5})?$`);
+const PATH_COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
+const TAG = /^[\w][\w.-]{0,127}$/;
+/** distribution/reference wants more of a digest than the image spec: at least 32 encoded characters. */
+const MIN_DIGEST_ENCODED = 32;
+/** Parses an image reference; throws a UserError naming the reference when it is not valid. */
+function parseReference(ref) {
+    const text = ref.trim();
+    const invalid = (why) => new errors_UserError(`Image reference "${ref}" is not valid: ${why}.`);
+    if (text === '')
+        throw invalid('it is empty');
+    let rest = text;
+    let digest = null;
+    const at = rest.indexOf('@');
+    if (at >= 0) {
+        digest = rest.slice(at + 1);
+        rest = rest.slice(0, at);
+        const encoded = DIGEST.exec(digest)?.[2];
+        if (encoded === undefined || encoded.length < MIN_DIGEST_ENCODED)
+            throw invalid(`"${digest}" is not a digest (algorithm:hex, such as sha256:...)`);
+        if (digest.startsWith('sha256:') && !SHA256_DIGEST.test(digest))
+            throw invalid('a sha256 digest has 64 lowercase hex digits');
+    }
+    let tag = null;
+    const colon = rest.lastIndexOf(':');
+    if (colon > rest.lastIndexOf('/')) {
+        tag = rest.slice(colon + 1);
+        rest = rest.slice(0, colon);
+        if (!TAG.test(tag))
+            throw invalid(`"${tag}" is not a tag (letters, digits, _ . -, at most 128, not starting with . or -)`);
+    }
+    // Docker's rule: the first component is a registry when it has a dot or a
+    // colon, is `localhost`, or has an uppercase letter; otherwise Docker Hub.
+    let registry;
+    let path;
+    const slash = rest.indexOf('/');
+    const first = slash >= 0 ? rest.slice(0, slash) : '';
+    if (slash >= 0 && (/[.:]/.test(first) || first === 'localhost' || first !== first.toLowerCase())) {
+        if (!DOMAIN.test(first))
+            throw invalid(`"${first}" is not a registry host with an optional port`);
+        registry = DOCKER_HUB_NAMES.has(first.toLowerCase()) ? DOCKER_HUB_REGISTRY : first;
+        path = rest.slice(slash + 1);
+    }
+    else {
+        registry = DOCKER_HUB_REGISTRY;
+        path = rest;
+    }
+    if (path === '')
+        throw invalid('it has no repository name');
+    if (path !== path.toLowerCase())
+        throw invalid('repository names must be lowercase');
+    for (const component of path.split('/')) {
+        if (!PATH_COMPONENT.test(component))
+            throw invalid(`"${component}" is not a repository name part (lowercase letters, digits, separated by . _ __ or -)`);
+    }
+    const repository = registry === DOCKER_HUB_REGISTRY && !path.includes('/') ? `library/${path}` : path;
+    if (repository.length > MAX_NAME_LENGTH)
+        throw invalid(`the repository name is longer than ${MAX_NAME_LENGTH} characters`);
+    if (tag === null && digest === null)
+        tag = DEFAULT_TAG;
+    return { registry, repository, tag, digest, display: familiar(registry, repository, tag, digest) };
+}
+/** Like parseReference, but null instead of an error (for references that may hold unresolved `$VAR`s). */
+function tryParseReference(ref) {
+    try {
+        return parseReference(ref);
+    }
+    catch {
+        return null;
+    }
+}
+/** The same repository with another tag, in familiar form (any digest is dropped): `withTag('python:3.12', '3.12-slim')` → `python:3.12-slim`. */
+function withTag(ref, tag) {
+    const parsed = typeof ref === 'string' ? parseReference(ref) : ref;
+    if (!TAG.test(tag))
+        throw new errors_UserError(`"${tag}" is not a valid image tag (for ${parsed.display}).`);
+    return familiar(parsed.registry, parsed.repository, tag, null);
+}
+/** Whether a registry host (with or without port) is on the loopback interface: localhost, 127.0.0.0/8, ::1. Docker speaks plain HTTP to those. */
+function isLoopback(host) {
+    const hostname = stripPort(host.trim()).toLowerCase();
+    if (hostname === 'localhost' || hostname === '::1' || hostname === '0:0:0:0:0:0:0:1')
+        return true;
+    return /^127(?:\.(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/.test(hostname);
+}
+function stripPort(host) {
+    const bracketed = /^\[([^\]]+)\](?::\d+)?$/.exec(host);
+    if (bracketed)
+        return bracketed[1];
+    // A bare IPv6 address has several colons and no port.
+    if ((host.match(/:/g) ?? []).length > 1)
+        return host;
+    return host.replace(/:\d+$/, '');
+}
+function familiar(registry, repository, tag, digest) {
+    let name;
+    if (registry === DOCKER_HUB_REGISTRY)
+        name = repository.startsWith('library/') ? repository.slice('library/'.length) : repository;
+    else
+        name = `${registry}/${repository}`;
+    return `${name}${tag !== null ? `:${tag}` : ''}${digest !== null ? `@${digest}` : ''}`;
+}
+const ARCH_ALIASES = {
+    x86_64: 'amd64',
+    'x86-64': 'amd64',
+    aarch64: 'arm64',
+    armhf: 'arm',
+    armel: 'arm',
+    i686: '386',
+    i386: '386'
+};
+const DEFAULT_VARIANT = { arm64: 'v8', arm: 'v7' };
+/** Parses `os/arch[/variant]` (`linux/amd64`, `linux/arm64/v8`) into its normalised parts; throws a UserError when malformed. */
+function parsePlatform(platform) {
+    const parts = platform.trim().toLowerCase().split('/');
+    if (parts.length < 2 || parts.length > 3 || parts.some((part) => !/^[a-z0-9._-]+$/.test(part))) {
+        throw new errors_UserError(`Platform "${platform}" is not of the form os/architecture[/variant], such as linux/amd64 or linux/arm64/v8.`);
+    }
+    return normalisePlatform(parts[0], parts[1], parts[2] ?? null);
+}
+/** The platform with Docker's aliases and default variants applied. */
+function normalisePlatform(os, architecture, variant) {
+    const arch = ARCH_ALIASES[architecture.toLowerCase()] ?? architecture.toLowerCase();
+    const wanted = variant !== null && variant !== '' ? variant.toLowerCase() : (DEFAULT_VARIANT[arch] ?? null);
+    return { os: os.toLowerCase(), architecture: arch, variant: wanted };
+}
+/** Whether an image index entry's platform serves the wanted one (same OS and architecture; same variant where either names one). */
+function platformMatches(wanted, entry) {
+    if (typeof entry.os !== 'string' || typeof entry.architecture !== 'string')
+        return false;
+    const have = normalisePlatform(entry.os, entry.architecture, typeof entry.variant === 'string' ? entry.variant : null);
+    return have.os === wanted.os && have.architecture === wanted.architecture && (have.variant ?? '') === (wanted.variant ?? '');
+}
+
+;// CONCATENATED MODULE: ./src/advise/base-candidate.ts
+/**
+ * What a smaller-base suggestion is: shared by bases.ts (variants of the same
+ * image) and toolchains.ts (multi-stage builds off a toolchain image), with the
+ * caveat both give for a JRE.
+ */
+/** The ids base advice reports under, usable in `ignore:` like the size rules' ids. */
+const BASE_RULES = (/* unused pure expression or super */ null && (['base-slim', 'base-alpine', 'base-jre', 'base-distroless', 'base-scratch', 'multi-stage']));
+const JRE_CAVEAT = 'the JRE has no javac, jlink or jcmd: keep the JDK in a build stage if the image compiles or inspects Java at run time';
+
+;// CONCATENATED MODULE: ./src/advise/image-tags.ts
+/**
+ * Image tags taken apart and put together again: `3.12-slim-bookworm` is
+ * version 3.12, slim, on bookworm; the Java or .NET version a toolchain tag
+ * names; and images named next to a base, in its registry and namespace.
+ */
+
+const DISTROS = new Set([
+    'trixie',
+    'bookworm',
+    'bullseye',
+    'buster',
+    'stretch',
+    'jessie',
+    'noble',
+    'jammy',
+    'focal',
+    'bionic',
+    'xenial',
+    'ubi8',
+    'ubi9',
+    'centos7',
+    'al2',
+    'al2023'
+]);
+/** Tag parts that pick a flavour of the same version: JDK or JRE, PHP's SAPIs. */
+const FLAVOURS = new Set(['jdk', 'jre', 'cli', 'fpm', 'apache', 'zts']);
+const ALPINE_TOKEN = /^alpine(?:\d+(?:\.\d+)*)?$/;
+function tagParts(tag) {
+    const parts = { version: [], flavour: [], slim: false, alpine: false, distro: [], windows: false };
+    let inVersion = true;
+    for (const token of tag.toLowerCase().split('-')) {
+        if (token === '')
+            continue;
+        if (token === 'latest') {
+            inVersion = false;
+        }
+        else if (token === 'slim') {
+            parts.slim = true;
+            inVersion = false;
+        }
+        else if (ALPINE_TOKEN.test(token)) {
+            parts.alpine = true;
+            inVersion = false;
+        }
+        else if (token.startsWith('windowsservercore') || token.startsWith('nanoserver')) {
+            parts.windows = true;
+            inVersion = false;
+        }
+        else if (FLAVOURS.has(token)) {
+            parts.flavour.push(token);
+            inVersion = false;
+        }
+        else if (DISTROS.has(token) || !inVersion) {
+            parts.distro.push(token);
+            inVersion = false;
+        }
+        else {
+            parts.version.push(token);
+        }
+    }
+    return parts;
+}
+function joinTag(...parts) {
+    return parts.flat().join('-');
+}
+/** The same registry and namespace with another repository name: `127.0.0.1:5000/library/maven` → `127.0.0.1:5000/library/eclipse-temurin:21-jre`. */
+function siblingImage(ref, name, tag) {
+    const slash = ref.repository.lastIndexOf('/');
+    const repository = slash === -1 ? name : `${ref.repository.slice(0, slash)}/${name}`;
+    return withTag(`${ref.registry}/${repository}`, tag);
+}
+/** The Java version in a maven or gradle tag: `3.9-eclipse-temurin-21` → 21, `8.7-jdk17-alpine` → 17. */
+function javaVersion(tag) {
+    const match = /(?:temurin|openjdk|corretto|jdk|sapmachine|graalvm|zulu|semeru|liberica)-?(\d+)/.exec(tag);
+    return match === null ? null : match[1];
+}
+/** The .NET version of an SDK tag: `8.0`, `8.0-alpine` → 8.0. */
+function dotnetVersion(parts) {
+    const version = parts.version[0];
+    if (version === undefined)
+        return null;
+    const match = /^(\d+\.\d+)/.exec(version);
+    return match === null ? null : match[1];
+}
+
+;// CONCATENATED MODULE: ./src/advise/toolchains.ts
+
+
+
+const CGO_OFF = /\bCGO_ENABLED(?:\s*=\s*|\s+)["']?0\b/;
+const CGO_ON = /\bCGO_ENABLED(?:\s*=\s*|\s+)["']?1\b/;
+function instructionText(instruction) {
+    return [instruction.args, ...instruction.heredocs].join('\n');
+}
+/** Whether what the stage builds is a static binary that runs on `scratch`. */
+function isStatic(toolchain, parts, commands, instructions) {
+    const text = instructions
+        .filter((instruction) => ['RUN', 'ENV', 'ARG'].includes(instruction.keyword))
+        .map(instructionText)
+        .join('\n');
+    if (toolchain === 'go') {
+        if (CGO_OFF.test(text))
+            return true;
+        if (/-extldflags[= ]+["']?[^"'\n]*-static/.test(text))
+            return true;
+        // Without a C compiler (golang:*-alpine has none) cgo is off by default.
+        const addsCompiler = commands.some((command) => programOf(command) === 'apk' && command.words.some((word) => ['gcc', 'build-base', 'clang'].includes(word)));
+        return parts.alpine && !addsCompiler && !CGO_ON.test(text);
+    }
+    if (toolchain === 'rust')
+        return parts.alpine || /-unknown-linux-musl\b/.test(text);
+    if (toolchain === 'c')
+        return commands.some((command) => command.words.includes('-static') || command.words.includes('-static-pie'));
+    return false;
+}
+/** `-o path` of the first `go build`, else null. */
+function goOutput(commands) {
+    for (const command of commands) {
+        if (programOf(command) !== 'go' || command.words[1] !== 'build')
+            continue;
+        const words = command.words;
+        for (let at = 2; at < words.length; at++) {
+            const word = words[at];
+            if (word === '-o' && words[at + 1] !== undefined)
+                return words[at + 1];
+            if (word.startsWith('-o='))
+                return word.slice(3);
+        }
+    }
+    return null;
+}
+const DISTROLESS_STATIC = 'gcr.io/distroless/static-debian12';
+const DISTROLESS_BASE = 'gcr.io/distroless/base-debian12';
+const DISTROLESS_CC = 'gcr.io/distroless/cc-debian12';
+const SCRATCH_CAVEAT = `scratch has no shell, CA certificates, time zones or users: copy in what the program needs (or use ${DISTROLESS_STATIC}, which has them)`;
+const DISTROLESS_CAVEAT = 'distroless images have no shell or package manager: use the exec form of CMD/ENTRYPOINT, and the :debug tag to look inside';
+/** Maven and Gradle builds run their jar on the JRE of the Java version the tag names (`3.9-eclipse-temurin-21`). */
+const JAVA_RUNTIME = {
+    kind: 'image',
+    repository: 'eclipse-temurin',
+    versionFrom: 'java',
+    fallbackVersion: '21',
+    tagSuffix: '-jre',
+    runOn: 'run the jar on a JRE',
+    caveat: JRE_CAVEAT,
+    unknownVersionCaveat: `pick the JRE of the Java version you build with; ${JRE_CAVEAT}`
+};
+const TOOLCHAINS = {
+    go: {
+        carries: 'the Go toolchain',
+        neededFor: 'compiling',
+        runtime: {
+            kind: 'native',
+            distroless: DISTROLESS_BASE,
+            onScratch: 'the binary is static (CGO_ENABLED=0), so it runs on scratch',
+            onDistroless: 'build in one stage and run the binary on distroless (with CGO_ENABLED=0 it is static and runs on scratch)'
+        },
+        build: 'go build -o {output} .',
+        staticBuild: 'CGO_ENABLED=0 go build -o {output} .',
+        ship: ['COPY --from=build {output} {output}', 'ENTRYPOINT ["{output}"]']
+    },
+    rust: {
+        carries: 'the Rust toolchain',
+        neededFor: 'compiling',
+        runtime: {
+            kind: 'native',
+            distroless: DISTROLESS_CC,
+            onScratch: 'a musl binary is static, so it runs on scratch',
+            onDistroless: 'build in one stage and run the binary on distroless/cc (libc and libgcc only)'
+        },
+        build: 'cargo build --release',
+        ship: ['# the binary is named after the package in Cargo.toml', 'COPY --from=build /src/target/release/app /app', 'ENTRYPOINT ["/app"]']
+    },
+    c: {
+        carries: 'the compilers',
+        neededFor: 'building',
+        runtime: {
+            kind: 'native',
+            distroless: DISTROLESS_CC,
+            onScratch: 'a binary linked with -static runs on scratch',
+            onDistroless: 'run the program on distroless/cc (libc and libstdc++ only), or link it with -static for scratch'
+        },
+        build: 'make',
+        staticBuild: 'make LDFLAGS=-static',
+        ship: ['COPY --from=build /src/app /app', 'ENTRYPOINT ["/app"]']
+    },
+    maven: {
+        carries: 'Maven, a JDK and the dependency cache',
+        neededFor: 'building',
+        runtime: JAVA_RUNTIME,
+        build: 'mvn -B package -DskipTests',
+        ship: ['COPY --from=build /src/target/*.jar /app/app.jar', 'ENTRYPOINT ["java", "-jar", "/app/app.jar"]']
+    },
+    gradle: {
+        carries: 'Gradle, a JDK and the dependency cache',
+        neededFor: 'building',
+        runtime: JAVA_RUNTIME,
+        build: 'gradle build -x test',
+        ship: ['COPY --from=build /src/build/libs/*.jar /app/app.jar', 'ENTRYPOINT ["java", "-jar", "/app/app.jar"]']
+    },
+    dotnet: {
+        carries: 'the .NET SDK',
+        neededFor: 'building',
+        runtime: {
+            kind: 'image',
+            repository: 'aspnet',
+            versionFrom: 'dotnet',
+            fallbackVersion: null,
+            tagSuffix: '',
+            runOn: 'run the published app on the ASP.NET Core runtime (or dotnet/runtime for console apps)',
+            caveat: null,
+            unknownVersionCaveat: null
+        },
+        build: 'dotnet publish -c Release -o /out',
+        ship: ['WORKDIR /app', 'COPY --from=build /out .', 'ENTRYPOINT ["dotnet", "App.dll"]']
+    }
+};
+/** The runtime image, rule and caveat of a multi-stage build, and how the sentence ends; null when the tag does not tell which runtime. */
+function runtimeOf(recipe, ref, parts, staticBinary) {
+    const { runtime } = recipe;
+    if (runtime.kind === 'native') {
+        return staticBinary
+            ? { image: 'scratch', rule: 'base-scratch', caveat: SCRATCH_CAVEAT, needsLookup: false, how: runtime.onScratch }
+            : { image: runtime.distroless, rule: 'base-distroless', caveat: DISTROLESS_CAVEAT, needsLookup: true, how: runtime.onDistroless };
+    }
+    const version = runtime.versionFrom === 'java' ? javaVersion(ref.tag ?? '') : dotnetVersion(parts);
+    const tag = version ?? runtime.fallbackVersion;
+    if (tag === null)
+        return null;
+    return {
+        image: siblingImage(ref, runtime.repository, `${tag}${runtime.tagSuffix}`),
+        rule: 'multi-stage',
+        caveat: version === null ? runtime.unknownVersionCaveat : runtime.caveat,
+        needsLookup: true,
+        how: runtime.runOn
+    };
+}
+/** A multi-stage build that leaves the toolchain of `ref` behind; null when the tag does not tell which runtime to use. */
+function toolchainCandidate(ref, toolchain, parts, commands, instructions) {
+    const recipe = TOOLCHAINS[toolchain];
+    const staticBinary = isStatic(toolchain, parts, commands, instructions);
+    const runtime = runtimeOf(recipe, ref, parts, staticBinary);
+    if (runtime === null)
+        return null;
+    const base = ref.display;
+    const output = goOutput(commands) ?? '/out/app';
+    const fill = (line) => line.replaceAll('{output}', output);
+    const build = fill(staticBinary ? (recipe.staticBuild ?? recipe.build) : recipe.build);
+    const sketch = [`FROM ${base} AS build`, 'WORKDIR /src', 'COPY . .', `RUN ${build}`, '', `FROM ${runtime.image}`, ...recipe.ship.map(fill)];
+    return {
+        rule: runtime.rule,
+        image: runtime.image,
+        why: `the final image carries ${recipe.carries} of ${base}, which only ${recipe.neededFor} needs; ${runtime.how}`,
+        caveat: runtime.caveat,
+        sketch: sketch.join('\n'),
+        needsLookup: runtime.needsLookup
+    };
+}
+
+;// CONCATENATED MODULE: ./src/advise/bases.ts
+/**
+ * Smaller base images for a Dockerfile's final stage: the `-slim`, `-alpine` and
+ * `-jre` variants of the same version of a language image, `-slim` for Debian,
+ * Alpine for a Debian or Ubuntu stage that installs only a few packages, and a
+ * multi-stage build onto `scratch`, distroless or a runtime image when the final
+ * stage still carries a compiler toolchain (toolchains.ts). Pure: whether a
+ * suggested tag exists and what it saves is asked of a registry elsewhere
+ * (suggest.ts).
+ *
+ * Images are recognised by the last part of their repository (`python`,
+ * `library/python`, `127.0.0.1:5000/library/python`, `mirror.example/python`),
+ * and a suggestion keeps the registry and repository of the current base and
+ * changes only the tag; images proposed for a runtime stage keep the registry
+ * and namespace too (`127.0.0.1:5000/library/eclipse-temurin:21-jre`), except
+ * distroless, which lives on gcr.io.
+ */
+
+
+
+
+
+
+
+
+/** Most packages an `apt-get install` may name for Alpine to be worth suggesting instead of Debian or Ubuntu. */
+const FEW_PACKAGES = 3;
+/** The Alpine tag suggested for a Debian or Ubuntu stage: the current 3.x release. */
+const ALPINE_TAG = '3';
+const MUSL = 'Alpine uses musl libc instead of glibc: binaries built for glibc do not run on it';
+const LANGUAGES = {
+    python: {
+        name: 'Python',
+        slim: 'before-distro',
+        alpine: true,
+        installers: ['pip', 'pip3', 'pipenv', 'poetry', 'uv'],
+        alpineCaveat: 'Python packages with C extensions (numpy, pandas, psycopg2, cryptography, …) often have no musl wheels and compile from source on Alpine, which needs build tools and can make the image bigger and the build much slower'
+    },
+    pypy: { name: 'PyPy', slim: 'before-distro', alpine: false, installers: ['pip', 'pip3', 'pypy3'] },
+    node: {
+        name: 'Node.js',
+        slim: 'after-distro',
+        alpine: true,
+        installers: ['npm', 'yarn', 'pnpm', 'npx'],
+        alpineCaveat: 'native modules (node-gyp, prebuilt binaries for glibc) must be compiled against musl on Alpine, which needs python3, make and g++ at build time'
+    },
+    ruby: {
+        name: 'Ruby',
+        slim: 'before-distro',
+        alpine: true,
+        installers: ['gem', 'bundle', 'bundler'],
+        alpineCaveat: 'gems with native extensions compile against musl on Alpine and need build-base at build time'
+    },
+    php: {
+        name: 'PHP',
+        slim: null,
+        alpine: true,
+        installers: ['pecl', 'docker-php-ext-install'],
+        alpineCaveat: `${MUSL}; PHP extensions are built with apk packages`
+    },
+    perl: { name: 'Perl', slim: 'before-distro', alpine: false, installers: ['cpanm', 'cpan'] },
+    elixir: { name: 'Elixir', slim: 'before-distro', alpine: true, installers: ['mix'] },
+    erlang: { name: 'Erlang', slim: 'before-distro', alpine: true, installers: ['rebar3'] },
+    haskell: { name: 'Haskell', slim: 'before-distro', alpine: false, installers: ['cabal', 'stack'] },
+    amazoncorretto: { name: 'Java', slim: null, alpine: true },
+    'eclipse-temurin': { name: 'Java', slim: null, alpine: true, jre: 'temurin' },
+    openjdk: { name: 'Java', slim: 'before-distro', alpine: false, jre: 'openjdk' },
+    golang: { name: 'Go', slim: null, alpine: true, toolchain: 'go' },
+    rust: { name: 'Rust', slim: 'before-distro', alpine: true, toolchain: 'rust', installers: ['cargo'] },
+    gcc: { name: 'C/C++', slim: null, alpine: false, toolchain: 'c' },
+    maven: { name: 'Java', slim: null, alpine: false, toolchain: 'maven' },
+    gradle: { name: 'Java', slim: null, alpine: false, toolchain: 'gradle' }
+};
+/** The language family of a repository (`library/python` → python), by its last path part; `dotnet/sdk` is .NET's SDK. */
+function familyOf(ref) {
+    const parts = ref.repository.split('/');
+    const last = parts.at(-1);
+    if (last === 'sdk' && parts.at(-2) === 'dotnet') {
+        return { key: 'dotnet', family: { name: '.NET', slim: null, alpine: false, toolchain: 'dotnet' } };
+    }
+    const family = LANGUAGES[last];
+    return family === undefined ? null : { key: last, family };
+}
+function instructionsOf(stages) {
+    return stages.flatMap((stage) => stage.instructions);
+}
+/** RUN scripts of some stages (heredoc bodies included). */
+function scriptsOf(stages) {
+    return stages.flatMap((stage) => stage.instructions.filter((instruction) => instruction.keyword === 'RUN').flatMap((instruction) => [instruction.args, ...instruction.heredocs]));
+}
+const REDIRECT = /^\d*(?:>>?|<|>&|&>)(.*)$/;
+/** Packages named after `install` by apt-get / apt / aptitude in some RUN scripts, flags and redirections left out; null when one names them through a variable. */
+function aptPackages(scripts) {
+    const packages = [];
+    for (const command of scripts.flatMap((script) => parseCommands(script))) {
+        if (!['apt-get', 'apt', 'aptitude'].includes(programOf(command)))
+            continue;
+        const install = command.words.indexOf('install');
+        if (install === -1)
+            continue;
+        const words = command.words.slice(install + 1);
+        for (let at = 0; at < words.length; at++) {
+            const word = words[at];
+            const redirect = REDIRECT.exec(word);
+            if (redirect !== null) {
+                if (redirect[1] === '')
+                    at++;
+                continue;
+            }
+            if (word.startsWith('-'))
+                continue;
+            if (word.includes('$'))
+                return null;
+            packages.push(word);
+        }
+    }
+    return packages;
+}
+function installsWith(commands, programs) {
+    if (programs === undefined)
+        return false;
+    return commands.some((command) => programs.includes(programOf(command)));
+}
+/**
+ * Smaller bases for `stage` (the final stage), following `FROM <earlier stage>`
+ * to the image it starts from. Nothing for a base pinned by digest, for
+ * `scratch`, for Windows images, or for images this table does not know.
+ */
+function baseCandidates(stage, context) {
+    const chain = finalChain({ stages: [...context.stages], final: stage });
+    const root = chain[0] ?? stage;
+    if (root.from.stage !== null)
+        return [];
+    const image = root.from.image.trim();
+    if (image === '' || image.toLowerCase() === 'scratch' || image.includes('$'))
+        return [];
+    const ref = tryParseReference(image);
+    if (ref === null || ref.digest !== null || ref.tag === null)
+        return [];
+    const parts = tagParts(ref.tag);
+    if (parts.windows)
+        return [];
+    const scripts = scriptsOf(chain);
+    const commands = scripts.flatMap((script) => parseCommands(script));
+    const instructions = instructionsOf(chain);
+    const last = ref.repository.split('/').at(-1);
+    if (last === 'debian' || last === 'ubuntu')
+        return distroCandidates(ref, last, parts, scripts);
+    const found = familyOf(ref);
+    if (found === null)
+        return [];
+    const { family } = found;
+    const candidates = family.jre ? jreCandidates(ref, family.jre, parts) : variantCandidates(ref, family, parts, commands);
+    if (family.toolchain) {
+        const multi = toolchainCandidate(ref, family.toolchain, parts, commands, instructions);
+        if (multi !== null)
+            candidates.push(multi);
+    }
+    return candidates;
+}
+function slimCaveat(family, commands) {
+    return installsWith(commands, family.installers)
+        ? 'slim has no compilers or -dev libraries: packages that build native code on install need them added (and removed again) in the same RUN'
+        : null;
+}
+function variantCandidates(ref, family, parts, commands) {
+    if (parts.alpine)
+        return [];
+    const prefix = [...parts.version, ...parts.flavour];
+    const out = [];
+    if (!parts.slim && family.slim !== null) {
+        const tag = family.slim === 'before-distro' ? joinTag(prefix, ['slim'], parts.distro) : joinTag(prefix, parts.distro, ['slim']);
+        out.push({
+            rule: 'base-slim',
+            image: withTag(ref, tag),
+            why: `the slim variant is the same ${family.name} without the compilers, headers and tools of the full image`,
+            caveat: slimCaveat(family, commands),
+            sketch: null,
+            needsLookup: true
+        });
+    }
+    if (family.alpine) {
+        out.push({
+            rule: 'base-alpine',
+            image: withTag(ref, joinTag(prefix, ['alpine'])),
+            why: `the alpine variant is the same ${family.name} on Alpine Linux, the smallest variant`,
+            caveat: family.alpineCaveat ?? MUSL,
+            sketch: null,
+            needsLookup: true
+        });
+    }
+    return out;
+}
+const JRE_WHY = 'a JRE is enough to run the application; the JDK’s compiler and tools are only needed to build it';
+function jreCandidates(ref, kind, parts) {
+    const isJre = parts.flavour.includes('jre');
+    const out = [];
+    const push = (rule, tag, why, caveat) => out.push({ rule, image: withTag(ref, tag), why, caveat, sketch: null, needsLookup: true });
+    if (kind === 'temurin') {
+        if (parts.alpine) {
+            if (!isJre)
+                push('base-jre', joinTag(parts.version, ['jre', 'alpine']), JRE_WHY, JRE_CAVEAT);
+            return out;
+        }
+        if (!isJre)
+            push('base-jre', joinTag(parts.version, ['jre'], parts.distro), JRE_WHY, JRE_CAVEAT);
+        push('base-alpine', joinTag(parts.version, ['jre', 'alpine']), `the JRE on Alpine Linux is the smallest runtime of the same Java version`, isJre ? MUSL : `${MUSL}; ${JRE_CAVEAT}`);
+        return out;
+    }
+    // openjdk: `17-jdk-slim-bullseye`, `11-jre-slim`.
+    if (parts.alpine)
+        return out;
+    if (!isJre && !parts.slim)
+        push('base-jre', joinTag(parts.version, ['jre'], parts.distro), JRE_WHY, JRE_CAVEAT);
+    if (!(isJre && parts.slim))
+        push('base-jre', joinTag(parts.version, ['jre', 'slim'], parts.distro), `${JRE_WHY}; slim also drops most of Debian`, JRE_CAVEAT);
+    if (!parts.slim && !isJre) {
+        push('base-slim', joinTag(parts.version, parts.flavour, ['slim'], parts.distro), 'the slim variant is the same JDK on a minimal Debian', null);
+    }
+    return out;
+}
+function distroCandidates(ref, name, parts, scripts) {
+    const out = [];
+    if (name === 'debian' && !parts.slim) {
+        const tag = ref.tag === 'latest' ? 'stable-slim' : `${ref.tag}-slim`;
+        out.push({
+            rule: 'base-slim',
+            image: withTag(ref, tag),
+            why: 'debian’s slim variant is the same release without documentation, man pages and locales',
+            caveat: null,
+            sketch: null,
+            needsLookup: true
+        });
+    }
+    const packages = aptPackages(scripts);
+    if (packages !== null && packages.length <= FEW_PACKAGES) {
+        const listed = packages.length === 0 ? 'installs no packages' : `installs only ${packages.join(', ')}`;
+        out.push({
+            rule: 'base-alpine',
+            image: siblingImage(ref, 'alpine', ALPINE_TAG),
+            why: `the image ${listed}; Alpine Linux provides a base of a few MB (install them with apk add --no-cache)`,
+            caveat: `${MUSL}, and package names differ from ${name === 'debian' ? 'Debian' : 'Ubuntu'}'s`,
+            sketch: null,
+            needsLookup: true
+        });
+    }
+    return out;
+}
+
+;// CONCATENATED MODULE: ./src/advise/suggest.ts
+
+
+
+
+/** Registry lookups in flight at once. */
+const LOOKUP_CONCURRENCY = 4;
+/** A measured saving above this share of the current base's compressed bytes makes the finding a warning. */
+const WARNING_SHARE = 0.5;
+const MINUS = '\u2212';
+/** Runs `task` over `items` with at most `limit` at once, results in the items' order. */
+async function mapConcurrent(items, limit, task) {
+    const results = new Array(items.length);
+    let next = 0;
+    const worker = async () => {
+        while (next < items.length) {
+            const at = next++;
+            results[at] = await task(items[at]);
+        }
+    };
+    await Promise.all(Array.from({ length: Math.min(Math.max(1, limit), items.length) }, worker));
+    return results;
+}
+/** A `FROM --platform` value that names a platform (not `$BUILDPLATFORM`), else null. */
+function stagePlatform(stage) {
+    const platform = stage.from.platform?.trim() ?? '';
+    return /^[a-z0-9._-]+\/[a-z0-9._-]+(?:\/[a-z0-9._-]+)?$/i.test(platform) ? platform : null;
+}
+/** The FROM line with another image, keeping `--platform` and `AS name`. */
+function fromLine(stage, image) {
+    const platform = stage.from.platform ? `--platform=${stage.from.platform} ` : '';
+    return `FROM ${platform}${image}${stage.name === null ? '' : ` AS ${stage.name}`}`;
+}
+function sentence(text) {
+    const trimmed = text.trim();
+    return /[.!?]$/.test(trimmed) ? trimmed : `${trimmed}.`;
+}
+function capitalised(text) {
+    return text.charAt(0).toUpperCase() + text.slice(1);
+}
+/** The fix: a sentence (with the caveat), and for multi-stage suggestions the sketch on the lines after it. */
+function fixOf(root, candidate) {
+    const caveat = candidate.caveat === null ? '' : ` Caveat: ${sentence(candidate.caveat)}`;
+    if (candidate.sketch === null) {
+        return `Change line ${root.from.line} to \`${fromLine(root, candidate.image)}\`.${caveat}`;
+    }
+    return `Build in one stage and copy only the result into a final stage on ${candidate.image}, as sketched below.${caveat}\n${candidate.sketch}`;
+}
+function suggest_findingOf(root, current, currentSize, candidate, lookup) {
+    if (lookup.exists === false)
+        return null;
+    const target = candidate.sketch === null ? candidate.image : `a multi-stage build on ${candidate.image}`;
+    const head = `${current} \u2192 ${target}`;
+    const why = sentence(capitalised(candidate.why));
+    const base = {
+        rule: candidate.rule,
+        line: root.from.line,
+        fix: fixOf(root, candidate)
+    };
+    const unmeasured = (what) => ({
+        ...base,
+        severity: 'notice',
+        message: `${head}: ${what}. ${why}`,
+        savingsBytes: null,
+        savingsMetric: null,
+        measured: false
+    });
+    if (lookup.exists === undefined) {
+        // scratch: nothing to look up; at most the whole current base goes.
+        if (currentSize === null)
+            return unmeasured(`no saving measured (${current} could not be measured in the registry)`);
+        return unmeasured(`up to ${MINUS}${formatBytes(currentSize)} compressed, all of ${current} as measured in the registry, less the copied build output`);
+    }
+    if (lookup.exists === null)
+        return unmeasured('the registry could not be reached, so the saving is not measured');
+    if (currentSize === null || lookup.size === null)
+        return unmeasured('the saving could not be measured in the registry');
+    const savings = currentSize - lookup.size;
+    if (savings <= 0)
+        return null;
+    const output = candidate.sketch === null ? '' : ', plus the copied build output';
+    return {
+        ...base,
+        severity: currentSize > 0 && savings / currentSize > WARNING_SHARE ? 'warning' : 'notice',
+        message: `${head}: ${MINUS}${formatBytes(savings)} compressed, measured in the registry (${formatBytes(currentSize)} \u2192 ${formatBytes(lookup.size)}${output}). ${why}`,
+        savingsBytes: savings,
+        savingsMetric: 'compressed',
+        measured: true
+    };
+}
+/** Measured savings first, largest first; then the rest in the order the candidates came. */
+function bySavings(findings) {
+    const rank = (finding) => (finding.measured && finding.savingsBytes !== null ? finding.savingsBytes : -1);
+    return findings
+        .map((finding, index) => ({ finding, index }))
+        .sort((a, b) => rank(b.finding) - rank(a.finding) || a.index - b.index)
+        .map(({ finding }) => finding);
+}
+/**
+ * Smaller bases for the final stage's image, each with its compressed saving as
+ * the registry's manifests state it, largest first. The finding's line is the
+ * FROM that names the image (following `FROM <earlier stage>`).
+ */
+async function suggestBases(options) {
+    const { dockerfile, registry } = options;
+    if (dockerfile.final === null)
+        return [];
+    const root = finalChain(dockerfile)[0];
+    if (root === undefined || root.from.stage !== null)
+        return [];
+    // The config's list, and a `# footprint-ignore:` comment above the FROM that names the image.
+    const ignored = new Set([...options.ignore, ...root.from.ignored]);
+    if (ignored.has('all'))
+        return [];
+    const seen = new Set();
+    const candidates = baseCandidates(dockerfile.final, dockerfile).filter((candidate) => {
+        if (ignored.has(candidate.rule) || seen.has(candidate.image))
+            return false;
+        seen.add(candidate.image);
+        return true;
+    });
+    if (candidates.length === 0)
+        return [];
+    const platform = stagePlatform(root) ?? options.platform;
+    const image = root.from.image.trim();
+    const current = tryParseReference(image)?.display ?? image;
+    // The current base's size and every candidate's lookup share one pool.
+    const tasks = [
+        () => registry.compressedSize(image, platform),
+        ...candidates.map((candidate) => async () => {
+            if (!candidate.needsLookup)
+                return { exists: undefined, size: null };
+            const exists = await registry.exists(candidate.image, platform);
+            return { exists, size: exists === true ? await registry.compressedSize(candidate.image, platform) : null };
+        })
+    ];
+    const [currentSize, ...lookups] = await mapConcurrent(tasks, LOOKUP_CONCURRENCY, (task) => task());
+    const findings = [];
+    candidates.forEach((candidate, at) => {
+        const finding = suggest_findingOf(root, current, currentSize, candidate, lookups[at]);
+        if (finding !== null)
+            findings.push(finding);
+    });
+    return bySavings(findings);
+}
+
+;// CONCATENATED MODULE: ./src/advise/advise.ts
+/**
+ * The advise stage: for one measured image, the size rules on its Dockerfile's lines
+ * (with the bytes its anatomy measured) and smaller base images (with the savings a
+ * registry reports), largest measured saving first.
+ */
+
+
+
+
+/** The platform registries are asked about: the build's, else this machine's Linux equivalent. */
+function lookupPlatform(target) {
+    return target.platform ?? `linux/${process.arch === 'arm64' ? 'arm64' : 'amd64'}`;
+}
+/** Measured savings first; then estimated ones; then those without a figure. */
+function savingsRank(finding) {
+    if (finding.savingsBytes === null)
+        return 2;
+    return finding.measured ? 0 : 1;
+}
+/**
+ * The one order of an image's advice, as the report keeps it and every rendering
+ * shows it: measured savings first, then estimated, then unknown; largest first
+ * within each, and the order they were found among equals.
+ */
+function orderFindings(findings) {
+    return [...findings].sort((a, b) => savingsRank(a) - savingsRank(b) || (b.savingsBytes ?? 0) - (a.savingsBytes ?? 0));
+}
+async function adviseImage(options) {
+    const { root, target, dockerfile } = options;
+    if (!target.dockerfile || target.context === null)
+        return { findings: [], problems: [] };
+    if (dockerfile === null) {
+        const why = options.dockerfileError ?? 'it was not read';
+        return { findings: [], problems: [`${target.dockerfile}: could not be read for advice: ${why}`] };
+    }
+    const path = (0,external_node_path_namespaceObject.resolve)(root, target.dockerfile);
+    const problems = dockerfile.problems.map((problem) => `${target.dockerfile}:${problem.line}: ${problem.message}`);
+    const rules = checkRules({
+        dockerfile,
+        anatomy: options.anatomy,
+        hasDockerignore: await hasDockerignore((0,external_node_path_namespaceObject.resolve)(root, target.context), path),
+        ignore: target.ignore
+    });
+    const bases = await suggestBases({
+        dockerfile,
+        registry: options.registry,
+        platform: lookupPlatform(target),
+        ignore: target.ignore
+    });
+    return { findings: orderFindings([...rules, ...bases]), problems };
+}
+/** `.dockerignore` in the context, or BuildKit's `<Dockerfile>.dockerignore` beside the Dockerfile. */
+async function hasDockerignore(context, dockerfile) {
+    for (const candidate of [(0,external_node_path_namespaceObject.join)(context, '.dockerignore'), (0,external_node_path_namespaceObject.join)((0,external_node_path_namespaceObject.dirname)(dockerfile), `${(0,external_node_path_namespaceObject.basename)(dockerfile)}.dockerignore`)]) {
+        try {
+            await (0,promises_namespaceObject.access)(candidate);
+            return true;
+        }
+        catch {
+            // not there
+        }
+    }
+    return false;
+}
+
+;// CONCATENATED MODULE: ./src/analyse/paths.ts
+/**
+ * Paths inside an image. A layer's tar names are bytes, not text: they are held
+ * as "binary" (latin1) strings, one char per byte, so a name that is not valid
+ * UTF-8 keeps its identity. These helpers normalise such paths, show them to a
+ * person, and read the OCI whiteout convention.
+ */
+/** Prefix of a whiteout file: `.wh.NAME` deletes `NAME` from the layers below. */
+const WHITEOUT_PREFIX = '.wh.';
+/** A directory's opaque marker: hides everything the layers below put in that directory. */
+const OPAQUE_WHITEOUT = '.wh..wh..opq';
+/**
+ * The path as the image's filesystem knows it: no leading `./` or `/`, no
+ * trailing `/`, no empty segments. The root is ''. Nothing else is resolved
+ * (`..` and `.` inside a path stay as they are).
+ */
+function normalisePath(raw) {
+    let path = raw;
+    for (;;) {
+        const before = path;
+        path = path.replace(/^\/+/, '');
+        if (path.startsWith('./'))
+            path = path.slice(2);
+        if (path === before)
+            break;
+    }
+    if (path === '.')
+        return '';
+    path = path.replace(/\/{2,}/g, '/').replace(/\/+$/, '');
+    return path;
+}
+/** The base name: what follows the last `/`. */
+function baseName(path) {
+    return path.slice(path.lastIndexOf('/') + 1);
+}
+/** The parent folder of a normalised path; '' for a top-level entry. */
+function parentPath(path) {
+    const slash = path.lastIndexOf('/');
+    return slash === -1 ? '' : path.slice(0, slash);
+}
+/** Whether the (normalised) path is a whiteout entry (`.wh.NAME` or `.wh..wh..opq`). */
+function isWhiteout(path) {
+    return baseName(path).startsWith(WHITEOUT_PREFIX);
+}
+/**
+ * What a whiteout hides: `dir/.wh.NAME` hides `dir/NAME`, `dir/.wh..wh..opq`
+ * hides the lower contents of `dir` ('' is the root). Null for a path that is
+ * no whiteout, and for the other names the OCI spec reserves (`.wh..wh.*`,
+ * e.g. aufs's `.wh..wh.plnk`), which hide nothing.
+ */
+function whiteoutTarget(path) {
+    const name = baseName(path);
+    if (!name.startsWith(WHITEOUT_PREFIX))
+        return null;
+    const dir = parentPath(path);
+    if (name === OPAQUE_WHITEOUT)
+        return { kind: 'opaque', dir };
+    if (name.startsWith(WHITEOUT_PREFIX + WHITEOUT_PREFIX))
+        return null;
+    const hidden = name.slice(WHITEOUT_PREFIX.length);
+    if (hidden === '')
+        return null;
+    return { kind: 'file', path: dir === '' ? hidden : `${dir}/${hidden}` };
+}
+/** Code points shown escaped even though they are valid text: C1 controls, line separators, bidi controls. */
+function isInvisible(codePoint) {
+    return ((codePoint >= 0x80 && codePoint <= 0x9f) ||
+        codePoint === 0x2028 ||
+        codePoint === 0x2029 ||
+        (codePoint >= 0x202a && codePoint <= 0x202e) ||
+        (codePoint >= 0x2066 && codePoint <= 0x2069) ||
+        codePoint === 0x200e ||
+        codePoint === 0x200f ||
+        codePoint === 0xfeff);
+}
+const SHORT_ESCAPES = { 0x09: '\\t', 0x0a: '\\n', 0x0d: '\\r', 0x5c: '\\\\' };
+function hexByte(byte) {
+    return `\\x${byte.toString(16).padStart(2, '0')}`;
+}
+/**
+ * Length of the valid UTF-8 sequence starting at `at`, or 0 when the byte there
+ * does not start one (overlong forms, surrogates and code points past U+10FFFF
+ * are invalid, as in the WHATWG decoder).
+ */
+function utf8SequenceLength(bytes, at) {
+    const first = bytes[at];
+    if (first < 0x80)
+        return 1;
+    let length;
+    let lower = 0x80;
+    let upper = 0xbf;
+    if (first >= 0xc2 && first <= 0xdf)
+        length = 2;
+    else if (first >= 0xe0 && first <= 0xef) {
+        length = 3;
+        if (first === 0xe0)
+            lower = 0xa0;
+        if (first === 0xed)
+            upper = 0x9f;
+    }
+    else if (first >= 0xf0 && first <= 0xf4) {
+        length = 4;
+        if (first === 0xf0)
+            lower = 0x90;
+        if (first === 0xf4)
+            upper = 0x8f;
+    }
+    else
+        return 0;
+    if (at + length > bytes.length)
+        return 0;
+    for (let index = 1; index < length; index++) {
+        const byte = bytes[at + index];
+        if (byte < (index === 1 ? lower : 0x80) || byte > (index === 1 ? upper : 0xbf))
+            return 0;
+    }
+    return length;
+}
+/**
+ * The path for a person to read: `/` followed by the name decoded as UTF-8.
+ * Bytes that are not valid UTF-8 show as `\xNN`; control characters as `\n`,
+ * `\t`, `\r` or `\xNN`; a backslash as `\\`; invisible or direction-changing
+ * characters as `\u{NNNN}`. Distinct paths therefore always look distinct.
+ */
+function displayPath(path) {
+    const bytes = Buffer.from(path, 'latin1');
+    let out = '/';
+    let at = 0;
+    while (at < bytes.length) {
+        const length = utf8SequenceLength(bytes, at);
+        if (length === 0) {
+            out += hexByte(bytes[at]);
+            at += 1;
+            continue;
+        }
+        if (length === 1) {
+            const byte = bytes[at];
+            out += SHORT_ESCAPES[byte] ?? (byte < 0x20 || byte === 0x7f ? hexByte(byte) : String.fromCharCode(byte));
+            at += 1;
+            continue;
+        }
+        const text = bytes.toString('utf8', at, at + length);
+        const codePoint = text.codePointAt(0);
+        out += isInvisible(codePoint) ? `\\u{${codePoint.toString(16).padStart(4, '0')}}` : text;
+        at += length;
+    }
+    return out;
+}
+
+;// CONCATENATED MODULE: ./src/analyse/caches.ts
+
+/**
+ * The cache folders. `~` stands for a home folder: `root` or `home/<any user>`;
+ * `*` for any one folder name.
+ */
+const CACHE_FOLDERS = [
+    { kind: 'apk', pattern: 'var/cache/apk' },
+    { kind: 'apt', pattern: 'var/lib/apt/lists' },
+    { kind: 'apt', pattern: 'var/cache/apt' },
+    { kind: 'yum', pattern: 'var/cache/yum' },
+    { kind: 'dnf', pattern: 'var/cache/dnf' },
+    { kind: 'pip', pattern: '~/.cache/pip' },
+    { kind: 'npm', pattern: '~/.npm' },
+    { kind: 'yarn', pattern: 'usr/local/share/.cache/yarn' },
+    { kind: 'yarn', pattern: '~/.cache/yarn' },
+    { kind: 'yarn', pattern: '~/.yarn/berry/cache' },
+    { kind: 'pnpm', pattern: '~/.local/share/pnpm/store' },
+    { kind: 'pnpm', pattern: '~/.pnpm-store' },
+    { kind: 'pnpm', pattern: '~/.cache/pnpm' },
+    { kind: 'go', pattern: '~/.cache/go-build' },
+    { kind: 'go', pattern: 'go/pkg/mod' },
+    { kind: 'go', pattern: '~/go/pkg/mod' },
+    { kind: 'cargo', pattern: 'usr/local/cargo/registry' },
+    { kind: 'cargo', pattern: 'usr/local/cargo/git' },
+    { kind: 'cargo', pattern: '~/.cargo/registry' },
+    { kind: 'cargo', pattern: '~/.cargo/git' },
+    { kind: 'maven', pattern: '~/.m2/repository' },
+    { kind: 'gradle', pattern: '~/.gradle/caches' },
+    { kind: 'tmp', pattern: 'tmp' },
+    { kind: 'tmp', pattern: 'var/tmp' }
+];
+/** Below this many bytes in total a cache folder is not reported (an empty apt lock, a stray pid file in /tmp). */
+const CACHE_MIN_BYTES = 1024;
+/** The patterns as folder-name lists, `~` spelled out as `root` and `home/*`. */
+const PATTERNS = CACHE_FOLDERS.flatMap(({ kind, pattern }) => {
+    const segments = pattern.split('/');
+    if (segments[0] !== '~')
+        return [{ kind, segments }];
+    const rest = segments.slice(1);
+    return [
+        { kind, segments: ['root', ...rest] },
+        { kind, segments: ['home', '*', ...rest] }
+    ];
+});
+const FIRST_SEGMENTS = new Set(PATTERNS.map((pattern) => pattern.segments[0]));
+/**
+ * The cache a path lies in (or is): its kind and the cache folder for display
+ * (`/home/app/.cache/pip`); null for a path outside every known cache.
+ */
+function cacheOf(path) {
+    const trimmed = path.replace(/^\/+/, '');
+    const slash = trimmed.indexOf('/');
+    if (!FIRST_SEGMENTS.has(slash === -1 ? trimmed : trimmed.slice(0, slash)))
+        return null;
+    const segments = trimmed.split('/');
+    for (const pattern of PATTERNS) {
+        if (segments.length < pattern.segments.length)
+            continue;
+        if (pattern.segments.every((segment, at) => segment === '*' || segment === segments[at])) {
+            return { kind: pattern.kind, root: displayPath(segments.slice(0, pattern.segments.length).join('/')) };
+        }
+    }
+    return null;
+}
+
+;// CONCATENATED MODULE: ./src/analyse/anatomy.ts
+
+
+const DEFAULT_TOP_PATHS = 20;
+const UNKNOWN_ORIGIN = { fromBase: null, instruction: null, line: null };
+function joinPath(parent, name) {
+    return parent === '' ? name : `${parent}/${name}`;
+}
+function newFolder(name, parent) {
+    return { name, parent, children: new Map(), inode: null };
+}
+/** The overlaid filesystem and the copies it wasted on the way. */
+class Overlay {
+    root = newFolder('', null);
+    groups = new Map();
+    /** The node at a normalised path, or null. */
+    lookup(path) {
+        if (path === '')
+            return this.root;
+        let node = this.root;
+        for (const name of path.split('/')) {
+            const child = node.children?.get(name);
+            if (child === undefined)
+                return null;
+            node = child;
+        }
+        return node;
+    }
+    /** Applies a layer's whiteouts to what the layers below it built. */
+    applyWhiteouts(entries, layer) {
+        for (const entry of entries) {
+            const target = whiteoutTarget(entry.path);
+            if (target === null)
+                continue;
+            if (target.kind === 'file') {
+                const node = this.lookup(target.path);
+                if (node !== null && node !== this.root)
+                    this.detach(node, target.path, { layer, root: target.path });
+            }
+            else {
+                const folder = this.lookup(target.dir);
+                if (folder?.children == null)
+                    continue;
+                const removal = { layer, root: target.dir };
+                for (const child of folder.children.values())
+                    this.release(child, joinPath(target.dir, child.name), removal);
+                folder.children.clear();
+            }
+        }
+    }
+    /** Adds a layer's own entries (whiteouts excluded), replacing lower ones at the same paths. */
+    addEntries(entries, layer) {
+        for (const entry of entries) {
+            if (entry.path === '' || isWhiteout(entry.path))
+                continue;
+            const names = entry.path.split('/');
+            const name = names.pop();
+            let parent = this.root;
+            for (let depth = 0; depth < names.length; depth++) {
+                const folderName = names[depth];
+                let child = parent.children.get(folderName);
+                if (child?.children == null) {
+                    // Missing, or a non-folder in the way: this layer makes it a folder.
+                    if (child !== undefined) {
+                        const path = names.slice(0, depth + 1).join('/');
+                        this.release(child, path, { layer, root: path });
+                    }
+                    child = newFolder(folderName, parent);
+                    parent.children.set(folderName, child);
+                }
+                parent = child;
+            }
+            const existing = parent.children.get(name);
+            if (entry.kind === 'directory') {
+                if (existing?.children != null)
+                    continue; // folders merge
+                if (existing !== undefined)
+                    this.release(existing, entry.path, { layer, root: entry.path });
+                parent.children.set(name, newFolder(name, parent));
+                continue;
+            }
+            let inode = null;
+            if (entry.kind === 'file')
+                inode = { bytes: entry.bytes, layer, links: 0 };
+            else if (entry.kind === 'hardlink' && entry.linkTarget !== null) {
+                const target = this.lookup(entry.linkTarget);
+                if (target !== null && target === existing)
+                    continue; // a link to itself changes nothing
+                inode = target?.inode ?? null;
+            }
+            if (inode !== null)
+                inode.links++;
+            if (existing !== undefined)
+                this.release(existing, entry.path, { layer, root: entry.path });
+            parent.children.set(name, { name, parent, children: null, inode });
+        }
+    }
+    /** Removes a node from its folder and releases everything below it. */
+    detach(node, path, removal) {
+        node.parent?.children?.delete(node.name);
+        this.release(node, path, removal);
+    }
+    /** Drops the links of a node and its subtree; a copy whose last link goes is wasted. */
+    release(node, path, removal) {
+        const stack = [[node, path]];
+        while (stack.length > 0) {
+            const [current, currentPath] = stack.pop();
+            if (current.children !== null) {
+                for (const child of current.children.values())
+                    stack.push([child, joinPath(currentPath, child.name)]);
+                continue;
+            }
+            const inode = current.inode;
+            if (inode === null)
+                continue;
+            inode.links--;
+            if (inode.links === 0 && inode.bytes > 0)
+                this.waste(inode, currentPath, removal);
+        }
+    }
+    waste(inode, path, removal) {
+        const key = `${removal.root}\u0000${inode.layer}\u0000${removal.layer}`;
+        const group = this.groups.get(key);
+        if (group === undefined) {
+            this.groups.set(key, { root: removal.root, path, files: 1, bytes: inode.bytes, addedInLayer: inode.layer, removedInLayer: removal.layer });
+        }
+        else {
+            group.files++;
+            group.bytes += inode.bytes;
+        }
+    }
+}
+function originOf(origins, layer) {
+    return origins[layer] ?? UNKNOWN_ORIGIN;
+}
+function wasteOf(groups, origins, topPaths) {
+    let bytes = 0;
+    let baseBytes = 0;
+    const paths = [];
+    for (const group of groups) {
+        const inBase = originOf(origins, group.addedInLayer).fromBase === true;
+        if (inBase)
+            baseBytes += group.bytes;
+        else
+            bytes += group.bytes;
+        paths.push({
+            path: displayPath(group.files === 1 ? group.path : group.root),
+            files: group.files,
+            bytes: group.bytes,
+            addedAtLine: originOf(origins, group.addedInLayer).line,
+            removedAtLine: originOf(origins, group.removedInLayer).line,
+            addedInLayer: group.addedInLayer,
+            removedInLayer: group.removedInLayer,
+            inBase
+        });
+    }
+    paths.sort((a, b) => b.bytes - a.bytes || (a.path < b.path ? -1 : a.path > b.path ? 1 : a.addedInLayer - b.addedInLayer));
+    return { bytes, baseBytes, paths: paths.slice(0, topPaths) };
+}
+/** The visible files under well-known caches, one tally per cache folder. */
+function cachesOf(root, origins) {
+    const tallies = new Map();
+    const count = (tally, node) => {
+        const stack = [node];
+        while (stack.length > 0) {
+            const current = stack.pop();
+            if (current.children !== null) {
+                for (const child of current.children.values())
+                    stack.push(child);
+                continue;
+            }
+            const inode = current.inode;
+            if (inode === null)
+                continue;
+            tally.files++;
+            if (tally.inodes.has(inode))
+                continue;
+            tally.inodes.add(inode);
+            tally.bytes += inode.bytes;
+            tally.bytesByLayer.set(inode.layer, (tally.bytesByLayer.get(inode.layer) ?? 0) + inode.bytes);
+        }
+    };
+    // Walk the folders outside caches; a folder that is a cache is tallied whole.
+    const folders = [[root, '']];
+    while (folders.length > 0) {
+        const [folder, path] = folders.pop();
+        for (const child of folder.children.values()) {
+            if (child.children === null)
+                continue;
+            const childPath = joinPath(path, child.name);
+            const cache = cacheOf(childPath);
+            if (cache === null) {
+                folders.push([child, childPath]);
+                continue;
+            }
+            let tally = tallies.get(cache.root);
+            if (tally === undefined) {
+                tally = { kind: cache.kind, bytes: 0, files: 0, inodes: new Set(), bytesByLayer: new Map() };
+                tallies.set(cache.root, tally);
+            }
+            count(tally, child);
+        }
+    }
+    const caches = [];
+    for (const [path, tally] of tallies) {
+        if (tally.bytes < CACHE_MIN_BYTES)
+            continue;
+        let topLayer = -1;
+        let topBytes = -1;
+        for (const [layer, bytes] of [...tally.bytesByLayer].sort((a, b) => a[0] - b[0])) {
+            if (bytes > topBytes)
+                [topLayer, topBytes] = [layer, bytes];
+        }
+        const origin = originOf(origins, topLayer);
+        caches.push({ path, kind: tally.kind, bytes: tally.bytes, files: tally.files, line: origin.line, fromBase: origin.fromBase });
+    }
+    return caches.sort((a, b) => b.bytes - a.bytes || (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
+/**
+ * The anatomy of an image: its layers with their origins, the bytes wasted in
+ * them, and the caches left in its final filesystem. `origins` has one entry per
+ * layer (layerOrigins in history.ts); missing entries count as unknown.
+ */
+function analyseImage(archive, origins, options = {}) {
+    const topPaths = options.topPaths ?? DEFAULT_TOP_PATHS;
+    const overlay = new Overlay();
+    const layers = [];
+    let bytes = 0;
+    let compressedBytes = 0;
+    for (const [index, layer] of archive.layers.entries()) {
+        overlay.applyWhiteouts(layer.entries, index);
+        overlay.addEntries(layer.entries, index);
+        bytes += layer.fileBytes;
+        compressedBytes = compressedBytes === null || layer.compressedBytes === null ? null : compressedBytes + layer.compressedBytes;
+        const origin = originOf(origins, index);
+        layers.push({
+            index,
+            fromBase: origin.fromBase,
+            instruction: origin.instruction,
+            line: origin.line,
+            bytes: layer.fileBytes,
+            compressedBytes: layer.compressedBytes,
+            files: layer.entries.reduce((files, entry) => (entry.kind === 'directory' || isWhiteout(entry.path) ? files : files + 1), 0)
+        });
+    }
+    return {
+        bytes,
+        compressedBytes,
+        layers,
+        wasted: wasteOf(overlay.groups.values(), origins, topPaths),
+        caches: cachesOf(overlay.root, origins)
+    };
+}
+
+;// CONCATENATED MODULE: ./src/analyse/history.ts
+/**
+ * Which Dockerfile line made each layer: the image config's `history` read
+ * against the parsed Dockerfile. Pure: config and Dockerfile in, one `LayerOrigin` per layer out.
+ *
+ * Matching runs from the top of the image down. The final stage's layer-making
+ * instructions (RUN, COPY, ADD, WORKDIR; a final stage `FROM <earlier stage>`
+ * brings that stage's ones in front) are paired with the history entries, last
+ * with last. RUN compares command text, COPY/ADD the keyword and destination,
+ * WORKDIR the folder; a WORKDIR without a history entry is skipped. Once every
+ * instruction is paired, the layers below are the base image's. When a pair
+ * does not match, matching stops: the layers from there down are unknown
+ * rather than guessed.
+ */
+
+
+/** Longest instruction text kept for the report. */
+const INSTRUCTION_MAX_CHARS = 120;
+const BUILDKIT_SUFFIX = '# buildkit';
+/** The classic builder's metadata and COPY/ADD entries: `<shell> #(nop) INSTR …` (the shell is SHELL's, `/bin/sh -c` by default). */
+const CLASSIC_NOP = /^[^#]*?\s#\(nop\)\s+/;
+const DEFAULT_SHELL = '/bin/sh -c ';
+/** A command run through a shell other than `/bin/sh -c` (SHELL instruction, Windows). */
+const SHELL_RUN = /^(?:\S*\/)?(?:sh|bash|dash|ash|zsh|ksh)\s+(?:\S+\s+)*?-c\s|^cmd\s+\/S\s+\/C\s|^(?:powershell|pwsh)\s+(?:\S+\s+)*?-Command\s/i;
+/** A heredoc opener: `<<EOF`, `<<-EOF`, `<<"EOF"`, `<<'EOF'`. */
+const HEREDOC_MARKER = /^<<-?(["']?)[A-Za-z0-9_.-]+\1$/;
+/** Collapses runs of whitespace (newlines included) into one space. */
+function collapse(text) {
+    return text.replace(/\s+/g, ' ').trim();
+}
+/** Shortens text for the report, ending a cut with `…`. */
+function shorten(text) {
+    return text.length <= INSTRUCTION_MAX_CHARS ? text : `${text.slice(0, INSTRUCTION_MAX_CHARS - 1).trimEnd()}…`;
+}
+/** Removes the `|N K=V …` prefix both builders put before a RUN's command when build args are set. */
+function stripBuildArgs(text) {
+    const match = /^\|(\d+)\s+/.exec(text);
+    if (match === null)
+        return text;
+    const rest = text.slice(match[0].length);
+    const assignments = new RegExp(`^(?:\\S+\\s+){${Number(match[1])}}`).exec(rest);
+    const afterTokens = assignments === null ? rest : rest.slice(assignments[0].length);
+    if (afterTokens.startsWith(DEFAULT_SHELL) || SHELL_RUN.test(afterTokens))
+        return afterTokens;
+    // A value with spaces (written unquoted): the default shell ends the prefix.
+    const shell = rest.indexOf(DEFAULT_SHELL);
+    return shell === -1 ? afterTokens : rest.slice(shell);
+}
+/** Reads a history `created_by` as the classic builder or BuildKit writes it. */
+function parseCreatedBy(createdBy) {
+    let text = createdBy.trim();
+    if (text.endsWith(BUILDKIT_SUFFIX))
+        text = text.slice(0, -BUILDKIT_SUFFIX.length).trim();
+    const keyword = /^([A-Z]+)(?:\s|$)/.exec(text)?.[1];
+    if (keyword !== undefined && KEYWORDS.has(keyword)) {
+        // BuildKit: the instruction as written, a RUN's build args and shell spelled out.
+        let body = text.slice(keyword.length).trim();
+        if (keyword === 'RUN') {
+            body = stripBuildArgs(body);
+            if (body.startsWith(DEFAULT_SHELL))
+                body = body.slice(DEFAULT_SHELL.length);
+        }
+        return { keyword, body };
+    }
+    // Classic builder (and buildah, kaniko): `/bin/sh -c #(nop) INSTR …` for metadata
+    // and COPY/ADD, the command line for RUN (build args first when set).
+    const withoutArgs = stripBuildArgs(text);
+    const nop = CLASSIC_NOP.exec(withoutArgs);
+    if (nop !== null) {
+        const instruction = withoutArgs.slice(nop[0].length).trim();
+        const nopKeyword = /^([A-Z]+)(?:\s|$)/.exec(instruction)?.[1];
+        if (nopKeyword !== undefined)
+            return { keyword: nopKeyword, body: instruction.slice(nopKeyword.length).trim() };
+        return { keyword: null, body: instruction };
+    }
+    if (withoutArgs.startsWith(DEFAULT_SHELL))
+        return { keyword: 'RUN', body: withoutArgs.slice(DEFAULT_SHELL.length) };
+    if (withoutArgs !== text || SHELL_RUN.test(withoutArgs))
+        return { keyword: 'RUN', body: withoutArgs };
+    // An exec-form RUN, or a layer another tool made: the text says which.
+    return { keyword: null, body: withoutArgs };
+}
+/**
+ * A history `created_by` as an instruction: `RUN apk add x` for both builders'
+ * spellings of a RUN, `COPY file:ab12… in /app` for the classic builder's COPY,
+ * whitespace collapsed; '' when the entry says nothing (an imported layer).
+ */
+function history_instructionOf(createdBy) {
+    const { keyword, body } = parseCreatedBy(createdBy);
+    return collapse(keyword === null ? body : `${keyword} ${body}`);
+}
+/**
+ * The logical lines of an instruction's text: the first one with its escaped
+ * newlines joined and, as Docker's parser does, comment and blank lines inside
+ * the continuation dropped; the physical lines after it (heredoc bodies) as they are.
+ */
+function logicalLines(text, escape) {
+    const physical = text.split(/\r?\n/);
+    let first = '';
+    let at = 0;
+    for (; at < physical.length; at++) {
+        const raw = physical[at];
+        if (at > 0 && /^\s*(#.*)?$/.test(raw))
+            continue;
+        const stripped = raw.replace(/[ \t]+$/, '');
+        const continued = stripped.endsWith(escape);
+        first += continued ? stripped.slice(0, -escape.length) : raw;
+        if (!continued) {
+            at++;
+            break;
+        }
+    }
+    return [first, ...physical.slice(at)];
+}
+/** A path as compared: trailing slashes dropped (the root stays `/`). */
+function trimSlashes(text) {
+    return text.replace(/([^\s/])\/+$/, '$1');
+}
+function normaliseTarget(target) {
+    if (target.includes('$') || !target.startsWith('/'))
+        return null;
+    return trimSlashes(target);
+}
+/** The last word of an argument list, honouring JSON form. */
+function lastArgument(args) {
+    const trimmed = args.trim();
+    if (trimmed.startsWith('[')) {
+        const list = parseJsonList(trimmed);
+        if (list !== null)
+            return list.at(-1) ?? null;
+    }
+    const words = trimmed.split(/\s+/).filter((word) => word !== '');
+    return words.at(-1) ?? null;
+}
+function parseJsonList(text) {
+    try {
+        const value = JSON.parse(text);
+        return Array.isArray(value) && value.every((item) => typeof item === 'string') ? value : null;
+    }
+    catch {
+        return null;
+    }
+}
+function stepOf(instruction, escape) {
+    const { keyword, line } = instruction;
+    // The text starts with the keyword as written; its case does not change its length.
+    const afterKeyword = instruction.text.trimStart().slice(keyword.length);
+    const whole = logicalLines(afterKeyword, escape);
+    const args = logicalLines(instruction.rawArgs, escape);
+    const first = args[0] ?? '';
+    const heredoc = args.length > 1 && /<<-?["']?[A-Za-z0-9_.-]/.test(first);
+    const simpleHeredoc = heredoc && HEREDOC_MARKER.test(first.trim());
+    let display = collapse(`${keyword} ${whole[0] ?? ''}`);
+    if (simpleHeredoc)
+        display = `${display} ${collapse(args[1] ?? '')} …`;
+    const step = { keyword, line, display: shorten(display), command: null, execCommand: null, heredoc, target: null };
+    if (keyword === 'RUN') {
+        const exec = first.trim().startsWith('[') ? parseJsonList(first.trim()) : null;
+        if (exec !== null)
+            step.execCommand = collapse(exec.join(' '));
+        else
+            step.command = collapse(simpleHeredoc ? (args[1] ?? '') : first);
+    }
+    else if (keyword === 'COPY' || keyword === 'ADD' || keyword === 'WORKDIR') {
+        const target = keyword === 'WORKDIR' ? first.trim() : lastArgument(first);
+        step.target = target === null ? null : normaliseTarget(target);
+    }
+    return step;
+}
+/**
+ * The layer-making steps of the built stage, preceded by those of the stages it
+ * is built FROM; null when it is not known which stage was built.
+ */
+function history_stepsOf(dockerfile) {
+    if (dockerfile.final === null || dockerfile.targetMissing)
+        return null;
+    return finalChain(dockerfile).flatMap((stage) => stage.instructions.filter((instruction) => LAYER_KEYWORDS.has(instruction.keyword)).map((instruction) => stepOf(instruction, dockerfile.escape)));
+}
+// ---------------------------------------------------------------------------
+// Matching
+function history_firstLine(text) {
+    return collapse(text.split('\n', 1)[0] ?? '');
+}
+/** The history's command equals the Dockerfile's, or is it run through a named shell. */
+function sameCommand(history, dockerfile) {
+    if (history === dockerfile)
+        return true;
+    if (dockerfile === '' || !history.endsWith(` ${dockerfile}`))
+        return false;
+    const prefix = history.slice(0, history.length - dockerfile.length - 1);
+    return /(?:^|\s)(?:-c|\/C|-Command)$/i.test(prefix);
+}
+function sameTarget(history, target) {
+    if (target === null)
+        return true;
+    const text = trimSlashes(history);
+    return text === target || text.endsWith(` ${target}`);
+}
+function matches(entry, step) {
+    // An entry naming no keyword may be a RUN in exec form or under another SHELL.
+    if (entry.keyword !== step.keyword && !(entry.keyword === null && step.keyword === 'RUN'))
+        return false;
+    switch (step.keyword) {
+        case 'RUN': {
+            if (step.execCommand !== null)
+                return sameCommand(collapse(entry.body), step.execCommand);
+            if (step.heredoc) {
+                // BuildKit runs a heredoc that starts with a shebang from a file.
+                return entry.body.startsWith('/dev/pipes/') || sameCommand(history_firstLine(entry.body), step.command ?? '');
+            }
+            return sameCommand(collapse(entry.body), step.command ?? '');
+        }
+        case 'COPY':
+        case 'ADD':
+            return step.heredoc || sameTarget(collapse(entry.body), step.target);
+        case 'WORKDIR':
+            return sameTarget(collapse(entry.body), step.target);
+        default:
+            return false;
+    }
+}
+/**
+ * The history entries with the layer each made. Entries with `empty_layer` make
+ * none; the rest map 1:1, in order, to the layers, aligned from the top when the
+ * counts disagree (surplus entries at the bottom get no layer).
+ */
+function historyLayers(config, layerCount) {
+    const history = config.history ?? [];
+    const layered = history.filter((entry) => entry.empty_layer !== true).length;
+    let layer = layerCount - layered;
+    return history.map((entry, index) => {
+        const parsed = parseCreatedBy(entry.created_by ?? '');
+        if (entry.empty_layer === true)
+            return { entry: index, parsed, empty: true, layer: null };
+        const own = layer >= 0 ? layer : null;
+        layer += 1;
+        return { entry: index, parsed, empty: false, layer: own };
+    });
+}
+/**
+ * One origin per layer (bottom to top): which Dockerfile line made it and whether
+ * it belongs to the base image. `dockerfile` is the one the image was built from,
+ * parsed with the build's args and target. With none (an image given by reference),
+ * every layer has its history instruction and nothing else is known.
+ */
+function layerOrigins(config, layerCount, dockerfile) {
+    const entries = historyLayers(config, layerCount);
+    const origins = Array.from({ length: layerCount }, () => ({ fromBase: null, instruction: null, line: null }));
+    for (const entry of entries) {
+        if (entry.layer === null)
+            continue;
+        const text = collapse(entry.parsed.keyword === null ? entry.parsed.body : `${entry.parsed.keyword} ${entry.parsed.body}`);
+        origins[entry.layer] = { fromBase: null, instruction: text === '' ? null : shorten(text), line: null };
+    }
+    const steps = dockerfile === null ? null : history_stepsOf(dockerfile);
+    if (steps === null)
+        return origins;
+    let next = steps.length - 1;
+    let lowest = entries.length; // lowest history entry paired with the Dockerfile
+    let complete = true;
+    for (let at = entries.length - 1; at >= 0 && next >= 0; at--) {
+        const entry = entries[at];
+        const layerMaking = entry.parsed.keyword !== null && LAYER_KEYWORDS.has(entry.parsed.keyword);
+        if (entry.empty && !layerMaking)
+            continue; // ENV, CMD, LABEL…: no layer, no step
+        while (next >= 0 && !matches(entry.parsed, steps[next]) && steps[next].keyword === 'WORKDIR')
+            next--;
+        if (next < 0)
+            break;
+        const step = steps[next];
+        if (!matches(entry.parsed, step)) {
+            complete = false;
+            break;
+        }
+        next--;
+        lowest = at;
+        if (entry.layer !== null)
+            origins[entry.layer] = { fromBase: false, instruction: step.display, line: step.line };
+    }
+    while (next >= 0 && steps[next].keyword === 'WORKDIR')
+        next--;
+    if (next >= 0)
+        complete = false;
+    if (!complete)
+        return origins;
+    // Everything below the lowest paired entry is the base image's.
+    const firstOwnLayer = entries.slice(lowest).find((entry) => entry.layer !== null)?.layer ?? layerCount;
+    for (let layer = 0; layer < Math.min(firstOwnLayer, layerCount); layer++)
+        origins[layer] = { ...origins[layer], fromBase: true, line: null };
+    return origins;
+}
+
+// EXTERNAL MODULE: external "node:zlib"
+var external_node_zlib_ = __nccwpck_require__(8522);
+// EXTERNAL MODULE: ./node_modules/tar-stream/index.js
+var tar_stream = __nccwpck_require__(6118);
+;// CONCATENATED MODULE: ./src/analyse/archive-layout.ts
+/**
+ * Where the image is inside an image archive, once every file of it has been
+ * read: Docker's legacy layout (`manifest.json`, `<id>/layer.tar`, configs as
+ * `<id>.json`; Docker up to 24) or the OCI image layout (`oci-layout`,
+ * `index.json`, `blobs/<alg>/<hex>`; Docker 25+, skopeo, buildx). Puts the
+ * layers the reader analysed into the order the manifest gives.
+ */
+
+const MAX_LINK_HOPS = 16;
+const MAX_INDEX_DEPTH = 4;
+/** An archive path resolved against a folder of the archive, `.` and `..` applied. */
+function joinArchivePath(dir, target) {
+    const parts = target.startsWith('/') ? [] : dir.split('/').filter(Boolean);
+    for (const part of target.split('/')) {
+        if (part === '' || part === '.')
+            continue;
+        if (part === '..')
+            parts.pop();
+        else
+            parts.push(part);
+    }
+    return parts.join('/');
+}
+class Resolver {
+    contents;
+    constructor(contents) {
+        this.contents = contents;
+    }
+    resolve(path) {
+        let current = path;
+        for (let hop = 0; hop < MAX_LINK_HOPS; hop++) {
+            const target = this.contents.links.get(current);
+            if (target === undefined)
+                return current;
+            current = target;
+        }
+        throw new Error(`${path}: too many links in the image archive`);
+    }
+    file(path) {
+        return this.contents.files.get(this.resolve(joinArchivePath('', path)));
+    }
+    has(path) {
+        return this.file(path) !== undefined;
+    }
+    json(path, what) {
+        const file = this.file(path);
+        if (file === undefined)
+            throw new Error(`${what} ${path} is missing from the image archive`);
+        if (file.kind !== 'json')
+            throw new Error(`${what} ${path} is not a JSON document`);
+        try {
+            return JSON.parse(file.data.toString('utf8'));
+        }
+        catch (error) {
+            throw new Error(`${what} ${path} is not valid JSON: ${error.message}`, { cause: error });
+        }
+    }
+    layer(path) {
+        const file = this.file(path);
+        if (file === undefined)
+            throw new Error(`layer ${path} is missing from the image archive`);
+        if (file.kind !== 'layer')
+            throw new Error(`layer ${path} is not a tar, gzip or zstd stream`);
+        return file;
+    }
+}
+function blobPath(digest, what) {
+    const match = DIGEST.exec(digest ?? '');
+    if (match === null)
+        throw new Error(`${what} has an invalid digest ${JSON.stringify(digest ?? null)}`);
+    return `blobs/${match[1]}/${match[2]}`;
+}
+function isAttestation(descriptor) {
+    return descriptor.annotations?.['vnd.docker.reference.type'] === 'attestation-manifest' || descriptor.platform?.os === 'unknown';
+}
+/** Picks the image among an index's manifests: the only one, else linux/amd64, else the first whose blob is present. */
+function pickManifest(manifests, where, resolver) {
+    const images = manifests.filter((descriptor) => !isAttestation(descriptor));
+    const present = images.filter((descriptor) => DIGEST.test(descriptor.digest ?? '') && resolver.has(blobPath(descriptor.digest, where)));
+    if (images.length === 0)
+        throw new Error(`${where} lists no image manifest`);
+    if (images.length === 1)
+        return images[0];
+    const candidates = present.length > 0 ? present : images;
+    return candidates.find((descriptor) => descriptor.platform?.os === 'linux' && descriptor.platform.architecture === 'amd64') ?? candidates[0];
+}
+function readOci(resolver) {
+    let document = resolver.json('index.json', 'index');
+    let where = 'index.json';
+    for (let depth = 0; !Array.isArray(document.layers); depth++) {
+        if (!Array.isArray(document.manifests))
+            throw new Error(`${where} is neither an image index nor an image manifest`);
+        if (depth >= MAX_INDEX_DEPTH)
+            throw new Error(`${where}: image indexes nest too deeply`);
+        const chosen = pickManifest(document.manifests, where, resolver);
+        const path = blobPath(chosen.digest, `a manifest in ${where}`);
+        document = resolver.json(path, INDEX_MEDIA_TYPES.has(chosen.mediaType ?? '') ? 'image index' : 'image manifest');
+        where = path;
+    }
+    if (document.config === undefined)
+        throw new Error(`image manifest ${where} has no config`);
+    const config = resolver.json(blobPath(document.config.digest, `the config in ${where}`), 'image config');
+    const layers = document.layers.map((descriptor, index) => blobPath(descriptor.digest, `layer ${index} in ${where}`));
+    return { config, layers };
+}
+function readLegacy(resolver) {
+    const manifest = resolver.json('manifest.json', 'manifest');
+    if (!Array.isArray(manifest) || manifest.length === 0)
+        throw new Error('manifest.json lists no image');
+    const item = manifest[0];
+    if (typeof item.Config !== 'string' || !Array.isArray(item.Layers))
+        throw new Error('manifest.json: the image has no Config or Layers');
+    const config = resolver.json(item.Config, 'image config');
+    return { config, layers: item.Layers.map(String) };
+}
+/** The image the archive holds: its config and its layers in order; throws when the archive holds no whole image. */
+async function assembleImage(contents) {
+    const resolver = new Resolver(contents);
+    const hasIndex = resolver.has('index.json');
+    const hasManifest = resolver.has('manifest.json');
+    if (!hasIndex && !hasManifest) {
+        throw new Error(contents.files.size === 0 ? 'not an image archive: it is empty' : 'not an image archive: no manifest.json or index.json');
+    }
+    let layout;
+    let image;
+    if (hasIndex) {
+        try {
+            image = readOci(resolver);
+            layout = 'oci';
+        }
+        catch (error) {
+            // Docker 25+ writes both; an index that does not lead to a whole image may still have a usable manifest.json.
+            if (!hasManifest)
+                throw error;
+            image = readLegacy(resolver);
+            layout = 'docker';
+        }
+    }
+    else {
+        image = readLegacy(resolver);
+        layout = 'docker';
+    }
+    const diffIds = image.config.rootfs?.diff_ids;
+    if (Array.isArray(diffIds) && diffIds.length !== image.layers.length) {
+        throw new Error(`the image archive is inconsistent: the manifest lists ${image.layers.length} layers, the config's rootfs ${diffIds.length}`);
+    }
+    const found = image.layers.map((path) => resolver.layer(path));
+    const layers = [];
+    for (const { layer, compressedPending } of found) {
+        const compressedBytes = compressedPending === null ? layer.compressedBytes : await compressedPending;
+        layers.push({ ...layer, compressedBytes });
+    }
+    return { layout, config: image.config, layers };
+}
+
+;// CONCATENATED MODULE: ./src/analyse/compress.ts
+/**
+ * Estimates, while an uncompressed layer tar streams past, how many bytes the
+ * layer takes gzip-compressed: what `docker push` uploads and a registry stores.
+ *
+ * Docker compresses a layer on push with Go's `gzip.NewWriter`, i.e. flate's
+ * DefaultCompression, which is level 6 (moby distribution/push_v2.go `compress`).
+ * zlib at level 6 uses the same match parameters but is not the same code: against
+ * a real registry its sizes come out equal on stored (random) data, within 0.3% on
+ * text, and about 1% smaller on machine code.
+ *
+ * To use every core without holding the layer, the stream is cut into fixed-size
+ * chunks that are deflated independently on libuv's thread pool, at most
+ * `concurrency` at a time. As pigz does, each chunk is primed with the last 32 KiB
+ * of the chunk before it as its dictionary, so matches across a chunk boundary are
+ * found as a single stream would find them; the sum of the chunks' raw deflate
+ * sizes plus gzip's header and trailer is then within a few bytes per chunk of a
+ * single-stream gzip.
+ *
+ * Incompressible chunks (random bytes, and what is compressed already: archives,
+ * wheels, images) are not deflated at all: deflate
+ * stores such data verbatim with a 5-byte header per block, so their size is known
+ * without the work, which is where most of the CPU time would go (deflate runs
+ * slowest on data it cannot shrink). A chunk counts as incompressible only when
+ * every ~16 KiB window of it has the byte entropy of random data (see
+ * `isIncompressible`); anything else is deflated for real.
+ */
+
+
+/** Go's flate.DefaultCompression, which `docker push` compresses layers with. */
+const DOCKER_PUSH_GZIP_LEVEL = 6;
+/** gzip's 10-byte header (no file name, as Go writes it) and 8-byte trailer (CRC-32, length). */
+const GZIP_FRAMING_BYTES = 18;
+/** deflate's window: how far back a match may reach. */
+const WINDOW_BYTES = 32 * 1024;
+const DEFAULT_CHUNK_BYTES = 1024 * 1024;
+/** zlib (like Go's flate) closes a block every 16K symbols; an incompressible one is stored with a 5-byte header. */
+const STORED_BLOCK_BYTES = 16 * 1024;
+const STORED_BLOCK_HEADER_BYTES = 5;
+/** Bytes per window of the incompressibility check, and the stride of the bytes it samples (odd, so it sees every byte lane of 2-, 4- and 8-byte records). */
+const ENTROPY_WINDOW_BYTES = 16 * 1024;
+const ENTROPY_STRIDE = 3;
+/** How far below the entropy random data shows over a window a window may be and still count as random, in bits per byte. */
+const ENTROPY_MARGIN_BITS = 0.03;
+/** Raw deflate size of `length` bytes that deflate cannot shrink: the bytes, stored, plus one header per block. */
+function storedDeflateBytes(length) {
+    return length + STORED_BLOCK_HEADER_BYTES * Math.max(1, Math.ceil(length / STORED_BLOCK_BYTES));
+}
+const counts = new Uint32Array(256);
+/** Order-0 entropy, in bits per byte, of every `stride`-th byte of `bytes[start, end)`. */
+function sampledEntropy(bytes, start, end, stride) {
+    counts.fill(0);
+    let samples = 0;
+    for (let index = start; index < end; index += stride) {
+        counts[bytes[index]]++;
+        samples++;
+    }
+    let sum = 0;
+    for (let value = 0; value < 256; value++) {
+        const count = counts[value];
+        if (count > 1)
+            sum += count * Math.log2(count);
+    }
+    return { bits: Math.log2(samples) - sum / samples, samples };
+}
+/**
+ * Whether deflate would store `bytes` rather than shrink them: true when every
+ * window of about 16 KiB has the byte entropy of random data (8 bits per byte, less
+ * the shortfall a sample of that size shows, less a small margin). Text, code,
+ * tables of numbers, tar headers and runs of zeros all fall well below. The one
+ * kind of data it cannot see is random bytes repeated within deflate's 32 KiB
+ * window; layers rarely hold that.
+ */
+function isIncompressible(bytes) {
+    const windows = Math.floor(bytes.length / ENTROPY_WINDOW_BYTES);
+    if (windows === 0)
+        return false;
+    for (let window = 0; window < windows; window++) {
+        const start = Math.floor((window * bytes.length) / windows);
+        const end = Math.floor(((window + 1) * bytes.length) / windows);
+        const { bits, samples } = sampledEntropy(bytes, start, end, ENTROPY_STRIDE);
+        // The plug-in estimate of a uniform source's entropy falls short of 8 bits by about 255 / (2 n ln 2).
+        const randomBits = 8 - 255 / (2 * samples * Math.LN2);
+        if (bits < randomBits - ENTROPY_MARGIN_BITS)
+            return false;
+    }
     return true;
 }
+/**
+ * A gzip size estimator. Memory: at most `concurrency + 1` chunks (one filling,
+ * the rest being deflated), whatever the stream's length.
+ */
+function gzipSizeEstimator(options = {}) {
+    const level = options.level ?? DOCKER_PUSH_GZIP_LEVEL;
+    if (!Number.isInteger(level) || level < 0 || level > 9)
+        throw new RangeError(`gzip level must be an integer from 0 to 9, not ${level}`);
+    const chunkBytes = Math.floor(options.chunkBytes ?? DEFAULT_CHUNK_BYTES);
+    if (!(chunkBytes >= 1))
+        throw new RangeError(`chunkBytes must be at least 1, not ${options.chunkBytes}`);
+    const concurrency = Math.max(1, Math.floor(options.concurrency ?? (0,external_node_os_namespaceObject.availableParallelism)()));
+    const skipIncompressible = (options.skipIncompressible ?? true) && level > 0;
+    let filling = null;
+    let filled = 0;
+    /** The last bytes (up to a window) of everything dispatched so far: the next chunk's dictionary. */
+    let history = null;
+    let dispatched = 0;
+    let inFlight = 0;
+    let total = GZIP_FRAMING_BYTES;
+    let failure = null;
+    let finished = false;
+    const spare = [];
+    const slotWaiters = [];
+    /** Updates run one after the other even when a caller does not await them. */
+    let queue = Promise.resolve();
+    function release() {
+        slotWaiters.shift()?.();
+    }
+    async function waitForSlot() {
+        while (inFlight >= concurrency)
+            await new Promise((resolve) => slotWaiters.push(resolve));
+    }
+    function recycle(backing) {
+        if (backing.length === chunkBytes && spare.length < concurrency)
+            spare.push(backing);
+    }
+    /** Counts one chunk: stored if it looks random, else deflated on the thread pool once a slot is free. */
+    async function submit(backing, length) {
+        const input = backing.subarray(0, length);
+        dispatched++;
+        if (skipIncompressible && isIncompressible(input)) {
+            total += storedDeflateBytes(length);
+            history = nextHistory(history, input);
+            recycle(backing);
+            return;
+        }
+        await waitForSlot();
+        // One output buffer with room for stored blocks, so zlib makes one pass on the pool.
+        const zlibOptions = { level, chunkSize: Math.max(64, length + (length >>> 6) + 1024) };
+        if (history !== null && history.length > 0 && level > 0)
+            zlibOptions.dictionary = history;
+        history = nextHistory(history, input);
+        inFlight++;
+        (0,external_node_zlib_.deflateRaw)(input, zlibOptions, (error, output) => {
+            inFlight--;
+            if (error)
+                failure ??= error;
+            else
+                total += output.length;
+            recycle(backing);
+            release();
+        });
+    }
+    async function accept(chunk) {
+        let offset = 0;
+        while (offset < chunk.length) {
+            if (failure)
+                throw failure;
+            if (filling === null) {
+                filling = spare.pop() ?? Buffer.allocUnsafeSlow(chunkBytes);
+                filled = 0;
+            }
+            const copied = chunk.copy(filling, filled, offset);
+            filled += copied;
+            offset += copied;
+            if (filled === chunkBytes) {
+                await submit(filling, filled);
+                filling = null;
+                filled = 0;
+            }
+        }
+    }
+    return {
+        update(chunk) {
+            if (finished)
+                return Promise.reject(new Error('gzip size estimator: update() after finish()'));
+            queue = queue.then(() => accept(chunk));
+            return queue;
+        },
+        async finish() {
+            if (finished)
+                throw new Error('gzip size estimator: finish() called twice');
+            finished = true;
+            await queue;
+            // An empty stream still has deflate's empty final block.
+            if (filled > 0 || dispatched === 0) {
+                await submit(filling ?? Buffer.alloc(0), filled);
+                filling = null;
+            }
+            while (inFlight > 0)
+                await new Promise((resolve) => slotWaiters.push(resolve));
+            if (failure)
+                throw failure;
+            return total;
+        }
+    };
+}
+/** The last window of `previous` followed by `input`: what a single stream could still match against. */
+function nextHistory(previous, input) {
+    if (input.length >= WINDOW_BYTES)
+        return Buffer.from(input.subarray(input.length - WINDOW_BYTES));
+    const keep = previous === null ? 0 : Math.min(previous.length, WINDOW_BYTES - input.length);
+    const joined = Buffer.allocUnsafe(keep + input.length);
+    if (previous !== null)
+        previous.copy(joined, 0, previous.length - keep);
+    input.copy(joined, keep);
+    return joined;
+}
+
+;// CONCATENATED MODULE: ./src/analyse/tar-scanner.ts
+
+const TAR_BLOCK = 512;
+/** PAX and GNU long-name records are a few hundred bytes; refuse absurd ones rather than buffer them. */
+const MAX_META_BYTES = 1024 * 1024;
+const HEADER_ONLY_TYPES = new Set(['1', '2', '3', '4', '5', '6']);
+function entryKind(header) {
+    switch (header.typeflag) {
+        case '0':
+        case '7':
+        case 'S':
+            return header.name.endsWith('/') ? 'directory' : 'file';
+        case '1':
+            return 'hardlink';
+        case '2':
+            return 'symlink';
+        case '5':
+            return 'directory';
+        default:
+            return 'other';
+    }
+}
+/** The layer-table record of a tar header. */
+function toLayerEntry(header) {
+    const kind = entryKind(header);
+    return {
+        path: normalisePath(header.name),
+        kind,
+        // A symlink's target is stored in the filesystem too, and Docker's own size counts it.
+        bytes: kind === 'file' ? header.size : kind === 'symlink' ? header.linkname.length : 0,
+        linkTarget: kind === 'hardlink' ? normalisePath(header.linkname) : null
+    };
+}
+function readString(block, offset, length) {
+    const end = block.indexOf(0, offset);
+    return block.toString('latin1', offset, end === -1 || end > offset + length ? offset + length : end);
+}
+/** A numeric header field: octal text, or GNU's base-256 form for big values. */
+function readNumber(block, offset, length) {
+    const first = block[offset];
+    if (first & 0x80) {
+        if (first === 0xff)
+            throw new Error('negative number in tar header');
+        let value = first & 0x7f;
+        for (let index = 1; index < length; index++)
+            value = value * 256 + block[offset + index];
+        return value;
+    }
+    const text = readString(block, offset, length).trim();
+    if (text === '')
+        return 0;
+    if (!/^[0-7]+$/.test(text))
+        throw new Error(`bad number "${text}" in tar header`);
+    return parseInt(text, 8);
+}
+function checksumMatches(block) {
+    let stored;
+    try {
+        stored = readNumber(block, 148, 8);
+    }
+    catch {
+        return false;
+    }
+    let unsigned = 0;
+    let signed = 0;
+    for (let index = 0; index < TAR_BLOCK; index++) {
+        const byte = index >= 148 && index < 156 ? 0x20 : block[index];
+        unsigned += byte;
+        signed += byte > 127 ? byte - 256 : byte;
+    }
+    return stored === unsigned || stored === signed;
+}
+/** Parses PAX extended header records (`LEN key=value\n`); values stay binary strings. */
+function parsePaxRecords(data) {
+    const records = new Map();
+    let at = 0;
+    while (at < data.length) {
+        const space = data.indexOf(0x20, at);
+        if (space === -1)
+            break;
+        const length = Number(data.toString('latin1', at, space));
+        if (!Number.isInteger(length) || length <= space - at + 1 || at + length > data.length) {
+            if (data.subarray(at).every((byte) => byte === 0))
+                break;
+            throw new Error('malformed PAX header record');
+        }
+        const record = data.subarray(space + 1, at + length - 1);
+        const equals = record.indexOf(0x3d);
+        if (equals === -1)
+            throw new Error('malformed PAX header record');
+        records.set(record.toString('latin1', 0, equals), record.toString('latin1', equals + 1));
+        at += length;
+    }
+    return records;
+}
+/**
+ * A push parser for a layer tar: feed it bytes as they arrive, it calls back with
+ * each entry's header and skips the entry's content without holding it. Follows
+ * what Go's archive/tar (which writes Docker's layers) reads: ustar and GNU
+ * headers, PAX `path`/`linkpath`/`size` records (local and global), GNU long
+ * names and long link names, base-256 sizes; content is skipped for every type
+ * but header-only ones. The first zero block ends the archive; bytes after it
+ * are ignored.
+ */
+class LayerTarScanner {
+    header = Buffer.alloc(TAR_BLOCK);
+    headerFill = 0;
+    /** Bytes of entry content (and padding) still to skip. */
+    skip = 0;
+    /** A PAX or GNU long-name record being collected, and what it is. */
+    meta = null;
+    pax = new Map();
+    globalPax = new Map();
+    longName = null;
+    longLink = null;
+    /** Padding after the record being collected, skipped once it is complete. */
+    metaPadding = 0;
+    ended = false;
+    headers = 0;
+    /** Bytes fed so far (for messages). */
+    offset = 0;
+    onEntry;
+    constructor(onEntry) {
+        this.onEntry = onEntry;
+    }
+    feed(chunk) {
+        const base = this.offset;
+        let at = 0;
+        while (at < chunk.length && !this.ended) {
+            if (this.skip > 0) {
+                const taken = Math.min(this.skip, chunk.length - at);
+                this.skip -= taken;
+                at += taken;
+                continue;
+            }
+            if (this.meta !== null) {
+                const meta = this.meta;
+                const taken = Math.min(meta.data.length - meta.fill, chunk.length - at);
+                chunk.copy(meta.data, meta.fill, at, at + taken);
+                meta.fill += taken;
+                at += taken;
+                if (meta.fill === meta.data.length)
+                    this.finishMeta(meta.type, meta.data);
+                continue;
+            }
+            if (this.headerFill === 0 && chunk.length - at >= TAR_BLOCK) {
+                this.onBlock(chunk.subarray(at, at + TAR_BLOCK), base + at);
+                at += TAR_BLOCK;
+                continue;
+            }
+            const taken = Math.min(TAR_BLOCK - this.headerFill, chunk.length - at);
+            chunk.copy(this.header, this.headerFill, at, at + taken);
+            this.headerFill += taken;
+            at += taken;
+            if (this.headerFill === TAR_BLOCK) {
+                this.headerFill = 0;
+                this.onBlock(this.header, base + at - TAR_BLOCK);
+            }
+        }
+        this.offset = base + chunk.length;
+    }
+    /** Call when the stream ends; throws when it ended inside an entry. */
+    end() {
+        if (this.ended)
+            return;
+        if (this.skip > 0 || this.meta !== null || this.headerFill > 0) {
+            throw new Error(`the tar stream is truncated (it ends inside an entry, after ${this.offset} bytes)`);
+        }
+        if (this.headers === 0 && this.offset === 0)
+            throw new Error('the tar stream is empty');
+    }
+    onBlock(block, offset) {
+        if (block.every((byte) => byte === 0)) {
+            this.ended = true;
+            return;
+        }
+        if (!checksumMatches(block))
+            throw new Error(`invalid tar header at byte ${offset} (bad checksum): not a tar stream, or a corrupt one`);
+        this.headers++;
+        const typeflag = block[156] === 0 ? '0' : String.fromCharCode(block[156]);
+        let size;
+        try {
+            size = readNumber(block, 124, 12);
+        }
+        catch (error) {
+            throw new Error(`invalid tar header at byte ${offset} (${error.message})`, { cause: error });
+        }
+        const padded = size + ((TAR_BLOCK - (size % TAR_BLOCK)) % TAR_BLOCK);
+        if (typeflag === 'x' || typeflag === 'g' || typeflag === 'L' || typeflag === 'K') {
+            if (size > MAX_META_BYTES)
+                throw new Error(`tar header record of ${size} bytes at byte ${offset} is too large`);
+            this.skip = 0;
+            this.meta = { type: typeflag, data: Buffer.alloc(size), fill: 0 };
+            this.metaPadding = padded - size;
+            if (size === 0)
+                this.finishMeta(typeflag, this.meta.data);
+            return;
+        }
+        let name = readString(block, 0, 100);
+        let linkname = readString(block, 157, 100);
+        const magic = block.toString('latin1', 257, 263);
+        if (magic === 'ustar\0' && block[345] !== 0)
+            name = `${readString(block, 345, 155)}/${name}`;
+        let entrySize = size;
+        const pax = this.pax.size > 0 || this.globalPax.size > 0 ? new Map([...this.globalPax, ...this.pax]) : null;
+        if (this.longName !== null)
+            name = this.longName;
+        if (this.longLink !== null)
+            linkname = this.longLink;
+        if (pax !== null) {
+            name = pax.get('path') ?? name;
+            linkname = pax.get('linkpath') ?? linkname;
+            const paxSize = pax.get('size');
+            if (paxSize !== undefined) {
+                if (!/^\d+$/.test(paxSize))
+                    throw new Error(`bad PAX size "${paxSize}" in tar header at byte ${offset}`);
+                entrySize = Number(paxSize);
+            }
+        }
+        this.pax = new Map();
+        this.longName = null;
+        this.longLink = null;
+        const content = HEADER_ONLY_TYPES.has(typeflag) ? 0 : entrySize;
+        this.skip = content + ((TAR_BLOCK - (content % TAR_BLOCK)) % TAR_BLOCK);
+        this.onEntry({ name, linkname, typeflag, size: entrySize });
+    }
+    finishMeta(type, data) {
+        this.meta = null;
+        this.skip = this.metaPadding;
+        this.metaPadding = 0;
+        if (type === 'L' || type === 'K') {
+            const end = data.indexOf(0);
+            const value = data.toString('latin1', 0, end === -1 ? data.length : end);
+            if (type === 'L')
+                this.longName = value;
+            else
+                this.longLink = value;
+            return;
+        }
+        const records = parsePaxRecords(data);
+        if (type === 'g')
+            this.globalPax = new Map([...this.globalPax, ...records]);
+        else
+            this.pax = records;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/analyse/read-archive.ts
+/**
+ * Reads an image archive as it streams past — `docker save` output, an OCI
+ * layout tar (`oci-archive:`) or a `docker save -o` file — and turns it into an
+ * `ImageArchive`: the image config and, per layer, the table of its entries.
+ * The image is never stored: layer bytes are decompressed, parsed and dropped
+ * chunk by chunk, with backpressure all the way to the source, so memory grows
+ * with the number of files, not with image bytes.
+ *
+ * The outer archive is read with tar-stream, each layer tar with
+ * `LayerTarScanner` (./tar-scanner.ts). In both layouts (./archive-layout.ts)
+ * the file that gives the layer order may arrive last, so every layer is
+ * analysed as it arrives and keyed by its archive path; the order is applied
+ * at the end.
+ */
+
+
+
+
+
+
+
+/** JSON files of an image archive (configs, manifests, indexes) are small; anything bigger is not one. */
+const MAX_JSON_BYTES = 16 * 1024 * 1024;
+/** Bytes looked at to tell a layer (tar, gzip, zstd) from a JSON file. */
+const SNIFF_BYTES = TAR_BLOCK;
+/** What the first bytes of a stream say it is: a compressed or plain tar, a JSON document, or something else. */
+function sniffFormat(head) {
+    if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b)
+        return 'gzip';
+    if (head.length >= 4 && head.readUInt32LE(0) === 0xfd2fb528)
+        return 'zstd';
+    if (head.length >= 262 && head.toString('latin1', 257, 262) === 'ustar')
+        return 'none';
+    // An empty layer is just the end-of-archive blocks: zeros.
+    if (head.length >= TAR_BLOCK && head.subarray(0, TAR_BLOCK).every((byte) => byte === 0))
+        return 'none';
+    const first = head.toString('latin1').trimStart()[0];
+    if (first === '{' || first === '[')
+        return 'json';
+    return 'unknown';
+}
+// ---------------------------------------------------------------------------
+// Reading one outer entry
+/** Reads the first `want` bytes of an entry (fewer when it is shorter), keeping the iterator for the rest. */
+async function readHead(iterator, want) {
+    const chunks = [];
+    let length = 0;
+    while (length < want) {
+        const next = await iterator.next();
+        if (next.done)
+            return { head: Buffer.concat(chunks), done: true };
+        chunks.push(next.value);
+        length += next.value.length;
+    }
+    return { head: Buffer.concat(chunks), done: false };
+}
+/** The head read by `readHead`, then the rest; stopping early stops the underlying iterator too. */
+async function* remaining(head, done, iterator) {
+    let finished = done;
+    try {
+        if (head.length > 0)
+            yield head;
+        while (!finished) {
+            const next = await iterator.next();
+            if (next.done)
+                finished = true;
+            else
+                yield next.value;
+        }
+    }
+    finally {
+        if (!finished)
+            await iterator.return?.();
+    }
+}
+async function readArchiveFile(entry, name, size, options) {
+    const iterator = entry[Symbol.asyncIterator]();
+    const { head, done } = await readHead(iterator, Math.min(SNIFF_BYTES, size));
+    const format = sniffFormat(head);
+    const chunks = remaining(head, done, iterator);
+    if (format === 'json' && size <= MAX_JSON_BYTES) {
+        const parts = [];
+        for await (const chunk of chunks)
+            parts.push(chunk);
+        return { kind: 'json', data: Buffer.concat(parts) };
+    }
+    if (format === 'json' || format === 'unknown') {
+        let bytes = 0;
+        for await (const chunk of chunks)
+            bytes += chunk.length;
+        return { kind: 'other', bytes };
+    }
+    try {
+        return await readLayer(chunks, format, options);
+    }
+    catch (error) {
+        const message = error.message;
+        if (/^Unexpected end of data/.test(message))
+            throw new Error(`the image archive is truncated (it ends inside ${name})`, { cause: error });
+        throw new Error(`layer ${name}: ${message}`, { cause: error });
+    }
+}
+async function readLayer(chunks, compression, options) {
+    const entries = [];
+    let fileBytes = 0;
+    let storedBytes = 0;
+    const scanner = new LayerTarScanner((header) => {
+        const entry = toLayerEntry(header);
+        fileBytes += entry.bytes;
+        entries.push(entry);
+    });
+    let compressedPending = null;
+    if (compression === 'none') {
+        const estimator = options.estimateCompressed ? (options.estimator ?? (() => gzipSizeEstimator()))() : null;
+        for await (const chunk of chunks) {
+            storedBytes += chunk.length;
+            scanner.feed(chunk);
+            if (estimator !== null)
+                await estimator.update(chunk);
+        }
+        scanner.end();
+        if (estimator !== null) {
+            // The next layer may start streaming while this one's last chunks are compressed.
+            compressedPending = estimator.finish();
+            compressedPending.catch(() => undefined);
+        }
+    }
+    else {
+        const decompressor = compression === 'gzip' ? (0,external_node_zlib_.createGunzip)() : (0,external_node_zlib_.createZstdDecompress)();
+        let failure = null;
+        decompressor.on('error', (error) => (failure ??= error));
+        decompressor.on('data', (chunk) => {
+            try {
+                scanner.feed(chunk);
+            }
+            catch (error) {
+                decompressor.destroy(error);
+            }
+        });
+        const ended = new Promise((resolve) => decompressor.once('end', resolve).once('close', resolve));
+        for await (const chunk of chunks) {
+            if (failure !== null)
+                break;
+            storedBytes += chunk.length;
+            if (!decompressor.write(chunk)) {
+                await new Promise((resolve) => decompressor.once('drain', resolve).once('close', resolve));
+            }
+        }
+        if (failure === null)
+            decompressor.end();
+        await ended;
+        if (failure !== null)
+            throw new Error(describeDecompressError(failure, compression));
+        scanner.end();
+    }
+    const measured = compression !== 'none';
+    const layer = {
+        entries,
+        fileBytes,
+        storedBytes,
+        compression,
+        compressedBytes: measured ? storedBytes : null,
+        compressedMeasured: measured
+    };
+    return { kind: 'layer', layer, compressedPending };
+}
+function describeDecompressError(error, compression) {
+    const message = error.message;
+    const code = error.code ?? '';
+    if (code.startsWith('Z_') || code.startsWith('ERR_ZSTD') || code.startsWith('ZSTD')) {
+        return `the ${compression} data is corrupt or truncated (${message})`;
+    }
+    return message;
+}
+// ---------------------------------------------------------------------------
+// The outer archive
+/** The archive's bytes, decompressed when the whole archive is gzip or zstd (`docker save | gzip`). */
+async function* archiveBytes(source) {
+    const iterator = source[Symbol.asyncIterator]();
+    const { head, done } = await readHead(iterator, 4);
+    const format = sniffFormat(head);
+    const all = remaining(head, done, iterator);
+    if (format !== 'gzip' && format !== 'zstd') {
+        yield* all;
+        return;
+    }
+    const decompressor = format === 'gzip' ? (0,external_node_zlib_.createGunzip)() : (0,external_node_zlib_.createZstdDecompress)();
+    const input = external_node_stream_.Readable.from(all, { objectMode: false });
+    input.on('error', (error) => decompressor.destroy(error));
+    input.pipe(decompressor);
+    try {
+        for await (const chunk of decompressor)
+            yield chunk;
+    }
+    catch (error) {
+        throw new Error(describeDecompressError(error, format), { cause: error });
+    }
+    finally {
+        input.destroy();
+    }
+}
+/** Writes the source into the tar parser, waiting whenever the parser is full. */
+async function pump(source, extractor) {
+    try {
+        for await (const chunk of source) {
+            if (extractor.destroyed)
+                return;
+            if (!extractor.write(chunk)) {
+                await new Promise((resolve) => {
+                    const done = () => {
+                        extractor.off('drain', done);
+                        extractor.off('close', done);
+                        resolve();
+                    };
+                    extractor.on('drain', done);
+                    extractor.on('close', done);
+                });
+            }
+        }
+        if (!extractor.destroyed)
+            extractor.end(undefined);
+    }
+    catch (error) {
+        extractor.destroy(error);
+    }
+}
+async function drain(entry) {
+    for await (const _chunk of entry) {
+        // discard
+    }
+}
+async function collect(stream, options) {
+    const contents = { files: new Map(), links: new Map() };
+    const extractor = (0,tar_stream.extract)();
+    const pumping = pump(archiveBytes(stream), extractor);
+    let seen = 0;
+    try {
+        for await (const entry of extractor) {
+            seen++;
+            const header = entry.header;
+            const content = entry;
+            const name = joinArchivePath('', header.name);
+            if (header.type === 'file' || header.type === 'contiguous-file') {
+                contents.files.set(name, await readArchiveFile(content, name, header.size ?? 0, options));
+                continue;
+            }
+            if (header.type === 'symlink' && header.linkname)
+                contents.links.set(name, joinArchivePath(parentPath(name), header.linkname));
+            if (header.type === 'link' && header.linkname)
+                contents.links.set(name, joinArchivePath('', header.linkname));
+            await drain(content);
+        }
+    }
+    catch (error) {
+        extractor.destroy(null);
+        // Nothing more is read: release the source (a pipe from docker, a file) rather than wait for it.
+        if (typeof stream.destroy === 'function')
+            stream.destroy();
+        await pumping;
+        throw new Error(describeArchiveError(error, seen), { cause: error });
+    }
+    await pumping;
+    return contents;
+}
+function describeArchiveError(error, seen) {
+    const message = error.message;
+    if (/^Unexpected end of data/.test(message)) {
+        return seen === 0 ? 'not an image archive: not a tar stream' : 'the image archive is truncated (unexpected end of data)';
+    }
+    if (/^Invalid tar header/.test(message)) {
+        return seen === 0 ? 'not an image archive: not a tar stream' : `the image archive is corrupt: ${message}`;
+    }
+    return message;
+}
+/**
+ * Reads an image archive from a stream (docker save output, an OCI layout tar,
+ * optionally gzip- or zstd-compressed as a whole) without storing it.
+ * Throws an Error with a one-line message when the stream is not a readable image.
+ */
+async function readImageArchive(stream, options) {
+    const contents = await collect(stream, options);
+    try {
+        return await assembleImage(contents);
+    }
+    finally {
+        // Estimates of layers the manifest did not use still run; let them finish quietly.
+        for (const file of contents.files.values())
+            if (file.kind === 'layer')
+                file.compressedPending?.catch(() => undefined);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/analyse/source.ts
+/**
+ * Where an image's bytes come from: the local daemon (`docker save REF`, read
+ * from its stdout as it writes) or an archive file — `oci-archive:PATH` (an OCI
+ * layout tar, as `docker buildx build -o type=oci,dest=PATH` and skopeo write) or
+ * `docker-archive:PATH` (what `docker save -o PATH` writes). Either kind of file
+ * may hold either layout; the reader tells them apart by their contents.
+ */
+
+
+
+
+
+const ARCHIVE_KINDS = ['oci-archive', 'docker-archive'];
+/** Lines of docker's stderr quoted in an error. */
+const STDERR_LINES = 3;
+/**
+ * Reads an image reference as the `images` input gives it. `oci-archive:PATH`
+ * and `docker-archive:PATH` name archive files; everything after the prefix is
+ * the path, colons included (skopeo's `PATH:REFERENCE` suffix, which picks one
+ * image out of a many-image archive, is not supported). Anything else is an
+ * image on the local daemon.
+ */
+function parseImageSource(ref) {
+    for (const kind of ARCHIVE_KINDS) {
+        const prefix = `${kind}:`;
+        if (!ref.startsWith(prefix))
+            continue;
+        const path = ref.slice(prefix.length);
+        if (path.trim() === '')
+            throw new errors_UserError(`Image "${ref}": give the archive's path after "${prefix}".`);
+        return { kind, path };
+    }
+    if (ref.trim() === '')
+        throw new errors_UserError('Image reference is empty.');
+    return { kind: 'daemon', ref };
+}
+/** Reads the image from its source, streaming: the image is never written to disk or held in memory. */
+async function readImage(source, options) {
+    if (source.kind === 'daemon')
+        return readFromDaemon(source.ref, options);
+    return readFromFile(source, options);
+}
+/** Errors name the archive's path, which callers put beside the reference the user gave. */
+async function readFromFile(source, options) {
+    const { path } = source;
+    const info = await (0,promises_namespaceObject.stat)(path).catch((error) => {
+        if (error.code !== 'ENOENT')
+            throw new errors_UserError(`${path}: cannot read the image archive: ${error.message}`);
+        const hint = path.lastIndexOf(':') > 0 ? ' (a ":reference" after the path is not supported: give the path of an archive holding one image)' : '';
+        throw new errors_UserError(`${path}: no such image archive${hint}.`);
+    });
+    if (info.isDirectory())
+        throw new errors_UserError(`${path} is a directory; give ${source.kind}: the archive file (a tar).`);
+    try {
+        return await readImageArchive((0,external_node_fs_namespaceObject.createReadStream)(path), options);
+    }
+    catch (error) {
+        throw new Error(`${path}: ${messageOf(error)}`, { cause: error });
+    }
+}
+function lastLines(text, count) {
+    return text
+        .trim()
+        .split(/\r?\n/)
+        .filter((line) => line.trim() !== '')
+        .slice(-count)
+        .join(' ');
+}
+/**
+ * `docker save REF` piped into the reader. When docker fails, its own message is
+ * the error (an unknown image makes the archive look empty, which would say
+ * less); when the reader fails first, docker is stopped and the reader's error
+ * is reported.
+ */
+async function readFromDaemon(ref, options) {
+    // A clean environment: no token of the action's reaches docker.
+    const child = (options.execStream ?? execStream)(options.docker ?? 'docker', ['save', '--', ref], { cleanEnv: true });
+    let archive = null;
+    let readError = null;
+    let stoppedByUs = false;
+    try {
+        archive = await readImageArchive(child.stdout, options);
+    }
+    catch (error) {
+        readError = error;
+        // The reader stops early on a bad archive: docker would block on a full pipe.
+        if (!child.stdout.readableEnded) {
+            stoppedByUs = true;
+            child.kill();
+        }
+    }
+    const exit = await child.exited;
+    const command = `docker save ${ref}`;
+    // Not started, or ended by a signal: it never reached an exit code of its own.
+    if (exit.failure !== null && exit.exitCode === -1 && !stoppedByUs)
+        throw new Error(`${command} could not run: ${exit.failure}`);
+    if (exit.exitCode !== 0 && !stoppedByUs) {
+        const stderr = lastLines(exit.stderr, STDERR_LINES);
+        throw new Error(`${command} failed (exit code ${exit.exitCode === -1 ? 'none' : exit.exitCode}): ${stderr || 'no message'}`);
+    }
+    if (readError !== null)
+        throw new Error(`${command}: ${messageOf(readError)}`);
+    if (archive === null)
+        throw new Error(`${command}: no image was read`);
+    return archive;
+}
+
+;// CONCATENATED MODULE: ./src/measure/measure.ts
+
+
+
+
+
+
+
+
+
+/**
+ * Builds (or, for an image given by reference, only reads) each target in turn,
+ * measures and analyses it, and removes the action's own tag again. One target
+ * failing never stops the others: its failure is recorded in its measurement.
+ */
+async function measureTargets(options) {
+    const { targets, side, hooks = {} } = options;
+    const measurements = [];
+    for (const [i, target] of targets.entries()) {
+        hooks.onStart?.({ side, target, index: i + 1, total: targets.length });
+        const started = performance.now();
+        const dockerfile = await readDockerfile(options.root, target);
+        const measured = await measureOne(options, target, dockerfile.dockerfile, (line) => hooks.onLine?.({ side, target, line }));
+        const measurement = { ...measured, ...dockerfile };
+        measurements.push(measurement);
+        hooks.onDone?.({ side, target, measurement, seconds: (performance.now() - started) / 1000 });
+    }
+    return measurements;
+}
+async function measureOne(options, target, dockerfile, onLine) {
+    const { engine, root, side, runId } = options;
+    if (target.image)
+        return measureGiven(options, target, dockerfile);
+    if (!target.dockerfile || target.context === null) {
+        return failed(target, 'no Dockerfile to build and no image given', '');
+    }
+    const tag = imageTag(target.name, side, runId);
+    const result = await engine.build({
+        dockerfile: (0,external_node_path_namespaceObject.resolve)(root, target.dockerfile),
+        context: (0,external_node_path_namespaceObject.resolve)(root, target.context),
+        tag,
+        target: target.target,
+        buildArgs: target.buildArgs,
+        platform: target.platform,
+        onLine
+    });
+    try {
+        if (!result.ok)
+            return failed(target, result.message, logTail(result.log));
+        let dockerBytes;
+        try {
+            dockerBytes = (await engine.inspect(tag)).bytes;
+        }
+        catch (error) {
+            return failed(target, `built, but could not be measured: ${messageOf(error)}`, logTail(result.log));
+        }
+        return await analyse(options, target, dockerfile, { kind: 'daemon', ref: tag }, dockerBytes);
+    }
+    finally {
+        await engine.remove([tag]);
+    }
+}
+/** An image an earlier step built: read from the daemon or from an archive file, never built or removed. */
+async function measureGiven(options, target, dockerfile) {
+    const source = parseImageSource(target.image);
+    if (source.kind !== 'daemon') {
+        // An archive has no docker figure, and the anatomy is the only measurement there is.
+        const measurement = await analyse(options, target, dockerfile, source, null);
+        return measurement.anatomy ? measurement : failed(target, `image ${target.image} could not be read: ${measurement.analysisError}`, '');
+    }
+    try {
+        const { bytes } = await options.engine.inspect(source.ref);
+        return await analyse(options, target, dockerfile, source, bytes);
+    }
+    catch (error) {
+        return failed(target, `image ${target.image} could not be read: ${messageOf(error)}`, '');
+    }
+}
+/**
+ * Reads the image layer by layer and works out its anatomy. When the image cannot be
+ * read that way but docker measured it, the docker figure still stands, with the reason.
+ */
+async function analyse(options, target, dockerfile, source, dockerBytes) {
+    const read = options.readImage ?? readImage;
+    try {
+        const archive = await read(source, { estimateCompressed: options.estimateCompressed });
+        const anatomy = analyseImage(archive, layerOrigins(archive.config, archive.layers.length, dockerfile));
+        return {
+            target,
+            size: { bytes: anatomy.bytes, compressedBytes: anatomy.compressedBytes, dockerBytes },
+            anatomy,
+            analysisError: null,
+            error: null
+        };
+    }
+    catch (error) {
+        const size = dockerBytes === null ? null : { bytes: dockerBytes, compressedBytes: null, dockerBytes };
+        return { target, size, anatomy: null, analysisError: messageOf(error), error: null };
+    }
+}
+/**
+ * The target's Dockerfile, parsed with the build's args and target, for matching layers
+ * to lines and for the advice. Read here because the base side's checkout is removed after.
+ */
+async function readDockerfile(root, target) {
+    if (!target.dockerfile)
+        return { dockerfile: null, dockerfileError: null };
+    let text;
+    try {
+        text = await (0,promises_namespaceObject.readFile)((0,external_node_path_namespaceObject.resolve)(root, target.dockerfile), 'utf8');
+    }
+    catch (error) {
+        return { dockerfile: null, dockerfileError: messageOf(error) };
+    }
+    return { dockerfile: parseDockerfile(text, { buildArgs: target.buildArgs, target: target.target }), dockerfileError: null };
+}
+function failed(target, message, logTail) {
+    return { target, size: null, anatomy: null, analysisError: null, error: { message, logTail } };
+}
+
+;// CONCATENATED MODULE: ./src/pipeline.ts
+
+
+
+
+
+
+
+
+
+
+/** plan → build → measure (PR side, then base side) → compare → judge: the report every renderer shows. */
+async function runPipeline(options, effects) {
+    const { inputs, config } = options;
+    const defaults = inputs.settings;
+    const headTargets = await planTargets({
+        root: options.root,
+        globs: inputs.dockerfiles,
+        config,
+        defaults,
+        images: inputs.images,
+        side: 'head'
+    });
+    if (headTargets.length === 0)
+        effects.log.warning(`No Dockerfiles matched ${inputs.dockerfiles.join(', ')}.`);
+    const measureOptions = {
+        engine: effects.engine,
+        runId: options.runId,
+        // A compressed budget needs the compressed size, whatever the input says.
+        estimateCompressed: inputs.compressedSize || headTargets.some((target) => target.budget?.metric === 'compressed'),
+        ...(effects.readImage ? { readImage: effects.readImage } : {}),
+        ...(effects.hooks ? { hooks: effects.hooks } : {})
+    };
+    const head = await measureTargets({ ...measureOptions, targets: headTargets, root: options.root, side: 'head' });
+    let base = null;
+    let baseInfo = null;
+    let baseError = null;
+    if (inputs.baseRef) {
+        let checkout = null;
+        try {
+            checkout = await checkoutBase({ exec: effects.exec, repo: options.repo, ref: inputs.baseRef, log: (message) => effects.log.info(message) });
+            baseInfo = { ref: inputs.baseRef, sha: checkout.sha };
+            const baseRoot = (0,external_node_path_namespaceObject.join)(checkout.dir, (0,external_node_path_namespaceObject.relative)(options.repo, options.root));
+            const baseTargets = (await planTargets({ root: baseRoot, globs: inputs.dockerfiles, config, defaults, images: inputs.images, side: 'base' }))
+                // The base side is always built from its Dockerfile: an image given by reference is the PR's.
+                .filter((target) => target.dockerfile !== null)
+                .map((target) => ({ ...target, image: null }));
+            base = await measureTargets({ ...measureOptions, targets: baseTargets, root: baseRoot, side: 'base' });
+        }
+        catch (error) {
+            baseError = `The base branch (${inputs.baseRef}) could not be compared: ${messageOf(error)}`;
+            effects.log.warning(baseError);
+            base = null;
+        }
+        finally {
+            await checkout?.dispose();
+        }
+    }
+    const advice = new Map();
+    for (const measurement of head) {
+        if (measurement.error || !measurement.size)
+            continue;
+        const { target, anatomy, dockerfile, dockerfileError } = measurement;
+        const result = await adviseImage({ root: options.root, target, dockerfile, dockerfileError, anatomy, registry: effects.registry });
+        for (const problem of result.problems)
+            effects.log.warning(problem);
+        advice.set(target.name, result);
+    }
+    const images = compareImages(head, base).map((compared) => toImageReport(compared, advice.get(compared.name)));
+    return {
+        version: 1,
+        sizeMetric: 'uncompressed bytes: regular files in all layers',
+        base: baseError ? null : baseInfo,
+        baseError,
+        images,
+        totals: totals(images),
+        overBudget: images.some((image) => isFailing(image.status))
+    };
+}
+function toImageReport(compared, advice) {
+    const { head, base: baseSide } = compared;
+    const target = (head ?? baseSide).target;
+    // An image given only by reference has no Dockerfile to build on the base branch: nothing to compare.
+    const comparison = compared.comparison === 'new' && target.image && !target.dockerfile ? 'not-compared' : compared.comparison;
+    // Limits belong to the PR's image: a removed image has none.
+    const limits = limitsOf(head ? target : null);
+    const measured = {
+        comparison,
+        size: head?.size ?? null,
+        base: baseSide?.size ? { bytes: baseSide.size.bytes, compressedBytes: baseSide.size.compressedBytes } : null,
+        delta: compared.delta,
+        wasted: head?.anatomy?.wasted ?? null,
+        error: head?.error ?? null
+    };
+    const verdict = judge({ ...measured, limits });
+    const reasons = [...verdict.reasons, ...(head?.analysisError ? [`layers not analysed: ${head.analysisError}`] : []), ...(advice?.problems ?? [])];
+    return {
+        name: compared.name,
+        dockerfile: target.dockerfile,
+        context: target.context,
+        image: target.image,
+        status: verdict.status,
+        ...measured,
+        ...limits,
+        layers: head?.anatomy?.layers ?? null,
+        caches: head?.anatomy?.caches ?? null,
+        findings: advice?.findings ?? [],
+        breaches: verdict.breaches,
+        reasons,
+        baseError: baseSide?.error ?? null
+    };
+}
+
+;// CONCATENATED MODULE: ./src/registry/client.ts
+/**
+ * Asks container registries, through the Registry HTTP API v2, whether an
+ * image tag exists for a platform and how many compressed bytes it takes.
+ *
+ * - Manifest lists and OCI image indexes are resolved to the wanted platform.
+ * - Anonymous bearer tokens: a 401 with `WWW-Authenticate: Bearer realm=...`
+ *   makes the client fetch a token from the realm (no credentials) and retry;
+ *   tokens are cached per realm, service and scope for the run.
+ * - The only `Authorization` header ever sent is such a token, and only to
+ *   the registry that asked for it. Nothing is read from the environment, so
+ *   no GitHub token can reach a registry.
+ * - Plain HTTP for loopback registries (localhost, 127.0.0.0/8, ::1), as
+ *   Docker does; HTTPS for every other.
+ * - Answers are cached for the run; every request has a short timeout; no
+ *   method throws: what cannot be asked is null, with the reason logged.
+ */
+
+
+
+const DEFAULT_TIMEOUT_MS = 5_000;
+const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
+const MAX_TOKEN_BYTES = 64 * 1024;
+const ACCEPT = [OCI_INDEX, DOCKER_MANIFEST_LIST, DOCKER_MANIFEST_V2, OCI_MANIFEST].join(', ');
+/** Parses a `WWW-Authenticate` header's Bearer challenge (`Bearer realm="...",service="...",scope="..."`); null for any other scheme. */
+function parseBearerChallenge(header) {
+    if (header === null)
+        return null;
+    const match = /^\s*bearer\s+(.*)$/is.exec(header);
+    if (!match)
+        return null;
+    const params = new Map();
+    const param = /([A-Za-z][\w-]*)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,"]+))\s*(?:,|$)/g;
+    for (const found of match[1].matchAll(param)) {
+        params.set(found[1].toLowerCase(), found[2] !== undefined ? found[2].replace(/\\(.)/g, '$1') : found[3]);
+    }
+    const realm = params.get('realm');
+    if (realm === undefined || realm === '')
+        return null;
+    return { realm, service: params.get('service') ?? null, scope: params.get('scope') ?? null, error: params.get('error') ?? null };
+}
+/** The index entry for the platform from a manifest list / OCI index body, or null when it lists none for it. */
+function selectPlatform(index, platform) {
+    const manifests = index?.manifests;
+    if (!Array.isArray(manifests))
+        return null;
+    for (const entry of manifests) {
+        if (typeof entry !== 'object' || entry === null || typeof entry.digest !== 'string')
+            continue;
+        const entryPlatform = entry.platform;
+        if (entryPlatform && platformMatches(platform, entryPlatform)) {
+            return { digest: entry.digest, mediaType: typeof entry.mediaType === 'string' ? entry.mediaType : null };
+        }
+    }
+    return null;
+}
+/**
+ * The compressed size of a single-platform image manifest: the sum of
+ * `layers[].size`, the bytes `docker pull` downloads for its layers. The config
+ * blob is NOT counted (a few KB), as in Docker Hub's "compressed size".
+ * Null when the body is no image manifest.
+ */
+function layerBytes(manifest) {
+    const layers = manifest?.layers;
+    if (!Array.isArray(layers))
+        return null;
+    let total = 0;
+    for (const layer of layers) {
+        if (typeof layer?.size !== 'number' || !Number.isSafeInteger(layer.size) || layer.size < 0)
+            return null;
+        total += layer.size;
+    }
+    return total;
+}
+function createRegistryClient(options = {}) {
+    const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    const doFetch = options.fetch ?? globalThis.fetch;
+    const log = options.log ?? (() => { });
+    /** Tokens by realm + service + scope. */
+    const tokens = new Map();
+    /** The bearer challenge each registry answered with, by registry. */
+    const challenges = new Map();
+    /** Manifest GETs and HEADs by method + URL. */
+    const requests = new Map();
+    /** Answers by question + reference + platform. */
+    const answers = new Map();
+    function baseUrl(registry) {
+        return `${isLoopback(registry) ? 'http' : 'https'}://${registry}`;
+    }
+    function tokenKey(challenge, scope) {
+        return `${challenge.realm}\n${challenge.service ?? ''}\n${scope}`;
+    }
+    async function fetchToken(challenge, scope, where) {
+        let url;
+        try {
+            url = new URL(challenge.realm);
+        }
+        catch {
+            log(`Registry ${where} named a token realm that is not a URL: ${challenge.realm}`);
+            return null;
+        }
+        if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopback(url.host))) {
+            log(`Registry ${where} named a token realm that is neither HTTPS nor on loopback: ${challenge.realm}`);
+            return null;
+        }
+        if (challenge.service !== null)
+            url.searchParams.set('service', challenge.service);
+        url.searchParams.set('scope', scope);
+        try {
+            const response = await doFetch(url, { headers: { Accept: 'application/json' }, signal: AbortSignal.timeout(timeoutMs) });
+            const text = await response.text();
+            if (!response.ok) {
+                log(`The token service of ${where} answered HTTP ${response.status}.`);
+                return null;
+            }
+            if (text.length > MAX_TOKEN_BYTES) {
+                log(`The token service of ${where} sent more than ${MAX_TOKEN_BYTES} bytes.`);
+                return null;
+            }
+            const body = JSON.parse(text);
+            const token = typeof body.token === 'string' && body.token !== '' ? body.token : body.access_token;
+            if (typeof token !== 'string' || token === '') {
+                log(`The token service of ${where} sent no token.`);
+                return null;
+            }
+            return token;
+        }
+        catch (error) {
+            log(`Could not get a token for ${where} from ${url.origin}: ${why(error, timeoutMs)}`);
+            return null;
+        }
+    }
+    /** A token for the challenge and scope, fetched once per run (and again after the registry refused it). */
+    function tokenFor(challenge, scope, registry) {
+        const key = tokenKey(challenge, scope);
+        let pending = tokens.get(key);
+        if (pending === undefined) {
+            pending = fetchToken(challenge, scope, registry);
+            tokens.set(key, pending);
+            // A failed fetch is not kept: the next look-up may try again.
+            void pending.then((token) => {
+                if (token === null && tokens.get(key) === pending)
+                    tokens.delete(key);
+            });
+        }
+        return pending;
+    }
+    /** One manifest request, with the bearer-token dance when the registry asks for it. Never throws. */
+    async function request(method, image, reference) {
+        const where = `${image.registry}/${image.repository}${reference.includes(':') ? '@' : ':'}${reference}`;
+        const url = `${baseUrl(image.registry)}/v2/${image.repository}/manifests/${reference}`;
+        const scope = `repository:${image.repository}:pull`;
+        // A registry that asked for a token once gets one up front from then on.
+        let challenge = challenges.get(image.registry) ?? null;
+        let refreshed = false;
+        for (;;) {
+            const token = challenge !== null ? await tokenFor(challenge, scope, image.registry) : null;
+            if (challenge !== null && token === null)
+                return { kind: 'failed' };
+            let response;
+            let text;
+            try {
+                const headers = { Accept: ACCEPT };
+                if (token !== null)
+                    headers.Authorization = `Bearer ${token}`;
+                response = await doFetch(url, { method, headers, redirect: 'follow', signal: AbortSignal.timeout(timeoutMs) });
+                if (method === 'GET' && Number(response.headers.get('content-length') ?? 0) > MAX_MANIFEST_BYTES) {
+                    await response.body?.cancel();
+                    log(`The manifest of ${where} is larger than ${MAX_MANIFEST_BYTES} bytes.`);
+                    return { kind: 'failed' };
+                }
+                text = await response.text();
+            }
+            catch (error) {
+                log(`Could not ask registry ${image.registry} for ${where}: ${why(error, timeoutMs)}`);
+                return { kind: 'failed' };
+            }
+            if (response.status === 401) {
+                const asked = parseBearerChallenge(response.headers.get('www-authenticate'));
+                if (asked === null) {
+                    log(`Registry ${image.registry} refuses ${where} to anonymous clients (HTTP 401, no bearer challenge).`);
+                    return { kind: 'missing' };
+                }
+                if (token !== null) {
+                    if (refreshed || asked.error === 'insufficient_scope') {
+                        log(`Registry ${image.registry} refuses ${where} even with an anonymous token (HTTP 401): private, or no such repository.`);
+                        return { kind: 'missing' };
+                    }
+                    // The token was refused (expired, say): drop it and fetch a fresh one, once.
+                    refreshed = true;
+                    const key = tokenKey(asked, scope);
+                    tokens.delete(key);
+                    if (challenge !== null)
+                        tokens.delete(tokenKey(challenge, scope));
+                }
+                challenge = asked;
+                challenges.set(image.registry, asked);
+                continue;
+            }
+            if (response.status === 404)
+                return { kind: 'missing' };
+            if (response.status === 403) {
+                log(`Registry ${image.registry} denies ${where} (HTTP 403).`);
+                return { kind: 'missing' };
+            }
+            if (!response.ok) {
+                log(`Registry ${image.registry} answered HTTP ${response.status} for ${where}.`);
+                return { kind: 'failed' };
+            }
+            const headerType = response.headers.get('content-type')?.split(';')[0]?.trim() ?? '';
+            if (method === 'HEAD')
+                return { kind: 'found', mediaType: headerType, body: null };
+            if (Buffer.byteLength(text) > MAX_MANIFEST_BYTES) {
+                log(`The manifest of ${where} is larger than ${MAX_MANIFEST_BYTES} bytes.`);
+                return { kind: 'failed' };
+            }
+            let body;
+            try {
+                body = JSON.parse(text);
+            }
+            catch {
+                log(`The manifest of ${where} is not JSON.`);
+                return { kind: 'failed' };
+            }
+            const bodyType = body?.mediaType;
+            return { kind: 'found', mediaType: typeof bodyType === 'string' ? bodyType : headerType, body };
+        }
+    }
+    function cachedRequest(method, image, reference) {
+        const key = `${method} ${image.registry}/${image.repository}/${reference}`;
+        let pending = requests.get(key);
+        if (pending === undefined) {
+            pending = request(method, image, reference);
+            requests.set(key, pending);
+        }
+        return pending;
+    }
+    /** The GET of a manifest when one was already made or is under way, else null. */
+    function earlierGet(image, reference) {
+        return requests.get(`GET ${image.registry}/${image.repository}/${reference}`) ?? null;
+    }
+    function isIndex(found) {
+        if (INDEX_MEDIA_TYPES.has(found.mediaType))
+            return true;
+        return found.body !== null && Array.isArray(found.body.manifests);
+    }
+    function parse(ref, platform) {
+        try {
+            return { image: parseReference(ref), platform: parsePlatform(platform) };
+        }
+        catch (error) {
+            log(messageOf(error));
+            return null;
+        }
+    }
+    async function askExists(ref, platformText) {
+        const parsed = parse(ref, platformText);
+        if (parsed === null)
+            return null;
+        const { image, platform } = parsed;
+        const reference = image.digest ?? image.tag;
+        // HEAD is enough unless the tag is an index, whose platforms only a GET shows.
+        const first = await (earlierGet(image, reference) ?? cachedRequest('HEAD', image, reference));
+        if (first.kind !== 'found')
+            return first.kind === 'missing' ? false : null;
+        if (!isIndex(first) && (first.body !== null || IMAGE_MEDIA_TYPES.has(first.mediaType)))
+            return true;
+        const full = first.body !== null ? first : await cachedRequest('GET', image, reference);
+        if (full.kind !== 'found')
+            return full.kind === 'missing' ? false : null;
+        if (!isIndex(full))
+            return true;
+        const entry = selectPlatform(full.body, platform);
+        if (entry === null)
+            log(`${image.display} has no image for ${platformText}.`);
+        return entry !== null;
+    }
+    async function askSize(ref, platformText) {
+        const parsed = parse(ref, platformText);
+        if (parsed === null)
+            return null;
+        const { image, platform } = parsed;
+        let found = await cachedRequest('GET', image, image.digest ?? image.tag);
+        if (found.kind === 'missing')
+            log(`Registry ${image.registry} has no ${image.display}.`);
+        if (found.kind !== 'found')
+            return null;
+        if (isIndex(found)) {
+            const entry = selectPlatform(found.body, platform);
+            if (entry === null) {
+                log(`${image.display} has no image for ${platformText}.`);
+                return null;
+            }
+            found = await cachedRequest('GET', image, entry.digest);
+            if (found.kind !== 'found')
+                return null;
+            if (isIndex(found)) {
+                log(`The ${platformText} entry of ${image.display} is itself an index.`);
+                return null;
+            }
+        }
+        const bytes = layerBytes(found.body);
+        if (bytes === null)
+            log(`The manifest of ${image.display} lists no valid layers.`);
+        return bytes;
+    }
+    function cachedAnswer(question, ref, platform, ask) {
+        const key = `${question}\n${ref}\n${platform}`;
+        let pending = answers.get(key);
+        if (pending === undefined) {
+            pending = ask().catch((error) => {
+                log(`Registry look-up of ${ref} failed: ${messageOf(error)}`);
+                return null;
+            });
+            answers.set(key, pending);
+        }
+        return pending;
+    }
+    return {
+        exists: (ref, platform) => cachedAnswer('exists', ref, platform, () => askExists(ref, platform)),
+        compressedSize: (ref, platform) => cachedAnswer('size', ref, platform, () => askSize(ref, platform))
+    };
+}
+function why(error, timeoutMs) {
+    const name = error?.name;
+    if (name === 'TimeoutError' || name === 'AbortError')
+        return `no answer within ${timeoutMs / 1000} s`;
+    const cause = error.cause;
+    return cause?.code ?? cause?.message ?? messageOf(error);
+}
+
+;// CONCATENATED MODULE: ./src/report/escape.ts
+
+/**
+ * Everything that comes from the repository (image names, paths, refs, error
+ * messages, build output) is untrusted text: it must show as written and never
+ * become a link, an image, a mention, HTML, or a copy of the comment's marker.
+ */
+/** A zero-width space as an HTML entity: breaks `@name` and `#123` so GitHub neither notifies nor links. */
+const ZERO_WIDTH = '&#8203;';
+/** Cuts to `maxLength` code points (never inside a surrogate pair) and marks the cut with `…`. */
+function escape_shorten(text, maxLength) {
+    if (text.length <= maxLength)
+        return text;
+    const points = Array.from(text);
+    return points.length <= maxLength ? text : `${points.slice(0, Math.max(0, maxLength - 1)).join('')}…`;
+}
+/** One line: newlines and other control characters become spaces, terminal colour codes go. */
+function singleLine(text) {
+    return ((0,external_node_util_.stripVTControlCharacters)(text)
+        .replace(/\r\n|[\r\n\u2028\u2029]/g, ' ')
+        // eslint-disable-next-line no-control-regex -- control characters are what this removes
+        .replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, ' ')
+        .replace(/\t/g, ' '));
+}
+const ENTITIES = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+function inlineReplacement(char) {
+    if (char === '@' || char === '#')
+        return `${char}${ZERO_WIDTH}`;
+    return ENTITIES[char] ?? `\\${char}`;
+}
+/**
+ * Every byte of a path stays visible: C0 controls become their Unicode control
+ * pictures (a newline reads `␊`), DEL `␡`, C1 controls and the bidirectional
+ * overrides that could reorder the text around them `�`. Nothing else changes.
+ */
+function visibleControls(text) {
+    // eslint-disable-next-line no-control-regex -- control characters are what this makes visible
+    return text.replace(/[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, (char) => {
+        const code = char.charCodeAt(0);
+        if (code < 0x20)
+            return String.fromCharCode(0x2400 + code);
+        return code === 0x7f ? '\u2421' : '\ufffd';
+    });
+}
+/** An instruction on one line: whitespace runs (line continuations, heredocs, tabs) become one space. */
+function oneLine(text) {
+    return (0,external_node_util_.stripVTControlCharacters)(text).replace(/\s+/g, ' ').trim();
+}
+/**
+ * Untrusted text for inline Markdown (a table cell, a bullet, bold text): one
+ * line, HTML entities for `& < > "`, backslashes before Markdown punctuation, and
+ * `@`/`#` broken so they neither mention nor link.
+ */
+function escapeMarkdown(text, options = {}) {
+    const line = escape_shorten(singleLine(text), options.maxLength ?? Number.POSITIVE_INFINITY);
+    // One pass, character by character, so the `&` and `#` of an entity added for
+    // one character are never escaped again for another.
+    const escaped = line.replace(/[\\`*_{}[\]()!|~&<>"@#]/g, inlineReplacement);
+    // `+`, `-`, `=` and `1.` only start a list or heading at the start of a line.
+    return escaped.replace(/^(\s*)([+\-=])/, '$1\\$2').replace(/^(\s*\d+)([.)])/, '$1\\$2');
+}
+/**
+ * Untrusted text inside raw HTML such as `<summary>`, where Markdown is not
+ * parsed (backslashes would show) but GitHub still links mentions and references.
+ */
+function escapeHtml(text, options = {}) {
+    const line = escape_shorten(singleLine(text), options.maxLength ?? Number.POSITIVE_INFINITY);
+    return line.replace(/[&<>"'@#]/g, (char) => ENTITIES[char] ?? `${char}${ZERO_WIDTH}`);
+}
+/**
+ * A fenced code block for build logs. GitHub renders neither HTML nor mentions
+ * inside one, so the only way out is a closing fence: the fence is one backtick
+ * longer than the longest backtick run in the text, which no line can close.
+ */
+function codeBlock(text, language = '') {
+    const body = (0,external_node_util_.stripVTControlCharacters)(text).replace(/\r\n?/g, '\n').replace(/\n+$/, '');
+    let longestRun = 0;
+    for (const match of body.matchAll(/`+/g))
+        longestRun = Math.max(longestRun, match[0].length);
+    const fence = '`'.repeat(Math.max(3, longestRun + 1));
+    // The info string may not contain backticks; the language is ours, but be strict anyway.
+    const info = language.replace(/[^\w+-]/g, '');
+    return `${fence}${info}\n${body}\n${fence}`;
+}
+/**
+ * Untrusted text as an inline code span, shown exactly (control characters as
+ * pictures): GitHub renders neither HTML, links nor mentions inside one, so the
+ * only ways out are a backtick run as long as the fence, which the fence
+ * outgrows, and, in a table, a `|`, which is escaped. The comment's marker is
+ * broken with a zero-width space so the body never carries a second copy.
+ * Empty text gives an empty string.
+ */
+function codeSpan(text, options = {}) {
+    let body = escape_shorten(visibleControls(text), options.maxLength ?? Number.POSITIVE_INFINITY).replace(/<!--/g, '<\u200b!--');
+    if (body === '')
+        return '';
+    if (options.inTable)
+        body = body.replace(/\|/g, '\\|');
+    let longestRun = 0;
+    for (const match of body.matchAll(/`+/g))
+        longestRun = Math.max(longestRun, match[0].length);
+    const fence = '`'.repeat(longestRun + 1);
+    // A code span drops one space from each end when both ends have one, and a
+    // backtick at either end would join the fence: pad both ends with a space then.
+    const pad = body.trim() !== '' && (/^`|`$/.test(body) || (body.startsWith(' ') && body.endsWith(' ')));
+    return pad ? `${fence} ${body} ${fence}` : `${fence}${body}${fence}`;
+}
+
+;// CONCATENATED MODULE: ./src/model/limits.ts
+/**
+ * The limits an image is held to and how a breach of one is recorded. Plain
+ * types: the definitions that parse, resolve and check them are in src/limits/.
+ */
+function isBuildBreach(breach) {
+    return breach.limit === 'build';
+}
+
+;// CONCATENATED MODULE: ./src/report/view.ts
+/**
+ * The view the three renderers share (the PR comment and job summary, the CLI
+ * table, the annotations): which images go where, the figures of a row, the
+ * verdict line, the anatomy and the advice as shown, and the notes under the
+ * table. Plain text: each renderer escapes and lays it out its own way.
+ */
+
+
+
+
+
+function isFailingImage(image) {
+    return isFailing(image.status);
+}
+/** The image's breach of the named limit (`max-wasted`), if it broke it. */
+function breachOf(image, limit) {
+    return image.breaches.find((breach) => breach.limit === limit) ?? null;
+}
+/** The image's breaches of limits (not a failed build), in the order the gate found them. */
+function limitBreaches(image) {
+    return image.breaches.filter((breach) => !isBuildBreach(breach));
+}
+/** The lines that say why an image has its status: the gate's reasons, else its error. */
+function reasonsOf(image) {
+    return image.reasons.length ? image.reasons : image.error ? [image.error.message] : [];
+}
+/** Failing images first, then the rest, then the unchanged ones; report order within each group. */
+function displayGroups(images) {
+    return {
+        failing: images.filter(isFailingImage),
+        passing: images.filter((image) => !isFailingImage(image) && image.status !== 'unchanged'),
+        unchanged: images.filter((image) => image.status === 'unchanged')
+    };
+}
+/** `+1.2 MB (+3.4%)`, `new`, `removed`, or `—` when there is nothing to compare with. */
+function changeText(image) {
+    if (image.comparison === 'new')
+        return 'new';
+    if (image.comparison === 'removed')
+        return 'removed';
+    if (!image.delta)
+        return '—';
+    if (image.delta.bytes === 0)
+        return formatDelta(0);
+    return `${formatDelta(image.delta.bytes)} (${formatPercent(image.delta.percent)})`;
+}
+/** The figure the budget applies to: uncompressed bytes, or compressed bytes for a compressed budget. */
+function budgetedBytes(image) {
+    return image.budget && image.size ? sizeIn(image.size, image.budget.metric) : null;
+}
+/** How much of the budget is used, in whole percent; never shows 100% for an image that is over. */
+function budgetUsePercent(image) {
+    const used = budgetedBytes(image);
+    if (used === null || !image.budget || image.budget.bytes <= 0)
+        return null;
+    const percent = (used / image.budget.bytes) * 100;
+    return used > image.budget.bytes ? Math.ceil(percent) : Math.floor(percent);
+}
+/** `250.0 MB (97%)`; a budget on the compressed size is marked gz: `80.0 MB (gz, 97%)`; `—` without a budget. */
+function budgetText(image) {
+    if (!image.budget)
+        return '—';
+    const notes = image.budget.metric === 'compressed' ? ['gz'] : [];
+    const percent = budgetUsePercent(image);
+    if (percent !== null)
+        notes.push(`${percent}%`);
+    const limit = formatBytes(image.budget.bytes);
+    return notes.length ? `${limit} (${notes.join(', ')})` : limit;
+}
+/** Whether the image wastes more than `max-wasted` allows, as the gate found. */
+function isOverWasteLimit(image) {
+    return breachOf(image, 'max-wasted') !== null;
+}
+/** The compressed size, or `—` when it was not measured. */
+function compressedText(image) {
+    return image.size?.compressedBytes == null ? '—' : formatBytes(image.size.compressedBytes);
+}
+/** Bytes wasted in the Dockerfile's own layers, or `—` without an anatomy. */
+function wastedText(image) {
+    return image.wasted ? formatBytes(image.wasted.bytes) : '—';
+}
+/** `20.0 MB (20.0% of the image)`. */
+function view_wastedShare(wasted, image) {
+    const total = image.size?.bytes ?? 0;
+    return total > 0 ? `${formatBytes(wasted)} (${((wasted / total) * 100).toFixed(1)}% of the image)` : formatBytes(wasted);
+}
+/** Sorted anatomies, kept while the image's layers, waste and caches are the same arrays. */
+const anatomies = new WeakMap();
+function bySize(items, tie) {
+    return [...items].sort((a, b) => b.bytes - a.bytes || tie(a) - tie(b));
+}
+/** The image's anatomy sorted for display: largest layers, wasted copies and caches first. */
+function anatomyOf(image) {
+    const from = [image.layers, image.wasted, image.caches];
+    const known = anatomies.get(image);
+    if (known && known.from.every((part, index) => part === from[index]))
+        return known.anatomy;
+    const layers = bySize(image.layers ?? [], (layer) => layer.index);
+    const paths = image.wasted?.paths ?? [];
+    const caches = bySize(image.caches ?? [], () => 0);
+    const anatomy = {
+        layers,
+        ownLayers: layers.filter((layer) => layer.fromBase === false).length,
+        wasted: image.wasted,
+        paths: [false, true].flatMap((inBase) => bySize(paths.filter((path) => path.inBase === inBase), (path) => path.addedInLayer)),
+        caches,
+        cacheBytes: caches.reduce((sum, cache) => sum + cache.bytes, 0)
+    };
+    anatomies.set(image, { from, anatomy });
+    return anatomy;
+}
+/** Whether the anatomy has any waste to speak of, the base image's included. */
+function hasWaste(anatomy) {
+    return anatomy.wasted !== null && (anatomy.wasted.bytes > 0 || anatomy.wasted.baseBytes > 0);
+}
+/** The Dockerfile line of the image's largest own layer, or null when no own layer has a known line. */
+function largestOwnLayerLine(image) {
+    return anatomyOf(image).layers.find((layer) => layer.fromBase === false && layer.line !== null)?.line ?? null;
+}
+/**
+ * Where bytes came from: `svc/Dockerfile:12`, `line 12` for an image without a
+ * Dockerfile, `base` for the base image, null when unknown. Repository text: escape it.
+ */
+function originText(image, fromBase, line) {
+    if (fromBase === true)
+        return 'base';
+    if (line === null)
+        return null;
+    return image.dockerfile ? `${image.dockerfile}:${line}` : `line ${line}`;
+}
+/** `added at line 7, removed at line 9`; layers stand in for unknown lines. Only figures: safe as it is. */
+function wasteWhere(path) {
+    const removed = path.removedAtLine === null ? `removed in layer ${path.removedInLayer}` : `removed at line ${path.removedAtLine}`;
+    if (path.inBase)
+        return `in the base image (layer ${path.addedInLayer}), ${removed}`;
+    const added = path.addedAtLine === null ? `added in layer ${path.addedInLayer}` : `added at line ${path.addedAtLine}`;
+    return `${added}, ${removed}`;
+}
+/**
+ * What a finding would save, in words: `−612.0 MB compressed, measured` (in a
+ * registry), `−18.4 MB, measured in this image`, `about −5.0 MB, estimated`, or
+ * `saving unknown`. `minus` is the sign: `−` for the comment, `-` for a terminal.
+ */
+function savingsText(finding, minus = '\u2212') {
+    if (finding.savingsBytes === null)
+        return 'saving unknown';
+    const bytes = `${minus}${formatBytes(Math.abs(finding.savingsBytes))}`;
+    const compressed = finding.savingsMetric === 'compressed' ? ' compressed' : '';
+    if (!finding.measured)
+        return `about ${bytes}${compressed}, estimated`;
+    return compressed ? `${bytes}${compressed}, measured` : `${bytes}, measured in this image`;
+}
+/**
+ * A fix is a sentence on its first line and, for base images and multi-stage
+ * builds, a Dockerfile sketch on the lines after it.
+ */
+function splitFix(fix) {
+    const lines = fix.replace(/\r\n?/g, '\n').split('\n');
+    const text = oneLine(lines[0] ?? '');
+    const rest = lines.slice(1);
+    while (rest.length > 0 && rest[0].trim() === '')
+        rest.shift();
+    while (rest.length > 0 && rest.at(-1).trim() === '')
+        rest.pop();
+    return { text, sketch: rest.length > 0 ? rest.join('\n') : null };
+}
+/**
+ * Measured savings of some findings. Findings on the same line with the same
+ * metric are alternatives or overlap (`-slim` or `-alpine` for one `FROM`), so
+ * only the largest of them counts.
+ */
+function measuredSavings(findings) {
+    const largest = new Map();
+    for (const finding of findings) {
+        if (!finding.measured || finding.savingsBytes === null || finding.savingsBytes <= 0)
+            continue;
+        const metric = finding.savingsMetric === 'compressed' ? 'compressed' : 'uncompressed';
+        const key = `${finding.line}:${metric}`;
+        const known = largest.get(key);
+        if (!known || known.bytes < finding.savingsBytes)
+            largest.set(key, { metric, bytes: finding.savingsBytes });
+    }
+    const total = { compressed: 0, uncompressed: 0 };
+    for (const { metric, bytes } of largest.values())
+        total[metric] += bytes;
+    return total;
+}
+/** `612.0 MB compressed and 18.4 MB uncompressed`, `612.0 MB compressed`, `18.4 MB`; null when nothing was measured. */
+function savingsTotalText(total) {
+    const compressed = total.compressed > 0 ? `${formatBytes(total.compressed)} compressed` : null;
+    if (total.uncompressed <= 0)
+        return compressed;
+    return compressed ? `${compressed} and ${formatBytes(total.uncompressed)} uncompressed` : formatBytes(total.uncompressed);
+}
+function plural(count, word) {
+    return `${count.toLocaleString('en-US')} ${word}${count === 1 ? '' : 's'}`;
+}
+/** The one-line verdict: `2 of 5 images over budget`, `All 5 images within budget`, ... */
+function verdict(report) {
+    const images = report.images;
+    const count = (status) => images.filter((image) => image.status === status).length;
+    const overBudget = count('over-budget');
+    const overIncrease = count('over-increase');
+    const failed = count('failed');
+    const failing = overBudget + overIncrease + failed;
+    const of = `${failing.toLocaleString('en-US')} of ${plural(images.length, 'image')}`;
+    if (failing > 0 && failing === overBudget)
+        return { ok: false, text: `${of} over budget` };
+    if (failing > 0 && failing === failed)
+        return { ok: false, text: `${of} failed to build` };
+    if (failing > 0) {
+        const parts = [
+            overBudget ? `${overBudget.toLocaleString('en-US')} over budget` : '',
+            overIncrease ? `${overIncrease.toLocaleString('en-US')} grew more than allowed` : '',
+            failed ? `${failed.toLocaleString('en-US')} failed to build` : ''
+        ].filter(Boolean);
+        return { ok: false, text: `${of} fail the size check (${parts.join(', ')})` };
+    }
+    if (images.length === 0)
+        return { ok: true, text: 'No images to measure' };
+    if (!images.some((image) => LIMIT_KEYS.some((key) => image[key] !== null))) {
+        return { ok: true, text: `${plural(images.length, 'image')} measured, no budget set` };
+    }
+    return { ok: true, text: images.length === 1 ? '1 image within budget' : `All ${plural(images.length, 'image')} within budget` };
+}
+/** `main (abc1234)`, or just `abc1234` when the ref is the SHA itself; `escape` makes the ref safe for the output. */
+function baseLabel(base, escape) {
+    const short = /^[0-9a-f]{7,64}$/i.test(base.sha) ? base.sha.slice(0, 7) : escape(base.sha);
+    const refIsSha = /^[0-9a-f]{7,64}$/i.test(base.ref) && base.sha.toLowerCase().startsWith(base.ref.toLowerCase());
+    return refIsSha ? short : `${escape(base.ref)} (${short})`;
+}
+/**
+ * The figures after the verdict: `total 625.0 MB`, `410.0 MB compressed`,
+ * `20.0 MB wasted`, `+12.3 MB vs base main (abc1234)`; `escape` makes the base ref safe.
+ */
+function summaryFigures(report, escape) {
+    const { bytes, compressedBytes, wastedBytes, deltaBytes } = report.totals;
+    const parts = [`total ${formatBytes(bytes)}`];
+    if (compressedBytes !== null && report.images.length > 0)
+        parts.push(`${formatBytes(compressedBytes)} compressed`);
+    if (wastedBytes > 0)
+        parts.push(`${formatBytes(wastedBytes)} wasted`);
+    if (deltaBytes !== null && report.base)
+        parts.push(`${formatDelta(deltaBytes)} vs base ${baseLabel(report.base, escape)}`);
+    return parts;
+}
+/** Images whose base branch build failed: they show no change. */
+function baseFailedImages(images) {
+    return images.filter((image) => image.comparison === 'base-failed' || image.baseError);
+}
+const BASE_FAILED_NOTE = "the base branch's build failed, so there is no change to show";
+/** What the sizes mean, under every rendering. */
+function sizesNote(report) {
+    return (`Sizes are ${report.sizeMetric}. Compressed is the gzip size a registry stores and \`docker pull\` transfers; ` +
+        'wasted is what a layer ships but a later layer deletes or replaces.');
+}
+
+;// CONCATENATED MODULE: ./src/report/annotations.ts
+/**
+ * Annotations on the Dockerfiles' lines: an error for each failing image, the
+ * advice where it applies, and warnings where bytes were wasted or caches left.
+ */
+
+
+
+
 /** Waste or caches from this size on get a warning on the line that left them. */
 const WARN_BYTES = 1e6;
 /** Most warnings per image: GitHub shows only a few per step anyway, so the largest go first. */
 const MAX_WARNINGS = 10;
 /** Most annotations of advice per image, largest measured savings first. */
 const MAX_ADVICE_ANNOTATIONS = 10;
-/** What went wrong with a failing image, in one sentence with the figures. */
+const TITLES = {
+    failed: 'failed to build',
+    'over-budget': 'is over budget',
+    'over-increase': 'grew more than allowed'
+};
+/** What went wrong with a failing image: a sentence per broken limit, with the figures. */
 function annotationMessage(image) {
     const reasons = image.reasons.join(' ');
+    const title = TITLES[image.status] ? `${image.name} ${TITLES[image.status]}` : `${image.name}: ${image.status}`;
     if (image.status === 'failed') {
-        return { title: `${image.name} failed to build`, message: image.error?.message ?? (reasons || 'The image could not be built.') };
+        return { title, message: image.error?.message ?? (reasons || 'The image could not be built.') };
     }
-    if (image.status === 'over-budget') {
-        const parts = [];
-        const used = markdown_budgetedBytes(image);
-        if (image.budget && used !== null && isOverBudget(image)) {
-            const metric = image.budget.metric === 'compressed' ? ' compressed' : '';
-            parts.push(`${image.name} is ${formatBytes(used)}${metric}, ${formatBytes(used - image.budget.bytes)} over its budget of ` +
-                `${formatBytes(image.budget.bytes)} (${image.budget.source}).`);
-        }
-        if (image.maxWasted && image.wasted && isOverWasteLimit(image)) {
-            parts.push(`${image.name} wastes ${markdown_wastedShare(image.wasted.bytes, image)}: bytes shipped in one layer and deleted or replaced ` +
-                `in a later one. The limit is ${image.maxWasted.source}.`);
-        }
-        return { title: `${image.name} is over budget`, message: parts.join(' ') || reasons || 'over budget' };
-    }
-    if (image.status === 'over-increase' && image.delta) {
-        const limit = image.maxIncrease ? ` The limit is ${image.maxIncrease.source}.` : '';
-        const message = `${image.name} grew by ${formatDelta(image.delta.bytes)} (${formatPercent(image.delta.percent)}) against the base branch.${limit}`;
-        return { title: `${image.name} grew more than allowed`, message };
-    }
-    return { title: `${image.name}: ${image.status}`, message: reasons || image.status };
+    const sentences = limitBreaches(image).map((breach) => `${image.name} ${explainBreach(breach).sentence}`);
+    return { title, message: sentences.join(' ') || reasons || image.status };
 }
 /** The deepest folder all paths share (`/tmp/build`), or the path itself when there is one. */
 function commonFolder(paths) {
@@ -79501,7 +79614,7 @@ function adviceMessage(finding) {
 function adviceAnnotations(image) {
     const seen = new Set();
     const annotations = [];
-    for (const finding of adviceOf(image)) {
+    for (const finding of image.findings) {
         if (finding.line === null)
             continue;
         const key = `${finding.rule}\n${finding.line}`;
@@ -79520,7 +79633,7 @@ function adviceAnnotations(image) {
  * them, so a waste or cache warning on its line would say the same thing twice.
  */
 function warningsBesideAdvice(image) {
-    const measuredLines = new Set(adviceOf(image)
+    const measuredLines = new Set(image.findings
         .filter((finding) => finding.measured && finding.savingsMetric === 'uncompressed' && finding.line !== null)
         .map((finding) => finding.line));
     return imageWarnings(image).filter((warning) => !measuredLines.has(warning.line));
@@ -79549,7 +79662,519 @@ function annotate(report, log) {
     }
 }
 
+;// CONCATENATED MODULE: ./src/report/fail-message.ts
+/** The job's fail message: one line per failing image, with the figures of every limit it broke. */
+
+
+
+
+/** `api (svc/api/Dockerfile)`: the name, with what it was made from when that says more. */
+function imageLabel(image) {
+    const source = image.dockerfile ?? image.image;
+    return source && source !== image.name ? `${image.name} (${source})` : image.name;
+}
+/**
+ * `262.3 MB, budget 250.0 MB, over by 12.3 MB`: the image's size in the metric of
+ * the first limit it broke (a compressed budget leads with the compressed size), then each breach.
+ */
+function failureDetail(image) {
+    const breaches = limitBreaches(image);
+    if (image.status === 'failed' || image.size === null) {
+        return `failed to build: ${image.error ? image.error.message.split('\n', 1)[0].trim() : 'no size was measured'}`;
+    }
+    const metric = breaches[0]?.metric ?? 'uncompressed';
+    const size = sizeIn(image.size, metric) ?? image.size.bytes;
+    const lead = `${formatBytes(size)}${metric === 'compressed' ? ' compressed' : ''}`;
+    return [lead, ...breaches.map((breach) => explainBreach(breach).detail)].join(', ');
+}
+/** The job's failure message, one line per offending image; null when every image is within its limits. */
+function failMessage(images) {
+    const failing = images.filter(isFailingImage);
+    if (failing.length === 0)
+        return null;
+    const verb = failing.length === 1 ? 'fails its size limits' : 'fail their size limits';
+    return [
+        `footprint: ${failing.length} of ${plural(images.length, 'image')} ${verb}:`,
+        ...failing.map((image) => `- ${imageLabel(image)}: ${failureDetail(image)}`)
+    ].join('\n');
+}
+
+;// CONCATENATED MODULE: ./src/report/markdown-blocks.ts
+
+
+
+/** Longest repository text shown in a cell or a bullet; the report output has it in full. */
+const MAX_NAME = 200;
+const MAX_INSTRUCTION = 80;
+const MAX_PATH = 120;
+/** Most rows per section (layers, wasted paths, caches) in an image's anatomy block. */
+const MAX_DETAIL = 8;
+/** Most pieces of advice per image in the comment; the report output has them all. */
+const MAX_ADVICE = 10;
+const MAX_MESSAGE = 400;
+/** Longest Dockerfile sketch shown in the comment, in lines. */
+const MAX_SKETCH_LINES = 30;
+function row(cells) {
+    return `| ${cells.join(' | ')} |`;
+}
+function hasAnatomy(image) {
+    const anatomy = anatomyOf(image);
+    return anatomy.layers.length > 0 || hasWaste(anatomy) || anatomy.caches.length > 0;
+}
+function hasAdvice(image) {
+    return image.findings.length > 0;
+}
+/** Whether an image gets a folded block: an anatomy, advice, or both. */
+function hasBlock(image) {
+    return hasAnatomy(image) || hasAdvice(image);
+}
+/** `a`, `a and b`, `a, b and c`. */
+function listText(items) {
+    return items.length <= 1 ? (items[0] ?? '') : `${items.slice(0, -1).join(', ')} and ${items.at(-1)}`;
+}
+function originCell(image, fromBase, line) {
+    const origin = originText(image, fromBase, line);
+    return origin === null ? '—' : escapeMarkdown(origin, { maxLength: MAX_NAME });
+}
+function layerSection(image, anatomy, detail) {
+    const shown = anatomy.layers.slice(0, detail);
+    const total = anatomy.layers.length;
+    const base = anatomy.layers.filter((layer) => layer.fromBase === true).length;
+    const largest = shown.length === 1 ? 'The largest' : `The ${shown.length.toLocaleString('en-US')} largest`;
+    const heading = shown.length < total ? `**${largest} of ${plural(total, 'layer')}**` : `**${plural(total, 'layer')}**`;
+    const split = anatomy.ownLayers + base > 0
+        ? `, ${anatomy.ownLayers.toLocaleString('en-US')} from the Dockerfile and ${base.toLocaleString('en-US')} from the base image`
+        : '';
+    return [
+        `${heading}${split}, largest first`,
+        '',
+        row(['Layer', 'Instruction', 'Size', 'Compressed', 'Files']),
+        row([':---', ':---', '---:', '---:', '---:']),
+        ...shown.map((layer) => row([
+            originCell(image, layer.fromBase, layer.line),
+            (layer.instruction && codeSpan(oneLine(layer.instruction), { maxLength: MAX_INSTRUCTION, inTable: true })) || '—',
+            formatBytes(layer.bytes),
+            layer.compressedBytes === null ? '—' : formatBytes(layer.compressedBytes),
+            layer.files.toLocaleString('en-US')
+        ]))
+    ];
+}
+function wasteSection(image, anatomy, detail) {
+    const wasted = anatomy.wasted;
+    const limit = image.maxWasted
+        ? `, ${isOverWasteLimit(image) ? 'more than' : 'within'} max-wasted ${escapeMarkdown(image.maxWasted.source, { maxLength: MAX_NAME })}`
+        : '';
+    const base = `${formatBytes(wasted.baseBytes)} more inside the base image, not the Dockerfile's doing`;
+    const heading = wasted.bytes > 0 || wasted.baseBytes === 0
+        ? `**Wasted: ${view_wastedShare(wasted.bytes, image)}** in the Dockerfile's layers, ` +
+            `shipped but deleted or replaced by a later layer${limit}${wasted.baseBytes > 0 ? `; ${base}` : ''}`
+        : `**Wasted inside the base image: ${formatBytes(wasted.baseBytes)}**, not the Dockerfile's doing${limit}`;
+    const shown = anatomy.paths.slice(0, detail);
+    if (shown.length === 0)
+        return [heading];
+    return [
+        heading,
+        '',
+        row(['Path', 'Size', 'Files', 'Where']),
+        row([':---', '---:', '---:', ':---']),
+        ...shown.map((path) => row([
+            codeSpan(path.path, { maxLength: MAX_PATH, inTable: true }) || '—',
+            formatBytes(path.bytes),
+            path.files.toLocaleString('en-US'),
+            wasteWhere(path)
+        ]))
+    ];
+}
+function cacheSection(image, anatomy, detail) {
+    const shown = anatomy.caches.slice(0, detail);
+    const total = anatomy.caches.length;
+    const cut = shown.length < total ? ` (the ${shown.length.toLocaleString('en-US')} largest of ${total.toLocaleString('en-US')} shown)` : '';
+    return [
+        `**Leftover caches: ${formatBytes(anatomy.cacheBytes)}** in the final image${cut}`,
+        '',
+        row(['Cache', 'Kind', 'Size', 'Files', 'Left by']),
+        row([':---', ':---', '---:', '---:', ':---']),
+        ...shown.map((cache) => row([
+            codeSpan(cache.path, { maxLength: MAX_PATH, inTable: true }) || '—',
+            escapeMarkdown(cache.kind, { maxLength: MAX_NAME }),
+            formatBytes(cache.bytes),
+            cache.files.toLocaleString('en-US'),
+            originCell(image, cache.fromBase, cache.line)
+        ]))
+    ];
+}
+/** A fenced Dockerfile sketch, indented to sit in a list item; very long sketches are cut, saying so. */
+function sketchBlock(sketch) {
+    const lines = sketch.split('\n');
+    const kept = lines.length > MAX_SKETCH_LINES
+        ? [...lines.slice(0, MAX_SKETCH_LINES), `# … ${plural(lines.length - MAX_SKETCH_LINES, 'more line')} in the report output`]
+        : lines;
+    return codeBlock(kept.join('\n'), 'dockerfile')
+        .split('\n')
+        .map((line) => `  ${line}`);
+}
+/** One piece of advice as a list item: savings, where, rule, message, fix and any sketch. */
+function adviceItem(image, finding) {
+    const origin = originText(image, false, finding.line);
+    const where = origin === null ? 'the whole image' : escapeMarkdown(origin, { maxLength: MAX_NAME });
+    const rule = codeSpan(finding.rule, { maxLength: MAX_NAME });
+    const { text, sketch } = splitFix(finding.fix);
+    const message = escapeMarkdown(finding.message, { maxLength: MAX_MESSAGE });
+    const fix = text ? `<br>**Fix:** ${escapeMarkdown(text, { maxLength: MAX_MESSAGE })}` : '';
+    const head = `- **${savingsText(finding)}** · ${where}${rule ? ` · ${rule}` : ''}<br>${message}${fix}`;
+    return sketch === null ? [head] : [head, ...sketchBlock(sketch)];
+}
+/** "How to shrink it": the image's advice, measured savings first, at most `count` of it. */
+function adviceSection(image, count) {
+    const findings = image.findings;
+    const shown = findings.slice(0, count);
+    const total = savingsTotalText(measuredSavings(findings));
+    const could = total === null ? '' : ` — could save about ${total}, measured`;
+    const cut = shown.length < findings.length
+        ? ` (the ${shown.length === 1 ? 'first' : `first ${shown.length.toLocaleString('en-US')}`} of ${findings.length.toLocaleString('en-US')} shown)`
+        : '';
+    return [`**How to shrink it**${could}${cut}`, '', ...shown.flatMap((finding) => adviceItem(image, finding))];
+}
+/**
+ * A folded block with the image's advice, largest layers, wasted bytes and
+ * leftover caches; only the sections with something, and advice only when `advice` > 0.
+ */
+function anatomyBlock(image, detail, advice) {
+    const anatomy = anatomyOf(image);
+    const sections = [];
+    if (advice > 0 && image.findings.length > 0)
+        sections.push(['how to shrink it', adviceSection(image, advice)]);
+    if (anatomy.layers.length > 0)
+        sections.push(['layers', layerSection(image, anatomy, detail)]);
+    if (hasWaste(anatomy))
+        sections.push(['waste', wasteSection(image, anatomy, detail)]);
+    if (anatomy.caches.length > 0)
+        sections.push(['caches', cacheSection(image, anatomy, detail)]);
+    if (sections.length === 0)
+        return [];
+    const title = `🔎 ${escapeHtml(image.name, { maxLength: MAX_NAME })} — ${listText(sections.map(([name]) => name))}`;
+    return [`<details><summary>${title}</summary>`, '', ...sections.flatMap(([, lines]) => [...lines, '']), '</details>'];
+}
+
+;// CONCATENATED MODULE: ./src/report/markdown.ts
+/**
+ * The PR comment and the job summary: Markdown laid out from the shared view
+ * (./view.ts), shrunk step by step to fit GitHub's limit.
+ */
+
+
+
+
+
+const DEFAULT_MAX_CHARS = 65536;
+const MAX_REASON = 1000;
+const STATUS = {
+    failed: '💥 **failed**',
+    'over-budget': '❌ **over budget**',
+    'over-increase': '❌ **over increase**',
+    new: '🆕 new',
+    removed: '🗑️ removed',
+    unchanged: '➖ unchanged',
+    ok: '✅ ok'
+};
+function imageCell(image) {
+    const name = escapeMarkdown(image.name, { maxLength: MAX_NAME });
+    const source = image.dockerfile ?? image.image;
+    if (!source || source === image.name)
+        return name;
+    return `${name}<br><sub>${escapeMarkdown(source, { maxLength: MAX_NAME })}</sub>`;
+}
+function wastedCell(image) {
+    return isOverWasteLimit(image) ? `${wastedText(image)} ❌` : wastedText(image);
+}
+function mainRow(image) {
+    return row([
+        imageCell(image),
+        image.size ? formatBytes(image.size.bytes) : '—',
+        compressedText(image),
+        wastedCell(image),
+        changeText(image),
+        budgetText(image),
+        STATUS[image.status]
+    ]);
+}
+function mainTable(report, rows, memo) {
+    const { deltaBytes, bytes, compressedBytes, wastedBytes } = report.totals;
+    return [
+        row(['Image', 'Size', 'Compressed', 'Wasted', 'Change vs base', 'Budget', 'Status']),
+        row([':---', '---:', '---:', '---:', '---:', '---:', ':---']),
+        ...rows.map((image) => memo.row(image)),
+        row([
+            `**Total** (${plural(report.images.length, 'image')})`,
+            `**${formatBytes(bytes)}**`,
+            compressedBytes === null ? '—' : `**${formatBytes(compressedBytes)}**`,
+            `**${formatBytes(wastedBytes)}**`,
+            deltaBytes === null ? '—' : `**${formatDelta(deltaBytes)}**`,
+            '',
+            ''
+        ])
+    ];
+}
+function unchangedTable(images) {
+    return [
+        `<details><summary>${plural(images.length, 'unchanged image')}</summary>`,
+        '',
+        row(['Image', 'Size', 'Compressed', 'Wasted', 'Budget']),
+        row([':---', '---:', '---:', '---:', '---:']),
+        ...images.map((image) => row([imageCell(image), image.size ? formatBytes(image.size.bytes) : '—', compressedText(image), wastedCell(image), budgetText(image)])),
+        '',
+        '</details>'
+    ];
+}
+function addTotals(a, b) {
+    return { compressed: a.compressed + b.compressed, uncompressed: a.uncompressed + b.uncompressed };
+}
+/** The measured savings the advice of these images adds up to, as one line; null when nothing was measured. */
+function savingsLine(images) {
+    const savings = images.map((image) => measuredSavings(image.findings)).filter((total) => total.compressed + total.uncompressed > 0);
+    const total = savingsTotalText(savings.reduce(addTotals, { compressed: 0, uncompressed: 0 }));
+    if (total === null)
+        return null;
+    return `💡 Advice below could save about ${total} (measured) across ${plural(savings.length, 'image')}.`;
+}
+function summaryLine(report) {
+    const { ok, text } = verdict(report);
+    const figures = summaryFigures(report, (ref) => escapeMarkdown(ref, { maxLength: MAX_NAME }));
+    return [`${ok ? '✅' : '❌'} **${text}**`, ...figures].join(' · ');
+}
+function reasonBullet(image) {
+    const text = reasonsOf(image)
+        .map((reason) => escapeMarkdown(reason, { maxLength: MAX_REASON }))
+        .join('; ');
+    return `- **${escapeMarkdown(image.name, { maxLength: MAX_NAME })}**: ${text || STATUS[image.status]}`;
+}
+function hasBuildLog(image) {
+    return image.status === 'failed' && Boolean(image.error?.logTail.trim());
+}
+function buildLog(image) {
+    return [
+        `<details><summary>Build log: ${escapeHtml(image.name, { maxLength: MAX_NAME })}</summary>`,
+        '',
+        codeBlock(image.error?.logTail ?? '', 'text'),
+        '',
+        '</details>'
+    ];
+}
+function baseNote(image) {
+    const why = image.baseError ? `: ${escapeMarkdown(image.baseError.message, { maxLength: MAX_REASON })}` : '';
+    return `- **${escapeMarkdown(image.name, { maxLength: MAX_NAME })}**: ${BASE_FAILED_NOTE}${why}`;
+}
+/** What stays the same while the plan shrinks, rendered once: groups, verdict, rows, build logs, blocks per detail. */
+class Memo {
+    groups;
+    summary;
+    /** `💡 Advice below could save about …`, or null without measured savings. */
+    savings;
+    rows = new Map();
+    logs = new Map();
+    blocks = new Map();
+    constructor(report) {
+        this.groups = displayGroups(report.images);
+        this.summary = summaryLine(report);
+        this.savings = savingsLine([...this.groups.failing, ...this.groups.passing]);
+    }
+    row(image) {
+        let text = this.rows.get(image);
+        if (text === undefined)
+            this.rows.set(image, (text = mainRow(image)));
+        return text;
+    }
+    log(image) {
+        let text = this.logs.get(image);
+        if (text === undefined)
+            this.logs.set(image, (text = buildLog(image).join('\n')));
+        return text;
+    }
+    block(image, detail, advice) {
+        let byPlan = this.blocks.get(image);
+        if (byPlan === undefined)
+            this.blocks.set(image, (byPlan = new Map()));
+        const key = `${detail}:${advice}`;
+        let text = byPlan.get(key);
+        if (text === undefined)
+            byPlan.set(key, (text = anatomyBlock(image, detail, advice).join('\n')));
+        return text;
+    }
+}
+/**
+ * The body for a plan; null as soon as it is sure to pass `stopAt` characters,
+ * so a plan with hundreds of anatomy blocks is rejected without building them all.
+ */
+function render(report, options, plan, memo, stopAt = Number.POSITIVE_INFINITY) {
+    const maxChars = options.maxChars ?? DEFAULT_MAX_CHARS;
+    const groups = memo.groups;
+    const failingShown = groups.failing.slice(0, plan.failingRows);
+    const passingShown = groups.passing.slice(0, plan.passingRows);
+    const listed = [...failingShown, ...passingShown];
+    const shown = listed.length + (plan.listUnchanged ? groups.unchanged.length : 0);
+    const hidden = report.images.length - shown;
+    const hiddenFailing = groups.failing.length - failingShown.length;
+    const withLogs = failingShown.filter(hasBuildLog);
+    const logsHidden = withLogs.length - Math.min(plan.logs, withLogs.length);
+    const failingWithBlock = failingShown.filter(hasBlock);
+    const passingWithBlock = passingShown.filter(hasBlock);
+    const blocks = [...failingWithBlock.slice(0, plan.failingBlocks), ...passingWithBlock.slice(0, plan.passingBlocks)];
+    const inBlock = new Set(blocks);
+    const anatomyHidden = [...failingWithBlock, ...passingWithBlock].filter((image) => !inBlock.has(image) && hasAnatomy(image));
+    const failingAnatomyHidden = anatomyHidden.filter(isFailingImage).length;
+    // Advice shows for every failing image with a block, and for the first `passingAdvice` passing images with advice.
+    const passingAdvised = new Set(passingShown.filter(hasAdvice).slice(0, plan.passingAdvice));
+    const advised = (image) => hasAdvice(image) && inBlock.has(image) && (isFailingImage(image) || passingAdvised.has(image));
+    const adviceHidden = listed.filter((image) => hasAdvice(image) && !advised(image));
+    const failingAdviceHidden = adviceHidden.filter(isFailingImage).length;
+    const lines = [commentMarker(options.key), `### ${options.title ? escapeMarkdown(options.title) : 'footprint — image sizes'}`, ''];
+    lines.push(memo.summary, '');
+    if (report.baseError)
+        lines.push(`⚠️ ${escapeMarkdown(report.baseError, { maxLength: MAX_REASON })}`, '');
+    if (report.images.length > 0)
+        lines.push(...mainTable(report, listed, memo), '');
+    if (memo.savings !== null)
+        lines.push(memo.savings, '');
+    if (plan.listUnchanged && groups.unchanged.length > 0)
+        lines.push(...unchangedTable(groups.unchanged), '');
+    const cuts = [];
+    const ofThem = (count) => (count > 0 ? `, ${count.toLocaleString('en-US')} of them failing` : '');
+    if (hidden > 0)
+        cuts.push(`${plural(hidden, 'image')} not shown${ofThem(hiddenFailing)}`);
+    if (logsHidden > 0)
+        cuts.push(`${plural(logsHidden, 'build log')} not shown`);
+    if (adviceHidden.length > 0)
+        cuts.push(`the advice for ${plural(adviceHidden.length, 'image')} not shown${ofThem(failingAdviceHidden)}`);
+    const adviceCut = plan.advice < MAX_ADVICE && blocks.some((image) => advised(image) && image.findings.length > plan.advice);
+    if (adviceCut) {
+        cuts.push(plan.advice === 1
+            ? 'the advice shows only the first tip for each image'
+            : `the advice shows only the first ${plan.advice.toLocaleString('en-US')} tips for each image`);
+    }
+    if (anatomyHidden.length > 0)
+        cuts.push(`the layer anatomy of ${plural(anatomyHidden.length, 'image')} not shown${ofThem(failingAnatomyHidden)}`);
+    const detailCut = plan.detail < MAX_DETAIL &&
+        blocks.some((image) => {
+            const anatomy = anatomyOf(image);
+            return Math.max(anatomy.layers.length, anatomy.paths.length, anatomy.caches.length) > plan.detail;
+        });
+    if (detailCut) {
+        cuts.push(plan.detail === 1
+            ? 'the anatomy blocks show only the largest layer, wasted path and cache of each image'
+            : `the anatomy blocks show only the ${plan.detail.toLocaleString('en-US')} largest layers, wasted paths and caches of each image`);
+    }
+    if (cuts.length > 0) {
+        const limit = `the comment limit is ${maxChars.toLocaleString('en-US')} characters`;
+        lines.push(`⚠️ Truncated (${limit}): ${cuts.join('; ')}. The \`report\` output has everything.`, '');
+    }
+    if (failingShown.length > 0)
+        lines.push(...failingShown.map(reasonBullet), '');
+    let size = lines.reduce((sum, line) => sum + line.length + 1, 0);
+    const parts = [
+        ...withLogs.slice(0, plan.logs).map((image) => memo.log(image)),
+        ...blocks.map((image) => memo.block(image, plan.detail, advised(image) ? plan.advice : 0))
+    ];
+    for (const part of parts) {
+        if (part === '')
+            continue;
+        size += part.length + 2;
+        if (size > stopAt)
+            return null;
+        lines.push(part, '');
+    }
+    const baseFailed = baseFailedImages(listed);
+    if (baseFailed.length > 0)
+        lines.push(...baseFailed.map(baseNote), '');
+    lines.push(footnote(report));
+    if (options.footer)
+        lines.push('', options.footer);
+    return `${lines.join('\n')}\n`;
+}
+function footnote(report) {
+    const gz = report.images.some((image) => image.budget?.metric === 'compressed') ? ' Budgets marked gz apply to the compressed size.' : '';
+    return `<sub>${sizesNote(report)}${gz}</sub>`;
+}
+/** The largest count in [0, high] for which `fits` holds (which only shrinks as the count grows); 0 when none does. */
+function largestFitting(high, fits) {
+    let low = 0;
+    while (low < high) {
+        const middle = Math.ceil((low + high) / 2);
+        if (fits(middle))
+            low = middle;
+        else
+            high = middle - 1;
+    }
+    return low;
+}
+/**
+ * The PR comment and job summary: hidden marker, verdict, a table with failing
+ * images first, the measured savings the advice adds up to, reasons, build logs
+ * and a folded block per image with its advice ("How to shrink it") and its
+ * anatomy. When the body would pass `maxChars`, it gives up, in order: pieces
+ * of advice per image (down to one), the advice of passing images, rows of the
+ * anatomy blocks, the blocks of passing images, those of failing images, build
+ * logs, passing rows, failing rows; and says what it left out.
+ */
+function renderMarkdown(report, options) {
+    const maxChars = options.maxChars ?? DEFAULT_MAX_CHARS;
+    const groups = displayGroups(report.images);
+    const failingRows = groups.failing.length;
+    const passingRows = groups.passing.length;
+    const failingBlocks = groups.failing.filter(hasBlock).length;
+    const passingBlocks = groups.passing.filter(hasBlock).length;
+    const passingAdvice = groups.passing.filter(hasAdvice).length;
+    const logs = groups.failing.filter(hasBuildLog).length;
+    const memo = new Memo(report);
+    const attempt = (plan) => render(report, options, plan, memo);
+    const fits = (plan) => (render(report, options, plan, memo, maxChars)?.length ?? Number.POSITIVE_INFINITY) <= maxChars;
+    const full = {
+        advice: MAX_ADVICE,
+        passingAdvice,
+        detail: MAX_DETAIL,
+        failingBlocks,
+        passingBlocks,
+        logs,
+        failingRows,
+        passingRows,
+        listUnchanged: true
+    };
+    const brief = { ...full, advice: 1 };
+    const noAdvice = { ...brief, passingAdvice: 0 };
+    const terse = { ...noAdvice, detail: 1 };
+    const noBlocks = { ...terse, failingBlocks: 0, passingBlocks: 0 };
+    const bare = { ...noBlocks, logs: 0, listUnchanged: false };
+    // Each stage gives up more than the one before.
+    const stages = [
+        () => ({ ...full, advice: 1 + largestFitting(MAX_ADVICE - 1, (count) => fits({ ...full, advice: 1 + count })) }),
+        () => ({ ...brief, passingAdvice: largestFitting(passingAdvice, (count) => fits({ ...brief, passingAdvice: count })) }),
+        () => ({ ...noAdvice, detail: 1 + largestFitting(MAX_DETAIL - 1, (count) => fits({ ...noAdvice, detail: 1 + count })) }),
+        () => ({ ...terse, passingBlocks: largestFitting(passingBlocks, (count) => fits({ ...terse, passingBlocks: count })) }),
+        () => {
+            const plan = { ...terse, passingBlocks: 0 };
+            return { ...plan, failingBlocks: largestFitting(failingBlocks, (count) => fits({ ...plan, failingBlocks: count })) };
+        },
+        () => ({ ...noBlocks, logs: largestFitting(logs, (count) => fits({ ...noBlocks, logs: count })) }),
+        () => ({ ...bare, passingRows: largestFitting(passingRows, (count) => fits({ ...bare, passingRows: count })) }),
+        () => {
+            const plan = { ...bare, passingRows: 0 };
+            return { ...plan, failingRows: largestFitting(failingRows, (count) => fits({ ...plan, failingRows: count })) };
+        }
+    ];
+    if (fits(full))
+        return attempt(full);
+    for (const stage of stages) {
+        const plan = stage();
+        if (fits(plan))
+            return attempt(plan);
+    }
+    // Only a huge title or footer gets here: keep the marker and the verdict.
+    const notice = `⚠️ Truncated (the comment limit is ${maxChars.toLocaleString('en-US')} characters).`;
+    return `${commentMarker(options.key)}\n${summaryLine(report)}\n${notice}\n`.slice(0, maxChars);
+}
+
 ;// CONCATENATED MODULE: ./src/main.ts
+
+
 
 
 
@@ -79666,13 +80291,14 @@ async function publish(report, inputs, event) {
         info('Not a pull request event: the report is in the job summary and the outputs.');
     }
     setOutput('comment-url', commentUrl);
-    return gateMessage(report.images);
+    return failMessage(report.images);
 }
 function pullRequest(event) {
-    const pr = event.payload.pull_request;
-    if (!pr || typeof pr.number !== 'number')
+    const number = payloadField(event.payload, 'pull_request', 'number');
+    const headSha = payloadField(event.payload, 'pull_request', 'head', 'sha');
+    if (typeof number !== 'number')
         return null;
-    return { number: pr.number, headSha: typeof pr.head?.sha === 'string' ? pr.head.sha : null };
+    return { number, headSha: typeof headSha === 'string' ? headSha : null };
 }
 function footer(headSha) {
     const { GITHUB_SERVER_URL: server, GITHUB_REPOSITORY: repository, GITHUB_RUN_ID: runId } = process.env;

@@ -23055,7 +23055,7 @@ var __spreadArray = (this && this.__spreadArray) || function (to, from, pack) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _cli_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6370);
+/* harmony import */ var _cli_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5361);
 
 process.exitCode = await (0,_cli_main_js__WEBPACK_IMPORTED_MODULE_0__/* .runCli */ .a)(process.argv.slice(2), {
     cwd: process.cwd(),
@@ -23069,7 +23069,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 6370:
+/***/ 5361:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -23090,6 +23090,25 @@ const external_node_util_namespaceObject = __WEBPACK_EXTERNAL_createRequire(impo
 const external_node_crypto_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:crypto");
 ;// CONCATENATED MODULE: external "node:os"
 const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
+;// CONCATENATED MODULE: ./src/oci.ts
+/**
+ * The image format's constants, shared by the archive reader and the registry
+ * client: the media types of Docker's and the OCI's manifests and indexes, and
+ * the digest grammar of the OCI image spec.
+ */
+const DOCKER_MANIFEST_V2 = 'application/vnd.docker.distribution.manifest.v2+json';
+const DOCKER_MANIFEST_LIST = 'application/vnd.docker.distribution.manifest.list.v2+json';
+const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
+const OCI_INDEX = 'application/vnd.oci.image.index.v1+json';
+/** Media types of a list of per-platform manifests. */
+const INDEX_MEDIA_TYPES = new Set([OCI_INDEX, DOCKER_MANIFEST_LIST]);
+/** Media types of one platform's image manifest. */
+const IMAGE_MEDIA_TYPES = new Set([DOCKER_MANIFEST_V2, OCI_MANIFEST]);
+/** A digest, `algorithm:encoded`, with both parts captured (the OCI image spec's grammar). */
+const DIGEST = /^([a-z0-9]+(?:[+._-][a-z0-9]+)*):([a-zA-Z0-9=_-]+)$/;
+/** A sha256 digest as registries and Docker write it: 64 lowercase hex digits. */
+const SHA256_DIGEST = /^sha256:[a-f0-9]{64}$/;
+
 ;// CONCATENATED MODULE: ./src/build/log.ts
 /** Reading build output: the part of a long log worth showing, and the line that says what went wrong. */
 /** Longest single line kept in a tail; BuildKit can print whole scripts on one line. */
@@ -23155,6 +23174,7 @@ function lastErrorLine(log, maxChars = 300) {
  * tags. Every command runs through the exec wrapper with a clean environment,
  * so tokens in the action's environment never reach a build.
  */
+
 
 
 
@@ -23231,7 +23251,7 @@ async function missingInput(request) {
 }
 async function readImageId(iidfile) {
     const id = (await (0,promises_namespaceObject.readFile)(iidfile, 'utf8').catch(() => '')).trim();
-    return /^sha256:[0-9a-f]{64}$/.test(id) ? id : null;
+    return SHA256_DIGEST.test(id) ? id : null;
 }
 async function createDockerEngine(options) {
     const { exec } = options;
@@ -23318,11 +23338,6 @@ function messageOf(error) {
 
 
 
-const NULL_SHA = /^0{40}$/;
-/** A push that creates a branch reports `before` as 40 zeros: there is no base to compare with. */
-function isNullSha(ref) {
-    return NULL_SHA.test(ref);
-}
 // Credentials that actions/checkout configured live in .git/config, so a clean
 // environment still fetches; no prompt may ever wait for a terminal.
 const GIT_ENV = { GIT_TERMINAL_PROMPT: '0' };
@@ -23414,6 +23429,17 @@ async function checkoutBase(options) {
 var ajv = __nccwpck_require__(2463);
 // EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
 var dist = __nccwpck_require__(8815);
+;// CONCATENATED MODULE: ./src/model/report.ts
+const FAILING = new Set(['failed', 'over-budget', 'over-increase']);
+/** Statuses that fail the job (with `fail-on: budget`). */
+function report_isFailing(status) {
+    return FAILING.has(status);
+}
+/** The size a metric names: uncompressed bytes, or the compressed bytes (null when not measured). */
+function sizeIn(size, metric) {
+    return metric === 'compressed' ? size.compressedBytes : size.bytes;
+}
+
 ;// CONCATENATED MODULE: ./src/units.ts
 
 /**
@@ -23435,7 +23461,7 @@ const UNIT_BYTES = {
 const DEFAULT_UNIT = 'mb';
 const SIZE_PATTERN = /^(\d+(?:\.\d+)?|\.\d+)\s*([a-z]*)$/i;
 /** Bytes of a size text, or null when it is not one. */
-function bytesOf(text) {
+function sizeOf(text) {
     const match = SIZE_PATTERN.exec(text.trim());
     const multiplier = match ? UNIT_BYTES[(match[2] || DEFAULT_UNIT).toLowerCase()] : undefined;
     return match && multiplier !== undefined ? Math.round(Number(match[1]) * multiplier) : null;
@@ -23450,14 +23476,10 @@ function parseSize(text, what) {
             throw notASize(String(text), what);
         return Math.round(text * UNIT_BYTES[DEFAULT_UNIT]);
     }
-    const bytes = bytesOf(text);
+    const bytes = sizeOf(text);
     if (bytes === null)
         throw notASize(text.trim(), what);
     return bytes;
-}
-/** A size budget on uncompressed bytes, keeping the text the user wrote for messages. */
-function parseBudget(text, what) {
-    return { bytes: parseSize(text, what), metric: 'uncompressed', source: String(text).trim() };
 }
 /** `uncompressed` or `compressed`: which size a budget applies to. */
 function parseMetric(text, what) {
@@ -23465,49 +23487,6 @@ function parseMetric(text, what) {
     if (metric === 'uncompressed' || metric === 'compressed')
         return metric;
     throw new errors_UserError(`${what}: "${text}" is not one of uncompressed, compressed`);
-}
-const PERCENT_PATTERN = /^(\d+(?:\.\d+)?|\.\d+)\s*%$/;
-function notAnIncrease(text, what, why) {
-    return new errors_UserError(`${what}: "${text}" ${why}; expected a percentage, a size or both separated by a comma, such as 10%, 25MB or "10%, 5MB"`);
-}
-/** Parses `10%`, `25MB`, `10%, 5MB` or `5MB, 10%`: at most one percentage and one size. */
-function parseIncrease(text, what) {
-    return parseTwoLimits(text, what, 'an increase limit');
-}
-/** Parses a `max-wasted` limit, written like max-increase: `20MB`, `10%` or `20MB, 10%` (percent of the image). */
-function parseWasteLimit(text, what) {
-    return parseTwoLimits(text, what, 'a waste limit');
-}
-function parseTwoLimits(text, what, noun) {
-    const source = String(text).trim();
-    if (typeof text === 'number')
-        return { percent: null, bytes: parseSize(text, what), source };
-    const parts = source.split(',').map((part) => part.trim());
-    if (parts.length > 2 || parts.some((part) => part === '')) {
-        throw notAnIncrease(source, what, `is not ${noun}`);
-    }
-    // With two parts, name the one that is wrong; with one, the whole text is.
-    const invalid = (part, kind) => notAnIncrease(source, what, parts.length === 1 ? `is not ${noun}` : `has "${part}", which is not ${kind}`);
-    let percent = null;
-    let bytes = null;
-    for (const part of parts) {
-        if (part.endsWith('%')) {
-            const match = PERCENT_PATTERN.exec(part);
-            if (!match)
-                throw invalid(part, 'a percentage');
-            if (percent !== null)
-                throw notAnIncrease(source, what, 'has more than one percentage');
-            percent = Number(match[1]);
-        }
-        else {
-            if (bytes !== null)
-                throw notAnIncrease(source, what, 'has more than one size');
-            bytes = bytesOf(part);
-            if (bytes === null)
-                throw invalid(part, 'a size');
-        }
-    }
-    return { percent, bytes, source };
 }
 const DISPLAY_UNITS = [
     ['kB', 1e3],
@@ -23532,7 +23511,7 @@ function units_formatBytes(bytes) {
     return `${sign}${(magnitude / chosen[1]).toFixed(1)} ${chosen[0]}`;
 }
 /** A signed change: `+1.2 MB`, `-3.4 MB`, `0 B`. */
-function units_formatDelta(bytes) {
+function formatDelta(bytes) {
     const rounded = Math.round(bytes);
     if (rounded === 0)
         return '0 B';
@@ -23546,6 +23525,253 @@ function formatPercent(percent) {
     if (Number(text) === 0)
         return '0.0%';
     return `${percent > 0 ? '+' : '-'}${text}%`;
+}
+
+;// CONCATENATED MODULE: ./src/limits/budget.ts
+
+
+const compressedMark = (metric) => (metric === 'compressed' ? ' compressed' : '');
+/** `budget`: the most the image may weigh, uncompressed or compressed as its `metric` says. */
+const budget = {
+    name: 'budget',
+    help: 'default budget per image: 250MB, 1.2GB, 300MiB (bare number = MB)',
+    parse: (text, what) => ({ bytes: parseSize(text, what), source: String(text).trim() }),
+    // The metric is a setting of its own: a top-level budget can apply to an image's compressed size.
+    resolve: (value, metric) => (value === null ? null : { ...value, metric }),
+    check(limit, image) {
+        const measured = sizeIn(image.size, limit.metric);
+        if (measured === null)
+            return { unchecked: `budget not checked: the ${limit.metric} size was not measured` };
+        if (measured <= limit.bytes)
+            return null;
+        const over = measured - limit.bytes;
+        return { limit: 'budget', metric: limit.metric, measured, allowed: limit.bytes, over, percent: null, source: limit.source };
+    },
+    status: 'over-budget',
+    explain: ({ metric, measured, allowed, over, source }) => ({
+        reason: `${units_formatBytes(over)} over its ${units_formatBytes(allowed)}${compressedMark(metric)} budget (${units_formatBytes(measured)})`,
+        detail: `budget ${units_formatBytes(allowed)}${compressedMark(metric)}, over by ${units_formatBytes(over)}`,
+        sentence: `is ${units_formatBytes(measured)}${compressedMark(metric)}, ${units_formatBytes(over)} over its budget of ${units_formatBytes(allowed)} (${source}).`
+    })
+};
+
+;// CONCATENATED MODULE: ./src/limits/share.ts
+
+
+const PERCENT_PATTERN = /^(\d+(?:\.\d+)?|\.\d+)\s*%$/;
+function notAShare(text, what, why) {
+    return new errors_UserError(`${what}: "${text}" ${why}; expected a percentage, a size or both separated by a comma, such as 10%, 25MB or "10%, 5MB"`);
+}
+/** Parses `10%`, `25MB`, `10%, 5MB` or `5MB, 10%`: at most one percentage and one size. `noun` names the limit in messages. */
+function parseShareLimit(text, what, noun) {
+    const source = String(text).trim();
+    if (typeof text === 'number')
+        return { percent: null, bytes: parseSize(text, what), source };
+    const parts = source.split(',').map((part) => part.trim());
+    if (parts.length > 2 || parts.some((part) => part === '')) {
+        throw notAShare(source, what, `is not ${noun}`);
+    }
+    // With two parts, name the one that is wrong; with one, the whole text is.
+    const invalid = (part, kind) => notAShare(source, what, parts.length === 1 ? `is not ${noun}` : `has "${part}", which is not ${kind}`);
+    let percent = null;
+    let bytes = null;
+    for (const part of parts) {
+        if (part.endsWith('%')) {
+            const match = PERCENT_PATTERN.exec(part);
+            if (!match)
+                throw invalid(part, 'a percentage');
+            if (percent !== null)
+                throw notAShare(source, what, 'has more than one percentage');
+            percent = Number(match[1]);
+        }
+        else {
+            if (bytes !== null)
+                throw notAShare(source, what, 'has more than one size');
+            bytes = sizeOf(part);
+            if (bytes === null)
+                throw invalid(part, 'a size');
+        }
+    }
+    return { percent, bytes, source };
+}
+/**
+ * Whether `amount` breaks a share limit of `whole`: with a percentage and a size,
+ * only an amount beyond both does. Nothing (or less) never breaks it.
+ */
+function exceedsShare(amount, whole, limit) {
+    if (amount <= 0)
+        return false;
+    // Compare without dividing: an exact 10% stays 10%, and an empty whole grows by "infinitely" many percent.
+    const overPercent = limit.percent === null ? null : amount * 100 > limit.percent * whole;
+    const overBytes = limit.bytes === null ? null : amount > limit.bytes;
+    if (overPercent === null && overBytes === null)
+        return false;
+    return (overPercent ?? true) && (overBytes ?? true);
+}
+/** The most a share limit allows of `whole`: the larger of its percentage and its size when it has both. */
+function allowedShare(whole, limit) {
+    const byPercent = limit.percent === null ? null : (limit.percent * whole) / 100;
+    if (byPercent === null)
+        return limit.bytes ?? 0;
+    return limit.bytes === null ? byPercent : Math.max(byPercent, limit.bytes);
+}
+/** `amount` as a percentage of `whole`; null when the whole is empty. */
+function shareOf(amount, whole) {
+    return whole > 0 ? (amount / whole) * 100 : null;
+}
+
+;// CONCATENATED MODULE: ./src/limits/max-increase.ts
+
+
+/** `max-increase`: how much the image may grow against the same image on the base branch (percent of the base image). */
+const maxIncrease = {
+    name: 'max-increase',
+    help: 'allowed growth against --base-ref: 10%, 25MB or "10%, 5MB"',
+    parse: (text, what) => parseShareLimit(text, what, 'an increase limit'),
+    resolve: (value) => value,
+    check(limit, image) {
+        // A new image, or one not compared, has nothing to grow from.
+        if (!image.delta || !image.base || !exceedsShare(image.delta.bytes, image.base.bytes, limit))
+            return null;
+        const allowed = allowedShare(image.base.bytes, limit);
+        const measured = image.delta.bytes;
+        return {
+            limit: 'max-increase',
+            metric: 'uncompressed',
+            measured,
+            allowed,
+            over: measured - allowed,
+            percent: image.delta.percent,
+            source: limit.source
+        };
+    },
+    status: 'over-increase',
+    explain: ({ measured, percent, source }) => ({
+        reason: `grew ${units_formatBytes(measured)}${percent === null ? '' : ` (${formatPercent(percent)})`} against the base branch, more than the allowed ${source}`,
+        detail: `grew ${formatDelta(measured)} (${formatPercent(percent)}), allowed ${source}`,
+        sentence: `grew by ${formatDelta(measured)} (${formatPercent(percent)}) against the base branch. The limit is ${source}.`
+    })
+};
+
+;// CONCATENATED MODULE: ./src/limits/max-wasted.ts
+
+
+/** `20.0 MB (20.0% of the image)`. */
+function wastedShare(bytes, percent) {
+    return percent === null ? units_formatBytes(bytes) : `${units_formatBytes(bytes)} (${percent.toFixed(1)}% of the image)`;
+}
+/**
+ * `max-wasted`: how many bytes the image may ship in files a later layer deletes
+ * or replaces (percent of the image). Waste inside the base image never counts.
+ */
+const maxWasted = {
+    name: 'max-wasted',
+    help: 'allowed bytes in files a later layer deletes or replaces: 20MB, 10% or "20MB, 10%"',
+    parse: (text, what) => parseShareLimit(text, what, 'a waste limit'),
+    resolve: (value) => value,
+    check(limit, image) {
+        if (!image.wasted || !exceedsShare(image.wasted.bytes, image.size.bytes, limit))
+            return null;
+        const allowed = allowedShare(image.size.bytes, limit);
+        const measured = image.wasted.bytes;
+        return {
+            limit: 'max-wasted',
+            metric: 'uncompressed',
+            measured,
+            allowed,
+            over: measured - allowed,
+            percent: shareOf(measured, image.size.bytes),
+            source: limit.source
+        };
+    },
+    status: 'over-budget',
+    explain: ({ measured, percent, source }) => ({
+        reason: `wastes ${wastedShare(measured, percent)} in files a later layer deletes or replaces, more than the allowed ${source}`,
+        detail: `wastes ${units_formatBytes(measured)}, allowed ${source}`,
+        sentence: `wastes ${wastedShare(measured, percent)}: bytes shipped in one layer and deleted or replaced in a later one. The limit is ${source}.`
+    })
+};
+
+;// CONCATENATED MODULE: ./src/limits/index.ts
+
+
+
+/** Every limit, in the order their breaches are listed. */
+const LIMITS = { budget: budget, maxWasted: maxWasted, maxIncrease: maxIncrease };
+const LIMIT_KEYS = Object.keys(LIMITS);
+/** The registry without its per-limit types, for code that treats every limit alike. */
+function definition(key) {
+    return LIMITS[key];
+}
+/** The limit's key as users write it: `max-increase`. */
+function limitName(key) {
+    return LIMITS[key].name;
+}
+/**
+ * Parses every limit that `valueOf` has a value for (undefined = not given), by
+ * the limit's name (`max-increase`); `what` names the place in messages (`input max-increase`).
+ */
+function parseLimits(valueOf, what) {
+    const values = {};
+    for (const key of LIMIT_KEYS) {
+        const limit = definition(key);
+        const value = valueOf(limit.name);
+        values[key] = value === undefined ? null : limit.parse(value, what(limit.name));
+    }
+    return values;
+}
+/** No limit given at this level. */
+function noLimits() {
+    return parseLimits(() => undefined, String);
+}
+/**
+ * The limits of one image from levels of settings, most specific first (image
+ * entry, config top level, action inputs): each limit from the first level that
+ * gives it, the budget measured by the first metric given (uncompressed by default).
+ */
+function resolveLimits(levels) {
+    const metric = levels.find((level) => level.metric !== null)?.metric ?? 'uncompressed';
+    const limits = {};
+    for (const key of LIMIT_KEYS) {
+        const value = levels.find((level) => level[key] !== null)?.[key] ?? null;
+        limits[key] = definition(key).resolve(value, metric);
+    }
+    return limits;
+}
+/** Checks the image against every limit set for it. */
+function checkLimits(limits, image) {
+    const verdict = { breaches: [], unchecked: [] };
+    for (const key of LIMIT_KEYS) {
+        const limit = limits[key];
+        if (limit === null)
+            continue;
+        const result = definition(key).check(limit, image);
+        if (result === null)
+            continue;
+        if ('unchecked' in result)
+            verdict.unchecked.push(result.unchecked);
+        else
+            verdict.breaches.push(result);
+    }
+    return verdict;
+}
+function definitionOf(breach) {
+    const key = LIMIT_KEYS.find((candidate) => LIMITS[candidate].name === breach.limit);
+    if (key === undefined)
+        throw new Error(`no limit is named "${breach.limit}"`);
+    return definition(key);
+}
+/** The status a breach gives its image: `over-budget` or `over-increase`. */
+function breachStatus(breach) {
+    return definitionOf(breach).status;
+}
+/** A breach in words: a reason line, the fail message's figures and an annotation's sentence. */
+function explainBreach(breach) {
+    return definitionOf(breach).explain(breach);
+}
+/** Just the limits of a target's settings; all null for none (a removed image has no limits). */
+function limitsOf(settings) {
+    return Object.fromEntries(LIMIT_KEYS.map((key) => [key, settings?.[key] ?? null]));
 }
 
 ;// CONCATENATED MODULE: ./src/config/schema.ts
@@ -23728,11 +23954,14 @@ function parseConfig(text, displayPath) {
     return toConfig(value, displayPath, lineOf);
 }
 function emptyConfig(file) {
-    return { file, budget: null, maxIncrease: null, maxWasted: null, metric: null, ignore: [], images: [] };
+    return { file, ...noLimits(), metric: null, ignore: [], images: [] };
 }
 /** yaml's message without the position it repeats (we print our own) or advice meant for programmers. */
 function shortYamlMessage(message) {
-    const short = message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '').trim();
+    const short = message
+        .split('\n')[0]
+        .replace(/ at line \d+, column \d+:?$/, '')
+        .trim();
     if (short.startsWith('Source contains multiple documents')) {
         return 'the file must hold a single YAML document (found a second "---")';
     }
@@ -23740,10 +23969,9 @@ function shortYamlMessage(message) {
 }
 function toConfig(raw, file, lineOf) {
     const where = (path) => `${file}:${lineOf(path)}: ${path.join('.')}`;
-    const budget = (value, path) => value === undefined ? null : parseBudget(value, where(path));
-    const increase = (value, path) => value === undefined ? null : parseIncrease(value, where(path));
-    const wasted = (value, path) => value === undefined ? null : parseWasteLimit(value, where(path));
-    const repoPath = (value, path) => value === undefined ? null : repoRelativePath(value, where(path));
+    // Every limit by its key, through the one registry: `file:line: images.api.max-increase: …` on a bad value.
+    const limits = (raw, path) => parseLimits((name) => raw[name], (name) => where([...path, name]));
+    const repoPath = (value, path) => (value === undefined ? null : repoRelativePath(value, where(path)));
     const images = Object.entries(raw.images ?? {}).map(([name, image]) => {
         const at = (key) => ['images', name, key];
         return {
@@ -23753,9 +23981,7 @@ function toConfig(raw, file, lineOf) {
             target: image.target ?? null,
             buildArgs: Object.fromEntries(Object.entries(image['build-args'] ?? {}).map(([key, v]) => [key, String(v)])),
             platform: image.platform ?? null,
-            budget: budget(image.budget, at('budget')),
-            maxIncrease: increase(image['max-increase'], at('max-increase')),
-            maxWasted: wasted(image['max-wasted'], at('max-wasted')),
+            ...limits(image, ['images', name]),
             metric: image.metric ?? null,
             ignore: image.ignore ?? [],
             skip: image.skip ?? false
@@ -23763,9 +23989,7 @@ function toConfig(raw, file, lineOf) {
     });
     return {
         file,
-        budget: budget(raw.budget, ['budget']),
-        maxIncrease: increase(raw['max-increase'], ['max-increase']),
-        maxWasted: wasted(raw['max-wasted'], ['max-wasted']),
+        ...limits(raw, []),
         metric: raw.metric ?? null,
         ignore: raw.ignore ?? [],
         images
@@ -23786,7 +24010,7 @@ function describeSchemaError(error, file, lineOf) {
         .slice(1)
         .map((segment) => segment.replace(/~1/g, '/').replace(/~0/g, '~'));
     const at = (linePath, message) => `${file}:${lineOf(linePath)}: ${message}`;
-    const about = (keyPath, message) => keyPath.length > 0 ? `${keyPath.join('.')}: ${message}` : message;
+    const about = (keyPath, message) => (keyPath.length > 0 ? `${keyPath.join('.')}: ${message}` : message);
     // An error about a key itself (propertyNames) rather than its value.
     if (error.propertyName !== undefined) {
         const problem = error.keyword === 'minLength' ? 'must not be empty' : (error.message ?? 'is not valid');
@@ -34700,11 +34924,19 @@ function safeEnvironment(env = process.env) {
     }
     return out;
 }
+/** The child's environment: with `cleanEnv` only the safe variables, else the inherited ones; `env` on top. */
+function environment(options) {
+    return { env: options.cleanEnv ? { ...safeEnvironment(), ...options.env } : options.env, extendEnv: !options.cleanEnv };
+}
+/** Why a command did not run to its own exit (not found, timed out, killed); null when it did. */
+function failureOf(result) {
+    const notStarted = result.failed && result.exitCode === undefined;
+    return notStarted || result.timedOut || result.isTerminated ? (result.shortMessage ?? 'command failed') : null;
+}
 const exec = async (file, args, options = {}) => {
     const subprocess = execa(file, [...args], {
         cwd: options.cwd,
-        env: options.cleanEnv ? { ...safeEnvironment(), ...options.env } : options.env,
-        extendEnv: !options.cleanEnv,
+        ...environment(options),
         input: options.input,
         stdin: options.input === undefined ? 'ignore' : 'pipe',
         reject: false,
@@ -34730,187 +34962,248 @@ const exec = async (file, args, options = {}) => {
         });
     }
     const result = await subprocess;
-    const notStarted = result.failed && result.exitCode === undefined;
     return {
         exitCode: result.exitCode ?? -1,
         stdout: String(result.stdout ?? ''),
         stderr: String(result.stderr ?? ''),
         all: String(result.all ?? ''),
-        failure: notStarted || result.timedOut || result.isTerminated ? (result.shortMessage ?? "command failed") : null
+        failure: failureOf(result)
+    };
+};
+const execStream = (file, args, options = {}) => {
+    const subprocess = execa(file, [...args], {
+        cwd: options.cwd,
+        ...environment(options),
+        stdin: 'ignore',
+        stdout: 'pipe',
+        stderr: 'pipe',
+        buffer: { stdout: false, stderr: true },
+        reject: false
+    });
+    return {
+        stdout: subprocess.stdout,
+        kill: () => {
+            subprocess.kill();
+        },
+        exited: subprocess.then((result) => ({ exitCode: result.exitCode ?? -1, stderr: String(result.stderr ?? ''), failure: failureOf(result) }))
     };
 };
 
-;// CONCATENATED MODULE: ./src/gate/rules.ts
+;// CONCATENATED MODULE: ./src/github/marker.ts
 
-/** Change from the base branch's image to the PR's. */
-function computeDelta(headBytes, baseBytes) {
-    const bytes = headBytes - baseBytes;
-    return { bytes, percent: baseBytes === 0 ? null : (bytes / baseBytes) * 100 };
+/** What a comment key may hold: it sits inside an HTML comment, so nothing that could close it. */
+const COMMENT_KEY = /^[A-Za-z0-9._-]+$/;
+function marker_isCommentKey(key) {
+    return COMMENT_KEY.test(key);
 }
+/** The marker that finds this report's comment again; keys are checked so it can never be broken out of. */
+function marker_commentMarker(key) {
+    if (!marker_isCommentKey(key)) {
+        throw new UserError(`comment key "${key}" is not valid; use only letters, digits, ".", "_" and "-"`);
+    }
+    return `<!-- footprint:${key} -->`;
+}
+
+;// CONCATENATED MODULE: ./src/github/comment.ts
+
+const comment_COMMENT_MODES = (/* unused pure expression or super */ null && (['always', 'on-change', 'never']));
+const FORK_HINT = (/* unused pure expression or super */ null && ('Pull requests from forks get a read-only GITHUB_TOKEN, so the report is in the job summary instead. ' +
+    'To comment on them, use the workflow_run recipe in the README ("PRs from forks").'));
 /**
- * The two-limit rule shared by max-increase and max-wasted: `amount` breaks a limit of a
- * percentage (of `whole`) and/or a size; with both, only an amount beyond both does, so a
- * small image does not fail on a few kB and a large one not on a fraction of a percent.
- * Nothing (or less) never breaks it.
+ * Ours when the body starts with the marker, on a line of its own or followed by
+ * nothing: a comment that only quotes it (or a build log that prints one) is not.
  */
-function exceedsLimits(amount, whole, limit) {
-    if (amount <= 0)
-        return false;
-    // Compare without dividing: an exact 10% stays 10%, and an empty whole grows by "infinitely" many percent.
-    const overPercent = limit.percent === null ? null : amount * 100 > limit.percent * whole;
-    const overBytes = limit.bytes === null ? null : amount > limit.bytes;
-    if (overPercent === null && overBytes === null)
-        return false;
-    return (overPercent ?? true) && (overBytes ?? true);
+function isOurComment(body, key) {
+    const marker = commentMarker(key);
+    return body !== undefined && body.startsWith(marker) && /^(\r?\n|$)/.test(body.slice(marker.length));
 }
-/** Whether growth against the base branch breaks `max-increase` (percent of the base image). */
-function exceedsIncrease(deltaBytes, baseBytes, limit) {
-    return exceedsLimits(deltaBytes, baseBytes, limit);
-}
-/** Whether wasted bytes break `max-wasted` (percent of the image's uncompressed size). */
-function exceedsWaste(wastedBytes, imageBytes, limit) {
-    return exceedsLimits(wastedBytes, imageBytes, limit);
-}
-function wastedShare(wastedBytes, imageBytes) {
-    return imageBytes > 0 ? ` (${((wastedBytes / imageBytes) * 100).toFixed(1)}% of the image)` : '';
-}
-/** The figure a budget applies to, or null when it was not measured. */
-function budgetedBytes(size, budget) {
-    return budget.metric === 'compressed' ? size.compressedBytes : size.bytes;
-}
-function budgetLabel(budget) {
-    return `${units_formatBytes(budget.bytes)}${budget.metric === 'compressed' ? ' compressed' : ''}`;
-}
-function growth(delta) {
-    return `${units_formatDelta(delta.bytes)} (${formatPercent(delta.percent)})`;
-}
-/** First line only: build errors can carry a whole log. */
-function firstLine(message) {
-    return message.split('\n', 1)[0].trim();
-}
-/** Status and reasons of one image. Priority: failed > over-budget > over-increase > new/removed > unchanged > ok. */
-function judge(input) {
-    // Nothing of the PR's to judge: a removed image never fails the job.
-    if (input.comparison === 'removed')
-        return { status: 'removed', reasons: ['removed: gone from the PR'] };
-    if (input.error !== null || input.size === null) {
-        const message = input.error ? firstLine(input.error.message) : 'no size was measured';
-        return { status: 'failed', reasons: [`failed to build: ${message}`] };
+/** The first comment carrying the key's marker, looking through every page of the conversation. */
+async function findComment(octokit, where) {
+    const pages = octokit.paginate.iterator(octokit.rest.issues.listComments, {
+        owner: where.owner,
+        repo: where.repo,
+        issue_number: where.issueNumber,
+        per_page: 100
+    });
+    for await (const page of pages) {
+        const found = page.data.find((comment) => isOurComment(comment.body, where.key));
+        if (found)
+            return { id: found.id, url: found.html_url };
     }
-    const size = input.size;
-    const reasons = [];
-    let status = null;
-    const measured = input.budget ? budgetedBytes(size, input.budget) : null;
-    if (input.budget && measured !== null && measured > input.budget.bytes) {
-        status = 'over-budget';
-        reasons.push(`${units_formatBytes(measured - input.budget.bytes)} over its ${budgetLabel(input.budget)} budget (${units_formatBytes(measured)})`);
-    }
-    if (input.budget && measured === null) {
-        reasons.push(`budget not checked: the ${input.budget.metric} size was not measured`);
-    }
-    if (input.maxWasted && input.wasted && exceedsWaste(input.wasted.bytes, size.bytes, input.maxWasted)) {
-        status = 'over-budget';
-        reasons.push(`wastes ${units_formatBytes(input.wasted.bytes)}${wastedShare(input.wasted.bytes, size.bytes)} in files a later layer deletes or replaces, more than the allowed ${input.maxWasted.source}`);
-    }
-    if (input.maxIncrease && input.delta && input.base && exceedsIncrease(input.delta.bytes, input.base.bytes, input.maxIncrease)) {
-        status ??= 'over-increase';
-        const percent = input.delta.percent === null ? '' : ` (${formatPercent(input.delta.percent)})`;
-        reasons.push(`grew ${units_formatBytes(input.delta.bytes)}${percent} against the base branch, more than the allowed ${input.maxIncrease.source}`);
-    }
-    if (input.comparison === 'new') {
-        reasons.push('new image: not on the base branch');
-        status ??= 'new';
-    }
-    else if (input.comparison === 'base-failed') {
-        reasons.push('not compared: the image failed to build on the base branch');
-    }
-    if (status === null && input.delta !== null && input.delta.bytes === 0)
-        status = 'unchanged';
-    return { status: status ?? 'ok', reasons };
+    return null;
 }
-const FAILING = new Set(['failed', 'over-budget', 'over-increase']);
-/** Statuses that fail the job (with `fail-on: budget`). */
-function isFailing(status) {
-    return FAILING.has(status);
-}
-/** `api (svc/api/Dockerfile)`: the name, with what it was made from when that says more. */
-function imageLabel(image) {
-    const source = image.dockerfile ?? image.image;
-    return source && source !== image.name ? `${image.name} (${source})` : image.name;
-}
-function failureDetail(image) {
-    if (image.status === 'failed' || image.size === null) {
-        return `failed to build: ${image.error ? firstLine(image.error.message) : 'no size was measured'}`;
-    }
-    const parts = [units_formatBytes(image.size.bytes)];
-    const measured = image.budget ? budgetedBytes(image.size, image.budget) : null;
-    if (image.budget && measured !== null && measured > image.budget.bytes) {
-        parts.push(`budget ${budgetLabel(image.budget)}`, `over by ${units_formatBytes(measured - image.budget.bytes)}`);
-    }
-    if (image.maxWasted && image.wasted && exceedsWaste(image.wasted.bytes, image.size.bytes, image.maxWasted)) {
-        parts.push(`wastes ${units_formatBytes(image.wasted.bytes)}`, `allowed ${image.maxWasted.source}`);
-    }
-    if (image.maxIncrease && image.delta && image.base && exceedsIncrease(image.delta.bytes, image.base.bytes, image.maxIncrease)) {
-        parts.push(`grew ${growth(image.delta)}`, `allowed ${image.maxIncrease.source}`);
-    }
-    return parts.join(', ');
-}
-/** The job's failure message, one line per offending image; null when every image is within its limits. */
-function gateMessage(images) {
-    const failing = images.filter((image) => isFailing(image.status));
-    if (failing.length === 0)
+function httpFailure(error) {
+    if (typeof error !== 'object' || error === null || typeof error.status !== 'number')
         return null;
-    const count = images.length === 1 ? '1 image' : `${images.length} images`;
-    const verb = failing.length === 1 ? 'fails its size limits' : 'fail their size limits';
-    return [
-        `footprint: ${failing.length} of ${count} ${verb}:`,
-        ...failing.map((image) => `- ${imageLabel(image)}: ${failureDetail(image)}`)
-    ].join('\n');
+    return error;
+}
+/** 404, or a 403 that is about permissions rather than a rate limit. */
+function isForbidden(failure) {
+    if (failure.status === 404)
+        return true;
+    const rateLimited = failure.response?.headers?.['x-ratelimit-remaining'] === '0' || /rate limit/i.test(failure.message);
+    return failure.status === 403 && !rateLimited;
 }
 /**
- * Sums for the report: all measured PR images, base/delta over those measured on both
- * sides, compressed bytes (null unless every measured image has them) and wasted bytes.
+ * Posts the comment. A server error is not retried blindly: GitHub may have
+ * created the comment and lost only the answer, so look for it first and post
+ * again only when it is not there.
  */
-function totals(images) {
-    let bytes = 0;
-    let baseBytes = null;
-    let deltaBytes = null;
-    let compressedBytes = 0;
-    let wastedBytes = 0;
-    for (const image of images) {
-        if (image.size === null)
-            continue;
-        bytes += image.size.bytes;
-        compressedBytes = compressedBytes === null || image.size.compressedBytes === null ? null : compressedBytes + image.size.compressedBytes;
-        wastedBytes += image.wasted?.bytes ?? 0;
-        if (image.base !== null) {
-            baseBytes = (baseBytes ?? 0) + image.base.bytes;
-            deltaBytes = (deltaBytes ?? 0) + (image.size.bytes - image.base.bytes);
-        }
+async function createComment(options) {
+    const { octokit, owner, repo, issueNumber, key, body } = options;
+    try {
+        const { data } = await octokit.rest.issues.createComment({ owner, repo, issue_number: issueNumber, body, request: { retries: 0 } });
+        return { action: 'created', url: data.html_url };
     }
-    if (!images.some((image) => image.size !== null))
-        compressedBytes = null;
-    return { bytes, baseBytes, deltaBytes, compressedBytes, wastedBytes };
+    catch (error) {
+        const failure = httpFailure(error);
+        if (!failure || failure.status < 500)
+            throw error;
+        const existing = await findComment(octokit, { owner, repo, issueNumber, key });
+        if (existing)
+            return updateComment(options, existing.id);
+        const { data } = await octokit.rest.issues.createComment({ owner, repo, issue_number: issueNumber, body });
+        return { action: 'created', url: data.html_url };
+    }
+}
+async function updateComment(options, id) {
+    const { octokit, owner, repo, body } = options;
+    const { data } = await octokit.rest.issues.updateComment({ owner, repo, comment_id: id, body });
+    return { action: 'updated', url: data.html_url };
 }
 /**
- * Whether the PR changes anything a reviewer should hear about (for `comment: on-change`):
- * an image that changed size, is new or removed, could not be compared, or fails its limits.
+ * Keeps one comment per pull request and key up to date: updates the one found
+ * by its marker, or creates it. Never throws: a read-only token gives
+ * `forbidden`, any other failure `failed`, each with a message to show.
  */
-function hasChanges(images) {
-    return images.some((image) => image.comparison !== 'unchanged' || isFailing(image.status));
+async function upsertComment(options) {
+    const { octokit, owner, repo, issueNumber, key } = options;
+    if (options.mode === 'never')
+        return { action: 'skipped', url: null, message: 'PR comment turned off (comment: never).' };
+    try {
+        const existing = await findComment(octokit, { owner, repo, issueNumber, key });
+        if (!existing && options.mode === 'on-change' && !options.changed) {
+            return { action: 'skipped', url: null, message: 'No size changes, so no PR comment (comment: on-change).' };
+        }
+        const done = existing ? await updateComment(options, existing.id) : await createComment(options);
+        return { ...done, message: `${done.action === 'created' ? 'Created' : 'Updated'} the PR comment ${done.url}` };
+    }
+    catch (error) {
+        const failure = httpFailure(error);
+        if (failure && isForbidden(failure)) {
+            return {
+                action: 'forbidden',
+                url: null,
+                message: `Could not write the PR comment on ${owner}/${repo}#${issueNumber}: the token is not allowed to (HTTP ${failure.status}: ${failure.message}). ${FORK_HINT}`
+            };
+        }
+        const why = failure ? `HTTP ${failure.status}: ${failure.message}` : error instanceof Error ? error.message : String(error);
+        return { action: 'failed', url: null, message: `Could not write the PR comment on ${owner}/${repo}#${issueNumber}: ${why}` };
+    }
+}
+
+;// CONCATENATED MODULE: ./src/input-parsers.ts
+/**
+ * Parsers for what users write in the action's inputs and the CLI's options
+ * alike; `what` names the input or option in messages (`input build-args`, `--build-arg`).
+ */
+
+
+
+const ALL_ZERO_SHA = /^0+$/;
+/**
+ * The limits, metric and build settings given at the least specific level; `valueOf`
+ * gives a setting's text by its input name (`max-increase`), undefined or '' when not given.
+ */
+function input_parsers_parseSettings(valueOf, what, build) {
+    const given = (name) => valueOf(name) || undefined;
+    const metric = given('metric');
+    return {
+        ...parseLimits(given, what),
+        metric: metric === undefined ? null : parseMetric(metric, what('metric')),
+        ...build
+    };
+}
+/** Splits `KEY=VALUE` on the first `=`; the key must not be empty, the value may be. */
+function splitAssignment(what, line, shape) {
+    const at = line.indexOf('=');
+    const key = at > 0 ? line.slice(0, at).trim() : '';
+    const value = at > 0 ? line.slice(at + 1).trim() : '';
+    if (!key)
+        throw new errors_UserError(`${what}: "${line}" is not ${shape}`);
+    return [key, value];
+}
+/** `name=image-ref` lines: names unique, references that cannot read as options. */
+function input_parsers_parseImages(lines, what) {
+    const images = [];
+    for (const line of lines) {
+        const [name, ref] = splitAssignment(what, line, 'name=image-ref (one image a line)');
+        if (!ref)
+            throw new errors_UserError(`${what}: "${line}" has no image reference after "="`);
+        // A daemon reference reaches docker as an argument: it must not read as an option.
+        // An archive path (oci-archive:PATH, docker-archive:PATH) is only opened as a file.
+        const archive = /^(oci|docker)-archive:./.test(ref);
+        if (!archive && (ref.startsWith('-') || /\s/.test(ref))) {
+            throw new errors_UserError(`${what}: "${ref}" is not an image reference (such as ghcr.io/org/app:1.2 or app@sha256:...)`);
+        }
+        if (images.some((image) => image.name === name)) {
+            throw new errors_UserError(`${what}: the name "${name}" is given more than once; names must be unique`);
+        }
+        images.push({ name, ref });
+    }
+    return images;
+}
+/** `KEY=VALUE` lines: one build argument each, keys unique. */
+function input_parsers_parseBuildArgs(lines, what) {
+    const args = {};
+    for (const line of lines) {
+        const [key, argValue] = splitAssignment(what, line, 'KEY=VALUE (one build argument a line)');
+        if (/\s/.test(key))
+            throw new errors_UserError(`${what}: "${key}" is not a build argument name (no spaces)`);
+        if (Object.hasOwn(args, key)) {
+            throw new errors_UserError(`${what}: "${key}" is given more than once`);
+        }
+        args[key] = argValue;
+    }
+    return args;
+}
+/**
+ * A base branch, tag or SHA to compare with; null for none (empty, or an all-zero
+ * SHA: a push that created the branch has nothing before it).
+ */
+function input_parsers_parseBaseRef(value, what) {
+    const ref = value.trim();
+    if (!ref || ALL_ZERO_SHA.test(ref))
+        return null;
+    // The ref reaches git as an argument: refuse anything that could read as an option or a range.
+    if (ref.startsWith('-') || ref.includes('..') || !/^[\w./@{}^~+-]+$/.test(ref)) {
+        throw new errors_UserError(`${what}: "${ref}" is not a branch, tag or commit SHA`);
+    }
+    return ref;
 }
 
 ;// CONCATENATED MODULE: ./src/inputs.ts
 
 
+
+
+/** The value at `path` in an event payload, or undefined where the payload has no such field. */
+function payloadField(payload, ...path) {
+    let value = payload;
+    for (const key of path) {
+        if (typeof value !== 'object' || value === null)
+            return undefined;
+        value = value[key];
+    }
+    return value;
+}
 const DEFAULT_DOCKERFILE_GLOBS = ['**/Dockerfile', '**/Dockerfile.*', '**/Dockerfile-*', '**/*.Dockerfile'];
+/** Where the config file is looked for, relative to the repository root, when no other path is given. */
 const DEFAULT_CONFIG_PATH = '.github/footprint.yml';
 const DEFAULT_COMMENT_MODE = 'always';
 const DEFAULT_COMMENT_KEY = 'default';
 const DEFAULT_FAIL_ON = 'budget';
-const COMMENT_MODES = ['always', 'on-change', 'never'];
-const FAIL_ON = ['budget', 'never'];
-const ALL_ZERO_SHA = /^0+$/;
+const FAIL_ON = (/* unused pure expression or super */ null && (['budget', 'never']));
 /** Reads and validates every input once; a bad value is a UserError naming the input. */
 function readInputs(getInput, event) {
     const text = (name) => getInput(name)?.trim() ?? '';
@@ -34920,22 +35213,18 @@ function readInputs(getInput, event) {
     return {
         dockerfiles: dockerfiles.length > 0 ? dockerfiles : [...DEFAULT_DOCKERFILE_GLOBS],
         // The runner always passes action.yml's default, so the default path is optional however it arrives.
-        config: configPath && configPath !== DEFAULT_CONFIG_PATH
-            ? { path: configPath, required: true }
-            : { path: DEFAULT_CONFIG_PATH, required: false },
-        budget: text('budget') ? parseBudget(text('budget'), 'input budget') : null,
-        maxIncrease: text('max-increase') ? parseIncrease(text('max-increase'), 'input max-increase') : null,
-        maxWasted: text('max-wasted') ? parseWasteLimit(text('max-wasted'), 'input max-wasted') : null,
-        metric: text('metric') ? parseMetric(text('metric'), 'input metric') : null,
+        config: configPath && configPath !== DEFAULT_CONFIG_PATH ? { path: configPath, required: true } : { path: DEFAULT_CONFIG_PATH, required: false },
+        settings: parseSettings(text, (name) => `input ${name}`, {
+            buildArgs: parseBuildArgs(lines(text('build-args')), 'input build-args'),
+            target: optional('target'),
+            platform: optional('platform')
+        }),
         compressedSize: oneOf('compressed-size', text('compressed-size').toLowerCase(), ['true', 'false'], 'true') === 'true',
         baseRef: readBaseRef(getInput('base-ref'), event),
         comment: oneOf('comment', text('comment'), COMMENT_MODES, DEFAULT_COMMENT_MODE),
         commentKey: readCommentKey(text('comment-key')),
         failOn: oneOf('fail-on', text('fail-on'), FAIL_ON, DEFAULT_FAIL_ON),
-        images: readImages(text('images')),
-        buildArgs: readBuildArgs(text('build-args')),
-        target: optional('target'),
-        platform: optional('platform'),
+        images: parseImages(lines(text('images')), 'input images'),
         githubToken: text('github-token')
     };
 }
@@ -34967,13 +35256,13 @@ function oneOf(name, value, allowed, fallback) {
         return fallback;
     if (allowed.includes(value))
         return value;
-    throw new errors_UserError(`input ${name}: "${value}" is not one of ${allowed.join(', ')}`);
+    throw new UserError(`input ${name}: "${value}" is not one of ${allowed.join(', ')}`);
 }
 function readCommentKey(value) {
     if (value === '')
         return DEFAULT_COMMENT_KEY;
-    if (!/^[A-Za-z0-9._-]+$/.test(value)) {
-        throw new errors_UserError(`input comment-key: "${value}" is not a valid key; use only letters, digits, ".", "_" and "-"`);
+    if (!isCommentKey(value)) {
+        throw new UserError(`input comment-key: "${value}" is not a valid key; use only letters, digits, ".", "_" and "-"`);
     }
     return value;
 }
@@ -34983,70 +35272,21 @@ function readCommentKey(value) {
  * (a push that created the branch has nothing before it).
  */
 function readBaseRef(value, event) {
-    const ref = value === undefined ? baseOfEvent(event) : value.trim();
-    if (!ref || ALL_ZERO_SHA.test(ref))
-        return null;
-    // The ref reaches git as an argument: refuse anything that could read as an option or a range.
-    if (ref.startsWith('-') || ref.includes('..') || !/^[\w./@{}^~+-]+$/.test(ref)) {
-        throw new errors_UserError(`input base-ref: "${ref}" is not a branch, tag or commit SHA`);
-    }
-    return ref;
+    return parseBaseRef(value === undefined ? (baseOfEvent(event) ?? '') : value, 'input base-ref');
 }
 function baseOfEvent(event) {
-    const payload = event.payload ?? {};
     switch (event.name) {
         case 'pull_request':
         case 'pull_request_target':
-            return stringOrNull(payload.pull_request?.base?.sha);
+            return stringOrNull(payloadField(event.payload, 'pull_request', 'base', 'sha'));
         case 'push':
-            return stringOrNull(payload.before);
+            return stringOrNull(payloadField(event.payload, 'before'));
         default:
             return null;
     }
 }
 function stringOrNull(value) {
     return typeof value === 'string' && value !== '' ? value : null;
-}
-/** Splits `KEY=VALUE` on the first `=`; the key must not be empty, the value may be. */
-function splitAssignment(input, line, shape) {
-    const at = line.indexOf('=');
-    const key = at > 0 ? line.slice(0, at).trim() : '';
-    const value = at > 0 ? line.slice(at + 1).trim() : '';
-    if (!key)
-        throw new errors_UserError(`input ${input}: "${line}" is not ${shape}`);
-    return [key, value];
-}
-function readImages(value) {
-    const images = [];
-    for (const line of lines(value)) {
-        const [name, ref] = splitAssignment('images', line, 'name=image-ref (one image a line)');
-        if (!ref)
-            throw new errors_UserError(`input images: "${line}" has no image reference after "="`);
-        // A daemon reference reaches docker as an argument: it must not read as an option.
-        // An archive path (oci-archive:PATH, docker-archive:PATH) is only opened as a file.
-        const archive = /^(oci|docker)-archive:./.test(ref);
-        if (!archive && (ref.startsWith('-') || /\s/.test(ref))) {
-            throw new errors_UserError(`input images: "${ref}" is not an image reference (such as ghcr.io/org/app:1.2 or app@sha256:...)`);
-        }
-        if (images.some((image) => image.name === name)) {
-            throw new errors_UserError(`input images: the name "${name}" is given more than once; names must be unique`);
-        }
-        images.push({ name, ref });
-    }
-    return images;
-}
-function readBuildArgs(value) {
-    const args = {};
-    for (const line of lines(value)) {
-        const [key, argValue] = splitAssignment('build-args', line, 'KEY=VALUE (one build argument a line)');
-        if (/\s/.test(key))
-            throw new errors_UserError(`input build-args: "${key}" is not a build argument name (no spaces)`);
-        if (Object.hasOwn(args, key)) {
-            throw new errors_UserError(`input build-args: "${key}" is given more than once`);
-        }
-        args[key] = argValue;
-    }
-    return args;
 }
 
 ;// CONCATENATED MODULE: ./src/compare/compare.ts
@@ -35081,9 +35321,7 @@ function compareImages(head, base) {
             baseByName.set(m.target.name, m);
     const compared = head.map((m) => {
         const match = baseByName.get(m.target.name);
-        return match
-            ? comparePair(m, match)
-            : { name: m.target.name, head: m, base: null, comparison: 'new', delta: null };
+        return match ? comparePair(m, match) : { name: m.target.name, head: m, base: null, comparison: 'new', delta: null };
     });
     const headNames = new Set(head.map((m) => m.target.name));
     for (const [name, m] of baseByName) {
@@ -35097,6 +35335,7 @@ function compareImages(head, base) {
 var out = __nccwpck_require__(5648);
 var out_default = /*#__PURE__*/__nccwpck_require__.n(out);
 ;// CONCATENATED MODULE: ./src/discover/plan.ts
+
 
 
 
@@ -35187,12 +35426,6 @@ async function isFile(path) {
 }
 /** The precedence rules in one place: image config > config top level > action inputs. */
 function resolveSettings(config, defaults) {
-    const budget = config.budget ?? defaults.budget;
-    const maxIncrease = config.maxIncrease ?? defaults.maxIncrease;
-    const maxWasted = config.maxWasted ?? defaults.maxWasted;
-    const metric = config.metric ?? defaults.metric ?? 'uncompressed';
-    // The metric is a setting of its own: a top-level budget can apply to an image's compressed size.
-    const measuredBy = (limit, by) => (limit ? { ...limit, metric: by } : null);
     const contextOf = (dockerfile) => (dockerfile === null ? null : external_node_path_namespaceObject.posix.dirname(dockerfile));
     const base = (name, dockerfile, image) => ({
         name,
@@ -35202,9 +35435,7 @@ function resolveSettings(config, defaults) {
         target: defaults.target,
         buildArgs: { ...defaults.buildArgs },
         platform: defaults.platform,
-        budget: measuredBy(budget, metric),
-        maxIncrease,
-        maxWasted,
+        ...resolveLimits([config, defaults]),
         ignore: [...config.ignore]
     });
     return {
@@ -35216,9 +35447,7 @@ function resolveSettings(config, defaults) {
                 target: entry.target ?? target.target,
                 buildArgs: { ...target.buildArgs, ...entry.buildArgs },
                 platform: entry.platform ?? target.platform,
-                budget: measuredBy(entry.budget ?? budget, entry.metric ?? metric),
-                maxIncrease: entry.maxIncrease ?? target.maxIncrease,
-                maxWasted: entry.maxWasted ?? target.maxWasted,
+                ...resolveLimits([entry, config, defaults]),
                 ignore: [...new Set([...target.ignore, ...entry.ignore])]
             };
         },
@@ -35237,6 +35466,31 @@ function assertUniqueNames(targets) {
 
 // EXTERNAL MODULE: ./node_modules/dockerfile-ast/lib/main.js
 var main = __nccwpck_require__(8390);
+;// CONCATENATED MODULE: ./src/dockerfile/keywords.ts
+/** Every Dockerfile instruction, upper-case: the parser's and the history matcher's one list. */
+const KEYWORDS = new Set([
+    'ADD',
+    'ARG',
+    'CMD',
+    'COPY',
+    'ENTRYPOINT',
+    'ENV',
+    'EXPOSE',
+    'FROM',
+    'HEALTHCHECK',
+    'LABEL',
+    'MAINTAINER',
+    'ONBUILD',
+    'RUN',
+    'SHELL',
+    'STOPSIGNAL',
+    'USER',
+    'VOLUME',
+    'WORKDIR'
+]);
+/** The instructions that can make a filesystem layer (WORKDIR does when its folder is new). */
+const LAYER_KEYWORDS = new Set(['RUN', 'COPY', 'ADD', 'WORKDIR']);
+
 ;// CONCATENATED MODULE: ./src/dockerfile/parse.ts
 /**
  * A Dockerfile as the advice rules see it: its stages, each with the base it
@@ -35247,14 +35501,17 @@ var main = __nccwpck_require__(8390);
  */
 
 
-const KEYWORDS = new Set([
-    'ADD', 'ARG', 'CMD', 'COPY', 'ENTRYPOINT', 'ENV', 'EXPOSE', 'FROM', 'HEALTHCHECK', 'LABEL',
-    'MAINTAINER', 'ONBUILD', 'RUN', 'SHELL', 'STOPSIGNAL', 'USER', 'VOLUME', 'WORKDIR'
-]);
+
 /** Arguments BuildKit defines for every FROM without an ARG: left as written when unset. */
 const AUTOMATIC_ARGS = new Set([
-    'TARGETPLATFORM', 'TARGETOS', 'TARGETARCH', 'TARGETVARIANT',
-    'BUILDPLATFORM', 'BUILDOS', 'BUILDARCH', 'BUILDVARIANT'
+    'TARGETPLATFORM',
+    'TARGETOS',
+    'TARGETARCH',
+    'TARGETVARIANT',
+    'BUILDPLATFORM',
+    'BUILDOS',
+    'BUILDARCH',
+    'BUILDVARIANT'
 ]);
 const IGNORE_COMMENT = /^#\s*footprint-ignore\s*:\s*(.*)$/i;
 /** `${NAME}`, `${NAME:-word}`, `${NAME-word}`, `${NAME:+word}`, `${NAME+word}`, `$NAME`. */
@@ -35388,7 +35645,13 @@ function parseDockerfile(text, options = {}) {
         escape = parsed.getEscapeCharacter();
     }
     catch (error) {
-        return { stages, final: null, problems: [{ line: 1, message: `the Dockerfile could not be parsed: ${messageOf(error)}` }], escape };
+        return {
+            stages,
+            final: null,
+            targetMissing: false,
+            problems: [{ line: 1, message: `the Dockerfile could not be parsed: ${messageOf(error)}` }],
+            escape
+        };
     }
     const args = new Map();
     const buildArgs = options.buildArgs ?? {};
@@ -35425,20 +35688,22 @@ function parseDockerfile(text, options = {}) {
     }
     if (stages.length === 0) {
         problems.push({ line: 1, message: 'no FROM instruction: the Dockerfile names no base image' });
-        return { stages, final: null, problems, escape };
+        return { stages, final: null, targetMissing: false, problems, escape };
     }
     let final = stages.at(-1);
+    let targetMissing = false;
     const target = options.target?.trim().toLowerCase();
     if (target) {
         const named = stages.find((stage) => stage.name === target);
         if (named === undefined) {
+            targetMissing = true;
             problems.push({ line: final.from.line, message: `no stage named "${options.target}" (the build target); advising on the last stage` });
         }
         else {
             final = named;
         }
     }
-    return { stages, final, problems, escape };
+    return { stages, final, targetMissing, problems, escape };
 }
 function unquote(text) {
     const match = /^(["'])(.*)\1$/s.exec(text);
@@ -35513,21 +35778,13 @@ function finalChain(dockerfile) {
     return chain;
 }
 
-;// CONCATENATED MODULE: ./src/advise/rules.ts
-
-
-const RULES = [
-    { id: 'apt-lists-left', summary: 'apt-get update/install in a RUN that does not also remove /var/lib/apt/lists/* (hadolint DL3009)' },
-    { id: 'apt-no-install-recommends', summary: 'apt-get install without --no-install-recommends pulls in recommended packages (DL3015)' },
-    { id: 'apk-no-cache', summary: 'apk add/update without --no-cache leaves the package index in /var/cache/apk (DL3019)' },
-    { id: 'yum-cache-left', summary: 'yum/dnf/microdnf install without "clean all" in the same RUN leaves the package cache' },
-    { id: 'build-deps-kept', summary: 'build tools (gcc, make, *-dev, ...) installed and not removed in the same RUN ship in the image' },
-    { id: 'pip-no-cache-dir', summary: 'pip install without --no-cache-dir (or PIP_NO_CACHE_DIR) leaves the wheel cache in ~/.cache/pip (DL3042)' },
-    { id: 'delete-in-later-run', summary: 'a RUN deletes or rewrites what an earlier instruction created: the bytes still ship in the earlier layer' },
-    { id: 'join-runs', summary: 'consecutive RUNs where a later one cleans up what an earlier one created: joined, the bytes never reach a layer' },
-    { id: 'add-remote-archive', summary: 'ADD of a remote URL ships the download as its own layer; fetch, unpack and delete in one RUN' },
-    { id: 'copy-all-without-dockerignore', summary: 'COPY . with no .dockerignore copies the whole build context (.git, caches, local builds) into the image' }
-];
+;// CONCATENATED MODULE: ./src/advise/shell.ts
+/**
+ * Just enough shell to read a RUN: simple commands split at `&&`, `||`, `;`,
+ * `|`, `&`, newlines and parentheses; words unquoted; leading `NAME=value`
+ * assignments and wrappers (`sudo`, `env`, `exec`, ...) taken off the front.
+ * Used by the size rules (through run-facts.ts) and by the base advice.
+ */
 const WRAPPERS = new Set(['sudo', 'env', 'exec', 'command', 'nohup', 'time', 'then', 'do', 'else', 'if', 'while', 'until', '!', '{', '}']);
 /** Splits a shell script into the words of each simple command. */
 function splitCommands(script) {
@@ -35598,6 +35855,7 @@ function splitCommands(script) {
     endCommand();
     return commands;
 }
+/** The simple commands of a script, each without its leading `NAME=value` assignments (kept in `env`) and wrappers. */
 function parseCommands(script) {
     const out = [];
     for (const words of splitCommands(script)) {
@@ -35616,6 +35874,7 @@ function parseCommands(script) {
     }
     return out;
 }
+/** The program a command runs, without its folder: `/usr/bin/apt-get` → `apt-get`. */
 function programOf(command) {
     const first = command.words[0] ?? '';
     return first.slice(first.lastIndexOf('/') + 1);
@@ -35664,15 +35923,31 @@ function operands(words, valued) {
     }
     return { operands: out, options, values };
 }
+
+;// CONCATENATED MODULE: ./src/advise/run-facts.ts
+/**
+ * What the instructions of the shipped stages do to the file system, as far as
+ * their words tell: for each RUN the packages it installs and removes, the
+ * caches it fills, the paths it deletes, rewrites and creates; for COPY/ADD the
+ * paths it writes. The size rules read these facts; nothing here judges them.
+ * Pure: a parsed Dockerfile in, steps out.
+ */
+
+
 // ---------------------------------------------------------------------------
 // Paths
+/** `~` and `$HOME` are read as root's home: USER is not followed. */
 const HOME = '/root';
 const APT_LISTS = '/var/lib/apt/lists';
 const APK_CACHE = '/var/cache/apk';
 const PIP_CACHE = `${HOME}/.cache/pip`;
 const YUM_CACHES = ['/var/cache/yum', '/var/cache/dnf'];
+/** An absolute path without `.`, `..` or doubled slashes; relative paths start at `workdir`. */
 function normalise(path, workdir) {
-    let out = path.replace(/^~(?=\/|$)/, HOME).replace(/^\$HOME(?=\/|$)/, HOME).replace(/^\$\{HOME\}(?=\/|$)/, HOME);
+    let out = path
+        .replace(/^~(?=\/|$)/, HOME)
+        .replace(/^\$HOME(?=\/|$)/, HOME)
+        .replace(/^\$\{HOME\}(?=\/|$)/, HOME);
     if (!out.startsWith('/'))
         out = `${workdir.replace(/\/+$/, '')}/${out}`;
     const parts = [];
@@ -35687,7 +35962,11 @@ function normalise(path, workdir) {
     return `/${parts.join('/')}`;
 }
 function globRegex(pattern) {
-    const body = pattern.replace(/[.+^${}()|\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]').replace(/\[!/g, '[^');
+    const body = pattern
+        .replace(/[.+^${}()|\\]/g, '\\$&')
+        .replace(/\*/g, '[^/]*')
+        .replace(/\?/g, '[^/]')
+        .replace(/\[!/g, '[^');
     return new RegExp(`^${body}(?:/.*)?$`);
 }
 /** True when deleting `pattern` (a path, maybe with globs) takes `path` or a part of it. */
@@ -35709,16 +35988,39 @@ function overlaps(a, b) {
 const APT_VALUED = new Set(['-o', '-t', '-c', '--option', '--target-release', '--config-file']);
 const APK_VALUED = new Set(['-t', '--virtual', '-X', '--repository', '-p', '--root', '--arch', '--keys-dir', '--cache-dir', '--repositories-file']);
 const YUM_VALUED = new Set(['-c', '--config', '--installroot', '--releasever', '--enablerepo', '--disablerepo', '-x', '--exclude', '--setopt']);
-const PIP_VALUED = new Set(['-r', '--requirement', '-c', '--constraint', '-e', '--editable', '-t', '--target', '-i', '--index-url', '--extra-index-url', '-f', '--find-links', '--prefix', '--root', '--cache-dir', '--platform', '--python-version', '--implementation', '--abi', '--trusted-host', '--src', '--upgrade-strategy', '--progress-bar', '--no-binary', '--only-binary', '--log', '--proxy', '--timeout', '--retries']);
-const OUTPUT_VALUED = new Set(['-o', '-O', '--output', '--output-document', '-C', '--directory', '-d', '--target-directory', '-f', '--file']);
-const BUILD_TOOLS = new Set([
-    'gcc', 'g++', 'gcc-c++', 'make', 'cmake', 'build-base', 'build-essential', 'musl-dev', 'libc-dev', 'libc6-dev', 'linux-headers',
-    'clang', 'llvm', 'autoconf', 'automake', 'libtool', 'pkgconf', 'pkg-config', 'cargo', 'rust', 'go', 'g++-multilib'
+const PIP_VALUED = new Set([
+    '-r',
+    '--requirement',
+    '-c',
+    '--constraint',
+    '-e',
+    '--editable',
+    '-t',
+    '--target',
+    '-i',
+    '--index-url',
+    '--extra-index-url',
+    '-f',
+    '--find-links',
+    '--prefix',
+    '--root',
+    '--cache-dir',
+    '--platform',
+    '--python-version',
+    '--implementation',
+    '--abi',
+    '--trusted-host',
+    '--src',
+    '--upgrade-strategy',
+    '--progress-bar',
+    '--no-binary',
+    '--only-binary',
+    '--log',
+    '--proxy',
+    '--timeout',
+    '--retries'
 ]);
-function isBuildTool(pkg) {
-    const name = pkg.replace(/[=<>~].*$/, '').replace(/:.*$/, '');
-    return BUILD_TOOLS.has(name) || /-(?:dev|devel)$/.test(name) || /^(?:gcc|g\+\+|clang|python\d?(?:\.\d+)?-dev)-?\d/.test(name);
-}
+const OUTPUT_VALUED = new Set(['-o', '-O', '--output', '--output-document', '-C', '--directory', '-d', '--target-directory', '-f', '--file']);
 /** The shell commands of a RUN: shell form, exec form (`["sh", "-c", ...]` too) and heredoc scripts. */
 function commandsOfRun(instruction) {
     const args = instruction.args.trim();
@@ -35741,8 +36043,11 @@ function commandsOfRun(instruction) {
     const firstLine = (args.split('\n')[0] ?? '').replace(/<<-?(["']?)[A-Za-z0-9_.-]+\1/g, '').trim();
     const head = parseCommands(firstLine);
     const shellStdin = head.length === 0 || (head.length === 1 && /^(?:ba|da|a|z)?sh$/.test(programOf(head[0])));
-    return shellStdin ? [...head.filter((command) => !/^(?:ba|da|a|z)?sh$/.test(programOf(command))), ...instruction.heredocs.flatMap(parseCommands)] : head;
+    return shellStdin
+        ? [...head.filter((command) => !/^(?:ba|da|a|z)?sh$/.test(programOf(command))), ...instruction.heredocs.flatMap(parseCommands)]
+        : head;
 }
+/** What one RUN does, from its shell commands; relative paths are taken from `workdir`. */
 function factsOf(commands, workdir) {
     const facts = {
         installs: [],
@@ -35780,7 +36085,7 @@ function factsOf(commands, workdir) {
             else if (sub.name === 'clean' || sub.name === 'distclean') {
                 facts.removed.push('/var/cache/apt/archives');
                 if (sub.name === 'distclean')
-                    facts.removed.push('/var/lib/apt/lists');
+                    facts.removed.push(APT_LISTS);
             }
         }
         else if (program === 'apt-mark' && words.includes('auto')) {
@@ -35800,7 +36105,7 @@ function factsOf(commands, workdir) {
                 for (const pkg of packages)
                     facts.removedPackages.add(pkg);
             else if (sub.name === 'cache' && packages[0] === 'clean')
-                facts.removed.push('/var/cache/apk');
+                facts.removed.push(APK_CACHE);
         }
         else if (['yum', 'dnf', 'microdnf', 'tdnf'].includes(program)) {
             const sub = subcommand(words, YUM_VALUED);
@@ -35816,7 +36121,8 @@ function factsOf(commands, workdir) {
                 facts.removed.push('/var/cache/yum', '/var/cache/dnf', '/var/cache/libdnf5');
             }
         }
-        else if (/^pip(?:\d+(?:\.\d+)*)?$/.test(program) || (/^python(?:\d+(?:\.\d+)*)?$/.test(program) && words[1] === '-m' && /^pip\d*$/.test(words[2] ?? ''))) {
+        else if (/^pip(?:\d+(?:\.\d+)*)?$/.test(program) ||
+            (/^python(?:\d+(?:\.\d+)*)?$/.test(program) && words[1] === '-m' && /^pip\d*$/.test(words[2] ?? ''))) {
             const pipWords = program.startsWith('python') ? words.slice(2) : words;
             const sub = subcommand(pipWords, PIP_VALUED);
             if (sub.name === 'install') {
@@ -35824,7 +36130,7 @@ function factsOf(commands, workdir) {
                 facts.pipInstalls.push({ noCacheDir, env: command.env });
             }
             else if (sub.name === 'cache' && sub.rest[0] === 'purge')
-                facts.removed.push(`${HOME}/.cache/pip`);
+                facts.removed.push(PIP_CACHE);
         }
         else if (program === 'rm') {
             for (const target of operands(words.slice(1), new Set()).operands)
@@ -35842,16 +36148,16 @@ function factsOf(commands, workdir) {
         if (install.manager === 'apt')
             facts.created.push(APT_LISTS);
         if (install.manager === 'apk' && !install.clean)
-            facts.created.push('/var/cache/apk');
+            facts.created.push(APK_CACHE);
         if (install.manager === 'yum')
             facts.created.push(`/var/cache/${install.tool === 'yum' ? 'yum' : 'dnf'}`);
     }
     if (facts.aptUpdate)
         facts.created.push(APT_LISTS);
     if (facts.apkUpdate)
-        facts.created.push('/var/cache/apk');
+        facts.created.push(APK_CACHE);
     if (facts.pipInstalls.some((pip) => !pip.noCacheDir))
-        facts.created.push(`${HOME}/.cache/pip`);
+        facts.created.push(PIP_CACHE);
     // What this RUN deleted itself is not left for a later one.
     facts.created = [...new Set(facts.created)].filter((created) => !coversAny(facts.removed, created));
     return facts;
@@ -35916,6 +36222,7 @@ function copyWords(instruction) {
         return { sources: [], dest: null };
     return { sources: words.slice(0, -1), dest: words.at(-1) };
 }
+/** The instructions of the final stage and the stages its FROM chain names, in order, with what each does. */
 function stepsOf(dockerfile) {
     const steps = [];
     let workdir = '/';
@@ -35963,29 +36270,168 @@ function stepsOf(dockerfile) {
     }
     return steps;
 }
-function finding(rule, line, severity, message, fix, measured) {
-    const known = measured.bytes !== null && measured.bytes > 0;
-    return {
-        rule,
-        line,
-        severity: known ? 'warning' : severity,
-        message,
-        fix,
-        savingsBytes: known ? measured.bytes : null,
-        savingsMetric: known ? 'uncompressed' : null,
-        measured: known
-    };
-}
+// ---------------------------------------------------------------------------
+// Cache mounts
+/** True when a `RUN --mount=type=cache` (or tmpfs) keeps one of these folders out of the layer. */
 function cacheMounted(instruction, folders) {
-    return instruction.mounts.some((mount) => (mount.type === 'cache' || mount.type === 'tmpfs') && mount.target !== null && folders.some((folder) => covers(normalise(mount.target, '/'), folder)));
+    return instruction.mounts.some((mount) => (mount.type === 'cache' || mount.type === 'tmpfs') &&
+        mount.target !== null &&
+        folders.some((folder) => covers(normalise(mount.target, '/'), folder)));
 }
-function pipCacheOff(env) {
-    const value = env['PIP_NO_CACHE_DIR'];
-    return value !== undefined && !['', '0', 'false', 'no', 'off'].includes(value.toLowerCase());
+
+;// CONCATENATED MODULE: ./src/advise/rules/rule.ts
+
+/** At most one hit per instruction of the shipped stages. */
+function eachStep(context, check) {
+    return context.steps.flatMap((step) => check(step) ?? []);
 }
+/** At most one hit per RUN of the shipped stages. */
+function eachRun(context, check) {
+    return eachStep(context, (step) => (step.facts === null ? null : check(step, step.facts)));
+}
+/** Bytes of the caches of these kinds the anatomy found left by `line` (not by the base image); null when none or not measured. */
+function cacheBytes(context, kinds, line) {
+    if (context.anatomy === null)
+        return null;
+    const bytes = context.anatomy.caches
+        .filter((cache) => kinds.includes(cache.kind) && cache.line === line && cache.fromBase !== true)
+        .reduce((sum, cache) => sum + cache.bytes, 0);
+    return bytes > 0 ? bytes : null;
+}
+/** `18.4 MB of apt package lists` when measured, else `apt package lists`. */
 function bytesPhrase(bytes, what) {
     return bytes !== null && bytes > 0 ? `${units_formatBytes(bytes)} of ${what}` : what;
 }
+
+;// CONCATENATED MODULE: ./src/advise/rules/add-remote-archive.ts
+
+
+const ARCHIVE = /\.(?:tar|tgz|tar\.gz|tar\.xz|txz|tar\.bz2|tbz2?|tar\.zst|zip|gz|xz|bz2|zst)(?:[?#].*)?$/i;
+const addRemoteArchive = {
+    id: 'add-remote-archive',
+    summary: 'ADD of a remote URL ships the download as its own layer; fetch, unpack and delete in one RUN',
+    check: (context) => eachStep(context, ({ instruction }) => {
+        if (instruction.keyword !== 'ADD')
+            return null;
+        const remote = copyWords(instruction).sources.find((source) => /^https?:\/\//i.test(source));
+        if (remote === undefined)
+            return null;
+        const archive = ARCHIVE.test(remote);
+        const url = remote.replace(/[?#].*$/, '');
+        const name = url.slice(url.lastIndexOf('/') + 1) || 'download';
+        return {
+            instruction,
+            severity: archive ? 'warning' : 'notice',
+            message: `ADD ${remote} ships the downloaded ${archive ? 'archive' : 'file'} as a layer of its own${archive ? ': unpacking it later ships the bytes twice' : ''}.`,
+            fix: `Download, unpack and delete in one RUN:\nRUN curl -fsSL ${remote} -o /tmp/${name} \\\n    && tar -xf /tmp/${name} -C /opt \\\n    && rm /tmp/${name}`,
+            bytes: null
+        };
+    })
+};
+
+;// CONCATENATED MODULE: ./src/advise/rules/apk-no-cache.ts
+
+
+const apkNoCache = {
+    id: 'apk-no-cache',
+    summary: 'apk add/update without --no-cache leaves the package index in /var/cache/apk (DL3019)',
+    check: (context) => eachRun(context, ({ instruction }, facts) => {
+        const caching = facts.installs.some((install) => install.manager === 'apk' && !install.clean) || facts.apkUpdate;
+        if (!caching || coversAny(facts.removed, APK_CACHE) || cacheMounted(instruction, [APK_CACHE, '/etc/apk/cache']))
+            return null;
+        const bytes = cacheBytes(context, ['apk'], instruction.line);
+        return {
+            instruction,
+            severity: 'warning',
+            message: `\`apk ${facts.apkUpdate ? 'update' : 'add'}\` without --no-cache leaves ${bytesPhrase(bytes, 'the package index')} in /var/cache/apk.`,
+            fix: 'Use `apk add --no-cache ...` (it fetches the index without storing it) and drop a separate `apk update`.',
+            bytes
+        };
+    })
+};
+
+;// CONCATENATED MODULE: ./src/advise/rules/apt-lists-left.ts
+
+
+/** An install after an earlier RUN's `apt-get update` reads lists that RUN left: that RUN gets the finding. */
+function aptUpdatedBefore(steps, line) {
+    return steps.some((step) => step.instruction.line < line && step.facts?.aptUpdate === true);
+}
+const aptListsLeft = {
+    id: 'apt-lists-left',
+    summary: 'apt-get update/install in a RUN that does not also remove /var/lib/apt/lists/* (hadolint DL3009)',
+    check: (context) => eachRun(context, ({ instruction }, facts) => {
+        const installs = facts.installs.some((install) => install.manager === 'apt');
+        const fetchesLists = facts.aptUpdate || (installs && !aptUpdatedBefore(context.steps, instruction.line));
+        if (!fetchesLists || coversAny(facts.removed, APT_LISTS) || cacheMounted(instruction, [APT_LISTS]))
+            return null;
+        const bytes = cacheBytes(context, ['apt'], instruction.line);
+        return {
+            instruction,
+            severity: 'warning',
+            message: `This RUN leaves ${bytesPhrase(bytes, 'apt package lists')} in its layer (/var/lib/apt/lists).`,
+            fix: 'End the same RUN with `&& rm -rf /var/lib/apt/lists/*` (after apt-get install), or use `RUN --mount=type=cache,target=/var/lib/apt`.',
+            bytes
+        };
+    })
+};
+
+;// CONCATENATED MODULE: ./src/advise/rules/apt-no-install-recommends.ts
+
+/** An earlier RUN that switched recommends off for apt (`APT::Install-Recommends "false"` in apt.conf.d). */
+function recommendsConfigured(steps, line) {
+    return steps.some((step) => step.instruction.line < line && /Install-Recommends\W+(?:false|0|no)\b/i.test(step.facts?.text ?? step.instruction.args));
+}
+const aptNoInstallRecommends = {
+    id: 'apt-no-install-recommends',
+    summary: 'apt-get install without --no-install-recommends pulls in recommended packages (DL3015)',
+    check: (context) => eachRun(context, ({ instruction }, facts) => {
+        const recommending = facts.installs.filter((install) => install.manager === 'apt' && !install.clean && install.packages.length > 0);
+        const first = recommending[0];
+        if (first === undefined || recommendsConfigured(context.steps, instruction.line))
+            return null;
+        return {
+            instruction,
+            severity: 'notice',
+            message: `\`${first.tool} install\` without --no-install-recommends also installs every recommended package.`,
+            fix: `Add \`--no-install-recommends\`: \`${first.tool} install -y --no-install-recommends ${first.packages.slice(0, 4).join(' ')}\`, and name any recommended package you do need.`,
+            bytes: null
+        };
+    })
+};
+
+;// CONCATENATED MODULE: ./src/advise/rules/build-deps-kept.ts
+
+const BUILD_TOOLS = new Set([
+    'gcc',
+    'g++',
+    'gcc-c++',
+    'make',
+    'cmake',
+    'build-base',
+    'build-essential',
+    'musl-dev',
+    'libc-dev',
+    'libc6-dev',
+    'linux-headers',
+    'clang',
+    'llvm',
+    'autoconf',
+    'automake',
+    'libtool',
+    'pkgconf',
+    'pkg-config',
+    'cargo',
+    'rust',
+    'go',
+    'g++-multilib'
+]);
+/** A compiler, build system or `-dev` package; versions (`gcc=4:12.2`, `gcc-12`) and architectures (`:amd64`) ignored. */
+function isBuildTool(pkg) {
+    const name = pkg.replace(/[=<>~].*$/, '').replace(/:.*$/, '');
+    return BUILD_TOOLS.has(name) || /-(?:dev|devel)$/.test(name) || /^(?:gcc|g\+\+|clang|python\d?(?:\.\d+)?-dev)-?\d/.test(name);
+}
+/** The same RUN with the tools installed, used and removed again. */
 function removalSnippet(install, tools) {
     const list = tools.join(' ');
     if (install.manager === 'apk') {
@@ -35996,95 +36442,59 @@ function removalSnippet(install, tools) {
     }
     return `RUN ${install.tool} install -y ${list} \\\n    && <build> \\\n    && ${install.tool} remove -y ${list} && ${install.tool} clean all`;
 }
-function checkRules(input) {
-    const { anatomy } = input;
-    const steps = stepsOf(input.dockerfile);
-    const findings = [];
-    const off = (rule, instruction) => input.ignore.includes(rule) || instruction.ignored.includes(rule) || instruction.ignored.includes('all');
-    const add = (found, instruction) => {
-        if (!off(found.rule, instruction))
-            findings.push(found);
-    };
-    const cacheBytes = (kinds, line) => {
-        if (anatomy === null)
+const buildDepsKept = {
+    id: 'build-deps-kept',
+    summary: 'build tools (gcc, make, *-dev, ...) installed and not removed in the same RUN ship in the image',
+    check: (context) => eachRun(context, ({ instruction }, facts) => {
+        // The first install that keeps a tool is the one named; one finding per RUN.
+        for (const install of facts.installs) {
+            const kept = install.packages.filter((pkg) => isBuildTool(pkg) &&
+                !facts.removedPackages.has(pkg) &&
+                !(install.virtual !== null && facts.removedPackages.has(install.virtual)) &&
+                !(install.manager === 'apt' && facts.autoremove));
+            if (kept.length === 0)
+                continue;
+            const group = install.manager === 'apk'
+                ? 'in a `--virtual` group and `apk del` the group'
+                : `and remove them with \`${install.manager === 'apt' ? 'apt-get purge -y --auto-remove' : `${install.tool} remove -y`}\``;
+            return {
+                instruction,
+                severity: 'warning',
+                message: `Build tools ${kept.slice(0, 5).join(', ')}${kept.length > 5 ? ` and ${kept.length - 5} more` : ''} are installed and never removed: they ship in the image.`,
+                fix: `Install them ${group} in the same RUN that builds, or build in an earlier stage and COPY --from it:\n${removalSnippet(install, kept)}`,
+                bytes: null
+            };
+        }
+        return null;
+    })
+};
+
+;// CONCATENATED MODULE: ./src/advise/rules/copy-all-without-dockerignore.ts
+
+
+const copyAllWithoutDockerignore = {
+    id: 'copy-all-without-dockerignore',
+    summary: 'COPY . with no .dockerignore copies the whole build context (.git, caches, local builds) into the image',
+    check: (context) => eachStep(context, ({ instruction }) => {
+        // COPY --from copies from a stage or image, not from the build context.
+        const fromContext = (instruction.keyword === 'COPY' || instruction.keyword === 'ADD') && instruction.flags['from'] === undefined;
+        if (!fromContext || context.hasDockerignore)
             return null;
-        const bytes = anatomy.caches
-            .filter((cache) => kinds.includes(cache.kind) && cache.line === line && cache.fromBase !== true)
-            .reduce((sum, cache) => sum + cache.bytes, 0);
-        return bytes > 0 ? bytes : null;
-    };
-    const recommendsConfigured = (before) => steps.some((step) => step.instruction.line < before && /Install-Recommends\W+(?:false|0|no)\b/i.test(step.facts?.text ?? step.instruction.args));
-    const aptUpdatedBefore = (before) => steps.some((step) => step.instruction.line < before && step.facts?.aptUpdate === true);
-    for (const step of steps) {
-        const { instruction, facts } = step;
-        const { line } = instruction;
-        if (facts !== null) {
-            const apt = facts.installs.filter((install) => install.manager === 'apt');
-            // apt-lists-left
-            if ((facts.aptUpdate || (apt.length > 0 && !aptUpdatedBefore(line))) && !coversAny(facts.removed, APT_LISTS) && !cacheMounted(instruction, [APT_LISTS])) {
-                const bytes = cacheBytes(['apt'], line);
-                add(finding('apt-lists-left', line, 'warning', `This RUN leaves ${bytesPhrase(bytes, 'apt package lists')} in its layer (/var/lib/apt/lists).`, 'End the same RUN with `&& rm -rf /var/lib/apt/lists/*` (after apt-get install), or use `RUN --mount=type=cache,target=/var/lib/apt`.', { bytes }), instruction);
-            }
-            // apt-no-install-recommends
-            const recommending = apt.filter((install) => !install.clean && install.packages.length > 0);
-            if (recommending.length > 0 && !recommendsConfigured(line)) {
-                add(finding('apt-no-install-recommends', line, 'notice', `\`${recommending[0].tool} install\` without --no-install-recommends also installs every recommended package.`, `Add \`--no-install-recommends\`: \`${recommending[0].tool} install -y --no-install-recommends ${recommending[0].packages.slice(0, 4).join(' ')}\`, and name any recommended package you do need.`, { bytes: null }), instruction);
-            }
-            // apk-no-cache
-            const apkCaching = facts.installs.some((install) => install.manager === 'apk' && !install.clean) || facts.apkUpdate;
-            if (apkCaching && !coversAny(facts.removed, APK_CACHE) && !cacheMounted(instruction, [APK_CACHE, '/etc/apk/cache'])) {
-                const bytes = cacheBytes(['apk'], line);
-                add(finding('apk-no-cache', line, 'warning', `\`apk ${facts.apkUpdate ? 'update' : 'add'}\` without --no-cache leaves ${bytesPhrase(bytes, 'the package index')} in /var/cache/apk.`, 'Use `apk add --no-cache ...` (it fetches the index without storing it) and drop a separate `apk update`.', { bytes }), instruction);
-            }
-            // yum-cache-left
-            const yum = facts.installs.find((install) => install.manager === 'yum');
-            if (yum !== undefined && !YUM_CACHES.some((cache) => coversAny(facts.removed, cache)) && !cacheMounted(instruction, YUM_CACHES)) {
-                const bytes = cacheBytes(['yum', 'dnf'], line);
-                add(finding('yum-cache-left', line, 'warning', `\`${yum.tool} install\` without \`${yum.tool} clean all\` in the same RUN leaves ${bytesPhrase(bytes, 'its package cache')} in /var/cache.`, `End the same RUN with \`&& ${yum.tool} clean all && rm -rf /var/cache/${yum.tool === 'yum' ? 'yum' : 'dnf'}\`.`, { bytes }), instruction);
-            }
-            // build-deps-kept
-            for (const install of facts.installs) {
-                const kept = install.packages.filter((pkg) => isBuildTool(pkg) &&
-                    !facts.removedPackages.has(pkg) &&
-                    !(install.virtual !== null && facts.removedPackages.has(install.virtual)) &&
-                    !(install.manager === 'apt' && facts.autoremove));
-                if (kept.length === 0)
-                    continue;
-                const group = install.manager === 'apk' ? 'in a `--virtual` group and `apk del` the group' : `and remove them with \`${install.manager === 'apt' ? 'apt-get purge -y --auto-remove' : `${install.tool} remove -y`}\``;
-                add(finding('build-deps-kept', line, 'warning', `Build tools ${kept.slice(0, 5).join(', ')}${kept.length > 5 ? ` and ${kept.length - 5} more` : ''} are installed and never removed: they ship in the image.`, `Install them ${group} in the same RUN that builds, or build in an earlier stage and COPY --from it:\n${removalSnippet(install, kept)}`, { bytes: null }), instruction);
-                break;
-            }
-            // pip-no-cache-dir
-            const pipCaching = facts.pipInstalls.some((pip) => !pip.noCacheDir && !pipCacheOff(pip.env));
-            if (pipCaching && !pipCacheOff(step.env) && !coversAny(facts.removed, PIP_CACHE) && !cacheMounted(instruction, [PIP_CACHE])) {
-                const bytes = cacheBytes(['pip'], line);
-                add(finding('pip-no-cache-dir', line, 'warning', `\`pip install\` without --no-cache-dir leaves ${bytesPhrase(bytes, 'downloaded wheels')} in ~/.cache/pip.`, 'Use `pip install --no-cache-dir ...`, or set `ENV PIP_NO_CACHE_DIR=1` before it.', { bytes }), instruction);
-            }
-        }
-        // add-remote-archive
-        if (instruction.keyword === 'ADD') {
-            const remote = copyWords(instruction).sources.find((source) => /^https?:\/\//i.test(source));
-            if (remote !== undefined) {
-                const archive = /\.(?:tar|tgz|tar\.gz|tar\.xz|txz|tar\.bz2|tbz2?|tar\.zst|zip|gz|xz|bz2|zst)(?:[?#].*)?$/i.test(remote);
-                const name = remote.replace(/[?#].*$/, '').split('/').at(-1) || 'download';
-                add(finding('add-remote-archive', line, archive ? 'warning' : 'notice', `ADD ${remote} ships the downloaded ${archive ? 'archive' : 'file'} as a layer of its own${archive ? ': unpacking it later ships the bytes twice' : ''}.`, `Download, unpack and delete in one RUN:\nRUN curl -fsSL ${remote} -o /tmp/${name} \\\n    && tar -xf /tmp/${name} -C /opt \\\n    && rm /tmp/${name}`, { bytes: null }), instruction);
-            }
-        }
-        // copy-all-without-dockerignore
-        if ((instruction.keyword === 'COPY' || instruction.keyword === 'ADD') && instruction.flags['from'] === undefined && !input.hasDockerignore) {
-            const { sources } = copyWords(instruction);
-            if (sources.some((source) => source === '.' || source === './')) {
-                add(finding('copy-all-without-dockerignore', line, 'notice', `\`${instruction.keyword} ${instruction.args.split('\n')[0]}\` copies the whole build context and it has no .dockerignore: .git, local builds and caches ship too.`, 'Add a .dockerignore next to the build context listing what the image does not need (.git, node_modules, build output, tests), or copy only what it needs.', { bytes: null }), instruction);
-            }
-        }
-    }
-    const anatomyKnowsLines = anatomy !== null && anatomy.layers.some((layer) => layer.line !== null);
-    if (anatomyKnowsLines)
-        findings.push(...measuredDeletions(steps, anatomy.wasted, off));
-    else
-        findings.push(...guessedDeletions(steps, off));
-    return findings.sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
-}
+        if (!copyWords(instruction).sources.some((source) => source === '.' || source === './'))
+            return null;
+        return {
+            instruction,
+            severity: 'notice',
+            message: `\`${instruction.keyword} ${instruction.args.split('\n')[0]}\` copies the whole build context and it has no .dockerignore: .git, local builds and caches ship too.`,
+            fix: 'Add a .dockerignore next to the build context listing what the image does not need (.git, node_modules, build output, tests), or copy only what it needs.',
+            bytes: null
+        };
+    })
+};
+
+;// CONCATENATED MODULE: ./src/advise/rules/deletions.ts
+
+
 /** `lines 5 and 7`, `line 5`. */
 function linesPhrase(lines) {
     const sorted = [...new Set(lines)].sort((a, b) => a - b);
@@ -36092,43 +36502,30 @@ function linesPhrase(lines) {
         return `line ${sorted[0]}`;
     return `lines ${sorted.slice(0, -1).join(', ')} and ${sorted.at(-1)}`;
 }
+/** The bytes of all creators; null when any was not measured. */
 function sumBytes(creators) {
     if (creators.some((creator) => creator.bytes === null))
         return null;
     return creators.reduce((sum, creator) => sum + creator.bytes, 0);
 }
-function deletionFindings(deletions, off) {
-    const findings = [];
-    for (const { remover, creators, paths } of deletions) {
-        const consecutive = creators.filter((creator) => creator.step.facts !== null && creator.step.block === remover.block);
-        const earlier = creators.filter((creator) => !consecutive.includes(creator));
-        const shown = paths.slice(0, 3).join(', ') + (paths.length > 3 ? ', ...' : '');
-        const rewrites = remover.facts.rewritten.length > 0;
-        const verb = !rewrites ? 'deletes' : remover.facts.removed.length > 0 ? 'deletes or rewrites' : 'rewrites';
-        const line = remover.instruction.line;
-        const of = (bytes) => (bytes === null ? '' : `${units_formatBytes(bytes)} of `);
-        if (consecutive.length > 0 && !off('join-runs', remover.instruction)) {
-            const bytes = sumBytes(consecutive);
-            const lines = consecutive.map((creator) => creator.step.instruction.line);
-            findings.push(finding('join-runs', line, 'notice', `This RUN ${verb} ${of(bytes)}what the RUN${lines.length > 1 ? 's' : ''} on ${linesPhrase(lines)} just created (${shown}): in separate layers the bytes still ship.`, `Join the RUNs on ${linesPhrase([...lines, line])} into one RUN (\`... && ...\`), so the files never reach a layer.`, { bytes }));
-        }
-        if (earlier.length > 0 && !off('delete-in-later-run', remover.instruction)) {
-            const bytes = sumBytes(earlier);
-            const from = linesPhrase(earlier.map((creator) => creator.step.instruction.line));
-            const copied = earlier.some((creator) => creator.step.facts === null);
-            const onlyCopied = earlier.every((creator) => creator.step.facts === null);
-            const fix = rewrites && copied
-                ? 'Set owner and mode while copying (`COPY --chown=user:group --chmod=755 ...`) instead of changing the files in a later RUN, which copies every one of them into a new layer.'
-                : onlyCopied
-                    ? `Keep it out of the image at ${from} instead: a .dockerignore entry, a narrower COPY, or a build stage; deleting in a later RUN does not shrink the image.`
-                    : `Delete in the same RUN that creates it (${from})${copied ? ', or keep copied files out with .dockerignore or a build stage' : ''}; deleting in a later RUN does not shrink the image.`;
-            findings.push(finding('delete-in-later-run', line, 'warning', `This RUN ${verb} ${of(bytes)}what ${from} created (${shown}): the bytes still ship in the earlier layer.`, fix, { bytes }));
-        }
-    }
-    return findings;
+/** `12.0 MB of ` when measured, else nothing. */
+function bytesOf(bytes) {
+    return bytes === null ? '' : `${units_formatBytes(bytes)} of `;
+}
+function deletion(remover, creators, paths) {
+    const consecutive = creators.filter((creator) => creator.step.facts !== null && creator.step.block === remover.block);
+    const rewrites = remover.facts.rewritten.length > 0;
+    return {
+        remover,
+        consecutive,
+        earlier: creators.filter((creator) => !consecutive.includes(creator)),
+        shown: paths.slice(0, 3).join(', ') + (paths.length > 3 ? ', ...' : ''),
+        rewrites,
+        verb: !rewrites ? 'deletes' : remover.facts.removed.length > 0 ? 'deletes or rewrites' : 'rewrites'
+    };
 }
 /** Deletions the anatomy measured: wasted paths added at one Dockerfile line and removed by a later RUN. */
-function measuredDeletions(steps, wasted, off) {
+function measuredDeletions(steps, wasted) {
     const byLine = new Map(steps.map((step) => [step.instruction.line, step]));
     const groups = new Map();
     for (const path of wasted.paths) {
@@ -36144,15 +36541,10 @@ function measuredDeletions(steps, wasted, off) {
         perCreator.set(path.addedAtLine, group);
         groups.set(path.removedAtLine, perCreator);
     }
-    const deletions = [...groups].map(([removedAt, perCreator]) => ({
-        remover: byLine.get(removedAt),
-        creators: [...perCreator].map(([line, group]) => ({ step: byLine.get(line), bytes: group.bytes })),
-        paths: [...perCreator.values()].flatMap((group) => group.paths)
-    }));
-    return deletionFindings(deletions, off);
+    return [...groups].map(([removedAt, perCreator]) => deletion(byLine.get(removedAt), [...perCreator].map(([line, group]) => ({ step: byLine.get(line), bytes: group.bytes })), [...perCreator.values()].flatMap((group) => group.paths)));
 }
 /** Deletions read from the text alone: rm (or chown/chmod) paths that an earlier instruction of the shipped stages created. */
-function guessedDeletions(steps, off) {
+function guessedDeletions(steps) {
     const deletions = [];
     steps.forEach((remover, at) => {
         if (remover.facts === null)
@@ -36170,9 +36562,177 @@ function guessedDeletions(steps, off) {
                     paths.push(hit);
         }
         if (creators.length > 0)
-            deletions.push({ remover, creators, paths });
+            deletions.push(deletion(remover, creators, paths));
     });
-    return deletionFindings(deletions, off);
+    return deletions;
+}
+// Both rules read the same analysis: made once per checkRules call.
+const analysed = new WeakMap();
+/** The RUNs that delete or rewrite what an earlier instruction created, in the order of the anatomy's paths or of the steps. */
+function deletionsOf(context) {
+    let deletions = analysed.get(context);
+    if (deletions === undefined) {
+        const { anatomy, steps } = context;
+        // Without lines in the anatomy its paths cannot be placed: guess from the words.
+        const anatomyKnowsLines = anatomy !== null && anatomy.layers.some((layer) => layer.line !== null);
+        deletions = anatomyKnowsLines ? measuredDeletions(steps, anatomy.wasted) : guessedDeletions(steps);
+        analysed.set(context, deletions);
+    }
+    return deletions;
+}
+
+;// CONCATENATED MODULE: ./src/advise/rules/delete-in-later-run.ts
+
+const deleteInLaterRun = {
+    id: 'delete-in-later-run',
+    summary: 'a RUN deletes or rewrites what an earlier instruction created: the bytes still ship in the earlier layer',
+    check: (context) => deletionsOf(context).flatMap(({ remover, earlier, shown, rewrites, verb }) => {
+        if (earlier.length === 0)
+            return [];
+        const bytes = sumBytes(earlier);
+        const from = linesPhrase(earlier.map((creator) => creator.step.instruction.line));
+        // COPY/ADD creators have no RUN facts.
+        const copied = earlier.some((creator) => creator.step.facts === null);
+        const onlyCopied = earlier.every((creator) => creator.step.facts === null);
+        const fix = rewrites && copied
+            ? 'Set owner and mode while copying (`COPY --chown=user:group --chmod=755 ...`) instead of changing the files in a later RUN, which copies every one of them into a new layer.'
+            : onlyCopied
+                ? `Keep it out of the image at ${from} instead: a .dockerignore entry, a narrower COPY, or a build stage; deleting in a later RUN does not shrink the image.`
+                : `Delete in the same RUN that creates it (${from})${copied ? ', or keep copied files out with .dockerignore or a build stage' : ''}; deleting in a later RUN does not shrink the image.`;
+        return [
+            {
+                instruction: remover.instruction,
+                severity: 'warning',
+                message: `This RUN ${verb} ${bytesOf(bytes)}what ${from} created (${shown}): the bytes still ship in the earlier layer.`,
+                fix,
+                bytes
+            }
+        ];
+    })
+};
+
+;// CONCATENATED MODULE: ./src/advise/rules/join-runs.ts
+
+const joinRuns = {
+    id: 'join-runs',
+    summary: 'consecutive RUNs where a later one cleans up what an earlier one created: joined, the bytes never reach a layer',
+    check: (context) => deletionsOf(context).flatMap(({ remover, consecutive, shown, verb }) => {
+        if (consecutive.length === 0)
+            return [];
+        const bytes = sumBytes(consecutive);
+        const lines = consecutive.map((creator) => creator.step.instruction.line);
+        return [
+            {
+                instruction: remover.instruction,
+                severity: 'notice',
+                message: `This RUN ${verb} ${bytesOf(bytes)}what the RUN${lines.length > 1 ? 's' : ''} on ${linesPhrase(lines)} just created (${shown}): in separate layers the bytes still ship.`,
+                fix: `Join the RUNs on ${linesPhrase([...lines, remover.instruction.line])} into one RUN (\`... && ...\`), so the files never reach a layer.`,
+                bytes
+            }
+        ];
+    })
+};
+
+;// CONCATENATED MODULE: ./src/advise/rules/pip-no-cache-dir.ts
+
+
+/** PIP_NO_CACHE_DIR set to anything but an empty or false value switches pip's cache off. */
+function pipCacheOff(env) {
+    const value = env['PIP_NO_CACHE_DIR'];
+    return value !== undefined && !['', '0', 'false', 'no', 'off'].includes(value.toLowerCase());
+}
+const pipNoCacheDir = {
+    id: 'pip-no-cache-dir',
+    summary: 'pip install without --no-cache-dir (or PIP_NO_CACHE_DIR) leaves the wheel cache in ~/.cache/pip (DL3042)',
+    check: (context) => eachRun(context, ({ instruction, env }, facts) => {
+        const caching = facts.pipInstalls.some((pip) => !pip.noCacheDir && !pipCacheOff(pip.env));
+        if (!caching || pipCacheOff(env) || coversAny(facts.removed, PIP_CACHE) || cacheMounted(instruction, [PIP_CACHE]))
+            return null;
+        const bytes = cacheBytes(context, ['pip'], instruction.line);
+        return {
+            instruction,
+            severity: 'warning',
+            message: `\`pip install\` without --no-cache-dir leaves ${bytesPhrase(bytes, 'downloaded wheels')} in ~/.cache/pip.`,
+            fix: 'Use `pip install --no-cache-dir ...`, or set `ENV PIP_NO_CACHE_DIR=1` before it.',
+            bytes
+        };
+    })
+};
+
+;// CONCATENATED MODULE: ./src/advise/rules/yum-cache-left.ts
+
+
+const yumCacheLeft = {
+    id: 'yum-cache-left',
+    summary: 'yum/dnf/microdnf install without "clean all" in the same RUN leaves the package cache',
+    check: (context) => eachRun(context, ({ instruction }, facts) => {
+        const yum = facts.installs.find((install) => install.manager === 'yum');
+        if (yum === undefined || YUM_CACHES.some((cache) => coversAny(facts.removed, cache)) || cacheMounted(instruction, YUM_CACHES))
+            return null;
+        const bytes = cacheBytes(context, ['yum', 'dnf'], instruction.line);
+        return {
+            instruction,
+            severity: 'warning',
+            message: `\`${yum.tool} install\` without \`${yum.tool} clean all\` in the same RUN leaves ${bytesPhrase(bytes, 'its package cache')} in /var/cache.`,
+            fix: `End the same RUN with \`&& ${yum.tool} clean all && rm -rf /var/cache/${yum.tool === 'yum' ? 'yum' : 'dnf'}\`.`,
+            bytes
+        };
+    })
+};
+
+;// CONCATENATED MODULE: ./src/advise/rules/index.ts
+
+
+
+
+
+
+
+
+
+
+
+/** Every size rule, in the order the README's table lists them. */
+const RULES = [
+    aptListsLeft,
+    aptNoInstallRecommends,
+    apkNoCache,
+    yumCacheLeft,
+    buildDepsKept,
+    pipNoCacheDir,
+    joinRuns,
+    deleteInLaterRun,
+    addRemoteArchive,
+    copyAllWithoutDockerignore
+];
+/** A measured saving makes the finding a warning, whatever the rule says without one. */
+function findingOf(rule, hit) {
+    const known = hit.bytes !== null && hit.bytes > 0;
+    return {
+        rule,
+        line: hit.instruction.line,
+        severity: known ? 'warning' : hit.severity,
+        message: hit.message,
+        fix: hit.fix,
+        savingsBytes: known ? hit.bytes : null,
+        savingsMetric: known ? 'uncompressed' : null,
+        measured: known
+    };
+}
+/** Every rule's findings that are not ignored, in the order of the lines; on one line, in registry order. */
+function checkRules(input) {
+    const context = { ...input, steps: stepsOf(input.dockerfile) };
+    const findings = [];
+    for (const rule of RULES) {
+        if (input.ignore.includes(rule.id))
+            continue;
+        for (const hit of rule.check(context)) {
+            const { ignored } = hit.instruction;
+            if (!ignored.includes(rule.id) && !ignored.includes('all'))
+                findings.push(findingOf(rule.id, hit));
+        }
+    }
+    return findings.sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
 }
 
 ;// CONCATENATED MODULE: ./src/registry/reference.ts
@@ -36182,6 +36742,7 @@ function guessedDeletions(steps, off) {
  * `library/python` / tag `3.12`; `ghcr.io/owner/app@sha256:...` names its own
  * registry. Pure functions, no I/O.
  */
+
 
 /** The registry host Docker Hub's API is served from. */
 const DOCKER_HUB_REGISTRY = 'registry-1.docker.io';
@@ -36194,8 +36755,8 @@ const DOMAIN_COMPONENT = '(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])';
 const DOMAIN = new RegExp(`^(?:${DOMAIN_COMPONENT}(?:\\.${DOMAIN_COMPONENT})*|\\[[0-9a-fA-F:.]+\\])(?::[0-9]{1,5})?$`);
 const PATH_COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
 const TAG = /^[\w][\w.-]{0,127}$/;
-const DIGEST = /^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]{32,}$/;
-const SHA256 = /^sha256:[a-f0-9]{64}$/;
+/** distribution/reference wants more of a digest than the image spec: at least 32 encoded characters. */
+const MIN_DIGEST_ENCODED = 32;
 /** Parses an image reference; throws a UserError naming the reference when it is not valid. */
 function parseReference(ref) {
     const text = ref.trim();
@@ -36208,9 +36769,10 @@ function parseReference(ref) {
     if (at >= 0) {
         digest = rest.slice(at + 1);
         rest = rest.slice(0, at);
-        if (!DIGEST.test(digest))
+        const encoded = DIGEST.exec(digest)?.[2];
+        if (encoded === undefined || encoded.length < MIN_DIGEST_ENCODED)
             throw invalid(`"${digest}" is not a digest (algorithm:hex, such as sha256:...)`);
-        if (digest.startsWith('sha256:') && !SHA256.test(digest))
+        if (digest.startsWith('sha256:') && !SHA256_DIGEST.test(digest))
             throw invalid('a sha256 digest has 64 lowercase hex digits');
     }
     let tag = null;
@@ -36292,7 +36854,15 @@ function familiar(registry, repository, tag, digest) {
         name = `${registry}/${repository}`;
     return `${name}${tag !== null ? `:${tag}` : ''}${digest !== null ? `@${digest}` : ''}`;
 }
-const ARCH_ALIASES = { x86_64: 'amd64', 'x86-64': 'amd64', aarch64: 'arm64', armhf: 'arm', armel: 'arm', i686: '386', i386: '386' };
+const ARCH_ALIASES = {
+    x86_64: 'amd64',
+    'x86-64': 'amd64',
+    aarch64: 'arm64',
+    armhf: 'arm',
+    armel: 'arm',
+    i686: '386',
+    i386: '386'
+};
 const DEFAULT_VARIANT = { arm64: 'v8', arm: 'v7' };
 /** Parses `os/arch[/variant]` (`linux/amd64`, `linux/arm64/v8`) into its normalised parts; throws a UserError when malformed. */
 function parsePlatform(platform) {
@@ -36316,70 +36886,40 @@ function platformMatches(wanted, entry) {
     return have.os === wanted.os && have.architecture === wanted.architecture && (have.variant ?? '') === (wanted.variant ?? '');
 }
 
-;// CONCATENATED MODULE: ./src/advise/bases.ts
+;// CONCATENATED MODULE: ./src/advise/base-candidate.ts
 /**
- * Smaller base images for a Dockerfile's final stage: the `-slim`, `-alpine` and
- * `-jre` variants of the same version of a language image, `-slim` for Debian,
- * Alpine for a Debian or Ubuntu stage that installs only a few packages, and a
- * multi-stage build onto `scratch`, distroless or a runtime image when the final
- * stage still carries a compiler toolchain. Pure: whether a suggested tag exists
- * and what it saves is asked of a registry elsewhere (suggest.ts).
- *
- * Images are recognised by the last part of their repository (`python`,
- * `library/python`, `127.0.0.1:5000/library/python`, `mirror.example/python`),
- * and a suggestion keeps the registry and repository of the current base and
- * changes only the tag; images proposed for a runtime stage keep the registry
- * and namespace too (`127.0.0.1:5000/library/eclipse-temurin:21-jre`), except
- * distroless, which lives on gcr.io.
+ * What a smaller-base suggestion is: shared by bases.ts (variants of the same
+ * image) and toolchains.ts (multi-stage builds off a toolchain image), with the
+ * caveat both give for a JRE.
+ */
+/** The ids base advice reports under, usable in `ignore:` like the size rules' ids. */
+const BASE_RULES = (/* unused pure expression or super */ null && (['base-slim', 'base-alpine', 'base-jre', 'base-distroless', 'base-scratch', 'multi-stage']));
+const JRE_CAVEAT = 'the JRE has no javac, jlink or jcmd: keep the JDK in a build stage if the image compiles or inspects Java at run time';
+
+;// CONCATENATED MODULE: ./src/advise/image-tags.ts
+/**
+ * Image tags taken apart and put together again: `3.12-slim-bookworm` is
+ * version 3.12, slim, on bookworm; the Java or .NET version a toolchain tag
+ * names; and images named next to a base, in its registry and namespace.
  */
 
-
-
-/** Most packages an `apt-get install` may name for Alpine to be worth suggesting instead of Debian or Ubuntu. */
-const FEW_PACKAGES = 3;
-/** The Alpine tag suggested for a Debian or Ubuntu stage: the current 3.x release. */
-const ALPINE_TAG = '3';
-const MUSL = 'Alpine uses musl libc instead of glibc: binaries built for glibc do not run on it';
-const LANGUAGES = {
-    python: {
-        name: 'Python',
-        slim: 'before-distro',
-        alpine: true,
-        installers: ['pip', 'pip3', 'pipenv', 'poetry', 'uv'],
-        alpineCaveat: 'Python packages with C extensions (numpy, pandas, psycopg2, cryptography, …) often have no musl wheels and compile from source on Alpine, which needs build tools and can make the image bigger and the build much slower'
-    },
-    pypy: { name: 'PyPy', slim: 'before-distro', alpine: false, installers: ['pip', 'pip3', 'pypy3'] },
-    node: {
-        name: 'Node.js',
-        slim: 'after-distro',
-        alpine: true,
-        installers: ['npm', 'yarn', 'pnpm', 'npx'],
-        alpineCaveat: 'native modules (node-gyp, prebuilt binaries for glibc) must be compiled against musl on Alpine, which needs python3, make and g++ at build time'
-    },
-    ruby: {
-        name: 'Ruby',
-        slim: 'before-distro',
-        alpine: true,
-        installers: ['gem', 'bundle', 'bundler'],
-        alpineCaveat: 'gems with native extensions compile against musl on Alpine and need build-base at build time'
-    },
-    php: { name: 'PHP', slim: null, alpine: true, installers: ['pecl', 'docker-php-ext-install'], alpineCaveat: `${MUSL}; PHP extensions are built with apk packages` },
-    perl: { name: 'Perl', slim: 'before-distro', alpine: false, installers: ['cpanm', 'cpan'] },
-    elixir: { name: 'Elixir', slim: 'before-distro', alpine: true, installers: ['mix'] },
-    erlang: { name: 'Erlang', slim: 'before-distro', alpine: true, installers: ['rebar3'] },
-    haskell: { name: 'Haskell', slim: 'before-distro', alpine: false, installers: ['cabal', 'stack'] },
-    amazoncorretto: { name: 'Java', slim: null, alpine: true },
-    'eclipse-temurin': { name: 'Java', slim: null, alpine: true, jre: 'temurin' },
-    openjdk: { name: 'Java', slim: 'before-distro', alpine: false, jre: 'openjdk' },
-    golang: { name: 'Go', slim: null, alpine: true, toolchain: 'go' },
-    rust: { name: 'Rust', slim: 'before-distro', alpine: true, toolchain: 'rust', installers: ['cargo'] },
-    gcc: { name: 'C/C++', slim: null, alpine: false, toolchain: 'c' },
-    maven: { name: 'Java', slim: null, alpine: false, toolchain: 'maven' },
-    gradle: { name: 'Java', slim: null, alpine: false, toolchain: 'gradle' }
-};
 const DISTROS = new Set([
-    'trixie', 'bookworm', 'bullseye', 'buster', 'stretch', 'jessie',
-    'noble', 'jammy', 'focal', 'bionic', 'xenial', 'ubi8', 'ubi9', 'centos7', 'al2', 'al2023'
+    'trixie',
+    'bookworm',
+    'bullseye',
+    'buster',
+    'stretch',
+    'jessie',
+    'noble',
+    'jammy',
+    'focal',
+    'bionic',
+    'xenial',
+    'ubi8',
+    'ubi9',
+    'centos7',
+    'al2',
+    'al2023'
 ]);
 /** Tag parts that pick a flavour of the same version: JDK or JRE, PHP's SAPIs. */
 const FLAVOURS = new Set(['jdk', 'jre', 'cli', 'fpm', 'apache', 'zts']);
@@ -36422,6 +36962,273 @@ function tagParts(tag) {
 function joinTag(...parts) {
     return parts.flat().join('-');
 }
+/** The same registry and namespace with another repository name: `127.0.0.1:5000/library/maven` → `127.0.0.1:5000/library/eclipse-temurin:21-jre`. */
+function siblingImage(ref, name, tag) {
+    const slash = ref.repository.lastIndexOf('/');
+    const repository = slash === -1 ? name : `${ref.repository.slice(0, slash)}/${name}`;
+    return withTag(`${ref.registry}/${repository}`, tag);
+}
+/** The Java version in a maven or gradle tag: `3.9-eclipse-temurin-21` → 21, `8.7-jdk17-alpine` → 17. */
+function javaVersion(tag) {
+    const match = /(?:temurin|openjdk|corretto|jdk|sapmachine|graalvm|zulu|semeru|liberica)-?(\d+)/.exec(tag);
+    return match === null ? null : match[1];
+}
+/** The .NET version of an SDK tag: `8.0`, `8.0-alpine` → 8.0. */
+function dotnetVersion(parts) {
+    const version = parts.version[0];
+    if (version === undefined)
+        return null;
+    const match = /^(\d+\.\d+)/.exec(version);
+    return match === null ? null : match[1];
+}
+
+;// CONCATENATED MODULE: ./src/advise/toolchains.ts
+
+
+
+const CGO_OFF = /\bCGO_ENABLED(?:\s*=\s*|\s+)["']?0\b/;
+const CGO_ON = /\bCGO_ENABLED(?:\s*=\s*|\s+)["']?1\b/;
+function instructionText(instruction) {
+    return [instruction.args, ...instruction.heredocs].join('\n');
+}
+/** Whether what the stage builds is a static binary that runs on `scratch`. */
+function isStatic(toolchain, parts, commands, instructions) {
+    const text = instructions
+        .filter((instruction) => ['RUN', 'ENV', 'ARG'].includes(instruction.keyword))
+        .map(instructionText)
+        .join('\n');
+    if (toolchain === 'go') {
+        if (CGO_OFF.test(text))
+            return true;
+        if (/-extldflags[= ]+["']?[^"'\n]*-static/.test(text))
+            return true;
+        // Without a C compiler (golang:*-alpine has none) cgo is off by default.
+        const addsCompiler = commands.some((command) => programOf(command) === 'apk' && command.words.some((word) => ['gcc', 'build-base', 'clang'].includes(word)));
+        return parts.alpine && !addsCompiler && !CGO_ON.test(text);
+    }
+    if (toolchain === 'rust')
+        return parts.alpine || /-unknown-linux-musl\b/.test(text);
+    if (toolchain === 'c')
+        return commands.some((command) => command.words.includes('-static') || command.words.includes('-static-pie'));
+    return false;
+}
+/** `-o path` of the first `go build`, else null. */
+function goOutput(commands) {
+    for (const command of commands) {
+        if (programOf(command) !== 'go' || command.words[1] !== 'build')
+            continue;
+        const words = command.words;
+        for (let at = 2; at < words.length; at++) {
+            const word = words[at];
+            if (word === '-o' && words[at + 1] !== undefined)
+                return words[at + 1];
+            if (word.startsWith('-o='))
+                return word.slice(3);
+        }
+    }
+    return null;
+}
+const DISTROLESS_STATIC = 'gcr.io/distroless/static-debian12';
+const DISTROLESS_BASE = 'gcr.io/distroless/base-debian12';
+const DISTROLESS_CC = 'gcr.io/distroless/cc-debian12';
+const SCRATCH_CAVEAT = `scratch has no shell, CA certificates, time zones or users: copy in what the program needs (or use ${DISTROLESS_STATIC}, which has them)`;
+const DISTROLESS_CAVEAT = 'distroless images have no shell or package manager: use the exec form of CMD/ENTRYPOINT, and the :debug tag to look inside';
+/** Maven and Gradle builds run their jar on the JRE of the Java version the tag names (`3.9-eclipse-temurin-21`). */
+const JAVA_RUNTIME = {
+    kind: 'image',
+    repository: 'eclipse-temurin',
+    versionFrom: 'java',
+    fallbackVersion: '21',
+    tagSuffix: '-jre',
+    runOn: 'run the jar on a JRE',
+    caveat: JRE_CAVEAT,
+    unknownVersionCaveat: `pick the JRE of the Java version you build with; ${JRE_CAVEAT}`
+};
+const TOOLCHAINS = {
+    go: {
+        carries: 'the Go toolchain',
+        neededFor: 'compiling',
+        runtime: {
+            kind: 'native',
+            distroless: DISTROLESS_BASE,
+            onScratch: 'the binary is static (CGO_ENABLED=0), so it runs on scratch',
+            onDistroless: 'build in one stage and run the binary on distroless (with CGO_ENABLED=0 it is static and runs on scratch)'
+        },
+        build: 'go build -o {output} .',
+        staticBuild: 'CGO_ENABLED=0 go build -o {output} .',
+        ship: ['COPY --from=build {output} {output}', 'ENTRYPOINT ["{output}"]']
+    },
+    rust: {
+        carries: 'the Rust toolchain',
+        neededFor: 'compiling',
+        runtime: {
+            kind: 'native',
+            distroless: DISTROLESS_CC,
+            onScratch: 'a musl binary is static, so it runs on scratch',
+            onDistroless: 'build in one stage and run the binary on distroless/cc (libc and libgcc only)'
+        },
+        build: 'cargo build --release',
+        ship: ['# the binary is named after the package in Cargo.toml', 'COPY --from=build /src/target/release/app /app', 'ENTRYPOINT ["/app"]']
+    },
+    c: {
+        carries: 'the compilers',
+        neededFor: 'building',
+        runtime: {
+            kind: 'native',
+            distroless: DISTROLESS_CC,
+            onScratch: 'a binary linked with -static runs on scratch',
+            onDistroless: 'run the program on distroless/cc (libc and libstdc++ only), or link it with -static for scratch'
+        },
+        build: 'make',
+        staticBuild: 'make LDFLAGS=-static',
+        ship: ['COPY --from=build /src/app /app', 'ENTRYPOINT ["/app"]']
+    },
+    maven: {
+        carries: 'Maven, a JDK and the dependency cache',
+        neededFor: 'building',
+        runtime: JAVA_RUNTIME,
+        build: 'mvn -B package -DskipTests',
+        ship: ['COPY --from=build /src/target/*.jar /app/app.jar', 'ENTRYPOINT ["java", "-jar", "/app/app.jar"]']
+    },
+    gradle: {
+        carries: 'Gradle, a JDK and the dependency cache',
+        neededFor: 'building',
+        runtime: JAVA_RUNTIME,
+        build: 'gradle build -x test',
+        ship: ['COPY --from=build /src/build/libs/*.jar /app/app.jar', 'ENTRYPOINT ["java", "-jar", "/app/app.jar"]']
+    },
+    dotnet: {
+        carries: 'the .NET SDK',
+        neededFor: 'building',
+        runtime: {
+            kind: 'image',
+            repository: 'aspnet',
+            versionFrom: 'dotnet',
+            fallbackVersion: null,
+            tagSuffix: '',
+            runOn: 'run the published app on the ASP.NET Core runtime (or dotnet/runtime for console apps)',
+            caveat: null,
+            unknownVersionCaveat: null
+        },
+        build: 'dotnet publish -c Release -o /out',
+        ship: ['WORKDIR /app', 'COPY --from=build /out .', 'ENTRYPOINT ["dotnet", "App.dll"]']
+    }
+};
+/** The runtime image, rule and caveat of a multi-stage build, and how the sentence ends; null when the tag does not tell which runtime. */
+function runtimeOf(recipe, ref, parts, staticBinary) {
+    const { runtime } = recipe;
+    if (runtime.kind === 'native') {
+        return staticBinary
+            ? { image: 'scratch', rule: 'base-scratch', caveat: SCRATCH_CAVEAT, needsLookup: false, how: runtime.onScratch }
+            : { image: runtime.distroless, rule: 'base-distroless', caveat: DISTROLESS_CAVEAT, needsLookup: true, how: runtime.onDistroless };
+    }
+    const version = runtime.versionFrom === 'java' ? javaVersion(ref.tag ?? '') : dotnetVersion(parts);
+    const tag = version ?? runtime.fallbackVersion;
+    if (tag === null)
+        return null;
+    return {
+        image: siblingImage(ref, runtime.repository, `${tag}${runtime.tagSuffix}`),
+        rule: 'multi-stage',
+        caveat: version === null ? runtime.unknownVersionCaveat : runtime.caveat,
+        needsLookup: true,
+        how: runtime.runOn
+    };
+}
+/** A multi-stage build that leaves the toolchain of `ref` behind; null when the tag does not tell which runtime to use. */
+function toolchainCandidate(ref, toolchain, parts, commands, instructions) {
+    const recipe = TOOLCHAINS[toolchain];
+    const staticBinary = isStatic(toolchain, parts, commands, instructions);
+    const runtime = runtimeOf(recipe, ref, parts, staticBinary);
+    if (runtime === null)
+        return null;
+    const base = ref.display;
+    const output = goOutput(commands) ?? '/out/app';
+    const fill = (line) => line.replaceAll('{output}', output);
+    const build = fill(staticBinary ? (recipe.staticBuild ?? recipe.build) : recipe.build);
+    const sketch = [`FROM ${base} AS build`, 'WORKDIR /src', 'COPY . .', `RUN ${build}`, '', `FROM ${runtime.image}`, ...recipe.ship.map(fill)];
+    return {
+        rule: runtime.rule,
+        image: runtime.image,
+        why: `the final image carries ${recipe.carries} of ${base}, which only ${recipe.neededFor} needs; ${runtime.how}`,
+        caveat: runtime.caveat,
+        sketch: sketch.join('\n'),
+        needsLookup: runtime.needsLookup
+    };
+}
+
+;// CONCATENATED MODULE: ./src/advise/bases.ts
+/**
+ * Smaller base images for a Dockerfile's final stage: the `-slim`, `-alpine` and
+ * `-jre` variants of the same version of a language image, `-slim` for Debian,
+ * Alpine for a Debian or Ubuntu stage that installs only a few packages, and a
+ * multi-stage build onto `scratch`, distroless or a runtime image when the final
+ * stage still carries a compiler toolchain (toolchains.ts). Pure: whether a
+ * suggested tag exists and what it saves is asked of a registry elsewhere
+ * (suggest.ts).
+ *
+ * Images are recognised by the last part of their repository (`python`,
+ * `library/python`, `127.0.0.1:5000/library/python`, `mirror.example/python`),
+ * and a suggestion keeps the registry and repository of the current base and
+ * changes only the tag; images proposed for a runtime stage keep the registry
+ * and namespace too (`127.0.0.1:5000/library/eclipse-temurin:21-jre`), except
+ * distroless, which lives on gcr.io.
+ */
+
+
+
+
+
+
+
+
+/** Most packages an `apt-get install` may name for Alpine to be worth suggesting instead of Debian or Ubuntu. */
+const FEW_PACKAGES = 3;
+/** The Alpine tag suggested for a Debian or Ubuntu stage: the current 3.x release. */
+const ALPINE_TAG = '3';
+const MUSL = 'Alpine uses musl libc instead of glibc: binaries built for glibc do not run on it';
+const LANGUAGES = {
+    python: {
+        name: 'Python',
+        slim: 'before-distro',
+        alpine: true,
+        installers: ['pip', 'pip3', 'pipenv', 'poetry', 'uv'],
+        alpineCaveat: 'Python packages with C extensions (numpy, pandas, psycopg2, cryptography, …) often have no musl wheels and compile from source on Alpine, which needs build tools and can make the image bigger and the build much slower'
+    },
+    pypy: { name: 'PyPy', slim: 'before-distro', alpine: false, installers: ['pip', 'pip3', 'pypy3'] },
+    node: {
+        name: 'Node.js',
+        slim: 'after-distro',
+        alpine: true,
+        installers: ['npm', 'yarn', 'pnpm', 'npx'],
+        alpineCaveat: 'native modules (node-gyp, prebuilt binaries for glibc) must be compiled against musl on Alpine, which needs python3, make and g++ at build time'
+    },
+    ruby: {
+        name: 'Ruby',
+        slim: 'before-distro',
+        alpine: true,
+        installers: ['gem', 'bundle', 'bundler'],
+        alpineCaveat: 'gems with native extensions compile against musl on Alpine and need build-base at build time'
+    },
+    php: {
+        name: 'PHP',
+        slim: null,
+        alpine: true,
+        installers: ['pecl', 'docker-php-ext-install'],
+        alpineCaveat: `${MUSL}; PHP extensions are built with apk packages`
+    },
+    perl: { name: 'Perl', slim: 'before-distro', alpine: false, installers: ['cpanm', 'cpan'] },
+    elixir: { name: 'Elixir', slim: 'before-distro', alpine: true, installers: ['mix'] },
+    erlang: { name: 'Erlang', slim: 'before-distro', alpine: true, installers: ['rebar3'] },
+    haskell: { name: 'Haskell', slim: 'before-distro', alpine: false, installers: ['cabal', 'stack'] },
+    amazoncorretto: { name: 'Java', slim: null, alpine: true },
+    'eclipse-temurin': { name: 'Java', slim: null, alpine: true, jre: 'temurin' },
+    openjdk: { name: 'Java', slim: 'before-distro', alpine: false, jre: 'openjdk' },
+    golang: { name: 'Go', slim: null, alpine: true, toolchain: 'go' },
+    rust: { name: 'Rust', slim: 'before-distro', alpine: true, toolchain: 'rust', installers: ['cargo'] },
+    gcc: { name: 'C/C++', slim: null, alpine: false, toolchain: 'c' },
+    maven: { name: 'Java', slim: null, alpine: false, toolchain: 'maven' },
+    gradle: { name: 'Java', slim: null, alpine: false, toolchain: 'gradle' }
+};
 /** The language family of a repository (`library/python` → python), by its last path part; `dotnet/sdk` is .NET's SDK. */
 function familyOf(ref) {
     const parts = ref.repository.split('/');
@@ -36431,12 +37238,6 @@ function familyOf(ref) {
     }
     const family = LANGUAGES[last];
     return family === undefined ? null : { key: last, family };
-}
-/** The same registry and namespace with another repository name: `127.0.0.1:5000/library/maven` → `127.0.0.1:5000/library/eclipse-temurin:21-jre`. */
-function siblingImage(ref, name, tag) {
-    const slash = ref.repository.lastIndexOf('/');
-    const repository = slash === -1 ? name : `${ref.repository.slice(0, slash)}/${name}`;
-    return withTag(`${ref.registry}/${repository}`, tag);
 }
 function instructionsOf(stages) {
     return stages.flatMap((stage) => stage.instructions);
@@ -36549,7 +37350,6 @@ function variantCandidates(ref, family, parts, commands) {
     return out;
 }
 const JRE_WHY = 'a JRE is enough to run the application; the JDK’s compiler and tools are only needed to build it';
-const JRE_CAVEAT = 'the JRE has no javac, jlink or jcmd: keep the JDK in a build stage if the image compiles or inspects Java at run time';
 function jreCandidates(ref, kind, parts) {
     const isJre = parts.flavour.includes('jre');
     const out = [];
@@ -36604,186 +37404,6 @@ function distroCandidates(ref, name, parts, scripts) {
     }
     return out;
 }
-const CGO_OFF = /\bCGO_ENABLED(?:\s*=\s*|\s+)["']?0\b/;
-const CGO_ON = /\bCGO_ENABLED(?:\s*=\s*|\s+)["']?1\b/;
-function instructionText(instruction) {
-    return [instruction.args, ...instruction.heredocs].join('\n');
-}
-/** Whether what the stage builds is a static binary that runs on `scratch`. */
-function isStatic(toolchain, parts, commands, instructions) {
-    const text = instructions
-        .filter((instruction) => ['RUN', 'ENV', 'ARG'].includes(instruction.keyword))
-        .map(instructionText)
-        .join('\n');
-    if (toolchain === 'go') {
-        if (CGO_OFF.test(text))
-            return true;
-        if (/-extldflags[= ]+["']?[^"'\n]*-static/.test(text))
-            return true;
-        // Without a C compiler (golang:*-alpine has none) cgo is off by default.
-        const addsCompiler = commands.some((command) => programOf(command) === 'apk' && command.words.some((word) => ['gcc', 'build-base', 'clang'].includes(word)));
-        return parts.alpine && !addsCompiler && !CGO_ON.test(text);
-    }
-    if (toolchain === 'rust')
-        return parts.alpine || /-unknown-linux-musl\b/.test(text);
-    if (toolchain === 'c')
-        return commands.some((command) => command.words.includes('-static') || command.words.includes('-static-pie'));
-    return false;
-}
-/** `-o path` of the first `go build`, else null. */
-function goOutput(commands) {
-    for (const command of commands) {
-        if (programOf(command) !== 'go' || command.words[1] !== 'build')
-            continue;
-        const words = command.words;
-        for (let at = 2; at < words.length; at++) {
-            const word = words[at];
-            if (word === '-o' && words[at + 1] !== undefined)
-                return words[at + 1];
-            if (word.startsWith('-o='))
-                return word.slice(3);
-        }
-    }
-    return null;
-}
-/** The Java version in a maven or gradle tag: `3.9-eclipse-temurin-21` → 21, `8.7-jdk17-alpine` → 17. */
-function javaVersion(tag) {
-    const match = /(?:temurin|openjdk|corretto|jdk|sapmachine|graalvm|zulu|semeru|liberica)-?(\d+)/.exec(tag);
-    return match === null ? null : match[1];
-}
-/** The .NET version of an SDK tag: `8.0`, `8.0-alpine` → 8.0. */
-function dotnetVersion(parts) {
-    const version = parts.version[0];
-    if (version === undefined)
-        return null;
-    const match = /^(\d+\.\d+)/.exec(version);
-    return match === null ? null : match[1];
-}
-const DISTROLESS_STATIC = 'gcr.io/distroless/static-debian12';
-const DISTROLESS_BASE = 'gcr.io/distroless/base-debian12';
-const DISTROLESS_CC = 'gcr.io/distroless/cc-debian12';
-function toolchainCandidate(ref, toolchain, parts, commands, instructions) {
-    const base = ref.display;
-    const staticBinary = isStatic(toolchain, parts, commands, instructions);
-    const scratchCaveat = `scratch has no shell, CA certificates, time zones or users: copy in what the program needs (or use ${DISTROLESS_STATIC}, which has them)`;
-    const distrolessCaveat = 'distroless images have no shell or package manager: use the exec form of CMD/ENTRYPOINT, and the :debug tag to look inside';
-    const runtime = (image) => image === 'scratch'
-        ? { rule: 'base-scratch', needsLookup: false, caveat: scratchCaveat }
-        : { rule: 'base-distroless', needsLookup: true, caveat: distrolessCaveat };
-    switch (toolchain) {
-        case 'go': {
-            const output = goOutput(commands) ?? '/out/app';
-            const image = staticBinary ? 'scratch' : DISTROLESS_BASE;
-            const cgo = staticBinary ? 'CGO_ENABLED=0 ' : '';
-            return {
-                ...runtime(image),
-                image,
-                why: staticBinary
-                    ? `the final image carries the Go toolchain of ${base}, which only compiling needs; the binary is static (CGO_ENABLED=0), so it runs on scratch`
-                    : `the final image carries the Go toolchain of ${base}, which only compiling needs; build in one stage and run the binary on distroless (with CGO_ENABLED=0 it is static and runs on scratch)`,
-                sketch: [
-                    `FROM ${base} AS build`,
-                    'WORKDIR /src',
-                    'COPY . .',
-                    `RUN ${cgo}go build -o ${output} .`,
-                    '',
-                    `FROM ${image}`,
-                    `COPY --from=build ${output} ${output}`,
-                    `ENTRYPOINT ["${output}"]`
-                ].join('\n')
-            };
-        }
-        case 'rust': {
-            const image = staticBinary ? 'scratch' : DISTROLESS_CC;
-            return {
-                ...runtime(image),
-                image,
-                why: staticBinary
-                    ? `the final image carries the Rust toolchain of ${base}, which only compiling needs; a musl binary is static, so it runs on scratch`
-                    : `the final image carries the Rust toolchain of ${base}, which only compiling needs; build in one stage and run the binary on distroless/cc (libc and libgcc only)`,
-                sketch: [
-                    `FROM ${base} AS build`,
-                    'WORKDIR /src',
-                    'COPY . .',
-                    'RUN cargo build --release',
-                    '',
-                    `FROM ${image}`,
-                    '# the binary is named after the package in Cargo.toml',
-                    'COPY --from=build /src/target/release/app /app',
-                    'ENTRYPOINT ["/app"]'
-                ].join('\n')
-            };
-        }
-        case 'c': {
-            const image = staticBinary ? 'scratch' : DISTROLESS_CC;
-            return {
-                ...runtime(image),
-                image,
-                why: staticBinary
-                    ? `the final image carries the compilers of ${base}, which only building needs; a binary linked with -static runs on scratch`
-                    : `the final image carries the compilers of ${base}, which only building needs; run the program on distroless/cc (libc and libstdc++ only), or link it with -static for scratch`,
-                sketch: [
-                    `FROM ${base} AS build`,
-                    'WORKDIR /src',
-                    'COPY . .',
-                    `RUN make${staticBinary ? ' LDFLAGS=-static' : ''}`,
-                    '',
-                    `FROM ${image}`,
-                    'COPY --from=build /src/app /app',
-                    'ENTRYPOINT ["/app"]'
-                ].join('\n')
-            };
-        }
-        case 'maven':
-        case 'gradle': {
-            const version = javaVersion(ref.tag ?? '');
-            const image = siblingImage(ref, 'eclipse-temurin', `${version ?? '21'}-jre`);
-            const build = toolchain === 'maven' ? 'RUN mvn -B package -DskipTests' : 'RUN gradle build -x test';
-            const jar = toolchain === 'maven' ? '/src/target/*.jar' : '/src/build/libs/*.jar';
-            return {
-                rule: 'multi-stage',
-                image,
-                why: `the final image carries ${toolchain === 'maven' ? 'Maven' : 'Gradle'}, a JDK and the dependency cache of ${base}, which only building needs; run the jar on a JRE`,
-                caveat: version === null ? `pick the JRE of the Java version you build with; ${JRE_CAVEAT}` : JRE_CAVEAT,
-                sketch: [
-                    `FROM ${base} AS build`,
-                    'WORKDIR /src',
-                    'COPY . .',
-                    build,
-                    '',
-                    `FROM ${image}`,
-                    `COPY --from=build ${jar} /app/app.jar`,
-                    'ENTRYPOINT ["java", "-jar", "/app/app.jar"]'
-                ].join('\n'),
-                needsLookup: true
-            };
-        }
-        case 'dotnet': {
-            const version = dotnetVersion(parts);
-            if (version === null)
-                return null;
-            const image = siblingImage(ref, 'aspnet', version);
-            return {
-                rule: 'multi-stage',
-                image,
-                why: `the final image carries the .NET SDK of ${base}, which only building needs; run the published app on the ASP.NET Core runtime (or dotnet/runtime for console apps)`,
-                caveat: null,
-                sketch: [
-                    `FROM ${base} AS build`,
-                    'WORKDIR /src',
-                    'COPY . .',
-                    'RUN dotnet publish -c Release -o /out',
-                    '',
-                    `FROM ${image}`,
-                    'WORKDIR /app',
-                    'COPY --from=build /out .',
-                    'ENTRYPOINT ["dotnet", "App.dll"]'
-                ].join('\n'),
-                needsLookup: true
-            };
-        }
-    }
-}
 
 ;// CONCATENATED MODULE: ./src/advise/suggest.ts
 
@@ -36833,7 +37453,7 @@ function fixOf(root, candidate) {
     }
     return `Build in one stage and copy only the result into a final stage on ${candidate.image}, as sketched below.${caveat}\n${candidate.sketch}`;
 }
-function findingOf(root, current, currentSize, candidate, lookup) {
+function suggest_findingOf(root, current, currentSize, candidate, lookup) {
     if (lookup.exists === false)
         return null;
     const target = candidate.sketch === null ? candidate.image : `a multi-stage build on ${candidate.image}`;
@@ -36924,7 +37544,7 @@ async function suggestBases(options) {
     const [currentSize, ...lookups] = await mapConcurrent(tasks, LOOKUP_CONCURRENCY, (task) => task());
     const findings = [];
     candidates.forEach((candidate, at) => {
-        const finding = findingOf(root, current, currentSize, candidate, lookups[at]);
+        const finding = suggest_findingOf(root, current, currentSize, candidate, lookups[at]);
         if (finding !== null)
             findings.push(finding);
     });
@@ -36941,33 +37561,33 @@ async function suggestBases(options) {
 
 
 
-
-
 /** The platform registries are asked about: the build's, else this machine's Linux equivalent. */
 function lookupPlatform(target) {
     return target.platform ?? `linux/${process.arch === 'arm64' ? 'arm64' : 'amd64'}`;
 }
-/** Measured savings first, largest first; then the rest in the order they were found. */
-function byMeasuredSavings(findings) {
-    const rank = (finding) => (finding.measured && finding.savingsBytes !== null ? finding.savingsBytes : -1);
-    return findings
-        .map((finding, index) => ({ finding, index }))
-        .sort((a, b) => rank(b.finding) - rank(a.finding) || a.index - b.index)
-        .map(({ finding }) => finding);
+/** Measured savings first; then estimated ones; then those without a figure. */
+function savingsRank(finding) {
+    if (finding.savingsBytes === null)
+        return 2;
+    return finding.measured ? 0 : 1;
+}
+/**
+ * The one order of an image's advice, as the report keeps it and every rendering
+ * shows it: measured savings first, then estimated, then unknown; largest first
+ * within each, and the order they were found among equals.
+ */
+function orderFindings(findings) {
+    return [...findings].sort((a, b) => savingsRank(a) - savingsRank(b) || (b.savingsBytes ?? 0) - (a.savingsBytes ?? 0));
 }
 async function adviseImage(options) {
-    const { root, target } = options;
+    const { root, target, dockerfile } = options;
     if (!target.dockerfile || target.context === null)
         return { findings: [], problems: [] };
+    if (dockerfile === null) {
+        const why = options.dockerfileError ?? 'it was not read';
+        return { findings: [], problems: [`${target.dockerfile}: could not be read for advice: ${why}`] };
+    }
     const path = (0,external_node_path_namespaceObject.resolve)(root, target.dockerfile);
-    let text;
-    try {
-        text = await (0,promises_namespaceObject.readFile)(path, 'utf8');
-    }
-    catch (error) {
-        return { findings: [], problems: [`${target.dockerfile}: could not be read for advice: ${messageOf(error)}`] };
-    }
-    const dockerfile = parseDockerfile(text, { buildArgs: target.buildArgs, target: target.target });
     const problems = dockerfile.problems.map((problem) => `${target.dockerfile}:${problem.line}: ${problem.message}`);
     const rules = checkRules({
         dockerfile,
@@ -36981,7 +37601,7 @@ async function adviseImage(options) {
         platform: lookupPlatform(target),
         ignore: target.ignore
     });
-    return { findings: byMeasuredSavings([...rules, ...bases]), problems };
+    return { findings: orderFindings([...rules, ...bases]), problems };
 }
 /** `.dockerignore` in the context, or BuildKit's `<Dockerfile>.dockerignore` beside the Dockerfile. */
 async function hasDockerignore(context, dockerfile) {
@@ -36995,6 +37615,80 @@ async function hasDockerignore(context, dockerfile) {
         }
     }
     return false;
+}
+
+;// CONCATENATED MODULE: ./src/gate/verdict.ts
+/**
+ * The gate: one verdict per image, with the limits it broke as structured
+ * breaches. Renderers and the fail message read those; none checks a limit again.
+ */
+
+
+/** First line only: build errors can carry a whole log. */
+function firstLine(message) {
+    return message.split('\n', 1)[0].trim();
+}
+/** Status, breaches and reasons of one image. Priority: failed > over-budget > over-increase > new/removed > unchanged > ok. */
+function judge(input) {
+    // Nothing of the PR's to judge: a removed image never fails the job.
+    if (input.comparison === 'removed')
+        return { status: 'removed', breaches: [], reasons: ['removed: gone from the PR'] };
+    if (input.error !== null || input.size === null) {
+        const message = input.error ? firstLine(input.error.message) : 'no size was measured';
+        return { status: 'failed', breaches: [{ limit: 'build', message }], reasons: [`failed to build: ${message}`] };
+    }
+    const { breaches, unchecked } = checkLimits(input.limits, {
+        size: input.size,
+        base: input.base,
+        delta: input.delta,
+        wasted: input.wasted
+    });
+    const statuses = new Set(breaches.map(breachStatus));
+    const reasons = [...breaches.map((breach) => explainBreach(breach).reason), ...unchecked];
+    let status = statuses.has('over-budget') ? 'over-budget' : statuses.has('over-increase') ? 'over-increase' : null;
+    if (input.comparison === 'new') {
+        reasons.push('new image: not on the base branch');
+        status ??= 'new';
+    }
+    else if (input.comparison === 'base-failed') {
+        reasons.push('not compared: the image failed to build on the base branch');
+    }
+    if (status === null && input.delta !== null && input.delta.bytes === 0)
+        status = 'unchanged';
+    return { status: status ?? 'ok', breaches, reasons };
+}
+/**
+ * Sums for the report: all measured PR images, base/delta over those measured on both
+ * sides, compressed bytes (null unless every measured image has them) and wasted bytes.
+ */
+function totals(images) {
+    let bytes = 0;
+    let baseBytes = null;
+    let deltaBytes = null;
+    let compressedBytes = 0;
+    let wastedBytes = 0;
+    for (const image of images) {
+        if (image.size === null)
+            continue;
+        bytes += image.size.bytes;
+        compressedBytes = compressedBytes === null || image.size.compressedBytes === null ? null : compressedBytes + image.size.compressedBytes;
+        wastedBytes += image.wasted?.bytes ?? 0;
+        if (image.base !== null) {
+            baseBytes = (baseBytes ?? 0) + image.base.bytes;
+            deltaBytes = (deltaBytes ?? 0) + (image.size.bytes - image.base.bytes);
+        }
+    }
+    if (!images.some((image) => image.size !== null))
+        compressedBytes = null;
+    return { bytes, baseBytes, deltaBytes, compressedBytes, wastedBytes };
+}
+/**
+ * Whether the PR changes anything a reviewer should hear about (for `comment: on-change`):
+ * an image that changed size, is new or removed, or fails its limits. An image that
+ * was not compared (no base branch, or its build failed there) shows no change.
+ */
+function hasChanges(images) {
+    return images.some((image) => image.comparison === 'changed' || image.comparison === 'new' || image.comparison === 'removed' || isFailing(image.status));
 }
 
 ;// CONCATENATED MODULE: ./src/analyse/paths.ts
@@ -37144,10 +37838,6 @@ function displayPath(path) {
         at += length;
     }
     return out;
-}
-/** A path given as text (UTF-8), in the binary form layer entries use: for tests and lookups by name. */
-function binaryPath(text) {
-    return Buffer.from(text, 'utf8').toString('latin1');
 }
 
 ;// CONCATENATED MODULE: ./src/analyse/caches.ts
@@ -37473,7 +38163,7 @@ function analyseImage(archive, origins, options = {}) {
 ;// CONCATENATED MODULE: ./src/analyse/history.ts
 /**
  * Which Dockerfile line made each layer: the image config's `history` read
- * against the parsed Dockerfile. Pure: text in, one `LayerOrigin` per layer out.
+ * against the parsed Dockerfile. Pure: config and Dockerfile in, one `LayerOrigin` per layer out.
  *
  * Matching runs from the top of the image down. The final stage's layer-making
  * instructions (RUN, COPY, ADD, WORKDIR; a final stage `FROM <earlier stage>`
@@ -37485,17 +38175,13 @@ function analyseImage(archive, origins, options = {}) {
  * rather than guessed.
  */
 
+
 /** Longest instruction text kept for the report. */
 const INSTRUCTION_MAX_CHARS = 120;
 const BUILDKIT_SUFFIX = '# buildkit';
 /** The classic builder's metadata and COPY/ADD entries: `<shell> #(nop) INSTR …` (the shell is SHELL's, `/bin/sh -c` by default). */
 const CLASSIC_NOP = /^[^#]*?\s#\(nop\)\s+/;
 const DEFAULT_SHELL = '/bin/sh -c ';
-const LAYER_KEYWORDS = new Set(['RUN', 'COPY', 'ADD', 'WORKDIR']);
-const history_KEYWORDS = new Set([
-    'ADD', 'ARG', 'CMD', 'COPY', 'ENTRYPOINT', 'ENV', 'EXPOSE', 'FROM', 'HEALTHCHECK', 'LABEL',
-    'MAINTAINER', 'ONBUILD', 'RUN', 'SHELL', 'STOPSIGNAL', 'USER', 'VOLUME', 'WORKDIR'
-]);
 /** A command run through a shell other than `/bin/sh -c` (SHELL instruction, Windows). */
 const SHELL_RUN = /^(?:\S*\/)?(?:sh|bash|dash|ash|zsh|ksh)\s+(?:\S+\s+)*?-c\s|^cmd\s+\/S\s+\/C\s|^(?:powershell|pwsh)\s+(?:\S+\s+)*?-Command\s/i;
 /** A heredoc opener: `<<EOF`, `<<-EOF`, `<<"EOF"`, `<<'EOF'`. */
@@ -37528,7 +38214,7 @@ function parseCreatedBy(createdBy) {
     if (text.endsWith(BUILDKIT_SUFFIX))
         text = text.slice(0, -BUILDKIT_SUFFIX.length).trim();
     const keyword = /^([A-Z]+)(?:\s|$)/.exec(text)?.[1];
-    if (keyword !== undefined && history_KEYWORDS.has(keyword)) {
+    if (keyword !== undefined && KEYWORDS.has(keyword)) {
         // BuildKit: the instruction as written, a RUN's build args and shell spelled out.
         let body = text.slice(keyword.length).trim();
         if (keyword === 'RUN') {
@@ -37644,14 +38330,11 @@ function stepOf(instruction, escape) {
     return step;
 }
 /**
- * The layer-making steps of the target stage (the last one when target is null),
- * preceded by those of the stages it is built FROM; null when the target is not found.
+ * The layer-making steps of the built stage, preceded by those of the stages it
+ * is built FROM; null when it is not known which stage was built.
  */
-function history_stepsOf(text, target) {
-    const dockerfile = parseDockerfile(text, { target });
-    if (dockerfile.final === null)
-        return null;
-    if (target !== null && !dockerfile.stages.some((stage) => stage.name === target.toLowerCase()))
+function history_stepsOf(dockerfile) {
+    if (dockerfile.final === null || dockerfile.targetMissing)
         return null;
     return finalChain(dockerfile).flatMap((stage) => stage.instructions.filter((instruction) => LAYER_KEYWORDS.has(instruction.keyword)).map((instruction) => stepOf(instruction, dockerfile.escape)));
 }
@@ -37718,7 +38401,8 @@ function historyLayers(config, layerCount) {
 }
 /**
  * One origin per layer (bottom to top): which Dockerfile line made it and whether
- * it belongs to the base image. With no Dockerfile (an image given by reference),
+ * it belongs to the base image. `dockerfile` is the one the image was built from,
+ * parsed with the build's args and target. With none (an image given by reference),
  * every layer has its history instruction and nothing else is known.
  */
 function layerOrigins(config, layerCount, dockerfile) {
@@ -37730,15 +38414,7 @@ function layerOrigins(config, layerCount, dockerfile) {
         const text = collapse(entry.parsed.keyword === null ? entry.parsed.body : `${entry.parsed.keyword} ${entry.parsed.body}`);
         origins[entry.layer] = { fromBase: null, instruction: text === '' ? null : shorten(text), line: null };
     }
-    if (dockerfile === null)
-        return origins;
-    let steps;
-    try {
-        steps = history_stepsOf(dockerfile.text, dockerfile.target);
-    }
-    catch {
-        steps = null;
-    }
+    const steps = dockerfile === null ? null : history_stepsOf(dockerfile);
     if (steps === null)
         return origins;
     let next = steps.length - 1;
@@ -37780,6 +38456,162 @@ function layerOrigins(config, layerCount, dockerfile) {
 const external_node_zlib_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:zlib");
 // EXTERNAL MODULE: ./node_modules/tar-stream/index.js
 var tar_stream = __nccwpck_require__(6118);
+;// CONCATENATED MODULE: ./src/analyse/archive-layout.ts
+/**
+ * Where the image is inside an image archive, once every file of it has been
+ * read: Docker's legacy layout (`manifest.json`, `<id>/layer.tar`, configs as
+ * `<id>.json`; Docker up to 24) or the OCI image layout (`oci-layout`,
+ * `index.json`, `blobs/<alg>/<hex>`; Docker 25+, skopeo, buildx). Puts the
+ * layers the reader analysed into the order the manifest gives.
+ */
+
+const MAX_LINK_HOPS = 16;
+const MAX_INDEX_DEPTH = 4;
+/** An archive path resolved against a folder of the archive, `.` and `..` applied. */
+function joinArchivePath(dir, target) {
+    const parts = target.startsWith('/') ? [] : dir.split('/').filter(Boolean);
+    for (const part of target.split('/')) {
+        if (part === '' || part === '.')
+            continue;
+        if (part === '..')
+            parts.pop();
+        else
+            parts.push(part);
+    }
+    return parts.join('/');
+}
+class Resolver {
+    contents;
+    constructor(contents) {
+        this.contents = contents;
+    }
+    resolve(path) {
+        let current = path;
+        for (let hop = 0; hop < MAX_LINK_HOPS; hop++) {
+            const target = this.contents.links.get(current);
+            if (target === undefined)
+                return current;
+            current = target;
+        }
+        throw new Error(`${path}: too many links in the image archive`);
+    }
+    file(path) {
+        return this.contents.files.get(this.resolve(joinArchivePath('', path)));
+    }
+    has(path) {
+        return this.file(path) !== undefined;
+    }
+    json(path, what) {
+        const file = this.file(path);
+        if (file === undefined)
+            throw new Error(`${what} ${path} is missing from the image archive`);
+        if (file.kind !== 'json')
+            throw new Error(`${what} ${path} is not a JSON document`);
+        try {
+            return JSON.parse(file.data.toString('utf8'));
+        }
+        catch (error) {
+            throw new Error(`${what} ${path} is not valid JSON: ${error.message}`, { cause: error });
+        }
+    }
+    layer(path) {
+        const file = this.file(path);
+        if (file === undefined)
+            throw new Error(`layer ${path} is missing from the image archive`);
+        if (file.kind !== 'layer')
+            throw new Error(`layer ${path} is not a tar, gzip or zstd stream`);
+        return file;
+    }
+}
+function blobPath(digest, what) {
+    const match = DIGEST.exec(digest ?? '');
+    if (match === null)
+        throw new Error(`${what} has an invalid digest ${JSON.stringify(digest ?? null)}`);
+    return `blobs/${match[1]}/${match[2]}`;
+}
+function isAttestation(descriptor) {
+    return descriptor.annotations?.['vnd.docker.reference.type'] === 'attestation-manifest' || descriptor.platform?.os === 'unknown';
+}
+/** Picks the image among an index's manifests: the only one, else linux/amd64, else the first whose blob is present. */
+function pickManifest(manifests, where, resolver) {
+    const images = manifests.filter((descriptor) => !isAttestation(descriptor));
+    const present = images.filter((descriptor) => DIGEST.test(descriptor.digest ?? '') && resolver.has(blobPath(descriptor.digest, where)));
+    if (images.length === 0)
+        throw new Error(`${where} lists no image manifest`);
+    if (images.length === 1)
+        return images[0];
+    const candidates = present.length > 0 ? present : images;
+    return candidates.find((descriptor) => descriptor.platform?.os === 'linux' && descriptor.platform.architecture === 'amd64') ?? candidates[0];
+}
+function readOci(resolver) {
+    let document = resolver.json('index.json', 'index');
+    let where = 'index.json';
+    for (let depth = 0; !Array.isArray(document.layers); depth++) {
+        if (!Array.isArray(document.manifests))
+            throw new Error(`${where} is neither an image index nor an image manifest`);
+        if (depth >= MAX_INDEX_DEPTH)
+            throw new Error(`${where}: image indexes nest too deeply`);
+        const chosen = pickManifest(document.manifests, where, resolver);
+        const path = blobPath(chosen.digest, `a manifest in ${where}`);
+        document = resolver.json(path, INDEX_MEDIA_TYPES.has(chosen.mediaType ?? '') ? 'image index' : 'image manifest');
+        where = path;
+    }
+    if (document.config === undefined)
+        throw new Error(`image manifest ${where} has no config`);
+    const config = resolver.json(blobPath(document.config.digest, `the config in ${where}`), 'image config');
+    const layers = document.layers.map((descriptor, index) => blobPath(descriptor.digest, `layer ${index} in ${where}`));
+    return { config, layers };
+}
+function readLegacy(resolver) {
+    const manifest = resolver.json('manifest.json', 'manifest');
+    if (!Array.isArray(manifest) || manifest.length === 0)
+        throw new Error('manifest.json lists no image');
+    const item = manifest[0];
+    if (typeof item.Config !== 'string' || !Array.isArray(item.Layers))
+        throw new Error('manifest.json: the image has no Config or Layers');
+    const config = resolver.json(item.Config, 'image config');
+    return { config, layers: item.Layers.map(String) };
+}
+/** The image the archive holds: its config and its layers in order; throws when the archive holds no whole image. */
+async function assembleImage(contents) {
+    const resolver = new Resolver(contents);
+    const hasIndex = resolver.has('index.json');
+    const hasManifest = resolver.has('manifest.json');
+    if (!hasIndex && !hasManifest) {
+        throw new Error(contents.files.size === 0 ? 'not an image archive: it is empty' : 'not an image archive: no manifest.json or index.json');
+    }
+    let layout;
+    let image;
+    if (hasIndex) {
+        try {
+            image = readOci(resolver);
+            layout = 'oci';
+        }
+        catch (error) {
+            // Docker 25+ writes both; an index that does not lead to a whole image may still have a usable manifest.json.
+            if (!hasManifest)
+                throw error;
+            image = readLegacy(resolver);
+            layout = 'docker';
+        }
+    }
+    else {
+        image = readLegacy(resolver);
+        layout = 'docker';
+    }
+    const diffIds = image.config.rootfs?.diff_ids;
+    if (Array.isArray(diffIds) && diffIds.length !== image.layers.length) {
+        throw new Error(`the image archive is inconsistent: the manifest lists ${image.layers.length} layers, the config's rootfs ${diffIds.length}`);
+    }
+    const found = image.layers.map((path) => resolver.layer(path));
+    const layers = [];
+    for (const { layer, compressedPending } of found) {
+        const compressedBytes = compressedPending === null ? layer.compressedBytes : await compressedPending;
+        layers.push({ ...layer, compressedBytes });
+    }
+    return { layout, config: image.config, layers };
+}
+
 ;// CONCATENATED MODULE: ./src/analyse/compress.ts
 /**
  * Estimates, while an uncompressed layer tar streams past, how many bytes the
@@ -37988,55 +38820,11 @@ function nextHistory(previous, input) {
     return joined;
 }
 
-;// CONCATENATED MODULE: ./src/analyse/read-archive.ts
-/**
- * Reads an image archive as it streams past — `docker save` output, an OCI
- * layout tar (`oci-archive:`) or a `docker save -o` file — and turns it into an
- * `ImageArchive`: the image config and, per layer, the table of its entries.
- * The image is never stored: layer bytes are decompressed, parsed and dropped
- * chunk by chunk, with backpressure all the way to the source, so memory grows
- * with the number of files, not with image bytes.
- *
- * Layouts: Docker's legacy one (`manifest.json`, `<id>/layer.tar`, configs as
- * `<id>.json`; Docker up to 24) and the OCI image layout (`oci-layout`,
- * `index.json`, `blobs/<alg>/<hex>`; Docker 25+, skopeo, buildx). In both, the
- * file that gives the layer order may arrive last, so every layer is analysed
- * as it arrives and keyed by its archive path; the order is applied at the end.
- *
- * Layer tars are parsed by `LayerTarScanner` below rather than by tar-stream:
- * Docker writes names that are not valid UTF-8 as raw bytes in PAX records,
- * which tar-stream decodes as UTF-8 (losing the bytes), and a scanner that only
- * reads headers and skips content keeps up with `docker save`.
- */
-
-
-
-
+;// CONCATENATED MODULE: ./src/analyse/tar-scanner.ts
 
 const TAR_BLOCK = 512;
-/** JSON files of an image archive (configs, manifests, indexes) are small; anything bigger is not one. */
-const MAX_JSON_BYTES = 16 * 1024 * 1024;
 /** PAX and GNU long-name records are a few hundred bytes; refuse absurd ones rather than buffer them. */
 const MAX_META_BYTES = 1024 * 1024;
-/** Bytes looked at to tell a layer (tar, gzip, zstd) from a JSON file. */
-const SNIFF_BYTES = TAR_BLOCK;
-const MAX_LINK_HOPS = 16;
-/** What the first bytes of a stream say it is: a compressed or plain tar, a JSON document, or something else. */
-function sniffFormat(head) {
-    if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b)
-        return 'gzip';
-    if (head.length >= 4 && head.readUInt32LE(0) === 0xfd2fb528)
-        return 'zstd';
-    if (head.length >= 262 && head.toString('latin1', 257, 262) === 'ustar')
-        return 'none';
-    // An empty layer is just the end-of-archive blocks: zeros.
-    if (head.length >= TAR_BLOCK && head.subarray(0, TAR_BLOCK).every((byte) => byte === 0))
-        return 'none';
-    const first = head.toString('latin1').trimStart()[0];
-    if (first === '{' || first === '[')
-        return 'json';
-    return 'unknown';
-}
 const HEADER_ONLY_TYPES = new Set(['1', '2', '3', '4', '5', '6']);
 function entryKind(header) {
     switch (header.typeflag) {
@@ -38217,7 +39005,7 @@ class LayerTarScanner {
             size = readNumber(block, 124, 12);
         }
         catch (error) {
-            throw new Error(`invalid tar header at byte ${offset} (${error.message})`);
+            throw new Error(`invalid tar header at byte ${offset} (${error.message})`, { cause: error });
         }
         const padded = size + ((TAR_BLOCK - (size % TAR_BLOCK)) % TAR_BLOCK);
         if (typeflag === 'x' || typeflag === 'g' || typeflag === 'L' || typeflag === 'K') {
@@ -38278,6 +39066,51 @@ class LayerTarScanner {
             this.pax = records;
     }
 }
+
+;// CONCATENATED MODULE: ./src/analyse/read-archive.ts
+/**
+ * Reads an image archive as it streams past — `docker save` output, an OCI
+ * layout tar (`oci-archive:`) or a `docker save -o` file — and turns it into an
+ * `ImageArchive`: the image config and, per layer, the table of its entries.
+ * The image is never stored: layer bytes are decompressed, parsed and dropped
+ * chunk by chunk, with backpressure all the way to the source, so memory grows
+ * with the number of files, not with image bytes.
+ *
+ * The outer archive is read with tar-stream, each layer tar with
+ * `LayerTarScanner` (./tar-scanner.ts). In both layouts (./archive-layout.ts)
+ * the file that gives the layer order may arrive last, so every layer is
+ * analysed as it arrives and keyed by its archive path; the order is applied
+ * at the end.
+ */
+
+
+
+
+
+
+
+/** JSON files of an image archive (configs, manifests, indexes) are small; anything bigger is not one. */
+const MAX_JSON_BYTES = 16 * 1024 * 1024;
+/** Bytes looked at to tell a layer (tar, gzip, zstd) from a JSON file. */
+const SNIFF_BYTES = TAR_BLOCK;
+/** What the first bytes of a stream say it is: a compressed or plain tar, a JSON document, or something else. */
+function sniffFormat(head) {
+    if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b)
+        return 'gzip';
+    if (head.length >= 4 && head.readUInt32LE(0) === 0xfd2fb528)
+        return 'zstd';
+    if (head.length >= 262 && head.toString('latin1', 257, 262) === 'ustar')
+        return 'none';
+    // An empty layer is just the end-of-archive blocks: zeros.
+    if (head.length >= TAR_BLOCK && head.subarray(0, TAR_BLOCK).every((byte) => byte === 0))
+        return 'none';
+    const first = head.toString('latin1').trimStart()[0];
+    if (first === '{' || first === '[')
+        return 'json';
+    return 'unknown';
+}
+// ---------------------------------------------------------------------------
+// Reading one outer entry
 /** Reads the first `want` bytes of an entry (fewer when it is shorter), keeping the iterator for the rest. */
 async function readHead(iterator, want) {
     const chunks = [];
@@ -38325,7 +39158,7 @@ async function readArchiveFile(entry, name, size, options) {
         let bytes = 0;
         for await (const chunk of chunks)
             bytes += chunk.length;
-        return { kind: 'other', format, bytes };
+        return { kind: 'other', bytes };
     }
     try {
         return await readLayer(chunks, format, options);
@@ -38333,8 +39166,8 @@ async function readArchiveFile(entry, name, size, options) {
     catch (error) {
         const message = error.message;
         if (/^Unexpected end of data/.test(message))
-            throw new Error(`the image archive is truncated (it ends inside ${name})`);
-        throw new Error(`layer ${name}: ${message}`);
+            throw new Error(`the image archive is truncated (it ends inside ${name})`, { cause: error });
+        throw new Error(`layer ${name}: ${message}`, { cause: error });
     }
 }
 async function readLayer(chunks, compression, options) {
@@ -38409,18 +39242,8 @@ function describeDecompressError(error, compression) {
     }
     return message;
 }
-function joinArchivePath(dir, target) {
-    const parts = target.startsWith('/') ? [] : dir.split('/').filter(Boolean);
-    for (const part of target.split('/')) {
-        if (part === '' || part === '.')
-            continue;
-        if (part === '..')
-            parts.pop();
-        else
-            parts.push(part);
-    }
-    return parts.join('/');
-}
+// ---------------------------------------------------------------------------
+// The outer archive
 /** The archive's bytes, decompressed when the whole archive is gzip or zstd (`docker save | gzip`). */
 async function* archiveBytes(source) {
     const iterator = source[Symbol.asyncIterator]();
@@ -38440,7 +39263,7 @@ async function* archiveBytes(source) {
             yield chunk;
     }
     catch (error) {
-        throw new Error(describeDecompressError(error, format));
+        throw new Error(describeDecompressError(error, format), { cause: error });
     }
     finally {
         input.destroy();
@@ -38504,7 +39327,7 @@ async function collect(stream, options) {
         if (typeof stream.destroy === 'function')
             stream.destroy();
         await pumping;
-        throw new Error(describeArchiveError(error, seen));
+        throw new Error(describeArchiveError(error, seen), { cause: error });
     }
     await pumping;
     return contents;
@@ -38519,140 +39342,6 @@ function describeArchiveError(error, seen) {
     }
     return message;
 }
-const INDEX_TYPES = new Set(['application/vnd.oci.image.index.v1+json', 'application/vnd.docker.distribution.manifest.list.v2+json']);
-const read_archive_DIGEST = /^([a-z0-9]+(?:[+._-][a-z0-9]+)*):([a-zA-Z0-9=_-]+)$/;
-const MAX_INDEX_DEPTH = 4;
-class Resolver {
-    contents;
-    constructor(contents) {
-        this.contents = contents;
-    }
-    resolve(path) {
-        let current = path;
-        for (let hop = 0; hop < MAX_LINK_HOPS; hop++) {
-            const target = this.contents.links.get(current);
-            if (target === undefined)
-                return current;
-            current = target;
-        }
-        throw new Error(`${path}: too many links in the image archive`);
-    }
-    file(path) {
-        return this.contents.files.get(this.resolve(joinArchivePath('', path)));
-    }
-    has(path) {
-        return this.file(path) !== undefined;
-    }
-    json(path, what) {
-        const file = this.file(path);
-        if (file === undefined)
-            throw new Error(`${what} ${path} is missing from the image archive`);
-        if (file.kind !== 'json')
-            throw new Error(`${what} ${path} is not a JSON document`);
-        try {
-            return JSON.parse(file.data.toString('utf8'));
-        }
-        catch (error) {
-            throw new Error(`${what} ${path} is not valid JSON: ${error.message}`);
-        }
-    }
-    layer(path) {
-        const file = this.file(path);
-        if (file === undefined)
-            throw new Error(`layer ${path} is missing from the image archive`);
-        if (file.kind !== 'layer')
-            throw new Error(`layer ${path} is not a tar, gzip or zstd stream`);
-        return file;
-    }
-}
-function blobPath(digest, what) {
-    const match = read_archive_DIGEST.exec(digest ?? '');
-    if (match === null)
-        throw new Error(`${what} has an invalid digest ${JSON.stringify(digest ?? null)}`);
-    return `blobs/${match[1]}/${match[2]}`;
-}
-function isAttestation(descriptor) {
-    return descriptor.annotations?.['vnd.docker.reference.type'] === 'attestation-manifest' || descriptor.platform?.os === 'unknown';
-}
-/** Picks the image among an index's manifests: the only one, else linux/amd64, else the first whose blob is present. */
-function pickManifest(manifests, where, resolver) {
-    const images = manifests.filter((descriptor) => !isAttestation(descriptor));
-    const present = images.filter((descriptor) => read_archive_DIGEST.test(descriptor.digest ?? '') && resolver.has(blobPath(descriptor.digest, where)));
-    if (images.length === 0)
-        throw new Error(`${where} lists no image manifest`);
-    if (images.length === 1)
-        return images[0];
-    const candidates = present.length > 0 ? present : images;
-    return (candidates.find((descriptor) => descriptor.platform?.os === 'linux' && descriptor.platform.architecture === 'amd64') ??
-        candidates[0]);
-}
-function readOci(resolver) {
-    let document = resolver.json('index.json', 'index');
-    let where = 'index.json';
-    for (let depth = 0; !Array.isArray(document.layers); depth++) {
-        if (!Array.isArray(document.manifests))
-            throw new Error(`${where} is neither an image index nor an image manifest`);
-        if (depth >= MAX_INDEX_DEPTH)
-            throw new Error(`${where}: image indexes nest too deeply`);
-        const chosen = pickManifest(document.manifests, where, resolver);
-        const path = blobPath(chosen.digest, `a manifest in ${where}`);
-        document = resolver.json(path, INDEX_TYPES.has(chosen.mediaType ?? '') ? 'image index' : 'image manifest');
-        where = path;
-    }
-    if (document.config === undefined)
-        throw new Error(`image manifest ${where} has no config`);
-    const config = resolver.json(blobPath(document.config.digest, `the config in ${where}`), 'image config');
-    const layers = document.layers.map((descriptor, index) => blobPath(descriptor.digest, `layer ${index} in ${where}`));
-    return { config, layers };
-}
-function readLegacy(resolver) {
-    const manifest = resolver.json('manifest.json', 'manifest');
-    if (!Array.isArray(manifest) || manifest.length === 0)
-        throw new Error('manifest.json lists no image');
-    const item = manifest[0];
-    if (typeof item.Config !== 'string' || !Array.isArray(item.Layers))
-        throw new Error('manifest.json: the image has no Config or Layers');
-    const config = resolver.json(item.Config, 'image config');
-    return { config, layers: item.Layers.map(String) };
-}
-async function assemble(contents) {
-    const resolver = new Resolver(contents);
-    const hasIndex = resolver.has('index.json');
-    const hasManifest = resolver.has('manifest.json');
-    if (!hasIndex && !hasManifest) {
-        throw new Error(contents.files.size === 0 ? 'not an image archive: it is empty' : 'not an image archive: no manifest.json or index.json');
-    }
-    let layout;
-    let image;
-    if (hasIndex) {
-        try {
-            image = readOci(resolver);
-            layout = 'oci';
-        }
-        catch (error) {
-            // Docker 25+ writes both; an index that does not lead to a whole image may still have a usable manifest.json.
-            if (!hasManifest)
-                throw error;
-            image = readLegacy(resolver);
-            layout = 'docker';
-        }
-    }
-    else {
-        image = readLegacy(resolver);
-        layout = 'docker';
-    }
-    const diffIds = image.config.rootfs?.diff_ids;
-    if (Array.isArray(diffIds) && diffIds.length !== image.layers.length) {
-        throw new Error(`the image archive is inconsistent: the manifest lists ${image.layers.length} layers, the config's rootfs ${diffIds.length}`);
-    }
-    const found = image.layers.map((path) => resolver.layer(path));
-    const layers = [];
-    for (const { layer, compressedPending } of found) {
-        const compressedBytes = compressedPending === null ? layer.compressedBytes : await compressedPending;
-        layers.push({ ...layer, compressedBytes });
-    }
-    return { layout, config: image.config, layers };
-}
 /**
  * Reads an image archive from a stream (docker save output, an OCI layout tar,
  * optionally gzip- or zstd-compressed as a whole) without storing it.
@@ -38661,7 +39350,7 @@ async function assemble(contents) {
 async function readImageArchive(stream, options) {
     const contents = await collect(stream, options);
     try {
-        return await assemble(contents);
+        return await assembleImage(contents);
     }
     finally {
         // Estimates of layers the manifest did not use still run; let them finish quietly.
@@ -38679,7 +39368,6 @@ async function readImageArchive(stream, options) {
  * `docker-archive:PATH` (what `docker save -o PATH` writes). Either kind of file
  * may hold either layout; the reader tells them apart by their contents.
  */
-
 
 
 
@@ -38709,14 +39397,10 @@ function parseImageSource(ref) {
         throw new errors_UserError('Image reference is empty.');
     return { kind: 'daemon', ref };
 }
-/** How a source is written back as a reference, for messages. */
-function describeSource(source) {
-    return source.kind === 'daemon' ? source.ref : `${source.kind}:${source.path}`;
-}
 /** Reads the image from its source, streaming: the image is never written to disk or held in memory. */
 async function readImage(source, options) {
     if (source.kind === 'daemon')
-        return readFromDaemon(source.ref, options.docker ?? 'docker', options);
+        return readFromDaemon(source.ref, options);
     return readFromFile(source, options);
 }
 /** Errors name the archive's path, which callers put beside the reference the user gave. */
@@ -38734,7 +39418,7 @@ async function readFromFile(source, options) {
         return await readImageArchive((0,external_node_fs_namespaceObject.createReadStream)(path), options);
     }
     catch (error) {
-        throw new Error(`${path}: ${messageOf(error)}`);
+        throw new Error(`${path}: ${messageOf(error)}`, { cause: error });
     }
 }
 function lastLines(text, count) {
@@ -38751,16 +39435,9 @@ function lastLines(text, count) {
  * less); when the reader fails first, docker is stopped and the reader's error
  * is reported.
  */
-async function readFromDaemon(ref, docker, options) {
-    const child = execa(docker, ['save', '--', ref], {
-        env: safeEnvironment(),
-        extendEnv: false,
-        stdin: 'ignore',
-        stdout: 'pipe',
-        stderr: 'pipe',
-        buffer: { stdout: false, stderr: true },
-        reject: false
-    });
+async function readFromDaemon(ref, options) {
+    // A clean environment: no token of the action's reaches docker.
+    const child = (options.execStream ?? execStream)(options.docker ?? 'docker', ['save', '--', ref], { cleanEnv: true });
     let archive = null;
     let readError = null;
     let stoppedByUs = false;
@@ -38775,14 +39452,14 @@ async function readFromDaemon(ref, docker, options) {
             child.kill();
         }
     }
-    const result = await child;
+    const exit = await child.exited;
     const command = `docker save ${ref}`;
-    if (result.exitCode === undefined && result.failed && !stoppedByUs) {
-        throw new Error(`${command} could not run: ${result.shortMessage ?? messageOf(result)}`);
-    }
-    if (result.exitCode !== 0 && !stoppedByUs) {
-        const stderr = lastLines(String(result.stderr ?? ''), STDERR_LINES);
-        throw new Error(`${command} failed (exit code ${result.exitCode ?? 'none'}): ${stderr || 'no message'}`);
+    // Not started, or ended by a signal: it never reached an exit code of its own.
+    if (exit.failure !== null && exit.exitCode === -1 && !stoppedByUs)
+        throw new Error(`${command} could not run: ${exit.failure}`);
+    if (exit.exitCode !== 0 && !stoppedByUs) {
+        const stderr = lastLines(exit.stderr, STDERR_LINES);
+        throw new Error(`${command} failed (exit code ${exit.exitCode === -1 ? 'none' : exit.exitCode}): ${stderr || 'no message'}`);
     }
     if (readError !== null)
         throw new Error(`${command}: ${messageOf(readError)}`);
@@ -38792,6 +39469,7 @@ async function readFromDaemon(ref, docker, options) {
 }
 
 ;// CONCATENATED MODULE: ./src/measure/measure.ts
+
 
 
 
@@ -38811,16 +39489,18 @@ async function measureTargets(options) {
     for (const [i, target] of targets.entries()) {
         hooks.onStart?.({ side, target, index: i + 1, total: targets.length });
         const started = performance.now();
-        const measurement = await measureOne(options, target, (line) => hooks.onLine?.({ side, target, line }));
+        const dockerfile = await readDockerfile(options.root, target);
+        const measured = await measureOne(options, target, dockerfile.dockerfile, (line) => hooks.onLine?.({ side, target, line }));
+        const measurement = { ...measured, ...dockerfile };
         measurements.push(measurement);
         hooks.onDone?.({ side, target, measurement, seconds: (performance.now() - started) / 1000 });
     }
     return measurements;
 }
-async function measureOne(options, target, onLine) {
+async function measureOne(options, target, dockerfile, onLine) {
     const { engine, root, side, runId } = options;
     if (target.image)
-        return measureGiven(options, target);
+        return measureGiven(options, target, dockerfile);
     if (!target.dockerfile || target.context === null) {
         return failed(target, 'no Dockerfile to build and no image given', '');
     }
@@ -38844,23 +39524,23 @@ async function measureOne(options, target, onLine) {
         catch (error) {
             return failed(target, `built, but could not be measured: ${messageOf(error)}`, logTail(result.log));
         }
-        return await analyse(options, target, { kind: 'daemon', ref: tag }, dockerBytes);
+        return await analyse(options, target, dockerfile, { kind: 'daemon', ref: tag }, dockerBytes);
     }
     finally {
         await engine.remove([tag]);
     }
 }
 /** An image an earlier step built: read from the daemon or from an archive file, never built or removed. */
-async function measureGiven(options, target) {
+async function measureGiven(options, target, dockerfile) {
     const source = parseImageSource(target.image);
     if (source.kind !== 'daemon') {
         // An archive has no docker figure, and the anatomy is the only measurement there is.
-        const measurement = await analyse(options, target, source, null);
+        const measurement = await analyse(options, target, dockerfile, source, null);
         return measurement.anatomy ? measurement : failed(target, `image ${target.image} could not be read: ${measurement.analysisError}`, '');
     }
     try {
         const { bytes } = await options.engine.inspect(source.ref);
-        return await analyse(options, target, source, bytes);
+        return await analyse(options, target, dockerfile, source, bytes);
     }
     catch (error) {
         return failed(target, `image ${target.image} could not be read: ${messageOf(error)}`, '');
@@ -38870,11 +39550,10 @@ async function measureGiven(options, target) {
  * Reads the image layer by layer and works out its anatomy. When the image cannot be
  * read that way but docker measured it, the docker figure still stands, with the reason.
  */
-async function analyse(options, target, source, dockerBytes) {
+async function analyse(options, target, dockerfile, source, dockerBytes) {
     const read = options.readImage ?? readImage;
     try {
         const archive = await read(source, { estimateCompressed: options.estimateCompressed });
-        const dockerfile = await dockerfileText(options.root, target);
         const anatomy = analyseImage(archive, layerOrigins(archive.config, archive.layers.length, dockerfile));
         return {
             target,
@@ -38889,16 +39568,21 @@ async function analyse(options, target, source, dockerBytes) {
         return { target, size, anatomy: null, analysisError: messageOf(error), error: null };
     }
 }
-/** The Dockerfile the image was built from, for matching layers to lines; null when there is none to read. */
-async function dockerfileText(root, target) {
+/**
+ * The target's Dockerfile, parsed with the build's args and target, for matching layers
+ * to lines and for the advice. Read here because the base side's checkout is removed after.
+ */
+async function readDockerfile(root, target) {
     if (!target.dockerfile)
-        return null;
+        return { dockerfile: null, dockerfileError: null };
+    let text;
     try {
-        return { text: await (0,promises_namespaceObject.readFile)((0,external_node_path_namespaceObject.resolve)(root, target.dockerfile), 'utf8'), target: target.target };
+        text = await (0,promises_namespaceObject.readFile)((0,external_node_path_namespaceObject.resolve)(root, target.dockerfile), 'utf8');
     }
-    catch {
-        return null;
+    catch (error) {
+        return { dockerfile: null, dockerfileError: messageOf(error) };
     }
+    return { dockerfile: parseDockerfile(text, { buildArgs: target.buildArgs, target: target.target }), dockerfileError: null };
 }
 function failed(target, message, logTail) {
     return { target, size: null, anatomy: null, analysisError: null, error: { message, logTail } };
@@ -38913,18 +39597,12 @@ function failed(target, message, logTail) {
 
 
 
+
+
 /** plan → build → measure (PR side, then base side) → compare → judge: the report every renderer shows. */
 async function runPipeline(options, effects) {
     const { inputs, config } = options;
-    const defaults = {
-        budget: inputs.budget,
-        maxIncrease: inputs.maxIncrease,
-        maxWasted: inputs.maxWasted,
-        metric: inputs.metric,
-        buildArgs: inputs.buildArgs,
-        target: inputs.target,
-        platform: inputs.platform
-    };
+    const defaults = inputs.settings;
     const headTargets = await planTargets({
         root: options.root,
         globs: inputs.dockerfiles,
@@ -38950,7 +39628,7 @@ async function runPipeline(options, effects) {
     if (inputs.baseRef) {
         let checkout = null;
         try {
-            checkout = await checkoutBase({ exec: effects.exec, repo: options.repo, ref: inputs.baseRef, log: effects.log.info });
+            checkout = await checkoutBase({ exec: effects.exec, repo: options.repo, ref: inputs.baseRef, log: (message) => effects.log.info(message) });
             baseInfo = { ref: inputs.baseRef, sha: checkout.sha };
             const baseRoot = (0,external_node_path_namespaceObject.join)(checkout.dir, (0,external_node_path_namespaceObject.relative)(options.repo, options.root));
             const baseTargets = (await planTargets({ root: baseRoot, globs: inputs.dockerfiles, config, defaults, images: inputs.images, side: 'base' }))
@@ -38972,8 +39650,8 @@ async function runPipeline(options, effects) {
     for (const measurement of head) {
         if (measurement.error || !measurement.size)
             continue;
-        const { target, anatomy } = measurement;
-        const result = await adviseImage({ root: options.root, target, anatomy, registry: effects.registry });
+        const { target, anatomy, dockerfile, dockerfileError } = measurement;
+        const result = await adviseImage({ root: options.root, target, dockerfile, dockerfileError, anatomy, registry: effects.registry });
         for (const problem of result.problems)
             effects.log.warning(problem);
         advice.set(target.name, result);
@@ -38986,7 +39664,7 @@ async function runPipeline(options, effects) {
         baseError,
         images,
         totals: totals(images),
-        overBudget: images.some((image) => isFailing(image.status))
+        overBudget: images.some((image) => report_isFailing(image.status))
     };
 }
 function toImageReport(compared, advice) {
@@ -38994,24 +39672,18 @@ function toImageReport(compared, advice) {
     const target = (head ?? baseSide).target;
     // An image given only by reference has no Dockerfile to build on the base branch: nothing to compare.
     const comparison = compared.comparison === 'new' && target.image && !target.dockerfile ? 'not-compared' : compared.comparison;
+    // Limits belong to the PR's image: a removed image has none.
+    const limits = limitsOf(head ? target : null);
     const measured = {
         comparison,
         size: head?.size ?? null,
         base: baseSide?.size ? { bytes: baseSide.size.bytes, compressedBytes: baseSide.size.compressedBytes } : null,
         delta: compared.delta,
-        // Limits belong to the PR's image: a removed image has none.
-        budget: head ? target.budget : null,
-        maxIncrease: head ? target.maxIncrease : null,
-        maxWasted: head ? target.maxWasted : null,
         wasted: head?.anatomy?.wasted ?? null,
         error: head?.error ?? null
     };
-    const verdict = judge(measured);
-    const reasons = [
-        ...verdict.reasons,
-        ...(head?.analysisError ? [`layers not analysed: ${head.analysisError}`] : []),
-        ...(advice?.problems ?? [])
-    ];
+    const verdict = judge({ ...measured, limits });
+    const reasons = [...verdict.reasons, ...(head?.analysisError ? [`layers not analysed: ${head.analysisError}`] : []), ...(advice?.problems ?? [])];
     return {
         name: compared.name,
         dockerfile: target.dockerfile,
@@ -39019,12 +39691,426 @@ function toImageReport(compared, advice) {
         image: target.image,
         status: verdict.status,
         ...measured,
+        ...limits,
         layers: head?.anatomy?.layers ?? null,
         caches: head?.anatomy?.caches ?? null,
         findings: advice?.findings ?? [],
+        breaches: verdict.breaches,
         reasons,
         baseError: baseSide?.error ?? null
     };
+}
+
+;// CONCATENATED MODULE: ./src/model/limits.ts
+/**
+ * The limits an image is held to and how a breach of one is recorded. Plain
+ * types: the definitions that parse, resolve and check them are in src/limits/.
+ */
+function isBuildBreach(breach) {
+    return breach.limit === 'build';
+}
+
+;// CONCATENATED MODULE: ./src/report/escape.ts
+
+/**
+ * Everything that comes from the repository (image names, paths, refs, error
+ * messages, build output) is untrusted text: it must show as written and never
+ * become a link, an image, a mention, HTML, or a copy of the comment's marker.
+ */
+/** A zero-width space as an HTML entity: breaks `@name` and `#123` so GitHub neither notifies nor links. */
+const ZERO_WIDTH = '&#8203;';
+/** Cuts to `maxLength` code points (never inside a surrogate pair) and marks the cut with `…`. */
+function escape_shorten(text, maxLength) {
+    if (text.length <= maxLength)
+        return text;
+    const points = Array.from(text);
+    return points.length <= maxLength ? text : `${points.slice(0, Math.max(0, maxLength - 1)).join('')}…`;
+}
+/** One line: newlines and other control characters become spaces, terminal colour codes go. */
+function singleLine(text) {
+    return (stripVTControlCharacters(text)
+        .replace(/\r\n|[\r\n\u2028\u2029]/g, ' ')
+        // eslint-disable-next-line no-control-regex -- control characters are what this removes
+        .replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, ' ')
+        .replace(/\t/g, ' '));
+}
+const ENTITIES = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+function inlineReplacement(char) {
+    if (char === '@' || char === '#')
+        return `${char}${ZERO_WIDTH}`;
+    return ENTITIES[char] ?? `\\${char}`;
+}
+/**
+ * Every byte of a path stays visible: C0 controls become their Unicode control
+ * pictures (a newline reads `␊`), DEL `␡`, C1 controls and the bidirectional
+ * overrides that could reorder the text around them `�`. Nothing else changes.
+ */
+function visibleControls(text) {
+    // eslint-disable-next-line no-control-regex -- control characters are what this makes visible
+    return text.replace(/[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, (char) => {
+        const code = char.charCodeAt(0);
+        if (code < 0x20)
+            return String.fromCharCode(0x2400 + code);
+        return code === 0x7f ? '\u2421' : '\ufffd';
+    });
+}
+/** An instruction on one line: whitespace runs (line continuations, heredocs, tabs) become one space. */
+function oneLine(text) {
+    return (0,external_node_util_namespaceObject.stripVTControlCharacters)(text).replace(/\s+/g, ' ').trim();
+}
+/**
+ * Untrusted text for inline Markdown (a table cell, a bullet, bold text): one
+ * line, HTML entities for `& < > "`, backslashes before Markdown punctuation, and
+ * `@`/`#` broken so they neither mention nor link.
+ */
+function escapeMarkdown(text, options = {}) {
+    const line = escape_shorten(singleLine(text), options.maxLength ?? Number.POSITIVE_INFINITY);
+    // One pass, character by character, so the `&` and `#` of an entity added for
+    // one character are never escaped again for another.
+    const escaped = line.replace(/[\\`*_{}[\]()!|~&<>"@#]/g, inlineReplacement);
+    // `+`, `-`, `=` and `1.` only start a list or heading at the start of a line.
+    return escaped.replace(/^(\s*)([+\-=])/, '$1\\$2').replace(/^(\s*\d+)([.)])/, '$1\\$2');
+}
+/**
+ * Untrusted text inside raw HTML such as `<summary>`, where Markdown is not
+ * parsed (backslashes would show) but GitHub still links mentions and references.
+ */
+function escapeHtml(text, options = {}) {
+    const line = escape_shorten(singleLine(text), options.maxLength ?? Number.POSITIVE_INFINITY);
+    return line.replace(/[&<>"'@#]/g, (char) => ENTITIES[char] ?? `${char}${ZERO_WIDTH}`);
+}
+/**
+ * A fenced code block for build logs. GitHub renders neither HTML nor mentions
+ * inside one, so the only way out is a closing fence: the fence is one backtick
+ * longer than the longest backtick run in the text, which no line can close.
+ */
+function codeBlock(text, language = '') {
+    const body = stripVTControlCharacters(text).replace(/\r\n?/g, '\n').replace(/\n+$/, '');
+    let longestRun = 0;
+    for (const match of body.matchAll(/`+/g))
+        longestRun = Math.max(longestRun, match[0].length);
+    const fence = '`'.repeat(Math.max(3, longestRun + 1));
+    // The info string may not contain backticks; the language is ours, but be strict anyway.
+    const info = language.replace(/[^\w+-]/g, '');
+    return `${fence}${info}\n${body}\n${fence}`;
+}
+/**
+ * Untrusted text as an inline code span, shown exactly (control characters as
+ * pictures): GitHub renders neither HTML, links nor mentions inside one, so the
+ * only ways out are a backtick run as long as the fence, which the fence
+ * outgrows, and, in a table, a `|`, which is escaped. The comment's marker is
+ * broken with a zero-width space so the body never carries a second copy.
+ * Empty text gives an empty string.
+ */
+function codeSpan(text, options = {}) {
+    let body = escape_shorten(visibleControls(text), options.maxLength ?? Number.POSITIVE_INFINITY).replace(/<!--/g, '<\u200b!--');
+    if (body === '')
+        return '';
+    if (options.inTable)
+        body = body.replace(/\|/g, '\\|');
+    let longestRun = 0;
+    for (const match of body.matchAll(/`+/g))
+        longestRun = Math.max(longestRun, match[0].length);
+    const fence = '`'.repeat(longestRun + 1);
+    // A code span drops one space from each end when both ends have one, and a
+    // backtick at either end would join the fence: pad both ends with a space then.
+    const pad = body.trim() !== '' && (/^`|`$/.test(body) || (body.startsWith(' ') && body.endsWith(' ')));
+    return pad ? `${fence} ${body} ${fence}` : `${fence}${body}${fence}`;
+}
+
+;// CONCATENATED MODULE: ./src/report/view.ts
+/**
+ * The view the three renderers share (the PR comment and job summary, the CLI
+ * table, the annotations): which images go where, the figures of a row, the
+ * verdict line, the anatomy and the advice as shown, and the notes under the
+ * table. Plain text: each renderer escapes and lays it out its own way.
+ */
+
+
+
+
+
+function isFailingImage(image) {
+    return report_isFailing(image.status);
+}
+/** The image's breach of the named limit (`max-wasted`), if it broke it. */
+function breachOf(image, limit) {
+    return image.breaches.find((breach) => breach.limit === limit) ?? null;
+}
+/** The image's breaches of limits (not a failed build), in the order the gate found them. */
+function limitBreaches(image) {
+    return image.breaches.filter((breach) => !isBuildBreach(breach));
+}
+/** The lines that say why an image has its status: the gate's reasons, else its error. */
+function reasonsOf(image) {
+    return image.reasons.length ? image.reasons : image.error ? [image.error.message] : [];
+}
+/** Failing images first, then the rest, then the unchanged ones; report order within each group. */
+function displayGroups(images) {
+    return {
+        failing: images.filter(isFailingImage),
+        passing: images.filter((image) => !isFailingImage(image) && image.status !== 'unchanged'),
+        unchanged: images.filter((image) => image.status === 'unchanged')
+    };
+}
+/** `+1.2 MB (+3.4%)`, `new`, `removed`, or `—` when there is nothing to compare with. */
+function changeText(image) {
+    if (image.comparison === 'new')
+        return 'new';
+    if (image.comparison === 'removed')
+        return 'removed';
+    if (!image.delta)
+        return '—';
+    if (image.delta.bytes === 0)
+        return formatDelta(0);
+    return `${formatDelta(image.delta.bytes)} (${formatPercent(image.delta.percent)})`;
+}
+/** The figure the budget applies to: uncompressed bytes, or compressed bytes for a compressed budget. */
+function budgetedBytes(image) {
+    return image.budget && image.size ? sizeIn(image.size, image.budget.metric) : null;
+}
+/** How much of the budget is used, in whole percent; never shows 100% for an image that is over. */
+function budgetUsePercent(image) {
+    const used = budgetedBytes(image);
+    if (used === null || !image.budget || image.budget.bytes <= 0)
+        return null;
+    const percent = (used / image.budget.bytes) * 100;
+    return used > image.budget.bytes ? Math.ceil(percent) : Math.floor(percent);
+}
+/** `250.0 MB (97%)`; a budget on the compressed size is marked gz: `80.0 MB (gz, 97%)`; `—` without a budget. */
+function budgetText(image) {
+    if (!image.budget)
+        return '—';
+    const notes = image.budget.metric === 'compressed' ? ['gz'] : [];
+    const percent = budgetUsePercent(image);
+    if (percent !== null)
+        notes.push(`${percent}%`);
+    const limit = units_formatBytes(image.budget.bytes);
+    return notes.length ? `${limit} (${notes.join(', ')})` : limit;
+}
+/** Whether the image wastes more than `max-wasted` allows, as the gate found. */
+function isOverWasteLimit(image) {
+    return breachOf(image, 'max-wasted') !== null;
+}
+/** The compressed size, or `—` when it was not measured. */
+function compressedText(image) {
+    return image.size?.compressedBytes == null ? '—' : units_formatBytes(image.size.compressedBytes);
+}
+/** Bytes wasted in the Dockerfile's own layers, or `—` without an anatomy. */
+function wastedText(image) {
+    return image.wasted ? units_formatBytes(image.wasted.bytes) : '—';
+}
+/** `20.0 MB (20.0% of the image)`. */
+function view_wastedShare(wasted, image) {
+    const total = image.size?.bytes ?? 0;
+    return total > 0 ? `${units_formatBytes(wasted)} (${((wasted / total) * 100).toFixed(1)}% of the image)` : units_formatBytes(wasted);
+}
+/** Sorted anatomies, kept while the image's layers, waste and caches are the same arrays. */
+const anatomies = new WeakMap();
+function bySize(items, tie) {
+    return [...items].sort((a, b) => b.bytes - a.bytes || tie(a) - tie(b));
+}
+/** The image's anatomy sorted for display: largest layers, wasted copies and caches first. */
+function anatomyOf(image) {
+    const from = [image.layers, image.wasted, image.caches];
+    const known = anatomies.get(image);
+    if (known && known.from.every((part, index) => part === from[index]))
+        return known.anatomy;
+    const layers = bySize(image.layers ?? [], (layer) => layer.index);
+    const paths = image.wasted?.paths ?? [];
+    const caches = bySize(image.caches ?? [], () => 0);
+    const anatomy = {
+        layers,
+        ownLayers: layers.filter((layer) => layer.fromBase === false).length,
+        wasted: image.wasted,
+        paths: [false, true].flatMap((inBase) => bySize(paths.filter((path) => path.inBase === inBase), (path) => path.addedInLayer)),
+        caches,
+        cacheBytes: caches.reduce((sum, cache) => sum + cache.bytes, 0)
+    };
+    anatomies.set(image, { from, anatomy });
+    return anatomy;
+}
+/** Whether the anatomy has any waste to speak of, the base image's included. */
+function hasWaste(anatomy) {
+    return anatomy.wasted !== null && (anatomy.wasted.bytes > 0 || anatomy.wasted.baseBytes > 0);
+}
+/** The Dockerfile line of the image's largest own layer, or null when no own layer has a known line. */
+function largestOwnLayerLine(image) {
+    return anatomyOf(image).layers.find((layer) => layer.fromBase === false && layer.line !== null)?.line ?? null;
+}
+/**
+ * Where bytes came from: `svc/Dockerfile:12`, `line 12` for an image without a
+ * Dockerfile, `base` for the base image, null when unknown. Repository text: escape it.
+ */
+function originText(image, fromBase, line) {
+    if (fromBase === true)
+        return 'base';
+    if (line === null)
+        return null;
+    return image.dockerfile ? `${image.dockerfile}:${line}` : `line ${line}`;
+}
+/** `added at line 7, removed at line 9`; layers stand in for unknown lines. Only figures: safe as it is. */
+function wasteWhere(path) {
+    const removed = path.removedAtLine === null ? `removed in layer ${path.removedInLayer}` : `removed at line ${path.removedAtLine}`;
+    if (path.inBase)
+        return `in the base image (layer ${path.addedInLayer}), ${removed}`;
+    const added = path.addedAtLine === null ? `added in layer ${path.addedInLayer}` : `added at line ${path.addedAtLine}`;
+    return `${added}, ${removed}`;
+}
+/**
+ * What a finding would save, in words: `−612.0 MB compressed, measured` (in a
+ * registry), `−18.4 MB, measured in this image`, `about −5.0 MB, estimated`, or
+ * `saving unknown`. `minus` is the sign: `−` for the comment, `-` for a terminal.
+ */
+function savingsText(finding, minus = '\u2212') {
+    if (finding.savingsBytes === null)
+        return 'saving unknown';
+    const bytes = `${minus}${formatBytes(Math.abs(finding.savingsBytes))}`;
+    const compressed = finding.savingsMetric === 'compressed' ? ' compressed' : '';
+    if (!finding.measured)
+        return `about ${bytes}${compressed}, estimated`;
+    return compressed ? `${bytes}${compressed}, measured` : `${bytes}, measured in this image`;
+}
+/**
+ * A fix is a sentence on its first line and, for base images and multi-stage
+ * builds, a Dockerfile sketch on the lines after it.
+ */
+function splitFix(fix) {
+    const lines = fix.replace(/\r\n?/g, '\n').split('\n');
+    const text = oneLine(lines[0] ?? '');
+    const rest = lines.slice(1);
+    while (rest.length > 0 && rest[0].trim() === '')
+        rest.shift();
+    while (rest.length > 0 && rest.at(-1).trim() === '')
+        rest.pop();
+    return { text, sketch: rest.length > 0 ? rest.join('\n') : null };
+}
+/**
+ * Measured savings of some findings. Findings on the same line with the same
+ * metric are alternatives or overlap (`-slim` or `-alpine` for one `FROM`), so
+ * only the largest of them counts.
+ */
+function measuredSavings(findings) {
+    const largest = new Map();
+    for (const finding of findings) {
+        if (!finding.measured || finding.savingsBytes === null || finding.savingsBytes <= 0)
+            continue;
+        const metric = finding.savingsMetric === 'compressed' ? 'compressed' : 'uncompressed';
+        const key = `${finding.line}:${metric}`;
+        const known = largest.get(key);
+        if (!known || known.bytes < finding.savingsBytes)
+            largest.set(key, { metric, bytes: finding.savingsBytes });
+    }
+    const total = { compressed: 0, uncompressed: 0 };
+    for (const { metric, bytes } of largest.values())
+        total[metric] += bytes;
+    return total;
+}
+/** `612.0 MB compressed and 18.4 MB uncompressed`, `612.0 MB compressed`, `18.4 MB`; null when nothing was measured. */
+function savingsTotalText(total) {
+    const compressed = total.compressed > 0 ? `${units_formatBytes(total.compressed)} compressed` : null;
+    if (total.uncompressed <= 0)
+        return compressed;
+    return compressed ? `${compressed} and ${units_formatBytes(total.uncompressed)} uncompressed` : units_formatBytes(total.uncompressed);
+}
+function plural(count, word) {
+    return `${count.toLocaleString('en-US')} ${word}${count === 1 ? '' : 's'}`;
+}
+/** The one-line verdict: `2 of 5 images over budget`, `All 5 images within budget`, ... */
+function verdict(report) {
+    const images = report.images;
+    const count = (status) => images.filter((image) => image.status === status).length;
+    const overBudget = count('over-budget');
+    const overIncrease = count('over-increase');
+    const failed = count('failed');
+    const failing = overBudget + overIncrease + failed;
+    const of = `${failing.toLocaleString('en-US')} of ${plural(images.length, 'image')}`;
+    if (failing > 0 && failing === overBudget)
+        return { ok: false, text: `${of} over budget` };
+    if (failing > 0 && failing === failed)
+        return { ok: false, text: `${of} failed to build` };
+    if (failing > 0) {
+        const parts = [
+            overBudget ? `${overBudget.toLocaleString('en-US')} over budget` : '',
+            overIncrease ? `${overIncrease.toLocaleString('en-US')} grew more than allowed` : '',
+            failed ? `${failed.toLocaleString('en-US')} failed to build` : ''
+        ].filter(Boolean);
+        return { ok: false, text: `${of} fail the size check (${parts.join(', ')})` };
+    }
+    if (images.length === 0)
+        return { ok: true, text: 'No images to measure' };
+    if (!images.some((image) => LIMIT_KEYS.some((key) => image[key] !== null))) {
+        return { ok: true, text: `${plural(images.length, 'image')} measured, no budget set` };
+    }
+    return { ok: true, text: images.length === 1 ? '1 image within budget' : `All ${plural(images.length, 'image')} within budget` };
+}
+/** `main (abc1234)`, or just `abc1234` when the ref is the SHA itself; `escape` makes the ref safe for the output. */
+function baseLabel(base, escape) {
+    const short = /^[0-9a-f]{7,64}$/i.test(base.sha) ? base.sha.slice(0, 7) : escape(base.sha);
+    const refIsSha = /^[0-9a-f]{7,64}$/i.test(base.ref) && base.sha.toLowerCase().startsWith(base.ref.toLowerCase());
+    return refIsSha ? short : `${escape(base.ref)} (${short})`;
+}
+/**
+ * The figures after the verdict: `total 625.0 MB`, `410.0 MB compressed`,
+ * `20.0 MB wasted`, `+12.3 MB vs base main (abc1234)`; `escape` makes the base ref safe.
+ */
+function summaryFigures(report, escape) {
+    const { bytes, compressedBytes, wastedBytes, deltaBytes } = report.totals;
+    const parts = [`total ${units_formatBytes(bytes)}`];
+    if (compressedBytes !== null && report.images.length > 0)
+        parts.push(`${units_formatBytes(compressedBytes)} compressed`);
+    if (wastedBytes > 0)
+        parts.push(`${units_formatBytes(wastedBytes)} wasted`);
+    if (deltaBytes !== null && report.base)
+        parts.push(`${formatDelta(deltaBytes)} vs base ${baseLabel(report.base, escape)}`);
+    return parts;
+}
+/** Images whose base branch build failed: they show no change. */
+function baseFailedImages(images) {
+    return images.filter((image) => image.comparison === 'base-failed' || image.baseError);
+}
+const BASE_FAILED_NOTE = "the base branch's build failed, so there is no change to show";
+/** What the sizes mean, under every rendering. */
+function sizesNote(report) {
+    return (`Sizes are ${report.sizeMetric}. Compressed is the gzip size a registry stores and \`docker pull\` transfers; ` +
+        'wasted is what a layer ships but a later layer deletes or replaces.');
+}
+
+;// CONCATENATED MODULE: ./src/report/fail-message.ts
+/** The job's fail message: one line per failing image, with the figures of every limit it broke. */
+
+
+
+
+/** `api (svc/api/Dockerfile)`: the name, with what it was made from when that says more. */
+function imageLabel(image) {
+    const source = image.dockerfile ?? image.image;
+    return source && source !== image.name ? `${image.name} (${source})` : image.name;
+}
+/**
+ * `262.3 MB, budget 250.0 MB, over by 12.3 MB`: the image's size in the metric of
+ * the first limit it broke (a compressed budget leads with the compressed size), then each breach.
+ */
+function failureDetail(image) {
+    const breaches = limitBreaches(image);
+    if (image.status === 'failed' || image.size === null) {
+        return `failed to build: ${image.error ? image.error.message.split('\n', 1)[0].trim() : 'no size was measured'}`;
+    }
+    const metric = breaches[0]?.metric ?? 'uncompressed';
+    const size = sizeIn(image.size, metric) ?? image.size.bytes;
+    const lead = `${units_formatBytes(size)}${metric === 'compressed' ? ' compressed' : ''}`;
+    return [lead, ...breaches.map((breach) => explainBreach(breach).detail)].join(', ');
+}
+/** The job's failure message, one line per offending image; null when every image is within its limits. */
+function failMessage(images) {
+    const failing = images.filter(isFailingImage);
+    if (failing.length === 0)
+        return null;
+    const verb = failing.length === 1 ? 'fails its size limits' : 'fail their size limits';
+    return [
+        `footprint: ${failing.length} of ${plural(images.length, 'image')} ${verb}:`,
+        ...failing.map((image) => `- ${imageLabel(image)}: ${failureDetail(image)}`)
+    ].join('\n');
 }
 
 ;// CONCATENATED MODULE: ./src/registry/client.ts
@@ -39046,16 +40132,11 @@ function toImageReport(compared, advice) {
  */
 
 
+
 const DEFAULT_TIMEOUT_MS = 5_000;
 const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
 const MAX_TOKEN_BYTES = 64 * 1024;
-const DOCKER_MANIFEST_V2 = 'application/vnd.docker.distribution.manifest.v2+json';
-const DOCKER_MANIFEST_LIST = 'application/vnd.docker.distribution.manifest.list.v2+json';
-const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
-const OCI_INDEX = 'application/vnd.oci.image.index.v1+json';
 const ACCEPT = [OCI_INDEX, DOCKER_MANIFEST_LIST, DOCKER_MANIFEST_V2, OCI_MANIFEST].join(', ');
-const client_INDEX_TYPES = new Set([OCI_INDEX, DOCKER_MANIFEST_LIST]);
-const IMAGE_TYPES = new Set([DOCKER_MANIFEST_V2, OCI_MANIFEST]);
 /** Parses a `WWW-Authenticate` header's Bearer challenge (`Bearer realm="...",service="...",scope="..."`); null for any other scheme. */
 function parseBearerChallenge(header) {
     if (header === null)
@@ -39274,7 +40355,7 @@ function createRegistryClient(options = {}) {
         return requests.get(`GET ${image.registry}/${image.repository}/${reference}`) ?? null;
     }
     function isIndex(found) {
-        if (client_INDEX_TYPES.has(found.mediaType))
+        if (INDEX_MEDIA_TYPES.has(found.mediaType))
             return true;
         return found.body !== null && Array.isArray(found.body.manifests);
     }
@@ -39297,7 +40378,7 @@ function createRegistryClient(options = {}) {
         const first = await (earlierGet(image, reference) ?? cachedRequest('HEAD', image, reference));
         if (first.kind !== 'found')
             return first.kind === 'missing' ? false : null;
-        if (!isIndex(first) && (first.body !== null || IMAGE_TYPES.has(first.mediaType)))
+        if (!isIndex(first) && (first.body !== null || IMAGE_MEDIA_TYPES.has(first.mediaType)))
             return true;
         const full = first.body !== null ? first : await cachedRequest('GET', image, reference);
         if (full.kind !== 'found')
@@ -39363,835 +40444,6 @@ function why(error, timeoutMs) {
     return cause?.code ?? cause?.message ?? messageOf(error);
 }
 
-;// CONCATENATED MODULE: ./src/report/escape.ts
-
-/**
- * Everything that comes from the repository (image names, paths, refs, error
- * messages, build output) is untrusted text: it must show as written and never
- * become a link, an image, a mention, HTML, or a copy of the comment's marker.
- */
-/** A zero-width space as an HTML entity: breaks `@name` and `#123` so GitHub neither notifies nor links. */
-const ZERO_WIDTH = '&#8203;';
-/** Cuts to `maxLength` code points (never inside a surrogate pair) and marks the cut with `…`. */
-function escape_shorten(text, maxLength) {
-    if (text.length <= maxLength)
-        return text;
-    const points = Array.from(text);
-    return points.length <= maxLength ? text : `${points.slice(0, Math.max(0, maxLength - 1)).join('')}…`;
-}
-/** One line: newlines and other control characters become spaces, terminal colour codes go. */
-function singleLine(text) {
-    return stripVTControlCharacters(text)
-        .replace(/\r\n|[\r\n\u2028\u2029]/g, ' ')
-        .replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, ' ')
-        .replace(/\t/g, ' ');
-}
-const ENTITIES = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-function inlineReplacement(char) {
-    if (char === '@' || char === '#')
-        return `${char}${ZERO_WIDTH}`;
-    return ENTITIES[char] ?? `\\${char}`;
-}
-/**
- * Every byte of a path stays visible: C0 controls become their Unicode control
- * pictures (a newline reads `␊`), DEL `␡`, C1 controls and the bidirectional
- * overrides that could reorder the text around them `�`. Nothing else changes.
- */
-function visibleControls(text) {
-    return text.replace(/[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, (char) => {
-        const code = char.charCodeAt(0);
-        if (code < 0x20)
-            return String.fromCharCode(0x2400 + code);
-        return code === 0x7f ? '\u2421' : '\ufffd';
-    });
-}
-/** An instruction on one line: whitespace runs (line continuations, heredocs, tabs) become one space. */
-function escape_oneLine(text) {
-    return (0,external_node_util_namespaceObject.stripVTControlCharacters)(text).replace(/\s+/g, ' ').trim();
-}
-/**
- * Untrusted text for inline Markdown (a table cell, a bullet, bold text): one
- * line, HTML entities for `& < > "`, backslashes before Markdown punctuation, and
- * `@`/`#` broken so they neither mention nor link.
- */
-function escape_escapeMarkdown(text, options = {}) {
-    const line = escape_shorten(singleLine(text), options.maxLength ?? Number.POSITIVE_INFINITY);
-    // One pass, character by character, so the `&` and `#` of an entity added for
-    // one character are never escaped again for another.
-    const escaped = line.replace(/[\\`*_{}[\]()!|~&<>"@#]/g, inlineReplacement);
-    // `+`, `-`, `=` and `1.` only start a list or heading at the start of a line.
-    return escaped.replace(/^(\s*)([+\-=])/, '$1\\$2').replace(/^(\s*\d+)([.)])/, '$1\\$2');
-}
-/**
- * Untrusted text inside raw HTML such as `<summary>`, where Markdown is not
- * parsed (backslashes would show) but GitHub still links mentions and references.
- */
-function escape_escapeHtml(text, options = {}) {
-    const line = escape_shorten(singleLine(text), options.maxLength ?? Number.POSITIVE_INFINITY);
-    return line.replace(/[&<>"'@#]/g, (char) => ENTITIES[char] ?? `${char}${ZERO_WIDTH}`);
-}
-/**
- * A fenced code block for build logs. GitHub renders neither HTML nor mentions
- * inside one, so the only way out is a closing fence: the fence is one backtick
- * longer than the longest backtick run in the text, which no line can close.
- */
-function escape_codeBlock(text, language = '') {
-    const body = stripVTControlCharacters(text).replace(/\r\n?/g, '\n').replace(/\n+$/, '');
-    let longestRun = 0;
-    for (const match of body.matchAll(/`+/g))
-        longestRun = Math.max(longestRun, match[0].length);
-    const fence = '`'.repeat(Math.max(3, longestRun + 1));
-    // The info string may not contain backticks; the language is ours, but be strict anyway.
-    const info = language.replace(/[^\w+-]/g, '');
-    return `${fence}${info}\n${body}\n${fence}`;
-}
-/**
- * Untrusted text as an inline code span, shown exactly (control characters as
- * pictures): GitHub renders neither HTML, links nor mentions inside one, so the
- * only ways out are a backtick run as long as the fence, which the fence
- * outgrows, and, in a table, a `|`, which is escaped. The comment's marker is
- * broken with a zero-width space so the body never carries a second copy.
- * Empty text gives an empty string.
- */
-function escape_codeSpan(text, options = {}) {
-    let body = escape_shorten(visibleControls(text), options.maxLength ?? Number.POSITIVE_INFINITY).replace(/<!--/g, '<\u200b!--');
-    if (body === '')
-        return '';
-    if (options.inTable)
-        body = body.replace(/\|/g, '\\|');
-    let longestRun = 0;
-    for (const match of body.matchAll(/`+/g))
-        longestRun = Math.max(longestRun, match[0].length);
-    const fence = '`'.repeat(longestRun + 1);
-    // A code span drops one space from each end when both ends have one, and a
-    // backtick at either end would join the fence: pad both ends with a space then.
-    const pad = body.trim() !== '' && (/^`|`$/.test(body) || (body.startsWith(' ') && body.endsWith(' ')));
-    return pad ? `${fence} ${body} ${fence}` : `${fence}${body}${fence}`;
-}
-
-;// CONCATENATED MODULE: ./src/report/markdown.ts
-
-
-
-
-/*
- * The plain-text pieces (order, change, budget, verdict, anatomy) are shared
- * with the terminal table and the annotations, so the PR comment, the CLI and
- * the annotations always say the same thing.
- */
-const DEFAULT_MAX_CHARS = 65536;
-/** Longest repository text shown in a cell or a bullet; the report output has it in full. */
-const MAX_NAME = 200;
-const MAX_REASON = 1000;
-const MAX_INSTRUCTION = 80;
-const MAX_PATH = 120;
-/** Most rows per section (layers, wasted paths, caches) in an image's anatomy block. */
-const MAX_DETAIL = 8;
-/** Most pieces of advice per image in the comment; the report output has them all. */
-const MAX_ADVICE = 10;
-const MAX_MESSAGE = 400;
-/** Longest Dockerfile sketch shown in the comment, in lines. */
-const MAX_SKETCH_LINES = 30;
-function isFailingImage(image) {
-    return isFailing(image.status);
-}
-/** Failing images first, then the rest, then the unchanged ones; report order within each group. */
-function displayGroups(images) {
-    return {
-        failing: images.filter(isFailingImage),
-        passing: images.filter((image) => !isFailingImage(image) && image.status !== 'unchanged'),
-        unchanged: images.filter((image) => image.status === 'unchanged')
-    };
-}
-/** `+1.2 MB (+3.4%)`, `new`, `removed`, or `—` when there is nothing to compare with. */
-function changeText(image) {
-    if (image.comparison === 'new')
-        return 'new';
-    if (image.comparison === 'removed')
-        return 'removed';
-    if (!image.delta)
-        return '—';
-    if (image.delta.bytes === 0)
-        return units_formatDelta(0);
-    return `${units_formatDelta(image.delta.bytes)} (${formatPercent(image.delta.percent)})`;
-}
-/** The figure the budget applies to: uncompressed bytes, or compressed bytes for a compressed budget. */
-function markdown_budgetedBytes(image) {
-    if (!image.budget || !image.size)
-        return null;
-    return image.budget.metric === 'compressed' ? image.size.compressedBytes : image.size.bytes;
-}
-/** How much of the budget is used, in whole percent; never shows 100% for an image that is over. */
-function budgetUsePercent(image) {
-    const used = markdown_budgetedBytes(image);
-    if (used === null || !image.budget || image.budget.bytes <= 0)
-        return null;
-    const percent = (used / image.budget.bytes) * 100;
-    return used > image.budget.bytes ? Math.ceil(percent) : Math.floor(percent);
-}
-/** `250.0 MB (97%)`; a budget on the compressed size is marked gz: `80.0 MB (gz, 97%)`; `—` without a budget. */
-function budgetText(image) {
-    if (!image.budget)
-        return '—';
-    const notes = image.budget.metric === 'compressed' ? ['gz'] : [];
-    const percent = budgetUsePercent(image);
-    if (percent !== null)
-        notes.push(`${percent}%`);
-    const limit = units_formatBytes(image.budget.bytes);
-    return notes.length ? `${limit} (${notes.join(', ')})` : limit;
-}
-/** Whether the figure the budget applies to is over it. */
-function isOverBudget(image) {
-    const used = markdown_budgetedBytes(image);
-    return used !== null && image.budget !== null && used > image.budget.bytes;
-}
-/**
- * Whether the image wastes more than `max-wasted` allows: with a size and a
- * percentage (of the uncompressed size) both set, only waste beyond both does.
- * Waste inside the base image never counts.
- */
-function isOverWasteLimit(image) {
-    return Boolean(image.maxWasted && image.wasted && image.size && exceedsWaste(image.wasted.bytes, image.size.bytes, image.maxWasted));
-}
-/** The compressed size, or `—` when it was not measured. */
-function compressedText(image) {
-    return image.size?.compressedBytes == null ? '—' : units_formatBytes(image.size.compressedBytes);
-}
-/** Bytes wasted in the Dockerfile's own layers, or `—` without an anatomy. */
-function wastedText(image) {
-    return image.wasted ? units_formatBytes(image.wasted.bytes) : '—';
-}
-/** `20.0 MB (20.0% of the image)`. */
-function markdown_wastedShare(wasted, image) {
-    const total = image.size?.bytes ?? 0;
-    return total > 0 ? `${units_formatBytes(wasted)} (${((wasted / total) * 100).toFixed(1)}% of the image)` : units_formatBytes(wasted);
-}
-/** Sorted anatomies, kept while the image's layers, waste and caches are the same arrays. */
-const anatomies = new WeakMap();
-function bySize(items, tie) {
-    return [...items].sort((a, b) => b.bytes - a.bytes || tie(a) - tie(b));
-}
-/** The image's anatomy sorted for display: largest layers, wasted copies and caches first. */
-function anatomyOf(image) {
-    const from = [image.layers, image.wasted, image.caches];
-    const known = anatomies.get(image);
-    if (known && known.from.every((part, index) => part === from[index]))
-        return known.anatomy;
-    const layers = bySize(image.layers ?? [], (layer) => layer.index);
-    const paths = image.wasted?.paths ?? [];
-    const caches = bySize(image.caches ?? [], () => 0);
-    const anatomy = {
-        layers,
-        ownLayers: layers.filter((layer) => layer.fromBase === false).length,
-        wasted: image.wasted,
-        paths: [false, true].flatMap((inBase) => bySize(paths.filter((path) => path.inBase === inBase), (path) => path.addedInLayer)),
-        caches,
-        cacheBytes: caches.reduce((sum, cache) => sum + cache.bytes, 0)
-    };
-    anatomies.set(image, { from, anatomy });
-    return anatomy;
-}
-/** Whether the anatomy has any waste to speak of, the base image's included. */
-function hasWaste(anatomy) {
-    return anatomy.wasted !== null && (anatomy.wasted.bytes > 0 || anatomy.wasted.baseBytes > 0);
-}
-function hasAnatomy(image) {
-    const anatomy = anatomyOf(image);
-    return anatomy.layers.length > 0 || hasWaste(anatomy) || anatomy.caches.length > 0;
-}
-function hasAdvice(image) {
-    return adviceOf(image).length > 0;
-}
-/** Whether an image gets a folded block: an anatomy, advice, or both. */
-function hasBlock(image) {
-    return hasAnatomy(image) || hasAdvice(image);
-}
-/** The Dockerfile line of the image's largest own layer, or null when no own layer has a known line. */
-function largestOwnLayerLine(image) {
-    return anatomyOf(image).layers.find((layer) => layer.fromBase === false && layer.line !== null)?.line ?? null;
-}
-/**
- * Where bytes came from: `svc/Dockerfile:12`, `line 12` for an image without a
- * Dockerfile, `base` for the base image, null when unknown. Repository text: escape it.
- */
-function originText(image, fromBase, line) {
-    if (fromBase === true)
-        return 'base';
-    if (line === null)
-        return null;
-    return image.dockerfile ? `${image.dockerfile}:${line}` : `line ${line}`;
-}
-/** `added at line 7, removed at line 9`; layers stand in for unknown lines. Only figures: safe as it is. */
-function wasteWhere(path) {
-    const removed = path.removedAtLine === null ? `removed in layer ${path.removedInLayer}` : `removed at line ${path.removedAtLine}`;
-    if (path.inBase)
-        return `in the base image (layer ${path.addedInLayer}), ${removed}`;
-    const added = path.addedAtLine === null ? `added in layer ${path.addedInLayer}` : `added at line ${path.addedAtLine}`;
-    return `${added}, ${removed}`;
-}
-/** An image's findings in display order: measured savings first, largest first; then estimated ones; then those without a figure. */
-const advices = new WeakMap();
-function adviceRank(finding) {
-    if (finding.savingsBytes === null)
-        return 2;
-    return finding.measured ? 0 : 1;
-}
-/** The image's findings sorted for display (the producer's order kept among equals). */
-function adviceOf(image) {
-    const from = image.findings ?? [];
-    const known = advices.get(image);
-    if (known && known.from === from)
-        return known.findings;
-    const findings = [...from].sort((a, b) => adviceRank(a) - adviceRank(b) || (b.savingsBytes ?? 0) - (a.savingsBytes ?? 0));
-    advices.set(image, { from, findings });
-    return findings;
-}
-/**
- * What a finding would save, in words: `−612.0 MB compressed, measured` (in a
- * registry), `−18.4 MB, measured in this image`, `about −5.0 MB, estimated`, or
- * `saving unknown`. `minus` is the sign: `−` for the comment, `-` for a terminal.
- */
-function savingsText(finding, minus = '\u2212') {
-    if (finding.savingsBytes === null)
-        return 'saving unknown';
-    const bytes = `${minus}${formatBytes(Math.abs(finding.savingsBytes))}`;
-    const compressed = finding.savingsMetric === 'compressed' ? ' compressed' : '';
-    if (!finding.measured)
-        return `about ${bytes}${compressed}, estimated`;
-    return compressed ? `${bytes}${compressed}, measured` : `${bytes}, measured in this image`;
-}
-/**
- * A fix is a sentence on its first line and, for base images and multi-stage
- * builds, a Dockerfile sketch on the lines after it.
- */
-function splitFix(fix) {
-    const lines = fix.replace(/\r\n?/g, '\n').split('\n');
-    const text = escape_oneLine(lines[0] ?? '');
-    const rest = lines.slice(1);
-    while (rest.length > 0 && rest[0].trim() === '')
-        rest.shift();
-    while (rest.length > 0 && rest.at(-1).trim() === '')
-        rest.pop();
-    return { text, sketch: rest.length > 0 ? rest.join('\n') : null };
-}
-/**
- * Measured savings of some findings. Findings on the same line with the same
- * metric are alternatives or overlap (`-slim` or `-alpine` for one `FROM`), so
- * only the largest of them counts.
- */
-function measuredSavings(findings) {
-    const largest = new Map();
-    for (const finding of findings) {
-        if (!finding.measured || finding.savingsBytes === null || finding.savingsBytes <= 0)
-            continue;
-        const metric = finding.savingsMetric === 'compressed' ? 'compressed' : 'uncompressed';
-        const key = `${finding.line}:${metric}`;
-        const known = largest.get(key);
-        if (!known || known.bytes < finding.savingsBytes)
-            largest.set(key, { metric, bytes: finding.savingsBytes });
-    }
-    const total = { compressed: 0, uncompressed: 0 };
-    for (const { metric, bytes } of largest.values())
-        total[metric] += bytes;
-    return total;
-}
-/** `612.0 MB compressed and 18.4 MB uncompressed`, `612.0 MB compressed`, `18.4 MB`; null when nothing was measured. */
-function savingsTotalText(total) {
-    const compressed = total.compressed > 0 ? `${units_formatBytes(total.compressed)} compressed` : null;
-    if (total.uncompressed <= 0)
-        return compressed;
-    return compressed ? `${compressed} and ${units_formatBytes(total.uncompressed)} uncompressed` : units_formatBytes(total.uncompressed);
-}
-function addTotals(a, b) {
-    return { compressed: a.compressed + b.compressed, uncompressed: a.uncompressed + b.uncompressed };
-}
-function plural(count, word) {
-    return `${count.toLocaleString('en-US')} ${word}${count === 1 ? '' : 's'}`;
-}
-/** The one-line verdict: `2 of 5 images over budget`, `All 5 images within budget`, ... */
-function verdict(report) {
-    const images = report.images;
-    const count = (status) => images.filter((image) => image.status === status).length;
-    const overBudget = count('over-budget');
-    const overIncrease = count('over-increase');
-    const failed = count('failed');
-    const failing = overBudget + overIncrease + failed;
-    const of = `${failing.toLocaleString('en-US')} of ${plural(images.length, 'image')}`;
-    if (failing > 0 && failing === overBudget)
-        return { ok: false, text: `${of} over budget` };
-    if (failing > 0 && failing === failed)
-        return { ok: false, text: `${of} failed to build` };
-    if (failing > 0) {
-        const parts = [
-            overBudget ? `${overBudget.toLocaleString('en-US')} over budget` : '',
-            overIncrease ? `${overIncrease.toLocaleString('en-US')} grew more than allowed` : '',
-            failed ? `${failed.toLocaleString('en-US')} failed to build` : ''
-        ].filter(Boolean);
-        return { ok: false, text: `${of} fail the size check (${parts.join(', ')})` };
-    }
-    if (images.length === 0)
-        return { ok: true, text: 'No images to measure' };
-    if (!images.some((image) => image.budget || image.maxIncrease)) {
-        return { ok: true, text: `${plural(images.length, 'image')} measured, no budget set` };
-    }
-    return { ok: true, text: images.length === 1 ? '1 image within budget' : `All ${plural(images.length, 'image')} within budget` };
-}
-/** The marker that finds this report's comment again; keys are checked so it can never be broken out of. */
-function commentMarker(key) {
-    if (!/^[A-Za-z0-9._-]+$/.test(key)) {
-        throw new UserError(`comment key "${key}" is not valid; use only letters, digits, ".", "_" and "-"`);
-    }
-    return `<!-- footprint:${key} -->`;
-}
-const STATUS = {
-    failed: '💥 **failed**',
-    'over-budget': '❌ **over budget**',
-    'over-increase': '❌ **over increase**',
-    new: '🆕 new',
-    removed: '🗑️ removed',
-    unchanged: '➖ unchanged',
-    ok: '✅ ok'
-};
-function imageCell(image) {
-    const name = escapeMarkdown(image.name, { maxLength: MAX_NAME });
-    const source = image.dockerfile ?? image.image;
-    if (!source || source === image.name)
-        return name;
-    return `${name}<br><sub>${escapeMarkdown(source, { maxLength: MAX_NAME })}</sub>`;
-}
-function row(cells) {
-    return `| ${cells.join(' | ')} |`;
-}
-function wastedCell(image) {
-    return isOverWasteLimit(image) ? `${wastedText(image)} ❌` : wastedText(image);
-}
-function mainRow(image) {
-    return row([
-        imageCell(image),
-        image.size ? formatBytes(image.size.bytes) : '—',
-        compressedText(image),
-        wastedCell(image),
-        changeText(image),
-        budgetText(image),
-        STATUS[image.status]
-    ]);
-}
-function mainTable(report, rows, memo) {
-    const { deltaBytes, bytes, compressedBytes, wastedBytes } = report.totals;
-    return [
-        row(['Image', 'Size', 'Compressed', 'Wasted', 'Change vs base', 'Budget', 'Status']),
-        row([':---', '---:', '---:', '---:', '---:', '---:', ':---']),
-        ...rows.map((image) => memo.row(image)),
-        row([
-            `**Total** (${plural(report.images.length, 'image')})`,
-            `**${formatBytes(bytes)}**`,
-            compressedBytes === null ? '—' : `**${formatBytes(compressedBytes)}**`,
-            `**${formatBytes(wastedBytes)}**`,
-            deltaBytes === null ? '—' : `**${formatDelta(deltaBytes)}**`,
-            '',
-            ''
-        ])
-    ];
-}
-function unchangedTable(images) {
-    return [
-        `<details><summary>${plural(images.length, 'unchanged image')}</summary>`,
-        '',
-        row(['Image', 'Size', 'Compressed', 'Wasted', 'Budget']),
-        row([':---', '---:', '---:', '---:', '---:']),
-        ...images.map((image) => row([
-            imageCell(image),
-            image.size ? formatBytes(image.size.bytes) : '—',
-            compressedText(image),
-            wastedCell(image),
-            budgetText(image)
-        ])),
-        '',
-        '</details>'
-    ];
-}
-/** `main (abc1234)`, or just `abc1234` when the ref is the SHA itself; `escape` makes the ref safe for the output. */
-function baseLabel(base, escape) {
-    const short = /^[0-9a-f]{7,64}$/i.test(base.sha) ? base.sha.slice(0, 7) : escape(base.sha);
-    const refIsSha = /^[0-9a-f]{7,64}$/i.test(base.ref) && base.sha.toLowerCase().startsWith(base.ref.toLowerCase());
-    return refIsSha ? short : `${escape(base.ref)} (${short})`;
-}
-/** The measured savings the advice of these images adds up to, as one line; null when nothing was measured. */
-function savingsLine(images) {
-    const savings = images.map((image) => measuredSavings(adviceOf(image))).filter((total) => total.compressed + total.uncompressed > 0);
-    const total = savingsTotalText(savings.reduce(addTotals, { compressed: 0, uncompressed: 0 }));
-    if (total === null)
-        return null;
-    return `💡 Advice below could save about ${total} (measured) across ${plural(savings.length, 'image')}.`;
-}
-function summaryLine(report) {
-    const { ok, text } = verdict(report);
-    const { bytes, compressedBytes, wastedBytes, deltaBytes } = report.totals;
-    const parts = [`${ok ? '✅' : '❌'} **${text}**`, `total ${formatBytes(bytes)}`];
-    if (compressedBytes !== null && report.images.length > 0)
-        parts.push(`${formatBytes(compressedBytes)} compressed`);
-    if (wastedBytes > 0)
-        parts.push(`${formatBytes(wastedBytes)} wasted`);
-    if (deltaBytes !== null && report.base) {
-        const label = baseLabel(report.base, (text) => escapeMarkdown(text, { maxLength: MAX_NAME }));
-        parts.push(`${formatDelta(deltaBytes)} vs base ${label}`);
-    }
-    return parts.join(' · ');
-}
-function reasonBullet(image) {
-    const reasons = image.reasons.length ? image.reasons : image.error ? [image.error.message] : [];
-    const text = reasons.map((reason) => escapeMarkdown(reason, { maxLength: MAX_REASON })).join('; ');
-    return `- **${escapeMarkdown(image.name, { maxLength: MAX_NAME })}**: ${text || STATUS[image.status]}`;
-}
-function hasBuildLog(image) {
-    return image.status === 'failed' && Boolean(image.error?.logTail.trim());
-}
-function buildLog(image) {
-    return [
-        `<details><summary>Build log: ${escapeHtml(image.name, { maxLength: MAX_NAME })}</summary>`,
-        '',
-        codeBlock(image.error?.logTail ?? '', 'text'),
-        '',
-        '</details>'
-    ];
-}
-function baseNote(image) {
-    const why = image.baseError ? `: ${escapeMarkdown(image.baseError.message, { maxLength: MAX_REASON })}` : '';
-    return `- **${escapeMarkdown(image.name, { maxLength: MAX_NAME })}**: the base branch's build failed, so there is no change to show${why}`;
-}
-/** `a`, `a and b`, `a, b and c`. */
-function listText(items) {
-    return items.length <= 1 ? (items[0] ?? '') : `${items.slice(0, -1).join(', ')} and ${items.at(-1)}`;
-}
-function originCell(image, fromBase, line) {
-    const origin = originText(image, fromBase, line);
-    return origin === null ? '—' : escapeMarkdown(origin, { maxLength: MAX_NAME });
-}
-function layerSection(image, anatomy, detail) {
-    const shown = anatomy.layers.slice(0, detail);
-    const total = anatomy.layers.length;
-    const base = anatomy.layers.filter((layer) => layer.fromBase === true).length;
-    const largest = shown.length === 1 ? 'The largest' : `The ${shown.length.toLocaleString('en-US')} largest`;
-    const heading = shown.length < total ? `**${largest} of ${plural(total, 'layer')}**` : `**${plural(total, 'layer')}**`;
-    const split = anatomy.ownLayers + base > 0
-        ? `, ${anatomy.ownLayers.toLocaleString('en-US')} from the Dockerfile and ${base.toLocaleString('en-US')} from the base image`
-        : '';
-    return [
-        `${heading}${split}, largest first`,
-        '',
-        row(['Layer', 'Instruction', 'Size', 'Compressed', 'Files']),
-        row([':---', ':---', '---:', '---:', '---:']),
-        ...shown.map((layer) => row([
-            originCell(image, layer.fromBase, layer.line),
-            (layer.instruction && codeSpan(oneLine(layer.instruction), { maxLength: MAX_INSTRUCTION, inTable: true })) || '—',
-            formatBytes(layer.bytes),
-            layer.compressedBytes === null ? '—' : formatBytes(layer.compressedBytes),
-            layer.files.toLocaleString('en-US')
-        ]))
-    ];
-}
-function wasteSection(image, anatomy, detail) {
-    const wasted = anatomy.wasted;
-    const limit = image.maxWasted
-        ? `, ${isOverWasteLimit(image) ? 'more than' : 'within'} max-wasted ${escapeMarkdown(image.maxWasted.source, { maxLength: MAX_NAME })}`
-        : '';
-    const base = `${formatBytes(wasted.baseBytes)} more inside the base image, not the Dockerfile's doing`;
-    const heading = wasted.bytes > 0 || wasted.baseBytes === 0
-        ? `**Wasted: ${markdown_wastedShare(wasted.bytes, image)}** in the Dockerfile's layers, ` +
-            `shipped but deleted or replaced by a later layer${limit}${wasted.baseBytes > 0 ? `; ${base}` : ''}`
-        : `**Wasted inside the base image: ${formatBytes(wasted.baseBytes)}**, not the Dockerfile's doing${limit}`;
-    const shown = anatomy.paths.slice(0, detail);
-    if (shown.length === 0)
-        return [heading];
-    return [
-        heading,
-        '',
-        row(['Path', 'Size', 'Files', 'Where']),
-        row([':---', '---:', '---:', ':---']),
-        ...shown.map((path) => row([
-            codeSpan(path.path, { maxLength: MAX_PATH, inTable: true }) || '—',
-            formatBytes(path.bytes),
-            path.files.toLocaleString('en-US'),
-            wasteWhere(path)
-        ]))
-    ];
-}
-function cacheSection(image, anatomy, detail) {
-    const shown = anatomy.caches.slice(0, detail);
-    const total = anatomy.caches.length;
-    const cut = shown.length < total ? ` (the ${shown.length.toLocaleString('en-US')} largest of ${total.toLocaleString('en-US')} shown)` : '';
-    return [
-        `**Leftover caches: ${formatBytes(anatomy.cacheBytes)}** in the final image${cut}`,
-        '',
-        row(['Cache', 'Kind', 'Size', 'Files', 'Left by']),
-        row([':---', ':---', '---:', '---:', ':---']),
-        ...shown.map((cache) => row([
-            codeSpan(cache.path, { maxLength: MAX_PATH, inTable: true }) || '—',
-            escapeMarkdown(cache.kind, { maxLength: MAX_NAME }),
-            formatBytes(cache.bytes),
-            cache.files.toLocaleString('en-US'),
-            originCell(image, cache.fromBase, cache.line)
-        ]))
-    ];
-}
-/** A fenced Dockerfile sketch, indented to sit in a list item; very long sketches are cut, saying so. */
-function sketchBlock(sketch) {
-    const lines = sketch.split('\n');
-    const kept = lines.length > MAX_SKETCH_LINES ? [...lines.slice(0, MAX_SKETCH_LINES), `# … ${plural(lines.length - MAX_SKETCH_LINES, 'more line')} in the report output`] : lines;
-    return codeBlock(kept.join('\n'), 'dockerfile')
-        .split('\n')
-        .map((line) => `  ${line}`);
-}
-/** One piece of advice as a list item: savings, where, rule, message, fix and any sketch. */
-function adviceItem(image, finding) {
-    const origin = originText(image, false, finding.line);
-    const where = origin === null ? 'the whole image' : escapeMarkdown(origin, { maxLength: MAX_NAME });
-    const rule = codeSpan(finding.rule, { maxLength: MAX_NAME });
-    const { text, sketch } = splitFix(finding.fix);
-    const message = escapeMarkdown(finding.message, { maxLength: MAX_MESSAGE });
-    const fix = text ? `<br>**Fix:** ${escapeMarkdown(text, { maxLength: MAX_MESSAGE })}` : '';
-    const head = `- **${savingsText(finding)}** · ${where}${rule ? ` · ${rule}` : ''}<br>${message}${fix}`;
-    return sketch === null ? [head] : [head, ...sketchBlock(sketch)];
-}
-/** "How to shrink it": the image's advice, measured savings first, at most `count` of it. */
-function adviceSection(image, count) {
-    const findings = adviceOf(image);
-    const shown = findings.slice(0, count);
-    const total = savingsTotalText(measuredSavings(findings));
-    const could = total === null ? '' : ` — could save about ${total}, measured`;
-    const cut = shown.length < findings.length
-        ? ` (the ${shown.length === 1 ? 'first' : `first ${shown.length.toLocaleString('en-US')}`} of ${findings.length.toLocaleString('en-US')} shown)`
-        : '';
-    return [`**How to shrink it**${could}${cut}`, '', ...shown.flatMap((finding) => adviceItem(image, finding))];
-}
-/**
- * A folded block with the image's advice, largest layers, wasted bytes and
- * leftover caches; only the sections with something, and advice only when `advice` > 0.
- */
-function anatomyBlock(image, detail, advice) {
-    const anatomy = anatomyOf(image);
-    const sections = [];
-    if (advice > 0 && adviceOf(image).length > 0)
-        sections.push(['how to shrink it', adviceSection(image, advice)]);
-    if (anatomy.layers.length > 0)
-        sections.push(['layers', layerSection(image, anatomy, detail)]);
-    if (hasWaste(anatomy))
-        sections.push(['waste', wasteSection(image, anatomy, detail)]);
-    if (anatomy.caches.length > 0)
-        sections.push(['caches', cacheSection(image, anatomy, detail)]);
-    if (sections.length === 0)
-        return [];
-    const title = `🔎 ${escapeHtml(image.name, { maxLength: MAX_NAME })} — ${listText(sections.map(([name]) => name))}`;
-    return [`<details><summary>${title}</summary>`, '', ...sections.flatMap(([, lines]) => [...lines, '']), '</details>'];
-}
-/** What stays the same while the plan shrinks, rendered once: groups, verdict, rows, build logs, blocks per detail. */
-class Memo {
-    groups;
-    summary;
-    /** `💡 Advice below could save about …`, or null without measured savings. */
-    savings;
-    rows = new Map();
-    logs = new Map();
-    blocks = new Map();
-    constructor(report) {
-        this.groups = displayGroups(report.images);
-        this.summary = summaryLine(report);
-        this.savings = savingsLine([...this.groups.failing, ...this.groups.passing]);
-    }
-    row(image) {
-        let text = this.rows.get(image);
-        if (text === undefined)
-            this.rows.set(image, (text = mainRow(image)));
-        return text;
-    }
-    log(image) {
-        let text = this.logs.get(image);
-        if (text === undefined)
-            this.logs.set(image, (text = buildLog(image).join('\n')));
-        return text;
-    }
-    block(image, detail, advice) {
-        let byPlan = this.blocks.get(image);
-        if (byPlan === undefined)
-            this.blocks.set(image, (byPlan = new Map()));
-        const key = `${detail}:${advice}`;
-        let text = byPlan.get(key);
-        if (text === undefined)
-            byPlan.set(key, (text = anatomyBlock(image, detail, advice).join('\n')));
-        return text;
-    }
-}
-/**
- * The body for a plan; null as soon as it is sure to pass `stopAt` characters,
- * so a plan with hundreds of anatomy blocks is rejected without building them all.
- */
-function render(report, options, plan, memo, stopAt = Number.POSITIVE_INFINITY) {
-    const maxChars = options.maxChars ?? DEFAULT_MAX_CHARS;
-    const groups = memo.groups;
-    const failingShown = groups.failing.slice(0, plan.failingRows);
-    const passingShown = groups.passing.slice(0, plan.passingRows);
-    const listed = [...failingShown, ...passingShown];
-    const shown = listed.length + (plan.listUnchanged ? groups.unchanged.length : 0);
-    const hidden = report.images.length - shown;
-    const hiddenFailing = groups.failing.length - failingShown.length;
-    const withLogs = failingShown.filter(hasBuildLog);
-    const logsHidden = withLogs.length - Math.min(plan.logs, withLogs.length);
-    const failingWithBlock = failingShown.filter(hasBlock);
-    const passingWithBlock = passingShown.filter(hasBlock);
-    const blocks = [...failingWithBlock.slice(0, plan.failingBlocks), ...passingWithBlock.slice(0, plan.passingBlocks)];
-    const inBlock = new Set(blocks);
-    const anatomyHidden = [...failingWithBlock, ...passingWithBlock].filter((image) => !inBlock.has(image) && hasAnatomy(image));
-    const failingAnatomyHidden = anatomyHidden.filter(isFailingImage).length;
-    // Advice shows for every failing image with a block, and for the first `passingAdvice` passing images with advice.
-    const passingAdvised = new Set(passingShown.filter(hasAdvice).slice(0, plan.passingAdvice));
-    const advised = (image) => hasAdvice(image) && inBlock.has(image) && (isFailingImage(image) || passingAdvised.has(image));
-    const adviceHidden = listed.filter((image) => hasAdvice(image) && !advised(image));
-    const failingAdviceHidden = adviceHidden.filter(isFailingImage).length;
-    const lines = [commentMarker(options.key), `### ${options.title ? escapeMarkdown(options.title) : 'footprint — image sizes'}`, ''];
-    lines.push(memo.summary, '');
-    if (report.baseError)
-        lines.push(`⚠️ ${escapeMarkdown(report.baseError, { maxLength: MAX_REASON })}`, '');
-    if (report.images.length > 0)
-        lines.push(...mainTable(report, listed, memo), '');
-    if (memo.savings !== null)
-        lines.push(memo.savings, '');
-    if (plan.listUnchanged && groups.unchanged.length > 0)
-        lines.push(...unchangedTable(groups.unchanged), '');
-    const cuts = [];
-    const ofThem = (count) => (count > 0 ? `, ${count.toLocaleString('en-US')} of them failing` : '');
-    if (hidden > 0)
-        cuts.push(`${plural(hidden, 'image')} not shown${ofThem(hiddenFailing)}`);
-    if (logsHidden > 0)
-        cuts.push(`${plural(logsHidden, 'build log')} not shown`);
-    if (adviceHidden.length > 0)
-        cuts.push(`the advice for ${plural(adviceHidden.length, 'image')} not shown${ofThem(failingAdviceHidden)}`);
-    const adviceCut = plan.advice < MAX_ADVICE && blocks.some((image) => advised(image) && adviceOf(image).length > plan.advice);
-    if (adviceCut) {
-        cuts.push(plan.advice === 1
-            ? 'the advice shows only the first tip for each image'
-            : `the advice shows only the first ${plan.advice.toLocaleString('en-US')} tips for each image`);
-    }
-    if (anatomyHidden.length > 0)
-        cuts.push(`the layer anatomy of ${plural(anatomyHidden.length, 'image')} not shown${ofThem(failingAnatomyHidden)}`);
-    const detailCut = plan.detail < MAX_DETAIL && blocks.some((image) => {
-        const anatomy = anatomyOf(image);
-        return Math.max(anatomy.layers.length, anatomy.paths.length, anatomy.caches.length) > plan.detail;
-    });
-    if (detailCut) {
-        cuts.push(plan.detail === 1
-            ? 'the anatomy blocks show only the largest layer, wasted path and cache of each image'
-            : `the anatomy blocks show only the ${plan.detail.toLocaleString('en-US')} largest layers, wasted paths and caches of each image`);
-    }
-    if (cuts.length > 0) {
-        const limit = `the comment limit is ${maxChars.toLocaleString('en-US')} characters`;
-        lines.push(`⚠️ Truncated (${limit}): ${cuts.join('; ')}. The \`report\` output has everything.`, '');
-    }
-    if (failingShown.length > 0)
-        lines.push(...failingShown.map(reasonBullet), '');
-    let size = lines.reduce((sum, line) => sum + line.length + 1, 0);
-    const parts = [
-        ...withLogs.slice(0, plan.logs).map((image) => memo.log(image)),
-        ...blocks.map((image) => memo.block(image, plan.detail, advised(image) ? plan.advice : 0))
-    ];
-    for (const part of parts) {
-        if (part === '')
-            continue;
-        size += part.length + 2;
-        if (size > stopAt)
-            return null;
-        lines.push(part, '');
-    }
-    const baseFailed = listed.filter((image) => image.comparison === 'base-failed' || image.baseError);
-    if (baseFailed.length > 0)
-        lines.push(...baseFailed.map(baseNote), '');
-    lines.push(footnote(report));
-    if (options.footer)
-        lines.push('', options.footer);
-    return `${lines.join('\n')}\n`;
-}
-function footnote(report) {
-    const gz = report.images.some((image) => image.budget?.metric === 'compressed') ? ' Budgets marked gz apply to the compressed size.' : '';
-    return (`<sub>Sizes are ${report.sizeMetric}. Compressed is the gzip size a registry stores and \`docker pull\` transfers; ` +
-        `wasted is what a layer ships but a later layer deletes or replaces.${gz}</sub>`);
-}
-/** The largest count in [0, high] for which `fits` holds (which only shrinks as the count grows); 0 when none does. */
-function largestFitting(high, fits) {
-    let low = 0;
-    while (low < high) {
-        const middle = Math.ceil((low + high) / 2);
-        if (fits(middle))
-            low = middle;
-        else
-            high = middle - 1;
-    }
-    return low;
-}
-/**
- * The PR comment and job summary: hidden marker, verdict, a table with failing
- * images first, the measured savings the advice adds up to, reasons, build logs
- * and a folded block per image with its advice ("How to shrink it") and its
- * anatomy. When the body would pass `maxChars`, it gives up, in order: pieces
- * of advice per image (down to one), the advice of passing images, rows of the
- * anatomy blocks, the blocks of passing images, those of failing images, build
- * logs, passing rows, failing rows; and says what it left out.
- */
-function renderMarkdown(report, options) {
-    const maxChars = options.maxChars ?? DEFAULT_MAX_CHARS;
-    const groups = displayGroups(report.images);
-    const failingRows = groups.failing.length;
-    const passingRows = groups.passing.length;
-    const failingBlocks = groups.failing.filter(hasBlock).length;
-    const passingBlocks = groups.passing.filter(hasBlock).length;
-    const passingAdvice = groups.passing.filter(hasAdvice).length;
-    const logs = groups.failing.filter(hasBuildLog).length;
-    const memo = new Memo(report);
-    const attempt = (plan) => render(report, options, plan, memo);
-    const fits = (plan) => (render(report, options, plan, memo, maxChars)?.length ?? Number.POSITIVE_INFINITY) <= maxChars;
-    const full = {
-        advice: MAX_ADVICE,
-        passingAdvice,
-        detail: MAX_DETAIL,
-        failingBlocks,
-        passingBlocks,
-        logs,
-        failingRows,
-        passingRows,
-        listUnchanged: true
-    };
-    const brief = { ...full, advice: 1 };
-    const noAdvice = { ...brief, passingAdvice: 0 };
-    const terse = { ...noAdvice, detail: 1 };
-    const noBlocks = { ...terse, failingBlocks: 0, passingBlocks: 0 };
-    const bare = { ...noBlocks, logs: 0, listUnchanged: false };
-    // Each stage gives up more than the one before.
-    const stages = [
-        () => ({ ...full, advice: 1 + largestFitting(MAX_ADVICE - 1, (count) => fits({ ...full, advice: 1 + count })) }),
-        () => ({ ...brief, passingAdvice: largestFitting(passingAdvice, (count) => fits({ ...brief, passingAdvice: count })) }),
-        () => ({ ...noAdvice, detail: 1 + largestFitting(MAX_DETAIL - 1, (count) => fits({ ...noAdvice, detail: 1 + count })) }),
-        () => ({ ...terse, passingBlocks: largestFitting(passingBlocks, (count) => fits({ ...terse, passingBlocks: count })) }),
-        () => {
-            const plan = { ...terse, passingBlocks: 0 };
-            return { ...plan, failingBlocks: largestFitting(failingBlocks, (count) => fits({ ...plan, failingBlocks: count })) };
-        },
-        () => ({ ...noBlocks, logs: largestFitting(logs, (count) => fits({ ...noBlocks, logs: count })) }),
-        () => ({ ...bare, passingRows: largestFitting(passingRows, (count) => fits({ ...bare, passingRows: count })) }),
-        () => {
-            const plan = { ...bare, passingRows: 0 };
-            return { ...plan, failingRows: largestFitting(failingRows, (count) => fits({ ...plan, failingRows: count })) };
-        }
-    ];
-    if (fits(full))
-        return attempt(full);
-    for (const stage of stages) {
-        const plan = stage();
-        if (fits(plan))
-            return attempt(plan);
-    }
-    // Only a huge title or footer gets here: keep the marker and the verdict.
-    const notice = `⚠️ Truncated (the comment limit is ${maxChars.toLocaleString('en-US')} characters).`;
-    return `${commentMarker(options.key)}\n${summaryLine(report)}\n${notice}\n`.slice(0, maxChars);
-}
-
 ;// CONCATENATED MODULE: ./src/report/terminal.ts
 
 
@@ -40206,7 +40458,7 @@ const terminal_ANSI = {
     bold: '\u001b[1m'
 };
 const RESET = '\u001b[0m';
-const terminal_STATUS = {
+const STATUS = {
     failed: { label: 'FAILED', style: 'red' },
     'over-budget': { label: 'OVER BUDGET', style: 'red' },
     'over-increase': { label: 'OVER INCREASE', style: 'red' },
@@ -40217,6 +40469,7 @@ const terminal_STATUS = {
 };
 /** Repository text on one line without control characters, so a name cannot move the cursor or recolour the terminal. */
 function plain(text) {
+    // eslint-disable-next-line no-control-regex -- control characters are what this removes
     return (0,external_node_util_namespaceObject.stripVTControlCharacters)(text).replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ');
 }
 const graphemes = new Intl.Segmenter('en', { granularity: 'grapheme' });
@@ -40266,7 +40519,7 @@ const COLUMNS = [
 function imageCells(image) {
     const source = image.dockerfile ?? image.image;
     const name = source && source !== image.name ? `${plain(image.name)} (${plain(source)})` : plain(image.name);
-    const status = terminal_STATUS[image.status];
+    const status = STATUS[image.status];
     return [
         { text: name },
         { text: image.size ? units_formatBytes(image.size.bytes) : '—' },
@@ -40281,13 +40534,13 @@ function imageCells(image) {
 const TOP = 3;
 /** Waste or caches from this size on earn an image its anatomy under the table. */
 const NOTABLE_BYTES = 1e6;
-const terminal_MAX_INSTRUCTION = 70;
-const terminal_MAX_PATH = 90;
+const MAX_INSTRUCTION = 70;
+const MAX_PATH = 90;
 /** Pieces of advice shown per image, largest measured savings first. */
 const TOP_ADVICE = 5;
-const terminal_MAX_MESSAGE = 200;
+const MAX_MESSAGE = 200;
 /** Lines of a Dockerfile sketch shown under a fix. */
-const terminal_MAX_SKETCH_LINES = 12;
+const MAX_SKETCH_LINES = 12;
 function cut(text, maxLength) {
     const points = Array.from(text);
     return points.length <= maxLength ? text : `${points.slice(0, maxLength - 1).join('')}…`;
@@ -40315,7 +40568,7 @@ function anatomyLines(image, paint, withAnatomy) {
             rows: shown.map((layer) => [
                 units_formatBytes(layer.bytes),
                 origin(layer.fromBase, layer.line),
-                layer.instruction === null ? '' : cut(plain(escape_oneLine(layer.instruction)), terminal_MAX_INSTRUCTION)
+                layer.instruction === null ? '' : cut(plain(oneLine(layer.instruction)), MAX_INSTRUCTION)
             ])
         });
     }
@@ -40325,12 +40578,14 @@ function anatomyLines(image, paint, withAnatomy) {
         const base = `${units_formatBytes(wasted.baseBytes)} inside the base image`;
         sections.push({
             title: wasted.bytes > 0 || wasted.baseBytes === 0
-                ? `wasted ${markdown_wastedShare(wasted.bytes, image)} in the Dockerfile's layers${limit}${wasted.baseBytes > 0 ? `; ${base}` : ''}`
+                ? `wasted ${view_wastedShare(wasted.bytes, image)} in the Dockerfile's layers${limit}${wasted.baseBytes > 0 ? `; ${base}` : ''}`
                 : `wasted ${base}${limit}`,
             style: wasted.bytes >= NOTABLE_BYTES ? 'yellow' : undefined,
-            rows: anatomy.paths.slice(0, TOP).map((path) => [
+            rows: anatomy.paths
+                .slice(0, TOP)
+                .map((path) => [
                 units_formatBytes(path.bytes),
-                cut(plain(visibleControls(path.path)), terminal_MAX_PATH),
+                cut(plain(visibleControls(path.path)), MAX_PATH),
                 `${wasteWhere(path)}${path.files > 1 ? ` (${path.files.toLocaleString('en-US')} files)` : ''}`
             ])
         });
@@ -40342,7 +40597,7 @@ function anatomyLines(image, paint, withAnatomy) {
             rows: anatomy.caches.slice(0, TOP).map((cache) => {
                 const by = originText(image, cache.fromBase, cache.line);
                 const what = `${plain(cache.kind)}${by ? `, left by ${plain(by)}` : ''}`;
-                return [units_formatBytes(cache.bytes), cut(plain(visibleControls(cache.path)), terminal_MAX_PATH), what];
+                return [units_formatBytes(cache.bytes), cut(plain(visibleControls(cache.path)), MAX_PATH), what];
             })
         });
     }
@@ -40372,7 +40627,7 @@ function savingsCell(finding) {
  * message, with the fix on the next line and any Dockerfile sketch under it.
  */
 function adviceLines(image, paint) {
-    const findings = adviceOf(image);
+    const findings = image.findings;
     if (findings.length === 0)
         return [];
     const shown = findings.slice(0, TOP_ADVICE);
@@ -40392,16 +40647,16 @@ function adviceLines(image, paint) {
     const indent = ' '.repeat(4 + cellWidth + 2 + whereWidth + 2);
     const lines = [`  ${paint(title, total === null ? undefined : 'yellow')}`];
     shown.forEach((finding, index) => {
-        const message = cut(plain(escape_oneLine(finding.message)).trim(), terminal_MAX_MESSAGE);
+        const message = cut(plain(oneLine(finding.message)).trim(), MAX_MESSAGE);
         lines.push(`    ${pad(cells[index], cellWidth, 'right')}  ${pad(wheres[index], whereWidth, 'left')}  ${message}`.trimEnd());
         const { text, sketch } = splitFix(finding.fix);
-        const fix = cut(plain(text).trim(), terminal_MAX_MESSAGE);
+        const fix = cut(plain(text).trim(), MAX_MESSAGE);
         if (fix)
             lines.push(`${indent}${paint(fix, 'cyan')}`);
         if (sketch !== null) {
             const sketchLines = sketch.split('\n');
-            const kept = sketchLines.slice(0, terminal_MAX_SKETCH_LINES).map((line) => `${indent}  ${plain(line)}`.trimEnd());
-            if (sketchLines.length > terminal_MAX_SKETCH_LINES)
+            const kept = sketchLines.slice(0, MAX_SKETCH_LINES).map((line) => `${indent}  ${plain(line)}`.trimEnd());
+            if (sketchLines.length > MAX_SKETCH_LINES)
                 kept.push(`${indent}  …`);
             lines.push(...kept.map((line) => paint(line, 'dim')));
         }
@@ -40418,14 +40673,7 @@ function renderTerminal(report, options) {
     const images = [...groups.failing, ...groups.passing, ...groups.unchanged];
     const { ok, text } = verdict(report);
     const lines = [];
-    let summary = `${text} · total ${units_formatBytes(report.totals.bytes)}`;
-    if (report.totals.compressedBytes !== null && images.length > 0)
-        summary += ` · ${units_formatBytes(report.totals.compressedBytes)} compressed`;
-    if (report.totals.wastedBytes > 0)
-        summary += ` · ${units_formatBytes(report.totals.wastedBytes)} wasted`;
-    if (report.totals.deltaBytes !== null && report.base) {
-        summary += ` · ${units_formatDelta(report.totals.deltaBytes)} vs base ${baseLabel(report.base, plain)}`;
-    }
+    const summary = [text, ...summaryFigures(report, plain)].join(' · ');
     lines.push(paint(summary, ok ? 'green' : 'red'));
     if (report.baseError)
         lines.push(paint(plain(report.baseError), 'yellow'));
@@ -40437,7 +40685,7 @@ function renderTerminal(report, options) {
             { text: units_formatBytes(report.totals.bytes), style: 'bold' },
             { text: report.totals.compressedBytes === null ? '—' : units_formatBytes(report.totals.compressedBytes), style: 'bold' },
             { text: units_formatBytes(report.totals.wastedBytes), style: 'bold' },
-            { text: report.totals.deltaBytes === null ? '—' : units_formatDelta(report.totals.deltaBytes), style: 'bold' },
+            { text: report.totals.deltaBytes === null ? '—' : formatDelta(report.totals.deltaBytes), style: 'bold' },
             { text: '' },
             { text: '' }
         ];
@@ -40456,26 +40704,25 @@ function renderTerminal(report, options) {
     if (failing.length > 0) {
         lines.push('');
         for (const image of failing) {
-            const reasons = image.reasons.length ? image.reasons : image.error ? [image.error.message] : [terminal_STATUS[image.status].label];
-            for (const reason of reasons)
+            const reasons = reasonsOf(image);
+            for (const reason of reasons.length ? reasons : [STATUS[image.status].label])
                 lines.push(`${paint(plain(image.name), 'red')}: ${plain(reason)}`);
         }
     }
     for (const image of images) {
         const withAnatomy = showsAnatomy(image);
-        if (withAnatomy || adviceOf(image).length > 0)
+        if (withAnatomy || image.findings.length > 0)
             lines.push('', ...anatomyLines(image, paint, withAnatomy));
     }
-    const baseFailed = images.filter((image) => image.comparison === 'base-failed' || image.baseError);
+    const baseFailed = baseFailedImages(images);
     if (baseFailed.length > 0) {
         lines.push('');
         for (const image of baseFailed) {
             const why = image.baseError ? `: ${plain(image.baseError.message)}` : '';
-            lines.push(paint(`${plain(image.name)}: the base branch's build failed, so there is no change to show${why}`, 'yellow'));
+            lines.push(paint(`${plain(image.name)}: ${BASE_FAILED_NOTE}${why}`, 'yellow'));
         }
     }
-    lines.push('', paint(`Sizes are ${report.sizeMetric}. Compressed is the gzip size a registry stores and \`docker pull\` transfers; ` +
-        'wasted is what a layer ships but a later layer deletes or replaces.', 'dim'));
+    lines.push('', paint(sizesNote(report), 'dim'));
     return lines.join('\n');
 }
 
@@ -40494,16 +40741,18 @@ function renderTerminal(report, options) {
 
 
 
+
+
+/** One `--name VALUE` line of the usage per limit, from the limits' own help. */
+const LIMIT_USAGE = LIMIT_KEYS.map((key) => `  ${`--${LIMITS[key].name} LIMIT`.padEnd(23)}${LIMITS[key].help}`).join('\n');
 const USAGE = `Usage: footprint [folder] [options]
 
 Builds every Dockerfile in the folder, measures each image and prints a table.
-Exits with 1 when an image is over its budget or fails to build, 2 on bad usage.
+Exits with 1 when an image is over its limits or fails to build, 2 on bad usage.
 
 Options:
-  --config FILE          config file (default: FOLDER/.github/footprint.yml if it exists)
-  --budget SIZE          default budget per image: 250MB, 1.2GB, 300MiB (bare number = MB)
-  --max-increase LIMIT   allowed growth against --base-ref: 10%, 25MB or "10%, 5MB"
-  --max-wasted LIMIT     allowed bytes in files a later layer deletes or replaces: 20MB, 10% or "20MB, 10%"
+  --config FILE          config file (default: FOLDER/${DEFAULT_CONFIG_PATH} if it exists)
+${LIMIT_USAGE}
   --metric METRIC        what budgets apply to: uncompressed (default) or compressed
   --no-compressed-size   skip the gzip estimate for layers that arrive uncompressed (faster)
   --base-ref REF         compare with the same images built from this git ref
@@ -40516,6 +40765,7 @@ Options:
   --json                 print the report as JSON instead of the table
   --no-color             no colours in the table
   -h, --help             this help`;
+const LIMIT_OPTIONS = Object.fromEntries(LIMIT_KEYS.map((key) => [LIMITS[key].name, { type: 'string' }]));
 /** The local command: the action's pipeline with a terminal table instead of a PR comment. Returns the exit code. */
 async function runCli(argv, io) {
     let args;
@@ -40525,9 +40775,7 @@ async function runCli(argv, io) {
             allowPositionals: true,
             options: {
                 config: { type: 'string' },
-                budget: { type: 'string' },
-                'max-increase': { type: 'string' },
-                'max-wasted': { type: 'string' },
+                ...LIMIT_OPTIONS,
                 metric: { type: 'string' },
                 'no-compressed-size': { type: 'boolean', default: false },
                 'base-ref': { type: 'string' },
@@ -40561,30 +40809,22 @@ async function runCli(argv, io) {
         const root = await (0,promises_namespaceObject.realpath)(folder).catch(() => {
             throw new errors_UserError(`${folder} does not exist`);
         });
-        const given = {
-            dockerfiles: values.dockerfiles,
-            config: values.config,
-            budget: values.budget,
-            'max-increase': values['max-increase'],
-            'max-wasted': values['max-wasted'],
-            metric: values.metric,
-            'compressed-size': values['no-compressed-size'] ? 'false' : 'true',
-            'base-ref': values['base-ref'] ?? '',
-            comment: 'never',
-            'fail-on': 'budget',
-            images: values.image?.join('\n'),
-            'build-args': values['build-arg']?.join('\n'),
-            target: values.target,
-            platform: values.platform,
-            'github-token': ''
+        const option = (name) => values[name];
+        const inputs = {
+            dockerfiles: dockerfileGlobs(values.dockerfiles ?? ''),
+            settings: input_parsers_parseSettings(option, (name) => `--${name}`, {
+                buildArgs: input_parsers_parseBuildArgs(values['build-arg'] ?? [], '--build-arg'),
+                target: values.target || null,
+                platform: values.platform || null
+            }),
+            compressedSize: !values['no-compressed-size'],
+            baseRef: input_parsers_parseBaseRef(values['base-ref'] ?? '', '--base-ref'),
+            images: input_parsers_parseImages(values.image ?? [], '--image')
         };
-        const inputs = readInputs((name) => given[name], { name: 'local', payload: {} });
-        const configPath = values.config
-            ? (0,external_node_path_namespaceObject.resolve)(io.cwd, values.config)
-            : (0,external_node_path_namespaceObject.join)(root, inputs.config.path);
+        const configPath = values.config ? (0,external_node_path_namespaceObject.resolve)(io.cwd, values.config) : (0,external_node_path_namespaceObject.join)(root, DEFAULT_CONFIG_PATH);
         const config = await loadConfig(configPath, {
-            required: inputs.config.required,
-            displayPath: (0,external_node_path_namespaceObject.isAbsolute)(inputs.config.path) ? inputs.config.path : (0,external_node_path_namespaceObject.relative)(io.cwd, configPath) || configPath
+            required: Boolean(values.config),
+            displayPath: values.config && (0,external_node_path_namespaceObject.isAbsolute)(values.config) ? values.config : (0,external_node_path_namespaceObject.relative)(io.cwd, configPath) || configPath
         });
         const repo = inputs.baseRef ? await repoRoot(exec, root) : root;
         const engine = await createDockerEngine({ exec: exec });
@@ -40606,7 +40846,7 @@ async function runCli(argv, io) {
             const color = !values['no-color'] && Boolean(io.stdout.isTTY) && !io.env.NO_COLOR;
             io.stdout.write(`${renderTerminal(report, { color })}\n`);
         }
-        const failure = gateMessage(report.images);
+        const failure = failMessage(report.images);
         if (failure) {
             if (!values.json)
                 io.stderr.write(`\n${failure}\n`);
@@ -40618,6 +40858,14 @@ async function runCli(argv, io) {
         io.stderr.write(`footprint: ${error instanceof errors_UserError ? error.message : `unexpected error: ${messageOf(error)}`}\n`);
         return 2;
     }
+}
+/** `a,b, c` → the globs, trimmed, empties dropped; none given means the default globs. */
+function dockerfileGlobs(value) {
+    const globs = value
+        .split(',')
+        .map((glob) => glob.trim())
+        .filter((glob) => glob !== '');
+    return globs.length > 0 ? globs : [...DEFAULT_DOCKERFILE_GLOBS];
 }
 
 
