@@ -23619,6 +23619,16 @@ function allowedShare(whole, limit) {
 function shareOf(amount, whole) {
     return whole > 0 ? (amount / whole) * 100 : null;
 }
+/**
+ * The breach of a share limit named `name` by `amount` of `whole` (uncompressed bytes),
+ * with `percent` as the report states it; null when the amount is within the limit.
+ */
+function shareBreach(name, limit, amount, whole, percent) {
+    if (!exceedsShare(amount, whole, limit))
+        return null;
+    const allowed = allowedShare(whole, limit);
+    return { limit: name, metric: 'uncompressed', measured: amount, allowed, over: amount - allowed, percent, source: limit.source };
+}
 
 ;// CONCATENATED MODULE: ./src/limits/max-increase.ts
 
@@ -23631,19 +23641,9 @@ const maxIncrease = {
     resolve: (value) => value,
     check(limit, image) {
         // A new image, or one not compared, has nothing to grow from.
-        if (!image.delta || !image.base || !exceedsShare(image.delta.bytes, image.base.bytes, limit))
+        if (!image.delta || !image.base)
             return null;
-        const allowed = allowedShare(image.base.bytes, limit);
-        const measured = image.delta.bytes;
-        return {
-            limit: 'max-increase',
-            metric: 'uncompressed',
-            measured,
-            allowed,
-            over: measured - allowed,
-            percent: image.delta.percent,
-            source: limit.source
-        };
+        return shareBreach('max-increase', limit, image.delta.bytes, image.base.bytes, image.delta.percent);
     },
     status: 'over-increase',
     explain: ({ measured, percent, source }) => ({
@@ -23670,19 +23670,9 @@ const maxWasted = {
     parse: (text, what) => parseShareLimit(text, what, 'a waste limit'),
     resolve: (value) => value,
     check(limit, image) {
-        if (!image.wasted || !exceedsShare(image.wasted.bytes, image.size.bytes, limit))
+        if (!image.wasted)
             return null;
-        const allowed = allowedShare(image.size.bytes, limit);
-        const measured = image.wasted.bytes;
-        return {
-            limit: 'max-wasted',
-            metric: 'uncompressed',
-            measured,
-            allowed,
-            over: measured - allowed,
-            percent: shareOf(measured, image.size.bytes),
-            source: limit.source
-        };
+        return shareBreach('max-wasted', limit, image.wasted.bytes, image.size.bytes, shareOf(image.wasted.bytes, image.size.bytes));
     },
     status: 'over-budget',
     explain: ({ measured, percent, source }) => ({

@@ -1,7 +1,7 @@
 import type { ShareLimit } from '../model/limits.js';
 import { formatBytes, formatDelta, formatPercent } from '../units.js';
 import type { LimitDefinition } from './limit.js';
-import { allowedShare, exceedsShare, parseShareLimit } from './share.js';
+import { parseShareLimit, shareBreach } from './share.js';
 
 /** `max-increase`: how much the image may grow against the same image on the base branch (percent of the base image). */
 export const maxIncrease: LimitDefinition<ShareLimit, ShareLimit> = {
@@ -11,18 +11,8 @@ export const maxIncrease: LimitDefinition<ShareLimit, ShareLimit> = {
   resolve: (value) => value,
   check(limit, image) {
     // A new image, or one not compared, has nothing to grow from.
-    if (!image.delta || !image.base || !exceedsShare(image.delta.bytes, image.base.bytes, limit)) return null;
-    const allowed = allowedShare(image.base.bytes, limit);
-    const measured = image.delta.bytes;
-    return {
-      limit: 'max-increase',
-      metric: 'uncompressed',
-      measured,
-      allowed,
-      over: measured - allowed,
-      percent: image.delta.percent,
-      source: limit.source
-    };
+    if (!image.delta || !image.base) return null;
+    return shareBreach('max-increase', limit, image.delta.bytes, image.base.bytes, image.delta.percent);
   },
   status: 'over-increase',
   explain: ({ measured, percent, source }) => ({

@@ -1,7 +1,7 @@
 import type { ShareLimit } from '../model/limits.js';
 import { formatBytes } from '../units.js';
 import type { LimitDefinition } from './limit.js';
-import { allowedShare, exceedsShare, parseShareLimit, shareOf } from './share.js';
+import { parseShareLimit, shareBreach, shareOf } from './share.js';
 
 /** `20.0 MB (20.0% of the image)`. */
 function wastedShare(bytes: number, percent: number | null): string {
@@ -18,18 +18,8 @@ export const maxWasted: LimitDefinition<ShareLimit, ShareLimit> = {
   parse: (text, what) => parseShareLimit(text, what, 'a waste limit'),
   resolve: (value) => value,
   check(limit, image) {
-    if (!image.wasted || !exceedsShare(image.wasted.bytes, image.size.bytes, limit)) return null;
-    const allowed = allowedShare(image.size.bytes, limit);
-    const measured = image.wasted.bytes;
-    return {
-      limit: 'max-wasted',
-      metric: 'uncompressed',
-      measured,
-      allowed,
-      over: measured - allowed,
-      percent: shareOf(measured, image.size.bytes),
-      source: limit.source
-    };
+    if (!image.wasted) return null;
+    return shareBreach('max-wasted', limit, image.wasted.bytes, image.size.bytes, shareOf(image.wasted.bytes, image.size.bytes));
   },
   status: 'over-budget',
   explain: ({ measured, percent, source }) => ({

@@ -1,5 +1,5 @@
 import { UserError } from '../errors.js';
-import type { ShareLimit } from '../model/limits.js';
+import type { LimitBreach, ShareLimit } from '../model/limits.js';
 import { parseSize, sizeOf } from '../units.js';
 
 const PERCENT_PATTERN = /^(\d+(?:\.\d+)?|\.\d+)\s*%$/;
@@ -59,4 +59,14 @@ export function allowedShare(whole: number, limit: ShareLimit): number {
 /** `amount` as a percentage of `whole`; null when the whole is empty. */
 export function shareOf(amount: number, whole: number): number | null {
   return whole > 0 ? (amount / whole) * 100 : null;
+}
+
+/**
+ * The breach of a share limit named `name` by `amount` of `whole` (uncompressed bytes),
+ * with `percent` as the report states it; null when the amount is within the limit.
+ */
+export function shareBreach(name: string, limit: ShareLimit, amount: number, whole: number, percent: number | null): LimitBreach | null {
+  if (!exceedsShare(amount, whole, limit)) return null;
+  const allowed = allowedShare(whole, limit);
+  return { limit: name, metric: 'uncompressed', measured: amount, allowed, over: amount - allowed, percent, source: limit.source };
 }
