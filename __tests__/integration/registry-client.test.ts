@@ -3,17 +3,26 @@
  * `docker-registry` holding images pushed under base-image-like names, the same
  * behind a front that demands an anonymous bearer token, and one that never
  * answers. Sizes are checked to the byte against the manifests the registry
- * returns.
+ * returns. And registries that misbehave the way one named in a hostile PR's
+ * `FROM` could: HTTPS fronts under made-up names (a resolver points them at
+ * 127.0.0.1, so the client treats them as remote) whose token realm or
+ * redirects point at the runner's own loopback or at plain HTTP, and servers
+ * whose answers never end.
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { createRegistryClient } from '../../src/registry/client.js';
+import { MAX_REDIRECTS } from '../../src/registry/guarded-http.js';
 import { fetchManifest } from '../support/manifest.js';
 import { startRegistry, type LocalRegistry } from '../support/registry.js';
 import {
+  fakeLookup,
+  makeCertificate,
   pushTestImages,
   removeLocalTags,
+  startEndlessServer,
   startSilentRegistry,
   startTokenRegistry,
+  type Certificate,
   type PushedImages,
   type RecordedRequest,
   type SilentRegistry,
@@ -245,5 +254,222 @@ describe('caching within a run', () => {
     ]);
     // No Authorization to a registry that asked for none.
     expect(recorder.requests.every((request) => request.headers.authorization === undefined)).toBe(true);
+  });
+});
+
+describe('a registry named in a pull request, not on loopback', () => {
+  /** Names the client takes for remote hosts; the resolver points them (and localhost) at 127.0.0.1, and knows no other name. */
+  const lookup = fakeLookup({ 'registry.test': '127.0.0.1', 'auth.test': '127.0.0.1', localhost: '127.0.0.1' });
+  let certificate: Certificate;
+  /** A working remote registry: HTTPS, a token realm on its own origin. */
+  let remote: TokenRegistry;
+  /** A token service on HTTPS, with a certificate for 127.0.0.1, localhost and auth.test: it would hand out tokens. */
+  let tokenService: TokenRegistry;
+  const started: TokenRegistry[] = [];
+
+  function remoteClient(logs: string[]) {
+    return createRegistryClient({ ca: certificate.cert, lookup, timeoutMs: 5000, log: (message) => logs.push(message) });
+  }
+
+  function tokenRequests(server: TokenRegistry): number {
+    return server.requests.filter((request) => request.url.startsWith('/token')).length;
+  }
+
+  async function front(options: Parameters<typeof startTokenRegistry>[1]): Promise<TokenRegistry> {
+    const server = await startTokenRegistry(registry.address, { tls: certificate, ...options });
+    started.push(server);
+    return server;
+  }
+
+  beforeAll(async () => {
+    certificate = await makeCertificate(['registry.test', 'auth.test', 'localhost'], ['127.0.0.1', '::ffff:127.0.0.1']);
+    remote = await front({ realm: (port) => `https://registry.test:${port}/token` });
+    tokenService = await front({});
+  });
+
+  afterAll(async () => {
+    for (const server of started) await server.stop();
+  });
+
+  test('over HTTPS with a token realm on its own origin, sizes are measured (the remote path works)', async () => {
+    const logs: string[] = [];
+    const client = remoteClient(logs);
+    const ref = `registry.test:${remote.port}/library/python:3.12`;
+    expect(await client.exists(ref, AMD64)).toBe(true);
+    expect(await client.compressedSize(ref, AMD64)).toBe(await manifestLayerBytes('library/python', '3.12'));
+    expect(tokenRequests(remote)).toBeGreaterThanOrEqual(1);
+    expect(logs).toEqual([]);
+    // Without the test certificate the same registry is refused: the client really checks it.
+    const untrusting = createRegistryClient({ lookup, timeoutMs: 5000, log: (message) => logs.push(message) });
+    expect(await untrusting.compressedSize(ref, AMD64)).toBeNull();
+    expect(logs.join('\n')).toMatch(/self[- ]signed certificate/);
+  });
+
+  test.each([
+    ['plain HTTP on loopback', () => `http://${guarded.address}/token`, () => guarded, 'is plain HTTP'],
+    ['HTTPS on 127.0.0.1', () => `https://127.0.0.1:${tokenService.port}/token`, () => tokenService, 'loopback, private or link-local'],
+    ['HTTPS on localhost', () => `https://localhost:${tokenService.port}/token`, () => tokenService, 'loopback, private or link-local'],
+    [
+      'HTTPS on an IPv4-mapped loopback address',
+      () => `https://[::ffff:127.0.0.1]:${tokenService.port}/token`,
+      () => tokenService,
+      'loopback, private or link-local'
+    ],
+    [
+      'HTTPS on a name that resolves to 127.0.0.1',
+      () => `https://auth.test:${tokenService.port}/token`,
+      () => tokenService,
+      'auth.test resolves to 127.0.0.1'
+    ],
+    ['HTTPS on the cloud metadata address', () => 'https://169.254.169.254/latest/meta-data/', () => tokenService, 'loopback, private or link-local']
+  ])('a token realm %s is refused: no token is asked for, no number, one log line', async (_name, realm, target, why) => {
+    const hostile = await front({ realm: realm() });
+    const logs: string[] = [];
+    const client = remoteClient(logs);
+    const before = tokenRequests(target());
+    const ref = `registry.test:${hostile.port}/library/python:3.12`;
+    expect(await client.exists(ref, AMD64)).toBeNull();
+    expect(await client.compressedSize(ref, AMD64)).toBeNull();
+    expect(await client.compressedSize(`registry.test:${hostile.port}/library/python:3.12-slim`, AMD64)).toBeNull();
+    expect(tokenRequests(target())).toBe(before);
+    // The registry itself saw only requests without a token, answered 401.
+    expect(hostile.requests.every((request) => request.headers.authorization === undefined)).toBe(true);
+    const refusals = logs.filter((line) => line.startsWith('Refused the token realm'));
+    expect(refusals).toHaveLength(1);
+    expect(refusals[0]).toContain(`that registry registry.test:${hostile.port} named`);
+    expect(refusals[0]).toContain(why);
+  });
+
+  test('the same realms are fine for a registry that is itself on loopback', async () => {
+    const local = await startTokenRegistry(registry.address, { realm: `https://localhost:${tokenService.port}/token` });
+    started.push(local);
+    const before = tokenRequests(tokenService);
+    const logs: string[] = [];
+    const client = remoteClient(logs);
+    // The token service is asked and its token goes to `local` (which does not accept it: not found).
+    expect(await client.exists(at(local.address, images.small), AMD64)).toBe(false);
+    expect(tokenRequests(tokenService)).toBeGreaterThan(before);
+    const sent = local.requests.map((request) => request.headers.authorization).filter((value) => value !== undefined);
+    expect(sent.length).toBeGreaterThanOrEqual(1);
+    expect(sent.every((value) => tokenService.issued.some((token) => value === `Bearer ${token}`))).toBe(true);
+    expect(logs.join('\n')).not.toContain('Refused');
+  });
+
+  test.each([
+    ['to plain HTTP on loopback', (path: string) => `http://${recorder.address}${path}`, 'a redirect from HTTPS to http://127.0.0.1:'],
+    [
+      'to plain HTTP on a remote name',
+      (path: string) => `http://registry.test:${recorder.port}${path}`,
+      'a redirect from HTTPS to http://registry.test:'
+    ],
+    ['to HTTPS on 127.0.0.1', (path: string) => `https://127.0.0.1:${remote.port}/moved${path}`, 'loopback, private or link-local'],
+    [
+      'to HTTPS on a name that resolves to 127.0.0.1',
+      (path: string) => `https://auth.test:${remote.port}/moved${path}`,
+      'auth.test resolves to 127.0.0.1'
+    ],
+    ['to a file', () => 'file:///etc/passwd', 'a redirect from HTTPS to file://']
+  ])('a redirect %s is refused: no number, nothing reaches the target', async (_name, location, why) => {
+    const redirecting = await front({ requireToken: false, redirect: location });
+    const logs: string[] = [];
+    const client = remoteClient(logs);
+    const recorded = recorder.requests.length;
+    const remoteMoved = remote.requests.filter((request) => request.url.startsWith('/moved/')).length;
+    const ref = `registry.test:${redirecting.port}/library/python:3.12`;
+    expect(await client.exists(ref, AMD64)).toBeNull();
+    expect(await client.compressedSize(ref, AMD64)).toBeNull();
+    expect(recorder.requests.length).toBe(recorded);
+    expect(remote.requests.filter((request) => request.url.startsWith('/moved/')).length).toBe(remoteMoved);
+    const refusals = logs.filter((line) => line.startsWith('Refused to read'));
+    // One per request made: the HEAD of exists() and the GET of compressedSize().
+    expect(refusals).toHaveLength(2);
+    expect(refusals[0]).toContain(
+      `Refused to read registry.test:${redirecting.port}/library/python:3.12 from registry registry.test:${redirecting.port}: `
+    );
+    expect(refusals.every((line) => line.includes(why))).toBe(true);
+  });
+
+  test('a redirect on its own origin is followed; an endless loop of them is cut off', async () => {
+    const moving = await front({
+      requireToken: false,
+      redirect: (path) => (path.includes('3.12-slim') ? path : `https://registry.test:${moving.port}/moved${path}`)
+    });
+    const logs: string[] = [];
+    const client = remoteClient(logs);
+    expect(await client.compressedSize(`registry.test:${moving.port}/library/python:3.12`, AMD64)).toBe(
+      await manifestLayerBytes('library/python', '3.12')
+    );
+    expect(logs).toEqual([]);
+
+    const before = moving.requests.length;
+    expect(await client.compressedSize(`registry.test:${moving.port}/library/python:3.12-slim`, AMD64)).toBeNull();
+    expect(moving.requests.length - before).toBe(MAX_REDIRECTS + 1);
+    expect(logs.join('\n')).toContain(`more than ${MAX_REDIRECTS} redirects`);
+  });
+
+  test('the Authorization header does not follow a redirect to another origin', async () => {
+    // On loopback, where a redirect to another origin is allowed: 127.0.0.1:P (token required) to localhost:Q.
+    const other = await startTokenRegistry(registry.address, { requireToken: false });
+    started.push(other);
+    const moving = await startTokenRegistry(registry.address, { redirect: (path) => `http://localhost:${other.port}/moved${path}` });
+    started.push(moving);
+    const logs: string[] = [];
+    const client = remoteClient(logs);
+    expect(await client.compressedSize(at(moving.address, images.large), AMD64)).toBe(await manifestLayerBytes('library/python', '3.12'));
+    expect(moving.requests.some((request) => request.headers.authorization !== undefined)).toBe(true);
+    expect(other.requests.length).toBeGreaterThanOrEqual(1);
+    expect(other.requests.every((request) => request.headers.authorization === undefined)).toBe(true);
+  });
+});
+
+describe('answers that never end', () => {
+  test('a manifest that streams forever is cut off at the cap, quickly', async () => {
+    const endless = await startEndlessServer();
+    try {
+      const logs: string[] = [];
+      const client = createRegistryClient({ timeoutMs: 60_000, log: (message) => logs.push(message) });
+      const started = Date.now();
+      expect(await client.compressedSize(`${endless.address}/library/python:3.12`, AMD64)).toBeNull();
+      await endless.closed();
+      expect(Date.now() - started).toBeLessThan(10_000);
+      // The cap is 4 MiB; what the server got to write beyond it sat in socket buffers.
+      expect(endless.written()).toBeLessThan(32 * 1024 * 1024);
+      expect(logs.join('\n')).toContain(
+        `Refused to read ${endless.address}/library/python:3.12 from registry ${endless.address}: an answer of more than 4194304 bytes, cut off there.`
+      );
+    } finally {
+      await endless.stop();
+    }
+  });
+
+  test('a declared length past the cap is refused before the body is read', async () => {
+    const endless = await startEndlessServer({ contentLength: 10 * 1024 ** 3 });
+    try {
+      const logs: string[] = [];
+      const client = createRegistryClient({ timeoutMs: 60_000, log: (message) => logs.push(message) });
+      expect(await client.compressedSize(`${endless.address}/library/python:3.12`, AMD64)).toBeNull();
+      await endless.closed();
+      expect(logs.join('\n')).toContain('an answer of 10737418240 bytes, more than the 4194304 allowed');
+    } finally {
+      await endless.stop();
+    }
+  });
+
+  test('a token answer that streams forever is cut off at its cap', async () => {
+    const endless = await startEndlessServer();
+    const front = await startTokenRegistry(registry.address, { realm: `http://${endless.address}/token` });
+    try {
+      const logs: string[] = [];
+      const client = createRegistryClient({ timeoutMs: 60_000, log: (message) => logs.push(message) });
+      const started = Date.now();
+      expect(await client.compressedSize(at(front.address, images.small), AMD64)).toBeNull();
+      await endless.closed();
+      expect(Date.now() - started).toBeLessThan(10_000);
+      expect(endless.requests()).toBe(1);
+      expect(logs.join('\n')).toContain('an answer of more than 65536 bytes, cut off there');
+    } finally {
+      await front.stop();
+      await endless.stop();
+    }
   });
 });

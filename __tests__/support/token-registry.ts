@@ -5,14 +5,31 @@
  *   `WWW-Authenticate: Bearer realm=...` challenge, a token endpoint), then
  *   proxies to the real registry; it records every request's headers. With
  *   `requireToken: false` it only records and proxies.
+ *   With `tls` it speaks HTTPS (a certificate from makeCertificate), and
+ *   `redirect` makes it answer manifest requests with a redirect.
  * - startSilentRegistry: accepts TCP connections and never answers.
+ * - startEndlessServer: answers every request with a body that never ends.
+ * - makeCertificate / fakeLookup: a self-signed certificate for made-up names
+ *   and a resolver that points those names at 127.0.0.1, so a loopback server
+ *   can stand in for a remote registry (no query ever leaves the machine).
  * - pushTestImages / pushIndex: images under base-image-like names, built from
  *   the local test bases, and an OCI image index written by hand.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { createServer as createHttpServer, request as httpRequest, type IncomingHttpHeaders, type Server } from 'node:http';
-import { createServer as createTcpServer, type Socket } from 'node:net';
-import { rm } from 'node:fs/promises';
+import type { LookupAddress, LookupOptions } from 'node:dns';
+import {
+  createServer as createHttpServer,
+  request as httpRequest,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse
+} from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { createServer as createTcpServer, type LookupFunction, type Socket } from 'node:net';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { exec } from '../../src/exec.js';
 import { TEST_BASE, TEST_FAT_BASE, makeBuildDir } from './engine.js';
 
@@ -26,6 +43,7 @@ export interface RecordedRequest {
 export interface TokenRegistry {
   /** `127.0.0.1:PORT`, the registry part of an image reference. */
   address: string;
+  port: number;
   /** The service name the challenge names. */
   service: string;
   /** Every request received, in order (token requests included). */
@@ -46,7 +64,7 @@ export interface SilentRegistry {
 
 const SERVICE = 'test-registry';
 
-function listen(server: Server | ReturnType<typeof createTcpServer>): Promise<number> {
+function listen(server: Server | ReturnType<typeof createTcpServer> | ReturnType<typeof createHttpsServer>): Promise<number> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => {
@@ -66,7 +84,15 @@ function repositoryOf(path: string): string | null {
 /** A front to the registry at `upstream` (`127.0.0.1:PORT`) that demands a bearer token (unless `requireToken` is false). */
 export async function startTokenRegistry(
   upstream: string,
-  options: { requireToken?: boolean; /** The token realm the challenge names; default this server's /token. */ realm?: string } = {}
+  options: {
+    requireToken?: boolean;
+    /** The token realm the challenge names (or makes from this server's port); default this server's /token. */
+    realm?: string | ((port: number) => string);
+    /** Speak HTTPS with this key and certificate. */
+    tls?: Certificate;
+    /** Where to redirect a manifest request (its path and query given; after the token check), or null to answer it; paths under /moved/ are answered as without that prefix. */
+    redirect?: (url: string) => string | null;
+  } = {}
 ): Promise<TokenRegistry> {
   const requireToken = options.requireToken ?? true;
   const requests: RecordedRequest[] = [];
@@ -75,9 +101,15 @@ export async function startTokenRegistry(
   let address = '';
   const [upstreamHost, upstreamPort] = upstream.split(':') as [string, string];
 
-  const server = createHttpServer((req, res) => {
-    const url = req.url ?? '/';
+  let port = 0;
+  const scheme = options.tls !== undefined ? 'https' : 'http';
+  const realm = (): string => (typeof options.realm === 'function' ? options.realm(port) : (options.realm ?? `${scheme}://${address}/token`));
+
+  const handle = (req: IncomingMessage, res: ServerResponse): void => {
+    let url = req.url ?? '/';
     requests.push({ method: req.method ?? 'GET', url, headers: { ...req.headers } });
+    const moved = url.startsWith('/moved/');
+    if (moved) url = url.slice('/moved'.length);
     const path = new URL(url, 'http://x').pathname;
 
     if (path === '/token') {
@@ -106,11 +138,20 @@ export async function startTokenRegistry(
       const error = bearer !== undefined ? ',error="invalid_token"' : '';
       res.writeHead(401, {
         'content-type': 'application/json',
-        'www-authenticate': `Bearer realm="${options.realm ?? `http://${address}/token`}",service="${SERVICE}"${scope}${error}`,
+        'www-authenticate': `Bearer realm="${realm()}",service="${SERVICE}"${scope}${error}`,
         'docker-distribution-api-version': 'registry/2.0'
       });
       res.end(req.method === 'HEAD' ? undefined : '{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}');
       return;
+    }
+
+    // A redirect comes after the token check, so a client sends its token with the request that is redirected.
+    if (!moved && options.redirect !== undefined && url.includes('/manifests/')) {
+      const location = options.redirect(url);
+      if (location !== null) {
+        res.writeHead(307, { location }).end();
+        return;
+      }
     }
 
     // Forward without any Authorization: the real registry needs none.
@@ -128,12 +169,14 @@ export async function startTokenRegistry(
       res.end(`upstream: ${error.message}`);
     });
     req.pipe(forward);
-  });
+  };
+  const server = options.tls !== undefined ? createHttpsServer({ key: options.tls.key, cert: options.tls.cert }, handle) : createHttpServer(handle);
 
-  const port = await listen(server);
+  port = await listen(server);
   address = `127.0.0.1:${port}`;
   return {
     address,
+    port,
     service: SERVICE,
     requests,
     issued,
@@ -167,6 +210,122 @@ export async function startSilentRegistry(): Promise<SilentRegistry> {
         server.close(() => resolve());
       })
   };
+}
+
+export interface EndlessServer {
+  address: string;
+  /** Bytes written so far, over all connections. */
+  written(): number;
+  /** Requests received so far. */
+  requests(): number;
+  /** Resolves once every connection so far is closed (by the client: the server never stops writing on its own). */
+  closed(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Answers every request with 200 and a body that never ends, written as fast as the client takes it:
+ * `{"schemaVersion":2,"layers":[` and then `{"size":1},` forever. With `contentLength` it declares that length first.
+ */
+export async function startEndlessServer(options: { contentLength?: number } = {}): Promise<EndlessServer> {
+  let written = 0;
+  let received = 0;
+  const open = new Set<Promise<void>>();
+  const chunk = Buffer.from('{"size":1},'.repeat(6000));
+  const server = createHttpServer((_request, res) => {
+    received += 1;
+    const headers: Record<string, string | number> = { 'content-type': 'application/vnd.oci.image.manifest.v1+json' };
+    if (options.contentLength !== undefined) headers['content-length'] = options.contentLength;
+    res.writeHead(200, headers);
+    res.write('{"schemaVersion":2,"layers":[');
+    const done = new Promise<void>((resolve) => res.once('close', resolve));
+    open.add(done);
+    const pump = (): void => {
+      while (!res.destroyed && !res.writableEnded) {
+        written += chunk.length;
+        if (!res.write(chunk)) {
+          res.once('drain', pump);
+          return;
+        }
+      }
+    };
+    res.on('error', () => {});
+    pump();
+  });
+  const port = await listen(server);
+  return {
+    address: `127.0.0.1:${port}`,
+    written: () => written,
+    requests: () => received,
+    closed: async () => {
+      await Promise.all(open);
+    },
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      })
+  };
+}
+
+export interface Certificate {
+  key: string;
+  cert: string;
+}
+
+/** A self-signed certificate (made by `openssl`) for the names and IP addresses given. */
+export async function makeCertificate(names: readonly string[], addresses: readonly string[] = []): Promise<Certificate> {
+  const folder = await mkdtemp(join(tmpdir(), 'footprint-cert-'));
+  try {
+    const key = join(folder, 'key.pem');
+    const cert = join(folder, 'cert.pem');
+    const san = [...names.map((name) => `DNS:${name}`), ...addresses.map((address) => `IP:${address}`)].join(',');
+    const result = await exec('openssl', [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+      '-days',
+      '2',
+      '-subj',
+      '/CN=footprint test registry',
+      '-addext',
+      `subjectAltName=${san}`
+    ]);
+    if (result.exitCode !== 0) throw new Error(`openssl could not make a certificate:\n${result.all.slice(-2000)}`);
+    return { key: await readFile(key, 'utf8'), cert: await readFile(cert, 'utf8') };
+  } finally {
+    await rm(folder, { recursive: true, force: true });
+  }
+}
+
+/**
+ * A resolver with the shape of `dns.lookup` that knows only the names given (each to an IPv4 address) and answers
+ * ENOTFOUND for every other, so nothing is ever asked of a real DNS server. Records every name asked.
+ */
+export function fakeLookup(names: Readonly<Record<string, string>>): LookupFunction & { asked: string[] } {
+  const asked: string[] = [];
+  const lookup = (
+    hostname: string,
+    options: LookupOptions,
+    callback: (error: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void
+  ): void => {
+    asked.push(hostname);
+    const address = names[hostname.toLowerCase()];
+    process.nextTick(() => {
+      if (address === undefined) callback(Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: 'ENOTFOUND' }), '', 0);
+      else if (options.all === true) callback(null, [{ address, family: 4 }]);
+      else callback(null, address, 4);
+    });
+  };
+  return Object.assign(lookup, { asked });
 }
 
 async function docker(args: string[]): Promise<string> {

@@ -1,7 +1,16 @@
 import { describe, expect, test } from '@jest/globals';
 import { layerBytes, parseBearerChallenge, selectPlatform } from '../../src/registry/client.js';
 import { UserError } from '../../src/errors.js';
-import { isLoopback, parsePlatform, parseReference, platformMatches, tryParseReference, withTag } from '../../src/registry/reference.js';
+import {
+  isInternalAddress,
+  isLocalhostName,
+  isLoopback,
+  parsePlatform,
+  parseReference,
+  platformMatches,
+  tryParseReference,
+  withTag
+} from '../../src/registry/reference.js';
 
 const HUB = 'registry-1.docker.io';
 const DIGEST = `sha256:${'a1'.repeat(32)}`;
@@ -105,6 +114,48 @@ describe('isLoopback', () => {
     ['[::2]:5000', false]
   ])('%s → %s', (host, expected) => {
     expect(isLoopback(host)).toBe(expected);
+  });
+});
+
+describe('isInternalAddress', () => {
+  test.each([
+    ['127.0.0.1', true],
+    ['127.9.8.7', true],
+    ['10.1.2.3', true],
+    ['172.16.0.1', true],
+    ['172.31.255.255', true],
+    ['192.168.1.1', true],
+    ['169.254.169.254', true],
+    ['100.64.0.1', true],
+    ['0.0.0.0', true],
+    ['224.0.0.1', true],
+    ['255.255.255.255', true],
+    ['::1', true],
+    ['[::1]', true],
+    ['::', true],
+    ['fe80::1', true],
+    ['fe80::1%eth0', true],
+    ['fd12:3456::1', true],
+    ['ff02::1', true],
+    ['::ffff:127.0.0.1', true],
+    ['::ffff:7f00:1', true],
+    ['::ffff:169.254.169.254', true],
+    ['::127.0.0.1', true],
+    ['8.8.8.8', false],
+    ['172.32.0.1', false],
+    ['192.169.0.1', false],
+    ['100.128.0.1', false],
+    ['2606:4700:4700::1111', false],
+    ['::ffff:8.8.8.8', false],
+    ['registry.example.com', false],
+    ['localhost', false]
+  ])('%s → %s', (address, expected) => {
+    expect(isInternalAddress(address)).toBe(expected);
+  });
+
+  test('localhost names', () => {
+    expect(['localhost', 'LOCALHOST', 'localhost.', 'a.b.localhost'].every(isLocalhostName)).toBe(true);
+    expect(['localhost.example.com', 'mylocalhost', '127.0.0.1'].some(isLocalhostName)).toBe(false);
   });
 });
 

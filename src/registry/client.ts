@@ -11,12 +11,26 @@
  *   no GitHub token can reach a registry.
  * - Plain HTTP for loopback registries (localhost, 127.0.0.0/8, ::1), as
  *   Docker does; HTTPS for every other.
+ * - A registry named in a pull request's `FROM` may be hostile. One that is
+ *   not on loopback cannot send the client anywhere this machine reaches and
+ *   the internet does not: its token realm and every redirect it answers with
+ *   must be HTTPS to a host that is not loopback, private or link-local,
+ *   checked on the literal address, on `localhost` names and on every address
+ *   a host name resolves to, when the connection is made (so DNS cannot swap
+ *   one in later). Only the registry's own origin is exempt. Redirects are
+ *   followed by hand, at most MAX_REDIRECTS, each hop checked again, never
+ *   from HTTPS down to HTTP, and an Authorization header never leaves the
+ *   origin it was meant for.
+ * - Every body is read with a cap (manifests 4 MiB, token answers 64 KiB):
+ *   past it the connection is closed at once.
  * - Answers are cached for the run; every request has a short timeout; no
  *   method throws: what cannot be asked is null, with the reason logged.
  */
+import type { LookupFunction } from 'node:net';
 import { messageOf } from '../errors.js';
 import { DOCKER_MANIFEST_LIST, DOCKER_MANIFEST_V2, IMAGE_MEDIA_TYPES, INDEX_MEDIA_TYPES, OCI_INDEX, OCI_MANIFEST } from '../oci.js';
-import { isLoopback, parsePlatform, parseReference, platformMatches, type ImageReference, type Platform } from './reference.js';
+import { Refusal, baseUrl, createGuardedHttp, header, shown, type Answer } from './guarded-http.js';
+import { parsePlatform, parseReference, platformMatches, type ImageReference, type Platform } from './reference.js';
 
 export interface RegistryClient {
   /** Whether the tag exists for the platform; null when the registry could not be asked (unreachable, timeout, 5xx). */
@@ -28,8 +42,13 @@ export interface RegistryClient {
 export interface RegistryClientOptions {
   /** Per request (each manifest, each token); default 5 s. */
   timeoutMs?: number;
-  /** The fetch to use; default the global one. */
-  fetch?: typeof fetch;
+  /**
+   * Resolves host names, as `dns.lookup` does (with `all: true` it must answer every address); default `dns.lookup`.
+   * Tests use it to give a loopback server a made-up name, so the client treats it as a remote registry.
+   */
+  lookup?: LookupFunction;
+  /** Certificate authorities to trust for HTTPS instead of Node's bundled ones (tests: a self-signed loopback server). */
+  ca?: string | Buffer | ReadonlyArray<string | Buffer>;
   /** Where to say why an answer is null; default: nowhere. */
   log?: (message: string) => void;
 }
@@ -37,7 +56,6 @@ export interface RegistryClientOptions {
 const DEFAULT_TIMEOUT_MS = 5_000;
 const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
 const MAX_TOKEN_BYTES = 64 * 1024;
-
 const ACCEPT = [OCI_INDEX, DOCKER_MANIFEST_LIST, DOCKER_MANIFEST_V2, OCI_MANIFEST].join(', ');
 
 export interface BearerChallenge {
@@ -99,11 +117,15 @@ type Fetched = { kind: 'found'; mediaType: string; body: unknown /* null for HEA
 
 export function createRegistryClient(options: RegistryClientOptions = {}): RegistryClient {
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  const doFetch = options.fetch ?? globalThis.fetch;
   const log = options.log ?? (() => {});
+  const { send } = createGuardedHttp({
+    timeoutMs,
+    ...(options.lookup ? { lookup: options.lookup } : {}),
+    ...(options.ca !== undefined ? { ca: options.ca } : {})
+  });
 
   /** Tokens by realm + service + scope. */
-  const tokens = new Map<string, Promise<string | null>>();
+  const tokens = new Map<string, Promise<{ token: string | null; again: boolean }>>();
   /** The bearer challenge each registry answered with, by registry. */
   const challenges = new Map<string, BearerChallenge>();
   /** Manifest GETs and HEADs by method + URL. */
@@ -111,71 +133,71 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
   /** Answers by question + reference + platform. */
   const answers = new Map<string, Promise<boolean | number | null>>();
 
-  function baseUrl(registry: string): string {
-    return `${isLoopback(registry) ? 'http' : 'https'}://${registry}`;
-  }
-
   function tokenKey(challenge: BearerChallenge, scope: string): string {
     return `${challenge.realm}\n${challenge.service ?? ''}\n${scope}`;
   }
 
-  async function fetchToken(challenge: BearerChallenge, scope: string, where: string): Promise<string | null> {
-    let url: URL;
-    try {
-      url = new URL(challenge.realm);
-    } catch {
-      log(`Registry ${where} named a token realm that is not a URL: ${challenge.realm}`);
-      return null;
-    }
-    if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopback(url.host))) {
-      log(`Registry ${where} named a token realm that is neither HTTPS nor on loopback: ${challenge.realm}`);
-      return null;
+  /** A token from the challenge's realm; `again` says whether a later look-up may try again (not after a refusal). */
+  async function fetchToken(challenge: BearerChallenge, scope: string, registry: string): Promise<{ token: string | null; again: boolean }> {
+    const url = URL.parse(challenge.realm);
+    if (url === null) {
+      log(`Registry ${registry} named a token realm that is not a URL: ${challenge.realm}`);
+      return { token: null, again: false };
     }
     if (challenge.service !== null) url.searchParams.set('service', challenge.service);
     url.searchParams.set('scope', scope);
+    let answer: Answer;
     try {
-      const response = await doFetch(url, { headers: { Accept: 'application/json' }, signal: AbortSignal.timeout(timeoutMs) });
-      const text = await response.text();
-      if (!response.ok) {
-        log(`The token service of ${where} answered HTTP ${response.status}.`);
-        return null;
-      }
-      if (text.length > MAX_TOKEN_BYTES) {
-        log(`The token service of ${where} sent more than ${MAX_TOKEN_BYTES} bytes.`);
-        return null;
-      }
-      const body = JSON.parse(text) as { token?: unknown; access_token?: unknown };
-      const token = typeof body.token === 'string' && body.token !== '' ? body.token : body.access_token;
-      if (typeof token !== 'string' || token === '') {
-        log(`The token service of ${where} sent no token.`);
-        return null;
-      }
-      return token;
+      answer = await send(url, { method: 'GET', headers: { Accept: 'application/json' }, maxBytes: MAX_TOKEN_BYTES, registry, checkFirst: true });
     } catch (error) {
-      log(`Could not get a token for ${where} from ${url.origin}: ${why(error, timeoutMs)}`);
-      return null;
+      if (error instanceof Refusal) {
+        log(`Refused the token realm ${shown(url)} that registry ${registry} named: ${error.message}.`);
+        return { token: null, again: false };
+      }
+      log(`Could not get a token for ${registry} from ${url.origin}: ${why(error, timeoutMs)}`);
+      return { token: null, again: true };
     }
+    if (answer.status < 200 || answer.status > 299) {
+      log(`The token service of ${registry} answered HTTP ${answer.status}.`);
+      return { token: null, again: true };
+    }
+    let body: { token?: unknown; access_token?: unknown } | null;
+    try {
+      body = JSON.parse(answer.body.toString('utf8')) as typeof body;
+    } catch {
+      body = null;
+    }
+    const token = typeof body?.token === 'string' && body.token !== '' ? body.token : body?.access_token;
+    if (typeof token !== 'string' || token === '' || !/^[\x21-\x7e]+$/.test(token)) {
+      log(`The token service of ${registry} sent no token.`);
+      return { token: null, again: true };
+    }
+    return { token, again: true };
   }
 
   /** A token for the challenge and scope, fetched once per run (and again after the registry refused it). */
-  function tokenFor(challenge: BearerChallenge, scope: string, registry: string): Promise<string | null> {
+  async function tokenFor(challenge: BearerChallenge, scope: string, registry: string): Promise<string | null> {
     const key = tokenKey(challenge, scope);
     let pending = tokens.get(key);
     if (pending === undefined) {
       pending = fetchToken(challenge, scope, registry);
       tokens.set(key, pending);
-      // A failed fetch is not kept: the next look-up may try again.
-      void pending.then((token) => {
-        if (token === null && tokens.get(key) === pending) tokens.delete(key);
+      // A failed fetch is not kept (the next look-up may try again), a refusal is: it would only be refused again.
+      void pending.then(({ token, again }) => {
+        if (token === null && again && tokens.get(key) === pending) tokens.delete(key);
       });
     }
-    return pending;
+    return (await pending).token;
   }
 
   /** One manifest request, with the bearer-token dance when the registry asks for it. Never throws. */
   async function request(method: 'GET' | 'HEAD', image: ImageReference, reference: string): Promise<Fetched> {
     const where = `${image.registry}/${image.repository}${reference.includes(':') ? '@' : ':'}${reference}`;
-    const url = `${baseUrl(image.registry)}/v2/${image.repository}/manifests/${reference}`;
+    const url = URL.parse(`${baseUrl(image.registry)}/v2/${image.repository}/manifests/${reference}`);
+    if (url === null) {
+      log(`Registry ${image.registry} is not a host name a URL can hold.`);
+      return { kind: 'failed' };
+    }
     const scope = `repository:${image.repository}:pull`;
     // A registry that asked for a token once gets one up front from then on.
     let challenge = challenges.get(image.registry) ?? null;
@@ -183,24 +205,18 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
     for (;;) {
       const token = challenge !== null ? await tokenFor(challenge, scope, image.registry) : null;
       if (challenge !== null && token === null) return { kind: 'failed' };
-      let response: Response;
-      let text: string;
+      let answer: Answer;
       try {
         const headers: Record<string, string> = { Accept: ACCEPT };
         if (token !== null) headers.Authorization = `Bearer ${token}`;
-        response = await doFetch(url, { method, headers, redirect: 'follow', signal: AbortSignal.timeout(timeoutMs) });
-        if (method === 'GET' && Number(response.headers.get('content-length') ?? 0) > MAX_MANIFEST_BYTES) {
-          await response.body?.cancel();
-          log(`The manifest of ${where} is larger than ${MAX_MANIFEST_BYTES} bytes.`);
-          return { kind: 'failed' };
-        }
-        text = await response.text();
+        answer = await send(url, { method, headers, maxBytes: MAX_MANIFEST_BYTES, registry: image.registry, checkFirst: false });
       } catch (error) {
-        log(`Could not ask registry ${image.registry} for ${where}: ${why(error, timeoutMs)}`);
+        if (error instanceof Refusal) log(`Refused to read ${where} from registry ${image.registry}: ${error.message}.`);
+        else log(`Could not ask registry ${image.registry} for ${where}: ${why(error, timeoutMs)}`);
         return { kind: 'failed' };
       }
-      if (response.status === 401) {
-        const asked = parseBearerChallenge(response.headers.get('www-authenticate'));
+      if (answer.status === 401) {
+        const asked = parseBearerChallenge(header(answer.headers, 'www-authenticate'));
         if (asked === null) {
           log(`Registry ${image.registry} refuses ${where} to anonymous clients (HTTP 401, no bearer challenge).`);
           return { kind: 'missing' };
@@ -220,24 +236,20 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
         challenges.set(image.registry, asked);
         continue;
       }
-      if (response.status === 404) return { kind: 'missing' };
-      if (response.status === 403) {
+      if (answer.status === 404) return { kind: 'missing' };
+      if (answer.status === 403) {
         log(`Registry ${image.registry} denies ${where} (HTTP 403).`);
         return { kind: 'missing' };
       }
-      if (!response.ok) {
-        log(`Registry ${image.registry} answered HTTP ${response.status} for ${where}.`);
+      if (answer.status < 200 || answer.status > 299) {
+        log(`Registry ${image.registry} answered HTTP ${answer.status} for ${where}.`);
         return { kind: 'failed' };
       }
-      const headerType = response.headers.get('content-type')?.split(';')[0]?.trim() ?? '';
+      const headerType = header(answer.headers, 'content-type')?.split(';')[0]?.trim() ?? '';
       if (method === 'HEAD') return { kind: 'found', mediaType: headerType, body: null };
-      if (Buffer.byteLength(text) > MAX_MANIFEST_BYTES) {
-        log(`The manifest of ${where} is larger than ${MAX_MANIFEST_BYTES} bytes.`);
-        return { kind: 'failed' };
-      }
       let body: unknown;
       try {
-        body = JSON.parse(text);
+        body = JSON.parse(answer.body.toString('utf8'));
       } catch {
         log(`The manifest of ${where} is not JSON.`);
         return { kind: 'failed' };
@@ -340,6 +352,5 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
 function why(error: unknown, timeoutMs: number): string {
   const name = (error as Error | null)?.name;
   if (name === 'TimeoutError' || name === 'AbortError') return `no answer within ${timeoutMs / 1000} s`;
-  const cause = (error as { cause?: { message?: string; code?: string } }).cause;
-  return cause?.code ?? cause?.message ?? messageOf(error);
+  return messageOf(error);
 }

@@ -4,6 +4,7 @@
  * `library/python` / tag `3.12`; `ghcr.io/owner/app@sha256:...` names its own
  * registry. Pure functions, no I/O.
  */
+import { BlockList, isIP } from 'node:net';
 import { UserError } from '../errors.js';
 import { DIGEST, SHA256_DIGEST } from '../oci.js';
 
@@ -109,6 +110,81 @@ export function isLoopback(host: string): boolean {
   const hostname = stripPort(host.trim()).toLowerCase();
   if (hostname === 'localhost' || hostname === '::1' || hostname === '0:0:0:0:0:0:0:1') return true;
   return /^127(?:\.(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/.test(hostname);
+}
+
+/** IPv4 ranges that are not the public internet: this host, private networks, CGNAT, link-local (cloud metadata), benchmarking, multicast, reserved. */
+const INTERNAL_V4: ReadonlyArray<readonly [string, number]> = [
+  ['0.0.0.0', 8],
+  ['10.0.0.0', 8],
+  ['100.64.0.0', 10],
+  ['127.0.0.0', 8],
+  ['169.254.0.0', 16],
+  ['172.16.0.0', 12],
+  ['192.0.0.0', 24],
+  ['192.168.0.0', 16],
+  ['198.18.0.0', 15],
+  ['224.0.0.0', 4],
+  ['240.0.0.0', 4]
+];
+/** The same for IPv6: unspecified, loopback, unique local, link-local, site-local, multicast. */
+const INTERNAL_V6: ReadonlyArray<readonly [string, number]> = [
+  ['::', 128],
+  ['::1', 128],
+  ['fc00::', 7],
+  ['fe80::', 10],
+  ['fec0::', 10],
+  ['ff00::', 8]
+];
+const INTERNAL = new BlockList();
+for (const [network, prefix] of INTERNAL_V4) INTERNAL.addSubnet(network, prefix, 'ipv4');
+for (const [network, prefix] of INTERNAL_V6) INTERNAL.addSubnet(network, prefix, 'ipv6');
+
+/**
+ * Whether an IP address (v4 or v6, brackets allowed) is loopback, private, link-local or otherwise not on the public
+ * internet; IPv4-mapped and IPv4-compatible IPv6 addresses are judged by their IPv4 address. Not an IP address: false.
+ */
+export function isInternalAddress(address: string): boolean {
+  const ip = address
+    .trim()
+    .replace(/^\[(.*)\]$/, '$1')
+    .replace(/%.*$/, '')
+    .toLowerCase();
+  const version = isIP(ip);
+  if (version === 4) return INTERNAL.check(ip, 'ipv4');
+  if (version !== 6) return false;
+  const embedded = embeddedV4(ip);
+  if (embedded !== null) return INTERNAL.check(embedded, 'ipv4');
+  return INTERNAL.check(ip, 'ipv6');
+}
+
+/** The IPv4 address inside an IPv4-mapped (::ffff:a.b.c.d) or IPv4-compatible (::a.b.c.d) IPv6 address, else null. */
+function embeddedV4(ip: string): string | null {
+  const groups = expandV6(ip);
+  if (groups.length !== 8 || groups.slice(0, 5).some((group) => group !== 0)) return null;
+  const [, , , , , marker, high, low] = groups as [number, number, number, number, number, number, number, number];
+  if (marker !== 0xffff && (marker !== 0 || high === 0)) return null; // `::` and `::1` are judged as IPv6
+  return `${high >> 8}.${high & 255}.${low >> 8}.${low & 255}`;
+}
+
+/** The eight 16-bit groups of a valid IPv6 address (a trailing dotted IPv4 part becomes two groups). */
+function expandV6(ip: string): number[] {
+  let text = ip.replace(/%.*$/, '');
+  const dotted = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(text);
+  if (dotted) {
+    const [a, b, c, d] = dotted.slice(1).map(Number) as [number, number, number, number];
+    text = `${text.slice(0, dotted.index)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+  }
+  const [head, tail] = text.split('::') as [string, string | undefined];
+  const first = head === '' ? [] : head.split(':');
+  const last = tail === undefined || tail === '' ? [] : tail.split(':');
+  const fill = tail === undefined ? 0 : 8 - first.length - last.length;
+  return [...first, ...Array.from({ length: fill }, () => '0'), ...last].map((group) => parseInt(group, 16));
+}
+
+/** Whether a host name means this machine without any DNS: `localhost` and names under `.localhost`. */
+export function isLocalhostName(hostname: string): boolean {
+  const name = hostname.trim().toLowerCase().replace(/\.$/, '');
+  return name === 'localhost' || name.endsWith('.localhost');
 }
 
 function stripPort(host: string): string {
