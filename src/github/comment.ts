@@ -17,11 +17,20 @@ export interface UpsertOptions {
   /** `on-change` posts a new comment only when `changed`; an existing one is always kept current. */
   mode: CommentMode;
   changed: boolean;
+  /**
+   * The login footprint writes comments as, when the token cannot say (a GitHub App's installation token:
+   * `my-app[bot]`). Null or missing: `GET /user` answers it for a personal token; an installation token may not
+   * ask (403), and then it is the GITHUB_TOKEN's `github-actions[bot]`.
+   */
+  author?: string | null;
 }
 
 export interface UpsertResult {
-  /** skipped: by choice (comment: never / on-change); forbidden: read-only token; failed: any other error. */
-  action: 'created' | 'updated' | 'skipped' | 'forbidden' | 'failed';
+  /**
+   * unchanged: the comment already had this body, so nothing was written; skipped: by choice (comment: never /
+   * on-change); forbidden: read-only token; failed: any other error.
+   */
+  action: 'created' | 'updated' | 'unchanged' | 'skipped' | 'forbidden' | 'failed';
   url: string | null;
   /** What happened, in words; for forbidden and failed, what the caller should warn about. */
   message: string;
@@ -31,31 +40,78 @@ const FORK_HINT =
   'Pull requests from forks get a read-only GITHUB_TOKEN, so the report is in the job summary instead. ' +
   'To comment on them, use the workflow_run recipe in the README ("PRs from forks").';
 
+/** Who writes with the default GITHUB_TOKEN: the GitHub Actions app's bot. */
+export const ACTIONS_BOT_LOGIN = 'github-actions[bot]';
+
 /**
- * Ours when the body starts with the marker, on a line of its own or followed by
- * nothing: a comment that only quotes it (or a build log that prints one) is not.
+ * Carries the key's marker: the body starts with it, on a line of its own or followed by
+ * nothing. A comment that only quotes it (or a build log that prints one) does not.
  */
 export function isOurComment(body: string | undefined, key: string): boolean {
   const marker = commentMarker(key);
   return body !== undefined && body.startsWith(marker) && /^(\r?\n|$)/.test(body.slice(marker.length));
 }
 
-/** The first comment carrying the key's marker, looking through every page of the conversation. */
+/** The login footprint writes as, looked up at most once, and only when a comment with the marker needs judging. */
+export type CommentAuthor = () => Promise<string>;
+
+/**
+ * `author` when given; else whoever `GET /user` says the token belongs to (a personal access token). An
+ * installation token (GITHUB_TOKEN) may not ask, 403 "Resource not accessible by integration": it writes as
+ * `github-actions[bot]`. Any other failure (bad credentials, server errors past the retries) is thrown: guessing
+ * wrong would post a second comment or, worse, take someone else's.
+ */
+export function commentAuthor(octokit: Octokit, author: string | null = null): CommentAuthor {
+  let login: Promise<string> | null = author ? Promise.resolve(author) : null;
+  return () => (login ??= tokenLogin(octokit));
+}
+
+async function tokenLogin(octokit: Octokit): Promise<string> {
+  try {
+    const { data } = await octokit.rest.users.getAuthenticated();
+    return data.login;
+  } catch (error) {
+    const failure = httpFailure(error);
+    if (failure && isForbidden(failure)) return ACTIONS_BOT_LOGIN;
+    throw error;
+  }
+}
+
+export interface FoundComments {
+  /** footprint's comment for the key: the first with its marker written by footprint's own login. */
+  ours: { id: number; url: string; body: string } | null;
+  /** Authors of comments that carry the marker but were written by someone else: never edited. */
+  others: string[];
+}
+
+/**
+ * Looks through every page of the conversation, stopping at footprint's own comment. The marker alone
+ * does not make a comment footprint's: anyone can paste it, so only one written by `author` counts.
+ */
 export async function findComment(
   octokit: Octokit,
-  where: { owner: string; repo: string; issueNumber: number; key: string }
-): Promise<{ id: number; url: string } | null> {
+  where: { owner: string; repo: string; issueNumber: number; key: string },
+  author: CommentAuthor
+): Promise<FoundComments> {
   const pages = octokit.paginate.iterator(octokit.rest.issues.listComments, {
     owner: where.owner,
     repo: where.repo,
     issue_number: where.issueNumber,
     per_page: 100
   });
+  const others: string[] = [];
   for await (const page of pages) {
-    const found = page.data.find((comment) => isOurComment(comment.body, where.key));
-    if (found) return { id: found.id, url: found.html_url };
+    for (const comment of page.data) {
+      if (!isOurComment(comment.body, where.key)) continue;
+      const login = comment.user?.login ?? '';
+      // Logins are case-insensitive on GitHub.
+      if (login.toLowerCase() === (await author()).toLowerCase()) {
+        return { ours: { id: comment.id, url: comment.html_url, body: comment.body ?? '' }, others };
+      }
+      others.push(login || 'a deleted user');
+    }
   }
-  return null;
+  return { ours: null, others };
 }
 
 interface HttpFailure {
@@ -81,7 +137,7 @@ function isForbidden(failure: HttpFailure): boolean {
  * created the comment and lost only the answer, so look for it first and post
  * again only when it is not there.
  */
-async function createComment(options: UpsertOptions): Promise<{ action: 'created' | 'updated'; url: string }> {
+async function createComment(options: UpsertOptions, author: CommentAuthor): Promise<{ action: 'created' | 'updated'; url: string }> {
   const { octokit, owner, repo, issueNumber, key, body } = options;
   try {
     const { data } = await octokit.rest.issues.createComment({ owner, repo, issue_number: issueNumber, body, request: { retries: 0 } });
@@ -89,8 +145,10 @@ async function createComment(options: UpsertOptions): Promise<{ action: 'created
   } catch (error) {
     const failure = httpFailure(error);
     if (!failure || failure.status < 500) throw error;
-    const existing = await findComment(octokit, { owner, repo, issueNumber, key });
-    if (existing) return updateComment(options, existing.id);
+    const { ours } = await findComment(octokit, { owner, repo, issueNumber, key }, author);
+    // GitHub did post it and only the answer was lost: that is the comment, as written.
+    if (ours?.body === body) return { action: 'created', url: ours.url };
+    if (ours) return updateComment(options, ours.id);
     const { data } = await octokit.rest.issues.createComment({ owner, repo, issue_number: issueNumber, body });
     return { action: 'created', url: data.html_url };
   }
@@ -103,20 +161,28 @@ async function updateComment(options: UpsertOptions, id: number): Promise<{ acti
 }
 
 /**
- * Keeps one comment per pull request and key up to date: updates the one found
- * by its marker, or creates it. Never throws: a read-only token gives
- * `forbidden`, any other failure `failed`, each with a message to show.
+ * Keeps one comment per pull request and key up to date: updates footprint's own
+ * (found by its marker and written by footprint's login), or creates it; a body
+ * that is already there is not written again. Never throws: a read-only token
+ * gives `forbidden`, any other failure `failed`, each with a message to show.
  */
 export async function upsertComment(options: UpsertOptions): Promise<UpsertResult> {
   const { octokit, owner, repo, issueNumber, key } = options;
   if (options.mode === 'never') return { action: 'skipped', url: null, message: 'PR comment turned off (comment: never).' };
   try {
-    const existing = await findComment(octokit, { owner, repo, issueNumber, key });
-    if (!existing && options.mode === 'on-change' && !options.changed) {
-      return { action: 'skipped', url: null, message: 'No size changes, so no PR comment (comment: on-change).' };
+    const author = commentAuthor(octokit, options.author ?? null);
+    const { ours, others } = await findComment(octokit, { owner, repo, issueNumber, key }, author);
+    const leftAlone = others.length
+      ? ` Left alone ${others.length === 1 ? 'a comment' : `${others.length} comments`} with footprint's marker by ${[...new Set(others)].join(', ')}: only footprint's own (${await author()}) is updated.`
+      : '';
+    if (!ours && options.mode === 'on-change' && !options.changed) {
+      return { action: 'skipped', url: null, message: `No size changes, so no PR comment (comment: on-change).${leftAlone}` };
     }
-    const done = existing ? await updateComment(options, existing.id) : await createComment(options);
-    return { ...done, message: `${done.action === 'created' ? 'Created' : 'Updated'} the PR comment ${done.url}` };
+    if (ours?.body === options.body) {
+      return { action: 'unchanged', url: ours.url, message: `The PR comment ${ours.url} already shows this report; nothing to update.` };
+    }
+    const done = ours ? await updateComment(options, ours.id) : await createComment(options, author);
+    return { ...done, message: `${done.action === 'created' ? 'Created' : 'Updated'} the PR comment ${done.url}${leftAlone ? '.' : ''}${leftAlone}` };
   } catch (error) {
     const failure = httpFailure(error);
     if (failure && isForbidden(failure)) {
