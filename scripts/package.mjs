@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Bundles the action (dist/index.js) and the CLI (dist/cli/index.js) with ncc.
+// Bundles the action (dist/index.js), its post step (dist/post/index.js) and the CLI (dist/cli/index.js) with ncc.
 // CI checks that the committed dist/ is exactly what this produces.
 import { spawnSync } from 'node:child_process';
 import { chmodSync, rmSync } from 'node:fs';
@@ -8,6 +8,7 @@ const ncc = 'node_modules/@vercel/ncc/dist/ncc/cli.js';
 rmSync('dist', { recursive: true, force: true });
 for (const [entry, out] of [
   ['src/index.ts', 'dist'],
+  ['src/post.ts', 'dist/post'],
   ['src/cli.ts', 'dist/cli']
 ]) {
   const result = spawnSync(process.execPath, [ncc, 'build', entry, '-o', out, '--license', 'licenses.txt', '--quiet', '--target', 'es2022'], {

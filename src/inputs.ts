@@ -12,6 +12,8 @@ export interface Inputs extends PipelineInputs {
   config: { path: string; required: boolean };
   comment: CommentMode;
   commentKey: string;
+  /** The login footprint's comments are written by, for a GitHub App token; null: found from the token. */
+  commentAuthor: string | null;
   failOn: FailOn;
   githubToken: string;
 }
@@ -64,6 +66,7 @@ export function readInputs(getInput: InputReader, event: WorkflowEvent): Inputs 
     baseRef: readBaseRef(getInput('base-ref'), event),
     comment: oneOf('comment', text('comment'), COMMENT_MODES, DEFAULT_COMMENT_MODE),
     commentKey: readCommentKey(text('comment-key')),
+    commentAuthor: readCommentAuthor(text('comment-author')),
     failOn: oneOf('fail-on', text('fail-on'), FAIL_ON, DEFAULT_FAIL_ON),
     images: parseImages(lines(text('images')), 'input images'),
     githubToken: text('github-token')
@@ -106,6 +109,15 @@ function readCommentKey(value: string): string {
   if (value === '') return DEFAULT_COMMENT_KEY;
   if (!isCommentKey(value)) {
     throw new UserError(`input comment-key: "${value}" is not a valid key; use only letters, digits, ".", "_" and "-"`);
+  }
+  return value;
+}
+
+/** A GitHub login: a user's (letters, digits, single hyphens) or a GitHub App's bot (`my-app[bot]`). */
+function readCommentAuthor(value: string): string | null {
+  if (value === '') return null;
+  if (!/^[A-Za-z0-9](?:[A-Za-z0-9-]{0,98}[A-Za-z0-9])?(?:\[bot\])?$/.test(value)) {
+    throw new UserError(`input comment-author: "${value}" is not a GitHub login; expected e.g. my-app[bot] or octocat`);
   }
   return value;
 }

@@ -7,6 +7,7 @@ import { messageOf, UserError } from './errors.js';
 import { exec } from './exec.js';
 import { hasChanges } from './gate/verdict.js';
 import { upsertComment } from './github/comment.js';
+import { logUntrusted } from './github/job-log.js';
 import { writeJobSummary } from './github/job-summary.js';
 import { createOctokit } from './github/octokit.js';
 import { actionInputReader, payloadField, readInputs, type Inputs, type WorkflowEvent } from './inputs.js';
@@ -14,11 +15,30 @@ import { runPipeline } from './pipeline.js';
 import { createRegistryClient } from './registry/client.js';
 import { annotate } from './report/annotations.js';
 import { failMessage } from './report/fail-message.js';
-import { renderMarkdown } from './report/markdown.js';
+import { renderMarkdown, type MarkdownOptions } from './report/markdown.js';
 import type { Report } from './model/report.js';
 
-/** GitHub's limit for one step's job summary is 1 MiB; stay under it in characters with room for multi-byte text. */
-const SUMMARY_MAX_CHARS = 500_000;
+/** GitHub's limit for one step's job summary: 1 MiB, counted in bytes of UTF-8. */
+export const SUMMARY_MAX_BYTES = 1024 * 1024;
+/** Room under the limit for the line break the summary writer adds. */
+const SUMMARY_MARGIN_BYTES = 1024;
+
+/**
+ * The report for the job summary, fitted to GitHub's limit in bytes: renderMarkdown fits
+ * characters, so the budget shrinks by the measured bytes per character until it fits.
+ */
+export function summaryMarkdown(report: Report, rendering: Omit<MarkdownOptions, 'maxChars'>): string {
+  const limit = SUMMARY_MAX_BYTES - SUMMARY_MARGIN_BYTES;
+  let maxChars = limit;
+  for (let attempt = 0; attempt < 4; attempt++) {
+    const body = renderMarkdown(report, { ...rendering, maxChars });
+    const bytes = Buffer.byteLength(body, 'utf8');
+    if (bytes <= limit) return body;
+    maxChars = Math.floor(maxChars * (limit / bytes) * 0.95);
+  }
+  // UTF-8 needs at most 3 bytes per UTF-16 code unit, so this budget always fits.
+  return renderMarkdown(report, { ...rendering, maxChars: Math.floor(limit / 3) });
+}
 
 /** The workflow event, read from the files and variables the runner provides. */
 export function readEvent(env: NodeJS.ProcessEnv = process.env): WorkflowEvent {
@@ -53,7 +73,7 @@ export async function run(): Promise<void> {
 
 async function measure(inputs: Inputs, workspace: string): Promise<Report> {
   const configPath = isAbsolute(inputs.config.path) ? inputs.config.path : resolve(workspace, inputs.config.path);
-  const config = await loadConfig(configPath, { required: inputs.config.required, displayPath: inputs.config.path });
+  const config = await loadConfig(configPath, { required: inputs.config.required, displayPath: inputs.config.path, root: workspace });
   const engine = await createDockerEngine({ exec });
   core.info(`Building with ${engine.builder}.`);
   return runPipeline(
@@ -68,14 +88,16 @@ async function measure(inputs: Inputs, workspace: string): Promise<Report> {
       engine,
       exec,
       registry: createRegistryClient({ log: core.debug }),
-      log: core,
+      // Messages may quote the repository (a Dockerfile's problems, git's output): info lines cannot issue commands;
+      // a warning is a command whose text @actions/core escapes (% CR LF), so it cannot end the line and start another.
+      log: { info: (message) => logUntrusted(message, core.info), warning: (message) => core.warning(message) },
       hooks: {
         onStart: ({ side, target, index, total }) => core.startGroup(`${side === 'head' ? 'PR' : 'Base'} ${index}/${total}: ${target.name}`),
-        onLine: ({ line }) => core.info(line),
+        onLine: ({ line }) => logUntrusted(line, core.info),
         onDone: ({ measurement, seconds }) => {
           core.endGroup();
           const outcome = measurement.error ? `failed: ${measurement.error.message}` : `${measurement.size?.bytes} bytes`;
-          core.info(`${measurement.target.name}: ${outcome} (${seconds.toFixed(1)} s)`);
+          logUntrusted(`${measurement.target.name}: ${outcome} (${seconds.toFixed(1)} s)`, core.info);
         }
       }
     }
@@ -91,7 +113,7 @@ async function publish(report: Report, inputs: Inputs, event: WorkflowEvent): Pr
   core.setOutput('comment-body', body);
   core.setOutput('over-budget', String(report.overBudget));
   // The job summary may be far longer than a comment (GitHub allows 1 MiB per step).
-  await writeJobSummary(renderMarkdown(report, { ...rendering, maxChars: SUMMARY_MAX_CHARS }));
+  await writeJobSummary(summaryMarkdown(report, rendering));
   annotate(report, core);
 
   let commentUrl = '';
@@ -108,7 +130,8 @@ async function publish(report: Report, inputs: Inputs, event: WorkflowEvent): Pr
       key: inputs.commentKey,
       body,
       mode: inputs.comment,
-      changed: hasChanges(report.images)
+      changed: hasChanges(report.images),
+      author: inputs.commentAuthor
     });
     if (result.action === 'forbidden' || result.action === 'failed') core.warning(result.message);
     else core.info(result.message);

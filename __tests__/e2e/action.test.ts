@@ -23,6 +23,7 @@ const REPO = 'Hello-World';
 const PR_NUMBER = 2; // the number in GitHub's example pull_request payload
 const TOKEN = 'ghs_e2eSecretToken0123456789';
 const EVIL_NAME = '**evil** <img src=x onerror=alert(1)> @octocat';
+const PLANTED = '<!-- footprint:default -->\nAll images within budget, merge away.';
 
 /** A Dockerfile on the local base that adds `megabytes` MB of incompressible bytes. */
 function dockerfile(megabytes: number, extra = ''): string {
@@ -83,7 +84,9 @@ describe('a pull request with growing, shrinking, new, removed, broken and oddly
       }
     });
     github = await startFakeGitHub({ owner: OWNER, repo: REPO, issueNumber: PR_NUMBER, token: TOKEN });
-    // 120 comments already on the PR: ours lands on page 2 of the listing.
+    // Someone pasted footprint's marker into a comment of their own, first on the PR: it must never be edited.
+    github.seed(1, () => PLANTED, 'mallory');
+    // 120 more comments already on the PR: ours lands on page 2 of the listing.
     github.seed(120, (i) => `an earlier review comment ${i}`);
     const payload = await pullRequestPayload(repo.baseSha, repo.headSha);
     const options = { workspace: repo.checkout, eventName: 'pull_request', payload, apiUrl: github.url, token: TOKEN };
@@ -139,11 +142,17 @@ describe('a pull request with growing, shrinking, new, removed, broken and oddly
     expect(byName(report, EVIL_NAME).status).toBe('unchanged');
   });
 
-  test('posts one comment, found again on page 2 and updated in place', () => {
-    expect(github.comments.filter((c) => c.body.includes('<!-- footprint:default -->'))).toHaveLength(1);
-    expect(github.comments).toHaveLength(121);
+  test('posts its own comment next to a planted one, finds it again on page 2 and rewrites it only when it changed', () => {
+    expect(github.comments.filter((c) => c.user.login === 'github-actions[bot]')).toHaveLength(1);
+    expect(github.comments).toHaveLength(122);
+    expect(github.comments[0]).toEqual({ id: expect.any(Number), body: PLANTED, user: { login: 'mallory' } });
+    expect(github.requests.filter((r) => r.path.includes(`/issues/comments/${github.comments[0]!.id}`))).toEqual([]);
     const writes = github.requests.filter((r) => r.method !== 'GET').map((r) => r.method);
-    expect(writes).toEqual(['POST', 'PATCH']);
+    const same = first.outputs['comment-body'] === second.outputs['comment-body'];
+    expect(writes).toEqual(same ? ['POST'] : ['POST', 'PATCH']);
+    if (same) expect(second.stdout).toMatch(/already shows this report/);
+    // GITHUB_TOKEN may not ask GET /user (403): footprint falls back to github-actions[bot].
+    expect(github.requests.filter((r) => r.path === '/user')).toHaveLength(2);
     // Both runs walked past page 1 to find (or not find) the marker.
     expect(github.requests.some((r) => r.method === 'GET' && /[?&]page=2/.test(r.path))).toBe(true);
     expect(github.errors).toEqual([]);
@@ -152,7 +161,7 @@ describe('a pull request with growing, shrinking, new, removed, broken and oddly
   });
 
   test('the comment leads with the failing rows, escapes repository strings and shows the build log', () => {
-    const body = github.comments.find((c) => c.body.includes('<!-- footprint:default -->'))?.body as string;
+    const body = github.comments.find((c) => c.user.login === 'github-actions[bot]')?.body as string;
     expect(body).toBe(second.outputs['comment-body']);
     const rows = body.split('\n').filter((line) => line.startsWith('|'));
     const firstDataRow = rows.find((line) => /grow|broken/.test(line)) as string;
@@ -358,6 +367,36 @@ describe('inputs and config the action cannot use', () => {
     });
     expect(run.exitCode).toBe(1);
     expect(run.stdout).toMatch(/::error::.*budget.*huge/);
+  });
+});
+
+describe('no reachable engine', () => {
+  let repo: RepoPair;
+
+  beforeAll(async () => {
+    repo = await createRepoPair({
+      base: { Dockerfile: dockerfile(1) },
+      head: { 'svc/Dockerfile': dockerfile(1), 'svc/Dockerfile.tools': dockerfile(1) }
+    });
+  });
+
+  afterAll(async () => {
+    await repo?.cleanup();
+  });
+
+  test('fails the step once, naming DOCKER_HOST, even with fail-on: never; no image is reported as failed', async () => {
+    const run = await runAction({
+      workspace: repo.checkout,
+      eventName: 'push',
+      payload: await pushPayload(repo.baseSha, repo.headSha),
+      inputs: { 'fail-on': 'never' },
+      env: { DOCKER_HOST: 'unix:///tmp/footprint-nothing.sock' }
+    });
+    expect(run.exitCode).toBe(1);
+    const errors = run.stdout.split('\n').filter((line) => line.startsWith('::error'));
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatch(/^::error::No Docker engine is reachable \(DOCKER_HOST is unix:\/\/\/tmp\/footprint-nothing\.sock\): .*Cannot connect/);
+    expect(run.stdout).not.toMatch(/failed to build|failed: /);
   });
 });
 
@@ -606,6 +645,66 @@ describe('advice with numbers: a smaller base measured in the registry, a cache 
     expect(body).toContain('--no-cache-dir');
     expect(run.stdout).toMatch(/::(notice|warning) [^\n]*file=api\/Dockerfile,line=1[^\n]*::/);
     expect(run.stdout).toMatch(/::warning [^\n]*file=api\/Dockerfile,line=3[^\n]*::/);
+    expect(github.errors).toEqual([]);
+  });
+});
+
+describe('a pull request that commits a Dockerfile symlinked out of the repository', () => {
+  const SECRET = 'OUTSIDE-SECRET-e2e-5b7c';
+  let repo: RepoPair;
+  let github: FakeGitHub;
+  let secrets: string;
+  let run: ActionRun;
+
+  beforeAll(async () => {
+    secrets = await mkdtemp(join(tmpdir(), 'footprint-secrets-'));
+    // Shaped like a Dockerfile, so its lines would be quoted as problems if footprint read it.
+    await writeFile(join(secrets, 'passwd'), `FROM ${TEST_BASE}\nBOGUS ${SECRET}\nroot:x:0:0:${SECRET}:/root:/bin/sh\n`);
+    repo = await createRepoPair({
+      base: { 'app/Dockerfile': dockerfile(1) },
+      head: {
+        '.github/footprint.yml': 'images:\n  stolen:\n    dockerfile: evil/Dockerfile\n',
+        'evil/Dockerfile': { symlink: join(secrets, 'passwd') },
+        'app/Dockerfile': dockerfile(2)
+      }
+    });
+    github = await startFakeGitHub({ owner: OWNER, repo: REPO, issueNumber: PR_NUMBER, token: TOKEN });
+    run = await runAction({
+      workspace: repo.checkout,
+      eventName: 'pull_request',
+      payload: await pullRequestPayload(repo.baseSha, repo.headSha),
+      apiUrl: github.url,
+      token: TOKEN
+    });
+  });
+
+  afterAll(async () => {
+    await github?.close();
+    await repo?.cleanup();
+    await rm(secrets, { recursive: true, force: true });
+  });
+
+  test('reports that image as failed, naming the path and why; the other image is still measured', () => {
+    const report = reportOf(run);
+    expect(byName(report, 'stolen')).toMatchObject({
+      status: 'failed',
+      error: {
+        message: 'Dockerfile evil/Dockerfile leads out of the repository through a symlink; footprint does not read or build anything outside it'
+      }
+    });
+    expect(byName(report, 'app/Dockerfile')).toMatchObject({ error: null });
+    expect(byName(report, 'app/Dockerfile').delta?.bytes).toBeGreaterThan(900_000);
+    expect(run.exitCode).toBe(1);
+    expect(run.outputs['over-budget']).toBe('true');
+  });
+
+  test('the outside file never reaches the comment, the summary, the outputs or the log', () => {
+    const body = github.comments.find((c) => c.user.login === 'github-actions[bot]')?.body as string;
+    expect(body).toContain('evil/Dockerfile leads out of the repository');
+    for (const text of [body, run.summary, JSON.stringify(run.outputs), run.stdout, run.stderr]) {
+      expect(text).not.toContain(SECRET);
+      expect(text).not.toContain(secrets);
+    }
     expect(github.errors).toEqual([]);
   });
 });

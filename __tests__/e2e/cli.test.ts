@@ -18,9 +18,9 @@ function dockerfile(megabytes: number): string {
   return `FROM ${TEST_BASE}\nRUN head -c ${megabytes * 1_000_000} /dev/urandom > /payload.bin\n`;
 }
 
-async function footprint(args: string[], cwd = PROJECT_ROOT) {
+async function footprint(args: string[], cwd = PROJECT_ROOT, env: Record<string, string> = {}) {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run package\` first`);
-  const result = await execa(process.execPath, [CLI, ...args], { cwd, reject: false, env: { NO_COLOR: '1' } });
+  const result = await execa(process.execPath, [CLI, ...args], { cwd, reject: false, env: { NO_COLOR: '1', ...env } });
   return { exitCode: result.exitCode, stdout: String(result.stdout), stderr: String(result.stderr) };
 }
 
@@ -97,5 +97,76 @@ describe('footprint CLI with --base-ref in a shallow clone', () => {
     expect(report.images[0]).toMatchObject({ name: 'app/Dockerfile', comparison: 'changed' });
     expect(report.images[0]?.delta?.bytes).toBeLessThan(-1_900_000);
     expect(run.stderr).toMatch(/\[base 1\/1\] app\/Dockerfile …/);
+  });
+});
+
+describe('footprint CLI when builds fail or no engine answers', () => {
+  let folder: string;
+
+  beforeAll(async () => {
+    folder = await makeBuildDir({
+      'copy/Dockerfile': `FROM ${TEST_BASE}\nCOPY missing.txt /x\n`,
+      // No registry is reachable here.
+      'pull/Dockerfile': 'FROM example.invalid/nothing:1\nRUN true\n',
+      'run/Dockerfile': `FROM ${TEST_BASE}\nRUN echo boom >&2 && exit 3\n`,
+      'archive/app.tar': 'not an archive'
+    });
+  });
+
+  afterAll(async () => {
+    await rm(folder, { recursive: true, force: true });
+  });
+
+  test('every failure quotes the engine’s reason, in the progress and in the fail message', async () => {
+    const run = await footprint([folder]);
+    expect(run.exitCode).toBe(1);
+    const failMessage = run.stderr.slice(run.stderr.lastIndexOf('\n\n'));
+    for (const [name, reason] of [
+      ['copy/Dockerfile', /missing\.txt.*(not found|does not exist)/],
+      ['pull/Dockerfile', /example\.invalid.*(no such host|lookup|dial tcp|resolve)/],
+      ['run/Dockerfile', /returned a non-zero code: 3|exit code: 3|exit 3/]
+    ] as const) {
+      expect(run.stderr).toMatch(
+        new RegExp(`\\[build\\] ${name.replace('/', '\\/')}: failed \\(docker (buildx )?build exited with code \\d+: .*(${reason.source})`)
+      );
+      expect(failMessage).toMatch(new RegExp(`${name.replace('/', '\\/')}.*failed to build: .*(${reason.source})`));
+    }
+  });
+
+  test('an archive that cannot be read is reported as not read, not as a failed build', async () => {
+    const run = await footprint([
+      folder,
+      '--json',
+      '--dockerfiles',
+      'none/Dockerfile',
+      '--image',
+      `app=oci-archive:${join(folder, 'archive/app.tar')}`
+    ]);
+    expect(run.exitCode).toBe(1);
+    const report = JSON.parse(run.stdout) as Report;
+    const app = report.images.find((image) => image.name === 'app');
+    expect(app?.status).toBe('failed');
+    expect(app?.reasons[0]).toMatch(/^image oci-archive:.*app\.tar could not be read: /);
+  });
+
+  test('no engine at DOCKER_HOST: exits 2 with one message naming DOCKER_HOST, before building anything', async () => {
+    const run = await footprint([folder], PROJECT_ROOT, { DOCKER_HOST: 'unix:///tmp/footprint-nothing.sock' });
+    expect(run.exitCode).toBe(2);
+    expect(run.stderr).toMatch(
+      /^footprint: No Docker engine is reachable \(DOCKER_HOST is unix:\/\/\/tmp\/footprint-nothing\.sock\): .*Cannot connect/m
+    );
+    expect(run.stderr).not.toMatch(/\[build/);
+    expect(run.stderr.trim().split('\n')).toHaveLength(1);
+    expect(run.stdout).toBe('');
+  });
+
+  test('archives need no engine: an unreachable DOCKER_HOST does not matter', async () => {
+    const run = await footprint(
+      [folder, '--json', '--dockerfiles', 'none/Dockerfile', '--image', `app=oci-archive:${join(folder, 'archive/app.tar')}`],
+      PROJECT_ROOT,
+      { DOCKER_HOST: 'unix:///tmp/footprint-nothing.sock' }
+    );
+    expect(run.stderr).not.toMatch(/No Docker engine/);
+    expect(run.exitCode).toBe(1);
   });
 });

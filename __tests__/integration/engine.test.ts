@@ -4,6 +4,7 @@ import { chmod, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createDockerEngine, imageTag, type BuildRequest, type Engine } from '../../src/build/engine.js';
 import { logTail } from '../../src/build/log.js';
+import { UserError } from '../../src/errors.js';
 import { exec } from '../../src/exec.js';
 import { TEST_BASE, TEST_FAT_BASE, dockerJson, imageExists, makeBuildDir } from '../support/engine.js';
 
@@ -243,5 +244,59 @@ describe('BuildKit through the docker build command', () => {
 
     expect(failure.ok).toBe(false);
     if (!failure.ok) expect(failure.message).toMatch(/^docker build exited with code 1: .*missing\.bin/);
+  });
+});
+
+// What the engine itself says is why a build failed: the failure message quotes it, for every kind of failure.
+describe('failure messages quote the engine’s reason', () => {
+  const cases: Array<[string, (base: string) => Record<string, string>, RegExp]> = [
+    ['a missing COPY source', (base) => ({ Dockerfile: `FROM ${base}\nCOPY missing.txt /x\n` }), /missing\.txt.*(not found|does not exist)/],
+    // No registry is reachable here: the name cannot even be resolved.
+    [
+      'an unpullable base image',
+      () => ({ Dockerfile: 'FROM example.invalid/nothing:1\nRUN true\n' }),
+      /example\.invalid.*(no such host|lookup|dial tcp|resolve)/
+    ],
+    [
+      'a failing RUN',
+      (base) => ({ Dockerfile: `FROM ${base}\nRUN echo boom >&2 && exit 3\n` }),
+      /returned a non-zero code: 3|did not complete successfully: exit code: 3|executor failed running \[\/bin\/sh -c echo boom >&2 && exit 3\]/
+    ]
+  ];
+
+  test.each(cases)('the classic builder: %s', async (what, files, reason) => {
+    const folder = await buildDir(files(TEST_BASE));
+    const result = await engine.build(request(folder, tagFor(`classic ${what}`)));
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.message).toMatch(new RegExp(`^docker (buildx )?build exited with code \\d+: .*(${reason.source})`));
+  });
+
+  test.each(cases)('BuildKit: %s', async (what, files, reason) => {
+    if (!existsSync(buildKitDocker)) throw new Error(`${buildKitDocker} is missing: install Debian's docker.io package.`);
+    const folder = await buildDir(files(TEST_BASE));
+    const result = await withEnv({ DOCKER_BUILDKIT: '1' }, async () =>
+      (await createDockerEngine({ exec, docker: buildKitDocker })).build(request(folder, tagFor(`buildkit ${what}`)))
+    );
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    // The step that failed and BuildKit's own ERROR line.
+    expect(result.message).toMatch(new RegExp(`^docker build exited with code 1: \\[[^\\]]*\\] .*(${reason.source})`));
+  });
+});
+
+describe('ensureReachable with the real docker client', () => {
+  test('the running engine answers', async () => {
+    await expect(engine.ensureReachable()).resolves.toBeUndefined();
+  });
+
+  test('a DOCKER_HOST socket that does not exist: one UserError naming it', async () => {
+    const error = await withEnv({ DOCKER_HOST: 'unix:///tmp/footprint-nothing.sock' }, async () =>
+      (await createDockerEngine({ exec })).ensureReachable().catch((caught: unknown) => caught)
+    );
+    expect(error).toBeInstanceOf(UserError);
+    expect((error as Error).message).toMatch(
+      /^No Docker engine is reachable \(DOCKER_HOST is unix:\/\/\/tmp\/footprint-nothing\.sock\): .*Cannot connect to the Docker daemon at unix:\/\/\/tmp\/footprint-nothing\.sock/
+    );
   });
 });

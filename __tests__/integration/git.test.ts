@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { exec, type Exec, type ExecOptions } from '../../src/exec.js';
 import { UserError } from '../../src/errors.js';
-import { checkoutBase, repoRoot } from '../../src/compare/git.js';
+import { checkoutBase, gitProblem, repoRoot } from '../../src/compare/git.js';
 import { createRepoPair, git, type RepoPair } from '../support/git-fixture.js';
 
 const BASE_FILES = {
@@ -119,6 +119,30 @@ describe('checkoutBase in a shallow clone (as actions/checkout makes it)', () =>
       );
       expect(await worktreePaths(pair.checkout)).toEqual([pair.checkout]);
     });
+  });
+
+  it('quotes the line that says what went wrong, not the hint git prints last', async () => {
+    await withPair({}, async (pair) => {
+      // An origin that is gone: git says why, then "Please make sure you have the correct access rights / and the repository exists."
+      await git(pair.checkout, ['remote', 'set-url', 'origin', join(pair.checkout, '..', 'gone')]);
+      const error = await checkoutBase({ exec, repo: pair.checkout, ref: 'no-such-branch' }).catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(UserError);
+      expect((error as Error).message).toMatch(/\(git: fatal: '.*gone' does not appear to be a git repository\)$/);
+    });
+  });
+
+  it('gitProblem picks the first fatal: or error: line, else the last line', () => {
+    const result = (stderr: string, failure: string | null = null) => ({ exitCode: 128, stdout: '', stderr, all: stderr, failure });
+    expect(
+      gitProblem(
+        result(
+          'ERROR: Repository not found.\nfatal: Could not read from remote repository.\n\nPlease make sure you have the correct access rights\nand the repository exists.'
+        )
+      )
+    ).toBe('ERROR: Repository not found.');
+    expect(gitProblem(result('hint: something\nwarning: other\nlast words'))).toBe('last words');
+    expect(gitProblem(result('', null))).toBe('exit code 128');
+    expect(gitProblem(result('', 'Command timed out after 5 milliseconds'))).toBe('Command timed out after 5 milliseconds');
   });
 
   it('rejects a ref that git would read as an option', async () => {

@@ -12,6 +12,7 @@ import { dirname, join } from 'node:path';
 import type { ImageArchive } from '../../src/analyse/model.js';
 import type { ImageSource } from '../../src/analyse/source.js';
 import type { BuildRequest, BuildResult, Engine } from '../../src/build/engine.js';
+import { UserError } from '../../src/errors.js';
 import type { Exec, ExecOptions, ExecResult } from '../../src/exec.js';
 import type { RegistryClient } from '../../src/registry/client.js';
 import { file, image, layer } from './layers.js';
@@ -43,6 +44,10 @@ export interface FakeEngine extends Engine {
   images: Map<string, number>;
   /** Every call in order: `build TAG`, `inspect REF`, `remove REF…`, and the reader's `read REF`. */
   events: string[];
+  /** Set to make `ensureReachable` throw a UserError with this message (no engine answers). */
+  unreachable: string | null;
+  /** How often `ensureReachable` was called. */
+  reachabilityChecks: number;
 }
 
 /** An engine whose builds follow the Dockerfile's `# test-…` comments; `given` are images already there, by reference. */
@@ -52,13 +57,19 @@ export function fakeEngine(given: Record<string, number> = {}): FakeEngine {
   const inspected: string[] = [];
   const removed: string[][] = [];
   const events: string[] = [];
-  return {
+  const engine: FakeEngine = {
     builder: 'buildx',
     builds,
     inspected,
     removed,
     images,
     events,
+    unreachable: null,
+    reachabilityChecks: 0,
+    async ensureReachable(): Promise<void> {
+      engine.reachabilityChecks++;
+      if (engine.unreachable !== null) throw new UserError(engine.unreachable);
+    },
     async build(request: BuildRequest): Promise<BuildResult> {
       builds.push(request);
       events.push(`build ${request.tag}`);
@@ -83,6 +94,7 @@ export function fakeEngine(given: Record<string, number> = {}): FakeEngine {
       for (const ref of refs) images.delete(ref);
     }
   };
+  return engine;
 }
 
 export interface ReadCall {

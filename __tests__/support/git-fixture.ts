@@ -13,7 +13,7 @@
  * with the machine's global and system config switched off, so a developer's
  * settings (signing, hooks, default branch) cannot change the outcome.
  */
-import { mkdir, mkdtemp, realpath, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, realpath, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { exec } from '../../src/exec.js';
@@ -35,8 +35,8 @@ export interface RepoPair {
   cleanup(): Promise<void>;
 }
 
-/** Files to write, by repo-relative POSIX path; null deletes the file. */
-export type FileChanges = Record<string, string | null>;
+/** Files to write, by repo-relative POSIX path; null deletes the file; `{ symlink }` commits a symlink to that target. */
+export type FileChanges = Record<string, string | null | { symlink: string }>;
 
 const BASE_BRANCH = 'main';
 const HEAD_BRANCH = 'pr';
@@ -74,6 +74,10 @@ async function applyChanges(repo: string, files: FileChanges): Promise<void> {
     const file = join(repo, path);
     if (content === null) {
       await rm(file, { force: true });
+    } else if (typeof content === 'object') {
+      await mkdir(dirname(file), { recursive: true });
+      await rm(file, { force: true });
+      await symlink(content.symlink, file);
     } else {
       await mkdir(dirname(file), { recursive: true });
       await writeFile(file, content);

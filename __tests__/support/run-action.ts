@@ -3,7 +3,7 @@
  * does: INPUT_* variables (with action.yml's defaults filled in), an event payload file,
  * GITHUB_OUTPUT and GITHUB_STEP_SUMMARY files, and GITHUB_API_URL pointing at a test server.
  */
-import { execa } from 'execa';
+import { execa, type ResultPromise } from 'execa';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -19,6 +19,8 @@ export interface ActionRun {
   stderr: string;
   outputs: Record<string, string>;
   summary: string;
+  /** What the step saved for its post step (GITHUB_STATE), the last value of each name, as the runner passes it on. */
+  state: Record<string, string>;
 }
 
 export interface RunActionOptions {
@@ -31,6 +33,8 @@ export interface RunActionOptions {
   repository?: string;
   /** Extra environment variables for the action's process. */
   env?: Record<string, string>;
+  /** Called once the process has started, with it (to signal it, as a cancelled job does). */
+  whileRunning?: (child: ResultPromise) => void;
 }
 
 interface ActionYaml {
@@ -74,12 +78,14 @@ export async function runAction(options: RunActionOptions): Promise<ActionRun> {
     const eventPath = join(dir, 'event.json');
     const outputPath = join(dir, 'output');
     const summaryPath = join(dir, 'summary.md');
+    const statePath = join(dir, 'state');
     await writeFile(eventPath, JSON.stringify(options.payload));
     await writeFile(outputPath, '');
     await writeFile(summaryPath, '');
+    await writeFile(statePath, '');
     // Start from the machine's environment without anything GitHub-specific the test itself may run under.
     const base = Object.fromEntries(Object.entries(process.env).filter(([key]) => !/^(GITHUB_|INPUT_|RUNNER_|ACTIONS_)/.test(key)));
-    const result = await execa(process.execPath, [ACTION_ENTRY], {
+    const child = execa(process.execPath, [ACTION_ENTRY], {
       cwd: options.workspace,
       reject: false,
       extendEnv: false,
@@ -97,16 +103,20 @@ export async function runAction(options: RunActionOptions): Promise<ActionRun> {
         GITHUB_RUN_ATTEMPT: '1',
         GITHUB_OUTPUT: outputPath,
         GITHUB_STEP_SUMMARY: summaryPath,
+        GITHUB_STATE: statePath,
         RUNNER_TEMP: dir,
         ...options.env
       }
     });
+    options.whileRunning?.(child);
+    const result = await child;
     return {
       exitCode: result.exitCode ?? -1,
       stdout: String(result.stdout),
       stderr: String(result.stderr),
       outputs: parseOutputFile(await readFile(outputPath, 'utf8')),
-      summary: await readFile(summaryPath, 'utf8')
+      summary: await readFile(summaryPath, 'utf8'),
+      state: parseOutputFile(await readFile(statePath, 'utf8'))
     };
   } finally {
     await rm(dir, { recursive: true, force: true });

@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, realpath, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadConfig, parseConfig, type Config } from '../../src/config/load.js';
+import { loadConfig, MAX_CONFIG_BYTES, parseConfig, type Config } from '../../src/config/load.js';
 import { UserError } from '../../src/errors.js';
+import { createRepoPair, type RepoPair } from '../support/git-fixture.js';
 
 const FILE = '.github/footprint.yml';
 const IMAGE_KEYS = 'dockerfile, context, target, build-args, platform, budget, max-increase, max-wasted, metric, ignore, skip';
@@ -266,5 +267,104 @@ describe('loadConfig', () => {
 
   test('syntax errors name the display path', async () => {
     await expect(loadConfig(join(dir, 'broken.yml'), { required: false, displayPath: FILE })).rejects.toThrow(/^\.github\/footprint\.yml:\d+:\d+: /);
+  });
+});
+
+describe('loadConfig: a config file committed as a symlink', () => {
+  const SECRET = 'OUTSIDE-SECRET-c0nf: hunter2';
+  let pair: RepoPair;
+  let secrets: string;
+
+  beforeAll(async () => {
+    secrets = await realpath(await mkdtemp(join(tmpdir(), 'footprint-secrets-')));
+    // Shaped like a config, so it would parse (and its values would be quoted) if it were read.
+    await writeFile(join(secrets, 'footprint.yml'), yaml(`budget: "${SECRET}"`));
+    await mkdir(join(secrets, 'github'));
+    await writeFile(join(secrets, 'github', 'footprint.yml'), yaml(`budget: "${SECRET}"`));
+    pair = await createRepoPair({
+      base: {
+        '.github/footprint.yml': { symlink: join(secrets, 'footprint.yml') },
+        'ci/inside.yml': { symlink: '../conf/real.yml' },
+        'conf/real.yml': yaml('budget: 100MB'),
+        'linked-folder': { symlink: join(secrets, 'github') }
+      },
+      head: {}
+    });
+  });
+  afterAll(async () => {
+    await pair.cleanup();
+    await rm(secrets, { recursive: true, force: true });
+  });
+
+  const load = (path: string, required = false) => loadConfig(join(pair.checkout, path), { required, displayPath: path, root: pair.checkout });
+  const leaves = (path: string) =>
+    `config: ${path} leads out of the repository through a symlink; footprint does not read or build anything outside it`;
+
+  test.each([
+    ['.github/footprint.yml', false],
+    ['.github/footprint.yml', true],
+    ['linked-folder/footprint.yml', true]
+  ])('%s (required: %s) leads out: refused with a UserError, unread', async (path, required) => {
+    const error = await load(path, required).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(UserError);
+    expect((error as Error).message).toBe(leaves(path));
+    expect((error as Error).message).not.toContain(SECRET);
+  });
+
+  test('a symlink that stays inside the repository is read', async () => {
+    expect((await load('ci/inside.yml', true)).budget).toEqual({ bytes: 100_000_000, source: '100MB' });
+  });
+
+  test('a file outside the repository that the workflow names itself is read (not a path the repository chose)', async () => {
+    const config = await loadConfig(join(pair.checkout, '..', 'conf.yml'), { required: false, displayPath: '../conf.yml', root: pair.checkout });
+    expect(config.file).toBeNull();
+  });
+});
+
+describe('loadConfig and parseConfig: size', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'footprint-config-size-'));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  test('a file over 1 MiB is refused, naming the file', async () => {
+    await writeFile(join(dir, 'big.yml'), `budget: 100MB\n# ${'x'.repeat(MAX_CONFIG_BYTES)}\n`);
+    await expect(loadConfig(join(dir, 'big.yml'), { required: false, displayPath: FILE })).rejects.toThrow(
+      new UserError(`config: ${FILE} is bigger than 1,048,576 bytes (1 MiB); a config file must be smaller`)
+    );
+  });
+
+  test('a file of exactly 1 MiB is read', async () => {
+    const head = 'budget: 100MB\n# ';
+    await writeFile(join(dir, 'full.yml'), `${head}${'x'.repeat(MAX_CONFIG_BYTES - head.length - 1)}\n`);
+    expect((await loadConfig(join(dir, 'full.yml'), { required: false, displayPath: FILE })).budget?.bytes).toBe(100_000_000);
+  });
+
+  test.each([
+    [
+      'a size',
+      yaml(`budget: "${'9'.repeat(50)}${'z'.repeat(100_000)}"`),
+      `${FILE}:1: budget: "${'9'.repeat(50)}${'z'.repeat(10)}…" (100,050 characters) is not a size`
+    ],
+    ['a share', yaml(`max-increase: "${'%'.repeat(100_000)}"`), `${FILE}:1: max-increase: "${'%'.repeat(60)}…" (100,000 characters) is not`],
+    [
+      'a path',
+      yaml('images:', '  api:', `    dockerfile: /${'a'.repeat(100_000)}`),
+      `${FILE}:3: images.api.dockerfile: "/${'a'.repeat(59)}…" (100,001 characters) must be`
+    ],
+    // YAML keys are at most 1,024 characters.
+    ['a key', yaml(`${'k'.repeat(1000)}: 1`), `${FILE}:1: unknown key "${'k'.repeat(60)}…" (1,000 characters)`],
+    [
+      'an image name',
+      yaml('images:', `  ${'n'.repeat(1000)}:`, '    budget: huge'),
+      `${FILE}:3: images.${'n'.repeat(60)}….budget: "huge" is not a size`
+    ]
+  ])('an error about %s quotes only the start of a long value', (_, text, start) => {
+    const message = errorOf(text);
+    expect(message.slice(0, start.length)).toBe(start);
+    expect(message.length).toBeLessThan(400);
   });
 });

@@ -4,6 +4,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createDockerEngine, dockerBuildArgs, imageTag, type BuildRequest } from '../../src/build/engine.js';
+import { UserError } from '../../src/errors.js';
 import type { Exec, ExecOptions, ExecResult } from '../../src/exec.js';
 
 const request: BuildRequest = {
@@ -30,7 +31,7 @@ describe('dockerBuildArgs', () => {
     const built = { ...request, ...changes };
     const common = ['--iidfile', '/tmp/x/iid', '-f', '/repo/svc/Dockerfile', '-t', 'footprint-local/svc:1-head', ...extra];
     expect(dockerBuildArgs(built, 'buildx', '/tmp/x/iid')).toEqual(['buildx', 'build', '--load', '--progress=plain', ...common, '/repo/svc']);
-    expect(dockerBuildArgs(built, 'docker build', '/tmp/x/iid')).toEqual(['build', ...common, '/repo/svc']);
+    expect(dockerBuildArgs(built, 'docker build', '/tmp/x/iid')).toEqual(['build', '--force-rm', ...common, '/repo/svc']);
   });
 });
 
@@ -217,5 +218,72 @@ describe('createDockerEngine with a scripted docker', () => {
       throw new Error('exec broke');
     };
     await expect((await createDockerEngine({ exec: failing })).remove(['a:1'])).resolves.toBeUndefined();
+  });
+});
+
+describe('ensureReachable: one clear error when no engine answers', () => {
+  const saved = { host: process.env.DOCKER_HOST, context: process.env.DOCKER_CONTEXT };
+  afterAll(() => {
+    for (const [key, value] of [
+      ['DOCKER_HOST', saved.host],
+      ['DOCKER_CONTEXT', saved.context]
+    ] as const) {
+      if (value === undefined) delete process.env[key];
+      else process.env[key] = value;
+    }
+  });
+
+  test('an engine that answers: resolves, asking once with machine output however often it is called', async () => {
+    const { exec, calls } = scriptedDocker((args) => (args[0] === 'version' ? { stdout: '{"Version":"28.2.2"}' } : {}));
+    const engine = await createDockerEngine({ exec });
+    await engine.ensureReachable();
+    await engine.ensureReachable();
+    const versions = calls.filter((call) => call.args[0] === 'version');
+    expect(versions).toHaveLength(1);
+    expect(versions[0]!.args).toEqual(['version', '--format', '{{json .Server}}']);
+    expect(versions[0]!.options).toMatchObject({ cleanEnv: true, timeoutMs: 60_000 });
+  });
+
+  test('a socket nobody listens on: a UserError naming DOCKER_HOST and docker’s reason', async () => {
+    process.env.DOCKER_HOST = 'unix:///tmp/nothing.sock';
+    const { exec } = scriptedDocker((args) =>
+      args[0] === 'version'
+        ? { exitCode: 1, stdout: 'null', stderr: 'Cannot connect to the Docker daemon at unix:///tmp/nothing.sock. Is the docker daemon running?' }
+        : {}
+    );
+    const engine = await createDockerEngine({ exec });
+    const error = await engine.ensureReachable().catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(UserError);
+    expect((error as Error).message).toBe(
+      'No Docker engine is reachable (DOCKER_HOST is unix:///tmp/nothing.sock): Cannot connect to the Docker daemon at unix:///tmp/nothing.sock. Is the docker daemon running? Nothing was built or measured.'
+    );
+  });
+
+  test('without DOCKER_HOST the message names the default socket', async () => {
+    delete process.env.DOCKER_HOST;
+    delete process.env.DOCKER_CONTEXT;
+    const { exec } = scriptedDocker((args) => (args[0] === 'version' ? { exitCode: 1, stdout: 'null', stderr: 'permission denied' } : {}));
+    const engine = await createDockerEngine({ exec });
+    await expect(engine.ensureReachable()).rejects.toThrow(/DOCKER_HOST is not set.*unix:\/\/\/var\/run\/docker\.sock\): permission denied/);
+  });
+
+  test('docker that is not installed says so', async () => {
+    const { exec } = scriptedDocker(() => ({ exitCode: -1, failure: 'Command failed with ENOENT: docker version\nspawn docker ENOENT' }));
+    const engine = await createDockerEngine({ exec });
+    await expect(engine.ensureReachable()).rejects.toThrow(
+      /^Docker is not installed or not on PATH: could not start `docker` \(Command failed with ENOENT: docker version\)/
+    );
+  });
+
+  test('a build stopped by a signal or a timeout is never reported as docker missing', async () => {
+    const { exec } = scriptedDocker(
+      (args) => noBuildx(args) ?? { exitCode: -1, failure: 'Command was killed with SIGTERM (Termination): docker build' }
+    );
+    const engine = await createDockerEngine({ exec });
+    const folder = await mkdtemp(join(tmpdir(), 'footprint-engine-unit-'));
+    await writeFile(join(folder, 'Dockerfile'), 'FROM scratch\n');
+    const result = await engine.build({ ...request, dockerfile: join(folder, 'Dockerfile'), context: folder });
+    await rm(folder, { recursive: true, force: true });
+    expect(result).toMatchObject({ ok: false, message: 'docker build did not finish: Command was killed with SIGTERM (Termination): docker build' });
   });
 });

@@ -7,7 +7,7 @@ describe('escapeMarkdown', () => {
     ['an HTML tag becomes entities', '<img src=x onerror=alert(1)>', '&lt;img src=x onerror=alert\\(1\\)&gt;'],
     ['a closing details tag cannot close ours', '</details>', '&lt;/details&gt;'],
     ['a link is not a link', '[x](javascript:alert(1))', '\\[x\\]\\(javascript:alert\\(1\\)\\)'],
-    ['an image is not an image', '![x](http://e.test/a.png)', '\\!\\[x\\]\\(http://e.test/a.png\\)'],
+    ['an image is not an image', '![x](http://e.test/a.png)', '\\!\\[x\\]\\(http&#8203;://e.test/a.png\\)'],
     ['bold is not bold', '**bold**', '\\*\\*bold\\*\\*'],
     ['underscores in names are literal', 'my_service_name', 'my\\_service\\_name'],
     ['a mention does not notify', '@octocat', '@&#8203;octocat'],
@@ -107,9 +107,9 @@ describe('codeBlock', () => {
     expect(lines[lines.length - 1]).toBe(fence);
   });
 
-  it('keeps the log verbatim between the fences (GitHub renders no HTML or mention inside)', () => {
+  it('keeps the log verbatim between the fences (GitHub renders no HTML or mention inside), but for the marker', () => {
     const log = '</details>\n<!-- footprint:x -->\n@octocat';
-    expect(codeBlock(log)).toBe(`\`\`\`\n${log}\n\`\`\``);
+    expect(codeBlock(log)).toBe(`\`\`\`\n${log.replace('<!--', '<\u200b!--')}\n\`\`\``);
   });
 
   it('normalises line endings, drops terminal colours and trailing newlines', () => {
@@ -178,5 +178,35 @@ describe('codeSpan', () => {
     const inner = span.slice(fence.length, -fence.length);
     for (const run of inner.match(/`+/g) ?? []) expect(run.length).not.toBe(fence.length);
     expect(inner).not.toMatch(/(^|[^\\])\|/);
+  });
+});
+
+describe('links and invisible characters in repository text', () => {
+  const Z = '&#8203;';
+  it.each([
+    ['a URL does not link', 'see https://evil.example/x', `see https${Z}://evil.example/x`],
+    ['nor in capitals, nor ftp', 'HTTP://A.EXAMPLE ftp://f.example', `HTTP${Z}://A.EXAMPLE ftp${Z}://f.example`],
+    ['a www. domain does not link', 'www.evil.example', `www${Z}.evil.example`],
+    ['a GH- reference does not link', 'fixes GH-7', `fixes GH-${Z}7`],
+    ['an owner/repo#7 reference does not link', 'octo/repo#7', `octo/repo#${Z}7`],
+    ['a commit SHA does not link', 'a5c3785ed8d6a3', `a5c378${Z}5ed8d6${Z}a3`],
+    ['a word with hex letters in it is left alone', 'deadbeefy abcdef', 'deadbeefy abcdef'],
+    ['a 64-digit digest is no commit SHA', 'f'.repeat(64), 'f'.repeat(64)],
+    ['a bidirectional override shows as �', 'evil\u202egnp.exe', 'evil\ufffdgnp.exe'],
+    ['isolates and marks show as �', '\u2066a\u2069\u200e\u200f\u061c', '\ufffda\ufffd\ufffd\ufffd\ufffd'],
+    ['zero-width characters show as �', 'a\u200bb\u200cc\u200dd\u2060e\ufeff', 'a\ufffdb\ufffdc\ufffdd\ufffde\ufffd']
+  ])('escapeMarkdown: %s', (_title, input, expected) => {
+    expect(escapeMarkdown(input)).toBe(expected);
+  });
+
+  it('escapeHtml breaks links the same way', () => {
+    expect(escapeHtml('https://e.example www.e.example GH-1 a5c3785 \u202e')).toBe(
+      `https${Z}://e.example www${Z}.e.example GH-${Z}1 a5c378${Z}5 \ufffd`
+    );
+  });
+
+  it('code spans and blocks keep URLs (GitHub links none there) but show bidirectional and zero-width characters', () => {
+    expect(codeSpan('https://e.example/\u202ex\u200d')).toBe('`https://e.example/\ufffdx\ufffd`');
+    expect(codeBlock('curl https://e.example\n\u2067x\ufeff')).toBe('```\ncurl https://e.example\n\ufffdx\ufffd\n```');
   });
 });

@@ -34,6 +34,7 @@ describe('readInputs: defaults', () => {
       baseRef: null,
       comment: 'always',
       commentKey: 'default',
+      commentAuthor: null,
       failOn: 'budget',
       images: [],
       githubToken: ''
@@ -98,6 +99,14 @@ describe('readInputs: values', () => {
 
   test.each(['default', 'web-images', 'shard_1.linux'])('comment-key %p', (key) => {
     expect(read({ 'comment-key': key }).commentKey).toBe(key);
+  });
+
+  test.each(['footprint-app[bot]', 'octocat', 'jane-doe', 'a'])('comment-author %p', (login) => {
+    expect(read({ 'comment-author': login }).commentAuthor).toBe(login);
+  });
+
+  test.each(['-jane', 'jane-', 'a b', 'x[bot', 'evil[bot]x', 'app[bot][bot]', 'a'.repeat(101)])('comment-author %p is not a login', (login) => {
+    expect(() => read({ 'comment-author': login })).toThrow(/input comment-author: .* is not a GitHub login/);
   });
 
   test('images: name=ref lines, split on the first "="', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, test } from '@jest/globals';
-import { lastErrorLine, logLines, logTail, stripAnsi } from '../../src/build/log.js';
+import { buildFailureReason, lastErrorLine, logLines, logTail, stripAnsi } from '../../src/build/log.js';
 
 const ESC = '\u001b';
 
@@ -75,5 +75,81 @@ describe('lastErrorLine', () => {
 
   test('caps a long line', () => {
     expect(lastErrorLine(`error: ${'q'.repeat(1000)}`, 20)).toBe(`error: ${'q'.repeat(12)}…`);
+  });
+});
+
+describe('buildFailureReason: the engine’s own reason, in one line', () => {
+  const buildKitCopy = [
+    '#6 [2/2] COPY missing.txt /x',
+    '#6 sha256:c0553e7a09b3da37dc3ba579d34872a3c42a4ff37950fe83a748e666bea9a06d',
+    '#6 ERROR: "/missing.txt" not found: not found',
+    '------',
+    ' > [2/2] COPY missing.txt /x:',
+    '------',
+    'failed to compute cache key: "/missing.txt" not found: not found'
+  ].join('\n');
+  const buildKitPull = [
+    '#3 [internal] load metadata for example.invalid/nothing:1',
+    '#3 ERROR: failed to do request: Head "https://example.invalid/v2/nothing/manifests/1": dial tcp: lookup example.invalid: no such host',
+    '------',
+    ' > [internal] load metadata for example.invalid/nothing:1:',
+    '------',
+    'ERROR: failed to solve: example.invalid/nothing:1: failed to resolve source metadata'
+  ].join('\n');
+  const buildxRun = [
+    '#5 [2/2] RUN apk add --no-cache curl',
+    '#5 0.210 /bin/sh: apk: not found',
+    '#5 ERROR: process "/bin/sh -c apk add --no-cache curl" did not complete successfully: exit code: 127',
+    '------',
+    'Dockerfile:2',
+    'ERROR: failed to solve: process "/bin/sh -c apk add --no-cache curl" did not complete successfully: exit code: 127'
+  ].join('\n');
+
+  test.each<[string, string, string, string]>([
+    ['a missing COPY source (BuildKit)', buildKitCopy, '', '[2/2] COPY missing.txt /x: "/missing.txt" not found: not found'],
+    [
+      'an unpullable base image (BuildKit)',
+      buildKitPull,
+      '',
+      '[internal] load metadata for example.invalid/nothing:1: failed to do request: Head "https://example.invalid/v2/nothing/manifests/1": dial tcp: lookup example.invalid: no such host'
+    ],
+    [
+      'a failing RUN (buildx), with what it printed last',
+      buildxRun,
+      '',
+      '[2/2] RUN apk add --no-cache curl: process "/bin/sh -c apk add --no-cache curl" did not complete successfully: exit code: 127 (its last output: /bin/sh: apk: not found)'
+    ],
+    [
+      'a Dockerfile buildx cannot parse (no step failed)',
+      '#1 [internal] load build definition from Dockerfile\n#1 DONE 0.0s\nERROR: failed to solve: dockerfile parse error on line 2: unknown instruction: FOO',
+      '',
+      'failed to solve: dockerfile parse error on line 2: unknown instruction: FOO'
+    ],
+    [
+      'an unpullable base image (classic builder): the last line of stderr, past the deprecation notice',
+      'Step 1/2 : FROM example.invalid/nothing:1\nGet "https://example.invalid/v2/": dial tcp: lookup example.invalid: no such host',
+      'DEPRECATED: The legacy builder is deprecated\n            https://docs.docker.com/go/buildx/\nGet "https://example.invalid/v2/": dial tcp: lookup example.invalid: no such host',
+      'Get "https://example.invalid/v2/": dial tcp: lookup example.invalid: no such host'
+    ],
+    [
+      'a registry that refuses (classic builder)',
+      'Step 1/1 : FROM private.example/app:1',
+      "Error response from daemon: pull access denied for private.example/app, repository does not exist or may require 'docker login'",
+      "Error response from daemon: pull access denied for private.example/app, repository does not exist or may require 'docker login'"
+    ],
+    [
+      'a missing COPY source (classic builder)',
+      'Step 2/2 : COPY missing.txt /x',
+      'COPY failed: file not found in build context or excluded by .dockerignore: stat missing.txt: file does not exist',
+      'COPY failed: file not found in build context or excluded by .dockerignore: stat missing.txt: file does not exist'
+    ],
+    ['no stderr: the last error-like line of the log', 'Step 1/1\nsomething failed here\nbye', '', 'something failed here']
+  ])('%s', (_what, log, stderr, reason) => {
+    expect(buildFailureReason(log, stderr)).toBe(reason);
+  });
+
+  test('nothing to say gives null; a long reason is capped', () => {
+    expect(buildFailureReason('Step 1/1', '')).toBeNull();
+    expect(buildFailureReason('', `ERROR: ${'x'.repeat(1000)}`)).toHaveLength(400);
   });
 });

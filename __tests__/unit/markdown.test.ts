@@ -1119,7 +1119,8 @@ describe('advice', () => {
         section
           .slice(start, end)
           .split('\n')
-          .map((line) => line.slice(2))
+          // The comment's marker is broken with a zero-width space, in a fence too.
+          .map((line) => line.slice(2).replace('<\u200b!--', '<!--'))
       ).toEqual(sketch.split('\n'));
     });
 

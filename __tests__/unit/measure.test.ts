@@ -43,7 +43,8 @@ const engine: Engine = {
   builder: 'buildx',
   build: async () => ({ ok: true, imageId: 'sha256:1', log: '' }),
   inspect: async () => ({ id: 'sha256:1', bytes: 30 }),
-  remove: async () => undefined
+  remove: async () => undefined,
+  ensureReachable: async () => undefined
 };
 
 const readImage: ImageReader = async () =>

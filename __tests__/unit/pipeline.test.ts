@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseConfig, type Config } from '../../src/config/load.js';
 import type { Exec } from '../../src/exec.js';
+import { UserError } from '../../src/errors.js';
 import type { GivenImage } from '../../src/input-parsers.js';
 import { LIMITS, noLimits } from '../../src/limits/index.js';
 import type { LimitBreach } from '../../src/model/limits.js';
@@ -97,9 +98,9 @@ interface Run {
 
 async function run(
   pipelineInputs: PipelineInputs,
-  options: { config?: Config; exec?: Exec; given?: Record<string, number>; registrySizes?: Record<string, number> } = {}
+  options: { config?: Config; exec?: Exec; given?: Record<string, number>; registrySizes?: Record<string, number>; engine?: FakeEngine } = {}
 ): Promise<Run> {
-  const engine = fakeEngine(options.given);
+  const engine = options.engine ?? fakeEngine(options.given);
   const reader = fakeReader(engine);
   const registry = fakeRegistry(options.registrySizes);
   const log = recordingLog();
@@ -328,6 +329,37 @@ describe('runPipeline: images given by reference', () => {
     const worker = imageNamed(report, 'worker');
     expect(worker.status).toBe('failed');
     expect(worker.error?.message).toBe(`image ${given.ref} could not be read: image ${given.ref} not found in the local Docker engine`);
+    // Never built, so never "failed to build".
+    expect(worker.reasons).toEqual([`image ${given.ref} could not be read: image ${given.ref} not found in the local Docker engine`]);
+  });
+});
+
+describe('runPipeline: no reachable engine', () => {
+  const unreachable = 'No Docker engine is reachable (DOCKER_HOST is unix:///tmp/nothing.sock): Cannot connect to the Docker daemon';
+
+  test('stops with one UserError before building anything, instead of one failure per image', async () => {
+    const engine = fakeEngine();
+    engine.unreachable = unreachable;
+    const error = await run(inputs({ dockerfiles: ['small/Dockerfile', 'big/Dockerfile'] }), { engine }).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(UserError);
+    expect((error as Error).message).toBe(unreachable);
+    expect(engine.reachabilityChecks).toBe(1);
+    expect(engine.builds).toEqual([]);
+    expect(engine.inspected).toEqual([]);
+  });
+
+  test('an image to read from the daemon needs the engine too', async () => {
+    const engine = fakeEngine();
+    engine.unreachable = unreachable;
+    await expect(run(inputs({ dockerfiles: [], images: [{ name: 'worker', ref: 'worker:1' }] }), { engine })).rejects.toThrow(unreachable);
+  });
+
+  test('archives need no engine: nothing is asked of it', async () => {
+    const engine = fakeEngine({ '/tmp/app.tar': 5 * MB });
+    engine.unreachable = unreachable;
+    const { report } = await run(inputs({ dockerfiles: [], images: [{ name: 'app', ref: 'oci-archive:/tmp/app.tar' }] }), { engine });
+    expect(engine.reachabilityChecks).toBe(0);
+    expect(report.images.map((image) => image.name)).toEqual(['app']);
   });
 });
 

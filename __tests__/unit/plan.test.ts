@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, realpath, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Config, ImageConfig } from '../../src/config/load.js';
@@ -9,6 +9,7 @@ import { UserError } from '../../src/errors.js';
 import { DEFAULT_DOCKERFILE_GLOBS } from '../../src/inputs.js';
 import type { Budget, ShareLimit, SizeLimit } from '../../src/model/limits.js';
 import type { Settings } from '../../src/model/settings.js';
+import { createRepoPair, type RepoPair } from '../support/git-fixture.js';
 
 const FILES = [
   'Dockerfile',
@@ -420,5 +421,101 @@ describe('planTargets: missing Dockerfiles and config mistakes', () => {
       ['Dockerfile', 'svc/api/Dockerfile'],
       ['root', 'Dockerfile']
     ]);
+  });
+});
+
+describe('planTargets: paths that lead out of the repository through a committed symlink', () => {
+  const SECRET = 'OUTSIDE-SECRET-7f3a: root:x:0:0';
+  let pair: RepoPair;
+  let secrets: string;
+  const leaves = (what: string) => `${what} leads out of the repository through a symlink; footprint does not read or build anything outside it`;
+
+  beforeAll(async () => {
+    secrets = await realpath(await mkdtemp(join(tmpdir(), 'footprint-secrets-')));
+    await writeFile(join(secrets, 'passwd'), `${SECRET}\n`);
+    await writeFile(join(secrets, 'Dockerfile'), `FROM scratch\n# ${SECRET}\n`);
+    await writeFile(join(secrets, 'ignore'), `${SECRET}\n`);
+    pair = await createRepoPair({
+      base: {
+        'app/Dockerfile': 'FROM scratch\n',
+        // A symlink named Dockerfile: discovery does not follow symlinks, a config entry may name it.
+        'evil/Dockerfile': { symlink: join(secrets, 'passwd') },
+        'ctx/Dockerfile': 'FROM scratch\n',
+        'outside-ctx': { symlink: secrets },
+        'ig/Dockerfile': 'FROM scratch\n',
+        'ig/.dockerignore': { symlink: join(secrets, 'ignore') },
+        'bk/Dockerfile': 'FROM scratch\n',
+        'bk/Dockerfile.dockerignore': { symlink: join(secrets, 'ignore') },
+        // Links that stay inside the repository are fine.
+        'real/Dockerfile.prod': 'FROM scratch\n',
+        'inside/Dockerfile': { symlink: '../real/Dockerfile.prod' },
+        'inside/.dockerignore': { symlink: '../app/Dockerfile' }
+      },
+      head: {}
+    });
+  });
+
+  afterAll(async () => {
+    await pair.cleanup();
+    await rm(secrets, { recursive: true, force: true });
+  });
+
+  const planIn = (cfg: Config, side: 'head' | 'base' = 'head') =>
+    planTargets({ root: pair.checkout, globs: DEFAULT_DOCKERFILE_GLOBS, config: cfg, defaults: NO_DEFAULTS, images: [], side });
+
+  test('a Dockerfile, a context, a .dockerignore or a <Dockerfile>.dockerignore that leads out refuses its image, and only that one', async () => {
+    const cfg = config([
+      entry('linked-context', { dockerfile: 'ctx/Dockerfile', context: 'outside-ctx' }),
+      entry('named-evil', { dockerfile: 'evil/Dockerfile' })
+    ]);
+    const targets = await planIn(cfg);
+    expect(Object.fromEntries(targets.map((target) => [target.name, target.refused ?? null]))).toEqual({
+      'linked-context': leaves('context outside-ctx'),
+      'named-evil': leaves('Dockerfile evil/Dockerfile'),
+      'app/Dockerfile': null,
+      'bk/Dockerfile': leaves('bk/Dockerfile.dockerignore'),
+      'ig/Dockerfile': leaves('ig/.dockerignore'),
+      'real/Dockerfile.prod': null
+    });
+    // The message names the path in the repository, never where the link points or what is there.
+    for (const target of targets) {
+      expect(target.refused ?? '').not.toContain(secrets);
+      expect(target.refused ?? '').not.toContain(SECRET);
+    }
+  });
+
+  test('discovery never follows a symlink, in or out; a config entry may name one that stays inside', async () => {
+    expect(await findDockerfiles(pair.checkout, DEFAULT_DOCKERFILE_GLOBS)).not.toEqual(
+      expect.arrayContaining([expect.stringMatching(/^(evil|inside)\//)])
+    );
+    const targets = await planIn(config([entry('inside', { dockerfile: 'inside/Dockerfile' })]));
+    expect(targets[0]).toMatchObject({ name: 'inside', dockerfile: 'inside/Dockerfile', context: 'inside' });
+    expect(targets[0]?.refused).toBeUndefined();
+  });
+
+  test('the base side refuses the same way', async () => {
+    const targets = await planIn(config([entry('evil', { dockerfile: 'evil/Dockerfile' })]), 'base');
+    expect(targets.filter((target) => target.refused).map((target) => target.name)).toEqual(['evil', 'bk/Dockerfile', 'ig/Dockerfile']);
+  });
+
+  test('a root reached through a symlink is compared by its real path: links inside still pass', async () => {
+    const alias = join(secrets, 'alias');
+    await symlink(pair.checkout, alias);
+    try {
+      const targets = await planTargets({
+        root: alias,
+        globs: ['app/Dockerfile'],
+        config: config([entry('inside', { dockerfile: 'inside/Dockerfile' })]),
+        defaults: NO_DEFAULTS,
+        images: [],
+        side: 'head'
+      });
+      expect(targets.map((target) => [target.name, target.refused ?? null])).toEqual([
+        ['inside', null],
+        ['app/Dockerfile', null]
+      ]);
+    } finally {
+      await rm(alias, { force: true });
+    }
   });
 });

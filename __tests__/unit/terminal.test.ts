@@ -109,7 +109,7 @@ describe('renderTerminal', () => {
           '  largest layers (3 of 6)',
           `     45.0 MB  ${name}/Dockerfile:4  RUN apt-get update && apt-get install -y --no-install-recommends curl…`,
           `     28.0 MB  base${' '.repeat(name.length + 11)}ADD file:4f1c9a0e2b7d in /`,
-          `     20.0 MB  ${name}/Dockerfile:7  RUN mkdir -p /tmp/build && curl -fsSL https://example.test/toolchain.…`,
+          `     20.0 MB  ${name}/Dockerfile:7  RUN mkdir -p /tmp/build && curl -fsSL https[:]//example.test/toolchai…`,
           "  wasted 20.0 MB (20.0% of the image) in the Dockerfile's layers; 120.0 kB inside the base image",
           '     19.5 MB  /tmp/build                        added at line 7, removed at line 9 (309 files)',
           '    500.0 kB  /usr/local/bin/tool               added at line 7, removed at line 8',

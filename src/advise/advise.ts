@@ -3,11 +3,11 @@
  * (with the bytes its anatomy measured) and smaller base images (with the savings a
  * registry reports), largest measured saving first.
  */
-import { access } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Anatomy } from '../analyse/anatomy.js';
 import type { Target } from '../discover/target.js';
 import type { RegistryClient } from '../registry/client.js';
+import { realPathInRepo } from '../repo-path.js';
 import type { Finding } from '../model/report.js';
 import type { ParsedDockerfile } from '../dockerfile/parse.js';
 import { checkRules } from './rules/index.js';
@@ -61,7 +61,7 @@ export async function adviseImage(options: {
   const rules = checkRules({
     dockerfile,
     anatomy: options.anatomy,
-    hasDockerignore: await hasDockerignore(resolve(root, target.context), path),
+    hasDockerignore: await hasDockerignore(root, resolve(root, target.context), path),
     ignore: target.ignore
   });
   const bases = await suggestBases({
@@ -73,15 +73,13 @@ export async function adviseImage(options: {
   return { findings: orderFindings([...rules, ...bases]), problems };
 }
 
-/** `.dockerignore` in the context, or BuildKit's `<Dockerfile>.dockerignore` beside the Dockerfile. */
-async function hasDockerignore(context: string, dockerfile: string): Promise<boolean> {
+/**
+ * `.dockerignore` in the context, or BuildKit's `<Dockerfile>.dockerignore` beside the Dockerfile;
+ * one that leads out of the repository through a symlink does not count (planning refuses its image).
+ */
+async function hasDockerignore(root: string, context: string, dockerfile: string): Promise<boolean> {
   for (const candidate of [join(context, '.dockerignore'), join(dirname(dockerfile), `${basename(dockerfile)}.dockerignore`)]) {
-    try {
-      await access(candidate);
-      return true;
-    } catch {
-      // not there
-    }
+    if ((await realPathInRepo(root, candidate)).kind === 'inside') return true;
   }
   return false;
 }

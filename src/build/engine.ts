@@ -7,9 +7,11 @@ import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { track } from '../cleanup.js';
 import type { Exec, ExecResult } from '../exec.js';
 import { SHA256_DIGEST } from '../oci.js';
-import { lastErrorLine } from './log.js';
+import { UserError } from '../errors.js';
+import { buildFailureReason, lastErrorLine } from './log.js';
 
 export type Builder = 'buildx' | 'docker build';
 
@@ -33,6 +35,11 @@ export interface Engine {
   build(request: BuildRequest): Promise<BuildResult>;
   /** Image id and `docker image inspect .Size` (what `docker images` shows). Throws Error with a clear message when the image is missing. */
   inspect(ref: string): Promise<{ id: string; bytes: number }>;
+  /**
+   * Throws a UserError, once, when no Docker engine answers (DOCKER_HOST or the socket is wrong, the
+   * daemon is down, docker is not installed); called before the first build or daemon image.
+   */
+  ensureReachable(): Promise<void>;
   /** Removes the action's own tags (and with them their dangling parents); best effort, never throws. */
   remove(refs: string[]): Promise<void>;
 }
@@ -55,10 +62,11 @@ export function dockerBuildArgs(request: BuildRequest, builder: Builder, iidfile
   ];
   // buildx may build in a container: --load brings the image into `docker images`.
   // The classic command takes its progress style from BUILDKIT_PROGRESS instead,
-  // since the legacy builder rejects --progress.
+  // since the legacy builder rejects --progress. It keeps the container of a failed
+  // step unless told not to: --force-rm, so a failed build leaves nothing behind.
   return builder === 'buildx'
     ? ['buildx', 'build', '--load', '--progress=plain', ...options, request.context]
-    : ['build', ...options, request.context];
+    : ['build', '--force-rm', ...options, request.context];
 }
 
 const TAG_REPOSITORY = 'footprint-local';
@@ -94,8 +102,9 @@ export function imageTag(name: string, side: 'head' | 'base', runId: string): st
   return `${TAG_REPOSITORY}/${repository}:${run}-${side}`;
 }
 
+/** The command could not be started at all (not installed, not executable), as against stopped or timed out. */
 function notStarted(result: ExecResult): boolean {
-  return result.failure !== null && result.exitCode === -1;
+  return result.failure !== null && result.exitCode === -1 && /\b(ENOENT|EACCES)\b/.test(result.failure);
 }
 
 /** Why a build cannot even start, in the user's terms, or null. */
@@ -114,10 +123,43 @@ async function readImageId(iidfile: string): Promise<string | null> {
   return SHA256_DIGEST.test(id) ? id : null;
 }
 
+/** How long `docker version` may take to answer: an engine behind a dead TCP address must not hang the run. */
+const REACHABLE_TIMEOUT_MS = 60_000;
+
+/** Where the docker client looks for its engine, in the user's terms. */
+function engineAddress(): string {
+  const host = process.env.DOCKER_HOST;
+  if (host) return `DOCKER_HOST is ${host}`;
+  const context = process.env.DOCKER_CONTEXT;
+  if (context) return `DOCKER_HOST is not set; DOCKER_CONTEXT is ${context}`;
+  return 'DOCKER_HOST is not set, so docker uses its current context, by default the socket unix:///var/run/docker.sock';
+}
+
+/** Asks the engine for its version (machine output); throws a UserError that names DOCKER_HOST or the socket. */
+async function checkReachable(run: (args: string[], extra?: { timeoutMs?: number }) => Promise<ExecResult>, docker: string): Promise<void> {
+  const result = await run(['version', '--format', '{{json .Server}}'], { timeoutMs: REACHABLE_TIMEOUT_MS });
+  if (notStarted(result)) {
+    throw new UserError(`Docker is not installed or not on PATH: could not start \`${docker}\` (${firstLine(result.failure ?? '')}). Nothing was built or measured.`);
+  }
+  const server = result.stdout.trim();
+  if (result.exitCode === 0 && result.failure === null && server !== '' && server !== 'null') return;
+  const why = result.failure ?? lastErrorLine(result.stderr) ?? (firstLine(result.stderr) || `docker version exited with code ${result.exitCode}`);
+  throw new UserError(`No Docker engine is reachable (${engineAddress()}): ${sentence(firstLine(why))} Nothing was built or measured.`);
+}
+
+/** The text as a sentence: ending in `.`, `?` or `!`. */
+function sentence(text: string): string {
+  return /[.?!]$/.test(text) ? text : `${text}.`;
+}
+
+function firstLine(text: string): string {
+  return text.split('\n', 1)[0]!.trim();
+}
+
 export async function createDockerEngine(options: { exec: Exec; docker?: string }): Promise<Engine> {
   const { exec } = options;
   const docker = options.docker ?? 'docker';
-  const run = (args: string[], extra: { env?: Record<string, string>; onLine?: (line: string) => void } = {}) =>
+  const run = (args: string[], extra: { env?: Record<string, string>; onLine?: (line: string) => void; timeoutMs?: number } = {}) =>
     exec(docker, args, { cleanEnv: true, ...extra });
 
   const builder: Builder = (await run(['buildx', 'version'])).exitCode === 0 ? 'buildx' : 'docker build';
@@ -127,6 +169,7 @@ export async function createDockerEngine(options: { exec: Exec; docker?: string 
     const problem = await missingInput(request);
     if (problem !== null) return { ok: false, message: problem, log: '' };
     const directory = await mkdtemp(join(tmpdir(), 'footprint-iid-'));
+    const untrack = track({ kind: 'folder', path: directory });
     try {
       const iidfile = join(directory, 'iid');
       const result = await run(dockerBuildArgs(request, builder, iidfile), {
@@ -139,7 +182,7 @@ export async function createDockerEngine(options: { exec: Exec; docker?: string 
       }
       if (result.failure !== null) return { ok: false, message: `${command} did not finish: ${result.failure}`, log };
       if (result.exitCode !== 0) {
-        const cause = lastErrorLine(log);
+        const cause = buildFailureReason(log, result.stderr);
         return { ok: false, message: `${command} exited with code ${result.exitCode}${cause ? `: ${cause}` : ''}`, log };
       }
       const imageId = await readImageId(iidfile);
@@ -147,6 +190,7 @@ export async function createDockerEngine(options: { exec: Exec; docker?: string 
       return { ok: true, imageId, log };
     } finally {
       await rm(directory, { recursive: true, force: true });
+      untrack();
     }
   }
 
@@ -176,5 +220,8 @@ export async function createDockerEngine(options: { exec: Exec; docker?: string 
     await run(['image', 'rm', '--', ...unique]).catch(() => undefined);
   }
 
-  return { builder, build, inspect, remove };
+  let reachable: Promise<void> | null = null;
+  const ensureReachable = (): Promise<void> => (reachable ??= checkReachable(run, docker));
+
+  return { builder, build, inspect, remove, ensureReachable };
 }

@@ -61,3 +61,46 @@ export function lastErrorLine(log: string, maxChars = 300): string | null {
   }
   return null;
 }
+
+// BuildKit's plain progress: `#5 [2/2] COPY x /x` names a step, `#5 ERROR: ...` says why it failed,
+// `#5 0.123 text` is what its command printed.
+const BUILDKIT_STEP = /^#(\d+) (\[.*)$/;
+const BUILDKIT_ERROR = /^#(\d+) ERROR: (.+)$/;
+const BUILDKIT_OUTPUT = /^#(\d+) \d+\.\d+ (.*\S.*)$/;
+// buildx and the docker CLI end a failed build with `ERROR: ...` or `error: ...`.
+const CLI_ERROR = /^(?:ERROR|error): (.+)$/;
+// Lines the docker CLI prints around the reason that say nothing about it.
+const NOISE = /^(DEPRECATED:|Install the buildx component|https?:\/\/docs\.docker\.com|View build details:|-{3,}$|See '.*--help'|Run '.*--help')/;
+
+/**
+ * The engine's own reason a build failed, in one line: for BuildKit the step and its `ERROR:`
+ * (with the last line a failing RUN printed), else the CLI's final `ERROR:`/`error:` line, else the
+ * last line of the command's stderr (where the classic builder says what went wrong: a base image that
+ * cannot be pulled, a COPY source that is missing, a RUN's exit code), else the last error-like line.
+ */
+export function buildFailureReason(log: string, stderr = '', maxChars = 400): string | null {
+  const lines = logLines(log).map((line) => line.trim());
+  for (let index = lines.length - 1; index >= 0; index--) {
+    const error = BUILDKIT_ERROR.exec(lines[index]!);
+    if (!error) continue;
+    const [, step, reason] = error as unknown as [string, string, string];
+    const name = lines.map((line) => BUILDKIT_STEP.exec(line)).find((match) => match?.[1] === step)?.[2];
+    const output = lines
+      .slice(0, index)
+      .map((line) => BUILDKIT_OUTPUT.exec(line))
+      .filter((match) => match?.[1] === step)
+      .pop()?.[2]
+      ?.trim();
+    const printed = output && /did not complete successfully|executor failed running/.test(reason) ? ` (its last output: ${output})` : '';
+    return capLine(`${name ? `${name}: ` : ''}${reason}${printed}`, maxChars);
+  }
+  for (let index = lines.length - 1; index >= 0; index--) {
+    const error = CLI_ERROR.exec(lines[index]!);
+    if (error && !/buildx component is missing/.test(error[1]!)) return capLine(error[1]!, maxChars);
+  }
+  const last = logLines(stderr)
+    .map((line) => line.trim())
+    .filter((line) => line !== '' && !NOISE.test(line))
+    .pop();
+  return last ? capLine(last, maxChars) : lastErrorLine(log, maxChars);
+}

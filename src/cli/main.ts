@@ -105,7 +105,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     const configPath = values.config ? resolve(io.cwd, values.config) : join(root, DEFAULT_CONFIG_PATH);
     const config = await loadConfig(configPath, {
       required: Boolean(values.config),
-      displayPath: values.config && isAbsolute(values.config) ? values.config : relative(io.cwd, configPath) || configPath
+      displayPath: values.config && isAbsolute(values.config) ? values.config : relative(io.cwd, configPath) || configPath,
+      root
     });
     const repo = inputs.baseRef ? await repoRoot(exec, root) : root;
     const engine = await createDockerEngine({ exec });

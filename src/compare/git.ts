@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { track } from '../cleanup.js';
 import type { Exec, ExecResult } from '../exec.js';
 import { UserError } from '../errors.js';
 
@@ -26,19 +27,24 @@ function git(exec: Exec, cwd: string, args: string[], timeoutMs?: number): Promi
   return exec('git', args, { cwd, cleanEnv: true, env: GIT_ENV, timeoutMs });
 }
 
-function lastLine(result: ExecResult): string {
+/**
+ * The line of git's output that says what went wrong: the first `fatal:` or `error:` line (git
+ * follows it with generic lines and hints, such as "Please make sure you have the correct access
+ * rights"), else the last line, else the exit code.
+ */
+export function gitProblem(result: ExecResult): string {
   const lines = `${result.stderr}\n${result.failure ?? ''}`
     .split(/\r?\n/)
     .map((line) => line.trim())
     .filter(Boolean);
-  return lines.at(-1) ?? `exit code ${result.exitCode}`;
+  return lines.find((line) => /^(fatal|error):/i.test(line)) ?? lines.at(-1) ?? `exit code ${result.exitCode}`;
 }
 
 /** The top directory of the git repository that holds `cwd`. */
 export async function repoRoot(exec: Exec, cwd: string): Promise<string> {
   const result = await git(exec, cwd, ['rev-parse', '--show-toplevel']);
   if (result.exitCode !== 0 || result.failure) {
-    throw new UserError(`"${cwd}" is not inside a git repository (git: ${lastLine(result)})`);
+    throw new UserError(`"${cwd}" is not inside a git repository (git: ${gitProblem(result)})`);
   }
   return result.stdout.trim();
 }
@@ -65,7 +71,7 @@ async function findBaseCommit(exec: Exec, repo: string, ref: string, log: (msg: 
   const fetch = await git(exec, repo, ['fetch', '--no-tags', ...depth, 'origin', ref], FETCH_TIMEOUT_MS);
   const sha = fetch.exitCode === 0 && !fetch.failure ? await resolveCommit(exec, repo, 'FETCH_HEAD') : null;
   if (!sha) {
-    throw new UserError(`base-ref "${ref}": not found in the repository or on origin (git: ${lastLine(fetch)})`);
+    throw new UserError(`base-ref "${ref}": not found in the repository or on origin (git: ${gitProblem(fetch)})`);
   }
   return sha;
 }
@@ -91,8 +97,10 @@ export async function checkoutBase(options: { exec: Exec; repo: string; ref: str
   const sha = await findBaseCommit(exec, repo, ref, log);
 
   const dir = await mkdtemp(join(tmpdir(), 'footprint-base-'));
+  // Tracked before `git worktree add`, so a cancelled run removes it whatever point it reached.
+  const untrack = track({ kind: 'worktree', repo, path: dir });
   let disposal: Promise<void> | null = null;
-  const dispose = (): Promise<void> => (disposal ??= removeWorktree(exec, repo, dir));
+  const dispose = (): Promise<void> => (disposal ??= removeWorktree(exec, repo, dir).then(untrack));
 
   let added: ExecResult;
   try {
@@ -103,7 +111,7 @@ export async function checkoutBase(options: { exec: Exec; repo: string; ref: str
   }
   if (added.exitCode !== 0 || added.failure) {
     await dispose();
-    throw new UserError(`base-ref "${ref}": could not check out ${sha} in a worktree (git: ${lastLine(added)})`);
+    throw new UserError(`base-ref "${ref}": could not check out ${sha} in a worktree (git: ${gitProblem(added)})`);
   }
   log(`base-ref "${ref}" is ${sha}, checked out in ${dir}`);
   return { ref, sha, dir, dispose };

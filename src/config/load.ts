@@ -1,12 +1,16 @@
-import { readFile } from 'node:fs/promises';
-import { posix } from 'node:path';
+import { open, realpath } from 'node:fs/promises';
+import { dirname, posix, resolve } from 'node:path';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
-import { UserError } from '../errors.js';
+import { MAX_QUOTED_CHARS, quoted, UserError } from '../errors.js';
 import { noLimits, parseLimits } from '../limits/index.js';
 import type { BudgetMetric } from '../model/limits.js';
 import type { LimitSettings, Settings } from '../model/settings.js';
+import { isWithin, leavesRepo, realPathInRepo } from '../repo-path.js';
 import { configSchema } from './schema.js';
+
+/** A config file is a few hundred bytes; one bigger than this is refused before it is parsed. */
+export const MAX_CONFIG_BYTES = 1024 * 1024;
 
 /** One entry under `images`: where its Dockerfile is, and the settings that override the levels above. */
 export interface ImageConfig extends Settings {
@@ -58,13 +62,15 @@ function schemaValidator(): ValidateFunction {
 
 /**
  * Reads and validates the config file. A missing file is an error only when the
- * user named it; otherwise there is simply no config.
+ * user named it; otherwise there is simply no config. With `root` (the repository),
+ * a file in the repository that leads out of it through a symlink is refused, unread.
  */
-export async function loadConfig(file: string, options: { required: boolean; displayPath: string }): Promise<Config> {
+export async function loadConfig(file: string, options: { required: boolean; displayPath: string; root?: string }): Promise<Config> {
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    text = await readConfigText(await confined(file, options), options.displayPath);
   } catch (error) {
+    if (error instanceof UserError) throw error;
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' && !options.required) return emptyConfig(null);
     if (code === 'ENOENT') throw new UserError(`config: ${options.displayPath} does not exist`);
@@ -74,6 +80,45 @@ export async function loadConfig(file: string, options: { required: boolean; dis
   return parseConfig(text, options.displayPath);
 }
 
+/**
+ * The path to read: the file's real path when it is in the repository (by its path, or
+ * by its folder's real path) and stays there; a UserError when it leads out.
+ */
+async function confined(file: string, options: { displayPath: string; root?: string }): Promise<string> {
+  if (options.root === undefined) return file;
+  const root = resolve(options.root);
+  const realRoot = await realpath(root);
+  const folder = await realpath(dirname(resolve(file))).catch(() => null);
+  const inRepo = isWithin(root, resolve(file)) || (folder !== null && isWithin(realRoot, folder));
+  if (!inRepo) return file; // a file outside the repository that the workflow or the user named
+  const where = await realPathInRepo(root, file);
+  if (where.kind === 'outside') throw new UserError(`config: ${leavesRepo(options.displayPath)}`);
+  return where.kind === 'inside' ? where.real : file;
+}
+
+/** The file's text, refused unread past MAX_CONFIG_BYTES. */
+async function readConfigText(file: string, displayPath: string): Promise<string> {
+  const handle = await open(file, 'r');
+  try {
+    // Read one byte past the limit, never the whole of a huge (or endless) file.
+    const buffer = Buffer.alloc(MAX_CONFIG_BYTES + 1);
+    let length = 0;
+    while (length < buffer.length) {
+      const { bytesRead } = await handle.read(buffer, length, buffer.length - length, null);
+      if (bytesRead === 0) break;
+      length += bytesRead;
+    }
+    if (length > MAX_CONFIG_BYTES) {
+      throw new UserError(
+        `config: ${displayPath} is bigger than ${MAX_CONFIG_BYTES.toLocaleString('en-US')} bytes (1 MiB); a config file must be smaller`
+      );
+    }
+    return buffer.subarray(0, length).toString('utf8');
+  } finally {
+    await handle.close();
+  }
+}
+
 /** Parses the text of a config file; every problem is a UserError naming the file, line and key. */
 export function parseConfig(text: string, displayPath: string): Config {
   const lineCounter = new LineCounter();
@@ -81,14 +126,14 @@ export function parseConfig(text: string, displayPath: string): Config {
   const syntaxError = doc.errors[0];
   if (syntaxError) {
     const { line, col } = lineCounter.linePos(syntaxError.pos[0]);
-    throw new UserError(`${displayPath}:${line}:${col}: ${shortYamlMessage(syntaxError.message)}`);
+    throw new UserError(`${displayPath}:${line}:${col}: ${clipped(shortYamlMessage(syntaxError.message))}`);
   }
   let value: unknown;
   try {
     value = doc.toJS();
   } catch (error) {
     // e.g. too many aliases: the document is valid YAML but not usable data.
-    throw new UserError(`${displayPath}: ${(error as Error).message}`);
+    throw new UserError(`${displayPath}: ${clipped((error as Error).message)}`);
   }
   if (value === null || value === undefined) return emptyConfig(displayPath);
 
@@ -104,6 +149,12 @@ function emptyConfig(file: string | null): Config {
   return { file, ...noLimits(), metric: null, ignore: [], images: [] };
 }
 
+/** A message from the YAML parser, which may quote the source, cut to a line's length. */
+function clipped(message: string): string {
+  const max = 4 * MAX_QUOTED_CHARS;
+  return [...message].length > max ? `${[...message].slice(0, max).join('')}…` : message;
+}
+
 /** yaml's message without the position it repeats (we print our own) or advice meant for programmers. */
 function shortYamlMessage(message: string): string {
   const short = message
@@ -117,7 +168,7 @@ function shortYamlMessage(message: string): string {
 }
 
 function toConfig(raw: RawConfig, file: string, lineOf: (path: readonly string[]) => number): Config {
-  const where = (path: readonly string[]) => `${file}:${lineOf(path)}: ${path.join('.')}`;
+  const where = (path: readonly string[]) => `${file}:${lineOf(path)}: ${keyPath(path)}`;
   // Every limit by its key, through the one registry: `file:line: images.api.max-increase: …` on a bad value.
   const limits = (raw: object, path: string[]) =>
     parseLimits(
@@ -154,9 +205,14 @@ function toConfig(raw: RawConfig, file: string, lineOf: (path: readonly string[]
 function repoRelativePath(value: string, what: string): string {
   const normal = posix.normalize(value.trim()).replace(/(.)\/+$/, '$1');
   if (posix.isAbsolute(normal) || normal === '..' || normal.startsWith('../')) {
-    throw new UserError(`${what}: "${value}" must be a path inside the repository, relative to its root`);
+    throw new UserError(`${what}: ${quoted(value)} must be a path inside the repository, relative to its root`);
   }
   return normal;
+}
+
+/** `images.api.budget`, each key cut to its first characters: a key may be as long as the file. */
+function keyPath(path: readonly string[]): string {
+  return path.map((key) => ([...key].length > MAX_QUOTED_CHARS ? `${[...key].slice(0, MAX_QUOTED_CHARS).join('')}…` : key)).join('.');
 }
 
 /** One line per schema error: `file:line: dotted.key: what was expected`. */
@@ -166,12 +222,12 @@ function describeSchemaError(error: ErrorObject, file: string, lineOf: (path: re
     .slice(1)
     .map((segment) => segment.replace(/~1/g, '/').replace(/~0/g, '~'));
   const at = (linePath: readonly string[], message: string) => `${file}:${lineOf(linePath)}: ${message}`;
-  const about = (keyPath: readonly string[], message: string) => (keyPath.length > 0 ? `${keyPath.join('.')}: ${message}` : message);
+  const about = (keys: readonly string[], message: string) => (keys.length > 0 ? `${keyPath(keys)}: ${message}` : message);
 
   // An error about a key itself (propertyNames) rather than its value.
   if (error.propertyName !== undefined) {
     const problem = error.keyword === 'minLength' ? 'must not be empty' : (error.message ?? 'is not valid');
-    return at(path, about(path, `the key "${error.propertyName}" is not valid: a key ${problem}`));
+    return at(path, about(path, `the key ${quoted(error.propertyName)} is not valid: a key ${problem}`));
   }
 
   switch (error.keyword) {
@@ -179,7 +235,7 @@ function describeSchemaError(error: ErrorObject, file: string, lineOf: (path: re
       // Point at the unknown key's own line, and list the keys that would be accepted there.
       const key = String(error.params.additionalProperty);
       const known = Object.keys((error.parentSchema as { properties?: object }).properties ?? {});
-      return at([...path, key], about(path, `unknown key "${key}" (expected one of ${known.join(', ')})`));
+      return at([...path, key], about(path, `unknown key ${quoted(key)} (expected one of ${known.join(', ')})`));
     }
     case 'type': {
       const types = ([] as string[]).concat(error.params.type as string | string[]);

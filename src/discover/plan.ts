@@ -6,6 +6,7 @@ import { UserError } from '../errors.js';
 import type { GivenImage } from '../input-parsers.js';
 import { resolveLimits } from '../limits/index.js';
 import type { Settings } from '../model/settings.js';
+import { leavesRepo, realPathInRepo } from '../repo-path.js';
 import type { Target } from './target.js';
 
 export interface PlanOptions {
@@ -80,7 +81,33 @@ export async function planTargets(options: PlanOptions): Promise<Target[]> {
   }
 
   assertUniqueNames(targets);
-  return targets;
+  const confined: Target[] = [];
+  for (const target of targets) {
+    const refused = await refusal(options.root, target);
+    confined.push(refused === null ? target : { ...target, refused });
+  }
+  return confined;
+}
+
+/**
+ * Why a target must not be built: a path it names (its Dockerfile, its context, the
+ * `.dockerignore` files docker would read) leads out of the repository through a
+ * symlink. docker and footprint follow symlinks, so the PR could make them read any file.
+ */
+async function refusal(root: string, target: Target): Promise<string | null> {
+  if (target.dockerfile === null) return null;
+  const paths: [what: string, path: string][] = [
+    [`Dockerfile ${target.dockerfile}`, target.dockerfile],
+    [`${target.dockerfile}.dockerignore`, `${target.dockerfile}.dockerignore`]
+  ];
+  if (target.context !== null) {
+    const ignore = posix.join(target.context, '.dockerignore');
+    paths.push([`context ${target.context}`, target.context], [ignore, ignore]);
+  }
+  for (const [what, path] of paths) {
+    if ((await realPathInRepo(root, path)).kind === 'outside') return leavesRepo(what);
+  }
+  return null;
 }
 
 /** Repo-relative POSIX paths of the Dockerfiles the globs match, sorted. */

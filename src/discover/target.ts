@@ -12,4 +12,10 @@ export interface Target extends ResolvedSettings {
   image: string | null;
   /** Advice rule ids switched off for this image (the config's top level and the image's own). */
   ignore: string[];
+  /**
+   * Set when a path the target names (Dockerfile, context, .dockerignore) leads out of the
+   * repository through a symlink: the target is reported as failed with this message and
+   * nothing it names is read or built.
+   */
+  refused?: string;
 }

@@ -3,7 +3,7 @@
  * breaches. Renderers and the fail message read those; none checks a limit again.
  */
 import { breachStatus, checkLimits, explainBreach, type ImageLimits } from '../limits/index.js';
-import type { Breach } from '../model/limits.js';
+import { buildFailureText, type Breach } from '../model/limits.js';
 import { isFailing, type Comparison, type ImageReport, type ImageStatus, type Report, type SizeFigures } from '../model/report.js';
 
 export interface JudgeInput {
@@ -35,7 +35,8 @@ export function judge(input: JudgeInput): Verdict {
   if (input.comparison === 'removed') return { status: 'removed', breaches: [], reasons: ['removed: gone from the PR'] };
   if (input.error !== null || input.size === null) {
     const message = input.error ? firstLine(input.error.message) : 'no size was measured';
-    return { status: 'failed', breaches: [{ limit: 'build', message }], reasons: [`failed to build: ${message}`] };
+    const breach = { limit: 'build' as const, message };
+    return { status: 'failed', breaches: [breach], reasons: [buildFailureText(breach)] };
   }
   const { breaches, unchecked } = checkLimits(input.limits, {
     size: input.size,

@@ -5,11 +5,13 @@ import { layerOrigins } from '../analyse/history.js';
 import type { ImageArchive } from '../analyse/model.js';
 import { parseImageSource, readImage, type ImageSource } from '../analyse/source.js';
 import type { Engine } from '../build/engine.js';
+import { track } from '../cleanup.js';
 import { imageTag } from '../build/engine.js';
 import { logTail } from '../build/log.js';
 import type { Target } from '../discover/target.js';
 import { parseDockerfile, type ParsedDockerfile } from '../dockerfile/parse.js';
 import { messageOf } from '../errors.js';
+import { leavesRepo, realPathInRepo } from '../repo-path.js';
 import type { Measurement } from './measurement.js';
 
 export type Side = 'head' | 'base';
@@ -49,6 +51,8 @@ type Measured = Omit<Measurement, 'dockerfile' | 'dockerfileError'>;
 export async function measureTargets(options: MeasureOptions): Promise<Measurement[]> {
   const { targets, side, hooks = {} } = options;
   const measurements: Measurement[] = [];
+  // With no engine to talk to, say so once, before anything else, instead of one failure per image.
+  if (targets.some(needsEngine)) await options.engine.ensureReachable();
   for (const [i, target] of targets.entries()) {
     hooks.onStart?.({ side, target, index: i + 1, total: targets.length });
     const started = performance.now();
@@ -61,6 +65,13 @@ export async function measureTargets(options: MeasureOptions): Promise<Measureme
   return measurements;
 }
 
+/** Whether measuring the target takes the Docker engine: a build, or an image read from the daemon (not an archive file). */
+export function needsEngine(target: Target): boolean {
+  if (target.refused) return false;
+  if (target.image) return parseImageSource(target.image).kind === 'daemon';
+  return Boolean(target.dockerfile) && target.context !== null;
+}
+
 async function measureOne(
   options: MeasureOptions,
   target: Target,
@@ -68,21 +79,23 @@ async function measureOne(
   onLine: (line: string) => void
 ): Promise<Measured> {
   const { engine, root, side, runId } = options;
+  if (target.refused) return failed(target, target.refused, '');
   if (target.image) return measureGiven(options, target, dockerfile);
   if (!target.dockerfile || target.context === null) {
     return failed(target, 'no Dockerfile to build and no image given', '');
   }
   const tag = imageTag(target.name, side, runId);
-  const result = await engine.build({
-    dockerfile: resolve(root, target.dockerfile),
-    context: resolve(root, target.context),
-    tag,
-    target: target.target,
-    buildArgs: target.buildArgs,
-    platform: target.platform,
-    onLine
-  });
+  const untrack = track({ kind: 'image', ref: tag });
   try {
+    const result = await engine.build({
+      dockerfile: resolve(root, target.dockerfile),
+      context: resolve(root, target.context),
+      tag,
+      target: target.target,
+      buildArgs: target.buildArgs,
+      platform: target.platform,
+      onLine
+    });
     if (!result.ok) return failed(target, result.message, logTail(result.log));
     let dockerBytes: number;
     try {
@@ -93,6 +106,7 @@ async function measureOne(
     return await analyse(options, target, dockerfile, { kind: 'daemon', ref: tag }, dockerBytes);
   } finally {
     await engine.remove([tag]);
+    untrack();
   }
 }
 
@@ -145,10 +159,14 @@ async function analyse(
  * to lines and for the advice. Read here because the base side's checkout is removed after.
  */
 async function readDockerfile(root: string, target: Target): Promise<Pick<Measurement, 'dockerfile' | 'dockerfileError'>> {
-  if (!target.dockerfile) return { dockerfile: null, dockerfileError: null };
+  // A refused target names a path out of the repository: it is reported as failed, and nothing is read.
+  if (!target.dockerfile || target.refused) return { dockerfile: null, dockerfileError: null };
   let text: string;
   try {
-    text = await readFile(resolve(root, target.dockerfile), 'utf8');
+    // Only a Dockerfile inside the repository is read: its lines are quoted in the report.
+    const where = await realPathInRepo(root, target.dockerfile);
+    if (where.kind === 'outside') return { dockerfile: null, dockerfileError: leavesRepo(`Dockerfile ${target.dockerfile}`) };
+    text = await readFile(where.kind === 'inside' ? where.real : resolve(root, target.dockerfile), 'utf8');
   } catch (error) {
     return { dockerfile: null, dockerfileError: messageOf(error) };
   }

@@ -1,5 +1,6 @@
 /** The job's fail message: one line per failing image, with the figures of every limit it broke. */
 import { explainBreach } from '../limits/index.js';
+import { buildFailureText, isBuildBreach } from '../model/limits.js';
 import { sizeIn, type ImageReport } from '../model/report.js';
 import { formatBytes } from '../units.js';
 import { isFailingImage, limitBreaches, plural } from './view.js';
@@ -17,7 +18,8 @@ function imageLabel(image: ImageReport): string {
 function failureDetail(image: ImageReport): string {
   const breaches = limitBreaches(image);
   if (image.status === 'failed' || image.size === null) {
-    return `failed to build: ${image.error ? image.error.message.split('\n', 1)[0]!.trim() : 'no size was measured'}`;
+    const build = image.breaches.find(isBuildBreach);
+    return build ? buildFailureText(build) : 'failed to build: no size was measured';
   }
   const metric = breaches[0]?.metric ?? 'uncompressed';
   const size = sizeIn(image.size, metric) ?? image.size.bytes;

@@ -1,6 +1,6 @@
 import { stripVTControlCharacters } from 'node:util';
 import { formatBytes, formatDelta } from '../units.js';
-import { oneLine, visibleControls } from './escape.js';
+import { oneLine, visibleControls, visibleInvisibles } from './escape.js';
 import {
   anatomyOf,
   BASE_FAILED_NOTE,
@@ -54,10 +54,18 @@ const STATUS: Record<ImageStatus, { label: string; style: Style }> = {
   ok: { label: 'ok', style: 'green' }
 };
 
-/** Repository text on one line without control characters, so a name cannot move the cursor or recolour the terminal. */
+/**
+ * Repository text on one line without control characters, so a name cannot move
+ * the cursor or recolour the terminal; bidirectional and zero-width characters
+ * show as `�`, so it cannot reorder or hide text; and URLs are defanged
+ * (`https[:]//`, `www[.]`), so a terminal does not offer them as links.
+ */
 function plain(text: string): string {
   // eslint-disable-next-line no-control-regex -- control characters are what this removes
-  return stripVTControlCharacters(text).replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ');
+  const line = stripVTControlCharacters(text).replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ');
+  return visibleInvisibles(line)
+    .replace(/:\/\//g, '[:]//')
+    .replace(/(www)\./gi, '$1[.]');
 }
 
 const graphemes = new Intl.Segmenter('en', { granularity: 'grapheme' });
