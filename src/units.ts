@@ -1,4 +1,4 @@
-import { UserError } from './errors.js';
+import { quoted, UserError } from './errors.js';
 import type { BudgetMetric } from './model/limits.js';
 
 /**
@@ -22,7 +22,7 @@ const DEFAULT_UNIT = 'mb';
 
 const SIZE_PATTERN = /^(\d+(?:\.\d+)?|\.\d+)\s*([a-z]*)$/i;
 
-/** Bytes of a size text, or null when it is not one. */
+/** Bytes of a size text, or null when it is not one. May be unsafe (too large) or round a tiny size to 0: see `checkSize`. */
 export function sizeOf(text: string): number | null {
   const match = SIZE_PATTERN.exec(text.trim());
   const multiplier = match ? UNIT_BYTES[(match[2] || DEFAULT_UNIT).toLowerCase()] : undefined;
@@ -31,26 +31,39 @@ export function sizeOf(text: string): number | null {
 
 function notASize(text: string, what: string): UserError {
   return new UserError(
-    `${what}: "${text}" is not a size; expected a number with a unit such as 250MB, 1.2GB, 300MiB or 900kB (a bare number means MB)`
+    `${what}: ${quoted(text)} is not a size; expected a number with a unit such as 250MB, 1.2GB, 300MiB or 900kB (a bare number means MB)`
   );
+}
+
+/** The largest size accepted: about 9 PB, the largest whole number of bytes a number holds exactly. */
+export const MAX_SIZE_BYTES = Number.MAX_SAFE_INTEGER;
+
+/**
+ * `bytes` parsed from `text` (its `amount` before the unit), refused when it is
+ * too large to count exactly, or a size that is not zero but rounds to 0 bytes.
+ */
+export function checkSize(bytes: number, amount: number, text: string, what: string): number {
+  if (!Number.isSafeInteger(bytes)) throw new UserError(`${what}: ${quoted(text)} is too large; the largest size is about 9 PB`);
+  if (bytes === 0 && amount > 0) throw new UserError(`${what}: ${quoted(text)} rounds to 0 bytes; give at least 1B`);
+  return bytes;
 }
 
 /** Parses `250MB`, `1.2GB`, `300MiB`, `1.5 GiB`, `512B` or a bare number (MB) into whole bytes. */
 export function parseSize(text: string | number, what: string): number {
   if (typeof text === 'number') {
     if (!Number.isFinite(text) || text < 0) throw notASize(String(text), what);
-    return Math.round(text * UNIT_BYTES[DEFAULT_UNIT]!);
+    return checkSize(Math.round(text * UNIT_BYTES[DEFAULT_UNIT]!), text, String(text), what);
   }
   const bytes = sizeOf(text);
   if (bytes === null) throw notASize(text.trim(), what);
-  return bytes;
+  return checkSize(bytes, Number(SIZE_PATTERN.exec(text.trim())![1]), text.trim(), what);
 }
 
 /** `uncompressed` or `compressed`: which size a budget applies to. */
 export function parseMetric(text: string, what: string): BudgetMetric {
   const metric = text.trim().toLowerCase();
   if (metric === 'uncompressed' || metric === 'compressed') return metric;
-  throw new UserError(`${what}: "${text}" is not one of uncompressed, compressed`);
+  throw new UserError(`${what}: ${quoted(text)} is not one of uncompressed, compressed`);
 }
 
 const DISPLAY_UNITS: readonly [string, number][] = [

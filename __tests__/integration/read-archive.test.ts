@@ -5,7 +5,7 @@
  * layers. Every path must give the same layer tables.
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { appendFile, chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ImageArchive, LayerEntry } from '../../src/analyse/model.js';
@@ -169,6 +169,36 @@ describe('archive files', () => {
         manifest.layers.map((layer) => [layer.size, true])
       );
     }
+  });
+});
+
+describe('hostile archive files', () => {
+  test('a docker save -o file with data appended after its end: the same image, the tail left unread', async () => {
+    const path = join(work, 'docker-tail.tar');
+    await run('docker', ['save', '-o', path, IMAGE]);
+    await appendFile(path, Buffer.alloc(8 * MiB, 0x41));
+    const archive = await readImage({ kind: 'docker-archive', path }, OFF);
+    expect(archive.layers).toEqual(saved.layers);
+  });
+
+  test('an OCI archive from skopeo with one blob tampered with: one error naming the blob', async () => {
+    const path = join(work, 'oci-tampered.tar');
+    await run('skopeo', ['copy', '--quiet', `docker-daemon:${IMAGE}`, `oci-archive:${path}`]);
+    const index = await jsonFromArchive<{ manifests: Array<{ digest: string }> }>(path, 'index.json');
+    const manifest = await jsonFromArchive<{ config: { digest: string } }>(path, `blobs/sha256/${index.manifests[0]!.digest.slice(7)}`);
+    const config = `blobs/sha256/${manifest.config.digest.slice(7)}`;
+    const unpacked = await mkdtemp(join(tmpdir(), 'footprint-tampered-'));
+    folders.push(unpacked);
+    await run('tar', ['-xf', path, '-C', unpacked]);
+    // The config, still valid JSON of the same size, says another architecture: only the digest can tell.
+    const file = join(unpacked, config);
+    const text = await readFile(file, 'latin1');
+    expect(text).toContain('"amd64"');
+    await writeFile(file, text.replace('"amd64"', '"amd65"'), 'latin1');
+    await run('tar', ['-cf', path, '-C', unpacked, '.']);
+    await expect(readImage({ kind: 'oci-archive', path }, OFF)).rejects.toThrow(
+      new RegExp(`^${path}: blob ${config} does not match its digest: its content is sha256:[0-9a-f]{64}$`)
+    );
   });
 });
 

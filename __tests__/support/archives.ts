@@ -49,6 +49,8 @@ export interface RawEntry {
   linkname?: Buffer | string;
   /** Write the size in GNU's base-256 form. */
   base256Size?: boolean;
+  /** The 12 bytes of the size field as they are (for sizes no number holds). */
+  rawSize?: Buffer;
   /** ustar (default: name split into prefix and name when longer than 100 bytes) or GNU magic. */
   format?: 'ustar' | 'gnu';
 }
@@ -84,7 +86,8 @@ export function tarHeader(entry: RawEntry): Buffer {
   block.write(octal(0, 8), 108, 'latin1');
   block.write(octal(0, 8), 116, 'latin1');
   const size = entry.size ?? (entry.content === undefined ? 0 : bytesOf(entry.content).length);
-  if (entry.base256Size) {
+  if (entry.rawSize !== undefined) entry.rawSize.copy(block, 124, 0, 12);
+  else if (entry.base256Size) {
     block[124] = 0x80;
     let rest = size;
     for (let index = 135; index > 124; index--) {

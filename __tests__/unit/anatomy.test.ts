@@ -232,3 +232,31 @@ describe('scale', () => {
     expect(anatomy.wasted.paths).toHaveLength(20);
   });
 });
+
+describe('deep folders', () => {
+  // The longest path a layer may hold (MAX_PATH_BYTES): 16,383 folders. Paths are handled in time linear in their
+  // depth; this test's own timeout catches a return of the quadratic walk (minutes at this depth).
+  const DEPTH = 16_000;
+  const deep = Array.from({ length: DEPTH }, () => 'd').join('/');
+
+  test('a file 16,000 folders down, deleted by a whiteout of the top folder, is one exact waste row', () => {
+    const layers = [layer([file(`${deep}/f`, 100), file('tmp/x', 2000)]), layer([whiteout('d')])];
+    const anatomy = analyse(layers);
+    expect(anatomy.bytes).toBe(2100);
+    expect(anatomy.wasted.bytes).toBe(100);
+    expect(anatomy.wasted.paths).toEqual([own(`/${deep}/f`, 100, 0, 1)]);
+    expect(anatomy.caches.map((cache) => [cache.path, cache.bytes])).toEqual([['/tmp', 2000]]);
+  });
+
+  test('a deep tree under a cache folder is tallied whole; a deep tree elsewhere is not walked for caches', () => {
+    const layers = [layer([file(`tmp/${deep}/f`, 5000), file(`${deep}/tmp/g`, 5000)])];
+    const anatomy = analyse(layers);
+    expect(anatomy.bytes).toBe(10_000);
+    expect(anatomy.caches.map((cache) => [cache.path, cache.bytes, cache.files])).toEqual([['/tmp', 5000, 1]]);
+  });
+
+  test('layer totals that no byte count can reach are an error, not Infinity', () => {
+    const huge = [layer([file('a', Number.MAX_SAFE_INTEGER)]), layer([file('b', Number.MAX_SAFE_INTEGER)])];
+    expect(() => analyse(huge)).toThrow("the image's layers add up to more than 9 PB (at layer 1): the archive is corrupt");
+  });
+});

@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { configSchema } from '../../src/config/schema.js';
-import { UserError } from '../../src/errors.js';
+import { quoted, UserError } from '../../src/errors.js';
 import {
   breachStatus,
   checkLimits,
@@ -111,6 +111,29 @@ describe('LIMITS.maxWasted.parse', () => {
 
   test('a negative number from YAML is not a size', () => {
     expect(() => LIMITS.maxWasted.parse(-1, 'max-wasted')).toThrow(`max-wasted: "-1" is not a size; ${SIZE_HINT}`);
+  });
+
+  test.each<[string | number, string]>([
+    ['10%, 0.1B', 'max-wasted: "0.1B" rounds to 0 bytes; give at least 1B'],
+    ['99999999999TB', 'max-wasted: "99999999999TB" is too large; the largest size is about 9 PB'],
+    [1e300, 'max-wasted: "1e+300" is too large; the largest size is about 9 PB'],
+    [`${'9'.repeat(400)}%`, `max-wasted: ${quoted(`${'9'.repeat(400)}%`)} is not a waste limit`]
+  ])('nonsense %p is refused, naming the input', (text, message) => {
+    const parse = () => LIMITS.maxWasted.parse(text, 'max-wasted');
+    expect(parse).toThrow(UserError);
+    expect(parse).toThrow(message);
+  });
+});
+
+describe('budget: nonsense', () => {
+  test.each<[string | number, string]>([
+    ['0.0000001MB', 'budget: "0.0000001MB" rounds to 0 bytes; give at least 1B'],
+    ['123456789012345678901234567890GB', 'budget: "123456789012345678901234567890GB" is too large; the largest size is about 9 PB'],
+    [Number.MAX_VALUE, `budget: "${Number.MAX_VALUE}" is too large; the largest size is about 9 PB`]
+  ])('%p is refused, naming the input', (text, message) => {
+    const parse = () => LIMITS.budget.parse(text, 'budget');
+    expect(parse).toThrow(UserError);
+    expect(parse).toThrow(message);
   });
 });
 

@@ -7,8 +7,8 @@ import { gzipSync } from 'node:zlib';
 import { execa } from 'execa';
 import { gzipSizeEstimator, type SizeEstimator } from '../../src/analyse/compress.js';
 import type { LayerEntry } from '../../src/analyse/model.js';
-import { readImageArchive, sniffFormat, type ReadOptions, type StreamFormat } from '../../src/analyse/read-archive.js';
-import { LayerTarScanner, parsePaxRecords, toLayerEntry, type TarHeader } from '../../src/analyse/tar-scanner.js';
+import { MAX_JSON_TOTAL_BYTES, readImageArchive, sniffFormat, type ReadOptions, type StreamFormat } from '../../src/analyse/read-archive.js';
+import { LayerTarScanner, MAX_PATH_BYTES, parsePaxRecords, toLayerEntry, type TarHeader } from '../../src/analyse/tar-scanner.js';
 import { UserError } from '../../src/errors.js';
 import type { ExecStream, StreamExit } from '../../src/exec.js';
 import { parseImageSource, readImage, type ImageSource } from '../../src/analyse/source.js';
@@ -27,6 +27,7 @@ import {
   packTar,
   paxEntry,
   rawTar,
+  sha256,
   tarEntry,
   type ArchiveFile,
   type Compression
@@ -534,12 +535,18 @@ describe('readImageArchive: errors', () => {
   });
 
   test('a layer that is not a tar', async () => {
+    const image = ociImage([Buffer.from('not a layer at all')], 'none');
+    const tar = await archiveTar([...blobFiles(image), { name: 'index.json', content: indexJson([manifestDescriptor(image)]) }]);
+    await expect(read(tar)).rejects.toThrow(`layer ${image.layers[0]!.path} is not a tar, gzip or zstd stream`);
+  });
+
+  test('a blob whose content does not match its digest', async () => {
     let bad = '';
     const tar = await ociTar((files, image) => {
       bad = image.layers[0]!.path;
       return files.map((file) => (file.name === bad ? { ...file, content: 'not a layer at all' } : file));
     });
-    await expect(read(tar)).rejects.toThrow(`layer ${bad} is not a tar, gzip or zstd stream`);
+    await expect(read(tar)).rejects.toThrow(`blob ${bad} does not match its digest: its content is sha256:${sha256('not a layer at all')}`);
   });
 
   test('a corrupt gzip layer', async () => {
@@ -785,5 +792,199 @@ describe('readImage from the daemon, with a stand-in for docker save', () => {
     await expect(readImage({ kind: 'daemon', ref: 'app:1' }, { ...OFF, execStream: docker.execStream })).rejects.toThrow(
       'docker save app:1 could not run: Command failed with ENOENT'
     );
+  });
+});
+
+describe('hostile archives: nonsense is an error, and time and memory stay bounded', () => {
+  const ociArchive = (image: ReturnType<typeof ociImage>, extra: ArchiveFile[] = []) =>
+    archiveTar([...extra, ...blobFiles(image), { name: 'index.json', content: indexJson([manifestDescriptor(image)]) }]);
+
+  /** A size field in GNU's base-256 form holding `value`, which may be beyond any exact number. */
+  function base256(value: bigint): Buffer {
+    const field = Buffer.alloc(12);
+    let rest = value;
+    for (let index = 11; index > 0; index--) {
+      field[index] = Number(rest & 0xffn);
+      rest >>= 8n;
+    }
+    field[0] = 0x80 | Number(rest & 0x7fn);
+    return field;
+  }
+
+  test('a base-256 size beyond 9 PB is refused by the layer scanner', () => {
+    const layer = rawTar([tarEntry({ name: 'huge', rawSize: base256(2n ** 80n) })]);
+    expect(() => scan(layer)).toThrow('invalid tar header at byte 0 (a size beyond 9 PB (base-256 field too large))');
+  });
+
+  test('a PAX size of 400 digits (Infinity as a number) is refused, not counted', () => {
+    for (const typeflag of ['0', '1']) {
+      const layer = rawTar([paxEntry({ size: '9'.repeat(400) }), tarEntry({ name: 'infinite', typeflag })]);
+      expect(() => scan(layer)).toThrow('PAX size of 400 digits in tar header at byte 1024 is beyond 9 PB');
+    }
+  });
+
+  test('a path longer than MAX_PATH_BYTES (half a million folders) is refused with one line', () => {
+    const path = Array.from({ length: 499_000 }, () => 'a').join('/');
+    expect(path.length).toBeGreaterThan(MAX_PATH_BYTES);
+    const layer = rawTar([paxEntry({ path }), tarEntry({ name: 'x', content: 'x' })]);
+    expect(() => scan(layer)).toThrow(`a path of ${path.length} bytes in tar header at byte 998912 is longer than ${MAX_PATH_BYTES} bytes`);
+    const atLimit = 'b/'.repeat(MAX_PATH_BYTES / 2 - 1) + 'cd';
+    expect(scan(rawTar([paxEntry({ path: atLimit }), tarEntry({ name: 'x' })])).map((header) => header.name.length)).toEqual([MAX_PATH_BYTES]);
+  });
+
+  test('an image with an impossible layer size is one clear error, never an Infinity figure', async () => {
+    const layer = rawTar([tarEntry({ name: 'huge', rawSize: base256(2n ** 90n) })]);
+    const tar = await ociArchive(ociImage([layer], 'gzip'));
+    const error = await read(tar).then(
+      () => null,
+      (thrown: unknown) => thrown as Error
+    );
+    expect(error?.message).toMatch(/^layer blobs\/sha256\/[0-9a-f]{64}: invalid tar header at byte 0 \(a size beyond 9 PB/);
+    expect(error?.message).not.toContain('\n');
+  });
+
+  test('an outer entry whose PAX size is beyond any number is refused', async () => {
+    const tar = rawTar([paxEntry({ size: '9'.repeat(30) }), tarEntry({ name: 'index.json', content: '{}' })]);
+    await expect(read(tar)).rejects.toThrow(/^(the image archive is corrupt|the image archive is truncated)/);
+  });
+
+  // Both found by the property test (read-archive-property.test.ts): tar-stream's entry never ended.
+  test('an outer folder entry with a size in its header does not stop the reading', async () => {
+    const tar = rawTar([tarEntry({ name: 'dir/', typeflag: '5', size: 6 }), tarEntry({ name: 'index.json', content: '{}' })]);
+    await expect(read(tar)).rejects.toThrow('index.json is neither an image index nor an image manifest');
+  });
+
+  test('an outer entry whose size field cannot be read is an error, not a hang', async () => {
+    const field = Buffer.alloc(12, 0);
+    field[0] = 0x81;
+    const tar = rawTar([tarEntry({ name: 'index.json', content: '{}', rawSize: field })]);
+    await expect(read(tar)).rejects.toThrow(
+      'the image archive is corrupt: index.json has an unreadable or impossible size (negative or beyond 9 PB)'
+    );
+  });
+
+  test('data after the end of the archive is not read (an endless tail stops at the end-of-archive block)', async () => {
+    const layer = await sampleLayer();
+    const tar = await ociArchive(ociImage([layer]));
+    let pulled = 0;
+    let done = false;
+    const endless = new Readable({
+      read() {
+        if (pulled < tar.length) {
+          this.push(tar.subarray(pulled, pulled + 64 * 1024));
+          pulled += Math.min(64 * 1024, tar.length - pulled);
+          return;
+        }
+        pulled += 64 * 1024;
+        if (pulled > 1024 * 1024 * 1024) done = true;
+        this.push(done ? null : Buffer.alloc(64 * 1024, 0x41));
+      }
+    });
+    const archive = await readImageArchive(endless, OFF);
+    expect(archive.layers[0]?.entries).toEqual(SAMPLE_ENTRIES);
+    expect(done).toBe(false);
+    // The archive, then at most MAX_TRAILING_BYTES (1 MiB) of what follows it and the stream's read-ahead.
+    expect(pulled).toBeLessThan(tar.length + 2 * 1024 * 1024);
+  });
+
+  test('garbage after the end of a gzip layer inside it is not decompressed or parsed', async () => {
+    const layer = await sampleLayer();
+    const padded = Buffer.concat([layer, Buffer.from('garbage that is no tar header at all'.repeat(100))]);
+    const archive = await read(await ociArchive(ociImage([padded], 'gzip')));
+    expect(archive.layers[0]?.entries).toEqual(SAMPLE_ENTRIES);
+    expect(archive.layers[0]?.compressedBytes).toBe(gzipSync(padded).length);
+  });
+
+  test('JSON-looking files nothing can refer to are counted, not kept; kept ones are capped', async () => {
+    const layer = await sampleLayer();
+    const image = ociImage([layer]);
+    const junk = (name: string, index: number): ArchiveFile => ({ name, content: `{"junk": ${index}, "pad": "${'x'.repeat(1024 * 1024)}"}` });
+    // 80 MiB of JSON under names no layout refers to: not kept, so no cap is reached.
+    const unreferenced = Array.from({ length: 80 }, (_, index) => junk(`junk/${index}.json`, index));
+    expect((await read(await ociArchive(image, unreferenced))).layers[0]?.entries).toEqual(SAMPLE_ENTRIES);
+    // 80 MiB of JSON blobs (their digests right): a layout may refer to any of them, so the cap applies.
+    const blobs = Array.from({ length: 80 }, (_, index) => {
+      const data = Buffer.from(junk('', index).content as string);
+      return { name: `blobs/sha256/${sha256(data)}`, content: data };
+    });
+    await expect(read(await ociArchive(image, blobs))).rejects.toThrow(
+      new RegExp(`^the image archive holds more than ${MAX_JSON_TOTAL_BYTES / 1024 / 1024} MiB of JSON documents \\(at blobs/sha256/[0-9a-f]{64}\\)$`)
+    );
+  });
+
+  test('a blob reached through a link must match the digest it is asked for', async () => {
+    const layer = await sampleLayer();
+    const image = ociImage([layer]);
+    const other = blob(gzipSync(await sampleLayer('other')));
+    const files = [...blobFiles(image), { name: other.path, content: other.data }].map((file) =>
+      file.name === image.layers[0]!.path ? { name: file.name, symlinkTo: other.digest.slice(7) } : file
+    );
+    const tar = await archiveTar([...files, { name: 'index.json', content: indexJson([manifestDescriptor(image)]) }]);
+    await expect(read(tar)).rejects.toThrow(`blob ${image.layers[0]!.path} does not match its digest: its content is ${other.digest}`);
+  });
+
+  test("a legacy layer.tar that is not the layer its config's diff_id names is refused", async () => {
+    const config = JSON.stringify(imageConfig([await sampleLayer('a')]));
+    const swapped = await sampleLayer('b');
+    const tar = await archiveTar([
+      { name: 'l/layer.tar', content: swapped },
+      { name: 'c.json', content: config },
+      { name: 'manifest.json', content: JSON.stringify([{ Config: 'c.json', Layers: ['l/layer.tar'] }]) }
+    ]);
+    await expect(read(tar)).rejects.toThrow(
+      `layer l/layer.tar does not match the config's diff_id sha256:${sha256(await sampleLayer('a'))}: its content is sha256:${sha256(swapped)}`
+    );
+  });
+
+  test("a blob whose size is not its descriptor's is refused", async () => {
+    const layer = await sampleLayer();
+    const image = ociImage([layer]);
+    const manifest = JSON.parse(image.manifest.data.toString()) as { layers: Array<{ size: number }> };
+    manifest.layers[0]!.size += 1;
+    const lying = blob(JSON.stringify(manifest));
+    const tar = await archiveTar([
+      ...blobFiles(image),
+      { name: lying.path, content: lying.data },
+      { name: 'index.json', content: indexJson([{ ...manifestDescriptor(image), digest: lying.digest, size: lying.size }]) }
+    ]);
+    await expect(read(tar)).rejects.toThrow(
+      `${image.layers[0]!.path} is ${image.layers[0]!.size} bytes, but layer 0 in ${lying.path} says ${image.layers[0]!.size + 1}`
+    );
+  });
+
+  test('a FIFO, a device or a symlink to one given as an archive is refused at once, without reading', async () => {
+    const folder = await mkdtemp(join(tmpdir(), 'footprint-source-'));
+    try {
+      const fifo = join(folder, 'image.tar');
+      await execa('mkfifo', [fifo]);
+      const zero = join(folder, 'zero.tar');
+      await symlink('/dev/zero', zero);
+      for (const [path, kind] of [
+        [fifo, 'oci-archive'],
+        ['/dev/zero', 'oci-archive'],
+        [zero, 'docker-archive']
+      ] as const) {
+        const reading = readImage({ kind, path }, OFF);
+        await expect(reading).rejects.toBeInstanceOf(UserError);
+        await expect(reading).rejects.toThrow(`${path} is not a regular file; give ${kind}: the archive file (a tar).`);
+      }
+    } finally {
+      await rm(folder, { recursive: true, force: true });
+    }
+  });
+
+  test('a regular file is read; an empty one is no archive', async () => {
+    const folder = await mkdtemp(join(tmpdir(), 'footprint-source-'));
+    try {
+      const path = join(folder, 'image.tar');
+      const tar = await ociArchive(ociImage([await sampleLayer()]));
+      await writeFile(path, tar);
+      const archive = await readImage({ kind: 'oci-archive', path }, OFF);
+      expect(archive.layers[0]?.entries).toEqual(SAMPLE_ENTRIES);
+      await writeFile(path, '');
+      await expect(readImage({ kind: 'oci-archive', path }, OFF)).rejects.toThrow(`${path}: not an image archive`);
+    } finally {
+      await rm(folder, { recursive: true, force: true });
+    }
   });
 });

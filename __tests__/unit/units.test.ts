@@ -1,5 +1,5 @@
 import { describe, expect, test } from '@jest/globals';
-import { UserError } from '../../src/errors.js';
+import { quoted, UserError } from '../../src/errors.js';
 import { formatBytes, formatDelta, formatPercent, parseSize } from '../../src/units.js';
 
 const SIZE_HINT = 'expected a number with a unit such as 250MB, 1.2GB, 300MiB or 900kB (a bare number means MB)';
@@ -22,7 +22,6 @@ describe('parseSize', () => {
     ['.5GB', 500_000_000],
     ['250', 250_000_000],
     ['0', 0],
-    ['0.0000004MB', 0],
     ['1.0000005MB', 1_000_001],
     [250, 250_000_000],
     [1.5, 1_500_000],
@@ -49,6 +48,25 @@ describe('parseSize', () => {
     const parse = () => parseSize(text, 'input budget');
     expect(parse).toThrow(UserError);
     expect(parse).toThrow(`input budget: "${shown}" is not a size; ${SIZE_HINT}`);
+  });
+});
+
+describe('parseSize: nonsense', () => {
+  test.each<[string | number, string]>([
+    ['0.0000004MB', 'input budget: "0.0000004MB" rounds to 0 bytes; give at least 1B'],
+    ['0.4B', 'input budget: "0.4B" rounds to 0 bytes; give at least 1B'],
+    [0.0000001, 'input budget: "1e-7" rounds to 0 bytes; give at least 1B'],
+    ['99999999999TB', 'input budget: "99999999999TB" is too large; the largest size is about 9 PB'],
+    ['9'.repeat(400), `input budget: ${quoted('9'.repeat(400))} is too large; the largest size is about 9 PB`],
+    [1e300, 'input budget: "1e+300" is too large; the largest size is about 9 PB']
+  ])('%p is refused', (text, message) => {
+    const parse = () => parseSize(text, 'input budget');
+    expect(parse).toThrow(UserError);
+    expect(parse).toThrow(message);
+  });
+
+  test('the largest exact size is accepted', () => {
+    expect(parseSize(`${Number.MAX_SAFE_INTEGER}B`, 'budget')).toBe(Number.MAX_SAFE_INTEGER);
   });
 });
 

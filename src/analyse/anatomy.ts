@@ -24,7 +24,7 @@
  * each) stay one row each.
  */
 import type { LayerReport, LeftoverCache, Waste, WastedPath } from '../model/report.js';
-import { CACHE_MIN_BYTES, cacheOf } from './caches.js';
+import { CACHE_MIN_BYTES, MAX_CACHE_DEPTH, cacheOf } from './caches.js';
 import type { LayerOrigin } from './history.js';
 import type { ImageArchive, LayerEntry } from './model.js';
 import { displayPath, isWhiteout, whiteoutTarget } from './paths.js';
@@ -176,30 +176,47 @@ class Overlay {
 
   /** Drops the links of a node and its subtree; a copy whose last link goes is wasted. */
   private release(node: TreeNode, path: string, removal: Removal): void {
-    const stack: Array<[TreeNode, string]> = [[node, path]];
+    // Paths below `node` are spelled out only for a row's name: building each one would cost the
+    // square of the depth in a deep tree.
+    const stack: TreeNode[] = [node];
     while (stack.length > 0) {
-      const [current, currentPath] = stack.pop()!;
+      const current = stack.pop()!;
       if (current.children !== null) {
-        for (const child of current.children.values()) stack.push([child, joinPath(currentPath, child.name)]);
+        for (const child of current.children.values()) stack.push(child);
         continue;
       }
       const inode = current.inode;
       if (inode === null) continue;
       inode.links--;
-      if (inode.links === 0 && inode.bytes > 0) this.waste(inode, currentPath, removal);
+      if (inode.links === 0 && inode.bytes > 0) this.waste(inode, () => pathBelow(node, path, current), removal);
     }
   }
 
-  private waste(inode: Inode, path: string, removal: Removal): void {
+  private waste(inode: Inode, path: () => string, removal: Removal): void {
     const key = `${removal.root}\u0000${inode.layer}\u0000${removal.layer}`;
     const group = this.groups.get(key);
     if (group === undefined) {
-      this.groups.set(key, { root: removal.root, path, files: 1, bytes: inode.bytes, addedInLayer: inode.layer, removedInLayer: removal.layer });
+      this.groups.set(key, {
+        root: removal.root,
+        path: path(),
+        files: 1,
+        bytes: inode.bytes,
+        addedInLayer: inode.layer,
+        removedInLayer: removal.layer
+      });
     } else {
       group.files++;
       group.bytes += inode.bytes;
     }
   }
+}
+
+/** The path of `node`, which lies in the subtree of `top` (at `topPath`). */
+function pathBelow(top: TreeNode, topPath: string, node: TreeNode): string {
+  const names: string[] = [];
+  for (let current: TreeNode | null = node; current !== null && current !== top; current = current.parent) names.push(current.name);
+  names.reverse();
+  return names.length === 0 ? topPath : joinPath(topPath, names.join('/'));
 }
 
 function originOf(origins: LayerOrigin[], layer: number): LayerOrigin {
@@ -257,16 +274,17 @@ function cachesOf(root: TreeNode, origins: LayerOrigin[]): LeftoverCache[] {
       tally.bytesByLayer.set(inode.layer, (tally.bytesByLayer.get(inode.layer) ?? 0) + inode.bytes);
     }
   };
-  // Walk the folders outside caches; a folder that is a cache is tallied whole.
-  const folders: Array<[TreeNode, string]> = [[root, '']];
+  // Walk the folders outside caches; a folder that is a cache is tallied whole. Caches lie at most
+  // MAX_CACHE_DEPTH folders down, so the walk goes no deeper, however deep the image's folders are.
+  const folders: Array<[TreeNode, string, number]> = [[root, '', 0]];
   while (folders.length > 0) {
-    const [folder, path] = folders.pop()!;
+    const [folder, path, depth] = folders.pop()!;
     for (const child of folder.children!.values()) {
       if (child.children === null) continue;
       const childPath = joinPath(path, child.name);
       const cache = cacheOf(childPath);
       if (cache === null) {
-        folders.push([child, childPath]);
+        if (depth + 1 < MAX_CACHE_DEPTH) folders.push([child, childPath, depth + 1]);
         continue;
       }
       let tally = tallies.get(cache.root);
@@ -307,6 +325,10 @@ export function analyseImage(archive: ImageArchive, origins: LayerOrigin[], opti
     overlay.addEntries(layer.entries, index);
     bytes += layer.fileBytes;
     compressedBytes = compressedBytes === null || layer.compressedBytes === null ? null : compressedBytes + layer.compressedBytes;
+    // Sizes come from the archive: refuse a sum no byte count can reach rather than report "Infinity TB".
+    if (!Number.isSafeInteger(bytes) || (compressedBytes !== null && !Number.isSafeInteger(compressedBytes))) {
+      throw new Error(`the image's layers add up to more than 9 PB (at layer ${index}): the archive is corrupt`);
+    }
     const origin = originOf(origins, index);
     layers.push({
       index,

@@ -5,17 +5,22 @@
  * `index.json`, `blobs/<alg>/<hex>`; Docker 25+, skopeo, buildx). Puts the
  * layers the reader analysed into the order the manifest gives.
  */
-import { DIGEST, INDEX_MEDIA_TYPES } from '../oci.js';
+import { DIGEST, INDEX_MEDIA_TYPES, SHA256_DIGEST } from '../oci.js';
 import type { ImageArchive, ImageConfigJson, LayerContents } from './model.js';
 
 const MAX_LINK_HOPS = 16;
 const MAX_INDEX_DEPTH = 4;
+/** A blob's path in an OCI layout whose digest is checked: `blobs/<algorithm>/<hex>`. */
+const BLOB_NAME = /^blobs\/(sha256|sha512)\/([0-9a-f]+)$/;
 
 /** What became of one regular file of the outer archive: a layer's table, a JSON document, or neither. */
-export type ArchiveFile =
+export type ArchiveFileContent =
   | { kind: 'layer'; layer: LayerContents; compressedPending: Promise<number> | null }
   | { kind: 'json'; data: Buffer }
   | { kind: 'other'; bytes: number };
+
+/** A regular file of the outer archive, with the digest of its bytes (sha256, or sha512 for a `blobs/sha512/` blob) and their count. */
+export type ArchiveFile = ArchiveFileContent & { digest: string; bytes: number };
 
 /** Everything the outer archive held that matters, keyed by normalised archive path. */
 export interface ArchiveContents {
@@ -78,7 +83,24 @@ class Resolver {
   }
 
   file(path: string): ArchiveFile | undefined {
-    return this.contents.files.get(this.resolve(joinArchivePath('', path)));
+    const normal = joinArchivePath('', path);
+    const file = this.contents.files.get(this.resolve(normal));
+    // A blob's own bytes were checked as they were read; one reached through a link is checked here.
+    const blob = BLOB_NAME.exec(normal);
+    if (file !== undefined && blob !== null && file.digest !== `${blob[1]}:${blob[2]}`) {
+      throw new Error(`blob ${normal} does not match its digest: its content is ${file.digest}`);
+    }
+    return file;
+  }
+
+  /** The file a descriptor names, its size checked against the descriptor's. */
+  described(descriptor: Descriptor, what: string): string {
+    const path = blobPath(descriptor.digest, what);
+    const file = this.file(path);
+    if (file !== undefined && typeof descriptor.size === 'number' && descriptor.size !== file.bytes) {
+      throw new Error(`${path} is ${file.bytes} bytes, but ${what} says ${descriptor.size}`);
+    }
+    return path;
   }
 
   has(path: string): boolean {
@@ -96,7 +118,7 @@ class Resolver {
     }
   }
 
-  layer(path: string): { layer: LayerContents; compressedPending: Promise<number> | null } {
+  layer(path: string): { layer: LayerContents; compressedPending: Promise<number> | null; digest: string } {
     const file = this.file(path);
     if (file === undefined) throw new Error(`layer ${path} is missing from the image archive`);
     if (file.kind !== 'layer') throw new Error(`layer ${path} is not a tar, gzip or zstd stream`);
@@ -131,13 +153,13 @@ function readOci(resolver: Resolver): { config: ImageConfigJson; layers: string[
     if (!Array.isArray(document.manifests)) throw new Error(`${where} is neither an image index nor an image manifest`);
     if (depth >= MAX_INDEX_DEPTH) throw new Error(`${where}: image indexes nest too deeply`);
     const chosen = pickManifest(document.manifests, where, resolver);
-    const path = blobPath(chosen.digest, `a manifest in ${where}`);
+    const path = resolver.described(chosen, `a manifest in ${where}`);
     document = resolver.json<OciManifest>(path, INDEX_MEDIA_TYPES.has(chosen.mediaType ?? '') ? 'image index' : 'image manifest');
     where = path;
   }
   if (document.config === undefined) throw new Error(`image manifest ${where} has no config`);
-  const config = resolver.json<ImageConfigJson>(blobPath(document.config.digest, `the config in ${where}`), 'image config');
-  const layers = document.layers.map((descriptor, index) => blobPath(descriptor.digest, `layer ${index} in ${where}`));
+  const config = resolver.json<ImageConfigJson>(resolver.described(document.config, `the config in ${where}`), 'image config');
+  const layers = document.layers.map((descriptor, index) => resolver.described(descriptor, `layer ${index} in ${where}`));
   return { config, layers };
 }
 
@@ -179,7 +201,21 @@ export async function assembleImage(contents: ArchiveContents): Promise<ImageArc
   if (Array.isArray(diffIds) && diffIds.length !== image.layers.length) {
     throw new Error(`the image archive is inconsistent: the manifest lists ${image.layers.length} layers, the config's rootfs ${diffIds.length}`);
   }
-  const found = image.layers.map((path) => resolver.layer(path));
+  const found = image.layers.map((path, index) => {
+    const file = resolver.layer(path);
+    // An uncompressed layer's digest is its diff_id: the legacy layout's `<id>/layer.tar`, named by no digest, is checked here.
+    const diffId = Array.isArray(diffIds) ? diffIds[index] : undefined;
+    if (
+      file.layer.compression === 'none' &&
+      typeof diffId === 'string' &&
+      SHA256_DIGEST.test(diffId) &&
+      file.digest.startsWith('sha256:') &&
+      file.digest !== diffId
+    ) {
+      throw new Error(`layer ${path} does not match the config's diff_id ${diffId}: its content is ${file.digest}`);
+    }
+    return file;
+  });
   const layers: LayerContents[] = [];
   for (const { layer, compressedPending } of found) {
     const compressedBytes = compressedPending === null ? layer.compressedBytes : await compressedPending;

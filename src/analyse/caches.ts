@@ -51,6 +51,9 @@ const PATTERNS: ReadonlyArray<{ kind: CacheKind; segments: string[] }> = CACHE_F
   ];
 });
 
+/** How many folders down the deepest cache folder lies (`home/<user>/.local/share/pnpm/store`). */
+export const MAX_CACHE_DEPTH = Math.max(...PATTERNS.map((pattern) => pattern.segments.length));
+
 const FIRST_SEGMENTS = new Set(PATTERNS.map((pattern) => pattern.segments[0]!));
 
 /**

@@ -12,10 +12,11 @@
  * analysed as it arrives and keyed by its archive path; the order is applied
  * at the end.
  */
+import { createHash, type Hash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { createGunzip, createZstdDecompress } from 'node:zlib';
 import { extract, type Extract } from 'tar-stream';
-import { assembleImage, joinArchivePath, type ArchiveContents, type ArchiveFile } from './archive-layout.js';
+import { assembleImage, joinArchivePath, type ArchiveContents, type ArchiveFile, type ArchiveFileContent } from './archive-layout.js';
 import { gzipSizeEstimator, type SizeEstimator } from './compress.js';
 import type { ImageArchive, LayerCompression, LayerContents, LayerEntry } from './model.js';
 import { parentPath } from './paths.js';
@@ -30,6 +31,12 @@ export interface ReadOptions {
 
 /** JSON files of an image archive (configs, manifests, indexes) are small; anything bigger is not one. */
 const MAX_JSON_BYTES = 16 * 1024 * 1024;
+/** All JSON documents kept from one archive together; an archive needing more is refused. */
+export const MAX_JSON_TOTAL_BYTES = 64 * 1024 * 1024;
+/** Bytes read after the end-of-archive blocks (tar pads to its record size) before the rest is left unread. */
+const MAX_TRAILING_BYTES = 1024 * 1024;
+/** A blob's path in an OCI layout: `blobs/<algorithm>/<hex>`. */
+const BLOB_PATH = /^blobs\/(sha256|sha512)\/([0-9a-f]+)$/;
 /** Bytes looked at to tell a layer (tar, gzip, zstd) from a JSON file. */
 const SNIFF_BYTES = TAR_BLOCK;
 
@@ -81,12 +88,64 @@ async function* remaining(head: Buffer, done: boolean, iterator: AsyncIterator<B
   }
 }
 
-async function readArchiveFile(entry: AsyncIterable<Buffer>, name: string, size: number, options: ReadOptions): Promise<ArchiveFile> {
+/**
+ * Whether the layout can refer to a JSON document at this archive path: the
+ * index and manifest, blobs, and the legacy layout's `<id>.json` configs at the
+ * top. Other JSON-looking files are counted, not kept.
+ */
+function mayBeReferenced(name: string): boolean {
+  return name === 'index.json' || name === 'manifest.json' || BLOB_PATH.test(name) || (!name.includes('/') && name.endsWith('.json'));
+}
+
+/** Per archive: what has been kept so far, to cap it. */
+interface ReadState {
+  jsonBytes: number;
+}
+
+/** The entry's bytes, hashed and counted as they pass. */
+async function* hashing(chunks: AsyncIterable<Buffer>, hash: Hash, count: { bytes: number }): AsyncGenerator<Buffer> {
+  for await (const chunk of chunks) {
+    hash.update(chunk);
+    count.bytes += chunk.length;
+    yield chunk;
+  }
+}
+
+async function readArchiveFile(
+  entry: AsyncIterable<Buffer>,
+  name: string,
+  size: number,
+  options: ReadOptions,
+  state: ReadState
+): Promise<ArchiveFile> {
+  const blob = BLOB_PATH.exec(name);
+  const algorithm = blob?.[1] ?? 'sha256';
+  const hash = createHash(algorithm);
+  const count = { bytes: 0 };
+  const file = await readArchiveContent(hashing(entry, hash, count), name, size, options, state);
+  const digest = `${algorithm}:${hash.digest('hex')}`;
+  if (blob !== null && digest !== `${blob[1]}:${blob[2]}`) {
+    throw new Error(`blob ${name} does not match its digest: its content is ${digest}`);
+  }
+  return { ...file, digest, bytes: count.bytes };
+}
+
+async function readArchiveContent(
+  entry: AsyncIterable<Buffer>,
+  name: string,
+  size: number,
+  options: ReadOptions,
+  state: ReadState
+): Promise<ArchiveFileContent> {
   const iterator = entry[Symbol.asyncIterator]();
   const { head, done } = await readHead(iterator, Math.min(SNIFF_BYTES, size));
   const format = sniffFormat(head);
   const chunks = remaining(head, done, iterator);
-  if (format === 'json' && size <= MAX_JSON_BYTES) {
+  if (format === 'json' && size <= MAX_JSON_BYTES && mayBeReferenced(name)) {
+    state.jsonBytes += size;
+    if (state.jsonBytes > MAX_JSON_TOTAL_BYTES) {
+      throw new Error(`the image archive holds more than ${MAX_JSON_TOTAL_BYTES / 1024 / 1024} MiB of JSON documents (at ${name})`);
+    }
     const parts: Buffer[] = [];
     for await (const chunk of chunks) parts.push(chunk);
     return { kind: 'json', data: Buffer.concat(parts) };
@@ -105,13 +164,14 @@ async function readArchiveFile(entry: AsyncIterable<Buffer>, name: string, size:
   }
 }
 
-async function readLayer(chunks: AsyncIterable<Buffer>, compression: LayerCompression, options: ReadOptions): Promise<ArchiveFile> {
+async function readLayer(chunks: AsyncIterable<Buffer>, compression: LayerCompression, options: ReadOptions): Promise<ArchiveFileContent> {
   const entries: LayerEntry[] = [];
   let fileBytes = 0;
   let storedBytes = 0;
   const scanner = new LayerTarScanner((header) => {
     const entry = toLayerEntry(header);
     fileBytes += entry.bytes;
+    if (!Number.isSafeInteger(fileBytes)) throw new Error('its files add up to more than 9 PB');
     entries.push(entry);
   });
 
@@ -144,11 +204,14 @@ async function readLayer(chunks: AsyncIterable<Buffer>, compression: LayerCompre
     for await (const chunk of chunks) {
       if (failure !== null) break;
       storedBytes += chunk.length;
+      // Past the tar's end nothing more is read from the layer: its bytes are only counted.
+      if (scanner.finished) continue;
       if (!decompressor.write(chunk)) {
         await new Promise<void>((resolve) => decompressor.once('drain', resolve).once('close', resolve));
       }
     }
-    if (failure === null) decompressor.end();
+    if (failure === null && scanner.finished) decompressor.destroy();
+    else if (failure === null) decompressor.end();
     await ended;
     if (failure !== null) throw new Error(describeDecompressError(failure, compression));
     scanner.end();
@@ -201,22 +264,47 @@ async function* archiveBytes(source: AsyncIterable<Buffer>): AsyncGenerator<Buff
   }
 }
 
-/** Writes the source into the tar parser, waiting whenever the parser is full. */
+/** Writes `chunk` into the tar parser, waiting while the parser is full. */
+async function write(extractor: Extract, chunk: Buffer): Promise<void> {
+  if (extractor.write(chunk)) return;
+  await new Promise<void>((resolve) => {
+    const done = (): void => {
+      extractor.off('drain', done);
+      extractor.off('close', done);
+      resolve();
+    };
+    extractor.on('drain', done);
+    extractor.on('close', done);
+  });
+}
+
+/**
+ * Writes the source into the tar parser, waiting whenever the parser is full.
+ * A header-only scanner follows the archive alongside, so the source is read
+ * only to the end-of-archive block (and what padding follows it, up to
+ * MAX_TRAILING_BYTES): data appended after an archive's end is never read.
+ */
 async function pump(source: AsyncIterable<Buffer>, extractor: Extract): Promise<void> {
+  let tracker: LayerTarScanner | null = new LayerTarScanner(() => undefined);
+  let trailing = 0;
   try {
     for await (const chunk of source) {
       if (extractor.destroyed) return;
-      if (!extractor.write(chunk)) {
-        await new Promise<void>((resolve) => {
-          const done = (): void => {
-            extractor.off('drain', done);
-            extractor.off('close', done);
-            resolve();
-          };
-          extractor.on('drain', done);
-          extractor.on('close', done);
-        });
+      let used = chunk.length;
+      if (tracker !== null && !tracker.finished) {
+        try {
+          used = tracker.feed(chunk);
+        } catch {
+          // Not a tar the scanner follows: the parser says what is wrong with it.
+          tracker = null;
+        }
+      } else if (tracker !== null) {
+        trailing += chunk.length;
+        if (trailing > MAX_TRAILING_BYTES) break;
+        continue;
       }
+      await write(extractor, used === chunk.length ? chunk : chunk.subarray(0, used));
+      trailing += chunk.length - used;
     }
     if (!extractor.destroyed) extractor.end(undefined);
   } catch (error) {
@@ -235,6 +323,7 @@ async function drain(entry: ArchiveEntry): Promise<void> {
 
 async function collect(stream: NodeJS.ReadableStream | Readable, options: ReadOptions): Promise<ArchiveContents> {
   const contents: ArchiveContents = { files: new Map(), links: new Map() };
+  const state: ReadState = { jsonBytes: 0 };
   const extractor = extract();
   const pumping = pump(archiveBytes(stream as AsyncIterable<Buffer>), extractor);
   let seen = 0;
@@ -244,13 +333,19 @@ async function collect(stream: NodeJS.ReadableStream | Readable, options: ReadOp
       const header = entry.header;
       const content = entry as unknown as ArchiveEntry;
       const name = joinArchivePath('', header.name);
+      // tar-stream gives null for a size field it cannot read, and its entry would then never end.
+      const size = header.size;
+      if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) {
+        throw new Error(`the image archive is corrupt: ${name} has an unreadable or impossible size (negative or beyond 9 PB)`);
+      }
       if (header.type === 'file' || header.type === 'contiguous-file') {
-        contents.files.set(name, await readArchiveFile(content, name, header.size ?? 0, options));
+        contents.files.set(name, await readArchiveFile(content, name, size, options, state));
         continue;
       }
       if (header.type === 'symlink' && header.linkname) contents.links.set(name, joinArchivePath(parentPath(name), header.linkname));
       if (header.type === 'link' && header.linkname) contents.links.set(name, joinArchivePath('', header.linkname));
-      await drain(content);
+      // tar-stream streams no content for a folder: one with a size in its header would never end.
+      if (header.type !== 'directory') await drain(content);
     }
   } catch (error) {
     extractor.destroy(null);
@@ -280,11 +375,27 @@ function describeArchiveError(error: unknown, seen: number): string {
  * Throws an Error with a one-line message when the stream is not a readable image.
  */
 export async function readImageArchive(stream: NodeJS.ReadableStream | Readable, options: ReadOptions): Promise<ImageArchive> {
-  const contents = await collect(stream, options);
+  let contents: ArchiveContents | null = null;
   try {
+    contents = await collect(stream, options);
     return await assembleImage(contents);
+  } catch (error) {
+    // Messages quote names from the archive: whatever bytes they hold, the message stays one line.
+    const message = oneLine((error as Error).message ?? String(error));
+    throw new Error(message, { cause: error });
   } finally {
     // Estimates of layers the manifest did not use still run; let them finish quietly.
-    for (const file of contents.files.values()) if (file.kind === 'layer') file.compressedPending?.catch(() => undefined);
+    for (const file of contents?.files.values() ?? []) if (file.kind === 'layer') file.compressedPending?.catch(() => undefined);
   }
+}
+
+const ESCAPES: Record<string, string> = { '\n': '\\n', '\t': '\\t', '\r': '\\r' };
+
+/** The message with control characters and line separators escaped (`\n`, `\x1b`, `\u2028`), so it reads as one line. */
+function oneLine(message: string): string {
+  // eslint-disable-next-line no-control-regex
+  return message.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (char) => {
+    const code = char.charCodeAt(0);
+    return ESCAPES[char] ?? (code > 0xff ? `\\u${code.toString(16)}` : `\\x${code.toString(16).padStart(2, '0')}`);
+  });
 }

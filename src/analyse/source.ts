@@ -5,8 +5,9 @@
  * `docker-archive:PATH` (what `docker save -o PATH` writes). Either kind of file
  * may hold either layout; the reader tells them apart by their contents.
  */
-import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { open, stat } from 'node:fs/promises';
+import { Readable } from 'node:stream';
 import { UserError, messageOf } from '../errors.js';
 import { execStream, type ExecStream } from '../exec.js';
 import type { ImageArchive } from './model.js';
@@ -59,10 +60,24 @@ async function readFromFile(source: Exclude<ImageSource, { kind: 'daemon' }>, op
     throw new UserError(`${path}: no such image archive${hint}.`);
   });
   if (info.isDirectory()) throw new UserError(`${path} is a directory; give ${source.kind}: the archive file (a tar).`);
+  // A device, FIFO or socket may never end (oci-archive:/dev/zero): only a regular file is read.
+  const notRegular = () => new UserError(`${path} is not a regular file; give ${source.kind}: the archive file (a tar).`);
+  if (!info.isFile()) throw notRegular();
+  // Opened without blocking and checked again on the open file, so a path swapped for a FIFO meanwhile cannot hang.
+  const handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK).catch((error: NodeJS.ErrnoException) => {
+    throw new UserError(`${path}: cannot read the image archive: ${error.message}`);
+  });
   try {
-    return await readImageArchive(createReadStream(path), options);
+    const opened = await handle.stat();
+    if (!opened.isFile()) throw notRegular();
+    // Read no further than the size it had: a file that keeps growing is not read forever.
+    const stream = opened.size === 0 ? Readable.from([]) : handle.createReadStream({ start: 0, end: opened.size - 1, autoClose: false });
+    return await readImageArchive(stream, options);
   } catch (error) {
+    if (error instanceof UserError) throw error;
     throw new Error(`${path}: ${messageOf(error)}`, { cause: error });
+  } finally {
+    await handle.close();
   }
 }
 

@@ -11,6 +11,12 @@ import { normalisePath } from './paths.js';
 export const TAR_BLOCK = 512;
 /** PAX and GNU long-name records are a few hundred bytes; refuse absurd ones rather than buffer them. */
 const MAX_META_BYTES = 1024 * 1024;
+/**
+ * Longest entry path accepted, in bytes. Linux refuses paths over 4,096 bytes in
+ * a system call; a longer one in a layer is hostile (a path of half a million
+ * folders) and is refused rather than walked.
+ */
+export const MAX_PATH_BYTES = 32 * 1024;
 
 /** One header of a layer tar, names as binary strings (one char per byte). */
 export interface TarHeader {
@@ -65,6 +71,7 @@ function readNumber(block: Buffer, offset: number, length: number): number {
     if (first === 0xff) throw new Error('negative number in tar header');
     let value = first & 0x7f;
     for (let index = 1; index < length; index++) value = value * 256 + block[offset + index]!;
+    if (!Number.isSafeInteger(value)) throw new Error('a size beyond 9 PB (base-256 field too large)');
     return value;
   }
   const text = readString(block, offset, length).trim();
@@ -144,7 +151,16 @@ export class LayerTarScanner {
     this.onEntry = onEntry;
   }
 
-  feed(chunk: Buffer): void {
+  /** Whether the end-of-archive block was read. */
+  get finished(): boolean {
+    return this.ended;
+  }
+
+  /**
+   * Takes the next bytes; returns how many of them belong to the archive: all of
+   * them, or fewer once the end-of-archive block is read (it is counted in).
+   */
+  feed(chunk: Buffer): number {
     const base = this.offset;
     let at = 0;
     while (at < chunk.length && !this.ended) {
@@ -178,6 +194,7 @@ export class LayerTarScanner {
       }
     }
     this.offset = base + chunk.length;
+    return at;
   }
 
   /** Call when the stream ends; throws when it ended inside an entry. */
@@ -225,13 +242,19 @@ export class LayerTarScanner {
       linkname = pax.get('linkpath') ?? linkname;
       const paxSize = pax.get('size');
       if (paxSize !== undefined) {
-        if (!/^\d+$/.test(paxSize)) throw new Error(`bad PAX size "${paxSize}" in tar header at byte ${offset}`);
+        if (!/^\d+$/.test(paxSize)) throw new Error(`bad PAX size "${paxSize.slice(0, 40)}" in tar header at byte ${offset}`);
         entrySize = Number(paxSize);
+        if (!Number.isSafeInteger(entrySize)) throw new Error(`PAX size of ${paxSize.length} digits in tar header at byte ${offset} is beyond 9 PB`);
       }
     }
     this.pax = new Map();
     this.longName = null;
     this.longLink = null;
+    if (name.length > MAX_PATH_BYTES || linkname.length > MAX_PATH_BYTES) {
+      throw new Error(
+        `a path of ${Math.max(name.length, linkname.length)} bytes in tar header at byte ${offset} is longer than ${MAX_PATH_BYTES} bytes`
+      );
+    }
     const content = HEADER_ONLY_TYPES.has(typeflag) ? 0 : entrySize;
     this.skip = content + ((TAR_BLOCK - (content % TAR_BLOCK)) % TAR_BLOCK);
     this.onEntry({ name, linkname, typeflag, size: entrySize });

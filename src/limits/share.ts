@@ -1,11 +1,13 @@
-import { UserError } from '../errors.js';
+import { quoted, UserError } from '../errors.js';
 import type { LimitBreach, ShareLimit } from '../model/limits.js';
 import { parseSize, sizeOf } from '../units.js';
 
 const PERCENT_PATTERN = /^(\d+(?:\.\d+)?|\.\d+)\s*%$/;
 
 function notAShare(text: string, what: string, why: string): UserError {
-  return new UserError(`${what}: "${text}" ${why}; expected a percentage, a size or both separated by a comma, such as 10%, 25MB or "10%, 5MB"`);
+  return new UserError(
+    `${what}: ${quoted(text)} ${why}; expected a percentage, a size or both separated by a comma, such as 10%, 25MB or "10%, 5MB"`
+  );
 }
 
 /** Parses `10%`, `25MB`, `10%, 5MB` or `5MB, 10%`: at most one percentage and one size. `noun` names the limit in messages. */
@@ -18,7 +20,7 @@ export function parseShareLimit(text: string | number, what: string, noun: strin
   }
   // With two parts, name the one that is wrong; with one, the whole text is.
   const invalid = (part: string, kind: string) =>
-    notAShare(source, what, parts.length === 1 ? `is not ${noun}` : `has "${part}", which is not ${kind}`);
+    notAShare(source, what, parts.length === 1 ? `is not ${noun}` : `has ${quoted(part)}, which is not ${kind}`);
   let percent: number | null = null;
   let bytes: number | null = null;
   for (const part of parts) {
@@ -27,10 +29,12 @@ export function parseShareLimit(text: string | number, what: string, noun: strin
       if (!match) throw invalid(part, 'a percentage');
       if (percent !== null) throw notAShare(source, what, 'has more than one percentage');
       percent = Number(match[1]);
+      if (!Number.isFinite(percent)) throw invalid(part, 'a percentage');
     } else {
       if (bytes !== null) throw notAShare(source, what, 'has more than one size');
       bytes = sizeOf(part);
       if (bytes === null) throw invalid(part, 'a size');
+      bytes = parseSize(part, what);
     }
   }
   return { percent, bytes, source };
