@@ -53790,3909 +53790,183 @@ var __spreadArray = (this && this.__spreadArray) || function (to, from, pack) {
 
 /***/ }),
 
-/***/ 9407:
-/***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
+/***/ 2691:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
-__nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2207);
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   sf: () => (/* binding */ STATE_NAME),
+/* harmony export */   u4: () => (/* binding */ track),
+/* harmony export */   yK: () => (/* binding */ handleSignals)
+/* harmony export */ });
+/* unused harmony exports trackedLeftovers, removeLeftover, describeLeftover, parseLeftovers */
+/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1455);
+/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_fs_promises__WEBPACK_IMPORTED_MODULE_0__);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6760);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_1__);
+/* harmony import */ var _exec_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(5889);
+/**
+ * The cleanup registry: what a run makes outside itself (a base-branch worktree in the user's repository, temporary
+ * folders, image tags) is tracked here from the moment it is made until it is removed again. A cancelled run (SIGINT,
+ * SIGTERM) stops its commands and removes what is still tracked; the action also saves the list in its state after
+ * every change, so that its `post:` step can remove what a killed run left.
+ */
 
-await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
-__webpack_async_result__();
-} catch(e) { __webpack_async_result__(e); } }, 1);
+
+/** The name under which the action saves the list (`core.saveState`); the post step reads `STATE_leftovers`. */
+const STATE_NAME = 'leftovers';
+const tracked = new Map();
+let nextId = 0;
+let persist = null;
+/** Set once a signal arrived: from then on the registry alone removes what is tracked. */
+let cancelled = false;
+function save() {
+    if (!persist)
+        return;
+    try {
+        persist([...tracked.values()]);
+    }
+    catch {
+        // Losing the saved list only costs the post step's safety net, never the run.
+    }
+}
+/**
+ * Tracks something the run just made (or is about to make). Call the returned function once it is removed again;
+ * after a cancellation that does nothing, since the registry removes everything then.
+ */
+function track(leftover) {
+    const id = nextId++;
+    tracked.set(id, leftover);
+    save();
+    return () => {
+        if (!cancelled && tracked.delete(id))
+            save();
+    };
+}
+/** What is tracked now, oldest first. */
+function trackedLeftovers() {
+    return [...tracked.values()];
+}
+/** Removes one leftover; what is already gone is quietly skipped. Never throws. */
+async function removeLeftover(leftover) {
+    const quiet = { cleanEnv: true, cleanup: true, timeoutMs: 60_000 };
+    try {
+        if (leftover.kind === 'image') {
+            // No -f, as in the engine: untagging never removes an image that another tag or a container still uses.
+            await (0,_exec_js__WEBPACK_IMPORTED_MODULE_2__/* .exec */ .m0)('docker', ['image', 'rm', '--', leftover.ref], quiet);
+        }
+        else if (leftover.kind === 'worktree') {
+            await (0,_exec_js__WEBPACK_IMPORTED_MODULE_2__/* .exec */ .m0)('git', ['worktree', 'remove', '--force', leftover.path], { ...quiet, cwd: leftover.repo });
+            await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.rm)(leftover.path, { recursive: true, force: true });
+            // Unregisters the worktree also when `remove` failed (a half-made worktree, a folder already gone).
+            await (0,_exec_js__WEBPACK_IMPORTED_MODULE_2__/* .exec */ .m0)('git', ['worktree', 'prune'], { ...quiet, cwd: leftover.repo });
+        }
+        else {
+            await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.rm)(leftover.path, { recursive: true, force: true });
+        }
+    }
+    catch {
+        // A missing repository or engine: nothing more to remove there.
+    }
+}
+/** Removes what is tracked, newest first (also what the halting run still adds meanwhile), saving the list after each. */
+async function removeTracked(log) {
+    for (let last = [...tracked].at(-1); last !== undefined; last = [...tracked].at(-1)) {
+        const [id, leftover] = last;
+        log(`removing ${describeLeftover(leftover)}`);
+        await removeLeftover(leftover);
+        tracked.delete(id);
+        save();
+    }
+}
+function describeLeftover(leftover) {
+    if (leftover.kind === 'image')
+        return `image tag ${leftover.ref}`;
+    if (leftover.kind === 'worktree')
+        return `worktree ${leftover.path}`;
+    return `temporary folder ${leftover.path}`;
+}
+/** The exit codes of a process ended by the signal: 128 + its number. */
+const EXIT_CODES = { SIGINT: 130, SIGTERM: 143 };
+/**
+ * Handles SIGINT and SIGTERM for the whole process: stop the running docker and git commands, remove what is
+ * tracked, and exit with 130 (SIGINT) or 143 (SIGTERM). A second signal while cleaning up is only noted: the runner
+ * waits a little between its signals, and the cleanup goes on.
+ */
+function handleSignals(options) {
+    persist = options.persist ?? null;
+    const exit = options.exit ?? ((code) => process.exit(code));
+    let stopping = null;
+    for (const signal of ['SIGINT', 'SIGTERM']) {
+        process.on(signal, () => {
+            if (stopping) {
+                options.log(`${signal} again: still removing what this run made`);
+                return;
+            }
+            cancelled = true;
+            options.log(`Cancelled (${signal}): stopping the builds and removing what this run made.`);
+            stopping = (0,_exec_js__WEBPACK_IMPORTED_MODULE_2__/* .stopCommands */ .FN)()
+                .then(() => removeTracked(options.log))
+                .catch(() => undefined)
+                .then(() => exit(EXIT_CODES[signal]));
+        });
+    }
+}
+/** The tags the engine builds under (see `imageTag`): `footprint-local/NAME:RUN-SIDE`. */
+const OWN_TAG = /^footprint-local\/[a-z0-9-]+:[A-Za-z0-9_.-]+-(head|base)$/;
+/**
+ * The leftovers in a saved list, checked: anything but footprint's own image tags and `footprint-` folders in
+ * absolute paths is ignored, so a damaged or forged state can never remove anything else.
+ */
+function parseLeftovers(text) {
+    let value;
+    try {
+        value = JSON.parse(text);
+    }
+    catch {
+        return [];
+    }
+    if (!Array.isArray(value))
+        return [];
+    const ours = (path) => typeof path === 'string' && isAbsolute(path) && basename(path).startsWith('footprint-');
+    const leftovers = [];
+    for (const item of value) {
+        if (typeof item !== 'object' || item === null)
+            continue;
+        const entry = item;
+        if (entry.kind === 'image' && typeof entry.ref === 'string' && OWN_TAG.test(entry.ref)) {
+            leftovers.push({ kind: 'image', ref: entry.ref });
+        }
+        else if (entry.kind === 'worktree' && typeof entry.repo === 'string' && isAbsolute(entry.repo) && ours(entry.path)) {
+            leftovers.push({ kind: 'worktree', repo: entry.repo, path: entry.path });
+        }
+        else if (entry.kind === 'folder' && ours(entry.path)) {
+            leftovers.push({ kind: 'folder', path: entry.path });
+        }
+    }
+    return leftovers;
+}
+
 
 /***/ }),
 
-/***/ 2207:
+/***/ 5889:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
-  e: () => (/* binding */ run)
+  m0: () => (/* binding */ exec),
+  U1: () => (/* binding */ execStream),
+  FN: () => (/* binding */ stopCommands)
 });
 
-// UNUSED EXPORTS: readEvent
-
-// NAMESPACE OBJECT: ./node_modules/@actions/core/lib/platform.js
-var platform_namespaceObject = {};
-__nccwpck_require__.r(platform_namespaceObject);
-__nccwpck_require__.d(platform_namespaceObject, {
-  arch: () => (arch),
-  getDetails: () => (getDetails),
-  isLinux: () => (isLinux),
-  isMacOS: () => (isMacOS),
-  isWindows: () => (isWindows),
-  platform: () => (platform)
-});
-
-// NAMESPACE OBJECT: ./node_modules/@actions/core/lib/core.js
-var core_namespaceObject = {};
-__nccwpck_require__.r(core_namespaceObject);
-__nccwpck_require__.d(core_namespaceObject, {
-  ExitCode: () => (ExitCode),
-  addPath: () => (addPath),
-  debug: () => (debug),
-  endGroup: () => (endGroup),
-  error: () => (error),
-  exportVariable: () => (exportVariable),
-  getBooleanInput: () => (getBooleanInput),
-  getIDToken: () => (getIDToken),
-  getInput: () => (getInput),
-  getMultilineInput: () => (getMultilineInput),
-  getState: () => (getState),
-  group: () => (group),
-  info: () => (info),
-  isDebug: () => (isDebug),
-  markdownSummary: () => (markdownSummary),
-  notice: () => (notice),
-  platform: () => (platform_namespaceObject),
-  saveState: () => (saveState),
-  setCommandEcho: () => (setCommandEcho),
-  setFailed: () => (setFailed),
-  setOutput: () => (setOutput),
-  setSecret: () => (setSecret),
-  startGroup: () => (startGroup),
-  summary: () => (summary),
-  toPlatformPath: () => (toPlatformPath),
-  toPosixPath: () => (toPosixPath),
-  toWin32Path: () => (toWin32Path),
-  warning: () => (warning)
-});
-
-// EXTERNAL MODULE: external "os"
-var external_os_ = __nccwpck_require__(857);
-;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/utils.js
-// We use any as a valid input type
-/* eslint-disable @typescript-eslint/no-explicit-any */
-/**
- * Sanitizes an input into a string so it can be passed into issueCommand safely
- * @param input input to sanitize into a string
- */
-function toCommandValue(input) {
-    if (input === null || input === undefined) {
-        return '';
-    }
-    else if (typeof input === 'string' || input instanceof String) {
-        return input;
-    }
-    return JSON.stringify(input);
-}
-/**
- *
- * @param annotationProperties
- * @returns The command properties to send with the actual annotation command
- * See IssueCommandProperties: https://github.com/actions/runner/blob/main/src/Runner.Worker/ActionCommandManager.cs#L646
- */
-function toCommandProperties(annotationProperties) {
-    if (!Object.keys(annotationProperties).length) {
-        return {};
-    }
-    return {
-        title: annotationProperties.title,
-        file: annotationProperties.file,
-        line: annotationProperties.startLine,
-        endLine: annotationProperties.endLine,
-        col: annotationProperties.startColumn,
-        endColumn: annotationProperties.endColumn
-    };
-}
-//# sourceMappingURL=utils.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/command.js
-
-
-/**
- * Issues a command to the GitHub Actions runner
- *
- * @param command - The command name to issue
- * @param properties - Additional properties for the command (key-value pairs)
- * @param message - The message to include with the command
- * @remarks
- * This function outputs a specially formatted string to stdout that the Actions
- * runner interprets as a command. These commands can control workflow behavior,
- * set outputs, create annotations, mask values, and more.
- *
- * Command Format:
- *   ::name key=value,key=value::message
- *
- * @example
- * ```typescript
- * // Issue a warning annotation
- * issueCommand('warning', {}, 'This is a warning message');
- * // Output: ::warning::This is a warning message
- *
- * // Set an environment variable
- * issueCommand('set-env', { name: 'MY_VAR' }, 'some value');
- * // Output: ::set-env name=MY_VAR::some value
- *
- * // Add a secret mask
- * issueCommand('add-mask', {}, 'secretValue123');
- * // Output: ::add-mask::secretValue123
- * ```
- *
- * @internal
- * This is an internal utility function that powers the public API functions
- * such as setSecret, warning, error, and exportVariable.
- */
-function issueCommand(command, properties, message) {
-    const cmd = new Command(command, properties, message);
-    process.stdout.write(cmd.toString() + external_os_.EOL);
-}
-function issue(name, message = '') {
-    issueCommand(name, {}, message);
-}
-const CMD_STRING = '::';
-class Command {
-    constructor(command, properties, message) {
-        if (!command) {
-            command = 'missing.command';
-        }
-        this.command = command;
-        this.properties = properties;
-        this.message = message;
-    }
-    toString() {
-        let cmdStr = CMD_STRING + this.command;
-        if (this.properties && Object.keys(this.properties).length > 0) {
-            cmdStr += ' ';
-            let first = true;
-            for (const key in this.properties) {
-                if (this.properties.hasOwnProperty(key)) {
-                    const val = this.properties[key];
-                    if (val) {
-                        if (first) {
-                            first = false;
-                        }
-                        else {
-                            cmdStr += ',';
-                        }
-                        cmdStr += `${key}=${escapeProperty(val)}`;
-                    }
-                }
-            }
-        }
-        cmdStr += `${CMD_STRING}${escapeData(this.message)}`;
-        return cmdStr;
-    }
-}
-function escapeData(s) {
-    return toCommandValue(s)
-        .replace(/%/g, '%25')
-        .replace(/\r/g, '%0D')
-        .replace(/\n/g, '%0A');
-}
-function escapeProperty(s) {
-    return toCommandValue(s)
-        .replace(/%/g, '%25')
-        .replace(/\r/g, '%0D')
-        .replace(/\n/g, '%0A')
-        .replace(/:/g, '%3A')
-        .replace(/,/g, '%2C');
-}
-//# sourceMappingURL=command.js.map
-;// CONCATENATED MODULE: external "crypto"
-const external_crypto_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("crypto");
-// EXTERNAL MODULE: external "fs"
-var external_fs_ = __nccwpck_require__(9896);
-;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/file-command.js
-// For internal use, subject to change.
-// We use any as a valid input type
-/* eslint-disable @typescript-eslint/no-explicit-any */
-
-
-
-
-function issueFileCommand(command, message) {
-    const filePath = process.env[`GITHUB_${command}`];
-    if (!filePath) {
-        throw new Error(`Unable to find environment variable for file command ${command}`);
-    }
-    if (!external_fs_.existsSync(filePath)) {
-        throw new Error(`Missing file at path: ${filePath}`);
-    }
-    external_fs_.appendFileSync(filePath, `${toCommandValue(message)}${external_os_.EOL}`, {
-        encoding: 'utf8'
-    });
-}
-function prepareKeyValueMessage(key, value) {
-    const delimiter = `ghadelimiter_${external_crypto_namespaceObject.randomUUID()}`;
-    const convertedValue = toCommandValue(value);
-    // These should realistically never happen, but just in case someone finds a
-    // way to exploit uuid generation let's not allow keys or values that contain
-    // the delimiter.
-    if (key.includes(delimiter)) {
-        throw new Error(`Unexpected input: name should not contain the delimiter "${delimiter}"`);
-    }
-    if (convertedValue.includes(delimiter)) {
-        throw new Error(`Unexpected input: value should not contain the delimiter "${delimiter}"`);
-    }
-    return `${key}<<${delimiter}${external_os_.EOL}${convertedValue}${external_os_.EOL}${delimiter}`;
-}
-//# sourceMappingURL=file-command.js.map
-// EXTERNAL MODULE: external "path"
-var external_path_ = __nccwpck_require__(6928);
-// EXTERNAL MODULE: external "http"
-var external_http_ = __nccwpck_require__(8611);
-var external_http_namespaceObject = /*#__PURE__*/__nccwpck_require__.t(external_http_, 2);
-// EXTERNAL MODULE: external "https"
-var external_https_ = __nccwpck_require__(5692);
-var external_https_namespaceObject = /*#__PURE__*/__nccwpck_require__.t(external_https_, 2);
-;// CONCATENATED MODULE: ./node_modules/@actions/http-client/lib/proxy.js
-function getProxyUrl(reqUrl) {
-    const usingSsl = reqUrl.protocol === 'https:';
-    if (checkBypass(reqUrl)) {
-        return undefined;
-    }
-    const proxyVar = (() => {
-        if (usingSsl) {
-            return process.env['https_proxy'] || process.env['HTTPS_PROXY'];
-        }
-        else {
-            return process.env['http_proxy'] || process.env['HTTP_PROXY'];
-        }
-    })();
-    if (proxyVar) {
-        try {
-            return new DecodedURL(proxyVar);
-        }
-        catch (_a) {
-            if (!proxyVar.startsWith('http://') && !proxyVar.startsWith('https://'))
-                return new DecodedURL(`http://${proxyVar}`);
-        }
-    }
-    else {
-        return undefined;
-    }
-}
-function checkBypass(reqUrl) {
-    if (!reqUrl.hostname) {
-        return false;
-    }
-    const reqHost = reqUrl.hostname;
-    if (isLoopbackAddress(reqHost)) {
-        return true;
-    }
-    const noProxy = process.env['no_proxy'] || process.env['NO_PROXY'] || '';
-    if (!noProxy) {
-        return false;
-    }
-    // Determine the request port
-    let reqPort;
-    if (reqUrl.port) {
-        reqPort = Number(reqUrl.port);
-    }
-    else if (reqUrl.protocol === 'http:') {
-        reqPort = 80;
-    }
-    else if (reqUrl.protocol === 'https:') {
-        reqPort = 443;
-    }
-    // Format the request hostname and hostname with port
-    const upperReqHosts = [reqUrl.hostname.toUpperCase()];
-    if (typeof reqPort === 'number') {
-        upperReqHosts.push(`${upperReqHosts[0]}:${reqPort}`);
-    }
-    // Compare request host against noproxy
-    for (const upperNoProxyItem of noProxy
-        .split(',')
-        .map(x => x.trim().toUpperCase())
-        .filter(x => x)) {
-        if (upperNoProxyItem === '*' ||
-            upperReqHosts.some(x => x === upperNoProxyItem ||
-                x.endsWith(`.${upperNoProxyItem}`) ||
-                (upperNoProxyItem.startsWith('.') &&
-                    x.endsWith(`${upperNoProxyItem}`)))) {
-            return true;
-        }
-    }
-    return false;
-}
-function isLoopbackAddress(host) {
-    const hostLower = host.toLowerCase();
-    return (hostLower === 'localhost' ||
-        hostLower.startsWith('127.') ||
-        hostLower.startsWith('[::1]') ||
-        hostLower.startsWith('[0:0:0:0:0:0:0:1]'));
-}
-class DecodedURL extends URL {
-    constructor(url, base) {
-        super(url, base);
-        this._decodedUsername = decodeURIComponent(super.username);
-        this._decodedPassword = decodeURIComponent(super.password);
-    }
-    get username() {
-        return this._decodedUsername;
-    }
-    get password() {
-        return this._decodedPassword;
-    }
-}
-//# sourceMappingURL=proxy.js.map
-// EXTERNAL MODULE: ./node_modules/tunnel/index.js
-var tunnel = __nccwpck_require__(770);
-// EXTERNAL MODULE: ./node_modules/undici/index.js
-var undici = __nccwpck_require__(6752);
-;// CONCATENATED MODULE: ./node_modules/@actions/http-client/lib/index.js
-/* eslint-disable @typescript-eslint/no-explicit-any */
-var __awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-
-
-
-
-
-var HttpCodes;
-(function (HttpCodes) {
-    HttpCodes[HttpCodes["OK"] = 200] = "OK";
-    HttpCodes[HttpCodes["MultipleChoices"] = 300] = "MultipleChoices";
-    HttpCodes[HttpCodes["MovedPermanently"] = 301] = "MovedPermanently";
-    HttpCodes[HttpCodes["ResourceMoved"] = 302] = "ResourceMoved";
-    HttpCodes[HttpCodes["SeeOther"] = 303] = "SeeOther";
-    HttpCodes[HttpCodes["NotModified"] = 304] = "NotModified";
-    HttpCodes[HttpCodes["UseProxy"] = 305] = "UseProxy";
-    HttpCodes[HttpCodes["SwitchProxy"] = 306] = "SwitchProxy";
-    HttpCodes[HttpCodes["TemporaryRedirect"] = 307] = "TemporaryRedirect";
-    HttpCodes[HttpCodes["PermanentRedirect"] = 308] = "PermanentRedirect";
-    HttpCodes[HttpCodes["BadRequest"] = 400] = "BadRequest";
-    HttpCodes[HttpCodes["Unauthorized"] = 401] = "Unauthorized";
-    HttpCodes[HttpCodes["PaymentRequired"] = 402] = "PaymentRequired";
-    HttpCodes[HttpCodes["Forbidden"] = 403] = "Forbidden";
-    HttpCodes[HttpCodes["NotFound"] = 404] = "NotFound";
-    HttpCodes[HttpCodes["MethodNotAllowed"] = 405] = "MethodNotAllowed";
-    HttpCodes[HttpCodes["NotAcceptable"] = 406] = "NotAcceptable";
-    HttpCodes[HttpCodes["ProxyAuthenticationRequired"] = 407] = "ProxyAuthenticationRequired";
-    HttpCodes[HttpCodes["RequestTimeout"] = 408] = "RequestTimeout";
-    HttpCodes[HttpCodes["Conflict"] = 409] = "Conflict";
-    HttpCodes[HttpCodes["Gone"] = 410] = "Gone";
-    HttpCodes[HttpCodes["TooManyRequests"] = 429] = "TooManyRequests";
-    HttpCodes[HttpCodes["InternalServerError"] = 500] = "InternalServerError";
-    HttpCodes[HttpCodes["NotImplemented"] = 501] = "NotImplemented";
-    HttpCodes[HttpCodes["BadGateway"] = 502] = "BadGateway";
-    HttpCodes[HttpCodes["ServiceUnavailable"] = 503] = "ServiceUnavailable";
-    HttpCodes[HttpCodes["GatewayTimeout"] = 504] = "GatewayTimeout";
-})(HttpCodes || (HttpCodes = {}));
-var Headers;
-(function (Headers) {
-    Headers["Accept"] = "accept";
-    Headers["ContentType"] = "content-type";
-})(Headers || (Headers = {}));
-var MediaTypes;
-(function (MediaTypes) {
-    MediaTypes["ApplicationJson"] = "application/json";
-})(MediaTypes || (MediaTypes = {}));
-/**
- * Returns the proxy URL, depending upon the supplied url and proxy environment variables.
- * @param serverUrl  The server URL where the request will be sent. For example, https://api.github.com
- */
-function lib_getProxyUrl(serverUrl) {
-    const proxyUrl = pm.getProxyUrl(new URL(serverUrl));
-    return proxyUrl ? proxyUrl.href : '';
-}
-const HttpRedirectCodes = [
-    HttpCodes.MovedPermanently,
-    HttpCodes.ResourceMoved,
-    HttpCodes.SeeOther,
-    HttpCodes.TemporaryRedirect,
-    HttpCodes.PermanentRedirect
-];
-const HttpResponseRetryCodes = [
-    HttpCodes.BadGateway,
-    HttpCodes.ServiceUnavailable,
-    HttpCodes.GatewayTimeout
-];
-const RetryableHttpVerbs = ['OPTIONS', 'GET', 'DELETE', 'HEAD'];
-const ExponentialBackoffCeiling = 10;
-const ExponentialBackoffTimeSlice = 5;
-class HttpClientError extends Error {
-    constructor(message, statusCode) {
-        super(message);
-        this.name = 'HttpClientError';
-        this.statusCode = statusCode;
-        Object.setPrototypeOf(this, HttpClientError.prototype);
-    }
-}
-class HttpClientResponse {
-    constructor(message) {
-        this.message = message;
-    }
-    readBody() {
-        return __awaiter(this, void 0, void 0, function* () {
-            return new Promise((resolve) => __awaiter(this, void 0, void 0, function* () {
-                let output = Buffer.alloc(0);
-                this.message.on('data', (chunk) => {
-                    output = Buffer.concat([output, chunk]);
-                });
-                this.message.on('end', () => {
-                    resolve(output.toString());
-                });
-            }));
-        });
-    }
-    readBodyBuffer() {
-        return __awaiter(this, void 0, void 0, function* () {
-            return new Promise((resolve) => __awaiter(this, void 0, void 0, function* () {
-                const chunks = [];
-                this.message.on('data', (chunk) => {
-                    chunks.push(chunk);
-                });
-                this.message.on('end', () => {
-                    resolve(Buffer.concat(chunks));
-                });
-            }));
-        });
-    }
-}
-function isHttps(requestUrl) {
-    const parsedUrl = new URL(requestUrl);
-    return parsedUrl.protocol === 'https:';
-}
-class HttpClient {
-    constructor(userAgent, handlers, requestOptions) {
-        this._ignoreSslError = false;
-        this._allowRedirects = true;
-        this._allowRedirectDowngrade = false;
-        this._maxRedirects = 50;
-        this._allowRetries = false;
-        this._maxRetries = 1;
-        this._keepAlive = false;
-        this._disposed = false;
-        this.userAgent = this._getUserAgentWithOrchestrationId(userAgent);
-        this.handlers = handlers || [];
-        this.requestOptions = requestOptions;
-        if (requestOptions) {
-            if (requestOptions.ignoreSslError != null) {
-                this._ignoreSslError = requestOptions.ignoreSslError;
-            }
-            this._socketTimeout = requestOptions.socketTimeout;
-            if (requestOptions.allowRedirects != null) {
-                this._allowRedirects = requestOptions.allowRedirects;
-            }
-            if (requestOptions.allowRedirectDowngrade != null) {
-                this._allowRedirectDowngrade = requestOptions.allowRedirectDowngrade;
-            }
-            if (requestOptions.maxRedirects != null) {
-                this._maxRedirects = Math.max(requestOptions.maxRedirects, 0);
-            }
-            if (requestOptions.keepAlive != null) {
-                this._keepAlive = requestOptions.keepAlive;
-            }
-            if (requestOptions.allowRetries != null) {
-                this._allowRetries = requestOptions.allowRetries;
-            }
-            if (requestOptions.maxRetries != null) {
-                this._maxRetries = requestOptions.maxRetries;
-            }
-        }
-    }
-    options(requestUrl, additionalHeaders) {
-        return __awaiter(this, void 0, void 0, function* () {
-            return this.request('OPTIONS', requestUrl, null, additionalHeaders || {});
-        });
-    }
-    get(requestUrl, additionalHeaders) {
-        return __awaiter(this, void 0, void 0, function* () {
-            return this.request('GET', requestUrl, null, additionalHeaders || {});
-        });
-    }
-    del(requestUrl, additionalHeaders) {
-        return __awaiter(this, void 0, void 0, function* () {
-            return this.request('DELETE', requestUrl, null, additionalHeaders || {});
-        });
-    }
-    post(requestUrl, data, additionalHeaders) {
-        return __awaiter(this, void 0, void 0, function* () {
-            return this.request('POST', requestUrl, data, additionalHeaders || {});
-        });
-    }
-    patch(requestUrl, data, additionalHeaders) {
-        return __awaiter(this, void 0, void 0, function* () {
-            return this.request('PATCH', requestUrl, data, additionalHeaders || {});
-        });
-    }
-    put(requestUrl, data, additionalHeaders) {
-        return __awaiter(this, void 0, void 0, function* () {
-            return this.request('PUT', requestUrl, data, additionalHeaders || {});
-        });
-    }
-    head(requestUrl, additionalHeaders) {
-        return __awaiter(this, void 0, void 0, function* () {
-            return this.request('HEAD', requestUrl, null, additionalHeaders || {});
-        });
-    }
-    sendStream(verb, requestUrl, stream, additionalHeaders) {
-        return __awaiter(this, void 0, void 0, function* () {
-            return this.request(verb, requestUrl, stream, additionalHeaders);
-        });
-    }
-    /**
-     * Gets a typed object from an endpoint
-     * Be aware that not found returns a null.  Other errors (4xx, 5xx) reject the promise
-     */
-    getJson(requestUrl_1) {
-        return __awaiter(this, arguments, void 0, function* (requestUrl, additionalHeaders = {}) {
-            additionalHeaders[Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers.Accept, MediaTypes.ApplicationJson);
-            const res = yield this.get(requestUrl, additionalHeaders);
-            return this._processResponse(res, this.requestOptions);
-        });
-    }
-    postJson(requestUrl_1, obj_1) {
-        return __awaiter(this, arguments, void 0, function* (requestUrl, obj, additionalHeaders = {}) {
-            const data = JSON.stringify(obj, null, 2);
-            additionalHeaders[Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers.Accept, MediaTypes.ApplicationJson);
-            additionalHeaders[Headers.ContentType] =
-                this._getExistingOrDefaultContentTypeHeader(additionalHeaders, MediaTypes.ApplicationJson);
-            const res = yield this.post(requestUrl, data, additionalHeaders);
-            return this._processResponse(res, this.requestOptions);
-        });
-    }
-    putJson(requestUrl_1, obj_1) {
-        return __awaiter(this, arguments, void 0, function* (requestUrl, obj, additionalHeaders = {}) {
-            const data = JSON.stringify(obj, null, 2);
-            additionalHeaders[Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers.Accept, MediaTypes.ApplicationJson);
-            additionalHeaders[Headers.ContentType] =
-                this._getExistingOrDefaultContentTypeHeader(additionalHeaders, MediaTypes.ApplicationJson);
-            const res = yield this.put(requestUrl, data, additionalHeaders);
-            return this._processResponse(res, this.requestOptions);
-        });
-    }
-    patchJson(requestUrl_1, obj_1) {
-        return __awaiter(this, arguments, void 0, function* (requestUrl, obj, additionalHeaders = {}) {
-            const data = JSON.stringify(obj, null, 2);
-            additionalHeaders[Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers.Accept, MediaTypes.ApplicationJson);
-            additionalHeaders[Headers.ContentType] =
-                this._getExistingOrDefaultContentTypeHeader(additionalHeaders, MediaTypes.ApplicationJson);
-            const res = yield this.patch(requestUrl, data, additionalHeaders);
-            return this._processResponse(res, this.requestOptions);
-        });
-    }
-    /**
-     * Makes a raw http request.
-     * All other methods such as get, post, patch, and request ultimately call this.
-     * Prefer get, del, post and patch
-     */
-    request(verb, requestUrl, data, headers) {
-        return __awaiter(this, void 0, void 0, function* () {
-            if (this._disposed) {
-                throw new Error('Client has already been disposed.');
-            }
-            const parsedUrl = new URL(requestUrl);
-            let info = this._prepareRequest(verb, parsedUrl, headers);
-            // Only perform retries on reads since writes may not be idempotent.
-            const maxTries = this._allowRetries && RetryableHttpVerbs.includes(verb)
-                ? this._maxRetries + 1
-                : 1;
-            let numTries = 0;
-            let response;
-            do {
-                response = yield this.requestRaw(info, data);
-                // Check if it's an authentication challenge
-                if (response &&
-                    response.message &&
-                    response.message.statusCode === HttpCodes.Unauthorized) {
-                    let authenticationHandler;
-                    for (const handler of this.handlers) {
-                        if (handler.canHandleAuthentication(response)) {
-                            authenticationHandler = handler;
-                            break;
-                        }
-                    }
-                    if (authenticationHandler) {
-                        return authenticationHandler.handleAuthentication(this, info, data);
-                    }
-                    else {
-                        // We have received an unauthorized response but have no handlers to handle it.
-                        // Let the response return to the caller.
-                        return response;
-                    }
-                }
-                let redirectsRemaining = this._maxRedirects;
-                while (response.message.statusCode &&
-                    HttpRedirectCodes.includes(response.message.statusCode) &&
-                    this._allowRedirects &&
-                    redirectsRemaining > 0) {
-                    const redirectUrl = response.message.headers['location'];
-                    if (!redirectUrl) {
-                        // if there's no location to redirect to, we won't
-                        break;
-                    }
-                    const parsedRedirectUrl = new URL(redirectUrl);
-                    if (parsedUrl.protocol === 'https:' &&
-                        parsedUrl.protocol !== parsedRedirectUrl.protocol &&
-                        !this._allowRedirectDowngrade) {
-                        throw new Error('Redirect from HTTPS to HTTP protocol. This downgrade is not allowed for security reasons. If you want to allow this behavior, set the allowRedirectDowngrade option to true.');
-                    }
-                    // we need to finish reading the response before reassigning response
-                    // which will leak the open socket.
-                    yield response.readBody();
-                    // strip authorization header if redirected to a different hostname
-                    if (parsedRedirectUrl.hostname !== parsedUrl.hostname) {
-                        for (const header in headers) {
-                            // header names are case insensitive
-                            if (header.toLowerCase() === 'authorization') {
-                                delete headers[header];
-                            }
-                        }
-                    }
-                    // let's make the request with the new redirectUrl
-                    info = this._prepareRequest(verb, parsedRedirectUrl, headers);
-                    response = yield this.requestRaw(info, data);
-                    redirectsRemaining--;
-                }
-                if (!response.message.statusCode ||
-                    !HttpResponseRetryCodes.includes(response.message.statusCode)) {
-                    // If not a retry code, return immediately instead of retrying
-                    return response;
-                }
-                numTries += 1;
-                if (numTries < maxTries) {
-                    yield response.readBody();
-                    yield this._performExponentialBackoff(numTries);
-                }
-            } while (numTries < maxTries);
-            return response;
-        });
-    }
-    /**
-     * Needs to be called if keepAlive is set to true in request options.
-     */
-    dispose() {
-        if (this._agent) {
-            this._agent.destroy();
-        }
-        this._disposed = true;
-    }
-    /**
-     * Raw request.
-     * @param info
-     * @param data
-     */
-    requestRaw(info, data) {
-        return __awaiter(this, void 0, void 0, function* () {
-            return new Promise((resolve, reject) => {
-                function callbackForResult(err, res) {
-                    if (err) {
-                        reject(err);
-                    }
-                    else if (!res) {
-                        // If `err` is not passed, then `res` must be passed.
-                        reject(new Error('Unknown error'));
-                    }
-                    else {
-                        resolve(res);
-                    }
-                }
-                this.requestRawWithCallback(info, data, callbackForResult);
-            });
-        });
-    }
-    /**
-     * Raw request with callback.
-     * @param info
-     * @param data
-     * @param onResult
-     */
-    requestRawWithCallback(info, data, onResult) {
-        if (typeof data === 'string') {
-            if (!info.options.headers) {
-                info.options.headers = {};
-            }
-            info.options.headers['Content-Length'] = Buffer.byteLength(data, 'utf8');
-        }
-        let callbackCalled = false;
-        function handleResult(err, res) {
-            if (!callbackCalled) {
-                callbackCalled = true;
-                onResult(err, res);
-            }
-        }
-        const req = info.httpModule.request(info.options, (msg) => {
-            const res = new HttpClientResponse(msg);
-            handleResult(undefined, res);
-        });
-        let socket;
-        req.on('socket', sock => {
-            socket = sock;
-        });
-        // If we ever get disconnected, we want the socket to timeout eventually
-        req.setTimeout(this._socketTimeout || 3 * 60000, () => {
-            if (socket) {
-                socket.end();
-            }
-            handleResult(new Error(`Request timeout: ${info.options.path}`));
-        });
-        req.on('error', function (err) {
-            // err has statusCode property
-            // res should have headers
-            handleResult(err);
-        });
-        if (data && typeof data === 'string') {
-            req.write(data, 'utf8');
-        }
-        if (data && typeof data !== 'string') {
-            data.on('close', function () {
-                req.end();
-            });
-            data.pipe(req);
-        }
-        else {
-            req.end();
-        }
-    }
-    /**
-     * Gets an http agent. This function is useful when you need an http agent that handles
-     * routing through a proxy server - depending upon the url and proxy environment variables.
-     * @param serverUrl  The server URL where the request will be sent. For example, https://api.github.com
-     */
-    getAgent(serverUrl) {
-        const parsedUrl = new URL(serverUrl);
-        return this._getAgent(parsedUrl);
-    }
-    getAgentDispatcher(serverUrl) {
-        const parsedUrl = new URL(serverUrl);
-        const proxyUrl = getProxyUrl(parsedUrl);
-        const useProxy = proxyUrl && proxyUrl.hostname;
-        if (!useProxy) {
-            return;
-        }
-        return this._getProxyAgentDispatcher(parsedUrl, proxyUrl);
-    }
-    _prepareRequest(method, requestUrl, headers) {
-        const info = {};
-        info.parsedUrl = requestUrl;
-        const usingSsl = info.parsedUrl.protocol === 'https:';
-        info.httpModule = usingSsl ? external_https_namespaceObject : external_http_namespaceObject;
-        const defaultPort = usingSsl ? 443 : 80;
-        info.options = {};
-        info.options.host = info.parsedUrl.hostname;
-        info.options.port = info.parsedUrl.port
-            ? parseInt(info.parsedUrl.port)
-            : defaultPort;
-        info.options.path =
-            (info.parsedUrl.pathname || '') + (info.parsedUrl.search || '');
-        info.options.method = method;
-        info.options.headers = this._mergeHeaders(headers);
-        if (this.userAgent != null) {
-            info.options.headers['user-agent'] = this.userAgent;
-        }
-        info.options.agent = this._getAgent(info.parsedUrl);
-        // gives handlers an opportunity to participate
-        if (this.handlers) {
-            for (const handler of this.handlers) {
-                handler.prepareRequest(info.options);
-            }
-        }
-        return info;
-    }
-    _mergeHeaders(headers) {
-        if (this.requestOptions && this.requestOptions.headers) {
-            return Object.assign({}, lowercaseKeys(this.requestOptions.headers), lowercaseKeys(headers || {}));
-        }
-        return lowercaseKeys(headers || {});
-    }
-    /**
-     * Gets an existing header value or returns a default.
-     * Handles converting number header values to strings since HTTP headers must be strings.
-     * Note: This returns string | string[] since some headers can have multiple values.
-     * For headers that must always be a single string (like Content-Type), use the
-     * specialized _getExistingOrDefaultContentTypeHeader method instead.
-     */
-    _getExistingOrDefaultHeader(additionalHeaders, header, _default) {
-        let clientHeader;
-        if (this.requestOptions && this.requestOptions.headers) {
-            const headerValue = lowercaseKeys(this.requestOptions.headers)[header];
-            if (headerValue) {
-                clientHeader =
-                    typeof headerValue === 'number' ? headerValue.toString() : headerValue;
-            }
-        }
-        const additionalValue = additionalHeaders[header];
-        if (additionalValue !== undefined) {
-            return typeof additionalValue === 'number'
-                ? additionalValue.toString()
-                : additionalValue;
-        }
-        if (clientHeader !== undefined) {
-            return clientHeader;
-        }
-        return _default;
-    }
-    /**
-     * Specialized version of _getExistingOrDefaultHeader for Content-Type header.
-     * Always returns a single string (not an array) since Content-Type should be a single value.
-     * Converts arrays to comma-separated strings and numbers to strings to ensure type safety.
-     * This was split from _getExistingOrDefaultHeader to provide stricter typing for callers
-     * that assign the result to places expecting a string (e.g., additionalHeaders[Headers.ContentType]).
-     */
-    _getExistingOrDefaultContentTypeHeader(additionalHeaders, _default) {
-        let clientHeader;
-        if (this.requestOptions && this.requestOptions.headers) {
-            const headerValue = lowercaseKeys(this.requestOptions.headers)[Headers.ContentType];
-            if (headerValue) {
-                if (typeof headerValue === 'number') {
-                    clientHeader = String(headerValue);
-                }
-                else if (Array.isArray(headerValue)) {
-                    clientHeader = headerValue.join(', ');
-                }
-                else {
-                    clientHeader = headerValue;
-                }
-            }
-        }
-        const additionalValue = additionalHeaders[Headers.ContentType];
-        // Return the first non-undefined value, converting numbers or arrays to strings if necessary
-        if (additionalValue !== undefined) {
-            if (typeof additionalValue === 'number') {
-                return String(additionalValue);
-            }
-            else if (Array.isArray(additionalValue)) {
-                return additionalValue.join(', ');
-            }
-            else {
-                return additionalValue;
-            }
-        }
-        if (clientHeader !== undefined) {
-            return clientHeader;
-        }
-        return _default;
-    }
-    _getAgent(parsedUrl) {
-        let agent;
-        const proxyUrl = getProxyUrl(parsedUrl);
-        const useProxy = proxyUrl && proxyUrl.hostname;
-        if (this._keepAlive && useProxy) {
-            agent = this._proxyAgent;
-        }
-        if (!useProxy) {
-            agent = this._agent;
-        }
-        // if agent is already assigned use that agent.
-        if (agent) {
-            return agent;
-        }
-        const usingSsl = parsedUrl.protocol === 'https:';
-        let maxSockets = 100;
-        if (this.requestOptions) {
-            maxSockets = this.requestOptions.maxSockets || external_http_.globalAgent.maxSockets;
-        }
-        // This is `useProxy` again, but we need to check `proxyURl` directly for TypeScripts's flow analysis.
-        if (proxyUrl && proxyUrl.hostname) {
-            const agentOptions = {
-                maxSockets,
-                keepAlive: this._keepAlive,
-                proxy: Object.assign(Object.assign({}, ((proxyUrl.username || proxyUrl.password) && {
-                    proxyAuth: `${proxyUrl.username}:${proxyUrl.password}`
-                })), { host: proxyUrl.hostname, port: proxyUrl.port })
-            };
-            let tunnelAgent;
-            const overHttps = proxyUrl.protocol === 'https:';
-            if (usingSsl) {
-                tunnelAgent = overHttps ? tunnel.httpsOverHttps : tunnel.httpsOverHttp;
-            }
-            else {
-                tunnelAgent = overHttps ? tunnel.httpOverHttps : tunnel.httpOverHttp;
-            }
-            agent = tunnelAgent(agentOptions);
-            this._proxyAgent = agent;
-        }
-        // if tunneling agent isn't assigned create a new agent
-        if (!agent) {
-            const options = { keepAlive: this._keepAlive, maxSockets };
-            agent = usingSsl ? new external_https_.Agent(options) : new external_http_.Agent(options);
-            this._agent = agent;
-        }
-        if (usingSsl && this._ignoreSslError) {
-            // we don't want to set NODE_TLS_REJECT_UNAUTHORIZED=0 since that will affect request for entire process
-            // http.RequestOptions doesn't expose a way to modify RequestOptions.agent.options
-            // we have to cast it to any and change it directly
-            agent.options = Object.assign(agent.options || {}, {
-                rejectUnauthorized: false
-            });
-        }
-        return agent;
-    }
-    _getProxyAgentDispatcher(parsedUrl, proxyUrl) {
-        let proxyAgent;
-        if (this._keepAlive) {
-            proxyAgent = this._proxyAgentDispatcher;
-        }
-        // if agent is already assigned use that agent.
-        if (proxyAgent) {
-            return proxyAgent;
-        }
-        const usingSsl = parsedUrl.protocol === 'https:';
-        proxyAgent = new undici.ProxyAgent(Object.assign({ uri: proxyUrl.href, pipelining: !this._keepAlive ? 0 : 1 }, ((proxyUrl.username || proxyUrl.password) && {
-            token: `Basic ${Buffer.from(`${proxyUrl.username}:${proxyUrl.password}`).toString('base64')}`
-        })));
-        this._proxyAgentDispatcher = proxyAgent;
-        if (usingSsl && this._ignoreSslError) {
-            // we don't want to set NODE_TLS_REJECT_UNAUTHORIZED=0 since that will affect request for entire process
-            // http.RequestOptions doesn't expose a way to modify RequestOptions.agent.options
-            // we have to cast it to any and change it directly
-            proxyAgent.options = Object.assign(proxyAgent.options.requestTls || {}, {
-                rejectUnauthorized: false
-            });
-        }
-        return proxyAgent;
-    }
-    _getUserAgentWithOrchestrationId(userAgent) {
-        const baseUserAgent = userAgent || 'actions/http-client';
-        const orchId = process.env['ACTIONS_ORCHESTRATION_ID'];
-        if (orchId) {
-            // Sanitize the orchestration ID to ensure it contains only valid characters
-            // Valid characters: 0-9, a-z, _, -, .
-            const sanitizedId = orchId.replace(/[^a-z0-9_.-]/gi, '_');
-            return `${baseUserAgent} actions_orchestration_id/${sanitizedId}`;
-        }
-        return baseUserAgent;
-    }
-    _performExponentialBackoff(retryNumber) {
-        return __awaiter(this, void 0, void 0, function* () {
-            retryNumber = Math.min(ExponentialBackoffCeiling, retryNumber);
-            const ms = ExponentialBackoffTimeSlice * Math.pow(2, retryNumber);
-            return new Promise(resolve => setTimeout(() => resolve(), ms));
-        });
-    }
-    _processResponse(res, options) {
-        return __awaiter(this, void 0, void 0, function* () {
-            return new Promise((resolve, reject) => __awaiter(this, void 0, void 0, function* () {
-                const statusCode = res.message.statusCode || 0;
-                const response = {
-                    statusCode,
-                    result: null,
-                    headers: {}
-                };
-                // not found leads to null obj returned
-                if (statusCode === HttpCodes.NotFound) {
-                    resolve(response);
-                }
-                // get the result from the body
-                function dateTimeDeserializer(key, value) {
-                    if (typeof value === 'string') {
-                        const a = new Date(value);
-                        if (!isNaN(a.valueOf())) {
-                            return a;
-                        }
-                    }
-                    return value;
-                }
-                let obj;
-                let contents;
-                try {
-                    contents = yield res.readBody();
-                    if (contents && contents.length > 0) {
-                        if (options && options.deserializeDates) {
-                            obj = JSON.parse(contents, dateTimeDeserializer);
-                        }
-                        else {
-                            obj = JSON.parse(contents);
-                        }
-                        response.result = obj;
-                    }
-                    response.headers = res.message.headers;
-                }
-                catch (err) {
-                    // Invalid resource (contents not json);  leaving result obj null
-                }
-                // note that 3xx redirects are handled by the http layer.
-                if (statusCode > 299) {
-                    let msg;
-                    // if exception/error in body, attempt to get better error
-                    if (obj && obj.message) {
-                        msg = obj.message;
-                    }
-                    else if (contents && contents.length > 0) {
-                        // it may be the case that the exception is in the body message as string
-                        msg = contents;
-                    }
-                    else {
-                        msg = `Failed request: (${statusCode})`;
-                    }
-                    const err = new HttpClientError(msg, statusCode);
-                    err.result = response.result;
-                    reject(err);
-                }
-                else {
-                    resolve(response);
-                }
-            }));
-        });
-    }
-}
-const lowercaseKeys = (obj) => Object.keys(obj).reduce((c, k) => ((c[k.toLowerCase()] = obj[k]), c), {});
-//# sourceMappingURL=index.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/http-client/lib/auth.js
-var auth_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-class BasicCredentialHandler {
-    constructor(username, password) {
-        this.username = username;
-        this.password = password;
-    }
-    prepareRequest(options) {
-        if (!options.headers) {
-            throw Error('The request has no headers');
-        }
-        options.headers['Authorization'] = `Basic ${Buffer.from(`${this.username}:${this.password}`).toString('base64')}`;
-    }
-    // This handler cannot handle 401
-    canHandleAuthentication() {
-        return false;
-    }
-    handleAuthentication() {
-        return auth_awaiter(this, void 0, void 0, function* () {
-            throw new Error('not implemented');
-        });
-    }
-}
-class BearerCredentialHandler {
-    constructor(token) {
-        this.token = token;
-    }
-    // currently implements pre-authorization
-    // TODO: support preAuth = false where it hooks on 401
-    prepareRequest(options) {
-        if (!options.headers) {
-            throw Error('The request has no headers');
-        }
-        options.headers['Authorization'] = `Bearer ${this.token}`;
-    }
-    // This handler cannot handle 401
-    canHandleAuthentication() {
-        return false;
-    }
-    handleAuthentication() {
-        return auth_awaiter(this, void 0, void 0, function* () {
-            throw new Error('not implemented');
-        });
-    }
-}
-class PersonalAccessTokenCredentialHandler {
-    constructor(token) {
-        this.token = token;
-    }
-    // currently implements pre-authorization
-    // TODO: support preAuth = false where it hooks on 401
-    prepareRequest(options) {
-        if (!options.headers) {
-            throw Error('The request has no headers');
-        }
-        options.headers['Authorization'] = `Basic ${Buffer.from(`PAT:${this.token}`).toString('base64')}`;
-    }
-    // This handler cannot handle 401
-    canHandleAuthentication() {
-        return false;
-    }
-    handleAuthentication() {
-        return auth_awaiter(this, void 0, void 0, function* () {
-            throw new Error('not implemented');
-        });
-    }
-}
-//# sourceMappingURL=auth.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/oidc-utils.js
-var oidc_utils_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-
-
-
-class OidcClient {
-    static createHttpClient(allowRetry = true, maxRetry = 10) {
-        const requestOptions = {
-            allowRetries: allowRetry,
-            maxRetries: maxRetry
-        };
-        return new HttpClient('actions/oidc-client', [new BearerCredentialHandler(OidcClient.getRequestToken())], requestOptions);
-    }
-    static getRequestToken() {
-        const token = process.env['ACTIONS_ID_TOKEN_REQUEST_TOKEN'];
-        if (!token) {
-            throw new Error('Unable to get ACTIONS_ID_TOKEN_REQUEST_TOKEN env variable');
-        }
-        return token;
-    }
-    static getIDTokenUrl() {
-        const runtimeUrl = process.env['ACTIONS_ID_TOKEN_REQUEST_URL'];
-        if (!runtimeUrl) {
-            throw new Error('Unable to get ACTIONS_ID_TOKEN_REQUEST_URL env variable');
-        }
-        return runtimeUrl;
-    }
-    static getCall(id_token_url) {
-        return oidc_utils_awaiter(this, void 0, void 0, function* () {
-            var _a;
-            const httpclient = OidcClient.createHttpClient();
-            const res = yield httpclient
-                .getJson(id_token_url)
-                .catch(error => {
-                throw new Error(`Failed to get ID Token. \n 
-        Error Code : ${error.statusCode}\n 
-        Error Message: ${error.message}`);
-            });
-            const id_token = (_a = res.result) === null || _a === void 0 ? void 0 : _a.value;
-            if (!id_token) {
-                throw new Error('Response json body do not have ID Token field');
-            }
-            return id_token;
-        });
-    }
-    static getIDToken(audience) {
-        return oidc_utils_awaiter(this, void 0, void 0, function* () {
-            try {
-                // New ID Token is requested from action service
-                let id_token_url = OidcClient.getIDTokenUrl();
-                if (audience) {
-                    const encodedAudience = encodeURIComponent(audience);
-                    id_token_url = `${id_token_url}&audience=${encodedAudience}`;
-                }
-                debug(`ID token url is ${id_token_url}`);
-                const id_token = yield OidcClient.getCall(id_token_url);
-                setSecret(id_token);
-                return id_token;
-            }
-            catch (error) {
-                throw new Error(`Error message: ${error.message}`);
-            }
-        });
-    }
-}
-//# sourceMappingURL=oidc-utils.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/summary.js
-var summary_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-
-
-const { access, appendFile, writeFile } = external_fs_.promises;
-const SUMMARY_ENV_VAR = 'GITHUB_STEP_SUMMARY';
-const SUMMARY_DOCS_URL = 'https://docs.github.com/actions/using-workflows/workflow-commands-for-github-actions#adding-a-job-summary';
-class Summary {
-    constructor() {
-        this._buffer = '';
-    }
-    /**
-     * Finds the summary file path from the environment, rejects if env var is not found or file does not exist
-     * Also checks r/w permissions.
-     *
-     * @returns step summary file path
-     */
-    filePath() {
-        return summary_awaiter(this, void 0, void 0, function* () {
-            if (this._filePath) {
-                return this._filePath;
-            }
-            const pathFromEnv = process.env[SUMMARY_ENV_VAR];
-            if (!pathFromEnv) {
-                throw new Error(`Unable to find environment variable for $${SUMMARY_ENV_VAR}. Check if your runtime environment supports job summaries.`);
-            }
-            try {
-                yield access(pathFromEnv, external_fs_.constants.R_OK | external_fs_.constants.W_OK);
-            }
-            catch (_a) {
-                throw new Error(`Unable to access summary file: '${pathFromEnv}'. Check if the file has correct read/write permissions.`);
-            }
-            this._filePath = pathFromEnv;
-            return this._filePath;
-        });
-    }
-    /**
-     * Wraps content in an HTML tag, adding any HTML attributes
-     *
-     * @param {string} tag HTML tag to wrap
-     * @param {string | null} content content within the tag
-     * @param {[attribute: string]: string} attrs key-value list of HTML attributes to add
-     *
-     * @returns {string} content wrapped in HTML element
-     */
-    wrap(tag, content, attrs = {}) {
-        const htmlAttrs = Object.entries(attrs)
-            .map(([key, value]) => ` ${key}="${value}"`)
-            .join('');
-        if (!content) {
-            return `<${tag}${htmlAttrs}>`;
-        }
-        return `<${tag}${htmlAttrs}>${content}</${tag}>`;
-    }
-    /**
-     * Writes text in the buffer to the summary buffer file and empties buffer. Will append by default.
-     *
-     * @param {SummaryWriteOptions} [options] (optional) options for write operation
-     *
-     * @returns {Promise<Summary>} summary instance
-     */
-    write(options) {
-        return summary_awaiter(this, void 0, void 0, function* () {
-            const overwrite = !!(options === null || options === void 0 ? void 0 : options.overwrite);
-            const filePath = yield this.filePath();
-            const writeFunc = overwrite ? writeFile : appendFile;
-            yield writeFunc(filePath, this._buffer, { encoding: 'utf8' });
-            return this.emptyBuffer();
-        });
-    }
-    /**
-     * Clears the summary buffer and wipes the summary file
-     *
-     * @returns {Summary} summary instance
-     */
-    clear() {
-        return summary_awaiter(this, void 0, void 0, function* () {
-            return this.emptyBuffer().write({ overwrite: true });
-        });
-    }
-    /**
-     * Returns the current summary buffer as a string
-     *
-     * @returns {string} string of summary buffer
-     */
-    stringify() {
-        return this._buffer;
-    }
-    /**
-     * If the summary buffer is empty
-     *
-     * @returns {boolen} true if the buffer is empty
-     */
-    isEmptyBuffer() {
-        return this._buffer.length === 0;
-    }
-    /**
-     * Resets the summary buffer without writing to summary file
-     *
-     * @returns {Summary} summary instance
-     */
-    emptyBuffer() {
-        this._buffer = '';
-        return this;
-    }
-    /**
-     * Adds raw text to the summary buffer
-     *
-     * @param {string} text content to add
-     * @param {boolean} [addEOL=false] (optional) append an EOL to the raw text (default: false)
-     *
-     * @returns {Summary} summary instance
-     */
-    addRaw(text, addEOL = false) {
-        this._buffer += text;
-        return addEOL ? this.addEOL() : this;
-    }
-    /**
-     * Adds the operating system-specific end-of-line marker to the buffer
-     *
-     * @returns {Summary} summary instance
-     */
-    addEOL() {
-        return this.addRaw(external_os_.EOL);
-    }
-    /**
-     * Adds an HTML codeblock to the summary buffer
-     *
-     * @param {string} code content to render within fenced code block
-     * @param {string} lang (optional) language to syntax highlight code
-     *
-     * @returns {Summary} summary instance
-     */
-    addCodeBlock(code, lang) {
-        const attrs = Object.assign({}, (lang && { lang }));
-        const element = this.wrap('pre', this.wrap('code', code), attrs);
-        return this.addRaw(element).addEOL();
-    }
-    /**
-     * Adds an HTML list to the summary buffer
-     *
-     * @param {string[]} items list of items to render
-     * @param {boolean} [ordered=false] (optional) if the rendered list should be ordered or not (default: false)
-     *
-     * @returns {Summary} summary instance
-     */
-    addList(items, ordered = false) {
-        const tag = ordered ? 'ol' : 'ul';
-        const listItems = items.map(item => this.wrap('li', item)).join('');
-        const element = this.wrap(tag, listItems);
-        return this.addRaw(element).addEOL();
-    }
-    /**
-     * Adds an HTML table to the summary buffer
-     *
-     * @param {SummaryTableCell[]} rows table rows
-     *
-     * @returns {Summary} summary instance
-     */
-    addTable(rows) {
-        const tableBody = rows
-            .map(row => {
-            const cells = row
-                .map(cell => {
-                if (typeof cell === 'string') {
-                    return this.wrap('td', cell);
-                }
-                const { header, data, colspan, rowspan } = cell;
-                const tag = header ? 'th' : 'td';
-                const attrs = Object.assign(Object.assign({}, (colspan && { colspan })), (rowspan && { rowspan }));
-                return this.wrap(tag, data, attrs);
-            })
-                .join('');
-            return this.wrap('tr', cells);
-        })
-            .join('');
-        const element = this.wrap('table', tableBody);
-        return this.addRaw(element).addEOL();
-    }
-    /**
-     * Adds a collapsable HTML details element to the summary buffer
-     *
-     * @param {string} label text for the closed state
-     * @param {string} content collapsable content
-     *
-     * @returns {Summary} summary instance
-     */
-    addDetails(label, content) {
-        const element = this.wrap('details', this.wrap('summary', label) + content);
-        return this.addRaw(element).addEOL();
-    }
-    /**
-     * Adds an HTML image tag to the summary buffer
-     *
-     * @param {string} src path to the image you to embed
-     * @param {string} alt text description of the image
-     * @param {SummaryImageOptions} options (optional) addition image attributes
-     *
-     * @returns {Summary} summary instance
-     */
-    addImage(src, alt, options) {
-        const { width, height } = options || {};
-        const attrs = Object.assign(Object.assign({}, (width && { width })), (height && { height }));
-        const element = this.wrap('img', null, Object.assign({ src, alt }, attrs));
-        return this.addRaw(element).addEOL();
-    }
-    /**
-     * Adds an HTML section heading element
-     *
-     * @param {string} text heading text
-     * @param {number | string} [level=1] (optional) the heading level, default: 1
-     *
-     * @returns {Summary} summary instance
-     */
-    addHeading(text, level) {
-        const tag = `h${level}`;
-        const allowedTag = ['h1', 'h2', 'h3', 'h4', 'h5', 'h6'].includes(tag)
-            ? tag
-            : 'h1';
-        const element = this.wrap(allowedTag, text);
-        return this.addRaw(element).addEOL();
-    }
-    /**
-     * Adds an HTML thematic break (<hr>) to the summary buffer
-     *
-     * @returns {Summary} summary instance
-     */
-    addSeparator() {
-        const element = this.wrap('hr', null);
-        return this.addRaw(element).addEOL();
-    }
-    /**
-     * Adds an HTML line break (<br>) to the summary buffer
-     *
-     * @returns {Summary} summary instance
-     */
-    addBreak() {
-        const element = this.wrap('br', null);
-        return this.addRaw(element).addEOL();
-    }
-    /**
-     * Adds an HTML blockquote to the summary buffer
-     *
-     * @param {string} text quote text
-     * @param {string} cite (optional) citation url
-     *
-     * @returns {Summary} summary instance
-     */
-    addQuote(text, cite) {
-        const attrs = Object.assign({}, (cite && { cite }));
-        const element = this.wrap('blockquote', text, attrs);
-        return this.addRaw(element).addEOL();
-    }
-    /**
-     * Adds an HTML anchor tag to the summary buffer
-     *
-     * @param {string} text link text/content
-     * @param {string} href hyperlink
-     *
-     * @returns {Summary} summary instance
-     */
-    addLink(text, href) {
-        const element = this.wrap('a', text, { href });
-        return this.addRaw(element).addEOL();
-    }
-}
-const _summary = new Summary();
-/**
- * @deprecated use `core.summary`
- */
-const markdownSummary = _summary;
-const summary = _summary;
-//# sourceMappingURL=summary.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/path-utils.js
-
-/**
- * toPosixPath converts the given path to the posix form. On Windows, \\ will be
- * replaced with /.
- *
- * @param pth. Path to transform.
- * @return string Posix path.
- */
-function toPosixPath(pth) {
-    return pth.replace(/[\\]/g, '/');
-}
-/**
- * toWin32Path converts the given path to the win32 form. On Linux, / will be
- * replaced with \\.
- *
- * @param pth. Path to transform.
- * @return string Win32 path.
- */
-function toWin32Path(pth) {
-    return pth.replace(/[/]/g, '\\');
-}
-/**
- * toPlatformPath converts the given path to a platform-specific path. It does
- * this by replacing instances of / and \ with the platform-specific path
- * separator.
- *
- * @param pth The path to platformize.
- * @return string The platform-specific path.
- */
-function toPlatformPath(pth) {
-    return pth.replace(/[/\\]/g, external_path_.sep);
-}
-//# sourceMappingURL=path-utils.js.map
-// EXTERNAL MODULE: external "string_decoder"
-var external_string_decoder_ = __nccwpck_require__(3193);
-// EXTERNAL MODULE: external "events"
-var external_events_ = __nccwpck_require__(4434);
-;// CONCATENATED MODULE: external "child_process"
-const external_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("child_process");
-// EXTERNAL MODULE: external "assert"
-var external_assert_ = __nccwpck_require__(2613);
-;// CONCATENATED MODULE: ./node_modules/@actions/io/lib/io-util.js
-var io_util_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-
-
-const { chmod, copyFile, lstat, mkdir, open: io_util_open, readdir, rename, rm, rmdir, stat, symlink, unlink } = external_fs_.promises;
-// export const {open} = 'fs'
-const IS_WINDOWS = process.platform === 'win32';
-/**
- * Custom implementation of readlink to ensure Windows junctions
- * maintain trailing backslash for backward compatibility with Node.js < 24
- *
- * In Node.js 20, Windows junctions (directory symlinks) always returned paths
- * with trailing backslashes. Node.js 24 removed this behavior, which breaks
- * code that relied on this format for path operations.
- *
- * This implementation restores the Node 20 behavior by adding a trailing
- * backslash to all junction results on Windows.
- */
-function readlink(fsPath) {
-    return io_util_awaiter(this, void 0, void 0, function* () {
-        const result = yield fs.promises.readlink(fsPath);
-        // On Windows, restore Node 20 behavior: add trailing backslash to all results
-        // since junctions on Windows are always directory links
-        if (IS_WINDOWS && !result.endsWith('\\')) {
-            return `${result}\\`;
-        }
-        return result;
-    });
-}
-// See https://github.com/nodejs/node/blob/d0153aee367422d0858105abec186da4dff0a0c5/deps/uv/include/uv/win.h#L691
-const UV_FS_O_EXLOCK = 0x10000000;
-const READONLY = external_fs_.constants.O_RDONLY;
-function exists(fsPath) {
-    return io_util_awaiter(this, void 0, void 0, function* () {
-        try {
-            yield stat(fsPath);
-        }
-        catch (err) {
-            if (err.code === 'ENOENT') {
-                return false;
-            }
-            throw err;
-        }
-        return true;
-    });
-}
-function isDirectory(fsPath_1) {
-    return io_util_awaiter(this, arguments, void 0, function* (fsPath, useStat = false) {
-        const stats = useStat ? yield stat(fsPath) : yield lstat(fsPath);
-        return stats.isDirectory();
-    });
-}
-/**
- * On OSX/Linux, true if path starts with '/'. On Windows, true for paths like:
- * \, \hello, \\hello\share, C:, and C:\hello (and corresponding alternate separator cases).
- */
-function isRooted(p) {
-    p = normalizeSeparators(p);
-    if (!p) {
-        throw new Error('isRooted() parameter "p" cannot be empty');
-    }
-    if (IS_WINDOWS) {
-        return (p.startsWith('\\') || /^[A-Z]:/i.test(p) // e.g. \ or \hello or \\hello
-        ); // e.g. C: or C:\hello
-    }
-    return p.startsWith('/');
-}
-/**
- * Best effort attempt to determine whether a file exists and is executable.
- * @param filePath    file path to check
- * @param extensions  additional file extensions to try
- * @return if file exists and is executable, returns the file path. otherwise empty string.
- */
-function tryGetExecutablePath(filePath, extensions) {
-    return io_util_awaiter(this, void 0, void 0, function* () {
-        let stats = undefined;
-        try {
-            // test file exists
-            stats = yield stat(filePath);
-        }
-        catch (err) {
-            if (err.code !== 'ENOENT') {
-                // eslint-disable-next-line no-console
-                console.log(`Unexpected error attempting to determine if executable file exists '${filePath}': ${err}`);
-            }
-        }
-        if (stats && stats.isFile()) {
-            if (IS_WINDOWS) {
-                // on Windows, test for valid extension
-                const upperExt = external_path_.extname(filePath).toUpperCase();
-                if (extensions.some(validExt => validExt.toUpperCase() === upperExt)) {
-                    return filePath;
-                }
-            }
-            else {
-                if (isUnixExecutable(stats)) {
-                    return filePath;
-                }
-            }
-        }
-        // try each extension
-        const originalFilePath = filePath;
-        for (const extension of extensions) {
-            filePath = originalFilePath + extension;
-            stats = undefined;
-            try {
-                stats = yield stat(filePath);
-            }
-            catch (err) {
-                if (err.code !== 'ENOENT') {
-                    // eslint-disable-next-line no-console
-                    console.log(`Unexpected error attempting to determine if executable file exists '${filePath}': ${err}`);
-                }
-            }
-            if (stats && stats.isFile()) {
-                if (IS_WINDOWS) {
-                    // preserve the case of the actual file (since an extension was appended)
-                    try {
-                        const directory = external_path_.dirname(filePath);
-                        const upperName = external_path_.basename(filePath).toUpperCase();
-                        for (const actualName of yield readdir(directory)) {
-                            if (upperName === actualName.toUpperCase()) {
-                                filePath = external_path_.join(directory, actualName);
-                                break;
-                            }
-                        }
-                    }
-                    catch (err) {
-                        // eslint-disable-next-line no-console
-                        console.log(`Unexpected error attempting to determine the actual case of the file '${filePath}': ${err}`);
-                    }
-                    return filePath;
-                }
-                else {
-                    if (isUnixExecutable(stats)) {
-                        return filePath;
-                    }
-                }
-            }
-        }
-        return '';
-    });
-}
-function normalizeSeparators(p) {
-    p = p || '';
-    if (IS_WINDOWS) {
-        // convert slashes on Windows
-        p = p.replace(/\//g, '\\');
-        // remove redundant slashes
-        return p.replace(/\\\\+/g, '\\');
-    }
-    // remove redundant slashes
-    return p.replace(/\/\/+/g, '/');
-}
-// on Mac/Linux, test the execute bit
-//     R   W  X  R  W X R W X
-//   256 128 64 32 16 8 4 2 1
-function isUnixExecutable(stats) {
-    return ((stats.mode & 1) > 0 ||
-        ((stats.mode & 8) > 0 &&
-            process.getgid !== undefined &&
-            stats.gid === process.getgid()) ||
-        ((stats.mode & 64) > 0 &&
-            process.getuid !== undefined &&
-            stats.uid === process.getuid()));
-}
-// Get the path of cmd.exe in windows
-function getCmdPath() {
-    var _a;
-    return (_a = process.env['COMSPEC']) !== null && _a !== void 0 ? _a : `cmd.exe`;
-}
-//# sourceMappingURL=io-util.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/io/lib/io.js
-var io_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-
-
-
-/**
- * Copies a file or folder.
- * Based off of shelljs - https://github.com/shelljs/shelljs/blob/9237f66c52e5daa40458f94f9565e18e8132f5a6/src/cp.js
- *
- * @param     source    source path
- * @param     dest      destination path
- * @param     options   optional. See CopyOptions.
- */
-function cp(source_1, dest_1) {
-    return io_awaiter(this, arguments, void 0, function* (source, dest, options = {}) {
-        const { force, recursive, copySourceDirectory } = readCopyOptions(options);
-        const destStat = (yield ioUtil.exists(dest)) ? yield ioUtil.stat(dest) : null;
-        // Dest is an existing file, but not forcing
-        if (destStat && destStat.isFile() && !force) {
-            return;
-        }
-        // If dest is an existing directory, should copy inside.
-        const newDest = destStat && destStat.isDirectory() && copySourceDirectory
-            ? path.join(dest, path.basename(source))
-            : dest;
-        if (!(yield ioUtil.exists(source))) {
-            throw new Error(`no such file or directory: ${source}`);
-        }
-        const sourceStat = yield ioUtil.stat(source);
-        if (sourceStat.isDirectory()) {
-            if (!recursive) {
-                throw new Error(`Failed to copy. ${source} is a directory, but tried to copy without recursive flag.`);
-            }
-            else {
-                yield cpDirRecursive(source, newDest, 0, force);
-            }
-        }
-        else {
-            if (path.relative(source, newDest) === '') {
-                // a file cannot be copied to itself
-                throw new Error(`'${newDest}' and '${source}' are the same file`);
-            }
-            yield io_copyFile(source, newDest, force);
-        }
-    });
-}
-/**
- * Moves a path.
- *
- * @param     source    source path
- * @param     dest      destination path
- * @param     options   optional. See MoveOptions.
- */
-function mv(source_1, dest_1) {
-    return io_awaiter(this, arguments, void 0, function* (source, dest, options = {}) {
-        if (yield ioUtil.exists(dest)) {
-            let destExists = true;
-            if (yield ioUtil.isDirectory(dest)) {
-                // If dest is directory copy src into dest
-                dest = path.join(dest, path.basename(source));
-                destExists = yield ioUtil.exists(dest);
-            }
-            if (destExists) {
-                if (options.force == null || options.force) {
-                    yield rmRF(dest);
-                }
-                else {
-                    throw new Error('Destination already exists');
-                }
-            }
-        }
-        yield mkdirP(path.dirname(dest));
-        yield ioUtil.rename(source, dest);
-    });
-}
-/**
- * Remove a path recursively with force
- *
- * @param inputPath path to remove
- */
-function rmRF(inputPath) {
-    return io_awaiter(this, void 0, void 0, function* () {
-        if (ioUtil.IS_WINDOWS) {
-            // Check for invalid characters
-            // https://docs.microsoft.com/en-us/windows/win32/fileio/naming-a-file
-            if (/[*"<>|]/.test(inputPath)) {
-                throw new Error('File path must not contain `*`, `"`, `<`, `>` or `|` on Windows');
-            }
-        }
-        try {
-            // note if path does not exist, error is silent
-            yield ioUtil.rm(inputPath, {
-                force: true,
-                maxRetries: 3,
-                recursive: true,
-                retryDelay: 300
-            });
-        }
-        catch (err) {
-            throw new Error(`File was unable to be removed ${err}`);
-        }
-    });
-}
-/**
- * Make a directory.  Creates the full path with folders in between
- * Will throw if it fails
- *
- * @param   fsPath        path to create
- * @returns Promise<void>
- */
-function mkdirP(fsPath) {
-    return io_awaiter(this, void 0, void 0, function* () {
-        ok(fsPath, 'a path argument must be provided');
-        yield ioUtil.mkdir(fsPath, { recursive: true });
-    });
-}
-/**
- * Returns path of a tool had the tool actually been invoked.  Resolves via paths.
- * If you check and the tool does not exist, it will throw.
- *
- * @param     tool              name of the tool
- * @param     check             whether to check if tool exists
- * @returns   Promise<string>   path to tool
- */
-function which(tool, check) {
-    return io_awaiter(this, void 0, void 0, function* () {
-        if (!tool) {
-            throw new Error("parameter 'tool' is required");
-        }
-        // recursive when check=true
-        if (check) {
-            const result = yield which(tool, false);
-            if (!result) {
-                if (IS_WINDOWS) {
-                    throw new Error(`Unable to locate executable file: ${tool}. Please verify either the file path exists or the file can be found within a directory specified by the PATH environment variable. Also verify the file has a valid extension for an executable file.`);
-                }
-                else {
-                    throw new Error(`Unable to locate executable file: ${tool}. Please verify either the file path exists or the file can be found within a directory specified by the PATH environment variable. Also check the file mode to verify the file is executable.`);
-                }
-            }
-            return result;
-        }
-        const matches = yield findInPath(tool);
-        if (matches && matches.length > 0) {
-            return matches[0];
-        }
-        return '';
-    });
-}
-/**
- * Returns a list of all occurrences of the given tool on the system path.
- *
- * @returns   Promise<string[]>  the paths of the tool
- */
-function findInPath(tool) {
-    return io_awaiter(this, void 0, void 0, function* () {
-        if (!tool) {
-            throw new Error("parameter 'tool' is required");
-        }
-        // build the list of extensions to try
-        const extensions = [];
-        if (IS_WINDOWS && process.env['PATHEXT']) {
-            for (const extension of process.env['PATHEXT'].split(external_path_.delimiter)) {
-                if (extension) {
-                    extensions.push(extension);
-                }
-            }
-        }
-        // if it's rooted, return it if exists. otherwise return empty.
-        if (isRooted(tool)) {
-            const filePath = yield tryGetExecutablePath(tool, extensions);
-            if (filePath) {
-                return [filePath];
-            }
-            return [];
-        }
-        // if any path separators, return empty
-        if (tool.includes(external_path_.sep)) {
-            return [];
-        }
-        // build the list of directories
-        //
-        // Note, technically "where" checks the current directory on Windows. From a toolkit perspective,
-        // it feels like we should not do this. Checking the current directory seems like more of a use
-        // case of a shell, and the which() function exposed by the toolkit should strive for consistency
-        // across platforms.
-        const directories = [];
-        if (process.env.PATH) {
-            for (const p of process.env.PATH.split(external_path_.delimiter)) {
-                if (p) {
-                    directories.push(p);
-                }
-            }
-        }
-        // find all matches
-        const matches = [];
-        for (const directory of directories) {
-            const filePath = yield tryGetExecutablePath(external_path_.join(directory, tool), extensions);
-            if (filePath) {
-                matches.push(filePath);
-            }
-        }
-        return matches;
-    });
-}
-function readCopyOptions(options) {
-    const force = options.force == null ? true : options.force;
-    const recursive = Boolean(options.recursive);
-    const copySourceDirectory = options.copySourceDirectory == null
-        ? true
-        : Boolean(options.copySourceDirectory);
-    return { force, recursive, copySourceDirectory };
-}
-function cpDirRecursive(sourceDir, destDir, currentDepth, force) {
-    return io_awaiter(this, void 0, void 0, function* () {
-        // Ensure there is not a run away recursive copy
-        if (currentDepth >= 255)
-            return;
-        currentDepth++;
-        yield mkdirP(destDir);
-        const files = yield ioUtil.readdir(sourceDir);
-        for (const fileName of files) {
-            const srcFile = `${sourceDir}/${fileName}`;
-            const destFile = `${destDir}/${fileName}`;
-            const srcFileStat = yield ioUtil.lstat(srcFile);
-            if (srcFileStat.isDirectory()) {
-                // Recurse
-                yield cpDirRecursive(srcFile, destFile, currentDepth, force);
-            }
-            else {
-                yield io_copyFile(srcFile, destFile, force);
-            }
-        }
-        // Change the mode for the newly created directory
-        yield ioUtil.chmod(destDir, (yield ioUtil.stat(sourceDir)).mode);
-    });
-}
-// Buffered file copy
-function io_copyFile(srcFile, destFile, force) {
-    return io_awaiter(this, void 0, void 0, function* () {
-        if ((yield ioUtil.lstat(srcFile)).isSymbolicLink()) {
-            // unlink/re-link it
-            try {
-                yield ioUtil.lstat(destFile);
-                yield ioUtil.unlink(destFile);
-            }
-            catch (e) {
-                // Try to override file permission
-                if (e.code === 'EPERM') {
-                    yield ioUtil.chmod(destFile, '0666');
-                    yield ioUtil.unlink(destFile);
-                }
-                // other errors = it doesn't exist, no work to do
-            }
-            // Copy over symlink
-            const symlinkFull = yield ioUtil.readlink(srcFile);
-            yield ioUtil.symlink(symlinkFull, destFile, ioUtil.IS_WINDOWS ? 'junction' : null);
-        }
-        else if (!(yield ioUtil.exists(destFile)) || force) {
-            yield ioUtil.copyFile(srcFile, destFile);
-        }
-    });
-}
-//# sourceMappingURL=io.js.map
-;// CONCATENATED MODULE: external "timers"
-const external_timers_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("timers");
-;// CONCATENATED MODULE: ./node_modules/@actions/exec/lib/toolrunner.js
-var toolrunner_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-
-
-
-
-
-
-
-/* eslint-disable @typescript-eslint/unbound-method */
-const toolrunner_IS_WINDOWS = process.platform === 'win32';
-/*
- * Class for running command line tools. Handles quoting and arg parsing in a platform agnostic way.
- */
-class ToolRunner extends external_events_.EventEmitter {
-    constructor(toolPath, args, options) {
-        super();
-        if (!toolPath) {
-            throw new Error("Parameter 'toolPath' cannot be null or empty.");
-        }
-        this.toolPath = toolPath;
-        this.args = args || [];
-        this.options = options || {};
-    }
-    _debug(message) {
-        if (this.options.listeners && this.options.listeners.debug) {
-            this.options.listeners.debug(message);
-        }
-    }
-    _getCommandString(options, noPrefix) {
-        const toolPath = this._getSpawnFileName();
-        const args = this._getSpawnArgs(options);
-        let cmd = noPrefix ? '' : '[command]'; // omit prefix when piped to a second tool
-        if (toolrunner_IS_WINDOWS) {
-            // Windows + cmd file
-            if (this._isCmdFile()) {
-                cmd += toolPath;
-                for (const a of args) {
-                    cmd += ` ${a}`;
-                }
-            }
-            // Windows + verbatim
-            else if (options.windowsVerbatimArguments) {
-                cmd += `"${toolPath}"`;
-                for (const a of args) {
-                    cmd += ` ${a}`;
-                }
-            }
-            // Windows (regular)
-            else {
-                cmd += this._windowsQuoteCmdArg(toolPath);
-                for (const a of args) {
-                    cmd += ` ${this._windowsQuoteCmdArg(a)}`;
-                }
-            }
-        }
-        else {
-            // OSX/Linux - this can likely be improved with some form of quoting.
-            // creating processes on Unix is fundamentally different than Windows.
-            // on Unix, execvp() takes an arg array.
-            cmd += toolPath;
-            for (const a of args) {
-                cmd += ` ${a}`;
-            }
-        }
-        return cmd;
-    }
-    _processLineBuffer(data, strBuffer, onLine) {
-        try {
-            let s = strBuffer + data.toString();
-            let n = s.indexOf(external_os_.EOL);
-            while (n > -1) {
-                const line = s.substring(0, n);
-                onLine(line);
-                // the rest of the string ...
-                s = s.substring(n + external_os_.EOL.length);
-                n = s.indexOf(external_os_.EOL);
-            }
-            return s;
-        }
-        catch (err) {
-            // streaming lines to console is best effort.  Don't fail a build.
-            this._debug(`error processing line. Failed with error ${err}`);
-            return '';
-        }
-    }
-    _getSpawnFileName() {
-        if (toolrunner_IS_WINDOWS) {
-            if (this._isCmdFile()) {
-                return process.env['COMSPEC'] || 'cmd.exe';
-            }
-        }
-        return this.toolPath;
-    }
-    _getSpawnArgs(options) {
-        if (toolrunner_IS_WINDOWS) {
-            if (this._isCmdFile()) {
-                let argline = `/D /S /C "${this._windowsQuoteCmdArg(this.toolPath)}`;
-                for (const a of this.args) {
-                    argline += ' ';
-                    argline += options.windowsVerbatimArguments
-                        ? a
-                        : this._windowsQuoteCmdArg(a);
-                }
-                argline += '"';
-                return [argline];
-            }
-        }
-        return this.args;
-    }
-    _endsWith(str, end) {
-        return str.endsWith(end);
-    }
-    _isCmdFile() {
-        const upperToolPath = this.toolPath.toUpperCase();
-        return (this._endsWith(upperToolPath, '.CMD') ||
-            this._endsWith(upperToolPath, '.BAT'));
-    }
-    _windowsQuoteCmdArg(arg) {
-        // for .exe, apply the normal quoting rules that libuv applies
-        if (!this._isCmdFile()) {
-            return this._uvQuoteCmdArg(arg);
-        }
-        // otherwise apply quoting rules specific to the cmd.exe command line parser.
-        // the libuv rules are generic and are not designed specifically for cmd.exe
-        // command line parser.
-        //
-        // for a detailed description of the cmd.exe command line parser, refer to
-        // http://stackoverflow.com/questions/4094699/how-does-the-windows-command-interpreter-cmd-exe-parse-scripts/7970912#7970912
-        // need quotes for empty arg
-        if (!arg) {
-            return '""';
-        }
-        // determine whether the arg needs to be quoted
-        const cmdSpecialChars = [
-            ' ',
-            '\t',
-            '&',
-            '(',
-            ')',
-            '[',
-            ']',
-            '{',
-            '}',
-            '^',
-            '=',
-            ';',
-            '!',
-            "'",
-            '+',
-            ',',
-            '`',
-            '~',
-            '|',
-            '<',
-            '>',
-            '"'
-        ];
-        let needsQuotes = false;
-        for (const char of arg) {
-            if (cmdSpecialChars.some(x => x === char)) {
-                needsQuotes = true;
-                break;
-            }
-        }
-        // short-circuit if quotes not needed
-        if (!needsQuotes) {
-            return arg;
-        }
-        // the following quoting rules are very similar to the rules that by libuv applies.
-        //
-        // 1) wrap the string in quotes
-        //
-        // 2) double-up quotes - i.e. " => ""
-        //
-        //    this is different from the libuv quoting rules. libuv replaces " with \", which unfortunately
-        //    doesn't work well with a cmd.exe command line.
-        //
-        //    note, replacing " with "" also works well if the arg is passed to a downstream .NET console app.
-        //    for example, the command line:
-        //          foo.exe "myarg:""my val"""
-        //    is parsed by a .NET console app into an arg array:
-        //          [ "myarg:\"my val\"" ]
-        //    which is the same end result when applying libuv quoting rules. although the actual
-        //    command line from libuv quoting rules would look like:
-        //          foo.exe "myarg:\"my val\""
-        //
-        // 3) double-up slashes that precede a quote,
-        //    e.g.  hello \world    => "hello \world"
-        //          hello\"world    => "hello\\""world"
-        //          hello\\"world   => "hello\\\\""world"
-        //          hello world\    => "hello world\\"
-        //
-        //    technically this is not required for a cmd.exe command line, or the batch argument parser.
-        //    the reasons for including this as a .cmd quoting rule are:
-        //
-        //    a) this is optimized for the scenario where the argument is passed from the .cmd file to an
-        //       external program. many programs (e.g. .NET console apps) rely on the slash-doubling rule.
-        //
-        //    b) it's what we've been doing previously (by deferring to node default behavior) and we
-        //       haven't heard any complaints about that aspect.
-        //
-        // note, a weakness of the quoting rules chosen here, is that % is not escaped. in fact, % cannot be
-        // escaped when used on the command line directly - even though within a .cmd file % can be escaped
-        // by using %%.
-        //
-        // the saving grace is, on the command line, %var% is left as-is if var is not defined. this contrasts
-        // the line parsing rules within a .cmd file, where if var is not defined it is replaced with nothing.
-        //
-        // one option that was explored was replacing % with ^% - i.e. %var% => ^%var^%. this hack would
-        // often work, since it is unlikely that var^ would exist, and the ^ character is removed when the
-        // variable is used. the problem, however, is that ^ is not removed when %* is used to pass the args
-        // to an external program.
-        //
-        // an unexplored potential solution for the % escaping problem, is to create a wrapper .cmd file.
-        // % can be escaped within a .cmd file.
-        let reverse = '"';
-        let quoteHit = true;
-        for (let i = arg.length; i > 0; i--) {
-            // walk the string in reverse
-            reverse += arg[i - 1];
-            if (quoteHit && arg[i - 1] === '\\') {
-                reverse += '\\'; // double the slash
-            }
-            else if (arg[i - 1] === '"') {
-                quoteHit = true;
-                reverse += '"'; // double the quote
-            }
-            else {
-                quoteHit = false;
-            }
-        }
-        reverse += '"';
-        return reverse.split('').reverse().join('');
-    }
-    _uvQuoteCmdArg(arg) {
-        // Tool runner wraps child_process.spawn() and needs to apply the same quoting as
-        // Node in certain cases where the undocumented spawn option windowsVerbatimArguments
-        // is used.
-        //
-        // Since this function is a port of quote_cmd_arg from Node 4.x (technically, lib UV,
-        // see https://github.com/nodejs/node/blob/v4.x/deps/uv/src/win/process.c for details),
-        // pasting copyright notice from Node within this function:
-        //
-        //      Copyright Joyent, Inc. and other Node contributors. All rights reserved.
-        //
-        //      Permission is hereby granted, free of charge, to any person obtaining a copy
-        //      of this software and associated documentation files (the "Software"), to
-        //      deal in the Software without restriction, including without limitation the
-        //      rights to use, copy, modify, merge, publish, distribute, sublicense, and/or
-        //      sell copies of the Software, and to permit persons to whom the Software is
-        //      furnished to do so, subject to the following conditions:
-        //
-        //      The above copyright notice and this permission notice shall be included in
-        //      all copies or substantial portions of the Software.
-        //
-        //      THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND, EXPRESS OR
-        //      IMPLIED, INCLUDING BUT NOT LIMITED TO THE WARRANTIES OF MERCHANTABILITY,
-        //      FITNESS FOR A PARTICULAR PURPOSE AND NONINFRINGEMENT. IN NO EVENT SHALL THE
-        //      AUTHORS OR COPYRIGHT HOLDERS BE LIABLE FOR ANY CLAIM, DAMAGES OR OTHER
-        //      LIABILITY, WHETHER IN AN ACTION OF CONTRACT, TORT OR OTHERWISE, ARISING
-        //      FROM, OUT OF OR IN CONNECTION WITH THE SOFTWARE OR THE USE OR OTHER DEALINGS
-        //      IN THE SOFTWARE.
-        if (!arg) {
-            // Need double quotation for empty argument
-            return '""';
-        }
-        if (!arg.includes(' ') && !arg.includes('\t') && !arg.includes('"')) {
-            // No quotation needed
-            return arg;
-        }
-        if (!arg.includes('"') && !arg.includes('\\')) {
-            // No embedded double quotes or backslashes, so I can just wrap
-            // quote marks around the whole thing.
-            return `"${arg}"`;
-        }
-        // Expected input/output:
-        //   input : hello"world
-        //   output: "hello\"world"
-        //   input : hello""world
-        //   output: "hello\"\"world"
-        //   input : hello\world
-        //   output: hello\world
-        //   input : hello\\world
-        //   output: hello\\world
-        //   input : hello\"world
-        //   output: "hello\\\"world"
-        //   input : hello\\"world
-        //   output: "hello\\\\\"world"
-        //   input : hello world\
-        //   output: "hello world\\" - note the comment in libuv actually reads "hello world\"
-        //                             but it appears the comment is wrong, it should be "hello world\\"
-        let reverse = '"';
-        let quoteHit = true;
-        for (let i = arg.length; i > 0; i--) {
-            // walk the string in reverse
-            reverse += arg[i - 1];
-            if (quoteHit && arg[i - 1] === '\\') {
-                reverse += '\\';
-            }
-            else if (arg[i - 1] === '"') {
-                quoteHit = true;
-                reverse += '\\';
-            }
-            else {
-                quoteHit = false;
-            }
-        }
-        reverse += '"';
-        return reverse.split('').reverse().join('');
-    }
-    _cloneExecOptions(options) {
-        options = options || {};
-        const result = {
-            cwd: options.cwd || process.cwd(),
-            env: options.env || process.env,
-            silent: options.silent || false,
-            windowsVerbatimArguments: options.windowsVerbatimArguments || false,
-            failOnStdErr: options.failOnStdErr || false,
-            ignoreReturnCode: options.ignoreReturnCode || false,
-            delay: options.delay || 10000
-        };
-        result.outStream = options.outStream || process.stdout;
-        result.errStream = options.errStream || process.stderr;
-        return result;
-    }
-    _getSpawnOptions(options, toolPath) {
-        options = options || {};
-        const result = {};
-        result.cwd = options.cwd;
-        result.env = options.env;
-        result['windowsVerbatimArguments'] =
-            options.windowsVerbatimArguments || this._isCmdFile();
-        if (options.windowsVerbatimArguments) {
-            result.argv0 = `"${toolPath}"`;
-        }
-        return result;
-    }
-    /**
-     * Exec a tool.
-     * Output will be streamed to the live console.
-     * Returns promise with return code
-     *
-     * @param     tool     path to tool to exec
-     * @param     options  optional exec options.  See ExecOptions
-     * @returns   number
-     */
-    exec() {
-        return toolrunner_awaiter(this, void 0, void 0, function* () {
-            // root the tool path if it is unrooted and contains relative pathing
-            if (!isRooted(this.toolPath) &&
-                (this.toolPath.includes('/') ||
-                    (toolrunner_IS_WINDOWS && this.toolPath.includes('\\')))) {
-                // prefer options.cwd if it is specified, however options.cwd may also need to be rooted
-                this.toolPath = external_path_.resolve(process.cwd(), this.options.cwd || process.cwd(), this.toolPath);
-            }
-            // if the tool is only a file name, then resolve it from the PATH
-            // otherwise verify it exists (add extension on Windows if necessary)
-            this.toolPath = yield which(this.toolPath, true);
-            return new Promise((resolve, reject) => toolrunner_awaiter(this, void 0, void 0, function* () {
-                this._debug(`exec tool: ${this.toolPath}`);
-                this._debug('arguments:');
-                for (const arg of this.args) {
-                    this._debug(`   ${arg}`);
-                }
-                const optionsNonNull = this._cloneExecOptions(this.options);
-                if (!optionsNonNull.silent && optionsNonNull.outStream) {
-                    optionsNonNull.outStream.write(this._getCommandString(optionsNonNull) + external_os_.EOL);
-                }
-                const state = new ExecState(optionsNonNull, this.toolPath);
-                state.on('debug', (message) => {
-                    this._debug(message);
-                });
-                if (this.options.cwd && !(yield exists(this.options.cwd))) {
-                    return reject(new Error(`The cwd: ${this.options.cwd} does not exist!`));
-                }
-                const fileName = this._getSpawnFileName();
-                const cp = external_child_process_namespaceObject.spawn(fileName, this._getSpawnArgs(optionsNonNull), this._getSpawnOptions(this.options, fileName));
-                let stdbuffer = '';
-                if (cp.stdout) {
-                    cp.stdout.on('data', (data) => {
-                        if (this.options.listeners && this.options.listeners.stdout) {
-                            this.options.listeners.stdout(data);
-                        }
-                        if (!optionsNonNull.silent && optionsNonNull.outStream) {
-                            optionsNonNull.outStream.write(data);
-                        }
-                        stdbuffer = this._processLineBuffer(data, stdbuffer, (line) => {
-                            if (this.options.listeners && this.options.listeners.stdline) {
-                                this.options.listeners.stdline(line);
-                            }
-                        });
-                    });
-                }
-                let errbuffer = '';
-                if (cp.stderr) {
-                    cp.stderr.on('data', (data) => {
-                        state.processStderr = true;
-                        if (this.options.listeners && this.options.listeners.stderr) {
-                            this.options.listeners.stderr(data);
-                        }
-                        if (!optionsNonNull.silent &&
-                            optionsNonNull.errStream &&
-                            optionsNonNull.outStream) {
-                            const s = optionsNonNull.failOnStdErr
-                                ? optionsNonNull.errStream
-                                : optionsNonNull.outStream;
-                            s.write(data);
-                        }
-                        errbuffer = this._processLineBuffer(data, errbuffer, (line) => {
-                            if (this.options.listeners && this.options.listeners.errline) {
-                                this.options.listeners.errline(line);
-                            }
-                        });
-                    });
-                }
-                cp.on('error', (err) => {
-                    state.processError = err.message;
-                    state.processExited = true;
-                    state.processClosed = true;
-                    state.CheckComplete();
-                });
-                cp.on('exit', (code) => {
-                    state.processExitCode = code;
-                    state.processExited = true;
-                    this._debug(`Exit code ${code} received from tool '${this.toolPath}'`);
-                    state.CheckComplete();
-                });
-                cp.on('close', (code) => {
-                    state.processExitCode = code;
-                    state.processExited = true;
-                    state.processClosed = true;
-                    this._debug(`STDIO streams have closed for tool '${this.toolPath}'`);
-                    state.CheckComplete();
-                });
-                state.on('done', (error, exitCode) => {
-                    if (stdbuffer.length > 0) {
-                        this.emit('stdline', stdbuffer);
-                    }
-                    if (errbuffer.length > 0) {
-                        this.emit('errline', errbuffer);
-                    }
-                    cp.removeAllListeners();
-                    if (error) {
-                        reject(error);
-                    }
-                    else {
-                        resolve(exitCode);
-                    }
-                });
-                if (this.options.input) {
-                    if (!cp.stdin) {
-                        throw new Error('child process missing stdin');
-                    }
-                    cp.stdin.end(this.options.input);
-                }
-            }));
-        });
-    }
-}
-/**
- * Convert an arg string to an array of args. Handles escaping
- *
- * @param    argString   string of arguments
- * @returns  string[]    array of arguments
- */
-function argStringToArray(argString) {
-    const args = [];
-    let inQuotes = false;
-    let escaped = false;
-    let arg = '';
-    function append(c) {
-        // we only escape double quotes.
-        if (escaped && c !== '"') {
-            arg += '\\';
-        }
-        arg += c;
-        escaped = false;
-    }
-    for (let i = 0; i < argString.length; i++) {
-        const c = argString.charAt(i);
-        if (c === '"') {
-            if (!escaped) {
-                inQuotes = !inQuotes;
-            }
-            else {
-                append(c);
-            }
-            continue;
-        }
-        if (c === '\\' && escaped) {
-            append(c);
-            continue;
-        }
-        if (c === '\\' && inQuotes) {
-            escaped = true;
-            continue;
-        }
-        if (c === ' ' && !inQuotes) {
-            if (arg.length > 0) {
-                args.push(arg);
-                arg = '';
-            }
-            continue;
-        }
-        append(c);
-    }
-    if (arg.length > 0) {
-        args.push(arg.trim());
-    }
-    return args;
-}
-class ExecState extends external_events_.EventEmitter {
-    constructor(options, toolPath) {
-        super();
-        this.processClosed = false; // tracks whether the process has exited and stdio is closed
-        this.processError = '';
-        this.processExitCode = 0;
-        this.processExited = false; // tracks whether the process has exited
-        this.processStderr = false; // tracks whether stderr was written to
-        this.delay = 10000; // 10 seconds
-        this.done = false;
-        this.timeout = null;
-        if (!toolPath) {
-            throw new Error('toolPath must not be empty');
-        }
-        this.options = options;
-        this.toolPath = toolPath;
-        if (options.delay) {
-            this.delay = options.delay;
-        }
-    }
-    CheckComplete() {
-        if (this.done) {
-            return;
-        }
-        if (this.processClosed) {
-            this._setResult();
-        }
-        else if (this.processExited) {
-            this.timeout = (0,external_timers_namespaceObject.setTimeout)(ExecState.HandleTimeout, this.delay, this);
-        }
-    }
-    _debug(message) {
-        this.emit('debug', message);
-    }
-    _setResult() {
-        // determine whether there is an error
-        let error;
-        if (this.processExited) {
-            if (this.processError) {
-                error = new Error(`There was an error when attempting to execute the process '${this.toolPath}'. This may indicate the process failed to start. Error: ${this.processError}`);
-            }
-            else if (this.processExitCode !== 0 && !this.options.ignoreReturnCode) {
-                error = new Error(`The process '${this.toolPath}' failed with exit code ${this.processExitCode}`);
-            }
-            else if (this.processStderr && this.options.failOnStdErr) {
-                error = new Error(`The process '${this.toolPath}' failed because one or more lines were written to the STDERR stream`);
-            }
-        }
-        // clear the timeout
-        if (this.timeout) {
-            clearTimeout(this.timeout);
-            this.timeout = null;
-        }
-        this.done = true;
-        this.emit('done', error, this.processExitCode);
-    }
-    static HandleTimeout(state) {
-        if (state.done) {
-            return;
-        }
-        if (!state.processClosed && state.processExited) {
-            const message = `The STDIO streams did not close within ${state.delay / 1000} seconds of the exit event from process '${state.toolPath}'. This may indicate a child process inherited the STDIO streams and has not yet exited.`;
-            state._debug(message);
-        }
-        state._setResult();
-    }
-}
-//# sourceMappingURL=toolrunner.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/exec/lib/exec.js
-var exec_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-
-
-/**
- * Exec a command.
- * Output will be streamed to the live console.
- * Returns promise with return code
- *
- * @param     commandLine        command to execute (can include additional args). Must be correctly escaped.
- * @param     args               optional arguments for tool. Escaping is handled by the lib.
- * @param     options            optional exec options.  See ExecOptions
- * @returns   Promise<number>    exit code
- */
-function exec(commandLine, args, options) {
-    return exec_awaiter(this, void 0, void 0, function* () {
-        const commandArgs = argStringToArray(commandLine);
-        if (commandArgs.length === 0) {
-            throw new Error(`Parameter 'commandLine' cannot be null or empty.`);
-        }
-        // Path to tool to execute should be first arg
-        const toolPath = commandArgs[0];
-        args = commandArgs.slice(1).concat(args || []);
-        const runner = new ToolRunner(toolPath, args, options);
-        return runner.exec();
-    });
-}
-/**
- * Exec a command and get the output.
- * Output will be streamed to the live console.
- * Returns promise with the exit code and collected stdout and stderr
- *
- * @param     commandLine           command to execute (can include additional args). Must be correctly escaped.
- * @param     args                  optional arguments for tool. Escaping is handled by the lib.
- * @param     options               optional exec options.  See ExecOptions
- * @returns   Promise<ExecOutput>   exit code, stdout, and stderr
- */
-function getExecOutput(commandLine, args, options) {
-    return exec_awaiter(this, void 0, void 0, function* () {
-        var _a, _b;
-        let stdout = '';
-        let stderr = '';
-        //Using string decoder covers the case where a mult-byte character is split
-        const stdoutDecoder = new external_string_decoder_.StringDecoder('utf8');
-        const stderrDecoder = new external_string_decoder_.StringDecoder('utf8');
-        const originalStdoutListener = (_a = options === null || options === void 0 ? void 0 : options.listeners) === null || _a === void 0 ? void 0 : _a.stdout;
-        const originalStdErrListener = (_b = options === null || options === void 0 ? void 0 : options.listeners) === null || _b === void 0 ? void 0 : _b.stderr;
-        const stdErrListener = (data) => {
-            stderr += stderrDecoder.write(data);
-            if (originalStdErrListener) {
-                originalStdErrListener(data);
-            }
-        };
-        const stdOutListener = (data) => {
-            stdout += stdoutDecoder.write(data);
-            if (originalStdoutListener) {
-                originalStdoutListener(data);
-            }
-        };
-        const listeners = Object.assign(Object.assign({}, options === null || options === void 0 ? void 0 : options.listeners), { stdout: stdOutListener, stderr: stdErrListener });
-        const exitCode = yield exec(commandLine, args, Object.assign(Object.assign({}, options), { listeners }));
-        //flush any remaining characters
-        stdout += stdoutDecoder.end();
-        stderr += stderrDecoder.end();
-        return {
-            exitCode,
-            stdout,
-            stderr
-        };
-    });
-}
-//# sourceMappingURL=exec.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/platform.js
-var platform_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-
-
-const getWindowsInfo = () => platform_awaiter(void 0, void 0, void 0, function* () {
-    const { stdout: version } = yield getExecOutput('powershell -command "(Get-CimInstance -ClassName Win32_OperatingSystem).Version"', undefined, {
-        silent: true
-    });
-    const { stdout: name } = yield getExecOutput('powershell -command "(Get-CimInstance -ClassName Win32_OperatingSystem).Caption"', undefined, {
-        silent: true
-    });
-    return {
-        name: name.trim(),
-        version: version.trim()
-    };
-});
-const getMacOsInfo = () => platform_awaiter(void 0, void 0, void 0, function* () {
-    var _a, _b, _c, _d;
-    const { stdout } = yield getExecOutput('sw_vers', undefined, {
-        silent: true
-    });
-    const version = (_b = (_a = stdout.match(/ProductVersion:\s*(.+)/)) === null || _a === void 0 ? void 0 : _a[1]) !== null && _b !== void 0 ? _b : '';
-    const name = (_d = (_c = stdout.match(/ProductName:\s*(.+)/)) === null || _c === void 0 ? void 0 : _c[1]) !== null && _d !== void 0 ? _d : '';
-    return {
-        name,
-        version
-    };
-});
-const getLinuxInfo = () => platform_awaiter(void 0, void 0, void 0, function* () {
-    const { stdout } = yield getExecOutput('lsb_release', ['-i', '-r', '-s'], {
-        silent: true
-    });
-    const [name, version] = stdout.trim().split('\n');
-    return {
-        name,
-        version
-    };
-});
-const platform = external_os_.platform();
-const arch = external_os_.arch();
-const isWindows = platform === 'win32';
-const isMacOS = platform === 'darwin';
-const isLinux = platform === 'linux';
-function getDetails() {
-    return platform_awaiter(this, void 0, void 0, function* () {
-        return Object.assign(Object.assign({}, (yield (isWindows
-            ? getWindowsInfo()
-            : isMacOS
-                ? getMacOsInfo()
-                : getLinuxInfo()))), { platform,
-            arch,
-            isWindows,
-            isMacOS,
-            isLinux });
-    });
-}
-//# sourceMappingURL=platform.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/core.js
-var core_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-
-
-
-
-
-
-/**
- * The code to exit an action
- */
-var ExitCode;
-(function (ExitCode) {
-    /**
-     * A code indicating that the action was successful
-     */
-    ExitCode[ExitCode["Success"] = 0] = "Success";
-    /**
-     * A code indicating that the action was a failure
-     */
-    ExitCode[ExitCode["Failure"] = 1] = "Failure";
-})(ExitCode || (ExitCode = {}));
-//-----------------------------------------------------------------------
-// Variables
-//-----------------------------------------------------------------------
-/**
- * Sets env variable for this action and future actions in the job
- * @param name the name of the variable to set
- * @param val the value of the variable. Non-string values will be converted to a string via JSON.stringify
- */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-function exportVariable(name, val) {
-    const convertedVal = toCommandValue(val);
-    process.env[name] = convertedVal;
-    const filePath = process.env['GITHUB_ENV'] || '';
-    if (filePath) {
-        return issueFileCommand('ENV', prepareKeyValueMessage(name, val));
-    }
-    issueCommand('set-env', { name }, convertedVal);
-}
-/**
- * Registers a secret which will get masked from logs
- *
- * @param secret - Value of the secret to be masked
- * @remarks
- * This function instructs the Actions runner to mask the specified value in any
- * logs produced during the workflow run. Once registered, the secret value will
- * be replaced with asterisks (***) whenever it appears in console output, logs,
- * or error messages.
- *
- * This is useful for protecting sensitive information such as:
- * - API keys
- * - Access tokens
- * - Authentication credentials
- * - URL parameters containing signatures (SAS tokens)
- *
- * Note that masking only affects future logs; any previous appearances of the
- * secret in logs before calling this function will remain unmasked.
- *
- * @example
- * ```typescript
- * // Register an API token as a secret
- * const apiToken = "abc123xyz456";
- * setSecret(apiToken);
- *
- * // Now any logs containing this value will show *** instead
- * console.log(`Using token: ${apiToken}`); // Outputs: "Using token: ***"
- * ```
- */
-function setSecret(secret) {
-    issueCommand('add-mask', {}, secret);
-}
-/**
- * Prepends inputPath to the PATH (for this action and future actions)
- * @param inputPath
- */
-function addPath(inputPath) {
-    const filePath = process.env['GITHUB_PATH'] || '';
-    if (filePath) {
-        issueFileCommand('PATH', inputPath);
-    }
-    else {
-        issueCommand('add-path', {}, inputPath);
-    }
-    process.env['PATH'] = `${inputPath}${external_path_.delimiter}${process.env['PATH']}`;
-}
-/**
- * Gets the value of an input.
- * Unless trimWhitespace is set to false in InputOptions, the value is also trimmed.
- * Returns an empty string if the value is not defined.
- *
- * @param     name     name of the input to get
- * @param     options  optional. See InputOptions.
- * @returns   string
- */
-function getInput(name, options) {
-    const val = process.env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] || '';
-    if (options && options.required && !val) {
-        throw new Error(`Input required and not supplied: ${name}`);
-    }
-    if (options && options.trimWhitespace === false) {
-        return val;
-    }
-    return val.trim();
-}
-/**
- * Gets the values of an multiline input.  Each value is also trimmed.
- *
- * @param     name     name of the input to get
- * @param     options  optional. See InputOptions.
- * @returns   string[]
- *
- */
-function getMultilineInput(name, options) {
-    const inputs = getInput(name, options)
-        .split('\n')
-        .filter(x => x !== '');
-    if (options && options.trimWhitespace === false) {
-        return inputs;
-    }
-    return inputs.map(input => input.trim());
-}
-/**
- * Gets the input value of the boolean type in the YAML 1.2 "core schema" specification.
- * Support boolean input list: `true | True | TRUE | false | False | FALSE` .
- * The return value is also in boolean type.
- * ref: https://yaml.org/spec/1.2/spec.html#id2804923
- *
- * @param     name     name of the input to get
- * @param     options  optional. See InputOptions.
- * @returns   boolean
- */
-function getBooleanInput(name, options) {
-    const trueValue = ['true', 'True', 'TRUE'];
-    const falseValue = ['false', 'False', 'FALSE'];
-    const val = getInput(name, options);
-    if (trueValue.includes(val))
-        return true;
-    if (falseValue.includes(val))
-        return false;
-    throw new TypeError(`Input does not meet YAML 1.2 "Core Schema" specification: ${name}\n` +
-        `Support boolean input list: \`true | True | TRUE | false | False | FALSE\``);
-}
-/**
- * Sets the value of an output.
- *
- * @param     name     name of the output to set
- * @param     value    value to store. Non-string values will be converted to a string via JSON.stringify
- */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-function setOutput(name, value) {
-    const filePath = process.env['GITHUB_OUTPUT'] || '';
-    if (filePath) {
-        return issueFileCommand('OUTPUT', prepareKeyValueMessage(name, value));
-    }
-    process.stdout.write(external_os_.EOL);
-    issueCommand('set-output', { name }, toCommandValue(value));
-}
-/**
- * Enables or disables the echoing of commands into stdout for the rest of the step.
- * Echoing is disabled by default if ACTIONS_STEP_DEBUG is not set.
- *
- */
-function setCommandEcho(enabled) {
-    issue('echo', enabled ? 'on' : 'off');
-}
-//-----------------------------------------------------------------------
-// Results
-//-----------------------------------------------------------------------
-/**
- * Sets the action status to failed.
- * When the action exits it will be with an exit code of 1
- * @param message add error issue message
- */
-function setFailed(message) {
-    process.exitCode = ExitCode.Failure;
-    error(message);
-}
-//-----------------------------------------------------------------------
-// Logging Commands
-//-----------------------------------------------------------------------
-/**
- * Gets whether Actions Step Debug is on or not
- */
-function isDebug() {
-    return process.env['RUNNER_DEBUG'] === '1';
-}
-/**
- * Writes debug message to user log
- * @param message debug message
- */
-function debug(message) {
-    issueCommand('debug', {}, message);
-}
-/**
- * Adds an error issue
- * @param message error issue message. Errors will be converted to string via toString()
- * @param properties optional properties to add to the annotation.
- */
-function error(message, properties = {}) {
-    issueCommand('error', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
-}
-/**
- * Adds a warning issue
- * @param message warning issue message. Errors will be converted to string via toString()
- * @param properties optional properties to add to the annotation.
- */
-function warning(message, properties = {}) {
-    issueCommand('warning', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
-}
-/**
- * Adds a notice issue
- * @param message notice issue message. Errors will be converted to string via toString()
- * @param properties optional properties to add to the annotation.
- */
-function notice(message, properties = {}) {
-    issueCommand('notice', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
-}
-/**
- * Writes info to log with console.log.
- * @param message info message
- */
-function info(message) {
-    process.stdout.write(message + external_os_.EOL);
-}
-/**
- * Begin an output group.
- *
- * Output until the next `groupEnd` will be foldable in this group
- *
- * @param name The name of the output group
- */
-function startGroup(name) {
-    issue('group', name);
-}
-/**
- * End an output group.
- */
-function endGroup() {
-    issue('endgroup');
-}
-/**
- * Wrap an asynchronous function call in a group.
- *
- * Returns the same type as the function itself.
- *
- * @param name The name of the group
- * @param fn The function to wrap in the group
- */
-function group(name, fn) {
-    return core_awaiter(this, void 0, void 0, function* () {
-        startGroup(name);
-        let result;
-        try {
-            result = yield fn();
-        }
-        finally {
-            endGroup();
-        }
-        return result;
-    });
-}
-//-----------------------------------------------------------------------
-// Wrapper action state
-//-----------------------------------------------------------------------
-/**
- * Saves state for current action, the state can only be retrieved by this action's post job execution.
- *
- * @param     name     name of the state to store
- * @param     value    value to store. Non-string values will be converted to a string via JSON.stringify
- */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-function saveState(name, value) {
-    const filePath = process.env['GITHUB_STATE'] || '';
-    if (filePath) {
-        return issueFileCommand('STATE', prepareKeyValueMessage(name, value));
-    }
-    issueCommand('save-state', { name }, toCommandValue(value));
-}
-/**
- * Gets the value of an state set by this action's main execution.
- *
- * @param     name     name of the state to get
- * @returns   string
- */
-function getState(name) {
-    return process.env[`STATE_${name}`] || '';
-}
-function getIDToken(aud) {
-    return core_awaiter(this, void 0, void 0, function* () {
-        return yield OidcClient.getIDToken(aud);
-    });
-}
-/**
- * Summary exports
- */
-
-/**
- * @deprecated use core.summary
- */
-
-/**
- * Path exports
- */
-
-/**
- * Platform utilities exports
- */
-
-//# sourceMappingURL=core.js.map
-;// CONCATENATED MODULE: external "node:fs"
-const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
-;// CONCATENATED MODULE: external "node:path"
-const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
-// EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __nccwpck_require__(7598);
-;// CONCATENATED MODULE: external "node:fs/promises"
-const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
-;// CONCATENATED MODULE: external "node:os"
-const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
-;// CONCATENATED MODULE: ./src/oci.ts
-/**
- * The image format's constants, shared by the archive reader and the registry
- * client: the media types of Docker's and the OCI's manifests and indexes, and
- * the digest grammar of the OCI image spec.
- */
-const DOCKER_MANIFEST_V2 = 'application/vnd.docker.distribution.manifest.v2+json';
-const DOCKER_MANIFEST_LIST = 'application/vnd.docker.distribution.manifest.list.v2+json';
-const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
-const OCI_INDEX = 'application/vnd.oci.image.index.v1+json';
-/** Media types of a list of per-platform manifests. */
-const INDEX_MEDIA_TYPES = new Set([OCI_INDEX, DOCKER_MANIFEST_LIST]);
-/** Media types of one platform's image manifest. */
-const IMAGE_MEDIA_TYPES = new Set([DOCKER_MANIFEST_V2, OCI_MANIFEST]);
-/** A digest, `algorithm:encoded`, with both parts captured (the OCI image spec's grammar). */
-const DIGEST = /^([a-z0-9]+(?:[+._-][a-z0-9]+)*):([a-zA-Z0-9=_-]+)$/;
-/** A sha256 digest as registries and Docker write it: 64 lowercase hex digits. */
-const SHA256_DIGEST = /^sha256:[a-f0-9]{64}$/;
-
-;// CONCATENATED MODULE: ./src/build/log.ts
-/** Reading build output: the part of a long log worth showing, and the line that says what went wrong. */
-/** Longest single line kept in a tail; BuildKit can print whole scripts on one line. */
-const MAX_LINE_CHARS = 400;
-// CSI sequences (colours, cursor moves), OSC sequences (titles, links) and lone
-// escapes; the classic builder colours RUN's stderr with them.
-// eslint-disable-next-line no-control-regex
-const ANSI = /\u001b\[[0-?]*[ -/]*[@-~]|\u001b\][^\u0007\u001b]*(?:\u0007|\u001b\\)|\u001b[@-Z\\-_]/g;
-/** Removes terminal escape sequences. */
-function stripAnsi(text) {
-    return text.replace(ANSI, '');
-}
-/**
- * Splits output into the lines a terminal would end up showing: escapes
- * removed, and for progress lines redrawn with `\r` only their last state.
- */
-function logLines(log) {
-    return stripAnsi(log)
-        .split(/\r?\n/)
-        .map((line) => {
-        const redraws = line.split('\r');
-        return (redraws.filter((part) => part.trim() !== '').pop() ?? '').trimEnd();
-    });
-}
-function capLine(line, maxChars) {
-    return line.length <= maxChars ? line : `${line.slice(0, Math.max(0, maxChars - 1))}…`;
-}
-/**
- * The end of a build log, fit for a PR comment: at most `maxLines` lines and
- * `maxChars` characters (older lines are dropped first), escapes stripped and
- * each line capped, trailing blank lines removed.
- */
-function logTail(log, maxLines = 30, maxChars = 4000) {
-    const lines = logLines(log);
-    while (lines.length > 0 && lines[lines.length - 1] === '')
-        lines.pop();
-    const lineCap = Math.min(MAX_LINE_CHARS, maxChars);
-    const tail = lines.slice(Math.max(0, lines.length - maxLines)).map((line) => capLine(line, lineCap));
-    let total = tail.reduce((sum, line) => sum + line.length, 0) + Math.max(0, tail.length - 1);
-    while (tail.length > 1 && total > maxChars) {
-        total -= tail.shift().length + 1;
-    }
-    while (tail.length > 0 && tail[0] === '')
-        tail.shift();
-    return tail.join('\n');
-}
-// What docker, BuildKit and common tools print when a step fails.
-const ERROR_LINE = /\berror\b|\bfailed\b|\bfailure\b|returned a non-zero code|did not complete successfully|no such file|not found|denied|unable to|cannot|can't|fatal/i;
-/** The last line that looks like an error, trimmed and capped, or null when none does. */
-function lastErrorLine(log, maxChars = 300) {
-    const lines = logLines(log);
-    for (let index = lines.length - 1; index >= 0; index--) {
-        const line = lines[index].trim();
-        if (line !== '' && ERROR_LINE.test(line))
-            return capLine(line, maxChars);
-    }
-    return null;
-}
-
-;// CONCATENATED MODULE: ./src/build/engine.ts
-/**
- * The Docker engine effect: build an image, read its id and size, remove our
- * tags. Every command runs through the exec wrapper with a clean environment,
- * so tokens in the action's environment never reach a build.
- */
-
-
-
-
-
-
-/**
- * The arguments of one build. Flag values are joined with `=` so a value that
- * starts with `-` (a target, a build arg) can never be read as another flag.
- */
-function dockerBuildArgs(request, builder, iidfile) {
-    const options = [
-        '--iidfile',
-        iidfile,
-        '-f',
-        request.dockerfile,
-        '-t',
-        request.tag,
-        ...(request.target === null ? [] : [`--target=${request.target}`]),
-        ...Object.entries(request.buildArgs).map(([key, value]) => `--build-arg=${key}=${value}`),
-        ...(request.platform === null ? [] : [`--platform=${request.platform}`])
-    ];
-    // buildx may build in a container: --load brings the image into `docker images`.
-    // The classic command takes its progress style from BUILDKIT_PROGRESS instead,
-    // since the legacy builder rejects --progress.
-    return builder === 'buildx'
-        ? ['buildx', 'build', '--load', '--progress=plain', ...options, request.context]
-        : ['build', ...options, request.context];
-}
-const TAG_REPOSITORY = 'footprint-local';
-const MAX_SLUG_CHARS = 80;
-const MAX_RUN_ID_CHARS = 100;
-function shortHash(text) {
-    return (0,external_node_crypto_.createHash)('sha256').update(text).digest('hex').slice(0, 8);
-}
-/** A docker path component (lowercase letters and digits joined by single dashes) that reads like the name. */
-function slugOf(name) {
-    const slug = name
-        .normalize('NFKD')
-        .replace(/[\u0300-\u036f]/g, '')
-        .toLowerCase()
-        .replace(/[^a-z0-9]+/g, '-')
-        .slice(0, MAX_SLUG_CHARS)
-        .replace(/^-+|-+$/g, '');
-    return slug === '' ? 'image' : slug;
-}
-/**
- * The tag an image of `name` is built under, e.g.
- * `footprint-local/svc-api-dockerfile-1a2b3c4d:1234-head`. Valid for any display
- * name; when the readable part had to change the name (case, `/`, spaces,
- * length), a hash of the name keeps tags of different names apart.
- */
-function imageTag(name, side, runId) {
-    const slug = slugOf(name);
-    const repository = slug === name ? slug : `${slug}-${shortHash(name)}`;
-    const run = runId.replace(/[^A-Za-z0-9_.-]+/g, '-').replace(/^[.-]+/, '').slice(0, MAX_RUN_ID_CHARS) || 'run';
-    return `${TAG_REPOSITORY}/${repository}:${run}-${side}`;
-}
-function notStarted(result) {
-    return result.failure !== null && result.exitCode === -1;
-}
-/** Why a build cannot even start, in the user's terms, or null. */
-async function missingInput(request) {
-    const dockerfile = await (0,promises_namespaceObject.stat)(request.dockerfile).catch(() => null);
-    if (dockerfile === null)
-        return `Dockerfile not found: ${request.dockerfile}`;
-    if (!dockerfile.isFile())
-        return `Dockerfile is not a file: ${request.dockerfile}`;
-    const context = await (0,promises_namespaceObject.stat)(request.context).catch(() => null);
-    if (context === null)
-        return `build context not found: ${request.context}`;
-    if (!context.isDirectory())
-        return `build context is not a directory: ${request.context}`;
-    return null;
-}
-async function readImageId(iidfile) {
-    const id = (await (0,promises_namespaceObject.readFile)(iidfile, 'utf8').catch(() => '')).trim();
-    return SHA256_DIGEST.test(id) ? id : null;
-}
-async function createDockerEngine(options) {
-    const { exec } = options;
-    const docker = options.docker ?? 'docker';
-    const run = (args, extra = {}) => exec(docker, args, { cleanEnv: true, ...extra });
-    const builder = (await run(['buildx', 'version'])).exitCode === 0 ? 'buildx' : 'docker build';
-    const command = builder === 'buildx' ? 'docker buildx build' : 'docker build';
-    async function build(request) {
-        const problem = await missingInput(request);
-        if (problem !== null)
-            return { ok: false, message: problem, log: '' };
-        const directory = await (0,promises_namespaceObject.mkdtemp)((0,external_node_path_namespaceObject.join)((0,external_node_os_namespaceObject.tmpdir)(), 'footprint-iid-'));
-        try {
-            const iidfile = (0,external_node_path_namespaceObject.join)(directory, 'iid');
-            const result = await run(dockerBuildArgs(request, builder, iidfile), {
-                env: builder === 'docker build' ? { BUILDKIT_PROGRESS: 'plain' } : {},
-                ...(request.onLine ? { onLine: request.onLine } : {})
-            });
-            const log = result.all;
-            if (notStarted(result)) {
-                return { ok: false, message: `could not start \`${docker}\` (is Docker installed and on PATH?): ${result.failure}`, log };
-            }
-            if (result.failure !== null)
-                return { ok: false, message: `${command} did not finish: ${result.failure}`, log };
-            if (result.exitCode !== 0) {
-                const cause = lastErrorLine(log);
-                return { ok: false, message: `${command} exited with code ${result.exitCode}${cause ? `: ${cause}` : ''}`, log };
-            }
-            const imageId = await readImageId(iidfile);
-            if (imageId === null)
-                return { ok: false, message: `${command} succeeded but wrote no image id`, log };
-            return { ok: true, imageId, log };
-        }
-        finally {
-            await (0,promises_namespaceObject.rm)(directory, { recursive: true, force: true });
-        }
-    }
-    async function inspect(ref) {
-        const result = await run(['image', 'inspect', '--format', '{{json .}}', '--', ref]);
-        if (notStarted(result))
-            throw new Error(`could not start \`${docker}\` to inspect image ${ref}: ${result.failure}`);
-        if (result.exitCode !== 0) {
-            if (/no such (image|object)/i.test(result.all))
-                throw new Error(`image ${ref} not found in the local Docker engine`);
-            throw new Error(`docker image inspect ${ref} failed: ${lastErrorLine(result.all) ?? `exit code ${result.exitCode}`}`);
-        }
-        let details;
-        try {
-            details = JSON.parse(result.stdout);
-        }
-        catch {
-            throw new Error(`docker image inspect ${ref} printed something other than JSON`);
-        }
-        if (typeof details.Id !== 'string' || typeof details.Size !== 'number') {
-            throw new Error(`docker image inspect ${ref} did not report an image id and size`);
-        }
-        return { id: details.Id, bytes: details.Size };
-    }
-    async function remove(refs) {
-        const unique = [...new Set(refs)];
-        if (unique.length === 0)
-            return;
-        // No -f: untagging never removes an image that another tag or a container still uses.
-        await run(['image', 'rm', '--', ...unique]).catch(() => undefined);
-    }
-    return { builder, build, inspect, remove };
-}
-
-// EXTERNAL MODULE: ./node_modules/ajv/dist/ajv.js
-var ajv = __nccwpck_require__(2463);
-// EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
-var dist = __nccwpck_require__(8815);
-;// CONCATENATED MODULE: ./src/errors.ts
-/** A problem the user can fix (bad input, bad config file): reported as a one-line message, never a stack trace. */
-class errors_UserError extends Error {
-    constructor(message) {
-        super(message);
-        this.name = 'UserError';
-    }
-}
-/** The message of anything thrown, for one-line reports. */
-function messageOf(error) {
-    return error instanceof Error ? error.message : String(error);
-}
-
-;// CONCATENATED MODULE: ./src/model/report.ts
-const FAILING = new Set(['failed', 'over-budget', 'over-increase']);
-/** Statuses that fail the job (with `fail-on: budget`). */
-function isFailing(status) {
-    return FAILING.has(status);
-}
-/** The size a metric names: uncompressed bytes, or the compressed bytes (null when not measured). */
-function sizeIn(size, metric) {
-    return metric === 'compressed' ? size.compressedBytes : size.bytes;
-}
-
-;// CONCATENATED MODULE: ./src/units.ts
-
-/**
- * Bytes per unit. Decimal units are powers of 1000, as `docker images` prints
- * them; binary units powers of 1024. Keys are lower case: letters match in any case.
- */
-const UNIT_BYTES = {
-    b: 1,
-    kb: 1e3,
-    mb: 1e6,
-    gb: 1e9,
-    tb: 1e12,
-    kib: 1024,
-    mib: 1024 ** 2,
-    gib: 1024 ** 3,
-    tib: 1024 ** 4
-};
-/** A bare number is megabytes: budgets are usually written in MB. */
-const DEFAULT_UNIT = 'mb';
-const SIZE_PATTERN = /^(\d+(?:\.\d+)?|\.\d+)\s*([a-z]*)$/i;
-/** Bytes of a size text, or null when it is not one. */
-function sizeOf(text) {
-    const match = SIZE_PATTERN.exec(text.trim());
-    const multiplier = match ? UNIT_BYTES[(match[2] || DEFAULT_UNIT).toLowerCase()] : undefined;
-    return match && multiplier !== undefined ? Math.round(Number(match[1]) * multiplier) : null;
-}
-function notASize(text, what) {
-    return new errors_UserError(`${what}: "${text}" is not a size; expected a number with a unit such as 250MB, 1.2GB, 300MiB or 900kB (a bare number means MB)`);
-}
-/** Parses `250MB`, `1.2GB`, `300MiB`, `1.5 GiB`, `512B` or a bare number (MB) into whole bytes. */
-function parseSize(text, what) {
-    if (typeof text === 'number') {
-        if (!Number.isFinite(text) || text < 0)
-            throw notASize(String(text), what);
-        return Math.round(text * UNIT_BYTES[DEFAULT_UNIT]);
-    }
-    const bytes = sizeOf(text);
-    if (bytes === null)
-        throw notASize(text.trim(), what);
-    return bytes;
-}
-/** `uncompressed` or `compressed`: which size a budget applies to. */
-function parseMetric(text, what) {
-    const metric = text.trim().toLowerCase();
-    if (metric === 'uncompressed' || metric === 'compressed')
-        return metric;
-    throw new errors_UserError(`${what}: "${text}" is not one of uncompressed, compressed`);
-}
-const DISPLAY_UNITS = [
-    ['kB', 1e3],
-    ['MB', 1e6],
-    ['GB', 1e9],
-    ['TB', 1e12]
-];
-/** Decimal units like `docker images`: `512 B`, `900.0 kB`, `16.1 MB`, `1.2 GB`. */
-function formatBytes(bytes) {
-    const magnitude = Math.abs(Math.round(bytes));
-    const sign = bytes < 0 && magnitude > 0 ? '-' : '';
-    if (magnitude < 1000)
-        return `${sign}${magnitude} B`;
-    // Choose the unit after rounding, so 999,960 bytes reads `1.0 MB`, not `1000.0 kB`.
-    let chosen = DISPLAY_UNITS[DISPLAY_UNITS.length - 1];
-    for (const unit of DISPLAY_UNITS) {
-        if (Math.round((magnitude / unit[1]) * 10) / 10 < 1000) {
-            chosen = unit;
-            break;
-        }
-    }
-    return `${sign}${(magnitude / chosen[1]).toFixed(1)} ${chosen[0]}`;
-}
-/** A signed change: `+1.2 MB`, `-3.4 MB`, `0 B`. */
-function formatDelta(bytes) {
-    const rounded = Math.round(bytes);
-    if (rounded === 0)
-        return '0 B';
-    return `${rounded > 0 ? '+' : '-'}${formatBytes(Math.abs(rounded))}`;
-}
-/** A signed percentage with one decimal: `+3.4%`, `-12.0%`, `0.0%`; null (no base to compare with) is `n/a`. */
-function formatPercent(percent) {
-    if (percent === null || !Number.isFinite(percent))
-        return 'n/a';
-    const text = Math.abs(percent).toFixed(1);
-    if (Number(text) === 0)
-        return '0.0%';
-    return `${percent > 0 ? '+' : '-'}${text}%`;
-}
-
-;// CONCATENATED MODULE: ./src/limits/budget.ts
-
-
-const compressedMark = (metric) => (metric === 'compressed' ? ' compressed' : '');
-/** `budget`: the most the image may weigh, uncompressed or compressed as its `metric` says. */
-const budget = {
-    name: 'budget',
-    help: 'default budget per image: 250MB, 1.2GB, 300MiB (bare number = MB)',
-    parse: (text, what) => ({ bytes: parseSize(text, what), source: String(text).trim() }),
-    // The metric is a setting of its own: a top-level budget can apply to an image's compressed size.
-    resolve: (value, metric) => (value === null ? null : { ...value, metric }),
-    check(limit, image) {
-        const measured = sizeIn(image.size, limit.metric);
-        if (measured === null)
-            return { unchecked: `budget not checked: the ${limit.metric} size was not measured` };
-        if (measured <= limit.bytes)
-            return null;
-        const over = measured - limit.bytes;
-        return { limit: 'budget', metric: limit.metric, measured, allowed: limit.bytes, over, percent: null, source: limit.source };
-    },
-    status: 'over-budget',
-    explain: ({ metric, measured, allowed, over, source }) => ({
-        reason: `${formatBytes(over)} over its ${formatBytes(allowed)}${compressedMark(metric)} budget (${formatBytes(measured)})`,
-        detail: `budget ${formatBytes(allowed)}${compressedMark(metric)}, over by ${formatBytes(over)}`,
-        sentence: `is ${formatBytes(measured)}${compressedMark(metric)}, ${formatBytes(over)} over its budget of ${formatBytes(allowed)} (${source}).`
-    })
-};
-
-;// CONCATENATED MODULE: ./src/limits/share.ts
-
-
-const PERCENT_PATTERN = /^(\d+(?:\.\d+)?|\.\d+)\s*%$/;
-function notAShare(text, what, why) {
-    return new errors_UserError(`${what}: "${text}" ${why}; expected a percentage, a size or both separated by a comma, such as 10%, 25MB or "10%, 5MB"`);
-}
-/** Parses `10%`, `25MB`, `10%, 5MB` or `5MB, 10%`: at most one percentage and one size. `noun` names the limit in messages. */
-function parseShareLimit(text, what, noun) {
-    const source = String(text).trim();
-    if (typeof text === 'number')
-        return { percent: null, bytes: parseSize(text, what), source };
-    const parts = source.split(',').map((part) => part.trim());
-    if (parts.length > 2 || parts.some((part) => part === '')) {
-        throw notAShare(source, what, `is not ${noun}`);
-    }
-    // With two parts, name the one that is wrong; with one, the whole text is.
-    const invalid = (part, kind) => notAShare(source, what, parts.length === 1 ? `is not ${noun}` : `has "${part}", which is not ${kind}`);
-    let percent = null;
-    let bytes = null;
-    for (const part of parts) {
-        if (part.endsWith('%')) {
-            const match = PERCENT_PATTERN.exec(part);
-            if (!match)
-                throw invalid(part, 'a percentage');
-            if (percent !== null)
-                throw notAShare(source, what, 'has more than one percentage');
-            percent = Number(match[1]);
-        }
-        else {
-            if (bytes !== null)
-                throw notAShare(source, what, 'has more than one size');
-            bytes = sizeOf(part);
-            if (bytes === null)
-                throw invalid(part, 'a size');
-        }
-    }
-    return { percent, bytes, source };
-}
-/**
- * Whether `amount` breaks a share limit of `whole`: with a percentage and a size,
- * only an amount beyond both does. Nothing (or less) never breaks it.
- */
-function exceedsShare(amount, whole, limit) {
-    if (amount <= 0)
-        return false;
-    // Compare without dividing: an exact 10% stays 10%, and an empty whole grows by "infinitely" many percent.
-    const overPercent = limit.percent === null ? null : amount * 100 > limit.percent * whole;
-    const overBytes = limit.bytes === null ? null : amount > limit.bytes;
-    if (overPercent === null && overBytes === null)
-        return false;
-    return (overPercent ?? true) && (overBytes ?? true);
-}
-/** The most a share limit allows of `whole`: the larger of its percentage and its size when it has both. */
-function allowedShare(whole, limit) {
-    const byPercent = limit.percent === null ? null : (limit.percent * whole) / 100;
-    if (byPercent === null)
-        return limit.bytes ?? 0;
-    return limit.bytes === null ? byPercent : Math.max(byPercent, limit.bytes);
-}
-/** `amount` as a percentage of `whole`; null when the whole is empty. */
-function shareOf(amount, whole) {
-    return whole > 0 ? (amount / whole) * 100 : null;
-}
-/**
- * The breach of a share limit named `name` by `amount` of `whole` (uncompressed bytes),
- * with `percent` as the report states it; null when the amount is within the limit.
- */
-function shareBreach(name, limit, amount, whole, percent) {
-    if (!exceedsShare(amount, whole, limit))
-        return null;
-    const allowed = allowedShare(whole, limit);
-    return { limit: name, metric: 'uncompressed', measured: amount, allowed, over: amount - allowed, percent, source: limit.source };
-}
-
-;// CONCATENATED MODULE: ./src/limits/max-increase.ts
-
-
-/** `max-increase`: how much the image may grow against the same image on the base branch (percent of the base image). */
-const maxIncrease = {
-    name: 'max-increase',
-    help: 'allowed growth against --base-ref: 10%, 25MB or "10%, 5MB"',
-    parse: (text, what) => parseShareLimit(text, what, 'an increase limit'),
-    resolve: (value) => value,
-    check(limit, image) {
-        // A new image, or one not compared, has nothing to grow from.
-        if (!image.delta || !image.base)
-            return null;
-        return shareBreach('max-increase', limit, image.delta.bytes, image.base.bytes, image.delta.percent);
-    },
-    status: 'over-increase',
-    explain: ({ measured, percent, source }) => ({
-        reason: `grew ${formatBytes(measured)}${percent === null ? '' : ` (${formatPercent(percent)})`} against the base branch, more than the allowed ${source}`,
-        detail: `grew ${formatDelta(measured)} (${formatPercent(percent)}), allowed ${source}`,
-        sentence: `grew by ${formatDelta(measured)} (${formatPercent(percent)}) against the base branch. The limit is ${source}.`
-    })
-};
-
-;// CONCATENATED MODULE: ./src/limits/max-wasted.ts
-
-
-/** `20.0 MB (20.0% of the image)`. */
-function wastedShare(bytes, percent) {
-    return percent === null ? formatBytes(bytes) : `${formatBytes(bytes)} (${percent.toFixed(1)}% of the image)`;
-}
-/**
- * `max-wasted`: how many bytes the image may ship in files a later layer deletes
- * or replaces (percent of the image). Waste inside the base image never counts.
- */
-const maxWasted = {
-    name: 'max-wasted',
-    help: 'allowed bytes in files a later layer deletes or replaces: 20MB, 10% or "20MB, 10%"',
-    parse: (text, what) => parseShareLimit(text, what, 'a waste limit'),
-    resolve: (value) => value,
-    check(limit, image) {
-        if (!image.wasted)
-            return null;
-        return shareBreach('max-wasted', limit, image.wasted.bytes, image.size.bytes, shareOf(image.wasted.bytes, image.size.bytes));
-    },
-    status: 'over-budget',
-    explain: ({ measured, percent, source }) => ({
-        reason: `wastes ${wastedShare(measured, percent)} in files a later layer deletes or replaces, more than the allowed ${source}`,
-        detail: `wastes ${formatBytes(measured)}, allowed ${source}`,
-        sentence: `wastes ${wastedShare(measured, percent)}: bytes shipped in one layer and deleted or replaced in a later one. The limit is ${source}.`
-    })
-};
-
-;// CONCATENATED MODULE: ./src/limits/index.ts
-
-
-
-/** Every limit, in the order their breaches are listed. */
-const LIMITS = { budget: budget, maxWasted: maxWasted, maxIncrease: maxIncrease };
-const LIMIT_KEYS = Object.keys(LIMITS);
-/** The registry without its per-limit types, for code that treats every limit alike. */
-function definition(key) {
-    return LIMITS[key];
-}
-/** The limit's key as users write it: `max-increase`. */
-function limitName(key) {
-    return LIMITS[key].name;
-}
-/**
- * Parses every limit that `valueOf` has a value for (undefined = not given), by
- * the limit's name (`max-increase`); `what` names the place in messages (`input max-increase`).
- */
-function parseLimits(valueOf, what) {
-    const values = {};
-    for (const key of LIMIT_KEYS) {
-        const limit = definition(key);
-        const value = valueOf(limit.name);
-        values[key] = value === undefined ? null : limit.parse(value, what(limit.name));
-    }
-    return values;
-}
-/** No limit given at this level. */
-function noLimits() {
-    return parseLimits(() => undefined, String);
-}
-/**
- * The limits of one image from levels of settings, most specific first (image
- * entry, config top level, action inputs): each limit from the first level that
- * gives it, the budget measured by the first metric given (uncompressed by default).
- */
-function resolveLimits(levels) {
-    const metric = levels.find((level) => level.metric !== null)?.metric ?? 'uncompressed';
-    const limits = {};
-    for (const key of LIMIT_KEYS) {
-        const value = levels.find((level) => level[key] !== null)?.[key] ?? null;
-        limits[key] = definition(key).resolve(value, metric);
-    }
-    return limits;
-}
-/** Checks the image against every limit set for it. */
-function checkLimits(limits, image) {
-    const verdict = { breaches: [], unchecked: [] };
-    for (const key of LIMIT_KEYS) {
-        const limit = limits[key];
-        if (limit === null)
-            continue;
-        const result = definition(key).check(limit, image);
-        if (result === null)
-            continue;
-        if ('unchecked' in result)
-            verdict.unchecked.push(result.unchecked);
-        else
-            verdict.breaches.push(result);
-    }
-    return verdict;
-}
-function definitionOf(breach) {
-    const key = LIMIT_KEYS.find((candidate) => LIMITS[candidate].name === breach.limit);
-    if (key === undefined)
-        throw new Error(`no limit is named "${breach.limit}"`);
-    return definition(key);
-}
-/** The status a breach gives its image: `over-budget` or `over-increase`. */
-function breachStatus(breach) {
-    return definitionOf(breach).status;
-}
-/** A breach in words: a reason line, the fail message's figures and an annotation's sentence. */
-function explainBreach(breach) {
-    return definitionOf(breach).explain(breach);
-}
-/** Just the limits of a target's settings; all null for none (a removed image has no limits). */
-function limitsOf(settings) {
-    return Object.fromEntries(LIMIT_KEYS.map((key) => [key, settings?.[key] ?? null]));
-}
-
-;// CONCATENATED MODULE: ./src/config/schema.ts
-/**
- * JSON Schema of `.github/footprint.yml`. Editors use the generated
- * schema/footprint.schema.json for completion and help; `loadConfig` validates
- * with it. Plain data only (no imports, no types beyond `as const`):
- * scripts/write-schema.mjs imports this file directly under Node 24.
- */
-const sizeDescription = 'A number with a unit: 250MB, 1.2GB, 300MiB or 900kB. kB/MB/GB/TB are powers of 1000 as `docker images` prints them, KiB/MiB/GiB/TiB powers of 1024; a bare number means MB.';
-const wastedDescription = 'Bytes an image may ship in files that a later layer deletes or replaces (shipped, but invisible): a size (20MB), a percentage of the image (10%) or both ("20MB, 10%"). With both, the image fails only when its waste exceeds both. Waste inside the base image does not count.';
-const metricDescription = 'Which size the budget applies to: uncompressed (the sum of the files in all layers, default) or compressed (the gzip-compressed layers a registry stores and `docker pull` transfers).';
-const ignoreDescription = 'Advice rules to switch off, by id (for example apt-lists-left, pip-no-cache-dir, base-alpine). A single line can also be silenced with a `# footprint-ignore: rule-id` comment right above it.';
-const increaseDescription = 'against the same image built from the base branch: a percentage (10%), a size (25MB) or both ("10%, 5MB"). With both, the image fails only when it grows by more than both, so a small image does not fail on a few kB.';
-const configSchema = {
-    $schema: 'http://json-schema.org/draft-07/schema#',
-    $id: 'https://github.com/footprint-action/footprint/schema/footprint.schema.json',
-    title: 'footprint configuration',
-    description: 'Size budgets for the Docker images of this repository (.github/footprint.yml). Images not listed here are still built and measured when a Dockerfile matches the `dockerfiles` input.',
-    type: 'object',
-    additionalProperties: false,
-    properties: {
-        budget: {
-            description: `Default size budget for every image (uncompressed unless \`metric\` says compressed). ${sizeDescription}`,
-            type: ['string', 'number'],
-            examples: ['250MB', '1.2GB', 500]
-        },
-        'max-increase': {
-            description: `Default growth allowed for every image ${increaseDescription}`,
-            type: ['string', 'number'],
-            examples: ['10%', '25MB', '10%, 5MB']
-        },
-        'max-wasted': {
-            description: `Default for every image. ${wastedDescription}`,
-            type: ['string', 'number'],
-            examples: ['20MB', '10%', '20MB, 10%']
-        },
-        metric: {
-            description: `Default for every image. ${metricDescription}`,
-            enum: ['uncompressed', 'compressed']
-        },
-        ignore: {
-            description: `For every image. ${ignoreDescription}`,
-            type: 'array',
-            items: { type: 'string', minLength: 1 },
-            uniqueItems: true
-        },
-        images: {
-            description: 'Images by display name. A name used in the PR comment; with `dockerfile` it names that Dockerfile, without it the entry applies to the image of the `images` input or to the discovered Dockerfile whose repository path equals the name.',
-            type: 'object',
-            propertyNames: { minLength: 1 },
-            additionalProperties: { $ref: '#/definitions/image' }
-        }
-    },
-    definitions: {
-        image: {
-            description: 'Settings of one image; each one overrides the top-level value and the action input of the same name.',
-            type: 'object',
-            additionalProperties: false,
-            properties: {
-                dockerfile: {
-                    description: 'Path of the Dockerfile, relative to the repository root (for example svc/api/Dockerfile).',
-                    type: 'string',
-                    minLength: 1
-                },
-                context: {
-                    description: "Build context, relative to the repository root. Defaults to the Dockerfile's folder.",
-                    type: 'string',
-                    minLength: 1
-                },
-                target: {
-                    description: 'Build stage to stop at (docker build --target).',
-                    type: 'string',
-                    minLength: 1
-                },
-                'build-args': {
-                    description: 'Build arguments (docker build --build-arg KEY=VALUE); merged with the `build-args` input, these win.',
-                    type: 'object',
-                    propertyNames: { minLength: 1 },
-                    additionalProperties: { type: ['string', 'number', 'boolean'] }
-                },
-                platform: {
-                    description: 'Platform to build for (docker build --platform), for example linux/amd64.',
-                    type: 'string',
-                    minLength: 1
-                },
-                budget: {
-                    description: `Size budget of this image (uncompressed unless \`metric\` says compressed). ${sizeDescription}`,
-                    type: ['string', 'number'],
-                    examples: ['250MB', '1.2GB', 500]
-                },
-                'max-increase': {
-                    description: `Growth allowed for this image ${increaseDescription}`,
-                    type: ['string', 'number'],
-                    examples: ['10%', '25MB', '10%, 5MB']
-                },
-                'max-wasted': {
-                    description: wastedDescription,
-                    type: ['string', 'number'],
-                    examples: ['20MB', '10%', '20MB, 10%']
-                },
-                metric: {
-                    description: metricDescription,
-                    enum: ['uncompressed', 'compressed']
-                },
-                ignore: {
-                    description: `For this image, on top of the top-level list. ${ignoreDescription}`,
-                    type: 'array',
-                    items: { type: 'string', minLength: 1 },
-                    uniqueItems: true
-                },
-                skip: {
-                    description: 'Leave this image out: it is neither built nor measured.',
-                    type: 'boolean'
-                }
-            }
-        }
-    }
-};
-
-;// CONCATENATED MODULE: ./src/config/load.ts
-
-
-
-
-
-
-
-/** Compiled on first use. `verbose` keeps the parent schema on errors, to list the keys allowed there. */
-let compiled;
-function schemaValidator() {
-    compiled ??= new ajv.Ajv({ allErrors: false, verbose: true, allowUnionTypes: true }).compile(configSchema);
-    return compiled;
-}
-/**
- * Reads and validates the config file. A missing file is an error only when the
- * user named it; otherwise there is simply no config.
- */
-async function loadConfig(file, options) {
-    let text;
-    try {
-        text = await (0,promises_namespaceObject.readFile)(file, 'utf8');
-    }
-    catch (error) {
-        const code = error.code;
-        if (code === 'ENOENT' && !options.required)
-            return emptyConfig(null);
-        if (code === 'ENOENT')
-            throw new errors_UserError(`config: ${options.displayPath} does not exist`);
-        if (code === 'EISDIR')
-            throw new errors_UserError(`config: ${options.displayPath} is a folder, not a file`);
-        throw new errors_UserError(`config: cannot read ${options.displayPath} (${code ?? String(error)})`);
-    }
-    return parseConfig(text, options.displayPath);
-}
-/** Parses the text of a config file; every problem is a UserError naming the file, line and key. */
-function parseConfig(text, displayPath) {
-    const lineCounter = new dist/* LineCounter */.HN();
-    const doc = (0,dist/* parseDocument */.Tp)(text, { lineCounter, prettyErrors: false });
-    const syntaxError = doc.errors[0];
-    if (syntaxError) {
-        const { line, col } = lineCounter.linePos(syntaxError.pos[0]);
-        throw new errors_UserError(`${displayPath}:${line}:${col}: ${shortYamlMessage(syntaxError.message)}`);
-    }
-    let value;
-    try {
-        value = doc.toJS();
-    }
-    catch (error) {
-        // e.g. too many aliases: the document is valid YAML but not usable data.
-        throw new errors_UserError(`${displayPath}: ${error.message}`);
-    }
-    if (value === null || value === undefined)
-        return emptyConfig(displayPath);
-    const lineOf = (path) => lineCounter.linePos(offsetOf(doc, path)).line;
-    const validate = schemaValidator();
-    if (!validate(value)) {
-        throw new errors_UserError(describeSchemaError(validate.errors[0], displayPath, lineOf));
-    }
-    return toConfig(value, displayPath, lineOf);
-}
-function emptyConfig(file) {
-    return { file, ...noLimits(), metric: null, ignore: [], images: [] };
-}
-/** yaml's message without the position it repeats (we print our own) or advice meant for programmers. */
-function shortYamlMessage(message) {
-    const short = message
-        .split('\n')[0]
-        .replace(/ at line \d+, column \d+:?$/, '')
-        .trim();
-    if (short.startsWith('Source contains multiple documents')) {
-        return 'the file must hold a single YAML document (found a second "---")';
-    }
-    return short;
-}
-function toConfig(raw, file, lineOf) {
-    const where = (path) => `${file}:${lineOf(path)}: ${path.join('.')}`;
-    // Every limit by its key, through the one registry: `file:line: images.api.max-increase: …` on a bad value.
-    const limits = (raw, path) => parseLimits((name) => raw[name], (name) => where([...path, name]));
-    const repoPath = (value, path) => (value === undefined ? null : repoRelativePath(value, where(path)));
-    const images = Object.entries(raw.images ?? {}).map(([name, image]) => {
-        const at = (key) => ['images', name, key];
-        return {
-            name,
-            dockerfile: repoPath(image.dockerfile, at('dockerfile')),
-            context: repoPath(image.context, at('context')),
-            target: image.target ?? null,
-            buildArgs: Object.fromEntries(Object.entries(image['build-args'] ?? {}).map(([key, v]) => [key, String(v)])),
-            platform: image.platform ?? null,
-            ...limits(image, ['images', name]),
-            metric: image.metric ?? null,
-            ignore: image.ignore ?? [],
-            skip: image.skip ?? false
-        };
-    });
-    return {
-        file,
-        ...limits(raw, []),
-        metric: raw.metric ?? null,
-        ignore: raw.ignore ?? [],
-        images
-    };
-}
-/** Normalises a repo-relative path; absolute paths and paths leaving the repository are errors. */
-function repoRelativePath(value, what) {
-    const normal = external_node_path_namespaceObject.posix.normalize(value.trim()).replace(/(.)\/+$/, '$1');
-    if (external_node_path_namespaceObject.posix.isAbsolute(normal) || normal === '..' || normal.startsWith('../')) {
-        throw new errors_UserError(`${what}: "${value}" must be a path inside the repository, relative to its root`);
-    }
-    return normal;
-}
-/** One line per schema error: `file:line: dotted.key: what was expected`. */
-function describeSchemaError(error, file, lineOf) {
-    const path = error.instancePath
-        .split('/')
-        .slice(1)
-        .map((segment) => segment.replace(/~1/g, '/').replace(/~0/g, '~'));
-    const at = (linePath, message) => `${file}:${lineOf(linePath)}: ${message}`;
-    const about = (keyPath, message) => (keyPath.length > 0 ? `${keyPath.join('.')}: ${message}` : message);
-    // An error about a key itself (propertyNames) rather than its value.
-    if (error.propertyName !== undefined) {
-        const problem = error.keyword === 'minLength' ? 'must not be empty' : (error.message ?? 'is not valid');
-        return at(path, about(path, `the key "${error.propertyName}" is not valid: a key ${problem}`));
-    }
-    switch (error.keyword) {
-        case 'additionalProperties': {
-            // Point at the unknown key's own line, and list the keys that would be accepted there.
-            const key = String(error.params.additionalProperty);
-            const known = Object.keys(error.parentSchema.properties ?? {});
-            return at([...path, key], about(path, `unknown key "${key}" (expected one of ${known.join(', ')})`));
-        }
-        case 'type': {
-            const types = [].concat(error.params.type);
-            return at(path, about(path, `must be ${types.join(' or ')}`));
-        }
-        case 'enum': {
-            const allowed = error.params.allowedValues.map(String);
-            return at(path, about(path, `must be one of ${allowed.join(', ')}`));
-        }
-        case 'minLength':
-            return at(path, about(path, 'must not be empty'));
-        case 'uniqueItems':
-            return at(path, about(path, 'lists an item more than once'));
-        default:
-            return at(path, about(path, error.message ?? 'is not valid'));
-    }
-}
-/**
- * Source offset of the node at `path` (for a key that is the map entry's key),
- * falling back to the nearest ancestor that exists, then to the start.
- */
-function offsetOf(doc, path) {
-    let node = doc.contents;
-    let offset = rangeStart(node) ?? 0;
-    for (const segment of path) {
-        if ((0,dist/* isMap */.jh)(node)) {
-            const pair = node.items.find((item) => String((0,dist/* isScalar */.jn)(item.key) ? item.key.value : item.key) === segment);
-            if (!pair)
-                break;
-            offset = rangeStart(pair.key) ?? offset;
-            node = pair.value;
-        }
-        else if ((0,dist/* isSeq */.oP)(node)) {
-            node = node.items[Number(segment)];
-            offset = rangeStart(node) ?? offset;
-        }
-        else {
-            break;
-        }
-    }
-    return offset;
-}
-function rangeStart(node) {
-    return node?.range?.[0];
-}
-
+// UNUSED EXPORTS: MAX_LINE_CHARS, OUTPUT_TAIL_BYTES, cleanEnvironment, toolOf
+
+// EXTERNAL MODULE: external "node:stream"
+var external_node_stream_ = __nccwpck_require__(7075);
+;// CONCATENATED MODULE: external "node:string_decoder"
+const external_node_string_decoder_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:string_decoder");
 ;// CONCATENATED MODULE: ./node_modules/is-plain-obj/index.js
 function isPlainObject(value) {
 	if (typeof value !== 'object' || value === null) {
@@ -57873,8 +54147,6 @@ const quoteString = escapedArgument => {
 
 const NO_ESCAPE_REGEXP = /^[\w\-./]+$/;
 
-;// CONCATENATED MODULE: external "node:string_decoder"
-const external_node_string_decoder_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:string_decoder");
 ;// CONCATENATED MODULE: ./node_modules/execa/lib/utils/uint-array.js
 
 
@@ -59048,6 +55320,8 @@ const handleCommand = (filePath, rawArguments, rawOptions) => {
 	};
 };
 
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __nccwpck_require__(6760);
 ;// CONCATENATED MODULE: ./node_modules/path-key/index.js
 function pathKey(options = {}) {
 	const {
@@ -59081,13 +55355,13 @@ function rootDirectory(pathInput) {
 function traversePathUp(startPath) {
 	return {
 		* [Symbol.iterator]() {
-			let currentPath = external_node_path_namespaceObject.resolve(toPath(startPath));
+			let currentPath = external_node_path_.resolve(toPath(startPath));
 			let previousPath;
 
 			while (previousPath !== currentPath) {
 				yield currentPath;
 				previousPath = currentPath;
-				currentPath = external_node_path_namespaceObject.resolve(currentPath, '..');
+				currentPath = external_node_path_.resolve(currentPath, '..');
 			}
 		},
 	};
@@ -59126,9 +55400,9 @@ const npmRunPath = ({
 	execPath = external_node_process_namespaceObject.execPath,
 	addExecPath = true,
 } = {}) => {
-	const cwdPath = external_node_path_namespaceObject.resolve(toPath(cwd));
+	const cwdPath = external_node_path_.resolve(toPath(cwd));
 	const result = [];
-	const pathParts = pathOption.split(external_node_path_namespaceObject.delimiter);
+	const pathParts = pathOption.split(external_node_path_.delimiter);
 
 	if (preferLocal) {
 		applyPreferLocal(result, pathParts, cwdPath);
@@ -59138,14 +55412,14 @@ const npmRunPath = ({
 		applyExecPath(result, pathParts, execPath, cwdPath);
 	}
 
-	return pathOption === '' || pathOption === external_node_path_namespaceObject.delimiter
-		? `${result.join(external_node_path_namespaceObject.delimiter)}${pathOption}`
-		: [...result, pathOption].join(external_node_path_namespaceObject.delimiter);
+	return pathOption === '' || pathOption === external_node_path_.delimiter
+		? `${result.join(external_node_path_.delimiter)}${pathOption}`
+		: [...result, pathOption].join(external_node_path_.delimiter);
 };
 
 const applyPreferLocal = (result, pathParts, cwdPath) => {
 	for (const directory of traversePathUp(cwdPath)) {
-		const pathPart = external_node_path_namespaceObject.join(directory, 'node_modules/.bin');
+		const pathPart = external_node_path_.join(directory, 'node_modules/.bin');
 		if (!pathParts.includes(pathPart)) {
 			result.push(pathPart);
 		}
@@ -59154,7 +55428,7 @@ const applyPreferLocal = (result, pathParts, cwdPath) => {
 
 // Ensure the running `node` binary is used
 const applyExecPath = (result, pathParts, execPath, cwdPath) => {
-	const pathPart = external_node_path_namespaceObject.resolve(cwdPath, toPath(execPath), '..');
+	const pathPart = external_node_path_.resolve(cwdPath, toPath(execPath), '..');
 	if (!pathParts.includes(pathPart)) {
 		result.push(pathPart);
 	}
@@ -59171,7 +55445,9 @@ const npmRunPathEnv = ({env = external_node_process_namespaceObject.env, ...opti
 };
 
 ;// CONCATENATED MODULE: external "node:timers/promises"
-const external_node_timers_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:timers/promises");
+const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:timers/promises");
+// EXTERNAL MODULE: external "node:os"
+var external_node_os_ = __nccwpck_require__(8161);
 ;// CONCATENATED MODULE: ./node_modules/human-signals/build/src/realtime.js
 
 const getRealtimeSignals=()=>{
@@ -59493,7 +55769,7 @@ standard
 })=>{
 const{
 signals:{[name]:constantSignal}
-}=external_node_os_namespaceObject.constants;
+}=external_node_os_.constants;
 const supported=constantSignal!==undefined;
 const number=supported?constantSignal:defaultNumber;
 return{name,number,description,supported,action,forced,standard}
@@ -59559,7 +55835,7 @@ standard
 
 
 const findSignalByNumber=(number,signals)=>{
-const signal=signals.find(({name})=>external_node_os_namespaceObject.constants.signals[name]===number);
+const signal=signals.find(({name})=>external_node_os_.constants.signals[name]===number);
 
 if(signal!==undefined){
 return signal
@@ -59608,18 +55884,18 @@ const normalizeSignalInteger = (signalInteger, optionName) => {
 	throw new TypeError(`Invalid ${optionName} ${signalInteger}: this signal integer does not exist.\n${getAvailableSignals()}`);
 };
 
-const getSignalsIntegerToName = () => new Map(Object.entries(external_node_os_namespaceObject.constants.signals)
+const getSignalsIntegerToName = () => new Map(Object.entries(external_node_os_.constants.signals)
 	.reverse()
 	.map(([signalName, signalInteger]) => [signalInteger, signalName]));
 
 const signalsIntegerToName = getSignalsIntegerToName();
 
 const normalizeSignalName = (signalName, optionName) => {
-	if (signalName in external_node_os_namespaceObject.constants.signals) {
+	if (signalName in external_node_os_.constants.signals) {
 		return signalName;
 	}
 
-	if (signalName.toUpperCase() in external_node_os_namespaceObject.constants.signals) {
+	if (signalName.toUpperCase() in external_node_os_.constants.signals) {
 		throw new TypeError(`Invalid ${optionName} '${signalName}': please rename it to '${signalName.toUpperCase()}'.`);
 	}
 
@@ -59629,12 +55905,12 @@ const normalizeSignalName = (signalName, optionName) => {
 const getAvailableSignals = () => `Available signal names: ${getAvailableSignalNames()}.
 Available signal numbers: ${getAvailableSignalIntegers()}.`;
 
-const getAvailableSignalNames = () => Object.keys(external_node_os_namespaceObject.constants.signals)
+const getAvailableSignalNames = () => Object.keys(external_node_os_.constants.signals)
 	.sort()
 	.map(signalName => `'${signalName}'`)
 	.join(', ');
 
-const getAvailableSignalIntegers = () => [...new Set(Object.values(external_node_os_namespaceObject.constants.signals)
+const getAvailableSignalIntegers = () => [...new Set(Object.values(external_node_os_.constants.signals)
 	.sort((signalInteger, signalIntegerTwo) => signalInteger - signalIntegerTwo))]
 	.join(', ');
 
@@ -59670,7 +55946,7 @@ const throwOnTimeout = (kill, timeout, context, controller) => timeout === 0 || 
 	: [killAfterTimeout(kill, timeout, context, controller)];
 
 const killAfterTimeout = async (kill, timeout, context, {signal}) => {
-	await (0,external_node_timers_promises_namespaceObject.setTimeout)(timeout, undefined, {signal});
+	await (0,promises_namespaceObject.setTimeout)(timeout, undefined, {signal});
 	context.terminationReason ??= 'timeout';
 	kill();
 	throw new DiscardedError();
@@ -59762,7 +56038,7 @@ const killOnTimeout = async ({kill, forceKillAfterDelay, context, controllerSign
 	}
 
 	try {
-		await (0,external_node_timers_promises_namespaceObject.setTimeout)(forceKillAfterDelay, undefined, {signal: controllerSignal});
+		await (0,promises_namespaceObject.setTimeout)(forceKillAfterDelay, undefined, {signal: controllerSignal});
 		if (kill('SIGKILL')) {
 			context.isForcefullyTerminated ??= true;
 		}
@@ -60063,7 +56339,7 @@ const onMessage = async ({anyProcess, channel, isSubprocess, ipcEmitter}, wrappe
 		// eslint-disable-next-line no-await-in-loop
 		await waitForOutgoingMessages(anyProcess, ipcEmitter, incomingMessages[0]);
 		// eslint-disable-next-line no-await-in-loop
-		await external_node_timers_promises_namespaceObject.scheduler.yield();
+		await promises_namespaceObject.scheduler.yield();
 
 		// eslint-disable-next-line no-await-in-loop
 		const message = await handleStrictRequest({
@@ -60492,7 +56768,7 @@ const startIpc = async ({anyProcess, channel, isSubprocess, ipc}) => {
 	}
 
 	getIpcEmitter(anyProcess, channel, isSubprocess);
-	await external_node_timers_promises_namespaceObject.scheduler.yield();
+	await promises_namespaceObject.scheduler.yield();
 };
 
 let isCancelListening = false;
@@ -60649,7 +56925,7 @@ const handleNodeOption = (file, commandArguments, {
 	}
 
 	const normalizedNodePath = safeNormalizeFileUrl(nodePath, 'The "nodePath" option');
-	const resolvedNodePath = external_node_path_namespaceObject.resolve(cwd, normalizedNodePath);
+	const resolvedNodePath = external_node_path_.resolve(cwd, normalizedNodePath);
 	// Use spread (which only copies own properties) to safely get shell without reading polluted prototype
 	const newOptions = {
 		__proto__: null,
@@ -60664,7 +56940,7 @@ const handleNodeOption = (file, commandArguments, {
 		return [file, commandArguments, newOptions];
 	}
 
-	if (external_node_path_namespaceObject.basename(file, '.exe') === 'node') {
+	if (external_node_path_.basename(file, '.exe') === 'node') {
 		throw new TypeError('When the "node" option is true, the first argument does not need to be "node".');
 	}
 
@@ -60807,18 +57083,22 @@ const ENCODING_ALIASES = {
 
 const serializeEncoding = encoding => typeof encoding === 'string' ? `"${encoding}"` : String(encoding);
 
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(3024);
 // EXTERNAL MODULE: external "node:buffer"
 var external_node_buffer_ = __nccwpck_require__(4573);
+// EXTERNAL MODULE: external "node:fs/promises"
+var promises_ = __nccwpck_require__(1455);
 ;// CONCATENATED MODULE: ./node_modules/which-command/index.js
 
 
 
 
 
-const which_command_isWindows = external_node_process_namespaceObject.platform === 'win32';
+const isWindows = external_node_process_namespaceObject.platform === 'win32';
 
 // A command containing a directory separator is treated as a path and looked up directly, instead of being searched for in `PATH`. Backslash only counts as a separator on Windows, since it's a valid filename character on other platforms.
-const separatorPattern = which_command_isWindows ? /[\/\\]/v : /\//v;
+const separatorPattern = isWindows ? /[\/\\]/v : /\//v;
 
 // The standard Windows executable extensions, used when `PATHEXT` is not set.
 const defaultPathExt = '.COM;.EXE;.BAT;.CMD;.VBS;.VBE;.JS;.JSE;.WSF;.WSH;.MSC';
@@ -60831,7 +57111,7 @@ function resolveOptions(command, options) {
 	const {
 		cwd = external_node_process_namespaceObject.cwd(),
 		// On Windows, `process.env.PATH` can be undefined in some contexts (for example, worker threads), where it's only exposed as `Path`.
-		path: searchPath = external_node_process_namespaceObject.env.PATH ?? (which_command_isWindows ? external_node_process_namespaceObject.env.Path : undefined) ?? '',
+		path: searchPath = external_node_process_namespaceObject.env.PATH ?? (isWindows ? external_node_process_namespaceObject.env.Path : undefined) ?? '',
 		// `||` (not `??`) so an empty `PATHEXT` falls back to the default instead of disabling all lookup on Windows.
 		pathExt = external_node_process_namespaceObject.env.PATHEXT || defaultPathExt,
 	} = options;
@@ -60840,8 +57120,8 @@ function resolveOptions(command, options) {
 }
 
 function windowsExtensions(command, pathExt) {
-	const extensions = pathExt.split(external_node_path_namespaceObject.delimiter).filter(Boolean);
-	const commandExtension = external_node_path_namespaceObject.extname(command).toLowerCase();
+	const extensions = pathExt.split(external_node_path_.delimiter).filter(Boolean);
+	const commandExtension = external_node_path_.extname(command).toLowerCase();
 
 	// If the command already ends with a known executable extension, also try it verbatim.
 	if (commandExtension !== '' && extensions.some(extension => extension.toLowerCase() === commandExtension)) {
@@ -60852,10 +57132,10 @@ function windowsExtensions(command, pathExt) {
 }
 
 function * candidatePaths(command, {cwd, searchPath, pathExt}) {
-	const extensions = which_command_isWindows ? windowsExtensions(command, pathExt) : [''];
+	const extensions = isWindows ? windowsExtensions(command, pathExt) : [''];
 
 	if (separatorPattern.test(command)) {
-		const base = external_node_path_namespaceObject.resolve(cwd, command);
+		const base = external_node_path_.resolve(cwd, command);
 		for (const extension of extensions) {
 			yield base + extension;
 		}
@@ -60865,20 +57145,20 @@ function * candidatePaths(command, {cwd, searchPath, pathExt}) {
 
 	const directories = [
 		// Windows searches the current directory before `PATH`.
-		...(which_command_isWindows ? [cwd] : []),
-		...searchPath.split(external_node_path_namespaceObject.delimiter),
+		...(isWindows ? [cwd] : []),
+		...searchPath.split(external_node_path_.delimiter),
 	];
 
 	for (const directory of directories) {
 		// `PATH` entries can be wrapped in double quotes on Windows.
-		const unquoted = which_command_isWindows && directory.length > 1 && directory.startsWith('"') && directory.endsWith('"') ? directory.slice(1, -1) : directory;
+		const unquoted = isWindows && directory.length > 1 && directory.startsWith('"') && directory.endsWith('"') ? directory.slice(1, -1) : directory;
 
 		// Skip empty entries. Unlike a POSIX shell, an empty entry is not treated as the current directory, since implicitly searching the current directory is a security risk. Checked after unquoting so a quoted-empty entry (`""`) is skipped too.
 		if (unquoted === '') {
 			continue;
 		}
 
-		const base = external_node_path_namespaceObject.resolve(cwd, unquoted, command);
+		const base = external_node_path_.resolve(cwd, unquoted, command);
 		for (const extension of extensions) {
 			yield base + extension;
 		}
@@ -60891,7 +57171,7 @@ async function isExecutable(filePath) {
 		stats = await fsPromises.stat(filePath);
 	} catch (error) {
 		// Windows App Execution Aliases (in `WindowsApps`) throw `EACCES` on `stat`, but are valid, launchable executables.
-		return which_command_isWindows && error.code === 'EACCES';
+		return isWindows && error.code === 'EACCES';
 	}
 
 	// A directory can have the executable bit set, but it's not a command.
@@ -60900,7 +57180,7 @@ async function isExecutable(filePath) {
 	}
 
 	// On Windows, executability is determined by the file extension, which is already validated against `PATHEXT`.
-	if (which_command_isWindows) {
+	if (isWindows) {
 		return true;
 	}
 
@@ -60915,21 +57195,21 @@ async function isExecutable(filePath) {
 function isExecutableSync(filePath) {
 	let stats;
 	try {
-		stats = external_node_fs_namespaceObject.statSync(filePath);
+		stats = external_node_fs_.statSync(filePath);
 	} catch (error) {
-		return which_command_isWindows && error.code === 'EACCES';
+		return isWindows && error.code === 'EACCES';
 	}
 
 	if (!stats.isFile()) {
 		return false;
 	}
 
-	if (which_command_isWindows) {
+	if (isWindows) {
 		return true;
 	}
 
 	try {
-		external_node_fs_namespaceObject.accessSync(filePath, external_node_fs_namespaceObject.constants.X_OK);
+		external_node_fs_.accessSync(filePath, external_node_fs_.constants.X_OK);
 		return true;
 	} catch {
 		return false;
@@ -61029,7 +57309,7 @@ const escapeWindowsCommand = parsed => {
 
 	Unlike Rust, which quotes the batch file's path, the file is caret-escaped. `cmd.exe` only interprets it once, and the file might not be resolved, for example when it is a `cmd.exe` builtin, which would not run if quoted.
 	*/
-	const escapedFile = escapeMetaChars(external_node_path_namespaceObject.normalize(resolvedFile ?? parsed.file));
+	const escapedFile = escapeMetaChars(external_node_path_.normalize(resolvedFile ?? parsed.file));
 	const escapedArguments = parsed.commandArguments.map(argument => escapeArgument(argument));
 	const commandLine = `"${[escapedFile, ...escapedArguments].join(' ')}"`;
 
@@ -61062,11 +57342,11 @@ const resolvePath = parsed => {
 	const environment = parsed.options.env || external_node_process_namespaceObject.env;
 	const cwd = parsed.options.cwd ?? external_node_process_namespaceObject.cwd();
 	const environmentPathExt = getWindowsEnvironmentValue(environment, 'PATHEXT');
-	const commandExtension = external_node_path_namespaceObject.extname(parsed.file);
+	const commandExtension = external_node_path_.extname(parsed.file);
 	// Commands with an explicit extension must be tried verbatim so shebang scripts work even when their extension is excluded from PATHEXT.
-	const pathExt = commandExtension === '' ? environmentPathExt : `${commandExtension}${external_node_path_namespaceObject.delimiter}${environmentPathExt ?? ''}`;
+	const pathExt = commandExtension === '' ? environmentPathExt : `${commandExtension}${external_node_path_.delimiter}${environmentPathExt ?? ''}`;
 	if (hasWindowsPathSeparator(parsed.file)) {
-		return whichCommandSync(external_node_path_namespaceObject.resolve(cwd, parsed.file), {cwd, pathExt});
+		return whichCommandSync(external_node_path_.resolve(cwd, parsed.file), {cwd, pathExt});
 	}
 
 	const searchPath = getWindowsEnvironmentValue(environment, 'PATH') ?? getWindowsEnvironmentValue(external_node_process_namespaceObject.env, 'PATH') ?? '';
@@ -61084,13 +57364,13 @@ const hasWindowsPathSeparator = file => file.includes('/') || file.includes('\\'
 const shouldSearchCurrentDirectory = environment => getWindowsEnvironmentValue(external_node_process_namespaceObject.env, 'NODEFAULTCURRENTDIRECTORYINEXEPATH') === undefined && getWindowsEnvironmentValue(environment, 'NODEFAULTCURRENTDIRECTORYINEXEPATH') === undefined;
 
 const resolvePathDirectories = (file, {cwd, path: searchPath, pathExt}) => {
-	for (const directory of searchPath.split(external_node_path_namespaceObject.delimiter)) {
+	for (const directory of searchPath.split(external_node_path_.delimiter)) {
 		const unquotedDirectory = directory.length > 1 && directory.startsWith('"') && directory.endsWith('"') ? directory.slice(1, -1) : directory;
 		if (unquotedDirectory === '') {
 			continue;
 		}
 
-		const resolvedFile = whichCommandSync(external_node_path_namespaceObject.resolve(cwd, unquotedDirectory, file), {cwd, pathExt});
+		const resolvedFile = whichCommandSync(external_node_path_.resolve(cwd, unquotedDirectory, file), {cwd, pathExt});
 		if (resolvedFile !== undefined) {
 			return resolvedFile;
 		}
@@ -61111,11 +57391,11 @@ const readShebang = file => {
 	let bytesRead = 0;
 
 	try {
-		const fileDescriptor = (0,external_node_fs_namespaceObject.openSync)(file, 'r');
+		const fileDescriptor = (0,external_node_fs_.openSync)(file, 'r');
 		try {
-			bytesRead = (0,external_node_fs_namespaceObject.readSync)(fileDescriptor, buffer, 0, SHEBANG_BYTE_LENGTH, 0);
+			bytesRead = (0,external_node_fs_.readSync)(fileDescriptor, buffer, 0, SHEBANG_BYTE_LENGTH, 0);
 		} finally {
-			(0,external_node_fs_namespaceObject.closeSync)(fileDescriptor);
+			(0,external_node_fs_.closeSync)(fileDescriptor);
 		}
 	} catch {
 		return undefined;
@@ -61225,7 +57505,7 @@ const shouldQuoteArgument = argument => argument === ''
 // Normalize `cwd` option
 const normalizeCwd = (cwd = getDefaultCwd()) => {
 	const cwdString = safeNormalizeFileUrl(cwd, 'The "cwd" option');
-	return external_node_path_namespaceObject.resolve(cwdString);
+	return external_node_path_.resolve(cwdString);
 };
 
 const getDefaultCwd = () => {
@@ -61253,7 +57533,7 @@ const fixCwdError = (originalMessage, cwd) => {
 
 	let cwdStat;
 	try {
-		cwdStat = (0,external_node_fs_namespaceObject.statSync)(cwd);
+		cwdStat = (0,external_node_fs_.statSync)(cwd);
 	} catch (error) {
 		return `The "cwd" option is invalid: ${cwd}.\n${error.message}\n${originalMessage}`;
 	}
@@ -61308,7 +57588,7 @@ const normalizeOptions = (filePath, rawArguments, rawOptions) => {
 	options.lines = options.lines.map((lines, fdNumber) => lines && !BINARY_ENCODINGS.has(options.encoding) && options.buffer[fdNumber]);
 
 	// The file is now an absolute path resolved via `PATHEXT`, so its extension might be uppercase (`cmd.EXE`)
-	if (external_node_process_namespaceObject.platform === 'win32' && cmdExeRegExp.test(external_node_path_namespaceObject.basename(file))) {
+	if (external_node_process_namespaceObject.platform === 'win32' && cmdExeRegExp.test(external_node_path_.basename(file))) {
 		// #116
 		commandArguments.unshift('/q');
 	}
@@ -63407,7 +59687,7 @@ const getTargetFd = ({value, optionName, fdNumber, direction}) => {
 	}
 
 	// The file descriptor is read lazily, like `inputFile`, so that a read failure is reported like any other early error, instead of being thrown as a raw error
-	return {type: 'uint8Array', contents: () => [bufferToUint8Array((0,external_node_fs_namespaceObject.readFileSync)(targetFdNumber))], optionName};
+	return {type: 'uint8Array', contents: () => [bufferToUint8Array((0,external_node_fs_.readFileSync)(targetFdNumber))], optionName};
 };
 
 const getTargetFdNumber = (value, fdNumber) => {
@@ -63518,7 +59798,7 @@ const isFileType = type => SPECIAL_DUPLICATE_TYPES_SYNC.has(type);
 
 // The file that a `filePath` or `fileUrl` stdio item targets, as an absolute path
 const getFileTarget = ({type, value}) => type === 'filePath'
-	? external_node_path_namespaceObject.resolve(value.file)
+	? external_node_path_.resolve(value.file)
 	: (0,external_node_url_.fileURLToPath)(value);
 
 // Duplicates in the same file descriptor is most likely an error.
@@ -63989,8 +60269,8 @@ const addPropertiesSync = {
 		generator: forbiddenInputTransformIfSync,
 		native: forbiddenNativeInputIfSync,
 		// Files and iterables are read lazily, so that a file which cannot be read, or an iterable which throws, is reported like any other early error, instead of being thrown as a raw error
-		fileUrl: ({value}) => ({contents: () => [bufferToUint8Array((0,external_node_fs_namespaceObject.readFileSync)(value))]}),
-		filePath: ({value: {file}}) => ({contents: () => [bufferToUint8Array((0,external_node_fs_namespaceObject.readFileSync)(file))]}),
+		fileUrl: ({value}) => ({contents: () => [bufferToUint8Array((0,external_node_fs_.readFileSync)(value))]}),
+		filePath: ({value: {file}}) => ({contents: () => [bufferToUint8Array((0,external_node_fs_.readFileSync)(file))]}),
 		fileNumber: forbiddenIfSync,
 		iterable: ({value}) => ({contents: () => [...value]}),
 		string: ({value}) => ({contents: [value]}),
@@ -64008,8 +60288,6 @@ const addPropertiesSync = {
 	},
 };
 
-// EXTERNAL MODULE: external "node:stream"
-var external_node_stream_ = __nccwpck_require__(7075);
 ;// CONCATENATED MODULE: ./node_modules/execa/lib/transform/validate.js
 
 
@@ -64455,7 +60733,7 @@ const isFdVerbose = fdNumber => fdNumber === 1 || fdNumber === 2;
 const PIPED_STDIO_VALUES = new Set(['pipe', 'overlapped']);
 
 // `verbose: 'full'` printing logic with async methods
-const output_logLines = async (linesIterable, stream, fdNumber, verboseInfo) => {
+const logLines = async (linesIterable, stream, fdNumber, verboseInfo) => {
 	for await (const line of linesIterable) {
 		if (!isPipingStream(stream)) {
 			logLine(line, fdNumber, verboseInfo);
@@ -64645,9 +60923,9 @@ const writeToFiles = (chunks, stdioItems, outputFiles) => {
 		writtenPaths.add(path);
 		// Like with asynchronous methods, when several file descriptors target the same file, the first one decides whether it is appended to
 		if (append || outputFiles.has(path)) {
-			(0,external_node_fs_namespaceObject.appendFileSync)(path, contents);
+			(0,external_node_fs_.appendFileSync)(path, contents);
 		} else {
-			(0,external_node_fs_namespaceObject.writeFileSync)(path, contents);
+			(0,external_node_fs_.writeFileSync)(path, contents);
 		}
 
 		outputFiles.add(path);
@@ -65367,8 +61645,8 @@ const addPropertiesAsync = {
 		...handle_async_addProperties,
 		generator: generatorToInputStream,
 		asyncGenerator: generatorToInputStream,
-		fileUrl: ({value}) => ({stream: (0,external_node_fs_namespaceObject.createReadStream)(value)}),
-		filePath: ({value: {file}}) => ({stream: (0,external_node_fs_namespaceObject.createReadStream)(file)}),
+		fileUrl: ({value}) => ({stream: (0,external_node_fs_.createReadStream)(value)}),
+		filePath: ({value: {file}}) => ({stream: (0,external_node_fs_.createReadStream)(file)}),
 		webStream: ({value}, options, objectMode) => ({stream: external_node_stream_.Readable.fromWeb(value, {objectMode})}),
 		iterable: ({value, optionName}, options, objectMode) => ({stream: external_node_stream_.Readable.from(objectMode ? value : validateIterable(value, optionName))}),
 		asyncIterable: ({value, optionName}, options, objectMode) => ({stream: external_node_stream_.Readable.from(objectMode ? value : validateAsyncIterable(value, optionName))}),
@@ -65377,8 +61655,8 @@ const addPropertiesAsync = {
 	},
 	output: {
 		...handle_async_addProperties,
-		fileUrl: ({value}) => ({stream: (0,external_node_fs_namespaceObject.createWriteStream)(value)}),
-		filePath: ({value: {file, append}}) => ({stream: (0,external_node_fs_namespaceObject.createWriteStream)(file, append ? {flags: 'a'} : {})}),
+		fileUrl: ({value}) => ({stream: (0,external_node_fs_.createWriteStream)(value)}),
+		filePath: ({value: {file, append}}) => ({stream: (0,external_node_fs_.createWriteStream)(file, append ? {flags: 'a'} : {})}),
 		// Web writers accept arbitrary chunks, including when a shared writer receives both bytes and objects.
 		webStream: ({value}) => ({stream: external_node_stream_.Writable.fromWeb(value, {objectMode: true})}),
 		iterable: forbiddenIfAsync,
@@ -67533,13 +63811,13 @@ const logOutputAsync = async ({stream, onStreamEnd, fdNumber, encoding, allMixed
 		stripFinalNewline: true,
 		allMixed,
 	});
-	await output_logLines(linesIterable, stream, fdNumber, verboseInfo);
+	await logLines(linesIterable, stream, fdNumber, verboseInfo);
 };
 
 // When using `buffer: false`, users need to read `subprocess.stdout|stderr|all` right away
 // See https://github.com/sindresorhus/execa/issues/730 and https://github.com/sindresorhus/execa/pull/729#discussion_r1465496310
 const resumeStream = async stream => {
-	await (0,external_node_timers_promises_namespaceObject.setImmediate)();
+	await (0,promises_namespaceObject.setImmediate)();
 	if (stream.readableFlowing === null) {
 		stream.resume();
 	}
@@ -68538,73 +64816,207 @@ const {
 
 ;// CONCATENATED MODULE: ./src/exec.ts
 
-/** Environment variables a child may see when `cleanEnv` is set: enough for docker and git, no tokens. */
-const SAFE_ENV = /^(PATH|HOME|USER|LANG|LC_[A-Z]+|TMPDIR|TZ|DOCKER_[A-Z_]+|BUILDKIT_[A-Z_]+|BUILDX_[A-Z_]+|XDG_[A-Z_]+|SSH_AUTH_SOCK|HTTPS?_PROXY|NO_PROXY|https?_proxy|no_proxy|GIT_[A-Z_]+)$/;
-/** Drops everything that could carry a secret (GITHUB_TOKEN, INPUT_GITHUB-TOKEN, ACTIONS_RUNTIME_TOKEN, ...). */
-function safeEnvironment(env = process.env) {
+
+
+/** Locale, home, temp folder, proxies and CA bundles: what any of the tools may need. */
+const COMMON_ENV = /^(PATH|HOME|USER|LANG|LANGUAGE|LC_[A-Z]+|TMPDIR|TZ|XDG_[A-Z_]+|SSH_AUTH_SOCK|(HTTPS?|NO|ALL)_PROXY|(https?|no|all)_proxy|SSL_CERT_(FILE|DIR))$/;
+/** Per tool, on top of the common ones: docker's own settings for docker, the transport settings of git for git. */
+const TOOL_ENV = {
+    docker: /^(DOCKER|BUILDKIT|BUILDX)_[A-Z0-9_]+$/,
+    git: /^GIT_(SSH|SSH_COMMAND|SSH_VARIANT|CONFIG_GLOBAL|CONFIG_SYSTEM|CONFIG_NOSYSTEM|EXEC_PATH|SSL_CAINFO|SSL_CAPATH|SSL_NO_VERIFY|PROXY_COMMAND|PROXY_SSL_CAINFO|TRACE[A-Z_]*|CURL_VERBOSE|HTTP_LOW_SPEED_LIMIT|HTTP_LOW_SPEED_TIME)$/
+};
+/** Names that may carry a credential (DOCKER_AUTH_CONFIG, GITHUB_TOKEN, ..._PASSWORD, ..._KEY); SSH_AUTH_SOCK only names the agent's socket. */
+const CREDENTIAL_NAME = /AUTH|CREDENTIAL|KEY|TOKEN|SECRET|PASS/i;
+/** The tool a command is: git's allowlist for `git`, docker's for anything else (docker, a docker wrapper). */
+function toolOf(file) {
+    return /(^|[\\/])git(\.exe)?$/i.test(file) ? 'git' : 'docker';
+}
+/**
+ * The environment `tool` may see: the common variables and its own, never a name that could carry a
+ * credential (GITHUB_TOKEN, INPUT_GITHUB-TOKEN, ACTIONS_RUNTIME_TOKEN, DOCKER_AUTH_CONFIG, GIT_ASKPASS, ...).
+ * git never sees DOCKER_*, docker never sees GIT_*.
+ */
+function cleanEnvironment(tool, env = process.env) {
     const out = {};
     for (const [key, value] of Object.entries(env)) {
-        if (value !== undefined && SAFE_ENV.test(key) && !/TOKEN|SECRET|PASSWORD/i.test(key))
-            out[key] = value;
+        if (value === undefined || !(COMMON_ENV.test(key) || TOOL_ENV[tool].test(key)))
+            continue;
+        if (key !== 'SSH_AUTH_SOCK' && CREDENTIAL_NAME.test(key))
+            continue;
+        out[key] = value;
     }
     return out;
 }
 /** The child's environment: with `cleanEnv` only the safe variables, else the inherited ones; `env` on top. */
-function environment(options) {
-    return { env: options.cleanEnv ? { ...safeEnvironment(), ...options.env } : options.env, extendEnv: !options.cleanEnv };
+function environment(file, options) {
+    return { env: options.cleanEnv ? { ...cleanEnvironment(toolOf(file)), ...options.env } : options.env, extendEnv: !options.cleanEnv };
 }
 /** Why a command did not run to its own exit (not found, timed out, killed); null when it did. */
 function failureOf(result) {
     const notStarted = result.failed && result.exitCode === undefined;
     return notStarted || result.timedOut || result.isTerminated ? (result.shortMessage ?? 'command failed') : null;
 }
-const exec_exec = async (file, args, options = {}) => {
+/** Aborted by `stopCommands`: the run is cancelled, and only cleanup commands may still start. */
+const stopping = new AbortController();
+/** The commands running now, so that a cancelled run can stop them and wait for them. */
+const running = new Set();
+/** Options that let a cancelled run stop a command: every command but a cleanup one. */
+function cancellation(options) {
+    // SIGKILL soon after SIGTERM: the runner itself kills the job 2.5 s after its SIGTERM.
+    return options.cleanup ? {} : { cancelSignal: stopping.signal, forceKillAfterDelay: 1500 };
+}
+/** Remembers a running command until it has exited. */
+function watch(subprocess) {
+    const settled = subprocess.then(() => undefined, () => undefined);
+    running.add(settled);
+    void settled.then(() => running.delete(settled));
+}
+/** A promise that never settles: what a command asked for after the run was cancelled gets (the process is ending). */
+function never() {
+    return new Promise(() => undefined);
+}
+/** Stops every running command but cleanup ones, refuses new ones, and settles when they have exited. */
+async function stopCommands() {
+    stopping.abort();
+    await Promise.all([...running]);
+}
+/**
+ * Output kept in memory per stream: the last 8 MiB. A build may print gigabytes; every line still
+ * reaches `onLine`, but only the end of the output (where the error is) is kept for the result.
+ */
+const OUTPUT_TAIL_BYTES = 8 * 1024 * 1024;
+/** A line longer than this reaches `onLine` cut to this length, with `…`; the rest of it is skipped. */
+const MAX_LINE_CHARS = 64 * 1024;
+/** The last `limit` bytes of what was appended, in bounded memory. */
+class Tail {
+    limit;
+    chunks = [];
+    bytes = 0;
+    dropped = false;
+    constructor(limit) {
+        this.limit = limit;
+    }
+    append(chunk) {
+        this.chunks.push(chunk);
+        this.bytes += chunk.length;
+        if (this.bytes > 2 * this.limit)
+            this.trim();
+    }
+    trim() {
+        const all = Buffer.concat(this.chunks);
+        this.chunks = [all.subarray(all.length - this.limit)];
+        this.bytes = this.limit;
+        this.dropped = true;
+    }
+    text() {
+        if (this.bytes > this.limit)
+            this.trim();
+        const text = Buffer.concat(this.chunks).toString('utf8');
+        // A character cut in half at the start of a trimmed tail decodes to U+FFFD.
+        return this.dropped ? text.replace(/^\uFFFD+/, '') : text;
+    }
+}
+/** Splits a stream into lines for `onLine`, decoding UTF-8 across chunks; an overlong line is cut, not buffered. */
+function lineSplitter(onLine) {
+    const decoder = new external_node_string_decoder_namespaceObject.StringDecoder('utf8');
+    let pending = '';
+    let skipping = false;
+    const take = (text) => {
+        const lines = text.split('\n');
+        const last = lines.pop() ?? '';
+        for (const line of lines) {
+            if (skipping)
+                skipping = false;
+            else
+                onLine((pending + line).replace(/\r$/, ''));
+            pending = '';
+        }
+        if (skipping)
+            return;
+        pending += last;
+        if (pending.length > MAX_LINE_CHARS) {
+            onLine(`${pending.slice(0, MAX_LINE_CHARS)}…`);
+            pending = '';
+            skipping = true;
+        }
+    };
+    return {
+        write: (chunk) => take(decoder.write(chunk)),
+        end: () => {
+            take(decoder.end());
+            if (pending && !skipping)
+                onLine(pending.replace(/\r$/, ''));
+            pending = '';
+        }
+    };
+}
+const exec = async (file, args, options = {}) => {
+    if (stopping.signal.aborted && !options.cleanup)
+        return never();
     const subprocess = execa(file, [...args], {
+        ...cancellation(options),
         cwd: options.cwd,
-        ...environment(options),
+        ...environment(file, options),
         input: options.input,
         stdin: options.input === undefined ? 'ignore' : 'pipe',
+        stdout: 'pipe',
+        stderr: 'pipe',
+        // Output is collected here, in bounded tails: execa's own buffer would hold all of it (and stop at a limit).
+        buffer: false,
         reject: false,
-        all: true,
-        stripFinalNewline: true,
-        timeout: options.timeoutMs,
-        lines: false,
-        maxBuffer: 256 * 1024 * 1024
+        timeout: options.timeoutMs
     });
-    if (options.onLine) {
-        const onLine = options.onLine;
-        let pending = '';
-        subprocess.all?.on('data', (chunk) => {
-            pending += chunk.toString('utf8');
-            const lines = pending.split(/\r?\n/);
-            pending = lines.pop() ?? '';
-            for (const line of lines)
-                onLine(line);
+    watch(subprocess);
+    const stdout = new Tail(OUTPUT_TAIL_BYTES);
+    const stderr = new Tail(OUTPUT_TAIL_BYTES);
+    const all = new Tail(OUTPUT_TAIL_BYTES);
+    const streams = [
+        { stream: subprocess.stdout, tail: stdout },
+        { stream: subprocess.stderr, tail: stderr }
+    ];
+    const done = streams.map(({ stream, tail }) => {
+        const lines = options.onLine ? lineSplitter(options.onLine) : null;
+        stream.on('data', (chunk) => {
+            tail.append(chunk);
+            all.append(chunk);
+            lines?.write(chunk);
         });
-        subprocess.all?.on('end', () => {
-            if (pending)
-                onLine(pending);
+        return new Promise((resolve) => {
+            stream.once('end', () => {
+                lines?.end();
+                resolve();
+            });
+            stream.once('close', resolve);
+            stream.once('error', () => resolve());
         });
-    }
+    });
     const result = await subprocess;
+    await Promise.all(done);
     return {
         exitCode: result.exitCode ?? -1,
-        stdout: String(result.stdout ?? ''),
-        stderr: String(result.stderr ?? ''),
-        all: String(result.all ?? ''),
+        stdout: trimFinalNewline(stdout.text()),
+        stderr: trimFinalNewline(stderr.text()),
+        all: trimFinalNewline(all.text()),
         failure: failureOf(result)
     };
 };
+function trimFinalNewline(text) {
+    return text.replace(/\r?\n$/, '');
+}
 const execStream = (file, args, options = {}) => {
+    if (stopping.signal.aborted)
+        return { stdout: new external_node_stream_.PassThrough(), kill: () => undefined, exited: never() };
     const subprocess = execa(file, [...args], {
+        ...cancellation({}),
         cwd: options.cwd,
-        ...environment(options),
+        ...environment(file, options),
         stdin: 'ignore',
         stdout: 'pipe',
         stderr: 'pipe',
         buffer: { stdout: false, stderr: true },
         reject: false
     });
+    watch(subprocess);
     return {
         stdout: subprocess.stdout,
         kill: () => {
@@ -68614,6 +65026,1138 @@ const execStream = (file, args, options = {}) => {
     };
 };
 
+
+/***/ }),
+
+/***/ 9407:
+/***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
+
+__nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
+/* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8298);
+/* harmony import */ var _cleanup_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(2691);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(1860);
+
+
+
+// A cancelled job stops its builds and removes what the run made; the post step removes what a killed run left.
+(0,_cleanup_js__WEBPACK_IMPORTED_MODULE_1__/* .handleSignals */ .yK)({ log: (message) => _actions_core__WEBPACK_IMPORTED_MODULE_0__.info(message), persist: (leftovers) => _actions_core__WEBPACK_IMPORTED_MODULE_0__.saveState(_cleanup_js__WEBPACK_IMPORTED_MODULE_1__/* .STATE_NAME */ .sf, JSON.stringify(leftovers)) });
+await (0,_main_js__WEBPACK_IMPORTED_MODULE_2__/* .run */ .eF)();
+
+__webpack_async_result__();
+} catch(e) { __webpack_async_result__(e); } }, 1);
+
+/***/ }),
+
+/***/ 1860:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  eF: () => (/* binding */ run)
+});
+
+// UNUSED EXPORTS: SUMMARY_MAX_BYTES, readEvent, summaryMarkdown
+
+// EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 17 modules
+var lib_core = __nccwpck_require__(8298);
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(3024);
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __nccwpck_require__(6760);
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(7598);
+// EXTERNAL MODULE: external "node:fs/promises"
+var promises_ = __nccwpck_require__(1455);
+// EXTERNAL MODULE: external "node:os"
+var external_node_os_ = __nccwpck_require__(8161);
+// EXTERNAL MODULE: ./src/cleanup.ts
+var cleanup = __nccwpck_require__(2691);
+;// CONCATENATED MODULE: ./src/oci.ts
+/**
+ * The image format's constants, shared by the archive reader and the registry
+ * client: the media types of Docker's and the OCI's manifests and indexes, and
+ * the digest grammar of the OCI image spec.
+ */
+const DOCKER_MANIFEST_V2 = 'application/vnd.docker.distribution.manifest.v2+json';
+const DOCKER_MANIFEST_LIST = 'application/vnd.docker.distribution.manifest.list.v2+json';
+const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
+const OCI_INDEX = 'application/vnd.oci.image.index.v1+json';
+/** Media types of a list of per-platform manifests. */
+const INDEX_MEDIA_TYPES = new Set([OCI_INDEX, DOCKER_MANIFEST_LIST]);
+/** Media types of one platform's image manifest. */
+const IMAGE_MEDIA_TYPES = new Set([DOCKER_MANIFEST_V2, OCI_MANIFEST]);
+/** A digest, `algorithm:encoded`, with both parts captured (the OCI image spec's grammar). */
+const DIGEST = /^([a-z0-9]+(?:[+._-][a-z0-9]+)*):([a-zA-Z0-9=_-]+)$/;
+/** A sha256 digest as registries and Docker write it: 64 lowercase hex digits. */
+const SHA256_DIGEST = /^sha256:[a-f0-9]{64}$/;
+
+;// CONCATENATED MODULE: ./src/errors.ts
+/** A problem the user can fix (bad input, bad config file): reported as a one-line message, never a stack trace. */
+class errors_UserError extends Error {
+    constructor(message) {
+        super(message);
+        this.name = 'UserError';
+    }
+}
+/** The message of anything thrown, for one-line reports. */
+function messageOf(error) {
+    return error instanceof Error ? error.message : String(error);
+}
+/** Characters of a value a message quotes: enough to recognise it, never a whole file's worth. */
+const MAX_QUOTED_CHARS = 60;
+/** `"value"` for a message, cut to its first characters (with `…`) when it is long. */
+function quoted(value, max = MAX_QUOTED_CHARS) {
+    const chars = [...value];
+    return chars.length <= max ? `"${value}"` : `"${chars.slice(0, max).join('')}…" (${chars.length.toLocaleString('en-US')} characters)`;
+}
+
+;// CONCATENATED MODULE: ./src/build/log.ts
+/** Reading build output: the part of a long log worth showing, and the line that says what went wrong. */
+/** Longest single line kept in a tail; BuildKit can print whole scripts on one line. */
+const MAX_LINE_CHARS = 400;
+// CSI sequences (colours, cursor moves), OSC sequences (titles, links) and lone
+// escapes; the classic builder colours RUN's stderr with them.
+// eslint-disable-next-line no-control-regex
+const ANSI = /\u001b\[[0-?]*[ -/]*[@-~]|\u001b\][^\u0007\u001b]*(?:\u0007|\u001b\\)|\u001b[@-Z\\-_]/g;
+/** Removes terminal escape sequences. */
+function stripAnsi(text) {
+    return text.replace(ANSI, '');
+}
+/**
+ * Splits output into the lines a terminal would end up showing: escapes
+ * removed, and for progress lines redrawn with `\r` only their last state.
+ */
+function logLines(log) {
+    return stripAnsi(log)
+        .split(/\r?\n/)
+        .map((line) => {
+        const redraws = line.split('\r');
+        return (redraws.filter((part) => part.trim() !== '').pop() ?? '').trimEnd();
+    });
+}
+function capLine(line, maxChars) {
+    return line.length <= maxChars ? line : `${line.slice(0, Math.max(0, maxChars - 1))}…`;
+}
+/**
+ * The end of a build log, fit for a PR comment: at most `maxLines` lines and
+ * `maxChars` characters (older lines are dropped first), escapes stripped and
+ * each line capped, trailing blank lines removed.
+ */
+function logTail(log, maxLines = 30, maxChars = 4000) {
+    const lines = logLines(log);
+    while (lines.length > 0 && lines[lines.length - 1] === '')
+        lines.pop();
+    const lineCap = Math.min(MAX_LINE_CHARS, maxChars);
+    const tail = lines.slice(Math.max(0, lines.length - maxLines)).map((line) => capLine(line, lineCap));
+    let total = tail.reduce((sum, line) => sum + line.length, 0) + Math.max(0, tail.length - 1);
+    while (tail.length > 1 && total > maxChars) {
+        total -= tail.shift().length + 1;
+    }
+    while (tail.length > 0 && tail[0] === '')
+        tail.shift();
+    return tail.join('\n');
+}
+// What docker, BuildKit and common tools print when a step fails.
+const ERROR_LINE = /\berror\b|\bfailed\b|\bfailure\b|returned a non-zero code|did not complete successfully|no such file|not found|denied|unable to|cannot|can't|fatal/i;
+/** The last line that looks like an error, trimmed and capped, or null when none does. */
+function lastErrorLine(log, maxChars = 300) {
+    const lines = logLines(log);
+    for (let index = lines.length - 1; index >= 0; index--) {
+        const line = lines[index].trim();
+        if (line !== '' && ERROR_LINE.test(line))
+            return capLine(line, maxChars);
+    }
+    return null;
+}
+// BuildKit's plain progress: `#5 [2/2] COPY x /x` names a step, `#5 ERROR: ...` says why it failed,
+// `#5 0.123 text` is what its command printed.
+const BUILDKIT_STEP = /^#(\d+) (\[.*)$/;
+const BUILDKIT_ERROR = /^#(\d+) ERROR: (.+)$/;
+const BUILDKIT_OUTPUT = /^#(\d+) \d+\.\d+ (.*\S.*)$/;
+// buildx and the docker CLI end a failed build with `ERROR: ...` or `error: ...`.
+const CLI_ERROR = /^(?:ERROR|error): (.+)$/;
+// Lines the docker CLI prints around the reason that say nothing about it.
+const NOISE = /^(DEPRECATED:|Install the buildx component|https?:\/\/docs\.docker\.com|View build details:|-{3,}$|See '.*--help'|Run '.*--help')/;
+/**
+ * The engine's own reason a build failed, in one line: for BuildKit the step and its `ERROR:`
+ * (with the last line a failing RUN printed), else the CLI's final `ERROR:`/`error:` line, else the
+ * last line of the command's stderr (where the classic builder says what went wrong: a base image that
+ * cannot be pulled, a COPY source that is missing, a RUN's exit code), else the last error-like line.
+ */
+function buildFailureReason(log, stderr = '', maxChars = 400) {
+    const lines = logLines(log).map((line) => line.trim());
+    for (let index = lines.length - 1; index >= 0; index--) {
+        const error = BUILDKIT_ERROR.exec(lines[index]);
+        if (!error)
+            continue;
+        const [, step, reason] = error;
+        const name = lines.map((line) => BUILDKIT_STEP.exec(line)).find((match) => match?.[1] === step)?.[2];
+        const output = lines
+            .slice(0, index)
+            .map((line) => BUILDKIT_OUTPUT.exec(line))
+            .filter((match) => match?.[1] === step)
+            .pop()?.[2]
+            ?.trim();
+        const printed = output && /did not complete successfully|executor failed running/.test(reason) ? ` (its last output: ${output})` : '';
+        return capLine(`${name ? `${name}: ` : ''}${reason}${printed}`, maxChars);
+    }
+    for (let index = lines.length - 1; index >= 0; index--) {
+        const error = CLI_ERROR.exec(lines[index]);
+        if (error && !/buildx component is missing/.test(error[1]))
+            return capLine(error[1], maxChars);
+    }
+    const last = logLines(stderr)
+        .map((line) => line.trim())
+        .filter((line) => line !== '' && !NOISE.test(line))
+        .pop();
+    return last ? capLine(last, maxChars) : lastErrorLine(log, maxChars);
+}
+
+;// CONCATENATED MODULE: ./src/build/engine.ts
+/**
+ * The Docker engine effect: build an image, read its id and size, remove our
+ * tags. Every command runs through the exec wrapper with a clean environment,
+ * so tokens in the action's environment never reach a build.
+ */
+
+
+
+
+
+
+
+
+/**
+ * The arguments of one build. Flag values are joined with `=` so a value that
+ * starts with `-` (a target, a build arg) can never be read as another flag.
+ */
+function dockerBuildArgs(request, builder, iidfile) {
+    const options = [
+        '--iidfile',
+        iidfile,
+        '-f',
+        request.dockerfile,
+        '-t',
+        request.tag,
+        ...(request.target === null ? [] : [`--target=${request.target}`]),
+        ...Object.entries(request.buildArgs).map(([key, value]) => `--build-arg=${key}=${value}`),
+        ...(request.platform === null ? [] : [`--platform=${request.platform}`])
+    ];
+    // buildx may build in a container: --load brings the image into `docker images`.
+    // The classic command takes its progress style from BUILDKIT_PROGRESS instead,
+    // since the legacy builder rejects --progress. It keeps the container of a failed
+    // step unless told not to: --force-rm, so a failed build leaves nothing behind.
+    return builder === 'buildx'
+        ? ['buildx', 'build', '--load', '--progress=plain', ...options, request.context]
+        : ['build', '--force-rm', ...options, request.context];
+}
+const TAG_REPOSITORY = 'footprint-local';
+const MAX_SLUG_CHARS = 80;
+const MAX_RUN_ID_CHARS = 100;
+function shortHash(text) {
+    return (0,external_node_crypto_.createHash)('sha256').update(text).digest('hex').slice(0, 8);
+}
+/** A docker path component (lowercase letters and digits joined by single dashes) that reads like the name. */
+function slugOf(name) {
+    const slug = name
+        .normalize('NFKD')
+        .replace(/[\u0300-\u036f]/g, '')
+        .toLowerCase()
+        .replace(/[^a-z0-9]+/g, '-')
+        .slice(0, MAX_SLUG_CHARS)
+        .replace(/^-+|-+$/g, '');
+    return slug === '' ? 'image' : slug;
+}
+/**
+ * The tag an image of `name` is built under, e.g.
+ * `footprint-local/svc-api-dockerfile-1a2b3c4d:1234-head`. Valid for any display
+ * name; when the readable part had to change the name (case, `/`, spaces,
+ * length), a hash of the name keeps tags of different names apart.
+ */
+function imageTag(name, side, runId) {
+    const slug = slugOf(name);
+    const repository = slug === name ? slug : `${slug}-${shortHash(name)}`;
+    const run = runId.replace(/[^A-Za-z0-9_.-]+/g, '-').replace(/^[.-]+/, '').slice(0, MAX_RUN_ID_CHARS) || 'run';
+    return `${TAG_REPOSITORY}/${repository}:${run}-${side}`;
+}
+/** The command could not be started at all (not installed, not executable), as against stopped or timed out. */
+function notStarted(result) {
+    return result.failure !== null && result.exitCode === -1 && /\b(ENOENT|EACCES)\b/.test(result.failure);
+}
+/** Why a build cannot even start, in the user's terms, or null. */
+async function missingInput(request) {
+    const dockerfile = await (0,promises_.stat)(request.dockerfile).catch(() => null);
+    if (dockerfile === null)
+        return `Dockerfile not found: ${request.dockerfile}`;
+    if (!dockerfile.isFile())
+        return `Dockerfile is not a file: ${request.dockerfile}`;
+    const context = await (0,promises_.stat)(request.context).catch(() => null);
+    if (context === null)
+        return `build context not found: ${request.context}`;
+    if (!context.isDirectory())
+        return `build context is not a directory: ${request.context}`;
+    return null;
+}
+async function readImageId(iidfile) {
+    const id = (await (0,promises_.readFile)(iidfile, 'utf8').catch(() => '')).trim();
+    return SHA256_DIGEST.test(id) ? id : null;
+}
+/** How long `docker version` may take to answer: an engine behind a dead TCP address must not hang the run. */
+const REACHABLE_TIMEOUT_MS = 60_000;
+/** Where the docker client looks for its engine, in the user's terms. */
+function engineAddress() {
+    const host = process.env.DOCKER_HOST;
+    if (host)
+        return `DOCKER_HOST is ${host}`;
+    const context = process.env.DOCKER_CONTEXT;
+    if (context)
+        return `DOCKER_HOST is not set; DOCKER_CONTEXT is ${context}`;
+    return 'DOCKER_HOST is not set, so docker uses its current context, by default the socket unix:///var/run/docker.sock';
+}
+/** Asks the engine for its version (machine output); throws a UserError that names DOCKER_HOST or the socket. */
+async function checkReachable(run, docker) {
+    const result = await run(['version', '--format', '{{json .Server}}'], { timeoutMs: REACHABLE_TIMEOUT_MS });
+    if (notStarted(result)) {
+        throw new errors_UserError(`Docker is not installed or not on PATH: could not start \`${docker}\` (${firstLine(result.failure ?? '')}). Nothing was built or measured.`);
+    }
+    const server = result.stdout.trim();
+    if (result.exitCode === 0 && result.failure === null && server !== '' && server !== 'null')
+        return;
+    const why = result.failure ?? lastErrorLine(result.stderr) ?? (firstLine(result.stderr) || `docker version exited with code ${result.exitCode}`);
+    throw new errors_UserError(`No Docker engine is reachable (${engineAddress()}): ${sentence(firstLine(why))} Nothing was built or measured.`);
+}
+/** The text as a sentence: ending in `.`, `?` or `!`. */
+function sentence(text) {
+    return /[.?!]$/.test(text) ? text : `${text}.`;
+}
+function firstLine(text) {
+    return text.split('\n', 1)[0].trim();
+}
+async function createDockerEngine(options) {
+    const { exec } = options;
+    const docker = options.docker ?? 'docker';
+    const run = (args, extra = {}) => exec(docker, args, { cleanEnv: true, ...extra });
+    const builder = (await run(['buildx', 'version'])).exitCode === 0 ? 'buildx' : 'docker build';
+    const command = builder === 'buildx' ? 'docker buildx build' : 'docker build';
+    async function build(request) {
+        const problem = await missingInput(request);
+        if (problem !== null)
+            return { ok: false, message: problem, log: '' };
+        const directory = await (0,promises_.mkdtemp)((0,external_node_path_.join)((0,external_node_os_.tmpdir)(), 'footprint-iid-'));
+        const untrack = (0,cleanup/* track */.u4)({ kind: 'folder', path: directory });
+        try {
+            const iidfile = (0,external_node_path_.join)(directory, 'iid');
+            const result = await run(dockerBuildArgs(request, builder, iidfile), {
+                env: builder === 'docker build' ? { BUILDKIT_PROGRESS: 'plain' } : {},
+                ...(request.onLine ? { onLine: request.onLine } : {})
+            });
+            const log = result.all;
+            if (notStarted(result)) {
+                return { ok: false, message: `could not start \`${docker}\` (is Docker installed and on PATH?): ${result.failure}`, log };
+            }
+            if (result.failure !== null)
+                return { ok: false, message: `${command} did not finish: ${result.failure}`, log };
+            if (result.exitCode !== 0) {
+                const cause = buildFailureReason(log, result.stderr);
+                return { ok: false, message: `${command} exited with code ${result.exitCode}${cause ? `: ${cause}` : ''}`, log };
+            }
+            const imageId = await readImageId(iidfile);
+            if (imageId === null)
+                return { ok: false, message: `${command} succeeded but wrote no image id`, log };
+            return { ok: true, imageId, log };
+        }
+        finally {
+            await (0,promises_.rm)(directory, { recursive: true, force: true });
+            untrack();
+        }
+    }
+    async function inspect(ref) {
+        const result = await run(['image', 'inspect', '--format', '{{json .}}', '--', ref]);
+        if (notStarted(result))
+            throw new Error(`could not start \`${docker}\` to inspect image ${ref}: ${result.failure}`);
+        if (result.exitCode !== 0) {
+            if (/no such (image|object)/i.test(result.all))
+                throw new Error(`image ${ref} not found in the local Docker engine`);
+            throw new Error(`docker image inspect ${ref} failed: ${lastErrorLine(result.all) ?? `exit code ${result.exitCode}`}`);
+        }
+        let details;
+        try {
+            details = JSON.parse(result.stdout);
+        }
+        catch {
+            throw new Error(`docker image inspect ${ref} printed something other than JSON`);
+        }
+        if (typeof details.Id !== 'string' || typeof details.Size !== 'number') {
+            throw new Error(`docker image inspect ${ref} did not report an image id and size`);
+        }
+        return { id: details.Id, bytes: details.Size };
+    }
+    async function remove(refs) {
+        const unique = [...new Set(refs)];
+        if (unique.length === 0)
+            return;
+        // No -f: untagging never removes an image that another tag or a container still uses.
+        await run(['image', 'rm', '--', ...unique]).catch(() => undefined);
+    }
+    let reachable = null;
+    const ensureReachable = () => (reachable ??= checkReachable(run, docker));
+    return { builder, build, inspect, remove, ensureReachable };
+}
+
+// EXTERNAL MODULE: ./node_modules/ajv/dist/ajv.js
+var ajv = __nccwpck_require__(2463);
+// EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
+var dist = __nccwpck_require__(8815);
+;// CONCATENATED MODULE: ./src/model/report.ts
+const FAILING = new Set(['failed', 'over-budget', 'over-increase']);
+/** Statuses that fail the job (with `fail-on: budget`). */
+function isFailing(status) {
+    return FAILING.has(status);
+}
+/** The size a metric names: uncompressed bytes, or the compressed bytes (null when not measured). */
+function sizeIn(size, metric) {
+    return metric === 'compressed' ? size.compressedBytes : size.bytes;
+}
+
+;// CONCATENATED MODULE: ./src/units.ts
+
+/**
+ * Bytes per unit. Decimal units are powers of 1000, as `docker images` prints
+ * them; binary units powers of 1024. Keys are lower case: letters match in any case.
+ */
+const UNIT_BYTES = {
+    b: 1,
+    kb: 1e3,
+    mb: 1e6,
+    gb: 1e9,
+    tb: 1e12,
+    kib: 1024,
+    mib: 1024 ** 2,
+    gib: 1024 ** 3,
+    tib: 1024 ** 4
+};
+/** A bare number is megabytes: budgets are usually written in MB. */
+const DEFAULT_UNIT = 'mb';
+const SIZE_PATTERN = /^(\d+(?:\.\d+)?|\.\d+)\s*([a-z]*)$/i;
+/** Bytes of a size text, or null when it is not one. May be unsafe (too large) or round a tiny size to 0: see `checkSize`. */
+function sizeOf(text) {
+    const match = SIZE_PATTERN.exec(text.trim());
+    const multiplier = match ? UNIT_BYTES[(match[2] || DEFAULT_UNIT).toLowerCase()] : undefined;
+    return match && multiplier !== undefined ? Math.round(Number(match[1]) * multiplier) : null;
+}
+function notASize(text, what) {
+    return new errors_UserError(`${what}: ${quoted(text)} is not a size; expected a number with a unit such as 250MB, 1.2GB, 300MiB or 900kB (a bare number means MB)`);
+}
+/** The largest size accepted: about 9 PB, the largest whole number of bytes a number holds exactly. */
+const MAX_SIZE_BYTES = Number.MAX_SAFE_INTEGER;
+/**
+ * `bytes` parsed from `text` (its `amount` before the unit), refused when it is
+ * too large to count exactly, or a size that is not zero but rounds to 0 bytes.
+ */
+function checkSize(bytes, amount, text, what) {
+    if (!Number.isSafeInteger(bytes))
+        throw new errors_UserError(`${what}: ${quoted(text)} is too large; the largest size is about 9 PB`);
+    if (bytes === 0 && amount > 0)
+        throw new errors_UserError(`${what}: ${quoted(text)} rounds to 0 bytes; give at least 1B`);
+    return bytes;
+}
+/** Parses `250MB`, `1.2GB`, `300MiB`, `1.5 GiB`, `512B` or a bare number (MB) into whole bytes. */
+function parseSize(text, what) {
+    if (typeof text === 'number') {
+        if (!Number.isFinite(text) || text < 0)
+            throw notASize(String(text), what);
+        return checkSize(Math.round(text * UNIT_BYTES[DEFAULT_UNIT]), text, String(text), what);
+    }
+    const bytes = sizeOf(text);
+    if (bytes === null)
+        throw notASize(text.trim(), what);
+    return checkSize(bytes, Number(SIZE_PATTERN.exec(text.trim())[1]), text.trim(), what);
+}
+/** `uncompressed` or `compressed`: which size a budget applies to. */
+function parseMetric(text, what) {
+    const metric = text.trim().toLowerCase();
+    if (metric === 'uncompressed' || metric === 'compressed')
+        return metric;
+    throw new errors_UserError(`${what}: ${quoted(text)} is not one of uncompressed, compressed`);
+}
+const DISPLAY_UNITS = [
+    ['kB', 1e3],
+    ['MB', 1e6],
+    ['GB', 1e9],
+    ['TB', 1e12]
+];
+/** Decimal units like `docker images`: `512 B`, `900.0 kB`, `16.1 MB`, `1.2 GB`. */
+function formatBytes(bytes) {
+    const magnitude = Math.abs(Math.round(bytes));
+    const sign = bytes < 0 && magnitude > 0 ? '-' : '';
+    if (magnitude < 1000)
+        return `${sign}${magnitude} B`;
+    // Choose the unit after rounding, so 999,960 bytes reads `1.0 MB`, not `1000.0 kB`.
+    let chosen = DISPLAY_UNITS[DISPLAY_UNITS.length - 1];
+    for (const unit of DISPLAY_UNITS) {
+        if (Math.round((magnitude / unit[1]) * 10) / 10 < 1000) {
+            chosen = unit;
+            break;
+        }
+    }
+    return `${sign}${(magnitude / chosen[1]).toFixed(1)} ${chosen[0]}`;
+}
+/** A signed change: `+1.2 MB`, `-3.4 MB`, `0 B`. */
+function formatDelta(bytes) {
+    const rounded = Math.round(bytes);
+    if (rounded === 0)
+        return '0 B';
+    return `${rounded > 0 ? '+' : '-'}${formatBytes(Math.abs(rounded))}`;
+}
+/** A signed percentage with one decimal: `+3.4%`, `-12.0%`, `0.0%`; null (no base to compare with) is `n/a`. */
+function formatPercent(percent) {
+    if (percent === null || !Number.isFinite(percent))
+        return 'n/a';
+    const text = Math.abs(percent).toFixed(1);
+    if (Number(text) === 0)
+        return '0.0%';
+    return `${percent > 0 ? '+' : '-'}${text}%`;
+}
+
+;// CONCATENATED MODULE: ./src/limits/budget.ts
+
+
+const compressedMark = (metric) => (metric === 'compressed' ? ' compressed' : '');
+/** `budget`: the most the image may weigh, uncompressed or compressed as its `metric` says. */
+const budget = {
+    name: 'budget',
+    help: 'default budget per image: 250MB, 1.2GB, 300MiB (bare number = MB)',
+    parse: (text, what) => ({ bytes: parseSize(text, what), source: String(text).trim() }),
+    // The metric is a setting of its own: a top-level budget can apply to an image's compressed size.
+    resolve: (value, metric) => (value === null ? null : { ...value, metric }),
+    check(limit, image) {
+        const measured = sizeIn(image.size, limit.metric);
+        if (measured === null)
+            return { unchecked: `budget not checked: the ${limit.metric} size was not measured` };
+        if (measured <= limit.bytes)
+            return null;
+        const over = measured - limit.bytes;
+        return { limit: 'budget', metric: limit.metric, measured, allowed: limit.bytes, over, percent: null, source: limit.source };
+    },
+    status: 'over-budget',
+    explain: ({ metric, measured, allowed, over, source }) => ({
+        reason: `${formatBytes(over)} over its ${formatBytes(allowed)}${compressedMark(metric)} budget (${formatBytes(measured)})`,
+        detail: `budget ${formatBytes(allowed)}${compressedMark(metric)}, over by ${formatBytes(over)}`,
+        sentence: `is ${formatBytes(measured)}${compressedMark(metric)}, ${formatBytes(over)} over its budget of ${formatBytes(allowed)} (${source}).`
+    })
+};
+
+;// CONCATENATED MODULE: ./src/limits/share.ts
+
+
+const PERCENT_PATTERN = /^(\d+(?:\.\d+)?|\.\d+)\s*%$/;
+function notAShare(text, what, why) {
+    return new errors_UserError(`${what}: ${quoted(text)} ${why}; expected a percentage, a size or both separated by a comma, such as 10%, 25MB or "10%, 5MB"`);
+}
+/** Parses `10%`, `25MB`, `10%, 5MB` or `5MB, 10%`: at most one percentage and one size. `noun` names the limit in messages. */
+function parseShareLimit(text, what, noun) {
+    const source = String(text).trim();
+    if (typeof text === 'number')
+        return { percent: null, bytes: parseSize(text, what), source };
+    const parts = source.split(',').map((part) => part.trim());
+    if (parts.length > 2 || parts.some((part) => part === '')) {
+        throw notAShare(source, what, `is not ${noun}`);
+    }
+    // With two parts, name the one that is wrong; with one, the whole text is.
+    const invalid = (part, kind) => notAShare(source, what, parts.length === 1 ? `is not ${noun}` : `has ${quoted(part)}, which is not ${kind}`);
+    let percent = null;
+    let bytes = null;
+    for (const part of parts) {
+        if (part.endsWith('%')) {
+            const match = PERCENT_PATTERN.exec(part);
+            if (!match)
+                throw invalid(part, 'a percentage');
+            if (percent !== null)
+                throw notAShare(source, what, 'has more than one percentage');
+            percent = Number(match[1]);
+            if (!Number.isFinite(percent))
+                throw invalid(part, 'a percentage');
+        }
+        else {
+            if (bytes !== null)
+                throw notAShare(source, what, 'has more than one size');
+            bytes = sizeOf(part);
+            if (bytes === null)
+                throw invalid(part, 'a size');
+            bytes = parseSize(part, what);
+        }
+    }
+    return { percent, bytes, source };
+}
+/**
+ * Whether `amount` breaks a share limit of `whole`: with a percentage and a size,
+ * only an amount beyond both does. Nothing (or less) never breaks it.
+ */
+function exceedsShare(amount, whole, limit) {
+    if (amount <= 0)
+        return false;
+    // Compare without dividing: an exact 10% stays 10%, and an empty whole grows by "infinitely" many percent.
+    const overPercent = limit.percent === null ? null : amount * 100 > limit.percent * whole;
+    const overBytes = limit.bytes === null ? null : amount > limit.bytes;
+    if (overPercent === null && overBytes === null)
+        return false;
+    return (overPercent ?? true) && (overBytes ?? true);
+}
+/** The most a share limit allows of `whole`: the larger of its percentage and its size when it has both. */
+function allowedShare(whole, limit) {
+    const byPercent = limit.percent === null ? null : (limit.percent * whole) / 100;
+    if (byPercent === null)
+        return limit.bytes ?? 0;
+    return limit.bytes === null ? byPercent : Math.max(byPercent, limit.bytes);
+}
+/** `amount` as a percentage of `whole`; null when the whole is empty. */
+function shareOf(amount, whole) {
+    return whole > 0 ? (amount / whole) * 100 : null;
+}
+/**
+ * The breach of a share limit named `name` by `amount` of `whole` (uncompressed bytes),
+ * with `percent` as the report states it; null when the amount is within the limit.
+ */
+function shareBreach(name, limit, amount, whole, percent) {
+    if (!exceedsShare(amount, whole, limit))
+        return null;
+    const allowed = allowedShare(whole, limit);
+    return { limit: name, metric: 'uncompressed', measured: amount, allowed, over: amount - allowed, percent, source: limit.source };
+}
+
+;// CONCATENATED MODULE: ./src/limits/max-increase.ts
+
+
+/** `max-increase`: how much the image may grow against the same image on the base branch (percent of the base image). */
+const maxIncrease = {
+    name: 'max-increase',
+    help: 'allowed growth against --base-ref: 10%, 25MB or "10%, 5MB"',
+    parse: (text, what) => parseShareLimit(text, what, 'an increase limit'),
+    resolve: (value) => value,
+    check(limit, image) {
+        // A new image, or one not compared, has nothing to grow from.
+        if (!image.delta || !image.base)
+            return null;
+        return shareBreach('max-increase', limit, image.delta.bytes, image.base.bytes, image.delta.percent);
+    },
+    status: 'over-increase',
+    explain: ({ measured, percent, source }) => ({
+        reason: `grew ${formatBytes(measured)}${percent === null ? '' : ` (${formatPercent(percent)})`} against the base branch, more than the allowed ${source}`,
+        detail: `grew ${formatDelta(measured)} (${formatPercent(percent)}), allowed ${source}`,
+        sentence: `grew by ${formatDelta(measured)} (${formatPercent(percent)}) against the base branch. The limit is ${source}.`
+    })
+};
+
+;// CONCATENATED MODULE: ./src/limits/max-wasted.ts
+
+
+/** `20.0 MB (20.0% of the image)`. */
+function wastedShare(bytes, percent) {
+    return percent === null ? formatBytes(bytes) : `${formatBytes(bytes)} (${percent.toFixed(1)}% of the image)`;
+}
+/**
+ * `max-wasted`: how many bytes the image may ship in files a later layer deletes
+ * or replaces (percent of the image). Waste inside the base image never counts.
+ */
+const maxWasted = {
+    name: 'max-wasted',
+    help: 'allowed bytes in files a later layer deletes or replaces: 20MB, 10% or "20MB, 10%"',
+    parse: (text, what) => parseShareLimit(text, what, 'a waste limit'),
+    resolve: (value) => value,
+    check(limit, image) {
+        if (!image.wasted)
+            return null;
+        return shareBreach('max-wasted', limit, image.wasted.bytes, image.size.bytes, shareOf(image.wasted.bytes, image.size.bytes));
+    },
+    status: 'over-budget',
+    explain: ({ measured, percent, source }) => ({
+        reason: `wastes ${wastedShare(measured, percent)} in files a later layer deletes or replaces, more than the allowed ${source}`,
+        detail: `wastes ${formatBytes(measured)}, allowed ${source}`,
+        sentence: `wastes ${wastedShare(measured, percent)}: bytes shipped in one layer and deleted or replaced in a later one. The limit is ${source}.`
+    })
+};
+
+;// CONCATENATED MODULE: ./src/limits/index.ts
+
+
+
+/** Every limit, in the order their breaches are listed. */
+const LIMITS = { budget: budget, maxWasted: maxWasted, maxIncrease: maxIncrease };
+const LIMIT_KEYS = Object.keys(LIMITS);
+/** The registry without its per-limit types, for code that treats every limit alike. */
+function definition(key) {
+    return LIMITS[key];
+}
+/** The limit's key as users write it: `max-increase`. */
+function limitName(key) {
+    return LIMITS[key].name;
+}
+/**
+ * Parses every limit that `valueOf` has a value for (undefined = not given), by
+ * the limit's name (`max-increase`); `what` names the place in messages (`input max-increase`).
+ */
+function parseLimits(valueOf, what) {
+    const values = {};
+    for (const key of LIMIT_KEYS) {
+        const limit = definition(key);
+        const value = valueOf(limit.name);
+        values[key] = value === undefined ? null : limit.parse(value, what(limit.name));
+    }
+    return values;
+}
+/** No limit given at this level. */
+function noLimits() {
+    return parseLimits(() => undefined, String);
+}
+/**
+ * The limits of one image from levels of settings, most specific first (image
+ * entry, config top level, action inputs): each limit from the first level that
+ * gives it, the budget measured by the first metric given (uncompressed by default).
+ */
+function resolveLimits(levels) {
+    const metric = levels.find((level) => level.metric !== null)?.metric ?? 'uncompressed';
+    const limits = {};
+    for (const key of LIMIT_KEYS) {
+        const value = levels.find((level) => level[key] !== null)?.[key] ?? null;
+        limits[key] = definition(key).resolve(value, metric);
+    }
+    return limits;
+}
+/** Checks the image against every limit set for it. */
+function checkLimits(limits, image) {
+    const verdict = { breaches: [], unchecked: [] };
+    for (const key of LIMIT_KEYS) {
+        const limit = limits[key];
+        if (limit === null)
+            continue;
+        const result = definition(key).check(limit, image);
+        if (result === null)
+            continue;
+        if ('unchecked' in result)
+            verdict.unchecked.push(result.unchecked);
+        else
+            verdict.breaches.push(result);
+    }
+    return verdict;
+}
+function definitionOf(breach) {
+    const key = LIMIT_KEYS.find((candidate) => LIMITS[candidate].name === breach.limit);
+    if (key === undefined)
+        throw new Error(`no limit is named "${breach.limit}"`);
+    return definition(key);
+}
+/** The status a breach gives its image: `over-budget` or `over-increase`. */
+function breachStatus(breach) {
+    return definitionOf(breach).status;
+}
+/** A breach in words: a reason line, the fail message's figures and an annotation's sentence. */
+function explainBreach(breach) {
+    return definitionOf(breach).explain(breach);
+}
+/** Just the limits of a target's settings; all null for none (a removed image has no limits). */
+function limitsOf(settings) {
+    return Object.fromEntries(LIMIT_KEYS.map((key) => [key, settings?.[key] ?? null]));
+}
+
+;// CONCATENATED MODULE: ./src/repo-path.ts
+/**
+ * The one check every path the repository names goes through before footprint
+ * reads it or hands it to docker: followed through all its symlinks, it must
+ * stay inside the repository. A pull request can commit a symlink to anywhere.
+ */
+
+
+/** True when `path` is `root` or below it (both absolute, compared as written). */
+function isWithin(root, path) {
+    const rel = (0,external_node_path_.relative)(root, path);
+    return rel === '' || (rel !== '..' && !rel.startsWith(`..${external_node_path_.sep}`) && !(0,external_node_path_.isAbsolute)(rel));
+}
+/**
+ * Follows every symlink on `path` (absolute, or relative to `root`) and says whether
+ * it ends inside `root` (itself followed through its symlinks). A path that does not
+ * exist, or cannot be followed (a loop), is `missing`: nothing can be read through it.
+ */
+async function realPathInRepo(root, path) {
+    const realRoot = await (0,promises_.realpath)(root);
+    let real;
+    try {
+        real = await (0,promises_.realpath)((0,external_node_path_.resolve)(root, path));
+    }
+    catch {
+        return { kind: 'missing' };
+    }
+    return isWithin(realRoot, real) ? { kind: 'inside', real } : { kind: 'outside' };
+}
+/** The message for a path that leads out of the repository; `what` names it as the user wrote it. */
+function leavesRepo(what) {
+    return `${what} leads out of the repository through a symlink; footprint does not read or build anything outside it`;
+}
+
+;// CONCATENATED MODULE: ./src/config/schema.ts
+/**
+ * JSON Schema of `.github/footprint.yml`. Editors use the generated
+ * schema/footprint.schema.json for completion and help; `loadConfig` validates
+ * with it. Plain data only (no imports, no types beyond `as const`):
+ * scripts/write-schema.mjs imports this file directly under Node 24.
+ */
+const sizeDescription = 'A number with a unit: 250MB, 1.2GB, 300MiB or 900kB. kB/MB/GB/TB are powers of 1000 as `docker images` prints them, KiB/MiB/GiB/TiB powers of 1024; a bare number means MB.';
+const wastedDescription = 'Bytes an image may ship in files that a later layer deletes or replaces (shipped, but invisible): a size (20MB), a percentage of the image (10%) or both ("20MB, 10%"). With both, the image fails only when its waste exceeds both. Waste inside the base image does not count.';
+const metricDescription = 'Which size the budget applies to: uncompressed (the sum of the files in all layers, default) or compressed (the gzip-compressed layers a registry stores and `docker pull` transfers).';
+const ignoreDescription = 'Advice rules to switch off, by id (for example apt-lists-left, pip-no-cache-dir, base-alpine). A single line can also be silenced with a `# footprint-ignore: rule-id` comment right above it.';
+const increaseDescription = 'against the same image built from the base branch: a percentage (10%), a size (25MB) or both ("10%, 5MB"). With both, the image fails only when it grows by more than both, so a small image does not fail on a few kB.';
+const configSchema = {
+    $schema: 'http://json-schema.org/draft-07/schema#',
+    $id: 'https://github.com/footprint-action/footprint/schema/footprint.schema.json',
+    title: 'footprint configuration',
+    description: 'Size budgets for the Docker images of this repository (.github/footprint.yml). Images not listed here are still built and measured when a Dockerfile matches the `dockerfiles` input.',
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+        budget: {
+            description: `Default size budget for every image (uncompressed unless \`metric\` says compressed). ${sizeDescription}`,
+            type: ['string', 'number'],
+            examples: ['250MB', '1.2GB', 500]
+        },
+        'max-increase': {
+            description: `Default growth allowed for every image ${increaseDescription}`,
+            type: ['string', 'number'],
+            examples: ['10%', '25MB', '10%, 5MB']
+        },
+        'max-wasted': {
+            description: `Default for every image. ${wastedDescription}`,
+            type: ['string', 'number'],
+            examples: ['20MB', '10%', '20MB, 10%']
+        },
+        metric: {
+            description: `Default for every image. ${metricDescription}`,
+            enum: ['uncompressed', 'compressed']
+        },
+        ignore: {
+            description: `For every image. ${ignoreDescription}`,
+            type: 'array',
+            items: { type: 'string', minLength: 1 },
+            uniqueItems: true
+        },
+        images: {
+            description: 'Images by display name. A name used in the PR comment; with `dockerfile` it names that Dockerfile, without it the entry applies to the image of the `images` input or to the discovered Dockerfile whose repository path equals the name.',
+            type: 'object',
+            propertyNames: { minLength: 1 },
+            additionalProperties: { $ref: '#/definitions/image' }
+        }
+    },
+    definitions: {
+        image: {
+            description: 'Settings of one image; each one overrides the top-level value and the action input of the same name.',
+            type: 'object',
+            additionalProperties: false,
+            properties: {
+                dockerfile: {
+                    description: 'Path of the Dockerfile, relative to the repository root (for example svc/api/Dockerfile).',
+                    type: 'string',
+                    minLength: 1
+                },
+                context: {
+                    description: "Build context, relative to the repository root. Defaults to the Dockerfile's folder.",
+                    type: 'string',
+                    minLength: 1
+                },
+                target: {
+                    description: 'Build stage to stop at (docker build --target).',
+                    type: 'string',
+                    minLength: 1
+                },
+                'build-args': {
+                    description: 'Build arguments (docker build --build-arg KEY=VALUE); merged with the `build-args` input, these win.',
+                    type: 'object',
+                    propertyNames: { minLength: 1 },
+                    additionalProperties: { type: ['string', 'number', 'boolean'] }
+                },
+                platform: {
+                    description: 'Platform to build for (docker build --platform), for example linux/amd64.',
+                    type: 'string',
+                    minLength: 1
+                },
+                budget: {
+                    description: `Size budget of this image (uncompressed unless \`metric\` says compressed). ${sizeDescription}`,
+                    type: ['string', 'number'],
+                    examples: ['250MB', '1.2GB', 500]
+                },
+                'max-increase': {
+                    description: `Growth allowed for this image ${increaseDescription}`,
+                    type: ['string', 'number'],
+                    examples: ['10%', '25MB', '10%, 5MB']
+                },
+                'max-wasted': {
+                    description: wastedDescription,
+                    type: ['string', 'number'],
+                    examples: ['20MB', '10%', '20MB, 10%']
+                },
+                metric: {
+                    description: metricDescription,
+                    enum: ['uncompressed', 'compressed']
+                },
+                ignore: {
+                    description: `For this image, on top of the top-level list. ${ignoreDescription}`,
+                    type: 'array',
+                    items: { type: 'string', minLength: 1 },
+                    uniqueItems: true
+                },
+                skip: {
+                    description: 'Leave this image out: it is neither built nor measured.',
+                    type: 'boolean'
+                }
+            }
+        }
+    }
+};
+
+;// CONCATENATED MODULE: ./src/config/load.ts
+
+
+
+
+
+
+
+
+/** A config file is a few hundred bytes; one bigger than this is refused before it is parsed. */
+const MAX_CONFIG_BYTES = 1024 * 1024;
+/** Compiled on first use. `verbose` keeps the parent schema on errors, to list the keys allowed there. */
+let compiled;
+function schemaValidator() {
+    compiled ??= new ajv.Ajv({ allErrors: false, verbose: true, allowUnionTypes: true }).compile(configSchema);
+    return compiled;
+}
+/**
+ * Reads and validates the config file. A missing file is an error only when the
+ * user named it; otherwise there is simply no config. With `root` (the repository),
+ * a file in the repository that leads out of it through a symlink is refused, unread.
+ */
+async function loadConfig(file, options) {
+    let text;
+    try {
+        text = await readConfigText(await confined(file, options), options.displayPath);
+    }
+    catch (error) {
+        if (error instanceof errors_UserError)
+            throw error;
+        const code = error.code;
+        if (code === 'ENOENT' && !options.required)
+            return emptyConfig(null);
+        if (code === 'ENOENT')
+            throw new errors_UserError(`config: ${options.displayPath} does not exist`);
+        if (code === 'EISDIR')
+            throw new errors_UserError(`config: ${options.displayPath} is a folder, not a file`);
+        throw new errors_UserError(`config: cannot read ${options.displayPath} (${code ?? String(error)})`);
+    }
+    return parseConfig(text, options.displayPath);
+}
+/**
+ * The path to read: the file's real path when it is in the repository (by its path, or
+ * by its folder's real path) and stays there; a UserError when it leads out.
+ */
+async function confined(file, options) {
+    if (options.root === undefined)
+        return file;
+    const root = (0,external_node_path_.resolve)(options.root);
+    const realRoot = await (0,promises_.realpath)(root);
+    const folder = await (0,promises_.realpath)((0,external_node_path_.dirname)((0,external_node_path_.resolve)(file))).catch(() => null);
+    const inRepo = isWithin(root, (0,external_node_path_.resolve)(file)) || (folder !== null && isWithin(realRoot, folder));
+    if (!inRepo)
+        return file; // a file outside the repository that the workflow or the user named
+    const where = await realPathInRepo(root, file);
+    if (where.kind === 'outside')
+        throw new errors_UserError(`config: ${leavesRepo(options.displayPath)}`);
+    return where.kind === 'inside' ? where.real : file;
+}
+/** The file's text, refused unread past MAX_CONFIG_BYTES. */
+async function readConfigText(file, displayPath) {
+    const handle = await (0,promises_.open)(file, 'r');
+    try {
+        // Read one byte past the limit, never the whole of a huge (or endless) file.
+        const buffer = Buffer.alloc(MAX_CONFIG_BYTES + 1);
+        let length = 0;
+        while (length < buffer.length) {
+            const { bytesRead } = await handle.read(buffer, length, buffer.length - length, null);
+            if (bytesRead === 0)
+                break;
+            length += bytesRead;
+        }
+        if (length > MAX_CONFIG_BYTES) {
+            throw new errors_UserError(`config: ${displayPath} is bigger than ${MAX_CONFIG_BYTES.toLocaleString('en-US')} bytes (1 MiB); a config file must be smaller`);
+        }
+        return buffer.subarray(0, length).toString('utf8');
+    }
+    finally {
+        await handle.close();
+    }
+}
+/** Parses the text of a config file; every problem is a UserError naming the file, line and key. */
+function parseConfig(text, displayPath) {
+    const lineCounter = new dist/* LineCounter */.HN();
+    const doc = (0,dist/* parseDocument */.Tp)(text, { lineCounter, prettyErrors: false });
+    const syntaxError = doc.errors[0];
+    if (syntaxError) {
+        const { line, col } = lineCounter.linePos(syntaxError.pos[0]);
+        throw new errors_UserError(`${displayPath}:${line}:${col}: ${clipped(shortYamlMessage(syntaxError.message))}`);
+    }
+    let value;
+    try {
+        value = doc.toJS();
+    }
+    catch (error) {
+        // e.g. too many aliases: the document is valid YAML but not usable data.
+        throw new errors_UserError(`${displayPath}: ${clipped(error.message)}`);
+    }
+    if (value === null || value === undefined)
+        return emptyConfig(displayPath);
+    const lineOf = (path) => lineCounter.linePos(offsetOf(doc, path)).line;
+    const validate = schemaValidator();
+    if (!validate(value)) {
+        throw new errors_UserError(describeSchemaError(validate.errors[0], displayPath, lineOf));
+    }
+    return toConfig(value, displayPath, lineOf);
+}
+function emptyConfig(file) {
+    return { file, ...noLimits(), metric: null, ignore: [], images: [] };
+}
+/** A message from the YAML parser, which may quote the source, cut to a line's length. */
+function clipped(message) {
+    const max = 4 * MAX_QUOTED_CHARS;
+    return [...message].length > max ? `${[...message].slice(0, max).join('')}…` : message;
+}
+/** yaml's message without the position it repeats (we print our own) or advice meant for programmers. */
+function shortYamlMessage(message) {
+    const short = message
+        .split('\n')[0]
+        .replace(/ at line \d+, column \d+:?$/, '')
+        .trim();
+    if (short.startsWith('Source contains multiple documents')) {
+        return 'the file must hold a single YAML document (found a second "---")';
+    }
+    return short;
+}
+function toConfig(raw, file, lineOf) {
+    const where = (path) => `${file}:${lineOf(path)}: ${keyPath(path)}`;
+    // Every limit by its key, through the one registry: `file:line: images.api.max-increase: …` on a bad value.
+    const limits = (raw, path) => parseLimits((name) => raw[name], (name) => where([...path, name]));
+    const repoPath = (value, path) => (value === undefined ? null : repoRelativePath(value, where(path)));
+    const images = Object.entries(raw.images ?? {}).map(([name, image]) => {
+        const at = (key) => ['images', name, key];
+        return {
+            name,
+            dockerfile: repoPath(image.dockerfile, at('dockerfile')),
+            context: repoPath(image.context, at('context')),
+            target: image.target ?? null,
+            buildArgs: Object.fromEntries(Object.entries(image['build-args'] ?? {}).map(([key, v]) => [key, String(v)])),
+            platform: image.platform ?? null,
+            ...limits(image, ['images', name]),
+            metric: image.metric ?? null,
+            ignore: image.ignore ?? [],
+            skip: image.skip ?? false
+        };
+    });
+    return {
+        file,
+        ...limits(raw, []),
+        metric: raw.metric ?? null,
+        ignore: raw.ignore ?? [],
+        images
+    };
+}
+/** Normalises a repo-relative path; absolute paths and paths leaving the repository are errors. */
+function repoRelativePath(value, what) {
+    const normal = external_node_path_.posix.normalize(value.trim()).replace(/(.)\/+$/, '$1');
+    if (external_node_path_.posix.isAbsolute(normal) || normal === '..' || normal.startsWith('../')) {
+        throw new errors_UserError(`${what}: ${quoted(value)} must be a path inside the repository, relative to its root`);
+    }
+    return normal;
+}
+/** `images.api.budget`, each key cut to its first characters: a key may be as long as the file. */
+function keyPath(path) {
+    return path.map((key) => ([...key].length > MAX_QUOTED_CHARS ? `${[...key].slice(0, MAX_QUOTED_CHARS).join('')}…` : key)).join('.');
+}
+/** One line per schema error: `file:line: dotted.key: what was expected`. */
+function describeSchemaError(error, file, lineOf) {
+    const path = error.instancePath
+        .split('/')
+        .slice(1)
+        .map((segment) => segment.replace(/~1/g, '/').replace(/~0/g, '~'));
+    const at = (linePath, message) => `${file}:${lineOf(linePath)}: ${message}`;
+    const about = (keys, message) => (keys.length > 0 ? `${keyPath(keys)}: ${message}` : message);
+    // An error about a key itself (propertyNames) rather than its value.
+    if (error.propertyName !== undefined) {
+        const problem = error.keyword === 'minLength' ? 'must not be empty' : (error.message ?? 'is not valid');
+        return at(path, about(path, `the key ${quoted(error.propertyName)} is not valid: a key ${problem}`));
+    }
+    switch (error.keyword) {
+        case 'additionalProperties': {
+            // Point at the unknown key's own line, and list the keys that would be accepted there.
+            const key = String(error.params.additionalProperty);
+            const known = Object.keys(error.parentSchema.properties ?? {});
+            return at([...path, key], about(path, `unknown key ${quoted(key)} (expected one of ${known.join(', ')})`));
+        }
+        case 'type': {
+            const types = [].concat(error.params.type);
+            return at(path, about(path, `must be ${types.join(' or ')}`));
+        }
+        case 'enum': {
+            const allowed = error.params.allowedValues.map(String);
+            return at(path, about(path, `must be one of ${allowed.join(', ')}`));
+        }
+        case 'minLength':
+            return at(path, about(path, 'must not be empty'));
+        case 'uniqueItems':
+            return at(path, about(path, 'lists an item more than once'));
+        default:
+            return at(path, about(path, error.message ?? 'is not valid'));
+    }
+}
+/**
+ * Source offset of the node at `path` (for a key that is the map entry's key),
+ * falling back to the nearest ancestor that exists, then to the start.
+ */
+function offsetOf(doc, path) {
+    let node = doc.contents;
+    let offset = rangeStart(node) ?? 0;
+    for (const segment of path) {
+        if ((0,dist/* isMap */.jh)(node)) {
+            const pair = node.items.find((item) => String((0,dist/* isScalar */.jn)(item.key) ? item.key.value : item.key) === segment);
+            if (!pair)
+                break;
+            offset = rangeStart(pair.key) ?? offset;
+            node = pair.value;
+        }
+        else if ((0,dist/* isSeq */.oP)(node)) {
+            node = node.items[Number(segment)];
+            offset = rangeStart(node) ?? offset;
+        }
+        else {
+            break;
+        }
+    }
+    return offset;
+}
+function rangeStart(node) {
+    return node?.range?.[0];
+}
+
+// EXTERNAL MODULE: ./src/exec.ts + 145 modules
+var exec = __nccwpck_require__(5889);
+;// CONCATENATED MODULE: ./src/model/limits.ts
+/**
+ * The limits an image is held to and how a breach of one is recorded. Plain
+ * types: the definitions that parse, resolve and check them are in src/limits/.
+ */
+function isBuildBreach(breach) {
+    return breach.limit === 'build';
+}
+/** A failed build in words; an image given by reference was never built, and its message says it could not be read. */
+function buildFailureText(breach) {
+    return /^image \S+ could not be read: /.test(breach.message) ? breach.message : `failed to build: ${breach.message}`;
+}
+
 ;// CONCATENATED MODULE: ./src/gate/verdict.ts
 /**
  * The gate: one verdict per image, with the limits it broke as structured
@@ -68621,8 +66165,9 @@ const execStream = (file, args, options = {}) => {
  */
 
 
+
 /** First line only: build errors can carry a whole log. */
-function firstLine(message) {
+function verdict_firstLine(message) {
     return message.split('\n', 1)[0].trim();
 }
 /** Status, breaches and reasons of one image. Priority: failed > over-budget > over-increase > new/removed > unchanged > ok. */
@@ -68631,8 +66176,9 @@ function judge(input) {
     if (input.comparison === 'removed')
         return { status: 'removed', breaches: [], reasons: ['removed: gone from the PR'] };
     if (input.error !== null || input.size === null) {
-        const message = input.error ? firstLine(input.error.message) : 'no size was measured';
-        return { status: 'failed', breaches: [{ limit: 'build', message }], reasons: [`failed to build: ${message}`] };
+        const message = input.error ? verdict_firstLine(input.error.message) : 'no size was measured';
+        const breach = { limit: 'build', message };
+        return { status: 'failed', breaches: [breach], reasons: [buildFailureText(breach)] };
     }
     const { breaches, unchecked } = checkLimits(input.limits, {
         size: input.size,
@@ -68708,28 +66254,63 @@ function commentMarker(key) {
 const COMMENT_MODES = ['always', 'on-change', 'never'];
 const FORK_HINT = 'Pull requests from forks get a read-only GITHUB_TOKEN, so the report is in the job summary instead. ' +
     'To comment on them, use the workflow_run recipe in the README ("PRs from forks").';
+/** Who writes with the default GITHUB_TOKEN: the GitHub Actions app's bot. */
+const ACTIONS_BOT_LOGIN = 'github-actions[bot]';
 /**
- * Ours when the body starts with the marker, on a line of its own or followed by
- * nothing: a comment that only quotes it (or a build log that prints one) is not.
+ * Carries the key's marker: the body starts with it, on a line of its own or followed by
+ * nothing. A comment that only quotes it (or a build log that prints one) does not.
  */
 function isOurComment(body, key) {
     const marker = commentMarker(key);
     return body !== undefined && body.startsWith(marker) && /^(\r?\n|$)/.test(body.slice(marker.length));
 }
-/** The first comment carrying the key's marker, looking through every page of the conversation. */
-async function findComment(octokit, where) {
+/**
+ * `author` when given; else whoever `GET /user` says the token belongs to (a personal access token). An
+ * installation token (GITHUB_TOKEN) may not ask, 403 "Resource not accessible by integration": it writes as
+ * `github-actions[bot]`. Any other failure (bad credentials, server errors past the retries) is thrown: guessing
+ * wrong would post a second comment or, worse, take someone else's.
+ */
+function commentAuthor(octokit, author = null) {
+    let login = author ? Promise.resolve(author) : null;
+    return () => (login ??= tokenLogin(octokit));
+}
+async function tokenLogin(octokit) {
+    try {
+        const { data } = await octokit.rest.users.getAuthenticated();
+        return data.login;
+    }
+    catch (error) {
+        const failure = httpFailure(error);
+        if (failure && isForbidden(failure))
+            return ACTIONS_BOT_LOGIN;
+        throw error;
+    }
+}
+/**
+ * Looks through every page of the conversation, stopping at footprint's own comment. The marker alone
+ * does not make a comment footprint's: anyone can paste it, so only one written by `author` counts.
+ */
+async function findComment(octokit, where, author) {
     const pages = octokit.paginate.iterator(octokit.rest.issues.listComments, {
         owner: where.owner,
         repo: where.repo,
         issue_number: where.issueNumber,
         per_page: 100
     });
+    const others = [];
     for await (const page of pages) {
-        const found = page.data.find((comment) => isOurComment(comment.body, where.key));
-        if (found)
-            return { id: found.id, url: found.html_url };
+        for (const comment of page.data) {
+            if (!isOurComment(comment.body, where.key))
+                continue;
+            const login = comment.user?.login ?? '';
+            // Logins are case-insensitive on GitHub.
+            if (login.toLowerCase() === (await author()).toLowerCase()) {
+                return { ours: { id: comment.id, url: comment.html_url, body: comment.body ?? '' }, others };
+            }
+            others.push(login || 'a deleted user');
+        }
     }
-    return null;
+    return { ours: null, others };
 }
 function httpFailure(error) {
     if (typeof error !== 'object' || error === null || typeof error.status !== 'number')
@@ -68748,7 +66329,7 @@ function isForbidden(failure) {
  * created the comment and lost only the answer, so look for it first and post
  * again only when it is not there.
  */
-async function createComment(options) {
+async function createComment(options, author) {
     const { octokit, owner, repo, issueNumber, key, body } = options;
     try {
         const { data } = await octokit.rest.issues.createComment({ owner, repo, issue_number: issueNumber, body, request: { retries: 0 } });
@@ -68758,9 +66339,12 @@ async function createComment(options) {
         const failure = httpFailure(error);
         if (!failure || failure.status < 500)
             throw error;
-        const existing = await findComment(octokit, { owner, repo, issueNumber, key });
-        if (existing)
-            return updateComment(options, existing.id);
+        const { ours } = await findComment(octokit, { owner, repo, issueNumber, key }, author);
+        // GitHub did post it and only the answer was lost: that is the comment, as written.
+        if (ours?.body === body)
+            return { action: 'created', url: ours.url };
+        if (ours)
+            return updateComment(options, ours.id);
         const { data } = await octokit.rest.issues.createComment({ owner, repo, issue_number: issueNumber, body });
         return { action: 'created', url: data.html_url };
     }
@@ -68771,21 +66355,29 @@ async function updateComment(options, id) {
     return { action: 'updated', url: data.html_url };
 }
 /**
- * Keeps one comment per pull request and key up to date: updates the one found
- * by its marker, or creates it. Never throws: a read-only token gives
- * `forbidden`, any other failure `failed`, each with a message to show.
+ * Keeps one comment per pull request and key up to date: updates footprint's own
+ * (found by its marker and written by footprint's login), or creates it; a body
+ * that is already there is not written again. Never throws: a read-only token
+ * gives `forbidden`, any other failure `failed`, each with a message to show.
  */
 async function upsertComment(options) {
     const { octokit, owner, repo, issueNumber, key } = options;
     if (options.mode === 'never')
         return { action: 'skipped', url: null, message: 'PR comment turned off (comment: never).' };
     try {
-        const existing = await findComment(octokit, { owner, repo, issueNumber, key });
-        if (!existing && options.mode === 'on-change' && !options.changed) {
-            return { action: 'skipped', url: null, message: 'No size changes, so no PR comment (comment: on-change).' };
+        const author = commentAuthor(octokit, options.author ?? null);
+        const { ours, others } = await findComment(octokit, { owner, repo, issueNumber, key }, author);
+        const leftAlone = others.length
+            ? ` Left alone ${others.length === 1 ? 'a comment' : `${others.length} comments`} with footprint's marker by ${[...new Set(others)].join(', ')}: only footprint's own (${await author()}) is updated.`
+            : '';
+        if (!ours && options.mode === 'on-change' && !options.changed) {
+            return { action: 'skipped', url: null, message: `No size changes, so no PR comment (comment: on-change).${leftAlone}` };
         }
-        const done = existing ? await updateComment(options, existing.id) : await createComment(options);
-        return { ...done, message: `${done.action === 'created' ? 'Created' : 'Updated'} the PR comment ${done.url}` };
+        if (ours?.body === options.body) {
+            return { action: 'unchanged', url: ours.url, message: `The PR comment ${ours.url} already shows this report; nothing to update.` };
+        }
+        const done = ours ? await updateComment(options, ours.id) : await createComment(options, author);
+        return { ...done, message: `${done.action === 'created' ? 'Created' : 'Updated'} the PR comment ${done.url}${leftAlone ? '.' : ''}${leftAlone}` };
     }
     catch (error) {
         const failure = httpFailure(error);
@@ -68801,16 +66393,40 @@ async function upsertComment(options) {
     }
 }
 
+;// CONCATENATED MODULE: ./src/github/job-log.ts
+
+/**
+ * Text from the repository printed to the job log: build output, messages that
+ * quote a Dockerfile, errors. The runner reads a stdout line that starts with
+ * `::` (or holds `##[`) as a workflow command, so a `RUN echo "::add-mask::…"`
+ * would become one. Between `::stop-commands::TOKEN` and `::TOKEN::` the runner
+ * runs none, so the text goes between the two. The token is random and new for
+ * every block, made after the text exists and never a part of it, so the text
+ * can neither know nor print the line that ends the block.
+ */
+function logUntrusted(text, write) {
+    let token = (0,external_node_crypto_.randomUUID)();
+    while (text.includes(token))
+        token = (0,external_node_crypto_.randomUUID)();
+    write(`::stop-commands::${token}`);
+    write(text);
+    write(`::${token}::`);
+}
+
 ;// CONCATENATED MODULE: ./src/github/job-summary.ts
 
 /** Appends the report to the job summary; false (and nothing written) outside a workflow step. */
-async function writeJobSummary(markdown, core = core_namespaceObject) {
+async function writeJobSummary(markdown, core = lib_core) {
     if (!process.env.GITHUB_STEP_SUMMARY)
         return false;
     await core.summary.addRaw(markdown, true).write();
     return true;
 }
 
+// EXTERNAL MODULE: external "fs"
+var external_fs_ = __nccwpck_require__(9896);
+// EXTERNAL MODULE: external "os"
+var external_os_ = __nccwpck_require__(857);
 ;// CONCATENATED MODULE: ./node_modules/@actions/github/lib/context.js
 
 
@@ -68866,8 +66482,10 @@ class Context {
 //# sourceMappingURL=context.js.map
 // EXTERNAL MODULE: ./node_modules/@actions/github/node_modules/@actions/http-client/lib/index.js
 var lib = __nccwpck_require__(9659);
+// EXTERNAL MODULE: ./node_modules/undici/index.js
+var undici = __nccwpck_require__(6752);
 ;// CONCATENATED MODULE: ./node_modules/@actions/github/lib/internal/utils.js
-var utils_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+var __awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
     return new (P || (P = Promise))(function (resolve, reject) {
         function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
@@ -68897,7 +66515,7 @@ function getProxyAgentDispatcher(destinationUrl) {
 }
 function getProxyFetch(destinationUrl) {
     const httpDispatcher = getProxyAgentDispatcher(destinationUrl);
-    const proxyFetch = (url, opts) => utils_awaiter(this, void 0, void 0, function* () {
+    const proxyFetch = (url, opts) => __awaiter(this, void 0, void 0, function* () {
         return (0,undici.fetch)(url, Object.assign(Object.assign({}, opts), { dispatcher: httpDispatcher }));
     });
     return proxyFetch;
@@ -69101,7 +66719,7 @@ var DEFAULTS = {
 };
 
 // pkg/dist-src/util/lowercase-keys.js
-function dist_bundle_lowercaseKeys(object) {
+function lowercaseKeys(object) {
   if (!object) {
     return {};
   }
@@ -69112,7 +66730,7 @@ function dist_bundle_lowercaseKeys(object) {
 }
 
 // pkg/dist-src/util/is-plain-object.js
-function dist_bundle_isPlainObject(value) {
+function isPlainObject(value) {
   if (typeof value !== "object" || value === null) return false;
   if (Object.prototype.toString.call(value) !== "[object Object]") return false;
   const proto = Object.getPrototypeOf(value);
@@ -69125,7 +66743,7 @@ function dist_bundle_isPlainObject(value) {
 function mergeDeep(defaults, options) {
   const result = Object.assign({}, defaults);
   Object.keys(options).forEach((key) => {
-    if (dist_bundle_isPlainObject(options[key])) {
+    if (isPlainObject(options[key])) {
       if (!(key in defaults)) Object.assign(result, { [key]: options[key] });
       else result[key] = mergeDeep(defaults[key], options[key]);
     } else {
@@ -69153,7 +66771,7 @@ function merge(defaults, route, options) {
   } else {
     options = Object.assign({}, route);
   }
-  options.headers = dist_bundle_lowercaseKeys(options.headers);
+  options.headers = lowercaseKeys(options.headers);
   removeUndefinedProperties(options);
   removeUndefinedProperties(options.headers);
   const mergedOptions = mergeDeep(defaults || {}, options);
@@ -69543,7 +67161,7 @@ function parameterValue(str) {
 /**
  * Format an object into a `Content-Type` header.
  */
-function dist_format(obj) {
+function format(obj) {
     const { type, parameters } = obj;
     if (!type || !isTypeValid(type)) {
         throw new TypeError(`Invalid type: ${type}`);
@@ -70381,7 +67999,7 @@ var defaults_default = {
 
 
 // pkg/dist-src/is-plain-object.js
-function request_dist_bundle_isPlainObject(value) {
+function dist_bundle_isPlainObject(value) {
   if (typeof value !== "object" || value === null) return false;
   if (Object.prototype.toString.call(value) !== "[object Object]") return false;
   const proto = Object.getPrototypeOf(value);
@@ -70392,7 +68010,7 @@ function request_dist_bundle_isPlainObject(value) {
 
 // pkg/dist-src/fetch-wrapper.js
 
-var dist_bundle_noop = () => "";
+var noop = () => "";
 async function fetchWrapper(requestOptions) {
   const fetch = requestOptions.request?.fetch || globalThis.fetch;
   if (!fetch) {
@@ -70402,7 +68020,7 @@ async function fetchWrapper(requestOptions) {
   }
   const log = requestOptions.request?.log || console;
   const parseSuccessResponseBody = requestOptions.request?.parseSuccessResponseBody !== false;
-  const body = request_dist_bundle_isPlainObject(requestOptions.body) || Array.isArray(requestOptions.body) ? JSONStringify(requestOptions.body) : requestOptions.body;
+  const body = dist_bundle_isPlainObject(requestOptions.body) || Array.isArray(requestOptions.body) ? JSONStringify(requestOptions.body) : requestOptions.body;
   const requestHeaders = Object.fromEntries(
     Object.entries(requestOptions.headers).map(([name, value]) => [
       name,
@@ -70494,7 +68112,7 @@ async function fetchWrapper(requestOptions) {
 async function getResponseData(response) {
   const contentType = response.headers.get("content-type");
   if (!contentType) {
-    return response.text().catch(dist_bundle_noop);
+    return response.text().catch(noop);
   }
   const mimetype = dist_parse(contentType);
   if (isJSONResponse(mimetype)) {
@@ -70509,7 +68127,7 @@ async function getResponseData(response) {
   // (RFC 2046) and must never be decoded as text, even when the response
   // carries a (misleading) `charset=utf-8` parameter — see #751.
   mimetype.parameters.charset?.toLowerCase() === "utf-8" && mimetype.type !== "application/octet-stream") {
-    return response.text().catch(dist_bundle_noop);
+    return response.text().catch(noop);
   } else {
     return response.arrayBuffer().catch(
       /* v8 ignore next -- @preserve */
@@ -73902,7 +71520,7 @@ retry.VERSION = plugin_retry_dist_bundle_VERSION;
 var plugin_throttling_dist_bundle_VERSION = "0.0.0-development";
 
 // pkg/dist-src/wrap-request.js
-var plugin_throttling_dist_bundle_noop = () => Promise.resolve();
+var dist_bundle_noop = () => Promise.resolve();
 function dist_bundle_wrapRequest(state, request, options) {
   return state.retryLimiter.schedule(doRequest, state, request, options);
 }
@@ -73918,13 +71536,13 @@ async function doRequest(state, request, options) {
     jobOptions.expiration = 1e3 * 60;
   }
   if (isWrite || isGraphQL) {
-    await state.write.key(state.id).schedule(jobOptions, plugin_throttling_dist_bundle_noop);
+    await state.write.key(state.id).schedule(jobOptions, dist_bundle_noop);
   }
   if (isWrite && state.triggersNotification(pathname)) {
-    await state.notifications.key(state.id).schedule(jobOptions, plugin_throttling_dist_bundle_noop);
+    await state.notifications.key(state.id).schedule(jobOptions, dist_bundle_noop);
   }
   if (isSearch) {
-    await state.search.key(state.id).schedule(jobOptions, plugin_throttling_dist_bundle_noop);
+    await state.search.key(state.id).schedule(jobOptions, dist_bundle_noop);
   }
   const req = (isAuth ? state.auth : state.global).key(state.id).schedule(jobOptions, request, options);
   if (isGraphQL) {
@@ -74298,6 +71916,7 @@ function readInputs(getInput, event) {
         baseRef: readBaseRef(getInput('base-ref'), event),
         comment: oneOf('comment', text('comment'), COMMENT_MODES, DEFAULT_COMMENT_MODE),
         commentKey: readCommentKey(text('comment-key')),
+        commentAuthor: readCommentAuthor(text('comment-author')),
         failOn: oneOf('fail-on', text('fail-on'), FAIL_ON, DEFAULT_FAIL_ON),
         images: parseImages(lines(text('images')), 'input images'),
         githubToken: text('github-token')
@@ -74341,6 +71960,15 @@ function readCommentKey(value) {
     }
     return value;
 }
+/** A GitHub login: a user's (letters, digits, single hyphens) or a GitHub App's bot (`my-app[bot]`). */
+function readCommentAuthor(value) {
+    if (value === '')
+        return null;
+    if (!/^[A-Za-z0-9](?:[A-Za-z0-9-]{0,98}[A-Za-z0-9])?(?:\[bot\])?$/.test(value)) {
+        throw new errors_UserError(`input comment-author: "${value}" is not a GitHub login; expected e.g. my-app[bot] or octocat`);
+    }
+    return value;
+}
 /**
  * Not provided: the base of the event (the PR's base commit, or the commit before
  * a push). An explicit empty value turns comparison off; so does an all-zero SHA
@@ -74369,6 +71997,7 @@ function stringOrNull(value) {
 
 
 
+
 // Credentials that actions/checkout configured live in .git/config, so a clean
 // environment still fetches; no prompt may ever wait for a terminal.
 const GIT_ENV = { GIT_TERMINAL_PROMPT: '0' };
@@ -74377,18 +72006,23 @@ const FETCH_TIMEOUT_MS = 15 * 60 * 1000;
 function git(exec, cwd, args, timeoutMs) {
     return exec('git', args, { cwd, cleanEnv: true, env: GIT_ENV, timeoutMs });
 }
-function lastLine(result) {
+/**
+ * The line of git's output that says what went wrong: the first `fatal:` or `error:` line (git
+ * follows it with generic lines and hints, such as "Please make sure you have the correct access
+ * rights"), else the last line, else the exit code.
+ */
+function gitProblem(result) {
     const lines = `${result.stderr}\n${result.failure ?? ''}`
         .split(/\r?\n/)
         .map((line) => line.trim())
         .filter(Boolean);
-    return lines.at(-1) ?? `exit code ${result.exitCode}`;
+    return lines.find((line) => /^(fatal|error):/i.test(line)) ?? lines.at(-1) ?? `exit code ${result.exitCode}`;
 }
 /** The top directory of the git repository that holds `cwd`. */
 async function repoRoot(exec, cwd) {
     const result = await git(exec, cwd, ['rev-parse', '--show-toplevel']);
     if (result.exitCode !== 0 || result.failure) {
-        throw new UserError(`"${cwd}" is not inside a git repository (git: ${lastLine(result)})`);
+        throw new UserError(`"${cwd}" is not inside a git repository (git: ${gitProblem(result)})`);
     }
     return result.stdout.trim();
 }
@@ -74414,7 +72048,7 @@ async function findBaseCommit(exec, repo, ref, log) {
     const fetch = await git(exec, repo, ['fetch', '--no-tags', ...depth, 'origin', ref], FETCH_TIMEOUT_MS);
     const sha = fetch.exitCode === 0 && !fetch.failure ? await resolveCommit(exec, repo, 'FETCH_HEAD') : null;
     if (!sha) {
-        throw new errors_UserError(`base-ref "${ref}": not found in the repository or on origin (git: ${lastLine(fetch)})`);
+        throw new errors_UserError(`base-ref "${ref}": not found in the repository or on origin (git: ${gitProblem(fetch)})`);
     }
     return sha;
 }
@@ -74426,7 +72060,7 @@ async function removeWorktree(exec, repo, dir) {
     catch {
         // Cleanup must not hide the outcome of the run.
     }
-    await (0,promises_namespaceObject.rm)(dir, { recursive: true, force: true }).catch(() => undefined);
+    await (0,promises_.rm)(dir, { recursive: true, force: true }).catch(() => undefined);
 }
 /** Checks out `ref` (a branch, tag or SHA) in a temporary worktree of `repo`. */
 async function checkoutBase(options) {
@@ -74437,9 +72071,11 @@ async function checkoutBase(options) {
         throw new errors_UserError(`base-ref "${ref}": expected a branch, tag or commit SHA`);
     }
     const sha = await findBaseCommit(exec, repo, ref, log);
-    const dir = await (0,promises_namespaceObject.mkdtemp)((0,external_node_path_namespaceObject.join)((0,external_node_os_namespaceObject.tmpdir)(), 'footprint-base-'));
+    const dir = await (0,promises_.mkdtemp)((0,external_node_path_.join)((0,external_node_os_.tmpdir)(), 'footprint-base-'));
+    // Tracked before `git worktree add`, so a cancelled run removes it whatever point it reached.
+    const untrack = (0,cleanup/* track */.u4)({ kind: 'worktree', repo, path: dir });
     let disposal = null;
-    const dispose = () => (disposal ??= removeWorktree(exec, repo, dir));
+    const dispose = () => (disposal ??= removeWorktree(exec, repo, dir).then(untrack));
     let added;
     try {
         added = await git(exec, repo, ['worktree', 'add', '--detach', dir, sha]);
@@ -74450,7 +72086,7 @@ async function checkoutBase(options) {
     }
     if (added.exitCode !== 0 || added.failure) {
         await dispose();
-        throw new errors_UserError(`base-ref "${ref}": could not check out ${sha} in a worktree (git: ${lastLine(added)})`);
+        throw new errors_UserError(`base-ref "${ref}": could not check out ${sha} in a worktree (git: ${gitProblem(added)})`);
     }
     log(`base-ref "${ref}" is ${sha}, checked out in ${dir}`);
     return { ref, sha, dir, dispose };
@@ -74507,6 +72143,7 @@ var out_default = /*#__PURE__*/__nccwpck_require__.n(out);
 
 
 
+
 /** Folders never searched: dependencies and git internals hold Dockerfiles that are not the repository's own. */
 const IGNORED = ['**/node_modules/**', '**/.git/**', '**/*.dockerignore'];
 /**
@@ -74531,7 +72168,7 @@ async function planTargets(options) {
         const ref = imageRefs.get(entry.name) ?? null;
         const dockerfile = dockerfileOf(entry);
         if (entry.dockerfile !== null) {
-            if (!(await isFile((0,external_node_path_namespaceObject.join)(options.root, entry.dockerfile)))) {
+            if (!(await isFile((0,external_node_path_.join)(options.root, entry.dockerfile)))) {
                 if (options.side === 'base')
                     continue; // the image is new in the PR
                 throw new errors_UserError(`${configFile}: images.${entry.name}.dockerfile: ${entry.dockerfile} does not exist in the repository`);
@@ -74560,7 +72197,34 @@ async function planTargets(options) {
         targets.push(settings.forImage(image.name, dockerfile, image.ref));
     }
     assertUniqueNames(targets);
-    return targets;
+    const confined = [];
+    for (const target of targets) {
+        const refused = await refusal(options.root, target);
+        confined.push(refused === null ? target : { ...target, refused });
+    }
+    return confined;
+}
+/**
+ * Why a target must not be built: a path it names (its Dockerfile, its context, the
+ * `.dockerignore` files docker would read) leads out of the repository through a
+ * symlink. docker and footprint follow symlinks, so the PR could make them read any file.
+ */
+async function refusal(root, target) {
+    if (target.dockerfile === null)
+        return null;
+    const paths = [
+        [`Dockerfile ${target.dockerfile}`, target.dockerfile],
+        [`${target.dockerfile}.dockerignore`, `${target.dockerfile}.dockerignore`]
+    ];
+    if (target.context !== null) {
+        const ignore = external_node_path_.posix.join(target.context, '.dockerignore');
+        paths.push([`context ${target.context}`, target.context], [ignore, ignore]);
+    }
+    for (const [what, path] of paths) {
+        if ((await realPathInRepo(root, path)).kind === 'outside')
+            return leavesRepo(what);
+    }
+    return null;
 }
 /** Repo-relative POSIX paths of the Dockerfiles the globs match, sorted. */
 async function findDockerfiles(root, globs) {
@@ -74579,13 +72243,13 @@ async function findDockerfiles(root, globs) {
 /** A glob must stay inside the repository: no absolute paths, no `..`. */
 function checkGlob(glob) {
     const pattern = glob.startsWith('!') ? glob.slice(1) : glob;
-    if (external_node_path_namespaceObject.posix.isAbsolute(pattern) || /^[A-Za-z]:[\\/]/.test(pattern) || pattern.split(/[\\/]/).includes('..')) {
+    if (external_node_path_.posix.isAbsolute(pattern) || /^[A-Za-z]:[\\/]/.test(pattern) || pattern.split(/[\\/]/).includes('..')) {
         throw new errors_UserError(`input dockerfiles: "${glob}" must be a pattern relative to the repository root, without ".." segments`);
     }
 }
 async function isFile(path) {
     try {
-        return (await (0,promises_namespaceObject.stat)(path)).isFile();
+        return (await (0,promises_.stat)(path)).isFile();
     }
     catch {
         return false;
@@ -74593,7 +72257,7 @@ async function isFile(path) {
 }
 /** The precedence rules in one place: image config > config top level > action inputs. */
 function resolveSettings(config, defaults) {
-    const contextOf = (dockerfile) => (dockerfile === null ? null : external_node_path_namespaceObject.posix.dirname(dockerfile));
+    const contextOf = (dockerfile) => (dockerfile === null ? null : external_node_path_.posix.dirname(dockerfile));
     const base = (name, dockerfile, image) => ({
         name,
         dockerfile,
@@ -75902,6 +73566,8 @@ function checkRules(input) {
     return findings.sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
 }
 
+// EXTERNAL MODULE: external "node:net"
+var external_node_net_ = __nccwpck_require__(7030);
 ;// CONCATENATED MODULE: ./src/registry/reference.ts
 /**
  * Image references and platforms, parsed the way Docker parses them
@@ -75909,6 +73575,7 @@ function checkRules(input) {
  * `library/python` / tag `3.12`; `ghcr.io/owner/app@sha256:...` names its own
  * registry. Pure functions, no I/O.
  */
+
 
 
 /** The registry host Docker Hub's API is served from. */
@@ -76003,6 +73670,83 @@ function isLoopback(host) {
     if (hostname === 'localhost' || hostname === '::1' || hostname === '0:0:0:0:0:0:0:1')
         return true;
     return /^127(?:\.(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/.test(hostname);
+}
+/** IPv4 ranges that are not the public internet: this host, private networks, CGNAT, link-local (cloud metadata), benchmarking, multicast, reserved. */
+const INTERNAL_V4 = [
+    ['0.0.0.0', 8],
+    ['10.0.0.0', 8],
+    ['100.64.0.0', 10],
+    ['127.0.0.0', 8],
+    ['169.254.0.0', 16],
+    ['172.16.0.0', 12],
+    ['192.0.0.0', 24],
+    ['192.168.0.0', 16],
+    ['198.18.0.0', 15],
+    ['224.0.0.0', 4],
+    ['240.0.0.0', 4]
+];
+/** The same for IPv6: unspecified, loopback, unique local, link-local, site-local, multicast. */
+const INTERNAL_V6 = [
+    ['::', 128],
+    ['::1', 128],
+    ['fc00::', 7],
+    ['fe80::', 10],
+    ['fec0::', 10],
+    ['ff00::', 8]
+];
+const INTERNAL = new external_node_net_.BlockList();
+for (const [network, prefix] of INTERNAL_V4)
+    INTERNAL.addSubnet(network, prefix, 'ipv4');
+for (const [network, prefix] of INTERNAL_V6)
+    INTERNAL.addSubnet(network, prefix, 'ipv6');
+/**
+ * Whether an IP address (v4 or v6, brackets allowed) is loopback, private, link-local or otherwise not on the public
+ * internet; IPv4-mapped and IPv4-compatible IPv6 addresses are judged by their IPv4 address. Not an IP address: false.
+ */
+function isInternalAddress(address) {
+    const ip = address
+        .trim()
+        .replace(/^\[(.*)\]$/, '$1')
+        .replace(/%.*$/, '')
+        .toLowerCase();
+    const version = (0,external_node_net_.isIP)(ip);
+    if (version === 4)
+        return INTERNAL.check(ip, 'ipv4');
+    if (version !== 6)
+        return false;
+    const embedded = embeddedV4(ip);
+    if (embedded !== null)
+        return INTERNAL.check(embedded, 'ipv4');
+    return INTERNAL.check(ip, 'ipv6');
+}
+/** The IPv4 address inside an IPv4-mapped (::ffff:a.b.c.d) or IPv4-compatible (::a.b.c.d) IPv6 address, else null. */
+function embeddedV4(ip) {
+    const groups = expandV6(ip);
+    if (groups.length !== 8 || groups.slice(0, 5).some((group) => group !== 0))
+        return null;
+    const [, , , , , marker, high, low] = groups;
+    if (marker !== 0xffff && (marker !== 0 || high === 0))
+        return null; // `::` and `::1` are judged as IPv6
+    return `${high >> 8}.${high & 255}.${low >> 8}.${low & 255}`;
+}
+/** The eight 16-bit groups of a valid IPv6 address (a trailing dotted IPv4 part becomes two groups). */
+function expandV6(ip) {
+    let text = ip.replace(/%.*$/, '');
+    const dotted = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(text);
+    if (dotted) {
+        const [a, b, c, d] = dotted.slice(1).map(Number);
+        text = `${text.slice(0, dotted.index)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+    }
+    const [head, tail] = text.split('::');
+    const first = head === '' ? [] : head.split(':');
+    const last = tail === undefined || tail === '' ? [] : tail.split(':');
+    const fill = tail === undefined ? 0 : 8 - first.length - last.length;
+    return [...first, ...Array.from({ length: fill }, () => '0'), ...last].map((group) => parseInt(group, 16));
+}
+/** Whether a host name means this machine without any DNS: `localhost` and names under `.localhost`. */
+function isLocalhostName(hostname) {
+    const name = hostname.trim().toLowerCase().replace(/\.$/, '');
+    return name === 'localhost' || name.endsWith('.localhost');
 }
 function stripPort(host) {
     const bracketed = /^\[([^\]]+)\](?::\d+)?$/.exec(host);
@@ -76605,7 +74349,7 @@ function fromLine(stage, image) {
     const platform = stage.from.platform ? `--platform=${stage.from.platform} ` : '';
     return `FROM ${platform}${image}${stage.name === null ? '' : ` AS ${stage.name}`}`;
 }
-function sentence(text) {
+function suggest_sentence(text) {
     const trimmed = text.trim();
     return /[.!?]$/.test(trimmed) ? trimmed : `${trimmed}.`;
 }
@@ -76614,7 +74358,7 @@ function capitalised(text) {
 }
 /** The fix: a sentence (with the caveat), and for multi-stage suggestions the sketch on the lines after it. */
 function fixOf(root, candidate) {
-    const caveat = candidate.caveat === null ? '' : ` Caveat: ${sentence(candidate.caveat)}`;
+    const caveat = candidate.caveat === null ? '' : ` Caveat: ${suggest_sentence(candidate.caveat)}`;
     if (candidate.sketch === null) {
         return `Change line ${root.from.line} to \`${fromLine(root, candidate.image)}\`.${caveat}`;
     }
@@ -76625,7 +74369,7 @@ function suggest_findingOf(root, current, currentSize, candidate, lookup) {
         return null;
     const target = candidate.sketch === null ? candidate.image : `a multi-stage build on ${candidate.image}`;
     const head = `${current} \u2192 ${target}`;
-    const why = sentence(capitalised(candidate.why));
+    const why = suggest_sentence(capitalised(candidate.why));
     const base = {
         rule: candidate.rule,
         line: root.from.line,
@@ -76754,12 +74498,12 @@ async function adviseImage(options) {
         const why = options.dockerfileError ?? 'it was not read';
         return { findings: [], problems: [`${target.dockerfile}: could not be read for advice: ${why}`] };
     }
-    const path = (0,external_node_path_namespaceObject.resolve)(root, target.dockerfile);
+    const path = (0,external_node_path_.resolve)(root, target.dockerfile);
     const problems = dockerfile.problems.map((problem) => `${target.dockerfile}:${problem.line}: ${problem.message}`);
     const rules = checkRules({
         dockerfile,
         anatomy: options.anatomy,
-        hasDockerignore: await hasDockerignore((0,external_node_path_namespaceObject.resolve)(root, target.context), path),
+        hasDockerignore: await hasDockerignore(root, (0,external_node_path_.resolve)(root, target.context), path),
         ignore: target.ignore
     });
     const bases = await suggestBases({
@@ -76770,16 +74514,14 @@ async function adviseImage(options) {
     });
     return { findings: orderFindings([...rules, ...bases]), problems };
 }
-/** `.dockerignore` in the context, or BuildKit's `<Dockerfile>.dockerignore` beside the Dockerfile. */
-async function hasDockerignore(context, dockerfile) {
-    for (const candidate of [(0,external_node_path_namespaceObject.join)(context, '.dockerignore'), (0,external_node_path_namespaceObject.join)((0,external_node_path_namespaceObject.dirname)(dockerfile), `${(0,external_node_path_namespaceObject.basename)(dockerfile)}.dockerignore`)]) {
-        try {
-            await (0,promises_namespaceObject.access)(candidate);
+/**
+ * `.dockerignore` in the context, or BuildKit's `<Dockerfile>.dockerignore` beside the Dockerfile;
+ * one that leads out of the repository through a symlink does not count (planning refuses its image).
+ */
+async function hasDockerignore(root, context, dockerfile) {
+    for (const candidate of [(0,external_node_path_.join)(context, '.dockerignore'), (0,external_node_path_.join)((0,external_node_path_.dirname)(dockerfile), `${(0,external_node_path_.basename)(dockerfile)}.dockerignore`)]) {
+        if ((await realPathInRepo(root, candidate)).kind === 'inside')
             return true;
-        }
-        catch {
-            // not there
-        }
     }
     return false;
 }
@@ -76978,6 +74720,8 @@ const PATTERNS = CACHE_FOLDERS.flatMap(({ kind, pattern }) => {
         { kind, segments: ['home', '*', ...rest] }
     ];
 });
+/** How many folders down the deepest cache folder lies (`home/<user>/.local/share/pnpm/store`). */
+const MAX_CACHE_DEPTH = Math.max(...PATTERNS.map((pattern) => pattern.segments.length));
 const FIRST_SEGMENTS = new Set(PATTERNS.map((pattern) => pattern.segments[0]));
 /**
  * The cache a path lies in (or is): its kind and the cache folder for display
@@ -77103,12 +74847,14 @@ class Overlay {
     }
     /** Drops the links of a node and its subtree; a copy whose last link goes is wasted. */
     release(node, path, removal) {
-        const stack = [[node, path]];
+        // Paths below `node` are spelled out only for a row's name: building each one would cost the
+        // square of the depth in a deep tree.
+        const stack = [node];
         while (stack.length > 0) {
-            const [current, currentPath] = stack.pop();
+            const current = stack.pop();
             if (current.children !== null) {
                 for (const child of current.children.values())
-                    stack.push([child, joinPath(currentPath, child.name)]);
+                    stack.push(child);
                 continue;
             }
             const inode = current.inode;
@@ -77116,20 +74862,35 @@ class Overlay {
                 continue;
             inode.links--;
             if (inode.links === 0 && inode.bytes > 0)
-                this.waste(inode, currentPath, removal);
+                this.waste(inode, () => pathBelow(node, path, current), removal);
         }
     }
     waste(inode, path, removal) {
         const key = `${removal.root}\u0000${inode.layer}\u0000${removal.layer}`;
         const group = this.groups.get(key);
         if (group === undefined) {
-            this.groups.set(key, { root: removal.root, path, files: 1, bytes: inode.bytes, addedInLayer: inode.layer, removedInLayer: removal.layer });
+            this.groups.set(key, {
+                root: removal.root,
+                path: path(),
+                files: 1,
+                bytes: inode.bytes,
+                addedInLayer: inode.layer,
+                removedInLayer: removal.layer
+            });
         }
         else {
             group.files++;
             group.bytes += inode.bytes;
         }
     }
+}
+/** The path of `node`, which lies in the subtree of `top` (at `topPath`). */
+function pathBelow(top, topPath, node) {
+    const names = [];
+    for (let current = node; current !== null && current !== top; current = current.parent)
+        names.push(current.name);
+    names.reverse();
+    return names.length === 0 ? topPath : joinPath(topPath, names.join('/'));
 }
 function originOf(origins, layer) {
     return origins[layer] ?? UNKNOWN_ORIGIN;
@@ -77181,17 +74942,19 @@ function cachesOf(root, origins) {
             tally.bytesByLayer.set(inode.layer, (tally.bytesByLayer.get(inode.layer) ?? 0) + inode.bytes);
         }
     };
-    // Walk the folders outside caches; a folder that is a cache is tallied whole.
-    const folders = [[root, '']];
+    // Walk the folders outside caches; a folder that is a cache is tallied whole. Caches lie at most
+    // MAX_CACHE_DEPTH folders down, so the walk goes no deeper, however deep the image's folders are.
+    const folders = [[root, '', 0]];
     while (folders.length > 0) {
-        const [folder, path] = folders.pop();
+        const [folder, path, depth] = folders.pop();
         for (const child of folder.children.values()) {
             if (child.children === null)
                 continue;
             const childPath = joinPath(path, child.name);
             const cache = cacheOf(childPath);
             if (cache === null) {
-                folders.push([child, childPath]);
+                if (depth + 1 < MAX_CACHE_DEPTH)
+                    folders.push([child, childPath, depth + 1]);
                 continue;
             }
             let tally = tallies.get(cache.root);
@@ -77233,6 +74996,10 @@ function analyseImage(archive, origins, options = {}) {
         overlay.addEntries(layer.entries, index);
         bytes += layer.fileBytes;
         compressedBytes = compressedBytes === null || layer.compressedBytes === null ? null : compressedBytes + layer.compressedBytes;
+        // Sizes come from the archive: refuse a sum no byte count can reach rather than report "Infinity TB".
+        if (!Number.isSafeInteger(bytes) || (compressedBytes !== null && !Number.isSafeInteger(compressedBytes))) {
+            throw new Error(`the image's layers add up to more than 9 PB (at layer ${index}): the archive is corrupt`);
+        }
         const origin = originOf(origins, index);
         layers.push({
             index,
@@ -77545,6 +75312,8 @@ function layerOrigins(config, layerCount, dockerfile) {
     return origins;
 }
 
+// EXTERNAL MODULE: external "node:stream"
+var external_node_stream_ = __nccwpck_require__(7075);
 // EXTERNAL MODULE: external "node:zlib"
 var external_node_zlib_ = __nccwpck_require__(8522);
 // EXTERNAL MODULE: ./node_modules/tar-stream/index.js
@@ -77560,6 +75329,8 @@ var tar_stream = __nccwpck_require__(6118);
 
 const MAX_LINK_HOPS = 16;
 const MAX_INDEX_DEPTH = 4;
+/** A blob's path in an OCI layout whose digest is checked: `blobs/<algorithm>/<hex>`. */
+const BLOB_NAME = /^blobs\/(sha256|sha512)\/([0-9a-f]+)$/;
 /** An archive path resolved against a folder of the archive, `.` and `..` applied. */
 function joinArchivePath(dir, target) {
     const parts = target.startsWith('/') ? [] : dir.split('/').filter(Boolean);
@@ -77589,7 +75360,23 @@ class Resolver {
         throw new Error(`${path}: too many links in the image archive`);
     }
     file(path) {
-        return this.contents.files.get(this.resolve(joinArchivePath('', path)));
+        const normal = joinArchivePath('', path);
+        const file = this.contents.files.get(this.resolve(normal));
+        // A blob's own bytes were checked as they were read; one reached through a link is checked here.
+        const blob = BLOB_NAME.exec(normal);
+        if (file !== undefined && blob !== null && file.digest !== `${blob[1]}:${blob[2]}`) {
+            throw new Error(`blob ${normal} does not match its digest: its content is ${file.digest}`);
+        }
+        return file;
+    }
+    /** The file a descriptor names, its size checked against the descriptor's. */
+    described(descriptor, what) {
+        const path = blobPath(descriptor.digest, what);
+        const file = this.file(path);
+        if (file !== undefined && typeof descriptor.size === 'number' && descriptor.size !== file.bytes) {
+            throw new Error(`${path} is ${file.bytes} bytes, but ${what} says ${descriptor.size}`);
+        }
+        return path;
     }
     has(path) {
         return this.file(path) !== undefined;
@@ -77645,14 +75432,14 @@ function readOci(resolver) {
         if (depth >= MAX_INDEX_DEPTH)
             throw new Error(`${where}: image indexes nest too deeply`);
         const chosen = pickManifest(document.manifests, where, resolver);
-        const path = blobPath(chosen.digest, `a manifest in ${where}`);
+        const path = resolver.described(chosen, `a manifest in ${where}`);
         document = resolver.json(path, INDEX_MEDIA_TYPES.has(chosen.mediaType ?? '') ? 'image index' : 'image manifest');
         where = path;
     }
     if (document.config === undefined)
         throw new Error(`image manifest ${where} has no config`);
-    const config = resolver.json(blobPath(document.config.digest, `the config in ${where}`), 'image config');
-    const layers = document.layers.map((descriptor, index) => blobPath(descriptor.digest, `layer ${index} in ${where}`));
+    const config = resolver.json(resolver.described(document.config, `the config in ${where}`), 'image config');
+    const layers = document.layers.map((descriptor, index) => resolver.described(descriptor, `layer ${index} in ${where}`));
     return { config, layers };
 }
 function readLegacy(resolver) {
@@ -77696,7 +75483,19 @@ async function assembleImage(contents) {
     if (Array.isArray(diffIds) && diffIds.length !== image.layers.length) {
         throw new Error(`the image archive is inconsistent: the manifest lists ${image.layers.length} layers, the config's rootfs ${diffIds.length}`);
     }
-    const found = image.layers.map((path) => resolver.layer(path));
+    const found = image.layers.map((path, index) => {
+        const file = resolver.layer(path);
+        // An uncompressed layer's digest is its diff_id: the legacy layout's `<id>/layer.tar`, named by no digest, is checked here.
+        const diffId = Array.isArray(diffIds) ? diffIds[index] : undefined;
+        if (file.layer.compression === 'none' &&
+            typeof diffId === 'string' &&
+            SHA256_DIGEST.test(diffId) &&
+            file.digest.startsWith('sha256:') &&
+            file.digest !== diffId) {
+            throw new Error(`layer ${path} does not match the config's diff_id ${diffId}: its content is ${file.digest}`);
+        }
+        return file;
+    });
     const layers = [];
     for (const { layer, compressedPending } of found) {
         const compressedBytes = compressedPending === null ? layer.compressedBytes : await compressedPending;
@@ -77804,7 +75603,7 @@ function gzipSizeEstimator(options = {}) {
     const chunkBytes = Math.floor(options.chunkBytes ?? DEFAULT_CHUNK_BYTES);
     if (!(chunkBytes >= 1))
         throw new RangeError(`chunkBytes must be at least 1, not ${options.chunkBytes}`);
-    const concurrency = Math.max(1, Math.floor(options.concurrency ?? (0,external_node_os_namespaceObject.availableParallelism)()));
+    const concurrency = Math.max(1, Math.floor(options.concurrency ?? (0,external_node_os_.availableParallelism)()));
     const skipIncompressible = (options.skipIncompressible ?? true) && level > 0;
     let filling = null;
     let filled = 0;
@@ -77918,6 +75717,12 @@ function nextHistory(previous, input) {
 const TAR_BLOCK = 512;
 /** PAX and GNU long-name records are a few hundred bytes; refuse absurd ones rather than buffer them. */
 const MAX_META_BYTES = 1024 * 1024;
+/**
+ * Longest entry path accepted, in bytes. Linux refuses paths over 4,096 bytes in
+ * a system call; a longer one in a layer is hostile (a path of half a million
+ * folders) and is refused rather than walked.
+ */
+const MAX_PATH_BYTES = 32 * 1024;
 const HEADER_ONLY_TYPES = new Set(['1', '2', '3', '4', '5', '6']);
 function entryKind(header) {
     switch (header.typeflag) {
@@ -77959,6 +75764,8 @@ function readNumber(block, offset, length) {
         let value = first & 0x7f;
         for (let index = 1; index < length; index++)
             value = value * 256 + block[offset + index];
+        if (!Number.isSafeInteger(value))
+            throw new Error('a size beyond 9 PB (base-256 field too large)');
         return value;
     }
     const text = readString(block, offset, length).trim();
@@ -78038,6 +75845,14 @@ class LayerTarScanner {
     constructor(onEntry) {
         this.onEntry = onEntry;
     }
+    /** Whether the end-of-archive block was read. */
+    get finished() {
+        return this.ended;
+    }
+    /**
+     * Takes the next bytes; returns how many of them belong to the archive: all of
+     * them, or fewer once the end-of-archive block is read (it is counted in).
+     */
     feed(chunk) {
         const base = this.offset;
         let at = 0;
@@ -78073,6 +75888,7 @@ class LayerTarScanner {
             }
         }
         this.offset = base + chunk.length;
+        return at;
     }
     /** Call when the stream ends; throws when it ended inside an entry. */
     end() {
@@ -78128,13 +75944,18 @@ class LayerTarScanner {
             const paxSize = pax.get('size');
             if (paxSize !== undefined) {
                 if (!/^\d+$/.test(paxSize))
-                    throw new Error(`bad PAX size "${paxSize}" in tar header at byte ${offset}`);
+                    throw new Error(`bad PAX size "${paxSize.slice(0, 40)}" in tar header at byte ${offset}`);
                 entrySize = Number(paxSize);
+                if (!Number.isSafeInteger(entrySize))
+                    throw new Error(`PAX size of ${paxSize.length} digits in tar header at byte ${offset} is beyond 9 PB`);
             }
         }
         this.pax = new Map();
         this.longName = null;
         this.longLink = null;
+        if (name.length > MAX_PATH_BYTES || linkname.length > MAX_PATH_BYTES) {
+            throw new Error(`a path of ${Math.max(name.length, linkname.length)} bytes in tar header at byte ${offset} is longer than ${MAX_PATH_BYTES} bytes`);
+        }
         const content = HEADER_ONLY_TYPES.has(typeflag) ? 0 : entrySize;
         this.skip = content + ((TAR_BLOCK - (content % TAR_BLOCK)) % TAR_BLOCK);
         this.onEntry({ name, linkname, typeflag, size: entrySize });
@@ -78182,8 +76003,15 @@ class LayerTarScanner {
 
 
 
+
 /** JSON files of an image archive (configs, manifests, indexes) are small; anything bigger is not one. */
 const MAX_JSON_BYTES = 16 * 1024 * 1024;
+/** All JSON documents kept from one archive together; an archive needing more is refused. */
+const MAX_JSON_TOTAL_BYTES = 64 * 1024 * 1024;
+/** Bytes read after the end-of-archive blocks (tar pads to its record size) before the rest is left unread. */
+const MAX_TRAILING_BYTES = 1024 * 1024;
+/** A blob's path in an OCI layout: `blobs/<algorithm>/<hex>`. */
+const BLOB_PATH = /^blobs\/(sha256|sha512)\/([0-9a-f]+)$/;
 /** Bytes looked at to tell a layer (tar, gzip, zstd) from a JSON file. */
 const SNIFF_BYTES = TAR_BLOCK;
 /** What the first bytes of a stream say it is: a compressed or plain tar, a JSON document, or something else. */
@@ -78236,12 +76064,44 @@ async function* remaining(head, done, iterator) {
             await iterator.return?.();
     }
 }
-async function readArchiveFile(entry, name, size, options) {
+/**
+ * Whether the layout can refer to a JSON document at this archive path: the
+ * index and manifest, blobs, and the legacy layout's `<id>.json` configs at the
+ * top. Other JSON-looking files are counted, not kept.
+ */
+function mayBeReferenced(name) {
+    return name === 'index.json' || name === 'manifest.json' || BLOB_PATH.test(name) || (!name.includes('/') && name.endsWith('.json'));
+}
+/** The entry's bytes, hashed and counted as they pass. */
+async function* hashing(chunks, hash, count) {
+    for await (const chunk of chunks) {
+        hash.update(chunk);
+        count.bytes += chunk.length;
+        yield chunk;
+    }
+}
+async function readArchiveFile(entry, name, size, options, state) {
+    const blob = BLOB_PATH.exec(name);
+    const algorithm = blob?.[1] ?? 'sha256';
+    const hash = (0,external_node_crypto_.createHash)(algorithm);
+    const count = { bytes: 0 };
+    const file = await readArchiveContent(hashing(entry, hash, count), name, size, options, state);
+    const digest = `${algorithm}:${hash.digest('hex')}`;
+    if (blob !== null && digest !== `${blob[1]}:${blob[2]}`) {
+        throw new Error(`blob ${name} does not match its digest: its content is ${digest}`);
+    }
+    return { ...file, digest, bytes: count.bytes };
+}
+async function readArchiveContent(entry, name, size, options, state) {
     const iterator = entry[Symbol.asyncIterator]();
     const { head, done } = await readHead(iterator, Math.min(SNIFF_BYTES, size));
     const format = sniffFormat(head);
     const chunks = remaining(head, done, iterator);
-    if (format === 'json' && size <= MAX_JSON_BYTES) {
+    if (format === 'json' && size <= MAX_JSON_BYTES && mayBeReferenced(name)) {
+        state.jsonBytes += size;
+        if (state.jsonBytes > MAX_JSON_TOTAL_BYTES) {
+            throw new Error(`the image archive holds more than ${MAX_JSON_TOTAL_BYTES / 1024 / 1024} MiB of JSON documents (at ${name})`);
+        }
         const parts = [];
         for await (const chunk of chunks)
             parts.push(chunk);
@@ -78270,6 +76130,8 @@ async function readLayer(chunks, compression, options) {
     const scanner = new LayerTarScanner((header) => {
         const entry = toLayerEntry(header);
         fileBytes += entry.bytes;
+        if (!Number.isSafeInteger(fileBytes))
+            throw new Error('its files add up to more than 9 PB');
         entries.push(entry);
     });
     let compressedPending = null;
@@ -78305,11 +76167,16 @@ async function readLayer(chunks, compression, options) {
             if (failure !== null)
                 break;
             storedBytes += chunk.length;
+            // Past the tar's end nothing more is read from the layer: its bytes are only counted.
+            if (scanner.finished)
+                continue;
             if (!decompressor.write(chunk)) {
                 await new Promise((resolve) => decompressor.once('drain', resolve).once('close', resolve));
             }
         }
-        if (failure === null)
+        if (failure === null && scanner.finished)
+            decompressor.destroy();
+        else if (failure === null)
             decompressor.end();
         await ended;
         if (failure !== null)
@@ -78362,23 +76229,51 @@ async function* archiveBytes(source) {
         input.destroy();
     }
 }
-/** Writes the source into the tar parser, waiting whenever the parser is full. */
+/** Writes `chunk` into the tar parser, waiting while the parser is full. */
+async function write(extractor, chunk) {
+    if (extractor.write(chunk))
+        return;
+    await new Promise((resolve) => {
+        const done = () => {
+            extractor.off('drain', done);
+            extractor.off('close', done);
+            resolve();
+        };
+        extractor.on('drain', done);
+        extractor.on('close', done);
+    });
+}
+/**
+ * Writes the source into the tar parser, waiting whenever the parser is full.
+ * A header-only scanner follows the archive alongside, so the source is read
+ * only to the end-of-archive block (and what padding follows it, up to
+ * MAX_TRAILING_BYTES): data appended after an archive's end is never read.
+ */
 async function pump(source, extractor) {
+    let tracker = new LayerTarScanner(() => undefined);
+    let trailing = 0;
     try {
         for await (const chunk of source) {
             if (extractor.destroyed)
                 return;
-            if (!extractor.write(chunk)) {
-                await new Promise((resolve) => {
-                    const done = () => {
-                        extractor.off('drain', done);
-                        extractor.off('close', done);
-                        resolve();
-                    };
-                    extractor.on('drain', done);
-                    extractor.on('close', done);
-                });
+            let used = chunk.length;
+            if (tracker !== null && !tracker.finished) {
+                try {
+                    used = tracker.feed(chunk);
+                }
+                catch {
+                    // Not a tar the scanner follows: the parser says what is wrong with it.
+                    tracker = null;
+                }
             }
+            else if (tracker !== null) {
+                trailing += chunk.length;
+                if (trailing > MAX_TRAILING_BYTES)
+                    break;
+                continue;
+            }
+            await write(extractor, used === chunk.length ? chunk : chunk.subarray(0, used));
+            trailing += chunk.length - used;
         }
         if (!extractor.destroyed)
             extractor.end(undefined);
@@ -78394,6 +76289,7 @@ async function drain(entry) {
 }
 async function collect(stream, options) {
     const contents = { files: new Map(), links: new Map() };
+    const state = { jsonBytes: 0 };
     const extractor = (0,tar_stream.extract)();
     const pumping = pump(archiveBytes(stream), extractor);
     let seen = 0;
@@ -78403,15 +76299,22 @@ async function collect(stream, options) {
             const header = entry.header;
             const content = entry;
             const name = joinArchivePath('', header.name);
+            // tar-stream gives null for a size field it cannot read, and its entry would then never end.
+            const size = header.size;
+            if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) {
+                throw new Error(`the image archive is corrupt: ${name} has an unreadable or impossible size (negative or beyond 9 PB)`);
+            }
             if (header.type === 'file' || header.type === 'contiguous-file') {
-                contents.files.set(name, await readArchiveFile(content, name, header.size ?? 0, options));
+                contents.files.set(name, await readArchiveFile(content, name, size, options, state));
                 continue;
             }
             if (header.type === 'symlink' && header.linkname)
                 contents.links.set(name, joinArchivePath(parentPath(name), header.linkname));
             if (header.type === 'link' && header.linkname)
                 contents.links.set(name, joinArchivePath('', header.linkname));
-            await drain(content);
+            // tar-stream streams no content for a folder: one with a size in its header would never end.
+            if (header.type !== 'directory')
+                await drain(content);
         }
     }
     catch (error) {
@@ -78441,16 +76344,31 @@ function describeArchiveError(error, seen) {
  * Throws an Error with a one-line message when the stream is not a readable image.
  */
 async function readImageArchive(stream, options) {
-    const contents = await collect(stream, options);
+    let contents = null;
     try {
+        contents = await collect(stream, options);
         return await assembleImage(contents);
+    }
+    catch (error) {
+        // Messages quote names from the archive: whatever bytes they hold, the message stays one line.
+        const message = oneLine(error.message ?? String(error));
+        throw new Error(message, { cause: error });
     }
     finally {
         // Estimates of layers the manifest did not use still run; let them finish quietly.
-        for (const file of contents.files.values())
+        for (const file of contents?.files.values() ?? [])
             if (file.kind === 'layer')
                 file.compressedPending?.catch(() => undefined);
     }
+}
+const ESCAPES = { '\n': '\\n', '\t': '\\t', '\r': '\\r' };
+/** The message with control characters and line separators escaped (`\n`, `\x1b`, `\u2028`), so it reads as one line. */
+function oneLine(message) {
+    // eslint-disable-next-line no-control-regex
+    return message.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (char) => {
+        const code = char.charCodeAt(0);
+        return ESCAPES[char] ?? (code > 0xff ? `\\u${code.toString(16)}` : `\\x${code.toString(16).padStart(2, '0')}`);
+    });
 }
 
 ;// CONCATENATED MODULE: ./src/analyse/source.ts
@@ -78461,6 +76379,7 @@ async function readImageArchive(stream, options) {
  * `docker-archive:PATH` (what `docker save -o PATH` writes). Either kind of file
  * may hold either layout; the reader tells them apart by their contents.
  */
+
 
 
 
@@ -78499,7 +76418,7 @@ async function readImage(source, options) {
 /** Errors name the archive's path, which callers put beside the reference the user gave. */
 async function readFromFile(source, options) {
     const { path } = source;
-    const info = await (0,promises_namespaceObject.stat)(path).catch((error) => {
+    const info = await (0,promises_.stat)(path).catch((error) => {
         if (error.code !== 'ENOENT')
             throw new errors_UserError(`${path}: cannot read the image archive: ${error.message}`);
         const hint = path.lastIndexOf(':') > 0 ? ' (a ":reference" after the path is not supported: give the path of an archive holding one image)' : '';
@@ -78507,11 +76426,29 @@ async function readFromFile(source, options) {
     });
     if (info.isDirectory())
         throw new errors_UserError(`${path} is a directory; give ${source.kind}: the archive file (a tar).`);
+    // A device, FIFO or socket may never end (oci-archive:/dev/zero): only a regular file is read.
+    const notRegular = () => new errors_UserError(`${path} is not a regular file; give ${source.kind}: the archive file (a tar).`);
+    if (!info.isFile())
+        throw notRegular();
+    // Opened without blocking and checked again on the open file, so a path swapped for a FIFO meanwhile cannot hang.
+    const handle = await (0,promises_.open)(path, external_node_fs_.constants.O_RDONLY | external_node_fs_.constants.O_NONBLOCK).catch((error) => {
+        throw new errors_UserError(`${path}: cannot read the image archive: ${error.message}`);
+    });
     try {
-        return await readImageArchive((0,external_node_fs_namespaceObject.createReadStream)(path), options);
+        const opened = await handle.stat();
+        if (!opened.isFile())
+            throw notRegular();
+        // Read no further than the size it had: a file that keeps growing is not read forever.
+        const stream = opened.size === 0 ? external_node_stream_.Readable.from([]) : handle.createReadStream({ start: 0, end: opened.size - 1, autoClose: false });
+        return await readImageArchive(stream, options);
     }
     catch (error) {
+        if (error instanceof errors_UserError)
+            throw error;
         throw new Error(`${path}: ${messageOf(error)}`, { cause: error });
+    }
+    finally {
+        await handle.close();
     }
 }
 function lastLines(text, count) {
@@ -78530,7 +76467,7 @@ function lastLines(text, count) {
  */
 async function readFromDaemon(ref, options) {
     // A clean environment: no token of the action's reaches docker.
-    const child = (options.execStream ?? execStream)(options.docker ?? 'docker', ['save', '--', ref], { cleanEnv: true });
+    const child = (options.execStream ?? exec/* execStream */.U1)(options.docker ?? 'docker', ['save', '--', ref], { cleanEnv: true });
     let archive = null;
     let readError = null;
     let stoppedByUs = false;
@@ -78571,6 +76508,8 @@ async function readFromDaemon(ref, options) {
 
 
 
+
+
 /**
  * Builds (or, for an image given by reference, only reads) each target in turn,
  * measures and analyses it, and removes the action's own tag again. One target
@@ -78579,6 +76518,9 @@ async function readFromDaemon(ref, options) {
 async function measureTargets(options) {
     const { targets, side, hooks = {} } = options;
     const measurements = [];
+    // With no engine to talk to, say so once, before anything else, instead of one failure per image.
+    if (targets.some(needsEngine))
+        await options.engine.ensureReachable();
     for (const [i, target] of targets.entries()) {
         hooks.onStart?.({ side, target, index: i + 1, total: targets.length });
         const started = performance.now();
@@ -78590,24 +76532,35 @@ async function measureTargets(options) {
     }
     return measurements;
 }
+/** Whether measuring the target takes the Docker engine: a build, or an image read from the daemon (not an archive file). */
+function needsEngine(target) {
+    if (target.refused)
+        return false;
+    if (target.image)
+        return parseImageSource(target.image).kind === 'daemon';
+    return Boolean(target.dockerfile) && target.context !== null;
+}
 async function measureOne(options, target, dockerfile, onLine) {
     const { engine, root, side, runId } = options;
+    if (target.refused)
+        return failed(target, target.refused, '');
     if (target.image)
         return measureGiven(options, target, dockerfile);
     if (!target.dockerfile || target.context === null) {
         return failed(target, 'no Dockerfile to build and no image given', '');
     }
     const tag = imageTag(target.name, side, runId);
-    const result = await engine.build({
-        dockerfile: (0,external_node_path_namespaceObject.resolve)(root, target.dockerfile),
-        context: (0,external_node_path_namespaceObject.resolve)(root, target.context),
-        tag,
-        target: target.target,
-        buildArgs: target.buildArgs,
-        platform: target.platform,
-        onLine
-    });
+    const untrack = (0,cleanup/* track */.u4)({ kind: 'image', ref: tag });
     try {
+        const result = await engine.build({
+            dockerfile: (0,external_node_path_.resolve)(root, target.dockerfile),
+            context: (0,external_node_path_.resolve)(root, target.context),
+            tag,
+            target: target.target,
+            buildArgs: target.buildArgs,
+            platform: target.platform,
+            onLine
+        });
         if (!result.ok)
             return failed(target, result.message, logTail(result.log));
         let dockerBytes;
@@ -78621,6 +76574,7 @@ async function measureOne(options, target, dockerfile, onLine) {
     }
     finally {
         await engine.remove([tag]);
+        untrack();
     }
 }
 /** An image an earlier step built: read from the daemon or from an archive file, never built or removed. */
@@ -78666,11 +76620,16 @@ async function analyse(options, target, dockerfile, source, dockerBytes) {
  * to lines and for the advice. Read here because the base side's checkout is removed after.
  */
 async function readDockerfile(root, target) {
-    if (!target.dockerfile)
+    // A refused target names a path out of the repository: it is reported as failed, and nothing is read.
+    if (!target.dockerfile || target.refused)
         return { dockerfile: null, dockerfileError: null };
     let text;
     try {
-        text = await (0,promises_namespaceObject.readFile)((0,external_node_path_namespaceObject.resolve)(root, target.dockerfile), 'utf8');
+        // Only a Dockerfile inside the repository is read: its lines are quoted in the report.
+        const where = await realPathInRepo(root, target.dockerfile);
+        if (where.kind === 'outside')
+            return { dockerfile: null, dockerfileError: leavesRepo(`Dockerfile ${target.dockerfile}`) };
+        text = await (0,promises_.readFile)(where.kind === 'inside' ? where.real : (0,external_node_path_.resolve)(root, target.dockerfile), 'utf8');
     }
     catch (error) {
         return { dockerfile: null, dockerfileError: messageOf(error) };
@@ -78723,7 +76682,7 @@ async function runPipeline(options, effects) {
         try {
             checkout = await checkoutBase({ exec: effects.exec, repo: options.repo, ref: inputs.baseRef, log: (message) => effects.log.info(message) });
             baseInfo = { ref: inputs.baseRef, sha: checkout.sha };
-            const baseRoot = (0,external_node_path_namespaceObject.join)(checkout.dir, (0,external_node_path_namespaceObject.relative)(options.repo, options.root));
+            const baseRoot = (0,external_node_path_.join)(checkout.dir, (0,external_node_path_.relative)(options.repo, options.root));
             const baseTargets = (await planTargets({ root: baseRoot, globs: inputs.dockerfiles, config, defaults, images: inputs.images, side: 'base' }))
                 // The base side is always built from its Dockerfile: an image given by reference is the PR's.
                 .filter((target) => target.dockerfile !== null)
@@ -78794,23 +76753,172 @@ function toImageReport(compared, advice) {
     };
 }
 
-;// CONCATENATED MODULE: ./src/registry/client.ts
+// EXTERNAL MODULE: external "node:http"
+var external_node_http_ = __nccwpck_require__(7067);
+;// CONCATENATED MODULE: external "node:https"
+const external_node_https_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:https");
+// EXTERNAL MODULE: external "node:dns"
+var external_node_dns_ = __nccwpck_require__(610);
+;// CONCATENATED MODULE: ./src/registry/guarded-http.ts
 /**
- * Asks container registries, through the Registry HTTP API v2, whether an
- * image tag exists for a platform and how many compressed bytes it takes.
- *
- * - Manifest lists and OCI image indexes are resolved to the wanted platform.
- * - Anonymous bearer tokens: a 401 with `WWW-Authenticate: Bearer realm=...`
- *   makes the client fetch a token from the realm (no credentials) and retry;
- *   tokens are cached per realm, service and scope for the run.
- * - The only `Authorization` header ever sent is such a token, and only to
- *   the registry that asked for it. Nothing is read from the environment, so
- *   no GitHub token can reach a registry.
- * - Plain HTTP for loopback registries (localhost, 127.0.0.0/8, ::1), as
- *   Docker does; HTTPS for every other.
- * - Answers are cached for the run; every request has a short timeout; no
- *   method throws: what cannot be asked is null, with the reason logged.
+ * HTTP for the registry client, made safe against a hostile registry: requests
+ * that never go where a registry on the internet should not send them (loopback,
+ * private or link-local hosts, plain HTTP off loopback), redirects followed by
+ * hand and checked hop by hop, and bodies read with a cap.
  */
+
+
+
+
+/** Redirects followed per request; each hop is checked like the first. */
+const MAX_REDIRECTS = 5;
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+/** A request the client will not make, or an answer it will not read; the message says why, for the log. */
+class Refusal extends Error {
+    constructor(message) {
+        super(message);
+        this.name = 'Refusal';
+    }
+}
+function header(headers, name) {
+    const value = headers[name];
+    if (Array.isArray(value))
+        return value[0] ?? null;
+    return value ?? null;
+}
+/** `scheme://host:port` of a URL, for the log (never its path or query, which a registry chose). */
+function shown(url) {
+    return `${url.protocol}//${url.host}`;
+}
+function guarded_http_baseUrl(registry) {
+    return `${isLoopback(registry) ? 'http' : 'https'}://${registry}`;
+}
+/** `send(url, exchange)`: one request and its redirects, each hop admitted, the answer read up to its cap. */
+function createGuardedHttp(options) {
+    const { timeoutMs } = options;
+    const baseLookup = options.lookup ?? external_node_dns_.lookup;
+    const ca = options.ca === undefined || typeof options.ca === 'string' || Buffer.isBuffer(options.ca) ? options.ca : [...options.ca];
+    /** Resolves like baseLookup, but refuses a host name with any loopback, private or link-local address. */
+    const publicLookup = (hostname, lookupOptions, callback) => {
+        baseLookup(hostname, { ...lookupOptions, all: true }, (error, addresses, family) => {
+            if (error) {
+                callback(error, '', 0);
+                return;
+            }
+            const list = Array.isArray(addresses) ? addresses : [{ address: addresses, family: family ?? 4 }];
+            const internal = list.find((entry) => isInternalAddress(entry.address));
+            const first = list[0];
+            if (internal !== undefined)
+                callback(new Refusal(`${hostname} resolves to ${internal.address}, not a public address`), '', 0);
+            else if (first === undefined)
+                callback(Object.assign(new Error(`${hostname} resolves to no address`), { code: 'ENOTFOUND' }), '', 0);
+            else if (lookupOptions.all === true)
+                callback(null, list);
+            else
+                callback(null, first.address, first.family);
+        });
+    };
+    /**
+     * Checks a URL a registry sent the client to (a token realm, a redirect) and throws a Refusal when the client must
+     * not go there; answers whether the connection must check the addresses the host name resolves to.
+     */
+    function admit(target, registry) {
+        if (target.protocol !== 'https:' && target.protocol !== 'http:')
+            throw new Refusal(`${target.protocol} is not HTTP(S)`);
+        if (isLoopback(registry)) {
+            // The machine's own registry may send the client anywhere but to plain HTTP off loopback.
+            if (target.protocol === 'http:' && !isLoopback(target.host))
+                throw new Refusal(`${shown(target)} is plain HTTP and not on loopback`);
+            return { checkDns: false };
+        }
+        if (target.origin === URL.parse(guarded_http_baseUrl(registry))?.origin)
+            return { checkDns: false };
+        if (target.protocol !== 'https:')
+            throw new Refusal(`${shown(target)} is plain HTTP`);
+        const host = target.hostname.replace(/^\[(.*)\]$/, '$1');
+        if (isLocalhostName(host) || isInternalAddress(host))
+            throw new Refusal(`${shown(target)} is a loopback, private or link-local address`);
+        return { checkDns: true };
+    }
+    /** One request and its redirects, each hop checked; the Authorization header only goes to the first URL's origin. */
+    async function send(url, exchange) {
+        let target = url;
+        let checkDns = exchange.checkFirst ? admit(target, exchange.registry).checkDns : false;
+        const withoutAuthorization = Object.fromEntries(Object.entries(exchange.headers).filter(([name]) => name.toLowerCase() !== 'authorization'));
+        for (let hop = 0;; hop += 1) {
+            const headers = target.origin === url.origin ? exchange.headers : withoutAuthorization;
+            const answer = await once(target, exchange.method, headers, exchange.maxBytes, checkDns);
+            const location = header(answer.headers, 'location');
+            if (!REDIRECTS.has(answer.status) || location === null)
+                return answer;
+            if (hop >= MAX_REDIRECTS)
+                throw new Refusal(`more than ${MAX_REDIRECTS} redirects`);
+            const next = URL.parse(location, target.href);
+            if (next === null)
+                throw new Refusal('a redirect to something that is not a URL');
+            if (target.protocol === 'https:' && next.protocol !== 'https:')
+                throw new Refusal(`a redirect from HTTPS to ${shown(next)}`);
+            try {
+                checkDns = admit(next, exchange.registry).checkDns;
+            }
+            catch (error) {
+                throw error instanceof Refusal ? new Refusal(`a redirect to ${error.message}`) : error;
+            }
+            target = next;
+        }
+    }
+    /** One HTTP exchange, with the timeout on the whole of it and the body cut off past maxBytes. Never follows redirects. */
+    function once(url, method, headers, maxBytes, checkDns) {
+        return new Promise((resolve, reject) => {
+            let settled = false;
+            let outgoing;
+            const finish = (error, answer) => {
+                if (settled)
+                    return;
+                settled = true;
+                clearTimeout(timer);
+                outgoing?.destroy();
+                if (error !== null)
+                    reject(error);
+                else
+                    resolve(answer);
+            };
+            const timer = setTimeout(() => finish(Object.assign(new Error(`no answer within ${timeoutMs / 1000} s`), { name: 'TimeoutError' })), timeoutMs);
+            const https = url.protocol === 'https:';
+            try {
+                outgoing = (https ? external_node_https_namespaceObject.request : external_node_http_.request)(url, { method, headers, agent: false, lookup: checkDns ? publicLookup : baseLookup, ...(https && ca !== undefined ? { ca } : {}) }, (incoming) => {
+                    const status = incoming.statusCode ?? 0;
+                    const declared = Number(header(incoming.headers, 'content-length') ?? 0);
+                    if (REDIRECTS.has(status))
+                        return finish(null, { status, headers: incoming.headers, body: Buffer.alloc(0) });
+                    if (declared > maxBytes)
+                        return finish(new Refusal(`an answer of ${declared} bytes, more than the ${maxBytes} allowed`));
+                    const chunks = [];
+                    let total = 0;
+                    incoming.on('data', (chunk) => {
+                        total += chunk.length;
+                        if (total > maxBytes)
+                            finish(new Refusal(`an answer of more than ${maxBytes} bytes, cut off there`));
+                        else
+                            chunks.push(chunk);
+                    });
+                    incoming.on('end', () => finish(null, { status, headers: incoming.headers, body: Buffer.concat(chunks) }));
+                    incoming.on('error', (error) => finish(error));
+                    incoming.on('close', () => finish(new Error('the connection closed before the answer was complete')));
+                });
+                outgoing.on('error', (error) => finish(error));
+                outgoing.end();
+            }
+            catch (error) {
+                finish(error instanceof Error ? error : new Error(String(error)));
+            }
+        });
+    }
+    return { send };
+}
+
+;// CONCATENATED MODULE: ./src/registry/client.ts
+
 
 
 
@@ -78870,8 +76978,12 @@ function layerBytes(manifest) {
 }
 function createRegistryClient(options = {}) {
     const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-    const doFetch = options.fetch ?? globalThis.fetch;
     const log = options.log ?? (() => { });
+    const { send } = createGuardedHttp({
+        timeoutMs,
+        ...(options.lookup ? { lookup: options.lookup } : {}),
+        ...(options.ca !== undefined ? { ca: options.ca } : {})
+    });
     /** Tokens by realm + service + scope. */
     const tokens = new Map();
     /** The bearer challenge each registry answered with, by registry. */
@@ -78880,71 +76992,72 @@ function createRegistryClient(options = {}) {
     const requests = new Map();
     /** Answers by question + reference + platform. */
     const answers = new Map();
-    function baseUrl(registry) {
-        return `${isLoopback(registry) ? 'http' : 'https'}://${registry}`;
-    }
     function tokenKey(challenge, scope) {
         return `${challenge.realm}\n${challenge.service ?? ''}\n${scope}`;
     }
-    async function fetchToken(challenge, scope, where) {
-        let url;
-        try {
-            url = new URL(challenge.realm);
-        }
-        catch {
-            log(`Registry ${where} named a token realm that is not a URL: ${challenge.realm}`);
-            return null;
-        }
-        if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopback(url.host))) {
-            log(`Registry ${where} named a token realm that is neither HTTPS nor on loopback: ${challenge.realm}`);
-            return null;
+    /** A token from the challenge's realm; `again` says whether a later look-up may try again (not after a refusal). */
+    async function fetchToken(challenge, scope, registry) {
+        const url = URL.parse(challenge.realm);
+        if (url === null) {
+            log(`Registry ${registry} named a token realm that is not a URL: ${challenge.realm}`);
+            return { token: null, again: false };
         }
         if (challenge.service !== null)
             url.searchParams.set('service', challenge.service);
         url.searchParams.set('scope', scope);
+        let answer;
         try {
-            const response = await doFetch(url, { headers: { Accept: 'application/json' }, signal: AbortSignal.timeout(timeoutMs) });
-            const text = await response.text();
-            if (!response.ok) {
-                log(`The token service of ${where} answered HTTP ${response.status}.`);
-                return null;
-            }
-            if (text.length > MAX_TOKEN_BYTES) {
-                log(`The token service of ${where} sent more than ${MAX_TOKEN_BYTES} bytes.`);
-                return null;
-            }
-            const body = JSON.parse(text);
-            const token = typeof body.token === 'string' && body.token !== '' ? body.token : body.access_token;
-            if (typeof token !== 'string' || token === '') {
-                log(`The token service of ${where} sent no token.`);
-                return null;
-            }
-            return token;
+            answer = await send(url, { method: 'GET', headers: { Accept: 'application/json' }, maxBytes: MAX_TOKEN_BYTES, registry, checkFirst: true });
         }
         catch (error) {
-            log(`Could not get a token for ${where} from ${url.origin}: ${why(error, timeoutMs)}`);
-            return null;
+            if (error instanceof Refusal) {
+                log(`Refused the token realm ${shown(url)} that registry ${registry} named: ${error.message}.`);
+                return { token: null, again: false };
+            }
+            log(`Could not get a token for ${registry} from ${url.origin}: ${why(error, timeoutMs)}`);
+            return { token: null, again: true };
         }
+        if (answer.status < 200 || answer.status > 299) {
+            log(`The token service of ${registry} answered HTTP ${answer.status}.`);
+            return { token: null, again: true };
+        }
+        let body;
+        try {
+            body = JSON.parse(answer.body.toString('utf8'));
+        }
+        catch {
+            body = null;
+        }
+        const token = typeof body?.token === 'string' && body.token !== '' ? body.token : body?.access_token;
+        if (typeof token !== 'string' || token === '' || !/^[\x21-\x7e]+$/.test(token)) {
+            log(`The token service of ${registry} sent no token.`);
+            return { token: null, again: true };
+        }
+        return { token, again: true };
     }
     /** A token for the challenge and scope, fetched once per run (and again after the registry refused it). */
-    function tokenFor(challenge, scope, registry) {
+    async function tokenFor(challenge, scope, registry) {
         const key = tokenKey(challenge, scope);
         let pending = tokens.get(key);
         if (pending === undefined) {
             pending = fetchToken(challenge, scope, registry);
             tokens.set(key, pending);
-            // A failed fetch is not kept: the next look-up may try again.
-            void pending.then((token) => {
-                if (token === null && tokens.get(key) === pending)
+            // A failed fetch is not kept (the next look-up may try again), a refusal is: it would only be refused again.
+            void pending.then(({ token, again }) => {
+                if (token === null && again && tokens.get(key) === pending)
                     tokens.delete(key);
             });
         }
-        return pending;
+        return (await pending).token;
     }
     /** One manifest request, with the bearer-token dance when the registry asks for it. Never throws. */
     async function request(method, image, reference) {
         const where = `${image.registry}/${image.repository}${reference.includes(':') ? '@' : ':'}${reference}`;
-        const url = `${baseUrl(image.registry)}/v2/${image.repository}/manifests/${reference}`;
+        const url = URL.parse(`${guarded_http_baseUrl(image.registry)}/v2/${image.repository}/manifests/${reference}`);
+        if (url === null) {
+            log(`Registry ${image.registry} is not a host name a URL can hold.`);
+            return { kind: 'failed' };
+        }
         const scope = `repository:${image.repository}:pull`;
         // A registry that asked for a token once gets one up front from then on.
         let challenge = challenges.get(image.registry) ?? null;
@@ -78953,26 +77066,22 @@ function createRegistryClient(options = {}) {
             const token = challenge !== null ? await tokenFor(challenge, scope, image.registry) : null;
             if (challenge !== null && token === null)
                 return { kind: 'failed' };
-            let response;
-            let text;
+            let answer;
             try {
                 const headers = { Accept: ACCEPT };
                 if (token !== null)
                     headers.Authorization = `Bearer ${token}`;
-                response = await doFetch(url, { method, headers, redirect: 'follow', signal: AbortSignal.timeout(timeoutMs) });
-                if (method === 'GET' && Number(response.headers.get('content-length') ?? 0) > MAX_MANIFEST_BYTES) {
-                    await response.body?.cancel();
-                    log(`The manifest of ${where} is larger than ${MAX_MANIFEST_BYTES} bytes.`);
-                    return { kind: 'failed' };
-                }
-                text = await response.text();
+                answer = await send(url, { method, headers, maxBytes: MAX_MANIFEST_BYTES, registry: image.registry, checkFirst: false });
             }
             catch (error) {
-                log(`Could not ask registry ${image.registry} for ${where}: ${why(error, timeoutMs)}`);
+                if (error instanceof Refusal)
+                    log(`Refused to read ${where} from registry ${image.registry}: ${error.message}.`);
+                else
+                    log(`Could not ask registry ${image.registry} for ${where}: ${why(error, timeoutMs)}`);
                 return { kind: 'failed' };
             }
-            if (response.status === 401) {
-                const asked = parseBearerChallenge(response.headers.get('www-authenticate'));
+            if (answer.status === 401) {
+                const asked = parseBearerChallenge(header(answer.headers, 'www-authenticate'));
                 if (asked === null) {
                     log(`Registry ${image.registry} refuses ${where} to anonymous clients (HTTP 401, no bearer challenge).`);
                     return { kind: 'missing' };
@@ -78993,26 +77102,22 @@ function createRegistryClient(options = {}) {
                 challenges.set(image.registry, asked);
                 continue;
             }
-            if (response.status === 404)
+            if (answer.status === 404)
                 return { kind: 'missing' };
-            if (response.status === 403) {
+            if (answer.status === 403) {
                 log(`Registry ${image.registry} denies ${where} (HTTP 403).`);
                 return { kind: 'missing' };
             }
-            if (!response.ok) {
-                log(`Registry ${image.registry} answered HTTP ${response.status} for ${where}.`);
+            if (answer.status < 200 || answer.status > 299) {
+                log(`Registry ${image.registry} answered HTTP ${answer.status} for ${where}.`);
                 return { kind: 'failed' };
             }
-            const headerType = response.headers.get('content-type')?.split(';')[0]?.trim() ?? '';
+            const headerType = header(answer.headers, 'content-type')?.split(';')[0]?.trim() ?? '';
             if (method === 'HEAD')
                 return { kind: 'found', mediaType: headerType, body: null };
-            if (Buffer.byteLength(text) > MAX_MANIFEST_BYTES) {
-                log(`The manifest of ${where} is larger than ${MAX_MANIFEST_BYTES} bytes.`);
-                return { kind: 'failed' };
-            }
             let body;
             try {
-                body = JSON.parse(text);
+                body = JSON.parse(answer.body.toString('utf8'));
             }
             catch {
                 log(`The manifest of ${where} is not JSON.`);
@@ -79121,10 +77226,11 @@ function why(error, timeoutMs) {
     const name = error?.name;
     if (name === 'TimeoutError' || name === 'AbortError')
         return `no answer within ${timeoutMs / 1000} s`;
-    const cause = error.cause;
-    return cause?.code ?? cause?.message ?? messageOf(error);
+    return messageOf(error);
 }
 
+// EXTERNAL MODULE: external "node:util"
+var external_node_util_ = __nccwpck_require__(7975);
 ;// CONCATENATED MODULE: ./src/report/escape.ts
 
 /**
@@ -79134,6 +77240,36 @@ function why(error, timeoutMs) {
  */
 /** A zero-width space as an HTML entity: breaks `@name` and `#123` so GitHub neither notifies nor links. */
 const ZERO_WIDTH = '&#8203;';
+/** Where a link would start, the escapers put this character, which they then write as {@link ZERO_WIDTH}. */
+const BREAK = '\u200b';
+/**
+ * Characters that reorder the text around them (bidirectional embeddings,
+ * overrides, isolates and marks) or hide in it (zero-width spaces and joiners,
+ * the word joiner, invisible operators, the byte order mark): from the
+ * repository they show as `\ufffd`, so a name reads as it is stored.
+ */
+const INVISIBLE = /[\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb]/g;
+/** Bidirectional and zero-width characters made visible as `\ufffd`. */
+function visibleInvisibles(text) {
+    return text.replace(INVISIBLE, '\ufffd');
+}
+/**
+ * Text GitHub would turn into a link, broken with {@link BREAK} where it shows
+ * nothing: before the `://` of a URL (GFM links `http://`, `https://`, `ftp://`
+ * after letters), after the `www` of `www.` (GFM links `www.` + a domain), after
+ * `GH-` before an issue number, and a word that could be a commit SHA (7 to 40
+ * hex digits) into runs of six. `@` (mentions, e-mail and `mailto:`
+ * links, `user@sha`) and `#` (`#7`, `owner/repo#7`) are broken where they are escaped.
+ * GitHub finds URLs in the Markdown source and references in the rendered
+ * text, after entities are decoded; a zero-width space stops both.
+ */
+function breakLinks(text) {
+    return text
+        .replace(/(?<![0-9a-z_])[0-9a-f]{7,40}(?![0-9a-z_])/gi, (run) => (run.match(/[0-9a-f]{1,6}/gi) ?? [run]).join(BREAK))
+        .replace(/:\/\//g, `${BREAK}://`)
+        .replace(/(www)(?=\.)/gi, `$1${BREAK}`)
+        .replace(/(gh-)(?=\d)/gi, `$1${BREAK}`);
+}
 /** Cuts to `maxLength` code points (never inside a surrogate pair) and marks the cut with `…`. */
 function escape_shorten(text, maxLength) {
     if (text.length <= maxLength)
@@ -79151,56 +77287,64 @@ function singleLine(text) {
 }
 const ENTITIES = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 function inlineReplacement(char) {
+    if (char === BREAK)
+        return ZERO_WIDTH;
     if (char === '@' || char === '#')
         return `${char}${ZERO_WIDTH}`;
     return ENTITIES[char] ?? `\\${char}`;
 }
 /**
  * Every byte of a path stays visible: C0 controls become their Unicode control
- * pictures (a newline reads `␊`), DEL `␡`, C1 controls and the bidirectional
- * overrides that could reorder the text around them `�`. Nothing else changes.
+ * pictures (a newline reads `␊`), DEL `␡`, C1 controls, the bidirectional
+ * characters that could reorder the text around them and the zero-width ones
+ * that hide in it `�`. Nothing else changes.
  */
 function visibleControls(text) {
     // eslint-disable-next-line no-control-regex -- control characters are what this makes visible
-    return text.replace(/[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, (char) => {
+    const pictured = text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (char) => {
         const code = char.charCodeAt(0);
         if (code < 0x20)
             return String.fromCharCode(0x2400 + code);
         return code === 0x7f ? '\u2421' : '\ufffd';
     });
+    return visibleInvisibles(pictured);
 }
 /** An instruction on one line: whitespace runs (line continuations, heredocs, tabs) become one space. */
-function oneLine(text) {
+function escape_oneLine(text) {
     return (0,external_node_util_.stripVTControlCharacters)(text).replace(/\s+/g, ' ').trim();
 }
 /**
  * Untrusted text for inline Markdown (a table cell, a bullet, bold text): one
- * line, HTML entities for `& < > "`, backslashes before Markdown punctuation, and
- * `@`/`#` broken so they neither mention nor link.
+ * line, HTML entities for `& < > "`, backslashes before Markdown punctuation,
+ * `@`/`#` broken so they neither mention nor link, URLs and references broken
+ * so they do not link, bidirectional and zero-width characters shown as `�`.
  */
 function escapeMarkdown(text, options = {}) {
-    const line = escape_shorten(singleLine(text), options.maxLength ?? Number.POSITIVE_INFINITY);
+    const line = breakLinks(escape_shorten(visibleInvisibles(singleLine(text)), options.maxLength ?? Number.POSITIVE_INFINITY));
     // One pass, character by character, so the `&` and `#` of an entity added for
     // one character are never escaped again for another.
-    const escaped = line.replace(/[\\`*_{}[\]()!|~&<>"@#]/g, inlineReplacement);
+    const escaped = line.replace(/[\\`*_{}[\]()!|~&<>"@#\u200b]/g, inlineReplacement);
     // `+`, `-`, `=` and `1.` only start a list or heading at the start of a line.
     return escaped.replace(/^(\s*)([+\-=])/, '$1\\$2').replace(/^(\s*\d+)([.)])/, '$1\\$2');
 }
 /**
  * Untrusted text inside raw HTML such as `<summary>`, where Markdown is not
- * parsed (backslashes would show) but GitHub still links mentions and references.
+ * parsed (backslashes would show) but GitHub still links mentions, references
+ * and URLs: broken as in {@link escapeMarkdown}.
  */
 function escapeHtml(text, options = {}) {
-    const line = escape_shorten(singleLine(text), options.maxLength ?? Number.POSITIVE_INFINITY);
-    return line.replace(/[&<>"'@#]/g, (char) => ENTITIES[char] ?? `${char}${ZERO_WIDTH}`);
+    const line = breakLinks(escape_shorten(visibleInvisibles(singleLine(text)), options.maxLength ?? Number.POSITIVE_INFINITY));
+    return line.replace(/[&<>"'@#\u200b]/g, (char) => (char === BREAK ? ZERO_WIDTH : (ENTITIES[char] ?? `${char}${ZERO_WIDTH}`)));
 }
 /**
- * A fenced code block for build logs. GitHub renders neither HTML nor mentions
- * inside one, so the only way out is a closing fence: the fence is one backtick
- * longer than the longest backtick run in the text, which no line can close.
+ * A fenced code block for build logs. GitHub renders neither HTML, links nor
+ * mentions inside one, so the only way out is a closing fence: the fence is one
+ * backtick longer than the longest backtick run in the text, which no line can
+ * close. Bidirectional and zero-width characters show as `�`, and the comment's
+ * marker is broken as in {@link codeSpan}.
  */
 function codeBlock(text, language = '') {
-    const body = (0,external_node_util_.stripVTControlCharacters)(text).replace(/\r\n?/g, '\n').replace(/\n+$/, '');
+    const body = visibleInvisibles((0,external_node_util_.stripVTControlCharacters)(text)).replace(/\r\n?/g, '\n').replace(/\n+$/, '').replace(/<!--/g, '<\u200b!--');
     let longestRun = 0;
     for (const match of body.matchAll(/`+/g))
         longestRun = Math.max(longestRun, match[0].length);
@@ -79231,15 +77375,6 @@ function codeSpan(text, options = {}) {
     // backtick at either end would join the fence: pad both ends with a space then.
     const pad = body.trim() !== '' && (/^`|`$/.test(body) || (body.startsWith(' ') && body.endsWith(' ')));
     return pad ? `${fence} ${body} ${fence}` : `${fence}${body}${fence}`;
-}
-
-;// CONCATENATED MODULE: ./src/model/limits.ts
-/**
- * The limits an image is held to and how a breach of one is recorded. Plain
- * types: the definitions that parse, resolve and check them are in src/limits/.
- */
-function isBuildBreach(breach) {
-    return breach.limit === 'build';
 }
 
 ;// CONCATENATED MODULE: ./src/report/view.ts
@@ -79401,7 +77536,7 @@ function savingsText(finding, minus = '\u2212') {
  */
 function splitFix(fix) {
     const lines = fix.replace(/\r\n?/g, '\n').split('\n');
-    const text = oneLine(lines[0] ?? '');
+    const text = escape_oneLine(lines[0] ?? '');
     const rest = lines.slice(1);
     while (rest.length > 0 && rest[0].trim() === '')
         rest.shift();
@@ -79592,7 +77727,7 @@ function imageWarnings(image) {
 /** The message of a finding's annotation: what is wrong, the fix (its sentence, without a sketch) and the saving when known. */
 function adviceMessage(finding) {
     const sentence = (text) => (text === '' || /[.!?]$/.test(text) ? text : `${text.replace(/[:;,]$/, '')}.`);
-    const message = sentence(oneLine(finding.message));
+    const message = sentence(escape_oneLine(finding.message));
     const fix = sentence(splitFix(finding.fix).text);
     const saving = finding.savingsBytes === null ? '' : ` (${savingsText(finding)})`;
     return visibleControls([message, fix].filter(Boolean).join(' ') + saving);
@@ -79658,6 +77793,7 @@ function annotate(report, log) {
 
 
 
+
 /** `api (svc/api/Dockerfile)`: the name, with what it was made from when that says more. */
 function imageLabel(image) {
     const source = image.dockerfile ?? image.image;
@@ -79670,7 +77806,8 @@ function imageLabel(image) {
 function failureDetail(image) {
     const breaches = limitBreaches(image);
     if (image.status === 'failed' || image.size === null) {
-        return `failed to build: ${image.error ? image.error.message.split('\n', 1)[0].trim() : 'no size was measured'}`;
+        const build = image.breaches.find(isBuildBreach);
+        return build ? buildFailureText(build) : 'failed to build: no size was measured';
     }
     const metric = breaches[0]?.metric ?? 'uncompressed';
     const size = sizeIn(image.size, metric) ?? image.size.bytes;
@@ -79742,7 +77879,7 @@ function layerSection(image, anatomy, detail) {
         row([':---', ':---', '---:', '---:', '---:']),
         ...shown.map((layer) => row([
             originCell(image, layer.fromBase, layer.line),
-            (layer.instruction && codeSpan(oneLine(layer.instruction), { maxLength: MAX_INSTRUCTION, inTable: true })) || '—',
+            (layer.instruction && codeSpan(escape_oneLine(layer.instruction), { maxLength: MAX_INSTRUCTION, inTable: true })) || '—',
             formatBytes(layer.bytes),
             layer.compressedBytes === null ? '—' : formatBytes(layer.compressedBytes),
             layer.files.toLocaleString('en-US')
@@ -80180,8 +78317,28 @@ function renderMarkdown(report, options) {
 
 
 
-/** GitHub's limit for one step's job summary is 1 MiB; stay under it in characters with room for multi-byte text. */
-const SUMMARY_MAX_CHARS = 500_000;
+
+/** GitHub's limit for one step's job summary: 1 MiB, counted in bytes of UTF-8. */
+const SUMMARY_MAX_BYTES = 1024 * 1024;
+/** Room under the limit for the line break the summary writer adds. */
+const SUMMARY_MARGIN_BYTES = 1024;
+/**
+ * The report for the job summary, fitted to GitHub's limit in bytes: renderMarkdown fits
+ * characters, so the budget shrinks by the measured bytes per character until it fits.
+ */
+function summaryMarkdown(report, rendering) {
+    const limit = SUMMARY_MAX_BYTES - SUMMARY_MARGIN_BYTES;
+    let maxChars = limit;
+    for (let attempt = 0; attempt < 4; attempt++) {
+        const body = renderMarkdown(report, { ...rendering, maxChars });
+        const bytes = Buffer.byteLength(body, 'utf8');
+        if (bytes <= limit)
+            return body;
+        maxChars = Math.floor(maxChars * (limit / bytes) * 0.95);
+    }
+    // UTF-8 needs at most 3 bytes per UTF-16 code unit, so this budget always fits.
+    return renderMarkdown(report, { ...rendering, maxChars: Math.floor(limit / 3) });
+}
 /** The workflow event, read from the files and variables the runner provides. */
 function readEvent(env = process.env) {
     const name = env.GITHUB_EVENT_NAME ?? '';
@@ -80189,7 +78346,7 @@ function readEvent(env = process.env) {
     if (!path)
         return { name, payload: {} };
     try {
-        return { name, payload: JSON.parse((0,external_node_fs_namespaceObject.readFileSync)(path, 'utf8')) };
+        return { name, payload: JSON.parse((0,external_node_fs_.readFileSync)(path, 'utf8')) };
     }
     catch (error) {
         throw new errors_UserError(`GITHUB_EVENT_PATH ${path} could not be read as JSON: ${messageOf(error)}`);
@@ -80204,23 +78361,23 @@ async function run() {
         const report = await measure(inputs, workspace);
         const failure = await publish(report, inputs, event);
         if (failure && inputs.failOn === 'budget')
-            setFailed(failure);
+            lib_core.setFailed(failure);
     }
     catch (error) {
         if (error instanceof errors_UserError) {
-            setFailed(error.message);
+            lib_core.setFailed(error.message);
         }
         else {
-            debug(error instanceof Error ? (error.stack ?? error.message) : String(error));
-            setFailed(`footprint stopped on an unexpected error: ${messageOf(error)}`);
+            lib_core.debug(error instanceof Error ? (error.stack ?? error.message) : String(error));
+            lib_core.setFailed(`footprint stopped on an unexpected error: ${messageOf(error)}`);
         }
     }
 }
 async function measure(inputs, workspace) {
-    const configPath = (0,external_node_path_namespaceObject.isAbsolute)(inputs.config.path) ? inputs.config.path : (0,external_node_path_namespaceObject.resolve)(workspace, inputs.config.path);
-    const config = await loadConfig(configPath, { required: inputs.config.required, displayPath: inputs.config.path });
-    const engine = await createDockerEngine({ exec: exec_exec });
-    info(`Building with ${engine.builder}.`);
+    const configPath = (0,external_node_path_.isAbsolute)(inputs.config.path) ? inputs.config.path : (0,external_node_path_.resolve)(workspace, inputs.config.path);
+    const config = await loadConfig(configPath, { required: inputs.config.required, displayPath: inputs.config.path, root: workspace });
+    const engine = await createDockerEngine({ exec: exec/* exec */.m0 });
+    lib_core.info(`Building with ${engine.builder}.`);
     return runPipeline({
         repo: workspace,
         root: workspace,
@@ -80229,16 +78386,18 @@ async function measure(inputs, workspace) {
         runId: `${process.env.GITHUB_RUN_ID ?? process.pid}-${process.env.GITHUB_RUN_ATTEMPT ?? '1'}`
     }, {
         engine,
-        exec: exec_exec,
-        registry: createRegistryClient({ log: debug }),
-        log: core_namespaceObject,
+        exec: exec/* exec */.m0,
+        registry: createRegistryClient({ log: lib_core.debug }),
+        // Messages may quote the repository (a Dockerfile's problems, git's output): info lines cannot issue commands;
+        // a warning is a command whose text @actions/core escapes (% CR LF), so it cannot end the line and start another.
+        log: { info: (message) => logUntrusted(message, lib_core.info), warning: (message) => lib_core.warning(message) },
         hooks: {
-            onStart: ({ side, target, index, total }) => startGroup(`${side === 'head' ? 'PR' : 'Base'} ${index}/${total}: ${target.name}`),
-            onLine: ({ line }) => info(line),
+            onStart: ({ side, target, index, total }) => lib_core.startGroup(`${side === 'head' ? 'PR' : 'Base'} ${index}/${total}: ${target.name}`),
+            onLine: ({ line }) => logUntrusted(line, lib_core.info),
             onDone: ({ measurement, seconds }) => {
-                endGroup();
+                lib_core.endGroup();
                 const outcome = measurement.error ? `failed: ${measurement.error.message}` : `${measurement.size?.bytes} bytes`;
-                info(`${measurement.target.name}: ${outcome} (${seconds.toFixed(1)} s)`);
+                logUntrusted(`${measurement.target.name}: ${outcome} (${seconds.toFixed(1)} s)`, lib_core.info);
             }
         }
     });
@@ -80248,19 +78407,19 @@ async function publish(report, inputs, event) {
     const pr = pullRequest(event);
     const rendering = { key: inputs.commentKey, footer: footer(pr?.headSha ?? null) };
     const body = renderMarkdown(report, rendering);
-    setOutput('report', JSON.stringify(report));
-    setOutput('comment-body', body);
-    setOutput('over-budget', String(report.overBudget));
+    lib_core.setOutput('report', JSON.stringify(report));
+    lib_core.setOutput('comment-body', body);
+    lib_core.setOutput('over-budget', String(report.overBudget));
     // The job summary may be far longer than a comment (GitHub allows 1 MiB per step).
-    await writeJobSummary(renderMarkdown(report, { ...rendering, maxChars: SUMMARY_MAX_CHARS }));
-    annotate(report, core_namespaceObject);
+    await writeJobSummary(summaryMarkdown(report, rendering));
+    annotate(report, lib_core);
     let commentUrl = '';
     if (pr && inputs.comment !== 'never' && !inputs.githubToken) {
-        warning('No github-token: the PR comment is skipped; the report is in the job summary and the outputs.');
+        lib_core.warning('No github-token: the PR comment is skipped; the report is in the job summary and the outputs.');
     }
     else if (pr && inputs.comment !== 'never') {
         const [owner, repo] = (process.env.GITHUB_REPOSITORY ?? '/').split('/');
-        const octokit = createOctokit(inputs.githubToken, { log: core_namespaceObject });
+        const octokit = createOctokit(inputs.githubToken, { log: lib_core });
         const result = await upsertComment({
             octokit,
             owner: owner,
@@ -80269,18 +78428,19 @@ async function publish(report, inputs, event) {
             key: inputs.commentKey,
             body,
             mode: inputs.comment,
-            changed: hasChanges(report.images)
+            changed: hasChanges(report.images),
+            author: inputs.commentAuthor
         });
         if (result.action === 'forbidden' || result.action === 'failed')
-            warning(result.message);
+            lib_core.warning(result.message);
         else
-            info(result.message);
+            lib_core.info(result.message);
         commentUrl = result.url ?? '';
     }
     else if (!pr) {
-        info('Not a pull request event: the report is in the job summary and the outputs.');
+        lib_core.info('Not a pull request event: the report is in the job summary and the outputs.');
     }
-    setOutput('comment-url', commentUrl);
+    lib_core.setOutput('comment-url', commentUrl);
     return failMessage(report.images);
 }
 function pullRequest(event) {
@@ -80409,6 +78569,20 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:events"
 
 /***/ }),
 
+/***/ 3024:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
+
+/***/ }),
+
+/***/ 1455:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
+
+/***/ }),
+
 /***/ 7067:
 /***/ ((module) => {
 
@@ -80427,6 +78601,20 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:http2")
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:net");
+
+/***/ }),
+
+/***/ 8161:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
+
+/***/ }),
+
+/***/ 6760:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
 
 /***/ }),
 
@@ -91264,6 +89452,3006 @@ function replaceNode(key, path, node) {
 exports.visit = visit;
 exports.visitAsync = visitAsync;
 
+
+/***/ }),
+
+/***/ 8298:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+// ESM COMPAT FLAG
+__nccwpck_require__.r(__webpack_exports__);
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  ExitCode: () => (/* binding */ ExitCode),
+  addPath: () => (/* binding */ addPath),
+  debug: () => (/* binding */ debug),
+  endGroup: () => (/* binding */ endGroup),
+  error: () => (/* binding */ error),
+  exportVariable: () => (/* binding */ exportVariable),
+  getBooleanInput: () => (/* binding */ getBooleanInput),
+  getIDToken: () => (/* binding */ getIDToken),
+  getInput: () => (/* binding */ getInput),
+  getMultilineInput: () => (/* binding */ getMultilineInput),
+  getState: () => (/* binding */ getState),
+  group: () => (/* binding */ group),
+  info: () => (/* binding */ info),
+  isDebug: () => (/* binding */ isDebug),
+  markdownSummary: () => (/* reexport */ markdownSummary),
+  notice: () => (/* binding */ notice),
+  platform: () => (/* reexport */ platform_namespaceObject),
+  saveState: () => (/* binding */ saveState),
+  setCommandEcho: () => (/* binding */ setCommandEcho),
+  setFailed: () => (/* binding */ setFailed),
+  setOutput: () => (/* binding */ setOutput),
+  setSecret: () => (/* binding */ setSecret),
+  startGroup: () => (/* binding */ startGroup),
+  summary: () => (/* reexport */ summary),
+  toPlatformPath: () => (/* reexport */ toPlatformPath),
+  toPosixPath: () => (/* reexport */ toPosixPath),
+  toWin32Path: () => (/* reexport */ toWin32Path),
+  warning: () => (/* binding */ warning)
+});
+
+// NAMESPACE OBJECT: ./node_modules/@actions/core/lib/platform.js
+var platform_namespaceObject = {};
+__nccwpck_require__.r(platform_namespaceObject);
+__nccwpck_require__.d(platform_namespaceObject, {
+  arch: () => (arch),
+  getDetails: () => (getDetails),
+  isLinux: () => (isLinux),
+  isMacOS: () => (isMacOS),
+  isWindows: () => (isWindows),
+  platform: () => (platform)
+});
+
+// EXTERNAL MODULE: external "os"
+var external_os_ = __nccwpck_require__(857);
+;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/utils.js
+// We use any as a valid input type
+/* eslint-disable @typescript-eslint/no-explicit-any */
+/**
+ * Sanitizes an input into a string so it can be passed into issueCommand safely
+ * @param input input to sanitize into a string
+ */
+function toCommandValue(input) {
+    if (input === null || input === undefined) {
+        return '';
+    }
+    else if (typeof input === 'string' || input instanceof String) {
+        return input;
+    }
+    return JSON.stringify(input);
+}
+/**
+ *
+ * @param annotationProperties
+ * @returns The command properties to send with the actual annotation command
+ * See IssueCommandProperties: https://github.com/actions/runner/blob/main/src/Runner.Worker/ActionCommandManager.cs#L646
+ */
+function toCommandProperties(annotationProperties) {
+    if (!Object.keys(annotationProperties).length) {
+        return {};
+    }
+    return {
+        title: annotationProperties.title,
+        file: annotationProperties.file,
+        line: annotationProperties.startLine,
+        endLine: annotationProperties.endLine,
+        col: annotationProperties.startColumn,
+        endColumn: annotationProperties.endColumn
+    };
+}
+//# sourceMappingURL=utils.js.map
+;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/command.js
+
+
+/**
+ * Issues a command to the GitHub Actions runner
+ *
+ * @param command - The command name to issue
+ * @param properties - Additional properties for the command (key-value pairs)
+ * @param message - The message to include with the command
+ * @remarks
+ * This function outputs a specially formatted string to stdout that the Actions
+ * runner interprets as a command. These commands can control workflow behavior,
+ * set outputs, create annotations, mask values, and more.
+ *
+ * Command Format:
+ *   ::name key=value,key=value::message
+ *
+ * @example
+ * ```typescript
+ * // Issue a warning annotation
+ * issueCommand('warning', {}, 'This is a warning message');
+ * // Output: ::warning::This is a warning message
+ *
+ * // Set an environment variable
+ * issueCommand('set-env', { name: 'MY_VAR' }, 'some value');
+ * // Output: ::set-env name=MY_VAR::some value
+ *
+ * // Add a secret mask
+ * issueCommand('add-mask', {}, 'secretValue123');
+ * // Output: ::add-mask::secretValue123
+ * ```
+ *
+ * @internal
+ * This is an internal utility function that powers the public API functions
+ * such as setSecret, warning, error, and exportVariable.
+ */
+function issueCommand(command, properties, message) {
+    const cmd = new Command(command, properties, message);
+    process.stdout.write(cmd.toString() + external_os_.EOL);
+}
+function issue(name, message = '') {
+    issueCommand(name, {}, message);
+}
+const CMD_STRING = '::';
+class Command {
+    constructor(command, properties, message) {
+        if (!command) {
+            command = 'missing.command';
+        }
+        this.command = command;
+        this.properties = properties;
+        this.message = message;
+    }
+    toString() {
+        let cmdStr = CMD_STRING + this.command;
+        if (this.properties && Object.keys(this.properties).length > 0) {
+            cmdStr += ' ';
+            let first = true;
+            for (const key in this.properties) {
+                if (this.properties.hasOwnProperty(key)) {
+                    const val = this.properties[key];
+                    if (val) {
+                        if (first) {
+                            first = false;
+                        }
+                        else {
+                            cmdStr += ',';
+                        }
+                        cmdStr += `${key}=${escapeProperty(val)}`;
+                    }
+                }
+            }
+        }
+        cmdStr += `${CMD_STRING}${escapeData(this.message)}`;
+        return cmdStr;
+    }
+}
+function escapeData(s) {
+    return toCommandValue(s)
+        .replace(/%/g, '%25')
+        .replace(/\r/g, '%0D')
+        .replace(/\n/g, '%0A');
+}
+function escapeProperty(s) {
+    return toCommandValue(s)
+        .replace(/%/g, '%25')
+        .replace(/\r/g, '%0D')
+        .replace(/\n/g, '%0A')
+        .replace(/:/g, '%3A')
+        .replace(/,/g, '%2C');
+}
+//# sourceMappingURL=command.js.map
+;// CONCATENATED MODULE: external "crypto"
+const external_crypto_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("crypto");
+// EXTERNAL MODULE: external "fs"
+var external_fs_ = __nccwpck_require__(9896);
+;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/file-command.js
+// For internal use, subject to change.
+// We use any as a valid input type
+/* eslint-disable @typescript-eslint/no-explicit-any */
+
+
+
+
+function issueFileCommand(command, message) {
+    const filePath = process.env[`GITHUB_${command}`];
+    if (!filePath) {
+        throw new Error(`Unable to find environment variable for file command ${command}`);
+    }
+    if (!external_fs_.existsSync(filePath)) {
+        throw new Error(`Missing file at path: ${filePath}`);
+    }
+    external_fs_.appendFileSync(filePath, `${toCommandValue(message)}${external_os_.EOL}`, {
+        encoding: 'utf8'
+    });
+}
+function prepareKeyValueMessage(key, value) {
+    const delimiter = `ghadelimiter_${external_crypto_namespaceObject.randomUUID()}`;
+    const convertedValue = toCommandValue(value);
+    // These should realistically never happen, but just in case someone finds a
+    // way to exploit uuid generation let's not allow keys or values that contain
+    // the delimiter.
+    if (key.includes(delimiter)) {
+        throw new Error(`Unexpected input: name should not contain the delimiter "${delimiter}"`);
+    }
+    if (convertedValue.includes(delimiter)) {
+        throw new Error(`Unexpected input: value should not contain the delimiter "${delimiter}"`);
+    }
+    return `${key}<<${delimiter}${external_os_.EOL}${convertedValue}${external_os_.EOL}${delimiter}`;
+}
+//# sourceMappingURL=file-command.js.map
+// EXTERNAL MODULE: external "path"
+var external_path_ = __nccwpck_require__(6928);
+// EXTERNAL MODULE: external "http"
+var external_http_ = __nccwpck_require__(8611);
+var external_http_namespaceObject = /*#__PURE__*/__nccwpck_require__.t(external_http_, 2);
+// EXTERNAL MODULE: external "https"
+var external_https_ = __nccwpck_require__(5692);
+var external_https_namespaceObject = /*#__PURE__*/__nccwpck_require__.t(external_https_, 2);
+;// CONCATENATED MODULE: ./node_modules/@actions/http-client/lib/proxy.js
+function getProxyUrl(reqUrl) {
+    const usingSsl = reqUrl.protocol === 'https:';
+    if (checkBypass(reqUrl)) {
+        return undefined;
+    }
+    const proxyVar = (() => {
+        if (usingSsl) {
+            return process.env['https_proxy'] || process.env['HTTPS_PROXY'];
+        }
+        else {
+            return process.env['http_proxy'] || process.env['HTTP_PROXY'];
+        }
+    })();
+    if (proxyVar) {
+        try {
+            return new DecodedURL(proxyVar);
+        }
+        catch (_a) {
+            if (!proxyVar.startsWith('http://') && !proxyVar.startsWith('https://'))
+                return new DecodedURL(`http://${proxyVar}`);
+        }
+    }
+    else {
+        return undefined;
+    }
+}
+function checkBypass(reqUrl) {
+    if (!reqUrl.hostname) {
+        return false;
+    }
+    const reqHost = reqUrl.hostname;
+    if (isLoopbackAddress(reqHost)) {
+        return true;
+    }
+    const noProxy = process.env['no_proxy'] || process.env['NO_PROXY'] || '';
+    if (!noProxy) {
+        return false;
+    }
+    // Determine the request port
+    let reqPort;
+    if (reqUrl.port) {
+        reqPort = Number(reqUrl.port);
+    }
+    else if (reqUrl.protocol === 'http:') {
+        reqPort = 80;
+    }
+    else if (reqUrl.protocol === 'https:') {
+        reqPort = 443;
+    }
+    // Format the request hostname and hostname with port
+    const upperReqHosts = [reqUrl.hostname.toUpperCase()];
+    if (typeof reqPort === 'number') {
+        upperReqHosts.push(`${upperReqHosts[0]}:${reqPort}`);
+    }
+    // Compare request host against noproxy
+    for (const upperNoProxyItem of noProxy
+        .split(',')
+        .map(x => x.trim().toUpperCase())
+        .filter(x => x)) {
+        if (upperNoProxyItem === '*' ||
+            upperReqHosts.some(x => x === upperNoProxyItem ||
+                x.endsWith(`.${upperNoProxyItem}`) ||
+                (upperNoProxyItem.startsWith('.') &&
+                    x.endsWith(`${upperNoProxyItem}`)))) {
+            return true;
+        }
+    }
+    return false;
+}
+function isLoopbackAddress(host) {
+    const hostLower = host.toLowerCase();
+    return (hostLower === 'localhost' ||
+        hostLower.startsWith('127.') ||
+        hostLower.startsWith('[::1]') ||
+        hostLower.startsWith('[0:0:0:0:0:0:0:1]'));
+}
+class DecodedURL extends URL {
+    constructor(url, base) {
+        super(url, base);
+        this._decodedUsername = decodeURIComponent(super.username);
+        this._decodedPassword = decodeURIComponent(super.password);
+    }
+    get username() {
+        return this._decodedUsername;
+    }
+    get password() {
+        return this._decodedPassword;
+    }
+}
+//# sourceMappingURL=proxy.js.map
+// EXTERNAL MODULE: ./node_modules/tunnel/index.js
+var tunnel = __nccwpck_require__(770);
+// EXTERNAL MODULE: ./node_modules/undici/index.js
+var undici = __nccwpck_require__(6752);
+;// CONCATENATED MODULE: ./node_modules/@actions/http-client/lib/index.js
+/* eslint-disable @typescript-eslint/no-explicit-any */
+var __awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+
+
+
+
+
+var HttpCodes;
+(function (HttpCodes) {
+    HttpCodes[HttpCodes["OK"] = 200] = "OK";
+    HttpCodes[HttpCodes["MultipleChoices"] = 300] = "MultipleChoices";
+    HttpCodes[HttpCodes["MovedPermanently"] = 301] = "MovedPermanently";
+    HttpCodes[HttpCodes["ResourceMoved"] = 302] = "ResourceMoved";
+    HttpCodes[HttpCodes["SeeOther"] = 303] = "SeeOther";
+    HttpCodes[HttpCodes["NotModified"] = 304] = "NotModified";
+    HttpCodes[HttpCodes["UseProxy"] = 305] = "UseProxy";
+    HttpCodes[HttpCodes["SwitchProxy"] = 306] = "SwitchProxy";
+    HttpCodes[HttpCodes["TemporaryRedirect"] = 307] = "TemporaryRedirect";
+    HttpCodes[HttpCodes["PermanentRedirect"] = 308] = "PermanentRedirect";
+    HttpCodes[HttpCodes["BadRequest"] = 400] = "BadRequest";
+    HttpCodes[HttpCodes["Unauthorized"] = 401] = "Unauthorized";
+    HttpCodes[HttpCodes["PaymentRequired"] = 402] = "PaymentRequired";
+    HttpCodes[HttpCodes["Forbidden"] = 403] = "Forbidden";
+    HttpCodes[HttpCodes["NotFound"] = 404] = "NotFound";
+    HttpCodes[HttpCodes["MethodNotAllowed"] = 405] = "MethodNotAllowed";
+    HttpCodes[HttpCodes["NotAcceptable"] = 406] = "NotAcceptable";
+    HttpCodes[HttpCodes["ProxyAuthenticationRequired"] = 407] = "ProxyAuthenticationRequired";
+    HttpCodes[HttpCodes["RequestTimeout"] = 408] = "RequestTimeout";
+    HttpCodes[HttpCodes["Conflict"] = 409] = "Conflict";
+    HttpCodes[HttpCodes["Gone"] = 410] = "Gone";
+    HttpCodes[HttpCodes["TooManyRequests"] = 429] = "TooManyRequests";
+    HttpCodes[HttpCodes["InternalServerError"] = 500] = "InternalServerError";
+    HttpCodes[HttpCodes["NotImplemented"] = 501] = "NotImplemented";
+    HttpCodes[HttpCodes["BadGateway"] = 502] = "BadGateway";
+    HttpCodes[HttpCodes["ServiceUnavailable"] = 503] = "ServiceUnavailable";
+    HttpCodes[HttpCodes["GatewayTimeout"] = 504] = "GatewayTimeout";
+})(HttpCodes || (HttpCodes = {}));
+var Headers;
+(function (Headers) {
+    Headers["Accept"] = "accept";
+    Headers["ContentType"] = "content-type";
+})(Headers || (Headers = {}));
+var MediaTypes;
+(function (MediaTypes) {
+    MediaTypes["ApplicationJson"] = "application/json";
+})(MediaTypes || (MediaTypes = {}));
+/**
+ * Returns the proxy URL, depending upon the supplied url and proxy environment variables.
+ * @param serverUrl  The server URL where the request will be sent. For example, https://api.github.com
+ */
+function lib_getProxyUrl(serverUrl) {
+    const proxyUrl = pm.getProxyUrl(new URL(serverUrl));
+    return proxyUrl ? proxyUrl.href : '';
+}
+const HttpRedirectCodes = [
+    HttpCodes.MovedPermanently,
+    HttpCodes.ResourceMoved,
+    HttpCodes.SeeOther,
+    HttpCodes.TemporaryRedirect,
+    HttpCodes.PermanentRedirect
+];
+const HttpResponseRetryCodes = [
+    HttpCodes.BadGateway,
+    HttpCodes.ServiceUnavailable,
+    HttpCodes.GatewayTimeout
+];
+const RetryableHttpVerbs = ['OPTIONS', 'GET', 'DELETE', 'HEAD'];
+const ExponentialBackoffCeiling = 10;
+const ExponentialBackoffTimeSlice = 5;
+class HttpClientError extends Error {
+    constructor(message, statusCode) {
+        super(message);
+        this.name = 'HttpClientError';
+        this.statusCode = statusCode;
+        Object.setPrototypeOf(this, HttpClientError.prototype);
+    }
+}
+class HttpClientResponse {
+    constructor(message) {
+        this.message = message;
+    }
+    readBody() {
+        return __awaiter(this, void 0, void 0, function* () {
+            return new Promise((resolve) => __awaiter(this, void 0, void 0, function* () {
+                let output = Buffer.alloc(0);
+                this.message.on('data', (chunk) => {
+                    output = Buffer.concat([output, chunk]);
+                });
+                this.message.on('end', () => {
+                    resolve(output.toString());
+                });
+            }));
+        });
+    }
+    readBodyBuffer() {
+        return __awaiter(this, void 0, void 0, function* () {
+            return new Promise((resolve) => __awaiter(this, void 0, void 0, function* () {
+                const chunks = [];
+                this.message.on('data', (chunk) => {
+                    chunks.push(chunk);
+                });
+                this.message.on('end', () => {
+                    resolve(Buffer.concat(chunks));
+                });
+            }));
+        });
+    }
+}
+function isHttps(requestUrl) {
+    const parsedUrl = new URL(requestUrl);
+    return parsedUrl.protocol === 'https:';
+}
+class HttpClient {
+    constructor(userAgent, handlers, requestOptions) {
+        this._ignoreSslError = false;
+        this._allowRedirects = true;
+        this._allowRedirectDowngrade = false;
+        this._maxRedirects = 50;
+        this._allowRetries = false;
+        this._maxRetries = 1;
+        this._keepAlive = false;
+        this._disposed = false;
+        this.userAgent = this._getUserAgentWithOrchestrationId(userAgent);
+        this.handlers = handlers || [];
+        this.requestOptions = requestOptions;
+        if (requestOptions) {
+            if (requestOptions.ignoreSslError != null) {
+                this._ignoreSslError = requestOptions.ignoreSslError;
+            }
+            this._socketTimeout = requestOptions.socketTimeout;
+            if (requestOptions.allowRedirects != null) {
+                this._allowRedirects = requestOptions.allowRedirects;
+            }
+            if (requestOptions.allowRedirectDowngrade != null) {
+                this._allowRedirectDowngrade = requestOptions.allowRedirectDowngrade;
+            }
+            if (requestOptions.maxRedirects != null) {
+                this._maxRedirects = Math.max(requestOptions.maxRedirects, 0);
+            }
+            if (requestOptions.keepAlive != null) {
+                this._keepAlive = requestOptions.keepAlive;
+            }
+            if (requestOptions.allowRetries != null) {
+                this._allowRetries = requestOptions.allowRetries;
+            }
+            if (requestOptions.maxRetries != null) {
+                this._maxRetries = requestOptions.maxRetries;
+            }
+        }
+    }
+    options(requestUrl, additionalHeaders) {
+        return __awaiter(this, void 0, void 0, function* () {
+            return this.request('OPTIONS', requestUrl, null, additionalHeaders || {});
+        });
+    }
+    get(requestUrl, additionalHeaders) {
+        return __awaiter(this, void 0, void 0, function* () {
+            return this.request('GET', requestUrl, null, additionalHeaders || {});
+        });
+    }
+    del(requestUrl, additionalHeaders) {
+        return __awaiter(this, void 0, void 0, function* () {
+            return this.request('DELETE', requestUrl, null, additionalHeaders || {});
+        });
+    }
+    post(requestUrl, data, additionalHeaders) {
+        return __awaiter(this, void 0, void 0, function* () {
+            return this.request('POST', requestUrl, data, additionalHeaders || {});
+        });
+    }
+    patch(requestUrl, data, additionalHeaders) {
+        return __awaiter(this, void 0, void 0, function* () {
+            return this.request('PATCH', requestUrl, data, additionalHeaders || {});
+        });
+    }
+    put(requestUrl, data, additionalHeaders) {
+        return __awaiter(this, void 0, void 0, function* () {
+            return this.request('PUT', requestUrl, data, additionalHeaders || {});
+        });
+    }
+    head(requestUrl, additionalHeaders) {
+        return __awaiter(this, void 0, void 0, function* () {
+            return this.request('HEAD', requestUrl, null, additionalHeaders || {});
+        });
+    }
+    sendStream(verb, requestUrl, stream, additionalHeaders) {
+        return __awaiter(this, void 0, void 0, function* () {
+            return this.request(verb, requestUrl, stream, additionalHeaders);
+        });
+    }
+    /**
+     * Gets a typed object from an endpoint
+     * Be aware that not found returns a null.  Other errors (4xx, 5xx) reject the promise
+     */
+    getJson(requestUrl_1) {
+        return __awaiter(this, arguments, void 0, function* (requestUrl, additionalHeaders = {}) {
+            additionalHeaders[Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers.Accept, MediaTypes.ApplicationJson);
+            const res = yield this.get(requestUrl, additionalHeaders);
+            return this._processResponse(res, this.requestOptions);
+        });
+    }
+    postJson(requestUrl_1, obj_1) {
+        return __awaiter(this, arguments, void 0, function* (requestUrl, obj, additionalHeaders = {}) {
+            const data = JSON.stringify(obj, null, 2);
+            additionalHeaders[Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers.Accept, MediaTypes.ApplicationJson);
+            additionalHeaders[Headers.ContentType] =
+                this._getExistingOrDefaultContentTypeHeader(additionalHeaders, MediaTypes.ApplicationJson);
+            const res = yield this.post(requestUrl, data, additionalHeaders);
+            return this._processResponse(res, this.requestOptions);
+        });
+    }
+    putJson(requestUrl_1, obj_1) {
+        return __awaiter(this, arguments, void 0, function* (requestUrl, obj, additionalHeaders = {}) {
+            const data = JSON.stringify(obj, null, 2);
+            additionalHeaders[Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers.Accept, MediaTypes.ApplicationJson);
+            additionalHeaders[Headers.ContentType] =
+                this._getExistingOrDefaultContentTypeHeader(additionalHeaders, MediaTypes.ApplicationJson);
+            const res = yield this.put(requestUrl, data, additionalHeaders);
+            return this._processResponse(res, this.requestOptions);
+        });
+    }
+    patchJson(requestUrl_1, obj_1) {
+        return __awaiter(this, arguments, void 0, function* (requestUrl, obj, additionalHeaders = {}) {
+            const data = JSON.stringify(obj, null, 2);
+            additionalHeaders[Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers.Accept, MediaTypes.ApplicationJson);
+            additionalHeaders[Headers.ContentType] =
+                this._getExistingOrDefaultContentTypeHeader(additionalHeaders, MediaTypes.ApplicationJson);
+            const res = yield this.patch(requestUrl, data, additionalHeaders);
+            return this._processResponse(res, this.requestOptions);
+        });
+    }
+    /**
+     * Makes a raw http request.
+     * All other methods such as get, post, patch, and request ultimately call this.
+     * Prefer get, del, post and patch
+     */
+    request(verb, requestUrl, data, headers) {
+        return __awaiter(this, void 0, void 0, function* () {
+            if (this._disposed) {
+                throw new Error('Client has already been disposed.');
+            }
+            const parsedUrl = new URL(requestUrl);
+            let info = this._prepareRequest(verb, parsedUrl, headers);
+            // Only perform retries on reads since writes may not be idempotent.
+            const maxTries = this._allowRetries && RetryableHttpVerbs.includes(verb)
+                ? this._maxRetries + 1
+                : 1;
+            let numTries = 0;
+            let response;
+            do {
+                response = yield this.requestRaw(info, data);
+                // Check if it's an authentication challenge
+                if (response &&
+                    response.message &&
+                    response.message.statusCode === HttpCodes.Unauthorized) {
+                    let authenticationHandler;
+                    for (const handler of this.handlers) {
+                        if (handler.canHandleAuthentication(response)) {
+                            authenticationHandler = handler;
+                            break;
+                        }
+                    }
+                    if (authenticationHandler) {
+                        return authenticationHandler.handleAuthentication(this, info, data);
+                    }
+                    else {
+                        // We have received an unauthorized response but have no handlers to handle it.
+                        // Let the response return to the caller.
+                        return response;
+                    }
+                }
+                let redirectsRemaining = this._maxRedirects;
+                while (response.message.statusCode &&
+                    HttpRedirectCodes.includes(response.message.statusCode) &&
+                    this._allowRedirects &&
+                    redirectsRemaining > 0) {
+                    const redirectUrl = response.message.headers['location'];
+                    if (!redirectUrl) {
+                        // if there's no location to redirect to, we won't
+                        break;
+                    }
+                    const parsedRedirectUrl = new URL(redirectUrl);
+                    if (parsedUrl.protocol === 'https:' &&
+                        parsedUrl.protocol !== parsedRedirectUrl.protocol &&
+                        !this._allowRedirectDowngrade) {
+                        throw new Error('Redirect from HTTPS to HTTP protocol. This downgrade is not allowed for security reasons. If you want to allow this behavior, set the allowRedirectDowngrade option to true.');
+                    }
+                    // we need to finish reading the response before reassigning response
+                    // which will leak the open socket.
+                    yield response.readBody();
+                    // strip authorization header if redirected to a different hostname
+                    if (parsedRedirectUrl.hostname !== parsedUrl.hostname) {
+                        for (const header in headers) {
+                            // header names are case insensitive
+                            if (header.toLowerCase() === 'authorization') {
+                                delete headers[header];
+                            }
+                        }
+                    }
+                    // let's make the request with the new redirectUrl
+                    info = this._prepareRequest(verb, parsedRedirectUrl, headers);
+                    response = yield this.requestRaw(info, data);
+                    redirectsRemaining--;
+                }
+                if (!response.message.statusCode ||
+                    !HttpResponseRetryCodes.includes(response.message.statusCode)) {
+                    // If not a retry code, return immediately instead of retrying
+                    return response;
+                }
+                numTries += 1;
+                if (numTries < maxTries) {
+                    yield response.readBody();
+                    yield this._performExponentialBackoff(numTries);
+                }
+            } while (numTries < maxTries);
+            return response;
+        });
+    }
+    /**
+     * Needs to be called if keepAlive is set to true in request options.
+     */
+    dispose() {
+        if (this._agent) {
+            this._agent.destroy();
+        }
+        this._disposed = true;
+    }
+    /**
+     * Raw request.
+     * @param info
+     * @param data
+     */
+    requestRaw(info, data) {
+        return __awaiter(this, void 0, void 0, function* () {
+            return new Promise((resolve, reject) => {
+                function callbackForResult(err, res) {
+                    if (err) {
+                        reject(err);
+                    }
+                    else if (!res) {
+                        // If `err` is not passed, then `res` must be passed.
+                        reject(new Error('Unknown error'));
+                    }
+                    else {
+                        resolve(res);
+                    }
+                }
+                this.requestRawWithCallback(info, data, callbackForResult);
+            });
+        });
+    }
+    /**
+     * Raw request with callback.
+     * @param info
+     * @param data
+     * @param onResult
+     */
+    requestRawWithCallback(info, data, onResult) {
+        if (typeof data === 'string') {
+            if (!info.options.headers) {
+                info.options.headers = {};
+            }
+            info.options.headers['Content-Length'] = Buffer.byteLength(data, 'utf8');
+        }
+        let callbackCalled = false;
+        function handleResult(err, res) {
+            if (!callbackCalled) {
+                callbackCalled = true;
+                onResult(err, res);
+            }
+        }
+        const req = info.httpModule.request(info.options, (msg) => {
+            const res = new HttpClientResponse(msg);
+            handleResult(undefined, res);
+        });
+        let socket;
+        req.on('socket', sock => {
+            socket = sock;
+        });
+        // If we ever get disconnected, we want the socket to timeout eventually
+        req.setTimeout(this._socketTimeout || 3 * 60000, () => {
+            if (socket) {
+                socket.end();
+            }
+            handleResult(new Error(`Request timeout: ${info.options.path}`));
+        });
+        req.on('error', function (err) {
+            // err has statusCode property
+            // res should have headers
+            handleResult(err);
+        });
+        if (data && typeof data === 'string') {
+            req.write(data, 'utf8');
+        }
+        if (data && typeof data !== 'string') {
+            data.on('close', function () {
+                req.end();
+            });
+            data.pipe(req);
+        }
+        else {
+            req.end();
+        }
+    }
+    /**
+     * Gets an http agent. This function is useful when you need an http agent that handles
+     * routing through a proxy server - depending upon the url and proxy environment variables.
+     * @param serverUrl  The server URL where the request will be sent. For example, https://api.github.com
+     */
+    getAgent(serverUrl) {
+        const parsedUrl = new URL(serverUrl);
+        return this._getAgent(parsedUrl);
+    }
+    getAgentDispatcher(serverUrl) {
+        const parsedUrl = new URL(serverUrl);
+        const proxyUrl = getProxyUrl(parsedUrl);
+        const useProxy = proxyUrl && proxyUrl.hostname;
+        if (!useProxy) {
+            return;
+        }
+        return this._getProxyAgentDispatcher(parsedUrl, proxyUrl);
+    }
+    _prepareRequest(method, requestUrl, headers) {
+        const info = {};
+        info.parsedUrl = requestUrl;
+        const usingSsl = info.parsedUrl.protocol === 'https:';
+        info.httpModule = usingSsl ? external_https_namespaceObject : external_http_namespaceObject;
+        const defaultPort = usingSsl ? 443 : 80;
+        info.options = {};
+        info.options.host = info.parsedUrl.hostname;
+        info.options.port = info.parsedUrl.port
+            ? parseInt(info.parsedUrl.port)
+            : defaultPort;
+        info.options.path =
+            (info.parsedUrl.pathname || '') + (info.parsedUrl.search || '');
+        info.options.method = method;
+        info.options.headers = this._mergeHeaders(headers);
+        if (this.userAgent != null) {
+            info.options.headers['user-agent'] = this.userAgent;
+        }
+        info.options.agent = this._getAgent(info.parsedUrl);
+        // gives handlers an opportunity to participate
+        if (this.handlers) {
+            for (const handler of this.handlers) {
+                handler.prepareRequest(info.options);
+            }
+        }
+        return info;
+    }
+    _mergeHeaders(headers) {
+        if (this.requestOptions && this.requestOptions.headers) {
+            return Object.assign({}, lowercaseKeys(this.requestOptions.headers), lowercaseKeys(headers || {}));
+        }
+        return lowercaseKeys(headers || {});
+    }
+    /**
+     * Gets an existing header value or returns a default.
+     * Handles converting number header values to strings since HTTP headers must be strings.
+     * Note: This returns string | string[] since some headers can have multiple values.
+     * For headers that must always be a single string (like Content-Type), use the
+     * specialized _getExistingOrDefaultContentTypeHeader method instead.
+     */
+    _getExistingOrDefaultHeader(additionalHeaders, header, _default) {
+        let clientHeader;
+        if (this.requestOptions && this.requestOptions.headers) {
+            const headerValue = lowercaseKeys(this.requestOptions.headers)[header];
+            if (headerValue) {
+                clientHeader =
+                    typeof headerValue === 'number' ? headerValue.toString() : headerValue;
+            }
+        }
+        const additionalValue = additionalHeaders[header];
+        if (additionalValue !== undefined) {
+            return typeof additionalValue === 'number'
+                ? additionalValue.toString()
+                : additionalValue;
+        }
+        if (clientHeader !== undefined) {
+            return clientHeader;
+        }
+        return _default;
+    }
+    /**
+     * Specialized version of _getExistingOrDefaultHeader for Content-Type header.
+     * Always returns a single string (not an array) since Content-Type should be a single value.
+     * Converts arrays to comma-separated strings and numbers to strings to ensure type safety.
+     * This was split from _getExistingOrDefaultHeader to provide stricter typing for callers
+     * that assign the result to places expecting a string (e.g., additionalHeaders[Headers.ContentType]).
+     */
+    _getExistingOrDefaultContentTypeHeader(additionalHeaders, _default) {
+        let clientHeader;
+        if (this.requestOptions && this.requestOptions.headers) {
+            const headerValue = lowercaseKeys(this.requestOptions.headers)[Headers.ContentType];
+            if (headerValue) {
+                if (typeof headerValue === 'number') {
+                    clientHeader = String(headerValue);
+                }
+                else if (Array.isArray(headerValue)) {
+                    clientHeader = headerValue.join(', ');
+                }
+                else {
+                    clientHeader = headerValue;
+                }
+            }
+        }
+        const additionalValue = additionalHeaders[Headers.ContentType];
+        // Return the first non-undefined value, converting numbers or arrays to strings if necessary
+        if (additionalValue !== undefined) {
+            if (typeof additionalValue === 'number') {
+                return String(additionalValue);
+            }
+            else if (Array.isArray(additionalValue)) {
+                return additionalValue.join(', ');
+            }
+            else {
+                return additionalValue;
+            }
+        }
+        if (clientHeader !== undefined) {
+            return clientHeader;
+        }
+        return _default;
+    }
+    _getAgent(parsedUrl) {
+        let agent;
+        const proxyUrl = getProxyUrl(parsedUrl);
+        const useProxy = proxyUrl && proxyUrl.hostname;
+        if (this._keepAlive && useProxy) {
+            agent = this._proxyAgent;
+        }
+        if (!useProxy) {
+            agent = this._agent;
+        }
+        // if agent is already assigned use that agent.
+        if (agent) {
+            return agent;
+        }
+        const usingSsl = parsedUrl.protocol === 'https:';
+        let maxSockets = 100;
+        if (this.requestOptions) {
+            maxSockets = this.requestOptions.maxSockets || external_http_.globalAgent.maxSockets;
+        }
+        // This is `useProxy` again, but we need to check `proxyURl` directly for TypeScripts's flow analysis.
+        if (proxyUrl && proxyUrl.hostname) {
+            const agentOptions = {
+                maxSockets,
+                keepAlive: this._keepAlive,
+                proxy: Object.assign(Object.assign({}, ((proxyUrl.username || proxyUrl.password) && {
+                    proxyAuth: `${proxyUrl.username}:${proxyUrl.password}`
+                })), { host: proxyUrl.hostname, port: proxyUrl.port })
+            };
+            let tunnelAgent;
+            const overHttps = proxyUrl.protocol === 'https:';
+            if (usingSsl) {
+                tunnelAgent = overHttps ? tunnel.httpsOverHttps : tunnel.httpsOverHttp;
+            }
+            else {
+                tunnelAgent = overHttps ? tunnel.httpOverHttps : tunnel.httpOverHttp;
+            }
+            agent = tunnelAgent(agentOptions);
+            this._proxyAgent = agent;
+        }
+        // if tunneling agent isn't assigned create a new agent
+        if (!agent) {
+            const options = { keepAlive: this._keepAlive, maxSockets };
+            agent = usingSsl ? new external_https_.Agent(options) : new external_http_.Agent(options);
+            this._agent = agent;
+        }
+        if (usingSsl && this._ignoreSslError) {
+            // we don't want to set NODE_TLS_REJECT_UNAUTHORIZED=0 since that will affect request for entire process
+            // http.RequestOptions doesn't expose a way to modify RequestOptions.agent.options
+            // we have to cast it to any and change it directly
+            agent.options = Object.assign(agent.options || {}, {
+                rejectUnauthorized: false
+            });
+        }
+        return agent;
+    }
+    _getProxyAgentDispatcher(parsedUrl, proxyUrl) {
+        let proxyAgent;
+        if (this._keepAlive) {
+            proxyAgent = this._proxyAgentDispatcher;
+        }
+        // if agent is already assigned use that agent.
+        if (proxyAgent) {
+            return proxyAgent;
+        }
+        const usingSsl = parsedUrl.protocol === 'https:';
+        proxyAgent = new undici.ProxyAgent(Object.assign({ uri: proxyUrl.href, pipelining: !this._keepAlive ? 0 : 1 }, ((proxyUrl.username || proxyUrl.password) && {
+            token: `Basic ${Buffer.from(`${proxyUrl.username}:${proxyUrl.password}`).toString('base64')}`
+        })));
+        this._proxyAgentDispatcher = proxyAgent;
+        if (usingSsl && this._ignoreSslError) {
+            // we don't want to set NODE_TLS_REJECT_UNAUTHORIZED=0 since that will affect request for entire process
+            // http.RequestOptions doesn't expose a way to modify RequestOptions.agent.options
+            // we have to cast it to any and change it directly
+            proxyAgent.options = Object.assign(proxyAgent.options.requestTls || {}, {
+                rejectUnauthorized: false
+            });
+        }
+        return proxyAgent;
+    }
+    _getUserAgentWithOrchestrationId(userAgent) {
+        const baseUserAgent = userAgent || 'actions/http-client';
+        const orchId = process.env['ACTIONS_ORCHESTRATION_ID'];
+        if (orchId) {
+            // Sanitize the orchestration ID to ensure it contains only valid characters
+            // Valid characters: 0-9, a-z, _, -, .
+            const sanitizedId = orchId.replace(/[^a-z0-9_.-]/gi, '_');
+            return `${baseUserAgent} actions_orchestration_id/${sanitizedId}`;
+        }
+        return baseUserAgent;
+    }
+    _performExponentialBackoff(retryNumber) {
+        return __awaiter(this, void 0, void 0, function* () {
+            retryNumber = Math.min(ExponentialBackoffCeiling, retryNumber);
+            const ms = ExponentialBackoffTimeSlice * Math.pow(2, retryNumber);
+            return new Promise(resolve => setTimeout(() => resolve(), ms));
+        });
+    }
+    _processResponse(res, options) {
+        return __awaiter(this, void 0, void 0, function* () {
+            return new Promise((resolve, reject) => __awaiter(this, void 0, void 0, function* () {
+                const statusCode = res.message.statusCode || 0;
+                const response = {
+                    statusCode,
+                    result: null,
+                    headers: {}
+                };
+                // not found leads to null obj returned
+                if (statusCode === HttpCodes.NotFound) {
+                    resolve(response);
+                }
+                // get the result from the body
+                function dateTimeDeserializer(key, value) {
+                    if (typeof value === 'string') {
+                        const a = new Date(value);
+                        if (!isNaN(a.valueOf())) {
+                            return a;
+                        }
+                    }
+                    return value;
+                }
+                let obj;
+                let contents;
+                try {
+                    contents = yield res.readBody();
+                    if (contents && contents.length > 0) {
+                        if (options && options.deserializeDates) {
+                            obj = JSON.parse(contents, dateTimeDeserializer);
+                        }
+                        else {
+                            obj = JSON.parse(contents);
+                        }
+                        response.result = obj;
+                    }
+                    response.headers = res.message.headers;
+                }
+                catch (err) {
+                    // Invalid resource (contents not json);  leaving result obj null
+                }
+                // note that 3xx redirects are handled by the http layer.
+                if (statusCode > 299) {
+                    let msg;
+                    // if exception/error in body, attempt to get better error
+                    if (obj && obj.message) {
+                        msg = obj.message;
+                    }
+                    else if (contents && contents.length > 0) {
+                        // it may be the case that the exception is in the body message as string
+                        msg = contents;
+                    }
+                    else {
+                        msg = `Failed request: (${statusCode})`;
+                    }
+                    const err = new HttpClientError(msg, statusCode);
+                    err.result = response.result;
+                    reject(err);
+                }
+                else {
+                    resolve(response);
+                }
+            }));
+        });
+    }
+}
+const lowercaseKeys = (obj) => Object.keys(obj).reduce((c, k) => ((c[k.toLowerCase()] = obj[k]), c), {});
+//# sourceMappingURL=index.js.map
+;// CONCATENATED MODULE: ./node_modules/@actions/http-client/lib/auth.js
+var auth_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+class BasicCredentialHandler {
+    constructor(username, password) {
+        this.username = username;
+        this.password = password;
+    }
+    prepareRequest(options) {
+        if (!options.headers) {
+            throw Error('The request has no headers');
+        }
+        options.headers['Authorization'] = `Basic ${Buffer.from(`${this.username}:${this.password}`).toString('base64')}`;
+    }
+    // This handler cannot handle 401
+    canHandleAuthentication() {
+        return false;
+    }
+    handleAuthentication() {
+        return auth_awaiter(this, void 0, void 0, function* () {
+            throw new Error('not implemented');
+        });
+    }
+}
+class BearerCredentialHandler {
+    constructor(token) {
+        this.token = token;
+    }
+    // currently implements pre-authorization
+    // TODO: support preAuth = false where it hooks on 401
+    prepareRequest(options) {
+        if (!options.headers) {
+            throw Error('The request has no headers');
+        }
+        options.headers['Authorization'] = `Bearer ${this.token}`;
+    }
+    // This handler cannot handle 401
+    canHandleAuthentication() {
+        return false;
+    }
+    handleAuthentication() {
+        return auth_awaiter(this, void 0, void 0, function* () {
+            throw new Error('not implemented');
+        });
+    }
+}
+class PersonalAccessTokenCredentialHandler {
+    constructor(token) {
+        this.token = token;
+    }
+    // currently implements pre-authorization
+    // TODO: support preAuth = false where it hooks on 401
+    prepareRequest(options) {
+        if (!options.headers) {
+            throw Error('The request has no headers');
+        }
+        options.headers['Authorization'] = `Basic ${Buffer.from(`PAT:${this.token}`).toString('base64')}`;
+    }
+    // This handler cannot handle 401
+    canHandleAuthentication() {
+        return false;
+    }
+    handleAuthentication() {
+        return auth_awaiter(this, void 0, void 0, function* () {
+            throw new Error('not implemented');
+        });
+    }
+}
+//# sourceMappingURL=auth.js.map
+;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/oidc-utils.js
+var oidc_utils_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+
+
+
+class OidcClient {
+    static createHttpClient(allowRetry = true, maxRetry = 10) {
+        const requestOptions = {
+            allowRetries: allowRetry,
+            maxRetries: maxRetry
+        };
+        return new HttpClient('actions/oidc-client', [new BearerCredentialHandler(OidcClient.getRequestToken())], requestOptions);
+    }
+    static getRequestToken() {
+        const token = process.env['ACTIONS_ID_TOKEN_REQUEST_TOKEN'];
+        if (!token) {
+            throw new Error('Unable to get ACTIONS_ID_TOKEN_REQUEST_TOKEN env variable');
+        }
+        return token;
+    }
+    static getIDTokenUrl() {
+        const runtimeUrl = process.env['ACTIONS_ID_TOKEN_REQUEST_URL'];
+        if (!runtimeUrl) {
+            throw new Error('Unable to get ACTIONS_ID_TOKEN_REQUEST_URL env variable');
+        }
+        return runtimeUrl;
+    }
+    static getCall(id_token_url) {
+        return oidc_utils_awaiter(this, void 0, void 0, function* () {
+            var _a;
+            const httpclient = OidcClient.createHttpClient();
+            const res = yield httpclient
+                .getJson(id_token_url)
+                .catch(error => {
+                throw new Error(`Failed to get ID Token. \n 
+        Error Code : ${error.statusCode}\n 
+        Error Message: ${error.message}`);
+            });
+            const id_token = (_a = res.result) === null || _a === void 0 ? void 0 : _a.value;
+            if (!id_token) {
+                throw new Error('Response json body do not have ID Token field');
+            }
+            return id_token;
+        });
+    }
+    static getIDToken(audience) {
+        return oidc_utils_awaiter(this, void 0, void 0, function* () {
+            try {
+                // New ID Token is requested from action service
+                let id_token_url = OidcClient.getIDTokenUrl();
+                if (audience) {
+                    const encodedAudience = encodeURIComponent(audience);
+                    id_token_url = `${id_token_url}&audience=${encodedAudience}`;
+                }
+                debug(`ID token url is ${id_token_url}`);
+                const id_token = yield OidcClient.getCall(id_token_url);
+                setSecret(id_token);
+                return id_token;
+            }
+            catch (error) {
+                throw new Error(`Error message: ${error.message}`);
+            }
+        });
+    }
+}
+//# sourceMappingURL=oidc-utils.js.map
+;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/summary.js
+var summary_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+
+
+const { access, appendFile, writeFile } = external_fs_.promises;
+const SUMMARY_ENV_VAR = 'GITHUB_STEP_SUMMARY';
+const SUMMARY_DOCS_URL = 'https://docs.github.com/actions/using-workflows/workflow-commands-for-github-actions#adding-a-job-summary';
+class Summary {
+    constructor() {
+        this._buffer = '';
+    }
+    /**
+     * Finds the summary file path from the environment, rejects if env var is not found or file does not exist
+     * Also checks r/w permissions.
+     *
+     * @returns step summary file path
+     */
+    filePath() {
+        return summary_awaiter(this, void 0, void 0, function* () {
+            if (this._filePath) {
+                return this._filePath;
+            }
+            const pathFromEnv = process.env[SUMMARY_ENV_VAR];
+            if (!pathFromEnv) {
+                throw new Error(`Unable to find environment variable for $${SUMMARY_ENV_VAR}. Check if your runtime environment supports job summaries.`);
+            }
+            try {
+                yield access(pathFromEnv, external_fs_.constants.R_OK | external_fs_.constants.W_OK);
+            }
+            catch (_a) {
+                throw new Error(`Unable to access summary file: '${pathFromEnv}'. Check if the file has correct read/write permissions.`);
+            }
+            this._filePath = pathFromEnv;
+            return this._filePath;
+        });
+    }
+    /**
+     * Wraps content in an HTML tag, adding any HTML attributes
+     *
+     * @param {string} tag HTML tag to wrap
+     * @param {string | null} content content within the tag
+     * @param {[attribute: string]: string} attrs key-value list of HTML attributes to add
+     *
+     * @returns {string} content wrapped in HTML element
+     */
+    wrap(tag, content, attrs = {}) {
+        const htmlAttrs = Object.entries(attrs)
+            .map(([key, value]) => ` ${key}="${value}"`)
+            .join('');
+        if (!content) {
+            return `<${tag}${htmlAttrs}>`;
+        }
+        return `<${tag}${htmlAttrs}>${content}</${tag}>`;
+    }
+    /**
+     * Writes text in the buffer to the summary buffer file and empties buffer. Will append by default.
+     *
+     * @param {SummaryWriteOptions} [options] (optional) options for write operation
+     *
+     * @returns {Promise<Summary>} summary instance
+     */
+    write(options) {
+        return summary_awaiter(this, void 0, void 0, function* () {
+            const overwrite = !!(options === null || options === void 0 ? void 0 : options.overwrite);
+            const filePath = yield this.filePath();
+            const writeFunc = overwrite ? writeFile : appendFile;
+            yield writeFunc(filePath, this._buffer, { encoding: 'utf8' });
+            return this.emptyBuffer();
+        });
+    }
+    /**
+     * Clears the summary buffer and wipes the summary file
+     *
+     * @returns {Summary} summary instance
+     */
+    clear() {
+        return summary_awaiter(this, void 0, void 0, function* () {
+            return this.emptyBuffer().write({ overwrite: true });
+        });
+    }
+    /**
+     * Returns the current summary buffer as a string
+     *
+     * @returns {string} string of summary buffer
+     */
+    stringify() {
+        return this._buffer;
+    }
+    /**
+     * If the summary buffer is empty
+     *
+     * @returns {boolen} true if the buffer is empty
+     */
+    isEmptyBuffer() {
+        return this._buffer.length === 0;
+    }
+    /**
+     * Resets the summary buffer without writing to summary file
+     *
+     * @returns {Summary} summary instance
+     */
+    emptyBuffer() {
+        this._buffer = '';
+        return this;
+    }
+    /**
+     * Adds raw text to the summary buffer
+     *
+     * @param {string} text content to add
+     * @param {boolean} [addEOL=false] (optional) append an EOL to the raw text (default: false)
+     *
+     * @returns {Summary} summary instance
+     */
+    addRaw(text, addEOL = false) {
+        this._buffer += text;
+        return addEOL ? this.addEOL() : this;
+    }
+    /**
+     * Adds the operating system-specific end-of-line marker to the buffer
+     *
+     * @returns {Summary} summary instance
+     */
+    addEOL() {
+        return this.addRaw(external_os_.EOL);
+    }
+    /**
+     * Adds an HTML codeblock to the summary buffer
+     *
+     * @param {string} code content to render within fenced code block
+     * @param {string} lang (optional) language to syntax highlight code
+     *
+     * @returns {Summary} summary instance
+     */
+    addCodeBlock(code, lang) {
+        const attrs = Object.assign({}, (lang && { lang }));
+        const element = this.wrap('pre', this.wrap('code', code), attrs);
+        return this.addRaw(element).addEOL();
+    }
+    /**
+     * Adds an HTML list to the summary buffer
+     *
+     * @param {string[]} items list of items to render
+     * @param {boolean} [ordered=false] (optional) if the rendered list should be ordered or not (default: false)
+     *
+     * @returns {Summary} summary instance
+     */
+    addList(items, ordered = false) {
+        const tag = ordered ? 'ol' : 'ul';
+        const listItems = items.map(item => this.wrap('li', item)).join('');
+        const element = this.wrap(tag, listItems);
+        return this.addRaw(element).addEOL();
+    }
+    /**
+     * Adds an HTML table to the summary buffer
+     *
+     * @param {SummaryTableCell[]} rows table rows
+     *
+     * @returns {Summary} summary instance
+     */
+    addTable(rows) {
+        const tableBody = rows
+            .map(row => {
+            const cells = row
+                .map(cell => {
+                if (typeof cell === 'string') {
+                    return this.wrap('td', cell);
+                }
+                const { header, data, colspan, rowspan } = cell;
+                const tag = header ? 'th' : 'td';
+                const attrs = Object.assign(Object.assign({}, (colspan && { colspan })), (rowspan && { rowspan }));
+                return this.wrap(tag, data, attrs);
+            })
+                .join('');
+            return this.wrap('tr', cells);
+        })
+            .join('');
+        const element = this.wrap('table', tableBody);
+        return this.addRaw(element).addEOL();
+    }
+    /**
+     * Adds a collapsable HTML details element to the summary buffer
+     *
+     * @param {string} label text for the closed state
+     * @param {string} content collapsable content
+     *
+     * @returns {Summary} summary instance
+     */
+    addDetails(label, content) {
+        const element = this.wrap('details', this.wrap('summary', label) + content);
+        return this.addRaw(element).addEOL();
+    }
+    /**
+     * Adds an HTML image tag to the summary buffer
+     *
+     * @param {string} src path to the image you to embed
+     * @param {string} alt text description of the image
+     * @param {SummaryImageOptions} options (optional) addition image attributes
+     *
+     * @returns {Summary} summary instance
+     */
+    addImage(src, alt, options) {
+        const { width, height } = options || {};
+        const attrs = Object.assign(Object.assign({}, (width && { width })), (height && { height }));
+        const element = this.wrap('img', null, Object.assign({ src, alt }, attrs));
+        return this.addRaw(element).addEOL();
+    }
+    /**
+     * Adds an HTML section heading element
+     *
+     * @param {string} text heading text
+     * @param {number | string} [level=1] (optional) the heading level, default: 1
+     *
+     * @returns {Summary} summary instance
+     */
+    addHeading(text, level) {
+        const tag = `h${level}`;
+        const allowedTag = ['h1', 'h2', 'h3', 'h4', 'h5', 'h6'].includes(tag)
+            ? tag
+            : 'h1';
+        const element = this.wrap(allowedTag, text);
+        return this.addRaw(element).addEOL();
+    }
+    /**
+     * Adds an HTML thematic break (<hr>) to the summary buffer
+     *
+     * @returns {Summary} summary instance
+     */
+    addSeparator() {
+        const element = this.wrap('hr', null);
+        return this.addRaw(element).addEOL();
+    }
+    /**
+     * Adds an HTML line break (<br>) to the summary buffer
+     *
+     * @returns {Summary} summary instance
+     */
+    addBreak() {
+        const element = this.wrap('br', null);
+        return this.addRaw(element).addEOL();
+    }
+    /**
+     * Adds an HTML blockquote to the summary buffer
+     *
+     * @param {string} text quote text
+     * @param {string} cite (optional) citation url
+     *
+     * @returns {Summary} summary instance
+     */
+    addQuote(text, cite) {
+        const attrs = Object.assign({}, (cite && { cite }));
+        const element = this.wrap('blockquote', text, attrs);
+        return this.addRaw(element).addEOL();
+    }
+    /**
+     * Adds an HTML anchor tag to the summary buffer
+     *
+     * @param {string} text link text/content
+     * @param {string} href hyperlink
+     *
+     * @returns {Summary} summary instance
+     */
+    addLink(text, href) {
+        const element = this.wrap('a', text, { href });
+        return this.addRaw(element).addEOL();
+    }
+}
+const _summary = new Summary();
+/**
+ * @deprecated use `core.summary`
+ */
+const markdownSummary = _summary;
+const summary = _summary;
+//# sourceMappingURL=summary.js.map
+;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/path-utils.js
+
+/**
+ * toPosixPath converts the given path to the posix form. On Windows, \\ will be
+ * replaced with /.
+ *
+ * @param pth. Path to transform.
+ * @return string Posix path.
+ */
+function toPosixPath(pth) {
+    return pth.replace(/[\\]/g, '/');
+}
+/**
+ * toWin32Path converts the given path to the win32 form. On Linux, / will be
+ * replaced with \\.
+ *
+ * @param pth. Path to transform.
+ * @return string Win32 path.
+ */
+function toWin32Path(pth) {
+    return pth.replace(/[/]/g, '\\');
+}
+/**
+ * toPlatformPath converts the given path to a platform-specific path. It does
+ * this by replacing instances of / and \ with the platform-specific path
+ * separator.
+ *
+ * @param pth The path to platformize.
+ * @return string The platform-specific path.
+ */
+function toPlatformPath(pth) {
+    return pth.replace(/[/\\]/g, external_path_.sep);
+}
+//# sourceMappingURL=path-utils.js.map
+// EXTERNAL MODULE: external "string_decoder"
+var external_string_decoder_ = __nccwpck_require__(3193);
+// EXTERNAL MODULE: external "events"
+var external_events_ = __nccwpck_require__(4434);
+;// CONCATENATED MODULE: external "child_process"
+const external_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("child_process");
+// EXTERNAL MODULE: external "assert"
+var external_assert_ = __nccwpck_require__(2613);
+;// CONCATENATED MODULE: ./node_modules/@actions/io/lib/io-util.js
+var io_util_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+
+
+const { chmod, copyFile, lstat, mkdir, open: io_util_open, readdir, rename, rm, rmdir, stat, symlink, unlink } = external_fs_.promises;
+// export const {open} = 'fs'
+const IS_WINDOWS = process.platform === 'win32';
+/**
+ * Custom implementation of readlink to ensure Windows junctions
+ * maintain trailing backslash for backward compatibility with Node.js < 24
+ *
+ * In Node.js 20, Windows junctions (directory symlinks) always returned paths
+ * with trailing backslashes. Node.js 24 removed this behavior, which breaks
+ * code that relied on this format for path operations.
+ *
+ * This implementation restores the Node 20 behavior by adding a trailing
+ * backslash to all junction results on Windows.
+ */
+function readlink(fsPath) {
+    return io_util_awaiter(this, void 0, void 0, function* () {
+        const result = yield fs.promises.readlink(fsPath);
+        // On Windows, restore Node 20 behavior: add trailing backslash to all results
+        // since junctions on Windows are always directory links
+        if (IS_WINDOWS && !result.endsWith('\\')) {
+            return `${result}\\`;
+        }
+        return result;
+    });
+}
+// See https://github.com/nodejs/node/blob/d0153aee367422d0858105abec186da4dff0a0c5/deps/uv/include/uv/win.h#L691
+const UV_FS_O_EXLOCK = 0x10000000;
+const READONLY = external_fs_.constants.O_RDONLY;
+function exists(fsPath) {
+    return io_util_awaiter(this, void 0, void 0, function* () {
+        try {
+            yield stat(fsPath);
+        }
+        catch (err) {
+            if (err.code === 'ENOENT') {
+                return false;
+            }
+            throw err;
+        }
+        return true;
+    });
+}
+function isDirectory(fsPath_1) {
+    return io_util_awaiter(this, arguments, void 0, function* (fsPath, useStat = false) {
+        const stats = useStat ? yield stat(fsPath) : yield lstat(fsPath);
+        return stats.isDirectory();
+    });
+}
+/**
+ * On OSX/Linux, true if path starts with '/'. On Windows, true for paths like:
+ * \, \hello, \\hello\share, C:, and C:\hello (and corresponding alternate separator cases).
+ */
+function isRooted(p) {
+    p = normalizeSeparators(p);
+    if (!p) {
+        throw new Error('isRooted() parameter "p" cannot be empty');
+    }
+    if (IS_WINDOWS) {
+        return (p.startsWith('\\') || /^[A-Z]:/i.test(p) // e.g. \ or \hello or \\hello
+        ); // e.g. C: or C:\hello
+    }
+    return p.startsWith('/');
+}
+/**
+ * Best effort attempt to determine whether a file exists and is executable.
+ * @param filePath    file path to check
+ * @param extensions  additional file extensions to try
+ * @return if file exists and is executable, returns the file path. otherwise empty string.
+ */
+function tryGetExecutablePath(filePath, extensions) {
+    return io_util_awaiter(this, void 0, void 0, function* () {
+        let stats = undefined;
+        try {
+            // test file exists
+            stats = yield stat(filePath);
+        }
+        catch (err) {
+            if (err.code !== 'ENOENT') {
+                // eslint-disable-next-line no-console
+                console.log(`Unexpected error attempting to determine if executable file exists '${filePath}': ${err}`);
+            }
+        }
+        if (stats && stats.isFile()) {
+            if (IS_WINDOWS) {
+                // on Windows, test for valid extension
+                const upperExt = external_path_.extname(filePath).toUpperCase();
+                if (extensions.some(validExt => validExt.toUpperCase() === upperExt)) {
+                    return filePath;
+                }
+            }
+            else {
+                if (isUnixExecutable(stats)) {
+                    return filePath;
+                }
+            }
+        }
+        // try each extension
+        const originalFilePath = filePath;
+        for (const extension of extensions) {
+            filePath = originalFilePath + extension;
+            stats = undefined;
+            try {
+                stats = yield stat(filePath);
+            }
+            catch (err) {
+                if (err.code !== 'ENOENT') {
+                    // eslint-disable-next-line no-console
+                    console.log(`Unexpected error attempting to determine if executable file exists '${filePath}': ${err}`);
+                }
+            }
+            if (stats && stats.isFile()) {
+                if (IS_WINDOWS) {
+                    // preserve the case of the actual file (since an extension was appended)
+                    try {
+                        const directory = external_path_.dirname(filePath);
+                        const upperName = external_path_.basename(filePath).toUpperCase();
+                        for (const actualName of yield readdir(directory)) {
+                            if (upperName === actualName.toUpperCase()) {
+                                filePath = external_path_.join(directory, actualName);
+                                break;
+                            }
+                        }
+                    }
+                    catch (err) {
+                        // eslint-disable-next-line no-console
+                        console.log(`Unexpected error attempting to determine the actual case of the file '${filePath}': ${err}`);
+                    }
+                    return filePath;
+                }
+                else {
+                    if (isUnixExecutable(stats)) {
+                        return filePath;
+                    }
+                }
+            }
+        }
+        return '';
+    });
+}
+function normalizeSeparators(p) {
+    p = p || '';
+    if (IS_WINDOWS) {
+        // convert slashes on Windows
+        p = p.replace(/\//g, '\\');
+        // remove redundant slashes
+        return p.replace(/\\\\+/g, '\\');
+    }
+    // remove redundant slashes
+    return p.replace(/\/\/+/g, '/');
+}
+// on Mac/Linux, test the execute bit
+//     R   W  X  R  W X R W X
+//   256 128 64 32 16 8 4 2 1
+function isUnixExecutable(stats) {
+    return ((stats.mode & 1) > 0 ||
+        ((stats.mode & 8) > 0 &&
+            process.getgid !== undefined &&
+            stats.gid === process.getgid()) ||
+        ((stats.mode & 64) > 0 &&
+            process.getuid !== undefined &&
+            stats.uid === process.getuid()));
+}
+// Get the path of cmd.exe in windows
+function getCmdPath() {
+    var _a;
+    return (_a = process.env['COMSPEC']) !== null && _a !== void 0 ? _a : `cmd.exe`;
+}
+//# sourceMappingURL=io-util.js.map
+;// CONCATENATED MODULE: ./node_modules/@actions/io/lib/io.js
+var io_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+
+
+
+/**
+ * Copies a file or folder.
+ * Based off of shelljs - https://github.com/shelljs/shelljs/blob/9237f66c52e5daa40458f94f9565e18e8132f5a6/src/cp.js
+ *
+ * @param     source    source path
+ * @param     dest      destination path
+ * @param     options   optional. See CopyOptions.
+ */
+function cp(source_1, dest_1) {
+    return io_awaiter(this, arguments, void 0, function* (source, dest, options = {}) {
+        const { force, recursive, copySourceDirectory } = readCopyOptions(options);
+        const destStat = (yield ioUtil.exists(dest)) ? yield ioUtil.stat(dest) : null;
+        // Dest is an existing file, but not forcing
+        if (destStat && destStat.isFile() && !force) {
+            return;
+        }
+        // If dest is an existing directory, should copy inside.
+        const newDest = destStat && destStat.isDirectory() && copySourceDirectory
+            ? path.join(dest, path.basename(source))
+            : dest;
+        if (!(yield ioUtil.exists(source))) {
+            throw new Error(`no such file or directory: ${source}`);
+        }
+        const sourceStat = yield ioUtil.stat(source);
+        if (sourceStat.isDirectory()) {
+            if (!recursive) {
+                throw new Error(`Failed to copy. ${source} is a directory, but tried to copy without recursive flag.`);
+            }
+            else {
+                yield cpDirRecursive(source, newDest, 0, force);
+            }
+        }
+        else {
+            if (path.relative(source, newDest) === '') {
+                // a file cannot be copied to itself
+                throw new Error(`'${newDest}' and '${source}' are the same file`);
+            }
+            yield io_copyFile(source, newDest, force);
+        }
+    });
+}
+/**
+ * Moves a path.
+ *
+ * @param     source    source path
+ * @param     dest      destination path
+ * @param     options   optional. See MoveOptions.
+ */
+function mv(source_1, dest_1) {
+    return io_awaiter(this, arguments, void 0, function* (source, dest, options = {}) {
+        if (yield ioUtil.exists(dest)) {
+            let destExists = true;
+            if (yield ioUtil.isDirectory(dest)) {
+                // If dest is directory copy src into dest
+                dest = path.join(dest, path.basename(source));
+                destExists = yield ioUtil.exists(dest);
+            }
+            if (destExists) {
+                if (options.force == null || options.force) {
+                    yield rmRF(dest);
+                }
+                else {
+                    throw new Error('Destination already exists');
+                }
+            }
+        }
+        yield mkdirP(path.dirname(dest));
+        yield ioUtil.rename(source, dest);
+    });
+}
+/**
+ * Remove a path recursively with force
+ *
+ * @param inputPath path to remove
+ */
+function rmRF(inputPath) {
+    return io_awaiter(this, void 0, void 0, function* () {
+        if (ioUtil.IS_WINDOWS) {
+            // Check for invalid characters
+            // https://docs.microsoft.com/en-us/windows/win32/fileio/naming-a-file
+            if (/[*"<>|]/.test(inputPath)) {
+                throw new Error('File path must not contain `*`, `"`, `<`, `>` or `|` on Windows');
+            }
+        }
+        try {
+            // note if path does not exist, error is silent
+            yield ioUtil.rm(inputPath, {
+                force: true,
+                maxRetries: 3,
+                recursive: true,
+                retryDelay: 300
+            });
+        }
+        catch (err) {
+            throw new Error(`File was unable to be removed ${err}`);
+        }
+    });
+}
+/**
+ * Make a directory.  Creates the full path with folders in between
+ * Will throw if it fails
+ *
+ * @param   fsPath        path to create
+ * @returns Promise<void>
+ */
+function mkdirP(fsPath) {
+    return io_awaiter(this, void 0, void 0, function* () {
+        ok(fsPath, 'a path argument must be provided');
+        yield ioUtil.mkdir(fsPath, { recursive: true });
+    });
+}
+/**
+ * Returns path of a tool had the tool actually been invoked.  Resolves via paths.
+ * If you check and the tool does not exist, it will throw.
+ *
+ * @param     tool              name of the tool
+ * @param     check             whether to check if tool exists
+ * @returns   Promise<string>   path to tool
+ */
+function which(tool, check) {
+    return io_awaiter(this, void 0, void 0, function* () {
+        if (!tool) {
+            throw new Error("parameter 'tool' is required");
+        }
+        // recursive when check=true
+        if (check) {
+            const result = yield which(tool, false);
+            if (!result) {
+                if (IS_WINDOWS) {
+                    throw new Error(`Unable to locate executable file: ${tool}. Please verify either the file path exists or the file can be found within a directory specified by the PATH environment variable. Also verify the file has a valid extension for an executable file.`);
+                }
+                else {
+                    throw new Error(`Unable to locate executable file: ${tool}. Please verify either the file path exists or the file can be found within a directory specified by the PATH environment variable. Also check the file mode to verify the file is executable.`);
+                }
+            }
+            return result;
+        }
+        const matches = yield findInPath(tool);
+        if (matches && matches.length > 0) {
+            return matches[0];
+        }
+        return '';
+    });
+}
+/**
+ * Returns a list of all occurrences of the given tool on the system path.
+ *
+ * @returns   Promise<string[]>  the paths of the tool
+ */
+function findInPath(tool) {
+    return io_awaiter(this, void 0, void 0, function* () {
+        if (!tool) {
+            throw new Error("parameter 'tool' is required");
+        }
+        // build the list of extensions to try
+        const extensions = [];
+        if (IS_WINDOWS && process.env['PATHEXT']) {
+            for (const extension of process.env['PATHEXT'].split(external_path_.delimiter)) {
+                if (extension) {
+                    extensions.push(extension);
+                }
+            }
+        }
+        // if it's rooted, return it if exists. otherwise return empty.
+        if (isRooted(tool)) {
+            const filePath = yield tryGetExecutablePath(tool, extensions);
+            if (filePath) {
+                return [filePath];
+            }
+            return [];
+        }
+        // if any path separators, return empty
+        if (tool.includes(external_path_.sep)) {
+            return [];
+        }
+        // build the list of directories
+        //
+        // Note, technically "where" checks the current directory on Windows. From a toolkit perspective,
+        // it feels like we should not do this. Checking the current directory seems like more of a use
+        // case of a shell, and the which() function exposed by the toolkit should strive for consistency
+        // across platforms.
+        const directories = [];
+        if (process.env.PATH) {
+            for (const p of process.env.PATH.split(external_path_.delimiter)) {
+                if (p) {
+                    directories.push(p);
+                }
+            }
+        }
+        // find all matches
+        const matches = [];
+        for (const directory of directories) {
+            const filePath = yield tryGetExecutablePath(external_path_.join(directory, tool), extensions);
+            if (filePath) {
+                matches.push(filePath);
+            }
+        }
+        return matches;
+    });
+}
+function readCopyOptions(options) {
+    const force = options.force == null ? true : options.force;
+    const recursive = Boolean(options.recursive);
+    const copySourceDirectory = options.copySourceDirectory == null
+        ? true
+        : Boolean(options.copySourceDirectory);
+    return { force, recursive, copySourceDirectory };
+}
+function cpDirRecursive(sourceDir, destDir, currentDepth, force) {
+    return io_awaiter(this, void 0, void 0, function* () {
+        // Ensure there is not a run away recursive copy
+        if (currentDepth >= 255)
+            return;
+        currentDepth++;
+        yield mkdirP(destDir);
+        const files = yield ioUtil.readdir(sourceDir);
+        for (const fileName of files) {
+            const srcFile = `${sourceDir}/${fileName}`;
+            const destFile = `${destDir}/${fileName}`;
+            const srcFileStat = yield ioUtil.lstat(srcFile);
+            if (srcFileStat.isDirectory()) {
+                // Recurse
+                yield cpDirRecursive(srcFile, destFile, currentDepth, force);
+            }
+            else {
+                yield io_copyFile(srcFile, destFile, force);
+            }
+        }
+        // Change the mode for the newly created directory
+        yield ioUtil.chmod(destDir, (yield ioUtil.stat(sourceDir)).mode);
+    });
+}
+// Buffered file copy
+function io_copyFile(srcFile, destFile, force) {
+    return io_awaiter(this, void 0, void 0, function* () {
+        if ((yield ioUtil.lstat(srcFile)).isSymbolicLink()) {
+            // unlink/re-link it
+            try {
+                yield ioUtil.lstat(destFile);
+                yield ioUtil.unlink(destFile);
+            }
+            catch (e) {
+                // Try to override file permission
+                if (e.code === 'EPERM') {
+                    yield ioUtil.chmod(destFile, '0666');
+                    yield ioUtil.unlink(destFile);
+                }
+                // other errors = it doesn't exist, no work to do
+            }
+            // Copy over symlink
+            const symlinkFull = yield ioUtil.readlink(srcFile);
+            yield ioUtil.symlink(symlinkFull, destFile, ioUtil.IS_WINDOWS ? 'junction' : null);
+        }
+        else if (!(yield ioUtil.exists(destFile)) || force) {
+            yield ioUtil.copyFile(srcFile, destFile);
+        }
+    });
+}
+//# sourceMappingURL=io.js.map
+;// CONCATENATED MODULE: external "timers"
+const external_timers_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("timers");
+;// CONCATENATED MODULE: ./node_modules/@actions/exec/lib/toolrunner.js
+var toolrunner_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+
+
+
+
+
+
+
+/* eslint-disable @typescript-eslint/unbound-method */
+const toolrunner_IS_WINDOWS = process.platform === 'win32';
+/*
+ * Class for running command line tools. Handles quoting and arg parsing in a platform agnostic way.
+ */
+class ToolRunner extends external_events_.EventEmitter {
+    constructor(toolPath, args, options) {
+        super();
+        if (!toolPath) {
+            throw new Error("Parameter 'toolPath' cannot be null or empty.");
+        }
+        this.toolPath = toolPath;
+        this.args = args || [];
+        this.options = options || {};
+    }
+    _debug(message) {
+        if (this.options.listeners && this.options.listeners.debug) {
+            this.options.listeners.debug(message);
+        }
+    }
+    _getCommandString(options, noPrefix) {
+        const toolPath = this._getSpawnFileName();
+        const args = this._getSpawnArgs(options);
+        let cmd = noPrefix ? '' : '[command]'; // omit prefix when piped to a second tool
+        if (toolrunner_IS_WINDOWS) {
+            // Windows + cmd file
+            if (this._isCmdFile()) {
+                cmd += toolPath;
+                for (const a of args) {
+                    cmd += ` ${a}`;
+                }
+            }
+            // Windows + verbatim
+            else if (options.windowsVerbatimArguments) {
+                cmd += `"${toolPath}"`;
+                for (const a of args) {
+                    cmd += ` ${a}`;
+                }
+            }
+            // Windows (regular)
+            else {
+                cmd += this._windowsQuoteCmdArg(toolPath);
+                for (const a of args) {
+                    cmd += ` ${this._windowsQuoteCmdArg(a)}`;
+                }
+            }
+        }
+        else {
+            // OSX/Linux - this can likely be improved with some form of quoting.
+            // creating processes on Unix is fundamentally different than Windows.
+            // on Unix, execvp() takes an arg array.
+            cmd += toolPath;
+            for (const a of args) {
+                cmd += ` ${a}`;
+            }
+        }
+        return cmd;
+    }
+    _processLineBuffer(data, strBuffer, onLine) {
+        try {
+            let s = strBuffer + data.toString();
+            let n = s.indexOf(external_os_.EOL);
+            while (n > -1) {
+                const line = s.substring(0, n);
+                onLine(line);
+                // the rest of the string ...
+                s = s.substring(n + external_os_.EOL.length);
+                n = s.indexOf(external_os_.EOL);
+            }
+            return s;
+        }
+        catch (err) {
+            // streaming lines to console is best effort.  Don't fail a build.
+            this._debug(`error processing line. Failed with error ${err}`);
+            return '';
+        }
+    }
+    _getSpawnFileName() {
+        if (toolrunner_IS_WINDOWS) {
+            if (this._isCmdFile()) {
+                return process.env['COMSPEC'] || 'cmd.exe';
+            }
+        }
+        return this.toolPath;
+    }
+    _getSpawnArgs(options) {
+        if (toolrunner_IS_WINDOWS) {
+            if (this._isCmdFile()) {
+                let argline = `/D /S /C "${this._windowsQuoteCmdArg(this.toolPath)}`;
+                for (const a of this.args) {
+                    argline += ' ';
+                    argline += options.windowsVerbatimArguments
+                        ? a
+                        : this._windowsQuoteCmdArg(a);
+                }
+                argline += '"';
+                return [argline];
+            }
+        }
+        return this.args;
+    }
+    _endsWith(str, end) {
+        return str.endsWith(end);
+    }
+    _isCmdFile() {
+        const upperToolPath = this.toolPath.toUpperCase();
+        return (this._endsWith(upperToolPath, '.CMD') ||
+            this._endsWith(upperToolPath, '.BAT'));
+    }
+    _windowsQuoteCmdArg(arg) {
+        // for .exe, apply the normal quoting rules that libuv applies
+        if (!this._isCmdFile()) {
+            return this._uvQuoteCmdArg(arg);
+        }
+        // otherwise apply quoting rules specific to the cmd.exe command line parser.
+        // the libuv rules are generic and are not designed specifically for cmd.exe
+        // command line parser.
+        //
+        // for a detailed description of the cmd.exe command line parser, refer to
+        // http://stackoverflow.com/questions/4094699/how-does-the-windows-command-interpreter-cmd-exe-parse-scripts/7970912#7970912
+        // need quotes for empty arg
+        if (!arg) {
+            return '""';
+        }
+        // determine whether the arg needs to be quoted
+        const cmdSpecialChars = [
+            ' ',
+            '\t',
+            '&',
+            '(',
+            ')',
+            '[',
+            ']',
+            '{',
+            '}',
+            '^',
+            '=',
+            ';',
+            '!',
+            "'",
+            '+',
+            ',',
+            '`',
+            '~',
+            '|',
+            '<',
+            '>',
+            '"'
+        ];
+        let needsQuotes = false;
+        for (const char of arg) {
+            if (cmdSpecialChars.some(x => x === char)) {
+                needsQuotes = true;
+                break;
+            }
+        }
+        // short-circuit if quotes not needed
+        if (!needsQuotes) {
+            return arg;
+        }
+        // the following quoting rules are very similar to the rules that by libuv applies.
+        //
+        // 1) wrap the string in quotes
+        //
+        // 2) double-up quotes - i.e. " => ""
+        //
+        //    this is different from the libuv quoting rules. libuv replaces " with \", which unfortunately
+        //    doesn't work well with a cmd.exe command line.
+        //
+        //    note, replacing " with "" also works well if the arg is passed to a downstream .NET console app.
+        //    for example, the command line:
+        //          foo.exe "myarg:""my val"""
+        //    is parsed by a .NET console app into an arg array:
+        //          [ "myarg:\"my val\"" ]
+        //    which is the same end result when applying libuv quoting rules. although the actual
+        //    command line from libuv quoting rules would look like:
+        //          foo.exe "myarg:\"my val\""
+        //
+        // 3) double-up slashes that precede a quote,
+        //    e.g.  hello \world    => "hello \world"
+        //          hello\"world    => "hello\\""world"
+        //          hello\\"world   => "hello\\\\""world"
+        //          hello world\    => "hello world\\"
+        //
+        //    technically this is not required for a cmd.exe command line, or the batch argument parser.
+        //    the reasons for including this as a .cmd quoting rule are:
+        //
+        //    a) this is optimized for the scenario where the argument is passed from the .cmd file to an
+        //       external program. many programs (e.g. .NET console apps) rely on the slash-doubling rule.
+        //
+        //    b) it's what we've been doing previously (by deferring to node default behavior) and we
+        //       haven't heard any complaints about that aspect.
+        //
+        // note, a weakness of the quoting rules chosen here, is that % is not escaped. in fact, % cannot be
+        // escaped when used on the command line directly - even though within a .cmd file % can be escaped
+        // by using %%.
+        //
+        // the saving grace is, on the command line, %var% is left as-is if var is not defined. this contrasts
+        // the line parsing rules within a .cmd file, where if var is not defined it is replaced with nothing.
+        //
+        // one option that was explored was replacing % with ^% - i.e. %var% => ^%var^%. this hack would
+        // often work, since it is unlikely that var^ would exist, and the ^ character is removed when the
+        // variable is used. the problem, however, is that ^ is not removed when %* is used to pass the args
+        // to an external program.
+        //
+        // an unexplored potential solution for the % escaping problem, is to create a wrapper .cmd file.
+        // % can be escaped within a .cmd file.
+        let reverse = '"';
+        let quoteHit = true;
+        for (let i = arg.length; i > 0; i--) {
+            // walk the string in reverse
+            reverse += arg[i - 1];
+            if (quoteHit && arg[i - 1] === '\\') {
+                reverse += '\\'; // double the slash
+            }
+            else if (arg[i - 1] === '"') {
+                quoteHit = true;
+                reverse += '"'; // double the quote
+            }
+            else {
+                quoteHit = false;
+            }
+        }
+        reverse += '"';
+        return reverse.split('').reverse().join('');
+    }
+    _uvQuoteCmdArg(arg) {
+        // Tool runner wraps child_process.spawn() and needs to apply the same quoting as
+        // Node in certain cases where the undocumented spawn option windowsVerbatimArguments
+        // is used.
+        //
+        // Since this function is a port of quote_cmd_arg from Node 4.x (technically, lib UV,
+        // see https://github.com/nodejs/node/blob/v4.x/deps/uv/src/win/process.c for details),
+        // pasting copyright notice from Node within this function:
+        //
+        //      Copyright Joyent, Inc. and other Node contributors. All rights reserved.
+        //
+        //      Permission is hereby granted, free of charge, to any person obtaining a copy
+        //      of this software and associated documentation files (the "Software"), to
+        //      deal in the Software without restriction, including without limitation the
+        //      rights to use, copy, modify, merge, publish, distribute, sublicense, and/or
+        //      sell copies of the Software, and to permit persons to whom the Software is
+        //      furnished to do so, subject to the following conditions:
+        //
+        //      The above copyright notice and this permission notice shall be included in
+        //      all copies or substantial portions of the Software.
+        //
+        //      THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND, EXPRESS OR
+        //      IMPLIED, INCLUDING BUT NOT LIMITED TO THE WARRANTIES OF MERCHANTABILITY,
+        //      FITNESS FOR A PARTICULAR PURPOSE AND NONINFRINGEMENT. IN NO EVENT SHALL THE
+        //      AUTHORS OR COPYRIGHT HOLDERS BE LIABLE FOR ANY CLAIM, DAMAGES OR OTHER
+        //      LIABILITY, WHETHER IN AN ACTION OF CONTRACT, TORT OR OTHERWISE, ARISING
+        //      FROM, OUT OF OR IN CONNECTION WITH THE SOFTWARE OR THE USE OR OTHER DEALINGS
+        //      IN THE SOFTWARE.
+        if (!arg) {
+            // Need double quotation for empty argument
+            return '""';
+        }
+        if (!arg.includes(' ') && !arg.includes('\t') && !arg.includes('"')) {
+            // No quotation needed
+            return arg;
+        }
+        if (!arg.includes('"') && !arg.includes('\\')) {
+            // No embedded double quotes or backslashes, so I can just wrap
+            // quote marks around the whole thing.
+            return `"${arg}"`;
+        }
+        // Expected input/output:
+        //   input : hello"world
+        //   output: "hello\"world"
+        //   input : hello""world
+        //   output: "hello\"\"world"
+        //   input : hello\world
+        //   output: hello\world
+        //   input : hello\\world
+        //   output: hello\\world
+        //   input : hello\"world
+        //   output: "hello\\\"world"
+        //   input : hello\\"world
+        //   output: "hello\\\\\"world"
+        //   input : hello world\
+        //   output: "hello world\\" - note the comment in libuv actually reads "hello world\"
+        //                             but it appears the comment is wrong, it should be "hello world\\"
+        let reverse = '"';
+        let quoteHit = true;
+        for (let i = arg.length; i > 0; i--) {
+            // walk the string in reverse
+            reverse += arg[i - 1];
+            if (quoteHit && arg[i - 1] === '\\') {
+                reverse += '\\';
+            }
+            else if (arg[i - 1] === '"') {
+                quoteHit = true;
+                reverse += '\\';
+            }
+            else {
+                quoteHit = false;
+            }
+        }
+        reverse += '"';
+        return reverse.split('').reverse().join('');
+    }
+    _cloneExecOptions(options) {
+        options = options || {};
+        const result = {
+            cwd: options.cwd || process.cwd(),
+            env: options.env || process.env,
+            silent: options.silent || false,
+            windowsVerbatimArguments: options.windowsVerbatimArguments || false,
+            failOnStdErr: options.failOnStdErr || false,
+            ignoreReturnCode: options.ignoreReturnCode || false,
+            delay: options.delay || 10000
+        };
+        result.outStream = options.outStream || process.stdout;
+        result.errStream = options.errStream || process.stderr;
+        return result;
+    }
+    _getSpawnOptions(options, toolPath) {
+        options = options || {};
+        const result = {};
+        result.cwd = options.cwd;
+        result.env = options.env;
+        result['windowsVerbatimArguments'] =
+            options.windowsVerbatimArguments || this._isCmdFile();
+        if (options.windowsVerbatimArguments) {
+            result.argv0 = `"${toolPath}"`;
+        }
+        return result;
+    }
+    /**
+     * Exec a tool.
+     * Output will be streamed to the live console.
+     * Returns promise with return code
+     *
+     * @param     tool     path to tool to exec
+     * @param     options  optional exec options.  See ExecOptions
+     * @returns   number
+     */
+    exec() {
+        return toolrunner_awaiter(this, void 0, void 0, function* () {
+            // root the tool path if it is unrooted and contains relative pathing
+            if (!isRooted(this.toolPath) &&
+                (this.toolPath.includes('/') ||
+                    (toolrunner_IS_WINDOWS && this.toolPath.includes('\\')))) {
+                // prefer options.cwd if it is specified, however options.cwd may also need to be rooted
+                this.toolPath = external_path_.resolve(process.cwd(), this.options.cwd || process.cwd(), this.toolPath);
+            }
+            // if the tool is only a file name, then resolve it from the PATH
+            // otherwise verify it exists (add extension on Windows if necessary)
+            this.toolPath = yield which(this.toolPath, true);
+            return new Promise((resolve, reject) => toolrunner_awaiter(this, void 0, void 0, function* () {
+                this._debug(`exec tool: ${this.toolPath}`);
+                this._debug('arguments:');
+                for (const arg of this.args) {
+                    this._debug(`   ${arg}`);
+                }
+                const optionsNonNull = this._cloneExecOptions(this.options);
+                if (!optionsNonNull.silent && optionsNonNull.outStream) {
+                    optionsNonNull.outStream.write(this._getCommandString(optionsNonNull) + external_os_.EOL);
+                }
+                const state = new ExecState(optionsNonNull, this.toolPath);
+                state.on('debug', (message) => {
+                    this._debug(message);
+                });
+                if (this.options.cwd && !(yield exists(this.options.cwd))) {
+                    return reject(new Error(`The cwd: ${this.options.cwd} does not exist!`));
+                }
+                const fileName = this._getSpawnFileName();
+                const cp = external_child_process_namespaceObject.spawn(fileName, this._getSpawnArgs(optionsNonNull), this._getSpawnOptions(this.options, fileName));
+                let stdbuffer = '';
+                if (cp.stdout) {
+                    cp.stdout.on('data', (data) => {
+                        if (this.options.listeners && this.options.listeners.stdout) {
+                            this.options.listeners.stdout(data);
+                        }
+                        if (!optionsNonNull.silent && optionsNonNull.outStream) {
+                            optionsNonNull.outStream.write(data);
+                        }
+                        stdbuffer = this._processLineBuffer(data, stdbuffer, (line) => {
+                            if (this.options.listeners && this.options.listeners.stdline) {
+                                this.options.listeners.stdline(line);
+                            }
+                        });
+                    });
+                }
+                let errbuffer = '';
+                if (cp.stderr) {
+                    cp.stderr.on('data', (data) => {
+                        state.processStderr = true;
+                        if (this.options.listeners && this.options.listeners.stderr) {
+                            this.options.listeners.stderr(data);
+                        }
+                        if (!optionsNonNull.silent &&
+                            optionsNonNull.errStream &&
+                            optionsNonNull.outStream) {
+                            const s = optionsNonNull.failOnStdErr
+                                ? optionsNonNull.errStream
+                                : optionsNonNull.outStream;
+                            s.write(data);
+                        }
+                        errbuffer = this._processLineBuffer(data, errbuffer, (line) => {
+                            if (this.options.listeners && this.options.listeners.errline) {
+                                this.options.listeners.errline(line);
+                            }
+                        });
+                    });
+                }
+                cp.on('error', (err) => {
+                    state.processError = err.message;
+                    state.processExited = true;
+                    state.processClosed = true;
+                    state.CheckComplete();
+                });
+                cp.on('exit', (code) => {
+                    state.processExitCode = code;
+                    state.processExited = true;
+                    this._debug(`Exit code ${code} received from tool '${this.toolPath}'`);
+                    state.CheckComplete();
+                });
+                cp.on('close', (code) => {
+                    state.processExitCode = code;
+                    state.processExited = true;
+                    state.processClosed = true;
+                    this._debug(`STDIO streams have closed for tool '${this.toolPath}'`);
+                    state.CheckComplete();
+                });
+                state.on('done', (error, exitCode) => {
+                    if (stdbuffer.length > 0) {
+                        this.emit('stdline', stdbuffer);
+                    }
+                    if (errbuffer.length > 0) {
+                        this.emit('errline', errbuffer);
+                    }
+                    cp.removeAllListeners();
+                    if (error) {
+                        reject(error);
+                    }
+                    else {
+                        resolve(exitCode);
+                    }
+                });
+                if (this.options.input) {
+                    if (!cp.stdin) {
+                        throw new Error('child process missing stdin');
+                    }
+                    cp.stdin.end(this.options.input);
+                }
+            }));
+        });
+    }
+}
+/**
+ * Convert an arg string to an array of args. Handles escaping
+ *
+ * @param    argString   string of arguments
+ * @returns  string[]    array of arguments
+ */
+function argStringToArray(argString) {
+    const args = [];
+    let inQuotes = false;
+    let escaped = false;
+    let arg = '';
+    function append(c) {
+        // we only escape double quotes.
+        if (escaped && c !== '"') {
+            arg += '\\';
+        }
+        arg += c;
+        escaped = false;
+    }
+    for (let i = 0; i < argString.length; i++) {
+        const c = argString.charAt(i);
+        if (c === '"') {
+            if (!escaped) {
+                inQuotes = !inQuotes;
+            }
+            else {
+                append(c);
+            }
+            continue;
+        }
+        if (c === '\\' && escaped) {
+            append(c);
+            continue;
+        }
+        if (c === '\\' && inQuotes) {
+            escaped = true;
+            continue;
+        }
+        if (c === ' ' && !inQuotes) {
+            if (arg.length > 0) {
+                args.push(arg);
+                arg = '';
+            }
+            continue;
+        }
+        append(c);
+    }
+    if (arg.length > 0) {
+        args.push(arg.trim());
+    }
+    return args;
+}
+class ExecState extends external_events_.EventEmitter {
+    constructor(options, toolPath) {
+        super();
+        this.processClosed = false; // tracks whether the process has exited and stdio is closed
+        this.processError = '';
+        this.processExitCode = 0;
+        this.processExited = false; // tracks whether the process has exited
+        this.processStderr = false; // tracks whether stderr was written to
+        this.delay = 10000; // 10 seconds
+        this.done = false;
+        this.timeout = null;
+        if (!toolPath) {
+            throw new Error('toolPath must not be empty');
+        }
+        this.options = options;
+        this.toolPath = toolPath;
+        if (options.delay) {
+            this.delay = options.delay;
+        }
+    }
+    CheckComplete() {
+        if (this.done) {
+            return;
+        }
+        if (this.processClosed) {
+            this._setResult();
+        }
+        else if (this.processExited) {
+            this.timeout = (0,external_timers_namespaceObject.setTimeout)(ExecState.HandleTimeout, this.delay, this);
+        }
+    }
+    _debug(message) {
+        this.emit('debug', message);
+    }
+    _setResult() {
+        // determine whether there is an error
+        let error;
+        if (this.processExited) {
+            if (this.processError) {
+                error = new Error(`There was an error when attempting to execute the process '${this.toolPath}'. This may indicate the process failed to start. Error: ${this.processError}`);
+            }
+            else if (this.processExitCode !== 0 && !this.options.ignoreReturnCode) {
+                error = new Error(`The process '${this.toolPath}' failed with exit code ${this.processExitCode}`);
+            }
+            else if (this.processStderr && this.options.failOnStdErr) {
+                error = new Error(`The process '${this.toolPath}' failed because one or more lines were written to the STDERR stream`);
+            }
+        }
+        // clear the timeout
+        if (this.timeout) {
+            clearTimeout(this.timeout);
+            this.timeout = null;
+        }
+        this.done = true;
+        this.emit('done', error, this.processExitCode);
+    }
+    static HandleTimeout(state) {
+        if (state.done) {
+            return;
+        }
+        if (!state.processClosed && state.processExited) {
+            const message = `The STDIO streams did not close within ${state.delay / 1000} seconds of the exit event from process '${state.toolPath}'. This may indicate a child process inherited the STDIO streams and has not yet exited.`;
+            state._debug(message);
+        }
+        state._setResult();
+    }
+}
+//# sourceMappingURL=toolrunner.js.map
+;// CONCATENATED MODULE: ./node_modules/@actions/exec/lib/exec.js
+var exec_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+
+
+/**
+ * Exec a command.
+ * Output will be streamed to the live console.
+ * Returns promise with return code
+ *
+ * @param     commandLine        command to execute (can include additional args). Must be correctly escaped.
+ * @param     args               optional arguments for tool. Escaping is handled by the lib.
+ * @param     options            optional exec options.  See ExecOptions
+ * @returns   Promise<number>    exit code
+ */
+function exec(commandLine, args, options) {
+    return exec_awaiter(this, void 0, void 0, function* () {
+        const commandArgs = argStringToArray(commandLine);
+        if (commandArgs.length === 0) {
+            throw new Error(`Parameter 'commandLine' cannot be null or empty.`);
+        }
+        // Path to tool to execute should be first arg
+        const toolPath = commandArgs[0];
+        args = commandArgs.slice(1).concat(args || []);
+        const runner = new ToolRunner(toolPath, args, options);
+        return runner.exec();
+    });
+}
+/**
+ * Exec a command and get the output.
+ * Output will be streamed to the live console.
+ * Returns promise with the exit code and collected stdout and stderr
+ *
+ * @param     commandLine           command to execute (can include additional args). Must be correctly escaped.
+ * @param     args                  optional arguments for tool. Escaping is handled by the lib.
+ * @param     options               optional exec options.  See ExecOptions
+ * @returns   Promise<ExecOutput>   exit code, stdout, and stderr
+ */
+function getExecOutput(commandLine, args, options) {
+    return exec_awaiter(this, void 0, void 0, function* () {
+        var _a, _b;
+        let stdout = '';
+        let stderr = '';
+        //Using string decoder covers the case where a mult-byte character is split
+        const stdoutDecoder = new external_string_decoder_.StringDecoder('utf8');
+        const stderrDecoder = new external_string_decoder_.StringDecoder('utf8');
+        const originalStdoutListener = (_a = options === null || options === void 0 ? void 0 : options.listeners) === null || _a === void 0 ? void 0 : _a.stdout;
+        const originalStdErrListener = (_b = options === null || options === void 0 ? void 0 : options.listeners) === null || _b === void 0 ? void 0 : _b.stderr;
+        const stdErrListener = (data) => {
+            stderr += stderrDecoder.write(data);
+            if (originalStdErrListener) {
+                originalStdErrListener(data);
+            }
+        };
+        const stdOutListener = (data) => {
+            stdout += stdoutDecoder.write(data);
+            if (originalStdoutListener) {
+                originalStdoutListener(data);
+            }
+        };
+        const listeners = Object.assign(Object.assign({}, options === null || options === void 0 ? void 0 : options.listeners), { stdout: stdOutListener, stderr: stdErrListener });
+        const exitCode = yield exec(commandLine, args, Object.assign(Object.assign({}, options), { listeners }));
+        //flush any remaining characters
+        stdout += stdoutDecoder.end();
+        stderr += stderrDecoder.end();
+        return {
+            exitCode,
+            stdout,
+            stderr
+        };
+    });
+}
+//# sourceMappingURL=exec.js.map
+;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/platform.js
+var platform_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+
+
+const getWindowsInfo = () => platform_awaiter(void 0, void 0, void 0, function* () {
+    const { stdout: version } = yield getExecOutput('powershell -command "(Get-CimInstance -ClassName Win32_OperatingSystem).Version"', undefined, {
+        silent: true
+    });
+    const { stdout: name } = yield getExecOutput('powershell -command "(Get-CimInstance -ClassName Win32_OperatingSystem).Caption"', undefined, {
+        silent: true
+    });
+    return {
+        name: name.trim(),
+        version: version.trim()
+    };
+});
+const getMacOsInfo = () => platform_awaiter(void 0, void 0, void 0, function* () {
+    var _a, _b, _c, _d;
+    const { stdout } = yield getExecOutput('sw_vers', undefined, {
+        silent: true
+    });
+    const version = (_b = (_a = stdout.match(/ProductVersion:\s*(.+)/)) === null || _a === void 0 ? void 0 : _a[1]) !== null && _b !== void 0 ? _b : '';
+    const name = (_d = (_c = stdout.match(/ProductName:\s*(.+)/)) === null || _c === void 0 ? void 0 : _c[1]) !== null && _d !== void 0 ? _d : '';
+    return {
+        name,
+        version
+    };
+});
+const getLinuxInfo = () => platform_awaiter(void 0, void 0, void 0, function* () {
+    const { stdout } = yield getExecOutput('lsb_release', ['-i', '-r', '-s'], {
+        silent: true
+    });
+    const [name, version] = stdout.trim().split('\n');
+    return {
+        name,
+        version
+    };
+});
+const platform = external_os_.platform();
+const arch = external_os_.arch();
+const isWindows = platform === 'win32';
+const isMacOS = platform === 'darwin';
+const isLinux = platform === 'linux';
+function getDetails() {
+    return platform_awaiter(this, void 0, void 0, function* () {
+        return Object.assign(Object.assign({}, (yield (isWindows
+            ? getWindowsInfo()
+            : isMacOS
+                ? getMacOsInfo()
+                : getLinuxInfo()))), { platform,
+            arch,
+            isWindows,
+            isMacOS,
+            isLinux });
+    });
+}
+//# sourceMappingURL=platform.js.map
+;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/core.js
+var core_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+
+
+
+
+
+
+/**
+ * The code to exit an action
+ */
+var ExitCode;
+(function (ExitCode) {
+    /**
+     * A code indicating that the action was successful
+     */
+    ExitCode[ExitCode["Success"] = 0] = "Success";
+    /**
+     * A code indicating that the action was a failure
+     */
+    ExitCode[ExitCode["Failure"] = 1] = "Failure";
+})(ExitCode || (ExitCode = {}));
+//-----------------------------------------------------------------------
+// Variables
+//-----------------------------------------------------------------------
+/**
+ * Sets env variable for this action and future actions in the job
+ * @param name the name of the variable to set
+ * @param val the value of the variable. Non-string values will be converted to a string via JSON.stringify
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function exportVariable(name, val) {
+    const convertedVal = toCommandValue(val);
+    process.env[name] = convertedVal;
+    const filePath = process.env['GITHUB_ENV'] || '';
+    if (filePath) {
+        return issueFileCommand('ENV', prepareKeyValueMessage(name, val));
+    }
+    issueCommand('set-env', { name }, convertedVal);
+}
+/**
+ * Registers a secret which will get masked from logs
+ *
+ * @param secret - Value of the secret to be masked
+ * @remarks
+ * This function instructs the Actions runner to mask the specified value in any
+ * logs produced during the workflow run. Once registered, the secret value will
+ * be replaced with asterisks (***) whenever it appears in console output, logs,
+ * or error messages.
+ *
+ * This is useful for protecting sensitive information such as:
+ * - API keys
+ * - Access tokens
+ * - Authentication credentials
+ * - URL parameters containing signatures (SAS tokens)
+ *
+ * Note that masking only affects future logs; any previous appearances of the
+ * secret in logs before calling this function will remain unmasked.
+ *
+ * @example
+ * ```typescript
+ * // Register an API token as a secret
+ * const apiToken = "abc123xyz456";
+ * setSecret(apiToken);
+ *
+ * // Now any logs containing this value will show *** instead
+ * console.log(`Using token: ${apiToken}`); // Outputs: "Using token: ***"
+ * ```
+ */
+function setSecret(secret) {
+    issueCommand('add-mask', {}, secret);
+}
+/**
+ * Prepends inputPath to the PATH (for this action and future actions)
+ * @param inputPath
+ */
+function addPath(inputPath) {
+    const filePath = process.env['GITHUB_PATH'] || '';
+    if (filePath) {
+        issueFileCommand('PATH', inputPath);
+    }
+    else {
+        issueCommand('add-path', {}, inputPath);
+    }
+    process.env['PATH'] = `${inputPath}${external_path_.delimiter}${process.env['PATH']}`;
+}
+/**
+ * Gets the value of an input.
+ * Unless trimWhitespace is set to false in InputOptions, the value is also trimmed.
+ * Returns an empty string if the value is not defined.
+ *
+ * @param     name     name of the input to get
+ * @param     options  optional. See InputOptions.
+ * @returns   string
+ */
+function getInput(name, options) {
+    const val = process.env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] || '';
+    if (options && options.required && !val) {
+        throw new Error(`Input required and not supplied: ${name}`);
+    }
+    if (options && options.trimWhitespace === false) {
+        return val;
+    }
+    return val.trim();
+}
+/**
+ * Gets the values of an multiline input.  Each value is also trimmed.
+ *
+ * @param     name     name of the input to get
+ * @param     options  optional. See InputOptions.
+ * @returns   string[]
+ *
+ */
+function getMultilineInput(name, options) {
+    const inputs = getInput(name, options)
+        .split('\n')
+        .filter(x => x !== '');
+    if (options && options.trimWhitespace === false) {
+        return inputs;
+    }
+    return inputs.map(input => input.trim());
+}
+/**
+ * Gets the input value of the boolean type in the YAML 1.2 "core schema" specification.
+ * Support boolean input list: `true | True | TRUE | false | False | FALSE` .
+ * The return value is also in boolean type.
+ * ref: https://yaml.org/spec/1.2/spec.html#id2804923
+ *
+ * @param     name     name of the input to get
+ * @param     options  optional. See InputOptions.
+ * @returns   boolean
+ */
+function getBooleanInput(name, options) {
+    const trueValue = ['true', 'True', 'TRUE'];
+    const falseValue = ['false', 'False', 'FALSE'];
+    const val = getInput(name, options);
+    if (trueValue.includes(val))
+        return true;
+    if (falseValue.includes(val))
+        return false;
+    throw new TypeError(`Input does not meet YAML 1.2 "Core Schema" specification: ${name}\n` +
+        `Support boolean input list: \`true | True | TRUE | false | False | FALSE\``);
+}
+/**
+ * Sets the value of an output.
+ *
+ * @param     name     name of the output to set
+ * @param     value    value to store. Non-string values will be converted to a string via JSON.stringify
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function setOutput(name, value) {
+    const filePath = process.env['GITHUB_OUTPUT'] || '';
+    if (filePath) {
+        return issueFileCommand('OUTPUT', prepareKeyValueMessage(name, value));
+    }
+    process.stdout.write(external_os_.EOL);
+    issueCommand('set-output', { name }, toCommandValue(value));
+}
+/**
+ * Enables or disables the echoing of commands into stdout for the rest of the step.
+ * Echoing is disabled by default if ACTIONS_STEP_DEBUG is not set.
+ *
+ */
+function setCommandEcho(enabled) {
+    issue('echo', enabled ? 'on' : 'off');
+}
+//-----------------------------------------------------------------------
+// Results
+//-----------------------------------------------------------------------
+/**
+ * Sets the action status to failed.
+ * When the action exits it will be with an exit code of 1
+ * @param message add error issue message
+ */
+function setFailed(message) {
+    process.exitCode = ExitCode.Failure;
+    error(message);
+}
+//-----------------------------------------------------------------------
+// Logging Commands
+//-----------------------------------------------------------------------
+/**
+ * Gets whether Actions Step Debug is on or not
+ */
+function isDebug() {
+    return process.env['RUNNER_DEBUG'] === '1';
+}
+/**
+ * Writes debug message to user log
+ * @param message debug message
+ */
+function debug(message) {
+    issueCommand('debug', {}, message);
+}
+/**
+ * Adds an error issue
+ * @param message error issue message. Errors will be converted to string via toString()
+ * @param properties optional properties to add to the annotation.
+ */
+function error(message, properties = {}) {
+    issueCommand('error', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+}
+/**
+ * Adds a warning issue
+ * @param message warning issue message. Errors will be converted to string via toString()
+ * @param properties optional properties to add to the annotation.
+ */
+function warning(message, properties = {}) {
+    issueCommand('warning', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+}
+/**
+ * Adds a notice issue
+ * @param message notice issue message. Errors will be converted to string via toString()
+ * @param properties optional properties to add to the annotation.
+ */
+function notice(message, properties = {}) {
+    issueCommand('notice', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+}
+/**
+ * Writes info to log with console.log.
+ * @param message info message
+ */
+function info(message) {
+    process.stdout.write(message + external_os_.EOL);
+}
+/**
+ * Begin an output group.
+ *
+ * Output until the next `groupEnd` will be foldable in this group
+ *
+ * @param name The name of the output group
+ */
+function startGroup(name) {
+    issue('group', name);
+}
+/**
+ * End an output group.
+ */
+function endGroup() {
+    issue('endgroup');
+}
+/**
+ * Wrap an asynchronous function call in a group.
+ *
+ * Returns the same type as the function itself.
+ *
+ * @param name The name of the group
+ * @param fn The function to wrap in the group
+ */
+function group(name, fn) {
+    return core_awaiter(this, void 0, void 0, function* () {
+        startGroup(name);
+        let result;
+        try {
+            result = yield fn();
+        }
+        finally {
+            endGroup();
+        }
+        return result;
+    });
+}
+//-----------------------------------------------------------------------
+// Wrapper action state
+//-----------------------------------------------------------------------
+/**
+ * Saves state for current action, the state can only be retrieved by this action's post job execution.
+ *
+ * @param     name     name of the state to store
+ * @param     value    value to store. Non-string values will be converted to a string via JSON.stringify
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function saveState(name, value) {
+    const filePath = process.env['GITHUB_STATE'] || '';
+    if (filePath) {
+        return issueFileCommand('STATE', prepareKeyValueMessage(name, value));
+    }
+    issueCommand('save-state', { name }, toCommandValue(value));
+}
+/**
+ * Gets the value of an state set by this action's main execution.
+ *
+ * @param     name     name of the state to get
+ * @returns   string
+ */
+function getState(name) {
+    return process.env[`STATE_${name}`] || '';
+}
+function getIDToken(aud) {
+    return core_awaiter(this, void 0, void 0, function* () {
+        return yield OidcClient.getIDToken(aud);
+    });
+}
+/**
+ * Summary exports
+ */
+
+/**
+ * @deprecated use core.summary
+ */
+
+/**
+ * Path exports
+ */
+
+/**
+ * Platform utilities exports
+ */
+
+//# sourceMappingURL=core.js.map
 
 /***/ }),
 
