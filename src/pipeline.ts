@@ -134,7 +134,7 @@ function toImageReport(compared: ComparedImage, advice: Advice | undefined): Ima
     wasted: head?.anatomy?.wasted ?? null,
     error: head?.error ?? null
   };
-  const verdict = judge({ ...measured, limits });
+  const verdict = judge({ ...measured, limits, image: target.image });
   const reasons = [...verdict.reasons, ...(head?.analysisError ? [`layers not analysed: ${head.analysisError}`] : []), ...(advice?.problems ?? [])];
   return {
     name: compared.name,

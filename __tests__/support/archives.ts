@@ -259,3 +259,15 @@ export function chunked(data: Buffer, chunkBytes = 64 * 1024): Readable {
     }
   });
 }
+
+/** A size field in GNU's base-256 form holding `value`, which may be beyond any exact number. */
+export function base256(value: bigint): Buffer {
+  const field = Buffer.alloc(12);
+  let rest = value;
+  for (let index = 11; index > 0; index--) {
+    field[index] = Number(rest & 0xffn);
+    rest >>= 8n;
+  }
+  field[0] = 0x80 | Number(rest & 0x7fn);
+  return field;
+}

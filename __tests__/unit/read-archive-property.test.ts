@@ -12,6 +12,7 @@ import { analyseImage } from '../../src/analyse/anatomy.js';
 import { readImageArchive, type ReadOptions } from '../../src/analyse/read-archive.js';
 import {
   TAR_END,
+  base256,
   blob,
   chunked,
   compress,
@@ -38,17 +39,6 @@ const sizeLie = fc.oneof(
   { weight: 6, arbitrary: fc.constant<bigint | null>(null) },
   { weight: 1, arbitrary: fc.bigInt({ min: 0n, max: 2n ** 95n - 1n }) }
 );
-
-function base256(value: bigint): Buffer {
-  const field = Buffer.alloc(12);
-  let rest = value;
-  for (let index = 11; index > 0; index--) {
-    field[index] = Number(rest & 0xffn);
-    rest >>= 8n;
-  }
-  field[0] = 0x80 | Number(rest & 0x7fn);
-  return field;
-}
 
 const layerEntry = fc.record({
   path: entryPath,

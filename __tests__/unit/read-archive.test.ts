@@ -23,6 +23,7 @@ import {
   imageConfig,
   indexJson,
   manifestDescriptor,
+  base256,
   ociImage,
   packTar,
   paxEntry,
@@ -798,18 +799,6 @@ describe('readImage from the daemon, with a stand-in for docker save', () => {
 describe('hostile archives: nonsense is an error, and time and memory stay bounded', () => {
   const ociArchive = (image: ReturnType<typeof ociImage>, extra: ArchiveFile[] = []) =>
     archiveTar([...extra, ...blobFiles(image), { name: 'index.json', content: indexJson([manifestDescriptor(image)]) }]);
-
-  /** A size field in GNU's base-256 form holding `value`, which may be beyond any exact number. */
-  function base256(value: bigint): Buffer {
-    const field = Buffer.alloc(12);
-    let rest = value;
-    for (let index = 11; index > 0; index--) {
-      field[index] = Number(rest & 0xffn);
-      rest >>= 8n;
-    }
-    field[0] = 0x80 | Number(rest & 0x7fn);
-    return field;
-  }
 
   test('a base-256 size beyond 9 PB is refused by the layer scanner', () => {
     const layer = rawTar([tarEntry({ name: 'huge', rawSize: base256(2n ** 80n) })]);

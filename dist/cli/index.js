@@ -27225,9 +27225,9 @@ async function hasDockerignore(root, context, dockerfile) {
 function isBuildBreach(breach) {
     return breach.limit === 'build';
 }
-/** A failed build in words; an image given by reference was never built, and its message says it could not be read. */
-function buildFailureText(breach) {
-    return /^image \S+ could not be read: /.test(breach.message) ? breach.message : `failed to build: ${breach.message}`;
+/** A failed image in words: an image given by reference (`given`) was never built, so it could not be read. */
+function buildFailureText(breach, given) {
+    return given ? breach.message : `failed to build: ${breach.message}`;
 }
 
 ;// CONCATENATED MODULE: ./src/gate/verdict.ts
@@ -27250,7 +27250,7 @@ function judge(input) {
     if (input.error !== null || input.size === null) {
         const message = input.error ? verdict_firstLine(input.error.message) : 'no size was measured';
         const breach = { limit: 'build', message };
-        return { status: 'failed', breaches: [breach], reasons: [buildFailureText(breach)] };
+        return { status: 'failed', breaches: [breach], reasons: [buildFailureText(breach, Boolean(input.image))] };
     }
     const { breaches, unchecked } = checkLimits(input.limits, {
         size: input.size,
@@ -29516,7 +29516,7 @@ function toImageReport(compared, advice) {
         wasted: head?.anatomy?.wasted ?? null,
         error: head?.error ?? null
     };
-    const verdict = judge({ ...measured, limits });
+    const verdict = judge({ ...measured, limits, image: target.image });
     const reasons = [...verdict.reasons, ...(head?.analysisError ? [`layers not analysed: ${head.analysisError}`] : []), ...(advice?.problems ?? [])];
     return {
         name: compared.name,
@@ -29959,7 +29959,7 @@ function failureDetail(image) {
     const breaches = limitBreaches(image);
     if (image.status === 'failed' || image.size === null) {
         const build = image.breaches.find(isBuildBreach);
-        return build ? buildFailureText(build) : 'failed to build: no size was measured';
+        return build ? buildFailureText(build, image.image !== null) : 'failed to build: no size was measured';
     }
     const metric = breaches[0]?.metric ?? 'uncompressed';
     const size = sizeIn(image.size, metric) ?? image.size.bytes;

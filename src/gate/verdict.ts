@@ -15,6 +15,8 @@ export interface JudgeInput {
   wasted: { bytes: number } | null;
   limits: ImageLimits;
   error: { message: string } | null;
+  /** The reference of an image given by reference: it is read, never built. */
+  image?: string | null;
 }
 
 export interface Verdict {
@@ -36,7 +38,7 @@ export function judge(input: JudgeInput): Verdict {
   if (input.error !== null || input.size === null) {
     const message = input.error ? firstLine(input.error.message) : 'no size was measured';
     const breach = { limit: 'build' as const, message };
-    return { status: 'failed', breaches: [breach], reasons: [buildFailureText(breach)] };
+    return { status: 'failed', breaches: [breach], reasons: [buildFailureText(breach, Boolean(input.image))] };
   }
   const { breaches, unchecked } = checkLimits(input.limits, {
     size: input.size,

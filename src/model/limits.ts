@@ -59,7 +59,7 @@ export function isBuildBreach(breach: Breach): breach is BuildBreach {
   return breach.limit === 'build';
 }
 
-/** A failed build in words; an image given by reference was never built, and its message says it could not be read. */
-export function buildFailureText(breach: BuildBreach): string {
-  return /^image \S+ could not be read: /.test(breach.message) ? breach.message : `failed to build: ${breach.message}`;
+/** A failed image in words: an image given by reference (`given`) was never built, so it could not be read. */
+export function buildFailureText(breach: BuildBreach, given: boolean): string {
+  return given ? breach.message : `failed to build: ${breach.message}`;
 }

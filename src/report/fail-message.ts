@@ -19,7 +19,7 @@ function failureDetail(image: ImageReport): string {
   const breaches = limitBreaches(image);
   if (image.status === 'failed' || image.size === null) {
     const build = image.breaches.find(isBuildBreach);
-    return build ? buildFailureText(build) : 'failed to build: no size was measured';
+    return build ? buildFailureText(build, image.image !== null) : 'failed to build: no size was measured';
   }
   const metric = breaches[0]?.metric ?? 'uncompressed';
   const size = sizeIn(image.size, metric) ?? image.size.bytes;
