@@ -73701,7 +73701,8 @@ for (const [network, prefix] of INTERNAL_V6)
     INTERNAL.addSubnet(network, prefix, 'ipv6');
 /**
  * Whether an IP address (v4 or v6, brackets allowed) is loopback, private, link-local or otherwise not on the public
- * internet; IPv4-mapped and IPv4-compatible IPv6 addresses are judged by their IPv4 address. Not an IP address: false.
+ * internet. An IPv6 address that carries an IPv4 one (mapped, compatible, NAT64, 6to4, Teredo) is internal when the
+ * IPv4 address it reaches is. Not an IP address: false.
  */
 function isInternalAddress(address) {
     const ip = address
@@ -73714,20 +73715,34 @@ function isInternalAddress(address) {
         return INTERNAL.check(ip, 'ipv4');
     if (version !== 6)
         return false;
-    const embedded = embeddedV4(ip);
-    if (embedded !== null)
-        return INTERNAL.check(embedded, 'ipv4');
-    return INTERNAL.check(ip, 'ipv6');
+    if (INTERNAL.check(ip, 'ipv6'))
+        return true;
+    return embeddedV4(expandV6(ip)).some((v4) => INTERNAL.check(v4, 'ipv4'));
 }
-/** The IPv4 address inside an IPv4-mapped (::ffff:a.b.c.d) or IPv4-compatible (::a.b.c.d) IPv6 address, else null. */
-function embeddedV4(ip) {
-    const groups = expandV6(ip);
-    if (groups.length !== 8 || groups.slice(0, 5).some((group) => group !== 0))
-        return null;
-    const [, , , , , marker, high, low] = groups;
-    if (marker !== 0xffff && (marker !== 0 || high === 0))
-        return null; // `::` and `::1` are judged as IPv6
+function dottedQuad(high, low) {
     return `${high >> 8}.${high & 255}.${low >> 8}.${low & 255}`;
+}
+/**
+ * The IPv4 addresses an IPv6 address leads to: IPv4-mapped (::ffff:a.b.c.d) and IPv4-compatible (::a.b.c.d), NAT64
+ * (64:ff9b::/96 and the local-use 64:ff9b:1::/48, the last 32 bits), 6to4 (2002:AABB:CCDD::/48) and Teredo
+ * (2001:0::/32: the server, and the client as the inverted last 32 bits).
+ */
+function embeddedV4(groups) {
+    if (groups.length !== 8)
+        return [];
+    const [g0, g1, g2, g3, g4, g5, g6, g7] = groups;
+    const last = dottedQuad(g6, g7);
+    if (g0 === 0 && g1 === 0 && g2 === 0 && g3 === 0 && g4 === 0) {
+        // `::` and `::1` are judged as IPv6 (both internal there).
+        return g5 === 0xffff || (g5 === 0 && g6 !== 0) ? [last] : [];
+    }
+    if (g0 === 0x64 && g1 === 0xff9b)
+        return [last];
+    if (g0 === 0x2002)
+        return [dottedQuad(g1, g2)];
+    if (g0 === 0x2001 && g1 === 0)
+        return [dottedQuad(g2, g3), dottedQuad(~g6 & 0xffff, ~g7 & 0xffff)];
+    return [];
 }
 /** The eight 16-bit groups of a valid IPv6 address (a trailing dotted IPv4 part becomes two groups). */
 function expandV6(ip) {
@@ -76004,10 +76019,18 @@ class LayerTarScanner {
 
 
 
+
 /** JSON files of an image archive (configs, manifests, indexes) are small; anything bigger is not one. */
 const MAX_JSON_BYTES = 16 * 1024 * 1024;
 /** All JSON documents kept from one archive together; an archive needing more is refused. */
 const MAX_JSON_TOTAL_BYTES = 64 * 1024 * 1024;
+/**
+ * Layer entries kept from one archive, and the bytes of their paths: the tables grow with the number of
+ * files, never with the image's bytes, and these bound them (the largest real images hold well under a
+ * million files; a crafted layer of empty entries could otherwise fill memory).
+ */
+const MAX_ENTRIES = 2_000_000;
+const MAX_TOTAL_PATH_BYTES = 256 * 1024 * 1024;
 /** Bytes read after the end-of-archive blocks (tar pads to its record size) before the rest is left unread. */
 const MAX_TRAILING_BYTES = 1024 * 1024;
 /** A blob's path in an OCI layout: `blobs/<algorithm>/<hex>`. */
@@ -76114,7 +76137,7 @@ async function readArchiveContent(entry, name, size, options, state) {
         return { kind: 'other', bytes };
     }
     try {
-        return await readLayer(chunks, format, options);
+        return await readLayer(chunks, format, options, state);
     }
     catch (error) {
         const message = error.message;
@@ -76123,7 +76146,7 @@ async function readArchiveContent(entry, name, size, options, state) {
         throw new Error(`layer ${name}: ${message}`, { cause: error });
     }
 }
-async function readLayer(chunks, compression, options) {
+async function readLayer(chunks, compression, options, state) {
     const entries = [];
     let fileBytes = 0;
     let storedBytes = 0;
@@ -76132,6 +76155,14 @@ async function readLayer(chunks, compression, options) {
         fileBytes += entry.bytes;
         if (!Number.isSafeInteger(fileBytes))
             throw new Error('its files add up to more than 9 PB');
+        state.entries++;
+        state.pathBytes += entry.path.length + (entry.linkTarget?.length ?? 0);
+        const maxEntries = options.maxEntries ?? MAX_ENTRIES;
+        const maxPathBytes = options.maxPathBytes ?? MAX_TOTAL_PATH_BYTES;
+        if (state.entries > maxEntries)
+            throw new Error(`the image holds more than ${maxEntries.toLocaleString('en-US')} files, more than footprint reads`);
+        if (state.pathBytes > maxPathBytes)
+            throw new Error(`the image's file names add up to more than ${formatBytes(maxPathBytes)}, more than footprint reads`);
         entries.push(entry);
     });
     let compressedPending = null;
@@ -76289,7 +76320,7 @@ async function drain(entry) {
 }
 async function collect(stream, options) {
     const contents = { files: new Map(), links: new Map() };
-    const state = { jsonBytes: 0 };
+    const state = { jsonBytes: 0, entries: 0, pathBytes: 0 };
     const extractor = (0,tar_stream.extract)();
     const pumping = pump(archiveBytes(stream), extractor);
     let seen = 0;

@@ -6,10 +6,14 @@
  * `::TOKEN::`), and none of the PR's commands may take effect.
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { execa } from 'execa';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { createRepoPair, type RepoPair } from '../support/git-fixture.js';
-import { TEST_BASE } from '../support/engine.js';
+import { TEST_BASE, makeBuildDir } from '../support/engine.js';
 import { startFakeGitHub, type FakeGitHub } from '../support/fake-github.js';
-import { pullRequestPayload, runAction, type ActionRun } from '../support/run-action.js';
+import { PROJECT_ROOT, pullRequestPayload, runAction, type ActionRun } from '../support/run-action.js';
+import type { Report } from '../../src/model/report.js';
 
 const OWNER = 'Codertocat';
 const REPO = 'Hello-World';
@@ -150,5 +154,62 @@ describe('a pull request whose build log and image name are workflow commands', 
     expect(run.outputs['comment-url']).not.toContain('evil');
     expect(github.comments).toHaveLength(1);
     expect(github.errors).toEqual([]);
+  });
+});
+
+describe('the CLI run as a workflow step, on a repository whose names and build failure are workflow commands', () => {
+  const LEGACY_NAME = 'legacy ##[add-mask]pwned-legacy';
+  const files = {
+    'ok/Dockerfile': `FROM ${TEST_BASE}\nRUN echo ok\n`,
+    'bad/Dockerfile': `FROM ${TEST_BASE}\nRUN echo '::error::pwned-failure' && exit 3\n`,
+    '.github/footprint.yml': [
+      'images:',
+      `  ${JSON.stringify(HOSTILE_NAME)}:`,
+      '    dockerfile: ok/Dockerfile',
+      `  ${JSON.stringify(LEGACY_NAME)}:`,
+      '    dockerfile: bad/Dockerfile',
+      ''
+    ].join('\n')
+  };
+  let folder: string;
+
+  beforeAll(async () => {
+    folder = await makeBuildDir(files);
+  });
+
+  afterAll(async () => {
+    await rm(folder, { recursive: true, force: true });
+  });
+
+  async function cli(args: string[]) {
+    const run = await execa(process.execPath, [join(PROJECT_ROOT, 'dist', 'cli', 'index.js'), folder, ...args], {
+      reject: false,
+      env: { NO_COLOR: '1', GITHUB_ACTIONS: 'true' }
+    });
+    return { exitCode: run.exitCode, stdout: String(run.stdout), stderr: String(run.stderr) };
+  }
+
+  /** Both streams as the runner reads them: each on its own, commands stopped by blocks on that stream. */
+  function commandsOf(run: { stdout: string; stderr: string }): RunnerCommand[] {
+    return [...readAsRunner(run.stdout).commands, ...readAsRunner(run.stderr).commands].filter((command) => command.name !== 'stop-commands');
+  }
+
+  test('the table, the progress and the failure quote the names and the reason, and none of them is a command', async () => {
+    const run = await cli([]);
+    expect(run.exitCode).toBe(1);
+    expect(run.stdout).toContain(HOSTILE_NAME);
+    expect(run.stdout).toContain(LEGACY_NAME);
+    expect(run.stderr).toContain('pwned-failure');
+    expect(commandsOf(run)).toEqual([]);
+    expect(readAsRunner(run.stderr).ignored.some((line) => line.includes(LEGACY_NAME))).toBe(true);
+  });
+
+  test('--json stays JSON that holds the names as written, with no command in it', async () => {
+    const run = await cli(['--json']);
+    expect(run.exitCode).toBe(1);
+    const report = JSON.parse(run.stdout) as Report;
+    expect(report.images.map((image) => image.name).sort()).toEqual([HOSTILE_NAME, LEGACY_NAME].sort());
+    expect(run.stdout).not.toContain('##[');
+    expect(commandsOf(run)).toEqual([]);
   });
 });

@@ -541,6 +541,21 @@ describe('readImageArchive: errors', () => {
     await expect(read(tar)).rejects.toThrow(`layer ${image.layers[0]!.path} is not a tar, gzip or zstd stream`);
   });
 
+  test('the layer tables are capped: by entries and by the bytes of their names, across all layers', async () => {
+    const image = ociImage([await sampleLayer('a'), await sampleLayer('b')]);
+    const tar = await archiveTar([...blobFiles(image), { name: 'index.json', content: indexJson([manifestDescriptor(image)]) }]);
+    const archive = await read(tar);
+    const entries = archive.layers.flatMap((layer) => layer.entries);
+    const pathBytes = entries.reduce((sum, entry) => sum + entry.path.length + (entry.linkTarget?.length ?? 0), 0);
+    await expect(read(tar, { ...OFF, maxEntries: entries.length, maxPathBytes: pathBytes })).resolves.toBeDefined();
+    await expect(read(tar, { ...OFF, maxEntries: entries.length - 1 })).rejects.toThrow(
+      `the image holds more than ${(entries.length - 1).toLocaleString('en-US')} files, more than footprint reads`
+    );
+    await expect(read(tar, { ...OFF, maxPathBytes: pathBytes - 1 })).rejects.toThrow(
+      /the image's file names add up to more than .*, more than footprint reads/
+    );
+  });
+
   test('a blob whose content does not match its digest', async () => {
     let bad = '';
     const tar = await ociTar((files, image) => {

@@ -23215,7 +23215,7 @@ function parseLeftovers(text) {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _cleanup_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2691);
-/* harmony import */ var _cli_main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6093);
+/* harmony import */ var _cli_main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(1471);
 
 
 // Ctrl-C stops the builds and removes the base-branch worktree, temporary folders and image tags first.
@@ -23232,7 +23232,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 6093:
+/***/ 1471:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -26392,7 +26392,8 @@ for (const [network, prefix] of INTERNAL_V6)
     INTERNAL.addSubnet(network, prefix, 'ipv6');
 /**
  * Whether an IP address (v4 or v6, brackets allowed) is loopback, private, link-local or otherwise not on the public
- * internet; IPv4-mapped and IPv4-compatible IPv6 addresses are judged by their IPv4 address. Not an IP address: false.
+ * internet. An IPv6 address that carries an IPv4 one (mapped, compatible, NAT64, 6to4, Teredo) is internal when the
+ * IPv4 address it reaches is. Not an IP address: false.
  */
 function isInternalAddress(address) {
     const ip = address
@@ -26405,20 +26406,34 @@ function isInternalAddress(address) {
         return INTERNAL.check(ip, 'ipv4');
     if (version !== 6)
         return false;
-    const embedded = embeddedV4(ip);
-    if (embedded !== null)
-        return INTERNAL.check(embedded, 'ipv4');
-    return INTERNAL.check(ip, 'ipv6');
+    if (INTERNAL.check(ip, 'ipv6'))
+        return true;
+    return embeddedV4(expandV6(ip)).some((v4) => INTERNAL.check(v4, 'ipv4'));
 }
-/** The IPv4 address inside an IPv4-mapped (::ffff:a.b.c.d) or IPv4-compatible (::a.b.c.d) IPv6 address, else null. */
-function embeddedV4(ip) {
-    const groups = expandV6(ip);
-    if (groups.length !== 8 || groups.slice(0, 5).some((group) => group !== 0))
-        return null;
-    const [, , , , , marker, high, low] = groups;
-    if (marker !== 0xffff && (marker !== 0 || high === 0))
-        return null; // `::` and `::1` are judged as IPv6
+function dottedQuad(high, low) {
     return `${high >> 8}.${high & 255}.${low >> 8}.${low & 255}`;
+}
+/**
+ * The IPv4 addresses an IPv6 address leads to: IPv4-mapped (::ffff:a.b.c.d) and IPv4-compatible (::a.b.c.d), NAT64
+ * (64:ff9b::/96 and the local-use 64:ff9b:1::/48, the last 32 bits), 6to4 (2002:AABB:CCDD::/48) and Teredo
+ * (2001:0::/32: the server, and the client as the inverted last 32 bits).
+ */
+function embeddedV4(groups) {
+    if (groups.length !== 8)
+        return [];
+    const [g0, g1, g2, g3, g4, g5, g6, g7] = groups;
+    const last = dottedQuad(g6, g7);
+    if (g0 === 0 && g1 === 0 && g2 === 0 && g3 === 0 && g4 === 0) {
+        // `::` and `::1` are judged as IPv6 (both internal there).
+        return g5 === 0xffff || (g5 === 0 && g6 !== 0) ? [last] : [];
+    }
+    if (g0 === 0x64 && g1 === 0xff9b)
+        return [last];
+    if (g0 === 0x2002)
+        return [dottedQuad(g1, g2)];
+    if (g0 === 0x2001 && g1 === 0)
+        return [dottedQuad(g2, g3), dottedQuad(~g6 & 0xffff, ~g7 & 0xffff)];
+    return [];
 }
 /** The eight 16-bit groups of a valid IPv6 address (a trailing dotted IPv4 part becomes two groups). */
 function expandV6(ip) {
@@ -28786,10 +28801,18 @@ class LayerTarScanner {
 
 
 
+
 /** JSON files of an image archive (configs, manifests, indexes) are small; anything bigger is not one. */
 const MAX_JSON_BYTES = 16 * 1024 * 1024;
 /** All JSON documents kept from one archive together; an archive needing more is refused. */
 const MAX_JSON_TOTAL_BYTES = 64 * 1024 * 1024;
+/**
+ * Layer entries kept from one archive, and the bytes of their paths: the tables grow with the number of
+ * files, never with the image's bytes, and these bound them (the largest real images hold well under a
+ * million files; a crafted layer of empty entries could otherwise fill memory).
+ */
+const MAX_ENTRIES = 2_000_000;
+const MAX_TOTAL_PATH_BYTES = 256 * 1024 * 1024;
 /** Bytes read after the end-of-archive blocks (tar pads to its record size) before the rest is left unread. */
 const MAX_TRAILING_BYTES = 1024 * 1024;
 /** A blob's path in an OCI layout: `blobs/<algorithm>/<hex>`. */
@@ -28896,7 +28919,7 @@ async function readArchiveContent(entry, name, size, options, state) {
         return { kind: 'other', bytes };
     }
     try {
-        return await readLayer(chunks, format, options);
+        return await readLayer(chunks, format, options, state);
     }
     catch (error) {
         const message = error.message;
@@ -28905,7 +28928,7 @@ async function readArchiveContent(entry, name, size, options, state) {
         throw new Error(`layer ${name}: ${message}`, { cause: error });
     }
 }
-async function readLayer(chunks, compression, options) {
+async function readLayer(chunks, compression, options, state) {
     const entries = [];
     let fileBytes = 0;
     let storedBytes = 0;
@@ -28914,6 +28937,14 @@ async function readLayer(chunks, compression, options) {
         fileBytes += entry.bytes;
         if (!Number.isSafeInteger(fileBytes))
             throw new Error('its files add up to more than 9 PB');
+        state.entries++;
+        state.pathBytes += entry.path.length + (entry.linkTarget?.length ?? 0);
+        const maxEntries = options.maxEntries ?? MAX_ENTRIES;
+        const maxPathBytes = options.maxPathBytes ?? MAX_TOTAL_PATH_BYTES;
+        if (state.entries > maxEntries)
+            throw new Error(`the image holds more than ${maxEntries.toLocaleString('en-US')} files, more than footprint reads`);
+        if (state.pathBytes > maxPathBytes)
+            throw new Error(`the image's file names add up to more than ${units_formatBytes(maxPathBytes)}, more than footprint reads`);
         entries.push(entry);
     });
     let compressedPending = null;
@@ -29071,7 +29102,7 @@ async function drain(entry) {
 }
 async function collect(stream, options) {
     const contents = { files: new Map(), links: new Map() };
-    const state = { jsonBytes: 0 };
+    const state = { jsonBytes: 0, entries: 0, pathBytes: 0 };
     const extractor = (0,tar_stream.extract)();
     const pumping = pump(archiveBytes(stream), extractor);
     let seen = 0;
@@ -30744,7 +30775,28 @@ function renderTerminal(report, options) {
     return lines.join('\n');
 }
 
+;// CONCATENATED MODULE: ./src/github/job-log.ts
+
+/**
+ * Text from the repository printed to the job log: build output, messages that
+ * quote a Dockerfile, errors. The runner reads a stdout line that starts with
+ * `::` (or holds `##[`) as a workflow command, so a `RUN echo "::add-mask::…"`
+ * would become one. Between `::stop-commands::TOKEN` and `::TOKEN::` the runner
+ * runs none, so the text goes between the two. The token is random and new for
+ * every block, made after the text exists and never a part of it, so the text
+ * can neither know nor print the line that ends the block.
+ */
+function logUntrusted(text, write) {
+    let token = (0,external_node_crypto_namespaceObject.randomUUID)();
+    while (text.includes(token))
+        token = (0,external_node_crypto_namespaceObject.randomUUID)();
+    write(`::stop-commands::${token}`);
+    write(text);
+    write(`::${token}::`);
+}
+
 ;// CONCATENATED MODULE: ./src/cli/main.ts
+
 
 
 
@@ -30821,6 +30873,15 @@ async function runCli(argv, io) {
         return 2;
     }
     const { values } = args;
+    // In a workflow the runner reads both streams for workflow commands, and what is printed from here on quotes the repository.
+    const inWorkflow = io.env.GITHUB_ACTIONS === 'true';
+    const print = (stream, text) => {
+        const write = (line) => stream.write(`${line}\n`);
+        if (inWorkflow)
+            logUntrusted(text, write);
+        else
+            write(text);
+    };
     const folder = (0,external_node_path_.resolve)(io.cwd, args.positionals[0] ?? '.');
     try {
         // Git reports the repository's real path; resolve symlinks so the two compare.
@@ -30847,7 +30908,7 @@ async function runCli(argv, io) {
         });
         const repo = inputs.baseRef ? await repoRoot(exec/* exec */.m0, root) : root;
         const engine = await createDockerEngine({ exec: exec/* exec */.m0 });
-        const progress = (line) => io.stderr.write(`${line}\n`);
+        const progress = (line) => print(io.stderr, line);
         const report = await runPipeline({ repo, root, inputs, config, runId: `cli-${process.pid}` }, {
             engine,
             exec: exec/* exec */.m0,
@@ -30859,22 +30920,24 @@ async function runCli(argv, io) {
             }
         });
         if (values.json) {
-            io.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+            // JSON is read by programs, so it is never wrapped; `#` only occurs inside its strings, and as `\u0023` no `##[` command is left.
+            const json = JSON.stringify(report, null, 2);
+            io.stdout.write(`${inWorkflow ? json.replaceAll('#', '\\u0023') : json}\n`);
         }
         else {
             const color = !values['no-color'] && Boolean(io.stdout.isTTY) && !io.env.NO_COLOR;
-            io.stdout.write(`${renderTerminal(report, { color })}\n`);
+            print(io.stdout, renderTerminal(report, { color }));
         }
         const failure = failMessage(report.images);
         if (failure) {
             if (!values.json)
-                io.stderr.write(`\n${failure}\n`);
+                print(io.stderr, `\n${failure}`);
             return 1;
         }
         return 0;
     }
     catch (error) {
-        io.stderr.write(`footprint: ${error instanceof errors_UserError ? error.message : `unexpected error: ${messageOf(error)}`}\n`);
+        print(io.stderr, `footprint: ${error instanceof errors_UserError ? error.message : `unexpected error: ${messageOf(error)}`}`);
         return 2;
     }
 }

@@ -19,6 +19,7 @@ import { extract, type Extract } from 'tar-stream';
 import { assembleImage, joinArchivePath, type ArchiveContents, type ArchiveFile, type ArchiveFileContent } from './archive-layout.js';
 import { gzipSizeEstimator, type SizeEstimator } from './compress.js';
 import type { ImageArchive, LayerCompression, LayerContents, LayerEntry } from './model.js';
+import { formatBytes } from '../units.js';
 import { parentPath } from './paths.js';
 import { LayerTarScanner, TAR_BLOCK, toLayerEntry } from './tar-scanner.js';
 
@@ -27,12 +28,22 @@ export interface ReadOptions {
   estimateCompressed: boolean;
   /** Makes the estimator for one layer; default `gzipSizeEstimator()` from ./compress.js. */
   estimator?: () => SizeEstimator;
+  /** Caps on the layer entries kept (default MAX_ENTRIES and MAX_TOTAL_PATH_BYTES). */
+  maxEntries?: number;
+  maxPathBytes?: number;
 }
 
 /** JSON files of an image archive (configs, manifests, indexes) are small; anything bigger is not one. */
 const MAX_JSON_BYTES = 16 * 1024 * 1024;
 /** All JSON documents kept from one archive together; an archive needing more is refused. */
 export const MAX_JSON_TOTAL_BYTES = 64 * 1024 * 1024;
+/**
+ * Layer entries kept from one archive, and the bytes of their paths: the tables grow with the number of
+ * files, never with the image's bytes, and these bound them (the largest real images hold well under a
+ * million files; a crafted layer of empty entries could otherwise fill memory).
+ */
+export const MAX_ENTRIES = 2_000_000;
+export const MAX_TOTAL_PATH_BYTES = 256 * 1024 * 1024;
 /** Bytes read after the end-of-archive blocks (tar pads to its record size) before the rest is left unread. */
 const MAX_TRAILING_BYTES = 1024 * 1024;
 /** A blob's path in an OCI layout: `blobs/<algorithm>/<hex>`. */
@@ -100,6 +111,8 @@ function mayBeReferenced(name: string): boolean {
 /** Per archive: what has been kept so far, to cap it. */
 interface ReadState {
   jsonBytes: number;
+  entries: number;
+  pathBytes: number;
 }
 
 /** The entry's bytes, hashed and counted as they pass. */
@@ -156,7 +169,7 @@ async function readArchiveContent(
     return { kind: 'other', bytes };
   }
   try {
-    return await readLayer(chunks, format, options);
+    return await readLayer(chunks, format, options, state);
   } catch (error) {
     const message = (error as Error).message;
     if (/^Unexpected end of data/.test(message)) throw new Error(`the image archive is truncated (it ends inside ${name})`, { cause: error });
@@ -164,7 +177,12 @@ async function readArchiveContent(
   }
 }
 
-async function readLayer(chunks: AsyncIterable<Buffer>, compression: LayerCompression, options: ReadOptions): Promise<ArchiveFileContent> {
+async function readLayer(
+  chunks: AsyncIterable<Buffer>,
+  compression: LayerCompression,
+  options: ReadOptions,
+  state: ReadState
+): Promise<ArchiveFileContent> {
   const entries: LayerEntry[] = [];
   let fileBytes = 0;
   let storedBytes = 0;
@@ -172,6 +190,14 @@ async function readLayer(chunks: AsyncIterable<Buffer>, compression: LayerCompre
     const entry = toLayerEntry(header);
     fileBytes += entry.bytes;
     if (!Number.isSafeInteger(fileBytes)) throw new Error('its files add up to more than 9 PB');
+    state.entries++;
+    state.pathBytes += entry.path.length + (entry.linkTarget?.length ?? 0);
+    const maxEntries = options.maxEntries ?? MAX_ENTRIES;
+    const maxPathBytes = options.maxPathBytes ?? MAX_TOTAL_PATH_BYTES;
+    if (state.entries > maxEntries)
+      throw new Error(`the image holds more than ${maxEntries.toLocaleString('en-US')} files, more than footprint reads`);
+    if (state.pathBytes > maxPathBytes)
+      throw new Error(`the image's file names add up to more than ${formatBytes(maxPathBytes)}, more than footprint reads`);
     entries.push(entry);
   });
 
@@ -323,7 +349,7 @@ async function drain(entry: ArchiveEntry): Promise<void> {
 
 async function collect(stream: NodeJS.ReadableStream | Readable, options: ReadOptions): Promise<ArchiveContents> {
   const contents: ArchiveContents = { files: new Map(), links: new Map() };
-  const state: ReadState = { jsonBytes: 0 };
+  const state: ReadState = { jsonBytes: 0, entries: 0, pathBytes: 0 };
   const extractor = extract();
   const pumping = pump(archiveBytes(stream as AsyncIterable<Buffer>), extractor);
   let seen = 0;

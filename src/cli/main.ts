@@ -13,6 +13,7 @@ import { runPipeline, type PipelineInputs } from '../pipeline.js';
 import { failMessage } from '../report/fail-message.js';
 import { createRegistryClient } from '../registry/client.js';
 import { renderTerminal } from '../report/terminal.js';
+import { logUntrusted } from '../github/job-log.js';
 import { formatBytes } from '../units.js';
 
 /** One `--name VALUE` line of the usage per limit, from the limits' own help. */
@@ -84,6 +85,13 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     return 2;
   }
   const { values } = args;
+  // In a workflow the runner reads both streams for workflow commands, and what is printed from here on quotes the repository.
+  const inWorkflow = io.env.GITHUB_ACTIONS === 'true';
+  const print = (stream: NodeJS.WritableStream, text: string) => {
+    const write = (line: string) => stream.write(`${line}\n`);
+    if (inWorkflow) logUntrusted(text, write);
+    else write(text);
+  };
   const folder = resolve(io.cwd, args.positionals[0] ?? '.');
   try {
     // Git reports the repository's real path; resolve symlinks so the two compare.
@@ -110,7 +118,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     });
     const repo = inputs.baseRef ? await repoRoot(exec, root) : root;
     const engine = await createDockerEngine({ exec });
-    const progress = (line: string) => io.stderr.write(`${line}\n`);
+    const progress = (line: string) => print(io.stderr, line);
     const report = await runPipeline(
       { repo, root, inputs, config, runId: `cli-${process.pid}` },
       {
@@ -130,19 +138,21 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       }
     );
     if (values.json) {
-      io.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+      // JSON is read by programs, so it is never wrapped; `#` only occurs inside its strings, and as `\u0023` no `##[` command is left.
+      const json = JSON.stringify(report, null, 2);
+      io.stdout.write(`${inWorkflow ? json.replaceAll('#', '\\u0023') : json}\n`);
     } else {
       const color = !values['no-color'] && Boolean(io.stdout.isTTY) && !io.env.NO_COLOR;
-      io.stdout.write(`${renderTerminal(report, { color })}\n`);
+      print(io.stdout, renderTerminal(report, { color }));
     }
     const failure = failMessage(report.images);
     if (failure) {
-      if (!values.json) io.stderr.write(`\n${failure}\n`);
+      if (!values.json) print(io.stderr, `\n${failure}`);
       return 1;
     }
     return 0;
   } catch (error) {
-    io.stderr.write(`footprint: ${error instanceof UserError ? error.message : `unexpected error: ${messageOf(error)}`}\n`);
+    print(io.stderr, `footprint: ${error instanceof UserError ? error.message : `unexpected error: ${messageOf(error)}`}`);
     return 2;
   }
 }

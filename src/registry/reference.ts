@@ -141,7 +141,8 @@ for (const [network, prefix] of INTERNAL_V6) INTERNAL.addSubnet(network, prefix,
 
 /**
  * Whether an IP address (v4 or v6, brackets allowed) is loopback, private, link-local or otherwise not on the public
- * internet; IPv4-mapped and IPv4-compatible IPv6 addresses are judged by their IPv4 address. Not an IP address: false.
+ * internet. An IPv6 address that carries an IPv4 one (mapped, compatible, NAT64, 6to4, Teredo) is internal when the
+ * IPv4 address it reaches is. Not an IP address: false.
  */
 export function isInternalAddress(address: string): boolean {
   const ip = address
@@ -152,18 +153,31 @@ export function isInternalAddress(address: string): boolean {
   const version = isIP(ip);
   if (version === 4) return INTERNAL.check(ip, 'ipv4');
   if (version !== 6) return false;
-  const embedded = embeddedV4(ip);
-  if (embedded !== null) return INTERNAL.check(embedded, 'ipv4');
-  return INTERNAL.check(ip, 'ipv6');
+  if (INTERNAL.check(ip, 'ipv6')) return true;
+  return embeddedV4(expandV6(ip)).some((v4) => INTERNAL.check(v4, 'ipv4'));
 }
 
-/** The IPv4 address inside an IPv4-mapped (::ffff:a.b.c.d) or IPv4-compatible (::a.b.c.d) IPv6 address, else null. */
-function embeddedV4(ip: string): string | null {
-  const groups = expandV6(ip);
-  if (groups.length !== 8 || groups.slice(0, 5).some((group) => group !== 0)) return null;
-  const [, , , , , marker, high, low] = groups as [number, number, number, number, number, number, number, number];
-  if (marker !== 0xffff && (marker !== 0 || high === 0)) return null; // `::` and `::1` are judged as IPv6
+function dottedQuad(high: number, low: number): string {
   return `${high >> 8}.${high & 255}.${low >> 8}.${low & 255}`;
+}
+
+/**
+ * The IPv4 addresses an IPv6 address leads to: IPv4-mapped (::ffff:a.b.c.d) and IPv4-compatible (::a.b.c.d), NAT64
+ * (64:ff9b::/96 and the local-use 64:ff9b:1::/48, the last 32 bits), 6to4 (2002:AABB:CCDD::/48) and Teredo
+ * (2001:0::/32: the server, and the client as the inverted last 32 bits).
+ */
+function embeddedV4(groups: number[]): string[] {
+  if (groups.length !== 8) return [];
+  const [g0, g1, g2, g3, g4, g5, g6, g7] = groups as [number, number, number, number, number, number, number, number];
+  const last = dottedQuad(g6, g7);
+  if (g0 === 0 && g1 === 0 && g2 === 0 && g3 === 0 && g4 === 0) {
+    // `::` and `::1` are judged as IPv6 (both internal there).
+    return g5 === 0xffff || (g5 === 0 && g6 !== 0) ? [last] : [];
+  }
+  if (g0 === 0x64 && g1 === 0xff9b) return [last];
+  if (g0 === 0x2002) return [dottedQuad(g1, g2)];
+  if (g0 === 0x2001 && g1 === 0) return [dottedQuad(g2, g3), dottedQuad(~g6 & 0xffff, ~g7 & 0xffff)];
+  return [];
 }
 
 /** The eight 16-bit groups of a valid IPv6 address (a trailing dotted IPv4 part becomes two groups). */
