@@ -65035,7 +65035,7 @@ const execStream = (file, args, options = {}) => {
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8298);
 /* harmony import */ var _cleanup_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(2691);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(1860);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(6056);
 
 
 
@@ -65048,7 +65048,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 1860:
+/***/ 6056:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -65504,7 +65504,7 @@ function formatBytes(bytes) {
     return `${sign}${(magnitude / chosen[1]).toFixed(1)} ${chosen[0]}`;
 }
 /** A signed change: `+1.2 MB`, `-3.4 MB`, `0 B`. */
-function formatDelta(bytes) {
+function units_formatDelta(bytes) {
     const rounded = Math.round(bytes);
     if (rounded === 0)
         return '0 B';
@@ -65644,8 +65644,8 @@ const maxIncrease = {
     status: 'over-increase',
     explain: ({ measured, percent, source }) => ({
         reason: `grew ${formatBytes(measured)}${percent === null ? '' : ` (${formatPercent(percent)})`} against the base branch, more than the allowed ${source}`,
-        detail: `grew ${formatDelta(measured)} (${formatPercent(percent)}), allowed ${source}`,
-        sentence: `grew by ${formatDelta(measured)} (${formatPercent(percent)}) against the base branch. The limit is ${source}.`
+        detail: `grew ${units_formatDelta(measured)} (${formatPercent(percent)}), allowed ${source}`,
+        sentence: `grew by ${units_formatDelta(measured)} (${formatPercent(percent)}) against the base branch. The limit is ${source}.`
     })
 };
 
@@ -65756,7 +65756,7 @@ function explainBreach(breach) {
     return definitionOf(breach).explain(breach);
 }
 /** Just the limits of a target's settings; all null for none (a removed image has no limits). */
-function limitsOf(settings) {
+function limits_limitsOf(settings) {
     return Object.fromEntries(LIMIT_KEYS.map((key) => [key, settings?.[key] ?? null]));
 }
 
@@ -72092,7 +72092,619 @@ async function checkoutBase(options) {
     return { ref, sha, dir, dispose };
 }
 
+;// CONCATENATED MODULE: ./src/compare/change-lines.ts
+/** The rows of one image: the base image's layers as one, then one per own or unknown layer. */
+function rowsOf(layers) {
+    let base = null;
+    const rows = [];
+    for (const layer of layers) {
+        if (layer.fromBase === true)
+            base = (base ?? 0) + layer.bytes;
+        else
+            rows.push({
+                kind: layer.fromBase === false ? 'instruction' : 'unknown',
+                stage: layer.stage,
+                instruction: layer.instruction,
+                line: layer.line,
+                bytes: layer.bytes
+            });
+    }
+    return { base, rows };
+}
+/**
+ * The instruction as compared: the classic builder's history names a COPY's or ADD's
+ * source by its content hash (`COPY dir:5fe8…e37 in /app`), which changes with the
+ * files; the same instruction with other files is still the same row.
+ */
+function comparable(instruction) {
+    return (instruction ?? '').replace(/\b(file|dir|multi):[0-9a-f]{12,}/g, '$1:');
+}
+function keyOf(row) {
+    return `${row.kind}\u0000${row.stage ?? ''}\u0000${comparable(row.instruction)}`;
+}
+/**
+ * What an edited instruction keeps: a RUN is still the RUN at its place when its command
+ * changed; a COPY or ADD only when it still writes to the same destination (a COPY of
+ * other files elsewhere is another instruction). Other rows are never paired this way.
+ */
+function editKeyOf(row) {
+    const words = (row.instruction ?? '').split(/\s+/);
+    const keyword = words[0] ?? '';
+    const place = keyword === 'RUN' ? '' : keyword === 'COPY' || keyword === 'ADD' ? words.at(-1) : `\u0000${comparable(row.instruction)}`;
+    return `${row.kind}\u0000${row.stage ?? ''}\u0000${keyword}\u0000${place}`;
+}
+/** Pairs rows whose `key` is equal, the n-th with the n-th; returns the pairs and removes them from both lists. */
+function pairBy(head, base, key) {
+    const waiting = new Map();
+    for (const row of base) {
+        const list = waiting.get(key(row));
+        if (list === undefined)
+            waiting.set(key(row), [row]);
+        else
+            list.push(row);
+    }
+    const pairs = [];
+    const paired = new Set();
+    for (const row of head) {
+        const match = waiting.get(key(row))?.shift();
+        if (match === undefined)
+            continue;
+        pairs.push([row, match]);
+        paired.add(row).add(match);
+    }
+    const keep = (row) => !paired.has(row);
+    head.splice(0, head.length, ...head.filter(keep));
+    base.splice(0, base.length, ...base.filter(keep));
+    return pairs;
+}
+function change(head, base, baseInstruction = null) {
+    const row = (head ?? base);
+    return {
+        kind: row.kind,
+        stage: row.stage,
+        instruction: row.instruction,
+        baseInstruction,
+        line: head?.line ?? null,
+        baseLine: base?.line ?? null,
+        image: null,
+        headBytes: head?.bytes ?? null,
+        baseBytes: base?.bytes ?? null,
+        deltaBytes: (head?.bytes ?? 0) - (base?.bytes ?? 0)
+    };
+}
+/** Every row by line, largest change first (then in the PR's Dockerfile order). */
+function lineChanges(head, base) {
+    const headRows = rowsOf(head.layers);
+    const baseRows = rowsOf(base.layers);
+    const changes = [];
+    if (headRows.base !== null || baseRows.base !== null) {
+        const image = head.baseImage ?? base.baseImage;
+        changes.push({
+            kind: 'base',
+            stage: null,
+            instruction: image === null ? 'FROM' : `FROM ${image}`,
+            baseInstruction: null,
+            line: null,
+            baseLine: null,
+            image: { before: base.baseImage, after: head.baseImage },
+            headBytes: headRows.base,
+            baseBytes: baseRows.base,
+            deltaBytes: (headRows.base ?? 0) - (baseRows.base ?? 0)
+        });
+    }
+    const unpairedHead = [...headRows.rows];
+    const unpairedBase = [...baseRows.rows];
+    for (const [h, b] of pairBy(unpairedHead, unpairedBase, keyOf))
+        changes.push(change(h, b));
+    for (const [h, b] of pairBy(unpairedHead, unpairedBase, editKeyOf))
+        changes.push(change(h, b, b.instruction));
+    for (const h of unpairedHead)
+        changes.push(change(h, null));
+    for (const b of unpairedBase)
+        changes.push(change(null, b));
+    const order = (row) => (row.kind === 'base' ? -1 : (row.line ?? row.baseLine ?? Number.MAX_SAFE_INTEGER));
+    return changes.sort((a, b) => Math.abs(b.deltaBytes) - Math.abs(a.deltaBytes) || order(a) - order(b));
+}
+
+;// CONCATENATED MODULE: ./src/compare/versions.ts
+/**
+ * Version ordering, to tell an upgrade from a downgrade. Debian's dpkg order
+ * (`[epoch:]upstream[-revision]`, compared by dpkg's `verrevcmp`) also orders
+ * semver releases (`1.2.10` > `1.2.9`), PEP 440 plain releases and Alpine's
+ * `1.2.3-r4` sensibly, so one comparison serves every package manager.
+ */
+/** Negative when `a` is older than `b`, 0 when they are equal in dpkg's order, positive when newer. */
+function compareVersions(a, b) {
+    if (a === b)
+        return 0;
+    const left = versions_parse(a);
+    const right = versions_parse(b);
+    return compareDigits(left.epoch, right.epoch) || verrevcmp(left.upstream, right.upstream) || verrevcmp(left.revision, right.revision);
+}
+/** `[epoch:]upstream[-revision]`: the epoch is the digits before the first `:`, the revision what follows the last `-`. */
+function versions_parse(version) {
+    const trimmed = version.trim();
+    const epoch = /^(\d+):/.exec(trimmed);
+    const rest = epoch ? trimmed.slice(epoch[0].length) : trimmed;
+    const dash = rest.lastIndexOf('-');
+    return {
+        epoch: epoch ? epoch[1] : '0',
+        upstream: dash === -1 ? rest : rest.slice(0, dash),
+        revision: dash === -1 ? '' : rest.slice(dash + 1)
+    };
+}
+function isDigit(code) {
+    return code >= 0x30 && code <= 0x39;
+}
+function isLetter(code) {
+    return (code >= 0x41 && code <= 0x5a) || (code >= 0x61 && code <= 0x7a);
+}
+/** dpkg's `order`: `~` before the end of the string, the end before letters, letters before everything else. */
+function order(version, at) {
+    if (at >= version.length)
+        return 0;
+    const code = version.charCodeAt(at);
+    if (isDigit(code))
+        return 0;
+    if (isLetter(code))
+        return code;
+    if (code === 0x7e)
+        return -1; // '~'
+    return code + 256;
+}
+/** Compares two runs of decimal digits by value, whatever their length (an epoch may be any size). */
+function compareDigits(a, b) {
+    const x = a.replace(/^0+/, '');
+    const y = b.replace(/^0+/, '');
+    return x.length - y.length || (x < y ? -1 : x > y ? 1 : 0);
+}
+/**
+ * dpkg's `verrevcmp`: alternately compares a run of non-digits (character by character
+ * in `order`) and a run of digits (by value), until one part differs.
+ */
+function verrevcmp(a, b) {
+    let i = 0;
+    let j = 0;
+    while (i < a.length || j < b.length) {
+        while ((i < a.length && !isDigit(a.charCodeAt(i))) || (j < b.length && !isDigit(b.charCodeAt(j)))) {
+            const difference = order(a, i) - order(b, j);
+            if (difference !== 0)
+                return difference;
+            i++;
+            j++;
+        }
+        while (a.charCodeAt(i) === 0x30)
+            i++;
+        while (b.charCodeAt(j) === 0x30)
+            j++;
+        let firstDifference = 0;
+        while (i < a.length && j < b.length && isDigit(a.charCodeAt(i)) && isDigit(b.charCodeAt(j))) {
+            if (firstDifference === 0)
+                firstDifference = a.charCodeAt(i) - b.charCodeAt(j);
+            i++;
+            j++;
+        }
+        if (i < a.length && isDigit(a.charCodeAt(i)))
+            return 1;
+        if (j < b.length && isDigit(b.charCodeAt(j)))
+            return -1;
+        if (firstDifference !== 0)
+            return firstDifference;
+    }
+    return 0;
+}
+
+;// CONCATENATED MODULE: ./src/compare/change-packages.ts
+
+function byPackage(packages) {
+    const found = new Map();
+    for (const item of packages) {
+        const key = `${item.manager}\u0000${item.name}`;
+        const known = found.get(key);
+        if (known === undefined)
+            found.set(key, { manager: item.manager, name: item.name, versions: [item.version], bytes: item.bytes });
+        else {
+            if (!known.versions.includes(item.version))
+                known.versions.push(item.version);
+            known.bytes += item.bytes;
+        }
+    }
+    for (const item of found.values())
+        item.versions.sort(compareVersions);
+    return found;
+}
+function kindOf(before, after) {
+    if (before === undefined)
+        return 'added';
+    if (after === undefined)
+        return 'removed';
+    const [old, now] = [before.versions.join(', '), after.versions.join(', ')];
+    if (old === now)
+        return before.bytes === after.bytes ? null : 'resized';
+    if (before.versions.length !== 1 || after.versions.length !== 1)
+        return 'changed';
+    const order = compareVersions(now, old);
+    return order > 0 ? 'upgraded' : order < 0 ? 'downgraded' : 'changed';
+}
+/** Packages added, removed, up- or downgraded or resized, largest change first, then by manager and name. */
+function packageChanges(head, base) {
+    const after = byPackage(head);
+    const before = byPackage(base);
+    const changes = [];
+    for (const key of new Set([...before.keys(), ...after.keys()])) {
+        const [old, now] = [before.get(key), after.get(key)];
+        const kind = kindOf(old, now);
+        if (kind === null)
+            continue;
+        const some = (now ?? old);
+        changes.push({
+            manager: some.manager,
+            name: some.name,
+            kind,
+            before: old === undefined ? null : old.versions.join(', '),
+            after: now === undefined ? null : now.versions.join(', '),
+            baseBytes: old?.bytes ?? 0,
+            headBytes: now?.bytes ?? 0,
+            deltaBytes: (now?.bytes ?? 0) - (old?.bytes ?? 0)
+        });
+    }
+    return changes.sort((a, b) => Math.abs(b.deltaBytes) - Math.abs(a.deltaBytes) ||
+        (a.manager < b.manager ? -1 : a.manager > b.manager ? 1 : a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+;// CONCATENATED MODULE: ./src/analyse/paths.ts
+/**
+ * Paths inside an image. A layer's tar names are bytes, not text: they are held
+ * as "binary" (latin1) strings, one char per byte, so a name that is not valid
+ * UTF-8 keeps its identity. These helpers normalise such paths, show them to a
+ * person, and read the OCI whiteout convention.
+ */
+/** Prefix of a whiteout file: `.wh.NAME` deletes `NAME` from the layers below. */
+const WHITEOUT_PREFIX = '.wh.';
+/** A directory's opaque marker: hides everything the layers below put in that directory. */
+const OPAQUE_WHITEOUT = '.wh..wh..opq';
+/**
+ * The path as the image's filesystem knows it: no leading `./` or `/`, no
+ * trailing `/`, no empty segments. The root is ''. Nothing else is resolved
+ * (`..` and `.` inside a path stay as they are).
+ */
+function normalisePath(raw) {
+    let path = raw;
+    for (;;) {
+        const before = path;
+        path = path.replace(/^\/+/, '');
+        if (path.startsWith('./'))
+            path = path.slice(2);
+        if (path === before)
+            break;
+    }
+    if (path === '.')
+        return '';
+    path = path.replace(/\/{2,}/g, '/').replace(/\/+$/, '');
+    return path;
+}
+/** The base name: what follows the last `/`. */
+function baseName(path) {
+    return path.slice(path.lastIndexOf('/') + 1);
+}
+/** The parent folder of a normalised path; '' for a top-level entry. */
+function parentPath(path) {
+    const slash = path.lastIndexOf('/');
+    return slash === -1 ? '' : path.slice(0, slash);
+}
+/** Whether the (normalised) path is a whiteout entry (`.wh.NAME` or `.wh..wh..opq`). */
+function isWhiteout(path) {
+    return baseName(path).startsWith(WHITEOUT_PREFIX);
+}
+/**
+ * What a whiteout hides: `dir/.wh.NAME` hides `dir/NAME`, `dir/.wh..wh..opq`
+ * hides the lower contents of `dir` ('' is the root). Null for a path that is
+ * no whiteout, and for the other names the OCI spec reserves (`.wh..wh.*`,
+ * e.g. aufs's `.wh..wh.plnk`), which hide nothing.
+ */
+function whiteoutTarget(path) {
+    const name = baseName(path);
+    if (!name.startsWith(WHITEOUT_PREFIX))
+        return null;
+    const dir = parentPath(path);
+    if (name === OPAQUE_WHITEOUT)
+        return { kind: 'opaque', dir };
+    if (name.startsWith(WHITEOUT_PREFIX + WHITEOUT_PREFIX))
+        return null;
+    const hidden = name.slice(WHITEOUT_PREFIX.length);
+    if (hidden === '')
+        return null;
+    return { kind: 'file', path: dir === '' ? hidden : `${dir}/${hidden}` };
+}
+/** Code points shown escaped even though they are valid text: C1 controls, line separators, bidi controls. */
+function isInvisible(codePoint) {
+    return ((codePoint >= 0x80 && codePoint <= 0x9f) ||
+        codePoint === 0x2028 ||
+        codePoint === 0x2029 ||
+        (codePoint >= 0x202a && codePoint <= 0x202e) ||
+        (codePoint >= 0x2066 && codePoint <= 0x2069) ||
+        codePoint === 0x200e ||
+        codePoint === 0x200f ||
+        codePoint === 0xfeff);
+}
+const SHORT_ESCAPES = { 0x09: '\\t', 0x0a: '\\n', 0x0d: '\\r', 0x5c: '\\\\' };
+function hexByte(byte) {
+    return `\\x${byte.toString(16).padStart(2, '0')}`;
+}
+/**
+ * Length of the valid UTF-8 sequence starting at `at`, or 0 when the byte there
+ * does not start one (overlong forms, surrogates and code points past U+10FFFF
+ * are invalid, as in the WHATWG decoder).
+ */
+function utf8SequenceLength(bytes, at) {
+    const first = bytes[at];
+    if (first < 0x80)
+        return 1;
+    let length;
+    let lower = 0x80;
+    let upper = 0xbf;
+    if (first >= 0xc2 && first <= 0xdf)
+        length = 2;
+    else if (first >= 0xe0 && first <= 0xef) {
+        length = 3;
+        if (first === 0xe0)
+            lower = 0xa0;
+        if (first === 0xed)
+            upper = 0x9f;
+    }
+    else if (first >= 0xf0 && first <= 0xf4) {
+        length = 4;
+        if (first === 0xf0)
+            lower = 0x90;
+        if (first === 0xf4)
+            upper = 0x8f;
+    }
+    else
+        return 0;
+    if (at + length > bytes.length)
+        return 0;
+    for (let index = 1; index < length; index++) {
+        const byte = bytes[at + index];
+        if (byte < (index === 1 ? lower : 0x80) || byte > (index === 1 ? upper : 0xbf))
+            return 0;
+    }
+    return length;
+}
+/**
+ * The path for a person to read: `/` followed by the name decoded as UTF-8.
+ * Bytes that are not valid UTF-8 show as `\xNN`; control characters as `\n`,
+ * `\t`, `\r` or `\xNN`; a backslash as `\\`; invisible or direction-changing
+ * characters as `\u{NNNN}`. Distinct paths therefore always look distinct.
+ */
+function displayPath(path) {
+    const bytes = Buffer.from(path, 'latin1');
+    let out = '/';
+    let at = 0;
+    while (at < bytes.length) {
+        const length = utf8SequenceLength(bytes, at);
+        if (length === 0) {
+            out += hexByte(bytes[at]);
+            at += 1;
+            continue;
+        }
+        if (length === 1) {
+            const byte = bytes[at];
+            out += SHORT_ESCAPES[byte] ?? (byte < 0x20 || byte === 0x7f ? hexByte(byte) : String.fromCharCode(byte));
+            at += 1;
+            continue;
+        }
+        const text = bytes.toString('utf8', at, at + length);
+        const codePoint = text.codePointAt(0);
+        out += isInvisible(codePoint) ? `\\u{${codePoint.toString(16).padStart(4, '0')}}` : text;
+        at += length;
+    }
+    return out;
+}
+
+;// CONCATENATED MODULE: ./src/compare/change-paths.ts
+
+/** A change moving less than this share of the churn gets no row of its own. */
+const ROW_SHARE = 1 / 200;
+/** A new or removed folder whose one child holds this share of its bytes is shown as that child. */
+const DOMINANT_SHARE = 0.9;
+/** A folder with this many files large enough for a row of their own is one row instead. */
+const SPREAD_FILES = 8;
+/** Path rows kept in the record, largest first; the rest go to `rest`. */
+const MAX_PATH_ROWS = 30;
+function newNode(name, folder) {
+    return { name, children: folder ? new Map() : null, delta: 0, churn: 0, added: 0, removed: 0, grew: 0, shrank: 0 };
+}
+/** Adds one changed file to the tree, counting it in every folder above it. */
+function addChange(root, path, before, after) {
+    const delta = (after ?? 0) - (before ?? 0);
+    const count = (node) => {
+        node.delta += delta;
+        node.churn += Math.abs(delta);
+        if (before === null)
+            node.added++;
+        else if (after === null)
+            node.removed++;
+        else if (delta > 0)
+            node.grew++;
+        else
+            node.shrank++;
+    };
+    const names = path.split('/');
+    let node = root;
+    count(node);
+    for (const [depth, name] of names.entries()) {
+        const leaf = depth === names.length - 1;
+        let child = node.children.get(name);
+        if (child === undefined || (child.children === null) !== leaf) {
+            // A file where the other image has a folder of the same name: keep them apart.
+            const key = child === undefined ? name : `${name}\u0000${leaf ? 'file' : 'folder'}`;
+            child = node.children.get(key) ?? newNode(name, !leaf);
+            node.children.set(key, child);
+        }
+        count(child);
+        node = child;
+    }
+}
+/** The tree of every file that was added, removed, grew or shrank (a file of the same size counts as unchanged). */
+function changeTree(head, base) {
+    const root = newNode('', true);
+    let h = 0;
+    let b = 0;
+    while (h < head.count || b < base.count) {
+        const headPath = h < head.count ? head.paths[h] : null;
+        const basePath = b < base.count ? base.paths[b] : null;
+        if (basePath === null || (headPath !== null && headPath < basePath)) {
+            addChange(root, headPath, null, head.bytes[h++]);
+        }
+        else if (headPath === null || basePath < headPath) {
+            addChange(root, basePath, base.bytes[b++], null);
+        }
+        else {
+            const after = head.bytes[h++];
+            const before = base.bytes[b++];
+            if (after !== before)
+                addChange(root, headPath, before, after);
+        }
+    }
+    return root;
+}
+function change_paths_kindOf(node, whole) {
+    if (whole !== null)
+        return whole;
+    const { added, removed, grew, shrank } = node;
+    if (node.children === null)
+        return added > 0 ? 'new' : removed > 0 ? 'removed' : grew > 0 ? 'grew' : 'shrank';
+    // A folder both images have (one only the PR's has is `whole`): files added to it are growth.
+    if (removed === 0 && shrank === 0)
+        return 'grew';
+    if (added === 0 && grew === 0)
+        return 'shrank';
+    return 'changed';
+}
+function rowOf(node, path, kind) {
+    return {
+        kind,
+        path: displayPath(path),
+        folder: node.children !== null,
+        deltaBytes: node.delta,
+        added: node.added,
+        removed: node.removed,
+        grew: node.grew,
+        shrank: node.shrank
+    };
+}
+/** The rows for the changes below `root`, in no particular order. */
+function chooseRows(root, head, base) {
+    const threshold = Math.max(1, root.churn * ROW_SHARE);
+    const rows = [];
+    const stack = [[root, '']];
+    while (stack.length > 0) {
+        const [node, path] = stack.pop();
+        if (node.children === null) {
+            rows.push(rowOf(node, path, change_paths_kindOf(node, null)));
+            continue;
+        }
+        // A folder only one image has is one row, however it is spread.
+        const whole = path === '' ? null : !hasFilesUnder(base, path) ? 'new' : !hasFilesUnder(head, path) ? 'removed' : null;
+        const children = [...node.children.values()];
+        // A new or removed folder is one row, unless nearly all of it is one thing (a 40 MB file in a new /usr/lib): that gets the row.
+        const dominant = children.reduce((best, child) => (best === null || child.churn > best.churn ? child : best), null);
+        let large = whole === null
+            ? children.filter((child) => child.churn >= threshold)
+            : dominant !== null && dominant.churn >= DOMINANT_SHARE * node.churn
+                ? [dominant]
+                : [];
+        // Many files of one folder that each changed (a folder of assets rebuilt) read best as that folder.
+        if (path !== '' && large.length >= SPREAD_FILES && large.every((child) => child.children === null))
+            large = [];
+        if (large.length === 0) {
+            if (node.churn >= threshold && path !== '')
+                rows.push(rowOf(node, path, change_paths_kindOf(node, whole)));
+            continue;
+        }
+        const other = newNode(node.name, true);
+        other.delta = node.delta;
+        other.churn = node.churn;
+        for (const key of ['added', 'removed', 'grew', 'shrank'])
+            other[key] = node[key];
+        for (const child of large) {
+            stack.push([child, path === '' ? child.name : `${path}/${child.name}`]);
+            other.delta -= child.delta;
+            other.churn -= child.churn;
+            for (const key of ['added', 'removed', 'grew', 'shrank'])
+                other[key] -= child[key];
+        }
+        if (other.churn >= threshold && path !== '')
+            rows.push({ ...rowOf(other, path, 'other'), folder: true });
+    }
+    return rows;
+}
+function hasFilesUnder(files, folder) {
+    return !files.under(folder).next().done;
+}
+/**
+ * The path rows between two images, largest change first, cut to `limit` rows, then
+ * `hidden` (the change in copies hidden by later layers: `deltaBytes` minus the change
+ * in what a container sees) and `rest` (the changes not listed), each when non-zero.
+ */
+function pathChanges(head, base, deltaBytes, limit = MAX_PATH_ROWS) {
+    const root = changeTree(head, base);
+    const all = chooseRows(root, head, base)
+        .filter((row) => row.deltaBytes !== 0)
+        .sort((a, b) => Math.abs(b.deltaBytes) - Math.abs(a.deltaBytes) || (a.path < b.path ? -1 : 1));
+    const rows = all.slice(0, limit);
+    const listed = rows.reduce((sum, row) => sum + row.deltaBytes, 0);
+    const visibleDelta = root.delta;
+    const rest = visibleDelta - listed;
+    const hidden = deltaBytes - visibleDelta;
+    const counts = { added: 0, removed: 0, grew: 0, shrank: 0 };
+    if (hidden !== 0)
+        rows.push({ kind: 'hidden', path: null, folder: false, deltaBytes: hidden, ...counts });
+    if (rest !== 0) {
+        const restCounts = { ...counts };
+        for (const key of ['added', 'removed', 'grew', 'shrank'])
+            restCounts[key] = root[key] - rows.reduce((sum, row) => sum + row[key], 0);
+        rows.push({ kind: 'rest', path: null, folder: false, deltaBytes: rest, ...restCounts });
+    }
+    return { rows, total: all.length };
+}
+
+;// CONCATENATED MODULE: ./src/compare/change.ts
+
+
+
+function cacheChanges(head, base) {
+    const changes = [];
+    const before = new Map(base.map((cache) => [cache.path, cache]));
+    const after = new Map(head.map((cache) => [cache.path, cache]));
+    for (const path of new Set([...before.keys(), ...after.keys()])) {
+        const [old, now] = [before.get(path), after.get(path)];
+        const deltaBytes = (now?.bytes ?? 0) - (old?.bytes ?? 0);
+        if (deltaBytes === 0)
+            continue;
+        changes.push({ path, kind: (now ?? old).kind, baseBytes: old?.bytes ?? 0, headBytes: now?.bytes ?? 0, deltaBytes, line: now?.line ?? null });
+    }
+    return changes.sort((a, b) => Math.abs(b.deltaBytes) - Math.abs(a.deltaBytes) || (a.path < b.path ? -1 : 1));
+}
+/** How the PR's image (`head`) differs from the base branch's (`base`). */
+function change_changeRecord(head, base) {
+    const deltaBytes = head.inventory.bytes - base.inventory.bytes;
+    const paths = head.files !== null && base.files !== null ? pathChanges(head.files, base.files, deltaBytes) : null;
+    return {
+        deltaBytes,
+        lines: lineChanges({ layers: head.layers, baseImage: head.inventory.baseImage }, { layers: base.layers, baseImage: base.inventory.baseImage }),
+        paths: paths?.rows ?? null,
+        pathRowsTotal: paths?.total ?? 0,
+        packages: packageChanges(head.inventory.packages, base.inventory.packages),
+        waste: head.wastedBytes === null || base.wastedBytes === null
+            ? null
+            : { baseBytes: base.wastedBytes, headBytes: head.wastedBytes, deltaBytes: head.wastedBytes - base.wastedBytes },
+        caches: cacheChanges(head.caches, base.caches)
+    };
+}
+
 ;// CONCATENATED MODULE: ./src/compare/compare.ts
+
 function sizeDelta(head, base) {
     if (!head.size || !base.size)
         return null;
@@ -72101,22 +72713,31 @@ function sizeDelta(head, base) {
     const percent = base.size.bytes === 0 ? null : (bytes / base.size.bytes) * 100;
     return { bytes, percent };
 }
+/** What the change record needs of a measurement; null when the image was not read layer by layer. */
+function compare_comparedSide(measurement) {
+    const { anatomy, inventory } = measurement;
+    if (anatomy === null || inventory === null)
+        return null;
+    return { inventory, layers: anatomy.layers, wastedBytes: anatomy.wasted.bytes, caches: anatomy.caches, files: measurement.files };
+}
 function comparePair(head, base) {
     const name = head.target.name;
     if (!base.size)
-        return { name, head, base, comparison: 'base-failed', delta: null };
+        return { name, head, base, comparison: 'base-failed', delta: null, change: null };
     const delta = sizeDelta(head, base);
     // A PR image that failed cannot be called unchanged: its size is unknown.
     const comparison = delta && delta.bytes === 0 ? 'unchanged' : 'changed';
-    return { name, head, base, comparison, delta };
+    const [headSide, baseSide] = [compare_comparedSide(head), compare_comparedSide(base)];
+    const change = comparison === 'changed' && headSide !== null && baseSide !== null ? change_changeRecord(headSide, baseSide) : null;
+    return { name, head, base, comparison, delta, change };
 }
 /**
  * Pairs the PR's images with the base branch's by name. `base` is null when no
  * comparison ran. PR order is kept; images only on the base branch follow, in its order.
  */
-function compareImages(head, base) {
+function compare_compareImages(head, base) {
     if (base === null) {
-        return head.map((m) => ({ name: m.target.name, head: m, base: null, comparison: 'not-compared', delta: null }));
+        return head.map((m) => ({ name: m.target.name, head: m, base: null, comparison: 'not-compared', delta: null, change: null }));
     }
     const baseByName = new Map();
     for (const m of base)
@@ -72124,12 +72745,12 @@ function compareImages(head, base) {
             baseByName.set(m.target.name, m);
     const compared = head.map((m) => {
         const match = baseByName.get(m.target.name);
-        return match ? comparePair(m, match) : { name: m.target.name, head: m, base: null, comparison: 'new', delta: null };
+        return match ? comparePair(m, match) : { name: m.target.name, head: m, base: null, comparison: 'new', delta: null, change: null };
     });
     const headNames = new Set(head.map((m) => m.target.name));
     for (const [name, m] of baseByName) {
         if (!headNames.has(name))
-            compared.push({ name, head: null, base: m, comparison: 'removed', delta: null });
+            compared.push({ name, head: null, base: m, comparison: 'removed', delta: null, change: null });
     }
     return compared;
 }
@@ -74541,155 +75162,6 @@ async function hasDockerignore(root, context, dockerfile) {
     return false;
 }
 
-;// CONCATENATED MODULE: ./src/analyse/paths.ts
-/**
- * Paths inside an image. A layer's tar names are bytes, not text: they are held
- * as "binary" (latin1) strings, one char per byte, so a name that is not valid
- * UTF-8 keeps its identity. These helpers normalise such paths, show them to a
- * person, and read the OCI whiteout convention.
- */
-/** Prefix of a whiteout file: `.wh.NAME` deletes `NAME` from the layers below. */
-const WHITEOUT_PREFIX = '.wh.';
-/** A directory's opaque marker: hides everything the layers below put in that directory. */
-const OPAQUE_WHITEOUT = '.wh..wh..opq';
-/**
- * The path as the image's filesystem knows it: no leading `./` or `/`, no
- * trailing `/`, no empty segments. The root is ''. Nothing else is resolved
- * (`..` and `.` inside a path stay as they are).
- */
-function normalisePath(raw) {
-    let path = raw;
-    for (;;) {
-        const before = path;
-        path = path.replace(/^\/+/, '');
-        if (path.startsWith('./'))
-            path = path.slice(2);
-        if (path === before)
-            break;
-    }
-    if (path === '.')
-        return '';
-    path = path.replace(/\/{2,}/g, '/').replace(/\/+$/, '');
-    return path;
-}
-/** The base name: what follows the last `/`. */
-function baseName(path) {
-    return path.slice(path.lastIndexOf('/') + 1);
-}
-/** The parent folder of a normalised path; '' for a top-level entry. */
-function parentPath(path) {
-    const slash = path.lastIndexOf('/');
-    return slash === -1 ? '' : path.slice(0, slash);
-}
-/** Whether the (normalised) path is a whiteout entry (`.wh.NAME` or `.wh..wh..opq`). */
-function isWhiteout(path) {
-    return baseName(path).startsWith(WHITEOUT_PREFIX);
-}
-/**
- * What a whiteout hides: `dir/.wh.NAME` hides `dir/NAME`, `dir/.wh..wh..opq`
- * hides the lower contents of `dir` ('' is the root). Null for a path that is
- * no whiteout, and for the other names the OCI spec reserves (`.wh..wh.*`,
- * e.g. aufs's `.wh..wh.plnk`), which hide nothing.
- */
-function whiteoutTarget(path) {
-    const name = baseName(path);
-    if (!name.startsWith(WHITEOUT_PREFIX))
-        return null;
-    const dir = parentPath(path);
-    if (name === OPAQUE_WHITEOUT)
-        return { kind: 'opaque', dir };
-    if (name.startsWith(WHITEOUT_PREFIX + WHITEOUT_PREFIX))
-        return null;
-    const hidden = name.slice(WHITEOUT_PREFIX.length);
-    if (hidden === '')
-        return null;
-    return { kind: 'file', path: dir === '' ? hidden : `${dir}/${hidden}` };
-}
-/** Code points shown escaped even though they are valid text: C1 controls, line separators, bidi controls. */
-function isInvisible(codePoint) {
-    return ((codePoint >= 0x80 && codePoint <= 0x9f) ||
-        codePoint === 0x2028 ||
-        codePoint === 0x2029 ||
-        (codePoint >= 0x202a && codePoint <= 0x202e) ||
-        (codePoint >= 0x2066 && codePoint <= 0x2069) ||
-        codePoint === 0x200e ||
-        codePoint === 0x200f ||
-        codePoint === 0xfeff);
-}
-const SHORT_ESCAPES = { 0x09: '\\t', 0x0a: '\\n', 0x0d: '\\r', 0x5c: '\\\\' };
-function hexByte(byte) {
-    return `\\x${byte.toString(16).padStart(2, '0')}`;
-}
-/**
- * Length of the valid UTF-8 sequence starting at `at`, or 0 when the byte there
- * does not start one (overlong forms, surrogates and code points past U+10FFFF
- * are invalid, as in the WHATWG decoder).
- */
-function utf8SequenceLength(bytes, at) {
-    const first = bytes[at];
-    if (first < 0x80)
-        return 1;
-    let length;
-    let lower = 0x80;
-    let upper = 0xbf;
-    if (first >= 0xc2 && first <= 0xdf)
-        length = 2;
-    else if (first >= 0xe0 && first <= 0xef) {
-        length = 3;
-        if (first === 0xe0)
-            lower = 0xa0;
-        if (first === 0xed)
-            upper = 0x9f;
-    }
-    else if (first >= 0xf0 && first <= 0xf4) {
-        length = 4;
-        if (first === 0xf0)
-            lower = 0x90;
-        if (first === 0xf4)
-            upper = 0x8f;
-    }
-    else
-        return 0;
-    if (at + length > bytes.length)
-        return 0;
-    for (let index = 1; index < length; index++) {
-        const byte = bytes[at + index];
-        if (byte < (index === 1 ? lower : 0x80) || byte > (index === 1 ? upper : 0xbf))
-            return 0;
-    }
-    return length;
-}
-/**
- * The path for a person to read: `/` followed by the name decoded as UTF-8.
- * Bytes that are not valid UTF-8 show as `\xNN`; control characters as `\n`,
- * `\t`, `\r` or `\xNN`; a backslash as `\\`; invisible or direction-changing
- * characters as `\u{NNNN}`. Distinct paths therefore always look distinct.
- */
-function displayPath(path) {
-    const bytes = Buffer.from(path, 'latin1');
-    let out = '/';
-    let at = 0;
-    while (at < bytes.length) {
-        const length = utf8SequenceLength(bytes, at);
-        if (length === 0) {
-            out += hexByte(bytes[at]);
-            at += 1;
-            continue;
-        }
-        if (length === 1) {
-            const byte = bytes[at];
-            out += SHORT_ESCAPES[byte] ?? (byte < 0x20 || byte === 0x7f ? hexByte(byte) : String.fromCharCode(byte));
-            at += 1;
-            continue;
-        }
-        const text = bytes.toString('utf8', at, at + length);
-        const codePoint = text.codePointAt(0);
-        out += isInvisible(codePoint) ? `\\u{${codePoint.toString(16).padStart(4, '0')}}` : text;
-        at += length;
-    }
-    return out;
-}
-
 ;// CONCATENATED MODULE: ./src/analyse/caches.ts
 
 /**
@@ -74758,11 +75230,82 @@ function cacheOf(path) {
     return null;
 }
 
+;// CONCATENATED MODULE: ./src/analyse/final-files.ts
+/**
+ * The files a container sees (the final filesystem after every layer and
+ * whiteout), as two parallel arrays sorted by path. Sorting the binary
+ * (latin1) paths by code unit puts every path below a folder `F` in one run
+ * (they all start with `F/`), so a folder's files are a slice, a file is
+ * found by binary search, and two images are compared by one merge of their
+ * lists. Held between measuring the PR's image and the base branch's; it
+ * grows with the number of files, never with their bytes.
+ */
+class FinalFiles {
+    /** Normalised binary paths (see LayerEntry.path), sorted by code unit. */
+    paths;
+    /** Bytes of each path: a regular file's size (a hard-linked file's bytes on one of its paths only), a symlink's target length. */
+    bytes;
+    constructor(paths, bytes) {
+        this.paths = paths;
+        this.bytes = bytes;
+    }
+    /** From `[path, bytes]` pairs in any order; a path given twice keeps its last bytes. */
+    static of(entries) {
+        const byPath = new Map();
+        for (const [path, bytes] of entries)
+            byPath.set(path, bytes);
+        const paths = [...byPath.keys()].sort(compareCodeUnits);
+        const bytes = new Float64Array(paths.length);
+        paths.forEach((path, index) => (bytes[index] = byPath.get(path)));
+        return new FinalFiles(paths, bytes);
+    }
+    get count() {
+        return this.paths.length;
+    }
+    /** Sum of every file's bytes. */
+    totalBytes() {
+        let total = 0;
+        for (const bytes of this.bytes)
+            total += bytes;
+        return total;
+    }
+    /** The bytes of the file at `path`, or null when there is none. */
+    sizeOf(path) {
+        const at = this.lowerBound(path);
+        return at < this.paths.length && this.paths[at] === path ? this.bytes[at] : null;
+    }
+    /** Every file below the folder `folder` (`''` for the root), in path order. */
+    *under(folder) {
+        const prefix = folder === '' ? '' : `${folder}/`;
+        for (let at = this.lowerBound(prefix); at < this.paths.length && this.paths[at].startsWith(prefix); at++) {
+            yield [this.paths[at], this.bytes[at]];
+        }
+    }
+    /** Index of the first path not less than `path`. */
+    lowerBound(path) {
+        let low = 0;
+        let high = this.paths.length;
+        while (low < high) {
+            const middle = (low + high) >>> 1;
+            if (this.paths[middle] < path)
+                low = middle + 1;
+            else
+                high = middle;
+        }
+        return low;
+    }
+}
+/** Orders strings by UTF-16 code unit: for binary (latin1) paths, byte order. */
+function compareCodeUnits(a, b) {
+    return a < b ? -1 : a > b ? 1 : 0;
+}
+
 ;// CONCATENATED MODULE: ./src/analyse/anatomy.ts
 
 
+
 const DEFAULT_TOP_PATHS = 20;
-const UNKNOWN_ORIGIN = { fromBase: null, instruction: null, line: null };
+const UNKNOWN_ORIGIN = { fromBase: null, instruction: null, line: null, stage: null };
 function joinPath(parent, name) {
     return parent === '' ? name : `${parent}/${name}`;
 }
@@ -74840,8 +75383,8 @@ class Overlay {
                 continue;
             }
             let inode = null;
-            if (entry.kind === 'file')
-                inode = { bytes: entry.bytes, layer, links: 0 };
+            if (entry.kind === 'file' || entry.kind === 'symlink')
+                inode = { bytes: entry.bytes, layer, links: 0, symlink: entry.kind === 'symlink' };
             else if (entry.kind === 'hardlink' && entry.linkTarget !== null) {
                 const target = this.lookup(entry.linkTarget);
                 if (target !== null && target === existing)
@@ -74876,7 +75419,7 @@ class Overlay {
             if (inode === null)
                 continue;
             inode.links--;
-            if (inode.links === 0 && inode.bytes > 0)
+            if (inode.links === 0 && inode.bytes > 0 && !inode.symlink)
                 this.waste(inode, () => pathBelow(node, path, current), removal);
         }
     }
@@ -74947,7 +75490,7 @@ function cachesOf(root, origins) {
                 continue;
             }
             const inode = current.inode;
-            if (inode === null)
+            if (inode === null || inode.symlink)
                 continue;
             tally.files++;
             if (tally.inodes.has(inode))
@@ -74996,6 +75539,44 @@ function cachesOf(root, origins) {
     return caches.sort((a, b) => b.bytes - a.bytes || (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
 /**
+ * Every path a container sees with its bytes; a hard-linked file's bytes go to the first of its
+ * paths in path order only, so two images holding the same links agree whatever order their
+ * layers named the paths in (the walk's order would follow the tree's insertion order).
+ */
+function finalFiles(root) {
+    const found = [];
+    const stack = [[root, '']];
+    while (stack.length > 0) {
+        const [folder, path] = stack.pop();
+        for (const child of folder.children.values()) {
+            const childPath = joinPath(path, child.name);
+            if (child.children !== null)
+                stack.push([child, childPath]);
+            else if (child.inode !== null)
+                found.push([childPath, child.inode]);
+        }
+    }
+    found.sort((a, b) => compareCodeUnits(a[0], b[0]));
+    const seen = new Set();
+    return FinalFiles.of(found.map(([path, inode]) => {
+        const bytes = seen.has(inode) ? 0 : inode.bytes;
+        seen.add(inode);
+        return [path, bytes];
+    }));
+}
+/** The kept files that are still what a container sees at their path (not deleted or replaced by a later layer). */
+function visibleKept(overlay, archive) {
+    const kept = new Map();
+    for (const [index, layer] of archive.layers.entries()) {
+        for (const [path, data] of layer.kept) {
+            const inode = overlay.lookup(path)?.inode;
+            if (inode != null && !inode.symlink && inode.layer === index)
+                kept.set(path, data);
+        }
+    }
+    return kept;
+}
+/**
  * The anatomy of an image: its layers with their origins, the bytes wasted in
  * them, and the caches left in its final filesystem. `origins` has one entry per
  * layer (layerOrigins in history.ts); missing entries count as unknown.
@@ -75021,6 +75602,7 @@ function analyseImage(archive, origins, options = {}) {
             fromBase: origin.fromBase,
             instruction: origin.instruction,
             line: origin.line,
+            stage: origin.stage,
             bytes: layer.fileBytes,
             compressedBytes: layer.compressedBytes,
             files: layer.entries.reduce((files, entry) => (entry.kind === 'directory' || isWhiteout(entry.path) ? files : files + 1), 0)
@@ -75031,7 +75613,9 @@ function analyseImage(archive, origins, options = {}) {
         compressedBytes,
         layers,
         wasted: wasteOf(overlay.groups.values(), origins, topPaths),
-        caches: cachesOf(overlay.root, origins)
+        caches: cachesOf(overlay.root, origins),
+        files: finalFiles(overlay.root),
+        kept: visibleKept(overlay, archive)
     };
 }
 
@@ -75178,7 +75762,7 @@ function parseJsonList(text) {
         return null;
     }
 }
-function stepOf(instruction, escape) {
+function stepOf(instruction, stage, escape) {
     const { keyword, line } = instruction;
     // The text starts with the keyword as written; its case does not change its length.
     const afterKeyword = instruction.text.trimStart().slice(keyword.length);
@@ -75190,7 +75774,7 @@ function stepOf(instruction, escape) {
     let display = collapse(`${keyword} ${whole[0] ?? ''}`);
     if (simpleHeredoc)
         display = `${display} ${collapse(args[1] ?? '')} …`;
-    const step = { keyword, line, display: shorten(display), command: null, execCommand: null, heredoc, target: null };
+    const step = { keyword, stage, line, display: shorten(display), command: null, execCommand: null, heredoc, target: null };
     if (keyword === 'RUN') {
         const exec = first.trim().startsWith('[') ? parseJsonList(first.trim()) : null;
         if (exec !== null)
@@ -75211,7 +75795,9 @@ function stepOf(instruction, escape) {
 function history_stepsOf(dockerfile) {
     if (dockerfile.final === null || dockerfile.targetMissing)
         return null;
-    return finalChain(dockerfile).flatMap((stage) => stage.instructions.filter((instruction) => LAYER_KEYWORDS.has(instruction.keyword)).map((instruction) => stepOf(instruction, dockerfile.escape)));
+    return finalChain(dockerfile).flatMap((stage) => stage.instructions
+        .filter((instruction) => LAYER_KEYWORDS.has(instruction.keyword))
+        .map((instruction) => stepOf(instruction, stage.name ?? `#${stage.index}`, dockerfile.escape)));
 }
 // ---------------------------------------------------------------------------
 // Matching
@@ -75282,12 +75868,12 @@ function historyLayers(config, layerCount) {
  */
 function layerOrigins(config, layerCount, dockerfile) {
     const entries = historyLayers(config, layerCount);
-    const origins = Array.from({ length: layerCount }, () => ({ fromBase: null, instruction: null, line: null }));
+    const origins = Array.from({ length: layerCount }, () => ({ fromBase: null, instruction: null, line: null, stage: null }));
     for (const entry of entries) {
         if (entry.layer === null)
             continue;
         const text = collapse(entry.parsed.keyword === null ? entry.parsed.body : `${entry.parsed.keyword} ${entry.parsed.body}`);
-        origins[entry.layer] = { fromBase: null, instruction: text === '' ? null : shorten(text), line: null };
+        origins[entry.layer] = { fromBase: null, instruction: text === '' ? null : shorten(text), line: null, stage: null };
     }
     const steps = dockerfile === null ? null : history_stepsOf(dockerfile);
     if (steps === null)
@@ -75312,7 +75898,7 @@ function layerOrigins(config, layerCount, dockerfile) {
         next--;
         lowest = at;
         if (entry.layer !== null)
-            origins[entry.layer] = { fromBase: false, instruction: step.display, line: step.line };
+            origins[entry.layer] = { fromBase: false, instruction: step.display, line: step.line, stage: step.stage };
     }
     while (next >= 0 && steps[next].keyword === 'WORKDIR')
         next--;
@@ -75832,7 +76418,9 @@ function parsePaxRecords(data) {
 }
 /**
  * A push parser for a layer tar: feed it bytes as they arrive, it calls back with
- * each entry's header and skips the entry's content without holding it. Follows
+ * each entry's header and skips the entry's content without holding it, unless
+ * the callback returns true for that entry: then its content is collected and
+ * handed to `onContent` (the caller bounds what it asks for). Follows
  * what Go's archive/tar (which writes Docker's layers) reads: ustar and GNU
  * headers, PAX `path`/`linkpath`/`size` records (local and global), GNU long
  * names and long link names, base-256 sizes; content is skipped for every type
@@ -75844,6 +76432,8 @@ class LayerTarScanner {
     headerFill = 0;
     /** Bytes of entry content (and padding) still to skip. */
     skip = 0;
+    /** The content being collected for the entry whose header asked for it, before `skip`'s padding. */
+    content = null;
     /** A PAX or GNU long-name record being collected, and what it is. */
     meta = null;
     pax = new Map();
@@ -75857,8 +76447,11 @@ class LayerTarScanner {
     /** Bytes fed so far (for messages). */
     offset = 0;
     onEntry;
-    constructor(onEntry) {
+    onContent;
+    /** `onEntry` returns true to have the entry's content collected and passed to `onContent`. */
+    constructor(onEntry, onContent = () => undefined) {
         this.onEntry = onEntry;
+        this.onContent = onContent;
     }
     /** Whether the end-of-archive block was read. */
     get finished() {
@@ -75872,6 +76465,18 @@ class LayerTarScanner {
         const base = this.offset;
         let at = 0;
         while (at < chunk.length && !this.ended) {
+            if (this.content !== null) {
+                const content = this.content;
+                const taken = Math.min(content.data.length - content.fill, chunk.length - at);
+                chunk.copy(content.data, content.fill, at, at + taken);
+                content.fill += taken;
+                at += taken;
+                if (content.fill === content.data.length) {
+                    this.content = null;
+                    this.onContent(content.header, content.data);
+                }
+                continue;
+            }
             if (this.skip > 0) {
                 const taken = Math.min(this.skip, chunk.length - at);
                 this.skip -= taken;
@@ -75909,7 +76514,7 @@ class LayerTarScanner {
     end() {
         if (this.ended)
             return;
-        if (this.skip > 0 || this.meta !== null || this.headerFill > 0) {
+        if (this.skip > 0 || this.content !== null || this.meta !== null || this.headerFill > 0) {
             throw new Error(`the tar stream is truncated (it ends inside an entry, after ${this.offset} bytes)`);
         }
         if (this.headers === 0 && this.offset === 0)
@@ -75972,8 +76577,17 @@ class LayerTarScanner {
             throw new Error(`a path of ${Math.max(name.length, linkname.length)} bytes in tar header at byte ${offset} is longer than ${MAX_PATH_BYTES} bytes`);
         }
         const content = HEADER_ONLY_TYPES.has(typeflag) ? 0 : entrySize;
-        this.skip = content + ((TAR_BLOCK - (content % TAR_BLOCK)) % TAR_BLOCK);
-        this.onEntry({ name, linkname, typeflag, size: entrySize });
+        const header = { name, linkname, typeflag, size: entrySize };
+        const wanted = this.onEntry(header) === true;
+        if (wanted && content === 0)
+            this.onContent(header, Buffer.alloc(0));
+        if (wanted && content > 0) {
+            this.content = { header, data: Buffer.alloc(content), fill: 0 };
+            this.skip = (TAR_BLOCK - (content % TAR_BLOCK)) % TAR_BLOCK;
+        }
+        else {
+            this.skip = content + ((TAR_BLOCK - (content % TAR_BLOCK)) % TAR_BLOCK);
+        }
     }
     finishMeta(type, data) {
         this.meta = null;
@@ -76031,6 +76645,9 @@ const MAX_JSON_TOTAL_BYTES = 64 * 1024 * 1024;
  */
 const MAX_ENTRIES = 2_000_000;
 const MAX_TOTAL_PATH_BYTES = 256 * 1024 * 1024;
+/** Contents kept (see ReadOptions.keep): per file, and for all layers of an archive together; past them files are skipped and counted. */
+const MAX_KEPT_FILE_BYTES = 16 * 1024 * 1024;
+const MAX_KEPT_BYTES = 64 * 1024 * 1024;
 /** Bytes read after the end-of-archive blocks (tar pads to its record size) before the rest is left unread. */
 const MAX_TRAILING_BYTES = 1024 * 1024;
 /** A blob's path in an OCI layout: `blobs/<algorithm>/<hex>`. */
@@ -76148,6 +76765,7 @@ async function readArchiveContent(entry, name, size, options, state) {
 }
 async function readLayer(chunks, compression, options, state) {
     const entries = [];
+    const kept = new Map();
     let fileBytes = 0;
     let storedBytes = 0;
     const scanner = new LayerTarScanner((header) => {
@@ -76164,7 +76782,17 @@ async function readLayer(chunks, compression, options, state) {
         if (state.pathBytes > maxPathBytes)
             throw new Error(`the image's file names add up to more than ${formatBytes(maxPathBytes)}, more than footprint reads`);
         entries.push(entry);
-    });
+        // A path named again in the same tar is what its last entry holds: drop an earlier copy's content.
+        kept.delete(entry.path);
+        if (entry.kind !== 'file' || options.keep === undefined || !options.keep(entry.path))
+            return false;
+        if (entry.bytes > MAX_KEPT_FILE_BYTES || state.keptBytes + entry.bytes > MAX_KEPT_BYTES) {
+            state.notKept++;
+            return false;
+        }
+        state.keptBytes += entry.bytes;
+        return true;
+    }, (header, data) => kept.set(normalisePath(header.name), data));
     let compressedPending = null;
     if (compression === 'none') {
         const estimator = options.estimateCompressed ? (options.estimator ?? (() => gzipSizeEstimator()))() : null;
@@ -76217,6 +76845,7 @@ async function readLayer(chunks, compression, options, state) {
     const measured = compression !== 'none';
     const layer = {
         entries,
+        kept,
         fileBytes,
         storedBytes,
         compression,
@@ -76318,9 +76947,8 @@ async function drain(entry) {
         // discard
     }
 }
-async function collect(stream, options) {
+async function collect(stream, options, state) {
     const contents = { files: new Map(), links: new Map() };
-    const state = { jsonBytes: 0, entries: 0, pathBytes: 0 };
     const extractor = (0,tar_stream.extract)();
     const pumping = pump(archiveBytes(stream), extractor);
     let seen = 0;
@@ -76376,9 +77004,10 @@ function describeArchiveError(error, seen) {
  */
 async function readImageArchive(stream, options) {
     let contents = null;
+    const state = { jsonBytes: 0, entries: 0, pathBytes: 0, keptBytes: 0, notKept: 0 };
     try {
-        contents = await collect(stream, options);
-        return await assembleImage(contents);
+        contents = await collect(stream, options, state);
+        return { ...(await assembleImage(contents)), notKept: state.notKept };
     }
     catch (error) {
         // Messages quote names from the archive: whatever bytes they hold, the message stays one line.
@@ -76529,7 +77158,598 @@ async function readFromDaemon(ref, options) {
     return archive;
 }
 
+;// CONCATENATED MODULE: ./src/analyse/packages.ts
+
+
+const DPKG_STATUS = 'var/lib/dpkg/status';
+const DPKG_INFO = 'var/lib/dpkg/info/';
+const APK_INSTALLED = 'lib/apk/db/installed';
+const DIST_INFO = '.dist-info';
+const EGG_INFO = '.egg-info';
+/** The files of an egg-info folder that are read: what it installed, its top-level modules, its metadata. */
+const EGG_INFO_FILES = new Set(['installed-files.txt', 'top_level.txt', 'PKG-INFO']);
+/** How many unreadable files the note names before it only counts them. */
+const NOTE_NAMES = 3;
+/**
+ * Whether the reader should keep the bytes of the (normalised binary) file at `path`
+ * because the package list is read from it. Called for every tar entry, so it looks
+ * at the base name first and only then at the folders.
+ */
+function isPackageDatabaseFile(path) {
+    const slash = path.lastIndexOf('/');
+    const name = path.slice(slash + 1);
+    switch (name) {
+        case 'status':
+            return path === DPKG_STATUS;
+        case 'installed':
+            return path === APK_INSTALLED;
+        case 'RECORD':
+            return isSpecialFolder(path, slash, DIST_INFO);
+        case 'installed-files.txt':
+        case 'top_level.txt':
+        case 'PKG-INFO':
+            return isSpecialFolder(path, slash, EGG_INFO);
+        case 'package.json':
+            return isNpmManifest(path, slash);
+    }
+    if (name.endsWith('.list'))
+        return name.length > 5 && slash === DPKG_INFO.length - 1 && path.startsWith(DPKG_INFO);
+    // Debian's python3-* packages install egg-info as one file of PKG-INFO text.
+    return name.endsWith(EGG_INFO) && name.length > EGG_INFO.length;
+}
+/** Whether the folder holding the file (its `/` at `slash`) is named `<something><suffix>`. */
+function isSpecialFolder(path, slash, suffix) {
+    if (slash <= 0)
+        return false;
+    const start = path.lastIndexOf('/', slash - 1) + 1;
+    return slash - start > suffix.length && path.endsWith(suffix, slash);
+}
+/** `…node_modules/<name>/package.json` or `…node_modules/@scope/<name>/package.json`: a package's own manifest. */
+function isNpmManifest(path, slash) {
+    if (slash <= 0)
+        return false;
+    const folderStart = path.lastIndexOf('/', slash - 1) + 1;
+    const folder = path.slice(folderStart, slash);
+    // A scope folder is no package; `.bin`, `.cache` and the like hold none either.
+    if (folder === '' || folder.startsWith('@') || folder.startsWith('.') || folder === 'node_modules')
+        return false;
+    let parentEnd = folderStart - 1;
+    if (parentEnd <= 0)
+        return false;
+    let parentStart = path.lastIndexOf('/', parentEnd - 1) + 1;
+    if (path[parentStart] === '@' && parentEnd - parentStart > 1) {
+        parentEnd = parentStart - 1;
+        if (parentEnd <= 0)
+            return false;
+        parentStart = path.lastIndexOf('/', parentEnd - 1) + 1;
+    }
+    return path.slice(parentStart, parentEnd) === 'node_modules';
+}
+/**
+ * The packages installed in the image, sorted by manager, name and location.
+ * `files` are the visible database files the reader kept (path → content); each
+ * package's bytes and file count are those of its own files visible in `fs`.
+ * Bad content never throws: a package that cannot be read is left out, and a
+ * database file that cannot be read at all is named in `note`.
+ */
+function installedPackages(files, fs) {
+    const unreadable = [];
+    const packages = [
+        ...dpkgPackages(files, fs, unreadable),
+        ...apkPackages(files, fs, unreadable),
+        ...pythonPackages(files, fs, unreadable),
+        ...npmPackages(files, fs)
+    ];
+    packages.sort(comparePackages);
+    return { packages, note: unreadableNote(unreadable) };
+}
+function comparePackages(a, b) {
+    return (compareCodeUnits(a.manager, b.manager) ||
+        compareCodeUnits(a.name, b.name) ||
+        (a.location === b.location ? 0 : a.location === null ? -1 : b.location === null ? 1 : compareCodeUnits(a.location, b.location)) ||
+        compareCodeUnits(a.version, b.version));
+}
+function unreadableNote(paths) {
+    if (paths.length === 0)
+        return null;
+    const named = paths.slice(0, NOTE_NAMES).map(displayPath).join(', ');
+    if (paths.length === 1)
+        return `Could not read the package database file ${named}.`;
+    const more = paths.length > NOTE_NAMES ? ` and ${paths.length - NOTE_NAMES} more` : '';
+    return `Could not read ${paths.length} package database files: ${named}${more}.`;
+}
+/** A NUL byte never occurs in the text formats read here: such a file is binary or corrupt. */
+function isText(content) {
+    return !content.includes(0);
+}
+/** Binary (latin1) name → text, for names and versions a person reads. */
+function packages_text(binary) {
+    return Buffer.from(binary, 'latin1').toString('utf8');
+}
+// ---------------------------------------------------------------------------------------------
+// Counting a package's files
+/** Folders that merged-/usr images (Debian 12, Ubuntu) replace by a symlink to `usr/<same>`. */
+const USR_MERGED = new Set(['bin', 'sbin', 'lib', 'lib32', 'lib64', 'libx32', 'libo32']);
+/** One package's files, each counted once. */
+class Tally {
+    fs;
+    bytes = 0;
+    files = 0;
+    seen = new Set();
+    constructor(fs) {
+        this.fs = fs;
+    }
+    /** Counts a path whose bytes are known (from a scan of `fs`). */
+    addKnown(path, bytes) {
+        if (this.seen.has(path))
+            return;
+        this.seen.add(path);
+        this.bytes += bytes;
+        this.files += 1;
+    }
+    /** Counts the path if it is a visible file (a folder or a missing file counts nothing); true when it is. */
+    add(path) {
+        const bytes = this.fs.sizeOf(path);
+        if (bytes === null)
+            return false;
+        this.addKnown(path, bytes);
+        return true;
+    }
+    /**
+     * Counts a path a system package manager lists. On a merged-/usr image `/bin` is a
+     * symlink to `usr/bin`, so the tar holds `usr/bin/bash` where dpkg lists `/bin/bash`:
+     * when the listed path is missing and its top folder is a visible symlink, the file
+     * is looked for below `usr/`.
+     */
+    addListed(path) {
+        const slash = path.indexOf('/');
+        // dpkg lists `/bin` as a folder; the symlink in its place is usrmerge's, not the package's.
+        if (slash === -1 && USR_MERGED.has(path))
+            return;
+        if (this.add(path) || slash <= 0 || !USR_MERGED.has(path.slice(0, slash)))
+            return;
+        if (this.fs.sizeOf(path.slice(0, slash)) !== null)
+            this.add(`usr/${path}`);
+    }
+    /** Counts every file below `folder`. */
+    addFolder(folder) {
+        for (const [path, bytes] of this.fs.under(folder))
+            this.addKnown(path, bytes);
+    }
+    /** Counts the files directly in the folder of `prefix` whose names start with its last segment and satisfy `accept(rest of name)`. */
+    addMatching(prefix, accept) {
+        const { paths, bytes } = this.fs;
+        for (let at = lowerBound(paths, prefix); at < paths.length && paths[at].startsWith(prefix); at++) {
+            const rest = paths[at].slice(prefix.length);
+            if (!rest.includes('/') && accept(rest))
+                this.addKnown(paths[at], bytes[at]);
+        }
+    }
+    result(manager, name, version, location) {
+        return { manager, name, version, bytes: this.bytes, files: this.files, location };
+    }
+}
+/** Index of the first of the sorted `paths` not less than `path`, searching from `low`. */
+function lowerBound(paths, path, low = 0) {
+    let high = paths.length;
+    while (low < high) {
+        const middle = (low + high) >>> 1;
+        if (paths[middle] < path)
+            low = middle + 1;
+        else
+            high = middle;
+    }
+    return low;
+}
+/**
+ * `relative` resolved against the folder `base` (both normalised binary paths; a
+ * leading `/` makes it absolute): `.` and `..` segments resolved, null when it climbs
+ * above the root. Loops over segments, so any depth is fine.
+ */
+function resolvePath(base, relative) {
+    const segments = relative.startsWith('/') || base === '' ? [] : base.split('/');
+    for (const segment of relative.split('/')) {
+        if (segment === '' || segment === '.')
+            continue;
+        if (segment !== '..')
+            segments.push(segment);
+        else if (segments.pop() === undefined)
+            return null;
+    }
+    return segments.join('/');
+}
+// ---------------------------------------------------------------------------------------------
+// Text formats
+/** Lines of a text file, without their `\r\n`/`\n` ends. */
+function packages_lines(content) {
+    return content.split(/\r?\n/);
+}
+/**
+ * RFC 822-style paragraphs (dpkg's status, PKG-INFO's header): `Field: value` lines,
+ * paragraphs separated by blank lines. Continuation lines (starting with a space or
+ * tab) belong to multi-line fields that are never needed here, so they are skipped;
+ * a line that is neither is ignored.
+ */
+function paragraphs(content) {
+    const result = [];
+    let current = new Map();
+    for (const line of packages_lines(content)) {
+        if (line.trim() === '') {
+            if (current.size > 0)
+                result.push(current);
+            current = new Map();
+            continue;
+        }
+        if (line.startsWith(' ') || line.startsWith('\t'))
+            continue;
+        const colon = line.indexOf(':');
+        if (colon > 0)
+            current.set(line.slice(0, colon).trim(), line.slice(colon + 1).trim());
+    }
+    if (current.size > 0)
+        result.push(current);
+    return result;
+}
+/**
+ * The first field of every row of a CSV file (RFC 4180): a RECORD's path, which is
+ * quoted, with `""` for a quote, when it holds a comma, a quote or a line break. The
+ * other fields (hash, size) never hold a quote, so the rest of a row is skipped up to
+ * its line end. One pass over the text.
+ */
+function csvFirstFields(content) {
+    const fields = [];
+    let at = 0;
+    while (at < content.length) {
+        let field = '';
+        if (content[at] === '"') {
+            at++;
+            for (;;) {
+                const quote = content.indexOf('"', at);
+                if (quote === -1) {
+                    field += content.slice(at);
+                    at = content.length;
+                    break;
+                }
+                field += content.slice(at, quote);
+                at = quote + 1;
+                if (content[at] !== '"')
+                    break;
+                field += '"';
+                at++;
+            }
+        }
+        else {
+            let end = at;
+            while (end < content.length && content[end] !== ',' && content[end] !== '\n')
+                end++;
+            field = content.slice(at, end).replace(/\r$/, '');
+            at = end;
+        }
+        const lineEnd = content.indexOf('\n', at);
+        at = lineEnd === -1 ? content.length : lineEnd + 1;
+        if (field !== '')
+            fields.push(field);
+    }
+    return fields;
+}
+// ---------------------------------------------------------------------------------------------
+// dpkg: /var/lib/dpkg/status lists the packages, /var/lib/dpkg/info/<pkg>[:<arch>].list their files
+function dpkgPackages(files, fs, unreadable) {
+    const status = files.get(DPKG_STATUS);
+    if (status === undefined)
+        return [];
+    const content = status.toString('latin1');
+    const stanzas = isText(status) ? paragraphs(content).filter((stanza) => stanza.has('Package')) : [];
+    if (stanzas.length === 0) {
+        if (content.trim() !== '')
+            unreadable.push(DPKG_STATUS);
+        return [];
+    }
+    const packages = [];
+    for (const stanza of stanzas) {
+        const name = stanza.get('Package');
+        // `install ok installed`, `hold ok installed`; not `half-installed`, `config-files` or `not-installed`.
+        const state = (stanza.get('Status') ?? '').split(/\s+/);
+        if (name === '' || state[state.length - 1] !== 'installed')
+            continue;
+        const arch = stanza.get('Architecture');
+        const plain = `${DPKG_INFO}${name}.list`;
+        const qualified = arch ? `${DPKG_INFO}${name}:${arch}.list` : plain;
+        // dpkg names the list `<pkg>:<arch>.list` for a `Multi-Arch: same` package only; either may be there.
+        const candidates = stanza.get('Multi-Arch') === 'same' ? [qualified, plain] : [plain, qualified];
+        const listPath = candidates.find((path) => files.has(path));
+        const tally = new Tally(fs);
+        if (listPath !== undefined) {
+            const list = files.get(listPath);
+            if (!isText(list))
+                unreadable.push(listPath);
+            else
+                for (const line of packages_lines(list.toString('latin1')))
+                    if (line !== '')
+                        tally.addListed(normalisePath(line));
+        }
+        packages.push(tally.result('dpkg', name, stanza.get('Version') ?? '', null));
+    }
+    return packages;
+}
+// ---------------------------------------------------------------------------------------------
+// apk: /lib/apk/db/installed ("Installed Database V2" of the Apk spec): one paragraph per
+// package, `P:` name, `V:` version, `F:` a folder and the `R:` files in it that follow.
+function apkPackages(files, fs, unreadable) {
+    const database = files.get(APK_INSTALLED);
+    if (database === undefined)
+        return [];
+    const content = database.toString('latin1');
+    const packages = [];
+    if (isText(database)) {
+        let name = '';
+        let version = '';
+        let folder = '';
+        let tally = new Tally(fs);
+        const flush = () => {
+            if (name !== '')
+                packages.push(tally.result('apk', name, version, null));
+            name = version = folder = '';
+            tally = new Tally(fs);
+        };
+        for (const line of packages_lines(content)) {
+            if (line.trim() === '') {
+                flush();
+                continue;
+            }
+            if (line.length < 2 || line[1] !== ':')
+                continue; // other lines are not part of the format
+            const value = line.slice(2);
+            if (line[0] === 'P')
+                name = value;
+            else if (line[0] === 'V')
+                version = value;
+            else if (line[0] === 'F')
+                folder = normalisePath(value);
+            else if (line[0] === 'R' && value !== '')
+                tally.addListed(normalisePath(folder === '' ? value : `${folder}/${value}`));
+        }
+        flush();
+    }
+    if (packages.length === 0 && content.trim() !== '')
+        unreadable.push(APK_INSTALLED);
+    return packages;
+}
+// ---------------------------------------------------------------------------------------------
+// Python: `<site>/<name>-<version>.dist-info/RECORD` and `<site>/<name>-<version>[-pyX.Y].egg-info`
+// (a folder, or one file of PKG-INFO text)
+function pythonPackages(files, fs, unreadable) {
+    const packages = [];
+    /** Egg-info folders → their kept files by name. */
+    const eggFolders = new Map();
+    for (const [path, content] of files) {
+        const name = baseName(path);
+        if (name === 'RECORD' && isSpecialFolder(path, path.length - name.length - 1, DIST_INFO)) {
+            const distInfo = parentPath(path);
+            if (!isText(content))
+                unreadable.push(path);
+            else
+                packages.push(distInfoPackage(distInfo, content, fs));
+        }
+        else if (EGG_INFO_FILES.has(name) && isSpecialFolder(path, path.length - name.length - 1, EGG_INFO)) {
+            const folder = parentPath(path);
+            const kept = eggFolders.get(folder) ?? new Map();
+            eggFolders.set(folder, kept.set(name, content));
+        }
+        else if (name.endsWith(EGG_INFO) && name.length > EGG_INFO.length) {
+            // One file of PKG-INFO text: the package's only file that can be known.
+            const { name: packageName, version } = eggName(name, content);
+            const tally = new Tally(fs);
+            tally.add(path);
+            packages.push(tally.result('python', packageName, version, displayPath(path)));
+        }
+    }
+    for (const [folder, kept] of eggFolders)
+        packages.push(eggFolderPackage(folder, kept, fs));
+    return packages;
+}
+/** `<name>-<version>` split at its last `-` (the wheel spec writes a `-` in either as `_`; a legacy name may keep one). */
+function splitNameVersion(stem) {
+    const dash = stem.lastIndexOf('-');
+    return dash > 0 && dash < stem.length - 1 ? { name: packages_text(stem.slice(0, dash)), version: packages_text(stem.slice(dash + 1)) } : null;
+}
+function distInfoPackage(distInfo, record, fs) {
+    const site = parentPath(distInfo);
+    const stem = baseName(distInfo).slice(0, -DIST_INFO.length);
+    const { name, version } = splitNameVersion(stem) ?? { name: packages_text(stem), version: '' };
+    const tally = new Tally(fs);
+    // RECORD paths are relative to the site folder (`../../../bin/pip` for scripts); one above the root is ignored.
+    for (const field of csvFirstFields(record.toString('latin1'))) {
+        const path = resolvePath(site, field);
+        if (path !== null)
+            tally.add(path);
+    }
+    return tally.result('python', name, version, displayPath(distInfo));
+}
+/** Name and version from an egg-info's name (`six-1.16.0`, `Python-2.7.18-py2.7`), else from its PKG-INFO text. */
+function eggName(fileName, pkgInfo) {
+    const stem = fileName.slice(0, -EGG_INFO.length).replace(/-py\d+(\.\d+)*(-.*)?$/, '');
+    const fromName = splitNameVersion(stem);
+    // A version starts with a digit: `cryptography.egg-info`, `zope-interface.egg-info` are a name alone.
+    if (fromName !== null && /^\d/.test(fromName.version))
+        return fromName;
+    const header = pkgInfo !== undefined && isText(pkgInfo) ? paragraphs(pkgInfo.toString('latin1'))[0] : undefined;
+    return { name: packages_text(stem), version: packages_text(header?.get('Version') ?? '') };
+}
+function eggFolderPackage(folder, kept, fs) {
+    const site = parentPath(folder);
+    const { name, version } = eggName(baseName(folder), kept.get('PKG-INFO'));
+    const tally = new Tally(fs);
+    const installed = kept.get('installed-files.txt');
+    const topLevel = kept.get('top_level.txt');
+    if (installed !== undefined && isText(installed)) {
+        // pip's list of what it installed, relative to the egg-info folder.
+        for (const line of packages_lines(installed.toString('latin1'))) {
+            const path = line === '' ? null : resolvePath(folder, line);
+            if (path !== null)
+                tally.add(path);
+        }
+    }
+    else if (topLevel !== undefined && isText(topLevel)) {
+        // Only the top-level modules are known: a module's folder, its `.py`, its extension modules and cached bytecode.
+        for (const line of packages_lines(topLevel.toString('latin1'))) {
+            const module = normalisePath(line.trim());
+            if (module === '' || module.split('/').includes('..'))
+                continue;
+            const path = site === '' ? module : `${site}/${module}`;
+            tally.addFolder(path);
+            tally.add(`${path}.py`);
+            tally.addMatching(`${path}.`, (rest) => rest.endsWith('.so'));
+            const parent = parentPath(path);
+            tally.addMatching(`${parent === '' ? '' : `${parent}/`}__pycache__/${baseName(path)}.`, (rest) => rest.endsWith('.pyc'));
+        }
+    }
+    tally.addFolder(folder);
+    return tally.result('python', name, version, displayPath(folder));
+}
+// ---------------------------------------------------------------------------------------------
+// npm: every `node_modules/<name>/package.json` and `node_modules/@scope/<name>/package.json`
+function npmPackages(files, fs) {
+    const packages = [];
+    for (const [path, content] of files) {
+        if (baseName(path) !== 'package.json' || !isNpmManifest(path, path.length - 'package.json'.length - 1))
+            continue;
+        const manifest = parseManifest(content);
+        if (manifest === null)
+            continue; // not JSON, or no version: not an installed package (a test fixture, a broken copy)
+        const folder = parentPath(path);
+        const scoped = baseName(parentPath(folder)).startsWith('@');
+        const folderName = packages_text(scoped ? `${baseName(parentPath(folder))}/${baseName(folder)}` : baseName(folder));
+        const tally = new Tally(fs);
+        addNpmFiles(tally, fs, folder);
+        packages.push(tally.result('npm', manifest.name ?? folderName, manifest.version, displayPath(folder)));
+    }
+    return packages;
+}
+function parseManifest(content) {
+    let manifest;
+    try {
+        manifest = JSON.parse(content.toString('utf8').replace(/^\uFEFF/, ''));
+    }
+    catch {
+        return null;
+    }
+    if (typeof manifest !== 'object' || manifest === null || Array.isArray(manifest))
+        return null;
+    const { name, version } = manifest;
+    if (typeof version !== 'string' || version === '')
+        return null;
+    return { name: typeof name === 'string' && name !== '' ? name : null, version };
+}
+/**
+ * The package folder's files except those below a nested `node_modules/` (its own
+ * packages, counted on their own). Such a folder is jumped over by one binary search,
+ * so a deep tree is not walked once per enclosing package.
+ */
+function addNpmFiles(tally, fs, folder) {
+    const { paths, bytes } = fs;
+    const prefix = `${folder}/`;
+    let at = lowerBound(paths, prefix);
+    while (at < paths.length && paths[at].startsWith(prefix)) {
+        const path = paths[at];
+        const rest = path.slice(prefix.length);
+        // Where a nested `node_modules/` starts in `rest` (at 0 or just after a `/`); -1 when there is none.
+        const nested = rest.startsWith('node_modules/') ? 0 : rest.indexOf('/node_modules/') + 1 || -1;
+        if (nested === -1) {
+            tally.addKnown(path, bytes[at]);
+            at++;
+            continue;
+        }
+        at = lowerBound(paths, `${prefix}${rest.slice(0, nested)}node_modules0`, at + 1);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/analyse/inventory.ts
+
+/** Folders kept in an inventory: the largest ones, which bounds a stored report whatever the image holds. */
+const INVENTORY_FOLDERS = 500;
+/**
+ * Every folder that holds a file, with the bytes and files below it, in one pass
+ * over the sorted paths: a folder's files are consecutive, so a stack of the
+ * current folders is all the state there is.
+ */
+function folderSizes(files) {
+    const folders = [];
+    // The open folders, root first: their paths and running totals.
+    const open = [{ path: '', bytes: 0, files: 0 }];
+    const close = (depth) => {
+        while (open.length > depth) {
+            const done = open.pop();
+            folders.push(done);
+            const parent = open[open.length - 1];
+            if (parent !== undefined) {
+                parent.bytes += done.bytes;
+                parent.files += done.files;
+            }
+        }
+    };
+    for (let at = 0; at < files.count; at++) {
+        const path = files.paths[at];
+        // Keep the open folders this path is in; close the others.
+        let depth = 1;
+        while (depth < open.length && path.startsWith(`${open[depth].path}/`))
+            depth++;
+        close(depth);
+        const names = path.split('/');
+        names.pop();
+        for (; depth <= names.length; depth++)
+            open.push({ path: names.slice(0, depth).join('/'), bytes: 0, files: 0 });
+        const folder = open[open.length - 1];
+        folder.bytes += files.bytes[at];
+        folder.files += 1;
+    }
+    close(0);
+    return folders;
+}
+/** The largest folders, each with its ancestors, sorted by path. */
+function largestFolders(folders, limit = INVENTORY_FOLDERS) {
+    const byPath = new Map(folders.map((folder) => [folder.path, folder]));
+    // A folder's bytes are never below a folder inside it, so parents sort first among equals by path length.
+    const ranked = [...folders].sort((a, b) => b.bytes - a.bytes || a.path.length - b.path.length || (a.path < b.path ? -1 : 1));
+    const kept = new Map();
+    for (const folder of ranked) {
+        if (kept.size >= limit)
+            break;
+        for (let path = folder.path; path !== null && !kept.has(path); path = parentOf(path)) {
+            const found = byPath.get(path);
+            if (found !== undefined)
+                kept.set(path, found);
+        }
+    }
+    return [...kept.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
+function parentOf(path) {
+    if (path === '')
+        return null;
+    const slash = path.lastIndexOf('/');
+    return slash === -1 ? '' : path.slice(0, slash);
+}
+/** The inventory of an analysed image; `baseImage` is the base its built stage names, `notKept` the package files the reader skipped. */
+function inventoryOf(anatomy, baseImage, notKept = 0) {
+    const visibleBytes = anatomy.files.totalBytes();
+    const { packages, note } = installedPackages(anatomy.kept, anatomy.files);
+    const skipped = notKept > 0 ? `${notKept} package database file${notKept === 1 ? ' was' : 's were'} too big to read.` : null;
+    return {
+        baseImage,
+        bytes: anatomy.bytes,
+        visibleBytes,
+        hiddenBytes: anatomy.bytes - visibleBytes,
+        files: anatomy.files.count,
+        folders: largestFolders(folderSizes(anatomy.files)),
+        packages,
+        // Each part is a sentence (installedPackages' note ends with a full stop too).
+        packagesNote: [note, skipped].filter((part) => part !== null).join(' ') || null
+    };
+}
+
 ;// CONCATENATED MODULE: ./src/measure/measure.ts
+
+
 
 
 
@@ -76546,7 +77766,7 @@ async function readFromDaemon(ref, options) {
  * measures and analyses it, and removes the action's own tag again. One target
  * failing never stops the others: its failure is recorded in its measurement.
  */
-async function measureTargets(options) {
+async function measure_measureTargets(options) {
     const { targets, side, hooks = {} } = options;
     const measurements = [];
     // With no engine to talk to, say so once, before anything else, instead of one failure per image.
@@ -76631,19 +77851,24 @@ async function measureGiven(options, target, dockerfile) {
 async function analyse(options, target, dockerfile, source, dockerBytes) {
     const read = options.readImage ?? readImage;
     try {
-        const archive = await read(source, { estimateCompressed: options.estimateCompressed });
-        const anatomy = analyseImage(archive, layerOrigins(archive.config, archive.layers.length, dockerfile));
+        const archive = await read(source, { estimateCompressed: options.estimateCompressed, keep: isPackageDatabaseFile });
+        const analysis = analyseImage(archive, layerOrigins(archive.config, archive.layers.length, dockerfile));
+        const inventory = inventoryOf(analysis, baseImageOf(dockerfile), archive.notKept);
+        // The kept package databases are read into the inventory: only the file list stays, for the comparison.
+        const { files, kept: _kept, ...anatomy } = analysis;
         return {
             target,
             size: { bytes: anatomy.bytes, compressedBytes: anatomy.compressedBytes, dockerBytes },
             anatomy,
+            inventory,
+            files,
             analysisError: null,
             error: null
         };
     }
     catch (error) {
         const size = dockerBytes === null ? null : { bytes: dockerBytes, compressedBytes: null, dockerBytes };
-        return { target, size, anatomy: null, analysisError: messageOf(error), error: null };
+        return { target, size, anatomy: null, inventory: null, files: null, analysisError: messageOf(error), error: null };
     }
 }
 /**
@@ -76668,10 +77893,18 @@ async function readDockerfile(root, target) {
     return { dockerfile: parseDockerfile(text, { buildArgs: target.buildArgs, target: target.target }), dockerfileError: null };
 }
 function failed(target, message, logTail) {
-    return { target, size: null, anatomy: null, analysisError: null, error: { message, logTail } };
+    return { target, size: null, anatomy: null, inventory: null, files: null, analysisError: null, error: { message, logTail } };
+}
+/** The image the built stage's chain starts FROM (`python:3.12-slim`); null when unknown or `scratch`-less guesswork. */
+function baseImageOf(dockerfile) {
+    if (dockerfile === null || dockerfile.final === null || dockerfile.targetMissing)
+        return null;
+    const root = finalChain(dockerfile)[0];
+    return root === undefined || root.from.stage !== null ? null : root.from.image;
 }
 
 ;// CONCATENATED MODULE: ./src/pipeline.ts
+
 
 
 
@@ -76704,7 +77937,7 @@ async function runPipeline(options, effects) {
         ...(effects.readImage ? { readImage: effects.readImage } : {}),
         ...(effects.hooks ? { hooks: effects.hooks } : {})
     };
-    const head = await measureTargets({ ...measureOptions, targets: headTargets, root: options.root, side: 'head' });
+    const head = await measure_measureTargets({ ...measureOptions, targets: headTargets, root: options.root, side: 'head' });
     let base = null;
     let baseInfo = null;
     let baseError = null;
@@ -76718,7 +77951,7 @@ async function runPipeline(options, effects) {
                 // The base side is always built from its Dockerfile: an image given by reference is the PR's.
                 .filter((target) => target.dockerfile !== null)
                 .map((target) => ({ ...target, image: null }));
-            base = await measureTargets({ ...measureOptions, targets: baseTargets, root: baseRoot, side: 'base' });
+            base = await measure_measureTargets({ ...measureOptions, targets: baseTargets, root: baseRoot, side: 'base' });
         }
         catch (error) {
             baseError = `The base branch (${inputs.baseRef}) could not be compared: ${messageOf(error)}`;
@@ -76739,16 +77972,52 @@ async function runPipeline(options, effects) {
             effects.log.warning(problem);
         advice.set(target.name, result);
     }
-    const images = compareImages(head, base).map((compared) => toImageReport(compared, advice.get(compared.name)));
+    const images = compare_compareImages(head, base).map((compared) => toImageReport(compared, advice.get(compared.name)));
+    return reportOf(images, baseError ? null : baseInfo, baseError);
+}
+function reportOf(images, base, baseError) {
     return {
         version: 1,
         sizeMetric: 'uncompressed bytes: regular files in all layers',
-        base: baseError ? null : baseInfo,
+        base,
         baseError,
         images,
         totals: totals(images),
         overBudget: images.some((image) => isFailing(image.status))
     };
+}
+/**
+ * Any two images compared without a build: the report of `new` (named by its
+ * reference) against `old`, with the change record even when the bytes are the same.
+ */
+async function diffImages(inputs, effects) {
+    const given = (ref) => ({
+        name: inputs.new,
+        dockerfile: null,
+        context: null,
+        image: ref,
+        target: null,
+        buildArgs: {},
+        platform: null,
+        ...limitsOf(null),
+        ignore: []
+    });
+    const options = {
+        engine: effects.engine,
+        runId: 'diff',
+        estimateCompressed: inputs.compressedSize,
+        root: '.',
+        ...(effects.readImage ? { readImage: effects.readImage } : {}),
+        ...(effects.hooks ? { hooks: effects.hooks } : {})
+    };
+    const base = await measureTargets({ ...options, targets: [given(inputs.old)], side: 'base' });
+    const head = await measureTargets({ ...options, targets: [given(inputs.new)], side: 'head' });
+    const [compared] = compareImages(head, base);
+    const [headSide, baseSide] = [comparedSide(head[0]), comparedSide(base[0])];
+    // Asked for explicitly: the record shows what moved even when the totals are equal.
+    const change = compared.change ?? (headSide !== null && baseSide !== null ? changeRecord(headSide, baseSide) : null);
+    const image = toImageReport({ ...compared, change }, undefined);
+    return reportOf([image], null, null);
 }
 function toImageReport(compared, advice) {
     const { head, base: baseSide } = compared;
@@ -76756,7 +78025,7 @@ function toImageReport(compared, advice) {
     // An image given only by reference has no Dockerfile to build on the base branch: nothing to compare.
     const comparison = compared.comparison === 'new' && target.image && !target.dockerfile ? 'not-compared' : compared.comparison;
     // Limits belong to the PR's image: a removed image has none.
-    const limits = limitsOf(head ? target : null);
+    const limits = limits_limitsOf(head ? target : null);
     const measured = {
         comparison,
         size: head?.size ?? null,
@@ -76777,6 +78046,8 @@ function toImageReport(compared, advice) {
         ...limits,
         layers: head?.anatomy?.layers ?? null,
         caches: head?.anatomy?.caches ?? null,
+        inventory: head?.inventory ?? null,
+        change: compared.change,
         findings: advice?.findings ?? [],
         breaches: verdict.breaches,
         reasons,
@@ -77452,8 +78723,8 @@ function changeText(image) {
     if (!image.delta)
         return '—';
     if (image.delta.bytes === 0)
-        return formatDelta(0);
-    return `${formatDelta(image.delta.bytes)} (${formatPercent(image.delta.percent)})`;
+        return units_formatDelta(0);
+    return `${units_formatDelta(image.delta.bytes)} (${formatPercent(image.delta.percent)})`;
 }
 /** The figure the budget applies to: uncompressed bytes, or compressed bytes for a compressed budget. */
 function budgetedBytes(image) {
@@ -77652,7 +78923,7 @@ function summaryFigures(report, escape) {
     if (wastedBytes > 0)
         parts.push(`${formatBytes(wastedBytes)} wasted`);
     if (deltaBytes !== null && report.base)
-        parts.push(`${formatDelta(deltaBytes)} vs base ${baseLabel(report.base, escape)}`);
+        parts.push(`${units_formatDelta(deltaBytes)} vs base ${baseLabel(report.base, escape)}`);
     return parts;
 }
 /** Images whose base branch build failed: they show no change. */
@@ -77666,11 +78937,191 @@ function sizesNote(report) {
         'wasted is what a layer ships but a later layer deletes or replaces.');
 }
 
+;// CONCATENATED MODULE: ./src/report/change-view.ts
+
+
+/** Whether the image has a change record with a change to explain. */
+function hasChange(image) {
+    return image.change !== null && image.change.deltaBytes !== 0;
+}
+/** Longest instruction quoted in a "why" line. */
+const WHY_INSTRUCTION = 48;
+function cut(text, max) {
+    return text.length <= max ? text : `${text.slice(0, max - 1).trimEnd()}…`;
+}
+/** Whether a delta goes the same way as the image's (both growth or both shrinkage). */
+function sameWay(delta, total) {
+    return total >= 0 ? delta > 0 : delta < 0;
+}
+/** `RUN pip install -r requirements.txt (line 12)`, `FROM python:3.12 → python:3.12-slim`, `a layer of unknown origin`. */
+function lineLabel(row) {
+    if (row.kind === 'base') {
+        const { before, after } = row.image ?? { before: null, after: null };
+        if (before !== null && after !== null && before !== after)
+            return `FROM ${before} → ${after}`;
+        return row.instruction ?? 'FROM';
+    }
+    const text = row.instruction ?? 'a layer of unknown origin';
+    const stage = row.stage !== null && !row.stage.startsWith('#') ? ` [${row.stage}]` : '';
+    return `${text}${stage}`;
+}
+/** Where a row is in the Dockerfiles: `line 12`, `line 12 (was 10)`, `was line 10`, or '' when unknown. */
+function lineWhere(row) {
+    if (row.line !== null && row.baseLine !== null && row.line !== row.baseLine)
+        return `line ${row.line} (was ${row.baseLine})`;
+    if (row.line !== null)
+        return `line ${row.line}`;
+    if (row.baseLine !== null)
+        return `was line ${row.baseLine}`;
+    return '';
+}
+/** `added`, `removed`, `changed from RUN …`, or '' for a row on both sides with the same text. */
+function lineState(row) {
+    if (row.baseBytes === null)
+        return 'added';
+    if (row.headBytes === null)
+        return 'removed';
+    if (row.baseInstruction !== null)
+        return `was: ${row.baseInstruction}`;
+    return '';
+}
+/** The rows that changed, largest first. */
+function changedLines(change) {
+    return change.lines.filter((row) => row.deltaBytes !== 0);
+}
+/** `new, 412 files`, `37 files shrank`, `grew`, `3 added, 2 removed, 5 grew`: what a path row stands for. */
+function pathDetail(row) {
+    const { added, removed, grew, shrank } = row;
+    if (row.kind === 'hidden')
+        return 'copies hidden by later layers (deleted or replaced files that still ship)';
+    if (!row.folder && row.kind !== 'rest')
+        return row.kind === 'new' ? 'new' : row.kind === 'removed' ? 'removed' : row.kind;
+    if (row.kind === 'new' && added > 0 && removed + grew + shrank === 0)
+        return `new, ${plural(added, 'file')}`;
+    if (row.kind === 'removed' && removed > 0 && added + grew + shrank === 0)
+        return `removed, ${plural(removed, 'file')}`;
+    const parts = [];
+    if (added > 0)
+        parts.push(`${added.toLocaleString('en-US')} added`);
+    if (removed > 0)
+        parts.push(`${removed.toLocaleString('en-US')} removed`);
+    if (grew > 0)
+        parts.push(`${grew.toLocaleString('en-US')} grew`);
+    if (shrank > 0)
+        parts.push(`${shrank.toLocaleString('en-US')} shrank`);
+    const files = added + removed + grew + shrank;
+    if (parts.length === 1)
+        return `${plural(files, 'file')} ${parts[0].replace(/^[\d,]+ /, '')}`;
+    return parts.join(', ');
+}
+/** The row's name: its path, `other changes in /app`, or `everything else`. */
+function pathLabel(row) {
+    if (row.kind === 'rest')
+        return 'everything else';
+    if (row.kind === 'hidden')
+        return 'hidden copies';
+    if (row.kind === 'other')
+        return `other changes in ${row.path}`;
+    return row.path ?? '';
+}
+/** `+8.2 MB /usr/lib/python3/numpy (new, 412 files)`. */
+function pathText(row) {
+    return `${formatDelta(row.deltaBytes)} ${pathLabel(row)} (${pathDetail(row)})`;
+}
+const MANAGER = { dpkg: 'deb', apk: 'apk', python: 'pip', npm: 'npm' };
+/** `+ libpq5 15.6 (deb)`, `− libfoo 1.0 (deb)`, `python3-numpy 1.24 → 1.26 (deb)`: without the bytes. */
+function packageLabel(row) {
+    const manager = MANAGER[row.manager];
+    switch (row.kind) {
+        case 'added':
+            return `+ ${row.name} ${row.after} (${manager})`;
+        case 'removed':
+            return `\u2212 ${row.name} ${row.before} (${manager})`;
+        case 'resized':
+            return `${row.name} ${row.after} (${manager}, same version)`;
+        default:
+            return `${row.name} ${row.before} → ${row.after} (${manager})`;
+    }
+}
+/** `+ libpq5 15.6 (deb, +2.1 MB)`. */
+function packageText(row) {
+    return `${packageLabel(row)} ${formatDelta(row.deltaBytes)}`;
+}
+/** The largest change of the image's direction among a list, or null. */
+function largest(rows, total) {
+    let best = null;
+    for (const row of rows)
+        if (sameWay(row.deltaBytes, total) && (best === null || Math.abs(row.deltaBytes) > Math.abs(best.deltaBytes)))
+            best = row;
+    return best;
+}
+/** A package's short name for a "why" line: `numpy 1.26 (new)`, `libssl3 3.0.11 → 3.0.13`. */
+function packageWhy(row) {
+    if (row.kind === 'added')
+        return `${row.name} ${row.after} (new)`;
+    if (row.kind === 'removed')
+        return `${row.name} ${row.before} (removed)`;
+    if (row.kind === 'resized')
+        return row.name;
+    return `${row.name} ${row.before} → ${row.after}`;
+}
+/**
+ * One line on what made most of the change: the Dockerfile line that moved most in
+ * the image's direction, with its bytes, then the package (or else the path) that
+ * did: `RUN pip install -r requirements.txt (line 12) +9.8 MB: numpy 1.26 (new)`.
+ * Null when there is no change record or nothing moved.
+ */
+function whyText(image) {
+    const change = image.change;
+    if (change === null || change.deltaBytes === 0)
+        return null;
+    const line = largest(change.lines, change.deltaBytes);
+    const pkg = largest(change.packages, change.deltaBytes);
+    const path = largest((change.paths ?? []).filter((row) => row.kind !== 'rest' && row.kind !== 'hidden'), change.deltaBytes);
+    const parts = [];
+    if (line !== null) {
+        const where = lineWhere(line);
+        parts.push(`${cut(lineLabel(line), WHY_INSTRUCTION)}${where ? ` (${where})` : ''} ${units_formatDelta(line.deltaBytes)}`);
+    }
+    const detail = pkg !== null ? packageWhy(pkg) : path !== null ? `${pathLabel(path)} (${pathDetail(path)})` : null;
+    if (detail !== null)
+        parts.push(detail);
+    return parts.length === 0 ? null : parts.join(': ');
+}
+/** The Dockerfile line whose layers grew most, for the annotation of an image over its increase limit; null when none grew. */
+function grewMostLine(image) {
+    let best = null;
+    for (const row of image.change?.lines ?? []) {
+        if (row.line !== null && row.deltaBytes > 0 && (best === null || row.deltaBytes > best.deltaBytes))
+            best = row;
+    }
+    return best?.line ?? null;
+}
+/** `+10.5 MB against the base branch (12.0 MB → 22.5 MB)`: the heading of the change views. */
+function changeHeading(image) {
+    const change = image.change;
+    const sizes = image.base && image.size ? ` (${formatBytes(image.base.bytes)} → ${formatBytes(image.size.bytes)})` : '';
+    return `${units_formatDelta(change.deltaBytes)} against the base branch${sizes}`;
+}
+/** The waste and cache changes, one line each: `wasted bytes +3.1 MB (now 4.0 MB)`, `+12.0 MB left in /root/.cache/pip (pip cache, line 7)`. */
+function leftoverLines(change) {
+    const lines = [];
+    if (change.waste !== null && change.waste.deltaBytes !== 0) {
+        lines.push({ text: `wasted bytes ${units_formatDelta(change.waste.deltaBytes)} (now ${formatBytes(change.waste.headBytes)})`, line: null });
+    }
+    for (const cache of change.caches) {
+        const what = cache.baseBytes === 0 ? 'left in' : cache.headBytes === 0 ? 'gone from' : 'changed in';
+        lines.push({ text: `${units_formatDelta(cache.deltaBytes)} ${what} ${cache.path} (${cache.kind} cache)`, line: cache.line });
+    }
+    return lines;
+}
+
 ;// CONCATENATED MODULE: ./src/report/annotations.ts
 /**
  * Annotations on the Dockerfiles' lines: an error for each failing image, the
  * advice where it applies, and warnings where bytes were wasted or caches left.
  */
+
 
 
 
@@ -77694,6 +79145,9 @@ function annotationMessage(image) {
         return { title, message: image.error?.message ?? (reasons || 'The image could not be built.') };
     }
     const sentences = limitBreaches(image).map((breach) => `${image.name} ${explainBreach(breach).sentence}`);
+    const why = whyText(image);
+    if (why !== null && image.status === 'over-increase')
+        sentences.push(`Most of the change: ${why}.`);
     return { title, message: sentences.join(' ') || reasons || image.status };
 }
 /** The deepest folder all paths share (`/tmp/build`), or the path itself when there is one. */
@@ -77795,8 +79249,8 @@ function warningsBesideAdvice(image) {
     return imageWarnings(image).filter((warning) => !measuredLines.has(warning.line));
 }
 /**
- * An error annotation on the Dockerfile of each failing image, on the line of
- * its largest own layer when known; then, for the images the PR changed
+ * An error annotation on the Dockerfile of each failing image, on the line that
+ * grew most for an image over its increase limit, else on its largest own layer when known; then, for the images the PR changed
  * (failing ones first), the advice on its lines (`warning` or `notice` as the
  * finding says) and warnings on the lines that left wasted copies or caches.
  */
@@ -77804,7 +79258,9 @@ function annotate(report, log) {
     const { failing, passing } = displayGroups(report.images);
     for (const image of failing) {
         const { title, message } = annotationMessage(image);
-        log.error(message, image.dockerfile ? { title, file: image.dockerfile, startLine: largestOwnLayerLine(image) ?? 1 } : { title });
+        // Over its increase limit: point at the line that grew most; otherwise at the largest own layer.
+        const line = (image.status === 'over-increase' ? grewMostLine(image) : null) ?? largestOwnLayerLine(image) ?? 1;
+        log.error(message, image.dockerfile ? { title, file: image.dockerfile, startLine: line } : { title });
     }
     for (const image of [...failing, ...passing]) {
         if (!image.dockerfile)
@@ -77857,14 +79313,80 @@ function failMessage(images) {
     ].join('\n');
 }
 
+;// CONCATENATED MODULE: ./src/report/markdown-change.ts
+
+
+
+
+const MAX_INSTRUCTION = 80;
+const MAX_PATH = 120;
+const MAX_TEXT = 200;
+function row(cells) {
+    return `| ${cells.join(' | ')} |`;
+}
+function code(text, maxLength) {
+    return codeSpan(escape_oneLine(text), { maxLength, inTable: true }) || '—';
+}
+/** `(the 8 largest of 23 shown)` when rows were cut, else ''. */
+function cutNote(shown, total) {
+    return shown < total ? ` (the ${shown.toLocaleString('en-US')} largest of ${total.toLocaleString('en-US')})` : '';
+}
+function bytesOrDash(bytes) {
+    return bytes === null ? '—' : formatBytes(bytes);
+}
+/** The change views for an image with a change record, `detail` rows per view. */
+function changeSection(image, detail) {
+    const change = image.change;
+    const lines = [`**What changed: ${escapeMarkdown(changeHeading(image))}**`];
+    const lineRows = changedLines(change);
+    if (lineRows.length > 0) {
+        const shown = lineRows.slice(0, detail);
+        lines.push('', `By Dockerfile line${cutNote(shown.length, lineRows.length)}:`, '', row(['Instruction', 'Where', 'Base', 'PR', 'Change']), row([':---', ':---', '---:', '---:', '---:']), ...shown.map((line) => {
+            const state = lineState(line);
+            const where = line.kind === 'base' ? 'base image' : lineWhere(line);
+            const whereCell = [where, state].filter(Boolean).join(', ');
+            return row([
+                code(lineLabel(line), MAX_INSTRUCTION),
+                whereCell ? escapeMarkdown(whereCell, { maxLength: MAX_TEXT }) : '—',
+                bytesOrDash(line.baseBytes),
+                bytesOrDash(line.headBytes),
+                `**${units_formatDelta(line.deltaBytes)}**`
+            ]);
+        }));
+    }
+    if (change.paths !== null && change.paths.length > 0) {
+        const listed = change.paths.filter((path) => path.kind !== 'rest' && path.kind !== 'hidden');
+        const shown = listed.slice(0, detail);
+        // The rows cut here join "everything else", so the list still adds up to the change.
+        const extras = change.paths.filter((path) => path.kind === 'hidden');
+        const restDelta = change.deltaBytes - [...shown, ...extras].reduce((sum, path) => sum + path.deltaBytes, 0);
+        const total = Math.max(change.pathRowsTotal, listed.length);
+        lines.push('', `By path, in the final filesystem${cutNote(shown.length, total)}:`, '', row(['Path', 'Change', 'Files']), row([':---', '---:', ':---']), ...shown.map((path) => row([code(pathLabel(path), MAX_PATH), `**${units_formatDelta(path.deltaBytes)}**`, escapeMarkdown(pathDetail(path))])), ...extras.map((path) => row([escapeMarkdown(pathLabel(path)), units_formatDelta(path.deltaBytes), escapeMarkdown(pathDetail(path))])), ...(restDelta !== 0 ? [row(['everything else', units_formatDelta(restDelta), ''])] : []));
+    }
+    const packages = change.packages;
+    if (packages.length > 0) {
+        const shown = packages.slice(0, detail);
+        lines.push('', `By package (${plural(packages.length, 'package')} changed${cutNote(shown.length, packages.length).replace(' (', ', ').replace(')', '')}):`, '', ...shown.map((pkg) => `- ${code(packageLabel(pkg), MAX_TEXT)} ${units_formatDelta(pkg.deltaBytes)}`));
+    }
+    const leftovers = leftoverLines(change);
+    if (leftovers.length > 0) {
+        lines.push('', ...leftovers
+            .slice(0, detail)
+            .map((item) => `- ${escapeMarkdown(item.text, { maxLength: MAX_TEXT })}${item.line !== null ? ` (line ${item.line})` : ''}`));
+    }
+    return lines;
+}
+
 ;// CONCATENATED MODULE: ./src/report/markdown-blocks.ts
+
+
 
 
 
 /** Longest repository text shown in a cell or a bullet; the report output has it in full. */
 const MAX_NAME = 200;
-const MAX_INSTRUCTION = 80;
-const MAX_PATH = 120;
+const markdown_blocks_MAX_INSTRUCTION = 80;
+const markdown_blocks_MAX_PATH = 120;
 /** Most rows per section (layers, wasted paths, caches) in an image's anatomy block. */
 const MAX_DETAIL = 8;
 /** Most pieces of advice per image in the comment; the report output has them all. */
@@ -77872,7 +79394,7 @@ const MAX_ADVICE = 10;
 const MAX_MESSAGE = 400;
 /** Longest Dockerfile sketch shown in the comment, in lines. */
 const MAX_SKETCH_LINES = 30;
-function row(cells) {
+function markdown_blocks_row(cells) {
     return `| ${cells.join(' | ')} |`;
 }
 function hasAnatomy(image) {
@@ -77884,7 +79406,7 @@ function hasAdvice(image) {
 }
 /** Whether an image gets a folded block: an anatomy, advice, or both. */
 function hasBlock(image) {
-    return hasAnatomy(image) || hasAdvice(image);
+    return hasChange(image) || hasAnatomy(image) || hasAdvice(image);
 }
 /** `a`, `a and b`, `a, b and c`. */
 function listText(items) {
@@ -77906,11 +79428,11 @@ function layerSection(image, anatomy, detail) {
     return [
         `${heading}${split}, largest first`,
         '',
-        row(['Layer', 'Instruction', 'Size', 'Compressed', 'Files']),
-        row([':---', ':---', '---:', '---:', '---:']),
-        ...shown.map((layer) => row([
+        markdown_blocks_row(['Layer', 'Instruction', 'Size', 'Compressed', 'Files']),
+        markdown_blocks_row([':---', ':---', '---:', '---:', '---:']),
+        ...shown.map((layer) => markdown_blocks_row([
             originCell(image, layer.fromBase, layer.line),
-            (layer.instruction && codeSpan(escape_oneLine(layer.instruction), { maxLength: MAX_INSTRUCTION, inTable: true })) || '—',
+            (layer.instruction && codeSpan(escape_oneLine(layer.instruction), { maxLength: markdown_blocks_MAX_INSTRUCTION, inTable: true })) || '—',
             formatBytes(layer.bytes),
             layer.compressedBytes === null ? '—' : formatBytes(layer.compressedBytes),
             layer.files.toLocaleString('en-US')
@@ -77933,10 +79455,10 @@ function wasteSection(image, anatomy, detail) {
     return [
         heading,
         '',
-        row(['Path', 'Size', 'Files', 'Where']),
-        row([':---', '---:', '---:', ':---']),
-        ...shown.map((path) => row([
-            codeSpan(path.path, { maxLength: MAX_PATH, inTable: true }) || '—',
+        markdown_blocks_row(['Path', 'Size', 'Files', 'Where']),
+        markdown_blocks_row([':---', '---:', '---:', ':---']),
+        ...shown.map((path) => markdown_blocks_row([
+            codeSpan(path.path, { maxLength: markdown_blocks_MAX_PATH, inTable: true }) || '—',
             formatBytes(path.bytes),
             path.files.toLocaleString('en-US'),
             wasteWhere(path)
@@ -77950,10 +79472,10 @@ function cacheSection(image, anatomy, detail) {
     return [
         `**Leftover caches: ${formatBytes(anatomy.cacheBytes)}** in the final image${cut}`,
         '',
-        row(['Cache', 'Kind', 'Size', 'Files', 'Left by']),
-        row([':---', ':---', '---:', '---:', ':---']),
-        ...shown.map((cache) => row([
-            codeSpan(cache.path, { maxLength: MAX_PATH, inTable: true }) || '—',
+        markdown_blocks_row(['Cache', 'Kind', 'Size', 'Files', 'Left by']),
+        markdown_blocks_row([':---', ':---', '---:', '---:', ':---']),
+        ...shown.map((cache) => markdown_blocks_row([
+            codeSpan(cache.path, { maxLength: markdown_blocks_MAX_PATH, inTable: true }) || '—',
             escapeMarkdown(cache.kind, { maxLength: MAX_NAME }),
             formatBytes(cache.bytes),
             cache.files.toLocaleString('en-US'),
@@ -77994,12 +79516,15 @@ function adviceSection(image, count) {
     return [`**How to shrink it**${could}${cut}`, '', ...shown.flatMap((finding) => adviceItem(image, finding))];
 }
 /**
- * A folded block with the image's advice, largest layers, wasted bytes and
- * leftover caches; only the sections with something, and advice only when `advice` > 0.
+ * A folded block with what changed against the base branch, the image's advice,
+ * largest layers, wasted bytes and leftover caches; only the sections with
+ * something, and advice only when `advice` > 0.
  */
 function anatomyBlock(image, detail, advice) {
     const anatomy = anatomyOf(image);
     const sections = [];
+    if (hasChange(image))
+        sections.push(['what changed', changeSection(image, detail)]);
     if (advice > 0 && image.findings.length > 0)
         sections.push(['how to shrink it', adviceSection(image, advice)]);
     if (anatomy.layers.length > 0)
@@ -78024,8 +79549,13 @@ function anatomyBlock(image, detail, advice) {
 
 
 
+
 const DEFAULT_MAX_CHARS = 65536;
+/** Rows per view in the job summary's folded blocks: it has room for fuller lists than the comment. */
+const SUMMARY_DETAIL = 25;
 const MAX_REASON = 1000;
+/** Longest "why" line under a change figure. */
+const MAX_WHY = 160;
 const STATUS = {
     failed: '💥 **failed**',
     'over-budget': '❌ **over budget**',
@@ -78045,13 +79575,18 @@ function imageCell(image) {
 function wastedCell(image) {
     return isOverWasteLimit(image) ? `${wastedText(image)} ❌` : wastedText(image);
 }
+/** The change figure, with the one line on what made it when the change record tells. */
+function changeCell(image) {
+    const why = whyText(image);
+    return why === null ? changeText(image) : `${changeText(image)}<br><sub>${escapeMarkdown(why, { maxLength: MAX_WHY })}</sub>`;
+}
 function mainRow(image) {
-    return row([
+    return markdown_blocks_row([
         imageCell(image),
         image.size ? formatBytes(image.size.bytes) : '—',
         compressedText(image),
         wastedCell(image),
-        changeText(image),
+        changeCell(image),
         budgetText(image),
         STATUS[image.status]
     ]);
@@ -78059,15 +79594,15 @@ function mainRow(image) {
 function mainTable(report, rows, memo) {
     const { deltaBytes, bytes, compressedBytes, wastedBytes } = report.totals;
     return [
-        row(['Image', 'Size', 'Compressed', 'Wasted', 'Change vs base', 'Budget', 'Status']),
-        row([':---', '---:', '---:', '---:', '---:', '---:', ':---']),
+        markdown_blocks_row(['Image', 'Size', 'Compressed', 'Wasted', 'Change vs base', 'Budget', 'Status']),
+        markdown_blocks_row([':---', '---:', '---:', '---:', '---:', '---:', ':---']),
         ...rows.map((image) => memo.row(image)),
-        row([
+        markdown_blocks_row([
             `**Total** (${plural(report.images.length, 'image')})`,
             `**${formatBytes(bytes)}**`,
             compressedBytes === null ? '—' : `**${formatBytes(compressedBytes)}**`,
             `**${formatBytes(wastedBytes)}**`,
-            deltaBytes === null ? '—' : `**${formatDelta(deltaBytes)}**`,
+            deltaBytes === null ? '—' : `**${units_formatDelta(deltaBytes)}**`,
             '',
             ''
         ])
@@ -78077,9 +79612,9 @@ function unchangedTable(images) {
     return [
         `<details><summary>${plural(images.length, 'unchanged image')}</summary>`,
         '',
-        row(['Image', 'Size', 'Compressed', 'Wasted', 'Budget']),
-        row([':---', '---:', '---:', '---:', '---:']),
-        ...images.map((image) => row([imageCell(image), image.size ? formatBytes(image.size.bytes) : '—', compressedText(image), wastedCell(image), budgetText(image)])),
+        markdown_blocks_row(['Image', 'Size', 'Compressed', 'Wasted', 'Budget']),
+        markdown_blocks_row([':---', '---:', '---:', '---:', '---:']),
+        ...images.map((image) => markdown_blocks_row([imageCell(image), image.size ? formatBytes(image.size.bytes) : '—', compressedText(image), wastedCell(image), budgetText(image)])),
         '',
         '</details>'
     ];
@@ -78211,15 +79746,15 @@ function render(report, options, plan, memo, stopAt = Number.POSITIVE_INFINITY) 
     }
     if (anatomyHidden.length > 0)
         cuts.push(`the layer anatomy of ${plural(anatomyHidden.length, 'image')} not shown${ofThem(failingAnatomyHidden)}`);
-    const detailCut = plan.detail < MAX_DETAIL &&
+    const detailCut = plan.detail < (options.maxDetail ?? MAX_DETAIL) &&
         blocks.some((image) => {
             const anatomy = anatomyOf(image);
-            return Math.max(anatomy.layers.length, anatomy.paths.length, anatomy.caches.length) > plan.detail;
+            return Math.max(anatomy.layers.length, anatomy.paths.length, anatomy.caches.length, changeRows(image)) > plan.detail;
         });
     if (detailCut) {
         cuts.push(plan.detail === 1
-            ? 'the anatomy blocks show only the largest layer, wasted path and cache of each image'
-            : `the anatomy blocks show only the ${plan.detail.toLocaleString('en-US')} largest layers, wasted paths and caches of each image`);
+            ? 'the folded blocks show only the largest change, layer, wasted path and cache of each image'
+            : `the folded blocks show only the ${plan.detail.toLocaleString('en-US')} largest changes, layers, wasted paths and caches of each image`);
     }
     if (cuts.length > 0) {
         const limit = `the comment limit is ${maxChars.toLocaleString('en-US')} characters`;
@@ -78248,6 +79783,13 @@ function render(report, options, plan, memo, stopAt = Number.POSITIVE_INFINITY) 
         lines.push('', options.footer);
     return `${lines.join('\n')}\n`;
 }
+/** The most rows any view of the image's change record has. */
+function changeRows(image) {
+    const change = image.change;
+    if (change === null)
+        return 0;
+    return Math.max(change.lines.filter((line) => line.deltaBytes !== 0).length, change.pathRowsTotal, change.packages.length);
+}
 function footnote(report) {
     const gz = report.images.some((image) => image.budget?.metric === 'compressed') ? ' Budgets marked gz apply to the compressed size.' : '';
     return `<sub>${sizesNote(report)}${gz}</sub>`;
@@ -78275,6 +79817,7 @@ function largestFitting(high, fits) {
  */
 function renderMarkdown(report, options) {
     const maxChars = options.maxChars ?? DEFAULT_MAX_CHARS;
+    const maxDetail = options.maxDetail ?? MAX_DETAIL;
     const groups = displayGroups(report.images);
     const failingRows = groups.failing.length;
     const passingRows = groups.passing.length;
@@ -78288,7 +79831,7 @@ function renderMarkdown(report, options) {
     const full = {
         advice: MAX_ADVICE,
         passingAdvice,
-        detail: MAX_DETAIL,
+        detail: maxDetail,
         failingBlocks,
         passingBlocks,
         logs,
@@ -78305,7 +79848,7 @@ function renderMarkdown(report, options) {
     const stages = [
         () => ({ ...full, advice: 1 + largestFitting(MAX_ADVICE - 1, (count) => fits({ ...full, advice: 1 + count })) }),
         () => ({ ...brief, passingAdvice: largestFitting(passingAdvice, (count) => fits({ ...brief, passingAdvice: count })) }),
-        () => ({ ...noAdvice, detail: 1 + largestFitting(MAX_DETAIL - 1, (count) => fits({ ...noAdvice, detail: 1 + count })) }),
+        () => ({ ...noAdvice, detail: 1 + largestFitting(maxDetail - 1, (count) => fits({ ...noAdvice, detail: 1 + count })) }),
         () => ({ ...terse, passingBlocks: largestFitting(passingBlocks, (count) => fits({ ...terse, passingBlocks: count })) }),
         () => {
             const plan = { ...terse, passingBlocks: 0 };
@@ -78361,14 +79904,14 @@ function summaryMarkdown(report, rendering) {
     const limit = SUMMARY_MAX_BYTES - SUMMARY_MARGIN_BYTES;
     let maxChars = limit;
     for (let attempt = 0; attempt < 4; attempt++) {
-        const body = renderMarkdown(report, { ...rendering, maxChars });
+        const body = renderMarkdown(report, { maxDetail: SUMMARY_DETAIL, ...rendering, maxChars });
         const bytes = Buffer.byteLength(body, 'utf8');
         if (bytes <= limit)
             return body;
         maxChars = Math.floor(maxChars * (limit / bytes) * 0.95);
     }
     // UTF-8 needs at most 3 bytes per UTF-16 code unit, so this budget always fits.
-    return renderMarkdown(report, { ...rendering, maxChars: Math.floor(limit / 3) });
+    return renderMarkdown(report, { maxDetail: SUMMARY_DETAIL, ...rendering, maxChars: Math.floor(limit / 3) });
 }
 /** The workflow event, read from the files and variables the runner provides. */
 function readEvent(env = process.env) {

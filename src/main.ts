@@ -15,7 +15,7 @@ import { runPipeline } from './pipeline.js';
 import { createRegistryClient } from './registry/client.js';
 import { annotate } from './report/annotations.js';
 import { failMessage } from './report/fail-message.js';
-import { renderMarkdown, type MarkdownOptions } from './report/markdown.js';
+import { renderMarkdown, SUMMARY_DETAIL, type MarkdownOptions } from './report/markdown.js';
 import type { Report } from './model/report.js';
 
 /** GitHub's limit for one step's job summary: 1 MiB, counted in bytes of UTF-8. */
@@ -31,13 +31,13 @@ export function summaryMarkdown(report: Report, rendering: Omit<MarkdownOptions,
   const limit = SUMMARY_MAX_BYTES - SUMMARY_MARGIN_BYTES;
   let maxChars = limit;
   for (let attempt = 0; attempt < 4; attempt++) {
-    const body = renderMarkdown(report, { ...rendering, maxChars });
+    const body = renderMarkdown(report, { maxDetail: SUMMARY_DETAIL, ...rendering, maxChars });
     const bytes = Buffer.byteLength(body, 'utf8');
     if (bytes <= limit) return body;
     maxChars = Math.floor(maxChars * (limit / bytes) * 0.95);
   }
   // UTF-8 needs at most 3 bytes per UTF-16 code unit, so this budget always fits.
-  return renderMarkdown(report, { ...rendering, maxChars: Math.floor(limit / 3) });
+  return renderMarkdown(report, { maxDetail: SUMMARY_DETAIL, ...rendering, maxChars: Math.floor(limit / 3) });
 }
 
 /** The workflow event, read from the files and variables the runner provides. */

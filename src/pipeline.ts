@@ -1,7 +1,8 @@
 import { join, relative } from 'node:path';
 import type { Engine } from './build/engine.js';
 import { checkoutBase, type BaseCheckout } from './compare/git.js';
-import { compareImages, type ComparedImage } from './compare/compare.js';
+import { changeRecord } from './compare/change.js';
+import { comparedSide, compareImages, type ComparedImage } from './compare/compare.js';
 import type { Config } from './config/load.js';
 import { planTargets } from './discover/plan.js';
 import type { Target } from './discover/target.js';
@@ -108,15 +109,61 @@ export async function runPipeline(options: PipelineOptions, effects: PipelineEff
   }
 
   const images = compareImages(head, base).map((compared) => toImageReport(compared, advice.get(compared.name)));
+  return reportOf(images, baseError ? null : baseInfo, baseError);
+}
+
+function reportOf(images: ImageReport[], base: Report['base'], baseError: string | null): Report {
   return {
     version: 1,
     sizeMetric: 'uncompressed bytes: regular files in all layers',
-    base: baseError ? null : baseInfo,
+    base,
     baseError,
     images,
     totals: totals(images),
     overBudget: images.some((image) => isFailing(image.status))
   };
+}
+
+/** Two images given by reference (daemon refs, `oci-archive:PATH`, `docker-archive:PATH`) for `diffImages`. */
+export interface DiffInputs {
+  old: string;
+  new: string;
+  /** Estimate the gzip size of layers that arrive uncompressed. */
+  compressedSize: boolean;
+}
+
+/**
+ * Any two images compared without a build: the report of `new` (named by its
+ * reference) against `old`, with the change record even when the bytes are the same.
+ */
+export async function diffImages(inputs: DiffInputs, effects: Pick<PipelineEffects, 'engine' | 'readImage' | 'hooks'>): Promise<Report> {
+  const given = (ref: string): Target => ({
+    name: inputs.new,
+    dockerfile: null,
+    context: null,
+    image: ref,
+    target: null,
+    buildArgs: {},
+    platform: null,
+    ...limitsOf(null),
+    ignore: []
+  });
+  const options = {
+    engine: effects.engine,
+    runId: 'diff',
+    estimateCompressed: inputs.compressedSize,
+    root: '.',
+    ...(effects.readImage ? { readImage: effects.readImage } : {}),
+    ...(effects.hooks ? { hooks: effects.hooks } : {})
+  };
+  const base = await measureTargets({ ...options, targets: [given(inputs.old)], side: 'base' });
+  const head = await measureTargets({ ...options, targets: [given(inputs.new)], side: 'head' });
+  const [compared] = compareImages(head, base);
+  const [headSide, baseSide] = [comparedSide(head[0]!), comparedSide(base[0]!)];
+  // Asked for explicitly: the record shows what moved even when the totals are equal.
+  const change = compared!.change ?? (headSide !== null && baseSide !== null ? changeRecord(headSide, baseSide) : null);
+  const image = toImageReport({ ...compared!, change }, undefined);
+  return reportOf([image], null, null);
 }
 
 function toImageReport(compared: ComparedImage, advice: Advice | undefined): ImageReport {
@@ -146,6 +193,8 @@ function toImageReport(compared: ComparedImage, advice: Advice | undefined): Ima
     ...limits,
     layers: head?.anatomy?.layers ?? null,
     caches: head?.anatomy?.caches ?? null,
+    inventory: head?.inventory ?? null,
+    change: compared.change,
     findings: advice?.findings ?? [],
     breaches: verdict.breaches,
     reasons,

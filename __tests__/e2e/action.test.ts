@@ -30,6 +30,11 @@ function dockerfile(megabytes: number, extra = ''): string {
   return `FROM ${TEST_BASE}\nRUN head -c ${megabytes * 1_000_000} /dev/urandom > /payload.bin\n${extra}`;
 }
 
+/** A RUN that installs a small npm package the way npm lays it out: its package.json and a file. */
+const NPM_PACKAGE =
+  'RUN mkdir -p /app/node_modules/left-pad && echo \'{"name":"left-pad","version":"1.3.0"}\' > /app/node_modules/left-pad/package.json' +
+  ' && head -c 20000 /dev/zero > /app/node_modules/left-pad/index.js\n';
+
 async function imageBytes(ref: string): Promise<number> {
   const { stdout } = await execa('docker', ['image', 'inspect', '--format', '{{.Size}}', ref]);
   return Number(stdout.trim());
@@ -76,7 +81,8 @@ describe('a pull request with growing, shrinking, new, removed, broken and oddly
         'node_modules/dep/Dockerfile': 'FROM never-built\n'
       },
       head: {
-        'svc/grow/Dockerfile': dockerfile(6),
+        // The PR grows the payload and adds an npm package: the change record explains both.
+        'svc/grow/Dockerfile': dockerfile(6, NPM_PACKAGE),
         'svc/shrink/Dockerfile': dockerfile(2),
         'old/Dockerfile': null,
         'new/Dockerfile': dockerfile(1),
@@ -172,6 +178,46 @@ describe('a pull request with growing, shrinking, new, removed, broken and oddly
     expect(body).toContain('compiler says no');
     expect(body).toMatch(/-\d+(\.\d+)? MB/); // the shrinking image's negative change
     expect(body.length).toBeLessThan(65_536);
+  });
+
+  test('explains what grew: the why line in the row, the views in the block, the change record in the report', () => {
+    const grow = byName(reportOf(first), 'grow');
+    const change = grow.change!;
+    expect(change.deltaBytes).toBe(grow.delta!.bytes);
+    for (const view of [change.lines, change.paths!]) expect(view.reduce((sum, row) => sum + row.deltaBytes, 0)).toBe(change.deltaBytes);
+    const payload = change.lines.find((row) => row.line === 2)!;
+    expect(payload).toMatchObject({ baseLine: 2, headBytes: 6_000_000, baseBytes: 1_000_000, deltaBytes: 5_000_000 });
+    expect(payload.baseInstruction).toContain('head -c 1000000');
+    expect(change.lines.find((row) => row.line === 3)).toMatchObject({ baseBytes: null, baseLine: null });
+    expect(change.paths![0]).toMatchObject({ kind: 'grew', path: '/payload.bin', deltaBytes: 5_000_000 });
+    const packageJson = Buffer.byteLength('{"name":"left-pad","version":"1.3.0"}\n');
+    expect(change.packages).toEqual([
+      {
+        manager: 'npm',
+        name: 'left-pad',
+        kind: 'added',
+        before: null,
+        after: '1.3.0',
+        baseBytes: 0,
+        headBytes: 20_000 + packageJson,
+        deltaBytes: 20_000 + packageJson
+      }
+    ]);
+    expect(grow.inventory?.packages).toEqual([
+      { manager: 'npm', name: 'left-pad', version: '1.3.0', bytes: 20_000 + packageJson, files: 2, location: '/app/node_modules/left-pad' }
+    ]);
+
+    const body = github.comments.find((c) => c.user.login === 'github-actions[bot]')?.body as string;
+    const row = body.split('\n').find((line) => line.startsWith('| grow'))!;
+    expect(row).toContain('+5.0 MB (+');
+    expect(row).toContain('<br><sub>RUN head -c ');
+    expect(row).toContain('/payload.bin \\(line 2\\) +5.0 MB: left-pad 1.3.0 \\(new\\)</sub>');
+    expect(body).toContain('<details><summary>🔎 grow — what changed and layers</summary>');
+    expect(body).toContain('By Dockerfile line');
+    expect(body).toMatch(/\| `\/payload\.bin` \| \*\*\+5\.0 MB\*\* \| grew \|/);
+    expect(body).toContain('- `+ left-pad 1.3.0 (npm)` +20.0 kB');
+    // The job summary has the same views.
+    expect(first.summary).toContain('By path, in the final filesystem');
   });
 
   test('writes the same report to the job summary and annotates the Dockerfile over budget', () => {

@@ -29,8 +29,9 @@ export function dir(path: string): LayerEntry {
   return { path: entryPath(path), kind: 'directory', bytes: 0, linkTarget: null };
 }
 
-export function symlink(path: string): LayerEntry {
-  return { path: entryPath(path), kind: 'symlink', bytes: 0, linkTarget: null };
+/** A symlink to `target`: its bytes are the target's length, as the reader counts them (none when no target is given). */
+export function symlink(path: string, target = ''): LayerEntry {
+  return { path: entryPath(path), kind: 'symlink', bytes: binaryPath(target).length, linkTarget: null };
 }
 
 /** A hard link at `path` to the file at `target` (an earlier entry). */
@@ -51,11 +52,12 @@ export function opaque(folder: string): LayerEntry {
   return file(child(folder, OPAQUE_WHITEOUT), 0);
 }
 
-/** A layer of these entries; fileBytes is the sum of regular-file sizes. */
-export function layer(entries: LayerEntry[], options: { compressedBytes?: number | null } = {}): LayerContents {
-  const fileBytes = entries.reduce((sum, entry) => sum + (entry.kind === 'file' ? entry.bytes : 0), 0);
+/** A layer of these entries; fileBytes is the sum of regular-file sizes and symlink targets, as the reader counts it. */
+export function layer(entries: LayerEntry[], options: { compressedBytes?: number | null; kept?: Map<string, Buffer> } = {}): LayerContents {
+  const fileBytes = entries.reduce((sum, entry) => sum + (entry.kind === 'file' || entry.kind === 'symlink' ? entry.bytes : 0), 0);
   return {
     entries,
+    kept: options.kept ?? new Map(),
     fileBytes,
     storedBytes: fileBytes,
     compression: 'none',
@@ -66,5 +68,5 @@ export function layer(entries: LayerEntry[], options: { compressedBytes?: number
 
 /** An image of these layers, bottom first. */
 export function image(layers: LayerContents[], config: ImageConfigJson = {}): ImageArchive {
-  return { layout: 'docker', config, layers };
+  return { layout: 'docker', config, layers, notKept: 0 };
 }

@@ -23,12 +23,22 @@ const MB = 1e6;
  */
 export function sampleLayers(): LayerReport[] {
   return [
-    { index: 0, fromBase: true, instruction: 'ADD file:4f1c9a0e2b7d in /', line: null, bytes: 28 * MB, compressedBytes: 11 * MB, files: 1480 },
+    {
+      index: 0,
+      fromBase: true,
+      instruction: 'ADD file:4f1c9a0e2b7d in /',
+      line: null,
+      stage: null,
+      bytes: 28 * MB,
+      compressedBytes: 11 * MB,
+      files: 1480
+    },
     {
       index: 1,
       fromBase: true,
       instruction: 'RUN set -eux; apt-get update; rm -rf /var/lib/apt/lists/*',
       line: null,
+      stage: null,
       bytes: 2 * MB,
       compressedBytes: 1 * MB,
       files: 35
@@ -38,6 +48,7 @@ export function sampleLayers(): LayerReport[] {
       fromBase: false,
       instruction: 'RUN apt-get update && apt-get install -y --no-install-recommends curl ca-certificates build-essential',
       line: 4,
+      stage: '#0',
       bytes: 45 * MB,
       compressedBytes: 17 * MB,
       files: 2100
@@ -47,12 +58,13 @@ export function sampleLayers(): LayerReport[] {
       fromBase: false,
       instruction: 'RUN mkdir -p /tmp/build && curl -fsSL https://example.test/toolchain.tar.gz | tar -xz -C /tmp/build',
       line: 7,
+      stage: '#0',
       bytes: 20 * MB,
       compressedBytes: 9 * MB,
       files: 310
     },
-    { index: 4, fromBase: false, instruction: 'COPY . /app', line: 8, bytes: 5 * MB, compressedBytes: 2 * MB, files: 64 },
-    { index: 5, fromBase: false, instruction: 'RUN rm -rf /tmp/build', line: 9, bytes: 0, compressedBytes: 0, files: 0 }
+    { index: 4, fromBase: false, instruction: 'COPY . /app', line: 8, stage: null, bytes: 5 * MB, compressedBytes: 2 * MB, files: 64 },
+    { index: 5, fromBase: false, instruction: 'RUN rm -rf /tmp/build', line: 9, stage: null, bytes: 0, compressedBytes: 0, files: 0 }
   ];
 }
 
@@ -169,6 +181,8 @@ function rawImageReport(overrides: Partial<ImageReport> & { name: string }): Ima
     layers: measured ? sampleLayers() : null,
     wasted: measured ? sampleWaste() : null,
     caches: measured ? sampleCaches() : null,
+    inventory: null,
+    change: null,
     findings: [],
     breaches: [],
     reasons: [],
@@ -214,6 +228,7 @@ export const mixedImages: ImageReport[] = [
         fromBase: false,
         instruction: 'RUN pip install -r requirements.txt',
         line: 12,
+        stage: '#0',
         bytes: 200 * MB,
         compressedBytes: 81 * MB,
         files: 9100
@@ -241,8 +256,26 @@ export const mixedImages: ImageReport[] = [
     base: { bytes: 20 * MB, compressedBytes: 8 * MB },
     delta: { bytes: 0, percent: 0 },
     layers: [
-      { index: 0, fromBase: true, instruction: 'ADD file:9e0b7c in /', line: null, bytes: 18 * MB, compressedBytes: 7.2 * MB, files: 900 },
-      { index: 1, fromBase: false, instruction: 'COPY site/ /usr/share/nginx/html', line: 3, bytes: 2 * MB, compressedBytes: 0.8 * MB, files: 120 }
+      {
+        index: 0,
+        fromBase: true,
+        instruction: 'ADD file:9e0b7c in /',
+        line: null,
+        stage: null,
+        bytes: 18 * MB,
+        compressedBytes: 7.2 * MB,
+        files: 900
+      },
+      {
+        index: 1,
+        fromBase: false,
+        instruction: 'COPY site/ /usr/share/nginx/html',
+        line: 3,
+        stage: null,
+        bytes: 2 * MB,
+        compressedBytes: 0.8 * MB,
+        files: 120
+      }
     ],
     wasted: { bytes: 0, baseBytes: 0, paths: [] },
     caches: []
@@ -274,7 +307,7 @@ export const mixedImages: ImageReport[] = [
     maxIncrease: { percent: 10, bytes: null, source: '10%' },
     layers: [
       ...sampleLayers(),
-      { index: 6, fromBase: false, instruction: 'COPY data/ /data', line: 11, bytes: 30 * MB, compressedBytes: 12 * MB, files: 12 }
+      { index: 6, fromBase: false, instruction: 'COPY data/ /data', line: 11, stage: null, bytes: 30 * MB, compressedBytes: 12 * MB, files: 12 }
     ],
     reasons: ['grew 30.0 MB (+30.0%), more than the 10% allowed']
   })

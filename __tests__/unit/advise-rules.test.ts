@@ -213,6 +213,7 @@ describe('measured bytes from the anatomy', () => {
     index,
     fromBase: line === null,
     instruction: null,
+    stage: null,
     line,
     bytes,
     compressedBytes: null,

@@ -7,7 +7,7 @@ import { dir, file, hardlink, image, layer, opaque, symlink, whiteout } from '..
 
 /** Every layer the Dockerfile's own, layer i made by line i + 1. */
 function ownOrigins(count: number): LayerOrigin[] {
-  return Array.from({ length: count }, (_, index) => ({ fromBase: false, instruction: `RUN step ${index}`, line: index + 1 }));
+  return Array.from({ length: count }, (_, index) => ({ fromBase: false, instruction: `RUN step ${index}`, line: index + 1, stage: null }));
 }
 
 function analyse(layers: LayerContents[], origins: LayerOrigin[] = ownOrigins(layers.length), topPaths?: number) {
@@ -118,10 +118,10 @@ describe('wasted bytes', () => {
 
   test('base-image waste is counted apart and not blamed on the Dockerfile, but still shown', () => {
     const origins: LayerOrigin[] = [
-      { fromBase: true, instruction: 'ADD rootfs.tar /', line: null },
-      { fromBase: true, instruction: 'RUN apt-get update', line: null },
-      { fromBase: false, instruction: 'RUN build', line: 4 },
-      { fromBase: false, instruction: 'RUN rm -rf /usr/share/doc /tmp/build', line: 5 }
+      { fromBase: true, instruction: 'ADD rootfs.tar /', line: null, stage: null },
+      { fromBase: true, instruction: 'RUN apt-get update', line: null, stage: null },
+      { fromBase: false, instruction: 'RUN build', line: 4, stage: null },
+      { fromBase: false, instruction: 'RUN rm -rf /usr/share/doc /tmp/build', line: 5, stage: null }
     ];
     const anatomy = analyse(
       [
@@ -143,7 +143,7 @@ describe('wasted bytes', () => {
   });
 
   test("waste whose adding layer is of unknown origin counts as the image's own", () => {
-    const unknown: LayerOrigin = { fromBase: null, instruction: null, line: null };
+    const unknown: LayerOrigin = { fromBase: null, instruction: null, line: null, stage: null };
     const anatomy = analyse([layer([file('a', 10)]), layer([whiteout('a')])], [unknown, unknown]);
     expect(anatomy.wasted).toEqual({
       bytes: 10,
@@ -180,8 +180,8 @@ describe('wasted bytes', () => {
 describe('layers', () => {
   test('per layer: bytes, compressed bytes, files (no folders or whiteouts) and origin', () => {
     const origins: LayerOrigin[] = [
-      { fromBase: true, instruction: 'ADD file:abc in /', line: null },
-      { fromBase: false, instruction: 'COPY app /app', line: 3 }
+      { fromBase: true, instruction: 'ADD file:abc in /', line: null, stage: null },
+      { fromBase: false, instruction: 'COPY app /app', line: 3, stage: 'app' }
     ];
     const anatomy = analyse(
       [
@@ -193,8 +193,8 @@ describe('layers', () => {
     expect(anatomy.bytes).toBe(930);
     expect(anatomy.compressedBytes).toBe(425);
     expect(anatomy.layers).toEqual([
-      { index: 0, fromBase: true, instruction: 'ADD file:abc in /', line: null, bytes: 900, compressedBytes: 400, files: 3 },
-      { index: 1, fromBase: false, instruction: 'COPY app /app', line: 3, bytes: 30, compressedBytes: 25, files: 2 }
+      { index: 0, fromBase: true, instruction: 'ADD file:abc in /', line: null, stage: null, bytes: 900, compressedBytes: 400, files: 3 },
+      { index: 1, fromBase: false, instruction: 'COPY app /app', line: 3, stage: 'app', bytes: 30, compressedBytes: 25, files: 2 }
     ]);
   });
 
@@ -208,7 +208,7 @@ describe('layers', () => {
   });
 
   test('missing origins are unknown', () => {
-    const anatomy = analyse([layer([file('a', 1)]), layer([file('b', 2)])], [{ fromBase: true, instruction: 'X', line: null }]);
+    const anatomy = analyse([layer([file('a', 1)]), layer([file('b', 2)])], [{ fromBase: true, instruction: 'X', line: null, stage: null }]);
     expect(anatomy.layers.map((entry) => [entry.fromBase, entry.instruction, entry.line])).toEqual([
       [true, 'X', null],
       [null, null, null]

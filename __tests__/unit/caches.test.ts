@@ -61,10 +61,10 @@ describe('cacheOf', () => {
 
 describe('leftover caches', () => {
   const origins: LayerOrigin[] = [
-    { fromBase: true, instruction: 'ADD rootfs /', line: null },
-    { fromBase: false, instruction: 'RUN apk add build-base', line: 3 },
-    { fromBase: false, instruction: 'RUN pip install -r requirements.txt', line: 5 },
-    { fromBase: false, instruction: 'RUN make', line: 7 }
+    { fromBase: true, instruction: 'ADD rootfs /', line: null, stage: null },
+    { fromBase: false, instruction: 'RUN apk add build-base', line: 3, stage: null },
+    { fromBase: false, instruction: 'RUN pip install -r requirements.txt', line: 5, stage: null },
+    { fromBase: false, instruction: 'RUN make', line: 7, stage: null }
   ];
 
   function cachesOf(layers: ReturnType<typeof layer>[]): LeftoverCache[] {

@@ -21,7 +21,7 @@ function target(name: string): Target {
 
 /** A measured image of `bytes`, or a failed one when bytes is null. */
 function measured(name: string, bytes: number | null): Measurement {
-  const common = { target: target(name), dockerfile: null, dockerfileError: null, anatomy: null, analysisError: null };
+  const common = { target: target(name), dockerfile: null, dockerfileError: null, anatomy: null, inventory: null, files: null, analysisError: null };
   return bytes === null
     ? { ...common, size: null, error: { message: `build of ${name} failed`, logTail: 'exit 1' } }
     : { ...common, size: { bytes, compressedBytes: null, dockerBytes: bytes }, error: null };
@@ -93,7 +93,7 @@ describe('compareImages: one image on each side', () => {
     const baseSide = measured('app', base);
     const [result, ...rest] = compareImages([headSide], [baseSide]);
     expect(rest).toEqual([]);
-    expect(result).toEqual({ name: 'app', head: headSide, base: baseSide, ...expected });
+    expect(result).toEqual({ name: 'app', head: headSide, base: baseSide, change: null, ...expected });
   });
 
   it('keeps fractional percentages exact', () => {
@@ -107,14 +107,14 @@ describe('compareImages: images on one side only', () => {
     { case: 'new in the PR', head: [measured('api', 10)], base: [], comparison: 'new' },
     { case: 'new in the PR and failed', head: [measured('api', null)], base: [], comparison: 'new' }
   ])('$case', ({ head, base, comparison }) => {
-    expect(compareImages(head, base)).toEqual([{ name: 'api', head: head[0], base: null, comparison, delta: null }]);
+    expect(compareImages(head, base)).toEqual([{ name: 'api', head: head[0], base: null, comparison, delta: null, change: null }]);
   });
 
   it.each([
     { case: 'removed in the PR', base: measured('old', 10) },
     { case: 'removed in the PR, failed on the base branch', base: measured('old', null) }
   ])('$case', ({ base }) => {
-    expect(compareImages([], [base])).toEqual([{ name: 'old', head: null, base, comparison: 'removed', delta: null }]);
+    expect(compareImages([], [base])).toEqual([{ name: 'old', head: null, base, comparison: 'removed', delta: null, change: null }]);
   });
 });
 
@@ -122,8 +122,8 @@ describe('compareImages: no comparison', () => {
   it('marks every PR image not-compared when there is no base side', () => {
     const head = [measured('a', 1), measured('b', null)];
     expect(compareImages(head, null)).toEqual([
-      { name: 'a', head: head[0], base: null, comparison: 'not-compared', delta: null },
-      { name: 'b', head: head[1], base: null, comparison: 'not-compared', delta: null }
+      { name: 'a', head: head[0], base: null, comparison: 'not-compared', delta: null, change: null },
+      { name: 'b', head: head[1], base: null, comparison: 'not-compared', delta: null, change: null }
     ]);
   });
 

@@ -82,9 +82,9 @@ function layers(config: ImageConfigJson): number {
   return (config.history ?? []).filter((entry) => entry.empty_layer !== true).length;
 }
 
-const base = (instruction: string | null): LayerOrigin => ({ fromBase: true, instruction, line: null });
-const own = (line: number, instruction: string): LayerOrigin => ({ fromBase: false, instruction, line });
-const unknown = (instruction: string | null): LayerOrigin => ({ fromBase: null, instruction, line: null });
+const base = (instruction: string | null): LayerOrigin => ({ fromBase: true, instruction, line: null, stage: null });
+const own = (line: number, instruction: string, stage = '#0'): LayerOrigin => ({ fromBase: false, instruction, line, stage });
+const unknown = (instruction: string | null): LayerOrigin => ({ fromBase: null, instruction, line: null, stage: null });
 
 // Real images: these Dockerfiles were built with Docker 20.10's classic builder and
 // with BuildKit (`DOCKER_BUILDKIT=1`), and the histories copied from `docker image inspect`.
@@ -163,14 +163,14 @@ const BUILDKIT_HISTORY: ImageConfigJson = {
 };
 const BUILDKIT_ORIGINS: LayerOrigin[] = [
   base(null),
-  own(2, 'COPY dir /d'),
-  own(5, 'WORKDIR /app'),
-  own(6, 'COPY app.py /app/'),
-  own(7, 'COPY dir /app/dir'),
-  own(8, 'ADD app.py /opt/'),
-  own(9, 'COPY --from=a /d /e'),
-  own(10, 'WORKDIR /app'),
-  own(11, 'COPY --chown=0:0 app.py dir/ /multi/')
+  own(2, 'COPY dir /d', 'a'),
+  own(5, 'WORKDIR /app', '#1'),
+  own(6, 'COPY app.py /app/', '#1'),
+  own(7, 'COPY dir /app/dir', '#1'),
+  own(8, 'ADD app.py /opt/', '#1'),
+  own(9, 'COPY --from=a /d /e', '#1'),
+  own(10, 'WORKDIR /app', '#1'),
+  own(11, 'COPY --chown=0:0 app.py dir/ /multi/', '#1')
 ];
 
 const SHELL_DOCKERFILE = `# escape=\`
@@ -235,21 +235,21 @@ describe('layerOrigins', () => {
       history('ADD alpine-minirootfs.tar.gz / # buildkit', '-CMD ["/bin/sh"]', 'COPY /out/app /usr/local/bin/app # buildkit'),
       'FROM golang:1.22 AS build\nWORKDIR /src\nRUN go build -o /out/app .\n\nFROM alpine:3.19\nCOPY --from=build /out/app /usr/local/bin/app\n',
       null,
-      [base('ADD alpine-minirootfs.tar.gz /'), own(6, 'COPY --from=build /out/app /usr/local/bin/app')]
+      [base('ADD alpine-minirootfs.tar.gz /'), own(6, 'COPY --from=build /out/app /usr/local/bin/app', '#1')]
     ],
     [
       'a chain of three stages',
       history('/bin/sh -c #(nop) ADD file:aa in / ', '/bin/sh -c apk add gcc', '/bin/sh -c make', '/bin/sh -c #(nop) COPY file:bb in /usr/bin/ '),
       'FROM alpine AS deps\nRUN apk add gcc\nFROM deps AS build\nRUN make\nFROM build\nCOPY tool /usr/bin/\n',
       null,
-      [base('ADD file:aa in /'), own(2, 'RUN apk add gcc'), own(4, 'RUN make'), own(6, 'COPY tool /usr/bin/')]
+      [base('ADD file:aa in /'), own(2, 'RUN apk add gcc', 'deps'), own(4, 'RUN make', 'build'), own(6, 'COPY tool /usr/bin/', '#2')]
     ],
     [
       'the target stage',
       history('/bin/sh -c #(nop) ADD file:aa in / ', '/bin/sh -c apk add gcc', '/bin/sh -c make'),
       'FROM alpine AS deps\nRUN apk add gcc\nFROM deps AS Build\nRUN make\nFROM build\nCOPY tool /usr/bin/\n',
       'build',
-      [base('ADD file:aa in /'), own(2, 'RUN apk add gcc'), own(4, 'RUN make')]
+      [base('ADD file:aa in /'), own(2, 'RUN apk add gcc', 'deps'), own(4, 'RUN make', 'build')]
     ],
     [
       'ARG before FROM, build args in the history',
@@ -263,7 +263,7 @@ describe('layerOrigins', () => {
       history('ADD rootfs.tar.xz / # buildkit', 'RUN /bin/sh -c make # buildkit', 'RUN /bin/sh -c make install # buildkit'),
       'ARG STAGE=builder\nFROM alpine AS builder\nRUN make\nFROM ${STAGE}\nRUN make install\n',
       null,
-      [base('ADD rootfs.tar.xz /'), own(3, 'RUN make'), own(5, 'RUN make install')]
+      [base('ADD rootfs.tar.xz /'), own(3, 'RUN make', 'builder'), own(5, 'RUN make install', '#1')]
     ],
     [
       'heredoc RUNs',
@@ -412,8 +412,8 @@ describe('layerOrigins', () => {
     const config = history('ADD rootfs / # buildkit', 'RUN /bin/sh -c make # buildkit', 'RUN /bin/sh -c echo hi # buildkit');
     expect(layerOrigins(config, 3, parseDockerfile(dockerfile, { buildArgs: { FROM_STAGE: 'build' } }))).toEqual([
       base('ADD rootfs /'),
-      own(3, 'RUN make'),
-      own(7, 'RUN echo hi')
+      own(3, 'RUN make', 'build'),
+      own(7, 'RUN echo hi', '#2')
     ]);
     // Without them the default stage is the wrong one: nothing is guessed.
     expect(layerOrigins(config, 3, parseDockerfile(dockerfile))[1]).toEqual(unknown('RUN make'));

@@ -13,6 +13,7 @@ import type { ImageArchive } from '../../src/analyse/model.js';
 import type { ImageSource } from '../../src/analyse/source.js';
 import type { Engine } from '../../src/build/engine.js';
 import type { Exec } from '../../src/exec.js';
+import { isPackageDatabaseFile } from '../../src/analyse/packages.js';
 import type { Report } from '../../src/model/report.js';
 import type { RegistryClient } from '../../src/registry/client.js';
 import {
@@ -264,7 +265,9 @@ describe('run(): the gate', () => {
     expect(build.tag).toMatch(/:4242-1-head$/);
     expect(engine.removed).toEqual([[build.tag]]);
     // The image was read through the mocked reader, never through `docker save`.
-    expect(reader.calls).toEqual([{ source: { kind: 'daemon', ref: build.tag }, options: { estimateCompressed: true } }]);
+    expect(reader.calls).toEqual([
+      { source: { kind: 'daemon', ref: build.tag }, options: { estimateCompressed: true, keep: isPackageDatabaseFile } }
+    ]);
     expect(fakeCore.startGroup).toHaveBeenCalledWith('PR 1/1: Dockerfile');
     expect(fakeCore.endGroup).toHaveBeenCalledTimes(1);
     expect(fakeCore.info).toHaveBeenCalledWith(`#1 building ${build.tag}`);

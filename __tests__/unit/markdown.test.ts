@@ -99,7 +99,17 @@ function liveText(markdown: string): string {
 }
 
 function layer(index: number, bytes: number, overrides: Partial<LayerReport> = {}): LayerReport {
-  return { index, fromBase: false, instruction: `RUN step ${index}`, line: index + 1, bytes, compressedBytes: bytes / 2, files: 10, ...overrides };
+  return {
+    index,
+    fromBase: false,
+    instruction: `RUN step ${index}`,
+    line: index + 1,
+    stage: null,
+    bytes,
+    compressedBytes: bytes / 2,
+    files: 10,
+    ...overrides
+  };
 }
 
 function wasted(path: string, bytes: number, overrides: Partial<WastedPath> = {}): WastedPath {
@@ -640,7 +650,7 @@ describe('renderMarkdown', () => {
       expect(markdown).toContain(
         note(
           `the layer anatomy of ${300 - blocks.length} images not shown, ${30 - blocks.length} of them failing; ` +
-            'the anatomy blocks show only the largest layer, wasted path and cache of each image'
+            'the folded blocks show only the largest change, layer, wasted path and cache of each image'
         )
       );
       for (const name of failing) expect(markdown).toContain(`- **${name}**: ${name} is 50.0 MB over the 250MB budget`);
@@ -653,7 +663,7 @@ describe('renderMarkdown', () => {
       const detail = Number(/show only the (\d+) largest/.exec(markdown)![1]);
       expect(detail).toBeGreaterThan(1);
       expect(detail).toBeLessThan(8);
-      expect(markdown).toContain(note(`the anatomy blocks show only the ${detail} largest layers, wasted paths and caches of each image`));
+      expect(markdown).toContain(note(`the folded blocks show only the ${detail} largest changes, layers, wasted paths and caches of each image`));
       for (const name of blockNames(markdown)) {
         const block = anatomyBlock(markdown, name)!;
         expect(block).toContain(`**The ${detail} largest of 50 layers**`);
@@ -671,7 +681,7 @@ describe('renderMarkdown', () => {
       expect(mainTableNames(markdown)).toHaveLength(101);
       expect(markdown).toContain(
         note(
-          `the layer anatomy of ${100 - blocks.length} images not shown; the anatomy blocks show only the largest layer, wasted path and cache of each image`
+          `the layer anatomy of ${100 - blocks.length} images not shown; the folded blocks show only the largest change, layer, wasted path and cache of each image`
         )
       );
     });

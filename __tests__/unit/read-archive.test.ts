@@ -7,7 +7,15 @@ import { gzipSync } from 'node:zlib';
 import { execa } from 'execa';
 import { gzipSizeEstimator, type SizeEstimator } from '../../src/analyse/compress.js';
 import type { LayerEntry } from '../../src/analyse/model.js';
-import { MAX_JSON_TOTAL_BYTES, readImageArchive, sniffFormat, type ReadOptions, type StreamFormat } from '../../src/analyse/read-archive.js';
+import {
+  MAX_JSON_TOTAL_BYTES,
+  MAX_KEPT_BYTES,
+  MAX_KEPT_FILE_BYTES,
+  readImageArchive,
+  sniffFormat,
+  type ReadOptions,
+  type StreamFormat
+} from '../../src/analyse/read-archive.js';
 import { LayerTarScanner, MAX_PATH_BYTES, parsePaxRecords, toLayerEntry, type TarHeader } from '../../src/analyse/tar-scanner.js';
 import { UserError } from '../../src/errors.js';
 import type { ExecStream, StreamExit } from '../../src/exec.js';
@@ -39,7 +47,9 @@ const OFF: ReadOptions = { estimateCompressed: false };
 
 function scan(data: Buffer, chunkBytes = data.length): TarHeader[] {
   const headers: TarHeader[] = [];
-  const scanner = new LayerTarScanner((header) => headers.push(header));
+  const scanner = new LayerTarScanner((header) => {
+    headers.push(header);
+  });
   for (let at = 0; at < data.length; at += chunkBytes) scanner.feed(data.subarray(at, at + chunkBytes));
   scanner.end();
   return headers;
@@ -158,7 +168,9 @@ describe('LayerTarScanner', () => {
     const size = 9 * 1024 ** 3;
     const header = tarEntry({ name: 'huge', size, base256Size: true });
     const headers: TarHeader[] = [];
-    const scanner = new LayerTarScanner((found) => headers.push(found));
+    const scanner = new LayerTarScanner((found) => {
+      headers.push(found);
+    });
     scanner.feed(header);
     expect(headers).toEqual([{ name: 'huge', linkname: '', typeflag: '0', size }]);
     expect(() => scanner.end()).toThrow('the tar stream is truncated');
@@ -265,6 +277,103 @@ describe('LayerTarScanner', () => {
         await rm(folder, { recursive: true, force: true });
       }
     });
+  });
+});
+
+describe('LayerTarScanner: the content of entries asked for', () => {
+  /** Bytes that differ from one offset to the next, so a shifted or short copy shows. */
+  const patterned = (length: number, seed: number): Buffer => Buffer.from(Array.from({ length }, (_, index) => (index * 31 + seed) & 0xff));
+  const LONG_NAME = `dir/${'n'.repeat(150)}`;
+  const WANTED = new Map<string, Buffer>([
+    ['first', Buffer.from('hello\n')],
+    ['empty', Buffer.alloc(0)],
+    ['big', patterned(1500, 7)],
+    ['exact', patterned(1024, 3)],
+    ['pax-sized', patterned(600, 11)],
+    [LONG_NAME, patterned(513, 5)],
+    ['last', Buffer.from('z')]
+  ]);
+
+  /** A tar mixing entries asked for with others: empty, block-sized, PAX-sized, long-named, a folder, a skipped file. */
+  function mixedTar(): Buffer {
+    const paxContent = Buffer.concat([WANTED.get('pax-sized')!, Buffer.alloc(1024 - 600)]);
+    return rawTar([
+      tarEntry({ name: 'first', content: WANTED.get('first')! }),
+      tarEntry({ name: 'empty', content: WANTED.get('empty')! }),
+      tarEntry({ name: 'skipped', content: Buffer.alloc(700, 0x41) }),
+      tarEntry({ name: 'big', content: WANTED.get('big')! }),
+      tarEntry({ name: 'exact', content: WANTED.get('exact')! }),
+      tarEntry({ name: 'dir/', typeflag: '5' }),
+      paxEntry({ size: '600' }),
+      tarEntry({ name: 'pax-sized', size: 0 }),
+      paxContent,
+      gnuLongEntry(LONG_NAME),
+      tarEntry({ name: 'short', content: WANTED.get(LONG_NAME)!, format: 'gnu' }),
+      tarEntry({ name: 'hard', typeflag: '1', linkname: 'first', size: 4096 }),
+      tarEntry({ name: 'last', content: WANTED.get('last')! })
+    ]);
+  }
+
+  /** Feeds `data` `chunkBytes` at a time, through one scratch buffer overwritten after every feed, asking for `wanted`. */
+  function collect(data: Buffer, chunkBytes: number, wanted: (name: string) => boolean) {
+    const events: string[] = [];
+    const contents: Array<[string, Buffer]> = [];
+    const scanner = new LayerTarScanner(
+      (header) => {
+        events.push(`entry ${header.name}`);
+        return wanted(header.name);
+      },
+      (header, data) => {
+        events.push(`content ${header.name}`);
+        contents.push([header.name, data]);
+      }
+    );
+    const scratch = Buffer.alloc(chunkBytes);
+    for (let at = 0; at < data.length; at += chunkBytes) {
+      const length = data.copy(scratch, 0, at, at + chunkBytes);
+      scanner.feed(scratch.subarray(0, length));
+      scratch.fill(0xee);
+    }
+    scanner.end();
+    return { events, contents };
+  }
+
+  const NAMES = ['first', 'empty', 'skipped', 'big', 'exact', 'dir/', 'pax-sized', LONG_NAME, 'hard', 'last'];
+
+  test.each([1, 7, 511, 512, 513, 700, 100_000])('hands over the exact content when fed %i bytes at a time, and every later entry', (chunkBytes) => {
+    const { events, contents } = collect(mixedTar(), chunkBytes, (name) => WANTED.has(name));
+    expect(contents.map(([name]) => name)).toEqual([...WANTED.keys()]);
+    for (const [name, data] of contents) {
+      expect(data.length).toBe(WANTED.get(name)!.length);
+      expect(data.equals(WANTED.get(name)!)).toBe(true);
+    }
+    // Each content right after its own header, before the next one.
+    expect(events).toEqual(NAMES.flatMap((name) => (WANTED.has(name) ? [`entry ${name}`, `content ${name}`] : [`entry ${name}`])));
+  });
+
+  test('asking for nothing gives the same headers as the plain scan', () => {
+    const tar = mixedTar();
+    const { events, contents } = collect(tar, 512, () => false);
+    expect(contents).toEqual([]);
+    expect(events).toEqual(scan(tar).map((header) => `entry ${header.name}`));
+  });
+
+  test('a header-only entry asked for has empty content, whatever its size field says', () => {
+    const { contents, events } = collect(mixedTar(), 700, (name) => name === 'hard');
+    expect(contents).toEqual([['hard', Buffer.alloc(0)]]);
+    expect(events.at(-1)).toBe('entry last');
+  });
+
+  test('a stream that ends inside content being collected is truncated, and the content never handed over', () => {
+    const tar = rawTar([tarEntry({ name: 'f', content: patterned(2000, 1) })]);
+    let handed = 0;
+    const scanner = new LayerTarScanner(
+      () => true,
+      () => handed++
+    );
+    scanner.feed(tar.subarray(0, 512 + 1999));
+    expect(() => scanner.end()).toThrow(/^the tar stream is truncated/);
+    expect(handed).toBe(0);
   });
 });
 
@@ -394,6 +503,142 @@ describe('readImageArchive: Docker legacy layout', () => {
   test('reads an empty layer', async () => {
     const archive = await read(await legacyArchive([TAR_END]));
     expect(archive.layers[0]).toMatchObject({ entries: [], fileBytes: 0, storedBytes: 1024 });
+  });
+});
+
+describe('readImageArchive: kept files', () => {
+  const STATUS = Buffer.concat([Buffer.from('Package: curl\nStatus: install ok installed\n'), Buffer.from([0x00, 0xff, 0xfe, 0x80, 0x0a])]);
+  const LIST = Buffer.from('/usr/bin/curl\n');
+
+  async function dpkgLayers(): Promise<Buffer[]> {
+    return [
+      await packTar([
+        { name: './var/lib/dpkg/', type: 'directory' },
+        { name: './var/lib/dpkg/status', content: STATUS },
+        { name: './var/lib/dpkg/info/curl.list', content: LIST },
+        { name: './usr/bin/curl', content: 'x'.repeat(3000) },
+        { name: './var/lib/dpkg/status-link', type: 'symlink', linkname: 'status' },
+        { name: './var/lib/dpkg/hard', type: 'link', linkname: './var/lib/dpkg/status' },
+        { name: './var/lib/dpkg/empty', content: '' }
+      ]),
+      await packTar([{ name: 'var/lib/dpkg/status', content: 'Package: new\n' }])
+    ];
+  }
+
+  test('the regular files keep() accepts, byte-exact, per layer; keep() sees normalised paths of regular files only', async () => {
+    const layers = await dpkgLayers();
+    const asked: string[] = [];
+    const keep = (path: string): boolean => {
+      asked.push(path);
+      return path.startsWith('var/lib/dpkg/');
+    };
+    const archive = await read(await legacyArchive(layers), { ...OFF, keep }, 100);
+    expect(archive.layers.map((layer) => [...layer.kept])).toEqual([
+      [
+        ['var/lib/dpkg/status', STATUS],
+        ['var/lib/dpkg/info/curl.list', LIST],
+        ['var/lib/dpkg/empty', Buffer.alloc(0)]
+      ],
+      [['var/lib/dpkg/status', Buffer.from('Package: new\n')]]
+    ]);
+    expect(archive.layers[0]!.kept.get('var/lib/dpkg/status')!.equals(STATUS)).toBe(true);
+    expect(asked).toEqual(['var/lib/dpkg/status', 'var/lib/dpkg/info/curl.list', 'usr/bin/curl', 'var/lib/dpkg/empty', 'var/lib/dpkg/status']);
+    expect(archive.notKept).toBe(0);
+    // Keeping changes nothing else.
+    const plain = await read(await legacyArchive(layers));
+    expect(archive.layers.map(({ kept: _kept, ...rest }) => rest)).toEqual(plain.layers.map(({ kept: _kept, ...rest }) => rest));
+    expect(plain.layers.map((layer) => layer.kept.size)).toEqual([0, 0]);
+    expect(plain.notKept).toBe(0);
+  });
+
+  test.each<Compression>(['gzip', 'zstd', 'none'])('keeps the same bytes from %s OCI layers', async (compression) => {
+    const image = ociImage(await dpkgLayers(), compression);
+    const tar = await archiveTar([...blobFiles(image), { name: 'index.json', content: indexJson([manifestDescriptor(image)]) }]);
+    const archive = await read(tar, { ...OFF, keep: (path) => path === 'var/lib/dpkg/status' }, 333);
+    expect(archive.layers.map((layer) => [...layer.kept])).toEqual([
+      [['var/lib/dpkg/status', STATUS]],
+      [['var/lib/dpkg/status', Buffer.from('Package: new\n')]]
+    ]);
+  });
+
+  test('a name that is not UTF-8 is kept under its binary path', async () => {
+    const name = Buffer.from([0x76, 0x61, 0x72, 0x2f, 0xff, 0x2e, 0x6c, 0x69, 0x73, 0x74]); // var/\xff.list
+    const layer = rawTar([paxEntry({ path: name }), tarEntry({ name: 'var/PaxHeaders/x', content: 'raw' })]);
+    const archive = await read(await legacyArchive([layer]), { ...OFF, keep: (path) => path === name.toString('latin1') });
+    expect([...archive.layers[0]!.kept]).toEqual([[name.toString('latin1'), Buffer.from('raw')]]);
+  });
+
+  test('a path named twice in one layer keeps what its last entry holds: the last content, or nothing', async () => {
+    const layer = await packTar([
+      { name: 'db/a', content: 'first' },
+      { name: 'db/a', content: 'second' },
+      { name: 'db/b', content: 'stale' },
+      { name: 'other', content: 'other' },
+      { name: 'db/b', type: 'link', linkname: 'other' },
+      { name: 'db/c', content: 'stale' },
+      { name: 'db/c', type: 'symlink', linkname: 'x' },
+      { name: 'db/d', content: 'stale' },
+      { name: 'db/d', content: 'not asked for' }
+    ]);
+    const asked = new Set<string>();
+    const keep = (path: string): boolean => {
+      // db/d: its first copy is kept, its second is not (as if it were over the cap).
+      const first = !asked.has(path);
+      asked.add(path);
+      return path.startsWith('db/') && (path !== 'db/d' || first);
+    };
+    const archive = await read(await legacyArchive([layer]), { ...OFF, keep });
+    expect([...archive.layers[0]!.kept]).toEqual([['db/a', Buffer.from('second')]]);
+  });
+
+  test('files over the per-file cap, or past the cap for the whole archive, are counted and skipped; later entries still read', async () => {
+    const mib16 = MAX_KEPT_FILE_BYTES;
+    expect(MAX_KEPT_BYTES).toBe(4 * mib16);
+    const fill = (bytes: number, value: number): Buffer => Buffer.alloc(bytes, value);
+    const layers = [
+      rawTar([
+        tarEntry({ name: 'at-cap', content: fill(mib16, 1) }), // kept: 16 MiB in all
+        tarEntry({ name: 'over-cap', content: fill(mib16 + 1, 2) }), // over the per-file cap
+        tarEntry({ name: 'after', content: 'abc' }) // kept: 16 MiB + 3
+      ]),
+      rawTar([
+        tarEntry({ name: 'fill-1', content: fill(mib16, 3) }), // 32 MiB + 3
+        tarEntry({ name: 'fill-2', content: fill(mib16, 4) }), // 48 MiB + 3
+        tarEntry({ name: 'to-the-byte', content: fill(mib16 - 3, 5) }), // 64 MiB exactly: kept
+        tarEntry({ name: 'one-more', content: 'x' }), // past the archive's cap
+        tarEntry({ name: 'nothing', content: '' }) // 0 bytes still fit
+      ])
+    ];
+    const archive = await read(await legacyArchive(layers), { ...OFF, keep: () => true }, 1024 * 1024);
+    expect(archive.notKept).toBe(2);
+    expect(archive.layers.map((layer) => [...layer.kept.keys()])).toEqual([
+      ['at-cap', 'after'],
+      ['fill-1', 'fill-2', 'to-the-byte', 'nothing']
+    ]);
+    const expected: Array<[string, Buffer]> = [
+      ['at-cap', fill(mib16, 1)],
+      ['after', Buffer.from('abc')],
+      ['fill-1', fill(mib16, 3)],
+      ['fill-2', fill(mib16, 4)],
+      ['to-the-byte', fill(mib16 - 3, 5)],
+      ['nothing', Buffer.alloc(0)]
+    ];
+    const kept = new Map(archive.layers.flatMap((layer) => [...layer.kept]));
+    for (const [name, data] of expected) expect(kept.get(name)!.equals(data)).toBe(true);
+    expect(archive.layers.map((layer) => layer.entries.map((found) => [found.path, found.bytes]))).toEqual([
+      [
+        ['at-cap', mib16],
+        ['over-cap', mib16 + 1],
+        ['after', 3]
+      ],
+      [
+        ['fill-1', mib16],
+        ['fill-2', mib16],
+        ['to-the-byte', mib16 - 3],
+        ['one-more', 1],
+        ['nothing', 0]
+      ]
+    ]);
   });
 });
 

@@ -208,7 +208,9 @@ describe('the anatomy under the table', () => {
     const image = imageReport({
       name: 'a',
       dockerfile: null,
-      layers: [{ index: 0, fromBase: false, instruction: 'RUN a \\\n\t&& b \u001b[2J', line: 3, bytes: MB, compressedBytes: null, files: 1 }],
+      layers: [
+        { index: 0, fromBase: false, instruction: 'RUN a \\\n\t&& b \u001b[2J', line: 3, stage: null, bytes: MB, compressedBytes: null, files: 1 }
+      ],
       wasted: {
         bytes: 5 * MB,
         baseBytes: 0,

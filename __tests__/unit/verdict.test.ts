@@ -184,6 +184,8 @@ function report(name: string, overrides: Partial<ImageReport>): ImageReport {
     layers: null,
     wasted: null,
     caches: null,
+    inventory: null,
+    change: null,
     findings: [],
     breaches: [],
     reasons: [],

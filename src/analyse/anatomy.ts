@@ -27,6 +27,7 @@ import type { LayerReport, LeftoverCache, Waste, WastedPath } from '../model/rep
 import { CACHE_MIN_BYTES, MAX_CACHE_DEPTH, cacheOf } from './caches.js';
 import type { LayerOrigin } from './history.js';
 import type { ImageArchive, LayerEntry } from './model.js';
+import { compareCodeUnits, FinalFiles } from './final-files.js';
 import { displayPath, isWhiteout, whiteoutTarget } from './paths.js';
 
 export interface Anatomy {
@@ -39,6 +40,14 @@ export interface Anatomy {
   caches: LeftoverCache[];
 }
 
+/** The anatomy, and the final filesystem it was worked out on (for the inventory and for comparing with another image). */
+export interface ImageAnalysis extends Anatomy {
+  /** The files a container sees. */
+  files: FinalFiles;
+  /** The kept files (LayerContents.kept) that a container still sees, by normalised path. */
+  kept: Map<string, Buffer>;
+}
+
 export interface AnatomyOptions {
   /** How many wasted paths to keep, largest first (default 20). */
   topPaths?: number;
@@ -46,15 +55,17 @@ export interface AnatomyOptions {
 
 export const DEFAULT_TOP_PATHS = 20;
 
-const UNKNOWN_ORIGIN: LayerOrigin = { fromBase: null, instruction: null, line: null };
+const UNKNOWN_ORIGIN: LayerOrigin = { fromBase: null, instruction: null, line: null, stage: null };
 
-/** One copy of a regular file's content, shared by its hard links. */
+/** One copy of a regular file's content (or a symlink's target), shared by its hard links. */
 interface Inode {
   bytes: number;
   /** Layer whose tar holds the bytes. */
   layer: number;
   /** Visible paths naming it. */
   links: number;
+  /** A symlink: its bytes are what a container sees, but a hidden one is not counted as waste. */
+  symlink: boolean;
 }
 
 interface TreeNode {
@@ -62,7 +73,7 @@ interface TreeNode {
   parent: TreeNode | null;
   /** Set for a folder. */
   children: Map<string, TreeNode> | null;
-  /** Set for a regular file or a hard link to one. */
+  /** Set for a regular file, a symlink, or a hard link to one. */
   inode: Inode | null;
 }
 
@@ -156,7 +167,7 @@ class Overlay {
         continue;
       }
       let inode: Inode | null = null;
-      if (entry.kind === 'file') inode = { bytes: entry.bytes, layer, links: 0 };
+      if (entry.kind === 'file' || entry.kind === 'symlink') inode = { bytes: entry.bytes, layer, links: 0, symlink: entry.kind === 'symlink' };
       else if (entry.kind === 'hardlink' && entry.linkTarget !== null) {
         const target = this.lookup(entry.linkTarget);
         if (target !== null && target === existing) continue; // a link to itself changes nothing
@@ -188,7 +199,7 @@ class Overlay {
       const inode = current.inode;
       if (inode === null) continue;
       inode.links--;
-      if (inode.links === 0 && inode.bytes > 0) this.waste(inode, () => pathBelow(node, path, current), removal);
+      if (inode.links === 0 && inode.bytes > 0 && !inode.symlink) this.waste(inode, () => pathBelow(node, path, current), removal);
     }
   }
 
@@ -266,7 +277,7 @@ function cachesOf(root: TreeNode, origins: LayerOrigin[]): LeftoverCache[] {
         continue;
       }
       const inode = current.inode;
-      if (inode === null) continue;
+      if (inode === null || inode.symlink) continue;
       tally.files++;
       if (tally.inodes.has(inode)) continue;
       tally.inodes.add(inode);
@@ -310,11 +321,50 @@ function cachesOf(root: TreeNode, origins: LayerOrigin[]): LeftoverCache[] {
 }
 
 /**
+ * Every path a container sees with its bytes; a hard-linked file's bytes go to the first of its
+ * paths in path order only, so two images holding the same links agree whatever order their
+ * layers named the paths in (the walk's order would follow the tree's insertion order).
+ */
+function finalFiles(root: TreeNode): FinalFiles {
+  const found: Array<[string, Inode]> = [];
+  const stack: Array<[TreeNode, string]> = [[root, '']];
+  while (stack.length > 0) {
+    const [folder, path] = stack.pop()!;
+    for (const child of folder.children!.values()) {
+      const childPath = joinPath(path, child.name);
+      if (child.children !== null) stack.push([child, childPath]);
+      else if (child.inode !== null) found.push([childPath, child.inode]);
+    }
+  }
+  found.sort((a, b) => compareCodeUnits(a[0], b[0]));
+  const seen = new Set<Inode>();
+  return FinalFiles.of(
+    found.map(([path, inode]): [string, number] => {
+      const bytes = seen.has(inode) ? 0 : inode.bytes;
+      seen.add(inode);
+      return [path, bytes];
+    })
+  );
+}
+
+/** The kept files that are still what a container sees at their path (not deleted or replaced by a later layer). */
+function visibleKept(overlay: Overlay, archive: ImageArchive): Map<string, Buffer> {
+  const kept = new Map<string, Buffer>();
+  for (const [index, layer] of archive.layers.entries()) {
+    for (const [path, data] of layer.kept) {
+      const inode = overlay.lookup(path)?.inode;
+      if (inode != null && !inode.symlink && inode.layer === index) kept.set(path, data);
+    }
+  }
+  return kept;
+}
+
+/**
  * The anatomy of an image: its layers with their origins, the bytes wasted in
  * them, and the caches left in its final filesystem. `origins` has one entry per
  * layer (layerOrigins in history.ts); missing entries count as unknown.
  */
-export function analyseImage(archive: ImageArchive, origins: LayerOrigin[], options: AnatomyOptions = {}): Anatomy {
+export function analyseImage(archive: ImageArchive, origins: LayerOrigin[], options: AnatomyOptions = {}): ImageAnalysis {
   const topPaths = options.topPaths ?? DEFAULT_TOP_PATHS;
   const overlay = new Overlay();
   const layers: LayerReport[] = [];
@@ -335,6 +385,7 @@ export function analyseImage(archive: ImageArchive, origins: LayerOrigin[], opti
       fromBase: origin.fromBase,
       instruction: origin.instruction,
       line: origin.line,
+      stage: origin.stage,
       bytes: layer.fileBytes,
       compressedBytes: layer.compressedBytes,
       files: layer.entries.reduce((files, entry) => (entry.kind === 'directory' || isWhiteout(entry.path) ? files : files + 1), 0)
@@ -345,6 +396,8 @@ export function analyseImage(archive: ImageArchive, origins: LayerOrigin[], opti
     compressedBytes,
     layers,
     wasted: wasteOf(overlay.groups.values(), origins, topPaths),
-    caches: cachesOf(overlay.root, origins)
+    caches: cachesOf(overlay.root, origins),
+    files: finalFiles(overlay.root),
+    kept: visibleKept(overlay, archive)
   };
 }

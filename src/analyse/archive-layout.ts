@@ -173,7 +173,7 @@ function readLegacy(resolver: Resolver): { config: ImageConfigJson; layers: stri
 }
 
 /** The image the archive holds: its config and its layers in order; throws when the archive holds no whole image. */
-export async function assembleImage(contents: ArchiveContents): Promise<ImageArchive> {
+export async function assembleImage(contents: ArchiveContents): Promise<Omit<ImageArchive, 'notKept'>> {
   const resolver = new Resolver(contents);
   const hasIndex = resolver.has('index.json');
   const hasManifest = resolver.has('manifest.json');

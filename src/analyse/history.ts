@@ -22,6 +22,8 @@ export interface LayerOrigin {
   instruction: string | null;
   /** 1-based Dockerfile line of that instruction; null when unknown or in the base image. */
   line: number | null;
+  /** The stage that ran it: its `AS` name, or `#N` for an unnamed one; null when unknown or in the base image. */
+  stage: string | null;
 }
 
 /** Longest instruction text kept for the report. */
@@ -111,6 +113,8 @@ export function instructionOf(createdBy: string): string {
 
 interface DockerfileStep {
   keyword: string;
+  /** The stage it belongs to (see LayerOrigin.stage). */
+  stage: string;
   /** 1-based line of the instruction's first line. */
   line: number;
   /** What the report shows, shortened. */
@@ -178,7 +182,7 @@ function parseJsonList(text: string): string[] | null {
   }
 }
 
-function stepOf(instruction: Instruction, escape: string): DockerfileStep {
+function stepOf(instruction: Instruction, stage: string, escape: string): DockerfileStep {
   const { keyword, line } = instruction;
   // The text starts with the keyword as written; its case does not change its length.
   const afterKeyword = instruction.text.trimStart().slice(keyword.length);
@@ -191,7 +195,7 @@ function stepOf(instruction: Instruction, escape: string): DockerfileStep {
   let display = collapse(`${keyword} ${whole[0] ?? ''}`);
   if (simpleHeredoc) display = `${display} ${collapse(args[1] ?? '')} …`;
 
-  const step: DockerfileStep = { keyword, line, display: shorten(display), command: null, execCommand: null, heredoc, target: null };
+  const step: DockerfileStep = { keyword, stage, line, display: shorten(display), command: null, execCommand: null, heredoc, target: null };
   if (keyword === 'RUN') {
     const exec = first.trim().startsWith('[') ? parseJsonList(first.trim()) : null;
     if (exec !== null) step.execCommand = collapse(exec.join(' '));
@@ -210,7 +214,9 @@ function stepOf(instruction: Instruction, escape: string): DockerfileStep {
 function stepsOf(dockerfile: ParsedDockerfile): DockerfileStep[] | null {
   if (dockerfile.final === null || dockerfile.targetMissing) return null;
   return finalChain(dockerfile).flatMap((stage) =>
-    stage.instructions.filter((instruction) => LAYER_KEYWORDS.has(instruction.keyword)).map((instruction) => stepOf(instruction, dockerfile.escape))
+    stage.instructions
+      .filter((instruction) => LAYER_KEYWORDS.has(instruction.keyword))
+      .map((instruction) => stepOf(instruction, stage.name ?? `#${stage.index}`, dockerfile.escape))
   );
 }
 
@@ -293,11 +299,11 @@ function historyLayers(config: ImageConfigJson, layerCount: number): HistoryLaye
  */
 export function layerOrigins(config: ImageConfigJson, layerCount: number, dockerfile: ParsedDockerfile | null): LayerOrigin[] {
   const entries = historyLayers(config, layerCount);
-  const origins: LayerOrigin[] = Array.from({ length: layerCount }, () => ({ fromBase: null, instruction: null, line: null }));
+  const origins: LayerOrigin[] = Array.from({ length: layerCount }, () => ({ fromBase: null, instruction: null, line: null, stage: null }));
   for (const entry of entries) {
     if (entry.layer === null) continue;
     const text = collapse(entry.parsed.keyword === null ? entry.parsed.body : `${entry.parsed.keyword} ${entry.parsed.body}`);
-    origins[entry.layer] = { fromBase: null, instruction: text === '' ? null : shorten(text), line: null };
+    origins[entry.layer] = { fromBase: null, instruction: text === '' ? null : shorten(text), line: null, stage: null };
   }
   const steps = dockerfile === null ? null : stepsOf(dockerfile);
   if (steps === null) return origins;
@@ -318,7 +324,7 @@ export function layerOrigins(config: ImageConfigJson, layerCount: number, docker
     }
     next--;
     lowest = at;
-    if (entry.layer !== null) origins[entry.layer] = { fromBase: false, instruction: step.display, line: step.line };
+    if (entry.layer !== null) origins[entry.layer] = { fromBase: false, instruction: step.display, line: step.line, stage: step.stage };
   }
   while (next >= 0 && steps[next]!.keyword === 'WORKDIR') next--;
   if (next >= 0) complete = false;

@@ -29,6 +29,8 @@ export type LayerCompression = 'none' | 'gzip' | 'zstd';
 export interface LayerContents {
   /** Every entry of the layer tar in archive order, whiteouts (`.wh.*`) included as they are. */
   entries: LayerEntry[];
+  /** Contents of the regular files the reader was asked to keep (ReadOptions.keep), by normalised path. */
+  kept: Map<string, Buffer>;
   /** Sum of the entries' bytes (regular files and symlink targets): what the layer adds uncompressed. */
   fileBytes: number;
   /** Bytes of the layer as the archive stored it (compressed or not). */
@@ -59,4 +61,6 @@ export interface ImageArchive {
   config: ImageConfigJson;
   /** Layers bottom to top, as the manifest orders them. */
   layers: LayerContents[];
+  /** Files the reader was asked to keep (ReadOptions.keep) but skipped, being over its size caps. */
+  notKept: number;
 }

@@ -20,7 +20,7 @@ import { assembleImage, joinArchivePath, type ArchiveContents, type ArchiveFile,
 import { gzipSizeEstimator, type SizeEstimator } from './compress.js';
 import type { ImageArchive, LayerCompression, LayerContents, LayerEntry } from './model.js';
 import { formatBytes } from '../units.js';
-import { parentPath } from './paths.js';
+import { normalisePath, parentPath } from './paths.js';
 import { LayerTarScanner, TAR_BLOCK, toLayerEntry } from './tar-scanner.js';
 
 export interface ReadOptions {
@@ -31,6 +31,8 @@ export interface ReadOptions {
   /** Caps on the layer entries kept (default MAX_ENTRIES and MAX_TOTAL_PATH_BYTES). */
   maxEntries?: number;
   maxPathBytes?: number;
+  /** Which regular files' contents to keep (package databases); none when not given. Bounded by MAX_KEPT_FILE_BYTES and MAX_KEPT_BYTES. */
+  keep?: (path: string) => boolean;
 }
 
 /** JSON files of an image archive (configs, manifests, indexes) are small; anything bigger is not one. */
@@ -44,6 +46,9 @@ export const MAX_JSON_TOTAL_BYTES = 64 * 1024 * 1024;
  */
 export const MAX_ENTRIES = 2_000_000;
 export const MAX_TOTAL_PATH_BYTES = 256 * 1024 * 1024;
+/** Contents kept (see ReadOptions.keep): per file, and for all layers of an archive together; past them files are skipped and counted. */
+export const MAX_KEPT_FILE_BYTES = 16 * 1024 * 1024;
+export const MAX_KEPT_BYTES = 64 * 1024 * 1024;
 /** Bytes read after the end-of-archive blocks (tar pads to its record size) before the rest is left unread. */
 const MAX_TRAILING_BYTES = 1024 * 1024;
 /** A blob's path in an OCI layout: `blobs/<algorithm>/<hex>`. */
@@ -113,6 +118,9 @@ interface ReadState {
   jsonBytes: number;
   entries: number;
   pathBytes: number;
+  keptBytes: number;
+  /** Files the reader was asked to keep but did not, for their size. */
+  notKept: number;
 }
 
 /** The entry's bytes, hashed and counted as they pass. */
@@ -184,22 +192,35 @@ async function readLayer(
   state: ReadState
 ): Promise<ArchiveFileContent> {
   const entries: LayerEntry[] = [];
+  const kept = new Map<string, Buffer>();
   let fileBytes = 0;
   let storedBytes = 0;
-  const scanner = new LayerTarScanner((header) => {
-    const entry = toLayerEntry(header);
-    fileBytes += entry.bytes;
-    if (!Number.isSafeInteger(fileBytes)) throw new Error('its files add up to more than 9 PB');
-    state.entries++;
-    state.pathBytes += entry.path.length + (entry.linkTarget?.length ?? 0);
-    const maxEntries = options.maxEntries ?? MAX_ENTRIES;
-    const maxPathBytes = options.maxPathBytes ?? MAX_TOTAL_PATH_BYTES;
-    if (state.entries > maxEntries)
-      throw new Error(`the image holds more than ${maxEntries.toLocaleString('en-US')} files, more than footprint reads`);
-    if (state.pathBytes > maxPathBytes)
-      throw new Error(`the image's file names add up to more than ${formatBytes(maxPathBytes)}, more than footprint reads`);
-    entries.push(entry);
-  });
+  const scanner = new LayerTarScanner(
+    (header) => {
+      const entry = toLayerEntry(header);
+      fileBytes += entry.bytes;
+      if (!Number.isSafeInteger(fileBytes)) throw new Error('its files add up to more than 9 PB');
+      state.entries++;
+      state.pathBytes += entry.path.length + (entry.linkTarget?.length ?? 0);
+      const maxEntries = options.maxEntries ?? MAX_ENTRIES;
+      const maxPathBytes = options.maxPathBytes ?? MAX_TOTAL_PATH_BYTES;
+      if (state.entries > maxEntries)
+        throw new Error(`the image holds more than ${maxEntries.toLocaleString('en-US')} files, more than footprint reads`);
+      if (state.pathBytes > maxPathBytes)
+        throw new Error(`the image's file names add up to more than ${formatBytes(maxPathBytes)}, more than footprint reads`);
+      entries.push(entry);
+      // A path named again in the same tar is what its last entry holds: drop an earlier copy's content.
+      kept.delete(entry.path);
+      if (entry.kind !== 'file' || options.keep === undefined || !options.keep(entry.path)) return false;
+      if (entry.bytes > MAX_KEPT_FILE_BYTES || state.keptBytes + entry.bytes > MAX_KEPT_BYTES) {
+        state.notKept++;
+        return false;
+      }
+      state.keptBytes += entry.bytes;
+      return true;
+    },
+    (header, data) => kept.set(normalisePath(header.name), data)
+  );
 
   let compressedPending: Promise<number> | null = null;
   if (compression === 'none') {
@@ -246,6 +267,7 @@ async function readLayer(
   const measured = compression !== 'none';
   const layer: LayerContents = {
     entries,
+    kept,
     fileBytes,
     storedBytes,
     compression,
@@ -347,9 +369,8 @@ async function drain(entry: ArchiveEntry): Promise<void> {
   }
 }
 
-async function collect(stream: NodeJS.ReadableStream | Readable, options: ReadOptions): Promise<ArchiveContents> {
+async function collect(stream: NodeJS.ReadableStream | Readable, options: ReadOptions, state: ReadState): Promise<ArchiveContents> {
   const contents: ArchiveContents = { files: new Map(), links: new Map() };
-  const state: ReadState = { jsonBytes: 0, entries: 0, pathBytes: 0 };
   const extractor = extract();
   const pumping = pump(archiveBytes(stream as AsyncIterable<Buffer>), extractor);
   let seen = 0;
@@ -402,9 +423,10 @@ function describeArchiveError(error: unknown, seen: number): string {
  */
 export async function readImageArchive(stream: NodeJS.ReadableStream | Readable, options: ReadOptions): Promise<ImageArchive> {
   let contents: ArchiveContents | null = null;
+  const state: ReadState = { jsonBytes: 0, entries: 0, pathBytes: 0, keptBytes: 0, notKept: 0 };
   try {
-    contents = await collect(stream, options);
-    return await assembleImage(contents);
+    contents = await collect(stream, options, state);
+    return { ...(await assembleImage(contents)), notKept: state.notKept };
   } catch (error) {
     // Messages quote names from the archive: whatever bytes they hold, the message stays one line.
     const message = oneLine((error as Error).message ?? String(error));

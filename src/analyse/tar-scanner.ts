@@ -120,7 +120,9 @@ export function parsePaxRecords(data: Buffer): Map<string, string> {
 
 /**
  * A push parser for a layer tar: feed it bytes as they arrive, it calls back with
- * each entry's header and skips the entry's content without holding it. Follows
+ * each entry's header and skips the entry's content without holding it, unless
+ * the callback returns true for that entry: then its content is collected and
+ * handed to `onContent` (the caller bounds what it asks for). Follows
  * what Go's archive/tar (which writes Docker's layers) reads: ustar and GNU
  * headers, PAX `path`/`linkpath`/`size` records (local and global), GNU long
  * names and long link names, base-256 sizes; content is skipped for every type
@@ -132,6 +134,8 @@ export class LayerTarScanner {
   private headerFill = 0;
   /** Bytes of entry content (and padding) still to skip. */
   private skip = 0;
+  /** The content being collected for the entry whose header asked for it, before `skip`'s padding. */
+  private content: { header: TarHeader; data: Buffer; fill: number } | null = null;
   /** A PAX or GNU long-name record being collected, and what it is. */
   private meta: { type: string; data: Buffer; fill: number } | null = null;
   private pax = new Map<string, string>();
@@ -145,10 +149,13 @@ export class LayerTarScanner {
   /** Bytes fed so far (for messages). */
   private offset = 0;
 
-  private readonly onEntry: (header: TarHeader) => void;
+  private readonly onEntry: (header: TarHeader) => boolean | void;
+  private readonly onContent: (header: TarHeader, data: Buffer) => void;
 
-  constructor(onEntry: (header: TarHeader) => void) {
+  /** `onEntry` returns true to have the entry's content collected and passed to `onContent`. */
+  constructor(onEntry: (header: TarHeader) => boolean | void, onContent: (header: TarHeader, data: Buffer) => void = () => undefined) {
     this.onEntry = onEntry;
+    this.onContent = onContent;
   }
 
   /** Whether the end-of-archive block was read. */
@@ -164,6 +171,18 @@ export class LayerTarScanner {
     const base = this.offset;
     let at = 0;
     while (at < chunk.length && !this.ended) {
+      if (this.content !== null) {
+        const content = this.content;
+        const taken = Math.min(content.data.length - content.fill, chunk.length - at);
+        chunk.copy(content.data, content.fill, at, at + taken);
+        content.fill += taken;
+        at += taken;
+        if (content.fill === content.data.length) {
+          this.content = null;
+          this.onContent(content.header, content.data);
+        }
+        continue;
+      }
       if (this.skip > 0) {
         const taken = Math.min(this.skip, chunk.length - at);
         this.skip -= taken;
@@ -200,7 +219,7 @@ export class LayerTarScanner {
   /** Call when the stream ends; throws when it ended inside an entry. */
   end(): void {
     if (this.ended) return;
-    if (this.skip > 0 || this.meta !== null || this.headerFill > 0) {
+    if (this.skip > 0 || this.content !== null || this.meta !== null || this.headerFill > 0) {
       throw new Error(`the tar stream is truncated (it ends inside an entry, after ${this.offset} bytes)`);
     }
     if (this.headers === 0 && this.offset === 0) throw new Error('the tar stream is empty');
@@ -256,8 +275,15 @@ export class LayerTarScanner {
       );
     }
     const content = HEADER_ONLY_TYPES.has(typeflag) ? 0 : entrySize;
-    this.skip = content + ((TAR_BLOCK - (content % TAR_BLOCK)) % TAR_BLOCK);
-    this.onEntry({ name, linkname, typeflag, size: entrySize });
+    const header = { name, linkname, typeflag, size: entrySize };
+    const wanted = this.onEntry(header) === true;
+    if (wanted && content === 0) this.onContent(header, Buffer.alloc(0));
+    if (wanted && content > 0) {
+      this.content = { header, data: Buffer.alloc(content), fill: 0 };
+      this.skip = (TAR_BLOCK - (content % TAR_BLOCK)) % TAR_BLOCK;
+    } else {
+      this.skip = content + ((TAR_BLOCK - (content % TAR_BLOCK)) % TAR_BLOCK);
+    }
   }
 
   private finishMeta(type: string, data: Buffer): void {

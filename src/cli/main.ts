@@ -15,11 +15,13 @@ import { createRegistryClient } from '../registry/client.js';
 import { renderTerminal } from '../report/terminal.js';
 import { logUntrusted } from '../github/job-log.js';
 import { formatBytes } from '../units.js';
+import { runDiff } from './diff.js';
 
 /** One `--name VALUE` line of the usage per limit, from the limits' own help. */
 const LIMIT_USAGE = LIMIT_KEYS.map((key) => `  ${`--${LIMITS[key].name} LIMIT`.padEnd(23)}${LIMITS[key].help}`).join('\n');
 
 export const USAGE = `Usage: footprint [folder] [options]
+       footprint diff OLD NEW [options]   (see footprint diff --help)
 
 Builds every Dockerfile in the folder, measures each image and prints a table.
 Exits with 1 when an image is over its limits or fails to build, 2 on bad usage.
@@ -51,6 +53,7 @@ export interface CliIo {
 
 /** The local command: the action's pipeline with a terminal table instead of a PR comment. Returns the exit code. */
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
+  if (argv[0] === 'diff') return runDiff(argv.slice(1), io, printer(io));
   let args;
   try {
     args = parseArgs({
@@ -85,13 +88,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     return 2;
   }
   const { values } = args;
-  // In a workflow the runner reads both streams for workflow commands, and what is printed from here on quotes the repository.
   const inWorkflow = io.env.GITHUB_ACTIONS === 'true';
-  const print = (stream: NodeJS.WritableStream, text: string) => {
-    const write = (line: string) => stream.write(`${line}\n`);
-    if (inWorkflow) logUntrusted(text, write);
-    else write(text);
-  };
+  const print = printer(io);
   const folder = resolve(io.cwd, args.positionals[0] ?? '.');
   try {
     // Git reports the repository's real path; resolve symlinks so the two compare.
@@ -155,6 +153,16 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     print(io.stderr, `footprint: ${error instanceof UserError ? error.message : `unexpected error: ${messageOf(error)}`}`);
     return 2;
   }
+}
+
+/** Writes text that quotes the repository or an image: in a workflow the runner reads both streams for workflow commands. */
+function printer(io: CliIo): (stream: NodeJS.WritableStream, text: string) => void {
+  const inWorkflow = io.env.GITHUB_ACTIONS === 'true';
+  return (stream, text) => {
+    const write = (line: string) => stream.write(`${line}\n`);
+    if (inWorkflow) logUntrusted(text, write);
+    else write(text);
+  };
 }
 
 /** `a,b, c` → the globs, trimmed, empties dropped; none given means the default globs. */

@@ -9,7 +9,9 @@ import { track } from '../cleanup.js';
 import { imageTag } from '../build/engine.js';
 import { logTail } from '../build/log.js';
 import type { Target } from '../discover/target.js';
-import { parseDockerfile, type ParsedDockerfile } from '../dockerfile/parse.js';
+import { finalChain, parseDockerfile, type ParsedDockerfile } from '../dockerfile/parse.js';
+import { inventoryOf } from '../analyse/inventory.js';
+import { isPackageDatabaseFile } from '../analyse/packages.js';
 import { messageOf } from '../errors.js';
 import { leavesRepo, realPathInRepo } from '../repo-path.js';
 import type { Measurement } from './measurement.js';
@@ -25,7 +27,7 @@ export interface MeasureHooks {
 }
 
 /** Streams an image and returns its layer tables (the effect behind the anatomy; tests may pass their own). */
-export type ImageReader = (source: ImageSource, options: { estimateCompressed: boolean }) => Promise<ImageArchive>;
+export type ImageReader = (source: ImageSource, options: { estimateCompressed: boolean; keep?: (path: string) => boolean }) => Promise<ImageArchive>;
 
 export interface MeasureOptions {
   engine: Engine;
@@ -139,18 +141,23 @@ async function analyse(
 ): Promise<Measured> {
   const read = options.readImage ?? readImage;
   try {
-    const archive = await read(source, { estimateCompressed: options.estimateCompressed });
-    const anatomy = analyseImage(archive, layerOrigins(archive.config, archive.layers.length, dockerfile));
+    const archive = await read(source, { estimateCompressed: options.estimateCompressed, keep: isPackageDatabaseFile });
+    const analysis = analyseImage(archive, layerOrigins(archive.config, archive.layers.length, dockerfile));
+    const inventory = inventoryOf(analysis, baseImageOf(dockerfile), archive.notKept);
+    // The kept package databases are read into the inventory: only the file list stays, for the comparison.
+    const { files, kept: _kept, ...anatomy } = analysis;
     return {
       target,
       size: { bytes: anatomy.bytes, compressedBytes: anatomy.compressedBytes, dockerBytes },
       anatomy,
+      inventory,
+      files,
       analysisError: null,
       error: null
     };
   } catch (error) {
     const size = dockerBytes === null ? null : { bytes: dockerBytes, compressedBytes: null, dockerBytes };
-    return { target, size, anatomy: null, analysisError: messageOf(error), error: null };
+    return { target, size, anatomy: null, inventory: null, files: null, analysisError: messageOf(error), error: null };
   }
 }
 
@@ -174,5 +181,12 @@ async function readDockerfile(root: string, target: Target): Promise<Pick<Measur
 }
 
 function failed(target: Target, message: string, logTail: string): Measured {
-  return { target, size: null, anatomy: null, analysisError: null, error: { message, logTail } };
+  return { target, size: null, anatomy: null, inventory: null, files: null, analysisError: null, error: { message, logTail } };
+}
+
+/** The image the built stage's chain starts FROM (`python:3.12-slim`); null when unknown or `scratch`-less guesswork. */
+function baseImageOf(dockerfile: ParsedDockerfile | null): string | null {
+  if (dockerfile === null || dockerfile.final === null || dockerfile.targetMissing) return null;
+  const root = finalChain(dockerfile)[0];
+  return root === undefined || root.from.stage !== null ? null : root.from.image;
 }

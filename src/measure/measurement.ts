@@ -1,4 +1,6 @@
 import type { Anatomy } from '../analyse/anatomy.js';
+import type { FinalFiles } from '../analyse/final-files.js';
+import type { Inventory } from '../model/change.js';
 import type { Target } from '../discover/target.js';
 import type { ParsedDockerfile } from '../dockerfile/parse.js';
 import type { SizeFigures } from '../model/report.js';
@@ -17,6 +19,10 @@ export interface Measurement {
   size: SizeFigures | null;
   /** Layers, waste and caches; null when the image could not be read layer by layer. */
   anatomy: Anatomy | null;
+  /** Folder sizes and packages, kept in the report; null when the image could not be read layer by layer. */
+  inventory: Inventory | null;
+  /** The files a container sees, held until the other side is measured and compared; null when not read. */
+  files: FinalFiles | null;
   /** Why the anatomy is missing although the image was measured (docker save failed, ...). */
   analysisError: string | null;
   error: { message: string; logTail: string } | null;

@@ -5,6 +5,7 @@
  * in step.
  */
 import type { ImageLimits } from '../limits/index.js';
+import type { ChangeRecord, Inventory } from './change.js';
 import type { Breach, BudgetMetric } from './limits.js';
 
 /** Outcome of one image, most severe first when several apply. */
@@ -44,6 +45,8 @@ export interface LayerReport {
   instruction: string | null;
   /** 1-based line of that instruction in the Dockerfile; null when unknown. */
   line: number | null;
+  /** The stage that ran it: its `AS` name, or `#N` for an unnamed one (0-based); null when unknown or in the base image. */
+  stage: string | null;
   /** Uncompressed bytes (regular files in the layer). */
   bytes: number;
   compressedBytes: number | null;
@@ -131,6 +134,10 @@ export interface ImageReport extends ImageLimits {
   layers: LayerReport[] | null;
   wasted: Waste | null;
   caches: LeftoverCache[] | null;
+  /** The PR image's folder sizes and packages (what a later run compares with); null when it was not read layer by layer. */
+  inventory: Inventory | null;
+  /** What changed against the base branch's image, by line, path and package; null unless both were read and differ. */
+  change: ChangeRecord | null;
   /** Advice with numbers, largest measured savings first; empty when there is nothing to say. */
   findings: Finding[];
   /** The limits the PR's image broke, with the figures (a failed build is one); empty when it is within them. */

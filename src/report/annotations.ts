@@ -2,6 +2,7 @@
  * Annotations on the Dockerfiles' lines: an error for each failing image, the
  * advice where it applies, and warnings where bytes were wasted or caches left.
  */
+import { grewMostLine, whyText } from './change-view.js';
 import { explainBreach } from '../limits/index.js';
 import type { Finding, ImageReport, Report } from '../model/report.js';
 import { formatBytes } from '../units.js';
@@ -42,6 +43,8 @@ export function annotationMessage(image: ImageReport): { title: string; message:
     return { title, message: image.error?.message ?? (reasons || 'The image could not be built.') };
   }
   const sentences = limitBreaches(image).map((breach) => `${image.name} ${explainBreach(breach).sentence}`);
+  const why = whyText(image);
+  if (why !== null && image.status === 'over-increase') sentences.push(`Most of the change: ${why}.`);
   return { title, message: sentences.join(' ') || reasons || image.status };
 }
 
@@ -158,8 +161,8 @@ export function warningsBesideAdvice(image: ImageReport): Warning[] {
 }
 
 /**
- * An error annotation on the Dockerfile of each failing image, on the line of
- * its largest own layer when known; then, for the images the PR changed
+ * An error annotation on the Dockerfile of each failing image, on the line that
+ * grew most for an image over its increase limit, else on its largest own layer when known; then, for the images the PR changed
  * (failing ones first), the advice on its lines (`warning` or `notice` as the
  * finding says) and warnings on the lines that left wasted copies or caches.
  */
@@ -167,7 +170,9 @@ export function annotate(report: Report, log: AnnotationLog): void {
   const { failing, passing } = displayGroups(report.images);
   for (const image of failing) {
     const { title, message } = annotationMessage(image);
-    log.error(message, image.dockerfile ? { title, file: image.dockerfile, startLine: largestOwnLayerLine(image) ?? 1 } : { title });
+    // Over its increase limit: point at the line that grew most; otherwise at the largest own layer.
+    const line = (image.status === 'over-increase' ? grewMostLine(image) : null) ?? largestOwnLayerLine(image) ?? 1;
+    log.error(message, image.dockerfile ? { title, file: image.dockerfile, startLine: line } : { title });
   }
   for (const image of [...failing, ...passing]) {
     if (!image.dockerfile) continue;

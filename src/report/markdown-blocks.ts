@@ -5,6 +5,8 @@
 import type { Finding, ImageReport } from '../model/report.js';
 import { formatBytes } from '../units.js';
 import { codeBlock, codeSpan, escapeHtml, escapeMarkdown, oneLine } from './escape.js';
+import { hasChange } from './change-view.js';
+import { changeSection } from './markdown-change.js';
 import {
   anatomyOf,
   hasWaste,
@@ -47,7 +49,7 @@ export function hasAdvice(image: ImageReport): boolean {
 
 /** Whether an image gets a folded block: an anatomy, advice, or both. */
 export function hasBlock(image: ImageReport): boolean {
-  return hasAnatomy(image) || hasAdvice(image);
+  return hasChange(image) || hasAnatomy(image) || hasAdvice(image);
 }
 
 /** `a`, `a and b`, `a, b and c`. */
@@ -175,12 +177,14 @@ function adviceSection(image: ImageReport, count: number): string[] {
 }
 
 /**
- * A folded block with the image's advice, largest layers, wasted bytes and
- * leftover caches; only the sections with something, and advice only when `advice` > 0.
+ * A folded block with what changed against the base branch, the image's advice,
+ * largest layers, wasted bytes and leftover caches; only the sections with
+ * something, and advice only when `advice` > 0.
  */
 export function anatomyBlock(image: ImageReport, detail: number, advice: number): string[] {
   const anatomy = anatomyOf(image);
   const sections: Array<[string, string[]]> = [];
+  if (hasChange(image)) sections.push(['what changed', changeSection(image, detail)]);
   if (advice > 0 && image.findings.length > 0) sections.push(['how to shrink it', adviceSection(image, advice)]);
   if (anatomy.layers.length > 0) sections.push(['layers', layerSection(image, anatomy, detail)]);
   if (hasWaste(anatomy)) sections.push(['waste', wasteSection(image, anatomy, detail)]);

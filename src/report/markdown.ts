@@ -6,6 +6,7 @@ import { commentMarker } from '../github/marker.js';
 import type { ImageReport, ImageStatus, Report } from '../model/report.js';
 import { formatBytes, formatDelta } from '../units.js';
 import { codeBlock, escapeHtml, escapeMarkdown } from './escape.js';
+import { whyText } from './change-view.js';
 import { anatomyBlock, hasAdvice, hasAnatomy, hasBlock, MAX_ADVICE, MAX_DETAIL, MAX_NAME, row } from './markdown-blocks.js';
 import {
   anatomyOf,
@@ -29,8 +30,12 @@ import {
 } from './view.js';
 
 export const DEFAULT_MAX_CHARS = 65536;
+/** Rows per view in the job summary's folded blocks: it has room for fuller lists than the comment. */
+export const SUMMARY_DETAIL = 25;
 
 const MAX_REASON = 1000;
+/** Longest "why" line under a change figure. */
+const MAX_WHY = 160;
 
 export interface MarkdownOptions {
   /** Names the comment: one comment per pull request and key. */
@@ -40,6 +45,8 @@ export interface MarkdownOptions {
   maxChars?: number;
   /** Markdown added at the end (commit, run link); made safe by the caller. */
   footer?: string;
+  /** Most rows per view in a folded block (default MAX_DETAIL); the job summary shows more. */
+  maxDetail?: number;
 }
 
 /** What a rendering includes; shrunk step by step until the body fits. */
@@ -48,7 +55,7 @@ interface Plan {
   advice: number;
   /** How many passing images with advice show it, from the first on; failing images always do while their block shows. */
   passingAdvice: number;
-  /** Rows per section (layers, wasted paths, caches) in the anatomy blocks, 1 to MAX_DETAIL. */
+  /** Rows per section (changes, layers, wasted paths, caches) in the folded blocks, 1 to `maxDetail`. */
   detail: number;
   /** How many anatomy blocks of failing images to show, then of passing ones. */
   failingBlocks: number;
@@ -84,13 +91,19 @@ function wastedCell(image: ImageReport): string {
   return isOverWasteLimit(image) ? `${wastedText(image)} ❌` : wastedText(image);
 }
 
+/** The change figure, with the one line on what made it when the change record tells. */
+function changeCell(image: ImageReport): string {
+  const why = whyText(image);
+  return why === null ? changeText(image) : `${changeText(image)}<br><sub>${escapeMarkdown(why, { maxLength: MAX_WHY })}</sub>`;
+}
+
 function mainRow(image: ImageReport): string {
   return row([
     imageCell(image),
     image.size ? formatBytes(image.size.bytes) : '—',
     compressedText(image),
     wastedCell(image),
-    changeText(image),
+    changeCell(image),
     budgetText(image),
     STATUS[image.status]
   ]);
@@ -259,16 +272,16 @@ function render(report: Report, options: MarkdownOptions, plan: Plan, memo: Memo
   }
   if (anatomyHidden.length > 0) cuts.push(`the layer anatomy of ${plural(anatomyHidden.length, 'image')} not shown${ofThem(failingAnatomyHidden)}`);
   const detailCut =
-    plan.detail < MAX_DETAIL &&
+    plan.detail < (options.maxDetail ?? MAX_DETAIL) &&
     blocks.some((image) => {
       const anatomy = anatomyOf(image);
-      return Math.max(anatomy.layers.length, anatomy.paths.length, anatomy.caches.length) > plan.detail;
+      return Math.max(anatomy.layers.length, anatomy.paths.length, anatomy.caches.length, changeRows(image)) > plan.detail;
     });
   if (detailCut) {
     cuts.push(
       plan.detail === 1
-        ? 'the anatomy blocks show only the largest layer, wasted path and cache of each image'
-        : `the anatomy blocks show only the ${plan.detail.toLocaleString('en-US')} largest layers, wasted paths and caches of each image`
+        ? 'the folded blocks show only the largest change, layer, wasted path and cache of each image'
+        : `the folded blocks show only the ${plan.detail.toLocaleString('en-US')} largest changes, layers, wasted paths and caches of each image`
     );
   }
   if (cuts.length > 0) {
@@ -293,6 +306,13 @@ function render(report: Report, options: MarkdownOptions, plan: Plan, memo: Memo
   lines.push(footnote(report));
   if (options.footer) lines.push('', options.footer);
   return `${lines.join('\n')}\n`;
+}
+
+/** The most rows any view of the image's change record has. */
+function changeRows(image: ImageReport): number {
+  const change = image.change;
+  if (change === null) return 0;
+  return Math.max(change.lines.filter((line) => line.deltaBytes !== 0).length, change.pathRowsTotal, change.packages.length);
 }
 
 function footnote(report: Report): string {
@@ -322,6 +342,7 @@ function largestFitting(high: number, fits: (count: number) => boolean): number 
  */
 export function renderMarkdown(report: Report, options: MarkdownOptions): string {
   const maxChars = options.maxChars ?? DEFAULT_MAX_CHARS;
+  const maxDetail = options.maxDetail ?? MAX_DETAIL;
   const groups = displayGroups(report.images);
   const failingRows = groups.failing.length;
   const passingRows = groups.passing.length;
@@ -336,7 +357,7 @@ export function renderMarkdown(report: Report, options: MarkdownOptions): string
   const full: Plan = {
     advice: MAX_ADVICE,
     passingAdvice,
-    detail: MAX_DETAIL,
+    detail: maxDetail,
     failingBlocks,
     passingBlocks,
     logs,
@@ -353,7 +374,7 @@ export function renderMarkdown(report: Report, options: MarkdownOptions): string
   const stages: Array<() => Plan> = [
     () => ({ ...full, advice: 1 + largestFitting(MAX_ADVICE - 1, (count) => fits({ ...full, advice: 1 + count })) }),
     () => ({ ...brief, passingAdvice: largestFitting(passingAdvice, (count) => fits({ ...brief, passingAdvice: count })) }),
-    () => ({ ...noAdvice, detail: 1 + largestFitting(MAX_DETAIL - 1, (count) => fits({ ...noAdvice, detail: 1 + count })) }),
+    () => ({ ...noAdvice, detail: 1 + largestFitting(maxDetail - 1, (count) => fits({ ...noAdvice, detail: 1 + count })) }),
     () => ({ ...terse, passingBlocks: largestFitting(passingBlocks, (count) => fits({ ...terse, passingBlocks: count })) }),
     () => {
       const plan = { ...terse, passingBlocks: 0 };

@@ -24,12 +24,27 @@ import {
   wasteWhere
 } from './view.js';
 import type { Finding, ImageReport, ImageStatus, Report } from '../model/report.js';
+import {
+  changedLines,
+  changeHeading,
+  leftoverLines,
+  lineLabel,
+  lineState,
+  lineWhere,
+  packageLabel,
+  pathDetail,
+  pathLabel,
+  hasChange,
+  whyText
+} from './change-view.js';
 
 /** The CLI's view of a report: the comment's columns and order as an aligned plain-text table. */
 
 export interface TerminalOptions {
   /** ANSI colours; the caller decides (TTY, NO_COLOR, --no-color). */
   color: boolean;
+  /** Rows per view of an image's change (default 5); `footprint diff` shows more. */
+  changeRows?: number;
 }
 
 type Style = 'red' | 'green' | 'yellow' | 'cyan' | 'dim' | 'bold';
@@ -139,6 +154,8 @@ function imageCells(image: ImageReport): Cell[] {
 
 /** Rows per section of an image's anatomy under the table. */
 const TOP = 3;
+/** Rows per view of an image's change (TerminalOptions.changeRows). */
+const CHANGE_ROWS = 5;
 /** Waste or caches from this size on earn an image its anatomy under the table. */
 const NOTABLE_BYTES = 1e6;
 const MAX_INSTRUCTION = 70;
@@ -162,16 +179,70 @@ function showsAnatomy(image: ImageReport): boolean {
   return notable || (any && isFailingImage(image));
 }
 
+type Row = [bytes: string, where: string, what: string];
+
+/** The change record's views, `rows` rows each: by line, by path, by package, then the waste and caches that came or went. */
+function changeSections(image: ImageReport, rows: number): Array<{ title: string; style?: Style; rows: Row[] }> {
+  const change = image.change!;
+  const sections: Array<{ title: string; style?: Style; rows: Row[] }> = [
+    { title: `changed ${plain(changeHeading(image))}`, style: 'bold', rows: [] }
+  ];
+  const lines = changedLines(change);
+  const why = whyText(image);
+  if (why !== null) sections.push({ title: `most of it: ${plain(why)}`, rows: [] });
+  sections.push({
+    title: `by line${lines.length > rows ? ` (${rows} of ${lines.length})` : ''}`,
+    rows: lines.slice(0, rows).map((line) => {
+      const where = line.kind === 'base' ? 'base image' : lineWhere(line);
+      const state = lineState(line);
+      const added = state === 'added' || state === 'removed' ? state : '';
+      const label = cut(plain(oneLine(lineLabel(line))), MAX_INSTRUCTION);
+      const was = line.baseInstruction === null ? '' : ` (was: ${cut(plain(oneLine(line.baseInstruction)), MAX_INSTRUCTION)})`;
+      return [formatDelta(line.deltaBytes), plain([where, added].filter(Boolean).join(', ')), `${label}${was}`];
+    })
+  });
+  if (change.paths !== null && change.paths.length > 0) {
+    const listed = change.paths.filter((path) => path.kind !== 'rest' && path.kind !== 'hidden').slice(0, rows);
+    const hidden = change.paths.filter((path) => path.kind === 'hidden');
+    const rest = change.deltaBytes - [...listed, ...hidden].reduce((sum, path) => sum + path.deltaBytes, 0);
+    sections.push({
+      title: 'by path',
+      rows: [
+        ...[...listed, ...hidden].map((path): Row => [
+          formatDelta(path.deltaBytes),
+          cut(plain(visibleControls(pathLabel(path))), MAX_PATH),
+          plain(pathDetail(path))
+        ]),
+        ...(rest !== 0 ? [[formatDelta(rest), 'everything else', ''] as Row] : [])
+      ]
+    });
+  }
+  const packages = change.packages;
+  if (packages.length > 0) {
+    sections.push({
+      title: `by package${packages.length > rows ? ` (${rows} of ${packages.length})` : ''}`,
+      rows: packages.slice(0, rows).map((pkg) => [formatDelta(pkg.deltaBytes), cut(plain(packageLabel(pkg)), MAX_PATH), ''])
+    });
+  }
+  const leftovers = leftoverLines(change);
+  if (leftovers.length > 0) {
+    sections.push({
+      title: 'waste and caches',
+      rows: leftovers.slice(0, rows).map((item) => [item.line === null ? '' : `line ${item.line}`, plain(item.text), ''])
+    });
+  }
+  return sections;
+}
+
 /**
  * Under the image's name: a short anatomy when `withAnatomy` (the largest
  * layers, the wasted bytes with the largest copies, the leftover caches; figures
  * right-aligned in one column, locations in another), then its advice.
  */
-function anatomyLines(image: ImageReport, paint: (text: string, style?: Style) => string, withAnatomy: boolean): string[] {
+function anatomyLines(image: ImageReport, paint: (text: string, style?: Style) => string, withAnatomy: boolean, changeRows: number): string[] {
   const anatomy = anatomyOf(image);
   const origin = (fromBase: boolean | null, line: number | null) => plain(originText(image, fromBase, line) ?? '—');
-  type Row = [bytes: string, where: string, what: string];
-  const sections: Array<{ title: string; style?: Style; rows: Row[] }> = [];
+  const sections: Array<{ title: string; style?: Style; rows: Row[] }> = hasChange(image) ? changeSections(image, changeRows) : [];
   if (withAnatomy && anatomy.layers.length > 0) {
     const shown = anatomy.layers.slice(0, TOP);
     sections.push({
@@ -326,7 +397,9 @@ export function renderTerminal(report: Report, options: TerminalOptions): string
   }
   for (const image of images) {
     const withAnatomy = showsAnatomy(image);
-    if (withAnatomy || image.findings.length > 0) lines.push('', ...anatomyLines(image, paint, withAnatomy));
+    if (withAnatomy || image.findings.length > 0 || hasChange(image)) {
+      lines.push('', ...anatomyLines(image, paint, withAnatomy, options.changeRows ?? CHANGE_ROWS));
+    }
   }
   const baseFailed = baseFailedImages(images);
   if (baseFailed.length > 0) {
