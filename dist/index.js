@@ -65057,20 +65057,20 @@ __nccwpck_require__.d(__webpack_exports__, {
   eF: () => (/* binding */ run)
 });
 
-// UNUSED EXPORTS: SUMMARY_MAX_BYTES, readEvent, summaryMarkdown
+// UNUSED EXPORTS: SUMMARY_MAX_BYTES, readEvent, reportOutput, summaryMarkdown
 
 // EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 17 modules
 var lib_core = __nccwpck_require__(8298);
 // EXTERNAL MODULE: external "node:fs"
 var external_node_fs_ = __nccwpck_require__(3024);
-// EXTERNAL MODULE: external "node:path"
-var external_node_path_ = __nccwpck_require__(6760);
-// EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __nccwpck_require__(7598);
 // EXTERNAL MODULE: external "node:fs/promises"
 var promises_ = __nccwpck_require__(1455);
 // EXTERNAL MODULE: external "node:os"
 var external_node_os_ = __nccwpck_require__(8161);
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __nccwpck_require__(6760);
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(7598);
 // EXTERNAL MODULE: ./src/cleanup.ts
 var cleanup = __nccwpck_require__(2691);
 ;// CONCATENATED MODULE: ./src/oci.ts
@@ -78940,14 +78940,20 @@ function sizesNote(report) {
 ;// CONCATENATED MODULE: ./src/report/change-view.ts
 
 
+
 /** Whether the image has a change record with a change to explain. */
 function hasChange(image) {
     return image.change !== null && image.change.deltaBytes !== 0;
 }
 /** Longest instruction quoted in a "why" line. */
 const WHY_INSTRUCTION = 48;
+/** Cuts to `max` code points (never inside a surrogate pair) and marks the cut with `…`. */
 function cut(text, max) {
-    return text.length <= max ? text : `${text.slice(0, max - 1).trimEnd()}…`;
+    const points = Array.from(text);
+    if (points.length <= max)
+        return text;
+    const kept = points.slice(0, max - 1).join('');
+    return `${kept.trimEnd()}…`;
 }
 /** Whether a delta goes the same way as the image's (both growth or both shrinkage). */
 function sameWay(delta, total) {
@@ -79081,7 +79087,7 @@ function whyText(image) {
     const parts = [];
     if (line !== null) {
         const where = lineWhere(line);
-        parts.push(`${cut(lineLabel(line), WHY_INSTRUCTION)}${where ? ` (${where})` : ''} ${units_formatDelta(line.deltaBytes)}`);
+        parts.push(`${cut(escape_oneLine(lineLabel(line)), WHY_INSTRUCTION)}${where ? ` (${where})` : ''} ${units_formatDelta(line.deltaBytes)}`);
     }
     const detail = pkg !== null ? packageWhy(pkg) : path !== null ? `${pathLabel(path)} (${pathDetail(path)})` : null;
     if (detail !== null)
@@ -79147,7 +79153,7 @@ function annotationMessage(image) {
     const sentences = limitBreaches(image).map((breach) => `${image.name} ${explainBreach(breach).sentence}`);
     const why = whyText(image);
     if (why !== null && image.status === 'over-increase')
-        sentences.push(`Most of the change: ${why}.`);
+        sentences.push(`Most of the change: ${visibleControls(why)}.`);
     return { title, message: sentences.join(' ') || reasons || image.status };
 }
 /** The deepest folder all paths share (`/tmp/build`), or the path itself when there is one. */
@@ -79324,8 +79330,9 @@ const MAX_TEXT = 200;
 function row(cells) {
     return `| ${cells.join(' | ')} |`;
 }
-function code(text, maxLength) {
-    return codeSpan(escape_oneLine(text), { maxLength, inTable: true }) || '—';
+/** An instruction or a package in a code span on one line; a `|` becomes `\|` only in a table cell, where GitHub reads that as `|`. */
+function code(text, maxLength, inTable = true) {
+    return codeSpan(escape_oneLine(text), { maxLength, inTable }) || '—';
 }
 /** `(the 8 largest of 23 shown)` when rows were cut, else ''. */
 function cutNote(shown, total) {
@@ -79361,16 +79368,23 @@ function changeSection(image, detail) {
         const extras = change.paths.filter((path) => path.kind === 'hidden');
         const restDelta = change.deltaBytes - [...shown, ...extras].reduce((sum, path) => sum + path.deltaBytes, 0);
         const total = Math.max(change.pathRowsTotal, listed.length);
-        lines.push('', `By path, in the final filesystem${cutNote(shown.length, total)}:`, '', row(['Path', 'Change', 'Files']), row([':---', '---:', ':---']), ...shown.map((path) => row([code(pathLabel(path), MAX_PATH), `**${units_formatDelta(path.deltaBytes)}**`, escapeMarkdown(pathDetail(path))])), ...extras.map((path) => row([escapeMarkdown(pathLabel(path)), units_formatDelta(path.deltaBytes), escapeMarkdown(pathDetail(path))])), ...(restDelta !== 0 ? [row(['everything else', units_formatDelta(restDelta), ''])] : []));
+        lines.push('', `By path, in the final filesystem${cutNote(shown.length, total)}:`, '', row(['Path', 'Change', 'Files']), row([':---', '---:', ':---']), 
+        // A path shows exactly, its control characters as pictures (as in the anatomy's tables), not collapsed to one line.
+        ...shown.map((path) => row([
+            codeSpan(pathLabel(path), { maxLength: MAX_PATH, inTable: true }) || '—',
+            `**${units_formatDelta(path.deltaBytes)}**`,
+            escapeMarkdown(pathDetail(path))
+        ])), ...extras.map((path) => row([escapeMarkdown(pathLabel(path)), units_formatDelta(path.deltaBytes), escapeMarkdown(pathDetail(path))])), ...(restDelta !== 0 ? [row(['everything else', units_formatDelta(restDelta), ''])] : []));
     }
     const packages = change.packages;
     if (packages.length > 0) {
         const shown = packages.slice(0, detail);
-        lines.push('', `By package (${plural(packages.length, 'package')} changed${cutNote(shown.length, packages.length).replace(' (', ', ').replace(')', '')}):`, '', ...shown.map((pkg) => `- ${code(packageLabel(pkg), MAX_TEXT)} ${units_formatDelta(pkg.deltaBytes)}`));
+        lines.push('', `By package (${plural(packages.length, 'package')} changed${cutNote(shown.length, packages.length).replace(' (', ', ').replace(')', '')}):`, '', ...shown.map((pkg) => `- ${code(packageLabel(pkg), MAX_TEXT, false)} ${units_formatDelta(pkg.deltaBytes)}`));
     }
     const leftovers = leftoverLines(change);
     if (leftovers.length > 0) {
-        lines.push('', ...leftovers
+        // A lead of its own: a list right after the packages' list would read as more packages.
+        lines.push('', 'Waste and caches:', '', ...leftovers
             .slice(0, detail)
             .map((item) => `- ${escapeMarkdown(item.text, { maxLength: MAX_TEXT })}${item.line !== null ? ` (line ${item.line})` : ''}`));
     }
@@ -79892,6 +79906,8 @@ function renderMarkdown(report, options) {
 
 
 
+
+
 /** GitHub's limit for one step's job summary: 1 MiB, counted in bytes of UTF-8. */
 const SUMMARY_MAX_BYTES = 1024 * 1024;
 /** Room under the limit for the line break the summary writer adds. */
@@ -79976,12 +79992,30 @@ async function measure(inputs, workspace) {
         }
     });
 }
+/** GitHub refuses a step output over 1 MB. */
+const OUTPUT_MAX_BYTES = 1_000_000;
+/**
+ * The `report` output: the whole report when it fits in an output, else without the
+ * inventories, then also without the change records (the `report-file` has everything).
+ */
+function reportOutput(report, json = JSON.stringify(report)) {
+    if (Buffer.byteLength(json) <= OUTPUT_MAX_BYTES)
+        return json;
+    const lean = JSON.stringify({ ...report, images: report.images.map((image) => ({ ...image, inventory: null })) });
+    if (Buffer.byteLength(lean) <= OUTPUT_MAX_BYTES)
+        return lean;
+    return JSON.stringify({ ...report, images: report.images.map((image) => ({ ...image, inventory: null, change: null })) });
+}
 /** Outputs, job summary, annotations and the PR comment. Returns the gate's failure message, if any. */
 async function publish(report, inputs, event) {
     const pr = pullRequest(event);
     const rendering = { key: inputs.commentKey, footer: footer(pr?.headSha ?? null) };
     const body = renderMarkdown(report, rendering);
-    lib_core.setOutput('report', JSON.stringify(report));
+    const json = JSON.stringify(report);
+    const file = (0,external_node_path_.join)(process.env.RUNNER_TEMP || (0,external_node_os_.tmpdir)(), `footprint-report-${inputs.commentKey}.json`);
+    await (0,promises_.writeFile)(file, json);
+    lib_core.setOutput('report-file', file);
+    lib_core.setOutput('report', reportOutput(report, json));
     lib_core.setOutput('comment-body', body);
     lib_core.setOutput('over-budget', String(report.overBudget));
     // The job summary may be far longer than a comment (GitHub allows 1 MiB per step).

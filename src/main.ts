@@ -1,6 +1,8 @@
 import * as core from '@actions/core';
 import { readFileSync } from 'node:fs';
-import { isAbsolute, resolve } from 'node:path';
+import { writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { isAbsolute, join, resolve } from 'node:path';
 import { createDockerEngine } from './build/engine.js';
 import { loadConfig } from './config/load.js';
 import { messageOf, UserError } from './errors.js';
@@ -104,12 +106,30 @@ async function measure(inputs: Inputs, workspace: string): Promise<Report> {
   );
 }
 
+/** GitHub refuses a step output over 1 MB. */
+const OUTPUT_MAX_BYTES = 1_000_000;
+
+/**
+ * The `report` output: the whole report when it fits in an output, else without the
+ * inventories, then also without the change records (the `report-file` has everything).
+ */
+export function reportOutput(report: Report, json = JSON.stringify(report)): string {
+  if (Buffer.byteLength(json) <= OUTPUT_MAX_BYTES) return json;
+  const lean = JSON.stringify({ ...report, images: report.images.map((image) => ({ ...image, inventory: null })) });
+  if (Buffer.byteLength(lean) <= OUTPUT_MAX_BYTES) return lean;
+  return JSON.stringify({ ...report, images: report.images.map((image) => ({ ...image, inventory: null, change: null })) });
+}
+
 /** Outputs, job summary, annotations and the PR comment. Returns the gate's failure message, if any. */
 async function publish(report: Report, inputs: Inputs, event: WorkflowEvent): Promise<string | null> {
   const pr = pullRequest(event);
   const rendering = { key: inputs.commentKey, footer: footer(pr?.headSha ?? null) };
   const body = renderMarkdown(report, rendering);
-  core.setOutput('report', JSON.stringify(report));
+  const json = JSON.stringify(report);
+  const file = join(process.env.RUNNER_TEMP || tmpdir(), `footprint-report-${inputs.commentKey}.json`);
+  await writeFile(file, json);
+  core.setOutput('report-file', file);
+  core.setOutput('report', reportOutput(report, json));
   core.setOutput('comment-body', body);
   core.setOutput('over-budget', String(report.overBudget));
   // The job summary may be far longer than a comment (GitHub allows 1 MiB per step).

@@ -216,8 +216,10 @@ describe('a pull request with growing, shrinking, new, removed, broken and oddly
     expect(body).toContain('By Dockerfile line');
     expect(body).toMatch(/\| `\/payload\.bin` \| \*\*\+5\.0 MB\*\* \| grew \|/);
     expect(body).toContain('- `+ left-pad 1.3.0 (npm)` +20.0 kB');
-    // The job summary has the same views.
+    // The job summary has the same views; the report file has the whole report.
     expect(first.summary).toContain('By path, in the final filesystem');
+    expect(first.outputs['report-file']).toMatch(/footprint-report-default\.json$/);
+    expect(JSON.parse(first.reportFile!)).toEqual(reportOf(first));
   });
 
   test('writes the same report to the job summary and annotates the Dockerfile over budget', () => {

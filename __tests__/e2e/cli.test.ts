@@ -170,3 +170,63 @@ describe('footprint CLI when builds fail or no engine answers', () => {
     expect(run.exitCode).toBe(1);
   });
 });
+
+describe('footprint diff OLD NEW', () => {
+  const tag = `footprint-test/diff:${process.pid}`;
+  let folder: string;
+
+  beforeAll(async () => {
+    folder = await makeBuildDir({
+      'old/Dockerfile': `FROM ${TEST_BASE}\nRUN mkdir /app && head -c 300000 /dev/urandom > /app/a.bin && head -c 100000 /dev/urandom > /app/gone.bin\n`,
+      'new/Dockerfile':
+        `FROM ${TEST_BASE}\nRUN mkdir /app && head -c 800000 /dev/urandom > /app/a.bin\n` +
+        `RUN mkdir -p /app/node_modules/tiny && echo '{"name":"tiny","version":"2.0.0"}' > /app/node_modules/tiny/package.json\n`
+    });
+    for (const side of ['old', 'new']) {
+      await execa('docker', ['build', '--network=none', '-q', '-t', `${tag}-${side}`, join(folder, side)]);
+    }
+    // One side as an archive file, read without the engine.
+    await execa('docker', ['save', '-o', join(folder, 'old.tar'), `${tag}-old`]);
+  });
+
+  afterAll(async () => {
+    await execa('docker', ['image', 'rm', `${tag}-old`, `${tag}-new`], { reject: false });
+    await rm(folder, { recursive: true, force: true });
+  });
+
+  test('prints what changed by line, by path and by package, without building', async () => {
+    const run = await footprint(['diff', `docker-archive:${join(folder, 'old.tar')}`, `${tag}-new`]);
+    expect(run.exitCode).toBe(0);
+    expect(run.stderr).toContain(`reading ${tag}-new`);
+    expect(run.stdout).toContain('changed +400.0 kB against the base branch');
+    expect(run.stdout).toMatch(/by line\n\s+\+400\.0 kB\s+RUN mkdir \/app && head -c 800000/);
+    expect(run.stdout).toMatch(/\+500\.0 kB\s+\/app\/a\.bin\s+grew/);
+    expect(run.stdout).toMatch(/-100\.0 kB\s+\/app\/gone\.bin\s+removed/);
+    expect(run.stdout).toMatch(/\+ tiny 2\.0\.0 \(npm\)/);
+  });
+
+  test('--json has the change record, whose views add up to the delta', async () => {
+    const run = await footprint(['diff', `${tag}-old`, `${tag}-new`, '--json']);
+    expect(run.exitCode).toBe(0);
+    const report = JSON.parse(run.stdout) as Report;
+    const image = report.images[0]!;
+    const change = image.change!;
+    expect(change.deltaBytes).toBe(image.delta!.bytes);
+    expect(change.lines.reduce((sum, row) => sum + row.deltaBytes, 0)).toBe(change.deltaBytes);
+    expect(change.paths!.reduce((sum, row) => sum + row.deltaBytes, 0)).toBe(change.deltaBytes);
+    expect(change.packages).toEqual([expect.objectContaining({ manager: 'npm', name: 'tiny', kind: 'added', after: '2.0.0' })]);
+  });
+
+  test('bad usage exits 2 with the diff usage', async () => {
+    const run = await footprint(['diff', 'only-one']);
+    expect(run.exitCode).toBe(2);
+    expect(run.stderr).toContain('expected two images, OLD and NEW, got 1');
+    expect(run.stderr).toContain('Usage: footprint diff OLD NEW');
+  });
+
+  test('an image that cannot be read is named, with exit code 1', async () => {
+    const run = await footprint(['diff', `oci-archive:${join(folder, 'missing.tar')}`, `${tag}-new`]);
+    expect(run.exitCode).toBe(1);
+    expect(run.stderr).toContain('missing.tar');
+  });
+});

@@ -1,6 +1,7 @@
 import { orderFindings } from '../../src/advise/advise.js';
 import { judge, totals } from '../../src/gate/verdict.js';
 import { limitsOf } from '../../src/limits/index.js';
+import type { ChangeRecord, LineChange, PackageChange, PathChange } from '../../src/model/change.js';
 import {
   isFailing,
   type Finding,
@@ -360,4 +361,129 @@ export function hugeLogReport(failures: number, logChars: number): Report {
       })
     )
   ]);
+}
+
+/** A row by Dockerfile line: an instruction on both sides at line 5 (or the line given), `deltaBytes` of change; override what a test is about. */
+export function lineChange(overrides: Partial<LineChange> & { deltaBytes: number }): LineChange {
+  const line = overrides.line === undefined ? 5 : overrides.line;
+  return {
+    kind: 'instruction',
+    stage: '#0',
+    instruction: 'RUN make',
+    baseInstruction: null,
+    line,
+    baseLine: line,
+    image: null,
+    headBytes: 10 * MB + Math.max(0, overrides.deltaBytes),
+    baseBytes: 10 * MB - Math.min(0, overrides.deltaBytes),
+    ...overrides
+  };
+}
+
+/** A row by path: a folder of new files unless told otherwise. */
+export function pathChange(overrides: Partial<PathChange> & { deltaBytes: number }): PathChange {
+  return { kind: 'new', path: '/opt/thing', folder: true, added: 1, removed: 0, grew: 0, shrank: 0, ...overrides };
+}
+
+/** A row by package: a Debian package upgraded unless told otherwise. */
+export function packageChange(overrides: Partial<PackageChange> & { name: string; deltaBytes: number }): PackageChange {
+  return { manager: 'dpkg', kind: 'upgraded', before: '1.0', after: '2.0', baseBytes: MB, headBytes: MB + overrides.deltaBytes, ...overrides };
+}
+
+/**
+ * How a 90 MB image became 100 MB (+10 MB), three ways that each add up to the
+ * delta: by line (`pip install` at line 12, line 10 on the base branch, +8.5 MB;
+ * `COPY . /app` +2 MB; the apt line +0.5 MB; a removed `RUN` -1 MB; the base image
+ * the same), by path (five rows, copies hidden by later layers, and 1.7 MB in
+ * rows too small to list), and by package; the waste grew and a pip cache was left.
+ */
+export function sampleChange(): ChangeRecord {
+  return {
+    deltaBytes: 10 * MB,
+    lines: [
+      lineChange({
+        instruction: 'RUN pip install -r requirements.txt',
+        line: 12,
+        baseLine: 10,
+        headBytes: 28.5 * MB,
+        baseBytes: 20 * MB,
+        deltaBytes: 8.5 * MB
+      }),
+      lineChange({ instruction: 'COPY . /app', stage: null, line: 14, baseLine: 12, headBytes: 7 * MB, baseBytes: 5 * MB, deltaBytes: 2 * MB }),
+      lineChange({
+        instruction: 'RUN rm -rf /tmp/old',
+        stage: null,
+        line: null,
+        baseLine: 9,
+        headBytes: null,
+        baseBytes: 1 * MB,
+        deltaBytes: -1 * MB
+      }),
+      lineChange({
+        instruction: 'RUN apt-get update && apt-get install -y libpq5',
+        line: 4,
+        baseLine: 4,
+        headBytes: 45.5 * MB,
+        baseBytes: 45 * MB,
+        deltaBytes: 0.5 * MB
+      }),
+      {
+        kind: 'base',
+        stage: null,
+        instruction: 'FROM python:3.12-slim',
+        baseInstruction: null,
+        line: null,
+        baseLine: null,
+        image: { before: 'python:3.12-slim', after: 'python:3.12-slim' },
+        headBytes: 30 * MB,
+        baseBytes: 30 * MB,
+        deltaBytes: 0
+      }
+    ],
+    paths: [
+      pathChange({ path: '/usr/local/lib/python3.12/site-packages/numpy', added: 412, deltaBytes: 6 * MB }),
+      pathChange({ kind: 'changed', path: '/app', added: 3, removed: 2, grew: 5, deltaBytes: 2 * MB }),
+      pathChange({ kind: 'new', path: '/srv/model.bin', folder: false, deltaBytes: 1.2 * MB }),
+      pathChange({ kind: 'removed', path: '/opt/old', added: 0, removed: 6, deltaBytes: -0.8 * MB }),
+      pathChange({ kind: 'shrank', path: '/usr/share/doc', added: 0, shrank: 37, deltaBytes: -0.4 * MB }),
+      pathChange({ kind: 'hidden', path: null, folder: false, added: 0, deltaBytes: 0.3 * MB }),
+      pathChange({ kind: 'rest', path: null, folder: false, added: 9, deltaBytes: 1.7 * MB })
+    ],
+    pathRowsTotal: 5,
+    packages: [
+      packageChange({
+        manager: 'python',
+        name: 'numpy',
+        kind: 'added',
+        before: null,
+        after: '1.26.4',
+        baseBytes: 0,
+        headBytes: 6 * MB,
+        deltaBytes: 6 * MB
+      }),
+      packageChange({ name: 'libpq5', before: '15.5', after: '15.6', deltaBytes: 0.2 * MB }),
+      packageChange({
+        manager: 'npm',
+        name: 'left-pad',
+        kind: 'removed',
+        before: '1.3.0',
+        after: null,
+        baseBytes: 10_000,
+        headBytes: 0,
+        deltaBytes: -10_000
+      })
+    ],
+    waste: { baseBytes: 19.7 * MB, headBytes: 20 * MB, deltaBytes: 0.3 * MB },
+    caches: [{ path: '/root/.cache/pip', kind: 'pip', baseBytes: 0, headBytes: 1.5 * MB, deltaBytes: 1.5 * MB, line: 12 }]
+  };
+}
+
+/** An image that grew from 90 MB to 100 MB with the sample change record (and the sample anatomy). */
+export function changedImage(overrides: Partial<ImageReport> & { name: string }): ImageReport {
+  return imageReport({
+    base: { bytes: 90 * MB, compressedBytes: 36 * MB },
+    delta: { bytes: 10 * MB, percent: (10 / 90) * 100 },
+    change: sampleChange(),
+    ...overrides
+  });
 }

@@ -21,6 +21,8 @@ export interface ActionRun {
   summary: string;
   /** What the step saved for its post step (GITHUB_STATE), the last value of each name, as the runner passes it on. */
   state: Record<string, string>;
+  /** The file the `report-file` output names, read before RUNNER_TEMP is removed; null when there is none. */
+  reportFile: string | null;
 }
 
 export interface RunActionOptions {
@@ -110,11 +112,13 @@ export async function runAction(options: RunActionOptions): Promise<ActionRun> {
     });
     options.whileRunning?.(child);
     const result = await child;
+    const outputs = parseOutputFile(await readFile(outputPath, 'utf8'));
     return {
       exitCode: result.exitCode ?? -1,
       stdout: String(result.stdout),
       stderr: String(result.stderr),
-      outputs: parseOutputFile(await readFile(outputPath, 'utf8')),
+      outputs,
+      reportFile: outputs['report-file'] ? await readFile(outputs['report-file'], 'utf8').catch(() => null) : null,
       summary: await readFile(summaryPath, 'utf8'),
       state: parseOutputFile(await readFile(statePath, 'utf8'))
     };

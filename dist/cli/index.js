@@ -31759,14 +31759,20 @@ function why(error, timeoutMs) {
 ;// CONCATENATED MODULE: ./src/report/change-view.ts
 
 
+
 /** Whether the image has a change record with a change to explain. */
 function hasChange(image) {
     return image.change !== null && image.change.deltaBytes !== 0;
 }
 /** Longest instruction quoted in a "why" line. */
 const WHY_INSTRUCTION = 48;
+/** Cuts to `max` code points (never inside a surrogate pair) and marks the cut with `…`. */
 function cut(text, max) {
-    return text.length <= max ? text : `${text.slice(0, max - 1).trimEnd()}…`;
+    const points = Array.from(text);
+    if (points.length <= max)
+        return text;
+    const kept = points.slice(0, max - 1).join('');
+    return `${kept.trimEnd()}…`;
 }
 /** Whether a delta goes the same way as the image's (both growth or both shrinkage). */
 function sameWay(delta, total) {
@@ -31900,7 +31906,7 @@ function whyText(image) {
     const parts = [];
     if (line !== null) {
         const where = lineWhere(line);
-        parts.push(`${cut(lineLabel(line), WHY_INSTRUCTION)}${where ? ` (${where})` : ''} ${units_formatDelta(line.deltaBytes)}`);
+        parts.push(`${cut(escape_oneLine(lineLabel(line)), WHY_INSTRUCTION)}${where ? ` (${where})` : ''} ${units_formatDelta(line.deltaBytes)}`);
     }
     const detail = pkg !== null ? packageWhy(pkg) : path !== null ? `${pathLabel(path)} (${pathDetail(path)})` : null;
     if (detail !== null)

@@ -44,7 +44,7 @@ export function annotationMessage(image: ImageReport): { title: string; message:
   }
   const sentences = limitBreaches(image).map((breach) => `${image.name} ${explainBreach(breach).sentence}`);
   const why = whyText(image);
-  if (why !== null && image.status === 'over-increase') sentences.push(`Most of the change: ${why}.`);
+  if (why !== null && image.status === 'over-increase') sentences.push(`Most of the change: ${visibleControls(why)}.`);
   return { title, message: sentences.join(' ') || reasons || image.status };
 }
 

@@ -6,6 +6,7 @@
 import type { ChangeRecord, LineChange, PackageChange, PathChange } from '../model/change.js';
 import type { ImageReport } from '../model/report.js';
 import { formatBytes, formatDelta } from '../units.js';
+import { oneLine } from './escape.js';
 import { plural } from './view.js';
 
 /** Whether the image has a change record with a change to explain. */
@@ -16,8 +17,12 @@ export function hasChange(image: ImageReport): boolean {
 /** Longest instruction quoted in a "why" line. */
 const WHY_INSTRUCTION = 48;
 
+/** Cuts to `max` code points (never inside a surrogate pair) and marks the cut with `…`. */
 function cut(text: string, max: number): string {
-  return text.length <= max ? text : `${text.slice(0, max - 1).trimEnd()}…`;
+  const points = Array.from(text);
+  if (points.length <= max) return text;
+  const kept = points.slice(0, max - 1).join('');
+  return `${kept.trimEnd()}…`;
 }
 
 /** Whether a delta goes the same way as the image's (both growth or both shrinkage). */
@@ -143,7 +148,7 @@ export function whyText(image: ImageReport): string | null {
   const parts: string[] = [];
   if (line !== null) {
     const where = lineWhere(line);
-    parts.push(`${cut(lineLabel(line), WHY_INSTRUCTION)}${where ? ` (${where})` : ''} ${formatDelta(line.deltaBytes)}`);
+    parts.push(`${cut(oneLine(lineLabel(line)), WHY_INSTRUCTION)}${where ? ` (${where})` : ''} ${formatDelta(line.deltaBytes)}`);
   }
   const detail = pkg !== null ? packageWhy(pkg) : path !== null ? `${pathLabel(path)} (${pathDetail(path)})` : null;
   if (detail !== null) parts.push(detail);

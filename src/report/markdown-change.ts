@@ -17,8 +17,9 @@ function row(cells: string[]): string {
   return `| ${cells.join(' | ')} |`;
 }
 
-function code(text: string, maxLength: number): string {
-  return codeSpan(oneLine(text), { maxLength, inTable: true }) || '—';
+/** An instruction or a package in a code span on one line; a `|` becomes `\|` only in a table cell, where GitHub reads that as `|`. */
+function code(text: string, maxLength: number, inTable = true): string {
+  return codeSpan(oneLine(text), { maxLength, inTable }) || '—';
 }
 
 /** `(the 8 largest of 23 shown)` when rows were cut, else ''. */
@@ -72,7 +73,14 @@ export function changeSection(image: ImageReport, detail: number): string[] {
       '',
       row(['Path', 'Change', 'Files']),
       row([':---', '---:', ':---']),
-      ...shown.map((path) => row([code(pathLabel(path), MAX_PATH), `**${formatDelta(path.deltaBytes)}**`, escapeMarkdown(pathDetail(path))])),
+      // A path shows exactly, its control characters as pictures (as in the anatomy's tables), not collapsed to one line.
+      ...shown.map((path) =>
+        row([
+          codeSpan(pathLabel(path), { maxLength: MAX_PATH, inTable: true }) || '—',
+          `**${formatDelta(path.deltaBytes)}**`,
+          escapeMarkdown(pathDetail(path))
+        ])
+      ),
       ...extras.map((path) => row([escapeMarkdown(pathLabel(path)), formatDelta(path.deltaBytes), escapeMarkdown(pathDetail(path))])),
       ...(restDelta !== 0 ? [row(['everything else', formatDelta(restDelta), ''])] : [])
     );
@@ -85,13 +93,16 @@ export function changeSection(image: ImageReport, detail: number): string[] {
       '',
       `By package (${plural(packages.length, 'package')} changed${cutNote(shown.length, packages.length).replace(' (', ', ').replace(')', '')}):`,
       '',
-      ...shown.map((pkg) => `- ${code(packageLabel(pkg), MAX_TEXT)} ${formatDelta(pkg.deltaBytes)}`)
+      ...shown.map((pkg) => `- ${code(packageLabel(pkg), MAX_TEXT, false)} ${formatDelta(pkg.deltaBytes)}`)
     );
   }
 
   const leftovers = leftoverLines(change);
   if (leftovers.length > 0) {
+    // A lead of its own: a list right after the packages' list would read as more packages.
     lines.push(
+      '',
+      'Waste and caches:',
       '',
       ...leftovers
         .slice(0, detail)
