@@ -8,11 +8,12 @@
 // analysis entry (scripts/bench/anatomy-entry.ts) is bundled with ncc into a temp folder first.
 // Environment: BENCH_RUNS (default 3) runs of each measurement, the median counts;
 // BENCH_REBUILD=1 rebuilds the image.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { bundleEntry, imageExists, median, printTable, run } from './bench/common.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const IMAGE = 'footprint-bench/anatomy:1';
@@ -50,20 +51,6 @@ function dockerfile(base) {
     'CMD ["sh"]',
     ''
   ].join('\n');
-}
-
-function run(file, args, options = {}) {
-  const result = spawnSync(file, args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, ...options });
-  if (result.status !== 0) {
-    throw new Error(
-      `${file} ${args.join(' ')} failed (${result.error?.message ?? `exit code ${result.status}`}):\n${(result.stderr ?? '').slice(-3000)}`
-    );
-  }
-  return result.stdout;
-}
-
-function imageExists(ref) {
-  return spawnSync('docker', ['image', 'inspect', '--format', '{{.Id}}', '--', ref], { stdio: 'ignore' }).status === 0;
 }
 
 function ensureImage() {
@@ -121,12 +108,6 @@ function timeAnalysis(bundle, compress) {
   });
 }
 
-function median(values) {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-}
-
 const seconds = (ms) => `${(ms / 1000).toFixed(2)} s`;
 const mb = (bytes) => `${(bytes / 1e6).toFixed(0)} MB`;
 
@@ -136,14 +117,7 @@ try {
   ensureImage();
   const bundleDir = join(work, 'entry');
   mkdirSync(bundleDir);
-  // Type checking is `npm run build`'s job: transpile only, so the benchmark measures the code as it is.
-  const ncc = join(root, 'node_modules/@vercel/ncc/dist/ncc/cli.js');
-  const entry = join(root, 'scripts/bench/anatomy-entry.ts');
-  run(process.execPath, [ncc, 'build', entry, '-o', bundleDir, '--quiet', '--transpile-only', '--target', 'es2022'], {
-    cwd: root,
-    stdio: ['ignore', 'ignore', 'pipe']
-  });
-  const bundle = join(bundleDir, 'index.js');
+  const bundle = bundleEntry(root, 'scripts/bench/anatomy-entry.ts', bundleDir);
 
   // One unmeasured pass of each, so every measurement reads the image from the page cache.
   await timeDockerSave();
@@ -182,15 +156,7 @@ try {
     ],
     ['peak RSS of the analysis', `${rssMb.toFixed(0)} MB`, '', `goal < ${GOALS.rssMb} MB: ${rssMb < GOALS.rssMb ? 'met' : 'NOT met'}`]
   ];
-  const widths = [0, 1, 2].map((column) => Math.max(...rows.map((row) => row[column].length)));
-  console.log('');
-  for (const row of rows)
-    console.log(
-      row
-        .map((cell, column) => (column < 3 ? cell.padEnd(widths[column]) : cell))
-        .join('   ')
-        .trimEnd()
-    );
+  printTable(rows);
   console.log(`\nCompressed (estimated gzip, as docker push would upload): ${compressed === null ? 'n/a' : mb(compressed)}.`);
   console.log(
     `Runs (s): save ${save.map((ms) => (ms / 1000).toFixed(2)).join(' ')}; off ${off.map((r) => (r.ms / 1000).toFixed(2)).join(' ')}; on ${on.map((r) => (r.ms / 1000).toFixed(2)).join(' ')}.`
