@@ -198,7 +198,7 @@ describe('footprint diff OLD NEW', () => {
     const run = await footprint(['diff', `docker-archive:${join(folder, 'old.tar')}`, `${tag}-new`]);
     expect(run.exitCode).toBe(0);
     expect(run.stderr).toContain(`reading ${tag}-new`);
-    expect(run.stdout).toContain('changed +400.0 kB against the base branch');
+    expect(run.stdout).toContain(`changed +400.0 kB against docker-archive:${join(folder, 'old.tar')}`);
     expect(run.stdout).toMatch(/by line\n\s+\+400\.0 kB\s+RUN mkdir \/app && head -c 800000/);
     expect(run.stdout).toMatch(/\+500\.0 kB\s+\/app\/a\.bin\s+grew/);
     expect(run.stdout).toMatch(/-100\.0 kB\s+\/app\/gone\.bin\s+removed/);

@@ -749,12 +749,12 @@ describe('the CLI: what changed', () => {
   it('honours changeRows, and the paths it leaves out join everything else', () => {
     const out = renderTerminal(report, { color: false, changeRows: 2 }).split('\n');
     const at = (title: string) => out.indexOf(title);
-    expect(out.slice(at('  by line (2 of 4)') + 1, at('  by path'))).toEqual([
+    expect(out.slice(at('  by line (2 of 4)') + 1, at('  by path (2 of 5)'))).toEqual([
       '      +8.5 MB  line 12 (was 10)  RUN pip install -r requirements.txt',
       '      +2.0 MB  line 14 (was 12)  COPY . /app'
     ]);
     // 10 MB, less the 8 MB listed and the 0.3 MB hidden.
-    expect(out.slice(at('  by path') + 1, at('  by package (2 of 3)'))).toEqual([
+    expect(out.slice(at('  by path (2 of 5)') + 1, at('  by package (2 of 3)'))).toEqual([
       '      +6.0 MB  /usr/local/lib/python3.12/site-packages/numpy  new, 412 files',
       '      +2.0 MB  /app                                           3 added, 2 removed, 5 grew',
       '    +300.0 kB  hidden copies                                  copies hidden by later layers (deleted or replaced files that still ship)',

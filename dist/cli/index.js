@@ -31922,11 +31922,11 @@ function grewMostLine(image) {
     }
     return best?.line ?? null;
 }
-/** `+10.5 MB against the base branch (12.0 MB → 22.5 MB)`: the heading of the change views. */
-function changeHeading(image) {
+/** `+10.5 MB against the base branch (12.0 MB → 22.5 MB)`: the heading of the change views; `footprint diff` names the old image instead. */
+function changeHeading(image, against = 'the base branch') {
     const change = image.change;
     const sizes = image.base && image.size ? ` (${units_formatBytes(image.base.bytes)} → ${units_formatBytes(image.size.bytes)})` : '';
-    return `${units_formatDelta(change.deltaBytes)} against the base branch${sizes}`;
+    return `${units_formatDelta(change.deltaBytes)} against ${against}${sizes}`;
 }
 /** The waste and cache changes, one line each: `wasted bytes +3.1 MB (now 4.0 MB)`, `+12.0 MB left in /root/.cache/pip (pip cache, line 7)`. */
 function leftoverLines(change) {
@@ -32061,10 +32061,10 @@ function showsAnatomy(image) {
     return notable || (any && isFailingImage(image));
 }
 /** The change record's views, `rows` rows each: by line, by path, by package, then the waste and caches that came or went. */
-function changeSections(image, rows) {
+function changeSections(image, rows, against) {
     const change = image.change;
     const sections = [
-        { title: `changed ${plain(changeHeading(image))}`, style: 'bold', rows: [] }
+        { title: `changed ${plain(changeHeading(image, against))}`, style: 'bold', rows: [] }
     ];
     const lines = changedLines(change);
     const why = whyText(image);
@@ -32085,8 +32085,9 @@ function changeSections(image, rows) {
         const listed = change.paths.filter((path) => path.kind !== 'rest' && path.kind !== 'hidden').slice(0, rows);
         const hidden = change.paths.filter((path) => path.kind === 'hidden');
         const rest = change.deltaBytes - [...listed, ...hidden].reduce((sum, path) => sum + path.deltaBytes, 0);
+        const found = Math.max(change.pathRowsTotal, change.paths.filter((path) => path.kind !== 'rest' && path.kind !== 'hidden').length);
         sections.push({
-            title: 'by path',
+            title: `by path${found > listed.length ? ` (${listed.length} of ${found})` : ''}`,
             rows: [
                 ...[...listed, ...hidden].map((path) => [
                     units_formatDelta(path.deltaBytes),
@@ -32118,10 +32119,10 @@ function changeSections(image, rows) {
  * layers, the wasted bytes with the largest copies, the leftover caches; figures
  * right-aligned in one column, locations in another), then its advice.
  */
-function anatomyLines(image, paint, withAnatomy, changeRows) {
+function anatomyLines(image, paint, withAnatomy, change) {
     const anatomy = anatomyOf(image);
     const origin = (fromBase, line) => plain(originText(image, fromBase, line) ?? '—');
-    const sections = hasChange(image) ? changeSections(image, changeRows) : [];
+    const sections = hasChange(image) ? changeSections(image, change.rows, change.against) : [];
     if (withAnatomy && anatomy.layers.length > 0) {
         const shown = anatomy.layers.slice(0, TOP);
         sections.push({
@@ -32273,7 +32274,7 @@ function renderTerminal(report, options) {
     for (const image of images) {
         const withAnatomy = showsAnatomy(image);
         if (withAnatomy || image.findings.length > 0 || hasChange(image)) {
-            lines.push('', ...anatomyLines(image, paint, withAnatomy, options.changeRows ?? CHANGE_ROWS));
+            lines.push('', ...anatomyLines(image, paint, withAnatomy, { rows: options.changeRows ?? CHANGE_ROWS, against: options.against ?? 'the base branch' }));
         }
     }
     const baseFailed = baseFailedImages(images);
@@ -32391,7 +32392,7 @@ async function runDiff(argv, io, print) {
         }
         else {
             const color = !values['no-color'] && Boolean(io.stdout.isTTY) && !io.env.NO_COLOR;
-            print(io.stdout, renderTerminal(report, { color, changeRows: rows }));
+            print(io.stdout, renderTerminal(report, { color, changeRows: rows, against: older }));
         }
         const failure = image.error?.message ?? image.baseError?.message;
         if (failure !== undefined) {

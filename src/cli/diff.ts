@@ -85,7 +85,7 @@ export async function runDiff(argv: string[], io: CliIo, print: (stream: NodeJS.
       io.stdout.write(`${io.env.GITHUB_ACTIONS === 'true' ? json.replaceAll('#', '\\u0023') : json}\n`);
     } else {
       const color = !values['no-color'] && Boolean(io.stdout.isTTY) && !io.env.NO_COLOR;
-      print(io.stdout, renderTerminal(report, { color, changeRows: rows }));
+      print(io.stdout, renderTerminal(report, { color, changeRows: rows, against: older! }));
     }
     const failure = image.error?.message ?? image.baseError?.message;
     if (failure !== undefined) {

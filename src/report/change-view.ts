@@ -164,11 +164,11 @@ export function grewMostLine(image: ImageReport): number | null {
   return best?.line ?? null;
 }
 
-/** `+10.5 MB against the base branch (12.0 MB → 22.5 MB)`: the heading of the change views. */
-export function changeHeading(image: ImageReport): string {
+/** `+10.5 MB against the base branch (12.0 MB → 22.5 MB)`: the heading of the change views; `footprint diff` names the old image instead. */
+export function changeHeading(image: ImageReport, against = 'the base branch'): string {
   const change = image.change!;
   const sizes = image.base && image.size ? ` (${formatBytes(image.base.bytes)} → ${formatBytes(image.size.bytes)})` : '';
-  return `${formatDelta(change.deltaBytes)} against the base branch${sizes}`;
+  return `${formatDelta(change.deltaBytes)} against ${against}${sizes}`;
 }
 
 /** The waste and cache changes, one line each: `wasted bytes +3.1 MB (now 4.0 MB)`, `+12.0 MB left in /root/.cache/pip (pip cache, line 7)`. */

@@ -45,6 +45,8 @@ export interface TerminalOptions {
   color: boolean;
   /** Rows per view of an image's change (default 5); `footprint diff` shows more. */
   changeRows?: number;
+  /** What the change is against (default `the base branch`); `footprint diff` names the old image. */
+  against?: string;
 }
 
 type Style = 'red' | 'green' | 'yellow' | 'cyan' | 'dim' | 'bold';
@@ -182,10 +184,10 @@ function showsAnatomy(image: ImageReport): boolean {
 type Row = [bytes: string, where: string, what: string];
 
 /** The change record's views, `rows` rows each: by line, by path, by package, then the waste and caches that came or went. */
-function changeSections(image: ImageReport, rows: number): Array<{ title: string; style?: Style; rows: Row[] }> {
+function changeSections(image: ImageReport, rows: number, against: string): Array<{ title: string; style?: Style; rows: Row[] }> {
   const change = image.change!;
   const sections: Array<{ title: string; style?: Style; rows: Row[] }> = [
-    { title: `changed ${plain(changeHeading(image))}`, style: 'bold', rows: [] }
+    { title: `changed ${plain(changeHeading(image, against))}`, style: 'bold', rows: [] }
   ];
   const lines = changedLines(change);
   const why = whyText(image);
@@ -205,8 +207,9 @@ function changeSections(image: ImageReport, rows: number): Array<{ title: string
     const listed = change.paths.filter((path) => path.kind !== 'rest' && path.kind !== 'hidden').slice(0, rows);
     const hidden = change.paths.filter((path) => path.kind === 'hidden');
     const rest = change.deltaBytes - [...listed, ...hidden].reduce((sum, path) => sum + path.deltaBytes, 0);
+    const found = Math.max(change.pathRowsTotal, change.paths.filter((path) => path.kind !== 'rest' && path.kind !== 'hidden').length);
     sections.push({
-      title: 'by path',
+      title: `by path${found > listed.length ? ` (${listed.length} of ${found})` : ''}`,
       rows: [
         ...[...listed, ...hidden].map((path): Row => [
           formatDelta(path.deltaBytes),
@@ -239,10 +242,15 @@ function changeSections(image: ImageReport, rows: number): Array<{ title: string
  * layers, the wasted bytes with the largest copies, the leftover caches; figures
  * right-aligned in one column, locations in another), then its advice.
  */
-function anatomyLines(image: ImageReport, paint: (text: string, style?: Style) => string, withAnatomy: boolean, changeRows: number): string[] {
+function anatomyLines(
+  image: ImageReport,
+  paint: (text: string, style?: Style) => string,
+  withAnatomy: boolean,
+  change: { rows: number; against: string }
+): string[] {
   const anatomy = anatomyOf(image);
   const origin = (fromBase: boolean | null, line: number | null) => plain(originText(image, fromBase, line) ?? '—');
-  const sections: Array<{ title: string; style?: Style; rows: Row[] }> = hasChange(image) ? changeSections(image, changeRows) : [];
+  const sections: Array<{ title: string; style?: Style; rows: Row[] }> = hasChange(image) ? changeSections(image, change.rows, change.against) : [];
   if (withAnatomy && anatomy.layers.length > 0) {
     const shown = anatomy.layers.slice(0, TOP);
     sections.push({
@@ -398,7 +406,10 @@ export function renderTerminal(report: Report, options: TerminalOptions): string
   for (const image of images) {
     const withAnatomy = showsAnatomy(image);
     if (withAnatomy || image.findings.length > 0 || hasChange(image)) {
-      lines.push('', ...anatomyLines(image, paint, withAnatomy, options.changeRows ?? CHANGE_ROWS));
+      lines.push(
+        '',
+        ...anatomyLines(image, paint, withAnatomy, { rows: options.changeRows ?? CHANGE_ROWS, against: options.against ?? 'the base branch' })
+      );
     }
   }
   const baseFailed = baseFailedImages(images);
