@@ -65035,7 +65035,7 @@ const execStream = (file, args, options = {}) => {
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8298);
 /* harmony import */ var _cleanup_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(2691);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(6056);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(2804);
 
 
 
@@ -65048,7 +65048,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 6056:
+/***/ 2804:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -71992,366 +71992,8 @@ function stringOrNull(value) {
     return typeof value === 'string' && value !== '' ? value : null;
 }
 
-;// CONCATENATED MODULE: ./src/compare/git.ts
-
-
-
-
-
-// Credentials that actions/checkout configured live in .git/config, so a clean
-// environment still fetches; no prompt may ever wait for a terminal.
-const GIT_ENV = { GIT_TERMINAL_PROMPT: '0' };
-// Fetching one commit of a large monorepo can take a while, but never forever.
-const FETCH_TIMEOUT_MS = 15 * 60 * 1000;
-function git(exec, cwd, args, timeoutMs) {
-    return exec('git', args, { cwd, cleanEnv: true, env: GIT_ENV, timeoutMs });
-}
-/**
- * The line of git's output that says what went wrong: the first `fatal:` or `error:` line (git
- * follows it with generic lines and hints, such as "Please make sure you have the correct access
- * rights"), else the last line, else the exit code.
- */
-function gitProblem(result) {
-    const lines = `${result.stderr}\n${result.failure ?? ''}`
-        .split(/\r?\n/)
-        .map((line) => line.trim())
-        .filter(Boolean);
-    return lines.find((line) => /^(fatal|error):/i.test(line)) ?? lines.at(-1) ?? `exit code ${result.exitCode}`;
-}
-/** The top directory of the git repository that holds `cwd`. */
-async function repoRoot(exec, cwd) {
-    const result = await git(exec, cwd, ['rev-parse', '--show-toplevel']);
-    if (result.exitCode !== 0 || result.failure) {
-        throw new UserError(`"${cwd}" is not inside a git repository (git: ${gitProblem(result)})`);
-    }
-    return result.stdout.trim();
-}
-async function resolveCommit(exec, repo, rev) {
-    const result = await git(exec, repo, ['rev-parse', '--verify', '--quiet', `${rev}^{commit}`]);
-    return result.exitCode === 0 ? result.stdout.trim() : null;
-}
-/**
- * Finds the commit `ref` names: locally, as `origin/REF`, or else by fetching just
- * that one commit from origin (a shallow clone, as actions/checkout makes, lacks it).
- */
-async function findBaseCommit(exec, repo, ref, log) {
-    for (const candidate of [ref, `origin/${ref}`]) {
-        const sha = await resolveCommit(exec, repo, candidate);
-        if (sha)
-            return sha;
-    }
-    log(`base-ref "${ref}" is not in the clone; fetching it from origin`);
-    // --depth=1 keeps a shallow clone shallow without pulling its history; in a
-    // complete clone it would make the repository shallow, so fetch normally there.
-    const shallow = await git(exec, repo, ['rev-parse', '--is-shallow-repository']);
-    const depth = shallow.stdout.trim() === 'true' ? ['--depth=1'] : [];
-    const fetch = await git(exec, repo, ['fetch', '--no-tags', ...depth, 'origin', ref], FETCH_TIMEOUT_MS);
-    const sha = fetch.exitCode === 0 && !fetch.failure ? await resolveCommit(exec, repo, 'FETCH_HEAD') : null;
-    if (!sha) {
-        throw new errors_UserError(`base-ref "${ref}": not found in the repository or on origin (git: ${gitProblem(fetch)})`);
-    }
-    return sha;
-}
-async function removeWorktree(exec, repo, dir) {
-    try {
-        await git(exec, repo, ['worktree', 'remove', '--force', dir]);
-        await git(exec, repo, ['worktree', 'prune']);
-    }
-    catch {
-        // Cleanup must not hide the outcome of the run.
-    }
-    await (0,promises_.rm)(dir, { recursive: true, force: true }).catch(() => undefined);
-}
-/** Checks out `ref` (a branch, tag or SHA) in a temporary worktree of `repo`. */
-async function checkoutBase(options) {
-    const { exec, repo, ref } = options;
-    const log = options.log ?? (() => undefined);
-    // A leading dash would reach git as an option.
-    if (!ref.trim() || ref.startsWith('-')) {
-        throw new errors_UserError(`base-ref "${ref}": expected a branch, tag or commit SHA`);
-    }
-    const sha = await findBaseCommit(exec, repo, ref, log);
-    const dir = await (0,promises_.mkdtemp)((0,external_node_path_.join)((0,external_node_os_.tmpdir)(), 'footprint-base-'));
-    // Tracked before `git worktree add`, so a cancelled run removes it whatever point it reached.
-    const untrack = (0,cleanup/* track */.u4)({ kind: 'worktree', repo, path: dir });
-    let disposal = null;
-    const dispose = () => (disposal ??= removeWorktree(exec, repo, dir).then(untrack));
-    let added;
-    try {
-        added = await git(exec, repo, ['worktree', 'add', '--detach', dir, sha]);
-    }
-    catch (error) {
-        await dispose();
-        throw error;
-    }
-    if (added.exitCode !== 0 || added.failure) {
-        await dispose();
-        throw new errors_UserError(`base-ref "${ref}": could not check out ${sha} in a worktree (git: ${gitProblem(added)})`);
-    }
-    log(`base-ref "${ref}" is ${sha}, checked out in ${dir}`);
-    return { ref, sha, dir, dispose };
-}
-
-;// CONCATENATED MODULE: ./src/compare/change-lines.ts
-/** The rows of one image: the base image's layers as one, then one per own or unknown layer. */
-function rowsOf(layers) {
-    let base = null;
-    const rows = [];
-    for (const layer of layers) {
-        if (layer.fromBase === true)
-            base = (base ?? 0) + layer.bytes;
-        else
-            rows.push({
-                kind: layer.fromBase === false ? 'instruction' : 'unknown',
-                stage: layer.stage,
-                instruction: layer.instruction,
-                line: layer.line,
-                bytes: layer.bytes
-            });
-    }
-    return { base, rows };
-}
-/**
- * The instruction as compared: the classic builder's history names a COPY's or ADD's
- * source by its content hash (`COPY dir:5fe8…e37 in /app`), which changes with the
- * files; the same instruction with other files is still the same row.
- */
-function comparable(instruction) {
-    return (instruction ?? '').replace(/\b(file|dir|multi):[0-9a-f]{12,}/g, '$1:');
-}
-function keyOf(row) {
-    return `${row.kind}\u0000${row.stage ?? ''}\u0000${comparable(row.instruction)}`;
-}
-/**
- * What an edited instruction keeps: a RUN is still the RUN at its place when its command
- * changed; a COPY or ADD only when it still writes to the same destination (a COPY of
- * other files elsewhere is another instruction). Other rows are never paired this way.
- */
-function editKeyOf(row) {
-    const words = (row.instruction ?? '').split(/\s+/);
-    const keyword = words[0] ?? '';
-    const place = keyword === 'RUN' ? '' : keyword === 'COPY' || keyword === 'ADD' ? words.at(-1) : `\u0000${comparable(row.instruction)}`;
-    return `${row.kind}\u0000${row.stage ?? ''}\u0000${keyword}\u0000${place}`;
-}
-/** Pairs rows whose `key` is equal, the n-th with the n-th; returns the pairs and removes them from both lists. */
-function pairBy(head, base, key) {
-    const waiting = new Map();
-    for (const row of base) {
-        const list = waiting.get(key(row));
-        if (list === undefined)
-            waiting.set(key(row), [row]);
-        else
-            list.push(row);
-    }
-    const pairs = [];
-    const paired = new Set();
-    for (const row of head) {
-        const match = waiting.get(key(row))?.shift();
-        if (match === undefined)
-            continue;
-        pairs.push([row, match]);
-        paired.add(row).add(match);
-    }
-    const keep = (row) => !paired.has(row);
-    head.splice(0, head.length, ...head.filter(keep));
-    base.splice(0, base.length, ...base.filter(keep));
-    return pairs;
-}
-function change(head, base, baseInstruction = null) {
-    const row = (head ?? base);
-    return {
-        kind: row.kind,
-        stage: row.stage,
-        instruction: row.instruction,
-        baseInstruction,
-        line: head?.line ?? null,
-        baseLine: base?.line ?? null,
-        image: null,
-        headBytes: head?.bytes ?? null,
-        baseBytes: base?.bytes ?? null,
-        deltaBytes: (head?.bytes ?? 0) - (base?.bytes ?? 0)
-    };
-}
-/** Every row by line, largest change first (then in the PR's Dockerfile order). */
-function lineChanges(head, base) {
-    const headRows = rowsOf(head.layers);
-    const baseRows = rowsOf(base.layers);
-    const changes = [];
-    if (headRows.base !== null || baseRows.base !== null) {
-        const image = head.baseImage ?? base.baseImage;
-        changes.push({
-            kind: 'base',
-            stage: null,
-            instruction: image === null ? 'FROM' : `FROM ${image}`,
-            baseInstruction: null,
-            line: null,
-            baseLine: null,
-            image: { before: base.baseImage, after: head.baseImage },
-            headBytes: headRows.base,
-            baseBytes: baseRows.base,
-            deltaBytes: (headRows.base ?? 0) - (baseRows.base ?? 0)
-        });
-    }
-    const unpairedHead = [...headRows.rows];
-    const unpairedBase = [...baseRows.rows];
-    for (const [h, b] of pairBy(unpairedHead, unpairedBase, keyOf))
-        changes.push(change(h, b));
-    for (const [h, b] of pairBy(unpairedHead, unpairedBase, editKeyOf))
-        changes.push(change(h, b, b.instruction));
-    for (const h of unpairedHead)
-        changes.push(change(h, null));
-    for (const b of unpairedBase)
-        changes.push(change(null, b));
-    const order = (row) => (row.kind === 'base' ? -1 : (row.line ?? row.baseLine ?? Number.MAX_SAFE_INTEGER));
-    return changes.sort((a, b) => Math.abs(b.deltaBytes) - Math.abs(a.deltaBytes) || order(a) - order(b));
-}
-
-;// CONCATENATED MODULE: ./src/compare/versions.ts
-/**
- * Version ordering, to tell an upgrade from a downgrade. Debian's dpkg order
- * (`[epoch:]upstream[-revision]`, compared by dpkg's `verrevcmp`) also orders
- * semver releases (`1.2.10` > `1.2.9`), PEP 440 plain releases and Alpine's
- * `1.2.3-r4` sensibly, so one comparison serves every package manager.
- */
-/** Negative when `a` is older than `b`, 0 when they are equal in dpkg's order, positive when newer. */
-function compareVersions(a, b) {
-    if (a === b)
-        return 0;
-    const left = versions_parse(a);
-    const right = versions_parse(b);
-    return compareDigits(left.epoch, right.epoch) || verrevcmp(left.upstream, right.upstream) || verrevcmp(left.revision, right.revision);
-}
-/** `[epoch:]upstream[-revision]`: the epoch is the digits before the first `:`, the revision what follows the last `-`. */
-function versions_parse(version) {
-    const trimmed = version.trim();
-    const epoch = /^(\d+):/.exec(trimmed);
-    const rest = epoch ? trimmed.slice(epoch[0].length) : trimmed;
-    const dash = rest.lastIndexOf('-');
-    return {
-        epoch: epoch ? epoch[1] : '0',
-        upstream: dash === -1 ? rest : rest.slice(0, dash),
-        revision: dash === -1 ? '' : rest.slice(dash + 1)
-    };
-}
-function isDigit(code) {
-    return code >= 0x30 && code <= 0x39;
-}
-function isLetter(code) {
-    return (code >= 0x41 && code <= 0x5a) || (code >= 0x61 && code <= 0x7a);
-}
-/** dpkg's `order`: `~` before the end of the string, the end before letters, letters before everything else. */
-function order(version, at) {
-    if (at >= version.length)
-        return 0;
-    const code = version.charCodeAt(at);
-    if (isDigit(code))
-        return 0;
-    if (isLetter(code))
-        return code;
-    if (code === 0x7e)
-        return -1; // '~'
-    return code + 256;
-}
-/** Compares two runs of decimal digits by value, whatever their length (an epoch may be any size). */
-function compareDigits(a, b) {
-    const x = a.replace(/^0+/, '');
-    const y = b.replace(/^0+/, '');
-    return x.length - y.length || (x < y ? -1 : x > y ? 1 : 0);
-}
-/**
- * dpkg's `verrevcmp`: alternately compares a run of non-digits (character by character
- * in `order`) and a run of digits (by value), until one part differs.
- */
-function verrevcmp(a, b) {
-    let i = 0;
-    let j = 0;
-    while (i < a.length || j < b.length) {
-        while ((i < a.length && !isDigit(a.charCodeAt(i))) || (j < b.length && !isDigit(b.charCodeAt(j)))) {
-            const difference = order(a, i) - order(b, j);
-            if (difference !== 0)
-                return difference;
-            i++;
-            j++;
-        }
-        while (a.charCodeAt(i) === 0x30)
-            i++;
-        while (b.charCodeAt(j) === 0x30)
-            j++;
-        let firstDifference = 0;
-        while (i < a.length && j < b.length && isDigit(a.charCodeAt(i)) && isDigit(b.charCodeAt(j))) {
-            if (firstDifference === 0)
-                firstDifference = a.charCodeAt(i) - b.charCodeAt(j);
-            i++;
-            j++;
-        }
-        if (i < a.length && isDigit(a.charCodeAt(i)))
-            return 1;
-        if (j < b.length && isDigit(b.charCodeAt(j)))
-            return -1;
-        if (firstDifference !== 0)
-            return firstDifference;
-    }
-    return 0;
-}
-
-;// CONCATENATED MODULE: ./src/compare/change-packages.ts
-
-function byPackage(packages) {
-    const found = new Map();
-    for (const item of packages) {
-        const key = `${item.manager}\u0000${item.name}`;
-        const known = found.get(key);
-        if (known === undefined)
-            found.set(key, { manager: item.manager, name: item.name, versions: [item.version], bytes: item.bytes });
-        else {
-            if (!known.versions.includes(item.version))
-                known.versions.push(item.version);
-            known.bytes += item.bytes;
-        }
-    }
-    for (const item of found.values())
-        item.versions.sort(compareVersions);
-    return found;
-}
-function kindOf(before, after) {
-    if (before === undefined)
-        return 'added';
-    if (after === undefined)
-        return 'removed';
-    const [old, now] = [before.versions.join(', '), after.versions.join(', ')];
-    if (old === now)
-        return before.bytes === after.bytes ? null : 'resized';
-    if (before.versions.length !== 1 || after.versions.length !== 1)
-        return 'changed';
-    const order = compareVersions(now, old);
-    return order > 0 ? 'upgraded' : order < 0 ? 'downgraded' : 'changed';
-}
-/** Packages added, removed, up- or downgraded or resized, largest change first, then by manager and name. */
-function packageChanges(head, base) {
-    const after = byPackage(head);
-    const before = byPackage(base);
-    const changes = [];
-    for (const key of new Set([...before.keys(), ...after.keys()])) {
-        const [old, now] = [before.get(key), after.get(key)];
-        const kind = kindOf(old, now);
-        if (kind === null)
-            continue;
-        const some = (now ?? old);
-        changes.push({
-            manager: some.manager,
-            name: some.name,
-            kind,
-            before: old === undefined ? null : old.versions.join(', '),
-            after: now === undefined ? null : now.versions.join(', '),
-            baseBytes: old?.bytes ?? 0,
-            headBytes: now?.bytes ?? 0,
-            deltaBytes: (now?.bytes ?? 0) - (old?.bytes ?? 0)
-        });
-    }
-    return changes.sort((a, b) => Math.abs(b.deltaBytes) - Math.abs(a.deltaBytes) ||
-        (a.manager < b.manager ? -1 : a.manager > b.manager ? 1 : a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-}
-
+// EXTERNAL MODULE: external "node:worker_threads"
+var external_node_worker_threads_ = __nccwpck_require__(5919);
 ;// CONCATENATED MODULE: ./src/analyse/paths.ts
 /**
  * Paths inside an image. A layer's tar names are bytes, not text: they are held
@@ -72501,2667 +72143,6 @@ function displayPath(path) {
     return out;
 }
 
-;// CONCATENATED MODULE: ./src/compare/change-paths.ts
-
-/** A change moving less than this share of the churn gets no row of its own. */
-const ROW_SHARE = 1 / 200;
-/** A new or removed folder whose one child holds this share of its bytes is shown as that child. */
-const DOMINANT_SHARE = 0.9;
-/** A folder with this many files large enough for a row of their own is one row instead. */
-const SPREAD_FILES = 8;
-/** Path rows kept in the record, largest first; the rest go to `rest`. */
-const MAX_PATH_ROWS = 30;
-function newNode(name, folder) {
-    return { name, children: folder ? new Map() : null, delta: 0, churn: 0, added: 0, removed: 0, grew: 0, shrank: 0 };
-}
-/** Adds one changed file to the tree, counting it in every folder above it. */
-function addChange(root, path, before, after) {
-    const delta = (after ?? 0) - (before ?? 0);
-    const count = (node) => {
-        node.delta += delta;
-        node.churn += Math.abs(delta);
-        if (before === null)
-            node.added++;
-        else if (after === null)
-            node.removed++;
-        else if (delta > 0)
-            node.grew++;
-        else
-            node.shrank++;
-    };
-    const names = path.split('/');
-    let node = root;
-    count(node);
-    for (const [depth, name] of names.entries()) {
-        const leaf = depth === names.length - 1;
-        let child = node.children.get(name);
-        if (child === undefined || (child.children === null) !== leaf) {
-            // A file where the other image has a folder of the same name: keep them apart.
-            const key = child === undefined ? name : `${name}\u0000${leaf ? 'file' : 'folder'}`;
-            child = node.children.get(key) ?? newNode(name, !leaf);
-            node.children.set(key, child);
-        }
-        count(child);
-        node = child;
-    }
-}
-/** The tree of every file that was added, removed, grew or shrank (a file of the same size counts as unchanged). */
-function changeTree(head, base) {
-    const root = newNode('', true);
-    let h = 0;
-    let b = 0;
-    while (h < head.count || b < base.count) {
-        const headPath = h < head.count ? head.paths[h] : null;
-        const basePath = b < base.count ? base.paths[b] : null;
-        if (basePath === null || (headPath !== null && headPath < basePath)) {
-            addChange(root, headPath, null, head.bytes[h++]);
-        }
-        else if (headPath === null || basePath < headPath) {
-            addChange(root, basePath, base.bytes[b++], null);
-        }
-        else {
-            const after = head.bytes[h++];
-            const before = base.bytes[b++];
-            if (after !== before)
-                addChange(root, headPath, before, after);
-        }
-    }
-    return root;
-}
-function change_paths_kindOf(node, whole) {
-    if (whole !== null)
-        return whole;
-    const { added, removed, grew, shrank } = node;
-    if (node.children === null)
-        return added > 0 ? 'new' : removed > 0 ? 'removed' : grew > 0 ? 'grew' : 'shrank';
-    // A folder both images have (one only the PR's has is `whole`): files added to it are growth.
-    if (removed === 0 && shrank === 0)
-        return 'grew';
-    if (added === 0 && grew === 0)
-        return 'shrank';
-    return 'changed';
-}
-function rowOf(node, path, kind) {
-    return {
-        kind,
-        path: displayPath(path),
-        folder: node.children !== null,
-        deltaBytes: node.delta,
-        added: node.added,
-        removed: node.removed,
-        grew: node.grew,
-        shrank: node.shrank
-    };
-}
-/** The rows for the changes below `root`, in no particular order. */
-function chooseRows(root, head, base) {
-    const threshold = Math.max(1, root.churn * ROW_SHARE);
-    const rows = [];
-    const stack = [[root, '']];
-    while (stack.length > 0) {
-        const [node, path] = stack.pop();
-        if (node.children === null) {
-            rows.push(rowOf(node, path, change_paths_kindOf(node, null)));
-            continue;
-        }
-        // A folder only one image has is one row, however it is spread.
-        const whole = path === '' ? null : !hasFilesUnder(base, path) ? 'new' : !hasFilesUnder(head, path) ? 'removed' : null;
-        const children = [...node.children.values()];
-        // A new or removed folder is one row, unless nearly all of it is one thing (a 40 MB file in a new /usr/lib): that gets the row.
-        const dominant = children.reduce((best, child) => (best === null || child.churn > best.churn ? child : best), null);
-        let large = whole === null
-            ? children.filter((child) => child.churn >= threshold)
-            : dominant !== null && dominant.churn >= DOMINANT_SHARE * node.churn
-                ? [dominant]
-                : [];
-        // Many files of one folder that each changed (a folder of assets rebuilt) read best as that folder.
-        if (path !== '' && large.length >= SPREAD_FILES && large.every((child) => child.children === null))
-            large = [];
-        if (large.length === 0) {
-            if (node.churn >= threshold && path !== '')
-                rows.push(rowOf(node, path, change_paths_kindOf(node, whole)));
-            continue;
-        }
-        const other = newNode(node.name, true);
-        other.delta = node.delta;
-        other.churn = node.churn;
-        for (const key of ['added', 'removed', 'grew', 'shrank'])
-            other[key] = node[key];
-        for (const child of large) {
-            stack.push([child, path === '' ? child.name : `${path}/${child.name}`]);
-            other.delta -= child.delta;
-            other.churn -= child.churn;
-            for (const key of ['added', 'removed', 'grew', 'shrank'])
-                other[key] -= child[key];
-        }
-        if (other.churn >= threshold && path !== '')
-            rows.push({ ...rowOf(other, path, 'other'), folder: true });
-    }
-    return rows;
-}
-function hasFilesUnder(files, folder) {
-    return !files.under(folder).next().done;
-}
-/**
- * The path rows between two images, largest change first, cut to `limit` rows, then
- * `hidden` (the change in copies hidden by later layers: `deltaBytes` minus the change
- * in what a container sees) and `rest` (the changes not listed), each when non-zero.
- */
-function pathChanges(head, base, deltaBytes, limit = MAX_PATH_ROWS) {
-    const root = changeTree(head, base);
-    const all = chooseRows(root, head, base)
-        .filter((row) => row.deltaBytes !== 0)
-        .sort((a, b) => Math.abs(b.deltaBytes) - Math.abs(a.deltaBytes) || (a.path < b.path ? -1 : 1));
-    const rows = all.slice(0, limit);
-    const listed = rows.reduce((sum, row) => sum + row.deltaBytes, 0);
-    const visibleDelta = root.delta;
-    const rest = visibleDelta - listed;
-    const hidden = deltaBytes - visibleDelta;
-    const counts = { added: 0, removed: 0, grew: 0, shrank: 0 };
-    if (hidden !== 0)
-        rows.push({ kind: 'hidden', path: null, folder: false, deltaBytes: hidden, ...counts });
-    if (rest !== 0) {
-        const restCounts = { ...counts };
-        for (const key of ['added', 'removed', 'grew', 'shrank'])
-            restCounts[key] = root[key] - rows.reduce((sum, row) => sum + row[key], 0);
-        rows.push({ kind: 'rest', path: null, folder: false, deltaBytes: rest, ...restCounts });
-    }
-    return { rows, total: all.length };
-}
-
-;// CONCATENATED MODULE: ./src/compare/change.ts
-
-
-
-function cacheChanges(head, base) {
-    const changes = [];
-    const before = new Map(base.map((cache) => [cache.path, cache]));
-    const after = new Map(head.map((cache) => [cache.path, cache]));
-    for (const path of new Set([...before.keys(), ...after.keys()])) {
-        const [old, now] = [before.get(path), after.get(path)];
-        const deltaBytes = (now?.bytes ?? 0) - (old?.bytes ?? 0);
-        if (deltaBytes === 0)
-            continue;
-        changes.push({ path, kind: (now ?? old).kind, baseBytes: old?.bytes ?? 0, headBytes: now?.bytes ?? 0, deltaBytes, line: now?.line ?? null });
-    }
-    return changes.sort((a, b) => Math.abs(b.deltaBytes) - Math.abs(a.deltaBytes) || (a.path < b.path ? -1 : 1));
-}
-/** How the PR's image (`head`) differs from the base branch's (`base`). */
-function change_changeRecord(head, base) {
-    const deltaBytes = head.inventory.bytes - base.inventory.bytes;
-    const paths = head.files !== null && base.files !== null ? pathChanges(head.files, base.files, deltaBytes) : null;
-    return {
-        deltaBytes,
-        lines: lineChanges({ layers: head.layers, baseImage: head.inventory.baseImage }, { layers: base.layers, baseImage: base.inventory.baseImage }),
-        paths: paths?.rows ?? null,
-        pathRowsTotal: paths?.total ?? 0,
-        packages: packageChanges(head.inventory.packages, base.inventory.packages),
-        waste: head.wastedBytes === null || base.wastedBytes === null
-            ? null
-            : { baseBytes: base.wastedBytes, headBytes: head.wastedBytes, deltaBytes: head.wastedBytes - base.wastedBytes },
-        caches: cacheChanges(head.caches, base.caches)
-    };
-}
-
-;// CONCATENATED MODULE: ./src/compare/compare.ts
-
-function sizeDelta(head, base) {
-    if (!head.size || !base.size)
-        return null;
-    const bytes = head.size.bytes - base.size.bytes;
-    // Growth from nothing has no meaningful percentage.
-    const percent = base.size.bytes === 0 ? null : (bytes / base.size.bytes) * 100;
-    return { bytes, percent };
-}
-/** What the change record needs of a measurement; null when the image was not read layer by layer. */
-function compare_comparedSide(measurement) {
-    const { anatomy, inventory } = measurement;
-    if (anatomy === null || inventory === null)
-        return null;
-    return { inventory, layers: anatomy.layers, wastedBytes: anatomy.wasted.bytes, caches: anatomy.caches, files: measurement.files };
-}
-function comparePair(head, base) {
-    const name = head.target.name;
-    if (!base.size)
-        return { name, head, base, comparison: 'base-failed', delta: null, change: null };
-    const delta = sizeDelta(head, base);
-    // A PR image that failed cannot be called unchanged: its size is unknown.
-    const comparison = delta && delta.bytes === 0 ? 'unchanged' : 'changed';
-    const [headSide, baseSide] = [compare_comparedSide(head), compare_comparedSide(base)];
-    const change = comparison === 'changed' && headSide !== null && baseSide !== null ? change_changeRecord(headSide, baseSide) : null;
-    return { name, head, base, comparison, delta, change };
-}
-/**
- * Pairs the PR's images with the base branch's by name. `base` is null when no
- * comparison ran. PR order is kept; images only on the base branch follow, in its order.
- */
-function compare_compareImages(head, base) {
-    if (base === null) {
-        return head.map((m) => ({ name: m.target.name, head: m, base: null, comparison: 'not-compared', delta: null, change: null }));
-    }
-    const baseByName = new Map();
-    for (const m of base)
-        if (!baseByName.has(m.target.name))
-            baseByName.set(m.target.name, m);
-    const compared = head.map((m) => {
-        const match = baseByName.get(m.target.name);
-        return match ? comparePair(m, match) : { name: m.target.name, head: m, base: null, comparison: 'new', delta: null, change: null };
-    });
-    const headNames = new Set(head.map((m) => m.target.name));
-    for (const [name, m] of baseByName) {
-        if (!headNames.has(name))
-            compared.push({ name, head: null, base: m, comparison: 'removed', delta: null, change: null });
-    }
-    return compared;
-}
-
-// EXTERNAL MODULE: ./node_modules/fast-glob/out/index.js
-var out = __nccwpck_require__(5648);
-var out_default = /*#__PURE__*/__nccwpck_require__.n(out);
-;// CONCATENATED MODULE: ./src/discover/plan.ts
-
-
-
-
-
-
-/** Folders never searched: dependencies and git internals hold Dockerfiles that are not the repository's own. */
-const IGNORED = ['**/node_modules/**', '**/.git/**', '**/*.dockerignore'];
-/**
- * Lists the images to build: config entries (in file order), then Dockerfiles
- * found by the globs that no entry names, then images given by reference only.
- * Settings: image config > config top level > action inputs.
- */
-async function planTargets(options) {
-    const discovered = await findDockerfiles(options.root, options.globs);
-    const discoveredSet = new Set(discovered);
-    const imageRefs = new Map(options.images.map((image) => [image.name, image.ref]));
-    const settings = resolveSettings(options.config, options.defaults);
-    const configFile = options.config.file ?? 'config';
-    // A Dockerfile that a config entry names (by `dockerfile`, or by its own name) is that entry's, skipped or not.
-    const dockerfileOf = (entry) => entry.dockerfile ?? (discoveredSet.has(entry.name) ? entry.name : null);
-    const claimed = new Set(options.config.images.map(dockerfileOf).filter((path) => path !== null));
-    const configNames = new Set(options.config.images.map((image) => image.name));
-    const targets = [];
-    for (const entry of options.config.images) {
-        if (entry.skip)
-            continue;
-        const ref = imageRefs.get(entry.name) ?? null;
-        const dockerfile = dockerfileOf(entry);
-        if (entry.dockerfile !== null) {
-            if (!(await isFile((0,external_node_path_.join)(options.root, entry.dockerfile)))) {
-                if (options.side === 'base')
-                    continue; // the image is new in the PR
-                throw new errors_UserError(`${configFile}: images.${entry.name}.dockerfile: ${entry.dockerfile} does not exist in the repository`);
-            }
-            if (discoveredSet.has(entry.name) && !claimed.has(entry.name) && !imageRefs.has(entry.name)) {
-                // That Dockerfile would be listed under its path, which is this entry's name.
-                throw new errors_UserError(`${configFile}: images.${entry.name}: the name is the path of another Dockerfile (${entry.name}); give this image another name`);
-            }
-        }
-        else if (dockerfile === null && ref === null) {
-            if (options.side === 'base')
-                continue; // the Dockerfile it names may be new in the PR
-            throw new errors_UserError(`${configFile}: images.${entry.name}: has no dockerfile, and there is neither an image "${entry.name}" in the images input nor a Dockerfile at that path matched by the dockerfiles input`);
-        }
-        targets.push(settings.forEntry(entry, dockerfile, ref));
-    }
-    for (const dockerfile of discovered) {
-        if (claimed.has(dockerfile) || imageRefs.has(dockerfile))
-            continue;
-        targets.push(settings.forDiscovered(dockerfile));
-    }
-    for (const image of options.images) {
-        if (configNames.has(image.name))
-            continue;
-        const dockerfile = discoveredSet.has(image.name) ? image.name : null;
-        targets.push(settings.forImage(image.name, dockerfile, image.ref));
-    }
-    assertUniqueNames(targets);
-    const confined = [];
-    for (const target of targets) {
-        const refused = await refusal(options.root, target);
-        confined.push(refused === null ? target : { ...target, refused });
-    }
-    return confined;
-}
-/**
- * Why a target must not be built: a path it names (its Dockerfile, its context, the
- * `.dockerignore` files docker would read) leads out of the repository through a
- * symlink. docker and footprint follow symlinks, so the PR could make them read any file.
- */
-async function refusal(root, target) {
-    if (target.dockerfile === null)
-        return null;
-    const paths = [
-        [`Dockerfile ${target.dockerfile}`, target.dockerfile],
-        [`${target.dockerfile}.dockerignore`, `${target.dockerfile}.dockerignore`]
-    ];
-    if (target.context !== null) {
-        const ignore = external_node_path_.posix.join(target.context, '.dockerignore');
-        paths.push([`context ${target.context}`, target.context], [ignore, ignore]);
-    }
-    for (const [what, path] of paths) {
-        if ((await realPathInRepo(root, path)).kind === 'outside')
-            return leavesRepo(what);
-    }
-    return null;
-}
-/** Repo-relative POSIX paths of the Dockerfiles the globs match, sorted. */
-async function findDockerfiles(root, globs) {
-    for (const glob of globs)
-        checkGlob(glob);
-    const found = await out_default()(globs, {
-        cwd: root,
-        dot: true,
-        onlyFiles: true,
-        followSymbolicLinks: false,
-        ignore: IGNORED,
-        unique: true
-    });
-    return found.sort();
-}
-/** A glob must stay inside the repository: no absolute paths, no `..`. */
-function checkGlob(glob) {
-    const pattern = glob.startsWith('!') ? glob.slice(1) : glob;
-    if (external_node_path_.posix.isAbsolute(pattern) || /^[A-Za-z]:[\\/]/.test(pattern) || pattern.split(/[\\/]/).includes('..')) {
-        throw new errors_UserError(`input dockerfiles: "${glob}" must be a pattern relative to the repository root, without ".." segments`);
-    }
-}
-async function isFile(path) {
-    try {
-        return (await (0,promises_.stat)(path)).isFile();
-    }
-    catch {
-        return false;
-    }
-}
-/** The precedence rules in one place: image config > config top level > action inputs. */
-function resolveSettings(config, defaults) {
-    const contextOf = (dockerfile) => (dockerfile === null ? null : external_node_path_.posix.dirname(dockerfile));
-    const base = (name, dockerfile, image) => ({
-        name,
-        dockerfile,
-        context: contextOf(dockerfile),
-        image,
-        target: defaults.target,
-        buildArgs: { ...defaults.buildArgs },
-        platform: defaults.platform,
-        ...resolveLimits([config, defaults]),
-        ignore: [...config.ignore]
-    });
-    return {
-        forEntry(entry, dockerfile, image) {
-            const target = base(entry.name, dockerfile, image);
-            return {
-                ...target,
-                context: dockerfile === null ? null : (entry.context ?? target.context),
-                target: entry.target ?? target.target,
-                buildArgs: { ...target.buildArgs, ...entry.buildArgs },
-                platform: entry.platform ?? target.platform,
-                ...resolveLimits([entry, config, defaults]),
-                ignore: [...new Set([...target.ignore, ...entry.ignore])]
-            };
-        },
-        forDiscovered: (dockerfile) => base(dockerfile, dockerfile, null),
-        forImage: (name, dockerfile, image) => base(name, dockerfile, image)
-    };
-}
-function assertUniqueNames(targets) {
-    const seen = new Set();
-    for (const target of targets) {
-        if (seen.has(target.name))
-            throw new Error(`planTargets: two targets are named "${target.name}"`);
-        seen.add(target.name);
-    }
-}
-
-// EXTERNAL MODULE: ./node_modules/dockerfile-ast/lib/main.js
-var main = __nccwpck_require__(8390);
-;// CONCATENATED MODULE: ./src/dockerfile/keywords.ts
-/** Every Dockerfile instruction, upper-case: the parser's and the history matcher's one list. */
-const KEYWORDS = new Set([
-    'ADD',
-    'ARG',
-    'CMD',
-    'COPY',
-    'ENTRYPOINT',
-    'ENV',
-    'EXPOSE',
-    'FROM',
-    'HEALTHCHECK',
-    'LABEL',
-    'MAINTAINER',
-    'ONBUILD',
-    'RUN',
-    'SHELL',
-    'STOPSIGNAL',
-    'USER',
-    'VOLUME',
-    'WORKDIR'
-]);
-/** The instructions that can make a filesystem layer (WORKDIR does when its folder is new). */
-const LAYER_KEYWORDS = new Set(['RUN', 'COPY', 'ADD', 'WORKDIR']);
-
-;// CONCATENATED MODULE: ./src/dockerfile/parse.ts
-/**
- * A Dockerfile as the advice rules see it: its stages, each with the base it
- * starts from (build ARGs resolved) and its instructions (flags, mounts, heredoc
- * bodies, inline `# footprint-ignore:` comments). Parsing is dockerfile-ast's
- * (continuations, the escape directive, heredocs); this module adds stage
- * resolution and reports problems with their line instead of throwing. Pure.
- */
-
-
-
-/** Arguments BuildKit defines for every FROM without an ARG: left as written when unset. */
-const AUTOMATIC_ARGS = new Set([
-    'TARGETPLATFORM',
-    'TARGETOS',
-    'TARGETARCH',
-    'TARGETVARIANT',
-    'BUILDPLATFORM',
-    'BUILDOS',
-    'BUILDARCH',
-    'BUILDVARIANT'
-]);
-const IGNORE_COMMENT = /^#\s*footprint-ignore\s*:\s*(.*)$/i;
-/** `${NAME}`, `${NAME:-word}`, `${NAME-word}`, `${NAME:+word}`, `${NAME+word}`, `$NAME`. */
-const VARIABLE = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-+])([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)/g;
-/**
- * Substitutes variables from `values` (undefined: not declared; null: declared
- * without a value). Returns the text and the names that had no value.
- */
-function substitute(text, values, escape = '\\') {
-    const missing = [];
-    let out = '';
-    let last = 0;
-    for (const match of text.matchAll(VARIABLE)) {
-        const at = match.index;
-        if (at > 0 && text[at - 1] === escape) {
-            out += text.slice(last, at - 1) + match[0];
-            last = at + match[0].length;
-            continue;
-        }
-        const name = match[1] ?? match[4];
-        const operator = match[2];
-        const word = match[3] ?? '';
-        const value = values.get(name);
-        const set = value !== undefined && value !== null;
-        let replacement;
-        if (operator === ':-')
-            replacement = set && value !== '' ? value : word;
-        else if (operator === '-')
-            replacement = set ? value : word;
-        else if (operator === ':+')
-            replacement = set && value !== '' ? word : '';
-        else if (operator === '+')
-            replacement = set ? word : '';
-        else if (set)
-            replacement = value;
-        else if (AUTOMATIC_ARGS.has(name))
-            replacement = match[0];
-        else {
-            missing.push(name);
-            replacement = '';
-        }
-        out += text.slice(last, at) + replacement;
-        last = at + match[0].length;
-    }
-    return { text: out + text.slice(last), missing };
-}
-/** The text inside a range of `lines` (0-based, end exclusive). */
-function sliceLines(lines, range) {
-    if (range.start.line === range.end.line)
-        return (lines[range.start.line] ?? '').slice(range.start.character, range.end.character);
-    const parts = [(lines[range.start.line] ?? '').slice(range.start.character)];
-    for (let line = range.start.line + 1; line < range.end.line; line++)
-        parts.push(lines[line] ?? '');
-    parts.push((lines[range.end.line] ?? '').slice(0, range.end.character));
-    return parts.join('\n');
-}
-/** Rule ids named by `# footprint-ignore:` comments in the comment block right above 0-based `line`. */
-function ignoredAbove(lines, line) {
-    const ids = [];
-    for (let at = line - 1; at >= 0; at--) {
-        const text = (lines[at] ?? '').trim();
-        if (!text.startsWith('#'))
-            break;
-        const match = IGNORE_COMMENT.exec(text);
-        if (match !== null)
-            ids.push(...match[1].split(/[\s,]+/).filter((id) => id !== ''));
-    }
-    return ids;
-}
-function mountOf(value) {
-    let type = 'bind';
-    let target = null;
-    for (const option of value.split(',')) {
-        const equals = option.indexOf('=');
-        const key = (equals === -1 ? option : option.slice(0, equals)).trim().toLowerCase();
-        const optionValue = equals === -1 ? '' : option.slice(equals + 1).trim();
-        if (key === 'type')
-            type = optionValue.toLowerCase();
-        else if (key === 'target' || key === 'dst' || key === 'destination')
-            target = optionValue;
-    }
-    return { type, target };
-}
-function instructionOf(node, lines) {
-    const keyword = node.getKeyword().toUpperCase();
-    const range = node.getRange();
-    const flags = {};
-    const mounts = [];
-    const withFlags = node;
-    for (const flag of withFlags.getFlags?.() ?? []) {
-        const name = flag.getName();
-        const value = flag.getValue();
-        flags[name] = value ?? true;
-        if (name === 'mount' && value !== null)
-            mounts.push(mountOf(value));
-    }
-    const heredocs = [];
-    const withHeredocs = node;
-    if (typeof withHeredocs.getHeredocs === 'function' && ['RUN', 'COPY', 'ADD'].includes(keyword)) {
-        for (const heredoc of withHeredocs.getHeredocs.call(node)) {
-            const content = heredoc.getContentRange();
-            heredocs.push(content === null ? '' : sliceLines(lines, content));
-        }
-    }
-    return {
-        keyword,
-        line: range.start.line + 1,
-        endLine: range.end.line + 1,
-        args: node.getArgumentsContent() ?? '',
-        flags,
-        mounts,
-        heredocs,
-        ignored: ignoredAbove(lines, range.start.line),
-        text: node.getTextContent(),
-        rawArgs: node.getRawArgumentsContent() ?? ''
-    };
-}
-/** A `COPY --from` value that can only mean a stage (a number, or a bare name), not an image to pull. */
-function looksLikeStage(value) {
-    return /^\d+$/.test(value) || !/[:/@.]/.test(value);
-}
-function parseDockerfile(text, options = {}) {
-    const problems = [];
-    const stages = [];
-    const lines = text.split(/\r\n|\r|\n/);
-    let nodes;
-    let escape = '\\';
-    try {
-        const parsed = main.DockerfileParser.parse(text);
-        nodes = parsed.getInstructions();
-        escape = parsed.getEscapeCharacter();
-    }
-    catch (error) {
-        return {
-            stages,
-            final: null,
-            targetMissing: false,
-            problems: [{ line: 1, message: `the Dockerfile could not be parsed: ${messageOf(error)}` }],
-            escape
-        };
-    }
-    const args = new Map();
-    const buildArgs = options.buildArgs ?? {};
-    for (const node of nodes) {
-        const instruction = instructionOf(node, lines);
-        const { keyword, line } = instruction;
-        if (!KEYWORDS.has(keyword)) {
-            problems.push({ line, message: `unknown instruction "${node.getInstruction()}" (a missing line continuation?)` });
-            continue;
-        }
-        if (keyword === 'FROM') {
-            stages.push(stageOf(instruction, node, stages, args, escape, problems));
-            continue;
-        }
-        const stage = stages.at(-1);
-        if (stage === undefined) {
-            if (keyword === 'ARG') {
-                for (const argument of node.getArguments()) {
-                    const raw = argument.getValue();
-                    const equals = raw.indexOf('=');
-                    const name = equals === -1 ? raw : raw.slice(0, equals);
-                    const fallback = equals === -1 ? null : unquote(raw.slice(equals + 1));
-                    args.set(name, Object.hasOwn(buildArgs, name) ? buildArgs[name] : fallback);
-                }
-            }
-            else {
-                problems.push({ line, message: `${keyword} before the first FROM (only ARG may come before it)` });
-            }
-            continue;
-        }
-        if (keyword === 'COPY' || keyword === 'ADD')
-            checkCopyFrom(instruction, stage, stages, problems);
-        stage.instructions.push(instruction);
-    }
-    if (stages.length === 0) {
-        problems.push({ line: 1, message: 'no FROM instruction: the Dockerfile names no base image' });
-        return { stages, final: null, targetMissing: false, problems, escape };
-    }
-    let final = stages.at(-1);
-    let targetMissing = false;
-    const target = options.target?.trim().toLowerCase();
-    if (target) {
-        const named = stages.find((stage) => stage.name === target);
-        if (named === undefined) {
-            targetMissing = true;
-            problems.push({ line: final.from.line, message: `no stage named "${options.target}" (the build target); advising on the last stage` });
-        }
-        else {
-            final = named;
-        }
-    }
-    return { stages, final, targetMissing, problems, escape };
-}
-function unquote(text) {
-    const match = /^(["'])(.*)\1$/s.exec(text);
-    return match === null ? text : match[2];
-}
-function stageOf(instruction, node, stages, args, escape, problems) {
-    const { line } = instruction;
-    const words = node.getArguments().map((argument) => argument.getValue());
-    const raw = words[0] ?? '';
-    let name = null;
-    if (words.length >= 3 && words[1].toUpperCase() === 'AS')
-        name = words[2].toLowerCase();
-    else if (words.length > 1)
-        problems.push({ line, message: `FROM takes an image and an optional "AS name", not "${instruction.args}"` });
-    if (raw === '')
-        problems.push({ line, message: 'FROM without an image' });
-    const resolved = substitute(raw, args, escape);
-    for (const missing of resolved.missing) {
-        problems.push({
-            line,
-            message: args.has(missing)
-                ? `FROM uses ARG ${missing}, which has no default and no build arg`
-                : `FROM uses $${missing}, which no ARG before the first FROM declares`
-        });
-    }
-    const image = resolved.text;
-    const platformFlag = instruction.flags['platform'];
-    const platform = typeof platformFlag === 'string' ? substitute(platformFlag, args, escape).text : null;
-    const earlier = stages.findIndex((stage) => stage.name !== null && stage.name === image.toLowerCase());
-    if (name !== null && stages.some((stage) => stage.name === name)) {
-        problems.push({ line, message: `stage name "${name}" is used twice` });
-    }
-    return {
-        index: stages.length,
-        name,
-        from: { image, raw, platform, line, stage: earlier === -1 ? null : earlier, ignored: instruction.ignored },
-        instructions: []
-    };
-}
-function checkCopyFrom(instruction, stage, stages, problems) {
-    const from = instruction.flags['from'];
-    if (typeof from !== 'string' || from === '')
-        return;
-    const earlier = stages.slice(0, stage.index);
-    if (/^\d+$/.test(from)) {
-        if (Number(from) >= stage.index) {
-            problems.push({ line: instruction.line, message: `${instruction.keyword} --from=${from} names no earlier stage` });
-        }
-        return;
-    }
-    const name = from.toLowerCase();
-    if (earlier.some((candidate) => candidate.name === name) || name.includes('$'))
-        return;
-    if (stage.name === name) {
-        problems.push({ line: instruction.line, message: `${instruction.keyword} --from=${from} names its own stage` });
-    }
-    else if (looksLikeStage(name)) {
-        problems.push({
-            line: instruction.line,
-            message: `${instruction.keyword} --from=${from} names no earlier stage (Docker would pull an image called "${from}")`
-        });
-    }
-}
-/** The stages whose layers make the final image: the final one and the stages its FROM names, base first. */
-function finalChain(dockerfile) {
-    const chain = [];
-    let stage = dockerfile.final;
-    while (stage !== null && !chain.includes(stage)) {
-        chain.unshift(stage);
-        stage = stage.from.stage === null ? null : (dockerfile.stages[stage.from.stage] ?? null);
-    }
-    return chain;
-}
-
-;// CONCATENATED MODULE: ./src/advise/shell.ts
-/**
- * Just enough shell to read a RUN: simple commands split at `&&`, `||`, `;`,
- * `|`, `&`, newlines and parentheses; words unquoted; leading `NAME=value`
- * assignments and wrappers (`sudo`, `env`, `exec`, ...) taken off the front.
- * Used by the size rules (through run-facts.ts) and by the base advice.
- */
-const WRAPPERS = new Set(['sudo', 'env', 'exec', 'command', 'nohup', 'time', 'then', 'do', 'else', 'if', 'while', 'until', '!', '{', '}']);
-/** Splits a shell script into the words of each simple command. */
-function splitCommands(script) {
-    const commands = [];
-    let words = [];
-    let word = '';
-    let inWord = false;
-    const endWord = () => {
-        if (inWord)
-            words.push(word);
-        word = '';
-        inWord = false;
-    };
-    const endCommand = () => {
-        endWord();
-        if (words.length > 0)
-            commands.push(words);
-        words = [];
-    };
-    for (let at = 0; at < script.length; at++) {
-        const char = script[at];
-        if (char === '\\') {
-            const next = script[at + 1];
-            if (next !== undefined && next !== '\n') {
-                word += next;
-                inWord = true;
-            }
-            at++;
-        }
-        else if (char === "'") {
-            const close = script.indexOf("'", at + 1);
-            const end = close === -1 ? script.length : close;
-            word += script.slice(at + 1, end);
-            inWord = true;
-            at = end;
-        }
-        else if (char === '"') {
-            let next = at + 1;
-            for (; next < script.length && script[next] !== '"'; next++) {
-                if (script[next] === '\\' && next + 1 < script.length)
-                    next++;
-                word += script[next];
-            }
-            inWord = true;
-            at = next;
-        }
-        else if (char === '#' && !inWord) {
-            const newline = script.indexOf('\n', at);
-            at = newline === -1 ? script.length : newline - 1;
-        }
-        else if (char === ' ' || char === '\t' || char === '\r') {
-            endWord();
-        }
-        else if ('\n;|&()'.includes(char)) {
-            if (char === '&' && (script[at - 1] === '>' || script[at + 1] === '>')) {
-                word += char; // `2>&1`, `&>`: a redirection
-                inWord = true;
-            }
-            else {
-                endCommand();
-            }
-        }
-        else {
-            word += char;
-            inWord = true;
-        }
-    }
-    endCommand();
-    return commands;
-}
-/** The simple commands of a script, each without its leading `NAME=value` assignments (kept in `env`) and wrappers. */
-function parseCommands(script) {
-    const out = [];
-    for (const words of splitCommands(script)) {
-        const env = {};
-        let at = 0;
-        for (; at < words.length; at++) {
-            const word = words[at];
-            const assignment = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/s.exec(word);
-            if (assignment !== null)
-                env[assignment[1]] = assignment[2];
-            else if (!WRAPPERS.has(word) && !(word.startsWith('-') && at > 0 && WRAPPERS.has(words[at - 1])))
-                break;
-        }
-        if (at < words.length)
-            out.push({ words: words.slice(at), env });
-    }
-    return out;
-}
-/** The program a command runs, without its folder: `/usr/bin/apt-get` → `apt-get`. */
-function programOf(command) {
-    const first = command.words[0] ?? '';
-    return first.slice(first.lastIndexOf('/') + 1);
-}
-/** The subcommand (first word that is not an option or an option's value) and what follows it. */
-function subcommand(words, valued) {
-    const options = [];
-    for (let at = 1; at < words.length; at++) {
-        const word = words[at];
-        if (word.startsWith('-')) {
-            options.push(word);
-            if (valued.has(word) && at + 1 < words.length)
-                options.push(words[++at]);
-            continue;
-        }
-        return { name: word, rest: words.slice(at + 1), options };
-    }
-    return { name: null, rest: [], options };
-}
-/** Operands of a command's words: not options, not values of `valued` options, not redirections. */
-function operands(words, valued) {
-    const out = [];
-    const options = [];
-    const values = new Map();
-    let onlyOperands = false;
-    for (let at = 0; at < words.length; at++) {
-        const word = words[at];
-        if (onlyOperands)
-            out.push(word);
-        else if (word === '--')
-            onlyOperands = true;
-        else if (/^\d*[<>]/.test(word)) {
-            if (/^\d*[<>]{1,2}&?$/.test(word))
-                at++;
-        }
-        else if (word.startsWith('-') && word.length > 1) {
-            options.push(word);
-            const equals = word.indexOf('=');
-            if (equals !== -1)
-                values.set(word.slice(0, equals), word.slice(equals + 1));
-            else if (valued.has(word) && at + 1 < words.length)
-                values.set(word, words[++at]);
-        }
-        else
-            out.push(word);
-    }
-    return { operands: out, options, values };
-}
-
-;// CONCATENATED MODULE: ./src/advise/run-facts.ts
-/**
- * What the instructions of the shipped stages do to the file system, as far as
- * their words tell: for each RUN the packages it installs and removes, the
- * caches it fills, the paths it deletes, rewrites and creates; for COPY/ADD the
- * paths it writes. The size rules read these facts; nothing here judges them.
- * Pure: a parsed Dockerfile in, steps out.
- */
-
-
-// ---------------------------------------------------------------------------
-// Paths
-/** `~` and `$HOME` are read as root's home: USER is not followed. */
-const HOME = '/root';
-const APT_LISTS = '/var/lib/apt/lists';
-const APK_CACHE = '/var/cache/apk';
-const PIP_CACHE = `${HOME}/.cache/pip`;
-const YUM_CACHES = ['/var/cache/yum', '/var/cache/dnf'];
-/** An absolute path without `.`, `..` or doubled slashes; relative paths start at `workdir`. */
-function normalise(path, workdir) {
-    let out = path
-        .replace(/^~(?=\/|$)/, HOME)
-        .replace(/^\$HOME(?=\/|$)/, HOME)
-        .replace(/^\$\{HOME\}(?=\/|$)/, HOME);
-    if (!out.startsWith('/'))
-        out = `${workdir.replace(/\/+$/, '')}/${out}`;
-    const parts = [];
-    for (const part of out.split('/')) {
-        if (part === '' || part === '.')
-            continue;
-        if (part === '..')
-            parts.pop();
-        else
-            parts.push(part);
-    }
-    return `/${parts.join('/')}`;
-}
-function globRegex(pattern) {
-    const body = pattern
-        .replace(/[.+^${}()|\\]/g, '\\$&')
-        .replace(/\*/g, '[^/]*')
-        .replace(/\?/g, '[^/]')
-        .replace(/\[!/g, '[^');
-    return new RegExp(`^${body}(?:/.*)?$`);
-}
-/** True when deleting `pattern` (a path, maybe with globs) takes `path` or a part of it. */
-function covers(pattern, path) {
-    const trimmed = pattern.replace(/(?:\/\*)+$/, '').replace(/\/+$/, '') || '/';
-    if (!/[*?[]/.test(trimmed))
-        return trimmed === '/' || path === trimmed || path.startsWith(`${trimmed}/`);
-    return globRegex(trimmed).test(path);
-}
-function coversAny(patterns, path) {
-    return patterns.some((pattern) => covers(pattern, path));
-}
-/** True when the two paths (either maybe with globs) share files. */
-function overlaps(a, b) {
-    return covers(a, b) || covers(b, a);
-}
-// ---------------------------------------------------------------------------
-// What a RUN does
-const APT_VALUED = new Set(['-o', '-t', '-c', '--option', '--target-release', '--config-file']);
-const APK_VALUED = new Set(['-t', '--virtual', '-X', '--repository', '-p', '--root', '--arch', '--keys-dir', '--cache-dir', '--repositories-file']);
-const YUM_VALUED = new Set(['-c', '--config', '--installroot', '--releasever', '--enablerepo', '--disablerepo', '-x', '--exclude', '--setopt']);
-const PIP_VALUED = new Set([
-    '-r',
-    '--requirement',
-    '-c',
-    '--constraint',
-    '-e',
-    '--editable',
-    '-t',
-    '--target',
-    '-i',
-    '--index-url',
-    '--extra-index-url',
-    '-f',
-    '--find-links',
-    '--prefix',
-    '--root',
-    '--cache-dir',
-    '--platform',
-    '--python-version',
-    '--implementation',
-    '--abi',
-    '--trusted-host',
-    '--src',
-    '--upgrade-strategy',
-    '--progress-bar',
-    '--no-binary',
-    '--only-binary',
-    '--log',
-    '--proxy',
-    '--timeout',
-    '--retries'
-]);
-const OUTPUT_VALUED = new Set(['-o', '-O', '--output', '--output-document', '-C', '--directory', '-d', '--target-directory', '-f', '--file']);
-/** The shell commands of a RUN: shell form, exec form (`["sh", "-c", ...]` too) and heredoc scripts. */
-function commandsOfRun(instruction) {
-    const args = instruction.args.trim();
-    if (args.startsWith('[')) {
-        try {
-            const words = JSON.parse(args);
-            if (Array.isArray(words) && words.every((word) => typeof word === 'string')) {
-                const list = words;
-                if (list.length >= 3 && /(?:^|\/)(?:ba|da|a|z)?sh$/.test(list[0]) && list[1] === '-c')
-                    return parseCommands(list[2]);
-                return [{ words: list, env: {} }];
-            }
-        }
-        catch {
-            // not JSON: the shell form
-        }
-    }
-    if (instruction.heredocs.length === 0)
-        return parseCommands(args);
-    const firstLine = (args.split('\n')[0] ?? '').replace(/<<-?(["']?)[A-Za-z0-9_.-]+\1/g, '').trim();
-    const head = parseCommands(firstLine);
-    const shellStdin = head.length === 0 || (head.length === 1 && /^(?:ba|da|a|z)?sh$/.test(programOf(head[0])));
-    return shellStdin
-        ? [...head.filter((command) => !/^(?:ba|da|a|z)?sh$/.test(programOf(command))), ...instruction.heredocs.flatMap(parseCommands)]
-        : head;
-}
-/** What one RUN does, from its shell commands; relative paths are taken from `workdir`. */
-function factsOf(commands, workdir) {
-    const facts = {
-        installs: [],
-        aptUpdate: false,
-        apkUpdate: false,
-        pipInstalls: [],
-        removed: [],
-        rewritten: [],
-        removedPackages: new Set(),
-        autoremove: false,
-        created: [],
-        text: commands.map((command) => command.words.join(' ')).join('\n')
-    };
-    let aptMarkAuto = false;
-    const path = (word) => normalise(word, workdir);
-    for (const command of commands) {
-        const program = programOf(command);
-        const { words } = command;
-        if (program === 'apt-get' || program === 'apt' || program === 'aptitude') {
-            const sub = subcommand(words, APT_VALUED);
-            const all = [...sub.options, ...sub.rest];
-            if (sub.name === 'update')
-                facts.aptUpdate = true;
-            else if (sub.name === 'install') {
-                const { operands: packages } = operands(sub.rest, APT_VALUED);
-                const noRecommends = all.includes('--no-install-recommends') || all.some((word) => /APT::Install-Recommends=(?:false|0|no)/i.test(word));
-                facts.installs.push({ manager: 'apt', tool: program, packages, clean: noRecommends, virtual: null });
-            }
-            else if (sub.name === 'purge' || sub.name === 'remove' || sub.name === 'autoremove') {
-                for (const pkg of operands(sub.rest, APT_VALUED).operands)
-                    facts.removedPackages.add(pkg);
-                if (sub.name === 'autoremove' || all.includes('--auto-remove') || all.includes('--autoremove'))
-                    facts.autoremove ||= aptMarkAuto || sub.name === 'autoremove';
-            }
-            else if (sub.name === 'clean' || sub.name === 'distclean') {
-                facts.removed.push('/var/cache/apt/archives');
-                if (sub.name === 'distclean')
-                    facts.removed.push(APT_LISTS);
-            }
-        }
-        else if (program === 'apt-mark' && words.includes('auto')) {
-            aptMarkAuto = true;
-        }
-        else if (program === 'apk') {
-            const sub = subcommand(words, APK_VALUED);
-            const { operands: packages, options, values } = operands(sub.rest, APK_VALUED);
-            const noCache = [...sub.options, ...options].includes('--no-cache');
-            if (sub.name === 'add') {
-                const virtual = values.get('--virtual') ?? values.get('-t') ?? null;
-                facts.installs.push({ manager: 'apk', tool: 'apk', packages, clean: noCache, virtual });
-            }
-            else if (sub.name === 'update' && !noCache)
-                facts.apkUpdate = true;
-            else if (sub.name === 'del')
-                for (const pkg of packages)
-                    facts.removedPackages.add(pkg);
-            else if (sub.name === 'cache' && packages[0] === 'clean')
-                facts.removed.push(APK_CACHE);
-        }
-        else if (['yum', 'dnf', 'microdnf', 'tdnf'].includes(program)) {
-            const sub = subcommand(words, YUM_VALUED);
-            const { operands: rest } = operands(sub.rest, YUM_VALUED);
-            if (sub.name === 'install' || sub.name === 'groupinstall' || sub.name === 'reinstall') {
-                facts.installs.push({ manager: 'yum', tool: program, packages: rest, clean: false, virtual: null });
-            }
-            else if (sub.name === 'remove' || sub.name === 'erase' || sub.name === 'autoremove') {
-                for (const pkg of rest)
-                    facts.removedPackages.add(pkg);
-            }
-            else if (sub.name === 'clean' && (rest.includes('all') || rest.includes('packages'))) {
-                facts.removed.push('/var/cache/yum', '/var/cache/dnf', '/var/cache/libdnf5');
-            }
-        }
-        else if (/^pip(?:\d+(?:\.\d+)*)?$/.test(program) ||
-            (/^python(?:\d+(?:\.\d+)*)?$/.test(program) && words[1] === '-m' && /^pip\d*$/.test(words[2] ?? ''))) {
-            const pipWords = program.startsWith('python') ? words.slice(2) : words;
-            const sub = subcommand(pipWords, PIP_VALUED);
-            if (sub.name === 'install') {
-                const noCacheDir = [...sub.options, ...sub.rest].some((word) => word === '--no-cache-dir' || word.startsWith('--no-cache-dir='));
-                facts.pipInstalls.push({ noCacheDir, env: command.env });
-            }
-            else if (sub.name === 'cache' && sub.rest[0] === 'purge')
-                facts.removed.push(PIP_CACHE);
-        }
-        else if (program === 'rm') {
-            for (const target of operands(words.slice(1), new Set()).operands)
-                facts.removed.push(path(target));
-        }
-        else if (program === 'chown' || program === 'chmod' || program === 'chgrp') {
-            const targets = operands(words.slice(1), new Set(['--reference'])).operands.slice(1);
-            for (const target of targets)
-                facts.rewritten.push(path(target));
-        }
-        if (program !== 'rm')
-            facts.created.push(...createdBy(command, program, path));
-    }
-    for (const install of facts.installs) {
-        if (install.manager === 'apt')
-            facts.created.push(APT_LISTS);
-        if (install.manager === 'apk' && !install.clean)
-            facts.created.push(APK_CACHE);
-        if (install.manager === 'yum')
-            facts.created.push(`/var/cache/${install.tool === 'yum' ? 'yum' : 'dnf'}`);
-    }
-    if (facts.aptUpdate)
-        facts.created.push(APT_LISTS);
-    if (facts.apkUpdate)
-        facts.created.push(APK_CACHE);
-    if (facts.pipInstalls.some((pip) => !pip.noCacheDir))
-        facts.created.push(PIP_CACHE);
-    // What this RUN deleted itself is not left for a later one.
-    facts.created = [...new Set(facts.created)].filter((created) => !coversAny(facts.removed, created));
-    return facts;
-}
-/** Paths a command writes, from its words: absolute paths, output options, mkdir/touch/cp/mv/tar/clone targets. */
-function createdBy(command, program, path) {
-    const out = [];
-    const { words } = command;
-    for (let at = 1; at < words.length; at++) {
-        const word = words[at];
-        const redirect = /^\d*>>?(.+)$/.exec(word);
-        if (redirect !== null) {
-            if (!redirect[1].startsWith('&'))
-                out.push(path(redirect[1]));
-            continue;
-        }
-        if (/^\d*>>?$/.test(word) && at + 1 < words.length) {
-            out.push(path(words[++at]));
-            continue;
-        }
-        if (OUTPUT_VALUED.has(word) && at + 1 < words.length && !words[at + 1].startsWith('-')) {
-            out.push(path(words[++at]));
-            continue;
-        }
-        const equals = /^--[a-z-]+=(.+)$/.exec(word);
-        const value = equals === null ? word : equals[1];
-        if (value.startsWith('/') || value.startsWith('~/'))
-            out.push(path(value));
-    }
-    const operandWords = operands(words.slice(1), OUTPUT_VALUED).operands;
-    if ((program === 'mkdir' || program === 'touch') && operandWords.length > 0)
-        out.push(...operandWords.map(path));
-    if ((program === 'cp' || program === 'mv' || program === 'ln') && operandWords.length > 1)
-        out.push(path(operandWords.at(-1)));
-    if (program === 'git' && operandWords[0] === 'clone' && operandWords.length > 2)
-        out.push(path(operandWords.at(-1)));
-    return out.filter((created) => !/^\/(?:dev|proc|sys)(?:\/|$)/.test(created) && created !== '/');
-}
-/** Splits ENV's `A=1 B="2 3"` (or legacy `A 1`) into pairs. */
-function envPairs(args) {
-    const words = splitCommands(args.replace(/\n/g, ' '))[0] ?? [];
-    if (words.length >= 2 && !words[0].includes('='))
-        return [[words[0], words.slice(1).join(' ')]];
-    return words.flatMap((word) => {
-        const equals = word.indexOf('=');
-        return equals > 0 ? [[word.slice(0, equals), word.slice(equals + 1)]] : [];
-    });
-}
-/** Source and destination words of a COPY/ADD (JSON form too; heredoc markers dropped). */
-function copyWords(instruction) {
-    const args = instruction.args.split('\n')[0].trim();
-    let words;
-    try {
-        const parsed = args.startsWith('[') ? JSON.parse(args) : null;
-        words = Array.isArray(parsed) ? parsed.map(String) : args.split(/\s+/);
-    }
-    catch {
-        words = args.split(/\s+/);
-    }
-    words = words.filter((word) => word !== '' && !/^<<-?/.test(word));
-    if (words.length === 0)
-        return { sources: [], dest: null };
-    return { sources: words.slice(0, -1), dest: words.at(-1) };
-}
-/** The instructions of the final stage and the stages its FROM chain names, in order, with what each does. */
-function stepsOf(dockerfile) {
-    const steps = [];
-    let workdir = '/';
-    let env = {};
-    let block = 0;
-    for (const stage of finalChain(dockerfile)) {
-        block++;
-        for (const instruction of stage.instructions) {
-            const { keyword } = instruction;
-            if (keyword !== 'RUN')
-                block++;
-            if (keyword === 'WORKDIR')
-                workdir = normalise(instruction.args.trim(), workdir);
-            if (keyword === 'ENV')
-                env = { ...env, ...Object.fromEntries(envPairs(instruction.args)) };
-            if (keyword === 'ARG') {
-                for (const [name, value] of envPairs(instruction.args.includes('=') ? instruction.args : ''))
-                    env = { ...env, [name]: value };
-            }
-            let facts = null;
-            let created = [];
-            if (keyword === 'RUN') {
-                facts = factsOf(commandsOfRun(instruction), workdir);
-                created = facts.created;
-            }
-            else if (keyword === 'COPY' || keyword === 'ADD') {
-                const { sources, dest } = copyWords(instruction);
-                if (dest !== null) {
-                    const into = normalise(dest, workdir);
-                    const intoFolder = dest.endsWith('/') || sources.length > 1;
-                    created = sources.map((source) => {
-                        const name = source.replace(/\/+$/, '').split('/').at(-1) ?? '';
-                        if (!intoFolder || name === '' || name === '.' || source.endsWith('/') || /^https?:/.test(source))
-                            return into;
-                        return `${into}/${name}`;
-                    });
-                    if (created.length === 0)
-                        created = [into];
-                    // Copied into the root folder: too broad to say what a later deletion takes from it.
-                    created = created.filter((path) => path !== '/');
-                }
-            }
-            steps.push({ instruction, block, workdir, env, facts, created });
-        }
-    }
-    return steps;
-}
-// ---------------------------------------------------------------------------
-// Cache mounts
-/** True when a `RUN --mount=type=cache` (or tmpfs) keeps one of these folders out of the layer. */
-function cacheMounted(instruction, folders) {
-    return instruction.mounts.some((mount) => (mount.type === 'cache' || mount.type === 'tmpfs') &&
-        mount.target !== null &&
-        folders.some((folder) => covers(normalise(mount.target, '/'), folder)));
-}
-
-;// CONCATENATED MODULE: ./src/advise/rules/rule.ts
-
-/** At most one hit per instruction of the shipped stages. */
-function eachStep(context, check) {
-    return context.steps.flatMap((step) => check(step) ?? []);
-}
-/** At most one hit per RUN of the shipped stages. */
-function eachRun(context, check) {
-    return eachStep(context, (step) => (step.facts === null ? null : check(step, step.facts)));
-}
-/** Bytes of the caches of these kinds the anatomy found left by `line` (not by the base image); null when none or not measured. */
-function cacheBytes(context, kinds, line) {
-    if (context.anatomy === null)
-        return null;
-    const bytes = context.anatomy.caches
-        .filter((cache) => kinds.includes(cache.kind) && cache.line === line && cache.fromBase !== true)
-        .reduce((sum, cache) => sum + cache.bytes, 0);
-    return bytes > 0 ? bytes : null;
-}
-/** `18.4 MB of apt package lists` when measured, else `apt package lists`. */
-function bytesPhrase(bytes, what) {
-    return bytes !== null && bytes > 0 ? `${formatBytes(bytes)} of ${what}` : what;
-}
-
-;// CONCATENATED MODULE: ./src/advise/rules/add-remote-archive.ts
-
-
-const ARCHIVE = /\.(?:tar|tgz|tar\.gz|tar\.xz|txz|tar\.bz2|tbz2?|tar\.zst|zip|gz|xz|bz2|zst)(?:[?#].*)?$/i;
-const addRemoteArchive = {
-    id: 'add-remote-archive',
-    summary: 'ADD of a remote URL ships the download as its own layer; fetch, unpack and delete in one RUN',
-    check: (context) => eachStep(context, ({ instruction }) => {
-        if (instruction.keyword !== 'ADD')
-            return null;
-        const remote = copyWords(instruction).sources.find((source) => /^https?:\/\//i.test(source));
-        if (remote === undefined)
-            return null;
-        const archive = ARCHIVE.test(remote);
-        const url = remote.replace(/[?#].*$/, '');
-        const name = url.slice(url.lastIndexOf('/') + 1) || 'download';
-        return {
-            instruction,
-            severity: archive ? 'warning' : 'notice',
-            message: `ADD ${remote} ships the downloaded ${archive ? 'archive' : 'file'} as a layer of its own${archive ? ': unpacking it later ships the bytes twice' : ''}.`,
-            fix: `Download, unpack and delete in one RUN:\nRUN curl -fsSL ${remote} -o /tmp/${name} \\\n    && tar -xf /tmp/${name} -C /opt \\\n    && rm /tmp/${name}`,
-            bytes: null
-        };
-    })
-};
-
-;// CONCATENATED MODULE: ./src/advise/rules/apk-no-cache.ts
-
-
-const apkNoCache = {
-    id: 'apk-no-cache',
-    summary: 'apk add/update without --no-cache leaves the package index in /var/cache/apk (DL3019)',
-    check: (context) => eachRun(context, ({ instruction }, facts) => {
-        const caching = facts.installs.some((install) => install.manager === 'apk' && !install.clean) || facts.apkUpdate;
-        if (!caching || coversAny(facts.removed, APK_CACHE) || cacheMounted(instruction, [APK_CACHE, '/etc/apk/cache']))
-            return null;
-        const bytes = cacheBytes(context, ['apk'], instruction.line);
-        return {
-            instruction,
-            severity: 'warning',
-            message: `\`apk ${facts.apkUpdate ? 'update' : 'add'}\` without --no-cache leaves ${bytesPhrase(bytes, 'the package index')} in /var/cache/apk.`,
-            fix: 'Use `apk add --no-cache ...` (it fetches the index without storing it) and drop a separate `apk update`.',
-            bytes
-        };
-    })
-};
-
-;// CONCATENATED MODULE: ./src/advise/rules/apt-lists-left.ts
-
-
-/** An install after an earlier RUN's `apt-get update` reads lists that RUN left: that RUN gets the finding. */
-function aptUpdatedBefore(steps, line) {
-    return steps.some((step) => step.instruction.line < line && step.facts?.aptUpdate === true);
-}
-const aptListsLeft = {
-    id: 'apt-lists-left',
-    summary: 'apt-get update/install in a RUN that does not also remove /var/lib/apt/lists/* (hadolint DL3009)',
-    check: (context) => eachRun(context, ({ instruction }, facts) => {
-        const installs = facts.installs.some((install) => install.manager === 'apt');
-        const fetchesLists = facts.aptUpdate || (installs && !aptUpdatedBefore(context.steps, instruction.line));
-        if (!fetchesLists || coversAny(facts.removed, APT_LISTS) || cacheMounted(instruction, [APT_LISTS]))
-            return null;
-        const bytes = cacheBytes(context, ['apt'], instruction.line);
-        return {
-            instruction,
-            severity: 'warning',
-            message: `This RUN leaves ${bytesPhrase(bytes, 'apt package lists')} in its layer (/var/lib/apt/lists).`,
-            fix: 'End the same RUN with `&& rm -rf /var/lib/apt/lists/*` (after apt-get install), or use `RUN --mount=type=cache,target=/var/lib/apt`.',
-            bytes
-        };
-    })
-};
-
-;// CONCATENATED MODULE: ./src/advise/rules/apt-no-install-recommends.ts
-
-/** An earlier RUN that switched recommends off for apt (`APT::Install-Recommends "false"` in apt.conf.d). */
-function recommendsConfigured(steps, line) {
-    return steps.some((step) => step.instruction.line < line && /Install-Recommends\W+(?:false|0|no)\b/i.test(step.facts?.text ?? step.instruction.args));
-}
-const aptNoInstallRecommends = {
-    id: 'apt-no-install-recommends',
-    summary: 'apt-get install without --no-install-recommends pulls in recommended packages (DL3015)',
-    check: (context) => eachRun(context, ({ instruction }, facts) => {
-        const recommending = facts.installs.filter((install) => install.manager === 'apt' && !install.clean && install.packages.length > 0);
-        const first = recommending[0];
-        if (first === undefined || recommendsConfigured(context.steps, instruction.line))
-            return null;
-        return {
-            instruction,
-            severity: 'notice',
-            message: `\`${first.tool} install\` without --no-install-recommends also installs every recommended package.`,
-            fix: `Add \`--no-install-recommends\`: \`${first.tool} install -y --no-install-recommends ${first.packages.slice(0, 4).join(' ')}\`, and name any recommended package you do need.`,
-            bytes: null
-        };
-    })
-};
-
-;// CONCATENATED MODULE: ./src/advise/rules/build-deps-kept.ts
-
-const BUILD_TOOLS = new Set([
-    'gcc',
-    'g++',
-    'gcc-c++',
-    'make',
-    'cmake',
-    'build-base',
-    'build-essential',
-    'musl-dev',
-    'libc-dev',
-    'libc6-dev',
-    'linux-headers',
-    'clang',
-    'llvm',
-    'autoconf',
-    'automake',
-    'libtool',
-    'pkgconf',
-    'pkg-config',
-    'cargo',
-    'rust',
-    'go',
-    'g++-multilib'
-]);
-/** A compiler, build system or `-dev` package; versions (`gcc=4:12.2`, `gcc-12`) and architectures (`:amd64`) ignored. */
-function isBuildTool(pkg) {
-    const name = pkg.replace(/[=<>~].*$/, '').replace(/:.*$/, '');
-    return BUILD_TOOLS.has(name) || /-(?:dev|devel)$/.test(name) || /^(?:gcc|g\+\+|clang|python\d?(?:\.\d+)?-dev)-?\d/.test(name);
-}
-/** The same RUN with the tools installed, used and removed again. */
-function removalSnippet(install, tools) {
-    const list = tools.join(' ');
-    if (install.manager === 'apk') {
-        return `RUN apk add --no-cache --virtual .build-deps ${list} \\\n    && <build> \\\n    && apk del .build-deps`;
-    }
-    if (install.manager === 'apt') {
-        return `RUN apt-get update && apt-get install -y --no-install-recommends ${list} \\\n    && <build> \\\n    && apt-get purge -y --auto-remove ${list} && rm -rf /var/lib/apt/lists/*`;
-    }
-    return `RUN ${install.tool} install -y ${list} \\\n    && <build> \\\n    && ${install.tool} remove -y ${list} && ${install.tool} clean all`;
-}
-const buildDepsKept = {
-    id: 'build-deps-kept',
-    summary: 'build tools (gcc, make, *-dev, ...) installed and not removed in the same RUN ship in the image',
-    check: (context) => eachRun(context, ({ instruction }, facts) => {
-        // The first install that keeps a tool is the one named; one finding per RUN.
-        for (const install of facts.installs) {
-            const kept = install.packages.filter((pkg) => isBuildTool(pkg) &&
-                !facts.removedPackages.has(pkg) &&
-                !(install.virtual !== null && facts.removedPackages.has(install.virtual)) &&
-                !(install.manager === 'apt' && facts.autoremove));
-            if (kept.length === 0)
-                continue;
-            const group = install.manager === 'apk'
-                ? 'in a `--virtual` group and `apk del` the group'
-                : `and remove them with \`${install.manager === 'apt' ? 'apt-get purge -y --auto-remove' : `${install.tool} remove -y`}\``;
-            return {
-                instruction,
-                severity: 'warning',
-                message: `Build tools ${kept.slice(0, 5).join(', ')}${kept.length > 5 ? ` and ${kept.length - 5} more` : ''} are installed and never removed: they ship in the image.`,
-                fix: `Install them ${group} in the same RUN that builds, or build in an earlier stage and COPY --from it:\n${removalSnippet(install, kept)}`,
-                bytes: null
-            };
-        }
-        return null;
-    })
-};
-
-;// CONCATENATED MODULE: ./src/advise/rules/copy-all-without-dockerignore.ts
-
-
-const copyAllWithoutDockerignore = {
-    id: 'copy-all-without-dockerignore',
-    summary: 'COPY . with no .dockerignore copies the whole build context (.git, caches, local builds) into the image',
-    check: (context) => eachStep(context, ({ instruction }) => {
-        // COPY --from copies from a stage or image, not from the build context.
-        const fromContext = (instruction.keyword === 'COPY' || instruction.keyword === 'ADD') && instruction.flags['from'] === undefined;
-        if (!fromContext || context.hasDockerignore)
-            return null;
-        if (!copyWords(instruction).sources.some((source) => source === '.' || source === './'))
-            return null;
-        return {
-            instruction,
-            severity: 'notice',
-            message: `\`${instruction.keyword} ${instruction.args.split('\n')[0]}\` copies the whole build context and it has no .dockerignore: .git, local builds and caches ship too.`,
-            fix: 'Add a .dockerignore next to the build context listing what the image does not need (.git, node_modules, build output, tests), or copy only what it needs.',
-            bytes: null
-        };
-    })
-};
-
-;// CONCATENATED MODULE: ./src/advise/rules/deletions.ts
-
-
-/** `lines 5 and 7`, `line 5`. */
-function linesPhrase(lines) {
-    const sorted = [...new Set(lines)].sort((a, b) => a - b);
-    if (sorted.length === 1)
-        return `line ${sorted[0]}`;
-    return `lines ${sorted.slice(0, -1).join(', ')} and ${sorted.at(-1)}`;
-}
-/** The bytes of all creators; null when any was not measured. */
-function sumBytes(creators) {
-    if (creators.some((creator) => creator.bytes === null))
-        return null;
-    return creators.reduce((sum, creator) => sum + creator.bytes, 0);
-}
-/** `12.0 MB of ` when measured, else nothing. */
-function bytesOf(bytes) {
-    return bytes === null ? '' : `${formatBytes(bytes)} of `;
-}
-function deletion(remover, creators, paths) {
-    const consecutive = creators.filter((creator) => creator.step.facts !== null && creator.step.block === remover.block);
-    const rewrites = remover.facts.rewritten.length > 0;
-    return {
-        remover,
-        consecutive,
-        earlier: creators.filter((creator) => !consecutive.includes(creator)),
-        shown: paths.slice(0, 3).join(', ') + (paths.length > 3 ? ', ...' : ''),
-        rewrites,
-        verb: !rewrites ? 'deletes' : remover.facts.removed.length > 0 ? 'deletes or rewrites' : 'rewrites'
-    };
-}
-/** Deletions the anatomy measured: wasted paths added at one Dockerfile line and removed by a later RUN. */
-function measuredDeletions(steps, wasted) {
-    const byLine = new Map(steps.map((step) => [step.instruction.line, step]));
-    const groups = new Map();
-    for (const path of wasted.paths) {
-        if (path.inBase || path.addedAtLine === null || path.removedAtLine === null)
-            continue;
-        const remover = byLine.get(path.removedAtLine);
-        if (remover?.facts == null || !byLine.has(path.addedAtLine) || path.addedAtLine >= path.removedAtLine)
-            continue;
-        const perCreator = groups.get(path.removedAtLine) ?? new Map();
-        const group = perCreator.get(path.addedAtLine) ?? { bytes: 0, paths: [] };
-        group.bytes += path.bytes;
-        group.paths.push(path.path);
-        perCreator.set(path.addedAtLine, group);
-        groups.set(path.removedAtLine, perCreator);
-    }
-    return [...groups].map(([removedAt, perCreator]) => deletion(byLine.get(removedAt), [...perCreator].map(([line, group]) => ({ step: byLine.get(line), bytes: group.bytes })), [...perCreator.values()].flatMap((group) => group.paths)));
-}
-/** Deletions read from the text alone: rm (or chown/chmod) paths that an earlier instruction of the shipped stages created. */
-function guessedDeletions(steps) {
-    const deletions = [];
-    steps.forEach((remover, at) => {
-        if (remover.facts === null)
-            return;
-        const targets = [...remover.facts.removed, ...remover.facts.rewritten];
-        const creators = [];
-        const paths = [];
-        for (const creator of steps.slice(0, at)) {
-            const hits = targets.filter((target) => creator.created.some((created) => overlaps(target, created)));
-            if (hits.length === 0)
-                continue;
-            creators.push({ step: creator, bytes: null });
-            for (const hit of hits)
-                if (!paths.includes(hit))
-                    paths.push(hit);
-        }
-        if (creators.length > 0)
-            deletions.push(deletion(remover, creators, paths));
-    });
-    return deletions;
-}
-// Both rules read the same analysis: made once per checkRules call.
-const analysed = new WeakMap();
-/** The RUNs that delete or rewrite what an earlier instruction created, in the order of the anatomy's paths or of the steps. */
-function deletionsOf(context) {
-    let deletions = analysed.get(context);
-    if (deletions === undefined) {
-        const { anatomy, steps } = context;
-        // Without lines in the anatomy its paths cannot be placed: guess from the words.
-        const anatomyKnowsLines = anatomy !== null && anatomy.layers.some((layer) => layer.line !== null);
-        deletions = anatomyKnowsLines ? measuredDeletions(steps, anatomy.wasted) : guessedDeletions(steps);
-        analysed.set(context, deletions);
-    }
-    return deletions;
-}
-
-;// CONCATENATED MODULE: ./src/advise/rules/delete-in-later-run.ts
-
-const deleteInLaterRun = {
-    id: 'delete-in-later-run',
-    summary: 'a RUN deletes or rewrites what an earlier instruction created: the bytes still ship in the earlier layer',
-    check: (context) => deletionsOf(context).flatMap(({ remover, earlier, shown, rewrites, verb }) => {
-        if (earlier.length === 0)
-            return [];
-        const bytes = sumBytes(earlier);
-        const from = linesPhrase(earlier.map((creator) => creator.step.instruction.line));
-        // COPY/ADD creators have no RUN facts.
-        const copied = earlier.some((creator) => creator.step.facts === null);
-        const onlyCopied = earlier.every((creator) => creator.step.facts === null);
-        const fix = rewrites && copied
-            ? 'Set owner and mode while copying (`COPY --chown=user:group --chmod=755 ...`) instead of changing the files in a later RUN, which copies every one of them into a new layer.'
-            : onlyCopied
-                ? `Keep it out of the image at ${from} instead: a .dockerignore entry, a narrower COPY, or a build stage; deleting in a later RUN does not shrink the image.`
-                : `Delete in the same RUN that creates it (${from})${copied ? ', or keep copied files out with .dockerignore or a build stage' : ''}; deleting in a later RUN does not shrink the image.`;
-        return [
-            {
-                instruction: remover.instruction,
-                severity: 'warning',
-                message: `This RUN ${verb} ${bytesOf(bytes)}what ${from} created (${shown}): the bytes still ship in the earlier layer.`,
-                fix,
-                bytes
-            }
-        ];
-    })
-};
-
-;// CONCATENATED MODULE: ./src/advise/rules/join-runs.ts
-
-const joinRuns = {
-    id: 'join-runs',
-    summary: 'consecutive RUNs where a later one cleans up what an earlier one created: joined, the bytes never reach a layer',
-    check: (context) => deletionsOf(context).flatMap(({ remover, consecutive, shown, verb }) => {
-        if (consecutive.length === 0)
-            return [];
-        const bytes = sumBytes(consecutive);
-        const lines = consecutive.map((creator) => creator.step.instruction.line);
-        return [
-            {
-                instruction: remover.instruction,
-                severity: 'notice',
-                message: `This RUN ${verb} ${bytesOf(bytes)}what the RUN${lines.length > 1 ? 's' : ''} on ${linesPhrase(lines)} just created (${shown}): in separate layers the bytes still ship.`,
-                fix: `Join the RUNs on ${linesPhrase([...lines, remover.instruction.line])} into one RUN (\`... && ...\`), so the files never reach a layer.`,
-                bytes
-            }
-        ];
-    })
-};
-
-;// CONCATENATED MODULE: ./src/advise/rules/pip-no-cache-dir.ts
-
-
-/** PIP_NO_CACHE_DIR set to anything but an empty or false value switches pip's cache off. */
-function pipCacheOff(env) {
-    const value = env['PIP_NO_CACHE_DIR'];
-    return value !== undefined && !['', '0', 'false', 'no', 'off'].includes(value.toLowerCase());
-}
-const pipNoCacheDir = {
-    id: 'pip-no-cache-dir',
-    summary: 'pip install without --no-cache-dir (or PIP_NO_CACHE_DIR) leaves the wheel cache in ~/.cache/pip (DL3042)',
-    check: (context) => eachRun(context, ({ instruction, env }, facts) => {
-        const caching = facts.pipInstalls.some((pip) => !pip.noCacheDir && !pipCacheOff(pip.env));
-        if (!caching || pipCacheOff(env) || coversAny(facts.removed, PIP_CACHE) || cacheMounted(instruction, [PIP_CACHE]))
-            return null;
-        const bytes = cacheBytes(context, ['pip'], instruction.line);
-        return {
-            instruction,
-            severity: 'warning',
-            message: `\`pip install\` without --no-cache-dir leaves ${bytesPhrase(bytes, 'downloaded wheels')} in ~/.cache/pip.`,
-            fix: 'Use `pip install --no-cache-dir ...`, or set `ENV PIP_NO_CACHE_DIR=1` before it.',
-            bytes
-        };
-    })
-};
-
-;// CONCATENATED MODULE: ./src/advise/rules/yum-cache-left.ts
-
-
-const yumCacheLeft = {
-    id: 'yum-cache-left',
-    summary: 'yum/dnf/microdnf install without "clean all" in the same RUN leaves the package cache',
-    check: (context) => eachRun(context, ({ instruction }, facts) => {
-        const yum = facts.installs.find((install) => install.manager === 'yum');
-        if (yum === undefined || YUM_CACHES.some((cache) => coversAny(facts.removed, cache)) || cacheMounted(instruction, YUM_CACHES))
-            return null;
-        const bytes = cacheBytes(context, ['yum', 'dnf'], instruction.line);
-        return {
-            instruction,
-            severity: 'warning',
-            message: `\`${yum.tool} install\` without \`${yum.tool} clean all\` in the same RUN leaves ${bytesPhrase(bytes, 'its package cache')} in /var/cache.`,
-            fix: `End the same RUN with \`&& ${yum.tool} clean all && rm -rf /var/cache/${yum.tool === 'yum' ? 'yum' : 'dnf'}\`.`,
-            bytes
-        };
-    })
-};
-
-;// CONCATENATED MODULE: ./src/advise/rules/index.ts
-
-
-
-
-
-
-
-
-
-
-
-/** Every size rule, in the order the README's table lists them. */
-const RULES = [
-    aptListsLeft,
-    aptNoInstallRecommends,
-    apkNoCache,
-    yumCacheLeft,
-    buildDepsKept,
-    pipNoCacheDir,
-    joinRuns,
-    deleteInLaterRun,
-    addRemoteArchive,
-    copyAllWithoutDockerignore
-];
-/** A measured saving makes the finding a warning, whatever the rule says without one. */
-function findingOf(rule, hit) {
-    const known = hit.bytes !== null && hit.bytes > 0;
-    return {
-        rule,
-        line: hit.instruction.line,
-        severity: known ? 'warning' : hit.severity,
-        message: hit.message,
-        fix: hit.fix,
-        savingsBytes: known ? hit.bytes : null,
-        savingsMetric: known ? 'uncompressed' : null,
-        measured: known
-    };
-}
-/** Every rule's findings that are not ignored, in the order of the lines; on one line, in registry order. */
-function checkRules(input) {
-    const context = { ...input, steps: stepsOf(input.dockerfile) };
-    const findings = [];
-    for (const rule of RULES) {
-        if (input.ignore.includes(rule.id))
-            continue;
-        for (const hit of rule.check(context)) {
-            const { ignored } = hit.instruction;
-            if (!ignored.includes(rule.id) && !ignored.includes('all'))
-                findings.push(findingOf(rule.id, hit));
-        }
-    }
-    return findings.sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
-}
-
-// EXTERNAL MODULE: external "node:net"
-var external_node_net_ = __nccwpck_require__(7030);
-;// CONCATENATED MODULE: ./src/registry/reference.ts
-/**
- * Image references and platforms, parsed the way Docker parses them
- * (distribution/reference): `python:3.12` is `registry-1.docker.io` /
- * `library/python` / tag `3.12`; `ghcr.io/owner/app@sha256:...` names its own
- * registry. Pure functions, no I/O.
- */
-
-
-
-/** The registry host Docker Hub's API is served from. */
-const DOCKER_HUB_REGISTRY = 'registry-1.docker.io';
-/** Names that all mean Docker Hub in a reference. */
-const DOCKER_HUB_NAMES = new Set(['docker.io', 'index.docker.io', 'registry-1.docker.io']);
-const DEFAULT_TAG = 'latest';
-const MAX_NAME_LENGTH = 255;
-// distribution/reference's grammar.
-const DOMAIN_COMPONENT = '(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])';
-const DOMAIN = new RegExp(`^(?:${DOMAIN_COMPONENT}(?:\\.${DOMAIN_COMPONENT})*|\\[[0-9a-fA-F:.]+\\])(?::[0-9]{1,5})?$`);
-const PATH_COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
-const TAG = /^[\w][\w.-]{0,127}$/;
-/** distribution/reference wants more of a digest than the image spec: at least 32 encoded characters. */
-const MIN_DIGEST_ENCODED = 32;
-/** Parses an image reference; throws a UserError naming the reference when it is not valid. */
-function parseReference(ref) {
-    const text = ref.trim();
-    const invalid = (why) => new errors_UserError(`Image reference "${ref}" is not valid: ${why}.`);
-    if (text === '')
-        throw invalid('it is empty');
-    let rest = text;
-    let digest = null;
-    const at = rest.indexOf('@');
-    if (at >= 0) {
-        digest = rest.slice(at + 1);
-        rest = rest.slice(0, at);
-        const encoded = DIGEST.exec(digest)?.[2];
-        if (encoded === undefined || encoded.length < MIN_DIGEST_ENCODED)
-            throw invalid(`"${digest}" is not a digest (algorithm:hex, such as sha256:...)`);
-        if (digest.startsWith('sha256:') && !SHA256_DIGEST.test(digest))
-            throw invalid('a sha256 digest has 64 lowercase hex digits');
-    }
-    let tag = null;
-    const colon = rest.lastIndexOf(':');
-    if (colon > rest.lastIndexOf('/')) {
-        tag = rest.slice(colon + 1);
-        rest = rest.slice(0, colon);
-        if (!TAG.test(tag))
-            throw invalid(`"${tag}" is not a tag (letters, digits, _ . -, at most 128, not starting with . or -)`);
-    }
-    // Docker's rule: the first component is a registry when it has a dot or a
-    // colon, is `localhost`, or has an uppercase letter; otherwise Docker Hub.
-    let registry;
-    let path;
-    const slash = rest.indexOf('/');
-    const first = slash >= 0 ? rest.slice(0, slash) : '';
-    if (slash >= 0 && (/[.:]/.test(first) || first === 'localhost' || first !== first.toLowerCase())) {
-        if (!DOMAIN.test(first))
-            throw invalid(`"${first}" is not a registry host with an optional port`);
-        registry = DOCKER_HUB_NAMES.has(first.toLowerCase()) ? DOCKER_HUB_REGISTRY : first;
-        path = rest.slice(slash + 1);
-    }
-    else {
-        registry = DOCKER_HUB_REGISTRY;
-        path = rest;
-    }
-    if (path === '')
-        throw invalid('it has no repository name');
-    if (path !== path.toLowerCase())
-        throw invalid('repository names must be lowercase');
-    for (const component of path.split('/')) {
-        if (!PATH_COMPONENT.test(component))
-            throw invalid(`"${component}" is not a repository name part (lowercase letters, digits, separated by . _ __ or -)`);
-    }
-    const repository = registry === DOCKER_HUB_REGISTRY && !path.includes('/') ? `library/${path}` : path;
-    if (repository.length > MAX_NAME_LENGTH)
-        throw invalid(`the repository name is longer than ${MAX_NAME_LENGTH} characters`);
-    if (tag === null && digest === null)
-        tag = DEFAULT_TAG;
-    return { registry, repository, tag, digest, display: familiar(registry, repository, tag, digest) };
-}
-/** Like parseReference, but null instead of an error (for references that may hold unresolved `$VAR`s). */
-function tryParseReference(ref) {
-    try {
-        return parseReference(ref);
-    }
-    catch {
-        return null;
-    }
-}
-/** The same repository with another tag, in familiar form (any digest is dropped): `withTag('python:3.12', '3.12-slim')` → `python:3.12-slim`. */
-function withTag(ref, tag) {
-    const parsed = typeof ref === 'string' ? parseReference(ref) : ref;
-    if (!TAG.test(tag))
-        throw new errors_UserError(`"${tag}" is not a valid image tag (for ${parsed.display}).`);
-    return familiar(parsed.registry, parsed.repository, tag, null);
-}
-/** Whether a registry host (with or without port) is on the loopback interface: localhost, 127.0.0.0/8, ::1. Docker speaks plain HTTP to those. */
-function isLoopback(host) {
-    const hostname = stripPort(host.trim()).toLowerCase();
-    if (hostname === 'localhost' || hostname === '::1' || hostname === '0:0:0:0:0:0:0:1')
-        return true;
-    return /^127(?:\.(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/.test(hostname);
-}
-/** IPv4 ranges that are not the public internet: this host, private networks, CGNAT, link-local (cloud metadata), benchmarking, multicast, reserved. */
-const INTERNAL_V4 = [
-    ['0.0.0.0', 8],
-    ['10.0.0.0', 8],
-    ['100.64.0.0', 10],
-    ['127.0.0.0', 8],
-    ['169.254.0.0', 16],
-    ['172.16.0.0', 12],
-    ['192.0.0.0', 24],
-    ['192.168.0.0', 16],
-    ['198.18.0.0', 15],
-    ['224.0.0.0', 4],
-    ['240.0.0.0', 4]
-];
-/** The same for IPv6: unspecified, loopback, unique local, link-local, site-local, multicast. */
-const INTERNAL_V6 = [
-    ['::', 128],
-    ['::1', 128],
-    ['fc00::', 7],
-    ['fe80::', 10],
-    ['fec0::', 10],
-    ['ff00::', 8]
-];
-const INTERNAL = new external_node_net_.BlockList();
-for (const [network, prefix] of INTERNAL_V4)
-    INTERNAL.addSubnet(network, prefix, 'ipv4');
-for (const [network, prefix] of INTERNAL_V6)
-    INTERNAL.addSubnet(network, prefix, 'ipv6');
-/**
- * Whether an IP address (v4 or v6, brackets allowed) is loopback, private, link-local or otherwise not on the public
- * internet. An IPv6 address that carries an IPv4 one (mapped, compatible, NAT64, 6to4, Teredo) is internal when the
- * IPv4 address it reaches is. Not an IP address: false.
- */
-function isInternalAddress(address) {
-    const ip = address
-        .trim()
-        .replace(/^\[(.*)\]$/, '$1')
-        .replace(/%.*$/, '')
-        .toLowerCase();
-    const version = (0,external_node_net_.isIP)(ip);
-    if (version === 4)
-        return INTERNAL.check(ip, 'ipv4');
-    if (version !== 6)
-        return false;
-    if (INTERNAL.check(ip, 'ipv6'))
-        return true;
-    return embeddedV4(expandV6(ip)).some((v4) => INTERNAL.check(v4, 'ipv4'));
-}
-function dottedQuad(high, low) {
-    return `${high >> 8}.${high & 255}.${low >> 8}.${low & 255}`;
-}
-/**
- * The IPv4 addresses an IPv6 address leads to: IPv4-mapped (::ffff:a.b.c.d) and IPv4-compatible (::a.b.c.d), NAT64
- * (64:ff9b::/96 and the local-use 64:ff9b:1::/48, the last 32 bits), 6to4 (2002:AABB:CCDD::/48) and Teredo
- * (2001:0::/32: the server, and the client as the inverted last 32 bits).
- */
-function embeddedV4(groups) {
-    if (groups.length !== 8)
-        return [];
-    const [g0, g1, g2, g3, g4, g5, g6, g7] = groups;
-    const last = dottedQuad(g6, g7);
-    if (g0 === 0 && g1 === 0 && g2 === 0 && g3 === 0 && g4 === 0) {
-        // `::` and `::1` are judged as IPv6 (both internal there).
-        return g5 === 0xffff || (g5 === 0 && g6 !== 0) ? [last] : [];
-    }
-    if (g0 === 0x64 && g1 === 0xff9b)
-        return [last];
-    if (g0 === 0x2002)
-        return [dottedQuad(g1, g2)];
-    if (g0 === 0x2001 && g1 === 0)
-        return [dottedQuad(g2, g3), dottedQuad(~g6 & 0xffff, ~g7 & 0xffff)];
-    return [];
-}
-/** The eight 16-bit groups of a valid IPv6 address (a trailing dotted IPv4 part becomes two groups). */
-function expandV6(ip) {
-    let text = ip.replace(/%.*$/, '');
-    const dotted = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(text);
-    if (dotted) {
-        const [a, b, c, d] = dotted.slice(1).map(Number);
-        text = `${text.slice(0, dotted.index)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
-    }
-    const [head, tail] = text.split('::');
-    const first = head === '' ? [] : head.split(':');
-    const last = tail === undefined || tail === '' ? [] : tail.split(':');
-    const fill = tail === undefined ? 0 : 8 - first.length - last.length;
-    return [...first, ...Array.from({ length: fill }, () => '0'), ...last].map((group) => parseInt(group, 16));
-}
-/** Whether a host name means this machine without any DNS: `localhost` and names under `.localhost`. */
-function isLocalhostName(hostname) {
-    const name = hostname.trim().toLowerCase().replace(/\.$/, '');
-    return name === 'localhost' || name.endsWith('.localhost');
-}
-function stripPort(host) {
-    const bracketed = /^\[([^\]]+)\](?::\d+)?$/.exec(host);
-    if (bracketed)
-        return bracketed[1];
-    // A bare IPv6 address has several colons and no port.
-    if ((host.match(/:/g) ?? []).length > 1)
-        return host;
-    return host.replace(/:\d+$/, '');
-}
-function familiar(registry, repository, tag, digest) {
-    let name;
-    if (registry === DOCKER_HUB_REGISTRY)
-        name = repository.startsWith('library/') ? repository.slice('library/'.length) : repository;
-    else
-        name = `${registry}/${repository}`;
-    return `${name}${tag !== null ? `:${tag}` : ''}${digest !== null ? `@${digest}` : ''}`;
-}
-const ARCH_ALIASES = {
-    x86_64: 'amd64',
-    'x86-64': 'amd64',
-    aarch64: 'arm64',
-    armhf: 'arm',
-    armel: 'arm',
-    i686: '386',
-    i386: '386'
-};
-const DEFAULT_VARIANT = { arm64: 'v8', arm: 'v7' };
-/** Parses `os/arch[/variant]` (`linux/amd64`, `linux/arm64/v8`) into its normalised parts; throws a UserError when malformed. */
-function parsePlatform(platform) {
-    const parts = platform.trim().toLowerCase().split('/');
-    if (parts.length < 2 || parts.length > 3 || parts.some((part) => !/^[a-z0-9._-]+$/.test(part))) {
-        throw new errors_UserError(`Platform "${platform}" is not of the form os/architecture[/variant], such as linux/amd64 or linux/arm64/v8.`);
-    }
-    return normalisePlatform(parts[0], parts[1], parts[2] ?? null);
-}
-/** The platform with Docker's aliases and default variants applied. */
-function normalisePlatform(os, architecture, variant) {
-    const arch = ARCH_ALIASES[architecture.toLowerCase()] ?? architecture.toLowerCase();
-    const wanted = variant !== null && variant !== '' ? variant.toLowerCase() : (DEFAULT_VARIANT[arch] ?? null);
-    return { os: os.toLowerCase(), architecture: arch, variant: wanted };
-}
-/** Whether an image index entry's platform serves the wanted one (same OS and architecture; same variant where either names one). */
-function platformMatches(wanted, entry) {
-    if (typeof entry.os !== 'string' || typeof entry.architecture !== 'string')
-        return false;
-    const have = normalisePlatform(entry.os, entry.architecture, typeof entry.variant === 'string' ? entry.variant : null);
-    return have.os === wanted.os && have.architecture === wanted.architecture && (have.variant ?? '') === (wanted.variant ?? '');
-}
-
-;// CONCATENATED MODULE: ./src/advise/base-candidate.ts
-/**
- * What a smaller-base suggestion is: shared by bases.ts (variants of the same
- * image) and toolchains.ts (multi-stage builds off a toolchain image), with the
- * caveat both give for a JRE.
- */
-/** The ids base advice reports under, usable in `ignore:` like the size rules' ids. */
-const BASE_RULES = (/* unused pure expression or super */ null && (['base-slim', 'base-alpine', 'base-jre', 'base-distroless', 'base-scratch', 'multi-stage']));
-const JRE_CAVEAT = 'the JRE has no javac, jlink or jcmd: keep the JDK in a build stage if the image compiles or inspects Java at run time';
-
-;// CONCATENATED MODULE: ./src/advise/image-tags.ts
-/**
- * Image tags taken apart and put together again: `3.12-slim-bookworm` is
- * version 3.12, slim, on bookworm; the Java or .NET version a toolchain tag
- * names; and images named next to a base, in its registry and namespace.
- */
-
-const DISTROS = new Set([
-    'trixie',
-    'bookworm',
-    'bullseye',
-    'buster',
-    'stretch',
-    'jessie',
-    'noble',
-    'jammy',
-    'focal',
-    'bionic',
-    'xenial',
-    'ubi8',
-    'ubi9',
-    'centos7',
-    'al2',
-    'al2023'
-]);
-/** Tag parts that pick a flavour of the same version: JDK or JRE, PHP's SAPIs. */
-const FLAVOURS = new Set(['jdk', 'jre', 'cli', 'fpm', 'apache', 'zts']);
-const ALPINE_TOKEN = /^alpine(?:\d+(?:\.\d+)*)?$/;
-function tagParts(tag) {
-    const parts = { version: [], flavour: [], slim: false, alpine: false, distro: [], windows: false };
-    let inVersion = true;
-    for (const token of tag.toLowerCase().split('-')) {
-        if (token === '')
-            continue;
-        if (token === 'latest') {
-            inVersion = false;
-        }
-        else if (token === 'slim') {
-            parts.slim = true;
-            inVersion = false;
-        }
-        else if (ALPINE_TOKEN.test(token)) {
-            parts.alpine = true;
-            inVersion = false;
-        }
-        else if (token.startsWith('windowsservercore') || token.startsWith('nanoserver')) {
-            parts.windows = true;
-            inVersion = false;
-        }
-        else if (FLAVOURS.has(token)) {
-            parts.flavour.push(token);
-            inVersion = false;
-        }
-        else if (DISTROS.has(token) || !inVersion) {
-            parts.distro.push(token);
-            inVersion = false;
-        }
-        else {
-            parts.version.push(token);
-        }
-    }
-    return parts;
-}
-function joinTag(...parts) {
-    return parts.flat().join('-');
-}
-/** The same registry and namespace with another repository name: `127.0.0.1:5000/library/maven` → `127.0.0.1:5000/library/eclipse-temurin:21-jre`. */
-function siblingImage(ref, name, tag) {
-    const slash = ref.repository.lastIndexOf('/');
-    const repository = slash === -1 ? name : `${ref.repository.slice(0, slash)}/${name}`;
-    return withTag(`${ref.registry}/${repository}`, tag);
-}
-/** The Java version in a maven or gradle tag: `3.9-eclipse-temurin-21` → 21, `8.7-jdk17-alpine` → 17. */
-function javaVersion(tag) {
-    const match = /(?:temurin|openjdk|corretto|jdk|sapmachine|graalvm|zulu|semeru|liberica)-?(\d+)/.exec(tag);
-    return match === null ? null : match[1];
-}
-/** The .NET version of an SDK tag: `8.0`, `8.0-alpine` → 8.0. */
-function dotnetVersion(parts) {
-    const version = parts.version[0];
-    if (version === undefined)
-        return null;
-    const match = /^(\d+\.\d+)/.exec(version);
-    return match === null ? null : match[1];
-}
-
-;// CONCATENATED MODULE: ./src/advise/toolchains.ts
-
-
-
-const CGO_OFF = /\bCGO_ENABLED(?:\s*=\s*|\s+)["']?0\b/;
-const CGO_ON = /\bCGO_ENABLED(?:\s*=\s*|\s+)["']?1\b/;
-function instructionText(instruction) {
-    return [instruction.args, ...instruction.heredocs].join('\n');
-}
-/** Whether what the stage builds is a static binary that runs on `scratch`. */
-function isStatic(toolchain, parts, commands, instructions) {
-    const text = instructions
-        .filter((instruction) => ['RUN', 'ENV', 'ARG'].includes(instruction.keyword))
-        .map(instructionText)
-        .join('\n');
-    if (toolchain === 'go') {
-        if (CGO_OFF.test(text))
-            return true;
-        if (/-extldflags[= ]+["']?[^"'\n]*-static/.test(text))
-            return true;
-        // Without a C compiler (golang:*-alpine has none) cgo is off by default.
-        const addsCompiler = commands.some((command) => programOf(command) === 'apk' && command.words.some((word) => ['gcc', 'build-base', 'clang'].includes(word)));
-        return parts.alpine && !addsCompiler && !CGO_ON.test(text);
-    }
-    if (toolchain === 'rust')
-        return parts.alpine || /-unknown-linux-musl\b/.test(text);
-    if (toolchain === 'c')
-        return commands.some((command) => command.words.includes('-static') || command.words.includes('-static-pie'));
-    return false;
-}
-/** `-o path` of the first `go build`, else null. */
-function goOutput(commands) {
-    for (const command of commands) {
-        if (programOf(command) !== 'go' || command.words[1] !== 'build')
-            continue;
-        const words = command.words;
-        for (let at = 2; at < words.length; at++) {
-            const word = words[at];
-            if (word === '-o' && words[at + 1] !== undefined)
-                return words[at + 1];
-            if (word.startsWith('-o='))
-                return word.slice(3);
-        }
-    }
-    return null;
-}
-const DISTROLESS_STATIC = 'gcr.io/distroless/static-debian12';
-const DISTROLESS_BASE = 'gcr.io/distroless/base-debian12';
-const DISTROLESS_CC = 'gcr.io/distroless/cc-debian12';
-const SCRATCH_CAVEAT = `scratch has no shell, CA certificates, time zones or users: copy in what the program needs (or use ${DISTROLESS_STATIC}, which has them)`;
-const DISTROLESS_CAVEAT = 'distroless images have no shell or package manager: use the exec form of CMD/ENTRYPOINT, and the :debug tag to look inside';
-/** Maven and Gradle builds run their jar on the JRE of the Java version the tag names (`3.9-eclipse-temurin-21`). */
-const JAVA_RUNTIME = {
-    kind: 'image',
-    repository: 'eclipse-temurin',
-    versionFrom: 'java',
-    fallbackVersion: '21',
-    tagSuffix: '-jre',
-    runOn: 'run the jar on a JRE',
-    caveat: JRE_CAVEAT,
-    unknownVersionCaveat: `pick the JRE of the Java version you build with; ${JRE_CAVEAT}`
-};
-const TOOLCHAINS = {
-    go: {
-        carries: 'the Go toolchain',
-        neededFor: 'compiling',
-        runtime: {
-            kind: 'native',
-            distroless: DISTROLESS_BASE,
-            onScratch: 'the binary is static (CGO_ENABLED=0), so it runs on scratch',
-            onDistroless: 'build in one stage and run the binary on distroless (with CGO_ENABLED=0 it is static and runs on scratch)'
-        },
-        build: 'go build -o {output} .',
-        staticBuild: 'CGO_ENABLED=0 go build -o {output} .',
-        ship: ['COPY --from=build {output} {output}', 'ENTRYPOINT ["{output}"]']
-    },
-    rust: {
-        carries: 'the Rust toolchain',
-        neededFor: 'compiling',
-        runtime: {
-            kind: 'native',
-            distroless: DISTROLESS_CC,
-            onScratch: 'a musl binary is static, so it runs on scratch',
-            onDistroless: 'build in one stage and run the binary on distroless/cc (libc and libgcc only)'
-        },
-        build: 'cargo build --release',
-        ship: ['# the binary is named after the package in Cargo.toml', 'COPY --from=build /src/target/release/app /app', 'ENTRYPOINT ["/app"]']
-    },
-    c: {
-        carries: 'the compilers',
-        neededFor: 'building',
-        runtime: {
-            kind: 'native',
-            distroless: DISTROLESS_CC,
-            onScratch: 'a binary linked with -static runs on scratch',
-            onDistroless: 'run the program on distroless/cc (libc and libstdc++ only), or link it with -static for scratch'
-        },
-        build: 'make',
-        staticBuild: 'make LDFLAGS=-static',
-        ship: ['COPY --from=build /src/app /app', 'ENTRYPOINT ["/app"]']
-    },
-    maven: {
-        carries: 'Maven, a JDK and the dependency cache',
-        neededFor: 'building',
-        runtime: JAVA_RUNTIME,
-        build: 'mvn -B package -DskipTests',
-        ship: ['COPY --from=build /src/target/*.jar /app/app.jar', 'ENTRYPOINT ["java", "-jar", "/app/app.jar"]']
-    },
-    gradle: {
-        carries: 'Gradle, a JDK and the dependency cache',
-        neededFor: 'building',
-        runtime: JAVA_RUNTIME,
-        build: 'gradle build -x test',
-        ship: ['COPY --from=build /src/build/libs/*.jar /app/app.jar', 'ENTRYPOINT ["java", "-jar", "/app/app.jar"]']
-    },
-    dotnet: {
-        carries: 'the .NET SDK',
-        neededFor: 'building',
-        runtime: {
-            kind: 'image',
-            repository: 'aspnet',
-            versionFrom: 'dotnet',
-            fallbackVersion: null,
-            tagSuffix: '',
-            runOn: 'run the published app on the ASP.NET Core runtime (or dotnet/runtime for console apps)',
-            caveat: null,
-            unknownVersionCaveat: null
-        },
-        build: 'dotnet publish -c Release -o /out',
-        ship: ['WORKDIR /app', 'COPY --from=build /out .', 'ENTRYPOINT ["dotnet", "App.dll"]']
-    }
-};
-/** The runtime image, rule and caveat of a multi-stage build, and how the sentence ends; null when the tag does not tell which runtime. */
-function runtimeOf(recipe, ref, parts, staticBinary) {
-    const { runtime } = recipe;
-    if (runtime.kind === 'native') {
-        return staticBinary
-            ? { image: 'scratch', rule: 'base-scratch', caveat: SCRATCH_CAVEAT, needsLookup: false, how: runtime.onScratch }
-            : { image: runtime.distroless, rule: 'base-distroless', caveat: DISTROLESS_CAVEAT, needsLookup: true, how: runtime.onDistroless };
-    }
-    const version = runtime.versionFrom === 'java' ? javaVersion(ref.tag ?? '') : dotnetVersion(parts);
-    const tag = version ?? runtime.fallbackVersion;
-    if (tag === null)
-        return null;
-    return {
-        image: siblingImage(ref, runtime.repository, `${tag}${runtime.tagSuffix}`),
-        rule: 'multi-stage',
-        caveat: version === null ? runtime.unknownVersionCaveat : runtime.caveat,
-        needsLookup: true,
-        how: runtime.runOn
-    };
-}
-/** A multi-stage build that leaves the toolchain of `ref` behind; null when the tag does not tell which runtime to use. */
-function toolchainCandidate(ref, toolchain, parts, commands, instructions) {
-    const recipe = TOOLCHAINS[toolchain];
-    const staticBinary = isStatic(toolchain, parts, commands, instructions);
-    const runtime = runtimeOf(recipe, ref, parts, staticBinary);
-    if (runtime === null)
-        return null;
-    const base = ref.display;
-    const output = goOutput(commands) ?? '/out/app';
-    const fill = (line) => line.replaceAll('{output}', output);
-    const build = fill(staticBinary ? (recipe.staticBuild ?? recipe.build) : recipe.build);
-    const sketch = [`FROM ${base} AS build`, 'WORKDIR /src', 'COPY . .', `RUN ${build}`, '', `FROM ${runtime.image}`, ...recipe.ship.map(fill)];
-    return {
-        rule: runtime.rule,
-        image: runtime.image,
-        why: `the final image carries ${recipe.carries} of ${base}, which only ${recipe.neededFor} needs; ${runtime.how}`,
-        caveat: runtime.caveat,
-        sketch: sketch.join('\n'),
-        needsLookup: runtime.needsLookup
-    };
-}
-
-;// CONCATENATED MODULE: ./src/advise/bases.ts
-/**
- * Smaller base images for a Dockerfile's final stage: the `-slim`, `-alpine` and
- * `-jre` variants of the same version of a language image, `-slim` for Debian,
- * Alpine for a Debian or Ubuntu stage that installs only a few packages, and a
- * multi-stage build onto `scratch`, distroless or a runtime image when the final
- * stage still carries a compiler toolchain (toolchains.ts). Pure: whether a
- * suggested tag exists and what it saves is asked of a registry elsewhere
- * (suggest.ts).
- *
- * Images are recognised by the last part of their repository (`python`,
- * `library/python`, `127.0.0.1:5000/library/python`, `mirror.example/python`),
- * and a suggestion keeps the registry and repository of the current base and
- * changes only the tag; images proposed for a runtime stage keep the registry
- * and namespace too (`127.0.0.1:5000/library/eclipse-temurin:21-jre`), except
- * distroless, which lives on gcr.io.
- */
-
-
-
-
-
-
-
-
-/** Most packages an `apt-get install` may name for Alpine to be worth suggesting instead of Debian or Ubuntu. */
-const FEW_PACKAGES = 3;
-/** The Alpine tag suggested for a Debian or Ubuntu stage: the current 3.x release. */
-const ALPINE_TAG = '3';
-const MUSL = 'Alpine uses musl libc instead of glibc: binaries built for glibc do not run on it';
-const LANGUAGES = {
-    python: {
-        name: 'Python',
-        slim: 'before-distro',
-        alpine: true,
-        installers: ['pip', 'pip3', 'pipenv', 'poetry', 'uv'],
-        alpineCaveat: 'Python packages with C extensions (numpy, pandas, psycopg2, cryptography, …) often have no musl wheels and compile from source on Alpine, which needs build tools and can make the image bigger and the build much slower'
-    },
-    pypy: { name: 'PyPy', slim: 'before-distro', alpine: false, installers: ['pip', 'pip3', 'pypy3'] },
-    node: {
-        name: 'Node.js',
-        slim: 'after-distro',
-        alpine: true,
-        installers: ['npm', 'yarn', 'pnpm', 'npx'],
-        alpineCaveat: 'native modules (node-gyp, prebuilt binaries for glibc) must be compiled against musl on Alpine, which needs python3, make and g++ at build time'
-    },
-    ruby: {
-        name: 'Ruby',
-        slim: 'before-distro',
-        alpine: true,
-        installers: ['gem', 'bundle', 'bundler'],
-        alpineCaveat: 'gems with native extensions compile against musl on Alpine and need build-base at build time'
-    },
-    php: {
-        name: 'PHP',
-        slim: null,
-        alpine: true,
-        installers: ['pecl', 'docker-php-ext-install'],
-        alpineCaveat: `${MUSL}; PHP extensions are built with apk packages`
-    },
-    perl: { name: 'Perl', slim: 'before-distro', alpine: false, installers: ['cpanm', 'cpan'] },
-    elixir: { name: 'Elixir', slim: 'before-distro', alpine: true, installers: ['mix'] },
-    erlang: { name: 'Erlang', slim: 'before-distro', alpine: true, installers: ['rebar3'] },
-    haskell: { name: 'Haskell', slim: 'before-distro', alpine: false, installers: ['cabal', 'stack'] },
-    amazoncorretto: { name: 'Java', slim: null, alpine: true },
-    'eclipse-temurin': { name: 'Java', slim: null, alpine: true, jre: 'temurin' },
-    openjdk: { name: 'Java', slim: 'before-distro', alpine: false, jre: 'openjdk' },
-    golang: { name: 'Go', slim: null, alpine: true, toolchain: 'go' },
-    rust: { name: 'Rust', slim: 'before-distro', alpine: true, toolchain: 'rust', installers: ['cargo'] },
-    gcc: { name: 'C/C++', slim: null, alpine: false, toolchain: 'c' },
-    maven: { name: 'Java', slim: null, alpine: false, toolchain: 'maven' },
-    gradle: { name: 'Java', slim: null, alpine: false, toolchain: 'gradle' }
-};
-/** The language family of a repository (`library/python` → python), by its last path part; `dotnet/sdk` is .NET's SDK. */
-function familyOf(ref) {
-    const parts = ref.repository.split('/');
-    const last = parts.at(-1);
-    if (last === 'sdk' && parts.at(-2) === 'dotnet') {
-        return { key: 'dotnet', family: { name: '.NET', slim: null, alpine: false, toolchain: 'dotnet' } };
-    }
-    const family = LANGUAGES[last];
-    return family === undefined ? null : { key: last, family };
-}
-function instructionsOf(stages) {
-    return stages.flatMap((stage) => stage.instructions);
-}
-/** RUN scripts of some stages (heredoc bodies included). */
-function scriptsOf(stages) {
-    return stages.flatMap((stage) => stage.instructions.filter((instruction) => instruction.keyword === 'RUN').flatMap((instruction) => [instruction.args, ...instruction.heredocs]));
-}
-const REDIRECT = /^\d*(?:>>?|<|>&|&>)(.*)$/;
-/** Packages named after `install` by apt-get / apt / aptitude in some RUN scripts, flags and redirections left out; null when one names them through a variable. */
-function aptPackages(scripts) {
-    const packages = [];
-    for (const command of scripts.flatMap((script) => parseCommands(script))) {
-        if (!['apt-get', 'apt', 'aptitude'].includes(programOf(command)))
-            continue;
-        const install = command.words.indexOf('install');
-        if (install === -1)
-            continue;
-        const words = command.words.slice(install + 1);
-        for (let at = 0; at < words.length; at++) {
-            const word = words[at];
-            const redirect = REDIRECT.exec(word);
-            if (redirect !== null) {
-                if (redirect[1] === '')
-                    at++;
-                continue;
-            }
-            if (word.startsWith('-'))
-                continue;
-            if (word.includes('$'))
-                return null;
-            packages.push(word);
-        }
-    }
-    return packages;
-}
-function installsWith(commands, programs) {
-    if (programs === undefined)
-        return false;
-    return commands.some((command) => programs.includes(programOf(command)));
-}
-/**
- * Smaller bases for `stage` (the final stage), following `FROM <earlier stage>`
- * to the image it starts from. Nothing for a base pinned by digest, for
- * `scratch`, for Windows images, or for images this table does not know.
- */
-function baseCandidates(stage, context) {
-    const chain = finalChain({ stages: [...context.stages], final: stage });
-    const root = chain[0] ?? stage;
-    if (root.from.stage !== null)
-        return [];
-    const image = root.from.image.trim();
-    if (image === '' || image.toLowerCase() === 'scratch' || image.includes('$'))
-        return [];
-    const ref = tryParseReference(image);
-    if (ref === null || ref.digest !== null || ref.tag === null)
-        return [];
-    const parts = tagParts(ref.tag);
-    if (parts.windows)
-        return [];
-    const scripts = scriptsOf(chain);
-    const commands = scripts.flatMap((script) => parseCommands(script));
-    const instructions = instructionsOf(chain);
-    const last = ref.repository.split('/').at(-1);
-    if (last === 'debian' || last === 'ubuntu')
-        return distroCandidates(ref, last, parts, scripts);
-    const found = familyOf(ref);
-    if (found === null)
-        return [];
-    const { family } = found;
-    const candidates = family.jre ? jreCandidates(ref, family.jre, parts) : variantCandidates(ref, family, parts, commands);
-    if (family.toolchain) {
-        const multi = toolchainCandidate(ref, family.toolchain, parts, commands, instructions);
-        if (multi !== null)
-            candidates.push(multi);
-    }
-    return candidates;
-}
-function slimCaveat(family, commands) {
-    return installsWith(commands, family.installers)
-        ? 'slim has no compilers or -dev libraries: packages that build native code on install need them added (and removed again) in the same RUN'
-        : null;
-}
-function variantCandidates(ref, family, parts, commands) {
-    if (parts.alpine)
-        return [];
-    const prefix = [...parts.version, ...parts.flavour];
-    const out = [];
-    if (!parts.slim && family.slim !== null) {
-        const tag = family.slim === 'before-distro' ? joinTag(prefix, ['slim'], parts.distro) : joinTag(prefix, parts.distro, ['slim']);
-        out.push({
-            rule: 'base-slim',
-            image: withTag(ref, tag),
-            why: `the slim variant is the same ${family.name} without the compilers, headers and tools of the full image`,
-            caveat: slimCaveat(family, commands),
-            sketch: null,
-            needsLookup: true
-        });
-    }
-    if (family.alpine) {
-        out.push({
-            rule: 'base-alpine',
-            image: withTag(ref, joinTag(prefix, ['alpine'])),
-            why: `the alpine variant is the same ${family.name} on Alpine Linux, the smallest variant`,
-            caveat: family.alpineCaveat ?? MUSL,
-            sketch: null,
-            needsLookup: true
-        });
-    }
-    return out;
-}
-const JRE_WHY = 'a JRE is enough to run the application; the JDK’s compiler and tools are only needed to build it';
-function jreCandidates(ref, kind, parts) {
-    const isJre = parts.flavour.includes('jre');
-    const out = [];
-    const push = (rule, tag, why, caveat) => out.push({ rule, image: withTag(ref, tag), why, caveat, sketch: null, needsLookup: true });
-    if (kind === 'temurin') {
-        if (parts.alpine) {
-            if (!isJre)
-                push('base-jre', joinTag(parts.version, ['jre', 'alpine']), JRE_WHY, JRE_CAVEAT);
-            return out;
-        }
-        if (!isJre)
-            push('base-jre', joinTag(parts.version, ['jre'], parts.distro), JRE_WHY, JRE_CAVEAT);
-        push('base-alpine', joinTag(parts.version, ['jre', 'alpine']), `the JRE on Alpine Linux is the smallest runtime of the same Java version`, isJre ? MUSL : `${MUSL}; ${JRE_CAVEAT}`);
-        return out;
-    }
-    // openjdk: `17-jdk-slim-bullseye`, `11-jre-slim`.
-    if (parts.alpine)
-        return out;
-    if (!isJre && !parts.slim)
-        push('base-jre', joinTag(parts.version, ['jre'], parts.distro), JRE_WHY, JRE_CAVEAT);
-    if (!(isJre && parts.slim))
-        push('base-jre', joinTag(parts.version, ['jre', 'slim'], parts.distro), `${JRE_WHY}; slim also drops most of Debian`, JRE_CAVEAT);
-    if (!parts.slim && !isJre) {
-        push('base-slim', joinTag(parts.version, parts.flavour, ['slim'], parts.distro), 'the slim variant is the same JDK on a minimal Debian', null);
-    }
-    return out;
-}
-function distroCandidates(ref, name, parts, scripts) {
-    const out = [];
-    if (name === 'debian' && !parts.slim) {
-        const tag = ref.tag === 'latest' ? 'stable-slim' : `${ref.tag}-slim`;
-        out.push({
-            rule: 'base-slim',
-            image: withTag(ref, tag),
-            why: 'debian’s slim variant is the same release without documentation, man pages and locales',
-            caveat: null,
-            sketch: null,
-            needsLookup: true
-        });
-    }
-    const packages = aptPackages(scripts);
-    if (packages !== null && packages.length <= FEW_PACKAGES) {
-        const listed = packages.length === 0 ? 'installs no packages' : `installs only ${packages.join(', ')}`;
-        out.push({
-            rule: 'base-alpine',
-            image: siblingImage(ref, 'alpine', ALPINE_TAG),
-            why: `the image ${listed}; Alpine Linux provides a base of a few MB (install them with apk add --no-cache)`,
-            caveat: `${MUSL}, and package names differ from ${name === 'debian' ? 'Debian' : 'Ubuntu'}'s`,
-            sketch: null,
-            needsLookup: true
-        });
-    }
-    return out;
-}
-
-;// CONCATENATED MODULE: ./src/advise/suggest.ts
-
-
-
-
-/** Registry lookups in flight at once. */
-const LOOKUP_CONCURRENCY = 4;
-/** A measured saving above this share of the current base's compressed bytes makes the finding a warning. */
-const WARNING_SHARE = 0.5;
-const MINUS = '\u2212';
-/** Runs `task` over `items` with at most `limit` at once, results in the items' order. */
-async function mapConcurrent(items, limit, task) {
-    const results = new Array(items.length);
-    let next = 0;
-    const worker = async () => {
-        while (next < items.length) {
-            const at = next++;
-            results[at] = await task(items[at]);
-        }
-    };
-    await Promise.all(Array.from({ length: Math.min(Math.max(1, limit), items.length) }, worker));
-    return results;
-}
-/** A `FROM --platform` value that names a platform (not `$BUILDPLATFORM`), else null. */
-function stagePlatform(stage) {
-    const platform = stage.from.platform?.trim() ?? '';
-    return /^[a-z0-9._-]+\/[a-z0-9._-]+(?:\/[a-z0-9._-]+)?$/i.test(platform) ? platform : null;
-}
-/** The FROM line with another image, keeping `--platform` and `AS name`. */
-function fromLine(stage, image) {
-    const platform = stage.from.platform ? `--platform=${stage.from.platform} ` : '';
-    return `FROM ${platform}${image}${stage.name === null ? '' : ` AS ${stage.name}`}`;
-}
-function suggest_sentence(text) {
-    const trimmed = text.trim();
-    return /[.!?]$/.test(trimmed) ? trimmed : `${trimmed}.`;
-}
-function capitalised(text) {
-    return text.charAt(0).toUpperCase() + text.slice(1);
-}
-/** The fix: a sentence (with the caveat), and for multi-stage suggestions the sketch on the lines after it. */
-function fixOf(root, candidate) {
-    const caveat = candidate.caveat === null ? '' : ` Caveat: ${suggest_sentence(candidate.caveat)}`;
-    if (candidate.sketch === null) {
-        return `Change line ${root.from.line} to \`${fromLine(root, candidate.image)}\`.${caveat}`;
-    }
-    return `Build in one stage and copy only the result into a final stage on ${candidate.image}, as sketched below.${caveat}\n${candidate.sketch}`;
-}
-function suggest_findingOf(root, current, currentSize, candidate, lookup) {
-    if (lookup.exists === false)
-        return null;
-    const target = candidate.sketch === null ? candidate.image : `a multi-stage build on ${candidate.image}`;
-    const head = `${current} \u2192 ${target}`;
-    const why = suggest_sentence(capitalised(candidate.why));
-    const base = {
-        rule: candidate.rule,
-        line: root.from.line,
-        fix: fixOf(root, candidate)
-    };
-    const unmeasured = (what) => ({
-        ...base,
-        severity: 'notice',
-        message: `${head}: ${what}. ${why}`,
-        savingsBytes: null,
-        savingsMetric: null,
-        measured: false
-    });
-    if (lookup.exists === undefined) {
-        // scratch: nothing to look up; at most the whole current base goes.
-        if (currentSize === null)
-            return unmeasured(`no saving measured (${current} could not be measured in the registry)`);
-        return unmeasured(`up to ${MINUS}${formatBytes(currentSize)} compressed, all of ${current} as measured in the registry, less the copied build output`);
-    }
-    if (lookup.exists === null)
-        return unmeasured('the registry could not be reached, so the saving is not measured');
-    if (currentSize === null || lookup.size === null)
-        return unmeasured('the saving could not be measured in the registry');
-    const savings = currentSize - lookup.size;
-    if (savings <= 0)
-        return null;
-    const output = candidate.sketch === null ? '' : ', plus the copied build output';
-    return {
-        ...base,
-        severity: currentSize > 0 && savings / currentSize > WARNING_SHARE ? 'warning' : 'notice',
-        message: `${head}: ${MINUS}${formatBytes(savings)} compressed, measured in the registry (${formatBytes(currentSize)} \u2192 ${formatBytes(lookup.size)}${output}). ${why}`,
-        savingsBytes: savings,
-        savingsMetric: 'compressed',
-        measured: true
-    };
-}
-/** Measured savings first, largest first; then the rest in the order the candidates came. */
-function bySavings(findings) {
-    const rank = (finding) => (finding.measured && finding.savingsBytes !== null ? finding.savingsBytes : -1);
-    return findings
-        .map((finding, index) => ({ finding, index }))
-        .sort((a, b) => rank(b.finding) - rank(a.finding) || a.index - b.index)
-        .map(({ finding }) => finding);
-}
-/**
- * Smaller bases for the final stage's image, each with its compressed saving as
- * the registry's manifests state it, largest first. The finding's line is the
- * FROM that names the image (following `FROM <earlier stage>`).
- */
-async function suggestBases(options) {
-    const { dockerfile, registry } = options;
-    if (dockerfile.final === null)
-        return [];
-    const root = finalChain(dockerfile)[0];
-    if (root === undefined || root.from.stage !== null)
-        return [];
-    // The config's list, and a `# footprint-ignore:` comment above the FROM that names the image.
-    const ignored = new Set([...options.ignore, ...root.from.ignored]);
-    if (ignored.has('all'))
-        return [];
-    const seen = new Set();
-    const candidates = baseCandidates(dockerfile.final, dockerfile).filter((candidate) => {
-        if (ignored.has(candidate.rule) || seen.has(candidate.image))
-            return false;
-        seen.add(candidate.image);
-        return true;
-    });
-    if (candidates.length === 0)
-        return [];
-    const platform = stagePlatform(root) ?? options.platform;
-    const image = root.from.image.trim();
-    const current = tryParseReference(image)?.display ?? image;
-    // The current base's size and every candidate's lookup share one pool.
-    const tasks = [
-        () => registry.compressedSize(image, platform),
-        ...candidates.map((candidate) => async () => {
-            if (!candidate.needsLookup)
-                return { exists: undefined, size: null };
-            const exists = await registry.exists(candidate.image, platform);
-            return { exists, size: exists === true ? await registry.compressedSize(candidate.image, platform) : null };
-        })
-    ];
-    const [currentSize, ...lookups] = await mapConcurrent(tasks, LOOKUP_CONCURRENCY, (task) => task());
-    const findings = [];
-    candidates.forEach((candidate, at) => {
-        const finding = suggest_findingOf(root, current, currentSize, candidate, lookups[at]);
-        if (finding !== null)
-            findings.push(finding);
-    });
-    return bySavings(findings);
-}
-
-;// CONCATENATED MODULE: ./src/advise/advise.ts
-/**
- * The advise stage: for one measured image, the size rules on its Dockerfile's lines
- * (with the bytes its anatomy measured) and smaller base images (with the savings a
- * registry reports), largest measured saving first.
- */
-
-
-
-
-/** The platform registries are asked about: the build's, else this machine's Linux equivalent. */
-function lookupPlatform(target) {
-    return target.platform ?? `linux/${process.arch === 'arm64' ? 'arm64' : 'amd64'}`;
-}
-/** Measured savings first; then estimated ones; then those without a figure. */
-function savingsRank(finding) {
-    if (finding.savingsBytes === null)
-        return 2;
-    return finding.measured ? 0 : 1;
-}
-/**
- * The one order of an image's advice, as the report keeps it and every rendering
- * shows it: measured savings first, then estimated, then unknown; largest first
- * within each, and the order they were found among equals.
- */
-function orderFindings(findings) {
-    return [...findings].sort((a, b) => savingsRank(a) - savingsRank(b) || (b.savingsBytes ?? 0) - (a.savingsBytes ?? 0));
-}
-async function adviseImage(options) {
-    const { root, target, dockerfile } = options;
-    if (!target.dockerfile || target.context === null)
-        return { findings: [], problems: [] };
-    if (dockerfile === null) {
-        const why = options.dockerfileError ?? 'it was not read';
-        return { findings: [], problems: [`${target.dockerfile}: could not be read for advice: ${why}`] };
-    }
-    const path = (0,external_node_path_.resolve)(root, target.dockerfile);
-    const problems = dockerfile.problems.map((problem) => `${target.dockerfile}:${problem.line}: ${problem.message}`);
-    const rules = checkRules({
-        dockerfile,
-        anatomy: options.anatomy,
-        hasDockerignore: await hasDockerignore(root, (0,external_node_path_.resolve)(root, target.context), path),
-        ignore: target.ignore
-    });
-    const bases = await suggestBases({
-        dockerfile,
-        registry: options.registry,
-        platform: lookupPlatform(target),
-        ignore: target.ignore
-    });
-    return { findings: orderFindings([...rules, ...bases]), problems };
-}
-/**
- * `.dockerignore` in the context, or BuildKit's `<Dockerfile>.dockerignore` beside the Dockerfile;
- * one that leads out of the repository through a symlink does not count (planning refuses its image).
- */
-async function hasDockerignore(root, context, dockerfile) {
-    for (const candidate of [(0,external_node_path_.join)(context, '.dockerignore'), (0,external_node_path_.join)((0,external_node_path_.dirname)(dockerfile), `${(0,external_node_path_.basename)(dockerfile)}.dockerignore`)]) {
-        if ((await realPathInRepo(root, candidate)).kind === 'inside')
-            return true;
-    }
-    return false;
-}
-
 ;// CONCATENATED MODULE: ./src/analyse/caches.ts
 
 /**
@@ -75257,6 +72238,12 @@ class FinalFiles {
         const paths = [...byPath.keys()].sort(compareCodeUnits);
         const bytes = new Float64Array(paths.length);
         paths.forEach((path, index) => (bytes[index] = byPath.get(path)));
+        return new FinalFiles(paths, bytes);
+    }
+    /** From paths already sorted by code unit and their bytes, as a worker sends them. */
+    static sorted(paths, bytes) {
+        if (paths.length !== bytes.length)
+            throw new Error('FinalFiles.sorted: paths and bytes differ in length');
         return new FinalFiles(paths, bytes);
     }
     get count() {
@@ -75619,6 +72606,320 @@ function analyseImage(archive, origins, options = {}) {
     };
 }
 
+;// CONCATENATED MODULE: ./src/dockerfile/keywords.ts
+/** Every Dockerfile instruction, upper-case: the parser's and the history matcher's one list. */
+const KEYWORDS = new Set([
+    'ADD',
+    'ARG',
+    'CMD',
+    'COPY',
+    'ENTRYPOINT',
+    'ENV',
+    'EXPOSE',
+    'FROM',
+    'HEALTHCHECK',
+    'LABEL',
+    'MAINTAINER',
+    'ONBUILD',
+    'RUN',
+    'SHELL',
+    'STOPSIGNAL',
+    'USER',
+    'VOLUME',
+    'WORKDIR'
+]);
+/** The instructions that can make a filesystem layer (WORKDIR does when its folder is new). */
+const LAYER_KEYWORDS = new Set(['RUN', 'COPY', 'ADD', 'WORKDIR']);
+
+// EXTERNAL MODULE: ./node_modules/dockerfile-ast/lib/main.js
+var main = __nccwpck_require__(8390);
+;// CONCATENATED MODULE: ./src/dockerfile/parse.ts
+/**
+ * A Dockerfile as the advice rules see it: its stages, each with the base it
+ * starts from (build ARGs resolved) and its instructions (flags, mounts, heredoc
+ * bodies, inline `# footprint-ignore:` comments). Parsing is dockerfile-ast's
+ * (continuations, the escape directive, heredocs); this module adds stage
+ * resolution and reports problems with their line instead of throwing. Pure.
+ */
+
+
+
+/** Arguments BuildKit defines for every FROM without an ARG: left as written when unset. */
+const AUTOMATIC_ARGS = new Set([
+    'TARGETPLATFORM',
+    'TARGETOS',
+    'TARGETARCH',
+    'TARGETVARIANT',
+    'BUILDPLATFORM',
+    'BUILDOS',
+    'BUILDARCH',
+    'BUILDVARIANT'
+]);
+const IGNORE_COMMENT = /^#\s*footprint-ignore\s*:\s*(.*)$/i;
+/** `${NAME}`, `${NAME:-word}`, `${NAME-word}`, `${NAME:+word}`, `${NAME+word}`, `$NAME`. */
+const VARIABLE = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-+])([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)/g;
+/**
+ * Substitutes variables from `values` (undefined: not declared; null: declared
+ * without a value). Returns the text and the names that had no value.
+ */
+function substitute(text, values, escape = '\\') {
+    const missing = [];
+    let out = '';
+    let last = 0;
+    for (const match of text.matchAll(VARIABLE)) {
+        const at = match.index;
+        if (at > 0 && text[at - 1] === escape) {
+            out += text.slice(last, at - 1) + match[0];
+            last = at + match[0].length;
+            continue;
+        }
+        const name = match[1] ?? match[4];
+        const operator = match[2];
+        const word = match[3] ?? '';
+        const value = values.get(name);
+        const set = value !== undefined && value !== null;
+        let replacement;
+        if (operator === ':-')
+            replacement = set && value !== '' ? value : word;
+        else if (operator === '-')
+            replacement = set ? value : word;
+        else if (operator === ':+')
+            replacement = set && value !== '' ? word : '';
+        else if (operator === '+')
+            replacement = set ? word : '';
+        else if (set)
+            replacement = value;
+        else if (AUTOMATIC_ARGS.has(name))
+            replacement = match[0];
+        else {
+            missing.push(name);
+            replacement = '';
+        }
+        out += text.slice(last, at) + replacement;
+        last = at + match[0].length;
+    }
+    return { text: out + text.slice(last), missing };
+}
+/** The text inside a range of `lines` (0-based, end exclusive). */
+function sliceLines(lines, range) {
+    if (range.start.line === range.end.line)
+        return (lines[range.start.line] ?? '').slice(range.start.character, range.end.character);
+    const parts = [(lines[range.start.line] ?? '').slice(range.start.character)];
+    for (let line = range.start.line + 1; line < range.end.line; line++)
+        parts.push(lines[line] ?? '');
+    parts.push((lines[range.end.line] ?? '').slice(0, range.end.character));
+    return parts.join('\n');
+}
+/** Rule ids named by `# footprint-ignore:` comments in the comment block right above 0-based `line`. */
+function ignoredAbove(lines, line) {
+    const ids = [];
+    for (let at = line - 1; at >= 0; at--) {
+        const text = (lines[at] ?? '').trim();
+        if (!text.startsWith('#'))
+            break;
+        const match = IGNORE_COMMENT.exec(text);
+        if (match !== null)
+            ids.push(...match[1].split(/[\s,]+/).filter((id) => id !== ''));
+    }
+    return ids;
+}
+function mountOf(value) {
+    let type = 'bind';
+    let target = null;
+    for (const option of value.split(',')) {
+        const equals = option.indexOf('=');
+        const key = (equals === -1 ? option : option.slice(0, equals)).trim().toLowerCase();
+        const optionValue = equals === -1 ? '' : option.slice(equals + 1).trim();
+        if (key === 'type')
+            type = optionValue.toLowerCase();
+        else if (key === 'target' || key === 'dst' || key === 'destination')
+            target = optionValue;
+    }
+    return { type, target };
+}
+function instructionOf(node, lines) {
+    const keyword = node.getKeyword().toUpperCase();
+    const range = node.getRange();
+    const flags = {};
+    const mounts = [];
+    const withFlags = node;
+    for (const flag of withFlags.getFlags?.() ?? []) {
+        const name = flag.getName();
+        const value = flag.getValue();
+        flags[name] = value ?? true;
+        if (name === 'mount' && value !== null)
+            mounts.push(mountOf(value));
+    }
+    const heredocs = [];
+    const withHeredocs = node;
+    if (typeof withHeredocs.getHeredocs === 'function' && ['RUN', 'COPY', 'ADD'].includes(keyword)) {
+        for (const heredoc of withHeredocs.getHeredocs.call(node)) {
+            const content = heredoc.getContentRange();
+            heredocs.push(content === null ? '' : sliceLines(lines, content));
+        }
+    }
+    return {
+        keyword,
+        line: range.start.line + 1,
+        endLine: range.end.line + 1,
+        args: node.getArgumentsContent() ?? '',
+        flags,
+        mounts,
+        heredocs,
+        ignored: ignoredAbove(lines, range.start.line),
+        text: node.getTextContent(),
+        rawArgs: node.getRawArgumentsContent() ?? ''
+    };
+}
+/** A `COPY --from` value that can only mean a stage (a number, or a bare name), not an image to pull. */
+function looksLikeStage(value) {
+    return /^\d+$/.test(value) || !/[:/@.]/.test(value);
+}
+function parseDockerfile(text, options = {}) {
+    const problems = [];
+    const stages = [];
+    const lines = text.split(/\r\n|\r|\n/);
+    let nodes;
+    let escape = '\\';
+    try {
+        const parsed = main.DockerfileParser.parse(text);
+        nodes = parsed.getInstructions();
+        escape = parsed.getEscapeCharacter();
+    }
+    catch (error) {
+        return {
+            stages,
+            final: null,
+            targetMissing: false,
+            problems: [{ line: 1, message: `the Dockerfile could not be parsed: ${messageOf(error)}` }],
+            escape
+        };
+    }
+    const args = new Map();
+    const buildArgs = options.buildArgs ?? {};
+    for (const node of nodes) {
+        const instruction = instructionOf(node, lines);
+        const { keyword, line } = instruction;
+        if (!KEYWORDS.has(keyword)) {
+            problems.push({ line, message: `unknown instruction "${node.getInstruction()}" (a missing line continuation?)` });
+            continue;
+        }
+        if (keyword === 'FROM') {
+            stages.push(stageOf(instruction, node, stages, args, escape, problems));
+            continue;
+        }
+        const stage = stages.at(-1);
+        if (stage === undefined) {
+            if (keyword === 'ARG') {
+                for (const argument of node.getArguments()) {
+                    const raw = argument.getValue();
+                    const equals = raw.indexOf('=');
+                    const name = equals === -1 ? raw : raw.slice(0, equals);
+                    const fallback = equals === -1 ? null : unquote(raw.slice(equals + 1));
+                    args.set(name, Object.hasOwn(buildArgs, name) ? buildArgs[name] : fallback);
+                }
+            }
+            else {
+                problems.push({ line, message: `${keyword} before the first FROM (only ARG may come before it)` });
+            }
+            continue;
+        }
+        if (keyword === 'COPY' || keyword === 'ADD')
+            checkCopyFrom(instruction, stage, stages, problems);
+        stage.instructions.push(instruction);
+    }
+    if (stages.length === 0) {
+        problems.push({ line: 1, message: 'no FROM instruction: the Dockerfile names no base image' });
+        return { stages, final: null, targetMissing: false, problems, escape };
+    }
+    let final = stages.at(-1);
+    let targetMissing = false;
+    const target = options.target?.trim().toLowerCase();
+    if (target) {
+        const named = stages.find((stage) => stage.name === target);
+        if (named === undefined) {
+            targetMissing = true;
+            problems.push({ line: final.from.line, message: `no stage named "${options.target}" (the build target); advising on the last stage` });
+        }
+        else {
+            final = named;
+        }
+    }
+    return { stages, final, targetMissing, problems, escape };
+}
+function unquote(text) {
+    const match = /^(["'])(.*)\1$/s.exec(text);
+    return match === null ? text : match[2];
+}
+function stageOf(instruction, node, stages, args, escape, problems) {
+    const { line } = instruction;
+    const words = node.getArguments().map((argument) => argument.getValue());
+    const raw = words[0] ?? '';
+    let name = null;
+    if (words.length >= 3 && words[1].toUpperCase() === 'AS')
+        name = words[2].toLowerCase();
+    else if (words.length > 1)
+        problems.push({ line, message: `FROM takes an image and an optional "AS name", not "${instruction.args}"` });
+    if (raw === '')
+        problems.push({ line, message: 'FROM without an image' });
+    const resolved = substitute(raw, args, escape);
+    for (const missing of resolved.missing) {
+        problems.push({
+            line,
+            message: args.has(missing)
+                ? `FROM uses ARG ${missing}, which has no default and no build arg`
+                : `FROM uses $${missing}, which no ARG before the first FROM declares`
+        });
+    }
+    const image = resolved.text;
+    const platformFlag = instruction.flags['platform'];
+    const platform = typeof platformFlag === 'string' ? substitute(platformFlag, args, escape).text : null;
+    const earlier = stages.findIndex((stage) => stage.name !== null && stage.name === image.toLowerCase());
+    if (name !== null && stages.some((stage) => stage.name === name)) {
+        problems.push({ line, message: `stage name "${name}" is used twice` });
+    }
+    return {
+        index: stages.length,
+        name,
+        from: { image, raw, platform, line, stage: earlier === -1 ? null : earlier, ignored: instruction.ignored },
+        instructions: []
+    };
+}
+function checkCopyFrom(instruction, stage, stages, problems) {
+    const from = instruction.flags['from'];
+    if (typeof from !== 'string' || from === '')
+        return;
+    const earlier = stages.slice(0, stage.index);
+    if (/^\d+$/.test(from)) {
+        if (Number(from) >= stage.index) {
+            problems.push({ line: instruction.line, message: `${instruction.keyword} --from=${from} names no earlier stage` });
+        }
+        return;
+    }
+    const name = from.toLowerCase();
+    if (earlier.some((candidate) => candidate.name === name) || name.includes('$'))
+        return;
+    if (stage.name === name) {
+        problems.push({ line: instruction.line, message: `${instruction.keyword} --from=${from} names its own stage` });
+    }
+    else if (looksLikeStage(name)) {
+        problems.push({
+            line: instruction.line,
+            message: `${instruction.keyword} --from=${from} names no earlier stage (Docker would pull an image called "${from}")`
+        });
+    }
+}
+/** The stages whose layers make the final image: the final one and the stages its FROM names, base first. */
+function finalChain(dockerfile) {
+    const chain = [];
+    let stage = dockerfile.final;
+    while (stage !== null && !chain.includes(stage)) {
+        chain.unshift(stage);
+        stage = stage.from.stage === null ? null : (dockerfile.stages[stage.from.stage] ?? null);
+    }
+    return chain;
+}
+
 ;// CONCATENATED MODULE: ./src/analyse/history.ts
 /**
  * Which Dockerfile line made each layer: the image config's `history` read
@@ -75792,7 +73093,7 @@ function stepOf(instruction, stage, escape) {
  * The layer-making steps of the built stage, preceded by those of the stages it
  * is built FROM; null when it is not known which stage was built.
  */
-function history_stepsOf(dockerfile) {
+function stepsOf(dockerfile) {
     if (dockerfile.final === null || dockerfile.targetMissing)
         return null;
     return finalChain(dockerfile).flatMap((stage) => stage.instructions
@@ -75875,7 +73176,7 @@ function layerOrigins(config, layerCount, dockerfile) {
         const text = collapse(entry.parsed.keyword === null ? entry.parsed.body : `${entry.parsed.keyword} ${entry.parsed.body}`);
         origins[entry.layer] = { fromBase: null, instruction: text === '' ? null : shorten(text), line: null, stage: null };
     }
-    const steps = dockerfile === null ? null : history_stepsOf(dockerfile);
+    const steps = dockerfile === null ? null : stepsOf(dockerfile);
     if (steps === null)
         return origins;
     let next = steps.length - 1;
@@ -75911,6 +73212,595 @@ function layerOrigins(config, layerCount, dockerfile) {
     for (let layer = 0; layer < Math.min(firstOwnLayer, layerCount); layer++)
         origins[layer] = { ...origins[layer], fromBase: true, line: null };
     return origins;
+}
+
+;// CONCATENATED MODULE: ./src/analyse/packages.ts
+
+
+const DPKG_STATUS = 'var/lib/dpkg/status';
+const DPKG_INFO = 'var/lib/dpkg/info/';
+const APK_INSTALLED = 'lib/apk/db/installed';
+const DIST_INFO = '.dist-info';
+const EGG_INFO = '.egg-info';
+/** The files of an egg-info folder that are read: what it installed, its top-level modules, its metadata. */
+const EGG_INFO_FILES = new Set(['installed-files.txt', 'top_level.txt', 'PKG-INFO']);
+/** How many unreadable files the note names before it only counts them. */
+const NOTE_NAMES = 3;
+/**
+ * Whether the reader should keep the bytes of the (normalised binary) file at `path`
+ * because the package list is read from it. Called for every tar entry, so it looks
+ * at the base name first and only then at the folders.
+ */
+function isPackageDatabaseFile(path) {
+    const slash = path.lastIndexOf('/');
+    const name = path.slice(slash + 1);
+    switch (name) {
+        case 'status':
+            return path === DPKG_STATUS;
+        case 'installed':
+            return path === APK_INSTALLED;
+        case 'RECORD':
+            return isSpecialFolder(path, slash, DIST_INFO);
+        case 'installed-files.txt':
+        case 'top_level.txt':
+        case 'PKG-INFO':
+            return isSpecialFolder(path, slash, EGG_INFO);
+        case 'package.json':
+            return isNpmManifest(path, slash);
+    }
+    if (name.endsWith('.list'))
+        return name.length > 5 && slash === DPKG_INFO.length - 1 && path.startsWith(DPKG_INFO);
+    // Debian's python3-* packages install egg-info as one file of PKG-INFO text.
+    return name.endsWith(EGG_INFO) && name.length > EGG_INFO.length;
+}
+/** Whether the folder holding the file (its `/` at `slash`) is named `<something><suffix>`. */
+function isSpecialFolder(path, slash, suffix) {
+    if (slash <= 0)
+        return false;
+    const start = path.lastIndexOf('/', slash - 1) + 1;
+    return slash - start > suffix.length && path.endsWith(suffix, slash);
+}
+/** `…node_modules/<name>/package.json` or `…node_modules/@scope/<name>/package.json`: a package's own manifest. */
+function isNpmManifest(path, slash) {
+    if (slash <= 0)
+        return false;
+    const folderStart = path.lastIndexOf('/', slash - 1) + 1;
+    const folder = path.slice(folderStart, slash);
+    // A scope folder is no package; `.bin`, `.cache` and the like hold none either.
+    if (folder === '' || folder.startsWith('@') || folder.startsWith('.') || folder === 'node_modules')
+        return false;
+    let parentEnd = folderStart - 1;
+    if (parentEnd <= 0)
+        return false;
+    let parentStart = path.lastIndexOf('/', parentEnd - 1) + 1;
+    if (path[parentStart] === '@' && parentEnd - parentStart > 1) {
+        parentEnd = parentStart - 1;
+        if (parentEnd <= 0)
+            return false;
+        parentStart = path.lastIndexOf('/', parentEnd - 1) + 1;
+    }
+    return path.slice(parentStart, parentEnd) === 'node_modules';
+}
+/**
+ * The packages installed in the image, sorted by manager, name and location.
+ * `files` are the visible database files the reader kept (path → content); each
+ * package's bytes and file count are those of its own files visible in `fs`.
+ * Bad content never throws: a package that cannot be read is left out, and a
+ * database file that cannot be read at all is named in `note`.
+ */
+function installedPackages(files, fs) {
+    const unreadable = [];
+    const packages = [
+        ...dpkgPackages(files, fs, unreadable),
+        ...apkPackages(files, fs, unreadable),
+        ...pythonPackages(files, fs, unreadable),
+        ...npmPackages(files, fs)
+    ];
+    packages.sort(comparePackages);
+    return { packages, note: unreadableNote(unreadable) };
+}
+function comparePackages(a, b) {
+    return (compareCodeUnits(a.manager, b.manager) ||
+        compareCodeUnits(a.name, b.name) ||
+        (a.location === b.location ? 0 : a.location === null ? -1 : b.location === null ? 1 : compareCodeUnits(a.location, b.location)) ||
+        compareCodeUnits(a.version, b.version));
+}
+function unreadableNote(paths) {
+    if (paths.length === 0)
+        return null;
+    const named = paths.slice(0, NOTE_NAMES).map(displayPath).join(', ');
+    if (paths.length === 1)
+        return `Could not read the package database file ${named}.`;
+    const more = paths.length > NOTE_NAMES ? ` and ${paths.length - NOTE_NAMES} more` : '';
+    return `Could not read ${paths.length} package database files: ${named}${more}.`;
+}
+/** A NUL byte never occurs in the text formats read here: such a file is binary or corrupt. */
+function isText(content) {
+    return !content.includes(0);
+}
+/** Binary (latin1) name → text, for names and versions a person reads. */
+function packages_text(binary) {
+    return Buffer.from(binary, 'latin1').toString('utf8');
+}
+// ---------------------------------------------------------------------------------------------
+// Counting a package's files
+/** Folders that merged-/usr images (Debian 12, Ubuntu) replace by a symlink to `usr/<same>`. */
+const USR_MERGED = new Set(['bin', 'sbin', 'lib', 'lib32', 'lib64', 'libx32', 'libo32']);
+/** One package's files, each counted once. */
+class Tally {
+    fs;
+    bytes = 0;
+    files = 0;
+    seen = new Set();
+    constructor(fs) {
+        this.fs = fs;
+    }
+    /** Counts a path whose bytes are known (from a scan of `fs`). */
+    addKnown(path, bytes) {
+        if (this.seen.has(path))
+            return;
+        this.seen.add(path);
+        this.bytes += bytes;
+        this.files += 1;
+    }
+    /** Counts the path if it is a visible file (a folder or a missing file counts nothing); true when it is. */
+    add(path) {
+        const bytes = this.fs.sizeOf(path);
+        if (bytes === null)
+            return false;
+        this.addKnown(path, bytes);
+        return true;
+    }
+    /**
+     * Counts a path a system package manager lists. On a merged-/usr image `/bin` is a
+     * symlink to `usr/bin`, so the tar holds `usr/bin/bash` where dpkg lists `/bin/bash`:
+     * when the listed path is missing and its top folder is a visible symlink, the file
+     * is looked for below `usr/`.
+     */
+    addListed(path) {
+        const slash = path.indexOf('/');
+        // dpkg lists `/bin` as a folder; the symlink in its place is usrmerge's, not the package's.
+        if (slash === -1 && USR_MERGED.has(path))
+            return;
+        if (this.add(path) || slash <= 0 || !USR_MERGED.has(path.slice(0, slash)))
+            return;
+        if (this.fs.sizeOf(path.slice(0, slash)) !== null)
+            this.add(`usr/${path}`);
+    }
+    /** Counts every file below `folder`. */
+    addFolder(folder) {
+        for (const [path, bytes] of this.fs.under(folder))
+            this.addKnown(path, bytes);
+    }
+    /** Counts the files directly in the folder of `prefix` whose names start with its last segment and satisfy `accept(rest of name)`. */
+    addMatching(prefix, accept) {
+        const { paths, bytes } = this.fs;
+        for (let at = lowerBound(paths, prefix); at < paths.length && paths[at].startsWith(prefix); at++) {
+            const rest = paths[at].slice(prefix.length);
+            if (!rest.includes('/') && accept(rest))
+                this.addKnown(paths[at], bytes[at]);
+        }
+    }
+    result(manager, name, version, location) {
+        return { manager, name, version, bytes: this.bytes, files: this.files, location };
+    }
+}
+/** Index of the first of the sorted `paths` not less than `path`, searching from `low`. */
+function lowerBound(paths, path, low = 0) {
+    let high = paths.length;
+    while (low < high) {
+        const middle = (low + high) >>> 1;
+        if (paths[middle] < path)
+            low = middle + 1;
+        else
+            high = middle;
+    }
+    return low;
+}
+/**
+ * `relative` resolved against the folder `base` (both normalised binary paths; a
+ * leading `/` makes it absolute): `.` and `..` segments resolved, null when it climbs
+ * above the root. Loops over segments, so any depth is fine.
+ */
+function resolvePath(base, relative) {
+    const segments = relative.startsWith('/') || base === '' ? [] : base.split('/');
+    for (const segment of relative.split('/')) {
+        if (segment === '' || segment === '.')
+            continue;
+        if (segment !== '..')
+            segments.push(segment);
+        else if (segments.pop() === undefined)
+            return null;
+    }
+    return segments.join('/');
+}
+// ---------------------------------------------------------------------------------------------
+// Text formats
+/** Lines of a text file, without their `\r\n`/`\n` ends. */
+function packages_lines(content) {
+    return content.split(/\r?\n/);
+}
+/**
+ * RFC 822-style paragraphs (dpkg's status, PKG-INFO's header): `Field: value` lines,
+ * paragraphs separated by blank lines. Continuation lines (starting with a space or
+ * tab) belong to multi-line fields that are never needed here, so they are skipped;
+ * a line that is neither is ignored.
+ */
+function paragraphs(content) {
+    const result = [];
+    let current = new Map();
+    for (const line of packages_lines(content)) {
+        if (line.trim() === '') {
+            if (current.size > 0)
+                result.push(current);
+            current = new Map();
+            continue;
+        }
+        if (line.startsWith(' ') || line.startsWith('\t'))
+            continue;
+        const colon = line.indexOf(':');
+        if (colon > 0)
+            current.set(line.slice(0, colon).trim(), line.slice(colon + 1).trim());
+    }
+    if (current.size > 0)
+        result.push(current);
+    return result;
+}
+/**
+ * The first field of every row of a CSV file (RFC 4180): a RECORD's path, which is
+ * quoted, with `""` for a quote, when it holds a comma, a quote or a line break. The
+ * other fields (hash, size) never hold a quote, so the rest of a row is skipped up to
+ * its line end. One pass over the text.
+ */
+function csvFirstFields(content) {
+    const fields = [];
+    let at = 0;
+    while (at < content.length) {
+        let field = '';
+        if (content[at] === '"') {
+            at++;
+            for (;;) {
+                const quote = content.indexOf('"', at);
+                if (quote === -1) {
+                    field += content.slice(at);
+                    at = content.length;
+                    break;
+                }
+                field += content.slice(at, quote);
+                at = quote + 1;
+                if (content[at] !== '"')
+                    break;
+                field += '"';
+                at++;
+            }
+        }
+        else {
+            let end = at;
+            while (end < content.length && content[end] !== ',' && content[end] !== '\n')
+                end++;
+            field = content.slice(at, end).replace(/\r$/, '');
+            at = end;
+        }
+        const lineEnd = content.indexOf('\n', at);
+        at = lineEnd === -1 ? content.length : lineEnd + 1;
+        if (field !== '')
+            fields.push(field);
+    }
+    return fields;
+}
+// ---------------------------------------------------------------------------------------------
+// dpkg: /var/lib/dpkg/status lists the packages, /var/lib/dpkg/info/<pkg>[:<arch>].list their files
+function dpkgPackages(files, fs, unreadable) {
+    const status = files.get(DPKG_STATUS);
+    if (status === undefined)
+        return [];
+    const content = status.toString('latin1');
+    const stanzas = isText(status) ? paragraphs(content).filter((stanza) => stanza.has('Package')) : [];
+    if (stanzas.length === 0) {
+        if (content.trim() !== '')
+            unreadable.push(DPKG_STATUS);
+        return [];
+    }
+    const packages = [];
+    for (const stanza of stanzas) {
+        const name = stanza.get('Package');
+        // `install ok installed`, `hold ok installed`; not `half-installed`, `config-files` or `not-installed`.
+        const state = (stanza.get('Status') ?? '').split(/\s+/);
+        if (name === '' || state[state.length - 1] !== 'installed')
+            continue;
+        const arch = stanza.get('Architecture');
+        const plain = `${DPKG_INFO}${name}.list`;
+        const qualified = arch ? `${DPKG_INFO}${name}:${arch}.list` : plain;
+        // dpkg names the list `<pkg>:<arch>.list` for a `Multi-Arch: same` package only; either may be there.
+        const candidates = stanza.get('Multi-Arch') === 'same' ? [qualified, plain] : [plain, qualified];
+        const listPath = candidates.find((path) => files.has(path));
+        const tally = new Tally(fs);
+        if (listPath !== undefined) {
+            const list = files.get(listPath);
+            if (!isText(list))
+                unreadable.push(listPath);
+            else
+                for (const line of packages_lines(list.toString('latin1')))
+                    if (line !== '')
+                        tally.addListed(normalisePath(line));
+        }
+        packages.push(tally.result('dpkg', name, stanza.get('Version') ?? '', null));
+    }
+    return packages;
+}
+// ---------------------------------------------------------------------------------------------
+// apk: /lib/apk/db/installed ("Installed Database V2" of the Apk spec): one paragraph per
+// package, `P:` name, `V:` version, `F:` a folder and the `R:` files in it that follow.
+function apkPackages(files, fs, unreadable) {
+    const database = files.get(APK_INSTALLED);
+    if (database === undefined)
+        return [];
+    const content = database.toString('latin1');
+    const packages = [];
+    if (isText(database)) {
+        let name = '';
+        let version = '';
+        let folder = '';
+        let tally = new Tally(fs);
+        const flush = () => {
+            if (name !== '')
+                packages.push(tally.result('apk', name, version, null));
+            name = version = folder = '';
+            tally = new Tally(fs);
+        };
+        for (const line of packages_lines(content)) {
+            if (line.trim() === '') {
+                flush();
+                continue;
+            }
+            if (line.length < 2 || line[1] !== ':')
+                continue; // other lines are not part of the format
+            const value = line.slice(2);
+            if (line[0] === 'P')
+                name = value;
+            else if (line[0] === 'V')
+                version = value;
+            else if (line[0] === 'F')
+                folder = normalisePath(value);
+            else if (line[0] === 'R' && value !== '')
+                tally.addListed(normalisePath(folder === '' ? value : `${folder}/${value}`));
+        }
+        flush();
+    }
+    if (packages.length === 0 && content.trim() !== '')
+        unreadable.push(APK_INSTALLED);
+    return packages;
+}
+// ---------------------------------------------------------------------------------------------
+// Python: `<site>/<name>-<version>.dist-info/RECORD` and `<site>/<name>-<version>[-pyX.Y].egg-info`
+// (a folder, or one file of PKG-INFO text)
+function pythonPackages(files, fs, unreadable) {
+    const packages = [];
+    /** Egg-info folders → their kept files by name. */
+    const eggFolders = new Map();
+    for (const [path, content] of files) {
+        const name = baseName(path);
+        if (name === 'RECORD' && isSpecialFolder(path, path.length - name.length - 1, DIST_INFO)) {
+            const distInfo = parentPath(path);
+            if (!isText(content))
+                unreadable.push(path);
+            else
+                packages.push(distInfoPackage(distInfo, content, fs));
+        }
+        else if (EGG_INFO_FILES.has(name) && isSpecialFolder(path, path.length - name.length - 1, EGG_INFO)) {
+            const folder = parentPath(path);
+            const kept = eggFolders.get(folder) ?? new Map();
+            eggFolders.set(folder, kept.set(name, content));
+        }
+        else if (name.endsWith(EGG_INFO) && name.length > EGG_INFO.length) {
+            // One file of PKG-INFO text: the package's only file that can be known.
+            const { name: packageName, version } = eggName(name, content);
+            const tally = new Tally(fs);
+            tally.add(path);
+            packages.push(tally.result('python', packageName, version, displayPath(path)));
+        }
+    }
+    for (const [folder, kept] of eggFolders)
+        packages.push(eggFolderPackage(folder, kept, fs));
+    return packages;
+}
+/** `<name>-<version>` split at its last `-` (the wheel spec writes a `-` in either as `_`; a legacy name may keep one). */
+function splitNameVersion(stem) {
+    const dash = stem.lastIndexOf('-');
+    return dash > 0 && dash < stem.length - 1 ? { name: packages_text(stem.slice(0, dash)), version: packages_text(stem.slice(dash + 1)) } : null;
+}
+function distInfoPackage(distInfo, record, fs) {
+    const site = parentPath(distInfo);
+    const stem = baseName(distInfo).slice(0, -DIST_INFO.length);
+    const { name, version } = splitNameVersion(stem) ?? { name: packages_text(stem), version: '' };
+    const tally = new Tally(fs);
+    // RECORD paths are relative to the site folder (`../../../bin/pip` for scripts); one above the root is ignored.
+    for (const field of csvFirstFields(record.toString('latin1'))) {
+        const path = resolvePath(site, field);
+        if (path !== null)
+            tally.add(path);
+    }
+    return tally.result('python', name, version, displayPath(distInfo));
+}
+/** Name and version from an egg-info's name (`six-1.16.0`, `Python-2.7.18-py2.7`), else from its PKG-INFO text. */
+function eggName(fileName, pkgInfo) {
+    const stem = fileName.slice(0, -EGG_INFO.length).replace(/-py\d+(\.\d+)*(-.*)?$/, '');
+    const fromName = splitNameVersion(stem);
+    // A version starts with a digit: `cryptography.egg-info`, `zope-interface.egg-info` are a name alone.
+    if (fromName !== null && /^\d/.test(fromName.version))
+        return fromName;
+    const header = pkgInfo !== undefined && isText(pkgInfo) ? paragraphs(pkgInfo.toString('latin1'))[0] : undefined;
+    return { name: packages_text(stem), version: packages_text(header?.get('Version') ?? '') };
+}
+function eggFolderPackage(folder, kept, fs) {
+    const site = parentPath(folder);
+    const { name, version } = eggName(baseName(folder), kept.get('PKG-INFO'));
+    const tally = new Tally(fs);
+    const installed = kept.get('installed-files.txt');
+    const topLevel = kept.get('top_level.txt');
+    if (installed !== undefined && isText(installed)) {
+        // pip's list of what it installed, relative to the egg-info folder.
+        for (const line of packages_lines(installed.toString('latin1'))) {
+            const path = line === '' ? null : resolvePath(folder, line);
+            if (path !== null)
+                tally.add(path);
+        }
+    }
+    else if (topLevel !== undefined && isText(topLevel)) {
+        // Only the top-level modules are known: a module's folder, its `.py`, its extension modules and cached bytecode.
+        for (const line of packages_lines(topLevel.toString('latin1'))) {
+            const module = normalisePath(line.trim());
+            if (module === '' || module.split('/').includes('..'))
+                continue;
+            const path = site === '' ? module : `${site}/${module}`;
+            tally.addFolder(path);
+            tally.add(`${path}.py`);
+            tally.addMatching(`${path}.`, (rest) => rest.endsWith('.so'));
+            const parent = parentPath(path);
+            tally.addMatching(`${parent === '' ? '' : `${parent}/`}__pycache__/${baseName(path)}.`, (rest) => rest.endsWith('.pyc'));
+        }
+    }
+    tally.addFolder(folder);
+    return tally.result('python', name, version, displayPath(folder));
+}
+// ---------------------------------------------------------------------------------------------
+// npm: every `node_modules/<name>/package.json` and `node_modules/@scope/<name>/package.json`
+function npmPackages(files, fs) {
+    const packages = [];
+    for (const [path, content] of files) {
+        if (baseName(path) !== 'package.json' || !isNpmManifest(path, path.length - 'package.json'.length - 1))
+            continue;
+        const manifest = parseManifest(content);
+        if (manifest === null)
+            continue; // not JSON, or no version: not an installed package (a test fixture, a broken copy)
+        const folder = parentPath(path);
+        const scoped = baseName(parentPath(folder)).startsWith('@');
+        const folderName = packages_text(scoped ? `${baseName(parentPath(folder))}/${baseName(folder)}` : baseName(folder));
+        const tally = new Tally(fs);
+        addNpmFiles(tally, fs, folder);
+        packages.push(tally.result('npm', manifest.name ?? folderName, manifest.version, displayPath(folder)));
+    }
+    return packages;
+}
+function parseManifest(content) {
+    let manifest;
+    try {
+        manifest = JSON.parse(content.toString('utf8').replace(/^\uFEFF/, ''));
+    }
+    catch {
+        return null;
+    }
+    if (typeof manifest !== 'object' || manifest === null || Array.isArray(manifest))
+        return null;
+    const { name, version } = manifest;
+    if (typeof version !== 'string' || version === '')
+        return null;
+    return { name: typeof name === 'string' && name !== '' ? name : null, version };
+}
+/**
+ * The package folder's files except those below a nested `node_modules/` (its own
+ * packages, counted on their own). Such a folder is jumped over by one binary search,
+ * so a deep tree is not walked once per enclosing package.
+ */
+function addNpmFiles(tally, fs, folder) {
+    const { paths, bytes } = fs;
+    const prefix = `${folder}/`;
+    let at = lowerBound(paths, prefix);
+    while (at < paths.length && paths[at].startsWith(prefix)) {
+        const path = paths[at];
+        const rest = path.slice(prefix.length);
+        // Where a nested `node_modules/` starts in `rest` (at 0 or just after a `/`); -1 when there is none.
+        const nested = rest.startsWith('node_modules/') ? 0 : rest.indexOf('/node_modules/') + 1 || -1;
+        if (nested === -1) {
+            tally.addKnown(path, bytes[at]);
+            at++;
+            continue;
+        }
+        at = lowerBound(paths, `${prefix}${rest.slice(0, nested)}node_modules0`, at + 1);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/analyse/inventory.ts
+
+/** Folders kept in an inventory: the largest ones, which bounds a stored report whatever the image holds. */
+const INVENTORY_FOLDERS = 500;
+/**
+ * Every folder that holds a file, with the bytes and files below it, in one pass
+ * over the sorted paths: a folder's files are consecutive, so a stack of the
+ * current folders is all the state there is.
+ */
+function folderSizes(files) {
+    const folders = [];
+    // The open folders, root first: their paths and running totals.
+    const open = [{ path: '', bytes: 0, files: 0 }];
+    const close = (depth) => {
+        while (open.length > depth) {
+            const done = open.pop();
+            folders.push(done);
+            const parent = open[open.length - 1];
+            if (parent !== undefined) {
+                parent.bytes += done.bytes;
+                parent.files += done.files;
+            }
+        }
+    };
+    for (let at = 0; at < files.count; at++) {
+        const path = files.paths[at];
+        // Keep the open folders this path is in; close the others.
+        let depth = 1;
+        while (depth < open.length && path.startsWith(`${open[depth].path}/`))
+            depth++;
+        close(depth);
+        const names = path.split('/');
+        names.pop();
+        for (; depth <= names.length; depth++)
+            open.push({ path: names.slice(0, depth).join('/'), bytes: 0, files: 0 });
+        const folder = open[open.length - 1];
+        folder.bytes += files.bytes[at];
+        folder.files += 1;
+    }
+    close(0);
+    return folders;
+}
+/** The largest folders, each with its ancestors, sorted by path. */
+function largestFolders(folders, limit = INVENTORY_FOLDERS) {
+    const byPath = new Map(folders.map((folder) => [folder.path, folder]));
+    // A folder's bytes are never below a folder inside it, so parents sort first among equals by path length.
+    const ranked = [...folders].sort((a, b) => b.bytes - a.bytes || a.path.length - b.path.length || (a.path < b.path ? -1 : 1));
+    const kept = new Map();
+    for (const folder of ranked) {
+        if (kept.size >= limit)
+            break;
+        for (let path = folder.path; path !== null && !kept.has(path); path = parentOf(path)) {
+            const found = byPath.get(path);
+            if (found !== undefined)
+                kept.set(path, found);
+        }
+    }
+    return [...kept.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
+function parentOf(path) {
+    if (path === '')
+        return null;
+    const slash = path.lastIndexOf('/');
+    return slash === -1 ? '' : path.slice(0, slash);
+}
+/** The inventory of an analysed image; `baseImage` is the base its built stage names, `notKept` the package files the reader skipped. */
+function inventoryOf(anatomy, baseImage, notKept = 0) {
+    const visibleBytes = anatomy.files.totalBytes();
+    const { packages, note } = installedPackages(anatomy.kept, anatomy.files);
+    const skipped = notKept > 0 ? `${notKept} package database file${notKept === 1 ? ' was' : 's were'} too big to read.` : null;
+    return {
+        baseImage,
+        bytes: anatomy.bytes,
+        visibleBytes,
+        hiddenBytes: anatomy.bytes - visibleBytes,
+        files: anatomy.files.count,
+        folders: largestFolders(folderSizes(anatomy.files)),
+        packages,
+        // Each part is a sentence (installedPackages' note ends with a full stop too).
+        packagesNote: [note, skipped].filter((part) => part !== null).join(' ') || null
+    };
 }
 
 // EXTERNAL MODULE: external "node:stream"
@@ -77158,599 +75048,2805 @@ async function readFromDaemon(ref, options) {
     return archive;
 }
 
-;// CONCATENATED MODULE: ./src/analyse/packages.ts
+;// CONCATENATED MODULE: ./src/measure/analyse-image.ts
+/**
+ * One image read layer by layer and analysed: its anatomy, its inventory and the
+ * files a container sees. Runs in the measuring process, or in a worker thread
+ * (./analysis-worker.ts) where the bundle has one, to bound its memory.
+ */
 
 
-const DPKG_STATUS = 'var/lib/dpkg/status';
-const DPKG_INFO = 'var/lib/dpkg/info/';
-const APK_INSTALLED = 'lib/apk/db/installed';
-const DIST_INFO = '.dist-info';
-const EGG_INFO = '.egg-info';
-/** The files of an egg-info folder that are read: what it installed, its top-level modules, its metadata. */
-const EGG_INFO_FILES = new Set(['installed-files.txt', 'top_level.txt', 'PKG-INFO']);
-/** How many unreadable files the note names before it only counts them. */
-const NOTE_NAMES = 3;
-/**
- * Whether the reader should keep the bytes of the (normalised binary) file at `path`
- * because the package list is read from it. Called for every tar entry, so it looks
- * at the base name first and only then at the folders.
- */
-function isPackageDatabaseFile(path) {
-    const slash = path.lastIndexOf('/');
-    const name = path.slice(slash + 1);
-    switch (name) {
-        case 'status':
-            return path === DPKG_STATUS;
-        case 'installed':
-            return path === APK_INSTALLED;
-        case 'RECORD':
-            return isSpecialFolder(path, slash, DIST_INFO);
-        case 'installed-files.txt':
-        case 'top_level.txt':
-        case 'PKG-INFO':
-            return isSpecialFolder(path, slash, EGG_INFO);
-        case 'package.json':
-            return isNpmManifest(path, slash);
-    }
-    if (name.endsWith('.list'))
-        return name.length > 5 && slash === DPKG_INFO.length - 1 && path.startsWith(DPKG_INFO);
-    // Debian's python3-* packages install egg-info as one file of PKG-INFO text.
-    return name.endsWith(EGG_INFO) && name.length > EGG_INFO.length;
-}
-/** Whether the folder holding the file (its `/` at `slash`) is named `<something><suffix>`. */
-function isSpecialFolder(path, slash, suffix) {
-    if (slash <= 0)
-        return false;
-    const start = path.lastIndexOf('/', slash - 1) + 1;
-    return slash - start > suffix.length && path.endsWith(suffix, slash);
-}
-/** `…node_modules/<name>/package.json` or `…node_modules/@scope/<name>/package.json`: a package's own manifest. */
-function isNpmManifest(path, slash) {
-    if (slash <= 0)
-        return false;
-    const folderStart = path.lastIndexOf('/', slash - 1) + 1;
-    const folder = path.slice(folderStart, slash);
-    // A scope folder is no package; `.bin`, `.cache` and the like hold none either.
-    if (folder === '' || folder.startsWith('@') || folder.startsWith('.') || folder === 'node_modules')
-        return false;
-    let parentEnd = folderStart - 1;
-    if (parentEnd <= 0)
-        return false;
-    let parentStart = path.lastIndexOf('/', parentEnd - 1) + 1;
-    if (path[parentStart] === '@' && parentEnd - parentStart > 1) {
-        parentEnd = parentStart - 1;
-        if (parentEnd <= 0)
-            return false;
-        parentStart = path.lastIndexOf('/', parentEnd - 1) + 1;
-    }
-    return path.slice(parentStart, parentEnd) === 'node_modules';
-}
-/**
- * The packages installed in the image, sorted by manager, name and location.
- * `files` are the visible database files the reader kept (path → content); each
- * package's bytes and file count are those of its own files visible in `fs`.
- * Bad content never throws: a package that cannot be read is left out, and a
- * database file that cannot be read at all is named in `note`.
- */
-function installedPackages(files, fs) {
-    const unreadable = [];
-    const packages = [
-        ...dpkgPackages(files, fs, unreadable),
-        ...apkPackages(files, fs, unreadable),
-        ...pythonPackages(files, fs, unreadable),
-        ...npmPackages(files, fs)
-    ];
-    packages.sort(comparePackages);
-    return { packages, note: unreadableNote(unreadable) };
-}
-function comparePackages(a, b) {
-    return (compareCodeUnits(a.manager, b.manager) ||
-        compareCodeUnits(a.name, b.name) ||
-        (a.location === b.location ? 0 : a.location === null ? -1 : b.location === null ? 1 : compareCodeUnits(a.location, b.location)) ||
-        compareCodeUnits(a.version, b.version));
-}
-function unreadableNote(paths) {
-    if (paths.length === 0)
+
+
+
+
+
+/** The image the built stage's chain starts FROM (`python:3.12-slim`); null when unknown. */
+function baseImageOf(dockerfile) {
+    if (dockerfile === null || dockerfile.final === null || dockerfile.targetMissing)
         return null;
-    const named = paths.slice(0, NOTE_NAMES).map(displayPath).join(', ');
-    if (paths.length === 1)
-        return `Could not read the package database file ${named}.`;
-    const more = paths.length > NOTE_NAMES ? ` and ${paths.length - NOTE_NAMES} more` : '';
-    return `Could not read ${paths.length} package database files: ${named}${more}.`;
+    const root = finalChain(dockerfile)[0];
+    return root === undefined || root.from.stage !== null ? null : root.from.image;
 }
-/** A NUL byte never occurs in the text formats read here: such a file is binary or corrupt. */
-function isText(content) {
-    return !content.includes(0);
+/** Analyses an image in this thread, reading it with `read` (default: the real reader). */
+async function analyseInProcess(request, read = readImage) {
+    const archive = await read(request.source, { estimateCompressed: request.estimateCompressed, keep: isPackageDatabaseFile });
+    const analysis = analyseImage(archive, layerOrigins(archive.config, archive.layers.length, request.dockerfile));
+    const inventory = inventoryOf(analysis, baseImageOf(request.dockerfile), archive.notKept);
+    // The kept package databases are read into the inventory: only the file list stays, for the comparison.
+    const { files, kept: _kept, ...anatomy } = analysis;
+    return { anatomy, inventory, files };
 }
-/** Binary (latin1) name → text, for names and versions a person reads. */
-function packages_text(binary) {
-    return Buffer.from(binary, 'latin1').toString('utf8');
+function toMessage(analysis) {
+    return { ok: true, anatomy: analysis.anatomy, inventory: analysis.inventory, paths: analysis.files.paths, bytes: analysis.files.bytes };
 }
-// ---------------------------------------------------------------------------------------------
-// Counting a package's files
-/** Folders that merged-/usr images (Debian 12, Ubuntu) replace by a symlink to `usr/<same>`. */
-const USR_MERGED = new Set(['bin', 'sbin', 'lib', 'lib32', 'lib64', 'libx32', 'libo32']);
-/** One package's files, each counted once. */
-class Tally {
-    fs;
-    bytes = 0;
-    files = 0;
-    seen = new Set();
-    constructor(fs) {
-        this.fs = fs;
-    }
-    /** Counts a path whose bytes are known (from a scan of `fs`). */
-    addKnown(path, bytes) {
-        if (this.seen.has(path))
-            return;
-        this.seen.add(path);
-        this.bytes += bytes;
-        this.files += 1;
-    }
-    /** Counts the path if it is a visible file (a folder or a missing file counts nothing); true when it is. */
-    add(path) {
-        const bytes = this.fs.sizeOf(path);
-        if (bytes === null)
-            return false;
-        this.addKnown(path, bytes);
-        return true;
-    }
-    /**
-     * Counts a path a system package manager lists. On a merged-/usr image `/bin` is a
-     * symlink to `usr/bin`, so the tar holds `usr/bin/bash` where dpkg lists `/bin/bash`:
-     * when the listed path is missing and its top folder is a visible symlink, the file
-     * is looked for below `usr/`.
-     */
-    addListed(path) {
-        const slash = path.indexOf('/');
-        // dpkg lists `/bin` as a folder; the symlink in its place is usrmerge's, not the package's.
-        if (slash === -1 && USR_MERGED.has(path))
-            return;
-        if (this.add(path) || slash <= 0 || !USR_MERGED.has(path.slice(0, slash)))
-            return;
-        if (this.fs.sizeOf(path.slice(0, slash)) !== null)
-            this.add(`usr/${path}`);
-    }
-    /** Counts every file below `folder`. */
-    addFolder(folder) {
-        for (const [path, bytes] of this.fs.under(folder))
-            this.addKnown(path, bytes);
-    }
-    /** Counts the files directly in the folder of `prefix` whose names start with its last segment and satisfy `accept(rest of name)`. */
-    addMatching(prefix, accept) {
-        const { paths, bytes } = this.fs;
-        for (let at = lowerBound(paths, prefix); at < paths.length && paths[at].startsWith(prefix); at++) {
-            const rest = paths[at].slice(prefix.length);
-            if (!rest.includes('/') && accept(rest))
-                this.addKnown(paths[at], bytes[at]);
-        }
-    }
-    result(manager, name, version, location) {
-        return { manager, name, version, bytes: this.bytes, files: this.files, location };
-    }
+function fromMessage(message) {
+    if (!message.ok)
+        throw new Error(message.message);
+    return { anatomy: message.anatomy, inventory: message.inventory, files: FinalFiles.sorted(message.paths, message.bytes) };
 }
-/** Index of the first of the sorted `paths` not less than `path`, searching from `low`. */
-function lowerBound(paths, path, low = 0) {
-    let high = paths.length;
-    while (low < high) {
-        const middle = (low + high) >>> 1;
-        if (paths[middle] < path)
-            low = middle + 1;
+
+;// CONCATENATED MODULE: ./src/measure/isolated.ts
+/**
+ * Analyses each image in a worker thread with a small young generation, so that
+ * measuring two 1 GB images one after the other stays in bounded memory (see the
+ * README's benchmark). Used where the bundle ships the worker; tests and the
+ * sources run the analysis in the process itself.
+ */
+
+
+
+
+/** The young generation of the worker's heap, in MB (V8 grows it to 64 MB on a large machine). */
+const YOUNG_GENERATION_MB = 12;
+/** Runs the analysis in a worker started from `entry` (a bundled analysis-worker). */
+function workerAnalyser(entry) {
+    return (request) => new Promise((resolve, reject) => {
+        const worker = new external_node_worker_threads_.Worker(entry, { workerData: request, resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB } });
+        let settled = false;
+        worker.once('message', (message) => {
+            settled = true;
+            if (message.ok)
+                resolve(fromMessage(message));
+            else
+                reject(new Error(message.message));
+        });
+        worker.once('error', (error) => {
+            settled = true;
+            reject(error);
+        });
+        worker.once('exit', (code) => {
+            if (!settled)
+                reject(new Error(`the analysis stopped before it finished (exit code ${code})`));
+        });
+    });
+}
+/**
+ * The worker analyser when the running bundle has the worker beside it (`relative` to the
+ * bundle's folder, e.g. `analysis-worker/index.js`), else undefined: the analysis then runs
+ * in the process.
+ */
+function bundledAnalyser(relative, main = process.argv[1]) {
+    if (main === undefined)
+        return undefined;
+    let entry;
+    try {
+        entry = (0,external_node_path_.join)((0,external_node_path_.dirname)((0,external_node_fs_.realpathSync)(main)), relative);
+    }
+    catch {
+        return undefined;
+    }
+    return (0,external_node_fs_.existsSync)(entry) ? workerAnalyser(entry) : undefined;
+}
+
+;// CONCATENATED MODULE: ./src/compare/git.ts
+
+
+
+
+
+// Credentials that actions/checkout configured live in .git/config, so a clean
+// environment still fetches; no prompt may ever wait for a terminal.
+const GIT_ENV = { GIT_TERMINAL_PROMPT: '0' };
+// Fetching one commit of a large monorepo can take a while, but never forever.
+const FETCH_TIMEOUT_MS = 15 * 60 * 1000;
+function git(exec, cwd, args, timeoutMs) {
+    return exec('git', args, { cwd, cleanEnv: true, env: GIT_ENV, timeoutMs });
+}
+/**
+ * The line of git's output that says what went wrong: the first `fatal:` or `error:` line (git
+ * follows it with generic lines and hints, such as "Please make sure you have the correct access
+ * rights"), else the last line, else the exit code.
+ */
+function gitProblem(result) {
+    const lines = `${result.stderr}\n${result.failure ?? ''}`
+        .split(/\r?\n/)
+        .map((line) => line.trim())
+        .filter(Boolean);
+    return lines.find((line) => /^(fatal|error):/i.test(line)) ?? lines.at(-1) ?? `exit code ${result.exitCode}`;
+}
+/** The top directory of the git repository that holds `cwd`. */
+async function repoRoot(exec, cwd) {
+    const result = await git(exec, cwd, ['rev-parse', '--show-toplevel']);
+    if (result.exitCode !== 0 || result.failure) {
+        throw new UserError(`"${cwd}" is not inside a git repository (git: ${gitProblem(result)})`);
+    }
+    return result.stdout.trim();
+}
+async function resolveCommit(exec, repo, rev) {
+    const result = await git(exec, repo, ['rev-parse', '--verify', '--quiet', `${rev}^{commit}`]);
+    return result.exitCode === 0 ? result.stdout.trim() : null;
+}
+/**
+ * Finds the commit `ref` names: locally, as `origin/REF`, or else by fetching just
+ * that one commit from origin (a shallow clone, as actions/checkout makes, lacks it).
+ */
+async function findBaseCommit(exec, repo, ref, log) {
+    for (const candidate of [ref, `origin/${ref}`]) {
+        const sha = await resolveCommit(exec, repo, candidate);
+        if (sha)
+            return sha;
+    }
+    log(`base-ref "${ref}" is not in the clone; fetching it from origin`);
+    // --depth=1 keeps a shallow clone shallow without pulling its history; in a
+    // complete clone it would make the repository shallow, so fetch normally there.
+    const shallow = await git(exec, repo, ['rev-parse', '--is-shallow-repository']);
+    const depth = shallow.stdout.trim() === 'true' ? ['--depth=1'] : [];
+    const fetch = await git(exec, repo, ['fetch', '--no-tags', ...depth, 'origin', ref], FETCH_TIMEOUT_MS);
+    const sha = fetch.exitCode === 0 && !fetch.failure ? await resolveCommit(exec, repo, 'FETCH_HEAD') : null;
+    if (!sha) {
+        throw new errors_UserError(`base-ref "${ref}": not found in the repository or on origin (git: ${gitProblem(fetch)})`);
+    }
+    return sha;
+}
+async function removeWorktree(exec, repo, dir) {
+    try {
+        await git(exec, repo, ['worktree', 'remove', '--force', dir]);
+        await git(exec, repo, ['worktree', 'prune']);
+    }
+    catch {
+        // Cleanup must not hide the outcome of the run.
+    }
+    await (0,promises_.rm)(dir, { recursive: true, force: true }).catch(() => undefined);
+}
+/** Checks out `ref` (a branch, tag or SHA) in a temporary worktree of `repo`. */
+async function checkoutBase(options) {
+    const { exec, repo, ref } = options;
+    const log = options.log ?? (() => undefined);
+    // A leading dash would reach git as an option.
+    if (!ref.trim() || ref.startsWith('-')) {
+        throw new errors_UserError(`base-ref "${ref}": expected a branch, tag or commit SHA`);
+    }
+    const sha = await findBaseCommit(exec, repo, ref, log);
+    const dir = await (0,promises_.mkdtemp)((0,external_node_path_.join)((0,external_node_os_.tmpdir)(), 'footprint-base-'));
+    // Tracked before `git worktree add`, so a cancelled run removes it whatever point it reached.
+    const untrack = (0,cleanup/* track */.u4)({ kind: 'worktree', repo, path: dir });
+    let disposal = null;
+    const dispose = () => (disposal ??= removeWorktree(exec, repo, dir).then(untrack));
+    let added;
+    try {
+        added = await git(exec, repo, ['worktree', 'add', '--detach', dir, sha]);
+    }
+    catch (error) {
+        await dispose();
+        throw error;
+    }
+    if (added.exitCode !== 0 || added.failure) {
+        await dispose();
+        throw new errors_UserError(`base-ref "${ref}": could not check out ${sha} in a worktree (git: ${gitProblem(added)})`);
+    }
+    log(`base-ref "${ref}" is ${sha}, checked out in ${dir}`);
+    return { ref, sha, dir, dispose };
+}
+
+;// CONCATENATED MODULE: ./src/compare/change-lines.ts
+/** The rows of one image: the base image's layers as one, then one per own or unknown layer. */
+function rowsOf(layers) {
+    let base = null;
+    const rows = [];
+    for (const layer of layers) {
+        if (layer.fromBase === true)
+            base = (base ?? 0) + layer.bytes;
         else
-            high = middle;
+            rows.push({
+                kind: layer.fromBase === false ? 'instruction' : 'unknown',
+                stage: layer.stage,
+                instruction: layer.instruction,
+                line: layer.line,
+                bytes: layer.bytes
+            });
     }
-    return low;
+    return { base, rows };
 }
 /**
- * `relative` resolved against the folder `base` (both normalised binary paths; a
- * leading `/` makes it absolute): `.` and `..` segments resolved, null when it climbs
- * above the root. Loops over segments, so any depth is fine.
+ * The instruction as compared: the classic builder's history names a COPY's or ADD's
+ * source by its content hash (`COPY dir:5fe8…e37 in /app`), which changes with the
+ * files; the same instruction with other files is still the same row.
  */
-function resolvePath(base, relative) {
-    const segments = relative.startsWith('/') || base === '' ? [] : base.split('/');
-    for (const segment of relative.split('/')) {
-        if (segment === '' || segment === '.')
+function comparable(instruction) {
+    return (instruction ?? '').replace(/\b(file|dir|multi):[0-9a-f]{12,}/g, '$1:');
+}
+function keyOf(row) {
+    return `${row.kind}\u0000${row.stage ?? ''}\u0000${comparable(row.instruction)}`;
+}
+/**
+ * What an edited instruction keeps: a RUN is still the RUN at its place when its command
+ * changed; a COPY or ADD only when it still writes to the same destination (a COPY of
+ * other files elsewhere is another instruction). Other rows are never paired this way.
+ */
+function editKeyOf(row) {
+    const words = (row.instruction ?? '').split(/\s+/);
+    const keyword = words[0] ?? '';
+    const place = keyword === 'RUN' ? '' : keyword === 'COPY' || keyword === 'ADD' ? words.at(-1) : `\u0000${comparable(row.instruction)}`;
+    return `${row.kind}\u0000${row.stage ?? ''}\u0000${keyword}\u0000${place}`;
+}
+/** Pairs rows whose `key` is equal, the n-th with the n-th; returns the pairs and removes them from both lists. */
+function pairBy(head, base, key) {
+    const waiting = new Map();
+    for (const row of base) {
+        const list = waiting.get(key(row));
+        if (list === undefined)
+            waiting.set(key(row), [row]);
+        else
+            list.push(row);
+    }
+    const pairs = [];
+    const paired = new Set();
+    for (const row of head) {
+        const match = waiting.get(key(row))?.shift();
+        if (match === undefined)
             continue;
-        if (segment !== '..')
-            segments.push(segment);
-        else if (segments.pop() === undefined)
-            return null;
+        pairs.push([row, match]);
+        paired.add(row).add(match);
     }
-    return segments.join('/');
+    const keep = (row) => !paired.has(row);
+    head.splice(0, head.length, ...head.filter(keep));
+    base.splice(0, base.length, ...base.filter(keep));
+    return pairs;
 }
-// ---------------------------------------------------------------------------------------------
-// Text formats
-/** Lines of a text file, without their `\r\n`/`\n` ends. */
-function packages_lines(content) {
-    return content.split(/\r?\n/);
+function change(head, base, baseInstruction = null) {
+    const row = (head ?? base);
+    return {
+        kind: row.kind,
+        stage: row.stage,
+        instruction: row.instruction,
+        baseInstruction,
+        line: head?.line ?? null,
+        baseLine: base?.line ?? null,
+        image: null,
+        headBytes: head?.bytes ?? null,
+        baseBytes: base?.bytes ?? null,
+        deltaBytes: (head?.bytes ?? 0) - (base?.bytes ?? 0)
+    };
+}
+/** Every row by line, largest change first (then in the PR's Dockerfile order). */
+function lineChanges(head, base) {
+    const headRows = rowsOf(head.layers);
+    const baseRows = rowsOf(base.layers);
+    const changes = [];
+    if (headRows.base !== null || baseRows.base !== null) {
+        const image = head.baseImage ?? base.baseImage;
+        changes.push({
+            kind: 'base',
+            stage: null,
+            instruction: image === null ? 'FROM' : `FROM ${image}`,
+            baseInstruction: null,
+            line: null,
+            baseLine: null,
+            image: { before: base.baseImage, after: head.baseImage },
+            headBytes: headRows.base,
+            baseBytes: baseRows.base,
+            deltaBytes: (headRows.base ?? 0) - (baseRows.base ?? 0)
+        });
+    }
+    const unpairedHead = [...headRows.rows];
+    const unpairedBase = [...baseRows.rows];
+    for (const [h, b] of pairBy(unpairedHead, unpairedBase, keyOf))
+        changes.push(change(h, b));
+    for (const [h, b] of pairBy(unpairedHead, unpairedBase, editKeyOf))
+        changes.push(change(h, b, b.instruction));
+    for (const h of unpairedHead)
+        changes.push(change(h, null));
+    for (const b of unpairedBase)
+        changes.push(change(null, b));
+    const order = (row) => (row.kind === 'base' ? -1 : (row.line ?? row.baseLine ?? Number.MAX_SAFE_INTEGER));
+    return changes.sort((a, b) => Math.abs(b.deltaBytes) - Math.abs(a.deltaBytes) || order(a) - order(b));
+}
+
+;// CONCATENATED MODULE: ./src/compare/versions.ts
+/**
+ * Version ordering, to tell an upgrade from a downgrade. Debian's dpkg order
+ * (`[epoch:]upstream[-revision]`, compared by dpkg's `verrevcmp`) also orders
+ * semver releases (`1.2.10` > `1.2.9`), PEP 440 plain releases and Alpine's
+ * `1.2.3-r4` sensibly, so one comparison serves every package manager.
+ */
+/** Negative when `a` is older than `b`, 0 when they are equal in dpkg's order, positive when newer. */
+function compareVersions(a, b) {
+    if (a === b)
+        return 0;
+    const left = versions_parse(a);
+    const right = versions_parse(b);
+    return compareDigits(left.epoch, right.epoch) || verrevcmp(left.upstream, right.upstream) || verrevcmp(left.revision, right.revision);
+}
+/** `[epoch:]upstream[-revision]`: the epoch is the digits before the first `:`, the revision what follows the last `-`. */
+function versions_parse(version) {
+    const trimmed = version.trim();
+    const epoch = /^(\d+):/.exec(trimmed);
+    const rest = epoch ? trimmed.slice(epoch[0].length) : trimmed;
+    const dash = rest.lastIndexOf('-');
+    return {
+        epoch: epoch ? epoch[1] : '0',
+        upstream: dash === -1 ? rest : rest.slice(0, dash),
+        revision: dash === -1 ? '' : rest.slice(dash + 1)
+    };
+}
+function isDigit(code) {
+    return code >= 0x30 && code <= 0x39;
+}
+function isLetter(code) {
+    return (code >= 0x41 && code <= 0x5a) || (code >= 0x61 && code <= 0x7a);
+}
+/** dpkg's `order`: `~` before the end of the string, the end before letters, letters before everything else. */
+function order(version, at) {
+    if (at >= version.length)
+        return 0;
+    const code = version.charCodeAt(at);
+    if (isDigit(code))
+        return 0;
+    if (isLetter(code))
+        return code;
+    if (code === 0x7e)
+        return -1; // '~'
+    return code + 256;
+}
+/** Compares two runs of decimal digits by value, whatever their length (an epoch may be any size). */
+function compareDigits(a, b) {
+    const x = a.replace(/^0+/, '');
+    const y = b.replace(/^0+/, '');
+    return x.length - y.length || (x < y ? -1 : x > y ? 1 : 0);
 }
 /**
- * RFC 822-style paragraphs (dpkg's status, PKG-INFO's header): `Field: value` lines,
- * paragraphs separated by blank lines. Continuation lines (starting with a space or
- * tab) belong to multi-line fields that are never needed here, so they are skipped;
- * a line that is neither is ignored.
+ * dpkg's `verrevcmp`: alternately compares a run of non-digits (character by character
+ * in `order`) and a run of digits (by value), until one part differs.
  */
-function paragraphs(content) {
-    const result = [];
-    let current = new Map();
-    for (const line of packages_lines(content)) {
-        if (line.trim() === '') {
-            if (current.size > 0)
-                result.push(current);
-            current = new Map();
+function verrevcmp(a, b) {
+    let i = 0;
+    let j = 0;
+    while (i < a.length || j < b.length) {
+        while ((i < a.length && !isDigit(a.charCodeAt(i))) || (j < b.length && !isDigit(b.charCodeAt(j)))) {
+            const difference = order(a, i) - order(b, j);
+            if (difference !== 0)
+                return difference;
+            i++;
+            j++;
+        }
+        while (a.charCodeAt(i) === 0x30)
+            i++;
+        while (b.charCodeAt(j) === 0x30)
+            j++;
+        let firstDifference = 0;
+        while (i < a.length && j < b.length && isDigit(a.charCodeAt(i)) && isDigit(b.charCodeAt(j))) {
+            if (firstDifference === 0)
+                firstDifference = a.charCodeAt(i) - b.charCodeAt(j);
+            i++;
+            j++;
+        }
+        if (i < a.length && isDigit(a.charCodeAt(i)))
+            return 1;
+        if (j < b.length && isDigit(b.charCodeAt(j)))
+            return -1;
+        if (firstDifference !== 0)
+            return firstDifference;
+    }
+    return 0;
+}
+
+;// CONCATENATED MODULE: ./src/compare/change-packages.ts
+
+function byPackage(packages) {
+    const found = new Map();
+    for (const item of packages) {
+        const key = `${item.manager}\u0000${item.name}`;
+        const known = found.get(key);
+        if (known === undefined)
+            found.set(key, { manager: item.manager, name: item.name, versions: [item.version], bytes: item.bytes });
+        else {
+            if (!known.versions.includes(item.version))
+                known.versions.push(item.version);
+            known.bytes += item.bytes;
+        }
+    }
+    for (const item of found.values())
+        item.versions.sort(compareVersions);
+    return found;
+}
+function kindOf(before, after) {
+    if (before === undefined)
+        return 'added';
+    if (after === undefined)
+        return 'removed';
+    const [old, now] = [before.versions.join(', '), after.versions.join(', ')];
+    if (old === now)
+        return before.bytes === after.bytes ? null : 'resized';
+    if (before.versions.length !== 1 || after.versions.length !== 1)
+        return 'changed';
+    const order = compareVersions(now, old);
+    return order > 0 ? 'upgraded' : order < 0 ? 'downgraded' : 'changed';
+}
+/** Packages added, removed, up- or downgraded or resized, largest change first, then by manager and name. */
+function packageChanges(head, base) {
+    const after = byPackage(head);
+    const before = byPackage(base);
+    const changes = [];
+    for (const key of new Set([...before.keys(), ...after.keys()])) {
+        const [old, now] = [before.get(key), after.get(key)];
+        const kind = kindOf(old, now);
+        if (kind === null)
+            continue;
+        const some = (now ?? old);
+        changes.push({
+            manager: some.manager,
+            name: some.name,
+            kind,
+            before: old === undefined ? null : old.versions.join(', '),
+            after: now === undefined ? null : now.versions.join(', '),
+            baseBytes: old?.bytes ?? 0,
+            headBytes: now?.bytes ?? 0,
+            deltaBytes: (now?.bytes ?? 0) - (old?.bytes ?? 0)
+        });
+    }
+    return changes.sort((a, b) => Math.abs(b.deltaBytes) - Math.abs(a.deltaBytes) ||
+        (a.manager < b.manager ? -1 : a.manager > b.manager ? 1 : a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+;// CONCATENATED MODULE: ./src/compare/change-paths.ts
+
+/** A change moving less than this share of the churn gets no row of its own. */
+const ROW_SHARE = 1 / 200;
+/** A new or removed folder whose one child holds this share of its bytes is shown as that child. */
+const DOMINANT_SHARE = 0.9;
+/** A folder with this many files large enough for a row of their own is one row instead. */
+const SPREAD_FILES = 8;
+/** Path rows kept in the record, largest first; the rest go to `rest`. */
+const MAX_PATH_ROWS = 30;
+function newNode(name, folder) {
+    return { name, children: folder ? new Map() : null, delta: 0, churn: 0, added: 0, removed: 0, grew: 0, shrank: 0 };
+}
+/** Adds one changed file to the tree, counting it in every folder above it. */
+function addChange(root, path, before, after) {
+    const delta = (after ?? 0) - (before ?? 0);
+    const count = (node) => {
+        node.delta += delta;
+        node.churn += Math.abs(delta);
+        if (before === null)
+            node.added++;
+        else if (after === null)
+            node.removed++;
+        else if (delta > 0)
+            node.grew++;
+        else
+            node.shrank++;
+    };
+    const names = path.split('/');
+    let node = root;
+    count(node);
+    for (const [depth, name] of names.entries()) {
+        const leaf = depth === names.length - 1;
+        let child = node.children.get(name);
+        if (child === undefined || (child.children === null) !== leaf) {
+            // A file where the other image has a folder of the same name: keep them apart.
+            const key = child === undefined ? name : `${name}\u0000${leaf ? 'file' : 'folder'}`;
+            child = node.children.get(key) ?? newNode(name, !leaf);
+            node.children.set(key, child);
+        }
+        count(child);
+        node = child;
+    }
+}
+/** The tree of every file that was added, removed, grew or shrank (a file of the same size counts as unchanged). */
+function changeTree(head, base) {
+    const root = newNode('', true);
+    let h = 0;
+    let b = 0;
+    while (h < head.count || b < base.count) {
+        const headPath = h < head.count ? head.paths[h] : null;
+        const basePath = b < base.count ? base.paths[b] : null;
+        if (basePath === null || (headPath !== null && headPath < basePath)) {
+            addChange(root, headPath, null, head.bytes[h++]);
+        }
+        else if (headPath === null || basePath < headPath) {
+            addChange(root, basePath, base.bytes[b++], null);
+        }
+        else {
+            const after = head.bytes[h++];
+            const before = base.bytes[b++];
+            if (after !== before)
+                addChange(root, headPath, before, after);
+        }
+    }
+    return root;
+}
+function change_paths_kindOf(node, whole) {
+    if (whole !== null)
+        return whole;
+    const { added, removed, grew, shrank } = node;
+    if (node.children === null)
+        return added > 0 ? 'new' : removed > 0 ? 'removed' : grew > 0 ? 'grew' : 'shrank';
+    // A folder both images have (one only the PR's has is `whole`): files added to it are growth.
+    if (removed === 0 && shrank === 0)
+        return 'grew';
+    if (added === 0 && grew === 0)
+        return 'shrank';
+    return 'changed';
+}
+function rowOf(node, path, kind) {
+    return {
+        kind,
+        path: displayPath(path),
+        folder: node.children !== null,
+        deltaBytes: node.delta,
+        added: node.added,
+        removed: node.removed,
+        grew: node.grew,
+        shrank: node.shrank
+    };
+}
+/** The rows for the changes below `root`, in no particular order. */
+function chooseRows(root, head, base) {
+    const threshold = Math.max(1, root.churn * ROW_SHARE);
+    const rows = [];
+    const stack = [[root, '']];
+    while (stack.length > 0) {
+        const [node, path] = stack.pop();
+        if (node.children === null) {
+            rows.push(rowOf(node, path, change_paths_kindOf(node, null)));
             continue;
         }
-        if (line.startsWith(' ') || line.startsWith('\t'))
+        // A folder only one image has is one row, however it is spread.
+        const whole = path === '' ? null : !hasFilesUnder(base, path) ? 'new' : !hasFilesUnder(head, path) ? 'removed' : null;
+        const children = [...node.children.values()];
+        // A new or removed folder is one row, unless nearly all of it is one thing (a 40 MB file in a new /usr/lib): that gets the row.
+        const dominant = children.reduce((best, child) => (best === null || child.churn > best.churn ? child : best), null);
+        let large = whole === null
+            ? children.filter((child) => child.churn >= threshold)
+            : dominant !== null && dominant.churn >= DOMINANT_SHARE * node.churn
+                ? [dominant]
+                : [];
+        // Many files of one folder that each changed (a folder of assets rebuilt) read best as that folder.
+        if (path !== '' && large.length >= SPREAD_FILES && large.every((child) => child.children === null))
+            large = [];
+        if (large.length === 0) {
+            if (node.churn >= threshold && path !== '')
+                rows.push(rowOf(node, path, change_paths_kindOf(node, whole)));
             continue;
-        const colon = line.indexOf(':');
-        if (colon > 0)
-            current.set(line.slice(0, colon).trim(), line.slice(colon + 1).trim());
+        }
+        const other = newNode(node.name, true);
+        other.delta = node.delta;
+        other.churn = node.churn;
+        for (const key of ['added', 'removed', 'grew', 'shrank'])
+            other[key] = node[key];
+        for (const child of large) {
+            stack.push([child, path === '' ? child.name : `${path}/${child.name}`]);
+            other.delta -= child.delta;
+            other.churn -= child.churn;
+            for (const key of ['added', 'removed', 'grew', 'shrank'])
+                other[key] -= child[key];
+        }
+        if (other.churn >= threshold && path !== '')
+            rows.push({ ...rowOf(other, path, 'other'), folder: true });
     }
-    if (current.size > 0)
-        result.push(current);
-    return result;
+    return rows;
+}
+function hasFilesUnder(files, folder) {
+    return !files.under(folder).next().done;
 }
 /**
- * The first field of every row of a CSV file (RFC 4180): a RECORD's path, which is
- * quoted, with `""` for a quote, when it holds a comma, a quote or a line break. The
- * other fields (hash, size) never hold a quote, so the rest of a row is skipped up to
- * its line end. One pass over the text.
+ * The path rows between two images, largest change first, cut to `limit` rows, then
+ * `hidden` (the change in copies hidden by later layers: `deltaBytes` minus the change
+ * in what a container sees) and `rest` (the changes not listed), each when non-zero.
  */
-function csvFirstFields(content) {
-    const fields = [];
-    let at = 0;
-    while (at < content.length) {
-        let field = '';
-        if (content[at] === '"') {
+function pathChanges(head, base, deltaBytes, limit = MAX_PATH_ROWS) {
+    const root = changeTree(head, base);
+    const all = chooseRows(root, head, base)
+        .filter((row) => row.deltaBytes !== 0)
+        .sort((a, b) => Math.abs(b.deltaBytes) - Math.abs(a.deltaBytes) || (a.path < b.path ? -1 : 1));
+    const rows = all.slice(0, limit);
+    const listed = rows.reduce((sum, row) => sum + row.deltaBytes, 0);
+    const visibleDelta = root.delta;
+    const rest = visibleDelta - listed;
+    const hidden = deltaBytes - visibleDelta;
+    const counts = { added: 0, removed: 0, grew: 0, shrank: 0 };
+    if (hidden !== 0)
+        rows.push({ kind: 'hidden', path: null, folder: false, deltaBytes: hidden, ...counts });
+    if (rest !== 0) {
+        const restCounts = { ...counts };
+        for (const key of ['added', 'removed', 'grew', 'shrank'])
+            restCounts[key] = root[key] - rows.reduce((sum, row) => sum + row[key], 0);
+        rows.push({ kind: 'rest', path: null, folder: false, deltaBytes: rest, ...restCounts });
+    }
+    return { rows, total: all.length };
+}
+
+;// CONCATENATED MODULE: ./src/compare/change.ts
+
+
+
+function cacheChanges(head, base) {
+    const changes = [];
+    const before = new Map(base.map((cache) => [cache.path, cache]));
+    const after = new Map(head.map((cache) => [cache.path, cache]));
+    for (const path of new Set([...before.keys(), ...after.keys()])) {
+        const [old, now] = [before.get(path), after.get(path)];
+        const deltaBytes = (now?.bytes ?? 0) - (old?.bytes ?? 0);
+        if (deltaBytes === 0)
+            continue;
+        changes.push({ path, kind: (now ?? old).kind, baseBytes: old?.bytes ?? 0, headBytes: now?.bytes ?? 0, deltaBytes, line: now?.line ?? null });
+    }
+    return changes.sort((a, b) => Math.abs(b.deltaBytes) - Math.abs(a.deltaBytes) || (a.path < b.path ? -1 : 1));
+}
+/** How the PR's image (`head`) differs from the base branch's (`base`). */
+function change_changeRecord(head, base) {
+    const deltaBytes = head.inventory.bytes - base.inventory.bytes;
+    const paths = head.files !== null && base.files !== null ? pathChanges(head.files, base.files, deltaBytes) : null;
+    return {
+        deltaBytes,
+        lines: lineChanges({ layers: head.layers, baseImage: head.inventory.baseImage }, { layers: base.layers, baseImage: base.inventory.baseImage }),
+        paths: paths?.rows ?? null,
+        pathRowsTotal: paths?.total ?? 0,
+        packages: packageChanges(head.inventory.packages, base.inventory.packages),
+        waste: head.wastedBytes === null || base.wastedBytes === null
+            ? null
+            : { baseBytes: base.wastedBytes, headBytes: head.wastedBytes, deltaBytes: head.wastedBytes - base.wastedBytes },
+        caches: cacheChanges(head.caches, base.caches)
+    };
+}
+
+;// CONCATENATED MODULE: ./src/compare/compare.ts
+
+function sizeDelta(head, base) {
+    if (!head.size || !base.size)
+        return null;
+    const bytes = head.size.bytes - base.size.bytes;
+    // Growth from nothing has no meaningful percentage.
+    const percent = base.size.bytes === 0 ? null : (bytes / base.size.bytes) * 100;
+    return { bytes, percent };
+}
+/** What the change record needs of a measurement; null when the image was not read layer by layer. */
+function compare_comparedSide(measurement) {
+    const { anatomy, inventory } = measurement;
+    if (anatomy === null || inventory === null)
+        return null;
+    return { inventory, layers: anatomy.layers, wastedBytes: anatomy.wasted.bytes, caches: anatomy.caches, files: measurement.files };
+}
+function comparePair(head, base) {
+    const name = head.target.name;
+    if (!base.size)
+        return { name, head, base, comparison: 'base-failed', delta: null, change: null };
+    const delta = sizeDelta(head, base);
+    // A PR image that failed cannot be called unchanged: its size is unknown.
+    const comparison = delta && delta.bytes === 0 ? 'unchanged' : 'changed';
+    const [headSide, baseSide] = [compare_comparedSide(head), compare_comparedSide(base)];
+    const change = comparison === 'changed' && headSide !== null && baseSide !== null ? change_changeRecord(headSide, baseSide) : null;
+    return { name, head, base, comparison, delta, change };
+}
+/**
+ * Pairs the PR's images with the base branch's by name. `base` is null when no
+ * comparison ran. PR order is kept; images only on the base branch follow, in its order.
+ */
+function compare_compareImages(head, base) {
+    if (base === null) {
+        return head.map((m) => ({ name: m.target.name, head: m, base: null, comparison: 'not-compared', delta: null, change: null }));
+    }
+    const baseByName = new Map();
+    for (const m of base)
+        if (!baseByName.has(m.target.name))
+            baseByName.set(m.target.name, m);
+    const compared = head.map((m) => {
+        const match = baseByName.get(m.target.name);
+        return match ? comparePair(m, match) : { name: m.target.name, head: m, base: null, comparison: 'new', delta: null, change: null };
+    });
+    const headNames = new Set(head.map((m) => m.target.name));
+    for (const [name, m] of baseByName) {
+        if (!headNames.has(name))
+            compared.push({ name, head: null, base: m, comparison: 'removed', delta: null, change: null });
+    }
+    return compared;
+}
+
+// EXTERNAL MODULE: ./node_modules/fast-glob/out/index.js
+var out = __nccwpck_require__(5648);
+var out_default = /*#__PURE__*/__nccwpck_require__.n(out);
+;// CONCATENATED MODULE: ./src/discover/plan.ts
+
+
+
+
+
+
+/** Folders never searched: dependencies and git internals hold Dockerfiles that are not the repository's own. */
+const IGNORED = ['**/node_modules/**', '**/.git/**', '**/*.dockerignore'];
+/**
+ * Lists the images to build: config entries (in file order), then Dockerfiles
+ * found by the globs that no entry names, then images given by reference only.
+ * Settings: image config > config top level > action inputs.
+ */
+async function planTargets(options) {
+    const discovered = await findDockerfiles(options.root, options.globs);
+    const discoveredSet = new Set(discovered);
+    const imageRefs = new Map(options.images.map((image) => [image.name, image.ref]));
+    const settings = resolveSettings(options.config, options.defaults);
+    const configFile = options.config.file ?? 'config';
+    // A Dockerfile that a config entry names (by `dockerfile`, or by its own name) is that entry's, skipped or not.
+    const dockerfileOf = (entry) => entry.dockerfile ?? (discoveredSet.has(entry.name) ? entry.name : null);
+    const claimed = new Set(options.config.images.map(dockerfileOf).filter((path) => path !== null));
+    const configNames = new Set(options.config.images.map((image) => image.name));
+    const targets = [];
+    for (const entry of options.config.images) {
+        if (entry.skip)
+            continue;
+        const ref = imageRefs.get(entry.name) ?? null;
+        const dockerfile = dockerfileOf(entry);
+        if (entry.dockerfile !== null) {
+            if (!(await isFile((0,external_node_path_.join)(options.root, entry.dockerfile)))) {
+                if (options.side === 'base')
+                    continue; // the image is new in the PR
+                throw new errors_UserError(`${configFile}: images.${entry.name}.dockerfile: ${entry.dockerfile} does not exist in the repository`);
+            }
+            if (discoveredSet.has(entry.name) && !claimed.has(entry.name) && !imageRefs.has(entry.name)) {
+                // That Dockerfile would be listed under its path, which is this entry's name.
+                throw new errors_UserError(`${configFile}: images.${entry.name}: the name is the path of another Dockerfile (${entry.name}); give this image another name`);
+            }
+        }
+        else if (dockerfile === null && ref === null) {
+            if (options.side === 'base')
+                continue; // the Dockerfile it names may be new in the PR
+            throw new errors_UserError(`${configFile}: images.${entry.name}: has no dockerfile, and there is neither an image "${entry.name}" in the images input nor a Dockerfile at that path matched by the dockerfiles input`);
+        }
+        targets.push(settings.forEntry(entry, dockerfile, ref));
+    }
+    for (const dockerfile of discovered) {
+        if (claimed.has(dockerfile) || imageRefs.has(dockerfile))
+            continue;
+        targets.push(settings.forDiscovered(dockerfile));
+    }
+    for (const image of options.images) {
+        if (configNames.has(image.name))
+            continue;
+        const dockerfile = discoveredSet.has(image.name) ? image.name : null;
+        targets.push(settings.forImage(image.name, dockerfile, image.ref));
+    }
+    assertUniqueNames(targets);
+    const confined = [];
+    for (const target of targets) {
+        const refused = await refusal(options.root, target);
+        confined.push(refused === null ? target : { ...target, refused });
+    }
+    return confined;
+}
+/**
+ * Why a target must not be built: a path it names (its Dockerfile, its context, the
+ * `.dockerignore` files docker would read) leads out of the repository through a
+ * symlink. docker and footprint follow symlinks, so the PR could make them read any file.
+ */
+async function refusal(root, target) {
+    if (target.dockerfile === null)
+        return null;
+    const paths = [
+        [`Dockerfile ${target.dockerfile}`, target.dockerfile],
+        [`${target.dockerfile}.dockerignore`, `${target.dockerfile}.dockerignore`]
+    ];
+    if (target.context !== null) {
+        const ignore = external_node_path_.posix.join(target.context, '.dockerignore');
+        paths.push([`context ${target.context}`, target.context], [ignore, ignore]);
+    }
+    for (const [what, path] of paths) {
+        if ((await realPathInRepo(root, path)).kind === 'outside')
+            return leavesRepo(what);
+    }
+    return null;
+}
+/** Repo-relative POSIX paths of the Dockerfiles the globs match, sorted. */
+async function findDockerfiles(root, globs) {
+    for (const glob of globs)
+        checkGlob(glob);
+    const found = await out_default()(globs, {
+        cwd: root,
+        dot: true,
+        onlyFiles: true,
+        followSymbolicLinks: false,
+        ignore: IGNORED,
+        unique: true
+    });
+    return found.sort();
+}
+/** A glob must stay inside the repository: no absolute paths, no `..`. */
+function checkGlob(glob) {
+    const pattern = glob.startsWith('!') ? glob.slice(1) : glob;
+    if (external_node_path_.posix.isAbsolute(pattern) || /^[A-Za-z]:[\\/]/.test(pattern) || pattern.split(/[\\/]/).includes('..')) {
+        throw new errors_UserError(`input dockerfiles: "${glob}" must be a pattern relative to the repository root, without ".." segments`);
+    }
+}
+async function isFile(path) {
+    try {
+        return (await (0,promises_.stat)(path)).isFile();
+    }
+    catch {
+        return false;
+    }
+}
+/** The precedence rules in one place: image config > config top level > action inputs. */
+function resolveSettings(config, defaults) {
+    const contextOf = (dockerfile) => (dockerfile === null ? null : external_node_path_.posix.dirname(dockerfile));
+    const base = (name, dockerfile, image) => ({
+        name,
+        dockerfile,
+        context: contextOf(dockerfile),
+        image,
+        target: defaults.target,
+        buildArgs: { ...defaults.buildArgs },
+        platform: defaults.platform,
+        ...resolveLimits([config, defaults]),
+        ignore: [...config.ignore]
+    });
+    return {
+        forEntry(entry, dockerfile, image) {
+            const target = base(entry.name, dockerfile, image);
+            return {
+                ...target,
+                context: dockerfile === null ? null : (entry.context ?? target.context),
+                target: entry.target ?? target.target,
+                buildArgs: { ...target.buildArgs, ...entry.buildArgs },
+                platform: entry.platform ?? target.platform,
+                ...resolveLimits([entry, config, defaults]),
+                ignore: [...new Set([...target.ignore, ...entry.ignore])]
+            };
+        },
+        forDiscovered: (dockerfile) => base(dockerfile, dockerfile, null),
+        forImage: (name, dockerfile, image) => base(name, dockerfile, image)
+    };
+}
+function assertUniqueNames(targets) {
+    const seen = new Set();
+    for (const target of targets) {
+        if (seen.has(target.name))
+            throw new Error(`planTargets: two targets are named "${target.name}"`);
+        seen.add(target.name);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/advise/shell.ts
+/**
+ * Just enough shell to read a RUN: simple commands split at `&&`, `||`, `;`,
+ * `|`, `&`, newlines and parentheses; words unquoted; leading `NAME=value`
+ * assignments and wrappers (`sudo`, `env`, `exec`, ...) taken off the front.
+ * Used by the size rules (through run-facts.ts) and by the base advice.
+ */
+const WRAPPERS = new Set(['sudo', 'env', 'exec', 'command', 'nohup', 'time', 'then', 'do', 'else', 'if', 'while', 'until', '!', '{', '}']);
+/** Splits a shell script into the words of each simple command. */
+function splitCommands(script) {
+    const commands = [];
+    let words = [];
+    let word = '';
+    let inWord = false;
+    const endWord = () => {
+        if (inWord)
+            words.push(word);
+        word = '';
+        inWord = false;
+    };
+    const endCommand = () => {
+        endWord();
+        if (words.length > 0)
+            commands.push(words);
+        words = [];
+    };
+    for (let at = 0; at < script.length; at++) {
+        const char = script[at];
+        if (char === '\\') {
+            const next = script[at + 1];
+            if (next !== undefined && next !== '\n') {
+                word += next;
+                inWord = true;
+            }
             at++;
-            for (;;) {
-                const quote = content.indexOf('"', at);
-                if (quote === -1) {
-                    field += content.slice(at);
-                    at = content.length;
-                    break;
-                }
-                field += content.slice(at, quote);
-                at = quote + 1;
-                if (content[at] !== '"')
-                    break;
-                field += '"';
-                at++;
+        }
+        else if (char === "'") {
+            const close = script.indexOf("'", at + 1);
+            const end = close === -1 ? script.length : close;
+            word += script.slice(at + 1, end);
+            inWord = true;
+            at = end;
+        }
+        else if (char === '"') {
+            let next = at + 1;
+            for (; next < script.length && script[next] !== '"'; next++) {
+                if (script[next] === '\\' && next + 1 < script.length)
+                    next++;
+                word += script[next];
+            }
+            inWord = true;
+            at = next;
+        }
+        else if (char === '#' && !inWord) {
+            const newline = script.indexOf('\n', at);
+            at = newline === -1 ? script.length : newline - 1;
+        }
+        else if (char === ' ' || char === '\t' || char === '\r') {
+            endWord();
+        }
+        else if ('\n;|&()'.includes(char)) {
+            if (char === '&' && (script[at - 1] === '>' || script[at + 1] === '>')) {
+                word += char; // `2>&1`, `&>`: a redirection
+                inWord = true;
+            }
+            else {
+                endCommand();
             }
         }
         else {
-            let end = at;
-            while (end < content.length && content[end] !== ',' && content[end] !== '\n')
-                end++;
-            field = content.slice(at, end).replace(/\r$/, '');
-            at = end;
+            word += char;
+            inWord = true;
         }
-        const lineEnd = content.indexOf('\n', at);
-        at = lineEnd === -1 ? content.length : lineEnd + 1;
-        if (field !== '')
-            fields.push(field);
     }
-    return fields;
+    endCommand();
+    return commands;
 }
-// ---------------------------------------------------------------------------------------------
-// dpkg: /var/lib/dpkg/status lists the packages, /var/lib/dpkg/info/<pkg>[:<arch>].list their files
-function dpkgPackages(files, fs, unreadable) {
-    const status = files.get(DPKG_STATUS);
-    if (status === undefined)
-        return [];
-    const content = status.toString('latin1');
-    const stanzas = isText(status) ? paragraphs(content).filter((stanza) => stanza.has('Package')) : [];
-    if (stanzas.length === 0) {
-        if (content.trim() !== '')
-            unreadable.push(DPKG_STATUS);
-        return [];
+/** The simple commands of a script, each without its leading `NAME=value` assignments (kept in `env`) and wrappers. */
+function parseCommands(script) {
+    const out = [];
+    for (const words of splitCommands(script)) {
+        const env = {};
+        let at = 0;
+        for (; at < words.length; at++) {
+            const word = words[at];
+            const assignment = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/s.exec(word);
+            if (assignment !== null)
+                env[assignment[1]] = assignment[2];
+            else if (!WRAPPERS.has(word) && !(word.startsWith('-') && at > 0 && WRAPPERS.has(words[at - 1])))
+                break;
+        }
+        if (at < words.length)
+            out.push({ words: words.slice(at), env });
     }
-    const packages = [];
-    for (const stanza of stanzas) {
-        const name = stanza.get('Package');
-        // `install ok installed`, `hold ok installed`; not `half-installed`, `config-files` or `not-installed`.
-        const state = (stanza.get('Status') ?? '').split(/\s+/);
-        if (name === '' || state[state.length - 1] !== 'installed')
+    return out;
+}
+/** The program a command runs, without its folder: `/usr/bin/apt-get` → `apt-get`. */
+function programOf(command) {
+    const first = command.words[0] ?? '';
+    return first.slice(first.lastIndexOf('/') + 1);
+}
+/** The subcommand (first word that is not an option or an option's value) and what follows it. */
+function subcommand(words, valued) {
+    const options = [];
+    for (let at = 1; at < words.length; at++) {
+        const word = words[at];
+        if (word.startsWith('-')) {
+            options.push(word);
+            if (valued.has(word) && at + 1 < words.length)
+                options.push(words[++at]);
             continue;
-        const arch = stanza.get('Architecture');
-        const plain = `${DPKG_INFO}${name}.list`;
-        const qualified = arch ? `${DPKG_INFO}${name}:${arch}.list` : plain;
-        // dpkg names the list `<pkg>:<arch>.list` for a `Multi-Arch: same` package only; either may be there.
-        const candidates = stanza.get('Multi-Arch') === 'same' ? [qualified, plain] : [plain, qualified];
-        const listPath = candidates.find((path) => files.has(path));
-        const tally = new Tally(fs);
-        if (listPath !== undefined) {
-            const list = files.get(listPath);
-            if (!isText(list))
-                unreadable.push(listPath);
-            else
-                for (const line of packages_lines(list.toString('latin1')))
-                    if (line !== '')
-                        tally.addListed(normalisePath(line));
         }
-        packages.push(tally.result('dpkg', name, stanza.get('Version') ?? '', null));
+        return { name: word, rest: words.slice(at + 1), options };
     }
-    return packages;
+    return { name: null, rest: [], options };
 }
-// ---------------------------------------------------------------------------------------------
-// apk: /lib/apk/db/installed ("Installed Database V2" of the Apk spec): one paragraph per
-// package, `P:` name, `V:` version, `F:` a folder and the `R:` files in it that follow.
-function apkPackages(files, fs, unreadable) {
-    const database = files.get(APK_INSTALLED);
-    if (database === undefined)
-        return [];
-    const content = database.toString('latin1');
-    const packages = [];
-    if (isText(database)) {
-        let name = '';
-        let version = '';
-        let folder = '';
-        let tally = new Tally(fs);
-        const flush = () => {
-            if (name !== '')
-                packages.push(tally.result('apk', name, version, null));
-            name = version = folder = '';
-            tally = new Tally(fs);
-        };
-        for (const line of packages_lines(content)) {
-            if (line.trim() === '') {
-                flush();
-                continue;
+/** Operands of a command's words: not options, not values of `valued` options, not redirections. */
+function operands(words, valued) {
+    const out = [];
+    const options = [];
+    const values = new Map();
+    let onlyOperands = false;
+    for (let at = 0; at < words.length; at++) {
+        const word = words[at];
+        if (onlyOperands)
+            out.push(word);
+        else if (word === '--')
+            onlyOperands = true;
+        else if (/^\d*[<>]/.test(word)) {
+            if (/^\d*[<>]{1,2}&?$/.test(word))
+                at++;
+        }
+        else if (word.startsWith('-') && word.length > 1) {
+            options.push(word);
+            const equals = word.indexOf('=');
+            if (equals !== -1)
+                values.set(word.slice(0, equals), word.slice(equals + 1));
+            else if (valued.has(word) && at + 1 < words.length)
+                values.set(word, words[++at]);
+        }
+        else
+            out.push(word);
+    }
+    return { operands: out, options, values };
+}
+
+;// CONCATENATED MODULE: ./src/advise/run-facts.ts
+/**
+ * What the instructions of the shipped stages do to the file system, as far as
+ * their words tell: for each RUN the packages it installs and removes, the
+ * caches it fills, the paths it deletes, rewrites and creates; for COPY/ADD the
+ * paths it writes. The size rules read these facts; nothing here judges them.
+ * Pure: a parsed Dockerfile in, steps out.
+ */
+
+
+// ---------------------------------------------------------------------------
+// Paths
+/** `~` and `$HOME` are read as root's home: USER is not followed. */
+const HOME = '/root';
+const APT_LISTS = '/var/lib/apt/lists';
+const APK_CACHE = '/var/cache/apk';
+const PIP_CACHE = `${HOME}/.cache/pip`;
+const YUM_CACHES = ['/var/cache/yum', '/var/cache/dnf'];
+/** An absolute path without `.`, `..` or doubled slashes; relative paths start at `workdir`. */
+function normalise(path, workdir) {
+    let out = path
+        .replace(/^~(?=\/|$)/, HOME)
+        .replace(/^\$HOME(?=\/|$)/, HOME)
+        .replace(/^\$\{HOME\}(?=\/|$)/, HOME);
+    if (!out.startsWith('/'))
+        out = `${workdir.replace(/\/+$/, '')}/${out}`;
+    const parts = [];
+    for (const part of out.split('/')) {
+        if (part === '' || part === '.')
+            continue;
+        if (part === '..')
+            parts.pop();
+        else
+            parts.push(part);
+    }
+    return `/${parts.join('/')}`;
+}
+function globRegex(pattern) {
+    const body = pattern
+        .replace(/[.+^${}()|\\]/g, '\\$&')
+        .replace(/\*/g, '[^/]*')
+        .replace(/\?/g, '[^/]')
+        .replace(/\[!/g, '[^');
+    return new RegExp(`^${body}(?:/.*)?$`);
+}
+/** True when deleting `pattern` (a path, maybe with globs) takes `path` or a part of it. */
+function covers(pattern, path) {
+    const trimmed = pattern.replace(/(?:\/\*)+$/, '').replace(/\/+$/, '') || '/';
+    if (!/[*?[]/.test(trimmed))
+        return trimmed === '/' || path === trimmed || path.startsWith(`${trimmed}/`);
+    return globRegex(trimmed).test(path);
+}
+function coversAny(patterns, path) {
+    return patterns.some((pattern) => covers(pattern, path));
+}
+/** True when the two paths (either maybe with globs) share files. */
+function overlaps(a, b) {
+    return covers(a, b) || covers(b, a);
+}
+// ---------------------------------------------------------------------------
+// What a RUN does
+const APT_VALUED = new Set(['-o', '-t', '-c', '--option', '--target-release', '--config-file']);
+const APK_VALUED = new Set(['-t', '--virtual', '-X', '--repository', '-p', '--root', '--arch', '--keys-dir', '--cache-dir', '--repositories-file']);
+const YUM_VALUED = new Set(['-c', '--config', '--installroot', '--releasever', '--enablerepo', '--disablerepo', '-x', '--exclude', '--setopt']);
+const PIP_VALUED = new Set([
+    '-r',
+    '--requirement',
+    '-c',
+    '--constraint',
+    '-e',
+    '--editable',
+    '-t',
+    '--target',
+    '-i',
+    '--index-url',
+    '--extra-index-url',
+    '-f',
+    '--find-links',
+    '--prefix',
+    '--root',
+    '--cache-dir',
+    '--platform',
+    '--python-version',
+    '--implementation',
+    '--abi',
+    '--trusted-host',
+    '--src',
+    '--upgrade-strategy',
+    '--progress-bar',
+    '--no-binary',
+    '--only-binary',
+    '--log',
+    '--proxy',
+    '--timeout',
+    '--retries'
+]);
+const OUTPUT_VALUED = new Set(['-o', '-O', '--output', '--output-document', '-C', '--directory', '-d', '--target-directory', '-f', '--file']);
+/** The shell commands of a RUN: shell form, exec form (`["sh", "-c", ...]` too) and heredoc scripts. */
+function commandsOfRun(instruction) {
+    const args = instruction.args.trim();
+    if (args.startsWith('[')) {
+        try {
+            const words = JSON.parse(args);
+            if (Array.isArray(words) && words.every((word) => typeof word === 'string')) {
+                const list = words;
+                if (list.length >= 3 && /(?:^|\/)(?:ba|da|a|z)?sh$/.test(list[0]) && list[1] === '-c')
+                    return parseCommands(list[2]);
+                return [{ words: list, env: {} }];
             }
-            if (line.length < 2 || line[1] !== ':')
-                continue; // other lines are not part of the format
-            const value = line.slice(2);
-            if (line[0] === 'P')
-                name = value;
-            else if (line[0] === 'V')
-                version = value;
-            else if (line[0] === 'F')
-                folder = normalisePath(value);
-            else if (line[0] === 'R' && value !== '')
-                tally.addListed(normalisePath(folder === '' ? value : `${folder}/${value}`));
         }
-        flush();
-    }
-    if (packages.length === 0 && content.trim() !== '')
-        unreadable.push(APK_INSTALLED);
-    return packages;
-}
-// ---------------------------------------------------------------------------------------------
-// Python: `<site>/<name>-<version>.dist-info/RECORD` and `<site>/<name>-<version>[-pyX.Y].egg-info`
-// (a folder, or one file of PKG-INFO text)
-function pythonPackages(files, fs, unreadable) {
-    const packages = [];
-    /** Egg-info folders → their kept files by name. */
-    const eggFolders = new Map();
-    for (const [path, content] of files) {
-        const name = baseName(path);
-        if (name === 'RECORD' && isSpecialFolder(path, path.length - name.length - 1, DIST_INFO)) {
-            const distInfo = parentPath(path);
-            if (!isText(content))
-                unreadable.push(path);
-            else
-                packages.push(distInfoPackage(distInfo, content, fs));
-        }
-        else if (EGG_INFO_FILES.has(name) && isSpecialFolder(path, path.length - name.length - 1, EGG_INFO)) {
-            const folder = parentPath(path);
-            const kept = eggFolders.get(folder) ?? new Map();
-            eggFolders.set(folder, kept.set(name, content));
-        }
-        else if (name.endsWith(EGG_INFO) && name.length > EGG_INFO.length) {
-            // One file of PKG-INFO text: the package's only file that can be known.
-            const { name: packageName, version } = eggName(name, content);
-            const tally = new Tally(fs);
-            tally.add(path);
-            packages.push(tally.result('python', packageName, version, displayPath(path)));
+        catch {
+            // not JSON: the shell form
         }
     }
-    for (const [folder, kept] of eggFolders)
-        packages.push(eggFolderPackage(folder, kept, fs));
-    return packages;
+    if (instruction.heredocs.length === 0)
+        return parseCommands(args);
+    const firstLine = (args.split('\n')[0] ?? '').replace(/<<-?(["']?)[A-Za-z0-9_.-]+\1/g, '').trim();
+    const head = parseCommands(firstLine);
+    const shellStdin = head.length === 0 || (head.length === 1 && /^(?:ba|da|a|z)?sh$/.test(programOf(head[0])));
+    return shellStdin
+        ? [...head.filter((command) => !/^(?:ba|da|a|z)?sh$/.test(programOf(command))), ...instruction.heredocs.flatMap(parseCommands)]
+        : head;
 }
-/** `<name>-<version>` split at its last `-` (the wheel spec writes a `-` in either as `_`; a legacy name may keep one). */
-function splitNameVersion(stem) {
-    const dash = stem.lastIndexOf('-');
-    return dash > 0 && dash < stem.length - 1 ? { name: packages_text(stem.slice(0, dash)), version: packages_text(stem.slice(dash + 1)) } : null;
-}
-function distInfoPackage(distInfo, record, fs) {
-    const site = parentPath(distInfo);
-    const stem = baseName(distInfo).slice(0, -DIST_INFO.length);
-    const { name, version } = splitNameVersion(stem) ?? { name: packages_text(stem), version: '' };
-    const tally = new Tally(fs);
-    // RECORD paths are relative to the site folder (`../../../bin/pip` for scripts); one above the root is ignored.
-    for (const field of csvFirstFields(record.toString('latin1'))) {
-        const path = resolvePath(site, field);
-        if (path !== null)
-            tally.add(path);
-    }
-    return tally.result('python', name, version, displayPath(distInfo));
-}
-/** Name and version from an egg-info's name (`six-1.16.0`, `Python-2.7.18-py2.7`), else from its PKG-INFO text. */
-function eggName(fileName, pkgInfo) {
-    const stem = fileName.slice(0, -EGG_INFO.length).replace(/-py\d+(\.\d+)*(-.*)?$/, '');
-    const fromName = splitNameVersion(stem);
-    // A version starts with a digit: `cryptography.egg-info`, `zope-interface.egg-info` are a name alone.
-    if (fromName !== null && /^\d/.test(fromName.version))
-        return fromName;
-    const header = pkgInfo !== undefined && isText(pkgInfo) ? paragraphs(pkgInfo.toString('latin1'))[0] : undefined;
-    return { name: packages_text(stem), version: packages_text(header?.get('Version') ?? '') };
-}
-function eggFolderPackage(folder, kept, fs) {
-    const site = parentPath(folder);
-    const { name, version } = eggName(baseName(folder), kept.get('PKG-INFO'));
-    const tally = new Tally(fs);
-    const installed = kept.get('installed-files.txt');
-    const topLevel = kept.get('top_level.txt');
-    if (installed !== undefined && isText(installed)) {
-        // pip's list of what it installed, relative to the egg-info folder.
-        for (const line of packages_lines(installed.toString('latin1'))) {
-            const path = line === '' ? null : resolvePath(folder, line);
-            if (path !== null)
-                tally.add(path);
+/** What one RUN does, from its shell commands; relative paths are taken from `workdir`. */
+function factsOf(commands, workdir) {
+    const facts = {
+        installs: [],
+        aptUpdate: false,
+        apkUpdate: false,
+        pipInstalls: [],
+        removed: [],
+        rewritten: [],
+        removedPackages: new Set(),
+        autoremove: false,
+        created: [],
+        text: commands.map((command) => command.words.join(' ')).join('\n')
+    };
+    let aptMarkAuto = false;
+    const path = (word) => normalise(word, workdir);
+    for (const command of commands) {
+        const program = programOf(command);
+        const { words } = command;
+        if (program === 'apt-get' || program === 'apt' || program === 'aptitude') {
+            const sub = subcommand(words, APT_VALUED);
+            const all = [...sub.options, ...sub.rest];
+            if (sub.name === 'update')
+                facts.aptUpdate = true;
+            else if (sub.name === 'install') {
+                const { operands: packages } = operands(sub.rest, APT_VALUED);
+                const noRecommends = all.includes('--no-install-recommends') || all.some((word) => /APT::Install-Recommends=(?:false|0|no)/i.test(word));
+                facts.installs.push({ manager: 'apt', tool: program, packages, clean: noRecommends, virtual: null });
+            }
+            else if (sub.name === 'purge' || sub.name === 'remove' || sub.name === 'autoremove') {
+                for (const pkg of operands(sub.rest, APT_VALUED).operands)
+                    facts.removedPackages.add(pkg);
+                if (sub.name === 'autoremove' || all.includes('--auto-remove') || all.includes('--autoremove'))
+                    facts.autoremove ||= aptMarkAuto || sub.name === 'autoremove';
+            }
+            else if (sub.name === 'clean' || sub.name === 'distclean') {
+                facts.removed.push('/var/cache/apt/archives');
+                if (sub.name === 'distclean')
+                    facts.removed.push(APT_LISTS);
+            }
         }
-    }
-    else if (topLevel !== undefined && isText(topLevel)) {
-        // Only the top-level modules are known: a module's folder, its `.py`, its extension modules and cached bytecode.
-        for (const line of packages_lines(topLevel.toString('latin1'))) {
-            const module = normalisePath(line.trim());
-            if (module === '' || module.split('/').includes('..'))
-                continue;
-            const path = site === '' ? module : `${site}/${module}`;
-            tally.addFolder(path);
-            tally.add(`${path}.py`);
-            tally.addMatching(`${path}.`, (rest) => rest.endsWith('.so'));
-            const parent = parentPath(path);
-            tally.addMatching(`${parent === '' ? '' : `${parent}/`}__pycache__/${baseName(path)}.`, (rest) => rest.endsWith('.pyc'));
+        else if (program === 'apt-mark' && words.includes('auto')) {
+            aptMarkAuto = true;
         }
+        else if (program === 'apk') {
+            const sub = subcommand(words, APK_VALUED);
+            const { operands: packages, options, values } = operands(sub.rest, APK_VALUED);
+            const noCache = [...sub.options, ...options].includes('--no-cache');
+            if (sub.name === 'add') {
+                const virtual = values.get('--virtual') ?? values.get('-t') ?? null;
+                facts.installs.push({ manager: 'apk', tool: 'apk', packages, clean: noCache, virtual });
+            }
+            else if (sub.name === 'update' && !noCache)
+                facts.apkUpdate = true;
+            else if (sub.name === 'del')
+                for (const pkg of packages)
+                    facts.removedPackages.add(pkg);
+            else if (sub.name === 'cache' && packages[0] === 'clean')
+                facts.removed.push(APK_CACHE);
+        }
+        else if (['yum', 'dnf', 'microdnf', 'tdnf'].includes(program)) {
+            const sub = subcommand(words, YUM_VALUED);
+            const { operands: rest } = operands(sub.rest, YUM_VALUED);
+            if (sub.name === 'install' || sub.name === 'groupinstall' || sub.name === 'reinstall') {
+                facts.installs.push({ manager: 'yum', tool: program, packages: rest, clean: false, virtual: null });
+            }
+            else if (sub.name === 'remove' || sub.name === 'erase' || sub.name === 'autoremove') {
+                for (const pkg of rest)
+                    facts.removedPackages.add(pkg);
+            }
+            else if (sub.name === 'clean' && (rest.includes('all') || rest.includes('packages'))) {
+                facts.removed.push('/var/cache/yum', '/var/cache/dnf', '/var/cache/libdnf5');
+            }
+        }
+        else if (/^pip(?:\d+(?:\.\d+)*)?$/.test(program) ||
+            (/^python(?:\d+(?:\.\d+)*)?$/.test(program) && words[1] === '-m' && /^pip\d*$/.test(words[2] ?? ''))) {
+            const pipWords = program.startsWith('python') ? words.slice(2) : words;
+            const sub = subcommand(pipWords, PIP_VALUED);
+            if (sub.name === 'install') {
+                const noCacheDir = [...sub.options, ...sub.rest].some((word) => word === '--no-cache-dir' || word.startsWith('--no-cache-dir='));
+                facts.pipInstalls.push({ noCacheDir, env: command.env });
+            }
+            else if (sub.name === 'cache' && sub.rest[0] === 'purge')
+                facts.removed.push(PIP_CACHE);
+        }
+        else if (program === 'rm') {
+            for (const target of operands(words.slice(1), new Set()).operands)
+                facts.removed.push(path(target));
+        }
+        else if (program === 'chown' || program === 'chmod' || program === 'chgrp') {
+            const targets = operands(words.slice(1), new Set(['--reference'])).operands.slice(1);
+            for (const target of targets)
+                facts.rewritten.push(path(target));
+        }
+        if (program !== 'rm')
+            facts.created.push(...createdBy(command, program, path));
     }
-    tally.addFolder(folder);
-    return tally.result('python', name, version, displayPath(folder));
+    for (const install of facts.installs) {
+        if (install.manager === 'apt')
+            facts.created.push(APT_LISTS);
+        if (install.manager === 'apk' && !install.clean)
+            facts.created.push(APK_CACHE);
+        if (install.manager === 'yum')
+            facts.created.push(`/var/cache/${install.tool === 'yum' ? 'yum' : 'dnf'}`);
+    }
+    if (facts.aptUpdate)
+        facts.created.push(APT_LISTS);
+    if (facts.apkUpdate)
+        facts.created.push(APK_CACHE);
+    if (facts.pipInstalls.some((pip) => !pip.noCacheDir))
+        facts.created.push(PIP_CACHE);
+    // What this RUN deleted itself is not left for a later one.
+    facts.created = [...new Set(facts.created)].filter((created) => !coversAny(facts.removed, created));
+    return facts;
 }
-// ---------------------------------------------------------------------------------------------
-// npm: every `node_modules/<name>/package.json` and `node_modules/@scope/<name>/package.json`
-function npmPackages(files, fs) {
-    const packages = [];
-    for (const [path, content] of files) {
-        if (baseName(path) !== 'package.json' || !isNpmManifest(path, path.length - 'package.json'.length - 1))
+/** Paths a command writes, from its words: absolute paths, output options, mkdir/touch/cp/mv/tar/clone targets. */
+function createdBy(command, program, path) {
+    const out = [];
+    const { words } = command;
+    for (let at = 1; at < words.length; at++) {
+        const word = words[at];
+        const redirect = /^\d*>>?(.+)$/.exec(word);
+        if (redirect !== null) {
+            if (!redirect[1].startsWith('&'))
+                out.push(path(redirect[1]));
             continue;
-        const manifest = parseManifest(content);
-        if (manifest === null)
-            continue; // not JSON, or no version: not an installed package (a test fixture, a broken copy)
-        const folder = parentPath(path);
-        const scoped = baseName(parentPath(folder)).startsWith('@');
-        const folderName = packages_text(scoped ? `${baseName(parentPath(folder))}/${baseName(folder)}` : baseName(folder));
-        const tally = new Tally(fs);
-        addNpmFiles(tally, fs, folder);
-        packages.push(tally.result('npm', manifest.name ?? folderName, manifest.version, displayPath(folder)));
+        }
+        if (/^\d*>>?$/.test(word) && at + 1 < words.length) {
+            out.push(path(words[++at]));
+            continue;
+        }
+        if (OUTPUT_VALUED.has(word) && at + 1 < words.length && !words[at + 1].startsWith('-')) {
+            out.push(path(words[++at]));
+            continue;
+        }
+        const equals = /^--[a-z-]+=(.+)$/.exec(word);
+        const value = equals === null ? word : equals[1];
+        if (value.startsWith('/') || value.startsWith('~/'))
+            out.push(path(value));
     }
-    return packages;
+    const operandWords = operands(words.slice(1), OUTPUT_VALUED).operands;
+    if ((program === 'mkdir' || program === 'touch') && operandWords.length > 0)
+        out.push(...operandWords.map(path));
+    if ((program === 'cp' || program === 'mv' || program === 'ln') && operandWords.length > 1)
+        out.push(path(operandWords.at(-1)));
+    if (program === 'git' && operandWords[0] === 'clone' && operandWords.length > 2)
+        out.push(path(operandWords.at(-1)));
+    return out.filter((created) => !/^\/(?:dev|proc|sys)(?:\/|$)/.test(created) && created !== '/');
 }
-function parseManifest(content) {
-    let manifest;
+/** Splits ENV's `A=1 B="2 3"` (or legacy `A 1`) into pairs. */
+function envPairs(args) {
+    const words = splitCommands(args.replace(/\n/g, ' '))[0] ?? [];
+    if (words.length >= 2 && !words[0].includes('='))
+        return [[words[0], words.slice(1).join(' ')]];
+    return words.flatMap((word) => {
+        const equals = word.indexOf('=');
+        return equals > 0 ? [[word.slice(0, equals), word.slice(equals + 1)]] : [];
+    });
+}
+/** Source and destination words of a COPY/ADD (JSON form too; heredoc markers dropped). */
+function copyWords(instruction) {
+    const args = instruction.args.split('\n')[0].trim();
+    let words;
     try {
-        manifest = JSON.parse(content.toString('utf8').replace(/^\uFEFF/, ''));
+        const parsed = args.startsWith('[') ? JSON.parse(args) : null;
+        words = Array.isArray(parsed) ? parsed.map(String) : args.split(/\s+/);
+    }
+    catch {
+        words = args.split(/\s+/);
+    }
+    words = words.filter((word) => word !== '' && !/^<<-?/.test(word));
+    if (words.length === 0)
+        return { sources: [], dest: null };
+    return { sources: words.slice(0, -1), dest: words.at(-1) };
+}
+/** The instructions of the final stage and the stages its FROM chain names, in order, with what each does. */
+function run_facts_stepsOf(dockerfile) {
+    const steps = [];
+    let workdir = '/';
+    let env = {};
+    let block = 0;
+    for (const stage of finalChain(dockerfile)) {
+        block++;
+        for (const instruction of stage.instructions) {
+            const { keyword } = instruction;
+            if (keyword !== 'RUN')
+                block++;
+            if (keyword === 'WORKDIR')
+                workdir = normalise(instruction.args.trim(), workdir);
+            if (keyword === 'ENV')
+                env = { ...env, ...Object.fromEntries(envPairs(instruction.args)) };
+            if (keyword === 'ARG') {
+                for (const [name, value] of envPairs(instruction.args.includes('=') ? instruction.args : ''))
+                    env = { ...env, [name]: value };
+            }
+            let facts = null;
+            let created = [];
+            if (keyword === 'RUN') {
+                facts = factsOf(commandsOfRun(instruction), workdir);
+                created = facts.created;
+            }
+            else if (keyword === 'COPY' || keyword === 'ADD') {
+                const { sources, dest } = copyWords(instruction);
+                if (dest !== null) {
+                    const into = normalise(dest, workdir);
+                    const intoFolder = dest.endsWith('/') || sources.length > 1;
+                    created = sources.map((source) => {
+                        const name = source.replace(/\/+$/, '').split('/').at(-1) ?? '';
+                        if (!intoFolder || name === '' || name === '.' || source.endsWith('/') || /^https?:/.test(source))
+                            return into;
+                        return `${into}/${name}`;
+                    });
+                    if (created.length === 0)
+                        created = [into];
+                    // Copied into the root folder: too broad to say what a later deletion takes from it.
+                    created = created.filter((path) => path !== '/');
+                }
+            }
+            steps.push({ instruction, block, workdir, env, facts, created });
+        }
+    }
+    return steps;
+}
+// ---------------------------------------------------------------------------
+// Cache mounts
+/** True when a `RUN --mount=type=cache` (or tmpfs) keeps one of these folders out of the layer. */
+function cacheMounted(instruction, folders) {
+    return instruction.mounts.some((mount) => (mount.type === 'cache' || mount.type === 'tmpfs') &&
+        mount.target !== null &&
+        folders.some((folder) => covers(normalise(mount.target, '/'), folder)));
+}
+
+;// CONCATENATED MODULE: ./src/advise/rules/rule.ts
+
+/** At most one hit per instruction of the shipped stages. */
+function eachStep(context, check) {
+    return context.steps.flatMap((step) => check(step) ?? []);
+}
+/** At most one hit per RUN of the shipped stages. */
+function eachRun(context, check) {
+    return eachStep(context, (step) => (step.facts === null ? null : check(step, step.facts)));
+}
+/** Bytes of the caches of these kinds the anatomy found left by `line` (not by the base image); null when none or not measured. */
+function cacheBytes(context, kinds, line) {
+    if (context.anatomy === null)
+        return null;
+    const bytes = context.anatomy.caches
+        .filter((cache) => kinds.includes(cache.kind) && cache.line === line && cache.fromBase !== true)
+        .reduce((sum, cache) => sum + cache.bytes, 0);
+    return bytes > 0 ? bytes : null;
+}
+/** `18.4 MB of apt package lists` when measured, else `apt package lists`. */
+function bytesPhrase(bytes, what) {
+    return bytes !== null && bytes > 0 ? `${formatBytes(bytes)} of ${what}` : what;
+}
+
+;// CONCATENATED MODULE: ./src/advise/rules/add-remote-archive.ts
+
+
+const ARCHIVE = /\.(?:tar|tgz|tar\.gz|tar\.xz|txz|tar\.bz2|tbz2?|tar\.zst|zip|gz|xz|bz2|zst)(?:[?#].*)?$/i;
+const addRemoteArchive = {
+    id: 'add-remote-archive',
+    summary: 'ADD of a remote URL ships the download as its own layer; fetch, unpack and delete in one RUN',
+    check: (context) => eachStep(context, ({ instruction }) => {
+        if (instruction.keyword !== 'ADD')
+            return null;
+        const remote = copyWords(instruction).sources.find((source) => /^https?:\/\//i.test(source));
+        if (remote === undefined)
+            return null;
+        const archive = ARCHIVE.test(remote);
+        const url = remote.replace(/[?#].*$/, '');
+        const name = url.slice(url.lastIndexOf('/') + 1) || 'download';
+        return {
+            instruction,
+            severity: archive ? 'warning' : 'notice',
+            message: `ADD ${remote} ships the downloaded ${archive ? 'archive' : 'file'} as a layer of its own${archive ? ': unpacking it later ships the bytes twice' : ''}.`,
+            fix: `Download, unpack and delete in one RUN:\nRUN curl -fsSL ${remote} -o /tmp/${name} \\\n    && tar -xf /tmp/${name} -C /opt \\\n    && rm /tmp/${name}`,
+            bytes: null
+        };
+    })
+};
+
+;// CONCATENATED MODULE: ./src/advise/rules/apk-no-cache.ts
+
+
+const apkNoCache = {
+    id: 'apk-no-cache',
+    summary: 'apk add/update without --no-cache leaves the package index in /var/cache/apk (DL3019)',
+    check: (context) => eachRun(context, ({ instruction }, facts) => {
+        const caching = facts.installs.some((install) => install.manager === 'apk' && !install.clean) || facts.apkUpdate;
+        if (!caching || coversAny(facts.removed, APK_CACHE) || cacheMounted(instruction, [APK_CACHE, '/etc/apk/cache']))
+            return null;
+        const bytes = cacheBytes(context, ['apk'], instruction.line);
+        return {
+            instruction,
+            severity: 'warning',
+            message: `\`apk ${facts.apkUpdate ? 'update' : 'add'}\` without --no-cache leaves ${bytesPhrase(bytes, 'the package index')} in /var/cache/apk.`,
+            fix: 'Use `apk add --no-cache ...` (it fetches the index without storing it) and drop a separate `apk update`.',
+            bytes
+        };
+    })
+};
+
+;// CONCATENATED MODULE: ./src/advise/rules/apt-lists-left.ts
+
+
+/** An install after an earlier RUN's `apt-get update` reads lists that RUN left: that RUN gets the finding. */
+function aptUpdatedBefore(steps, line) {
+    return steps.some((step) => step.instruction.line < line && step.facts?.aptUpdate === true);
+}
+const aptListsLeft = {
+    id: 'apt-lists-left',
+    summary: 'apt-get update/install in a RUN that does not also remove /var/lib/apt/lists/* (hadolint DL3009)',
+    check: (context) => eachRun(context, ({ instruction }, facts) => {
+        const installs = facts.installs.some((install) => install.manager === 'apt');
+        const fetchesLists = facts.aptUpdate || (installs && !aptUpdatedBefore(context.steps, instruction.line));
+        if (!fetchesLists || coversAny(facts.removed, APT_LISTS) || cacheMounted(instruction, [APT_LISTS]))
+            return null;
+        const bytes = cacheBytes(context, ['apt'], instruction.line);
+        return {
+            instruction,
+            severity: 'warning',
+            message: `This RUN leaves ${bytesPhrase(bytes, 'apt package lists')} in its layer (/var/lib/apt/lists).`,
+            fix: 'End the same RUN with `&& rm -rf /var/lib/apt/lists/*` (after apt-get install), or use `RUN --mount=type=cache,target=/var/lib/apt`.',
+            bytes
+        };
+    })
+};
+
+;// CONCATENATED MODULE: ./src/advise/rules/apt-no-install-recommends.ts
+
+/** An earlier RUN that switched recommends off for apt (`APT::Install-Recommends "false"` in apt.conf.d). */
+function recommendsConfigured(steps, line) {
+    return steps.some((step) => step.instruction.line < line && /Install-Recommends\W+(?:false|0|no)\b/i.test(step.facts?.text ?? step.instruction.args));
+}
+const aptNoInstallRecommends = {
+    id: 'apt-no-install-recommends',
+    summary: 'apt-get install without --no-install-recommends pulls in recommended packages (DL3015)',
+    check: (context) => eachRun(context, ({ instruction }, facts) => {
+        const recommending = facts.installs.filter((install) => install.manager === 'apt' && !install.clean && install.packages.length > 0);
+        const first = recommending[0];
+        if (first === undefined || recommendsConfigured(context.steps, instruction.line))
+            return null;
+        return {
+            instruction,
+            severity: 'notice',
+            message: `\`${first.tool} install\` without --no-install-recommends also installs every recommended package.`,
+            fix: `Add \`--no-install-recommends\`: \`${first.tool} install -y --no-install-recommends ${first.packages.slice(0, 4).join(' ')}\`, and name any recommended package you do need.`,
+            bytes: null
+        };
+    })
+};
+
+;// CONCATENATED MODULE: ./src/advise/rules/build-deps-kept.ts
+
+const BUILD_TOOLS = new Set([
+    'gcc',
+    'g++',
+    'gcc-c++',
+    'make',
+    'cmake',
+    'build-base',
+    'build-essential',
+    'musl-dev',
+    'libc-dev',
+    'libc6-dev',
+    'linux-headers',
+    'clang',
+    'llvm',
+    'autoconf',
+    'automake',
+    'libtool',
+    'pkgconf',
+    'pkg-config',
+    'cargo',
+    'rust',
+    'go',
+    'g++-multilib'
+]);
+/** A compiler, build system or `-dev` package; versions (`gcc=4:12.2`, `gcc-12`) and architectures (`:amd64`) ignored. */
+function isBuildTool(pkg) {
+    const name = pkg.replace(/[=<>~].*$/, '').replace(/:.*$/, '');
+    return BUILD_TOOLS.has(name) || /-(?:dev|devel)$/.test(name) || /^(?:gcc|g\+\+|clang|python\d?(?:\.\d+)?-dev)-?\d/.test(name);
+}
+/** The same RUN with the tools installed, used and removed again. */
+function removalSnippet(install, tools) {
+    const list = tools.join(' ');
+    if (install.manager === 'apk') {
+        return `RUN apk add --no-cache --virtual .build-deps ${list} \\\n    && <build> \\\n    && apk del .build-deps`;
+    }
+    if (install.manager === 'apt') {
+        return `RUN apt-get update && apt-get install -y --no-install-recommends ${list} \\\n    && <build> \\\n    && apt-get purge -y --auto-remove ${list} && rm -rf /var/lib/apt/lists/*`;
+    }
+    return `RUN ${install.tool} install -y ${list} \\\n    && <build> \\\n    && ${install.tool} remove -y ${list} && ${install.tool} clean all`;
+}
+const buildDepsKept = {
+    id: 'build-deps-kept',
+    summary: 'build tools (gcc, make, *-dev, ...) installed and not removed in the same RUN ship in the image',
+    check: (context) => eachRun(context, ({ instruction }, facts) => {
+        // The first install that keeps a tool is the one named; one finding per RUN.
+        for (const install of facts.installs) {
+            const kept = install.packages.filter((pkg) => isBuildTool(pkg) &&
+                !facts.removedPackages.has(pkg) &&
+                !(install.virtual !== null && facts.removedPackages.has(install.virtual)) &&
+                !(install.manager === 'apt' && facts.autoremove));
+            if (kept.length === 0)
+                continue;
+            const group = install.manager === 'apk'
+                ? 'in a `--virtual` group and `apk del` the group'
+                : `and remove them with \`${install.manager === 'apt' ? 'apt-get purge -y --auto-remove' : `${install.tool} remove -y`}\``;
+            return {
+                instruction,
+                severity: 'warning',
+                message: `Build tools ${kept.slice(0, 5).join(', ')}${kept.length > 5 ? ` and ${kept.length - 5} more` : ''} are installed and never removed: they ship in the image.`,
+                fix: `Install them ${group} in the same RUN that builds, or build in an earlier stage and COPY --from it:\n${removalSnippet(install, kept)}`,
+                bytes: null
+            };
+        }
+        return null;
+    })
+};
+
+;// CONCATENATED MODULE: ./src/advise/rules/copy-all-without-dockerignore.ts
+
+
+const copyAllWithoutDockerignore = {
+    id: 'copy-all-without-dockerignore',
+    summary: 'COPY . with no .dockerignore copies the whole build context (.git, caches, local builds) into the image',
+    check: (context) => eachStep(context, ({ instruction }) => {
+        // COPY --from copies from a stage or image, not from the build context.
+        const fromContext = (instruction.keyword === 'COPY' || instruction.keyword === 'ADD') && instruction.flags['from'] === undefined;
+        if (!fromContext || context.hasDockerignore)
+            return null;
+        if (!copyWords(instruction).sources.some((source) => source === '.' || source === './'))
+            return null;
+        return {
+            instruction,
+            severity: 'notice',
+            message: `\`${instruction.keyword} ${instruction.args.split('\n')[0]}\` copies the whole build context and it has no .dockerignore: .git, local builds and caches ship too.`,
+            fix: 'Add a .dockerignore next to the build context listing what the image does not need (.git, node_modules, build output, tests), or copy only what it needs.',
+            bytes: null
+        };
+    })
+};
+
+;// CONCATENATED MODULE: ./src/advise/rules/deletions.ts
+
+
+/** `lines 5 and 7`, `line 5`. */
+function linesPhrase(lines) {
+    const sorted = [...new Set(lines)].sort((a, b) => a - b);
+    if (sorted.length === 1)
+        return `line ${sorted[0]}`;
+    return `lines ${sorted.slice(0, -1).join(', ')} and ${sorted.at(-1)}`;
+}
+/** The bytes of all creators; null when any was not measured. */
+function sumBytes(creators) {
+    if (creators.some((creator) => creator.bytes === null))
+        return null;
+    return creators.reduce((sum, creator) => sum + creator.bytes, 0);
+}
+/** `12.0 MB of ` when measured, else nothing. */
+function bytesOf(bytes) {
+    return bytes === null ? '' : `${formatBytes(bytes)} of `;
+}
+function deletion(remover, creators, paths) {
+    const consecutive = creators.filter((creator) => creator.step.facts !== null && creator.step.block === remover.block);
+    const rewrites = remover.facts.rewritten.length > 0;
+    return {
+        remover,
+        consecutive,
+        earlier: creators.filter((creator) => !consecutive.includes(creator)),
+        shown: paths.slice(0, 3).join(', ') + (paths.length > 3 ? ', ...' : ''),
+        rewrites,
+        verb: !rewrites ? 'deletes' : remover.facts.removed.length > 0 ? 'deletes or rewrites' : 'rewrites'
+    };
+}
+/** Deletions the anatomy measured: wasted paths added at one Dockerfile line and removed by a later RUN. */
+function measuredDeletions(steps, wasted) {
+    const byLine = new Map(steps.map((step) => [step.instruction.line, step]));
+    const groups = new Map();
+    for (const path of wasted.paths) {
+        if (path.inBase || path.addedAtLine === null || path.removedAtLine === null)
+            continue;
+        const remover = byLine.get(path.removedAtLine);
+        if (remover?.facts == null || !byLine.has(path.addedAtLine) || path.addedAtLine >= path.removedAtLine)
+            continue;
+        const perCreator = groups.get(path.removedAtLine) ?? new Map();
+        const group = perCreator.get(path.addedAtLine) ?? { bytes: 0, paths: [] };
+        group.bytes += path.bytes;
+        group.paths.push(path.path);
+        perCreator.set(path.addedAtLine, group);
+        groups.set(path.removedAtLine, perCreator);
+    }
+    return [...groups].map(([removedAt, perCreator]) => deletion(byLine.get(removedAt), [...perCreator].map(([line, group]) => ({ step: byLine.get(line), bytes: group.bytes })), [...perCreator.values()].flatMap((group) => group.paths)));
+}
+/** Deletions read from the text alone: rm (or chown/chmod) paths that an earlier instruction of the shipped stages created. */
+function guessedDeletions(steps) {
+    const deletions = [];
+    steps.forEach((remover, at) => {
+        if (remover.facts === null)
+            return;
+        const targets = [...remover.facts.removed, ...remover.facts.rewritten];
+        const creators = [];
+        const paths = [];
+        for (const creator of steps.slice(0, at)) {
+            const hits = targets.filter((target) => creator.created.some((created) => overlaps(target, created)));
+            if (hits.length === 0)
+                continue;
+            creators.push({ step: creator, bytes: null });
+            for (const hit of hits)
+                if (!paths.includes(hit))
+                    paths.push(hit);
+        }
+        if (creators.length > 0)
+            deletions.push(deletion(remover, creators, paths));
+    });
+    return deletions;
+}
+// Both rules read the same analysis: made once per checkRules call.
+const analysed = new WeakMap();
+/** The RUNs that delete or rewrite what an earlier instruction created, in the order of the anatomy's paths or of the steps. */
+function deletionsOf(context) {
+    let deletions = analysed.get(context);
+    if (deletions === undefined) {
+        const { anatomy, steps } = context;
+        // Without lines in the anatomy its paths cannot be placed: guess from the words.
+        const anatomyKnowsLines = anatomy !== null && anatomy.layers.some((layer) => layer.line !== null);
+        deletions = anatomyKnowsLines ? measuredDeletions(steps, anatomy.wasted) : guessedDeletions(steps);
+        analysed.set(context, deletions);
+    }
+    return deletions;
+}
+
+;// CONCATENATED MODULE: ./src/advise/rules/delete-in-later-run.ts
+
+const deleteInLaterRun = {
+    id: 'delete-in-later-run',
+    summary: 'a RUN deletes or rewrites what an earlier instruction created: the bytes still ship in the earlier layer',
+    check: (context) => deletionsOf(context).flatMap(({ remover, earlier, shown, rewrites, verb }) => {
+        if (earlier.length === 0)
+            return [];
+        const bytes = sumBytes(earlier);
+        const from = linesPhrase(earlier.map((creator) => creator.step.instruction.line));
+        // COPY/ADD creators have no RUN facts.
+        const copied = earlier.some((creator) => creator.step.facts === null);
+        const onlyCopied = earlier.every((creator) => creator.step.facts === null);
+        const fix = rewrites && copied
+            ? 'Set owner and mode while copying (`COPY --chown=user:group --chmod=755 ...`) instead of changing the files in a later RUN, which copies every one of them into a new layer.'
+            : onlyCopied
+                ? `Keep it out of the image at ${from} instead: a .dockerignore entry, a narrower COPY, or a build stage; deleting in a later RUN does not shrink the image.`
+                : `Delete in the same RUN that creates it (${from})${copied ? ', or keep copied files out with .dockerignore or a build stage' : ''}; deleting in a later RUN does not shrink the image.`;
+        return [
+            {
+                instruction: remover.instruction,
+                severity: 'warning',
+                message: `This RUN ${verb} ${bytesOf(bytes)}what ${from} created (${shown}): the bytes still ship in the earlier layer.`,
+                fix,
+                bytes
+            }
+        ];
+    })
+};
+
+;// CONCATENATED MODULE: ./src/advise/rules/join-runs.ts
+
+const joinRuns = {
+    id: 'join-runs',
+    summary: 'consecutive RUNs where a later one cleans up what an earlier one created: joined, the bytes never reach a layer',
+    check: (context) => deletionsOf(context).flatMap(({ remover, consecutive, shown, verb }) => {
+        if (consecutive.length === 0)
+            return [];
+        const bytes = sumBytes(consecutive);
+        const lines = consecutive.map((creator) => creator.step.instruction.line);
+        return [
+            {
+                instruction: remover.instruction,
+                severity: 'notice',
+                message: `This RUN ${verb} ${bytesOf(bytes)}what the RUN${lines.length > 1 ? 's' : ''} on ${linesPhrase(lines)} just created (${shown}): in separate layers the bytes still ship.`,
+                fix: `Join the RUNs on ${linesPhrase([...lines, remover.instruction.line])} into one RUN (\`... && ...\`), so the files never reach a layer.`,
+                bytes
+            }
+        ];
+    })
+};
+
+;// CONCATENATED MODULE: ./src/advise/rules/pip-no-cache-dir.ts
+
+
+/** PIP_NO_CACHE_DIR set to anything but an empty or false value switches pip's cache off. */
+function pipCacheOff(env) {
+    const value = env['PIP_NO_CACHE_DIR'];
+    return value !== undefined && !['', '0', 'false', 'no', 'off'].includes(value.toLowerCase());
+}
+const pipNoCacheDir = {
+    id: 'pip-no-cache-dir',
+    summary: 'pip install without --no-cache-dir (or PIP_NO_CACHE_DIR) leaves the wheel cache in ~/.cache/pip (DL3042)',
+    check: (context) => eachRun(context, ({ instruction, env }, facts) => {
+        const caching = facts.pipInstalls.some((pip) => !pip.noCacheDir && !pipCacheOff(pip.env));
+        if (!caching || pipCacheOff(env) || coversAny(facts.removed, PIP_CACHE) || cacheMounted(instruction, [PIP_CACHE]))
+            return null;
+        const bytes = cacheBytes(context, ['pip'], instruction.line);
+        return {
+            instruction,
+            severity: 'warning',
+            message: `\`pip install\` without --no-cache-dir leaves ${bytesPhrase(bytes, 'downloaded wheels')} in ~/.cache/pip.`,
+            fix: 'Use `pip install --no-cache-dir ...`, or set `ENV PIP_NO_CACHE_DIR=1` before it.',
+            bytes
+        };
+    })
+};
+
+;// CONCATENATED MODULE: ./src/advise/rules/yum-cache-left.ts
+
+
+const yumCacheLeft = {
+    id: 'yum-cache-left',
+    summary: 'yum/dnf/microdnf install without "clean all" in the same RUN leaves the package cache',
+    check: (context) => eachRun(context, ({ instruction }, facts) => {
+        const yum = facts.installs.find((install) => install.manager === 'yum');
+        if (yum === undefined || YUM_CACHES.some((cache) => coversAny(facts.removed, cache)) || cacheMounted(instruction, YUM_CACHES))
+            return null;
+        const bytes = cacheBytes(context, ['yum', 'dnf'], instruction.line);
+        return {
+            instruction,
+            severity: 'warning',
+            message: `\`${yum.tool} install\` without \`${yum.tool} clean all\` in the same RUN leaves ${bytesPhrase(bytes, 'its package cache')} in /var/cache.`,
+            fix: `End the same RUN with \`&& ${yum.tool} clean all && rm -rf /var/cache/${yum.tool === 'yum' ? 'yum' : 'dnf'}\`.`,
+            bytes
+        };
+    })
+};
+
+;// CONCATENATED MODULE: ./src/advise/rules/index.ts
+
+
+
+
+
+
+
+
+
+
+
+/** Every size rule, in the order the README's table lists them. */
+const RULES = [
+    aptListsLeft,
+    aptNoInstallRecommends,
+    apkNoCache,
+    yumCacheLeft,
+    buildDepsKept,
+    pipNoCacheDir,
+    joinRuns,
+    deleteInLaterRun,
+    addRemoteArchive,
+    copyAllWithoutDockerignore
+];
+/** A measured saving makes the finding a warning, whatever the rule says without one. */
+function findingOf(rule, hit) {
+    const known = hit.bytes !== null && hit.bytes > 0;
+    return {
+        rule,
+        line: hit.instruction.line,
+        severity: known ? 'warning' : hit.severity,
+        message: hit.message,
+        fix: hit.fix,
+        savingsBytes: known ? hit.bytes : null,
+        savingsMetric: known ? 'uncompressed' : null,
+        measured: known
+    };
+}
+/** Every rule's findings that are not ignored, in the order of the lines; on one line, in registry order. */
+function checkRules(input) {
+    const context = { ...input, steps: run_facts_stepsOf(input.dockerfile) };
+    const findings = [];
+    for (const rule of RULES) {
+        if (input.ignore.includes(rule.id))
+            continue;
+        for (const hit of rule.check(context)) {
+            const { ignored } = hit.instruction;
+            if (!ignored.includes(rule.id) && !ignored.includes('all'))
+                findings.push(findingOf(rule.id, hit));
+        }
+    }
+    return findings.sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
+}
+
+// EXTERNAL MODULE: external "node:net"
+var external_node_net_ = __nccwpck_require__(7030);
+;// CONCATENATED MODULE: ./src/registry/reference.ts
+/**
+ * Image references and platforms, parsed the way Docker parses them
+ * (distribution/reference): `python:3.12` is `registry-1.docker.io` /
+ * `library/python` / tag `3.12`; `ghcr.io/owner/app@sha256:...` names its own
+ * registry. Pure functions, no I/O.
+ */
+
+
+
+/** The registry host Docker Hub's API is served from. */
+const DOCKER_HUB_REGISTRY = 'registry-1.docker.io';
+/** Names that all mean Docker Hub in a reference. */
+const DOCKER_HUB_NAMES = new Set(['docker.io', 'index.docker.io', 'registry-1.docker.io']);
+const DEFAULT_TAG = 'latest';
+const MAX_NAME_LENGTH = 255;
+// distribution/reference's grammar.
+const DOMAIN_COMPONENT = '(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])';
+const DOMAIN = new RegExp(`^(?:${DOMAIN_COMPONENT}(?:\\.${DOMAIN_COMPONENT})*|\\[[0-9a-fA-F:.]+\\])(?::[0-9]{1,5})?$`);
+const PATH_COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
+const TAG = /^[\w][\w.-]{0,127}$/;
+/** distribution/reference wants more of a digest than the image spec: at least 32 encoded characters. */
+const MIN_DIGEST_ENCODED = 32;
+/** Parses an image reference; throws a UserError naming the reference when it is not valid. */
+function parseReference(ref) {
+    const text = ref.trim();
+    const invalid = (why) => new errors_UserError(`Image reference "${ref}" is not valid: ${why}.`);
+    if (text === '')
+        throw invalid('it is empty');
+    let rest = text;
+    let digest = null;
+    const at = rest.indexOf('@');
+    if (at >= 0) {
+        digest = rest.slice(at + 1);
+        rest = rest.slice(0, at);
+        const encoded = DIGEST.exec(digest)?.[2];
+        if (encoded === undefined || encoded.length < MIN_DIGEST_ENCODED)
+            throw invalid(`"${digest}" is not a digest (algorithm:hex, such as sha256:...)`);
+        if (digest.startsWith('sha256:') && !SHA256_DIGEST.test(digest))
+            throw invalid('a sha256 digest has 64 lowercase hex digits');
+    }
+    let tag = null;
+    const colon = rest.lastIndexOf(':');
+    if (colon > rest.lastIndexOf('/')) {
+        tag = rest.slice(colon + 1);
+        rest = rest.slice(0, colon);
+        if (!TAG.test(tag))
+            throw invalid(`"${tag}" is not a tag (letters, digits, _ . -, at most 128, not starting with . or -)`);
+    }
+    // Docker's rule: the first component is a registry when it has a dot or a
+    // colon, is `localhost`, or has an uppercase letter; otherwise Docker Hub.
+    let registry;
+    let path;
+    const slash = rest.indexOf('/');
+    const first = slash >= 0 ? rest.slice(0, slash) : '';
+    if (slash >= 0 && (/[.:]/.test(first) || first === 'localhost' || first !== first.toLowerCase())) {
+        if (!DOMAIN.test(first))
+            throw invalid(`"${first}" is not a registry host with an optional port`);
+        registry = DOCKER_HUB_NAMES.has(first.toLowerCase()) ? DOCKER_HUB_REGISTRY : first;
+        path = rest.slice(slash + 1);
+    }
+    else {
+        registry = DOCKER_HUB_REGISTRY;
+        path = rest;
+    }
+    if (path === '')
+        throw invalid('it has no repository name');
+    if (path !== path.toLowerCase())
+        throw invalid('repository names must be lowercase');
+    for (const component of path.split('/')) {
+        if (!PATH_COMPONENT.test(component))
+            throw invalid(`"${component}" is not a repository name part (lowercase letters, digits, separated by . _ __ or -)`);
+    }
+    const repository = registry === DOCKER_HUB_REGISTRY && !path.includes('/') ? `library/${path}` : path;
+    if (repository.length > MAX_NAME_LENGTH)
+        throw invalid(`the repository name is longer than ${MAX_NAME_LENGTH} characters`);
+    if (tag === null && digest === null)
+        tag = DEFAULT_TAG;
+    return { registry, repository, tag, digest, display: familiar(registry, repository, tag, digest) };
+}
+/** Like parseReference, but null instead of an error (for references that may hold unresolved `$VAR`s). */
+function tryParseReference(ref) {
+    try {
+        return parseReference(ref);
     }
     catch {
         return null;
     }
-    if (typeof manifest !== 'object' || manifest === null || Array.isArray(manifest))
-        return null;
-    const { name, version } = manifest;
-    if (typeof version !== 'string' || version === '')
-        return null;
-    return { name: typeof name === 'string' && name !== '' ? name : null, version };
+}
+/** The same repository with another tag, in familiar form (any digest is dropped): `withTag('python:3.12', '3.12-slim')` → `python:3.12-slim`. */
+function withTag(ref, tag) {
+    const parsed = typeof ref === 'string' ? parseReference(ref) : ref;
+    if (!TAG.test(tag))
+        throw new errors_UserError(`"${tag}" is not a valid image tag (for ${parsed.display}).`);
+    return familiar(parsed.registry, parsed.repository, tag, null);
+}
+/** Whether a registry host (with or without port) is on the loopback interface: localhost, 127.0.0.0/8, ::1. Docker speaks plain HTTP to those. */
+function isLoopback(host) {
+    const hostname = stripPort(host.trim()).toLowerCase();
+    if (hostname === 'localhost' || hostname === '::1' || hostname === '0:0:0:0:0:0:0:1')
+        return true;
+    return /^127(?:\.(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/.test(hostname);
+}
+/** IPv4 ranges that are not the public internet: this host, private networks, CGNAT, link-local (cloud metadata), benchmarking, multicast, reserved. */
+const INTERNAL_V4 = [
+    ['0.0.0.0', 8],
+    ['10.0.0.0', 8],
+    ['100.64.0.0', 10],
+    ['127.0.0.0', 8],
+    ['169.254.0.0', 16],
+    ['172.16.0.0', 12],
+    ['192.0.0.0', 24],
+    ['192.168.0.0', 16],
+    ['198.18.0.0', 15],
+    ['224.0.0.0', 4],
+    ['240.0.0.0', 4]
+];
+/** The same for IPv6: unspecified, loopback, unique local, link-local, site-local, multicast. */
+const INTERNAL_V6 = [
+    ['::', 128],
+    ['::1', 128],
+    ['fc00::', 7],
+    ['fe80::', 10],
+    ['fec0::', 10],
+    ['ff00::', 8]
+];
+const INTERNAL = new external_node_net_.BlockList();
+for (const [network, prefix] of INTERNAL_V4)
+    INTERNAL.addSubnet(network, prefix, 'ipv4');
+for (const [network, prefix] of INTERNAL_V6)
+    INTERNAL.addSubnet(network, prefix, 'ipv6');
+/**
+ * Whether an IP address (v4 or v6, brackets allowed) is loopback, private, link-local or otherwise not on the public
+ * internet. An IPv6 address that carries an IPv4 one (mapped, compatible, NAT64, 6to4, Teredo) is internal when the
+ * IPv4 address it reaches is. Not an IP address: false.
+ */
+function isInternalAddress(address) {
+    const ip = address
+        .trim()
+        .replace(/^\[(.*)\]$/, '$1')
+        .replace(/%.*$/, '')
+        .toLowerCase();
+    const version = (0,external_node_net_.isIP)(ip);
+    if (version === 4)
+        return INTERNAL.check(ip, 'ipv4');
+    if (version !== 6)
+        return false;
+    if (INTERNAL.check(ip, 'ipv6'))
+        return true;
+    return embeddedV4(expandV6(ip)).some((v4) => INTERNAL.check(v4, 'ipv4'));
+}
+function dottedQuad(high, low) {
+    return `${high >> 8}.${high & 255}.${low >> 8}.${low & 255}`;
 }
 /**
- * The package folder's files except those below a nested `node_modules/` (its own
- * packages, counted on their own). Such a folder is jumped over by one binary search,
- * so a deep tree is not walked once per enclosing package.
+ * The IPv4 addresses an IPv6 address leads to: IPv4-mapped (::ffff:a.b.c.d) and IPv4-compatible (::a.b.c.d), NAT64
+ * (64:ff9b::/96 and the local-use 64:ff9b:1::/48, the last 32 bits), 6to4 (2002:AABB:CCDD::/48) and Teredo
+ * (2001:0::/32: the server, and the client as the inverted last 32 bits).
  */
-function addNpmFiles(tally, fs, folder) {
-    const { paths, bytes } = fs;
-    const prefix = `${folder}/`;
-    let at = lowerBound(paths, prefix);
-    while (at < paths.length && paths[at].startsWith(prefix)) {
-        const path = paths[at];
-        const rest = path.slice(prefix.length);
-        // Where a nested `node_modules/` starts in `rest` (at 0 or just after a `/`); -1 when there is none.
-        const nested = rest.startsWith('node_modules/') ? 0 : rest.indexOf('/node_modules/') + 1 || -1;
-        if (nested === -1) {
-            tally.addKnown(path, bytes[at]);
-            at++;
+function embeddedV4(groups) {
+    if (groups.length !== 8)
+        return [];
+    const [g0, g1, g2, g3, g4, g5, g6, g7] = groups;
+    const last = dottedQuad(g6, g7);
+    if (g0 === 0 && g1 === 0 && g2 === 0 && g3 === 0 && g4 === 0) {
+        // `::` and `::1` are judged as IPv6 (both internal there).
+        return g5 === 0xffff || (g5 === 0 && g6 !== 0) ? [last] : [];
+    }
+    if (g0 === 0x64 && g1 === 0xff9b)
+        return [last];
+    if (g0 === 0x2002)
+        return [dottedQuad(g1, g2)];
+    if (g0 === 0x2001 && g1 === 0)
+        return [dottedQuad(g2, g3), dottedQuad(~g6 & 0xffff, ~g7 & 0xffff)];
+    return [];
+}
+/** The eight 16-bit groups of a valid IPv6 address (a trailing dotted IPv4 part becomes two groups). */
+function expandV6(ip) {
+    let text = ip.replace(/%.*$/, '');
+    const dotted = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(text);
+    if (dotted) {
+        const [a, b, c, d] = dotted.slice(1).map(Number);
+        text = `${text.slice(0, dotted.index)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+    }
+    const [head, tail] = text.split('::');
+    const first = head === '' ? [] : head.split(':');
+    const last = tail === undefined || tail === '' ? [] : tail.split(':');
+    const fill = tail === undefined ? 0 : 8 - first.length - last.length;
+    return [...first, ...Array.from({ length: fill }, () => '0'), ...last].map((group) => parseInt(group, 16));
+}
+/** Whether a host name means this machine without any DNS: `localhost` and names under `.localhost`. */
+function isLocalhostName(hostname) {
+    const name = hostname.trim().toLowerCase().replace(/\.$/, '');
+    return name === 'localhost' || name.endsWith('.localhost');
+}
+function stripPort(host) {
+    const bracketed = /^\[([^\]]+)\](?::\d+)?$/.exec(host);
+    if (bracketed)
+        return bracketed[1];
+    // A bare IPv6 address has several colons and no port.
+    if ((host.match(/:/g) ?? []).length > 1)
+        return host;
+    return host.replace(/:\d+$/, '');
+}
+function familiar(registry, repository, tag, digest) {
+    let name;
+    if (registry === DOCKER_HUB_REGISTRY)
+        name = repository.startsWith('library/') ? repository.slice('library/'.length) : repository;
+    else
+        name = `${registry}/${repository}`;
+    return `${name}${tag !== null ? `:${tag}` : ''}${digest !== null ? `@${digest}` : ''}`;
+}
+const ARCH_ALIASES = {
+    x86_64: 'amd64',
+    'x86-64': 'amd64',
+    aarch64: 'arm64',
+    armhf: 'arm',
+    armel: 'arm',
+    i686: '386',
+    i386: '386'
+};
+const DEFAULT_VARIANT = { arm64: 'v8', arm: 'v7' };
+/** Parses `os/arch[/variant]` (`linux/amd64`, `linux/arm64/v8`) into its normalised parts; throws a UserError when malformed. */
+function parsePlatform(platform) {
+    const parts = platform.trim().toLowerCase().split('/');
+    if (parts.length < 2 || parts.length > 3 || parts.some((part) => !/^[a-z0-9._-]+$/.test(part))) {
+        throw new errors_UserError(`Platform "${platform}" is not of the form os/architecture[/variant], such as linux/amd64 or linux/arm64/v8.`);
+    }
+    return normalisePlatform(parts[0], parts[1], parts[2] ?? null);
+}
+/** The platform with Docker's aliases and default variants applied. */
+function normalisePlatform(os, architecture, variant) {
+    const arch = ARCH_ALIASES[architecture.toLowerCase()] ?? architecture.toLowerCase();
+    const wanted = variant !== null && variant !== '' ? variant.toLowerCase() : (DEFAULT_VARIANT[arch] ?? null);
+    return { os: os.toLowerCase(), architecture: arch, variant: wanted };
+}
+/** Whether an image index entry's platform serves the wanted one (same OS and architecture; same variant where either names one). */
+function platformMatches(wanted, entry) {
+    if (typeof entry.os !== 'string' || typeof entry.architecture !== 'string')
+        return false;
+    const have = normalisePlatform(entry.os, entry.architecture, typeof entry.variant === 'string' ? entry.variant : null);
+    return have.os === wanted.os && have.architecture === wanted.architecture && (have.variant ?? '') === (wanted.variant ?? '');
+}
+
+;// CONCATENATED MODULE: ./src/advise/base-candidate.ts
+/**
+ * What a smaller-base suggestion is: shared by bases.ts (variants of the same
+ * image) and toolchains.ts (multi-stage builds off a toolchain image), with the
+ * caveat both give for a JRE.
+ */
+/** The ids base advice reports under, usable in `ignore:` like the size rules' ids. */
+const BASE_RULES = (/* unused pure expression or super */ null && (['base-slim', 'base-alpine', 'base-jre', 'base-distroless', 'base-scratch', 'multi-stage']));
+const JRE_CAVEAT = 'the JRE has no javac, jlink or jcmd: keep the JDK in a build stage if the image compiles or inspects Java at run time';
+
+;// CONCATENATED MODULE: ./src/advise/image-tags.ts
+/**
+ * Image tags taken apart and put together again: `3.12-slim-bookworm` is
+ * version 3.12, slim, on bookworm; the Java or .NET version a toolchain tag
+ * names; and images named next to a base, in its registry and namespace.
+ */
+
+const DISTROS = new Set([
+    'trixie',
+    'bookworm',
+    'bullseye',
+    'buster',
+    'stretch',
+    'jessie',
+    'noble',
+    'jammy',
+    'focal',
+    'bionic',
+    'xenial',
+    'ubi8',
+    'ubi9',
+    'centos7',
+    'al2',
+    'al2023'
+]);
+/** Tag parts that pick a flavour of the same version: JDK or JRE, PHP's SAPIs. */
+const FLAVOURS = new Set(['jdk', 'jre', 'cli', 'fpm', 'apache', 'zts']);
+const ALPINE_TOKEN = /^alpine(?:\d+(?:\.\d+)*)?$/;
+function tagParts(tag) {
+    const parts = { version: [], flavour: [], slim: false, alpine: false, distro: [], windows: false };
+    let inVersion = true;
+    for (const token of tag.toLowerCase().split('-')) {
+        if (token === '')
             continue;
+        if (token === 'latest') {
+            inVersion = false;
         }
-        at = lowerBound(paths, `${prefix}${rest.slice(0, nested)}node_modules0`, at + 1);
-    }
-}
-
-;// CONCATENATED MODULE: ./src/analyse/inventory.ts
-
-/** Folders kept in an inventory: the largest ones, which bounds a stored report whatever the image holds. */
-const INVENTORY_FOLDERS = 500;
-/**
- * Every folder that holds a file, with the bytes and files below it, in one pass
- * over the sorted paths: a folder's files are consecutive, so a stack of the
- * current folders is all the state there is.
- */
-function folderSizes(files) {
-    const folders = [];
-    // The open folders, root first: their paths and running totals.
-    const open = [{ path: '', bytes: 0, files: 0 }];
-    const close = (depth) => {
-        while (open.length > depth) {
-            const done = open.pop();
-            folders.push(done);
-            const parent = open[open.length - 1];
-            if (parent !== undefined) {
-                parent.bytes += done.bytes;
-                parent.files += done.files;
-            }
+        else if (token === 'slim') {
+            parts.slim = true;
+            inVersion = false;
         }
-    };
-    for (let at = 0; at < files.count; at++) {
-        const path = files.paths[at];
-        // Keep the open folders this path is in; close the others.
-        let depth = 1;
-        while (depth < open.length && path.startsWith(`${open[depth].path}/`))
-            depth++;
-        close(depth);
-        const names = path.split('/');
-        names.pop();
-        for (; depth <= names.length; depth++)
-            open.push({ path: names.slice(0, depth).join('/'), bytes: 0, files: 0 });
-        const folder = open[open.length - 1];
-        folder.bytes += files.bytes[at];
-        folder.files += 1;
-    }
-    close(0);
-    return folders;
-}
-/** The largest folders, each with its ancestors, sorted by path. */
-function largestFolders(folders, limit = INVENTORY_FOLDERS) {
-    const byPath = new Map(folders.map((folder) => [folder.path, folder]));
-    // A folder's bytes are never below a folder inside it, so parents sort first among equals by path length.
-    const ranked = [...folders].sort((a, b) => b.bytes - a.bytes || a.path.length - b.path.length || (a.path < b.path ? -1 : 1));
-    const kept = new Map();
-    for (const folder of ranked) {
-        if (kept.size >= limit)
-            break;
-        for (let path = folder.path; path !== null && !kept.has(path); path = parentOf(path)) {
-            const found = byPath.get(path);
-            if (found !== undefined)
-                kept.set(path, found);
+        else if (ALPINE_TOKEN.test(token)) {
+            parts.alpine = true;
+            inVersion = false;
+        }
+        else if (token.startsWith('windowsservercore') || token.startsWith('nanoserver')) {
+            parts.windows = true;
+            inVersion = false;
+        }
+        else if (FLAVOURS.has(token)) {
+            parts.flavour.push(token);
+            inVersion = false;
+        }
+        else if (DISTROS.has(token) || !inVersion) {
+            parts.distro.push(token);
+            inVersion = false;
+        }
+        else {
+            parts.version.push(token);
         }
     }
-    return [...kept.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    return parts;
 }
-function parentOf(path) {
-    if (path === '')
+function joinTag(...parts) {
+    return parts.flat().join('-');
+}
+/** The same registry and namespace with another repository name: `127.0.0.1:5000/library/maven` → `127.0.0.1:5000/library/eclipse-temurin:21-jre`. */
+function siblingImage(ref, name, tag) {
+    const slash = ref.repository.lastIndexOf('/');
+    const repository = slash === -1 ? name : `${ref.repository.slice(0, slash)}/${name}`;
+    return withTag(`${ref.registry}/${repository}`, tag);
+}
+/** The Java version in a maven or gradle tag: `3.9-eclipse-temurin-21` → 21, `8.7-jdk17-alpine` → 17. */
+function javaVersion(tag) {
+    const match = /(?:temurin|openjdk|corretto|jdk|sapmachine|graalvm|zulu|semeru|liberica)-?(\d+)/.exec(tag);
+    return match === null ? null : match[1];
+}
+/** The .NET version of an SDK tag: `8.0`, `8.0-alpine` → 8.0. */
+function dotnetVersion(parts) {
+    const version = parts.version[0];
+    if (version === undefined)
         return null;
-    const slash = path.lastIndexOf('/');
-    return slash === -1 ? '' : path.slice(0, slash);
+    const match = /^(\d+\.\d+)/.exec(version);
+    return match === null ? null : match[1];
 }
-/** The inventory of an analysed image; `baseImage` is the base its built stage names, `notKept` the package files the reader skipped. */
-function inventoryOf(anatomy, baseImage, notKept = 0) {
-    const visibleBytes = anatomy.files.totalBytes();
-    const { packages, note } = installedPackages(anatomy.kept, anatomy.files);
-    const skipped = notKept > 0 ? `${notKept} package database file${notKept === 1 ? ' was' : 's were'} too big to read.` : null;
+
+;// CONCATENATED MODULE: ./src/advise/toolchains.ts
+
+
+
+const CGO_OFF = /\bCGO_ENABLED(?:\s*=\s*|\s+)["']?0\b/;
+const CGO_ON = /\bCGO_ENABLED(?:\s*=\s*|\s+)["']?1\b/;
+function instructionText(instruction) {
+    return [instruction.args, ...instruction.heredocs].join('\n');
+}
+/** Whether what the stage builds is a static binary that runs on `scratch`. */
+function isStatic(toolchain, parts, commands, instructions) {
+    const text = instructions
+        .filter((instruction) => ['RUN', 'ENV', 'ARG'].includes(instruction.keyword))
+        .map(instructionText)
+        .join('\n');
+    if (toolchain === 'go') {
+        if (CGO_OFF.test(text))
+            return true;
+        if (/-extldflags[= ]+["']?[^"'\n]*-static/.test(text))
+            return true;
+        // Without a C compiler (golang:*-alpine has none) cgo is off by default.
+        const addsCompiler = commands.some((command) => programOf(command) === 'apk' && command.words.some((word) => ['gcc', 'build-base', 'clang'].includes(word)));
+        return parts.alpine && !addsCompiler && !CGO_ON.test(text);
+    }
+    if (toolchain === 'rust')
+        return parts.alpine || /-unknown-linux-musl\b/.test(text);
+    if (toolchain === 'c')
+        return commands.some((command) => command.words.includes('-static') || command.words.includes('-static-pie'));
+    return false;
+}
+/** `-o path` of the first `go build`, else null. */
+function goOutput(commands) {
+    for (const command of commands) {
+        if (programOf(command) !== 'go' || command.words[1] !== 'build')
+            continue;
+        const words = command.words;
+        for (let at = 2; at < words.length; at++) {
+            const word = words[at];
+            if (word === '-o' && words[at + 1] !== undefined)
+                return words[at + 1];
+            if (word.startsWith('-o='))
+                return word.slice(3);
+        }
+    }
+    return null;
+}
+const DISTROLESS_STATIC = 'gcr.io/distroless/static-debian12';
+const DISTROLESS_BASE = 'gcr.io/distroless/base-debian12';
+const DISTROLESS_CC = 'gcr.io/distroless/cc-debian12';
+const SCRATCH_CAVEAT = `scratch has no shell, CA certificates, time zones or users: copy in what the program needs (or use ${DISTROLESS_STATIC}, which has them)`;
+const DISTROLESS_CAVEAT = 'distroless images have no shell or package manager: use the exec form of CMD/ENTRYPOINT, and the :debug tag to look inside';
+/** Maven and Gradle builds run their jar on the JRE of the Java version the tag names (`3.9-eclipse-temurin-21`). */
+const JAVA_RUNTIME = {
+    kind: 'image',
+    repository: 'eclipse-temurin',
+    versionFrom: 'java',
+    fallbackVersion: '21',
+    tagSuffix: '-jre',
+    runOn: 'run the jar on a JRE',
+    caveat: JRE_CAVEAT,
+    unknownVersionCaveat: `pick the JRE of the Java version you build with; ${JRE_CAVEAT}`
+};
+const TOOLCHAINS = {
+    go: {
+        carries: 'the Go toolchain',
+        neededFor: 'compiling',
+        runtime: {
+            kind: 'native',
+            distroless: DISTROLESS_BASE,
+            onScratch: 'the binary is static (CGO_ENABLED=0), so it runs on scratch',
+            onDistroless: 'build in one stage and run the binary on distroless (with CGO_ENABLED=0 it is static and runs on scratch)'
+        },
+        build: 'go build -o {output} .',
+        staticBuild: 'CGO_ENABLED=0 go build -o {output} .',
+        ship: ['COPY --from=build {output} {output}', 'ENTRYPOINT ["{output}"]']
+    },
+    rust: {
+        carries: 'the Rust toolchain',
+        neededFor: 'compiling',
+        runtime: {
+            kind: 'native',
+            distroless: DISTROLESS_CC,
+            onScratch: 'a musl binary is static, so it runs on scratch',
+            onDistroless: 'build in one stage and run the binary on distroless/cc (libc and libgcc only)'
+        },
+        build: 'cargo build --release',
+        ship: ['# the binary is named after the package in Cargo.toml', 'COPY --from=build /src/target/release/app /app', 'ENTRYPOINT ["/app"]']
+    },
+    c: {
+        carries: 'the compilers',
+        neededFor: 'building',
+        runtime: {
+            kind: 'native',
+            distroless: DISTROLESS_CC,
+            onScratch: 'a binary linked with -static runs on scratch',
+            onDistroless: 'run the program on distroless/cc (libc and libstdc++ only), or link it with -static for scratch'
+        },
+        build: 'make',
+        staticBuild: 'make LDFLAGS=-static',
+        ship: ['COPY --from=build /src/app /app', 'ENTRYPOINT ["/app"]']
+    },
+    maven: {
+        carries: 'Maven, a JDK and the dependency cache',
+        neededFor: 'building',
+        runtime: JAVA_RUNTIME,
+        build: 'mvn -B package -DskipTests',
+        ship: ['COPY --from=build /src/target/*.jar /app/app.jar', 'ENTRYPOINT ["java", "-jar", "/app/app.jar"]']
+    },
+    gradle: {
+        carries: 'Gradle, a JDK and the dependency cache',
+        neededFor: 'building',
+        runtime: JAVA_RUNTIME,
+        build: 'gradle build -x test',
+        ship: ['COPY --from=build /src/build/libs/*.jar /app/app.jar', 'ENTRYPOINT ["java", "-jar", "/app/app.jar"]']
+    },
+    dotnet: {
+        carries: 'the .NET SDK',
+        neededFor: 'building',
+        runtime: {
+            kind: 'image',
+            repository: 'aspnet',
+            versionFrom: 'dotnet',
+            fallbackVersion: null,
+            tagSuffix: '',
+            runOn: 'run the published app on the ASP.NET Core runtime (or dotnet/runtime for console apps)',
+            caveat: null,
+            unknownVersionCaveat: null
+        },
+        build: 'dotnet publish -c Release -o /out',
+        ship: ['WORKDIR /app', 'COPY --from=build /out .', 'ENTRYPOINT ["dotnet", "App.dll"]']
+    }
+};
+/** The runtime image, rule and caveat of a multi-stage build, and how the sentence ends; null when the tag does not tell which runtime. */
+function runtimeOf(recipe, ref, parts, staticBinary) {
+    const { runtime } = recipe;
+    if (runtime.kind === 'native') {
+        return staticBinary
+            ? { image: 'scratch', rule: 'base-scratch', caveat: SCRATCH_CAVEAT, needsLookup: false, how: runtime.onScratch }
+            : { image: runtime.distroless, rule: 'base-distroless', caveat: DISTROLESS_CAVEAT, needsLookup: true, how: runtime.onDistroless };
+    }
+    const version = runtime.versionFrom === 'java' ? javaVersion(ref.tag ?? '') : dotnetVersion(parts);
+    const tag = version ?? runtime.fallbackVersion;
+    if (tag === null)
+        return null;
     return {
-        baseImage,
-        bytes: anatomy.bytes,
-        visibleBytes,
-        hiddenBytes: anatomy.bytes - visibleBytes,
-        files: anatomy.files.count,
-        folders: largestFolders(folderSizes(anatomy.files)),
-        packages,
-        // Each part is a sentence (installedPackages' note ends with a full stop too).
-        packagesNote: [note, skipped].filter((part) => part !== null).join(' ') || null
+        image: siblingImage(ref, runtime.repository, `${tag}${runtime.tagSuffix}`),
+        rule: 'multi-stage',
+        caveat: version === null ? runtime.unknownVersionCaveat : runtime.caveat,
+        needsLookup: true,
+        how: runtime.runOn
     };
+}
+/** A multi-stage build that leaves the toolchain of `ref` behind; null when the tag does not tell which runtime to use. */
+function toolchainCandidate(ref, toolchain, parts, commands, instructions) {
+    const recipe = TOOLCHAINS[toolchain];
+    const staticBinary = isStatic(toolchain, parts, commands, instructions);
+    const runtime = runtimeOf(recipe, ref, parts, staticBinary);
+    if (runtime === null)
+        return null;
+    const base = ref.display;
+    const output = goOutput(commands) ?? '/out/app';
+    const fill = (line) => line.replaceAll('{output}', output);
+    const build = fill(staticBinary ? (recipe.staticBuild ?? recipe.build) : recipe.build);
+    const sketch = [`FROM ${base} AS build`, 'WORKDIR /src', 'COPY . .', `RUN ${build}`, '', `FROM ${runtime.image}`, ...recipe.ship.map(fill)];
+    return {
+        rule: runtime.rule,
+        image: runtime.image,
+        why: `the final image carries ${recipe.carries} of ${base}, which only ${recipe.neededFor} needs; ${runtime.how}`,
+        caveat: runtime.caveat,
+        sketch: sketch.join('\n'),
+        needsLookup: runtime.needsLookup
+    };
+}
+
+;// CONCATENATED MODULE: ./src/advise/bases.ts
+/**
+ * Smaller base images for a Dockerfile's final stage: the `-slim`, `-alpine` and
+ * `-jre` variants of the same version of a language image, `-slim` for Debian,
+ * Alpine for a Debian or Ubuntu stage that installs only a few packages, and a
+ * multi-stage build onto `scratch`, distroless or a runtime image when the final
+ * stage still carries a compiler toolchain (toolchains.ts). Pure: whether a
+ * suggested tag exists and what it saves is asked of a registry elsewhere
+ * (suggest.ts).
+ *
+ * Images are recognised by the last part of their repository (`python`,
+ * `library/python`, `127.0.0.1:5000/library/python`, `mirror.example/python`),
+ * and a suggestion keeps the registry and repository of the current base and
+ * changes only the tag; images proposed for a runtime stage keep the registry
+ * and namespace too (`127.0.0.1:5000/library/eclipse-temurin:21-jre`), except
+ * distroless, which lives on gcr.io.
+ */
+
+
+
+
+
+
+
+
+/** Most packages an `apt-get install` may name for Alpine to be worth suggesting instead of Debian or Ubuntu. */
+const FEW_PACKAGES = 3;
+/** The Alpine tag suggested for a Debian or Ubuntu stage: the current 3.x release. */
+const ALPINE_TAG = '3';
+const MUSL = 'Alpine uses musl libc instead of glibc: binaries built for glibc do not run on it';
+const LANGUAGES = {
+    python: {
+        name: 'Python',
+        slim: 'before-distro',
+        alpine: true,
+        installers: ['pip', 'pip3', 'pipenv', 'poetry', 'uv'],
+        alpineCaveat: 'Python packages with C extensions (numpy, pandas, psycopg2, cryptography, …) often have no musl wheels and compile from source on Alpine, which needs build tools and can make the image bigger and the build much slower'
+    },
+    pypy: { name: 'PyPy', slim: 'before-distro', alpine: false, installers: ['pip', 'pip3', 'pypy3'] },
+    node: {
+        name: 'Node.js',
+        slim: 'after-distro',
+        alpine: true,
+        installers: ['npm', 'yarn', 'pnpm', 'npx'],
+        alpineCaveat: 'native modules (node-gyp, prebuilt binaries for glibc) must be compiled against musl on Alpine, which needs python3, make and g++ at build time'
+    },
+    ruby: {
+        name: 'Ruby',
+        slim: 'before-distro',
+        alpine: true,
+        installers: ['gem', 'bundle', 'bundler'],
+        alpineCaveat: 'gems with native extensions compile against musl on Alpine and need build-base at build time'
+    },
+    php: {
+        name: 'PHP',
+        slim: null,
+        alpine: true,
+        installers: ['pecl', 'docker-php-ext-install'],
+        alpineCaveat: `${MUSL}; PHP extensions are built with apk packages`
+    },
+    perl: { name: 'Perl', slim: 'before-distro', alpine: false, installers: ['cpanm', 'cpan'] },
+    elixir: { name: 'Elixir', slim: 'before-distro', alpine: true, installers: ['mix'] },
+    erlang: { name: 'Erlang', slim: 'before-distro', alpine: true, installers: ['rebar3'] },
+    haskell: { name: 'Haskell', slim: 'before-distro', alpine: false, installers: ['cabal', 'stack'] },
+    amazoncorretto: { name: 'Java', slim: null, alpine: true },
+    'eclipse-temurin': { name: 'Java', slim: null, alpine: true, jre: 'temurin' },
+    openjdk: { name: 'Java', slim: 'before-distro', alpine: false, jre: 'openjdk' },
+    golang: { name: 'Go', slim: null, alpine: true, toolchain: 'go' },
+    rust: { name: 'Rust', slim: 'before-distro', alpine: true, toolchain: 'rust', installers: ['cargo'] },
+    gcc: { name: 'C/C++', slim: null, alpine: false, toolchain: 'c' },
+    maven: { name: 'Java', slim: null, alpine: false, toolchain: 'maven' },
+    gradle: { name: 'Java', slim: null, alpine: false, toolchain: 'gradle' }
+};
+/** The language family of a repository (`library/python` → python), by its last path part; `dotnet/sdk` is .NET's SDK. */
+function familyOf(ref) {
+    const parts = ref.repository.split('/');
+    const last = parts.at(-1);
+    if (last === 'sdk' && parts.at(-2) === 'dotnet') {
+        return { key: 'dotnet', family: { name: '.NET', slim: null, alpine: false, toolchain: 'dotnet' } };
+    }
+    const family = LANGUAGES[last];
+    return family === undefined ? null : { key: last, family };
+}
+function instructionsOf(stages) {
+    return stages.flatMap((stage) => stage.instructions);
+}
+/** RUN scripts of some stages (heredoc bodies included). */
+function scriptsOf(stages) {
+    return stages.flatMap((stage) => stage.instructions.filter((instruction) => instruction.keyword === 'RUN').flatMap((instruction) => [instruction.args, ...instruction.heredocs]));
+}
+const REDIRECT = /^\d*(?:>>?|<|>&|&>)(.*)$/;
+/** Packages named after `install` by apt-get / apt / aptitude in some RUN scripts, flags and redirections left out; null when one names them through a variable. */
+function aptPackages(scripts) {
+    const packages = [];
+    for (const command of scripts.flatMap((script) => parseCommands(script))) {
+        if (!['apt-get', 'apt', 'aptitude'].includes(programOf(command)))
+            continue;
+        const install = command.words.indexOf('install');
+        if (install === -1)
+            continue;
+        const words = command.words.slice(install + 1);
+        for (let at = 0; at < words.length; at++) {
+            const word = words[at];
+            const redirect = REDIRECT.exec(word);
+            if (redirect !== null) {
+                if (redirect[1] === '')
+                    at++;
+                continue;
+            }
+            if (word.startsWith('-'))
+                continue;
+            if (word.includes('$'))
+                return null;
+            packages.push(word);
+        }
+    }
+    return packages;
+}
+function installsWith(commands, programs) {
+    if (programs === undefined)
+        return false;
+    return commands.some((command) => programs.includes(programOf(command)));
+}
+/**
+ * Smaller bases for `stage` (the final stage), following `FROM <earlier stage>`
+ * to the image it starts from. Nothing for a base pinned by digest, for
+ * `scratch`, for Windows images, or for images this table does not know.
+ */
+function baseCandidates(stage, context) {
+    const chain = finalChain({ stages: [...context.stages], final: stage });
+    const root = chain[0] ?? stage;
+    if (root.from.stage !== null)
+        return [];
+    const image = root.from.image.trim();
+    if (image === '' || image.toLowerCase() === 'scratch' || image.includes('$'))
+        return [];
+    const ref = tryParseReference(image);
+    if (ref === null || ref.digest !== null || ref.tag === null)
+        return [];
+    const parts = tagParts(ref.tag);
+    if (parts.windows)
+        return [];
+    const scripts = scriptsOf(chain);
+    const commands = scripts.flatMap((script) => parseCommands(script));
+    const instructions = instructionsOf(chain);
+    const last = ref.repository.split('/').at(-1);
+    if (last === 'debian' || last === 'ubuntu')
+        return distroCandidates(ref, last, parts, scripts);
+    const found = familyOf(ref);
+    if (found === null)
+        return [];
+    const { family } = found;
+    const candidates = family.jre ? jreCandidates(ref, family.jre, parts) : variantCandidates(ref, family, parts, commands);
+    if (family.toolchain) {
+        const multi = toolchainCandidate(ref, family.toolchain, parts, commands, instructions);
+        if (multi !== null)
+            candidates.push(multi);
+    }
+    return candidates;
+}
+function slimCaveat(family, commands) {
+    return installsWith(commands, family.installers)
+        ? 'slim has no compilers or -dev libraries: packages that build native code on install need them added (and removed again) in the same RUN'
+        : null;
+}
+function variantCandidates(ref, family, parts, commands) {
+    if (parts.alpine)
+        return [];
+    const prefix = [...parts.version, ...parts.flavour];
+    const out = [];
+    if (!parts.slim && family.slim !== null) {
+        const tag = family.slim === 'before-distro' ? joinTag(prefix, ['slim'], parts.distro) : joinTag(prefix, parts.distro, ['slim']);
+        out.push({
+            rule: 'base-slim',
+            image: withTag(ref, tag),
+            why: `the slim variant is the same ${family.name} without the compilers, headers and tools of the full image`,
+            caveat: slimCaveat(family, commands),
+            sketch: null,
+            needsLookup: true
+        });
+    }
+    if (family.alpine) {
+        out.push({
+            rule: 'base-alpine',
+            image: withTag(ref, joinTag(prefix, ['alpine'])),
+            why: `the alpine variant is the same ${family.name} on Alpine Linux, the smallest variant`,
+            caveat: family.alpineCaveat ?? MUSL,
+            sketch: null,
+            needsLookup: true
+        });
+    }
+    return out;
+}
+const JRE_WHY = 'a JRE is enough to run the application; the JDK’s compiler and tools are only needed to build it';
+function jreCandidates(ref, kind, parts) {
+    const isJre = parts.flavour.includes('jre');
+    const out = [];
+    const push = (rule, tag, why, caveat) => out.push({ rule, image: withTag(ref, tag), why, caveat, sketch: null, needsLookup: true });
+    if (kind === 'temurin') {
+        if (parts.alpine) {
+            if (!isJre)
+                push('base-jre', joinTag(parts.version, ['jre', 'alpine']), JRE_WHY, JRE_CAVEAT);
+            return out;
+        }
+        if (!isJre)
+            push('base-jre', joinTag(parts.version, ['jre'], parts.distro), JRE_WHY, JRE_CAVEAT);
+        push('base-alpine', joinTag(parts.version, ['jre', 'alpine']), `the JRE on Alpine Linux is the smallest runtime of the same Java version`, isJre ? MUSL : `${MUSL}; ${JRE_CAVEAT}`);
+        return out;
+    }
+    // openjdk: `17-jdk-slim-bullseye`, `11-jre-slim`.
+    if (parts.alpine)
+        return out;
+    if (!isJre && !parts.slim)
+        push('base-jre', joinTag(parts.version, ['jre'], parts.distro), JRE_WHY, JRE_CAVEAT);
+    if (!(isJre && parts.slim))
+        push('base-jre', joinTag(parts.version, ['jre', 'slim'], parts.distro), `${JRE_WHY}; slim also drops most of Debian`, JRE_CAVEAT);
+    if (!parts.slim && !isJre) {
+        push('base-slim', joinTag(parts.version, parts.flavour, ['slim'], parts.distro), 'the slim variant is the same JDK on a minimal Debian', null);
+    }
+    return out;
+}
+function distroCandidates(ref, name, parts, scripts) {
+    const out = [];
+    if (name === 'debian' && !parts.slim) {
+        const tag = ref.tag === 'latest' ? 'stable-slim' : `${ref.tag}-slim`;
+        out.push({
+            rule: 'base-slim',
+            image: withTag(ref, tag),
+            why: 'debian’s slim variant is the same release without documentation, man pages and locales',
+            caveat: null,
+            sketch: null,
+            needsLookup: true
+        });
+    }
+    const packages = aptPackages(scripts);
+    if (packages !== null && packages.length <= FEW_PACKAGES) {
+        const listed = packages.length === 0 ? 'installs no packages' : `installs only ${packages.join(', ')}`;
+        out.push({
+            rule: 'base-alpine',
+            image: siblingImage(ref, 'alpine', ALPINE_TAG),
+            why: `the image ${listed}; Alpine Linux provides a base of a few MB (install them with apk add --no-cache)`,
+            caveat: `${MUSL}, and package names differ from ${name === 'debian' ? 'Debian' : 'Ubuntu'}'s`,
+            sketch: null,
+            needsLookup: true
+        });
+    }
+    return out;
+}
+
+;// CONCATENATED MODULE: ./src/advise/suggest.ts
+
+
+
+
+/** Registry lookups in flight at once. */
+const LOOKUP_CONCURRENCY = 4;
+/** A measured saving above this share of the current base's compressed bytes makes the finding a warning. */
+const WARNING_SHARE = 0.5;
+const MINUS = '\u2212';
+/** Runs `task` over `items` with at most `limit` at once, results in the items' order. */
+async function mapConcurrent(items, limit, task) {
+    const results = new Array(items.length);
+    let next = 0;
+    const worker = async () => {
+        while (next < items.length) {
+            const at = next++;
+            results[at] = await task(items[at]);
+        }
+    };
+    await Promise.all(Array.from({ length: Math.min(Math.max(1, limit), items.length) }, worker));
+    return results;
+}
+/** A `FROM --platform` value that names a platform (not `$BUILDPLATFORM`), else null. */
+function stagePlatform(stage) {
+    const platform = stage.from.platform?.trim() ?? '';
+    return /^[a-z0-9._-]+\/[a-z0-9._-]+(?:\/[a-z0-9._-]+)?$/i.test(platform) ? platform : null;
+}
+/** The FROM line with another image, keeping `--platform` and `AS name`. */
+function fromLine(stage, image) {
+    const platform = stage.from.platform ? `--platform=${stage.from.platform} ` : '';
+    return `FROM ${platform}${image}${stage.name === null ? '' : ` AS ${stage.name}`}`;
+}
+function suggest_sentence(text) {
+    const trimmed = text.trim();
+    return /[.!?]$/.test(trimmed) ? trimmed : `${trimmed}.`;
+}
+function capitalised(text) {
+    return text.charAt(0).toUpperCase() + text.slice(1);
+}
+/** The fix: a sentence (with the caveat), and for multi-stage suggestions the sketch on the lines after it. */
+function fixOf(root, candidate) {
+    const caveat = candidate.caveat === null ? '' : ` Caveat: ${suggest_sentence(candidate.caveat)}`;
+    if (candidate.sketch === null) {
+        return `Change line ${root.from.line} to \`${fromLine(root, candidate.image)}\`.${caveat}`;
+    }
+    return `Build in one stage and copy only the result into a final stage on ${candidate.image}, as sketched below.${caveat}\n${candidate.sketch}`;
+}
+function suggest_findingOf(root, current, currentSize, candidate, lookup) {
+    if (lookup.exists === false)
+        return null;
+    const target = candidate.sketch === null ? candidate.image : `a multi-stage build on ${candidate.image}`;
+    const head = `${current} \u2192 ${target}`;
+    const why = suggest_sentence(capitalised(candidate.why));
+    const base = {
+        rule: candidate.rule,
+        line: root.from.line,
+        fix: fixOf(root, candidate)
+    };
+    const unmeasured = (what) => ({
+        ...base,
+        severity: 'notice',
+        message: `${head}: ${what}. ${why}`,
+        savingsBytes: null,
+        savingsMetric: null,
+        measured: false
+    });
+    if (lookup.exists === undefined) {
+        // scratch: nothing to look up; at most the whole current base goes.
+        if (currentSize === null)
+            return unmeasured(`no saving measured (${current} could not be measured in the registry)`);
+        return unmeasured(`up to ${MINUS}${formatBytes(currentSize)} compressed, all of ${current} as measured in the registry, less the copied build output`);
+    }
+    if (lookup.exists === null)
+        return unmeasured('the registry could not be reached, so the saving is not measured');
+    if (currentSize === null || lookup.size === null)
+        return unmeasured('the saving could not be measured in the registry');
+    const savings = currentSize - lookup.size;
+    if (savings <= 0)
+        return null;
+    const output = candidate.sketch === null ? '' : ', plus the copied build output';
+    return {
+        ...base,
+        severity: currentSize > 0 && savings / currentSize > WARNING_SHARE ? 'warning' : 'notice',
+        message: `${head}: ${MINUS}${formatBytes(savings)} compressed, measured in the registry (${formatBytes(currentSize)} \u2192 ${formatBytes(lookup.size)}${output}). ${why}`,
+        savingsBytes: savings,
+        savingsMetric: 'compressed',
+        measured: true
+    };
+}
+/** Measured savings first, largest first; then the rest in the order the candidates came. */
+function bySavings(findings) {
+    const rank = (finding) => (finding.measured && finding.savingsBytes !== null ? finding.savingsBytes : -1);
+    return findings
+        .map((finding, index) => ({ finding, index }))
+        .sort((a, b) => rank(b.finding) - rank(a.finding) || a.index - b.index)
+        .map(({ finding }) => finding);
+}
+/**
+ * Smaller bases for the final stage's image, each with its compressed saving as
+ * the registry's manifests state it, largest first. The finding's line is the
+ * FROM that names the image (following `FROM <earlier stage>`).
+ */
+async function suggestBases(options) {
+    const { dockerfile, registry } = options;
+    if (dockerfile.final === null)
+        return [];
+    const root = finalChain(dockerfile)[0];
+    if (root === undefined || root.from.stage !== null)
+        return [];
+    // The config's list, and a `# footprint-ignore:` comment above the FROM that names the image.
+    const ignored = new Set([...options.ignore, ...root.from.ignored]);
+    if (ignored.has('all'))
+        return [];
+    const seen = new Set();
+    const candidates = baseCandidates(dockerfile.final, dockerfile).filter((candidate) => {
+        if (ignored.has(candidate.rule) || seen.has(candidate.image))
+            return false;
+        seen.add(candidate.image);
+        return true;
+    });
+    if (candidates.length === 0)
+        return [];
+    const platform = stagePlatform(root) ?? options.platform;
+    const image = root.from.image.trim();
+    const current = tryParseReference(image)?.display ?? image;
+    // The current base's size and every candidate's lookup share one pool.
+    const tasks = [
+        () => registry.compressedSize(image, platform),
+        ...candidates.map((candidate) => async () => {
+            if (!candidate.needsLookup)
+                return { exists: undefined, size: null };
+            const exists = await registry.exists(candidate.image, platform);
+            return { exists, size: exists === true ? await registry.compressedSize(candidate.image, platform) : null };
+        })
+    ];
+    const [currentSize, ...lookups] = await mapConcurrent(tasks, LOOKUP_CONCURRENCY, (task) => task());
+    const findings = [];
+    candidates.forEach((candidate, at) => {
+        const finding = suggest_findingOf(root, current, currentSize, candidate, lookups[at]);
+        if (finding !== null)
+            findings.push(finding);
+    });
+    return bySavings(findings);
+}
+
+;// CONCATENATED MODULE: ./src/advise/advise.ts
+/**
+ * The advise stage: for one measured image, the size rules on its Dockerfile's lines
+ * (with the bytes its anatomy measured) and smaller base images (with the savings a
+ * registry reports), largest measured saving first.
+ */
+
+
+
+
+/** The platform registries are asked about: the build's, else this machine's Linux equivalent. */
+function lookupPlatform(target) {
+    return target.platform ?? `linux/${process.arch === 'arm64' ? 'arm64' : 'amd64'}`;
+}
+/** Measured savings first; then estimated ones; then those without a figure. */
+function savingsRank(finding) {
+    if (finding.savingsBytes === null)
+        return 2;
+    return finding.measured ? 0 : 1;
+}
+/**
+ * The one order of an image's advice, as the report keeps it and every rendering
+ * shows it: measured savings first, then estimated, then unknown; largest first
+ * within each, and the order they were found among equals.
+ */
+function orderFindings(findings) {
+    return [...findings].sort((a, b) => savingsRank(a) - savingsRank(b) || (b.savingsBytes ?? 0) - (a.savingsBytes ?? 0));
+}
+async function adviseImage(options) {
+    const { root, target, dockerfile } = options;
+    if (!target.dockerfile || target.context === null)
+        return { findings: [], problems: [] };
+    if (dockerfile === null) {
+        const why = options.dockerfileError ?? 'it was not read';
+        return { findings: [], problems: [`${target.dockerfile}: could not be read for advice: ${why}`] };
+    }
+    const path = (0,external_node_path_.resolve)(root, target.dockerfile);
+    const problems = dockerfile.problems.map((problem) => `${target.dockerfile}:${problem.line}: ${problem.message}`);
+    const rules = checkRules({
+        dockerfile,
+        anatomy: options.anatomy,
+        hasDockerignore: await hasDockerignore(root, (0,external_node_path_.resolve)(root, target.context), path),
+        ignore: target.ignore
+    });
+    const bases = await suggestBases({
+        dockerfile,
+        registry: options.registry,
+        platform: lookupPlatform(target),
+        ignore: target.ignore
+    });
+    return { findings: orderFindings([...rules, ...bases]), problems };
+}
+/**
+ * `.dockerignore` in the context, or BuildKit's `<Dockerfile>.dockerignore` beside the Dockerfile;
+ * one that leads out of the repository through a symlink does not count (planning refuses its image).
+ */
+async function hasDockerignore(root, context, dockerfile) {
+    for (const candidate of [(0,external_node_path_.join)(context, '.dockerignore'), (0,external_node_path_.join)((0,external_node_path_.dirname)(dockerfile), `${(0,external_node_path_.basename)(dockerfile)}.dockerignore`)]) {
+        if ((await realPathInRepo(root, candidate)).kind === 'inside')
+            return true;
+    }
+    return false;
 }
 
 ;// CONCATENATED MODULE: ./src/measure/measure.ts
-
-
-
 
 
 
@@ -77849,13 +77945,9 @@ async function measureGiven(options, target, dockerfile) {
  * read that way but docker measured it, the docker figure still stands, with the reason.
  */
 async function analyse(options, target, dockerfile, source, dockerBytes) {
-    const read = options.readImage ?? readImage;
+    const analyser = options.analyser ?? ((request) => analyseInProcess(request, options.readImage));
     try {
-        const archive = await read(source, { estimateCompressed: options.estimateCompressed, keep: isPackageDatabaseFile });
-        const analysis = analyseImage(archive, layerOrigins(archive.config, archive.layers.length, dockerfile));
-        const inventory = inventoryOf(analysis, baseImageOf(dockerfile), archive.notKept);
-        // The kept package databases are read into the inventory: only the file list stays, for the comparison.
-        const { files, kept: _kept, ...anatomy } = analysis;
+        const { anatomy, inventory, files } = await analyser({ source, estimateCompressed: options.estimateCompressed, dockerfile });
         return {
             target,
             size: { bytes: anatomy.bytes, compressedBytes: anatomy.compressedBytes, dockerBytes },
@@ -77895,13 +77987,6 @@ async function readDockerfile(root, target) {
 function failed(target, message, logTail) {
     return { target, size: null, anatomy: null, inventory: null, files: null, analysisError: null, error: { message, logTail } };
 }
-/** The image the built stage's chain starts FROM (`python:3.12-slim`); null when unknown or `scratch`-less guesswork. */
-function baseImageOf(dockerfile) {
-    if (dockerfile === null || dockerfile.final === null || dockerfile.targetMissing)
-        return null;
-    const root = finalChain(dockerfile)[0];
-    return root === undefined || root.from.stage !== null ? null : root.from.image;
-}
 
 ;// CONCATENATED MODULE: ./src/pipeline.ts
 
@@ -77935,6 +78020,7 @@ async function runPipeline(options, effects) {
         // A compressed budget needs the compressed size, whatever the input says.
         estimateCompressed: inputs.compressedSize || headTargets.some((target) => target.budget?.metric === 'compressed'),
         ...(effects.readImage ? { readImage: effects.readImage } : {}),
+        ...(effects.analyser ? { analyser: effects.analyser } : {}),
         ...(effects.hooks ? { hooks: effects.hooks } : {})
     };
     const head = await measure_measureTargets({ ...measureOptions, targets: headTargets, root: options.root, side: 'head' });
@@ -78008,6 +78094,7 @@ async function diffImages(inputs, effects) {
         estimateCompressed: inputs.compressedSize,
         root: '.',
         ...(effects.readImage ? { readImage: effects.readImage } : {}),
+        ...(effects.analyser ? { analyser: effects.analyser } : {}),
         ...(effects.hooks ? { hooks: effects.hooks } : {})
     };
     const base = await measureTargets({ ...options, targets: [given(inputs.old)], side: 'base' });
@@ -79908,6 +79995,7 @@ function renderMarkdown(report, options) {
 
 
 
+
 /** GitHub's limit for one step's job summary: 1 MiB, counted in bytes of UTF-8. */
 const SUMMARY_MAX_BYTES = 1024 * 1024;
 /** Room under the limit for the line break the summary writer adds. */
@@ -79968,6 +80056,7 @@ async function measure(inputs, workspace) {
     const config = await loadConfig(configPath, { required: inputs.config.required, displayPath: inputs.config.path, root: workspace });
     const engine = await createDockerEngine({ exec: exec/* exec */.m0 });
     lib_core.info(`Building with ${engine.builder}.`);
+    const analyser = bundledAnalyser('analysis-worker/index.js');
     return runPipeline({
         repo: workspace,
         root: workspace,
@@ -79978,6 +80067,8 @@ async function measure(inputs, workspace) {
         engine,
         exec: exec/* exec */.m0,
         registry: createRegistryClient({ log: lib_core.debug }),
+        // dist/index.js analyses each image in the worker bundled beside it.
+        ...(analyser ? { analyser } : {}),
         // Messages may quote the repository (a Dockerfile's problems, git's output): info lines cannot issue commands;
         // a warning is a command whose text @actions/core escapes (% CR LF), so it cannot end the line and start another.
         log: { info: (message) => logUntrusted(message, lib_core.info), warning: (message) => lib_core.warning(message) },

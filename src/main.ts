@@ -13,6 +13,7 @@ import { logUntrusted } from './github/job-log.js';
 import { writeJobSummary } from './github/job-summary.js';
 import { createOctokit } from './github/octokit.js';
 import { actionInputReader, payloadField, readInputs, type Inputs, type WorkflowEvent } from './inputs.js';
+import { bundledAnalyser } from './measure/isolated.js';
 import { runPipeline } from './pipeline.js';
 import { createRegistryClient } from './registry/client.js';
 import { annotate } from './report/annotations.js';
@@ -78,6 +79,7 @@ async function measure(inputs: Inputs, workspace: string): Promise<Report> {
   const config = await loadConfig(configPath, { required: inputs.config.required, displayPath: inputs.config.path, root: workspace });
   const engine = await createDockerEngine({ exec });
   core.info(`Building with ${engine.builder}.`);
+  const analyser = bundledAnalyser('analysis-worker/index.js');
   return runPipeline(
     {
       repo: workspace,
@@ -90,6 +92,8 @@ async function measure(inputs: Inputs, workspace: string): Promise<Report> {
       engine,
       exec,
       registry: createRegistryClient({ log: core.debug }),
+      // dist/index.js analyses each image in the worker bundled beside it.
+      ...(analyser ? { analyser } : {}),
       // Messages may quote the repository (a Dockerfile's problems, git's output): info lines cannot issue commands;
       // a warning is a command whose text @actions/core escapes (% CR LF), so it cannot end the line and start another.
       log: { info: (message) => logUntrusted(message, core.info), warning: (message) => core.warning(message) },

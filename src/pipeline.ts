@@ -13,6 +13,7 @@ import { judge, totals } from './gate/verdict.js';
 import { limitsOf } from './limits/index.js';
 import type { GivenImage } from './input-parsers.js';
 import { messageOf } from './errors.js';
+import type { Analyser } from './measure/analyse-image.js';
 import { measureTargets, type ImageReader, type MeasureHooks } from './measure/measure.js';
 import type { Measurement } from './measure/measurement.js';
 import { isFailing, type ImageReport, type Report } from './model/report.js';
@@ -49,6 +50,8 @@ export interface PipelineEffects {
   /** Asked about smaller base images; never given the GitHub token. */
   registry: RegistryClient;
   readImage?: ImageReader;
+  /** Reads and analyses each image elsewhere (a worker thread); default: in this thread. */
+  analyser?: Analyser;
   hooks?: MeasureHooks;
   log: { info(message: string): void; warning(message: string): void };
 }
@@ -72,6 +75,7 @@ export async function runPipeline(options: PipelineOptions, effects: PipelineEff
     // A compressed budget needs the compressed size, whatever the input says.
     estimateCompressed: inputs.compressedSize || headTargets.some((target) => target.budget?.metric === 'compressed'),
     ...(effects.readImage ? { readImage: effects.readImage } : {}),
+    ...(effects.analyser ? { analyser: effects.analyser } : {}),
     ...(effects.hooks ? { hooks: effects.hooks } : {})
   };
   const head = await measureTargets({ ...measureOptions, targets: headTargets, root: options.root, side: 'head' });
@@ -136,7 +140,7 @@ export interface DiffInputs {
  * Any two images compared without a build: the report of `new` (named by its
  * reference) against `old`, with the change record even when the bytes are the same.
  */
-export async function diffImages(inputs: DiffInputs, effects: Pick<PipelineEffects, 'engine' | 'readImage' | 'hooks'>): Promise<Report> {
+export async function diffImages(inputs: DiffInputs, effects: Pick<PipelineEffects, 'engine' | 'readImage' | 'analyser' | 'hooks'>): Promise<Report> {
   const given = (ref: string): Target => ({
     name: inputs.new,
     dockerfile: null,
@@ -154,6 +158,7 @@ export async function diffImages(inputs: DiffInputs, effects: Pick<PipelineEffec
     estimateCompressed: inputs.compressedSize,
     root: '.',
     ...(effects.readImage ? { readImage: effects.readImage } : {}),
+    ...(effects.analyser ? { analyser: effects.analyser } : {}),
     ...(effects.hooks ? { hooks: effects.hooks } : {})
   };
   const base = await measureTargets({ ...options, targets: [given(inputs.old)], side: 'base' });

@@ -23215,12 +23215,12 @@ function parseLeftovers(text) {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _cleanup_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2691);
-/* harmony import */ var _cli_main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3133);
+/* harmony import */ var _cli_main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(1762);
 
 
 // Ctrl-C stops the builds and removes the base-branch worktree, temporary folders and image tags first.
 (0,_cleanup_js__WEBPACK_IMPORTED_MODULE_0__/* .handleSignals */ .yK)({ log: (message) => process.stderr.write(`footprint: ${message}\n`) });
-process.exitCode = await (0,_cli_main_js__WEBPACK_IMPORTED_MODULE_1__/* .runCli */ .a)(process.argv.slice(2), {
+process.exitCode = await (0,_cli_main_js__WEBPACK_IMPORTED_MODULE_1__/* .runCli */ .ak)(process.argv.slice(2), {
     cwd: process.cwd(),
     stdout: process.stdout,
     stderr: process.stderr,
@@ -23232,13 +23232,14 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 3133:
+/***/ 1762:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
-  a: () => (/* binding */ runCli)
+  TO: () => (/* binding */ CLI_ANALYSIS_WORKER),
+  ak: () => (/* binding */ runCli)
 });
 
 // UNUSED EXPORTS: USAGE
@@ -27942,757 +27943,6 @@ function hasChanges(images) {
     return images.some((image) => image.comparison === 'changed' || image.comparison === 'new' || image.comparison === 'removed' || isFailing(image.status));
 }
 
-;// CONCATENATED MODULE: ./src/analyse/caches.ts
-
-/**
- * The cache folders. `~` stands for a home folder: `root` or `home/<any user>`;
- * `*` for any one folder name.
- */
-const CACHE_FOLDERS = [
-    { kind: 'apk', pattern: 'var/cache/apk' },
-    { kind: 'apt', pattern: 'var/lib/apt/lists' },
-    { kind: 'apt', pattern: 'var/cache/apt' },
-    { kind: 'yum', pattern: 'var/cache/yum' },
-    { kind: 'dnf', pattern: 'var/cache/dnf' },
-    { kind: 'pip', pattern: '~/.cache/pip' },
-    { kind: 'npm', pattern: '~/.npm' },
-    { kind: 'yarn', pattern: 'usr/local/share/.cache/yarn' },
-    { kind: 'yarn', pattern: '~/.cache/yarn' },
-    { kind: 'yarn', pattern: '~/.yarn/berry/cache' },
-    { kind: 'pnpm', pattern: '~/.local/share/pnpm/store' },
-    { kind: 'pnpm', pattern: '~/.pnpm-store' },
-    { kind: 'pnpm', pattern: '~/.cache/pnpm' },
-    { kind: 'go', pattern: '~/.cache/go-build' },
-    { kind: 'go', pattern: 'go/pkg/mod' },
-    { kind: 'go', pattern: '~/go/pkg/mod' },
-    { kind: 'cargo', pattern: 'usr/local/cargo/registry' },
-    { kind: 'cargo', pattern: 'usr/local/cargo/git' },
-    { kind: 'cargo', pattern: '~/.cargo/registry' },
-    { kind: 'cargo', pattern: '~/.cargo/git' },
-    { kind: 'maven', pattern: '~/.m2/repository' },
-    { kind: 'gradle', pattern: '~/.gradle/caches' },
-    { kind: 'tmp', pattern: 'tmp' },
-    { kind: 'tmp', pattern: 'var/tmp' }
-];
-/** Below this many bytes in total a cache folder is not reported (an empty apt lock, a stray pid file in /tmp). */
-const CACHE_MIN_BYTES = 1024;
-/** The patterns as folder-name lists, `~` spelled out as `root` and `home/*`. */
-const PATTERNS = CACHE_FOLDERS.flatMap(({ kind, pattern }) => {
-    const segments = pattern.split('/');
-    if (segments[0] !== '~')
-        return [{ kind, segments }];
-    const rest = segments.slice(1);
-    return [
-        { kind, segments: ['root', ...rest] },
-        { kind, segments: ['home', '*', ...rest] }
-    ];
-});
-/** How many folders down the deepest cache folder lies (`home/<user>/.local/share/pnpm/store`). */
-const MAX_CACHE_DEPTH = Math.max(...PATTERNS.map((pattern) => pattern.segments.length));
-const FIRST_SEGMENTS = new Set(PATTERNS.map((pattern) => pattern.segments[0]));
-/**
- * The cache a path lies in (or is): its kind and the cache folder for display
- * (`/home/app/.cache/pip`); null for a path outside every known cache.
- */
-function cacheOf(path) {
-    const trimmed = path.replace(/^\/+/, '');
-    const slash = trimmed.indexOf('/');
-    if (!FIRST_SEGMENTS.has(slash === -1 ? trimmed : trimmed.slice(0, slash)))
-        return null;
-    const segments = trimmed.split('/');
-    for (const pattern of PATTERNS) {
-        if (segments.length < pattern.segments.length)
-            continue;
-        if (pattern.segments.every((segment, at) => segment === '*' || segment === segments[at])) {
-            return { kind: pattern.kind, root: displayPath(segments.slice(0, pattern.segments.length).join('/')) };
-        }
-    }
-    return null;
-}
-
-;// CONCATENATED MODULE: ./src/analyse/final-files.ts
-/**
- * The files a container sees (the final filesystem after every layer and
- * whiteout), as two parallel arrays sorted by path. Sorting the binary
- * (latin1) paths by code unit puts every path below a folder `F` in one run
- * (they all start with `F/`), so a folder's files are a slice, a file is
- * found by binary search, and two images are compared by one merge of their
- * lists. Held between measuring the PR's image and the base branch's; it
- * grows with the number of files, never with their bytes.
- */
-class FinalFiles {
-    /** Normalised binary paths (see LayerEntry.path), sorted by code unit. */
-    paths;
-    /** Bytes of each path: a regular file's size (a hard-linked file's bytes on one of its paths only), a symlink's target length. */
-    bytes;
-    constructor(paths, bytes) {
-        this.paths = paths;
-        this.bytes = bytes;
-    }
-    /** From `[path, bytes]` pairs in any order; a path given twice keeps its last bytes. */
-    static of(entries) {
-        const byPath = new Map();
-        for (const [path, bytes] of entries)
-            byPath.set(path, bytes);
-        const paths = [...byPath.keys()].sort(compareCodeUnits);
-        const bytes = new Float64Array(paths.length);
-        paths.forEach((path, index) => (bytes[index] = byPath.get(path)));
-        return new FinalFiles(paths, bytes);
-    }
-    get count() {
-        return this.paths.length;
-    }
-    /** Sum of every file's bytes. */
-    totalBytes() {
-        let total = 0;
-        for (const bytes of this.bytes)
-            total += bytes;
-        return total;
-    }
-    /** The bytes of the file at `path`, or null when there is none. */
-    sizeOf(path) {
-        const at = this.lowerBound(path);
-        return at < this.paths.length && this.paths[at] === path ? this.bytes[at] : null;
-    }
-    /** Every file below the folder `folder` (`''` for the root), in path order. */
-    *under(folder) {
-        const prefix = folder === '' ? '' : `${folder}/`;
-        for (let at = this.lowerBound(prefix); at < this.paths.length && this.paths[at].startsWith(prefix); at++) {
-            yield [this.paths[at], this.bytes[at]];
-        }
-    }
-    /** Index of the first path not less than `path`. */
-    lowerBound(path) {
-        let low = 0;
-        let high = this.paths.length;
-        while (low < high) {
-            const middle = (low + high) >>> 1;
-            if (this.paths[middle] < path)
-                low = middle + 1;
-            else
-                high = middle;
-        }
-        return low;
-    }
-}
-/** Orders strings by UTF-16 code unit: for binary (latin1) paths, byte order. */
-function compareCodeUnits(a, b) {
-    return a < b ? -1 : a > b ? 1 : 0;
-}
-
-;// CONCATENATED MODULE: ./src/analyse/anatomy.ts
-
-
-
-const DEFAULT_TOP_PATHS = 20;
-const UNKNOWN_ORIGIN = { fromBase: null, instruction: null, line: null, stage: null };
-function joinPath(parent, name) {
-    return parent === '' ? name : `${parent}/${name}`;
-}
-function newFolder(name, parent) {
-    return { name, parent, children: new Map(), inode: null };
-}
-/** The overlaid filesystem and the copies it wasted on the way. */
-class Overlay {
-    root = newFolder('', null);
-    groups = new Map();
-    /** The node at a normalised path, or null. */
-    lookup(path) {
-        if (path === '')
-            return this.root;
-        let node = this.root;
-        for (const name of path.split('/')) {
-            const child = node.children?.get(name);
-            if (child === undefined)
-                return null;
-            node = child;
-        }
-        return node;
-    }
-    /** Applies a layer's whiteouts to what the layers below it built. */
-    applyWhiteouts(entries, layer) {
-        for (const entry of entries) {
-            const target = whiteoutTarget(entry.path);
-            if (target === null)
-                continue;
-            if (target.kind === 'file') {
-                const node = this.lookup(target.path);
-                if (node !== null && node !== this.root)
-                    this.detach(node, target.path, { layer, root: target.path });
-            }
-            else {
-                const folder = this.lookup(target.dir);
-                if (folder?.children == null)
-                    continue;
-                const removal = { layer, root: target.dir };
-                for (const child of folder.children.values())
-                    this.release(child, joinPath(target.dir, child.name), removal);
-                folder.children.clear();
-            }
-        }
-    }
-    /** Adds a layer's own entries (whiteouts excluded), replacing lower ones at the same paths. */
-    addEntries(entries, layer) {
-        for (const entry of entries) {
-            if (entry.path === '' || isWhiteout(entry.path))
-                continue;
-            const names = entry.path.split('/');
-            const name = names.pop();
-            let parent = this.root;
-            for (let depth = 0; depth < names.length; depth++) {
-                const folderName = names[depth];
-                let child = parent.children.get(folderName);
-                if (child?.children == null) {
-                    // Missing, or a non-folder in the way: this layer makes it a folder.
-                    if (child !== undefined) {
-                        const path = names.slice(0, depth + 1).join('/');
-                        this.release(child, path, { layer, root: path });
-                    }
-                    child = newFolder(folderName, parent);
-                    parent.children.set(folderName, child);
-                }
-                parent = child;
-            }
-            const existing = parent.children.get(name);
-            if (entry.kind === 'directory') {
-                if (existing?.children != null)
-                    continue; // folders merge
-                if (existing !== undefined)
-                    this.release(existing, entry.path, { layer, root: entry.path });
-                parent.children.set(name, newFolder(name, parent));
-                continue;
-            }
-            let inode = null;
-            if (entry.kind === 'file' || entry.kind === 'symlink')
-                inode = { bytes: entry.bytes, layer, links: 0, symlink: entry.kind === 'symlink' };
-            else if (entry.kind === 'hardlink' && entry.linkTarget !== null) {
-                const target = this.lookup(entry.linkTarget);
-                if (target !== null && target === existing)
-                    continue; // a link to itself changes nothing
-                inode = target?.inode ?? null;
-            }
-            if (inode !== null)
-                inode.links++;
-            if (existing !== undefined)
-                this.release(existing, entry.path, { layer, root: entry.path });
-            parent.children.set(name, { name, parent, children: null, inode });
-        }
-    }
-    /** Removes a node from its folder and releases everything below it. */
-    detach(node, path, removal) {
-        node.parent?.children?.delete(node.name);
-        this.release(node, path, removal);
-    }
-    /** Drops the links of a node and its subtree; a copy whose last link goes is wasted. */
-    release(node, path, removal) {
-        // Paths below `node` are spelled out only for a row's name: building each one would cost the
-        // square of the depth in a deep tree.
-        const stack = [node];
-        while (stack.length > 0) {
-            const current = stack.pop();
-            if (current.children !== null) {
-                for (const child of current.children.values())
-                    stack.push(child);
-                continue;
-            }
-            const inode = current.inode;
-            if (inode === null)
-                continue;
-            inode.links--;
-            if (inode.links === 0 && inode.bytes > 0 && !inode.symlink)
-                this.waste(inode, () => pathBelow(node, path, current), removal);
-        }
-    }
-    waste(inode, path, removal) {
-        const key = `${removal.root}\u0000${inode.layer}\u0000${removal.layer}`;
-        const group = this.groups.get(key);
-        if (group === undefined) {
-            this.groups.set(key, {
-                root: removal.root,
-                path: path(),
-                files: 1,
-                bytes: inode.bytes,
-                addedInLayer: inode.layer,
-                removedInLayer: removal.layer
-            });
-        }
-        else {
-            group.files++;
-            group.bytes += inode.bytes;
-        }
-    }
-}
-/** The path of `node`, which lies in the subtree of `top` (at `topPath`). */
-function pathBelow(top, topPath, node) {
-    const names = [];
-    for (let current = node; current !== null && current !== top; current = current.parent)
-        names.push(current.name);
-    names.reverse();
-    return names.length === 0 ? topPath : joinPath(topPath, names.join('/'));
-}
-function originOf(origins, layer) {
-    return origins[layer] ?? UNKNOWN_ORIGIN;
-}
-function wasteOf(groups, origins, topPaths) {
-    let bytes = 0;
-    let baseBytes = 0;
-    const paths = [];
-    for (const group of groups) {
-        const inBase = originOf(origins, group.addedInLayer).fromBase === true;
-        if (inBase)
-            baseBytes += group.bytes;
-        else
-            bytes += group.bytes;
-        paths.push({
-            path: displayPath(group.files === 1 ? group.path : group.root),
-            files: group.files,
-            bytes: group.bytes,
-            addedAtLine: originOf(origins, group.addedInLayer).line,
-            removedAtLine: originOf(origins, group.removedInLayer).line,
-            addedInLayer: group.addedInLayer,
-            removedInLayer: group.removedInLayer,
-            inBase
-        });
-    }
-    paths.sort((a, b) => b.bytes - a.bytes || (a.path < b.path ? -1 : a.path > b.path ? 1 : a.addedInLayer - b.addedInLayer));
-    return { bytes, baseBytes, paths: paths.slice(0, topPaths) };
-}
-/** The visible files under well-known caches, one tally per cache folder. */
-function cachesOf(root, origins) {
-    const tallies = new Map();
-    const count = (tally, node) => {
-        const stack = [node];
-        while (stack.length > 0) {
-            const current = stack.pop();
-            if (current.children !== null) {
-                for (const child of current.children.values())
-                    stack.push(child);
-                continue;
-            }
-            const inode = current.inode;
-            if (inode === null || inode.symlink)
-                continue;
-            tally.files++;
-            if (tally.inodes.has(inode))
-                continue;
-            tally.inodes.add(inode);
-            tally.bytes += inode.bytes;
-            tally.bytesByLayer.set(inode.layer, (tally.bytesByLayer.get(inode.layer) ?? 0) + inode.bytes);
-        }
-    };
-    // Walk the folders outside caches; a folder that is a cache is tallied whole. Caches lie at most
-    // MAX_CACHE_DEPTH folders down, so the walk goes no deeper, however deep the image's folders are.
-    const folders = [[root, '', 0]];
-    while (folders.length > 0) {
-        const [folder, path, depth] = folders.pop();
-        for (const child of folder.children.values()) {
-            if (child.children === null)
-                continue;
-            const childPath = joinPath(path, child.name);
-            const cache = cacheOf(childPath);
-            if (cache === null) {
-                if (depth + 1 < MAX_CACHE_DEPTH)
-                    folders.push([child, childPath, depth + 1]);
-                continue;
-            }
-            let tally = tallies.get(cache.root);
-            if (tally === undefined) {
-                tally = { kind: cache.kind, bytes: 0, files: 0, inodes: new Set(), bytesByLayer: new Map() };
-                tallies.set(cache.root, tally);
-            }
-            count(tally, child);
-        }
-    }
-    const caches = [];
-    for (const [path, tally] of tallies) {
-        if (tally.bytes < CACHE_MIN_BYTES)
-            continue;
-        let topLayer = -1;
-        let topBytes = -1;
-        for (const [layer, bytes] of [...tally.bytesByLayer].sort((a, b) => a[0] - b[0])) {
-            if (bytes > topBytes)
-                [topLayer, topBytes] = [layer, bytes];
-        }
-        const origin = originOf(origins, topLayer);
-        caches.push({ path, kind: tally.kind, bytes: tally.bytes, files: tally.files, line: origin.line, fromBase: origin.fromBase });
-    }
-    return caches.sort((a, b) => b.bytes - a.bytes || (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-}
-/**
- * Every path a container sees with its bytes; a hard-linked file's bytes go to the first of its
- * paths in path order only, so two images holding the same links agree whatever order their
- * layers named the paths in (the walk's order would follow the tree's insertion order).
- */
-function finalFiles(root) {
-    const found = [];
-    const stack = [[root, '']];
-    while (stack.length > 0) {
-        const [folder, path] = stack.pop();
-        for (const child of folder.children.values()) {
-            const childPath = joinPath(path, child.name);
-            if (child.children !== null)
-                stack.push([child, childPath]);
-            else if (child.inode !== null)
-                found.push([childPath, child.inode]);
-        }
-    }
-    found.sort((a, b) => compareCodeUnits(a[0], b[0]));
-    const seen = new Set();
-    return FinalFiles.of(found.map(([path, inode]) => {
-        const bytes = seen.has(inode) ? 0 : inode.bytes;
-        seen.add(inode);
-        return [path, bytes];
-    }));
-}
-/** The kept files that are still what a container sees at their path (not deleted or replaced by a later layer). */
-function visibleKept(overlay, archive) {
-    const kept = new Map();
-    for (const [index, layer] of archive.layers.entries()) {
-        for (const [path, data] of layer.kept) {
-            const inode = overlay.lookup(path)?.inode;
-            if (inode != null && !inode.symlink && inode.layer === index)
-                kept.set(path, data);
-        }
-    }
-    return kept;
-}
-/**
- * The anatomy of an image: its layers with their origins, the bytes wasted in
- * them, and the caches left in its final filesystem. `origins` has one entry per
- * layer (layerOrigins in history.ts); missing entries count as unknown.
- */
-function analyseImage(archive, origins, options = {}) {
-    const topPaths = options.topPaths ?? DEFAULT_TOP_PATHS;
-    const overlay = new Overlay();
-    const layers = [];
-    let bytes = 0;
-    let compressedBytes = 0;
-    for (const [index, layer] of archive.layers.entries()) {
-        overlay.applyWhiteouts(layer.entries, index);
-        overlay.addEntries(layer.entries, index);
-        bytes += layer.fileBytes;
-        compressedBytes = compressedBytes === null || layer.compressedBytes === null ? null : compressedBytes + layer.compressedBytes;
-        // Sizes come from the archive: refuse a sum no byte count can reach rather than report "Infinity TB".
-        if (!Number.isSafeInteger(bytes) || (compressedBytes !== null && !Number.isSafeInteger(compressedBytes))) {
-            throw new Error(`the image's layers add up to more than 9 PB (at layer ${index}): the archive is corrupt`);
-        }
-        const origin = originOf(origins, index);
-        layers.push({
-            index,
-            fromBase: origin.fromBase,
-            instruction: origin.instruction,
-            line: origin.line,
-            stage: origin.stage,
-            bytes: layer.fileBytes,
-            compressedBytes: layer.compressedBytes,
-            files: layer.entries.reduce((files, entry) => (entry.kind === 'directory' || isWhiteout(entry.path) ? files : files + 1), 0)
-        });
-    }
-    return {
-        bytes,
-        compressedBytes,
-        layers,
-        wasted: wasteOf(overlay.groups.values(), origins, topPaths),
-        caches: cachesOf(overlay.root, origins),
-        files: finalFiles(overlay.root),
-        kept: visibleKept(overlay, archive)
-    };
-}
-
-;// CONCATENATED MODULE: ./src/analyse/history.ts
-/**
- * Which Dockerfile line made each layer: the image config's `history` read
- * against the parsed Dockerfile. Pure: config and Dockerfile in, one `LayerOrigin` per layer out.
- *
- * Matching runs from the top of the image down. The final stage's layer-making
- * instructions (RUN, COPY, ADD, WORKDIR; a final stage `FROM <earlier stage>`
- * brings that stage's ones in front) are paired with the history entries, last
- * with last. RUN compares command text, COPY/ADD the keyword and destination,
- * WORKDIR the folder; a WORKDIR without a history entry is skipped. Once every
- * instruction is paired, the layers below are the base image's. When a pair
- * does not match, matching stops: the layers from there down are unknown
- * rather than guessed.
- */
-
-
-/** Longest instruction text kept for the report. */
-const INSTRUCTION_MAX_CHARS = 120;
-const BUILDKIT_SUFFIX = '# buildkit';
-/** The classic builder's metadata and COPY/ADD entries: `<shell> #(nop) INSTR …` (the shell is SHELL's, `/bin/sh -c` by default). */
-const CLASSIC_NOP = /^[^#]*?\s#\(nop\)\s+/;
-const DEFAULT_SHELL = '/bin/sh -c ';
-/** A command run through a shell other than `/bin/sh -c` (SHELL instruction, Windows). */
-const SHELL_RUN = /^(?:\S*\/)?(?:sh|bash|dash|ash|zsh|ksh)\s+(?:\S+\s+)*?-c\s|^cmd\s+\/S\s+\/C\s|^(?:powershell|pwsh)\s+(?:\S+\s+)*?-Command\s/i;
-/** A heredoc opener: `<<EOF`, `<<-EOF`, `<<"EOF"`, `<<'EOF'`. */
-const HEREDOC_MARKER = /^<<-?(["']?)[A-Za-z0-9_.-]+\1$/;
-/** Collapses runs of whitespace (newlines included) into one space. */
-function collapse(text) {
-    return text.replace(/\s+/g, ' ').trim();
-}
-/** Shortens text for the report, ending a cut with `…`. */
-function shorten(text) {
-    return text.length <= INSTRUCTION_MAX_CHARS ? text : `${text.slice(0, INSTRUCTION_MAX_CHARS - 1).trimEnd()}…`;
-}
-/** Removes the `|N K=V …` prefix both builders put before a RUN's command when build args are set. */
-function stripBuildArgs(text) {
-    const match = /^\|(\d+)\s+/.exec(text);
-    if (match === null)
-        return text;
-    const rest = text.slice(match[0].length);
-    const assignments = new RegExp(`^(?:\\S+\\s+){${Number(match[1])}}`).exec(rest);
-    const afterTokens = assignments === null ? rest : rest.slice(assignments[0].length);
-    if (afterTokens.startsWith(DEFAULT_SHELL) || SHELL_RUN.test(afterTokens))
-        return afterTokens;
-    // A value with spaces (written unquoted): the default shell ends the prefix.
-    const shell = rest.indexOf(DEFAULT_SHELL);
-    return shell === -1 ? afterTokens : rest.slice(shell);
-}
-/** Reads a history `created_by` as the classic builder or BuildKit writes it. */
-function parseCreatedBy(createdBy) {
-    let text = createdBy.trim();
-    if (text.endsWith(BUILDKIT_SUFFIX))
-        text = text.slice(0, -BUILDKIT_SUFFIX.length).trim();
-    const keyword = /^([A-Z]+)(?:\s|$)/.exec(text)?.[1];
-    if (keyword !== undefined && KEYWORDS.has(keyword)) {
-        // BuildKit: the instruction as written, a RUN's build args and shell spelled out.
-        let body = text.slice(keyword.length).trim();
-        if (keyword === 'RUN') {
-            body = stripBuildArgs(body);
-            if (body.startsWith(DEFAULT_SHELL))
-                body = body.slice(DEFAULT_SHELL.length);
-        }
-        return { keyword, body };
-    }
-    // Classic builder (and buildah, kaniko): `/bin/sh -c #(nop) INSTR …` for metadata
-    // and COPY/ADD, the command line for RUN (build args first when set).
-    const withoutArgs = stripBuildArgs(text);
-    const nop = CLASSIC_NOP.exec(withoutArgs);
-    if (nop !== null) {
-        const instruction = withoutArgs.slice(nop[0].length).trim();
-        const nopKeyword = /^([A-Z]+)(?:\s|$)/.exec(instruction)?.[1];
-        if (nopKeyword !== undefined)
-            return { keyword: nopKeyword, body: instruction.slice(nopKeyword.length).trim() };
-        return { keyword: null, body: instruction };
-    }
-    if (withoutArgs.startsWith(DEFAULT_SHELL))
-        return { keyword: 'RUN', body: withoutArgs.slice(DEFAULT_SHELL.length) };
-    if (withoutArgs !== text || SHELL_RUN.test(withoutArgs))
-        return { keyword: 'RUN', body: withoutArgs };
-    // An exec-form RUN, or a layer another tool made: the text says which.
-    return { keyword: null, body: withoutArgs };
-}
-/**
- * A history `created_by` as an instruction: `RUN apk add x` for both builders'
- * spellings of a RUN, `COPY file:ab12… in /app` for the classic builder's COPY,
- * whitespace collapsed; '' when the entry says nothing (an imported layer).
- */
-function history_instructionOf(createdBy) {
-    const { keyword, body } = parseCreatedBy(createdBy);
-    return collapse(keyword === null ? body : `${keyword} ${body}`);
-}
-/**
- * The logical lines of an instruction's text: the first one with its escaped
- * newlines joined and, as Docker's parser does, comment and blank lines inside
- * the continuation dropped; the physical lines after it (heredoc bodies) as they are.
- */
-function logicalLines(text, escape) {
-    const physical = text.split(/\r?\n/);
-    let first = '';
-    let at = 0;
-    for (; at < physical.length; at++) {
-        const raw = physical[at];
-        if (at > 0 && /^\s*(#.*)?$/.test(raw))
-            continue;
-        const stripped = raw.replace(/[ \t]+$/, '');
-        const continued = stripped.endsWith(escape);
-        first += continued ? stripped.slice(0, -escape.length) : raw;
-        if (!continued) {
-            at++;
-            break;
-        }
-    }
-    return [first, ...physical.slice(at)];
-}
-/** A path as compared: trailing slashes dropped (the root stays `/`). */
-function trimSlashes(text) {
-    return text.replace(/([^\s/])\/+$/, '$1');
-}
-function normaliseTarget(target) {
-    if (target.includes('$') || !target.startsWith('/'))
-        return null;
-    return trimSlashes(target);
-}
-/** The last word of an argument list, honouring JSON form. */
-function lastArgument(args) {
-    const trimmed = args.trim();
-    if (trimmed.startsWith('[')) {
-        const list = parseJsonList(trimmed);
-        if (list !== null)
-            return list.at(-1) ?? null;
-    }
-    const words = trimmed.split(/\s+/).filter((word) => word !== '');
-    return words.at(-1) ?? null;
-}
-function parseJsonList(text) {
-    try {
-        const value = JSON.parse(text);
-        return Array.isArray(value) && value.every((item) => typeof item === 'string') ? value : null;
-    }
-    catch {
-        return null;
-    }
-}
-function stepOf(instruction, stage, escape) {
-    const { keyword, line } = instruction;
-    // The text starts with the keyword as written; its case does not change its length.
-    const afterKeyword = instruction.text.trimStart().slice(keyword.length);
-    const whole = logicalLines(afterKeyword, escape);
-    const args = logicalLines(instruction.rawArgs, escape);
-    const first = args[0] ?? '';
-    const heredoc = args.length > 1 && /<<-?["']?[A-Za-z0-9_.-]/.test(first);
-    const simpleHeredoc = heredoc && HEREDOC_MARKER.test(first.trim());
-    let display = collapse(`${keyword} ${whole[0] ?? ''}`);
-    if (simpleHeredoc)
-        display = `${display} ${collapse(args[1] ?? '')} …`;
-    const step = { keyword, stage, line, display: shorten(display), command: null, execCommand: null, heredoc, target: null };
-    if (keyword === 'RUN') {
-        const exec = first.trim().startsWith('[') ? parseJsonList(first.trim()) : null;
-        if (exec !== null)
-            step.execCommand = collapse(exec.join(' '));
-        else
-            step.command = collapse(simpleHeredoc ? (args[1] ?? '') : first);
-    }
-    else if (keyword === 'COPY' || keyword === 'ADD' || keyword === 'WORKDIR') {
-        const target = keyword === 'WORKDIR' ? first.trim() : lastArgument(first);
-        step.target = target === null ? null : normaliseTarget(target);
-    }
-    return step;
-}
-/**
- * The layer-making steps of the built stage, preceded by those of the stages it
- * is built FROM; null when it is not known which stage was built.
- */
-function history_stepsOf(dockerfile) {
-    if (dockerfile.final === null || dockerfile.targetMissing)
-        return null;
-    return finalChain(dockerfile).flatMap((stage) => stage.instructions
-        .filter((instruction) => LAYER_KEYWORDS.has(instruction.keyword))
-        .map((instruction) => stepOf(instruction, stage.name ?? `#${stage.index}`, dockerfile.escape)));
-}
-// ---------------------------------------------------------------------------
-// Matching
-function history_firstLine(text) {
-    return collapse(text.split('\n', 1)[0] ?? '');
-}
-/** The history's command equals the Dockerfile's, or is it run through a named shell. */
-function sameCommand(history, dockerfile) {
-    if (history === dockerfile)
-        return true;
-    if (dockerfile === '' || !history.endsWith(` ${dockerfile}`))
-        return false;
-    const prefix = history.slice(0, history.length - dockerfile.length - 1);
-    return /(?:^|\s)(?:-c|\/C|-Command)$/i.test(prefix);
-}
-function sameTarget(history, target) {
-    if (target === null)
-        return true;
-    const text = trimSlashes(history);
-    return text === target || text.endsWith(` ${target}`);
-}
-function matches(entry, step) {
-    // An entry naming no keyword may be a RUN in exec form or under another SHELL.
-    if (entry.keyword !== step.keyword && !(entry.keyword === null && step.keyword === 'RUN'))
-        return false;
-    switch (step.keyword) {
-        case 'RUN': {
-            if (step.execCommand !== null)
-                return sameCommand(collapse(entry.body), step.execCommand);
-            if (step.heredoc) {
-                // BuildKit runs a heredoc that starts with a shebang from a file.
-                return entry.body.startsWith('/dev/pipes/') || sameCommand(history_firstLine(entry.body), step.command ?? '');
-            }
-            return sameCommand(collapse(entry.body), step.command ?? '');
-        }
-        case 'COPY':
-        case 'ADD':
-            return step.heredoc || sameTarget(collapse(entry.body), step.target);
-        case 'WORKDIR':
-            return sameTarget(collapse(entry.body), step.target);
-        default:
-            return false;
-    }
-}
-/**
- * The history entries with the layer each made. Entries with `empty_layer` make
- * none; the rest map 1:1, in order, to the layers, aligned from the top when the
- * counts disagree (surplus entries at the bottom get no layer).
- */
-function historyLayers(config, layerCount) {
-    const history = config.history ?? [];
-    const layered = history.filter((entry) => entry.empty_layer !== true).length;
-    let layer = layerCount - layered;
-    return history.map((entry, index) => {
-        const parsed = parseCreatedBy(entry.created_by ?? '');
-        if (entry.empty_layer === true)
-            return { entry: index, parsed, empty: true, layer: null };
-        const own = layer >= 0 ? layer : null;
-        layer += 1;
-        return { entry: index, parsed, empty: false, layer: own };
-    });
-}
-/**
- * One origin per layer (bottom to top): which Dockerfile line made it and whether
- * it belongs to the base image. `dockerfile` is the one the image was built from,
- * parsed with the build's args and target. With none (an image given by reference),
- * every layer has its history instruction and nothing else is known.
- */
-function layerOrigins(config, layerCount, dockerfile) {
-    const entries = historyLayers(config, layerCount);
-    const origins = Array.from({ length: layerCount }, () => ({ fromBase: null, instruction: null, line: null, stage: null }));
-    for (const entry of entries) {
-        if (entry.layer === null)
-            continue;
-        const text = collapse(entry.parsed.keyword === null ? entry.parsed.body : `${entry.parsed.keyword} ${entry.parsed.body}`);
-        origins[entry.layer] = { fromBase: null, instruction: text === '' ? null : shorten(text), line: null, stage: null };
-    }
-    const steps = dockerfile === null ? null : history_stepsOf(dockerfile);
-    if (steps === null)
-        return origins;
-    let next = steps.length - 1;
-    let lowest = entries.length; // lowest history entry paired with the Dockerfile
-    let complete = true;
-    for (let at = entries.length - 1; at >= 0 && next >= 0; at--) {
-        const entry = entries[at];
-        const layerMaking = entry.parsed.keyword !== null && LAYER_KEYWORDS.has(entry.parsed.keyword);
-        if (entry.empty && !layerMaking)
-            continue; // ENV, CMD, LABEL…: no layer, no step
-        while (next >= 0 && !matches(entry.parsed, steps[next]) && steps[next].keyword === 'WORKDIR')
-            next--;
-        if (next < 0)
-            break;
-        const step = steps[next];
-        if (!matches(entry.parsed, step)) {
-            complete = false;
-            break;
-        }
-        next--;
-        lowest = at;
-        if (entry.layer !== null)
-            origins[entry.layer] = { fromBase: false, instruction: step.display, line: step.line, stage: step.stage };
-    }
-    while (next >= 0 && steps[next].keyword === 'WORKDIR')
-        next--;
-    if (next >= 0)
-        complete = false;
-    if (!complete)
-        return origins;
-    // Everything below the lowest paired entry is the base image's.
-    const firstOwnLayer = entries.slice(lowest).find((entry) => entry.layer !== null)?.layer ?? layerCount;
-    for (let layer = 0; layer < Math.min(firstOwnLayer, layerCount); layer++)
-        origins[layer] = { ...origins[layer], fromBase: true, line: null };
-    return origins;
-}
-
 // EXTERNAL MODULE: external "node:fs"
 var external_node_fs_ = __nccwpck_require__(3024);
 // EXTERNAL MODULE: external "node:stream"
@@ -29940,6 +29190,763 @@ async function readFromDaemon(ref, options) {
     return archive;
 }
 
+;// CONCATENATED MODULE: ./src/analyse/caches.ts
+
+/**
+ * The cache folders. `~` stands for a home folder: `root` or `home/<any user>`;
+ * `*` for any one folder name.
+ */
+const CACHE_FOLDERS = [
+    { kind: 'apk', pattern: 'var/cache/apk' },
+    { kind: 'apt', pattern: 'var/lib/apt/lists' },
+    { kind: 'apt', pattern: 'var/cache/apt' },
+    { kind: 'yum', pattern: 'var/cache/yum' },
+    { kind: 'dnf', pattern: 'var/cache/dnf' },
+    { kind: 'pip', pattern: '~/.cache/pip' },
+    { kind: 'npm', pattern: '~/.npm' },
+    { kind: 'yarn', pattern: 'usr/local/share/.cache/yarn' },
+    { kind: 'yarn', pattern: '~/.cache/yarn' },
+    { kind: 'yarn', pattern: '~/.yarn/berry/cache' },
+    { kind: 'pnpm', pattern: '~/.local/share/pnpm/store' },
+    { kind: 'pnpm', pattern: '~/.pnpm-store' },
+    { kind: 'pnpm', pattern: '~/.cache/pnpm' },
+    { kind: 'go', pattern: '~/.cache/go-build' },
+    { kind: 'go', pattern: 'go/pkg/mod' },
+    { kind: 'go', pattern: '~/go/pkg/mod' },
+    { kind: 'cargo', pattern: 'usr/local/cargo/registry' },
+    { kind: 'cargo', pattern: 'usr/local/cargo/git' },
+    { kind: 'cargo', pattern: '~/.cargo/registry' },
+    { kind: 'cargo', pattern: '~/.cargo/git' },
+    { kind: 'maven', pattern: '~/.m2/repository' },
+    { kind: 'gradle', pattern: '~/.gradle/caches' },
+    { kind: 'tmp', pattern: 'tmp' },
+    { kind: 'tmp', pattern: 'var/tmp' }
+];
+/** Below this many bytes in total a cache folder is not reported (an empty apt lock, a stray pid file in /tmp). */
+const CACHE_MIN_BYTES = 1024;
+/** The patterns as folder-name lists, `~` spelled out as `root` and `home/*`. */
+const PATTERNS = CACHE_FOLDERS.flatMap(({ kind, pattern }) => {
+    const segments = pattern.split('/');
+    if (segments[0] !== '~')
+        return [{ kind, segments }];
+    const rest = segments.slice(1);
+    return [
+        { kind, segments: ['root', ...rest] },
+        { kind, segments: ['home', '*', ...rest] }
+    ];
+});
+/** How many folders down the deepest cache folder lies (`home/<user>/.local/share/pnpm/store`). */
+const MAX_CACHE_DEPTH = Math.max(...PATTERNS.map((pattern) => pattern.segments.length));
+const FIRST_SEGMENTS = new Set(PATTERNS.map((pattern) => pattern.segments[0]));
+/**
+ * The cache a path lies in (or is): its kind and the cache folder for display
+ * (`/home/app/.cache/pip`); null for a path outside every known cache.
+ */
+function cacheOf(path) {
+    const trimmed = path.replace(/^\/+/, '');
+    const slash = trimmed.indexOf('/');
+    if (!FIRST_SEGMENTS.has(slash === -1 ? trimmed : trimmed.slice(0, slash)))
+        return null;
+    const segments = trimmed.split('/');
+    for (const pattern of PATTERNS) {
+        if (segments.length < pattern.segments.length)
+            continue;
+        if (pattern.segments.every((segment, at) => segment === '*' || segment === segments[at])) {
+            return { kind: pattern.kind, root: displayPath(segments.slice(0, pattern.segments.length).join('/')) };
+        }
+    }
+    return null;
+}
+
+;// CONCATENATED MODULE: ./src/analyse/final-files.ts
+/**
+ * The files a container sees (the final filesystem after every layer and
+ * whiteout), as two parallel arrays sorted by path. Sorting the binary
+ * (latin1) paths by code unit puts every path below a folder `F` in one run
+ * (they all start with `F/`), so a folder's files are a slice, a file is
+ * found by binary search, and two images are compared by one merge of their
+ * lists. Held between measuring the PR's image and the base branch's; it
+ * grows with the number of files, never with their bytes.
+ */
+class FinalFiles {
+    /** Normalised binary paths (see LayerEntry.path), sorted by code unit. */
+    paths;
+    /** Bytes of each path: a regular file's size (a hard-linked file's bytes on one of its paths only), a symlink's target length. */
+    bytes;
+    constructor(paths, bytes) {
+        this.paths = paths;
+        this.bytes = bytes;
+    }
+    /** From `[path, bytes]` pairs in any order; a path given twice keeps its last bytes. */
+    static of(entries) {
+        const byPath = new Map();
+        for (const [path, bytes] of entries)
+            byPath.set(path, bytes);
+        const paths = [...byPath.keys()].sort(compareCodeUnits);
+        const bytes = new Float64Array(paths.length);
+        paths.forEach((path, index) => (bytes[index] = byPath.get(path)));
+        return new FinalFiles(paths, bytes);
+    }
+    /** From paths already sorted by code unit and their bytes, as a worker sends them. */
+    static sorted(paths, bytes) {
+        if (paths.length !== bytes.length)
+            throw new Error('FinalFiles.sorted: paths and bytes differ in length');
+        return new FinalFiles(paths, bytes);
+    }
+    get count() {
+        return this.paths.length;
+    }
+    /** Sum of every file's bytes. */
+    totalBytes() {
+        let total = 0;
+        for (const bytes of this.bytes)
+            total += bytes;
+        return total;
+    }
+    /** The bytes of the file at `path`, or null when there is none. */
+    sizeOf(path) {
+        const at = this.lowerBound(path);
+        return at < this.paths.length && this.paths[at] === path ? this.bytes[at] : null;
+    }
+    /** Every file below the folder `folder` (`''` for the root), in path order. */
+    *under(folder) {
+        const prefix = folder === '' ? '' : `${folder}/`;
+        for (let at = this.lowerBound(prefix); at < this.paths.length && this.paths[at].startsWith(prefix); at++) {
+            yield [this.paths[at], this.bytes[at]];
+        }
+    }
+    /** Index of the first path not less than `path`. */
+    lowerBound(path) {
+        let low = 0;
+        let high = this.paths.length;
+        while (low < high) {
+            const middle = (low + high) >>> 1;
+            if (this.paths[middle] < path)
+                low = middle + 1;
+            else
+                high = middle;
+        }
+        return low;
+    }
+}
+/** Orders strings by UTF-16 code unit: for binary (latin1) paths, byte order. */
+function compareCodeUnits(a, b) {
+    return a < b ? -1 : a > b ? 1 : 0;
+}
+
+;// CONCATENATED MODULE: ./src/analyse/anatomy.ts
+
+
+
+const DEFAULT_TOP_PATHS = 20;
+const UNKNOWN_ORIGIN = { fromBase: null, instruction: null, line: null, stage: null };
+function joinPath(parent, name) {
+    return parent === '' ? name : `${parent}/${name}`;
+}
+function newFolder(name, parent) {
+    return { name, parent, children: new Map(), inode: null };
+}
+/** The overlaid filesystem and the copies it wasted on the way. */
+class Overlay {
+    root = newFolder('', null);
+    groups = new Map();
+    /** The node at a normalised path, or null. */
+    lookup(path) {
+        if (path === '')
+            return this.root;
+        let node = this.root;
+        for (const name of path.split('/')) {
+            const child = node.children?.get(name);
+            if (child === undefined)
+                return null;
+            node = child;
+        }
+        return node;
+    }
+    /** Applies a layer's whiteouts to what the layers below it built. */
+    applyWhiteouts(entries, layer) {
+        for (const entry of entries) {
+            const target = whiteoutTarget(entry.path);
+            if (target === null)
+                continue;
+            if (target.kind === 'file') {
+                const node = this.lookup(target.path);
+                if (node !== null && node !== this.root)
+                    this.detach(node, target.path, { layer, root: target.path });
+            }
+            else {
+                const folder = this.lookup(target.dir);
+                if (folder?.children == null)
+                    continue;
+                const removal = { layer, root: target.dir };
+                for (const child of folder.children.values())
+                    this.release(child, joinPath(target.dir, child.name), removal);
+                folder.children.clear();
+            }
+        }
+    }
+    /** Adds a layer's own entries (whiteouts excluded), replacing lower ones at the same paths. */
+    addEntries(entries, layer) {
+        for (const entry of entries) {
+            if (entry.path === '' || isWhiteout(entry.path))
+                continue;
+            const names = entry.path.split('/');
+            const name = names.pop();
+            let parent = this.root;
+            for (let depth = 0; depth < names.length; depth++) {
+                const folderName = names[depth];
+                let child = parent.children.get(folderName);
+                if (child?.children == null) {
+                    // Missing, or a non-folder in the way: this layer makes it a folder.
+                    if (child !== undefined) {
+                        const path = names.slice(0, depth + 1).join('/');
+                        this.release(child, path, { layer, root: path });
+                    }
+                    child = newFolder(folderName, parent);
+                    parent.children.set(folderName, child);
+                }
+                parent = child;
+            }
+            const existing = parent.children.get(name);
+            if (entry.kind === 'directory') {
+                if (existing?.children != null)
+                    continue; // folders merge
+                if (existing !== undefined)
+                    this.release(existing, entry.path, { layer, root: entry.path });
+                parent.children.set(name, newFolder(name, parent));
+                continue;
+            }
+            let inode = null;
+            if (entry.kind === 'file' || entry.kind === 'symlink')
+                inode = { bytes: entry.bytes, layer, links: 0, symlink: entry.kind === 'symlink' };
+            else if (entry.kind === 'hardlink' && entry.linkTarget !== null) {
+                const target = this.lookup(entry.linkTarget);
+                if (target !== null && target === existing)
+                    continue; // a link to itself changes nothing
+                inode = target?.inode ?? null;
+            }
+            if (inode !== null)
+                inode.links++;
+            if (existing !== undefined)
+                this.release(existing, entry.path, { layer, root: entry.path });
+            parent.children.set(name, { name, parent, children: null, inode });
+        }
+    }
+    /** Removes a node from its folder and releases everything below it. */
+    detach(node, path, removal) {
+        node.parent?.children?.delete(node.name);
+        this.release(node, path, removal);
+    }
+    /** Drops the links of a node and its subtree; a copy whose last link goes is wasted. */
+    release(node, path, removal) {
+        // Paths below `node` are spelled out only for a row's name: building each one would cost the
+        // square of the depth in a deep tree.
+        const stack = [node];
+        while (stack.length > 0) {
+            const current = stack.pop();
+            if (current.children !== null) {
+                for (const child of current.children.values())
+                    stack.push(child);
+                continue;
+            }
+            const inode = current.inode;
+            if (inode === null)
+                continue;
+            inode.links--;
+            if (inode.links === 0 && inode.bytes > 0 && !inode.symlink)
+                this.waste(inode, () => pathBelow(node, path, current), removal);
+        }
+    }
+    waste(inode, path, removal) {
+        const key = `${removal.root}\u0000${inode.layer}\u0000${removal.layer}`;
+        const group = this.groups.get(key);
+        if (group === undefined) {
+            this.groups.set(key, {
+                root: removal.root,
+                path: path(),
+                files: 1,
+                bytes: inode.bytes,
+                addedInLayer: inode.layer,
+                removedInLayer: removal.layer
+            });
+        }
+        else {
+            group.files++;
+            group.bytes += inode.bytes;
+        }
+    }
+}
+/** The path of `node`, which lies in the subtree of `top` (at `topPath`). */
+function pathBelow(top, topPath, node) {
+    const names = [];
+    for (let current = node; current !== null && current !== top; current = current.parent)
+        names.push(current.name);
+    names.reverse();
+    return names.length === 0 ? topPath : joinPath(topPath, names.join('/'));
+}
+function originOf(origins, layer) {
+    return origins[layer] ?? UNKNOWN_ORIGIN;
+}
+function wasteOf(groups, origins, topPaths) {
+    let bytes = 0;
+    let baseBytes = 0;
+    const paths = [];
+    for (const group of groups) {
+        const inBase = originOf(origins, group.addedInLayer).fromBase === true;
+        if (inBase)
+            baseBytes += group.bytes;
+        else
+            bytes += group.bytes;
+        paths.push({
+            path: displayPath(group.files === 1 ? group.path : group.root),
+            files: group.files,
+            bytes: group.bytes,
+            addedAtLine: originOf(origins, group.addedInLayer).line,
+            removedAtLine: originOf(origins, group.removedInLayer).line,
+            addedInLayer: group.addedInLayer,
+            removedInLayer: group.removedInLayer,
+            inBase
+        });
+    }
+    paths.sort((a, b) => b.bytes - a.bytes || (a.path < b.path ? -1 : a.path > b.path ? 1 : a.addedInLayer - b.addedInLayer));
+    return { bytes, baseBytes, paths: paths.slice(0, topPaths) };
+}
+/** The visible files under well-known caches, one tally per cache folder. */
+function cachesOf(root, origins) {
+    const tallies = new Map();
+    const count = (tally, node) => {
+        const stack = [node];
+        while (stack.length > 0) {
+            const current = stack.pop();
+            if (current.children !== null) {
+                for (const child of current.children.values())
+                    stack.push(child);
+                continue;
+            }
+            const inode = current.inode;
+            if (inode === null || inode.symlink)
+                continue;
+            tally.files++;
+            if (tally.inodes.has(inode))
+                continue;
+            tally.inodes.add(inode);
+            tally.bytes += inode.bytes;
+            tally.bytesByLayer.set(inode.layer, (tally.bytesByLayer.get(inode.layer) ?? 0) + inode.bytes);
+        }
+    };
+    // Walk the folders outside caches; a folder that is a cache is tallied whole. Caches lie at most
+    // MAX_CACHE_DEPTH folders down, so the walk goes no deeper, however deep the image's folders are.
+    const folders = [[root, '', 0]];
+    while (folders.length > 0) {
+        const [folder, path, depth] = folders.pop();
+        for (const child of folder.children.values()) {
+            if (child.children === null)
+                continue;
+            const childPath = joinPath(path, child.name);
+            const cache = cacheOf(childPath);
+            if (cache === null) {
+                if (depth + 1 < MAX_CACHE_DEPTH)
+                    folders.push([child, childPath, depth + 1]);
+                continue;
+            }
+            let tally = tallies.get(cache.root);
+            if (tally === undefined) {
+                tally = { kind: cache.kind, bytes: 0, files: 0, inodes: new Set(), bytesByLayer: new Map() };
+                tallies.set(cache.root, tally);
+            }
+            count(tally, child);
+        }
+    }
+    const caches = [];
+    for (const [path, tally] of tallies) {
+        if (tally.bytes < CACHE_MIN_BYTES)
+            continue;
+        let topLayer = -1;
+        let topBytes = -1;
+        for (const [layer, bytes] of [...tally.bytesByLayer].sort((a, b) => a[0] - b[0])) {
+            if (bytes > topBytes)
+                [topLayer, topBytes] = [layer, bytes];
+        }
+        const origin = originOf(origins, topLayer);
+        caches.push({ path, kind: tally.kind, bytes: tally.bytes, files: tally.files, line: origin.line, fromBase: origin.fromBase });
+    }
+    return caches.sort((a, b) => b.bytes - a.bytes || (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
+/**
+ * Every path a container sees with its bytes; a hard-linked file's bytes go to the first of its
+ * paths in path order only, so two images holding the same links agree whatever order their
+ * layers named the paths in (the walk's order would follow the tree's insertion order).
+ */
+function finalFiles(root) {
+    const found = [];
+    const stack = [[root, '']];
+    while (stack.length > 0) {
+        const [folder, path] = stack.pop();
+        for (const child of folder.children.values()) {
+            const childPath = joinPath(path, child.name);
+            if (child.children !== null)
+                stack.push([child, childPath]);
+            else if (child.inode !== null)
+                found.push([childPath, child.inode]);
+        }
+    }
+    found.sort((a, b) => compareCodeUnits(a[0], b[0]));
+    const seen = new Set();
+    return FinalFiles.of(found.map(([path, inode]) => {
+        const bytes = seen.has(inode) ? 0 : inode.bytes;
+        seen.add(inode);
+        return [path, bytes];
+    }));
+}
+/** The kept files that are still what a container sees at their path (not deleted or replaced by a later layer). */
+function visibleKept(overlay, archive) {
+    const kept = new Map();
+    for (const [index, layer] of archive.layers.entries()) {
+        for (const [path, data] of layer.kept) {
+            const inode = overlay.lookup(path)?.inode;
+            if (inode != null && !inode.symlink && inode.layer === index)
+                kept.set(path, data);
+        }
+    }
+    return kept;
+}
+/**
+ * The anatomy of an image: its layers with their origins, the bytes wasted in
+ * them, and the caches left in its final filesystem. `origins` has one entry per
+ * layer (layerOrigins in history.ts); missing entries count as unknown.
+ */
+function analyseImage(archive, origins, options = {}) {
+    const topPaths = options.topPaths ?? DEFAULT_TOP_PATHS;
+    const overlay = new Overlay();
+    const layers = [];
+    let bytes = 0;
+    let compressedBytes = 0;
+    for (const [index, layer] of archive.layers.entries()) {
+        overlay.applyWhiteouts(layer.entries, index);
+        overlay.addEntries(layer.entries, index);
+        bytes += layer.fileBytes;
+        compressedBytes = compressedBytes === null || layer.compressedBytes === null ? null : compressedBytes + layer.compressedBytes;
+        // Sizes come from the archive: refuse a sum no byte count can reach rather than report "Infinity TB".
+        if (!Number.isSafeInteger(bytes) || (compressedBytes !== null && !Number.isSafeInteger(compressedBytes))) {
+            throw new Error(`the image's layers add up to more than 9 PB (at layer ${index}): the archive is corrupt`);
+        }
+        const origin = originOf(origins, index);
+        layers.push({
+            index,
+            fromBase: origin.fromBase,
+            instruction: origin.instruction,
+            line: origin.line,
+            stage: origin.stage,
+            bytes: layer.fileBytes,
+            compressedBytes: layer.compressedBytes,
+            files: layer.entries.reduce((files, entry) => (entry.kind === 'directory' || isWhiteout(entry.path) ? files : files + 1), 0)
+        });
+    }
+    return {
+        bytes,
+        compressedBytes,
+        layers,
+        wasted: wasteOf(overlay.groups.values(), origins, topPaths),
+        caches: cachesOf(overlay.root, origins),
+        files: finalFiles(overlay.root),
+        kept: visibleKept(overlay, archive)
+    };
+}
+
+;// CONCATENATED MODULE: ./src/analyse/history.ts
+/**
+ * Which Dockerfile line made each layer: the image config's `history` read
+ * against the parsed Dockerfile. Pure: config and Dockerfile in, one `LayerOrigin` per layer out.
+ *
+ * Matching runs from the top of the image down. The final stage's layer-making
+ * instructions (RUN, COPY, ADD, WORKDIR; a final stage `FROM <earlier stage>`
+ * brings that stage's ones in front) are paired with the history entries, last
+ * with last. RUN compares command text, COPY/ADD the keyword and destination,
+ * WORKDIR the folder; a WORKDIR without a history entry is skipped. Once every
+ * instruction is paired, the layers below are the base image's. When a pair
+ * does not match, matching stops: the layers from there down are unknown
+ * rather than guessed.
+ */
+
+
+/** Longest instruction text kept for the report. */
+const INSTRUCTION_MAX_CHARS = 120;
+const BUILDKIT_SUFFIX = '# buildkit';
+/** The classic builder's metadata and COPY/ADD entries: `<shell> #(nop) INSTR …` (the shell is SHELL's, `/bin/sh -c` by default). */
+const CLASSIC_NOP = /^[^#]*?\s#\(nop\)\s+/;
+const DEFAULT_SHELL = '/bin/sh -c ';
+/** A command run through a shell other than `/bin/sh -c` (SHELL instruction, Windows). */
+const SHELL_RUN = /^(?:\S*\/)?(?:sh|bash|dash|ash|zsh|ksh)\s+(?:\S+\s+)*?-c\s|^cmd\s+\/S\s+\/C\s|^(?:powershell|pwsh)\s+(?:\S+\s+)*?-Command\s/i;
+/** A heredoc opener: `<<EOF`, `<<-EOF`, `<<"EOF"`, `<<'EOF'`. */
+const HEREDOC_MARKER = /^<<-?(["']?)[A-Za-z0-9_.-]+\1$/;
+/** Collapses runs of whitespace (newlines included) into one space. */
+function collapse(text) {
+    return text.replace(/\s+/g, ' ').trim();
+}
+/** Shortens text for the report, ending a cut with `…`. */
+function shorten(text) {
+    return text.length <= INSTRUCTION_MAX_CHARS ? text : `${text.slice(0, INSTRUCTION_MAX_CHARS - 1).trimEnd()}…`;
+}
+/** Removes the `|N K=V …` prefix both builders put before a RUN's command when build args are set. */
+function stripBuildArgs(text) {
+    const match = /^\|(\d+)\s+/.exec(text);
+    if (match === null)
+        return text;
+    const rest = text.slice(match[0].length);
+    const assignments = new RegExp(`^(?:\\S+\\s+){${Number(match[1])}}`).exec(rest);
+    const afterTokens = assignments === null ? rest : rest.slice(assignments[0].length);
+    if (afterTokens.startsWith(DEFAULT_SHELL) || SHELL_RUN.test(afterTokens))
+        return afterTokens;
+    // A value with spaces (written unquoted): the default shell ends the prefix.
+    const shell = rest.indexOf(DEFAULT_SHELL);
+    return shell === -1 ? afterTokens : rest.slice(shell);
+}
+/** Reads a history `created_by` as the classic builder or BuildKit writes it. */
+function parseCreatedBy(createdBy) {
+    let text = createdBy.trim();
+    if (text.endsWith(BUILDKIT_SUFFIX))
+        text = text.slice(0, -BUILDKIT_SUFFIX.length).trim();
+    const keyword = /^([A-Z]+)(?:\s|$)/.exec(text)?.[1];
+    if (keyword !== undefined && KEYWORDS.has(keyword)) {
+        // BuildKit: the instruction as written, a RUN's build args and shell spelled out.
+        let body = text.slice(keyword.length).trim();
+        if (keyword === 'RUN') {
+            body = stripBuildArgs(body);
+            if (body.startsWith(DEFAULT_SHELL))
+                body = body.slice(DEFAULT_SHELL.length);
+        }
+        return { keyword, body };
+    }
+    // Classic builder (and buildah, kaniko): `/bin/sh -c #(nop) INSTR …` for metadata
+    // and COPY/ADD, the command line for RUN (build args first when set).
+    const withoutArgs = stripBuildArgs(text);
+    const nop = CLASSIC_NOP.exec(withoutArgs);
+    if (nop !== null) {
+        const instruction = withoutArgs.slice(nop[0].length).trim();
+        const nopKeyword = /^([A-Z]+)(?:\s|$)/.exec(instruction)?.[1];
+        if (nopKeyword !== undefined)
+            return { keyword: nopKeyword, body: instruction.slice(nopKeyword.length).trim() };
+        return { keyword: null, body: instruction };
+    }
+    if (withoutArgs.startsWith(DEFAULT_SHELL))
+        return { keyword: 'RUN', body: withoutArgs.slice(DEFAULT_SHELL.length) };
+    if (withoutArgs !== text || SHELL_RUN.test(withoutArgs))
+        return { keyword: 'RUN', body: withoutArgs };
+    // An exec-form RUN, or a layer another tool made: the text says which.
+    return { keyword: null, body: withoutArgs };
+}
+/**
+ * A history `created_by` as an instruction: `RUN apk add x` for both builders'
+ * spellings of a RUN, `COPY file:ab12… in /app` for the classic builder's COPY,
+ * whitespace collapsed; '' when the entry says nothing (an imported layer).
+ */
+function history_instructionOf(createdBy) {
+    const { keyword, body } = parseCreatedBy(createdBy);
+    return collapse(keyword === null ? body : `${keyword} ${body}`);
+}
+/**
+ * The logical lines of an instruction's text: the first one with its escaped
+ * newlines joined and, as Docker's parser does, comment and blank lines inside
+ * the continuation dropped; the physical lines after it (heredoc bodies) as they are.
+ */
+function logicalLines(text, escape) {
+    const physical = text.split(/\r?\n/);
+    let first = '';
+    let at = 0;
+    for (; at < physical.length; at++) {
+        const raw = physical[at];
+        if (at > 0 && /^\s*(#.*)?$/.test(raw))
+            continue;
+        const stripped = raw.replace(/[ \t]+$/, '');
+        const continued = stripped.endsWith(escape);
+        first += continued ? stripped.slice(0, -escape.length) : raw;
+        if (!continued) {
+            at++;
+            break;
+        }
+    }
+    return [first, ...physical.slice(at)];
+}
+/** A path as compared: trailing slashes dropped (the root stays `/`). */
+function trimSlashes(text) {
+    return text.replace(/([^\s/])\/+$/, '$1');
+}
+function normaliseTarget(target) {
+    if (target.includes('$') || !target.startsWith('/'))
+        return null;
+    return trimSlashes(target);
+}
+/** The last word of an argument list, honouring JSON form. */
+function lastArgument(args) {
+    const trimmed = args.trim();
+    if (trimmed.startsWith('[')) {
+        const list = parseJsonList(trimmed);
+        if (list !== null)
+            return list.at(-1) ?? null;
+    }
+    const words = trimmed.split(/\s+/).filter((word) => word !== '');
+    return words.at(-1) ?? null;
+}
+function parseJsonList(text) {
+    try {
+        const value = JSON.parse(text);
+        return Array.isArray(value) && value.every((item) => typeof item === 'string') ? value : null;
+    }
+    catch {
+        return null;
+    }
+}
+function stepOf(instruction, stage, escape) {
+    const { keyword, line } = instruction;
+    // The text starts with the keyword as written; its case does not change its length.
+    const afterKeyword = instruction.text.trimStart().slice(keyword.length);
+    const whole = logicalLines(afterKeyword, escape);
+    const args = logicalLines(instruction.rawArgs, escape);
+    const first = args[0] ?? '';
+    const heredoc = args.length > 1 && /<<-?["']?[A-Za-z0-9_.-]/.test(first);
+    const simpleHeredoc = heredoc && HEREDOC_MARKER.test(first.trim());
+    let display = collapse(`${keyword} ${whole[0] ?? ''}`);
+    if (simpleHeredoc)
+        display = `${display} ${collapse(args[1] ?? '')} …`;
+    const step = { keyword, stage, line, display: shorten(display), command: null, execCommand: null, heredoc, target: null };
+    if (keyword === 'RUN') {
+        const exec = first.trim().startsWith('[') ? parseJsonList(first.trim()) : null;
+        if (exec !== null)
+            step.execCommand = collapse(exec.join(' '));
+        else
+            step.command = collapse(simpleHeredoc ? (args[1] ?? '') : first);
+    }
+    else if (keyword === 'COPY' || keyword === 'ADD' || keyword === 'WORKDIR') {
+        const target = keyword === 'WORKDIR' ? first.trim() : lastArgument(first);
+        step.target = target === null ? null : normaliseTarget(target);
+    }
+    return step;
+}
+/**
+ * The layer-making steps of the built stage, preceded by those of the stages it
+ * is built FROM; null when it is not known which stage was built.
+ */
+function history_stepsOf(dockerfile) {
+    if (dockerfile.final === null || dockerfile.targetMissing)
+        return null;
+    return finalChain(dockerfile).flatMap((stage) => stage.instructions
+        .filter((instruction) => LAYER_KEYWORDS.has(instruction.keyword))
+        .map((instruction) => stepOf(instruction, stage.name ?? `#${stage.index}`, dockerfile.escape)));
+}
+// ---------------------------------------------------------------------------
+// Matching
+function history_firstLine(text) {
+    return collapse(text.split('\n', 1)[0] ?? '');
+}
+/** The history's command equals the Dockerfile's, or is it run through a named shell. */
+function sameCommand(history, dockerfile) {
+    if (history === dockerfile)
+        return true;
+    if (dockerfile === '' || !history.endsWith(` ${dockerfile}`))
+        return false;
+    const prefix = history.slice(0, history.length - dockerfile.length - 1);
+    return /(?:^|\s)(?:-c|\/C|-Command)$/i.test(prefix);
+}
+function sameTarget(history, target) {
+    if (target === null)
+        return true;
+    const text = trimSlashes(history);
+    return text === target || text.endsWith(` ${target}`);
+}
+function matches(entry, step) {
+    // An entry naming no keyword may be a RUN in exec form or under another SHELL.
+    if (entry.keyword !== step.keyword && !(entry.keyword === null && step.keyword === 'RUN'))
+        return false;
+    switch (step.keyword) {
+        case 'RUN': {
+            if (step.execCommand !== null)
+                return sameCommand(collapse(entry.body), step.execCommand);
+            if (step.heredoc) {
+                // BuildKit runs a heredoc that starts with a shebang from a file.
+                return entry.body.startsWith('/dev/pipes/') || sameCommand(history_firstLine(entry.body), step.command ?? '');
+            }
+            return sameCommand(collapse(entry.body), step.command ?? '');
+        }
+        case 'COPY':
+        case 'ADD':
+            return step.heredoc || sameTarget(collapse(entry.body), step.target);
+        case 'WORKDIR':
+            return sameTarget(collapse(entry.body), step.target);
+        default:
+            return false;
+    }
+}
+/**
+ * The history entries with the layer each made. Entries with `empty_layer` make
+ * none; the rest map 1:1, in order, to the layers, aligned from the top when the
+ * counts disagree (surplus entries at the bottom get no layer).
+ */
+function historyLayers(config, layerCount) {
+    const history = config.history ?? [];
+    const layered = history.filter((entry) => entry.empty_layer !== true).length;
+    let layer = layerCount - layered;
+    return history.map((entry, index) => {
+        const parsed = parseCreatedBy(entry.created_by ?? '');
+        if (entry.empty_layer === true)
+            return { entry: index, parsed, empty: true, layer: null };
+        const own = layer >= 0 ? layer : null;
+        layer += 1;
+        return { entry: index, parsed, empty: false, layer: own };
+    });
+}
+/**
+ * One origin per layer (bottom to top): which Dockerfile line made it and whether
+ * it belongs to the base image. `dockerfile` is the one the image was built from,
+ * parsed with the build's args and target. With none (an image given by reference),
+ * every layer has its history instruction and nothing else is known.
+ */
+function layerOrigins(config, layerCount, dockerfile) {
+    const entries = historyLayers(config, layerCount);
+    const origins = Array.from({ length: layerCount }, () => ({ fromBase: null, instruction: null, line: null, stage: null }));
+    for (const entry of entries) {
+        if (entry.layer === null)
+            continue;
+        const text = collapse(entry.parsed.keyword === null ? entry.parsed.body : `${entry.parsed.keyword} ${entry.parsed.body}`);
+        origins[entry.layer] = { fromBase: null, instruction: text === '' ? null : shorten(text), line: null, stage: null };
+    }
+    const steps = dockerfile === null ? null : history_stepsOf(dockerfile);
+    if (steps === null)
+        return origins;
+    let next = steps.length - 1;
+    let lowest = entries.length; // lowest history entry paired with the Dockerfile
+    let complete = true;
+    for (let at = entries.length - 1; at >= 0 && next >= 0; at--) {
+        const entry = entries[at];
+        const layerMaking = entry.parsed.keyword !== null && LAYER_KEYWORDS.has(entry.parsed.keyword);
+        if (entry.empty && !layerMaking)
+            continue; // ENV, CMD, LABEL…: no layer, no step
+        while (next >= 0 && !matches(entry.parsed, steps[next]) && steps[next].keyword === 'WORKDIR')
+            next--;
+        if (next < 0)
+            break;
+        const step = steps[next];
+        if (!matches(entry.parsed, step)) {
+            complete = false;
+            break;
+        }
+        next--;
+        lowest = at;
+        if (entry.layer !== null)
+            origins[entry.layer] = { fromBase: false, instruction: step.display, line: step.line, stage: step.stage };
+    }
+    while (next >= 0 && steps[next].keyword === 'WORKDIR')
+        next--;
+    if (next >= 0)
+        complete = false;
+    if (!complete)
+        return origins;
+    // Everything below the lowest paired entry is the base image's.
+    const firstOwnLayer = entries.slice(lowest).find((entry) => entry.layer !== null)?.layer ?? layerCount;
+    for (let layer = 0; layer < Math.min(firstOwnLayer, layerCount); layer++)
+        origins[layer] = { ...origins[layer], fromBase: true, line: null };
+    return origins;
+}
+
 ;// CONCATENATED MODULE: ./src/analyse/packages.ts
 
 
@@ -30529,10 +30536,45 @@ function inventoryOf(anatomy, baseImage, notKept = 0) {
     };
 }
 
+;// CONCATENATED MODULE: ./src/measure/analyse-image.ts
+/**
+ * One image read layer by layer and analysed: its anatomy, its inventory and the
+ * files a container sees. Runs in the measuring process, or in a worker thread
+ * (./analysis-worker.ts) where the bundle has one, to bound its memory.
+ */
+
+
+
+
+
+
+
+/** The image the built stage's chain starts FROM (`python:3.12-slim`); null when unknown. */
+function baseImageOf(dockerfile) {
+    if (dockerfile === null || dockerfile.final === null || dockerfile.targetMissing)
+        return null;
+    const root = finalChain(dockerfile)[0];
+    return root === undefined || root.from.stage !== null ? null : root.from.image;
+}
+/** Analyses an image in this thread, reading it with `read` (default: the real reader). */
+async function analyseInProcess(request, read = readImage) {
+    const archive = await read(request.source, { estimateCompressed: request.estimateCompressed, keep: isPackageDatabaseFile });
+    const analysis = analyseImage(archive, layerOrigins(archive.config, archive.layers.length, request.dockerfile));
+    const inventory = inventoryOf(analysis, baseImageOf(request.dockerfile), archive.notKept);
+    // The kept package databases are read into the inventory: only the file list stays, for the comparison.
+    const { files, kept: _kept, ...anatomy } = analysis;
+    return { anatomy, inventory, files };
+}
+function toMessage(analysis) {
+    return { ok: true, anatomy: analysis.anatomy, inventory: analysis.inventory, paths: analysis.files.paths, bytes: analysis.files.bytes };
+}
+function fromMessage(message) {
+    if (!message.ok)
+        throw new Error(message.message);
+    return { anatomy: message.anatomy, inventory: message.inventory, files: FinalFiles.sorted(message.paths, message.bytes) };
+}
+
 ;// CONCATENATED MODULE: ./src/measure/measure.ts
-
-
-
 
 
 
@@ -30631,13 +30673,9 @@ async function measureGiven(options, target, dockerfile) {
  * read that way but docker measured it, the docker figure still stands, with the reason.
  */
 async function analyse(options, target, dockerfile, source, dockerBytes) {
-    const read = options.readImage ?? readImage;
+    const analyser = options.analyser ?? ((request) => analyseInProcess(request, options.readImage));
     try {
-        const archive = await read(source, { estimateCompressed: options.estimateCompressed, keep: isPackageDatabaseFile });
-        const analysis = analyseImage(archive, layerOrigins(archive.config, archive.layers.length, dockerfile));
-        const inventory = inventoryOf(analysis, baseImageOf(dockerfile), archive.notKept);
-        // The kept package databases are read into the inventory: only the file list stays, for the comparison.
-        const { files, kept: _kept, ...anatomy } = analysis;
+        const { anatomy, inventory, files } = await analyser({ source, estimateCompressed: options.estimateCompressed, dockerfile });
         return {
             target,
             size: { bytes: anatomy.bytes, compressedBytes: anatomy.compressedBytes, dockerBytes },
@@ -30677,13 +30715,6 @@ async function readDockerfile(root, target) {
 function failed(target, message, logTail) {
     return { target, size: null, anatomy: null, inventory: null, files: null, analysisError: null, error: { message, logTail } };
 }
-/** The image the built stage's chain starts FROM (`python:3.12-slim`); null when unknown or `scratch`-less guesswork. */
-function baseImageOf(dockerfile) {
-    if (dockerfile === null || dockerfile.final === null || dockerfile.targetMissing)
-        return null;
-    const root = finalChain(dockerfile)[0];
-    return root === undefined || root.from.stage !== null ? null : root.from.image;
-}
 
 ;// CONCATENATED MODULE: ./src/pipeline.ts
 
@@ -30717,6 +30748,7 @@ async function runPipeline(options, effects) {
         // A compressed budget needs the compressed size, whatever the input says.
         estimateCompressed: inputs.compressedSize || headTargets.some((target) => target.budget?.metric === 'compressed'),
         ...(effects.readImage ? { readImage: effects.readImage } : {}),
+        ...(effects.analyser ? { analyser: effects.analyser } : {}),
         ...(effects.hooks ? { hooks: effects.hooks } : {})
     };
     const head = await measureTargets({ ...measureOptions, targets: headTargets, root: options.root, side: 'head' });
@@ -30790,6 +30822,7 @@ async function diffImages(inputs, effects) {
         estimateCompressed: inputs.compressedSize,
         root: '.',
         ...(effects.readImage ? { readImage: effects.readImage } : {}),
+        ...(effects.analyser ? { analyser: effects.analyser } : {}),
         ...(effects.hooks ? { hooks: effects.hooks } : {})
     };
     const base = await measureTargets({ ...options, targets: [given(inputs.old)], side: 'base' });
@@ -32309,12 +32342,69 @@ function logUntrusted(text, write) {
     write(`::${token}::`);
 }
 
+;// CONCATENATED MODULE: external "node:worker_threads"
+const external_node_worker_threads_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:worker_threads");
+;// CONCATENATED MODULE: ./src/measure/isolated.ts
+/**
+ * Analyses each image in a worker thread with a small young generation, so that
+ * measuring two 1 GB images one after the other stays in bounded memory (see the
+ * README's benchmark). Used where the bundle ships the worker; tests and the
+ * sources run the analysis in the process itself.
+ */
+
+
+
+
+/** The young generation of the worker's heap, in MB (V8 grows it to 64 MB on a large machine). */
+const YOUNG_GENERATION_MB = 12;
+/** Runs the analysis in a worker started from `entry` (a bundled analysis-worker). */
+function workerAnalyser(entry) {
+    return (request) => new Promise((resolve, reject) => {
+        const worker = new external_node_worker_threads_namespaceObject.Worker(entry, { workerData: request, resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB } });
+        let settled = false;
+        worker.once('message', (message) => {
+            settled = true;
+            if (message.ok)
+                resolve(fromMessage(message));
+            else
+                reject(new Error(message.message));
+        });
+        worker.once('error', (error) => {
+            settled = true;
+            reject(error);
+        });
+        worker.once('exit', (code) => {
+            if (!settled)
+                reject(new Error(`the analysis stopped before it finished (exit code ${code})`));
+        });
+    });
+}
+/**
+ * The worker analyser when the running bundle has the worker beside it (`relative` to the
+ * bundle's folder, e.g. `analysis-worker/index.js`), else undefined: the analysis then runs
+ * in the process.
+ */
+function bundledAnalyser(relative, main = process.argv[1]) {
+    if (main === undefined)
+        return undefined;
+    let entry;
+    try {
+        entry = (0,external_node_path_.join)((0,external_node_path_.dirname)((0,external_node_fs_.realpathSync)(main)), relative);
+    }
+    catch {
+        return undefined;
+    }
+    return (0,external_node_fs_.existsSync)(entry) ? workerAnalyser(entry) : undefined;
+}
+
 ;// CONCATENATED MODULE: ./src/cli/diff.ts
 /**
  * `footprint diff OLD NEW`: any two images compared without a build — local
  * references, `oci-archive:PATH` or `docker-archive:PATH` — printing what changed
  * by Dockerfile line, by path and by package (or the report as JSON).
  */
+
+
 
 
 
@@ -32377,9 +32467,11 @@ async function runDiff(argv, io, print) {
         // The same checks as --image: references that cannot read as options, archive paths as files.
         const [older, newer] = input_parsers_parseImages([`old=${positionals[0]}`, `new=${positionals[1]}`], 'footprint diff').map((image) => image.ref);
         const engine = await createDockerEngine({ exec: exec/* exec */.m0 });
+        const analyser = bundledAnalyser(CLI_ANALYSIS_WORKER);
         const progress = (line) => print(io.stderr, line);
         const report = await diffImages({ old: older, new: newer, compressedSize: !values['no-compressed-size'] }, {
             engine,
+            ...(analyser ? { analyser } : {}),
             hooks: {
                 onStart: ({ target }) => progress(`reading ${target.image} …`),
                 onDone: ({ measurement, seconds }) => progress(`read ${measurement.target.image} in ${seconds.toFixed(1)} s`)
@@ -32427,6 +32519,9 @@ async function runDiff(argv, io, print) {
 
 
 
+
+/** The analysis worker's bundle, from the CLI's (dist/cli/index.js). */
+const CLI_ANALYSIS_WORKER = '../analysis-worker/index.js';
 /** One `--name VALUE` line of the usage per limit, from the limits' own help. */
 const LIMIT_USAGE = LIMIT_KEYS.map((key) => `  ${`--${LIMITS[key].name} LIMIT`.padEnd(23)}${LIMITS[key].help}`).join('\n');
 const USAGE = `Usage: footprint [folder] [options]
@@ -32518,11 +32613,14 @@ async function runCli(argv, io) {
         });
         const repo = inputs.baseRef ? await repoRoot(exec/* exec */.m0, root) : root;
         const engine = await createDockerEngine({ exec: exec/* exec */.m0 });
+        const analyser = bundledAnalyser(CLI_ANALYSIS_WORKER);
         const progress = (line) => print(io.stderr, line);
         const report = await runPipeline({ repo, root, inputs, config, runId: `cli-${process.pid}` }, {
             engine,
             exec: exec/* exec */.m0,
             registry: createRegistryClient(),
+            // dist/cli/index.js analyses each image in the worker bundled in dist/analysis-worker.
+            ...(analyser ? { analyser } : {}),
             log: { info: progress, warning: (message) => progress(`warning: ${message}`) },
             hooks: {
                 onStart: ({ side, target, index, total }) => progress(`[${side === 'head' ? 'build' : 'base'} ${index}/${total}] ${target.name} …`),

@@ -7,11 +7,12 @@
  *     from the local daemon (compression estimate off, no package databases kept) and
  *     works out its anatomy. Prints `{ ms, cpuMs, files, bytes, peakRssMb }`.
  *
- *   node index.js pair HEAD HEAD_DOCKERFILE BASE BASE_DOCKERFILE
- *     What the pipeline does now for one image on both sides, in one process: reads
- *     each image keeping its package databases, works out its anatomy and inventory,
- *     holds the PR's file list while the base branch's image is measured (as
- *     measureTargets does), then computes the change record. Prints `{ ms, cpuMs,
+ *   node index.js pair HEAD HEAD_DOCKERFILE BASE BASE_DOCKERFILE WORKER
+ *     What the pipeline does now for one image on both sides, in one process: each
+ *     image read keeping its package databases, its anatomy and inventory worked out
+ *     in the analysis worker the bundles ship (WORKER: dist/analysis-worker/index.js),
+ *     the PR's file list held while the base branch's image is measured (as
+ *     measureTargets does), then the change record. Prints `{ ms, cpuMs,
  *     diffMs, sides, inventoryJsonBytes, change, peakRssMb }`.
  *
  * `ms` is the wall time from before the first read to the end (Node's start-up and
@@ -23,12 +24,12 @@
 import { readFileSync } from 'node:fs';
 import { analyseImage } from '../../src/analyse/anatomy.js';
 import { layerOrigins } from '../../src/analyse/history.js';
-import { inventoryOf } from '../../src/analyse/inventory.js';
-import { isPackageDatabaseFile } from '../../src/analyse/packages.js';
 import { readImage } from '../../src/analyse/source.js';
 import { changeRecord, type ComparedSide } from '../../src/compare/change.js';
-import { finalChain, parseDockerfile, type ParsedDockerfile } from '../../src/dockerfile/parse.js';
+import { parseDockerfile, type ParsedDockerfile } from '../../src/dockerfile/parse.js';
 import { messageOf } from '../../src/errors.js';
+import type { Analyser } from '../../src/measure/analyse-image.js';
+import { workerAnalyser } from '../../src/measure/isolated.js';
 
 /** CPU time (user and system, all threads) this process has used, in ms. */
 function cpuMs(): number {
@@ -39,13 +40,6 @@ function cpuMs(): number {
 /** maxRSS is in kibibytes. */
 function peakRssMb(): number {
   return (process.resourceUsage().maxRSS * 1024) / 1e6;
-}
-
-/** As measure.ts's baseImageOf: the image the built stage's chain starts FROM. */
-function baseImageOf(dockerfile: ParsedDockerfile): string | null {
-  if (dockerfile.final === null || dockerfile.targetMissing) return null;
-  const root = finalChain(dockerfile)[0];
-  return root === undefined || root.from.stage !== null ? null : root.from.image;
 }
 
 /** One image as the pipeline analysed it before the comparison: no kept files, no inventory. */
@@ -59,41 +53,30 @@ async function analyseOnly(ref: string, dockerfilePath: string): Promise<void> {
   process.stdout.write(`${JSON.stringify({ ms, cpuMs: cpu, files: analysis.files.count, bytes: analysis.bytes, peakRssMb: peakRssMb() })}\n`);
 }
 
-interface Timings {
-  readMs: number;
-  analyseMs: number;
-  inventoryMs: number;
-}
-
-/** One side as measure.ts's `analyse` and compare.ts's `comparedSide` make it; the archive and kept files are dropped on return. */
-async function measureSide(ref: string, dockerfile: ParsedDockerfile): Promise<{ side: ComparedSide; timings: Timings }> {
-  const t0 = performance.now();
-  const archive = await readImage({ kind: 'daemon', ref }, { estimateCompressed: false, keep: isPackageDatabaseFile });
-  const t1 = performance.now();
-  const analysis = analyseImage(archive, layerOrigins(archive.config, archive.layers.length, dockerfile));
-  const t2 = performance.now();
-  const inventory = inventoryOf(analysis, baseImageOf(dockerfile), archive.notKept);
-  const t3 = performance.now();
-  const { files, kept: _kept, ...anatomy } = analysis;
+/** One side as measure.ts's `analyse` and compare.ts's `comparedSide` make it, with the time it took. */
+async function measureSide(analyser: Analyser, ref: string, dockerfile: ParsedDockerfile): Promise<{ side: ComparedSide; ms: number }> {
+  const started = performance.now();
+  const { anatomy, inventory, files } = await analyser({ source: { kind: 'daemon', ref }, estimateCompressed: false, dockerfile });
   return {
     side: { inventory, layers: anatomy.layers, wastedBytes: anatomy.wasted.bytes, caches: anatomy.caches, files },
-    timings: { readMs: t1 - t0, analyseMs: t2 - t1, inventoryMs: t3 - t2 }
+    ms: performance.now() - started
   };
 }
 
-async function pair(headRef: string, headDockerfilePath: string, baseRef: string, baseDockerfilePath: string): Promise<void> {
+async function pair(headRef: string, headDockerfilePath: string, baseRef: string, baseDockerfilePath: string, worker: string): Promise<void> {
+  const analyser = workerAnalyser(worker);
   const headDockerfile = parseDockerfile(readFileSync(headDockerfilePath, 'utf8'));
   const baseDockerfile = parseDockerfile(readFileSync(baseDockerfilePath, 'utf8'));
   const [started, cpuStarted] = [performance.now(), cpuMs()];
   // The PR's side first, then the base branch's, as the action's pipeline measures them.
-  const head = await measureSide(headRef, headDockerfile);
-  const base = await measureSide(baseRef, baseDockerfile);
+  const head = await measureSide(analyser, headRef, headDockerfile);
+  const base = await measureSide(analyser, baseRef, baseDockerfile);
   const diffStarted = performance.now();
   const change = changeRecord(head.side, base.side);
   const ended = performance.now();
   const cpu = cpuMs() - cpuStarted;
-  const sideInfo = ({ side, timings }: { side: ComparedSide; timings: Timings }) => ({
-    ...timings,
+  const sideInfo = ({ side, ms }: { side: ComparedSide; ms: number }) => ({
+    ms,
     files: side.inventory.files,
     bytes: side.inventory.bytes,
     folders: side.inventory.folders.length,
@@ -126,8 +109,8 @@ async function pair(headRef: string, headDockerfilePath: string, baseRef: string
 async function main(args: string[]): Promise<void> {
   const [mode, ...rest] = args;
   if (mode === 'analyse' && rest.length === 2) return analyseOnly(rest[0]!, rest[1]!);
-  if (mode === 'pair' && rest.length === 4) return pair(rest[0]!, rest[1]!, rest[2]!, rest[3]!);
-  throw new Error('usage: diff-entry analyse IMAGE DOCKERFILE | diff-entry pair HEAD HEAD_DOCKERFILE BASE BASE_DOCKERFILE');
+  if (mode === 'pair' && rest.length === 5) return pair(rest[0]!, rest[1]!, rest[2]!, rest[3]!, rest[4]!);
+  throw new Error('usage: diff-entry analyse IMAGE DOCKERFILE | diff-entry pair HEAD HEAD_DOCKERFILE BASE BASE_DOCKERFILE WORKER');
 }
 
 main(process.argv.slice(2)).catch((error: unknown) => {

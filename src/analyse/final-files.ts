@@ -28,6 +28,12 @@ export class FinalFiles {
     return new FinalFiles(paths, bytes);
   }
 
+  /** From paths already sorted by code unit and their bytes, as a worker sends them. */
+  static sorted(paths: readonly string[], bytes: Float64Array): FinalFiles {
+    if (paths.length !== bytes.length) throw new Error('FinalFiles.sorted: paths and bytes differ in length');
+    return new FinalFiles(paths, bytes);
+  }
+
   get count(): number {
     return this.paths.length;
   }

@@ -10,7 +10,8 @@ import { exec } from '../exec.js';
 import { parseImages } from '../input-parsers.js';
 import { diffImages } from '../pipeline.js';
 import { renderTerminal } from '../report/terminal.js';
-import type { CliIo } from './main.js';
+import { bundledAnalyser } from '../measure/isolated.js';
+import { CLI_ANALYSIS_WORKER, type CliIo } from './main.js';
 
 const DEFAULT_ROWS = 15;
 
@@ -68,11 +69,13 @@ export async function runDiff(argv: string[], io: CliIo, print: (stream: NodeJS.
     // The same checks as --image: references that cannot read as options, archive paths as files.
     const [older, newer] = parseImages([`old=${positionals[0]}`, `new=${positionals[1]}`], 'footprint diff').map((image) => image.ref);
     const engine = await createDockerEngine({ exec });
+    const analyser = bundledAnalyser(CLI_ANALYSIS_WORKER);
     const progress = (line: string) => print(io.stderr, line);
     const report = await diffImages(
       { old: older!, new: newer!, compressedSize: !values['no-compressed-size'] },
       {
         engine,
+        ...(analyser ? { analyser } : {}),
         hooks: {
           onStart: ({ target }) => progress(`reading ${target.image} …`),
           onDone: ({ measurement, seconds }) => progress(`read ${measurement.target.image} in ${seconds.toFixed(1)} s`)

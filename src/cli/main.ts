@@ -15,7 +15,11 @@ import { createRegistryClient } from '../registry/client.js';
 import { renderTerminal } from '../report/terminal.js';
 import { logUntrusted } from '../github/job-log.js';
 import { formatBytes } from '../units.js';
+import { bundledAnalyser } from '../measure/isolated.js';
 import { runDiff } from './diff.js';
+
+/** The analysis worker's bundle, from the CLI's (dist/cli/index.js). */
+export const CLI_ANALYSIS_WORKER = '../analysis-worker/index.js';
 
 /** One `--name VALUE` line of the usage per limit, from the limits' own help. */
 const LIMIT_USAGE = LIMIT_KEYS.map((key) => `  ${`--${LIMITS[key].name} LIMIT`.padEnd(23)}${LIMITS[key].help}`).join('\n');
@@ -116,6 +120,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     });
     const repo = inputs.baseRef ? await repoRoot(exec, root) : root;
     const engine = await createDockerEngine({ exec });
+    const analyser = bundledAnalyser(CLI_ANALYSIS_WORKER);
     const progress = (line: string) => print(io.stderr, line);
     const report = await runPipeline(
       { repo, root, inputs, config, runId: `cli-${process.pid}` },
@@ -123,6 +128,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         engine,
         exec,
         registry: createRegistryClient(),
+        // dist/cli/index.js analyses each image in the worker bundled in dist/analysis-worker.
+        ...(analyser ? { analyser } : {}),
         log: { info: progress, warning: (message) => progress(`warning: ${message}`) },
         hooks: {
           onStart: ({ side, target, index, total }) => progress(`[${side === 'head' ? 'build' : 'base'} ${index}/${total}] ${target.name} …`),

@@ -1,17 +1,13 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { analyseImage } from '../analyse/anatomy.js';
-import { layerOrigins } from '../analyse/history.js';
-import type { ImageArchive } from '../analyse/model.js';
-import { parseImageSource, readImage, type ImageSource } from '../analyse/source.js';
+import { parseImageSource, type ImageSource } from '../analyse/source.js';
 import type { Engine } from '../build/engine.js';
 import { track } from '../cleanup.js';
 import { imageTag } from '../build/engine.js';
 import { logTail } from '../build/log.js';
 import type { Target } from '../discover/target.js';
-import { finalChain, parseDockerfile, type ParsedDockerfile } from '../dockerfile/parse.js';
-import { inventoryOf } from '../analyse/inventory.js';
-import { isPackageDatabaseFile } from '../analyse/packages.js';
+import { parseDockerfile, type ParsedDockerfile } from '../dockerfile/parse.js';
+import { analyseInProcess, type Analyser, type ImageReader } from './analyse-image.js';
 import { messageOf } from '../errors.js';
 import { leavesRepo, realPathInRepo } from '../repo-path.js';
 import type { Measurement } from './measurement.js';
@@ -26,8 +22,7 @@ export interface MeasureHooks {
   onDone?: (event: { side: Side; target: Target; measurement: Measurement; seconds: number }) => void;
 }
 
-/** Streams an image and returns its layer tables (the effect behind the anatomy; tests may pass their own). */
-export type ImageReader = (source: ImageSource, options: { estimateCompressed: boolean; keep?: (path: string) => boolean }) => Promise<ImageArchive>;
+export type { ImageReader } from './analyse-image.js';
 
 export interface MeasureOptions {
   engine: Engine;
@@ -39,6 +34,8 @@ export interface MeasureOptions {
   /** Estimate the gzip size of layers that arrive uncompressed. */
   estimateCompressed: boolean;
   readImage?: ImageReader;
+  /** Reads and analyses an image elsewhere (a worker thread); default: in this thread with `readImage`. */
+  analyser?: Analyser;
   hooks?: MeasureHooks;
 }
 
@@ -139,13 +136,9 @@ async function analyse(
   source: ImageSource,
   dockerBytes: number | null
 ): Promise<Measured> {
-  const read = options.readImage ?? readImage;
+  const analyser = options.analyser ?? ((request) => analyseInProcess(request, options.readImage));
   try {
-    const archive = await read(source, { estimateCompressed: options.estimateCompressed, keep: isPackageDatabaseFile });
-    const analysis = analyseImage(archive, layerOrigins(archive.config, archive.layers.length, dockerfile));
-    const inventory = inventoryOf(analysis, baseImageOf(dockerfile), archive.notKept);
-    // The kept package databases are read into the inventory: only the file list stays, for the comparison.
-    const { files, kept: _kept, ...anatomy } = analysis;
+    const { anatomy, inventory, files } = await analyser({ source, estimateCompressed: options.estimateCompressed, dockerfile });
     return {
       target,
       size: { bytes: anatomy.bytes, compressedBytes: anatomy.compressedBytes, dockerBytes },
@@ -182,11 +175,4 @@ async function readDockerfile(root: string, target: Target): Promise<Pick<Measur
 
 function failed(target: Target, message: string, logTail: string): Measured {
   return { target, size: null, anatomy: null, inventory: null, files: null, analysisError: null, error: { message, logTail } };
-}
-
-/** The image the built stage's chain starts FROM (`python:3.12-slim`); null when unknown or `scratch`-less guesswork. */
-function baseImageOf(dockerfile: ParsedDockerfile | null): string | null {
-  if (dockerfile === null || dockerfile.final === null || dockerfile.targetMissing) return null;
-  const root = finalChain(dockerfile)[0];
-  return root === undefined || root.from.stage !== null ? null : root.from.image;
 }

@@ -1,0 +1,64 @@
+/**
+ * One image read layer by layer and analysed: its anatomy, its inventory and the
+ * files a container sees. Runs in the measuring process, or in a worker thread
+ * (./analysis-worker.ts) where the bundle has one, to bound its memory.
+ */
+import { analyseImage, type Anatomy } from '../analyse/anatomy.js';
+import { FinalFiles } from '../analyse/final-files.js';
+import { layerOrigins } from '../analyse/history.js';
+import { inventoryOf } from '../analyse/inventory.js';
+import type { ImageArchive } from '../analyse/model.js';
+import { isPackageDatabaseFile } from '../analyse/packages.js';
+import { readImage, type ImageSource } from '../analyse/source.js';
+import { finalChain, type ParsedDockerfile } from '../dockerfile/parse.js';
+import type { Inventory } from '../model/change.js';
+
+/** Streams an image and returns its layer tables (the effect behind the anatomy; tests may pass their own). */
+export type ImageReader = (source: ImageSource, options: { estimateCompressed: boolean; keep?: (path: string) => boolean }) => Promise<ImageArchive>;
+
+export interface AnalysisRequest {
+  source: ImageSource;
+  /** Estimate the gzip size of layers that arrive uncompressed. */
+  estimateCompressed: boolean;
+  /** The Dockerfile the image was built from, parsed with the build's args and target; null when none. */
+  dockerfile: ParsedDockerfile | null;
+}
+
+export interface Analysis {
+  anatomy: Anatomy;
+  inventory: Inventory;
+  files: FinalFiles;
+}
+
+/** Reads and analyses one image; throws with a one-line message when it cannot be read. */
+export type Analyser = (request: AnalysisRequest) => Promise<Analysis>;
+
+/** The image the built stage's chain starts FROM (`python:3.12-slim`); null when unknown. */
+function baseImageOf(dockerfile: ParsedDockerfile | null): string | null {
+  if (dockerfile === null || dockerfile.final === null || dockerfile.targetMissing) return null;
+  const root = finalChain(dockerfile)[0];
+  return root === undefined || root.from.stage !== null ? null : root.from.image;
+}
+
+/** Analyses an image in this thread, reading it with `read` (default: the real reader). */
+export async function analyseInProcess(request: AnalysisRequest, read: ImageReader = readImage): Promise<Analysis> {
+  const archive = await read(request.source, { estimateCompressed: request.estimateCompressed, keep: isPackageDatabaseFile });
+  const analysis = analyseImage(archive, layerOrigins(archive.config, archive.layers.length, request.dockerfile));
+  const inventory = inventoryOf(analysis, baseImageOf(request.dockerfile), archive.notKept);
+  // The kept package databases are read into the inventory: only the file list stays, for the comparison.
+  const { files, kept: _kept, ...anatomy } = analysis;
+  return { anatomy, inventory, files };
+}
+
+/** What crosses from the worker: the analysis with the file list as its two arrays. */
+export type AnalysisMessage =
+  { ok: true; anatomy: Anatomy; inventory: Inventory; paths: readonly string[]; bytes: Float64Array } | { ok: false; message: string };
+
+export function toMessage(analysis: Analysis): AnalysisMessage {
+  return { ok: true, anatomy: analysis.anatomy, inventory: analysis.inventory, paths: analysis.files.paths, bytes: analysis.files.bytes };
+}
+
+export function fromMessage(message: AnalysisMessage): Analysis {
+  if (!message.ok) throw new Error(message.message);
+  return { anatomy: message.anatomy, inventory: message.inventory, files: FinalFiles.sorted(message.paths, message.bytes) };
+}
