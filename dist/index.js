@@ -72543,13 +72543,15 @@ function finalFiles(root) {
                 found.push([childPath, child.inode]);
         }
     }
+    // Each path occurs once in the tree: sorted here, the list is what FinalFiles holds.
     found.sort((a, b) => compareCodeUnits(a[0], b[0]));
     const seen = new Set();
-    return FinalFiles.of(found.map(([path, inode]) => {
-        const bytes = seen.has(inode) ? 0 : inode.bytes;
+    const bytes = new Float64Array(found.length);
+    found.forEach(([, inode], index) => {
+        bytes[index] = seen.has(inode) ? 0 : inode.bytes;
         seen.add(inode);
-        return [path, bytes];
-    }));
+    });
+    return FinalFiles.sorted(found.map(([path]) => path), bytes);
 }
 /** The kept files that are still what a container sees at their path (not deleted or replaced by a later layer). */
 function visibleKept(overlay, archive) {

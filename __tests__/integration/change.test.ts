@@ -78,17 +78,7 @@ function copyDpkgPackage(rootfs: string, name: string): number {
   for (const path of readFileSync(join(DPKG_INFO, `${name}.list`), 'utf8').split('\n')) {
     // Folders (and, on this merged-/usr machine, `/bin` and the like: symlinks to folders) are not the package's files.
     if (path === '' || statSync(path, { throwIfNoEntry: false })?.isDirectory() !== false) continue;
-    const stat = lstatSync(path);
-    const target = join(rootfs, path);
-    mkdirSync(dirname(target), { recursive: true });
-    if (stat.isSymbolicLink()) {
-      const link = readlinkSync(path);
-      symlinkSync(link, target);
-      bytes += Buffer.byteLength(link);
-    } else {
-      cpSync(path, target, { dereference: true });
-      bytes += stat.size;
-    }
+    bytes += copyIn(rootfs, path);
   }
   copyIn(rootfs, join(DPKG_INFO, `${name}.list`));
   return bytes;

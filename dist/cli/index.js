@@ -23239,6 +23239,7 @@ __webpack_async_result__();
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
   TO: () => (/* binding */ CLI_ANALYSIS_WORKER),
+  Y_: () => (/* binding */ printReport),
   ak: () => (/* binding */ runCli)
 });
 
@@ -29590,13 +29591,15 @@ function finalFiles(root) {
                 found.push([childPath, child.inode]);
         }
     }
+    // Each path occurs once in the tree: sorted here, the list is what FinalFiles holds.
     found.sort((a, b) => compareCodeUnits(a[0], b[0]));
     const seen = new Set();
-    return FinalFiles.of(found.map(([path, inode]) => {
-        const bytes = seen.has(inode) ? 0 : inode.bytes;
+    const bytes = new Float64Array(found.length);
+    found.forEach(([, inode], index) => {
+        bytes[index] = seen.has(inode) ? 0 : inode.bytes;
         seen.add(inode);
-        return [path, bytes];
-    }));
+    });
+    return FinalFiles.sorted(found.map(([path]) => path), bytes);
 }
 /** The kept files that are still what a container sees at their path (not deleted or replaced by a later layer). */
 function visibleKept(overlay, archive) {
@@ -32411,7 +32414,6 @@ function bundledAnalyser(relative, main = process.argv[1]) {
 
 
 
-
 const DEFAULT_ROWS = 15;
 const DIFF_USAGE = `Usage: footprint diff OLD NEW [options]
 
@@ -32478,14 +32480,7 @@ async function runDiff(argv, io, print) {
             }
         });
         const image = report.images[0];
-        if (values.json) {
-            const json = JSON.stringify(report, null, 2);
-            io.stdout.write(`${io.env.GITHUB_ACTIONS === 'true' ? json.replaceAll('#', '\\u0023') : json}\n`);
-        }
-        else {
-            const color = !values['no-color'] && Boolean(io.stdout.isTTY) && !io.env.NO_COLOR;
-            print(io.stdout, renderTerminal(report, { color, changeRows: rows, against: older }));
-        }
+        printReport(report, io, { json: values.json, noColor: values['no-color'] }, { changeRows: rows, against: older });
         const failure = image.error?.message ?? image.baseError?.message;
         if (failure !== undefined) {
             if (!values.json)
@@ -32585,7 +32580,6 @@ async function runCli(argv, io) {
         return 2;
     }
     const { values } = args;
-    const inWorkflow = io.env.GITHUB_ACTIONS === 'true';
     const print = printer(io);
     const folder = (0,external_node_path_.resolve)(io.cwd, args.positionals[0] ?? '.');
     try {
@@ -32627,15 +32621,7 @@ async function runCli(argv, io) {
                 onDone: ({ side, measurement, seconds }) => progress(`[${side === 'head' ? 'build' : 'base'}] ${measurement.target.name}: ${measurement.size ? units_formatBytes(measurement.size.bytes) : `failed (${measurement.error?.message})`} in ${seconds.toFixed(1)} s`)
             }
         });
-        if (values.json) {
-            // JSON is read by programs, so it is never wrapped; `#` only occurs inside its strings, and as `\u0023` no `##[` command is left.
-            const json = JSON.stringify(report, null, 2);
-            io.stdout.write(`${inWorkflow ? json.replaceAll('#', '\\u0023') : json}\n`);
-        }
-        else {
-            const color = !values['no-color'] && Boolean(io.stdout.isTTY) && !io.env.NO_COLOR;
-            print(io.stdout, renderTerminal(report, { color }));
-        }
+        printReport(report, io, { json: values.json, noColor: values['no-color'] }, {});
         const failure = failMessage(report.images);
         if (failure) {
             if (!values.json)
@@ -32648,6 +32634,20 @@ async function runCli(argv, io) {
         print(io.stderr, `footprint: ${error instanceof errors_UserError ? error.message : `unexpected error: ${messageOf(error)}`}`);
         return 2;
     }
+}
+/**
+ * Prints the report: as JSON, or as the terminal table (coloured on a terminal unless
+ * NO_COLOR or --no-color). JSON is read by programs, so it is never wrapped; in a workflow
+ * `#` only occurs inside its strings, and as `\u0023` no `##[` command is left.
+ */
+function printReport(report, io, options, terminal) {
+    if (options.json) {
+        const json = JSON.stringify(report, null, 2);
+        io.stdout.write(`${io.env.GITHUB_ACTIONS === 'true' ? json.replaceAll('#', '\\u0023') : json}\n`);
+        return;
+    }
+    const color = !options.noColor && Boolean(io.stdout.isTTY) && !io.env.NO_COLOR;
+    printer(io)(io.stdout, renderTerminal(report, { ...terminal, color }));
 }
 /** Writes text that quotes the repository or an image: in a workflow the runner reads both streams for workflow commands. */
 function printer(io) {

@@ -336,14 +336,17 @@ function finalFiles(root: TreeNode): FinalFiles {
       else if (child.inode !== null) found.push([childPath, child.inode]);
     }
   }
+  // Each path occurs once in the tree: sorted here, the list is what FinalFiles holds.
   found.sort((a, b) => compareCodeUnits(a[0], b[0]));
   const seen = new Set<Inode>();
-  return FinalFiles.of(
-    found.map(([path, inode]): [string, number] => {
-      const bytes = seen.has(inode) ? 0 : inode.bytes;
-      seen.add(inode);
-      return [path, bytes];
-    })
+  const bytes = new Float64Array(found.length);
+  found.forEach(([, inode], index) => {
+    bytes[index] = seen.has(inode) ? 0 : inode.bytes;
+    seen.add(inode);
+  });
+  return FinalFiles.sorted(
+    found.map(([path]) => path),
+    bytes
   );
 }
 

@@ -9,9 +9,8 @@ import { messageOf, UserError } from '../errors.js';
 import { exec } from '../exec.js';
 import { parseImages } from '../input-parsers.js';
 import { diffImages } from '../pipeline.js';
-import { renderTerminal } from '../report/terminal.js';
 import { bundledAnalyser } from '../measure/isolated.js';
-import { CLI_ANALYSIS_WORKER, type CliIo } from './main.js';
+import { CLI_ANALYSIS_WORKER, printReport, type CliIo } from './main.js';
 
 const DEFAULT_ROWS = 15;
 
@@ -83,13 +82,7 @@ export async function runDiff(argv: string[], io: CliIo, print: (stream: NodeJS.
       }
     );
     const image = report.images[0]!;
-    if (values.json) {
-      const json = JSON.stringify(report, null, 2);
-      io.stdout.write(`${io.env.GITHUB_ACTIONS === 'true' ? json.replaceAll('#', '\\u0023') : json}\n`);
-    } else {
-      const color = !values['no-color'] && Boolean(io.stdout.isTTY) && !io.env.NO_COLOR;
-      print(io.stdout, renderTerminal(report, { color, changeRows: rows, against: older! }));
-    }
+    printReport(report, io, { json: values.json, noColor: values['no-color'] }, { changeRows: rows, against: older! });
     const failure = image.error?.message ?? image.baseError?.message;
     if (failure !== undefined) {
       if (!values.json) print(io.stderr, `\nfootprint diff: ${failure}`);

@@ -12,7 +12,8 @@ import { LIMIT_KEYS, LIMITS } from '../limits/index.js';
 import { runPipeline, type PipelineInputs } from '../pipeline.js';
 import { failMessage } from '../report/fail-message.js';
 import { createRegistryClient } from '../registry/client.js';
-import { renderTerminal } from '../report/terminal.js';
+import { renderTerminal, type TerminalOptions } from '../report/terminal.js';
+import type { Report } from '../model/report.js';
 import { logUntrusted } from '../github/job-log.js';
 import { formatBytes } from '../units.js';
 import { bundledAnalyser } from '../measure/isolated.js';
@@ -92,7 +93,6 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     return 2;
   }
   const { values } = args;
-  const inWorkflow = io.env.GITHUB_ACTIONS === 'true';
   const print = printer(io);
   const folder = resolve(io.cwd, args.positionals[0] ?? '.');
   try {
@@ -142,14 +142,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         }
       }
     );
-    if (values.json) {
-      // JSON is read by programs, so it is never wrapped; `#` only occurs inside its strings, and as `\u0023` no `##[` command is left.
-      const json = JSON.stringify(report, null, 2);
-      io.stdout.write(`${inWorkflow ? json.replaceAll('#', '\\u0023') : json}\n`);
-    } else {
-      const color = !values['no-color'] && Boolean(io.stdout.isTTY) && !io.env.NO_COLOR;
-      print(io.stdout, renderTerminal(report, { color }));
-    }
+    printReport(report, io, { json: values.json, noColor: values['no-color'] }, {});
     const failure = failMessage(report.images);
     if (failure) {
       if (!values.json) print(io.stderr, `\n${failure}`);
@@ -160,6 +153,21 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     print(io.stderr, `footprint: ${error instanceof UserError ? error.message : `unexpected error: ${messageOf(error)}`}`);
     return 2;
   }
+}
+
+/**
+ * Prints the report: as JSON, or as the terminal table (coloured on a terminal unless
+ * NO_COLOR or --no-color). JSON is read by programs, so it is never wrapped; in a workflow
+ * `#` only occurs inside its strings, and as `\u0023` no `##[` command is left.
+ */
+export function printReport(report: Report, io: CliIo, options: { json: boolean; noColor: boolean }, terminal: Omit<TerminalOptions, 'color'>): void {
+  if (options.json) {
+    const json = JSON.stringify(report, null, 2);
+    io.stdout.write(`${io.env.GITHUB_ACTIONS === 'true' ? json.replaceAll('#', '\\u0023') : json}\n`);
+    return;
+  }
+  const color = !options.noColor && Boolean(io.stdout.isTTY) && !io.env.NO_COLOR;
+  printer(io)(io.stdout, renderTerminal(report, { ...terminal, color }));
 }
 
 /** Writes text that quotes the repository or an image: in a workflow the runner reads both streams for workflow commands. */
