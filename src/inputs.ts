@@ -2,7 +2,7 @@ import { UserError } from './errors.js';
 import { COMMENT_MODES, type CommentMode } from './github/comment.js';
 import { isCommentKey } from './github/marker.js';
 import { parseBaseRef, parseBuildArgs, parseImages, parseSettings } from './input-parsers.js';
-import type { PipelineInputs } from './pipeline.js';
+import { BASELINE_MODES, type PipelineInputs } from './pipeline.js';
 
 export type FailOn = 'budget' | 'never';
 
@@ -64,6 +64,8 @@ export function readInputs(getInput: InputReader, event: WorkflowEvent): Inputs 
     }),
     compressedSize: oneOf('compressed-size', text('compressed-size').toLowerCase(), ['true', 'false'], 'true') === 'true',
     baseRef: readBaseRef(getInput('base-ref'), event),
+    baseBranch: baseBranchOf(event),
+    baseline: oneOf('baseline', text('baseline'), BASELINE_MODES, 'auto'),
     comment: oneOf('comment', text('comment'), COMMENT_MODES, DEFAULT_COMMENT_MODE),
     commentKey: readCommentKey(text('comment-key')),
     commentAuthor: readCommentAuthor(text('comment-author')),
@@ -141,6 +143,14 @@ function baseOfEvent(event: WorkflowEvent): string | null {
     default:
       return null;
   }
+}
+
+/** The base branch's name, for `{base-ref}`: the PR's base branch, or the branch a push moved. */
+function baseBranchOf(event: WorkflowEvent): string | null {
+  const pr = stringOrNull(payloadField(event.payload, 'pull_request', 'base', 'ref'));
+  if (pr !== null) return pr;
+  const ref = stringOrNull(payloadField(event.payload, 'ref'));
+  return ref?.startsWith('refs/heads/') ? ref.slice('refs/heads/'.length) : null;
 }
 
 function stringOrNull(value: unknown): string | null {

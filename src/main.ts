@@ -14,7 +14,10 @@ import { writeJobSummary } from './github/job-summary.js';
 import { createOctokit } from './github/octokit.js';
 import { actionInputReader, payloadField, readInputs, type Inputs, type WorkflowEvent } from './inputs.js';
 import { bundledAnalyser } from './measure/isolated.js';
-import { runPipeline } from './pipeline.js';
+import { runPipeline, type BaselineStore } from './pipeline.js';
+import { workflowFileOf } from './baseline/artifacts.js';
+import { BASELINE_EVENTS } from './baseline/stored.js';
+import { createBaselineStore, keepBaseline } from './baseline/store.js';
 import { createRegistryClient } from './registry/client.js';
 import { annotate } from './report/annotations.js';
 import { failMessage } from './report/fail-message.js';
@@ -61,8 +64,9 @@ export async function run(): Promise<void> {
     const event = readEvent();
     const inputs = readInputs(actionInputReader(), event);
     const workspace = process.env.GITHUB_WORKSPACE || process.cwd();
-    const report = await measure(inputs, workspace);
+    const report = await measure(inputs, workspace, event);
     const failure = await publish(report, inputs, event);
+    if (BASELINE_EVENTS.includes(event.name) && inputs.baseline !== 'none') await keep(report, inputs, event);
     if (failure && inputs.failOn === 'budget') core.setFailed(failure);
   } catch (error) {
     if (error instanceof UserError) {
@@ -74,7 +78,7 @@ export async function run(): Promise<void> {
   }
 }
 
-async function measure(inputs: Inputs, workspace: string): Promise<Report> {
+async function measure(inputs: Inputs, workspace: string, event: WorkflowEvent): Promise<Report> {
   const configPath = isAbsolute(inputs.config.path) ? inputs.config.path : resolve(workspace, inputs.config.path);
   const config = await loadConfig(configPath, { required: inputs.config.required, displayPath: inputs.config.path, root: workspace });
   const engine = await createDockerEngine({ exec });
@@ -92,6 +96,7 @@ async function measure(inputs: Inputs, workspace: string): Promise<Report> {
       engine,
       exec,
       registry: createRegistryClient({ log: core.debug }),
+      ...baselineStore(inputs, event),
       // dist/index.js analyses each image in the worker bundled beside it.
       ...(analyser ? { analyser } : {}),
       // Messages may quote the repository (a Dockerfile's problems, git's output): info lines cannot issue commands;
@@ -108,6 +113,40 @@ async function measure(inputs: Inputs, workspace: string): Promise<Report> {
       }
     }
   );
+}
+
+/** The stored reports this run may compare with: only with a token, and only for pull requests and branch runs. */
+function baselineStore(inputs: Inputs, event: WorkflowEvent): { baselines?: BaselineStore } {
+  const lookup = pullRequest(event) !== null || BASELINE_EVENTS.includes(event.name);
+  if (!lookup || !inputs.githubToken || inputs.baseline === 'build' || inputs.baseline === 'none') return {};
+  const [owner = '', repo = ''] = (process.env.GITHUB_REPOSITORY ?? '/').split('/');
+  const store = createBaselineStore({
+    octokit: () => createOctokit(inputs.githubToken, { log: core }),
+    token: inputs.githubToken,
+    owner,
+    repo,
+    workflow: workflowFileOf(process.env.GITHUB_WORKFLOW_REF ?? ''),
+    commentKey: inputs.commentKey,
+    warn: (message) => core.warning(message)
+  });
+  return { baselines: store };
+}
+
+/** Keeps the report of a branch run as the workflow artifact later pull requests compare with. */
+async function keep(report: Report, inputs: Inputs, event: WorkflowEvent): Promise<void> {
+  const sha = process.env.GITHUB_SHA ?? '';
+  if (!/^[0-9a-f]{40}([0-9a-f]{24})?$/.test(sha)) {
+    core.warning('This report is not kept for pull requests: the commit it measured is unknown (no GITHUB_SHA).');
+    return;
+  }
+  const run = {
+    repository: process.env.GITHUB_REPOSITORY ?? '',
+    sha,
+    ref: process.env.GITHUB_REF || null,
+    event: event.name,
+    createdAt: new Date().toISOString()
+  };
+  await keepBaseline(report, run, inputs.commentKey, { info: core.info, warn: (message) => core.warning(message) });
 }
 
 /** GitHub refuses a step output over 1 MB. */
@@ -127,7 +166,7 @@ export function reportOutput(report: Report, json = JSON.stringify(report)): str
 /** Outputs, job summary, annotations and the PR comment. Returns the gate's failure message, if any. */
 async function publish(report: Report, inputs: Inputs, event: WorkflowEvent): Promise<string | null> {
   const pr = pullRequest(event);
-  const rendering = { key: inputs.commentKey, footer: footer(pr?.headSha ?? null) };
+  const rendering = { key: inputs.commentKey, footer: footer(pr?.headSha ?? null), chartLabel: pr ? 'PR' : 'this run' };
   const body = renderMarkdown(report, rendering);
   const json = JSON.stringify(report);
   const file = join(process.env.RUNNER_TEMP || tmpdir(), `footprint-report-${inputs.commentKey}.json`);
@@ -137,7 +176,7 @@ async function publish(report: Report, inputs: Inputs, event: WorkflowEvent): Pr
   core.setOutput('comment-body', body);
   core.setOutput('over-budget', String(report.overBudget));
   // The job summary may be far longer than a comment (GitHub allows 1 MiB per step).
-  await writeJobSummary(summaryMarkdown(report, rendering));
+  await writeJobSummary(summaryMarkdown(report, { ...rendering, charts: 'every' }));
   annotate(report, core);
 
   let commentUrl = '';

@@ -1,6 +1,6 @@
-import { join, relative } from 'node:path';
 import type { Engine } from './build/engine.js';
-import { checkoutBase, type BaseCheckout } from './compare/git.js';
+import { BuildInputDigests, chooseBaseline, measureSides } from './baseline/routes.js';
+import type { StoredBaseline } from './baseline/stored.js';
 import { changeRecord } from './compare/change.js';
 import { comparedSide, compareImages, type ComparedImage } from './compare/compare.js';
 import type { Config } from './config/load.js';
@@ -12,12 +12,12 @@ import type { RegistryClient } from './registry/client.js';
 import { judge, totals } from './gate/verdict.js';
 import { limitsOf } from './limits/index.js';
 import type { GivenImage } from './input-parsers.js';
-import { messageOf } from './errors.js';
 import type { Analyser } from './measure/analyse-image.js';
-import { measureTargets, type ImageReader, type MeasureHooks } from './measure/measure.js';
+import { measureTargets, needsEngine, type ImageReader, type MeasureHooks } from './measure/measure.js';
 import type { Measurement } from './measure/measurement.js';
-import { isFailing, type ImageReport, type Report } from './model/report.js';
+import { isFailing, type BaselineInfo, type ImageReport, type Report, type Reuse } from './model/report.js';
 import type { Settings } from './model/settings.js';
+import type { Trend } from './model/trend.js';
 
 /** What a run measures and with which settings: the action's inputs and the CLI's options both give this. */
 export interface PipelineInputs {
@@ -29,8 +29,31 @@ export interface PipelineInputs {
   compressedSize: boolean;
   /** Ref or SHA of the base branch to compare with; null = no comparison. */
   baseRef: string | null;
+  /** The base branch's name (`main`), for `{base-ref}` in a `base-image` template; null when unknown. */
+  baseBranch: string | null;
   /** Images given by reference: measured, not built. */
   images: GivenImage[];
+  /**
+   * Where the base side comes from: `auto`, the base commit's stored report, else published base images, else a
+   * worktree build; `build`, always a worktree build of every image; `stored`, a stored report or no comparison;
+   * `none`, no comparison.
+   */
+  baseline: BaselineMode;
+}
+
+export const BASELINE_MODES = ['auto', 'build', 'stored', 'none'] as const;
+export type BaselineMode = (typeof BASELINE_MODES)[number];
+
+export type BaselineLookup =
+  | { kind: 'found'; baseline: StoredBaseline; run: { id: number; url: string | null } }
+  /** No report stored for that commit, or one that could not be used (the reason says which). */
+  | { kind: 'missing'; reason: string }
+  /** The token may not read the workflow runs and artifacts. */
+  | { kind: 'refused'; reason: string };
+
+/** Finds the report a commit's own run stored. */
+export interface BaselineStore {
+  find(sha: string): Promise<BaselineLookup>;
 }
 
 export interface PipelineOptions {
@@ -47,24 +70,28 @@ export interface PipelineOptions {
 export interface PipelineEffects {
   engine: Engine;
   exec: Exec;
-  /** Asked about smaller base images; never given the GitHub token. */
+  /** Asked about smaller base images and about the base images a digest names; never given the GitHub token. */
   registry: RegistryClient;
   readImage?: ImageReader;
   /** Reads and analyses each image elsewhere (a worker thread); default: in this thread. */
   analyser?: Analyser;
   hooks?: MeasureHooks;
+  /** Stored reports of earlier runs (the action's workflow artifacts); none for the CLI. */
+  baselines?: BaselineStore;
   log: { info(message: string): void; warning(message: string): void };
 }
 
-/** plan → build → measure (PR side, then base side) → compare → judge: the report every renderer shows. */
+/** Measures targets on one side, with the run's settings. */
+export type MeasureSide = (targets: Target[], root: string, side: 'head' | 'base') => Promise<Measurement[]>;
+
+/** plan → digest → choose the baseline → build and measure → compare → advise → judge: the report every renderer shows. */
 export async function runPipeline(options: PipelineOptions, effects: PipelineEffects): Promise<Report> {
   const { inputs, config } = options;
-  const defaults = inputs.settings;
   const headTargets = await planTargets({
     root: options.root,
     globs: inputs.dockerfiles,
     config,
-    defaults,
+    defaults: inputs.settings,
     images: inputs.images,
     side: 'head'
   });
@@ -78,33 +105,18 @@ export async function runPipeline(options: PipelineOptions, effects: PipelineEff
     ...(effects.analyser ? { analyser: effects.analyser } : {}),
     ...(effects.hooks ? { hooks: effects.hooks } : {})
   };
-  const head = await measureTargets({ ...measureOptions, targets: headTargets, root: options.root, side: 'head' });
+  const measure: MeasureSide = (targets, root, side) => measureTargets({ ...measureOptions, targets, root, side });
 
-  let base: Measurement[] | null = null;
-  let baseInfo: Report['base'] = null;
-  let baseError: string | null = null;
-  if (inputs.baseRef) {
-    let checkout: BaseCheckout | null = null;
-    try {
-      checkout = await checkoutBase({ exec: effects.exec, repo: options.repo, ref: inputs.baseRef, log: (message) => effects.log.info(message) });
-      baseInfo = { ref: inputs.baseRef, sha: checkout.sha };
-      const baseRoot = join(checkout.dir, relative(options.repo, options.root));
-      const baseTargets = (await planTargets({ root: baseRoot, globs: inputs.dockerfiles, config, defaults, images: inputs.images, side: 'base' }))
-        // The base side is always built from its Dockerfile: an image given by reference is the PR's.
-        .filter((target) => target.dockerfile !== null)
-        .map((target): Target => ({ ...target, image: null }));
-      base = await measureTargets({ ...measureOptions, targets: baseTargets, root: baseRoot, side: 'base' });
-    } catch (error) {
-      baseError = `The base branch (${inputs.baseRef}) could not be compared: ${messageOf(error)}`;
-      effects.log.warning(baseError);
-      base = null;
-    } finally {
-      await checkout?.dispose();
-    }
-  }
+  // With no engine to ask about base images, say so once, before digesting anything.
+  if (headTargets.some(needsEngine)) await effects.engine.ensureReachable();
+  const digests = new BuildInputDigests(effects);
+  const headInputs = await digests.of(headTargets, options.root);
+  const route = await chooseBaseline(options, effects);
+  const compressed = measureOptions.estimateCompressed;
+  const sides = await measureSides({ options, effects, route, headTargets, headInputs, digests, measure, compressed });
 
   const advice = new Map<string, Advice>();
-  for (const measurement of head) {
+  for (const measurement of sides.head) {
     if (measurement.error || !measurement.size) continue;
     const { target, anatomy, dockerfile, dockerfileError } = measurement;
     const result = await adviseImage({ root: options.root, target, dockerfile, dockerfileError, anatomy, registry: effects.registry });
@@ -112,16 +124,20 @@ export async function runPipeline(options: PipelineOptions, effects: PipelineEff
     advice.set(target.name, result);
   }
 
-  const images = compareImages(head, base).map((compared) => toImageReport(compared, advice.get(compared.name)));
-  return reportOf(images, baseError ? null : baseInfo, baseError);
+  const images = compareImages(sides.head, sides.base).map((compared) =>
+    toImageReport(compared, advice.get(compared.name), sides.notes.get(compared.name) ?? null)
+  );
+  return reportOf(images, sides.baseError ? null : sides.baseInfo, sides.baseError, sides.baseline, sides.trend);
 }
 
-function reportOf(images: ImageReport[], base: Report['base'], baseError: string | null): Report {
+function reportOf(images: ImageReport[], base: Report['base'], baseError: string | null, baseline: BaselineInfo, trend: Trend | null): Report {
   return {
     version: 1,
     sizeMetric: 'uncompressed bytes: regular files in all layers',
     base,
     baseError,
+    baseline,
+    trend,
     images,
     totals: totals(images),
     overBudget: images.some((image) => isFailing(image.status))
@@ -150,7 +166,8 @@ export async function diffImages(inputs: DiffInputs, effects: Pick<PipelineEffec
     buildArgs: {},
     platform: null,
     ...limitsOf(null),
-    ignore: []
+    ignore: [],
+    baseImage: null
   });
   const options = {
     engine: effects.engine,
@@ -167,11 +184,16 @@ export async function diffImages(inputs: DiffInputs, effects: Pick<PipelineEffec
   const [headSide, baseSide] = [comparedSide(head[0]!), comparedSide(base[0]!)];
   // Asked for explicitly: the record shows what moved even when the totals are equal.
   const change = compared!.change ?? (headSide !== null && baseSide !== null ? changeRecord(headSide, baseSide) : null);
-  const image = toImageReport({ ...compared!, change }, undefined);
-  return reportOf([image], null, null);
+  const image = toImageReport({ ...compared!, change }, undefined, null);
+  return reportOf([image], null, null, { source: 'none', note: null, run: null }, null);
 }
 
-function toImageReport(compared: ComparedImage, advice: Advice | undefined): ImageReport {
+const REUSE_NOTES: Record<Reuse, string> = {
+  'same-inputs': 'not rebuilt: same build inputs as the base branch',
+  stored: "not rebuilt: same build inputs as the base branch's stored report"
+};
+
+function toImageReport(compared: ComparedImage, advice: Advice | undefined, baseNote: string | null): ImageReport {
   const { head, base: baseSide } = compared;
   const target = ((head ?? baseSide) as Measurement).target;
   // An image given only by reference has no Dockerfile to build on the base branch: nothing to compare.
@@ -187,7 +209,13 @@ function toImageReport(compared: ComparedImage, advice: Advice | undefined): Ima
     error: head?.error ?? null
   };
   const verdict = judge({ ...measured, limits, image: target.image });
-  const reasons = [...verdict.reasons, ...(head?.analysisError ? [`layers not analysed: ${head.analysisError}`] : []), ...(advice?.problems ?? [])];
+  const reasons = [
+    ...verdict.reasons,
+    ...(head?.reused ? [REUSE_NOTES[head.reused]] : []),
+    ...(baseNote ? [baseNote] : []),
+    ...(head?.analysisError ? [`layers not analysed: ${head.analysisError}`] : []),
+    ...(advice?.problems ?? [])
+  ];
   return {
     name: compared.name,
     dockerfile: target.dockerfile,
@@ -203,6 +231,8 @@ function toImageReport(compared: ComparedImage, advice: Advice | undefined): Ima
     findings: advice?.findings ?? [],
     breaches: verdict.breaches,
     reasons,
-    baseError: baseSide?.error ?? null
+    baseError: baseSide?.error ?? null,
+    buildInputs: head?.buildInputs ?? null,
+    reused: head?.reused ?? null
   };
 }

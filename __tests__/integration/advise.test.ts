@@ -60,6 +60,7 @@ function target(dockerfile: string, overrides: Partial<Target> = {}): Target {
     maxIncrease: null,
     maxWasted: null,
     ignore: [],
+    baseImage: null,
     ...overrides
   };
 }

@@ -99,7 +99,7 @@ function folderBytes(folder: string): { bytes: number; files: number } {
 }
 
 function target(name: string, dockerfile: string, context: string): Target {
-  return { name, dockerfile, context, image: null, target: null, buildArgs: {}, platform: null, ...limitsOf(null), ignore: [] };
+  return { name, dockerfile, context, image: null, target: null, buildArgs: {}, platform: null, ...limitsOf(null), ignore: [], baseImage: null };
 }
 
 let baseDir: string;

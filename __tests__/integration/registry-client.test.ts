@@ -3,13 +3,15 @@
  * `docker-registry` holding images pushed under base-image-like names, the same
  * behind a front that demands an anonymous bearer token, and one that never
  * answers. Sizes are checked to the byte against the manifests the registry
- * returns. And registries that misbehave the way one named in a hostile PR's
+ * returns, manifest digests against the digests it names them by. And registries that misbehave the way one named in a hostile PR's
  * `FROM` could: HTTPS fronts under made-up names (a resolver points them at
  * 127.0.0.1, so the client treats them as remote) whose token realm or
  * redirects point at the runner's own loopback or at plain HTTP, and servers
  * whose answers never end.
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { createHash } from 'node:crypto';
+import { OCI_INDEX } from '../../src/oci.js';
 import { createRegistryClient } from '../../src/registry/client.js';
 import { MAX_REDIRECTS } from '../../src/registry/guarded-http.js';
 import { fetchManifest } from '../support/manifest.js';
@@ -138,6 +140,86 @@ describe('a multi-platform OCI index', () => {
     expect(await client.exists(images.multi, 'linux/s390x')).toBe(false);
     expect(await client.compressedSize(images.multi, 'linux/arm/v7')).toBeNull();
     expect(logs.join('\n')).toContain('has no image for linux/s390x');
+  });
+});
+
+describe('manifestDigest()', () => {
+  /** The sha256 of the index's bytes as the registry serves them: the digest a `@sha256:` reference to it names. */
+  async function indexDigest(): Promise<string> {
+    const response = await fetch(`http://${registry.address}/v2/library/node/manifests/22`, { headers: { Accept: OCI_INDEX } });
+    expect(response.status).toBe(200);
+    return `sha256:${createHash('sha256')
+      .update(Buffer.from(await response.arrayBuffer()))
+      .digest('hex')}`;
+  }
+
+  test('an index: the digest of the entry for each platform', async () => {
+    const client = createRegistryClient();
+    expect(await client.manifestDigest(images.multi, AMD64)).toBe(images.multiDigests.amd64);
+    expect(await client.manifestDigest(images.multi, ARM64)).toBe(images.multiDigests.arm64);
+    expect(await client.manifestDigest(images.multi, 'linux/arm64/v8')).toBe(images.multiDigests.arm64);
+    expect(images.multiDigests.amd64).not.toBe(images.multiDigests.arm64);
+  });
+
+  test('a single manifest: the digest the registry names it by (Docker-Content-Digest), whatever the platform asked', async () => {
+    const client = createRegistryClient();
+    for (const [ref, tag] of [
+      [images.large, '3.12'],
+      [images.medium, '3.12-slim'],
+      [images.small, '3.12-alpine']
+    ] as const) {
+      const manifest = await fetchManifest(registry.address, 'library/python', tag);
+      expect(manifest.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
+      expect(await client.manifestDigest(ref, AMD64)).toBe(manifest.digest);
+    }
+    // The index's single-platform manifests, by tag, are the index's entries.
+    expect(await client.manifestDigest(`${registry.address}/library/node:22-linux-arm64`, ARM64)).toBe(images.multiDigests.arm64);
+  });
+
+  test('a reference that carries a digest: that digest for a manifest, the platform entry for an index', async () => {
+    const client = createRegistryClient();
+    const manifest = await fetchManifest(registry.address, 'library/python', '3.12-alpine');
+    expect(await client.manifestDigest(`${registry.address}/library/python@${manifest.digest}`, AMD64)).toBe(manifest.digest);
+    const index = await indexDigest();
+    expect(await client.manifestDigest(`${registry.address}/library/node@${index}`, ARM64)).toBe(images.multiDigests.arm64);
+    expect(await client.manifestDigest(`${registry.address}/library/node:22@${index}`, AMD64)).toBe(images.multiDigests.amd64);
+  });
+
+  test('an unknown tag or repository, or a platform the index lacks: null, and why', async () => {
+    const logs: string[] = [];
+    const client = createRegistryClient({ log: (message) => logs.push(message) });
+    expect(await client.manifestDigest(`${registry.address}/library/python:3.99`, AMD64)).toBeNull();
+    expect(await client.manifestDigest(`${registry.address}/library/nosuchimage:1`, AMD64)).toBeNull();
+    expect(await client.manifestDigest(images.multi, 'linux/s390x')).toBeNull();
+    expect(await client.manifestDigest('not a reference', AMD64)).toBeNull();
+    const log = logs.join('\n');
+    expect(log).toContain(`Registry ${registry.address} has no ${registry.address}/library/python:3.99.`);
+    expect(log).toContain('has no image for linux/s390x');
+  });
+
+  test('behind a bearer token, and from a registry that does not answer', async () => {
+    const client = createRegistryClient({ timeoutMs: 300 });
+    expect(await client.manifestDigest(at(guarded.address, images.multi), ARM64)).toBe(images.multiDigests.arm64);
+    expect(await client.manifestDigest(`${silent.address}/library/python:3.12`, AMD64)).toBeNull();
+  });
+
+  test('shares the manifest requests of compressedSize(), and asks each question once', async () => {
+    const client = createRegistryClient();
+    const multi = at(recorder.address, images.multi);
+    const large = at(recorder.address, images.large);
+    const start = recorder.requests.length;
+    await client.compressedSize(multi, ARM64);
+    await client.compressedSize(large, AMD64);
+    const afterSizes = recorder.requests.length;
+    expect(await client.manifestDigest(multi, ARM64)).toBe(images.multiDigests.arm64);
+    expect(await client.manifestDigest(multi, AMD64)).toBe(images.multiDigests.amd64);
+    expect(await client.manifestDigest(large, AMD64)).toBe((await fetchManifest(registry.address, 'library/python', '3.12')).digest);
+    expect(recorder.requests.length).toBe(afterSizes);
+    expect(manifestRequests(recorder.requests.slice(start)).map((request) => `${request.method} ${request.url}`)).toEqual([
+      'GET /v2/library/node/manifests/22',
+      `GET /v2/library/node/manifests/${images.multiDigests.arm64}`,
+      'GET /v2/library/python/manifests/3.12'
+    ]);
   });
 });
 

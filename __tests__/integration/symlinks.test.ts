@@ -26,7 +26,11 @@ const SECRET = 'OUTSIDE-SECRET-91d2';
 const leaves = (what: string) => `${what} leads out of the repository through a symlink; footprint does not read or build anything outside it`;
 
 /** Never asked anything that matters here: base-image advice is not under test. */
-const noRegistry: RegistryClient = { exists: () => Promise.resolve(null), compressedSize: () => Promise.resolve(null) };
+const noRegistry: RegistryClient = {
+  exists: () => Promise.resolve(null),
+  compressedSize: () => Promise.resolve(null),
+  manifestDigest: () => Promise.resolve(null)
+};
 
 let secrets: string;
 let pair: RepoPair;
@@ -88,6 +92,8 @@ beforeAll(async () => {
         settings: { ...noLimits(), metric: null, buildArgs: {}, target: null, platform: null },
         compressedSize: false,
         baseRef: pair.baseSha,
+        baseline: 'auto',
+        baseBranch: null,
         images: []
       },
       config,
@@ -143,7 +149,7 @@ describe('symlinks out of the repository, through the real pipeline and engine',
       const target = { name: context, dockerfile: `${context}/Dockerfile`, context, image: null, target: null, buildArgs: {}, platform: null };
       const advice = await adviseImage({
         root: pair.checkout,
-        target: { ...target, ...noLimits(), budget: null, ignore: [] },
+        target: { ...target, ...noLimits(), budget: null, ignore: [], baseImage: null },
         dockerfile: copyAll,
         dockerfileError: null,
         anatomy: null,
@@ -166,7 +172,8 @@ describe('symlinks out of the repository, through the real pipeline and engine',
       platform: null,
       ...noLimits(),
       budget: null,
-      ignore: []
+      ignore: [],
+      baseImage: null
     };
     const [measured] = await measureTargets({
       engine: await createDockerEngine({ exec }),

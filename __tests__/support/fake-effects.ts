@@ -44,6 +44,8 @@ export interface FakeEngine extends Engine {
   images: Map<string, number>;
   /** Every call in order: `build TAG`, `inspect REF`, `remove REF…`, and the reader's `read REF`. */
   events: string[];
+  /** Images a registry holds, by reference: `pull` copies one into `images`. */
+  published: Map<string, number>;
   /** Set to make `ensureReachable` throw a UserError with this message (no engine answers). */
   unreachable: string | null;
   /** How often `ensureReachable` was called. */
@@ -57,8 +59,10 @@ export function fakeEngine(given: Record<string, number> = {}): FakeEngine {
   const inspected: string[] = [];
   const removed: string[][] = [];
   const events: string[] = [];
+  const published = new Map<string, number>();
   const engine: FakeEngine = {
     builder: 'buildx',
+    published,
     builds,
     inspected,
     removed,
@@ -92,6 +96,13 @@ export function fakeEngine(given: Record<string, number> = {}): FakeEngine {
       removed.push([...refs]);
       events.push(`remove ${refs.join(' ')}`);
       for (const ref of refs) images.delete(ref);
+    },
+    async pull(ref: string) {
+      events.push(`pull ${ref}`);
+      const bytes = published.get(ref);
+      if (bytes === undefined) return { ok: false, message: `manifest for ${ref} not found: manifest unknown` };
+      images.set(ref, bytes);
+      return { ok: true };
     }
   };
   return engine;
@@ -132,7 +143,7 @@ export interface FakeRegistry extends RegistryClient {
   calls: string[];
 }
 
-/** A registry where every tag exists and these references have these compressed sizes (others: unknown). */
+/** A registry where every tag exists and these references have these compressed sizes (others: unknown); no manifest digest is known. */
 export function fakeRegistry(sizes: Record<string, number> = {}): FakeRegistry {
   const calls: string[] = [];
   return {
@@ -144,6 +155,10 @@ export function fakeRegistry(sizes: Record<string, number> = {}): FakeRegistry {
     async compressedSize(ref, platform) {
       calls.push(`compressedSize ${ref} ${platform}`);
       return sizes[ref] ?? null;
+    },
+    async manifestDigest(ref, platform) {
+      calls.push(`manifestDigest ${ref} ${platform}`);
+      return null;
     }
   };
 }

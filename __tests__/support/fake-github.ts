@@ -4,9 +4,13 @@ import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
 import { Ajv, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
+import type { ActionsStore } from './actions-store.js';
+import type { Azurite } from './azurite.js';
+import { createActionsApi, type ActionsApi } from './fake-github-actions.js';
 
 /**
- * A stand-in for GitHub's REST API (issue comments only), held to GitHub's
+ * A stand-in for GitHub's REST API (issue comments, and with `actions` the GitHub Actions runs and artifacts
+ * of fake-github-actions.ts), held to GitHub's
  * published OpenAPI description: every request is matched to an operation and
  * its parameters and body validated, every response is built from the spec's own
  * example and validated against the response schema. Violations go to `errors`.
@@ -49,6 +53,8 @@ export interface FakeGitHub {
   ): void;
   /** Answers comment writes with 403 "Resource not accessible by integration", as for a fork's token. */
   forbidWrites(on: boolean): void;
+  /** Answers GitHub Actions reads with 403 "Resource not accessible by integration", as for a token without `actions: read`. */
+  forbidActionsReads(on: boolean): void;
   close(): Promise<void>;
 }
 
@@ -63,6 +69,15 @@ export interface FakeGitHubOptions {
    * accessible by integration". Any other login is a personal access token: `GET /user` answers that user.
    */
   tokenOwner?: string;
+  /** Serves the GitHub Actions runs and artifacts of this store, whose zips are in this Azurite. */
+  actions?: { store: ActionsStore; azurite: Azurite };
+}
+
+/** What the fake answers a request with. */
+export interface FakeAnswer {
+  status: number;
+  body?: Json;
+  headers?: Record<string, string>;
 }
 
 type Json = any;
@@ -194,6 +209,7 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
   }
   const failures: Failure[] = [];
   let writesForbidden = false;
+  let actionsReadsForbidden = false;
   let nextId = 1000;
   let url = '';
 
@@ -231,42 +247,50 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
     return comment;
   }
 
-  interface Answer {
-    status: number;
-    body?: Json;
-    headers?: Record<string, string>;
-  }
-
-  function error(status: number, message: string, documentation = 'https://docs.github.com/rest'): Answer {
+  function error(status: number, message: string, documentation = 'https://docs.github.com/rest'): FakeAnswer {
     return { status, body: { message, documentation_url: documentation, status: String(status) } };
   }
 
-  function linkHeader(page: number, perPage: number, total: number, query: URLSearchParams): string | undefined {
-    const last = Math.max(1, Math.ceil(total / perPage));
+  /** The requested page of a list at `path`, with GitHub's `link` header when there are other pages. */
+  function page<T>(items: T[], query: URLSearchParams, path: string): { items: T[]; headers: Record<string, string> } {
+    // GitHub falls back to the defaults for values it cannot read, and caps per_page at 100.
+    const perPage = Math.min(100, Math.max(1, Number.parseInt(query.get('per_page') ?? '', 10) || 30));
+    const current = Math.max(1, Number.parseInt(query.get('page') ?? '', 10) || 1);
+    const last = Math.max(1, Math.ceil(items.length / perPage));
     const link = (target: number, rel: string) => {
       const next = new URLSearchParams(query);
       next.set('per_page', String(perPage));
       next.set('page', String(target));
-      return `<${url}${repoPath}/issues/${options.issueNumber}/comments?${next.toString()}>; rel="${rel}"`;
+      return `<${url}${path}?${next.toString()}>; rel="${rel}"`;
     };
     const links: string[] = [];
-    if (page > 1) links.push(link(Math.min(page - 1, last), 'prev'));
-    if (page < last) links.push(link(page + 1, 'next'), link(last, 'last'));
-    if (page > 1) links.push(link(1, 'first'));
-    return links.length ? links.join(', ') : undefined;
+    if (current > 1) links.push(link(Math.min(current - 1, last), 'prev'));
+    if (current < last) links.push(link(current + 1, 'next'), link(last, 'last'));
+    if (current > 1) links.push(link(1, 'first'));
+    return { items: items.slice((current - 1) * perPage, current * perPage), headers: links.length ? { link: links.join(', ') } : {} };
   }
 
-  function handle(operationId: string, params: Record<string, string>, query: URLSearchParams, body: Json): Answer {
+  const actions: ActionsApi | null = options.actions
+    ? createActionsApi({
+        owner: options.owner,
+        repo: options.repo,
+        store: options.actions.store,
+        azurite: options.actions.azurite,
+        example: (name) => structuredClone(deref(spec, spec.components.examples[name]).value),
+        url: () => url,
+        error,
+        page
+      })
+    : null;
+
+  function handle(operationId: string, params: Record<string, string>, query: URLSearchParams, body: Json): FakeAnswer {
     const sameRepo = params.owner === options.owner && params.repo === options.repo;
+    if (actions?.handles(operationId)) return actions.handle(operationId, params, query);
     switch (operationId) {
       case 'issues/list-comments': {
         if (!sameRepo || Number(params.issue_number) !== options.issueNumber) return error(404, 'Not Found');
-        // GitHub falls back to the defaults for values it cannot read, and caps per_page at 100.
-        const perPage = Math.min(100, Math.max(1, Number.parseInt(query.get('per_page') ?? '', 10) || 30));
-        const page = Math.max(1, Number.parseInt(query.get('page') ?? '', 10) || 1);
-        const link = linkHeader(page, perPage, comments.length, query);
-        const data = comments.slice((page - 1) * perPage, page * perPage).map(commentJson);
-        return { status: 200, body: data, headers: link ? { link } : {} };
+        const { items, headers } = page(comments, query, `${repoPath}/issues/${options.issueNumber}/comments`);
+        return { status: 200, body: items.map(commentJson), headers };
       }
       case 'issues/create-comment': {
         if (!sameRepo || Number(params.issue_number) !== options.issueNumber) return error(404, 'Not Found');
@@ -323,7 +347,7 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
     }
   }
 
-  function checkResponse(route: Route, answer: Answer, label: string): void {
+  function checkResponse(route: Route, answer: FakeAnswer, label: string): void {
     const response = deref(spec, route.operation.responses?.[String(answer.status)]);
     if (!response) return; // GitHub answers some statuses the description does not list (401, 5xx).
     const schema = response.content?.['application/json']?.schema;
@@ -332,7 +356,7 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
     if (!check.validate(answer.body)) errors.push(`${label} → ${answer.status}: response: ${check.explain()}`);
   }
 
-  function answerRequest(method: string, target: URL, headers: IncomingMessage['headers'], raw: string): Answer {
+  function answerRequest(method: string, target: URL, headers: IncomingMessage['headers'], raw: string): FakeAnswer {
     const label = `${method.toUpperCase()} ${target.pathname}`;
     const found = findRoute(method, target.pathname);
     if (!found) {
@@ -351,7 +375,7 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
         (candidate.method === undefined || candidate.method === method) && (candidate.path === undefined || candidate.path === target.pathname)
     );
     const failure = failureIndex >= 0 ? failures.splice(failureIndex, 1)[0]! : null;
-    const failed = (): Answer => {
+    const failed = (): FakeAnswer => {
       const status = failure!.status;
       const fallback = status >= 500 ? 'Server Error' : status === 429 || status === 403 ? 'API rate limit exceeded' : 'Error';
       return { ...error(status, failure!.message ?? fallback), headers: failure!.headers };
@@ -377,6 +401,9 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
     }
     if (writesForbidden && (method === 'post' || method === 'patch')) {
       return error(403, 'Resource not accessible by integration', `${DOCS}#create-an-issue-comment`);
+    }
+    if (actionsReadsForbidden && method === 'get' && String(route.operation.operationId).startsWith('actions/')) {
+      return error(403, 'Resource not accessible by integration', route.operation.externalDocs?.url);
     }
     const answer = handle(route.operation.operationId, params, target.searchParams, body);
     checkResponse(route, answer, label);
@@ -430,6 +457,9 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
     },
     forbidWrites(on) {
       writesForbidden = on;
+    },
+    forbidActionsReads(on) {
+      actionsReadsForbidden = on;
     },
     close() {
       server.closeAllConnections();

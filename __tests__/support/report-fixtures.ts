@@ -189,6 +189,8 @@ function rawImageReport(overrides: Partial<ImageReport> & { name: string }): Ima
     reasons: [],
     error: null,
     baseError: null,
+    buildInputs: null,
+    reused: null,
     ...overrides
   };
 }
@@ -205,6 +207,8 @@ export function reportOf(images: ImageReport[], overrides: Partial<Report> = {})
     sizeMetric: 'uncompressed bytes: regular files in all layers',
     base: { ref: 'main', sha: '0123456789abcdef0123456789abcdef01234567' },
     baseError: null,
+    baseline: { source: 'build', note: null, run: null },
+    trend: null,
     images,
     totals: totals(images),
     overBudget: images.some((image) => isFailing(image.status)),
@@ -449,6 +453,7 @@ export function sampleChange(): ChangeRecord {
       pathChange({ kind: 'hidden', path: null, folder: false, added: 0, deltaBytes: 0.3 * MB }),
       pathChange({ kind: 'rest', path: null, folder: false, added: 9, deltaBytes: 1.7 * MB })
     ],
+    pathsFrom: 'files',
     pathRowsTotal: 5,
     packages: [
       packageChange({

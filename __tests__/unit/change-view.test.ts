@@ -36,7 +36,8 @@ const ESC = '\u001b';
 
 /** A change record with nothing in it but what the test gives. */
 function record(overrides: Partial<ChangeRecord> = {}): ChangeRecord {
-  return { deltaBytes: 0, lines: [], paths: null, pathRowsTotal: 0, packages: [], waste: null, caches: [], ...overrides };
+  const pathsFrom = overrides.paths === undefined || overrides.paths === null ? null : 'files';
+  return { deltaBytes: 0, lines: [], paths: null, pathsFrom, pathRowsTotal: 0, packages: [], waste: null, caches: [], ...overrides };
 }
 
 /** An image whose only interesting part is its change record. */
@@ -310,6 +311,9 @@ describe('the rows of the views', () => {
       '1,200 added, 2 removed, 5 grew, 1 shrank'
     ],
     ['the other changes in a folder', { kind: 'other', added: 2, grew: 1, deltaBytes: MB }, '2 added, 1 grew'],
+    ['a folder that grew, by folder (its files not counted)', { kind: 'grew', added: 0, deltaBytes: MB }, 'grew'],
+    ['a folder that shrank, by folder', { kind: 'shrank', added: 0, deltaBytes: -MB }, 'shrank'],
+    ['the other changes in a folder, by folder', { kind: 'other', added: 0, deltaBytes: MB }, 'its own files and smaller folders'],
     ['a file that grew', { kind: 'grew', folder: false, added: 0, grew: 1, deltaBytes: MB }, 'grew'],
     ['a file that shrank', { kind: 'shrank', folder: false, added: 0, shrank: 1, deltaBytes: -MB }, 'shrank'],
     ['a new file', { kind: 'new', folder: false, added: 1, deltaBytes: MB }, 'new'],
@@ -547,6 +551,16 @@ describe('the comment: what changed', () => {
     expect(only).not.toContain('Waste and caches');
   });
 
+  it('says the rows are folders when they were made from folder summaries (a stored baseline)', () => {
+    const blockFor = (change: ChangeRecord) => blockOf(renderMarkdown(reportOf([changedImage({ name: 'web', change })]), { key: 'default' }), 'web');
+    const byFolder = blockFor({ ...sampleChange(), pathsFrom: 'folders' });
+    expect(byFolder).toContain('\nBy folder, in the final filesystem (the stored baseline keeps folder sizes, not files):\n');
+    expect(byFolder).not.toContain('By path');
+    expect(blockFor({ ...bigChange(30), pathsFrom: 'folders' })).toContain(
+      '\nBy folder, in the final filesystem (the stored baseline keeps folder sizes, not files; the 8 largest of 30):\n'
+    );
+  });
+
   describe('with more rows than the comment shows', () => {
     const big = reportOf([changedImage({ name: 'web', change: bigChange(30) })]);
     const comment = blockOf(renderMarkdown(big, { key: 'default' }), 'web');
@@ -767,6 +781,14 @@ describe('the CLI: what changed', () => {
     const big = renderTerminal(reportOf([changedImage({ name: 'web', change: bigChange(30) })]), { color: false, changeRows: 12 });
     expect(big).toContain('\n  by line (12 of 31)\n');
     expect(big).toContain('\n  by package (12 of 30)\n');
+  });
+
+  it('says the rows are folders when they were made from folder summaries (a stored baseline)', () => {
+    const byFolder = reportOf([changedImage({ name: 'web', change: { ...sampleChange(), pathsFrom: 'folders' } })]);
+    expect(renderTerminal(byFolder, { color: false })).toContain('\n  by folder (the stored baseline keeps folder sizes, not files)\n');
+    expect(renderTerminal(byFolder, { color: false, changeRows: 2 })).toContain(
+      '\n  by folder (the stored baseline keeps folder sizes, not files; 2 of 5)\n'
+    );
   });
 
   it('shows five rows per view by default', () => {

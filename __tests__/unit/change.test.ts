@@ -1123,6 +1123,7 @@ describe('changeRecord', () => {
         pathRow('new', '/app/lib/util.py', false, 50, { added: 1 }),
         pathRow('hidden', null, false, 50)
       ],
+      pathsFrom: 'files',
       pathRowsTotal: 2,
       packages: [pkgRow('python', 'six', 'upgraded', '1.16.0', '1.17.0', 10, 12)],
       waste: { baseBytes: 300, headBytes: 350, deltaBytes: 50 },
@@ -1148,11 +1149,41 @@ describe('changeRecord', () => {
     ['head', null, filesOf({ a: 1 })],
     ['base', filesOf({ a: 1 }), null],
     ['both', null, null]
-  ])("paths are null when the %s side's files were not read", (_name, headFiles, baseFiles) => {
+  ])("paths are null when the %s side's files were not read and a side has no folder summary", (_name, headFiles, baseFiles) => {
     const record = changeRecord(side(20, { files: headFiles }), side(10, { files: baseFiles }));
     expect(record.paths).toBeNull();
+    expect(record.pathsFrom).toBeNull();
     expect(record.pathRowsTotal).toBe(0);
     expect(record.deltaBytes).toBe(10);
+  });
+
+  test("without the base side's files (a stored report), the path rows come from the folder summaries", () => {
+    const baseFiles = filesOf({ 'usr/bin/sh': 1000, 'app/main.py': 200 });
+    const headFiles = filesOf({ 'usr/bin/sh': 1000, 'app/main.py': 300, 'app/lib/a.py': 30, 'app/lib/b.py': 20, 'opt/x/y': 400 });
+    const stored = side(1500, {
+      inventory: inventory(1500, { visibleBytes: 1200, hiddenBytes: 300, folders: largestFolders(folderSizes(baseFiles)) })
+    });
+    const record = changeRecord(side(1800, { inventory: inventory(1800, { visibleBytes: 1750, hiddenBytes: 50 }), files: headFiles }), stored);
+    expect(record.pathsFrom).toBe('folders');
+    // The base summary was not cut, so /opt is new (shown as /opt/x, all of it); /app grew by /app/lib (new) and main.py ("other").
+    expect(record.paths).toEqual([
+      pathRow('new', '/opt/x', true, 400, { added: 1 }),
+      pathRow('other', '/app', true, 100),
+      pathRow('new', '/app/lib', true, 50, { added: 2 }),
+      pathRow('hidden', null, false, -250)
+    ]);
+    expect(record.pathRowsTotal).toBe(3);
+    expect(sumOf(record.paths!)).toBe(record.deltaBytes);
+  });
+
+  test('a side with neither files nor a root folder gives no path rows', () => {
+    const folders = largestFolders(folderSizes(filesOf({ 'a/b': 5 })));
+    const record = changeRecord(
+      side(20, { inventory: inventory(20, { folders }) }),
+      side(10, { inventory: inventory(10, { folders: folders.slice(1) }) })
+    );
+    expect(record.paths).toBeNull();
+    expect(record.pathsFrom).toBeNull();
   });
 
   test('a cache of unchanged size is left out, whatever its line', () => {
@@ -1176,7 +1207,8 @@ function target(name: string): Target {
     budget: null,
     maxIncrease: null,
     maxWasted: null,
-    ignore: []
+    ignore: [],
+    baseImage: null
   };
 }
 
@@ -1194,7 +1226,9 @@ function measuredImage(name: string, layers: LayerEntry[][], baseImage: string |
     inventory: inventoryOf(analysis, baseImage),
     files,
     analysisError: null,
-    error: null
+    error: null,
+    buildInputs: null,
+    reused: null
   };
 }
 
@@ -1243,9 +1277,14 @@ describe('compareImages: the change record', () => {
     expect(result!.change).toBeNull();
   });
 
-  test("without one side's files, the record has no paths", () => {
+  test("without one side's files, the path rows come from the folder summaries", () => {
     const [result] = compareImages([{ ...grown(), files: null }], [base()]);
-    expect(result!.change).toMatchObject({ deltaBytes: 35, paths: null, pathRowsTotal: 0 });
+    expect(result!.change).toMatchObject({ deltaBytes: 35, pathsFrom: 'folders', pathRowsTotal: 2 });
+    expect(result!.change!.paths).toEqual([
+      pathRow('grew', '/app', true, 35),
+      pathRow('removed', '/tmp', true, -10, { removed: 1 }),
+      pathRow('hidden', null, false, 10)
+    ]);
     expect(sumOf(result!.change!.lines)).toBe(35);
   });
 

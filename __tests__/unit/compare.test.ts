@@ -15,13 +15,24 @@ function target(name: string): Target {
     budget: null,
     maxIncrease: null,
     maxWasted: null,
-    ignore: []
+    ignore: [],
+    baseImage: null
   };
 }
 
 /** A measured image of `bytes`, or a failed one when bytes is null. */
 function measured(name: string, bytes: number | null): Measurement {
-  const common = { target: target(name), dockerfile: null, dockerfileError: null, anatomy: null, inventory: null, files: null, analysisError: null };
+  const common = {
+    target: target(name),
+    dockerfile: null,
+    dockerfileError: null,
+    anatomy: null,
+    inventory: null,
+    files: null,
+    analysisError: null,
+    buildInputs: null,
+    reused: null
+  };
   return bytes === null
     ? { ...common, size: null, error: { message: `build of ${name} failed`, logTail: 'exit 1' } }
     : { ...common, size: { bytes, compressedBytes: null, dockerBytes: bytes }, error: null };

@@ -7,7 +7,7 @@ import { UserError } from '../../src/errors.js';
 import { createRepoPair, type RepoPair } from '../support/git-fixture.js';
 
 const FILE = '.github/footprint.yml';
-const IMAGE_KEYS = 'dockerfile, context, target, build-args, platform, budget, max-increase, max-wasted, metric, ignore, skip';
+const IMAGE_KEYS = 'dockerfile, context, target, build-args, platform, budget, max-increase, max-wasted, metric, base-image, ignore, skip';
 const SIZE_HINT = 'expected a number with a unit such as 250MB, 1.2GB, 300MiB or 900kB (a bare number means MB)';
 
 function yaml(...lines: string[]): string {
@@ -34,6 +34,7 @@ describe('parseConfig: valid files', () => {
         'max-wasted: 20MB, 10%',
         'metric: compressed',
         'ignore: [join-runs]',
+        'base-image: ghcr.io/acme/{name}:sha-{base-sha}',
         'images:',
         '  api:',
         '    dockerfile: ./svc/api/Dockerfile',
@@ -50,6 +51,7 @@ describe('parseConfig: valid files', () => {
         '    metric: uncompressed',
         '    ignore:',
         '      - pip-no-cache-dir',
+        "    base-image: ' ghcr.io/acme/api:{base-ref} '",
         '  worker:',
         '    skip: true',
         '  svc/web/Dockerfile:',
@@ -77,7 +79,8 @@ describe('parseConfig: valid files', () => {
           maxWasted: { percent: 5, bytes: null, source: '5%' },
           metric: 'uncompressed',
           ignore: ['pip-no-cache-dir'],
-          skip: false
+          skip: false,
+          baseImage: 'ghcr.io/acme/api:{base-ref}'
         },
         {
           name: 'worker',
@@ -91,7 +94,8 @@ describe('parseConfig: valid files', () => {
           maxWasted: null,
           metric: null,
           ignore: [],
-          skip: true
+          skip: true,
+          baseImage: null
         },
         {
           name: 'svc/web/Dockerfile',
@@ -105,10 +109,24 @@ describe('parseConfig: valid files', () => {
           maxWasted: null,
           metric: null,
           ignore: [],
-          skip: false
+          skip: false,
+          baseImage: null
         }
-      ]
+      ],
+      baseImage: 'ghcr.io/acme/{name}:sha-{base-sha}'
     } satisfies Config);
+  });
+
+  test.each([
+    ['ghcr.io/acme/{nmae}:main', '{nmae}'],
+    ['ghcr.io/acme/api:{sha}', '{sha}'],
+    ['ghcr.io/acme/api main', 'a space'],
+    ['--all-tags', 'an option']
+  ])('a base-image of %s (%s) is refused, naming the line and the placeholders allowed', (value) => {
+    const text = yaml('images:', '  api:', `    base-image: "${value}"`);
+    expect(() => parseConfig(text, FILE)).toThrow(
+      `${FILE}:3: images.api.base-image: "${value}" is not an image reference; expected e.g. ghcr.io/acme/api:main, with only {name}, {base-sha}, {base-ref} as placeholders`
+    );
   });
 
   test.each([
@@ -116,7 +134,16 @@ describe('parseConfig: valid files', () => {
     ['only comments', '# nothing yet\n'],
     ['an explicit null document', '~\n']
   ])('%s is an empty config', (_label, text) => {
-    expect(parseConfig(text, FILE)).toEqual({ file: FILE, budget: null, maxIncrease: null, maxWasted: null, metric: null, ignore: [], images: [] });
+    expect(parseConfig(text, FILE)).toEqual({
+      file: FILE,
+      budget: null,
+      maxIncrease: null,
+      maxWasted: null,
+      metric: null,
+      ignore: [],
+      images: [],
+      baseImage: null
+    });
   });
 
   test('images in file order', () => {
@@ -164,7 +191,7 @@ describe('parseConfig: errors name the file, line and key', () => {
     [
       'unknown top-level key',
       yaml('budget: 1GB', '', 'budgets: 2GB'),
-      `${FILE}:3: unknown key "budgets" (expected one of budget, max-increase, max-wasted, metric, ignore, images)`
+      `${FILE}:3: unknown key "budgets" (expected one of budget, max-increase, max-wasted, metric, base-image, ignore, images)`
     ],
     [
       'wrong type for a size',
@@ -253,7 +280,7 @@ describe('loadConfig', () => {
 
   test('a missing file that was not asked for is an empty config', async () => {
     const config = await loadConfig(join(dir, 'missing.yml'), { required: false, displayPath: FILE });
-    expect(config).toEqual({ file: null, budget: null, maxIncrease: null, maxWasted: null, metric: null, ignore: [], images: [] });
+    expect(config).toEqual({ file: null, budget: null, maxIncrease: null, maxWasted: null, metric: null, ignore: [], images: [], baseImage: null });
   });
 
   test.each([

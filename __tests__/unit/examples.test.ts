@@ -33,11 +33,12 @@ describe('examples/', () => {
     expect(targets.find((t) => t.name === 'go-scratch')?.maxIncrease).toMatchObject({ bytes: 1_000_000, percent: null });
   });
 
-  test('the example workflow uses the action on pull requests with permission to comment', async () => {
+  test('the example workflow measures pushes and pull requests, with permission to comment and to read stored reports', async () => {
     const workflow = parse(await readFile(join(examples, 'workflow.yml'), 'utf8'));
     const events = typeof workflow.on === 'string' ? [workflow.on] : Object.keys(workflow.on);
-    expect(events).toContain('pull_request');
+    expect(events).toEqual(expect.arrayContaining(['push', 'pull_request']));
     expect(workflow.permissions['pull-requests']).toBe('write');
+    expect(workflow.permissions.actions).toBe('read');
     const steps = workflow.jobs.footprint.steps as Array<{ uses?: string }>;
     expect(steps.some((step) => step.uses?.startsWith('footprint-action/footprint@'))).toBe(true);
   });

@@ -37,6 +37,8 @@ describe('readInputs: defaults', () => {
       commentAuthor: null,
       failOn: 'budget',
       images: [],
+      baseline: 'auto',
+      baseBranch: null,
       githubToken: ''
     } satisfies Inputs);
   });

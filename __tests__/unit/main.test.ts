@@ -51,6 +51,7 @@ const fakeCore = {
   error: jest.fn((_message: string | Error, _properties?: object) => undefined),
   notice: jest.fn((_message: string | Error, _properties?: object) => undefined),
   debug: jest.fn((_message: string) => undefined),
+  setSecret: jest.fn((_secret: string) => undefined),
   startGroup: jest.fn((_name: string) => undefined),
   endGroup: jest.fn(() => undefined),
   summary: {
@@ -314,8 +315,10 @@ describe('run(): GitHub', () => {
     expect(fakeCore.warning).toHaveBeenCalledWith(report.baseError as string);
     expect(report.images[0]).toMatchObject({ status: 'ok', comparison: 'not-compared' });
 
-    expect(createOctokit).toHaveBeenCalledTimes(1);
-    expect(createOctokit.mock.calls[0]![0]).toBe('ghs_secret');
+    // One client looked for the base commit's stored report, one wrote the comment: both with the token.
+    expect(createOctokit.mock.calls.map(([token]) => token)).toEqual(['ghs_secret', 'ghs_secret']);
+    expect(report.baseline).toMatchObject({ source: 'build' });
+    expect(report.baseline.note).toMatch(/^built from the base commit in a worktree: no stored report \(/);
     expect(createComment).toHaveBeenCalledTimes(1);
     const posted = createComment.mock.calls[0]![0];
     expect(posted).toMatchObject({ owner: 'octo', repo: 'app', issue_number: 7 });

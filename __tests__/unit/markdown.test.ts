@@ -26,6 +26,7 @@ import {
   type AnnotationProperties
 } from '../../src/report/annotations.js';
 import type { Finding, ImageReport, LayerReport, Report, WastedPath } from '../../src/model/report.js';
+import type { Trend } from '../../src/model/trend.js';
 import {
   allOkReport,
   bareImage,
@@ -1287,6 +1288,207 @@ describe('advice', () => {
       const calls: string[] = [];
       annotate(report, { error: () => calls.push('error'), warning: () => calls.push('warning'), notice: () => calls.push('notice') });
       expect(calls).toEqual([]);
+    });
+  });
+});
+
+describe('renderMarkdown: where the base side came from, and its history', () => {
+  const SHAS = ['1111111', '2222222', '3333333'].map((short) => short.padEnd(40, 'a'));
+  /** Three commits of the base branch: web grew, docs stayed, legacy was there. */
+  const trend: Trend = {
+    points: [90, 95, 98.8].map((web, index) => ({
+      sha: SHAS[index]!,
+      date: `2024-05-0${index + 1}T12:00:00.000Z`,
+      images: {
+        web: { bytes: web * MB, compressedBytes: null },
+        docs: { bytes: 20 * MB, compressedBytes: null },
+        legacy: { bytes: 50 * MB, compressedBytes: null }
+      }
+    }))
+  };
+  const STORED = { source: 'stored' as const, note: null, run: { id: 4242, url: 'https://github.com/octo/app/actions/runs/4242' } };
+
+  /** web changed (built), docs unchanged and not rebuilt, a failed worker and a removed legacy image. */
+  function historyReport(overrides: Partial<Report> = {}): Report {
+    return reportOf(
+      [
+        imageReport({ name: 'web' }),
+        imageReport({
+          name: 'docs',
+          status: 'unchanged',
+          comparison: 'unchanged',
+          size: { bytes: 20 * MB, compressedBytes: 8 * MB, dockerBytes: 20 * MB },
+          base: { bytes: 20 * MB, compressedBytes: 8 * MB },
+          delta: { bytes: 0, percent: 0 },
+          reused: 'stored',
+          reasons: ["not rebuilt: same build inputs as the base branch's stored report"]
+        }),
+        imageReport({
+          name: 'worker',
+          status: 'failed',
+          size: null,
+          delta: null,
+          error: { message: 'docker build exited with code 1', logTail: 'make: *** No rule to make target.' },
+          reasons: ['failed to build: docker build exited with code 1']
+        }),
+        imageReport({ name: 'legacy', status: 'removed', comparison: 'removed', size: null, delta: null, budget: null })
+      ],
+      { baseline: STORED, trend, ...overrides }
+    );
+  }
+
+  function mermaidBlocks(markdown: string): string[] {
+    return [...markdown.matchAll(/```mermaid\n[\s\S]*?\n```/g)].map((match) => match[0]);
+  }
+
+  /** The footnote under everything: the size note and where the base side came from. */
+  function footnoteOf(markdown: string): string {
+    return markdown.split('\n').find((line) => line.startsWith('<sub>Sizes are'))!;
+  }
+
+  describe('the footnote says where the base side came from', () => {
+    it('a stored report: the workflow run that stored it, and how many images were not rebuilt', () => {
+      expect(footnoteOf(renderMarkdown(historyReport(), { key: 'default' }))).toMatch(
+        / Base side: the report workflow run 4242 stored for the base commit\. 1 of 2 not rebuilt: same build inputs\.<\/sub>$/
+      );
+    });
+
+    it('a stored report of an unknown run', () => {
+      const markdown = renderMarkdown(historyReport({ baseline: { source: 'stored', note: null, run: null } }), { key: 'default' });
+      expect(footnoteOf(markdown)).toContain(' Base side: the report a workflow run stored for the base commit.');
+    });
+
+    it('published images', () => {
+      const markdown = renderMarkdown(historyReport({ baseline: { source: 'published', note: null, run: null }, trend: null }), { key: 'default' });
+      expect(footnoteOf(markdown)).toMatch(/ Base side: the images the base branch published\. 1 of 2 not rebuilt: same build inputs\.<\/sub>$/);
+    });
+
+    it('a worktree build: why no stored report was used', () => {
+      const note = 'built from the base commit in a worktree: no stored report (the token may not read the artifacts of octo/app)';
+      const report = historyReport({ baseline: { source: 'build', note, run: null }, trend: null });
+      expect(footnoteOf(renderMarkdown(report, { key: 'default' }))).toContain(
+        ' Base side: built from the base commit in a worktree: no stored report \\(the token may not read the artifacts of octo/app\\). 1 of 2 not rebuilt: same build inputs.</sub>'
+      );
+    });
+
+    it('a worktree build with nothing to explain: only how many images were built once', () => {
+      const report = reportOf([imageReport({ name: 'web' }), imageReport({ name: 'api', reused: 'same-inputs' })]);
+      const footnote = footnoteOf(renderMarkdown(report, { key: 'default' }));
+      expect(footnote).toMatch(/replaces\. 1 of 2 not rebuilt: same build inputs\.<\/sub>$/);
+      expect(footnote).not.toContain('Base side');
+    });
+
+    it('no comparison: why not', () => {
+      const note = 'not compared: no stored report of the base commit (no successful run), and the baseline input is stored';
+      const report = historyReport({ baseline: { source: 'none', note, run: null }, base: null, trend: null });
+      expect(footnoteOf(renderMarkdown(report, { key: 'default' }))).toContain(
+        ' Base side: not compared: no stored report of the base commit \\(no successful run\\), and the baseline input is stored.'
+      );
+    });
+
+    it('nothing at all when there is nothing to say', () => {
+      expect(footnoteOf(renderMarkdown(allOkReport, { key: 'default' }))).not.toContain('Base side');
+      expect(footnoteOf(renderMarkdown(allOkReport, { key: 'default' }))).not.toContain('not rebuilt');
+    });
+
+    it('escapes the note, which can quote GitHub and git', () => {
+      const note = 'built from the base commit in a worktree: no stored report (<img src=x> @octocat see https://evil.example)';
+      const footnote = footnoteOf(
+        renderMarkdown(reportOf([imageReport({ name: 'web' })], { baseline: { source: 'build', note, run: null } }), { key: 'default' })
+      );
+      expect(footnote).not.toContain('<img');
+      expect(footnote).not.toContain('@octocat');
+      expect(footnote).not.toContain('https://');
+      expect(footnote).toContain('&lt;img src=x&gt;');
+    });
+  });
+
+  describe('an image that was not rebuilt', () => {
+    it('says so under its name, in the main table', () => {
+      const report = reportOf([
+        imageReport({ name: 'web', reused: 'stored' }),
+        imageReport({ name: 'services/api/Dockerfile', dockerfile: 'services/api/Dockerfile', reused: 'same-inputs' }),
+        imageReport({ name: 'cron' })
+      ]);
+      expect(
+        tableRows(renderMarkdown(report, { key: 'default' }))
+          .map((cells) => cells[0])
+          .slice(2, 5)
+      ).toEqual([
+        'web<br><sub>web/Dockerfile · not rebuilt</sub>',
+        'services/api/Dockerfile<br><sub>not rebuilt</sub>',
+        'cron<br><sub>cron/Dockerfile</sub>'
+      ]);
+    });
+
+    it('says so in the folded table of unchanged images, where most of them are', () => {
+      const markdown = renderMarkdown(historyReport(), { key: 'default' });
+      const folded = markdown.slice(markdown.indexOf('<summary>1 unchanged image'));
+      expect(tableRows(folded.slice(0, folded.indexOf('</details>')))[2]![0]).toBe('docs<br><sub>docs/Dockerfile · not rebuilt</sub>');
+    });
+  });
+
+  describe('the size history', () => {
+    it('charts the changed image in its folded block, and nothing else', () => {
+      const markdown = renderMarkdown(historyReport(), { key: 'default' });
+      const charts = mermaidBlocks(markdown);
+      expect(charts).toHaveLength(1);
+      const web = anatomyBlock(markdown, 'web')!;
+      expect(web).toContain(charts[0]);
+      expect(web.split('\n')[0]).toBe('<details><summary>🔎 web — size history, layers, waste and caches</summary>');
+      expect(charts[0]).toContain('title "web: size by commit"');
+      // The base branch's commits, oldest first, then this pull request.
+      expect(charts[0]).toContain('x-axis ["1111111", "2222222", "3333333", "PR"]');
+      expect(charts[0]).toContain('line [90, 95, 98.8, 100]');
+      expect(blockNames(markdown)).toEqual(['web']);
+      expect(markdown).not.toContain('size history on the base branch');
+    });
+
+    it("labels this run's point as told", () => {
+      const [chart] = mermaidBlocks(renderMarkdown(historyReport(), { key: 'default', chartLabel: 'this run' }));
+      expect(chart).toContain('x-axis ["1111111", "2222222", "3333333", "this run"]');
+    });
+
+    it('with charts: every, charts each image with a size and a history in a section of its own', () => {
+      const markdown = renderMarkdown(historyReport(), { key: 'default', charts: 'every' });
+      const start = markdown.indexOf('<details><summary>📈 size history on the base branch</summary>');
+      expect(start).toBeGreaterThan(0);
+      const section = markdown.slice(start, markdown.indexOf('\n</details>', start));
+      const charts = mermaidBlocks(markdown);
+      expect(charts).toHaveLength(2);
+      for (const chart of charts) expect(section).toContain(chart);
+      // The failed and the removed image have no size to put last; the folded blocks have no chart of their own.
+      expect(charts.map((chart) => /title "(.*): size by commit"/.exec(chart)![1])).toEqual(['web', 'docs']);
+      expect(anatomyBlock(markdown, 'web')).not.toContain('mermaid');
+    });
+
+    it('no history, no chart', () => {
+      for (const charts of ['changed', 'every'] as const) {
+        const markdown = renderMarkdown(historyReport({ trend: null }), { key: 'default', charts });
+        expect(mermaidBlocks(markdown)).toEqual([]);
+        expect(markdown).not.toContain('size history');
+      }
+    });
+
+    it('an image the history does not know gets no chart: one point is no line', () => {
+      const report = historyReport({ trend: { points: trend.points.map((point) => ({ ...point, images: { docs: point.images['docs']! } })) } });
+      expect(mermaidBlocks(renderMarkdown(report, { key: 'default' }))).toEqual([]);
+    });
+
+    it('are the first thing given up when the comment is too long, and all else stays', () => {
+      const withoutHistory = renderMarkdown(historyReport({ trend: null }), { key: 'default' });
+      const withHistory = renderMarkdown(historyReport(), { key: 'default' });
+      expect(withHistory.length).toBeGreaterThan(withoutHistory.length);
+
+      const maxChars = withoutHistory.length;
+      const cut = renderMarkdown(historyReport(), { key: 'default', maxChars });
+      expect(mermaidBlocks(cut)).toEqual([]);
+      expect(cut).toBe(renderMarkdown(historyReport({ trend: null }), { key: 'default', maxChars }));
+      expect(cut).not.toContain('Truncated');
+      expect(blockNames(cut)).toEqual(['web']);
+      expect(anatomyBlock(cut, 'web')!.split('\n')[0]).toBe('<details><summary>🔎 web — layers, waste and caches</summary>');
+      expect(cut).toContain('<details><summary>Build log: worker</summary>');
+      expect(cut).toContain('<summary>1 unchanged image</summary>');
     });
   });
 });

@@ -35,6 +35,7 @@ function target(dockerfile: string, overrides: Partial<Target> = {}): Target {
     maxIncrease: null,
     maxWasted: null,
     ignore: [],
+    baseImage: null,
     ...overrides
   };
 }
@@ -44,7 +45,8 @@ const engine: Engine = {
   build: async () => ({ ok: true, imageId: 'sha256:1', log: '' }),
   inspect: async () => ({ id: 'sha256:1', bytes: 30 }),
   remove: async () => undefined,
-  ensureReachable: async () => undefined
+  ensureReachable: async () => undefined,
+  pull: async () => ({ ok: false, message: 'not in this test' })
 };
 
 const readImage: ImageReader = async () =>

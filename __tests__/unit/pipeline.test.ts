@@ -3,7 +3,7 @@
  * The fake engine "builds" a Dockerfile into an image whose size its `# test-bytes:`
  * comment gives (see __tests__/support/fake-effects.ts).
  */
-import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from '@jest/globals';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,7 +15,9 @@ import { LIMITS, noLimits } from '../../src/limits/index.js';
 import type { LimitBreach } from '../../src/model/limits.js';
 import type { ImageReport, Report } from '../../src/model/report.js';
 import type { Settings } from '../../src/model/settings.js';
-import { runPipeline, type PipelineInputs } from '../../src/pipeline.js';
+import { newBaseline } from '../../src/baseline/store.js';
+import { parseStoredBaseline, type StoredBaseline } from '../../src/baseline/stored.js';
+import { runPipeline, type BaselineLookup, type BaselineStore, type PipelineInputs } from '../../src/pipeline.js';
 import {
   COMPRESSION_RATIO,
   failingDockerfile,
@@ -82,7 +84,16 @@ function budget(text: string) {
 }
 
 function inputs(overrides: Partial<PipelineInputs> = {}): PipelineInputs {
-  return { dockerfiles: ['**/Dockerfile'], settings: settings(), compressedSize: false, baseRef: null, images: [], ...overrides };
+  return {
+    dockerfiles: ['**/Dockerfile'],
+    settings: settings(),
+    compressedSize: false,
+    baseRef: null,
+    baseBranch: null,
+    images: [],
+    baseline: 'auto',
+    ...overrides
+  };
 }
 
 const NO_CONFIG: Config = parseConfig('', '.github/footprint.yml');
@@ -98,15 +109,32 @@ interface Run {
 
 async function run(
   pipelineInputs: PipelineInputs,
-  options: { config?: Config; exec?: Exec; given?: Record<string, number>; registrySizes?: Record<string, number>; engine?: FakeEngine } = {}
+  options: {
+    config?: Config;
+    exec?: Exec;
+    given?: Record<string, number>;
+    registrySizes?: Record<string, number>;
+    engine?: FakeEngine;
+    /** The repository (and root) to run in; default the PR's tree above. */
+    repo?: string;
+    baselines?: BaselineStore;
+  } = {}
 ): Promise<Run> {
   const engine = options.engine ?? fakeEngine(options.given);
   const reader = fakeReader(engine);
   const registry = fakeRegistry(options.registrySizes);
   const log = recordingLog();
+  const where = options.repo ?? repo;
   const report = await runPipeline(
-    { repo, root: repo, inputs: pipelineInputs, config: options.config ?? NO_CONFIG, runId: RUN_ID },
-    { engine, exec: options.exec ?? failingExec().exec, registry, readImage: reader.read, log: log.log }
+    { repo: where, root: where, inputs: pipelineInputs, config: options.config ?? NO_CONFIG, runId: RUN_ID },
+    {
+      engine,
+      exec: options.exec ?? failingExec().exec,
+      registry,
+      readImage: reader.read,
+      log: log.log,
+      ...(options.baselines ? { baselines: options.baselines } : {})
+    }
   );
   return { report, engine, reads: reader.calls, registry, warnings: log.warning, infos: log.info };
 }
@@ -191,6 +219,8 @@ describe('runPipeline: one report per image', () => {
     expect(tags[0]).toMatch(new RegExp(`^${broken}[0-9a-f]{8}:${RUN_ID}-head$`));
     expect(tags[1]).toMatch(new RegExp(`^footprint-local/small-dockerfile-[0-9a-f]{8}:${RUN_ID}-head$`));
     expect(engine.events).toEqual([
+      // The broken image's build inputs name a base image: its local ID is asked for first, for the digest.
+      'inspect alpine:3.20',
       `build ${tags[0]}`,
       `remove ${tags[0]}`, // a failed build's tag is removed too
       `build ${tags[1]}`,
@@ -382,7 +412,8 @@ describe('runPipeline: advice', () => {
   test('a failed image gets no advice', async () => {
     const { report, registry } = await run(inputs({ dockerfiles: ['broken/Dockerfile'] }));
     expect(imageNamed(report, 'broken/Dockerfile').findings).toEqual([]);
-    expect(registry.calls).toEqual([]);
+    // Only the digest of its build inputs asked about its base image; the advice asked nothing.
+    expect(registry.calls.filter((call) => !call.startsWith('manifestDigest '))).toEqual([]);
   });
 });
 
@@ -453,5 +484,314 @@ describe('runPipeline: the base branch', () => {
     const built = engine.builds.map((build) => build.tag);
     expect(engine.removed.flat().sort()).toEqual([...built].sort());
     expect(git.removedWorktrees).toEqual(git.worktrees);
+  });
+});
+
+describe('runPipeline: the baseline routes', () => {
+  const BASE_SHA = 'ba5e'.padEnd(40, '5');
+  const REPOSITORY = 'octo/app';
+  const STORED_RUN = { id: 4242, url: 'https://github.com/octo/app/actions/runs/4242' };
+  /** The base image of every Dockerfile here, in the engine: the build inputs can be digested. */
+  const BASE_IMAGE = { 'alpine:3.20': 5 * MB };
+  const TREE: Record<string, string> = {
+    'api/Dockerfile': sizedDockerfile(300 * MB, ['FROM alpine:3.20', 'COPY app.txt /app/']),
+    'api/app.txt': 'api',
+    'web/Dockerfile': sizedDockerfile(100 * MB)
+  };
+  const NOT_REBUILT = "not rebuilt: same build inputs as the base branch's stored report";
+
+  let tree: string;
+
+  beforeEach(async () => {
+    tree = await mkdtemp(join(tmpdir(), 'footprint-pipeline-baseline-'));
+    await writeTree(tree, TREE);
+  });
+
+  afterEach(async () => {
+    await rm(tree, { recursive: true, force: true });
+  });
+
+  interface FakeStore extends BaselineStore {
+    /** The commits asked for, in order. */
+    asked: string[];
+  }
+
+  function storeAnswering(answer: BaselineLookup): FakeStore {
+    const asked: string[] = [];
+    return {
+      asked,
+      async find(sha) {
+        asked.push(sha);
+        return answer;
+      }
+    };
+  }
+
+  /** What the base commit's own run stored: this pipeline on the tree as it is now, kept as a branch run keeps it, read back as a PR's run reads it. */
+  async function storedBaseline(): Promise<StoredBaseline> {
+    const { report } = await run(inputs(), { repo: tree, given: BASE_IMAGE });
+    const made = newBaseline(report, {
+      repository: REPOSITORY,
+      sha: BASE_SHA,
+      ref: 'refs/heads/main',
+      event: 'push',
+      createdAt: '2024-05-01T12:00:00.000Z'
+    });
+    const parsed = parseStoredBaseline(JSON.stringify(made), { repository: REPOSITORY, sha: BASE_SHA });
+    if (!parsed.ok) throw new Error(`the stored report is refused: ${parsed.reason}`);
+    return parsed.baseline;
+  }
+
+  function found(baseline: StoredBaseline): BaselineLookup {
+    return { kind: 'found', baseline, run: STORED_RUN };
+  }
+
+  /** The pull request's run against the base commit. */
+  function prRun(overrides: Partial<PipelineInputs>, options: { baselines?: BaselineStore; exec?: Exec } = {}): Promise<Run> {
+    return run(inputs({ baseRef: BASE_SHA, ...overrides }), { repo: tree, given: BASE_IMAGE, ...options });
+  }
+
+  function storedImage(baseline: StoredBaseline, name: string): ImageReport {
+    return imageNamed(baseline.report, name);
+  }
+
+  test('same build inputs as the stored report: nothing is built, every image is the stored one, unchanged', async () => {
+    const stored = await storedBaseline();
+    const store = storeAnswering(found(stored));
+    const git = failingExec();
+    const { report, engine, infos } = await prRun({}, { baselines: store, exec: git.exec });
+
+    expect(store.asked).toEqual([BASE_SHA]);
+    expect(engine.builds).toEqual([]);
+    // A full SHA needs no git: a shallow clone need not have the base commit.
+    expect(git.calls).toEqual([]);
+    expect(report.images.map((image) => [image.name, image.status, image.comparison, image.reused])).toEqual([
+      ['api/Dockerfile', 'unchanged', 'unchanged', 'stored'],
+      ['web/Dockerfile', 'unchanged', 'unchanged', 'stored']
+    ]);
+    for (const image of report.images) {
+      const before = storedImage(stored, image.name);
+      expect(image.size).toEqual(before.size);
+      expect(image.base).toEqual({ bytes: before.size!.bytes, compressedBytes: before.size!.compressedBytes });
+      expect(image.delta).toEqual({ bytes: 0, percent: 0 });
+      expect(image.layers).toEqual(before.layers);
+      expect(image.buildInputs).toEqual(before.buildInputs);
+      expect(image.buildInputs?.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
+      expect(image.reasons).toContain(NOT_REBUILT);
+    }
+    expect(infos).toContain('web/Dockerfile: not rebuilt: same build inputs as the stored report of ba5e555');
+    expect(report.baseline).toEqual({ source: 'stored', note: null, run: STORED_RUN });
+    expect(report.base).toEqual({ ref: BASE_SHA, sha: BASE_SHA });
+    expect(report.baseError).toBeNull();
+    expect(report.trend).toEqual(stored.trend);
+    expect(report.totals).toMatchObject({ bytes: 400 * MB, baseBytes: 400 * MB, deltaBytes: 0 });
+    expect(report.overBudget).toBe(false);
+  });
+
+  test('one Dockerfile changed: only that image is built, and compared with the stored figures', async () => {
+    const stored = await storedBaseline();
+    await writeTree(tree, { 'api/Dockerfile': sizedDockerfile(320 * MB, ['FROM alpine:3.20', 'COPY app.txt /app/', 'RUN echo more']) });
+    const { report, engine } = await prRun({}, { baselines: storeAnswering(found(stored)) });
+
+    expect(engine.builds.map((build) => build.dockerfile)).toEqual([join(tree, 'api/Dockerfile')]);
+    expect(engine.builds[0]!.tag).toMatch(/-head$/);
+    const api = imageNamed(report, 'api/Dockerfile');
+    expect(api).toMatchObject({ comparison: 'changed', status: 'ok', reused: null });
+    expect(api.base).toEqual({ bytes: 300 * MB, compressedBytes: null });
+    expect(api.delta).toEqual({ bytes: 20 * MB, percent: (20 / 300) * 100 });
+    expect(api.reasons).not.toContain(NOT_REBUILT);
+    expect(api.buildInputs?.digest).not.toBe(storedImage(stored, 'api/Dockerfile').buildInputs?.digest);
+    // The stored side has an inventory but no file list: the change by path comes from the folder summaries.
+    expect(api.change).not.toBeNull();
+    expect(api.change!.deltaBytes).toBe(20 * MB);
+    expect(api.change!.pathsFrom).toBe('folders');
+    expect(api.change!.paths!.reduce((sum, row) => sum + row.deltaBytes, 0)).toBe(20 * MB);
+
+    expect(imageNamed(report, 'web/Dockerfile')).toMatchObject({ status: 'unchanged', reused: 'stored' });
+    expect(report.totals).toMatchObject({ bytes: 420 * MB, baseBytes: 400 * MB, deltaBytes: 20 * MB });
+    expect(report.baseline.source).toBe('stored');
+  });
+
+  test('a stored image of the same name with other build inputs is built', async () => {
+    const stored = await storedBaseline();
+    storedImage(stored, 'web/Dockerfile').buildInputs = { digest: `sha256:${'0'.repeat(64)}`, unknown: null };
+    const { report, engine } = await prRun({}, { baselines: storeAnswering(found(stored)) });
+
+    expect(engine.builds.map((build) => build.dockerfile)).toEqual([join(tree, 'web/Dockerfile')]);
+    // Built again, it is the same size: unchanged, but not reused.
+    expect(imageNamed(report, 'web/Dockerfile')).toMatchObject({ status: 'unchanged', reused: null });
+    expect(imageNamed(report, 'api/Dockerfile').reused).toBe('stored');
+  });
+
+  test('unknown build inputs never equal anything, not even unknown stored ones', async () => {
+    // A base image neither the engine nor the registry knows: the digest cannot be known, on either run.
+    await writeTree(tree, { 'odd/Dockerfile': sizedDockerfile(10 * MB, ['FROM registry.invalid/thing:1', 'RUN echo odd']) });
+    const stored = await storedBaseline();
+    expect(storedImage(stored, 'odd/Dockerfile').buildInputs).toEqual({ digest: null, unknown: expect.stringContaining('registry.invalid/thing:1') });
+
+    const { report, engine } = await prRun({}, { baselines: storeAnswering(found(stored)) });
+    expect(engine.builds.map((build) => build.dockerfile)).toEqual([join(tree, 'odd/Dockerfile')]);
+    expect(imageNamed(report, 'odd/Dockerfile')).toMatchObject({ comparison: 'unchanged', reused: null, buildInputs: { digest: null } });
+    expect(report.images.filter((image) => image.reused === 'stored').map((image) => image.name)).toEqual(['api/Dockerfile', 'web/Dockerfile']);
+  });
+
+  test('an image new since the stored report is built and new; one the stored report has and the PR removed is removed', async () => {
+    const stored = await storedBaseline();
+    await rm(join(tree, 'api'), { recursive: true });
+    await writeTree(tree, { 'cron/Dockerfile': sizedDockerfile(7 * MB) });
+    const { report, engine } = await prRun({}, { baselines: storeAnswering(found(stored)) });
+
+    expect(engine.builds.map((build) => build.dockerfile)).toEqual([join(tree, 'cron/Dockerfile')]);
+    expect(report.images.map((image) => [image.name, image.status, image.reused])).toEqual([
+      ['cron/Dockerfile', 'new', null],
+      ['web/Dockerfile', 'unchanged', 'stored'],
+      ['api/Dockerfile', 'removed', null]
+    ]);
+    expect(imageNamed(report, 'api/Dockerfile').base).toEqual({ bytes: 300 * MB, compressedBytes: null });
+  });
+
+  test('budgets are still checked against an image that is not rebuilt', async () => {
+    const stored = await storedBaseline();
+    const { report, engine } = await prRun({ settings: settings({ budget: budget('250MB') }) }, { baselines: storeAnswering(found(stored)) });
+
+    expect(engine.builds).toEqual([]);
+    const api = imageNamed(report, 'api/Dockerfile');
+    expect(api).toMatchObject({ status: 'over-budget', reused: 'stored' });
+    expect(api.breaches).toMatchObject([{ limit: 'budget', measured: 300 * MB, allowed: 250 * MB, over: 50 * MB }]);
+    expect(api.reasons).toContain(NOT_REBUILT);
+    expect(imageNamed(report, 'web/Dockerfile')).toMatchObject({ status: 'unchanged', reused: 'stored' });
+    expect(report.overBudget).toBe(true);
+  });
+
+  test('a branch name is resolved to its commit, whose stored report is used without a worktree', async () => {
+    const stored = await storedBaseline();
+    const store = storeAnswering(found(stored));
+    const git = gitExec({ ref: 'main', sha: BASE_SHA, baseTree: tree });
+    const { report, engine } = await prRun({ baseRef: 'main' }, { baselines: store, exec: git.exec });
+
+    expect(store.asked).toEqual([BASE_SHA]);
+    expect(git.worktrees).toEqual([]);
+    expect(engine.builds).toEqual([]);
+    expect(report.base).toEqual({ ref: 'main', sha: BASE_SHA });
+    expect(report.baseline.source).toBe('stored');
+  });
+
+  test('baseline: stored, and no stored report: not compared, saying why, and nothing of the base commit is built', async () => {
+    const reason = `No successful run of workflow ci.yml in ${REPOSITORY} for commit ${BASE_SHA}.`;
+    const store = storeAnswering({ kind: 'missing', reason });
+    const git = failingExec();
+    const { report, engine } = await prRun({ baseline: 'stored' }, { baselines: store, exec: git.exec });
+
+    expect(store.asked).toEqual([BASE_SHA]);
+    expect(git.calls).toEqual([]);
+    expect(engine.builds.every((build) => build.tag.endsWith('-head'))).toBe(true);
+    expect(engine.builds).toHaveLength(2);
+    expect(report.base).toBeNull();
+    expect(report.baseError).toBeNull();
+    expect(report.images.map((image) => [image.comparison, image.reused])).toEqual([
+      ['not-compared', null],
+      ['not-compared', null]
+    ]);
+    expect(report.baseline).toEqual({
+      source: 'none',
+      note: `not compared: no stored report of the base commit (no successful run of workflow ci.yml in ${REPOSITORY} for commit ${BASE_SHA.slice(0, 7)}), and the baseline input is stored`,
+      run: null
+    });
+  });
+
+  test('baseline: stored, and a base ref git cannot resolve: not compared, saying so', async () => {
+    const store = storeAnswering({ kind: 'missing', reason: 'never asked' });
+    const { report } = await prRun({ baseline: 'stored', baseRef: 'main' }, { baselines: store });
+    expect(store.asked).toEqual([]);
+    expect(report.base).toBeNull();
+    expect(report.baseline.source).toBe('none');
+    expect(report.baseline.note).toContain('the base commit main could not be resolved');
+    expect(report.baseline.note).toContain('the baseline input is stored');
+  });
+
+  test('baseline: none: no lookup and no comparison', async () => {
+    const store = storeAnswering({ kind: 'missing', reason: 'never asked' });
+    const git = failingExec();
+    const { report } = await prRun({ baseline: 'none' }, { baselines: store, exec: git.exec });
+
+    expect(store.asked).toEqual([]);
+    expect(git.calls).toEqual([]);
+    expect(report.base).toBeNull();
+    expect(report.baseline).toEqual({ source: 'none', note: null, run: null });
+    expect(report.images.every((image) => image.comparison === 'not-compared')).toBe(true);
+  });
+
+  test('baseline: build: no lookup, and both sides are built even when their inputs are the same', async () => {
+    const store = storeAnswering({ kind: 'missing', reason: 'never asked' });
+    const git = gitExec({ ref: BASE_SHA, sha: BASE_SHA, baseTree: tree });
+    const { report, engine } = await prRun({ baseline: 'build' }, { baselines: store, exec: git.exec });
+
+    expect(store.asked).toEqual([]);
+    expect(engine.builds.map((build) => build.tag.replace(/^.*-/, ''))).toEqual(['head', 'head', 'base', 'base']);
+    expect(report.baseline).toEqual({ source: 'build', note: 'built from the base commit: the baseline input is build', run: null });
+    expect(report.images.map((image) => [image.status, image.reused])).toEqual([
+      ['unchanged', null],
+      ['unchanged', null]
+    ]);
+    expect(git.removedWorktrees).toEqual(git.worktrees);
+  });
+
+  test('a refused lookup falls back to a worktree build, saying why; images with the same inputs are built once', async () => {
+    const reason = 'The token may not read the GitHub Actions runs and artifacts of octo/app (HTTP 403: Resource not accessible by integration)';
+    const store = storeAnswering({ kind: 'refused', reason });
+    const git = gitExec({ ref: BASE_SHA, sha: BASE_SHA, baseTree: tree });
+    const { report, engine } = await prRun({}, { baselines: store, exec: git.exec });
+
+    expect(store.asked).toEqual([BASE_SHA]);
+    expect(git.worktrees).toHaveLength(1);
+    expect(report.baseline.source).toBe('build');
+    // The reason as a clause of the footer's sentence.
+    expect(report.baseline.note).toBe(
+      'built from the base commit in a worktree: no stored report (the token may not read the GitHub Actions runs and artifacts of octo/app (HTTP 403: Resource not accessible by integration))'
+    );
+    expect(report.baseline.run).toBeNull();
+    expect(report.base).toEqual({ ref: BASE_SHA, sha: BASE_SHA });
+    // The worktree has the same files: each image is built once, for the PR, and used for the base side too.
+    expect(engine.builds.map((build) => build.tag.replace(/^.*-/, ''))).toEqual(['head', 'head']);
+    expect(report.images.map((image) => [image.name, image.status, image.reused])).toEqual([
+      ['api/Dockerfile', 'unchanged', 'same-inputs'],
+      ['web/Dockerfile', 'unchanged', 'same-inputs']
+    ]);
+    expect(imageNamed(report, 'web/Dockerfile').reasons).toContain('not rebuilt: same build inputs as the base branch');
+  });
+
+  test('a missing stored report with baseline: auto builds the base side in a worktree, saying why', async () => {
+    const reason = `No artifact footprint-report-default in 1 successful run for commit ${BASE_SHA}.`;
+    const git = gitExec({ ref: BASE_SHA, sha: BASE_SHA, baseTree: tree });
+    const { report } = await prRun({}, { baselines: storeAnswering({ kind: 'missing', reason }), exec: git.exec });
+    // The reason as a clause: lower-case start, no full stop, the commit's short SHA.
+    const clause = `no artifact footprint-report-default in 1 successful run for commit ${BASE_SHA.slice(0, 7)}`;
+    expect(report.baseline).toEqual({ source: 'build', note: `built from the base commit in a worktree: no stored report (${clause})`, run: null });
+  });
+
+  // With no store of reports (the CLI; the action without a token), `stored` still never builds the base side.
+  test('baseline: stored with no store of reports at all: no worktree, no comparison', async () => {
+    const git = gitExec({ ref: BASE_SHA, sha: BASE_SHA, baseTree: tree });
+    const { report } = await prRun({ baseline: 'stored' }, { exec: git.exec });
+
+    expect(git.worktrees).toEqual([]);
+    expect(report.base).toBeNull();
+    expect(report.baseline.source).toBe('none');
+  });
+
+  // A stored figure without a compressed size cannot stand in when this run needs one (a compressed budget the
+  // base commit's run did not have): the image is built, so its budget is judged as on any other route.
+  test('a compressed budget is judged even when the stored report has no compressed size', async () => {
+    const stored = await storedBaseline();
+    expect(storedImage(stored, 'api/Dockerfile').size?.compressedBytes).toBeNull();
+    const { report } = await prRun(
+      { settings: settings({ budget: budget('50MB'), metric: 'compressed' }) },
+      { baselines: storeAnswering(found(stored)) }
+    );
+
+    const api = imageNamed(report, 'api/Dockerfile');
+    expect(api.reasons).not.toContain('budget not checked: the compressed size was not measured');
+    expect(api.status).toBe('over-budget');
+    expect(api.size?.compressedBytes).toBe(300 * MB * COMPRESSION_RATIO);
   });
 });

@@ -58,12 +58,23 @@ function entry(name: string, settings: Partial<ImageConfig> = {}): ImageConfig {
     metric: null,
     ignore: [],
     skip: false,
+    baseImage: null,
     ...settings
   };
 }
 
 function config(images: ImageConfig[], top: Partial<Config> = {}): Config {
-  return { file: '.github/footprint.yml', budget: null, maxIncrease: null, maxWasted: null, metric: null, ignore: [], images, ...top };
+  return {
+    file: '.github/footprint.yml',
+    budget: null,
+    maxIncrease: null,
+    maxWasted: null,
+    metric: null,
+    ignore: [],
+    images,
+    baseImage: null,
+    ...top
+  };
 }
 
 /** A target for a Dockerfile with no settings. */
@@ -79,7 +90,8 @@ function plain(name: string, dockerfile: string | null, context: string | null, 
     budget: null,
     maxIncrease: null,
     maxWasted: null,
-    ignore: []
+    ignore: [],
+    baseImage: null
   };
 }
 

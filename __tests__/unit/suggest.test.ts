@@ -25,6 +25,9 @@ function memoryRegistry(images: Record<string, number | null>, unreachable: stri
       calls.push({ method: 'compressedSize', ref, platform });
       if (unreachable.includes(ref)) return null;
       return images[ref] ?? null;
+    },
+    async manifestDigest() {
+      return null;
     }
   };
   return { client, calls };

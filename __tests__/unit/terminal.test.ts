@@ -175,6 +175,28 @@ describe('renderTerminal', () => {
     expect(output).toContain("\nweb: the base branch's build failed, so there is no change to show: RUN exited with 2\n");
   });
 
+  it('ends with where the base side came from, after the size note', () => {
+    const report = reportOf([imageReport({ name: 'web' }), imageReport({ name: 'api', reused: 'stored' })], {
+      baseline: { source: 'stored', note: null, run: { id: 4242, url: null } }
+    });
+    const lines = renderTerminal(report, { color: false }).split('\n');
+    expect(lines.at(-2)).toMatch(/^Sizes are /);
+    expect(lines.at(-1)).toBe('Base side: the report workflow run 4242 stored for the base commit. 1 of 2 not rebuilt: same build inputs.');
+    // Dim in colour, like the size note.
+    expect(renderTerminal(report, { color: true }).split('\n').at(-1)).toBe(`${ESC}[2m${lines.at(-1)}${ESC}[0m`);
+  });
+
+  it('prints a note that quotes GitHub or git on one line, with nothing to drive the terminal', () => {
+    const note = `built from the base commit in a worktree: no stored report (HTTP 403: ${ESC}]0;owned${ESC}\\bad\nline)`;
+    const output = renderTerminal(reportOf([imageReport({ name: 'web' })], { baseline: { source: 'build', note, run: null } }), { color: false });
+    expect(output).not.toContain(ESC);
+    expect(output.split('\n').at(-1)).toMatch(/^Base side: built from the base commit in a worktree: no stored report \(HTTP 403: +bad line\)\.$/);
+  });
+
+  it('has no note on the base side when there is nothing to say', () => {
+    expect(renderTerminal(reportOf([imageReport({ name: 'web' })]), { color: false })).not.toContain('Base side');
+  });
+
   it('prints the verdict alone when there are no images', () => {
     expect(renderTerminal(reportOf([]), { color: false })).toBe(
       'No images to measure · total 0 B\n\nSizes are uncompressed bytes: regular files in all layers. Compressed is the gzip size ' +

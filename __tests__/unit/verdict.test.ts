@@ -191,6 +191,8 @@ function report(name: string, overrides: Partial<ImageReport>): ImageReport {
     reasons: [],
     error: null,
     baseError: null,
+    buildInputs: null,
+    reused: null,
     ...overrides
   };
 }

@@ -2,6 +2,376 @@
 import { createRequire as __WEBPACK_EXTERNAL_createRequire } from "module";
 /******/ var __webpack_modules__ = ({
 
+/***/ 4158:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+/**
+ * @license
+ * Copyright 2020 Balena Ltd.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *    http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ *
+ * ------------------------------------------------------------------------
+ *
+ * Copyright 2018 Zeit, Inc.
+ * Licensed under the MIT License. See file LICENSE.md for a full copy.
+ *
+ * ------------------------------------------------------------------------
+ */
+
+/**
+ * This module implements the [dockerignore
+ * spec](https://docs.docker.com/engine/reference/builder/#dockerignore-file),
+ * closely following Docker's (Moby) Golang implementation:
+ * https://github.com/moby/moby/blob/v19.03.8/builder/dockerignore/dockerignore.go
+ * https://github.com/moby/moby/blob/v19.03.8/pkg/fileutils/fileutils.go
+ * https://github.com/moby/moby/blob/v19.03.8/pkg/archive/archive.go#L825
+ *
+ * Something the spec is not clear about, but we discovered by reading source code
+ * and testing against the "docker build" command, is the handling of backslashes and
+ * forward slashes as path separators and escape characters in the .dockerignore file
+ * across platforms including Windows, Linux and macOS:
+ *
+ * * On Linux and macOS, only forward slashes can be used as path separators in the
+ *   .dockerignore file, and the backslash works as an escape character.
+ * * On Windows, both forward slashes and backslashes are allowed as path separators
+ *   in the .dockerignore file, and the backslash is not used as an escape character.
+ *
+ * This is consistent with how Windows works generally: both forward slashes and
+ * backslashes are accepted as path separators by the cmd.exe Command Prompt or
+ * PowerShell, and by library functions like the Golang filepath.Clean or the
+ * Node.js path.normalize.
+ *
+ * Similarly, path strings provided to the IgnoreBase.ignores() and IgnoreBase.filter()
+ * methods can use either forward slashes or backslashes as path separators on Windows,
+ * but only forward slashes are accepted as path separators on Linux and macOS.
+ */
+
+const path = __nccwpck_require__(6928);
+
+const factory = options => new IgnoreBase(options); // https://github.com/kaelzhang/node-ignore/blob/5.1.4/index.js#L538-L539
+// Fixes typescript module import
+
+
+factory.default = factory;
+module.exports = factory;
+
+function make_array(subject) {
+  return Array.isArray(subject) ? subject : [subject];
+}
+
+const REGEX_TRAILING_SLASH = /(?<=.)\/$/;
+const REGEX_TRAILING_BACKSLASH = /(?<=.)\\$/;
+const REGEX_TRAILING_PATH_SEP = path.sep === '\\' ? REGEX_TRAILING_BACKSLASH : REGEX_TRAILING_SLASH;
+const KEY_IGNORE = typeof Symbol !== 'undefined' ? Symbol.for('dockerignore') : 'dockerignore'; // An implementation of Go's filepath.Clean
+// https://golang.org/pkg/path/filepath/#Clean
+// https://github.com/golang/go/blob/master/src/path/filepath/path.go
+// Note that, like Go, on Windows this function converts forward slashes
+// to backslashes.
+
+function cleanPath(file) {
+  return path.normalize(file).replace(REGEX_TRAILING_PATH_SEP, '');
+} // Javascript port of Golang's filepath.ToSlash
+// https://golang.org/pkg/path/filepath/#ToSlash
+// https://github.com/golang/go/blob/master/src/path/filepath/path.go
+// Convert any OS-specific path separator to '/'. Backslash is converted
+// to forward slash on Windows, but not on Linux/macOS.
+// Note that both forward slashes and backslashes are valid path separators on
+// Windows. As a result, code such as `pattern.split(path.sep).join('/')` fails
+// on Windows when forward slashes are used as path separators.
+
+
+function toSlash(file) {
+  if (path.sep === '/') {
+    return file;
+  }
+
+  return file.replace(/\\/g, '/');
+} // Javascript port of Golang's filepath.FromSlash
+// https://github.com/golang/go/blob/master/src/path/filepath/path.go
+
+
+function fromSlash(file) {
+  if (path.sep === '/') {
+    return file;
+  }
+
+  return file.replace(/\//g, path.sep);
+}
+
+class IgnoreBase {
+  constructor({
+    // https://github.com/kaelzhang/node-ignore/blob/5.1.4/index.js#L372
+    ignorecase = true
+  } = {}) {
+    this._rules = [];
+    this._ignorecase = ignorecase;
+    this[KEY_IGNORE] = true;
+
+    this._initCache();
+  }
+
+  _initCache() {
+    this._cache = {};
+  } // @param {Array.<string>|string|Ignore} pattern
+
+
+  add(pattern) {
+    this._added = false;
+
+    if (typeof pattern === 'string') {
+      pattern = pattern.split(/\r?\n/g);
+    }
+
+    make_array(pattern).forEach(this._addPattern, this); // Some rules have just added to the ignore,
+    // making the behavior changed.
+
+    if (this._added) {
+      this._initCache();
+    }
+
+    return this;
+  } // legacy
+
+
+  addPattern(pattern) {
+    return this.add(pattern);
+  }
+
+  _addPattern(pattern) {
+    // https://github.com/kaelzhang/node-ignore/issues/32
+    if (pattern && pattern[KEY_IGNORE]) {
+      this._rules = this._rules.concat(pattern._rules);
+      this._added = true;
+      return;
+    }
+
+    if (this._checkPattern(pattern)) {
+      const rule = this._createRule(pattern.trim());
+
+      if (rule !== null) {
+        this._added = true;
+
+        this._rules.push(rule);
+      }
+    }
+  }
+
+  _checkPattern(pattern) {
+    // https://github.com/moby/moby/blob/v19.03.8/builder/dockerignore/dockerignore.go#L34-L40
+    return pattern && typeof pattern === 'string' && pattern.indexOf('#') !== 0 && pattern.trim() !== "";
+  }
+
+  filter(paths) {
+    return make_array(paths).filter(path => this._filter(path));
+  }
+
+  createFilter() {
+    return path => this._filter(path);
+  }
+
+  ignores(path) {
+    return !this._filter(path);
+  } // https://github.com/moby/moby/blob/v19.03.8/builder/dockerignore/dockerignore.go#L41-L53
+  // https://github.com/moby/moby/blob/v19.03.8/pkg/fileutils/fileutils.go#L29-L55
+
+
+  _createRule(pattern) {
+    const origin = pattern;
+    let negative = false; // > An optional prefix "!" which negates the pattern;
+    // https://github.com/moby/moby/blob/v19.03.8/builder/dockerignore/dockerignore.go#L43-L46
+
+    if (pattern[0] === '!') {
+      negative = true;
+      pattern = pattern.substring(1).trim();
+    } // https://github.com/moby/moby/blob/v19.03.8/builder/dockerignore/dockerignore.go#L47-L53
+
+
+    if (pattern.length > 0) {
+      pattern = cleanPath(pattern);
+      pattern = toSlash(pattern);
+
+      if (pattern.length > 1 && pattern[0] === '/') {
+        pattern = pattern.slice(1);
+      }
+    } // https://github.com/moby/moby/blob/v19.03.8/builder/dockerignore/dockerignore.go#L54-L55
+
+
+    if (negative) {
+      pattern = '!' + pattern;
+    } // https://github.com/moby/moby/blob/v19.03.8/pkg/fileutils/fileutils.go#L30
+
+
+    pattern = pattern.trim();
+
+    if (pattern === "") {
+      return null;
+    } // https://github.com/moby/moby/blob/v19.03.8/pkg/fileutils/fileutils.go#L34
+    // convert forward slashes to backslashes on Windows
+
+
+    pattern = cleanPath(pattern); // https://github.com/moby/moby/blob/v19.03.8/pkg/fileutils/fileutils.go#L36-L42
+
+    if (pattern[0] === '!') {
+      if (pattern.length === 1) {
+        return null;
+      }
+
+      negative = true;
+      pattern = pattern.substring(1);
+    } else {
+      negative = false;
+    }
+
+    return {
+      origin,
+      pattern,
+      // https://github.com/moby/moby/blob/v19.03.8/pkg/fileutils/fileutils.go#L54
+      dirs: pattern.split(path.sep),
+      negative
+    };
+  } // @returns `Boolean` true if the `path` is NOT ignored
+
+
+  _filter(path) {
+    if (!path) {
+      return false;
+    }
+
+    if (path in this._cache) {
+      return this._cache[path];
+    }
+
+    return this._cache[path] = this._test(path);
+  } // @returns {Boolean} true if a file is NOT ignored
+  // https://github.com/moby/moby/blob/v19.03.8/pkg/fileutils/fileutils.go#L62
+
+
+  _test(file) {
+    file = fromSlash(file); // equivalent to golang filepath.Dir() https://golang.org/src/path/filepath/path.go
+
+    const parentPath = cleanPath(path.dirname(file));
+    const parentPathDirs = parentPath.split(path.sep);
+    let matched = false;
+
+    this._rules.forEach(rule => {
+      let match = this._match(file, rule); // https://github.com/moby/moby/blob/v19.03.8/pkg/fileutils/fileutils.go#L80
+
+
+      if (!match && parentPath !== ".") {
+        // Check to see if the pattern matches one of our parent dirs.
+        if (rule.dirs.includes('**')) {
+          // Ah shucks! We have to test every possible parent path that has 
+          // a number of dirs _n_ where 
+          // `rule.dirs.filter(doubleStar).length <= _n_ <= parentPathDirs.length`
+          // since the ** can imply any number of directories including 0
+          for (let i = rule.dirs.filter(x => x !== '**').length; i <= parentPathDirs.length; i++) {
+            match = match || this._match(parentPathDirs.slice(0, i).join(path.sep), rule);
+          }
+        } else if (rule.dirs.length <= parentPathDirs.length) {
+          // https://github.com/moby/moby/blob/v19.03.8/pkg/fileutils/fileutils.go#L83
+          match = this._match(parentPathDirs.slice(0, rule.dirs.length).join(path.sep), rule);
+        }
+      }
+
+      if (match) {
+        matched = !rule.negative;
+      }
+    });
+
+    return !matched;
+  } // @returns {Boolean} true if a file is matched by a rule
+
+
+  _match(file, rule) {
+    return this._compile(rule).regexp.test(file);
+  } // https://github.com/moby/moby/blob/v19.03.8/pkg/fileutils/fileutils.go#L139
+
+
+  _compile(rule) {
+    if (rule.regexp) {
+      return rule;
+    }
+
+    let regStr = '^'; // Go through the pattern and convert it to a regexp.
+
+    let escapedSlash = path.sep === '\\' ? '\\\\' : path.sep;
+
+    for (let i = 0; i < rule.pattern.length; i++) {
+      const ch = rule.pattern[i];
+
+      if (ch === '*') {
+        if (rule.pattern[i + 1] === '*') {
+          // is some flavor of "**"
+          i++; // Treat **/ as ** so eat the "/"
+
+          if (rule.pattern[i + 1] === path.sep) {
+            i++;
+          }
+
+          if (rule.pattern[i + 1] === undefined) {
+            // is "**EOF" - to align with .gitignore just accept all
+            regStr += ".*";
+          } else {
+            // is "**"
+            // Note that this allows for any # of /'s (even 0) because
+            // the .* will eat everything, even /'s
+            regStr += `(.*${escapedSlash})?`;
+          }
+        } else {
+          // is "*" so map it to anything but "/"
+          regStr += `[^${escapedSlash}]*`;
+        }
+      } else if (ch === '?') {
+        // "?" is any char except "/"
+        regStr += `[^${escapedSlash}]`;
+      } else if (ch === '.' || ch === '$') {
+        // Escape some regexp special chars that have no meaning
+        // in golang's filepath.Match
+        regStr += `\\${ch}`;
+      } else if (ch === '\\') {
+        // escape next char. Note that a trailing \ in the pattern
+        // will be left alone (but need to escape it)
+        if (path.sep === '\\') {
+          // On windows map "\" to "\\", meaning an escaped backslash,
+          // and then just continue because filepath.Match on
+          // Windows doesn't allow escaping at all
+          regStr += escapedSlash;
+          continue;
+        }
+
+        if (rule.pattern[i + 1] !== undefined) {
+          regStr += '\\' + rule.pattern[i + 1];
+          i++;
+        } else {
+          regStr += '\\';
+        }
+      } else {
+        regStr += ch;
+      }
+    }
+
+    regStr += "$";
+    rule.regexp = new RegExp(regStr, this._ignorecase ? 'i' : '');
+    return rule;
+  }
+
+}
+
+
+/***/ }),
+
 /***/ 2400:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
@@ -23215,7 +23585,7 @@ function parseLeftovers(text) {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _cleanup_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2691);
-/* harmony import */ var _cli_main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(1762);
+/* harmony import */ var _cli_main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(2586);
 
 
 // Ctrl-C stops the builds and removes the base-branch worktree, temporary folders and image tags first.
@@ -23232,7 +23602,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 1762:
+/***/ 2586:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -23412,6 +23782,8 @@ function buildFailureReason(log, stderr = '', maxChars = 400) {
 
 
 
+/** A published base image is pulled once per run; a registry that hangs must not hold the job. */
+const PULL_TIMEOUT_MS = 10 * 60 * 1000;
 /**
  * The arguments of one build. Flag values are joined with `=` so a value that
  * starts with `-` (a target, a build arg) can never be read as another flag.
@@ -23584,9 +23956,19 @@ async function createDockerEngine(options) {
         // No -f: untagging never removes an image that another tag or a container still uses.
         await run(['image', 'rm', '--', ...unique]).catch(() => undefined);
     }
+    async function pull(ref, platform) {
+        const result = await run(['pull', '--quiet', ...(platform ? [`--platform=${platform}`] : []), '--', ref], { timeoutMs: PULL_TIMEOUT_MS });
+        if (notStarted(result))
+            return { ok: false, message: `could not start \`${docker}\`: ${result.failure}` };
+        if (result.failure !== null)
+            return { ok: false, message: `docker pull did not finish: ${result.failure}` };
+        if (result.exitCode !== 0)
+            return { ok: false, message: lastErrorLine(result.all) ?? `docker pull exited with code ${result.exitCode}` };
+        return { ok: true };
+    }
     let reachable = null;
     const ensureReachable = () => (reachable ??= checkReachable(run, docker));
-    return { builder, build, inspect, remove, ensureReachable };
+    return { builder, build, inspect, remove, pull, ensureReachable };
 }
 
 ;// CONCATENATED MODULE: ./src/compare/git.ts
@@ -23631,7 +24013,11 @@ async function resolveCommit(exec, repo, rev) {
  * Finds the commit `ref` names: locally, as `origin/REF`, or else by fetching just
  * that one commit from origin (a shallow clone, as actions/checkout makes, lacks it).
  */
-async function findBaseCommit(exec, repo, ref, log) {
+async function baseCommit(exec, repo, ref, log) {
+    // A leading dash would reach git as an option.
+    if (!ref.trim() || ref.startsWith('-')) {
+        throw new errors_UserError(`base-ref "${ref}": expected a branch, tag or commit SHA`);
+    }
     for (const candidate of [ref, `origin/${ref}`]) {
         const sha = await resolveCommit(exec, repo, candidate);
         if (sha)
@@ -23663,11 +24049,7 @@ async function removeWorktree(exec, repo, dir) {
 async function checkoutBase(options) {
     const { exec, repo, ref } = options;
     const log = options.log ?? (() => undefined);
-    // A leading dash would reach git as an option.
-    if (!ref.trim() || ref.startsWith('-')) {
-        throw new errors_UserError(`base-ref "${ref}": expected a branch, tag or commit SHA`);
-    }
-    const sha = await findBaseCommit(exec, repo, ref, log);
+    const sha = await baseCommit(exec, repo, ref, log);
     const dir = await (0,promises_.mkdtemp)((0,external_node_path_.join)((0,external_node_os_.tmpdir)(), 'footprint-base-'));
     // Tracked before `git worktree add`, so a cancelled run removes it whatever point it reached.
     const untrack = (0,cleanup/* track */.u4)({ kind: 'worktree', repo, path: dir });
@@ -24089,6 +24471,7 @@ const sizeDescription = 'A number with a unit: 250MB, 1.2GB, 300MiB or 900kB. kB
 const wastedDescription = 'Bytes an image may ship in files that a later layer deletes or replaces (shipped, but invisible): a size (20MB), a percentage of the image (10%) or both ("20MB, 10%"). With both, the image fails only when its waste exceeds both. Waste inside the base image does not count.';
 const metricDescription = 'Which size the budget applies to: uncompressed (the sum of the files in all layers, default) or compressed (the gzip-compressed layers a registry stores and `docker pull` transfers).';
 const ignoreDescription = 'Advice rules to switch off, by id (for example apt-lists-left, pip-no-cache-dir, base-alpine). A single line can also be silenced with a `# footprint-ignore: rule-id` comment right above it.';
+const baseImageDescription = "An image the base branch already published, measured as the base side instead of building the base commit (when the base commit stored no report): a reference such as ghcr.io/acme/api:main, or a template with {name} (the image's name), {base-sha} (the base commit) and {base-ref} (the base branch). Pulled with the runner's own docker login; a pull that fails falls back to building the base commit.";
 const increaseDescription = 'against the same image built from the base branch: a percentage (10%), a size (25MB) or both ("10%, 5MB"). With both, the image fails only when it grows by more than both, so a small image does not fail on a few kB.';
 const configSchema = {
     $schema: 'http://json-schema.org/draft-07/schema#',
@@ -24116,6 +24499,12 @@ const configSchema = {
         metric: {
             description: `Default for every image. ${metricDescription}`,
             enum: ['uncompressed', 'compressed']
+        },
+        'base-image': {
+            description: `For every image. ${baseImageDescription}`,
+            type: 'string',
+            minLength: 1,
+            examples: ['ghcr.io/acme/{name}:main', 'ghcr.io/acme/{name}:sha-{base-sha}']
         },
         ignore: {
             description: `For every image. ${ignoreDescription}`,
@@ -24180,6 +24569,12 @@ const configSchema = {
                 metric: {
                     description: metricDescription,
                     enum: ['uncompressed', 'compressed']
+                },
+                'base-image': {
+                    description: baseImageDescription,
+                    type: 'string',
+                    minLength: 1,
+                    examples: ['ghcr.io/acme/api:main']
                 },
                 ignore: {
                     description: `For this image, on top of the top-level list. ${ignoreDescription}`,
@@ -24304,7 +24699,7 @@ function parseConfig(text, displayPath) {
     return toConfig(value, displayPath, lineOf);
 }
 function emptyConfig(file) {
-    return { file, ...noLimits(), metric: null, ignore: [], images: [] };
+    return { file, ...noLimits(), metric: null, ignore: [], images: [], baseImage: null };
 }
 /** A message from the YAML parser, which may quote the source, cut to a line's length. */
 function clipped(message) {
@@ -24326,6 +24721,7 @@ function toConfig(raw, file, lineOf) {
     const where = (path) => `${file}:${lineOf(path)}: ${keyPath(path)}`;
     // Every limit by its key, through the one registry: `file:line: images.api.max-increase: …` on a bad value.
     const limits = (raw, path) => parseLimits((name) => raw[name], (name) => where([...path, name]));
+    const baseImageTemplate = (value, path) => (value === undefined ? null : checkTemplate(value, where(path)));
     const repoPath = (value, path) => (value === undefined ? null : repoRelativePath(value, where(path)));
     const images = Object.entries(raw.images ?? {}).map(([name, image]) => {
         const at = (key) => ['images', name, key];
@@ -24339,7 +24735,8 @@ function toConfig(raw, file, lineOf) {
             ...limits(image, ['images', name]),
             metric: image.metric ?? null,
             ignore: image.ignore ?? [],
-            skip: image.skip ?? false
+            skip: image.skip ?? false,
+            baseImage: baseImageTemplate(image['base-image'], at('base-image'))
         };
     });
     return {
@@ -24347,8 +24744,20 @@ function toConfig(raw, file, lineOf) {
         ...limits(raw, []),
         metric: raw.metric ?? null,
         ignore: raw.ignore ?? [],
-        images
+        images,
+        baseImage: baseImageTemplate(raw['base-image'], ['base-image'])
     };
+}
+/** What a `base-image` template may name: the image, the base commit and the base branch. */
+const BASE_IMAGE_PLACEHOLDERS = ['{name}', '{base-sha}', '{base-ref}'];
+/** A `base-image` template, trimmed; any other `{…}` is an error, so a typo never pulls a wrong name. */
+function checkTemplate(value, what) {
+    const template = value.trim();
+    const unknown = (template.match(/\{[^}]*\}/g) ?? []).find((part) => !BASE_IMAGE_PLACEHOLDERS.includes(part));
+    if (unknown !== undefined || /\s/.test(template) || template.startsWith('-')) {
+        throw new errors_UserError(`${what}: ${quoted(value)} is not an image reference; expected e.g. ghcr.io/acme/api:main, with only ${BASE_IMAGE_PLACEHOLDERS.join(', ')} as placeholders`);
+    }
+    return template;
 }
 /** Normalises a repo-relative path; absolute paths and paths leaving the repository are errors. */
 function repoRelativePath(value, what) {
@@ -24668,381 +25077,569 @@ function input_parsers_parseBaseRef(value, what) {
     return ref;
 }
 
-;// CONCATENATED MODULE: ./src/inputs.ts
+// EXTERNAL MODULE: ./node_modules/fast-glob/out/index.js
+var out = __nccwpck_require__(5648);
+var out_default = /*#__PURE__*/__nccwpck_require__.n(out);
+;// CONCATENATED MODULE: ./src/discover/plan.ts
 
 
 
 
-/** The value at `path` in an event payload, or undefined where the payload has no such field. */
-function payloadField(payload, ...path) {
-    let value = payload;
-    for (const key of path) {
-        if (typeof value !== 'object' || value === null)
-            return undefined;
-        value = value[key];
+
+
+/** Folders never searched: dependencies and git internals hold Dockerfiles that are not the repository's own. */
+const IGNORED = ['**/node_modules/**', '**/.git/**', '**/*.dockerignore'];
+/**
+ * Lists the images to build: config entries (in file order), then Dockerfiles
+ * found by the globs that no entry names, then images given by reference only.
+ * Settings: image config > config top level > action inputs.
+ */
+async function planTargets(options) {
+    const discovered = await findDockerfiles(options.root, options.globs);
+    const discoveredSet = new Set(discovered);
+    const imageRefs = new Map(options.images.map((image) => [image.name, image.ref]));
+    const settings = resolveSettings(options.config, options.defaults);
+    const configFile = options.config.file ?? 'config';
+    // A Dockerfile that a config entry names (by `dockerfile`, or by its own name) is that entry's, skipped or not.
+    const dockerfileOf = (entry) => entry.dockerfile ?? (discoveredSet.has(entry.name) ? entry.name : null);
+    const claimed = new Set(options.config.images.map(dockerfileOf).filter((path) => path !== null));
+    const configNames = new Set(options.config.images.map((image) => image.name));
+    const targets = [];
+    for (const entry of options.config.images) {
+        if (entry.skip)
+            continue;
+        const ref = imageRefs.get(entry.name) ?? null;
+        const dockerfile = dockerfileOf(entry);
+        if (entry.dockerfile !== null) {
+            if (!(await isFile((0,external_node_path_.join)(options.root, entry.dockerfile)))) {
+                if (options.side === 'base')
+                    continue; // the image is new in the PR
+                throw new errors_UserError(`${configFile}: images.${entry.name}.dockerfile: ${entry.dockerfile} does not exist in the repository`);
+            }
+            if (discoveredSet.has(entry.name) && !claimed.has(entry.name) && !imageRefs.has(entry.name)) {
+                // That Dockerfile would be listed under its path, which is this entry's name.
+                throw new errors_UserError(`${configFile}: images.${entry.name}: the name is the path of another Dockerfile (${entry.name}); give this image another name`);
+            }
+        }
+        else if (dockerfile === null && ref === null) {
+            if (options.side === 'base')
+                continue; // the Dockerfile it names may be new in the PR
+            throw new errors_UserError(`${configFile}: images.${entry.name}: has no dockerfile, and there is neither an image "${entry.name}" in the images input nor a Dockerfile at that path matched by the dockerfiles input`);
+        }
+        targets.push(settings.forEntry(entry, dockerfile, ref));
     }
-    return value;
-}
-const DEFAULT_DOCKERFILE_GLOBS = ['**/Dockerfile', '**/Dockerfile.*', '**/Dockerfile-*', '**/*.Dockerfile'];
-/** Where the config file is looked for, relative to the repository root, when no other path is given. */
-const DEFAULT_CONFIG_PATH = '.github/footprint.yml';
-const DEFAULT_COMMENT_MODE = 'always';
-const DEFAULT_COMMENT_KEY = 'default';
-const DEFAULT_FAIL_ON = 'budget';
-const FAIL_ON = (/* unused pure expression or super */ null && (['budget', 'never']));
-/** Reads and validates every input once; a bad value is a UserError naming the input. */
-function readInputs(getInput, event) {
-    const text = (name) => getInput(name)?.trim() ?? '';
-    const optional = (name) => text(name) || null;
-    const dockerfiles = splitList(text('dockerfiles'));
-    const configPath = text('config');
-    return {
-        dockerfiles: dockerfiles.length > 0 ? dockerfiles : [...DEFAULT_DOCKERFILE_GLOBS],
-        // The runner always passes action.yml's default, so the default path is optional however it arrives.
-        config: configPath && configPath !== DEFAULT_CONFIG_PATH ? { path: configPath, required: true } : { path: DEFAULT_CONFIG_PATH, required: false },
-        settings: parseSettings(text, (name) => `input ${name}`, {
-            buildArgs: parseBuildArgs(lines(text('build-args')), 'input build-args'),
-            target: optional('target'),
-            platform: optional('platform')
-        }),
-        compressedSize: oneOf('compressed-size', text('compressed-size').toLowerCase(), ['true', 'false'], 'true') === 'true',
-        baseRef: readBaseRef(getInput('base-ref'), event),
-        comment: oneOf('comment', text('comment'), COMMENT_MODES, DEFAULT_COMMENT_MODE),
-        commentKey: readCommentKey(text('comment-key')),
-        commentAuthor: readCommentAuthor(text('comment-author')),
-        failOn: oneOf('fail-on', text('fail-on'), FAIL_ON, DEFAULT_FAIL_ON),
-        images: parseImages(lines(text('images')), 'input images'),
-        githubToken: text('github-token')
-    };
+    for (const dockerfile of discovered) {
+        if (claimed.has(dockerfile) || imageRefs.has(dockerfile))
+            continue;
+        targets.push(settings.forDiscovered(dockerfile));
+    }
+    for (const image of options.images) {
+        if (configNames.has(image.name))
+            continue;
+        const dockerfile = discoveredSet.has(image.name) ? image.name : null;
+        targets.push(settings.forImage(image.name, dockerfile, image.ref));
+    }
+    assertUniqueNames(targets);
+    const confined = [];
+    for (const target of targets) {
+        const refused = await refusal(options.root, target);
+        confined.push(refused === null ? target : { ...target, refused });
+    }
+    return confined;
 }
 /**
- * Reads inputs the way @actions/core does (`INPUT_` + name upper-cased, spaces to
- * underscores, hyphens kept), but tells "not provided" (undefined) from "empty".
+ * Why a target must not be built: a path it names (its Dockerfile, its context, the
+ * `.dockerignore` files docker would read) leads out of the repository through a
+ * symlink. docker and footprint follow symlinks, so the PR could make them read any file.
  */
-function actionInputReader(env = process.env) {
-    return (name) => {
-        const value = env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`];
-        return value === undefined ? undefined : value.trim();
-    };
-}
-/** Splits on newlines and commas, trimmed, empties dropped. */
-function splitList(value) {
-    return value
-        .split(/[\n,]/)
-        .map((item) => item.trim())
-        .filter((item) => item !== '');
-}
-function lines(value) {
-    return value
-        .split('\n')
-        .map((line) => line.trim())
-        .filter((line) => line !== '');
-}
-function oneOf(name, value, allowed, fallback) {
-    if (value === '')
-        return fallback;
-    if (allowed.includes(value))
-        return value;
-    throw new UserError(`input ${name}: "${value}" is not one of ${allowed.join(', ')}`);
-}
-function readCommentKey(value) {
-    if (value === '')
-        return DEFAULT_COMMENT_KEY;
-    if (!isCommentKey(value)) {
-        throw new UserError(`input comment-key: "${value}" is not a valid key; use only letters, digits, ".", "_" and "-"`);
-    }
-    return value;
-}
-/** A GitHub login: a user's (letters, digits, single hyphens) or a GitHub App's bot (`my-app[bot]`). */
-function readCommentAuthor(value) {
-    if (value === '')
+async function refusal(root, target) {
+    if (target.dockerfile === null)
         return null;
-    if (!/^[A-Za-z0-9](?:[A-Za-z0-9-]{0,98}[A-Za-z0-9])?(?:\[bot\])?$/.test(value)) {
-        throw new UserError(`input comment-author: "${value}" is not a GitHub login; expected e.g. my-app[bot] or octocat`);
+    const paths = [
+        [`Dockerfile ${target.dockerfile}`, target.dockerfile],
+        [`${target.dockerfile}.dockerignore`, `${target.dockerfile}.dockerignore`]
+    ];
+    if (target.context !== null) {
+        const ignore = external_node_path_.posix.join(target.context, '.dockerignore');
+        paths.push([`context ${target.context}`, target.context], [ignore, ignore]);
     }
-    return value;
+    for (const [what, path] of paths) {
+        if ((await realPathInRepo(root, path)).kind === 'outside')
+            return leavesRepo(what);
+    }
+    return null;
 }
-/**
- * Not provided: the base of the event (the PR's base commit, or the commit before
- * a push). An explicit empty value turns comparison off; so does an all-zero SHA
- * (a push that created the branch has nothing before it).
- */
-function readBaseRef(value, event) {
-    return parseBaseRef(value === undefined ? (baseOfEvent(event) ?? '') : value, 'input base-ref');
+/** Repo-relative POSIX paths of the Dockerfiles the globs match, sorted. */
+async function findDockerfiles(root, globs) {
+    for (const glob of globs)
+        checkGlob(glob);
+    const found = await out_default()(globs, {
+        cwd: root,
+        dot: true,
+        onlyFiles: true,
+        followSymbolicLinks: false,
+        ignore: IGNORED,
+        unique: true
+    });
+    return found.sort();
 }
-function baseOfEvent(event) {
-    switch (event.name) {
-        case 'pull_request':
-        case 'pull_request_target':
-            return stringOrNull(payloadField(event.payload, 'pull_request', 'base', 'sha'));
-        case 'push':
-            return stringOrNull(payloadField(event.payload, 'before'));
-        default:
-            return null;
+/** A glob must stay inside the repository: no absolute paths, no `..`. */
+function checkGlob(glob) {
+    const pattern = glob.startsWith('!') ? glob.slice(1) : glob;
+    if (external_node_path_.posix.isAbsolute(pattern) || /^[A-Za-z]:[\\/]/.test(pattern) || pattern.split(/[\\/]/).includes('..')) {
+        throw new errors_UserError(`input dockerfiles: "${glob}" must be a pattern relative to the repository root, without ".." segments`);
     }
 }
-function stringOrNull(value) {
-    return typeof value === 'string' && value !== '' ? value : null;
-}
-
-;// CONCATENATED MODULE: ./src/compare/change-lines.ts
-/** The rows of one image: the base image's layers as one, then one per own or unknown layer. */
-function rowsOf(layers) {
-    let base = null;
-    const rows = [];
-    for (const layer of layers) {
-        if (layer.fromBase === true)
-            base = (base ?? 0) + layer.bytes;
-        else
-            rows.push({
-                kind: layer.fromBase === false ? 'instruction' : 'unknown',
-                stage: layer.stage,
-                instruction: layer.instruction,
-                line: layer.line,
-                bytes: layer.bytes
-            });
+async function isFile(path) {
+    try {
+        return (await (0,promises_.stat)(path)).isFile();
     }
-    return { base, rows };
-}
-/**
- * The instruction as compared: the classic builder's history names a COPY's or ADD's
- * source by its content hash (`COPY dir:5fe8…e37 in /app`), which changes with the
- * files; the same instruction with other files is still the same row.
- */
-function comparable(instruction) {
-    return (instruction ?? '').replace(/\b(file|dir|multi):[0-9a-f]{12,}/g, '$1:');
-}
-function keyOf(row) {
-    return `${row.kind}\u0000${row.stage ?? ''}\u0000${comparable(row.instruction)}`;
-}
-/**
- * What an edited instruction keeps: a RUN is still the RUN at its place when its command
- * changed; a COPY or ADD only when it still writes to the same destination (a COPY of
- * other files elsewhere is another instruction). Other rows are never paired this way.
- */
-function editKeyOf(row) {
-    const words = (row.instruction ?? '').split(/\s+/);
-    const keyword = words[0] ?? '';
-    const place = keyword === 'RUN' ? '' : keyword === 'COPY' || keyword === 'ADD' ? words.at(-1) : `\u0000${comparable(row.instruction)}`;
-    return `${row.kind}\u0000${row.stage ?? ''}\u0000${keyword}\u0000${place}`;
-}
-/** Pairs rows whose `key` is equal, the n-th with the n-th; returns the pairs and removes them from both lists. */
-function pairBy(head, base, key) {
-    const waiting = new Map();
-    for (const row of base) {
-        const list = waiting.get(key(row));
-        if (list === undefined)
-            waiting.set(key(row), [row]);
-        else
-            list.push(row);
+    catch {
+        return false;
     }
-    const pairs = [];
-    const paired = new Set();
-    for (const row of head) {
-        const match = waiting.get(key(row))?.shift();
-        if (match === undefined)
-            continue;
-        pairs.push([row, match]);
-        paired.add(row).add(match);
-    }
-    const keep = (row) => !paired.has(row);
-    head.splice(0, head.length, ...head.filter(keep));
-    base.splice(0, base.length, ...base.filter(keep));
-    return pairs;
 }
-function change(head, base, baseInstruction = null) {
-    const row = (head ?? base);
+/** The precedence rules in one place: image config > config top level > action inputs. */
+function resolveSettings(config, defaults) {
+    const contextOf = (dockerfile) => (dockerfile === null ? null : external_node_path_.posix.dirname(dockerfile));
+    const base = (name, dockerfile, image) => ({
+        name,
+        dockerfile,
+        context: contextOf(dockerfile),
+        image,
+        target: defaults.target,
+        buildArgs: { ...defaults.buildArgs },
+        platform: defaults.platform,
+        ...resolveLimits([config, defaults]),
+        ignore: [...config.ignore],
+        baseImage: config.baseImage
+    });
     return {
-        kind: row.kind,
-        stage: row.stage,
-        instruction: row.instruction,
-        baseInstruction,
-        line: head?.line ?? null,
-        baseLine: base?.line ?? null,
-        image: null,
-        headBytes: head?.bytes ?? null,
-        baseBytes: base?.bytes ?? null,
-        deltaBytes: (head?.bytes ?? 0) - (base?.bytes ?? 0)
+        forEntry(entry, dockerfile, image) {
+            const target = base(entry.name, dockerfile, image);
+            return {
+                ...target,
+                context: dockerfile === null ? null : (entry.context ?? target.context),
+                target: entry.target ?? target.target,
+                buildArgs: { ...target.buildArgs, ...entry.buildArgs },
+                platform: entry.platform ?? target.platform,
+                ...resolveLimits([entry, config, defaults]),
+                ignore: [...new Set([...target.ignore, ...entry.ignore])],
+                baseImage: entry.baseImage ?? target.baseImage
+            };
+        },
+        forDiscovered: (dockerfile) => base(dockerfile, dockerfile, null),
+        forImage: (name, dockerfile, image) => base(name, dockerfile, image)
     };
 }
-/** Every row by line, largest change first (then in the PR's Dockerfile order). */
-function lineChanges(head, base) {
-    const headRows = rowsOf(head.layers);
-    const baseRows = rowsOf(base.layers);
-    const changes = [];
-    if (headRows.base !== null || baseRows.base !== null) {
-        const image = head.baseImage ?? base.baseImage;
-        changes.push({
-            kind: 'base',
-            stage: null,
-            instruction: image === null ? 'FROM' : `FROM ${image}`,
-            baseInstruction: null,
-            line: null,
-            baseLine: null,
-            image: { before: base.baseImage, after: head.baseImage },
-            headBytes: headRows.base,
-            baseBytes: baseRows.base,
-            deltaBytes: (headRows.base ?? 0) - (baseRows.base ?? 0)
-        });
+function assertUniqueNames(targets) {
+    const seen = new Set();
+    for (const target of targets) {
+        if (seen.has(target.name))
+            throw new Error(`planTargets: two targets are named "${target.name}"`);
+        seen.add(target.name);
     }
-    const unpairedHead = [...headRows.rows];
-    const unpairedBase = [...baseRows.rows];
-    for (const [h, b] of pairBy(unpairedHead, unpairedBase, keyOf))
-        changes.push(change(h, b));
-    for (const [h, b] of pairBy(unpairedHead, unpairedBase, editKeyOf))
-        changes.push(change(h, b, b.instruction));
-    for (const h of unpairedHead)
-        changes.push(change(h, null));
-    for (const b of unpairedBase)
-        changes.push(change(null, b));
-    const order = (row) => (row.kind === 'base' ? -1 : (row.line ?? row.baseLine ?? Number.MAX_SAFE_INTEGER));
-    return changes.sort((a, b) => Math.abs(b.deltaBytes) - Math.abs(a.deltaBytes) || order(a) - order(b));
 }
 
-;// CONCATENATED MODULE: ./src/compare/versions.ts
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(3024);
+// EXTERNAL MODULE: external "node:stream"
+var external_node_stream_ = __nccwpck_require__(7075);
+;// CONCATENATED MODULE: external "node:zlib"
+const external_node_zlib_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:zlib");
+// EXTERNAL MODULE: ./node_modules/tar-stream/index.js
+var tar_stream = __nccwpck_require__(6118);
+;// CONCATENATED MODULE: ./src/analyse/archive-layout.ts
 /**
- * Version ordering, to tell an upgrade from a downgrade. Debian's dpkg order
- * (`[epoch:]upstream[-revision]`, compared by dpkg's `verrevcmp`) also orders
- * semver releases (`1.2.10` > `1.2.9`), PEP 440 plain releases and Alpine's
- * `1.2.3-r4` sensibly, so one comparison serves every package manager.
+ * Where the image is inside an image archive, once every file of it has been
+ * read: Docker's legacy layout (`manifest.json`, `<id>/layer.tar`, configs as
+ * `<id>.json`; Docker up to 24) or the OCI image layout (`oci-layout`,
+ * `index.json`, `blobs/<alg>/<hex>`; Docker 25+, skopeo, buildx). Puts the
+ * layers the reader analysed into the order the manifest gives.
  */
-/** Negative when `a` is older than `b`, 0 when they are equal in dpkg's order, positive when newer. */
-function compareVersions(a, b) {
-    if (a === b)
-        return 0;
-    const left = parse(a);
-    const right = parse(b);
-    return compareDigits(left.epoch, right.epoch) || verrevcmp(left.upstream, right.upstream) || verrevcmp(left.revision, right.revision);
+
+const MAX_LINK_HOPS = 16;
+const MAX_INDEX_DEPTH = 4;
+/** A blob's path in an OCI layout whose digest is checked: `blobs/<algorithm>/<hex>`. */
+const BLOB_NAME = /^blobs\/(sha256|sha512)\/([0-9a-f]+)$/;
+/** An archive path resolved against a folder of the archive, `.` and `..` applied. */
+function joinArchivePath(dir, target) {
+    const parts = target.startsWith('/') ? [] : dir.split('/').filter(Boolean);
+    for (const part of target.split('/')) {
+        if (part === '' || part === '.')
+            continue;
+        if (part === '..')
+            parts.pop();
+        else
+            parts.push(part);
+    }
+    return parts.join('/');
 }
-/** `[epoch:]upstream[-revision]`: the epoch is the digits before the first `:`, the revision what follows the last `-`. */
-function parse(version) {
-    const trimmed = version.trim();
-    const epoch = /^(\d+):/.exec(trimmed);
-    const rest = epoch ? trimmed.slice(epoch[0].length) : trimmed;
-    const dash = rest.lastIndexOf('-');
+class Resolver {
+    contents;
+    constructor(contents) {
+        this.contents = contents;
+    }
+    resolve(path) {
+        let current = path;
+        for (let hop = 0; hop < MAX_LINK_HOPS; hop++) {
+            const target = this.contents.links.get(current);
+            if (target === undefined)
+                return current;
+            current = target;
+        }
+        throw new Error(`${path}: too many links in the image archive`);
+    }
+    file(path) {
+        const normal = joinArchivePath('', path);
+        const file = this.contents.files.get(this.resolve(normal));
+        // A blob's own bytes were checked as they were read; one reached through a link is checked here.
+        const blob = BLOB_NAME.exec(normal);
+        if (file !== undefined && blob !== null && file.digest !== `${blob[1]}:${blob[2]}`) {
+            throw new Error(`blob ${normal} does not match its digest: its content is ${file.digest}`);
+        }
+        return file;
+    }
+    /** The file a descriptor names, its size checked against the descriptor's. */
+    described(descriptor, what) {
+        const path = blobPath(descriptor.digest, what);
+        const file = this.file(path);
+        if (file !== undefined && typeof descriptor.size === 'number' && descriptor.size !== file.bytes) {
+            throw new Error(`${path} is ${file.bytes} bytes, but ${what} says ${descriptor.size}`);
+        }
+        return path;
+    }
+    has(path) {
+        return this.file(path) !== undefined;
+    }
+    json(path, what) {
+        const file = this.file(path);
+        if (file === undefined)
+            throw new Error(`${what} ${path} is missing from the image archive`);
+        if (file.kind !== 'json')
+            throw new Error(`${what} ${path} is not a JSON document`);
+        try {
+            return JSON.parse(file.data.toString('utf8'));
+        }
+        catch (error) {
+            throw new Error(`${what} ${path} is not valid JSON: ${error.message}`, { cause: error });
+        }
+    }
+    layer(path) {
+        const file = this.file(path);
+        if (file === undefined)
+            throw new Error(`layer ${path} is missing from the image archive`);
+        if (file.kind !== 'layer')
+            throw new Error(`layer ${path} is not a tar, gzip or zstd stream`);
+        return file;
+    }
+}
+function blobPath(digest, what) {
+    const match = DIGEST.exec(digest ?? '');
+    if (match === null)
+        throw new Error(`${what} has an invalid digest ${JSON.stringify(digest ?? null)}`);
+    return `blobs/${match[1]}/${match[2]}`;
+}
+function isAttestation(descriptor) {
+    return descriptor.annotations?.['vnd.docker.reference.type'] === 'attestation-manifest' || descriptor.platform?.os === 'unknown';
+}
+/** Picks the image among an index's manifests: the only one, else linux/amd64, else the first whose blob is present. */
+function pickManifest(manifests, where, resolver) {
+    const images = manifests.filter((descriptor) => !isAttestation(descriptor));
+    const present = images.filter((descriptor) => DIGEST.test(descriptor.digest ?? '') && resolver.has(blobPath(descriptor.digest, where)));
+    if (images.length === 0)
+        throw new Error(`${where} lists no image manifest`);
+    if (images.length === 1)
+        return images[0];
+    const candidates = present.length > 0 ? present : images;
+    return candidates.find((descriptor) => descriptor.platform?.os === 'linux' && descriptor.platform.architecture === 'amd64') ?? candidates[0];
+}
+function readOci(resolver) {
+    let document = resolver.json('index.json', 'index');
+    let where = 'index.json';
+    for (let depth = 0; !Array.isArray(document.layers); depth++) {
+        if (!Array.isArray(document.manifests))
+            throw new Error(`${where} is neither an image index nor an image manifest`);
+        if (depth >= MAX_INDEX_DEPTH)
+            throw new Error(`${where}: image indexes nest too deeply`);
+        const chosen = pickManifest(document.manifests, where, resolver);
+        const path = resolver.described(chosen, `a manifest in ${where}`);
+        document = resolver.json(path, INDEX_MEDIA_TYPES.has(chosen.mediaType ?? '') ? 'image index' : 'image manifest');
+        where = path;
+    }
+    if (document.config === undefined)
+        throw new Error(`image manifest ${where} has no config`);
+    const config = resolver.json(resolver.described(document.config, `the config in ${where}`), 'image config');
+    const layers = document.layers.map((descriptor, index) => resolver.described(descriptor, `layer ${index} in ${where}`));
+    return { config, layers };
+}
+function readLegacy(resolver) {
+    const manifest = resolver.json('manifest.json', 'manifest');
+    if (!Array.isArray(manifest) || manifest.length === 0)
+        throw new Error('manifest.json lists no image');
+    const item = manifest[0];
+    if (typeof item.Config !== 'string' || !Array.isArray(item.Layers))
+        throw new Error('manifest.json: the image has no Config or Layers');
+    const config = resolver.json(item.Config, 'image config');
+    return { config, layers: item.Layers.map(String) };
+}
+/** The image the archive holds: its config and its layers in order; throws when the archive holds no whole image. */
+async function assembleImage(contents) {
+    const resolver = new Resolver(contents);
+    const hasIndex = resolver.has('index.json');
+    const hasManifest = resolver.has('manifest.json');
+    if (!hasIndex && !hasManifest) {
+        throw new Error(contents.files.size === 0 ? 'not an image archive: it is empty' : 'not an image archive: no manifest.json or index.json');
+    }
+    let layout;
+    let image;
+    if (hasIndex) {
+        try {
+            image = readOci(resolver);
+            layout = 'oci';
+        }
+        catch (error) {
+            // Docker 25+ writes both; an index that does not lead to a whole image may still have a usable manifest.json.
+            if (!hasManifest)
+                throw error;
+            image = readLegacy(resolver);
+            layout = 'docker';
+        }
+    }
+    else {
+        image = readLegacy(resolver);
+        layout = 'docker';
+    }
+    const diffIds = image.config.rootfs?.diff_ids;
+    if (Array.isArray(diffIds) && diffIds.length !== image.layers.length) {
+        throw new Error(`the image archive is inconsistent: the manifest lists ${image.layers.length} layers, the config's rootfs ${diffIds.length}`);
+    }
+    const found = image.layers.map((path, index) => {
+        const file = resolver.layer(path);
+        // An uncompressed layer's digest is its diff_id: the legacy layout's `<id>/layer.tar`, named by no digest, is checked here.
+        const diffId = Array.isArray(diffIds) ? diffIds[index] : undefined;
+        if (file.layer.compression === 'none' &&
+            typeof diffId === 'string' &&
+            SHA256_DIGEST.test(diffId) &&
+            file.digest.startsWith('sha256:') &&
+            file.digest !== diffId) {
+            throw new Error(`layer ${path} does not match the config's diff_id ${diffId}: its content is ${file.digest}`);
+        }
+        return file;
+    });
+    const layers = [];
+    for (const { layer, compressedPending } of found) {
+        const compressedBytes = compressedPending === null ? layer.compressedBytes : await compressedPending;
+        layers.push({ ...layer, compressedBytes });
+    }
+    return { layout, config: image.config, layers };
+}
+
+;// CONCATENATED MODULE: ./src/analyse/compress.ts
+/**
+ * Estimates, while an uncompressed layer tar streams past, how many bytes the
+ * layer takes gzip-compressed: what `docker push` uploads and a registry stores.
+ *
+ * Docker compresses a layer on push with Go's `gzip.NewWriter`, i.e. flate's
+ * DefaultCompression, which is level 6 (moby distribution/push_v2.go `compress`).
+ * zlib at level 6 uses the same match parameters but is not the same code: against
+ * a real registry its sizes come out equal on stored (random) data, within 0.3% on
+ * text, and about 1% smaller on machine code.
+ *
+ * To use every core without holding the layer, the stream is cut into fixed-size
+ * chunks that are deflated independently on libuv's thread pool, at most
+ * `concurrency` at a time. As pigz does, each chunk is primed with the last 32 KiB
+ * of the chunk before it as its dictionary, so matches across a chunk boundary are
+ * found as a single stream would find them; the sum of the chunks' raw deflate
+ * sizes plus gzip's header and trailer is then within a few bytes per chunk of a
+ * single-stream gzip.
+ *
+ * Incompressible chunks (random bytes, and what is compressed already: archives,
+ * wheels, images) are not deflated at all: deflate
+ * stores such data verbatim with a 5-byte header per block, so their size is known
+ * without the work, which is where most of the CPU time would go (deflate runs
+ * slowest on data it cannot shrink). A chunk counts as incompressible only when
+ * every ~16 KiB window of it has the byte entropy of random data (see
+ * `isIncompressible`); anything else is deflated for real.
+ */
+
+
+/** Go's flate.DefaultCompression, which `docker push` compresses layers with. */
+const DOCKER_PUSH_GZIP_LEVEL = 6;
+/** gzip's 10-byte header (no file name, as Go writes it) and 8-byte trailer (CRC-32, length). */
+const GZIP_FRAMING_BYTES = 18;
+/** deflate's window: how far back a match may reach. */
+const WINDOW_BYTES = 32 * 1024;
+const DEFAULT_CHUNK_BYTES = 1024 * 1024;
+/** zlib (like Go's flate) closes a block every 16K symbols; an incompressible one is stored with a 5-byte header. */
+const STORED_BLOCK_BYTES = 16 * 1024;
+const STORED_BLOCK_HEADER_BYTES = 5;
+/** Bytes per window of the incompressibility check, and the stride of the bytes it samples (odd, so it sees every byte lane of 2-, 4- and 8-byte records). */
+const ENTROPY_WINDOW_BYTES = 16 * 1024;
+const ENTROPY_STRIDE = 3;
+/** How far below the entropy random data shows over a window a window may be and still count as random, in bits per byte. */
+const ENTROPY_MARGIN_BITS = 0.03;
+/** Raw deflate size of `length` bytes that deflate cannot shrink: the bytes, stored, plus one header per block. */
+function storedDeflateBytes(length) {
+    return length + STORED_BLOCK_HEADER_BYTES * Math.max(1, Math.ceil(length / STORED_BLOCK_BYTES));
+}
+const counts = new Uint32Array(256);
+/** Order-0 entropy, in bits per byte, of every `stride`-th byte of `bytes[start, end)`. */
+function sampledEntropy(bytes, start, end, stride) {
+    counts.fill(0);
+    let samples = 0;
+    for (let index = start; index < end; index += stride) {
+        counts[bytes[index]]++;
+        samples++;
+    }
+    let sum = 0;
+    for (let value = 0; value < 256; value++) {
+        const count = counts[value];
+        if (count > 1)
+            sum += count * Math.log2(count);
+    }
+    return { bits: Math.log2(samples) - sum / samples, samples };
+}
+/**
+ * Whether deflate would store `bytes` rather than shrink them: true when every
+ * window of about 16 KiB has the byte entropy of random data (8 bits per byte, less
+ * the shortfall a sample of that size shows, less a small margin). Text, code,
+ * tables of numbers, tar headers and runs of zeros all fall well below. The one
+ * kind of data it cannot see is random bytes repeated within deflate's 32 KiB
+ * window; layers rarely hold that.
+ */
+function isIncompressible(bytes) {
+    const windows = Math.floor(bytes.length / ENTROPY_WINDOW_BYTES);
+    if (windows === 0)
+        return false;
+    for (let window = 0; window < windows; window++) {
+        const start = Math.floor((window * bytes.length) / windows);
+        const end = Math.floor(((window + 1) * bytes.length) / windows);
+        const { bits, samples } = sampledEntropy(bytes, start, end, ENTROPY_STRIDE);
+        // The plug-in estimate of a uniform source's entropy falls short of 8 bits by about 255 / (2 n ln 2).
+        const randomBits = 8 - 255 / (2 * samples * Math.LN2);
+        if (bits < randomBits - ENTROPY_MARGIN_BITS)
+            return false;
+    }
+    return true;
+}
+/**
+ * A gzip size estimator. Memory: at most `concurrency + 1` chunks (one filling,
+ * the rest being deflated), whatever the stream's length.
+ */
+function gzipSizeEstimator(options = {}) {
+    const level = options.level ?? DOCKER_PUSH_GZIP_LEVEL;
+    if (!Number.isInteger(level) || level < 0 || level > 9)
+        throw new RangeError(`gzip level must be an integer from 0 to 9, not ${level}`);
+    const chunkBytes = Math.floor(options.chunkBytes ?? DEFAULT_CHUNK_BYTES);
+    if (!(chunkBytes >= 1))
+        throw new RangeError(`chunkBytes must be at least 1, not ${options.chunkBytes}`);
+    const concurrency = Math.max(1, Math.floor(options.concurrency ?? (0,external_node_os_.availableParallelism)()));
+    const skipIncompressible = (options.skipIncompressible ?? true) && level > 0;
+    let filling = null;
+    let filled = 0;
+    /** The last bytes (up to a window) of everything dispatched so far: the next chunk's dictionary. */
+    let history = null;
+    let dispatched = 0;
+    let inFlight = 0;
+    let total = GZIP_FRAMING_BYTES;
+    let failure = null;
+    let finished = false;
+    const spare = [];
+    const slotWaiters = [];
+    /** Updates run one after the other even when a caller does not await them. */
+    let queue = Promise.resolve();
+    function release() {
+        slotWaiters.shift()?.();
+    }
+    async function waitForSlot() {
+        while (inFlight >= concurrency)
+            await new Promise((resolve) => slotWaiters.push(resolve));
+    }
+    function recycle(backing) {
+        if (backing.length === chunkBytes && spare.length < concurrency)
+            spare.push(backing);
+    }
+    /** Counts one chunk: stored if it looks random, else deflated on the thread pool once a slot is free. */
+    async function submit(backing, length) {
+        const input = backing.subarray(0, length);
+        dispatched++;
+        if (skipIncompressible && isIncompressible(input)) {
+            total += storedDeflateBytes(length);
+            history = nextHistory(history, input);
+            recycle(backing);
+            return;
+        }
+        await waitForSlot();
+        // One output buffer with room for stored blocks, so zlib makes one pass on the pool.
+        const zlibOptions = { level, chunkSize: Math.max(64, length + (length >>> 6) + 1024) };
+        if (history !== null && history.length > 0 && level > 0)
+            zlibOptions.dictionary = history;
+        history = nextHistory(history, input);
+        inFlight++;
+        (0,external_node_zlib_namespaceObject.deflateRaw)(input, zlibOptions, (error, output) => {
+            inFlight--;
+            if (error)
+                failure ??= error;
+            else
+                total += output.length;
+            recycle(backing);
+            release();
+        });
+    }
+    async function accept(chunk) {
+        let offset = 0;
+        while (offset < chunk.length) {
+            if (failure)
+                throw failure;
+            if (filling === null) {
+                filling = spare.pop() ?? Buffer.allocUnsafeSlow(chunkBytes);
+                filled = 0;
+            }
+            const copied = chunk.copy(filling, filled, offset);
+            filled += copied;
+            offset += copied;
+            if (filled === chunkBytes) {
+                await submit(filling, filled);
+                filling = null;
+                filled = 0;
+            }
+        }
+    }
     return {
-        epoch: epoch ? epoch[1] : '0',
-        upstream: dash === -1 ? rest : rest.slice(0, dash),
-        revision: dash === -1 ? '' : rest.slice(dash + 1)
+        update(chunk) {
+            if (finished)
+                return Promise.reject(new Error('gzip size estimator: update() after finish()'));
+            queue = queue.then(() => accept(chunk));
+            return queue;
+        },
+        async finish() {
+            if (finished)
+                throw new Error('gzip size estimator: finish() called twice');
+            finished = true;
+            await queue;
+            // An empty stream still has deflate's empty final block.
+            if (filled > 0 || dispatched === 0) {
+                await submit(filling ?? Buffer.alloc(0), filled);
+                filling = null;
+            }
+            while (inFlight > 0)
+                await new Promise((resolve) => slotWaiters.push(resolve));
+            if (failure)
+                throw failure;
+            return total;
+        }
     };
 }
-function isDigit(code) {
-    return code >= 0x30 && code <= 0x39;
-}
-function isLetter(code) {
-    return (code >= 0x41 && code <= 0x5a) || (code >= 0x61 && code <= 0x7a);
-}
-/** dpkg's `order`: `~` before the end of the string, the end before letters, letters before everything else. */
-function order(version, at) {
-    if (at >= version.length)
-        return 0;
-    const code = version.charCodeAt(at);
-    if (isDigit(code))
-        return 0;
-    if (isLetter(code))
-        return code;
-    if (code === 0x7e)
-        return -1; // '~'
-    return code + 256;
-}
-/** Compares two runs of decimal digits by value, whatever their length (an epoch may be any size). */
-function compareDigits(a, b) {
-    const x = a.replace(/^0+/, '');
-    const y = b.replace(/^0+/, '');
-    return x.length - y.length || (x < y ? -1 : x > y ? 1 : 0);
-}
-/**
- * dpkg's `verrevcmp`: alternately compares a run of non-digits (character by character
- * in `order`) and a run of digits (by value), until one part differs.
- */
-function verrevcmp(a, b) {
-    let i = 0;
-    let j = 0;
-    while (i < a.length || j < b.length) {
-        while ((i < a.length && !isDigit(a.charCodeAt(i))) || (j < b.length && !isDigit(b.charCodeAt(j)))) {
-            const difference = order(a, i) - order(b, j);
-            if (difference !== 0)
-                return difference;
-            i++;
-            j++;
-        }
-        while (a.charCodeAt(i) === 0x30)
-            i++;
-        while (b.charCodeAt(j) === 0x30)
-            j++;
-        let firstDifference = 0;
-        while (i < a.length && j < b.length && isDigit(a.charCodeAt(i)) && isDigit(b.charCodeAt(j))) {
-            if (firstDifference === 0)
-                firstDifference = a.charCodeAt(i) - b.charCodeAt(j);
-            i++;
-            j++;
-        }
-        if (i < a.length && isDigit(a.charCodeAt(i)))
-            return 1;
-        if (j < b.length && isDigit(b.charCodeAt(j)))
-            return -1;
-        if (firstDifference !== 0)
-            return firstDifference;
-    }
-    return 0;
-}
-
-;// CONCATENATED MODULE: ./src/compare/change-packages.ts
-
-function byPackage(packages) {
-    const found = new Map();
-    for (const item of packages) {
-        const key = `${item.manager}\u0000${item.name}`;
-        const known = found.get(key);
-        if (known === undefined)
-            found.set(key, { manager: item.manager, name: item.name, versions: [item.version], bytes: item.bytes });
-        else {
-            if (!known.versions.includes(item.version))
-                known.versions.push(item.version);
-            known.bytes += item.bytes;
-        }
-    }
-    for (const item of found.values())
-        item.versions.sort(compareVersions);
-    return found;
-}
-function kindOf(before, after) {
-    if (before === undefined)
-        return 'added';
-    if (after === undefined)
-        return 'removed';
-    const [old, now] = [before.versions.join(', '), after.versions.join(', ')];
-    if (old === now)
-        return before.bytes === after.bytes ? null : 'resized';
-    if (before.versions.length !== 1 || after.versions.length !== 1)
-        return 'changed';
-    const order = compareVersions(now, old);
-    return order > 0 ? 'upgraded' : order < 0 ? 'downgraded' : 'changed';
-}
-/** Packages added, removed, up- or downgraded or resized, largest change first, then by manager and name. */
-function packageChanges(head, base) {
-    const after = byPackage(head);
-    const before = byPackage(base);
-    const changes = [];
-    for (const key of new Set([...before.keys(), ...after.keys()])) {
-        const [old, now] = [before.get(key), after.get(key)];
-        const kind = kindOf(old, now);
-        if (kind === null)
-            continue;
-        const some = (now ?? old);
-        changes.push({
-            manager: some.manager,
-            name: some.name,
-            kind,
-            before: old === undefined ? null : old.versions.join(', '),
-            after: now === undefined ? null : now.versions.join(', '),
-            baseBytes: old?.bytes ?? 0,
-            headBytes: now?.bytes ?? 0,
-            deltaBytes: (now?.bytes ?? 0) - (old?.bytes ?? 0)
-        });
-    }
-    return changes.sort((a, b) => Math.abs(b.deltaBytes) - Math.abs(a.deltaBytes) ||
-        (a.manager < b.manager ? -1 : a.manager > b.manager ? 1 : a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+/** The last window of `previous` followed by `input`: what a single stream could still match against. */
+function nextHistory(previous, input) {
+    if (input.length >= WINDOW_BYTES)
+        return Buffer.from(input.subarray(input.length - WINDOW_BYTES));
+    const keep = previous === null ? 0 : Math.min(previous.length, WINDOW_BYTES - input.length);
+    const joined = Buffer.allocUnsafe(keep + input.length);
+    if (previous !== null)
+        previous.copy(joined, 0, previous.length - keep);
+    input.copy(joined, keep);
+    return joined;
 }
 
 ;// CONCATENATED MODULE: ./src/analyse/paths.ts
@@ -25194,419 +25791,849 @@ function displayPath(path) {
     return out;
 }
 
-;// CONCATENATED MODULE: ./src/compare/change-paths.ts
+;// CONCATENATED MODULE: ./src/analyse/tar-scanner.ts
 
-/** A change moving less than this share of the churn gets no row of its own. */
-const ROW_SHARE = 1 / 200;
-/** A new or removed folder whose one child holds this share of its bytes is shown as that child. */
-const DOMINANT_SHARE = 0.9;
-/** A folder with this many files large enough for a row of their own is one row instead. */
-const SPREAD_FILES = 8;
-/** Path rows kept in the record, largest first; the rest go to `rest`. */
-const MAX_PATH_ROWS = 30;
-function newNode(name, folder) {
-    return { name, children: folder ? new Map() : null, delta: 0, churn: 0, added: 0, removed: 0, grew: 0, shrank: 0 };
-}
-/** Adds one changed file to the tree, counting it in every folder above it. */
-function addChange(root, path, before, after) {
-    const delta = (after ?? 0) - (before ?? 0);
-    const count = (node) => {
-        node.delta += delta;
-        node.churn += Math.abs(delta);
-        if (before === null)
-            node.added++;
-        else if (after === null)
-            node.removed++;
-        else if (delta > 0)
-            node.grew++;
-        else
-            node.shrank++;
-    };
-    const names = path.split('/');
-    let node = root;
-    count(node);
-    for (const [depth, name] of names.entries()) {
-        const leaf = depth === names.length - 1;
-        let child = node.children.get(name);
-        if (child === undefined || (child.children === null) !== leaf) {
-            // A file where the other image has a folder of the same name: keep them apart.
-            const key = child === undefined ? name : `${name}\u0000${leaf ? 'file' : 'folder'}`;
-            child = node.children.get(key) ?? newNode(name, !leaf);
-            node.children.set(key, child);
-        }
-        count(child);
-        node = child;
+const TAR_BLOCK = 512;
+/** PAX and GNU long-name records are a few hundred bytes; refuse absurd ones rather than buffer them. */
+const MAX_META_BYTES = 1024 * 1024;
+/**
+ * Longest entry path accepted, in bytes. Linux refuses paths over 4,096 bytes in
+ * a system call; a longer one in a layer is hostile (a path of half a million
+ * folders) and is refused rather than walked.
+ */
+const MAX_PATH_BYTES = 32 * 1024;
+const HEADER_ONLY_TYPES = new Set(['1', '2', '3', '4', '5', '6']);
+function entryKind(header) {
+    switch (header.typeflag) {
+        case '0':
+        case '7':
+        case 'S':
+            return header.name.endsWith('/') ? 'directory' : 'file';
+        case '1':
+            return 'hardlink';
+        case '2':
+            return 'symlink';
+        case '5':
+            return 'directory';
+        default:
+            return 'other';
     }
 }
-/** The tree of every file that was added, removed, grew or shrank (a file of the same size counts as unchanged). */
-function changeTree(head, base) {
-    const root = newNode('', true);
-    let h = 0;
-    let b = 0;
-    while (h < head.count || b < base.count) {
-        const headPath = h < head.count ? head.paths[h] : null;
-        const basePath = b < base.count ? base.paths[b] : null;
-        if (basePath === null || (headPath !== null && headPath < basePath)) {
-            addChange(root, headPath, null, head.bytes[h++]);
-        }
-        else if (headPath === null || basePath < headPath) {
-            addChange(root, basePath, base.bytes[b++], null);
-        }
-        else {
-            const after = head.bytes[h++];
-            const before = base.bytes[b++];
-            if (after !== before)
-                addChange(root, headPath, before, after);
-        }
-    }
-    return root;
-}
-function change_paths_kindOf(node, whole) {
-    if (whole !== null)
-        return whole;
-    const { added, removed, grew, shrank } = node;
-    if (node.children === null)
-        return added > 0 ? 'new' : removed > 0 ? 'removed' : grew > 0 ? 'grew' : 'shrank';
-    // A folder both images have (one only the PR's has is `whole`): files added to it are growth.
-    if (removed === 0 && shrank === 0)
-        return 'grew';
-    if (added === 0 && grew === 0)
-        return 'shrank';
-    return 'changed';
-}
-function rowOf(node, path, kind) {
+/** The layer-table record of a tar header. */
+function toLayerEntry(header) {
+    const kind = entryKind(header);
     return {
+        path: normalisePath(header.name),
         kind,
-        path: displayPath(path),
-        folder: node.children !== null,
-        deltaBytes: node.delta,
-        added: node.added,
-        removed: node.removed,
-        grew: node.grew,
-        shrank: node.shrank
+        // A symlink's target is stored in the filesystem too, and Docker's own size counts it.
+        bytes: kind === 'file' ? header.size : kind === 'symlink' ? header.linkname.length : 0,
+        linkTarget: kind === 'hardlink' ? normalisePath(header.linkname) : null
     };
 }
-/** The rows for the changes below `root`, in no particular order. */
-function chooseRows(root, head, base) {
-    const threshold = Math.max(1, root.churn * ROW_SHARE);
-    const rows = [];
-    const stack = [[root, '']];
-    while (stack.length > 0) {
-        const [node, path] = stack.pop();
-        if (node.children === null) {
-            rows.push(rowOf(node, path, change_paths_kindOf(node, null)));
-            continue;
-        }
-        // A folder only one image has is one row, however it is spread.
-        const whole = path === '' ? null : !hasFilesUnder(base, path) ? 'new' : !hasFilesUnder(head, path) ? 'removed' : null;
-        const children = [...node.children.values()];
-        // A new or removed folder is one row, unless nearly all of it is one thing (a 40 MB file in a new /usr/lib): that gets the row.
-        const dominant = children.reduce((best, child) => (best === null || child.churn > best.churn ? child : best), null);
-        let large = whole === null
-            ? children.filter((child) => child.churn >= threshold)
-            : dominant !== null && dominant.churn >= DOMINANT_SHARE * node.churn
-                ? [dominant]
-                : [];
-        // Many files of one folder that each changed (a folder of assets rebuilt) read best as that folder.
-        if (path !== '' && large.length >= SPREAD_FILES && large.every((child) => child.children === null))
-            large = [];
-        if (large.length === 0) {
-            if (node.churn >= threshold && path !== '')
-                rows.push(rowOf(node, path, change_paths_kindOf(node, whole)));
-            continue;
-        }
-        const other = newNode(node.name, true);
-        other.delta = node.delta;
-        other.churn = node.churn;
-        for (const key of ['added', 'removed', 'grew', 'shrank'])
-            other[key] = node[key];
-        for (const child of large) {
-            stack.push([child, path === '' ? child.name : `${path}/${child.name}`]);
-            other.delta -= child.delta;
-            other.churn -= child.churn;
-            for (const key of ['added', 'removed', 'grew', 'shrank'])
-                other[key] -= child[key];
-        }
-        if (other.churn >= threshold && path !== '')
-            rows.push({ ...rowOf(other, path, 'other'), folder: true });
+function readString(block, offset, length) {
+    const end = block.indexOf(0, offset);
+    return block.toString('latin1', offset, end === -1 || end > offset + length ? offset + length : end);
+}
+/** A numeric header field: octal text, or GNU's base-256 form for big values. */
+function readNumber(block, offset, length) {
+    const first = block[offset];
+    if (first & 0x80) {
+        if (first === 0xff)
+            throw new Error('negative number in tar header');
+        let value = first & 0x7f;
+        for (let index = 1; index < length; index++)
+            value = value * 256 + block[offset + index];
+        if (!Number.isSafeInteger(value))
+            throw new Error('a size beyond 9 PB (base-256 field too large)');
+        return value;
     }
-    return rows;
+    const text = readString(block, offset, length).trim();
+    if (text === '')
+        return 0;
+    if (!/^[0-7]+$/.test(text))
+        throw new Error(`bad number "${text}" in tar header`);
+    return parseInt(text, 8);
 }
-function hasFilesUnder(files, folder) {
-    return !files.under(folder).next().done;
-}
-/**
- * The path rows between two images, largest change first, cut to `limit` rows, then
- * `hidden` (the change in copies hidden by later layers: `deltaBytes` minus the change
- * in what a container sees) and `rest` (the changes not listed), each when non-zero.
- */
-function pathChanges(head, base, deltaBytes, limit = MAX_PATH_ROWS) {
-    const root = changeTree(head, base);
-    const all = chooseRows(root, head, base)
-        .filter((row) => row.deltaBytes !== 0)
-        .sort((a, b) => Math.abs(b.deltaBytes) - Math.abs(a.deltaBytes) || (a.path < b.path ? -1 : 1));
-    const rows = all.slice(0, limit);
-    const listed = rows.reduce((sum, row) => sum + row.deltaBytes, 0);
-    const visibleDelta = root.delta;
-    const rest = visibleDelta - listed;
-    const hidden = deltaBytes - visibleDelta;
-    const counts = { added: 0, removed: 0, grew: 0, shrank: 0 };
-    if (hidden !== 0)
-        rows.push({ kind: 'hidden', path: null, folder: false, deltaBytes: hidden, ...counts });
-    if (rest !== 0) {
-        const restCounts = { ...counts };
-        for (const key of ['added', 'removed', 'grew', 'shrank'])
-            restCounts[key] = root[key] - rows.reduce((sum, row) => sum + row[key], 0);
-        rows.push({ kind: 'rest', path: null, folder: false, deltaBytes: rest, ...restCounts });
-    }
-    return { rows, total: all.length };
-}
-
-;// CONCATENATED MODULE: ./src/compare/change.ts
-
-
-
-function cacheChanges(head, base) {
-    const changes = [];
-    const before = new Map(base.map((cache) => [cache.path, cache]));
-    const after = new Map(head.map((cache) => [cache.path, cache]));
-    for (const path of new Set([...before.keys(), ...after.keys()])) {
-        const [old, now] = [before.get(path), after.get(path)];
-        const deltaBytes = (now?.bytes ?? 0) - (old?.bytes ?? 0);
-        if (deltaBytes === 0)
-            continue;
-        changes.push({ path, kind: (now ?? old).kind, baseBytes: old?.bytes ?? 0, headBytes: now?.bytes ?? 0, deltaBytes, line: now?.line ?? null });
-    }
-    return changes.sort((a, b) => Math.abs(b.deltaBytes) - Math.abs(a.deltaBytes) || (a.path < b.path ? -1 : 1));
-}
-/** How the PR's image (`head`) differs from the base branch's (`base`). */
-function changeRecord(head, base) {
-    const deltaBytes = head.inventory.bytes - base.inventory.bytes;
-    const paths = head.files !== null && base.files !== null ? pathChanges(head.files, base.files, deltaBytes) : null;
-    return {
-        deltaBytes,
-        lines: lineChanges({ layers: head.layers, baseImage: head.inventory.baseImage }, { layers: base.layers, baseImage: base.inventory.baseImage }),
-        paths: paths?.rows ?? null,
-        pathRowsTotal: paths?.total ?? 0,
-        packages: packageChanges(head.inventory.packages, base.inventory.packages),
-        waste: head.wastedBytes === null || base.wastedBytes === null
-            ? null
-            : { baseBytes: base.wastedBytes, headBytes: head.wastedBytes, deltaBytes: head.wastedBytes - base.wastedBytes },
-        caches: cacheChanges(head.caches, base.caches)
-    };
-}
-
-;// CONCATENATED MODULE: ./src/compare/compare.ts
-
-function sizeDelta(head, base) {
-    if (!head.size || !base.size)
-        return null;
-    const bytes = head.size.bytes - base.size.bytes;
-    // Growth from nothing has no meaningful percentage.
-    const percent = base.size.bytes === 0 ? null : (bytes / base.size.bytes) * 100;
-    return { bytes, percent };
-}
-/** What the change record needs of a measurement; null when the image was not read layer by layer. */
-function comparedSide(measurement) {
-    const { anatomy, inventory } = measurement;
-    if (anatomy === null || inventory === null)
-        return null;
-    return { inventory, layers: anatomy.layers, wastedBytes: anatomy.wasted.bytes, caches: anatomy.caches, files: measurement.files };
-}
-function comparePair(head, base) {
-    const name = head.target.name;
-    if (!base.size)
-        return { name, head, base, comparison: 'base-failed', delta: null, change: null };
-    const delta = sizeDelta(head, base);
-    // A PR image that failed cannot be called unchanged: its size is unknown.
-    const comparison = delta && delta.bytes === 0 ? 'unchanged' : 'changed';
-    const [headSide, baseSide] = [comparedSide(head), comparedSide(base)];
-    const change = comparison === 'changed' && headSide !== null && baseSide !== null ? changeRecord(headSide, baseSide) : null;
-    return { name, head, base, comparison, delta, change };
-}
-/**
- * Pairs the PR's images with the base branch's by name. `base` is null when no
- * comparison ran. PR order is kept; images only on the base branch follow, in its order.
- */
-function compareImages(head, base) {
-    if (base === null) {
-        return head.map((m) => ({ name: m.target.name, head: m, base: null, comparison: 'not-compared', delta: null, change: null }));
-    }
-    const baseByName = new Map();
-    for (const m of base)
-        if (!baseByName.has(m.target.name))
-            baseByName.set(m.target.name, m);
-    const compared = head.map((m) => {
-        const match = baseByName.get(m.target.name);
-        return match ? comparePair(m, match) : { name: m.target.name, head: m, base: null, comparison: 'new', delta: null, change: null };
-    });
-    const headNames = new Set(head.map((m) => m.target.name));
-    for (const [name, m] of baseByName) {
-        if (!headNames.has(name))
-            compared.push({ name, head: null, base: m, comparison: 'removed', delta: null, change: null });
-    }
-    return compared;
-}
-
-// EXTERNAL MODULE: ./node_modules/fast-glob/out/index.js
-var out = __nccwpck_require__(5648);
-var out_default = /*#__PURE__*/__nccwpck_require__.n(out);
-;// CONCATENATED MODULE: ./src/discover/plan.ts
-
-
-
-
-
-
-/** Folders never searched: dependencies and git internals hold Dockerfiles that are not the repository's own. */
-const IGNORED = ['**/node_modules/**', '**/.git/**', '**/*.dockerignore'];
-/**
- * Lists the images to build: config entries (in file order), then Dockerfiles
- * found by the globs that no entry names, then images given by reference only.
- * Settings: image config > config top level > action inputs.
- */
-async function planTargets(options) {
-    const discovered = await findDockerfiles(options.root, options.globs);
-    const discoveredSet = new Set(discovered);
-    const imageRefs = new Map(options.images.map((image) => [image.name, image.ref]));
-    const settings = resolveSettings(options.config, options.defaults);
-    const configFile = options.config.file ?? 'config';
-    // A Dockerfile that a config entry names (by `dockerfile`, or by its own name) is that entry's, skipped or not.
-    const dockerfileOf = (entry) => entry.dockerfile ?? (discoveredSet.has(entry.name) ? entry.name : null);
-    const claimed = new Set(options.config.images.map(dockerfileOf).filter((path) => path !== null));
-    const configNames = new Set(options.config.images.map((image) => image.name));
-    const targets = [];
-    for (const entry of options.config.images) {
-        if (entry.skip)
-            continue;
-        const ref = imageRefs.get(entry.name) ?? null;
-        const dockerfile = dockerfileOf(entry);
-        if (entry.dockerfile !== null) {
-            if (!(await isFile((0,external_node_path_.join)(options.root, entry.dockerfile)))) {
-                if (options.side === 'base')
-                    continue; // the image is new in the PR
-                throw new errors_UserError(`${configFile}: images.${entry.name}.dockerfile: ${entry.dockerfile} does not exist in the repository`);
-            }
-            if (discoveredSet.has(entry.name) && !claimed.has(entry.name) && !imageRefs.has(entry.name)) {
-                // That Dockerfile would be listed under its path, which is this entry's name.
-                throw new errors_UserError(`${configFile}: images.${entry.name}: the name is the path of another Dockerfile (${entry.name}); give this image another name`);
-            }
-        }
-        else if (dockerfile === null && ref === null) {
-            if (options.side === 'base')
-                continue; // the Dockerfile it names may be new in the PR
-            throw new errors_UserError(`${configFile}: images.${entry.name}: has no dockerfile, and there is neither an image "${entry.name}" in the images input nor a Dockerfile at that path matched by the dockerfiles input`);
-        }
-        targets.push(settings.forEntry(entry, dockerfile, ref));
-    }
-    for (const dockerfile of discovered) {
-        if (claimed.has(dockerfile) || imageRefs.has(dockerfile))
-            continue;
-        targets.push(settings.forDiscovered(dockerfile));
-    }
-    for (const image of options.images) {
-        if (configNames.has(image.name))
-            continue;
-        const dockerfile = discoveredSet.has(image.name) ? image.name : null;
-        targets.push(settings.forImage(image.name, dockerfile, image.ref));
-    }
-    assertUniqueNames(targets);
-    const confined = [];
-    for (const target of targets) {
-        const refused = await refusal(options.root, target);
-        confined.push(refused === null ? target : { ...target, refused });
-    }
-    return confined;
-}
-/**
- * Why a target must not be built: a path it names (its Dockerfile, its context, the
- * `.dockerignore` files docker would read) leads out of the repository through a
- * symlink. docker and footprint follow symlinks, so the PR could make them read any file.
- */
-async function refusal(root, target) {
-    if (target.dockerfile === null)
-        return null;
-    const paths = [
-        [`Dockerfile ${target.dockerfile}`, target.dockerfile],
-        [`${target.dockerfile}.dockerignore`, `${target.dockerfile}.dockerignore`]
-    ];
-    if (target.context !== null) {
-        const ignore = external_node_path_.posix.join(target.context, '.dockerignore');
-        paths.push([`context ${target.context}`, target.context], [ignore, ignore]);
-    }
-    for (const [what, path] of paths) {
-        if ((await realPathInRepo(root, path)).kind === 'outside')
-            return leavesRepo(what);
-    }
-    return null;
-}
-/** Repo-relative POSIX paths of the Dockerfiles the globs match, sorted. */
-async function findDockerfiles(root, globs) {
-    for (const glob of globs)
-        checkGlob(glob);
-    const found = await out_default()(globs, {
-        cwd: root,
-        dot: true,
-        onlyFiles: true,
-        followSymbolicLinks: false,
-        ignore: IGNORED,
-        unique: true
-    });
-    return found.sort();
-}
-/** A glob must stay inside the repository: no absolute paths, no `..`. */
-function checkGlob(glob) {
-    const pattern = glob.startsWith('!') ? glob.slice(1) : glob;
-    if (external_node_path_.posix.isAbsolute(pattern) || /^[A-Za-z]:[\\/]/.test(pattern) || pattern.split(/[\\/]/).includes('..')) {
-        throw new errors_UserError(`input dockerfiles: "${glob}" must be a pattern relative to the repository root, without ".." segments`);
-    }
-}
-async function isFile(path) {
+function checksumMatches(block) {
+    let stored;
     try {
-        return (await (0,promises_.stat)(path)).isFile();
+        stored = readNumber(block, 148, 8);
     }
     catch {
         return false;
     }
-}
-/** The precedence rules in one place: image config > config top level > action inputs. */
-function resolveSettings(config, defaults) {
-    const contextOf = (dockerfile) => (dockerfile === null ? null : external_node_path_.posix.dirname(dockerfile));
-    const base = (name, dockerfile, image) => ({
-        name,
-        dockerfile,
-        context: contextOf(dockerfile),
-        image,
-        target: defaults.target,
-        buildArgs: { ...defaults.buildArgs },
-        platform: defaults.platform,
-        ...resolveLimits([config, defaults]),
-        ignore: [...config.ignore]
-    });
-    return {
-        forEntry(entry, dockerfile, image) {
-            const target = base(entry.name, dockerfile, image);
-            return {
-                ...target,
-                context: dockerfile === null ? null : (entry.context ?? target.context),
-                target: entry.target ?? target.target,
-                buildArgs: { ...target.buildArgs, ...entry.buildArgs },
-                platform: entry.platform ?? target.platform,
-                ...resolveLimits([entry, config, defaults]),
-                ignore: [...new Set([...target.ignore, ...entry.ignore])]
-            };
-        },
-        forDiscovered: (dockerfile) => base(dockerfile, dockerfile, null),
-        forImage: (name, dockerfile, image) => base(name, dockerfile, image)
-    };
-}
-function assertUniqueNames(targets) {
-    const seen = new Set();
-    for (const target of targets) {
-        if (seen.has(target.name))
-            throw new Error(`planTargets: two targets are named "${target.name}"`);
-        seen.add(target.name);
+    let unsigned = 0;
+    let signed = 0;
+    for (let index = 0; index < TAR_BLOCK; index++) {
+        const byte = index >= 148 && index < 156 ? 0x20 : block[index];
+        unsigned += byte;
+        signed += byte > 127 ? byte - 256 : byte;
     }
+    return stored === unsigned || stored === signed;
+}
+/** Parses PAX extended header records (`LEN key=value\n`); values stay binary strings. */
+function parsePaxRecords(data) {
+    const records = new Map();
+    let at = 0;
+    while (at < data.length) {
+        const space = data.indexOf(0x20, at);
+        if (space === -1)
+            break;
+        const length = Number(data.toString('latin1', at, space));
+        if (!Number.isInteger(length) || length <= space - at + 1 || at + length > data.length) {
+            if (data.subarray(at).every((byte) => byte === 0))
+                break;
+            throw new Error('malformed PAX header record');
+        }
+        const record = data.subarray(space + 1, at + length - 1);
+        const equals = record.indexOf(0x3d);
+        if (equals === -1)
+            throw new Error('malformed PAX header record');
+        records.set(record.toString('latin1', 0, equals), record.toString('latin1', equals + 1));
+        at += length;
+    }
+    return records;
+}
+/**
+ * A push parser for a layer tar: feed it bytes as they arrive, it calls back with
+ * each entry's header and skips the entry's content without holding it, unless
+ * the callback returns true for that entry: then its content is collected and
+ * handed to `onContent` (the caller bounds what it asks for). Follows
+ * what Go's archive/tar (which writes Docker's layers) reads: ustar and GNU
+ * headers, PAX `path`/`linkpath`/`size` records (local and global), GNU long
+ * names and long link names, base-256 sizes; content is skipped for every type
+ * but header-only ones. The first zero block ends the archive; bytes after it
+ * are ignored.
+ */
+class LayerTarScanner {
+    header = Buffer.alloc(TAR_BLOCK);
+    headerFill = 0;
+    /** Bytes of entry content (and padding) still to skip. */
+    skip = 0;
+    /** The content being collected for the entry whose header asked for it, before `skip`'s padding. */
+    content = null;
+    /** A PAX or GNU long-name record being collected, and what it is. */
+    meta = null;
+    pax = new Map();
+    globalPax = new Map();
+    longName = null;
+    longLink = null;
+    /** Padding after the record being collected, skipped once it is complete. */
+    metaPadding = 0;
+    ended = false;
+    headers = 0;
+    /** Bytes fed so far (for messages). */
+    offset = 0;
+    onEntry;
+    onContent;
+    /** `onEntry` returns true to have the entry's content collected and passed to `onContent`. */
+    constructor(onEntry, onContent = () => undefined) {
+        this.onEntry = onEntry;
+        this.onContent = onContent;
+    }
+    /** Whether the end-of-archive block was read. */
+    get finished() {
+        return this.ended;
+    }
+    /**
+     * Takes the next bytes; returns how many of them belong to the archive: all of
+     * them, or fewer once the end-of-archive block is read (it is counted in).
+     */
+    feed(chunk) {
+        const base = this.offset;
+        let at = 0;
+        while (at < chunk.length && !this.ended) {
+            if (this.content !== null) {
+                const content = this.content;
+                const taken = Math.min(content.data.length - content.fill, chunk.length - at);
+                chunk.copy(content.data, content.fill, at, at + taken);
+                content.fill += taken;
+                at += taken;
+                if (content.fill === content.data.length) {
+                    this.content = null;
+                    this.onContent(content.header, content.data);
+                }
+                continue;
+            }
+            if (this.skip > 0) {
+                const taken = Math.min(this.skip, chunk.length - at);
+                this.skip -= taken;
+                at += taken;
+                continue;
+            }
+            if (this.meta !== null) {
+                const meta = this.meta;
+                const taken = Math.min(meta.data.length - meta.fill, chunk.length - at);
+                chunk.copy(meta.data, meta.fill, at, at + taken);
+                meta.fill += taken;
+                at += taken;
+                if (meta.fill === meta.data.length)
+                    this.finishMeta(meta.type, meta.data);
+                continue;
+            }
+            if (this.headerFill === 0 && chunk.length - at >= TAR_BLOCK) {
+                this.onBlock(chunk.subarray(at, at + TAR_BLOCK), base + at);
+                at += TAR_BLOCK;
+                continue;
+            }
+            const taken = Math.min(TAR_BLOCK - this.headerFill, chunk.length - at);
+            chunk.copy(this.header, this.headerFill, at, at + taken);
+            this.headerFill += taken;
+            at += taken;
+            if (this.headerFill === TAR_BLOCK) {
+                this.headerFill = 0;
+                this.onBlock(this.header, base + at - TAR_BLOCK);
+            }
+        }
+        this.offset = base + chunk.length;
+        return at;
+    }
+    /** Call when the stream ends; throws when it ended inside an entry. */
+    end() {
+        if (this.ended)
+            return;
+        if (this.skip > 0 || this.content !== null || this.meta !== null || this.headerFill > 0) {
+            throw new Error(`the tar stream is truncated (it ends inside an entry, after ${this.offset} bytes)`);
+        }
+        if (this.headers === 0 && this.offset === 0)
+            throw new Error('the tar stream is empty');
+    }
+    onBlock(block, offset) {
+        if (block.every((byte) => byte === 0)) {
+            this.ended = true;
+            return;
+        }
+        if (!checksumMatches(block))
+            throw new Error(`invalid tar header at byte ${offset} (bad checksum): not a tar stream, or a corrupt one`);
+        this.headers++;
+        const typeflag = block[156] === 0 ? '0' : String.fromCharCode(block[156]);
+        let size;
+        try {
+            size = readNumber(block, 124, 12);
+        }
+        catch (error) {
+            throw new Error(`invalid tar header at byte ${offset} (${error.message})`, { cause: error });
+        }
+        const padded = size + ((TAR_BLOCK - (size % TAR_BLOCK)) % TAR_BLOCK);
+        if (typeflag === 'x' || typeflag === 'g' || typeflag === 'L' || typeflag === 'K') {
+            if (size > MAX_META_BYTES)
+                throw new Error(`tar header record of ${size} bytes at byte ${offset} is too large`);
+            this.skip = 0;
+            this.meta = { type: typeflag, data: Buffer.alloc(size), fill: 0 };
+            this.metaPadding = padded - size;
+            if (size === 0)
+                this.finishMeta(typeflag, this.meta.data);
+            return;
+        }
+        let name = readString(block, 0, 100);
+        let linkname = readString(block, 157, 100);
+        const magic = block.toString('latin1', 257, 263);
+        if (magic === 'ustar\0' && block[345] !== 0)
+            name = `${readString(block, 345, 155)}/${name}`;
+        let entrySize = size;
+        const pax = this.pax.size > 0 || this.globalPax.size > 0 ? new Map([...this.globalPax, ...this.pax]) : null;
+        if (this.longName !== null)
+            name = this.longName;
+        if (this.longLink !== null)
+            linkname = this.longLink;
+        if (pax !== null) {
+            name = pax.get('path') ?? name;
+            linkname = pax.get('linkpath') ?? linkname;
+            const paxSize = pax.get('size');
+            if (paxSize !== undefined) {
+                if (!/^\d+$/.test(paxSize))
+                    throw new Error(`bad PAX size "${paxSize.slice(0, 40)}" in tar header at byte ${offset}`);
+                entrySize = Number(paxSize);
+                if (!Number.isSafeInteger(entrySize))
+                    throw new Error(`PAX size of ${paxSize.length} digits in tar header at byte ${offset} is beyond 9 PB`);
+            }
+        }
+        this.pax = new Map();
+        this.longName = null;
+        this.longLink = null;
+        if (name.length > MAX_PATH_BYTES || linkname.length > MAX_PATH_BYTES) {
+            throw new Error(`a path of ${Math.max(name.length, linkname.length)} bytes in tar header at byte ${offset} is longer than ${MAX_PATH_BYTES} bytes`);
+        }
+        const content = HEADER_ONLY_TYPES.has(typeflag) ? 0 : entrySize;
+        const header = { name, linkname, typeflag, size: entrySize };
+        const wanted = this.onEntry(header) === true;
+        if (wanted && content === 0)
+            this.onContent(header, Buffer.alloc(0));
+        if (wanted && content > 0) {
+            this.content = { header, data: Buffer.alloc(content), fill: 0 };
+            this.skip = (TAR_BLOCK - (content % TAR_BLOCK)) % TAR_BLOCK;
+        }
+        else {
+            this.skip = content + ((TAR_BLOCK - (content % TAR_BLOCK)) % TAR_BLOCK);
+        }
+    }
+    finishMeta(type, data) {
+        this.meta = null;
+        this.skip = this.metaPadding;
+        this.metaPadding = 0;
+        if (type === 'L' || type === 'K') {
+            const end = data.indexOf(0);
+            const value = data.toString('latin1', 0, end === -1 ? data.length : end);
+            if (type === 'L')
+                this.longName = value;
+            else
+                this.longLink = value;
+            return;
+        }
+        const records = parsePaxRecords(data);
+        if (type === 'g')
+            this.globalPax = new Map([...this.globalPax, ...records]);
+        else
+            this.pax = records;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/analyse/read-archive.ts
+/**
+ * Reads an image archive as it streams past — `docker save` output, an OCI
+ * layout tar (`oci-archive:`) or a `docker save -o` file — and turns it into an
+ * `ImageArchive`: the image config and, per layer, the table of its entries.
+ * The image is never stored: layer bytes are decompressed, parsed and dropped
+ * chunk by chunk, with backpressure all the way to the source, so memory grows
+ * with the number of files, not with image bytes.
+ *
+ * The outer archive is read with tar-stream, each layer tar with
+ * `LayerTarScanner` (./tar-scanner.ts). In both layouts (./archive-layout.ts)
+ * the file that gives the layer order may arrive last, so every layer is
+ * analysed as it arrives and keyed by its archive path; the order is applied
+ * at the end.
+ */
+
+
+
+
+
+
+
+
+
+/** JSON files of an image archive (configs, manifests, indexes) are small; anything bigger is not one. */
+const MAX_JSON_BYTES = 16 * 1024 * 1024;
+/** All JSON documents kept from one archive together; an archive needing more is refused. */
+const MAX_JSON_TOTAL_BYTES = 64 * 1024 * 1024;
+/**
+ * Layer entries kept from one archive, and the bytes of their paths: the tables grow with the number of
+ * files, never with the image's bytes, and these bound them (the largest real images hold well under a
+ * million files; a crafted layer of empty entries could otherwise fill memory).
+ */
+const MAX_ENTRIES = 2_000_000;
+const MAX_TOTAL_PATH_BYTES = 256 * 1024 * 1024;
+/** Contents kept (see ReadOptions.keep): per file, and for all layers of an archive together; past them files are skipped and counted. */
+const MAX_KEPT_FILE_BYTES = 16 * 1024 * 1024;
+const MAX_KEPT_BYTES = 64 * 1024 * 1024;
+/** Bytes read after the end-of-archive blocks (tar pads to its record size) before the rest is left unread. */
+const MAX_TRAILING_BYTES = 1024 * 1024;
+/** A blob's path in an OCI layout: `blobs/<algorithm>/<hex>`. */
+const BLOB_PATH = /^blobs\/(sha256|sha512)\/([0-9a-f]+)$/;
+/** Bytes looked at to tell a layer (tar, gzip, zstd) from a JSON file. */
+const SNIFF_BYTES = TAR_BLOCK;
+/** What the first bytes of a stream say it is: a compressed or plain tar, a JSON document, or something else. */
+function sniffFormat(head) {
+    if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b)
+        return 'gzip';
+    if (head.length >= 4 && head.readUInt32LE(0) === 0xfd2fb528)
+        return 'zstd';
+    if (head.length >= 262 && head.toString('latin1', 257, 262) === 'ustar')
+        return 'none';
+    // An empty layer is just the end-of-archive blocks: zeros.
+    if (head.length >= TAR_BLOCK && head.subarray(0, TAR_BLOCK).every((byte) => byte === 0))
+        return 'none';
+    const first = head.toString('latin1').trimStart()[0];
+    if (first === '{' || first === '[')
+        return 'json';
+    return 'unknown';
+}
+// ---------------------------------------------------------------------------
+// Reading one outer entry
+/** Reads the first `want` bytes of an entry (fewer when it is shorter), keeping the iterator for the rest. */
+async function readHead(iterator, want) {
+    const chunks = [];
+    let length = 0;
+    while (length < want) {
+        const next = await iterator.next();
+        if (next.done)
+            return { head: Buffer.concat(chunks), done: true };
+        chunks.push(next.value);
+        length += next.value.length;
+    }
+    return { head: Buffer.concat(chunks), done: false };
+}
+/** The head read by `readHead`, then the rest; stopping early stops the underlying iterator too. */
+async function* remaining(head, done, iterator) {
+    let finished = done;
+    try {
+        if (head.length > 0)
+            yield head;
+        while (!finished) {
+            const next = await iterator.next();
+            if (next.done)
+                finished = true;
+            else
+                yield next.value;
+        }
+    }
+    finally {
+        if (!finished)
+            await iterator.return?.();
+    }
+}
+/**
+ * Whether the layout can refer to a JSON document at this archive path: the
+ * index and manifest, blobs, and the legacy layout's `<id>.json` configs at the
+ * top. Other JSON-looking files are counted, not kept.
+ */
+function mayBeReferenced(name) {
+    return name === 'index.json' || name === 'manifest.json' || BLOB_PATH.test(name) || (!name.includes('/') && name.endsWith('.json'));
+}
+/** The entry's bytes, hashed and counted as they pass. */
+async function* hashing(chunks, hash, count) {
+    for await (const chunk of chunks) {
+        hash.update(chunk);
+        count.bytes += chunk.length;
+        yield chunk;
+    }
+}
+async function readArchiveFile(entry, name, size, options, state) {
+    const blob = BLOB_PATH.exec(name);
+    const algorithm = blob?.[1] ?? 'sha256';
+    const hash = (0,external_node_crypto_namespaceObject.createHash)(algorithm);
+    const count = { bytes: 0 };
+    const file = await readArchiveContent(hashing(entry, hash, count), name, size, options, state);
+    const digest = `${algorithm}:${hash.digest('hex')}`;
+    if (blob !== null && digest !== `${blob[1]}:${blob[2]}`) {
+        throw new Error(`blob ${name} does not match its digest: its content is ${digest}`);
+    }
+    return { ...file, digest, bytes: count.bytes };
+}
+async function readArchiveContent(entry, name, size, options, state) {
+    const iterator = entry[Symbol.asyncIterator]();
+    const { head, done } = await readHead(iterator, Math.min(SNIFF_BYTES, size));
+    const format = sniffFormat(head);
+    const chunks = remaining(head, done, iterator);
+    if (format === 'json' && size <= MAX_JSON_BYTES && mayBeReferenced(name)) {
+        state.jsonBytes += size;
+        if (state.jsonBytes > MAX_JSON_TOTAL_BYTES) {
+            throw new Error(`the image archive holds more than ${MAX_JSON_TOTAL_BYTES / 1024 / 1024} MiB of JSON documents (at ${name})`);
+        }
+        const parts = [];
+        for await (const chunk of chunks)
+            parts.push(chunk);
+        return { kind: 'json', data: Buffer.concat(parts) };
+    }
+    if (format === 'json' || format === 'unknown') {
+        let bytes = 0;
+        for await (const chunk of chunks)
+            bytes += chunk.length;
+        return { kind: 'other', bytes };
+    }
+    try {
+        return await readLayer(chunks, format, options, state);
+    }
+    catch (error) {
+        const message = error.message;
+        if (/^Unexpected end of data/.test(message))
+            throw new Error(`the image archive is truncated (it ends inside ${name})`, { cause: error });
+        throw new Error(`layer ${name}: ${message}`, { cause: error });
+    }
+}
+async function readLayer(chunks, compression, options, state) {
+    const entries = [];
+    const kept = new Map();
+    let fileBytes = 0;
+    let storedBytes = 0;
+    const scanner = new LayerTarScanner((header) => {
+        const entry = toLayerEntry(header);
+        fileBytes += entry.bytes;
+        if (!Number.isSafeInteger(fileBytes))
+            throw new Error('its files add up to more than 9 PB');
+        state.entries++;
+        state.pathBytes += entry.path.length + (entry.linkTarget?.length ?? 0);
+        const maxEntries = options.maxEntries ?? MAX_ENTRIES;
+        const maxPathBytes = options.maxPathBytes ?? MAX_TOTAL_PATH_BYTES;
+        if (state.entries > maxEntries)
+            throw new Error(`the image holds more than ${maxEntries.toLocaleString('en-US')} files, more than footprint reads`);
+        if (state.pathBytes > maxPathBytes)
+            throw new Error(`the image's file names add up to more than ${units_formatBytes(maxPathBytes)}, more than footprint reads`);
+        entries.push(entry);
+        // A path named again in the same tar is what its last entry holds: drop an earlier copy's content.
+        kept.delete(entry.path);
+        if (entry.kind !== 'file' || options.keep === undefined || !options.keep(entry.path))
+            return false;
+        if (entry.bytes > MAX_KEPT_FILE_BYTES || state.keptBytes + entry.bytes > MAX_KEPT_BYTES) {
+            state.notKept++;
+            return false;
+        }
+        state.keptBytes += entry.bytes;
+        return true;
+    }, (header, data) => kept.set(normalisePath(header.name), data));
+    let compressedPending = null;
+    if (compression === 'none') {
+        const estimator = options.estimateCompressed ? (options.estimator ?? (() => gzipSizeEstimator()))() : null;
+        for await (const chunk of chunks) {
+            storedBytes += chunk.length;
+            scanner.feed(chunk);
+            if (estimator !== null)
+                await estimator.update(chunk);
+        }
+        scanner.end();
+        if (estimator !== null) {
+            // The next layer may start streaming while this one's last chunks are compressed.
+            compressedPending = estimator.finish();
+            compressedPending.catch(() => undefined);
+        }
+    }
+    else {
+        const decompressor = compression === 'gzip' ? (0,external_node_zlib_namespaceObject.createGunzip)() : (0,external_node_zlib_namespaceObject.createZstdDecompress)();
+        let failure = null;
+        decompressor.on('error', (error) => (failure ??= error));
+        decompressor.on('data', (chunk) => {
+            try {
+                scanner.feed(chunk);
+            }
+            catch (error) {
+                decompressor.destroy(error);
+            }
+        });
+        const ended = new Promise((resolve) => decompressor.once('end', resolve).once('close', resolve));
+        for await (const chunk of chunks) {
+            if (failure !== null)
+                break;
+            storedBytes += chunk.length;
+            // Past the tar's end nothing more is read from the layer: its bytes are only counted.
+            if (scanner.finished)
+                continue;
+            if (!decompressor.write(chunk)) {
+                await new Promise((resolve) => decompressor.once('drain', resolve).once('close', resolve));
+            }
+        }
+        if (failure === null && scanner.finished)
+            decompressor.destroy();
+        else if (failure === null)
+            decompressor.end();
+        await ended;
+        if (failure !== null)
+            throw new Error(describeDecompressError(failure, compression));
+        scanner.end();
+    }
+    const measured = compression !== 'none';
+    const layer = {
+        entries,
+        kept,
+        fileBytes,
+        storedBytes,
+        compression,
+        compressedBytes: measured ? storedBytes : null,
+        compressedMeasured: measured
+    };
+    return { kind: 'layer', layer, compressedPending };
+}
+function describeDecompressError(error, compression) {
+    const message = error.message;
+    const code = error.code ?? '';
+    if (code.startsWith('Z_') || code.startsWith('ERR_ZSTD') || code.startsWith('ZSTD')) {
+        return `the ${compression} data is corrupt or truncated (${message})`;
+    }
+    return message;
+}
+// ---------------------------------------------------------------------------
+// The outer archive
+/** The archive's bytes, decompressed when the whole archive is gzip or zstd (`docker save | gzip`). */
+async function* archiveBytes(source) {
+    const iterator = source[Symbol.asyncIterator]();
+    const { head, done } = await readHead(iterator, 4);
+    const format = sniffFormat(head);
+    const all = remaining(head, done, iterator);
+    if (format !== 'gzip' && format !== 'zstd') {
+        yield* all;
+        return;
+    }
+    const decompressor = format === 'gzip' ? (0,external_node_zlib_namespaceObject.createGunzip)() : (0,external_node_zlib_namespaceObject.createZstdDecompress)();
+    const input = external_node_stream_.Readable.from(all, { objectMode: false });
+    input.on('error', (error) => decompressor.destroy(error));
+    input.pipe(decompressor);
+    try {
+        for await (const chunk of decompressor)
+            yield chunk;
+    }
+    catch (error) {
+        throw new Error(describeDecompressError(error, format), { cause: error });
+    }
+    finally {
+        input.destroy();
+    }
+}
+/** Writes `chunk` into the tar parser, waiting while the parser is full. */
+async function write(extractor, chunk) {
+    if (extractor.write(chunk))
+        return;
+    await new Promise((resolve) => {
+        const done = () => {
+            extractor.off('drain', done);
+            extractor.off('close', done);
+            resolve();
+        };
+        extractor.on('drain', done);
+        extractor.on('close', done);
+    });
+}
+/**
+ * Writes the source into the tar parser, waiting whenever the parser is full.
+ * A header-only scanner follows the archive alongside, so the source is read
+ * only to the end-of-archive block (and what padding follows it, up to
+ * MAX_TRAILING_BYTES): data appended after an archive's end is never read.
+ */
+async function pump(source, extractor) {
+    let tracker = new LayerTarScanner(() => undefined);
+    let trailing = 0;
+    try {
+        for await (const chunk of source) {
+            if (extractor.destroyed)
+                return;
+            let used = chunk.length;
+            if (tracker !== null && !tracker.finished) {
+                try {
+                    used = tracker.feed(chunk);
+                }
+                catch {
+                    // Not a tar the scanner follows: the parser says what is wrong with it.
+                    tracker = null;
+                }
+            }
+            else if (tracker !== null) {
+                trailing += chunk.length;
+                if (trailing > MAX_TRAILING_BYTES)
+                    break;
+                continue;
+            }
+            await write(extractor, used === chunk.length ? chunk : chunk.subarray(0, used));
+            trailing += chunk.length - used;
+        }
+        if (!extractor.destroyed)
+            extractor.end(undefined);
+    }
+    catch (error) {
+        extractor.destroy(error);
+    }
+}
+async function drain(entry) {
+    for await (const _chunk of entry) {
+        // discard
+    }
+}
+async function collect(stream, options, state) {
+    const contents = { files: new Map(), links: new Map() };
+    const extractor = (0,tar_stream.extract)();
+    const pumping = pump(archiveBytes(stream), extractor);
+    let seen = 0;
+    try {
+        for await (const entry of extractor) {
+            seen++;
+            const header = entry.header;
+            const content = entry;
+            const name = joinArchivePath('', header.name);
+            // tar-stream gives null for a size field it cannot read, and its entry would then never end.
+            const size = header.size;
+            if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) {
+                throw new Error(`the image archive is corrupt: ${name} has an unreadable or impossible size (negative or beyond 9 PB)`);
+            }
+            if (header.type === 'file' || header.type === 'contiguous-file') {
+                contents.files.set(name, await readArchiveFile(content, name, size, options, state));
+                continue;
+            }
+            if (header.type === 'symlink' && header.linkname)
+                contents.links.set(name, joinArchivePath(parentPath(name), header.linkname));
+            if (header.type === 'link' && header.linkname)
+                contents.links.set(name, joinArchivePath('', header.linkname));
+            // tar-stream streams no content for a folder: one with a size in its header would never end.
+            if (header.type !== 'directory')
+                await drain(content);
+        }
+    }
+    catch (error) {
+        extractor.destroy(null);
+        // Nothing more is read: release the source (a pipe from docker, a file) rather than wait for it.
+        if (typeof stream.destroy === 'function')
+            stream.destroy();
+        await pumping;
+        throw new Error(describeArchiveError(error, seen), { cause: error });
+    }
+    await pumping;
+    return contents;
+}
+function describeArchiveError(error, seen) {
+    const message = error.message;
+    if (/^Unexpected end of data/.test(message)) {
+        return seen === 0 ? 'not an image archive: not a tar stream' : 'the image archive is truncated (unexpected end of data)';
+    }
+    if (/^Invalid tar header/.test(message)) {
+        return seen === 0 ? 'not an image archive: not a tar stream' : `the image archive is corrupt: ${message}`;
+    }
+    return message;
+}
+/**
+ * Reads an image archive from a stream (docker save output, an OCI layout tar,
+ * optionally gzip- or zstd-compressed as a whole) without storing it.
+ * Throws an Error with a one-line message when the stream is not a readable image.
+ */
+async function readImageArchive(stream, options) {
+    let contents = null;
+    const state = { jsonBytes: 0, entries: 0, pathBytes: 0, keptBytes: 0, notKept: 0 };
+    try {
+        contents = await collect(stream, options, state);
+        return { ...(await assembleImage(contents)), notKept: state.notKept };
+    }
+    catch (error) {
+        // Messages quote names from the archive: whatever bytes they hold, the message stays one line.
+        const message = oneLine(error.message ?? String(error));
+        throw new Error(message, { cause: error });
+    }
+    finally {
+        // Estimates of layers the manifest did not use still run; let them finish quietly.
+        for (const file of contents?.files.values() ?? [])
+            if (file.kind === 'layer')
+                file.compressedPending?.catch(() => undefined);
+    }
+}
+const ESCAPES = { '\n': '\\n', '\t': '\\t', '\r': '\\r' };
+/** The message with control characters and line separators escaped (`\n`, `\x1b`, `\u2028`), so it reads as one line. */
+function oneLine(message) {
+    // eslint-disable-next-line no-control-regex
+    return message.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (char) => {
+        const code = char.charCodeAt(0);
+        return ESCAPES[char] ?? (code > 0xff ? `\\u${code.toString(16)}` : `\\x${code.toString(16).padStart(2, '0')}`);
+    });
+}
+
+;// CONCATENATED MODULE: ./src/analyse/source.ts
+/**
+ * Where an image's bytes come from: the local daemon (`docker save REF`, read
+ * from its stdout as it writes) or an archive file — `oci-archive:PATH` (an OCI
+ * layout tar, as `docker buildx build -o type=oci,dest=PATH` and skopeo write) or
+ * `docker-archive:PATH` (what `docker save -o PATH` writes). Either kind of file
+ * may hold either layout; the reader tells them apart by their contents.
+ */
+
+
+
+
+
+
+const ARCHIVE_KINDS = ['oci-archive', 'docker-archive'];
+/** Lines of docker's stderr quoted in an error. */
+const STDERR_LINES = 3;
+/**
+ * Reads an image reference as the `images` input gives it. `oci-archive:PATH`
+ * and `docker-archive:PATH` name archive files; everything after the prefix is
+ * the path, colons included (skopeo's `PATH:REFERENCE` suffix, which picks one
+ * image out of a many-image archive, is not supported). Anything else is an
+ * image on the local daemon.
+ */
+function parseImageSource(ref) {
+    for (const kind of ARCHIVE_KINDS) {
+        const prefix = `${kind}:`;
+        if (!ref.startsWith(prefix))
+            continue;
+        const path = ref.slice(prefix.length);
+        if (path.trim() === '')
+            throw new errors_UserError(`Image "${ref}": give the archive's path after "${prefix}".`);
+        return { kind, path };
+    }
+    if (ref.trim() === '')
+        throw new errors_UserError('Image reference is empty.');
+    return { kind: 'daemon', ref };
+}
+/** Reads the image from its source, streaming: the image is never written to disk or held in memory. */
+async function readImage(source, options) {
+    if (source.kind === 'daemon')
+        return readFromDaemon(source.ref, options);
+    return readFromFile(source, options);
+}
+/** Errors name the archive's path, which callers put beside the reference the user gave. */
+async function readFromFile(source, options) {
+    const { path } = source;
+    const info = await (0,promises_.stat)(path).catch((error) => {
+        if (error.code !== 'ENOENT')
+            throw new errors_UserError(`${path}: cannot read the image archive: ${error.message}`);
+        const hint = path.lastIndexOf(':') > 0 ? ' (a ":reference" after the path is not supported: give the path of an archive holding one image)' : '';
+        throw new errors_UserError(`${path}: no such image archive${hint}.`);
+    });
+    if (info.isDirectory())
+        throw new errors_UserError(`${path} is a directory; give ${source.kind}: the archive file (a tar).`);
+    // A device, FIFO or socket may never end (oci-archive:/dev/zero): only a regular file is read.
+    const notRegular = () => new errors_UserError(`${path} is not a regular file; give ${source.kind}: the archive file (a tar).`);
+    if (!info.isFile())
+        throw notRegular();
+    // Opened without blocking and checked again on the open file, so a path swapped for a FIFO meanwhile cannot hang.
+    const handle = await (0,promises_.open)(path, external_node_fs_.constants.O_RDONLY | external_node_fs_.constants.O_NONBLOCK).catch((error) => {
+        throw new errors_UserError(`${path}: cannot read the image archive: ${error.message}`);
+    });
+    try {
+        const opened = await handle.stat();
+        if (!opened.isFile())
+            throw notRegular();
+        // Read no further than the size it had: a file that keeps growing is not read forever.
+        const stream = opened.size === 0 ? external_node_stream_.Readable.from([]) : handle.createReadStream({ start: 0, end: opened.size - 1, autoClose: false });
+        return await readImageArchive(stream, options);
+    }
+    catch (error) {
+        if (error instanceof errors_UserError)
+            throw error;
+        throw new Error(`${path}: ${messageOf(error)}`, { cause: error });
+    }
+    finally {
+        await handle.close();
+    }
+}
+function lastLines(text, count) {
+    return text
+        .trim()
+        .split(/\r?\n/)
+        .filter((line) => line.trim() !== '')
+        .slice(-count)
+        .join(' ');
+}
+/**
+ * `docker save REF` piped into the reader. When docker fails, its own message is
+ * the error (an unknown image makes the archive look empty, which would say
+ * less); when the reader fails first, docker is stopped and the reader's error
+ * is reported.
+ */
+async function readFromDaemon(ref, options) {
+    // A clean environment: no token of the action's reaches docker.
+    const child = (options.execStream ?? exec/* execStream */.U1)(options.docker ?? 'docker', ['save', '--', ref], { cleanEnv: true });
+    let archive = null;
+    let readError = null;
+    let stoppedByUs = false;
+    try {
+        archive = await readImageArchive(child.stdout, options);
+    }
+    catch (error) {
+        readError = error;
+        // The reader stops early on a bad archive: docker would block on a full pipe.
+        if (!child.stdout.readableEnded) {
+            stoppedByUs = true;
+            child.kill();
+        }
+    }
+    const exit = await child.exited;
+    const command = `docker save ${ref}`;
+    // Not started, or ended by a signal: it never reached an exit code of its own.
+    if (exit.failure !== null && exit.exitCode === -1 && !stoppedByUs)
+        throw new Error(`${command} could not run: ${exit.failure}`);
+    if (exit.exitCode !== 0 && !stoppedByUs) {
+        const stderr = lastLines(exit.stderr, STDERR_LINES);
+        throw new Error(`${command} failed (exit code ${exit.exitCode === -1 ? 'none' : exit.exitCode}): ${stderr || 'no message'}`);
+    }
+    if (readError !== null)
+        throw new Error(`${command}: ${messageOf(readError)}`);
+    if (archive === null)
+        throw new Error(`${command}: no image was read`);
+    return archive;
 }
 
 // EXTERNAL MODULE: ./node_modules/dockerfile-ast/lib/main.js
@@ -25921,6 +26948,3202 @@ function finalChain(dockerfile) {
         stage = stage.from.stage === null ? null : (dockerfile.stages[stage.from.stage] ?? null);
     }
     return chain;
+}
+
+;// CONCATENATED MODULE: ./src/analyse/caches.ts
+
+/**
+ * The cache folders. `~` stands for a home folder: `root` or `home/<any user>`;
+ * `*` for any one folder name.
+ */
+const CACHE_FOLDERS = [
+    { kind: 'apk', pattern: 'var/cache/apk' },
+    { kind: 'apt', pattern: 'var/lib/apt/lists' },
+    { kind: 'apt', pattern: 'var/cache/apt' },
+    { kind: 'yum', pattern: 'var/cache/yum' },
+    { kind: 'dnf', pattern: 'var/cache/dnf' },
+    { kind: 'pip', pattern: '~/.cache/pip' },
+    { kind: 'npm', pattern: '~/.npm' },
+    { kind: 'yarn', pattern: 'usr/local/share/.cache/yarn' },
+    { kind: 'yarn', pattern: '~/.cache/yarn' },
+    { kind: 'yarn', pattern: '~/.yarn/berry/cache' },
+    { kind: 'pnpm', pattern: '~/.local/share/pnpm/store' },
+    { kind: 'pnpm', pattern: '~/.pnpm-store' },
+    { kind: 'pnpm', pattern: '~/.cache/pnpm' },
+    { kind: 'go', pattern: '~/.cache/go-build' },
+    { kind: 'go', pattern: 'go/pkg/mod' },
+    { kind: 'go', pattern: '~/go/pkg/mod' },
+    { kind: 'cargo', pattern: 'usr/local/cargo/registry' },
+    { kind: 'cargo', pattern: 'usr/local/cargo/git' },
+    { kind: 'cargo', pattern: '~/.cargo/registry' },
+    { kind: 'cargo', pattern: '~/.cargo/git' },
+    { kind: 'maven', pattern: '~/.m2/repository' },
+    { kind: 'gradle', pattern: '~/.gradle/caches' },
+    { kind: 'tmp', pattern: 'tmp' },
+    { kind: 'tmp', pattern: 'var/tmp' }
+];
+/** Below this many bytes in total a cache folder is not reported (an empty apt lock, a stray pid file in /tmp). */
+const CACHE_MIN_BYTES = 1024;
+/** The patterns as folder-name lists, `~` spelled out as `root` and `home/*`. */
+const PATTERNS = CACHE_FOLDERS.flatMap(({ kind, pattern }) => {
+    const segments = pattern.split('/');
+    if (segments[0] !== '~')
+        return [{ kind, segments }];
+    const rest = segments.slice(1);
+    return [
+        { kind, segments: ['root', ...rest] },
+        { kind, segments: ['home', '*', ...rest] }
+    ];
+});
+/** How many folders down the deepest cache folder lies (`home/<user>/.local/share/pnpm/store`). */
+const MAX_CACHE_DEPTH = Math.max(...PATTERNS.map((pattern) => pattern.segments.length));
+const FIRST_SEGMENTS = new Set(PATTERNS.map((pattern) => pattern.segments[0]));
+/**
+ * The cache a path lies in (or is): its kind and the cache folder for display
+ * (`/home/app/.cache/pip`); null for a path outside every known cache.
+ */
+function cacheOf(path) {
+    const trimmed = path.replace(/^\/+/, '');
+    const slash = trimmed.indexOf('/');
+    if (!FIRST_SEGMENTS.has(slash === -1 ? trimmed : trimmed.slice(0, slash)))
+        return null;
+    const segments = trimmed.split('/');
+    for (const pattern of PATTERNS) {
+        if (segments.length < pattern.segments.length)
+            continue;
+        if (pattern.segments.every((segment, at) => segment === '*' || segment === segments[at])) {
+            return { kind: pattern.kind, root: displayPath(segments.slice(0, pattern.segments.length).join('/')) };
+        }
+    }
+    return null;
+}
+
+;// CONCATENATED MODULE: ./src/analyse/final-files.ts
+/**
+ * The files a container sees (the final filesystem after every layer and
+ * whiteout), as two parallel arrays sorted by path. Sorting the binary
+ * (latin1) paths by code unit puts every path below a folder `F` in one run
+ * (they all start with `F/`), so a folder's files are a slice, a file is
+ * found by binary search, and two images are compared by one merge of their
+ * lists. Held between measuring the PR's image and the base branch's; it
+ * grows with the number of files, never with their bytes.
+ */
+class FinalFiles {
+    /** Normalised binary paths (see LayerEntry.path), sorted by code unit. */
+    paths;
+    /** Bytes of each path: a regular file's size (a hard-linked file's bytes on one of its paths only), a symlink's target length. */
+    bytes;
+    constructor(paths, bytes) {
+        this.paths = paths;
+        this.bytes = bytes;
+    }
+    /** From `[path, bytes]` pairs in any order; a path given twice keeps its last bytes. */
+    static of(entries) {
+        const byPath = new Map();
+        for (const [path, bytes] of entries)
+            byPath.set(path, bytes);
+        const paths = [...byPath.keys()].sort(compareCodeUnits);
+        const bytes = new Float64Array(paths.length);
+        paths.forEach((path, index) => (bytes[index] = byPath.get(path)));
+        return new FinalFiles(paths, bytes);
+    }
+    /** From paths already sorted by code unit and their bytes, as a worker sends them. */
+    static sorted(paths, bytes) {
+        if (paths.length !== bytes.length)
+            throw new Error('FinalFiles.sorted: paths and bytes differ in length');
+        return new FinalFiles(paths, bytes);
+    }
+    get count() {
+        return this.paths.length;
+    }
+    /** Sum of every file's bytes. */
+    totalBytes() {
+        let total = 0;
+        for (const bytes of this.bytes)
+            total += bytes;
+        return total;
+    }
+    /** The bytes of the file at `path`, or null when there is none. */
+    sizeOf(path) {
+        const at = this.lowerBound(path);
+        return at < this.paths.length && this.paths[at] === path ? this.bytes[at] : null;
+    }
+    /** Every file below the folder `folder` (`''` for the root), in path order. */
+    *under(folder) {
+        const prefix = folder === '' ? '' : `${folder}/`;
+        for (let at = this.lowerBound(prefix); at < this.paths.length && this.paths[at].startsWith(prefix); at++) {
+            yield [this.paths[at], this.bytes[at]];
+        }
+    }
+    /** Index of the first path not less than `path`. */
+    lowerBound(path) {
+        let low = 0;
+        let high = this.paths.length;
+        while (low < high) {
+            const middle = (low + high) >>> 1;
+            if (this.paths[middle] < path)
+                low = middle + 1;
+            else
+                high = middle;
+        }
+        return low;
+    }
+}
+/** Orders strings by UTF-16 code unit: for binary (latin1) paths, byte order. */
+function compareCodeUnits(a, b) {
+    return a < b ? -1 : a > b ? 1 : 0;
+}
+
+;// CONCATENATED MODULE: ./src/analyse/anatomy.ts
+
+
+
+const DEFAULT_TOP_PATHS = 20;
+const UNKNOWN_ORIGIN = { fromBase: null, instruction: null, line: null, stage: null };
+function joinPath(parent, name) {
+    return parent === '' ? name : `${parent}/${name}`;
+}
+function newFolder(name, parent) {
+    return { name, parent, children: new Map(), inode: null };
+}
+/** The overlaid filesystem and the copies it wasted on the way. */
+class Overlay {
+    root = newFolder('', null);
+    groups = new Map();
+    /** The node at a normalised path, or null. */
+    lookup(path) {
+        if (path === '')
+            return this.root;
+        let node = this.root;
+        for (const name of path.split('/')) {
+            const child = node.children?.get(name);
+            if (child === undefined)
+                return null;
+            node = child;
+        }
+        return node;
+    }
+    /** Applies a layer's whiteouts to what the layers below it built. */
+    applyWhiteouts(entries, layer) {
+        for (const entry of entries) {
+            const target = whiteoutTarget(entry.path);
+            if (target === null)
+                continue;
+            if (target.kind === 'file') {
+                const node = this.lookup(target.path);
+                if (node !== null && node !== this.root)
+                    this.detach(node, target.path, { layer, root: target.path });
+            }
+            else {
+                const folder = this.lookup(target.dir);
+                if (folder?.children == null)
+                    continue;
+                const removal = { layer, root: target.dir };
+                for (const child of folder.children.values())
+                    this.release(child, joinPath(target.dir, child.name), removal);
+                folder.children.clear();
+            }
+        }
+    }
+    /** Adds a layer's own entries (whiteouts excluded), replacing lower ones at the same paths. */
+    addEntries(entries, layer) {
+        for (const entry of entries) {
+            if (entry.path === '' || isWhiteout(entry.path))
+                continue;
+            const names = entry.path.split('/');
+            const name = names.pop();
+            let parent = this.root;
+            for (let depth = 0; depth < names.length; depth++) {
+                const folderName = names[depth];
+                let child = parent.children.get(folderName);
+                if (child?.children == null) {
+                    // Missing, or a non-folder in the way: this layer makes it a folder.
+                    if (child !== undefined) {
+                        const path = names.slice(0, depth + 1).join('/');
+                        this.release(child, path, { layer, root: path });
+                    }
+                    child = newFolder(folderName, parent);
+                    parent.children.set(folderName, child);
+                }
+                parent = child;
+            }
+            const existing = parent.children.get(name);
+            if (entry.kind === 'directory') {
+                if (existing?.children != null)
+                    continue; // folders merge
+                if (existing !== undefined)
+                    this.release(existing, entry.path, { layer, root: entry.path });
+                parent.children.set(name, newFolder(name, parent));
+                continue;
+            }
+            let inode = null;
+            if (entry.kind === 'file' || entry.kind === 'symlink')
+                inode = { bytes: entry.bytes, layer, links: 0, symlink: entry.kind === 'symlink' };
+            else if (entry.kind === 'hardlink' && entry.linkTarget !== null) {
+                const target = this.lookup(entry.linkTarget);
+                if (target !== null && target === existing)
+                    continue; // a link to itself changes nothing
+                inode = target?.inode ?? null;
+            }
+            if (inode !== null)
+                inode.links++;
+            if (existing !== undefined)
+                this.release(existing, entry.path, { layer, root: entry.path });
+            parent.children.set(name, { name, parent, children: null, inode });
+        }
+    }
+    /** Removes a node from its folder and releases everything below it. */
+    detach(node, path, removal) {
+        node.parent?.children?.delete(node.name);
+        this.release(node, path, removal);
+    }
+    /** Drops the links of a node and its subtree; a copy whose last link goes is wasted. */
+    release(node, path, removal) {
+        // Paths below `node` are spelled out only for a row's name: building each one would cost the
+        // square of the depth in a deep tree.
+        const stack = [node];
+        while (stack.length > 0) {
+            const current = stack.pop();
+            if (current.children !== null) {
+                for (const child of current.children.values())
+                    stack.push(child);
+                continue;
+            }
+            const inode = current.inode;
+            if (inode === null)
+                continue;
+            inode.links--;
+            if (inode.links === 0 && inode.bytes > 0 && !inode.symlink)
+                this.waste(inode, () => pathBelow(node, path, current), removal);
+        }
+    }
+    waste(inode, path, removal) {
+        const key = `${removal.root}\u0000${inode.layer}\u0000${removal.layer}`;
+        const group = this.groups.get(key);
+        if (group === undefined) {
+            this.groups.set(key, {
+                root: removal.root,
+                path: path(),
+                files: 1,
+                bytes: inode.bytes,
+                addedInLayer: inode.layer,
+                removedInLayer: removal.layer
+            });
+        }
+        else {
+            group.files++;
+            group.bytes += inode.bytes;
+        }
+    }
+}
+/** The path of `node`, which lies in the subtree of `top` (at `topPath`). */
+function pathBelow(top, topPath, node) {
+    const names = [];
+    for (let current = node; current !== null && current !== top; current = current.parent)
+        names.push(current.name);
+    names.reverse();
+    return names.length === 0 ? topPath : joinPath(topPath, names.join('/'));
+}
+function originOf(origins, layer) {
+    return origins[layer] ?? UNKNOWN_ORIGIN;
+}
+function wasteOf(groups, origins, topPaths) {
+    let bytes = 0;
+    let baseBytes = 0;
+    const paths = [];
+    for (const group of groups) {
+        const inBase = originOf(origins, group.addedInLayer).fromBase === true;
+        if (inBase)
+            baseBytes += group.bytes;
+        else
+            bytes += group.bytes;
+        paths.push({
+            path: displayPath(group.files === 1 ? group.path : group.root),
+            files: group.files,
+            bytes: group.bytes,
+            addedAtLine: originOf(origins, group.addedInLayer).line,
+            removedAtLine: originOf(origins, group.removedInLayer).line,
+            addedInLayer: group.addedInLayer,
+            removedInLayer: group.removedInLayer,
+            inBase
+        });
+    }
+    paths.sort((a, b) => b.bytes - a.bytes || (a.path < b.path ? -1 : a.path > b.path ? 1 : a.addedInLayer - b.addedInLayer));
+    return { bytes, baseBytes, paths: paths.slice(0, topPaths) };
+}
+/** The visible files under well-known caches, one tally per cache folder. */
+function cachesOf(root, origins) {
+    const tallies = new Map();
+    const count = (tally, node) => {
+        const stack = [node];
+        while (stack.length > 0) {
+            const current = stack.pop();
+            if (current.children !== null) {
+                for (const child of current.children.values())
+                    stack.push(child);
+                continue;
+            }
+            const inode = current.inode;
+            if (inode === null || inode.symlink)
+                continue;
+            tally.files++;
+            if (tally.inodes.has(inode))
+                continue;
+            tally.inodes.add(inode);
+            tally.bytes += inode.bytes;
+            tally.bytesByLayer.set(inode.layer, (tally.bytesByLayer.get(inode.layer) ?? 0) + inode.bytes);
+        }
+    };
+    // Walk the folders outside caches; a folder that is a cache is tallied whole. Caches lie at most
+    // MAX_CACHE_DEPTH folders down, so the walk goes no deeper, however deep the image's folders are.
+    const folders = [[root, '', 0]];
+    while (folders.length > 0) {
+        const [folder, path, depth] = folders.pop();
+        for (const child of folder.children.values()) {
+            if (child.children === null)
+                continue;
+            const childPath = joinPath(path, child.name);
+            const cache = cacheOf(childPath);
+            if (cache === null) {
+                if (depth + 1 < MAX_CACHE_DEPTH)
+                    folders.push([child, childPath, depth + 1]);
+                continue;
+            }
+            let tally = tallies.get(cache.root);
+            if (tally === undefined) {
+                tally = { kind: cache.kind, bytes: 0, files: 0, inodes: new Set(), bytesByLayer: new Map() };
+                tallies.set(cache.root, tally);
+            }
+            count(tally, child);
+        }
+    }
+    const caches = [];
+    for (const [path, tally] of tallies) {
+        if (tally.bytes < CACHE_MIN_BYTES)
+            continue;
+        let topLayer = -1;
+        let topBytes = -1;
+        for (const [layer, bytes] of [...tally.bytesByLayer].sort((a, b) => a[0] - b[0])) {
+            if (bytes > topBytes)
+                [topLayer, topBytes] = [layer, bytes];
+        }
+        const origin = originOf(origins, topLayer);
+        caches.push({ path, kind: tally.kind, bytes: tally.bytes, files: tally.files, line: origin.line, fromBase: origin.fromBase });
+    }
+    return caches.sort((a, b) => b.bytes - a.bytes || (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
+/**
+ * Every path a container sees with its bytes; a hard-linked file's bytes go to the first of its
+ * paths in path order only, so two images holding the same links agree whatever order their
+ * layers named the paths in (the walk's order would follow the tree's insertion order).
+ */
+function finalFiles(root) {
+    const found = [];
+    const stack = [[root, '']];
+    while (stack.length > 0) {
+        const [folder, path] = stack.pop();
+        for (const child of folder.children.values()) {
+            const childPath = joinPath(path, child.name);
+            if (child.children !== null)
+                stack.push([child, childPath]);
+            else if (child.inode !== null)
+                found.push([childPath, child.inode]);
+        }
+    }
+    // Each path occurs once in the tree: sorted here, the list is what FinalFiles holds.
+    found.sort((a, b) => compareCodeUnits(a[0], b[0]));
+    const seen = new Set();
+    const bytes = new Float64Array(found.length);
+    found.forEach(([, inode], index) => {
+        bytes[index] = seen.has(inode) ? 0 : inode.bytes;
+        seen.add(inode);
+    });
+    return FinalFiles.sorted(found.map(([path]) => path), bytes);
+}
+/** The kept files that are still what a container sees at their path (not deleted or replaced by a later layer). */
+function visibleKept(overlay, archive) {
+    const kept = new Map();
+    for (const [index, layer] of archive.layers.entries()) {
+        for (const [path, data] of layer.kept) {
+            const inode = overlay.lookup(path)?.inode;
+            if (inode != null && !inode.symlink && inode.layer === index)
+                kept.set(path, data);
+        }
+    }
+    return kept;
+}
+/**
+ * The anatomy of an image: its layers with their origins, the bytes wasted in
+ * them, and the caches left in its final filesystem. `origins` has one entry per
+ * layer (layerOrigins in history.ts); missing entries count as unknown.
+ */
+function analyseImage(archive, origins, options = {}) {
+    const topPaths = options.topPaths ?? DEFAULT_TOP_PATHS;
+    const overlay = new Overlay();
+    const layers = [];
+    let bytes = 0;
+    let compressedBytes = 0;
+    for (const [index, layer] of archive.layers.entries()) {
+        overlay.applyWhiteouts(layer.entries, index);
+        overlay.addEntries(layer.entries, index);
+        bytes += layer.fileBytes;
+        compressedBytes = compressedBytes === null || layer.compressedBytes === null ? null : compressedBytes + layer.compressedBytes;
+        // Sizes come from the archive: refuse a sum no byte count can reach rather than report "Infinity TB".
+        if (!Number.isSafeInteger(bytes) || (compressedBytes !== null && !Number.isSafeInteger(compressedBytes))) {
+            throw new Error(`the image's layers add up to more than 9 PB (at layer ${index}): the archive is corrupt`);
+        }
+        const origin = originOf(origins, index);
+        layers.push({
+            index,
+            fromBase: origin.fromBase,
+            instruction: origin.instruction,
+            line: origin.line,
+            stage: origin.stage,
+            bytes: layer.fileBytes,
+            compressedBytes: layer.compressedBytes,
+            files: layer.entries.reduce((files, entry) => (entry.kind === 'directory' || isWhiteout(entry.path) ? files : files + 1), 0)
+        });
+    }
+    return {
+        bytes,
+        compressedBytes,
+        layers,
+        wasted: wasteOf(overlay.groups.values(), origins, topPaths),
+        caches: cachesOf(overlay.root, origins),
+        files: finalFiles(overlay.root),
+        kept: visibleKept(overlay, archive)
+    };
+}
+
+;// CONCATENATED MODULE: ./src/analyse/history.ts
+/**
+ * Which Dockerfile line made each layer: the image config's `history` read
+ * against the parsed Dockerfile. Pure: config and Dockerfile in, one `LayerOrigin` per layer out.
+ *
+ * Matching runs from the top of the image down. The final stage's layer-making
+ * instructions (RUN, COPY, ADD, WORKDIR; a final stage `FROM <earlier stage>`
+ * brings that stage's ones in front) are paired with the history entries, last
+ * with last. RUN compares command text, COPY/ADD the keyword and destination,
+ * WORKDIR the folder; a WORKDIR without a history entry is skipped. Once every
+ * instruction is paired, the layers below are the base image's. When a pair
+ * does not match, matching stops: the layers from there down are unknown
+ * rather than guessed.
+ */
+
+
+/** Longest instruction text kept for the report. */
+const INSTRUCTION_MAX_CHARS = 120;
+const BUILDKIT_SUFFIX = '# buildkit';
+/** The classic builder's metadata and COPY/ADD entries: `<shell> #(nop) INSTR …` (the shell is SHELL's, `/bin/sh -c` by default). */
+const CLASSIC_NOP = /^[^#]*?\s#\(nop\)\s+/;
+const DEFAULT_SHELL = '/bin/sh -c ';
+/** A command run through a shell other than `/bin/sh -c` (SHELL instruction, Windows). */
+const SHELL_RUN = /^(?:\S*\/)?(?:sh|bash|dash|ash|zsh|ksh)\s+(?:\S+\s+)*?-c\s|^cmd\s+\/S\s+\/C\s|^(?:powershell|pwsh)\s+(?:\S+\s+)*?-Command\s/i;
+/** A heredoc opener: `<<EOF`, `<<-EOF`, `<<"EOF"`, `<<'EOF'`. */
+const HEREDOC_MARKER = /^<<-?(["']?)[A-Za-z0-9_.-]+\1$/;
+/** Collapses runs of whitespace (newlines included) into one space. */
+function collapse(text) {
+    return text.replace(/\s+/g, ' ').trim();
+}
+/** Shortens text for the report, ending a cut with `…`. */
+function shorten(text) {
+    return text.length <= INSTRUCTION_MAX_CHARS ? text : `${text.slice(0, INSTRUCTION_MAX_CHARS - 1).trimEnd()}…`;
+}
+/** Removes the `|N K=V …` prefix both builders put before a RUN's command when build args are set. */
+function stripBuildArgs(text) {
+    const match = /^\|(\d+)\s+/.exec(text);
+    if (match === null)
+        return text;
+    const rest = text.slice(match[0].length);
+    const assignments = new RegExp(`^(?:\\S+\\s+){${Number(match[1])}}`).exec(rest);
+    const afterTokens = assignments === null ? rest : rest.slice(assignments[0].length);
+    if (afterTokens.startsWith(DEFAULT_SHELL) || SHELL_RUN.test(afterTokens))
+        return afterTokens;
+    // A value with spaces (written unquoted): the default shell ends the prefix.
+    const shell = rest.indexOf(DEFAULT_SHELL);
+    return shell === -1 ? afterTokens : rest.slice(shell);
+}
+/** Reads a history `created_by` as the classic builder or BuildKit writes it. */
+function parseCreatedBy(createdBy) {
+    let text = createdBy.trim();
+    if (text.endsWith(BUILDKIT_SUFFIX))
+        text = text.slice(0, -BUILDKIT_SUFFIX.length).trim();
+    const keyword = /^([A-Z]+)(?:\s|$)/.exec(text)?.[1];
+    if (keyword !== undefined && KEYWORDS.has(keyword)) {
+        // BuildKit: the instruction as written, a RUN's build args and shell spelled out.
+        let body = text.slice(keyword.length).trim();
+        if (keyword === 'RUN') {
+            body = stripBuildArgs(body);
+            if (body.startsWith(DEFAULT_SHELL))
+                body = body.slice(DEFAULT_SHELL.length);
+        }
+        return { keyword, body };
+    }
+    // Classic builder (and buildah, kaniko): `/bin/sh -c #(nop) INSTR …` for metadata
+    // and COPY/ADD, the command line for RUN (build args first when set).
+    const withoutArgs = stripBuildArgs(text);
+    const nop = CLASSIC_NOP.exec(withoutArgs);
+    if (nop !== null) {
+        const instruction = withoutArgs.slice(nop[0].length).trim();
+        const nopKeyword = /^([A-Z]+)(?:\s|$)/.exec(instruction)?.[1];
+        if (nopKeyword !== undefined)
+            return { keyword: nopKeyword, body: instruction.slice(nopKeyword.length).trim() };
+        return { keyword: null, body: instruction };
+    }
+    if (withoutArgs.startsWith(DEFAULT_SHELL))
+        return { keyword: 'RUN', body: withoutArgs.slice(DEFAULT_SHELL.length) };
+    if (withoutArgs !== text || SHELL_RUN.test(withoutArgs))
+        return { keyword: 'RUN', body: withoutArgs };
+    // An exec-form RUN, or a layer another tool made: the text says which.
+    return { keyword: null, body: withoutArgs };
+}
+/**
+ * A history `created_by` as an instruction: `RUN apk add x` for both builders'
+ * spellings of a RUN, `COPY file:ab12… in /app` for the classic builder's COPY,
+ * whitespace collapsed; '' when the entry says nothing (an imported layer).
+ */
+function history_instructionOf(createdBy) {
+    const { keyword, body } = parseCreatedBy(createdBy);
+    return collapse(keyword === null ? body : `${keyword} ${body}`);
+}
+/**
+ * The logical lines of an instruction's text: the first one with its escaped
+ * newlines joined and, as Docker's parser does, comment and blank lines inside
+ * the continuation dropped; the physical lines after it (heredoc bodies) as they are.
+ */
+function logicalLines(text, escape) {
+    const physical = text.split(/\r?\n/);
+    let first = '';
+    let at = 0;
+    for (; at < physical.length; at++) {
+        const raw = physical[at];
+        if (at > 0 && /^\s*(#.*)?$/.test(raw))
+            continue;
+        const stripped = raw.replace(/[ \t]+$/, '');
+        const continued = stripped.endsWith(escape);
+        first += continued ? stripped.slice(0, -escape.length) : raw;
+        if (!continued) {
+            at++;
+            break;
+        }
+    }
+    return [first, ...physical.slice(at)];
+}
+/** A path as compared: trailing slashes dropped (the root stays `/`). */
+function trimSlashes(text) {
+    return text.replace(/([^\s/])\/+$/, '$1');
+}
+function normaliseTarget(target) {
+    if (target.includes('$') || !target.startsWith('/'))
+        return null;
+    return trimSlashes(target);
+}
+/** The last word of an argument list, honouring JSON form. */
+function lastArgument(args) {
+    const trimmed = args.trim();
+    if (trimmed.startsWith('[')) {
+        const list = parseJsonList(trimmed);
+        if (list !== null)
+            return list.at(-1) ?? null;
+    }
+    const words = trimmed.split(/\s+/).filter((word) => word !== '');
+    return words.at(-1) ?? null;
+}
+function parseJsonList(text) {
+    try {
+        const value = JSON.parse(text);
+        return Array.isArray(value) && value.every((item) => typeof item === 'string') ? value : null;
+    }
+    catch {
+        return null;
+    }
+}
+function stepOf(instruction, stage, escape) {
+    const { keyword, line } = instruction;
+    // The text starts with the keyword as written; its case does not change its length.
+    const afterKeyword = instruction.text.trimStart().slice(keyword.length);
+    const whole = logicalLines(afterKeyword, escape);
+    const args = logicalLines(instruction.rawArgs, escape);
+    const first = args[0] ?? '';
+    const heredoc = args.length > 1 && /<<-?["']?[A-Za-z0-9_.-]/.test(first);
+    const simpleHeredoc = heredoc && HEREDOC_MARKER.test(first.trim());
+    let display = collapse(`${keyword} ${whole[0] ?? ''}`);
+    if (simpleHeredoc)
+        display = `${display} ${collapse(args[1] ?? '')} …`;
+    const step = { keyword, stage, line, display: shorten(display), command: null, execCommand: null, heredoc, target: null };
+    if (keyword === 'RUN') {
+        const exec = first.trim().startsWith('[') ? parseJsonList(first.trim()) : null;
+        if (exec !== null)
+            step.execCommand = collapse(exec.join(' '));
+        else
+            step.command = collapse(simpleHeredoc ? (args[1] ?? '') : first);
+    }
+    else if (keyword === 'COPY' || keyword === 'ADD' || keyword === 'WORKDIR') {
+        const target = keyword === 'WORKDIR' ? first.trim() : lastArgument(first);
+        step.target = target === null ? null : normaliseTarget(target);
+    }
+    return step;
+}
+/**
+ * The layer-making steps of the built stage, preceded by those of the stages it
+ * is built FROM; null when it is not known which stage was built.
+ */
+function stepsOf(dockerfile) {
+    if (dockerfile.final === null || dockerfile.targetMissing)
+        return null;
+    return finalChain(dockerfile).flatMap((stage) => stage.instructions
+        .filter((instruction) => LAYER_KEYWORDS.has(instruction.keyword))
+        .map((instruction) => stepOf(instruction, stage.name ?? `#${stage.index}`, dockerfile.escape)));
+}
+// ---------------------------------------------------------------------------
+// Matching
+function history_firstLine(text) {
+    return collapse(text.split('\n', 1)[0] ?? '');
+}
+/** The history's command equals the Dockerfile's, or is it run through a named shell. */
+function sameCommand(history, dockerfile) {
+    if (history === dockerfile)
+        return true;
+    if (dockerfile === '' || !history.endsWith(` ${dockerfile}`))
+        return false;
+    const prefix = history.slice(0, history.length - dockerfile.length - 1);
+    return /(?:^|\s)(?:-c|\/C|-Command)$/i.test(prefix);
+}
+function sameTarget(history, target) {
+    if (target === null)
+        return true;
+    const text = trimSlashes(history);
+    return text === target || text.endsWith(` ${target}`);
+}
+function matches(entry, step) {
+    // An entry naming no keyword may be a RUN in exec form or under another SHELL.
+    if (entry.keyword !== step.keyword && !(entry.keyword === null && step.keyword === 'RUN'))
+        return false;
+    switch (step.keyword) {
+        case 'RUN': {
+            if (step.execCommand !== null)
+                return sameCommand(collapse(entry.body), step.execCommand);
+            if (step.heredoc) {
+                // BuildKit runs a heredoc that starts with a shebang from a file.
+                return entry.body.startsWith('/dev/pipes/') || sameCommand(history_firstLine(entry.body), step.command ?? '');
+            }
+            return sameCommand(collapse(entry.body), step.command ?? '');
+        }
+        case 'COPY':
+        case 'ADD':
+            return step.heredoc || sameTarget(collapse(entry.body), step.target);
+        case 'WORKDIR':
+            return sameTarget(collapse(entry.body), step.target);
+        default:
+            return false;
+    }
+}
+/**
+ * The history entries with the layer each made. Entries with `empty_layer` make
+ * none; the rest map 1:1, in order, to the layers, aligned from the top when the
+ * counts disagree (surplus entries at the bottom get no layer).
+ */
+function historyLayers(config, layerCount) {
+    const history = config.history ?? [];
+    const layered = history.filter((entry) => entry.empty_layer !== true).length;
+    let layer = layerCount - layered;
+    return history.map((entry, index) => {
+        const parsed = parseCreatedBy(entry.created_by ?? '');
+        if (entry.empty_layer === true)
+            return { entry: index, parsed, empty: true, layer: null };
+        const own = layer >= 0 ? layer : null;
+        layer += 1;
+        return { entry: index, parsed, empty: false, layer: own };
+    });
+}
+/**
+ * One origin per layer (bottom to top): which Dockerfile line made it and whether
+ * it belongs to the base image. `dockerfile` is the one the image was built from,
+ * parsed with the build's args and target. With none (an image given by reference),
+ * every layer has its history instruction and nothing else is known.
+ */
+function layerOrigins(config, layerCount, dockerfile) {
+    const entries = historyLayers(config, layerCount);
+    const origins = Array.from({ length: layerCount }, () => ({ fromBase: null, instruction: null, line: null, stage: null }));
+    for (const entry of entries) {
+        if (entry.layer === null)
+            continue;
+        const text = collapse(entry.parsed.keyword === null ? entry.parsed.body : `${entry.parsed.keyword} ${entry.parsed.body}`);
+        origins[entry.layer] = { fromBase: null, instruction: text === '' ? null : shorten(text), line: null, stage: null };
+    }
+    const steps = dockerfile === null ? null : stepsOf(dockerfile);
+    if (steps === null)
+        return origins;
+    let next = steps.length - 1;
+    let lowest = entries.length; // lowest history entry paired with the Dockerfile
+    let complete = true;
+    for (let at = entries.length - 1; at >= 0 && next >= 0; at--) {
+        const entry = entries[at];
+        const layerMaking = entry.parsed.keyword !== null && LAYER_KEYWORDS.has(entry.parsed.keyword);
+        if (entry.empty && !layerMaking)
+            continue; // ENV, CMD, LABEL…: no layer, no step
+        while (next >= 0 && !matches(entry.parsed, steps[next]) && steps[next].keyword === 'WORKDIR')
+            next--;
+        if (next < 0)
+            break;
+        const step = steps[next];
+        if (!matches(entry.parsed, step)) {
+            complete = false;
+            break;
+        }
+        next--;
+        lowest = at;
+        if (entry.layer !== null)
+            origins[entry.layer] = { fromBase: false, instruction: step.display, line: step.line, stage: step.stage };
+    }
+    while (next >= 0 && steps[next].keyword === 'WORKDIR')
+        next--;
+    if (next >= 0)
+        complete = false;
+    if (!complete)
+        return origins;
+    // Everything below the lowest paired entry is the base image's.
+    const firstOwnLayer = entries.slice(lowest).find((entry) => entry.layer !== null)?.layer ?? layerCount;
+    for (let layer = 0; layer < Math.min(firstOwnLayer, layerCount); layer++)
+        origins[layer] = { ...origins[layer], fromBase: true, line: null };
+    return origins;
+}
+
+;// CONCATENATED MODULE: ./src/analyse/packages.ts
+
+
+const DPKG_STATUS = 'var/lib/dpkg/status';
+const DPKG_INFO = 'var/lib/dpkg/info/';
+const APK_INSTALLED = 'lib/apk/db/installed';
+const DIST_INFO = '.dist-info';
+const EGG_INFO = '.egg-info';
+/** The files of an egg-info folder that are read: what it installed, its top-level modules, its metadata. */
+const EGG_INFO_FILES = new Set(['installed-files.txt', 'top_level.txt', 'PKG-INFO']);
+/** How many unreadable files the note names before it only counts them. */
+const NOTE_NAMES = 3;
+/**
+ * Whether the reader should keep the bytes of the (normalised binary) file at `path`
+ * because the package list is read from it. Called for every tar entry, so it looks
+ * at the base name first and only then at the folders.
+ */
+function isPackageDatabaseFile(path) {
+    const slash = path.lastIndexOf('/');
+    const name = path.slice(slash + 1);
+    switch (name) {
+        case 'status':
+            return path === DPKG_STATUS;
+        case 'installed':
+            return path === APK_INSTALLED;
+        case 'RECORD':
+            return isSpecialFolder(path, slash, DIST_INFO);
+        case 'installed-files.txt':
+        case 'top_level.txt':
+        case 'PKG-INFO':
+            return isSpecialFolder(path, slash, EGG_INFO);
+        case 'package.json':
+            return isNpmManifest(path, slash);
+    }
+    if (name.endsWith('.list'))
+        return name.length > 5 && slash === DPKG_INFO.length - 1 && path.startsWith(DPKG_INFO);
+    // Debian's python3-* packages install egg-info as one file of PKG-INFO text.
+    return name.endsWith(EGG_INFO) && name.length > EGG_INFO.length;
+}
+/** Whether the folder holding the file (its `/` at `slash`) is named `<something><suffix>`. */
+function isSpecialFolder(path, slash, suffix) {
+    if (slash <= 0)
+        return false;
+    const start = path.lastIndexOf('/', slash - 1) + 1;
+    return slash - start > suffix.length && path.endsWith(suffix, slash);
+}
+/** `…node_modules/<name>/package.json` or `…node_modules/@scope/<name>/package.json`: a package's own manifest. */
+function isNpmManifest(path, slash) {
+    if (slash <= 0)
+        return false;
+    const folderStart = path.lastIndexOf('/', slash - 1) + 1;
+    const folder = path.slice(folderStart, slash);
+    // A scope folder is no package; `.bin`, `.cache` and the like hold none either.
+    if (folder === '' || folder.startsWith('@') || folder.startsWith('.') || folder === 'node_modules')
+        return false;
+    let parentEnd = folderStart - 1;
+    if (parentEnd <= 0)
+        return false;
+    let parentStart = path.lastIndexOf('/', parentEnd - 1) + 1;
+    if (path[parentStart] === '@' && parentEnd - parentStart > 1) {
+        parentEnd = parentStart - 1;
+        if (parentEnd <= 0)
+            return false;
+        parentStart = path.lastIndexOf('/', parentEnd - 1) + 1;
+    }
+    return path.slice(parentStart, parentEnd) === 'node_modules';
+}
+/**
+ * The packages installed in the image, sorted by manager, name and location.
+ * `files` are the visible database files the reader kept (path → content); each
+ * package's bytes and file count are those of its own files visible in `fs`.
+ * Bad content never throws: a package that cannot be read is left out, and a
+ * database file that cannot be read at all is named in `note`.
+ */
+function installedPackages(files, fs) {
+    const unreadable = [];
+    const packages = [
+        ...dpkgPackages(files, fs, unreadable),
+        ...apkPackages(files, fs, unreadable),
+        ...pythonPackages(files, fs, unreadable),
+        ...npmPackages(files, fs)
+    ];
+    packages.sort(comparePackages);
+    return { packages, note: unreadableNote(unreadable) };
+}
+function comparePackages(a, b) {
+    return (compareCodeUnits(a.manager, b.manager) ||
+        compareCodeUnits(a.name, b.name) ||
+        (a.location === b.location ? 0 : a.location === null ? -1 : b.location === null ? 1 : compareCodeUnits(a.location, b.location)) ||
+        compareCodeUnits(a.version, b.version));
+}
+function unreadableNote(paths) {
+    if (paths.length === 0)
+        return null;
+    const named = paths.slice(0, NOTE_NAMES).map(displayPath).join(', ');
+    if (paths.length === 1)
+        return `Could not read the package database file ${named}.`;
+    const more = paths.length > NOTE_NAMES ? ` and ${paths.length - NOTE_NAMES} more` : '';
+    return `Could not read ${paths.length} package database files: ${named}${more}.`;
+}
+/** A NUL byte never occurs in the text formats read here: such a file is binary or corrupt. */
+function isText(content) {
+    return !content.includes(0);
+}
+/** Binary (latin1) name → text, for names and versions a person reads. */
+function packages_text(binary) {
+    return Buffer.from(binary, 'latin1').toString('utf8');
+}
+// ---------------------------------------------------------------------------------------------
+// Counting a package's files
+/** Folders that merged-/usr images (Debian 12, Ubuntu) replace by a symlink to `usr/<same>`. */
+const USR_MERGED = new Set(['bin', 'sbin', 'lib', 'lib32', 'lib64', 'libx32', 'libo32']);
+/** One package's files, each counted once. */
+class Tally {
+    fs;
+    bytes = 0;
+    files = 0;
+    seen = new Set();
+    constructor(fs) {
+        this.fs = fs;
+    }
+    /** Counts a path whose bytes are known (from a scan of `fs`). */
+    addKnown(path, bytes) {
+        if (this.seen.has(path))
+            return;
+        this.seen.add(path);
+        this.bytes += bytes;
+        this.files += 1;
+    }
+    /** Counts the path if it is a visible file (a folder or a missing file counts nothing); true when it is. */
+    add(path) {
+        const bytes = this.fs.sizeOf(path);
+        if (bytes === null)
+            return false;
+        this.addKnown(path, bytes);
+        return true;
+    }
+    /**
+     * Counts a path a system package manager lists. On a merged-/usr image `/bin` is a
+     * symlink to `usr/bin`, so the tar holds `usr/bin/bash` where dpkg lists `/bin/bash`:
+     * when the listed path is missing and its top folder is a visible symlink, the file
+     * is looked for below `usr/`.
+     */
+    addListed(path) {
+        const slash = path.indexOf('/');
+        // dpkg lists `/bin` as a folder; the symlink in its place is usrmerge's, not the package's.
+        if (slash === -1 && USR_MERGED.has(path))
+            return;
+        if (this.add(path) || slash <= 0 || !USR_MERGED.has(path.slice(0, slash)))
+            return;
+        if (this.fs.sizeOf(path.slice(0, slash)) !== null)
+            this.add(`usr/${path}`);
+    }
+    /** Counts every file below `folder`. */
+    addFolder(folder) {
+        for (const [path, bytes] of this.fs.under(folder))
+            this.addKnown(path, bytes);
+    }
+    /** Counts the files directly in the folder of `prefix` whose names start with its last segment and satisfy `accept(rest of name)`. */
+    addMatching(prefix, accept) {
+        const { paths, bytes } = this.fs;
+        for (let at = lowerBound(paths, prefix); at < paths.length && paths[at].startsWith(prefix); at++) {
+            const rest = paths[at].slice(prefix.length);
+            if (!rest.includes('/') && accept(rest))
+                this.addKnown(paths[at], bytes[at]);
+        }
+    }
+    result(manager, name, version, location) {
+        return { manager, name, version, bytes: this.bytes, files: this.files, location };
+    }
+}
+/** Index of the first of the sorted `paths` not less than `path`, searching from `low`. */
+function lowerBound(paths, path, low = 0) {
+    let high = paths.length;
+    while (low < high) {
+        const middle = (low + high) >>> 1;
+        if (paths[middle] < path)
+            low = middle + 1;
+        else
+            high = middle;
+    }
+    return low;
+}
+/**
+ * `relative` resolved against the folder `base` (both normalised binary paths; a
+ * leading `/` makes it absolute): `.` and `..` segments resolved, null when it climbs
+ * above the root. Loops over segments, so any depth is fine.
+ */
+function resolvePath(base, relative) {
+    const segments = relative.startsWith('/') || base === '' ? [] : base.split('/');
+    for (const segment of relative.split('/')) {
+        if (segment === '' || segment === '.')
+            continue;
+        if (segment !== '..')
+            segments.push(segment);
+        else if (segments.pop() === undefined)
+            return null;
+    }
+    return segments.join('/');
+}
+// ---------------------------------------------------------------------------------------------
+// Text formats
+/** Lines of a text file, without their `\r\n`/`\n` ends. */
+function lines(content) {
+    return content.split(/\r?\n/);
+}
+/**
+ * RFC 822-style paragraphs (dpkg's status, PKG-INFO's header): `Field: value` lines,
+ * paragraphs separated by blank lines. Continuation lines (starting with a space or
+ * tab) belong to multi-line fields that are never needed here, so they are skipped;
+ * a line that is neither is ignored.
+ */
+function paragraphs(content) {
+    const result = [];
+    let current = new Map();
+    for (const line of lines(content)) {
+        if (line.trim() === '') {
+            if (current.size > 0)
+                result.push(current);
+            current = new Map();
+            continue;
+        }
+        if (line.startsWith(' ') || line.startsWith('\t'))
+            continue;
+        const colon = line.indexOf(':');
+        if (colon > 0)
+            current.set(line.slice(0, colon).trim(), line.slice(colon + 1).trim());
+    }
+    if (current.size > 0)
+        result.push(current);
+    return result;
+}
+/**
+ * The first field of every row of a CSV file (RFC 4180): a RECORD's path, which is
+ * quoted, with `""` for a quote, when it holds a comma, a quote or a line break. The
+ * other fields (hash, size) never hold a quote, so the rest of a row is skipped up to
+ * its line end. One pass over the text.
+ */
+function csvFirstFields(content) {
+    const fields = [];
+    let at = 0;
+    while (at < content.length) {
+        let field = '';
+        if (content[at] === '"') {
+            at++;
+            for (;;) {
+                const quote = content.indexOf('"', at);
+                if (quote === -1) {
+                    field += content.slice(at);
+                    at = content.length;
+                    break;
+                }
+                field += content.slice(at, quote);
+                at = quote + 1;
+                if (content[at] !== '"')
+                    break;
+                field += '"';
+                at++;
+            }
+        }
+        else {
+            let end = at;
+            while (end < content.length && content[end] !== ',' && content[end] !== '\n')
+                end++;
+            field = content.slice(at, end).replace(/\r$/, '');
+            at = end;
+        }
+        const lineEnd = content.indexOf('\n', at);
+        at = lineEnd === -1 ? content.length : lineEnd + 1;
+        if (field !== '')
+            fields.push(field);
+    }
+    return fields;
+}
+// ---------------------------------------------------------------------------------------------
+// dpkg: /var/lib/dpkg/status lists the packages, /var/lib/dpkg/info/<pkg>[:<arch>].list their files
+function dpkgPackages(files, fs, unreadable) {
+    const status = files.get(DPKG_STATUS);
+    if (status === undefined)
+        return [];
+    const content = status.toString('latin1');
+    const stanzas = isText(status) ? paragraphs(content).filter((stanza) => stanza.has('Package')) : [];
+    if (stanzas.length === 0) {
+        if (content.trim() !== '')
+            unreadable.push(DPKG_STATUS);
+        return [];
+    }
+    const packages = [];
+    for (const stanza of stanzas) {
+        const name = stanza.get('Package');
+        // `install ok installed`, `hold ok installed`; not `half-installed`, `config-files` or `not-installed`.
+        const state = (stanza.get('Status') ?? '').split(/\s+/);
+        if (name === '' || state[state.length - 1] !== 'installed')
+            continue;
+        const arch = stanza.get('Architecture');
+        const plain = `${DPKG_INFO}${name}.list`;
+        const qualified = arch ? `${DPKG_INFO}${name}:${arch}.list` : plain;
+        // dpkg names the list `<pkg>:<arch>.list` for a `Multi-Arch: same` package only; either may be there.
+        const candidates = stanza.get('Multi-Arch') === 'same' ? [qualified, plain] : [plain, qualified];
+        const listPath = candidates.find((path) => files.has(path));
+        const tally = new Tally(fs);
+        if (listPath !== undefined) {
+            const list = files.get(listPath);
+            if (!isText(list))
+                unreadable.push(listPath);
+            else
+                for (const line of lines(list.toString('latin1')))
+                    if (line !== '')
+                        tally.addListed(normalisePath(line));
+        }
+        packages.push(tally.result('dpkg', name, stanza.get('Version') ?? '', null));
+    }
+    return packages;
+}
+// ---------------------------------------------------------------------------------------------
+// apk: /lib/apk/db/installed ("Installed Database V2" of the Apk spec): one paragraph per
+// package, `P:` name, `V:` version, `F:` a folder and the `R:` files in it that follow.
+function apkPackages(files, fs, unreadable) {
+    const database = files.get(APK_INSTALLED);
+    if (database === undefined)
+        return [];
+    const content = database.toString('latin1');
+    const packages = [];
+    if (isText(database)) {
+        let name = '';
+        let version = '';
+        let folder = '';
+        let tally = new Tally(fs);
+        const flush = () => {
+            if (name !== '')
+                packages.push(tally.result('apk', name, version, null));
+            name = version = folder = '';
+            tally = new Tally(fs);
+        };
+        for (const line of lines(content)) {
+            if (line.trim() === '') {
+                flush();
+                continue;
+            }
+            if (line.length < 2 || line[1] !== ':')
+                continue; // other lines are not part of the format
+            const value = line.slice(2);
+            if (line[0] === 'P')
+                name = value;
+            else if (line[0] === 'V')
+                version = value;
+            else if (line[0] === 'F')
+                folder = normalisePath(value);
+            else if (line[0] === 'R' && value !== '')
+                tally.addListed(normalisePath(folder === '' ? value : `${folder}/${value}`));
+        }
+        flush();
+    }
+    if (packages.length === 0 && content.trim() !== '')
+        unreadable.push(APK_INSTALLED);
+    return packages;
+}
+// ---------------------------------------------------------------------------------------------
+// Python: `<site>/<name>-<version>.dist-info/RECORD` and `<site>/<name>-<version>[-pyX.Y].egg-info`
+// (a folder, or one file of PKG-INFO text)
+function pythonPackages(files, fs, unreadable) {
+    const packages = [];
+    /** Egg-info folders → their kept files by name. */
+    const eggFolders = new Map();
+    for (const [path, content] of files) {
+        const name = baseName(path);
+        if (name === 'RECORD' && isSpecialFolder(path, path.length - name.length - 1, DIST_INFO)) {
+            const distInfo = parentPath(path);
+            if (!isText(content))
+                unreadable.push(path);
+            else
+                packages.push(distInfoPackage(distInfo, content, fs));
+        }
+        else if (EGG_INFO_FILES.has(name) && isSpecialFolder(path, path.length - name.length - 1, EGG_INFO)) {
+            const folder = parentPath(path);
+            const kept = eggFolders.get(folder) ?? new Map();
+            eggFolders.set(folder, kept.set(name, content));
+        }
+        else if (name.endsWith(EGG_INFO) && name.length > EGG_INFO.length) {
+            // One file of PKG-INFO text: the package's only file that can be known.
+            const { name: packageName, version } = eggName(name, content);
+            const tally = new Tally(fs);
+            tally.add(path);
+            packages.push(tally.result('python', packageName, version, displayPath(path)));
+        }
+    }
+    for (const [folder, kept] of eggFolders)
+        packages.push(eggFolderPackage(folder, kept, fs));
+    return packages;
+}
+/** `<name>-<version>` split at its last `-` (the wheel spec writes a `-` in either as `_`; a legacy name may keep one). */
+function splitNameVersion(stem) {
+    const dash = stem.lastIndexOf('-');
+    return dash > 0 && dash < stem.length - 1 ? { name: packages_text(stem.slice(0, dash)), version: packages_text(stem.slice(dash + 1)) } : null;
+}
+function distInfoPackage(distInfo, record, fs) {
+    const site = parentPath(distInfo);
+    const stem = baseName(distInfo).slice(0, -DIST_INFO.length);
+    const { name, version } = splitNameVersion(stem) ?? { name: packages_text(stem), version: '' };
+    const tally = new Tally(fs);
+    // RECORD paths are relative to the site folder (`../../../bin/pip` for scripts); one above the root is ignored.
+    for (const field of csvFirstFields(record.toString('latin1'))) {
+        const path = resolvePath(site, field);
+        if (path !== null)
+            tally.add(path);
+    }
+    return tally.result('python', name, version, displayPath(distInfo));
+}
+/** Name and version from an egg-info's name (`six-1.16.0`, `Python-2.7.18-py2.7`), else from its PKG-INFO text. */
+function eggName(fileName, pkgInfo) {
+    const stem = fileName.slice(0, -EGG_INFO.length).replace(/-py\d+(\.\d+)*(-.*)?$/, '');
+    const fromName = splitNameVersion(stem);
+    // A version starts with a digit: `cryptography.egg-info`, `zope-interface.egg-info` are a name alone.
+    if (fromName !== null && /^\d/.test(fromName.version))
+        return fromName;
+    const header = pkgInfo !== undefined && isText(pkgInfo) ? paragraphs(pkgInfo.toString('latin1'))[0] : undefined;
+    return { name: packages_text(stem), version: packages_text(header?.get('Version') ?? '') };
+}
+function eggFolderPackage(folder, kept, fs) {
+    const site = parentPath(folder);
+    const { name, version } = eggName(baseName(folder), kept.get('PKG-INFO'));
+    const tally = new Tally(fs);
+    const installed = kept.get('installed-files.txt');
+    const topLevel = kept.get('top_level.txt');
+    if (installed !== undefined && isText(installed)) {
+        // pip's list of what it installed, relative to the egg-info folder.
+        for (const line of lines(installed.toString('latin1'))) {
+            const path = line === '' ? null : resolvePath(folder, line);
+            if (path !== null)
+                tally.add(path);
+        }
+    }
+    else if (topLevel !== undefined && isText(topLevel)) {
+        // Only the top-level modules are known: a module's folder, its `.py`, its extension modules and cached bytecode.
+        for (const line of lines(topLevel.toString('latin1'))) {
+            const module = normalisePath(line.trim());
+            if (module === '' || module.split('/').includes('..'))
+                continue;
+            const path = site === '' ? module : `${site}/${module}`;
+            tally.addFolder(path);
+            tally.add(`${path}.py`);
+            tally.addMatching(`${path}.`, (rest) => rest.endsWith('.so'));
+            const parent = parentPath(path);
+            tally.addMatching(`${parent === '' ? '' : `${parent}/`}__pycache__/${baseName(path)}.`, (rest) => rest.endsWith('.pyc'));
+        }
+    }
+    tally.addFolder(folder);
+    return tally.result('python', name, version, displayPath(folder));
+}
+// ---------------------------------------------------------------------------------------------
+// npm: every `node_modules/<name>/package.json` and `node_modules/@scope/<name>/package.json`
+function npmPackages(files, fs) {
+    const packages = [];
+    for (const [path, content] of files) {
+        if (baseName(path) !== 'package.json' || !isNpmManifest(path, path.length - 'package.json'.length - 1))
+            continue;
+        const manifest = parseManifest(content);
+        if (manifest === null)
+            continue; // not JSON, or no version: not an installed package (a test fixture, a broken copy)
+        const folder = parentPath(path);
+        const scoped = baseName(parentPath(folder)).startsWith('@');
+        const folderName = packages_text(scoped ? `${baseName(parentPath(folder))}/${baseName(folder)}` : baseName(folder));
+        const tally = new Tally(fs);
+        addNpmFiles(tally, fs, folder);
+        packages.push(tally.result('npm', manifest.name ?? folderName, manifest.version, displayPath(folder)));
+    }
+    return packages;
+}
+function parseManifest(content) {
+    let manifest;
+    try {
+        manifest = JSON.parse(content.toString('utf8').replace(/^\uFEFF/, ''));
+    }
+    catch {
+        return null;
+    }
+    if (typeof manifest !== 'object' || manifest === null || Array.isArray(manifest))
+        return null;
+    const { name, version } = manifest;
+    if (typeof version !== 'string' || version === '')
+        return null;
+    return { name: typeof name === 'string' && name !== '' ? name : null, version };
+}
+/**
+ * The package folder's files except those below a nested `node_modules/` (its own
+ * packages, counted on their own). Such a folder is jumped over by one binary search,
+ * so a deep tree is not walked once per enclosing package.
+ */
+function addNpmFiles(tally, fs, folder) {
+    const { paths, bytes } = fs;
+    const prefix = `${folder}/`;
+    let at = lowerBound(paths, prefix);
+    while (at < paths.length && paths[at].startsWith(prefix)) {
+        const path = paths[at];
+        const rest = path.slice(prefix.length);
+        // Where a nested `node_modules/` starts in `rest` (at 0 or just after a `/`); -1 when there is none.
+        const nested = rest.startsWith('node_modules/') ? 0 : rest.indexOf('/node_modules/') + 1 || -1;
+        if (nested === -1) {
+            tally.addKnown(path, bytes[at]);
+            at++;
+            continue;
+        }
+        at = lowerBound(paths, `${prefix}${rest.slice(0, nested)}node_modules0`, at + 1);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/analyse/inventory.ts
+
+/** Folders kept in an inventory: the largest ones, which bounds a stored report whatever the image holds. */
+const INVENTORY_FOLDERS = 500;
+/**
+ * Every folder that holds a file, with the bytes and files below it, in one pass
+ * over the sorted paths: a folder's files are consecutive, so a stack of the
+ * current folders is all the state there is.
+ */
+function folderSizes(files) {
+    const folders = [];
+    // The open folders, root first: their paths and running totals.
+    const open = [{ path: '', bytes: 0, files: 0 }];
+    const close = (depth) => {
+        while (open.length > depth) {
+            const done = open.pop();
+            folders.push(done);
+            const parent = open[open.length - 1];
+            if (parent !== undefined) {
+                parent.bytes += done.bytes;
+                parent.files += done.files;
+            }
+        }
+    };
+    for (let at = 0; at < files.count; at++) {
+        const path = files.paths[at];
+        // Keep the open folders this path is in; close the others.
+        let depth = 1;
+        while (depth < open.length && path.startsWith(`${open[depth].path}/`))
+            depth++;
+        close(depth);
+        const names = path.split('/');
+        names.pop();
+        for (; depth <= names.length; depth++)
+            open.push({ path: names.slice(0, depth).join('/'), bytes: 0, files: 0 });
+        const folder = open[open.length - 1];
+        folder.bytes += files.bytes[at];
+        folder.files += 1;
+    }
+    close(0);
+    return folders;
+}
+/** The largest folders, each with its ancestors, sorted by path. */
+function largestFolders(folders, limit = INVENTORY_FOLDERS) {
+    const byPath = new Map(folders.map((folder) => [folder.path, folder]));
+    // A folder's bytes are never below a folder inside it, so parents sort first among equals by path length.
+    const ranked = [...folders].sort((a, b) => b.bytes - a.bytes || a.path.length - b.path.length || (a.path < b.path ? -1 : 1));
+    const kept = new Map();
+    for (const folder of ranked) {
+        if (kept.size >= limit)
+            break;
+        for (let path = folder.path; path !== null && !kept.has(path); path = parentOf(path)) {
+            const found = byPath.get(path);
+            if (found !== undefined)
+                kept.set(path, found);
+        }
+    }
+    return [...kept.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
+function parentOf(path) {
+    if (path === '')
+        return null;
+    const slash = path.lastIndexOf('/');
+    return slash === -1 ? '' : path.slice(0, slash);
+}
+/** The inventory of an analysed image; `baseImage` is the base its built stage names, `notKept` the package files the reader skipped. */
+function inventoryOf(anatomy, baseImage, notKept = 0) {
+    const visibleBytes = anatomy.files.totalBytes();
+    const { packages, note } = installedPackages(anatomy.kept, anatomy.files);
+    const skipped = notKept > 0 ? `${notKept} package database file${notKept === 1 ? ' was' : 's were'} too big to read.` : null;
+    return {
+        baseImage,
+        bytes: anatomy.bytes,
+        visibleBytes,
+        hiddenBytes: anatomy.bytes - visibleBytes,
+        files: anatomy.files.count,
+        folders: largestFolders(folderSizes(anatomy.files)),
+        packages,
+        // Each part is a sentence (installedPackages' note ends with a full stop too).
+        packagesNote: [note, skipped].filter((part) => part !== null).join(' ') || null
+    };
+}
+
+;// CONCATENATED MODULE: ./src/measure/analyse-image.ts
+/**
+ * One image read layer by layer and analysed: its anatomy, its inventory and the
+ * files a container sees. Runs in the measuring process, or in a worker thread
+ * (./analysis-worker.ts) where the bundle has one, to bound its memory.
+ */
+
+
+
+
+
+
+
+/** The image the built stage's chain starts FROM (`python:3.12-slim`); null when unknown. */
+function baseImageOf(dockerfile) {
+    if (dockerfile === null || dockerfile.final === null || dockerfile.targetMissing)
+        return null;
+    const root = finalChain(dockerfile)[0];
+    return root === undefined || root.from.stage !== null ? null : root.from.image;
+}
+/** Analyses an image in this thread, reading it with `read` (default: the real reader). */
+async function analyseInProcess(request, read = readImage) {
+    const archive = await read(request.source, { estimateCompressed: request.estimateCompressed, keep: isPackageDatabaseFile });
+    const analysis = analyseImage(archive, layerOrigins(archive.config, archive.layers.length, request.dockerfile));
+    const inventory = inventoryOf(analysis, baseImageOf(request.dockerfile), archive.notKept);
+    // The kept package databases are read into the inventory: only the file list stays, for the comparison.
+    const { files, kept: _kept, ...anatomy } = analysis;
+    return { anatomy, inventory, files };
+}
+function toMessage(analysis) {
+    return { ok: true, anatomy: analysis.anatomy, inventory: analysis.inventory, paths: analysis.files.paths, bytes: analysis.files.bytes };
+}
+function fromMessage(message) {
+    if (!message.ok)
+        throw new Error(message.message);
+    return { anatomy: message.anatomy, inventory: message.inventory, files: FinalFiles.sorted(message.paths, message.bytes) };
+}
+
+;// CONCATENATED MODULE: ./src/measure/measure.ts
+
+
+
+
+
+
+
+
+
+
+/**
+ * Builds (or, for an image given by reference, only reads) each target in turn,
+ * measures and analyses it, and removes the action's own tag again. One target
+ * failing never stops the others: its failure is recorded in its measurement.
+ */
+async function measureTargets(options) {
+    const { targets, side, hooks = {} } = options;
+    const measurements = [];
+    // With no engine to talk to, say so once, before anything else, instead of one failure per image.
+    if (targets.some(needsEngine))
+        await options.engine.ensureReachable();
+    for (const [i, target] of targets.entries()) {
+        hooks.onStart?.({ side, target, index: i + 1, total: targets.length });
+        const started = performance.now();
+        const dockerfile = await readDockerfile(options.root, target);
+        const measured = await measureOne(options, target, dockerfile.dockerfile, (line) => hooks.onLine?.({ side, target, line }));
+        const measurement = { ...measured, ...dockerfile, buildInputs: null, reused: null };
+        measurements.push(measurement);
+        hooks.onDone?.({ side, target, measurement, seconds: (performance.now() - started) / 1000 });
+    }
+    return measurements;
+}
+/** Whether measuring the target takes the Docker engine: a build, or an image read from the daemon (not an archive file). */
+function needsEngine(target) {
+    if (target.refused)
+        return false;
+    if (target.image)
+        return parseImageSource(target.image).kind === 'daemon';
+    return Boolean(target.dockerfile) && target.context !== null;
+}
+async function measureOne(options, target, dockerfile, onLine) {
+    const { engine, root, side, runId } = options;
+    if (target.refused)
+        return failed(target, target.refused, '');
+    if (target.image)
+        return measureGiven(options, target, dockerfile);
+    if (!target.dockerfile || target.context === null) {
+        return failed(target, 'no Dockerfile to build and no image given', '');
+    }
+    const tag = imageTag(target.name, side, runId);
+    const untrack = (0,cleanup/* track */.u4)({ kind: 'image', ref: tag });
+    try {
+        const result = await engine.build({
+            dockerfile: (0,external_node_path_.resolve)(root, target.dockerfile),
+            context: (0,external_node_path_.resolve)(root, target.context),
+            tag,
+            target: target.target,
+            buildArgs: target.buildArgs,
+            platform: target.platform,
+            onLine
+        });
+        if (!result.ok)
+            return failed(target, result.message, logTail(result.log));
+        let dockerBytes;
+        try {
+            dockerBytes = (await engine.inspect(tag)).bytes;
+        }
+        catch (error) {
+            return failed(target, `built, but could not be measured: ${messageOf(error)}`, logTail(result.log));
+        }
+        return await analyse(options, target, dockerfile, { kind: 'daemon', ref: tag }, dockerBytes);
+    }
+    finally {
+        await engine.remove([tag]);
+        untrack();
+    }
+}
+/** An image an earlier step built: read from the daemon or from an archive file, never built or removed. */
+async function measureGiven(options, target, dockerfile) {
+    const source = parseImageSource(target.image);
+    if (source.kind !== 'daemon') {
+        // An archive has no docker figure, and the anatomy is the only measurement there is.
+        const measurement = await analyse(options, target, dockerfile, source, null);
+        return measurement.anatomy ? measurement : failed(target, `image ${target.image} could not be read: ${measurement.analysisError}`, '');
+    }
+    try {
+        const { bytes } = await options.engine.inspect(source.ref);
+        return await analyse(options, target, dockerfile, source, bytes);
+    }
+    catch (error) {
+        return failed(target, `image ${target.image} could not be read: ${messageOf(error)}`, '');
+    }
+}
+/**
+ * Reads the image layer by layer and works out its anatomy. When the image cannot be
+ * read that way but docker measured it, the docker figure still stands, with the reason.
+ */
+async function analyse(options, target, dockerfile, source, dockerBytes) {
+    const analyser = options.analyser ?? ((request) => analyseInProcess(request, options.readImage));
+    try {
+        const { anatomy, inventory, files } = await analyser({ source, estimateCompressed: options.estimateCompressed, dockerfile });
+        return {
+            target,
+            size: { bytes: anatomy.bytes, compressedBytes: anatomy.compressedBytes, dockerBytes },
+            anatomy,
+            inventory,
+            files,
+            analysisError: null,
+            error: null
+        };
+    }
+    catch (error) {
+        const size = dockerBytes === null ? null : { bytes: dockerBytes, compressedBytes: null, dockerBytes };
+        return { target, size, anatomy: null, inventory: null, files: null, analysisError: messageOf(error), error: null };
+    }
+}
+/**
+ * The target's Dockerfile, parsed with the build's args and target, for matching layers
+ * to lines and for the advice. Read here because the base side's checkout is removed after.
+ */
+async function readDockerfile(root, target) {
+    // A refused target names a path out of the repository: it is reported as failed, and nothing is read.
+    if (!target.dockerfile || target.refused)
+        return { dockerfile: null, dockerfileError: null };
+    let text;
+    try {
+        // Only a Dockerfile inside the repository is read: its lines are quoted in the report.
+        const where = await realPathInRepo(root, target.dockerfile);
+        if (where.kind === 'outside')
+            return { dockerfile: null, dockerfileError: leavesRepo(`Dockerfile ${target.dockerfile}`) };
+        text = await (0,promises_.readFile)(where.kind === 'inside' ? where.real : (0,external_node_path_.resolve)(root, target.dockerfile), 'utf8');
+    }
+    catch (error) {
+        return { dockerfile: null, dockerfileError: messageOf(error) };
+    }
+    return { dockerfile: parseDockerfile(text, { buildArgs: target.buildArgs, target: target.target }), dockerfileError: null };
+}
+function failed(target, message, logTail) {
+    return { target, size: null, anatomy: null, inventory: null, files: null, analysisError: null, error: { message, logTail } };
+}
+
+;// CONCATENATED MODULE: ./src/baseline/base-images.ts
+/**
+ * The images a build pulls in besides its context, and what each of them is
+ * right now: the local engine's image id when it has the image, else the
+ * registry's manifest digest for the platform. A tag that moves (a new
+ * `python:3.12` release) changes the answer, so the build-input digest sees it.
+ */
+
+/**
+ * Resolves base images, local engine first (`docker image inspect`'s id, what a build on this engine starts
+ * from), else the registry's manifest digest for the platform (`defaultPlatform` when the build names none:
+ * this machine's Linux platform). Each (reference, platform) is asked once per run.
+ */
+function createBaseResolver(options) {
+    const { engine, registry } = options;
+    const defaultPlatform = options.defaultPlatform ?? `linux/${process.arch === 'arm64' ? 'arm64' : 'amd64'}`;
+    const answers = new Map();
+    async function resolve(ref, platform) {
+        try {
+            return (await engine.inspect(ref)).id;
+        }
+        catch {
+            // Not in the local engine (or no engine to ask): the registry may know it.
+        }
+        return registry.manifestDigest(ref, platform).catch(() => null);
+    }
+    return (ref, platform) => {
+        const wanted = platform ?? defaultPlatform;
+        const key = `${ref}\n${wanted}`;
+        let pending = answers.get(key);
+        if (pending === undefined) {
+            pending = resolve(ref, wanted);
+            answers.set(key, pending);
+        }
+        return pending;
+    };
+}
+/**
+ * The images a Dockerfile makes the build pull, in the order it names them, each once: every stage's `FROM`
+ * that is not an earlier stage, every `COPY --from` / `ADD --from` and `RUN --mount=from=` that names no stage,
+ * and the frontend a `# syntax=` directive (or the BUILDKIT_SYNTAX build arg) asks for. `scratch` is no image.
+ * Stages the target does not need are counted too: conservative, and the classic builder builds them all.
+ *
+ * `text` is the Dockerfile as read (for the directive and every `--mount`, of which the parsed form keeps only
+ * the last); `build.platform` is the build's `--platform`, null for the default.
+ */
+function baseImagesOf(dockerfile, text, build) {
+    const { platform, buildArgs } = build;
+    const images = new Map();
+    const add = (ref, imagePlatform) => {
+        if (ref.trim().toLowerCase() === 'scratch')
+            return;
+        const key = `${ref}\n${imagePlatform ?? ''}`;
+        if (!images.has(key))
+            images.set(key, { ref, platform: imagePlatform });
+    };
+    const stageNames = new Set(dockerfile.stages.flatMap((stage) => (stage.name === null ? [] : [stage.name])));
+    const isStage = (from) => /^\d+$/.test(from) || stageNames.has(from.toLowerCase());
+    const parsed = main.DockerfileParser.parse(text);
+    const syntax = Object.hasOwn(buildArgs, 'BUILDKIT_SYNTAX')
+        ? buildArgs.BUILDKIT_SYNTAX
+        : parsed
+            .getDirectives()
+            .find((directive) => directive.getName().toLowerCase() === 'syntax')
+            ?.getValue();
+    // The frontend runs on the machine that builds: its platform, not the target's.
+    if (syntax !== undefined && syntax.trim() !== '')
+        add(syntax.trim(), null);
+    for (const stage of dockerfile.stages) {
+        if (stage.from.stage === null)
+            add(stage.from.image, fromPlatform(stage.from.platform, platform));
+        for (const instruction of stage.instructions) {
+            const from = instruction.flags['from'];
+            if ((instruction.keyword === 'COPY' || instruction.keyword === 'ADD') && typeof from === 'string' && from !== '' && !isStage(from)) {
+                add(from, platform);
+            }
+        }
+    }
+    for (const instruction of parsed.getInstructions()) {
+        if (instruction.getKeyword().toUpperCase() !== 'RUN')
+            continue;
+        const withFlags = instruction;
+        for (const flag of withFlags.getFlags?.() ?? []) {
+            if (flag.getName() !== 'mount')
+                continue;
+            const from = flag.getOption('from')?.getValue();
+            if (from !== null && from !== undefined && from !== '' && !isStage(from))
+                add(from, platform);
+        }
+    }
+    return [...images.values()];
+}
+/**
+ * The platform a `FROM --platform=` asks for. BuildKit fills in `$BUILDPLATFORM` (the machine's: the default)
+ * and `$TARGETPLATFORM` (the build's); anything else is passed on as written.
+ */
+function fromPlatform(written, buildPlatform) {
+    if (written === null)
+        return buildPlatform;
+    const variable = /^\$(?:\{(\w+)\}|(\w+))$/.exec(written.trim());
+    const name = variable?.[1] ?? variable?.[2];
+    if (name === 'BUILDPLATFORM')
+        return null;
+    if (name === 'TARGETPLATFORM')
+        return buildPlatform;
+    return written;
+}
+
+// EXTERNAL MODULE: ./node_modules/@balena/dockerignore/ignore.js
+var ignore = __nccwpck_require__(4158);
+var ignore_default = /*#__PURE__*/__nccwpck_require__.n(ignore);
+;// CONCATENATED MODULE: external "node:worker_threads"
+const external_node_worker_threads_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:worker_threads");
+;// CONCATENATED MODULE: ./src/baseline/digest.ts
+/**
+ * The build-input digest: one sha256 over everything a `docker build` of one
+ * image can see. Equal digests mean the build gets the same inputs, so
+ * footprint can take an image's measurement from the base branch instead of
+ * building it again. Two checkouts of one commit give the same digest; any
+ * change a build could see changes it; what cannot be known makes it unknown,
+ * and unknown never equals anything.
+ *
+ * In, in this order (FORMAT names it; change FORMAT when it changes): the
+ * builder, platform, target and build args; each base image the Dockerfile
+ * names with what it resolves to; the Dockerfile's bytes; the .dockerignore's
+ * bytes; then every folder, file and symlink of the context the .dockerignore
+ * lets through, sorted by path: its type, mode bits, and the sha256 of a
+ * file's content or a link's text (links are never followed).
+ */
+
+
+
+
+
+
+
+
+const FORMAT = 'footprint-build-inputs/1';
+/** Reader threads: one per core, at least two (one reads while the other hashes), at most eight. */
+const READERS = Math.max(2, Math.min(8, (0,external_node_os_.availableParallelism)()));
+/** Entries a reader takes at a time: small enough to share big files out evenly, big enough that messages cost little. */
+const BATCH = 32;
+/** Each reader's buffer: big files are read in chunks of this size, small ones in one read. */
+const CHUNK_BYTES = 1024 * 1024;
+/** Why the digest cannot be known; the message names what. */
+class Unknowable extends Error {
+}
+async function digestBuildInputs(options) {
+    try {
+        return await digest(options);
+    }
+    catch (error) {
+        return { digest: null, unknown: error instanceof Unknowable ? error.message : messageOf(error), files: 0, bytes: 0 };
+    }
+}
+async function digest(options) {
+    const { root, target, dockerfile } = options;
+    if (target.refused)
+        throw new Unknowable(`the image is not built: ${target.refused}`);
+    if (target.dockerfile === null || target.context === null)
+        throw new Unknowable('the image is given by reference, not built from a Dockerfile');
+    const dockerfileBytes = await readInput(root, target.dockerfile, `Dockerfile ${target.dockerfile}`);
+    if (dockerfile === null)
+        throw new Unknowable(`Dockerfile ${target.dockerfile} could not be read`);
+    const remote = remoteAdd(dockerfile);
+    if (remote !== null) {
+        throw new Unknowable(`Dockerfile ${target.dockerfile} line ${remote.line} ADDs a remote URL without --checksum, whose content may change`);
+    }
+    // Bases first: one that cannot be resolved makes the context not worth reading.
+    const images = baseImagesOf(dockerfile, dockerfileBytes.toString('utf8'), target);
+    const resolved = await Promise.all(images.map((image) => options.resolveBase(image.ref, image.platform)));
+    const missing = images.findIndex((_image, index) => resolved[index] === null);
+    if (missing !== -1) {
+        throw new Unknowable(`base image ${images[missing].ref} could not be resolved (not in the local engine, not in its registry)`);
+    }
+    const ignoreFile = await readIgnoreFile(root, target.dockerfile, target.context);
+    const context = (0,external_node_path_.resolve)(root, target.context);
+    const contextInfo = await (0,promises_.stat)(context).catch(() => null);
+    if (contextInfo === null || !contextInfo.isDirectory())
+        throw new Unknowable(`build context ${target.context} is not a folder`);
+    const entries = await listContext(context, contextRules(ignoreFile?.bytes.toString('utf8') ?? ''), {
+        // The repository's own .git changes with every commit (and in a worktree it is a file naming another
+        // folder), yet says nothing about what the build makes of the sources: leaving it out is what lets two
+        // checkouts of one commit agree. A .git below the top is ordinary context.
+        skipGit: external_node_path_.posix.normalize(target.context) === '.',
+        shown: target.context
+    });
+    const hashed = await hashEntries(context, entries, target.context);
+    const hash = (0,external_node_crypto_namespaceObject.createHash)('sha256');
+    const record = (...fields) => {
+        hash.update(`${JSON.stringify(fields)}\n`);
+    };
+    hash.update(`${FORMAT}\n`);
+    record('builder', options.builder);
+    record('platform', target.platform);
+    record('target', target.target);
+    for (const name of Object.keys(target.buildArgs).sort())
+        record('build-arg', name, target.buildArgs[name]);
+    images.forEach((image, index) => record('base', `${image.ref}=${resolved[index]}`, image.platform));
+    record('dockerfile', sha256(dockerfileBytes));
+    record('dockerignore', ignoreFile === null ? null : sha256(ignoreFile.bytes));
+    let bytes = 0;
+    let files = 0;
+    for (const [index, entry] of entries.entries()) {
+        hash.update(hashed[index].line);
+        if (entry.kind === 'file') {
+            files += 1;
+            bytes += hashed[index].bytes;
+        }
+    }
+    return { digest: `sha256:${hash.digest('hex')}`, unknown: null, files, bytes };
+}
+function sha256(bytes) {
+    return (0,external_node_crypto_namespaceObject.createHash)('sha256').update(bytes).digest('hex');
+}
+/** A file the build reads besides the context (the Dockerfile, the .dockerignore); missing or unreadable: unknown. */
+async function readInput(root, path, what) {
+    try {
+        return await (0,promises_.readFile)((0,external_node_path_.resolve)(root, path));
+    }
+    catch (error) {
+        throw new Unknowable(`${what} could not be read: ${messageOf(error)}`);
+    }
+}
+/**
+ * The .dockerignore in force, as BuildKit picks it: `<Dockerfile>.dockerignore` next to the Dockerfile when it
+ * exists, else `<context>/.dockerignore`; null when there is neither.
+ */
+async function readIgnoreFile(root, dockerfile, context) {
+    for (const path of [`${dockerfile}.dockerignore`, external_node_path_.posix.join(context, '.dockerignore')]) {
+        try {
+            return { path, bytes: await (0,promises_.readFile)((0,external_node_path_.resolve)(root, path)) };
+        }
+        catch (error) {
+            const code = error.code;
+            if (code !== 'ENOENT' && code !== 'ENOTDIR')
+                throw new Unknowable(`${path} could not be read: ${messageOf(error)}`);
+        }
+    }
+    return null;
+}
+/** An `ADD` of an http(s) or git URL that no `--checksum` pins: what it fetches can change while nothing here does. */
+function remoteAdd(dockerfile) {
+    for (const stage of dockerfile.stages) {
+        for (const instruction of stage.instructions) {
+            if (instruction.keyword !== 'ADD' || typeof instruction.flags['checksum'] === 'string')
+                continue;
+            // The first line holds the sources; heredoc bodies, which may mention URLs, follow on their own.
+            const sources = instruction.args.split('\n', 1)[0];
+            if (/(?:^|[\s"[])(?:(?:https?|git):\/\/|git@)/i.test(sources))
+                return instruction;
+        }
+    }
+    return null;
+}
+/**
+ * Matching is @balena/dockerignore's, a port of Docker's own (`**`, `!` exceptions, parent folders), case-sensitive
+ * as on Linux. Walking is ours: a folder left out is skipped whole unless an exception could reach below it.
+ */
+function contextRules(text) {
+    const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/);
+    // The package is CommonJS whose types declare an ES default export: Node hands ESM the whole module.
+    const matcher = ignore_default()["default"]({ ignorecase: false }).add(lines);
+    const exceptions = lines
+        .filter((line) => !line.startsWith('#'))
+        .map((line) => line.trim())
+        .filter((line) => line.startsWith('!'))
+        .map((line) => external_node_path_.posix.normalize(line.slice(1).trim()).replace(/^\/+/, '').replace(/\/+$/, ''))
+        .filter((pattern) => pattern !== '' && pattern !== '.');
+    const anyRule = lines.some((line) => !line.startsWith('#') && line.trim() !== '');
+    return {
+        excludes: anyRule ? (path) => matcher.ignores(path) : () => false,
+        mayReinclude: (folder) => exceptions.some((pattern) => mayReachBelow(pattern, folder))
+    };
+}
+/**
+ * Whether an exception pattern could match the folder, something below it or a folder above it (Docker
+ * matches patterns against parent folders too). Conservative: a segment with a wildcard is taken to match any
+ * name, `**` anything from there on; `[` classes and `\` escapes are not worked out, they count as matching.
+ */
+function mayReachBelow(pattern, folder) {
+    if (/[[\\]/.test(pattern))
+        return true;
+    const patternSegments = pattern.split('/');
+    const folderSegments = folder.split('/');
+    for (let index = 0; index < Math.min(patternSegments.length, folderSegments.length); index++) {
+        const segment = patternSegments[index];
+        if (segment.includes('**'))
+            return true;
+        if (/[*?]/.test(segment))
+            continue;
+        if (segment !== folderSegments[index])
+            return false;
+    }
+    return true;
+}
+/**
+ * Every entry of the context the rules let through, sorted bytewise by path (never readdir's order). A folder
+ * that is left out but walked for an exception is listed only when something below it is: BuildKit sends the
+ * folders above what it sends.
+ */
+async function listContext(context, rules, options) {
+    const entries = [];
+    /** Lists `folder` (relative, '' for the top) and answers whether it listed anything. */
+    async function walk(folder) {
+        let dirents;
+        try {
+            dirents = await (0,promises_.readdir)(folder === '' ? context : `${context}/${folder}`, { withFileTypes: true });
+        }
+        catch (error) {
+            throw new Unknowable(`folder ${shownPath(options.shown, folder)} could not be read: ${messageOf(error)}`);
+        }
+        const below = [];
+        let listed = false;
+        for (const dirent of dirents) {
+            if (folder === '' && options.skipGit && dirent.name === '.git')
+                continue;
+            const path = folder === '' ? dirent.name : `${folder}/${dirent.name}`;
+            const excluded = rules.excludes(path);
+            if (dirent.isDirectory()) {
+                if (!excluded) {
+                    entries.push({ path, kind: 'folder' });
+                    listed = true;
+                    below.push(walk(path));
+                }
+                else if (rules.mayReinclude(path)) {
+                    below.push(walk(path).then((inside) => {
+                        if (inside)
+                            entries.push({ path, kind: 'folder' });
+                        return inside;
+                    }));
+                }
+            }
+            else if (!excluded) {
+                entries.push({ path, kind: dirent.isFile() ? 'file' : dirent.isSymbolicLink() ? 'symlink' : 'other' });
+                listed = true;
+            }
+        }
+        const inside = await Promise.all(below);
+        return listed || inside.includes(true);
+    }
+    await walk('');
+    const keyed = entries.map((entry) => ({ entry, key: Buffer.from(entry.path) }));
+    keyed.sort((a, b) => Buffer.compare(a.key, b.key));
+    return keyed.map(({ entry }) => entry);
+}
+function shownPath(context, path) {
+    return path === '' ? context : external_node_path_.posix.join(context, path);
+}
+/**
+ * Each entry's record line, in the entries' order. Readers in worker threads take batches of entries in turn
+ * and read them with plain blocking calls: one thread hop per batch instead of four per file (open, stat, read,
+ * close) makes many small files several times faster, and the readers hash in parallel on every core while
+ * this thread stays free.
+ */
+async function hashEntries(context, entries, shown) {
+    const hashed = new Array(entries.length);
+    const readers = Math.min(READERS, Math.ceil(entries.length / BATCH));
+    let next = 0;
+    /** The first entry that could not be read stops every reader. */
+    const failures = [];
+    async function feed(worker) {
+        const stopped = new Promise((_resolve, reject) => {
+            worker.once('error', reject);
+            worker.once('exit', (code) => reject(new Error(`a reader thread stopped (exit code ${code})`)));
+        });
+        // Terminating the readers at the end stops them too, when nothing waits for this any more.
+        stopped.catch(() => undefined);
+        while (failures.length === 0 && next < entries.length) {
+            const first = next;
+            const batch = entries.slice(first, (next += BATCH));
+            const answered = new Promise((resolve) => worker.once('message', resolve));
+            worker.postMessage({ context, entries: batch.map((entry) => [entry.path, entry.kind]) });
+            const results = await Promise.race([answered, stopped]);
+            results.forEach((result, offset) => {
+                if ('failure' in result) {
+                    const entry = batch[offset];
+                    failures.push(new Unknowable(`${entry.kind} ${shownPath(shown, entry.path)} could not be read: ${result.failure}`));
+                }
+                else {
+                    hashed[first + offset] = result;
+                }
+            });
+        }
+    }
+    const workers = Array.from({ length: readers }, () => new external_node_worker_threads_namespaceObject.Worker(READER_SOURCE, { eval: true, workerData: { chunkBytes: CHUNK_BYTES } }));
+    try {
+        await Promise.all(workers.map(feed));
+    }
+    finally {
+        await Promise.all(workers.map((worker) => worker.terminate()));
+    }
+    if (failures[0] !== undefined)
+        throw failures[0];
+    return hashed;
+}
+/**
+ * A reader thread. Started from its source text (a bundle has no file of its own to start a worker from), so
+ * it uses nothing from this module: Node's modules come from process.getBuiltinModule, the buffer size from
+ * workerData. Answers each ReaderBatch with a ReaderAnswer per entry: its kind, path and mode bits (lstat,
+ * never following a link), with a file's content hash or a symlink's text.
+ */
+function reader() {
+    const fs = process.getBuiltinModule('node:fs');
+    const { createHash } = process.getBuiltinModule('node:crypto');
+    const threads = process.getBuiltinModule('node:worker_threads');
+    const parentPort = threads.parentPort;
+    const buffer = Buffer.allocUnsafe(threads.workerData.chunkBytes);
+    // O_NOFOLLOW: a file swapped for a symlink since the listing is refused, not followed; O_NONBLOCK: one
+    // swapped for a fifo does not hang the open.
+    const flags = fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK;
+    function hashFile(absolute) {
+        const fd = fs.openSync(absolute, flags);
+        try {
+            const info = fs.fstatSync(fd);
+            if (!info.isFile())
+                throw new Error('it is no longer a regular file');
+            const hash = createHash('sha256');
+            let bytes = 0;
+            for (;;) {
+                const read = fs.readSync(fd, buffer, 0, buffer.length, bytes);
+                if (read === 0)
+                    break;
+                hash.update(buffer.subarray(0, read));
+                bytes += read;
+                // A read that stopped short of the buffer at the size fstat gave reached the end: no need to ask again.
+                if (read < buffer.length && bytes >= info.size)
+                    break;
+            }
+            return { mode: info.mode & 0o7777, sha: hash.digest('hex'), bytes };
+        }
+        finally {
+            fs.closeSync(fd);
+        }
+    }
+    function record(context, path, kind) {
+        const absolute = `${context}/${path}`;
+        if (kind === 'file') {
+            const { mode, sha, bytes } = hashFile(absolute);
+            return { line: `${JSON.stringify(['file', path, mode, sha])}\n`, bytes };
+        }
+        const info = fs.lstatSync(absolute);
+        const mode = info.mode & 0o7777;
+        if (kind === 'symlink')
+            return { line: `${JSON.stringify(['symlink', path, mode, fs.readlinkSync(absolute)])}\n`, bytes: 0 };
+        // A folder, or a fifo, socket or device: its type and mode are all there is.
+        return { line: `${JSON.stringify([info.isDirectory() ? 'folder' : 'other', path, mode])}\n`, bytes: 0 };
+    }
+    parentPort.on('message', ({ context, entries }) => {
+        const answers = entries.map(([path, kind]) => {
+            try {
+                return record(context, path, kind);
+            }
+            catch (error) {
+                const { code, message } = error;
+                return { failure: code ?? message };
+            }
+        });
+        parentPort.postMessage(answers);
+    });
+}
+const READER_SOURCE = `(${reader.toString()})();`;
+
+;// CONCATENATED MODULE: ./src/baseline/published.ts
+/** The reference a template names for the target, or why it cannot be filled in. */
+function publishedRef(template, target, values) {
+    const fill = { '{name}': target.name, '{base-sha}': values.sha, '{base-ref}': values.branch };
+    const missing = Object.keys(fill).find((placeholder) => template.includes(placeholder) && fill[placeholder] === null);
+    if (missing !== undefined)
+        return { unknown: `${missing} is not known in this run` };
+    return { ref: template.replace(/\{name\}|\{base-sha\}|\{base-ref\}/g, (placeholder) => fill[placeholder]) };
+}
+/** Pulls and measures the published base image of each target that names one. */
+async function measurePublished(options) {
+    const measured = new Map();
+    const notes = new Map();
+    for (const target of options.targets) {
+        if (target.baseImage === null || target.dockerfile === null)
+            continue;
+        const named = publishedRef(target.baseImage, target, options.values);
+        if ('unknown' in named) {
+            notes.set(target.name, `base side built from the base commit: base-image ${target.baseImage}: ${named.unknown}`);
+            continue;
+        }
+        const { ref } = named;
+        // Pulled even when present: a tag such as `:main` moves. Removed again only when it was not there before.
+        const present = await options.engine.inspect(ref).then(() => true, () => false);
+        const pulled = await options.engine.pull(ref, target.platform);
+        if (!pulled.ok) {
+            notes.set(target.name, `base side built from the base commit: the published image ${ref} could not be pulled (${pulled.message})`);
+            options.log(`${target.name}: the published image ${ref} could not be pulled: ${pulled.message}`);
+            continue;
+        }
+        try {
+            const [measurement] = await options.measure([{ ...target, dockerfile: null, context: null, image: ref }]);
+            if (!measurement || measurement.error || measurement.size === null) {
+                const why = measurement?.error?.message ?? 'it could not be read';
+                notes.set(target.name, `base side built from the base commit: the published image ${ref} could not be measured (${why})`);
+                continue;
+            }
+            measured.set(target.name, { ...measurement, target: { ...measurement.target, name: target.name } });
+            notes.set(target.name, `base side: the published image ${ref}`);
+        }
+        finally {
+            if (!present)
+                await options.engine.remove([ref]);
+        }
+    }
+    return { measured, notes };
+}
+
+;// CONCATENATED MODULE: ./src/baseline/stored.ts
+/**
+ * The stored baseline: the report a `push`, `schedule` or `workflow_dispatch` run keeps as a
+ * workflow artifact, with each image's build-input digest, the compact data the change record
+ * needs (layers, waste, caches, inventory) and the branch's size history. A pull request's run
+ * reads the one its base commit stored instead of building the base side.
+ *
+ * A stored file is data from another run: it is validated against a schema before any of it is
+ * used, and one that does not match (another format, version, repository or commit) is ignored.
+ */
+
+
+const BASELINE_FORMAT = 'footprint-baseline';
+const BASELINE_VERSION = 1;
+/** The events whose runs measure a branch as it is: only their reports count as baselines. */
+const BASELINE_EVENTS = ['push', 'schedule', 'workflow_dispatch'];
+const count = { type: 'integer', minimum: 0 };
+const nullableCount = { type: ['integer', 'null'], minimum: 0 };
+const stored_text = { type: 'string', maxLength: 100_000 };
+const nullableText = { type: ['string', 'null'], maxLength: 100_000 };
+const nullableLine = { type: ['integer', 'null'], minimum: 1 };
+/** What a stored report must hold for footprint to use it: every field the comparison, the gate and the renderers read. */
+const schema = {
+    type: 'object',
+    required: ['format', 'version', 'repository', 'sha', 'ref', 'event', 'createdAt', 'report', 'trend'],
+    properties: {
+        format: { const: BASELINE_FORMAT },
+        version: { const: BASELINE_VERSION },
+        repository: stored_text,
+        sha: { type: 'string', pattern: '^[0-9a-f]{40}([0-9a-f]{24})?$' },
+        ref: nullableText,
+        event: { enum: BASELINE_EVENTS },
+        createdAt: { type: 'string', format: 'date-time-ish', maxLength: 64 },
+        trend: {
+            type: 'object',
+            required: ['points'],
+            properties: {
+                points: {
+                    type: 'array',
+                    maxItems: 1000,
+                    items: {
+                        type: 'object',
+                        required: ['sha', 'date', 'images'],
+                        properties: {
+                            sha: { type: 'string', pattern: '^[0-9a-f]{7,64}$' },
+                            date: { type: 'string', maxLength: 64 },
+                            images: {
+                                type: 'object',
+                                additionalProperties: {
+                                    type: 'object',
+                                    required: ['bytes', 'compressedBytes'],
+                                    properties: { bytes: count, compressedBytes: nullableCount }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        },
+        report: {
+            type: 'object',
+            required: ['version', 'images'],
+            properties: {
+                version: { const: 1 },
+                images: { type: 'array', maxItems: 10_000, items: { $ref: '#/$defs/image' } }
+            }
+        }
+    },
+    $defs: {
+        image: {
+            type: 'object',
+            required: ['name', 'dockerfile', 'context', 'image', 'size', 'layers', 'wasted', 'caches', 'inventory', 'buildInputs', 'error'],
+            properties: {
+                name: stored_text,
+                dockerfile: nullableText,
+                context: nullableText,
+                image: nullableText,
+                size: {
+                    type: ['object', 'null'],
+                    required: ['bytes', 'compressedBytes', 'dockerBytes'],
+                    properties: { bytes: count, compressedBytes: nullableCount, dockerBytes: nullableCount }
+                },
+                layers: { type: ['array', 'null'], maxItems: 10_000, items: { $ref: '#/$defs/layer' } },
+                wasted: {
+                    type: ['object', 'null'],
+                    required: ['bytes', 'baseBytes', 'paths'],
+                    properties: { bytes: count, baseBytes: count, paths: { type: 'array', maxItems: 10_000, items: { $ref: '#/$defs/wastedPath' } } }
+                },
+                caches: { type: ['array', 'null'], maxItems: 10_000, items: { $ref: '#/$defs/cache' } },
+                inventory: { anyOf: [{ type: 'null' }, { $ref: '#/$defs/inventory' }] },
+                buildInputs: {
+                    type: ['object', 'null'],
+                    required: ['digest', 'unknown'],
+                    properties: { digest: { type: ['string', 'null'], pattern: '^sha256:[0-9a-f]{64}$' }, unknown: nullableText }
+                },
+                error: { type: ['object', 'null'], required: ['message', 'logTail'], properties: { message: stored_text, logTail: { type: 'string' } } }
+            }
+        },
+        layer: {
+            type: 'object',
+            required: ['index', 'fromBase', 'instruction', 'line', 'stage', 'bytes', 'compressedBytes', 'files'],
+            properties: {
+                index: count,
+                fromBase: { type: ['boolean', 'null'] },
+                instruction: nullableText,
+                line: nullableLine,
+                stage: nullableText,
+                bytes: count,
+                compressedBytes: nullableCount,
+                files: count
+            }
+        },
+        wastedPath: {
+            type: 'object',
+            required: ['path', 'files', 'bytes', 'addedAtLine', 'removedAtLine', 'addedInLayer', 'removedInLayer', 'inBase'],
+            properties: {
+                path: stored_text,
+                files: count,
+                bytes: count,
+                addedAtLine: nullableLine,
+                removedAtLine: nullableLine,
+                addedInLayer: count,
+                removedInLayer: count,
+                inBase: { type: 'boolean' }
+            }
+        },
+        cache: {
+            type: 'object',
+            required: ['path', 'kind', 'bytes', 'files', 'line', 'fromBase'],
+            properties: { path: stored_text, kind: stored_text, bytes: count, files: count, line: nullableLine, fromBase: { type: ['boolean', 'null'] } }
+        },
+        inventory: {
+            type: 'object',
+            required: ['baseImage', 'bytes', 'visibleBytes', 'hiddenBytes', 'files', 'folders', 'packages', 'packagesNote'],
+            properties: {
+                baseImage: nullableText,
+                bytes: count,
+                visibleBytes: count,
+                hiddenBytes: count,
+                files: count,
+                folders: {
+                    type: 'array',
+                    maxItems: 100_000,
+                    items: { type: 'object', required: ['path', 'bytes', 'files'], properties: { path: { type: 'string' }, bytes: count, files: count } }
+                },
+                packages: {
+                    type: 'array',
+                    maxItems: 1_000_000,
+                    items: {
+                        type: 'object',
+                        required: ['manager', 'name', 'version', 'bytes', 'files', 'location'],
+                        properties: {
+                            manager: { enum: ['dpkg', 'apk', 'python', 'npm'] },
+                            name: stored_text,
+                            version: stored_text,
+                            bytes: count,
+                            files: count,
+                            location: nullableText
+                        }
+                    }
+                },
+                packagesNote: nullableText
+            }
+        }
+    }
+};
+let validate = null;
+function validator() {
+    if (validate)
+        return validate;
+    const ajv = new Ajv({ allErrors: false, allowUnionTypes: true, strict: false });
+    // Dates are only shown; all that matters is that they are short strings.
+    ajv.addFormat('date-time-ish', /^\d{4}-\d{2}-\d{2}T[\d:.]+(Z|[+-]\d{2}:\d{2})$/);
+    validate = ajv.compile(schema);
+    return validate;
+}
+/**
+ * Parses a stored report and checks that it is one footprint can trust as the baseline of
+ * `expected.sha` in `expected.repository`: its format, version and schema, the commit, the
+ * repository (case-insensitive, as GitHub's names are) and the event that wrote it.
+ */
+function parseStoredBaseline(json, expected) {
+    let data;
+    try {
+        data = JSON.parse(json);
+    }
+    catch (error) {
+        return { ok: false, reason: `it is not JSON (${error instanceof Error ? error.message : String(error)})` };
+    }
+    const head = data;
+    if (typeof head !== 'object' || head === null || head.format !== BASELINE_FORMAT)
+        return { ok: false, reason: 'it is not a footprint baseline' };
+    if (head.version !== BASELINE_VERSION) {
+        return { ok: false, reason: `it has format version ${JSON.stringify(head.version)}; this footprint reads version ${BASELINE_VERSION}` };
+    }
+    const check = validator();
+    if (!check(data)) {
+        const [first] = check.errors ?? [];
+        return { ok: false, reason: `it does not match the baseline schema (${first ? `${first.instancePath || '/'} ${first.message}` : 'invalid'})` };
+    }
+    const baseline = data;
+    if (baseline.sha !== expected.sha)
+        return { ok: false, reason: `it is the report of ${baseline.sha.slice(0, 7)}, not of ${expected.sha.slice(0, 7)}` };
+    if (baseline.repository.toLowerCase() !== expected.repository.toLowerCase()) {
+        return { ok: false, reason: 'it was written by a run of another repository' };
+    }
+    return { ok: true, baseline };
+}
+/** A stored image's figures as a measurement of the base side (no Dockerfile, no file list: the inventory stands in). */
+function storedMeasurement(image) {
+    const { size, layers, wasted, caches } = image;
+    const anatomy = size !== null && layers !== null && wasted !== null && caches !== null
+        ? { bytes: size.bytes, compressedBytes: size.compressedBytes, layers, wasted, caches }
+        : null;
+    return {
+        target: {
+            name: image.name,
+            dockerfile: image.dockerfile,
+            context: image.context,
+            image: image.image,
+            target: null,
+            buildArgs: {},
+            platform: null,
+            ...limitsOf(null),
+            ignore: [],
+            baseImage: null
+        },
+        dockerfile: null,
+        dockerfileError: null,
+        size,
+        anatomy,
+        inventory: image.inventory,
+        files: null,
+        analysisError: null,
+        error: image.error,
+        buildInputs: image.buildInputs,
+        reused: null
+    };
+}
+/** The stored images, as the base side's measurements, in the stored order. */
+function storedMeasurements(baseline) {
+    return baseline.report.images.filter((image) => image.status !== 'removed').map(storedMeasurement);
+}
+
+;// CONCATENATED MODULE: ./src/baseline/routes.ts
+/**
+ * Where the base side of the comparison comes from, cheapest first: the report the base commit's own
+ * run stored (an image whose build inputs are unchanged is not built at all), the images the base
+ * branch published, a build of the base commit in a worktree (an image whose inputs are the same on
+ * both sides built once). Every route gives the PR side's and the base side's measurements.
+ */
+
+
+
+
+
+
+
+
+
+/** Two digests name the same build inputs only when both are known and equal. */
+function sameInputs(a, b) {
+    return typeof a?.digest === 'string' && a.digest === b?.digest;
+}
+/** The measurements with their targets' build-input digests. */
+function withInputs(measurements, inputs) {
+    return measurements.map((measurement) => ({ ...measurement, buildInputs: inputs.get(measurement.target.name) ?? null }));
+}
+/** Digests each target's build inputs, resolving base images through the engine, then the registry, once per run. */
+class BuildInputDigests {
+    effects;
+    resolveBase;
+    constructor(effects) {
+        this.effects = effects;
+        this.resolveBase = createBaseResolver({ engine: effects.engine, registry: effects.registry });
+    }
+    async of(targets, root) {
+        const digests = new Map();
+        for (const target of targets) {
+            if (target.dockerfile === null || target.image !== null || target.refused)
+                continue;
+            const { dockerfile } = await readDockerfile(root, target);
+            const started = performance.now();
+            const result = await digestBuildInputs({ root, target, dockerfile, builder: this.effects.engine.builder, resolveBase: this.resolveBase });
+            const seconds = ((performance.now() - started) / 1000).toFixed(1);
+            this.effects.log.info(result.digest === null
+                ? `${target.name}: build inputs not digested: ${result.unknown}`
+                : `${target.name}: build inputs ${result.digest.slice(0, 19)}… (${result.files} files, ${result.bytes} bytes, ${seconds} s)`);
+            digests.set(target.name, { digest: result.digest, unknown: result.unknown });
+        }
+        return digests;
+    }
+}
+/** The base commit's SHA: the ref itself when it is one (no git needed), else what git resolves it to; null when it cannot. */
+async function baseSha(options, effects, ref) {
+    // A full SHA needs no git: a shallow clone need not fetch the base commit when its report is stored.
+    if (/^[0-9a-f]{40}$/.test(ref))
+        return ref;
+    return baseCommit(effects.exec, options.repo, ref, (message) => effects.log.info(message)).catch(() => null);
+}
+/**
+ * The route: the base commit's stored report when `baseline` allows it and one is found and valid,
+ * else a build (published images, then the worktree), unless `stored` forbids building.
+ */
+async function chooseBaseline(options, effects) {
+    const { baseRef, baseline: mode } = options.inputs;
+    if (baseRef === null || mode === 'none')
+        return { kind: 'none', note: null };
+    if (mode === 'build')
+        return { kind: 'build', ref: baseRef, note: 'built from the base commit: the baseline input is build' };
+    // The CLI has no stored reports: building the base side is the only route, nothing to explain.
+    if (!effects.baselines) {
+        return mode === 'stored'
+            ? { kind: 'none', note: 'not compared: there are no stored reports to look in, and the baseline input is stored' }
+            : { kind: 'build', ref: baseRef, note: null };
+    }
+    const sha = await baseSha(options, effects, baseRef);
+    let why;
+    if (sha === null) {
+        why = `the base commit ${baseRef} could not be resolved`;
+    }
+    else {
+        const found = await effects.baselines.find(sha);
+        if (found.kind === 'found') {
+            effects.log.info(`Base side: the stored report of ${sha.slice(0, 7)} (workflow run ${found.run.id}).`);
+            return { kind: 'stored', sha, baseline: found.baseline, run: found.run };
+        }
+        why = clause(found.reason);
+    }
+    if (mode === 'stored')
+        return { kind: 'none', note: `not compared: no stored report of the base commit (${why}), and the baseline input is stored` };
+    return { kind: 'build', ref: baseRef, note: `built from the base commit in a worktree: no stored report (${why})` };
+}
+/** A lookup's reason as a clause inside the footer's sentence: lower-case start, no full stop, short SHAs. */
+function clause(reason) {
+    const text = reason.replace(/\b([0-9a-f]{7})[0-9a-f]{33}\b/g, '$1').replace(/\.$/, '');
+    return /^[A-Z][a-z]/.test(text) ? `${text[0].toLowerCase()}${text.slice(1)}` : text;
+}
+/** Builds and measures what the route needs, and nothing twice. */
+async function measureSides(request) {
+    const { route, headTargets, headInputs, measure, options } = request;
+    if (route.kind === 'stored')
+        return storedSides(request, route);
+    const head = withInputs(await measure(headTargets, options.root, 'head'), headInputs);
+    const none = { baseInfo: null, baseError: null, trend: null, notes: new Map() };
+    if (route.kind === 'none')
+        return { ...none, head, base: null, baseline: { source: 'none', note: route.note, run: null } };
+    return builtSides(request, route, head);
+}
+/** The stored report is the base side; an image with the same build inputs takes its stored measurement. */
+async function storedSides(request, route) {
+    const { headTargets, headInputs, measure, options, effects } = request;
+    const base = storedMeasurements(route.baseline);
+    const stored = new Map(base.map((measurement) => [measurement.target.name, measurement]));
+    const reusable = (target) => {
+        const match = stored.get(target.name);
+        const measured = match?.size != null && (!request.compressed || match.size.compressedBytes !== null);
+        return measured && sameInputs(headInputs.get(target.name), match.buildInputs) ? match : null;
+    };
+    const built = withInputs(await measure(headTargets.filter((target) => !reusable(target)), options.root, 'head'), headInputs);
+    const head = [];
+    for (const target of headTargets) {
+        const match = reusable(target);
+        if (match === null) {
+            head.push(built.find((measurement) => measurement.target.name === target.name));
+            continue;
+        }
+        effects.log.info(`${target.name}: not rebuilt: same build inputs as the stored report of ${route.sha.slice(0, 7)}`);
+        // The PR's own Dockerfile (the same bytes) for the advice; the limits are the PR's, checked against the stored figures.
+        const dockerfile = await readDockerfile(options.root, target);
+        head.push({ ...match, ...dockerfile, target, buildInputs: headInputs.get(target.name) ?? null, reused: 'stored' });
+    }
+    return {
+        head,
+        base,
+        baseInfo: { ref: options.inputs.baseRef, sha: route.sha },
+        baseError: null,
+        baseline: { source: 'stored', note: null, run: route.run },
+        trend: route.baseline.trend,
+        notes: new Map()
+    };
+}
+/** Published base images where configured, the rest built from the base commit in a worktree. */
+async function builtSides(request, route, built) {
+    const { options, effects, headTargets, measure, digests } = request;
+    const { inputs, config } = options;
+    let head = built;
+    const published = await measurePublished({
+        targets: inputs.baseline === 'build' ? [] : headTargets,
+        values: {
+            sha: headTargets.some((target) => target.baseImage?.includes('{base-sha}')) ? await baseSha(options, effects, route.ref) : null,
+            branch: inputs.baseBranch
+        },
+        engine: effects.engine,
+        measure: (targets) => measure(targets, options.root, 'base'),
+        log: (message) => effects.log.info(message)
+    });
+    const fromPublished = [...published.measured.values()];
+    const sides = { head, trend: null, notes: published.notes };
+    if (fromPublished.length > 0 && headTargets.every((target) => published.measured.has(target.name))) {
+        // Every image's base side was published: no worktree and no build (an image the PR removed is not seen then).
+        const sha = (await baseSha(options, effects, route.ref)) ?? route.ref;
+        return {
+            ...sides,
+            base: fromPublished,
+            baseInfo: { ref: route.ref, sha },
+            baseError: null,
+            baseline: { source: 'published', note: null, run: null }
+        };
+    }
+    const baseline = { source: 'build', note: route.note, run: null };
+    let checkout = null;
+    try {
+        checkout = await checkoutBase({ exec: effects.exec, repo: options.repo, ref: route.ref, log: (message) => effects.log.info(message) });
+        const baseRoot = (0,external_node_path_.join)(checkout.dir, (0,external_node_path_.relative)(options.repo, options.root));
+        const baseTargets = (await planTargets({ root: baseRoot, globs: inputs.dockerfiles, config, defaults: inputs.settings, images: inputs.images, side: 'base' }))
+            // The base side is always built from its Dockerfile: an image given by reference is the PR's.
+            .filter((target) => target.dockerfile !== null && !published.measured.has(target.name))
+            .map((target) => ({ ...target, image: null }));
+        const baseInputs = await digests.of(baseTargets, baseRoot);
+        // Built once when its inputs are the same on both sides (never with `baseline: build`, which always rebuilds).
+        const builtHead = new Map(head.map((measurement) => [measurement.target.name, measurement]));
+        const reusable = (target) => {
+            const match = builtHead.get(target.name);
+            const same = inputs.baseline !== 'build' && match?.size != null && match.error === null;
+            return same && sameInputs(baseInputs.get(target.name), match.buildInputs) ? match : null;
+        };
+        const builtBase = withInputs(await measure(baseTargets.filter((target) => !reusable(target)), baseRoot, 'base'), baseInputs);
+        const once = new Map();
+        for (const target of baseTargets) {
+            const match = reusable(target);
+            if (match === null)
+                continue;
+            effects.log.info(`${target.name}: not rebuilt for the base branch: same build inputs as the PR`);
+            once.set(target.name, { ...match, reused: 'same-inputs' });
+        }
+        head = head.map((measurement) => once.get(measurement.target.name) ?? measurement);
+        const base = [
+            ...baseTargets.map((target) => once.get(target.name) ?? builtBase.find((measurement) => measurement.target.name === target.name)),
+            ...fromPublished
+        ];
+        return { ...sides, head, base, baseInfo: { ref: route.ref, sha: checkout.sha }, baseError: null, baseline };
+    }
+    catch (error) {
+        const baseError = `The base branch (${route.ref}) could not be compared: ${messageOf(error)}`;
+        effects.log.warning(baseError);
+        return { ...sides, base: null, baseInfo: null, baseError, baseline };
+    }
+    finally {
+        await checkout?.dispose();
+    }
+}
+
+;// CONCATENATED MODULE: ./src/compare/change-paths.ts
+
+/** A change moving less than this share of the churn gets no row of its own. */
+const ROW_SHARE = 1 / 200;
+/** A new or removed folder whose one child holds this share of its bytes is shown as that child. */
+const DOMINANT_SHARE = 0.9;
+/** A folder with this many files large enough for a row of their own is one row instead. */
+const SPREAD_FILES = 8;
+/** Path rows kept in the record, largest first; the rest go to `rest`. */
+const MAX_PATH_ROWS = 30;
+function newNode(name, folder) {
+    return { name, children: folder ? new Map() : null, delta: 0, churn: 0, added: 0, removed: 0, grew: 0, shrank: 0 };
+}
+/** Adds one changed file to the tree, counting it in every folder above it. */
+function addChange(root, path, before, after) {
+    const delta = (after ?? 0) - (before ?? 0);
+    const count = (node) => {
+        node.delta += delta;
+        node.churn += Math.abs(delta);
+        if (before === null)
+            node.added++;
+        else if (after === null)
+            node.removed++;
+        else if (delta > 0)
+            node.grew++;
+        else
+            node.shrank++;
+    };
+    const names = path.split('/');
+    let node = root;
+    count(node);
+    for (const [depth, name] of names.entries()) {
+        const leaf = depth === names.length - 1;
+        let child = node.children.get(name);
+        if (child === undefined || (child.children === null) !== leaf) {
+            // A file where the other image has a folder of the same name: keep them apart.
+            const key = child === undefined ? name : `${name}\u0000${leaf ? 'file' : 'folder'}`;
+            child = node.children.get(key) ?? newNode(name, !leaf);
+            node.children.set(key, child);
+        }
+        count(child);
+        node = child;
+    }
+}
+/** The tree of every file that was added, removed, grew or shrank (a file of the same size counts as unchanged). */
+function changeTree(head, base) {
+    const root = newNode('', true);
+    let h = 0;
+    let b = 0;
+    while (h < head.count || b < base.count) {
+        const headPath = h < head.count ? head.paths[h] : null;
+        const basePath = b < base.count ? base.paths[b] : null;
+        if (basePath === null || (headPath !== null && headPath < basePath)) {
+            addChange(root, headPath, null, head.bytes[h++]);
+        }
+        else if (headPath === null || basePath < headPath) {
+            addChange(root, basePath, base.bytes[b++], null);
+        }
+        else {
+            const after = head.bytes[h++];
+            const before = base.bytes[b++];
+            if (after !== before)
+                addChange(root, headPath, before, after);
+        }
+    }
+    return root;
+}
+function kindOf(node, whole) {
+    if (whole !== null)
+        return whole;
+    const { added, removed, grew, shrank } = node;
+    if (node.children === null)
+        return added > 0 ? 'new' : removed > 0 ? 'removed' : grew > 0 ? 'grew' : 'shrank';
+    // A folder both images have (one only the PR's has is `whole`): files added to it are growth.
+    if (removed === 0 && shrank === 0)
+        return 'grew';
+    if (added === 0 && grew === 0)
+        return 'shrank';
+    return 'changed';
+}
+function rowOf(node, path, kind) {
+    return {
+        kind,
+        path: displayPath(path),
+        folder: node.children !== null,
+        deltaBytes: node.delta,
+        added: node.added,
+        removed: node.removed,
+        grew: node.grew,
+        shrank: node.shrank
+    };
+}
+/** The rows for the changes below `root`, in no particular order. */
+function chooseRows(root, head, base) {
+    const threshold = Math.max(1, root.churn * ROW_SHARE);
+    const rows = [];
+    const stack = [[root, '']];
+    while (stack.length > 0) {
+        const [node, path] = stack.pop();
+        if (node.children === null) {
+            rows.push(rowOf(node, path, kindOf(node, null)));
+            continue;
+        }
+        // A folder only one image has is one row, however it is spread.
+        const whole = path === '' ? null : !hasFilesUnder(base, path) ? 'new' : !hasFilesUnder(head, path) ? 'removed' : null;
+        const children = [...node.children.values()];
+        // A new or removed folder is one row, unless nearly all of it is one thing (a 40 MB file in a new /usr/lib): that gets the row.
+        const dominant = children.reduce((best, child) => (best === null || child.churn > best.churn ? child : best), null);
+        let large = whole === null
+            ? children.filter((child) => child.churn >= threshold)
+            : dominant !== null && dominant.churn >= DOMINANT_SHARE * node.churn
+                ? [dominant]
+                : [];
+        // Many files of one folder that each changed (a folder of assets rebuilt) read best as that folder.
+        if (path !== '' && large.length >= SPREAD_FILES && large.every((child) => child.children === null))
+            large = [];
+        if (large.length === 0) {
+            if (node.churn >= threshold && path !== '')
+                rows.push(rowOf(node, path, kindOf(node, whole)));
+            continue;
+        }
+        const other = newNode(node.name, true);
+        other.delta = node.delta;
+        other.churn = node.churn;
+        for (const key of ['added', 'removed', 'grew', 'shrank'])
+            other[key] = node[key];
+        for (const child of large) {
+            stack.push([child, path === '' ? child.name : `${path}/${child.name}`]);
+            other.delta -= child.delta;
+            other.churn -= child.churn;
+            for (const key of ['added', 'removed', 'grew', 'shrank'])
+                other[key] -= child[key];
+        }
+        if (other.churn >= threshold && path !== '')
+            rows.push({ ...rowOf(other, path, 'other'), folder: true });
+    }
+    return rows;
+}
+function hasFilesUnder(files, folder) {
+    return !files.under(folder).next().done;
+}
+/** What `changed` counts that the rows do not. */
+function countsLeft(changed, rows) {
+    const left = (key) => changed[key] - rows.reduce((sum, row) => sum + row[key], 0);
+    return { added: left('added'), removed: left('removed'), grew: left('grew'), shrank: left('shrank') };
+}
+/**
+ * The listed rows, largest change first, cut to `limit`, then `hidden` (the change in copies
+ * hidden by later layers: `deltaBytes` minus `visibleDelta`, the change in what a container
+ * sees) and `rest` (what the listed rows leave of `visibleDelta`), each when non-zero; together
+ * they add up to `deltaBytes` exactly. `changed` counts every changed file, so that the rest row
+ * can count what the listed rows do not; null when the files are not known (its counts are 0).
+ */
+function finishRows(candidates, visibleDelta, deltaBytes, limit, changed) {
+    const all = candidates
+        .filter((row) => row.deltaBytes !== 0)
+        .sort((a, b) => Math.abs(b.deltaBytes) - Math.abs(a.deltaBytes) || (a.path < b.path ? -1 : 1));
+    const rows = all.slice(0, limit);
+    const listed = rows.reduce((sum, row) => sum + row.deltaBytes, 0);
+    const rest = visibleDelta - listed;
+    const hidden = deltaBytes - visibleDelta;
+    const counts = { added: 0, removed: 0, grew: 0, shrank: 0 };
+    if (hidden !== 0)
+        rows.push({ kind: 'hidden', path: null, folder: false, deltaBytes: hidden, ...counts });
+    if (rest !== 0) {
+        const restCounts = changed === null ? counts : countsLeft(changed, rows);
+        rows.push({ kind: 'rest', path: null, folder: false, deltaBytes: rest, ...restCounts });
+    }
+    return { rows, total: all.length };
+}
+/** The path rows between two images' final filesystems (see {@link finishRows}). */
+function pathChanges(head, base, deltaBytes, limit = MAX_PATH_ROWS) {
+    const root = changeTree(head, base);
+    return finishRows(chooseRows(root, head, base), root.delta, deltaBytes, limit, root);
+}
+
+;// CONCATENATED MODULE: ./src/compare/change-folders.ts
+/**
+ * The change "by path" when one side's files are not at hand (a stored report
+ * keeps an inventory, not a file list): the same rows as change-paths.ts, made
+ * from the two inventories' folder summaries. Pure.
+ *
+ * A folder summary holds the largest folders with every ancestor of a kept one,
+ * each with the visible bytes and files below it. So a row can only be a folder,
+ * its change is net (which files grew or shrank inside it is not known: `grew`
+ * and `shrank` say which way the folder went), and a folder's own files show only
+ * in what its listed subfolders leave of it. Rows are chosen top-down as for
+ * files, with the same shares, and never overlap: a folder is either one row or
+ * gives rows to its larger subfolders and an `other` row to the rest of it.
+ */
+
+
+
+const ABSENT = { bytes: 0, files: 0, listed: false };
+function known(node) {
+    return node.head !== null && node.base !== null;
+}
+/** The folders of both summaries as one tree, root first (pre-order); a folder whose parent neither lists is left out. */
+function folderTree(head, base) {
+    const nodes = new Map();
+    const nodeAt = (path) => {
+        let node = nodes.get(path);
+        if (node === undefined) {
+            node = { path, children: [], head: null, base: null, delta: 0, churn: 0, added: 0, removed: 0 };
+            nodes.set(path, node);
+        }
+        return node;
+    };
+    const root = nodeAt('');
+    for (const folder of head)
+        nodeAt(folder.path).head = { bytes: folder.bytes, files: folder.files, listed: true };
+    for (const folder of base)
+        nodeAt(folder.path).base = { bytes: folder.bytes, files: folder.files, listed: true };
+    for (const node of nodes.values())
+        if (node !== root)
+            nodes.get(parentPath(node.path))?.children.push(node);
+    const order = [];
+    const stack = [root];
+    while (stack.length > 0) {
+        const node = stack.pop();
+        order.push(node);
+        // One at a time: a summary from a file may list tens of thousands of folders side by side.
+        for (const child of node.children)
+            stack.push(child);
+    }
+    return order;
+}
+/**
+ * What one side's summary says of each folder it does not list. A complete summary lists
+ * every folder that holds a file, so a folder it lacks has none there. A cut one (an
+ * inventory keeps the INVENTORY_FOLDERS largest) also lacks the folders below the cut,
+ * whose size there is unknown (anything up to the smallest kept folder's), unless their
+ * parent has no files or its listed subfolders hold all its files. Conservatively, an
+ * unknown folder gets no row: its change stays with its nearest ancestor known on both
+ * sides (in that folder's row or its `other` row), coarse but true.
+ */
+function resolveSide(order, side, complete) {
+    const root = order[0];
+    if (root[side] === null && complete)
+        root[side] = ABSENT;
+    // Pre-order: a folder is settled before its subfolders are.
+    for (const node of order) {
+        const folder = node[side];
+        if (folder === null)
+            continue;
+        const listedFiles = node.children.reduce((sum, child) => sum + (child[side]?.files ?? 0), 0);
+        if (complete || !folder.listed || listedFiles >= folder.files) {
+            for (const child of node.children)
+                child[side] ??= ABSENT;
+        }
+    }
+}
+/** Each known folder's delta, churn and counts, children before parents. */
+function measure(order) {
+    for (let at = order.length - 1; at >= 0; at--) {
+        const node = order[at];
+        if (!known(node))
+            continue;
+        const [head, base] = [node.head, node.base];
+        node.delta = head.bytes - base.bytes;
+        let childDelta = 0;
+        let childChurn = 0;
+        for (const child of node.children.filter(known)) {
+            childDelta += child.delta;
+            childChurn += child.churn;
+        }
+        // What the listed subfolders leave: the folder's own files and its unlisted subfolders, netted.
+        node.churn = Math.abs(node.delta - childDelta) + childChurn;
+        if (!base.listed)
+            node.added = head.files;
+        if (!head.listed)
+            node.removed = base.files;
+    }
+}
+function wholeKind(node) {
+    if (node.path === '')
+        return null;
+    if (!node.base.listed && node.head.listed)
+        return 'new';
+    if (!node.head.listed && node.base.listed)
+        return 'removed';
+    return null;
+}
+function change_folders_rowOf(node, kind, delta, added, removed) {
+    return { kind, path: displayPath(node.path), folder: true, deltaBytes: delta, added, removed, grew: 0, shrank: 0 };
+}
+/** The rows below the root, in no particular order (as change-paths.ts chooses them for files). */
+function change_folders_chooseRows(root) {
+    const threshold = Math.max(1, root.churn * ROW_SHARE);
+    const rows = [];
+    const stack = [root];
+    while (stack.length > 0) {
+        const node = stack.pop();
+        const whole = wholeKind(node);
+        const children = node.children.filter(known);
+        const dominant = children.reduce((best, child) => (best === null || child.churn > best.churn ? child : best), null);
+        const large = whole === null
+            ? children.filter((child) => child.churn >= threshold)
+            : dominant !== null && dominant.churn >= DOMINANT_SHARE * node.churn
+                ? [dominant]
+                : [];
+        if (large.length === 0) {
+            if (node.churn >= threshold && node.path !== '') {
+                rows.push(change_folders_rowOf(node, whole ?? (node.delta > 0 ? 'grew' : 'shrank'), node.delta, node.added, node.removed));
+            }
+            continue;
+        }
+        for (const child of large)
+            stack.push(child);
+        const sum = (pick) => large.reduce((total, child) => total + pick(child), 0);
+        if (node.churn - sum((child) => child.churn) >= threshold && node.path !== '') {
+            // Only a folder one side has knows its files (all new, or all gone), and so what its rows leave.
+            const [added, removed] = whole === null ? [0, 0] : [node.added - sum((child) => child.added), node.removed - sum((child) => child.removed)];
+            rows.push(change_folders_rowOf(node, 'other', node.delta - sum((child) => child.delta), added, removed));
+        }
+    }
+    return rows;
+}
+/** An inventory's folders (Inventory.folders) as a summary: one shorter than INVENTORY_FOLDERS was not cut. */
+function inventorySummary(folders) {
+    return { folders, complete: folders.length < INVENTORY_FOLDERS };
+}
+/** Whether a side's folders can stand in for its files: they hold the root, which every summary keeps. */
+function hasFolderSummary(folders) {
+    return folders.some((folder) => folder.path === '');
+}
+/**
+ * The path rows between two images from their folder summaries, largest change first, cut
+ * to `limit`, then `hidden` (`deltaBytes` minus the change in visible bytes, that is the
+ * change in hidden bytes) and `rest`, each when non-zero: together they add up to
+ * `deltaBytes` exactly. File counts are known only for folders one side has (all their
+ * files are new or gone); the other rows count none.
+ */
+function folderChanges(head, base, deltaBytes, limit = MAX_PATH_ROWS) {
+    const order = folderTree(head.folders, base.folders);
+    resolveSide(order, 'head', head.complete);
+    resolveSide(order, 'base', base.complete);
+    measure(order);
+    const root = order[0];
+    // The root holds every visible byte; a summary without one (not made by this tool) leaves everything to `rest` and `hidden`.
+    const visibleDelta = (root.head?.bytes ?? 0) - (root.base?.bytes ?? 0);
+    return finishRows(known(root) ? change_folders_chooseRows(root) : [], visibleDelta, deltaBytes, limit, null);
+}
+
+;// CONCATENATED MODULE: ./src/compare/change-lines.ts
+/** The rows of one image: the base image's layers as one, then one per own or unknown layer. */
+function rowsOf(layers) {
+    let base = null;
+    const rows = [];
+    for (const layer of layers) {
+        if (layer.fromBase === true)
+            base = (base ?? 0) + layer.bytes;
+        else
+            rows.push({
+                kind: layer.fromBase === false ? 'instruction' : 'unknown',
+                stage: layer.stage,
+                instruction: layer.instruction,
+                line: layer.line,
+                bytes: layer.bytes
+            });
+    }
+    return { base, rows };
+}
+/**
+ * The instruction as compared: the classic builder's history names a COPY's or ADD's
+ * source by its content hash (`COPY dir:5fe8…e37 in /app`), which changes with the
+ * files; the same instruction with other files is still the same row.
+ */
+function comparable(instruction) {
+    return (instruction ?? '').replace(/\b(file|dir|multi):[0-9a-f]{12,}/g, '$1:');
+}
+function keyOf(row) {
+    return `${row.kind}\u0000${row.stage ?? ''}\u0000${comparable(row.instruction)}`;
+}
+/**
+ * What an edited instruction keeps: a RUN is still the RUN at its place when its command
+ * changed; a COPY or ADD only when it still writes to the same destination (a COPY of
+ * other files elsewhere is another instruction). Other rows are never paired this way.
+ */
+function editKeyOf(row) {
+    const words = (row.instruction ?? '').split(/\s+/);
+    const keyword = words[0] ?? '';
+    const place = keyword === 'RUN' ? '' : keyword === 'COPY' || keyword === 'ADD' ? words.at(-1) : `\u0000${comparable(row.instruction)}`;
+    return `${row.kind}\u0000${row.stage ?? ''}\u0000${keyword}\u0000${place}`;
+}
+/** Pairs rows whose `key` is equal, the n-th with the n-th; returns the pairs and removes them from both lists. */
+function pairBy(head, base, key) {
+    const waiting = new Map();
+    for (const row of base) {
+        const list = waiting.get(key(row));
+        if (list === undefined)
+            waiting.set(key(row), [row]);
+        else
+            list.push(row);
+    }
+    const pairs = [];
+    const paired = new Set();
+    for (const row of head) {
+        const match = waiting.get(key(row))?.shift();
+        if (match === undefined)
+            continue;
+        pairs.push([row, match]);
+        paired.add(row).add(match);
+    }
+    const keep = (row) => !paired.has(row);
+    head.splice(0, head.length, ...head.filter(keep));
+    base.splice(0, base.length, ...base.filter(keep));
+    return pairs;
+}
+function change(head, base, baseInstruction = null) {
+    const row = (head ?? base);
+    return {
+        kind: row.kind,
+        stage: row.stage,
+        instruction: row.instruction,
+        baseInstruction,
+        line: head?.line ?? null,
+        baseLine: base?.line ?? null,
+        image: null,
+        headBytes: head?.bytes ?? null,
+        baseBytes: base?.bytes ?? null,
+        deltaBytes: (head?.bytes ?? 0) - (base?.bytes ?? 0)
+    };
+}
+/** Every row by line, largest change first (then in the PR's Dockerfile order). */
+function lineChanges(head, base) {
+    const headRows = rowsOf(head.layers);
+    const baseRows = rowsOf(base.layers);
+    const changes = [];
+    if (headRows.base !== null || baseRows.base !== null) {
+        const image = head.baseImage ?? base.baseImage;
+        changes.push({
+            kind: 'base',
+            stage: null,
+            instruction: image === null ? 'FROM' : `FROM ${image}`,
+            baseInstruction: null,
+            line: null,
+            baseLine: null,
+            image: { before: base.baseImage, after: head.baseImage },
+            headBytes: headRows.base,
+            baseBytes: baseRows.base,
+            deltaBytes: (headRows.base ?? 0) - (baseRows.base ?? 0)
+        });
+    }
+    const unpairedHead = [...headRows.rows];
+    const unpairedBase = [...baseRows.rows];
+    for (const [h, b] of pairBy(unpairedHead, unpairedBase, keyOf))
+        changes.push(change(h, b));
+    for (const [h, b] of pairBy(unpairedHead, unpairedBase, editKeyOf))
+        changes.push(change(h, b, b.instruction));
+    for (const h of unpairedHead)
+        changes.push(change(h, null));
+    for (const b of unpairedBase)
+        changes.push(change(null, b));
+    const order = (row) => (row.kind === 'base' ? -1 : (row.line ?? row.baseLine ?? Number.MAX_SAFE_INTEGER));
+    return changes.sort((a, b) => Math.abs(b.deltaBytes) - Math.abs(a.deltaBytes) || order(a) - order(b));
+}
+
+;// CONCATENATED MODULE: ./src/compare/versions.ts
+/**
+ * Version ordering, to tell an upgrade from a downgrade. Debian's dpkg order
+ * (`[epoch:]upstream[-revision]`, compared by dpkg's `verrevcmp`) also orders
+ * semver releases (`1.2.10` > `1.2.9`), PEP 440 plain releases and Alpine's
+ * `1.2.3-r4` sensibly, so one comparison serves every package manager.
+ */
+/** Negative when `a` is older than `b`, 0 when they are equal in dpkg's order, positive when newer. */
+function compareVersions(a, b) {
+    if (a === b)
+        return 0;
+    const left = parse(a);
+    const right = parse(b);
+    return compareDigits(left.epoch, right.epoch) || verrevcmp(left.upstream, right.upstream) || verrevcmp(left.revision, right.revision);
+}
+/** `[epoch:]upstream[-revision]`: the epoch is the digits before the first `:`, the revision what follows the last `-`. */
+function parse(version) {
+    const trimmed = version.trim();
+    const epoch = /^(\d+):/.exec(trimmed);
+    const rest = epoch ? trimmed.slice(epoch[0].length) : trimmed;
+    const dash = rest.lastIndexOf('-');
+    return {
+        epoch: epoch ? epoch[1] : '0',
+        upstream: dash === -1 ? rest : rest.slice(0, dash),
+        revision: dash === -1 ? '' : rest.slice(dash + 1)
+    };
+}
+function isDigit(code) {
+    return code >= 0x30 && code <= 0x39;
+}
+function isLetter(code) {
+    return (code >= 0x41 && code <= 0x5a) || (code >= 0x61 && code <= 0x7a);
+}
+/** dpkg's `order`: `~` before the end of the string, the end before letters, letters before everything else. */
+function order(version, at) {
+    if (at >= version.length)
+        return 0;
+    const code = version.charCodeAt(at);
+    if (isDigit(code))
+        return 0;
+    if (isLetter(code))
+        return code;
+    if (code === 0x7e)
+        return -1; // '~'
+    return code + 256;
+}
+/** Compares two runs of decimal digits by value, whatever their length (an epoch may be any size). */
+function compareDigits(a, b) {
+    const x = a.replace(/^0+/, '');
+    const y = b.replace(/^0+/, '');
+    return x.length - y.length || (x < y ? -1 : x > y ? 1 : 0);
+}
+/**
+ * dpkg's `verrevcmp`: alternately compares a run of non-digits (character by character
+ * in `order`) and a run of digits (by value), until one part differs.
+ */
+function verrevcmp(a, b) {
+    let i = 0;
+    let j = 0;
+    while (i < a.length || j < b.length) {
+        while ((i < a.length && !isDigit(a.charCodeAt(i))) || (j < b.length && !isDigit(b.charCodeAt(j)))) {
+            const difference = order(a, i) - order(b, j);
+            if (difference !== 0)
+                return difference;
+            i++;
+            j++;
+        }
+        while (a.charCodeAt(i) === 0x30)
+            i++;
+        while (b.charCodeAt(j) === 0x30)
+            j++;
+        let firstDifference = 0;
+        while (i < a.length && j < b.length && isDigit(a.charCodeAt(i)) && isDigit(b.charCodeAt(j))) {
+            if (firstDifference === 0)
+                firstDifference = a.charCodeAt(i) - b.charCodeAt(j);
+            i++;
+            j++;
+        }
+        if (i < a.length && isDigit(a.charCodeAt(i)))
+            return 1;
+        if (j < b.length && isDigit(b.charCodeAt(j)))
+            return -1;
+        if (firstDifference !== 0)
+            return firstDifference;
+    }
+    return 0;
+}
+
+;// CONCATENATED MODULE: ./src/compare/change-packages.ts
+
+function byPackage(packages) {
+    const found = new Map();
+    for (const item of packages) {
+        const key = `${item.manager}\u0000${item.name}`;
+        const known = found.get(key);
+        if (known === undefined)
+            found.set(key, { manager: item.manager, name: item.name, versions: [item.version], bytes: item.bytes });
+        else {
+            if (!known.versions.includes(item.version))
+                known.versions.push(item.version);
+            known.bytes += item.bytes;
+        }
+    }
+    for (const item of found.values())
+        item.versions.sort(compareVersions);
+    return found;
+}
+function change_packages_kindOf(before, after) {
+    if (before === undefined)
+        return 'added';
+    if (after === undefined)
+        return 'removed';
+    const [old, now] = [before.versions.join(', '), after.versions.join(', ')];
+    if (old === now)
+        return before.bytes === after.bytes ? null : 'resized';
+    if (before.versions.length !== 1 || after.versions.length !== 1)
+        return 'changed';
+    const order = compareVersions(now, old);
+    return order > 0 ? 'upgraded' : order < 0 ? 'downgraded' : 'changed';
+}
+/** Packages added, removed, up- or downgraded or resized, largest change first, then by manager and name. */
+function packageChanges(head, base) {
+    const after = byPackage(head);
+    const before = byPackage(base);
+    const changes = [];
+    for (const key of new Set([...before.keys(), ...after.keys()])) {
+        const [old, now] = [before.get(key), after.get(key)];
+        const kind = change_packages_kindOf(old, now);
+        if (kind === null)
+            continue;
+        const some = (now ?? old);
+        changes.push({
+            manager: some.manager,
+            name: some.name,
+            kind,
+            before: old === undefined ? null : old.versions.join(', '),
+            after: now === undefined ? null : now.versions.join(', '),
+            baseBytes: old?.bytes ?? 0,
+            headBytes: now?.bytes ?? 0,
+            deltaBytes: (now?.bytes ?? 0) - (old?.bytes ?? 0)
+        });
+    }
+    return changes.sort((a, b) => Math.abs(b.deltaBytes) - Math.abs(a.deltaBytes) ||
+        (a.manager < b.manager ? -1 : a.manager > b.manager ? 1 : a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+;// CONCATENATED MODULE: ./src/compare/change.ts
+
+
+
+
+
+function cacheChanges(head, base) {
+    const changes = [];
+    const before = new Map(base.map((cache) => [cache.path, cache]));
+    const after = new Map(head.map((cache) => [cache.path, cache]));
+    for (const path of new Set([...before.keys(), ...after.keys()])) {
+        const [old, now] = [before.get(path), after.get(path)];
+        const deltaBytes = (now?.bytes ?? 0) - (old?.bytes ?? 0);
+        if (deltaBytes === 0)
+            continue;
+        changes.push({ path, kind: (now ?? old).kind, baseBytes: old?.bytes ?? 0, headBytes: now?.bytes ?? 0, deltaBytes, line: now?.line ?? null });
+    }
+    return changes.sort((a, b) => Math.abs(b.deltaBytes) - Math.abs(a.deltaBytes) || (a.path < b.path ? -1 : 1));
+}
+function hasFolders(side) {
+    return side.files !== null || hasFolderSummary(side.inventory.folders);
+}
+/** A side's folders: every one when its files are at hand (more folders known on both sides), else its inventory's largest. */
+function folderSummary(side) {
+    return side.files !== null ? { folders: folderSizes(side.files), complete: true } : inventorySummary(side.inventory.folders);
+}
+/** How the PR's image (`head`) differs from the base branch's (`base`). */
+function changeRecord(head, base) {
+    const deltaBytes = head.inventory.bytes - base.inventory.bytes;
+    const paths = head.files !== null && base.files !== null
+        ? { from: 'files', ...pathChanges(head.files, base.files, deltaBytes) }
+        : hasFolders(head) && hasFolders(base)
+            ? { from: 'folders', ...folderChanges(folderSummary(head), folderSummary(base), deltaBytes) }
+            : null;
+    return {
+        deltaBytes,
+        lines: lineChanges({ layers: head.layers, baseImage: head.inventory.baseImage }, { layers: base.layers, baseImage: base.inventory.baseImage }),
+        paths: paths?.rows ?? null,
+        pathsFrom: paths?.from ?? null,
+        pathRowsTotal: paths?.total ?? 0,
+        packages: packageChanges(head.inventory.packages, base.inventory.packages),
+        waste: head.wastedBytes === null || base.wastedBytes === null
+            ? null
+            : { baseBytes: base.wastedBytes, headBytes: head.wastedBytes, deltaBytes: head.wastedBytes - base.wastedBytes },
+        caches: cacheChanges(head.caches, base.caches)
+    };
+}
+
+;// CONCATENATED MODULE: ./src/compare/compare.ts
+
+function sizeDelta(head, base) {
+    if (!head.size || !base.size)
+        return null;
+    const bytes = head.size.bytes - base.size.bytes;
+    // Growth from nothing has no meaningful percentage.
+    const percent = base.size.bytes === 0 ? null : (bytes / base.size.bytes) * 100;
+    return { bytes, percent };
+}
+/** What the change record needs of a measurement; null when the image was not read layer by layer. */
+function comparedSide(measurement) {
+    const { anatomy, inventory } = measurement;
+    if (anatomy === null || inventory === null)
+        return null;
+    return { inventory, layers: anatomy.layers, wastedBytes: anatomy.wasted.bytes, caches: anatomy.caches, files: measurement.files };
+}
+function comparePair(head, base) {
+    const name = head.target.name;
+    if (!base.size)
+        return { name, head, base, comparison: 'base-failed', delta: null, change: null };
+    const delta = sizeDelta(head, base);
+    // A PR image that failed cannot be called unchanged: its size is unknown.
+    const comparison = delta && delta.bytes === 0 ? 'unchanged' : 'changed';
+    const [headSide, baseSide] = [comparedSide(head), comparedSide(base)];
+    const change = comparison === 'changed' && headSide !== null && baseSide !== null ? changeRecord(headSide, baseSide) : null;
+    return { name, head, base, comparison, delta, change };
+}
+/**
+ * Pairs the PR's images with the base branch's by name. `base` is null when no
+ * comparison ran. PR order is kept; images only on the base branch follow, in its order.
+ */
+function compareImages(head, base) {
+    if (base === null) {
+        return head.map((m) => ({ name: m.target.name, head: m, base: null, comparison: 'not-compared', delta: null, change: null }));
+    }
+    const baseByName = new Map();
+    for (const m of base)
+        if (!baseByName.has(m.target.name))
+            baseByName.set(m.target.name, m);
+    const compared = head.map((m) => {
+        const match = baseByName.get(m.target.name);
+        return match ? comparePair(m, match) : { name: m.target.name, head: m, base: null, comparison: 'new', delta: null, change: null };
+    });
+    const headNames = new Set(head.map((m) => m.target.name));
+    for (const [name, m] of baseByName) {
+        if (!headNames.has(name))
+            compared.push({ name, head: null, base: m, comparison: 'removed', delta: null, change: null });
+    }
+    return compared;
 }
 
 ;// CONCATENATED MODULE: ./src/advise/shell.ts
@@ -26368,7 +30591,7 @@ function copyWords(instruction) {
     return { sources: words.slice(0, -1), dest: words.at(-1) };
 }
 /** The instructions of the final stage and the stages its FROM chain names, in order, with what each does. */
-function stepsOf(dockerfile) {
+function run_facts_stepsOf(dockerfile) {
     const steps = [];
     let workdir = '/';
     let env = {};
@@ -26866,7 +31089,7 @@ function findingOf(rule, hit) {
 }
 /** Every rule's findings that are not ignored, in the order of the lines; on one line, in registry order. */
 function checkRules(input) {
-    const context = { ...input, steps: stepsOf(input.dockerfile) };
+    const context = { ...input, steps: run_facts_stepsOf(input.dockerfile) };
     const findings = [];
     for (const rule of RULES) {
         if (input.ignore.includes(rule.id))
@@ -27944,2781 +32167,6 @@ function hasChanges(images) {
     return images.some((image) => image.comparison === 'changed' || image.comparison === 'new' || image.comparison === 'removed' || isFailing(image.status));
 }
 
-// EXTERNAL MODULE: external "node:fs"
-var external_node_fs_ = __nccwpck_require__(3024);
-// EXTERNAL MODULE: external "node:stream"
-var external_node_stream_ = __nccwpck_require__(7075);
-;// CONCATENATED MODULE: external "node:zlib"
-const external_node_zlib_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:zlib");
-// EXTERNAL MODULE: ./node_modules/tar-stream/index.js
-var tar_stream = __nccwpck_require__(6118);
-;// CONCATENATED MODULE: ./src/analyse/archive-layout.ts
-/**
- * Where the image is inside an image archive, once every file of it has been
- * read: Docker's legacy layout (`manifest.json`, `<id>/layer.tar`, configs as
- * `<id>.json`; Docker up to 24) or the OCI image layout (`oci-layout`,
- * `index.json`, `blobs/<alg>/<hex>`; Docker 25+, skopeo, buildx). Puts the
- * layers the reader analysed into the order the manifest gives.
- */
-
-const MAX_LINK_HOPS = 16;
-const MAX_INDEX_DEPTH = 4;
-/** A blob's path in an OCI layout whose digest is checked: `blobs/<algorithm>/<hex>`. */
-const BLOB_NAME = /^blobs\/(sha256|sha512)\/([0-9a-f]+)$/;
-/** An archive path resolved against a folder of the archive, `.` and `..` applied. */
-function joinArchivePath(dir, target) {
-    const parts = target.startsWith('/') ? [] : dir.split('/').filter(Boolean);
-    for (const part of target.split('/')) {
-        if (part === '' || part === '.')
-            continue;
-        if (part === '..')
-            parts.pop();
-        else
-            parts.push(part);
-    }
-    return parts.join('/');
-}
-class Resolver {
-    contents;
-    constructor(contents) {
-        this.contents = contents;
-    }
-    resolve(path) {
-        let current = path;
-        for (let hop = 0; hop < MAX_LINK_HOPS; hop++) {
-            const target = this.contents.links.get(current);
-            if (target === undefined)
-                return current;
-            current = target;
-        }
-        throw new Error(`${path}: too many links in the image archive`);
-    }
-    file(path) {
-        const normal = joinArchivePath('', path);
-        const file = this.contents.files.get(this.resolve(normal));
-        // A blob's own bytes were checked as they were read; one reached through a link is checked here.
-        const blob = BLOB_NAME.exec(normal);
-        if (file !== undefined && blob !== null && file.digest !== `${blob[1]}:${blob[2]}`) {
-            throw new Error(`blob ${normal} does not match its digest: its content is ${file.digest}`);
-        }
-        return file;
-    }
-    /** The file a descriptor names, its size checked against the descriptor's. */
-    described(descriptor, what) {
-        const path = blobPath(descriptor.digest, what);
-        const file = this.file(path);
-        if (file !== undefined && typeof descriptor.size === 'number' && descriptor.size !== file.bytes) {
-            throw new Error(`${path} is ${file.bytes} bytes, but ${what} says ${descriptor.size}`);
-        }
-        return path;
-    }
-    has(path) {
-        return this.file(path) !== undefined;
-    }
-    json(path, what) {
-        const file = this.file(path);
-        if (file === undefined)
-            throw new Error(`${what} ${path} is missing from the image archive`);
-        if (file.kind !== 'json')
-            throw new Error(`${what} ${path} is not a JSON document`);
-        try {
-            return JSON.parse(file.data.toString('utf8'));
-        }
-        catch (error) {
-            throw new Error(`${what} ${path} is not valid JSON: ${error.message}`, { cause: error });
-        }
-    }
-    layer(path) {
-        const file = this.file(path);
-        if (file === undefined)
-            throw new Error(`layer ${path} is missing from the image archive`);
-        if (file.kind !== 'layer')
-            throw new Error(`layer ${path} is not a tar, gzip or zstd stream`);
-        return file;
-    }
-}
-function blobPath(digest, what) {
-    const match = DIGEST.exec(digest ?? '');
-    if (match === null)
-        throw new Error(`${what} has an invalid digest ${JSON.stringify(digest ?? null)}`);
-    return `blobs/${match[1]}/${match[2]}`;
-}
-function isAttestation(descriptor) {
-    return descriptor.annotations?.['vnd.docker.reference.type'] === 'attestation-manifest' || descriptor.platform?.os === 'unknown';
-}
-/** Picks the image among an index's manifests: the only one, else linux/amd64, else the first whose blob is present. */
-function pickManifest(manifests, where, resolver) {
-    const images = manifests.filter((descriptor) => !isAttestation(descriptor));
-    const present = images.filter((descriptor) => DIGEST.test(descriptor.digest ?? '') && resolver.has(blobPath(descriptor.digest, where)));
-    if (images.length === 0)
-        throw new Error(`${where} lists no image manifest`);
-    if (images.length === 1)
-        return images[0];
-    const candidates = present.length > 0 ? present : images;
-    return candidates.find((descriptor) => descriptor.platform?.os === 'linux' && descriptor.platform.architecture === 'amd64') ?? candidates[0];
-}
-function readOci(resolver) {
-    let document = resolver.json('index.json', 'index');
-    let where = 'index.json';
-    for (let depth = 0; !Array.isArray(document.layers); depth++) {
-        if (!Array.isArray(document.manifests))
-            throw new Error(`${where} is neither an image index nor an image manifest`);
-        if (depth >= MAX_INDEX_DEPTH)
-            throw new Error(`${where}: image indexes nest too deeply`);
-        const chosen = pickManifest(document.manifests, where, resolver);
-        const path = resolver.described(chosen, `a manifest in ${where}`);
-        document = resolver.json(path, INDEX_MEDIA_TYPES.has(chosen.mediaType ?? '') ? 'image index' : 'image manifest');
-        where = path;
-    }
-    if (document.config === undefined)
-        throw new Error(`image manifest ${where} has no config`);
-    const config = resolver.json(resolver.described(document.config, `the config in ${where}`), 'image config');
-    const layers = document.layers.map((descriptor, index) => resolver.described(descriptor, `layer ${index} in ${where}`));
-    return { config, layers };
-}
-function readLegacy(resolver) {
-    const manifest = resolver.json('manifest.json', 'manifest');
-    if (!Array.isArray(manifest) || manifest.length === 0)
-        throw new Error('manifest.json lists no image');
-    const item = manifest[0];
-    if (typeof item.Config !== 'string' || !Array.isArray(item.Layers))
-        throw new Error('manifest.json: the image has no Config or Layers');
-    const config = resolver.json(item.Config, 'image config');
-    return { config, layers: item.Layers.map(String) };
-}
-/** The image the archive holds: its config and its layers in order; throws when the archive holds no whole image. */
-async function assembleImage(contents) {
-    const resolver = new Resolver(contents);
-    const hasIndex = resolver.has('index.json');
-    const hasManifest = resolver.has('manifest.json');
-    if (!hasIndex && !hasManifest) {
-        throw new Error(contents.files.size === 0 ? 'not an image archive: it is empty' : 'not an image archive: no manifest.json or index.json');
-    }
-    let layout;
-    let image;
-    if (hasIndex) {
-        try {
-            image = readOci(resolver);
-            layout = 'oci';
-        }
-        catch (error) {
-            // Docker 25+ writes both; an index that does not lead to a whole image may still have a usable manifest.json.
-            if (!hasManifest)
-                throw error;
-            image = readLegacy(resolver);
-            layout = 'docker';
-        }
-    }
-    else {
-        image = readLegacy(resolver);
-        layout = 'docker';
-    }
-    const diffIds = image.config.rootfs?.diff_ids;
-    if (Array.isArray(diffIds) && diffIds.length !== image.layers.length) {
-        throw new Error(`the image archive is inconsistent: the manifest lists ${image.layers.length} layers, the config's rootfs ${diffIds.length}`);
-    }
-    const found = image.layers.map((path, index) => {
-        const file = resolver.layer(path);
-        // An uncompressed layer's digest is its diff_id: the legacy layout's `<id>/layer.tar`, named by no digest, is checked here.
-        const diffId = Array.isArray(diffIds) ? diffIds[index] : undefined;
-        if (file.layer.compression === 'none' &&
-            typeof diffId === 'string' &&
-            SHA256_DIGEST.test(diffId) &&
-            file.digest.startsWith('sha256:') &&
-            file.digest !== diffId) {
-            throw new Error(`layer ${path} does not match the config's diff_id ${diffId}: its content is ${file.digest}`);
-        }
-        return file;
-    });
-    const layers = [];
-    for (const { layer, compressedPending } of found) {
-        const compressedBytes = compressedPending === null ? layer.compressedBytes : await compressedPending;
-        layers.push({ ...layer, compressedBytes });
-    }
-    return { layout, config: image.config, layers };
-}
-
-;// CONCATENATED MODULE: ./src/analyse/compress.ts
-/**
- * Estimates, while an uncompressed layer tar streams past, how many bytes the
- * layer takes gzip-compressed: what `docker push` uploads and a registry stores.
- *
- * Docker compresses a layer on push with Go's `gzip.NewWriter`, i.e. flate's
- * DefaultCompression, which is level 6 (moby distribution/push_v2.go `compress`).
- * zlib at level 6 uses the same match parameters but is not the same code: against
- * a real registry its sizes come out equal on stored (random) data, within 0.3% on
- * text, and about 1% smaller on machine code.
- *
- * To use every core without holding the layer, the stream is cut into fixed-size
- * chunks that are deflated independently on libuv's thread pool, at most
- * `concurrency` at a time. As pigz does, each chunk is primed with the last 32 KiB
- * of the chunk before it as its dictionary, so matches across a chunk boundary are
- * found as a single stream would find them; the sum of the chunks' raw deflate
- * sizes plus gzip's header and trailer is then within a few bytes per chunk of a
- * single-stream gzip.
- *
- * Incompressible chunks (random bytes, and what is compressed already: archives,
- * wheels, images) are not deflated at all: deflate
- * stores such data verbatim with a 5-byte header per block, so their size is known
- * without the work, which is where most of the CPU time would go (deflate runs
- * slowest on data it cannot shrink). A chunk counts as incompressible only when
- * every ~16 KiB window of it has the byte entropy of random data (see
- * `isIncompressible`); anything else is deflated for real.
- */
-
-
-/** Go's flate.DefaultCompression, which `docker push` compresses layers with. */
-const DOCKER_PUSH_GZIP_LEVEL = 6;
-/** gzip's 10-byte header (no file name, as Go writes it) and 8-byte trailer (CRC-32, length). */
-const GZIP_FRAMING_BYTES = 18;
-/** deflate's window: how far back a match may reach. */
-const WINDOW_BYTES = 32 * 1024;
-const DEFAULT_CHUNK_BYTES = 1024 * 1024;
-/** zlib (like Go's flate) closes a block every 16K symbols; an incompressible one is stored with a 5-byte header. */
-const STORED_BLOCK_BYTES = 16 * 1024;
-const STORED_BLOCK_HEADER_BYTES = 5;
-/** Bytes per window of the incompressibility check, and the stride of the bytes it samples (odd, so it sees every byte lane of 2-, 4- and 8-byte records). */
-const ENTROPY_WINDOW_BYTES = 16 * 1024;
-const ENTROPY_STRIDE = 3;
-/** How far below the entropy random data shows over a window a window may be and still count as random, in bits per byte. */
-const ENTROPY_MARGIN_BITS = 0.03;
-/** Raw deflate size of `length` bytes that deflate cannot shrink: the bytes, stored, plus one header per block. */
-function storedDeflateBytes(length) {
-    return length + STORED_BLOCK_HEADER_BYTES * Math.max(1, Math.ceil(length / STORED_BLOCK_BYTES));
-}
-const counts = new Uint32Array(256);
-/** Order-0 entropy, in bits per byte, of every `stride`-th byte of `bytes[start, end)`. */
-function sampledEntropy(bytes, start, end, stride) {
-    counts.fill(0);
-    let samples = 0;
-    for (let index = start; index < end; index += stride) {
-        counts[bytes[index]]++;
-        samples++;
-    }
-    let sum = 0;
-    for (let value = 0; value < 256; value++) {
-        const count = counts[value];
-        if (count > 1)
-            sum += count * Math.log2(count);
-    }
-    return { bits: Math.log2(samples) - sum / samples, samples };
-}
-/**
- * Whether deflate would store `bytes` rather than shrink them: true when every
- * window of about 16 KiB has the byte entropy of random data (8 bits per byte, less
- * the shortfall a sample of that size shows, less a small margin). Text, code,
- * tables of numbers, tar headers and runs of zeros all fall well below. The one
- * kind of data it cannot see is random bytes repeated within deflate's 32 KiB
- * window; layers rarely hold that.
- */
-function isIncompressible(bytes) {
-    const windows = Math.floor(bytes.length / ENTROPY_WINDOW_BYTES);
-    if (windows === 0)
-        return false;
-    for (let window = 0; window < windows; window++) {
-        const start = Math.floor((window * bytes.length) / windows);
-        const end = Math.floor(((window + 1) * bytes.length) / windows);
-        const { bits, samples } = sampledEntropy(bytes, start, end, ENTROPY_STRIDE);
-        // The plug-in estimate of a uniform source's entropy falls short of 8 bits by about 255 / (2 n ln 2).
-        const randomBits = 8 - 255 / (2 * samples * Math.LN2);
-        if (bits < randomBits - ENTROPY_MARGIN_BITS)
-            return false;
-    }
-    return true;
-}
-/**
- * A gzip size estimator. Memory: at most `concurrency + 1` chunks (one filling,
- * the rest being deflated), whatever the stream's length.
- */
-function gzipSizeEstimator(options = {}) {
-    const level = options.level ?? DOCKER_PUSH_GZIP_LEVEL;
-    if (!Number.isInteger(level) || level < 0 || level > 9)
-        throw new RangeError(`gzip level must be an integer from 0 to 9, not ${level}`);
-    const chunkBytes = Math.floor(options.chunkBytes ?? DEFAULT_CHUNK_BYTES);
-    if (!(chunkBytes >= 1))
-        throw new RangeError(`chunkBytes must be at least 1, not ${options.chunkBytes}`);
-    const concurrency = Math.max(1, Math.floor(options.concurrency ?? (0,external_node_os_.availableParallelism)()));
-    const skipIncompressible = (options.skipIncompressible ?? true) && level > 0;
-    let filling = null;
-    let filled = 0;
-    /** The last bytes (up to a window) of everything dispatched so far: the next chunk's dictionary. */
-    let history = null;
-    let dispatched = 0;
-    let inFlight = 0;
-    let total = GZIP_FRAMING_BYTES;
-    let failure = null;
-    let finished = false;
-    const spare = [];
-    const slotWaiters = [];
-    /** Updates run one after the other even when a caller does not await them. */
-    let queue = Promise.resolve();
-    function release() {
-        slotWaiters.shift()?.();
-    }
-    async function waitForSlot() {
-        while (inFlight >= concurrency)
-            await new Promise((resolve) => slotWaiters.push(resolve));
-    }
-    function recycle(backing) {
-        if (backing.length === chunkBytes && spare.length < concurrency)
-            spare.push(backing);
-    }
-    /** Counts one chunk: stored if it looks random, else deflated on the thread pool once a slot is free. */
-    async function submit(backing, length) {
-        const input = backing.subarray(0, length);
-        dispatched++;
-        if (skipIncompressible && isIncompressible(input)) {
-            total += storedDeflateBytes(length);
-            history = nextHistory(history, input);
-            recycle(backing);
-            return;
-        }
-        await waitForSlot();
-        // One output buffer with room for stored blocks, so zlib makes one pass on the pool.
-        const zlibOptions = { level, chunkSize: Math.max(64, length + (length >>> 6) + 1024) };
-        if (history !== null && history.length > 0 && level > 0)
-            zlibOptions.dictionary = history;
-        history = nextHistory(history, input);
-        inFlight++;
-        (0,external_node_zlib_namespaceObject.deflateRaw)(input, zlibOptions, (error, output) => {
-            inFlight--;
-            if (error)
-                failure ??= error;
-            else
-                total += output.length;
-            recycle(backing);
-            release();
-        });
-    }
-    async function accept(chunk) {
-        let offset = 0;
-        while (offset < chunk.length) {
-            if (failure)
-                throw failure;
-            if (filling === null) {
-                filling = spare.pop() ?? Buffer.allocUnsafeSlow(chunkBytes);
-                filled = 0;
-            }
-            const copied = chunk.copy(filling, filled, offset);
-            filled += copied;
-            offset += copied;
-            if (filled === chunkBytes) {
-                await submit(filling, filled);
-                filling = null;
-                filled = 0;
-            }
-        }
-    }
-    return {
-        update(chunk) {
-            if (finished)
-                return Promise.reject(new Error('gzip size estimator: update() after finish()'));
-            queue = queue.then(() => accept(chunk));
-            return queue;
-        },
-        async finish() {
-            if (finished)
-                throw new Error('gzip size estimator: finish() called twice');
-            finished = true;
-            await queue;
-            // An empty stream still has deflate's empty final block.
-            if (filled > 0 || dispatched === 0) {
-                await submit(filling ?? Buffer.alloc(0), filled);
-                filling = null;
-            }
-            while (inFlight > 0)
-                await new Promise((resolve) => slotWaiters.push(resolve));
-            if (failure)
-                throw failure;
-            return total;
-        }
-    };
-}
-/** The last window of `previous` followed by `input`: what a single stream could still match against. */
-function nextHistory(previous, input) {
-    if (input.length >= WINDOW_BYTES)
-        return Buffer.from(input.subarray(input.length - WINDOW_BYTES));
-    const keep = previous === null ? 0 : Math.min(previous.length, WINDOW_BYTES - input.length);
-    const joined = Buffer.allocUnsafe(keep + input.length);
-    if (previous !== null)
-        previous.copy(joined, 0, previous.length - keep);
-    input.copy(joined, keep);
-    return joined;
-}
-
-;// CONCATENATED MODULE: ./src/analyse/tar-scanner.ts
-
-const TAR_BLOCK = 512;
-/** PAX and GNU long-name records are a few hundred bytes; refuse absurd ones rather than buffer them. */
-const MAX_META_BYTES = 1024 * 1024;
-/**
- * Longest entry path accepted, in bytes. Linux refuses paths over 4,096 bytes in
- * a system call; a longer one in a layer is hostile (a path of half a million
- * folders) and is refused rather than walked.
- */
-const MAX_PATH_BYTES = 32 * 1024;
-const HEADER_ONLY_TYPES = new Set(['1', '2', '3', '4', '5', '6']);
-function entryKind(header) {
-    switch (header.typeflag) {
-        case '0':
-        case '7':
-        case 'S':
-            return header.name.endsWith('/') ? 'directory' : 'file';
-        case '1':
-            return 'hardlink';
-        case '2':
-            return 'symlink';
-        case '5':
-            return 'directory';
-        default:
-            return 'other';
-    }
-}
-/** The layer-table record of a tar header. */
-function toLayerEntry(header) {
-    const kind = entryKind(header);
-    return {
-        path: normalisePath(header.name),
-        kind,
-        // A symlink's target is stored in the filesystem too, and Docker's own size counts it.
-        bytes: kind === 'file' ? header.size : kind === 'symlink' ? header.linkname.length : 0,
-        linkTarget: kind === 'hardlink' ? normalisePath(header.linkname) : null
-    };
-}
-function readString(block, offset, length) {
-    const end = block.indexOf(0, offset);
-    return block.toString('latin1', offset, end === -1 || end > offset + length ? offset + length : end);
-}
-/** A numeric header field: octal text, or GNU's base-256 form for big values. */
-function readNumber(block, offset, length) {
-    const first = block[offset];
-    if (first & 0x80) {
-        if (first === 0xff)
-            throw new Error('negative number in tar header');
-        let value = first & 0x7f;
-        for (let index = 1; index < length; index++)
-            value = value * 256 + block[offset + index];
-        if (!Number.isSafeInteger(value))
-            throw new Error('a size beyond 9 PB (base-256 field too large)');
-        return value;
-    }
-    const text = readString(block, offset, length).trim();
-    if (text === '')
-        return 0;
-    if (!/^[0-7]+$/.test(text))
-        throw new Error(`bad number "${text}" in tar header`);
-    return parseInt(text, 8);
-}
-function checksumMatches(block) {
-    let stored;
-    try {
-        stored = readNumber(block, 148, 8);
-    }
-    catch {
-        return false;
-    }
-    let unsigned = 0;
-    let signed = 0;
-    for (let index = 0; index < TAR_BLOCK; index++) {
-        const byte = index >= 148 && index < 156 ? 0x20 : block[index];
-        unsigned += byte;
-        signed += byte > 127 ? byte - 256 : byte;
-    }
-    return stored === unsigned || stored === signed;
-}
-/** Parses PAX extended header records (`LEN key=value\n`); values stay binary strings. */
-function parsePaxRecords(data) {
-    const records = new Map();
-    let at = 0;
-    while (at < data.length) {
-        const space = data.indexOf(0x20, at);
-        if (space === -1)
-            break;
-        const length = Number(data.toString('latin1', at, space));
-        if (!Number.isInteger(length) || length <= space - at + 1 || at + length > data.length) {
-            if (data.subarray(at).every((byte) => byte === 0))
-                break;
-            throw new Error('malformed PAX header record');
-        }
-        const record = data.subarray(space + 1, at + length - 1);
-        const equals = record.indexOf(0x3d);
-        if (equals === -1)
-            throw new Error('malformed PAX header record');
-        records.set(record.toString('latin1', 0, equals), record.toString('latin1', equals + 1));
-        at += length;
-    }
-    return records;
-}
-/**
- * A push parser for a layer tar: feed it bytes as they arrive, it calls back with
- * each entry's header and skips the entry's content without holding it, unless
- * the callback returns true for that entry: then its content is collected and
- * handed to `onContent` (the caller bounds what it asks for). Follows
- * what Go's archive/tar (which writes Docker's layers) reads: ustar and GNU
- * headers, PAX `path`/`linkpath`/`size` records (local and global), GNU long
- * names and long link names, base-256 sizes; content is skipped for every type
- * but header-only ones. The first zero block ends the archive; bytes after it
- * are ignored.
- */
-class LayerTarScanner {
-    header = Buffer.alloc(TAR_BLOCK);
-    headerFill = 0;
-    /** Bytes of entry content (and padding) still to skip. */
-    skip = 0;
-    /** The content being collected for the entry whose header asked for it, before `skip`'s padding. */
-    content = null;
-    /** A PAX or GNU long-name record being collected, and what it is. */
-    meta = null;
-    pax = new Map();
-    globalPax = new Map();
-    longName = null;
-    longLink = null;
-    /** Padding after the record being collected, skipped once it is complete. */
-    metaPadding = 0;
-    ended = false;
-    headers = 0;
-    /** Bytes fed so far (for messages). */
-    offset = 0;
-    onEntry;
-    onContent;
-    /** `onEntry` returns true to have the entry's content collected and passed to `onContent`. */
-    constructor(onEntry, onContent = () => undefined) {
-        this.onEntry = onEntry;
-        this.onContent = onContent;
-    }
-    /** Whether the end-of-archive block was read. */
-    get finished() {
-        return this.ended;
-    }
-    /**
-     * Takes the next bytes; returns how many of them belong to the archive: all of
-     * them, or fewer once the end-of-archive block is read (it is counted in).
-     */
-    feed(chunk) {
-        const base = this.offset;
-        let at = 0;
-        while (at < chunk.length && !this.ended) {
-            if (this.content !== null) {
-                const content = this.content;
-                const taken = Math.min(content.data.length - content.fill, chunk.length - at);
-                chunk.copy(content.data, content.fill, at, at + taken);
-                content.fill += taken;
-                at += taken;
-                if (content.fill === content.data.length) {
-                    this.content = null;
-                    this.onContent(content.header, content.data);
-                }
-                continue;
-            }
-            if (this.skip > 0) {
-                const taken = Math.min(this.skip, chunk.length - at);
-                this.skip -= taken;
-                at += taken;
-                continue;
-            }
-            if (this.meta !== null) {
-                const meta = this.meta;
-                const taken = Math.min(meta.data.length - meta.fill, chunk.length - at);
-                chunk.copy(meta.data, meta.fill, at, at + taken);
-                meta.fill += taken;
-                at += taken;
-                if (meta.fill === meta.data.length)
-                    this.finishMeta(meta.type, meta.data);
-                continue;
-            }
-            if (this.headerFill === 0 && chunk.length - at >= TAR_BLOCK) {
-                this.onBlock(chunk.subarray(at, at + TAR_BLOCK), base + at);
-                at += TAR_BLOCK;
-                continue;
-            }
-            const taken = Math.min(TAR_BLOCK - this.headerFill, chunk.length - at);
-            chunk.copy(this.header, this.headerFill, at, at + taken);
-            this.headerFill += taken;
-            at += taken;
-            if (this.headerFill === TAR_BLOCK) {
-                this.headerFill = 0;
-                this.onBlock(this.header, base + at - TAR_BLOCK);
-            }
-        }
-        this.offset = base + chunk.length;
-        return at;
-    }
-    /** Call when the stream ends; throws when it ended inside an entry. */
-    end() {
-        if (this.ended)
-            return;
-        if (this.skip > 0 || this.content !== null || this.meta !== null || this.headerFill > 0) {
-            throw new Error(`the tar stream is truncated (it ends inside an entry, after ${this.offset} bytes)`);
-        }
-        if (this.headers === 0 && this.offset === 0)
-            throw new Error('the tar stream is empty');
-    }
-    onBlock(block, offset) {
-        if (block.every((byte) => byte === 0)) {
-            this.ended = true;
-            return;
-        }
-        if (!checksumMatches(block))
-            throw new Error(`invalid tar header at byte ${offset} (bad checksum): not a tar stream, or a corrupt one`);
-        this.headers++;
-        const typeflag = block[156] === 0 ? '0' : String.fromCharCode(block[156]);
-        let size;
-        try {
-            size = readNumber(block, 124, 12);
-        }
-        catch (error) {
-            throw new Error(`invalid tar header at byte ${offset} (${error.message})`, { cause: error });
-        }
-        const padded = size + ((TAR_BLOCK - (size % TAR_BLOCK)) % TAR_BLOCK);
-        if (typeflag === 'x' || typeflag === 'g' || typeflag === 'L' || typeflag === 'K') {
-            if (size > MAX_META_BYTES)
-                throw new Error(`tar header record of ${size} bytes at byte ${offset} is too large`);
-            this.skip = 0;
-            this.meta = { type: typeflag, data: Buffer.alloc(size), fill: 0 };
-            this.metaPadding = padded - size;
-            if (size === 0)
-                this.finishMeta(typeflag, this.meta.data);
-            return;
-        }
-        let name = readString(block, 0, 100);
-        let linkname = readString(block, 157, 100);
-        const magic = block.toString('latin1', 257, 263);
-        if (magic === 'ustar\0' && block[345] !== 0)
-            name = `${readString(block, 345, 155)}/${name}`;
-        let entrySize = size;
-        const pax = this.pax.size > 0 || this.globalPax.size > 0 ? new Map([...this.globalPax, ...this.pax]) : null;
-        if (this.longName !== null)
-            name = this.longName;
-        if (this.longLink !== null)
-            linkname = this.longLink;
-        if (pax !== null) {
-            name = pax.get('path') ?? name;
-            linkname = pax.get('linkpath') ?? linkname;
-            const paxSize = pax.get('size');
-            if (paxSize !== undefined) {
-                if (!/^\d+$/.test(paxSize))
-                    throw new Error(`bad PAX size "${paxSize.slice(0, 40)}" in tar header at byte ${offset}`);
-                entrySize = Number(paxSize);
-                if (!Number.isSafeInteger(entrySize))
-                    throw new Error(`PAX size of ${paxSize.length} digits in tar header at byte ${offset} is beyond 9 PB`);
-            }
-        }
-        this.pax = new Map();
-        this.longName = null;
-        this.longLink = null;
-        if (name.length > MAX_PATH_BYTES || linkname.length > MAX_PATH_BYTES) {
-            throw new Error(`a path of ${Math.max(name.length, linkname.length)} bytes in tar header at byte ${offset} is longer than ${MAX_PATH_BYTES} bytes`);
-        }
-        const content = HEADER_ONLY_TYPES.has(typeflag) ? 0 : entrySize;
-        const header = { name, linkname, typeflag, size: entrySize };
-        const wanted = this.onEntry(header) === true;
-        if (wanted && content === 0)
-            this.onContent(header, Buffer.alloc(0));
-        if (wanted && content > 0) {
-            this.content = { header, data: Buffer.alloc(content), fill: 0 };
-            this.skip = (TAR_BLOCK - (content % TAR_BLOCK)) % TAR_BLOCK;
-        }
-        else {
-            this.skip = content + ((TAR_BLOCK - (content % TAR_BLOCK)) % TAR_BLOCK);
-        }
-    }
-    finishMeta(type, data) {
-        this.meta = null;
-        this.skip = this.metaPadding;
-        this.metaPadding = 0;
-        if (type === 'L' || type === 'K') {
-            const end = data.indexOf(0);
-            const value = data.toString('latin1', 0, end === -1 ? data.length : end);
-            if (type === 'L')
-                this.longName = value;
-            else
-                this.longLink = value;
-            return;
-        }
-        const records = parsePaxRecords(data);
-        if (type === 'g')
-            this.globalPax = new Map([...this.globalPax, ...records]);
-        else
-            this.pax = records;
-    }
-}
-
-;// CONCATENATED MODULE: ./src/analyse/read-archive.ts
-/**
- * Reads an image archive as it streams past — `docker save` output, an OCI
- * layout tar (`oci-archive:`) or a `docker save -o` file — and turns it into an
- * `ImageArchive`: the image config and, per layer, the table of its entries.
- * The image is never stored: layer bytes are decompressed, parsed and dropped
- * chunk by chunk, with backpressure all the way to the source, so memory grows
- * with the number of files, not with image bytes.
- *
- * The outer archive is read with tar-stream, each layer tar with
- * `LayerTarScanner` (./tar-scanner.ts). In both layouts (./archive-layout.ts)
- * the file that gives the layer order may arrive last, so every layer is
- * analysed as it arrives and keyed by its archive path; the order is applied
- * at the end.
- */
-
-
-
-
-
-
-
-
-
-/** JSON files of an image archive (configs, manifests, indexes) are small; anything bigger is not one. */
-const MAX_JSON_BYTES = 16 * 1024 * 1024;
-/** All JSON documents kept from one archive together; an archive needing more is refused. */
-const MAX_JSON_TOTAL_BYTES = 64 * 1024 * 1024;
-/**
- * Layer entries kept from one archive, and the bytes of their paths: the tables grow with the number of
- * files, never with the image's bytes, and these bound them (the largest real images hold well under a
- * million files; a crafted layer of empty entries could otherwise fill memory).
- */
-const MAX_ENTRIES = 2_000_000;
-const MAX_TOTAL_PATH_BYTES = 256 * 1024 * 1024;
-/** Contents kept (see ReadOptions.keep): per file, and for all layers of an archive together; past them files are skipped and counted. */
-const MAX_KEPT_FILE_BYTES = 16 * 1024 * 1024;
-const MAX_KEPT_BYTES = 64 * 1024 * 1024;
-/** Bytes read after the end-of-archive blocks (tar pads to its record size) before the rest is left unread. */
-const MAX_TRAILING_BYTES = 1024 * 1024;
-/** A blob's path in an OCI layout: `blobs/<algorithm>/<hex>`. */
-const BLOB_PATH = /^blobs\/(sha256|sha512)\/([0-9a-f]+)$/;
-/** Bytes looked at to tell a layer (tar, gzip, zstd) from a JSON file. */
-const SNIFF_BYTES = TAR_BLOCK;
-/** What the first bytes of a stream say it is: a compressed or plain tar, a JSON document, or something else. */
-function sniffFormat(head) {
-    if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b)
-        return 'gzip';
-    if (head.length >= 4 && head.readUInt32LE(0) === 0xfd2fb528)
-        return 'zstd';
-    if (head.length >= 262 && head.toString('latin1', 257, 262) === 'ustar')
-        return 'none';
-    // An empty layer is just the end-of-archive blocks: zeros.
-    if (head.length >= TAR_BLOCK && head.subarray(0, TAR_BLOCK).every((byte) => byte === 0))
-        return 'none';
-    const first = head.toString('latin1').trimStart()[0];
-    if (first === '{' || first === '[')
-        return 'json';
-    return 'unknown';
-}
-// ---------------------------------------------------------------------------
-// Reading one outer entry
-/** Reads the first `want` bytes of an entry (fewer when it is shorter), keeping the iterator for the rest. */
-async function readHead(iterator, want) {
-    const chunks = [];
-    let length = 0;
-    while (length < want) {
-        const next = await iterator.next();
-        if (next.done)
-            return { head: Buffer.concat(chunks), done: true };
-        chunks.push(next.value);
-        length += next.value.length;
-    }
-    return { head: Buffer.concat(chunks), done: false };
-}
-/** The head read by `readHead`, then the rest; stopping early stops the underlying iterator too. */
-async function* remaining(head, done, iterator) {
-    let finished = done;
-    try {
-        if (head.length > 0)
-            yield head;
-        while (!finished) {
-            const next = await iterator.next();
-            if (next.done)
-                finished = true;
-            else
-                yield next.value;
-        }
-    }
-    finally {
-        if (!finished)
-            await iterator.return?.();
-    }
-}
-/**
- * Whether the layout can refer to a JSON document at this archive path: the
- * index and manifest, blobs, and the legacy layout's `<id>.json` configs at the
- * top. Other JSON-looking files are counted, not kept.
- */
-function mayBeReferenced(name) {
-    return name === 'index.json' || name === 'manifest.json' || BLOB_PATH.test(name) || (!name.includes('/') && name.endsWith('.json'));
-}
-/** The entry's bytes, hashed and counted as they pass. */
-async function* hashing(chunks, hash, count) {
-    for await (const chunk of chunks) {
-        hash.update(chunk);
-        count.bytes += chunk.length;
-        yield chunk;
-    }
-}
-async function readArchiveFile(entry, name, size, options, state) {
-    const blob = BLOB_PATH.exec(name);
-    const algorithm = blob?.[1] ?? 'sha256';
-    const hash = (0,external_node_crypto_namespaceObject.createHash)(algorithm);
-    const count = { bytes: 0 };
-    const file = await readArchiveContent(hashing(entry, hash, count), name, size, options, state);
-    const digest = `${algorithm}:${hash.digest('hex')}`;
-    if (blob !== null && digest !== `${blob[1]}:${blob[2]}`) {
-        throw new Error(`blob ${name} does not match its digest: its content is ${digest}`);
-    }
-    return { ...file, digest, bytes: count.bytes };
-}
-async function readArchiveContent(entry, name, size, options, state) {
-    const iterator = entry[Symbol.asyncIterator]();
-    const { head, done } = await readHead(iterator, Math.min(SNIFF_BYTES, size));
-    const format = sniffFormat(head);
-    const chunks = remaining(head, done, iterator);
-    if (format === 'json' && size <= MAX_JSON_BYTES && mayBeReferenced(name)) {
-        state.jsonBytes += size;
-        if (state.jsonBytes > MAX_JSON_TOTAL_BYTES) {
-            throw new Error(`the image archive holds more than ${MAX_JSON_TOTAL_BYTES / 1024 / 1024} MiB of JSON documents (at ${name})`);
-        }
-        const parts = [];
-        for await (const chunk of chunks)
-            parts.push(chunk);
-        return { kind: 'json', data: Buffer.concat(parts) };
-    }
-    if (format === 'json' || format === 'unknown') {
-        let bytes = 0;
-        for await (const chunk of chunks)
-            bytes += chunk.length;
-        return { kind: 'other', bytes };
-    }
-    try {
-        return await readLayer(chunks, format, options, state);
-    }
-    catch (error) {
-        const message = error.message;
-        if (/^Unexpected end of data/.test(message))
-            throw new Error(`the image archive is truncated (it ends inside ${name})`, { cause: error });
-        throw new Error(`layer ${name}: ${message}`, { cause: error });
-    }
-}
-async function readLayer(chunks, compression, options, state) {
-    const entries = [];
-    const kept = new Map();
-    let fileBytes = 0;
-    let storedBytes = 0;
-    const scanner = new LayerTarScanner((header) => {
-        const entry = toLayerEntry(header);
-        fileBytes += entry.bytes;
-        if (!Number.isSafeInteger(fileBytes))
-            throw new Error('its files add up to more than 9 PB');
-        state.entries++;
-        state.pathBytes += entry.path.length + (entry.linkTarget?.length ?? 0);
-        const maxEntries = options.maxEntries ?? MAX_ENTRIES;
-        const maxPathBytes = options.maxPathBytes ?? MAX_TOTAL_PATH_BYTES;
-        if (state.entries > maxEntries)
-            throw new Error(`the image holds more than ${maxEntries.toLocaleString('en-US')} files, more than footprint reads`);
-        if (state.pathBytes > maxPathBytes)
-            throw new Error(`the image's file names add up to more than ${units_formatBytes(maxPathBytes)}, more than footprint reads`);
-        entries.push(entry);
-        // A path named again in the same tar is what its last entry holds: drop an earlier copy's content.
-        kept.delete(entry.path);
-        if (entry.kind !== 'file' || options.keep === undefined || !options.keep(entry.path))
-            return false;
-        if (entry.bytes > MAX_KEPT_FILE_BYTES || state.keptBytes + entry.bytes > MAX_KEPT_BYTES) {
-            state.notKept++;
-            return false;
-        }
-        state.keptBytes += entry.bytes;
-        return true;
-    }, (header, data) => kept.set(normalisePath(header.name), data));
-    let compressedPending = null;
-    if (compression === 'none') {
-        const estimator = options.estimateCompressed ? (options.estimator ?? (() => gzipSizeEstimator()))() : null;
-        for await (const chunk of chunks) {
-            storedBytes += chunk.length;
-            scanner.feed(chunk);
-            if (estimator !== null)
-                await estimator.update(chunk);
-        }
-        scanner.end();
-        if (estimator !== null) {
-            // The next layer may start streaming while this one's last chunks are compressed.
-            compressedPending = estimator.finish();
-            compressedPending.catch(() => undefined);
-        }
-    }
-    else {
-        const decompressor = compression === 'gzip' ? (0,external_node_zlib_namespaceObject.createGunzip)() : (0,external_node_zlib_namespaceObject.createZstdDecompress)();
-        let failure = null;
-        decompressor.on('error', (error) => (failure ??= error));
-        decompressor.on('data', (chunk) => {
-            try {
-                scanner.feed(chunk);
-            }
-            catch (error) {
-                decompressor.destroy(error);
-            }
-        });
-        const ended = new Promise((resolve) => decompressor.once('end', resolve).once('close', resolve));
-        for await (const chunk of chunks) {
-            if (failure !== null)
-                break;
-            storedBytes += chunk.length;
-            // Past the tar's end nothing more is read from the layer: its bytes are only counted.
-            if (scanner.finished)
-                continue;
-            if (!decompressor.write(chunk)) {
-                await new Promise((resolve) => decompressor.once('drain', resolve).once('close', resolve));
-            }
-        }
-        if (failure === null && scanner.finished)
-            decompressor.destroy();
-        else if (failure === null)
-            decompressor.end();
-        await ended;
-        if (failure !== null)
-            throw new Error(describeDecompressError(failure, compression));
-        scanner.end();
-    }
-    const measured = compression !== 'none';
-    const layer = {
-        entries,
-        kept,
-        fileBytes,
-        storedBytes,
-        compression,
-        compressedBytes: measured ? storedBytes : null,
-        compressedMeasured: measured
-    };
-    return { kind: 'layer', layer, compressedPending };
-}
-function describeDecompressError(error, compression) {
-    const message = error.message;
-    const code = error.code ?? '';
-    if (code.startsWith('Z_') || code.startsWith('ERR_ZSTD') || code.startsWith('ZSTD')) {
-        return `the ${compression} data is corrupt or truncated (${message})`;
-    }
-    return message;
-}
-// ---------------------------------------------------------------------------
-// The outer archive
-/** The archive's bytes, decompressed when the whole archive is gzip or zstd (`docker save | gzip`). */
-async function* archiveBytes(source) {
-    const iterator = source[Symbol.asyncIterator]();
-    const { head, done } = await readHead(iterator, 4);
-    const format = sniffFormat(head);
-    const all = remaining(head, done, iterator);
-    if (format !== 'gzip' && format !== 'zstd') {
-        yield* all;
-        return;
-    }
-    const decompressor = format === 'gzip' ? (0,external_node_zlib_namespaceObject.createGunzip)() : (0,external_node_zlib_namespaceObject.createZstdDecompress)();
-    const input = external_node_stream_.Readable.from(all, { objectMode: false });
-    input.on('error', (error) => decompressor.destroy(error));
-    input.pipe(decompressor);
-    try {
-        for await (const chunk of decompressor)
-            yield chunk;
-    }
-    catch (error) {
-        throw new Error(describeDecompressError(error, format), { cause: error });
-    }
-    finally {
-        input.destroy();
-    }
-}
-/** Writes `chunk` into the tar parser, waiting while the parser is full. */
-async function write(extractor, chunk) {
-    if (extractor.write(chunk))
-        return;
-    await new Promise((resolve) => {
-        const done = () => {
-            extractor.off('drain', done);
-            extractor.off('close', done);
-            resolve();
-        };
-        extractor.on('drain', done);
-        extractor.on('close', done);
-    });
-}
-/**
- * Writes the source into the tar parser, waiting whenever the parser is full.
- * A header-only scanner follows the archive alongside, so the source is read
- * only to the end-of-archive block (and what padding follows it, up to
- * MAX_TRAILING_BYTES): data appended after an archive's end is never read.
- */
-async function pump(source, extractor) {
-    let tracker = new LayerTarScanner(() => undefined);
-    let trailing = 0;
-    try {
-        for await (const chunk of source) {
-            if (extractor.destroyed)
-                return;
-            let used = chunk.length;
-            if (tracker !== null && !tracker.finished) {
-                try {
-                    used = tracker.feed(chunk);
-                }
-                catch {
-                    // Not a tar the scanner follows: the parser says what is wrong with it.
-                    tracker = null;
-                }
-            }
-            else if (tracker !== null) {
-                trailing += chunk.length;
-                if (trailing > MAX_TRAILING_BYTES)
-                    break;
-                continue;
-            }
-            await write(extractor, used === chunk.length ? chunk : chunk.subarray(0, used));
-            trailing += chunk.length - used;
-        }
-        if (!extractor.destroyed)
-            extractor.end(undefined);
-    }
-    catch (error) {
-        extractor.destroy(error);
-    }
-}
-async function drain(entry) {
-    for await (const _chunk of entry) {
-        // discard
-    }
-}
-async function collect(stream, options, state) {
-    const contents = { files: new Map(), links: new Map() };
-    const extractor = (0,tar_stream.extract)();
-    const pumping = pump(archiveBytes(stream), extractor);
-    let seen = 0;
-    try {
-        for await (const entry of extractor) {
-            seen++;
-            const header = entry.header;
-            const content = entry;
-            const name = joinArchivePath('', header.name);
-            // tar-stream gives null for a size field it cannot read, and its entry would then never end.
-            const size = header.size;
-            if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) {
-                throw new Error(`the image archive is corrupt: ${name} has an unreadable or impossible size (negative or beyond 9 PB)`);
-            }
-            if (header.type === 'file' || header.type === 'contiguous-file') {
-                contents.files.set(name, await readArchiveFile(content, name, size, options, state));
-                continue;
-            }
-            if (header.type === 'symlink' && header.linkname)
-                contents.links.set(name, joinArchivePath(parentPath(name), header.linkname));
-            if (header.type === 'link' && header.linkname)
-                contents.links.set(name, joinArchivePath('', header.linkname));
-            // tar-stream streams no content for a folder: one with a size in its header would never end.
-            if (header.type !== 'directory')
-                await drain(content);
-        }
-    }
-    catch (error) {
-        extractor.destroy(null);
-        // Nothing more is read: release the source (a pipe from docker, a file) rather than wait for it.
-        if (typeof stream.destroy === 'function')
-            stream.destroy();
-        await pumping;
-        throw new Error(describeArchiveError(error, seen), { cause: error });
-    }
-    await pumping;
-    return contents;
-}
-function describeArchiveError(error, seen) {
-    const message = error.message;
-    if (/^Unexpected end of data/.test(message)) {
-        return seen === 0 ? 'not an image archive: not a tar stream' : 'the image archive is truncated (unexpected end of data)';
-    }
-    if (/^Invalid tar header/.test(message)) {
-        return seen === 0 ? 'not an image archive: not a tar stream' : `the image archive is corrupt: ${message}`;
-    }
-    return message;
-}
-/**
- * Reads an image archive from a stream (docker save output, an OCI layout tar,
- * optionally gzip- or zstd-compressed as a whole) without storing it.
- * Throws an Error with a one-line message when the stream is not a readable image.
- */
-async function readImageArchive(stream, options) {
-    let contents = null;
-    const state = { jsonBytes: 0, entries: 0, pathBytes: 0, keptBytes: 0, notKept: 0 };
-    try {
-        contents = await collect(stream, options, state);
-        return { ...(await assembleImage(contents)), notKept: state.notKept };
-    }
-    catch (error) {
-        // Messages quote names from the archive: whatever bytes they hold, the message stays one line.
-        const message = oneLine(error.message ?? String(error));
-        throw new Error(message, { cause: error });
-    }
-    finally {
-        // Estimates of layers the manifest did not use still run; let them finish quietly.
-        for (const file of contents?.files.values() ?? [])
-            if (file.kind === 'layer')
-                file.compressedPending?.catch(() => undefined);
-    }
-}
-const ESCAPES = { '\n': '\\n', '\t': '\\t', '\r': '\\r' };
-/** The message with control characters and line separators escaped (`\n`, `\x1b`, `\u2028`), so it reads as one line. */
-function oneLine(message) {
-    // eslint-disable-next-line no-control-regex
-    return message.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (char) => {
-        const code = char.charCodeAt(0);
-        return ESCAPES[char] ?? (code > 0xff ? `\\u${code.toString(16)}` : `\\x${code.toString(16).padStart(2, '0')}`);
-    });
-}
-
-;// CONCATENATED MODULE: ./src/analyse/source.ts
-/**
- * Where an image's bytes come from: the local daemon (`docker save REF`, read
- * from its stdout as it writes) or an archive file — `oci-archive:PATH` (an OCI
- * layout tar, as `docker buildx build -o type=oci,dest=PATH` and skopeo write) or
- * `docker-archive:PATH` (what `docker save -o PATH` writes). Either kind of file
- * may hold either layout; the reader tells them apart by their contents.
- */
-
-
-
-
-
-
-const ARCHIVE_KINDS = ['oci-archive', 'docker-archive'];
-/** Lines of docker's stderr quoted in an error. */
-const STDERR_LINES = 3;
-/**
- * Reads an image reference as the `images` input gives it. `oci-archive:PATH`
- * and `docker-archive:PATH` name archive files; everything after the prefix is
- * the path, colons included (skopeo's `PATH:REFERENCE` suffix, which picks one
- * image out of a many-image archive, is not supported). Anything else is an
- * image on the local daemon.
- */
-function parseImageSource(ref) {
-    for (const kind of ARCHIVE_KINDS) {
-        const prefix = `${kind}:`;
-        if (!ref.startsWith(prefix))
-            continue;
-        const path = ref.slice(prefix.length);
-        if (path.trim() === '')
-            throw new errors_UserError(`Image "${ref}": give the archive's path after "${prefix}".`);
-        return { kind, path };
-    }
-    if (ref.trim() === '')
-        throw new errors_UserError('Image reference is empty.');
-    return { kind: 'daemon', ref };
-}
-/** Reads the image from its source, streaming: the image is never written to disk or held in memory. */
-async function readImage(source, options) {
-    if (source.kind === 'daemon')
-        return readFromDaemon(source.ref, options);
-    return readFromFile(source, options);
-}
-/** Errors name the archive's path, which callers put beside the reference the user gave. */
-async function readFromFile(source, options) {
-    const { path } = source;
-    const info = await (0,promises_.stat)(path).catch((error) => {
-        if (error.code !== 'ENOENT')
-            throw new errors_UserError(`${path}: cannot read the image archive: ${error.message}`);
-        const hint = path.lastIndexOf(':') > 0 ? ' (a ":reference" after the path is not supported: give the path of an archive holding one image)' : '';
-        throw new errors_UserError(`${path}: no such image archive${hint}.`);
-    });
-    if (info.isDirectory())
-        throw new errors_UserError(`${path} is a directory; give ${source.kind}: the archive file (a tar).`);
-    // A device, FIFO or socket may never end (oci-archive:/dev/zero): only a regular file is read.
-    const notRegular = () => new errors_UserError(`${path} is not a regular file; give ${source.kind}: the archive file (a tar).`);
-    if (!info.isFile())
-        throw notRegular();
-    // Opened without blocking and checked again on the open file, so a path swapped for a FIFO meanwhile cannot hang.
-    const handle = await (0,promises_.open)(path, external_node_fs_.constants.O_RDONLY | external_node_fs_.constants.O_NONBLOCK).catch((error) => {
-        throw new errors_UserError(`${path}: cannot read the image archive: ${error.message}`);
-    });
-    try {
-        const opened = await handle.stat();
-        if (!opened.isFile())
-            throw notRegular();
-        // Read no further than the size it had: a file that keeps growing is not read forever.
-        const stream = opened.size === 0 ? external_node_stream_.Readable.from([]) : handle.createReadStream({ start: 0, end: opened.size - 1, autoClose: false });
-        return await readImageArchive(stream, options);
-    }
-    catch (error) {
-        if (error instanceof errors_UserError)
-            throw error;
-        throw new Error(`${path}: ${messageOf(error)}`, { cause: error });
-    }
-    finally {
-        await handle.close();
-    }
-}
-function lastLines(text, count) {
-    return text
-        .trim()
-        .split(/\r?\n/)
-        .filter((line) => line.trim() !== '')
-        .slice(-count)
-        .join(' ');
-}
-/**
- * `docker save REF` piped into the reader. When docker fails, its own message is
- * the error (an unknown image makes the archive look empty, which would say
- * less); when the reader fails first, docker is stopped and the reader's error
- * is reported.
- */
-async function readFromDaemon(ref, options) {
-    // A clean environment: no token of the action's reaches docker.
-    const child = (options.execStream ?? exec/* execStream */.U1)(options.docker ?? 'docker', ['save', '--', ref], { cleanEnv: true });
-    let archive = null;
-    let readError = null;
-    let stoppedByUs = false;
-    try {
-        archive = await readImageArchive(child.stdout, options);
-    }
-    catch (error) {
-        readError = error;
-        // The reader stops early on a bad archive: docker would block on a full pipe.
-        if (!child.stdout.readableEnded) {
-            stoppedByUs = true;
-            child.kill();
-        }
-    }
-    const exit = await child.exited;
-    const command = `docker save ${ref}`;
-    // Not started, or ended by a signal: it never reached an exit code of its own.
-    if (exit.failure !== null && exit.exitCode === -1 && !stoppedByUs)
-        throw new Error(`${command} could not run: ${exit.failure}`);
-    if (exit.exitCode !== 0 && !stoppedByUs) {
-        const stderr = lastLines(exit.stderr, STDERR_LINES);
-        throw new Error(`${command} failed (exit code ${exit.exitCode === -1 ? 'none' : exit.exitCode}): ${stderr || 'no message'}`);
-    }
-    if (readError !== null)
-        throw new Error(`${command}: ${messageOf(readError)}`);
-    if (archive === null)
-        throw new Error(`${command}: no image was read`);
-    return archive;
-}
-
-;// CONCATENATED MODULE: ./src/analyse/caches.ts
-
-/**
- * The cache folders. `~` stands for a home folder: `root` or `home/<any user>`;
- * `*` for any one folder name.
- */
-const CACHE_FOLDERS = [
-    { kind: 'apk', pattern: 'var/cache/apk' },
-    { kind: 'apt', pattern: 'var/lib/apt/lists' },
-    { kind: 'apt', pattern: 'var/cache/apt' },
-    { kind: 'yum', pattern: 'var/cache/yum' },
-    { kind: 'dnf', pattern: 'var/cache/dnf' },
-    { kind: 'pip', pattern: '~/.cache/pip' },
-    { kind: 'npm', pattern: '~/.npm' },
-    { kind: 'yarn', pattern: 'usr/local/share/.cache/yarn' },
-    { kind: 'yarn', pattern: '~/.cache/yarn' },
-    { kind: 'yarn', pattern: '~/.yarn/berry/cache' },
-    { kind: 'pnpm', pattern: '~/.local/share/pnpm/store' },
-    { kind: 'pnpm', pattern: '~/.pnpm-store' },
-    { kind: 'pnpm', pattern: '~/.cache/pnpm' },
-    { kind: 'go', pattern: '~/.cache/go-build' },
-    { kind: 'go', pattern: 'go/pkg/mod' },
-    { kind: 'go', pattern: '~/go/pkg/mod' },
-    { kind: 'cargo', pattern: 'usr/local/cargo/registry' },
-    { kind: 'cargo', pattern: 'usr/local/cargo/git' },
-    { kind: 'cargo', pattern: '~/.cargo/registry' },
-    { kind: 'cargo', pattern: '~/.cargo/git' },
-    { kind: 'maven', pattern: '~/.m2/repository' },
-    { kind: 'gradle', pattern: '~/.gradle/caches' },
-    { kind: 'tmp', pattern: 'tmp' },
-    { kind: 'tmp', pattern: 'var/tmp' }
-];
-/** Below this many bytes in total a cache folder is not reported (an empty apt lock, a stray pid file in /tmp). */
-const CACHE_MIN_BYTES = 1024;
-/** The patterns as folder-name lists, `~` spelled out as `root` and `home/*`. */
-const PATTERNS = CACHE_FOLDERS.flatMap(({ kind, pattern }) => {
-    const segments = pattern.split('/');
-    if (segments[0] !== '~')
-        return [{ kind, segments }];
-    const rest = segments.slice(1);
-    return [
-        { kind, segments: ['root', ...rest] },
-        { kind, segments: ['home', '*', ...rest] }
-    ];
-});
-/** How many folders down the deepest cache folder lies (`home/<user>/.local/share/pnpm/store`). */
-const MAX_CACHE_DEPTH = Math.max(...PATTERNS.map((pattern) => pattern.segments.length));
-const FIRST_SEGMENTS = new Set(PATTERNS.map((pattern) => pattern.segments[0]));
-/**
- * The cache a path lies in (or is): its kind and the cache folder for display
- * (`/home/app/.cache/pip`); null for a path outside every known cache.
- */
-function cacheOf(path) {
-    const trimmed = path.replace(/^\/+/, '');
-    const slash = trimmed.indexOf('/');
-    if (!FIRST_SEGMENTS.has(slash === -1 ? trimmed : trimmed.slice(0, slash)))
-        return null;
-    const segments = trimmed.split('/');
-    for (const pattern of PATTERNS) {
-        if (segments.length < pattern.segments.length)
-            continue;
-        if (pattern.segments.every((segment, at) => segment === '*' || segment === segments[at])) {
-            return { kind: pattern.kind, root: displayPath(segments.slice(0, pattern.segments.length).join('/')) };
-        }
-    }
-    return null;
-}
-
-;// CONCATENATED MODULE: ./src/analyse/final-files.ts
-/**
- * The files a container sees (the final filesystem after every layer and
- * whiteout), as two parallel arrays sorted by path. Sorting the binary
- * (latin1) paths by code unit puts every path below a folder `F` in one run
- * (they all start with `F/`), so a folder's files are a slice, a file is
- * found by binary search, and two images are compared by one merge of their
- * lists. Held between measuring the PR's image and the base branch's; it
- * grows with the number of files, never with their bytes.
- */
-class FinalFiles {
-    /** Normalised binary paths (see LayerEntry.path), sorted by code unit. */
-    paths;
-    /** Bytes of each path: a regular file's size (a hard-linked file's bytes on one of its paths only), a symlink's target length. */
-    bytes;
-    constructor(paths, bytes) {
-        this.paths = paths;
-        this.bytes = bytes;
-    }
-    /** From `[path, bytes]` pairs in any order; a path given twice keeps its last bytes. */
-    static of(entries) {
-        const byPath = new Map();
-        for (const [path, bytes] of entries)
-            byPath.set(path, bytes);
-        const paths = [...byPath.keys()].sort(compareCodeUnits);
-        const bytes = new Float64Array(paths.length);
-        paths.forEach((path, index) => (bytes[index] = byPath.get(path)));
-        return new FinalFiles(paths, bytes);
-    }
-    /** From paths already sorted by code unit and their bytes, as a worker sends them. */
-    static sorted(paths, bytes) {
-        if (paths.length !== bytes.length)
-            throw new Error('FinalFiles.sorted: paths and bytes differ in length');
-        return new FinalFiles(paths, bytes);
-    }
-    get count() {
-        return this.paths.length;
-    }
-    /** Sum of every file's bytes. */
-    totalBytes() {
-        let total = 0;
-        for (const bytes of this.bytes)
-            total += bytes;
-        return total;
-    }
-    /** The bytes of the file at `path`, or null when there is none. */
-    sizeOf(path) {
-        const at = this.lowerBound(path);
-        return at < this.paths.length && this.paths[at] === path ? this.bytes[at] : null;
-    }
-    /** Every file below the folder `folder` (`''` for the root), in path order. */
-    *under(folder) {
-        const prefix = folder === '' ? '' : `${folder}/`;
-        for (let at = this.lowerBound(prefix); at < this.paths.length && this.paths[at].startsWith(prefix); at++) {
-            yield [this.paths[at], this.bytes[at]];
-        }
-    }
-    /** Index of the first path not less than `path`. */
-    lowerBound(path) {
-        let low = 0;
-        let high = this.paths.length;
-        while (low < high) {
-            const middle = (low + high) >>> 1;
-            if (this.paths[middle] < path)
-                low = middle + 1;
-            else
-                high = middle;
-        }
-        return low;
-    }
-}
-/** Orders strings by UTF-16 code unit: for binary (latin1) paths, byte order. */
-function compareCodeUnits(a, b) {
-    return a < b ? -1 : a > b ? 1 : 0;
-}
-
-;// CONCATENATED MODULE: ./src/analyse/anatomy.ts
-
-
-
-const DEFAULT_TOP_PATHS = 20;
-const UNKNOWN_ORIGIN = { fromBase: null, instruction: null, line: null, stage: null };
-function joinPath(parent, name) {
-    return parent === '' ? name : `${parent}/${name}`;
-}
-function newFolder(name, parent) {
-    return { name, parent, children: new Map(), inode: null };
-}
-/** The overlaid filesystem and the copies it wasted on the way. */
-class Overlay {
-    root = newFolder('', null);
-    groups = new Map();
-    /** The node at a normalised path, or null. */
-    lookup(path) {
-        if (path === '')
-            return this.root;
-        let node = this.root;
-        for (const name of path.split('/')) {
-            const child = node.children?.get(name);
-            if (child === undefined)
-                return null;
-            node = child;
-        }
-        return node;
-    }
-    /** Applies a layer's whiteouts to what the layers below it built. */
-    applyWhiteouts(entries, layer) {
-        for (const entry of entries) {
-            const target = whiteoutTarget(entry.path);
-            if (target === null)
-                continue;
-            if (target.kind === 'file') {
-                const node = this.lookup(target.path);
-                if (node !== null && node !== this.root)
-                    this.detach(node, target.path, { layer, root: target.path });
-            }
-            else {
-                const folder = this.lookup(target.dir);
-                if (folder?.children == null)
-                    continue;
-                const removal = { layer, root: target.dir };
-                for (const child of folder.children.values())
-                    this.release(child, joinPath(target.dir, child.name), removal);
-                folder.children.clear();
-            }
-        }
-    }
-    /** Adds a layer's own entries (whiteouts excluded), replacing lower ones at the same paths. */
-    addEntries(entries, layer) {
-        for (const entry of entries) {
-            if (entry.path === '' || isWhiteout(entry.path))
-                continue;
-            const names = entry.path.split('/');
-            const name = names.pop();
-            let parent = this.root;
-            for (let depth = 0; depth < names.length; depth++) {
-                const folderName = names[depth];
-                let child = parent.children.get(folderName);
-                if (child?.children == null) {
-                    // Missing, or a non-folder in the way: this layer makes it a folder.
-                    if (child !== undefined) {
-                        const path = names.slice(0, depth + 1).join('/');
-                        this.release(child, path, { layer, root: path });
-                    }
-                    child = newFolder(folderName, parent);
-                    parent.children.set(folderName, child);
-                }
-                parent = child;
-            }
-            const existing = parent.children.get(name);
-            if (entry.kind === 'directory') {
-                if (existing?.children != null)
-                    continue; // folders merge
-                if (existing !== undefined)
-                    this.release(existing, entry.path, { layer, root: entry.path });
-                parent.children.set(name, newFolder(name, parent));
-                continue;
-            }
-            let inode = null;
-            if (entry.kind === 'file' || entry.kind === 'symlink')
-                inode = { bytes: entry.bytes, layer, links: 0, symlink: entry.kind === 'symlink' };
-            else if (entry.kind === 'hardlink' && entry.linkTarget !== null) {
-                const target = this.lookup(entry.linkTarget);
-                if (target !== null && target === existing)
-                    continue; // a link to itself changes nothing
-                inode = target?.inode ?? null;
-            }
-            if (inode !== null)
-                inode.links++;
-            if (existing !== undefined)
-                this.release(existing, entry.path, { layer, root: entry.path });
-            parent.children.set(name, { name, parent, children: null, inode });
-        }
-    }
-    /** Removes a node from its folder and releases everything below it. */
-    detach(node, path, removal) {
-        node.parent?.children?.delete(node.name);
-        this.release(node, path, removal);
-    }
-    /** Drops the links of a node and its subtree; a copy whose last link goes is wasted. */
-    release(node, path, removal) {
-        // Paths below `node` are spelled out only for a row's name: building each one would cost the
-        // square of the depth in a deep tree.
-        const stack = [node];
-        while (stack.length > 0) {
-            const current = stack.pop();
-            if (current.children !== null) {
-                for (const child of current.children.values())
-                    stack.push(child);
-                continue;
-            }
-            const inode = current.inode;
-            if (inode === null)
-                continue;
-            inode.links--;
-            if (inode.links === 0 && inode.bytes > 0 && !inode.symlink)
-                this.waste(inode, () => pathBelow(node, path, current), removal);
-        }
-    }
-    waste(inode, path, removal) {
-        const key = `${removal.root}\u0000${inode.layer}\u0000${removal.layer}`;
-        const group = this.groups.get(key);
-        if (group === undefined) {
-            this.groups.set(key, {
-                root: removal.root,
-                path: path(),
-                files: 1,
-                bytes: inode.bytes,
-                addedInLayer: inode.layer,
-                removedInLayer: removal.layer
-            });
-        }
-        else {
-            group.files++;
-            group.bytes += inode.bytes;
-        }
-    }
-}
-/** The path of `node`, which lies in the subtree of `top` (at `topPath`). */
-function pathBelow(top, topPath, node) {
-    const names = [];
-    for (let current = node; current !== null && current !== top; current = current.parent)
-        names.push(current.name);
-    names.reverse();
-    return names.length === 0 ? topPath : joinPath(topPath, names.join('/'));
-}
-function originOf(origins, layer) {
-    return origins[layer] ?? UNKNOWN_ORIGIN;
-}
-function wasteOf(groups, origins, topPaths) {
-    let bytes = 0;
-    let baseBytes = 0;
-    const paths = [];
-    for (const group of groups) {
-        const inBase = originOf(origins, group.addedInLayer).fromBase === true;
-        if (inBase)
-            baseBytes += group.bytes;
-        else
-            bytes += group.bytes;
-        paths.push({
-            path: displayPath(group.files === 1 ? group.path : group.root),
-            files: group.files,
-            bytes: group.bytes,
-            addedAtLine: originOf(origins, group.addedInLayer).line,
-            removedAtLine: originOf(origins, group.removedInLayer).line,
-            addedInLayer: group.addedInLayer,
-            removedInLayer: group.removedInLayer,
-            inBase
-        });
-    }
-    paths.sort((a, b) => b.bytes - a.bytes || (a.path < b.path ? -1 : a.path > b.path ? 1 : a.addedInLayer - b.addedInLayer));
-    return { bytes, baseBytes, paths: paths.slice(0, topPaths) };
-}
-/** The visible files under well-known caches, one tally per cache folder. */
-function cachesOf(root, origins) {
-    const tallies = new Map();
-    const count = (tally, node) => {
-        const stack = [node];
-        while (stack.length > 0) {
-            const current = stack.pop();
-            if (current.children !== null) {
-                for (const child of current.children.values())
-                    stack.push(child);
-                continue;
-            }
-            const inode = current.inode;
-            if (inode === null || inode.symlink)
-                continue;
-            tally.files++;
-            if (tally.inodes.has(inode))
-                continue;
-            tally.inodes.add(inode);
-            tally.bytes += inode.bytes;
-            tally.bytesByLayer.set(inode.layer, (tally.bytesByLayer.get(inode.layer) ?? 0) + inode.bytes);
-        }
-    };
-    // Walk the folders outside caches; a folder that is a cache is tallied whole. Caches lie at most
-    // MAX_CACHE_DEPTH folders down, so the walk goes no deeper, however deep the image's folders are.
-    const folders = [[root, '', 0]];
-    while (folders.length > 0) {
-        const [folder, path, depth] = folders.pop();
-        for (const child of folder.children.values()) {
-            if (child.children === null)
-                continue;
-            const childPath = joinPath(path, child.name);
-            const cache = cacheOf(childPath);
-            if (cache === null) {
-                if (depth + 1 < MAX_CACHE_DEPTH)
-                    folders.push([child, childPath, depth + 1]);
-                continue;
-            }
-            let tally = tallies.get(cache.root);
-            if (tally === undefined) {
-                tally = { kind: cache.kind, bytes: 0, files: 0, inodes: new Set(), bytesByLayer: new Map() };
-                tallies.set(cache.root, tally);
-            }
-            count(tally, child);
-        }
-    }
-    const caches = [];
-    for (const [path, tally] of tallies) {
-        if (tally.bytes < CACHE_MIN_BYTES)
-            continue;
-        let topLayer = -1;
-        let topBytes = -1;
-        for (const [layer, bytes] of [...tally.bytesByLayer].sort((a, b) => a[0] - b[0])) {
-            if (bytes > topBytes)
-                [topLayer, topBytes] = [layer, bytes];
-        }
-        const origin = originOf(origins, topLayer);
-        caches.push({ path, kind: tally.kind, bytes: tally.bytes, files: tally.files, line: origin.line, fromBase: origin.fromBase });
-    }
-    return caches.sort((a, b) => b.bytes - a.bytes || (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-}
-/**
- * Every path a container sees with its bytes; a hard-linked file's bytes go to the first of its
- * paths in path order only, so two images holding the same links agree whatever order their
- * layers named the paths in (the walk's order would follow the tree's insertion order).
- */
-function finalFiles(root) {
-    const found = [];
-    const stack = [[root, '']];
-    while (stack.length > 0) {
-        const [folder, path] = stack.pop();
-        for (const child of folder.children.values()) {
-            const childPath = joinPath(path, child.name);
-            if (child.children !== null)
-                stack.push([child, childPath]);
-            else if (child.inode !== null)
-                found.push([childPath, child.inode]);
-        }
-    }
-    // Each path occurs once in the tree: sorted here, the list is what FinalFiles holds.
-    found.sort((a, b) => compareCodeUnits(a[0], b[0]));
-    const seen = new Set();
-    const bytes = new Float64Array(found.length);
-    found.forEach(([, inode], index) => {
-        bytes[index] = seen.has(inode) ? 0 : inode.bytes;
-        seen.add(inode);
-    });
-    return FinalFiles.sorted(found.map(([path]) => path), bytes);
-}
-/** The kept files that are still what a container sees at their path (not deleted or replaced by a later layer). */
-function visibleKept(overlay, archive) {
-    const kept = new Map();
-    for (const [index, layer] of archive.layers.entries()) {
-        for (const [path, data] of layer.kept) {
-            const inode = overlay.lookup(path)?.inode;
-            if (inode != null && !inode.symlink && inode.layer === index)
-                kept.set(path, data);
-        }
-    }
-    return kept;
-}
-/**
- * The anatomy of an image: its layers with their origins, the bytes wasted in
- * them, and the caches left in its final filesystem. `origins` has one entry per
- * layer (layerOrigins in history.ts); missing entries count as unknown.
- */
-function analyseImage(archive, origins, options = {}) {
-    const topPaths = options.topPaths ?? DEFAULT_TOP_PATHS;
-    const overlay = new Overlay();
-    const layers = [];
-    let bytes = 0;
-    let compressedBytes = 0;
-    for (const [index, layer] of archive.layers.entries()) {
-        overlay.applyWhiteouts(layer.entries, index);
-        overlay.addEntries(layer.entries, index);
-        bytes += layer.fileBytes;
-        compressedBytes = compressedBytes === null || layer.compressedBytes === null ? null : compressedBytes + layer.compressedBytes;
-        // Sizes come from the archive: refuse a sum no byte count can reach rather than report "Infinity TB".
-        if (!Number.isSafeInteger(bytes) || (compressedBytes !== null && !Number.isSafeInteger(compressedBytes))) {
-            throw new Error(`the image's layers add up to more than 9 PB (at layer ${index}): the archive is corrupt`);
-        }
-        const origin = originOf(origins, index);
-        layers.push({
-            index,
-            fromBase: origin.fromBase,
-            instruction: origin.instruction,
-            line: origin.line,
-            stage: origin.stage,
-            bytes: layer.fileBytes,
-            compressedBytes: layer.compressedBytes,
-            files: layer.entries.reduce((files, entry) => (entry.kind === 'directory' || isWhiteout(entry.path) ? files : files + 1), 0)
-        });
-    }
-    return {
-        bytes,
-        compressedBytes,
-        layers,
-        wasted: wasteOf(overlay.groups.values(), origins, topPaths),
-        caches: cachesOf(overlay.root, origins),
-        files: finalFiles(overlay.root),
-        kept: visibleKept(overlay, archive)
-    };
-}
-
-;// CONCATENATED MODULE: ./src/analyse/history.ts
-/**
- * Which Dockerfile line made each layer: the image config's `history` read
- * against the parsed Dockerfile. Pure: config and Dockerfile in, one `LayerOrigin` per layer out.
- *
- * Matching runs from the top of the image down. The final stage's layer-making
- * instructions (RUN, COPY, ADD, WORKDIR; a final stage `FROM <earlier stage>`
- * brings that stage's ones in front) are paired with the history entries, last
- * with last. RUN compares command text, COPY/ADD the keyword and destination,
- * WORKDIR the folder; a WORKDIR without a history entry is skipped. Once every
- * instruction is paired, the layers below are the base image's. When a pair
- * does not match, matching stops: the layers from there down are unknown
- * rather than guessed.
- */
-
-
-/** Longest instruction text kept for the report. */
-const INSTRUCTION_MAX_CHARS = 120;
-const BUILDKIT_SUFFIX = '# buildkit';
-/** The classic builder's metadata and COPY/ADD entries: `<shell> #(nop) INSTR …` (the shell is SHELL's, `/bin/sh -c` by default). */
-const CLASSIC_NOP = /^[^#]*?\s#\(nop\)\s+/;
-const DEFAULT_SHELL = '/bin/sh -c ';
-/** A command run through a shell other than `/bin/sh -c` (SHELL instruction, Windows). */
-const SHELL_RUN = /^(?:\S*\/)?(?:sh|bash|dash|ash|zsh|ksh)\s+(?:\S+\s+)*?-c\s|^cmd\s+\/S\s+\/C\s|^(?:powershell|pwsh)\s+(?:\S+\s+)*?-Command\s/i;
-/** A heredoc opener: `<<EOF`, `<<-EOF`, `<<"EOF"`, `<<'EOF'`. */
-const HEREDOC_MARKER = /^<<-?(["']?)[A-Za-z0-9_.-]+\1$/;
-/** Collapses runs of whitespace (newlines included) into one space. */
-function collapse(text) {
-    return text.replace(/\s+/g, ' ').trim();
-}
-/** Shortens text for the report, ending a cut with `…`. */
-function shorten(text) {
-    return text.length <= INSTRUCTION_MAX_CHARS ? text : `${text.slice(0, INSTRUCTION_MAX_CHARS - 1).trimEnd()}…`;
-}
-/** Removes the `|N K=V …` prefix both builders put before a RUN's command when build args are set. */
-function stripBuildArgs(text) {
-    const match = /^\|(\d+)\s+/.exec(text);
-    if (match === null)
-        return text;
-    const rest = text.slice(match[0].length);
-    const assignments = new RegExp(`^(?:\\S+\\s+){${Number(match[1])}}`).exec(rest);
-    const afterTokens = assignments === null ? rest : rest.slice(assignments[0].length);
-    if (afterTokens.startsWith(DEFAULT_SHELL) || SHELL_RUN.test(afterTokens))
-        return afterTokens;
-    // A value with spaces (written unquoted): the default shell ends the prefix.
-    const shell = rest.indexOf(DEFAULT_SHELL);
-    return shell === -1 ? afterTokens : rest.slice(shell);
-}
-/** Reads a history `created_by` as the classic builder or BuildKit writes it. */
-function parseCreatedBy(createdBy) {
-    let text = createdBy.trim();
-    if (text.endsWith(BUILDKIT_SUFFIX))
-        text = text.slice(0, -BUILDKIT_SUFFIX.length).trim();
-    const keyword = /^([A-Z]+)(?:\s|$)/.exec(text)?.[1];
-    if (keyword !== undefined && KEYWORDS.has(keyword)) {
-        // BuildKit: the instruction as written, a RUN's build args and shell spelled out.
-        let body = text.slice(keyword.length).trim();
-        if (keyword === 'RUN') {
-            body = stripBuildArgs(body);
-            if (body.startsWith(DEFAULT_SHELL))
-                body = body.slice(DEFAULT_SHELL.length);
-        }
-        return { keyword, body };
-    }
-    // Classic builder (and buildah, kaniko): `/bin/sh -c #(nop) INSTR …` for metadata
-    // and COPY/ADD, the command line for RUN (build args first when set).
-    const withoutArgs = stripBuildArgs(text);
-    const nop = CLASSIC_NOP.exec(withoutArgs);
-    if (nop !== null) {
-        const instruction = withoutArgs.slice(nop[0].length).trim();
-        const nopKeyword = /^([A-Z]+)(?:\s|$)/.exec(instruction)?.[1];
-        if (nopKeyword !== undefined)
-            return { keyword: nopKeyword, body: instruction.slice(nopKeyword.length).trim() };
-        return { keyword: null, body: instruction };
-    }
-    if (withoutArgs.startsWith(DEFAULT_SHELL))
-        return { keyword: 'RUN', body: withoutArgs.slice(DEFAULT_SHELL.length) };
-    if (withoutArgs !== text || SHELL_RUN.test(withoutArgs))
-        return { keyword: 'RUN', body: withoutArgs };
-    // An exec-form RUN, or a layer another tool made: the text says which.
-    return { keyword: null, body: withoutArgs };
-}
-/**
- * A history `created_by` as an instruction: `RUN apk add x` for both builders'
- * spellings of a RUN, `COPY file:ab12… in /app` for the classic builder's COPY,
- * whitespace collapsed; '' when the entry says nothing (an imported layer).
- */
-function history_instructionOf(createdBy) {
-    const { keyword, body } = parseCreatedBy(createdBy);
-    return collapse(keyword === null ? body : `${keyword} ${body}`);
-}
-/**
- * The logical lines of an instruction's text: the first one with its escaped
- * newlines joined and, as Docker's parser does, comment and blank lines inside
- * the continuation dropped; the physical lines after it (heredoc bodies) as they are.
- */
-function logicalLines(text, escape) {
-    const physical = text.split(/\r?\n/);
-    let first = '';
-    let at = 0;
-    for (; at < physical.length; at++) {
-        const raw = physical[at];
-        if (at > 0 && /^\s*(#.*)?$/.test(raw))
-            continue;
-        const stripped = raw.replace(/[ \t]+$/, '');
-        const continued = stripped.endsWith(escape);
-        first += continued ? stripped.slice(0, -escape.length) : raw;
-        if (!continued) {
-            at++;
-            break;
-        }
-    }
-    return [first, ...physical.slice(at)];
-}
-/** A path as compared: trailing slashes dropped (the root stays `/`). */
-function trimSlashes(text) {
-    return text.replace(/([^\s/])\/+$/, '$1');
-}
-function normaliseTarget(target) {
-    if (target.includes('$') || !target.startsWith('/'))
-        return null;
-    return trimSlashes(target);
-}
-/** The last word of an argument list, honouring JSON form. */
-function lastArgument(args) {
-    const trimmed = args.trim();
-    if (trimmed.startsWith('[')) {
-        const list = parseJsonList(trimmed);
-        if (list !== null)
-            return list.at(-1) ?? null;
-    }
-    const words = trimmed.split(/\s+/).filter((word) => word !== '');
-    return words.at(-1) ?? null;
-}
-function parseJsonList(text) {
-    try {
-        const value = JSON.parse(text);
-        return Array.isArray(value) && value.every((item) => typeof item === 'string') ? value : null;
-    }
-    catch {
-        return null;
-    }
-}
-function stepOf(instruction, stage, escape) {
-    const { keyword, line } = instruction;
-    // The text starts with the keyword as written; its case does not change its length.
-    const afterKeyword = instruction.text.trimStart().slice(keyword.length);
-    const whole = logicalLines(afterKeyword, escape);
-    const args = logicalLines(instruction.rawArgs, escape);
-    const first = args[0] ?? '';
-    const heredoc = args.length > 1 && /<<-?["']?[A-Za-z0-9_.-]/.test(first);
-    const simpleHeredoc = heredoc && HEREDOC_MARKER.test(first.trim());
-    let display = collapse(`${keyword} ${whole[0] ?? ''}`);
-    if (simpleHeredoc)
-        display = `${display} ${collapse(args[1] ?? '')} …`;
-    const step = { keyword, stage, line, display: shorten(display), command: null, execCommand: null, heredoc, target: null };
-    if (keyword === 'RUN') {
-        const exec = first.trim().startsWith('[') ? parseJsonList(first.trim()) : null;
-        if (exec !== null)
-            step.execCommand = collapse(exec.join(' '));
-        else
-            step.command = collapse(simpleHeredoc ? (args[1] ?? '') : first);
-    }
-    else if (keyword === 'COPY' || keyword === 'ADD' || keyword === 'WORKDIR') {
-        const target = keyword === 'WORKDIR' ? first.trim() : lastArgument(first);
-        step.target = target === null ? null : normaliseTarget(target);
-    }
-    return step;
-}
-/**
- * The layer-making steps of the built stage, preceded by those of the stages it
- * is built FROM; null when it is not known which stage was built.
- */
-function history_stepsOf(dockerfile) {
-    if (dockerfile.final === null || dockerfile.targetMissing)
-        return null;
-    return finalChain(dockerfile).flatMap((stage) => stage.instructions
-        .filter((instruction) => LAYER_KEYWORDS.has(instruction.keyword))
-        .map((instruction) => stepOf(instruction, stage.name ?? `#${stage.index}`, dockerfile.escape)));
-}
-// ---------------------------------------------------------------------------
-// Matching
-function history_firstLine(text) {
-    return collapse(text.split('\n', 1)[0] ?? '');
-}
-/** The history's command equals the Dockerfile's, or is it run through a named shell. */
-function sameCommand(history, dockerfile) {
-    if (history === dockerfile)
-        return true;
-    if (dockerfile === '' || !history.endsWith(` ${dockerfile}`))
-        return false;
-    const prefix = history.slice(0, history.length - dockerfile.length - 1);
-    return /(?:^|\s)(?:-c|\/C|-Command)$/i.test(prefix);
-}
-function sameTarget(history, target) {
-    if (target === null)
-        return true;
-    const text = trimSlashes(history);
-    return text === target || text.endsWith(` ${target}`);
-}
-function matches(entry, step) {
-    // An entry naming no keyword may be a RUN in exec form or under another SHELL.
-    if (entry.keyword !== step.keyword && !(entry.keyword === null && step.keyword === 'RUN'))
-        return false;
-    switch (step.keyword) {
-        case 'RUN': {
-            if (step.execCommand !== null)
-                return sameCommand(collapse(entry.body), step.execCommand);
-            if (step.heredoc) {
-                // BuildKit runs a heredoc that starts with a shebang from a file.
-                return entry.body.startsWith('/dev/pipes/') || sameCommand(history_firstLine(entry.body), step.command ?? '');
-            }
-            return sameCommand(collapse(entry.body), step.command ?? '');
-        }
-        case 'COPY':
-        case 'ADD':
-            return step.heredoc || sameTarget(collapse(entry.body), step.target);
-        case 'WORKDIR':
-            return sameTarget(collapse(entry.body), step.target);
-        default:
-            return false;
-    }
-}
-/**
- * The history entries with the layer each made. Entries with `empty_layer` make
- * none; the rest map 1:1, in order, to the layers, aligned from the top when the
- * counts disagree (surplus entries at the bottom get no layer).
- */
-function historyLayers(config, layerCount) {
-    const history = config.history ?? [];
-    const layered = history.filter((entry) => entry.empty_layer !== true).length;
-    let layer = layerCount - layered;
-    return history.map((entry, index) => {
-        const parsed = parseCreatedBy(entry.created_by ?? '');
-        if (entry.empty_layer === true)
-            return { entry: index, parsed, empty: true, layer: null };
-        const own = layer >= 0 ? layer : null;
-        layer += 1;
-        return { entry: index, parsed, empty: false, layer: own };
-    });
-}
-/**
- * One origin per layer (bottom to top): which Dockerfile line made it and whether
- * it belongs to the base image. `dockerfile` is the one the image was built from,
- * parsed with the build's args and target. With none (an image given by reference),
- * every layer has its history instruction and nothing else is known.
- */
-function layerOrigins(config, layerCount, dockerfile) {
-    const entries = historyLayers(config, layerCount);
-    const origins = Array.from({ length: layerCount }, () => ({ fromBase: null, instruction: null, line: null, stage: null }));
-    for (const entry of entries) {
-        if (entry.layer === null)
-            continue;
-        const text = collapse(entry.parsed.keyword === null ? entry.parsed.body : `${entry.parsed.keyword} ${entry.parsed.body}`);
-        origins[entry.layer] = { fromBase: null, instruction: text === '' ? null : shorten(text), line: null, stage: null };
-    }
-    const steps = dockerfile === null ? null : history_stepsOf(dockerfile);
-    if (steps === null)
-        return origins;
-    let next = steps.length - 1;
-    let lowest = entries.length; // lowest history entry paired with the Dockerfile
-    let complete = true;
-    for (let at = entries.length - 1; at >= 0 && next >= 0; at--) {
-        const entry = entries[at];
-        const layerMaking = entry.parsed.keyword !== null && LAYER_KEYWORDS.has(entry.parsed.keyword);
-        if (entry.empty && !layerMaking)
-            continue; // ENV, CMD, LABEL…: no layer, no step
-        while (next >= 0 && !matches(entry.parsed, steps[next]) && steps[next].keyword === 'WORKDIR')
-            next--;
-        if (next < 0)
-            break;
-        const step = steps[next];
-        if (!matches(entry.parsed, step)) {
-            complete = false;
-            break;
-        }
-        next--;
-        lowest = at;
-        if (entry.layer !== null)
-            origins[entry.layer] = { fromBase: false, instruction: step.display, line: step.line, stage: step.stage };
-    }
-    while (next >= 0 && steps[next].keyword === 'WORKDIR')
-        next--;
-    if (next >= 0)
-        complete = false;
-    if (!complete)
-        return origins;
-    // Everything below the lowest paired entry is the base image's.
-    const firstOwnLayer = entries.slice(lowest).find((entry) => entry.layer !== null)?.layer ?? layerCount;
-    for (let layer = 0; layer < Math.min(firstOwnLayer, layerCount); layer++)
-        origins[layer] = { ...origins[layer], fromBase: true, line: null };
-    return origins;
-}
-
-;// CONCATENATED MODULE: ./src/analyse/packages.ts
-
-
-const DPKG_STATUS = 'var/lib/dpkg/status';
-const DPKG_INFO = 'var/lib/dpkg/info/';
-const APK_INSTALLED = 'lib/apk/db/installed';
-const DIST_INFO = '.dist-info';
-const EGG_INFO = '.egg-info';
-/** The files of an egg-info folder that are read: what it installed, its top-level modules, its metadata. */
-const EGG_INFO_FILES = new Set(['installed-files.txt', 'top_level.txt', 'PKG-INFO']);
-/** How many unreadable files the note names before it only counts them. */
-const NOTE_NAMES = 3;
-/**
- * Whether the reader should keep the bytes of the (normalised binary) file at `path`
- * because the package list is read from it. Called for every tar entry, so it looks
- * at the base name first and only then at the folders.
- */
-function isPackageDatabaseFile(path) {
-    const slash = path.lastIndexOf('/');
-    const name = path.slice(slash + 1);
-    switch (name) {
-        case 'status':
-            return path === DPKG_STATUS;
-        case 'installed':
-            return path === APK_INSTALLED;
-        case 'RECORD':
-            return isSpecialFolder(path, slash, DIST_INFO);
-        case 'installed-files.txt':
-        case 'top_level.txt':
-        case 'PKG-INFO':
-            return isSpecialFolder(path, slash, EGG_INFO);
-        case 'package.json':
-            return isNpmManifest(path, slash);
-    }
-    if (name.endsWith('.list'))
-        return name.length > 5 && slash === DPKG_INFO.length - 1 && path.startsWith(DPKG_INFO);
-    // Debian's python3-* packages install egg-info as one file of PKG-INFO text.
-    return name.endsWith(EGG_INFO) && name.length > EGG_INFO.length;
-}
-/** Whether the folder holding the file (its `/` at `slash`) is named `<something><suffix>`. */
-function isSpecialFolder(path, slash, suffix) {
-    if (slash <= 0)
-        return false;
-    const start = path.lastIndexOf('/', slash - 1) + 1;
-    return slash - start > suffix.length && path.endsWith(suffix, slash);
-}
-/** `…node_modules/<name>/package.json` or `…node_modules/@scope/<name>/package.json`: a package's own manifest. */
-function isNpmManifest(path, slash) {
-    if (slash <= 0)
-        return false;
-    const folderStart = path.lastIndexOf('/', slash - 1) + 1;
-    const folder = path.slice(folderStart, slash);
-    // A scope folder is no package; `.bin`, `.cache` and the like hold none either.
-    if (folder === '' || folder.startsWith('@') || folder.startsWith('.') || folder === 'node_modules')
-        return false;
-    let parentEnd = folderStart - 1;
-    if (parentEnd <= 0)
-        return false;
-    let parentStart = path.lastIndexOf('/', parentEnd - 1) + 1;
-    if (path[parentStart] === '@' && parentEnd - parentStart > 1) {
-        parentEnd = parentStart - 1;
-        if (parentEnd <= 0)
-            return false;
-        parentStart = path.lastIndexOf('/', parentEnd - 1) + 1;
-    }
-    return path.slice(parentStart, parentEnd) === 'node_modules';
-}
-/**
- * The packages installed in the image, sorted by manager, name and location.
- * `files` are the visible database files the reader kept (path → content); each
- * package's bytes and file count are those of its own files visible in `fs`.
- * Bad content never throws: a package that cannot be read is left out, and a
- * database file that cannot be read at all is named in `note`.
- */
-function installedPackages(files, fs) {
-    const unreadable = [];
-    const packages = [
-        ...dpkgPackages(files, fs, unreadable),
-        ...apkPackages(files, fs, unreadable),
-        ...pythonPackages(files, fs, unreadable),
-        ...npmPackages(files, fs)
-    ];
-    packages.sort(comparePackages);
-    return { packages, note: unreadableNote(unreadable) };
-}
-function comparePackages(a, b) {
-    return (compareCodeUnits(a.manager, b.manager) ||
-        compareCodeUnits(a.name, b.name) ||
-        (a.location === b.location ? 0 : a.location === null ? -1 : b.location === null ? 1 : compareCodeUnits(a.location, b.location)) ||
-        compareCodeUnits(a.version, b.version));
-}
-function unreadableNote(paths) {
-    if (paths.length === 0)
-        return null;
-    const named = paths.slice(0, NOTE_NAMES).map(displayPath).join(', ');
-    if (paths.length === 1)
-        return `Could not read the package database file ${named}.`;
-    const more = paths.length > NOTE_NAMES ? ` and ${paths.length - NOTE_NAMES} more` : '';
-    return `Could not read ${paths.length} package database files: ${named}${more}.`;
-}
-/** A NUL byte never occurs in the text formats read here: such a file is binary or corrupt. */
-function isText(content) {
-    return !content.includes(0);
-}
-/** Binary (latin1) name → text, for names and versions a person reads. */
-function packages_text(binary) {
-    return Buffer.from(binary, 'latin1').toString('utf8');
-}
-// ---------------------------------------------------------------------------------------------
-// Counting a package's files
-/** Folders that merged-/usr images (Debian 12, Ubuntu) replace by a symlink to `usr/<same>`. */
-const USR_MERGED = new Set(['bin', 'sbin', 'lib', 'lib32', 'lib64', 'libx32', 'libo32']);
-/** One package's files, each counted once. */
-class Tally {
-    fs;
-    bytes = 0;
-    files = 0;
-    seen = new Set();
-    constructor(fs) {
-        this.fs = fs;
-    }
-    /** Counts a path whose bytes are known (from a scan of `fs`). */
-    addKnown(path, bytes) {
-        if (this.seen.has(path))
-            return;
-        this.seen.add(path);
-        this.bytes += bytes;
-        this.files += 1;
-    }
-    /** Counts the path if it is a visible file (a folder or a missing file counts nothing); true when it is. */
-    add(path) {
-        const bytes = this.fs.sizeOf(path);
-        if (bytes === null)
-            return false;
-        this.addKnown(path, bytes);
-        return true;
-    }
-    /**
-     * Counts a path a system package manager lists. On a merged-/usr image `/bin` is a
-     * symlink to `usr/bin`, so the tar holds `usr/bin/bash` where dpkg lists `/bin/bash`:
-     * when the listed path is missing and its top folder is a visible symlink, the file
-     * is looked for below `usr/`.
-     */
-    addListed(path) {
-        const slash = path.indexOf('/');
-        // dpkg lists `/bin` as a folder; the symlink in its place is usrmerge's, not the package's.
-        if (slash === -1 && USR_MERGED.has(path))
-            return;
-        if (this.add(path) || slash <= 0 || !USR_MERGED.has(path.slice(0, slash)))
-            return;
-        if (this.fs.sizeOf(path.slice(0, slash)) !== null)
-            this.add(`usr/${path}`);
-    }
-    /** Counts every file below `folder`. */
-    addFolder(folder) {
-        for (const [path, bytes] of this.fs.under(folder))
-            this.addKnown(path, bytes);
-    }
-    /** Counts the files directly in the folder of `prefix` whose names start with its last segment and satisfy `accept(rest of name)`. */
-    addMatching(prefix, accept) {
-        const { paths, bytes } = this.fs;
-        for (let at = lowerBound(paths, prefix); at < paths.length && paths[at].startsWith(prefix); at++) {
-            const rest = paths[at].slice(prefix.length);
-            if (!rest.includes('/') && accept(rest))
-                this.addKnown(paths[at], bytes[at]);
-        }
-    }
-    result(manager, name, version, location) {
-        return { manager, name, version, bytes: this.bytes, files: this.files, location };
-    }
-}
-/** Index of the first of the sorted `paths` not less than `path`, searching from `low`. */
-function lowerBound(paths, path, low = 0) {
-    let high = paths.length;
-    while (low < high) {
-        const middle = (low + high) >>> 1;
-        if (paths[middle] < path)
-            low = middle + 1;
-        else
-            high = middle;
-    }
-    return low;
-}
-/**
- * `relative` resolved against the folder `base` (both normalised binary paths; a
- * leading `/` makes it absolute): `.` and `..` segments resolved, null when it climbs
- * above the root. Loops over segments, so any depth is fine.
- */
-function resolvePath(base, relative) {
-    const segments = relative.startsWith('/') || base === '' ? [] : base.split('/');
-    for (const segment of relative.split('/')) {
-        if (segment === '' || segment === '.')
-            continue;
-        if (segment !== '..')
-            segments.push(segment);
-        else if (segments.pop() === undefined)
-            return null;
-    }
-    return segments.join('/');
-}
-// ---------------------------------------------------------------------------------------------
-// Text formats
-/** Lines of a text file, without their `\r\n`/`\n` ends. */
-function packages_lines(content) {
-    return content.split(/\r?\n/);
-}
-/**
- * RFC 822-style paragraphs (dpkg's status, PKG-INFO's header): `Field: value` lines,
- * paragraphs separated by blank lines. Continuation lines (starting with a space or
- * tab) belong to multi-line fields that are never needed here, so they are skipped;
- * a line that is neither is ignored.
- */
-function paragraphs(content) {
-    const result = [];
-    let current = new Map();
-    for (const line of packages_lines(content)) {
-        if (line.trim() === '') {
-            if (current.size > 0)
-                result.push(current);
-            current = new Map();
-            continue;
-        }
-        if (line.startsWith(' ') || line.startsWith('\t'))
-            continue;
-        const colon = line.indexOf(':');
-        if (colon > 0)
-            current.set(line.slice(0, colon).trim(), line.slice(colon + 1).trim());
-    }
-    if (current.size > 0)
-        result.push(current);
-    return result;
-}
-/**
- * The first field of every row of a CSV file (RFC 4180): a RECORD's path, which is
- * quoted, with `""` for a quote, when it holds a comma, a quote or a line break. The
- * other fields (hash, size) never hold a quote, so the rest of a row is skipped up to
- * its line end. One pass over the text.
- */
-function csvFirstFields(content) {
-    const fields = [];
-    let at = 0;
-    while (at < content.length) {
-        let field = '';
-        if (content[at] === '"') {
-            at++;
-            for (;;) {
-                const quote = content.indexOf('"', at);
-                if (quote === -1) {
-                    field += content.slice(at);
-                    at = content.length;
-                    break;
-                }
-                field += content.slice(at, quote);
-                at = quote + 1;
-                if (content[at] !== '"')
-                    break;
-                field += '"';
-                at++;
-            }
-        }
-        else {
-            let end = at;
-            while (end < content.length && content[end] !== ',' && content[end] !== '\n')
-                end++;
-            field = content.slice(at, end).replace(/\r$/, '');
-            at = end;
-        }
-        const lineEnd = content.indexOf('\n', at);
-        at = lineEnd === -1 ? content.length : lineEnd + 1;
-        if (field !== '')
-            fields.push(field);
-    }
-    return fields;
-}
-// ---------------------------------------------------------------------------------------------
-// dpkg: /var/lib/dpkg/status lists the packages, /var/lib/dpkg/info/<pkg>[:<arch>].list their files
-function dpkgPackages(files, fs, unreadable) {
-    const status = files.get(DPKG_STATUS);
-    if (status === undefined)
-        return [];
-    const content = status.toString('latin1');
-    const stanzas = isText(status) ? paragraphs(content).filter((stanza) => stanza.has('Package')) : [];
-    if (stanzas.length === 0) {
-        if (content.trim() !== '')
-            unreadable.push(DPKG_STATUS);
-        return [];
-    }
-    const packages = [];
-    for (const stanza of stanzas) {
-        const name = stanza.get('Package');
-        // `install ok installed`, `hold ok installed`; not `half-installed`, `config-files` or `not-installed`.
-        const state = (stanza.get('Status') ?? '').split(/\s+/);
-        if (name === '' || state[state.length - 1] !== 'installed')
-            continue;
-        const arch = stanza.get('Architecture');
-        const plain = `${DPKG_INFO}${name}.list`;
-        const qualified = arch ? `${DPKG_INFO}${name}:${arch}.list` : plain;
-        // dpkg names the list `<pkg>:<arch>.list` for a `Multi-Arch: same` package only; either may be there.
-        const candidates = stanza.get('Multi-Arch') === 'same' ? [qualified, plain] : [plain, qualified];
-        const listPath = candidates.find((path) => files.has(path));
-        const tally = new Tally(fs);
-        if (listPath !== undefined) {
-            const list = files.get(listPath);
-            if (!isText(list))
-                unreadable.push(listPath);
-            else
-                for (const line of packages_lines(list.toString('latin1')))
-                    if (line !== '')
-                        tally.addListed(normalisePath(line));
-        }
-        packages.push(tally.result('dpkg', name, stanza.get('Version') ?? '', null));
-    }
-    return packages;
-}
-// ---------------------------------------------------------------------------------------------
-// apk: /lib/apk/db/installed ("Installed Database V2" of the Apk spec): one paragraph per
-// package, `P:` name, `V:` version, `F:` a folder and the `R:` files in it that follow.
-function apkPackages(files, fs, unreadable) {
-    const database = files.get(APK_INSTALLED);
-    if (database === undefined)
-        return [];
-    const content = database.toString('latin1');
-    const packages = [];
-    if (isText(database)) {
-        let name = '';
-        let version = '';
-        let folder = '';
-        let tally = new Tally(fs);
-        const flush = () => {
-            if (name !== '')
-                packages.push(tally.result('apk', name, version, null));
-            name = version = folder = '';
-            tally = new Tally(fs);
-        };
-        for (const line of packages_lines(content)) {
-            if (line.trim() === '') {
-                flush();
-                continue;
-            }
-            if (line.length < 2 || line[1] !== ':')
-                continue; // other lines are not part of the format
-            const value = line.slice(2);
-            if (line[0] === 'P')
-                name = value;
-            else if (line[0] === 'V')
-                version = value;
-            else if (line[0] === 'F')
-                folder = normalisePath(value);
-            else if (line[0] === 'R' && value !== '')
-                tally.addListed(normalisePath(folder === '' ? value : `${folder}/${value}`));
-        }
-        flush();
-    }
-    if (packages.length === 0 && content.trim() !== '')
-        unreadable.push(APK_INSTALLED);
-    return packages;
-}
-// ---------------------------------------------------------------------------------------------
-// Python: `<site>/<name>-<version>.dist-info/RECORD` and `<site>/<name>-<version>[-pyX.Y].egg-info`
-// (a folder, or one file of PKG-INFO text)
-function pythonPackages(files, fs, unreadable) {
-    const packages = [];
-    /** Egg-info folders → their kept files by name. */
-    const eggFolders = new Map();
-    for (const [path, content] of files) {
-        const name = baseName(path);
-        if (name === 'RECORD' && isSpecialFolder(path, path.length - name.length - 1, DIST_INFO)) {
-            const distInfo = parentPath(path);
-            if (!isText(content))
-                unreadable.push(path);
-            else
-                packages.push(distInfoPackage(distInfo, content, fs));
-        }
-        else if (EGG_INFO_FILES.has(name) && isSpecialFolder(path, path.length - name.length - 1, EGG_INFO)) {
-            const folder = parentPath(path);
-            const kept = eggFolders.get(folder) ?? new Map();
-            eggFolders.set(folder, kept.set(name, content));
-        }
-        else if (name.endsWith(EGG_INFO) && name.length > EGG_INFO.length) {
-            // One file of PKG-INFO text: the package's only file that can be known.
-            const { name: packageName, version } = eggName(name, content);
-            const tally = new Tally(fs);
-            tally.add(path);
-            packages.push(tally.result('python', packageName, version, displayPath(path)));
-        }
-    }
-    for (const [folder, kept] of eggFolders)
-        packages.push(eggFolderPackage(folder, kept, fs));
-    return packages;
-}
-/** `<name>-<version>` split at its last `-` (the wheel spec writes a `-` in either as `_`; a legacy name may keep one). */
-function splitNameVersion(stem) {
-    const dash = stem.lastIndexOf('-');
-    return dash > 0 && dash < stem.length - 1 ? { name: packages_text(stem.slice(0, dash)), version: packages_text(stem.slice(dash + 1)) } : null;
-}
-function distInfoPackage(distInfo, record, fs) {
-    const site = parentPath(distInfo);
-    const stem = baseName(distInfo).slice(0, -DIST_INFO.length);
-    const { name, version } = splitNameVersion(stem) ?? { name: packages_text(stem), version: '' };
-    const tally = new Tally(fs);
-    // RECORD paths are relative to the site folder (`../../../bin/pip` for scripts); one above the root is ignored.
-    for (const field of csvFirstFields(record.toString('latin1'))) {
-        const path = resolvePath(site, field);
-        if (path !== null)
-            tally.add(path);
-    }
-    return tally.result('python', name, version, displayPath(distInfo));
-}
-/** Name and version from an egg-info's name (`six-1.16.0`, `Python-2.7.18-py2.7`), else from its PKG-INFO text. */
-function eggName(fileName, pkgInfo) {
-    const stem = fileName.slice(0, -EGG_INFO.length).replace(/-py\d+(\.\d+)*(-.*)?$/, '');
-    const fromName = splitNameVersion(stem);
-    // A version starts with a digit: `cryptography.egg-info`, `zope-interface.egg-info` are a name alone.
-    if (fromName !== null && /^\d/.test(fromName.version))
-        return fromName;
-    const header = pkgInfo !== undefined && isText(pkgInfo) ? paragraphs(pkgInfo.toString('latin1'))[0] : undefined;
-    return { name: packages_text(stem), version: packages_text(header?.get('Version') ?? '') };
-}
-function eggFolderPackage(folder, kept, fs) {
-    const site = parentPath(folder);
-    const { name, version } = eggName(baseName(folder), kept.get('PKG-INFO'));
-    const tally = new Tally(fs);
-    const installed = kept.get('installed-files.txt');
-    const topLevel = kept.get('top_level.txt');
-    if (installed !== undefined && isText(installed)) {
-        // pip's list of what it installed, relative to the egg-info folder.
-        for (const line of packages_lines(installed.toString('latin1'))) {
-            const path = line === '' ? null : resolvePath(folder, line);
-            if (path !== null)
-                tally.add(path);
-        }
-    }
-    else if (topLevel !== undefined && isText(topLevel)) {
-        // Only the top-level modules are known: a module's folder, its `.py`, its extension modules and cached bytecode.
-        for (const line of packages_lines(topLevel.toString('latin1'))) {
-            const module = normalisePath(line.trim());
-            if (module === '' || module.split('/').includes('..'))
-                continue;
-            const path = site === '' ? module : `${site}/${module}`;
-            tally.addFolder(path);
-            tally.add(`${path}.py`);
-            tally.addMatching(`${path}.`, (rest) => rest.endsWith('.so'));
-            const parent = parentPath(path);
-            tally.addMatching(`${parent === '' ? '' : `${parent}/`}__pycache__/${baseName(path)}.`, (rest) => rest.endsWith('.pyc'));
-        }
-    }
-    tally.addFolder(folder);
-    return tally.result('python', name, version, displayPath(folder));
-}
-// ---------------------------------------------------------------------------------------------
-// npm: every `node_modules/<name>/package.json` and `node_modules/@scope/<name>/package.json`
-function npmPackages(files, fs) {
-    const packages = [];
-    for (const [path, content] of files) {
-        if (baseName(path) !== 'package.json' || !isNpmManifest(path, path.length - 'package.json'.length - 1))
-            continue;
-        const manifest = parseManifest(content);
-        if (manifest === null)
-            continue; // not JSON, or no version: not an installed package (a test fixture, a broken copy)
-        const folder = parentPath(path);
-        const scoped = baseName(parentPath(folder)).startsWith('@');
-        const folderName = packages_text(scoped ? `${baseName(parentPath(folder))}/${baseName(folder)}` : baseName(folder));
-        const tally = new Tally(fs);
-        addNpmFiles(tally, fs, folder);
-        packages.push(tally.result('npm', manifest.name ?? folderName, manifest.version, displayPath(folder)));
-    }
-    return packages;
-}
-function parseManifest(content) {
-    let manifest;
-    try {
-        manifest = JSON.parse(content.toString('utf8').replace(/^\uFEFF/, ''));
-    }
-    catch {
-        return null;
-    }
-    if (typeof manifest !== 'object' || manifest === null || Array.isArray(manifest))
-        return null;
-    const { name, version } = manifest;
-    if (typeof version !== 'string' || version === '')
-        return null;
-    return { name: typeof name === 'string' && name !== '' ? name : null, version };
-}
-/**
- * The package folder's files except those below a nested `node_modules/` (its own
- * packages, counted on their own). Such a folder is jumped over by one binary search,
- * so a deep tree is not walked once per enclosing package.
- */
-function addNpmFiles(tally, fs, folder) {
-    const { paths, bytes } = fs;
-    const prefix = `${folder}/`;
-    let at = lowerBound(paths, prefix);
-    while (at < paths.length && paths[at].startsWith(prefix)) {
-        const path = paths[at];
-        const rest = path.slice(prefix.length);
-        // Where a nested `node_modules/` starts in `rest` (at 0 or just after a `/`); -1 when there is none.
-        const nested = rest.startsWith('node_modules/') ? 0 : rest.indexOf('/node_modules/') + 1 || -1;
-        if (nested === -1) {
-            tally.addKnown(path, bytes[at]);
-            at++;
-            continue;
-        }
-        at = lowerBound(paths, `${prefix}${rest.slice(0, nested)}node_modules0`, at + 1);
-    }
-}
-
-;// CONCATENATED MODULE: ./src/analyse/inventory.ts
-
-/** Folders kept in an inventory: the largest ones, which bounds a stored report whatever the image holds. */
-const INVENTORY_FOLDERS = 500;
-/**
- * Every folder that holds a file, with the bytes and files below it, in one pass
- * over the sorted paths: a folder's files are consecutive, so a stack of the
- * current folders is all the state there is.
- */
-function folderSizes(files) {
-    const folders = [];
-    // The open folders, root first: their paths and running totals.
-    const open = [{ path: '', bytes: 0, files: 0 }];
-    const close = (depth) => {
-        while (open.length > depth) {
-            const done = open.pop();
-            folders.push(done);
-            const parent = open[open.length - 1];
-            if (parent !== undefined) {
-                parent.bytes += done.bytes;
-                parent.files += done.files;
-            }
-        }
-    };
-    for (let at = 0; at < files.count; at++) {
-        const path = files.paths[at];
-        // Keep the open folders this path is in; close the others.
-        let depth = 1;
-        while (depth < open.length && path.startsWith(`${open[depth].path}/`))
-            depth++;
-        close(depth);
-        const names = path.split('/');
-        names.pop();
-        for (; depth <= names.length; depth++)
-            open.push({ path: names.slice(0, depth).join('/'), bytes: 0, files: 0 });
-        const folder = open[open.length - 1];
-        folder.bytes += files.bytes[at];
-        folder.files += 1;
-    }
-    close(0);
-    return folders;
-}
-/** The largest folders, each with its ancestors, sorted by path. */
-function largestFolders(folders, limit = INVENTORY_FOLDERS) {
-    const byPath = new Map(folders.map((folder) => [folder.path, folder]));
-    // A folder's bytes are never below a folder inside it, so parents sort first among equals by path length.
-    const ranked = [...folders].sort((a, b) => b.bytes - a.bytes || a.path.length - b.path.length || (a.path < b.path ? -1 : 1));
-    const kept = new Map();
-    for (const folder of ranked) {
-        if (kept.size >= limit)
-            break;
-        for (let path = folder.path; path !== null && !kept.has(path); path = parentOf(path)) {
-            const found = byPath.get(path);
-            if (found !== undefined)
-                kept.set(path, found);
-        }
-    }
-    return [...kept.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-}
-function parentOf(path) {
-    if (path === '')
-        return null;
-    const slash = path.lastIndexOf('/');
-    return slash === -1 ? '' : path.slice(0, slash);
-}
-/** The inventory of an analysed image; `baseImage` is the base its built stage names, `notKept` the package files the reader skipped. */
-function inventoryOf(anatomy, baseImage, notKept = 0) {
-    const visibleBytes = anatomy.files.totalBytes();
-    const { packages, note } = installedPackages(anatomy.kept, anatomy.files);
-    const skipped = notKept > 0 ? `${notKept} package database file${notKept === 1 ? ' was' : 's were'} too big to read.` : null;
-    return {
-        baseImage,
-        bytes: anatomy.bytes,
-        visibleBytes,
-        hiddenBytes: anatomy.bytes - visibleBytes,
-        files: anatomy.files.count,
-        folders: largestFolders(folderSizes(anatomy.files)),
-        packages,
-        // Each part is a sentence (installedPackages' note ends with a full stop too).
-        packagesNote: [note, skipped].filter((part) => part !== null).join(' ') || null
-    };
-}
-
-;// CONCATENATED MODULE: ./src/measure/analyse-image.ts
-/**
- * One image read layer by layer and analysed: its anatomy, its inventory and the
- * files a container sees. Runs in the measuring process, or in a worker thread
- * (./analysis-worker.ts) where the bundle has one, to bound its memory.
- */
-
-
-
-
-
-
-
-/** The image the built stage's chain starts FROM (`python:3.12-slim`); null when unknown. */
-function baseImageOf(dockerfile) {
-    if (dockerfile === null || dockerfile.final === null || dockerfile.targetMissing)
-        return null;
-    const root = finalChain(dockerfile)[0];
-    return root === undefined || root.from.stage !== null ? null : root.from.image;
-}
-/** Analyses an image in this thread, reading it with `read` (default: the real reader). */
-async function analyseInProcess(request, read = readImage) {
-    const archive = await read(request.source, { estimateCompressed: request.estimateCompressed, keep: isPackageDatabaseFile });
-    const analysis = analyseImage(archive, layerOrigins(archive.config, archive.layers.length, request.dockerfile));
-    const inventory = inventoryOf(analysis, baseImageOf(request.dockerfile), archive.notKept);
-    // The kept package databases are read into the inventory: only the file list stays, for the comparison.
-    const { files, kept: _kept, ...anatomy } = analysis;
-    return { anatomy, inventory, files };
-}
-function toMessage(analysis) {
-    return { ok: true, anatomy: analysis.anatomy, inventory: analysis.inventory, paths: analysis.files.paths, bytes: analysis.files.bytes };
-}
-function fromMessage(message) {
-    if (!message.ok)
-        throw new Error(message.message);
-    return { anatomy: message.anatomy, inventory: message.inventory, files: FinalFiles.sorted(message.paths, message.bytes) };
-}
-
-;// CONCATENATED MODULE: ./src/measure/measure.ts
-
-
-
-
-
-
-
-
-
-
-/**
- * Builds (or, for an image given by reference, only reads) each target in turn,
- * measures and analyses it, and removes the action's own tag again. One target
- * failing never stops the others: its failure is recorded in its measurement.
- */
-async function measureTargets(options) {
-    const { targets, side, hooks = {} } = options;
-    const measurements = [];
-    // With no engine to talk to, say so once, before anything else, instead of one failure per image.
-    if (targets.some(needsEngine))
-        await options.engine.ensureReachable();
-    for (const [i, target] of targets.entries()) {
-        hooks.onStart?.({ side, target, index: i + 1, total: targets.length });
-        const started = performance.now();
-        const dockerfile = await readDockerfile(options.root, target);
-        const measured = await measureOne(options, target, dockerfile.dockerfile, (line) => hooks.onLine?.({ side, target, line }));
-        const measurement = { ...measured, ...dockerfile };
-        measurements.push(measurement);
-        hooks.onDone?.({ side, target, measurement, seconds: (performance.now() - started) / 1000 });
-    }
-    return measurements;
-}
-/** Whether measuring the target takes the Docker engine: a build, or an image read from the daemon (not an archive file). */
-function needsEngine(target) {
-    if (target.refused)
-        return false;
-    if (target.image)
-        return parseImageSource(target.image).kind === 'daemon';
-    return Boolean(target.dockerfile) && target.context !== null;
-}
-async function measureOne(options, target, dockerfile, onLine) {
-    const { engine, root, side, runId } = options;
-    if (target.refused)
-        return failed(target, target.refused, '');
-    if (target.image)
-        return measureGiven(options, target, dockerfile);
-    if (!target.dockerfile || target.context === null) {
-        return failed(target, 'no Dockerfile to build and no image given', '');
-    }
-    const tag = imageTag(target.name, side, runId);
-    const untrack = (0,cleanup/* track */.u4)({ kind: 'image', ref: tag });
-    try {
-        const result = await engine.build({
-            dockerfile: (0,external_node_path_.resolve)(root, target.dockerfile),
-            context: (0,external_node_path_.resolve)(root, target.context),
-            tag,
-            target: target.target,
-            buildArgs: target.buildArgs,
-            platform: target.platform,
-            onLine
-        });
-        if (!result.ok)
-            return failed(target, result.message, logTail(result.log));
-        let dockerBytes;
-        try {
-            dockerBytes = (await engine.inspect(tag)).bytes;
-        }
-        catch (error) {
-            return failed(target, `built, but could not be measured: ${messageOf(error)}`, logTail(result.log));
-        }
-        return await analyse(options, target, dockerfile, { kind: 'daemon', ref: tag }, dockerBytes);
-    }
-    finally {
-        await engine.remove([tag]);
-        untrack();
-    }
-}
-/** An image an earlier step built: read from the daemon or from an archive file, never built or removed. */
-async function measureGiven(options, target, dockerfile) {
-    const source = parseImageSource(target.image);
-    if (source.kind !== 'daemon') {
-        // An archive has no docker figure, and the anatomy is the only measurement there is.
-        const measurement = await analyse(options, target, dockerfile, source, null);
-        return measurement.anatomy ? measurement : failed(target, `image ${target.image} could not be read: ${measurement.analysisError}`, '');
-    }
-    try {
-        const { bytes } = await options.engine.inspect(source.ref);
-        return await analyse(options, target, dockerfile, source, bytes);
-    }
-    catch (error) {
-        return failed(target, `image ${target.image} could not be read: ${messageOf(error)}`, '');
-    }
-}
-/**
- * Reads the image layer by layer and works out its anatomy. When the image cannot be
- * read that way but docker measured it, the docker figure still stands, with the reason.
- */
-async function analyse(options, target, dockerfile, source, dockerBytes) {
-    const analyser = options.analyser ?? ((request) => analyseInProcess(request, options.readImage));
-    try {
-        const { anatomy, inventory, files } = await analyser({ source, estimateCompressed: options.estimateCompressed, dockerfile });
-        return {
-            target,
-            size: { bytes: anatomy.bytes, compressedBytes: anatomy.compressedBytes, dockerBytes },
-            anatomy,
-            inventory,
-            files,
-            analysisError: null,
-            error: null
-        };
-    }
-    catch (error) {
-        const size = dockerBytes === null ? null : { bytes: dockerBytes, compressedBytes: null, dockerBytes };
-        return { target, size, anatomy: null, inventory: null, files: null, analysisError: messageOf(error), error: null };
-    }
-}
-/**
- * The target's Dockerfile, parsed with the build's args and target, for matching layers
- * to lines and for the advice. Read here because the base side's checkout is removed after.
- */
-async function readDockerfile(root, target) {
-    // A refused target names a path out of the repository: it is reported as failed, and nothing is read.
-    if (!target.dockerfile || target.refused)
-        return { dockerfile: null, dockerfileError: null };
-    let text;
-    try {
-        // Only a Dockerfile inside the repository is read: its lines are quoted in the report.
-        const where = await realPathInRepo(root, target.dockerfile);
-        if (where.kind === 'outside')
-            return { dockerfile: null, dockerfileError: leavesRepo(`Dockerfile ${target.dockerfile}`) };
-        text = await (0,promises_.readFile)(where.kind === 'inside' ? where.real : (0,external_node_path_.resolve)(root, target.dockerfile), 'utf8');
-    }
-    catch (error) {
-        return { dockerfile: null, dockerfileError: messageOf(error) };
-    }
-    return { dockerfile: parseDockerfile(text, { buildArgs: target.buildArgs, target: target.target }), dockerfileError: null };
-}
-function failed(target, message, logTail) {
-    return { target, size: null, anatomy: null, inventory: null, files: null, analysisError: null, error: { message, logTail } };
-}
-
 ;// CONCATENATED MODULE: ./src/pipeline.ts
 
 
@@ -30729,17 +32177,15 @@ function failed(target, message, logTail) {
 
 
 
-
-
-/** plan → build → measure (PR side, then base side) → compare → judge: the report every renderer shows. */
+const pipeline_BASELINE_MODES = (/* unused pure expression or super */ null && (['auto', 'build', 'stored', 'none']));
+/** plan → digest → choose the baseline → build and measure → compare → advise → judge: the report every renderer shows. */
 async function runPipeline(options, effects) {
     const { inputs, config } = options;
-    const defaults = inputs.settings;
     const headTargets = await planTargets({
         root: options.root,
         globs: inputs.dockerfiles,
         config,
-        defaults,
+        defaults: inputs.settings,
         images: inputs.images,
         side: 'head'
     });
@@ -30754,33 +32200,17 @@ async function runPipeline(options, effects) {
         ...(effects.analyser ? { analyser: effects.analyser } : {}),
         ...(effects.hooks ? { hooks: effects.hooks } : {})
     };
-    const head = await measureTargets({ ...measureOptions, targets: headTargets, root: options.root, side: 'head' });
-    let base = null;
-    let baseInfo = null;
-    let baseError = null;
-    if (inputs.baseRef) {
-        let checkout = null;
-        try {
-            checkout = await checkoutBase({ exec: effects.exec, repo: options.repo, ref: inputs.baseRef, log: (message) => effects.log.info(message) });
-            baseInfo = { ref: inputs.baseRef, sha: checkout.sha };
-            const baseRoot = (0,external_node_path_.join)(checkout.dir, (0,external_node_path_.relative)(options.repo, options.root));
-            const baseTargets = (await planTargets({ root: baseRoot, globs: inputs.dockerfiles, config, defaults, images: inputs.images, side: 'base' }))
-                // The base side is always built from its Dockerfile: an image given by reference is the PR's.
-                .filter((target) => target.dockerfile !== null)
-                .map((target) => ({ ...target, image: null }));
-            base = await measureTargets({ ...measureOptions, targets: baseTargets, root: baseRoot, side: 'base' });
-        }
-        catch (error) {
-            baseError = `The base branch (${inputs.baseRef}) could not be compared: ${messageOf(error)}`;
-            effects.log.warning(baseError);
-            base = null;
-        }
-        finally {
-            await checkout?.dispose();
-        }
-    }
+    const measure = (targets, root, side) => measureTargets({ ...measureOptions, targets, root, side });
+    // With no engine to ask about base images, say so once, before digesting anything.
+    if (headTargets.some(needsEngine))
+        await effects.engine.ensureReachable();
+    const digests = new BuildInputDigests(effects);
+    const headInputs = await digests.of(headTargets, options.root);
+    const route = await chooseBaseline(options, effects);
+    const compressed = measureOptions.estimateCompressed;
+    const sides = await measureSides({ options, effects, route, headTargets, headInputs, digests, measure, compressed });
     const advice = new Map();
-    for (const measurement of head) {
+    for (const measurement of sides.head) {
         if (measurement.error || !measurement.size)
             continue;
         const { target, anatomy, dockerfile, dockerfileError } = measurement;
@@ -30789,15 +32219,17 @@ async function runPipeline(options, effects) {
             effects.log.warning(problem);
         advice.set(target.name, result);
     }
-    const images = compareImages(head, base).map((compared) => toImageReport(compared, advice.get(compared.name)));
-    return reportOf(images, baseError ? null : baseInfo, baseError);
+    const images = compareImages(sides.head, sides.base).map((compared) => toImageReport(compared, advice.get(compared.name), sides.notes.get(compared.name) ?? null));
+    return reportOf(images, sides.baseError ? null : sides.baseInfo, sides.baseError, sides.baseline, sides.trend);
 }
-function reportOf(images, base, baseError) {
+function reportOf(images, base, baseError, baseline, trend) {
     return {
         version: 1,
         sizeMetric: 'uncompressed bytes: regular files in all layers',
         base,
         baseError,
+        baseline,
+        trend,
         images,
         totals: totals(images),
         overBudget: images.some((image) => report_isFailing(image.status))
@@ -30817,7 +32249,8 @@ async function diffImages(inputs, effects) {
         buildArgs: {},
         platform: null,
         ...limitsOf(null),
-        ignore: []
+        ignore: [],
+        baseImage: null
     });
     const options = {
         engine: effects.engine,
@@ -30834,10 +32267,14 @@ async function diffImages(inputs, effects) {
     const [headSide, baseSide] = [comparedSide(head[0]), comparedSide(base[0])];
     // Asked for explicitly: the record shows what moved even when the totals are equal.
     const change = compared.change ?? (headSide !== null && baseSide !== null ? changeRecord(headSide, baseSide) : null);
-    const image = toImageReport({ ...compared, change }, undefined);
-    return reportOf([image], null, null);
+    const image = toImageReport({ ...compared, change }, undefined, null);
+    return reportOf([image], null, null, { source: 'none', note: null, run: null }, null);
 }
-function toImageReport(compared, advice) {
+const REUSE_NOTES = {
+    'same-inputs': 'not rebuilt: same build inputs as the base branch',
+    stored: "not rebuilt: same build inputs as the base branch's stored report"
+};
+function toImageReport(compared, advice, baseNote) {
     const { head, base: baseSide } = compared;
     const target = (head ?? baseSide).target;
     // An image given only by reference has no Dockerfile to build on the base branch: nothing to compare.
@@ -30853,7 +32290,13 @@ function toImageReport(compared, advice) {
         error: head?.error ?? null
     };
     const verdict = judge({ ...measured, limits, image: target.image });
-    const reasons = [...verdict.reasons, ...(head?.analysisError ? [`layers not analysed: ${head.analysisError}`] : []), ...(advice?.problems ?? [])];
+    const reasons = [
+        ...verdict.reasons,
+        ...(head?.reused ? [REUSE_NOTES[head.reused]] : []),
+        ...(baseNote ? [baseNote] : []),
+        ...(head?.analysisError ? [`layers not analysed: ${head.analysisError}`] : []),
+        ...(advice?.problems ?? [])
+    ];
     return {
         name: compared.name,
         dockerfile: target.dockerfile,
@@ -30869,8 +32312,138 @@ function toImageReport(compared, advice) {
         findings: advice?.findings ?? [],
         breaches: verdict.breaches,
         reasons,
-        baseError: baseSide?.error ?? null
+        baseError: baseSide?.error ?? null,
+        buildInputs: head?.buildInputs ?? null,
+        reused: head?.reused ?? null
     };
+}
+
+;// CONCATENATED MODULE: ./src/inputs.ts
+
+
+
+
+
+/** The value at `path` in an event payload, or undefined where the payload has no such field. */
+function payloadField(payload, ...path) {
+    let value = payload;
+    for (const key of path) {
+        if (typeof value !== 'object' || value === null)
+            return undefined;
+        value = value[key];
+    }
+    return value;
+}
+const DEFAULT_DOCKERFILE_GLOBS = ['**/Dockerfile', '**/Dockerfile.*', '**/Dockerfile-*', '**/*.Dockerfile'];
+/** Where the config file is looked for, relative to the repository root, when no other path is given. */
+const DEFAULT_CONFIG_PATH = '.github/footprint.yml';
+const DEFAULT_COMMENT_MODE = 'always';
+const DEFAULT_COMMENT_KEY = 'default';
+const DEFAULT_FAIL_ON = 'budget';
+const FAIL_ON = (/* unused pure expression or super */ null && (['budget', 'never']));
+/** Reads and validates every input once; a bad value is a UserError naming the input. */
+function readInputs(getInput, event) {
+    const text = (name) => getInput(name)?.trim() ?? '';
+    const optional = (name) => text(name) || null;
+    const dockerfiles = splitList(text('dockerfiles'));
+    const configPath = text('config');
+    return {
+        dockerfiles: dockerfiles.length > 0 ? dockerfiles : [...DEFAULT_DOCKERFILE_GLOBS],
+        // The runner always passes action.yml's default, so the default path is optional however it arrives.
+        config: configPath && configPath !== DEFAULT_CONFIG_PATH ? { path: configPath, required: true } : { path: DEFAULT_CONFIG_PATH, required: false },
+        settings: parseSettings(text, (name) => `input ${name}`, {
+            buildArgs: parseBuildArgs(inputs_lines(text('build-args')), 'input build-args'),
+            target: optional('target'),
+            platform: optional('platform')
+        }),
+        compressedSize: oneOf('compressed-size', text('compressed-size').toLowerCase(), ['true', 'false'], 'true') === 'true',
+        baseRef: readBaseRef(getInput('base-ref'), event),
+        baseBranch: baseBranchOf(event),
+        baseline: oneOf('baseline', text('baseline'), BASELINE_MODES, 'auto'),
+        comment: oneOf('comment', text('comment'), COMMENT_MODES, DEFAULT_COMMENT_MODE),
+        commentKey: readCommentKey(text('comment-key')),
+        commentAuthor: readCommentAuthor(text('comment-author')),
+        failOn: oneOf('fail-on', text('fail-on'), FAIL_ON, DEFAULT_FAIL_ON),
+        images: parseImages(inputs_lines(text('images')), 'input images'),
+        githubToken: text('github-token')
+    };
+}
+/**
+ * Reads inputs the way @actions/core does (`INPUT_` + name upper-cased, spaces to
+ * underscores, hyphens kept), but tells "not provided" (undefined) from "empty".
+ */
+function actionInputReader(env = process.env) {
+    return (name) => {
+        const value = env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`];
+        return value === undefined ? undefined : value.trim();
+    };
+}
+/** Splits on newlines and commas, trimmed, empties dropped. */
+function splitList(value) {
+    return value
+        .split(/[\n,]/)
+        .map((item) => item.trim())
+        .filter((item) => item !== '');
+}
+function inputs_lines(value) {
+    return value
+        .split('\n')
+        .map((line) => line.trim())
+        .filter((line) => line !== '');
+}
+function oneOf(name, value, allowed, fallback) {
+    if (value === '')
+        return fallback;
+    if (allowed.includes(value))
+        return value;
+    throw new UserError(`input ${name}: "${value}" is not one of ${allowed.join(', ')}`);
+}
+function readCommentKey(value) {
+    if (value === '')
+        return DEFAULT_COMMENT_KEY;
+    if (!isCommentKey(value)) {
+        throw new UserError(`input comment-key: "${value}" is not a valid key; use only letters, digits, ".", "_" and "-"`);
+    }
+    return value;
+}
+/** A GitHub login: a user's (letters, digits, single hyphens) or a GitHub App's bot (`my-app[bot]`). */
+function readCommentAuthor(value) {
+    if (value === '')
+        return null;
+    if (!/^[A-Za-z0-9](?:[A-Za-z0-9-]{0,98}[A-Za-z0-9])?(?:\[bot\])?$/.test(value)) {
+        throw new UserError(`input comment-author: "${value}" is not a GitHub login; expected e.g. my-app[bot] or octocat`);
+    }
+    return value;
+}
+/**
+ * Not provided: the base of the event (the PR's base commit, or the commit before
+ * a push). An explicit empty value turns comparison off; so does an all-zero SHA
+ * (a push that created the branch has nothing before it).
+ */
+function readBaseRef(value, event) {
+    return parseBaseRef(value === undefined ? (baseOfEvent(event) ?? '') : value, 'input base-ref');
+}
+function baseOfEvent(event) {
+    switch (event.name) {
+        case 'pull_request':
+        case 'pull_request_target':
+            return stringOrNull(payloadField(event.payload, 'pull_request', 'base', 'sha'));
+        case 'push':
+            return stringOrNull(payloadField(event.payload, 'before'));
+        default:
+            return null;
+    }
+}
+/** The base branch's name, for `{base-ref}`: the PR's base branch, or the branch a push moved. */
+function baseBranchOf(event) {
+    const pr = stringOrNull(payloadField(event.payload, 'pull_request', 'base', 'ref'));
+    if (pr !== null)
+        return pr;
+    const ref = stringOrNull(payloadField(event.payload, 'ref'));
+    return ref?.startsWith('refs/heads/') ? ref.slice('refs/heads/'.length) : null;
+}
+function stringOrNull(value) {
+    return typeof value === 'string' && value !== '' ? value : null;
 }
 
 ;// CONCATENATED MODULE: ./src/report/escape.ts
@@ -31276,6 +32849,22 @@ function sizesNote(report) {
     return (`Sizes are ${report.sizeMetric}. Compressed is the gzip size a registry stores and \`docker pull\` transfers; ` +
         'wasted is what a layer ships but a later layer deletes or replaces.');
 }
+/** Where the base side came from, in one sentence for the footer; null when there is nothing to say. */
+function baselineNote(report) {
+    const { baseline } = report;
+    const notRebuilt = report.images.filter((image) => image.reused !== null).length;
+    // Of the images measured: a failed or removed one could not have been rebuilt either way.
+    const measured = report.images.filter((image) => image.size !== null).length;
+    const skipped = notRebuilt > 0 ? ` ${notRebuilt.toLocaleString('en-US')} of ${measured.toLocaleString('en-US')} not rebuilt: same build inputs.` : '';
+    if (baseline.source === 'published')
+        return `Base side: the images the base branch published.${skipped}`;
+    if (baseline.source === 'stored') {
+        const run = baseline.run ? `workflow run ${baseline.run.id}` : 'a workflow run';
+        return `Base side: the report ${run} stored for the base commit.${skipped}`;
+    }
+    const note = baseline.note ? `Base side: ${baseline.note}.` : '';
+    return note || skipped ? `${note}${note ? skipped : skipped.trim()}` : null;
+}
 
 ;// CONCATENATED MODULE: ./src/report/fail-message.ts
 /** The job's fail message: one line per failing image, with the figures of every limit it broke. */
@@ -31481,6 +33070,36 @@ function createGuardedHttp(options) {
 }
 
 ;// CONCATENATED MODULE: ./src/registry/client.ts
+/**
+ * Asks container registries, through the Registry HTTP API v2, whether an
+ * image tag exists for a platform, how many compressed bytes it takes and
+ * which manifest digest it names.
+ *
+ * - Manifest lists and OCI image indexes are resolved to the wanted platform.
+ * - Anonymous bearer tokens: a 401 with `WWW-Authenticate: Bearer realm=...`
+ *   makes the client fetch a token from the realm (no credentials) and retry;
+ *   tokens are cached per realm, service and scope for the run.
+ * - The only `Authorization` header ever sent is such a token, and only to
+ *   the registry that asked for it. Nothing is read from the environment, so
+ *   no GitHub token can reach a registry.
+ * - Plain HTTP for loopback registries (localhost, 127.0.0.0/8, ::1), as
+ *   Docker does; HTTPS for every other.
+ * - A registry named in a pull request's `FROM` may be hostile. One that is
+ *   not on loopback cannot send the client anywhere this machine reaches and
+ *   the internet does not: its token realm and every redirect it answers with
+ *   must be HTTPS to a host that is not loopback, private or link-local,
+ *   checked on the literal address, on `localhost` names and on every address
+ *   a host name resolves to, when the connection is made (so DNS cannot swap
+ *   one in later). Only the registry's own origin is exempt. Redirects are
+ *   followed by hand, at most MAX_REDIRECTS, each hop checked again, never
+ *   from HTTPS down to HTTP, and an Authorization header never leaves the
+ *   origin it was meant for.
+ * - Every body is read with a cap (manifests 4 MiB, token answers 64 KiB):
+ *   past it the connection is closed at once.
+ * - Answers are cached for the run; every request has a short timeout; no
+ *   method throws: what cannot be asked is null, with the reason logged.
+ */
+
 
 
 
@@ -31677,7 +33296,7 @@ function createRegistryClient(options = {}) {
             }
             const headerType = header(answer.headers, 'content-type')?.split(';')[0]?.trim() ?? '';
             if (method === 'HEAD')
-                return { kind: 'found', mediaType: headerType, body: null };
+                return { kind: 'found', mediaType: headerType, body: null, digest: null };
             let body;
             try {
                 body = JSON.parse(answer.body.toString('utf8'));
@@ -31687,7 +33306,9 @@ function createRegistryClient(options = {}) {
                 return { kind: 'failed' };
             }
             const bodyType = body?.mediaType;
-            return { kind: 'found', mediaType: typeof bodyType === 'string' ? bodyType : headerType, body };
+            // A manifest's digest is that of its exact bytes (Docker-Content-Digest says the same, when a registry sends it).
+            const digest = `sha256:${(0,external_node_crypto_namespaceObject.createHash)('sha256').update(answer.body).digest('hex')}`;
+            return { kind: 'found', mediaType: typeof bodyType === 'string' ? bodyType : headerType, body, digest };
         }
     }
     function cachedRequest(method, image, reference) {
@@ -31739,34 +33360,53 @@ function createRegistryClient(options = {}) {
             log(`${image.display} has no image for ${platformText}.`);
         return entry !== null;
     }
-    async function askSize(ref, platformText) {
+    /**
+     * The platform's image manifest of a reference, from one GET: an index's entry for the platform (its digest;
+     * `manifest` is null until fetched), or the single manifest the reference names. Null, with the reason logged,
+     * when there is none.
+     */
+    async function platformManifest(ref, platformText) {
         const parsed = parse(ref, platformText);
         if (parsed === null)
             return null;
         const { image, platform } = parsed;
-        let found = await cachedRequest('GET', image, image.digest ?? image.tag);
+        const found = await cachedRequest('GET', image, image.digest ?? image.tag);
         if (found.kind === 'missing')
             log(`Registry ${image.registry} has no ${image.display}.`);
         if (found.kind !== 'found')
             return null;
-        if (isIndex(found)) {
-            const entry = selectPlatform(found.body, platform);
-            if (entry === null) {
-                log(`${image.display} has no image for ${platformText}.`);
-                return null;
-            }
-            found = await cachedRequest('GET', image, entry.digest);
-            if (found.kind !== 'found')
-                return null;
-            if (isIndex(found)) {
-                log(`The ${platformText} entry of ${image.display} is itself an index.`);
-                return null;
-            }
+        if (!isIndex(found))
+            return { image, digest: image.digest ?? found.digest, manifest: found };
+        const entry = selectPlatform(found.body, platform);
+        if (entry === null) {
+            log(`${image.display} has no image for ${platformText}.`);
+            return null;
+        }
+        if (!DIGEST.test(entry.digest)) {
+            log(`The ${platformText} entry of ${image.display} names no valid digest.`);
+            return null;
+        }
+        return { image, digest: entry.digest, manifest: null };
+    }
+    async function askSize(ref, platformText) {
+        const chosen = await platformManifest(ref, platformText);
+        if (chosen === null)
+            return null;
+        const { image } = chosen;
+        const found = chosen.manifest ?? (await cachedRequest('GET', image, chosen.digest));
+        if (found.kind !== 'found')
+            return null;
+        if (chosen.manifest === null && isIndex(found)) {
+            log(`The ${platformText} entry of ${image.display} is itself an index.`);
+            return null;
         }
         const bytes = layerBytes(found.body);
         if (bytes === null)
             log(`The manifest of ${image.display} lists no valid layers.`);
         return bytes;
+    }
+    async function askDigest(ref, platformText) {
+        return (await platformManifest(ref, platformText))?.digest ?? null;
     }
     function cachedAnswer(question, ref, platform, ask) {
         const key = `${question}\n${ref}\n${platform}`;
@@ -31782,7 +33422,8 @@ function createRegistryClient(options = {}) {
     }
     return {
         exists: (ref, platform) => cachedAnswer('exists', ref, platform, () => askExists(ref, platform)),
-        compressedSize: (ref, platform) => cachedAnswer('size', ref, platform, () => askSize(ref, platform))
+        compressedSize: (ref, platform) => cachedAnswer('size', ref, platform, () => askSize(ref, platform)),
+        manifestDigest: (ref, platform) => cachedAnswer('digest', ref, platform, () => askDigest(ref, platform))
     };
 }
 function why(error, timeoutMs) {
@@ -31871,10 +33512,15 @@ function pathDetail(row) {
     if (shrank > 0)
         parts.push(`${shrank.toLocaleString('en-US')} shrank`);
     const files = added + removed + grew + shrank;
+    // Rows by folder count no files, but for folders only one side has.
+    if (files === 0 && row.kind !== 'rest')
+        return row.kind === 'other' ? 'its own files and smaller folders' : row.kind;
     if (parts.length === 1)
         return `${plural(files, 'file')} ${parts[0].replace(/^[\d,]+ /, '')}`;
     return parts.join(', ');
 }
+/** Why the path rows are folders when the record was made from folder summaries (ChangeRecord.pathsFrom). */
+const BY_FOLDER_NOTE = 'the stored baseline keeps folder sizes, not files';
 /** The row's name: its path, `other changes in /app`, or `everything else`. */
 function pathLabel(row) {
     if (row.kind === 'rest')
@@ -32123,7 +33769,9 @@ function changeSections(image, rows, against) {
         const rest = change.deltaBytes - [...listed, ...hidden].reduce((sum, path) => sum + path.deltaBytes, 0);
         const found = Math.max(change.pathRowsTotal, change.paths.filter((path) => path.kind !== 'rest' && path.kind !== 'hidden').length);
         sections.push({
-            title: `by path${found > listed.length ? ` (${listed.length} of ${found})` : ''}`,
+            title: change.pathsFrom === 'folders'
+                ? `by folder (${[BY_FOLDER_NOTE, found > listed.length ? `${listed.length} of ${found}` : ''].filter(Boolean).join('; ')})`
+                : `by path${found > listed.length ? ` (${listed.length} of ${found})` : ''}`,
             rows: [
                 ...[...listed, ...hidden].map((path) => [
                     units_formatDelta(path.deltaBytes),
@@ -32322,6 +33970,9 @@ function renderTerminal(report, options) {
         }
     }
     lines.push('', paint(sizesNote(report), 'dim'));
+    const baseline = baselineNote(report);
+    if (baseline)
+        lines.push(paint(plain(baseline), 'dim'));
     return lines.join('\n');
 }
 
@@ -32345,8 +33996,6 @@ function logUntrusted(text, write) {
     write(`::${token}::`);
 }
 
-;// CONCATENATED MODULE: external "node:worker_threads"
-const external_node_worker_threads_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:worker_threads");
 ;// CONCATENATED MODULE: ./src/measure/isolated.ts
 /**
  * Analyses each image in a worker thread with a small young generation, so that
@@ -32597,6 +34246,9 @@ async function runCli(argv, io) {
             }),
             compressedSize: !values['no-compressed-size'],
             baseRef: input_parsers_parseBaseRef(values['base-ref'] ?? '', '--base-ref'),
+            baseBranch: null,
+            // No stored reports locally: the base side is built, an image with the same build inputs once.
+            baseline: 'auto',
             images: input_parsers_parseImages(values.image ?? [], '--image')
         };
         const configPath = values.config ? (0,external_node_path_.resolve)(io.cwd, values.config) : (0,external_node_path_.join)(root, DEFAULT_CONFIG_PATH);

@@ -15,6 +15,9 @@ import { buildFailureReason, lastErrorLine } from './log.js';
 
 export type Builder = 'buildx' | 'docker build';
 
+/** A published base image is pulled once per run; a registry that hangs must not hold the job. */
+const PULL_TIMEOUT_MS = 10 * 60 * 1000;
+
 export interface BuildRequest {
   /** Absolute path of the Dockerfile. */
   dockerfile: string;
@@ -42,6 +45,8 @@ export interface Engine {
   ensureReachable(): Promise<void>;
   /** Removes the action's own tags (and with them their dangling parents); best effort, never throws. */
   remove(refs: string[]): Promise<void>;
+  /** Pulls an image with the runner's own `docker login` (for `platform` when given); never throws. */
+  pull(ref: string, platform: string | null): Promise<{ ok: true } | { ok: false; message: string }>;
 }
 
 /**
@@ -220,8 +225,16 @@ export async function createDockerEngine(options: { exec: Exec; docker?: string 
     await run(['image', 'rm', '--', ...unique]).catch(() => undefined);
   }
 
+  async function pull(ref: string, platform: string | null): Promise<{ ok: true } | { ok: false; message: string }> {
+    const result = await run(['pull', '--quiet', ...(platform ? [`--platform=${platform}`] : []), '--', ref], { timeoutMs: PULL_TIMEOUT_MS });
+    if (notStarted(result)) return { ok: false, message: `could not start \`${docker}\`: ${result.failure}` };
+    if (result.failure !== null) return { ok: false, message: `docker pull did not finish: ${result.failure}` };
+    if (result.exitCode !== 0) return { ok: false, message: lastErrorLine(result.all) ?? `docker pull exited with code ${result.exitCode}` };
+    return { ok: true };
+  }
+
   let reachable: Promise<void> | null = null;
   const ensureReachable = (): Promise<void> => (reachable ??= checkReachable(run, docker));
 
-  return { builder, build, inspect, remove, ensureReachable };
+  return { builder, build, inspect, remove, pull, ensureReachable };
 }

@@ -110,6 +110,9 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       }),
       compressedSize: !values['no-compressed-size'],
       baseRef: parseBaseRef(values['base-ref'] ?? '', '--base-ref'),
+      baseBranch: null,
+      // No stored reports locally: the base side is built, an image with the same build inputs once.
+      baseline: 'auto',
       images: parseImages(values.image ?? [], '--image')
     };
     const configPath = values.config ? resolve(io.cwd, values.config) : join(root, DEFAULT_CONFIG_PATH);

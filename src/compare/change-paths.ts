@@ -17,9 +17,9 @@ import type { FinalFiles } from '../analyse/final-files.js';
 import { displayPath } from '../analyse/paths.js';
 
 /** A change moving less than this share of the churn gets no row of its own. */
-const ROW_SHARE = 1 / 200;
+export const ROW_SHARE = 1 / 200;
 /** A new or removed folder whose one child holds this share of its bytes is shown as that child. */
-const DOMINANT_SHARE = 0.9;
+export const DOMINANT_SHARE = 0.9;
 /** A folder with this many files large enough for a row of their own is one row instead. */
 const SPREAD_FILES = 8;
 /** Path rows kept in the record, largest first; the rest go to `rest`. */
@@ -159,27 +159,47 @@ function hasFilesUnder(files: FinalFiles, folder: string): boolean {
   return !files.under(folder).next().done;
 }
 
+/** How many changed files a row stands for, by way of change. */
+export type FileCounts = Pick<PathChange, 'added' | 'removed' | 'grew' | 'shrank'>;
+
+/** What `changed` counts that the rows do not. */
+function countsLeft(changed: FileCounts, rows: PathChange[]): FileCounts {
+  const left = (key: keyof FileCounts): number => changed[key] - rows.reduce((sum, row) => sum + row[key], 0);
+  return { added: left('added'), removed: left('removed'), grew: left('grew'), shrank: left('shrank') };
+}
+
 /**
- * The path rows between two images, largest change first, cut to `limit` rows, then
- * `hidden` (the change in copies hidden by later layers: `deltaBytes` minus the change
- * in what a container sees) and `rest` (the changes not listed), each when non-zero.
+ * The listed rows, largest change first, cut to `limit`, then `hidden` (the change in copies
+ * hidden by later layers: `deltaBytes` minus `visibleDelta`, the change in what a container
+ * sees) and `rest` (what the listed rows leave of `visibleDelta`), each when non-zero; together
+ * they add up to `deltaBytes` exactly. `changed` counts every changed file, so that the rest row
+ * can count what the listed rows do not; null when the files are not known (its counts are 0).
  */
-export function pathChanges(head: FinalFiles, base: FinalFiles, deltaBytes: number, limit = MAX_PATH_ROWS): { rows: PathChange[]; total: number } {
-  const root = changeTree(head, base);
-  const all = chooseRows(root, head, base)
+export function finishRows(
+  candidates: PathChange[],
+  visibleDelta: number,
+  deltaBytes: number,
+  limit: number,
+  changed: FileCounts | null
+): { rows: PathChange[]; total: number } {
+  const all = candidates
     .filter((row) => row.deltaBytes !== 0)
     .sort((a, b) => Math.abs(b.deltaBytes) - Math.abs(a.deltaBytes) || (a.path! < b.path! ? -1 : 1));
   const rows = all.slice(0, limit);
   const listed = rows.reduce((sum, row) => sum + row.deltaBytes, 0);
-  const visibleDelta = root.delta;
   const rest = visibleDelta - listed;
   const hidden = deltaBytes - visibleDelta;
   const counts = { added: 0, removed: 0, grew: 0, shrank: 0 };
   if (hidden !== 0) rows.push({ kind: 'hidden', path: null, folder: false, deltaBytes: hidden, ...counts });
   if (rest !== 0) {
-    const restCounts = { ...counts };
-    for (const key of ['added', 'removed', 'grew', 'shrank'] as const) restCounts[key] = root[key] - rows.reduce((sum, row) => sum + row[key], 0);
+    const restCounts = changed === null ? counts : countsLeft(changed, rows);
     rows.push({ kind: 'rest', path: null, folder: false, deltaBytes: rest, ...restCounts });
   }
   return { rows, total: all.length };
+}
+
+/** The path rows between two images' final filesystems (see {@link finishRows}). */
+export function pathChanges(head: FinalFiles, base: FinalFiles, deltaBytes: number, limit = MAX_PATH_ROWS): { rows: PathChange[]; total: number } {
+  const root = changeTree(head, base);
+  return finishRows(chooseRows(root, head, base), root.delta, deltaBytes, limit, root);
 }

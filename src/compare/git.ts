@@ -58,7 +58,11 @@ async function resolveCommit(exec: Exec, repo: string, rev: string): Promise<str
  * Finds the commit `ref` names: locally, as `origin/REF`, or else by fetching just
  * that one commit from origin (a shallow clone, as actions/checkout makes, lacks it).
  */
-async function findBaseCommit(exec: Exec, repo: string, ref: string, log: (msg: string) => void): Promise<string> {
+export async function baseCommit(exec: Exec, repo: string, ref: string, log: (msg: string) => void): Promise<string> {
+  // A leading dash would reach git as an option.
+  if (!ref.trim() || ref.startsWith('-')) {
+    throw new UserError(`base-ref "${ref}": expected a branch, tag or commit SHA`);
+  }
   for (const candidate of [ref, `origin/${ref}`]) {
     const sha = await resolveCommit(exec, repo, candidate);
     if (sha) return sha;
@@ -90,11 +94,7 @@ async function removeWorktree(exec: Exec, repo: string, dir: string): Promise<vo
 export async function checkoutBase(options: { exec: Exec; repo: string; ref: string; log?: (msg: string) => void }): Promise<BaseCheckout> {
   const { exec, repo, ref } = options;
   const log = options.log ?? (() => undefined);
-  // A leading dash would reach git as an option.
-  if (!ref.trim() || ref.startsWith('-')) {
-    throw new UserError(`base-ref "${ref}": expected a branch, tag or commit SHA`);
-  }
-  const sha = await findBaseCommit(exec, repo, ref, log);
+  const sha = await baseCommit(exec, repo, ref, log);
 
   const dir = await mkdtemp(join(tmpdir(), 'footprint-base-'));
   // Tracked before `git worktree add`, so a cancelled run removes it whatever point it reached.

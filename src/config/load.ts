@@ -22,6 +22,8 @@ export interface ImageConfig extends Settings {
   /** Advice rule ids switched off for this image (added to the top-level list). */
   ignore: string[];
   skip: boolean;
+  /** The published image to measure as its base side (a template, see BASE_IMAGE_PLACEHOLDERS); null: the top level's. */
+  baseImage: string | null;
 }
 
 /** The config file: limits for every image, and entries per image. */
@@ -30,6 +32,8 @@ export interface Config extends LimitSettings {
   file: string | null;
   ignore: string[];
   images: ImageConfig[];
+  /** The published image every image's base side may be read from (a template); null when none. */
+  baseImage: string | null;
 }
 
 /** Limit values as written: the schema allows a size text or a bare number (MB). */
@@ -45,10 +49,12 @@ interface RawImage {
   metric?: BudgetMetric;
   ignore?: string[];
   skip?: boolean;
+  'base-image'?: string;
 }
 
 interface RawConfig {
   metric?: BudgetMetric;
+  'base-image'?: string;
   ignore?: string[];
   images?: Record<string, RawImage>;
 }
@@ -146,7 +152,7 @@ export function parseConfig(text: string, displayPath: string): Config {
 }
 
 function emptyConfig(file: string | null): Config {
-  return { file, ...noLimits(), metric: null, ignore: [], images: [] };
+  return { file, ...noLimits(), metric: null, ignore: [], images: [], baseImage: null };
 }
 
 /** A message from the YAML parser, which may quote the source, cut to a line's length. */
@@ -175,6 +181,7 @@ function toConfig(raw: RawConfig, file: string, lineOf: (path: readonly string[]
       (name) => (raw as RawLimits)[name],
       (name) => where([...path, name])
     );
+  const baseImageTemplate = (value: string | undefined, path: string[]) => (value === undefined ? null : checkTemplate(value, where(path)));
   const repoPath = (value: string | undefined, path: string[]) => (value === undefined ? null : repoRelativePath(value, where(path)));
 
   const images = Object.entries(raw.images ?? {}).map(([name, image]): ImageConfig => {
@@ -189,7 +196,8 @@ function toConfig(raw: RawConfig, file: string, lineOf: (path: readonly string[]
       ...limits(image, ['images', name]),
       metric: image.metric ?? null,
       ignore: image.ignore ?? [],
-      skip: image.skip ?? false
+      skip: image.skip ?? false,
+      baseImage: baseImageTemplate(image['base-image'], at('base-image'))
     };
   });
   return {
@@ -197,8 +205,24 @@ function toConfig(raw: RawConfig, file: string, lineOf: (path: readonly string[]
     ...limits(raw, []),
     metric: raw.metric ?? null,
     ignore: raw.ignore ?? [],
-    images
+    images,
+    baseImage: baseImageTemplate(raw['base-image'], ['base-image'])
   };
+}
+
+/** What a `base-image` template may name: the image, the base commit and the base branch. */
+export const BASE_IMAGE_PLACEHOLDERS = ['{name}', '{base-sha}', '{base-ref}'] as const;
+
+/** A `base-image` template, trimmed; any other `{…}` is an error, so a typo never pulls a wrong name. */
+function checkTemplate(value: string, what: string): string {
+  const template = value.trim();
+  const unknown = (template.match(/\{[^}]*\}/g) ?? []).find((part) => !(BASE_IMAGE_PLACEHOLDERS as readonly string[]).includes(part));
+  if (unknown !== undefined || /\s/.test(template) || template.startsWith('-')) {
+    throw new UserError(
+      `${what}: ${quoted(value)} is not an image reference; expected e.g. ghcr.io/acme/api:main, with only ${BASE_IMAGE_PLACEHOLDERS.join(', ')} as placeholders`
+    );
+  }
+  return template;
 }
 
 /** Normalises a repo-relative path; absolute paths and paths leaving the repository are errors. */

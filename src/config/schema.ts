@@ -17,6 +17,9 @@ const metricDescription =
 const ignoreDescription =
   'Advice rules to switch off, by id (for example apt-lists-left, pip-no-cache-dir, base-alpine). A single line can also be silenced with a `# footprint-ignore: rule-id` comment right above it.';
 
+const baseImageDescription =
+  "An image the base branch already published, measured as the base side instead of building the base commit (when the base commit stored no report): a reference such as ghcr.io/acme/api:main, or a template with {name} (the image's name), {base-sha} (the base commit) and {base-ref} (the base branch). Pulled with the runner's own docker login; a pull that fails falls back to building the base commit.";
+
 const increaseDescription =
   'against the same image built from the base branch: a percentage (10%), a size (25MB) or both ("10%, 5MB"). With both, the image fails only when it grows by more than both, so a small image does not fail on a few kB.';
 
@@ -47,6 +50,12 @@ export const configSchema = {
     metric: {
       description: `Default for every image. ${metricDescription}`,
       enum: ['uncompressed', 'compressed']
+    },
+    'base-image': {
+      description: `For every image. ${baseImageDescription}`,
+      type: 'string',
+      minLength: 1,
+      examples: ['ghcr.io/acme/{name}:main', 'ghcr.io/acme/{name}:sha-{base-sha}']
     },
     ignore: {
       description: `For every image. ${ignoreDescription}`,
@@ -112,6 +121,12 @@ export const configSchema = {
         metric: {
           description: metricDescription,
           enum: ['uncompressed', 'compressed']
+        },
+        'base-image': {
+          description: baseImageDescription,
+          type: 'string',
+          minLength: 1,
+          examples: ['ghcr.io/acme/api:main']
         },
         ignore: {
           description: `For this image, on top of the top-level list. ${ignoreDescription}`,

@@ -152,7 +152,8 @@ function resolveSettings(config: Config, defaults: Settings) {
     buildArgs: { ...defaults.buildArgs },
     platform: defaults.platform,
     ...resolveLimits([config, defaults]),
-    ignore: [...config.ignore]
+    ignore: [...config.ignore],
+    baseImage: config.baseImage
   });
   return {
     forEntry(entry: ImageConfig, dockerfile: string | null, image: string | null): Target {
@@ -164,7 +165,8 @@ function resolveSettings(config: Config, defaults: Settings) {
         buildArgs: { ...target.buildArgs, ...entry.buildArgs },
         platform: entry.platform ?? target.platform,
         ...resolveLimits([entry, config, defaults]),
-        ignore: [...new Set([...target.ignore, ...entry.ignore])]
+        ignore: [...new Set([...target.ignore, ...entry.ignore])],
+        baseImage: entry.baseImage ?? target.baseImage
       };
     },
     forDiscovered: (dockerfile: string): Target => base(dockerfile, dockerfile, null),

@@ -12,6 +12,8 @@ export interface Target extends ResolvedSettings {
   image: string | null;
   /** Advice rule ids switched off for this image (the config's top level and the image's own). */
   ignore: string[];
+  /** The published image to measure as the base side, a template (`{name}`, `{base-sha}`, `{base-ref}`); null when none. */
+  baseImage: string | null;
   /**
    * Set when a path the target names (Dockerfile, context, .dockerignore) leads out of the
    * repository through a symlink: the target is reported as failed with this message and

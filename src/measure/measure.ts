@@ -40,7 +40,7 @@ export interface MeasureOptions {
 }
 
 /** A measurement without the Dockerfile, which is read once per target before anything else. */
-type Measured = Omit<Measurement, 'dockerfile' | 'dockerfileError'>;
+type Measured = Omit<Measurement, 'dockerfile' | 'dockerfileError' | 'buildInputs' | 'reused'>;
 
 /**
  * Builds (or, for an image given by reference, only reads) each target in turn,
@@ -57,7 +57,7 @@ export async function measureTargets(options: MeasureOptions): Promise<Measureme
     const started = performance.now();
     const dockerfile = await readDockerfile(options.root, target);
     const measured = await measureOne(options, target, dockerfile.dockerfile, (line) => hooks.onLine?.({ side, target, line }));
-    const measurement: Measurement = { ...measured, ...dockerfile };
+    const measurement: Measurement = { ...measured, ...dockerfile, buildInputs: null, reused: null };
     measurements.push(measurement);
     hooks.onDone?.({ side, target, measurement, seconds: (performance.now() - started) / 1000 });
   }
@@ -158,7 +158,7 @@ async function analyse(
  * The target's Dockerfile, parsed with the build's args and target, for matching layers
  * to lines and for the advice. Read here because the base side's checkout is removed after.
  */
-async function readDockerfile(root: string, target: Target): Promise<Pick<Measurement, 'dockerfile' | 'dockerfileError'>> {
+export async function readDockerfile(root: string, target: Target): Promise<Pick<Measurement, 'dockerfile' | 'dockerfileError'>> {
   // A refused target names a path out of the repository: it is reported as failed, and nothing is read.
   if (!target.dockerfile || target.refused) return { dockerfile: null, dockerfileError: null };
   let text: string;

@@ -3,7 +3,7 @@ import type { FinalFiles } from '../analyse/final-files.js';
 import type { Inventory } from '../model/change.js';
 import type { Target } from '../discover/target.js';
 import type { ParsedDockerfile } from '../dockerfile/parse.js';
-import type { SizeFigures } from '../model/report.js';
+import type { BuildInputs, Reuse, SizeFigures } from '../model/report.js';
 
 /** What build + measure + analyse produced for one target on one side (the PR or the base branch). */
 export interface Measurement {
@@ -26,4 +26,8 @@ export interface Measurement {
   /** Why the anatomy is missing although the image was measured (docker save failed, ...). */
   analysisError: string | null;
   error: { message: string; logTail: string } | null;
+  /** The digest of the build inputs; null when none was taken (an image given by reference). */
+  buildInputs: BuildInputs | null;
+  /** Set when this measurement was not built for its side but reused (see Reuse). */
+  reused: Reuse | null;
 }

@@ -73,7 +73,7 @@ export interface LineChange {
 export type PathChangeKind =
   | 'new' // a file or folder the base image does not have
   | 'removed' // a file or folder the PR's image no longer has
-  | 'grew' // one file that grew, or a folder whose changes all grew
+  | 'grew' // one file that grew, or a folder whose changes all grew (by folder: a folder that grew overall)
   | 'shrank'
   | 'changed' // a folder with files added, removed, grown and shrunk together
   | 'other' // the changes inside a folder that no listed row below it covers
@@ -129,9 +129,15 @@ export interface ChangeRecord {
   lines: LineChange[];
   /**
    * The largest path rows, then a `hidden` row (change in copies hidden by later layers) and a `rest`
-   * row when non-zero: together they add up to `deltaBytes` exactly. Null when either side's files were not read.
+   * row when non-zero: together they add up to `deltaBytes` exactly. Null when neither both sides'
+   * files nor both sides' folder summaries (Inventory.folders) are at hand.
    */
   paths: PathChange[] | null;
+  /**
+   * What the path rows were made from: `files`, both final filesystems file by file; `folders`, the
+   * folder summaries, when one side is a stored report (rows are folders, their changes net); null with `paths`.
+   */
+  pathsFrom: 'files' | 'folders' | null;
   /** How many path rows there were before the list was cut to the largest (the rest are in `rest`). */
   pathRowsTotal: number;
   /** Packages added, removed, up- or downgraded or resized, largest change first (see Inventory.packagesNote for what could not be read). */

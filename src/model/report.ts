@@ -7,6 +7,7 @@
 import type { ImageLimits } from '../limits/index.js';
 import type { ChangeRecord, Inventory } from './change.js';
 import type { Breach, BudgetMetric } from './limits.js';
+import type { Trend } from './trend.js';
 
 /** Outcome of one image, most severe first when several apply. */
 export type ImageStatus =
@@ -115,6 +116,20 @@ export interface Finding {
   measured: boolean;
 }
 
+/** The digest of what a build of the image can see (Dockerfile, context after .dockerignore, args, target, platform, base images). */
+export interface BuildInputs {
+  /** `sha256:…`; null when unknown (a base image or a file could not be read): unknown never equals anything. */
+  digest: string | null;
+  /** Why the digest is unknown; null when known. */
+  unknown: string | null;
+}
+
+/**
+ * Why an image was not built for a side: `same-inputs`, built once from the PR and used for the base
+ * branch too; `stored`, not built at all, its measurement is the base commit's stored report's.
+ */
+export type Reuse = 'same-inputs' | 'stored';
+
 /** One image's record. Its limits (`budget`, `maxIncrease`, `maxWasted`) are those of the PR's image; a removed image has none. */
 export interface ImageReport extends ImageLimits {
   /** Display name: the config's key, or the Dockerfile's repo-relative path. */
@@ -148,6 +163,24 @@ export interface ImageReport extends ImageLimits {
   error: { message: string; logTail: string } | null;
   /** Set when the base branch's image failed to build. */
   baseError: { message: string; logTail: string } | null;
+  /** The PR image's build-input digest; null for an image given by reference. */
+  buildInputs: BuildInputs | null;
+  /** Set when the image was not rebuilt because its build inputs equal the base branch's; null when it was built as usual. */
+  reused: Reuse | null;
+}
+
+/** Where the base side of the comparison came from, and why. */
+export interface BaselineInfo {
+  /**
+   * `stored`: the report the base commit's own run kept (images with the same build inputs are not built);
+   * `published`: every image's base side read from the image the base branch published (config `base-image`);
+   * `build`: built from the base commit in a worktree (images with a published base image read from it); `none`: not compared.
+   */
+  source: 'stored' | 'published' | 'build' | 'none';
+  /** Why this route, in one line (e.g. why no stored report could be used); null when there is nothing to say. */
+  note: string | null;
+  /** The workflow run that stored the baseline; only for `stored`. */
+  run: { id: number; url: string | null } | null;
 }
 
 export interface Report {
@@ -159,6 +192,10 @@ export interface Report {
   base: { ref: string; sha: string } | null;
   /** Why there is no comparison although one was asked for. */
   baseError: string | null;
+  /** Where the base side came from. */
+  baseline: BaselineInfo;
+  /** The base branch's size history from its stored reports, oldest first; null when there is none. */
+  trend: Trend | null;
   images: ImageReport[];
   totals: {
     bytes: number;

@@ -1,6 +1,7 @@
 /**
  * Asks container registries, through the Registry HTTP API v2, whether an
- * image tag exists for a platform and how many compressed bytes it takes.
+ * image tag exists for a platform, how many compressed bytes it takes and
+ * which manifest digest it names.
  *
  * - Manifest lists and OCI image indexes are resolved to the wanted platform.
  * - Anonymous bearer tokens: a 401 with `WWW-Authenticate: Bearer realm=...`
@@ -26,9 +27,10 @@
  * - Answers are cached for the run; every request has a short timeout; no
  *   method throws: what cannot be asked is null, with the reason logged.
  */
+import { createHash } from 'node:crypto';
 import type { LookupFunction } from 'node:net';
 import { messageOf } from '../errors.js';
-import { DOCKER_MANIFEST_LIST, DOCKER_MANIFEST_V2, IMAGE_MEDIA_TYPES, INDEX_MEDIA_TYPES, OCI_INDEX, OCI_MANIFEST } from '../oci.js';
+import { DIGEST, DOCKER_MANIFEST_LIST, DOCKER_MANIFEST_V2, IMAGE_MEDIA_TYPES, INDEX_MEDIA_TYPES, OCI_INDEX, OCI_MANIFEST } from '../oci.js';
 import { Refusal, baseUrl, createGuardedHttp, header, shown, type Answer } from './guarded-http.js';
 import { parsePlatform, parseReference, platformMatches, type ImageReference, type Platform } from './reference.js';
 
@@ -37,6 +39,11 @@ export interface RegistryClient {
   exists(ref: string, platform: string): Promise<boolean | null>;
   /** Compressed bytes of the image for the platform: the sum of its layer sizes in the manifest; null when it cannot be read. */
   compressedSize(ref: string, platform: string): Promise<number | null>;
+  /**
+   * Digest (`sha256:...`) of the platform's image manifest: an index's entry for the platform, or the single
+   * manifest the reference names; null when it cannot be read.
+   */
+  manifestDigest(ref: string, platform: string): Promise<string | null>;
 }
 
 export interface RegistryClientOptions {
@@ -112,8 +119,9 @@ export function layerBytes(manifest: unknown): number | null {
   return total;
 }
 
-/** What one manifest request found. */
-type Fetched = { kind: 'found'; mediaType: string; body: unknown /* null for HEAD */ } | { kind: 'missing' } | { kind: 'failed' };
+/** What one manifest request found; `digest` is the sha256 of the bytes a GET received (null for HEAD). */
+type Found = { kind: 'found'; mediaType: string; body: unknown /* null for HEAD */; digest: string | null };
+type Fetched = Found | { kind: 'missing' } | { kind: 'failed' };
 
 export function createRegistryClient(options: RegistryClientOptions = {}): RegistryClient {
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
@@ -131,7 +139,7 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
   /** Manifest GETs and HEADs by method + URL. */
   const requests = new Map<string, Promise<Fetched>>();
   /** Answers by question + reference + platform. */
-  const answers = new Map<string, Promise<boolean | number | null>>();
+  const answers = new Map<string, Promise<boolean | number | string | null>>();
 
   function tokenKey(challenge: BearerChallenge, scope: string): string {
     return `${challenge.realm}\n${challenge.service ?? ''}\n${scope}`;
@@ -246,7 +254,7 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
         return { kind: 'failed' };
       }
       const headerType = header(answer.headers, 'content-type')?.split(';')[0]?.trim() ?? '';
-      if (method === 'HEAD') return { kind: 'found', mediaType: headerType, body: null };
+      if (method === 'HEAD') return { kind: 'found', mediaType: headerType, body: null, digest: null };
       let body: unknown;
       try {
         body = JSON.parse(answer.body.toString('utf8'));
@@ -255,7 +263,9 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
         return { kind: 'failed' };
       }
       const bodyType = (body as { mediaType?: unknown } | null)?.mediaType;
-      return { kind: 'found', mediaType: typeof bodyType === 'string' ? bodyType : headerType, body };
+      // A manifest's digest is that of its exact bytes (Docker-Content-Digest says the same, when a registry sends it).
+      const digest = `sha256:${createHash('sha256').update(answer.body).digest('hex')}`;
+      return { kind: 'found', mediaType: typeof bodyType === 'string' ? bodyType : headerType, body, digest };
     }
   }
 
@@ -305,32 +315,59 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
     return entry !== null;
   }
 
-  async function askSize(ref: string, platformText: string): Promise<number | null> {
+  /**
+   * The platform's image manifest of a reference, from one GET: an index's entry for the platform (its digest;
+   * `manifest` is null until fetched), or the single manifest the reference names. Null, with the reason logged,
+   * when there is none.
+   */
+  async function platformManifest(
+    ref: string,
+    platformText: string
+  ): Promise<{ image: ImageReference; digest: string; manifest: Found | null } | null> {
     const parsed = parse(ref, platformText);
     if (parsed === null) return null;
     const { image, platform } = parsed;
-    let found = await cachedRequest('GET', image, image.digest ?? image.tag!);
+    const found = await cachedRequest('GET', image, image.digest ?? image.tag!);
     if (found.kind === 'missing') log(`Registry ${image.registry} has no ${image.display}.`);
     if (found.kind !== 'found') return null;
-    if (isIndex(found)) {
-      const entry = selectPlatform(found.body, platform);
-      if (entry === null) {
-        log(`${image.display} has no image for ${platformText}.`);
-        return null;
-      }
-      found = await cachedRequest('GET', image, entry.digest);
-      if (found.kind !== 'found') return null;
-      if (isIndex(found)) {
-        log(`The ${platformText} entry of ${image.display} is itself an index.`);
-        return null;
-      }
+    if (!isIndex(found)) return { image, digest: image.digest ?? found.digest!, manifest: found };
+    const entry = selectPlatform(found.body, platform);
+    if (entry === null) {
+      log(`${image.display} has no image for ${platformText}.`);
+      return null;
+    }
+    if (!DIGEST.test(entry.digest)) {
+      log(`The ${platformText} entry of ${image.display} names no valid digest.`);
+      return null;
+    }
+    return { image, digest: entry.digest, manifest: null };
+  }
+
+  async function askSize(ref: string, platformText: string): Promise<number | null> {
+    const chosen = await platformManifest(ref, platformText);
+    if (chosen === null) return null;
+    const { image } = chosen;
+    const found: Fetched = chosen.manifest ?? (await cachedRequest('GET', image, chosen.digest));
+    if (found.kind !== 'found') return null;
+    if (chosen.manifest === null && isIndex(found)) {
+      log(`The ${platformText} entry of ${image.display} is itself an index.`);
+      return null;
     }
     const bytes = layerBytes(found.body);
     if (bytes === null) log(`The manifest of ${image.display} lists no valid layers.`);
     return bytes;
   }
 
-  function cachedAnswer<T extends boolean | number | null>(question: string, ref: string, platform: string, ask: () => Promise<T>): Promise<T> {
+  async function askDigest(ref: string, platformText: string): Promise<string | null> {
+    return (await platformManifest(ref, platformText))?.digest ?? null;
+  }
+
+  function cachedAnswer<T extends boolean | number | string | null>(
+    question: string,
+    ref: string,
+    platform: string,
+    ask: () => Promise<T>
+  ): Promise<T> {
     const key = `${question}\n${ref}\n${platform}`;
     let pending = answers.get(key);
     if (pending === undefined) {
@@ -345,7 +382,8 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
 
   return {
     exists: (ref, platform) => cachedAnswer('exists', ref, platform, () => askExists(ref, platform)),
-    compressedSize: (ref, platform) => cachedAnswer('size', ref, platform, () => askSize(ref, platform))
+    compressedSize: (ref, platform) => cachedAnswer('size', ref, platform, () => askSize(ref, platform)),
+    manifestDigest: (ref, platform) => cachedAnswer('digest', ref, platform, () => askDigest(ref, platform))
   };
 }
 

@@ -76,9 +76,14 @@ export function pathDetail(row: PathChange): string {
   if (grew > 0) parts.push(`${grew.toLocaleString('en-US')} grew`);
   if (shrank > 0) parts.push(`${shrank.toLocaleString('en-US')} shrank`);
   const files = added + removed + grew + shrank;
+  // Rows by folder count no files, but for folders only one side has.
+  if (files === 0 && row.kind !== 'rest') return row.kind === 'other' ? 'its own files and smaller folders' : row.kind;
   if (parts.length === 1) return `${plural(files, 'file')} ${parts[0]!.replace(/^[\d,]+ /, '')}`;
   return parts.join(', ');
 }
+
+/** Why the path rows are folders when the record was made from folder summaries (ChangeRecord.pathsFrom). */
+export const BY_FOLDER_NOTE = 'the stored baseline keeps folder sizes, not files';
 
 /** The row's name: its path, `other changes in /app`, or `everything else`. */
 export function pathLabel(row: PathChange): string {

@@ -181,10 +181,11 @@ function adviceSection(image: ImageReport, count: number): string[] {
  * largest layers, wasted bytes and leftover caches; only the sections with
  * something, and advice only when `advice` > 0.
  */
-export function anatomyBlock(image: ImageReport, detail: number, advice: number): string[] {
+export function anatomyBlock(image: ImageReport, detail: number, advice: number, chart: string | null = null): string[] {
   const anatomy = anatomyOf(image);
   const sections: Array<[string, string[]]> = [];
   if (hasChange(image)) sections.push(['what changed', changeSection(image, detail)]);
+  if (chart !== null) sections.push(['size history', ['**Size on the base branch**', '', chart]]);
   if (advice > 0 && image.findings.length > 0) sections.push(['how to shrink it', adviceSection(image, advice)]);
   if (anatomy.layers.length > 0) sections.push(['layers', layerSection(image, anatomy, detail)]);
   if (hasWaste(anatomy)) sections.push(['waste', wasteSection(image, anatomy, detail)]);

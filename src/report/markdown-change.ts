@@ -5,7 +5,18 @@
  */
 import type { ImageReport } from '../model/report.js';
 import { formatBytes, formatDelta } from '../units.js';
-import { changedLines, changeHeading, leftoverLines, lineLabel, lineState, lineWhere, packageLabel, pathDetail, pathLabel } from './change-view.js';
+import {
+  BY_FOLDER_NOTE,
+  changedLines,
+  changeHeading,
+  leftoverLines,
+  lineLabel,
+  lineState,
+  lineWhere,
+  packageLabel,
+  pathDetail,
+  pathLabel
+} from './change-view.js';
 import { codeSpan, escapeMarkdown, oneLine } from './escape.js';
 import { plural } from './view.js';
 
@@ -22,9 +33,15 @@ function code(text: string, maxLength: number, inTable = true): string {
   return codeSpan(oneLine(text), { maxLength, inTable }) || '—';
 }
 
-/** `(the 8 largest of 23 shown)` when rows were cut, else ''. */
+/** `the 8 largest of 23` when rows were cut, else ''. */
+function cutWords(shown: number, total: number): string {
+  return shown < total ? `the ${shown.toLocaleString('en-US')} largest of ${total.toLocaleString('en-US')}` : '';
+}
+
+/** ` (the 8 largest of 23)` when rows were cut, else ''. */
 function cutNote(shown: number, total: number): string {
-  return shown < total ? ` (the ${shown.toLocaleString('en-US')} largest of ${total.toLocaleString('en-US')})` : '';
+  const words = cutWords(shown, total);
+  return words ? ` (${words})` : '';
 }
 
 function bytesOrDash(bytes: number | null): string {
@@ -67,9 +84,14 @@ export function changeSection(image: ImageReport, detail: number): string[] {
     const extras = change.paths.filter((path) => path.kind === 'hidden');
     const restDelta = change.deltaBytes - [...shown, ...extras].reduce((sum, path) => sum + path.deltaBytes, 0);
     const total = Math.max(change.pathRowsTotal, listed.length);
+    // Rows made from folder summaries say so, with the cut note when there is one.
+    const heading =
+      change.pathsFrom === 'folders'
+        ? `By folder, in the final filesystem (${[BY_FOLDER_NOTE, cutWords(shown.length, total)].filter(Boolean).join('; ')}):`
+        : `By path, in the final filesystem${cutNote(shown.length, total)}:`;
     lines.push(
       '',
-      `By path, in the final filesystem${cutNote(shown.length, total)}:`,
+      heading,
       '',
       row(['Path', 'Change', 'Files']),
       row([':---', '---:', ':---']),

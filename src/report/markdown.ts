@@ -7,6 +7,8 @@ import type { ImageReport, ImageStatus, Report } from '../model/report.js';
 import { formatBytes, formatDelta } from '../units.js';
 import { codeBlock, escapeHtml, escapeMarkdown } from './escape.js';
 import { whyText } from './change-view.js';
+import { seriesOf } from '../compare/trend.js';
+import { trendChart } from './trend-chart.js';
 import { anatomyBlock, hasAdvice, hasAnatomy, hasBlock, MAX_ADVICE, MAX_DETAIL, MAX_NAME, row } from './markdown-blocks.js';
 import {
   anatomyOf,
@@ -22,6 +24,7 @@ import {
   plural,
   reasonsOf,
   savingsTotalText,
+  baselineNote,
   sizesNote,
   summaryFigures,
   verdict,
@@ -47,6 +50,13 @@ export interface MarkdownOptions {
   footer?: string;
   /** Most rows per view in a folded block (default MAX_DETAIL); the job summary shows more. */
   maxDetail?: number;
+  /**
+   * Which images get a chart of the base branch's size history: `changed` ones, in their folded block (the
+   * comment), or `every` image, in a section of its own (the job summary). Nothing without a stored history.
+   */
+  charts?: 'changed' | 'every';
+  /** The x-axis label of this run's point in the charts; default `PR`. */
+  chartLabel?: string;
 }
 
 /** What a rendering includes; shrunk step by step until the body fits. */
@@ -68,6 +78,8 @@ interface Plan {
   passingRows: number;
   /** Whether the unchanged images are listed in their folded table. */
   listUnchanged: boolean;
+  /** Whether the base branch's size history is charted (the first thing given up). */
+  charts: boolean;
 }
 
 const STATUS: Record<ImageStatus, string> = {
@@ -83,8 +95,11 @@ const STATUS: Record<ImageStatus, string> = {
 function imageCell(image: ImageReport): string {
   const name = escapeMarkdown(image.name, { maxLength: MAX_NAME });
   const source = image.dockerfile ?? image.image;
-  if (!source || source === image.name) return name;
-  return `${name}<br><sub>${escapeMarkdown(source, { maxLength: MAX_NAME })}</sub>`;
+  const notes = [
+    ...(source && source !== image.name ? [escapeMarkdown(source, { maxLength: MAX_NAME })] : []),
+    ...(image.reused ? ['not rebuilt'] : [])
+  ];
+  return notes.length === 0 ? name : `${name}<br><sub>${notes.join(' · ')}</sub>`;
 }
 
 function wastedCell(image: ImageReport): string {
@@ -194,8 +209,12 @@ class Memo {
   private readonly rows = new Map<ImageReport, string>();
   private readonly logs = new Map<ImageReport, string>();
   private readonly blocks = new Map<ImageReport, Map<string, string>>();
+  private readonly charts = new Map<ImageReport, string | null>();
 
-  constructor(report: Report) {
+  constructor(
+    private readonly report: Report,
+    private readonly chartLabel: string
+  ) {
     this.groups = displayGroups(report.images);
     this.summary = summaryLine(report);
     this.savings = savingsLine([...this.groups.failing, ...this.groups.passing]);
@@ -213,13 +232,19 @@ class Memo {
     return text;
   }
 
-  block(image: ImageReport, detail: number, advice: number): string {
+  block(image: ImageReport, detail: number, advice: number, chart: string | null): string {
     let byPlan = this.blocks.get(image);
     if (byPlan === undefined) this.blocks.set(image, (byPlan = new Map<string, string>()));
-    const key = `${detail}:${advice}`;
+    const key = `${detail}:${advice}:${chart !== null}`;
     let text = byPlan.get(key);
-    if (text === undefined) byPlan.set(key, (text = anatomyBlock(image, detail, advice).join('\n')));
+    if (text === undefined) byPlan.set(key, (text = anatomyBlock(image, detail, advice, chart).join('\n')));
     return text;
+  }
+
+  /** The image's size history chart (memoised); null without history. */
+  chart(image: ImageReport): string | null {
+    if (!this.charts.has(image)) this.charts.set(image, historyChart(this.report, image, this.chartLabel));
+    return this.charts.get(image) ?? null;
   }
 }
 
@@ -250,6 +275,7 @@ function render(report: Report, options: MarkdownOptions, plan: Plan, memo: Memo
   const adviceHidden = listed.filter((image) => hasAdvice(image) && !advised(image));
   const failingAdviceHidden = adviceHidden.filter(isFailingImage).length;
 
+  const charts = options.charts ?? 'changed';
   const lines: string[] = [commentMarker(options.key), `### ${options.title ? escapeMarkdown(options.title) : 'footprint — image sizes'}`, ''];
   lines.push(memo.summary, '');
   if (report.baseError) lines.push(`⚠️ ${escapeMarkdown(report.baseError, { maxLength: MAX_REASON })}`, '');
@@ -293,7 +319,11 @@ function render(report: Report, options: MarkdownOptions, plan: Plan, memo: Memo
   let size = lines.reduce((sum, line) => sum + line.length + 1, 0);
   const parts = [
     ...withLogs.slice(0, plan.logs).map((image) => memo.log(image)),
-    ...blocks.map((image) => memo.block(image, plan.detail, advised(image) ? plan.advice : 0))
+    ...blocks.map((image) => {
+      const chart = plan.charts && charts === 'changed' && image.comparison === 'changed' ? memo.chart(image) : null;
+      return memo.block(image, plan.detail, advised(image) ? plan.advice : 0, chart);
+    }),
+    ...(plan.charts && charts === 'every' ? [historySection(report.images, memo)] : [])
   ];
   for (const part of parts) {
     if (part === '') continue;
@@ -308,6 +338,19 @@ function render(report: Report, options: MarkdownOptions, plan: Plan, memo: Memo
   return `${lines.join('\n')}\n`;
 }
 
+/** One image's size on the base branch's last commits, with this run's point last; null without two points. */
+function historyChart(report: Report, image: ImageReport, label: string): string | null {
+  if (report.trend === null || image.size === null) return null;
+  return trendChart(image.name, seriesOf(report.trend, image.name), { label, bytes: image.size.bytes });
+}
+
+/** Every image's chart in one folded section (the job summary); empty when none has a history. */
+function historySection(images: ImageReport[], memo: Memo): string {
+  const charts = images.map((image) => memo.chart(image)).filter((chart) => chart !== null);
+  if (charts.length === 0) return '';
+  return [`<details><summary>📈 size history on the base branch</summary>`, '', ...charts.flatMap((chart) => [chart, '']), '</details>'].join('\n');
+}
+
 /** The most rows any view of the image's change record has. */
 function changeRows(image: ImageReport): number {
   const change = image.change;
@@ -317,7 +360,8 @@ function changeRows(image: ImageReport): number {
 
 function footnote(report: Report): string {
   const gz = report.images.some((image) => image.budget?.metric === 'compressed') ? ' Budgets marked gz apply to the compressed size.' : '';
-  return `<sub>${sizesNote(report)}${gz}</sub>`;
+  const baseline = baselineNote(report);
+  return `<sub>${sizesNote(report)}${gz}${baseline ? ` ${escapeMarkdown(baseline, { maxLength: MAX_REASON })}` : ''}</sub>`;
 }
 
 /** The largest count in [0, high] for which `fits` holds (which only shrinks as the count grows); 0 when none does. */
@@ -350,7 +394,7 @@ export function renderMarkdown(report: Report, options: MarkdownOptions): string
   const passingBlocks = groups.passing.filter(hasBlock).length;
   const passingAdvice = groups.passing.filter(hasAdvice).length;
   const logs = groups.failing.filter(hasBuildLog).length;
-  const memo = new Memo(report);
+  const memo = new Memo(report, options.chartLabel ?? 'PR');
   const attempt = (plan: Plan) => render(report, options, plan, memo)!;
   const fits = (plan: Plan) => (render(report, options, plan, memo, maxChars)?.length ?? Number.POSITIVE_INFINITY) <= maxChars;
 
@@ -363,7 +407,8 @@ export function renderMarkdown(report: Report, options: MarkdownOptions): string
     logs,
     failingRows,
     passingRows,
-    listUnchanged: true
+    listUnchanged: true,
+    charts: false
   };
   const brief: Plan = { ...full, advice: 1 };
   const noAdvice: Plan = { ...brief, passingAdvice: 0 };
@@ -387,6 +432,9 @@ export function renderMarkdown(report: Report, options: MarkdownOptions): string
       return { ...plan, failingRows: largestFitting(failingRows, (count) => fits({ ...plan, failingRows: count })) };
     }
   ];
+  // The charts go first when the body is too long.
+  const charted: Plan = { ...full, charts: report.trend !== null };
+  if (fits(charted)) return attempt(charted);
   if (fits(full)) return attempt(full);
   for (const stage of stages) {
     const plan = stage();

@@ -15,6 +15,7 @@ import {
   originText,
   reasonsOf,
   savingsTotalText,
+  baselineNote,
   sizesNote,
   splitFix,
   summaryFigures,
@@ -25,6 +26,7 @@ import {
 } from './view.js';
 import type { Finding, ImageReport, ImageStatus, Report } from '../model/report.js';
 import {
+  BY_FOLDER_NOTE,
   changedLines,
   changeHeading,
   leftoverLines,
@@ -209,7 +211,10 @@ function changeSections(image: ImageReport, rows: number, against: string): Arra
     const rest = change.deltaBytes - [...listed, ...hidden].reduce((sum, path) => sum + path.deltaBytes, 0);
     const found = Math.max(change.pathRowsTotal, change.paths.filter((path) => path.kind !== 'rest' && path.kind !== 'hidden').length);
     sections.push({
-      title: `by path${found > listed.length ? ` (${listed.length} of ${found})` : ''}`,
+      title:
+        change.pathsFrom === 'folders'
+          ? `by folder (${[BY_FOLDER_NOTE, found > listed.length ? `${listed.length} of ${found}` : ''].filter(Boolean).join('; ')})`
+          : `by path${found > listed.length ? ` (${listed.length} of ${found})` : ''}`,
       rows: [
         ...[...listed, ...hidden].map((path): Row => [
           formatDelta(path.deltaBytes),
@@ -421,5 +426,7 @@ export function renderTerminal(report: Report, options: TerminalOptions): string
     }
   }
   lines.push('', paint(sizesNote(report), 'dim'));
+  const baseline = baselineNote(report);
+  if (baseline) lines.push(paint(plain(baseline), 'dim'));
   return lines.join('\n');
 }

@@ -301,3 +301,20 @@ export function sizesNote(report: Report): string {
     'wasted is what a layer ships but a later layer deletes or replaces.'
   );
 }
+
+/** Where the base side came from, in one sentence for the footer; null when there is nothing to say. */
+export function baselineNote(report: Report): string | null {
+  const { baseline } = report;
+  const notRebuilt = report.images.filter((image) => image.reused !== null).length;
+  // Of the images measured: a failed or removed one could not have been rebuilt either way.
+  const measured = report.images.filter((image) => image.size !== null).length;
+  const skipped =
+    notRebuilt > 0 ? ` ${notRebuilt.toLocaleString('en-US')} of ${measured.toLocaleString('en-US')} not rebuilt: same build inputs.` : '';
+  if (baseline.source === 'published') return `Base side: the images the base branch published.${skipped}`;
+  if (baseline.source === 'stored') {
+    const run = baseline.run ? `workflow run ${baseline.run.id}` : 'a workflow run';
+    return `Base side: the report ${run} stored for the base commit.${skipped}`;
+  }
+  const note = baseline.note ? `Base side: ${baseline.note}.` : '';
+  return note || skipped ? `${note}${note ? skipped : skipped.trim()}` : null;
+}
