@@ -5,7 +5,7 @@ import { changeRecord } from './compare/change.js';
 import { comparedSide, compareImages, type ComparedImage } from './compare/compare.js';
 import type { Config } from './config/load.js';
 import { planTargets } from './discover/plan.js';
-import type { Target } from './discover/target.js';
+import { bareTarget, type Target } from './discover/target.js';
 import type { Exec } from './exec.js';
 import { adviseImage, type Advice } from './advise/advise.js';
 import type { RegistryClient } from './registry/client.js';
@@ -157,18 +157,7 @@ export interface DiffInputs {
  * reference) against `old`, with the change record even when the bytes are the same.
  */
 export async function diffImages(inputs: DiffInputs, effects: Pick<PipelineEffects, 'engine' | 'readImage' | 'analyser' | 'hooks'>): Promise<Report> {
-  const given = (ref: string): Target => ({
-    name: inputs.new,
-    dockerfile: null,
-    context: null,
-    image: ref,
-    target: null,
-    buildArgs: {},
-    platform: null,
-    ...limitsOf(null),
-    ignore: [],
-    baseImage: null
-  });
+  const given = (ref: string): Target => bareTarget({ name: inputs.new, dockerfile: null, context: null, image: ref });
   const options = {
     engine: effects.engine,
     runId: 'diff',

@@ -289,7 +289,7 @@ describe('uploadBaseline and findBaseline against Azurite, the results service a
   it('fails the upload with a clear message outside GitHub Actions', async () => {
     const env = { ...results.env(), ACTIONS_RUNTIME_TOKEN: undefined };
     await expect(withEnv(env, () => artifacts.uploadBaseline(NAME, REPORT))).rejects.toThrow(
-      `Could not store the report as the artifact ${NAME}: not running in GitHub Actions: ACTIONS_RUNTIME_TOKEN is not set (the runner sets ACTIONS_RUNTIME_TOKEN and ACTIONS_RESULTS_URL for an action's own steps, not for \`run:\` steps).`
+      `not running in GitHub Actions: ACTIONS_RUNTIME_TOKEN is not set (the runner sets ACTIONS_RUNTIME_TOKEN and ACTIONS_RESULTS_URL for an action's own steps, not for \`run:\` steps).`
     );
     expect(results.requests).toEqual([]);
   });

@@ -16,6 +16,7 @@ import { parseDockerfile } from '../../src/dockerfile/parse.js';
 import { exec } from '../../src/exec.js';
 import { TEST_BASE, TEST_FAT_BASE, makeBuildDir } from '../support/engine.js';
 import { createRepoPair, git, type RepoPair } from '../support/git-fixture.js';
+import { testTarget } from '../support/targets.js';
 
 /** A base image name only this run uses: the tests move it between the two local test images. */
 const BASE = `footprint-test/digest-base-${process.pid}:1`;
@@ -26,21 +27,7 @@ let folder: string;
 const registryAsked: string[] = [];
 
 function targetOf(overrides: Partial<Target> = {}): Target {
-  return {
-    name: 'app',
-    dockerfile: 'Dockerfile',
-    context: '.',
-    image: null,
-    target: null,
-    buildArgs: {},
-    platform: null,
-    budget: null,
-    maxIncrease: null,
-    maxWasted: null,
-    ignore: [],
-    baseImage: null,
-    ...overrides
-  };
+  return testTarget({ name: 'app', ...overrides });
 }
 
 async function docker(args: string[]): Promise<string> {

@@ -15,11 +15,11 @@ import { lineChanges } from '../../src/compare/change-lines.js';
 import { packageChanges } from '../../src/compare/change-packages.js';
 import { pathChanges } from '../../src/compare/change-paths.js';
 import { compareImages, comparedSide } from '../../src/compare/compare.js';
-import type { Target } from '../../src/discover/target.js';
 import type { Measurement } from '../../src/measure/measurement.js';
 import type { FolderSize, InstalledPackage, Inventory, LineChange, PackageChange, PathChange } from '../../src/model/change.js';
 import type { LayerReport } from '../../src/model/report.js';
 import { binaryPath, dir, file, hardlink, image, layer, opaque, symlink, whiteout } from '../support/layers.js';
+import { folderTarget as target } from '../support/targets.js';
 
 /** Every file of a final filesystem with its bytes, in path order. */
 function listed(files: FinalFiles): Array<[string, number]> {
@@ -1194,23 +1194,6 @@ describe('changeRecord', () => {
 
 // ---------------------------------------------------------------------------------------------
 // compareImages
-
-function target(name: string): Target {
-  return {
-    name,
-    dockerfile: `${name}/Dockerfile`,
-    context: name,
-    image: null,
-    target: null,
-    buildArgs: {},
-    platform: null,
-    budget: null,
-    maxIncrease: null,
-    maxWasted: null,
-    ignore: [],
-    baseImage: null
-  };
-}
 
 /** A measurement of an image analysed from these layers (all the Dockerfile's own, line i + 2). */
 function measuredImage(name: string, layers: LayerEntry[][], baseImage: string | null = 'alpine:3.20'): Measurement {

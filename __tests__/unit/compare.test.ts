@@ -1,24 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { compareImages, type ComparedImage } from '../../src/compare/compare.js';
 import type { Measurement } from '../../src/measure/measurement.js';
-import type { Target } from '../../src/discover/target.js';
-
-function target(name: string): Target {
-  return {
-    name,
-    dockerfile: `${name}/Dockerfile`,
-    context: name,
-    image: null,
-    target: null,
-    buildArgs: {},
-    platform: null,
-    budget: null,
-    maxIncrease: null,
-    maxWasted: null,
-    ignore: [],
-    baseImage: null
-  };
-}
+import { folderTarget as target } from '../support/targets.js';
 
 /** A measured image of `bytes`, or a failed one when bytes is null. */
 function measured(name: string, bytes: number | null): Measurement {

@@ -13,6 +13,7 @@ import { createBaseResolver } from '../../src/baseline/base-images.js';
 import { digestBuildInputs, type BaseResolver, type BuildInputDigest } from '../../src/baseline/digest.js';
 import type { Target } from '../../src/discover/target.js';
 import { parseDockerfile } from '../../src/dockerfile/parse.js';
+import { testTarget } from '../support/targets.js';
 
 /** A tree: path → file content, `{ link }` for a symlink, `{ folder: true }` for an (empty) folder. */
 type Tree = Record<string, string | { link: string } | { folder: true }>;
@@ -53,21 +54,7 @@ async function copyOf(root: string): Promise<string> {
 }
 
 function targetOf(overrides: Partial<Target> = {}): Target {
-  return {
-    name: 'app',
-    dockerfile: 'Dockerfile',
-    context: '.',
-    image: null,
-    target: null,
-    buildArgs: {},
-    platform: null,
-    budget: null,
-    maxIncrease: null,
-    maxWasted: null,
-    ignore: [],
-    baseImage: null,
-    ...overrides
-  };
+  return testTarget({ name: 'app', ...overrides });
 }
 
 /** Never asked: the Dockerfile names no base image (FROM scratch). */

@@ -79,6 +79,7 @@ const createOctokit = jest.fn((_token: string, _options: object) => fakeOctokit)
 const actualEngine = await import('../../src/build/engine.js');
 const actualSource = await import('../../src/analyse/source.js');
 const actualRegistry = await import('../../src/registry/client.js');
+const actualOctokit = await import('../../src/github/octokit.js');
 
 jest.unstable_mockModule('@actions/core', () => fakeCore);
 jest.unstable_mockModule('../../src/build/engine.js', () => ({ ...actualEngine, createDockerEngine }));
@@ -94,7 +95,7 @@ jest.unstable_mockModule('../../src/analyse/source.js', () => ({
   readImage: (source: ImageSource, options: { estimateCompressed: boolean }): Promise<ImageArchive> => reader.read(source, options)
 }));
 jest.unstable_mockModule('../../src/registry/client.js', () => ({ ...actualRegistry, createRegistryClient }));
-jest.unstable_mockModule('../../src/github/octokit.js', () => ({ createOctokit }));
+jest.unstable_mockModule('../../src/github/octokit.js', () => ({ ...actualOctokit, createOctokit }));
 
 const { run } = await import('../../src/main.js');
 

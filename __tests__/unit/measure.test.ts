@@ -6,6 +6,7 @@ import type { Engine } from '../../src/build/engine.js';
 import type { Target } from '../../src/discover/target.js';
 import { measureTargets, type ImageReader } from '../../src/measure/measure.js';
 import { file, image, layer } from '../support/layers.js';
+import { testTarget } from '../support/targets.js';
 
 // Which stage is built depends on the build arg: only with it do the layers match the Dockerfile.
 const DOCKERFILE = 'ARG FROM_STAGE=runtime\nFROM alpine AS build\nRUN make\nFROM alpine AS runtime\nCOPY x /x\nFROM ${FROM_STAGE}\nRUN echo hi\n';
@@ -23,21 +24,7 @@ afterAll(async () => {
 });
 
 function target(dockerfile: string, overrides: Partial<Target> = {}): Target {
-  return {
-    name: dockerfile,
-    dockerfile,
-    context: '.',
-    image: null,
-    target: null,
-    buildArgs: {},
-    platform: null,
-    budget: null,
-    maxIncrease: null,
-    maxWasted: null,
-    ignore: [],
-    baseImage: null,
-    ...overrides
-  };
+  return testTarget({ dockerfile, ...overrides });
 }
 
 const engine: Engine = {

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { DefaultArtifactClient } from '@actions/artifact';
 import { defaults as actionsGitHubDefaults } from '@actions/github/lib/utils';
 import { messageOf } from '../errors.js';
-import type { Octokit } from '../github/octokit.js';
+import { httpFailure, isPermissionDenied, type HttpFailure, type Octokit } from '../github/octokit.js';
+import { track } from '../cleanup.js';
 
 /** The one file in a stored baseline artifact: footprint's JSON report. */
 export const BASELINE_FILE = 'footprint-report.json';
@@ -46,10 +47,12 @@ export async function uploadBaseline(name: string, json: string, options: { rete
   const absent = ['ACTIONS_RUNTIME_TOKEN', 'ACTIONS_RESULTS_URL'].filter((variable) => !process.env[variable]);
   if (absent.length > 0) {
     throw new Error(
-      `Could not store the report as the artifact ${name}: not running in GitHub Actions: ${absent.join(' and ')} ${absent.length === 1 ? 'is' : 'are'} not set (the runner sets ACTIONS_RUNTIME_TOKEN and ACTIONS_RESULTS_URL for an action's own steps, not for \`run:\` steps).`
+      `not running in GitHub Actions: ${absent.join(' and ')} ${absent.length === 1 ? 'is' : 'are'} not set (the runner sets ACTIONS_RUNTIME_TOKEN and ACTIONS_RESULTS_URL for an action's own steps, not for \`run:\` steps).`
     );
   }
   const folder = await mkdtemp(join(tmpdir(), 'footprint-baseline-'));
+  // Tracked, so a cancelled run's post step removes it too.
+  const untrack = track({ kind: 'folder', path: folder });
   try {
     const file = join(folder, BASELINE_FILE);
     await writeFile(file, json);
@@ -58,9 +61,10 @@ export async function uploadBaseline(name: string, json: string, options: { rete
     if (uploaded.id === undefined) throw new Error('GitHub did not say which artifact it stored');
     return { id: uploaded.id, size: uploaded.size ?? 0 };
   } catch (error) {
-    throw new Error(`Could not store the report as the artifact ${name}: ${oneLine(messageOf(error))}`, { cause: error });
+    throw new Error(oneLine(messageOf(error)), { cause: error });
   } finally {
     await rm(folder, { recursive: true, force: true });
+    untrack();
   }
 }
 
@@ -90,21 +94,9 @@ export interface FindBaselineOptions {
 type WorkflowRun = Awaited<ReturnType<Octokit['rest']['actions']['listWorkflowRuns']>>['data']['workflow_runs'][number];
 type Artifact = Awaited<ReturnType<Octokit['rest']['actions']['listWorkflowRunArtifacts']>>['data']['artifacts'][number];
 
-interface HttpFailure {
-  status: number;
-  message: string;
-  response?: { headers?: Record<string, string | number | undefined> };
-}
-
-function httpFailure(error: unknown): HttpFailure | null {
-  if (typeof error !== 'object' || error === null || typeof (error as { status?: unknown }).status !== 'number') return null;
-  return error as HttpFailure;
-}
-
 /** 401, or a 403 that is about permissions rather than a rate limit. */
 function isRefusal(failure: HttpFailure): boolean {
-  const rateLimited = failure.response?.headers?.['x-ratelimit-remaining'] === '0' || /rate limit/i.test(failure.message);
-  return failure.status === 401 || (failure.status === 403 && !rateLimited);
+  return failure.status === 401 || isPermissionDenied(failure);
 }
 
 function plural(count: number, one: string, many: string): string {
@@ -170,6 +162,7 @@ async function download(options: FindBaselineOptions, run: WorkflowRun, artifact
     return { kind: 'missing', reason: `The ${where} is ${artifact.size_in_bytes} bytes, over the ${maxBytes}-byte limit for a report.` };
   }
   const folder = await mkdtemp(join(tmpdir(), 'footprint-baseline-'));
+  const untrack = track({ kind: 'folder', path: folder });
   try {
     await new DefaultArtifactClient().downloadArtifact(artifact.id, {
       path: folder,
@@ -185,6 +178,7 @@ async function download(options: FindBaselineOptions, run: WorkflowRun, artifact
     return { kind: 'found', json, run: { id: run.id, headSha: run.head_sha, event: run.event, htmlUrl: run.html_url || null } };
   } finally {
     await rm(folder, { recursive: true, force: true });
+    untrack();
   }
 }
 

@@ -8,7 +8,7 @@
  * used, and one that does not match (another format, version, repository or commit) is ignored.
  */
 import { Ajv, type ValidateFunction } from 'ajv';
-import { limitsOf } from '../limits/index.js';
+import { bareTarget } from '../discover/target.js';
 import type { Measurement } from '../measure/measurement.js';
 import type { ImageReport, Report } from '../model/report.js';
 import type { Trend } from '../model/trend.js';
@@ -240,18 +240,7 @@ export function storedMeasurement(image: ImageReport): Measurement {
       ? { bytes: size.bytes, compressedBytes: size.compressedBytes, layers, wasted, caches }
       : null;
   return {
-    target: {
-      name: image.name,
-      dockerfile: image.dockerfile,
-      context: image.context,
-      image: image.image,
-      target: null,
-      buildArgs: {},
-      platform: null,
-      ...limitsOf(null),
-      ignore: [],
-      baseImage: null
-    },
+    target: bareTarget({ name: image.name, dockerfile: image.dockerfile, context: image.context, image: image.image }),
     dockerfile: null,
     dockerfileError: null,
     size,

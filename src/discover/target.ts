@@ -1,3 +1,4 @@
+import { limitsOf } from '../limits/index.js';
 import type { ResolvedSettings } from '../model/settings.js';
 
 /** One image to build (or, with `image`, to measure as given), with its resolved settings. */
@@ -20,4 +21,9 @@ export interface Target extends ResolvedSettings {
    * nothing it names is read or built.
    */
   refused?: string;
+}
+
+/** A target with no settings of its own (no limits, args or advice switched off): an image measured as it is. */
+export function bareTarget(fields: Pick<Target, 'name' | 'dockerfile' | 'context' | 'image'>): Target {
+  return { ...fields, target: null, buildArgs: {}, platform: null, ...limitsOf(null), ignore: [], baseImage: null };
 }

@@ -1,4 +1,4 @@
-import type { Octokit } from './octokit.js';
+import { httpFailure, isPermissionDenied, type HttpFailure, type Octokit } from './octokit.js';
 import { commentMarker } from './marker.js';
 
 /** When to write the PR comment: every run, only when something changed (an existing one is always kept current), or never. */
@@ -114,22 +114,9 @@ export async function findComment(
   return { ours: null, others };
 }
 
-interface HttpFailure {
-  status: number;
-  message: string;
-  response?: { headers?: Record<string, string | number | undefined> };
-}
-
-function httpFailure(error: unknown): HttpFailure | null {
-  if (typeof error !== 'object' || error === null || typeof (error as { status?: unknown }).status !== 'number') return null;
-  return error as HttpFailure;
-}
-
 /** 404, or a 403 that is about permissions rather than a rate limit. */
 function isForbidden(failure: HttpFailure): boolean {
-  if (failure.status === 404) return true;
-  const rateLimited = failure.response?.headers?.['x-ratelimit-remaining'] === '0' || /rate limit/i.test(failure.message);
-  return failure.status === 403 && !rateLimited;
+  return failure.status === 404 || isPermissionDenied(failure);
 }
 
 /**

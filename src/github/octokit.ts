@@ -63,3 +63,22 @@ export function createOctokit(token: string, options: OctokitOptions): Octokit {
     throttling
   );
 }
+
+/** What Octokit throws for an HTTP answer it does not accept. */
+export interface HttpFailure {
+  status: number;
+  message: string;
+  response?: { headers?: Record<string, string | number | undefined> };
+}
+
+/** The HTTP failure behind a thrown error; null for anything else (a network error, a bug). */
+export function httpFailure(error: unknown): HttpFailure | null {
+  if (typeof error !== 'object' || error === null || typeof (error as { status?: unknown }).status !== 'number') return null;
+  return error as HttpFailure;
+}
+
+/** A 403 about permissions rather than a rate limit (GitHub answers both with 403). */
+export function isPermissionDenied(failure: HttpFailure): boolean {
+  const rateLimited = failure.response?.headers?.['x-ratelimit-remaining'] === '0' || /rate limit/i.test(failure.message);
+  return failure.status === 403 && !rateLimited;
+}
