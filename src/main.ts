@@ -64,9 +64,10 @@ export async function run(): Promise<void> {
     const event = readEvent();
     const inputs = readInputs(actionInputReader(), event);
     const workspace = process.env.GITHUB_WORKSPACE || process.cwd();
-    const report = await measure(inputs, workspace, event);
+    const baselines = baselineStore(inputs, event);
+    const report = await measure(inputs, workspace, baselines);
     const failure = await publish(report, inputs, event);
-    if (BASELINE_EVENTS.includes(event.name) && inputs.baseline !== 'none') await keep(report, inputs, event);
+    if (BASELINE_EVENTS.includes(event.name) && inputs.baseline !== 'none') await keep(report, inputs, event, baselines);
     if (failure && inputs.failOn === 'budget') core.setFailed(failure);
   } catch (error) {
     if (error instanceof UserError) {
@@ -78,7 +79,7 @@ export async function run(): Promise<void> {
   }
 }
 
-async function measure(inputs: Inputs, workspace: string, event: WorkflowEvent): Promise<Report> {
+async function measure(inputs: Inputs, workspace: string, baselines: BaselineStore | null): Promise<Report> {
   const configPath = isAbsolute(inputs.config.path) ? inputs.config.path : resolve(workspace, inputs.config.path);
   const config = await loadConfig(configPath, { required: inputs.config.required, displayPath: inputs.config.path, root: workspace });
   const engine = await createDockerEngine({ exec });
@@ -96,7 +97,7 @@ async function measure(inputs: Inputs, workspace: string, event: WorkflowEvent):
       engine,
       exec,
       registry: createRegistryClient({ log: core.debug }),
-      ...baselineStore(inputs, event),
+      ...(baselines ? { baselines } : {}),
       // dist/index.js analyses each image in the worker bundled beside it.
       ...(analyser ? { analyser } : {}),
       // Messages may quote the repository (a Dockerfile's problems, git's output): info lines cannot issue commands;
@@ -116,11 +117,11 @@ async function measure(inputs: Inputs, workspace: string, event: WorkflowEvent):
 }
 
 /** The stored reports this run may compare with: only with a token, and only for pull requests and branch runs. */
-function baselineStore(inputs: Inputs, event: WorkflowEvent): { baselines?: BaselineStore } {
+function baselineStore(inputs: Inputs, event: WorkflowEvent): BaselineStore | null {
   const lookup = pullRequest(event) !== null || BASELINE_EVENTS.includes(event.name);
-  if (!lookup || !inputs.githubToken || inputs.baseline === 'build' || inputs.baseline === 'none') return {};
+  if (!lookup || !inputs.githubToken || inputs.baseline === 'build' || inputs.baseline === 'none') return null;
   const [owner = '', repo = ''] = (process.env.GITHUB_REPOSITORY ?? '/').split('/');
-  const store = createBaselineStore({
+  return createBaselineStore({
     octokit: () => createOctokit(inputs.githubToken, { log: core }),
     token: inputs.githubToken,
     owner,
@@ -129,11 +130,10 @@ function baselineStore(inputs: Inputs, event: WorkflowEvent): { baselines?: Base
     commentKey: inputs.commentKey,
     warn: (message) => core.warning(message)
   });
-  return { baselines: store };
 }
 
 /** Keeps the report of a branch run as the workflow artifact later pull requests compare with. */
-async function keep(report: Report, inputs: Inputs, event: WorkflowEvent): Promise<void> {
+async function keep(report: Report, inputs: Inputs, event: WorkflowEvent, baselines: BaselineStore | null): Promise<void> {
   const sha = process.env.GITHUB_SHA ?? '';
   if (!/^[0-9a-f]{40}([0-9a-f]{24})?$/.test(sha)) {
     core.warning('This report is not kept for pull requests: the commit it measured is unknown (no GITHUB_SHA).');
@@ -146,7 +146,11 @@ async function keep(report: Report, inputs: Inputs, event: WorkflowEvent): Promi
     event: event.name,
     createdAt: new Date().toISOString()
   };
-  await keepBaseline(report, run, inputs.commentKey, { info: core.info, warn: (message) => core.warning(message) });
+  // A run that compared with no stored report (a scheduled run, a push after one that kept none) continues the
+  // history of an earlier run of the same commit, if one kept a report; else the history starts here.
+  const earlier = report.trend === null && baselines ? await baselines.find(sha) : null;
+  const trend = report.trend ?? (earlier?.kind === 'found' ? earlier.baseline.trend : null);
+  await keepBaseline({ ...report, trend }, run, inputs.commentKey, { info: core.info, warn: (message) => core.warning(message) });
 }
 
 /** GitHub refuses a step output over 1 MB. */

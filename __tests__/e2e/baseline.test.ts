@@ -111,13 +111,18 @@ async function act(eventName: string, payload: unknown, sha: string, runId: numb
   return { ...run, report: JSON.parse(run.reportFile as string) as Report, builds: texts.filter((text) => /^(buildx\n)?build\n/.test(text)) };
 }
 
-/** A push run on main that keeps its report; the test registers the run and its artifact, as GitHub does. */
-async function push(sha: string, before: string): Promise<Run> {
+/**
+ * A push run on main (or, with `before` null, a manually started one, which compares with nothing) that keeps its
+ * report; the test registers the run and its artifact, as GitHub does.
+ */
+async function push(sha: string, before: string | null): Promise<Run> {
   const runId = nextRunId++;
   const uploaded = store.artifacts.length;
-  const run = await act('push', await pushPayload(before, sha), sha, runId);
+  const event = before === null ? 'workflow_dispatch' : 'push';
+  const payload = before === null ? { ref: 'refs/heads/main', inputs: null } : await pushPayload(before, sha);
+  const run = await act(event, payload, sha, runId);
   expect(store.artifacts).toHaveLength(uploaded + 1);
-  store.addRun({ id: runId, headSha: sha, event: 'push', conclusion: 'success', headRepository: `${OWNER}/${REPO}`, workflow: WORKFLOW });
+  store.addRun({ id: runId, headSha: sha, event, conclusion: 'success', headRepository: `${OWNER}/${REPO}`, workflow: WORKFLOW });
   store.linkArtifact(store.artifacts.at(-1)!.id, runId);
   return run;
 }
@@ -310,6 +315,7 @@ describe('the branch moves on', () => {
   let fallback: Run;
   let pushM2: Run;
   let pushM3: Run;
+  let dispatchM3: Run;
   let last: Run;
   beforeAll(async () => {
     // M2 has no stored report yet: a pull request on it falls back to the worktree.
@@ -319,6 +325,8 @@ describe('the branch moves on', () => {
     pushM2 = await push(m2, m1);
     m3 = await commit('main', m2, { 'b/data.txt': filler('b three', 70_000) }, 'b grows on main');
     pushM3 = await push(m3, m2);
+    // A manual run of the same commit compares with nothing, yet keeps the history going; its report is the newest.
+    dispatchM3 = await push(m3, null);
     const onM3 = await commit('grow-a-again', m3, { 'a/app.txt': filler('a three', 80_000) }, 'a grows again');
     last = await pullRequest(m3, onM3);
   });
@@ -345,6 +353,13 @@ describe('the branch moves on', () => {
     expect(pushM2.builds[0]).toContain('c/Dockerfile');
     expect(pushM3.builds).toHaveLength(1);
     expect(pushM3.builds[0]).toContain('b/Dockerfile');
+  });
+
+  test('a run that compares with nothing (workflow_dispatch) carries the history of the report its commit kept before', () => {
+    expect(dispatchM3.report.baseline).toEqual({ source: 'none', note: null, run: null });
+    expect(dispatchM3.builds).toHaveLength(3);
+    expect(last.report.baseline.run?.id).toBe(store.runs.at(-1)!.id);
+    expect(store.runs.at(-1)!.event).toBe('workflow_dispatch');
   });
 
   test('a three-commit history draws a chart: in the changed image block of the comment, and for every image in the summary', () => {

@@ -14,7 +14,8 @@ export interface ActionsApiContext {
   owner: string;
   repo: string;
   store: ActionsStore;
-  azurite: Azurite;
+  /** Where the artifacts' zips are; null when the store has none. */
+  azurite: Azurite | null;
   /** A copy of one of the spec's `components.examples`. */
   example(name: string): Json;
   /** The fake's own root URL. */
@@ -165,6 +166,7 @@ export function createActionsApi(context: ActionsApiContext): ActionsApi {
         if (!artifact || params.archive_format !== 'zip') return context.error(404, 'Not Found', `${DOCS}/artifacts#download-an-artifact`);
         if (expired(artifact)) return context.error(410, 'Artifact has expired', `${DOCS}/artifacts#download-an-artifact`);
         // GitHub answers with a short-lived signed URL of its blob storage, and no body.
+        if (context.azurite === null) throw new Error('fake GitHub Actions API: an artifact without a blob store to serve it from');
         return { status: 302, headers: { location: context.azurite.sasUrl(artifact.container, artifact.blob, 'r', 1) } };
       }
       default:

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
 import { Ajv, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
-import type { ActionsStore } from './actions-store.js';
+import { createActionsStore, type ActionsStore } from './actions-store.js';
 import type { Azurite } from './azurite.js';
 import { createActionsApi, type ActionsApi } from './fake-github-actions.js';
 
@@ -270,22 +270,21 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
     return { items: items.slice((current - 1) * perPage, current * perPage), headers: links.length ? { link: links.join(', ') } : {} };
   }
 
-  const actions: ActionsApi | null = options.actions
-    ? createActionsApi({
-        owner: options.owner,
-        repo: options.repo,
-        store: options.actions.store,
-        azurite: options.actions.azurite,
-        example: (name) => structuredClone(deref(spec, spec.components.examples[name]).value),
-        url: () => url,
-        error,
-        page
-      })
-    : null;
+  // Without a store, a repository whose workflows never ran: every list is empty, as GitHub answers then.
+  const actions: ActionsApi = createActionsApi({
+    owner: options.owner,
+    repo: options.repo,
+    store: options.actions?.store ?? createActionsStore(),
+    azurite: options.actions?.azurite ?? null,
+    example: (name) => structuredClone(deref(spec, spec.components.examples[name]).value),
+    url: () => url,
+    error,
+    page
+  });
 
   function handle(operationId: string, params: Record<string, string>, query: URLSearchParams, body: Json): FakeAnswer {
     const sameRepo = params.owner === options.owner && params.repo === options.repo;
-    if (actions?.handles(operationId)) return actions.handle(operationId, params, query);
+    if (actions.handles(operationId)) return actions.handle(operationId, params, query);
     switch (operationId) {
       case 'issues/list-comments': {
         if (!sameRepo || Number(params.issue_number) !== options.issueNumber) return error(404, 'Not Found');
