@@ -63631,10 +63631,13 @@ async function builtSides(request, route, built) {
     const { options, effects, headTargets, measure, digests } = request;
     const { inputs, config } = options;
     let head = built;
+    // Resolved once, when a template or the report needs it (in a shallow clone it may take a fetch).
+    let resolving = null;
+    const resolveSha = () => (resolving ??= baseSha(options, effects, route.ref));
     const published = await measurePublished({
         targets: inputs.baseline === 'build' ? [] : headTargets,
         values: {
-            sha: headTargets.some((target) => target.baseImage?.includes('{base-sha}')) ? await baseSha(options, effects, route.ref) : null,
+            sha: headTargets.some((target) => target.baseImage?.includes('{base-sha}')) ? await resolveSha() : null,
             branch: inputs.baseBranch
         },
         engine: effects.engine,
@@ -63645,7 +63648,7 @@ async function builtSides(request, route, built) {
     const sides = { head, trend: null, notes: published.notes };
     if (fromPublished.length > 0 && headTargets.every((target) => published.measured.has(target.name))) {
         // Every image's base side was published: no worktree and no build (an image the PR removed is not seen then).
-        const sha = (await baseSha(options, effects, route.ref)) ?? route.ref;
+        const sha = (await resolveSha()) ?? route.ref;
         return {
             ...sides,
             base: fromPublished,
