@@ -249,7 +249,7 @@ describe('uploadBaseline and findBaseline against Azurite, the results service a
     fake.forbidActionsReads(true);
     try {
       const found = await find(sha);
-      expect(found).toEqual({ kind: 'refused', reason: expect.stringContaining('`permissions: actions: read`') });
+      expect(found).toEqual({ kind: 'refused', reason: expect.stringContaining('may not read the GitHub Actions runs and artifacts') });
       expect(found).toHaveProperty('reason', expect.stringContaining('HTTP 403: Resource not accessible by integration'));
     } finally {
       fake.forbidActionsReads(false);

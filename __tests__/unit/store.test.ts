@@ -188,7 +188,10 @@ describe('createBaselineStore', () => {
     const { baselines, warnings } = store();
 
     await expect(baselines.find(SHA)).resolves.toEqual({ kind: 'refused', reason });
-    expect(warnings).toEqual([`The stored report of the base commit could not be looked up (${reason}): ${ACTIONS_READ_HINT}.`]);
+    expect(warnings).toEqual([
+      'The stored report of the base commit could not be looked up: The token may not read the GitHub Actions runs and artifacts of octo/app ' +
+        `(HTTP 403: Resource not accessible by integration); ${ACTIONS_READ_HINT}.`
+    ]);
     expect(ACTIONS_READ_HINT).toContain('actions: read');
   });
 

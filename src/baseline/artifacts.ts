@@ -221,9 +221,7 @@ export async function findBaseline(options: FindBaselineOptions): Promise<Stored
     if (failure && isRefusal(failure)) {
       return {
         kind: 'refused',
-        reason:
-          `The token may not read the GitHub Actions runs and artifacts of ${owner}/${repo} (HTTP ${failure.status}: ${failure.message}); ` +
-          'give the workflow `permissions: actions: read`.'
+        reason: `The token may not read the GitHub Actions runs and artifacts of ${owner}/${repo} (HTTP ${failure.status}: ${failure.message}).`
       };
     }
     const why = failure ? `HTTP ${failure.status}: ${failure.message}` : oneLine(messageOf(error));

@@ -42,7 +42,7 @@ export function createBaselineStore(options: StoreOptions): BaselineStore {
         name: baselineArtifactName(options.commentKey)
       });
       if (found.kind === 'refused') {
-        options.warn(`The stored report of the base commit could not be looked up (${found.reason}): ${ACTIONS_READ_HINT}.`);
+        options.warn(`The stored report of the base commit could not be looked up: ${found.reason.replace(/\.$/, '')}; ${ACTIONS_READ_HINT}.`);
         return found;
       }
       if (found.kind === 'missing') return found;
