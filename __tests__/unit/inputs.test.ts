@@ -157,6 +157,21 @@ describe('readInputs: base-ref', () => {
   });
 });
 
+describe('readInputs: baseline and the base branch', () => {
+  test.each(['auto', 'build', 'stored', 'none'] as const)('baseline: %s', (value) => {
+    expect(read({ baseline: value }).baseline).toBe(value);
+  });
+
+  test.each<[string, WorkflowEvent, string | null]>([
+    ['pull_request: its base branch', { name: 'pull_request', payload: { pull_request: { base: { sha: BASE_SHA, ref: 'main' } } } }, 'main'],
+    ['push: the branch it moved', { name: 'push', payload: { ref: 'refs/heads/release/2.x', before: BEFORE_SHA } }, 'release/2.x'],
+    ['push of a tag: no branch', { name: 'push', payload: { ref: 'refs/tags/v1.2.0', before: BEFORE_SHA } }, null],
+    ['other events: none', NO_EVENT, null]
+  ])('the base branch for {base-ref}, %s', (_label, event, expected) => {
+    expect(read({}, event).baseBranch).toBe(expected);
+  });
+});
+
 describe('readInputs: errors name the input', () => {
   test.each<[Record<string, string>, string]>([
     [
@@ -172,6 +187,7 @@ describe('readInputs: errors name the input', () => {
     [{ 'fail-on': 'increase' }, 'input fail-on: "increase" is not one of budget, never'],
     [{ metric: 'gzip' }, 'input metric: "gzip" is not one of uncompressed, compressed'],
     [{ 'compressed-size': 'yes' }, 'input compressed-size: "yes" is not one of true, false'],
+    [{ baseline: 'cached' }, 'input baseline: "cached" is not one of auto, build, stored, none'],
     [
       { 'max-wasted': 'much' },
       'input max-wasted: "much" is not a waste limit; expected a percentage, a size or both separated by a comma, such as 10%, 25MB or "10%, 5MB"'
