@@ -119,7 +119,16 @@ export async function runPipeline(options: PipelineOptions, effects: PipelineEff
   for (const measurement of sides.head) {
     if (measurement.error || !measurement.size) continue;
     const { target, anatomy, dockerfile, dockerfileError } = measurement;
-    const result = await adviseImage({ root: options.root, target, dockerfile, dockerfileError, anatomy, registry: effects.registry });
+    const result = await adviseImage({
+      root: options.root,
+      target,
+      dockerfile,
+      dockerfileError,
+      anatomy,
+      runtime: anatomy === null ? null : { entrypoint: measurement.entrypoint, files: measurement.files },
+      builder: effects.engine.buildKit ? 'buildkit' : 'classic',
+      registry: effects.registry
+    });
     for (const problem of result.problems) effects.log.warning(problem);
     advice.set(target.name, result);
   }
@@ -217,6 +226,7 @@ function toImageReport(compared: ComparedImage, advice: Advice | undefined, base
     caches: head?.anatomy?.caches ?? null,
     inventory: head?.inventory ?? null,
     change: compared.change,
+    entrypoint: head?.entrypoint ?? null,
     findings: advice?.findings ?? [],
     breaches: verdict.breaches,
     reasons,

@@ -77,6 +77,8 @@ async function advise(dockerfileText: string, overrides: Partial<Target> = {}, f
     dockerfile,
     dockerfileError: null,
     anatomy: null,
+    runtime: null,
+    builder: null,
     registry: createRegistryClient({ timeoutMs: 1500 })
   });
 }

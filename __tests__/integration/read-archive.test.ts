@@ -99,7 +99,7 @@ describe('docker save (legacy layout)', () => {
       entry('odd/café ☃', 'file'),
       entry('odd/new\nline', 'file'),
       entry('odd/q\'uo"te', 'file'),
-      entry('odd/sym', 'symlink', '/etc/passwd'.length),
+      entry('odd/sym', 'symlink', '/etc/passwd'.length, '/etc/passwd'),
       entry('odd/with space', 'file'),
       entry(LONG_DIR, 'directory'),
       entry(`${LONG_DIR}/file`, 'file', 5)

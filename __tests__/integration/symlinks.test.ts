@@ -153,6 +153,8 @@ describe('symlinks out of the repository, through the real pipeline and engine',
         dockerfile: copyAll,
         dockerfileError: null,
         anatomy: null,
+        runtime: null,
+        builder: null,
         registry: noRegistry
       });
       return advice.findings.map((finding) => finding.rule);

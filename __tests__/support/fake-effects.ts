@@ -62,6 +62,7 @@ export function fakeEngine(given: Record<string, number> = {}): FakeEngine {
   const published = new Map<string, number>();
   const engine: FakeEngine = {
     builder: 'buildx',
+    buildKit: true,
     published,
     builds,
     inspected,

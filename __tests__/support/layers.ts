@@ -3,6 +3,7 @@
  * `image(layer([file('a', 10), whiteout('a'), opaque('dir'), hardlink('b', 'a'), dir('x')]))`.
  * Paths are written as text (UTF-8) and stored in the binary form the reader hands over.
  */
+import type { ExecutableFacts } from '../../src/analyse/executable.js';
 import type { ImageArchive, ImageConfigJson, LayerContents, LayerEntry } from '../../src/analyse/model.js';
 import { normalisePath, OPAQUE_WHITEOUT, WHITEOUT_PREFIX } from '../../src/analyse/paths.js';
 
@@ -31,7 +32,7 @@ export function dir(path: string): LayerEntry {
 
 /** A symlink to `target`: its bytes are the target's length, as the reader counts them (none when no target is given). */
 export function symlink(path: string, target = ''): LayerEntry {
-  return { path: entryPath(path), kind: 'symlink', bytes: binaryPath(target).length, linkTarget: null };
+  return { path: entryPath(path), kind: 'symlink', bytes: binaryPath(target).length, linkTarget: target === '' ? null : binaryPath(target) };
 }
 
 /** A hard link at `path` to the file at `target` (an earlier entry). */
@@ -53,11 +54,15 @@ export function opaque(folder: string): LayerEntry {
 }
 
 /** A layer of these entries; fileBytes is the sum of regular-file sizes and symlink targets, as the reader counts it. */
-export function layer(entries: LayerEntry[], options: { compressedBytes?: number | null; kept?: Map<string, Buffer> } = {}): LayerContents {
+export function layer(
+  entries: LayerEntry[],
+  options: { compressedBytes?: number | null; kept?: Map<string, Buffer>; executables?: Map<string, ExecutableFacts> } = {}
+): LayerContents {
   const fileBytes = entries.reduce((sum, entry) => sum + (entry.kind === 'file' || entry.kind === 'symlink' ? entry.bytes : 0), 0);
   return {
     entries,
     kept: options.kept ?? new Map(),
+    executables: new Map([...(options.executables ?? new Map<string, ExecutableFacts>())].map(([path, facts]) => [entryPath(path), facts])),
     fileBytes,
     storedBytes: fileBytes,
     compression: 'none',

@@ -106,6 +106,8 @@ export function finding(overrides: Partial<Finding> & { rule: string }): Finding
     savingsBytes: null,
     savingsMetric: null,
     measured: false,
+    patch: null,
+    verification: null,
     ...overrides
   };
 }
@@ -191,6 +193,7 @@ function rawImageReport(overrides: Partial<ImageReport> & { name: string }): Ima
     baseError: null,
     buildInputs: null,
     reused: null,
+    entrypoint: null,
     ...overrides
   };
 }

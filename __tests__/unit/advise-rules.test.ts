@@ -104,6 +104,7 @@ describe('rules on the test Dockerfiles', () => {
       'pip-no-cache-dir',
       'join-runs',
       'delete-in-later-run',
+      'copy-over-run',
       'add-remote-archive',
       'copy-all-without-dockerignore'
     ]);
@@ -182,7 +183,9 @@ describe('rule details', () => {
     ['plain consecutive RUNs are fine', 'FROM alpine\nRUN echo one > /one\nRUN echo two > /two\n', []],
     ['build tools in a build stage that is only copied from', 'FROM alpine AS build\nRUN apk add gcc\nFROM alpine\nCOPY --from=build /x /x\n', []],
     ['ADD of a local archive is fine', 'FROM alpine\nADD app.tar.gz /opt/\n', []],
-    ['ADD of a remote non-archive is a notice', 'FROM alpine\nADD https://example.com/key.pem /etc/key.pem\n', [['add-remote-archive', 2]]],
+    ['ADD of a remote file that is not an archive ships once either way', 'FROM alpine\nADD https://example.com/key.pem /etc/key.pem\n', []],
+    ['ADD of a remote binary ships once either way', 'FROM alpine\nADD https://example.com/tool /usr/local/bin/tool\n', []],
+    ['ADD of a remote archive that nothing unpacks ships once', 'FROM alpine\nADD https://example.com/data.tar.gz /srv/data.tar.gz\n', []],
     ['COPY . from another stage is not the context', 'FROM alpine AS a\nFROM alpine\nCOPY --from=a . /x\n', []],
     ['ADD . without .dockerignore', 'FROM alpine\nADD . /src\n', [['copy-all-without-dockerignore', 2]]],
     ['the target stage decides what ships', 'FROM alpine AS dev\nRUN apk add curl\nFROM alpine AS prod\n', []]

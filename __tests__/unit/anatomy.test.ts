@@ -2,7 +2,7 @@ import { describe, expect, test } from '@jest/globals';
 import { analyseImage } from '../../src/analyse/anatomy.js';
 import type { LayerOrigin } from '../../src/analyse/history.js';
 import type { LayerContents, LayerEntry } from '../../src/analyse/model.js';
-import type { WastedPath } from '../../src/model/report.js';
+import type { Waste, WastedPath } from '../../src/model/report.js';
 import { dir, file, hardlink, image, layer, opaque, symlink, whiteout } from '../support/layers.js';
 
 /** Every layer the Dockerfile's own, layer i made by line i + 1. */
@@ -16,7 +16,42 @@ function analyse(layers: LayerContents[], origins: LayerOrigin[] = ownOrigins(la
 
 /** A wasted path of the Dockerfile's own layers, lines as in ownOrigins. */
 function own(path: string, bytes: number, added: number, removed: number, files = 1): WastedPath {
-  return { path, files, bytes, addedInLayer: added, removedInLayer: removed, addedAtLine: added + 1, removedAtLine: removed + 1, inBase: false };
+  return {
+    path,
+    files,
+    bytes,
+    addedInLayer: added,
+    removedInLayer: removed,
+    addedAtLine: added + 1,
+    removedAtLine: removed + 1,
+    inBase: false,
+    bookkeeping: false
+  };
+}
+
+/** The waste without its per-pair totals, which `expectExactPairs` checks. */
+function shown(waste: Waste): Omit<Waste, 'byLines'> {
+  const { byLines: _byLines, ...rest } = waste;
+  return rest;
+}
+
+/**
+ * The per-pair totals split the waste exactly as `bytes`, `baseBytes` and `bookkeepingBytes` do, and, when no
+ * path was cut, each pair holds exactly the bytes and files of its paths.
+ */
+function expectExactPairs(waste: Waste, pathsComplete = true): void {
+  const pairs = waste.byLines!;
+  const sum = (keep: (pair: (typeof pairs)[number]) => boolean) => pairs.filter(keep).reduce((total, pair) => total + pair.bytes, 0);
+  expect(sum((pair) => !pair.inBase && !pair.bookkeeping)).toBe(waste.bytes);
+  expect(sum((pair) => pair.inBase)).toBe(waste.baseBytes);
+  expect(sum((pair) => pair.bookkeeping)).toBe(waste.bookkeepingBytes);
+  if (!pathsComplete) return;
+  for (const pair of pairs) {
+    const rows = waste.paths.filter(
+      (path) => path.addedInLayer === pair.addedInLayer && path.removedInLayer === pair.removedInLayer && path.bookkeeping === pair.bookkeeping
+    );
+    expect([rows.reduce((total, row) => total + row.bytes, 0), rows.reduce((total, row) => total + row.files, 0)]).toEqual([pair.bytes, pair.files]);
+  }
 }
 
 describe('wasted bytes', () => {
@@ -104,7 +139,8 @@ describe('wasted bytes', () => {
     ]
   ])('%s', (_name, layers, bytes, paths) => {
     const anatomy = analyse(layers.map((entries) => layer(entries)));
-    expect(anatomy.wasted).toEqual({ bytes, baseBytes: 0, paths });
+    expect(shown(anatomy.wasted)).toEqual({ bytes, baseBytes: 0, bookkeepingBytes: 0, paths });
+    expectExactPairs(anatomy.wasted);
   });
 
   test('a name that is not UTF-8 keeps its identity and shows its bytes', () => {
@@ -132,24 +168,91 @@ describe('wasted bytes', () => {
       ],
       origins
     );
-    expect(anatomy.wasted).toEqual({
+    expect(shown(anatomy.wasted)).toEqual({
       bytes: 40,
       baseBytes: 500,
+      bookkeepingBytes: 0,
       paths: [
-        { path: '/usr/share/doc', files: 2, bytes: 500, addedInLayer: 0, removedInLayer: 3, addedAtLine: null, removedAtLine: 5, inBase: true },
-        { path: '/tmp/build/o', files: 1, bytes: 40, addedInLayer: 2, removedInLayer: 3, addedAtLine: 4, removedAtLine: 5, inBase: false }
+        {
+          path: '/usr/share/doc',
+          files: 2,
+          bytes: 500,
+          addedInLayer: 0,
+          removedInLayer: 3,
+          addedAtLine: null,
+          removedAtLine: 5,
+          inBase: true,
+          bookkeeping: false
+        },
+        {
+          path: '/tmp/build/o',
+          files: 1,
+          bytes: 40,
+          addedInLayer: 2,
+          removedInLayer: 3,
+          addedAtLine: 4,
+          removedAtLine: 5,
+          inBase: false,
+          bookkeeping: false
+        }
       ]
     });
+    expectExactPairs(anatomy.wasted);
   });
 
   test("waste whose adding layer is of unknown origin counts as the image's own", () => {
     const unknown: LayerOrigin = { fromBase: null, instruction: null, line: null, stage: null };
     const anatomy = analyse([layer([file('a', 10)]), layer([whiteout('a')])], [unknown, unknown]);
-    expect(anatomy.wasted).toEqual({
+    expect(shown(anatomy.wasted)).toEqual({
       bytes: 10,
       baseBytes: 0,
-      paths: [{ path: '/a', files: 1, bytes: 10, addedInLayer: 0, removedInLayer: 1, addedAtLine: null, removedAtLine: null, inBase: false }]
+      bookkeepingBytes: 0,
+      paths: [
+        {
+          path: '/a',
+          files: 1,
+          bytes: 10,
+          addedInLayer: 0,
+          removedInLayer: 1,
+          addedAtLine: null,
+          removedAtLine: null,
+          inBase: false,
+          bookkeeping: false
+        }
+      ]
     });
+  });
+
+  test('the totals per pair of layers are exact however many paths were cut from the list', () => {
+    // Line 2 makes 300 small files and 2 big ones; line 3 deletes all of them; line 4 replaces one big file.
+    const small = Array.from({ length: 300 }, (_, index) => file(`app/cache/${index}`, 1000 + index));
+    const anatomy = analyse(
+      [
+        layer([file('etc/base', 5)]),
+        layer([...small, file('app/a.bin', 400_000), file('app/b.bin', 300_000)]),
+        layer([...small.map((entry) => whiteout(entry.path)), whiteout('app/a.bin')]),
+        layer([file('app/b.bin', 10)])
+      ],
+      ownOrigins(4),
+      2
+    );
+    const smallBytes = 300 * 1000 + (299 * 300) / 2;
+    expect(anatomy.wasted.paths).toEqual([own('/app/a.bin', 400_000, 1, 2), own('/app/b.bin', 300_000, 1, 3)]);
+    expect(anatomy.wasted.byLines).toEqual([
+      {
+        addedAtLine: 2,
+        removedAtLine: 3,
+        addedInLayer: 1,
+        removedInLayer: 2,
+        bytes: 400_000 + smallBytes,
+        files: 301,
+        inBase: false,
+        bookkeeping: false
+      },
+      { addedAtLine: 2, removedAtLine: 4, addedInLayer: 1, removedInLayer: 3, bytes: 300_000, files: 1, inBase: false, bookkeeping: false }
+    ]);
+    expect(anatomy.wasted.bytes).toBe(700_000 + smallBytes);
+    expectExactPairs(anatomy.wasted, false);
   });
 
   test('one `rm -rf` of 50,000 files is one row, and only the largest rows are kept', () => {

@@ -1208,6 +1208,7 @@ function measuredImage(name: string, layers: LayerEntry[][], baseImage: string |
     anatomy,
     inventory: inventoryOf(analysis, baseImage),
     files,
+    entrypoint: null,
     analysisError: null,
     error: null,
     buildInputs: null,

@@ -12,6 +12,7 @@ function measured(name: string, bytes: number | null): Measurement {
     anatomy: null,
     inventory: null,
     files: null,
+    entrypoint: null,
     analysisError: null,
     buildInputs: null,
     reused: null

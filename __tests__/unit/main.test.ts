@@ -268,7 +268,7 @@ describe('run(): the gate', () => {
     expect(engine.removed).toEqual([[build.tag]]);
     // The image was read through the mocked reader, never through `docker save`.
     expect(reader.calls).toEqual([
-      { source: { kind: 'daemon', ref: build.tag }, options: { estimateCompressed: true, keep: isPackageDatabaseFile } }
+      { source: { kind: 'daemon', ref: build.tag }, options: { estimateCompressed: true, keep: isPackageDatabaseFile, probeExecutables: true } }
     ]);
     expect(fakeCore.startGroup).toHaveBeenCalledWith('PR 1/1: Dockerfile');
     expect(fakeCore.endGroup).toHaveBeenCalledTimes(1);

@@ -29,6 +29,7 @@ function target(dockerfile: string, overrides: Partial<Target> = {}): Target {
 
 const engine: Engine = {
   builder: 'buildx',
+  buildKit: true,
   build: async () => ({ ok: true, imageId: 'sha256:1', log: '' }),
   inspect: async () => ({ id: 'sha256:1', bytes: 30 }),
   remove: async () => undefined,

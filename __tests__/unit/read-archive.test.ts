@@ -80,7 +80,7 @@ async function sampleLayer(seed = 'a'): Promise<Buffer> {
 const SAMPLE_ENTRIES: LayerEntry[] = [
   entry('app', 'directory'),
   entry('app/main.txt', 'file', 'hello a\n'.length * 100),
-  entry('app/link', 'symlink', 'main.txt'.length),
+  entry('app/link', 'symlink', 'main.txt'.length, 'main.txt'),
   entry('app/hard', 'hardlink', 0, 'app/main.txt'),
   entry('app/with space and "quotes"', 'file', 1),
   entry(`app/${'long-name-'.repeat(20)}`, 'file', 4),
@@ -172,7 +172,7 @@ describe('LayerTarScanner', () => {
       headers.push(found);
     });
     scanner.feed(header);
-    expect(headers).toEqual([{ name: 'huge', linkname: '', typeflag: '0', size }]);
+    expect(headers).toEqual([{ name: 'huge', linkname: '', typeflag: '0', size, mode: 0o644 }]);
     expect(() => scanner.end()).toThrow('the tar stream is truncated');
   });
 
@@ -267,7 +267,7 @@ describe('LayerTarScanner', () => {
           entry('d/hard', 'file', 1),
           entry('d/new\nline', 'file', 3),
           entry('d/q\'uo"te', 'file', 2),
-          entry('d/sym', 'symlink', 'with space'.length),
+          entry('d/sym', 'symlink', 'with space'.length, 'with space'),
           entry('d/with space', 'hardlink', 0, 'd/hard')
         ];
         const files = found.filter((item) => item.kind !== 'directory' || item.path === 'd');

@@ -193,6 +193,7 @@ function report(name: string, overrides: Partial<ImageReport>): ImageReport {
     baseError: null,
     buildInputs: null,
     reused: null,
+    entrypoint: null,
     ...overrides
   };
 }

@@ -12,6 +12,8 @@ import type { Finding } from '../model/report.js';
 import type { ParsedDockerfile } from '../dockerfile/parse.js';
 import { checkRules } from './rules/index.js';
 import { suggestBases } from './suggest.js';
+import { scratchFinding, type RuntimeFacts } from './scratch.js';
+import { finalChain } from '../dockerfile/parse.js';
 
 export interface Advice {
   findings: Finding[];
@@ -48,6 +50,10 @@ export async function adviseImage(options: {
   /** Why the Dockerfile could not be read, when it could not. */
   dockerfileError: string | null;
   anatomy: Anatomy | null;
+  /** What the image runs and the files a container sees; null when the image was not read layer by layer. */
+  runtime: Pick<RuntimeFacts, 'entrypoint' | 'files'> | null;
+  /** Which builder built it: fixes that need BuildKit say so, or give way to ones that work without it. */
+  builder: 'buildkit' | 'classic' | null;
   registry: RegistryClient;
 }): Promise<Advice> {
   const { root, target, dockerfile } = options;
@@ -62,15 +68,23 @@ export async function adviseImage(options: {
     dockerfile,
     anatomy: options.anatomy,
     hasDockerignore: await hasDockerignore(root, resolve(root, target.context), path),
-    ignore: target.ignore
+    ignore: target.ignore,
+    ...(options.builder === null ? {} : { builder: options.builder })
   });
+  const runtime = options.runtime === null || options.anatomy === null ? null : { ...options.runtime, layers: options.anatomy.layers };
+  // Switched off like the other base advice: by the config, or a `# footprint-ignore:` above the FROM.
+  const ignored = new Set([...target.ignore, ...(finalChain(dockerfile)[0]?.from.ignored ?? [])]);
+  const scratch = runtime === null || ignored.has('all') || ignored.has('base-scratch') ? null : scratchFinding(dockerfile, runtime);
+  const measured = scratch === null ? [] : [scratch];
   const bases = await suggestBases({
     dockerfile,
     registry: options.registry,
     platform: lookupPlatform(target),
-    ignore: target.ignore
+    ignore: target.ignore,
+    runtime,
+    measuredScratch: scratch !== null
   });
-  return { findings: orderFindings([...rules, ...bases]), problems };
+  return { findings: orderFindings([...rules, ...measured, ...bases]), problems };
 }
 
 /**

@@ -19,7 +19,7 @@ import { parseCommands, programOf, type ShellCommand } from './shell.js';
 import { tryParseReference, withTag, type ImageReference } from '../registry/reference.js';
 import { JRE_CAVEAT, type BaseCandidate, type BaseRule } from './base-candidate.js';
 import { joinTag, siblingImage, tagParts, type TagParts } from './image-tags.js';
-import { toolchainCandidate, type Toolchain } from './toolchains.js';
+import { toolchainCandidate, type MeasuredBinary, type Toolchain } from './toolchains.js';
 
 export { BASE_RULES, type BaseCandidate, type BaseRule } from './base-candidate.js';
 export { javaVersion, siblingImage, tagParts, type TagParts } from './image-tags.js';
@@ -152,7 +152,7 @@ function installsWith(commands: readonly ShellCommand[], programs: readonly stri
  * to the image it starts from. Nothing for a base pinned by digest, for
  * `scratch`, for Windows images, or for images this table does not know.
  */
-export function baseCandidates(stage: Stage, context: { stages: readonly Stage[] }): BaseCandidate[] {
+export function baseCandidates(stage: Stage, context: { stages: readonly Stage[] }, binary: MeasuredBinary = null): BaseCandidate[] {
   const chain = finalChain({ stages: [...context.stages], final: stage });
   const root = chain[0] ?? stage;
   if (root.from.stage !== null) return [];
@@ -174,7 +174,7 @@ export function baseCandidates(stage: Stage, context: { stages: readonly Stage[]
   const { family } = found;
   const candidates = family.jre ? jreCandidates(ref, family.jre, parts) : variantCandidates(ref, family, parts, commands);
   if (family.toolchain) {
-    const multi = toolchainCandidate(ref, family.toolchain, parts, commands, instructions);
+    const multi = toolchainCandidate(ref, family.toolchain, parts, commands, instructions, binary);
     if (multi !== null) candidates.push(multi);
   }
   return candidates;

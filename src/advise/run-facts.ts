@@ -108,6 +108,14 @@ export interface Install {
   virtual: string | null;
 }
 
+/** An archive a RUN unpacks (tar -x, unzip, gunzip and the like). */
+export interface Unpack {
+  /** The archive read, normalised; null when it comes from a pipe. */
+  archive: string | null;
+  /** The folder the files land in, normalised. */
+  into: string;
+}
+
 export interface RunFacts {
   installs: Install[];
   aptUpdate: boolean;
@@ -115,8 +123,12 @@ export interface RunFacts {
   pipInstalls: Array<{ noCacheDir: boolean; env: Record<string, string> }>;
   /** Paths deleted (rm, `apt-get clean`, `yum clean all`, ...), normalised; may hold globs. */
   removed: string[];
-  /** Paths rewritten in place (chown/chmod/touch): a copy of each ships again. */
+  /** Paths rewritten in place (chown/chmod/chgrp): a copy of each ships again. */
   rewritten: string[];
+  /** Whether a rewrite changes modes (chmod), which COPY can only do with BuildKit (`--chmod`). */
+  modeChanged: boolean;
+  /** Archives the RUN unpacks. */
+  unpacks: Unpack[];
   /** Package names or apk virtual groups removed (apk del, apt-get purge/remove, yum remove). */
   removedPackages: Set<string>;
   /** apt-get autoremove / purge --auto-remove after `apt-mark auto`: everything installed here may go. */
@@ -151,7 +163,7 @@ function commandsOfRun(instruction: Instruction): ShellCommand[] {
     : head;
 }
 
-/** What one RUN does, from its shell commands; relative paths are taken from `workdir`. */
+/** What one RUN does, from its shell commands; relative paths are taken from `workdir`, and after a `cd` from there. */
 export function factsOf(commands: ShellCommand[], workdir: string): RunFacts {
   const facts: RunFacts = {
     installs: [],
@@ -160,16 +172,21 @@ export function factsOf(commands: ShellCommand[], workdir: string): RunFacts {
     pipInstalls: [],
     removed: [],
     rewritten: [],
+    modeChanged: false,
+    unpacks: [],
     removedPackages: new Set(),
     autoremove: false,
     created: [],
     text: commands.map((command) => command.words.join(' ')).join('\n')
   };
   let aptMarkAuto = false;
-  const path = (word: string) => normalise(word, workdir);
+  // `cd` moves where the RUN's later relative paths start.
+  let cwd = workdir;
+  const path = (word: string) => normalise(word, cwd);
   for (const command of commands) {
     const program = programOf(command);
     const { words } = command;
+    if (program === 'cd' && words[1] !== undefined && !words[1].startsWith('-') && !words[1].includes('$')) cwd = path(words[1]);
     if (program === 'apt-get' || program === 'apt' || program === 'aptitude') {
       const sub = subcommand(words, APT_VALUED);
       const all = [...sub.options, ...sub.rest];
@@ -223,7 +240,10 @@ export function factsOf(commands: ShellCommand[], workdir: string): RunFacts {
     } else if (program === 'chown' || program === 'chmod' || program === 'chgrp') {
       const targets = operands(words.slice(1), new Set(['--reference'])).operands.slice(1);
       for (const target of targets) facts.rewritten.push(path(target));
+      if (program === 'chmod' && targets.length > 0) facts.modeChanged = true;
     }
+    const unpack = unpackOf(command, program, path);
+    if (unpack !== null) facts.unpacks.push(unpack);
     if (program !== 'rm') facts.created.push(...createdBy(command, program, path));
   }
   for (const install of facts.installs) {
@@ -237,6 +257,80 @@ export function factsOf(commands: ShellCommand[], workdir: string): RunFacts {
   // What this RUN deleted itself is not left for a later one.
   facts.created = [...new Set(facts.created)].filter((created) => !coversAny(facts.removed, created));
   return facts;
+}
+
+/** tar's short options that take a value (`-f FILE`, `-C DIR`, ...), and its long ones. */
+const TAR_SHORT_VALUED = new Set([...'fCTXbIKNVgHLF']);
+const TAR_LONG_VALUED = new Set([
+  'file',
+  'directory',
+  'files-from',
+  'exclude-from',
+  'exclude',
+  'strip-components',
+  'blocking-factor',
+  'owner',
+  'group',
+  'mode',
+  'transform',
+  'xform',
+  'use-compress-program',
+  'format'
+]);
+const DECOMPRESSORS = new Set(['gunzip', 'unxz', 'bunzip2', 'unzstd', 'unlzma']);
+const COMPRESSORS = new Set(['gzip', 'xz', 'bzip2', 'zstd', 'lzma']);
+
+/** tar's `-x` with its archive (`-f`) and folder (`-C`), old-style clusters (`tar xzf x.tgz`) too; null when it does not extract. */
+function tarUnpack(words: string[], path: (word: string) => string): Unpack | null {
+  let extract = false;
+  let archive: string | null = null;
+  let into = '.';
+  for (let at = 1; at < words.length; at++) {
+    const word = words[at]!;
+    const long = /^--([a-z-]+)(?:=(.*))?$/.exec(word);
+    if (long !== null) {
+      const [, name, inline] = long;
+      const value = inline ?? (TAR_LONG_VALUED.has(name!) ? words[++at] : undefined);
+      if (name === 'extract' || name === 'get') extract = true;
+      else if (name === 'file' && value !== undefined) archive = value;
+      else if (name === 'directory' && value !== undefined) into = value;
+      continue;
+    }
+    const dashed = word.startsWith('-') && word.length > 1;
+    if (!dashed && !(at === 1 && /^[A-Za-z]+$/.test(word))) continue;
+    const letters = dashed ? word.slice(1) : word;
+    for (let index = 0; index < letters.length; index++) {
+      const letter = letters[index]!;
+      if (letter === 'x') extract = true;
+      if (!TAR_SHORT_VALUED.has(letter)) continue;
+      // `-fFILE` takes the rest of the word; otherwise the next word.
+      const rest = dashed ? letters.slice(index + 1) : '';
+      const value = rest !== '' ? rest : words[++at];
+      if (letter === 'f' && value !== undefined) archive = value;
+      if (letter === 'C' && value !== undefined) into = value;
+      if (rest !== '') break;
+    }
+  }
+  if (!extract) return null;
+  return { archive: archive === null || archive === '-' ? null : path(archive), into: path(into) };
+}
+
+/** The archive a command unpacks and where to; null when it unpacks none. */
+function unpackOf(command: ShellCommand, program: string, path: (word: string) => string): Unpack | null {
+  const { words } = command;
+  if (program === 'tar' || program === 'bsdtar') return tarUnpack(words, path);
+  if (program === 'unzip') {
+    const { operands: files, values } = operands(words.slice(1), new Set(['-d', '-P']));
+    return files[0] === undefined ? null : { archive: path(files[0]), into: path(values.get('-d') ?? '.') };
+  }
+  const decompressing =
+    DECOMPRESSORS.has(program) || (COMPRESSORS.has(program) && words.some((word) => word === '--decompress' || /^-[a-z]*d/.test(word)));
+  if (!decompressing) return null;
+  const file = operands(words.slice(1), new Set()).operands[0];
+  if (file === undefined) return null;
+  // A single compressed file unpacks next to itself.
+  const archive = path(file);
+  return { archive, into: archive.slice(0, archive.lastIndexOf('/')) || '/' };
 }
 
 /** Paths a command writes, from its words: absolute paths, output options, mkdir/touch/cp/mv/tar/clone targets. */
@@ -308,6 +402,18 @@ export function copyWords(instruction: Instruction): { sources: string[]; dest: 
   words = words.filter((word) => word !== '' && !/^<<-?/.test(word));
   if (words.length === 0) return { sources: [], dest: null };
   return { sources: words.slice(0, -1), dest: words.at(-1)! };
+}
+
+/** What an `ADD <url> <dest>` downloads and where it saves it (into a folder `dest/` under the URL's last name); null for any other instruction. */
+export function downloadOf(instruction: Instruction, workdir: string): { url: string; name: string; file: string } | null {
+  if (instruction.keyword !== 'ADD') return null;
+  const { sources, dest } = copyWords(instruction);
+  const url = sources[0];
+  if (url === undefined || sources.length > 1 || dest === null || !/^https?:\/\//i.test(url)) return null;
+  const path = url.replace(/[?#].*$/, '');
+  const name = path.slice(path.lastIndexOf('/') + 1);
+  const target = normalise(dest, workdir);
+  return { url, name, file: dest.endsWith('/') ? `${target === '/' ? '' : target}/${name}` : target };
 }
 
 /** The instructions of the final stage and the stages its FROM chain names, in order, with what each does. */

@@ -12,6 +12,7 @@ import type { Finding } from '../model/report.js';
 import { formatBytes } from '../units.js';
 import { baseCandidates, type BaseCandidate } from './bases.js';
 import { finalChain, type ParsedDockerfile, type Stage } from '../dockerfile/parse.js';
+import { distrolessCandidate, type RuntimeFacts } from './scratch.js';
 
 /** Registry lookups in flight at once. */
 export const LOOKUP_CONCURRENCY = 4;
@@ -28,6 +29,10 @@ export interface SuggestOptions {
   platform: string;
   /** Rule ids switched off (`base-slim`, `base-alpine`, …). */
   ignore: readonly string[];
+  /** What the image runs and its layers, when it was read: a measured binary decides scratch or distroless. */
+  runtime?: RuntimeFacts | null;
+  /** True when scratchFinding measured the scratch saving: the estimate from the Dockerfile's words is left out. */
+  measuredScratch?: boolean;
 }
 
 /** What the registry said about one candidate. */
@@ -89,7 +94,10 @@ function findingOf(root: Stage, current: string, currentSize: number | null, can
   const base = {
     rule: candidate.rule,
     line: root.from.line,
-    fix: fixOf(root, candidate)
+    fix: fixOf(root, candidate),
+    // A change of the FROM line is mechanical; a multi-stage sketch is an outline to adapt.
+    patch: candidate.sketch === null ? { line: root.from.line, endLine: root.from.line, text: fromLine(root, candidate.image) } : null,
+    verification: null
   };
   const unmeasured = (what: string): Finding => ({
     ...base,
@@ -145,7 +153,13 @@ export async function suggestBases(options: SuggestOptions): Promise<Finding[]> 
   const ignored = new Set([...options.ignore, ...root.from.ignored]);
   if (ignored.has('all')) return [];
   const seen = new Set<string>();
-  const candidates = baseCandidates(dockerfile.final, dockerfile).filter((candidate) => {
+  const runs = options.runtime?.entrypoint ?? null;
+  const binary = runs?.kind === 'static' || runs?.kind === 'dynamic' ? runs.kind : null;
+  const distroless = options.runtime ? distrolessCandidate(dockerfile, options.runtime) : null;
+  // Only a static binary runs on scratch: not a dynamic one, not a script's interpreter.
+  const scratchFits = runs === null || !['dynamic', 'script'].includes(runs.kind);
+  const candidates = [...baseCandidates(dockerfile.final, dockerfile, binary), ...(distroless === null ? [] : [distroless])].filter((candidate) => {
+    if (candidate.image === 'scratch' && (!scratchFits || options.measuredScratch === true)) return false;
     if (ignored.has(candidate.rule) || seen.has(candidate.image)) return false;
     seen.add(candidate.image);
     return true;

@@ -13,6 +13,9 @@ import { programOf, type ShellCommand } from './shell.js';
 
 export type Toolchain = 'go' | 'rust' | 'c' | 'maven' | 'gradle' | 'dotnet';
 
+/** What the image's entrypoint was measured to be, when it is an ELF binary: it wins over what the build's words suggest. */
+export type MeasuredBinary = 'static' | 'dynamic' | null;
+
 const CGO_OFF = /\bCGO_ENABLED(?:\s*=\s*|\s+)["']?0\b/;
 const CGO_ON = /\bCGO_ENABLED(?:\s*=\s*|\s+)["']?1\b/;
 
@@ -219,10 +222,11 @@ export function toolchainCandidate(
   toolchain: Toolchain,
   parts: TagParts,
   commands: readonly ShellCommand[],
-  instructions: readonly Instruction[]
+  instructions: readonly Instruction[],
+  binary: MeasuredBinary = null
 ): BaseCandidate | null {
   const recipe = TOOLCHAINS[toolchain];
-  const staticBinary = isStatic(toolchain, parts, commands, instructions);
+  const staticBinary = binary === null ? isStatic(toolchain, parts, commands, instructions) : binary === 'static';
   const runtime = runtimeOf(recipe, ref, parts, staticBinary);
   if (runtime === null) return null;
   const base = ref.display;

@@ -21,9 +21,15 @@
  * entry of another kind at its path) that were added by the same layer make one
  * row (`/tmp/build` with `files: 3201`), with their summed bytes. A removal that takes a
  * single file is shown as that file's path. Files deleted one by one (a whiteout
- * each) stay one row each.
+ * each) stay one row each. Only the largest rows are kept; the exact totals of every
+ * pair of layers (`Waste.byLines`) are kept whole, for advice that states bytes.
+ *
+ * Package-manager bookkeeping (bookkeeping.ts) added by a layer of unknown origin
+ * (an image without a Dockerfile) is counted apart: it is rewritten on every install
+ * and no Dockerfile change avoids it, so it is not the avoidable `bytes`.
  */
-import type { LayerReport, LeftoverCache, Waste, WastedPath } from '../model/report.js';
+import type { LayerReport, LeftoverCache, Waste, WastedPath, WastePair } from '../model/report.js';
+import { bookkeepingArea, type BookkeepingArea } from './bookkeeping.js';
 import { CACHE_MIN_BYTES, MAX_CACHE_DEPTH, cacheOf } from './caches.js';
 import type { LayerOrigin } from './history.js';
 import type { ImageArchive, LayerEntry } from './model.js';
@@ -93,6 +99,7 @@ interface WasteGroup {
   bytes: number;
   addedInLayer: number;
   removedInLayer: number;
+  bookkeeping: boolean;
 }
 
 function joinPath(parent: string, name: string): string {
@@ -107,6 +114,9 @@ function newFolder(name: string, parent: TreeNode | null): TreeNode {
 class Overlay {
   readonly root = newFolder('', null);
   readonly groups = new Map<string, WasteGroup>();
+
+  /** `unknownLayer` tells the layers whose origin is unknown: their bookkeeping copies are not avoidable. */
+  constructor(private readonly unknownLayer: (layer: number) => boolean) {}
 
   /** The node at a normalised path, or null. */
   lookup(path: string): TreeNode | null {
@@ -188,23 +198,34 @@ class Overlay {
   /** Drops the links of a node and its subtree; a copy whose last link goes is wasted. */
   private release(node: TreeNode, path: string, removal: Removal): void {
     // Paths below `node` are spelled out only for a row's name: building each one would cost the
-    // square of the depth in a deep tree.
-    const stack: TreeNode[] = [node];
+    // square of the depth in a deep tree. Only the few folders above a bookkeeping path get theirs,
+    // to tell which of their files are bookkeeping.
+    const stack: Array<[TreeNode, BookkeepingArea, string]> = [[node, bookkeepingArea(path), path]];
     while (stack.length > 0) {
-      const current = stack.pop()!;
+      const [current, area, currentPath] = stack.pop()!;
       if (current.children !== null) {
-        for (const child of current.children.values()) stack.push(child);
+        for (const child of current.children.values()) {
+          if (area !== 'above') {
+            stack.push([child, area, '']);
+            continue;
+          }
+          const childPath = joinPath(currentPath, child.name);
+          stack.push([child, bookkeepingArea(childPath), childPath]);
+        }
         continue;
       }
       const inode = current.inode;
       if (inode === null) continue;
       inode.links--;
-      if (inode.links === 0 && inode.bytes > 0 && !inode.symlink) this.waste(inode, () => pathBelow(node, path, current), removal);
+      if (inode.links === 0 && inode.bytes > 0 && !inode.symlink) {
+        const bookkeeping = area === 'inside' && this.unknownLayer(inode.layer);
+        this.waste(inode, () => pathBelow(node, path, current), removal, bookkeeping);
+      }
     }
   }
 
-  private waste(inode: Inode, path: () => string, removal: Removal): void {
-    const key = `${removal.root}\u0000${inode.layer}\u0000${removal.layer}`;
+  private waste(inode: Inode, path: () => string, removal: Removal, bookkeeping: boolean): void {
+    const key = `${removal.root}\u0000${inode.layer}\u0000${removal.layer}\u0000${bookkeeping}`;
     const group = this.groups.get(key);
     if (group === undefined) {
       this.groups.set(key, {
@@ -213,7 +234,8 @@ class Overlay {
         files: 1,
         bytes: inode.bytes,
         addedInLayer: inode.layer,
-        removedInLayer: removal.layer
+        removedInLayer: removal.layer,
+        bookkeeping
       });
     } else {
       group.files++;
@@ -237,24 +259,37 @@ function originOf(origins: LayerOrigin[], layer: number): LayerOrigin {
 function wasteOf(groups: Iterable<WasteGroup>, origins: LayerOrigin[], topPaths: number): Waste {
   let bytes = 0;
   let baseBytes = 0;
+  let bookkeepingBytes = 0;
   const paths: WastedPath[] = [];
+  const pairs = new Map<string, WastePair>();
   for (const group of groups) {
     const inBase = originOf(origins, group.addedInLayer).fromBase === true;
+    const { bookkeeping } = group;
     if (inBase) baseBytes += group.bytes;
+    else if (bookkeeping) bookkeepingBytes += group.bytes;
     else bytes += group.bytes;
-    paths.push({
-      path: displayPath(group.files === 1 ? group.path : group.root),
-      files: group.files,
-      bytes: group.bytes,
+    const where = {
       addedAtLine: originOf(origins, group.addedInLayer).line,
       removedAtLine: originOf(origins, group.removedInLayer).line,
       addedInLayer: group.addedInLayer,
       removedInLayer: group.removedInLayer,
       inBase
-    });
+    };
+    paths.push({ path: displayPath(group.files === 1 ? group.path : group.root), files: group.files, bytes: group.bytes, ...where, bookkeeping });
+    const key = `${group.addedInLayer}:${group.removedInLayer}:${bookkeeping}`;
+    const pair = pairs.get(key);
+    if (pair === undefined) pairs.set(key, { ...where, bytes: group.bytes, files: group.files, bookkeeping });
+    else {
+      pair.bytes += group.bytes;
+      pair.files += group.files;
+    }
   }
   paths.sort((a, b) => b.bytes - a.bytes || (a.path < b.path ? -1 : a.path > b.path ? 1 : a.addedInLayer - b.addedInLayer));
-  return { bytes, baseBytes, paths: paths.slice(0, topPaths) };
+  const byLines = [...pairs.values()].sort(
+    (a, b) =>
+      b.bytes - a.bytes || a.addedInLayer - b.addedInLayer || a.removedInLayer - b.removedInLayer || Number(a.bookkeeping) - Number(b.bookkeeping)
+  );
+  return { bytes, baseBytes, bookkeepingBytes, paths: paths.slice(0, topPaths), byLines };
 }
 
 interface CacheTally {
@@ -369,7 +404,7 @@ function visibleKept(overlay: Overlay, archive: ImageArchive): Map<string, Buffe
  */
 export function analyseImage(archive: ImageArchive, origins: LayerOrigin[], options: AnatomyOptions = {}): ImageAnalysis {
   const topPaths = options.topPaths ?? DEFAULT_TOP_PATHS;
-  const overlay = new Overlay();
+  const overlay = new Overlay((layer) => originOf(origins, layer).fromBase === null);
   const layers: LayerReport[] = [];
   let bytes = 0;
   let compressedBytes: number | null = 0;

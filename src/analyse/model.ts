@@ -3,6 +3,7 @@
  * (anatomy.ts): the image's config and, per layer in order, the table of its
  * tar entries. Memory grows with the number of entries, never with image bytes.
  */
+import type { ExecutableFacts } from './executable.js';
 
 export type EntryKind = 'file' | 'hardlink' | 'symlink' | 'directory' | 'other';
 
@@ -20,7 +21,7 @@ export interface LayerEntry {
    * filesystem stores it and Docker's classic store counts it), 0 for every other kind.
    */
   bytes: number;
-  /** For a hard link: the (normalised, binary) path it links to. */
+  /** For a hard link: the (normalised, binary) path it links to; for a symlink: its target as written (binary). */
   linkTarget: string | null;
 }
 
@@ -31,6 +32,8 @@ export interface LayerContents {
   entries: LayerEntry[];
   /** Contents of the regular files the reader was asked to keep (ReadOptions.keep), by normalised path. */
   kept: Map<string, Buffer>;
+  /** What each executable regular file is (ELF or script), by normalised path, when the reader probed them (ReadOptions.probeExecutables). */
+  executables: Map<string, ExecutableFacts>;
   /** Sum of the entries' bytes (regular files and symlink targets): what the layer adds uncompressed. */
   fileBytes: number;
   /** Bytes of the layer as the archive stored it (compressed or not). */

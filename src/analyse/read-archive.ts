@@ -21,7 +21,8 @@ import { gzipSizeEstimator, type SizeEstimator } from './compress.js';
 import type { ImageArchive, LayerCompression, LayerContents, LayerEntry } from './model.js';
 import { formatBytes } from '../units.js';
 import { normalisePath, parentPath } from './paths.js';
-import { LayerTarScanner, TAR_BLOCK, toLayerEntry } from './tar-scanner.js';
+import { LayerTarScanner, TAR_BLOCK, toLayerEntry, type ContentSink } from './tar-scanner.js';
+import { ExecutableProbe, type ExecutableFacts } from './executable.js';
 
 export interface ReadOptions {
   /** Estimate the gzip size of layers that arrive uncompressed (Docker's own `docker save`); costs CPU. */
@@ -33,6 +34,8 @@ export interface ReadOptions {
   maxPathBytes?: number;
   /** Which regular files' contents to keep (package databases); none when not given. Bounded by MAX_KEPT_FILE_BYTES and MAX_KEPT_BYTES. */
   keep?: (path: string) => boolean;
+  /** Read the headers of every executable regular file (ELF or `#!`), for what the entrypoint runs (./executable.ts). */
+  probeExecutables?: boolean;
 }
 
 /** JSON files of an image archive (configs, manifests, indexes) are small; anything bigger is not one. */
@@ -193,6 +196,7 @@ async function readLayer(
 ): Promise<ArchiveFileContent> {
   const entries: LayerEntry[] = [];
   const kept = new Map<string, Buffer>();
+  const executables = new Map<string, ExecutableFacts>();
   let fileBytes = 0;
   let storedBytes = 0;
   const scanner = new LayerTarScanner(
@@ -211,6 +215,10 @@ async function readLayer(
       entries.push(entry);
       // A path named again in the same tar is what its last entry holds: drop an earlier copy's content.
       kept.delete(entry.path);
+      executables.delete(entry.path);
+      if (entry.kind === 'file' && options.probeExecutables === true && (header.mode & 0o111) !== 0 && entry.bytes >= 4) {
+        if (options.keep === undefined || !options.keep(entry.path)) return probeInto(executables, entry.path);
+      }
       if (entry.kind !== 'file' || options.keep === undefined || !options.keep(entry.path)) return false;
       if (entry.bytes > MAX_KEPT_FILE_BYTES || state.keptBytes + entry.bytes > MAX_KEPT_BYTES) {
         state.notKept++;
@@ -268,6 +276,7 @@ async function readLayer(
   const layer: LayerContents = {
     entries,
     kept,
+    executables,
     fileBytes,
     storedBytes,
     compression,
@@ -275,6 +284,18 @@ async function readLayer(
     compressedMeasured: measured
   };
   return { kind: 'layer', layer, compressedPending };
+}
+
+/** A sink that probes one executable and records what it is under its path. */
+function probeInto(executables: Map<string, ExecutableFacts>, path: string): ContentSink {
+  const probe = new ExecutableProbe();
+  return {
+    write: (chunk) => probe.write(chunk),
+    end: () => {
+      const facts = probe.finish();
+      if (facts !== null) executables.set(path, facts);
+    }
+  };
 }
 
 function describeDecompressError(error: unknown, compression: LayerCompression): string {

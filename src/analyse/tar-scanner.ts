@@ -26,6 +26,14 @@ export interface TarHeader {
   /** The typeflag character ('0', '5', ...); '0' for the old NUL flag. */
   typeflag: string;
   size: number;
+  /** Permission bits (`0o755`); 0 when the header's field is unreadable. */
+  mode: number;
+}
+
+/** Takes an entry's content chunk by chunk as it streams past (see LayerTarScanner). */
+export interface ContentSink {
+  write(chunk: Buffer): void;
+  end(): void;
 }
 
 const HEADER_ONLY_TYPES = new Set(['1', '2', '3', '4', '5', '6']);
@@ -55,7 +63,7 @@ export function toLayerEntry(header: TarHeader): LayerEntry {
     kind,
     // A symlink's target is stored in the filesystem too, and Docker's own size counts it.
     bytes: kind === 'file' ? header.size : kind === 'symlink' ? header.linkname.length : 0,
-    linkTarget: kind === 'hardlink' ? normalisePath(header.linkname) : null
+    linkTarget: kind === 'hardlink' ? normalisePath(header.linkname) : kind === 'symlink' ? header.linkname : null
   };
 }
 
@@ -78,6 +86,15 @@ function readNumber(block: Buffer, offset: number, length: number): number {
   if (text === '') return 0;
   if (!/^[0-7]+$/.test(text)) throw new Error(`bad number "${text}" in tar header`);
   return parseInt(text, 8);
+}
+
+/** The header's permission bits; 0 when the field is unreadable (the mode only decides what is probed). */
+function readMode(block: Buffer): number {
+  try {
+    return readNumber(block, 100, 8) & 0o7777;
+  } catch {
+    return 0;
+  }
 }
 
 function checksumMatches(block: Buffer): boolean {
@@ -136,6 +153,8 @@ export class LayerTarScanner {
   private skip = 0;
   /** The content being collected for the entry whose header asked for it, before `skip`'s padding. */
   private content: { header: TarHeader; data: Buffer; fill: number } | null = null;
+  /** The sink the current entry's content streams to, and how many of its bytes are still to come. */
+  private sink: { sink: ContentSink; remaining: number } | null = null;
   /** A PAX or GNU long-name record being collected, and what it is. */
   private meta: { type: string; data: Buffer; fill: number } | null = null;
   private pax = new Map<string, string>();
@@ -149,11 +168,14 @@ export class LayerTarScanner {
   /** Bytes fed so far (for messages). */
   private offset = 0;
 
-  private readonly onEntry: (header: TarHeader) => boolean | void;
+  private readonly onEntry: (header: TarHeader) => boolean | ContentSink | void;
   private readonly onContent: (header: TarHeader, data: Buffer) => void;
 
-  /** `onEntry` returns true to have the entry's content collected and passed to `onContent`. */
-  constructor(onEntry: (header: TarHeader) => boolean | void, onContent: (header: TarHeader, data: Buffer) => void = () => undefined) {
+  /**
+   * `onEntry` returns true to have the entry's content collected and passed to `onContent`,
+   * or a sink to have it streamed there chunk by chunk (nothing is held).
+   */
+  constructor(onEntry: (header: TarHeader) => boolean | ContentSink | void, onContent: (header: TarHeader, data: Buffer) => void = () => undefined) {
     this.onEntry = onEntry;
     this.onContent = onContent;
   }
@@ -180,6 +202,18 @@ export class LayerTarScanner {
         if (content.fill === content.data.length) {
           this.content = null;
           this.onContent(content.header, content.data);
+        }
+        continue;
+      }
+      if (this.sink !== null) {
+        const current = this.sink;
+        const taken = Math.min(current.remaining, chunk.length - at);
+        current.sink.write(chunk.subarray(at, at + taken));
+        current.remaining -= taken;
+        at += taken;
+        if (current.remaining === 0) {
+          this.sink = null;
+          current.sink.end();
         }
         continue;
       }
@@ -219,7 +253,7 @@ export class LayerTarScanner {
   /** Call when the stream ends; throws when it ended inside an entry. */
   end(): void {
     if (this.ended) return;
-    if (this.skip > 0 || this.content !== null || this.meta !== null || this.headerFill > 0) {
+    if (this.skip > 0 || this.content !== null || this.sink !== null || this.meta !== null || this.headerFill > 0) {
       throw new Error(`the tar stream is truncated (it ends inside an entry, after ${this.offset} bytes)`);
     }
     if (this.headers === 0 && this.offset === 0) throw new Error('the tar stream is empty');
@@ -275,8 +309,15 @@ export class LayerTarScanner {
       );
     }
     const content = HEADER_ONLY_TYPES.has(typeflag) ? 0 : entrySize;
-    const header = { name, linkname, typeflag, size: entrySize };
-    const wanted = this.onEntry(header) === true;
+    const header = { name, linkname, typeflag, size: entrySize, mode: readMode(block) };
+    const answer = this.onEntry(header);
+    const wanted = answer === true;
+    if (typeof answer === 'object' && answer !== null) {
+      if (content === 0) answer.end();
+      else this.sink = { sink: answer, remaining: content };
+      this.skip = (TAR_BLOCK - (content % TAR_BLOCK)) % TAR_BLOCK;
+      return;
+    }
     if (wanted && content === 0) this.onContent(header, Buffer.alloc(0));
     if (wanted && content > 0) {
       this.content = { header, data: Buffer.alloc(content), fill: 0 };

@@ -107,7 +107,14 @@ const schema = {
         wasted: {
           type: ['object', 'null'],
           required: ['bytes', 'baseBytes', 'paths'],
-          properties: { bytes: count, baseBytes: count, paths: { type: 'array', maxItems: 10_000, items: { $ref: '#/$defs/wastedPath' } } }
+          // bookkeepingBytes and byLines are newer: a report of an older version has none.
+          properties: {
+            bytes: count,
+            baseBytes: count,
+            bookkeepingBytes: count,
+            paths: { type: 'array', maxItems: 10_000, items: { $ref: '#/$defs/wastedPath' } },
+            byLines: { type: 'array', maxItems: 10_000, items: { $ref: '#/$defs/wastePair' } }
+          }
         },
         caches: { type: ['array', 'null'], maxItems: 10_000, items: { $ref: '#/$defs/cache' } },
         inventory: { anyOf: [{ type: 'null' }, { $ref: '#/$defs/inventory' }] },
@@ -144,7 +151,22 @@ const schema = {
         removedAtLine: nullableLine,
         addedInLayer: count,
         removedInLayer: count,
-        inBase: { type: 'boolean' }
+        inBase: { type: 'boolean' },
+        bookkeeping: { type: 'boolean' }
+      }
+    },
+    wastePair: {
+      type: 'object',
+      required: ['addedAtLine', 'removedAtLine', 'addedInLayer', 'removedInLayer', 'bytes', 'files', 'inBase', 'bookkeeping'],
+      properties: {
+        addedAtLine: nullableLine,
+        removedAtLine: nullableLine,
+        addedInLayer: count,
+        removedInLayer: count,
+        bytes: count,
+        files: count,
+        inBase: { type: 'boolean' },
+        bookkeeping: { type: 'boolean' }
       }
     },
     cache: {
@@ -247,6 +269,7 @@ export function storedMeasurement(image: ImageReport): Measurement {
     anatomy,
     inventory: image.inventory,
     files: null,
+    entrypoint: null,
     analysisError: null,
     error: image.error,
     buildInputs: image.buildInputs,

@@ -35,6 +35,8 @@ export type BuildResult = { ok: true; imageId: string; log: string } | { ok: fal
 
 export interface Engine {
   readonly builder: Builder;
+  /** Whether builds run on BuildKit (buildx, or `DOCKER_BUILDKIT=1`): fixes like `RUN --mount` and `COPY --chmod` need it. */
+  readonly buildKit: boolean;
   build(request: BuildRequest): Promise<BuildResult>;
   /** Image id and `docker image inspect .Size` (what `docker images` shows). Throws Error with a clear message when the image is missing. */
   inspect(ref: string): Promise<{ id: string; bytes: number }>;
@@ -161,6 +163,11 @@ function firstLine(text: string): string {
   return text.split('\n', 1)[0]!.trim();
 }
 
+/** buildx always builds with BuildKit; `docker build` does when DOCKER_BUILDKIT says so (the classic builder otherwise, as without buildx). */
+export function usesBuildKit(builder: Builder, env: NodeJS.ProcessEnv): boolean {
+  return builder === 'buildx' || /^(?:1|true)$/i.test(env.DOCKER_BUILDKIT ?? '');
+}
+
 export async function createDockerEngine(options: { exec: Exec; docker?: string }): Promise<Engine> {
   const { exec } = options;
   const docker = options.docker ?? 'docker';
@@ -168,6 +175,7 @@ export async function createDockerEngine(options: { exec: Exec; docker?: string 
     exec(docker, args, { cleanEnv: true, ...extra });
 
   const builder: Builder = (await run(['buildx', 'version'])).exitCode === 0 ? 'buildx' : 'docker build';
+  const buildKit = usesBuildKit(builder, process.env);
   const command = builder === 'buildx' ? 'docker buildx build' : 'docker build';
 
   async function build(request: BuildRequest): Promise<BuildResult> {
@@ -236,5 +244,5 @@ export async function createDockerEngine(options: { exec: Exec; docker?: string 
   let reachable: Promise<void> | null = null;
   const ensureReachable = (): Promise<void> => (reachable ??= checkReachable(run, docker));
 
-  return { builder, build, inspect, remove, pull, ensureReachable };
+  return { builder, buildKit, build, inspect, remove, pull, ensureReachable };
 }

@@ -4,6 +4,7 @@
  * (./analysis-worker.ts) where the bundle has one, to bound its memory.
  */
 import { analyseImage, type Anatomy } from '../analyse/anatomy.js';
+import { entrypointOf } from '../analyse/entrypoint.js';
 import { FinalFiles } from '../analyse/final-files.js';
 import { layerOrigins } from '../analyse/history.js';
 import { inventoryOf } from '../analyse/inventory.js';
@@ -12,9 +13,13 @@ import { isPackageDatabaseFile } from '../analyse/packages.js';
 import { readImage, type ImageSource } from '../analyse/source.js';
 import { finalChain, type ParsedDockerfile } from '../dockerfile/parse.js';
 import type { Inventory } from '../model/change.js';
+import type { Entrypoint } from '../model/report.js';
 
 /** Streams an image and returns its layer tables (the effect behind the anatomy; tests may pass their own). */
-export type ImageReader = (source: ImageSource, options: { estimateCompressed: boolean; keep?: (path: string) => boolean }) => Promise<ImageArchive>;
+export type ImageReader = (
+  source: ImageSource,
+  options: { estimateCompressed: boolean; keep?: (path: string) => boolean; probeExecutables?: boolean }
+) => Promise<ImageArchive>;
 
 export interface AnalysisRequest {
   source: ImageSource;
@@ -28,6 +33,8 @@ export interface Analysis {
   anatomy: Anatomy;
   inventory: Inventory;
   files: FinalFiles;
+  /** What the image's ENTRYPOINT/CMD runs; null when it names none. */
+  entrypoint: Entrypoint | null;
 }
 
 /** Reads and analyses one image; throws with a one-line message when it cannot be read. */
@@ -42,23 +49,26 @@ function baseImageOf(dockerfile: ParsedDockerfile | null): string | null {
 
 /** Analyses an image in this thread, reading it with `read` (default: the real reader). */
 export async function analyseInProcess(request: AnalysisRequest, read: ImageReader = readImage): Promise<Analysis> {
-  const archive = await read(request.source, { estimateCompressed: request.estimateCompressed, keep: isPackageDatabaseFile });
+  const archive = await read(request.source, { estimateCompressed: request.estimateCompressed, keep: isPackageDatabaseFile, probeExecutables: true });
   const analysis = analyseImage(archive, layerOrigins(archive.config, archive.layers.length, request.dockerfile));
   const inventory = inventoryOf(analysis, baseImageOf(request.dockerfile), archive.notKept);
   // The kept package databases are read into the inventory: only the file list stays, for the comparison.
   const { files, kept: _kept, ...anatomy } = analysis;
-  return { anatomy, inventory, files };
+  return { anatomy, inventory, files, entrypoint: entrypointOf(archive.config, archive.layers) };
 }
 
 /** What crosses from the worker: the analysis with the file list as its two arrays. */
 export type AnalysisMessage =
-  { ok: true; anatomy: Anatomy; inventory: Inventory; paths: readonly string[]; bytes: Float64Array } | { ok: false; message: string };
+  | { ok: true; anatomy: Anatomy; inventory: Inventory; entrypoint: Entrypoint | null; paths: readonly string[]; bytes: Float64Array }
+  | { ok: false; message: string };
 
 export function toMessage(analysis: Analysis): AnalysisMessage {
-  return { ok: true, anatomy: analysis.anatomy, inventory: analysis.inventory, paths: analysis.files.paths, bytes: analysis.files.bytes };
+  const { anatomy, inventory, entrypoint, files } = analysis;
+  return { ok: true, anatomy, inventory, entrypoint, paths: files.paths, bytes: files.bytes };
 }
 
 export function fromMessage(message: AnalysisMessage): Analysis {
   if (!message.ok) throw new Error(message.message);
-  return { anatomy: message.anatomy, inventory: message.inventory, files: FinalFiles.sorted(message.paths, message.bytes) };
+  const { anatomy, inventory, entrypoint } = message;
+  return { anatomy, inventory, entrypoint, files: FinalFiles.sorted(message.paths, message.bytes) };
 }

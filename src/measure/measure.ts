@@ -138,19 +138,20 @@ async function analyse(
 ): Promise<Measured> {
   const analyser = options.analyser ?? ((request) => analyseInProcess(request, options.readImage));
   try {
-    const { anatomy, inventory, files } = await analyser({ source, estimateCompressed: options.estimateCompressed, dockerfile });
+    const { anatomy, inventory, files, entrypoint } = await analyser({ source, estimateCompressed: options.estimateCompressed, dockerfile });
     return {
       target,
       size: { bytes: anatomy.bytes, compressedBytes: anatomy.compressedBytes, dockerBytes },
       anatomy,
       inventory,
       files,
+      entrypoint,
       analysisError: null,
       error: null
     };
   } catch (error) {
     const size = dockerBytes === null ? null : { bytes: dockerBytes, compressedBytes: null, dockerBytes };
-    return { target, size, anatomy: null, inventory: null, files: null, analysisError: messageOf(error), error: null };
+    return { target, size, anatomy: null, inventory: null, files: null, entrypoint: null, analysisError: messageOf(error), error: null };
   }
 }
 
@@ -174,5 +175,5 @@ export async function readDockerfile(root: string, target: Target): Promise<Pick
 }
 
 function failed(target: Target, message: string, logTail: string): Measured {
-  return { target, size: null, anatomy: null, inventory: null, files: null, analysisError: null, error: { message, logTail } };
+  return { target, size: null, anatomy: null, inventory: null, files: null, entrypoint: null, analysisError: null, error: { message, logTail } };
 }

@@ -3,7 +3,7 @@ import type { FinalFiles } from '../analyse/final-files.js';
 import type { Inventory } from '../model/change.js';
 import type { Target } from '../discover/target.js';
 import type { ParsedDockerfile } from '../dockerfile/parse.js';
-import type { BuildInputs, Reuse, SizeFigures } from '../model/report.js';
+import type { BuildInputs, Entrypoint, Reuse, SizeFigures } from '../model/report.js';
 
 /** What build + measure + analyse produced for one target on one side (the PR or the base branch). */
 export interface Measurement {
@@ -23,6 +23,8 @@ export interface Measurement {
   inventory: Inventory | null;
   /** The files a container sees, held until the other side is measured and compared; null when not read. */
   files: FinalFiles | null;
+  /** What the image's ENTRYPOINT/CMD runs; null when it names none or the image was not read layer by layer. */
+  entrypoint: Entrypoint | null;
   /** Why the anatomy is missing although the image was measured (docker save failed, ...). */
   analysisError: string | null;
   error: { message: string; logTail: string } | null;

@@ -69,15 +69,45 @@ export interface WastedPath {
   removedInLayer: number;
   /** True when the copy that is wasted sits in a base-image layer. */
   inBase: boolean;
+  /**
+   * True for package-manager bookkeeping (dpkg/apk/rpm databases, debconf, ld.so.cache, their logs) added by a layer
+   * of unknown origin: rewritten on every install, no Dockerfile change avoids it. Absent in reports of older versions.
+   */
+  bookkeeping?: boolean;
 }
 
+/** All copies wasted between one pair of layers: added by one, deleted or replaced by the other. */
+export interface WastePair {
+  /** Dockerfile lines of the two layers; null when unknown or in the base image. */
+  addedAtLine: number | null;
+  removedAtLine: number | null;
+  addedInLayer: number;
+  removedInLayer: number;
+  /** The exact total of every copy wasted between the two layers, however many paths. */
+  bytes: number;
+  files: number;
+  inBase: boolean;
+  bookkeeping: boolean;
+}
+
+/** The wasted copies. `bytes`, `baseBytes` and `bookkeepingBytes` split them: each copy counts in exactly one. */
 export interface Waste {
-  /** Avoidable bytes in the Dockerfile's own layers. */
+  /** Avoidable bytes in the Dockerfile's own layers (or in layers of unknown origin), bookkeeping excluded. */
   bytes: number;
   /** Bytes wasted inside the base image's layers (not the Dockerfile's doing). */
   baseBytes: number;
+  /**
+   * Package-manager bookkeeping (WastedPath.bookkeeping) that layers of unknown origin (an image given without a
+   * Dockerfile) added and later ones rewrote: not avoidable, so not in `bytes`. Absent in reports of older versions.
+   */
+  bookkeepingBytes?: number;
   /** The largest wasted paths, largest first (at most a few dozen). */
   paths: WastedPath[];
+  /**
+   * Every pair of layers that wasted copies, largest first, with exact totals: the rows with neither `inBase` nor
+   * `bookkeeping` add up to `bytes`. Absent in reports of older versions.
+   */
+  byLines?: WastePair[];
 }
 
 export type CacheKind = 'apk' | 'apt' | 'yum' | 'dnf' | 'pip' | 'npm' | 'yarn' | 'pnpm' | 'go' | 'cargo' | 'maven' | 'gradle' | 'tmp';
@@ -114,6 +144,70 @@ export interface Finding {
   savingsMetric: 'compressed' | 'uncompressed' | null;
   /** True when the bytes were measured (in this image's layers or in the registry), false when estimated or unknown. */
   measured: boolean;
+  /** The fix as a change of the Dockerfile, when it is mechanical (what verification builds); null otherwise. */
+  patch: Patch | null;
+  /** What building the image with the patch applied showed (`verify-advice`); null when it was not tried. */
+  verification: Verification | null;
+}
+
+/** Lines `line`..`endLine` of the Dockerfile (1-based, inclusive) replaced by `text` (one or more lines). */
+export interface Patch {
+  line: number;
+  endLine: number;
+  text: string;
+}
+
+/**
+ * A fix tried for real: the image built again from a copy of its Dockerfile with the patch applied (same context,
+ * args and target) and measured like any image. `builds`: it built, and `bytes` is what it weighs; `fails`: the
+ * build failed (`message` says where and why, `logTail` shows the end of its log); `timed-out`: the time budget
+ * ran out during the build; `skipped`: not tried, the image's time budget was spent (`message` says so).
+ */
+export interface Verification {
+  outcome: 'builds' | 'fails' | 'timed-out' | 'skipped';
+  /** The patched image's uncompressed and compressed bytes; null unless it built. */
+  bytes: number | null;
+  compressedBytes: number | null;
+  /** The image's bytes minus the patched image's (uncompressed; negative when it grew); null unless it built. */
+  savingsBytes: number | null;
+  /** The same in compressed bytes, when both were measured. */
+  compressedSavingsBytes: number | null;
+  /** Seconds the build and measurement took. */
+  seconds: number;
+  /** For a failure: `fails on python:3.12-alpine at line 8: gcc: not found`; for a skip, why. Null when it built. */
+  message: string | null;
+  logTail: string | null;
+}
+
+/**
+ * What the image runs: the program its ENTRYPOINT/CMD starts, found in the image's final filesystem
+ * (PATH searched, symlinks followed) and read from its headers.
+ * `static`: an ELF binary with no loader and no libraries (it runs on `scratch`); `dynamic`: an ELF binary with a
+ * loader and libraries; `script`: a `#!` script; `other`: a file that is neither; `missing`: no such file in the
+ * image; `unknown`: the command could not be read (a shell form that is more than a command).
+ */
+export type EntrypointKind = 'static' | 'dynamic' | 'script' | 'other' | 'missing' | 'unknown';
+
+export interface Entrypoint {
+  /** ENTRYPOINT then CMD, as the image config holds them (a shell form is `/bin/sh -c "…"`). */
+  command: string[];
+  /** The program: the exec form's first word, or the first word of a shell form's command; null when none could be read. */
+  program: string | null;
+  /** The file it is in the image, after PATH and symlinks (`/usr/local/bin/app`); null when not found. */
+  path: string | null;
+  kind: EntrypointKind;
+  /** ELF: the loader (`/lib64/ld-linux-x86-64.so.2`); script: the `#!` line's interpreter; else null. */
+  interpreter: string | null;
+  /** ELF: the shared libraries it needs (`libc.so.6`); [] for a static binary; null when unknown or not ELF. */
+  needed: string[] | null;
+  /** ELF: the machine (`x86-64`, `aarch64`); null otherwise. */
+  machine: string | null;
+  /** Bytes of the file; null when not found. */
+  bytes: number | null;
+  /** The layer (0 = bottom) that holds the file; null when not found. */
+  layer: number | null;
+  /** The config's USER (`app`, `1000:1000`); null when it runs as root by default. */
+  user: string | null;
 }
 
 /** The digest of what a build of the image can see (Dockerfile, context after .dockerignore, args, target, platform, base images). */
@@ -153,6 +247,8 @@ export interface ImageReport extends ImageLimits {
   inventory: Inventory | null;
   /** What changed against the base branch's image, by line, path and package; null unless both were read and differ. */
   change: ChangeRecord | null;
+  /** What the PR's image runs (its ENTRYPOINT/CMD program and what kind of file that is); null when it names none or was not read. */
+  entrypoint: Entrypoint | null;
   /** Advice with numbers, largest measured savings first; empty when there is nothing to say. */
   findings: Finding[];
   /** The limits the PR's image broke, with the figures (a failed build is one); empty when it is within them. */

@@ -79,22 +79,25 @@ export function commonFolder(paths: readonly string[]): string {
 export function imageWarnings(image: ImageReport): Warning[] {
   const anatomy = anatomyOf(image);
   const groups = new Map<string, { added: number; removed: number | null; bytes: number; paths: string[] }>();
-  for (const path of anatomy.paths) {
-    if (path.inBase || path.addedAtLine === null) continue;
-    const key = `${path.addedAtLine}:${path.removedAtLine}`;
-    const group = groups.get(key) ?? { added: path.addedAtLine, removed: path.removedAtLine, bytes: 0, paths: [] };
-    group.bytes += path.bytes;
-    group.paths.push(path.path);
+  // The exact totals per pair of lines where the report has them (the listed paths are only the largest); the paths name the folder.
+  const pairs = image.wasted?.byLines;
+  for (const row of [...(pairs ?? []), ...anatomy.paths]) {
+    if (row.inBase || row.bookkeeping === true || row.addedAtLine === null) continue;
+    const key = `${row.addedAtLine}:${row.removedAtLine}`;
+    const group = groups.get(key) ?? { added: row.addedAtLine, removed: row.removedAtLine, bytes: 0, paths: [] };
+    if ('path' in row) group.paths.push(row.path);
+    if (pairs === undefined || !('path' in row)) group.bytes += row.bytes;
     groups.set(key, group);
   }
   const warnings: Warning[] = [];
   for (const group of groups.values()) {
     const where = group.removed === null ? 'by a later layer' : `at line ${group.removed}`;
+    const folder = group.paths.length === 0 ? '' : ` (${visibleControls(commonFolder(group.paths))})`;
     warnings.push({
       line: group.added,
       bytes: group.bytes,
       title: `${image.name}: wasted bytes`,
-      message: `${formatBytes(group.bytes)} shipped but deleted or replaced ${where} (${visibleControls(commonFolder(group.paths))})`
+      message: `${formatBytes(group.bytes)} shipped but deleted or replaced ${where}${folder}`
     });
   }
   for (const cache of anatomy.caches) {

@@ -2,6 +2,7 @@
  * The folded block under the comment's table for one image: its advice ("How to
  * shrink it") and its anatomy (largest layers, wasted bytes, leftover caches).
  */
+import { entrypointText } from './entrypoint-text.js';
 import type { Finding, ImageReport } from '../model/report.js';
 import { formatBytes } from '../units.js';
 import { codeBlock, codeSpan, escapeHtml, escapeMarkdown, oneLine } from './escape.js';
@@ -9,6 +10,7 @@ import { hasChange } from './change-view.js';
 import { changeSection } from './markdown-change.js';
 import {
   anatomyOf,
+  bookkeepingNote,
   hasWaste,
   isOverWasteLimit,
   measuredSavings,
@@ -98,8 +100,8 @@ function wasteSection(image: ImageReport, anatomy: Anatomy, detail: number): str
   const heading =
     wasted.bytes > 0 || wasted.baseBytes === 0
       ? `**Wasted: ${wastedShare(wasted.bytes, image)}** in the Dockerfile's layers, ` +
-        `shipped but deleted or replaced by a later layer${limit}${wasted.baseBytes > 0 ? `; ${base}` : ''}`
-      : `**Wasted inside the base image: ${formatBytes(wasted.baseBytes)}**, not the Dockerfile's doing${limit}`;
+        `shipped but deleted or replaced by a later layer${limit}${wasted.baseBytes > 0 ? `; ${base}` : ''}${bookkeepingNote(wasted)}`
+      : `**Wasted inside the base image: ${formatBytes(wasted.baseBytes)}**, not the Dockerfile's doing${limit}${bookkeepingNote(wasted)}`;
   const shown = anatomy.paths.slice(0, detail);
   if (shown.length === 0) return [heading];
   return [
@@ -191,6 +193,8 @@ export function anatomyBlock(image: ImageReport, detail: number, advice: number,
   if (hasWaste(anatomy)) sections.push(['waste', wasteSection(image, anatomy, detail)]);
   if (anatomy.caches.length > 0) sections.push(['caches', cacheSection(image, anatomy, detail)]);
   if (sections.length === 0) return [];
+  const runs = entrypointText(image.entrypoint);
+  if (runs !== null) sections.unshift(['what it runs', [`**Runs** ${escapeMarkdown(runs, { maxLength: MAX_MESSAGE })}`]]);
   const title = `🔎 ${escapeHtml(image.name, { maxLength: MAX_NAME })} — ${listText(sections.map(([name]) => name))}`;
   return [`<details><summary>${title}</summary>`, '', ...sections.flatMap(([, lines]) => [...lines, '']), '</details>'];
 }

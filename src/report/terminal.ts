@@ -1,6 +1,7 @@
 import { stripVTControlCharacters } from 'node:util';
 import { formatBytes, formatDelta } from '../units.js';
 import { oneLine, visibleControls, visibleInvisibles } from './escape.js';
+import { entrypointText } from './entrypoint-text.js';
 import {
   anatomyOf,
   BASE_FAILED_NOTE,
@@ -22,7 +23,8 @@ import {
   verdict,
   wastedShare,
   wastedText,
-  wasteWhere
+  wasteWhere,
+  bookkeepingNote
 } from './view.js';
 import type { Finding, ImageReport, ImageStatus, Report } from '../model/report.js';
 import {
@@ -163,6 +165,8 @@ const CHANGE_ROWS = 5;
 /** Waste or caches from this size on earn an image its anatomy under the table. */
 const NOTABLE_BYTES = 1e6;
 const MAX_INSTRUCTION = 70;
+/** Characters of the "runs" line (the entrypoint and its libraries). */
+const MAX_RUNS = 160;
 const MAX_PATH = 90;
 /** Pieces of advice shown per image, largest measured savings first. */
 const TOP_ADVICE = 5;
@@ -268,14 +272,14 @@ function anatomyLines(
     });
   }
   const wasted = anatomy.wasted;
-  if (withAnatomy && wasted && (wasted.bytes > 0 || wasted.baseBytes > 0)) {
+  if (withAnatomy && wasted && (wasted.bytes > 0 || wasted.baseBytes > 0 || (wasted.bookkeepingBytes ?? 0) > 0)) {
     const limit = image.maxWasted ? `, ${isOverWasteLimit(image) ? 'more than' : 'within'} max-wasted ${plain(image.maxWasted.source)}` : '';
     const base = `${formatBytes(wasted.baseBytes)} inside the base image`;
     sections.push({
       title:
         wasted.bytes > 0 || wasted.baseBytes === 0
-          ? `wasted ${wastedShare(wasted.bytes, image)} in the Dockerfile's layers${limit}${wasted.baseBytes > 0 ? `; ${base}` : ''}`
-          : `wasted ${base}${limit}`,
+          ? `wasted ${wastedShare(wasted.bytes, image)} in the Dockerfile's layers${limit}${wasted.baseBytes > 0 ? `; ${base}` : ''}${bookkeepingNote(wasted)}`
+          : `wasted ${base}${limit}${bookkeepingNote(wasted)}`,
       style: wasted.bytes >= NOTABLE_BYTES ? 'yellow' : undefined,
       rows: anatomy.paths
         .slice(0, TOP)
@@ -302,6 +306,8 @@ function anatomyLines(
   const source = image.dockerfile ?? image.image;
   const name = source && source !== image.name ? `${plain(image.name)} (${plain(source)})` : plain(image.name);
   const lines = [paint(name, isFailingImage(image) ? 'red' : 'bold')];
+  const runs = entrypointText(image.entrypoint);
+  if (runs !== null && (sections.length > 0 || image.findings.length > 0)) lines.push(`  runs ${cut(plain(runs), MAX_RUNS)}`);
   for (const section of sections) {
     lines.push(`  ${paint(section.title, section.style)}`);
     const whereWidth = Math.max(0, ...section.rows.map((row) => displayWidth(row[1])));

@@ -113,7 +113,7 @@ export interface Anatomy {
   /** Layers the Dockerfile added. */
   ownLayers: number;
   wasted: Waste | null;
-  /** The Dockerfile's own wasted copies first, then the base image's; largest first within each. */
+  /** The Dockerfile's own wasted copies first, then package-manager bookkeeping, then the base image's; largest first within each. */
   paths: WastedPath[];
   /** Largest first. */
   caches: LeftoverCache[];
@@ -139,9 +139,9 @@ export function anatomyOf(image: ImageReport): Anatomy {
     layers,
     ownLayers: layers.filter((layer) => layer.fromBase === false).length,
     wasted: image.wasted,
-    paths: [false, true].flatMap((inBase) =>
+    paths: [0, 1, 2].flatMap((rank) =>
       bySize(
-        paths.filter((path) => path.inBase === inBase),
+        paths.filter((path) => wasteRank(path) === rank),
         (path) => path.addedInLayer
       )
     ),
@@ -152,9 +152,23 @@ export function anatomyOf(image: ImageReport): Anatomy {
   return anatomy;
 }
 
-/** Whether the anatomy has any waste to speak of, the base image's included. */
+/** Avoidable copies first (0), then bookkeeping (1), then the base image's (2). */
+function wasteRank(path: WastedPath): number {
+  return path.inBase ? 2 : path.bookkeeping === true ? 1 : 0;
+}
+
+/** Whether the anatomy has any waste to speak of, the base image's and bookkeeping included. */
 export function hasWaste(anatomy: Anatomy): boolean {
-  return anatomy.wasted !== null && (anatomy.wasted.bytes > 0 || anatomy.wasted.baseBytes > 0);
+  const wasted = anatomy.wasted;
+  return wasted !== null && (wasted.bytes > 0 || wasted.baseBytes > 0 || (wasted.bookkeepingBytes ?? 0) > 0);
+}
+
+/** `; 4.2 kB more in package-manager bookkeeping …` when layers of unknown origin rewrote some, else ''. Only figures: safe as it is. */
+export function bookkeepingNote(wasted: Waste): string {
+  const bytes = wasted.bookkeepingBytes ?? 0;
+  return bytes > 0
+    ? `; ${formatBytes(bytes)} more in package-manager bookkeeping (dpkg, apk, rpm databases) that every install rewrites, not avoidable`
+    : '';
 }
 
 /** The Dockerfile line of the image's largest own layer, or null when no own layer has a known line. */
@@ -176,6 +190,7 @@ export function originText(image: ImageReport, fromBase: boolean | null, line: n
 export function wasteWhere(path: WastedPath): string {
   const removed = path.removedAtLine === null ? `removed in layer ${path.removedInLayer}` : `removed at line ${path.removedAtLine}`;
   if (path.inBase) return `in the base image (layer ${path.addedInLayer}), ${removed}`;
+  if (path.bookkeeping === true) return `package-manager bookkeeping, added in layer ${path.addedInLayer}, ${removed}: not avoidable`;
   const added = path.addedAtLine === null ? `added in layer ${path.addedInLayer}` : `added at line ${path.addedAtLine}`;
   return `${added}, ${removed}`;
 }

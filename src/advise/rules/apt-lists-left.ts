@@ -1,5 +1,5 @@
 import { APT_LISTS, cacheMounted, coversAny, type Step } from '../run-facts.js';
-import { bytesPhrase, cacheBytes, eachRun, type Rule } from './rule.js';
+import { buildkitVariant, bytesPhrase, cacheBytes, eachRun, type Rule } from './rule.js';
 
 /** An install after an earlier RUN's `apt-get update` reads lists that RUN left: that RUN gets the finding. */
 function aptUpdatedBefore(steps: readonly Step[], line: number): boolean {
@@ -19,7 +19,9 @@ export const aptListsLeft: Rule = {
         instruction,
         severity: 'warning',
         message: `This RUN leaves ${bytesPhrase(bytes, 'apt package lists')} in its layer (/var/lib/apt/lists).`,
-        fix: 'End the same RUN with `&& rm -rf /var/lib/apt/lists/*` (after apt-get install), or use `RUN --mount=type=cache,target=/var/lib/apt`.',
+        fix:
+          'End the same RUN with `&& rm -rf /var/lib/apt/lists/*` (after apt-get install).' +
+          buildkitVariant(context, 'Or keep the lists out of the layer with `RUN --mount=type=cache,target=/var/lib/apt/lists,sharing=locked ...`'),
         bytes
       };
     })

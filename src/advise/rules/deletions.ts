@@ -1,9 +1,12 @@
 /**
- * The deletion analysis behind delete-in-later-run and join-runs: RUNs that
- * delete or rewrite (chown/chmod) what an earlier instruction of the shipped
- * stages created, whose bytes therefore still ship in the earlier layer. Where
- * the anatomy tells layers from lines, its wasted paths say exactly what each
- * RUN took from which line and how many bytes; otherwise the words are read.
+ * The analysis of what one instruction hides of another's files, behind
+ * delete-in-later-run, join-runs and copy-over-run: RUNs that delete or rewrite
+ * (chown/chmod) what an earlier instruction of the shipped stages created, and
+ * COPY/ADD that replace what an earlier RUN made; the earlier copies still ship
+ * in the earlier layer. Where the anatomy tells layers from lines, its exact
+ * totals per pair of layers (`Waste.byLines`) say what each instruction took from
+ * which line and how many bytes, and its largest paths name them; otherwise the
+ * words are read.
  */
 import type { Waste } from '../../model/report.js';
 import { formatBytes } from '../../units.js';
@@ -26,8 +29,23 @@ export interface Deletion {
   shown: string;
   /** Whether the remover changes files in place (chown/chmod), which copies them into its layer. */
   rewrites: boolean;
-  /** `deletes`, `rewrites` or `deletes or rewrites`. */
+  /** Whether the remover's words neither delete nor rewrite anything: the anatomy saw it write over the files. */
+  replaces: boolean;
+  /** `deletes`, `rewrites`, `deletes or rewrites` or `replaces`. */
   verb: string;
+}
+
+/** The files one instruction hid of an earlier one's, as the anatomy measured them. */
+export interface MeasuredPair {
+  creator: Step;
+  remover: Step;
+  /** The exact total of every copy hidden. */
+  bytes: number;
+  files: number;
+  /** The largest of them, as the anatomy's path list names them; may be none when the list was cut. */
+  paths: string[];
+  /** How many of the files those paths stand for (a folder row stands for many). */
+  namedFiles: number;
 }
 
 /** `lines 5 and 7`, `line 5`. */
@@ -48,41 +66,79 @@ export function bytesOf(bytes: number | null): string {
   return bytes === null ? '' : `${formatBytes(bytes)} of `;
 }
 
-function deletion(remover: Step, creators: Creator[], paths: string[]): Deletion {
+/** `/a, /b, /c, ...` for the first three paths; `1,204 files` when the anatomy's list named none of them. */
+export function shownPaths(paths: readonly string[], files: number, namedFiles: number): string {
+  if (paths.length === 0) return `${files.toLocaleString('en-US')} file${files === 1 ? '' : 's'}`;
+  return paths.slice(0, 3).join(', ') + (paths.length > 3 || namedFiles < files ? ', ...' : '');
+}
+
+function deletion(remover: Step, creators: Creator[], shown: string, measured: boolean): Deletion {
   const consecutive = creators.filter((creator) => creator.step.facts !== null && creator.step.block === remover.block);
-  const rewrites = remover.facts!.rewritten.length > 0;
+  const facts = remover.facts!;
+  const rewrites = facts.rewritten.length > 0;
+  const replaces = measured && !rewrites && facts.removed.length === 0;
   return {
     remover,
     consecutive,
     earlier: creators.filter((creator) => !consecutive.includes(creator)),
-    shown: paths.slice(0, 3).join(', ') + (paths.length > 3 ? ', ...' : ''),
+    shown,
     rewrites,
-    verb: !rewrites ? 'deletes' : remover.facts!.removed.length > 0 ? 'deletes or rewrites' : 'rewrites'
+    replaces,
+    verb: replaces ? 'replaces' : !rewrites ? 'deletes' : facts.removed.length > 0 ? 'deletes or rewrites' : 'rewrites'
   };
 }
 
-/** Deletions the anatomy measured: wasted paths added at one Dockerfile line and removed by a later RUN. */
-function measuredDeletions(steps: readonly Step[], wasted: Waste): Deletion[] {
+/**
+ * Every pair of instructions of the shipped stages where the later one hid files the earlier one made, with the
+ * exact bytes: from the anatomy's totals per pair of layers (or, in a report without them, its listed paths).
+ * Largest first.
+ */
+function pairsOf(steps: readonly Step[], wasted: Waste): MeasuredPair[] {
   const byLine = new Map(steps.map((step) => [step.instruction.line, step]));
-  const groups = new Map<number, Map<number, { bytes: number; paths: string[] }>>();
-  for (const path of wasted.paths) {
-    if (path.inBase || path.addedAtLine === null || path.removedAtLine === null) continue;
-    const remover = byLine.get(path.removedAtLine);
-    if (remover?.facts == null || !byLine.has(path.addedAtLine) || path.addedAtLine >= path.removedAtLine) continue;
-    const perCreator = groups.get(path.removedAtLine) ?? new Map<number, { bytes: number; paths: string[] }>();
-    const group = perCreator.get(path.addedAtLine) ?? { bytes: 0, paths: [] };
-    group.bytes += path.bytes;
-    group.paths.push(path.path);
-    perCreator.set(path.addedAtLine, group);
-    groups.set(path.removedAtLine, perCreator);
+  const pairs = new Map<string, MeasuredPair>();
+  const place = (row: { addedAtLine: number | null; removedAtLine: number | null; inBase: boolean; bookkeeping?: boolean }) => {
+    if (row.inBase || row.bookkeeping === true || row.addedAtLine === null || row.removedAtLine === null) return null;
+    if (row.addedAtLine >= row.removedAtLine) return null;
+    const creator = byLine.get(row.addedAtLine);
+    const remover = byLine.get(row.removedAtLine);
+    return creator === undefined || remover === undefined ? null : { creator, remover, key: `${row.addedAtLine}:${row.removedAtLine}` };
+  };
+  for (const row of wasted.byLines ?? wasted.paths) {
+    const placed = place(row);
+    if (placed === null) continue;
+    const pair = pairs.get(placed.key) ?? { creator: placed.creator, remover: placed.remover, bytes: 0, files: 0, paths: [], namedFiles: 0 };
+    pair.bytes += row.bytes;
+    pair.files += row.files;
+    pairs.set(placed.key, pair);
   }
-  return [...groups].map(([removedAt, perCreator]) =>
-    deletion(
-      byLine.get(removedAt)!,
-      [...perCreator].map(([line, group]) => ({ step: byLine.get(line)!, bytes: group.bytes })),
-      [...perCreator.values()].flatMap((group) => group.paths)
-    )
-  );
+  // The paths name what was hidden; their bytes are already in the totals.
+  for (const path of wasted.paths) {
+    const pair = pairs.get(place(path)?.key ?? '');
+    if (pair === undefined) continue;
+    pair.paths.push(path.path);
+    pair.namedFiles += path.files;
+  }
+  return [...pairs.values()].sort((a, b) => b.bytes - a.bytes);
+}
+
+/** Deletions the anatomy measured: copies added at one line and deleted, rewritten or replaced by a later RUN. */
+function measuredDeletions(pairs: readonly MeasuredPair[]): Deletion[] {
+  const byRemover = new Map<Step, MeasuredPair[]>();
+  for (const pair of pairs) {
+    if (pair.remover.facts === null) continue;
+    byRemover.set(pair.remover, [...(byRemover.get(pair.remover) ?? []), pair]);
+  }
+  return [...byRemover].map(([remover, found]) => {
+    const paths = found.flatMap((pair) => pair.paths);
+    const files = found.reduce((sum, pair) => sum + pair.files, 0);
+    const named = found.reduce((sum, pair) => sum + pair.namedFiles, 0);
+    return deletion(
+      remover,
+      found.map((pair) => ({ step: pair.creator, bytes: pair.bytes })),
+      shownPaths(paths, files, named),
+      true
+    );
+  });
 }
 
 /** Deletions read from the text alone: rm (or chown/chmod) paths that an earlier instruction of the shipped stages created. */
@@ -99,23 +155,39 @@ function guessedDeletions(steps: readonly Step[]): Deletion[] {
       creators.push({ step: creator, bytes: null });
       for (const hit of hits) if (!paths.includes(hit)) paths.push(hit);
     }
-    if (creators.length > 0) deletions.push(deletion(remover, creators, paths));
+    if (creators.length > 0) deletions.push(deletion(remover, creators, shownPaths(paths, paths.length, paths.length), false));
   });
   return deletions;
 }
 
-// Both rules read the same analysis: made once per checkRules call.
-const analysed = new WeakMap<RuleContext, Deletion[]>();
+interface Analysis {
+  /** null when the anatomy does not tell layers from lines. */
+  pairs: MeasuredPair[] | null;
+  deletions: Deletion[];
+}
 
-/** The RUNs that delete or rewrite what an earlier instruction created, in the order of the anatomy's paths or of the steps. */
-export function deletionsOf(context: RuleContext): Deletion[] {
-  let deletions = analysed.get(context);
-  if (deletions === undefined) {
+// The rules read the same analysis: made once per checkRules call.
+const analysed = new WeakMap<RuleContext, Analysis>();
+
+function analysisOf(context: RuleContext): Analysis {
+  let analysis = analysed.get(context);
+  if (analysis === undefined) {
     const { anatomy, steps } = context;
     // Without lines in the anatomy its paths cannot be placed: guess from the words.
     const anatomyKnowsLines = anatomy !== null && anatomy.layers.some((layer) => layer.line !== null);
-    deletions = anatomyKnowsLines ? measuredDeletions(steps, anatomy.wasted) : guessedDeletions(steps);
-    analysed.set(context, deletions);
+    const pairs = anatomyKnowsLines ? pairsOf(steps, anatomy.wasted) : null;
+    analysis = { pairs, deletions: pairs === null ? guessedDeletions(steps) : measuredDeletions(pairs) };
+    analysed.set(context, analysis);
   }
-  return deletions;
+  return analysis;
+}
+
+/** The RUNs that delete or rewrite what an earlier instruction created, largest measured first, else in the order of the steps. */
+export function deletionsOf(context: RuleContext): Deletion[] {
+  return analysisOf(context).deletions;
+}
+
+/** The measured pairs of instructions where a later one hid an earlier one's files, largest first; [] when not measured. */
+export function measuredPairsOf(context: RuleContext): MeasuredPair[] {
+  return analysisOf(context).pairs ?? [];
 }

@@ -19,6 +19,7 @@ import { aptListsLeft } from './apt-lists-left.js';
 import { aptNoInstallRecommends } from './apt-no-install-recommends.js';
 import { buildDepsKept } from './build-deps-kept.js';
 import { copyAllWithoutDockerignore } from './copy-all-without-dockerignore.js';
+import { copyOverRun } from './copy-over-run.js';
 import { deleteInLaterRun } from './delete-in-later-run.js';
 import { joinRuns } from './join-runs.js';
 import { pipNoCacheDir } from './pip-no-cache-dir.js';
@@ -37,6 +38,7 @@ export const RULES: readonly Rule[] = [
   pipNoCacheDir,
   joinRuns,
   deleteInLaterRun,
+  copyOverRun,
   addRemoteArchive,
   copyAllWithoutDockerignore
 ];
@@ -52,7 +54,9 @@ function findingOf(rule: string, hit: Hit): Finding {
     fix: hit.fix,
     savingsBytes: known ? hit.bytes : null,
     savingsMetric: known ? 'uncompressed' : null,
-    measured: known
+    measured: known,
+    patch: hit.patch ?? null,
+    verification: null
   };
 }
 

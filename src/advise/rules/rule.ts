@@ -5,7 +5,7 @@
  * turns the rest into findings under the rule's id, so a check cannot report
  * under another rule's name.
  */
-import type { Finding, LayerReport, LeftoverCache, Waste } from '../../model/report.js';
+import type { Finding, LayerReport, LeftoverCache, Patch, Waste } from '../../model/report.js';
 import type { Instruction, ParsedDockerfile } from '../../dockerfile/parse.js';
 import { formatBytes } from '../../units.js';
 import type { RunFacts, Step } from '../run-facts.js';
@@ -18,6 +18,11 @@ export interface RuleInput {
   hasDockerignore: boolean;
   /** Rule ids switched off by the config. */
   ignore: string[];
+  /**
+   * The builder that builds the image: `buildkit` lets a fix use BuildKit-only syntax (`COPY --chmod`,
+   * `RUN --mount`, `ADD --checksum`); `classic` or unknown gets a fix that works on the classic builder first.
+   */
+  builder?: 'buildkit' | 'classic';
 }
 
 /** What every check reads: the input, and the instructions of the shipped stages with what each does. */
@@ -34,6 +39,8 @@ export interface Hit {
   fix: string;
   /** What the fix saves as the anatomy measured it; null when not measured. */
   bytes: number | null;
+  /** The fix as a change of the instruction's lines, when it is mechanical. */
+  patch?: Patch;
 }
 
 export interface Rule {
@@ -61,6 +68,14 @@ export function cacheBytes(context: RuleContext, kinds: readonly string[], line:
     .filter((cache) => kinds.includes(cache.kind) && cache.line === line && cache.fromBase !== true)
     .reduce((sum, cache) => sum + cache.bytes, 0);
   return bytes > 0 ? bytes : null;
+}
+
+/**
+ * A fix that needs BuildKit, as a sentence after the classic builder's fix: offered plainly when the image is built
+ * with BuildKit, marked `(needs BuildKit)` otherwise. `sentence` starts with a capital and has no final period.
+ */
+export function buildkitVariant(context: RuleContext, sentence: string): string {
+  return context.builder === 'buildkit' ? ` ${sentence}.` : ` ${sentence} (needs BuildKit).`;
 }
 
 /** `18.4 MB of apt package lists` when measured, else `apt package lists`. */
