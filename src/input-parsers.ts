@@ -5,7 +5,7 @@
 import { UserError } from './errors.js';
 import { parseLimits } from './limits/index.js';
 import type { Settings } from './model/settings.js';
-import { parseMetric } from './units.js';
+import { parseDuration, parseMetric } from './units.js';
 
 /** An image given by reference (`name=image-ref`): measured, not built. */
 export interface GivenImage {
@@ -88,4 +88,13 @@ export function parseBaseRef(value: string, what: string): string | null {
     throw new UserError(`${what}: "${ref}" is not a branch, tag or commit SHA`);
   }
   return ref;
+}
+
+/** How long one image's fixes may take to verify, unless the input says otherwise. */
+export const DEFAULT_VERIFY_TIMEOUT = '5m';
+
+/** Verification on (`true`) with its per-image time budget (checked either way, so a typo shows at once), or off. */
+export function readVerify(on: string, timeout: string, timeoutName: string): { timeoutSeconds: number } | null {
+  const timeoutSeconds = parseDuration(timeout || DEFAULT_VERIFY_TIMEOUT, timeoutName);
+  return on === 'true' ? { timeoutSeconds } : null;
 }

@@ -1,7 +1,7 @@
 import { UserError } from './errors.js';
 import { COMMENT_MODES, type CommentMode } from './github/comment.js';
 import { isCommentKey } from './github/marker.js';
-import { parseBaseRef, parseBuildArgs, parseImages, parseSettings } from './input-parsers.js';
+import { parseBaseRef, parseBuildArgs, parseImages, parseSettings, readVerify } from './input-parsers.js';
 import { BASELINE_MODES, type PipelineInputs } from './pipeline.js';
 
 export type FailOn = 'budget' | 'never';
@@ -71,6 +71,11 @@ export function readInputs(getInput: InputReader, event: WorkflowEvent): Inputs 
     commentAuthor: readCommentAuthor(text('comment-author')),
     failOn: oneOf('fail-on', text('fail-on'), FAIL_ON, DEFAULT_FAIL_ON),
     images: parseImages(lines(text('images')), 'input images'),
+    verify: readVerify(
+      oneOf('verify-advice', text('verify-advice').toLowerCase(), ['true', 'false'], 'false'),
+      text('verify-timeout'),
+      'input verify-timeout'
+    ),
     githubToken: text('github-token')
   };
 }

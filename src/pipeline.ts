@@ -7,7 +7,9 @@ import type { Config } from './config/load.js';
 import { planTargets } from './discover/plan.js';
 import { bareTarget, type Target } from './discover/target.js';
 import type { Exec } from './exec.js';
-import { adviseImage, type Advice } from './advise/advise.js';
+import { adviseImage, orderFindings, type Advice } from './advise/advise.js';
+import { verifyImage } from './verify/verify.js';
+import { analyseInProcess } from './measure/analyse-image.js';
 import type { RegistryClient } from './registry/client.js';
 import { judge, totals } from './gate/verdict.js';
 import { limitsOf } from './limits/index.js';
@@ -33,6 +35,8 @@ export interface PipelineInputs {
   baseBranch: string | null;
   /** Images given by reference: measured, not built. */
   images: GivenImage[];
+  /** Build each mechanical fix to prove it (`verify-advice`), within this many seconds per image; null: no verification. */
+  verify: { timeoutSeconds: number } | null;
   /**
    * Where the base side comes from: `auto`, the base commit's stored report, else published base images, else a
    * worktree build; `build`, always a worktree build of every image; `stored`, a stored report or no comparison;
@@ -133,10 +137,30 @@ export async function runPipeline(options: PipelineOptions, effects: PipelineEff
     advice.set(target.name, result);
   }
 
+  if (inputs.verify !== null) await verifyAdvice(options, effects, sides.head, advice, compressed);
+
   const images = compareImages(sides.head, sides.base).map((compared) =>
     toImageReport(compared, advice.get(compared.name), sides.notes.get(compared.name) ?? null)
   );
   return reportOf(images, sides.baseError ? null : sides.baseInfo, sides.baseError, sides.baseline, sides.trend);
+}
+
+/** Verified advice: after every image was measured, each image's patched fixes built and measured, one at a time. */
+async function verifyAdvice(
+  options: PipelineOptions,
+  effects: PipelineEffects,
+  head: readonly Measurement[],
+  advice: Map<string, Advice>,
+  estimateCompressed: boolean
+): Promise<void> {
+  const analyser = effects.analyser ?? ((request) => analyseInProcess(request, effects.readImage));
+  const verify = { root: options.root, runId: options.runId, timeoutMs: options.inputs.verify!.timeoutSeconds * 1000, estimateCompressed };
+  for (const measurement of head) {
+    const found = advice.get(measurement.target.name);
+    if (found === undefined || !found.findings.some((finding) => finding.patch !== null)) continue;
+    const verified = await verifyImage(measurement, found.findings, verify, { engine: effects.engine, analyser, log: effects.log });
+    advice.set(measurement.target.name, { ...found, findings: orderFindings(verified.findings) });
+  }
 }
 
 function reportOf(images: ImageReport[], base: Report['base'], baseError: string | null, baseline: BaselineInfo, trend: Trend | null): Report {

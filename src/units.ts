@@ -103,3 +103,24 @@ export function formatPercent(percent: number | null): string {
   if (Number(text) === 0) return '0.0%';
   return `${percent > 0 ? '+' : '-'}${text}%`;
 }
+
+const DURATION_UNITS: Record<string, number> = { s: 1, sec: 1, m: 60, min: 60, h: 3600 };
+
+/** `90s`, `5m`, `1.5h`, `300` (seconds) → seconds; a UserError naming `what` otherwise. */
+export function parseDuration(text: string, what: string): number {
+  const match = /^(\d+(?:\.\d+)?)\s*(s|sec|m|min|h)?$/i.exec(text.trim());
+  const seconds = match === null ? NaN : Number(match[1]) * DURATION_UNITS[(match[2] ?? 's').toLowerCase()]!;
+  if (!Number.isFinite(seconds) || seconds <= 0) {
+    throw new UserError(`${what}: "${text}" is not a duration; expected e.g. 90s, 5m or 1h`);
+  }
+  return seconds;
+}
+
+/** `0.4 s`, `42 s`, `5 min`, `6 min 30 s`. */
+export function formatDuration(seconds: number): string {
+  if (seconds < 10) return `${seconds.toFixed(1)} s`;
+  if (seconds < 60) return `${Math.round(seconds)} s`;
+  const minutes = Math.floor(Math.round(seconds) / 60);
+  const rest = Math.round(seconds) - minutes * 60;
+  return rest === 0 ? `${minutes} min` : `${minutes} min ${rest} s`;
+}

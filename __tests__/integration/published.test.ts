@@ -113,6 +113,7 @@ async function runWith(pair: RepoPair, configText: string, options: { baseline: 
       inputs: {
         dockerfiles: ['**/Dockerfile'],
         settings: { ...noLimits(), metric: null, buildArgs: {}, target: null, platform: null },
+        verify: null,
         compressedSize: false,
         baseRef: options.baseRef,
         baseline: options.baseline,

@@ -90,6 +90,7 @@ beforeAll(async () => {
       inputs: {
         dockerfiles: ['**/Dockerfile'],
         settings: { ...noLimits(), metric: null, buildArgs: {}, target: null, platform: null },
+        verify: null,
         compressedSize: false,
         baseRef: pair.baseSha,
         baseline: 'auto',

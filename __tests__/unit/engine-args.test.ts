@@ -167,6 +167,13 @@ describe('createDockerEngine with a scripted docker', () => {
     expect(await engine.build(build)).toEqual({ ok: false, message, log: reply.all ?? '' });
   });
 
+  test('a build given a time limit says whether it ran out of time, and passes the limit to docker', async () => {
+    const { exec, calls } = scriptedDocker((args) => noBuildx(args) ?? { exitCode: 143, failure: 'Command timed out after 0 milliseconds' });
+    const engine = await createDockerEngine({ exec });
+    expect(await engine.build({ ...build, timeoutMs: 0 })).toMatchObject({ ok: false, timedOut: true });
+    expect(calls.at(-1)!.options?.timeoutMs).toBe(0);
+  });
+
   test('does not call docker when the Dockerfile is missing', async () => {
     const { exec, calls } = scriptedDocker(() => ({}));
     const engine = await createDockerEngine({ exec });

@@ -39,6 +39,7 @@ describe('readInputs: defaults', () => {
       images: [],
       baseline: 'auto',
       baseBranch: null,
+      verify: null,
       githubToken: ''
     } satisfies Inputs);
   });
@@ -71,6 +72,17 @@ describe('readInputs: values', () => {
 
   test('the default config path stays optional when the runner passes it as the default', () => {
     expect(read({ config: '.github/footprint.yml' }).config).toEqual({ path: '.github/footprint.yml', required: false });
+  });
+
+  test.each<[Record<string, string>, { timeoutSeconds: number } | null]>([
+    [{}, null],
+    [{ 'verify-advice': 'false', 'verify-timeout': '5m' }, null],
+    [{ 'verify-advice': 'true' }, { timeoutSeconds: 300 }],
+    [{ 'verify-advice': 'TRUE', 'verify-timeout': '90s' }, { timeoutSeconds: 90 }],
+    [{ 'verify-advice': 'true', 'verify-timeout': '1.5h' }, { timeoutSeconds: 5400 }],
+    [{ 'verify-advice': 'true', 'verify-timeout': '45' }, { timeoutSeconds: 45 }]
+  ])('verify-advice and verify-timeout %j', (values, verify) => {
+    expect(read(values).verify).toEqual(verify);
   });
 
   test('max-wasted, metric and compressed-size are parsed', () => {
@@ -188,6 +200,9 @@ describe('readInputs: errors name the input', () => {
     [{ metric: 'gzip' }, 'input metric: "gzip" is not one of uncompressed, compressed'],
     [{ 'compressed-size': 'yes' }, 'input compressed-size: "yes" is not one of true, false'],
     [{ baseline: 'cached' }, 'input baseline: "cached" is not one of auto, build, stored, none'],
+    [{ 'verify-advice': 'yes' }, 'input verify-advice: "yes" is not one of true, false'],
+    [{ 'verify-advice': 'true', 'verify-timeout': 'soon' }, 'input verify-timeout: "soon" is not a duration; expected e.g. 90s, 5m or 1h'],
+    [{ 'verify-timeout': '0s' }, 'input verify-timeout: "0s" is not a duration; expected e.g. 90s, 5m or 1h'],
     [
       { 'max-wasted': 'much' },
       'input max-wasted: "much" is not a waste limit; expected a percentage, a size or both separated by a comma, such as 10%, 25MB or "10%, 5MB"'

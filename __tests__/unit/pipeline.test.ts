@@ -92,6 +92,7 @@ function inputs(overrides: Partial<PipelineInputs> = {}): PipelineInputs {
     baseBranch: null,
     images: [],
     baseline: 'auto',
+    verify: null,
     ...overrides
   };
 }

@@ -26,19 +26,30 @@ export function lookupPlatform(target: Target): string {
   return target.platform ?? `linux/${process.arch === 'arm64' ? 'arm64' : 'amd64'}`;
 }
 
-/** Measured savings first; then estimated ones; then those without a figure. */
+/**
+ * Verified savings first (a fix that built and shrank the image); then measured savings, estimated ones, those
+ * without a figure; then fixes verified to save nothing; fixes that failed to build last.
+ */
 function savingsRank(finding: Finding): number {
-  if (finding.savingsBytes === null) return 2;
-  return finding.measured ? 0 : 1;
+  const verification = finding.verification;
+  if (verification?.outcome === 'builds') return verification.savingsBytes! > 0 ? 0 : 4;
+  if (verification?.outcome === 'fails' || verification?.outcome === 'timed-out') return 5;
+  if (finding.savingsBytes === null) return 3;
+  return finding.measured ? 1 : 2;
+}
+
+/** The saving a finding is ranked by: the verified one when it built, else its own. */
+function rankedBytes(finding: Finding): number {
+  return (finding.verification?.outcome === 'builds' ? finding.verification.savingsBytes : finding.savingsBytes) ?? 0;
 }
 
 /**
  * The one order of an image's advice, as the report keeps it and every rendering
- * shows it: measured savings first, then estimated, then unknown; largest first
- * within each, and the order they were found among equals.
+ * shows it: verified savings first, then measured, estimated, unknown, and failed
+ * fixes last; largest first within each, and the order they were found among equals.
  */
 export function orderFindings(findings: readonly Finding[]): Finding[] {
-  return [...findings].sort((a, b) => savingsRank(a) - savingsRank(b) || (b.savingsBytes ?? 0) - (a.savingsBytes ?? 0));
+  return [...findings].sort((a, b) => savingsRank(a) - savingsRank(b) || rankedBytes(b) - rankedBytes(a));
 }
 
 export async function adviseImage(options: {

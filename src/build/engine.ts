@@ -29,9 +29,12 @@ export interface BuildRequest {
   platform: string | null;
   /** Receives each line of build output as it arrives. */
   onLine?: (line: string) => void;
+  /** Stop the build after this long (verification's time budget); none by default. */
+  timeoutMs?: number;
 }
 
-export type BuildResult = { ok: true; imageId: string; log: string } | { ok: false; message: string; log: string };
+/** A failed build says why; `timedOut` when it was stopped at its `timeoutMs`. */
+export type BuildResult = { ok: true; imageId: string; log: string } | { ok: false; message: string; log: string; timedOut?: boolean };
 
 export interface Engine {
   readonly builder: Builder;
@@ -185,15 +188,21 @@ export async function createDockerEngine(options: { exec: Exec; docker?: string 
     const untrack = track({ kind: 'folder', path: directory });
     try {
       const iidfile = join(directory, 'iid');
+      const started = performance.now();
       const result = await run(dockerBuildArgs(request, builder, iidfile), {
         env: builder === 'docker build' ? { BUILDKIT_PROGRESS: 'plain' } : {},
-        ...(request.onLine ? { onLine: request.onLine } : {})
+        ...(request.onLine ? { onLine: request.onLine } : {}),
+        ...(request.timeoutMs === undefined ? {} : { timeoutMs: request.timeoutMs })
       });
       const log = result.all;
       if (notStarted(result)) {
         return { ok: false, message: `could not start \`${docker}\` (is Docker installed and on PATH?): ${result.failure}`, log };
       }
-      if (result.failure !== null) return { ok: false, message: `${command} did not finish: ${result.failure}`, log };
+      if (result.failure !== null) {
+        const message = `${command} did not finish: ${result.failure}`;
+        if (request.timeoutMs === undefined) return { ok: false, message, log };
+        return { ok: false, message, log, timedOut: performance.now() - started >= request.timeoutMs };
+      }
       if (result.exitCode !== 0) {
         const cause = buildFailureReason(log, result.stderr);
         return { ok: false, message: `${command} exited with code ${result.exitCode}${cause ? `: ${cause}` : ''}`, log };

@@ -104,3 +104,51 @@ export function buildFailureReason(log: string, stderr = '', maxChars = 400): st
     .pop();
   return last ? capLine(last, maxChars) : lastErrorLine(log, maxChars);
 }
+
+// The classic builder announces each step as `Step 3/5 : RUN make`.
+const CLASSIC_STEP = /^Step \d+\/\d+ : (.+)$/;
+// BuildKit's step names: `[2/3] RUN make`, `[build 2/3] RUN make`, `[internal] load …` (not a Dockerfile step).
+const BUILDKIT_STEP_TEXT = /^\[(?:[^\]\s]+ )?\d+\/\d+\] (.+)$/;
+
+/**
+ * The Dockerfile instruction a failed build stopped at, as the builder printed it (`RUN make`): for BuildKit the
+ * step of the last `ERROR:`, else the classic builder's last `Step N/M`. Null when the log names none.
+ */
+export function failedStepText(log: string): string | null {
+  const lines = logLines(log).map((line) => line.trim());
+  for (let index = lines.length - 1; index >= 0; index--) {
+    const error = BUILDKIT_ERROR.exec(lines[index]!);
+    if (!error) continue;
+    const name = lines.map((line) => BUILDKIT_STEP.exec(line)).find((match) => match?.[1] === error[1])?.[2];
+    const step = name === undefined ? null : BUILDKIT_STEP_TEXT.exec(name);
+    if (step) return step[1]!;
+  }
+  for (let index = lines.length - 1; index >= 0; index--) {
+    const step = CLASSIC_STEP.exec(lines[index]!);
+    if (step) return step[1]!;
+  }
+  return null;
+}
+
+// Lines the classic builder prints around a step's own output.
+const CLASSIC_NOISE = /^(?:---> |Removing intermediate container|The command .* returned a non-zero code|Step \d+\/\d+ : )/;
+
+/** The last line a failed step printed itself (`/bin/sh: 1: make: not found`), for BuildKit and the classic builder; null when none. */
+export function failedStepOutput(log: string, maxChars = 300): string | null {
+  const lines = logLines(log).map((line) => line.trim());
+  for (let index = lines.length - 1; index >= 0; index--) {
+    const error = BUILDKIT_ERROR.exec(lines[index]!);
+    if (!error) continue;
+    const output = lines
+      .slice(0, index)
+      .map((line) => BUILDKIT_OUTPUT.exec(line))
+      .filter((match) => match?.[1] === error[1])
+      .pop()?.[2]
+      ?.trim();
+    return output ? capLine(output, maxChars) : null;
+  }
+  const step = lines.findLastIndex((line) => CLASSIC_STEP.test(line));
+  if (step === -1) return null;
+  const printed = lines.slice(step + 1).filter((line) => line !== '' && !CLASSIC_NOISE.test(line) && !NOISE.test(line));
+  return printed.length === 0 ? null : capLine(printed.at(-1)!, maxChars);
+}

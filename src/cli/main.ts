@@ -17,6 +17,7 @@ import type { Report } from '../model/report.js';
 import { logUntrusted } from '../github/job-log.js';
 import { formatBytes } from '../units.js';
 import { bundledAnalyser } from '../measure/isolated.js';
+import { DEFAULT_VERIFY_TIMEOUT, readVerify } from '../input-parsers.js';
 import { runDiff } from './diff.js';
 
 /** The analysis worker's bundle, from the CLI's (dist/cli/index.js). */
@@ -43,6 +44,9 @@ ${LIMIT_USAGE}
   --build-arg KEY=VALUE  build argument for every build (repeatable)
   --target STAGE         build stage for every build
   --platform PLATFORM    platform for every build
+  --verify               build each mechanical fix (smaller base, cache flags, joined RUNs) to prove it builds
+                         and measure what it saves; slower: one build per fix
+  --verify-timeout TIME  time the fixes of one image may take together (default: ${DEFAULT_VERIFY_TIMEOUT})
   --json                 print the report as JSON instead of the table
   --no-color             no colours in the table
   -h, --help             this help`;
@@ -75,6 +79,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         'build-arg': { type: 'string', multiple: true },
         target: { type: 'string' },
         platform: { type: 'string' },
+        verify: { type: 'boolean', default: false },
+        'verify-timeout': { type: 'string' },
         json: { type: 'boolean', default: false },
         'no-color': { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false }
@@ -113,7 +119,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       baseBranch: null,
       // No stored reports locally: the base side is built, an image with the same build inputs once.
       baseline: 'auto',
-      images: parseImages(values.image ?? [], '--image')
+      images: parseImages(values.image ?? [], '--image'),
+      verify: readVerify(values.verify ? 'true' : 'false', values['verify-timeout'] ?? '', '--verify-timeout')
     };
     const configPath = values.config ? resolve(io.cwd, values.config) : join(root, DEFAULT_CONFIG_PATH);
     const config = await loadConfig(configPath, {

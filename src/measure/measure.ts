@@ -160,18 +160,24 @@ async function analyse(
  * to lines and for the advice. Read here because the base side's checkout is removed after.
  */
 export async function readDockerfile(root: string, target: Target): Promise<Pick<Measurement, 'dockerfile' | 'dockerfileError'>> {
+  const read = await readDockerfileText(root, target);
+  if (read === null) return { dockerfile: null, dockerfileError: null };
+  if ('error' in read) return { dockerfile: null, dockerfileError: read.error };
+  return { dockerfile: parseDockerfile(read.text, { buildArgs: target.buildArgs, target: target.target }), dockerfileError: null };
+}
+
+/** The target's Dockerfile as text, when it is one inside the repository; null for a target without one. */
+export async function readDockerfileText(root: string, target: Target): Promise<{ text: string } | { error: string } | null> {
   // A refused target names a path out of the repository: it is reported as failed, and nothing is read.
-  if (!target.dockerfile || target.refused) return { dockerfile: null, dockerfileError: null };
-  let text: string;
+  if (!target.dockerfile || target.refused) return null;
   try {
     // Only a Dockerfile inside the repository is read: its lines are quoted in the report.
     const where = await realPathInRepo(root, target.dockerfile);
-    if (where.kind === 'outside') return { dockerfile: null, dockerfileError: leavesRepo(`Dockerfile ${target.dockerfile}`) };
-    text = await readFile(where.kind === 'inside' ? where.real : resolve(root, target.dockerfile), 'utf8');
+    if (where.kind === 'outside') return { error: leavesRepo(`Dockerfile ${target.dockerfile}`) };
+    return { text: await readFile(where.kind === 'inside' ? where.real : resolve(root, target.dockerfile), 'utf8') };
   } catch (error) {
-    return { dockerfile: null, dockerfileError: messageOf(error) };
+    return { error: messageOf(error) };
   }
-  return { dockerfile: parseDockerfile(text, { buildArgs: target.buildArgs, target: target.target }), dockerfileError: null };
 }
 
 function failed(target: Target, message: string, logTail: string): Measured {

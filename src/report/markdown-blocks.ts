@@ -3,7 +3,7 @@
  * shrink it") and its anatomy (largest layers, wasted bytes, leftover caches).
  */
 import { entrypointText } from './entrypoint-text.js';
-import type { Finding, ImageReport } from '../model/report.js';
+import type { Finding, ImageReport, Verification } from '../model/report.js';
 import { formatBytes } from '../units.js';
 import { codeBlock, codeSpan, escapeHtml, escapeMarkdown, oneLine } from './escape.js';
 import { hasChange } from './change-view.js';
@@ -18,6 +18,8 @@ import {
   plural,
   savingsText,
   savingsTotalText,
+  verificationText,
+  verificationTime,
   splitFix,
   wastedShare,
   wasteWhere,
@@ -161,8 +163,27 @@ function adviceItem(image: ImageReport, finding: Finding): string[] {
   const { text, sketch } = splitFix(finding.fix);
   const message = escapeMarkdown(finding.message, { maxLength: MAX_MESSAGE });
   const fix = text ? `<br>**Fix:** ${escapeMarkdown(text, { maxLength: MAX_MESSAGE })}` : '';
-  const head = `- **${savingsText(finding)}** · ${where}${rule ? ` · ${rule}` : ''}<br>${message}${fix}`;
-  return sketch === null ? [head] : [head, ...sketchBlock(sketch)];
+  const verified = verificationText(finding);
+  const proof =
+    verified === null ? '' : `<br>${VERIFICATION_ICONS[finding.verification!.outcome]} ${escapeMarkdown(verified, { maxLength: MAX_MESSAGE })}`;
+  const head = `- **${savingsText(finding)}** · ${where}${rule ? ` · ${rule}` : ''}<br>${message}${fix}${proof}`;
+  const log = finding.verification?.logTail ? logBlock(finding.verification.logTail) : [];
+  return [head, ...(sketch === null ? [] : sketchBlock(sketch)), ...log];
+}
+
+const VERIFICATION_ICONS: Record<Verification['outcome'], string> = { builds: '✅', fails: '❌', 'timed-out': '⏱️', skipped: '⏭️' };
+
+/** The end of a failed verification build's log, folded under its list item. */
+function logBlock(tail: string): string[] {
+  return [
+    '  <details><summary>end of the build log</summary>',
+    '',
+    ...codeBlock(tail, 'text')
+      .split('\n')
+      .map((line) => `  ${line}`),
+    '',
+    '  </details>'
+  ];
 }
 
 /** "How to shrink it": the image's advice, measured savings first, at most `count` of it. */
@@ -175,7 +196,9 @@ function adviceSection(image: ImageReport, count: number): string[] {
     shown.length < findings.length
       ? ` (the ${shown.length === 1 ? 'first' : `first ${shown.length.toLocaleString('en-US')}`} of ${findings.length.toLocaleString('en-US')} shown)`
       : '';
-  return [`**How to shrink it**${could}${cut}`, '', ...shown.flatMap((finding) => adviceItem(image, finding))];
+  const time = verificationTime(findings);
+  const verified = time === null ? '' : ` · ${escapeMarkdown(time)}`;
+  return [`**How to shrink it**${could}${cut}${verified}`, '', ...shown.flatMap((finding) => adviceItem(image, finding))];
 }
 
 /**

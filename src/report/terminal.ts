@@ -16,6 +16,8 @@ import {
   originText,
   reasonsOf,
   savingsTotalText,
+  verificationText,
+  verificationTime,
   baselineNote,
   sizesNote,
   splitFix,
@@ -320,6 +322,12 @@ function anatomyLines(
 
 /** `-612.0 MB gz` (compressed, measured in a registry), `-18.4 MB` (measured in the image), `~-5.0 MB` (estimated), `?` (unknown). */
 export function savingsCell(finding: Finding): string {
+  const verification = finding.verification;
+  if (verification?.outcome === 'fails') return 'fails';
+  if (verification?.outcome === 'builds') {
+    const saved = verification.savingsBytes!;
+    return `${saved > 0 ? '-' : '+'}${formatBytes(Math.abs(saved))} ok`;
+  }
   if (finding.savingsBytes === null) return '?';
   const bytes = `-${formatBytes(Math.abs(finding.savingsBytes))}${finding.savingsMetric === 'compressed' ? ' gz' : ''}`;
   return finding.measured ? bytes : `~${bytes}`;
@@ -337,12 +345,15 @@ function adviceLines(image: ImageReport, paint: (text: string, style?: Style) =>
   const legend = [
     shown.some((finding) => finding.savingsMetric === 'compressed' && finding.savingsBytes !== null) ? 'gz: compressed, in the registry' : '',
     shown.some((finding) => !finding.measured && finding.savingsBytes !== null) ? '~: estimated' : '',
-    shown.some((finding) => finding.savingsBytes === null) ? '?: not known' : ''
+    shown.some((finding) => finding.savingsBytes === null) ? '?: not known' : '',
+    shown.some((finding) => finding.verification?.outcome === 'builds') ? 'ok: verified by building it' : ''
   ].filter(Boolean);
+  const time = verificationTime(findings);
   const title =
     `how to shrink it${shown.length < findings.length ? ` (${shown.length} of ${findings.length})` : ''}` +
     (total === null ? '' : `: could save about ${total}, measured`) +
-    (legend.length > 0 ? ` [${legend.join('; ')}]` : '');
+    (legend.length > 0 ? ` [${legend.join('; ')}]` : '') +
+    (time === null ? '' : `; ${time}`);
   const cells = shown.map(savingsCell);
   const wheres = shown.map((finding) => plain(originText(image, false, finding.line) ?? 'whole image'));
   const cellWidth = Math.max(...cells.map(displayWidth));
@@ -355,6 +366,9 @@ function adviceLines(image: ImageReport, paint: (text: string, style?: Style) =>
     const { text, sketch } = splitFix(finding.fix);
     const fix = cut(plain(text).trim(), MAX_MESSAGE);
     if (fix) lines.push(`${indent}${paint(fix, 'cyan')}`);
+    const verified = verificationText(finding, '-');
+    if (verified !== null)
+      lines.push(`${indent}${paint(cut(plain(verified), MAX_MESSAGE), finding.verification?.outcome === 'builds' ? 'green' : 'yellow')}`);
     if (sketch !== null) {
       const sketchLines = sketch.split('\n');
       const kept = sketchLines.slice(0, MAX_SKETCH_LINES).map((line) => `${indent}  ${plain(line)}`.trimEnd());
