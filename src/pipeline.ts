@@ -131,6 +131,7 @@ export async function runPipeline(options: PipelineOptions, effects: PipelineEff
       anatomy,
       runtime: anatomy === null ? null : { entrypoint: measurement.entrypoint, files: measurement.files },
       builder: effects.engine.buildKit ? 'buildkit' : 'classic',
+      npmDev: measurement.npmDev,
       registry: effects.registry
     });
     for (const problem of result.problems) effects.log.warning(problem);

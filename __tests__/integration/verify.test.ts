@@ -12,6 +12,7 @@ import { chmod, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createDockerEngine } from '../../src/build/engine.js';
 import { exec } from '../../src/exec.js';
+import { formatBytes } from '../../src/units.js';
 import { parseConfig } from '../../src/config/load.js';
 import { noLimits } from '../../src/limits/index.js';
 import type { ImageReport, Report } from '../../src/model/report.js';
@@ -35,6 +36,21 @@ case "$1" in
 esac
 `;
 const MAKE = '#!/bin/sh\necho built > /built.txt\n';
+const JEST_JSON = '{"name":"jest","version":"29.7.0"}';
+const JEST_BYTES = 4_000_000;
+/** `npm ci`: express, and jest as a devDependency unless --omit=dev, with npm's hidden lockfile marking it. */
+const NPM = `#!/bin/sh
+set -e
+mkdir -p node_modules/express
+echo '{"name":"express","version":"4.19.2"}' > node_modules/express/package.json
+head -c 500000 /dev/urandom > node_modules/express/index.js
+case " $* " in *" --omit=dev "*) ;; *)
+  mkdir -p node_modules/jest
+  echo '${JEST_JSON}' > node_modules/jest/package.json
+  head -c ${JEST_BYTES} /dev/urandom > node_modules/jest/index.js ;;
+esac
+echo '{"lockfileVersion":3,"packages":{"node_modules/express":{"version":"4.19.2"},"node_modules/jest":{"version":"29.7.0","dev":true}}}' > node_modules/.package-lock.json
+`;
 
 let registry: LocalRegistry;
 const folders: string[] = [];
@@ -68,13 +84,15 @@ function image(name: string): ImageReport {
 
 beforeAll(async () => {
   registry = await startRegistry();
-  debian = await baseImage('debian:12', TEST_FAT_BASE, { 'apt-get': APT_GET, make: MAKE });
+  debian = await baseImage('debian:12', TEST_FAT_BASE, { 'apt-get': APT_GET, make: MAKE, npm: NPM });
   slim = await baseImage('debian:12-slim', TEST_BASE, { 'apt-get': APT_GET });
   alpine = await baseImage('alpine:3', TEST_BASE, {});
   const root = await makeBuildDir({
     'app/Dockerfile': `FROM ${debian}\nRUN apt-get update && apt-get install -y curl\nCOPY app.txt /app.txt\n`,
     'app/app.txt': 'hello\n',
-    'tools/Dockerfile': `FROM ${debian}\nRUN make\n`
+    'tools/Dockerfile': `FROM ${debian}\nRUN make\n`,
+    'node/Dockerfile': `FROM ${debian}\nWORKDIR /app\nCOPY package.json .\nRUN npm ci\nCMD ["node", "server.js"]\n`,
+    'node/package.json': '{"name":"app","dependencies":{"express":"^4"},"devDependencies":{"jest":"^29"}}\n'
   });
   folders.push(root);
   runId = `verify-${process.pid}`;
@@ -157,8 +175,19 @@ describe('every mechanical fix, built and measured', () => {
   });
 });
 
+test('devDependencies shipped in node_modules: measured from the lockfile, and installing with --omit=dev saves exactly them', () => {
+  const node = image('node/Dockerfile');
+  const finding = node.findings.find((candidate) => candidate.rule === 'npm-dev-dependencies')!;
+  const jest = JEST_BYTES + JEST_JSON.length + 1;
+  expect(finding).toMatchObject({ line: 4, savingsBytes: jest, measured: true, patch: { line: 4, endLine: 4, text: 'RUN npm ci --omit=dev' } });
+  expect(finding.message).toBe(
+    `1 devDependency ships in /app/node_modules: ${formatBytes(jest)} the running app does not load (by npm's lockfile; largest: jest ${formatBytes(jest)}).`
+  );
+  expect(finding.verification).toMatchObject({ outcome: 'builds', savingsBytes: jest });
+});
+
 test('the gate is what it would be without verification, and nothing built for it is left', async () => {
-  expect(report.images.map((candidate) => candidate.status)).toEqual(['over-budget', 'over-budget']);
+  expect(report.images.map((candidate) => candidate.status)).toEqual(['over-budget', 'over-budget', 'over-budget']);
   expect(report.overBudget).toBe(true);
   const { stdout } = await execa('docker', ['images', '--format', '{{.Repository}}:{{.Tag}}']);
   expect(stdout.split('\n').filter((line) => line.includes(`${runId}-verify`))).toEqual([]);

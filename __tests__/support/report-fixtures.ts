@@ -4,6 +4,7 @@ import { limitsOf } from '../../src/limits/index.js';
 import type { ChangeRecord, LineChange, PackageChange, PathChange } from '../../src/model/change.js';
 import {
   isFailing,
+  type Entrypoint,
   type Finding,
   type ImageReport,
   type LayerReport,
@@ -494,4 +495,21 @@ export function changedImage(overrides: Partial<ImageReport> & { name: string })
     change: sampleChange(),
     ...overrides
   });
+}
+
+/** What an image runs, the blog post's way by default: /main, an 11 MB static x86-64 binary in layer 1. */
+export function entrypointFacts(overrides: Partial<Entrypoint> = {}): Entrypoint {
+  return {
+    command: ['/main'],
+    program: '/main',
+    path: '/main',
+    kind: 'static',
+    interpreter: null,
+    needed: [],
+    machine: 'x86-64',
+    bytes: 11_000_000,
+    layer: 1,
+    user: null,
+    ...overrides
+  };
 }

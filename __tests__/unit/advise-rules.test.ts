@@ -102,6 +102,7 @@ describe('rules on the test Dockerfiles', () => {
       'yum-cache-left',
       'build-deps-kept',
       'pip-no-cache-dir',
+      'npm-dev-dependencies',
       'join-runs',
       'delete-in-later-run',
       'copy-over-run',

@@ -1209,6 +1209,7 @@ function measuredImage(name: string, layers: LayerEntry[][], baseImage: string |
     inventory: inventoryOf(analysis, baseImage),
     files,
     entrypoint: null,
+    npmDev: [],
     analysisError: null,
     error: null,
     buildInputs: null,

@@ -13,6 +13,7 @@ function measured(name: string, bytes: number | null): Measurement {
     inventory: null,
     files: null,
     entrypoint: null,
+    npmDev: [],
     analysisError: null,
     buildInputs: null,
     reused: null

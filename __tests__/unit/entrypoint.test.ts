@@ -5,7 +5,7 @@ import { entrypointOf, programOf } from '../../src/analyse/entrypoint.js';
 import { readImageArchive } from '../../src/analyse/read-archive.js';
 import { archiveTar, blobFiles, chunked, imageConfig, indexJson, manifestDescriptor, ociImage, packTar } from '../support/archives.js';
 import { dir, file, hardlink, image, layer, opaque, symlink, whiteout } from '../support/layers.js';
-import { imageReport, reportOf } from '../support/report-fixtures.js';
+import { entrypointFacts, imageReport, reportOf } from '../support/report-fixtures.js';
 import { entrypointText } from '../../src/report/entrypoint-text.js';
 import { renderMarkdown } from '../../src/report/markdown.js';
 import { renderTerminal } from '../../src/report/terminal.js';
@@ -230,19 +230,7 @@ async function ociArchive(tar: Buffer, settings: Record<string, unknown>): Promi
 }
 
 describe('entrypointText: what the image runs, in one line for every renderer', () => {
-  const facts = (overrides: Partial<Entrypoint>): Entrypoint => ({
-    command: ['/main'],
-    program: '/main',
-    path: '/main',
-    kind: 'static',
-    interpreter: null,
-    needed: [],
-    machine: 'x86-64',
-    bytes: 11_000_000,
-    layer: 1,
-    user: null,
-    ...overrides
-  });
+  const facts = entrypointFacts;
 
   test.each<[Partial<Entrypoint>, string]>([
     [{}, '/main: a static ELF binary (x86-64, 11.0 MB): no loader, no shared libraries'],

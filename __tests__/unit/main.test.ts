@@ -13,7 +13,6 @@ import type { ImageArchive } from '../../src/analyse/model.js';
 import type { ImageSource } from '../../src/analyse/source.js';
 import type { Engine } from '../../src/build/engine.js';
 import type { Exec } from '../../src/exec.js';
-import { isPackageDatabaseFile } from '../../src/analyse/packages.js';
 import type { Report } from '../../src/model/report.js';
 import type { RegistryClient } from '../../src/registry/client.js';
 import {
@@ -268,7 +267,15 @@ describe('run(): the gate', () => {
     expect(engine.removed).toEqual([[build.tag]]);
     // The image was read through the mocked reader, never through `docker save`.
     expect(reader.calls).toEqual([
-      { source: { kind: 'daemon', ref: build.tag }, options: { estimateCompressed: true, keep: isPackageDatabaseFile, probeExecutables: true } }
+      { source: { kind: 'daemon', ref: build.tag }, options: { estimateCompressed: true, keep: expect.any(Function), probeExecutables: true } }
+    ]);
+    // Package databases and npm projects' manifests are kept for the inventory and the advice; nothing else.
+    const keep = (reader.calls[0]!.options as unknown as { keep: (path: string) => boolean }).keep;
+    expect(['var/lib/dpkg/status', 'app/package.json', 'app/node_modules/.package-lock.json', 'etc/passwd'].map(keep)).toEqual([
+      true,
+      true,
+      true,
+      false
     ]);
     expect(fakeCore.startGroup).toHaveBeenCalledWith('PR 1/1: Dockerfile');
     expect(fakeCore.endGroup).toHaveBeenCalledTimes(1);

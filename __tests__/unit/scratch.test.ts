@@ -3,9 +3,10 @@ import { FinalFiles } from '../../src/analyse/final-files.js';
 import { DISTROLESS_BASE, DISTROLESS_CC, distrolessCandidate, distrolessFor, scratchFinding, type RuntimeFacts } from '../../src/advise/scratch.js';
 import { suggestBases } from '../../src/advise/suggest.js';
 import { parseDockerfile } from '../../src/dockerfile/parse.js';
-import type { Entrypoint, LayerReport } from '../../src/model/report.js';
+import type { LayerReport } from '../../src/model/report.js';
 import type { RegistryClient } from '../../src/registry/client.js';
 import { formatBytes } from '../../src/units.js';
+import { entrypointFacts } from '../support/report-fixtures.js';
 
 const MINUS = '\u2212';
 
@@ -23,21 +24,7 @@ function layer(
   return { index, fromBase, instruction, line, stage: fromBase ? null : '#0', bytes, compressedBytes, files: 1 };
 }
 
-function entrypoint(overrides: Partial<Entrypoint>): Entrypoint {
-  return {
-    command: ['/main'],
-    program: '/main',
-    path: '/main',
-    kind: 'static',
-    interpreter: null,
-    needed: [],
-    machine: 'x86-64',
-    bytes: 11_000_000,
-    layer: 1,
-    user: null,
-    ...overrides
-  };
-}
+const entrypoint = entrypointFacts;
 
 const BASE_BYTES = 129_468_416;
 const BASE_COMPRESSED = 51_371_284;

@@ -10101,7 +10101,7 @@ function quoted(value, max = MAX_QUOTED_CHARS) {
 
 /***/ }),
 
-/***/ 9594:
+/***/ 9336:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -10112,6 +10112,65 @@ __nccwpck_require__.d(__webpack_exports__, {
 });
 
 // UNUSED EXPORTS: fromMessage
+
+;// CONCATENATED MODULE: ./src/analyse/bookkeeping.ts
+/**
+ * Package-manager bookkeeping: the files apt/dpkg, apk and rpm/yum/dnf (and the
+ * tools their package scripts run) rewrite on every install, whatever is
+ * installed. Each install ships a new copy and hides the old one, so in an
+ * image whose layers cannot be told apart (no Dockerfile) these copies are not
+ * avoidable waste: no Dockerfile change removes them. Pure.
+ */
+/** Normalised paths (no leading slash) of bookkeeping files, and folders whose whole contents are. */
+const BOOKKEEPING = [
+    // dpkg and apt: the package database, maintainer scripts' lists, debconf answers, auto-installed marks.
+    'var/lib/dpkg',
+    'var/cache/debconf',
+    'var/lib/apt/extended_states',
+    'var/lib/ucf',
+    'var/log/dpkg.log',
+    'var/log/apt',
+    'var/log/alternatives.log',
+    // apk
+    'lib/apk/db',
+    'etc/apk/world',
+    // rpm, yum, dnf (rpm's database moved to /usr/lib/sysimage/rpm in newer releases)
+    'var/lib/rpm',
+    'usr/lib/sysimage/rpm',
+    'var/lib/dnf',
+    'var/lib/yum',
+    'var/log/yum.log',
+    'var/log/dnf.log',
+    'var/log/dnf.librepo.log',
+    'var/log/dnf.rpm.log',
+    'var/log/hawkey.log',
+    // ldconfig, run by every package that ships a library
+    'etc/ld.so.cache',
+    'var/cache/ldconfig',
+    // the account files package scripts add system users to, with the copies shadow's tools keep
+    'etc/passwd',
+    'etc/passwd-',
+    'etc/group',
+    'etc/group-',
+    'etc/shadow',
+    'etc/shadow-',
+    'etc/gshadow',
+    'etc/gshadow-',
+    'var/log/lastlog',
+    'var/log/faillog'
+];
+function bookkeepingArea(path) {
+    if (path === '')
+        return 'above';
+    let above = false;
+    for (const entry of BOOKKEEPING) {
+        if (path === entry || path.startsWith(`${entry}/`))
+            return 'inside';
+        if (entry.startsWith(`${path}/`))
+            above = true;
+    }
+    return above ? 'above' : 'outside';
+}
 
 ;// CONCATENATED MODULE: ./src/analyse/paths.ts
 /**
@@ -10410,6 +10469,7 @@ function compareCodeUnits(a, b) {
 
 
 
+
 const DEFAULT_TOP_PATHS = 20;
 const UNKNOWN_ORIGIN = { fromBase: null, instruction: null, line: null, stage: null };
 function joinPath(parent, name) {
@@ -10420,8 +10480,13 @@ function newFolder(name, parent) {
 }
 /** The overlaid filesystem and the copies it wasted on the way. */
 class Overlay {
+    unknownLayer;
     root = newFolder('', null);
     groups = new Map();
+    /** `unknownLayer` tells the layers whose origin is unknown: their bookkeeping copies are not avoidable. */
+    constructor(unknownLayer) {
+        this.unknownLayer = unknownLayer;
+    }
     /** The node at a normalised path, or null. */
     lookup(path) {
         if (path === '')
@@ -10512,25 +10577,34 @@ class Overlay {
     /** Drops the links of a node and its subtree; a copy whose last link goes is wasted. */
     release(node, path, removal) {
         // Paths below `node` are spelled out only for a row's name: building each one would cost the
-        // square of the depth in a deep tree.
-        const stack = [node];
+        // square of the depth in a deep tree. Only the few folders above a bookkeeping path get theirs,
+        // to tell which of their files are bookkeeping.
+        const stack = [[node, bookkeepingArea(path), path]];
         while (stack.length > 0) {
-            const current = stack.pop();
+            const [current, area, currentPath] = stack.pop();
             if (current.children !== null) {
-                for (const child of current.children.values())
-                    stack.push(child);
+                for (const child of current.children.values()) {
+                    if (area !== 'above') {
+                        stack.push([child, area, '']);
+                        continue;
+                    }
+                    const childPath = joinPath(currentPath, child.name);
+                    stack.push([child, bookkeepingArea(childPath), childPath]);
+                }
                 continue;
             }
             const inode = current.inode;
             if (inode === null)
                 continue;
             inode.links--;
-            if (inode.links === 0 && inode.bytes > 0 && !inode.symlink)
-                this.waste(inode, () => pathBelow(node, path, current), removal);
+            if (inode.links === 0 && inode.bytes > 0 && !inode.symlink) {
+                const bookkeeping = area === 'inside' && this.unknownLayer(inode.layer);
+                this.waste(inode, () => pathBelow(node, path, current), removal, bookkeeping);
+            }
         }
     }
-    waste(inode, path, removal) {
-        const key = `${removal.root}\u0000${inode.layer}\u0000${removal.layer}`;
+    waste(inode, path, removal, bookkeeping) {
+        const key = `${removal.root}\u0000${inode.layer}\u0000${removal.layer}\u0000${bookkeeping}`;
         const group = this.groups.get(key);
         if (group === undefined) {
             this.groups.set(key, {
@@ -10539,7 +10613,8 @@ class Overlay {
                 files: 1,
                 bytes: inode.bytes,
                 addedInLayer: inode.layer,
-                removedInLayer: removal.layer
+                removedInLayer: removal.layer,
+                bookkeeping
             });
         }
         else {
@@ -10562,26 +10637,38 @@ function originOf(origins, layer) {
 function wasteOf(groups, origins, topPaths) {
     let bytes = 0;
     let baseBytes = 0;
+    let bookkeepingBytes = 0;
     const paths = [];
+    const pairs = new Map();
     for (const group of groups) {
         const inBase = originOf(origins, group.addedInLayer).fromBase === true;
+        const { bookkeeping } = group;
         if (inBase)
             baseBytes += group.bytes;
+        else if (bookkeeping)
+            bookkeepingBytes += group.bytes;
         else
             bytes += group.bytes;
-        paths.push({
-            path: displayPath(group.files === 1 ? group.path : group.root),
-            files: group.files,
-            bytes: group.bytes,
+        const where = {
             addedAtLine: originOf(origins, group.addedInLayer).line,
             removedAtLine: originOf(origins, group.removedInLayer).line,
             addedInLayer: group.addedInLayer,
             removedInLayer: group.removedInLayer,
             inBase
-        });
+        };
+        paths.push({ path: displayPath(group.files === 1 ? group.path : group.root), files: group.files, bytes: group.bytes, ...where, bookkeeping });
+        const key = `${group.addedInLayer}:${group.removedInLayer}:${bookkeeping}`;
+        const pair = pairs.get(key);
+        if (pair === undefined)
+            pairs.set(key, { ...where, bytes: group.bytes, files: group.files, bookkeeping });
+        else {
+            pair.bytes += group.bytes;
+            pair.files += group.files;
+        }
     }
     paths.sort((a, b) => b.bytes - a.bytes || (a.path < b.path ? -1 : a.path > b.path ? 1 : a.addedInLayer - b.addedInLayer));
-    return { bytes, baseBytes, paths: paths.slice(0, topPaths) };
+    const byLines = [...pairs.values()].sort((a, b) => b.bytes - a.bytes || a.addedInLayer - b.addedInLayer || a.removedInLayer - b.removedInLayer || Number(a.bookkeeping) - Number(b.bookkeeping));
+    return { bytes, baseBytes, bookkeepingBytes, paths: paths.slice(0, topPaths), byLines };
 }
 /** The visible files under well-known caches, one tally per cache folder. */
 function cachesOf(root, origins) {
@@ -10691,7 +10778,7 @@ function visibleKept(overlay, archive) {
  */
 function analyseImage(archive, origins, options = {}) {
     const topPaths = options.topPaths ?? DEFAULT_TOP_PATHS;
-    const overlay = new Overlay();
+    const overlay = new Overlay((layer) => originOf(origins, layer).fromBase === null);
     const layers = [];
     let bytes = 0;
     let compressedBytes = 0;
@@ -10725,6 +10812,467 @@ function analyseImage(archive, origins, options = {}) {
         files: finalFiles(overlay.root),
         kept: visibleKept(overlay, archive)
     };
+}
+
+;// CONCATENATED MODULE: ./src/analyse/executable.ts
+/**
+ * What an executable file is, read from its bytes as they stream past: an ELF
+ * binary (static, or dynamic with its interpreter and the libraries it needs) or
+ * a script (its `#!` line). Only the headers are read: the ELF header and
+ * program headers at the start, the interpreter's path, the dynamic segment and
+ * the string table it names — a few kilobytes kept out of a file of any size.
+ * The layer reader runs one probe per executable file; the entrypoint of the
+ * image is then looked up among them (./entrypoint.ts).
+ */
+/** Bytes of a file's start kept while it streams: the headers, the interpreter, and usually the string table. */
+const PREFIX_BYTES = 256 * 1024;
+/** The dynamic segment is kept up to this size wherever it lies (a few hundred bytes in practice). */
+const MAX_DYNAMIC_BYTES = 64 * 1024;
+/** A `#!` line longer than this is not one the kernel runs. */
+const MAX_SHEBANG_BYTES = 256;
+/** More libraries than any real binary names: the rest is not read. */
+const MAX_NEEDED = 256;
+const PT_LOAD = 1;
+const PT_DYNAMIC = 2;
+const PT_INTERP = 3;
+const DT_NULL = 0;
+const DT_NEEDED = 1;
+const DT_STRTAB = 5;
+const DT_STRSZ = 10;
+const MACHINES = {
+    3: 'x86',
+    8: 'mips',
+    20: 'ppc',
+    21: 'ppc64',
+    22: 's390x',
+    40: 'arm',
+    62: 'x86-64',
+    183: 'aarch64',
+    243: 'riscv'
+};
+/** Reads the ELF fields of one file, for its class (32/64 bits) and byte order. */
+class ElfFields {
+    is64;
+    little;
+    constructor(is64, little) {
+        this.is64 = is64;
+        this.little = little;
+    }
+    u16(buffer, at) {
+        return this.little ? buffer.readUInt16LE(at) : buffer.readUInt16BE(at);
+    }
+    u32(buffer, at) {
+        return this.little ? buffer.readUInt32LE(at) : buffer.readUInt32BE(at);
+    }
+    /** A word: 32 bits, or 64 bits read as a number (past 2^53 it cannot be an offset in a layer anyway). */
+    word(buffer, at) {
+        if (!this.is64)
+            return this.u32(buffer, at);
+        const value = this.little ? buffer.readBigUInt64LE(at) : buffer.readBigUInt64BE(at);
+        return value > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(value);
+    }
+    get wordBytes() {
+        return this.is64 ? 8 : 4;
+    }
+}
+/**
+ * One file's probe: `write` its bytes in order, then `finish` says what it is,
+ * or null when it is neither an ELF file nor a script (or too damaged to tell).
+ */
+class ExecutableProbe {
+    prefix = Buffer.alloc(0);
+    offset = 0;
+    kind = 'unknown';
+    fields = null;
+    segments = null;
+    ranges = new Map();
+    machine = '';
+    write(chunk) {
+        if (this.kind === 'other')
+            return;
+        const start = this.offset;
+        this.offset += chunk.length;
+        if (start < PREFIX_BYTES) {
+            const take = chunk.subarray(0, PREFIX_BYTES - start);
+            this.prefix = this.prefix.length === 0 ? Buffer.from(take) : Buffer.concat([this.prefix, take]);
+        }
+        if (this.kind === 'unknown')
+            this.sniff();
+        if (this.kind === 'elf' && this.segments === null)
+            this.readProgramHeaders(start);
+        for (const range of this.ranges.values())
+            fill(range, chunk, start);
+    }
+    finish() {
+        if (this.kind === 'script')
+            return this.script();
+        if (this.kind !== 'elf' || this.segments === null || this.fields === null)
+            return null;
+        const interp = this.segments.find((segment) => segment.type === PT_INTERP);
+        const interpreter = interp === undefined ? null : this.cString(this.bytesAt(interp.offset, Math.min(interp.fileSize, 4096)));
+        return { format: 'elf', interpreter, needed: this.needed(), machine: this.machine };
+    }
+    sniff() {
+        if (this.prefix.length < 4)
+            return;
+        if (this.prefix.readUInt32BE(0) === 0x7f454c46)
+            this.kind = 'elf';
+        else if (this.prefix[0] === 0x23 && this.prefix[1] === 0x21)
+            this.kind = 'script';
+        else {
+            this.kind = 'other';
+            this.prefix = Buffer.alloc(0);
+        }
+    }
+    /** Reads the program headers once the prefix holds them; `chunkStart`: where the chunk being written starts. */
+    readProgramHeaders(chunkStart) {
+        const head = this.prefix;
+        if (head.length < 52)
+            return;
+        const elfClass = head[4];
+        const data = head[5];
+        if ((elfClass !== 1 && elfClass !== 2) || (data !== 1 && data !== 2))
+            return this.giveUp();
+        const fields = new ElfFields(elfClass === 2, data === 1);
+        const is64 = elfClass === 2;
+        if (is64 && head.length < 64)
+            return;
+        const machine = fields.u16(head, 18);
+        const phoff = fields.word(head, is64 ? 32 : 28);
+        const phentsize = fields.u16(head, is64 ? 54 : 42);
+        const phnum = fields.u16(head, is64 ? 56 : 44);
+        const end = phoff + phentsize * phnum;
+        if (phentsize < (is64 ? 56 : 32) || end > PREFIX_BYTES)
+            return this.giveUp();
+        if (head.length < end)
+            return; // more to come
+        const segments = [];
+        for (let at = phoff; at < end; at += phentsize) {
+            segments.push(is64
+                ? { type: fields.u32(head, at), offset: fields.word(head, at + 8), vaddr: fields.word(head, at + 16), fileSize: fields.word(head, at + 32) }
+                : { type: fields.u32(head, at), offset: fields.u32(head, at + 4), vaddr: fields.u32(head, at + 8), fileSize: fields.u32(head, at + 16) });
+        }
+        this.fields = fields;
+        this.segments = segments;
+        this.machine = MACHINES[machine] ?? String(machine);
+        const interp = segments.find((segment) => segment.type === PT_INTERP);
+        if (interp !== undefined)
+            this.keep('interp', interp.offset, Math.min(interp.fileSize, 4096), chunkStart);
+        const dynamic = segments.find((segment) => segment.type === PT_DYNAMIC);
+        if (dynamic !== undefined)
+            this.keep('dynamic', dynamic.offset, Math.min(dynamic.fileSize, MAX_DYNAMIC_BYTES), chunkStart);
+    }
+    giveUp() {
+        this.kind = 'other';
+        this.prefix = Buffer.alloc(0);
+        this.ranges.clear();
+    }
+    /** Keeps a range beyond the prefix as it streams past (one inside the prefix needs nothing; one already past is lost). */
+    keep(name, start, length, chunkStart) {
+        if (start + length <= PREFIX_BYTES || start < chunkStart)
+            return;
+        this.ranges.set(name, { start, data: Buffer.alloc(length), filled: 0 });
+    }
+    /** Bytes of the file at `start`, from the prefix or a kept range; null when they were not kept. */
+    bytesAt(start, length) {
+        if (start + length <= this.prefix.length)
+            return this.prefix.subarray(start, start + length);
+        for (const range of this.ranges.values()) {
+            if (range.start === start && range.filled >= length)
+                return range.data.subarray(0, length);
+        }
+        return null;
+    }
+    cString(bytes) {
+        if (bytes === null)
+            return null;
+        const end = bytes.indexOf(0);
+        return bytes.toString('latin1', 0, end === -1 ? bytes.length : end);
+    }
+    /** The DT_NEEDED names: [] without a dynamic segment or without entries; null when their strings were not kept. */
+    needed() {
+        const fields = this.fields;
+        const dynamic = this.segments.find((segment) => segment.type === PT_DYNAMIC);
+        if (dynamic === undefined)
+            return [];
+        const length = Math.min(dynamic.fileSize, MAX_DYNAMIC_BYTES);
+        const table = this.bytesAt(dynamic.offset, length);
+        if (table === null)
+            return null;
+        const entry = fields.wordBytes * 2;
+        const offsets = [];
+        let strtab = null;
+        let strsz = 0;
+        for (let at = 0; at + entry <= table.length; at += entry) {
+            const tag = fields.word(table, at);
+            const value = fields.word(table, at + fields.wordBytes);
+            if (tag === DT_NULL)
+                break;
+            if (tag === DT_NEEDED && offsets.length < MAX_NEEDED)
+                offsets.push(value);
+            else if (tag === DT_STRTAB)
+                strtab = value;
+            else if (tag === DT_STRSZ)
+                strsz = value;
+        }
+        if (offsets.length === 0)
+            return [];
+        if (strtab === null)
+            return null;
+        // DT_STRTAB is an address: the loadable segment that maps it gives its place in the file.
+        const load = this.segments.find((segment) => segment.type === PT_LOAD && strtab >= segment.vaddr && strtab < segment.vaddr + segment.fileSize);
+        if (load === undefined)
+            return null;
+        const start = strtab - load.vaddr + load.offset;
+        const strings = this.bytesAt(start, Math.min(strsz, PREFIX_BYTES));
+        if (strings === null)
+            return null;
+        const names = offsets.map((offset) => (offset < strings.length ? this.cString(strings.subarray(offset)) : null));
+        return names.every((name) => name !== null && name !== '') ? names : null;
+    }
+    script() {
+        const line = this.prefix.subarray(2, MAX_SHEBANG_BYTES);
+        const end = line.indexOf(0x0a);
+        if (end === -1 && this.prefix.length >= MAX_SHEBANG_BYTES)
+            return null;
+        const interpreter = line
+            .toString('latin1', 0, end === -1 ? line.length : end)
+            .replace(/\r$/, '')
+            .trim();
+        return interpreter === '' ? null : { format: 'script', interpreter };
+    }
+}
+function fill(range, chunk, chunkStart) {
+    const from = Math.max(range.start + range.filled, chunkStart);
+    const to = Math.min(range.start + range.data.length, chunkStart + chunk.length);
+    if (from !== range.start + range.filled || to <= from)
+        return;
+    chunk.copy(range.data, range.filled, from - chunkStart, to - chunkStart);
+    range.filled += to - from;
+}
+/** Static: no loader and no libraries. */
+function isStatic(facts) {
+    return facts.format === 'elf' && facts.interpreter === null && facts.needed !== null && facts.needed.length === 0;
+}
+
+;// CONCATENATED MODULE: ./src/analyse/entrypoint.ts
+
+
+/** Docker's PATH for a config without one. */
+const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+/** Symlinks followed in one lookup before giving up, as Linux does (ELOOP). */
+const MAX_SYMLINKS = 40;
+/** A program name the image can be searched for: no shell expansion, quoting or operators in it. */
+const PLAIN_WORD = /^[A-Za-z0-9_./+@%:,-]+$/;
+const ASSIGNMENT = /^[A-Za-z_][A-Za-z0-9_]*=/;
+function strings(value) {
+    return Array.isArray(value) ? value.filter((item) => typeof item === 'string') : [];
+}
+/** Programs that start another one: the program that matters is the one they run. */
+const WRAPPERS = {
+    tini: { skip: 0 },
+    'tini-static': { skip: 0 },
+    'dumb-init': { skip: 0 },
+    catatonit: { skip: 0 },
+    env: { skip: 0 },
+    // `gosu USER COMMAND`, `su-exec USER COMMAND`
+    gosu: { skip: 1 },
+    'su-exec': { skip: 1 }
+};
+/** The first word after a wrapper, its options, its user argument and `--`. */
+function afterWrappers(words) {
+    let at = 0;
+    for (;;) {
+        const word = words[at];
+        if (word === undefined)
+            return null;
+        const wrapper = WRAPPERS[word.slice(word.lastIndexOf('/') + 1)];
+        if (wrapper === undefined || at + 1 >= words.length)
+            return word;
+        at++;
+        while (at < words.length && (words[at].startsWith('-') || ASSIGNMENT.test(words[at])))
+            at++;
+        at += wrapper.skip;
+    }
+}
+/**
+ * The program a command starts: the first word, or for `sh -c "…"` the first word of that command (after `exec` and
+ * `VAR=value`); past an init or user-switching wrapper (`tini --`, `dumb-init`, `gosu app`), the program it runs.
+ */
+function programOf(command) {
+    const [first, flag, script] = command;
+    if (first === undefined || first === '')
+        return null;
+    if (/(?:^|\/)(?:ba|da|a)?sh$/.test(first) && flag === '-c' && script !== undefined) {
+        const words = script.trim().split(/\s+/);
+        let at = 0;
+        while (at < words.length && (words[at] === 'exec' || ASSIGNMENT.test(words[at])))
+            at++;
+        const word = afterWrappers(words.slice(at));
+        return word !== null && PLAIN_WORD.test(word) ? word : null;
+    }
+    return afterWrappers(command);
+}
+/** `a/b/../c` → `a/c`; null when `..` climbs above the root (the root stays the root, as in the kernel). */
+function resolveDots(path) {
+    const parts = [];
+    for (const part of path.split('/')) {
+        if (part === '' || part === '.')
+            continue;
+        if (part === '..')
+            parts.pop();
+        else
+            parts.push(part);
+    }
+    return parts.join('/');
+}
+/** The final filesystem of a stack of layers, looked up path by path. */
+class FinalTree {
+    layers;
+    indexes;
+    hidden;
+    constructor(layers) {
+        this.layers = layers;
+        this.indexes = layers.map(() => null);
+        this.hidden = layers.map(() => null);
+    }
+    index(layer) {
+        if (this.indexes[layer] === null) {
+            const entries = new Map();
+            const paths = new Set();
+            const opaque = new Set();
+            for (const entry of this.layers[layer].entries) {
+                const whiteout = whiteoutTarget(entry.path);
+                if (whiteout === null)
+                    entries.set(entry.path, entry);
+                else if (whiteout.kind === 'file')
+                    paths.add(whiteout.path);
+                else
+                    opaque.add(whiteout.dir);
+            }
+            this.indexes[layer] = entries;
+            this.hidden[layer] = { paths, opaque };
+        }
+        return { entries: this.indexes[layer], ...this.hidden[layer] };
+    }
+    /** The entry a container sees at `path` (no symlink followed) and its layer; null when there is none. */
+    entryAt(path) {
+        const ancestors = [];
+        for (let parent = parentPath(path); parent !== ''; parent = parentPath(parent))
+            ancestors.push(parent);
+        for (let layer = this.layers.length - 1; layer >= 0; layer--) {
+            const { entries, paths, opaque } = this.index(layer);
+            const entry = entries.get(path);
+            if (entry !== undefined)
+                return { entry, layer };
+            if (paths.has(path) || ancestors.some((ancestor) => paths.has(ancestor)))
+                return null;
+            // A folder made opaque here, or replaced by something that is not a folder, hides what lies below it.
+            if (opaque.has('') || ancestors.some((ancestor) => opaque.has(ancestor)))
+                return null;
+            if (ancestors.some((ancestor) => entries.has(ancestor) && entries.get(ancestor).kind !== 'directory'))
+                return null;
+        }
+        return null;
+    }
+    /** Follows symlinks in every component of `path`: the entry at the end and its resolved path, or null. */
+    resolve(path) {
+        let pending = resolveDots(path)
+            .split('/')
+            .filter((part) => part !== '');
+        let current = '';
+        let hops = 0;
+        let found = null;
+        while (pending.length > 0) {
+            const next = current === '' ? pending[0] : `${current}/${pending[0]}`;
+            pending = pending.slice(1);
+            found = this.entryAt(next);
+            if (found === null) {
+                // A folder a tar never names is still there when something below it is (a whiteout above hides both).
+                if (pending.length === 0)
+                    return null;
+                current = next;
+                continue;
+            }
+            if (found.entry.kind === 'symlink') {
+                if (++hops > MAX_SYMLINKS || found.entry.linkTarget === null)
+                    return null;
+                const target = found.entry.linkTarget;
+                const joined = target.startsWith('/') ? target : `${current}/${target}`;
+                pending = [
+                    ...resolveDots(joined)
+                        .split('/')
+                        .filter((part) => part !== ''),
+                    ...pending
+                ];
+                current = '';
+                found = null;
+                continue;
+            }
+            if (pending.length > 0 && found.entry.kind !== 'directory')
+                return null;
+            current = next;
+        }
+        return found === null ? null : { path: current, ...found };
+    }
+}
+function envPath(config) {
+    const entry = strings(config.Env).find((line) => line.startsWith('PATH='));
+    return entry === undefined ? DEFAULT_PATH : entry.slice('PATH='.length);
+}
+/** What the image's ENTRYPOINT/CMD runs; null when the config names no command. */
+function entrypointOf(config, layers) {
+    const settings = config.config ?? {};
+    const command = [...strings(settings.Entrypoint), ...strings(settings.Cmd)];
+    if (command.length === 0)
+        return null;
+    const user = typeof settings.User === 'string' && settings.User !== '' ? settings.User : null;
+    const program = programOf(command);
+    const facts = {
+        command,
+        program,
+        path: null,
+        kind: 'unknown',
+        interpreter: null,
+        needed: null,
+        machine: null,
+        bytes: null,
+        layer: null,
+        user
+    };
+    if (program === null)
+        return facts;
+    const tree = new FinalTree(layers);
+    const binary = Buffer.from(program, 'utf8').toString('latin1');
+    const workdir = typeof settings.WorkingDir === 'string' ? settings.WorkingDir : '/';
+    const candidates = binary.includes('/')
+        ? [binary.startsWith('/') ? binary : `${workdir}/${binary}`]
+        : envPath(settings)
+            .split(':')
+            .filter((folder) => folder.startsWith('/'))
+            .map((folder) => `${folder}/${binary}`);
+    for (const candidate of candidates) {
+        const found = tree.resolve(normalisePath(candidate));
+        if (found === null || (found.entry.kind !== 'file' && found.entry.kind !== 'hardlink'))
+            continue;
+        // A hard link's content is the entry it links to, in the same layer.
+        const contentPath = found.entry.kind === 'hardlink' && found.entry.linkTarget !== null ? found.entry.linkTarget : found.path;
+        const content = found.entry.kind === 'hardlink' ? tree.entryAt(contentPath)?.entry : found.entry;
+        const probed = layers[found.layer].executables.get(contentPath);
+        const base = { ...facts, path: displayPath(found.path), bytes: content?.bytes ?? null, layer: found.layer };
+        if (probed === undefined)
+            return { ...base, kind: 'other' };
+        if (probed.format === 'script')
+            return { ...base, kind: 'script', interpreter: probed.interpreter };
+        return {
+            ...base,
+            kind: isStatic(probed) ? 'static' : 'dynamic',
+            interpreter: probed.interpreter,
+            needed: probed.needed,
+            machine: probed.machine
+        };
+    }
+    return { ...facts, kind: 'missing' };
 }
 
 ;// CONCATENATED MODULE: ./src/dockerfile/keywords.ts
@@ -23507,6 +24055,26 @@ function formatPercent(percent) {
         return '0.0%';
     return `${percent > 0 ? '+' : '-'}${text}%`;
 }
+const DURATION_UNITS = { s: 1, sec: 1, m: 60, min: 60, h: 3600 };
+/** `90s`, `5m`, `1.5h`, `300` (seconds) → seconds; a UserError naming `what` otherwise. */
+function parseDuration(text, what) {
+    const match = /^(\d+(?:\.\d+)?)\s*(s|sec|m|min|h)?$/i.exec(text.trim());
+    const seconds = match === null ? NaN : Number(match[1]) * DURATION_UNITS[(match[2] ?? 's').toLowerCase()];
+    if (!Number.isFinite(seconds) || seconds <= 0) {
+        throw new UserError(`${what}: "${text}" is not a duration; expected e.g. 90s, 5m or 1h`);
+    }
+    return seconds;
+}
+/** `0.4 s`, `42 s`, `5 min`, `6 min 30 s`. */
+function formatDuration(seconds) {
+    if (seconds < 10)
+        return `${seconds.toFixed(1)} s`;
+    if (seconds < 60)
+        return `${Math.round(seconds)} s`;
+    const minutes = Math.floor(Math.round(seconds) / 60);
+    const rest = Math.round(seconds) - minutes * 60;
+    return rest === 0 ? `${minutes} min` : `${minutes} min ${rest} s`;
+}
 
 ;// CONCATENATED MODULE: ./src/analyse/tar-scanner.ts
 
@@ -23544,7 +24112,7 @@ function toLayerEntry(header) {
         kind,
         // A symlink's target is stored in the filesystem too, and Docker's own size counts it.
         bytes: kind === 'file' ? header.size : kind === 'symlink' ? header.linkname.length : 0,
-        linkTarget: kind === 'hardlink' ? normalisePath(header.linkname) : null
+        linkTarget: kind === 'hardlink' ? normalisePath(header.linkname) : kind === 'symlink' ? header.linkname : null
     };
 }
 function readString(block, offset, length) {
@@ -23570,6 +24138,15 @@ function readNumber(block, offset, length) {
     if (!/^[0-7]+$/.test(text))
         throw new Error(`bad number "${text}" in tar header`);
     return parseInt(text, 8);
+}
+/** The header's permission bits; 0 when the field is unreadable (the mode only decides what is probed). */
+function readMode(block) {
+    try {
+        return readNumber(block, 100, 8) & 0o7777;
+    }
+    catch {
+        return 0;
+    }
 }
 function checksumMatches(block) {
     let stored;
@@ -23629,6 +24206,8 @@ class LayerTarScanner {
     skip = 0;
     /** The content being collected for the entry whose header asked for it, before `skip`'s padding. */
     content = null;
+    /** The sink the current entry's content streams to, and how many of its bytes are still to come. */
+    sink = null;
     /** A PAX or GNU long-name record being collected, and what it is. */
     meta = null;
     pax = new Map();
@@ -23643,7 +24222,10 @@ class LayerTarScanner {
     offset = 0;
     onEntry;
     onContent;
-    /** `onEntry` returns true to have the entry's content collected and passed to `onContent`. */
+    /**
+     * `onEntry` returns true to have the entry's content collected and passed to `onContent`,
+     * or a sink to have it streamed there chunk by chunk (nothing is held).
+     */
     constructor(onEntry, onContent = () => undefined) {
         this.onEntry = onEntry;
         this.onContent = onContent;
@@ -23669,6 +24251,18 @@ class LayerTarScanner {
                 if (content.fill === content.data.length) {
                     this.content = null;
                     this.onContent(content.header, content.data);
+                }
+                continue;
+            }
+            if (this.sink !== null) {
+                const current = this.sink;
+                const taken = Math.min(current.remaining, chunk.length - at);
+                current.sink.write(chunk.subarray(at, at + taken));
+                current.remaining -= taken;
+                at += taken;
+                if (current.remaining === 0) {
+                    this.sink = null;
+                    current.sink.end();
                 }
                 continue;
             }
@@ -23709,7 +24303,7 @@ class LayerTarScanner {
     end() {
         if (this.ended)
             return;
-        if (this.skip > 0 || this.content !== null || this.meta !== null || this.headerFill > 0) {
+        if (this.skip > 0 || this.content !== null || this.sink !== null || this.meta !== null || this.headerFill > 0) {
             throw new Error(`the tar stream is truncated (it ends inside an entry, after ${this.offset} bytes)`);
         }
         if (this.headers === 0 && this.offset === 0)
@@ -23772,8 +24366,17 @@ class LayerTarScanner {
             throw new Error(`a path of ${Math.max(name.length, linkname.length)} bytes in tar header at byte ${offset} is longer than ${MAX_PATH_BYTES} bytes`);
         }
         const content = HEADER_ONLY_TYPES.has(typeflag) ? 0 : entrySize;
-        const header = { name, linkname, typeflag, size: entrySize };
-        const wanted = this.onEntry(header) === true;
+        const header = { name, linkname, typeflag, size: entrySize, mode: readMode(block) };
+        const answer = this.onEntry(header);
+        const wanted = answer === true;
+        if (typeof answer === 'object' && answer !== null) {
+            if (content === 0)
+                answer.end();
+            else
+                this.sink = { sink: answer, remaining: content };
+            this.skip = (TAR_BLOCK - (content % TAR_BLOCK)) % TAR_BLOCK;
+            return;
+        }
         if (wanted && content === 0)
             this.onContent(header, Buffer.alloc(0));
         if (wanted && content > 0) {
@@ -23820,6 +24423,7 @@ class LayerTarScanner {
  * analysed as it arrives and keyed by its archive path; the order is applied
  * at the end.
  */
+
 
 
 
@@ -23961,6 +24565,7 @@ async function readArchiveContent(entry, name, size, options, state) {
 async function readLayer(chunks, compression, options, state) {
     const entries = [];
     const kept = new Map();
+    const executables = new Map();
     let fileBytes = 0;
     let storedBytes = 0;
     const scanner = new LayerTarScanner((header) => {
@@ -23979,6 +24584,11 @@ async function readLayer(chunks, compression, options, state) {
         entries.push(entry);
         // A path named again in the same tar is what its last entry holds: drop an earlier copy's content.
         kept.delete(entry.path);
+        executables.delete(entry.path);
+        if (entry.kind === 'file' && options.probeExecutables === true && (header.mode & 0o111) !== 0 && entry.bytes >= 4) {
+            if (options.keep === undefined || !options.keep(entry.path))
+                return probeInto(executables, entry.path);
+        }
         if (entry.kind !== 'file' || options.keep === undefined || !options.keep(entry.path))
             return false;
         if (entry.bytes > MAX_KEPT_FILE_BYTES || state.keptBytes + entry.bytes > MAX_KEPT_BYTES) {
@@ -24041,6 +24651,7 @@ async function readLayer(chunks, compression, options, state) {
     const layer = {
         entries,
         kept,
+        executables,
         fileBytes,
         storedBytes,
         compression,
@@ -24048,6 +24659,18 @@ async function readLayer(chunks, compression, options, state) {
         compressedMeasured: measured
     };
     return { kind: 'layer', layer, compressedPending };
+}
+/** A sink that probes one executable and records what it is under its path. */
+function probeInto(executables, path) {
+    const probe = new ExecutableProbe();
+    return {
+        write: (chunk) => probe.write(chunk),
+        end: () => {
+            const facts = probe.finish();
+            if (facts !== null)
+                executables.set(path, facts);
+        }
+    };
 }
 function describeDecompressError(error, compression) {
     const message = error.message;
@@ -24366,6 +24989,7 @@ async function readFromDaemon(ref, options) {
 
 
 
+
 /** The image the built stage's chain starts FROM (`python:3.12-slim`); null when unknown. */
 function baseImageOf(dockerfile) {
     if (dockerfile === null || dockerfile.final === null || dockerfile.targetMissing)
@@ -24375,20 +24999,22 @@ function baseImageOf(dockerfile) {
 }
 /** Analyses an image in this thread, reading it with `read` (default: the real reader). */
 async function analyseInProcess(request, read = readImage) {
-    const archive = await read(request.source, { estimateCompressed: request.estimateCompressed, keep: isPackageDatabaseFile });
+    const archive = await read(request.source, { estimateCompressed: request.estimateCompressed, keep: isPackageDatabaseFile, probeExecutables: true });
     const analysis = analyseImage(archive, layerOrigins(archive.config, archive.layers.length, request.dockerfile));
     const inventory = inventoryOf(analysis, baseImageOf(request.dockerfile), archive.notKept);
     // The kept package databases are read into the inventory: only the file list stays, for the comparison.
     const { files, kept: _kept, ...anatomy } = analysis;
-    return { anatomy, inventory, files };
+    return { anatomy, inventory, files, entrypoint: entrypointOf(archive.config, archive.layers) };
 }
 function toMessage(analysis) {
-    return { ok: true, anatomy: analysis.anatomy, inventory: analysis.inventory, paths: analysis.files.paths, bytes: analysis.files.bytes };
+    const { anatomy, inventory, entrypoint, files } = analysis;
+    return { ok: true, anatomy, inventory, entrypoint, paths: files.paths, bytes: files.bytes };
 }
 function fromMessage(message) {
     if (!message.ok)
         throw new Error(message.message);
-    return { anatomy: message.anatomy, inventory: message.inventory, files: FinalFiles.sorted(message.paths, message.bytes) };
+    const { anatomy, inventory, entrypoint } = message;
+    return { anatomy, inventory, entrypoint, files: FinalFiles.sorted(message.paths, message.bytes) };
 }
 
 
@@ -24401,7 +25027,7 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /* harmony import */ var node_worker_threads__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5919);
 /* harmony import */ var node_worker_threads__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_worker_threads__WEBPACK_IMPORTED_MODULE_0__);
 /* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3916);
-/* harmony import */ var _analyse_image_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(9594);
+/* harmony import */ var _analyse_image_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(9336);
 /**
  * The worker thread's entry (bundled as dist/analysis-worker/index.js): analyses the
  * one image its workerData names and posts the result. A worker has its own heap,

@@ -3,24 +3,26 @@
  * it with ncc): reads one image from the local daemon the way footprint does and
  * prints what it found and what it cost as one JSON line.
  *
- *   node index.js IMAGE [--no-compress]
+ *   node index.js IMAGE [--no-compress] [--probe]
  *
  * Prints `{ ms, layers, files, entries, bytes, compressedBytes, peakRssMb }`:
  * wall time of the read, layer count, non-directory entries, all entries,
  * uncompressed bytes, estimated gzip bytes (null with --no-compress), and the
- * process's peak resident set size.
+ * process's peak resident set size. `--probe` reads the headers of every executable file as
+ * the analysis does for the entrypoint (ReadOptions.probeExecutables), and adds `executables`.
  */
 import { readImage } from '../../src/analyse/source.js';
 import { messageOf } from '../../src/errors.js';
 
 async function main(args: string[]): Promise<void> {
   const ref = args.find((arg) => !arg.startsWith('--'));
-  const unknown = args.filter((arg) => arg.startsWith('--') && arg !== '--no-compress');
-  if (ref === undefined || unknown.length > 0) throw new Error('usage: anatomy-entry IMAGE [--no-compress]');
+  const unknown = args.filter((arg) => arg.startsWith('--') && arg !== '--no-compress' && arg !== '--probe');
+  if (ref === undefined || unknown.length > 0) throw new Error('usage: anatomy-entry IMAGE [--no-compress] [--probe]');
   const estimateCompressed = !args.includes('--no-compress');
+  const probeExecutables = args.includes('--probe');
 
   const started = performance.now();
-  const image = await readImage({ kind: 'daemon', ref }, { estimateCompressed });
+  const image = await readImage({ kind: 'daemon', ref }, { estimateCompressed, probeExecutables });
   const ms = performance.now() - started;
 
   let files = 0;
@@ -35,7 +37,8 @@ async function main(args: string[]): Promise<void> {
   }
   // maxRSS is in kibibytes.
   const peakRssMb = process.resourceUsage().maxRSS / 1024;
-  process.stdout.write(`${JSON.stringify({ ms, layers: image.layers.length, files, entries, bytes, compressedBytes, peakRssMb })}\n`);
+  const executables = image.layers.reduce((sum, layer) => sum + layer.executables.size, 0);
+  process.stdout.write(`${JSON.stringify({ ms, layers: image.layers.length, files, entries, bytes, compressedBytes, peakRssMb, executables })}\n`);
 }
 
 main(process.argv.slice(2)).catch((error: unknown) => {

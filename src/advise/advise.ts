@@ -5,6 +5,7 @@
  */
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Anatomy } from '../analyse/anatomy.js';
+import type { NpmDevDependencies } from '../analyse/npm-dev.js';
 import type { Target } from '../discover/target.js';
 import type { RegistryClient } from '../registry/client.js';
 import { realPathInRepo } from '../repo-path.js';
@@ -63,6 +64,8 @@ export async function adviseImage(options: {
   anatomy: Anatomy | null;
   /** What the image runs and the files a container sees; null when the image was not read layer by layer. */
   runtime: Pick<RuntimeFacts, 'entrypoint' | 'files'> | null;
+  /** npm devDependencies the image ships, per project. */
+  npmDev?: NpmDevDependencies[];
   /** Which builder built it: fixes that need BuildKit say so, or give way to ones that work without it. */
   builder: 'buildkit' | 'classic' | null;
   registry: RegistryClient;
@@ -80,7 +83,8 @@ export async function adviseImage(options: {
     anatomy: options.anatomy,
     hasDockerignore: await hasDockerignore(root, resolve(root, target.context), path),
     ignore: target.ignore,
-    ...(options.builder === null ? {} : { builder: options.builder })
+    ...(options.builder === null ? {} : { builder: options.builder }),
+    ...(options.npmDev === undefined ? {} : { npmDev: options.npmDev })
   });
   const runtime = options.runtime === null || options.anatomy === null ? null : { ...options.runtime, layers: options.anatomy.layers };
   // Switched off like the other base advice: by the config, or a `# footprint-ignore:` above the FROM.

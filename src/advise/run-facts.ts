@@ -62,8 +62,20 @@ export function overlaps(a: string, b: string): boolean {
 // ---------------------------------------------------------------------------
 // What a RUN does
 
-const APT_VALUED = new Set(['-o', '-t', '-c', '--option', '--target-release', '--config-file']);
-const APK_VALUED = new Set(['-t', '--virtual', '-X', '--repository', '-p', '--root', '--arch', '--keys-dir', '--cache-dir', '--repositories-file']);
+/** apt and apk options that take the next word as their value (the rules' patches read them too). */
+export const APT_VALUED = new Set(['-o', '-t', '-c', '--option', '--target-release', '--config-file']);
+export const APK_VALUED = new Set([
+  '-t',
+  '--virtual',
+  '-X',
+  '--repository',
+  '-p',
+  '--root',
+  '--arch',
+  '--keys-dir',
+  '--cache-dir',
+  '--repositories-file'
+]);
 const YUM_VALUED = new Set(['-c', '--config', '--installroot', '--releasever', '--enablerepo', '--disablerepo', '-x', '--exclude', '--setopt']);
 const PIP_VALUED = new Set([
   '-r',

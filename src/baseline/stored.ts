@@ -270,6 +270,7 @@ export function storedMeasurement(image: ImageReport): Measurement {
     inventory: image.inventory,
     files: null,
     entrypoint: null,
+    npmDev: [],
     analysisError: null,
     error: image.error,
     buildInputs: image.buildInputs,

@@ -5,6 +5,7 @@
  */
 import { analyseImage, type Anatomy } from '../analyse/anatomy.js';
 import { entrypointOf } from '../analyse/entrypoint.js';
+import { isNpmProjectFile, npmDevDependencies, type NpmDevDependencies } from '../analyse/npm-dev.js';
 import { FinalFiles } from '../analyse/final-files.js';
 import { layerOrigins } from '../analyse/history.js';
 import { inventoryOf } from '../analyse/inventory.js';
@@ -35,6 +36,13 @@ export interface Analysis {
   files: FinalFiles;
   /** What the image's ENTRYPOINT/CMD runs; null when it names none. */
   entrypoint: Entrypoint | null;
+  /** npm devDependencies installed in the image, per project. */
+  npmDev: NpmDevDependencies[];
+}
+
+/** The files whose contents the analysis reads: package databases, and npm projects' manifests and hidden lockfiles. */
+export function keptForAnalysis(path: string): boolean {
+  return isPackageDatabaseFile(path) || isNpmProjectFile(path);
 }
 
 /** Reads and analyses one image; throws with a one-line message when it cannot be read. */
@@ -49,26 +57,40 @@ function baseImageOf(dockerfile: ParsedDockerfile | null): string | null {
 
 /** Analyses an image in this thread, reading it with `read` (default: the real reader). */
 export async function analyseInProcess(request: AnalysisRequest, read: ImageReader = readImage): Promise<Analysis> {
-  const archive = await read(request.source, { estimateCompressed: request.estimateCompressed, keep: isPackageDatabaseFile, probeExecutables: true });
+  const archive = await read(request.source, { estimateCompressed: request.estimateCompressed, keep: keptForAnalysis, probeExecutables: true });
   const analysis = analyseImage(archive, layerOrigins(archive.config, archive.layers.length, request.dockerfile));
   const inventory = inventoryOf(analysis, baseImageOf(request.dockerfile), archive.notKept);
   // The kept package databases are read into the inventory: only the file list stays, for the comparison.
-  const { files, kept: _kept, ...anatomy } = analysis;
-  return { anatomy, inventory, files, entrypoint: entrypointOf(archive.config, archive.layers) };
+  const { files, kept, ...anatomy } = analysis;
+  return {
+    anatomy,
+    inventory,
+    files,
+    entrypoint: entrypointOf(archive.config, archive.layers),
+    npmDev: npmDevDependencies(kept, inventory.packages)
+  };
 }
 
 /** What crosses from the worker: the analysis with the file list as its two arrays. */
 export type AnalysisMessage =
-  | { ok: true; anatomy: Anatomy; inventory: Inventory; entrypoint: Entrypoint | null; paths: readonly string[]; bytes: Float64Array }
+  | {
+      ok: true;
+      anatomy: Anatomy;
+      inventory: Inventory;
+      entrypoint: Entrypoint | null;
+      npmDev: NpmDevDependencies[];
+      paths: readonly string[];
+      bytes: Float64Array;
+    }
   | { ok: false; message: string };
 
 export function toMessage(analysis: Analysis): AnalysisMessage {
-  const { anatomy, inventory, entrypoint, files } = analysis;
-  return { ok: true, anatomy, inventory, entrypoint, paths: files.paths, bytes: files.bytes };
+  const { anatomy, inventory, entrypoint, npmDev, files } = analysis;
+  return { ok: true, anatomy, inventory, entrypoint, npmDev, paths: files.paths, bytes: files.bytes };
 }
 
 export function fromMessage(message: AnalysisMessage): Analysis {
   if (!message.ok) throw new Error(message.message);
-  const { anatomy, inventory, entrypoint } = message;
-  return { anatomy, inventory, entrypoint, files: FinalFiles.sorted(message.paths, message.bytes) };
+  const { anatomy, inventory, entrypoint, npmDev } = message;
+  return { anatomy, inventory, entrypoint, npmDev, files: FinalFiles.sorted(message.paths, message.bytes) };
 }

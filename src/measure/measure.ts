@@ -138,7 +138,7 @@ async function analyse(
 ): Promise<Measured> {
   const analyser = options.analyser ?? ((request) => analyseInProcess(request, options.readImage));
   try {
-    const { anatomy, inventory, files, entrypoint } = await analyser({ source, estimateCompressed: options.estimateCompressed, dockerfile });
+    const { anatomy, inventory, files, entrypoint, npmDev } = await analyser({ source, estimateCompressed: options.estimateCompressed, dockerfile });
     return {
       target,
       size: { bytes: anatomy.bytes, compressedBytes: anatomy.compressedBytes, dockerBytes },
@@ -146,12 +146,13 @@ async function analyse(
       inventory,
       files,
       entrypoint,
+      npmDev,
       analysisError: null,
       error: null
     };
   } catch (error) {
     const size = dockerBytes === null ? null : { bytes: dockerBytes, compressedBytes: null, dockerBytes };
-    return { target, size, anatomy: null, inventory: null, files: null, entrypoint: null, analysisError: messageOf(error), error: null };
+    return { target, size, anatomy: null, inventory: null, files: null, entrypoint: null, npmDev: [], analysisError: messageOf(error), error: null };
   }
 }
 
@@ -181,5 +182,15 @@ export async function readDockerfileText(root: string, target: Target): Promise<
 }
 
 function failed(target: Target, message: string, logTail: string): Measured {
-  return { target, size: null, anatomy: null, inventory: null, files: null, entrypoint: null, analysisError: null, error: { message, logTail } };
+  return {
+    target,
+    size: null,
+    anatomy: null,
+    inventory: null,
+    files: null,
+    entrypoint: null,
+    npmDev: [],
+    analysisError: null,
+    error: { message, logTail }
+  };
 }

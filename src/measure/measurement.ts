@@ -1,4 +1,5 @@
 import type { Anatomy } from '../analyse/anatomy.js';
+import type { NpmDevDependencies } from '../analyse/npm-dev.js';
 import type { FinalFiles } from '../analyse/final-files.js';
 import type { Inventory } from '../model/change.js';
 import type { Target } from '../discover/target.js';
@@ -25,6 +26,8 @@ export interface Measurement {
   files: FinalFiles | null;
   /** What the image's ENTRYPOINT/CMD runs; null when it names none or the image was not read layer by layer. */
   entrypoint: Entrypoint | null;
+  /** npm devDependencies installed in the image, per project; [] when none or not read. */
+  npmDev: NpmDevDependencies[];
   /** Why the anatomy is missing although the image was measured (docker save failed, ...). */
   analysisError: string | null;
   error: { message: string; logTail: string } | null;

@@ -20,7 +20,7 @@ import type { Analyser } from '../measure/analyse-image.js';
 import { readDockerfileText } from '../measure/measure.js';
 import type { Measurement } from '../measure/measurement.js';
 import type { Finding, Verification } from '../model/report.js';
-import { formatDuration } from '../units.js';
+import { formatBytes, formatDuration } from '../units.js';
 
 export interface VerifyOptions {
   /** Folder the target's repo-relative paths are relative to. */
@@ -161,7 +161,7 @@ export async function verifyImage(
 }
 
 function describe(verification: Verification): string {
-  if (verification.outcome === 'builds') return `builds, ${verification.bytes} bytes`;
+  if (verification.outcome === 'builds') return `builds, ${formatBytes(verification.bytes!)} (saves ${formatBytes(verification.savingsBytes!)})`;
   return verification.message ?? verification.outcome;
 }
 

@@ -1,11 +1,8 @@
 import type { Instruction } from '../../dockerfile/parse.js';
 import type { Patch } from '../../model/report.js';
-import { APK_CACHE, cacheMounted, coversAny } from '../run-facts.js';
+import { APK_CACHE, cacheMounted, coversAny, APK_VALUED } from '../run-facts.js';
 import { editableScript, hasOption, insertEdit, patchOf, programAt, programName, subcommandWord, type Command, type Edit } from './patches.js';
 import { bytesPhrase, cacheBytes, eachRun, type Rule, type RuleContext } from './rule.js';
-
-/** apk options that take the next word as their value. */
-const APK_VALUED = new Set(['-t', '--virtual', '-X', '--repository', '-p', '--root', '--arch', '--keys-dir', '--cache-dir', '--repositories-file']);
 
 /** The `apk update` of a command that is nothing else, right before an `apk add` it is joined to by `&&`: a clean cut. */
 function separateUpdate(command: Command, next: Command | undefined): boolean {

@@ -1,9 +1,7 @@
-import type { Step } from '../run-facts.js';
+import { APT_VALUED, type Step } from '../run-facts.js';
 import { flagPatch, hasOption, programAt, programName, subcommandWord, type Command } from './patches.js';
 import { eachRun, type Rule } from './rule.js';
 
-/** apt options that take the next word as their value. */
-const APT_VALUED = new Set(['-o', '-t', '-c', '--option', '--target-release', '--config-file']);
 const NO_RECOMMENDS = /APT::Install-Recommends=(?:false|0|no)/i;
 
 /** The `install` of an apt-get/apt command that recommends (the patch's flag goes right after it). */

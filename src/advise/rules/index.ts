@@ -23,6 +23,7 @@ import { copyOverRun } from './copy-over-run.js';
 import { deleteInLaterRun } from './delete-in-later-run.js';
 import { joinRuns } from './join-runs.js';
 import { pipNoCacheDir } from './pip-no-cache-dir.js';
+import { npmDevDependencies } from './npm-dev-dependencies.js';
 import type { Hit, Rule, RuleContext, RuleInput } from './rule.js';
 import { yumCacheLeft } from './yum-cache-left.js';
 
@@ -36,6 +37,7 @@ export const RULES: readonly Rule[] = [
   yumCacheLeft,
   buildDepsKept,
   pipNoCacheDir,
+  npmDevDependencies,
   joinRuns,
   deleteInLaterRun,
   copyOverRun,

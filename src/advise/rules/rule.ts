@@ -7,6 +7,7 @@
  */
 import type { Finding, LayerReport, LeftoverCache, Patch, Waste } from '../../model/report.js';
 import type { Instruction, ParsedDockerfile } from '../../dockerfile/parse.js';
+import type { NpmDevDependencies } from '../../analyse/npm-dev.js';
 import { formatBytes } from '../../units.js';
 import type { RunFacts, Step } from '../run-facts.js';
 
@@ -23,6 +24,8 @@ export interface RuleInput {
    * `RUN --mount`, `ADD --checksum`); `classic` or unknown gets a fix that works on the classic builder first.
    */
   builder?: 'buildkit' | 'classic';
+  /** npm devDependencies the image ships, per project, as the analysis measured them. */
+  npmDev?: NpmDevDependencies[];
 }
 
 /** What every check reads: the input, and the instructions of the shipped stages with what each does. */
