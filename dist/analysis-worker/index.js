@@ -10101,7 +10101,7 @@ function quoted(value, max = MAX_QUOTED_CHARS) {
 
 /***/ }),
 
-/***/ 9336:
+/***/ 1536:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -10111,7 +10111,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   R9: () => (/* binding */ toMessage)
 });
 
-// UNUSED EXPORTS: fromMessage
+// UNUSED EXPORTS: fromMessage, keptForAnalysis
 
 ;// CONCATENATED MODULE: ./src/analyse/bookkeeping.ts
 /**
@@ -11273,6 +11273,79 @@ function entrypointOf(config, layers) {
         };
     }
     return { ...facts, kind: 'missing' };
+}
+
+;// CONCATENATED MODULE: ./src/analyse/npm-dev.ts
+
+const HIDDEN_LOCKFILE = 'node_modules/.package-lock.json';
+/** The largest dev packages named per project. */
+const NAMED = 3;
+/** A project's manifest (`app/package.json` with no `node_modules` above it) or npm's hidden lockfile: kept for this analysis. */
+function isNpmProjectFile(path) {
+    if (path === HIDDEN_LOCKFILE || path.endsWith(`/${HIDDEN_LOCKFILE}`))
+        return true;
+    return baseName(path) === 'package.json' && !path.includes('node_modules/');
+}
+function json(content) {
+    if (content === undefined)
+        return null;
+    try {
+        const value = JSON.parse(content.toString('utf8').replace(/^\uFEFF/, ''));
+        return typeof value === 'object' && value !== null && !Array.isArray(value) ? value : null;
+    }
+    catch {
+        return null;
+    }
+}
+/** `node_modules/a/node_modules/@s/b` → the dev package folders the lockfile marks, relative to the project. */
+function lockfileDevFolders(lock) {
+    const packages = lock.packages;
+    if (typeof packages !== 'object' || packages === null)
+        return null;
+    return Object.entries(packages)
+        .filter(([key, entry]) => key.startsWith('node_modules/') && typeof entry === 'object' && entry !== null && entry.dev === true)
+        .map(([key]) => key);
+}
+function manifestDevFolders(manifest) {
+    const dev = manifest.devDependencies;
+    if (typeof dev !== 'object' || dev === null)
+        return [];
+    return Object.keys(dev).map((name) => `node_modules/${name}`);
+}
+/** The dev dependencies of every project in the image that has any installed; [] when none. */
+function npmDevDependencies(kept, packages) {
+    const byLocation = new Map(packages.filter((pkg) => pkg.manager === 'npm' && pkg.location !== null).map((pkg) => [pkg.location, pkg]));
+    const projects = new Set();
+    for (const path of kept.keys()) {
+        if (path.endsWith(HIDDEN_LOCKFILE))
+            projects.add(parentPath(parentPath(path)));
+        else if (isNpmProjectFile(path))
+            projects.add(parentPath(path));
+    }
+    const found = [];
+    for (const project of [...projects].sort()) {
+        const prefix = project === '' ? '' : `${project}/`;
+        const lock = json(kept.get(`${prefix}${HIDDEN_LOCKFILE}`));
+        const fromLock = lock === null ? null : lockfileDevFolders(lock);
+        const manifest = json(kept.get(`${prefix}package.json`));
+        const folders = fromLock ?? (manifest === null ? [] : manifestDevFolders(manifest));
+        // Latin1 paths, as the inventory's locations were made from them.
+        const installed = folders
+            .map((folder) => byLocation.get(displayPath(`${prefix}${Buffer.from(folder, 'utf8').toString('latin1')}`)))
+            .filter((pkg) => pkg !== undefined);
+        const bytes = installed.reduce((sum, pkg) => sum + pkg.bytes, 0);
+        if (installed.length === 0 || bytes === 0)
+            continue;
+        const largest = [...installed].sort((a, b) => b.bytes - a.bytes || (a.name < b.name ? -1 : 1)).slice(0, NAMED);
+        found.push({
+            project: displayPath(project),
+            source: fromLock === null ? 'package.json' : 'lockfile',
+            packages: installed.length,
+            bytes,
+            largest: largest.map((pkg) => ({ name: pkg.name, bytes: pkg.bytes }))
+        });
+    }
+    return found;
 }
 
 ;// CONCATENATED MODULE: ./src/dockerfile/keywords.ts
@@ -24990,6 +25063,11 @@ async function readFromDaemon(ref, options) {
 
 
 
+
+/** The files whose contents the analysis reads: package databases, and npm projects' manifests and hidden lockfiles. */
+function keptForAnalysis(path) {
+    return isPackageDatabaseFile(path) || isNpmProjectFile(path);
+}
 /** The image the built stage's chain starts FROM (`python:3.12-slim`); null when unknown. */
 function baseImageOf(dockerfile) {
     if (dockerfile === null || dockerfile.final === null || dockerfile.targetMissing)
@@ -24999,22 +25077,28 @@ function baseImageOf(dockerfile) {
 }
 /** Analyses an image in this thread, reading it with `read` (default: the real reader). */
 async function analyseInProcess(request, read = readImage) {
-    const archive = await read(request.source, { estimateCompressed: request.estimateCompressed, keep: isPackageDatabaseFile, probeExecutables: true });
+    const archive = await read(request.source, { estimateCompressed: request.estimateCompressed, keep: keptForAnalysis, probeExecutables: true });
     const analysis = analyseImage(archive, layerOrigins(archive.config, archive.layers.length, request.dockerfile));
     const inventory = inventoryOf(analysis, baseImageOf(request.dockerfile), archive.notKept);
     // The kept package databases are read into the inventory: only the file list stays, for the comparison.
-    const { files, kept: _kept, ...anatomy } = analysis;
-    return { anatomy, inventory, files, entrypoint: entrypointOf(archive.config, archive.layers) };
+    const { files, kept, ...anatomy } = analysis;
+    return {
+        anatomy,
+        inventory,
+        files,
+        entrypoint: entrypointOf(archive.config, archive.layers),
+        npmDev: npmDevDependencies(kept, inventory.packages)
+    };
 }
 function toMessage(analysis) {
-    const { anatomy, inventory, entrypoint, files } = analysis;
-    return { ok: true, anatomy, inventory, entrypoint, paths: files.paths, bytes: files.bytes };
+    const { anatomy, inventory, entrypoint, npmDev, files } = analysis;
+    return { ok: true, anatomy, inventory, entrypoint, npmDev, paths: files.paths, bytes: files.bytes };
 }
 function fromMessage(message) {
     if (!message.ok)
         throw new Error(message.message);
-    const { anatomy, inventory, entrypoint } = message;
-    return { anatomy, inventory, entrypoint, files: FinalFiles.sorted(message.paths, message.bytes) };
+    const { anatomy, inventory, entrypoint, npmDev } = message;
+    return { anatomy, inventory, entrypoint, npmDev, files: FinalFiles.sorted(message.paths, message.bytes) };
 }
 
 
@@ -25027,7 +25111,7 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /* harmony import */ var node_worker_threads__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5919);
 /* harmony import */ var node_worker_threads__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_worker_threads__WEBPACK_IMPORTED_MODULE_0__);
 /* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3916);
-/* harmony import */ var _analyse_image_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(9336);
+/* harmony import */ var _analyse_image_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(1536);
 /**
  * The worker thread's entry (bundled as dist/analysis-worker/index.js): analyses the
  * one image its workerData names and posts the result. A worker has its own heap,

@@ -52795,7 +52795,7 @@ function parseLeftovers(text) {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _cleanup_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2691);
-/* harmony import */ var _cli_main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(1103);
+/* harmony import */ var _cli_main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(5942);
 
 
 // Ctrl-C stops the builds and removes the base-branch worktree, temporary folders and image tags first.
@@ -52812,7 +52812,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 1103:
+/***/ 5942:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -62364,6 +62364,79 @@ function entrypointOf(config, layers) {
     return { ...facts, kind: 'missing' };
 }
 
+;// CONCATENATED MODULE: ./src/analyse/npm-dev.ts
+
+const HIDDEN_LOCKFILE = 'node_modules/.package-lock.json';
+/** The largest dev packages named per project. */
+const NAMED = 3;
+/** A project's manifest (`app/package.json` with no `node_modules` above it) or npm's hidden lockfile: kept for this analysis. */
+function isNpmProjectFile(path) {
+    if (path === HIDDEN_LOCKFILE || path.endsWith(`/${HIDDEN_LOCKFILE}`))
+        return true;
+    return baseName(path) === 'package.json' && !path.includes('node_modules/');
+}
+function json(content) {
+    if (content === undefined)
+        return null;
+    try {
+        const value = JSON.parse(content.toString('utf8').replace(/^\uFEFF/, ''));
+        return typeof value === 'object' && value !== null && !Array.isArray(value) ? value : null;
+    }
+    catch {
+        return null;
+    }
+}
+/** `node_modules/a/node_modules/@s/b` → the dev package folders the lockfile marks, relative to the project. */
+function lockfileDevFolders(lock) {
+    const packages = lock.packages;
+    if (typeof packages !== 'object' || packages === null)
+        return null;
+    return Object.entries(packages)
+        .filter(([key, entry]) => key.startsWith('node_modules/') && typeof entry === 'object' && entry !== null && entry.dev === true)
+        .map(([key]) => key);
+}
+function manifestDevFolders(manifest) {
+    const dev = manifest.devDependencies;
+    if (typeof dev !== 'object' || dev === null)
+        return [];
+    return Object.keys(dev).map((name) => `node_modules/${name}`);
+}
+/** The dev dependencies of every project in the image that has any installed; [] when none. */
+function npmDevDependencies(kept, packages) {
+    const byLocation = new Map(packages.filter((pkg) => pkg.manager === 'npm' && pkg.location !== null).map((pkg) => [pkg.location, pkg]));
+    const projects = new Set();
+    for (const path of kept.keys()) {
+        if (path.endsWith(HIDDEN_LOCKFILE))
+            projects.add(parentPath(parentPath(path)));
+        else if (isNpmProjectFile(path))
+            projects.add(parentPath(path));
+    }
+    const found = [];
+    for (const project of [...projects].sort()) {
+        const prefix = project === '' ? '' : `${project}/`;
+        const lock = json(kept.get(`${prefix}${HIDDEN_LOCKFILE}`));
+        const fromLock = lock === null ? null : lockfileDevFolders(lock);
+        const manifest = json(kept.get(`${prefix}package.json`));
+        const folders = fromLock ?? (manifest === null ? [] : manifestDevFolders(manifest));
+        // Latin1 paths, as the inventory's locations were made from them.
+        const installed = folders
+            .map((folder) => byLocation.get(displayPath(`${prefix}${Buffer.from(folder, 'utf8').toString('latin1')}`)))
+            .filter((pkg) => pkg !== undefined);
+        const bytes = installed.reduce((sum, pkg) => sum + pkg.bytes, 0);
+        if (installed.length === 0 || bytes === 0)
+            continue;
+        const largest = [...installed].sort((a, b) => b.bytes - a.bytes || (a.name < b.name ? -1 : 1)).slice(0, NAMED);
+        found.push({
+            project: displayPath(project),
+            source: fromLock === null ? 'package.json' : 'lockfile',
+            packages: installed.length,
+            bytes,
+            largest: largest.map((pkg) => ({ name: pkg.name, bytes: pkg.bytes }))
+        });
+    }
+    return found;
+}
+
 ;// CONCATENATED MODULE: ./src/analyse/history.ts
 /**
  * Which Dockerfile line made each layer: the image config's `history` read
@@ -63261,6 +63334,11 @@ function inventoryOf(anatomy, baseImage, notKept = 0) {
 
 
 
+
+/** The files whose contents the analysis reads: package databases, and npm projects' manifests and hidden lockfiles. */
+function keptForAnalysis(path) {
+    return isPackageDatabaseFile(path) || isNpmProjectFile(path);
+}
 /** The image the built stage's chain starts FROM (`python:3.12-slim`); null when unknown. */
 function baseImageOf(dockerfile) {
     if (dockerfile === null || dockerfile.final === null || dockerfile.targetMissing)
@@ -63270,22 +63348,28 @@ function baseImageOf(dockerfile) {
 }
 /** Analyses an image in this thread, reading it with `read` (default: the real reader). */
 async function analyseInProcess(request, read = readImage) {
-    const archive = await read(request.source, { estimateCompressed: request.estimateCompressed, keep: isPackageDatabaseFile, probeExecutables: true });
+    const archive = await read(request.source, { estimateCompressed: request.estimateCompressed, keep: keptForAnalysis, probeExecutables: true });
     const analysis = analyseImage(archive, layerOrigins(archive.config, archive.layers.length, request.dockerfile));
     const inventory = inventoryOf(analysis, baseImageOf(request.dockerfile), archive.notKept);
     // The kept package databases are read into the inventory: only the file list stays, for the comparison.
-    const { files, kept: _kept, ...anatomy } = analysis;
-    return { anatomy, inventory, files, entrypoint: entrypointOf(archive.config, archive.layers) };
+    const { files, kept, ...anatomy } = analysis;
+    return {
+        anatomy,
+        inventory,
+        files,
+        entrypoint: entrypointOf(archive.config, archive.layers),
+        npmDev: npmDevDependencies(kept, inventory.packages)
+    };
 }
 function toMessage(analysis) {
-    const { anatomy, inventory, entrypoint, files } = analysis;
-    return { ok: true, anatomy, inventory, entrypoint, paths: files.paths, bytes: files.bytes };
+    const { anatomy, inventory, entrypoint, npmDev, files } = analysis;
+    return { ok: true, anatomy, inventory, entrypoint, npmDev, paths: files.paths, bytes: files.bytes };
 }
 function fromMessage(message) {
     if (!message.ok)
         throw new Error(message.message);
-    const { anatomy, inventory, entrypoint } = message;
-    return { anatomy, inventory, entrypoint, files: FinalFiles.sorted(message.paths, message.bytes) };
+    const { anatomy, inventory, entrypoint, npmDev } = message;
+    return { anatomy, inventory, entrypoint, npmDev, files: FinalFiles.sorted(message.paths, message.bytes) };
 }
 
 ;// CONCATENATED MODULE: ./src/measure/measure.ts
@@ -63389,7 +63473,7 @@ async function measureGiven(options, target, dockerfile) {
 async function analyse(options, target, dockerfile, source, dockerBytes) {
     const analyser = options.analyser ?? ((request) => analyseInProcess(request, options.readImage));
     try {
-        const { anatomy, inventory, files, entrypoint } = await analyser({ source, estimateCompressed: options.estimateCompressed, dockerfile });
+        const { anatomy, inventory, files, entrypoint, npmDev } = await analyser({ source, estimateCompressed: options.estimateCompressed, dockerfile });
         return {
             target,
             size: { bytes: anatomy.bytes, compressedBytes: anatomy.compressedBytes, dockerBytes },
@@ -63397,13 +63481,14 @@ async function analyse(options, target, dockerfile, source, dockerBytes) {
             inventory,
             files,
             entrypoint,
+            npmDev,
             analysisError: null,
             error: null
         };
     }
     catch (error) {
         const size = dockerBytes === null ? null : { bytes: dockerBytes, compressedBytes: null, dockerBytes };
-        return { target, size, anatomy: null, inventory: null, files: null, entrypoint: null, analysisError: messageOf(error), error: null };
+        return { target, size, anatomy: null, inventory: null, files: null, entrypoint: null, npmDev: [], analysisError: messageOf(error), error: null };
     }
 }
 /**
@@ -63435,7 +63520,17 @@ async function readDockerfileText(root, target) {
     }
 }
 function failed(target, message, logTail) {
-    return { target, size: null, anatomy: null, inventory: null, files: null, entrypoint: null, analysisError: null, error: { message, logTail } };
+    return {
+        target,
+        size: null,
+        anatomy: null,
+        inventory: null,
+        files: null,
+        entrypoint: null,
+        npmDev: [],
+        analysisError: null,
+        error: { message, logTail }
+    };
 }
 
 ;// CONCATENATED MODULE: ./src/baseline/base-images.ts
@@ -64201,6 +64296,7 @@ function storedMeasurement(image) {
         inventory: image.inventory,
         files: null,
         entrypoint: null,
+        npmDev: [],
         analysisError: null,
         error: image.error,
         buildInputs: image.buildInputs,
@@ -65335,8 +65431,20 @@ function overlaps(a, b) {
 }
 // ---------------------------------------------------------------------------
 // What a RUN does
+/** apt and apk options that take the next word as their value (the rules' patches read them too). */
 const APT_VALUED = new Set(['-o', '-t', '-c', '--option', '--target-release', '--config-file']);
-const APK_VALUED = new Set(['-t', '--virtual', '-X', '--repository', '-p', '--root', '--arch', '--keys-dir', '--cache-dir', '--repositories-file']);
+const APK_VALUED = new Set([
+    '-t',
+    '--virtual',
+    '-X',
+    '--repository',
+    '-p',
+    '--root',
+    '--arch',
+    '--keys-dir',
+    '--cache-dir',
+    '--repositories-file'
+]);
 const YUM_VALUED = new Set(['-c', '--config', '--installroot', '--releasever', '--enablerepo', '--disablerepo', '-x', '--exclude', '--setopt']);
 const PIP_VALUED = new Set([
     '-r',
@@ -66227,8 +66335,6 @@ function flagPatch(context, instruction, flag, find, accept) {
 
 
 
-/** apk options that take the next word as their value. */
-const apk_no_cache_APK_VALUED = new Set(['-t', '--virtual', '-X', '--repository', '-p', '--root', '--arch', '--keys-dir', '--cache-dir', '--repositories-file']);
 /** The `apk update` of a command that is nothing else, right before an `apk add` it is joined to by `&&`: a clean cut. */
 function separateUpdate(command, next) {
     return (programAt(command) === 0 &&
@@ -66238,7 +66344,7 @@ function separateUpdate(command, next) {
         next !== undefined &&
         programAt(next) === 0 &&
         programName(next) === 'apk' &&
-        subcommandWord(next, 1, 'add', apk_no_cache_APK_VALUED) !== null);
+        subcommandWord(next, 1, 'add', APK_VALUED) !== null);
 }
 /**
  * `--no-cache` after each `apk add` that lacks it, and `apk update && ` in front of an `apk add` dropped (`--no-cache`
@@ -66254,8 +66360,8 @@ function noCachePatch(context, instruction) {
         if (programName(command) !== 'apk')
             continue;
         const from = programAt(command) + 1;
-        const add = subcommandWord(command, from, 'add', apk_no_cache_APK_VALUED);
-        const update = subcommandWord(command, from, 'update', apk_no_cache_APK_VALUED);
+        const add = subcommandWord(command, from, 'add', APK_VALUED);
+        const update = subcommandWord(command, from, 'update', APK_VALUED);
         if (add === 'unsafe' || update === 'unsafe')
             return null;
         if (add !== null) {
@@ -66271,7 +66377,7 @@ function noCachePatch(context, instruction) {
             const drop = [...command.words.map((word) => word.token), command.afterToken];
             edits.push({ start: command.words[0].start, end: next.words[0].start, text: '', drop });
         }
-        else if (update === null && subcommandWord(command, from, 'del', apk_no_cache_APK_VALUED) === null) {
+        else if (update === null && subcommandWord(command, from, 'del', APK_VALUED) === null) {
             others = true;
         }
     }
@@ -66345,15 +66451,14 @@ const aptListsLeft = {
 ;// CONCATENATED MODULE: ./src/advise/rules/apt-no-install-recommends.ts
 
 
-/** apt options that take the next word as their value. */
-const apt_no_install_recommends_APT_VALUED = new Set(['-o', '-t', '-c', '--option', '--target-release', '--config-file']);
+
 const NO_RECOMMENDS = /APT::Install-Recommends=(?:false|0|no)/i;
 /** The `install` of an apt-get/apt command that recommends (the patch's flag goes right after it). */
 function recommendingInstall(command) {
     const program = programAt(command);
     if (!['apt-get', 'apt'].includes(programName(command)))
         return null;
-    const install = subcommandWord(command, program + 1, 'install', apt_no_install_recommends_APT_VALUED);
+    const install = subcommandWord(command, program + 1, 'install', APT_VALUED);
     if (install === null || install === 'unsafe')
         return install;
     const off = hasOption(command, program + 1, '--no-install-recommends') || command.words.some((word) => NO_RECOMMENDS.test(word.value));
@@ -66810,6 +66915,110 @@ const pipNoCacheDir = {
     })
 };
 
+;// CONCATENATED MODULE: ./src/advise/rules/npm-dev-dependencies.ts
+
+
+
+/** npm options that take the next word as their value. */
+const NPM_VALUED = new Set(['--prefix', '-C', '--workspace', '-w', '--registry', '--cache', '--userconfig']);
+/** Flags that already leave the devDependencies out. */
+const OMITTING = ['--omit=dev', '--production', '--only=production', '--only=prod'];
+function commandsOf(instruction) {
+    return instruction.keyword === 'RUN' ? [instruction.args, ...instruction.heredocs].flatMap((script) => parseCommands(script)) : [];
+}
+/** `npm ci`, `npm install` / `npm i` with no package named (the project's own install), `yarn [install]`, `pnpm install`. */
+function installsProject(command) {
+    const [program, sub, ...rest] = [shell_programOf(command), ...command.words.slice(1)];
+    const packagesNamed = rest.some((word) => !word.startsWith('-'));
+    if (program === 'npm')
+        return sub === 'ci' || ((sub === 'install' || sub === 'i') && !packagesNamed);
+    if (program === 'yarn')
+        return sub === undefined || sub === 'install' || sub.startsWith('-');
+    if (program === 'pnpm')
+        return sub === 'install' || sub === 'i';
+    return false;
+}
+function omitsDev(command) {
+    return command.words.some((word) => OMITTING.includes(word)) || /^prod(uction)?$/i.test(command.env.NODE_ENV ?? '');
+}
+/** Commands that need the devDependencies after the install: builds, tests, binaries from node_modules/.bin. */
+function usesDevTools(command) {
+    const [program, sub] = [shell_programOf(command), command.words[1]];
+    if (program === 'npx' || program === 'pnpx')
+        return true;
+    if (program === 'npm' || program === 'pnpm')
+        return sub === 'run' || sub === 'run-script' || sub === 'test' || sub === 'exec';
+    if (program === 'yarn')
+        return sub !== undefined && sub !== 'install' && !sub.startsWith('-');
+    return command.words.some((word) => word.includes('node_modules/.bin/'));
+}
+/** The `ci`/`install` word of an npm command that installs the project with its devDependencies (the patch's flag goes after it). */
+function installingWord(command) {
+    if (programName(command) !== 'npm')
+        return null;
+    const from = programAt(command) + 1;
+    for (const name of ['ci', 'install', 'i']) {
+        const word = subcommandWord(command, from, name, NPM_VALUED);
+        if (word === null)
+            continue;
+        if (word === 'unsafe')
+            return word;
+        return OMITTING.some((flag) => hasOption(command, from, flag)) ? null : word;
+    }
+    return null;
+}
+/** The step that puts node_modules into the image: the last install RUN of the shipped stages, else a COPY of node_modules. */
+function installStep(steps) {
+    const runs = steps.filter((step) => commandsOf(step.instruction).some((command) => installsProject(command) && !omitsDev(command) && !/^prod(uction)?$/i.test(step.env.NODE_ENV ?? '')));
+    if (runs.length > 0)
+        return { step: runs.at(-1), runs: true };
+    const copy = [...steps].reverse().find((step) => ['COPY', 'ADD'].includes(step.instruction.keyword) && /node_modules/.test(step.instruction.args));
+    return copy === undefined ? null : { step: copy, runs: false };
+}
+function hit(context) {
+    const found = (context.npmDev ?? []).filter((project) => project.bytes > 0);
+    if (found.length === 0)
+        return [];
+    const install = installStep(context.steps);
+    if (install === null)
+        return [];
+    const { instruction } = install.step;
+    const bytes = found.reduce((sum, project) => sum + project.bytes, 0);
+    const packages = found.reduce((sum, project) => sum + project.packages, 0);
+    const largest = found
+        .flatMap((project) => project.largest)
+        .sort((a, b) => b.bytes - a.bytes)
+        .slice(0, 3)
+        .map((pkg) => `${pkg.name} ${units_formatBytes(pkg.bytes)}`)
+        .join(', ');
+    const where = found.map((project) => `${project.project}/node_modules`).join(', ');
+    const from = found.every((project) => project.source === 'lockfile') ? "npm's lockfile" : 'package.json';
+    // After the install, a build or test in the shipped stages needs the devDependencies: no mechanical fix then.
+    const later = context.steps.filter((step) => step.instruction.line >= instruction.line).flatMap((step) => commandsOf(step.instruction));
+    const needed = later.some(usesDevTools);
+    const fix = !install.runs
+        ? 'Leave the devDependencies in the build stage: run `npm prune --omit=dev` (or `npm ci --omit=dev` in a stage of its own) before copying node_modules.'
+        : needed
+            ? 'The image builds with them: build in a stage of its own and copy the output and a `npm ci --omit=dev` install into the final stage, or end the RUN that builds with `&& npm prune --omit=dev`.'
+            : 'Install without them: `npm ci --omit=dev` (npm 7 and later; `--production` before), `yarn install --production`, `pnpm install --prod`, or `ENV NODE_ENV=production` before the install.';
+    const patch = install.runs && !needed ? flagPatch(context, instruction, '--omit=dev', installingWord, () => true) : null;
+    return [
+        {
+            instruction,
+            severity: 'warning',
+            message: `${packages.toLocaleString('en-US')} ${packages === 1 ? 'devDependency ships' : 'devDependencies ship'} in ${where}: ${units_formatBytes(bytes)} the running app does not load (by ${from}; largest: ${largest}).`,
+            fix,
+            bytes,
+            ...(patch === null ? {} : { patch })
+        }
+    ];
+}
+const npm_dev_dependencies_npmDevDependencies = {
+    id: 'npm-dev-dependencies',
+    summary: 'npm devDependencies (test runners, bundlers, type checkers) installed in the final image, measured from its node_modules',
+    check: hit
+};
+
 ;// CONCATENATED MODULE: ./src/advise/rules/yum-cache-left.ts
 
 
@@ -66847,6 +67056,7 @@ const yumCacheLeft = {
 
 
 
+
 /** Every size rule, in the order the README's table lists them. */
 const RULES = [
     aptListsLeft,
@@ -66855,6 +67065,7 @@ const RULES = [
     yumCacheLeft,
     buildDepsKept,
     pipNoCacheDir,
+    npm_dev_dependencies_npmDevDependencies,
     joinRuns,
     deleteInLaterRun,
     copyOverRun,
@@ -68113,7 +68324,8 @@ async function adviseImage(options) {
         anatomy: options.anatomy,
         hasDockerignore: await hasDockerignore(root, (0,external_node_path_.resolve)(root, target.context), path),
         ignore: target.ignore,
-        ...(options.builder === null ? {} : { builder: options.builder })
+        ...(options.builder === null ? {} : { builder: options.builder }),
+        ...(options.npmDev === undefined ? {} : { npmDev: options.npmDev })
     });
     const runtime = options.runtime === null || options.anatomy === null ? null : { ...options.runtime, layers: options.anatomy.layers };
     // Switched off like the other base advice: by the config, or a `# footprint-ignore:` above the FROM.
@@ -68293,7 +68505,7 @@ async function verifyImage(measurement, findings, options, effects) {
 }
 function describe(verification) {
     if (verification.outcome === 'builds')
-        return `builds, ${verification.bytes} bytes`;
+        return `builds, ${units_formatBytes(verification.bytes)} (saves ${units_formatBytes(verification.savingsBytes)})`;
     return verification.message ?? verification.outcome;
 }
 async function tryPatch(measurement, finding, patched, options, effects) {
@@ -68517,6 +68729,7 @@ async function runPipeline(options, effects) {
             anatomy,
             runtime: anatomy === null ? null : { entrypoint: measurement.entrypoint, files: measurement.files },
             builder: effects.engine.buildKit ? 'buildkit' : 'classic',
+            npmDev: measurement.npmDev,
             registry: effects.registry
         });
         for (const problem of result.problems)
