@@ -155,12 +155,7 @@ try {
   const last = verified.at(-1).report;
   for (const image of last.images) {
     const { fixes, built, seconds: spent } = verificationOf(image);
-    rows.push([
-      `  ${image.name}`,
-      seconds(spent),
-      `${fixes} fixes tried, ${built} built`,
-      `${fixes > 0 ? seconds(spent / fixes) : '-'} per fix`
-    ]);
+    rows.push([`  ${image.name}`, seconds(spent), `${fixes} fixes tried, ${built} built`, `${fixes > 0 ? seconds(spent / fixes) : '-'} per fix`]);
   }
   printTable(rows);
   console.log(`\nRuns (s): plain ${plain.map((r) => r.wall.toFixed(1)).join(' ')}; --verify ${verified.map((r) => r.wall.toFixed(1)).join(' ')}.`);
