@@ -212,7 +212,7 @@ describe('a pull request with growing, shrinking, new, removed, broken and oddly
     expect(row).toContain('+5.0 MB (+');
     expect(row).toContain('<br><sub>RUN head -c ');
     expect(row).toContain('/payload.bin \\(line 2\\) +5.0 MB: left-pad 1.3.0 \\(new\\)</sub>');
-    expect(body).toContain('<details><summary>🔎 grow — what changed and layers</summary>');
+    expect(body).toContain('<details><summary>🔎 grow — what it runs, what changed and layers</summary>');
     expect(body).toContain('By Dockerfile line');
     expect(body).toMatch(/\| `\/payload\.bin` \| \*\*\+5\.0 MB\*\* \| grew \|/);
     expect(body).toContain('- `+ left-pad 1.3.0 (npm)` +20.0 kB');

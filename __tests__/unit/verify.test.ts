@@ -15,8 +15,8 @@ import { finding, imageReport, reportOf } from '../support/report-fixtures.js';
 
 const MB = 1e6;
 // Logs of `RUN echo start && make all` failing on a base without make, as each builder printed them.
-const CLASSIC = readFileSync(join(import.meta.dirname, '../fixtures/logs/classic-run-fails.log'), 'utf8');
-const BUILDKIT = readFileSync(join(import.meta.dirname, '../fixtures/logs/buildkit-run-fails.log'), 'utf8');
+const CLASSIC = readFileSync(join(import.meta.dirname, '../fixtures/logs/classic-run-fails.txt'), 'utf8');
+const BUILDKIT = readFileSync(join(import.meta.dirname, '../fixtures/logs/buildkit-run-fails.txt'), 'utf8');
 
 function verification(overrides: Partial<Verification>): Verification {
   return {
