@@ -1,5 +1,11 @@
-import { describe, expect, test } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { readFileSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import type { BuildResult, Engine } from '../../src/build/engine.js';
+import { bareTarget } from '../../src/discover/target.js';
+import type { Analysis } from '../../src/measure/analyse-image.js';
+import type { Measurement } from '../../src/measure/measurement.js';
 import { join } from 'node:path';
 import { orderFindings } from '../../src/advise/advise.js';
 import { applyPatch } from '../../src/advise/patch.js';
@@ -10,7 +16,7 @@ import { renderMarkdown } from '../../src/report/markdown.js';
 import { renderTerminal, savingsCell } from '../../src/report/terminal.js';
 import { effectiveSaving, measuredSavings, savingsText, verificationText, verificationTime } from '../../src/report/view.js';
 import { formatDuration, parseDuration } from '../../src/units.js';
-import { lineOfStep } from '../../src/verify/verify.js';
+import { lineOfStep, verifyImage } from '../../src/verify/verify.js';
 import { finding, imageReport, reportOf } from '../support/report-fixtures.js';
 
 const MB = 1e6;
@@ -150,4 +156,122 @@ test('durations', () => {
   expect([parseDuration('90s', 'x'), parseDuration('5m', 'x'), parseDuration('1.5h', 'x'), parseDuration('45', 'x')]).toEqual([90, 300, 5400, 45]);
   expect(() => parseDuration('-1m', 'input verify-timeout')).toThrow('input verify-timeout: "-1m" is not a duration; expected e.g. 90s, 5m or 1h');
   expect([0.42, 42, 300, 390].map(formatDuration)).toEqual(['0.4 s', '42 s', '5 min', '6 min 30 s']);
+});
+
+describe('verifyImage, with a scripted engine', () => {
+  const CLASSIC_PULL_FAILS = 'Step 1/3 : FROM gcr.io/distroless/base-debian12\nGet "https://gcr.io/v2/": dial tcp: lookup gcr.io: no such host\n';
+  const dockerfileText = 'FROM debian:12\nCOPY tool /usr/local/bin/tool\nENTRYPOINT ["tool"]\n';
+  let root: string;
+
+  beforeAll(async () => {
+    root = await mkdtemp(join(tmpdir(), 'footprint-verify-unit-'));
+    await writeFile(join(root, 'Dockerfile'), dockerfileText);
+  });
+  afterAll(() => rm(root, { recursive: true, force: true }));
+
+  function measurement(): Measurement {
+    const target = bareTarget({ name: 'app', dockerfile: 'Dockerfile', context: '.', image: null });
+    return {
+      target,
+      dockerfile: parseDockerfile(dockerfileText),
+      dockerfileError: null,
+      size: { bytes: 120 * MB, compressedBytes: 50 * MB, dockerBytes: 120 * MB },
+      anatomy: null,
+      inventory: null,
+      files: null,
+      entrypoint: null,
+      npmDev: [],
+      analysisError: null,
+      error: null,
+      buildInputs: null,
+      reused: null
+    };
+  }
+
+  const slim = finding({ rule: 'base-slim', line: 1, patch: { line: 1, endLine: 1, text: 'FROM debian:12-slim' } });
+  const distroless = finding({ rule: 'base-distroless', line: 1, patch: { line: 1, endLine: 1, text: 'FROM gcr.io/distroless/base-debian12' } });
+  const noPatch = finding({ rule: 'copy-all-without-dockerignore', line: 2 });
+
+  function engine(builds: Record<string, BuildResult>): { engine: Engine; removed: string[][]; built: string[] } {
+    const removed: string[][] = [];
+    const built: string[] = [];
+    return {
+      removed,
+      built,
+      engine: {
+        builder: 'docker build',
+        buildKit: false,
+        build: async (request) => {
+          const text = readFileSync(request.dockerfile, 'utf8');
+          built.push(text.split('\n')[0]!);
+          return builds[text.split('\n')[0]!] ?? { ok: false, message: 'no such build', log: '' };
+        },
+        inspect: async () => ({ id: 'sha256:x', bytes: 0 }),
+        ensureReachable: async () => undefined,
+        remove: async (refs) => void removed.push(refs),
+        pull: async () => ({ ok: true })
+      }
+    };
+  }
+
+  const analyser = async () => ({ anatomy: { bytes: 75 * MB, compressedBytes: 30 * MB } }) as unknown as Analysis;
+  const options = { runId: '7', timeoutMs: 300_000, estimateCompressed: true };
+
+  test('a fix that builds gets its real figures; a base that cannot be pulled is not tried, not failed; what it built is removed', async () => {
+    const scripted = engine({
+      'FROM debian:12-slim': { ok: true, imageId: 'sha256:slim', log: '' },
+      'FROM gcr.io/distroless/base-debian12': { ok: false, message: 'docker build exited with code 1', log: CLASSIC_PULL_FAILS }
+    });
+    const result = await verifyImage(
+      measurement(),
+      [slim, distroless, noPatch],
+      { root, ...options },
+      { engine: scripted.engine, analyser, log: { info: () => undefined } }
+    );
+    expect(result.tried).toBe(2);
+    expect(result.findings[0]!.verification).toMatchObject({
+      outcome: 'builds',
+      bytes: 75 * MB,
+      savingsBytes: 45 * MB,
+      compressedSavingsBytes: 20 * MB
+    });
+    expect(result.findings[1]!.verification).toMatchObject({
+      outcome: 'skipped',
+      message: 'not tried: gcr.io/distroless/base-debian12 could not be pulled: Get "https://gcr.io/v2/": dial tcp: lookup gcr.io: no such host'
+    });
+    expect(result.findings[2]).toBe(noPatch);
+    expect(scripted.removed).toHaveLength(2);
+  });
+
+  test('past the time budget nothing more is tried; a build stopped at its time limit is timed out', async () => {
+    let clock = 0;
+    const scripted = engine({ 'FROM debian:12-slim': { ok: false, message: 'did not finish', log: '', timedOut: true } });
+    const now = () => (clock += 200_000);
+    const result = await verifyImage(
+      measurement(),
+      [slim, distroless],
+      { root, ...options },
+      { engine: scripted.engine, analyser, log: { info: () => undefined }, now }
+    );
+    expect(result.findings[0]!.verification).toMatchObject({ outcome: 'timed-out' });
+    expect(result.findings[1]!.verification).toMatchObject({
+      outcome: 'skipped',
+      message: 'not tried: the verify-timeout of 5 min for this image was spent'
+    });
+    expect(scripted.built).toEqual(['FROM debian:12-slim']);
+  });
+
+  test('a patch that does not fit, and a Dockerfile that cannot be read, are reported as not tried', async () => {
+    const scripted = engine({});
+    const off = { ...slim, patch: { line: 9, endLine: 9, text: 'x' } };
+    const [result] = (
+      await verifyImage(measurement(), [off], { root, ...options }, { engine: scripted.engine, analyser, log: { info: () => undefined } })
+    ).findings;
+    expect(result!.verification).toMatchObject({ outcome: 'skipped', message: 'not tried: the patch does not fit the Dockerfile' });
+    const gone = { ...measurement(), target: { ...measurement().target, dockerfile: 'missing/Dockerfile' } };
+    const [unread] = (await verifyImage(gone, [slim], { root, ...options }, { engine: scripted.engine, analyser, log: { info: () => undefined } }))
+      .findings;
+    expect(unread!.verification!.outcome).toBe('skipped');
+    expect(scripted.built).toEqual([]);
+  });
 });

@@ -85,14 +85,27 @@ export function lineOfStep(dockerfile: ParsedDockerfile, step: string): number |
   return null;
 }
 
-/** `fails on python:3.12-alpine at line 8: /bin/sh: gcc: not found`. */
-function failure(finding: Finding, patched: Patched, dockerfile: ParsedDockerfile, log: string, engineMessage: string): string {
+/**
+ * Why the patched build failed: `fails on python:3.12-alpine at line 8: /bin/sh: gcc: not found`; or, when it
+ * stopped at a FROM (the base could not be pulled: a registry this runner cannot reach, a login it lacks), that
+ * says nothing about the fix, and it is reported as not tried.
+ */
+function failure(
+  finding: Finding,
+  patched: Patched,
+  dockerfile: ParsedDockerfile,
+  log: string,
+  engineMessage: string
+): { outcome: 'fails' | 'skipped'; message: string } {
   const base = finalChain(dockerfile)[0]?.from.image ?? null;
-  const on = finding.rule.startsWith('base-') && base !== null ? ` on ${base}` : '';
   const step = failedStepText(log);
   const line = step === null ? null : lineOfStep(dockerfile, step);
+  const reason = failedStepOutput(log) ?? engineMessage;
+  const from = dockerfile.stages.find((stage) => stage.from.line === line);
+  if (from !== undefined) return { outcome: 'skipped', message: `not tried: ${from.from.image} could not be pulled: ${reason}` };
+  const on = finding.rule.startsWith('base-') && base !== null ? ` on ${base}` : '';
   const at = line === null ? '' : ` at line ${patched.originalLine(line)}`;
-  return `fails${on}${at}: ${failedStepOutput(log) ?? engineMessage}`;
+  return { outcome: 'fails', message: `fails${on}${at}: ${reason}` };
 }
 
 /**
@@ -195,10 +208,9 @@ async function tryPatch(
       timeoutMs: options.timeoutMs
     });
     if (!result.ok) {
-      const outcome = result.timedOut === true ? 'timed-out' : 'fails';
-      const message =
-        outcome === 'timed-out'
-          ? `not finished within the verify-timeout (${formatDuration(seconds())})`
+      const { outcome, message } =
+        result.timedOut === true
+          ? { outcome: 'timed-out' as const, message: `not finished within the verify-timeout (${formatDuration(seconds())})` }
           : failure(finding, patched, parsed, result.log, result.message);
       return {
         outcome,
