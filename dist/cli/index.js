@@ -68433,14 +68433,22 @@ function lineOfStep(dockerfile, step) {
     }
     return null;
 }
-/** `fails on python:3.12-alpine at line 8: /bin/sh: gcc: not found`. */
+/**
+ * Why the patched build failed: `fails on python:3.12-alpine at line 8: /bin/sh: gcc: not found`; or, when it
+ * stopped at a FROM (the base could not be pulled: a registry this runner cannot reach, a login it lacks), that
+ * says nothing about the fix, and it is reported as not tried.
+ */
 function failure(finding, patched, dockerfile, log, engineMessage) {
     const base = finalChain(dockerfile)[0]?.from.image ?? null;
-    const on = finding.rule.startsWith('base-') && base !== null ? ` on ${base}` : '';
     const step = failedStepText(log);
     const line = step === null ? null : lineOfStep(dockerfile, step);
+    const reason = failedStepOutput(log) ?? engineMessage;
+    const from = dockerfile.stages.find((stage) => stage.from.line === line);
+    if (from !== undefined)
+        return { outcome: 'skipped', message: `not tried: ${from.from.image} could not be pulled: ${reason}` };
+    const on = finding.rule.startsWith('base-') && base !== null ? ` on ${base}` : '';
     const at = line === null ? '' : ` at line ${patched.originalLine(line)}`;
-    return `fails${on}${at}: ${failedStepOutput(log) ?? engineMessage}`;
+    return { outcome: 'fails', message: `fails${on}${at}: ${reason}` };
 }
 /**
  * Tries each finding of one measured image that has a patch, largest predicted saving first (the advice's order),
@@ -68532,9 +68540,8 @@ async function tryPatch(measurement, finding, patched, options, effects) {
             timeoutMs: options.timeoutMs
         });
         if (!result.ok) {
-            const outcome = result.timedOut === true ? 'timed-out' : 'fails';
-            const message = outcome === 'timed-out'
-                ? `not finished within the verify-timeout (${formatDuration(seconds())})`
+            const { outcome, message } = result.timedOut === true
+                ? { outcome: 'timed-out', message: `not finished within the verify-timeout (${formatDuration(seconds())})` }
                 : failure(finding, patched, parsed, result.log, result.message);
             return {
                 outcome,
