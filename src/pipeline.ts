@@ -9,13 +9,12 @@ import { bareTarget, type Target } from './discover/target.js';
 import type { Exec } from './exec.js';
 import { adviseImage, orderFindings, type Advice } from './advise/advise.js';
 import { verifyImage } from './verify/verify.js';
-import { analyseInProcess } from './measure/analyse-image.js';
 import type { RegistryClient } from './registry/client.js';
 import { judge, totals } from './gate/verdict.js';
 import { limitsOf } from './limits/index.js';
 import type { GivenImage } from './input-parsers.js';
 import type { Analyser } from './measure/analyse-image.js';
-import { measureTargets, needsEngine, type ImageReader, type MeasureHooks } from './measure/measure.js';
+import { analyserOf, measureTargets, needsEngine, type ImageReader, type MeasureHooks } from './measure/measure.js';
 import type { Measurement } from './measure/measurement.js';
 import { isFailing, type BaselineInfo, type ImageReport, type Report, type Reuse } from './model/report.js';
 import type { Settings } from './model/settings.js';
@@ -154,7 +153,7 @@ async function verifyAdvice(
   advice: Map<string, Advice>,
   estimateCompressed: boolean
 ): Promise<void> {
-  const analyser = effects.analyser ?? ((request) => analyseInProcess(request, effects.readImage));
+  const analyser = analyserOf(effects);
   const verify = { root: options.root, runId: options.runId, timeoutMs: options.inputs.verify!.timeoutSeconds * 1000, estimateCompressed };
   for (const measurement of head) {
     const found = advice.get(measurement.target.name);

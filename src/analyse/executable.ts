@@ -99,7 +99,9 @@ class ElfFields {
  * or null when it is neither an ELF file nor a script (or too damaged to tell).
  */
 export class ExecutableProbe {
-  private prefix: Buffer = Buffer.alloc(0);
+  /** The file's first bytes as they came, joined only when read (a chunk at a time would copy the prefix over and over). */
+  private parts: Buffer[] = [];
+  private joined: Buffer | null = Buffer.alloc(0);
   private offset = 0;
   private kind: 'unknown' | 'elf' | 'script' | 'other' = 'unknown';
   private fields: ElfFields | null = null;
@@ -112,8 +114,8 @@ export class ExecutableProbe {
     const start = this.offset;
     this.offset += chunk.length;
     if (start < PREFIX_BYTES) {
-      const take = chunk.subarray(0, PREFIX_BYTES - start);
-      this.prefix = this.prefix.length === 0 ? Buffer.from(take) : Buffer.concat([this.prefix, take]);
+      this.parts.push(Buffer.from(chunk.subarray(0, PREFIX_BYTES - start)));
+      this.joined = null;
     }
     if (this.kind === 'unknown') this.sniff();
     if (this.kind === 'elf' && this.segments === null) this.readProgramHeaders(start);
@@ -128,13 +130,26 @@ export class ExecutableProbe {
     return { format: 'elf', interpreter, needed: this.needed(), machine: this.machine };
   }
 
+  private get prefix(): Buffer {
+    if (this.joined === null) {
+      this.joined = this.parts.length === 1 ? this.parts[0]! : Buffer.concat(this.parts);
+      this.parts = [this.joined];
+    }
+    return this.joined;
+  }
+
+  private dropPrefix(): void {
+    this.parts = [];
+    this.joined = Buffer.alloc(0);
+  }
+
   private sniff(): void {
     if (this.prefix.length < 4) return;
     if (this.prefix.readUInt32BE(0) === 0x7f454c46) this.kind = 'elf';
     else if (this.prefix[0] === 0x23 && this.prefix[1] === 0x21) this.kind = 'script';
     else {
       this.kind = 'other';
-      this.prefix = Buffer.alloc(0);
+      this.dropPrefix();
     }
   }
 
@@ -174,7 +189,7 @@ export class ExecutableProbe {
 
   private giveUp(): void {
     this.kind = 'other';
-    this.prefix = Buffer.alloc(0);
+    this.dropPrefix();
     this.ranges.clear();
   }
 

@@ -136,7 +136,7 @@ async function analyse(
   source: ImageSource,
   dockerBytes: number | null
 ): Promise<Measured> {
-  const analyser = options.analyser ?? ((request) => analyseInProcess(request, options.readImage));
+  const analyser = analyserOf(options);
   try {
     const { anatomy, inventory, files, entrypoint, npmDev } = await analyser({ source, estimateCompressed: options.estimateCompressed, dockerfile });
     return {
@@ -154,6 +154,11 @@ async function analyse(
     const size = dockerBytes === null ? null : { bytes: dockerBytes, compressedBytes: null, dockerBytes };
     return { target, size, anatomy: null, inventory: null, files: null, entrypoint: null, npmDev: [], analysisError: messageOf(error), error: null };
   }
+}
+
+/** The analyser to use: the one given (a worker thread), else this thread's, reading with `readImage` when given. */
+export function analyserOf(options: { analyser?: Analyser; readImage?: ImageReader }): Analyser {
+  return options.analyser ?? ((request) => analyseInProcess(request, options.readImage));
 }
 
 /**
