@@ -10880,7 +10880,9 @@ class ElfFields {
  * or null when it is neither an ELF file nor a script (or too damaged to tell).
  */
 class ExecutableProbe {
-    prefix = Buffer.alloc(0);
+    /** The file's first bytes as they came, joined only when read (a chunk at a time would copy the prefix over and over). */
+    parts = [];
+    joined = Buffer.alloc(0);
     offset = 0;
     kind = 'unknown';
     fields = null;
@@ -10893,8 +10895,8 @@ class ExecutableProbe {
         const start = this.offset;
         this.offset += chunk.length;
         if (start < PREFIX_BYTES) {
-            const take = chunk.subarray(0, PREFIX_BYTES - start);
-            this.prefix = this.prefix.length === 0 ? Buffer.from(take) : Buffer.concat([this.prefix, take]);
+            this.parts.push(Buffer.from(chunk.subarray(0, PREFIX_BYTES - start)));
+            this.joined = null;
         }
         if (this.kind === 'unknown')
             this.sniff();
@@ -10912,6 +10914,17 @@ class ExecutableProbe {
         const interpreter = interp === undefined ? null : this.cString(this.bytesAt(interp.offset, Math.min(interp.fileSize, 4096)));
         return { format: 'elf', interpreter, needed: this.needed(), machine: this.machine };
     }
+    get prefix() {
+        if (this.joined === null) {
+            this.joined = this.parts.length === 1 ? this.parts[0] : Buffer.concat(this.parts);
+            this.parts = [this.joined];
+        }
+        return this.joined;
+    }
+    dropPrefix() {
+        this.parts = [];
+        this.joined = Buffer.alloc(0);
+    }
     sniff() {
         if (this.prefix.length < 4)
             return;
@@ -10921,7 +10934,7 @@ class ExecutableProbe {
             this.kind = 'script';
         else {
             this.kind = 'other';
-            this.prefix = Buffer.alloc(0);
+            this.dropPrefix();
         }
     }
     /** Reads the program headers once the prefix holds them; `chunkStart`: where the chunk being written starts. */
@@ -10964,7 +10977,7 @@ class ExecutableProbe {
     }
     giveUp() {
         this.kind = 'other';
-        this.prefix = Buffer.alloc(0);
+        this.dropPrefix();
         this.ranges.clear();
     }
     /** Keeps a range beyond the prefix as it streams past (one inside the prefix needs nothing; one already past is lost). */

@@ -60535,7 +60535,9 @@ class ElfFields {
  * or null when it is neither an ELF file nor a script (or too damaged to tell).
  */
 class ExecutableProbe {
-    prefix = Buffer.alloc(0);
+    /** The file's first bytes as they came, joined only when read (a chunk at a time would copy the prefix over and over). */
+    parts = [];
+    joined = Buffer.alloc(0);
     offset = 0;
     kind = 'unknown';
     fields = null;
@@ -60548,8 +60550,8 @@ class ExecutableProbe {
         const start = this.offset;
         this.offset += chunk.length;
         if (start < PREFIX_BYTES) {
-            const take = chunk.subarray(0, PREFIX_BYTES - start);
-            this.prefix = this.prefix.length === 0 ? Buffer.from(take) : Buffer.concat([this.prefix, take]);
+            this.parts.push(Buffer.from(chunk.subarray(0, PREFIX_BYTES - start)));
+            this.joined = null;
         }
         if (this.kind === 'unknown')
             this.sniff();
@@ -60567,6 +60569,17 @@ class ExecutableProbe {
         const interpreter = interp === undefined ? null : this.cString(this.bytesAt(interp.offset, Math.min(interp.fileSize, 4096)));
         return { format: 'elf', interpreter, needed: this.needed(), machine: this.machine };
     }
+    get prefix() {
+        if (this.joined === null) {
+            this.joined = this.parts.length === 1 ? this.parts[0] : Buffer.concat(this.parts);
+            this.parts = [this.joined];
+        }
+        return this.joined;
+    }
+    dropPrefix() {
+        this.parts = [];
+        this.joined = Buffer.alloc(0);
+    }
     sniff() {
         if (this.prefix.length < 4)
             return;
@@ -60576,7 +60589,7 @@ class ExecutableProbe {
             this.kind = 'script';
         else {
             this.kind = 'other';
-            this.prefix = Buffer.alloc(0);
+            this.dropPrefix();
         }
     }
     /** Reads the program headers once the prefix holds them; `chunkStart`: where the chunk being written starts. */
@@ -60619,7 +60632,7 @@ class ExecutableProbe {
     }
     giveUp() {
         this.kind = 'other';
-        this.prefix = Buffer.alloc(0);
+        this.dropPrefix();
         this.ranges.clear();
     }
     /** Keeps a range beyond the prefix as it streams past (one inside the prefix needs nothing; one already past is lost). */
@@ -63471,7 +63484,7 @@ async function measureGiven(options, target, dockerfile) {
  * read that way but docker measured it, the docker figure still stands, with the reason.
  */
 async function analyse(options, target, dockerfile, source, dockerBytes) {
-    const analyser = options.analyser ?? ((request) => analyseInProcess(request, options.readImage));
+    const analyser = analyserOf(options);
     try {
         const { anatomy, inventory, files, entrypoint, npmDev } = await analyser({ source, estimateCompressed: options.estimateCompressed, dockerfile });
         return {
@@ -63490,6 +63503,10 @@ async function analyse(options, target, dockerfile, source, dockerBytes) {
         const size = dockerBytes === null ? null : { bytes: dockerBytes, compressedBytes: null, dockerBytes };
         return { target, size, anatomy: null, inventory: null, files: null, entrypoint: null, npmDev: [], analysisError: messageOf(error), error: null };
     }
+}
+/** The analyser to use: the one given (a worker thread), else this thread's, reading with `readImage` when given. */
+function analyserOf(options) {
+    return options.analyser ?? ((request) => analyseInProcess(request, options.readImage));
 }
 /**
  * The target's Dockerfile, parsed with the build's args and target, for matching layers
@@ -68690,7 +68707,6 @@ function hasChanges(images) {
 
 
 
-
 const pipeline_BASELINE_MODES = (/* unused pure expression or super */ null && (['auto', 'build', 'stored', 'none']));
 /** plan → digest → choose the baseline → build and measure → compare → advise → judge: the report every renderer shows. */
 async function runPipeline(options, effects) {
@@ -68750,7 +68766,7 @@ async function runPipeline(options, effects) {
 }
 /** Verified advice: after every image was measured, each image's patched fixes built and measured, one at a time. */
 async function verifyAdvice(options, effects, head, advice, estimateCompressed) {
-    const analyser = effects.analyser ?? ((request) => analyseInProcess(request, effects.readImage));
+    const analyser = analyserOf(effects);
     const verify = { root: options.root, runId: options.runId, timeoutMs: options.inputs.verify.timeoutSeconds * 1000, estimateCompressed };
     for (const measurement of head) {
         const found = advice.get(measurement.target.name);
